@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apikeys.models import ApiKey, KeyStatus, KeyType
+from apikeys.services import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS
+from tater import scopes as S
+
+
+class ApiKeyOutput(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    prefix = serializers.CharField(source="display_prefix")
+    organization_id = serializers.SerializerMethodField()
+    tenant_id = serializers.CharField(source="tenant.public_id")
+    owner = serializers.EmailField(source="owner.email")
+    status = serializers.ChoiceField(choices=KeyStatus.choices)
+    binding = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id", "name", "type", "prefix", "status", "binding", "organization_id", "tenant_id", "owner",
+            "scopes", "expires_at", "is_active", "revoked_at", "last_used_at", "last_used_ip",
+            "allowed_ips", "rate_limit", "created_at", "updated_at",
+        ]
+
+    def get_organization_id(self, obj: ApiKey) -> str | None:
+        return obj.organization.public_id if obj.organization_id else None
+
+    def get_binding(self, obj: ApiKey) -> str:
+        return "unbound" if obj.organization_id is None else "organization"
+
+
+class IssuedKeyOutput(ApiKeyOutput):
+    key = serializers.CharField(help_text="The full key. This is the only time it is shown.")
+    headers = serializers.DictField(child=serializers.CharField())
+    notice = serializers.CharField()
+
+    class Meta(ApiKeyOutput.Meta):
+        fields = ["key", "headers", "notice", *ApiKeyOutput.Meta.fields]
+
+
+def issued_key_data(api_key: ApiKey, key: str) -> dict[str, Any]:
+    data = dict(ApiKeyOutput(api_key).data)
+    return {
+        "key": key,
+        "headers": {"X-API-Key": key},
+        "notice": "This is the only time the full key is shown. Store it now; only its prefix is kept.",
+        **data,
+    }
+
+
+def _scope_list(value: Any) -> list[str]:
+    try:
+        return S.validate_specs(value)
+    except S.InvalidScope as exc:
+        raise serializers.ValidationError(str(exc)) from None
+
+
+class ScopesField(serializers.ListField):
+    child = serializers.CharField()
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        return _scope_list(super().to_internal_value(data))
+
+
+class ApiKeyCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    type = serializers.ChoiceField(choices=KeyType.choices, default=KeyType.STANDARD)
+    scopes = ScopesField(default=[S.FULL_ACCESS], help_text='"*" (full), "*:read" (read only) or resource:action')
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list, max_length=100)
+    rate_limit = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+    unbound = serializers.BooleanField(default=False, help_text="Tenant-wide key (tenant owners only)")
+
+
+class ApiKeyUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    scopes = ScopesField(required=False, help_text="May only narrow the key's scopes")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
+    rate_limit = serializers.CharField(required=False, allow_blank=True, max_length=32)
+
+
+class RotateInput(serializers.Serializer):
+    grace_period_seconds = serializers.IntegerField(min_value=0, max_value=MAX_GRACE_SECONDS, default=DEFAULT_GRACE_SECONDS)
+
+
+class ApiKeyListQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=KeyStatus.choices, required=False)
+    type = serializers.ChoiceField(choices=KeyType.choices, required=False)
+    binding = serializers.ChoiceField(choices=[("org", "org"), ("unbound", "unbound")], required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+
+
+class ValidateOutput(serializers.Serializer):
+    valid = serializers.BooleanField()
+    id = serializers.CharField()
+    type = serializers.CharField()
+    prefix = serializers.CharField()
+    name = serializers.CharField()
+    organization_id = serializers.CharField(allow_null=True)
+    tenant_id = serializers.CharField()
+    binding = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+    permissions = serializers.ListField(child=serializers.CharField())
+    expires_at = serializers.DateTimeField(allow_null=True)

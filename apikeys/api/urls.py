@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from apikeys.api import views
+
+urlpatterns = [
+    path("auth/validate", views.ValidateView.as_view(), name="api-auth-validate"),
+    path("keys/", views.KeyListView.as_view(), name="api-keys"),
+    path("keys/<str:key_id>/", views.KeyDetailView.as_view(), name="api-key-detail"),
+    path("keys/<str:key_id>/revoke/", views.KeyRevokeView.as_view(), name="api-key-revoke"),
+    path("keys/<str:key_id>/rotate/", views.KeyRotateView.as_view(), name="api-key-rotate"),
+    path("keys/<str:key_id>/deactivate/", views.KeyDeactivateView.as_view(), name="api-key-deactivate"),
+    path("keys/<str:key_id>/activate/", views.KeyActivateView.as_view(), name="api-key-activate"),
+]

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apikeys import selectors, services
+from apikeys.api import serializers as s
+from apikeys.principal import KeyPrincipal
+from orgs.models import Tenant
+from tater.api.access import Access
+from tater.api.errors import ApiError
+from tater.api.views import TaterAPIView
+
+
+class ValidateView(TaterAPIView):
+    """Is the presented key valid; its id, type, prefix, org, tenant, effective permissions."""
+
+    required_scopes = {"GET": None}
+    allowed_key_types = {"GET": {"standard", "agent", "public"}}
+    org_required = False
+
+    def get(self, request: Request) -> Response:
+        principal = request.auth
+        if not isinstance(principal, KeyPrincipal):
+            raise ApiError("This endpoint validates an API key: send it in the X-API-Key header", code="UNAUTHORIZED", status_code=401)
+        access = self.access(request)
+        return Response(
+            {
+                "valid": True,
+                "id": principal.public_id,
+                "type": principal.type,
+                "prefix": principal.display_prefix,
+                "name": principal.name,
+                "organization_id": principal.org.public_id if principal.org else None,
+                "tenant_id": principal.tenant_public_id,
+                "binding": "unbound" if principal.is_unbound else "organization",
+                "scopes": list(principal.scopes),
+                "permissions": sorted(access.scopes),
+                "expires_at": principal.expires_at,
+            }
+        )
+
+
+def _actor(request: Request) -> Any:
+    return request.user
+
+
+class KeyListView(TaterAPIView):
+    required_scopes = {"GET": "keys:read", "POST": "keys:write"}
+
+    def get(self, request: Request) -> Response:
+        query = s.ApiKeyListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        keys = selectors.apikey_list(access=self.access(request), filters=params)
+        total = keys.count()
+        page = keys[params["offset"] : params["offset"] + params["limit"]]
+        return Response(
+            {"keys": s.ApiKeyOutput(page, many=True).data, "total": total, "limit": params["limit"], "offset": params["offset"]}
+        )
+
+    def post(self, request: Request) -> Response:
+        body = s.ApiKeyCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        access: Access = self.access(request)
+        tenant = Tenant.objects.get(pk=access.tenant_pk)
+        organization = None if data["unbound"] else access.organization()
+        issued = services.apikey_create(
+            creator=_actor(request),
+            tenant=tenant,
+            organization=organization,
+            name=data["name"],
+            key_type=data["type"],
+            scopes=data["scopes"],
+            expires_at=data.get("expires_at"),
+            allowed_ips=data["allowed_ips"],
+            rate_limit=data["rate_limit"],
+            granting_scopes=access.scopes if access.via_key else None,
+        )
+        return Response(s.issued_key_data(issued.api_key, issued.key), status=status.HTTP_201_CREATED)
+
+
+class KeyDetailView(TaterAPIView):
+    required_scopes = {"GET": "keys:read", "PATCH": "keys:write"}
+
+    def get(self, request: Request, key_id: str) -> Response:
+        api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
+        return Response(s.ApiKeyOutput(api_key).data)
+
+    def patch(self, request: Request, key_id: str) -> Response:
+        api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
+        body = s.ApiKeyUpdateInput(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        kwargs: dict[str, Any] = {k: data[k] for k in ("name", "scopes", "allowed_ips", "rate_limit") if k in data}
+        if "expires_at" in data:
+            kwargs["expires_at"] = data["expires_at"]
+        api_key = services.apikey_update(api_key=api_key, actor=_actor(request), **kwargs)
+        return Response(s.ApiKeyOutput(api_key).data)
+
+
+class KeyRevokeView(TaterAPIView):
+    required_scopes = {"POST": "keys:write"}
+
+    def post(self, request: Request, key_id: str) -> Response:
+        api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
+        api_key = services.apikey_revoke(api_key=api_key, actor=_actor(request))
+        return Response(s.ApiKeyOutput(api_key).data)
+
+
+class KeyDeactivateView(TaterAPIView):
+    required_scopes = {"POST": "keys:write"}
+    active = False
+
+    def post(self, request: Request, key_id: str) -> Response:
+        api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
+        api_key = services.apikey_set_active(api_key=api_key, actor=_actor(request), active=self.active)
+        return Response(s.ApiKeyOutput(api_key).data)
+
+
+class KeyActivateView(KeyDeactivateView):
+    active = True
+
+
+class KeyRotateView(TaterAPIView):
+    required_scopes = {"POST": "keys:write"}
+
+    def post(self, request: Request, key_id: str) -> Response:
+        api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
+        body = s.RotateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        issued = services.apikey_rotate(
+            api_key=api_key, actor=_actor(request), grace_period_seconds=body.validated_data["grace_period_seconds"]
+        )
+        data = s.issued_key_data(issued.api_key, issued.key)
+        data["previous_key_valid_until"] = issued.api_key.previous_expires_at
+        return Response(data)

@@ -1,0 +1,42 @@
+"""Key format (SPEC §2): ``<prefix><32 lowercase hex>``, 16 bytes from ``secrets``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+
+BODY_HEX = 32
+DISPLAY_HEX = 4
+
+
+@dataclass(frozen=True)
+class NewSecret:
+    key: str  # shown once, never stored
+    digest: str
+    display_prefix: str
+
+
+def digest_of(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def generate(key_type: str) -> NewSecret:
+    prefix = settings.TATER_KEY_PREFIXES[key_type]
+    key = prefix + secrets.token_hex(BODY_HEX // 2)
+    return NewSecret(key=key, digest=digest_of(key), display_prefix=key[: len(prefix) + DISPLAY_HEX])
+
+
+@lru_cache(maxsize=8)
+def _pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
+    return re.compile(rf"^(?:{alternatives})[0-9a-f]{{{BODY_HEX}}}$")
+
+
+def is_well_formed(key: str) -> bool:
+    """A cheap syntactic check, so malformed input never reaches the database."""
+    return len(key) <= 64 and _pattern(tuple(settings.TATER_KEY_PREFIXES.values())).match(key) is not None

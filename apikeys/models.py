@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def new_key_id() -> str:
+    return f"key-{uuid.uuid4()}"
+
+
+class KeyType(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    AGENT = "agent", "Agent"
+    PUBLIC = "public", "Public"
+
+
+class KeyStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+    INACTIVE = "inactive", "Inactive"
+
+
+class ApiKey(models.Model):
+    """An API key. Only the SHA-256 digest of the secret is stored, never the secret."""
+
+    public_id = models.CharField(max_length=48, unique=True, default=new_key_id, editable=False)
+    name = models.CharField(max_length=100)
+    type = models.CharField(max_length=16, choices=KeyType.choices, default=KeyType.STANDARD)
+    tenant = models.ForeignKey("orgs.Tenant", on_delete=models.CASCADE, related_name="api_keys")
+    organization = models.ForeignKey(
+        "orgs.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys",
+        help_text="Empty for an unbound (tenant-wide) key.",
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    scopes = models.JSONField(default=list)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    display_prefix = models.CharField(max_length=20, editable=False)
+    # After a rotation the previous secret keeps working until previous_expires_at.
+    previous_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    previous_expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    allowed_ips = models.JSONField(default=list, blank=True, help_text="CIDRs; empty allows any address.")
+    rate_limit = models.CharField(max_length=32, blank=True, help_text='Stricter per-key limit, e.g. "5/min".')
+    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="apikey_org_created"),
+            models.Index(fields=["tenant", "-created_at"], name="apikey_tenant_created"),
+            models.Index(fields=["expires_at"], name="apikey_expires"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_prefix}…)"
+
+    @property
+    def is_unbound(self) -> bool:
+        return self.organization_id is None
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return KeyStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return KeyStatus.EXPIRED
+        if not self.is_active:
+            return KeyStatus.INACTIVE
+        return KeyStatus.ACTIVE

@@ -1,0 +1,313 @@
+"""Every write to API keys. Each service checks its rules, writes the row and the audit
+entry in one transaction, and drops the verified-key cache for the key."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from apikeys import keygen
+from apikeys.models import ApiKey, KeyType
+from apikeys.principal import forget_digests
+from audit import registry as A
+from audit.services import audit_record
+from orgs import roles
+from orgs.models import KeyCreationPolicy, Organization, Tenant
+from orgs.selectors import user_roles
+from tater import scopes as S
+from tater.exceptions import InvalidInput, NotPermitted
+
+MAX_GRACE_SECONDS = 7 * 24 * 3600
+DEFAULT_GRACE_SECONDS = 24 * 3600
+_RATE = re.compile(r"^(\d{1,7})/(\d{0,6})(s|sec|second|m|min|minute|h|hour)$")
+_RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key together with its secret; the secret exists only in this object."""
+
+    api_key: ApiKey
+    key: str
+
+
+def parse_rate_limit(value: str) -> tuple[int, int]:
+    """``"5/min"``, ``"1000/hour"``, ``"5/60s"`` → (requests, window seconds)."""
+    match = _RATE.match(value.strip().lower())
+    if not match:
+        raise InvalidInput('Rate limit must look like "5/min", "1000/hour" or "5/60s"', field="rate_limit")
+    count, multiplier, unit = int(match[1]), int(match[2] or 1), match[3]
+    if count < 1 or multiplier < 1:
+        raise InvalidInput("Rate limit must allow at least one request", field="rate_limit")
+    return count, multiplier * _RATE_UNITS[unit]
+
+
+def clean_allowed_ips(values: Iterable[str]) -> list[str]:
+    cleaned = []
+    for value in values:
+        try:
+            cleaned.append(str(ipaddress.ip_network(str(value).strip(), strict=False)))
+        except ValueError:
+            raise InvalidInput(f"{value!r} is not an IP address or CIDR network", field="allowed_ips") from None
+    return sorted(set(cleaned))
+
+
+def _check_expiry(tenant: Tenant, expires_at: datetime | None) -> None:
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInput("Expiry must be in the future", field="expires_at")
+    if tenant.max_key_lifetime_days:
+        limit = now + timedelta(days=tenant.max_key_lifetime_days)
+        if expires_at is None:
+            raise InvalidInput(
+                f"This tenant requires keys to expire within {tenant.max_key_lifetime_days} days", field="expires_at"
+            )
+        if expires_at > limit + timedelta(minutes=1):
+            raise InvalidInput(
+                f"Expiry exceeds this tenant's maximum key lifetime of {tenant.max_key_lifetime_days} days",
+                field="expires_at",
+            )
+
+
+def _check_creation_policy(tenant: Tenant, tenant_role: str | None, org_role: str | None) -> None:
+    policy = tenant.key_creation_policy
+    if policy == KeyCreationPolicy.OWNERS and tenant_role != roles.TenantRole.OWNER:
+        raise NotPermitted("This tenant allows only its owners to create API keys")
+    if policy == KeyCreationPolicy.ADMINS and not (tenant_role or org_role == roles.OrgRole.ADMIN):
+        raise NotPermitted("This tenant allows only owners and admins to create API keys")
+
+
+def _require_within(requested: frozenset[str], allowed: frozenset[str]) -> None:
+    beyond = requested - allowed
+    if beyond:
+        raise NotPermitted(
+            "A key cannot have more permissions than its creator",
+            details={"required_permissions": sorted(beyond), "current_permissions": sorted(allowed)},
+        )
+
+
+@transaction.atomic
+def apikey_create(
+    *,
+    creator: Any,
+    tenant: Tenant,
+    organization: Organization | None,
+    name: str,
+    key_type: str = KeyType.STANDARD,
+    scopes: Iterable[str] = (S.FULL_ACCESS,),
+    expires_at: datetime | None = None,
+    allowed_ips: Iterable[str] = (),
+    rate_limit: str = "",
+    granting_scopes: frozenset[str] | None = None,
+) -> IssuedKey:
+    """Create a key owned by ``creator``. ``granting_scopes`` narrows what may be granted
+    further (the effective scopes of the API key making the call, if any)."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("Name is required", field="name")
+    if len(name) > 100:
+        raise InvalidInput("Name must be at most 100 characters", field="name")
+    if key_type not in KeyType.values:
+        raise InvalidInput(f"Type must be one of {', '.join(KeyType.values)}", field="type")
+    try:
+        scope_specs = S.validate_specs(scopes)
+    except S.InvalidScope as exc:
+        raise InvalidInput(str(exc), field="scopes") from None
+    if organization is not None and organization.tenant_id != tenant.pk:
+        raise NotPermitted("Organization belongs to another tenant")
+    tenant_role, org_role = user_roles(user=creator, tenant=tenant, organization=organization)
+    if organization is None:
+        if tenant_role != roles.TenantRole.OWNER:
+            raise NotPermitted("Only tenant owners can create unbound keys")
+        if key_type != KeyType.STANDARD:
+            raise InvalidInput(f"{key_type} keys must be bound to an organization", field="type")
+        allowed = S.ALL_SCOPES
+    else:
+        allowed = roles.role_scopes(tenant_role, org_role)
+    if "keys:write" not in allowed:
+        raise NotPermitted("You need the keys:write permission to create API keys")
+    _check_creation_policy(tenant, tenant_role, org_role)
+    if granting_scopes is not None:
+        allowed &= granting_scopes
+    requested = S.expand(scope_specs)
+    if key_type == KeyType.PUBLIC and not S.is_read_only(scope_specs):
+        raise InvalidInput("Public keys may carry read scopes only", field="scopes")
+    _require_within(requested, allowed)
+    _check_expiry(tenant, expires_at)
+    ips = clean_allowed_ips(allowed_ips)
+    if rate_limit:
+        parse_rate_limit(rate_limit)
+    secret = keygen.generate(key_type)
+    api_key = ApiKey.objects.create(
+        name=name,
+        type=key_type,
+        tenant=tenant,
+        organization=organization,
+        owner=creator,
+        creator=creator,
+        scopes=scope_specs,
+        digest=secret.digest,
+        display_prefix=secret.display_prefix,
+        expires_at=expires_at,
+        allowed_ips=ips,
+        rate_limit=rate_limit.strip(),
+    )
+    audit_record(
+        action=A.API_KEY_CREATED,
+        tenant=tenant,
+        organization=organization,
+        target=api_key,
+        changes={
+            "name": {"to": name},
+            "type": {"to": key_type},
+            "scopes": {"to": scope_specs},
+            "binding": {"to": organization.public_id if organization else "unbound"},
+            "expires_at": {"to": expires_at.isoformat() if expires_at else None},
+            "allowed_ips": {"to": ips},
+        },
+        actor_user=creator,
+    )
+    forget_digests([secret.digest])
+    return IssuedKey(api_key=api_key, key=secret.key)
+
+
+def _locked(api_key: ApiKey) -> ApiKey:
+    return ApiKey.objects.select_for_update().select_related("tenant", "organization").get(pk=api_key.pk)
+
+
+def _forget(api_key: ApiKey) -> None:
+    forget_digests([api_key.digest, api_key.previous_digest])
+
+
+def _require_usable(api_key: ApiKey) -> None:
+    if api_key.revoked_at is not None:
+        raise InvalidInput("This key has been revoked; revocation is final", field="status")
+
+
+@transaction.atomic
+def apikey_update(
+    *,
+    api_key: ApiKey,
+    actor: Any,
+    name: str | None = None,
+    scopes: Iterable[str] | None = None,
+    allowed_ips: Iterable[str] | None = None,
+    expires_at: datetime | None | type[Ellipsis] = ...,
+    rate_limit: str | None = None,
+) -> ApiKey:
+    """Rename a key, narrow its scopes, change its allowlist, expiry or rate limit.
+    Scopes may only shrink: widening a key means creating a new one."""
+    api_key = _locked(api_key)
+    _require_usable(api_key)
+    before = {
+        "name": api_key.name,
+        "scopes": api_key.scopes,
+        "allowed_ips": api_key.allowed_ips,
+        "expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
+        "rate_limit": api_key.rate_limit,
+    }
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise InvalidInput("Name must be 1 to 100 characters", field="name")
+        api_key.name = name
+    if scopes is not None:
+        try:
+            specs = S.validate_specs(scopes)
+        except S.InvalidScope as exc:
+            raise InvalidInput(str(exc), field="scopes") from None
+        _require_within(S.expand(specs), S.expand(api_key.scopes))
+        api_key.scopes = specs
+    if allowed_ips is not None:
+        api_key.allowed_ips = clean_allowed_ips(allowed_ips)
+    if expires_at is not ...:
+        _check_expiry(api_key.tenant, expires_at)  # type: ignore[arg-type]
+        api_key.expires_at = expires_at  # type: ignore[assignment]
+    if rate_limit is not None:
+        if rate_limit.strip():
+            parse_rate_limit(rate_limit)
+        api_key.rate_limit = rate_limit.strip()
+    api_key.save()
+    after = {
+        "name": api_key.name,
+        "scopes": api_key.scopes,
+        "allowed_ips": api_key.allowed_ips,
+        "expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
+        "rate_limit": api_key.rate_limit,
+    }
+    changes = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
+    if changes:
+        audit_record(
+            action=A.API_KEY_UPDATED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
+            changes=changes, actor_user=actor,
+        )
+    _forget(api_key)
+    return api_key
+
+
+@transaction.atomic
+def apikey_revoke(*, api_key: ApiKey, actor: Any) -> ApiKey:
+    """Revoke a key for good, its rotated-out secret included."""
+    api_key = _locked(api_key)
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(
+            action=A.API_KEY_REVOKED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
+            changes={"revoked_at": {"from": None, "to": api_key.revoked_at.isoformat()}}, actor_user=actor,
+        )
+    _forget(api_key)
+    return api_key
+
+
+@transaction.atomic
+def apikey_set_active(*, api_key: ApiKey, actor: Any, active: bool) -> ApiKey:
+    api_key = _locked(api_key)
+    _require_usable(api_key)
+    if api_key.is_active != active:
+        api_key.is_active = active
+        api_key.save(update_fields=["is_active", "updated_at"])
+        audit_record(
+            action=A.API_KEY_ACTIVATED if active else A.API_KEY_DEACTIVATED,
+            tenant=api_key.tenant, organization=api_key.organization, target=api_key,
+            changes={"is_active": {"from": not active, "to": active}}, actor_user=actor,
+        )
+    _forget(api_key)
+    return api_key
+
+
+@transaction.atomic
+def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DEFAULT_GRACE_SECONDS) -> IssuedKey:
+    """Issue a new secret for the same key; the old one works for the grace period."""
+    if not isinstance(grace_period_seconds, int) or not 0 <= grace_period_seconds <= MAX_GRACE_SECONDS:
+        raise InvalidInput(
+            f"grace_period_seconds must be between 0 and {MAX_GRACE_SECONDS}", field="grace_period_seconds"
+        )
+    api_key = _locked(api_key)
+    _require_usable(api_key)
+    old_digests = [api_key.digest, api_key.previous_digest]
+    secret = keygen.generate(api_key.type)
+    now = timezone.now()
+    api_key.previous_digest = api_key.digest
+    api_key.previous_expires_at = now + timedelta(seconds=grace_period_seconds)
+    api_key.digest = secret.digest
+    api_key.display_prefix = secret.display_prefix
+    api_key.save(update_fields=["previous_digest", "previous_expires_at", "digest", "display_prefix", "updated_at"])
+    audit_record(
+        action=A.API_KEY_ROTATED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
+        changes={
+            "grace_period_seconds": grace_period_seconds,
+            "previous_secret_valid_until": api_key.previous_expires_at.isoformat(),
+            "display_prefix": {"to": secret.display_prefix},
+        },
+        actor_user=actor,
+    )
+    forget_digests([*old_digests, secret.digest])
+    return IssuedKey(api_key=api_key, key=secret.key)

@@ -1,0 +1,172 @@
+"""Every write to tenants, organizations and memberships, each with its audit entry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.text import slugify
+
+from apikeys.principal import forget_tenant, forget_user
+from audit import registry as A
+from audit.services import audit_record
+from orgs import roles
+from orgs.models import Organization, OrgMembership, Plan, Tenant, TenantMembership
+from tater.exceptions import Conflict, InvalidInput, NotPermitted
+
+
+def _unique_slug(tenant: Tenant, name: str) -> str:
+    base = slugify(name)[:90] or "org"
+    slug, n = base, 2
+    while Organization.objects.filter(tenant=tenant, slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def tenant_create(*, name: str, owner: Any, plan: str = Plan.FREE) -> Tenant:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("Tenant name is required", field="name")
+    if plan not in Plan.values:
+        raise InvalidInput(f"Plan must be one of {', '.join(Plan.values)}", field="plan")
+    tenant = Tenant.objects.create(name=name, plan=plan)
+    TenantMembership.objects.create(tenant=tenant, user=owner, role=roles.TenantRole.OWNER)
+    audit_record(
+        action=A.TENANT_CREATED, tenant=tenant, target=tenant,
+        changes={"name": {"to": name}, "plan": {"to": plan}, "owner": {"to": owner.email}},
+    )
+    return tenant
+
+
+TENANT_SETTINGS = ("name", "plan", "require_2fa", "require_sso", "key_creation_policy", "token_exchange_policy", "max_key_lifetime_days")
+
+
+@transaction.atomic
+def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
+    """Change plan and policies: tenant owners only (SPEC §1)."""
+    if not TenantMembership.objects.filter(tenant=tenant, user=actor, role=roles.TenantRole.OWNER).exists():
+        raise NotPermitted("Only tenant owners can change the plan and policies")
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    changes = {}
+    for field, value in values.items():
+        if field not in TENANT_SETTINGS:
+            raise InvalidInput(f"Unknown tenant setting {field!r}", field=field)
+        old = getattr(tenant, field)
+        if old != value:
+            changes[field] = {"from": old, "to": value}
+            setattr(tenant, field, value)
+    if "plan" in changes and tenant.plan not in Plan.values:
+        raise InvalidInput(f"Plan must be one of {', '.join(Plan.values)}", field="plan")
+    if changes:
+        tenant.full_clean()
+        tenant.save()
+        audit_record(action=A.TENANT_UPDATED, tenant=tenant, target=tenant, changes=changes, actor_user=actor)
+        forget_tenant(tenant.pk)
+    return tenant
+
+
+@transaction.atomic
+def org_create(*, tenant: Tenant, name: str, actor: Any | None = None) -> Organization:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("Organization name is required", field="name")
+    if len(name) > 200:
+        raise InvalidInput("Organization name must be at most 200 characters", field="name")
+    org = Organization.objects.create(tenant=tenant, name=name, slug=_unique_slug(tenant, name))
+    audit_record(
+        action=A.ORG_CREATED, tenant=tenant, organization=org, target=org, changes={"name": {"to": name}},
+        actor_user=actor,
+    )
+    # Unbound keys cache the tenant's org list.
+    forget_tenant(tenant.pk)
+    return org
+
+
+@transaction.atomic
+def org_rename(*, organization: Organization, name: str, actor: Any | None = None) -> Organization:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("Organization name must be 1 to 200 characters", field="name")
+    old = organization.name
+    if old != name:
+        organization.name = name
+        organization.save(update_fields=["name"])
+        audit_record(
+            action=A.ORG_UPDATED, tenant=organization.tenant, organization=organization, target=organization,
+            changes={"name": {"from": old, "to": name}}, actor_user=actor,
+        )
+        forget_tenant(organization.tenant_id)
+    return organization
+
+
+@transaction.atomic
+def tenant_member_set(*, tenant: Tenant, user: Any, role: str | None, actor: Any | None = None) -> TenantMembership | None:
+    """Make ``user`` a tenant owner/admin, or (role None) drop their tenant role.
+    The last owner of a tenant can be neither removed nor demoted."""
+    if role is not None and role not in roles.TenantRole.values:
+        raise InvalidInput(f"Tenant role must be one of {', '.join(roles.TenantRole.values)}", field="role")
+    current = TenantMembership.objects.select_for_update().filter(tenant=tenant, user=user).first()
+    old_role = current.role if current else None
+    if old_role == role:
+        return current
+    if old_role == roles.TenantRole.OWNER:
+        owners = TenantMembership.objects.select_for_update().filter(tenant=tenant, role=roles.TenantRole.OWNER).count()
+        if owners <= 1:
+            raise Conflict("The last owner of a tenant cannot be removed or demoted")
+    if role is None:
+        current.delete()  # type: ignore[union-attr]
+        result = None
+    elif current is None:
+        result = TenantMembership.objects.create(tenant=tenant, user=user, role=role)
+    else:
+        current.role = role
+        current.save(update_fields=["role"])
+        result = current
+    audit_record(
+        action=A.MEMBER_ROLE_CHANGED if role and old_role else (A.MEMBER_ADDED if role else A.MEMBER_REMOVED),
+        tenant=tenant, target=user, changes={"tenant_role": {"from": old_role, "to": role}}, actor_user=actor,
+    )
+    forget_user(user.pk, tenant.pk)
+    return result
+
+
+@transaction.atomic
+def org_member_set(*, organization: Organization, user: Any, role: str | None, actor: Any | None = None) -> OrgMembership | None:
+    """Add a member, change their org role, or (role None) remove them."""
+    if role is not None and role not in roles.OrgRole.values:
+        raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
+    current = OrgMembership.objects.select_for_update().filter(organization=organization, user=user).first()
+    old_role = current.role if current else None
+    if old_role == role:
+        return current
+    if role is None:
+        if current is None:
+            return None
+        current.delete()
+        result = None
+        action = A.MEMBER_REMOVED
+    elif current is None:
+        result = OrgMembership.objects.create(organization=organization, user=user, role=role)
+        action = A.MEMBER_ADDED
+    else:
+        current.role = role
+        current.save(update_fields=["role"])
+        result = current
+        action = A.MEMBER_ROLE_CHANGED
+    audit_record(
+        action=action, tenant=organization.tenant, organization=organization, target=user,
+        changes={"role": {"from": old_role, "to": role}}, actor_user=actor,
+    )
+    forget_user(user.pk, organization.tenant_id)
+    return result
+
+
+def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any, bool]:
+    User = get_user_model()
+    email = User.objects.normalize_email(email).lower()
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user, False
+    return User.objects.create_user(email=email, password=password), True

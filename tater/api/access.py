@@ -1,0 +1,159 @@
+"""Who is calling, in which org, with which scopes: resolved once per request (SPEC §4).
+
+``resolve_access`` turns the authenticated caller (API key principal or session user)
+plus the org hints (``organizationId`` query parameter, ``X-Workspace-ID`` header,
+``tenantId`` query parameter) into an ``Access`` that views and selectors use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from rest_framework.request import Request
+
+from apikeys.principal import KeyPrincipal, OrgRef
+from orgs import roles
+from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
+from tater.api.errors import ApiError, Forbidden, Unauthorized
+
+ORG_PARAM = "organizationId"
+ORG_HEADER = "HTTP_X_WORKSPACE_ID"
+TENANT_PARAM = "tenantId"
+SESSION_ORG_KEY = "current_org_id"
+
+
+@dataclass
+class Access:
+    user_id: int
+    tenant_pk: int
+    tenant_public_id: str
+    org: OrgRef | None
+    scopes: frozenset[str]
+    tenant_role: str | None = None
+    org_role: str | None = None
+    key: KeyPrincipal | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def via_key(self) -> bool:
+        return self.key is not None
+
+    @property
+    def manages_all_keys(self) -> bool:
+        return roles.manages_all_keys(self.tenant_role, self.org_role)
+
+    @property
+    def is_tenant_owner(self) -> bool:
+        return self.tenant_role == roles.TenantRole.OWNER
+
+    def organization(self) -> Organization:
+        """A model instance for the resolved org, for selectors (no query)."""
+        if self.org is None:
+            raise ApiError("This endpoint needs an organization", code="AMBIGUOUS_ORG")
+        return Organization(pk=self.org.pk, public_id=self.org.public_id, name=self.org.name, tenant_id=self.tenant_pk)
+
+    def tenant(self) -> Tenant:
+        return Tenant(pk=self.tenant_pk, public_id=self.tenant_public_id)
+
+
+def ambiguous() -> ApiError:
+    return ApiError(
+        f"Several organizations are reachable: pass the {ORG_PARAM} query parameter (or the X-Workspace-ID header)",
+        code="AMBIGUOUS_ORG",
+        details={"parameter": ORG_PARAM},
+    )
+
+
+def denied(org_hint: str) -> Forbidden:
+    return Forbidden(f"No access to organization {org_hint!r}", code="WORKSPACE_ACCESS_DENIED")
+
+
+def org_hint(request: Request) -> str | None:
+    value = request.query_params.get(ORG_PARAM) or request.META.get(ORG_HEADER)
+    return value.strip() if value and value.strip() else None
+
+
+def tenant_hint(request: Request) -> str | None:
+    value = request.query_params.get(TENANT_PARAM)
+    return value.strip() if value and value.strip() else None
+
+
+def for_key(request: Request, principal: KeyPrincipal, *, org_required: bool, unbound_allowed: bool) -> Access:
+    hint, tenant = org_hint(request), tenant_hint(request)
+    if tenant is not None and tenant != principal.tenant_public_id:
+        raise Forbidden(f"No access to tenant {tenant!r}", code="WORKSPACE_ACCESS_DENIED")
+    org = principal.org
+    if principal.is_unbound:
+        if org_required and not unbound_allowed:
+            raise Unauthorized("Unbound API key may not scope to a specific org")
+        if hint is not None:
+            org = next((o for o in principal.tenant_orgs if o.public_id == hint), None)
+            if org is None:
+                raise denied(hint)
+        elif org_required:
+            if len(principal.tenant_orgs) != 1:
+                raise ambiguous()
+            org = principal.tenant_orgs[0]
+    elif hint is not None and hint != principal.org.public_id:  # type: ignore[union-attr]
+        raise denied(hint)
+    return Access(
+        user_id=principal.owner_pk,
+        tenant_pk=principal.tenant_pk,
+        tenant_public_id=principal.tenant_public_id,
+        org=org,
+        scopes=principal.effective_scopes,
+        tenant_role=principal.owner_tenant_role,
+        org_role=principal.owner_org_role if not principal.is_unbound else None,
+        key=principal,
+    )
+
+
+def for_session(request: Request, *, org_required: bool) -> Access:
+    user = request.user
+    hint, tenant_hint_value = org_hint(request), tenant_hint(request)
+    session_org = request.session.get(SESSION_ORG_KEY) if hasattr(request, "session") else None
+    wanted = hint or session_org
+    tenant_roles = {m.tenant_id: m.role for m in TenantMembership.objects.filter(user=user).select_related("tenant")}
+    org_roles = dict(OrgMembership.objects.filter(user=user).values_list("organization_id", "role"))
+    reachable = Organization.objects.filter(Q(tenant_id__in=tenant_roles) | Q(pk__in=org_roles)).select_related("tenant")
+    if tenant_hint_value is not None:
+        reachable = reachable.filter(tenant__public_id=tenant_hint_value)
+    org: Organization | None = None
+    if wanted is not None:
+        org = reachable.filter(public_id=wanted).first()
+        if org is None and hint is not None:
+            raise denied(hint)
+    if org is None:
+        candidates = list(reachable[:2])
+        if len(candidates) == 1:
+            org = candidates[0]
+        elif org_required:
+            if not candidates:
+                raise Forbidden("You are not a member of any organization", code="WORKSPACE_ACCESS_DENIED")
+            raise ambiguous()
+    if org is None:
+        # Tenant-level endpoint with no org chosen: the user's first tenant.
+        tenant_pk = next(iter(tenant_roles), None)
+        if tenant_pk is None:
+            first = OrgMembership.objects.filter(user=user).select_related("organization__tenant").first()
+            tenant_pk = first.organization.tenant_id if first else 0
+        tenant = Tenant.objects.filter(pk=tenant_pk).first()
+        return Access(
+            user_id=user.pk,
+            tenant_pk=tenant_pk,
+            tenant_public_id=tenant.public_id if tenant else "",
+            org=None,
+            scopes=roles.role_scopes(tenant_roles.get(tenant_pk), None),
+            tenant_role=tenant_roles.get(tenant_pk),
+        )
+    tenant_role, org_role = tenant_roles.get(org.tenant_id), org_roles.get(org.pk)
+    return Access(
+        user_id=user.pk,
+        tenant_pk=org.tenant_id,
+        tenant_public_id=org.tenant.public_id,
+        org=OrgRef(org.pk, org.public_id, org.name),
+        scopes=roles.role_scopes(tenant_role, org_role),
+        tenant_role=tenant_role,
+        org_role=org_role,
+    )

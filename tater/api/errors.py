@@ -1,0 +1,181 @@
+"""The error catalog (SPEC §3): every API error body is
+``{"error": CODE, "message": TEXT, "details": {...}}`` plus the request id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+logger = logging.getLogger("tater.api")
+
+
+class ApiError(exceptions.APIException):
+    """An API error with a catalog code; raise it from anywhere in the API stack."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "BAD_REQUEST"
+    message = "Bad request"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.message
+        self.code = code or self.code
+        if status_code is not None:
+            self.status_code = status_code
+        self.details = details
+        self.headers = headers or {}
+        super().__init__(detail=self.message, code=self.code)
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+    code = "UNAUTHORIZED"
+    message = "Missing API key"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = "PERMISSION_DENIED"
+    message = "You do not have permission to perform this action"
+
+
+class NotFound(ApiError):
+    status_code = 404
+    code = "NOT_FOUND"
+    message = "Not found"
+
+
+class ValidationFailed(ApiError):
+    status_code = 400
+    code = "VALIDATION_ERROR"
+    message = "Invalid request"
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+    message = "Request body is too large"
+
+
+class ServiceUnavailable(ApiError):
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"
+    message = "Service temporarily unavailable, retry shortly"
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None, request_id: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if details:
+        body["details"] = details
+    if request_id:
+        body["request_id"] = request_id
+    return body
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested validation detail as ``{"field.sub": [messages]}``."""
+    fields: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors" and not prefix:
+                name = "non_field_errors"
+            fields.update(_flatten(value, name))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            fields[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                fields.update(_flatten(item, f"{prefix}[{index}]"))
+    else:
+        fields[prefix or "non_field_errors"] = [str(detail)]
+    return fields
+
+
+def validation_error(detail: Any) -> tuple[str, dict[str, Any]]:
+    fields = _flatten(detail)
+    first_field, messages = next(iter(fields.items()))
+    if first_field == "non_field_errors":
+        message = messages[0]
+    else:
+        message = f"{first_field}: {messages[0]}"
+    return message, {"fields": fields}
+
+
+def _request_id(request: HttpRequest | None) -> str | None:
+    return getattr(request, "request_id", None)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: maps every exception to the catalog format."""
+    request = context.get("request")
+    raw_request = getattr(request, "_request", request)
+    headers: dict[str, str] = {}
+    details: dict[str, Any] | None = None
+
+    if isinstance(exc, Http404):
+        exc = NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = Forbidden()
+
+    if isinstance(exc, ApiError):
+        code, message, status_code = exc.code, exc.message, exc.status_code
+        details = exc.details
+        headers.update(exc.headers)
+    elif isinstance(exc, exceptions.ValidationError):
+        code, status_code = "VALIDATION_ERROR", 400
+        message, details = validation_error(exc.detail)
+    elif isinstance(exc, exceptions.ParseError):
+        code, status_code = "VALIDATION_ERROR", 400
+        message, details = f"Malformed request body: {exc.detail}", {"fields": {"body": [str(exc.detail)]}}
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        code, message, status_code = "UNAUTHORIZED", "Missing API key", 401
+    elif isinstance(exc, exceptions.AuthenticationFailed):
+        code, message, status_code = "UNAUTHORIZED", "Invalid token", 401
+    elif isinstance(exc, exceptions.PermissionDenied):
+        code, message, status_code = "PERMISSION_DENIED", str(exc.detail), 403
+    elif isinstance(exc, exceptions.NotFound):
+        code, message, status_code = "NOT_FOUND", "Not found", 404
+    elif isinstance(exc, exceptions.MethodNotAllowed):
+        code, message, status_code = "METHOD_NOT_ALLOWED", str(exc.detail), 405
+    elif isinstance(exc, exceptions.NotAcceptable):
+        code, message, status_code = "NOT_ACCEPTABLE", str(exc.detail), 406
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        code, message, status_code = "UNSUPPORTED_MEDIA_TYPE", str(exc.detail), 415
+    elif isinstance(exc, exceptions.Throttled):
+        code, status_code = "RATE_LIMITED", 429
+        wait = int(exc.wait or 1)
+        message = f"Rate limit exceeded, retry in {wait} seconds"
+        headers["Retry-After"] = str(wait)
+    elif isinstance(exc, exceptions.APIException):
+        code, message, status_code = "ERROR", str(exc.detail), exc.status_code
+    else:
+        logger.exception("Unhandled API error (request %s)", _request_id(raw_request))
+        code, message, status_code = "INTERNAL_ERROR", "Internal server error", 500
+        details = {"request_id": _request_id(raw_request)}
+
+    if status_code == 401 and "WWW-Authenticate" not in headers:
+        headers["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
+    response = Response(error_body(code, message, details, _request_id(raw_request)), status=status_code, headers=headers)
+    return response
+
+
+def json_error(request: HttpRequest, status_code: int, code: str, message: str, details: dict[str, Any] | None = None) -> JsonResponse:
+    """A catalog error outside DRF (Django's 404/500 handlers, middleware)."""
+    return JsonResponse(error_body(code, message, details, _request_id(request)), status=status_code)

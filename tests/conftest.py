@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from apikeys import usage
+from tests.factories import add_member, make_key, make_tenant
+
+REAL_SERVICES = bool(os.environ.get("DATABASE_URL")) and bool(os.environ.get("REDIS_URL"))
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    skip = pytest.mark.skip(reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)")
+    for item in items:
+        if "realservices" in item.keywords and not REAL_SERVICES:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Any:
+    cache.clear()
+    usage.reset_local_memo()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def world(db: Any) -> dict[str, Any]:
+    """Tenant A (two orgs, a user of each role, an org key each) and tenant B (one org)."""
+    tenant, owner, (org1, org2) = make_tenant(name="Acme", orgs=2)
+    admin = add_member(org1, "admin")
+    member = add_member(org1, "member")
+    viewer = add_member(org1, "viewer")
+    other_tenant, other_owner, (other_org,) = make_tenant(name="Globex", orgs=1)
+    owner_key, owner_raw = make_key(user=owner, tenant=tenant, org=org1, name="owner key")
+    member_key, member_raw = make_key(user=member, tenant=tenant, org=org1, name="member key", scopes=["scans:write", "keys:write"])
+    other_key, other_raw = make_key(user=other_owner, tenant=other_tenant, org=other_org, name="globex key")
+    return {
+        "tenant": tenant, "owner": owner, "org1": org1, "org2": org2, "admin": admin, "member": member,
+        "viewer": viewer, "other_tenant": other_tenant, "other_owner": other_owner, "other_org": other_org,
+        "owner_key": owner_key, "owner_raw": owner_raw, "member_key": member_key, "member_raw": member_raw,
+        "other_key": other_key, "other_raw": other_raw,
+    }

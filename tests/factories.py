@@ -1,0 +1,47 @@
+"""Factories and small builders shared by the whole suite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+
+from apikeys import services as key_services
+from orgs import services as org_services
+from orgs.models import Organization, Tenant
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @classmethod
+    def _after_postgeneration(cls, instance: Any, create: bool, results: Any = None) -> None:
+        if create:
+            instance.save()
+
+
+def make_tenant(*, name: str = "Acme", owner: Any = None, plan: str = "free", orgs: int = 1) -> tuple[Tenant, Any, list[Organization]]:
+    owner = owner or UserFactory()
+    tenant = org_services.tenant_create(name=name, owner=owner, plan=plan)
+    organizations = [org_services.org_create(tenant=tenant, name=f"{name} Org {i + 1}") for i in range(orgs)]
+    return tenant, owner, organizations
+
+
+def add_member(org: Organization, role: str, user: Any = None) -> Any:
+    user = user or UserFactory()
+    org_services.org_member_set(organization=org, user=user, role=role)
+    return user
+
+
+def make_key(*, user: Any, tenant: Tenant, org: Organization | None, **kwargs: Any) -> tuple[Any, str]:
+    kwargs.setdefault("name", "test key")
+    issued = key_services.apikey_create(creator=user, tenant=tenant, organization=org, **kwargs)
+    return issued.api_key, issued.key
