@@ -8,6 +8,7 @@ plus the org hints (``organizationId`` query parameter, ``X-Workspace-ID`` heade
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q
 from rest_framework.request import Request
@@ -110,9 +111,21 @@ def for_key(request: Request, principal: KeyPrincipal, *, org_required: bool, un
 
 
 def for_session(request: Request, *, org_required: bool) -> Access:
-    user = request.user
-    hint, tenant_hint_value = org_hint(request), tenant_hint(request)
-    session_org = request.session.get(SESSION_ORG_KEY) if hasattr(request, "session") else None
+    session = getattr(request, "session", None)
+    return for_user(
+        request.user,
+        hint=org_hint(request),
+        tenant_hint_value=tenant_hint(request),
+        session_org=session.get(SESSION_ORG_KEY) if session is not None else None,
+        org_required=org_required,
+    )
+
+
+def for_user(
+    user: Any, *, hint: str | None, tenant_hint_value: str | None, session_org: str | None, org_required: bool
+) -> Access:
+    """A signed-in user's access: the hinted org, else the session's current org, else
+    their only org; several orgs and no choice is AMBIGUOUS_ORG when an org is required."""
     wanted = hint or session_org
     tenant_roles = {m.tenant_id: m.role for m in TenantMembership.objects.filter(user=user).select_related("tenant")}
     org_roles = dict(OrgMembership.objects.filter(user=user).values_list("organization_id", "role"))
