@@ -1,0 +1,66 @@
+"""API keys in the admin: list, filters and a revoke action. The digest and the secret
+are never shown or editable; keys are created where the secret can be shown once (UI,
+API, ``create_api_key``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apikeys import services
+from apikeys.models import ApiKey
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("active", "Active"), ("inactive", "Inactive"), ("revoked", "Revoked"), ("expired", "Expired")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
+        from django.utils import timezone
+
+        now = timezone.now()
+        value = self.value()
+        if value == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        if value == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if value == "inactive":
+            return queryset.filter(revoked_at__isnull=True, is_active=False)
+        if value == "active":
+            return queryset.filter(revoked_at__isnull=True, is_active=True).exclude(expires_at__lte=now)
+        return queryset
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("display_prefix", "name", "type", "owner", "organization", "status", "last_used_at", "expires_at")
+    list_filter = (StatusFilter, "type", "tenant")
+    search_fields = ("name", "public_id", "display_prefix", "owner__email", "organization__name")
+    list_select_related = ("owner", "organization", "tenant")
+    fields = (
+        "public_id", "name", "type", "display_prefix", "tenant", "organization", "owner", "creator", "scopes",
+        "expires_at", "is_active", "revoked_at", "previous_expires_at", "last_used_at", "last_used_ip",
+        "allowed_ips", "rate_limit", "created_at", "updated_at",
+    )
+    readonly_fields = fields
+    actions = ["revoke_keys"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke instead: the record stays for the audit trail
+
+    @admin.action(description="Revoke selected keys")
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        count = 0
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            services.apikey_revoke(api_key=api_key, actor=request.user)
+            count += 1
+        self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from orgs import services
+from orgs.models import Plan
+from tater.commands import TaterCommand
+
+
+class Command(TaterCommand):
+    help = "Create a tenant and its owner (the user is created if needed)."
+
+    def add_command_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--owner-email", required=True)
+        parser.add_argument("--password", help="Password for a new owner account (omit: the owner uses password reset or SSO)")
+        parser.add_argument("--plan", choices=Plan.values, default=Plan.FREE)
+
+    def run(self, **options: Any) -> dict[str, Any]:
+        owner, created = services.user_get_or_create(email=options["owner_email"], password=options.get("password"))
+        if not created and options.get("password"):
+            self.say("Owner account already exists; its password was left unchanged.")
+        tenant = services.tenant_create(name=options["name"], owner=owner, plan=options["plan"])
+        self.say(f"Created tenant {tenant.name} ({tenant.public_id}) owned by {owner.email}")
+        return {"tenant_id": tenant.public_id, "owner_id": owner.pk}

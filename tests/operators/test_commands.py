@@ -1,0 +1,96 @@
+"""Operator commands: --json output on the last line, clear errors with exit code 1."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from apikeys.models import ApiKey
+from audit.models import AuditEvent
+from orgs.models import Organization, Tenant, TenantMembership
+from tests.factories import make_key
+
+
+def run(*args):
+    out = io.StringIO()
+    call_command(*args, "--json", stdout=out)
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+@pytest.mark.django_db
+class TestCommands:
+    def test_create_tenant_org_key_revoke(self, api):
+        t = run("create_tenant", "--name", "Initech", "--owner-email", "Boss@Initech.test", "--password", "s3cret-pass-word", "--plan", "pro")
+        tenant = Tenant.objects.get(public_id=t["tenant_id"])
+        assert tenant.plan == "pro"
+        assert TenantMembership.objects.get(tenant=tenant).user_id == t["owner_id"]
+        o = run("create_org", "--tenant", t["tenant_id"], "--name", "HQ")
+        assert Organization.objects.get(public_id=o["organization_id"]).tenant == tenant
+        k = run("create_api_key", "--user", "boss@initech.test", "--tenant", t["tenant_id"], "--org", o["organization_id"],
+                "--scopes", "scans:read,keys:write", "--expires-in", "12h", "--allow-ip", "10.0.0.0/8", "--rate-limit", "5/min")
+        assert set(k) == {"id", "key", "prefix", "type", "organization_id", "scopes", "expires_at"}
+        assert k["key"].startswith("tater_") and k["organization_id"] == o["organization_id"]
+        assert k["scopes"] == ["keys:write", "scans:read"]
+        stored = ApiKey.objects.get(public_id=k["id"])
+        assert stored.allowed_ips == ["10.0.0.0/8"] and stored.rate_limit == "5/min"
+        assert timedelta(hours=11) < stored.expires_at - timezone.now() <= timedelta(hours=12)
+        r = run("revoke_api_key", k["id"])
+        assert r["id"] == k["id"] and r["revoked_at"]
+        assert api.get("/api/v1/auth/validate", HTTP_X_API_KEY=k["key"], REMOTE_ADDR="10.1.1.1").json()["error"] == "KEY_REVOKED"
+        system_events = AuditEvent.objects.filter(tenant=tenant, channel="system")
+        assert {"tenant.created", "organization.created", "api_key.created", "api_key.revoked"} <= set(
+            system_events.values_list("action", flat=True)
+        )
+
+    @pytest.mark.parametrize(
+        "args,message",
+        [
+            (("create_org", "--tenant", "nope", "--name", "x"), "No tenant"),
+            (("create_api_key", "--user", "ghost@x.test", "--tenant", "nope"), "No user"),
+            (("revoke_api_key", "key-missing"), "No API key"),
+        ],
+    )
+    def test_errors_exit_1(self, args, message):
+        out = io.StringIO()
+        with pytest.raises(CommandError) as exc:
+            call_command(*args, "--json", stdout=out)
+        assert exc.value.returncode == 1
+        assert message in str(exc.value)
+        assert json.loads(out.getvalue().strip().splitlines()[-1])["error"] == "VALIDATION_ERROR"
+
+    def test_bad_duration_and_scopes(self, world):
+        base = ("create_api_key", "--user", world["owner"].email, "--tenant", world["tenant"].public_id, "--org", world["org1"].public_id)
+        with pytest.raises(CommandError, match="Invalid duration"):
+            call_command(*base, "--expires-in", "soon")
+        with pytest.raises(CommandError, match="Unknown scope"):
+            call_command(*base, "--scopes", "everything")
+
+    def test_bootstrap_demo_idempotent(self, settings):
+        with pytest.raises(CommandError, match="refusing with DEBUG off"):
+            run("bootstrap_demo")
+        settings.DEBUG = True
+        first = run("bootstrap_demo")
+        assert first["created"] is True
+        assert len(first["keys"]) == 5
+        assert Organization.objects.filter(tenant__public_id=first["tenant_id"]).count() == 2
+        second = run("bootstrap_demo")
+        assert second["created"] is False and second["keys"] == []
+        assert Tenant.objects.filter(name="Demo MSP").count() == 1
+
+    def test_expiry_notices_once_per_key(self, world):
+        soon, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="soon",
+                           expires_at=timezone.now() + timedelta(days=3))
+        make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="later",
+                 expires_at=timezone.now() + timedelta(days=30))
+        assert run("send_key_expiry_notices")["sent"] == [soon.public_id]
+        assert len(mail.outbox) == 1 and mail.outbox[0].to == [world["owner"].email]
+        assert "soon" in mail.outbox[0].subject
+        assert run("send_key_expiry_notices")["sent"] == []
+        assert len(mail.outbox) == 1

@@ -1,0 +1,49 @@
+"""Tenant isolation in selectors and role scopes."""
+
+from __future__ import annotations
+
+import pytest
+
+from apikeys import selectors as key_selectors
+from orgs import roles, selectors
+from tater import scopes
+from tater.api.access import for_user
+from tests.factories import make_key
+
+
+def test_every_role_maps_to_valid_scopes():
+    for mapping in (roles.TENANT_ROLE_SCOPES, roles.ORG_ROLE_SCOPES):
+        for role, granted in mapping.items():
+            assert granted <= scopes.ALL_SCOPES, role
+            for scope in granted:
+                resource, action = scope.split(":")
+                if action == "write":
+                    assert f"{resource}:read" in granted, (role, scope)
+    assert set(roles.ORG_ROLE_SCOPES) == set(roles.OrgRole.values)
+    assert set(roles.TENANT_ROLE_SCOPES) == set(roles.TenantRole.values)
+    assert "audit:read" not in roles.ORG_ROLE_SCOPES["viewer"]
+    assert not any(s.endswith(":write") for s in roles.ORG_ROLE_SCOPES["viewer"])
+
+
+@pytest.mark.django_db
+def test_selectors_never_cross_tenants(world):
+    make_key(user=world["other_owner"], tenant=world["other_tenant"], org=None, name="globex cron")
+    access = for_user(world["owner"], hint=None, tenant_hint_value=None, session_org=world["org1"].public_id, org_required=True)
+    keys = key_selectors.apikey_list(access=access, filters={})
+    assert keys.exists()
+    assert not keys.filter(tenant=world["other_tenant"]).exists()
+    reachable = selectors.orgs_reachable_by_user(user=world["owner"])
+    assert set(reachable) == {world["org1"], world["org2"]}
+    assert set(selectors.org_list_for_user(tenant=world["tenant"], user=world["member"])) == {world["org1"]}
+    assert not selectors.org_list_for_user(tenant=world["other_tenant"], user=world["owner"]).exists()
+
+
+@pytest.mark.django_db
+def test_session_user_cannot_hint_foreign_org(api, world):
+    api.force_login(world["owner"])
+    r = api.get("/api/v1/keys/", {"organizationId": world["other_org"].public_id})
+    assert (r.status_code, r.json()["error"]) == (403, "WORKSPACE_ACCESS_DENIED")
+    r = api.get("/api/v1/keys/")
+    assert (r.status_code, r.json()["error"]) == (400, "AMBIGUOUS_ORG")
+    r = api.get("/api/v1/keys/", {"organizationId": world["org2"].public_id})
+    assert r.status_code == 200
