@@ -179,7 +179,7 @@ def apikey_create(
 
 
 def _locked(api_key: ApiKey) -> ApiKey:
-    return ApiKey.objects.select_for_update().select_related("tenant", "organization").get(pk=api_key.pk)
+    return ApiKey.objects.select_for_update(of=("self",)).select_related("tenant", "organization").get(pk=api_key.pk)
 
 
 def _forget(api_key: ApiKey) -> None:
