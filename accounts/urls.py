@@ -1,3 +1,30 @@
+"""Account pages. Included at /accounts/ before allauth.urls: the paths that repeat
+allauth's (login, signup, password reset, reauthenticate) replace its views with the
+rate-limited / extended ones."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from allauth.account import views as allauth_views
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("login/", views.form_rate_limited("login")(views.LoginView.as_view()), name="account_login"),
+    path("signup/", views.form_rate_limited("signup")(allauth_views.SignupView.as_view()), name="account_signup"),
+    path(
+        "password/reset/",
+        views.form_rate_limited("password_reset")(allauth_views.PasswordResetView.as_view()),
+        name="account_reset_password",
+    ),
+    path("reauthenticate/", views.form_rate_limited("reauth")(views.ReauthenticateView.as_view()), name="account_reauthenticate"),
+    path("2fa/challenge/", views.two_factor_challenge, name="accounts_2fa_challenge"),
+    path("2fa/verify/", views.two_factor_verify, name="accounts_2fa_verify"),
+    path("2fa/", views.two_factor_setup, name="accounts_2fa_setup"),
+    path("2fa/recovery-codes/", views.recovery_codes_regenerate, name="accounts_recovery_codes"),
+    path("2fa/disable/", views.two_factor_disable, name="accounts_2fa_disable"),
+    path("security/", views.security, name="accounts_security"),
+    path("security/sign-out-everywhere/", views.sign_out_everywhere, name="accounts_sign_out_everywhere"),
+    path("sso/", views.sso_settings, name="accounts_sso_settings"),
+    path("sso/start/", views.sso_start, name="accounts_sso_start"),
+]

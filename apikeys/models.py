@@ -78,3 +78,20 @@ class ApiKey(models.Model):
         if not self.is_active:
             return KeyStatus.INACTIVE
         return KeyStatus.ACTIVE
+
+
+class KeyUsageHourly(models.Model):
+    """Requests and errors of one key in one UTC hour. Counted in the cache on the request
+    path and flushed here in batches (apikeys.usage.flush); kept TATER_USAGE_RETENTION_DAYS."""
+
+    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="usage_hours")
+    hour = models.DateTimeField(help_text="Start of the hour (UTC).")
+    requests = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "hour"], name="apikey_usage_key_hour")]
+        indexes = [models.Index(fields=["hour"], name="apikey_usage_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} {self.hour:%Y-%m-%d %H:00}: {self.requests} requests, {self.errors} errors"

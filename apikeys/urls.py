@@ -1,3 +1,15 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from apikeys import views
+
+urlpatterns = [
+    path("", views.key_list, name="apikey_list"),
+    path("new/", views.key_create, name="apikey_create"),
+    path("<str:key_id>/", views.key_detail, name="apikey_detail"),
+    *(
+        path(f"<str:key_id>/{action}/", views.key_action, {"action": action}, name=f"apikey_{action}")
+        for action in views.ACTIONS
+    ),
+]

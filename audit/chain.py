@@ -1,11 +1,240 @@
-"""Tamper evidence: each tenant's entries form a hash chain (placeholder until the
-audit issue lands the locked chain head; see issue 7)."""
+"""Tamper evidence: each tenant's entries form a hash chain (entries with no tenant form
+one ``global`` chain).
+
+Every entry stores its position ``seq``, the previous entry's hash ``prev_hash`` and
+``entry_hash`` = SHA-256 over a canonical JSON of its content plus ``prev_hash``. Editing
+an entry breaks its own hash; deleting or reordering entries breaks the links after them.
+
+Writers lock the chain's ``AuditChainHead`` row inside the caller's transaction, so
+concurrent writers of one chain queue up for a few milliseconds and the chain stays
+linear; a rolled-back transaction rolls the head back too, so no gap is left.
+
+Retention (``purge_audit``) deletes a prefix of a chain and records, in an
+``audit.purged`` entry appended to that same chain, the ``anchor``: the seq and
+prev_hash the first remaining entry must have. ``verify`` starts from the latest such
+anchor (or from seq 1 and the genesis hash), so a purged chain still verifies while
+any other missing prefix does not.
+"""
 
 from __future__ import annotations
 
-from audit.models import AuditEvent
+import hashlib
+import ipaddress
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from audit import registry as A
+from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+
+HASH_VERSION = 1
+GLOBAL_CHAIN = "global"
+# The columns an entry's hash covers (besides prev_hash), by model attribute name.
+HASHED_FIELDS = (
+    "public_id",
+    "tenant_id",
+    "organization_id",
+    "actor_user_id",
+    "actor_email",
+    "api_key_id",
+    "channel",
+    "action",
+    "target_type",
+    "target_id",
+    "target_repr",
+    "changes",
+    "ip",
+    "user_agent",
+    "request_id",
+    "created_at",
+    "seq",
+)
+
+
+def chain_key(tenant_id: int | None) -> str:
+    return GLOBAL_CHAIN if tenant_id is None else f"tenant:{tenant_id}"
+
+
+def chain_entries(tenant_id: int | None) -> QuerySet[AuditEvent]:
+    """All entries of one chain (unordered)."""
+    if tenant_id is None:
+        return AuditEvent.objects.filter(tenant__isnull=True)
+    return AuditEvent.objects.filter(tenant_id=tenant_id)
+
+
+def _plain_numbers(value: Any) -> Any:
+    # jsonb may hand 1.0 back as 1: hash integral floats as ints so both read the same.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
+
+
+def _canonical_ip(value: Any) -> str | None:
+    return str(ipaddress.ip_address(str(value))) if value else None
+
+
+def _canonical_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical_content(values: Mapping[str, Any]) -> bytes:
+    """The bytes an entry's hash covers. Each value is normalised the same way whether it
+    comes from a new entry or is read back from SQLite or PostgreSQL."""
+    content = {name: values.get(name) for name in HASHED_FIELDS}
+    content["v"] = HASH_VERSION
+    content["changes"] = _plain_numbers(content["changes"] or {})
+    content["ip"] = _canonical_ip(content["ip"])
+    content["created_at"] = _canonical_time(content["created_at"])
+    for name in ("actor_email", "api_key_id", "target_type", "target_id", "target_repr", "user_agent", "request_id"):
+        content[name] = content[name] or ""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compute_hash(values: Mapping[str, Any], prev_hash: str) -> str:
+    digest = hashlib.sha256(canonical_content(values))
+    digest.update(b"\n" + prev_hash.encode())
+    return digest.hexdigest()
+
+
+def event_values(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in HASHED_FIELDS}
+
+
+def lock_head(tenant_id: int | None) -> AuditChainHead:
+    """The chain's head row, locked until the caller's transaction ends; created on first
+    use without racing a concurrent creator (the loser's INSERT fails, then it waits)."""
+    key = chain_key(tenant_id)
+    head = AuditChainHead.objects.select_for_update().filter(chain=key).first()
+    if head is not None:
+        return head
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(chain=key, tenant_id=tenant_id)
+    except IntegrityError:
+        pass  # another writer created it first; lock theirs
+    return AuditChainHead.objects.select_for_update().get(chain=key)
 
 
 def link(event: AuditEvent) -> None:
-    """Set ``seq``, ``prev_hash`` and ``entry_hash`` on a new, unsaved event."""
-    return None
+    """Set ``created_at``, ``seq``, ``prev_hash`` and ``entry_hash`` on a new, unsaved
+    event and advance its chain's head. Must run inside the transaction that saves it."""
+    head = lock_head(event.tenant_id)
+    # Stamped under the lock, so time order and chain order agree within a chain.
+    event.created_at = timezone.now()
+    event.seq = head.last_seq + 1
+    event.prev_hash = head.last_hash
+    event.entry_hash = compute_hash(event_values(event), event.prev_hash)
+    head.last_seq, head.last_hash = event.seq, event.entry_hash
+    head.save(update_fields=["last_seq", "last_hash", "updated_at"])
+
+
+# --- Verification ---------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    kind: str  # missing | edited | link | anchor | head
+    seq: int | None
+    entry_id: str | None
+    message: str
+
+
+@dataclass
+class ChainReport:
+    chain: str
+    tenant_id: str | None
+    intact: bool = True
+    entries: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+    anchor_seq: int = 1
+    problem: Problem | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("extra")
+        return data
+
+
+def expected_anchor(tenant_id: int | None) -> tuple[int, str]:
+    """Where the chain must start: after the latest purge, else seq 1 and the genesis hash."""
+    purge = (
+        chain_entries(tenant_id)
+        .filter(action=A.AUDIT_PURGED)
+        .order_by("-seq")
+        .values_list("changes", flat=True)
+        .first()
+    )
+    anchor = (purge or {}).get("anchor") if isinstance(purge, dict) else None
+    if isinstance(anchor, dict) and isinstance(anchor.get("seq"), int) and isinstance(anchor.get("prev_hash"), str):
+        return anchor["seq"], anchor["prev_hash"]
+    return 1, GENESIS_HASH
+
+
+def _walk(tenant_id: int | None, chunk_size: int) -> Iterator[dict[str, Any]]:
+    fields = (*HASHED_FIELDS, "prev_hash", "entry_hash")
+    yield from chain_entries(tenant_id).order_by("seq").values(*fields).iterator(chunk_size=chunk_size)
+
+
+def verify(tenant_id: int | None, *, tenant_public_id: str | None = None, chunk_size: int = 2000) -> ChainReport:
+    """Walk one chain in seq order and report the first broken or missing link."""
+    report = ChainReport(chain=chain_key(tenant_id), tenant_id=tenant_public_id)
+    head = AuditChainHead.objects.filter(chain=report.chain).first()
+    if head is not None:
+        report.head_seq, report.head_hash = head.last_seq, head.last_hash
+    seq, prev_hash = expected_anchor(tenant_id)
+    report.anchor_seq = seq
+
+    def broken(kind: str, row: Mapping[str, Any] | None, message: str) -> ChainReport:
+        report.intact = False
+        report.problem = Problem(kind, row["seq"] if row else None, row["public_id"] if row else None, message)
+        return report
+
+    for row in _walk(tenant_id, chunk_size):
+        if report.entries == 0:
+            report.first_seq = row["seq"]
+        report.entries += 1
+        if row["seq"] != seq:
+            if report.entries == 1 and row["seq"] < seq:
+                return broken(
+                    "anchor", row, f"The chain starts at seq {row['seq']} but the latest purge left seq {seq} first"
+                )
+            return broken(
+                "missing",
+                row,
+                f"Entries {seq}..{row['seq'] - 1} are missing before entry seq {row['seq']} (deleted outside purge_audit)",
+            )
+        if compute_hash(row, row["prev_hash"]) != row["entry_hash"]:
+            return broken("edited", row, f"Entry seq {row['seq']} does not match its hash (its content was changed)")
+        if row["prev_hash"] != prev_hash:
+            what = "the purge anchor" if report.entries == 1 else f"entry seq {seq - 1}"
+            return broken(
+                "link",
+                row,
+                f"Entry seq {row['seq']} does not link to {what} (an entry was changed, replaced or reordered)",
+            )
+        prev_hash, seq = row["entry_hash"], seq + 1
+        report.last_seq = row["seq"]
+    last = seq - 1
+    if report.head_seq > last:
+        return broken("missing", None, f"Entries {last + 1}..{report.head_seq} are missing at the end of the chain")
+    if report.head_seq < last or (report.entries and report.head_hash != prev_hash):
+        return broken("head", None, "The chain head does not match the last entry (the head row was changed)")
+    return report
+
+
+class ChainBroken(RuntimeError):
+    """A chain is not in a state an operation can safely build on."""

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import models, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+from django.db.models import Min
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit import chain
+from audit import registry as A
+from audit.models import AuditChainHead, AuditEvent
 from audit.registry import ACTIONS
+from orgs.models import Tenant
 from tater import context
 
 SECRET_FIELDS = frozenset({"key", "digest", "previous_digest", "password", "secret", "token", "code"})
@@ -44,31 +52,40 @@ def audit_record(
         raise ValueError(f"Audit changes may not carry secret fields: {sorted(leaked)}")
     ctx = context.current()
     user_id = actor_user.pk if actor_user is not None else ctx.user_id
-    email = actor_email if actor_email is not None else (getattr(actor_user, "email", "") or ctx.extra.get("user_email", ""))
+    email = (
+        actor_email
+        if actor_email is not None
+        else (getattr(actor_user, "email", "") or ctx.extra.get("user_email", ""))
+    )
     target_type, target_id, target_repr = _target(target)
     event = AuditEvent(
         tenant=tenant,
         organization=organization,
         actor_user_id=user_id,
-        actor_email=email or "",
+        actor_email=_text(email, 254).lower(),
         api_key_id=ctx.api_key_public_id or "",
         channel=ctx.channel,
         action=action,
-        target_type=target_type,
-        target_id=target_id,
-        target_repr=target_repr,
-        changes=changes,
-        ip=ctx.ip,
-        user_agent=ctx.user_agent,
-        request_id=ctx.request_id,
+        target_type=_text(target_type, 64),
+        target_id=_text(target_id, 64),
+        target_repr=_text(target_repr, 255),
+        # Stored exactly as the database will hand it back, so the entry hash recomputes.
+        changes=json.loads(json.dumps(changes, cls=DjangoJSONEncoder)),
+        ip=ctx.ip or None,
+        user_agent=_text(ctx.user_agent, 512),
+        request_id=_text(ctx.request_id, 64),
         created_at=timezone.now(),
     )
+    # A savepoint: if the entry cannot be written the caller's change fails with it.
     with transaction.atomic():
-        from audit import chain
-
         chain.link(event)
         event.save(force_insert=True)
     return event
+
+
+def _text(value: Any, limit: int) -> str:
+    # Truncate before hashing (the column would) and drop NULs, which PostgreSQL refuses.
+    return str(value or "").replace("\x00", "")[:limit]
 
 
 def diff(instance_before: dict[str, Any], instance_after: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -78,3 +95,73 @@ def diff(instance_before: dict[str, Any], instance_after: dict[str, Any]) -> dic
         for name, value in instance_after.items()
         if instance_before.get(name) != value
     }
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    chain: str
+    tenant_id: str | None
+    deleted: int
+    through_seq: int
+    anchor_seq: int
+    event_id: str
+
+
+def _enable_purge_deletes(on: bool) -> None:
+    # The PostgreSQL trigger (migration 0003) refuses DELETE unless this transaction-local
+    # setting is on; only this function turns it on, and only around the purge's DELETE.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('tater.audit_purge', %s, true)", ["on" if on else "off"])
+
+
+def _purge_chain(
+    head: AuditChainHead, cutoff: datetime, older_than: str, tenant_public_id: str | None
+) -> PurgeResult | None:
+    entries = chain.chain_entries(head.tenant_id)
+    first_young = entries.filter(created_at__gte=cutoff).aggregate(m=Min("seq"))["m"]
+    through = first_young - 1 if first_young is not None else head.last_seq
+    first = entries.aggregate(m=Min("seq"))["m"]
+    if first is None or through < first:
+        return None
+    # The last deleted entry's hash becomes the anchor the first remaining entry links to.
+    anchor_prev = entries.filter(seq=through).values_list("entry_hash", flat=True).first()
+    if anchor_prev is None:
+        raise chain.ChainBroken(f"Chain {head.chain} has no entry seq {through}: run verify_audit before purging")
+    doomed = entries.filter(seq__lte=through)
+    _enable_purge_deletes(True)
+    # The model's delete() refuses on purpose; this is the one sanctioned deletion.
+    deleted = doomed._raw_delete(doomed.db)
+    _enable_purge_deletes(False)
+    tenant = Tenant(pk=head.tenant_id) if head.tenant_id is not None else None
+    event = audit_record(
+        action=A.AUDIT_PURGED,
+        tenant=tenant,
+        changes={
+            "older_than": older_than,
+            "cutoff": cutoff.isoformat(),
+            "deleted": deleted,
+            "through_seq": through,
+            "anchor": {"seq": through + 1, "prev_hash": anchor_prev},
+        },
+    )
+    return PurgeResult(head.chain, tenant_public_id, deleted, through, through + 1, event.public_id)
+
+
+def audit_purge(*, older_than: timedelta, label: str = "") -> list[PurgeResult]:
+    """Delete entries older than ``older_than`` from every chain: the one sanctioned
+    deletion. Each chain loses a prefix (entries up to the first one that is still young)
+    and gains an ``audit.purged`` entry recording the new anchor, in one transaction per
+    chain, so ``verify_audit`` still passes afterwards."""
+    cutoff = timezone.now() - older_than
+    results = []
+    tenant_ids = dict(Tenant.objects.values_list("pk", "public_id"))
+    for chain_name in AuditChainHead.objects.order_by("pk").values_list("chain", flat=True):
+        with transaction.atomic():
+            head = AuditChainHead.objects.select_for_update().get(chain=chain_name)
+            result = _purge_chain(
+                head, cutoff, label or f"{older_than.total_seconds():.0f}s", tenant_ids.get(head.tenant_id)
+            )
+        if result is not None:
+            results.append(result)
+    return results

@@ -96,3 +96,33 @@ class OrgMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} of {self.organization}"
+
+
+def new_invitation_id() -> str:
+    return f"inv-{uuid.uuid4()}"
+
+
+class Invitation(models.Model):
+    """An emailed invitation to join an organization. Only the SHA-256 digest of the token
+    is stored; the token itself travels once, in the email's accept link."""
+
+    public_id = models.CharField(max_length=48, unique=True, default=new_invitation_id, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=OrgRole.choices)
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Set when a newer invitation replaces this one.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "email"], name="invitation_org_email")]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.organization}"

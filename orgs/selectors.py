@@ -3,11 +3,16 @@ query cannot forget the tenant filter."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
+from orgs import roles
+from orgs.models import Invitation, Organization, OrgMembership, Tenant, TenantMembership
 
 
 def user_roles(*, user: Any, tenant: Tenant, organization: Organization | None) -> tuple[str | None, str | None]:
@@ -49,3 +54,80 @@ def tenants_for_user(*, user: Any) -> QuerySet[Tenant]:
     return Tenant.objects.filter(
         Q(memberships__user=user) | Q(organizations__memberships__user=user)
     ).distinct()
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """Someone who reaches an org: through an org membership, a tenant role, or both."""
+
+    user: Any
+    role: str | None
+    tenant_role: str | None
+    joined_at: datetime
+
+    @property
+    def effective_role(self) -> str:
+        """The role that decides what they may do here: a tenant role outranks an org role."""
+        return self.tenant_role or self.role or ""
+
+    @property
+    def rank(self) -> int:
+        return roles.effective_rank(self.tenant_role, self.role)
+
+
+def org_members(*, organization: Organization) -> list[MemberRow]:
+    """Everyone who reaches the org, ordered by email: its members plus the tenant's
+    owners and admins (who reach every org of the tenant)."""
+    rows: dict[int, MemberRow] = {}
+    for m in member_list(organization=organization):
+        rows[m.user_id] = MemberRow(user=m.user, role=m.role, tenant_role=None, joined_at=m.created_at)
+    tenant_members = TenantMembership.objects.filter(tenant_id=organization.tenant_id).select_related("user")
+    for t in tenant_members:
+        existing = rows.get(t.user_id)
+        rows[t.user_id] = MemberRow(
+            user=t.user,
+            role=existing.role if existing else None,
+            tenant_role=t.role,
+            joined_at=min(existing.joined_at, t.created_at) if existing else t.created_at,
+        )
+    return sorted(rows.values(), key=lambda row: row.user.email)
+
+
+def member_get(*, organization: Organization, user_id: str) -> MemberRow | None:
+    """One member of the org by user id (the numeric id, as a string); None outside the org."""
+    if not str(user_id).isdigit():
+        return None
+    user = get_user_model().objects.filter(pk=int(user_id)).first()
+    if user is None:
+        return None
+    tenant_role, org_role = user_roles(user=user, tenant=Tenant(pk=organization.tenant_id), organization=organization)
+    if tenant_role is None and org_role is None:
+        return None
+    joined = (
+        OrgMembership.objects.filter(organization=organization, user=user).values_list("created_at", flat=True).first()
+        or TenantMembership.objects.filter(tenant_id=organization.tenant_id, user=user).values_list("created_at", flat=True).first()
+    )
+    return MemberRow(user=user, role=org_role, tenant_role=tenant_role, joined_at=joined)
+
+
+def org_get_by_public_id(*, tenant_pk: int, public_id: str) -> Organization | None:
+    """An org of one tenant by its public id (``org-<uuid>``), with the tenant loaded."""
+    return Organization.objects.select_related("tenant").filter(tenant_id=tenant_pk, public_id=public_id).first()
+
+
+def pending_invitations(*, organization: Organization) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(organization=organization, accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+def invitation_digest(token: str) -> str:
+    """Invitation tokens are stored as their SHA-256 digest, like API keys."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_get_by_token(*, token: str) -> Invitation | None:
+    """The invitation a link points at (for the accept page), whatever its state."""
+    return (
+        Invitation.objects.select_related("organization__tenant", "invited_by")
+        .filter(token_digest=invitation_digest(token or ""))
+        .first()
+    )

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.text import slugify
 
 from apikeys.principal import forget_tenant, forget_user
 from audit import registry as A
 from audit.services import audit_record
 from orgs import roles
-from orgs.models import Organization, OrgMembership, Plan, Tenant, TenantMembership
-from tater.exceptions import Conflict, InvalidInput, NotPermitted
+from orgs.models import Invitation, Organization, OrgMembership, Plan, Tenant, TenantMembership
+from orgs.selectors import invitation_digest
+from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
+
+INVITATION_MAX_AGE_HOURS: int = getattr(settings, "TATER_INVITATION_MAX_AGE_HOURS", 72)
+"""How long an invitation link stays valid (setting ``TATER_INVITATION_MAX_AGE_HOURS``)."""
 
 
 def _unique_slug(tenant: Tenant, name: str) -> str:
@@ -67,8 +81,23 @@ def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
     return tenant
 
 
+def actor_rank(*, user: Any, tenant: Tenant | int, organization: Organization | None) -> int:
+    """The user's rank (orgs.roles) in ``organization``: their tenant role wins over the org role."""
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    tenant_role = TenantMembership.objects.filter(tenant_id=tenant_id, user=user).values_list("role", flat=True).first()
+    org_role = None
+    if organization is not None:
+        org_role = OrgMembership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
+    return roles.effective_rank(tenant_role, org_role)
+
+
 @transaction.atomic
-def org_create(*, tenant: Tenant, name: str, actor: Any | None = None) -> Organization:
+def org_create(
+    *, tenant: Tenant, name: str, actor: Any | None = None, enforce_permissions: bool = False
+) -> Organization:
+    """Create an organization. With ``enforce_permissions`` only tenant owners/admins may."""
+    if enforce_permissions and actor_rank(user=actor, tenant=tenant, organization=None) < roles.TENANT_ROLE_RANK[roles.TenantRole.ADMIN]:
+        raise NotPermitted("Only tenant owners and admins can create organizations")
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Organization name is required", field="name")
@@ -85,7 +114,13 @@ def org_create(*, tenant: Tenant, name: str, actor: Any | None = None) -> Organi
 
 
 @transaction.atomic
-def org_rename(*, organization: Organization, name: str, actor: Any | None = None) -> Organization:
+def org_rename(
+    *, organization: Organization, name: str, actor: Any | None = None, enforce_permissions: bool = False
+) -> Organization:
+    """Rename an organization. With ``enforce_permissions`` only tenant owners/admins and
+    the org's admins may."""
+    if enforce_permissions and actor_rank(user=actor, tenant=organization.tenant_id, organization=organization) < roles.ORG_ROLE_RANK[roles.OrgRole.ADMIN]:
+        raise NotPermitted("Only tenant owners/admins and organization admins can rename an organization")
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput("Organization name must be 1 to 200 characters", field="name")
@@ -170,3 +205,177 @@ def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any,
     if user is not None:
         return user, False
     return User.objects.create_user(email=email, password=password), True
+
+
+# --- Members through the API and UI: rank rules, invitations -----------------------------
+
+ORG_ADMIN_RANK = roles.ORG_ROLE_RANK[roles.OrgRole.ADMIN]
+UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class MemberAddResult:
+    """What ``member_add_by_email`` did: ``added`` an existing user, or ``invited`` by email."""
+
+    result: str
+    user: Any | None = None
+    membership: OrgMembership | None = None
+    invitation: Invitation | None = None
+
+
+def _require_member_admin(*, actor: Any, organization: Organization) -> int:
+    rank = actor_rank(user=actor, tenant=organization.tenant_id, organization=organization)
+    if rank < ORG_ADMIN_RANK:
+        raise NotPermitted("Only organization admins and tenant owners/admins can manage members")
+    return rank
+
+
+def _require_grantable(*, rank: int, role_rank: int, role: str) -> None:
+    # Nobody grants a role above their own (orgs.roles ranks).
+    if role_rank > rank:
+        raise NotPermitted(f"You cannot grant the role {role!r}: it is above your own", field="role")
+
+
+def _require_outranks(*, rank: int, actor: Any, user: Any, organization: Organization) -> None:
+    if user.pk == actor.pk:
+        return
+    if actor_rank(user=user, tenant=organization.tenant_id, organization=organization) > rank:
+        raise NotPermitted("You cannot change a member whose role is above yours")
+
+
+def _normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput("Enter a valid email address", field="email") from None
+    return email
+
+
+@transaction.atomic
+def member_add_by_email(
+    *, organization: Organization, email: str, role: str, actor: Any, accept_url: Callable[[str], str]
+) -> MemberAddResult:
+    """Add an existing user to the org, or email an invitation to an unknown address.
+
+    The invitation token is single-use and expires after ``INVITATION_MAX_AGE_HOURS``; only
+    its digest is stored, and the email is sent after the transaction commits. A pending
+    invitation to the same address is replaced (its link stops working).
+    """
+    email = _normalize_email(email)
+    if role not in roles.OrgRole.values:
+        raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
+    rank = _require_member_admin(actor=actor, organization=organization)
+    _require_grantable(rank=rank, role_rank=roles.ORG_ROLE_RANK[role], role=role)
+    user = get_user_model().objects.filter(email__iexact=email).first()
+    if user is not None:
+        if OrgMembership.objects.filter(organization=organization, user=user).exists():
+            raise Conflict(f"{email} is already a member of this organization", field="email")
+        membership = org_member_set(organization=organization, user=user, role=role, actor=actor)
+        return MemberAddResult(result="added", user=user, membership=membership)
+
+    now = timezone.now()
+    Invitation.objects.filter(
+        organization=organization, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organization=organization, email=email, role=role, token_digest=invitation_digest(token),
+        invited_by=actor, expires_at=now + timedelta(hours=INVITATION_MAX_AGE_HOURS),
+    )
+    organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
+    audit_record(
+        action=A.MEMBER_INVITED, tenant=organization.tenant, organization=organization, target=invitation,
+        changes={"email": {"to": email}, "role": {"to": role}, "expires_at": {"to": invitation.expires_at.isoformat()}},
+        actor_user=actor,
+    )
+    link = accept_url(token)
+    context = {"organization": organization, "role": role, "link": link, "invited_by": actor,
+               "expires_at": invitation.expires_at, "max_age_hours": INVITATION_MAX_AGE_HOURS}
+    subject = f"You are invited to {organization.name} on Tater"
+    body = render_to_string("invitations/email.txt", context)
+    # The email leaves only once the invitation is committed; a rollback sends nothing.
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return MemberAddResult(result="invited", invitation=invitation)
+
+
+@transaction.atomic
+def member_update(
+    *, organization: Organization, user: Any, actor: Any, role: Any = UNSET, tenant_role: Any = UNSET
+) -> None:
+    """Change a member's org role and/or tenant role (``None`` drops the tenant role).
+
+    Only org admins and tenant owners/admins manage members; nobody grants a role above
+    their own or changes someone who ranks above them; tenant roles need a tenant role.
+    The last owner of a tenant can be neither demoted nor removed (409 CONFLICT).
+    """
+    rank = _require_member_admin(actor=actor, organization=organization)
+    _require_outranks(rank=rank, actor=actor, user=user, organization=organization)
+    if role is not UNSET:
+        if role not in roles.OrgRole.values:
+            raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
+        _require_grantable(rank=rank, role_rank=roles.ORG_ROLE_RANK[role], role=role)
+    if tenant_role is not UNSET:
+        if tenant_role is not None and tenant_role not in roles.TenantRole.values:
+            raise InvalidInput(
+                f"Tenant role must be one of {', '.join(roles.TenantRole.values)} or null", field="tenant_role"
+            )
+        if rank < roles.TENANT_ROLE_RANK[roles.TenantRole.ADMIN]:
+            raise NotPermitted("Only tenant owners and admins can change tenant roles", field="tenant_role")
+        if tenant_role is not None:
+            _require_grantable(rank=rank, role_rank=roles.TENANT_ROLE_RANK[tenant_role], role=tenant_role)
+        tenant = Tenant.objects.get(pk=organization.tenant_id)
+        tenant_member_set(tenant=tenant, user=user, role=tenant_role, actor=actor)
+    if role is not UNSET:
+        org_member_set(organization=organization, user=user, role=role, actor=actor)
+
+
+@transaction.atomic
+def member_remove(*, organization: Organization, user: Any, actor: Any) -> None:
+    """Remove a member from the org. A tenant owner/admin listed here loses the tenant role
+    too (it is what gives them this org); the last owner of a tenant cannot be removed."""
+    rank = _require_member_admin(actor=actor, organization=organization)
+    _require_outranks(rank=rank, actor=actor, user=user, organization=organization)
+    has_tenant_role = TenantMembership.objects.filter(tenant_id=organization.tenant_id, user=user).exists()
+    has_org_role = OrgMembership.objects.filter(organization=organization, user=user).exists()
+    if not has_tenant_role and not has_org_role:
+        raise ObjectNotFound("Not found")
+    if has_tenant_role:
+        tenant = Tenant.objects.get(pk=organization.tenant_id)
+        tenant_member_set(tenant=tenant, user=user, role=None, actor=actor)
+    if has_org_role:
+        org_member_set(organization=organization, user=user, role=None, actor=actor)
+
+
+class InvitationError(Conflict):
+    """The link is used, replaced or expired (410 Gone in the UI)."""
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: Any) -> OrgMembership:
+    """Accept an invitation as the signed-in ``user``: the token is single-use, expires,
+    and only works for the address it was sent to."""
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("organization__tenant")
+        .filter(token_digest=invitation_digest(token or ""))
+        .first()
+    )
+    if invitation is None:
+        raise ObjectNotFound("This invitation link is not valid")
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise InvitationError("This invitation has already been used or was replaced by a newer one")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationError("This invitation has expired: ask for a new one")
+    if user.email.lower() != invitation.email.lower():
+        raise NotPermitted("This invitation was sent to another email address")
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    existing = OrgMembership.objects.filter(organization=invitation.organization, user=user).first()
+    if existing is not None:
+        return existing
+    membership = org_member_set(organization=invitation.organization, user=user, role=invitation.role, actor=user)
+    assert membership is not None
+    return membership
+

@@ -3,29 +3,59 @@ reading the org switcher's choice from the session."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
+from orgs.selectors import orgs_reachable_by_user
 from tater.api import access as access_mod
 from tater.api.access import Access
 from tater.api.errors import ApiError
+
+
+def _session_org(request: HttpRequest) -> str | None:
+    """The session's current org if the user can still reach it, else their first
+    reachable org (pages never answer "ambiguous": they open on a sensible default)."""
+    chosen = request.session.get(access_mod.SESSION_ORG_KEY)
+    reachable = list(orgs_reachable_by_user(user=request.user).values_list("public_id", flat=True))
+    if chosen in reachable:
+        return chosen
+    if not reachable:
+        return None
+    # Remember the default so API calls made from the page (session auth) agree with it.
+    request.session[access_mod.SESSION_ORG_KEY] = reachable[0]
+    return reachable[0]
 
 
 def current_access(request: HttpRequest, *, org_required: bool = True) -> Access:
     """The signed-in user's Access in the current org; 404 when the user cannot reach one.
 
     The org comes from ``?organizationId=``, else ``session["current_org_id"]`` (set by the
-    org switcher), else the user's only org.
+    org switcher), else the user's first reachable org.
     """
+    cached = getattr(request, "current_access", None)
+    if cached is not None and (cached.org is not None or not org_required):
+        return cached
     hint = request.GET.get(access_mod.ORG_PARAM) or None
     try:
         access = access_mod.for_user(
             request.user,
             hint=hint,
             tenant_hint_value=None,
-            session_org=request.session.get(access_mod.SESSION_ORG_KEY),
+            session_org=None if hint else _session_org(request),
             org_required=org_required,
         )
     except ApiError as exc:
         raise Http404(exc.message) from None
     request.current_access = access  # type: ignore[attr-defined]
     return access
+
+
+def require_scope(access: Access, scope: str) -> None:
+    """Pages a role may not use answer 403 (the 403 page), like the API's PERMISSION_DENIED."""
+    if scope not in access.scopes:
+        raise PermissionDenied(f"This page needs the {scope} permission")
+
+
+def require_tenant_role(access: Access, *allowed: str) -> None:
+    if access.tenant_role not in allowed:
+        raise PermissionDenied("This page is for tenant administrators")

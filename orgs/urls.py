@@ -1,3 +1,15 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from orgs import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("orgs/switch/", views.org_switch, name="org_switch"),
+    path("orgs/new/", views.org_create, name="org_create"),
+    path("members/", views.members, name="members"),
+    path("members/<int:user_id>/role/", views.member_role, name="member_role"),
+    path("members/<int:user_id>/remove/", views.member_remove, name="member_remove"),
+    path("settings/tenant/", views.tenant_settings, name="tenant_settings"),
+]

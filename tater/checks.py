@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Tags, Warning, register
 
 
 @register()
@@ -18,4 +21,54 @@ def key_prefixes_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
         for other in prefixes:
             if prefix != other and other.startswith(prefix):
                 problems.append(Warning(f"Key prefix {prefix!r} is a prefix of {other!r}.", id="tater.W002"))
+    return problems
+
+
+def _worker_count() -> int:
+    """Worker processes this deployment announces: WEB_CONCURRENCY (gunicorn's default for
+    --workers) or -w/--workers in GUNICORN_CMD_ARGS."""
+    counts = [1]
+    with contextlib.suppress(ValueError):
+        counts.append(int(os.environ.get("WEB_CONCURRENCY", "1") or 1))
+    args = shlex.split(os.environ.get("GUNICORN_CMD_ARGS", ""))
+    for i, arg in enumerate(args):
+        value = None
+        if arg in ("-w", "--workers") and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--workers="):
+            value = arg.partition("=")[2]
+        elif arg.startswith("-w") and arg[2:].isdigit():
+            value = arg[2:]
+        with contextlib.suppress(TypeError, ValueError):
+            counts.append(int(value))  # type: ignore[arg-type]
+    return max(counts)
+
+
+@register(Tags.caches)
+def shared_cache_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """Rate limits, lockouts, key usage and the key cache hold across processes only on a
+    shared cache: say so loudly when production runs without one."""
+    if settings.DEBUG:
+        return []
+    problems = []
+    if not getattr(settings, "REDIS_URL", ""):
+        problems.append(
+            Warning(
+                "REDIS_URL is not set in production: rate limits, failed-auth lockouts and key usage "
+                "are counted per process, and key revocation is seen by this process only.",
+                hint="Set REDIS_URL to a Redis server shared by every worker.",
+                id="tater.W010",
+            )
+        )
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    workers = _worker_count()
+    if backend.endswith("LocMemCache") and workers > 1:
+        problems.append(
+            Warning(
+                f"The default cache is in-process (locmem) while {workers} worker processes are configured: "
+                "each worker admits the full rate limit and keeps its own lockouts.",
+                hint="Set REDIS_URL, or run a single worker.",
+                id="tater.W011",
+            )
+        )
     return problems

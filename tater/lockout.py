@@ -1,14 +1,178 @@
-"""Failed-authentication lockout (SPEC §6). Filled in by the rate-limit issue (6)."""
+"""Failed-authentication lockout (SPEC §6).
+
+Failures are counted in fixed windows in the shared cache (atomic increments, see
+``tater.ratelimit.incr_counters``), per client address and per account:
+
+- ``TATER_LOCKOUT_CLIENT_FAILURES`` failures from one address within
+  ``TATER_LOCKOUT_CLIENT_WINDOW`` seconds lock that address out of further attempts for
+  ``TATER_LOCKOUT_CLIENT_DURATION`` seconds (defaults 20 / 10 min / 15 min);
+- ``TATER_LOCKOUT_ACCOUNT_FAILURES`` failed sign-ins against one account within
+  ``TATER_LOCKOUT_ACCOUNT_WINDOW`` lock its password and OTP sign-in for
+  ``TATER_LOCKOUT_ACCOUNT_DURATION`` (defaults 10 / 15 min / 15 min).
+
+A locked caller gets 429 ``LOCKED_OUT`` with ``Retry-After``. Only failures are counted
+and only failures are refused on the API-key path, so a valid key is never locked out:
+the lockout stops guessing, not the key holder. Password/OTP sign-in checks the lock
+*before* verifying (``check_account``), so a locked caller learns nothing from a guess.
+IPv6 clients are counted per /64, the block one subscriber usually controls.
+Each lockout is audited once (``auth.locked_out``), by whichever request started it.
+"""
 
 from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+
+from tater import context, ratelimit
+from tater.api.errors import ApiError
+
+ACCOUNT_KINDS = frozenset({"password", "otp", "token_exchange"})
+
+
+@dataclass(frozen=True)
+class _Scope:
+    name: str  # "client" | "account"
+    subject: str  # the address bucket or the account's hash
+    failures: int
+    window: int
+    duration: int
+
+
+class LockedOut(ApiError):
+    status_code = 429
+    code = "LOCKED_OUT"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many failed authentication attempts, retry in {retry_after} seconds",
+            details={"retry_after": retry_after},
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def client_bucket(ip: str) -> str:
+    """The unit an address is counted in: the IPv4 address, or the IPv6 /64."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _account_subject(account: str) -> str:
+    # Hashed: a cache key must not carry arbitrary user input (length, control characters).
+    return hashlib.sha256(account.strip().lower().encode()).hexdigest()[:40]
+
+
+def _client_scope(ip: str) -> _Scope:
+    return _Scope(
+        "client",
+        client_bucket(ip),
+        settings.TATER_LOCKOUT_CLIENT_FAILURES,
+        settings.TATER_LOCKOUT_CLIENT_WINDOW,
+        settings.TATER_LOCKOUT_CLIENT_DURATION,
+    )
+
+
+def _account_scope(account: str) -> _Scope:
+    return _Scope(
+        "account",
+        _account_subject(account),
+        settings.TATER_LOCKOUT_ACCOUNT_FAILURES,
+        settings.TATER_LOCKOUT_ACCOUNT_WINDOW,
+        settings.TATER_LOCKOUT_ACCOUNT_DURATION,
+    )
+
+
+def _lock_key(scope: _Scope) -> str:
+    return f"lockout:{scope.name}:{scope.subject}"
+
+
+def _raise_if_locked(scopes: list[_Scope], t: float) -> None:
+    locks = caches["default"].get_many([_lock_key(s) for s in scopes])
+    until = max((float(v) for v in locks.values()), default=0.0)
+    if until > t:
+        raise LockedOut(max(1, math.ceil(until - t)))
+
+
+def _audit_lockout(scope: _Scope, *, ip: str, kind: str, account: str | None, until: float, failures: int) -> None:
+    from datetime import UTC, datetime
+
+    from audit import registry as A
+    from audit.services import audit_record
+
+    changes: dict[str, object] = {
+        "scope": scope.name,
+        "kind": kind,
+        "failures": failures,
+        "window_seconds": scope.window,
+        "locked_until": datetime.fromtimestamp(until, tz=UTC).isoformat(),
+    }
+    if scope.name == "client":
+        changes["address"] = scope.subject
+    else:
+        changes["account"] = (account or "").strip().lower()
+    with transaction.atomic():
+        audit_record(action=A.AUTH_LOCKED_OUT, tenant=None, changes=changes, actor_email=changes.get("account", ""))
 
 
 def register_failure(*, ip: str, kind: str, account: str | None = None) -> None:
     """Count one failed authentication attempt from ``ip`` (and against ``account``);
-    raise 429 ``LOCKED_OUT`` when the client or account is (now) locked out."""
-    return None
+    raise 429 ``LOCKED_OUT`` when the client or account is (now) locked out.
+
+    ``kind`` is ``api_key``, ``password``, ``otp`` or ``token_exchange``; the account is
+    counted for the sign-in kinds only. The attempt that reaches a threshold is refused.
+    """
+    t = ratelimit.now()
+    scopes = [_client_scope(ip)]
+    if account and kind in ACCOUNT_KINDS:
+        scopes.append(_account_scope(account))
+    # Already locked: refuse without counting (a lock is never extended by more guesses).
+    _raise_if_locked(scopes, t)
+    fail_keys = [f"lockout:fail:{s.name}:{s.subject}:{s.window}:{int(t // s.window)}" for s in scopes]
+    counts = ratelimit.incr_counters([(key, 1, s.window + 5) for key, s in zip(fail_keys, scopes, strict=True)])
+    backend = caches["default"]
+    locked_until = 0.0
+    for scope, fail_key, count in zip(scopes, fail_keys, counts, strict=True):
+        if count < scope.failures:
+            continue
+        until = t + scope.duration
+        # add(): only the request that starts the lockout records it, once per lockout.
+        started = backend.add(_lock_key(scope), until, scope.duration)
+        if not started and float(backend.get(_lock_key(scope)) or 0) <= t:
+            # A lock entry that outlived its end (clock skew between workers): a new lockout.
+            backend.set(_lock_key(scope), until, scope.duration)
+            started = True
+        if started:
+            # The lockout settles these failures: once it ends, the count starts afresh.
+            backend.delete(fail_key)
+            _audit_lockout(scope, ip=ip, kind=kind, account=account, until=until, failures=count)
+        locked_until = max(locked_until, until)
+    if locked_until:
+        _raise_if_locked(scopes, t)
 
 
 def check_account(account: str) -> None:
-    """Raise 429 ``LOCKED_OUT`` when password/OTP sign-in to ``account`` is locked."""
-    return None
+    """Raise 429 ``LOCKED_OUT`` when password/OTP sign-in to ``account`` is locked, or when
+    the current request's client address is. Call it before verifying the credential."""
+    t = ratelimit.now()
+    scopes = [_account_scope(account)]
+    ip = context.current().ip
+    if ip:
+        scopes.append(_client_scope(ip))
+    _raise_if_locked(scopes, t)
+
+
+def check_client(ip: str) -> None:
+    """Raise 429 ``LOCKED_OUT`` when ``ip`` is locked out (for non-account sign-in surfaces)."""
+    _raise_if_locked([_client_scope(ip)], ratelimit.now())

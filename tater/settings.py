@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tater.middleware.RequestContextMiddleware",
+    "tater.faults.ServiceFaultMiddleware",  # database/cache outage → 503, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.Require2FAMiddleware",
     "tater.middleware.SecurityHeadersMiddleware",
 ]
 
@@ -124,7 +126,16 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "tater"),
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "OPTIONS": {
+                # CACHE_FAIL_SOFT (default on): during a Redis outage cache reads miss and fills
+                # are dropped, so API keys verify against the database; invalidations stay
+                # strict (see tater/faults.py). Off: every cache error is a 503.
+                "CLIENT_CLASS": "tater.faults.FailSoftRedisClient"
+                if env_bool("CACHE_FAIL_SOFT", True)
+                else "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 2,  # seconds: an unreachable Redis fails fast
+                "SOCKET_TIMEOUT": 2,
+            },
         }
     }
 else:
@@ -165,6 +176,12 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never link an account by an unverified email claim
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+ACCOUNT_REAUTHENTICATION_REQUIRED = True  # changing email asks for the password again
+SOCIALACCOUNT_STORE_TOKENS = False
+OTP_TOTP_ISSUER = "Tater"
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # server-side sessions
 SESSION_COOKIE_AGE = 7 * 24 * 3600
@@ -222,10 +239,12 @@ REST_FRAMEWORK = {
         "tater.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tater.api.permissions.ScopedPermission"],
+    # Per key / per session user limits by plan (tater.ratelimit); runs after ScopedPermission.
+    "DEFAULT_THROTTLE_CLASSES": ["tater.ratelimit.ApiRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "tater.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tater.api.schema.TaterAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_VERSIONING_CLASS": None,
 }
@@ -238,6 +257,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Tags and operation ids from the resource: /api/v1/scans/… and the /api/scans/upload alias.
+    "SCHEMA_PATH_PREFIX": r"/api(/v1)?",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["tater.api.schema.preprocess_endpoints"],
 }
 
 # --- Tater ------------------------------------------------------------------------
@@ -252,6 +275,18 @@ TATER_MAX_UPLOAD_BYTES = int(os.environ.get("TATER_MAX_UPLOAD_BYTES", 5 * 1024 *
 DATA_UPLOAD_MAX_MEMORY_SIZE = TATER_MAX_UPLOAD_BYTES + 1024
 # Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted.
 TATER_TRUSTED_PROXY_COUNT = int(os.environ.get("TATER_TRUSTED_PROXY_COUNT", 0))
+# Failed-authentication lockout (tater.lockout): N failures within WINDOW seconds lock the
+# client address (or the account's password/OTP sign-in) for DURATION seconds.
+TATER_LOCKOUT_CLIENT_FAILURES = int(os.environ.get("TATER_LOCKOUT_CLIENT_FAILURES", 20))
+TATER_LOCKOUT_CLIENT_WINDOW = int(os.environ.get("TATER_LOCKOUT_CLIENT_WINDOW", 600))
+TATER_LOCKOUT_CLIENT_DURATION = int(os.environ.get("TATER_LOCKOUT_CLIENT_DURATION", 900))
+TATER_LOCKOUT_ACCOUNT_FAILURES = int(os.environ.get("TATER_LOCKOUT_ACCOUNT_FAILURES", 10))
+TATER_LOCKOUT_ACCOUNT_WINDOW = int(os.environ.get("TATER_LOCKOUT_ACCOUNT_WINDOW", 900))
+TATER_LOCKOUT_ACCOUNT_DURATION = int(os.environ.get("TATER_LOCKOUT_ACCOUNT_DURATION", 900))
+# Per-key hourly usage (apikeys.usage): days kept, and how often (seconds) a request may
+# flush the cache counters into the database (0: only `manage.py flush_key_usage`).
+TATER_USAGE_RETENTION_DAYS = int(os.environ.get("TATER_USAGE_RETENTION_DAYS", 90))
+TATER_USAGE_FLUSH_INTERVAL = int(os.environ.get("TATER_USAGE_FLUSH_INTERVAL", 60))
 
 LOGGING = {
     "version": 1,
@@ -266,3 +301,5 @@ if TESTING:
     # Fast tests: a cheap hasher (never used outside the test suite).
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # No opportunistic usage flush mid-test (query-count assertions); tests flush explicitly.
+    TATER_USAGE_FLUSH_INTERVAL = 0

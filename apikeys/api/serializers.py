@@ -42,6 +42,24 @@ class IssuedKeyOutput(ApiKeyOutput):
         fields = ["key", "headers", "notice", *ApiKeyOutput.Meta.fields]
 
 
+class ApiKeyListOutput(serializers.Serializer):
+    """Documentation of the list response (GET keys/)."""
+
+    keys = ApiKeyOutput(many=True)
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+
+class RotatedKeyOutput(IssuedKeyOutput):
+    """Documentation of the rotate response: the new key, and until when the old one works."""
+
+    previous_key_valid_until = serializers.DateTimeField(allow_null=True)
+
+    class Meta(IssuedKeyOutput.Meta):
+        fields = [*IssuedKeyOutput.Meta.fields, "previous_key_valid_until"]
+
+
 def issued_key_data(api_key: ApiKey, key: str) -> dict[str, Any]:
     data = dict(ApiKeyOutput(api_key).data)
     return {

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from apikeys.api import views
+from apikeys.api import usage_views, views
 
 urlpatterns = [
     path("auth/validate", views.ValidateView.as_view(), name="api-auth-validate"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("keys/<str:key_id>/rotate/", views.KeyRotateView.as_view(), name="api-key-rotate"),
     path("keys/<str:key_id>/deactivate/", views.KeyDeactivateView.as_view(), name="api-key-deactivate"),
     path("keys/<str:key_id>/activate/", views.KeyActivateView.as_view(), name="api-key-activate"),
+    path("keys/<str:key_id>/usage/", usage_views.KeyUsageView.as_view(), name="api-key-usage"),
 ]

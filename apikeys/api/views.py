@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ class ValidateView(TaterAPIView):
     allowed_key_types = {"GET": {"standard", "agent", "public"}}
     org_required = False
 
+    @extend_schema(responses={200: s.ValidateOutput})
     def get(self, request: Request) -> Response:
         principal = request.auth
         if not isinstance(principal, KeyPrincipal):
@@ -51,6 +53,7 @@ def _actor(request: Request) -> Any:
 class KeyListView(TaterAPIView):
     required_scopes = {"GET": "keys:read", "POST": "keys:write"}
 
+    @extend_schema(parameters=[s.ApiKeyListQuery], responses={200: s.ApiKeyListOutput})
     def get(self, request: Request) -> Response:
         query = s.ApiKeyListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -62,6 +65,7 @@ class KeyListView(TaterAPIView):
             {"keys": s.ApiKeyOutput(page, many=True).data, "total": total, "limit": params["limit"], "offset": params["offset"]}
         )
 
+    @extend_schema(request=s.ApiKeyCreateInput, responses={201: s.IssuedKeyOutput})
     def post(self, request: Request) -> Response:
         body = s.ApiKeyCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
@@ -87,10 +91,12 @@ class KeyListView(TaterAPIView):
 class KeyDetailView(TaterAPIView):
     required_scopes = {"GET": "keys:read", "PATCH": "keys:write"}
 
+    @extend_schema(responses={200: s.ApiKeyOutput})
     def get(self, request: Request, key_id: str) -> Response:
         api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
         return Response(s.ApiKeyOutput(api_key).data)
 
+    @extend_schema(request=s.ApiKeyUpdateInput, responses={200: s.ApiKeyOutput})
     def patch(self, request: Request, key_id: str) -> Response:
         api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
         body = s.ApiKeyUpdateInput(data=request.data, partial=True)
@@ -106,6 +112,7 @@ class KeyDetailView(TaterAPIView):
 class KeyRevokeView(TaterAPIView):
     required_scopes = {"POST": "keys:write"}
 
+    @extend_schema(request=None, responses={200: s.ApiKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
         api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
         api_key = services.apikey_revoke(api_key=api_key, actor=_actor(request))
@@ -116,6 +123,7 @@ class KeyDeactivateView(TaterAPIView):
     required_scopes = {"POST": "keys:write"}
     active = False
 
+    @extend_schema(request=None, responses={200: s.ApiKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
         api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
         api_key = services.apikey_set_active(api_key=api_key, actor=_actor(request), active=self.active)
@@ -129,6 +137,7 @@ class KeyActivateView(KeyDeactivateView):
 class KeyRotateView(TaterAPIView):
     required_scopes = {"POST": "keys:write"}
 
+    @extend_schema(request=s.RotateInput, responses={200: s.RotatedKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
         api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
         body = s.RotateInput(data=request.data)

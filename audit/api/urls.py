@@ -1,3 +1,9 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from audit.api import views
+
+urlpatterns = [
+    path("audit-log/", views.AuditLogView.as_view(), name="api-audit-log"),
+]

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from tater import ratelimit
 from tater.api.access import Access
 from tater.api.errors import ApiError
 from tater.exceptions import DomainError
@@ -25,6 +26,11 @@ class TaterAPIView(APIView):
         if isinstance(exc, DomainError):
             exc = ApiError(exc.message, code=exc.code, status_code=exc.status_code, details=exc.details or None)
         return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        ratelimit.finish(request, response)  # X-RateLimit-* headers, key usage counting
+        return response
 
     @staticmethod
     def access(request: Request) -> Access:

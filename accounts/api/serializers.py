@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apikeys.api.serializers import ScopesField
+
+
+class LoginInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class LoginOutput(serializers.Serializer):
+    requires2FA = serializers.BooleanField()
+    token = serializers.CharField(required=False, help_text="Send it to auth/verify-2fa with a code (valid 5 minutes, once)")
+    expires_in = serializers.IntegerField(required=False)
+    user = serializers.DictField(required=False)
+
+
+class VerifyInput(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+    code = serializers.CharField(max_length=64)
+
+
+class TokenExchangeInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    code = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    organizationId = serializers.CharField(max_length=64, required=False, allow_blank=True)  # noqa: N815 (wire name)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    scopes = ScopesField(required=False)
+
+
+def me_data(*, user: Any, access: Any, via_key: bool, verified: bool, has_2fa: bool) -> dict[str, Any]:
+    from orgs.models import OrgMembership, TenantMembership
+    from orgs.selectors import orgs_reachable_by_user
+
+    tenant_roles = {m.tenant_id: m for m in TenantMembership.objects.filter(user=user).select_related("tenant")}
+    org_roles = dict(OrgMembership.objects.filter(user=user).values_list("organization_id", "role"))
+    orgs = list(orgs_reachable_by_user(user=user))
+    tenants: dict[int, Any] = {o.tenant_id: o.tenant for o in orgs}
+    tenants.update({pk: m.tenant for pk, m in tenant_roles.items()})
+    if via_key:
+        # A key sees only its own tenant (and its own org when it is org-bound).
+        tenants = {pk: t for pk, t in tenants.items() if pk == access.tenant_pk}
+        orgs = [o for o in orgs if o.tenant_id == access.tenant_pk and (access.key.is_unbound or o.pk == access.key.org.pk)]
+    current = access.org if access is not None else None
+    return {
+        "user": {"id": user.pk, "email": user.email, "name": user.get_full_name(), "is_staff": user.is_staff},
+        "authentication": "api_key" if via_key else "session",
+        "two_factor": {"enabled": has_2fa, "verified": verified},
+        "tenants": [
+            {
+                "id": t.public_id, "name": t.name, "plan": t.plan,
+                "role": tenant_roles[pk].role if pk in tenant_roles else None,
+                "require_2fa": t.require_2fa, "require_sso": t.require_sso,
+            }
+            for pk, t in sorted(tenants.items(), key=lambda item: item[1].name)
+        ],
+        "organizations": [
+            {
+                "id": o.public_id, "name": o.name, "tenant_id": o.tenant.public_id,
+                "role": org_roles.get(o.pk),
+                "tenant_role": tenant_roles[o.tenant_id].role if o.tenant_id in tenant_roles else None,
+            }
+            for o in orgs
+        ],
+        "current_organization": {"id": current.public_id, "name": current.name} if current else None,
+        "permissions": sorted(access.scopes) if access is not None else [],
+    }

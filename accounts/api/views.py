@@ -1,0 +1,242 @@
+"""JSON sign-in for API clients (TigerTrust flow) and credential exchange (Taffy flow).
+
+The sign-in endpoints take no session and no key (``authentication_classes = []``), so
+scripts can call them without a CSRF token; session-authenticated calls (logout, me)
+keep DRF's CSRF check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest
+from django.utils import timezone
+from django_ratelimit.core import is_ratelimited
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import services, sso
+from accounts.adapter import client_ip
+from accounts.api import serializers as s
+from accounts.app_settings import app_settings
+from accounts.middleware import requires_2fa
+from apikeys import services as key_services
+from apikeys.api.serializers import issued_key_data
+from orgs import roles
+from orgs.models import KeyCreationPolicy
+from orgs.selectors import orgs_reachable_by_user, user_roles
+from tater import context, lockout
+from tater.api import access as access_mod
+from tater.api.authentication import SessionAuthentication
+from tater.api.errors import ApiError, Forbidden, Unauthorized
+from tater.api.views import TaterAPIView
+
+LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def invalid_credentials() -> Unauthorized:
+    return Unauthorized("Invalid email or password", code="INVALID_CREDENTIALS")
+
+
+def _ip(request: Request) -> str:
+    return client_ip(request._request)
+
+
+def throttle(request: Request, group: str) -> None:
+    """Per-IP django-ratelimit on the credential endpoints (before any password work)."""
+    limited = is_ratelimited(
+        request._request, group=f"accounts.api.{group}", key=lambda g, r: client_ip(r),
+        rate=app_settings.AUTH_FORM_RATE, increment=True,
+    )
+    if limited:
+        raise ApiError("Too many attempts, retry in 60 seconds", code="RATE_LIMITED", status_code=429, headers={"Retry-After": "60"})
+
+
+def _failed(request: Request, email: str, *, kind: str) -> None:
+    user_login_failed.send(sender=__name__, credentials={"email": email, "method": kind}, request=request._request)
+    lockout.register_failure(ip=_ip(request), kind=kind, account=email or None)
+
+
+def check_password(request: Request, email: str, password: str) -> Any:
+    """The active user with this email and password, or 401 INVALID_CREDENTIALS.
+
+    An unknown email costs one password hash like a wrong password does, and gets the same
+    answer, so neither the message nor the timing tells which accounts exist."""
+    email = email.strip().lower()
+    lockout.check_account(email)
+    user = services.user_by_email(email)
+    if user is None:
+        make_password(password)  # equalise timing with check_password below
+        ok = False
+    else:
+        ok = user.check_password(password) and user.is_active
+    if not ok:
+        _failed(request, email, kind="password")
+        raise invalid_credentials()
+    if sso.sso_required(email=email, user=user):
+        raise Forbidden("Your organization requires single sign-on for this account", code="SSO_REQUIRED")
+    ctx = context.current()
+    ctx.user_id, ctx.extra["user_email"] = user.pk, user.email
+    return user
+
+
+def check_code(request: Request, user: Any, code: str | None) -> Any:
+    if not code:
+        raise ApiError("This account uses two-factor authentication: send the code", code="INVALID_OTP", status_code=401)
+    device = services.verify_second_factor(user=user, code=code)
+    if device is None:
+        _failed(request, user.email, kind="otp")
+        raise ApiError("Invalid or already used verification code", code="INVALID_OTP", status_code=401)
+    return device
+
+
+def _sign_in(request: Request, user: Any, device: Any | None) -> Response:
+    raw: HttpRequest = request._request
+    if device is not None:
+        user.otp_device = device  # django-otp marks the new session verified
+    login(raw, user, backend=LOGIN_BACKEND)
+    access = _access_for(raw, user)
+    body = {"requires2FA": False, "user": s.me_data(user=user, access=access, via_key=False, verified=device is not None, has_2fa=services.has_2fa(user))}
+    return Response(body)
+
+
+def _access_for(raw: HttpRequest, user: Any) -> Any:
+    try:
+        return access_mod.for_user(user, hint=None, tenant_hint_value=None, session_org=None, org_required=False)
+    except ApiError:
+        return None
+
+
+class LoginView(TaterAPIView):
+    """``POST /api/v1/auth/login`` {email, password} → session, or ``requires2FA`` + token."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        throttle(request, "login")
+        body = s.LoginInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = check_password(request, body.validated_data["email"], body.validated_data["password"])
+        if services.has_2fa(user):
+            token = services.login_challenge_create(user=user)
+            return Response({"requires2FA": True, "token": token, "expires_in": app_settings.LOGIN_CHALLENGE_TTL})
+        return _sign_in(request, user, None)
+
+
+class VerifyTwoFactorView(TaterAPIView):
+    """``POST /api/v1/auth/verify-2fa`` {token, code} → session."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        throttle(request, "verify_2fa")
+        body = s.VerifyInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        token, code = body.validated_data["token"], body.validated_data["code"]
+        try:
+            user = services.login_challenge_user(token=token)
+        except services.InvalidChallenge as exc:
+            lockout.register_failure(ip=_ip(request), kind="otp")
+            raise Unauthorized(exc.message) from None
+        lockout.check_account(user.email)
+        try:
+            result = services.login_challenge_complete(token=token, code=code)
+        except services.InvalidOTP as exc:
+            _failed(request, user.email, kind="otp")
+            raise ApiError(exc.message, code="INVALID_OTP", status_code=401) from None
+        except services.InvalidChallenge as exc:
+            raise Unauthorized(exc.message) from None
+        return _sign_in(request, result.user, result.device)
+
+
+class LogoutView(TaterAPIView):
+    """``POST /api/v1/auth/logout``: ends the session on the server (CSRF-protected)."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        if not (request.user and request.user.is_authenticated):
+            raise Unauthorized("Not signed in")
+        from django.contrib.auth import logout
+
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(TaterAPIView):
+    """``GET /api/v1/me``: who is calling, their tenants and orgs with roles, the current
+    org and the 2FA status. Works with a session or an API key."""
+
+    required_scopes = {"GET": None}
+    allowed_key_types = {"GET": {"standard", "agent", "public"}}
+    org_required = False
+
+    def get(self, request: Request) -> Response:
+        access = self.access(request)
+        user = get_user_model().objects.get(pk=access.user_id)
+        raw = request._request
+        verified = bool(getattr(raw.user, "is_verified", None) and raw.user.is_verified()) if not access.via_key else False
+        data = s.me_data(user=user, access=access, via_key=access.via_key, verified=verified, has_2fa=services.has_2fa(user))
+        if not access.via_key:
+            data["mfa_required"] = not data["two_factor"]["enabled"] and requires_2fa(user)
+        return Response(data)
+
+
+def _may_exchange(policy: str, tenant_role: str | None, org_role: str | None) -> bool:
+    if policy == KeyCreationPolicy.OWNERS:
+        return tenant_role == roles.TenantRole.OWNER
+    if policy == KeyCreationPolicy.ADMINS:
+        return bool(tenant_role) or org_role == roles.OrgRole.ADMIN
+    return "keys:write" in roles.role_scopes(tenant_role, org_role)
+
+
+class TokenExchangeView(TaterAPIView):
+    """``POST /api/v1/auth/token``: email + password (+ code with 2FA) → a new API key,
+    shown once. Who may do it is the tenant's ``token_exchange_policy`` (owners by default)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        throttle(request, "token")
+        body = s.TokenExchangeInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        user = check_password(request, data["email"], data["password"])
+        if services.has_2fa(user):
+            check_code(request, user, data.get("code"))
+        elif requires_2fa(user):
+            raise Forbidden("Your tenant requires two-factor authentication: enrol an authenticator first", code="MFA_REQUIRED")
+        org = self._organization(user, (data.get("organizationId") or "").strip())
+        tenant = org.tenant
+        tenant_role, org_role = user_roles(user=user, tenant=tenant, organization=org)
+        if not _may_exchange(tenant.token_exchange_policy, tenant_role, org_role):
+            raise Forbidden("This tenant does not allow your role to exchange credentials for an API key")
+        scopes = data.get("scopes") or sorted(roles.role_scopes(tenant_role, org_role))
+        name = (data.get("name") or "").strip() or f"Credential exchange {timezone.now():%Y-%m-%d %H:%M}"
+        # The service caps the scopes at the user's role (DomainErrors become catalog errors).
+        issued = key_services.apikey_create(creator=user, tenant=tenant, organization=org, name=name, scopes=scopes)
+        return Response(issued_key_data(issued.api_key, issued.key), status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _organization(user: Any, hint: str) -> Any:
+        reachable = orgs_reachable_by_user(user=user)
+        if hint:
+            org = reachable.filter(public_id=hint).first()
+            if org is None:
+                raise access_mod.denied(hint)
+            return org
+        candidates = list(reachable[:2])
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            raise Forbidden("You are not a member of any organization", code="WORKSPACE_ACCESS_DENIED")
+        raise access_mod.ambiguous()

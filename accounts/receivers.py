@@ -1,0 +1,93 @@
+"""Signal receivers (connected in AccountsConfig.ready). They hold no rules of their own:
+each forwards to a service or writes the audit entry for an event Django/allauth raise
+from several places (UI, JSON API, admin), so every path is recorded exactly once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account import signals as allauth_signals
+from allauth.socialaccount import signals as social_signals
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_save
+from django.http import HttpRequest
+
+from accounts import services
+from audit import registry as A
+from audit.services import audit_record
+
+
+def _on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is None or not hasattr(request, "session"):
+        return
+    services.session_started(request=request, user=user)
+    verified = bool(getattr(user, "otp_device", None))
+    audit_record(
+        action=A.USER_LOGIN, tenant=services.home_tenant(user), target=user,
+        changes={"second_factor": verified}, actor_user=user,
+    )
+
+
+def _on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        services.session_ended(session_key=request.session.session_key)
+    if user is not None:
+        audit_record(action=A.USER_LOGOUT, tenant=services.home_tenant(user), target=user, actor_user=user)
+
+
+def _on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+    email = str(credentials.get("email") or credentials.get("username") or "").strip().lower()[:254]
+    user = services.user_by_email(email) if email else None
+    audit_record(
+        action=A.USER_LOGIN_FAILED,
+        tenant=services.home_tenant(user),
+        target=user,
+        changes={"email": email, "method": str(credentials.get("method") or "password")},
+        actor_user=None,
+        actor_email=email,
+    )
+
+
+def _on_password_changed(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    audit_record(action=A.USER_PASSWORD_CHANGED, tenant=services.home_tenant(user), target=user, actor_user=user)
+
+
+def _on_password_reset(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    audit_record(
+        action=A.USER_PASSWORD_CHANGED, tenant=services.home_tenant(user), target=user,
+        changes={"via": "reset"}, actor_user=user,
+    )
+    # Whoever held a session before the reset (possibly the attacker) is signed out.
+    services.sessions_end_all(user=user)
+
+
+def _on_signed_up(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    services.signup_provision(user=user)
+
+
+def _on_social_account_added(sender: Any, request: HttpRequest, sociallogin: Any, **kwargs: Any) -> None:
+    user = sociallogin.user
+    audit_record(
+        action=A.USER_SSO_LINKED, tenant=services.home_tenant(user), target=user,
+        changes={"provider": sociallogin.account.provider}, actor_user=user,
+    )
+
+
+def _on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    # Deactivation may come from the admin, a command or a service: catching it at the
+    # model keeps "an inactive user has no session and no working key" true on every path.
+    if not created and not instance.is_active:
+        services.user_deactivated(user=instance)
+
+
+def connect() -> None:
+    user_logged_in.connect(_on_logged_in, dispatch_uid="accounts.logged_in")
+    user_logged_out.connect(_on_logged_out, dispatch_uid="accounts.logged_out")
+    user_login_failed.connect(_on_login_failed, dispatch_uid="accounts.login_failed")
+    allauth_signals.password_changed.connect(_on_password_changed, dispatch_uid="accounts.password_changed")
+    allauth_signals.password_set.connect(_on_password_changed, dispatch_uid="accounts.password_set")
+    allauth_signals.password_reset.connect(_on_password_reset, dispatch_uid="accounts.password_reset")
+    allauth_signals.user_signed_up.connect(_on_signed_up, dispatch_uid="accounts.signed_up")
+    social_signals.social_account_added.connect(_on_social_account_added, dispatch_uid="accounts.social_added")
+    post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="accounts.user_saved")

@@ -1,0 +1,272 @@
+"""Every write in accounts: sessions, sign-up provisioning, 2FA devices, recovery codes and
+the JSON sign-in's second step. Audit entries are written in the same transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import django_otp
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import recovery
+from accounts.app_settings import app_settings
+from accounts.models import LoginChallenge, RecoveryCode, RecoveryCodeDevice, UserSession
+from apikeys.principal import forget_user
+from audit import registry as A
+from audit.services import audit_record
+from orgs import services as org_services
+from orgs.models import OrgMembership, Tenant, TenantMembership
+from tater.exceptions import DomainError, InvalidInput
+
+TOTP_DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+CHALLENGE_PREFIX = "2fa_"
+
+
+class InvalidOTP(DomainError):
+    status_code = 401
+    code = "INVALID_OTP"
+
+    def __init__(self, message: str = "Invalid or already used verification code") -> None:
+        super().__init__(message)
+
+
+class InvalidChallenge(DomainError):
+    status_code = 401
+    code = "UNAUTHORIZED"
+
+    def __init__(self, message: str = "Invalid or expired two-factor token; sign in again") -> None:
+        super().__init__(message)
+
+
+def home_tenant(user: Any) -> Tenant | None:
+    """The tenant an account event is filed under: the user's first tenant, if any."""
+    if user is None or getattr(user, "pk", None) is None:
+        return None
+    membership = TenantMembership.objects.filter(user=user).select_related("tenant").order_by("pk").first()
+    if membership is not None:
+        return membership.tenant
+    org_membership = OrgMembership.objects.filter(user=user).select_related("organization__tenant").order_by("pk").first()
+    return org_membership.organization.tenant if org_membership else None
+
+
+# --- Sessions ---------------------------------------------------------------------
+
+
+def session_started(*, request: HttpRequest, user: Any) -> str:
+    """After every sign-in: a fresh session id (Django keeps the old one when the same user
+    signs in again) and a row that lets "sign out everywhere" find the session."""
+    old_key = request.session.session_key
+    request.session.cycle_key()
+    key = request.session.session_key
+    if old_key:
+        UserSession.objects.filter(session_key=old_key).delete()
+    UserSession.objects.update_or_create(
+        session_key=key,
+        defaults={
+            "user": user,
+            "ip": getattr(request, "client_ip", None) or None,
+            "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512],
+        },
+    )
+    return key  # type: ignore[return-value]
+
+
+def session_ended(*, session_key: str | None) -> None:
+    if session_key:
+        UserSession.objects.filter(session_key=session_key).delete()
+
+
+@transaction.atomic
+def sessions_end_all(*, user: Any, keep: str | None = None) -> int:
+    """Delete every server-side session of ``user`` (except ``keep``): they are signed out
+    on their next request everywhere."""
+    tracked = UserSession.objects.filter(user=user)
+    if keep:
+        tracked = tracked.exclude(session_key=keep)
+    keys = list(tracked.values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    tracked.delete()
+    return len(keys)
+
+
+def user_deactivated(*, user: Any) -> None:
+    """A deactivated user loses every session and, through the key cache, every key."""
+    sessions_end_all(user=user)
+    forget_user(user.pk)
+
+
+# --- Sign-up ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def signup_provision(*, user: Any) -> Tenant | None:
+    """A user who signed up on their own (no tenant, no org) gets a tenant they own with a
+    first organization, so the product is usable right away. Users who arrive with a
+    membership (SSO provisioning, invitations) get nothing extra."""
+    audit_record(action=A.USER_SIGNED_UP, tenant=None, target=user, changes={"email": {"to": user.email}}, actor_user=user)
+    if TenantMembership.objects.filter(user=user).exists() or OrgMembership.objects.filter(user=user).exists():
+        return None
+    tenant = org_services.tenant_create(name=app_settings.SIGNUP_TENANT_NAME.format(email=user.email)[:200], owner=user)
+    org_services.org_create(tenant=tenant, name=app_settings.SIGNUP_ORG_NAME, actor=user)
+    return tenant
+
+
+# --- Two-factor devices -----------------------------------------------------------
+
+
+def totp_device(user: Any) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def has_2fa(user: Any) -> bool:
+    return bool(user and user.is_authenticated and django_otp.user_has_device(user, confirmed=True))
+
+
+@transaction.atomic
+def totp_enrolment_start(*, user: Any) -> TOTPDevice:
+    """An unconfirmed TOTP device (its secret is shown as a QR code until confirmed)."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+
+
+def pending_totp_device(user: Any) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+
+
+def _new_recovery_codes(user: Any) -> list[str]:
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    device = RecoveryCodeDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [recovery.generate() for _ in range(recovery.COUNT)]
+    RecoveryCode.objects.bulk_create(RecoveryCode(device=device, digest=recovery.digest(code)) for code in codes)
+    return codes
+
+
+def totp_enrolment_confirm(*, user: Any, code: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the pending device with a code from the app; returns the device and the ten
+    recovery codes (shown once). Any earlier TOTP device is replaced."""
+    device = pending_totp_device(user)
+    if device is None:
+        raise InvalidInput("Start the enrolment again: no pending authenticator", field="code")
+    with transaction.atomic():
+        locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        accepted = locked.verify_token(_digits(code))
+    if not accepted:  # outside the block: the throttle counter stays committed
+        raise InvalidOTP("That code does not match; check the time on your phone and try again")
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        locked.confirmed = True
+        locked.save(update_fields=["confirmed"])
+        codes = _new_recovery_codes(user)
+        audit_record(action=A.MFA_ENABLED, tenant=home_tenant(user), target=user, changes={"method": "totp"}, actor_user=user)
+    return locked, codes
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: Any) -> list[str]:
+    """A new set of ten codes; the old set stops working."""
+    codes = _new_recovery_codes(user)
+    audit_record(action=A.MFA_RECOVERY_REGENERATED, tenant=home_tenant(user), target=user, actor_user=user)
+    return codes
+
+
+@transaction.atomic
+def mfa_disable(*, user: Any) -> None:
+    """Remove every second factor (callers check the password first)."""
+    TOTPDevice.objects.filter(user=user).delete()
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    audit_record(action=A.MFA_DISABLED, tenant=home_tenant(user), target=user, actor_user=user)
+
+
+def _digits(code: str) -> str:
+    return "".join((code or "").split())
+
+
+def verify_second_factor(*, user: Any, code: str) -> Any | None:
+    """The device that accepts ``code`` (a TOTP code or a recovery code), or None.
+
+    Goes through django-otp's ``verify_token``, which locks the device row
+    (SELECT ... FOR UPDATE) so a TOTP code cannot be replayed by concurrent requests, and
+    keeps django-otp's throttling (a throttled device refuses even a right code)."""
+    code = (code or "").strip()
+    if not code or len(code) > 64:
+        return None
+    if recovery.looks_like_recovery_code(code):
+        devices: list[Any] = list(RecoveryCodeDevice.objects.filter(user=user, confirmed=True))
+    else:
+        code = _digits(code)
+        devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
+    for device in devices:
+        verified = django_otp.verify_token(user, device.persistent_id, code)
+        if verified is not None:
+            return verified
+    return None
+
+
+# --- JSON sign-in, second step -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChallengeResult:
+    user: Any
+    device: Any
+
+
+def _challenge_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login_challenge_create(*, user: Any) -> str:
+    token = CHALLENGE_PREFIX + secrets.token_urlsafe(32)
+    LoginChallenge.objects.create(
+        user=user,
+        digest=_challenge_digest(token),
+        expires_at=timezone.now() + timedelta(seconds=app_settings.LOGIN_CHALLENGE_TTL),
+    )
+    return token
+
+
+def login_challenge_user(*, token: str) -> Any:
+    """The user a live challenge token belongs to (for lockout checks), else raise."""
+    challenge = (
+        LoginChallenge.objects.select_related("user")
+        .filter(digest=_challenge_digest(token or ""), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if challenge is None or not challenge.user.is_active:
+        raise InvalidChallenge()
+    return challenge.user
+
+
+def login_challenge_complete(*, token: str, code: str) -> ChallengeResult:
+    """Check the code for the token's user; the token is burnt on success (single use) and
+    after too many wrong codes."""
+    user = login_challenge_user(token=token)
+    digest = _challenge_digest(token)
+    device = verify_second_factor(user=user, code=code)
+    if device is None:
+        LoginChallenge.objects.filter(digest=digest).update(failures=F("failures") + 1)
+        LoginChallenge.objects.filter(digest=digest, failures__gte=app_settings.LOGIN_CHALLENGE_MAX_FAILURES).update(
+            used_at=timezone.now()
+        )
+        raise InvalidOTP()
+    # Conditional update: of two concurrent requests with the same token, one wins.
+    won = LoginChallenge.objects.filter(digest=digest, used_at__isnull=True).update(used_at=timezone.now())
+    if not won:
+        raise InvalidChallenge()
+    return ChallengeResult(user=user, device=device)
+
+
+def user_by_email(email: str) -> Any | None:
+    User = get_user_model()
+    return User.objects.filter(email__iexact=(email or "").strip()).first()

@@ -1,0 +1,295 @@
+"""Account pages: allauth's sign-in/up/reset wrapped with a per-IP form rate limit and the
+lockout page, the 2FA challenge, enrolment and recovery codes, the security page and the
+tenant SSO settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import django_otp
+from allauth.account import app_settings as allauth_account_settings
+from allauth.account import views as allauth_views
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.account.stages import LoginStageController
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+
+from accounts import services, sso
+from accounts.adapter import client_ip
+from accounts.app_settings import app_settings
+from accounts.forms import CodeForm, ConfirmTOTPForm, PasswordConfirmForm, SSOConfigForm, SSOStartForm
+from accounts.models import RecoveryCodeDevice, TenantSSOConfig, UserSession
+from accounts.qr import qr_svg
+from accounts.stages import OTPStage
+from orgs import roles
+from orgs.models import TenantMembership
+from tater import lockout
+from tater.api.errors import ApiError
+from tater.exceptions import DomainError
+
+View = Callable[..., HttpResponse]
+
+
+def _ip_key(group: str, request: HttpRequest) -> str:
+    return client_ip(request)
+
+
+def too_many_requests(request: HttpRequest, exception: Exception | None = None, *, retry_after: str | None = None, locked: bool = False) -> HttpResponse:
+    """The 429 page (also allauth's handler429 through tater.urls)."""
+    response = render(request, "accounts/429.html", {"locked": locked, "retry_after": retry_after}, status=429)
+    response["Retry-After"] = retry_after or "60"
+    return response
+
+
+def form_rate_limited(group: str) -> Callable[[View], View]:
+    """Per-IP django-ratelimit on a form's POSTs, and the lockout page when tater.lockout
+    refuses the attempt (it raises the API's LOCKED_OUT error)."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST" and is_ratelimited(
+                request, group=f"accounts.{group}", key=_ip_key, rate=app_settings.AUTH_FORM_RATE, method="POST", increment=True
+            ):
+                return too_many_requests(request)
+            try:
+                return view(request, *args, **kwargs)
+            except ApiError as exc:
+                if exc.status_code != 429:
+                    raise
+                return too_many_requests(request, retry_after=exc.headers.get("Retry-After"), locked=exc.code == "LOCKED_OUT")
+
+        return wrapped
+
+    return decorator
+
+
+class LoginView(allauth_views.LoginView):
+    """allauth's sign-in, plus email-first routing: "Continue with SSO" (or an email of a
+    domain whose tenant requires SSO) goes to that tenant's identity provider."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        email = (request.POST.get("login") or request.POST.get("email") or "").strip()
+        config = sso.config_for_email(email) if email else None
+        if "sso" in request.POST:
+            if config is None:
+                form = self.get_form()
+                form.is_valid()
+                form.errors.clear()
+                form.add_error(None, "Single sign-on is not set up for that email domain. Sign in with your password.")
+                return self.form_invalid(form)
+            return HttpResponseRedirect(sso.login_url(config))
+        if config is not None and config.require_sso:
+            return HttpResponseRedirect(sso.login_url(config))
+        return super().post(request, *args, **kwargs)
+
+
+class ReauthenticateView(allauth_views.ReauthenticateView):
+    """Re-authentication also gets a new session id."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        services.session_started(request=self.request, user=self.request.user)
+        return response
+
+
+def recent_authentication_required(view: View) -> View:
+    """Security changes need a sign-in or re-authentication (password, SSO or 2FA) within
+    ACCOUNT_REAUTHENTICATION_TIMEOUT; otherwise allauth's re-authentication page first."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        records = get_authentication_records(request, request.user)
+        latest = max((float(r.get("at", 0)) for r in records), default=0.0)
+        if time.time() - latest >= allauth_account_settings.REAUTHENTICATION_TIMEOUT:
+            target = request.get_full_path() if request.method == "GET" else reverse("accounts_2fa_setup")
+            return HttpResponseRedirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': target})}")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def _check_code(request: HttpRequest, user: Any, code: str) -> Any | None:
+    lockout.check_account(user.email)
+    device = services.verify_second_factor(user=user, code=code)
+    if device is None:
+        from django.contrib.auth.signals import user_login_failed
+
+        user_login_failed.send(sender=__name__, credentials={"email": user.email, "method": "otp"}, request=request)
+        lockout.register_failure(ip=client_ip(request), kind="otp", account=user.email)
+    return device
+
+
+@form_rate_limited("2fa")
+def two_factor_challenge(request: HttpRequest) -> HttpResponse:
+    """The second step of sign-in (allauth login stage): a TOTP or recovery code."""
+    stage = LoginStageController.enter(request, OTPStage.key)
+    if stage is None or stage.login.user is None:
+        return HttpResponseRedirect(reverse("account_login"))
+    user = stage.login.user
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = _check_code(request, user, form.cleaned_data["code"])
+        if device is not None:
+            # django-otp marks the session verified when Django's login() sees this.
+            user.otp_device = device
+            return stage.exit()
+        form.add_error("code", "That code is not valid or was already used.")
+    return render(request, "accounts/2fa_challenge.html", {"form": form, "email": user.email})
+
+
+@login_required
+@form_rate_limited("2fa")
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """Step-up for a signed-in session that is not verified yet (e.g. before the admin)."""
+    next_url = _safe_next(request, reverse("accounts_security"))
+    if not services.has_2fa(request.user):
+        messages.info(request, "Set up two-factor authentication first.")
+        return HttpResponseRedirect(reverse("accounts_2fa_setup"))
+    if request.user.is_verified():  # type: ignore[union-attr]
+        return HttpResponseRedirect(next_url)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = _check_code(request, request.user, form.cleaned_data["code"])
+        if device is not None:
+            services.session_started(request=request, user=request.user)
+            django_otp.login(request, device)
+            return HttpResponseRedirect(next_url)
+        form.add_error("code", "That code is not valid or was already used.")
+    return render(request, "accounts/2fa_challenge.html", {"form": form, "email": request.user.email, "next": next_url})
+
+
+@login_required
+@recent_authentication_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator: QR code (inline SVG), confirm with a code, then the recovery
+    codes are shown once."""
+    user = request.user
+    if services.has_2fa(user) and request.GET.get("replace") != "1" and request.method == "GET":
+        device = RecoveryCodeDevice.objects.filter(user=user).first()
+        return render(
+            request, "accounts/2fa_status.html",
+            {"remaining": device.remaining() if device else 0, "verified": user.is_verified()},  # type: ignore[union-attr]
+        )
+    form = ConfirmTOTPForm(request.POST or None)
+    device = services.pending_totp_device(user)
+    if request.method == "POST" and device is not None and form.is_valid():
+        try:
+            confirmed, codes = services.totp_enrolment_confirm(user=user, code=form.cleaned_data["code"])
+        except DomainError as exc:
+            form.add_error("code", exc.message)
+        else:
+            django_otp.login(request, confirmed)
+            return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": True})
+    if device is None or request.method == "GET":
+        device = services.totp_enrolment_start(user=user)
+    return render(
+        request, "accounts/2fa_setup.html",
+        {"form": form, "qr": qr_svg(device.config_url), "secret": _b32(device.bin_key)},
+    )
+
+
+def _b32(key: bytes) -> str:
+    import base64
+
+    raw = base64.b32encode(key).decode().rstrip("=")
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@login_required
+@recent_authentication_required
+@require_POST
+def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
+    if not services.has_2fa(request.user):
+        return HttpResponseRedirect(reverse("accounts_2fa_setup"))
+    codes = services.recovery_codes_regenerate(user=request.user)
+    return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": False})
+
+
+@login_required
+def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    """Removing the second factor asks for the password again."""
+    form = PasswordConfirmForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.mfa_disable(user=request.user)
+        services.session_started(request=request, user=request.user)
+        messages.success(request, "Two-factor authentication is off.")
+        return HttpResponseRedirect(reverse("accounts_security"))
+    return render(request, "accounts/2fa_disable.html", {"form": form})
+
+
+@login_required
+def security(request: HttpRequest) -> HttpResponse:
+    sessions = UserSession.objects.filter(user=request.user)
+    return render(
+        request, "accounts/security.html",
+        {"has_2fa": services.has_2fa(request.user), "sessions": sessions, "current_key": request.session.session_key},
+    )
+
+
+@login_required
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    services.sessions_end_all(user=user, keep=request.session.session_key)
+    logout(request)
+    messages.success(request, "You are signed out on every device.")
+    return HttpResponseRedirect(reverse("account_login"))
+
+
+@form_rate_limited("sso_start")
+def sso_start(request: HttpRequest) -> HttpResponse:
+    """Email-first SSO: the email's domain picks the tenant's identity provider."""
+    form = SSOStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        config = sso.config_for_email(form.cleaned_data["email"])
+        if config is not None:
+            return HttpResponseRedirect(sso.login_url(config))
+        form.add_error("email", "Single sign-on is not set up for that email domain.")
+    return render(request, "accounts/sso_start.html", {"form": form})
+
+
+@login_required
+def sso_settings(request: HttpRequest) -> HttpResponse:
+    """A tenant owner's SSO configuration (one IdP per tenant)."""
+    owned = TenantMembership.objects.filter(user=request.user, role=roles.TenantRole.OWNER).select_related("tenant")
+    wanted = request.GET.get("tenant") or request.POST.get("tenant")
+    membership = next((m for m in owned if m.tenant.public_id == wanted), None) if wanted else owned.first()
+    if membership is None:
+        return render(request, "accounts/sso_settings.html", {"not_owner": True}, status=403)
+    tenant = membership.tenant
+    config = TenantSSOConfig.objects.filter(tenant=tenant).first()
+    form = SSOConfigForm(request.POST or None, instance=config, tenant=tenant)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            config = sso.sso_config_save(tenant=tenant, actor=request.user, values=values)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Single sign-on settings saved.")
+            return HttpResponseRedirect(f"{reverse('accounts_sso_settings')}?tenant={tenant.public_id}")
+    callback = None
+    if config is not None and config.protocol == "oidc":
+        callback = request.build_absolute_uri(reverse("openid_connect_callback", kwargs={"provider_id": config.provider_id}))
+    return render(
+        request, "accounts/sso_settings.html",
+        {"form": form, "tenant": tenant, "config": config, "owned": owned, "callback_url": callback},
+    )

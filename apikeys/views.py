@@ -1,0 +1,261 @@
+"""Manage → Connections → API Keys: list, create, show once, details, and the confirmed
+lifecycle actions. Views resolve the org, call one selector or service and render."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_http_methods
+
+from apikeys import selectors, services
+from apikeys.forms import (
+    SERVICE_FIELDS,
+    TYPE_HELP,
+    ApiKeyCreateForm,
+    ApiKeyFilterForm,
+    ConfirmForm,
+    RotateForm,
+    new_submit_token,
+)
+from apikeys.models import ApiKey, KeyStatus, KeyType
+from orgs.forms import add_domain_error
+from orgs.models import Tenant
+from orgs.ui import current_access, require_scope
+from tater import scopes as S
+from tater.api.access import Access
+from tater.exceptions import DomainError, ObjectNotFound
+
+SUBMITTED_SESSION_KEY = "apikeys_submitted_tokens"
+SNIPPET_LANGS = (("curl", "curl"), ("powershell", "PowerShell"), ("python", "Python"))
+
+
+def _key_or_404(access: Access, key_id: str) -> ApiKey:
+    try:
+        return selectors.apikey_get(access=access, public_id=key_id)
+    except ObjectNotFound:
+        raise Http404("API key not found") from None
+
+
+def _usage_chart(api_key: ApiKey) -> str | None:
+    """The rate-limit app's inline SVG chart of the last 7 days, hour by hour, when present."""
+    try:
+        module = importlib.import_module("apikeys.usage_chart")
+    except ImportError:
+        return None
+    chart = getattr(module, "key_usage_chart", None)
+    return chart(key_pk=api_key.pk, title=f"Requests with {api_key.name}") if chart else None
+
+
+def _resubmitted(request: HttpRequest, token: str) -> bool:
+    """Was this form already submitted successfully (the browser re-posting it on reload)?"""
+    return bool(token) and token in request.session.get(SUBMITTED_SESSION_KEY, [])
+
+
+def _mark_submitted(request: HttpRequest, token: str) -> None:
+    if token:
+        request.session[SUBMITTED_SESSION_KEY] = [*request.session.get(SUBMITTED_SESSION_KEY, [])[-19:], token]
+
+
+def _refuse_resubmission(request: HttpRequest) -> HttpResponse:
+    messages.warning(
+        request, "That form was already submitted. A key is shown only once: if you did not store it, rotate the key."
+    )
+    return redirect("apikey_list", permanent=False)
+
+
+def _show_once(request: HttpRequest, access: Access, issued: services.IssuedKey, *, rotated: bool) -> HttpResponse:
+    """Render the full key in this POST response only: it is never stored in the session
+    or put in a URL, and the page must not be cached (a reload does not show it again)."""
+    api_key = issued.api_key
+    org_id = api_key.organization.public_id if api_key.organization_id else (access.org.public_id if access.org else "")
+    response = render(
+        request,
+        "apikeys/key_issued.html",
+        {
+            "api_key": api_key,
+            "secret": issued.key,
+            "rotated": rotated,
+            "host": request.build_absolute_uri("/").rstrip("/"),
+            "tenant_id": access.tenant_public_id,
+            "org_id": org_id,
+            "permissions": S.summary(api_key.scopes),
+            # Keys that cannot upload get snippets that list scans instead.
+            "can_upload": "scans:write" in S.expand(api_key.scopes) and api_key.type != KeyType.PUBLIC,
+            "snippet_langs": SNIPPET_LANGS,
+        },
+    )
+    add_never_cache_headers(response)  # Cache-Control: max-age=0, no-cache, no-store, must-revalidate, private
+    response["Pragma"] = "no-cache"
+    return response
+
+
+@login_required
+def key_list(request: HttpRequest) -> HttpResponse:
+    access = current_access(request)
+    require_scope(access, "keys:read")
+    filter_form = ApiKeyFilterForm(request.GET or None)
+    filters = filter_form.filters() if request.GET else {}
+    keys = selectors.apikey_list(access=access, filters=filters)
+    page = Paginator(keys, 25).get_page(request.GET.get("page"))
+    rows = [{"key": key, "permissions": S.summary(key.scopes)} for key in page.object_list]
+    return render(
+        request,
+        "apikeys/key_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "filter_form": filter_form,
+            "filtered": bool(filters),
+            "can_write": "keys:write" in access.scopes,
+            "querystring": _without_page(request),
+        },
+    )
+
+
+def _without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_create(request: HttpRequest) -> HttpResponse:
+    access = current_access(request)
+    require_scope(access, "keys:write")
+    tenant = Tenant.objects.get(pk=access.tenant_pk)
+    form = ApiKeyCreateForm(
+        request.POST or None,
+        org_name=access.org.name if access.org else None,
+        can_create_unbound=access.is_tenant_owner,
+        max_lifetime_days=tenant.max_key_lifetime_days,
+        full_access_allowed=S.ALL_SCOPES <= access.scopes,
+        initial={"submit_token": new_submit_token()},
+    )
+    if request.method == "POST" and form.is_valid():
+        if _resubmitted(request, form.cleaned_data["submit_token"]):
+            return _refuse_resubmission(request)
+        try:
+            issued = services.apikey_create(
+                creator=request.user,
+                tenant=tenant,
+                organization=None if form.unbound else access.organization(),
+                name=form.cleaned_data["name"],
+                key_type=form.cleaned_data["type"],
+                scopes=form.scopes(),
+                expires_at=form.expires_at(),
+                allowed_ips=form.allowed_ip_list(),
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc, SERVICE_FIELDS)
+        else:
+            _mark_submitted(request, form.cleaned_data["submit_token"])
+            return _show_once(request, access, issued, rotated=False)
+    response = render(
+        request,
+        "apikeys/key_form.html",
+        {"form": form, "tenant": tenant, "type_help": {str(k): v for k, v in TYPE_HELP.items()}},
+    )
+    if request.method == "POST":
+        response.status_code = 400
+    return response
+
+
+@login_required
+def key_detail(request: HttpRequest, key_id: str) -> HttpResponse:
+    access = current_access(request)
+    require_scope(access, "keys:read")
+    api_key = _key_or_404(access, key_id)
+    now = timezone.now()
+    return render(
+        request,
+        "apikeys/key_detail.html",
+        {
+            "api_key": api_key,
+            "permissions": S.summary(api_key.scopes),
+            "effective": sorted(S.expand(api_key.scopes)),
+            "usage_chart": _usage_chart(api_key),
+            "can_write": "keys:write" in access.scopes,
+            "is_revoked": api_key.status == KeyStatus.REVOKED,
+            "grace_active": bool(api_key.previous_expires_at and api_key.previous_expires_at > now),
+        },
+    )
+
+
+ACTIONS: dict[str, dict[str, Any]] = {
+    "deactivate": {
+        "title": "Deactivate",
+        "button": "Deactivate key",
+        "danger": False,
+        "text": "Calls with this key will fail with 401 KEY_INACTIVE until you activate it again.",
+    },
+    "activate": {
+        "title": "Activate",
+        "button": "Activate key",
+        "danger": False,
+        "text": "The key will be accepted again (unless it has expired).",
+    },
+    "rotate": {
+        "title": "Rotate",
+        "button": "Rotate key",
+        "danger": False,
+        "text": "A new secret is issued for this key with the same settings. The new key is shown once.",
+    },
+    "revoke": {
+        "title": "Revoke",
+        "button": "Revoke key",
+        "danger": True,
+        "text": "Revocation is final: every call with this key (and its rotated-out secret) fails "
+        "with 401 KEY_REVOKED. Integrations using it stop working immediately.",
+    },
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
+    """Every lifecycle action is a GET confirmation page and a POST (with CSRF) that acts."""
+    access = current_access(request)
+    require_scope(access, "keys:write")
+    api_key = _key_or_404(access, key_id)
+    data = request.POST if request.method == "POST" else None
+    form: ConfirmForm | RotateForm = (
+        RotateForm(data, initial={"submit_token": new_submit_token()}) if action == "rotate" else ConfirmForm(data)
+    )
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data.get("submit_token", "")
+        if _resubmitted(request, token):
+            return _refuse_resubmission(request)
+        try:
+            if action == "rotate":
+                issued = services.apikey_rotate(
+                    api_key=api_key, actor=request.user, grace_period_seconds=form.cleaned_data["grace_period_seconds"]
+                )
+                _mark_submitted(request, token)
+                return _show_once(request, access, issued, rotated=True)
+            if action == "revoke":
+                services.apikey_revoke(api_key=api_key, actor=request.user)
+                messages.success(request, f"“{api_key.name}” was revoked.")
+            else:
+                services.apikey_set_active(api_key=api_key, actor=request.user, active=action == "activate")
+                messages.success(request, f"“{api_key.name}” was {action}d.")
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return redirect("apikey_detail", key_id=api_key.public_id)
+    response = render(
+        request,
+        "apikeys/key_confirm.html",
+        {"api_key": api_key, "action": action, "meta": ACTIONS[action], "form": form},
+    )
+    if request.method == "POST":
+        response.status_code = 400
+    return response

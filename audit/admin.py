@@ -1,0 +1,79 @@
+"""The audit log in the admin: read-only. Nobody, superusers included, may add, change or
+delete an entry here (the change page renders as a read-only view)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from audit.models import AuditChainHead, AuditEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    actions = None  # no "delete selected"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "action",
+        "channel",
+        "actor_email",
+        "api_key_id",
+        "target",
+        "organization",
+        "tenant",
+        "ip",
+        "request_id",
+    )
+    list_filter = ("channel", "action", ("created_at", admin.DateFieldListFilter))
+    # Exact matches on ids keep searches on an index; emails and target names are partial.
+    search_fields = ("actor_email", "=api_key_id", "=target_id", "target_repr", "=request_id", "=public_id")
+    list_select_related = ("tenant", "organization")
+    # No COUNT(*) over the whole table on every page view.
+    show_full_result_count = False
+    fields = (
+        "public_id",
+        "created_at",
+        "channel",
+        "action",
+        "actor_user",
+        "actor_email",
+        "api_key_id",
+        "target_type",
+        "target_id",
+        "target_repr",
+        "tenant",
+        "organization",
+        "changes",
+        "ip",
+        "user_agent",
+        "request_id",
+        "seq",
+        "prev_hash",
+        "entry_hash",
+    )
+
+    @admin.display(description="target")
+    def target(self, obj: AuditEvent) -> str:
+        if not obj.target_type:
+            return ""
+        return f"{obj.target_type} {obj.target_repr or obj.target_id}"
+
+
+@admin.register(AuditChainHead)
+class AuditChainHeadAdmin(ReadOnlyAdmin):
+    list_display = ("chain", "tenant", "last_seq", "last_hash", "updated_at")
+    search_fields = ("=chain",)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from audit import selectors
+from audit.api.serializers import AuditPageOutput
+from audit.export import csv_response
+from tater.api.views import TaterAPIView
+from tater.exceptions import InvalidInput
+
+EXPORT_FORMATS = ("json", "csv")
+
+
+class FormatParamNegotiation(DefaultContentNegotiation):
+    """Here ``?format=`` picks the export (json or csv), not a DRF renderer: DRF would
+    otherwise answer 404 for a format no renderer claims. Errors are always JSON."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[Any], format_suffix: str | None = None
+    ) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
+
+
+def _param(name: str, description: str, **kwargs: Any) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, description=description, **kwargs)
+
+
+class AuditLogView(TaterAPIView):
+    """The audit log of the resolved organization, newest first (SPEC §7)."""
+
+    required_scopes = {"GET": "audit:read"}
+    content_negotiation_class = FormatParamNegotiation
+
+    @extend_schema(
+        parameters=[
+            _param("channel", "ui, api, admin or system", enum=["ui", "api", "admin", "system"]),
+            _param("action", "An action name (api_key.created) or a group (api_key.*)"),
+            _param("actor", "The acting user's email address or user id"),
+            _param("key", "The id of the API key that acted (key-...)"),
+            _param("since", "ISO 8601 date or date-time; entries at or after it"),
+            _param("until", "ISO 8601 date or date-time; entries up to it (a date: the whole day)"),
+            _param("cursor", "next_cursor of the previous page"),
+            OpenApiParameter(
+                "limit",
+                OpenApiTypes.INT,
+                OpenApiParameter.QUERY,
+                description=f"1 to {selectors.MAX_LIMIT}, default {selectors.DEFAULT_LIMIT}",
+            ),
+            _param(
+                "format",
+                "json (default) or csv: a streamed CSV export of every matching entry",
+                enum=list(EXPORT_FORMATS),
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(AuditPageOutput, description="A page of entries; with format=csv a text/csv download")
+        },
+    )
+    def get(self, request: Request) -> Response | StreamingHttpResponse:
+        params = request.query_params
+        export = (params.get("format") or "json").strip().lower()
+        if export not in EXPORT_FORMATS:
+            raise InvalidInput("format must be json or csv", field="format")
+        filters = selectors.parse_filters(params)
+        scope = selectors.scope_for(self.access(request))
+        if export == "csv":
+            return csv_response(selectors.audit_export(scope=scope, filters=filters), scope)
+        limit = selectors.parse_limit(params.get("limit"))
+        rows, next_cursor = selectors.audit_page(scope=scope, filters=filters, cursor=params.get("cursor"), limit=limit)
+        return Response(
+            {"entries": [selectors.entry_data(row, scope) for row in rows], "next_cursor": next_cursor, "limit": limit}
+        )

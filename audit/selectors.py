@@ -1,0 +1,262 @@
+"""Reading the audit log: filters, keyset pages and exports, always inside one org.
+
+What a caller sees (``AuditScope``): the entries of the resolved organization; callers
+with a tenant role (owner/admin, by session or by an unbound key) also see the tenant's
+entries that belong to no organization (tenant settings, tenant memberships, sign-ins,
+purges). Another tenant's entries never appear.
+
+Pages are keyset pages on ``id`` descending: each of the (at most two) queries walks the
+``(organization, -id)`` or ``(tenant, -id)`` index from the cursor and stops after
+``limit + 1`` rows, so a page costs the same at row 10 and at row 10 million, and rows
+written meanwhile never shift a page. No COUNT(*) is ever run.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from django.core import signing
+from django.db.models import QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
+
+from audit.models import AuditEvent, Channel
+from audit.registry import ACTIONS
+from tater.api.access import Access
+from tater.exceptions import InvalidInput
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+EXPORT_CHUNK_SIZE = 2000
+ROW_FIELDS = (
+    "id",
+    "public_id",
+    "created_at",
+    "channel",
+    "action",
+    "actor_user_id",
+    "actor_email",
+    "api_key_id",
+    "target_type",
+    "target_id",
+    "target_repr",
+    "organization_id",
+    "tenant_id",
+    "changes",
+    "ip",
+    "user_agent",
+    "request_id",
+)
+_CURSOR_SALT = "audit.cursor"
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    channel: str | None = None
+    action: str | None = None
+    action_prefix: str | None = None
+    actor_email: str | None = None
+    actor_user_id: int | None = None
+    key: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True)
+class AuditScope:
+    tenant_pk: int
+    tenant_public_id: str
+    org_pk: int
+    org_public_id: str
+    include_tenant_level: bool
+
+
+def scope_for(access: Access) -> AuditScope:
+    org = access.organization()
+    # An org-bound key is confined to its org even when its owner holds a tenant role.
+    tenant_wide = bool(access.tenant_role) and (access.key is None or access.key.is_unbound)
+    return AuditScope(access.tenant_pk, access.tenant_public_id, org.pk, org.public_id, tenant_wide)
+
+
+# --- Parsing the filters (shared by the API and the Activity Log page) -----------------
+
+
+def _parse_time(value: str, field: str, *, end: bool) -> datetime:
+    value = value.strip()
+    moment = day = None
+    try:
+        # A bare date first: parse_datetime would read it as midnight.
+        day = parse_date(value) if _DATE_ONLY.match(value) else None
+        moment = None if day else parse_datetime(value)
+    except ValueError:
+        pass
+    if moment is None and day is None:
+        raise InvalidInput(f"{field} must be an ISO 8601 date or date-time (e.g. 2026-01-31T12:00:00Z)", field=field)
+    if moment is None:
+        # A bare date covers that whole day (UTC): since=2026-01-31 from its start,
+        # until=2026-01-31 up to its end.
+        moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)  # type: ignore[operator]
+        return moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    # A date-time ``until`` is inclusive.
+    return moment + timedelta(microseconds=1) if end else moment
+
+
+def parse_filters(params: Mapping[str, Any]) -> AuditFilters:
+    """Query parameters → filters; a bad value raises InvalidInput naming its field."""
+
+    def get(name: str) -> str:
+        return str(params.get(name) or "").strip()
+
+    values: dict[str, Any] = {}
+    channel = get("channel").lower()
+    if channel:
+        if channel not in Channel.values:
+            raise InvalidInput(f"channel must be one of {', '.join(Channel.values)}", field="channel")
+        values["channel"] = channel
+    action = get("action")
+    if action:
+        group = action[:-1] if action.endswith(".*") else None
+        if group is not None and any(name.startswith(group) for name in ACTIONS):
+            values["action_prefix"] = group
+        elif action in ACTIONS:
+            values["action"] = action
+        else:
+            raise InvalidInput(
+                f"Unknown action {action!r} (e.g. api_key.created, or api_key.* for a group)", field="action"
+            )
+    actor = get("actor")
+    if actor:
+        if "@" in actor:
+            values["actor_email"] = actor.lower()
+        elif actor.isdigit():
+            values["actor_user_id"] = int(actor)
+        else:
+            raise InvalidInput("actor must be an email address or a user id", field="actor")
+    key = get("key")
+    if key:
+        if len(key) > 48:
+            raise InvalidInput("key must be an API key id (key-...)", field="key")
+        values["key"] = key
+    if get("since"):
+        values["since"] = _parse_time(get("since"), "since", end=False)
+    if get("until"):
+        values["until"] = _parse_time(get("until"), "until", end=True)
+    if "since" in values and "until" in values and values["since"] >= values["until"]:
+        raise InvalidInput("until must be later than since", field="until")
+    return AuditFilters(**values)
+
+
+def parse_limit(value: Any) -> int:
+    if value in (None, ""):
+        return DEFAULT_LIMIT
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        limit = 0
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
+    return limit
+
+
+def encode_cursor(last_id: int) -> str:
+    return signing.dumps(last_id, salt=_CURSOR_SALT)
+
+
+def decode_cursor(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        last_id = signing.loads(value, salt=_CURSOR_SALT)
+    except signing.BadSignature:
+        raise InvalidInput("cursor is not valid: use the next_cursor of a previous page", field="cursor") from None
+    if not isinstance(last_id, int):
+        raise InvalidInput("cursor is not valid: use the next_cursor of a previous page", field="cursor")
+    return last_id
+
+
+# --- Queries ----------------------------------------------------------------------------
+
+
+def _filtered(entries: QuerySet[AuditEvent], filters: AuditFilters) -> QuerySet[AuditEvent]:
+    if filters.channel:
+        entries = entries.filter(channel=filters.channel)
+    if filters.action:
+        entries = entries.filter(action=filters.action)
+    if filters.action_prefix:
+        entries = entries.filter(action__startswith=filters.action_prefix)
+    if filters.actor_email:
+        entries = entries.filter(actor_email=filters.actor_email)
+    if filters.actor_user_id is not None:
+        entries = entries.filter(actor_user_id=filters.actor_user_id)
+    if filters.key:
+        entries = entries.filter(api_key_id=filters.key)
+    if filters.since:
+        entries = entries.filter(created_at__gte=filters.since)
+    if filters.until:
+        entries = entries.filter(created_at__lt=filters.until)
+    return entries
+
+
+def _sources(scope: AuditScope, filters: AuditFilters, before_id: int | None) -> list[QuerySet[AuditEvent]]:
+    """One query per index: the org's entries, and (tenant-wide callers) the tenant's
+    entries outside any org. Both newest first."""
+    queries = [AuditEvent.objects.filter(organization_id=scope.org_pk, tenant_id=scope.tenant_pk)]
+    if scope.include_tenant_level:
+        queries.append(AuditEvent.objects.filter(tenant_id=scope.tenant_pk, organization__isnull=True))
+    if before_id is not None:
+        queries = [q.filter(id__lt=before_id) for q in queries]
+    return [_filtered(q, filters).order_by("-id").values(*ROW_FIELDS) for q in queries]  # type: ignore[misc]
+
+
+def _newest_first(streams: list[Any]) -> Iterator[dict[str, Any]]:
+    return heapq.merge(*streams, key=lambda row: -row["id"])
+
+
+def audit_page(
+    *, scope: AuditScope, filters: AuditFilters, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of rows, newest first, and the cursor of the next page (None at the end)."""
+    streams = [list(q[: limit + 1]) for q in _sources(scope, filters, decode_cursor(cursor))]
+    rows = list(_newest_first(streams))[: limit + 1]
+    if len(rows) > limit:
+        return rows[:limit], encode_cursor(rows[limit - 1]["id"])
+    return rows, None
+
+
+def audit_export(
+    *, scope: AuditScope, filters: AuditFilters, chunk_size: int = EXPORT_CHUNK_SIZE
+) -> Iterator[dict[str, Any]]:
+    """Every matching row, newest first, streamed from the database in chunks."""
+    return _newest_first([q.iterator(chunk_size=chunk_size) for q in _sources(scope, filters, None)])
+
+
+def entry_data(row: Mapping[str, Any], scope: AuditScope) -> dict[str, Any]:
+    """The public shape of one entry (API and CSV)."""
+    return {
+        "id": row["public_id"],
+        "time": row["created_at"],
+        "channel": row["channel"],
+        "action": row["action"],
+        "actor": {"user_id": row["actor_user_id"], "email": row["actor_email"]},
+        "via": "api" if row["api_key_id"] else ("session" if row["actor_user_id"] else "system"),
+        "key_id": row["api_key_id"] or None,
+        "target": (
+            {"type": row["target_type"], "id": row["target_id"], "display": row["target_repr"]}
+            if row["target_type"]
+            else None
+        ),
+        # Every row in scope is of this org or of no org, within this tenant.
+        "organization_id": scope.org_public_id if row["organization_id"] is not None else None,
+        "tenant_id": scope.tenant_public_id,
+        "changes": row["changes"],
+        "ip": row["ip"],
+        "user_agent": row["user_agent"],
+        "request_id": row["request_id"],
+    }

@@ -1,0 +1,76 @@
+"""Forms for the org pages. They only shape input: every rule lives in orgs.services, whose
+DomainErrors come back onto the form through ``add_domain_error``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django import forms
+
+from orgs.models import KeyCreationPolicy, Plan
+from orgs.roles import OrgRole
+from tater.exceptions import DomainError
+
+
+def add_domain_error(form: forms.Form, exc: DomainError, field_map: Mapping[str, str] | None = None) -> None:
+    """Show a service's error on the field it names (mapped to the form's field name),
+    or at the top of the form when it names none the form has."""
+    field = (field_map or {}).get(exc.field or "", exc.field)
+    if field and field in form.fields:
+        form.add_error(field, exc.message)
+    else:
+        form.add_error(None, exc.message)
+
+
+class OrgSwitchForm(forms.Form):
+    org = forms.CharField(max_length=48)
+    next = forms.CharField(required=False, max_length=2000)
+
+
+class OrgCreateForm(forms.Form):
+    name = forms.CharField(
+        max_length=200,
+        label="Organization name",
+        help_text="For example a customer or a department. You can invite members and create keys in it.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+
+
+ROLE_HELP = {
+    OrgRole.ADMIN: "Members, keys, settings and the activity log",
+    OrgRole.MEMBER: "Reads everything, writes business data, manages their own keys",
+    OrgRole.VIEWER: "Read only; no activity log",
+}
+
+
+class MemberInviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "off", "placeholder": "name@example.com"})
+    )
+    role = forms.ChoiceField(choices=OrgRole.choices, initial=OrgRole.MEMBER)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=OrgRole.choices)
+
+
+class TenantSettingsForm(forms.Form):
+    plan = forms.ChoiceField(choices=Plan.choices, help_text="Sets the API rate limits of every key and user.")
+    require_2fa = forms.BooleanField(
+        required=False,
+        label="Require two-factor authentication",
+        help_text="Members without 2FA must enrol before they can use the app.",
+    )
+    key_creation_policy = forms.ChoiceField(choices=KeyCreationPolicy.choices, label="Who may create API keys")
+    token_exchange_policy = forms.ChoiceField(
+        choices=KeyCreationPolicy.choices,
+        label="Who may exchange a password for a key",
+        help_text="Applies to POST /api/v1/auth/token (email + password + 2FA code → a new API key).",
+    )
+    max_key_lifetime_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        label="Maximum key lifetime (days)",
+        help_text="Leave empty for no limit. New keys must then expire within this many days.",
+    )

@@ -1,0 +1,45 @@
+"""The accept link of a member invitation: ``/invitations/<token>/``.
+
+GET only shows the invitation (mail scanners prefetch links, so GET changes nothing);
+the signed-in user accepts with a POST. Signing in or up first is required, with the
+address the invitation was sent to.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from orgs import selectors, services
+from tater.api.access import SESSION_ORG_KEY
+from tater.exceptions import DomainError, NotPermitted, ObjectNotFound
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = selectors.invitation_get_by_token(token=token)
+    problem, status = "", 200
+    if invitation is None:
+        problem, status = "This invitation link is not valid.", 404
+    elif invitation.accepted_at is not None or invitation.revoked_at is not None:
+        problem, status = "This invitation has already been used or was replaced by a newer one.", 410
+    elif invitation.expires_at <= timezone.now():
+        problem, status = "This invitation has expired: ask for a new one.", 410
+    elif request.user.email.lower() != invitation.email.lower():
+        problem, status = f"This invitation was sent to another address; sign in as {invitation.email} to accept it.", 403
+    if request.method == "POST" and not problem:
+        try:
+            membership = services.invitation_accept(token=token, user=request.user)
+        except DomainError as exc:
+            status = {ObjectNotFound: 404, NotPermitted: 403}.get(type(exc), 410)
+            problem = exc.message
+        else:
+            # Land in the org just joined.
+            request.session[SESSION_ORG_KEY] = membership.organization.public_id
+            return redirect("/")
+    context = {"invitation": invitation if invitation is not None and status != 404 else None, "problem": problem}
+    return render(request, "invitations/accept.html", context, status=status)

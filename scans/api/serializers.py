@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from scans import app_settings
+from scans.models import Scan, Severity
+
+FINDING_FIELDS = ("title", "severity", "description", "host", "port", "cve", "remediation", "references", "data")
+UPLOAD_FIELDS = ("scanner", "target", "started_at", "finished_at", "findings", "metadata")
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects keys it does not know, so a typo ("severty") is a 400 naming it, not data lost."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({unknown[0]: [f"Unknown field; allowed: {', '.join(self.fields)}"]})
+        return super().to_internal_value(data)
+
+
+class SeverityField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=Severity.choices, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # "High" and "HIGH" are what scanners send; store the canonical lowercase.
+        return super().to_internal_value(data.strip().lower() if isinstance(data, str) else data)
+
+
+class FindingInput(StrictSerializer):
+    title = serializers.CharField(max_length=500)
+    severity = SeverityField()
+    description = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    host = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    port = serializers.IntegerField(min_value=0, max_value=65535, required=False, allow_null=True)
+    cve = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    remediation = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    references = serializers.ListField(child=serializers.CharField(max_length=2000), required=False, max_length=50)
+    data = serializers.DictField(required=False, help_text="Scanner-specific details, stored as given")
+
+
+class ScanUploadInput(StrictSerializer):
+    """The upload body (``scan-payload.json``)."""
+
+    scanner = serializers.CharField(max_length=100, help_text='Tool that produced the scan, e.g. "nmap"')
+    target = serializers.CharField(max_length=500, help_text="What was scanned: host, range, URL or asset name")
+    started_at = serializers.DateTimeField(help_text="ISO 8601 with offset, e.g. 2026-01-15T09:30:00Z")
+    finished_at = serializers.DateTimeField(required=False, allow_null=True)
+    findings = FindingInput(many=True, required=False, default=list)
+    metadata = serializers.DictField(required=False, help_text="Free-form context kept in the audit entry")
+
+    def validate_findings(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        limit = app_settings.max_findings()
+        if len(value) > limit:
+            raise serializers.ValidationError(f"At most {limit} findings per scan")
+        return value
+
+
+class UploaderOutput(serializers.Serializer):
+    user = serializers.EmailField(allow_null=True)
+    key_id = serializers.CharField(allow_null=True, help_text="Public id of the API key, when uploaded with one")
+
+
+class SeverityCountsOutput(serializers.Serializer):
+    info = serializers.IntegerField()
+    low = serializers.IntegerField()
+    medium = serializers.IntegerField()
+    high = serializers.IntegerField()
+    critical = serializers.IntegerField()
+
+
+class ScanOutput(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    tenant_id = serializers.SerializerMethodField()
+    organization_id = serializers.SerializerMethodField()
+    finding_count = serializers.SerializerMethodField()
+    severity_counts = SeverityCountsOutput()
+    uploaded_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Scan
+        fields = [
+            "id", "tenant_id", "organization_id", "scanner", "target", "started_at", "finished_at",
+            "finding_count", "severity_counts", "uploaded_by", "created_at",
+        ]
+
+    def _ids(self) -> dict[str, str]:
+        return self.context.get("ids", {})
+
+    def get_tenant_id(self, obj: Scan) -> str:
+        return self._ids().get("tenant_id") or obj.tenant.public_id
+
+    def get_organization_id(self, obj: Scan) -> str:
+        return self._ids().get("organization_id") or obj.organization.public_id
+
+    def get_finding_count(self, obj: Scan) -> int:
+        return sum(obj.severity_counts.values())
+
+    @extend_schema_field(UploaderOutput)
+    def get_uploaded_by(self, obj: Scan) -> dict[str, Any]:
+        user = obj.uploaded_by_user
+        return {"user": user.email if user else None, "key_id": obj.uploaded_by_key_id or None}
+
+
+class FindingOutput(serializers.Serializer):
+    title = serializers.CharField()
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    description = serializers.CharField(required=False)
+    host = serializers.CharField(required=False)
+    port = serializers.IntegerField(required=False, allow_null=True)
+    cve = serializers.CharField(required=False)
+    remediation = serializers.CharField(required=False)
+    references = serializers.ListField(child=serializers.CharField(), required=False)
+    data = serializers.DictField(required=False)
+
+
+class ScanDetailOutput(ScanOutput):
+    findings = FindingOutput(many=True)
+
+    class Meta(ScanOutput.Meta):
+        fields = [*ScanOutput.Meta.fields, "findings"]
+
+
+class ScanListOutput(serializers.Serializer):
+    scans = ScanOutput(many=True)
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+
+class SeverityListField(serializers.CharField):
+    """``severity=high`` or ``severity=high,critical`` (a scan matching any of them)."""
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        values = [v.strip().lower() for v in str(super().to_internal_value(data)).split(",") if v.strip()]
+        bad = [v for v in values if v not in Severity.values]
+        if bad or not values:
+            raise serializers.ValidationError(f"Severity must be one or more of {', '.join(Severity.values)}")
+        return values
+
+
+class LenientDateTimeField(serializers.DateTimeField):
+    """Accepts a date (``2026-01-15``, midnight UTC) as well as a full ISO 8601 datetime."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str) and len(value.strip()) == 10:
+            parsed = parse_datetime(value.strip() + "T00:00:00+00:00")
+            if parsed is not None:
+                return parsed
+        return super().to_internal_value(value)
+
+
+class ScanListQuery(serializers.Serializer):
+    scanner = serializers.CharField(required=False, max_length=100)
+    severity = SeverityListField(required=False, help_text="info|low|medium|high|critical, comma-separated for any of several")
+    since = LenientDateTimeField(required=False, help_text="started_at on or after (ISO 8601 date or datetime)")
+    until = LenientDateTimeField(required=False, help_text="started_at before (ISO 8601 date or datetime)")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+    offset = serializers.IntegerField(required=False, min_value=0, default=0)

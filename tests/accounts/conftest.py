@@ -1,0 +1,55 @@
+"""Helpers for the accounts tests: TOTP codes at a chosen time, enrolled users."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import services
+from tests.factories import UserFactory
+
+
+class Clock:
+    """Moves django-otp's notion of "now" (TOTP steps and throttling delays)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    c = Clock()
+    with mock.patch("django_otp.plugins.otp_totp.models.time.time", c), mock.patch("django_otp.models.timezone.now") as now:
+        from datetime import UTC, datetime
+
+        now.side_effect = lambda: datetime.fromtimestamp(c.now, tz=UTC)
+        yield c
+
+
+def totp_code(device: TOTPDevice, at: float | None = None) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = at if at is not None else time.time()
+    return f"{totp.token():0{device.digits}d}"
+
+
+def enrol(user: Any, at: float | None = None) -> tuple[TOTPDevice, list[str]]:
+    """Enrol a TOTP device through the service (as the setup page does)."""
+    device = services.totp_enrolment_start(user=user)
+    return services.totp_enrolment_confirm(user=user, code=totp_code(device, at))
+
+
+@pytest.fixture
+def user(db: Any) -> Any:
+    return UserFactory(email="alice@example.com")

@@ -1,0 +1,54 @@
+"""The admin side of accounts: SSO configuration and deactivation, behind a verified 2FA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from allauth.socialaccount.models import SocialApp
+from django.test import Client
+
+from accounts.models import TenantSSOConfig
+from tests.accounts.conftest import enrol
+from tests.factories import PASSWORD, UserFactory, make_tenant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(clock: Any) -> Client:
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    _, codes = enrol(staff, clock.now)
+    client = Client()
+    client.post("/accounts/login/", {"login": staff.email, "password": PASSWORD})
+    assert client.post("/accounts/2fa/challenge/", {"code": codes[0]}).status_code == 302
+    assert client.get("/admin/").status_code == 200
+    return client
+
+
+def test_admin_creates_tenant_sso_config_and_its_provider(admin_client: Client) -> None:
+    tenant, owner, (org,) = make_tenant()
+    response = admin_client.post("/admin/accounts/tenantssoconfig/add/", {
+        "tenant": tenant.pk, "protocol": "oidc", "issuer": "https://idp.example.com", "client_id": "abc",
+        "client_secret": "shh-secret", "email_domain": "Example.com", "default_role": "member", "is_active": "on",
+    })
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    config = TenantSSOConfig.objects.get(tenant=tenant)
+    assert config.email_domain == "example.com"
+    app = SocialApp.objects.get(provider_id=config.provider_id)
+    assert (app.provider, app.client_id, app.settings["server_url"]) == ("openid_connect", "abc", "https://idp.example.com")
+    page = admin_client.get(f"/admin/accounts/tenantssoconfig/{config.pk}/change/").content.decode()
+    assert "shh-secret" not in page
+
+
+def test_admin_deactivation_signs_the_user_out(admin_client: Client) -> None:
+    user = UserFactory()
+    victim = Client()
+    victim.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert victim.get("/api/v1/me").status_code == 200
+    response = admin_client.post(f"/admin/accounts/user/{user.pk}/change/", {
+        "email": user.email, "first_name": "", "last_name": "", "is_active": "", "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00", "last_login_0": "", "last_login_1": "",
+    })
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert victim.get("/api/v1/me").status_code == 401
