@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 
-from apikeys.models import KeyStatus, KeyType
+from apikeys.models import ApiKey, KeyStatus, KeyType
 from apikeys.services import DEFAULT_GRACE_SECONDS
 from tater import scopes as S
 
@@ -42,6 +43,7 @@ GRACE_CHOICES = [
 
 # Which form field shows a service error about each service argument.
 SERVICE_FIELDS = {"scopes": "preset", "expires_at": "expires_in", "type": "type", "allowed_ips": "allowed_ips"}
+EDIT_SERVICE_FIELDS = {"expires_at": "expires_in"}
 
 
 def perm_field_name(resource: str) -> str:
@@ -70,6 +72,15 @@ def new_submit_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def allowlist_field() -> forms.CharField:
+    return forms.CharField(
+        label="IP allowlist",
+        required=False,
+        help_text="One IP address or CIDR range per line, e.g. 203.0.113.0/24. Leave empty to allow any address.",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
+    )
+
+
 class ApiKeyCreateForm(forms.Form):
     submit_token = SubmitOnceField()
     name = forms.CharField(
@@ -83,12 +94,7 @@ class ApiKeyCreateForm(forms.Form):
         label="Permissions", choices=[(value, label) for value, label, _ in PRESETS], widget=forms.RadioSelect
     )
     expires_in = forms.ChoiceField(label="Expires", required=False)
-    allowed_ips = forms.CharField(
-        label="IP allowlist",
-        required=False,
-        help_text="One IP address or CIDR range per line, e.g. 203.0.113.0/24. Leave empty to allow any address.",
-        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
-    )
+    allowed_ips = allowlist_field()
 
     def __init__(
         self,
@@ -144,6 +150,102 @@ class ApiKeyCreateForm(forms.Form):
     @property
     def unbound(self) -> bool:
         return self.cleaned_data.get("binding") == "unbound"
+
+
+KEEP_EXPIRY = "keep"
+NEVER_EXPIRES = "never"
+
+
+def access_level(resource: str, scopes: frozenset[str]) -> str:
+    """The per-resource choice ("", "read" or "write") that a set of concrete scopes gives."""
+    if f"{resource}:write" in scopes:
+        return "write"
+    return "read" if f"{resource}:read" in scopes else ""
+
+
+class ApiKeyEditForm(forms.Form):
+    """A key's settings after creation. Permissions are per-resource selects that offer only
+    what the key already has (narrowing); the field still accepts every level so that a
+    widened value reaches apikeys.services.apikey_update, which is what refuses it."""
+
+    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    expires_in = forms.ChoiceField(label="Expires")
+    allowed_ips = allowlist_field()
+    rate_limit = forms.CharField(
+        label="Rate limit for this key",
+        required=False,
+        max_length=32,
+        help_text="Stricter than the plan's limit, e.g. 5/min, 1000/hour or 10/30s. Leave empty to use the plan's limit.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "5/min"}),
+    )
+
+    def __init__(self, *args: object, api_key: ApiKey, max_lifetime_days: int | None, **kwargs: object) -> None:
+        self.api_key = api_key
+        self.key_scopes = S.expand(api_key.scopes)
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": api_key.name,
+                "expires_in": KEEP_EXPIRY,
+                "allowed_ips": "\n".join(api_key.allowed_ips or []),
+                "rate_limit": api_key.rate_limit,
+                **{perm_field_name(r): access_level(r, self.key_scopes) for r in S.RESOURCES},
+            },
+        )
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for resource in S.RESOURCES:
+            field = forms.ChoiceField(label=RESOURCE_LABELS[resource], choices=ACCESS_CHOICES, required=False)
+            # Render only the levels up to what the key has; validation keeps all of them.
+            have = access_level(resource, self.key_scopes)
+            field.widget.choices = ACCESS_CHOICES[: 1 + ["", "read", "write"].index(have)]
+            self.fields[perm_field_name(resource)] = field
+        expiry = self.fields["expires_in"]
+        current = (
+            f"until {date_format(api_key.expires_at, 'M j, Y H:i')} UTC" if api_key.expires_at else "never expires"
+        )
+        choices = [(KEEP_EXPIRY, f"Keep the current expiry ({current})")]
+        for value, label in expiry_choices(max_lifetime_days):
+            if value:
+                suffix = " — the tenant maximum" if max_lifetime_days and int(value) == max_lifetime_days else ""
+                choices.append((value, f"{label.removesuffix(' (tenant maximum)')} from now{suffix}"))
+            else:
+                choices.append((NEVER_EXPIRES, label))
+        expiry.choices = choices
+        expiry.help_text = (
+            f"This tenant requires keys to expire within {max_lifetime_days} days."
+            if max_lifetime_days
+            else "A new expiry counts from now."
+        )
+
+    def permission_rows(self) -> list[tuple[forms.BoundField, bool]]:
+        """(field, whether the key has any access to narrow) per resource, for the template."""
+        return [(self[perm_field_name(r)], bool(access_level(r, self.key_scopes))) for r in S.RESOURCES]
+
+    def scopes(self) -> list[str] | None:
+        """The chosen scopes, or None when they grant exactly what the key has now (so an
+        untouched form never rewrites ``*`` as a list)."""
+        chosen = [
+            f"{r}:{self.cleaned_data[perm_field_name(r)]}"
+            for r in S.RESOURCES
+            if self.cleaned_data.get(perm_field_name(r))
+        ]
+        if S.expand(chosen) == self.key_scopes:
+            return None
+        return [S.READ_ONLY] if S.expand(chosen) == S.READ_SCOPES else chosen
+
+    def expiry_change(self) -> dict[str, datetime | None]:
+        """``{"expires_at": ...}`` for apikey_update, or nothing to keep the current expiry."""
+        value = self.cleaned_data["expires_in"]
+        if value == KEEP_EXPIRY:
+            return {}
+        return {"expires_at": None if value == NEVER_EXPIRES else timezone.now() + timedelta(days=int(value))}
+
+    def allowed_ip_list(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data.get("allowed_ips", "").splitlines() if line.strip()]
+
+    def resource_field(self, scope: str) -> str | None:
+        resource = scope.split(":", 1)[0]
+        return perm_field_name(resource) if resource in S.RESOURCES else None
 
 
 class ApiKeyFilterForm(forms.Form):

@@ -17,9 +17,11 @@ from django.views.decorators.http import require_http_methods
 
 from apikeys import selectors, services
 from apikeys.forms import (
+    EDIT_SERVICE_FIELDS,
     SERVICE_FIELDS,
     TYPE_HELP,
     ApiKeyCreateForm,
+    ApiKeyEditForm,
     ApiKeyFilterForm,
     ConfirmForm,
     RotateForm,
@@ -31,7 +33,7 @@ from orgs.models import Tenant
 from orgs.ui import current_access, require_scope
 from tater import scopes as S
 from tater.api.access import Access
-from tater.exceptions import DomainError, ObjectNotFound
+from tater.exceptions import DomainError, NotPermitted, ObjectNotFound
 
 SUBMITTED_SESSION_KEY = "apikeys_submitted_tokens"
 SNIPPET_LANGS = (("curl", "curl"), ("powershell", "PowerShell"), ("python", "Python"))
@@ -188,6 +190,57 @@ def key_detail(request: HttpRequest, key_id: str) -> HttpResponse:
             "grace_active": bool(api_key.previous_expires_at and api_key.previous_expires_at > now),
         },
     )
+
+
+def _show_edit_error(form: ApiKeyEditForm, exc: DomainError) -> None:
+    """Service errors on the edit form. A widening attempt comes back as NotPermitted
+    naming the scopes the key lacks: each goes on its resource's select, in words that
+    say what to do instead."""
+    beyond = (exc.details or {}).get("required_permissions") if isinstance(exc, NotPermitted) else None
+    fields = {form.resource_field(scope): scope for scope in beyond or ()}
+    if not beyond or None in fields:
+        add_domain_error(form, exc, EDIT_SERVICE_FIELDS)
+        return
+    for field, scope in fields.items():
+        form.add_error(
+            field,
+            f"This key does not have {scope}. Permissions can only be narrowed: generate a new key for more access.",
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_edit(request: HttpRequest, key_id: str) -> HttpResponse:
+    """Change a key's name, narrow its permissions, set its allowlist, expiry and rate limit."""
+    access = current_access(request)
+    require_scope(access, "keys:write")
+    api_key = _key_or_404(access, key_id)
+    context: dict[str, Any] = {"api_key": api_key, "is_revoked": api_key.status == KeyStatus.REVOKED}
+    if context["is_revoked"]:
+        # Nothing to edit: the page says so (a POST changes nothing either).
+        return render(request, "apikeys/key_edit.html", context, status=400 if request.method == "POST" else 200)
+    form = ApiKeyEditForm(request.POST or None, api_key=api_key, max_lifetime_days=api_key.tenant.max_key_lifetime_days)
+    context["form"] = form
+    if request.method == "POST" and form.is_valid():
+        if not form.has_changed():
+            messages.info(request, "Nothing changed.")
+            return redirect("apikey_detail", key_id=api_key.public_id)
+        try:
+            services.apikey_update(
+                api_key=api_key,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.scopes(),
+                allowed_ips=form.allowed_ip_list(),
+                rate_limit=form.cleaned_data["rate_limit"],
+                **form.expiry_change(),
+            )
+        except DomainError as exc:
+            _show_edit_error(form, exc)
+        else:
+            messages.success(request, f"Settings of “{form.cleaned_data['name'].strip()}” saved.")
+            return redirect("apikey_detail", key_id=api_key.public_id)
+    return render(request, "apikeys/key_edit.html", context, status=400 if form.errors else 200)
 
 
 ACTIONS: dict[str, dict[str, Any]] = {

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from django import forms
 
 from orgs.models import KeyCreationPolicy, Plan
-from orgs.roles import OrgRole
+from orgs.roles import OrgRole, TenantRole
 from tater.exceptions import DomainError
 
 
@@ -52,6 +52,31 @@ class MemberInviteForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=OrgRole.choices)
+
+
+NO_TENANT_ROLE = "none"
+TENANT_ROLE_LABELS = {
+    NO_TENANT_ROLE: "No tenant role",
+    TenantRole.ADMIN: "Tenant admin",
+    TenantRole.OWNER: "Tenant owner",
+}
+
+
+class MemberTenantRoleForm(forms.Form):
+    """A tenant role for someone on the members page. Every choice is accepted here;
+    orgs.services decides who may grant what (only owners grant owner, the last owner
+    stays). ``offered`` narrows what is rendered to what the acting user may grant."""
+
+    tenant_role = forms.ChoiceField(choices=list(TENANT_ROLE_LABELS.items()))
+
+    def __init__(self, *args: object, offered: list[str] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if offered is not None:
+            self.fields["tenant_role"].widget.choices = [(v, TENANT_ROLE_LABELS[v]) for v in offered]
+
+    def role(self) -> str | None:
+        value = self.cleaned_data["tenant_role"]
+        return None if value == NO_TENANT_ROLE else value
 
 
 class TenantSettingsForm(forms.Form):

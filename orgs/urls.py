@@ -10,6 +10,7 @@ urlpatterns = [
     path("orgs/new/", views.org_create, name="org_create"),
     path("members/", views.members, name="members"),
     path("members/<int:user_id>/role/", views.member_role, name="member_role"),
+    path("members/<int:user_id>/tenant-role/", views.member_tenant_role, name="member_tenant_role"),
     path("members/<int:user_id>/remove/", views.member_remove, name="member_remove"),
     path("settings/tenant/", views.tenant_settings, name="tenant_settings"),
 ]

@@ -21,9 +21,11 @@ from apikeys import selectors as key_selectors
 from apikeys.models import KeyStatus
 from orgs import roles, selectors, services
 from orgs.forms import (
+    NO_TENANT_ROLE,
     ROLE_HELP,
     MemberInviteForm,
     MemberRoleForm,
+    MemberTenantRoleForm,
     OrgCreateForm,
     OrgSwitchForm,
     TenantSettingsForm,
@@ -174,8 +176,18 @@ def members(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.success(request, f"{email} was added as {invite_form.cleaned_data['role']}.")
                 return redirect("members")
+    offered = _tenant_roles_offered(access)
     rows = [
-        {"member": row, "form": MemberRoleForm(initial={"role": row.role}, prefix=f"m{row.user.pk}")}
+        {
+            "member": row,
+            "form": MemberRoleForm(initial={"role": row.role}, prefix=f"m{row.user.pk}"),
+            # Tenant roles: for tenant owners/admins, on rows that do not outrank them.
+            "tenant_form": MemberTenantRoleForm(
+                initial={"tenant_role": row.tenant_role or NO_TENANT_ROLE}, prefix=f"t{row.user.pk}", offered=offered
+            )
+            if offered and row.rank <= roles.effective_rank(access.tenant_role, access.org_role)
+            else None,
+        }
         for row in selectors.org_members(organization=organization)
     ]
     return render(
@@ -186,6 +198,7 @@ def members(request: HttpRequest) -> HttpResponse:
             "invitations": list(selectors.pending_invitations(organization=organization)),
             "invite_form": invite_form,
             "can_write": "members:write" in access.scopes,
+            "show_tenant_help": bool(offered),
             "role_help": ROLE_HELP,
             "access": access,
         },
@@ -212,6 +225,52 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
     else:
         messages.success(request, f"{member.user.email} is now {form.cleaned_data['role']} of this organization.")
     return redirect("members")
+
+
+def _tenant_roles_offered(access: Access) -> list[str] | None:
+    """Tenant roles the acting user may hand out (rendered choices only; the service
+    checks again): owners all of them, admins up to admin, others none."""
+    if "members:write" not in access.scopes:
+        return None
+    if access.tenant_role == roles.TenantRole.OWNER:
+        return [NO_TENANT_ROLE, roles.TenantRole.ADMIN, roles.TenantRole.OWNER]
+    if access.tenant_role == roles.TenantRole.ADMIN:
+        return [NO_TENANT_ROLE, roles.TenantRole.ADMIN]
+    return None
+
+
+@login_required
+@require_POST
+def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Make someone in the org a tenant owner/admin or drop their tenant role, through
+    orgs.services.member_update (→ tenant_member_set): only owners grant owner, nobody
+    changes someone above them, and the last owner cannot be demoted."""
+    access = current_access(request)
+    require_scope(access, "members:write")
+    require_tenant_role(access, roles.TenantRole.OWNER, roles.TenantRole.ADMIN)
+    member = _member_or_404(access, user_id)
+    form = MemberTenantRoleForm(request.POST, prefix=f"t{user_id}")
+    if not form.is_valid():
+        messages.error(request, "Choose a valid tenant role.")
+        return redirect("members")
+    role = form.role()
+    email = member.user.email
+    try:
+        services.member_update(
+            organization=access.organization(), user=member.user, actor=request.user, tenant_role=role
+        )
+    except DomainError as exc:
+        messages.error(request, f"{email}: {exc.message.rstrip('.')}.")
+        return redirect("members")
+    if role:
+        messages.success(request, f"{email} is now tenant {role}: they reach every organization of the tenant.")
+        return redirect("members")
+    if member.role:
+        messages.success(request, f"{email} no longer has a tenant role; they stay {member.role} of this organization.")
+        return redirect("members")
+    messages.success(request, f"{email} no longer has a tenant role and no longer reaches this organization.")
+    # Someone who just dropped their own way into this org cannot see its members any more.
+    return redirect("dashboard" if member.user.pk == request.user.pk else "members")
 
 
 @login_required

@@ -146,20 +146,7 @@ def for_user(
                 raise Forbidden("You are not a member of any organization", code="WORKSPACE_ACCESS_DENIED")
             raise ambiguous()
     if org is None:
-        # Tenant-level endpoint with no org chosen: the user's first tenant.
-        tenant_pk = next(iter(tenant_roles), None)
-        if tenant_pk is None:
-            first = OrgMembership.objects.filter(user=user).select_related("organization__tenant").first()
-            tenant_pk = first.organization.tenant_id if first else 0
-        tenant = Tenant.objects.filter(pk=tenant_pk).first()
-        return Access(
-            user_id=user.pk,
-            tenant_pk=tenant_pk,
-            tenant_public_id=tenant.public_id if tenant else "",
-            org=None,
-            scopes=roles.role_scopes(tenant_roles.get(tenant_pk), None),
-            tenant_role=tenant_roles.get(tenant_pk),
-        )
+        return _tenant_level(user, tenant_roles, org_roles, tenant_hint_value)
     tenant_role, org_role = tenant_roles.get(org.tenant_id), org_roles.get(org.pk)
     return Access(
         user_id=user.pk,
@@ -169,4 +156,35 @@ def for_user(
         scopes=roles.role_scopes(tenant_role, org_role),
         tenant_role=tenant_role,
         org_role=org_role,
+    )
+
+
+def _tenant_level(
+    user: Any, tenant_roles: dict[int, str], org_roles: dict[int, str], tenant_hint_value: str | None
+) -> Access:
+    """A tenant-level call with no org chosen: the hinted tenant (else the user's first).
+    Scopes are what the user may do somewhere in that tenant: the tenant role's, plus each
+    org role's there; org-level checks still apply per object."""
+    tenants = Tenant.objects.filter(
+        Q(pk__in=tenant_roles) | Q(organizations__pk__in=org_roles)
+    ).distinct().order_by("pk")
+    if tenant_hint_value is not None:
+        tenants = tenants.filter(public_id=tenant_hint_value)
+    tenant = tenants.first()
+    if tenant is None:
+        if tenant_hint_value is not None:
+            raise Forbidden(f"No access to tenant {tenant_hint_value!r}", code="WORKSPACE_ACCESS_DENIED")
+        raise Forbidden("You are not a member of any organization", code="WORKSPACE_ACCESS_DENIED")
+    tenant_role = tenant_roles.get(tenant.pk)
+    granted = roles.role_scopes(tenant_role, None)
+    in_tenant = Organization.objects.filter(tenant=tenant, pk__in=org_roles).values_list("pk", flat=True)
+    for org_pk in in_tenant:
+        granted |= roles.role_scopes(None, org_roles[org_pk])
+    return Access(
+        user_id=user.pk,
+        tenant_pk=tenant.pk,
+        tenant_public_id=tenant.public_id,
+        org=None,
+        scopes=granted,
+        tenant_role=tenant_role,
     )

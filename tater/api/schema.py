@@ -253,6 +253,8 @@ class TaterAutoSchema(AutoSchema):
         operation_id = super().get_operation_id()
         if self.method == "GET" and type(self.view).__name__.endswith("ListView") and operation_id.endswith("_retrieve"):
             operation_id = operation_id[: -len("_retrieve")] + "_list"
+        if (self.path, self.method) in SLASH_ALIASES:
+            operation_id += "_slash"
         return operation_id
 
     def _error_statuses(self) -> list[int]:
@@ -364,11 +366,16 @@ class LazyExtensions:
 
 def preprocess_endpoints(endpoints: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"]: registers the documentation extensions
-    before any view is inspected, and documents a path routed with and without a trailing
-    slash to one view (``me`` and ``me/``) once."""
+    before any view is inspected, and notes paths routed with and without a trailing slash
+    to one view (``me`` and ``me/``) so the second gets its own operation id."""
     LazyExtensions.register()
     seen = {(path, method, getattr(callback, "cls", None)) for path, _, method, callback in endpoints}
-    return [
-        endpoint for endpoint in endpoints
-        if not (endpoint[0].endswith("/") and (endpoint[0][:-1], endpoint[2], getattr(endpoint[3], "cls", None)) in seen)
-    ]
+    SLASH_ALIASES.clear()
+    SLASH_ALIASES.update(
+        (path, method) for path, _, method, callback in endpoints
+        if path.endswith("/") and (path[:-1], method, getattr(callback, "cls", None)) in seen
+    )
+    return endpoints
+
+
+SLASH_ALIASES: set[tuple[str, str]] = set()

@@ -113,8 +113,22 @@ def test_main_pages(page: Any, world: dict[str, Any]) -> None:
     assert secret not in page.content()
     shot(page, "05-key-detail")
 
+    detail_url = page.url
     page.get_by_role("link", name="Revoke").click()
     shot(page, "06-confirm-revoke")
+
+    # Edit settings: only the key's own levels are offered; service errors show inline.
+    page.goto(detail_url + "edit/")
+    assert page.locator("select[name=perm_scans] option").evaluate_all("els => els.map(e => e.value)") == [
+        "",
+        "read",
+        "write",
+    ]
+    page.get_by_label("Rate limit for this key").fill("lots")
+    page.get_by_role("button", name="Save changes").click()
+    assert page.locator("#id_rate_limit_error").is_visible()
+    assert page.get_by_label("Rate limit for this key").get_attribute("aria-invalid") == "true"
+    shot(page, "11-edit-key-error")
 
     page.goto(reverse("members"))
     shot(page, "07-members")
@@ -128,7 +142,17 @@ def test_main_pages(page: Any, world: dict[str, Any]) -> None:
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(reverse("apikey_list"))
+    # The key table reflows into one card per key: nothing scrolls sideways.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate(
+        "document.querySelector('.table-wrap').scrollWidth <= document.querySelector('.table-wrap').clientWidth"
+    )
+    assert page.locator("table.table-stack tbody tr").first.evaluate("tr => getComputedStyle(tr).display") == "block"
+    assert page.get_by_role("columnheader", name="Expires").count() == 1  # still a table to assistive tech
     shot(page, "09-api-keys-mobile")
+    page.goto(reverse("members"))
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, "12-members-mobile")
     assert page.csp_errors == []
 
 

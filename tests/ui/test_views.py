@@ -361,6 +361,7 @@ def test_pages_have_titles_and_skip_link(world: dict[str, Any], client_for: Any)
         reverse("members"),
         reverse("tenant_settings"),
         reverse("apikey_detail", args=[world["owner_key"].public_id]),
+        reverse("apikey_edit", args=[world["owner_key"].public_id]),
     ):
         body = client.get(url).content.decode()
         assert re.search(r"<title>[^<]+ · Tater</title>", body), url
