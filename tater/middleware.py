@@ -61,3 +61,20 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", CSP)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class ContextUserMiddleware:
+    """Records the signed-in user as the audit actor for pages and the admin (API calls
+    get theirs from DRF authentication, which runs later and knows about keys)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                ctx = context.current()
+                ctx.user_id = user.pk
+                ctx.extra["user_email"] = user.email
+        return self.get_response(request)

@@ -27,6 +27,7 @@ from accounts.app_settings import app_settings
 from accounts.middleware import requires_2fa
 from apikeys import services as key_services
 from apikeys.api.serializers import issued_key_data
+from apikeys.principal import KeyPrincipal
 from orgs import roles
 from orgs.models import KeyCreationPolicy
 from orgs.selectors import orgs_reachable_by_user, user_roles
@@ -34,6 +35,7 @@ from tater import context, lockout
 from tater.api import access as access_mod
 from tater.api.authentication import SessionAuthentication
 from tater.api.errors import ApiError, Forbidden, Unauthorized
+from tater.api.permissions import ScopedPermission
 from tater.api.views import TaterAPIView
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -171,6 +173,21 @@ class LogoutView(TaterAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class MePermission(ScopedPermission):
+    """``/me`` answers a signed-in user who belongs to no tenant yet (nothing to resolve)
+    instead of refusing them; keys and explicit org hints keep the usual checks."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        try:
+            return super().has_permission(request, view)
+        except Forbidden as exc:
+            session_user = not isinstance(request.auth, KeyPrincipal) and request.user and request.user.is_authenticated
+            if exc.code == "WORKSPACE_ACCESS_DENIED" and session_user and access_mod.org_hint(request) is None and access_mod.tenant_hint(request) is None:
+                request.access = None  # type: ignore[attr-defined]
+                return True
+            raise
+
+
 class MeView(TaterAPIView):
     """``GET /api/v1/me``: who is calling, their tenants and orgs with roles, the current
     org and the 2FA status. Works with a session or an API key."""
@@ -179,13 +196,16 @@ class MeView(TaterAPIView):
     allowed_key_types = {"GET": {"standard", "agent", "public"}}
     org_required = False
 
+    permission_classes = [MePermission]
+
     def get(self, request: Request) -> Response:
         access = self.access(request)
-        user = get_user_model().objects.get(pk=access.user_id)
+        via_key = access is not None and access.via_key
+        user = get_user_model().objects.get(pk=access.user_id if access is not None else request.user.pk)
         raw = request._request
-        verified = bool(getattr(raw.user, "is_verified", None) and raw.user.is_verified()) if not access.via_key else False
-        data = s.me_data(user=user, access=access, via_key=access.via_key, verified=verified, has_2fa=services.has_2fa(user))
-        if not access.via_key:
+        verified = bool(getattr(raw.user, "is_verified", None) and raw.user.is_verified()) if not via_key else False
+        data = s.me_data(user=user, access=access, via_key=via_key, verified=verified, has_2fa=services.has_2fa(user))
+        if not via_key:
             data["mfa_required"] = not data["two_factor"]["enabled"] and requires_2fa(user)
         return Response(data)
 
