@@ -23,6 +23,13 @@ from orgs.models import Organization, OrgMembership, TenantMembership
 from tater.exceptions import InvalidInput, NotPermitted
 
 PROVIDER_BY_PROTOCOL = {SSOProtocol.OIDC: "openid_connect", SSOProtocol.SAML: "saml"}
+# Where common IdPs put the email (Okta/Google custom "email", OID mail, Entra/ADFS claim).
+SAML_EMAIL_ATTRIBUTES = [
+    "email",
+    "urn:oid:0.9.2342.19200300.100.1.3",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+]
+SAML_EMAIL_VERIFIED_ATTRIBUTES = ["email_verified", "http://schemas.auth0.com/email_verified"]
 EDITABLE = (
     "protocol", "issuer", "client_id", "client_secret", "idp_entity_id", "idp_sso_url", "idp_x509_cert",
     "email_domain", "default_organization", "default_role", "require_sso", "is_active",
@@ -80,16 +87,21 @@ def _app_settings(config: TenantSSOConfig) -> dict[str, Any]:
             "sso_url": config.idp_sso_url,
             "x509cert": config.idp_x509_cert,
         },
-        # allauth refuses IdP-initiated sign-in unless told otherwise; say it explicitly.
-        "reject_idp_initiated_sso": True,
-        "attribute_mapping": {"uid": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
-                              "email": "email", "email_verified": "email_verified"},
+        # No "uid" mapping: the identity is the signed assertion's NameID (allauth falls
+        # back to it), scoped by the provider id that stands for this IdP's entity id.
+        "attribute_mapping": {"email": SAML_EMAIL_ATTRIBUTES, "email_verified": SAML_EMAIL_VERIFIED_ATTRIBUTES},
         "use_nameid_for_email": False,
         "advanced": {
+            # python3-saml strict mode: signature, audience (our SP entity id), issuer,
+            # Destination/Recipient, NotBefore/NotOnOrAfter and the schema are checked.
             "strict": True,
             "want_assertion_signed": True,
             "want_message_signed": False,
+            "want_name_id": True,
             "reject_deprecated_algorithm": True,
+            # allauth reads this from "advanced"; unsolicited (IdP-initiated) responses are
+            # refused (accounts.saml_replay refuses them too, whatever this says).
+            "reject_idp_initiated_sso": True,
         },
     }
 

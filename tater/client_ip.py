@@ -22,7 +22,7 @@ def _valid(value: str) -> str | None:
 
 
 def client_ip(request: HttpRequest) -> str:
-    remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104 - a placeholder, not a bind
+    remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104  # nosec B104 - a placeholder address, not a bind
     hops = settings.TATER_TRUSTED_PROXY_COUNT
     if hops <= 0:
         return remote

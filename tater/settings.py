@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "allauth.socialaccount.providers.saml",
+    # Global "Sign in with Google / Microsoft": shown only once an operator adds the app.
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.microsoft",
     "tater",
     "orgs",
     "accounts",

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from apikeys.models import ApiKey, KeyStatus, KeyType
 from apikeys.services import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS
 from tater import scopes as S
+from tater.api.fields import RejectBlankQueryMixin, StrictCharField
 
 
 class ApiKeyOutput(serializers.ModelSerializer):
@@ -85,7 +86,7 @@ class ScopesField(serializers.ListField):
 
 
 class ApiKeyCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     type = serializers.ChoiceField(choices=KeyType.choices, default=KeyType.STANDARD)
     scopes = ScopesField(default=[S.FULL_ACCESS], help_text='"*" (full), "*:read" (read only) or resource:action')
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -95,7 +96,7 @@ class ApiKeyCreateInput(serializers.Serializer):
 
 
 class ApiKeyUpdateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
+    name = StrictCharField(max_length=100, required=False)
     scopes = ScopesField(required=False, help_text="May only narrow the key's scopes")
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
@@ -106,7 +107,7 @@ class RotateInput(serializers.Serializer):
     grace_period_seconds = serializers.IntegerField(min_value=0, max_value=MAX_GRACE_SECONDS, default=DEFAULT_GRACE_SECONDS)
 
 
-class ApiKeyListQuery(serializers.Serializer):
+class ApiKeyListQuery(RejectBlankQueryMixin, serializers.Serializer):
     status = serializers.ChoiceField(choices=KeyStatus.choices, required=False)
     type = serializers.ChoiceField(choices=KeyType.choices, required=False)
     binding = serializers.ChoiceField(choices=[("org", "org"), ("unbound", "unbound")], required=False)

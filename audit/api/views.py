@@ -60,7 +60,8 @@ class AuditLogView(TaterAPIView):
             ),
         ],
         responses={
-            200: OpenApiResponse(AuditPageOutput, description="A page of entries; with format=csv a text/csv download")
+            (200, "application/json"): OpenApiResponse(AuditPageOutput, description="A page of entries"),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="With format=csv: a streamed CSV export"),
         },
     )
     def get(self, request: Request) -> Response | StreamingHttpResponse:

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from orgs.models import Invitation, Organization
 from orgs.roles import OrgRole, TenantRole
 from orgs.selectors import MemberRow
+from tater.api.fields import StrictCharField
 
 
 class OrganizationOutput(serializers.ModelSerializer):
@@ -25,11 +26,11 @@ class OrganizationListOutput(serializers.Serializer):
 
 
 class OrganizationCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
 
 
 class OrganizationUpdateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
 
 
 class MemberOutput(serializers.Serializer):

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from scans import app_settings
 from scans.models import Scan, Severity
+from tater.api.fields import RejectBlankQueryMixin, StrictCharField
 
 FINDING_FIELDS = ("title", "severity", "description", "host", "port", "cve", "remediation", "references", "data")
 UPLOAD_FIELDS = ("scanner", "target", "started_at", "finished_at", "findings", "metadata")
@@ -34,22 +35,22 @@ class SeverityField(serializers.ChoiceField):
 
 
 class FindingInput(StrictSerializer):
-    title = serializers.CharField(max_length=500)
+    title = StrictCharField(max_length=500)
     severity = SeverityField()
-    description = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
-    host = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    description = StrictCharField(max_length=20_000, required=False, allow_blank=True)
+    host = StrictCharField(max_length=255, required=False, allow_blank=True)
     port = serializers.IntegerField(min_value=0, max_value=65535, required=False, allow_null=True)
-    cve = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    remediation = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
-    references = serializers.ListField(child=serializers.CharField(max_length=2000), required=False, max_length=50)
+    cve = StrictCharField(max_length=64, required=False, allow_blank=True)
+    remediation = StrictCharField(max_length=20_000, required=False, allow_blank=True)
+    references = serializers.ListField(child=StrictCharField(max_length=2000), required=False, max_length=50)
     data = serializers.DictField(required=False, help_text="Scanner-specific details, stored as given")
 
 
 class ScanUploadInput(StrictSerializer):
     """The upload body (``scan-payload.json``)."""
 
-    scanner = serializers.CharField(max_length=100, help_text='Tool that produced the scan, e.g. "nmap"')
-    target = serializers.CharField(max_length=500, help_text="What was scanned: host, range, URL or asset name")
+    scanner = StrictCharField(max_length=100, help_text='Tool that produced the scan, e.g. "nmap"')
+    target = StrictCharField(max_length=500, help_text="What was scanned: host, range, URL or asset name")
     started_at = serializers.DateTimeField(help_text="ISO 8601 with offset, e.g. 2026-01-15T09:30:00Z")
     finished_at = serializers.DateTimeField(required=False, allow_null=True)
     findings = FindingInput(many=True, required=False, default=list)
@@ -156,7 +157,7 @@ class LenientDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
-class ScanListQuery(serializers.Serializer):
+class ScanListQuery(RejectBlankQueryMixin, serializers.Serializer):
     scanner = serializers.CharField(required=False, max_length=100)
     severity = SeverityListField(required=False, help_text="info|low|medium|high|critical, comma-separated for any of several")
     since = LenientDateTimeField(required=False, help_text="started_at on or after (ISO 8601 date or datetime)")

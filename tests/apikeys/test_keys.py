@@ -207,3 +207,12 @@ class TestHotPath:
         assert api.get(VALIDATE, HTTP_X_API_KEY=world["owner_raw"]).status_code == 200  # warms the cache
         services.apikey_revoke(api_key=world["owner_key"], actor=world["owner"])
         assert api.get(VALIDATE, HTTP_X_API_KEY=world["owner_raw"]).json()["error"] == "KEY_REVOKED"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("param", ["type", "status", "binding", "limit"])
+def test_blank_list_filter_is_a_validation_error(api, world, param):
+    r = api.get(KEYS + f"?{param}=", HTTP_X_API_KEY=world["owner_raw"])
+    assert r.status_code == 400
+    assert r.json()["error"] == "VALIDATION_ERROR"
+    assert param in r.json()["details"]["fields"]
