@@ -58,14 +58,18 @@ def cache_key(provider_id: str, assertion_id: str) -> str:
     return f"{KEY_PREFIX}{digest}"
 
 
-def claim(*, provider_id: str, assertion_id: str | None, not_on_or_after: float | None, now: float | None = None) -> None:
+def claim(
+    *, provider_id: str, assertion_id: str | None, not_on_or_after: float | None, now: float | None = None
+) -> None:
     """Record a validated assertion as used; ``AssertionRefused`` if it was seen before
     (or cannot be covered by the cache)."""
     now = time.time() if now is None else now
     if not assertion_id:
         raise AssertionRefused("The identity provider's assertion has no ID.")
     if not_on_or_after is None:
-        raise AssertionRefused("The identity provider's assertion has no expiry (SubjectConfirmationData NotOnOrAfter).")
+        raise AssertionRefused(
+            "The identity provider's assertion has no expiry (SubjectConfirmationData NotOnOrAfter)."
+        )
     remaining = not_on_or_after - now
     if remaining > max_assertion_validity():
         raise AssertionRefused("The identity provider's assertion is valid for too long.")
@@ -87,7 +91,9 @@ class ReplayGuardedSAMLProvider(SAMLProvider):
     def sociallogin_from_response(self, request: HttpRequest, response: Any) -> Any:
         try:
             if not response.get_last_response_in_response_to():
-                raise AssertionRefused("Sign-ins started at the identity provider (unsolicited responses) are not accepted.")
+                raise AssertionRefused(
+                    "Sign-ins started at the identity provider (unsolicited responses) are not accepted."
+                )
             claim(
                 provider_id=self.sub_id,
                 assertion_id=response.get_last_assertion_id(),

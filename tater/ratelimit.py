@@ -123,7 +123,7 @@ def _incr_generic(backend: Any, key: str, delta: int, ttl: int) -> int:
 
 
 def _unpickle(value: bytes) -> int:
-    return int(pickle.loads(value))  # noqa: S301 - bytes this process's LocMemCache pickled itself
+    return int(pickle.loads(value))  # noqa: S301  # nosec B301 - bytes this process's own LocMemCache pickled
 
 
 def _apply_locmem(
@@ -132,31 +132,35 @@ def _apply_locmem(
     """The script's semantics on LocMemCache's own storage: a few dict operations under
     the cache's lock, so check-and-increment is exact for every thread of the process
     (and the cache is per process)."""
-    data, protocol, make_key = backend._cache, backend.pickle_protocol, backend.make_key
+    data, expired, make_key, protocol = backend._cache, backend._has_expired, backend.make_key, backend.pickle_protocol
+    dumps, store = pickle.dumps, backend._set
     window_keys = [make_key(k) for k, _, _ in windows]
-    plain_keys = [make_key(k) for k, _, _ in increments]
-
-    def put(key: str, value: int, ttl: int, existed: bool) -> None:
-        if existed:  # keep the expiry, as incr() does
-            data[key] = pickle.dumps(value, protocol)
-            data.move_to_end(key, last=False)
-        else:
-            backend._set(key, pickle.dumps(value, protocol), ttl)
-
+    counts: list[int] = []
+    values: list[int] = []
     with backend._lock:
-        live = [not backend._has_expired(k) for k in window_keys]
-        counts = [_unpickle(data[k]) if ok else 0 for k, ok in zip(window_keys, live, strict=True)]
-        admitted = all(c < limit for c, (_, limit, _) in zip(counts, windows, strict=True))
+        admitted = True
+        for i, key in enumerate(window_keys):
+            count = 0 if expired(key) else _unpickle(data[key])
+            counts.append(count)
+            admitted = admitted and count < windows[i][1]
         if admitted:
-            counts = [c + 1 for c in counts]
-            for key, count, ok, (_, _, ttl) in zip(window_keys, counts, live, windows, strict=True):
-                put(key, count, ttl, ok)
-        values = []
-        for key, (_, delta, ttl) in zip(plain_keys, increments, strict=True):
-            ok = not backend._has_expired(key)
-            value = (_unpickle(data[key]) if ok else 0) + delta
-            put(key, value, ttl, ok)
-            values.append(value)
+            for i, key in enumerate(window_keys):
+                counts[i] += 1
+                if counts[i] == 1:
+                    store(key, dumps(1, protocol), windows[i][2])
+                else:  # keep the expiry, as incr() does; mark recently used against culling
+                    data[key] = dumps(counts[i], protocol)
+                    data.move_to_end(key, last=False)
+        for name, delta, ttl in increments:
+            key = make_key(name)
+            if expired(key):
+                store(key, dumps(delta, protocol), ttl)
+                values.append(delta)
+            else:
+                value = _unpickle(data[key]) + delta
+                data[key] = dumps(value, protocol)
+                data.move_to_end(key, last=False)
+                values.append(value)
     return admitted, counts, values
 
 
@@ -338,15 +342,20 @@ def windows_for(plan: str, override: str = "") -> tuple[Window, ...]:
 
 
 def _decide(windows: Sequence[Window], counts: Sequence[int], admitted: bool, t: float) -> Decision:
-    resets = [(int(t // w.seconds) + 1) * w.seconds for w in windows]
+    best, best_rank = 0, None
+    for i, w in enumerate(windows):
+        reset = (int(t // w.seconds) + 1) * w.seconds
+        left = w.limit - counts[i]
+        # Admitted: the tightest window has the fewest requests left (then resets first).
+        # Refused: of the exhausted windows, the one that frees up last sets Retry-After.
+        rank = (left, reset) if admitted else (left > 0, -reset)
+        if best_rank is None or rank < best_rank:
+            best, best_rank = i, rank
+    w = windows[best]
+    reset = (int(t // w.seconds) + 1) * w.seconds
     if admitted:
-        # Tightest window: fewest requests left (then the one that resets first).
-        i = min(range(len(windows)), key=lambda j: (windows[j].limit - counts[j], resets[j]))
-        return Decision(True, windows[i].limit, max(0, windows[i].limit - counts[i]), resets[i], 0, windows[i].seconds)
-    # Refused: the exhausted window that frees up last decides Retry-After.
-    exhausted = [j for j in range(len(windows)) if counts[j] >= windows[j].limit]
-    i = max(exhausted, key=lambda j: resets[j])
-    return Decision(False, windows[i].limit, 0, resets[i], max(1, math.ceil(resets[i] - t)), windows[i].seconds)
+        return Decision(True, w.limit, max(0, w.limit - counts[best]), reset, 0, w.seconds)
+    return Decision(False, w.limit, 0, reset, max(1, math.ceil(reset - t)), w.seconds)
 
 
 def hit(ident: str, windows: Sequence[Window], *, usage_pk: int | None = None) -> Decision:

@@ -36,9 +36,12 @@ def make_keypair(common_name: str = "idp.acme.test") -> KeyPair:
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
         .sign(key, hashes.SHA256())
     )
     return KeyPair(
@@ -75,7 +78,8 @@ class SAMLIdP:
         root = etree.fromstring(xml)
         issuer = root.find(f"{{{NS_SAML}}}Issuer")
         return AuthnRequest(
-            id=root.get("ID"), acs_url=root.get("AssertionConsumerServiceURL"),
+            id=root.get("ID"),
+            acs_url=root.get("AssertionConsumerServiceURL"),
             sp_entity_id=issuer.text if issuer is not None else "",
         )
 
