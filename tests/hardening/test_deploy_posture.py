@@ -158,6 +158,9 @@ CSRF_EXEMPT_OK = {
     "api/": "DRF API views: CSRF enforced by SessionAuthentication (tested below)",
     # SAML: the IdP posts the assertion cross-site; its signature is the integrity check.
     "accounts/saml/": "SAML assertion consumer / single logout: signed IdP POSTs",
+    # allauth's Google One Tap endpoint checks Google's double-submit g_csrf_token cookie
+    # and the signed ID token itself (allauth.socialaccount.providers.google.views).
+    "accounts/google/login/token/": "Google One Tap: double-submit cookie + signed ID token",
 }
 
 
