@@ -23,6 +23,7 @@ Django cache so it holds across processes when the cache is shared:
 
 from __future__ import annotations
 
+import logging
 import math
 import pickle  # noqa: S403 - LocMemCache's own value format, never external data
 import time
@@ -38,7 +39,10 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from apikeys.principal import KeyPrincipal
+from tater import faults
 from tater.api.errors import ApiError
+
+logger = logging.getLogger("tater.ratelimit")
 
 HOUR = 3600
 # Usage counters wait this long in the cache for a flush (flush_key_usage or opportunistic).
@@ -399,6 +403,15 @@ class ApiRateThrottle(BaseThrottle):
     """
 
     def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            return self._allow(request)
+        except Exception as exc:
+            if not (faults.is_outage(exc) and settings.TATER_RATELIMIT_FAIL_OPEN):
+                raise  # fail closed: 503 SERVICE_UNAVAILABLE through the exception handler
+            _warn_fail_open(exc)
+            return True
+
+    def _allow(self, request: Request) -> bool:
         principal = request.auth
         if isinstance(principal, KeyPrincipal):
             windows = windows_for(principal.tenant_plan, principal.rate_limit)
@@ -418,8 +431,30 @@ class ApiRateThrottle(BaseThrottle):
         return True
 
 
+_last_fail_open_warning = [0.0]
+
+
+def _warn_fail_open(exc: BaseException) -> None:
+    """The cache is down and limits fail open: say so, at most every 10 seconds."""
+    t = time.monotonic()
+    if t - _last_fail_open_warning[0] >= 10:
+        _last_fail_open_warning[0] = t
+        logger.warning("Rate-limit store unreachable (%s); admitting requests (TATER_RATELIMIT_FAIL_OPEN)", type(exc).__name__)
+
+
 def finish(request: Request, response: Any) -> None:
     """Response hook: rate-limit headers, error counting for key usage, periodic flush."""
+    try:
+        _finish(request, response)
+    except Exception as exc:
+        # Usage counting is bookkeeping: with the store down and limits failing open, the
+        # response still goes out (the counts of the outage are lost).
+        if not (faults.is_outage(exc) and settings.TATER_RATELIMIT_FAIL_OPEN):
+            raise
+        _warn_fail_open(exc)
+
+
+def _finish(request: Request, response: Any) -> None:
     decision: Decision | None = request.__dict__.get("_tater_rate")
     if decision is not None:
         for name, value in decision.headers().items():

@@ -281,6 +281,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = TATER_MAX_UPLOAD_BYTES + 1024
 TATER_TRUSTED_PROXY_COUNT = int(os.environ.get("TATER_TRUSTED_PROXY_COUNT", 0))
 # Failed-authentication lockout (tater.lockout): N failures within WINDOW seconds lock the
 # client address (or the account's password/OTP sign-in) for DURATION seconds.
+# With the rate-limit store (Redis) unreachable: admit API requests without limits (True,
+# the default: keys keep working on the database) or answer 503 (False). Lockout counters
+# always fail closed.
+TATER_RATELIMIT_FAIL_OPEN = env_bool("TATER_RATELIMIT_FAIL_OPEN", True)
 TATER_LOCKOUT_CLIENT_FAILURES = int(os.environ.get("TATER_LOCKOUT_CLIENT_FAILURES", 20))
 TATER_LOCKOUT_CLIENT_WINDOW = int(os.environ.get("TATER_LOCKOUT_CLIENT_WINDOW", 600))
 TATER_LOCKOUT_CLIENT_DURATION = int(os.environ.get("TATER_LOCKOUT_CLIENT_DURATION", 900))
