@@ -215,7 +215,8 @@ def test_full_flow(page: Any, live_server: Any) -> None:
     page.get_by_role("button", name="Generate key").click()
     shown = page.locator("#api-key-value").inner_text()
     page.get_by_role("button", name="Copy key").click()
-    assert page.locator("#copy-key-status").inner_text() == "Copied to clipboard"
+    # The status is written once the asynchronous clipboard write resolves: wait for it.
+    page.wait_for_function("document.querySelector('#copy-key-status').textContent.trim() === 'Copied to clipboard'")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == shown and KEY_RE.match(copied)
     snippet = page.locator("#snip-curl").inner_text()
