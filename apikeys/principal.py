@@ -1,30 +1,58 @@
-"""The verified-key cache: what authentication needs about a key, in one cache entry.
+"""The verified-key cache: what authentication needs about a key, in one entry.
 
-An entry is keyed by the SHA-256 digest of the presented secret, loaded with one query
-(key, tenant, org, owner and the owner's roles through subqueries) and dropped by every
-service that changes the key, its owner's memberships, the tenant or its orgs, so a
-revocation or a role change takes effect on the very next request in every worker that
-shares the cache.
+An entry is keyed by the SHA-256 digest of the presented secret and loaded with one query
+(key, tenant, org, owner and the owner's roles through subqueries). Where it lives depends
+on the default cache (see ``kind_of``):
+
+- **locmem** (the embedded default): a process-local memo *is* the cache (LocMemCache is
+  per process anyway), so a warm lookup is two dict reads and no pickling. Each digest has
+  a process-local generation, bumped by every invalidation; a memo entry is valid only
+  under the generation it was loaded under, so a reader that loaded just before a commit
+  cannot store a stale principal over the invalidation.
+- **redis**: each digest has a generation counter in Redis (``apikey:gen:<digest>``), set
+  to a fresh random value by every invalidation, before and again after commit. The
+  process memo holds ``digest → (principal, generation seen)``; the request path checks
+  the generation in the same Lua call that does the rate limiting
+  (``tater.ratelimit.key_hit``), so a warm request costs one round trip and a change made
+  by any worker is seen on the very next request by every worker. Shared-cache entries
+  carry the generation they were loaded under and are only used under that generation.
+- **other** backends: the shared cache, entries dropped by every invalidation.
+
+Every invalidation (``forget_digests/forget_keys/forget_user/forget_tenant``) is strict: a
+cache that cannot be reached fails the change (and its transaction), so a cache that comes
+back can never resurrect a revoked key.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.signals import setting_changed
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 
 from orgs import roles
 from tater import scopes as S
 
-CACHE_PREFIX = "apikey:v1:"
+CACHE_PREFIX = "apikey:v2:"
+GEN_PREFIX = "apikey:gen:"
 CACHE_TTL = 300
+MISSING_TTL = 30
+# A generation key that expired (or was evicted) is recreated with a fresh random value,
+# which no memo entry carries: those entries reload once. So a TTL is safe.
+GEN_TTL = 24 * 3600
 MISSING = "missing"
+MEMO_MAX = 50_000
 
 
 @dataclass(frozen=True)
@@ -64,7 +92,9 @@ class KeyPrincipal:
     def is_unbound(self) -> bool:
         return self.org is None
 
-    @property
+    # cached_property writes the instance __dict__ directly, which a frozen dataclass
+    # allows: computed once per principal, not per request.
+    @cached_property
     def role_scopes(self) -> frozenset[str]:
         """What the owner's current roles allow for this key's binding."""
         if not self.owner_active:
@@ -74,7 +104,7 @@ class KeyPrincipal:
             return S.ALL_SCOPES if self.owner_tenant_role == roles.TenantRole.OWNER else frozenset()
         return roles.role_scopes(self.owner_tenant_role, self.owner_org_role)
 
-    @property
+    @cached_property
     def effective_scopes(self) -> frozenset[str]:
         return _effective(self.scopes, self.role_scopes)
 
@@ -104,20 +134,38 @@ def _ip_in(ip: str, cidrs: tuple[str, ...]) -> bool:
     return any(address.version == net.version and address in net for net in _networks(cidrs))
 
 
+# --- Loading ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _digest_ids_sql() -> str:
+    from apikeys.models import ApiKey
+
+    table = ApiKey._meta.db_table
+    # Two index searches whatever the planner statistics (an OR of the two columns lets
+    # SQLite pick a full scan once ANALYZE has run); one statement either way.
+    return f'SELECT "id" FROM "{table}" WHERE "digest" = %s UNION ALL SELECT "id" FROM "{table}" WHERE "previous_digest" = %s'  # noqa: S608 - table name from the model, values are parameters
+
+
 def _load(digest: str) -> KeyPrincipal | None:
+    """One query: the key matching ``digest`` (current or rotated-out secret) with its
+    tenant, org, owner and the owner's roles."""
     from apikeys.models import ApiKey
     from orgs.models import Organization, OrgMembership, TenantMembership
 
     tenant_role = TenantMembership.objects.filter(tenant=OuterRef("tenant_id"), user=OuterRef("owner_id")).values("role")[:1]
     org_role = OrgMembership.objects.filter(organization=OuterRef("organization_id"), user=OuterRef("owner_id")).values("role")[:1]
-    row = (
-        ApiKey.objects.filter(Q(digest=digest) | Q(previous_digest=digest))
+    rows = list(
+        ApiKey.objects.filter(pk__in=RawSQL(_digest_ids_sql(), (digest, digest)))  # noqa: S611 - constant SQL, values bound
         .select_related("tenant", "organization", "owner")
         .annotate(owner_tenant_role=Subquery(tenant_role), owner_org_role=Subquery(org_role))
-        .first()
+        .order_by()[:2]
     )
-    if row is None:
+    if not rows:
         return None
+    # Both columns are unique; a digest matching one key's current and another's
+    # previous secret cannot happen in practice, but the current secret wins.
+    row = next((r for r in rows if r.digest == digest), rows[0])
     tenant_orgs: tuple[OrgRef, ...] = ()
     if row.organization_id is None:
         tenant_orgs = tuple(
@@ -152,24 +200,169 @@ def _load(digest: str) -> KeyPrincipal | None:
     )
 
 
+# --- Backend kinds ---------------------------------------------------------------------
+
+_kinds: dict[type, str] = {}
+
+
+def kind_of(backend: Any) -> str:
+    """``locmem``, ``redis`` (django-redis) or ``other``; one dict read per call."""
+    kind = _kinds.get(type(backend))
+    if kind is None:
+        if isinstance(backend, LocMemCache):
+            kind = "locmem"
+        elif type(backend).__module__.startswith("django_redis"):
+            kind = "redis"
+        else:
+            kind = "other"
+        _kinds[type(backend)] = kind
+    return kind
+
+
+def redis_client(backend: Any) -> Any:
+    return backend.client.get_client(write=True)
+
+
+def fails_soft(backend: Any) -> bool:
+    """Whether the cache's reads fail soft (tater.faults.FailSoftRedisClient)."""
+    from tater.faults import FailSoftRedisClient
+
+    return isinstance(getattr(backend, "client", None), FailSoftRedisClient)
+
+
+# --- The process memo ------------------------------------------------------------------
+
+# digest → (principal or None for an unknown digest, generation tag, monotonic expiry)
+_memo: dict[str, tuple[KeyPrincipal | None, Any, float]] = {}
+# locmem only: digest → local generation, bumped by every invalidation in this process.
+_local_gen: dict[str, int] = {}
+
+
+def memo_get(digest: str) -> tuple[KeyPrincipal | None, Any] | None:
+    entry = _memo.get(digest)
+    if entry is None or entry[2] <= time.monotonic():
+        return None
+    return entry[0], entry[1]
+
+
+def memo_put(digest: str, principal: KeyPrincipal | None, tag: Any) -> None:
+    if len(_memo) >= MEMO_MAX:
+        _memo.clear()  # a crude bound: everything reloads once (guessed digests fill it)
+    _memo[digest] = (principal, tag, time.monotonic() + (CACHE_TTL if principal is not None else MISSING_TTL))
+
+
+def reset_memo() -> None:
+    """Forget this process's verified principals (tests; a cache configuration change)."""
+    _memo.clear()
+    _local_gen.clear()
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "CACHES":
+        reset_memo()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="apikeys.principal.reset_memo")
+
+
+def new_generation() -> int:
+    return random.getrandbits(62)  # noqa: S311 - uniqueness, not secrecy
+
+
+# --- Lookup ----------------------------------------------------------------------------
+
+
 def principal_for_digest(digest: str) -> KeyPrincipal | None:
+    """The current principal for ``digest`` (None if no key has it), with no stale window.
+
+    The request path (``apikeys.authentication``) does the Redis generation check in the
+    rate limiter's round trip instead; this is the standalone lookup."""
+    backend = caches["default"]
+    kind = kind_of(backend)
+    if kind == "locmem":
+        return locmem_lookup(digest)
+    if kind == "redis":
+        from tater import faults, ratelimit
+
+        try:
+            gen = ratelimit.key_generation(backend, digest)
+        except Exception as exc:
+            if faults.is_outage(exc) and fails_soft(backend):
+                return _load(digest)  # nothing to validate a memo against: the database
+            raise
+        entry = memo_get(digest)
+        if entry is not None and entry[1] == gen:
+            return entry[0]
+        return load_under(backend, digest, gen)
     cache_key = CACHE_PREFIX + digest
-    cached = cache.get(cache_key)
+    cached = backend.get(cache_key)
     if cached is not None:
         return None if cached == MISSING else cached
     principal = _load(digest)
     # Unknown digests are cached briefly too, so guessing costs no query per attempt.
-    cache.set(cache_key, principal if principal is not None else MISSING, CACHE_TTL if principal else 30)
+    backend.set(cache_key, principal if principal is not None else MISSING, CACHE_TTL if principal else MISSING_TTL)
     return principal
 
 
+def locmem_lookup(digest: str) -> KeyPrincipal | None:
+    """locmem: the memo under this digest's current local generation, else the database."""
+    gen = _local_gen.get(digest, 0)
+    entry = _memo.get(digest)
+    if entry is not None and entry[1] == gen and entry[2] > time.monotonic():
+        return entry[0]
+    principal = _load(digest)
+    memo_put(digest, principal, gen)  # tagged with the generation read *before* loading
+    return principal
+
+
+def load_under(backend: Any, digest: str, gen: Any) -> KeyPrincipal | None:
+    """Redis: the principal as of generation ``gen`` (read before calling): the shared
+    cache's entry when it was loaded under ``gen``, else the database; fills both."""
+    cache_key = CACHE_PREFIX + digest
+    cached = backend.get(cache_key)  # fail-soft: a miss during an outage
+    if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == gen:
+        principal = None if cached[1] == MISSING else cached[1]
+    else:
+        principal = _load(digest)
+        backend.set(cache_key, (gen, principal if principal is not None else MISSING), CACHE_TTL if principal else MISSING_TTL)
+    if principal is not None:  # guessed digests stay out of the memo
+        memo_put(digest, principal, gen)
+    return principal
+
+
+# --- Invalidation ----------------------------------------------------------------------
+
+
+def _invalidate(digests: list[str]) -> None:
+    for d in digests:
+        _memo.pop(d, None)
+    backend = caches["default"]
+    kind = kind_of(backend)
+    if kind == "locmem":
+        if len(_local_gen) > MEMO_MAX:
+            reset_memo()  # dropping generations is only safe together with the memo
+        for d in digests:
+            _local_gen[d] = _local_gen.get(d, 0) + 1
+        return
+    if kind == "redis":
+        client = redis_client(backend)
+        pipe = client.pipeline(transaction=False)
+        for d in digests:
+            pipe.set(backend.make_key(GEN_PREFIX + d), new_generation(), ex=GEN_TTL)
+        pipe.delete(*[backend.make_key(CACHE_PREFIX + d) for d in digests])
+        pipe.execute()  # strict: an outage fails the change
+        return
+    backend.delete_many([CACHE_PREFIX + d for d in digests])
+
+
 def forget_digests(digests: Iterable[str | None]) -> None:
-    """Drop cached principals now and again after commit (a reader may race the commit)."""
-    keys = [CACHE_PREFIX + d for d in digests if d]
+    """Invalidate the principals of these digests now and again after commit (a reader
+    may load the old row just before the commit)."""
+    keys = [d for d in digests if d]
     if not keys:
         return
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    _invalidate(keys)
+    transaction.on_commit(lambda: _invalidate(keys))
 
 
 def forget_keys(queryset: object) -> None:

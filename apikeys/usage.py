@@ -52,10 +52,15 @@ def touch(principal: KeyPrincipal, ip: str) -> None:
 
 
 def reset_local_memo() -> None:
-    """For tests: forget this process's last-write times, usage index and flush schedule."""
+    """For tests: forget this process's last-write times, usage index, flush schedule,
+    verified principals (apikeys.principal) and in-process counters (tater.ratelimit)."""
+    from apikeys import principal
+
     _local_next_write.clear()
     ratelimit._indexed.clear()
     _next_flush[0] = None
+    principal.reset_memo()
+    ratelimit.reset_local_counters()
 
 
 def _hour_start(hour: int) -> datetime:
@@ -65,7 +70,7 @@ def _hour_start(hour: int) -> datetime:
 def _pending(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
     """Unflushed (requests, errors) in the cache for each (key pk, hour)."""
     names = {pair: ratelimit.usage_keys(*pair) for pair in pairs}
-    values = cache.get_many([name for both in names.values() for name in both])
+    values = ratelimit.read_counters([name for both in names.values() for name in both])
     out = {}
     for pair, (req_key, err_key) in names.items():
         counts = (int(values.get(req_key) or 0), int(values.get(err_key) or 0))

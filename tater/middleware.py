@@ -4,6 +4,7 @@ import re
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from tater import context
@@ -51,14 +52,21 @@ CSP = (
 
 
 class SecurityHeadersMiddleware:
-    """A Content-Security-Policy without inline script, on every response."""
+    """A Content-Security-Policy without inline script, on every response.
+
+    Sign-in pages (/accounts/) also admit ``TATER_SSO_FORM_ACTION`` in ``form-action``:
+    starting SSO posts a form whose answer redirects to the identity provider, and browsers
+    apply ``form-action`` to that redirect too.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        extra = settings.TATER_SSO_FORM_ACTION.strip()
+        self.accounts_csp = CSP.replace("form-action 'self'", f"form-action 'self' {extra}") if extra else CSP
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", CSP)
+        response.setdefault("Content-Security-Policy", self.accounts_csp if request.path.startswith("/accounts/") else CSP)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
 

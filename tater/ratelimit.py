@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import pickle  # noqa: S403 - LocMemCache's own value format, never external data
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from apikeys.principal import KeyPrincipal
+from apikeys.principal import GEN_PREFIX, GEN_TTL, KeyPrincipal, kind_of, new_generation
 from tater import faults
 from tater.api.errors import ApiError
 
@@ -58,37 +59,56 @@ def now() -> float:
 
 # --- The counting store -------------------------------------------------------------
 
-# One script for every counter update of a request: check the windows, increment them only
-# if all admit, add the plain increments, list the key in the usage index. KEYS: n window
-# counters, m plain counters, then optionally the index set. ARGV: n, m, (limit, ttl) per
-# window, (delta, ttl) per plain counter, then (member, ttl) for the index.
+# One script for every counter update of a request: optionally check a key's generation
+# first (apikeys.principal: a changed generation means the caller's verified principal is
+# stale, so nothing is counted and the current generation is returned for a reload), then
+# check the windows, increment them only if all admit, add the plain increments, list the
+# key in the usage index.
+# KEYS: [generation key], n window counters, m plain counters, then optionally the index
+# set. ARGV: gen mode ('1' with a generation key), expected generation ('' = read only),
+# initial value if the generation key is missing, its ttl, n, m, (limit, ttl) per window,
+# (delta, ttl) per plain counter, then (member, ttl) for the index.
+# Returns [generation] when it differs from the expected one, else ([generation,]
+# admitted, window counts..., plain values...).
 _APPLY_LUA = b"""
-local n, m = tonumber(ARGV[1]), tonumber(ARGV[2])
+local o, a = 0, 4
+local g = false
+if ARGV[1] == '1' then
+  g = redis.call('GET', KEYS[1])
+  if not g then
+    g = ARGV[3]
+    redis.call('SET', KEYS[1], g, 'EX', ARGV[4])
+  end
+  if g ~= ARGV[2] then return {g} end
+  o = 1
+end
+local n, m = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
 local out = {}
 local admitted = 1
 for i = 1, n do
-  local c = tonumber(redis.call('GET', KEYS[i]) or 0)
+  local c = tonumber(redis.call('GET', KEYS[o + i]) or 0)
   out[i] = c
-  if c >= tonumber(ARGV[1 + 2 * i]) then admitted = 0 end
+  if c >= tonumber(ARGV[a + 1 + 2 * i]) then admitted = 0 end
 end
 if admitted == 1 then
   for i = 1, n do
-    out[i] = redis.call('INCR', KEYS[i])
-    if out[i] == 1 then redis.call('EXPIRE', KEYS[i], ARGV[2 + 2 * i]) end
+    out[i] = redis.call('INCR', KEYS[o + i])
+    if out[i] == 1 then redis.call('EXPIRE', KEYS[o + i], ARGV[a + 2 + 2 * i]) end
   end
 end
-local base = 2 + 2 * n
+local base = a + 2 + 2 * n
 for j = 1, m do
   local delta = tonumber(ARGV[base + 2 * j - 1])
-  local v = redis.call('INCRBY', KEYS[n + j], delta)
-  if v == delta then redis.call('EXPIRE', KEYS[n + j], ARGV[base + 2 * j]) end
+  local v = redis.call('INCRBY', KEYS[o + n + j], delta)
+  if v == delta then redis.call('EXPIRE', KEYS[o + n + j], ARGV[base + 2 * j]) end
   out[n + j] = v
 end
-if #KEYS > n + m then
-  local set = KEYS[n + m + 1]
+if #KEYS > o + n + m then
+  local set = KEYS[o + n + m + 1]
   if redis.call('SADD', set, ARGV[base + 2 * m + 1]) == 1 then redis.call('EXPIRE', set, ARGV[base + 2 * m + 2]) end
 end
 table.insert(out, 1, admitted)
+if g then table.insert(out, 1, g) end
 return out
 """
 
@@ -107,13 +127,13 @@ def _cache() -> Any:
 
 def _redis(backend: Any) -> Any | None:
     """The raw redis client behind a django-redis backend, else None."""
-    if not type(backend).__module__.startswith("django_redis"):
+    if kind_of(backend) != "redis":
         return None
     return backend.client.get_client(write=True)
 
 
 def _is_locmem(backend: Any) -> bool:
-    return isinstance(backend, LocMemCache) and hasattr(backend, "_has_expired") and hasattr(backend, "_set")
+    return isinstance(backend, LocMemCache)
 
 
 def _incr_generic(backend: Any, key: str, delta: int, ttl: int) -> int:
@@ -133,9 +153,9 @@ def _unpickle(value: bytes) -> int:
 def _apply_locmem(
     backend: Any, windows: Sequence[tuple[str, int, int]], increments: Sequence[tuple[str, int, int]]
 ) -> tuple[bool, list[int], list[int]]:
-    """The script's semantics on LocMemCache's own storage: a few dict operations under
-    the cache's lock, so check-and-increment is exact for every thread of the process
-    (and the cache is per process)."""
+    """The script's semantics on LocMemCache's own storage (for counters other code reads
+    or deletes through the cache API, e.g. the lockout's): dict operations under the
+    cache's lock, exact for every thread of the process."""
     data, expired, make_key, protocol = backend._cache, backend._has_expired, backend.make_key, backend.pickle_protocol
     dumps, store = pickle.dumps, backend._set
     window_keys = [make_key(k) for k, _, _ in windows]
@@ -168,6 +188,88 @@ def _apply_locmem(
     return admitted, counts, values
 
 
+# --- Process-local counters (locmem) -----------------------------------------------------
+#
+# With the in-process cache, the rate-limit windows and the usage counters live here: plain
+# ints under one lock, with an expiry (monotonic clock) like LocMemCache's, and no pickling.
+# Same per-process scope as LocMemCache; exact admission for every thread.
+LOCAL_PREFIXES = ("rl:", "usage:")
+_counters: dict[str, list[Any]] = {}  # name -> [value, expires_at]
+_counters_lock = threading.Lock()
+_next_sweep = [0.0]
+SWEEP_INTERVAL = 30.0
+
+
+def _sweep(t: float) -> None:
+    """Drop expired counters (past windows) now and then; caller holds the lock."""
+    _next_sweep[0] = t + SWEEP_INTERVAL
+    for name in [name for name, cell in _counters.items() if cell[1] <= t]:
+        del _counters[name]
+
+
+def _apply_local(
+    windows: Sequence[tuple[str, int, int]], increments: Sequence[tuple[str, int, int]]
+) -> tuple[bool, list[int], list[int]]:
+    t = time.monotonic()
+    counters = _counters
+    counts: list[int] = []
+    values: list[int] = []
+    with _counters_lock:
+        if t >= _next_sweep[0]:
+            _sweep(t)
+        admitted = True
+        for name, limit, _ in windows:
+            cell = counters.get(name)
+            count = cell[0] if cell is not None and cell[1] > t else 0
+            counts.append(count)
+            if count >= limit:
+                admitted = False
+        if admitted:
+            for i, (name, _, ttl) in enumerate(windows):
+                cell = counters.get(name)
+                if cell is None or cell[1] <= t:
+                    counters[name] = [1, t + ttl]
+                    counts[i] = 1
+                else:
+                    cell[0] += 1
+                    counts[i] = cell[0]
+        for name, delta, ttl in increments:
+            cell = counters.get(name)
+            if cell is None or cell[1] <= t:
+                counters[name] = [delta, t + ttl]
+                values.append(delta)
+            else:
+                cell[0] += delta
+                values.append(cell[0])
+    return admitted, counts, values
+
+
+def read_counters(names: Sequence[str]) -> dict[str, int]:
+    """Current values of counters written through ``_apply`` (missing ones are left out)."""
+    backend = _cache()
+    if not _is_locmem(backend):
+        return {k: int(v) for k, v in backend.get_many(list(names)).items()}
+    t = time.monotonic()
+    out: dict[str, int] = {}
+    local = [n for n in names if n.startswith(LOCAL_PREFIXES)]
+    with _counters_lock:
+        for name in local:
+            cell = _counters.get(name)
+            if cell is not None and cell[1] > t:
+                out[name] = int(cell[0])
+    others = [n for n in names if not n.startswith(LOCAL_PREFIXES)]
+    if others:
+        out.update({k: int(v) for k, v in backend.get_many(others).items()})
+    return out
+
+
+def reset_local_counters() -> None:
+    """For tests: forget this process's counters."""
+    with _counters_lock:
+        _counters.clear()
+        _next_sweep[0] = 0.0
+
+
 def _apply_generic(
     backend: Any, windows: Sequence[tuple[str, int, int]], increments: Sequence[tuple[str, int, int]]
 ) -> tuple[bool, list[int], list[int]]:
@@ -186,11 +288,52 @@ def _apply_generic(
 # Process memo of (key pk, hour) already listed in the cache's usage index (not Redis).
 _indexed: set[tuple[int, int]] = set()
 
+_NO_GEN = ("0", "", "", "")
+
+
+def _apply_redis(
+    backend: Any,
+    client: Any,
+    windows: Sequence[tuple[str, int, int]],
+    increments: Sequence[tuple[str, int, int]],
+    index: tuple[int, int] | None,
+    gen: tuple[str, Any] | None = None,
+) -> tuple[Any, tuple[bool, list[int], list[int]] | None]:
+    """One script call. ``gen``: ``(digest, expected generation or None)``; returns the
+    key's current generation (None without ``gen``) and the outcome (None when the
+    generation differed from the expected one: nothing was counted)."""
+    make_key = backend.make_key
+    keys: list[Any] = []
+    if gen is None:
+        args: list[Any] = [*_NO_GEN, len(windows), len(increments)]
+    else:
+        keys.append(make_key(GEN_PREFIX + gen[0]))
+        args = ["1", gen[1] if gen[1] is not None else "", new_generation(), GEN_TTL, len(windows), len(increments)]
+    for item in windows:
+        keys.append(make_key(item[0]))
+        args += [item[1], item[2]]
+    for item in increments:
+        keys.append(make_key(item[0]))
+        args += [item[1], item[2]]
+    if index is not None:
+        keys.append(make_key(usage_index_key(index[1])))
+        args += [index[0], USAGE_TTL]
+    result = _script()(keys=keys, args=args, client=client)
+    current = None
+    if gen is not None:
+        current = result[0]
+        if len(result) == 1:
+            return current, None
+        result = result[1:]
+    n = len(windows)
+    return current, (int(result[0]) == 1, [int(v) for v in result[1 : 1 + n]], [int(v) for v in result[1 + n :]])
+
 
 def _apply(
     windows: Sequence[tuple[str, int, int]] = (),
     increments: Sequence[tuple[str, int, int]] = (),
     index: tuple[int, int] | None = None,
+    backend: Any = None,
 ) -> tuple[bool, list[int], list[int]]:
     """Every counter update of one request, atomically, in one round trip on Redis.
 
@@ -199,21 +342,26 @@ def _apply(
     ttl)`` counters always added to (returns their values); ``index``: ``(key pk, hour)``
     to list in the usage index.
     """
-    backend = _cache()
-    client = _redis(backend)
-    if client is not None:
-        keys = [backend.make_key(k) for k, _, _ in (*windows, *increments)]
-        args: list[Any] = [len(windows), len(increments)]
-        for item in (*windows, *increments):
-            args += [item[1], item[2]]
-        if index is not None:
-            keys.append(backend.make_key(usage_index_key(index[1])))
-            args += [index[0], USAGE_TTL]
-        result = [int(v) for v in _script()(keys=keys, args=args, client=client)]
-        return result[0] == 1, result[1 : 1 + len(windows)], result[1 + len(windows) :]
-    apply = _apply_locmem if _is_locmem(backend) else _apply_generic
-    outcome = apply(backend, windows, increments)
-    if index is not None:
+    if backend is None:
+        backend = _cache()
+    if _is_locmem(backend):
+        shared = [i for i in increments if not i[0].startswith(LOCAL_PREFIXES)]
+        if shared:
+            local = [i for i in increments if i[0].startswith(LOCAL_PREFIXES)]
+            admitted, counts, local_values = _apply_local(windows, local)
+            shared_values = iter(_apply_locmem(backend, (), shared)[2])
+            local_iter = iter(local_values)
+            values = [
+                next(local_iter) if i[0].startswith(LOCAL_PREFIXES) else next(shared_values) for i in increments
+            ]
+            outcome = (admitted, counts, values)
+        else:
+            outcome = _apply_local(windows, increments)
+    elif kind_of(backend) == "redis":
+        return _apply_redis(backend, backend.client.get_client(write=True), windows, increments, index)[1]  # type: ignore[return-value]
+    else:
+        outcome = _apply_generic(backend, windows, increments)
+    if index is not None and index not in _indexed:
         _index_generic(backend, *index)
     return outcome
 
@@ -298,7 +446,7 @@ class Window:
     limit: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built on every request, and a frozen __init__ costs more
 class Decision:
     """The outcome for one request, reported for its tightest window."""
 
@@ -362,16 +510,64 @@ def _decide(windows: Sequence[Window], counts: Sequence[int], admitted: bool, t:
     return Decision(False, w.limit, 0, reset, max(1, math.ceil(reset - t)), w.seconds)
 
 
-def hit(ident: str, windows: Sequence[Window], *, usage_pk: int | None = None) -> Decision:
+def _checks(ident: str, windows: Sequence[Window], t: float) -> list[tuple[str, int, int]]:
+    return [(f"rl:{ident}:{w.seconds}:{int(t // w.seconds)}", w.limit, w.seconds + WINDOW_GRACE) for w in windows]
+
+
+def hit(ident: str, windows: Sequence[Window], *, usage_pk: int | None = None, backend: Any = None) -> Decision:
     """Count one request of ``ident`` against ``windows`` (and as usage of key ``usage_pk``)."""
     t = now()
-    checks = [(f"rl:{ident}:{w.seconds}:{int(t // w.seconds)}", w.limit, w.seconds + WINDOW_GRACE) for w in windows]
+    checks = _checks(ident, windows, t)
     if usage_pk is None:
-        admitted, counts, _ = _apply(checks)
+        admitted, counts, _ = _apply(checks, backend=backend)
     else:
         hour = int(t // HOUR)
-        admitted, counts, _ = _apply(checks, _usage_increments(usage_pk, hour, 1, 0), index=(usage_pk, hour))
+        admitted, counts, _ = _apply(
+            checks, _usage_increments(usage_pk, hour, 1, 0), index=(usage_pk, hour), backend=backend
+        )
     return _decide(windows, counts, admitted, t)
+
+
+# --- The key path on Redis: generation check and counting in one round trip -----------
+
+
+@dataclass(frozen=True)
+class KeyCount:
+    """A key request counted at authentication time (Redis): the decision, and what to
+    give back if the request is then refused before the limiter (403)."""
+
+    decision: Decision
+    usage_pk: int
+    hour: int
+    refund: tuple[tuple[str, int, int], ...]  # the window counters incremented, as (key, -1, ttl)
+
+
+def key_generation(backend: Any, digest: str) -> Any:
+    """The current generation of ``digest`` (created if missing); one round trip."""
+    return _apply_redis(backend, backend.client.get_client(write=True), (), (), None, gen=(digest, None))[0]
+
+
+def key_hit(backend: Any, digest: str, expected: Any, principal: KeyPrincipal) -> tuple[Any, KeyCount | None]:
+    """If ``digest``'s generation is still ``expected``, count one request of the key
+    (windows of its plan/override, usage) and decide; else count nothing. Returns the
+    current generation and the count (None when the generation differed)."""
+    t = now()
+    windows = windows_for(principal.tenant_plan, principal.rate_limit)
+    checks = _checks(f"k{principal.pk}", windows, t)
+    hour = int(t // HOUR)
+    gen, outcome = _apply_redis(
+        backend,
+        backend.client.get_client(write=True),
+        checks,
+        _usage_increments(principal.pk, hour, 1, 0),
+        (principal.pk, hour),
+        gen=(digest, expected),
+    )
+    if outcome is None:
+        return gen, None
+    admitted, counts, _ = outcome
+    refund = tuple((name, -1, ttl) for name, _, ttl in checks) if admitted else ()
+    return gen, KeyCount(_decide(windows, counts, admitted, t), principal.pk, hour, refund)
 
 
 # --- DRF integration --------------------------------------------------------------------
@@ -395,11 +591,17 @@ def _tenant_plan(tenant_pk: int) -> str:
     return Tenant.objects.filter(pk=tenant_pk).values_list("plan", flat=True).first() or "free"
 
 
+# Attribute of the Django request: the KeyCount made at authentication (Redis).
+KEY_COUNT_ATTR = "_tater_key_count"
+
+
 class ApiRateThrottle(BaseThrottle):
     """Per key (or per session user and tenant) limits by plan; raises 429 ``RATE_LIMITED``.
 
     Requests that reached no access resolution (open endpoints, anonymous callers) are not
     rate-accounted here; the sign-in surfaces are guarded by the lockout and django-ratelimit.
+    On Redis a key's request was already counted by authentication, in the round trip
+    that checked its principal's generation: the throttle only applies that decision.
     """
 
     def allow_request(self, request: Request, view: Any) -> bool:
@@ -414,8 +616,13 @@ class ApiRateThrottle(BaseThrottle):
     def _allow(self, request: Request) -> bool:
         principal = request.auth
         if isinstance(principal, KeyPrincipal):
-            windows = windows_for(principal.tenant_plan, principal.rate_limit)
-            decision = hit(f"k{principal.pk}", windows, usage_pk=principal.pk)
+            counted: KeyCount | None = request._request.__dict__.get(KEY_COUNT_ATTR)
+            if counted is not None:
+                decision = counted.decision
+            else:
+                windows = windows_for(principal.tenant_plan, principal.rate_limit)
+                backend = request._request.__dict__.get("_tater_cache")  # set by authentication
+                decision = hit(f"k{principal.pk}", windows, usage_pk=principal.pk, backend=backend)
         else:
             access = getattr(request, "access", None)
             user = request.user
@@ -455,14 +662,25 @@ def finish(request: Request, response: Any) -> None:
 
 
 def _finish(request: Request, response: Any) -> None:
-    decision: Decision | None = request.__dict__.get("_tater_rate")
+    request_dict = request.__dict__
+    decision: Decision | None = request_dict.get("_tater_rate")
     if decision is not None:
         for name, value in decision.headers().items():
             response[name] = value
-    principal = request.__dict__.get("_auth")
+    principal = request_dict.get("_auth")
     if isinstance(principal, KeyPrincipal):
         failed = int(response.status_code >= 400)
-        if decision is None:
+        counted: KeyCount | None = getattr(request, "_request", request).__dict__.get(KEY_COUNT_ATTR)
+        if counted is not None:
+            if decision is None:
+                # Counted at authentication, then refused before the limiter (e.g. missing
+                # scope): give the quota back; the request stays counted as usage.
+                give_back = [*counted.refund, *_usage_increments(counted.usage_pk, counted.hour, 0, failed)]
+                if give_back:
+                    _apply(increments=give_back)
+            elif failed:
+                _apply(increments=_usage_increments(counted.usage_pk, counted.hour, 0, 1))
+        elif decision is None:
             # Refused before the throttle (e.g. missing scope): still a request of this key.
             record_usage(principal.pk, requests=1, errors=failed)
         elif failed:

@@ -70,13 +70,20 @@ def denied(org_hint: str) -> Forbidden:
     return Forbidden(f"No access to organization {org_hint!r}", code="WORKSPACE_ACCESS_DENIED")
 
 
+def _query_param(request: Request, name: str) -> str | None:
+    # Most key calls carry no query string: skip building DRF's QueryDict for them.
+    if not getattr(request, "_request", request).META.get("QUERY_STRING"):
+        return None
+    return request.query_params.get(name)
+
+
 def org_hint(request: Request) -> str | None:
-    value = request.query_params.get(ORG_PARAM) or request.META.get(ORG_HEADER)
+    value = _query_param(request, ORG_PARAM) or getattr(request, "_request", request).META.get(ORG_HEADER)
     return value.strip() if value and value.strip() else None
 
 
 def tenant_hint(request: Request) -> str | None:
-    value = request.query_params.get(TENANT_PARAM)
+    value = _query_param(request, TENANT_PARAM)
     return value.strip() if value and value.strip() else None
 
 

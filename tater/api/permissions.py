@@ -41,9 +41,21 @@ def required_scope(view: Any, method: str) -> str | None:
     return _per_method(getattr(view, "required_scopes", {}), method, None)
 
 
+# (view class, method) → (declaration, admitted key types): computed once per class and
+# method rather than per request (recomputed if the declaration object changes).
+_admitted: dict[tuple[type, str], tuple[Any, frozenset[str]]] = {}
+
+
 def admitted_key_types(view: Any, method: str) -> frozenset[str]:
+    declared = getattr(view, "allowed_key_types", None)
+    key = (type(view), method)
+    cached = _admitted.get(key)
+    if cached is not None and cached[0] is declared:
+        return cached[1]
     default = DEFAULT_READ_TYPES if method in SAFE_METHODS else DEFAULT_WRITE_TYPES
-    return frozenset(_per_method(getattr(view, "allowed_key_types", None), method, default))
+    types = frozenset(_per_method(declared, method, default))
+    _admitted[key] = (declared, types)
+    return types
 
 
 class ScopedPermission(BasePermission):
@@ -51,7 +63,8 @@ class ScopedPermission(BasePermission):
         method = request.method or "GET"
         if method.lower() not in view.http_method_names or not hasattr(view, method.lower()):
             return True  # let DRF answer 405 METHOD_NOT_ALLOWED
-        principal = request.auth if isinstance(request.auth, KeyPrincipal) else None
+        auth = request.auth
+        principal = auth if isinstance(auth, KeyPrincipal) else None
         if principal is None and not (request.user and request.user.is_authenticated):
             raise Unauthorized("Missing API key")
         org_required = getattr(view, "org_required", True)

@@ -8,8 +8,10 @@ from tater.api.health import HealthView
 
 urlpatterns = [
     path("health", HealthView.as_view(), name="api-health"),
-    path("", include("accounts.api.urls")),
+    # apikeys first: auth/validate, the hottest key-authenticated path, resolves without
+    # descending into (and failing through) the other empty-prefix includes.
     path("", include("apikeys.api.urls")),
+    path("", include("accounts.api.urls")),
     path("", include("orgs.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("scans.api.urls")),

@@ -246,3 +246,15 @@ def test_session_api_writes_need_the_csrf_token() -> None:
     assert accepted.status_code == 201, accepted.content
     # Reads stay possible without a token (safe methods), key calls need none at all.
     assert client.get("/api/v1/keys/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_form_action_is_widened_only_on_sign_in_pages() -> None:
+    from django.test import Client
+
+    client = Client()
+    login_csp = client.get("/accounts/login/")["Content-Security-Policy"]
+    assert "form-action 'self' https:" in login_csp
+    page_csp = client.get("/api/docs/")["Content-Security-Policy"]
+    assert "form-action 'self';" in page_csp
+    assert "'unsafe-inline'" not in login_csp.split("script-src")[1].split(";")[0]

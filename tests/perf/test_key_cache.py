@@ -1,0 +1,172 @@
+"""Issue 9: the verified-key memo and its generations.
+
+Warm key requests cost no query, no database write and (on Redis) exactly one round
+trip, and every change to a key, its owner's roles or its tenant is effective on the very
+next request — in this process and (on Redis) in every other process sharing the cache.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apikeys import services as key_services
+from apikeys.principal import forget_digests
+from orgs import services as org_services
+from tests.factories import UserFactory, make_key
+
+VALIDATE = "/api/v1/auth/validate"
+
+
+def validate(api: Any, raw: str) -> Any:
+    return api.get(VALIDATE, HTTP_X_API_KEY=raw)
+
+
+def warm(api: Any, raw: str, n: int = 3) -> None:
+    for _ in range(n):
+        assert validate(api, raw).status_code == 200
+
+
+class RoundTrips:
+    """Counts Redis round trips at the socket: one per packed send (a pipeline is one)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import redis.connection
+
+        self.count = 0
+        original = redis.connection.AbstractConnection.send_packed_command
+
+        def counted(conn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return original(conn, *args, **kwargs)
+
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+
+
+@pytest.mark.django_db
+class TestQueries:
+    def test_warm_requests_run_no_query_and_write_nothing(self, api, world):
+        raw = world["owner_raw"]
+        warm(api, raw)  # includes this minute's one last-used write
+        with CaptureQueriesContext(connection) as ctx:
+            for _ in range(25):
+                r = validate(api, raw)
+                assert r.status_code == 200 and "X-RateLimit-Remaining" in r
+        assert ctx.captured_queries == []
+
+    def test_cold_request_is_one_query(self, api, world, django_assert_num_queries):
+        raw, key = world["owner_raw"], world["owner_key"]
+        warm(api, raw, 1)
+        forget_digests([key.digest])
+        with django_assert_num_queries(1):
+            assert validate(api, raw).status_code == 200
+        with django_assert_num_queries(0):
+            assert validate(api, raw).status_code == 200
+
+    def test_rotated_out_secret_verifies_in_one_query(self, api, world, django_assert_num_queries):
+        key, old = world["owner_key"], world["owner_raw"]
+        issued = key_services.apikey_rotate(api_key=key, actor=world["owner"], grace_period_seconds=600)
+        warm(api, issued.key, 1)  # this minute's last-used write
+        with django_assert_num_queries(1):
+            r = validate(api, old)
+        assert r.status_code == 200 and r.json()["id"] == key.public_id
+
+    def test_unknown_key_is_remembered(self, api, db, django_assert_max_num_queries):
+        bad = "tater_" + "1" * 32
+        assert validate(api, bad).status_code == 401
+        with django_assert_max_num_queries(1):  # the lockout's audit aside, no key lookup
+            r = validate(api, bad)
+        assert (r.status_code, r.json()["error"]) == (401, "UNAUTHORIZED")
+
+
+@pytest.mark.django_db
+class TestNoStaleWindow:
+    """Each change is seen by the very next request of a key whose principal is memoized."""
+
+    def test_revocation(self, api, world):
+        warm(api, world["owner_raw"])
+        key_services.apikey_revoke(api_key=world["owner_key"], actor=world["owner"])
+        r = validate(api, world["owner_raw"])
+        assert (r.status_code, r.json()["error"]) == (401, "KEY_REVOKED")
+
+    def test_deactivation_and_reactivation(self, api, world):
+        key, raw = world["member_key"], world["member_raw"]
+        warm(api, raw)
+        key_services.apikey_set_active(api_key=key, actor=world["owner"], active=False)
+        assert validate(api, raw).json()["error"] == "KEY_INACTIVE"
+        key.refresh_from_db()
+        key_services.apikey_set_active(api_key=key, actor=world["owner"], active=True)
+        assert validate(api, raw).status_code == 200
+
+    def test_owner_demotion_kills_an_unbound_key(self, api, world):
+        tenant, owner = world["tenant"], world["owner"]
+        _, raw = make_key(user=owner, tenant=tenant, org=None, name="unbound")
+        warm(api, raw)
+        org_services.tenant_member_set(tenant=tenant, user=UserFactory(), role="owner", actor=owner)
+        org_services.tenant_member_set(tenant=tenant, user=owner, role="admin", actor=owner)
+        r = validate(api, raw)
+        assert (r.status_code, r.json()["error"]) == (401, "UNAUTHORIZED")
+
+    def test_org_role_change_narrows_permissions(self, api, world):
+        admin = world["admin"]
+        _, raw = make_key(user=admin, tenant=world["tenant"], org=world["org1"], scopes=["*"])
+        warm(api, raw)
+        assert "members:write" in validate(api, raw).json()["permissions"]
+        org_services.org_member_set(organization=world["org1"], user=admin, role="viewer", actor=world["owner"])
+        assert "members:write" not in validate(api, raw).json()["permissions"]
+
+    def test_tenant_plan_change(self, api, world, settings):
+        settings.TATER_PLAN_RATE_LIMITS = {"free": (5, 1000), "pro": (7, 1000)}
+        raw = world["owner_raw"]
+        warm(api, raw, 1)
+        org_services.tenant_update(tenant=world["tenant"], actor=world["owner"], plan="pro")
+        assert validate(api, raw)["X-RateLimit-Limit"] == "7"
+
+    def test_refused_by_permission_consumes_no_quota(self, api, world):
+        _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], rate_limit="2/min",
+                          scopes=["scans:read"])
+        for _ in range(4):  # needs keys:read: 403 before the limiter
+            r = api.get("/api/v1/keys/", HTTP_X_API_KEY=raw)
+            assert r.status_code == 403 and "X-RateLimit-Limit" not in r
+        assert [validate(api, raw).status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.realservices
+@pytest.mark.django_db
+class TestRedisRoundTrips:
+    def test_warm_request_is_exactly_one_round_trip(self, api, world, monkeypatch):
+        raw = world["owner_raw"]
+        warm(api, raw)  # principal memoized, script loaded, last-used written
+        trips = RoundTrips(monkeypatch)
+        for _ in range(10):
+            assert validate(api, raw).status_code == 200
+        assert trips.count == 10
+
+    def test_stale_memo_costs_a_reload_not_a_wrong_answer(self, api, world, monkeypatch):
+        from apikeys.models import ApiKey
+
+        raw, key = world["owner_raw"], world["owner_key"]
+        warm(api, raw)
+        # Another process revoked the key: the row and the generation changed; this
+        # process's memo still holds the old principal.
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=key.created_at)
+        from apikeys import principal
+
+        memo = dict(principal._memo)
+        forget_digests([key.digest])
+        principal._memo.update(memo)  # as if the invalidation ran elsewhere
+        r = validate(api, raw)
+        assert (r.status_code, r.json()["error"]) == (401, "KEY_REVOKED")
+
+
+def test_memo_tracks_cache_setting_changes(settings):
+    """A memo built under one cache configuration is not trusted under another."""
+    from apikeys import principal
+
+    principal._memo["d" * 64] = (None, 0, 1e18)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "other"}}
+    assert principal._memo == {}
+
