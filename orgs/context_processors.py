@@ -34,6 +34,7 @@ SECTIONS = (
     ("/activity/", "activity"),
     ("/scans/", "scans"),
     ("/docs/", "docs"),
+    ("/settings/org/", "org_settings"),
     ("/settings/", "settings"),
     ("/orgs/new/", "org_create"),
     ("/accounts/", "account"),
@@ -99,6 +100,10 @@ class Shell:
     @property
     def can_read_scans(self) -> bool:
         return self._has("scans:read")
+
+    @property
+    def can_read_org(self) -> bool:
+        return self._has("organizations:read") and self.access.org is not None  # type: ignore[union-attr]
 
     @property
     def is_tenant_owner(self) -> bool:

@@ -99,3 +99,15 @@ class TenantSettingsForm(forms.Form):
         label="Maximum key lifetime (days)",
         help_text="Leave empty for no limit. New keys must then expire within this many days.",
     )
+
+
+class OrgRenameForm(forms.Form):
+    """The organization settings page's rename form. No length rule here: orgs.services
+    .org_rename owns it, and its InvalidInput (field ``name``) lands on this field. The
+    browser still gets ``maxlength`` as a hint."""
+
+    name = forms.CharField(
+        label="Organization name",
+        help_text="Shown in the organization switcher, the activity log and API responses. The id does not change.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization", "maxlength": "200"}),
+    )

@@ -13,4 +13,5 @@ urlpatterns = [
     path("members/<int:user_id>/tenant-role/", views.member_tenant_role, name="member_tenant_role"),
     path("members/<int:user_id>/remove/", views.member_remove, name="member_remove"),
     path("settings/tenant/", views.tenant_settings, name="tenant_settings"),
+    path("settings/org/", views.org_settings, name="org_settings"),
 ]

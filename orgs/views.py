@@ -1,4 +1,4 @@
-"""Org pages: dashboard, org switcher, new organization, members and tenant settings.
+"""Org pages: dashboard, org switcher, new organization, members, organization and tenant settings.
 Views resolve the org (orgs.ui), call one selector or service and render; service
 errors are shown on the form."""
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
@@ -27,11 +28,12 @@ from orgs.forms import (
     MemberRoleForm,
     MemberTenantRoleForm,
     OrgCreateForm,
+    OrgRenameForm,
     OrgSwitchForm,
     TenantSettingsForm,
     add_domain_error,
 )
-from orgs.models import Tenant
+from orgs.models import Organization, Tenant
 from orgs.ui import current_access, require_scope, require_tenant_role
 from tater.api.access import SESSION_ORG_KEY, Access
 from tater.exceptions import DomainError
@@ -309,4 +311,50 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
             return redirect("tenant_settings")
     return render(
         request, "orgs/tenant_settings.html", {"form": form, "tenant": tenant}, status=400 if form.errors else 200
+    )
+
+
+def _may_rename(access: Access) -> bool:
+    """Whether to offer the rename form: tenant owners/admins and org admins (the rule
+    orgs.services.org_rename enforces; this only decides what is rendered)."""
+    return roles.effective_rank(access.tenant_role, access.org_role) >= roles.ORG_ROLE_RANK[roles.OrgRole.ADMIN]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def org_settings(request: HttpRequest) -> HttpResponse:
+    """The current org's name, id, tenant and creation date; a rename form for those who
+    may rename it, read-only for members and viewers (their POST is a 403)."""
+    access = current_access(request)
+    require_scope(access, "organizations:read")
+    organization = Organization.objects.select_related("tenant").get(pk=access.org.pk)  # type: ignore[union-attr]
+    can_rename = _may_rename(access) and "organizations:write" in access.scopes
+    form = None
+    if can_rename:
+        form = OrgRenameForm(request.POST or None, initial={"name": organization.name})
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("Only tenant owners/admins and organization admins can rename an organization")
+        if form.is_valid():
+            old_name = organization.name
+            try:
+                services.org_rename(
+                    organization=organization,
+                    name=form.cleaned_data["name"],
+                    actor=request.user,
+                    enforce_permissions=True,
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                if organization.name == old_name:
+                    messages.info(request, "Nothing changed.")
+                else:
+                    messages.success(request, f"Organization renamed to “{organization.name}”.")
+                return redirect("org_settings")
+    return render(
+        request,
+        "orgs/org_settings.html",
+        {"organization": organization, "form": form, "access": access},
+        status=400 if form is not None and form.errors else 200,
     )
