@@ -26,7 +26,9 @@ back can never resurrect a revoked key.
 from __future__ import annotations
 
 import ipaddress
+import os
 import random
+import struct
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -144,7 +146,7 @@ def _digest_ids_sql() -> str:
     table = ApiKey._meta.db_table
     # Two index searches whatever the planner statistics (an OR of the two columns lets
     # SQLite pick a full scan once ANALYZE has run); one statement either way.
-    return f'SELECT "id" FROM "{table}" WHERE "digest" = %s UNION ALL SELECT "id" FROM "{table}" WHERE "previous_digest" = %s'  # noqa: S608 - table name from the model, values are parameters
+    return f'SELECT "id" FROM "{table}" WHERE "digest" = %s UNION ALL SELECT "id" FROM "{table}" WHERE "previous_digest" = %s'  # noqa: S608  # nosec B608 - table name from the model, values are parameters
 
 
 def _load(digest: str) -> KeyPrincipal | None:
@@ -156,7 +158,7 @@ def _load(digest: str) -> KeyPrincipal | None:
     tenant_role = TenantMembership.objects.filter(tenant=OuterRef("tenant_id"), user=OuterRef("owner_id")).values("role")[:1]
     org_role = OrgMembership.objects.filter(organization=OuterRef("organization_id"), user=OuterRef("owner_id")).values("role")[:1]
     rows = list(
-        ApiKey.objects.filter(pk__in=RawSQL(_digest_ids_sql(), (digest, digest)))  # noqa: S611 - constant SQL, values bound
+        ApiKey.objects.filter(pk__in=RawSQL(_digest_ids_sql(), (digest, digest)))  # noqa: S611  # nosec B611 - constant SQL, values bound
         .select_related("tenant", "organization", "owner")
         .annotate(owner_tenant_role=Subquery(tenant_role), owner_org_role=Subquery(org_role))
         .order_by()[:2]
@@ -230,6 +232,60 @@ def fails_soft(backend: Any) -> bool:
     return isinstance(getattr(backend, "client", None), FailSoftRedisClient)
 
 
+# --- The host-wide generation (locmem + SQLite file) -----------------------------------
+
+
+class SharedGeneration:
+    """One 8-byte counter in a memory-mapped file, shared by every process on the host
+    that uses the same SQLite database: bumped (under a file lock) by every invalidation,
+    read per request (an unpack from shared memory). With locmem each worker has its own
+    memo; this is what tells the other workers that something changed."""
+
+    def __init__(self, path: str) -> None:
+        import mmap
+
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        if os.fstat(fd).st_size < 8:
+            os.ftruncate(fd, 8)
+        self.fd = fd
+        self.map = mmap.mmap(fd, 8, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+
+    def read(self) -> int:
+        return int(_unpack_from(self.map, 0)[0])
+
+    def bump(self) -> None:
+        import fcntl
+
+        fcntl.lockf(self.fd, fcntl.LOCK_EX)
+        try:
+            struct.pack_into("<Q", self.map, 0, (self.read() + 1) % (1 << 64))
+        finally:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN)
+
+
+_unpack_from = struct.Struct("<Q").unpack_from
+_shared: list[SharedGeneration | None | bool] = [False]  # False: not looked up yet
+
+
+def shared_generation() -> SharedGeneration | None:
+    """The host-wide generation when the database is an SQLite file (else None: with an
+    in-memory database there is only one process)."""
+    current = _shared[0]
+    if current is False:
+        from django.conf import settings
+
+        db = settings.DATABASES["default"]
+        name = str(db.get("NAME") or "")
+        current = None
+        if db.get("ENGINE", "").endswith("sqlite3") and name and ":memory:" not in name and "mode=memory" not in name:
+            try:
+                current = SharedGeneration(name + ".keygen")
+            except OSError:
+                current = None
+        _shared[0] = current
+    return current  # type: ignore[return-value]
+
+
 # --- The process memo ------------------------------------------------------------------
 
 # digest → (principal or None for an unknown digest, generation tag, monotonic expiry)
@@ -260,6 +316,9 @@ def reset_memo() -> None:
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     if setting == "CACHES":
         reset_memo()
+    if setting == "DATABASES":
+        reset_memo()
+        _shared[0] = False
 
 
 setting_changed.connect(_on_setting_changed, dispatch_uid="apikeys.principal.reset_memo")
@@ -305,8 +364,13 @@ def principal_for_digest(digest: str) -> KeyPrincipal | None:
 
 
 def locmem_lookup(digest: str) -> KeyPrincipal | None:
-    """locmem: the memo under this digest's current local generation, else the database."""
-    gen = _local_gen.get(digest, 0)
+    """locmem: the memo under this digest's current generation, else the database. The
+    generation is host-wide when the database is an SQLite file (any invalidation by any
+    process reloads every memo once), else this process's own per digest."""
+    shared = _shared[0]
+    if shared is False:
+        shared = shared_generation()
+    gen = shared.read() if shared is not None else _local_gen.get(digest, 0)  # type: ignore[union-attr]
     entry = _memo.get(digest)
     if entry is not None and entry[1] == gen and entry[2] > time.monotonic():
         return entry[0]
@@ -339,6 +403,10 @@ def _invalidate(digests: list[str]) -> None:
     backend = caches["default"]
     kind = kind_of(backend)
     if kind == "locmem":
+        shared = shared_generation()
+        if shared is not None:
+            shared.bump()
+            return
         if len(_local_gen) > MEMO_MAX:
             reset_memo()  # dropping generations is only safe together with the memo
         for d in digests:

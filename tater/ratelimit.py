@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import pickle  # noqa: S403 - LocMemCache's own value format, never external data
 import threading
 import time
@@ -65,51 +66,54 @@ def now() -> float:
 # check the windows, increment them only if all admit, add the plain increments, list the
 # key in the usage index.
 # KEYS: [generation key], n window counters, m plain counters, then optionally the index
-# set. ARGV: gen mode ('1' with a generation key), expected generation ('' = read only),
-# initial value if the generation key is missing, its ttl, n, m, (limit, ttl) per window,
+# set. ARGV[1], space-separated (one argument is cheaper to send than twenty): gen mode
+# ('1' with a generation key, else '0'), expected generation ('-' = read only), initial
+# value if the generation key is missing, its ttl, n, m, (limit, ttl) per window,
 # (delta, ttl) per plain counter, then (member, ttl) for the index.
-# Returns [generation] when it differs from the expected one, else ([generation,]
-# admitted, window counts..., plain values...).
+# Returns one space-separated string: the generation alone when it differs from the
+# expected one, else [generation] admitted, window counts..., plain values...
 _APPLY_LUA = b"""
+local A = {}
+for v in string.gmatch(ARGV[1], '%S+') do A[#A + 1] = v end
 local o, a = 0, 4
 local g = false
-if ARGV[1] == '1' then
+if A[1] == '1' then
   g = redis.call('GET', KEYS[1])
   if not g then
-    g = ARGV[3]
-    redis.call('SET', KEYS[1], g, 'EX', ARGV[4])
+    g = A[3]
+    redis.call('SET', KEYS[1], g, 'EX', A[4])
   end
-  if g ~= ARGV[2] then return {g} end
+  if g ~= A[2] then return g end
   o = 1
 end
-local n, m = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+local n, m = tonumber(A[a + 1]), tonumber(A[a + 2])
 local out = {}
 local admitted = 1
 for i = 1, n do
   local c = tonumber(redis.call('GET', KEYS[o + i]) or 0)
   out[i] = c
-  if c >= tonumber(ARGV[a + 1 + 2 * i]) then admitted = 0 end
+  if c >= tonumber(A[a + 1 + 2 * i]) then admitted = 0 end
 end
 if admitted == 1 then
   for i = 1, n do
     out[i] = redis.call('INCR', KEYS[o + i])
-    if out[i] == 1 then redis.call('EXPIRE', KEYS[o + i], ARGV[a + 2 + 2 * i]) end
+    if out[i] == 1 then redis.call('EXPIRE', KEYS[o + i], A[a + 2 + 2 * i]) end
   end
 end
 local base = a + 2 + 2 * n
 for j = 1, m do
-  local delta = tonumber(ARGV[base + 2 * j - 1])
+  local delta = tonumber(A[base + 2 * j - 1])
   local v = redis.call('INCRBY', KEYS[o + n + j], delta)
-  if v == delta then redis.call('EXPIRE', KEYS[o + n + j], ARGV[base + 2 * j]) end
+  if v == delta then redis.call('EXPIRE', KEYS[o + n + j], A[base + 2 * j]) end
   out[n + j] = v
 end
 if #KEYS > o + n + m then
   local set = KEYS[o + n + m + 1]
-  if redis.call('SADD', set, ARGV[base + 2 * m + 1]) == 1 then redis.call('EXPIRE', set, ARGV[base + 2 * m + 2]) end
+  if redis.call('SADD', set, A[base + 2 * m + 1]) == 1 then redis.call('EXPIRE', set, A[base + 2 * m + 2]) end
 end
 table.insert(out, 1, admitted)
 if g then table.insert(out, 1, g) end
-return out
+return table.concat(out, ' ')
 """
 
 
@@ -285,10 +289,75 @@ def _apply_generic(
     return admitted, counts, values
 
 
+# --- One round trip, as cheap as it gets ------------------------------------------------
+#
+# redis-py's command path (pool checkout and return, argument encoding, observability
+# hooks) costs several times the round trip itself on the hot path. Each thread keeps one
+# connection of the cache's pool for this script, and the EVALSHA is packed directly
+# (RESP bulk strings). Any failure other than an error reply drops that connection: the
+# next call opens a fresh one (after a fork too).
+_held = threading.local()
+
+
+def _bulk(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        data = value
+    elif isinstance(value, str):
+        data = value.encode()
+    else:
+        data = b"%d" % value
+    return b"$%d\r\n%s\r\n" % (len(data), data)
+
+
+@lru_cache(maxsize=1)
+def _evalsha_head() -> bytes:
+    return _bulk(b"EVALSHA") + _bulk(_script().sha)
+
+
+def _evalsha(client: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+    from redis.exceptions import NoScriptError, ResponseError
+
+    pool = client.connection_pool
+    conn = getattr(_held, "conn", None)
+    pid = os.getpid()
+    if conn is None or _held.pid != pid or _held.pool is not pool:
+        conn = pool.make_connection()
+        _held.conn, _held.pid, _held.pool = conn, pid, pool
+    packed = b"".join(
+        [b"*%d\r\n" % (3 + len(keys) + len(args)), _evalsha_head(), _bulk(len(keys)), *map(_bulk, keys), *map(_bulk, args)]
+    )
+    try:
+        conn.send_packed_command([packed], check_health=False)
+        return conn.read_response()
+    except NoScriptError:
+        client.script_load(_APPLY_LUA)  # first use on this server (or after a restart)
+        return _evalsha(client, keys, args)
+    except ResponseError:
+        raise  # an error reply: the connection is fine
+    except BaseException:
+        _held.conn = None
+        conn.disconnect()
+        raise
+
+
 # Process memo of (key pk, hour) already listed in the cache's usage index (not Redis).
 _indexed: set[tuple[int, int]] = set()
 
-_NO_GEN = ("0", "", "", "")
+_NO_GEN = "0 - - -"
+_prefixes: dict[int, tuple[Any, str]] = {}
+
+
+def _key_maker(backend: Any) -> Any:
+    """``backend.make_key`` for version-less names: with Django's default key function the
+    full key is a constant prefix + name (computed once per backend), else the backend's."""
+    from django.core.cache.backends.base import default_key_func
+
+    if backend.key_func is not default_key_func:
+        return backend.make_key
+    cached = _prefixes.get(id(backend))
+    if cached is None or cached[0] is not backend:
+        cached = _prefixes[id(backend)] = (backend, backend.make_key("")[:])
+    return cached[1].__add__
 
 
 def _apply_redis(
@@ -302,23 +371,25 @@ def _apply_redis(
     """One script call. ``gen``: ``(digest, expected generation or None)``; returns the
     key's current generation (None without ``gen``) and the outcome (None when the
     generation differed from the expected one: nothing was counted)."""
-    make_key = backend.make_key
+    make_key = _key_maker(backend)
     keys: list[Any] = []
     if gen is None:
-        args: list[Any] = [*_NO_GEN, len(windows), len(increments)]
+        head = _NO_GEN
     else:
         keys.append(make_key(GEN_PREFIX + gen[0]))
-        args = ["1", gen[1] if gen[1] is not None else "", new_generation(), GEN_TTL, len(windows), len(increments)]
+        expected = gen[1].decode() if isinstance(gen[1], bytes) else "-"
+        head = f"1 {expected} {new_generation()} {GEN_TTL}"
+    numbers = [head, str(len(windows)), str(len(increments))]
     for item in windows:
         keys.append(make_key(item[0]))
-        args += [item[1], item[2]]
+        numbers += [str(item[1]), str(item[2])]
     for item in increments:
         keys.append(make_key(item[0]))
-        args += [item[1], item[2]]
+        numbers += [str(item[1]), str(item[2])]
     if index is not None:
         keys.append(make_key(usage_index_key(index[1])))
-        args += [index[0], USAGE_TTL]
-    result = _script()(keys=keys, args=args, client=client)
+        numbers += [str(index[0]), str(USAGE_TTL)]
+    result = _evalsha(client, keys, (" ".join(numbers),)).split()
     current = None
     if gen is not None:
         current = result[0]
@@ -326,7 +397,7 @@ def _apply_redis(
             return current, None
         result = result[1:]
     n = len(windows)
-    return current, (int(result[0]) == 1, [int(v) for v in result[1 : 1 + n]], [int(v) for v in result[1 + n :]])
+    return current, (result[0] == b"1", [int(v) for v in result[1 : 1 + n]], [int(v) for v in result[1 + n :]])
 
 
 def _apply(

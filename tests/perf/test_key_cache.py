@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -170,3 +171,37 @@ def test_memo_tracks_cache_setting_changes(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "other"}}
     assert principal._memo == {}
 
+
+
+@pytest.mark.django_db
+def test_locmem_workers_share_a_generation_file(api, world, tmp_path, monkeypatch):
+    """locmem + an SQLite file: a change made by another process (a forked child here)
+    bumps the host-wide generation, and this process reloads on its very next request."""
+    import os
+
+    from apikeys import principal
+    from apikeys.models import ApiKey
+
+    if principal.kind_of(caches["default"]) != "locmem":
+        pytest.skip("the generation file is for the in-process cache")
+    shared = principal.SharedGeneration(str(tmp_path / "db.sqlite3.keygen"))
+    monkeypatch.setattr(principal, "_shared", [shared])
+    raw, key = world["owner_raw"], world["owner_key"]
+    warm(api, raw)
+    # Another worker revokes: the row changes, but this process's memo is not told...
+    ApiKey.objects.filter(pk=key.pk).update(revoked_at=key.created_at)
+    assert validate(api, raw).status_code == 200  # (the memo is what answered)
+    # ...except through the shared generation, bumped by the other process's forget_*.
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            principal.SharedGeneration(str(tmp_path / "db.sqlite3.keygen")).bump()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    r = validate(api, raw)
+    assert (r.status_code, r.json()["error"]) == (401, "KEY_REVOKED")
+    # And this process's own invalidations bump it too.
+    before = shared.read()
+    forget_digests([key.digest])
+    assert shared.read() == before + 1

@@ -55,18 +55,20 @@ class TestRedisRoundTrips:
     generation and does every counter."""
 
     def test_warm_request_is_one_round_trip(self, api, world, monkeypatch):
-        import redis
+        import redis.connection
 
         raw = world["owner_raw"]
         api.get(VALIDATE, HTTP_X_API_KEY=raw)
         api.get(VALIDATE, HTTP_X_API_KEY=raw)  # scripts loaded, memos warm
-        commands: list[str] = []
-        original = redis.Redis.execute_command
+        commands: list[bytes] = []
+        original = redis.connection.AbstractConnection.send_packed_command
 
-        def counting(self, *args, **options):
-            commands.append(str(args[0]))
-            return original(self, *args, **options)
+        def counting(self, command, *args, **options):
+            # One send = one round trip (a pipeline too); note each send's first command.
+            chunks = [command] if isinstance(command, (bytes, str)) else list(command)
+            commands.append(b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks).split(b"\r\n")[2])
+            return original(self, chunks, *args, **options)
 
-        monkeypatch.setattr(redis.Redis, "execute_command", counting)
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
         assert api.get(VALIDATE, HTTP_X_API_KEY=raw).status_code == 200
-        assert commands == ["EVALSHA"]
+        assert commands == [b"EVALSHA"]
