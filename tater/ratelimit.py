@@ -732,23 +732,43 @@ def finish(request: Request, response: Any) -> None:
         _warn_fail_open(exc)
 
 
+def _peek(ident: str, windows: Sequence[Window], t: float, refund: Sequence[tuple[str, int, int]] = ()) -> Decision:
+    """The caller's windows as they stand (after giving back ``refund``), counting nothing:
+    the headers of a response refused before the limiter (SPEC §6: on every response)."""
+    checks = _checks(ident, windows, t)
+    given = {name for name, _, _ in refund}
+    values = _apply(increments=[*refund, *[(k, 0, ttl) for k, _, ttl in checks if k not in given]])[2]
+    by_key = dict(zip([*(n for n, _, _ in refund), *(k for k, _, _ in checks if k not in given)], values, strict=True))
+    return _decide(windows, [by_key[k] for k, _, _ in checks], True, t)
+
+
+def _caller_windows(request: Request, principal: KeyPrincipal | None) -> tuple[str, tuple[Window, ...]] | None:
+    if principal is not None:
+        return f"k{principal.pk}", windows_for(principal.tenant_plan, principal.rate_limit)
+    access, user = getattr(request, "access", None), request.__dict__.get("_user")
+    if access is None or user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return f"u{user.pk}t{access.tenant_pk}", windows_for(_tenant_plan(access.tenant_pk))
+
+
 def _finish(request: Request, response: Any) -> None:
     request_dict = request.__dict__
     decision: Decision | None = request_dict.get("_tater_rate")
-    if decision is not None:
-        for name, value in decision.headers().items():
-            response[name] = value
     principal = request_dict.get("_auth")
-    if isinstance(principal, KeyPrincipal):
+    principal = principal if isinstance(principal, KeyPrincipal) else None
+    counted: KeyCount | None = getattr(request, "_request", request).__dict__.get(KEY_COUNT_ATTR)
+    refund: tuple[tuple[str, int, int], ...] = ()
+    if principal is not None:
         failed = int(response.status_code >= 400)
-        counted: KeyCount | None = getattr(request, "_request", request).__dict__.get(KEY_COUNT_ATTR)
         if counted is not None:
             if decision is None:
                 # Counted at authentication, then refused before the limiter (e.g. missing
-                # scope): give the quota back; the request stays counted as usage.
-                give_back = [*counted.refund, *_usage_increments(counted.usage_pk, counted.hour, 0, failed)]
-                if give_back:
-                    _apply(increments=give_back)
+                # scope): give the quota back (below); the request stays counted as usage.
+                refund = counted.refund
+                if failed:
+                    _apply(increments=_usage_increments(counted.usage_pk, counted.hour, 0, failed))
+                if not refund:
+                    decision = counted.decision
             elif failed:
                 _apply(increments=_usage_increments(counted.usage_pk, counted.hour, 0, 1))
         elif decision is None:
@@ -756,6 +776,14 @@ def _finish(request: Request, response: Any) -> None:
             record_usage(principal.pk, requests=1, errors=failed)
         elif failed:
             record_usage(principal.pk, requests=0, errors=1)
+    if decision is None:
+        caller = _caller_windows(request, principal)
+        if caller is not None:
+            decision = _peek(*caller, now(), refund)
+    if decision is not None:
+        for name, value in decision.headers().items():
+            response[name] = value
+    if principal is not None:
         from apikeys import usage
 
         usage.maybe_flush()

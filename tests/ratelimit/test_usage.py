@@ -45,7 +45,8 @@ class TestCounting:
             assert api.get(f"{KEYS}key-nope/", HTTP_X_API_KEY=raw).status_code == 404
             r = api.get(f"/api/v1/organizations/{world['org1'].public_id}/members/", HTTP_X_API_KEY=raw)
             assert (r.status_code, r.json()["error"]) == (403, "PERMISSION_DENIED")
-            assert "X-RateLimit-Limit" not in r  # refused before the limiter: no quota used
+            # Refused before the limiter: the headers report the quota, which stays unused.
+            assert r["X-RateLimit-Remaining"] == str(int(r["X-RateLimit-Limit"]) - 6)
         writes = [q["sql"] for q in ctx.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
         assert writes == []
         assert not KeyUsageHourly.objects.exists()
