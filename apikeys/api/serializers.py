@@ -8,6 +8,7 @@ from apikeys.models import ApiKey, KeyStatus, KeyType
 from apikeys.services import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS
 from tater import scopes as S
 from tater.api.fields import RejectBlankQueryMixin, StrictCharField
+from tater.api.pagination import offset_field
 
 
 class ApiKeyOutput(serializers.ModelSerializer):
@@ -112,7 +113,7 @@ class ApiKeyListQuery(RejectBlankQueryMixin, serializers.Serializer):
     type = serializers.ChoiceField(choices=KeyType.choices, required=False)
     binding = serializers.ChoiceField(choices=[("org", "org"), ("unbound", "unbound")], required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
-    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+    offset = offset_field()
 
 
 class ValidateOutput(serializers.Serializer):

@@ -8,6 +8,7 @@ from orgs.models import Invitation, Organization
 from orgs.roles import OrgRole, TenantRole
 from orgs.selectors import MemberRow
 from tater.api.fields import StrictCharField
+from tater.api.pagination import offset_field
 
 
 class OrganizationOutput(serializers.ModelSerializer):
@@ -98,4 +99,4 @@ class MemberUpdateInput(serializers.Serializer):
 
 class MemberListQuery(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
-    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+    offset = offset_field()

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from scans import app_settings
 from scans.models import Scan, Severity
 from tater.api.fields import RejectBlankQueryMixin, StrictCharField
+from tater.api.pagination import offset_field
 
 FINDING_FIELDS = ("title", "severity", "description", "host", "port", "cve", "remediation", "references", "data")
 UPLOAD_FIELDS = ("scanner", "target", "started_at", "finished_at", "findings", "metadata")
@@ -163,4 +164,4 @@ class ScanListQuery(RejectBlankQueryMixin, serializers.Serializer):
     since = LenientDateTimeField(required=False, help_text="started_at on or after (ISO 8601 date or datetime)")
     until = LenientDateTimeField(required=False, help_text="started_at before (ISO 8601 date or datetime)")
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
-    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+    offset = offset_field()

@@ -26,3 +26,17 @@ def test_scan_finding_reference_must_be_text(api, world):
             "findings": [{"title": "x", "severity": "low", "references": [42]}]}
     r = api.post("/api/v1/scans/upload", body, format="json", HTTP_X_API_KEY=world["owner_raw"])
     assert r.status_code == 400 and r.json()["error"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/keys/", "/api/v1/scans/"])
+def test_huge_offset_is_a_validation_error(api, world, url):
+    r = api.get(url, {"offset": 10**19}, HTTP_X_API_KEY=world["owner_raw"])
+    assert r.status_code == 400 and "offset" in r.json()["details"]["fields"]
+
+
+@pytest.mark.django_db
+def test_huge_member_offset_is_a_validation_error(api, world):
+    api.force_login(world["owner"])
+    r = api.get(f"/api/v1/organizations/{world['org1'].public_id}/members/", {"offset": 10**19})
+    assert r.status_code == 400 and "offset" in r.json()["details"]["fields"]
