@@ -19,7 +19,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import caches
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from rest_framework.authentication import BaseAuthentication
@@ -126,10 +125,10 @@ class ApiKeyAuthentication(BaseAuthentication):
     def _verify(self, raw: str, ip: str, django_request: Any) -> KeyPrincipal:
         if not keygen.is_well_formed(raw):
             raise _invalid()
-        digest = keygen.digest_of(raw)
-        backend = caches["default"]
+        ahead = django_request.__dict__.get(ratelimit.AHEAD_ATTR)
+        digest = ahead.digest if ahead is not None and ahead.raw == raw else keygen.digest_of(raw)
+        backend, kind = principals.default_cache()
         django_request._tater_cache = backend  # looked up once per request (the throttle reuses it)
-        kind = principals.kind_of(backend)
         if kind != "redis":
             principal = principals.locmem_lookup(digest) if kind == "locmem" else principal_for_digest(digest)
             if principal is None:
@@ -163,11 +162,15 @@ def _verify_and_count(backend: Any, digest: str, ip: str, django_request: Any) -
     changed (or unknown) generation, reload as of the current one and decide again."""
     entry = principals.memo_get(digest)
     principal, tag = entry if entry is not None else (None, None)
+    ahead = django_request.__dict__.get(ratelimit.AHEAD_ATTR)  # the same call, sent by the middleware
     for attempt in range(MAX_RELOADS + 1):
         if principal is not None:
             error = refusal(principal, ip)
             if error is None:
-                gen, counted = ratelimit.key_hit(backend, digest, tag, principal)
+                if ahead is not None and ahead.matches(digest, tag, principal):
+                    gen, counted = ahead.receive()
+                else:
+                    gen, counted = ratelimit.key_hit(backend, digest, tag, principal)
                 if counted is not None:
                     django_request.__dict__[ratelimit.KEY_COUNT_ATTR] = counted
                     return principal

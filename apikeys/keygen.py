@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 BODY_HEX = 32
 DISPLAY_HEX = 4
@@ -37,6 +38,20 @@ def _pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"^(?:{alternatives})[0-9a-f]{{{BODY_HEX}}}$")
 
 
+_current: list[re.Pattern[str] | None] = [None]  # the pattern of the current settings
+
+
+def _reset(*, setting: str, **kwargs: object) -> None:
+    if setting == "TATER_KEY_PREFIXES":
+        _current[0] = None
+
+
+setting_changed.connect(_reset, dispatch_uid="apikeys.keygen.reset")
+
+
 def is_well_formed(key: str) -> bool:
     """A cheap syntactic check, so malformed input never reaches the database."""
-    return len(key) <= 64 and _pattern(tuple(settings.TATER_KEY_PREFIXES.values())).match(key) is not None
+    pattern = _current[0]
+    if pattern is None:
+        pattern = _current[0] = _pattern(tuple(settings.TATER_KEY_PREFIXES.values()))
+    return len(key) <= 64 and pattern.match(key) is not None

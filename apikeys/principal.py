@@ -29,6 +29,7 @@ import ipaddress
 import os
 import random
 import struct
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -110,6 +111,24 @@ class KeyPrincipal:
     def effective_scopes(self) -> frozenset[str]:
         return _effective(self.scopes, self.role_scopes)
 
+    @cached_property
+    def validate_body(self) -> dict[str, Any]:
+        """``GET /auth/validate``'s answer but for ``permissions`` (which depend on the
+        org the request resolved to): built once per principal."""
+        return {
+            "valid": True,
+            "id": self.public_id,
+            "type": self.type,
+            "prefix": self.display_prefix,
+            "name": self.name,
+            "organization_id": self.org.public_id if self.org else None,
+            "tenant_id": self.tenant_public_id,
+            "binding": "unbound" if self.is_unbound else "organization",
+            "scopes": list(self.scopes),
+            "permissions": None,
+            "expires_at": self.expires_at,
+        }
+
     def ip_allowed(self, ip: str) -> bool:
         if not self.allowed_ips:
             return True
@@ -119,6 +138,11 @@ class KeyPrincipal:
 @lru_cache(maxsize=4096)
 def _effective(scopes: tuple[str, ...], role_scopes: frozenset[str]) -> frozenset[str]:
     return S.expand(scopes) & role_scopes
+
+
+@lru_cache(maxsize=4096)
+def sorted_scopes(scopes: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(scopes))
 
 
 @lru_cache(maxsize=1024)
@@ -221,6 +245,20 @@ def kind_of(backend: Any) -> str:
     return kind
 
 
+_thread = threading.local()
+_cache_generation = [0]  # bumped when CACHES changes: every thread looks the backend up again
+
+
+def default_cache() -> tuple[Any, str]:
+    """The default cache backend of this thread and its kind, looked up once per thread
+    (``caches["default"]`` goes through asgiref's ``Local`` on every call)."""
+    entry = getattr(_thread, "cache", None)
+    if entry is None or entry[0] != _cache_generation[0]:
+        backend = caches["default"]
+        entry = _thread.cache = (_cache_generation[0], backend, kind_of(backend))
+    return entry[1], entry[2]
+
+
 def redis_client(backend: Any) -> Any:
     return backend.client.get_client(write=True)
 
@@ -315,6 +353,7 @@ def reset_memo() -> None:
 
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     if setting == "CACHES":
+        _cache_generation[0] += 1
         reset_memo()
     if setting == "DATABASES":
         reset_memo()

@@ -37,6 +37,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.signals import setting_changed
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -268,10 +272,24 @@ def read_counters(names: Sequence[str]) -> dict[str, int]:
 
 
 def reset_local_counters() -> None:
-    """For tests: forget this process's counters."""
+    """For tests: forget this process's counters (and the per-key call templates)."""
     with _counters_lock:
         _counters.clear()
         _next_sweep[0] = 0.0
+    _forget_calls()
+
+
+def _forget_calls() -> None:
+    _local_calls.clear()
+    _key_calls.clear()
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("TATER_PLAN_RATE_LIMITS", "CACHES"):
+        _forget_calls()  # templates carry the limits and key names of the old settings
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="tater.ratelimit.forget_calls")
 
 
 def _apply_generic(
@@ -314,30 +332,116 @@ def _evalsha_head() -> bytes:
     return _bulk(b"EVALSHA") + _bulk(_script().sha)
 
 
-def _evalsha(client: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
-    from redis.exceptions import NoScriptError, ResponseError
-
+def _held_connection(client: Any) -> Any:
+    """This thread's connection for the script (opened on first use, after a fork, or
+    when the pool changed)."""
     pool = client.connection_pool
     conn = getattr(_held, "conn", None)
-    pid = os.getpid()
-    if conn is None or _held.pid != pid or _held.pool is not pool:
+    if conn is None or _held.pid != os.getpid() or _held.pool is not pool:
         conn = pool.make_connection()
-        _held.conn, _held.pid, _held.pool = conn, pid, pool
+        _held.conn, _held.pid, _held.pool, _held.pending = conn, os.getpid(), pool, None
+    return conn
+
+
+def _drop_held(conn: Any) -> None:
+    _held.conn = None
+    _held.pending = None
+    conn.disconnect()
+
+
+def _sendall(conn: Any, packed: bytes) -> None:
+    """Write one packed command on ``conn``'s socket (connecting first if needed); the one
+    place the script's calls leave the process."""
+
+    try:
+        sock = conn._sock
+        if sock is None:
+            conn.connect()
+            sock = conn._sock
+        sock.sendall(packed)
+    except TimeoutError as exc:
+        _drop_held(conn)
+        raise RedisTimeoutError("Timeout writing to the rate-limit store") from exc
+    except OSError as exc:
+        _drop_held(conn)
+        raise RedisConnectionError(f"Error writing to the rate-limit store: {exc}") from exc
+    except BaseException:
+        _drop_held(conn)
+        raise
+
+
+def _send(client: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+    """Send one EVALSHA on this thread's connection (after reading any reply still pending
+    on it); returns the connection to read the reply from."""
+    pending = getattr(_held, "pending", None)
+    if pending is not None:
+        pending.drain()
+    conn = _held_connection(client)
     packed = b"".join(
         [b"*%d\r\n" % (3 + len(keys) + len(args)), _evalsha_head(), _bulk(len(keys)), *map(_bulk, keys), *map(_bulk, args)]
     )
+    _sendall(conn, packed)
+    return conn
+
+
+def _read_reply(sock: Any) -> bytes:
+    """One reply of the script (a bulk string) or an error reply, read off the socket: the
+    connection carries one call at a time, so nothing else can be in the stream."""
+
+    buf = sock.recv(4096)
+    while True:
+        if not buf:
+            raise ConnectionResetError("the rate-limit store closed the connection")
+        end = buf.find(b"\r\n")
+        if end >= 0:
+            break
+        buf += sock.recv(4096)
+    kind = buf[:1]
+    if kind == b"$":
+        size = int(buf[1:end])
+        need = end + 4 + size
+        while len(buf) < need:
+            more = sock.recv(max(4096, need - len(buf)))
+            if not more:
+                raise ConnectionResetError("the rate-limit store closed the connection")
+            buf += more
+        return bytes(buf[end + 2 : end + 2 + size])
+    if kind == b"-":
+        message = buf[1:end].decode("utf-8", "replace")
+        raise NoScriptError(message) if message.startswith("NOSCRIPT") else ResponseError(message)
+    if kind == b":":
+        return bytes(buf[1:end])
+    raise ResponseError(f"Unexpected reply from the rate-limit store: {bytes(buf[:32])!r}")
+
+
+def _receive(conn: Any) -> Any:
+
     try:
-        conn.send_packed_command([packed], check_health=False)
-        return conn.read_response()
+        sock = conn._sock
+        if sock is None:
+            raise ConnectionResetError("the connection was closed")
+        return _read_reply(sock)
+    except ResponseError:
+        raise  # an error reply (NOSCRIPT included): the connection is fine
+    except BaseException as exc:
+        if getattr(_held, "conn", None) is conn:
+            _drop_held(conn)
+        else:
+            conn.disconnect()
+        if isinstance(exc, TimeoutError):
+            raise RedisTimeoutError("Timeout reading from the rate-limit store") from exc
+        if isinstance(exc, OSError):
+            raise RedisConnectionError(f"Error reading from the rate-limit store: {exc}") from exc
+        raise
+
+
+def _evalsha(client: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+
+    try:
+        return _receive(_send(client, keys, args))
     except NoScriptError:
         client.script_load(_APPLY_LUA)  # first use on this server (or after a restart)
-        return _evalsha(client, keys, args)
-    except ResponseError:
-        raise  # an error reply: the connection is fine
-    except BaseException:
-        _held.conn = None
-        conn.disconnect()
-        raise
+        return _receive(_send(client, keys, args))
 
 
 # Process memo of (key pk, hour) already listed in the cache's usage index (not Redis).
@@ -360,6 +464,50 @@ def _key_maker(backend: Any) -> Any:
     return cached[1].__add__
 
 
+def _redis_command(
+    backend: Any,
+    windows: Sequence[tuple[str, int, int]],
+    increments: Sequence[tuple[str, int, int]],
+    index: tuple[int, int] | None,
+    gen: tuple[str, Any] | None,
+    fresh: str | None = None,
+) -> tuple[list[Any], tuple[str]]:
+    """The script's keys and its one argument (see ``_APPLY_LUA``); ``fresh``: the value a
+    missing generation key is created with (default: a new random one)."""
+    make_key = _key_maker(backend)
+    keys: list[Any] = []
+    if gen is None:
+        head = _NO_GEN
+    else:
+        keys.append(make_key(GEN_PREFIX + gen[0]))
+        expected = gen[1].decode() if isinstance(gen[1], bytes) else "-"
+        head = f"1 {expected} {fresh or new_generation()} {GEN_TTL}"
+    numbers = [head, str(len(windows)), str(len(increments))]
+    for item in windows:
+        keys.append(make_key(item[0]))
+        numbers += [str(item[1]), str(item[2])]
+    for item in increments:
+        keys.append(make_key(item[0]))
+        numbers += [str(item[1]), str(item[2])]
+    if index is not None:
+        keys.append(make_key(usage_index_key(index[1])))
+        numbers += [str(index[0]), str(USAGE_TTL)]
+    return keys, (" ".join(numbers),)
+
+
+def _redis_outcome(reply: bytes, n: int, with_gen: bool) -> tuple[Any, tuple[bool, list[int], list[int]] | None]:
+    """The script's reply: the key's current generation (None without a generation key)
+    and the outcome (None when the generation differed: nothing was counted)."""
+    result = reply.split()
+    current = None
+    if with_gen:
+        current = result[0]
+        if len(result) == 1:
+            return current, None
+        result = result[1:]
+    return current, (result[0] == b"1", [int(v) for v in result[1 : 1 + n]], [int(v) for v in result[1 + n :]])
+
+
 def _apply_redis(
     backend: Any,
     client: Any,
@@ -371,33 +519,8 @@ def _apply_redis(
     """One script call. ``gen``: ``(digest, expected generation or None)``; returns the
     key's current generation (None without ``gen``) and the outcome (None when the
     generation differed from the expected one: nothing was counted)."""
-    make_key = _key_maker(backend)
-    keys: list[Any] = []
-    if gen is None:
-        head = _NO_GEN
-    else:
-        keys.append(make_key(GEN_PREFIX + gen[0]))
-        expected = gen[1].decode() if isinstance(gen[1], bytes) else "-"
-        head = f"1 {expected} {new_generation()} {GEN_TTL}"
-    numbers = [head, str(len(windows)), str(len(increments))]
-    for item in windows:
-        keys.append(make_key(item[0]))
-        numbers += [str(item[1]), str(item[2])]
-    for item in increments:
-        keys.append(make_key(item[0]))
-        numbers += [str(item[1]), str(item[2])]
-    if index is not None:
-        keys.append(make_key(usage_index_key(index[1])))
-        numbers += [str(index[0]), str(USAGE_TTL)]
-    result = _evalsha(client, keys, (" ".join(numbers),)).split()
-    current = None
-    if gen is not None:
-        current = result[0]
-        if len(result) == 1:
-            return current, None
-        result = result[1:]
-    n = len(windows)
-    return current, (result[0] == b"1", [int(v) for v in result[1 : 1 + n]], [int(v) for v in result[1 + n :]])
+    keys, args = _redis_command(backend, windows, increments, index, gen)
+    return _redis_outcome(_evalsha(client, keys, args), len(windows), gen is not None)
 
 
 def _apply(
@@ -599,10 +722,94 @@ def hit(ident: str, windows: Sequence[Window], *, usage_pk: int | None = None, b
     return _decide(windows, counts, admitted, t)
 
 
+# --- The key path on the in-process counters (locmem) ------------------------------
+
+
+class _LocalCall:
+    """One key's counter names, limits and resets for as long as its windows stay the
+    same (a minute, usually), so a request only touches the counters."""
+
+    __slots__ = ("principal", "start", "stop", "windows", "names", "limits", "ttls", "resets", "usage", "index")
+
+    def __init__(self, principal: KeyPrincipal, t: float) -> None:
+        self.principal = principal
+        self.windows = windows_for(principal.tenant_plan, principal.rate_limit)
+        checks = _checks(f"k{principal.pk}", self.windows, t)
+        self.names = tuple(name for name, _, _ in checks)
+        self.limits = tuple(limit for _, limit, _ in checks)
+        self.ttls = tuple(ttl for _, _, ttl in checks)
+        self.resets = tuple((int(t // w.seconds) + 1) * w.seconds for w in self.windows)
+        hour = int(t // HOUR)
+        self.usage = usage_keys(principal.pk, hour)[0]
+        self.index = (principal.pk, hour)
+        spans = [w.seconds for w in self.windows] + [HOUR]
+        self.start = max(int(t // n) * n for n in spans)
+        self.stop = min((int(t // n) + 1) * n for n in spans)
+
+
+_local_calls: dict[int, _LocalCall] = {}
+
+
+def key_hit_local(backend: Any, principal: KeyPrincipal) -> Decision:
+    """``hit`` for a key on the in-process counters (same counters, same decision)."""
+    t = now()
+    call = _local_calls.get(principal.pk)
+    if call is None or call.principal is not principal or not call.start <= t < call.stop:
+        if len(_local_calls) >= 50_000:
+            _local_calls.clear()
+        call = _local_calls[principal.pk] = _LocalCall(principal, t)
+    mono = time.monotonic()
+    counters = _counters
+    names, limits = call.names, call.limits
+    counts = []
+    with _counters_lock:
+        if mono >= _next_sweep[0]:
+            _sweep(mono)
+        admitted = True
+        cells = []
+        for i, name in enumerate(names):
+            cell = counters.get(name)
+            if cell is None or cell[1] <= mono:
+                cell = None
+                counts.append(0)
+            else:
+                counts.append(cell[0])
+                if cell[0] >= limits[i]:
+                    admitted = False
+            cells.append(cell)
+        if admitted:
+            for i, cell in enumerate(cells):
+                if cell is None:
+                    counters[names[i]] = [1, mono + call.ttls[i]]
+                    counts[i] = 1
+                else:
+                    cell[0] += 1
+                    counts[i] = cell[0]
+        cell = counters.get(call.usage)
+        if cell is None or cell[1] <= mono:
+            counters[call.usage] = [1, mono + USAGE_TTL]
+        else:
+            cell[0] += 1
+    if call.index not in _indexed:
+        _index_generic(backend, *call.index)
+    windows, resets = call.windows, call.resets
+    if not admitted:
+        return _decide(windows, counts, False, t)
+    best = 0
+    if len(limits) > 1:
+        best_rank = (limits[0] - counts[0], resets[0])
+        for i in range(1, len(limits)):
+            rank = (limits[i] - counts[i], resets[i])
+            if rank < best_rank:
+                best, best_rank = i, rank
+    limit = limits[best]
+    return Decision(True, limit, max(0, limit - counts[best]), resets[best], 0, windows[best].seconds)
+
+
 # --- The key path on Redis: generation check and counting in one round trip -----------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built on every key request: a plain __init__
 class KeyCount:
     """A key request counted at authentication time (Redis): the decision, and what to
     give back if the request is then refused before the limiter (403)."""
@@ -618,27 +825,141 @@ def key_generation(backend: Any, digest: str) -> Any:
     return _apply_redis(backend, backend.client.get_client(write=True), (), (), None, gen=(digest, None))[0]
 
 
+class _KeyCall:
+    """One principal's ``key_hit`` call, packed, for as long as its windows stay the same
+    (a minute, usually): per request only the fresh generation is filled in."""
+
+    __slots__ = ("principal", "expected", "start", "stop", "windows", "checks", "hour", "refund", "prefix", "head", "tail")
+
+    def __init__(self, backend: Any, digest: str, expected: Any, principal: KeyPrincipal, t: float) -> None:
+        self.principal, self.expected = principal, expected
+        self.windows = windows_for(principal.tenant_plan, principal.rate_limit)
+        self.checks = _checks(f"k{principal.pk}", self.windows, t)
+        self.hour = hour = int(t // HOUR)
+        spans = [w.seconds for w in self.windows] + [HOUR]
+        self.start = max(int(t // n) * n for n in spans)
+        self.stop = min((int(t // n) + 1) * n for n in spans)
+        self.refund = tuple((name, -1, ttl) for name, _, ttl in self.checks)
+        keys, (arg,) = _redis_command(
+            backend, self.checks, _usage_increments(principal.pk, hour, 1, 0), (principal.pk, hour), (digest, expected), fresh="@"
+        )
+        head, tail = arg.split(" @ ", 1)
+        self.head, self.tail = (head + " ").encode(), (" " + tail).encode()
+        self.prefix = b"".join([b"*%d\r\n" % (4 + len(keys)), _evalsha_head(), _bulk(len(keys)), *map(_bulk, keys)])
+
+    def packed(self) -> bytes:
+        arg = b"%s%d%s" % (self.head, new_generation(), self.tail)
+        return b"%s$%d\r\n%s\r\n" % (self.prefix, len(arg), arg)
+
+    def count(self, reply: bytes, t: float) -> tuple[Any, KeyCount | None]:
+        """The generation and the count in the script's reply (None: generation differed)."""
+        parts = reply.split()
+        if len(parts) == 1:
+            return parts[0], None
+        n = len(self.checks)
+        admitted = parts[1] == b"1"
+        counts = [int(v) for v in parts[2 : 2 + n]]
+        decision = _decide(self.windows, counts, admitted, t)
+        return parts[0], KeyCount(decision, self.principal.pk, self.hour, self.refund if admitted else ())
+
+
+# digest → the _KeyCall last used for it (checked against principal, generation and time).
+_key_calls: dict[str, _KeyCall] = {}
+
+
+def _key_call(backend: Any, digest: str, expected: Any, principal: KeyPrincipal, t: float) -> _KeyCall:
+    call = _key_calls.get(digest)
+    if call is None or call.principal is not principal or call.expected != expected or not call.start <= t < call.stop:
+        if len(_key_calls) >= 50_000:
+            _key_calls.clear()
+        call = _key_calls[digest] = _KeyCall(backend, digest, expected, principal, t)
+    return call
+
+
+def _send_packed(client: Any, packed: bytes) -> Any:
+    pending = getattr(_held, "pending", None)
+    if pending is not None:
+        pending.drain()
+    conn = _held_connection(client)
+    _sendall(conn, packed)
+    return conn
+
+
 def key_hit(backend: Any, digest: str, expected: Any, principal: KeyPrincipal) -> tuple[Any, KeyCount | None]:
     """If ``digest``'s generation is still ``expected``, count one request of the key
     (windows of its plan/override, usage) and decide; else count nothing. Returns the
     current generation and the count (None when the generation differed)."""
+
     t = now()
-    windows = windows_for(principal.tenant_plan, principal.rate_limit)
-    checks = _checks(f"k{principal.pk}", windows, t)
-    hour = int(t // HOUR)
-    gen, outcome = _apply_redis(
-        backend,
-        backend.client.get_client(write=True),
-        checks,
-        _usage_increments(principal.pk, hour, 1, 0),
-        (principal.pk, hour),
-        gen=(digest, expected),
-    )
-    if outcome is None:
-        return gen, None
-    admitted, counts, _ = outcome
-    refund = tuple((name, -1, ttl) for name, _, ttl in checks) if admitted else ()
-    return gen, KeyCount(_decide(windows, counts, admitted, t), principal.pk, hour, refund)
+    call = _key_call(backend, digest, expected, principal, t)
+    client = backend.client.get_client(write=True)
+    try:
+        reply = _receive(_send_packed(client, call.packed()))
+    except NoScriptError:
+        client.script_load(_APPLY_LUA)  # first use on this server (or after a restart)
+        reply = _receive(_send_packed(client, call.packed()))
+    return call.count(reply, t)
+
+
+class KeyHitAhead:
+    """A ``key_hit`` sent before it is needed (``apikeys.middleware``): the round trip runs
+    while the request goes through the middleware; authentication then reads the reply
+    (``receive``) instead of waiting for a round trip of its own. One per thread at a time:
+    any other script call on the thread's connection reads this reply first (``drain``).
+    Not used by authentication (``claimed`` stays False), its count is given back by
+    ``settle``."""
+
+    __slots__ = ("backend", "digest", "raw", "expected", "principal", "t", "call", "conn", "reply", "error", "claimed")
+
+    def __init__(self, backend: Any, digest: str, expected: Any, principal: KeyPrincipal) -> None:
+        self.backend, self.digest, self.expected, self.principal = backend, digest, expected, principal
+        self.raw: str | None = None  # the presented key (set by the middleware)
+        self.t = t = now()
+        self.call = _key_call(backend, digest, expected, principal, t)
+        self.reply: bytes | None = None
+        self.error: BaseException | None = None
+        self.claimed = False
+        self.conn = _send_packed(backend.client.get_client(write=True), self.call.packed())
+        _held.pending = self
+
+    def drain(self) -> None:
+        """Read the reply off the connection (kept, or the error kept), once."""
+        if _held.__dict__.get("pending") is self:
+            _held.pending = None
+        if self.reply is not None or self.error is not None:
+            return
+        try:
+            self.reply = _receive(self.conn)
+        except Exception as exc:  # kept for receive(); settle() only needs to know
+            self.error = exc
+
+    def matches(self, digest: str, expected: Any, principal: KeyPrincipal) -> bool:
+        return not self.claimed and digest == self.digest and expected == self.expected and principal is self.principal
+
+    def receive(self) -> tuple[Any, KeyCount | None]:
+        """What ``key_hit`` would have returned; claims the count."""
+
+        self.claimed = True
+        self.drain()
+        if isinstance(self.error, NoScriptError):
+            # The server lost its scripts (restart): nothing ran; do it the normal way.
+            return key_hit(self.backend, self.digest, self.expected, self.principal)
+        if self.error is not None:
+            raise self.error
+        return self.call.count(self.reply, self.t)  # type: ignore[arg-type]
+
+    def settle(self) -> None:
+        """End of request: if authentication did not use the count, give it back."""
+        if self.claimed:
+            return
+        self.claimed = True
+        self.drain()
+        if self.error is not None:
+            return  # nothing (known to be) counted
+        _, counted = self.call.count(self.reply, self.t)  # type: ignore[arg-type]
+        if counted is None:
+            return  # generation differed: nothing was counted
+        _apply(increments=[*counted.refund, *_usage_increments(counted.usage_pk, counted.hour, -1, 0)], backend=self.backend)
 
 
 # --- DRF integration --------------------------------------------------------------------
@@ -662,8 +983,10 @@ def _tenant_plan(tenant_pk: int) -> str:
     return Tenant.objects.filter(pk=tenant_pk).values_list("plan", flat=True).first() or "free"
 
 
-# Attribute of the Django request: the KeyCount made at authentication (Redis).
+# Attributes of the Django request: the KeyCount made at authentication (Redis), and the
+# KeyHitAhead sent by apikeys.middleware.
 KEY_COUNT_ATTR = "_tater_key_count"
+AHEAD_ATTR = "_tater_key_hit_ahead"
 
 
 class ApiRateThrottle(BaseThrottle):
@@ -691,9 +1014,12 @@ class ApiRateThrottle(BaseThrottle):
             if counted is not None:
                 decision = counted.decision
             else:
-                windows = windows_for(principal.tenant_plan, principal.rate_limit)
                 backend = request._request.__dict__.get("_tater_cache")  # set by authentication
-                decision = hit(f"k{principal.pk}", windows, usage_pk=principal.pk, backend=backend)
+                if backend is not None and _is_locmem(backend):
+                    decision = key_hit_local(backend, principal)
+                else:
+                    windows = windows_for(principal.tenant_plan, principal.rate_limit)
+                    decision = hit(f"k{principal.pk}", windows, usage_pk=principal.pk, backend=backend)
         else:
             access = getattr(request, "access", None)
             user = request.user
@@ -751,6 +1077,26 @@ def _caller_windows(request: Request, principal: KeyPrincipal | None) -> tuple[s
     return f"u{user.pk}t{access.tenant_pk}", windows_for(_tenant_plan(access.tenant_pk))
 
 
+def _set_headers(response: Any, decision: Decision) -> None:
+    """The X-RateLimit-* headers: fixed ASCII names, decimal values, so they go straight
+    into the response's header store (``response[name] = value`` re-validates both)."""
+    store = getattr(getattr(response, "headers", None), "_store", None)
+    if not isinstance(store, dict):
+        for name, value in decision.headers().items():
+            response[name] = value
+        return
+    store["x-ratelimit-limit"] = ("X-RateLimit-Limit", str(decision.limit))
+    store["x-ratelimit-remaining"] = ("X-RateLimit-Remaining", str(decision.remaining))
+    store["x-ratelimit-reset"] = ("X-RateLimit-Reset", str(decision.reset))
+
+
+@lru_cache(maxsize=1)
+def _usage_module() -> Any:
+    from apikeys import usage  # imports this module
+
+    return usage
+
+
 def _finish(request: Request, response: Any) -> None:
     request_dict = request.__dict__
     decision: Decision | None = request_dict.get("_tater_rate")
@@ -781,9 +1127,6 @@ def _finish(request: Request, response: Any) -> None:
         if caller is not None:
             decision = _peek(*caller, now(), refund)
     if decision is not None:
-        for name, value in decision.headers().items():
-            response[name] = value
+        _set_headers(response, decision)
     if principal is not None:
-        from apikeys import usage
-
-        usage.maybe_flush()
+        _usage_module().maybe_flush()

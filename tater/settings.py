@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tater.middleware.RequestContextMiddleware",
+    # Redis: a key request's one round trip starts here and runs while the rest does.
+    "apikeys.middleware.KeyRoundTripAheadMiddleware",
     "tater.faults.ServiceFaultMiddleware",  # database/cache outage → 503, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -58,26 +58,53 @@ def admitted_key_types(view: Any, method: str) -> frozenset[str]:
     return types
 
 
+# (view class, method) → the view's declarations (compared by identity/value, so a changed
+# declaration is seen) and what they mean for that method: computed once, not per request.
+_plans: dict[tuple[type, str], tuple[Any, Any, Any, Any, frozenset[str], bool, str | None]] = {}
+
+
+def _plan(view: Any, method: str) -> tuple[frozenset[str], bool, bool, str | None]:
+    """(admitted key types, unbound keys allowed, org required, required scope)."""
+    declared = (
+        getattr(view, "allowed_key_types", None),
+        getattr(view, "required_scopes", {}),
+        getattr(view, "org_required", True),
+        getattr(view, "unbound_keys", "read"),
+    )
+    key = (type(view), method)
+    cached = _plans.get(key)
+    if (
+        cached is None
+        or cached[0] is not declared[0]
+        or cached[1] is not declared[1]
+        or cached[2] != declared[2]
+        or cached[3] != declared[3]
+    ):
+        mode = declared[3]
+        unbound_allowed = mode == "all" or (mode == "read" and method in SAFE_METHODS)
+        cached = (*declared, admitted_key_types(view, method), unbound_allowed, required_scope(view, method))
+        _plans[key] = cached
+    return cached[4], cached[5], declared[2], cached[6]
+
+
 class ScopedPermission(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
-        method = request.method or "GET"
-        if method.lower() not in view.http_method_names or not hasattr(view, method.lower()):
+        # A clone (DRF's OPTIONS metadata) carries its own method; else the request's.
+        method = request.__dict__.get("method") or request._request.method or "GET"
+        lowered = method.lower()
+        if lowered not in view.http_method_names or not hasattr(view, lowered):
             return True  # let DRF answer 405 METHOD_NOT_ALLOWED
+        types, unbound_allowed, org_required, scope = _plan(view, method)
         auth = request.auth
-        principal = auth if isinstance(auth, KeyPrincipal) else None
-        if principal is None and not (request.user and request.user.is_authenticated):
-            raise Unauthorized("Missing API key")
-        org_required = getattr(view, "org_required", True)
-        if principal is not None:
-            if principal.type not in admitted_key_types(view, method):
-                raise Forbidden(f"API key type {principal.type!r} is not allowed on this endpoint", code="KEY_TYPE_NOT_ALLOWED")
-            mode = getattr(view, "unbound_keys", "read")
-            unbound_allowed = mode == "all" or (mode == "read" and method in SAFE_METHODS)
-            access = access_mod.for_key(request, principal, org_required=org_required, unbound_allowed=unbound_allowed)
+        if isinstance(auth, KeyPrincipal):
+            if auth.type not in types:
+                raise Forbidden(f"API key type {auth.type!r} is not allowed on this endpoint", code="KEY_TYPE_NOT_ALLOWED")
+            access = access_mod.for_key(request, auth, org_required=org_required, unbound_allowed=unbound_allowed)
         else:
+            if not (request.user and request.user.is_authenticated):
+                raise Unauthorized("Missing API key")
             access = access_mod.for_session(request, org_required=org_required)
         request.access = access  # type: ignore[attr-defined]
-        scope = required_scope(view, method)
         if scope is not None and scope not in access.scopes:
             raise Forbidden(
                 f"Missing permission {scope}",

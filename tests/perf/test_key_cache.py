@@ -32,19 +32,28 @@ def warm(api: Any, raw: str, n: int = 3) -> None:
 
 
 class RoundTrips:
-    """Counts Redis round trips at the socket: one per packed send (a pipeline is one)."""
+    """Counts Redis round trips at the socket: one per packed send (a pipeline is one),
+    through redis-py or through the rate limiter's own connection."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         import redis.connection
 
+        from tater import ratelimit
+
         self.count = 0
         original = redis.connection.AbstractConnection.send_packed_command
+        original_sendall = ratelimit._sendall
 
         def counted(conn: Any, *args: Any, **kwargs: Any) -> Any:
             self.count += 1
             return original(conn, *args, **kwargs)
 
+        def counted_sendall(conn: Any, packed: bytes) -> None:
+            self.count += 1
+            original_sendall(conn, packed)
+
         monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+        monkeypatch.setattr(ratelimit, "_sendall", counted_sendall)
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apikeys.models import KeyUsageHourly
 from apikeys.principal import forget_digests
+from tater import ratelimit
 
 VALIDATE = "/api/v1/auth/validate"
 
@@ -70,5 +71,12 @@ class TestRedisRoundTrips:
             return original(self, chunks, *args, **options)
 
         monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+        original_sendall = ratelimit._sendall
+
+        def counting_sendall(conn, packed):  # the limiter's own connection (tater.ratelimit)
+            commands.append(packed.split(b"\r\n")[2])
+            return original_sendall(conn, packed)
+
+        monkeypatch.setattr(ratelimit, "_sendall", counting_sendall)
         assert api.get(VALIDATE, HTTP_X_API_KEY=raw).status_code == 200
         assert commands == [b"EVALSHA"]
