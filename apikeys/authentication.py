@@ -123,10 +123,13 @@ class ApiKeyAuthentication(BaseAuthentication):
         return principal
 
     def _verify(self, raw: str, ip: str, django_request: Any) -> KeyPrincipal:
-        if not keygen.is_well_formed(raw):
-            raise _invalid()
         ahead = django_request.__dict__.get(ratelimit.AHEAD_ATTR)
-        digest = ahead.digest if ahead is not None and ahead.raw == raw else keygen.digest_of(raw)
+        if ahead is not None and ahead.raw == raw:
+            digest = ahead.digest  # checked and hashed by the middleware
+        elif keygen.is_well_formed(raw):
+            digest = keygen.digest_of(raw)
+        else:
+            raise _invalid()
         backend, kind = principals.default_cache()
         django_request._tater_cache = backend  # looked up once per request (the throttle reuses it)
         if kind != "redis":
@@ -165,12 +168,14 @@ def _verify_and_count(backend: Any, digest: str, ip: str, django_request: Any) -
     ahead = django_request.__dict__.get(ratelimit.AHEAD_ATTR)  # the same call, sent by the middleware
     for attempt in range(MAX_RELOADS + 1):
         if principal is not None:
-            error = refusal(principal, ip)
-            if error is None:
-                if ahead is not None and ahead.matches(digest, tag, principal):
-                    gen, counted = ahead.receive()
-                else:
+            if ahead is not None and ahead.matches(digest, tag, principal):
+                # Sent for this very principal after the same checks, moments ago.
+                error, (gen, counted) = None, ahead.receive()
+            else:
+                error = refusal(principal, ip)
+                if error is None:
                     gen, counted = ratelimit.key_hit(backend, digest, tag, principal)
+            if error is None:
                 if counted is not None:
                     django_request.__dict__[ratelimit.KEY_COUNT_ATTR] = counted
                     return principal

@@ -168,15 +168,15 @@ def _write(pending: dict[tuple[int, int], tuple[int, int]], api_key_model: type,
 def maybe_flush() -> None:
     """Opportunistic flush from the request path: at most once per interval per process,
     and only one process per interval across the cluster."""
+    due = _next_flush[0]
+    t = time.monotonic()
+    if due is not None and t < due:
+        return  # the common case: not due (the interval is read only when it may be)
     interval = settings.TATER_USAGE_FLUSH_INTERVAL
     if not interval:
         return
-    t = time.monotonic()
-    due = _next_flush[0]
     if due is None:
         _next_flush[0] = t + interval
-        return
-    if t < due:
         return
     _next_flush[0] = t + interval
     if not cache.add(FLUSH_RECENT, 1, interval):

@@ -337,10 +337,19 @@ def _held_connection(client: Any) -> Any:
     when the pool changed)."""
     pool = client.connection_pool
     conn = getattr(_held, "conn", None)
-    if conn is None or _held.pid != os.getpid() or _held.pool is not pool:
+    if conn is None or _held.pool is not pool:
         conn = pool.make_connection()
-        _held.conn, _held.pid, _held.pool, _held.pending = conn, os.getpid(), pool, None
+        _held.conn, _held.pool, _held.pending = conn, pool, None
     return conn
+
+
+def _forget_held_after_fork() -> None:
+    """A forked child (a gunicorn worker) opens its own connection: never the parent's."""
+    global _held
+    _held = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_held_after_fork)
 
 
 def _drop_held(conn: Any) -> None:
@@ -792,9 +801,13 @@ def key_hit_local(backend: Any, principal: KeyPrincipal) -> Decision:
             cell[0] += 1
     if call.index not in _indexed:
         _index_generic(backend, *call.index)
-    windows, resets = call.windows, call.resets
     if not admitted:
-        return _decide(windows, counts, False, t)
+        return _decide(call.windows, counts, False, t)
+    return _admitted(call.windows, limits, call.resets, counts)
+
+
+def _admitted(windows: Sequence[Window], limits: Sequence[int], resets: Sequence[int], counts: Sequence[int]) -> Decision:
+    """``_decide`` for an admitted request, with the windows' limits and resets known."""
     best = 0
     if len(limits) > 1:
         best_rank = (limits[0] - counts[0], resets[0])
@@ -829,12 +842,17 @@ class _KeyCall:
     """One principal's ``key_hit`` call, packed, for as long as its windows stay the same
     (a minute, usually): per request only the fresh generation is filled in."""
 
-    __slots__ = ("principal", "expected", "start", "stop", "windows", "checks", "hour", "refund", "prefix", "head", "tail")
+    __slots__ = (
+        "principal", "expected", "start", "stop", "windows", "checks", "limits", "resets", "hour", "refund", "prefix",
+        "head", "tail",
+    )
 
     def __init__(self, backend: Any, digest: str, expected: Any, principal: KeyPrincipal, t: float) -> None:
         self.principal, self.expected = principal, expected
         self.windows = windows_for(principal.tenant_plan, principal.rate_limit)
         self.checks = _checks(f"k{principal.pk}", self.windows, t)
+        self.limits = tuple(w.limit for w in self.windows)
+        self.resets = tuple((int(t // w.seconds) + 1) * w.seconds for w in self.windows)
         self.hour = hour = int(t // HOUR)
         spans = [w.seconds for w in self.windows] + [HOUR]
         self.start = max(int(t // n) * n for n in spans)
@@ -857,10 +875,11 @@ class _KeyCall:
         if len(parts) == 1:
             return parts[0], None
         n = len(self.checks)
-        admitted = parts[1] == b"1"
         counts = [int(v) for v in parts[2 : 2 + n]]
-        decision = _decide(self.windows, counts, admitted, t)
-        return parts[0], KeyCount(decision, self.principal.pk, self.hour, self.refund if admitted else ())
+        if parts[1] == b"1":
+            decision = _admitted(self.windows, self.limits, self.resets, counts)
+            return parts[0], KeyCount(decision, self.principal.pk, self.hour, self.refund)
+        return parts[0], KeyCount(_decide(self.windows, counts, False, t), self.principal.pk, self.hour, ())
 
 
 # digest → the _KeyCall last used for it (checked against principal, generation and time).
