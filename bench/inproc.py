@@ -191,6 +191,19 @@ class Counters:
             return original(self_, *args, **kwargs)
 
         AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+        try:  # the rate limiter writes its script calls on its own connection
+            from tater import ratelimit
+        except ImportError:
+            return
+        original_sendall = getattr(ratelimit, "_sendall", None)
+        if original_sendall is None:
+            return
+
+        def counted_sendall(conn: Any, packed: bytes) -> None:
+            outer.redis_round_trips += 1
+            original_sendall(conn, packed)
+
+        ratelimit._sendall = counted_sendall
 
     def reset(self) -> None:
         self.cache_ops.clear()

@@ -121,6 +121,56 @@ return table.concat(out, ' ')
 """
 
 
+# The key path's script (``key_hit``): the same semantics as _APPLY_LUA for one key's
+# request, in the fewest calls: check the generation, increment the windows (and take the
+# increments back if one is over its limit: atomic inside the script), count the usage,
+# list the key in the hour's usage index when this process has not yet done so.
+# KEYS: generation, n window counters, usage counter, usage index.
+# ARGV: expected generation, its ttl, n, (limit, ttl) per window, usage ttl, index member
+# ('' = already listed), initial value if the generation key is missing (last: it changes
+# per call). Returns 'generation' when it differs, else 'generation admitted counts...'.
+_KEY_LUA = b"""
+local g = redis.call('GET', KEYS[1])
+if not g then
+  g = ARGV[#ARGV]
+  redis.call('SET', KEYS[1], g, 'EX', ARGV[2])
+end
+if g ~= ARGV[1] then return g end
+local n = tonumber(ARGV[3])
+local out = {g, '1'}
+local ok = true
+for i = 1, n do
+  local c = redis.call('INCR', KEYS[1 + i])
+  if c == 1 then redis.call('EXPIRE', KEYS[1 + i], ARGV[3 + 2 * i]) end
+  out[2 + i] = c
+  if c > tonumber(ARGV[2 + 2 * i]) then ok = false end
+end
+if not ok then
+  out[2] = '0'
+  for i = 1, n do out[2 + i] = redis.call('DECR', KEYS[1 + i]) end
+end
+if redis.call('INCR', KEYS[n + 2]) == 1 then redis.call('EXPIRE', KEYS[n + 2], ARGV[4 + 2 * n]) end
+local member = ARGV[5 + 2 * n]
+if member ~= '' and redis.call('SADD', KEYS[n + 3], member) == 1 then
+  redis.call('EXPIRE', KEYS[n + 3], ARGV[4 + 2 * n])
+end
+return table.concat(out, ' ')
+"""
+
+
+@lru_cache(maxsize=1)
+def _key_script_head() -> bytes:
+    import hashlib
+
+    return _bulk(b"EVALSHA") + _bulk(hashlib.sha1(_KEY_LUA).hexdigest())  # noqa: S324  # nosec B324 - Redis names scripts by SHA-1
+
+
+def _load_scripts(client: Any) -> None:
+    """First use on this server (or after a restart): load both scripts."""
+    client.script_load(_APPLY_LUA)
+    client.script_load(_KEY_LUA)
+
+
 @lru_cache(maxsize=1)
 def _script() -> Any:
     from redis.commands.core import Script
@@ -354,6 +404,7 @@ os.register_at_fork(after_in_child=_forget_held_after_fork)
 
 def _drop_held(conn: Any) -> None:
     _held.conn = None
+    _held.backend = None
     _held.pending = None
     conn.disconnect()
 
@@ -449,7 +500,7 @@ def _evalsha(client: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
     try:
         return _receive(_send(client, keys, args))
     except NoScriptError:
-        client.script_load(_APPLY_LUA)  # first use on this server (or after a restart)
+        _load_scripts(client)
         return _receive(_send(client, keys, args))
 
 
@@ -839,12 +890,12 @@ def key_generation(backend: Any, digest: str) -> Any:
 
 
 class _KeyCall:
-    """One principal's ``key_hit`` call, packed, for as long as its windows stay the same
-    (a minute, usually): per request only the fresh generation is filled in."""
+    """One principal's ``key_hit`` call (``_KEY_LUA``), packed, for as long as its windows
+    stay the same (a minute, usually): per request only the fresh generation is added."""
 
     __slots__ = (
-        "principal", "expected", "start", "stop", "windows", "checks", "limits", "resets", "hour", "refund", "prefix",
-        "head", "tail",
+        "principal", "start", "stop", "windows", "checks", "limits", "resets", "hour", "refund", "index",
+        "expected", "plain", "listing",
     )
 
     def __init__(self, backend: Any, digest: str, expected: Any, principal: KeyPrincipal, t: float) -> None:
@@ -854,26 +905,41 @@ class _KeyCall:
         self.limits = tuple(w.limit for w in self.windows)
         self.resets = tuple((int(t // w.seconds) + 1) * w.seconds for w in self.windows)
         self.hour = hour = int(t // HOUR)
+        self.index = (principal.pk, hour)
         spans = [w.seconds for w in self.windows] + [HOUR]
         self.start = max(int(t // n) * n for n in spans)
         self.stop = min((int(t // n) + 1) * n for n in spans)
         self.refund = tuple((name, -1, ttl) for name, _, ttl in self.checks)
-        keys, (arg,) = _redis_command(
-            backend, self.checks, _usage_increments(principal.pk, hour, 1, 0), (principal.pk, hour), (digest, expected), fresh="@"
+        make_key = _key_maker(backend)
+        keys = [
+            make_key(GEN_PREFIX + digest),
+            *(make_key(name) for name, _, _ in self.checks),
+            make_key(usage_keys(principal.pk, hour)[0]),
+            make_key(usage_index_key(hour)),
+        ]
+        args: list[Any] = [expected if isinstance(expected, bytes) else b"-", GEN_TTL, len(self.checks)]
+        for _, limit, ttl in self.checks:
+            args += [limit, ttl]
+        args.append(USAGE_TTL)
+        head = b"".join(
+            [b"*%d\r\n" % (3 + len(keys) + len(args) + 2), _key_script_head(), _bulk(len(keys)), *map(_bulk, keys), *map(_bulk, args)]
         )
-        head, tail = arg.split(" @ ", 1)
-        self.head, self.tail = (head + " ").encode(), (" " + tail).encode()
-        self.prefix = b"".join([b"*%d\r\n" % (4 + len(keys)), _evalsha_head(), _bulk(len(keys)), *map(_bulk, keys)])
+        self.plain = head + _bulk(b"")  # the key is already in this hour's usage index
+        self.listing = head + _bulk(principal.pk)
 
     def packed(self) -> bytes:
-        arg = b"%s%d%s" % (self.head, new_generation(), self.tail)
-        return b"%s$%d\r\n%s\r\n" % (self.prefix, len(arg), arg)
+        fresh = b"%d" % new_generation()
+        prefix = self.plain if self.index in _indexed else self.listing
+        return b"%s$%d\r\n%s\r\n" % (prefix, len(fresh), fresh)
 
     def count(self, reply: bytes, t: float) -> tuple[Any, KeyCount | None]:
         """The generation and the count in the script's reply (None: generation differed)."""
         parts = reply.split()
         if len(parts) == 1:
             return parts[0], None
+        if len(_indexed) > 100_000:
+            _indexed.clear()
+        _indexed.add(self.index)  # the script listed it (or it already was)
         n = len(self.checks)
         counts = [int(v) for v in parts[2 : 2 + n]]
         if parts[1] == b"1":
@@ -915,7 +981,7 @@ def key_hit(backend: Any, digest: str, expected: Any, principal: KeyPrincipal) -
     try:
         reply = _receive(_send_packed(client, call.packed()))
     except NoScriptError:
-        client.script_load(_APPLY_LUA)  # first use on this server (or after a restart)
+        _load_scripts(client)
         reply = _receive(_send_packed(client, call.packed()))
     return call.count(reply, t)
 
@@ -938,7 +1004,16 @@ class KeyHitAhead:
         self.reply: bytes | None = None
         self.error: BaseException | None = None
         self.claimed = False
-        self.conn = _send_packed(backend.client.get_client(write=True), self.call.packed())
+        held = _held.__dict__
+        pending = held.get("pending")
+        if pending is not None:
+            pending.drain()
+        conn = held.get("conn")
+        if conn is None or held.get("backend") is not backend:
+            conn = _held_connection(backend.client.get_client(write=True))
+            _held.backend = backend
+        _sendall(conn, self.call.packed())
+        self.conn = conn
         _held.pending = self
 
     def drain(self) -> None:

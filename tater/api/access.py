@@ -90,17 +90,21 @@ def tenant_hint(request: Request) -> str | None:
 def for_key(request: Request, principal: KeyPrincipal, *, org_required: bool, unbound_allowed: bool) -> Access:
     meta = getattr(request, "_request", request).META
     if principal.org is not None and not meta.get("QUERY_STRING") and ORG_HEADER not in meta:
-        # An org-bound key and no hints (most calls): its own org, nothing to check.
-        return Access(
-            principal.owner_pk,
-            principal.tenant_pk,
-            principal.tenant_public_id,
-            principal.org,
-            principal.effective_scopes,
-            principal.owner_tenant_role,
-            principal.owner_org_role,
-            principal,
-        )
+        # An org-bound key and no hints (most calls): its own org, nothing to check. The
+        # same Access every time, built once per principal (nothing mutates an Access).
+        own = principal.__dict__.get("_own_access")
+        if own is None:
+            own = principal.__dict__["_own_access"] = Access(
+                principal.owner_pk,
+                principal.tenant_pk,
+                principal.tenant_public_id,
+                principal.org,
+                principal.effective_scopes,
+                principal.owner_tenant_role,
+                principal.owner_org_role,
+                principal,
+            )
+        return own
     hint, tenant = org_hint(request), tenant_hint(request)
     if tenant is not None and tenant != principal.tenant_public_id:
         raise Forbidden(f"No access to tenant {tenant!r}", code="WORKSPACE_ACCESS_DENIED")

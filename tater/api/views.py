@@ -12,10 +12,31 @@ from tater.api.access import Access
 from tater.api.errors import ApiError
 from tater.exceptions import DomainError
 
+# Instances of the authentication, permission and throttle classes of Tater's views,
+# shared: they keep no per-request state (DRF builds new ones on every request).
+_shared: dict[tuple[type, ...], tuple[Any, ...]] = {}
+
+
+def _instances(classes: Any) -> list[Any]:
+    key = tuple(classes)
+    found = _shared.get(key)
+    if found is None:
+        found = _shared[key] = tuple(cls() for cls in key)
+    return list(found)
+
 
 class TaterAPIView(APIView):
     """Declares scopes per method (see tater.api.permissions) and turns DomainErrors
     raised by services into catalog errors."""
+
+    def get_authenticators(self) -> list[Any]:
+        return _instances(self.authentication_classes)
+
+    def get_permissions(self) -> list[Any]:
+        return _instances(self.permission_classes)
+
+    def get_throttles(self) -> list[Any]:
+        return _instances(self.throttle_classes)
 
     required_scopes: dict[str, str | None] = {}
     allowed_key_types: Any = None
