@@ -44,7 +44,7 @@ if _big_url or _big_sqlite:
     if _big_url:
         import dj_database_url
 
-        DATABASES["big"] = dj_database_url.parse(_big_url, conn_max_age=60, conn_health_checks=True)
+        DATABASES["big"] = {**dj_database_url.parse(_big_url, conn_max_age=60, conn_health_checks=True), "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {}))}
     else:
         DATABASES["big"] = {**DATABASES["default"], "NAME": _big_sqlite}
     DATABASE_ROUTERS = ["bench.router.SwitchRouter"]

@@ -117,6 +117,12 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Server-side parameter binding: psycopg prepares a statement run 5 times on a
+        # connection, so hot queries (the cold key lookup) are planned once, not on every
+        # request (planning grew with the table: bench flatness). Behind a pooler in
+        # transaction mode (pgbouncer < 1.21), set PG_SERVER_SIDE_BINDING=0.
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool("PG_SERVER_SIDE_BINDING", True)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
