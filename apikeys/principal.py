@@ -26,6 +26,7 @@ back can never resurrect a revoked key.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import random
 import struct
@@ -161,8 +162,14 @@ def _ip_in(ip: str, cidrs: tuple[str, ...]) -> bool:
 # --- Loading ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def _load_sql() -> str:
+    from django.db import connection
+
+    return _load_sql_for(connection.vendor)
+
+
+@lru_cache(maxsize=4)
+def _load_sql_for(vendor: str) -> str:
     """The one statement of ``_load``, written once: the key (model columns, converted by
     the ORM) with its tenant, org, owner and the owner's roles as extra columns. Raw SQL
     rather than a queryset: compiling the equivalent queryset cost more than running it."""
@@ -178,6 +185,14 @@ def _load_sql() -> str:
 
     key, tenant, org, user = t(ApiKey), t(Tenant), t(Organization), t(User)
     columns = ", ".join(f'k."{f.column}"' for f in ApiKey._meta.concrete_fields)
+    # An unbound key reaches every org of its tenant: listed in the same statement (a JSON
+    # array of [id, public_id, name]; empty/NULL for bound keys), so a cold lookup is one
+    # query for every key.
+    aggregate = "json_agg(json_build_array" if vendor == "postgresql" else "json_group_array(json_array"
+    tenant_orgs = (
+        f'(SELECT {aggregate}(o2."id", o2."public_id", o2."name")) FROM {org} o2 '  # noqa: S608  # nosec B608
+        f'WHERE o2."tenant_id" = k."tenant_id" AND k."organization_id" IS NULL) AS x_tenant_orgs'
+    )
     # Two index searches whatever the planner statistics (an OR of the two columns lets
     # SQLite pick a full scan once ANALYZE has run); one statement either way.
     # Table and column names come from the models; the values are parameters.
@@ -186,7 +201,8 @@ def _load_sql() -> str:
         f"o.\"public_id\" AS x_org_public_id, o.\"name\" AS x_org_name, "
         f"u.\"email\" AS x_owner_email, u.\"is_active\" AS x_owner_active, "
         f"(SELECT m.\"role\" FROM {t(TenantMembership)} m WHERE m.\"tenant_id\" = k.\"tenant_id\" AND m.\"user_id\" = k.\"owner_id\" LIMIT 1) AS x_tenant_role, "
-        f"(SELECT m.\"role\" FROM {t(OrgMembership)} m WHERE m.\"organization_id\" = k.\"organization_id\" AND m.\"user_id\" = k.\"owner_id\" LIMIT 1) AS x_org_role "
+        f"(SELECT m.\"role\" FROM {t(OrgMembership)} m WHERE m.\"organization_id\" = k.\"organization_id\" AND m.\"user_id\" = k.\"owner_id\" LIMIT 1) AS x_org_role, "
+        f"{tenant_orgs} "
         f"FROM {key} k JOIN {tenant} tn ON tn.\"id\" = k.\"tenant_id\" "
         f"LEFT JOIN {org} o ON o.\"id\" = k.\"organization_id\" JOIN {user} u ON u.\"id\" = k.\"owner_id\" "
         f"WHERE k.\"id\" IN (SELECT \"id\" FROM {key} WHERE \"digest\" = %s "
@@ -198,7 +214,6 @@ def _load(digest: str) -> KeyPrincipal | None:
     """One query: the key matching ``digest`` (current or rotated-out secret) with its
     tenant, org, owner and the owner's roles."""
     from apikeys.models import ApiKey
-    from orgs.models import Organization
 
     rows = list(ApiKey.objects.raw(_load_sql(), (digest, digest)))  # noqa: S611  # nosec B611 - constant SQL, values bound
     if not rows:
@@ -208,10 +223,10 @@ def _load(digest: str) -> KeyPrincipal | None:
     row = next((r for r in rows if r.digest == digest), rows[0])
     tenant_orgs: tuple[OrgRef, ...] = ()
     if row.organization_id is None:
-        tenant_orgs = tuple(
-            OrgRef(o.pk, o.public_id, o.name)
-            for o in Organization.objects.filter(tenant_id=row.tenant_id).order_by("pk").only("pk", "public_id", "name")
-        )
+        listed = row.x_tenant_orgs
+        if isinstance(listed, (str, bytes)):
+            listed = json.loads(listed)
+        tenant_orgs = tuple(OrgRef(int(pk), public_id, name) for pk, public_id, name in sorted(listed or ()))
     org_pk = row.organization_id
     return KeyPrincipal(
         pk=row.pk,

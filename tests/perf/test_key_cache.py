@@ -76,6 +76,21 @@ class TestQueries:
         with django_assert_num_queries(0):
             assert validate(api, raw).status_code == 200
 
+    def test_cold_unbound_key_is_one_query_with_every_org_of_its_tenant(self, api, world, django_assert_num_queries):
+        key, raw = make_key(user=world["owner"], tenant=world["tenant"], org=None, name="unbound")
+        warm(api, raw, 1)
+        forget_digests([key.digest])
+        with django_assert_num_queries(1):
+            r = validate(api, raw)
+        assert r.status_code == 200 and r.json()["binding"] == "unbound"
+        for org in (world["org1"], world["org2"]):
+            r = api.get(f"/api/v1/keys/?organizationId={org.public_id}", HTTP_X_API_KEY=raw)
+            assert r.status_code == 200
+        r = api.get(f"/api/v1/keys/?organizationId={world['other_org'].public_id}", HTTP_X_API_KEY=raw)
+        assert (r.status_code, r.json()["error"]) == (403, "WORKSPACE_ACCESS_DENIED")
+        r = api.get("/api/v1/keys/", HTTP_X_API_KEY=raw)  # two orgs and no hint
+        assert (r.status_code, r.json()["error"]) == (400, "AMBIGUOUS_ORG")
+
     def test_rotated_out_secret_verifies_in_one_query(self, api, world, django_assert_num_queries):
         key, old = world["owner_key"], world["owner_raw"]
         issued = key_services.apikey_rotate(api_key=key, actor=world["owner"], grace_period_seconds=600)
