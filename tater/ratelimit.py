@@ -430,18 +430,29 @@ def _sendall(conn: Any, packed: bytes) -> None:
         raise
 
 
-def _send(client: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
-    """Send one EVALSHA on this thread's connection (after reading any reply still pending
-    on it); returns the connection to read the reply from."""
-    pending = getattr(_held, "pending", None)
+def _send_packed(client: Any, packed: bytes, backend: Any = None) -> Any:
+    """Write one packed script call on this thread's connection (after reading any reply
+    still pending on it); returns the connection to read the reply from. With ``backend``
+    (and ``client`` None), the backend's client is only looked up when this thread has no
+    connection for that backend yet."""
+    held = _held.__dict__
+    pending = held.get("pending")
     if pending is not None:
         pending.drain()
-    conn = _held_connection(client)
+    conn = held.get("conn")
+    if conn is None or backend is None or held.get("backend") is not backend:
+        conn = _held_connection(client if client is not None else backend.client.get_client(write=True))
+        _held.backend = backend
+    _sendall(conn, packed)
+    return conn
+
+
+def _send(client: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+    """Send one EVALSHA of the generic script; returns the connection to read from."""
     packed = b"".join(
         [b"*%d\r\n" % (3 + len(keys) + len(args)), _evalsha_head(), _bulk(len(keys)), *map(_bulk, keys), *map(_bulk, args)]
     )
-    _sendall(conn, packed)
-    return conn
+    return _send_packed(client, packed)
 
 
 def _read_reply(sock: Any) -> bytes:
@@ -785,6 +796,15 @@ def hit(ident: str, windows: Sequence[Window], *, usage_pk: int | None = None, b
 # --- The key path on the in-process counters (locmem) ------------------------------
 
 
+def _period(windows: Sequence[Window], t: float) -> tuple[int, int, tuple[int, ...]]:
+    """When the windows containing ``t`` (and its usage hour) all began and the first of
+    them ends, and each window's reset: a call template is valid in [start, stop)."""
+    spans = [w.seconds for w in windows] + [HOUR]
+    start = max(int(t // n) * n for n in spans)
+    stop = min((int(t // n) + 1) * n for n in spans)
+    return start, stop, tuple((int(t // w.seconds) + 1) * w.seconds for w in windows)
+
+
 class _LocalCall:
     """One key's counter names, limits and resets for as long as its windows stay the
     same (a minute, usually), so a request only touches the counters."""
@@ -798,13 +818,10 @@ class _LocalCall:
         self.names = tuple(name for name, _, _ in checks)
         self.limits = tuple(limit for _, limit, _ in checks)
         self.ttls = tuple(ttl for _, _, ttl in checks)
-        self.resets = tuple((int(t // w.seconds) + 1) * w.seconds for w in self.windows)
+        self.start, self.stop, self.resets = _period(self.windows, t)
         hour = int(t // HOUR)
         self.usage = usage_keys(principal.pk, hour)[0]
         self.index = (principal.pk, hour)
-        spans = [w.seconds for w in self.windows] + [HOUR]
-        self.start = max(int(t // n) * n for n in spans)
-        self.stop = min((int(t // n) + 1) * n for n in spans)
 
 
 _local_calls: dict[int, _LocalCall] = {}
@@ -903,12 +920,9 @@ class _KeyCall:
         self.windows = windows_for(principal.tenant_plan, principal.rate_limit)
         self.checks = _checks(f"k{principal.pk}", self.windows, t)
         self.limits = tuple(w.limit for w in self.windows)
-        self.resets = tuple((int(t // w.seconds) + 1) * w.seconds for w in self.windows)
+        self.start, self.stop, self.resets = _period(self.windows, t)
         self.hour = hour = int(t // HOUR)
         self.index = (principal.pk, hour)
-        spans = [w.seconds for w in self.windows] + [HOUR]
-        self.start = max(int(t // n) * n for n in spans)
-        self.stop = min((int(t // n) + 1) * n for n in spans)
         self.refund = tuple((name, -1, ttl) for name, _, ttl in self.checks)
         make_key = _key_maker(backend)
         keys = [
@@ -961,15 +975,6 @@ def _key_call(backend: Any, digest: str, expected: Any, principal: KeyPrincipal,
     return call
 
 
-def _send_packed(client: Any, packed: bytes) -> Any:
-    pending = getattr(_held, "pending", None)
-    if pending is not None:
-        pending.drain()
-    conn = _held_connection(client)
-    _sendall(conn, packed)
-    return conn
-
-
 def key_hit(backend: Any, digest: str, expected: Any, principal: KeyPrincipal) -> tuple[Any, KeyCount | None]:
     """If ``digest``'s generation is still ``expected``, count one request of the key
     (windows of its plan/override, usage) and decide; else count nothing. Returns the
@@ -977,12 +982,11 @@ def key_hit(backend: Any, digest: str, expected: Any, principal: KeyPrincipal) -
 
     t = now()
     call = _key_call(backend, digest, expected, principal, t)
-    client = backend.client.get_client(write=True)
     try:
-        reply = _receive(_send_packed(client, call.packed()))
+        reply = _receive(_send_packed(None, call.packed(), backend))
     except NoScriptError:
-        _load_scripts(client)
-        reply = _receive(_send_packed(client, call.packed()))
+        _load_scripts(backend.client.get_client(write=True))
+        reply = _receive(_send_packed(None, call.packed(), backend))
     return call.count(reply, t)
 
 
@@ -1004,16 +1008,7 @@ class KeyHitAhead:
         self.reply: bytes | None = None
         self.error: BaseException | None = None
         self.claimed = False
-        held = _held.__dict__
-        pending = held.get("pending")
-        if pending is not None:
-            pending.drain()
-        conn = held.get("conn")
-        if conn is None or held.get("backend") is not backend:
-            conn = _held_connection(backend.client.get_client(write=True))
-            _held.backend = backend
-        _sendall(conn, self.call.packed())
-        self.conn = conn
+        self.conn = _send_packed(None, self.call.packed(), backend)
         _held.pending = self
 
     def drain(self) -> None:
