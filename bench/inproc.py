@@ -4,8 +4,13 @@ Run by bench.main with one backend's environment:
 ``python -m bench.inproc --creds creds.json --out result.json [--profile DIR] [--big-creds big.json]``.
 
 - per-request cost of each endpoint: the WSGI app called with a prepared environ, in
-  batches, endpoints interleaved round by round (alternating order); min and median of
-  the batch means;
+  short batches, endpoints interleaved round by round (alternating order); min and median
+  of the batch means, and the median of the per-round ratios to the open endpoint's batch
+  of the same round (the host's noise comes in bursts longer than a round, so pairing
+  adjacent batches cancels most of it);
+- on Redis, the platform's floor for any design that talks to Redis once per request: the
+  open endpoint with one bare Redis round trip (PING) added, and the open endpoint right
+  after a Redis message (the PING sent and its reply read outside the timing);
 - the Tater endpoint on a cold cache (its principal forgotten before every request);
 - queries per request (cold / warm), database writes over many warm requests, cache
   operations and Redis round trips per warm request;
@@ -47,6 +52,10 @@ TOKEN = "drf-token"
 LIB = "api-key-lib"
 ENDPOINTS = (OPEN, TATER, TOKEN, LIB)
 RENDERED = TATER + " (answer rendered per request)"
+COLD = TATER + " (cold cache)"
+# The platform's floor on Redis (see RedisFloor): not endpoints, the open one plus a message.
+FLOOR_RTT = "open + one bare Redis round trip (PING)"
+FLOOR_AFTER = "open, right after a Redis message (untimed)"
 
 BASE_ENVIRON: dict[str, Any] = {
     "REQUEST_METHOD": "GET",
@@ -130,6 +139,46 @@ class PerRequestRendering:
             views.RENDER_ONCE = True
 
 
+class RedisFloor:
+    """The open request plus one bare Redis round trip on a socket of its own: what one
+    Redis message per request costs on this machine, whatever the design."""
+
+    PING = b"*1\r\n$4\r\nPING\r\n"
+
+    def __init__(self, call: Call, url: str) -> None:
+        import socket
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url)
+        self.call = call
+        self.sock = socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def round_trip(self) -> None:
+        self.sock.sendall(self.PING)
+        if not self.sock.recv(64).startswith(b"+PONG"):
+            raise SystemExit("bench: Redis did not answer PING")
+
+    def __call__(self) -> None:
+        self.round_trip()
+        self.call()
+
+
+def after_message_cost(floor: RedisFloor, n: int) -> float:
+    """Mean seconds of the open request alone when a Redis PING was sent just before it
+    (its reply read after): the request itself, slowed by what the message costs the
+    process (on a VM: the exit that wakes Redis's CPU, and caches refilled afterwards)."""
+    perf = time.perf_counter
+    total = 0.0
+    for _ in range(n):
+        floor.sock.sendall(floor.PING)
+        started = perf()
+        floor.call()
+        total += perf() - started
+        floor.sock.recv(64)
+    return total / n
+
+
 def batch_cost(call: Callable[[], None], n: int) -> float:
     """Mean seconds per call over ``n`` calls."""
     perf = time.perf_counter
@@ -153,14 +202,17 @@ def cold_cost(call: Callable[[], None], forget: Callable[[], None], n: int) -> f
 
 def summarize(samples: dict[str, list[float]], reference: str = OPEN) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    ref_min = min(samples[reference])
-    ref_median = statistics.median(samples[reference])
+    ref = samples[reference]
+    ref_min = min(ref)
+    ref_median = statistics.median(ref)
     for name, values in samples.items():
         out[name] = {
             "min_us": round(min(values) * 1e6, 1),
             "median_us": round(statistics.median(values) * 1e6, 1),
             "ratio_min": round(min(values) / ref_min, 3),
             "ratio_median": round(statistics.median(values) / ref_median, 3),
+            # Each round's batch over the open endpoint's batch of the same round.
+            "ratio_paired": round(statistics.median(v / r for v, r in zip(values, ref, strict=True)), 3),
             "rounds": len(values),
         }
     return out
@@ -506,8 +558,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--creds", required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--batch", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=120)
+    parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--profile", default="")
     parser.add_argument("--big-creds", default="")
     parser.add_argument("--flat-rounds", type=int, default=10)
@@ -532,16 +584,23 @@ def main() -> None:
 
     for call in calls.values():  # warm every code path before timing
         batch_cost(call, 200)
+    timed: dict[str, Callable[[], float]] = {name: (lambda c=call: batch_cost(c, args.batch)) for name, call in calls.items()}
     per_request = PerRequestRendering(calls[TATER])
     batch_cost(per_request, 200)
-    samples: dict[str, list[float]] = {name: [] for name in ENDPOINTS}
-    samples[RENDERED] = []
-    samples[TATER + " (cold cache)"] = []
+    timed[RENDERED] = lambda: batch_cost(per_request, args.batch)
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        floor = RedisFloor(calls[OPEN], redis_url)
+        batch_cost(floor, 200)
+        timed[FLOOR_RTT] = lambda: batch_cost(floor, args.batch)
+        timed[FLOOR_AFTER] = lambda: after_message_cost(floor, args.batch)
+    samples: dict[str, list[float]] = {name: [] for name in timed}
+    samples[COLD] = []
+    names = list(timed)
     for r in range(args.rounds):
-        order = [*ENDPOINTS, RENDERED] if r % 2 == 0 else [RENDERED, *reversed(ENDPOINTS)]
-        for name in order:
-            samples[name].append(batch_cost(per_request if name == RENDERED else calls[name], args.batch))
-        samples[TATER + " (cold cache)"].append(cold_cost(calls[TATER], forget, max(20, args.batch // 5)))
+        for name in names if r % 2 == 0 else reversed(names):
+            samples[name].append(timed[name]())
+        samples[COLD].append(cold_cost(calls[TATER], forget, max(5, args.batch // 5)))
     result["wsgi"] = summarize(samples)
 
     if args.profile:
