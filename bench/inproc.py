@@ -550,6 +550,8 @@ def flatness(small: dict[str, Any], big: dict[str, Any], rounds: int, n: int) ->
                 "big_min_us": round(min(b) * 1e6, 1),
                 "big_over_small_median": round(statistics.median(b) / statistics.median(s), 3),
                 "big_over_small_min": round(min(b) / min(s), 3),
+                # Each round's big batch over the small one of the same round (adjacent).
+                "big_over_small_paired": round(statistics.median(y / x for x, y in zip(s, b, strict=True)), 3),
             }
     return result
 
@@ -562,7 +564,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--profile", default="")
     parser.add_argument("--big-creds", default="")
-    parser.add_argument("--flat-rounds", type=int, default=10)
+    parser.add_argument("--flat-rounds", type=int, default=40)
     args = parser.parse_args()
     with open(args.creds) as fh:
         creds = json.load(fh)
@@ -609,7 +611,7 @@ def main() -> None:
     if args.big_creds:
         with open(args.big_creds) as fh:
             big = json.load(fh)
-        result["flatness"] = flatness(creds, big, args.flat_rounds, 200)
+        result["flatness"] = flatness(creds, big, args.flat_rounds, 50)
     with open(args.out, "w") as fh:
         json.dump(result, fh, indent=2, default=str)
 

@@ -99,6 +99,20 @@ class TestQueries:
             r = validate(api, old)
         assert r.status_code == 200 and r.json()["id"] == key.public_id
 
+    def test_cold_lookup_is_a_prepared_statement_on_postgresql(self, api, world):
+        """Planning the lookup cost more than running it and grew with the table: on
+        PostgreSQL it is prepared once per connection (psycopg, after 5 runs)."""
+        if connection.vendor != "postgresql":
+            pytest.skip("prepared statements are PostgreSQL's")
+        raw, key = world["owner_raw"], world["owner_key"]
+        for _ in range(6):
+            forget_digests([key.digest])
+            assert validate(api, raw).status_code == 200
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ['%"previous_digest" = $2%'])
+            prepared = [row[0] for row in cursor.fetchall()]
+        assert len(prepared) == 1 and "UNION ALL" in prepared[0]
+
     def test_unknown_key_is_remembered(self, api, db, django_assert_max_num_queries):
         bad = "tater_" + "1" * 32
         assert validate(api, bad).status_code == 401
