@@ -308,7 +308,11 @@ def table(results: dict[str, Any]) -> str:
             if name == "tater-validate":
                 flag = f" (bar ≤ {bar}×: HTTP {verdict(h['ratio_paired'], bar) if h else 'n/a'}, WSGI {verdict(paired, bar)})"
             elif name == rendered:
-                flag = f" (the key check alone: WSGI {verdict(paired, bar)})"
+                size = {n: v.get("bytes", "?") for n, v in res["inproc"].get("responses", {}).items()}
+                flag = (
+                    f" (reference, not a bar: validate's {size.get('tater-validate', '?')}-byte answer rendered per request "
+                    f"where open renders {size.get('open', '?')} bytes; {'within' if paired <= bar else 'over'} {bar}×)"
+                )
             elif name in floors:
                 flag = " (platform floor, not an endpoint)"
             lines.append(
