@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from apikeys import services
 from apikeys.models import ApiKey
+from orgs import policy
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -61,6 +62,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         count = 0
         for api_key in queryset.filter(revoked_at__isnull=True):
-            services.apikey_revoke(api_key=api_key, actor=request.user)
+            # Staff act as operators (channel admin): any tenant's key, never its secret.
+            operator = policy.Actor(user=request.user, tenant_pk=api_key.tenant_id, operator=True)
+            services.apikey_revoke(api_key=api_key, actor=operator)
             count += 1
         self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)

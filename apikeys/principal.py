@@ -43,7 +43,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
 from django.db import transaction
 
-from orgs import roles
+from orgs import policy, roles
 from tater import scopes as S
 
 CACHE_PREFIX = "apikey:v2:"
@@ -104,7 +104,10 @@ class KeyPrincipal:
         if self.is_unbound:
             # Unbound keys are an owner privilege: they die with the owner role.
             return S.ALL_SCOPES if self.owner_tenant_role == roles.TenantRole.OWNER else frozenset()
-        return roles.role_scopes(self.owner_tenant_role, self.owner_org_role)
+        granted = roles.role_scopes(self.owner_tenant_role, self.owner_org_role)
+        if self.type == "public":
+            return granted & policy.PUBLIC_KEY_SCOPES  # business data only, whatever it carries
+        return granted
 
     @cached_property
     def effective_scopes(self) -> frozenset[str]:

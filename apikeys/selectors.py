@@ -1,31 +1,59 @@
-"""Reads of API keys, always starting from the tenant or org."""
+"""Reads of API keys, always starting from the tenant, and only within the caller's
+reach as the policy states it (orgs.policy.key_reach)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apikeys.models import ApiKey, KeyStatus
+from orgs import policy
+from orgs.selectors import actor_for_access
+from tater import scopes as S
 from tater.api.access import Access
 from tater.exceptions import ObjectNotFound
 
 
-def _visible(access: Access) -> QuerySet[ApiKey]:
-    """Keys of the caller's org (plus the tenant's unbound keys for tenant owners);
-    members and viewers see only their own keys."""
-    where = Q(organization_id=access.org.pk) if access.org else Q(pk__in=[])
-    if access.is_tenant_owner:
-        where |= Q(organization__isnull=True)
-    keys = ApiKey.objects.filter(Q(tenant_id=access.tenant_pk) & where)
-    if not access.manages_all_keys:
-        keys = keys.filter(owner_id=access.user_id)
+def _reachable(reach: policy.KeyReach) -> QuerySet[ApiKey]:
+    """The policy's reach as a query: tenant, owner, orgs, unbound keys, and (for a
+    narrow calling key) only keys whose scopes lie within its permissions."""
+    keys = ApiKey.objects.filter(tenant_id=reach.tenant_pk)
+    if reach.owner_pk is not None:
+        keys = keys.filter(owner_id=reach.owner_pk)
+    where = Q(organization__isnull=True) if reach.unbound else Q(pk__in=[])
+    if reach.org_pks is None:
+        where |= Q(organization__isnull=False)
+    elif reach.org_pks:
+        where |= Q(organization_id__in=reach.org_pks)
+    keys = keys.filter(where)
+    if reach.max_permissions is not None:
+        # Scope specs are JSON lists: compared here, over one owner's keys in one org.
+        within = [pk for pk, specs in keys.values_list("pk", "scopes") if S.expand(specs) <= reach.max_permissions]
+        keys = keys.filter(pk__in=within)
     return keys
 
 
-def apikey_list(*, access: Access, filters: dict[str, Any]) -> QuerySet[ApiKey]:
-    keys = _visible(access).select_related("owner", "organization")
+@dataclass(frozen=True)
+class _UserRef:
+    pk: int
+    is_active: bool = True
+
+
+def actor_of(access: Access, user: Any = None) -> policy.Actor:
+    """The policy's Actor for a request's resolved Access (user: the request's user)."""
+    return actor_for_access(access, user if user is not None else _UserRef(access.user_id))
+
+
+def _visible(access: Access, actor: policy.Actor | None) -> QuerySet[ApiKey]:
+    actor = actor or actor_of(access)
+    return _reachable(policy.key_reach(actor, org_pk=access.org.pk if access.org else None))
+
+
+def apikey_list(*, access: Access, filters: dict[str, Any], actor: policy.Actor | None = None) -> QuerySet[ApiKey]:
+    keys = _visible(access, actor).select_related("owner", "organization")
     now = timezone.now()
     status = filters.get("status")
     if status == KeyStatus.REVOKED:
@@ -45,9 +73,9 @@ def apikey_list(*, access: Access, filters: dict[str, Any]) -> QuerySet[ApiKey]:
     return keys.order_by("-created_at", "-id")
 
 
-def apikey_get(*, access: Access, public_id: str) -> ApiKey:
+def apikey_get(*, access: Access, public_id: str, actor: policy.Actor | None = None) -> ApiKey:
     """The one access helper for keys: a key outside the caller's reach is a 404."""
-    api_key = _visible(access).select_related("owner", "organization", "tenant").filter(public_id=public_id).first()
+    api_key = _visible(access, actor).select_related("owner", "organization", "tenant").filter(public_id=public_id).first()
     if api_key is None:
         raise ObjectNotFound("API key not found")
     return api_key

@@ -1,5 +1,10 @@
-"""Every write to API keys. Each service checks its rules, writes the row and the audit
-entry in one transaction, and drops the verified-key cache for the key."""
+"""Every write to API keys. Each service asks the policy (orgs.policy) whether the actor
+may do it, checks its rules, writes the row and the audit entry in one transaction, and
+drops the verified-key cache for the key.
+
+``actor`` is an ``orgs.policy.Actor`` (the API and UI build one with the credential the
+call came through); a plain user is taken as that user's signed-in session.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +23,11 @@ from apikeys.models import ApiKey, KeyType
 from apikeys.principal import forget_digests
 from audit import registry as A
 from audit.services import audit_record
-from orgs import roles
-from orgs.models import KeyCreationPolicy, Organization, Tenant
-from orgs.selectors import user_roles
+from orgs import policy
+from orgs.models import Organization, Tenant
+from orgs.selectors import as_actor
 from tater import scopes as S
-from tater.exceptions import InvalidInput, NotPermitted
+from tater.exceptions import InvalidInput, NotPermitted, ObjectNotFound
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600
 DEFAULT_GRACE_SECONDS = 24 * 3600
@@ -76,12 +81,11 @@ def _check_expiry(tenant: Tenant, expires_at: datetime | None) -> None:
             )
 
 
-def _check_creation_policy(tenant: Tenant, tenant_role: str | None, org_role: str | None) -> None:
-    policy = tenant.key_creation_policy
-    if policy == KeyCreationPolicy.OWNERS and tenant_role != roles.TenantRole.OWNER:
-        raise NotPermitted("This tenant allows only its owners to create API keys")
-    if policy == KeyCreationPolicy.ADMINS and not (tenant_role or org_role == roles.OrgRole.ADMIN):
-        raise NotPermitted("This tenant allows only owners and admins to create API keys")
+def _require_reach(actor: policy.Actor, api_key: ApiKey) -> None:
+    # The selectors already answer 404 outside the actor's reach; services check again so
+    # no channel can act on a key it cannot see.
+    if not policy.key_reach(actor, org_pk=api_key.organization_id).contains(api_key):
+        raise ObjectNotFound("API key not found")
 
 
 def _require_within(requested: frozenset[str], allowed: frozenset[str]) -> None:
@@ -101,14 +105,14 @@ def apikey_create(
     organization: Organization | None,
     name: str,
     key_type: str = KeyType.STANDARD,
-    scopes: Iterable[str] = (S.FULL_ACCESS,),
+    scopes: Iterable[str] | None = None,
     expires_at: datetime | None = None,
     allowed_ips: Iterable[str] = (),
     rate_limit: str = "",
-    granting_scopes: frozenset[str] | None = None,
 ) -> IssuedKey:
-    """Create a key owned by ``creator``. ``granting_scopes`` narrows what may be granted
-    further (the effective scopes of the API key making the call, if any)."""
+    """Create a key owned by the acting user. ``scopes`` None: the creator's own effective
+    permissions (narrowed by the calling key's, through an API key)."""
+    actor = as_actor(creator, tenant)
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Name is required", field="name")
@@ -116,34 +120,28 @@ def apikey_create(
         raise InvalidInput("Name must be at most 100 characters", field="name")
     if key_type not in KeyType.values:
         raise InvalidInput(f"Type must be one of {', '.join(KeyType.values)}", field="type")
+    if organization is not None and organization.tenant_id != tenant.pk:
+        raise NotPermitted("Organization belongs to another tenant")
+    org_pk = organization.pk if organization is not None else None
+    policy.require(
+        policy.can_create_key(actor, org_pk=org_pk, key_type=key_type, creation_policy=tenant.key_creation_policy)
+    )
+    if organization is None and key_type != KeyType.STANDARD:
+        raise InvalidInput(f"{key_type} keys must be bound to an organization", field="type")
+    if scopes is None:
+        scopes = policy.default_key_scopes(actor, org_pk=org_pk, key_type=key_type)
     try:
         scope_specs = S.validate_specs(scopes)
     except S.InvalidScope as exc:
         raise InvalidInput(str(exc), field="scopes") from None
-    if organization is not None and organization.tenant_id != tenant.pk:
-        raise NotPermitted("Organization belongs to another tenant")
-    tenant_role, org_role = user_roles(user=creator, tenant=tenant, organization=organization)
-    if organization is None:
-        if tenant_role != roles.TenantRole.OWNER:
-            raise NotPermitted("Only tenant owners can create unbound keys")
-        if key_type != KeyType.STANDARD:
-            raise InvalidInput(f"{key_type} keys must be bound to an organization", field="type")
-        allowed = S.ALL_SCOPES
-    else:
-        allowed = roles.role_scopes(tenant_role, org_role)
-    if "keys:write" not in allowed:
-        raise NotPermitted("You need the keys:write permission to create API keys")
-    _check_creation_policy(tenant, tenant_role, org_role)
-    if granting_scopes is not None:
-        allowed &= granting_scopes
-    requested = S.expand(scope_specs)
     if key_type == KeyType.PUBLIC and not S.is_read_only(scope_specs):
         raise InvalidInput("Public keys may carry read scopes only", field="scopes")
-    _require_within(requested, allowed)
+    _require_within(S.expand(scope_specs), policy.key_creation_scopes(actor, org_pk=org_pk))
     _check_expiry(tenant, expires_at)
     ips = clean_allowed_ips(allowed_ips)
     if rate_limit:
         parse_rate_limit(rate_limit)
+    creator = actor.user
     secret = keygen.generate(key_type)
     api_key = ApiKey.objects.create(
         name=name,
@@ -191,6 +189,10 @@ def _require_usable(api_key: ApiKey) -> None:
         raise InvalidInput("This key has been revoked; revocation is final", field="status")
 
 
+def _rate_or_none(value: str) -> tuple[int, int] | None:
+    return parse_rate_limit(value) if value.strip() else None
+
+
 @transaction.atomic
 def apikey_update(
     *,
@@ -202,9 +204,12 @@ def apikey_update(
     expires_at: datetime | None | type[Ellipsis] = ...,
     rate_limit: str | None = None,
 ) -> ApiKey:
-    """Rename a key, narrow its scopes, change its allowlist, expiry or rate limit.
-    Scopes may only shrink: widening a key means creating a new one."""
+    """Rename a key or change its scopes, allowlist, expiry or rate limit. Through an API
+    key, or for anyone but the owner, restrictions only tighten (orgs.policy.can_change_key);
+    the owner's signed-in session may widen them within the owner's role."""
     api_key = _locked(api_key)
+    who = as_actor(actor, api_key.tenant_id)
+    _require_reach(who, api_key)
     _require_usable(api_key)
     before = {
         "name": api_key.name,
@@ -213,27 +218,49 @@ def apikey_update(
         "expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
         "rate_limit": api_key.rate_limit,
     }
+    widened: list[str] = []
+    new_specs: list[str] | None = None
     if name is not None:
         name = name.strip()
         if not name or len(name) > 100:
             raise InvalidInput("Name must be 1 to 100 characters", field="name")
-        api_key.name = name
     if scopes is not None:
         try:
-            specs = S.validate_specs(scopes)
+            new_specs = S.validate_specs(scopes)
         except S.InvalidScope as exc:
             raise InvalidInput(str(exc), field="scopes") from None
-        _require_within(S.expand(specs), S.expand(api_key.scopes))
-        api_key.scopes = specs
-    if allowed_ips is not None:
-        api_key.allowed_ips = clean_allowed_ips(allowed_ips)
+        if api_key.type == KeyType.PUBLIC and not S.is_read_only(new_specs):
+            raise InvalidInput("Public keys may carry read scopes only", field="scopes")
+        if not S.expand(new_specs) <= S.expand(api_key.scopes):
+            widened.append("scopes")
+    new_ips = clean_allowed_ips(allowed_ips) if allowed_ips is not None else None
+    if new_ips is not None and policy.allowlist_widens(api_key.allowed_ips, new_ips):
+        widened.append("allowed_ips")
     if expires_at is not ...:
         _check_expiry(api_key.tenant, expires_at)  # type: ignore[arg-type]
+        if policy.expiry_widens(api_key.expires_at, expires_at):  # type: ignore[arg-type]
+            widened.append("expires_at")
+    new_rate = rate_limit.strip() if rate_limit is not None else None
+    if new_rate is not None and policy.rate_widens(_rate_or_none(api_key.rate_limit), _rate_or_none(new_rate)):
+        widened.append("rate_limit")
+    decision = policy.can_change_key(who, api_key, policy.KeyChange(widened=tuple(widened), scopes=new_specs))
+    if not decision:
+        details: dict[str, Any] = {"widened": widened}
+        if new_specs is not None and "scopes" in widened:
+            current = S.expand(api_key.scopes)
+            details["required_permissions"] = sorted(S.expand(new_specs) - current)
+            details["current_permissions"] = sorted(current)
+        raise NotPermitted(decision.reason, details=details)
+    if name is not None:
+        api_key.name = name
+    if new_specs is not None:
+        api_key.scopes = new_specs
+    if new_ips is not None:
+        api_key.allowed_ips = new_ips
+    if expires_at is not ...:
         api_key.expires_at = expires_at  # type: ignore[assignment]
-    if rate_limit is not None:
-        if rate_limit.strip():
-            parse_rate_limit(rate_limit)
-        api_key.rate_limit = rate_limit.strip()
+    if new_rate is not None:
+        api_key.rate_limit = new_rate
     api_key.save()
     after = {
         "name": api_key.name,
@@ -246,7 +273,7 @@ def apikey_update(
     if changes:
         audit_record(
             action=A.API_KEY_UPDATED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
-            changes=changes, actor_user=actor,
+            changes=changes, actor_user=who.user,
         )
     _forget(api_key)
     return api_key
@@ -256,12 +283,15 @@ def apikey_update(
 def apikey_revoke(*, api_key: ApiKey, actor: Any) -> ApiKey:
     """Revoke a key for good, its rotated-out secret included."""
     api_key = _locked(api_key)
+    who = as_actor(actor, api_key.tenant_id)
+    _require_reach(who, api_key)
+    policy.require(policy.can_revoke_key(who, api_key))
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at", "updated_at"])
         audit_record(
             action=A.API_KEY_REVOKED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
-            changes={"revoked_at": {"from": None, "to": api_key.revoked_at.isoformat()}}, actor_user=actor,
+            changes={"revoked_at": {"from": None, "to": api_key.revoked_at.isoformat()}}, actor_user=who.user,
         )
     _forget(api_key)
     return api_key
@@ -270,14 +300,20 @@ def apikey_revoke(*, api_key: ApiKey, actor: Any) -> ApiKey:
 @transaction.atomic
 def apikey_set_active(*, api_key: ApiKey, actor: Any, active: bool) -> ApiKey:
     api_key = _locked(api_key)
+    who = as_actor(actor, api_key.tenant_id)
+    _require_reach(who, api_key)
     _require_usable(api_key)
+    if active:
+        policy.require(policy.can_activate_key(who, api_key))
+    else:
+        policy.require(policy.can_revoke_key(who, api_key))
     if api_key.is_active != active:
         api_key.is_active = active
         api_key.save(update_fields=["is_active", "updated_at"])
         audit_record(
             action=A.API_KEY_ACTIVATED if active else A.API_KEY_DEACTIVATED,
             tenant=api_key.tenant, organization=api_key.organization, target=api_key,
-            changes={"is_active": {"from": not active, "to": active}}, actor_user=actor,
+            changes={"is_active": {"from": not active, "to": active}}, actor_user=who.user,
         )
     _forget(api_key)
     return api_key
@@ -291,6 +327,9 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
             f"grace_period_seconds must be between 0 and {MAX_GRACE_SECONDS}", field="grace_period_seconds"
         )
     api_key = _locked(api_key)
+    who = as_actor(actor, api_key.tenant_id)
+    _require_reach(who, api_key)
+    policy.require(policy.can_rotate_key(who, api_key))
     _require_usable(api_key)
     old_digests = [api_key.digest, api_key.previous_digest]
     secret = keygen.generate(api_key.type)
@@ -307,7 +346,7 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
             "previous_secret_valid_until": api_key.previous_expires_at.isoformat(),
             "display_prefix": {"to": secret.display_prefix},
         },
-        actor_user=actor,
+        actor_user=who.user,
     )
     forget_digests([*old_digests, secret.digest])
     return IssuedKey(api_key=api_key, key=secret.key)

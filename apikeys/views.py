@@ -28,6 +28,7 @@ from apikeys.forms import (
     new_submit_token,
 )
 from apikeys.models import ApiKey, KeyStatus, KeyType
+from orgs import policy
 from orgs.forms import add_domain_error
 from orgs.models import Tenant
 from orgs.ui import current_access, require_scope
@@ -186,6 +187,8 @@ def key_detail(request: HttpRequest, key_id: str) -> HttpResponse:
             "effective": sorted(S.expand(api_key.scopes)),
             "usage_chart": _usage_chart(api_key),
             "can_write": "keys:write" in access.scopes,
+            # Rotation returns the secret: offered to the key's owner only (SPEC §2a).
+            "can_rotate": bool(policy.can_rotate_key(selectors.actor_of(access, request.user), api_key)),
             "is_revoked": api_key.status == KeyStatus.REVOKED,
             "grace_active": bool(api_key.previous_expires_at and api_key.previous_expires_at > now),
         },

@@ -49,11 +49,6 @@ def role_scopes(tenant_role: str | None, org_role: str | None) -> frozenset[str]
     return granted
 
 
-def manages_all_keys(tenant_role: str | None, org_role: str | None) -> bool:
-    """Admins manage every key of the org; members and viewers only their own."""
-    return bool(tenant_role) or org_role == OrgRole.ADMIN
-
-
 def effective_rank(tenant_role: str | None, org_role: str | None) -> int:
     if tenant_role:
         return TENANT_ROLE_RANK[tenant_role]

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from orgs import roles
+from orgs import policy, roles
 from orgs.models import Invitation, Organization, OrgMembership, Tenant, TenantMembership
 
 
@@ -22,6 +22,52 @@ def user_roles(*, user: Any, tenant: Tenant, organization: Organization | None) 
     if organization is not None:
         org_role = OrgMembership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
     return tenant_role, org_role
+
+
+def actor_for(
+    *, user: Any, tenant: Tenant | int, credential: policy.Credential | None = None, operator: bool = False
+) -> policy.Actor:
+    """The policy's view of ``user`` in ``tenant``: their tenant role and every org role
+    they hold there (two queries), and the key the call came through, if any."""
+    tenant_pk = tenant if isinstance(tenant, int) else tenant.pk
+    tenant_role = None
+    org_roles: dict[int, str] = {}
+    user_pk = getattr(user, "pk", None)
+    if user_pk is not None and getattr(user, "is_active", True):
+        tenant_role = (
+            TenantMembership.objects.filter(tenant_id=tenant_pk, user_id=user_pk).values_list("role", flat=True).first()
+        )
+        org_roles = dict(
+            OrgMembership.objects.filter(organization__tenant_id=tenant_pk, user_id=user_pk).values_list(
+                "organization_id", "role"
+            )
+        )
+    return policy.Actor(
+        user=user, tenant_pk=tenant_pk, tenant_role=tenant_role, org_roles=org_roles,
+        credential=credential, operator=operator,
+    )
+
+
+def as_actor(actor: Any, tenant: Tenant | int) -> policy.Actor:
+    """An Actor as given; ``None``: the system (a management command or a sign-in flow
+    acting for nobody); a plain user: that user's signed-in session."""
+    if isinstance(actor, policy.Actor):
+        return actor
+    if actor is None:
+        return policy.Actor(user=None, tenant_pk=tenant if isinstance(tenant, int) else tenant.pk, operator=True)
+    return actor_for(user=actor, tenant=tenant)
+
+
+def actor_for_access(access: Any, user: Any) -> policy.Actor:
+    """The Actor of an API or UI request from its resolved ``Access``: the user, and the
+    key the call came through (its effective permissions on this request), if any."""
+    credential = None
+    key = getattr(access, "key", None)
+    if key is not None:
+        credential = policy.Credential(
+            key_pk=key.pk, org_pk=key.org.pk if key.org is not None else None, permissions=frozenset(access.scopes)
+        )
+    return actor_for(user=user, tenant=access.tenant_pk, credential=credential)
 
 
 def org_list_for_user(*, tenant: Tenant, user: Any) -> QuerySet[Organization]:

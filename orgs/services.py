@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -21,9 +23,9 @@ from django.utils.text import slugify
 from apikeys.principal import forget_tenant, forget_user
 from audit import registry as A
 from audit.services import audit_record
-from orgs import roles
+from orgs import policy, roles
 from orgs.models import Invitation, Organization, OrgMembership, Plan, Tenant, TenantMembership
-from orgs.selectors import invitation_digest
+from orgs.selectors import as_actor, invitation_digest
 from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
 
 INVITATION_MAX_AGE_HOURS: int = getattr(settings, "TATER_INVITATION_MAX_AGE_HOURS", 72)
@@ -60,8 +62,9 @@ TENANT_SETTINGS = ("name", "plan", "require_2fa", "require_sso", "key_creation_p
 @transaction.atomic
 def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
     """Change plan and policies: tenant owners only (SPEC §1)."""
-    if not TenantMembership.objects.filter(tenant=tenant, user=actor, role=roles.TenantRole.OWNER).exists():
-        raise NotPermitted("Only tenant owners can change the plan and policies")
+    who = as_actor(actor, tenant)
+    policy.require(policy.can_change_tenant_settings(who))
+    actor = who.user
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
     changes = {}
     for field, value in values.items():
@@ -81,23 +84,15 @@ def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
     return tenant
 
 
-def actor_rank(*, user: Any, tenant: Tenant | int, organization: Organization | None) -> int:
-    """The user's rank (orgs.roles) in ``organization``: their tenant role wins over the org role."""
-    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
-    tenant_role = TenantMembership.objects.filter(tenant_id=tenant_id, user=user).values_list("role", flat=True).first()
-    org_role = None
-    if organization is not None:
-        org_role = OrgMembership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
-    return roles.effective_rank(tenant_role, org_role)
-
-
 @transaction.atomic
 def org_create(
     *, tenant: Tenant, name: str, actor: Any | None = None, enforce_permissions: bool = False
 ) -> Organization:
     """Create an organization. With ``enforce_permissions`` only tenant owners/admins may."""
-    if enforce_permissions and actor_rank(user=actor, tenant=tenant, organization=None) < roles.TENANT_ROLE_RANK[roles.TenantRole.ADMIN]:
-        raise NotPermitted("Only tenant owners and admins can create organizations")
+    if enforce_permissions:
+        who = as_actor(actor, tenant)
+        policy.require(policy.can_create_org(who))
+        actor = who.user
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Organization name is required", field="name")
@@ -119,8 +114,10 @@ def org_rename(
 ) -> Organization:
     """Rename an organization. With ``enforce_permissions`` only tenant owners/admins and
     the org's admins may."""
-    if enforce_permissions and actor_rank(user=actor, tenant=organization.tenant_id, organization=organization) < roles.ORG_ROLE_RANK[roles.OrgRole.ADMIN]:
-        raise NotPermitted("Only tenant owners/admins and organization admins can rename an organization")
+    if enforce_permissions:
+        who = as_actor(actor, organization.tenant_id)
+        policy.require(policy.can_rename_org(who, org_pk=organization.pk))
+        actor = who.user
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput("Organization name must be 1 to 200 characters", field="name")
@@ -207,9 +204,8 @@ def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any,
     return User.objects.create_user(email=email, password=password), True
 
 
-# --- Members through the API and UI: rank rules, invitations -----------------------------
+# --- Members through the API and UI: the policy's rank rules, invitations ---------------
 
-ORG_ADMIN_RANK = roles.ORG_ROLE_RANK[roles.OrgRole.ADMIN]
 UNSET: Any = object()
 
 
@@ -223,28 +219,25 @@ class MemberAddResult:
     invitation: Invitation | None = None
 
 
-def _require_member_admin(*, actor: Any, organization: Organization) -> int:
-    rank = actor_rank(user=actor, tenant=organization.tenant_id, organization=organization)
-    if rank < ORG_ADMIN_RANK:
-        raise NotPermitted("Only organization admins and tenant owners/admins can manage members")
-    return rank
+def _member_rank(*, user: Any, organization: Organization) -> int:
+    tenant_role = (
+        TenantMembership.objects.filter(tenant_id=organization.tenant_id, user=user).values_list("role", flat=True).first()
+    )
+    org_role = OrgMembership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
+    return roles.effective_rank(tenant_role, org_role)
 
 
-def _require_grantable(*, rank: int, role_rank: int, role: str) -> None:
-    # Nobody grants a role above their own (orgs.roles ranks).
-    if role_rank > rank:
-        raise NotPermitted(f"You cannot grant the role {role!r}: it is above your own", field="role")
-
-
-def _require_outranks(*, rank: int, actor: Any, user: Any, organization: Organization) -> None:
-    if user.pk == actor.pk:
-        return
-    if actor_rank(user=user, tenant=organization.tenant_id, organization=organization) > rank:
-        raise NotPermitted("You cannot change a member whose role is above yours")
+def _require_may_change(who: policy.Actor, *, user: Any, organization: Organization) -> None:
+    policy.require(
+        policy.can_change_member(
+            who, org_pk=organization.pk, member_pk=user.pk, member_rank=_member_rank(user=user, organization=organization)
+        )
+    )
 
 
 def _normalize_email(email: str) -> str:
-    email = (email or "").strip().lower()
+    # SPEC §8: NFKC and case folding, so no spelling reaches another account.
+    email = unicodedata.normalize("NFKC", (email or "").strip()).casefold()
     try:
         validate_email(email)
     except ValidationError:
@@ -252,23 +245,42 @@ def _normalize_email(email: str) -> str:
     return email
 
 
+def has_verified_email(user: Any, email: str) -> bool:
+    """Does ``user`` hold ``email`` as a verified address (allauth's EmailAddress)?"""
+    return any(
+        _normalize_email(address) == email
+        for address in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    )
+
+
+def _user_by_email(email: str) -> Any | None:
+    return get_user_model().objects.filter(email=email).first()
+
+
 @transaction.atomic
 def member_add_by_email(
     *, organization: Organization, email: str, role: str, actor: Any, accept_url: Callable[[str], str]
 ) -> MemberAddResult:
-    """Add an existing user to the org, or email an invitation to an unknown address.
+    """Add an existing user whose address is verified, or email an invitation.
 
-    The invitation token is single-use and expires after ``INVITATION_MAX_AGE_HOURS``; only
-    its digest is stored, and the email is sent after the transaction commits. A pending
-    invitation to the same address is replaced (its link stops working).
+    SPEC §8: people are added directly only when their email is verified; otherwise (an
+    unknown address, or an account that never proved it holds the address, e.g. one an
+    attacker signed up in advance) they get an invitation, accepted only by a signed-in
+    user holding that verified address. The token is single-use and expires after
+    ``INVITATION_MAX_AGE_HOURS``; only its digest is stored, and the email is sent after
+    the transaction commits. A pending invitation to the same address is replaced.
     """
     email = _normalize_email(email)
     if role not in roles.OrgRole.values:
         raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
-    rank = _require_member_admin(actor=actor, organization=organization)
-    _require_grantable(rank=rank, role_rank=roles.ORG_ROLE_RANK[role], role=role)
-    user = get_user_model().objects.filter(email__iexact=email).first()
-    if user is not None:
+    who = as_actor(actor, organization.tenant_id)
+    policy.require(policy.can_manage_members(who, org_pk=organization.pk))
+    policy.require(
+        policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role), field="role"
+    )
+    actor = who.user
+    user = _user_by_email(email)
+    if user is not None and has_verified_email(user, email):
         if OrgMembership.objects.filter(organization=organization, user=user).exists():
             raise Conflict(f"{email} is already a member of this organization", field="email")
         membership = org_member_set(organization=organization, user=user, role=role, actor=actor)
@@ -309,21 +321,30 @@ def member_update(
     their own or changes someone who ranks above them; tenant roles need a tenant role.
     The last owner of a tenant can be neither demoted nor removed (409 CONFLICT).
     """
-    rank = _require_member_admin(actor=actor, organization=organization)
-    _require_outranks(rank=rank, actor=actor, user=user, organization=organization)
+    who = as_actor(actor, organization.tenant_id)
+    policy.require(policy.can_manage_members(who, org_pk=organization.pk))
+    _require_may_change(who, user=user, organization=organization)
+    actor = who.user
     if role is not UNSET:
         if role not in roles.OrgRole.values:
             raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
-        _require_grantable(rank=rank, role_rank=roles.ORG_ROLE_RANK[role], role=role)
+        policy.require(
+            policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role),
+            field="role",
+        )
     if tenant_role is not UNSET:
         if tenant_role is not None and tenant_role not in roles.TenantRole.values:
             raise InvalidInput(
                 f"Tenant role must be one of {', '.join(roles.TenantRole.values)} or null", field="tenant_role"
             )
-        if rank < roles.TENANT_ROLE_RANK[roles.TenantRole.ADMIN]:
-            raise NotPermitted("Only tenant owners and admins can change tenant roles", field="tenant_role")
+        policy.require(policy.can_change_tenant_roles(who), field="tenant_role")
         if tenant_role is not None:
-            _require_grantable(rank=rank, role_rank=roles.TENANT_ROLE_RANK[tenant_role], role=tenant_role)
+            policy.require(
+                policy.can_grant_role(
+                    who, org_pk=organization.pk, role_rank=roles.TENANT_ROLE_RANK[tenant_role], role=tenant_role
+                ),
+                field="tenant_role",
+            )
         tenant = Tenant.objects.get(pk=organization.tenant_id)
         tenant_member_set(tenant=tenant, user=user, role=tenant_role, actor=actor)
     if role is not UNSET:
@@ -334,8 +355,10 @@ def member_update(
 def member_remove(*, organization: Organization, user: Any, actor: Any) -> None:
     """Remove a member from the org. A tenant owner/admin listed here loses the tenant role
     too (it is what gives them this org); the last owner of a tenant cannot be removed."""
-    rank = _require_member_admin(actor=actor, organization=organization)
-    _require_outranks(rank=rank, actor=actor, user=user, organization=organization)
+    who = as_actor(actor, organization.tenant_id)
+    policy.require(policy.can_manage_members(who, org_pk=organization.pk))
+    _require_may_change(who, user=user, organization=organization)
+    actor = who.user
     has_tenant_role = TenantMembership.objects.filter(tenant_id=organization.tenant_id, user=user).exists()
     has_org_role = OrgMembership.objects.filter(organization=organization, user=user).exists()
     if not has_tenant_role and not has_org_role:
@@ -367,8 +390,11 @@ def invitation_accept(*, token: str, user: Any) -> OrgMembership:
         raise InvitationError("This invitation has already been used or was replaced by a newer one")
     if invitation.expires_at <= timezone.now():
         raise InvitationError("This invitation has expired: ask for a new one")
-    if user.email.lower() != invitation.email.lower():
-        raise NotPermitted("This invitation was sent to another email address")
+    if not has_verified_email(user, _normalize_email(invitation.email)):
+        raise NotPermitted(
+            "This invitation was sent to an email address your account has not verified: "
+            "sign in with that address, or add and verify it under your account's email settings"
+        )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import factory
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from apikeys import services as key_services
@@ -21,6 +22,13 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Users hold their address verified (allauth), as after sign-up and confirmation;
+        ``UserFactory(verified=False)`` for one who never confirmed it."""
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
     @classmethod
     def _after_postgeneration(cls, instance: Any, create: bool, results: Any = None) -> None:

@@ -193,7 +193,7 @@ class MeView(TaterAPIView):
     org and the 2FA status. Works with a session or an API key."""
 
     required_scopes = {"GET": None}
-    allowed_key_types = {"GET": {"standard", "agent", "public"}}
+    allowed_key_types = {"GET": {"standard", "agent"}}  # public keys: business data only
     org_required = False
 
     permission_classes = [MePermission]

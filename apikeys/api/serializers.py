@@ -7,7 +7,7 @@ from rest_framework import serializers
 from apikeys.models import ApiKey, KeyStatus, KeyType
 from apikeys.services import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS
 from tater import scopes as S
-from tater.api.fields import RejectBlankQueryMixin, StrictCharField
+from tater.api.fields import RejectBlankQueryMixin, RejectUnknownFieldsMixin, StrictCharField
 from tater.api.pagination import offset_field
 
 
@@ -86,25 +86,30 @@ class ScopesField(serializers.ListField):
         return _scope_list(super().to_internal_value(data))
 
 
-class ApiKeyCreateInput(serializers.Serializer):
+class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     name = StrictCharField(max_length=100)
     type = serializers.ChoiceField(choices=KeyType.choices, default=KeyType.STANDARD)
-    scopes = ScopesField(default=[S.FULL_ACCESS], help_text='"*" (full), "*:read" (read only) or resource:action')
+    scopes = ScopesField(
+        required=False,
+        help_text='"*" (full), "*:read" (read only) or resource:action; omitted: your own effective permissions',
+    )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list, max_length=100)
     rate_limit = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     unbound = serializers.BooleanField(default=False, help_text="Tenant-wide key (tenant owners only)")
 
 
-class ApiKeyUpdateInput(serializers.Serializer):
+class ApiKeyUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     name = StrictCharField(max_length=100, required=False)
-    scopes = ScopesField(required=False, help_text="May only narrow the key's scopes")
+    scopes = ScopesField(
+        required=False, help_text="Through an API key, or for another person's key, scopes may only narrow"
+    )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
     rate_limit = serializers.CharField(required=False, allow_blank=True, max_length=32)
 
 
-class RotateInput(serializers.Serializer):
+class RotateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     grace_period_seconds = serializers.IntegerField(min_value=0, max_value=MAX_GRACE_SECONDS, default=DEFAULT_GRACE_SECONDS)
 
 

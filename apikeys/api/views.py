@@ -10,7 +10,9 @@ from rest_framework.response import Response
 
 from apikeys import selectors, services
 from apikeys.api import serializers as s
+from apikeys.models import ApiKey
 from apikeys.principal import KeyPrincipal, sorted_scopes
+from orgs import policy
 from orgs.models import Tenant
 from tater.api.access import Access
 from tater.api.errors import ApiError
@@ -62,8 +64,14 @@ class ValidateView(TaterAPIView):
         return RenderedJSON(dict(cached[1]), cached[2])
 
 
-def _actor(request: Request) -> Any:
-    return request.user
+def _actor(request: Request) -> policy.Actor:
+    """Who acts: the request's user, through the key the call came with (if any)."""
+    return selectors.actor_of(TaterAPIView.access(request), request.user)
+
+
+def _key(request: Request, key_id: str) -> tuple[policy.Actor, ApiKey]:
+    actor = _actor(request)
+    return actor, selectors.apikey_get(access=TaterAPIView.access(request), public_id=key_id, actor=actor)
 
 
 class KeyListView(TaterAPIView):
@@ -74,7 +82,7 @@ class KeyListView(TaterAPIView):
         query = s.ApiKeyListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        keys = selectors.apikey_list(access=self.access(request), filters=params)
+        keys = selectors.apikey_list(access=self.access(request), filters=params, actor=_actor(request))
         total = keys.count()
         page = keys[params["offset"] : params["offset"] + params["limit"]]
         return Response(
@@ -90,16 +98,15 @@ class KeyListView(TaterAPIView):
         tenant = Tenant.objects.get(pk=access.tenant_pk)
         organization = None if data["unbound"] else access.organization()
         issued = services.apikey_create(
-            creator=_actor(request),
+            creator=selectors.actor_of(access, request.user),
             tenant=tenant,
             organization=organization,
             name=data["name"],
             key_type=data["type"],
-            scopes=data["scopes"],
+            scopes=data.get("scopes"),
             expires_at=data.get("expires_at"),
             allowed_ips=data["allowed_ips"],
             rate_limit=data["rate_limit"],
-            granting_scopes=access.scopes if access.via_key else None,
         )
         return Response(s.issued_key_data(issued.api_key, issued.key), status=status.HTTP_201_CREATED)
 
@@ -109,19 +116,19 @@ class KeyDetailView(TaterAPIView):
 
     @extend_schema(responses={200: s.ApiKeyOutput})
     def get(self, request: Request, key_id: str) -> Response:
-        api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
+        _, api_key = _key(request, key_id)
         return Response(s.ApiKeyOutput(api_key).data)
 
     @extend_schema(request=s.ApiKeyUpdateInput, responses={200: s.ApiKeyOutput})
     def patch(self, request: Request, key_id: str) -> Response:
-        api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
+        actor, api_key = _key(request, key_id)
         body = s.ApiKeyUpdateInput(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         kwargs: dict[str, Any] = {k: data[k] for k in ("name", "scopes", "allowed_ips", "rate_limit") if k in data}
         if "expires_at" in data:
             kwargs["expires_at"] = data["expires_at"]
-        api_key = services.apikey_update(api_key=api_key, actor=_actor(request), **kwargs)
+        api_key = services.apikey_update(api_key=api_key, actor=actor, **kwargs)
         return Response(s.ApiKeyOutput(api_key).data)
 
 
@@ -130,8 +137,8 @@ class KeyRevokeView(TaterAPIView):
 
     @extend_schema(request=None, responses={200: s.ApiKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
-        api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
-        api_key = services.apikey_revoke(api_key=api_key, actor=_actor(request))
+        actor, api_key = _key(request, key_id)
+        api_key = services.apikey_revoke(api_key=api_key, actor=actor)
         return Response(s.ApiKeyOutput(api_key).data)
 
 
@@ -141,8 +148,8 @@ class KeyDeactivateView(TaterAPIView):
 
     @extend_schema(request=None, responses={200: s.ApiKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
-        api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
-        api_key = services.apikey_set_active(api_key=api_key, actor=_actor(request), active=self.active)
+        actor, api_key = _key(request, key_id)
+        api_key = services.apikey_set_active(api_key=api_key, actor=actor, active=self.active)
         return Response(s.ApiKeyOutput(api_key).data)
 
 
@@ -155,11 +162,11 @@ class KeyRotateView(TaterAPIView):
 
     @extend_schema(request=s.RotateInput, responses={200: s.RotatedKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
-        api_key = selectors.apikey_get(access=self.access(request), public_id=key_id)
+        actor, api_key = _key(request, key_id)
         body = s.RotateInput(data=request.data)
         body.is_valid(raise_exception=True)
         issued = services.apikey_rotate(
-            api_key=api_key, actor=_actor(request), grace_period_seconds=body.validated_data["grace_period_seconds"]
+            api_key=api_key, actor=actor, grace_period_seconds=body.validated_data["grace_period_seconds"]
         )
         data = s.issued_key_data(issued.api_key, issued.key)
         data["previous_key_valid_until"] = issued.api_key.previous_expires_at

@@ -22,7 +22,7 @@ from orgs.models import Organization, Tenant
 from tater.api import access as access_mod
 from tater.api.access import Access
 from tater.api.errors import ApiError, Forbidden, NotFound, ValidationFailed
-from tater.api.permissions import ScopedPermission
+from tater.api.permissions import BUSINESS_READ_TYPES, ScopedPermission
 from tater.api.schema import error_response
 from tater.api.views import TaterAPIView
 
@@ -65,6 +65,7 @@ class OrganizationListView(TaterAPIView):
     """
 
     required_scopes = {"GET": "organizations:read", "POST": "organizations:write"}
+    allowed_key_types = {"GET": BUSINESS_READ_TYPES}
     org_required = False
     unbound_keys = "all"
     permission_classes = [OrganizationListPermission]
@@ -95,7 +96,7 @@ class OrganizationListView(TaterAPIView):
         body = s.OrganizationCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
         tenant = _user_tenant(request, access)
-        org = services.org_create(tenant=tenant, name=body.validated_data["name"], actor=request.user, enforce_permissions=True)
+        org = services.org_create(tenant=tenant, name=body.validated_data["name"], actor=selectors.actor_for_access(self.access(request), request.user), enforce_permissions=True)
         return Response(s.OrganizationOutput(org).data, status=status.HTTP_201_CREATED)
 
 
@@ -135,6 +136,7 @@ class OrganizationDetailView(OrgPathView):
     """One organization. PATCH renames it (tenant owners/admins, org admins)."""
 
     required_scopes = {"GET": "organizations:read", "PATCH": "organizations:write"}
+    allowed_key_types = {"GET": BUSINESS_READ_TYPES}
 
     @extend_schema(responses={200: s.OrganizationOutput})
     def get(self, request: Request, org_id: str) -> Response:
@@ -145,7 +147,7 @@ class OrganizationDetailView(OrgPathView):
         org = self.organization(request)
         body = s.OrganizationUpdateInput(data=request.data)
         body.is_valid(raise_exception=True)
-        org = services.org_rename(organization=org, name=body.validated_data["name"], actor=request.user, enforce_permissions=True)
+        org = services.org_rename(organization=org, name=body.validated_data["name"], actor=selectors.actor_for_access(self.access(request), request.user), enforce_permissions=True)
         return Response(s.OrganizationOutput(org).data)
 
 
@@ -198,7 +200,7 @@ class MemberListView(OrgPathView):
             organization=org,
             email=body.validated_data["email"],
             role=body.validated_data["role"],
-            actor=request.user,
+            actor=selectors.actor_for_access(self.access(request), request.user),
             accept_url=lambda token: request.build_absolute_uri(reverse("invitation-accept", args=[token])),
         )
         member = None
@@ -228,7 +230,7 @@ class MemberDetailView(OrgPathView):
         row = _member_or_404(org, user_id)
         body = s.MemberUpdateInput(data=request.data)
         body.is_valid(raise_exception=True)
-        services.member_update(organization=org, user=row.user, actor=request.user, **body.validated_data)
+        services.member_update(organization=org, user=row.user, actor=selectors.actor_for_access(self.access(request), request.user), **body.validated_data)
         # Dropping the tenant role of someone without an org role leaves them outside the org:
         # answer with their (now empty) roles rather than a 404.
         after = selectors.member_get(organization=org, user_id=user_id)
@@ -240,7 +242,7 @@ class MemberDetailView(OrgPathView):
     def delete(self, request: Request, org_id: str, user_id: str) -> Response:
         org = self.organization(request)
         row = _member_or_404(org, user_id)
-        services.member_remove(organization=org, user=row.user, actor=request.user)
+        services.member_remove(organization=org, user=row.user, actor=selectors.actor_for_access(self.access(request), request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -13,6 +13,7 @@ from scans import app_settings, selectors, services
 from scans.api import serializers as s
 from tater.api.access import Access
 from tater.api.errors import ApiError, NotFound, PayloadTooLarge, ValidationFailed
+from tater.api.permissions import BUSINESS_READ_TYPES
 from tater.api.schema import error_response
 from tater.api.views import TaterAPIView
 
@@ -167,6 +168,7 @@ class ScanListView(TaterAPIView):
     """The organization's scans, newest first (no findings; fetch one scan for those)."""
 
     required_scopes = {"GET": "scans:read"}
+    allowed_key_types = BUSINESS_READ_TYPES
 
     @extend_schema(parameters=[s.ScanListQuery], responses={200: s.ScanListOutput})
     def get(self, request: Request) -> Response:
@@ -191,6 +193,7 @@ class ScanDetailView(TaterAPIView):
     """One scan of the organization, with its findings."""
 
     required_scopes = {"GET": "scans:read"}
+    allowed_key_types = BUSINESS_READ_TYPES
 
     @extend_schema(responses={200: s.ScanDetailOutput})
     def get(self, request: Request, scan_id: str) -> Response:

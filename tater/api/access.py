@@ -41,10 +41,6 @@ class Access:
         return self.key is not None
 
     @property
-    def manages_all_keys(self) -> bool:
-        return roles.manages_all_keys(self.tenant_role, self.org_role)
-
-    @property
     def is_tenant_owner(self) -> bool:
         return self.tenant_role == roles.TenantRole.OWNER
 

@@ -3,7 +3,7 @@
 - ``required_scopes``: ``{"GET": "keys:read", "POST": "keys:write"}`` (``None`` = any
   authenticated caller); HEAD and OPTIONS use GET's scope;
 - ``allowed_key_types``: key types admitted, per method or for all
-  (default: ``standard`` everywhere, ``public`` on reads);
+  (default: ``standard``; business-data reads also admit ``public``);
 - ``org_required``: whether the call works inside one organization (default True);
 - ``unbound_keys``: ``"read"`` (default: unbound keys with an org hint on reads),
   ``"all"`` or ``"none"``.
@@ -23,7 +23,9 @@ from apikeys.principal import KeyPrincipal
 from tater.api import access as access_mod
 from tater.api.errors import Forbidden, Unauthorized
 
-DEFAULT_READ_TYPES = frozenset({"standard", "public"})
+# Public keys (ck_) read business data only (SPEC §2a): views that serve it admit them.
+DEFAULT_READ_TYPES = frozenset({"standard"})
+BUSINESS_READ_TYPES = frozenset({"standard", "public"})
 DEFAULT_WRITE_TYPES = frozenset({"standard"})
 
 

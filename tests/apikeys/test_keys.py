@@ -149,11 +149,18 @@ class TestLifecycle:
         base = f"{KEYS}{key.public_id}/"
         assert api.post(base + "deactivate/", HTTP_X_API_KEY=world["owner_raw"]).json()["status"] == "inactive"
         assert api.get(VALIDATE, HTTP_X_API_KEY=raw).json()["error"] == "KEY_INACTIVE"
-        assert api.post(base + "activate/", HTTP_X_API_KEY=world["owner_raw"]).json()["status"] == "active"
+        # Reactivation loosens: an API key cannot do it (SPEC §2a), the owner's session can.
+        refused = api.post(base + "activate/", HTTP_X_API_KEY=world["owner_raw"])
+        assert refused.status_code == 403 and refused.json()["error"] == "PERMISSION_DENIED"
+        api.force_authenticate(world["owner"])
+        org_hint = f"?organizationId={world['org1'].public_id}"
+        assert api.post(base + "activate/" + org_hint).json()["status"] == "active"
+        api.force_authenticate(None)
         assert api.get(VALIDATE, HTTP_X_API_KEY=raw).status_code == 200
         assert api.post(base + "revoke/", HTTP_X_API_KEY=world["owner_raw"]).json()["status"] == "revoked"
         assert api.get(VALIDATE, HTTP_X_API_KEY=raw).json()["error"] == "KEY_REVOKED"
-        r = api.post(base + "activate/", HTTP_X_API_KEY=world["owner_raw"])
+        api.force_authenticate(world["owner"])
+        r = api.post(base + "activate/" + org_hint)
         assert r.status_code == 400
 
     def test_list_filters_and_paging(self, api, world):
@@ -161,6 +168,8 @@ class TestLifecycle:
         services.apikey_revoke(api_key=k1, actor=world["owner"])
         r = api.get(KEYS, {"status": "revoked"}, HTTP_X_API_KEY=world["owner_raw"]).json()
         assert [k["id"] for k in r["keys"]] == [k1.public_id]
+        k2, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="b")
+        # Through a key, only its owner's keys of its org (not the member's): owner key and k2.
         r = api.get(KEYS, {"status": "active", "limit": 1, "offset": 0}, HTTP_X_API_KEY=world["owner_raw"]).json()
         assert r["total"] == 2 and len(r["keys"]) == 1
         r = api.get(KEYS, {"status": "bogus"}, HTTP_X_API_KEY=world["owner_raw"])

@@ -90,8 +90,9 @@ def test_edit_refuses_widening_with_a_field_error(world: dict[str, Any], client_
         name="reader",
         scopes=["scans:read", "keys:read"],
     )
-    client = client_for(world["owner"])
-    # A hand-made POST (the page never offers it) asking for scans:write and members:read.
+    # An org admin may narrow the owner's key but never widen it (SPEC §2a); a hand-made
+    # POST (the page never offers it) asking for scans:write and members:read.
+    client = client_for(world["admin"])
     response = _edit(
         client,
         key,

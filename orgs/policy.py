@@ -1,0 +1,365 @@
+"""Who may do what to which object (SPEC §1, §2a): the one place that answers it.
+
+Every channel (API, UI, admin, management commands) goes through the services, and the
+services ask these rules; no view, form or serializer decides access itself. The rules
+are plain functions of plain facts, so they read like the SPEC's tables:
+
+- an ``Actor``: the person acting, their roles in the tenant, and the API key the call
+  came through (``Credential``), if any; or an operator (Django admin, ``manage.py``);
+- the target: a key (anything with ``owner_id``, ``tenant_id``, ``organization_id``,
+  ``scopes``), an org, a member's rank.
+
+A refusal is a ``Decision`` with a reason, which services raise as ``NotPermitted``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from orgs import roles
+from tater import scopes as S
+from tater.exceptions import NotPermitted
+
+# Public keys (ck_) read business data only: never keys, members or the audit log.
+PUBLIC_KEY_SCOPES: frozenset[str] = frozenset({"scans:read", "organizations:read"})
+
+
+@dataclass(frozen=True)
+class Credential:
+    """The API key a call came through."""
+
+    key_pk: int
+    org_pk: int | None  # None: an unbound (tenant-wide) key
+    permissions: frozenset[str]  # its effective permissions on this request
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user with their roles in one tenant, through a session or a key."""
+
+    user: Any  # the User (for the audit entry); None for an operator without an account
+    tenant_pk: int
+    tenant_role: str | None = None
+    org_roles: Mapping[int, str] = field(default_factory=dict)
+    credential: Credential | None = None
+    operator: bool = False  # Django admin staff or a management command
+
+    @property
+    def user_pk(self) -> int | None:
+        return getattr(self.user, "pk", None)
+
+    @property
+    def via_key(self) -> bool:
+        return self.credential is not None
+
+    @property
+    def is_tenant_owner(self) -> bool:
+        return self.tenant_role == roles.TenantRole.OWNER
+
+    def role_scopes(self, org_pk: int | None) -> frozenset[str]:
+        """What the user's roles allow in ``org_pk`` (None: tenant-wide, owners only)."""
+        if org_pk is None:
+            return S.ALL_SCOPES if self.is_tenant_owner else frozenset()
+        return roles.role_scopes(self.tenant_role, self.org_roles.get(org_pk))
+
+    def permissions(self, org_pk: int | None) -> frozenset[str]:
+        """Role scopes, narrowed by the credential the call came through."""
+        granted = self.role_scopes(org_pk)
+        if self.credential is not None:
+            granted &= self.credential.permissions
+        return granted
+
+    def rank(self, org_pk: int | None) -> int:
+        return roles.effective_rank(self.tenant_role, self.org_roles.get(org_pk) if org_pk else None)
+
+    def administers(self, org_pk: int | None) -> bool:
+        """Tenant owners/admins administer every org; org admins theirs. Unbound keys
+        belong to no org: only tenant owners administer them."""
+        if org_pk is None:
+            return self.is_tenant_owner
+        return bool(self.tenant_role) or self.org_roles.get(org_pk) == roles.OrgRole.ADMIN
+
+
+class KeyFacts(Protocol):
+    owner_id: int
+    tenant_id: int
+    organization_id: int | None
+    scopes: list[str]
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Decision(True)
+
+
+def deny(reason: str) -> Decision:
+    return Decision(False, reason)
+
+
+def require(decision: Decision, *, field: str | None = None, details: dict[str, Any] | None = None) -> None:
+    if not decision:
+        raise NotPermitted(decision.reason, field=field, details=details)
+
+
+# --- Keys: reach ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyReach:
+    """The keys an actor reaches in a request, as data a selector turns into a query.
+
+    ``owner_pk`` None: anyone's keys; ``org_pks`` None: every org of the tenant;
+    ``max_permissions`` None: any scopes (else the key's scopes must lie within)."""
+
+    tenant_pk: int
+    owner_pk: int | None
+    org_pks: frozenset[int] | None
+    unbound: bool
+    max_permissions: frozenset[str] | None = None
+
+    def contains(self, key: KeyFacts) -> bool:
+        if key.tenant_id != self.tenant_pk:
+            return False
+        if self.owner_pk is not None and key.owner_id != self.owner_pk:
+            return False
+        if key.organization_id is None:
+            if not self.unbound:
+                return False
+        elif self.org_pks is not None and key.organization_id not in self.org_pks:
+            return False
+        return self.max_permissions is None or S.expand(key.scopes) <= self.max_permissions
+
+
+NOTHING = KeyReach(tenant_pk=0, owner_pk=0, org_pks=frozenset(), unbound=False)
+
+
+def key_reach(actor: Actor, *, org_pk: int | None) -> KeyReach:
+    """SPEC §2a "A key's reach" and "Admins": ``org_pk`` is the org the request resolved to.
+
+    - An org-bound key: its owner's keys bound to its own org whose scopes lie within the
+      key's effective permissions. An unbound key: all of its owner's keys.
+    - A person: their own keys in the org; every key of the org they administer; the
+      tenant's unbound keys when they are a tenant owner.
+    - An operator: every key of the tenant.
+    """
+    if actor.operator:
+        return KeyReach(tenant_pk=actor.tenant_pk, owner_pk=None, org_pks=None, unbound=True)
+    if actor.user_pk is None:
+        return NOTHING
+    cred = actor.credential
+    if cred is not None:
+        if cred.org_pk is None:
+            return KeyReach(tenant_pk=actor.tenant_pk, owner_pk=actor.user_pk, org_pks=None, unbound=True)
+        return KeyReach(
+            tenant_pk=actor.tenant_pk,
+            owner_pk=actor.user_pk,
+            org_pks=frozenset({cred.org_pk}),
+            unbound=False,
+            max_permissions=cred.permissions,
+        )
+    orgs = frozenset({org_pk}) if org_pk is not None else frozenset()
+    if org_pk is not None and actor.administers(org_pk):
+        return KeyReach(tenant_pk=actor.tenant_pk, owner_pk=None, org_pks=orgs, unbound=actor.is_tenant_owner)
+    if actor.is_tenant_owner:
+        # Owners see every unbound key of the tenant, and their own org keys here.
+        return KeyReach(tenant_pk=actor.tenant_pk, owner_pk=None, org_pks=frozenset(), unbound=True)
+    return KeyReach(tenant_pk=actor.tenant_pk, owner_pk=actor.user_pk, org_pks=orgs, unbound=False)
+
+
+def _owns(actor: Actor, key: KeyFacts) -> bool:
+    return actor.user_pk is not None and key.owner_id == actor.user_pk
+
+
+# --- Keys: actions ----------------------------------------------------------------------
+
+
+def can_rotate_key(actor: Actor, key: KeyFacts) -> Decision:
+    """Rotation returns the new secret, and secrets go only to owners."""
+    if not _owns(actor, key):
+        return deny("Only the key's owner can rotate it: rotation returns the new secret")
+    return ALLOW
+
+
+def can_revoke_key(actor: Actor, key: KeyFacts) -> Decision:
+    """Revoking and deactivating only take access away: whoever reaches the key may."""
+    return ALLOW
+
+
+def can_activate_key(actor: Actor, key: KeyFacts) -> Decision:
+    """Reactivation gives access back: a signed-in owner, or an admin of its org (who
+    never learns the secret), not an API key (keys only narrow)."""
+    if actor.via_key:
+        return deny("A key can be reactivated from a signed-in session only, not with an API key")
+    if _owns(actor, key) or actor.operator or actor.administers(key.organization_id):
+        return ALLOW
+    return deny("Only the key's owner or an admin of its organization can reactivate it")
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """A requested change of a key's restrictions, compared with what it has now."""
+
+    widened: tuple[str, ...]  # names of the restrictions the change loosens
+    scopes: list[str] | None = None  # the new scopes, when they change
+
+
+def _networks(cidrs: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(c, strict=False) for c in cidrs]
+
+
+def allowlist_widens(old: Iterable[str], new: Iterable[str]) -> bool:
+    """An empty allowlist admits every address. A new list is a narrowing when every
+    network in it lies inside one of the old list's networks."""
+    old_nets, new_nets = _networks(old), _networks(new)
+    if not old_nets:
+        return False
+    if not new_nets:
+        return True
+    return not all(
+        any(n.version == o.version and n.subnet_of(o) for o in old_nets)  # type: ignore[arg-type]
+        for n in new_nets
+    )
+
+
+def expiry_widens(old: datetime | None, new: datetime | None) -> bool:
+    if old is None:
+        return False
+    return new is None or new > old
+
+
+def rate_widens(old: tuple[int, int] | None, new: tuple[int, int] | None) -> bool:
+    """Rates as (requests, window seconds); None: no per-key limit (the plan's)."""
+    if old is None:
+        return False
+    if new is None:
+        return True
+    # new/new_window > old/old_window, compared without division.
+    return new[0] * old[1] > old[0] * new[1]
+
+
+def can_change_key(actor: Actor, key: KeyFacts, change: KeyChange) -> Decision:
+    """Through an API key, or for anyone but the owner, restrictions only tighten.
+    Widening needs the owner's signed-in session, and stays within the owner's role."""
+    if not change.widened:
+        return ALLOW
+    what = ", ".join(change.widened)
+    if actor.via_key:
+        return deny(f"An API key can only narrow a key ({what} would widen it): sign in to widen a key")
+    if not _owns(actor, key):
+        return deny(f"Only the key's owner can widen it ({what}); you may only narrow it")
+    if change.scopes is not None:
+        beyond = S.expand(change.scopes) - actor.role_scopes(key.organization_id)
+        if beyond:
+            return deny("A key cannot have more permissions than its owner's role")
+    return ALLOW
+
+
+# --- Keys: creation ---------------------------------------------------------------------
+
+
+def key_creation_scopes(actor: Actor, *, org_pk: int | None) -> frozenset[str]:
+    """What a new key may carry: the creator's role in the org, narrowed by the calling
+    key's effective permissions (SPEC §2: never more than its creator has)."""
+    return actor.permissions(org_pk)
+
+
+def can_create_key(
+    actor: Actor, *, org_pk: int | None, key_type: str, creation_policy: str
+) -> Decision:
+    if actor.operator and actor.user_pk is None:
+        return deny("A key needs an owner")
+    if org_pk is None:
+        if actor.via_key:
+            return deny("Unbound keys can only be created from a tenant owner's signed-in session")
+        if not actor.is_tenant_owner:
+            return deny("Only tenant owners can create unbound keys")
+    elif actor.credential is not None and actor.credential.org_pk not in (None, org_pk):
+        return deny("An organization's key can only create keys in its own organization")
+    if "keys:write" not in actor.permissions(org_pk):
+        return deny("You need the keys:write permission to create API keys")
+    org_role = actor.org_roles.get(org_pk) if org_pk else None
+    if creation_policy == "owners" and not actor.is_tenant_owner:
+        return deny("This tenant allows only its owners to create API keys")
+    if creation_policy == "admins" and not (actor.tenant_role or org_role == roles.OrgRole.ADMIN):
+        return deny("This tenant allows only owners and admins to create API keys")
+    return ALLOW
+
+
+def default_key_scopes(actor: Actor, *, org_pk: int | None, key_type: str) -> list[str]:
+    """A create without scopes gets the caller's own effective permissions (SPEC §2a),
+    as far as the key type allows."""
+    granted = key_creation_scopes(actor, org_pk=org_pk)
+    if key_type == "public":
+        granted &= PUBLIC_KEY_SCOPES
+    elif key_type == "agent":
+        granted &= frozenset({"scans:write", "scans:read"})
+    if granted == S.ALL_SCOPES:
+        return [S.FULL_ACCESS]
+    # write implies read: list only what is not implied.
+    return sorted(s for s in granted if not (s.endswith(":read") and s.replace(":read", ":write") in granted))
+
+
+# --- Members, invitations, orgs and tenant settings ------------------------------------
+
+ORG_ADMIN_RANK = roles.ORG_ROLE_RANK[roles.OrgRole.ADMIN]
+TENANT_ADMIN_RANK = roles.TENANT_ROLE_RANK[roles.TenantRole.ADMIN]
+
+
+def can_manage_members(actor: Actor, *, org_pk: int) -> Decision:
+    if actor.operator:
+        return ALLOW
+    if actor.rank(org_pk) < ORG_ADMIN_RANK:
+        return deny("Only organization admins and tenant owners/admins can manage members")
+    if actor.credential is not None and "members:write" not in actor.credential.permissions:
+        return deny("Missing permission members:write")
+    return ALLOW
+
+
+def can_grant_role(actor: Actor, *, org_pk: int, role_rank: int, role: str) -> Decision:
+    """Nobody grants a role above their own (orgs.roles ranks)."""
+    if actor.operator or role_rank <= actor.rank(org_pk):
+        return ALLOW
+    return deny(f"You cannot grant the role {role!r}: it is above your own")
+
+
+def can_change_member(actor: Actor, *, org_pk: int, member_pk: int, member_rank: int) -> Decision:
+    """Nobody changes or removes someone who ranks above them."""
+    if actor.operator or member_pk == actor.user_pk or member_rank <= actor.rank(org_pk):
+        return ALLOW
+    return deny("You cannot change a member whose role is above yours")
+
+
+def can_change_tenant_roles(actor: Actor) -> Decision:
+    if actor.operator or actor.rank(None) >= TENANT_ADMIN_RANK:
+        return ALLOW
+    return deny("Only tenant owners and admins can change tenant roles")
+
+
+def can_change_tenant_settings(actor: Actor) -> Decision:
+    """Plan, policies and single sign-on: tenant owners only (SPEC §1)."""
+    if actor.operator or actor.is_tenant_owner:
+        return ALLOW
+    return deny("Only tenant owners can change the plan and policies")
+
+
+def can_create_org(actor: Actor) -> Decision:
+    if actor.operator or actor.rank(None) >= TENANT_ADMIN_RANK:
+        return ALLOW
+    return deny("Only tenant owners and admins can create organizations")
+
+
+def can_rename_org(actor: Actor, *, org_pk: int) -> Decision:
+    if actor.operator or actor.rank(org_pk) >= ORG_ADMIN_RANK:
+        return ALLOW
+    return deny("Only tenant owners/admins and organization admins can rename an organization")
