@@ -7,7 +7,7 @@ from rest_framework import serializers
 from orgs.models import Invitation, Organization
 from orgs.roles import OrgRole, TenantRole
 from orgs.selectors import MemberRow
-from tater.api.fields import StrictCharField
+from tater.api.fields import RejectUnknownFieldsMixin, StrictCharField
 from tater.api.pagination import offset_field
 
 
@@ -26,11 +26,11 @@ class OrganizationListOutput(serializers.Serializer):
     total = serializers.IntegerField()
 
 
-class OrganizationCreateInput(serializers.Serializer):
+class OrganizationCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     name = StrictCharField(max_length=200)
 
 
-class OrganizationUpdateInput(serializers.Serializer):
+class OrganizationUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     name = StrictCharField(max_length=200)
 
 
@@ -73,8 +73,10 @@ class MemberListOutput(serializers.Serializer):
     pending_invitations = InvitationOutput(many=True)
 
 
-class MemberCreateInput(serializers.Serializer):
-    email = serializers.EmailField(help_text="An existing user is added at once; an unknown address gets an invitation email")
+class MemberCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
+    email = serializers.EmailField(help_text=(
+            "A user who has verified this address is added at once; any other address gets an invitation email"
+        ),)
     role = serializers.ChoiceField(choices=OrgRole.choices, default=OrgRole.MEMBER)
 
 
@@ -84,7 +86,7 @@ class MemberCreateOutput(serializers.Serializer):
     invitation = InvitationOutput(allow_null=True)
 
 
-class MemberUpdateInput(serializers.Serializer):
+class MemberUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     role = serializers.ChoiceField(choices=OrgRole.choices, required=False, help_text="New role in this organization")
     tenant_role = serializers.ChoiceField(
         choices=TenantRole.choices, required=False, allow_null=True,
