@@ -280,8 +280,9 @@ def apikey_update(
 
 
 @transaction.atomic
-def apikey_revoke(*, api_key: ApiKey, actor: Any) -> ApiKey:
-    """Revoke a key for good, its rotated-out secret included."""
+def apikey_revoke(*, api_key: ApiKey, actor: Any, reason: str = "", details: dict[str, Any] | None = None) -> ApiKey:
+    """Revoke a key for good, its rotated-out secret included. ``reason`` (e.g. ``leaked``)
+    and ``details`` (e.g. where it was found) go into the audit entry."""
     api_key = _locked(api_key)
     who = as_actor(actor, api_key.tenant_id)
     _require_reach(who, api_key)
@@ -289,9 +290,13 @@ def apikey_revoke(*, api_key: ApiKey, actor: Any) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at", "updated_at"])
+        changes: dict[str, Any] = {"revoked_at": {"from": None, "to": api_key.revoked_at.isoformat()}}
+        if reason:
+            changes["reason"] = reason
+        changes.update(details or {})
         audit_record(
             action=A.API_KEY_REVOKED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
-            changes={"revoked_at": {"from": None, "to": api_key.revoked_at.isoformat()}}, actor_user=who.user,
+            changes=changes, actor_user=who.user,
         )
     _forget(api_key)
     return api_key
