@@ -12,12 +12,13 @@ from django.db import connection, models, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from audit import chain
+from audit import app_settings, chain
 from audit import registry as A
 from audit.models import AuditChainHead, AuditEvent
 from audit.registry import ACTIONS
 from orgs.models import Tenant
 from tater import context
+from tater.exceptions import InvalidInput
 
 SECRET_FIELDS = frozenset({"key", "digest", "previous_digest", "password", "secret", "token", "code"})
 
@@ -107,12 +108,27 @@ class PurgeResult:
     event_id: str
 
 
-def _enable_purge_deletes(on: bool) -> None:
-    # The PostgreSQL trigger (migration 0003) refuses DELETE unless this transaction-local
-    # setting is on; only this function turns it on, and only around the purge's DELETE.
+def _clock() -> datetime:
+    # The purge function checks ages against the database's clock: cut off by that clock too,
+    # or an app server whose clock runs ahead would ask for deletions the database refuses.
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('tater.audit_purge', %s, true)", ["on" if on else "off"])
+            cursor.execute("SELECT statement_timestamp()")
+            return cursor.fetchone()[0]
+    return timezone.now()
+
+
+def _delete_prefix(tenant_id: int | None, through: int) -> int:
+    """Delete a chain's entries up to ``through``, the one sanctioned deletion."""
+    if connection.vendor == "postgresql":
+        # Only this SECURITY DEFINER function may delete (migration 0004): it enforces the
+        # minimum retention and that the purge was announced, whatever role calls it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT tater_audit_purge(%s::bigint, %s::bigint)", [tenant_id, through])
+            return int(cursor.fetchone()[0])
+    doomed = chain.chain_entries(tenant_id).filter(seq__lte=through)
+    # The model's delete() refuses on purpose.
+    return doomed._raw_delete(doomed.db)
 
 
 def _purge_chain(
@@ -128,23 +144,22 @@ def _purge_chain(
     anchor_prev = entries.filter(seq=through).values_list("entry_hash", flat=True).first()
     if anchor_prev is None:
         raise chain.ChainBroken(f"Chain {head.chain} has no entry seq {through}: run verify_audit before purging")
-    doomed = entries.filter(seq__lte=through)
-    _enable_purge_deletes(True)
-    # The model's delete() refuses on purpose; this is the one sanctioned deletion.
-    deleted = doomed._raw_delete(doomed.db)
-    _enable_purge_deletes(False)
+    to_delete = entries.filter(seq__lte=through).count()
     tenant = Tenant(pk=head.tenant_id) if head.tenant_id is not None else None
+    # Recorded first: on PostgreSQL the purge function deletes only what the chain's newest
+    # entry announces, so a deletion without its audit entry is impossible.
     event = audit_record(
         action=A.AUDIT_PURGED,
         tenant=tenant,
         changes={
             "older_than": older_than,
             "cutoff": cutoff.isoformat(),
-            "deleted": deleted,
+            "deleted": to_delete,
             "through_seq": through,
             "anchor": {"seq": through + 1, "prev_hash": anchor_prev},
         },
     )
+    deleted = _delete_prefix(head.tenant_id, through)
     return PurgeResult(head.chain, tenant_public_id, deleted, through, through + 1, event.public_id)
 
 
@@ -152,8 +167,14 @@ def audit_purge(*, older_than: timedelta, label: str = "") -> list[PurgeResult]:
     """Delete entries older than ``older_than`` from every chain: the one sanctioned
     deletion. Each chain loses a prefix (entries up to the first one that is still young)
     and gains an ``audit.purged`` entry recording the new anchor, in one transaction per
-    chain, so ``verify_audit`` still passes afterwards."""
-    cutoff = timezone.now() - older_than
+    chain, so ``verify_audit`` still passes afterwards.
+
+    Refuses a period shorter than the minimum retention (``audit.app_settings``); on
+    PostgreSQL the database refuses it too, whoever calls."""
+    floor = app_settings.min_retention()
+    if older_than < floor:
+        raise InvalidInput(f"Audit entries are kept at least {floor.days} days (TATER_AUDIT_MIN_RETENTION_DAYS)")
+    cutoff = _clock() - older_than
     results = []
     tenant_ids = dict(Tenant.objects.values_list("pk", "public_id"))
     for chain_name in AuditChainHead.objects.order_by("pk").values_list("chain", flat=True):

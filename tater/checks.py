@@ -8,7 +8,9 @@ import shlex
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
+from django.core.mail.backends.console import EmailBackend as ConsoleEmailBackend
+from django.utils.module_loading import import_string
 
 
 @register()
@@ -72,3 +74,26 @@ def shared_cache_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
             )
         )
     return problems
+
+
+@register(Tags.security, deploy=True)
+def email_backend_check(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Mail carries invitation and password-reset links: a backend that prints messages
+    (console, or one built on it) puts account-takeover links in the production logs."""
+    if settings.DEBUG:
+        return []
+    try:
+        backend = import_string(settings.EMAIL_BACKEND)
+    except ImportError:
+        return []  # Django's own checks and the first send report a backend that does not import
+    if not (isinstance(backend, type) and issubclass(backend, ConsoleEmailBackend)):
+        return []
+    return [
+        Error(
+            f"EMAIL_BACKEND is {settings.EMAIL_BACKEND} with DEBUG off: every message, invitation and "
+            "password-reset links included, would be printed to the logs.",
+            hint="Set EMAIL_HOST (SMTP), or unset EMAIL_BACKEND: without EMAIL_HOST mail is then not sent "
+            "and only its recipients and subject are logged.",
+            id="tater.E020",
+        )
+    ]

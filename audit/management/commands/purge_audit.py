@@ -11,8 +11,9 @@ from tater.commands import TaterCommand, parse_duration
 
 class Command(TaterCommand):
     help = (
-        "Delete audit entries older than a retention period (e.g. --older-than 365d): the one "
-        "sanctioned deletion. Each purged chain gets an audit.purged entry; verify_audit still passes."
+        "Delete audit entries older than a retention period (e.g. --older-than 365d, at least "
+        "TATER_AUDIT_MIN_RETENTION_DAYS): the one sanctioned deletion. Each purged chain gets an "
+        "audit.purged entry; verify_audit still passes."
     )
 
     def add_command_arguments(self, parser: CommandParser) -> None:
