@@ -1,0 +1,112 @@
+"""GitHub's secret-scanning partner endpoint (SPEC §14)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from leaks import app_settings, github
+from leaks.api.serializers import SecretLabelOutput, SecretMatchInput
+from leaks.services import LeakReport, leaked_keys_revoke
+from tater import faults, ratelimit
+from tater.api import parsers
+from tater.api.errors import ServiceUnavailable, Unauthorized
+from tater.api.schema import error_response
+from tater.client_ip import client_ip
+
+logger = logging.getLogger("leaks")
+
+
+class SenderThrottle(BaseThrottle):
+    """Requests per caller address (``app_settings.rate_windows``), before the signature is
+    checked: no key or session identifies the caller here."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            decision = ratelimit.hit(f"gss:{client_ip(request._request)}", app_settings.rate_windows())
+        except Exception as exc:
+            if not (faults.is_outage(exc) and settings.TATER_RATELIMIT_FAIL_OPEN):
+                raise
+            return True
+        request._tater_rate = decision  # type: ignore[attr-defined]  # X-RateLimit-* headers
+        if not decision.admitted:
+            raise ratelimit.RateLimited(decision)
+        return True
+
+
+class GitHubSecretScanningView(APIView):
+    """GitHub posts the secrets of Tater's formats it finds in public. Only a body signed
+    by GitHub is read; each secret Tater issued is revoked at once, and the answer labels
+    every token as GitHub's protocol defines. No key or session: GitHub is the caller."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [SenderThrottle]
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        ratelimit.finish(request, response)  # X-RateLimit-* headers
+        return response
+
+    @extend_schema(
+        request=SecretMatchInput(many=True),
+        parameters=[
+            OpenApiParameter(
+                "Github-Public-Key-Identifier", str, OpenApiParameter.HEADER, required=True,
+                description="Which of GitHub's published secret-scanning keys signed the body",
+            ),
+            OpenApiParameter(
+                "Github-Public-Key-Signature", str, OpenApiParameter.HEADER, required=True,
+                description="Base64 DER ECDSA P-256 / SHA-256 signature of the raw body",
+            ),
+        ],
+        responses={
+            200: SecretLabelOutput(many=True),
+            401: error_response(401),
+            413: error_response(413),
+            503: error_response(503),
+        },
+        auth=[],
+        summary="GitHub secret-scanning alert",
+    )
+    def post(self, request: Request) -> Response:
+        body = request.body
+        try:
+            github.verify(
+                body=body,
+                key_identifier=request.headers.get("Github-Public-Key-Identifier"),
+                signature=request.headers.get("Github-Public-Key-Signature"),
+            )
+            claim = github.claim_payload(body)
+        except github.SignatureRefused as exc:
+            raise Unauthorized(str(exc)) from None
+        except github.Unavailable as exc:
+            logger.warning("secret scanning: answered 503: %s", exc)
+            raise ServiceUnavailable(exc.public_message) from None
+        try:
+            matches = SecretMatchInput(data=parsers.loads(body), many=True)
+            matches.is_valid(raise_exception=True)
+            reports = [LeakReport(token=m["token"], url=m["url"], source=m["source"]) for m in matches.validated_data]
+            verdicts = leaked_keys_revoke(reports=reports, found_by="github")
+        except BaseException:
+            github.release_payload(claim)  # not processed: GitHub's retry must be accepted
+            raise
+        logger.info("secret scanning: %d token(s) from GitHub, %d true positive(s)", len(verdicts), sum(verdicts))
+        return Response(
+            [
+                {
+                    "token_raw": match["token"],
+                    "token_type": match["type"],
+                    "label": "true_positive" if verdict else "false_positive",
+                }
+                for match, verdict in zip(matches.validated_data, verdicts, strict=True)
+            ]
+        )

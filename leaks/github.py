@@ -1,0 +1,213 @@
+"""GitHub's secret-scanning signatures (SPEC §14).
+
+GitHub signs the raw body of each alert with ECDSA P-256 / SHA-256 (base64 DER signature in
+``Github-Public-Key-Signature``) under one of the public keys it publishes at
+``app_settings.keys_url()``, named by ``Github-Public-Key-Identifier``. The keys are kept
+in the Django cache; an identifier that is not among them fetches them again (GitHub
+rotates its keys), at most once per cooldown so forged identifiers cannot make Tater
+hammer GitHub. A payload is accepted once per replay window.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import http.client
+import json
+import re
+import ssl
+import time
+import urllib.parse
+import urllib.request
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from django.core.cache import cache
+
+from leaks import app_settings
+
+KEYS_CACHE_KEY = "leaks:github:keys"
+REFRESH_MARK = "leaks:github:refreshed"
+FAILURE_MARK = "leaks:github:fetch-failed"
+SEEN_PREFIX = "leaks:github:seen:"
+# After a failed fetch, requests answer 503 without fetching for this long.
+FAILURE_BACKOFF_SECONDS = 10
+MAX_KEYS_DOCUMENT_BYTES = 256 * 1024
+# GitHub's identifiers are 64 hex digits; anything else is refused before any lookup.
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+# A DER P-256 signature is at most 72 bytes (96 base64 characters).
+MAX_SIGNATURE_CHARS = 128
+
+
+class SignatureRefused(Exception):
+    """The request is not a genuine, fresh GitHub alert (answered 401)."""
+
+
+class Unavailable(Exception):
+    """The alert cannot be handled right now (answered 503, so GitHub retries). The
+    exception's text is for the log; callers get ``public_message``."""
+
+    public_message = "Secret-scanning alerts cannot be handled right now, retry shortly"
+
+
+class KeysUnavailable(Unavailable):
+    """GitHub's public keys could not be fetched."""
+
+    public_message = "GitHub's signing keys are unavailable, retry shortly"
+
+
+class ReplayRecordUnavailable(Unavailable):
+    """The cache cannot record the payload, so a replay could not be told apart."""
+
+
+# --- GitHub's public keys ------------------------------------------------------------
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    # http(s) only, no redirects (a 3xx is an error), proxies from the environment.
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(context=ssl.create_default_context()),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def _download(url: str, timeout: float) -> bytes:
+    try:
+        scheme = urllib.parse.urlsplit(url).scheme
+    except ValueError:
+        scheme = ""
+    if scheme not in ("https", "http"):
+        raise KeysUnavailable("TATER_GITHUB_SECRET_SCANNING_KEYS_URL must be an http(s) URL")
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+            url, headers={"Accept": "application/json", "User-Agent": "Tater-secret-scanning"}
+        )
+        with _opener().open(request, timeout=timeout) as response:
+            # The socket timeout bounds each read; the deadline bounds the whole download.
+            while chunk := response.read(16384):
+                size += len(chunk)
+                if size > MAX_KEYS_DOCUMENT_BYTES:
+                    raise KeysUnavailable("GitHub's key document is too large")
+                if time.monotonic() > deadline:
+                    raise KeysUnavailable("GitHub's key document took too long")
+                chunks.append(chunk)
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        raise KeysUnavailable(f"GitHub's public keys could not be fetched ({type(exc).__name__})") from exc
+    return b"".join(chunks)
+
+
+@lru_cache(maxsize=32)
+def _public_key(pem: str) -> ec.EllipticCurvePublicKey | None:
+    """The P-256 key in ``pem``, or None for anything else."""
+    try:
+        key = serialization.load_pem_public_key(pem.encode())
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        return None
+    return key
+
+
+def fetch_public_keys() -> dict[str, str]:
+    """GitHub's usable public keys, ``{key_identifier: PEM}``, fetched now."""
+    raw = _download(app_settings.keys_url(), app_settings.fetch_timeout_seconds())
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:
+        raise KeysUnavailable("GitHub's key document is not JSON") from exc
+    entries = document.get("public_keys") if isinstance(document, dict) else None
+    keys: dict[str, str] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        identifier, pem = entry.get("key_identifier"), entry.get("key")
+        if isinstance(identifier, str) and _IDENTIFIER.match(identifier) and isinstance(pem, str):
+            if _public_key(pem) is not None:
+                keys[identifier] = pem
+    if not keys:
+        raise KeysUnavailable("GitHub's key document holds no usable P-256 key")
+    return keys
+
+
+def _refresh() -> dict[str, str]:
+    if cache.get(FAILURE_MARK) is not None:
+        raise KeysUnavailable("GitHub's public keys could not be fetched moments ago")
+    try:
+        keys = fetch_public_keys()
+    except KeysUnavailable:
+        cache.set(FAILURE_MARK, 1, FAILURE_BACKOFF_SECONDS)
+        raise
+    cache.set(KEYS_CACHE_KEY, keys, app_settings.keys_cache_seconds())
+    return keys
+
+
+def public_key_pem(identifier: str) -> str | None:
+    """The PEM of GitHub's key ``identifier``, or None if GitHub does not publish it."""
+    keys = cache.get(KEYS_CACHE_KEY)
+    if keys is None:
+        keys = _refresh()
+    elif identifier not in keys and cache.add(REFRESH_MARK, 1, app_settings.refresh_cooldown_seconds()):
+        keys = _refresh()  # GitHub may have rotated its keys since we fetched them
+    pem = keys.get(identifier)
+    return pem if isinstance(pem, str) else None
+
+
+# --- Verification ----------------------------------------------------------------------
+
+
+def verify(*, body: bytes, key_identifier: str | None, signature: str | None) -> None:
+    """Raise ``SignatureRefused`` unless ``signature`` is GitHub's signature of ``body``
+    under the published key ``key_identifier``; ``KeysUnavailable`` if the keys cannot be
+    fetched. Nothing of the body is read before this passes."""
+    if not key_identifier or not signature:
+        raise SignatureRefused("Missing GitHub signature headers")
+    if not _IDENTIFIER.match(key_identifier) or len(signature) > MAX_SIGNATURE_CHARS:
+        raise SignatureRefused("Invalid GitHub signature")
+    try:
+        der = base64.b64decode(signature, validate=True)
+        # Well-formed before any key is looked up: junk headers never fetch GitHub's keys.
+        decode_dss_signature(der)
+    except (binascii.Error, ValueError):
+        raise SignatureRefused("Invalid GitHub signature") from None
+    pem = public_key_pem(key_identifier)
+    key = _public_key(pem) if pem is not None else None
+    if key is None:
+        raise SignatureRefused("Unknown GitHub key identifier")
+    try:
+        key.verify(der, body, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        raise SignatureRefused("Invalid GitHub signature") from None
+
+
+def claim_payload(body: bytes) -> str:
+    """Remember an accepted payload for the replay window and return its record's cache
+    key; ``SignatureRefused`` if it was accepted before (a replay), ``ReplayRecordUnavailable``
+    if the cache cannot keep the record (an outage: GitHub retries the 503 later).
+
+    Keyed on the body alone, not on the signature: ECDSA signatures are malleable (with
+    (r, s) valid, so is (r, n - s)), so a captured request could be replayed under a
+    signature never seen before."""
+    key = SEEN_PREFIX + hashlib.sha256(body).hexdigest()
+    if cache.add(key, 1, app_settings.replay_window_seconds()):
+        return key
+    if cache.get(key) is None:  # not added, yet not there: the cache is failing soft
+        raise ReplayRecordUnavailable("The replay record cannot be kept right now")
+    raise SignatureRefused("Replayed GitHub payload")
+
+
+def release_payload(claim: str) -> None:
+    """Forget a claimed payload whose processing failed, so GitHub's retry is accepted."""
+    cache.delete(claim)

@@ -1,0 +1,126 @@
+"""Revoking keys by their value, when a secret scanner finds them in public (SPEC §14)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from apikeys import keygen
+from apikeys.models import ApiKey
+from apikeys.services import apikey_revoke
+from tater import context
+
+logger = logging.getLogger("leaks")
+
+# Longer values are no Tater key (a key is a short prefix and 32 hex digits).
+MAX_TOKEN_LENGTH = 256
+MAX_URL_LENGTH = 2048
+MAX_SOURCE_LENGTH = 64
+_LOOKUP_CHUNK = 500  # digests per query (SQLite caps the parameters of one statement)
+
+
+@dataclass(frozen=True)
+class LeakReport:
+    """One secret found in public: its value, the URL and kind of place it was found in."""
+
+    token: str
+    url: str = ""
+    source: str = ""
+
+
+def _digest(token: str) -> str | None:
+    return keygen.digest_of(token) if 0 < len(token) <= MAX_TOKEN_LENGTH else None
+
+
+def _keys_by_digest(digests: set[str]) -> dict[str, int]:
+    """The key (pk) whose current or previous secret has each digest."""
+    found: dict[str, int] = {}
+    ordered = sorted(digests)
+    for start in range(0, len(ordered), _LOOKUP_CHUNK):
+        chunk = ordered[start : start + _LOOKUP_CHUNK]
+        rows = ApiKey.objects.filter(Q(digest__in=chunk) | Q(previous_digest__in=chunk)).values_list(
+            "pk", "digest", "previous_digest"
+        )
+        for pk, digest, previous in rows:
+            for value in (digest, previous):
+                if value in digests:
+                    found[value] = pk
+    return found
+
+
+def leaked_keys_revoke(*, reports: Sequence[LeakReport], found_by: str) -> list[bool]:
+    """For each report, whether its token is a secret Tater issued (a true positive).
+
+    A key whose current secret, or whose previous secret still inside its rotation grace
+    period, is among the tokens is revoked at once by the system (audit
+    ``api_key.revoked``, channel ``system``, reason ``leaked``, where it was found) and its
+    owner is emailed after commit. A key already revoked is left as it is (still a true
+    positive: the secret was real). A previous secret past its grace period no longer
+    works: the key stays, and its owner is told the old secret was found.
+    """
+    digests = [_digest(report.token) for report in reports]
+    matches = _keys_by_digest({d for d in digests if d is not None})
+    handled: set[str] = set()
+    for report, digest in zip(reports, digests, strict=True):
+        if digest is not None and digest in matches and digest not in handled:
+            handled.add(digest)
+            _handle_leak(matches[digest], digest, report, found_by)
+    return [digest is not None and digest in matches for digest in digests]
+
+
+@transaction.atomic
+def _handle_leak(key_pk: int, digest: str, report: LeakReport, found_by: str) -> None:
+    # Locked and read again: of two alerts racing for one key, one revokes and mails.
+    api_key = (
+        ApiKey.objects.select_for_update(of=("self",))
+        .select_related("owner", "tenant", "organization")
+        .filter(pk=key_pk)
+        .first()
+    )
+    if api_key is None or api_key.revoked_at is not None:
+        return
+    url, source = report.url[:MAX_URL_LENGTH], report.source[:MAX_SOURCE_LENGTH]
+    if api_key.digest == digest:
+        which, live = "current", True
+    else:
+        grace_end = api_key.previous_expires_at
+        which = "previous"
+        live = api_key.previous_digest == digest and grace_end is not None and grace_end > timezone.now()
+    if live:
+        # The system revokes, whichever channel the alert came in on.
+        with context.override(channel="system"):
+            apikey_revoke(
+                api_key=api_key, actor=None, reason="leaked",
+                details={"url": url, "source": source, "found_by": found_by, "leaked_secret": which},
+            )
+    logger.warning(
+        "leaked key %s (%s secret) reported by %s: %s", api_key.public_id, which, found_by,
+        "revoked" if live else "old secret, no longer valid",
+    )
+    _mail_owner(api_key, url=url, source=source, which=which, revoked=live)
+
+
+def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: bool) -> None:
+    recipient = api_key.owner.email
+    if not recipient:
+        return
+    # A key name is free text: no line break may reach the Subject header.
+    name = " ".join(api_key.name.split())
+    subject = (
+        f"Tater API key “{name}” was found in public and has been revoked"
+        if revoked
+        else f"An old secret of Tater API key “{name}” was found in public"
+    )
+    body = render_to_string(
+        "apikeys/leaked_key_email.txt",
+        {"api_key": api_key, "url": url, "source": source, "which": which, "revoked": revoked},
+    )
+    # After commit: a rolled-back revocation mails nobody; a mail failure does not undo it.
+    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]), robust=True)
