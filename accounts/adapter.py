@@ -1,16 +1,23 @@
 """allauth adapters: where Tater's account rules plug into allauth's flows.
 
-- ``AccountAdapter.authenticate``: account lockout (tater.lockout) and "SSO required"
-  around every password check made through allauth (sign-in, re-authentication).
+- ``AccountAdapter.authenticate``: emails compared after NFKC + case folding
+  (tater.emails), account lockout (tater.lockout) counted against the account whatever
+  spelling reached it, and "SSO required" around every password check made through allauth
+  (sign-in, re-authentication).
+- ``AccountAdapter.clean_email`` / ``send_password_reset_mail``: sign-up, add-email and
+  password reset see the one account every spelling names, and reset links go to the
+  account's stored address, never to the spelling typed.
 - ``AccountAdapter.get_login_stages``: adds the second-factor stage (accounts.stages).
 - Sign-up provisioning (a tenant + first org for a self-service user) runs on allauth's
   ``user_signed_up`` signal (accounts.receivers), after the social adapter had the chance
   to give an SSO user their membership, so one rule covers both paths.
-- ``SocialAccountAdapter``: tenant SSO — JIT provisioning with the tenant's default role,
-  and no account is ever linked or taken over through an unverified email claim. SAML apps
-  get the replay-guarded provider (accounts.saml_replay); failed SSO sign-ins are audited
+- ``SocialAccountAdapter``: tenant SSO — links and provisions only emails of a domain the
+  tenant verified (accounts.domains), links an existing account only when it already
+  belongs to the tenant and the IdP verified the address (otherwise its owner links it
+  after signing in), JIT provisioning with the tenant's default role. SAML apps get the
+  replay-guarded provider (accounts.saml_replay); failed SSO sign-ins are audited
   (``user.login_failed``, method sso). Global providers (Google, Microsoft) cannot be used
-  to bypass a tenant's "SSO required".
+  to bypass a tenant's "SSO required", and their URLs are a 404 while no app is configured.
 """
 
 from __future__ import annotations
@@ -18,13 +25,15 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
+from allauth.socialaccount.providers.base import AuthProcess
 from django import forms
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import render
 
 from accounts import saml_replay, services, sso
@@ -32,8 +41,21 @@ from audit import registry as A
 from audit.services import audit_record
 from orgs import services as org_services
 from tater import lockout
+from tater.emails import nfkc, normalize_email
 
 SSO_REQUIRED_MESSAGE = "Your organization requires single sign-on: use “Continue with SSO”."
+OUTSIDE_DOMAINS_MESSAGE = (
+    "Your identity provider did not assert an email address in a domain this organization has verified."
+)
+UNVERIFIED_EMAIL_MESSAGE = (
+    "An account with this email already exists and your identity provider did not verify the address, "
+    "so it cannot be linked."
+)
+LINK_IT_YOURSELF_MESSAGE = (
+    "An account with this email address already exists, and it does not belong to this organization, "
+    "so single sign-on cannot sign in to it. If it is yours: sign in with your password, then link your "
+    "organization's identity provider under Account security → Link single sign-on."
+)
 
 
 def client_ip(request: HttpRequest | None) -> str:
@@ -42,13 +64,35 @@ def client_ip(request: HttpRequest | None) -> str:
     return getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR", "")
 
 
+class ProviderNotConfigured(SocialApp.DoesNotExist, Http404):
+    """No SocialApp for a provider: a 404 page for its URLs (allauth's Google/Microsoft
+    views let ``SocialApp.DoesNotExist`` through as a 500), while code that catches
+    ``DoesNotExist`` keeps working."""
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_stages(self) -> list[str]:
         return [*super().get_login_stages(), "accounts.stages.OTPStage"]
 
+    def clean_email(self, email: str) -> str:
+        """allauth's sign-up, add-email and password-reset forms look accounts up by exact
+        address: hand them the stored address of the account this spelling names, so every
+        spelling finds (and collides with) that one account. A new address is kept in NFKC."""
+        email = super().clean_email(email)
+        existing = services.user_by_email(email)
+        return existing.email if existing is not None else nfkc(email)
+
     def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
-        email = (credentials.get("email") or credentials.get("username") or "").strip().lower()
+        field = "email" if credentials.get("email") else "username"
+        email = normalize_email(credentials.get(field))
         if email:
+            account = services.user_for_sign_in(email)
+            if account is not None:
+                # Counted and checked as the account, whatever address or spelling reached it;
+                # Django's and allauth's backends look it up by its stored address.
+                email = credentials[field] = account.email
+            else:
+                credentials[field] = email
             # A locked account is refused before its password is even checked.
             lockout.check_account(email)
         user = super().authenticate(request, **credentials)
@@ -57,44 +101,82 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
-        email = (credentials.get("email") or credentials.get("username") or "").strip().lower()
+        email = normalize_email(credentials.get("email") or credentials.get("username"))
         # Audited by accounts.receivers (Django's user_login_failed); count it for lockout.
         lockout.register_failure(ip=client_ip(request), kind="password", account=email or None)
+
+    def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
+        """The reset link goes to the account's own address: a look-alike spelling typed into
+        the form may be somebody else's mailbox."""
+        address = _stored_address(user, email)
+        if address:
+            super().send_password_reset_mail(user, address, context)
+
+
+def _stored_address(user: Any, typed: str) -> str | None:
+    key = normalize_email(typed)
+    if normalize_email(user.email) == key:
+        return str(user.email)
+    for address in EmailAddress.objects.filter(user=user):
+        if normalize_email(address.email) == key:
+            return str(address.email)
+    return None
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
-        """A first sign-in through a tenant IdP whose email already has an account: link
-        only when the tenant owns the email's domain AND the IdP asserts the email as
-        verified; otherwise refuse (the "nOAuth" takeover: an IdP user who sets someone
-        else's address as an unverified email claim)."""
+        """A first sign-in through a tenant IdP. Its email must be in a domain the tenant
+        verified (else nothing is linked or provisioned). An existing account with that
+        email is linked only when it already belongs to the tenant AND the IdP asserts the
+        email as verified (the "nOAuth" takeover: an IdP user who sets someone else's
+        address as an unverified claim); otherwise the sign-in is refused and the account's
+        owner links the IdP after signing in (allauth's "connect" process)."""
         config = sso.config_for_provider(sociallogin.account.provider)
         if config is None:
             _check_global_provider(request, sociallogin)
             return
-        if sociallogin.is_existing or request.user.is_authenticated:
+        if sociallogin.is_existing:
+            return  # an identity linked earlier signs its own user in
+        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+            # The signed-in user links this identity to their own account (allauth requires a
+            # session and asks for the password again). Only the IdP of the tenant that
+            # verified the account's own email domain can be linked to it.
+            if not sso.speaks_for(config, getattr(request.user, "email", "")):
+                raise ImmediateHttpResponse(sso_refused(
+                    request, provider_id=config.provider_id, email=normalize_email(getattr(request.user, "email", "")),
+                    reason="This identity provider does not sign in addresses like yours, so it cannot be linked to your account.",
+                ))
             return
-        email = (sociallogin.user.email or "").strip().lower()
-        if sso.email_domain(email) != config.email_domain:
+        email = normalize_email(sociallogin.user.email)
+        if not sso.speaks_for(config, email):
             raise ImmediateHttpResponse(sso_refused(
-                request, provider_id=config.provider_id, email=email,
-                reason="Your identity provider did not assert an email address in this organization's domain.",
+                request, provider_id=config.provider_id, email=email, reason=OUTSIDE_DOMAINS_MESSAGE,
             ))
         existing = services.user_by_email(email)
         if existing is None:
-            return
+            return  # JIT provisioning (save_user)
         if not _email_verified(sociallogin, email):
+            raise ImmediateHttpResponse(sso_refused(
+                request, provider_id=config.provider_id, email=email, reason=UNVERIFIED_EMAIL_MESSAGE,
+            ))
+        if not sso.belongs_to_tenant(existing, config.tenant):
+            # Audited under the IdP's tenant (below) and, through Django's signal, under the
+            # account's own tenant: its people see that another tenant's IdP tried it.
             user_login_failed.send(sender=__name__, credentials={"email": email, "method": "sso"}, request=request)
-            raise ImmediateHttpResponse(
-                _refuse(request, "An account with this email already exists and your identity provider did not verify the address, so it cannot be linked.")
-            )
+            raise ImmediateHttpResponse(sso_refused(
+                request, provider_id=config.provider_id, email=email, reason=LINK_IT_YOURSELF_MESSAGE, link_hint=True,
+            ))
         with transaction.atomic():
             sociallogin.connect(request, existing)
 
     def get_app(self, request: HttpRequest, provider: str, client_id: str | None = None) -> SocialApp:
+        try:
+            app = super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise ProviderNotConfigured(f"No {provider} application is configured") from None
         # allauth's SAML views take their provider from the app: give them the one that
         # refuses replayed and unsolicited assertions.
-        return saml_replay.guard(super().get_app(request, provider, client_id=client_id))
+        return saml_replay.guard(app)
 
     def on_authentication_error(
         self, request: HttpRequest, provider: Any, error: Any = None, exception: Any = None, extra_context: Any = None,
@@ -119,8 +201,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     @transaction.atomic
     def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> Any:
         """JIT provisioning: the new user joins the tenant's default org with its default role."""
-        user = super().save_user(request, sociallogin, form)
         config = sso.config_for_provider(sociallogin.account.provider)
+        if config is not None and not sso.speaks_for(config, sociallogin.user.email):
+            # pre_social_login refused this already; provisioning never trusts that alone.
+            raise ImmediateHttpResponse(sso_refused(
+                request, provider_id=config.provider_id, email=normalize_email(sociallogin.user.email),
+                reason=OUTSIDE_DOMAINS_MESSAGE,
+            ))
+        user = super().save_user(request, sociallogin, form)
         if config is not None:
             org = sso.provisioning_org(config)
             if org is not None:
@@ -134,11 +222,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
 
 def _email_verified(sociallogin: SocialLogin, email: str) -> bool:
-    return any(address.email.lower() == email and address.verified for address in sociallogin.email_addresses)
+    return any(normalize_email(address.email) == email and address.verified for address in sociallogin.email_addresses)
 
 
-def _refuse(request: HttpRequest, reason: str, status: int = 403) -> Any:
-    return render(request, "accounts/sso_refused.html", {"reason": reason}, status=status)
+def _refuse(request: HttpRequest, reason: str, status: int = 403, *, link_hint: bool = False) -> Any:
+    return render(request, "accounts/sso_refused.html", {"reason": reason, "link_hint": link_hint}, status=status)
 
 
 def _audit_sso_failure(config: Any, *, email: str, reason: str) -> None:
@@ -149,18 +237,20 @@ def _audit_sso_failure(config: Any, *, email: str, reason: str) -> None:
     )
 
 
-def sso_refused(request: HttpRequest, *, provider_id: str, reason: str, email: str = "", status: int = 403) -> Any:
+def sso_refused(
+    request: HttpRequest, *, provider_id: str, reason: str, email: str = "", status: int = 403, link_hint: bool = False,
+) -> Any:
     """Audit a refused tenant SSO sign-in and render the refusal page."""
     config = sso.config_for_provider(provider_id)
     if config is not None:
         _audit_sso_failure(config, email=email, reason=reason)
-    return _refuse(request, reason, status=status)
+    return _refuse(request, reason, status=status, link_hint=link_hint)
 
 
 def _check_global_provider(request: HttpRequest, sociallogin: SocialLogin) -> None:
     """Google/Microsoft sign-in is not a way around a tenant's "SSO required": refused for
-    members of such a tenant and for emails of its verified domain."""
-    email = (sociallogin.user.email or "").strip().lower()
+    members of such a tenant in its verified domains and for new emails of those domains."""
+    email = normalize_email(sociallogin.user.email)
     user = sociallogin.user if sociallogin.is_existing else services.user_by_email(email) if email else None
     config = sso.sso_required(email=email, user=user)
     if config is not None:

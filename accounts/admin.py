@@ -5,10 +5,13 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import sso
-from accounts.models import TenantSSOConfig, User, UserSession
+from accounts import domains, services, sso
+from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 
 
 @admin.register(User)
@@ -52,8 +55,8 @@ class SSOConfigAdminForm(forms.ModelForm):
 @admin.register(TenantSSOConfig)
 class TenantSSOConfigAdmin(admin.ModelAdmin):
     form = SSOConfigAdminForm
-    list_display = ["tenant", "protocol", "email_domain", "default_role", "require_sso", "is_active"]
-    search_fields = ["tenant__name", "email_domain"]
+    list_display = ["tenant", "protocol", "default_role", "require_sso", "is_active"]
+    search_fields = ["tenant__name", "tenant__sso_domains__domain"]
     readonly_fields = ["provider_id"]
 
     def save_model(self, request: HttpRequest, obj: TenantSSOConfig, form: Any, change: bool) -> None:
@@ -61,3 +64,59 @@ class TenantSSOConfigAdmin(admin.ModelAdmin):
         # Through the service: validation, the allauth SocialApp and the audit entry.
         saved = sso.sso_config_save(tenant=obj.tenant, actor=None, values=values)
         obj.pk, obj.provider_id = saved.pk, saved.provider_id
+
+
+@admin.register(TenantDomain)
+class TenantDomainAdmin(admin.ModelAdmin):
+    """Read-only: a domain is verified only by its tenant owner's DNS record. Operators may
+    remove a claim (e.g. a domain that changed hands), through the audited service."""
+
+    list_display = ["domain", "tenant", "verified_at", "created_at"]
+    list_filter = ["verified_at"]
+    search_fields = ["domain", "tenant__name"]
+    fields = readonly_fields = ["tenant", "domain", "verified_at", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: TenantDomain) -> None:
+        domains.domain_remove(tenant_domain=obj, actor=None)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TenantDomain]) -> None:
+        for claim in queryset.select_related("tenant"):
+            domains.domain_remove(tenant_domain=claim, actor=None)
+
+
+class SecondFactorDeviceAdmin(admin.ModelAdmin):
+    """django-otp's own admins show and edit each device's secret (the TOTP seed, its QR
+    code, static codes in clear): whoever reads them can produce the user's codes. These
+    show who has which factor and let an operator delete a lost one (audited; the user
+    enrols again), never the secret; devices are created only by enrolment."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__email", "name"]
+    list_select_related = ["user"]
+    fields = readonly_fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.mfa_device_remove(device=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for device in queryset.select_related("user"):
+            services.mfa_device_remove(device=device)
+
+
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, SecondFactorDeviceAdmin)

@@ -33,6 +33,17 @@ class AppSettings:
         return str(getattr(settings, "TATER_SIGNUP_ORG_NAME", "Default"))
 
     @property
+    def DNS_NAMESERVERS(self) -> list[str]:
+        """Nameservers asked for domain-verification TXT records, as ``"host"`` or
+        ``"host:port"`` (IPv6: ``"[::1]:5353"``). Empty: the system resolver."""
+        return [str(s).strip() for s in getattr(settings, "TATER_DNS_NAMESERVERS", None) or [] if str(s).strip()]
+
+    @property
+    def DNS_TIMEOUT(self) -> float:
+        """Seconds one domain-verification lookup may take in all (retries included)."""
+        return float(getattr(settings, "TATER_DNS_TIMEOUT", 5.0))
+
+    @property
     def ADMIN_REQUIRES_OTP(self) -> bool:
         """The Django admin requires a session verified with a second factor."""
         return bool(getattr(settings, "TATER_ADMIN_REQUIRES_OTP", True))

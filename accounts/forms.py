@@ -2,24 +2,59 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 
 from accounts.models import TenantSSOConfig
 from orgs.models import Organization
+from tater.emails import nfkc
 
 
-class SignupForm(AllauthSignupForm):
-    """allauth's sign-up, refusing emails of a domain whose tenant requires SSO (those
-    users get their account from their identity provider)."""
+class NFKCEmailMixin:
+    """Reads the typed email fields in NFKC before validation (SPEC §8: addresses are
+    compared after NFKC normalisation), so ``ｏwner@…`` (fullwidth) is the address
+    ``owner@…`` rather than an invalid one; accounts.adapter then finds the one account
+    every spelling names."""
+
+    email_fields: tuple[str, ...] = ("email",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args:
+            args = (self._nfkc(args[0]), *args[1:])
+        elif kwargs.get("data") is not None:
+            kwargs["data"] = self._nfkc(kwargs["data"])
+        super().__init__(*args, **kwargs)
+
+    def _nfkc(self, data: Any) -> Any:
+        if data is None or not any(name in data for name in self.email_fields):
+            return data
+        data = data.copy()
+        for name in self.email_fields:
+            if isinstance(data.get(name), str):
+                data[name] = nfkc(data[name])
+        return data
+
+
+class LoginForm(NFKCEmailMixin, AllauthLoginForm):
+    email_fields = ("login",)
+
+
+class ResetPasswordForm(NFKCEmailMixin, AllauthResetPasswordForm):
+    pass
+
+
+class SignupForm(NFKCEmailMixin, AllauthSignupForm):
+    """allauth's sign-up, refusing emails of a verified domain whose tenant requires SSO
+    (those users get their account from their identity provider)."""
 
     def clean_email(self) -> str:
         from accounts import sso
         from accounts.adapter import SSO_REQUIRED_MESSAGE
 
         email = super().clean_email()
-        config = sso.config_for_email(email)
-        if config is not None and config.require_sso:
+        if sso.sso_required(email=email, user=None) is not None:
             raise forms.ValidationError(SSO_REQUIRED_MESSAGE, code="sso_required")
         return email
 
@@ -54,7 +89,7 @@ class PasswordConfirmForm(forms.Form):
         return password
 
 
-class SSOStartForm(forms.Form):
+class SSOStartForm(NFKCEmailMixin, forms.Form):
     email = forms.EmailField(label="Work email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
 
@@ -69,7 +104,7 @@ class SSOConfigForm(forms.ModelForm):
     class Meta:
         model = TenantSSOConfig
         fields = [
-            "protocol", "email_domain", "issuer", "client_id", "client_secret",
+            "protocol", "issuer", "client_id", "client_secret",
             "idp_entity_id", "idp_sso_url", "idp_x509_cert",
             "default_organization", "default_role", "require_sso", "is_active",
         ]
@@ -77,3 +112,11 @@ class SSOConfigForm(forms.ModelForm):
     def __init__(self, *args: Any, tenant: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["default_organization"].queryset = Organization.objects.filter(tenant=tenant)
+
+
+class DomainForm(forms.Form):
+    domain = forms.CharField(
+        label="Email domain", max_length=300,
+        help_text="The domain of your users’ email addresses, e.g. example.com. You prove you control it with a DNS TXT record.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "example.com"}),
+    )

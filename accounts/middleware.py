@@ -1,21 +1,41 @@
 """Tenant policy "require 2FA" (Tenant.require_2fa): a member without a second factor
-sees no tenant data until they enrol."""
+sees no tenant data until they enrol.
+
+The policy holds for every request that acts as a signed-in session user, whatever other
+headers it carries: an ``X-API-Key`` (or any ``Authorization``) header next to a session
+cookie does not lift it. UI pages are redirected to enrolment; API views (under ``/api/``,
+or any DRF view, e.g. the seed systems' surfaces) answer 403 ``MFA_REQUIRED``.
+
+The one request it does not govern is an API call authenticated by an API key instead of
+the session: a DRF view whose authenticators put ``ApiKeyAuthentication`` before any
+session authenticator, called with a key header. There ``ApiKeyAuthentication`` decides
+alone — it authenticates the key's owner or refuses with 401 (a malformed, unknown or empty
+key, or an ``Authorization`` header it does not accept); it never falls back to the
+session — so the session user is not the caller and their policy is not the one that
+applies. (DRF views without any authenticator, the sign-in endpoints, act for nobody.)
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from rest_framework.authentication import SessionAuthentication
 
 from accounts import services
+from apikeys.authentication import ApiKeyAuthentication, presented_key
 from orgs.models import OrgMembership, TenantMembership
-from tater.api.errors import json_error
+from tater.api.errors import ApiError, json_error
 
-# Pages an unenrolled member may still reach: enrolment itself, sign-out, static files.
+# Pages an unenrolled member may still reach: their own account (enrolment, sign-out,
+# password, email), static files. Not the tenant's SSO settings and domains.
 UI_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/favicon")
-API_ALLOWED = ("/api/v1/auth/", "/api/v1/me", "/api/v1/health")
-SESSION_FLAG = "accounts_2fa_required"
+UI_TENANT_PREFIXES = ("/accounts/sso/",)
+UI_TENANT_EXCEPTIONS = ("/accounts/sso/start/",)  # the sign-in form, not settings
+API_ALLOWED_PREFIXES = ("/api/v1/auth/", "/api/v1/health")
+API_ALLOWED_PATHS = ("/api/v1/me", "/api/v1/me/")
 
 
 def requires_2fa(user: object) -> bool:
@@ -30,25 +50,72 @@ class Require2FAMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any,
+    ) -> HttpResponse | None:
+        # After URL resolution: which view runs decides who the caller is (see the docstring).
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or _uses_api_key(request):
-            return self.get_response(request)
+        if user is None or not user.is_authenticated:
+            return None
         path = request.path
-        if path.startswith("/api/"):
-            if not path.startswith(API_ALLOWED) and self._blocked(user):
+        view_class = getattr(view_func, "cls", None)  # set on DRF views (API, seed-system surfaces)
+        if path.startswith("/api/") or view_class is not None:
+            if path.startswith(API_ALLOWED_PREFIXES) or path in API_ALLOWED_PATHS:
+                return None
+            if key_authenticated(request, view_func) or _authenticates_nobody(view_func):
+                return None
+            if self._blocked(user):
                 return json_error(
                     request, 403, "MFA_REQUIRED",
                     "Your tenant requires two-factor authentication: enrol an authenticator at /accounts/2fa/ first",
                 )
-        elif not path.startswith(UI_ALLOWED_PREFIXES) and self._blocked(user):
+        elif not _ui_allowed(path) and self._blocked(user):
             return HttpResponseRedirect(reverse("accounts_2fa_setup"))
-        return self.get_response(request)
+        return None
 
     @staticmethod
     def _blocked(user: object) -> bool:
         return not services.has_2fa(user) and requires_2fa(user)
 
 
-def _uses_api_key(request: HttpRequest) -> bool:
-    # A key's holder is authenticated by the key, not by this session: the key rules apply.
-    return any(h in request.META for h in ("HTTP_X_API_KEY", "HTTP_X_AGENT_API_KEY", "HTTP_AUTHORIZATION"))
+def _ui_allowed(path: str) -> bool:
+    if path.startswith(UI_TENANT_PREFIXES) and not path.startswith(UI_TENANT_EXCEPTIONS):
+        return False
+    return path.startswith(UI_ALLOWED_PREFIXES)
+
+
+def _authentication_classes(view_func: Callable[..., Any]) -> list[Any] | None:
+    view_class = getattr(view_func, "cls", None)
+    if view_class is None:
+        return None
+    return list(getattr(view_func, "initkwargs", {}).get("authentication_classes", view_class.authentication_classes))
+
+
+def _authenticates_nobody(view_func: Callable[..., Any]) -> bool:
+    """A DRF view without authenticators (the sign-in endpoints): no session user acts there."""
+    return _authentication_classes(view_func) == []
+
+
+def key_authenticated(request: HttpRequest, view_func: Callable[..., Any]) -> bool:
+    """Will this API request be authenticated by an API key rather than by the session?
+
+    True only when the request presents a key (or an ``Authorization`` header, which the
+    key authenticator either reads as a key or refuses) and the view is a DRF view whose
+    first authenticator that can act on it is ``ApiKeyAuthentication``."""
+    try:
+        presents_key = presented_key(request) is not None  # type: ignore[arg-type]
+    except ApiError:
+        presents_key = True  # an Authorization header the key authenticator refuses (401)
+    if not presents_key:
+        return False
+    classes = _authentication_classes(view_func)
+    if classes is None:
+        return False  # not a DRF view: only the session can authenticate it
+    for authenticator in classes:
+        if isinstance(authenticator, type) and issubclass(authenticator, ApiKeyAuthentication):
+            return True
+        if isinstance(authenticator, type) and issubclass(authenticator, SessionAuthentication):
+            return False
+    return False

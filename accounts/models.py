@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django_otp.models import Device, ThrottlingMixin
+
+from tater.emails import normalize_email
 
 
 class UserManager(DjangoUserManager["User"]):
@@ -34,6 +40,10 @@ class UserManager(DjangoUserManager["User"]):
 class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
+    # The comparison key of ``email`` (tater.emails.normalize_email), kept in step on every
+    # save. Accounts are looked up by it, and its uniqueness means no two accounts share an
+    # address under any spelling (``owner@x.test`` / ``owner@x.teſt``).
+    email_canonical = models.CharField(max_length=512, unique=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -45,6 +55,20 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        # Forms (the admin's) only check ``email`` for exact duplicates: refuse a look-alike.
+        clash = type(self)._default_manager.filter(email_canonical=normalize_email(self.email)).exclude(pk=self.pk)
+        if clash.exists():
+            raise ValidationError({"email": "A user with this email address already exists."})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email_canonical = normalize_email(self.email)
+        update_fields: Iterable[str] | None = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "email_canonical"}
+        super().save(*args, **kwargs)
 
 
 class UserSession(models.Model):
@@ -99,14 +123,15 @@ class TenantSSOConfig(models.Model):
     idp_entity_id = models.CharField(max_length=500, blank=True)
     idp_sso_url = models.URLField(blank=True)
     idp_x509_cert = models.TextField(blank=True, help_text="The IdP's signing certificate (PEM)")
-    # Routing and provisioning
-    email_domain = models.CharField(max_length=253, unique=True, help_text="Verified email domain routed to this IdP")
+    # Provisioning (routing is by the tenant's verified domains, see TenantDomain)
     default_organization = models.ForeignKey(
         "orgs.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="Organization new SSO users join (default: the tenant's first)",
     )
     default_role = models.CharField(max_length=20, default="member", choices=[("admin", "Admin"), ("member", "Member"), ("viewer", "Viewer")])
-    require_sso = models.BooleanField(default=False, help_text="Refuse password sign-in for this tenant's users")
+    require_sso = models.BooleanField(
+        default=False, help_text="Refuse password sign-in for the tenant's members in its verified domains",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -116,6 +141,56 @@ class TenantSSOConfig(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_protocol_display()} for {self.tenant}"
+
+
+# Domain verification: TXT record ``_tater-challenge.<domain>`` = ``tater-domain-verification=<token>``.
+CHALLENGE_LABEL = "_tater-challenge"
+RECORD_PREFIX = "tater-domain-verification="
+
+
+def new_domain_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class TenantDomain(models.Model):
+    """An email domain a tenant claims for its SSO. It routes sign-ins, requires SSO, links
+    and provisions accounts only once ``verified_at`` is set, i.e. once the tenant proved it
+    controls the domain's DNS by publishing ``record_value`` as a TXT record at
+    ``record_name`` (accounts.domains.domain_verify). Several tenants may claim a domain
+    (so a squatter cannot block its owner); one at most verifies it."""
+
+    tenant = models.ForeignKey("orgs.Tenant", on_delete=models.CASCADE, related_name="sso_domains")
+    domain = models.CharField(max_length=253, help_text="Lower-case ASCII (IDNA) form, e.g. example.com")
+    token = models.CharField(max_length=64, default=new_domain_token, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "domain"], name="tenant_domain_unique"),
+            # A domain is verified by one tenant at most (also under concurrent verifications).
+            models.UniqueConstraint(
+                fields=["domain"], condition=Q(verified_at__isnull=False), name="tenant_domain_verified_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def record_name(self) -> str:
+        """Where the TXT record goes: ``_tater-challenge.<domain>``."""
+        return f"{CHALLENGE_LABEL}.{self.domain}"
+
+    @property
+    def record_value(self) -> str:
+        """The TXT record's value: ``tater-domain-verification=<token>``."""
+        return f"{RECORD_PREFIX}{self.token}"
 
 
 class RecoveryCodeDevice(ThrottlingMixin, Device):

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from accounts import services
 from audit import registry as A
 from audit.services import audit_record
+from tater.emails import normalize_email
 
 
 def _on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
@@ -37,7 +38,7 @@ def _on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs
 
 
 def _on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
-    email = str(credentials.get("email") or credentials.get("username") or "").strip().lower()[:254]
+    email = normalize_email(str(credentials.get("email") or credentials.get("username") or ""))[:254]
     user = services.user_by_email(email) if email else None
     audit_record(
         action=A.USER_LOGIN_FAILED,

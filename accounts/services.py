@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import django_otp
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.db import transaction
@@ -26,6 +27,7 @@ from audit import registry as A
 from audit.services import audit_record
 from orgs import services as org_services
 from orgs.models import OrgMembership, Tenant, TenantMembership
+from tater.emails import normalize_email
 from tater.exceptions import DomainError, InvalidInput
 
 TOTP_DEVICE_NAME = "Authenticator app"
@@ -188,6 +190,18 @@ def mfa_disable(*, user: Any) -> None:
     audit_record(action=A.MFA_DISABLED, tenant=home_tenant(user), target=user, actor_user=user)
 
 
+@transaction.atomic
+def mfa_device_remove(*, device: Any) -> None:
+    """An operator deletes one second-factor device (e.g. a lost phone) from the admin."""
+    user = device.user
+    method = type(device)._meta.model_name
+    device.delete()
+    audit_record(
+        action=A.MFA_DISABLED, tenant=home_tenant(user), target=user,
+        changes={"method": method, "device": device.name, "by": "operator"},
+    )
+
+
 def _digits(code: str) -> str:
     return "".join((code or "").split())
 
@@ -267,6 +281,24 @@ def login_challenge_complete(*, token: str, code: str) -> ChallengeResult:
     return ChallengeResult(user=user, device=device)
 
 
-def user_by_email(email: str) -> Any | None:
-    User = get_user_model()
-    return User.objects.filter(email__iexact=(email or "").strip()).first()
+def user_by_email(email: str | None) -> Any | None:
+    """The account an address names, compared after NFKC + case folding (SPEC §8) through
+    the unique ``email_canonical`` column: every spelling finds the same one account.
+    Never ``iexact``: the database's own folding (PostgreSQL's UPPER() folds ``ſ`` to
+    ``S``) would let a spelling reach an account the rest of Tater counts as another."""
+    key = normalize_email(email)
+    if not key:
+        return None
+    return get_user_model().objects.filter(email_canonical=key).first()
+
+
+def user_for_sign_in(email: str | None) -> Any | None:
+    """The account a sign-in address reaches: its own email, else a verified additional
+    address (allauth's sign-in accepts those), so the lockout counts the account, not the
+    address it was reached by."""
+    user = user_by_email(email)
+    if user is not None:
+        return user
+    key = normalize_email(email)
+    address = EmailAddress.objects.filter(email=key, verified=True).select_related("user").first() if key else None
+    return address.user if address is not None else None

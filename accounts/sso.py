@@ -3,6 +3,12 @@
 A ``TenantSSOConfig`` owns one allauth ``SocialApp`` whose ``provider_id`` is
 ``tenant-<hex>``: allauth identifies SSO users by (that provider id, the IdP's subject),
 i.e. by issuer + subject, never by email.
+
+Which emails a tenant's IdP speaks for is decided by the tenant's *verified* domains
+(accounts.domains): only for an email in a domain the tenant proved through DNS does the
+configuration route sign-ins (``config_for_email``), require SSO (``sso_required``), link
+existing accounts or provision new ones (accounts.adapter). A domain typed in but not
+verified does none of these.
 """
 
 from __future__ import annotations
@@ -12,9 +18,9 @@ from typing import Any
 
 from allauth.socialaccount.models import SocialApp
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 
+from accounts import domains
 from accounts.models import SSOProtocol, TenantSSOConfig
 from audit import registry as A
 from audit.services import audit_record
@@ -32,44 +38,52 @@ SAML_EMAIL_ATTRIBUTES = [
 SAML_EMAIL_VERIFIED_ATTRIBUTES = ["email_verified", "http://schemas.auth0.com/email_verified"]
 EDITABLE = (
     "protocol", "issuer", "client_id", "client_secret", "idp_entity_id", "idp_sso_url", "idp_x509_cert",
-    "email_domain", "default_organization", "default_role", "require_sso", "is_active",
+    "default_organization", "default_role", "require_sso", "is_active",
 )
 
 
-def email_domain(email: str) -> str:
-    return (email or "").rpartition("@")[2].strip().lower()
-
-
 def config_for_email(email: str) -> TenantSSOConfig | None:
-    domain = email_domain(email)
-    if not domain:
+    """The active SSO configuration of the tenant that verified this email's domain."""
+    claim = domains.verified_domain(domains.email_domain(email))
+    if claim is None:
         return None
-    return TenantSSOConfig.objects.select_related("tenant").filter(email_domain=domain, is_active=True).first()
+    return TenantSSOConfig.objects.select_related("tenant").filter(tenant_id=claim.tenant_id, is_active=True).first()
 
 
 def config_for_provider(provider_id: str) -> TenantSSOConfig | None:
     return TenantSSOConfig.objects.select_related("tenant").filter(provider_id=provider_id, is_active=True).first()
 
 
+def speaks_for(config: TenantSSOConfig, email: str) -> bool:
+    """Has the config's tenant verified this email's domain (may its IdP link or provision it)?"""
+    return domains.is_verified_for(tenant=config.tenant, domain=domains.email_domain(email))
+
+
+def belongs_to_tenant(user: Any, tenant: Any) -> bool:
+    """A member of the tenant itself or of one of its organizations."""
+    return (
+        TenantMembership.objects.filter(user=user, tenant=tenant).exists()
+        or OrgMembership.objects.filter(user=user, organization__tenant=tenant).exists()
+    )
+
+
 def sso_required(*, email: str, user: Any | None) -> TenantSSOConfig | None:
-    """The config that forbids password sign-in for this email/user, if any: the email's
-    domain belongs to a tenant requiring SSO, or the user is a member of such a tenant.
-    Superusers keep password sign-in as the break-glass path."""
+    """The config that forbids password sign-in for this email/user, if any.
+
+    SSO is required for an address in a domain *verified* by a tenant whose configuration
+    (or tenant policy) requires it — for a new address (sign-up) and for the tenant's own
+    members. An existing account that does not belong to the tenant keeps password sign-in:
+    its owner signs in and links the IdP themself (refusing both would lock them out), and a
+    tenant never governs accounts outside its verified domains. Superusers keep password
+    sign-in as the break-glass path."""
     if user is not None and user.is_superuser:
         return None
-    config = config_for_email(email)
-    if config is not None and config.require_sso:
-        return config
-    if user is None:
+    config = config_for_email(user.email if user is not None else email)
+    if config is None or not (config.require_sso or config.tenant.require_sso):
         return None
-    tenant_ids = set(TenantMembership.objects.filter(user=user).values_list("tenant_id", flat=True))
-    tenant_ids |= set(OrgMembership.objects.filter(user=user).values_list("organization__tenant_id", flat=True))
-    return (
-        TenantSSOConfig.objects.select_related("tenant")
-        .filter(tenant_id__in=tenant_ids, is_active=True)
-        .filter(Q(require_sso=True) | Q(tenant__require_sso=True))
-        .first()
-    )
+    if user is not None and not belongs_to_tenant(user, config.tenant):
+        return None
+    return config
 
 
 def login_url(config: TenantSSOConfig) -> str:
@@ -107,9 +121,6 @@ def _app_settings(config: TenantSSOConfig) -> dict[str, Any]:
 
 
 def _validate(config: TenantSSOConfig) -> None:
-    config.email_domain = config.email_domain.strip().lower().lstrip("@")
-    if "." not in config.email_domain:
-        raise InvalidInput("Enter the email domain your users sign in with, e.g. example.com", field="email_domain")
     if config.protocol == SSOProtocol.OIDC and not (config.issuer and config.client_id):
         raise InvalidInput("OpenID Connect needs the issuer URL and a client id", field="issuer")
     if config.protocol == SSOProtocol.SAML and not (config.idp_entity_id and config.idp_sso_url and config.idp_x509_cert):
@@ -118,9 +129,6 @@ def _validate(config: TenantSSOConfig) -> None:
         raise InvalidInput(f"Default role must be one of {', '.join(roles.OrgRole.values)}", field="default_role")
     if config.default_organization_id and config.default_organization.tenant_id != config.tenant_id:
         raise InvalidInput("The default organization must belong to this tenant", field="default_organization")
-    clash = TenantSSOConfig.objects.filter(email_domain=config.email_domain).exclude(pk=config.pk).exists()
-    if clash:
-        raise InvalidInput("Another tenant already routes this email domain", field="email_domain")
 
 
 def sync_social_app(config: TenantSSOConfig) -> SocialApp:

@@ -8,13 +8,14 @@ from allauth.account import views as allauth_views
 from django.urls import path
 
 from accounts import views
+from accounts.forms import ResetPasswordForm
 
 urlpatterns = [
     path("login/", views.form_rate_limited("login")(views.LoginView.as_view()), name="account_login"),
     path("signup/", views.form_rate_limited("signup")(allauth_views.SignupView.as_view()), name="account_signup"),
     path(
         "password/reset/",
-        views.form_rate_limited("password_reset")(allauth_views.PasswordResetView.as_view()),
+        views.form_rate_limited("password_reset")(allauth_views.PasswordResetView.as_view(form_class=ResetPasswordForm)),
         name="account_reset_password",
     ),
     path("reauthenticate/", views.form_rate_limited("reauth")(views.ReauthenticateView.as_view()), name="account_reauthenticate"),
@@ -27,4 +28,7 @@ urlpatterns = [
     path("security/sign-out-everywhere/", views.sign_out_everywhere, name="accounts_sign_out_everywhere"),
     path("sso/", views.sso_settings, name="accounts_sso_settings"),
     path("sso/start/", views.sso_start, name="accounts_sso_start"),
+    path("sso/domains/", views.sso_domain_add, name="accounts_sso_domain_add"),
+    path("sso/domains/<int:domain_id>/verify/", views.sso_domain_verify, name="accounts_sso_domain_verify"),
+    path("sso/domains/<int:domain_id>/remove/", views.sso_domain_remove, name="accounts_sso_domain_remove"),
 ]

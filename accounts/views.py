@@ -1,6 +1,6 @@
 """Account pages: allauth's sign-in/up/reset wrapped with a per-IP form rate limit and the
 lockout page, the 2FA challenge, enrolment and recovery codes, the security page and the
-tenant SSO settings."""
+tenant SSO settings with its verified domains."""
 
 from __future__ import annotations
 
@@ -14,27 +14,37 @@ from allauth.account import app_settings as allauth_account_settings
 from allauth.account import views as allauth_views
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.account.stages import LoginStageController
+from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from accounts import services, sso
+from accounts import domains, services, sso
 from accounts.adapter import client_ip
 from accounts.app_settings import app_settings
-from accounts.forms import CodeForm, ConfirmTOTPForm, PasswordConfirmForm, SSOConfigForm, SSOStartForm
-from accounts.models import RecoveryCodeDevice, TenantSSOConfig, UserSession
+from accounts.forms import (
+    CodeForm,
+    ConfirmTOTPForm,
+    DomainForm,
+    LoginForm,
+    PasswordConfirmForm,
+    SSOConfigForm,
+    SSOStartForm,
+)
+from accounts.models import RecoveryCodeDevice, TenantDomain, TenantSSOConfig, UserSession
 from accounts.qr import qr_svg
 from accounts.stages import OTPStage
 from orgs import roles
 from orgs.models import TenantMembership
 from tater import lockout
 from tater.api.errors import ApiError
+from tater.emails import normalize_email
 from tater.exceptions import DomainError
 
 View = Callable[..., HttpResponse]
@@ -75,13 +85,16 @@ def form_rate_limited(group: str) -> Callable[[View], View]:
 
 
 class LoginView(allauth_views.LoginView):
-    """allauth's sign-in, plus email-first routing: "Continue with SSO" (or an email of a
-    domain whose tenant requires SSO) goes to that tenant's identity provider."""
+    """allauth's sign-in, plus email-first routing: "Continue with SSO" (or an email for
+    which SSO is required) goes to the identity provider of the tenant that verified the
+    email's domain."""
+
+    form_class = LoginForm
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        email = (request.POST.get("login") or request.POST.get("email") or "").strip()
-        config = sso.config_for_email(email) if email else None
+        email = normalize_email(request.POST.get("login") or request.POST.get("email"))
         if "sso" in request.POST:
+            config = sso.config_for_email(email) if email else None
             if config is None:
                 form = self.get_form()
                 form.is_valid()
@@ -89,8 +102,9 @@ class LoginView(allauth_views.LoginView):
                 form.add_error(None, "Single sign-on is not set up for that email domain. Sign in with your password.")
                 return self.form_invalid(form)
             return HttpResponseRedirect(sso.login_url(config))
-        if config is not None and config.require_sso:
-            return HttpResponseRedirect(sso.login_url(config))
+        required = sso.sso_required(email=email, user=services.user_by_email(email)) if email else None
+        if required is not None:
+            return HttpResponseRedirect(sso.login_url(required))
         return super().post(request, *args, **kwargs)
 
 
@@ -238,9 +252,19 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
     sessions = UserSession.objects.filter(user=request.user)
+    # "Link single sign-on": the IdP of the tenant that verified the user's email domain,
+    # until this account has an identity there (SSO refuses to link accounts of other
+    # tenants by email; their owners link them here, signed in).
+    link_config = sso.config_for_email(request.user.email)
+    if link_config is not None and SocialAccount.objects.filter(user=request.user, provider=link_config.provider_id).exists():
+        link_config = None
     return render(
         request, "accounts/security.html",
-        {"has_2fa": services.has_2fa(request.user), "sessions": sessions, "current_key": request.session.session_key},
+        {
+            "has_2fa": services.has_2fa(request.user), "sessions": sessions, "current_key": request.session.session_key,
+            "sso_link_url": sso.login_url(link_config) if link_config else None,
+            "sso_link_tenant": link_config.tenant if link_config else None,
+        },
     )
 
 
@@ -266,15 +290,24 @@ def sso_start(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/sso_start.html", {"form": form})
 
 
-@login_required
-def sso_settings(request: HttpRequest) -> HttpResponse:
-    """A tenant owner's SSO configuration (one IdP per tenant)."""
+def _owned_tenant(request: HttpRequest) -> tuple[Any, Any]:
+    """The tenant (named by ``tenant``, else the first) the user owns, and all they own."""
     owned = TenantMembership.objects.filter(user=request.user, role=roles.TenantRole.OWNER).select_related("tenant")
     wanted = request.GET.get("tenant") or request.POST.get("tenant")
     membership = next((m for m in owned if m.tenant.public_id == wanted), None) if wanted else owned.first()
-    if membership is None:
+    return (membership.tenant if membership else None), owned
+
+
+def _settings_url(tenant: Any) -> str:
+    return f"{reverse('accounts_sso_settings')}?{urlencode({'tenant': tenant.public_id})}"
+
+
+@login_required
+def sso_settings(request: HttpRequest) -> HttpResponse:
+    """A tenant owner's SSO configuration (one IdP per tenant) and verified domains."""
+    tenant, owned = _owned_tenant(request)
+    if tenant is None:
         return render(request, "accounts/sso_settings.html", {"not_owner": True}, status=403)
-    tenant = membership.tenant
     config = TenantSSOConfig.objects.filter(tenant=tenant).first()
     form = SSOConfigForm(request.POST or None, instance=config, tenant=tenant)
     if request.method == "POST" and form.is_valid():
@@ -285,11 +318,68 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, "Single sign-on settings saved.")
-            return HttpResponseRedirect(f"{reverse('accounts_sso_settings')}?tenant={tenant.public_id}")
+            return HttpResponseRedirect(_settings_url(tenant))
     callback = None
     if config is not None and config.protocol == "oidc":
         callback = request.build_absolute_uri(reverse("openid_connect_callback", kwargs={"provider_id": config.provider_id}))
+    claims = list(domains.tenant_domains(tenant=tenant))
     return render(
         request, "accounts/sso_settings.html",
-        {"form": form, "tenant": tenant, "config": config, "owned": owned, "callback_url": callback},
+        {
+            "form": form, "tenant": tenant, "config": config, "owned": owned, "callback_url": callback,
+            "domains": claims, "domain_form": DomainForm(), "has_verified_domain": any(c.is_verified for c in claims),
+        },
     )
+
+
+@login_required
+@require_POST
+def sso_domain_add(request: HttpRequest) -> HttpResponse:
+    """Claim an email domain (pending until its TXT record is verified)."""
+    tenant, _ = _owned_tenant(request)
+    if tenant is None:
+        return render(request, "accounts/sso_settings.html", {"not_owner": True}, status=403)
+    form = DomainForm(request.POST)
+    if form.is_valid():
+        try:
+            claim = domains.domain_add(tenant=tenant, actor=request.user, domain=form.cleaned_data["domain"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.info(request, f"Publish the TXT record below for {claim.domain}, then press Verify.")
+    else:
+        messages.error(request, "Enter a domain name such as example.com")
+    return HttpResponseRedirect(_settings_url(tenant))
+
+
+def _claim_of(request: HttpRequest, domain_id: int) -> Any:
+    """The claim ``domain_id`` of a tenant the user owns; 404 for anything else."""
+    owned = TenantMembership.objects.filter(user=request.user, role=roles.TenantRole.OWNER).values("tenant_id")
+    claim = TenantDomain.objects.select_related("tenant").filter(pk=domain_id, tenant_id__in=owned).first()
+    if claim is None:
+        raise Http404("No such domain")
+    return claim
+
+
+@login_required
+@require_POST
+@form_rate_limited("sso_domain_verify")
+def sso_domain_verify(request: HttpRequest, domain_id: int) -> HttpResponse:
+    """Look the domain's TXT record up now; verified when it carries the claim's token."""
+    claim = _claim_of(request, domain_id)
+    try:
+        claim = domains.domain_verify(tenant_domain=claim, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{claim.domain} is verified: its sign-ins now go to your identity provider.")
+    return HttpResponseRedirect(_settings_url(claim.tenant))
+
+
+@login_required
+@require_POST
+def sso_domain_remove(request: HttpRequest, domain_id: int) -> HttpResponse:
+    claim = _claim_of(request, domain_id)
+    domains.domain_remove(tenant_domain=claim, actor=request.user)
+    messages.success(request, f"{claim.domain} removed.")
+    return HttpResponseRedirect(_settings_url(claim.tenant))

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from orgs import selectors, services
 from tater.api.access import SESSION_ORG_KEY
+from tater.emails import normalize_email
 from tater.exceptions import DomainError, NotPermitted, ObjectNotFound
 
 
@@ -29,8 +30,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         problem, status = "This invitation has already been used or was replaced by a newer one.", 410
     elif invitation.expires_at <= timezone.now():
         problem, status = "This invitation has expired: ask for a new one.", 410
-    elif request.user.email.lower() != invitation.email.lower():
-        problem, status = f"This invitation was sent to another address; sign in as {invitation.email} to accept it.", 403
+    elif not services.has_verified_email(request.user, normalize_email(invitation.email)):
+        problem, status = (
+            f"This invitation was sent to {invitation.email}: sign in with that address, verified, to accept it.",
+            403,
+        )
     if request.method == "POST" and not problem:
         try:
             membership = services.invitation_accept(token=token, user=request.user)

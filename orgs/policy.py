@@ -363,3 +363,18 @@ def can_rename_org(actor: Actor, *, org_pk: int) -> Decision:
     if actor.operator or actor.rank(org_pk) >= ORG_ADMIN_RANK:
         return ALLOW
     return deny("Only tenant owners/admins and organization admins can rename an organization")
+
+
+def can_exchange_credentials(actor: Actor, *, org_pk: int, exchange_policy: str) -> Decision:
+    """``POST auth/token`` (email + password → a new key): the tenant's
+    ``token_exchange_policy`` says which roles may (owners by default)."""
+    org_role = actor.org_roles.get(org_pk)
+    if exchange_policy == "owners":
+        allowed = actor.is_tenant_owner
+    elif exchange_policy == "admins":
+        allowed = bool(actor.tenant_role) or org_role == roles.OrgRole.ADMIN
+    else:
+        allowed = "keys:write" in actor.role_scopes(org_pk)
+    if allowed:
+        return ALLOW
+    return deny("This tenant does not allow your role to exchange credentials for an API key")

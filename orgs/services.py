@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +25,7 @@ from audit.services import audit_record
 from orgs import policy, roles
 from orgs.models import Invitation, Organization, OrgMembership, Plan, Tenant, TenantMembership
 from orgs.selectors import as_actor, invitation_digest
+from tater.emails import nfkc, normalize_email
 from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
 
 INVITATION_MAX_AGE_HOURS: int = getattr(settings, "TATER_INVITATION_MAX_AGE_HOURS", 72)
@@ -196,12 +196,10 @@ def org_member_set(*, organization: Organization, user: Any, role: str | None, a
 
 
 def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any, bool]:
-    User = get_user_model()
-    email = User.objects.normalize_email(email).lower()
-    user = User.objects.filter(email=email).first()
+    user = _user_by_email(email)
     if user is not None:
         return user, False
-    return User.objects.create_user(email=email, password=password), True
+    return get_user_model().objects.create_user(email=nfkc(email), password=password), True
 
 
 # --- Members through the API and UI: the policy's rank rules, invitations ---------------
@@ -237,7 +235,7 @@ def _require_may_change(who: policy.Actor, *, user: Any, organization: Organizat
 
 def _normalize_email(email: str) -> str:
     # SPEC §8: NFKC and case folding, so no spelling reaches another account.
-    email = unicodedata.normalize("NFKC", (email or "").strip()).casefold()
+    email = normalize_email(email)
     try:
         validate_email(email)
     except ValidationError:
@@ -248,13 +246,13 @@ def _normalize_email(email: str) -> str:
 def has_verified_email(user: Any, email: str) -> bool:
     """Does ``user`` hold ``email`` as a verified address (allauth's EmailAddress)?"""
     return any(
-        _normalize_email(address) == email
+        normalize_email(address) == email
         for address in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
     )
 
 
 def _user_by_email(email: str) -> Any | None:
-    return get_user_model().objects.filter(email=email).first()
+    return get_user_model().objects.filter(email_canonical=normalize_email(email)).first()
 
 
 @transaction.atomic

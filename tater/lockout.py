@@ -12,7 +12,9 @@ Failures are counted in fixed windows in the shared cache (atomic increments, se
 
 A locked caller gets 429 ``LOCKED_OUT`` with ``Retry-After``. Only failures are counted
 and only failures are refused on the API-key path, so a valid key is never locked out:
-the lockout stops guessing, not the key holder. Password/OTP sign-in checks the lock
+the lockout stops guessing, not the key holder. Accounts are counted under their
+normalized email (tater.emails), so every spelling of an address shares one count and one
+lock. Password/OTP sign-in checks the lock
 *before* verifying (``check_account``), so a locked caller learns nothing from a guess.
 IPv6 clients are counted per /64, the block one subscriber usually controls.
 Each lockout is audited once (``auth.locked_out``), by whichever request started it.
@@ -31,6 +33,7 @@ from django.db import transaction
 
 from tater import context, ratelimit
 from tater.api.errors import ApiError
+from tater.emails import normalize_email
 
 ACCOUNT_KINDS = frozenset({"password", "otp", "token_exchange"})
 
@@ -70,8 +73,9 @@ def client_bucket(ip: str) -> str:
 
 
 def _account_subject(account: str) -> str:
+    # One key per account whatever spelling reached it (NFKC + case folding, SPEC §8).
     # Hashed: a cache key must not carry arbitrary user input (length, control characters).
-    return hashlib.sha256(account.strip().lower().encode()).hexdigest()[:40]
+    return hashlib.sha256(normalize_email(account).encode()).hexdigest()[:40]
 
 
 def _client_scope(ip: str) -> _Scope:
@@ -121,7 +125,7 @@ def _audit_lockout(scope: _Scope, *, ip: str, kind: str, account: str | None, un
     if scope.name == "client":
         changes["address"] = scope.subject
     else:
-        changes["account"] = (account or "").strip().lower()
+        changes["account"] = normalize_email(account)
     with transaction.atomic():
         audit_record(action=A.AUTH_LOCKED_OUT, tenant=None, changes=changes, actor_email=changes.get("account", ""))
 

@@ -5,10 +5,19 @@ from typing import Any
 from rest_framework import serializers
 
 from apikeys.api.serializers import ScopesField
+from tater.emails import nfkc
+
+
+class EmailInput(serializers.EmailField):
+    """An email as typed, NFKC-normalised before validation (SPEC §8), so a fullwidth or
+    otherwise compatibility-encoded spelling is read as the address it stands for."""
+
+    def to_internal_value(self, data: Any) -> str:
+        return str(super().to_internal_value(nfkc(data) if isinstance(data, str) else data))
 
 
 class LoginInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = EmailInput(max_length=254)
     password = serializers.CharField(max_length=1024, trim_whitespace=False)
 
 
@@ -25,7 +34,7 @@ class VerifyInput(serializers.Serializer):
 
 
 class TokenExchangeInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = EmailInput(max_length=254)
     password = serializers.CharField(max_length=1024, trim_whitespace=False)
     code = serializers.CharField(max_length=64, required=False, allow_blank=True)
     organizationId = serializers.CharField(max_length=64, required=False, allow_blank=True)  # noqa: N815 (wire name)

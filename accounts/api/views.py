@@ -28,15 +28,15 @@ from accounts.middleware import requires_2fa
 from apikeys import services as key_services
 from apikeys.api.serializers import issued_key_data
 from apikeys.principal import KeyPrincipal
-from orgs import roles
-from orgs.models import KeyCreationPolicy
-from orgs.selectors import orgs_reachable_by_user, user_roles
+from orgs import policy
+from orgs.selectors import actor_for, orgs_reachable_by_user
 from tater import context, lockout
 from tater.api import access as access_mod
 from tater.api.authentication import SessionAuthentication
 from tater.api.errors import ApiError, Forbidden, Unauthorized
 from tater.api.permissions import ScopedPermission
 from tater.api.views import TaterAPIView
+from tater.emails import normalize_email
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -69,7 +69,7 @@ def check_password(request: Request, email: str, password: str) -> Any:
 
     An unknown email costs one password hash like a wrong password does, and gets the same
     answer, so neither the message nor the timing tells which accounts exist."""
-    email = email.strip().lower()
+    email = normalize_email(email)  # one account, one lockout count, whatever the spelling
     lockout.check_account(email)
     user = services.user_by_email(email)
     if user is None:
@@ -210,14 +210,6 @@ class MeView(TaterAPIView):
         return Response(data)
 
 
-def _may_exchange(policy: str, tenant_role: str | None, org_role: str | None) -> bool:
-    if policy == KeyCreationPolicy.OWNERS:
-        return tenant_role == roles.TenantRole.OWNER
-    if policy == KeyCreationPolicy.ADMINS:
-        return bool(tenant_role) or org_role == roles.OrgRole.ADMIN
-    return "keys:write" in roles.role_scopes(tenant_role, org_role)
-
-
 class TokenExchangeView(TaterAPIView):
     """``POST /api/v1/auth/token``: email + password (+ code with 2FA) → a new API key,
     shown once. Who may do it is the tenant's ``token_exchange_policy`` (owners by default)."""
@@ -237,13 +229,14 @@ class TokenExchangeView(TaterAPIView):
             raise Forbidden("Your tenant requires two-factor authentication: enrol an authenticator first", code="MFA_REQUIRED")
         org = self._organization(user, (data.get("organizationId") or "").strip())
         tenant = org.tenant
-        tenant_role, org_role = user_roles(user=user, tenant=tenant, organization=org)
-        if not _may_exchange(tenant.token_exchange_policy, tenant_role, org_role):
-            raise Forbidden("This tenant does not allow your role to exchange credentials for an API key")
-        scopes = data.get("scopes") or sorted(roles.role_scopes(tenant_role, org_role))
+        actor = actor_for(user=user, tenant=tenant)
+        decision = policy.can_exchange_credentials(actor, org_pk=org.pk, exchange_policy=tenant.token_exchange_policy)
+        if not decision:
+            raise Forbidden(decision.reason)
+        scopes = data.get("scopes")  # omitted: the user's own permissions in the org
         name = (data.get("name") or "").strip() or f"Credential exchange {timezone.now():%Y-%m-%d %H:%M}"
         # The service caps the scopes at the user's role (DomainErrors become catalog errors).
-        issued = key_services.apikey_create(creator=user, tenant=tenant, organization=org, name=name, scopes=scopes)
+        issued = key_services.apikey_create(creator=actor, tenant=tenant, organization=org, name=name, scopes=scopes)
         return Response(issued_key_data(issued.api_key, issued.key), status=status.HTTP_201_CREATED)
 
     @staticmethod

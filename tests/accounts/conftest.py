@@ -12,6 +12,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
+from tests.accounts.dns_server import LoopbackDNS
 from tests.factories import UserFactory
 
 
@@ -53,3 +54,34 @@ def enrol(user: Any, at: float | None = None) -> tuple[TOTPDevice, list[str]]:
 @pytest.fixture
 def user(db: Any) -> Any:
     return UserFactory(email="alice@example.com")
+
+
+# --- Verified domains -------------------------------------------------------------------
+
+
+@pytest.fixture
+def dns(settings: Any) -> Iterator[LoopbackDNS]:
+    """A real authoritative DNS server on a free loopback UDP port; Tater's resolver is
+    pointed at it for the test and the server is stopped afterwards."""
+    with LoopbackDNS() as server:
+        settings.TATER_DNS_NAMESERVERS = [server.nameserver]
+        settings.TATER_DNS_TIMEOUT = 2.0
+        yield server
+
+
+def verify_domain_via_dns(dns: LoopbackDNS, tenant: Any, owner: Any, domain: str) -> Any:
+    """The owner's real flow: add the domain, publish the TXT record it asks for, press Verify."""
+    from accounts import domains
+
+    pending = domains.domain_add(tenant=tenant, actor=owner, domain=domain)
+    dns.zone.publish(pending.record_name, pending.record_value)
+    return domains.domain_verify(tenant_domain=pending, actor=owner)
+
+
+def verified_domain(tenant: Any, domain: str) -> Any:
+    """A verified-domain row for tests about something else (no DNS round trip)."""
+    from django.utils import timezone
+
+    from accounts.models import TenantDomain
+
+    return TenantDomain.objects.create(tenant=tenant, domain=domain, verified_at=timezone.now())

@@ -1,4 +1,5 @@
-"""The admin side of accounts: SSO configuration and deactivation, behind a verified 2FA."""
+"""The admin side of accounts: SSO configuration, verified domains and deactivation, behind a
+verified 2FA."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import pytest
 from allauth.socialaccount.models import SocialApp
 from django.test import Client
 
-from accounts.models import TenantSSOConfig
-from tests.accounts.conftest import enrol
+from accounts.models import TenantDomain, TenantSSOConfig
+from audit.models import AuditEvent
+from tests.accounts.conftest import enrol, verified_domain
 from tests.factories import PASSWORD, UserFactory, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -30,11 +32,10 @@ def test_admin_creates_tenant_sso_config_and_its_provider(admin_client: Client) 
     tenant, owner, (org,) = make_tenant()
     response = admin_client.post("/admin/accounts/tenantssoconfig/add/", {
         "tenant": tenant.pk, "protocol": "oidc", "issuer": "https://idp.example.com", "client_id": "abc",
-        "client_secret": "shh-secret", "email_domain": "Example.com", "default_role": "member", "is_active": "on",
+        "client_secret": "shh-secret", "default_role": "member", "is_active": "on",
     })
     assert response.status_code == 302, response.content.decode()[-2000:]
     config = TenantSSOConfig.objects.get(tenant=tenant)
-    assert config.email_domain == "example.com"
     app = SocialApp.objects.get(provider_id=config.provider_id)
     assert (app.provider, app.client_id, app.settings["server_url"]) == ("openid_connect", "abc", "https://idp.example.com")
     page = admin_client.get(f"/admin/accounts/tenantssoconfig/{config.pk}/change/").content.decode()
@@ -52,3 +53,21 @@ def test_admin_deactivation_signs_the_user_out(admin_client: Client) -> None:
     })
     assert response.status_code == 302, response.content.decode()[-2000:]
     assert victim.get("/api/v1/me").status_code == 401
+
+
+def test_admin_sees_domain_claims_read_only_and_removes_them_audited(admin_client: Client) -> None:
+    tenant, owner, _ = make_tenant()
+    claim = verified_domain(tenant, "example.com")
+    listing = admin_client.get("/admin/accounts/tenantdomain/").content.decode()
+    assert "example.com" in listing and claim.token not in listing
+    assert admin_client.get("/admin/accounts/tenantdomain/add/").status_code == 403
+    # Nothing can be marked verified from the admin: only the DNS proof does that.
+    pending = TenantDomain.objects.create(tenant=tenant, domain="example.org")
+    admin_client.post(f"/admin/accounts/tenantdomain/{pending.pk}/change/", {"verified_at_0": "2026-01-01", "verified_at_1": "00:00"})
+    pending.refresh_from_db()
+    assert pending.verified_at is None
+    response = admin_client.post(f"/admin/accounts/tenantdomain/{claim.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not TenantDomain.objects.filter(pk=claim.pk).exists()
+    removed = AuditEvent.objects.get(action="sso.domain_removed")
+    assert removed.channel == "admin" and removed.changes == {"domain": "example.com", "was_verified": True}

@@ -20,6 +20,7 @@ from django.test import Client, RequestFactory
 
 from accounts import sso
 from accounts.sso_bounce import MARKER, needs_bounce
+from tests.accounts.conftest import verified_domain
 from tests.accounts.oidc_provider import OIDCProvider
 from tests.accounts.saml_idp import SAMLIdP
 from tests.factories import make_tenant
@@ -89,6 +90,7 @@ def idp() -> Iterator[OIDCProvider]:
 @pytest.fixture
 def oidc_config(idp: OIDCProvider) -> Any:
     tenant, owner, (org,) = make_tenant(name="Acme")
+    verified_domain(tenant, "acme.test")
     return sso.sso_config_save(
         tenant=tenant,
         actor=owner,
@@ -97,7 +99,6 @@ def oidc_config(idp: OIDCProvider) -> Any:
             "issuer": idp.issuer,
             "client_id": idp.client_id,
             "client_secret": idp.client_secret,
-            "email_domain": "acme.test",
             "default_role": "member",
         },
     )
@@ -252,6 +253,7 @@ def saml_idp() -> SAMLIdP:
 @pytest.fixture
 def saml_config(saml_idp: SAMLIdP) -> Any:
     tenant, owner, (org,) = make_tenant(name="Acme")
+    verified_domain(tenant, "acme.test")
     return sso.sso_config_save(
         tenant=tenant,
         actor=owner,
@@ -260,7 +262,6 @@ def saml_config(saml_idp: SAMLIdP) -> Any:
             "idp_entity_id": saml_idp.entity_id,
             "idp_sso_url": saml_idp.sso_url,
             "idp_x509_cert": saml_idp.keys.cert_pem,
-            "email_domain": "acme.test",
             "default_role": "member",
         },
     )

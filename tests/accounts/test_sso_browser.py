@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.test import override_settings
 
 from accounts import sso
+from tests.accounts.conftest import verified_domain
 from tests.accounts.oidc_provider import OIDCProvider
 from tests.accounts.saml_idp import SAMLIdP
 from tests.factories import make_tenant
@@ -226,6 +227,7 @@ def test_oidc_sign_in_across_sites_with_strict_session_cookie(
     with BrowserOIDCProvider() as idp:
         assert urlparse(idp.issuer).hostname != urlparse(live_server.url).hostname  # two sites
         tenant, owner, _orgs = make_tenant(name="Acme")
+        verified_domain(tenant, "acme.test")
         sso.sso_config_save(
             tenant=tenant,
             actor=owner,
@@ -234,7 +236,6 @@ def test_oidc_sign_in_across_sites_with_strict_session_cookie(
                 "issuer": idp.issuer,
                 "client_id": idp.client_id,
                 "client_secret": idp.client_secret,
-                "email_domain": "acme.test",
                 "default_role": "member",
             },
         )
@@ -259,6 +260,7 @@ def test_saml_sign_in_across_sites_with_strict_session_cookie(live_server: Any, 
     with BrowserSAMLIdP() as idp:
         assert urlparse(idp.sso_url).hostname != urlparse(live_server.url).hostname
         tenant, owner, _orgs = make_tenant(name="Acme")
+        verified_domain(tenant, "acme.test")
         sso.sso_config_save(
             tenant=tenant,
             actor=owner,
@@ -267,7 +269,6 @@ def test_saml_sign_in_across_sites_with_strict_session_cookie(live_server: Any, 
                 "idp_entity_id": idp.entity_id,
                 "idp_sso_url": idp.sso_url,
                 "idp_x509_cert": idp.keys.cert_pem,
-                "email_domain": "acme.test",
                 "default_role": "member",
             },
         )
@@ -293,6 +294,7 @@ def test_saml_sign_in_across_sites_with_strict_session_cookie(live_server: Any, 
 def test_sso_start_form_reaches_the_idp(live_server: Any, chromium: Any) -> None:
     with BrowserOIDCProvider() as idp:
         tenant, owner, _orgs = make_tenant(name="Acme")
+        verified_domain(tenant, "acme.test")
         sso.sso_config_save(
             tenant=tenant,
             actor=owner,
@@ -301,7 +303,6 @@ def test_sso_start_form_reaches_the_idp(live_server: Any, chromium: Any) -> None
                 "issuer": idp.issuer,
                 "client_id": idp.client_id,
                 "client_secret": idp.client_secret,
-                "email_domain": "acme.test",
             },
         )
         context = chromium.new_context(base_url=live_server.url)

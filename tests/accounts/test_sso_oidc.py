@@ -1,6 +1,7 @@
 """Tenant SSO over OpenID Connect against a real provider on loopback (tests/accounts/
 oidc_provider.py): email-first routing, JIT provisioning with the default role, identity by
-issuer + subject, no takeover by an unverified email claim, and "SSO required"."""
+issuer + subject, no takeover by an unverified email claim, and "SSO required". The tenant
+verified its domain through the real DNS flow (tests/accounts/dns_server.py) first."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from accounts import sso
 from accounts.models import TenantSSOConfig
 from audit.models import AuditEvent
 from orgs.models import OrgMembership, TenantMembership
-from tests.accounts.conftest import enrol
+from tests.accounts.conftest import enrol, verify_domain_via_dns
+from tests.accounts.dns_server import LoopbackDNS
 from tests.accounts.oidc_provider import OIDCProvider
 from tests.factories import PASSWORD, UserFactory, make_tenant
 
@@ -32,15 +34,16 @@ def idp() -> Iterator[OIDCProvider]:
 
 
 @pytest.fixture
-def tenant_sso(idp: OIDCProvider) -> dict[str, Any]:
+def tenant_sso(idp: OIDCProvider, dns: LoopbackDNS) -> dict[str, Any]:
     tenant, owner, (org1, org2) = make_tenant(name="Acme", orgs=2)
     config = sso.sso_config_save(
         tenant=tenant, actor=owner,
         values={
             "protocol": "oidc", "issuer": idp.issuer, "client_id": idp.client_id, "client_secret": idp.client_secret,
-            "email_domain": "acme.test", "default_organization": org2, "default_role": "viewer",
+            "default_organization": org2, "default_role": "viewer",
         },
     )
+    verify_domain_via_dns(dns, tenant, owner, "acme.test")
     return {"tenant": tenant, "owner": owner, "org": org2, "config": config}
 
 
@@ -87,12 +90,13 @@ def test_identity_is_issuer_and_subject_not_email(idp: OIDCProvider, tenant_sso:
 
 def test_unverified_email_claim_never_takes_over_an_existing_account(idp: OIDCProvider, tenant_sso: dict[str, Any]) -> None:
     victim = UserFactory(email="boss@acme.test")
+    OrgMembership.objects.create(organization=tenant_sso["org"], user=victim, role="member")  # one of Acme's
     client = Client()
     refused = sso_sign_in(client, idp, "boss@acme.test", sub="attacker", email_verified=False)
     assert refused.status_code == 403
     assert not SocialAccount.objects.filter(user=victim).exists()
     assert client.get("/api/v1/me").status_code == 401
-    # A verified claim in the tenant's own domain links the existing account.
+    # A verified claim in the tenant's own (verified) domain links the tenant's existing account.
     linked = Client()
     assert sso_sign_in(linked, idp, "boss@acme.test", sub="00u-boss").status_code == 302
     assert SocialAccount.objects.get(user=victim).uid == "00u-boss"
@@ -149,7 +153,7 @@ def test_sso_settings_page_is_for_tenant_owners(tenant_sso: dict[str, Any]) -> N
     assert page.status_code == 200 and "acme.test" in page.content.decode()
     assert "tater-secret" not in page.content.decode()
     response = owner.post("/accounts/sso/", {
-        "tenant": tenant_sso["tenant"].public_id, "protocol": "oidc", "email_domain": "acme.test",
+        "tenant": tenant_sso["tenant"].public_id, "protocol": "oidc",
         "issuer": tenant_sso["config"].issuer, "client_id": "tater-client", "client_secret": "",
         "default_role": "member", "require_sso": "on", "is_active": "on",
     })

@@ -24,7 +24,8 @@ from accounts.adapter import SocialAccountAdapter
 from accounts.models import TenantSSOConfig
 from audit.models import AuditEvent
 from orgs.models import OrgMembership, TenantMembership
-from tests.accounts.conftest import enrol
+from tests.accounts.conftest import enrol, verify_domain_via_dns
+from tests.accounts.dns_server import LoopbackDNS
 from tests.accounts.saml_idp import AuthnRequest, SAMLIdP, make_keypair
 from tests.factories import UserFactory, make_tenant
 
@@ -39,7 +40,7 @@ def idp() -> SAMLIdP:
 
 
 @pytest.fixture
-def tenant_saml(idp: SAMLIdP) -> dict[str, Any]:
+def tenant_saml(idp: SAMLIdP, dns: LoopbackDNS) -> dict[str, Any]:
     tenant, owner, (_org1, org2) = make_tenant(name="Acme", orgs=2)
     config = sso.sso_config_save(
         tenant=tenant,
@@ -49,11 +50,11 @@ def tenant_saml(idp: SAMLIdP) -> dict[str, Any]:
             "idp_entity_id": idp.entity_id,
             "idp_sso_url": idp.sso_url,
             "idp_x509_cert": idp.keys.cert_pem,
-            "email_domain": "acme.test",
             "default_organization": org2,
             "default_role": "viewer",
         },
     )
+    verify_domain_via_dns(dns, tenant, owner, "acme.test")
     return {"tenant": tenant, "owner": owner, "org": org2, "config": config}
 
 
@@ -289,6 +290,7 @@ def test_existing_account_in_the_domain_is_linked_only_with_a_verified_email(
     idp: SAMLIdP, tenant_saml: dict[str, Any]
 ) -> None:
     boss = UserFactory(email="boss@acme.test")
+    OrgMembership.objects.create(organization=tenant_saml["org"], user=boss, role="member")  # one of Acme's
     client = browser()
     request = start(client, idp, boss.email)
     response = post_response(
@@ -327,7 +329,6 @@ def test_saml_settings_page_saves_the_config(idp: SAMLIdP) -> None:
         {
             "tenant": tenant.public_id,
             "protocol": "saml",
-            "email_domain": "beta.test",
             "idp_entity_id": idp.entity_id,
             "idp_sso_url": idp.sso_url,
             "idp_x509_cert": idp.keys.cert_pem,

@@ -12,6 +12,7 @@ from apikeys.models import KeyType
 from orgs.models import Organization, Tenant
 from tater import scopes
 from tater.commands import TaterCommand, parse_duration
+from tater.emails import normalize_email
 
 
 class Command(TaterCommand):
@@ -31,7 +32,7 @@ class Command(TaterCommand):
         parser.add_argument("--rate-limit", default="", help='e.g. "5/min"')
 
     def run(self, **options: Any) -> dict[str, Any]:
-        user = get_user_model().objects.filter(email__iexact=options["user"]).first()
+        user = get_user_model().objects.filter(email_canonical=normalize_email(options["user"])).first()
         if user is None:
             raise CommandError(f"No user with email {options['user']!r}")
         tenant = Tenant.objects.filter(public_id=options["tenant"]).first()
