@@ -27,6 +27,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from audit.models import AuditEvent, Channel
 from audit.registry import ACTIONS
 from tater.api.access import Access
+from tater.api.fields import OUT_OF_RANGE, in_datetime_range
 from tater.exceptions import InvalidInput
 
 DEFAULT_LIMIT = 50
@@ -92,20 +93,20 @@ def _parse_time(value: str, field: str, *, end: bool) -> datetime:
     try:
         # A bare date first: parse_datetime would read it as midnight.
         day = parse_date(value) if _DATE_ONLY.match(value) else None
-        moment = None if day else parse_datetime(value)
+        moment = datetime.combine(day, time.min, tzinfo=UTC) if day else parse_datetime(value)
     except ValueError:
-        pass
-    if moment is None and day is None:
-        raise InvalidInput(f"{field} must be an ISO 8601 date or date-time (e.g. 2026-01-31T12:00:00Z)", field=field)
+        moment = None
     if moment is None:
-        # A bare date covers that whole day (UTC): since=2026-01-31 from its start,
-        # until=2026-01-31 up to its end.
-        moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)  # type: ignore[operator]
-        return moment.replace(tzinfo=UTC)
+        raise InvalidInput(f"{field} must be an ISO 8601 date or date-time (e.g. 2026-01-31T12:00:00Z)", field=field)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    # A date-time ``until`` is inclusive.
-    return moment + timedelta(microseconds=1) if end else moment
+    # Checked before the arithmetic below, which would overflow near years 1 and 9999.
+    if not in_datetime_range(moment):
+        raise InvalidInput(f"{field}: {OUT_OF_RANGE}", field=field)
+    if not end:
+        return moment
+    # A bare date ``until`` covers that whole day (UTC); a date-time ``until`` is inclusive.
+    return moment + (timedelta(days=1) if day else timedelta(microseconds=1))
 
 
 def parse_filters(params: Mapping[str, Any]) -> AuditFilters:

@@ -95,6 +95,9 @@ class KeyFacts(Protocol):
 class Decision:
     allowed: bool
     reason: str = ""
+    # A refusal for a missing permission names it, and what the actor has (SPEC §3).
+    required: tuple[str, ...] = ()
+    current: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -103,12 +106,16 @@ class Decision:
 ALLOW = Decision(True)
 
 
-def deny(reason: str) -> Decision:
-    return Decision(False, reason)
+def deny(reason: str, *, required: Iterable[str] = (), current: Iterable[str] = ()) -> Decision:
+    return Decision(False, reason, tuple(sorted(required)), tuple(sorted(current)))
 
 
 def require(decision: Decision, *, field: str | None = None, details: dict[str, Any] | None = None) -> None:
     if not decision:
+        details = dict(details or {})
+        if decision.required:
+            details.setdefault("required_permissions", list(decision.required))
+            details.setdefault("current_permissions", list(decision.current))
         raise NotPermitted(decision.reason, field=field, details=details)
 
 
@@ -341,6 +348,9 @@ def can_change_member(actor: Actor, *, org_pk: int, member_pk: int, member_rank:
 
 
 def can_change_tenant_roles(actor: Actor) -> Decision:
+    if actor.credential is not None and actor.credential.org_pk is not None:
+        # A tenant role reaches every org: an org-bound key is confined to its own.
+        return deny("An organization's API key cannot change tenant-wide roles")
     if actor.operator or actor.rank(None) >= TENANT_ADMIN_RANK:
         return ALLOW
     return deny("Only tenant owners and admins can change tenant roles")
@@ -356,7 +366,12 @@ def can_change_tenant_settings(actor: Actor) -> Decision:
 def can_create_org(actor: Actor) -> Decision:
     if actor.operator or actor.rank(None) >= TENANT_ADMIN_RANK:
         return ALLOW
-    return deny("Only tenant owners and admins can create organizations")
+    held = frozenset().union(*(roles.role_scopes(None, role) for role in actor.org_roles.values()))
+    return deny(
+        "Only tenant owners and admins can create organizations",
+        required=["organizations:write"],
+        current=held | actor.role_scopes(None),
+    )
 
 
 def can_rename_org(actor: Actor, *, org_pk: int) -> Decision:

@@ -6,8 +6,18 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 from tater import context
+from tater.api.errors import (
+    ApiError,
+    ValidationFailed,
+    answers_json,
+    api_error_response,
+    max_body_bytes,
+    payload_too_large,
+    status_error,
+)
 from tater.client_ip import client_ip
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -85,4 +95,103 @@ class ContextUserMiddleware:
                 ctx = context.current()
                 ctx.user_id = user.pk
                 ctx.extra["user_email"] = user.email
+        return self.get_response(request)
+
+
+# Headers an error page carries that its JSON replacement keeps.
+_KEPT_ON_REPLACE = ("Allow", "Retry-After", "WWW-Authenticate", "Vary")
+
+
+class JsonErrorsMiddleware:
+    """Under the JSON paths (``tater.api.errors.answers_json``: /api/, /v1/, /auth/) every
+    answer is JSON, and none is kept by caches (SPEC §3).
+
+    Before anything reads the request, refuses: a body over ``TATER_MAX_UPLOAD_BYTES`` by its
+    Content-Length (413, unread, on every endpoint), a malformed Content-Length (400), NUL
+    characters in the path or query (400; PostgreSQL refuses them in text, as a 500).
+
+    After: an error answered as a page (Django's DEBUG pages, another middleware's HTML)
+    becomes the catalog error of its status. Every answer without a Cache-Control of its
+    own gets ``no-store`` (and ``Pragma: no-cache``): API answers are per caller, and
+    several carry secrets (created and rotated keys, exchanged credentials, 2FA tokens).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not answers_json(request.path_info):
+            return self.get_response(request)
+        refusal = self.refusal(request)
+        if refusal is not None:
+            response: HttpResponse = api_error_response(request, refusal)
+        else:
+            response = self.get_response(request)
+            content_type = response.get("Content-Type", "")
+            if response.status_code >= 400 and not content_type.startswith("application/json"):
+                response = self.as_json(request, response)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+            response["Pragma"] = "no-cache"
+        return response
+
+    @staticmethod
+    def refusal(request: HttpRequest) -> ApiError | None:
+        meta = request.META
+        raw_length = (meta.get("CONTENT_LENGTH") or "").strip()
+        if raw_length:
+            if not (raw_length.isascii() and raw_length.isdigit()):
+                return ValidationFailed(
+                    "Invalid Content-Length header", details={"fields": {"Content-Length": ["Not a number"]}}
+                )
+            if int(raw_length) > max_body_bytes():
+                return payload_too_large()
+        query = meta.get("QUERY_STRING", "")
+        if "\x00" in request.path_info or "%00" in query or "\x00" in query:
+            where = "path" if "\x00" in request.path_info else "query"
+            message = f"NUL characters are not accepted in the {where}"
+            return ValidationFailed(message, details={"fields": {where: [message]}})
+        return None
+
+    @staticmethod
+    def as_json(request: HttpRequest, page: HttpResponse) -> HttpResponse:
+        response = status_error(request, page.status_code)
+        for name in _KEPT_ON_REPLACE:
+            if page.has_header(name):
+                response[name] = page[name]
+        response.cookies = page.cookies
+        return response
+
+
+class TrailingSlashMiddleware:
+    """Both forms of an API route are served, with and without the trailing slash
+    (``POST /api/v1/keys`` works like ``POST /api/v1/keys/``; SPEC §3): no redirect, which
+    clients would follow with a GET, losing the method and the body.
+
+    Only on a miss: when the path as sent finds no view (a 404 from no route), and its
+    other form does, the request is dispatched again under that form. Hot paths resolve
+    once, as before. Last in MIDDLEWARE, so the retry runs URL resolution, the view
+    middleware (CSRF) and the view, nothing else twice.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 404 or not answers_json(request.path_info):
+            return response
+        match = getattr(request, "resolver_match", None)
+        if match is not None and not getattr(match.func, "no_route", False):
+            return response  # a view answered 404 itself
+        path_info = request.path_info
+        other = path_info[:-1] if path_info.endswith("/") else path_info + "/"
+        try:
+            found = resolve(other, getattr(request, "urlconf", None))
+        except Resolver404:
+            return response
+        if getattr(found.func, "no_route", False):
+            return response
+        request.path_info = other
+        request.path = request.path[:-1] if request.path.endswith("/") else request.path + "/"
         return self.get_response(request)

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from apikeys.models import ApiKey, KeyStatus, KeyType
 from apikeys.services import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS
 from tater import scopes as S
-from tater.api.fields import RejectBlankQueryMixin, RejectUnknownFieldsMixin, StrictCharField
+from tater.api.fields import BoundedDateTimeField, RejectBlankQueryMixin, RejectUnknownFieldsMixin, StrictCharField
 from tater.api.pagination import offset_field
 
 
@@ -93,7 +93,7 @@ class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
         required=False,
         help_text='"*" (full), "*:read" (read only) or resource:action; omitted: your own effective permissions',
     )
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = BoundedDateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list, max_length=100)
     rate_limit = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     unbound = serializers.BooleanField(default=False, help_text="Tenant-wide key (tenant owners only)")
@@ -104,7 +104,7 @@ class ApiKeyUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     scopes = ScopesField(
         required=False, help_text="Through an API key, or for another person's key, scopes may only narrow"
     )
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = BoundedDateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
     rate_limit = serializers.CharField(required=False, allow_blank=True, max_length=32)
 

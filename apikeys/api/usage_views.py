@@ -29,6 +29,7 @@ class KeyUsageView(TaterAPIView):
     (default 24) or ``days``; kept 90 days. Same reach rule as the key itself (404 outside)."""
 
     required_scopes = {"GET": "keys:read"}
+    unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
 
     def get(self, request: Request, key_id: str) -> Response:
         query = UsageQuery(data=request.query_params)

@@ -112,6 +112,7 @@ class KeyListView(TaterAPIView):
 
 
 class KeyDetailView(TaterAPIView):
+    unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"GET": "keys:read", "PATCH": "keys:write"}
 
     @extend_schema(responses={200: s.ApiKeyOutput})
@@ -133,6 +134,7 @@ class KeyDetailView(TaterAPIView):
 
 
 class KeyRevokeView(TaterAPIView):
+    unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"POST": "keys:write"}
 
     @extend_schema(request=None, responses={200: s.ApiKeyOutput})
@@ -143,6 +145,7 @@ class KeyRevokeView(TaterAPIView):
 
 
 class KeyDeactivateView(TaterAPIView):
+    unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"POST": "keys:write"}
     active = False
 
@@ -158,6 +161,7 @@ class KeyActivateView(KeyDeactivateView):
 
 
 class KeyRotateView(TaterAPIView):
+    unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"POST": "keys:write"}
 
     @extend_schema(request=s.RotateInput, responses={200: s.RotatedKeyOutput})

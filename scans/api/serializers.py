@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from scans import app_settings
 from scans.models import Scan, Severity
-from tater.api.fields import RejectBlankQueryMixin, StrictCharField
+from tater.api.fields import BoundedDateTimeField, RejectBlankQueryMixin, StrictCharField
 from tater.api.pagination import offset_field
 
 FINDING_FIELDS = ("title", "severity", "description", "host", "port", "cve", "remediation", "references", "data")
@@ -52,8 +51,8 @@ class ScanUploadInput(StrictSerializer):
 
     scanner = StrictCharField(max_length=100, help_text='Tool that produced the scan, e.g. "nmap"')
     target = StrictCharField(max_length=500, help_text="What was scanned: host, range, URL or asset name")
-    started_at = serializers.DateTimeField(help_text="ISO 8601 with offset, e.g. 2026-01-15T09:30:00Z")
-    finished_at = serializers.DateTimeField(required=False, allow_null=True)
+    started_at = BoundedDateTimeField(help_text="ISO 8601 with offset, e.g. 2026-01-15T09:30:00Z")
+    finished_at = BoundedDateTimeField(required=False, allow_null=True)
     findings = FindingInput(many=True, required=False, default=list)
     metadata = serializers.DictField(required=False, help_text="Free-form context kept in the audit entry")
 
@@ -147,21 +146,12 @@ class SeverityListField(serializers.CharField):
         return values
 
 
-class LenientDateTimeField(serializers.DateTimeField):
-    """Accepts a date (``2026-01-15``, midnight UTC) as well as a full ISO 8601 datetime."""
-
-    def to_internal_value(self, value: Any) -> Any:
-        if isinstance(value, str) and len(value.strip()) == 10:
-            parsed = parse_datetime(value.strip() + "T00:00:00+00:00")
-            if parsed is not None:
-                return parsed
-        return super().to_internal_value(value)
-
-
 class ScanListQuery(RejectBlankQueryMixin, serializers.Serializer):
     scanner = serializers.CharField(required=False, max_length=100)
     severity = SeverityListField(required=False, help_text="info|low|medium|high|critical, comma-separated for any of several")
-    since = LenientDateTimeField(required=False, help_text="started_at on or after (ISO 8601 date or datetime)")
-    until = LenientDateTimeField(required=False, help_text="started_at before (ISO 8601 date or datetime)")
+    since = BoundedDateTimeField(
+        accept_date=True, required=False, help_text="started_at on or after (ISO 8601 date or datetime)"
+    )
+    until = BoundedDateTimeField(accept_date=True, required=False, help_text="started_at before (ISO 8601 date or datetime)")
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
     offset = offset_field()

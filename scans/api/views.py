@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from scans import app_settings, selectors, services
 from scans.api import serializers as s
+from tater.api import parsers
 from tater.api.access import Access
 from tater.api.errors import ApiError, NotFound, PayloadTooLarge, ValidationFailed
 from tater.api.permissions import BUSINESS_READ_TYPES
@@ -100,9 +101,9 @@ def read_json_body(request: Request) -> Any:
     if not body.strip():
         raise ValidationFailed("body: A JSON object is required", details={"fields": {"body": ["A JSON object is required"]}})
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(f"Malformed request body: {exc}", details={"fields": {"body": [str(exc)]}}) from None
+        data = parsers.loads(body)  # bounded nesting, no NUL or lone surrogates
+    except ParseError as exc:
+        raise ValidationFailed(str(exc.detail), details={"fields": {"body": [str(exc.detail)]}}) from None
     if not isinstance(data, dict):
         raise ValidationFailed("body: A JSON object is required", details={"fields": {"body": ["A JSON object is required"]}})
     return data

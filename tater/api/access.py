@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from apikeys.principal import KeyPrincipal, OrgRef
 from orgs import roles
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
-from tater.api.errors import ApiError, Forbidden, Unauthorized
+from tater.api.errors import ApiError, Forbidden, Unauthorized, ValidationFailed
 
 ORG_PARAM = "organizationId"
 ORG_HEADER = "HTTP_X_WORKSPACE_ID"
@@ -74,8 +74,16 @@ def _query_param(request: Request, name: str) -> str | None:
 
 
 def org_hint(request: Request) -> str | None:
-    value = _query_param(request, ORG_PARAM) or getattr(request, "_request", request).META.get(ORG_HEADER)
-    return value.strip() if value and value.strip() else None
+    """The org the caller names: ``organizationId`` or ``X-Workspace-ID``; both naming
+    different orgs is a 400 (SPEC §4), never one silently winning over the other."""
+    param = (_query_param(request, ORG_PARAM) or "").strip()
+    header = (getattr(request, "_request", request).META.get(ORG_HEADER) or "").strip()
+    if param and header and param != header:
+        raise ValidationFailed(
+            f"{ORG_PARAM} and X-Workspace-ID name different organizations: send one, or the same in both",
+            details={"fields": {ORG_PARAM: ["Does not match the X-Workspace-ID header"]}},
+        )
+    return param or header or None
 
 
 def tenant_hint(request: Request) -> str | None:

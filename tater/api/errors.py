@@ -5,16 +5,38 @@
 from __future__ import annotations
 
 import logging
+import re
+from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import csrf
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from tater import faults
 
 logger = logging.getLogger("tater.api")
+
+# Paths every answer of which is JSON (SPEC §3): the API and the seed systems' own
+# surfaces (SPEC §5a: Tatry and taap.it under /v1/, TigerTrust under /api/auth/, Taffy's
+# /auth/token).
+JSON_PATH_PREFIXES = ("/api/", "/v1/", "/auth/")
+_JSON_PATH_ROOTS = frozenset(prefix.rstrip("/") for prefix in JSON_PATH_PREFIXES)
+
+
+def answers_json(path: str) -> bool:
+    """Whether every answer under this path is JSON, errors included."""
+    return path.startswith(JSON_PATH_PREFIXES) or path in _JSON_PATH_ROOTS
 
 
 class ApiError(exceptions.APIException):
@@ -81,6 +103,30 @@ class ServiceUnavailable(ApiError):
     message = "Service temporarily unavailable, retry shortly"
 
 
+def max_body_bytes() -> int:
+    """Largest request body on any endpoint (``TATER_MAX_UPLOAD_BYTES``, 5 MB by default);
+    read per request so tests can override it."""
+    return int(getattr(settings, "TATER_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
+
+
+def payload_too_large() -> PayloadTooLarge:
+    limit = max_body_bytes()
+    return PayloadTooLarge(f"Request body is larger than {limit} bytes", details={"max_bytes": limit})
+
+
+def django_error(exc: Exception) -> ApiError | None:
+    """Django's refusals of a request (raised while reading it) as catalog errors."""
+    if isinstance(exc, RequestDataTooBig):
+        return payload_too_large()
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        message = f"Too many query or form fields (at most {limit})"
+        return ValidationFailed(message, details={"fields": {"query": [message]}})
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        return ValidationFailed("Bad request")
+    return None
+
+
 def error_body(code: str, message: str, details: dict[str, Any] | None, request_id: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {"error": code, "message": message}
     if details:
@@ -135,6 +181,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = Forbidden()
+    elif (refusal := django_error(exc)) is not None:
+        if isinstance(exc, SuspiciousOperation):
+            # Logged as Django logs the ones it catches itself (security monitoring).
+            logging.getLogger(f"django.security.{type(exc).__name__}").warning("%s", exc)
+        exc = refusal
 
     if isinstance(exc, ApiError):
         code, message, status_code = exc.code, exc.message, exc.status_code
@@ -186,3 +237,49 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 def json_error(request: HttpRequest, status_code: int, code: str, message: str, details: dict[str, Any] | None = None) -> JsonResponse:
     """A catalog error outside DRF (Django's 404/500 handlers, middleware)."""
     return JsonResponse(error_body(code, message, details, _request_id(request)), status=status_code)
+
+
+def api_error_response(request: HttpRequest, exc: ApiError) -> JsonResponse:
+    """An ApiError answered outside DRF (middleware, Django's error views)."""
+    response = json_error(request, exc.status_code, exc.code, exc.message, exc.details)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+# What an error answered outside the API views (Django's pages, other middleware) becomes
+# under the JSON paths, by status.
+_STATUS_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("VALIDATION_ERROR", "Bad request"),
+    401: (Unauthorized.code, "Authentication required"),
+    403: (Forbidden.code, Forbidden.message),
+    404: (NotFound.code, NotFound.message),
+    405: ("METHOD_NOT_ALLOWED", "Method not allowed"),
+    413: (PayloadTooLarge.code, PayloadTooLarge.message),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type: send application/json"),
+    429: ("RATE_LIMITED", "Too many requests"),
+    500: ("INTERNAL_ERROR", "Internal server error"),
+    503: (ServiceUnavailable.code, ServiceUnavailable.message),
+}
+
+
+def status_error(request: HttpRequest, status_code: int) -> JsonResponse:
+    """The catalog error for a bare status (an HTML error page's, say)."""
+    code, message = _STATUS_ERRORS.get(status_code, ("", ""))
+    if not code:
+        try:
+            message = HTTPStatus(status_code).phrase
+        except ValueError:
+            message = "Error"
+        code = re.sub(r"[^A-Z0-9]+", "_", message.upper()).strip("_") or "ERROR"
+    details = {"request_id": _request_id(request)} if status_code == 500 else None
+    return json_error(request, status_code, code, message, details)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: under the JSON paths the catalog error DRF's session
+    authentication gives too (403 PERMISSION_DENIED, "CSRF Failed: ..."), Django's page
+    elsewhere."""
+    if not answers_json(request.path_info):
+        return csrf.csrf_failure(request, reason)
+    return api_error_response(request, Forbidden(f"CSRF Failed: {reason or 'no valid token.'}"))

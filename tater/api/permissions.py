@@ -6,7 +6,8 @@
   (default: ``standard``; business-data reads also admit ``public``);
 - ``org_required``: whether the call works inside one organization (default True);
 - ``unbound_keys``: ``"read"`` (default: unbound keys with an org hint on reads),
-  ``"all"`` or ``"none"``.
+  ``"all"``, ``"none"``, or ``"tenant"`` (every method, no org needed: the object named
+  in the path says where it lives, e.g. a key, which an unbound key reaches tenant-wide).
 
 The checks run in the order of the SPEC §3 table: key type, unbound binding, org
 resolution, then scope, so each failure gets its catalog code for free.
@@ -83,7 +84,7 @@ def _plan(view: Any, method: str) -> tuple[frozenset[str], bool, bool, str | Non
         or cached[3] != declared[3]
     ):
         mode = declared[3]
-        unbound_allowed = mode == "all" or (mode == "read" and method in SAFE_METHODS)
+        unbound_allowed = mode in ("all", "tenant") or (mode == "read" and method in SAFE_METHODS)
         cached = (*declared, admitted_key_types(view, method), unbound_allowed, required_scope(view, method))
         _plans[key] = cached
     return cached[4], cached[5], declared[2], cached[6]
@@ -101,6 +102,8 @@ class ScopedPermission(BasePermission):
         if isinstance(auth, KeyPrincipal):
             if auth.type not in types:
                 raise Forbidden(f"API key type {auth.type!r} is not allowed on this endpoint", code="KEY_TYPE_NOT_ALLOWED")
+            if auth.is_unbound and getattr(view, "unbound_keys", "read") == "tenant":
+                org_required = False
             access = access_mod.for_key(request, auth, org_required=org_required, unbound_allowed=unbound_allowed)
         else:
             if not (request.user and request.user.is_authenticated):

@@ -18,4 +18,6 @@ urlpatterns = [
     path("", include("orgs.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("scans.api.urls")),
+    path("", include("leaks.api.urls")),
+    path("", include("scim.api.urls")),
 ]

@@ -2,34 +2,76 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
-MATRIX: Counter[tuple[str, str]] = Counter()
-MATRIX_FAILURES: list[str] = []
 FIGURES: dict[str, object] = {}
 
 
-def record(endpoint: str, method: str, caller: str, target: str | None, status: int, problem: str | None) -> None:
-    MATRIX[(endpoint, method)] += 1
-    if problem:
-        MATRIX_FAILURES.append(f"{endpoint} {method} {caller} {target}: {problem}")
+@dataclass(frozen=True)
+class CellResult:
+    op: str
+    endpoint: str
+    method: str
+    caller: str
+    relation: str
+    expected: str
+    got: str
+    problems: tuple[str, ...]
+    note: str = ""
 
 
-def total() -> int:
-    return sum(MATRIX.values())
+CELLS: list[CellResult] = []
+PROBES: list[str] = []  # exempt endpoints probed anonymously
+
+
+def record(result: CellResult) -> None:
+    CELLS.append(result)
+
+
+def summary() -> str:
+    endpoints = {c.endpoint for c in CELLS}
+    methods = {(c.endpoint, c.method) for c in CELLS}
+    failing = [c for c in CELLS if c.problems]
+    ambiguous = [c for c in CELLS if c.note]
+    return (
+        f"access matrix: {len(CELLS)} cells (callers × operations × targets) over {len(endpoints)} endpoints, "
+        f"{len(methods)} endpoint-methods, {len({c.op for c in CELLS})} operations; {len(failing)} mismatches; "
+        f"{len(ambiguous)} cells on points the SPEC leaves open"
+    )
 
 
 def write(path: Path) -> list[str]:
     lines = []
-    if MATRIX:
-        lines.append(f"access matrix: {total()} cases over {len({e for e, _ in MATRIX})} endpoints, "
-                     f"{len(MATRIX)} endpoint-methods, {len(MATRIX_FAILURES)} mismatches")
+    if CELLS:
+        lines.append(summary())
+    if PROBES:
+        lines.append(f"exempt endpoints probed anonymously: {len(PROBES)}")
     for name, value in sorted(FIGURES.items()):
         lines.append(f"{name}: {value}")
     if not lines:
         return lines
+    detail: list[str] = []
+    by_op: dict[str, list[CellResult]] = defaultdict(list)
+    for cell in CELLS:
+        by_op[cell.op].append(cell)
+    mismatches = [c for c in CELLS if c.problems]
+    if mismatches:
+        detail += ["", "mismatches (operation / caller / target: problems):"]
+        for op, cells in by_op.items():
+            for c in cells:
+                if c.problems:
+                    detail.append(f"  {op:<26} {c.caller:<30} {c.relation:<16} " + " ; ".join(c.problems))
+    notes = sorted({(c.op, c.note) for c in CELLS if c.note})
+    if notes:
+        detail += ["", "choices where the SPEC is silent (AMBIGUOUS):"]
+        detail += [f"  {op:<26} {note}" for op, note in notes]
+    detail += ["", "every cell (operation / caller / target: expected -> got):"]
+    for op, cells in by_op.items():
+        for c in cells:
+            mark = "MISMATCH" if c.problems else "ok"
+            detail.append(f"  {op:<26} {c.caller:<30} {c.relation:<16} {c.expected:<32} -> {c.got:<32} {mark}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    detail = [f"  {endpoint:<28} {method:<8} {count}" for (endpoint, method), count in sorted(MATRIX.items())]
-    path.write_text("\n".join([*lines, "", "cases per endpoint and method:", *detail, "", *MATRIX_FAILURES]) + "\n")
+    path.write_text("\n".join([*lines, *detail]) + "\n")
     return lines

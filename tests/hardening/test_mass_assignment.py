@@ -126,7 +126,11 @@ def test_member_roles_never_above_the_granter(w: World) -> None:
         response = org_admin.patch(url, body, format="json")
         assert response.status_code in (400, 403), (body, response.content)
     assert not TenantMembership.objects.filter(user=viewer).exists()
+    # Fields the endpoint does not take are refused, not ignored (SPEC §2a), and change nothing.
     response = org_admin.patch(url, {"role": "member", "is_staff": True, "is_superuser": True, "organization": w.other_org.public_id}, format="json")
+    assert response.status_code == 400 and set(response.json()["details"]["fields"]) == {"is_staff", "is_superuser", "organization"}
+    assert OrgMembership.objects.get(user=viewer, organization=w.org1).role == "viewer"
+    response = org_admin.patch(url, {"role": "member"}, format="json")
     assert response.status_code == 200, response.content
     viewer.refresh_from_db()
     assert not viewer.is_staff and not viewer.is_superuser

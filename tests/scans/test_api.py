@@ -73,7 +73,7 @@ class TestUpload:
         assert data["message"].startswith(field)
         assert not Scan.objects.exists()
 
-    @pytest.mark.parametrize("raw,expected", [(b"{not json", "Malformed request body"), (b"", "body"), (b"[1]", "body")])
+    @pytest.mark.parametrize("raw,expected", [(b"{not json", "JSON parse error"), (b"", "body"), (b"[1]", "body")])
     def test_malformed_or_missing_body(self, api, world, raw, expected):
         r = post_raw(api, UPLOAD, raw, world["owner_raw"])
         assert (r.status_code, r.json()["error"]) == (400, "VALIDATION_ERROR")
