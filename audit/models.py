@@ -17,6 +17,7 @@ class Channel(models.TextChoices):
     API = "api", "API"
     ADMIN = "admin", "Admin"
     SYSTEM = "system", "System"
+    SCIM = "scim", "SCIM"
 
 
 class AppendOnlyError(RuntimeError):

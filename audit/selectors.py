@@ -246,7 +246,9 @@ def entry_data(row: Mapping[str, Any], scope: AuditScope) -> dict[str, Any]:
         "channel": row["channel"],
         "action": row["action"],
         "actor": {"user_id": row["actor_user_id"], "email": row["actor_email"]},
-        "via": "api" if row["api_key_id"] else ("session" if row["actor_user_id"] else "system"),
+        "via": ("scim" if row["channel"] == "scim" else "api")
+        if row["api_key_id"]
+        else ("session" if row["actor_user_id"] else "system"),
         "key_id": row["api_key_id"] or None,
         "target": (
             {"type": row["target_type"], "id": row["target_id"], "display": row["target_repr"]}

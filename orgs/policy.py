@@ -393,3 +393,18 @@ def can_exchange_credentials(actor: Actor, *, org_pk: int, exchange_policy: str)
     if allowed:
         return ALLOW
     return deny("This tenant does not allow your role to exchange credentials for an API key")
+
+
+def can_manage_scim_tokens(actor: Actor, *, issuing: bool) -> Decision:
+    """Tenant owners (as for tenant settings). A SCIM token reaches every account of the
+    tenant, so it is issued from a signed-in session only (keys only narrow, SPEC §2a); an
+    organization's key never touches it (it is confined to its org)."""
+    decision = can_change_tenant_settings(actor)
+    if not decision:
+        return decision
+    credential = actor.credential
+    if credential is not None and issuing:
+        return deny("A SCIM token can only be created from a tenant owner's signed-in session")
+    if credential is not None and credential.org_pk is not None:
+        return deny("An organization's API key cannot manage the tenant's SCIM tokens")
+    return ALLOW

@@ -69,10 +69,14 @@ INSTALLED_APPS = [
     "audit",
     "apikeys",
     "scans",
+    "scim",
+    "leaks",
 ]
 
 MIDDLEWARE = [
     "tater.middleware.RequestContextMiddleware",
+    # /api/, /v1/, /auth/: oversized bodies refused unread (413), errors always JSON, no-store.
+    "tater.middleware.JsonErrorsMiddleware",
     # Redis: a key request's one round trip starts here and runs while the rest does.
     "apikeys.middleware.KeyRoundTripAheadMiddleware",
     "tater.faults.ServiceFaultMiddleware",  # database/cache outage → 503, not 500
@@ -92,6 +96,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.Require2FAMiddleware",
     "tater.middleware.SecurityHeadersMiddleware",
+    # Last: an API path missing (or adding) its trailing slash is served under its other form.
+    "tater.middleware.TrailingSlashMiddleware",
 ]
 
 ROOT_URLCONF = "tater.urls"
@@ -244,9 +250,16 @@ STORAGES = {
 }
 
 # --- Email ----------------------------------------------------------------------------
+# SMTP when EMAIL_HOST is set. Without it, development prints mail to the console; production
+# never does (invitation and reset links would land in the logs): it logs recipients and
+# subject only (tater.mail), and check --deploy refuses the console backend (tater.E020).
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if os.environ.get("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "tater.mail.UnsentMailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
@@ -265,7 +278,8 @@ REST_FRAMEWORK = {
     # Per key / per session user limits by plan (tater.ratelimit); runs after ScopedPermission.
     "DEFAULT_THROTTLE_CLASSES": ["tater.ratelimit.ApiRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing too-deep nesting, NUL and lone surrogates with a 400.
+    "DEFAULT_PARSER_CLASSES": ["tater.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "tater.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "tater.api.schema.TaterAutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -289,6 +303,10 @@ SPECTACULAR_SETTINGS = {
 # --- Tater ------------------------------------------------------------------------
 # Key types and their prefixes (SPEC §2); deployments may change the prefixes.
 TATER_KEY_PREFIXES = {"standard": "tater_", "agent": "ak_", "public": "ck_"}
+# Where GitHub publishes the keys that sign its secret-scanning alerts (leaks.app_settings).
+TATER_GITHUB_SECRET_SCANNING_KEYS_URL = os.environ.get(
+    "TATER_GITHUB_SECRET_SCANNING_KEYS_URL", "https://api.github.com/meta/public_keys/secret_scanning"
+)
 # Admit `Authorization: Bearer <key>` for clients that cannot send X-API-Key.
 TATER_ALLOW_BEARER_KEYS = env_bool("TATER_ALLOW_BEARER_KEYS", False)
 # Requests per window by tenant plan: (per minute, per hour).
@@ -296,9 +314,15 @@ TATER_PLAN_RATE_LIMITS = {"free": (60, 1_000), "pro": (300, 10_000), "enterprise
 # Origins sign-in pages may send forms to (starting SSO redirects to the IdP): https only,
 # plus plain http in development and tests (loopback identity providers).
 TATER_SSO_FORM_ACTION = os.environ.get("TATER_SSO_FORM_ACTION", "https: http:" if DEBUG or TESTING else "https:")
+# Nameservers for SSO domain verification (TXT lookups), e.g. "10.0.0.2,127.0.0.1:5353";
+# empty: the system resolver. TATER_DNS_TIMEOUT: seconds per lookup, retries included.
+TATER_DNS_NAMESERVERS = env_list("TATER_DNS_NAMESERVERS")
+TATER_DNS_TIMEOUT = float(os.environ.get("TATER_DNS_TIMEOUT", 5))
 # Maximum request body for uploads, in bytes.
 TATER_MAX_UPLOAD_BYTES = int(os.environ.get("TATER_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = TATER_MAX_UPLOAD_BYTES + 1024
+# Under /api/ and the seed systems' paths a CSRF refusal is a JSON catalog error.
+CSRF_FAILURE_VIEW = "tater.api.errors.csrf_failure"
 # Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted.
 TATER_TRUSTED_PROXY_COUNT = int(os.environ.get("TATER_TRUSTED_PROXY_COUNT", 0))
 # Failed-authentication lockout (tater.lockout): N failures within WINDOW seconds lock the

@@ -4,9 +4,10 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from tater.api.errors import json_error
+from tater.api.errors import answers_json, api_error_response, django_error, status_error
 from tater.docs_views import api_reference
 
 urlpatterns = [
@@ -22,15 +23,23 @@ urlpatterns = [
     path("scans/", include("scans.urls")),
     path("invitations/", include("orgs.invitation_urls")),
     path("docs/api/", api_reference, name="api_reference"),
+    path("", include("scim.urls")),  # /scim/v2/ (SCIM 2.0) and Tenant settings → SCIM provisioning
     path("", include("orgs.urls")),
 ]
 
 
+# Exempt: a 404 whatever the request, and a CSRF refusal here would keep
+# TrailingSlashMiddleware from serving POST /api/v1/keys as /api/v1/keys/.
+@csrf_exempt
 def _api_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return json_error(request, 404, "NOT_FOUND", "Not found")
+    return status_error(request, 404)
 
 
-# Anything else under /api/ answers JSON, never an HTML page.
+# Marks "no route" for TrailingSlashMiddleware (which then tries the path's other form).
+_api_not_found.no_route = True  # type: ignore[attr-defined]
+
+# Anything else under /api/ answers JSON, never an HTML page (the seed systems' prefixes
+# get theirs from handler404: no catch-all there, so no CSRF-exempt route outside /api/).
 urlpatterns.append(re_path(r"^api/", _api_not_found))
 
 
@@ -38,15 +47,30 @@ urlpatterns.append(re_path(r"^api/", _api_not_found))
 handler429 = "accounts.views.too_many_requests"
 
 
+# Django's error views (used with DEBUG off; tater.middleware.JsonErrorsMiddleware covers
+# DEBUG's pages): a catalog error under the JSON paths, the usual pages elsewhere.
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if answers_json(request.path_info):
+        error = django_error(exception)
+        return api_error_response(request, error) if error else status_error(request, 400)
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if answers_json(request.path_info):
+        return status_error(request, 403)
+    return defaults.permission_denied(request, exception)
+
+
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        return _api_not_found(request)
+    if answers_json(request.path_info):
+        return status_error(request, 404)
     return defaults.page_not_found(request, exception)
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        return json_error(
-            request, 500, "INTERNAL_ERROR", "Internal server error", {"request_id": getattr(request, "request_id", None)}
-        )
+    if answers_json(request.path_info):
+        return status_error(request, 500)
     return defaults.server_error(request)

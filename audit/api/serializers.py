@@ -26,8 +26,11 @@ class AuditEntryOutput(serializers.Serializer):
     action = serializers.CharField(help_text="Dotted action name, e.g. api_key.created")
     actor = ActorOutput()
     via = serializers.ChoiceField(
-        choices=["api", "session", "system"],
-        help_text='"api" when an API key acted (key_id names it), "session" for a signed-in user, "system" otherwise',
+        choices=["api", "scim", "session", "system"],
+        help_text=(
+            '"api" when an API key acted (key_id names it), "scim" when a SCIM token did (key_id names it), '
+            '"session" for a signed-in user, "system" otherwise'
+        ),
     )
     key_id = serializers.CharField(allow_null=True)
     target = TargetOutput(allow_null=True)

@@ -40,7 +40,7 @@ class AuditLogView(TaterAPIView):
 
     @extend_schema(
         parameters=[
-            _param("channel", "ui, api, admin or system", enum=["ui", "api", "admin", "system"]),
+            _param("channel", "ui, api, admin, system or scim", enum=["ui", "api", "admin", "system", "scim"]),
             _param("action", "An action name (api_key.created) or a group (api_key.*)"),
             _param("actor", "The acting user's email address or user id"),
             _param("key", "The id of the API key that acted (key-...)"),

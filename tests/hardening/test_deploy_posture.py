@@ -161,6 +161,8 @@ CSRF_EXEMPT_OK = {
     # allauth's Google One Tap endpoint checks Google's double-submit g_csrf_token cookie
     # and the signed ID token itself (allauth.socialaccount.providers.google.views).
     "accounts/google/login/token/": "Google One Tap: double-submit cookie + signed ID token",
+    # SCIM: the identity provider calls with a bearer SCIM token only; no cookie authenticates.
+    "scim/v2/": "SCIM 2.0: bearer SCIM token only, never a session cookie",
 }
 
 
@@ -258,3 +260,73 @@ def test_form_action_is_widened_only_on_sign_in_pages() -> None:
     page_csp = client.get("/api/docs/")["Content-Security-Policy"]
     assert "form-action 'self';" in page_csp
     assert "'unsafe-inline'" not in login_csp.split("script-src")[1].split(";")[0]
+
+
+# --- Mail in production: links never reach the logs ----------------------------------------------
+
+
+def test_check_deploy_refuses_the_console_mail_backend(tmp_path: Path) -> None:
+    # The console backend prints whole messages, invitation and password-reset links included,
+    # to stdout: in production that is the log, readable by far more people than the mailbox.
+    env = production_env(
+        SQLITE_PATH=str(tmp_path / "db.sqlite3"), DATABASE_URL="postgres://tater@db.internal:5432/tater",
+        REDIS_URL="redis://cache.internal:6379/0", EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+    )
+    result = manage("check", "--deploy", env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "tater.E020" in output and "EMAIL_BACKEND" in output, output
+
+
+def test_console_mail_backend_is_fine_in_development() -> None:
+    from django.test import override_settings
+
+    from tater.checks import email_backend_check
+
+    console = "django.core.mail.backends.console.EmailBackend"
+    with override_settings(DEBUG=True, EMAIL_BACKEND=console):
+        assert email_backend_check(None) == []
+    with override_settings(DEBUG=False, EMAIL_BACKEND=console):
+        assert [e.id for e in email_backend_check(None)] == ["tater.E020"]
+    with override_settings(DEBUG=False, EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend"):
+        assert email_backend_check(None) == []
+
+
+MAIL_PROBE = r"""
+import logging
+import django
+django.setup()
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client, override_settings
+call_command("migrate", verbosity=0, interactive=False)
+logging.getLogger().setLevel(logging.DEBUG)
+print("BACKEND " + settings.EMAIL_BACKEND, flush=True)
+from orgs import services
+from tests.factories import make_tenant
+tenant, owner, (org,) = make_tenant(name="Mailcorp")
+services.member_add_by_email(
+    organization=org, email="invitee@example.com", role="viewer", actor=owner,
+    accept_url=lambda token: "https://tater.example.com/invitations/" + token + "/",
+)
+# Templates reference static files; the manifest needs collectstatic, which a probe skips.
+with override_settings(STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
+    response = Client().post("/accounts/password/reset/", {"email": owner.email}, secure=True, HTTP_HOST="tater.example.com")
+print("RESET %s" % response.status_code, flush=True)
+"""
+
+
+def test_production_without_email_host_keeps_links_out_of_the_logs(tmp_path: Path) -> None:
+    env = production_env(SQLITE_PATH=str(tmp_path / "db.sqlite3"))
+    for name in ("EMAIL_HOST", "EMAIL_BACKEND"):
+        env.pop(name, None)
+    result = subprocess.run(  # noqa: S603 - fixed argv
+        [PYTHON, "-c", MAIL_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    output = result.stdout + result.stderr
+    assert "RESET 302" in result.stdout, output[-4000:]
+    assert "console" not in result.stdout.split("BACKEND ")[1].splitlines()[0], output
+    # What the logs may say: who was not mailed and the subject, never the body.
+    assert "invitee@example.com" in output and "not sent" in output, output
+    assert "/invitations/" not in output, output
+    assert "/password/reset/key/" not in output, output

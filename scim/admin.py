@@ -1,0 +1,61 @@
+"""SCIM in the admin: tokens (no secret, no digest; a revoke action), and the tenants'
+directories and groups, read-only (the identity provider and the tenant owner change them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from orgs import policy
+from scim import services
+from scim.models import ScimGroup, ScimToken, ScimUser
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ScimToken)
+class ScimTokenAdmin(ReadOnlyAdmin):
+    list_display = ("display_prefix", "name", "tenant", "status", "created_by", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("tenant",)
+    search_fields = ("name", "public_id", "display_prefix", "tenant__name")
+    list_select_related = ("tenant", "created_by")
+    fields = ("public_id", "name", "tenant", "display_prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke_tokens"]
+
+    @admin.action(description="Revoke selected SCIM tokens")
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ScimToken]) -> None:
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            operator = policy.Actor(user=request.user, tenant_pk=token.tenant_id, operator=True)
+            services.scim_token_revoke(token=token, actor=operator)
+            count += 1
+        self.message_user(request, f"Revoked {count} SCIM token(s).", messages.SUCCESS)
+
+
+@admin.register(ScimUser)
+class ScimUserAdmin(ReadOnlyAdmin):
+    list_display = ("user_name", "tenant", "user", "active", "external_id", "deleted_at", "updated_at")
+    list_filter = ("tenant", "active")
+    search_fields = ("user_name", "external_id", "public_id", "user__email")
+    list_select_related = ("tenant", "user")
+
+
+@admin.register(ScimGroup)
+class ScimGroupAdmin(ReadOnlyAdmin):
+    list_display = ("display_name", "tenant", "organization", "role", "updated_at")
+    list_filter = ("tenant",)
+    search_fields = ("display_name", "external_id", "public_id")
+    list_select_related = ("tenant", "organization")

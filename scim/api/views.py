@@ -1,0 +1,71 @@
+"""SCIM tokens over the API: tenant owners list, create (shown once) and revoke them.
+The rule (orgs.policy.can_change_tenant_settings, and: issued from a signed-in session
+only) lives in scim.services."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from orgs.models import Tenant
+from orgs.selectors import actor_for_access
+from scim import selectors, services
+from scim.api import serializers as s
+from tater.api.errors import NotFound
+from tater.api.views import TaterAPIView
+
+NOTICE = "This is the only time the token is shown: give it to your identity provider now."
+
+
+class ScimTokenListView(TaterAPIView):
+    """The tenant's SCIM tokens (tenant owners). POST creates one; its secret is in the
+    answer only. Creating needs a signed-in session: an API key cannot mint a SCIM token."""
+
+    required_scopes = {"GET": "members:read", "POST": "members:write"}
+    org_required = False
+    unbound_keys = "all"
+
+    @extend_schema(responses={200: s.ScimTokenListOutput})
+    def get(self, request: Request) -> Response:
+        access = self.access(request)
+        rows = list(selectors.scim_token_list(
+            tenant=Tenant(pk=access.tenant_pk), actor=actor_for_access(access, request.user)
+        ).select_related("tenant"))
+        return Response({"tokens": s.ScimTokenOutput(rows, many=True).data, "total": len(rows)})
+
+    @extend_schema(request=s.ScimTokenCreateInput, responses={201: s.IssuedScimTokenOutput})
+    def post(self, request: Request) -> Response:
+        body = s.ScimTokenCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        access = self.access(request)
+        issued = services.scim_token_create(
+            tenant=Tenant.objects.get(pk=access.tenant_pk), name=body.validated_data["name"],
+            actor=actor_for_access(access, request.user),
+        )
+        data = {
+            **s.ScimTokenOutput(issued.token).data,
+            "token": issued.secret,
+            "scim_url": request.build_absolute_uri(reverse("scim-root")).rstrip("/"),
+            "notice": NOTICE,
+        }
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class ScimTokenRevokeView(TaterAPIView):
+    required_scopes = {"POST": "members:write"}
+    org_required = False
+    unbound_keys = "all"
+
+    @extend_schema(request=None, responses={200: s.ScimTokenOutput})
+    def post(self, request: Request, token_id: str) -> Response:
+        access = self.access(request)
+        actor = actor_for_access(access, request.user)
+        services.require_token_manager(actor, issuing=False)  # a 403 before telling what exists
+        token = selectors.scim_token_get(tenant=Tenant(pk=access.tenant_pk), public_id=token_id)
+        if token is None:
+            raise NotFound()
+        token = services.scim_token_revoke(token=token, actor=actor)
+        return Response(s.ScimTokenOutput(token).data)

@@ -1,0 +1,26 @@
+"""SCIM settings, read at call time (so ``override_settings`` works); defaults here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+class AppSettings:
+    @property
+    def DEFAULT_COUNT(self) -> int:
+        """Resources per page when a SCIM list request gives no ``count``."""
+        return int(getattr(settings, "TATER_SCIM_DEFAULT_COUNT", 100))
+
+    @property
+    def MAX_COUNT(self) -> int:
+        """Most resources one SCIM list page returns (``filter.maxResults``); a larger
+        ``count`` is lowered to it."""
+        return int(getattr(settings, "TATER_SCIM_MAX_COUNT", 500))
+
+    @property
+    def LAST_USED_INTERVAL(self) -> int:
+        """Seconds between two writes of a SCIM token's ``last_used_at`` (not one per request)."""
+        return int(getattr(settings, "TATER_SCIM_LAST_USED_INTERVAL", 60))
+
+
+app_settings = AppSettings()

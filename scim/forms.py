@@ -1,0 +1,29 @@
+"""Forms of the SCIM settings page. They only shape input; the rules live in scim.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from orgs.roles import OrgRole
+
+UNMAPPED = ""
+
+
+class ScimTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        label="Token name",
+        initial="Identity provider provisioning",
+        help_text="For example “Entra ID provisioning” or “Okta”. The token is shown once, right after you create it.",
+    )
+
+
+class GroupMappingForm(forms.Form):
+    organization = forms.ChoiceField(label="Organization", required=False)
+    role = forms.ChoiceField(label="Role", choices=OrgRole.choices, initial=OrgRole.MEMBER)
+
+    def __init__(self, *args: Any, organizations: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].choices = [(UNMAPPED, "Not mapped (grants nothing)"), *organizations]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+from django.urls import reverse
+
+from orgs.models import Tenant
+from scim import services
+from tater.commands import TaterCommand
+
+
+class Command(TaterCommand):
+    help = "Create a SCIM token for a tenant's identity provider; the token is printed once."
+
+    def add_command_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tenant", required=True, help="Tenant id")
+        parser.add_argument("--name", default="Identity provider provisioning")
+        parser.add_argument(
+            "--base-url", default="", help="The site's public URL (e.g. https://tater.example.com), to print the tenant URL"
+        )
+
+    def run(self, **options: Any) -> dict[str, Any]:
+        tenant = Tenant.objects.filter(public_id=options["tenant"]).first()
+        if tenant is None:
+            raise CommandError(f"No tenant with id {options['tenant']!r}")
+        issued = services.scim_token_create(tenant=tenant, name=options["name"], actor=None)
+        token = issued.token
+        scim_path = reverse("scim-root").rstrip("/")
+        scim_url = options["base_url"].rstrip("/") + scim_path if options["base_url"] else scim_path
+        self.say(
+            f"Created SCIM token {token.public_id} ({token.name}) for {tenant.name}. "
+            f"This is the only time it is shown:\n{issued.secret}\nTenant URL: {scim_url}"
+        )
+        return {
+            "id": token.public_id,
+            "token": issued.secret,
+            "prefix": token.display_prefix,
+            "name": token.name,
+            "tenant_id": tenant.public_id,
+            "scim_url": scim_url,
+        }

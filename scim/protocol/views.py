@@ -1,0 +1,434 @@
+"""SCIM 2.0 endpoints (RFC 7644) under ``/scim/v2/``, for one tenant: the one whose token
+the request presents. Views are thin: parse the request (scim.protocol.resources), call a
+selector or a service, write the resource. Every answer is ``application/scim+json``;
+every error is in SCIM's error schema, whatever fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db.models import QuerySet
+from django.http import Http404
+from django.urls import reverse
+from rest_framework import exceptions
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orgs.models import Tenant
+from scim import selectors, services
+from scim.app_settings import app_settings
+from scim.documents import GroupDoc, UserDoc
+from scim.models import ScimGroup, ScimToken, ScimUser
+from scim.protocol import resources as R
+from scim.protocol import schemas as S
+from scim.protocol.authentication import HasScimToken, ScimTokenAuthentication
+from scim.protocol.errors import ScimError, bad_request, not_found
+from tater import faults
+from tater.api.errors import ApiError
+from tater.api.parsers import JSONParser
+from tater.exceptions import DomainError
+
+logger = logging.getLogger("tater.scim")
+SCIM_JSON = "application/scim+json"
+MAX_START = 2**31  # past any directory; keeps OFFSET within the database's integers
+
+
+class ScimJSONParser(JSONParser):
+    media_type = SCIM_JSON
+
+
+class ScimRenderer(JSONRenderer):
+    media_type = SCIM_JSON
+    format = "scim"
+
+
+class ScimNegotiation(BaseContentNegotiation):
+    """Bodies in ``application/scim+json`` or ``application/json``; answers always in
+    ``application/scim+json`` (RFC 7644 §3.1), whatever ``Accept`` says."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        content_type = (request.content_type or "").split(";")[0].strip().lower()
+        return next((p for p in parsers if p.media_type == content_type), None)
+
+    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+def as_scim_error(exc: Exception, request_id: str | None) -> ScimError:
+    if isinstance(exc, ScimError):
+        return exc
+    if isinstance(exc, DomainError):
+        return ScimError(exc.status_code, exc.message, getattr(exc, "scim_type", None))
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        return ScimError(401, "Missing SCIM token: send Authorization: Bearer scim_…", headers={"WWW-Authenticate": 'Bearer realm="SCIM"'})
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return ScimError(405, str(exc.detail))
+    if isinstance(exc, exceptions.ParseError):
+        return bad_request(f"Malformed request body: {exc.detail}", "invalidSyntax")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return ScimError(415, "Send the body as application/scim+json (or application/json)")
+    if isinstance(exc, ApiError):  # 413 from the parser
+        return ScimError(exc.status_code, exc.message, headers=exc.headers)
+    if isinstance(exc, Http404 | exceptions.NotFound):
+        return not_found()
+    if isinstance(exc, RequestDataTooBig):
+        return ScimError(413, "Request body is too large")
+    if isinstance(exc, SuspiciousOperation):
+        return bad_request("Bad request", "invalidSyntax")
+    if faults.is_outage(exc):
+        logger.error("Service outage (request %s): %s", request_id, exc)
+        return ScimError(503, "Service temporarily unavailable, retry shortly", headers={"Retry-After": str(faults.RETRY_AFTER_SECONDS)})
+    logger.exception("Unhandled SCIM error (request %s)", request_id)
+    return ScimError(500, f"Internal server error (request {request_id})")
+
+
+def scim_response(data: dict[str, Any] | None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(data, status=status, headers=headers, content_type=SCIM_JSON)
+
+
+class ScimView(APIView):
+    authentication_classes = [ScimTokenAuthentication]
+    permission_classes = [HasScimToken]
+    throttle_classes: list[Any] = []
+    parser_classes = [ScimJSONParser, JSONParser]
+    renderer_classes = [ScimRenderer]
+    content_negotiation_class = ScimNegotiation
+    schema = None  # SCIM is described by its own discovery endpoints, not the OpenAPI document
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # PostgreSQL refuses NUL in text (as a 500): refused here for ids and filters alike.
+        query = request._request.META.get("QUERY_STRING", "")
+        if "\x00" in request._request.path_info or "%00" in query or "\x00" in query:
+            raise bad_request("NUL characters are not accepted in the path or the query")
+
+    def handle_exception(self, exc: Exception) -> Response:
+        error = as_scim_error(exc, getattr(self.request, "request_id", None))
+        return scim_response(error.body(), status=error.status, headers=error.headers)
+
+    @staticmethod
+    def tenant(request: Request) -> Tenant:
+        token: ScimToken = request.auth  # type: ignore[assignment]
+        return token.tenant
+
+    @staticmethod
+    def base(request: Request) -> str:
+        """The absolute ``…/scim/v2`` URL resource locations start with."""
+        return request.build_absolute_uri(reverse("scim-root")).rstrip("/")
+
+
+# --- Request parameters -----------------------------------------------------------------
+
+
+def _param(source: Any, name: str) -> Any:
+    lowered = name.lower()
+    for key in source:
+        if str(key).lower() == lowered:
+            return source.get(key) if hasattr(source, "get") else source[key]
+    return None
+
+
+def _integer(value: Any, name: str, default: int) -> int:
+    if value in (None, ""):
+        return default
+    if isinstance(value, bool):
+        raise bad_request(f"{name} must be an integer")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise bad_request(f"{name} must be an integer") from None
+
+
+class ListParams:
+    """filter, startIndex, count, attributes, excludedAttributes: from the query string
+    (GET) or a SearchRequest body (POST …/.search)."""
+
+    def __init__(self, source: Any) -> None:
+        if not isinstance(source, dict) and not hasattr(source, "get"):
+            raise bad_request("The body must be a SearchRequest object", "invalidSyntax")
+        self.filter = _param(source, "filter")
+        if self.filter is not None and not isinstance(self.filter, str):
+            raise bad_request("filter must be a string", "invalidFilter")
+        # Out-of-range values are interpreted, not refused (RFC 7644 §3.4.2.4).
+        self.start = min(max(1, _integer(_param(source, "startIndex"), "startIndex", 1)), MAX_START)
+        self.count = min(max(0, _integer(_param(source, "count"), "count", app_settings.DEFAULT_COUNT)), app_settings.MAX_COUNT)
+        self.projection = Projection(source)
+
+
+class Projection:
+    def __init__(self, source: Any) -> None:
+        self.attributes = R.parse_attribute_list(_param(source, "attributes"))
+        self.excluded = R.parse_attribute_list(_param(source, "excludedAttributes"))
+        if self.attributes and self.excluded:
+            raise bad_request("attributes and excludedAttributes are mutually exclusive", "invalidSyntax")
+
+    def apply(self, resource: dict[str, Any], spec: R.ResourceSpec) -> dict[str, Any]:
+        return R.project(resource, spec, attributes=self.attributes, excluded=self.excluded)
+
+    def wants(self, name: str) -> bool:
+        lowered = name.lower()
+        if self.attributes:
+            return any(p.attr.lower() == lowered for p in self.attributes)
+        return not any(p.attr.lower() == lowered and p.sub is None for p in self.excluded)
+
+
+def _versions(header: str | None) -> frozenset[int] | None:
+    """An If-Match / If-None-Match header as the versions it names (None: absent or ``*``)."""
+    if header is None or header.strip() == "*":
+        return None
+    versions = set()
+    for tag in header.split(","):
+        tag = tag.strip().removeprefix("W/").strip('"')
+        if tag.isdigit():
+            versions.add(int(tag))
+    return frozenset(versions)
+
+
+def _if_match(request: Request) -> frozenset[int] | None:
+    return _versions(request.META.get("HTTP_IF_MATCH"))
+
+
+# --- Discovery ------------------------------------------------------------------------------
+
+
+class ServiceProviderConfigView(ScimView):
+    def get(self, request: Request) -> Response:
+        return scim_response(S.service_provider_config(self.base(request)))
+
+
+class ResourceTypesView(ScimView):
+    def get(self, request: Request, resource_type: str | None = None) -> Response:
+        found = S.resource_types(self.base(request))
+        if resource_type is None:
+            return scim_response(S.list_response(found, total=len(found)))
+        match = next((rt for rt in found if rt["id"] == resource_type), None)
+        if match is None:
+            raise not_found(f"No resource type {resource_type!r}")
+        return scim_response(match)
+
+
+class SchemasView(ScimView):
+    def get(self, request: Request, schema_id: str | None = None) -> Response:
+        found = S.schemas(self.base(request))
+        if schema_id is None:
+            return scim_response(S.list_response(found, total=len(found)))
+        match = next((s for s in found if s["id"] == schema_id), None)
+        if match is None:
+            raise not_found(f"No schema {schema_id!r}")
+        return scim_response(match)
+
+
+# --- Users ----------------------------------------------------------------------------------
+
+
+def _user_page(tenant: Tenant, params: ListParams, base: str) -> tuple[int, list[dict[str, Any]]]:
+    services.directory_sync(tenant=tenant)
+    query = R.filter_query(params.filter, R.USER, R.USER_FIELDS)
+    rows: QuerySet[ScimUser] = selectors.scim_users(tenant=tenant).filter(query).order_by("id")
+    total = rows.count()
+    page = list(rows[params.start - 1 : params.start - 1 + params.count]) if params.count else []
+    return total, [params.projection.apply(R.user_resource(u, base), R.USER) for u in page]
+
+
+def _user_answer(identity: ScimUser, projection: Projection, base: str, *, status: int = 200) -> Response:
+    resource = R.user_resource(identity, base)
+    headers = {"ETag": R.etag(identity.version)}
+    if status == 201:
+        headers["Location"] = resource["meta"]["location"]
+    return scim_response(projection.apply(resource, R.USER), status=status, headers=headers)
+
+
+class UsersView(ScimView):
+    def get(self, request: Request) -> Response:
+        params = ListParams(request.query_params)
+        total, page = _user_page(self.tenant(request), params, self.base(request))
+        return scim_response(S.list_response(page, total=total, start_index=params.start))
+
+    def post(self, request: Request) -> Response:
+        projection = Projection(request.query_params)  # refused before anything is written
+        doc = R.user_doc(R.from_body(R.USER, request.data))
+        identity = services.scim_user_create(tenant=self.tenant(request), doc=doc)
+        return _user_answer(identity, projection, self.base(request), status=201)
+
+
+class UserSearchView(ScimView):
+    def post(self, request: Request) -> Response:
+        params = ListParams(request.data)
+        total, page = _user_page(self.tenant(request), params, self.base(request))
+        return scim_response(S.list_response(page, total=total, start_index=params.start))
+
+
+class UserView(ScimView):
+    def _get(self, request: Request, resource_id: str) -> ScimUser:
+        identity = selectors.scim_user_get(tenant=self.tenant(request), public_id=resource_id)
+        if identity is None:
+            raise not_found(f"No User {resource_id!r}")
+        return identity
+
+    def get(self, request: Request, resource_id: str) -> Response:
+        identity = self._get(request, resource_id)
+        if (seen := _versions(request.META.get("HTTP_IF_NONE_MATCH"))) and identity.version in seen:
+            return Response(status=304, headers={"ETag": R.etag(identity.version)})
+        return _user_answer(identity, Projection(request.query_params), self.base(request))
+
+    def put(self, request: Request, resource_id: str) -> Response:
+        projection = Projection(request.query_params)
+        given = R.from_body(R.USER, request.data)
+        doc = R.user_doc(given)
+
+        def change(current: ScimUser) -> UserDoc:
+            # A PUT that does not mention active leaves it as it is (RFC 7644 §3.5.1 allows
+            # it): replacing a profile never reprovisions someone by omission.
+            return doc if "active" in given else replace(doc, active=current.active)
+
+        identity = services.scim_user_update(identity=self._get(request, resource_id), change=change, if_match=_if_match(request))
+        return _user_answer(identity, projection, self.base(request))
+
+    def patch(self, request: Request, resource_id: str) -> Response:
+        projection = Projection(request.query_params)
+        body = request.data
+
+        def change(current: ScimUser) -> UserDoc:
+            return R.user_doc(R.apply_patch(R.USER, R.user_document(current), body))
+
+        identity = services.scim_user_update(identity=self._get(request, resource_id), change=change, if_match=_if_match(request))
+        return _user_answer(identity, projection, self.base(request))
+
+    def delete(self, request: Request, resource_id: str) -> Response:
+        services.scim_user_delete(identity=self._get(request, resource_id), if_match=_if_match(request))
+        return Response(status=204)
+
+
+# --- Groups ---------------------------------------------------------------------------------
+
+
+def _group_page(tenant: Tenant, params: ListParams, base: str) -> tuple[int, list[dict[str, Any]]]:
+    query = R.filter_query(params.filter, R.GROUP, R.GROUP_FIELDS)
+    rows = selectors.scim_groups(tenant=tenant).filter(query).distinct().order_by("id")
+    total = rows.count()
+    page = list(rows[params.start - 1 : params.start - 1 + params.count]) if params.count else []
+    # Entra ID lists groups with excludedAttributes=members: no member query then.
+    members = selectors.group_member_ids_many(groups=page) if params.projection.wants("members") else {}
+    return total, [
+        params.projection.apply(R.group_resource(g, members.get(g.pk, []), base), R.GROUP) for g in page
+    ]
+
+
+def _group_answer(group: ScimGroup, projection: Projection, base: str, *, status: int = 200) -> Response:
+    member_ids = selectors.group_member_ids(group=group) if projection.wants("members") else []
+    resource = R.group_resource(group, member_ids, base)
+    headers = {"ETag": R.etag(group.version)}
+    if status == 201:
+        headers["Location"] = resource["meta"]["location"]
+    return scim_response(projection.apply(resource, R.GROUP), status=status, headers=headers)
+
+
+class GroupsView(ScimView):
+    def get(self, request: Request) -> Response:
+        params = ListParams(request.query_params)
+        total, page = _group_page(self.tenant(request), params, self.base(request))
+        return scim_response(S.list_response(page, total=total, start_index=params.start))
+
+    def post(self, request: Request) -> Response:
+        projection = Projection(request.query_params)
+        doc = R.group_doc(R.from_body(R.GROUP, request.data))
+        group = services.scim_group_create(tenant=self.tenant(request), doc=doc)
+        return _group_answer(group, projection, self.base(request), status=201)
+
+
+class GroupSearchView(ScimView):
+    def post(self, request: Request) -> Response:
+        params = ListParams(request.data)
+        total, page = _group_page(self.tenant(request), params, self.base(request))
+        return scim_response(S.list_response(page, total=total, start_index=params.start))
+
+
+class GroupView(ScimView):
+    def _get(self, request: Request, resource_id: str) -> ScimGroup:
+        group = selectors.scim_group_get(tenant=self.tenant(request), public_id=resource_id)
+        if group is None:
+            raise not_found(f"No Group {resource_id!r}")
+        return group
+
+    def get(self, request: Request, resource_id: str) -> Response:
+        group = self._get(request, resource_id)
+        if (seen := _versions(request.META.get("HTTP_IF_NONE_MATCH"))) and group.version in seen:
+            return Response(status=304, headers={"ETag": R.etag(group.version)})
+        return _group_answer(group, Projection(request.query_params), self.base(request))
+
+    def put(self, request: Request, resource_id: str) -> Response:
+        projection = Projection(request.query_params)
+        doc = R.group_doc(R.from_body(R.GROUP, request.data))
+        group = services.scim_group_update(
+            group=self._get(request, resource_id), change=lambda current, members: doc, if_match=_if_match(request)
+        )
+        return _group_answer(group, projection, self.base(request))
+
+    def patch(self, request: Request, resource_id: str) -> Response:
+        projection = Projection(request.query_params)
+        body = request.data
+
+        def change(current: ScimGroup, member_ids: list[str]) -> GroupDoc:
+            return R.group_doc(R.apply_patch(R.GROUP, R.group_document(current, member_ids), body))
+
+        group = services.scim_group_update(group=self._get(request, resource_id), change=change, if_match=_if_match(request))
+        return _group_answer(group, projection, self.base(request))
+
+    def delete(self, request: Request, resource_id: str) -> Response:
+        services.scim_group_delete(group=self._get(request, resource_id), if_match=_if_match(request))
+        return Response(status=204)
+
+
+# --- The rest ---------------------------------------------------------------------------------
+
+
+class RootSearchView(ScimView):
+    """POST /.search: Users then Groups. A filter applies to the types that support its
+    attributes (a filter neither supports is a 400)."""
+
+    def post(self, request: Request) -> Response:
+        params = ListParams(request.data)
+        tenant, base = self.tenant(request), self.base(request)
+        everything = ListParams({**{k: v for k, v in request.data.items()}, "startIndex": 1, "count": app_settings.MAX_COUNT})
+        pages: list[tuple[int, list[dict[str, Any]]]] = []
+        errors: list[ScimError] = []
+        for page_of in (lambda: _user_page(tenant, everything, base), lambda: _group_page(tenant, everything, base)):
+            try:
+                pages.append(page_of())
+            except ScimError as exc:
+                if exc.scim_type != "invalidFilter":
+                    raise
+                errors.append(exc)
+        if errors and not pages:
+            raise errors[0]
+        combined = [resource for _, found in pages for resource in found]
+        total = sum(count for count, _ in pages)
+        window = combined[params.start - 1 : params.start - 1 + params.count]
+        return scim_response(S.list_response(window, total=total, start_index=params.start))
+
+
+def _answer_with(error: Callable[[], ScimError]) -> Callable[..., Response]:
+    def view(self: ScimView, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise error()
+
+    return view
+
+
+class NotImplementedView(ScimView):
+    """/Bulk and /Me: not offered (ServiceProviderConfig says bulk is unsupported)."""
+
+    get = post = put = patch = delete = _answer_with(lambda: ScimError(501, "Not implemented by this service provider"))
+
+
+class NotFoundView(ScimView):
+    """Anything else under /scim/v2/: a SCIM 404 (after authentication, like every endpoint)."""
+
+    get = post = put = patch = delete = _answer_with(lambda: not_found("No such endpoint"))

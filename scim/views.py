@@ -1,0 +1,115 @@
+"""The tenant owner's SCIM page (Tenant settings → SCIM provisioning): the SCIM base URL,
+tokens (create: shown once; revoke) and the mapping of each pushed group to an
+organization and a role. Views resolve the tenant, call one selector or service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_http_methods, require_POST
+
+from orgs import roles
+from orgs.forms import add_domain_error
+from orgs.models import Organization, Tenant
+from orgs.selectors import as_actor
+from orgs.ui import current_access, require_tenant_role
+from scim import selectors, services
+from scim.forms import UNMAPPED, GroupMappingForm, ScimTokenForm
+from tater.exceptions import DomainError
+
+
+def _tenant(request: HttpRequest) -> Tenant:
+    access = current_access(request, org_required=False)
+    require_tenant_role(access, roles.TenantRole.OWNER)
+    return Tenant.objects.get(pk=access.tenant_pk)
+
+
+def scim_base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("scim-root")).rstrip("/")
+
+
+def _organizations(tenant: Tenant) -> list[tuple[str, str]]:
+    return [(o.public_id, o.name) for o in Organization.objects.filter(tenant=tenant).order_by("name")]
+
+
+def _page(request: HttpRequest, tenant: Tenant, token_form: ScimTokenForm, status: int = 200) -> HttpResponse:
+    organizations = _organizations(tenant)
+    groups = [
+        (group, GroupMappingForm(
+            prefix=group.public_id,
+            organizations=organizations,
+            initial={"organization": group.organization.public_id if group.organization else UNMAPPED,
+                     "role": group.role or roles.OrgRole.MEMBER},
+        ))
+        for group in selectors.scim_groups(tenant=tenant).order_by("display_name")
+    ]
+    context = {
+        "tenant": tenant,
+        "scim_url": scim_base_url(request),
+        "tokens": selectors.scim_token_list(tenant=tenant, actor=as_actor(request.user, tenant)),
+        "token_form": token_form,
+        "groups": groups,
+    }
+    return render(request, "scim/settings.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scim_settings(request: HttpRequest) -> HttpResponse:
+    """GET: the page. POST: create a token and show it once."""
+    tenant = _tenant(request)
+    form = ScimTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.scim_token_create(tenant=tenant, name=form.cleaned_data["name"], actor=request.user)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            response = render(
+                request, "scim/token_issued.html",
+                {"token": issued.token, "secret": issued.secret, "scim_url": scim_base_url(request), "tenant": tenant},
+            )
+            add_never_cache_headers(response)  # the page carries the secret
+            return response
+    return _page(request, tenant, form, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def scim_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
+    tenant = _tenant(request)
+    token = selectors.scim_token_get(tenant=tenant, public_id=token_id)
+    if token is None:
+        raise Http404("No such SCIM token")
+    services.scim_token_revoke(token=token, actor=request.user)
+    messages.success(request, f"SCIM token “{token.name}” revoked: your identity provider can no longer use it.")
+    return redirect("scim_settings")
+
+
+@login_required
+@require_POST
+def scim_group_map(request: HttpRequest, group_id: str) -> HttpResponse:
+    tenant = _tenant(request)
+    group = selectors.scim_group_get(tenant=tenant, public_id=group_id)
+    if group is None:
+        raise Http404("No such group")
+    form = GroupMappingForm(request.POST, prefix=group.public_id, organizations=_organizations(tenant))
+    if not form.is_valid():
+        messages.error(request, "Choose an organization and a role.")
+        return redirect("scim_settings")
+    chosen = form.cleaned_data["organization"]
+    organization = Organization.objects.filter(tenant=tenant, public_id=chosen).first() if chosen else None
+    try:
+        services.scim_group_map(group=group, organization=organization, role=form.cleaned_data["role"], actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if organization is None:
+            messages.success(request, f"Group “{group.display_name}” no longer grants access.")
+        else:
+            messages.success(request, f"Members of “{group.display_name}” are now {form.cleaned_data['role']}s of {organization.name}.")
+    return redirect("scim_settings")
