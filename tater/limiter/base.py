@@ -1,0 +1,49 @@
+"""The backend interface: where counts live. Callers use :class:`tater.limiter.Limiter`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from tater.limiter.core import Decision, Rule
+
+DEFAULT_ROLLING_MAX_SECONDS = 60
+
+
+class RateLimiterBackend(ABC):
+    """Counts requests per entity key against its rules; one instance per process.
+
+    Rules of at most ``rolling_max_seconds`` are counted in a rolling window (a sliding log
+    of admission times: in no interval of that length are more than ``limit`` admitted);
+    longer rules in fixed windows aligned to the epoch. Every method gets the entity's key
+    (checked by the caller: non-empty, brace-free) and its rules (non-empty).
+
+    Backends raise :class:`~tater.limiter.LimiterUnavailable` when their store cannot answer.
+    """
+
+    def __init__(self, *, rolling_max_seconds: int = DEFAULT_ROLLING_MAX_SECONDS) -> None:
+        self.rolling_max_seconds = rolling_max_seconds
+
+    def is_rolling(self, rule: Rule) -> bool:
+        return rule.seconds <= self.rolling_max_seconds
+
+    @abstractmethod
+    def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
+        """Admit ``cost`` requests for every rule at once, or none (a refusal consumes nothing).
+
+        ``reads`` (keys built with :func:`tater.limiter.keys.tagged` for this entity) are
+        read in the same step and returned in ``Decision.reads``. ``now`` (epoch seconds)
+        replaces the store's clock, for tests.
+        """
+
+    @abstractmethod
+    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
+        """The quota as it stands; ``admitted``: whether one more request would be."""
+
+    @abstractmethod
+    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
+        """Give back ``cost`` requests (the newest admissions of the rolling log)."""
+
+    @abstractmethod
+    def reset(self, key: str, rules: Sequence[Rule]) -> None:
+        """Forget everything counted for ``key`` (the cache backend needs the rules to find it)."""

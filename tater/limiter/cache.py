@@ -1,0 +1,183 @@
+"""Cache backend: Django's public cache API only, for deployments whose shared cache is not
+Redis (memcached, the database cache). With Redis, use :class:`RedisBackend`.
+
+**Rolling rules: slots.** A rule of ``limit`` requests per ``seconds`` owns ``limit`` slot
+keys; an admission claims a free slot with ``cache.add(slot, now, timeout=seconds)``. A
+slot can be claimed again only once its key has expired, ``seconds`` after the claim, so in
+no interval of ``seconds`` are more than ``limit`` requests admitted, across processes,
+provided that
+
+- ``add`` is atomic (true for locmem within a process, memcached, Redis, the database
+  cache on databases with proper transactions), and
+- keys do not vanish before their timeout. They do under memory pressure (memcached LRU
+  eviction, locmem culling beyond ``MAX_ENTRIES``) and, on memcached, by up to one second
+  because its clock ticks in whole seconds; each early-freed slot can admit one request
+  more than the limit in that window. Size the cache so limiter keys are not evicted.
+
+Cost: one ``get_many`` of ``limit`` keys per rolling rule per check (plus one ``add`` per
+admitted request), and ``limit`` keys of memory per rule per active entity; fine for
+per-minute limits in the hundreds, heavy beyond.
+
+**Fixed rules: counters.** ``add(counter, 0)`` then ``incr(counter, cost)``; above the limit
+the increment is rolled back (``decr``) and the request refused. Never over-admits when
+``incr`` is atomic; a request racing a refused one may be refused too.
+
+**All rules at once.** Everything is read in one ``get_many`` (reads included) and a request
+that does not fit writes nothing. One that fits claims its slots and counters; if a race
+takes one away first, what it claimed is released and it is refused: nothing consumed.
+
+Slot expiry runs on the cache's own clock, so this backend does not accept a ``now``.
+``reads`` come from the same cache (values as stored, ``None`` when missing).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from django.core.cache import caches
+
+from tater.limiter import keys
+from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend
+from tater.limiter.core import Decision, Rule, RuleState, consumed, fixed_state, rolling_state
+
+# Fixed-window counters outlive their window a little, so a late reader still finds them.
+COUNTER_GRACE = 5
+
+
+@lru_cache(maxsize=64)
+def _slot_suffixes(seconds: int, limit: int) -> tuple[str, ...]:
+    # The limit is part of the name: two rules of one length (plan 300/min, override 5/min)
+    # each need every admission in their own slots.
+    return tuple(f"s{seconds}x{limit}:{i}" for i in range(limit))
+
+
+class CacheBackend(RateLimiterBackend):
+    def __init__(self, alias: str = "default", *, rolling_max_seconds: int = DEFAULT_ROLLING_MAX_SECONDS) -> None:
+        super().__init__(rolling_max_seconds=rolling_max_seconds)
+        self.alias = alias
+
+    @property
+    def cache(self) -> Any:
+        return caches[self.alias]
+
+    def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
+        t = self._now(now)
+        counted = [self._keys(key, rule, t) for rule in rules]
+        found = self.cache.get_many([*reads, *(k for keys_ in counted for k in keys_)])
+        values = {k: found.get(k) for k in reads}
+        states = self._states(rules, counted, found, cost, t)
+        if any(s.retry_after > 0 for s in states):
+            return Decision(False, states, t, values)
+        if not self._claim(rules, counted, found, cost, t):
+            # A concurrent request took what this one counted on: nothing was consumed.
+            found = self.cache.get_many([k for keys_ in counted for k in keys_])
+            return Decision(False, self._states(rules, counted, found, cost, t), t, values)
+        return Decision(True, tuple(consumed(s, cost, t, rolling=self.is_rolling(s.rule)) for s in states), t, values)
+
+    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
+        t = self._now(now)
+        counted = [self._keys(key, rule, t) for rule in rules]
+        found = self.cache.get_many([k for keys_ in counted for k in keys_])
+        states = self._states(rules, counted, found, 1, t)
+        return Decision(all(s.retry_after == 0 for s in states), states, t)
+
+    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
+        t = self._now(now)
+        cache = self.cache
+        for rule in rules:
+            keys_ = self._keys(key, rule, t)
+            if self.is_rolling(rule):
+                held = cache.get_many(keys_)
+                cache.delete_many(sorted(held, key=held.__getitem__)[-cost:])  # the newest claims
+            else:
+                count = cache.get(keys_[0]) or 0
+                if count:
+                    self._decr(keys_[0], min(cost, count))
+
+    def reset(self, key: str, rules: Sequence[Rule]) -> None:
+        t = time.time()
+        self.cache.delete_many([k for rule in rules for k in self._keys(key, rule, t)])
+
+    def _keys(self, key: str, rule: Rule, t: float) -> tuple[str, ...]:
+        """The cache keys counting ``rule`` for ``key`` at ``t``: its slots, or the window's counter."""
+        if self.is_rolling(rule):
+            base = keys.internal(key, "")
+            return tuple(base + suffix for suffix in _slot_suffixes(rule.seconds, rule.limit))
+        return (keys.internal(key, f"f{rule.seconds}x{rule.limit}:{int(t // rule.seconds)}"),)
+
+    @staticmethod
+    def _now(now: float | None) -> float:
+        if now is not None:
+            raise ValueError("CacheBackend counts on the cache's clock (slot expiry); it takes no `now`")
+        return time.time()
+
+    def _states(
+        self, rules: Sequence[Rule], counted: list[tuple[str, ...]], found: dict[str, Any], cost: int, t: float
+    ) -> tuple[RuleState, ...]:
+        states = []
+        for rule, keys_ in zip(rules, counted, strict=True):
+            if self.is_rolling(rule):
+                states.append(rolling_state(rule, sorted(found[k] for k in keys_ if k in found), cost, t))
+            else:
+                states.append(fixed_state(rule, found.get(keys_[0], 0), cost, t))
+        return tuple(states)
+
+    def _claim(
+        self, rules: Sequence[Rule], counted: list[tuple[str, ...]], found: dict[str, Any], cost: int, t: float
+    ) -> bool:
+        """Take ``cost`` slots or counts in every rule; if a race takes one first, give all back."""
+        slots: list[str] = []
+        counters: list[str] = []
+        try:
+            for rule, keys_ in zip(rules, counted, strict=True):
+                if self.is_rolling(rule):
+                    taken = self._take_slots([k for k in keys_ if k not in found], cost, t, rule.seconds)
+                    slots += taken
+                    fits = len(taken) == cost
+                else:
+                    window_end = (t // rule.seconds + 1) * rule.seconds
+                    counters.append(keys_[0])
+                    fits = self._incr(keys_[0], cost, math.ceil(window_end - t) + COUNTER_GRACE) <= rule.limit
+                if not fits:
+                    self._release(slots, counters, cost)
+                    return False
+        except Exception:
+            self._release(slots, counters, cost)
+            raise
+        return True
+
+    def _take_slots(self, free: list[str], cost: int, t: float, seconds: int) -> list[str]:
+        cache = self.cache
+        taken: list[str] = []
+        for slot in free:
+            if len(taken) == cost:
+                break
+            if cache.add(slot, t, timeout=seconds):  # atomic: one claimer wins a free slot
+                taken.append(slot)
+        return taken
+
+    def _release(self, slots: list[str], counters: list[str], cost: int) -> None:
+        if slots:
+            self.cache.delete_many(slots)
+        for counter in counters:
+            self._decr(counter, cost)
+
+    def _incr(self, counter: str, cost: int, timeout: int) -> int:
+        cache = self.cache
+        for _ in range(2):
+            cache.add(counter, 0, timeout=timeout)
+            try:
+                return int(cache.incr(counter, cost))
+            except ValueError:  # expired or evicted between add and incr: add it again
+                continue
+        raise ValueError(f"counter {counter!r} vanished twice between add and incr")
+
+    def _decr(self, counter: str, amount: int) -> None:
+        try:
+            self.cache.decr(counter, amount)
+        except ValueError:  # gone already: nothing left to give back
+            pass

@@ -1,0 +1,179 @@
+"""The limiter's vocabulary: rules, entities, decisions (shared by every backend)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class LimiterUnavailable(Exception):
+    """The rate-limit store cannot be reached (or cannot answer) right now.
+
+    Backends raise it; :class:`tater.limiter.Limiter` applies the outage policy
+    (``TATER_RATELIMIT_FAIL_OPEN``): admit with a ``degraded`` decision, or re-raise.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """At most ``limit`` requests in ``seconds`` (rolling or fixed window: see the backends)."""
+
+    seconds: int
+    limit: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.seconds, int) or not isinstance(self.limit, int) or self.seconds < 1 or self.limit < 1:
+            raise ValueError(f"Rule needs positive integer seconds and limit, got {self.seconds!r}, {self.limit!r}")
+
+
+class RateLimitedEntity(Protocol):
+    """Whatever is limited: it names itself and its rules, nothing else (Zulip's shape)."""
+
+    def key(self) -> str:
+        """Who is limited, e.g. ``"key:<digest>"`` or ``"user:42"`` (no braces)."""
+        ...
+
+    def rules(self) -> Sequence[Rule]:
+        """The limits that apply, e.g. ``[Rule(60, 300), Rule(3600, 10_000)]``."""
+        ...
+
+
+class Entity:
+    """A ready-made :class:`RateLimitedEntity` for a fixed key and rules."""
+
+    __slots__ = ("_key", "_rules")
+
+    def __init__(self, key: str, rules: Sequence[Rule]) -> None:
+        self._key = key
+        self._rules = tuple(rules)
+
+    def key(self) -> str:
+        return self._key
+
+    def rules(self) -> Sequence[Rule]:
+        return self._rules
+
+    def __repr__(self) -> str:
+        return f"Entity({self._key!r}, {list(self._rules)!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleState:
+    """One rule after a decision.
+
+    ``used``: requests counted in the rule's current window (including this one if admitted).
+    ``reset``: epoch seconds at which the rule's whole quota is free again.
+    ``retry_after``: seconds until a request of the asked cost fits this rule (0: fits now).
+    """
+
+    rule: Rule
+    used: int
+    reset: float
+    retry_after: float
+
+    @property
+    def limit(self) -> int:
+        return self.rule.limit
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.rule.limit - self.used)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer of :func:`tater.limiter.check` (or ``peek``) for every rule at once.
+
+    ``limit``, ``remaining``, ``reset`` and ``retry_after`` are those of the *binding* rule:
+    when refused, the refusing rule that frees up last; when admitted, the rule with the
+    fewest requests left. ``reads`` maps each requested extra key to its value (``None`` when
+    missing). ``degraded`` is set when the store was unreachable and the fail-open policy
+    admitted the request uncounted.
+    """
+
+    admitted: bool
+    states: tuple[RuleState, ...]
+    now: float
+    reads: Mapping[str, Any] = field(default_factory=dict)
+    degraded: bool = False
+
+    @property
+    def binding(self) -> RuleState:
+        if not self.admitted:
+            waiting = [s for s in self.states if s.retry_after > 0]
+            if waiting:
+                return max(waiting, key=lambda s: s.retry_after)
+        return min(self.states, key=lambda s: (s.remaining, -s.reset))
+
+    @property
+    def limit(self) -> int:
+        return self.binding.limit
+
+    @property
+    def remaining(self) -> int:
+        return self.binding.remaining
+
+    @property
+    def reset(self) -> float:
+        return self.binding.reset
+
+    @property
+    def retry_after(self) -> float:
+        return 0.0 if self.admitted else self.binding.retry_after
+
+    def headers(self) -> dict[str, str]:
+        """``X-RateLimit-*`` of the binding rule, plus ``Retry-After`` (≥ 1 s) when refused."""
+        binding = self.binding
+        out = {
+            "X-RateLimit-Limit": str(binding.limit),
+            "X-RateLimit-Remaining": str(binding.remaining),
+            "X-RateLimit-Reset": str(math.ceil(binding.reset)),
+        }
+        if not self.admitted:
+            out["Retry-After"] = str(max(1, math.ceil(binding.retry_after)))
+        return out
+
+
+def degraded_decision(rules: Sequence[Rule], now: float, reads: Sequence[str]) -> Decision:
+    """What a fail-open limiter answers when the store is unreachable: admitted, uncounted."""
+    states = tuple(RuleState(rule, 0, now, 0.0) for rule in rules)
+    return Decision(True, states, now, dict.fromkeys(reads), degraded=True)
+
+
+def rolling_state(rule: Rule, times: Sequence[float], cost: int, now: float) -> RuleState:
+    """A sliding-log rule's state from the admission times in its window (oldest first).
+
+    ``retry_after``: the ``k``-th oldest entry must leave the window for ``cost`` more to fit
+    (``k = used + cost - limit``); it leaves ``seconds`` after it was admitted. A cost above
+    the limit never fits: ``retry_after`` is then the rule's whole window.
+    """
+    used = len(times)
+    reset = times[-1] + rule.seconds if used else now
+    excess = used + cost - rule.limit
+    if excess <= 0:
+        wait = 0.0
+    elif cost > rule.limit:
+        wait = float(rule.seconds)
+    else:
+        wait = times[excess - 1] + rule.seconds - now
+    return RuleState(rule, used, reset, wait)
+
+
+def fixed_state(rule: Rule, used: int, cost: int, now: float) -> RuleState:
+    """A fixed-window rule's state: windows are aligned to the epoch (``now // seconds``)."""
+    reset = (now // rule.seconds + 1) * rule.seconds
+    if used + cost <= rule.limit:
+        wait = 0.0
+    elif cost > rule.limit:
+        wait = float(rule.seconds)
+    else:
+        wait = reset - now
+    return RuleState(rule, used, reset, wait)
+
+
+def consumed(state: RuleState, cost: int, now: float, *, rolling: bool) -> RuleState:
+    """The state after an admitted request of ``cost`` was counted at ``now``."""
+    reset = now + state.rule.seconds if rolling else state.reset
+    return RuleState(state.rule, state.used + cost, reset, 0.0)

@@ -1,0 +1,167 @@
+"""In-process backend: the embedded default (one process, any number of threads).
+
+Per entity, one deque of admission times (the sliding log shared by every rolling rule,
+oldest first, trimmed to the longest rolling window) and, per fixed rule length, the
+current window's index and count. One lock guards everything, so a decision is atomic
+across the threads of the process. Exact, but per process: with several workers each one
+counts alone (use Redis).
+
+Memory: at most the limit of the longest rolling rule timestamps per entity (the log never
+holds more than that many entries inside that window). Entities whose windows have all
+passed are dropped by a sweep every ``sweep_interval`` seconds, so idle keys cost nothing.
+
+``reads`` come from the Django cache (``cache_alias``) through ``get_many``: values as the
+cache holds them, ``None`` when missing.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Sequence
+from threading import Lock
+from typing import Any
+
+from django.core.cache import caches
+
+from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend
+from tater.limiter.core import Decision, Rule, RuleState, consumed, fixed_state, rolling_state
+
+DEFAULT_SWEEP_INTERVAL = 30.0
+
+
+class _Counts:
+    """What is counted for one entity."""
+
+    __slots__ = ("log", "windows", "expires")
+
+    def __init__(self) -> None:
+        self.log: deque[float] = deque()
+        self.windows: dict[int, tuple[int, int]] = {}  # rule seconds -> (window index, count)
+        self.expires = 0.0  # after this instant nothing counted here matters any more
+
+
+class _Tail(Sequence[float]):
+    """The entries of a log from ``start`` on, without copying them."""
+
+    __slots__ = ("_log", "_start")
+
+    def __init__(self, log: deque[float], start: int) -> None:
+        self._log = log
+        self._start = start
+
+    def __len__(self) -> int:
+        return len(self._log) - self._start
+
+    def __getitem__(self, index: Any) -> Any:
+        if not isinstance(index, int):
+            raise TypeError("_Tail supports integer indices only")
+        return self._log[index] if index < 0 else self._log[self._start + index]
+
+
+class InProcessBackend(RateLimiterBackend):
+    def __init__(
+        self,
+        *,
+        rolling_max_seconds: int = DEFAULT_ROLLING_MAX_SECONDS,
+        cache_alias: str = "default",
+        sweep_interval: float = DEFAULT_SWEEP_INTERVAL,
+    ) -> None:
+        super().__init__(rolling_max_seconds=rolling_max_seconds)
+        self.cache_alias = cache_alias
+        self.sweep_interval = sweep_interval
+        self._lock = Lock()
+        self._entities: dict[str, _Counts] = {}
+        self._next_sweep = 0.0
+
+    def __len__(self) -> int:
+        """How many entities hold state (tests assert idle ones are dropped)."""
+        return len(self._entities)
+
+    def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
+        with self._lock:
+            t = time.time() if now is None else now
+            counts = self._counts(key, t)
+            states = self._states(counts, rules, cost, t)
+            admitted = all(s.retry_after == 0 for s in states)
+            if admitted:
+                states = self._count(key, counts, rules, states, cost, t)
+        return Decision(admitted, states, t, self._read(reads))
+
+    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
+        with self._lock:
+            t = time.time() if now is None else now
+            states = self._states(self._counts(key, t), rules, 1, t)
+        return Decision(all(s.retry_after == 0 for s in states), states, t)
+
+    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
+        with self._lock:
+            t = time.time() if now is None else now
+            counts = self._entities.get(key)
+            if counts is None:
+                return
+            for _ in range(min(cost, len(counts.log))):
+                counts.log.pop()
+            for seconds, (index, count) in list(counts.windows.items()):
+                if index == int(t // seconds):
+                    counts.windows[seconds] = (index, max(0, count - cost))
+
+    def reset(self, key: str, rules: Sequence[Rule]) -> None:
+        with self._lock:
+            self._entities.pop(key, None)
+
+    # --- under the lock --------------------------------------------------------------
+
+    def _counts(self, key: str, t: float) -> _Counts:
+        if t >= self._next_sweep:
+            self._sweep(t)
+        return self._entities.get(key) or _Counts()
+
+    def _sweep(self, t: float) -> None:
+        self._next_sweep = t + self.sweep_interval
+        for key in [k for k, c in self._entities.items() if c.expires <= t]:
+            del self._entities[key]
+
+    def _states(self, counts: _Counts, rules: Sequence[Rule], cost: int, t: float) -> tuple[RuleState, ...]:
+        log = counts.log
+        longest = max((r.seconds for r in rules if self.is_rolling(r)), default=0)
+        while log and log[0] <= t - longest:
+            log.popleft()
+        states = []
+        for rule in rules:
+            if self.is_rolling(rule):
+                # The log is sorted: a window (t - seconds, t] is a suffix of it.
+                start = 0 if rule.seconds == longest else bisect_right(log, t - rule.seconds)
+                states.append(rolling_state(rule, _Tail(log, start), cost, t))
+            else:
+                index, count = counts.windows.get(rule.seconds, (-1, 0))
+                states.append(fixed_state(rule, count if index == int(t // rule.seconds) else 0, cost, t))
+        return tuple(states)
+
+    def _count(
+        self, key: str, counts: _Counts, rules: Sequence[Rule], states: tuple[RuleState, ...], cost: int, t: float
+    ) -> tuple[RuleState, ...]:
+        expires = counts.expires
+        if any(self.is_rolling(r) for r in rules):
+            # Never older than the newest entry, so the log stays sorted if the clock steps back.
+            stamp = max(t, counts.log[-1]) if counts.log else t
+            counts.log.extend([stamp] * cost)
+            expires = max(expires, stamp + max(r.seconds for r in rules if self.is_rolling(r)))
+        for state in states:
+            rule = state.rule
+            if not self.is_rolling(rule):
+                # Rules of the same length share one count: each writes the same new value.
+                counts.windows[rule.seconds] = (int(t // rule.seconds), state.used + cost)
+                expires = max(expires, state.reset)
+        counts.expires = expires
+        self._entities[key] = counts
+        return tuple(consumed(s, cost, t, rolling=self.is_rolling(s.rule)) for s in states)
+
+    # --- outside the lock ------------------------------------------------------------
+
+    def _read(self, reads: Sequence[str]) -> dict[str, Any]:
+        if not reads:
+            return {}
+        found = caches[self.cache_alias].get_many(reads)
+        return {k: found.get(k) for k in reads}

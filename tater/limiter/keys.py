@@ -1,0 +1,53 @@
+"""Store keys of the rate limiter: one Redis Cluster hash slot per entity.
+
+Every key the limiter touches for an entity, and every extra key a caller asks it to read in
+the same round trip (``reads``), has the form ``rl:{<entity key>}:<suffix>``. Redis Cluster
+hashes only the part between the first ``{`` and the next ``}`` (the *hash tag*), so all of
+an entity's keys live in one slot and one Lua script call may touch them all. That is why
+entity keys may not contain braces, and why callers build their ``reads`` keys with
+:func:`tagged` instead of by hand.
+
+Suffixes starting with ``_`` belong to the limiter (``_log``, ``_win``, ``_s60x5:3``...);
+:func:`tagged` refuses them so a caller's key can never overwrite a counter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+PREFIX = "rl"
+
+
+def check_entity_key(entity_key: str) -> None:
+    """Refuse entity keys that would break the hash tag (empty, or holding a brace)."""
+    if not entity_key or "{" in entity_key or "}" in entity_key:
+        raise ValueError(f"rate-limit entity key must be non-empty and brace-free, got {entity_key!r}")
+
+
+def tagged(entity_key: str, suffix: str) -> str:
+    """A caller's key in the entity's hash slot, e.g. ``tagged("key:ab12", "gen")``.
+
+    Pass such keys as ``reads`` to :func:`tater.limiter.check` (and write them with the same
+    Redis client) to read them in the round trip that rate-limits the entity.
+    """
+    check_entity_key(entity_key)
+    if not suffix or suffix.startswith("_"):
+        raise ValueError(f"suffix must be non-empty and not start with '_' (reserved), got {suffix!r}")
+    return f"{PREFIX}:{{{entity_key}}}:{suffix}"
+
+
+def internal(entity_key: str, suffix: str) -> str:
+    """One of the limiter's own keys for an entity (the caller validated ``entity_key``)."""
+    return f"{PREFIX}:{{{entity_key}}}:_{suffix}"
+
+
+def check_reads(entity_key: str, reads: Sequence[str]) -> None:
+    """Every extra key to read must be a :func:`tagged` key of this very entity.
+
+    On Redis Cluster a key of another slot would fail the whole call (CROSSSLOT); checking
+    here makes that bug fail the same way on every backend and deployment.
+    """
+    own = f"{PREFIX}:{{{entity_key}}}:"
+    for read in reads:
+        if not read.startswith(own) or read.startswith(own + "_"):
+            raise ValueError(f"read key {read!r} is not tagged(entity_key, ...) of entity {entity_key!r}")

@@ -1,0 +1,133 @@
+-- tater.limiter: every Redis rate-limit decision, atomically, in one round trip.
+--
+-- KEYS[1]  the entity's sliding log: a sorted set of admission times (µs) shared by all
+--          rolling rules, unique members, trimmed to the longest rolling window
+-- KEYS[2]  the entity's fixed windows: a hash, per rule length S, fields "S:w" (window
+--          index) and "S:n" (count in that window)
+-- KEYS[3…] extra string keys to GET and return (same hash tag, so same cluster slot)
+-- ARGV     mode ('check' | 'peek' | 'refund'), now in µs ('' = this server's clock),
+--          cost, member token (unique per call), rule count n, then per rule:
+--          seconds, limit, 'r' (rolling) or 'f' (fixed)
+-- Returns  {admitted 0/1, now µs, per rule: used, reset µs, retry-after µs, read values…}
+--
+-- A request is admitted only if every rule has room for `cost` more; then, and only then,
+-- all of them count it (a refusal writes nothing). 'peek' decides for cost without
+-- writing; 'refund' takes `cost` back (the newest log entries) and then answers as 'peek'.
+
+local log_key, win_key = KEYS[1], KEYS[2]
+local mode = ARGV[1]
+local now
+if ARGV[2] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+else
+  now = tonumber(ARGV[2])
+end
+local cost = tonumber(ARGV[3])
+local token = ARGV[4]
+local n = tonumber(ARGV[5])
+
+local function num(x)
+  return string.format('%.0f', x)
+end
+
+local rules = {}
+local longest = 0
+for i = 1, n do
+  local b = 5 + 3 * (i - 1)
+  local rule = {name = ARGV[b + 1], span = tonumber(ARGV[b + 1]) * 1000000,
+                limit = tonumber(ARGV[b + 2]), rolling = ARGV[b + 3] == 'r'}
+  if rule.rolling then
+    if rule.span > longest then longest = rule.span end
+  else
+    rule.index = math.floor(now / rule.span)
+    local stored = redis.call('HMGET', win_key, rule.name .. ':w', rule.name .. ':n')
+    rule.used = 0
+    if tonumber(stored[1]) == rule.index then rule.used = tonumber(stored[2]) or 0 end
+  end
+  rules[i] = rule
+end
+
+if mode == 'refund' then
+  if longest > 0 then redis.call('ZPOPMAX', log_key, cost) end
+  for _, rule in ipairs(rules) do
+    if not rule.rolling and rule.used > 0 then
+      rule.used = math.max(0, rule.used - cost)
+      redis.call('HSET', win_key, rule.name .. ':n', rule.used)
+    end
+  end
+  mode, cost = 'peek', 1
+end
+
+if longest > 0 and mode == 'check' then
+  redis.call('ZREMRANGEBYSCORE', log_key, '-inf', num(now - longest))
+end
+local newest = false
+if longest > 0 then
+  local top = redis.call('ZRANGE', log_key, -1, -1, 'WITHSCORES')
+  if top[2] then newest = tonumber(top[2]) end
+end
+
+local admitted = 1
+for _, rule in ipairs(rules) do
+  rule.wait = 0
+  if rule.rolling then
+    local low = '(' .. num(now - rule.span)
+    rule.used = redis.call('ZCOUNT', log_key, low, '+inf')
+    rule.reset = now
+    if rule.used > 0 and newest then rule.reset = newest + rule.span end
+    local excess = rule.used + cost - rule.limit
+    if excess > 0 then
+      if cost > rule.limit then
+        rule.wait = rule.span
+      else
+        -- the excess-th oldest entry of the window must leave it first
+        local hit = redis.call('ZRANGEBYSCORE', log_key, low, '+inf', 'WITHSCORES', 'LIMIT', excess - 1, 1)
+        rule.wait = tonumber(hit[2]) + rule.span - now
+      end
+    end
+  else
+    rule.reset = (rule.index + 1) * rule.span
+    if rule.used + cost > rule.limit then
+      if cost > rule.limit then rule.wait = rule.span else rule.wait = rule.reset - now end
+    end
+  end
+  if rule.wait > 0 then admitted = 0 end
+end
+
+if admitted == 1 and mode == 'check' then
+  if longest > 0 then
+    local args = {}
+    for j = 1, cost do
+      args[#args + 1] = num(now)
+      args[#args + 1] = token .. ':' .. j
+      if #args >= 2000 or j == cost then  -- unpack() has a stack limit: batches
+        redis.call('ZADD', log_key, unpack(args))
+        args = {}
+      end
+    end
+    redis.call('PEXPIRE', log_key, math.ceil(longest / 1000))
+  end
+  local ttl = 0
+  for _, rule in ipairs(rules) do
+    if rule.rolling then
+      rule.reset = now + rule.span
+    else
+      redis.call('HSET', win_key, rule.name .. ':w', num(rule.index), rule.name .. ':n', rule.used + cost)
+      ttl = math.max(ttl, rule.reset - now)
+    end
+    rule.used = rule.used + cost
+  end
+  if ttl > 0 then redis.call('PEXPIRE', win_key, math.ceil(ttl / 1000) + 1000) end
+end
+
+local out = {admitted, now}
+for _, rule in ipairs(rules) do
+  out[#out + 1] = rule.used
+  out[#out + 1] = rule.reset
+  out[#out + 1] = rule.wait
+end
+for i = 3, #KEYS do
+  out[#out + 1] = redis.call('GET', KEYS[i])
+end
+return out

@@ -1,0 +1,184 @@
+"""The one decision function, the outage policy, and the backend chosen once from settings.
+
+Settings (all optional):
+
+- ``TATER_RATELIMIT_BACKEND``: ``"redis"`` (default when ``REDIS_URL`` is set),
+  ``"inprocess"`` (default otherwise) or ``"cache"`` (the Django cache named by
+  ``TATER_RATELIMIT_CACHE``, default ``"default"``).
+- ``TATER_RATELIMIT_ROLLING_MAX_SECONDS`` (60): rules up to this length use rolling windows,
+  longer ones fixed windows.
+- ``TATER_RATELIMIT_FAIL_OPEN`` (True): when the store cannot answer, admit the request
+  uncounted (``Decision.degraded``; a warning is logged at most once a minute) instead of
+  raising :class:`LimiterUnavailable` (which the caller turns into a 503).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from tater.limiter import keys
+from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend
+from tater.limiter.cache import CacheBackend
+from tater.limiter.core import Decision, LimiterUnavailable, RateLimitedEntity, Rule, degraded_decision
+from tater.limiter.inprocess import InProcessBackend
+from tater.limiter.redis_backend import RedisBackend
+
+logger = logging.getLogger("tater.limiter")
+
+SETTINGS = frozenset(
+    {
+        "REDIS_URL",
+        "TATER_RATELIMIT_BACKEND",
+        "TATER_RATELIMIT_CACHE",
+        "TATER_RATELIMIT_ROLLING_MAX_SECONDS",
+        "TATER_RATELIMIT_FAIL_OPEN",
+    }
+)
+WARN_INTERVAL = 60.0
+
+
+class Limiter:
+    """Checks entities against their rules on one backend, applying the outage policy."""
+
+    def __init__(self, backend: RateLimiterBackend, *, fail_open: bool | None = None) -> None:
+        """``fail_open``: ``None`` reads ``TATER_RATELIMIT_FAIL_OPEN`` on each outage."""
+        self.backend = backend
+        self._fail_open = fail_open
+        self._warn_lock = threading.Lock()
+        self._next_warning = 0.0
+
+    def check(
+        self, entity: RateLimitedEntity, *, reads: Sequence[str] = (), cost: int = 1, now: float | None = None
+    ) -> Decision:
+        """Admit ``cost`` requests of ``entity`` under all its rules at once, or refuse.
+
+        A refused request consumes nothing. ``reads``: keys made with
+        ``keys.tagged(entity.key(), suffix)``, read in the same step (one Redis round trip)
+        and returned in ``Decision.reads``. ``now`` (epoch seconds) is for tests.
+        """
+        key, rules = _unpack(entity)
+        if cost < 1:
+            raise ValueError(f"cost must be at least 1, got {cost}")
+        keys.check_reads(key, reads)
+        try:
+            return self.backend.check(key, rules, cost=cost, now=now, reads=reads)
+        except LimiterUnavailable as exc:
+            return self._outage(exc, rules, now, reads)
+
+    def peek(self, entity: RateLimitedEntity, *, now: float | None = None) -> Decision:
+        """The quota as it stands, consuming nothing (``admitted``: would one more be)."""
+        key, rules = _unpack(entity)
+        try:
+            return self.backend.peek(key, rules, now=now)
+        except LimiterUnavailable as exc:
+            return self._outage(exc, rules, now, ())
+
+    def refund(self, entity: RateLimitedEntity, cost: int = 1, *, now: float | None = None) -> None:
+        """Give back ``cost`` admitted requests (best effort: skipped during an outage)."""
+        key, rules = _unpack(entity)
+        try:
+            self.backend.refund(key, rules, cost=cost, now=now)
+        except LimiterUnavailable as exc:
+            self._warn(exc)
+
+    def reset(self, entity: RateLimitedEntity) -> None:
+        """Forget everything counted for ``entity`` (raises :class:`LimiterUnavailable`)."""
+        key, rules = _unpack(entity)
+        self.backend.reset(key, rules)
+
+    def _outage(
+        self, exc: LimiterUnavailable, rules: Sequence[Rule], now: float | None, reads: Sequence[str]
+    ) -> Decision:
+        fail_open = (
+            self._fail_open if self._fail_open is not None else getattr(settings, "TATER_RATELIMIT_FAIL_OPEN", True)
+        )
+        if not fail_open:
+            raise exc
+        self._warn(exc)
+        return degraded_decision(rules, time.time() if now is None else now, reads)
+
+    def _warn(self, exc: Exception) -> None:
+        t = time.monotonic()
+        with self._warn_lock:
+            if t < self._next_warning:
+                return
+            self._next_warning = t + WARN_INTERVAL
+        logger.warning("rate-limit store unavailable (fail-open: requests admitted uncounted): %s", exc)
+
+
+def _unpack(entity: RateLimitedEntity) -> tuple[str, tuple[Rule, ...]]:
+    key, rules = entity.key(), tuple(entity.rules())
+    keys.check_entity_key(key)
+    if not rules:
+        raise ValueError(f"entity {key!r} has no rules")
+    return key, rules
+
+
+def backend_from_settings() -> RateLimiterBackend:
+    """The backend the settings name (see the module docstring)."""
+    name = getattr(settings, "TATER_RATELIMIT_BACKEND", "") or (
+        "redis" if getattr(settings, "REDIS_URL", "") else "inprocess"
+    )
+    rolling = int(getattr(settings, "TATER_RATELIMIT_ROLLING_MAX_SECONDS", DEFAULT_ROLLING_MAX_SECONDS))
+    alias = getattr(settings, "TATER_RATELIMIT_CACHE", "default")
+    if name == "redis":
+        return RedisBackend(rolling_max_seconds=rolling)
+    if name == "cache":
+        return CacheBackend(alias, rolling_max_seconds=rolling)
+    if name == "inprocess":
+        return InProcessBackend(rolling_max_seconds=rolling, cache_alias=alias)
+    raise ValueError(f"TATER_RATELIMIT_BACKEND must be 'redis', 'cache' or 'inprocess', got {name!r}")
+
+
+_lock = threading.Lock()
+_limiter: Limiter | None = None
+
+
+def get_limiter() -> Limiter:
+    """The process-wide limiter, its backend chosen once from settings."""
+    global _limiter
+    limiter = _limiter
+    if limiter is None:
+        with _lock:
+            if _limiter is None:
+                _limiter = Limiter(backend_from_settings())
+            limiter = _limiter
+    return limiter
+
+
+def reset_limiter() -> None:
+    """Forget the process-wide limiter (settings changed); the next use builds a new one."""
+    global _limiter
+    with _lock:
+        _limiter = None
+
+
+@receiver(setting_changed)
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in SETTINGS:
+        reset_limiter()
+
+
+def check(entity: RateLimitedEntity, *, reads: Sequence[str] = (), cost: int = 1, now: float | None = None) -> Decision:
+    """:meth:`Limiter.check` on the process-wide limiter: the one decision function."""
+    return get_limiter().check(entity, reads=reads, cost=cost, now=now)
+
+
+def peek(entity: RateLimitedEntity, *, now: float | None = None) -> Decision:
+    return get_limiter().peek(entity, now=now)
+
+
+def refund(entity: RateLimitedEntity, cost: int = 1, *, now: float | None = None) -> None:
+    get_limiter().refund(entity, cost, now=now)
+
+
+def reset(entity: RateLimitedEntity) -> None:
+    get_limiter().reset(entity)

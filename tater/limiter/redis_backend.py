@@ -1,0 +1,123 @@
+"""Redis backend: exact across every process and node that shares the Redis.
+
+Each call is one ``EVALSHA`` of ``limiter.lua`` (redis-py's ``register_script``: it loads
+the script on a ``NOSCRIPT`` reply, e.g. after a failover or on a new cluster node). Redis
+runs a script atomically, so however many workers race, never more than a rule's limit is
+admitted; a refused request writes nothing. The script reads the server's clock (``TIME``),
+so all app nodes count on one clock even when theirs drift.
+
+Keys per entity (one cluster hash slot, see :mod:`tater.limiter.keys`):
+
+- ``rl:{<key>}:_log``: a sorted set of admission times shared by all rolling rules, trimmed
+  to the longest rolling window and expiring with it. Memory: at most the limit of the
+  longest rolling rule entries (about 60 bytes each), e.g. 1,000 × 60 B for 1,000/min.
+- ``rl:{<key>}:_win``: a small hash holding, per fixed rule length, the current window's
+  index and count; it expires a second after its longest window ends.
+
+Works unchanged with ``redis.Redis`` (``redis://``, ``rediss://``) and
+``redis.cluster.RedisCluster``. ``reads`` are GETs inside the same script: values are raw
+bytes (``None`` when missing); write them with the same client (:func:`tater.redis_client.get_client`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from redis.commands.core import Script
+from redis.exceptions import (
+    BusyLoadingError,
+    ClusterError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisClusterException,
+    TryAgainError,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from tater.limiter import keys
+from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend
+from tater.limiter.core import Decision, LimiterUnavailable, Rule, RuleState
+from tater.redis_client import RedisClient, get_client
+
+LUA = resources.files("tater.limiter").joinpath("limiter.lua").read_text(encoding="utf-8")
+
+# Errors that mean "the store cannot answer now" (the outage policy applies). Any other
+# error (a wrong-type key, a script bug) is a bug and propagates.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    RedisConnectionError,  # includes BusyLoadingError (a restarting server)
+    RedisTimeoutError,
+    BusyLoadingError,
+    ClusterError,  # includes ClusterDownError, MasterDownError
+    RedisClusterException,  # e.g. no startup node reachable
+    ReadOnlyError,  # a failover in progress: the connection still points at the old master
+    OutOfMemoryError,
+    TryAgainError,
+)
+
+MICRO = 1_000_000
+
+
+class RedisBackend(RateLimiterBackend):
+    def __init__(
+        self, client: RedisClient | None = None, *, rolling_max_seconds: int = DEFAULT_ROLLING_MAX_SECONDS
+    ) -> None:
+        """``client``: a redis-py client; ``None`` uses :func:`tater.redis_client.get_client`."""
+        super().__init__(rolling_max_seconds=rolling_max_seconds)
+        self._client = client
+        self._script: tuple[RedisClient, Script] | None = None
+
+    def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
+        reply = self._run("check", key, rules, cost, now, reads)
+        return self._decision(rules, reply, reads)
+
+    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
+        return self._decision(rules, self._run("peek", key, rules, 1, now, ()), ())
+
+    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
+        self._run("refund", key, rules, cost, now, ())
+
+    def reset(self, key: str, rules: Sequence[Rule]) -> None:
+        try:
+            # One DEL of two keys of one slot: valid on a cluster too.
+            self._client_or_default().delete(keys.internal(key, "log"), keys.internal(key, "win"))
+        except UNAVAILABLE as exc:
+            raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def _client_or_default(self) -> RedisClient:
+        return self._client if self._client is not None else get_client()
+
+    def _run(
+        self, mode: str, key: str, rules: Sequence[Rule], cost: int, now: float | None, reads: Sequence[str]
+    ) -> list[Any]:
+        args: list[Any] = [mode, "" if now is None else str(round(now * MICRO)), cost, os.urandom(8).hex(), len(rules)]
+        for rule in rules:
+            args += (rule.seconds, rule.limit, "r" if self.is_rolling(rule) else "f")
+        try:
+            client = self._client_or_default()
+            reply: list[Any] = self._registered(client)(
+                keys=[keys.internal(key, "log"), keys.internal(key, "win"), *reads], args=args
+            )
+            return reply
+        except UNAVAILABLE as exc:
+            raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def _registered(self, client: RedisClient) -> Script:
+        cached = self._script
+        if cached is None or cached[0] is not client:
+            cached = (client, client.register_script(LUA))
+            self._script = cached
+        return cached[1]
+
+    @staticmethod
+    def _decision(rules: Sequence[Rule], reply: list[Any], reads: Sequence[str]) -> Decision:
+        admitted, now_us = reply[0], reply[1]
+        states = tuple(
+            RuleState(rule, int(reply[2 + 3 * i]), reply[3 + 3 * i] / MICRO, reply[4 + 3 * i] / MICRO)
+            for i, rule in enumerate(rules)
+        )
+        values = reply[2 + 3 * len(rules) :]
+        return Decision(admitted == 1, states, now_us / MICRO, dict(zip(reads, values, strict=True)))

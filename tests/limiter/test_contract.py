@@ -1,0 +1,154 @@
+"""The contract every backend keeps (in-process, cache, Redis standalone, Cluster, TLS).
+
+Expectations come from SPEC §6 and the limiter's documented interface: admitted up to the
+limit, refused beyond it, a refusal consumes nothing in any rule, rolling minute windows,
+the X-RateLimit-* headers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from tater.limiter import Entity, Rule, keys
+from tests.limiter.conftest import Harness
+
+
+def test_admits_up_to_the_limit_then_refuses(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 3)])
+    remaining = [harness.limiter.check(entity).remaining for _ in range(3)]
+    assert remaining == [2, 1, 0]
+    refused = harness.limiter.check(entity)
+    assert not refused.admitted
+    assert refused.limit == 3 and refused.remaining == 0
+    assert 0 < refused.retry_after <= 60
+
+
+def test_headers_of_the_binding_rule(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 5), Rule(3600, 2)])
+    first = harness.limiter.check(entity)
+    headers = first.headers()
+    assert headers["X-RateLimit-Limit"] == "2"  # the hour rule has fewer left
+    assert headers["X-RateLimit-Remaining"] == "1"
+    hour_end = (first.now // 3600 + 1) * 3600
+    assert headers["X-RateLimit-Reset"] == str(math.ceil(hour_end))
+    assert "Retry-After" not in headers
+    harness.limiter.check(entity)
+    refused = harness.limiter.check(entity).headers()
+    assert refused["X-RateLimit-Remaining"] == "0"
+    assert 1 <= int(refused["Retry-After"]) <= 3600
+
+
+def test_refusal_consumes_nothing_in_any_rule(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 10), Rule(3600, 2)])
+    assert all(harness.limiter.check(entity).admitted for _ in range(2))
+    for _ in range(5):
+        assert not harness.limiter.check(entity).admitted
+    minute, hour = harness.limiter.peek(entity).states
+    assert (minute.used, hour.used) == (2, 2)
+
+
+def test_cost_is_all_or_nothing(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 5)])
+    assert harness.limiter.check(entity, cost=3).remaining == 2
+    refused = harness.limiter.check(entity, cost=3)
+    assert not refused.admitted and refused.remaining == 2
+    assert harness.limiter.check(entity, cost=2).remaining == 0
+
+
+def test_a_cost_above_the_limit_is_never_admitted(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 2)])
+    refused = harness.limiter.check(entity, cost=3)
+    assert not refused.admitted and refused.retry_after == 60
+    assert harness.limiter.peek(entity).states[0].used == 0
+
+
+def test_peek_consumes_nothing(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 2)])
+    for _ in range(3):
+        assert harness.limiter.peek(entity).admitted
+    harness.limiter.check(entity)
+    peeked = harness.limiter.peek(entity)
+    assert peeked.admitted and peeked.remaining == 1
+    harness.limiter.check(entity)
+    assert not harness.limiter.peek(entity).admitted
+
+
+def test_refund_gives_requests_back(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 2), Rule(3600, 2)])
+    harness.limiter.check(entity)
+    harness.limiter.check(entity)
+    harness.limiter.refund(entity, 1)
+    assert [s.used for s in harness.limiter.peek(entity).states] == [1, 1]
+    assert harness.limiter.check(entity).admitted
+
+
+def test_reset_forgets_the_entity(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 1), Rule(3600, 1)])
+    harness.limiter.check(entity)
+    assert not harness.limiter.check(entity).admitted
+    harness.limiter.reset(entity)
+    assert harness.limiter.check(entity).admitted
+
+
+def test_entities_are_counted_apart(harness: Harness) -> None:
+    first, second = harness.entity([Rule(60, 1)]), harness.entity([Rule(60, 1)])
+    assert harness.limiter.check(first).admitted
+    assert harness.limiter.check(second).admitted
+    assert not harness.limiter.check(first).admitted
+
+
+def test_reads_come_back_with_the_decision(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 1)])
+    generation, principal, missing = (keys.tagged(entity.key(), s) for s in ("gen", "principal", "nothing"))
+    harness.store(generation, b"7")
+    harness.store(principal, b"\x80blob")
+    admitted = harness.limiter.check(entity, reads=[generation, principal, missing])
+    assert admitted.reads == {generation: b"7", principal: b"\x80blob", missing: None}
+    refused = harness.limiter.check(entity, reads=[generation])
+    assert not refused.admitted and refused.reads == {generation: b"7"}
+
+
+def test_reads_must_be_tagged_keys_of_the_entity(harness: Harness) -> None:
+    entity, other = harness.entity([Rule(60, 1)]), harness.entity([Rule(60, 1)])
+    for bad in (keys.tagged(other.key(), "gen"), "gen", keys.internal(entity.key(), "log")):
+        with pytest.raises(ValueError, match="read key"):
+            harness.limiter.check(entity, reads=[bad])
+    assert harness.limiter.peek(entity).states[0].used == 0
+
+
+def test_rolling_window_frees_one_request_at_a_time(harness: Harness) -> None:
+    """Real clock: a 1-second rule admits again only when its oldest admission leaves."""
+    entity = harness.entity([Rule(1, 2)])
+    first = harness.limiter.check(entity)
+    time.sleep(0.3)
+    harness.limiter.check(entity)
+    refused = harness.limiter.check(entity)
+    assert not refused.admitted
+    # The first admission leaves the window one second after it was made.
+    assert refused.retry_after == pytest.approx(first.now + 1 - refused.now, abs=0.05)
+    time.sleep(refused.retry_after + 0.05)
+    again = harness.limiter.check(entity)
+    assert again.admitted and again.remaining == 0
+    assert not harness.limiter.check(entity).admitted  # the second admission is still in
+
+
+def test_invalid_entities_and_costs_are_refused_loudly(harness: Harness) -> None:
+    for key in ("", "a{b", "a}b"):
+        with pytest.raises(ValueError, match="brace-free"):
+            harness.limiter.check(Entity(key, [Rule(1, 1)]))
+    with pytest.raises(ValueError, match="no rules"):
+        harness.limiter.check(Entity("test:no-rules", []))
+    with pytest.raises(ValueError, match="cost"):
+        harness.limiter.check(harness.entity([Rule(1, 1)]), cost=0)
+    with pytest.raises(ValueError):
+        Rule(0, 1)
+
+
+def test_rules_of_one_length_each_count_every_request(harness: Harness) -> None:
+    """A plan's 300/min and a key's stricter 2/min override both see every admission."""
+    entity = harness.entity([Rule(60, 300), Rule(60, 2)])
+    assert [harness.limiter.check(entity).admitted for _ in range(3)] == [True, True, False]
+    assert [s.used for s in harness.limiter.peek(entity).states] == [2, 2]
