@@ -23,6 +23,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from apikeys import services as key_services
 from orgs import services as org_services
 from tests.factories import make_key, make_tenant
 
@@ -110,11 +111,14 @@ def test_changes_through_one_process_are_seen_by_the_other(two_servers: tuple[in
     assert statuses(b, victim_raw) == [(401, "KEY_REVOKED")] * N
     assert statuses(a, victim_raw, 2) == [(401, "KEY_REVOKED")] * 2
 
-    # Deactivation through A, reactivation through B.
+    # Deactivation through A; reactivation (a signed-in owner's action, never a key's: SPEC
+    # §2a) by a third process, this one: both servers see each change on the next request.
     assert call(a, "POST", f"/api/v1/keys/{sleeper.public_id}/deactivate/", admin_raw)[0] == 200
     assert statuses(b, sleeper_raw, 3) == [(401, "KEY_INACTIVE")] * 3
-    assert call(b, "POST", f"/api/v1/keys/{sleeper.public_id}/activate/", admin_raw)[0] == 200
+    assert call(b, "POST", f"/api/v1/keys/{sleeper.public_id}/activate/", admin_raw)[0] == 403
+    key_services.apikey_set_active(api_key=sleeper, actor=owner, active=True)
     assert statuses(a, sleeper_raw, 3) == [(200, "")] * 3
+    assert statuses(b, sleeper_raw, 3) == [(200, "")] * 3
 
     # A plan change made by a third process (this one): both servers apply the new limits.
     minute = str(settings.TATER_PLAN_RATE_LIMITS["pro"][0])

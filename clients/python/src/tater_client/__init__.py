@@ -1,0 +1,79 @@
+"""Typed Python client for the Tater REST API (``/api/v1/``), and the ``tater`` command.
+
+::
+
+    from tater_client import Tater
+
+    with Tater(api_key="tater_…", base_url="http://127.0.0.1:8000") as tater:
+        info = tater.validate()
+        page = tater.keys.list(status="active")
+        scan = tater.scans.upload("scan-payload.json")
+        tater.audit.export_to("audit.csv", since="2026-01-01")
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from tater_client.client import DEFAULT_URL, Tater  # noqa: E402
+from tater_client.errors import (  # noqa: E402
+    AuthenticationError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    RateLimitInfo,
+    ServerError,
+    TaterError,
+    TransportError,
+    ValidationError,
+)
+from tater_client.models import (  # noqa: E402
+    ApiKey,
+    AuditActor,
+    AuditEntry,
+    AuditPage,
+    AuditTarget,
+    Finding,
+    IssuedKey,
+    KeyInfo,
+    KeyPage,
+    Scan,
+    ScanPage,
+    Uploader,
+)
+from tater_client.resources import UNSET, AuditLogAPI, KeysAPI, ScansAPI  # noqa: E402
+from tater_client.retry import ALL_METHODS, IDEMPOTENT_METHODS, RetryPolicy  # noqa: E402
+
+__all__ = [
+    "ALL_METHODS",
+    "DEFAULT_URL",
+    "IDEMPOTENT_METHODS",
+    "UNSET",
+    "ApiKey",
+    "AuditActor",
+    "AuditEntry",
+    "AuditLogAPI",
+    "AuditPage",
+    "AuditTarget",
+    "AuthenticationError",
+    "Finding",
+    "IssuedKey",
+    "KeyInfo",
+    "KeyPage",
+    "KeysAPI",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimitInfo",
+    "RateLimited",
+    "RetryPolicy",
+    "Scan",
+    "ScanPage",
+    "ScansAPI",
+    "ServerError",
+    "Tater",
+    "TaterError",
+    "TransportError",
+    "Uploader",
+    "ValidationError",
+    "__version__",
+]

@@ -1,0 +1,199 @@
+"""The client: one ``httpx.Client`` per :class:`Tater`, retries, errors, and the resources."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+import httpx
+
+from tater_client import __version__
+from tater_client.errors import RateLimitInfo, TaterError, TransportError, error_from_response
+from tater_client.models import KeyInfo
+from tater_client.resources import AuditLogAPI, KeysAPI, ScansAPI
+from tater_client.retry import RetryPolicy, retryable_status, server_wait
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+API_PREFIX = "/api/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+ParamValue = str | int | float | bool | datetime | date | list[str] | tuple[str, ...] | None
+
+
+def _param(value: ParamValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"{value!r} has no time zone: pass an aware datetime (e.g. tzinfo=timezone.utc)")
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ",".join(value)
+    return str(value)
+
+
+def query(params: Mapping[str, ParamValue]) -> dict[str, str]:
+    """Query parameters as the API reads them; ``None`` means "not sent"."""
+    return {name: _param(value) for name, value in params.items() if value is not None}
+
+
+class Tater:
+    """A Tater API client authenticated by one API key (sent as ``X-API-Key``).
+
+    Args:
+        api_key: the key; defaults to ``$TATER_API_KEY``.
+        base_url: the server, e.g. ``https://tater.example.com``; defaults to
+            ``$TATER_URL``, then ``http://127.0.0.1:8000``. A trailing ``/api/v1`` is accepted.
+        organization_id: an org hint (``organizationId``) sent with every request, for an
+            unbound (tenant-wide) key in a tenant with several orgs; each call can override it.
+        timeout: seconds, or an ``httpx.Timeout`` (default 30 s, 5 s to connect); ``None``
+            waits forever.
+        retry: the :class:`RetryPolicy` (default: up to 3 attempts of idempotent calls,
+            30 s of waiting at most). ``RetryPolicy.disabled()`` turns retries off.
+        transport: an ``httpx`` transport (tests, proxies, custom TLS).
+
+    Use it as a context manager, or call :meth:`close`, to release its connections::
+
+        with Tater() as tater:
+            print(tater.validate().permissions)
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        organization_id: str | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        user_agent: str | None = None,
+    ) -> None:
+        api_key = api_key or os.environ.get("TATER_API_KEY", "")
+        if not api_key.strip():
+            raise ValueError("No API key: pass api_key= or set TATER_API_KEY")
+        url = (base_url or os.environ.get("TATER_URL") or DEFAULT_URL).strip().rstrip("/")
+        if url.endswith(API_PREFIX):
+            url = url[: -len(API_PREFIX)]
+        self.base_url = url
+        self.organization_id = organization_id
+        self.retry = retry or RetryPolicy()
+        self.last_rate_limit: RateLimitInfo | None = None
+        """The ``X-RateLimit-*`` headers of the last response that carried them."""
+        self._sleep: Callable[[float], None] = time.sleep
+        self._http = httpx.Client(
+            base_url=url + API_PREFIX,
+            headers={
+                "X-API-Key": api_key.strip(),
+                "Accept": "application/json",
+                "User-Agent": user_agent or f"tater-client/{__version__} python-httpx/{httpx.__version__}",
+            },
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+        self.keys = KeysAPI(self)
+        self.scans = ScansAPI(self)
+        self.audit = AuditLogAPI(self)
+
+    def __repr__(self) -> str:
+        return f"Tater(base_url={self.base_url!r})"  # never the key
+
+    def __enter__(self) -> Tater:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def validate(self, *, organization_id: str | None = None) -> KeyInfo:
+        """``GET /auth/validate``: whether the key is valid, and what it may do."""
+        return KeyInfo.from_json(self.request("GET", "/auth/validate", params={"organizationId": organization_id}))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, ParamValue] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+    ) -> Any:
+        """Call any endpoint under ``/api/v1`` (``path`` like ``"/organizations/"``) and return
+        its decoded JSON; errors raise :class:`TaterError` subclasses."""
+        response = self._send(method, path, params=params, json=json, content=content, stream=False)
+        if not response.content:
+            return None
+        return response.json()
+
+    @contextmanager
+    def stream(
+        self, method: str, path: str, *, params: Mapping[str, ParamValue] | None = None
+    ) -> Iterator[httpx.Response]:
+        """Like :meth:`request`, but yields the response with its body unread, for
+        ``iter_bytes()``. Errors (read in full, they are small) raise before it is yielded."""
+        response = self._send(method, path, params=params, stream=True)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def _params(self, params: Mapping[str, ParamValue] | None) -> dict[str, str]:
+        merged: dict[str, ParamValue] = {"organizationId": self.organization_id}
+        merged.update(params or {})
+        return query(merged)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, ParamValue] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        stream: bool,
+    ) -> httpx.Response:
+        method = method.upper()
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        request = self._http.build_request(
+            method, path, params=self._params(params), json=json, content=content, headers=headers
+        )
+        policy = self.retry
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
+            wait: float | None = None
+            try:
+                response = self._http.send(request, stream=True)
+            except httpx.TimeoutException as exc:
+                error: TaterError = TransportError(f"Timed out: {exc}", code="TIMEOUT")
+                cause: BaseException | None = exc
+            except httpx.TransportError as exc:
+                error, cause = TransportError(f"Connection failed: {exc}", code="CONNECTION_ERROR"), exc
+            else:
+                self.last_rate_limit = RateLimitInfo.from_headers(response.headers) or self.last_rate_limit
+                if response.status_code < 400:
+                    if not stream:
+                        response.read()
+                    return response
+                try:
+                    response.read()
+                finally:
+                    response.close()
+                error, cause = error_from_response(response), None
+                if not retryable_status(response, error.code):
+                    raise error
+                wait = server_wait(response)
+            delay = policy.backoff_for(attempt) if wait is None else wait
+            if not policy.allows(method) or attempt >= policy.max_attempts or waited + delay > policy.max_total_wait:
+                raise error from cause
+            self._sleep(delay)
+            waited += delay

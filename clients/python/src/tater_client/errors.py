@@ -1,0 +1,194 @@
+"""Tater's error catalog as exceptions.
+
+Every API error body is ``{"error": CODE, "message": TEXT, "details": {...}, "request_id": ID}``.
+:func:`error_from_response` turns one into the exception of its family, so callers can
+catch broadly (:class:`TaterError`) or narrowly (:class:`PermissionDenied`) and still read
+the catalog ``code`` (``KEY_REVOKED``, ``WORKSPACE_ACCESS_DENIED``, ...).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class RateLimitInfo:
+    """The ``X-RateLimit-*`` headers of one response: the tightest window's quota."""
+
+    limit: int
+    remaining: int
+    reset: datetime
+    """When that window's quota is whole again (the header is epoch seconds)."""
+
+    @classmethod
+    def from_headers(cls, headers: httpx.Headers) -> RateLimitInfo | None:
+        try:
+            limit = int(headers["X-RateLimit-Limit"])
+            remaining = int(headers["X-RateLimit-Remaining"])
+            reset = float(headers["X-RateLimit-Reset"])
+        except (KeyError, ValueError):
+            return None
+        return cls(limit=limit, remaining=remaining, reset=datetime.fromtimestamp(reset, tz=timezone.utc))
+
+    def seconds_until_reset(self, now: float | None = None) -> float:
+        return max(0.0, self.reset.timestamp() - (time.time() if now is None else now))
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` in seconds: delta seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class TaterError(Exception):
+    """Any error answered by the Tater API (or met on the way to it).
+
+    Attributes:
+        code: the catalog code, e.g. ``UNAUTHORIZED``, ``KEY_REVOKED``, ``VALIDATION_ERROR``.
+        message: the human-readable message the server gave.
+        details: the ``details`` object (empty when the server sent none).
+        request_id: the server's request id (also in the ``X-Request-ID`` header): quote it
+            when asking an operator about a failed call.
+        status: the HTTP status, or ``None`` when no response was received.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        headers: httpx.Headers | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.details: dict[str, Any] = details or {}
+        self.request_id = request_id
+        self.headers = headers if headers is not None else httpx.Headers()
+
+    def __str__(self) -> str:
+        text = f"{self.code}: {self.message}"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        return text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, status={self.status!r}, message={self.message!r})"
+
+
+class AuthenticationError(TaterError):
+    """401: the key is missing, malformed, unknown, revoked, expired or deactivated.
+
+    ``code`` tells which: ``UNAUTHORIZED``, ``KEY_REVOKED``, ``KEY_EXPIRED``, ``KEY_INACTIVE``.
+    """
+
+
+class PermissionDenied(TaterError):
+    """403: the key may not do this (``PERMISSION_DENIED``, ``KEY_TYPE_NOT_ALLOWED``,
+    ``WORKSPACE_ACCESS_DENIED``, ``IP_NOT_ALLOWED``)."""
+
+    @property
+    def required_permissions(self) -> list[str]:
+        return list(self.details.get("required_permissions") or [])
+
+    @property
+    def current_permissions(self) -> list[str]:
+        return list(self.details.get("current_permissions") or [])
+
+
+class NotFound(TaterError):
+    """404: no such object in the caller's reach (a foreign tenant's object is a 404 too)."""
+
+
+class ValidationError(TaterError):
+    """400: a bad body or query (``VALIDATION_ERROR``, ``AMBIGUOUS_ORG``).
+
+    ``fields`` maps each failing field (``"findings.0.severity"``) to its messages.
+    """
+
+    @property
+    def fields(self) -> dict[str, list[str]]:
+        raw = self.details.get("fields") or {}
+        return {str(name): [str(m) for m in messages] for name, messages in raw.items()}
+
+
+class RateLimited(TaterError):
+    """429: ``RATE_LIMITED`` (the key's quota), ``LOCKED_OUT`` (too many failed sign-ins
+    from this address) or ``USAGE_EXHAUSTED`` (the key's use count).
+
+    ``retry_after`` is the server's ``Retry-After`` in seconds (``None`` if absent);
+    ``rate_limit`` the ``X-RateLimit-*`` headers, when sent.
+    """
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = parse_retry_after(self.headers.get("Retry-After"))
+        self.rate_limit = RateLimitInfo.from_headers(self.headers)
+
+
+class ServerError(TaterError):
+    """5xx: ``INTERNAL_ERROR`` (quote ``request_id``), ``SERVICE_UNAVAILABLE`` (retry later)."""
+
+
+class TransportError(TaterError):
+    """No usable answer: the connection failed or timed out (``code`` is
+    ``CONNECTION_ERROR`` or ``TIMEOUT``; ``status`` is ``None``)."""
+
+
+_BY_STATUS: dict[int, type[TaterError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    429: RateLimited,
+}
+
+
+def error_class(status: int) -> type[TaterError]:
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return ServerError if status >= 500 else TaterError
+
+
+def error_from_response(response: httpx.Response) -> TaterError:
+    """The exception for an error response (its body must have been read)."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    request_id = response.headers.get("X-Request-ID")
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        code = body["error"]
+        message = str(body.get("message") or response.reason_phrase or "Error")
+        details = body.get("details") if isinstance(body.get("details"), dict) else {}
+        request_id = body.get("request_id") or request_id
+    else:
+        # Not a catalog body (a proxy's page, say): keep what can be said about it.
+        code = f"HTTP_{status}"
+        message = response.reason_phrase or f"HTTP {status}"
+        details = {}
+    cls = error_class(status)
+    return cls(message, code=code, status=status, details=details, request_id=request_id, headers=response.headers)
