@@ -1,0 +1,62 @@
+"""gunicorn settings for Tater: ``gunicorn -c python:tater.operations.gunicorn_conf tater.wsgi``.
+
+Prometheus multiprocess mode: every worker writes its metric values to files in
+``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics``, whichever worker answers it, adds up all of
+them. The variable must be in the environment before any worker imports prometheus-client:
+when it is not set, this file creates a private directory (removed when gunicorn exits)
+and sets it for the workers. A directory you set yourself must belong to this one gunicorn
+master: it is emptied when the master starts (values of an earlier run would be added in).
+
+Logs: gunicorn's own lines in the same format as the app's (``TATER_LOG_FORMAT``; JSON by
+default when ``DJANGO_DEBUG`` is off). gunicorn's access log stays off: it writes raw paths
+(tokens in invitation and reset links); the app writes one access line per request instead.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import tempfile
+from typing import Any
+
+_owned_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _owned_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tater-metrics-")
+MULTIPROC_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+from prometheus_client import multiprocess  # noqa: E402 - only once the directory is set
+
+_debug = os.environ.get("DJANGO_DEBUG", "true").strip().lower() in {"1", "true", "yes", "on"}
+_log_format = os.environ.get("TATER_LOG_FORMAT") or ("text" if _debug else "json")
+
+accesslog = None
+logconfig_dict: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "tater": {"()": f"tater.operations.logs.{'JsonFormatter' if _log_format == 'json' else 'TextFormatter'}"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "tater", "stream": "ext://sys.stderr"}},
+    "loggers": {
+        "gunicorn.error": {"level": os.environ.get("LOG_LEVEL", "INFO"), "handlers": ["console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+}
+
+
+def on_starting(server: Any) -> None:
+    """Values left by an earlier run would be added to this one's."""
+    os.makedirs(MULTIPROC_DIR, exist_ok=True)
+    for path in glob.glob(os.path.join(MULTIPROC_DIR, "*.db")):
+        os.remove(path)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker's counters stay (they are totals); its live gauges go."""
+    multiprocess.mark_process_dead(worker.pid, MULTIPROC_DIR)
+
+
+def on_exit(server: Any) -> None:
+    if _owned_dir:
+        shutil.rmtree(MULTIPROC_DIR, ignore_errors=True)

@@ -1,0 +1,102 @@
+"""``/healthz``, ``/readyz`` and ``/metrics``, answered by ``OperationsMiddleware``.
+
+They are served ahead of the rest of the middleware: probes and scrapers address a node
+by its IP over plain HTTP, which ``ALLOWED_HOSTS`` and the HTTPS redirect would refuse,
+and a liveness probe must not depend on sessions, the database or Redis.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Callable
+from functools import lru_cache, wraps
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+
+from tater import faults
+from tater.api.errors import ServiceUnavailable, json_error
+from tater.client_ip import client_ip
+from tater.operations import metrics, probes
+from tater.operations.app_settings import app_settings
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Headers a reverse proxy adds. Without TATER_TRUSTED_PROXY_COUNT the address we see may be
+# the proxy's own (often loopback), not the client's: such a request is not admitted by address.
+_FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
+
+
+def _read_only(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    @wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return view(request)
+
+    return wrapped
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@_read_only
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process answers. Touches neither the database nor Redis."""
+    return _no_store(JsonResponse({"status": "ok"}))
+
+
+@_read_only
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness: 200 with each dependency's status, or 503 ``SERVICE_UNAVAILABLE`` (the
+    catalog format) naming the ones that are down."""
+    results = probes.readiness()
+    if all(state == probes.OK for state in results.values()):
+        return _no_store(JsonResponse({"status": "ok", "checks": results}))
+    down = ", ".join(name for name, state in results.items() if state != probes.OK)
+    response = json_error(request, 503, ServiceUnavailable.code, f"Not ready: {down} unavailable", results)
+    response["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+    return _no_store(response)
+
+
+@_read_only
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    body, content_type = metrics.exposition()
+    return _no_store(HttpResponse(body, content_type=content_type))
+
+
+@lru_cache(maxsize=8)
+def networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TATER_METRICS_ALLOWED_IPS: {exc}") from exc
+
+
+def metrics_allowed(request: HttpRequest) -> bool:
+    """A caller may read ``/metrics`` with the bearer token ``TATER_METRICS_TOKEN`` or from an
+    address in ``TATER_METRICS_ALLOWED_IPS`` (client address as ``tater.client_ip`` sees it)."""
+    token = app_settings.METRICS_TOKEN
+    if token:
+        scheme, _, credential = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        # Constant time: the comparison must not tell how much of a guess was right.
+        if scheme.lower() == "bearer" and hmac.compare_digest(credential.strip().encode(), token.encode()):
+            return True
+    allowed = networks(app_settings.METRICS_ALLOWED_IPS)
+    if not allowed:
+        return False
+    if settings.TATER_TRUSTED_PROXY_COUNT <= 0 and any(h in request.META for h in _FORWARDING_HEADERS):
+        return False
+    ip = getattr(request, "client_ip", None) or client_ip(request)
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in allowed)
