@@ -34,7 +34,8 @@ from tater.api.errors import ApiError, json_error
 UI_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/favicon")
 UI_TENANT_PREFIXES = ("/accounts/sso/",)
 UI_TENANT_EXCEPTIONS = ("/accounts/sso/start/",)  # the sign-in form, not settings
-API_ALLOWED_PREFIXES = ("/api/v1/auth/", "/api/v1/health")
+# TigerTrust's /api/auth/ is the same sign-in flow (SPEC §5a): reachable to sign out too.
+API_ALLOWED_PREFIXES = ("/api/v1/auth/", "/api/auth/", "/api/v1/health")
 API_ALLOWED_PATHS = ("/api/v1/me", "/api/v1/me/")
 
 

@@ -32,10 +32,16 @@ def generate(key_type: str) -> NewSecret:
     return NewSecret(key=key, digest=digest_of(key), display_prefix=key[: len(prefix) + DISPLAY_HEX])
 
 
+# Any prefix a deployment may configure (tater.settings checks TATER_KEY_PREFIX_*): a key
+# issued under an earlier prefix stays well-formed after the prefix changes (SPEC §2). Lookup
+# is by the digest of the whole key, so the prefix decides nothing else.
+PREFIX_SHAPE = r"[A-Za-z][A-Za-z0-9_-]{0,15}"  # 16 at most: display_prefix holds it + 4 hex
+
+
 @lru_cache(maxsize=8)
 def _pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
-    return re.compile(rf"^(?:{alternatives})[0-9a-f]{{{BODY_HEX}}}$")
+    return re.compile(rf"^(?:{alternatives}|{PREFIX_SHAPE})[0-9a-f]{{{BODY_HEX}}}$")
 
 
 _current: list[re.Pattern[str] | None] = [None]  # the pattern of the current settings

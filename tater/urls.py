@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="docs/swagger_ui.html"), name="api-docs"),
     path("api/", include("scans.api.alias_urls")),
+    path("", include("surfaces.urls")),  # the seed systems' own paths (SPEC §5a)
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

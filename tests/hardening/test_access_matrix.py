@@ -41,6 +41,12 @@ EXEMPT: dict[str, str] = {
     "api-schema": "the OpenAPI document: public, no tenant data",
     "api-docs": "the interactive documentation page: public, no tenant data",
     "api-secret-scanning-github": "GitHub's secret-scanning partner protocol: authenticated by GitHub's signature (SPEC §14)",
+    # TigerTrust's paths (SPEC §5a): the same views as the exempt api-auth-* ones, in its envelope.
+    "tigertrust-login": "TigerTrust's path of api-auth-login (same view, its envelope)",
+    "tigertrust-verify-2fa": "TigerTrust's path of api-auth-verify-2fa (same view, its envelope)",
+    "tigertrust-logout": "TigerTrust's path of api-auth-logout (same view, its envelope)",
+    "tigertrust-google": "redirect into Google sign-in (or a JSON 404 when not configured): no tenant data",
+    "tigertrust-google-callback": "allauth's Google callback behind TigerTrust's path: no tenant data",
 }
 
 

@@ -163,6 +163,11 @@ CSRF_EXEMPT_OK = {
     "accounts/google/login/token/": "Google One Tap: double-submit cookie + signed ID token",
     # SCIM: the identity provider calls with a bearer SCIM token only; no cookie authenticates.
     "scim/v2/": "SCIM 2.0: bearer SCIM token only, never a session cookie",
+    # The seed systems' surfaces (surfaces/): DRF views like the API's. Tatry and taap.it
+    # take keys only (no session authenticator), Taffy's credential exchange authenticates
+    # nobody (the credentials are the body), as its /api/v1/auth/token twin.
+    "v1/": "Tatry / taap.it surfaces: DRF views, API keys only, never a session cookie",
+    "auth/": "Taffy's credential exchange: DRF view with no authenticator (credentials in the body)",
 }
 
 

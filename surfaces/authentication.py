@@ -1,0 +1,38 @@
+"""The key authentication of the seed systems' key-taking paths (Tatry, taap.it).
+
+Their documents send the key as ``Authorization: Bearer <key>``; SPEC §3 admits that form on
+the seed paths always (on ``/api/v1/`` only with ``TATER_ALLOW_BEARER_KEYS``). Everything
+else is the core's ``ApiKeyAuthentication``: the same lookup, refusals, lockout, rate-limit
+counting and usage tracking. ``X-API-Key`` (and its alias) still win when present.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+
+from apikeys.authentication import HEADERS, ApiKeyAuthentication
+
+CANONICAL_HEADER = "HTTP_X_API_KEY"
+
+
+def bearer_credential(authorization: str | None) -> str | None:
+    scheme, _, credential = (authorization or "").strip().partition(" ")
+    credential = credential.strip()
+    return credential if scheme.lower() == "bearer" and credential else None
+
+
+class BearerKeyAuthentication(ApiKeyAuthentication):
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        meta = request._request.META
+        if not any(header in meta for header in HEADERS):
+            key = bearer_credential(meta.get("HTTP_AUTHORIZATION"))
+            if key is not None:
+                # Handed to the core as its canonical header (as OrgPathView hands it the
+                # path's org): one code path decides, whichever header carried the key.
+                meta[CANONICAL_HEADER] = key
+        return super().authenticate(request)
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'

@@ -1,0 +1,111 @@
+"""One core, thin surfaces: what the seed systems' own paths (SPEC §5a) share.
+
+A surface view *is* a core view (the same services, policy in ``orgs.policy``,
+authentication, org resolution, rate limits and audit), declared in its system's module
+(``surfaces/tatry.py``, ``tigertrust.py``, ``taffy.py``, ``taapit.py``) with only what that
+system's integrators expect changed:
+
+- its paths: the module's ``urlpatterns``;
+- its envelope: the core's answer, and the catalog error (SPEC §3, ``{"error", "message",
+  "details"}``), rewritten into the system's shape by the module's ``Envelope``. The catalog
+  stays the source: a surface maps its codes, it never decides anything of its own;
+- on the key-taking paths, the key may come as ``Authorization: Bearer <key>``
+  (``surfaces.authentication``).
+
+A new surface is a new module with its own envelope and paths, never an ``if`` in the core.
+Answers made before any view runs (an unknown path, a body over the size limit) keep the
+catalog format: ``/v1/`` is shared by two systems, so no single envelope could be chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tater import context
+from tater.api.errors import error_body
+
+
+@dataclass(frozen=True)
+class CatalogError:
+    """A catalog error as the core answered it."""
+
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+    request_id: str | None = None
+
+    @classmethod
+    def from_body(cls, status: int, body: Any) -> CatalogError | None:
+        if not (isinstance(body, dict) and isinstance(body.get("error"), str) and "message" in body):
+            return None
+        return cls(status, body["error"], str(body["message"]), dict(body.get("details") or {}), body.get("request_id"))
+
+    def field_messages(self, names: dict[str, str] | None = None) -> list[str]:
+        """Validation errors as ``"field: message"`` lines (empty for other errors), fields
+        named as the surface's wire format names them (``names``: core name → wire name)."""
+        names = names or {}
+        fields = self.details.get("fields") or {}
+        return [
+            str(text) if name == "non_field_errors" else f"{names.get(name, name)}: {text}"
+            for name, texts in fields.items()
+            for text in texts
+        ]
+
+
+class Envelope:
+    """A system's answer shape. The default is the catalog's own (SPEC §3)."""
+
+    # The challenge a 401 carries on this surface (None: the core's).
+    www_authenticate: ClassVar[str | None] = None
+
+    def success(self, data: Any, status: int) -> tuple[Any, int]:
+        return data, status
+
+    def error(self, error: CatalogError) -> Any:
+        return error_body(error.code, error.message, error.details or None, error.request_id)
+
+    def present(self, response: Response) -> Response:
+        """The core's response in this system's shape, headers and cookies kept."""
+        status = response.status_code
+        if status >= 400:
+            error = CatalogError.from_body(status, response.data)
+            if error is None:
+                return response
+            body: Any = self.error(error)
+        elif status < 300 and response.data is not None:
+            body, status = self.success(response.data, status)
+        else:
+            return response  # 204, redirects: nothing to wrap
+        presented = Response(body, status=status)
+        for name, value in response.items():  # Retry-After, WWW-Authenticate, ...
+            presented[name] = value
+        if status == 401 and self.www_authenticate:
+            presented["WWW-Authenticate"] = self.www_authenticate
+        presented.cookies = response.cookies
+        presented.exception = getattr(response, "exception", False)
+        return presented
+
+
+class SurfaceView:
+    """Mixed in before a core view: the system's envelope on every answer of the view,
+    errors included (405s, refused keys, validation), and the API audit channel."""
+
+    envelope: ClassVar[Envelope] = Envelope()
+    # Tater's OpenAPI schema documents Tater's API; each surface has its page in docs/.
+    schema = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Calls on the seed paths are API calls wherever they live (/v1/, /auth/): their
+        # writes (a key made by credential exchange) are audited with the api channel.
+        context.current().channel = "api"
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(response, Response):
+            response = self.envelope.present(response)
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

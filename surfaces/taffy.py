@@ -1,0 +1,66 @@
+"""Taffy's credential exchange (SPEC §5a; docs/migrating-from-taffy.md).
+
+- ``POST /auth/token`` with ``username`` (the account's email), ``password`` and, under
+  2FA, ``code``, as JSON or as a form post: the core's credential exchange (``POST
+  /api/v1/auth/token``: the same rate limit, lockout, second factor and policy,
+  ``orgs.policy.can_exchange_credentials``, tenant owners only by default), answering the
+  new key and the header names to send it in.
+
+Answers are Taffy's ``{"errors": [...], "data": ...}``: a success is a 200 with ``errors``
+empty; a refusal keeps its HTTP status (400, 401, 403, 429) with plain-English messages in
+``errors`` and ``data`` null.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import path
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import FormParser
+
+from accounts.api import views as account_views
+from surfaces.envelope import CatalogError, Envelope, SurfaceView
+from tater.api.parsers import JSONParser
+
+# Core field name → Taffy's.
+WIRE_NAMES = {"email": "username"}
+
+
+def core_body(data: Any) -> Any:
+    """Taffy's body as the core reads it: the email arrives as ``username``."""
+    if not isinstance(data, dict) or "username" not in data:
+        return data
+    if "email" in data:
+        raise ParseError("send the account's email as username, not both username and email")
+    data = dict(data)
+    data["email"] = data.pop("username")
+    return data
+
+
+class TaffyJSONParser(JSONParser):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        return core_body(super().parse(stream, media_type, parser_context))
+
+
+class TaffyFormParser(FormParser):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        return core_body(super().parse(stream, media_type, parser_context).dict())
+
+
+class TaffyEnvelope(Envelope):
+    def success(self, data: Any, status: int) -> tuple[Any, int]:
+        return {"errors": [], "data": data}, 200  # Taffy: every success is a 200
+
+    def error(self, error: CatalogError) -> Any:
+        return {"errors": error.field_messages(WIRE_NAMES) or [error.message], "data": None}
+
+
+class TokenView(SurfaceView, account_views.TokenExchangeView):
+    envelope = TaffyEnvelope()
+    parser_classes = [TaffyJSONParser, TaffyFormParser]
+
+
+urlpatterns = [
+    path("auth/token", TokenView.as_view(), name="taffy-token"),
+]
