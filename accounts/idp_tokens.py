@@ -250,11 +250,14 @@ class IdPTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, IdPIdentity] | None:
         meta = request._request.META
         authorization = meta.get("HTTP_AUTHORIZATION")
-        if authorization is None or any(header in meta for header in KEY_HEADERS):
+        if authorization is None:
             return None
         token = jwt_from(authorization)
         if token is None:
             return None
+        # Beside an API key header the key authenticates, but a token that fails
+        # verification is never ignored: a request presenting a bad credential is refused.
+        key_present = any(header in meta for header in KEY_HEADERS)
         try:
             user, identity = verify(token)
         except InvalidIdPToken as exc:
@@ -262,6 +265,8 @@ class IdPTokenAuthentication(BaseAuthentication):
             ip = getattr(request._request, "client_ip", None) or meta.get("REMOTE_ADDR", "")
             lockout.register_failure(ip=ip, kind="idp_token")
             raise Unauthorized("Invalid token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        if key_present:
+            return None
         if requires_2fa(user) and not services.has_2fa(user):
             raise Forbidden(
                 "Your tenant requires two-factor authentication: enrol an authenticator at /accounts/2fa/ first",

@@ -46,11 +46,15 @@ def presented_key(request: Request) -> str | None:
 
 
 def _presented(meta: dict[str, Any]) -> str | None:
+    authorization = meta.get("HTTP_AUTHORIZATION")
     for header in HEADERS:
         value = meta.get(header)
         if value is not None:
+            if authorization is not None and not _same_bearer(authorization, value):
+                # A second credential beside the key is refused, never ignored: a client
+                # must not believe an Authorization value it sends is being checked.
+                raise Unauthorized("Invalid authorization header format")
             return value.strip()
-    authorization = meta.get("HTTP_AUTHORIZATION")
     if authorization is None:
         return None
     scheme, _, credential = authorization.strip().partition(" ")
@@ -58,6 +62,11 @@ def _presented(meta: dict[str, Any]) -> str | None:
         return credential.strip()
     # The Authorization header is not ours to read keys from: say so rather than ignore it.
     raise Unauthorized("Invalid authorization header format")
+
+
+def _same_bearer(authorization: str, key: str) -> bool:
+    scheme, _, credential = authorization.strip().partition(" ")
+    return bool(settings.TATER_ALLOW_BEARER_KEYS) and scheme.lower() == "bearer" and credential.strip() == key.strip()
 
 
 def refusal(principal: KeyPrincipal, ip: str) -> ApiError | None:

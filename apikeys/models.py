@@ -50,7 +50,12 @@ class ApiKey(models.Model):
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     allowed_ips = models.JSONField(default=list, blank=True, help_text="CIDRs; empty allows any address.")
     rate_limit = models.CharField(max_length=32, blank=True, help_text='Stricter per-key limit, e.g. "5/min".')
-    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
+    # The smallest of the expiry-notice thresholds (60, 30, 7 days) already mailed for the
+    # current expiry; cleared when the expiry changes (send_key_expiry_notices).
+    expiry_notice_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    metadata = models.JSONField(
+        default=dict, blank=True, help_text="Integrator's JSON object (at most 4 KB), returned by validate. Never a secret."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -89,6 +89,7 @@ class KeyPrincipal:
     rate_limit: str
     matched_previous: bool
     previous_expires_at: datetime | None
+    metadata_json: str = "{}"  # kept as text: a frozen principal holds nothing mutable
 
     @property
     def is_unbound(self) -> bool:
@@ -129,6 +130,7 @@ class KeyPrincipal:
             "scopes": list(self.scopes),
             "permissions": None,
             "expires_at": self.expires_at,
+            "metadata": json.loads(self.metadata_json),
         }
 
     def ip_allowed(self, ip: str) -> bool:
@@ -255,6 +257,7 @@ def _load(digest: str) -> KeyPrincipal | None:
         rate_limit=row.rate_limit,
         matched_previous=row.digest != digest,
         previous_expires_at=row.previous_expires_at,
+        metadata_json=json.dumps(row.metadata or {}, separators=(",", ":")),
     )
 
 

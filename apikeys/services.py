@@ -9,6 +9,7 @@ call came through); a plain user is taken as that user's signed-in session.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,6 +65,25 @@ def clean_allowed_ips(values: Iterable[str]) -> list[str]:
     return sorted(set(cleaned))
 
 
+METADATA_MAX_BYTES = 4096
+
+
+def clean_metadata(value: Any) -> dict[str, Any]:
+    """An integrator's JSON object, at most 4 KB as compact JSON (SPEC §14). It is returned
+    by validate to whoever holds the key: never a place for secrets (documented)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput("Metadata must be a JSON object", field="metadata")
+    try:
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    except (TypeError, ValueError):
+        raise InvalidInput("Metadata must be plain JSON", field="metadata") from None
+    if size > METADATA_MAX_BYTES:
+        raise InvalidInput(f"Metadata must be at most {METADATA_MAX_BYTES} bytes as JSON ({size} given)", field="metadata")
+    return value
+
+
 def _check_expiry(tenant: Tenant, expires_at: datetime | None) -> None:
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
@@ -109,6 +129,7 @@ def apikey_create(
     expires_at: datetime | None = None,
     allowed_ips: Iterable[str] = (),
     rate_limit: str = "",
+    metadata: dict[str, Any] | None = None,
 ) -> IssuedKey:
     """Create a key owned by the acting user. ``scopes`` None: the creator's own effective
     permissions (narrowed by the calling key's, through an API key)."""
@@ -141,6 +162,7 @@ def apikey_create(
     ips = clean_allowed_ips(allowed_ips)
     if rate_limit:
         parse_rate_limit(rate_limit)
+    metadata = clean_metadata(metadata)
     creator = actor.user
     secret = keygen.generate(key_type)
     api_key = ApiKey.objects.create(
@@ -156,6 +178,7 @@ def apikey_create(
         expires_at=expires_at,
         allowed_ips=ips,
         rate_limit=rate_limit.strip(),
+        metadata=metadata,
     )
     audit_record(
         action=A.API_KEY_CREATED,
@@ -203,6 +226,7 @@ def apikey_update(
     allowed_ips: Iterable[str] | None = None,
     expires_at: datetime | None | type[Ellipsis] = ...,
     rate_limit: str | None = None,
+    metadata: dict[str, Any] | None | type[Ellipsis] = ...,
 ) -> ApiKey:
     """Rename a key or change its scopes, allowlist, expiry or rate limit. Through an API
     key, or for anyone but the owner, restrictions only tighten (orgs.policy.can_change_key);
@@ -217,6 +241,7 @@ def apikey_update(
         "allowed_ips": api_key.allowed_ips,
         "expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
         "rate_limit": api_key.rate_limit,
+        "metadata": api_key.metadata,
     }
     widened: list[str] = []
     new_specs: list[str] | None = None
@@ -257,8 +282,11 @@ def apikey_update(
         api_key.scopes = new_specs
     if new_ips is not None:
         api_key.allowed_ips = new_ips
-    if expires_at is not ...:
+    if expires_at is not ... and expires_at != api_key.expires_at:
         api_key.expires_at = expires_at  # type: ignore[assignment]
+        api_key.expiry_notice_days = None  # a new expiry gets its own 60/30/7-day notices
+    if metadata is not ...:
+        api_key.metadata = clean_metadata(metadata)
     if new_rate is not None:
         api_key.rate_limit = new_rate
     api_key.save()
@@ -269,7 +297,9 @@ def apikey_update(
         "expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
         "rate_limit": api_key.rate_limit,
     }
-    changes = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
+    changes: dict[str, Any] = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
+    if before["metadata"] != api_key.metadata:
+        changes["metadata"] = {"keys": sorted(api_key.metadata)}  # up to 4 KB: its keys, not its values
     if changes:
         audit_record(
             action=A.API_KEY_UPDATED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,

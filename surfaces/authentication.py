@@ -30,8 +30,10 @@ class BearerKeyAuthentication(ApiKeyAuthentication):
             key = bearer_credential(meta.get("HTTP_AUTHORIZATION"))
             if key is not None:
                 # Handed to the core as its canonical header (as OrgPathView hands it the
-                # path's org): one code path decides, whichever header carried the key.
+                # path's org): one code path decides, whichever header carried the key. The
+                # Authorization value has been read: it is the key, not a second credential.
                 meta[CANONICAL_HEADER] = key
+                del meta["HTTP_AUTHORIZATION"]
         return super().authenticate(request)
 
     def authenticate_header(self, request: Request) -> str:

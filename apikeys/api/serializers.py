@@ -25,7 +25,7 @@ class ApiKeyOutput(serializers.ModelSerializer):
         fields = [
             "id", "name", "type", "prefix", "status", "binding", "organization_id", "tenant_id", "owner",
             "scopes", "expires_at", "is_active", "revoked_at", "last_used_at", "last_used_ip",
-            "allowed_ips", "rate_limit", "created_at", "updated_at",
+            "allowed_ips", "rate_limit", "metadata", "created_at", "updated_at",
         ]
 
     def get_organization_id(self, obj: ApiKey) -> str | None:
@@ -97,6 +97,9 @@ class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list, max_length=100)
     rate_limit = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     unbound = serializers.BooleanField(default=False, help_text="Tenant-wide key (tenant owners only)")
+    metadata = serializers.JSONField(
+        required=False, help_text="A JSON object of at most 4 KB, returned by validate. Never put a secret in it."
+    )
 
 
 class ApiKeyUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -107,6 +110,7 @@ class ApiKeyUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     expires_at = BoundedDateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
     rate_limit = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    metadata = serializers.JSONField(required=False, allow_null=True, help_text="Replaces the key's metadata; null clears it")
 
 
 class RotateInput(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -133,3 +137,4 @@ class ValidateOutput(serializers.Serializer):
     scopes = serializers.ListField(child=serializers.CharField())
     permissions = serializers.ListField(child=serializers.CharField())
     expires_at = serializers.DateTimeField(allow_null=True)
+    metadata = serializers.DictField(help_text="The key's metadata (a JSON object, at most 4 KB)")

@@ -107,6 +107,7 @@ class KeyListView(TaterAPIView):
             expires_at=data.get("expires_at"),
             allowed_ips=data["allowed_ips"],
             rate_limit=data["rate_limit"],
+            metadata=data.get("metadata"),
         )
         return Response(s.issued_key_data(issued.api_key, issued.key), status=status.HTTP_201_CREATED)
 
@@ -126,7 +127,9 @@ class KeyDetailView(TaterAPIView):
         body = s.ApiKeyUpdateInput(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        kwargs: dict[str, Any] = {k: data[k] for k in ("name", "scopes", "allowed_ips", "rate_limit") if k in data}
+        kwargs: dict[str, Any] = {
+            k: data[k] for k in ("name", "scopes", "allowed_ips", "rate_limit", "metadata") if k in data
+        }
         if "expires_at" in data:
             kwargs["expires_at"] = data["expires_at"]
         api_key = services.apikey_update(api_key=api_key, actor=actor, **kwargs)

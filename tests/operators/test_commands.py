@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -12,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from apikeys import services as key_services
 from apikeys.models import ApiKey
 from audit.models import AuditEvent
 from orgs.models import Organization, Tenant, TenantMembership
@@ -84,13 +86,28 @@ class TestCommands:
         assert second["created"] is False and second["keys"] == []
         assert Tenant.objects.filter(name="Demo MSP").count() == 1
 
-    def test_expiry_notices_once_per_key(self, world):
-        soon, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="soon",
-                           expires_at=timezone.now() + timedelta(days=3))
-        make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="later",
-                 expires_at=timezone.now() + timedelta(days=30))
-        assert run("send_key_expiry_notices")["sent"] == [soon.public_id]
-        assert len(mail.outbox) == 1 and mail.outbox[0].to == [world["owner"].email]
-        assert "soon" in mail.outbox[0].subject
+    def test_expiry_notices_at_60_30_and_7_days_each_once(self, world):
+        def key(name: str, days: float) -> Any:
+            return make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name=name,
+                            expires_at=timezone.now() + timedelta(days=days))[0]
+
+        soon, month, season = key("soon", 3), key("month", 25), key("season", 50)
+        key("later", 90)
+        sent = run("send_key_expiry_notices")["sent"]
+        # Each key gets the notice of the nearest threshold it is within, once.
+        assert sorted((s["id"], s["days"]) for s in sent) == sorted(
+            [(soon.public_id, 7), (month.public_id, 30), (season.public_id, 60)]
+        )
+        assert len(mail.outbox) == 3 and all(m.to == [world["owner"].email] for m in mail.outbox)
+        assert run("send_key_expiry_notices")["sent"] == [] and len(mail.outbox) == 3
+        # Time passes: the 25-day key comes within 7 days and gets that notice, once.
+        ApiKey.objects.filter(pk=month.pk).update(expires_at=timezone.now() + timedelta(days=6))
+        assert run("send_key_expiry_notices")["sent"] == [{"id": month.public_id, "days": 7}]
         assert run("send_key_expiry_notices")["sent"] == []
-        assert len(mail.outbox) == 1
+
+    def test_a_new_expiry_gets_new_notices(self, world):
+        api_key, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="renewed",
+                              expires_at=timezone.now() + timedelta(days=5))
+        assert len(run("send_key_expiry_notices")["sent"]) == 1
+        key_services.apikey_update(api_key=api_key, actor=world["owner"], expires_at=timezone.now() + timedelta(days=20))
+        assert run("send_key_expiry_notices")["sent"] == [{"id": api_key.public_id, "days": 30}]

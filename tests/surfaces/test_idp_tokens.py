@@ -171,10 +171,16 @@ def test_unknown_key_ids_cannot_make_the_server_hammer_the_idp(idp, acme):
     assert idp.jwks_fetches == fetched  # within the cooldown: no refetch per token
 
 
-def test_a_key_header_wins_over_a_token(idp, acme, world):
+def test_a_token_beside_a_key_is_never_ignored(idp, acme, world):
+    # Two credentials in one request: a bad token is "Invalid token"; a good one is still a
+    # second credential, refused rather than silently ignored (a client must know which counts).
     token = idp.sign(idp.claims_for("00u-jane"))
-    me = json_of(call(token, HTTP_X_API_KEY=world["owner_raw"]), 200)
-    assert me["user"]["id"] == world["owner"].pk and me["authentication"] == "api_key"
+    refused = call(token, HTTP_X_API_KEY=world["owner_raw"])
+    assert refused.status_code == 401
+    assert refused.json()["message"] == "Invalid authorization header format"
+    forged = idp.sign({**idp.claims_for("00u-jane"), "aud": "someone-else"})
+    refused = call(forged, HTTP_X_API_KEY=world["owner_raw"])
+    assert refused.status_code == 401 and refused.json()["message"] == "Invalid token"
 
 
 # --- Refused: 401 "Invalid token" --------------------------------------------------------------

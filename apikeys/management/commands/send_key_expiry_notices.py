@@ -7,47 +7,66 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.core.management.base import CommandParser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apikeys.models import ApiKey
 from tater.commands import TaterCommand
 
+# Days before expiry at which the owner is warned, each once per expiry (GitLab's 60/30/7).
+THRESHOLDS = (60, 30, 7)
+
 
 class Command(TaterCommand):
-    help = "Email the owners of keys that expire within N days (once per key)."
+    help = "Email the owners of keys expiring within 60, 30 and 7 days: each notice once per key and expiry."
 
     def add_command_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--days", type=int, default=7)
+        parser.add_argument(
+            "--days", type=int, action="append",
+            help="A threshold in days (repeat for several); default 60, 30 and 7",
+        )
 
     def run(self, **options: Any) -> dict[str, Any]:
         now = timezone.now()
-        due = ApiKey.objects.filter(
-            revoked_at__isnull=True,
-            is_active=True,
-            expiry_notice_sent_at__isnull=True,
-            expires_at__gt=now,
-            expires_at__lte=now + timedelta(days=options["days"]),
-        ).select_related("owner", "organization")
-        sent = []
-        for api_key in due:
-            with transaction.atomic():
-                # Claim the key first so two concurrent runs never mail twice.
-                claimed = ApiKey.objects.filter(pk=api_key.pk, expiry_notice_sent_at__isnull=True).update(
-                    expiry_notice_sent_at=now
-                )
-                if not claimed:
-                    continue
-                where = api_key.organization.name if api_key.organization else "tenant-wide"
-                send_mail(
-                    subject=f"Tater API key “{api_key.name}” expires {api_key.expires_at:%Y-%m-%d %H:%M} UTC",
-                    message=(
-                        f"Your API key {api_key.name} ({api_key.display_prefix}…, {where}) expires on "
-                        f"{api_key.expires_at:%Y-%m-%d %H:%M} UTC.\n\nCreate a replacement or rotate it from "
-                        "Manage → Connections → API Keys before then, deploy it, and revoke the old one."
-                    ),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[api_key.owner.email],
-                )
-            sent.append(api_key.public_id)
+        thresholds = sorted(set(options.get("days") or THRESHOLDS))
+        sent: list[dict[str, Any]] = []
+        # Smallest threshold first: a key 5 days from expiry that was never warned gets the
+        # 7-day notice only, not three at once.
+        for days in thresholds:
+            due = ApiKey.objects.filter(
+                revoked_at__isnull=True,
+                is_active=True,
+                expires_at__gt=now,
+                expires_at__lte=now + timedelta(days=days),
+            ).filter(Q(expiry_notice_days__isnull=True) | Q(expiry_notice_days__gt=days))
+            for api_key in due.select_related("owner", "organization"):
+                if self._claim(api_key, days):
+                    self._mail(api_key, days)
+                    sent.append({"id": api_key.public_id, "days": days})
         self.say(f"Sent {len(sent)} expiry notice(s).")
         return {"sent": sent}
+
+    @staticmethod
+    def _claim(api_key: ApiKey, days: int) -> bool:
+        # Claimed by a conditional update, so two concurrent runs never mail twice.
+        with transaction.atomic():
+            return bool(
+                ApiKey.objects.filter(pk=api_key.pk, expires_at=api_key.expires_at)
+                .filter(Q(expiry_notice_days__isnull=True) | Q(expiry_notice_days__gt=days))
+                .update(expiry_notice_days=days)
+            )
+
+    @staticmethod
+    def _mail(api_key: ApiKey, days: int) -> None:
+        where = api_key.organization.name if api_key.organization else "tenant-wide"
+        expires = f"{api_key.expires_at:%Y-%m-%d %H:%M} UTC"
+        send_mail(
+            subject=f"Tater API key “{api_key.name}” expires {expires} (within {days} days)",
+            message=(
+                f"Your API key {api_key.name} ({api_key.display_prefix}…, {where}) expires on {expires}.\n\n"
+                "Create a replacement or rotate it from Manage → Connections → API Keys before then, "
+                "deploy it, and revoke the old one."
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[api_key.owner.email],
+        )
