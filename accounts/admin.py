@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import domains, services, sso
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
@@ -93,8 +94,8 @@ class TenantDomainAdmin(admin.ModelAdmin):
 class SecondFactorDeviceAdmin(admin.ModelAdmin):
     """django-otp's own admins show and edit each device's secret (the TOTP seed, its QR
     code, static codes in clear): whoever reads them can produce the user's codes. These
-    show who has which factor and let an operator delete a lost one (audited; the user
-    enrols again), never the secret; devices are created only by enrolment."""
+    show who has which factor (passkeys included) and let an operator delete a lost one
+    (audited; the user enrols again), never the secret; devices are created only by enrolment."""
 
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed"]
@@ -116,7 +117,7 @@ class SecondFactorDeviceAdmin(admin.ModelAdmin):
             services.mfa_device_remove(device=device)
 
 
-for _model in (TOTPDevice, StaticDevice):
+for _model in (TOTPDevice, StaticDevice, WebAuthnCredential):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, SecondFactorDeviceAdmin)

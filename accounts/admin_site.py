@@ -19,7 +19,7 @@ def _verified(request: HttpRequest) -> bool:
 
 class TaterAdminSite(AdminSite):
     """Admin access needs staff status *and* a session verified with a TOTP or recovery
-    code (django-otp's ``is_verified``). Signing in happens on the regular sign-in page,
+    code or a passkey (django-otp's ``is_verified``). Signing in happens on the regular sign-in page,
     so the admin gets the same lockout, audit and second-factor step as everything else."""
 
     def has_permission(self, request: HttpRequest) -> bool:

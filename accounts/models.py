@@ -97,6 +97,9 @@ class LoginChallenge(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     failures = models.PositiveSmallIntegerField(default=0)
+    # The passkey challenge issued for this token (auth/webauthn/options): py_webauthn's state
+    # and when it was issued. Cleared by the answer, so each challenge is answered once.
+    webauthn_state = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

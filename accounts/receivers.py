@@ -23,11 +23,11 @@ def _on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
     if request is None or not hasattr(request, "session"):
         return
     services.session_started(request=request, user=user)
-    verified = bool(getattr(user, "otp_device", None))
-    audit_record(
-        action=A.USER_LOGIN, tenant=services.home_tenant(user), target=user,
-        changes={"second_factor": verified}, actor_user=user,
-    )
+    device = getattr(user, "otp_device", None)
+    changes: dict[str, Any] = {"second_factor": bool(device)}
+    if device:
+        changes["method"] = services.second_factor_method(device)  # totp, recovery_code, passkey
+    audit_record(action=A.USER_LOGIN, tenant=services.home_tenant(user), target=user, changes=changes, actor_user=user)
 
 
 def _on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:

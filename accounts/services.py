@@ -18,6 +18,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import recovery
 from accounts.app_settings import app_settings
@@ -132,7 +133,24 @@ def totp_device(user: Any) -> TOTPDevice | None:
 
 
 def has_2fa(user: Any) -> bool:
+    """Any confirmed django-otp device: a TOTP app, recovery codes or a passkey."""
     return bool(user and user.is_authenticated and django_otp.user_has_device(user, confirmed=True))
+
+
+def second_factor_method(device: Any) -> str:
+    """How a device is named in audit entries: ``totp``, ``recovery_code``, ``passkey``."""
+    if isinstance(device, TOTPDevice):
+        return "totp"
+    if isinstance(device, RecoveryCodeDevice):
+        return "recovery_code"
+    if isinstance(device, WebAuthnCredential):
+        return "passkey"
+    return str(type(device)._meta.model_name)
+
+
+def second_factor_methods(user: Any) -> list[str]:
+    """The kinds of second factor ``user`` has confirmed, e.g. ``["passkey", "totp"]``."""
+    return sorted({second_factor_method(d) for d in django_otp.devices_for_user(user, confirmed=True)})
 
 
 @transaction.atomic
@@ -184,9 +202,11 @@ def recovery_codes_regenerate(*, user: Any) -> list[str]:
 
 @transaction.atomic
 def mfa_disable(*, user: Any) -> None:
-    """Remove every second factor (callers check the password first)."""
+    """Remove every second factor: TOTP, recovery codes, passkeys (callers check the
+    password first)."""
     TOTPDevice.objects.filter(user=user).delete()
     RecoveryCodeDevice.objects.filter(user=user).delete()
+    WebAuthnCredential.objects.filter(user=user).delete()
     audit_record(action=A.MFA_DISABLED, tenant=home_tenant(user), target=user, actor_user=user)
 
 
@@ -194,7 +214,7 @@ def mfa_disable(*, user: Any) -> None:
 def mfa_device_remove(*, device: Any) -> None:
     """An operator deletes one second-factor device (e.g. a lost phone) from the admin."""
     user = device.user
-    method = type(device)._meta.model_name
+    method = second_factor_method(device)
     device.delete()
     audit_record(
         action=A.MFA_DISABLED, tenant=home_tenant(user), target=user,
@@ -236,7 +256,7 @@ class ChallengeResult:
     device: Any
 
 
-def _challenge_digest(token: str) -> str:
+def challenge_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -244,7 +264,7 @@ def login_challenge_create(*, user: Any) -> str:
     token = CHALLENGE_PREFIX + secrets.token_urlsafe(32)
     LoginChallenge.objects.create(
         user=user,
-        digest=_challenge_digest(token),
+        digest=challenge_digest(token),
         expires_at=timezone.now() + timedelta(seconds=app_settings.LOGIN_CHALLENGE_TTL),
     )
     return token
@@ -254,7 +274,7 @@ def login_challenge_user(*, token: str) -> Any:
     """The user a live challenge token belongs to (for lockout checks), else raise."""
     challenge = (
         LoginChallenge.objects.select_related("user")
-        .filter(digest=_challenge_digest(token or ""), used_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(digest=challenge_digest(token or ""), used_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
     if challenge is None or not challenge.user.is_active:
@@ -266,14 +286,20 @@ def login_challenge_complete(*, token: str, code: str) -> ChallengeResult:
     """Check the code for the token's user; the token is burnt on success (single use) and
     after too many wrong codes."""
     user = login_challenge_user(token=token)
-    digest = _challenge_digest(token)
-    device = verify_second_factor(user=user, code=code)
+    return login_challenge_settle(token=token, user=user, device=verify_second_factor(user=user, code=code))
+
+
+def login_challenge_settle(*, token: str, user: Any, device: Any | None, refusal: InvalidOTP | None = None) -> ChallengeResult:
+    """End a second-step attempt on ``token``: ``device`` is the factor that verified (a code
+    or a passkey, accounts.passkeys), None for a wrong answer. A wrong answer counts against
+    the token, burnt after too many; a right one uses it up."""
+    digest = challenge_digest(token)
     if device is None:
         LoginChallenge.objects.filter(digest=digest).update(failures=F("failures") + 1)
         LoginChallenge.objects.filter(digest=digest, failures__gte=app_settings.LOGIN_CHALLENGE_MAX_FAILURES).update(
             used_at=timezone.now()
         )
-        raise InvalidOTP()
+        raise refusal or InvalidOTP()
     # Conditional update: of two concurrent requests with the same token, one wins.
     won = LoginChallenge.objects.filter(digest=digest, used_at__isnull=True).update(used_at=timezone.now())
     if not won:

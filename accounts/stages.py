@@ -12,7 +12,8 @@ from accounts import services
 
 class OTPStage(LoginStage):
     """After the first factor, enrolled users are sent to the 2FA challenge; the login
-    completes only when ``accounts.views.TwoFactorChallengeView`` calls ``exit()``."""
+    completes only when ``accounts.views.two_factor_challenge`` (a code) or
+    ``passkey_challenge_complete`` (a passkey) calls ``exit()``."""
 
     key = "tater_otp"
     urlname = "accounts_2fa_challenge"

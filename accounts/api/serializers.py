@@ -25,12 +25,41 @@ class LoginOutput(serializers.Serializer):
     requires2FA = serializers.BooleanField()
     token = serializers.CharField(required=False, help_text="Send it to auth/verify-2fa with a code (valid 5 minutes, once)")
     expires_in = serializers.IntegerField(required=False)
+    methods = serializers.ListField(
+        child=serializers.CharField(), required=False,
+        help_text="The account's second factors: totp, recovery_code, passkey (answer with webauthn)",
+    )
     user = serializers.DictField(required=False)
 
 
 class VerifyInput(serializers.Serializer):
+    """The second step: the login token and either a code or a passkey's assertion."""
+
     token = serializers.CharField(max_length=200)
-    code = serializers.CharField(max_length=64)
+    code = serializers.CharField(max_length=64, required=False, help_text="A TOTP code or a recovery code")
+    webauthn = serializers.DictField(
+        required=False,
+        help_text="A passkey's answer to the challenge of auth/webauthn/options: the PublicKeyCredential as JSON "
+        "(id, rawId, type, response.clientDataJSON/authenticatorData/signature/userHandle, base64url)",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "code" in attrs and "webauthn" in attrs:
+            raise serializers.ValidationError({"webauthn": ["Send a code or a passkey assertion, not both."]})
+        if "code" not in attrs and "webauthn" not in attrs:
+            raise serializers.ValidationError({"code": ["This field is required (or send webauthn)."]})
+        return attrs
+
+
+class WebAuthnOptionsInput(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token of a requires2FA answer from auth/login")
+
+
+class WebAuthnOptionsOutput(serializers.Serializer):
+    publicKey = serializers.DictField(  # noqa: N815 (wire name)
+        help_text="PublicKeyCredentialRequestOptions as JSON (challenge, rpId, allowCredentials, userVerification, "
+        "timeout; binary values base64url): pass it to navigator.credentials.get",
+    )
 
 
 class TokenExchangeInput(serializers.Serializer):

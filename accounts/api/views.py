@@ -1,5 +1,8 @@
 """JSON sign-in for API clients (TigerTrust flow) and credential exchange (Taffy flow).
 
+The second step takes a code or a passkey: ``auth/webauthn/options`` answers a challenge for
+the login token's user, ``auth/verify-2fa`` takes the token with the passkey's assertion.
+
 The sign-in endpoints take no session and no key (``authentication_classes = []``), so
 scripts can call them without a CSRF token; session-authenticated calls (logout, me)
 keep DRF's CSRF check.
@@ -15,12 +18,13 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
 from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import services, sso
+from accounts import passkeys, services, sso
 from accounts.adapter import client_ip
 from accounts.api import serializers as s
 from accounts.app_settings import app_settings
@@ -35,6 +39,7 @@ from tater.api import access as access_mod
 from tater.api.authentication import SessionAuthentication
 from tater.api.errors import ApiError, Forbidden, Unauthorized
 from tater.api.permissions import ScopedPermission
+from tater.api.schema import error_response
 from tater.api.views import TaterAPIView
 from tater.emails import normalize_email
 
@@ -59,8 +64,9 @@ def throttle(request: Request, group: str) -> None:
         raise ApiError("Too many attempts, retry in 60 seconds", code="RATE_LIMITED", status_code=429, headers={"Retry-After": "60"})
 
 
-def _failed(request: Request, email: str, *, kind: str) -> None:
-    user_login_failed.send(sender=__name__, credentials={"email": email, "method": kind}, request=request._request)
+def _failed(request: Request, email: str, *, kind: str, method: str | None = None) -> None:
+    """Audited (``user.login_failed``, ``method`` defaulting to ``kind``) and counted by the lockout."""
+    user_login_failed.send(sender=__name__, credentials={"email": email, "method": method or kind}, request=request._request)
     lockout.register_failure(ip=_ip(request), kind=kind, account=email or None)
 
 
@@ -127,12 +133,26 @@ class LoginView(TaterAPIView):
         user = check_password(request, body.validated_data["email"], body.validated_data["password"])
         if services.has_2fa(user):
             token = services.login_challenge_create(user=user)
-            return Response({"requires2FA": True, "token": token, "expires_in": app_settings.LOGIN_CHALLENGE_TTL})
+            return Response({
+                "requires2FA": True, "token": token, "expires_in": app_settings.LOGIN_CHALLENGE_TTL,
+                "methods": services.second_factor_methods(user),
+            })
         return _sign_in(request, user, None)
 
 
+def _challenge_user(request: Request, token: str) -> Any:
+    """The live login token's user (checked against the lockout), else 401 counted as a failure."""
+    try:
+        user = services.login_challenge_user(token=token)
+    except services.InvalidChallenge as exc:
+        lockout.register_failure(ip=_ip(request), kind="otp")
+        raise Unauthorized(exc.message) from None
+    lockout.check_account(user.email)
+    return user
+
+
 class VerifyTwoFactorView(TaterAPIView):
-    """``POST /api/v1/auth/verify-2fa`` {token, code} → session."""
+    """``POST /api/v1/auth/verify-2fa`` {token, code} or {token, webauthn} → session."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
@@ -141,21 +161,46 @@ class VerifyTwoFactorView(TaterAPIView):
         throttle(request, "verify_2fa")
         body = s.VerifyInput(data=request.data)
         body.is_valid(raise_exception=True)
-        token, code = body.validated_data["token"], body.validated_data["code"]
+        token = body.validated_data["token"]
+        user = _challenge_user(request, token)
+        assertion = body.validated_data.get("webauthn")
         try:
-            user = services.login_challenge_user(token=token)
-        except services.InvalidChallenge as exc:
-            lockout.register_failure(ip=_ip(request), kind="otp")
-            raise Unauthorized(exc.message) from None
-        lockout.check_account(user.email)
-        try:
-            result = services.login_challenge_complete(token=token, code=code)
+            if assertion is not None:
+                result = passkeys.login_challenge_complete_passkey(request=request._request, token=token, assertion=assertion)
+            else:
+                result = services.login_challenge_complete(token=token, code=body.validated_data["code"])
         except services.InvalidOTP as exc:
-            _failed(request, user.email, kind="otp")
+            _failed(request, user.email, kind="otp", method="otp" if assertion is None else "passkey")
             raise ApiError(exc.message, code="INVALID_OTP", status_code=401) from None
         except services.InvalidChallenge as exc:
             raise Unauthorized(exc.message) from None
         return _sign_in(request, result.user, result.device)
+
+
+@extend_schema(
+    request=s.WebAuthnOptionsInput,
+    responses={200: s.WebAuthnOptionsOutput, 400: error_response(400), 401: error_response(401), 429: error_response(429)},
+)
+class WebAuthnOptionsView(TaterAPIView):
+    """``POST /api/v1/auth/webauthn/options`` {token} → {publicKey}: a passkey challenge for
+    the user of a ``requires2FA`` token. Answer it with ``auth/verify-2fa`` {token, webauthn}.
+    Asking again replaces the challenge; each is answered once. (POST, not GET: the token is
+    a credential and query strings end up in logs.)"""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        throttle(request, "webauthn_options")
+        body = s.WebAuthnOptionsInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        token = body.validated_data["token"]
+        _challenge_user(request, token)
+        try:
+            options = passkeys.login_challenge_passkey_options(request=request._request, token=token)
+        except services.InvalidChallenge as exc:
+            raise Unauthorized(exc.message) from None
+        return Response({"publicKey": options})  # no passkey: 400 VALIDATION_ERROR (webauthn)
 
 
 class LogoutView(TaterAPIView):

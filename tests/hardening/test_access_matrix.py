@@ -38,6 +38,7 @@ EXEMPT: dict[str, str] = {
     "api-auth-verify-2fa": "second step of the login: authenticates by the login token + OTP code",
     "api-auth-token": "credential exchange: authenticates by email + password (+ OTP), returns a new key",
     "api-auth-logout": "ends the caller's own session: no tenant data",
+    "api-auth-webauthn-options": "second step of the login: authenticates by the login token; a passkey challenge, no tenant data",
     "api-schema": "the OpenAPI document: public, no tenant data",
     "api-docs": "the interactive documentation page: public, no tenant data",
     "api-secret-scanning-github": "GitHub's secret-scanning partner protocol: authenticated by GitHub's signature (SPEC §14)",

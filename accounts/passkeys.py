@@ -1,0 +1,280 @@
+"""Passkeys (WebAuthn) as a second factor beside TOTP and recovery codes (SPEC §13).
+
+django-otp-webauthn stores the credentials (``WebAuthnCredential``, a django-otp device, so
+``has_2fa``, ``is_verified()``, the admin and the tenant "require 2FA" policy count a passkey
+like any other factor) and does the WebAuthn work: its ``WebAuthnHelper`` builds the options
+and verifies attestations and assertions through py_webauthn. This module adds what Tater
+decides: the relying party, who may enrol, audited enrolment/renaming/removal, and the
+single-use challenges of the UI second step (in the session) and of the JSON second step
+(on the ``LoginChallenge`` row). Passkeys never sign anyone in on their own
+(``OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False``): the password or SSO comes first.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.http.request import split_domain_port
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn import exceptions as webauthn_errors
+from django_otp_webauthn.helpers import WebAuthnHelper
+from django_otp_webauthn.models import WebAuthnCredential
+from django_otp_webauthn.utils import rewrite_exceptions
+from webauthn.helpers import exceptions as pywebauthn_errors
+
+from accounts import services
+from accounts.models import LoginChallenge, RecoveryCodeDevice
+from audit import registry as A
+from audit.services import audit_record
+from tater.exceptions import InvalidInput
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_NAME = "Passkey"
+NAME_MAX_LENGTH = 64  # django-otp's Device.name
+# Session keys of the UI ceremonies: the py_webauthn state, whose user and when it was issued.
+REGISTRATION_STATE = "tater_passkey_registration"
+AUTHENTICATION_STATE = "tater_passkey_authentication"
+
+
+class PasskeyRefused(services.InvalidOTP):
+    """A registration or assertion that does not verify (or whose challenge is gone)."""
+
+    def __init__(self, message: str = "That passkey could not be verified") -> None:
+        super().__init__(message)
+
+
+# --- Relying party --------------------------------------------------------------------
+
+
+def relying_party_id(request: HttpRequest) -> str:
+    """``OTP_WEBAUTHN_RP_ID_CALLABLE``: the ``OTP_WEBAUTHN_RP_ID`` setting, else the request's
+    host name (already checked against ALLOWED_HOSTS). Passkeys are bound to it for good, so
+    production sets it to the site's domain."""
+    configured = str(getattr(settings, "OTP_WEBAUTHN_RP_ID", "") or "").strip()
+    if configured:
+        return configured
+    domain, _port = split_domain_port(request.get_host())
+    return domain
+
+
+class PasskeyHelper(WebAuthnHelper):
+    """``OTP_WEBAUTHN_HELPER_CLASS``: django-otp-webauthn's helper, with the expected origins
+    defaulting to the request's own origin when ``OTP_WEBAUTHN_ALLOWED_ORIGINS`` is empty.
+    That is safe because the Host header was validated against ALLOWED_HOSTS: an assertion
+    relayed from another site carries that site's origin in its signed client data."""
+
+    def get_allowed_origins(self) -> list[str]:
+        configured = list(super().get_allowed_origins() or [])
+        return configured or [f"{self.request.scheme}://{self.request.get_host()}"]
+
+
+def helper_for(request: HttpRequest) -> PasskeyHelper:
+    return WebAuthnCredential.get_webauthn_helper(request=request)  # type: ignore[no-any-return]
+
+
+def _timeout() -> int:
+    return int(getattr(settings, "OTP_WEBAUTHN_TIMEOUT_SECONDS", 300))
+
+
+def _verifying() -> rewrite_exceptions:
+    # py_webauthn's exceptions become django-otp-webauthn's API errors (caught by callers).
+    return rewrite_exceptions(logger=None)
+
+
+# Everything that means "this response does not verify": the library's API errors and
+# py_webauthn's, plus what a malformed body raises while being parsed.
+REFUSALS = (webauthn_errors.OTPWebAuthnApiError, pywebauthn_errors.WebAuthnException, KeyError, TypeError, ValueError)
+
+
+# --- Reads ----------------------------------------------------------------------------
+
+
+def passkeys_of(user: Any) -> Any:
+    """The user's passkeys, newest first."""
+    return WebAuthnCredential.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def has_passkey(user: Any) -> bool:
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+
+
+def passkey_of(*, user: Any, passkey_id: int) -> WebAuthnCredential | None:
+    """The user's own passkey ``passkey_id``, or None (callers answer 404)."""
+    return WebAuthnCredential.objects.filter(user=user, pk=passkey_id).first()
+
+
+# --- Enrolment, renaming, removal ----------------------------------------------------
+
+
+def passkey_registration_begin(*, request: HttpRequest, user: Any) -> dict[str, Any]:
+    """Creation options for the browser; the state waits in the session for the answer."""
+    options, state = helper_for(request).register_begin(user=user)
+    request.session[REGISTRATION_STATE] = {"state": state, "user": user.pk, "at": time.time()}
+    return options  # type: ignore[no-any-return]
+
+
+def _take_session_state(request: HttpRequest, key: str, user: Any) -> dict[str, Any] | None:
+    """The pending ceremony's state, removed from the session first (and saved at once), so
+    a challenge is answered once even if verification fails; None when missing, stale or
+    issued to another user."""
+    pending = request.session.pop(key, None)
+    request.session.save()
+    if not isinstance(pending, dict) or pending.get("user") != user.pk:
+        return None
+    if time.time() - float(pending.get("at", 0)) > _timeout():
+        return None
+    state = pending.get("state")
+    return state if isinstance(state, dict) else None
+
+
+def _default_name(user: Any) -> str:
+    count = WebAuthnCredential.objects.filter(user=user).count()
+    return DEFAULT_NAME if count == 0 else f"{DEFAULT_NAME} {count + 1}"
+
+
+def passkey_registration_complete(*, request: HttpRequest, user: Any, data: Any) -> WebAuthnCredential:
+    """Verify the browser's attestation for the pending registration and store the passkey
+    (named "Passkey", "Passkey 2", …; renamed later). Audited as ``mfa.enabled``."""
+    state = _take_session_state(request, REGISTRATION_STATE, user)
+    if state is None:
+        raise PasskeyRefused("Start adding the passkey again: the request expired")
+    if not isinstance(data, dict):
+        raise PasskeyRefused()
+    name = _default_name(user)
+    try:
+        with transaction.atomic(), _verifying():
+            device = helper_for(request).register_complete(user=user, state=state, data=data)
+            device.name = name
+            device.save(update_fields=["name"])
+            audit_record(
+                action=A.MFA_ENABLED, tenant=services.home_tenant(user), target=user,
+                changes={"method": "passkey", "name": name}, actor_user=user,
+            )
+    except IntegrityError:  # a credential id already registered (to anyone)
+        raise PasskeyRefused("This passkey is already registered") from None
+    except REFUSALS as exc:
+        logger.info("passkey registration refused: %s", type(exc).__name__)
+        raise PasskeyRefused("The server could not verify this passkey") from None
+    return device
+
+
+def clean_name(name: str | None) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise InvalidInput("Give the passkey a name", field="name")
+    if len(cleaned) > NAME_MAX_LENGTH:
+        raise InvalidInput(f"At most {NAME_MAX_LENGTH} characters", field="name")
+    return cleaned
+
+
+@transaction.atomic
+def passkey_rename(*, passkey: WebAuthnCredential, name: str) -> WebAuthnCredential:
+    passkey.name = clean_name(name)
+    passkey.save(update_fields=["name"])
+    return passkey
+
+
+@transaction.atomic
+def passkey_remove(*, passkey: WebAuthnCredential) -> None:
+    """Delete one of the user's passkeys (audited ``mfa.disabled``). When it was the last
+    factor besides the recovery codes, those go too: two-factor authentication is then off,
+    as after "Turn off", rather than resting on single-use codes alone."""
+    user, name = passkey.user, passkey.name
+    passkey.delete()
+    others = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists() or TOTPDevice.objects.filter(
+        user=user, confirmed=True
+    ).exists()
+    if not others:
+        RecoveryCodeDevice.objects.filter(user=user).delete()
+    audit_record(
+        action=A.MFA_DISABLED, tenant=services.home_tenant(user), target=user,
+        changes={"method": "passkey", "name": name, "second_factor_left": others}, actor_user=user,
+    )
+
+
+# --- The second step: UI (session) ----------------------------------------------------
+
+
+def passkey_authentication_begin(*, request: HttpRequest, user: Any) -> dict[str, Any]:
+    """Request options listing ``user``'s passkeys; the state waits in the session."""
+    options, state = _authentication_options(request, user)
+    request.session[AUTHENTICATION_STATE] = {"state": state, "user": user.pk, "at": time.time()}
+    return options
+
+
+def _authentication_options(request: HttpRequest, user: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    if not has_passkey(user):
+        raise InvalidInput("This account has no passkey: use a code instead", field="webauthn")
+    # A second factor after the password: user presence is what is asked of it (as
+    # django-otp-webauthn does for a signed-in user); the authenticator may still verify.
+    options, state = helper_for(request).authenticate_begin(user=user, require_user_verification=False)
+    return options, state
+
+
+def _verify_assertion(request: HttpRequest, user: Any, state: dict[str, Any] | None, data: Any) -> WebAuthnCredential | None:
+    """The user's passkey that signed ``data`` for ``state``'s challenge, else None."""
+    if state is None or not isinstance(data, dict):
+        return None
+    try:
+        with _verifying():
+            device = helper_for(request).authenticate_complete(user=user, state=state, data=data)
+    except REFUSALS as exc:
+        logger.info("passkey assertion refused: %s", type(exc).__name__)
+        return None
+    if not device.confirmed or not device.user.is_active:
+        return None
+    return device  # type: ignore[no-any-return]
+
+
+def passkey_authentication_complete(*, request: HttpRequest, user: Any, data: Any) -> WebAuthnCredential | None:
+    """The passkey that answered the session's pending challenge for ``user``, or None."""
+    state = _take_session_state(request, AUTHENTICATION_STATE, user)
+    return _verify_assertion(request, user, state, data)
+
+
+# --- The second step: JSON API (the login token) --------------------------------------
+
+
+def login_challenge_passkey_options(*, request: HttpRequest, token: str) -> dict[str, Any]:
+    """Request options for the user of a live ``requires2FA`` token. The state is kept on the
+    token's row (a JSON client may keep no session); asking again replaces it."""
+    user = services.login_challenge_user(token=token)
+    options, state = _authentication_options(request, user)
+    LoginChallenge.objects.filter(digest=services.challenge_digest(token), used_at__isnull=True).update(
+        webauthn_state={"state": state, "at": time.time()}
+    )
+    return options
+
+
+def _take_challenge_state(token: str) -> dict[str, Any] | None:
+    """The token's pending passkey challenge, cleared in the same transaction that reads it
+    (the row is locked), so each challenge is answered once even by concurrent requests."""
+    with transaction.atomic():
+        row = (
+            LoginChallenge.objects.select_for_update()
+            .filter(digest=services.challenge_digest(token), used_at__isnull=True, expires_at__gt=timezone.now())
+            .first()
+        )
+        if row is None or not row.webauthn_state:
+            return None
+        pending, row.webauthn_state = row.webauthn_state, None
+        row.save(update_fields=["webauthn_state"])
+    if not isinstance(pending, dict) or time.time() - float(pending.get("at", 0)) > _timeout():
+        return None
+    state = pending.get("state")
+    return state if isinstance(state, dict) else None
+
+
+def login_challenge_complete_passkey(*, request: HttpRequest, token: str, assertion: Any) -> services.ChallengeResult:
+    """The JSON second step with a passkey: like a code, a wrong answer counts against the
+    token (burnt after too many) and the token is single use."""
+    user = services.login_challenge_user(token=token)
+    device = _verify_assertion(request, user, _take_challenge_state(token), assertion)
+    return services.login_challenge_settle(token=token, user=user, device=device, refusal=PasskeyRefused())
