@@ -8,12 +8,15 @@ import secrets
 from datetime import datetime, timedelta
 
 from django import forms
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from apikeys.models import ApiKey, KeyStatus, KeyType
-from apikeys.services import DEFAULT_GRACE_SECONDS
+from apikeys.services import DEFAULT_GRACE_SECONDS, clean_allowed_ips, parse_rate_limit
 from tater import scopes as S
+from tater.exceptions import InvalidInput
+from tater.templatetags.tater_format import when_text
 
 PRESETS = [
     ("full", "Full access", "Read and write everything your role allows."),
@@ -21,9 +24,9 @@ PRESETS = [
     ("limited", "Limited", "Choose read or write per resource."),
 ]
 TYPE_HELP = {
-    KeyType.STANDARD: "Scripts, RMM tools and integrations.",
-    KeyType.AGENT: "Collectors that upload scans; bound to this organization.",
-    KeyType.PUBLIC: "Read-only access, e.g. for a dashboard; bound to this organization.",
+    KeyType.STANDARD: "Scripts, RMM tools and integrations: the permissions you choose.",
+    KeyType.AGENT: "Collectors on your machines: upload scans, nothing else. Bound to this organization.",
+    KeyType.PUBLIC: "Embeddable read-only access (dashboards): reads scans and the organization. Bound to this organization.",
 }
 RESOURCE_LABELS = {
     "organizations": "Organizations",
@@ -32,7 +35,34 @@ RESOURCE_LABELS = {
     "audit": "Activity log",
     "scans": "Scans",
 }
+# What each permission lets a key do, in the words of the API it opens.
+PERMISSION_HELP = {
+    "organizations": {
+        "read": "See the organization's name and id (GET /api/v1/organizations/).",
+        "write": "Also create and rename organizations, as far as your role allows.",
+    },
+    "members": {
+        "read": "List members, their roles and pending invitations.",
+        "write": "Also invite people, change roles and remove members.",
+    },
+    "keys": {
+        "read": "List API keys and their settings (never their secrets).",
+        "write": "Also create, narrow, deactivate and revoke keys.",
+    },
+    "audit": {
+        "read": "Read and export the Activity Log.",
+        "write": "Nothing more: entries can never be changed.",
+    },
+    "scans": {
+        "read": "List scans and their findings.",
+        "write": "Also upload scans (POST /api/scans/upload).",
+    },
+}
 ACCESS_CHOICES = [("", "No access"), ("read", "Read"), ("write", "Read and write")]
+# What each key type can use (SPEC §2, docs/authorization.md): agent keys are admitted only
+# to scan uploads, public keys only to business-data reads, capped at these scopes.
+AGENT_SCOPES = ["scans:write"]
+PUBLIC_RESOURCES = ("organizations", "scans")
 EXPIRY_DAYS = (7, 30, 90, 180, 365)
 GRACE_CHOICES = [
     (0, "No grace period: the current key stops working now"),
@@ -42,7 +72,14 @@ GRACE_CHOICES = [
 ]
 
 # Which form field shows a service error about each service argument.
-SERVICE_FIELDS = {"scopes": "preset", "expires_at": "expires_in", "type": "type", "allowed_ips": "allowed_ips"}
+SERVICE_FIELDS = {
+    "scopes": "preset",
+    "expires_at": "expires_in",
+    "type": "type",
+    "allowed_ips": "allowed_ips",
+    "rate_limit": "rate_limit",
+    "name": "name",
+}
 EDIT_SERVICE_FIELDS = {"expires_at": "expires_in"}
 
 
@@ -81,43 +118,114 @@ def allowlist_field() -> forms.CharField:
     )
 
 
+def rate_limit_field(label: str = "Rate limit for this key") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=32,
+        help_text="Stricter than the plan's limit, e.g. 5/min, 1000/hour or 10/30s. Leave empty to use the plan's limit.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "5/min"}),
+    )
+
+
+def allowlist_errors(text: str) -> list[str]:
+    """Every line of an allowlist that is not an address or network, each in one message
+    (so two bad lines are both reported). The service checks the list again."""
+    errors = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        value = line.strip()
+        if not value:
+            continue
+        try:
+            clean_allowed_ips([value])
+        except InvalidInput:
+            errors.append(f"Line {number}: “{value}” is not an IP address or CIDR range (e.g. 203.0.113.7 or 203.0.113.0/24).")
+    return errors
+
+
+def rate_limit_error(value: str) -> str | None:
+    if not value.strip():
+        return None
+    try:
+        parse_rate_limit(value)
+    except InvalidInput as exc:
+        return exc.message
+    return None
+
+
+def _listed(scopes: frozenset[str]) -> list[str]:
+    """Concrete scopes without the reads their writes imply."""
+    return sorted(s for s in scopes if not (s.endswith(":read") and s.replace(":read", ":write") in scopes))
+
+
 class ApiKeyCreateForm(forms.Form):
+    """A new key. The type is chosen first (``?type=`` on the page, a hidden field here) and
+    the form offers only what that type can use: agent keys upload scans, public keys read
+    scans and the organization, and both are bound to the current organization. Levels above
+    the creator's own role are not offered. Input errors are all reported together; the
+    service (apikeys.services.apikey_create) decides what may be created."""
+
     submit_token = SubmitOnceField()
+    type = forms.ChoiceField(choices=KeyType.choices, initial=KeyType.STANDARD, widget=forms.HiddenInput)
     name = forms.CharField(
         max_length=100,
         help_text="What uses this key, e.g. “RMM nightly sync”. One key per integration.",
+        error_messages={"required": "Give the key a name, so you recognise it in the list and the Activity Log."},
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    type = forms.ChoiceField(choices=KeyType.choices, initial=KeyType.STANDARD, widget=forms.RadioSelect)
-    binding = forms.ChoiceField(widget=forms.RadioSelect)
+    binding = forms.ChoiceField(widget=forms.RadioSelect, required=False)
     preset = forms.ChoiceField(
-        label="Permissions", choices=[(value, label) for value, label, _ in PRESETS], widget=forms.RadioSelect
+        label="Permissions",
+        choices=[(value, label) for value, label, _ in PRESETS],
+        widget=forms.RadioSelect,
+        required=False,
     )
     expires_in = forms.ChoiceField(label="Expires", required=False)
     allowed_ips = allowlist_field()
+    rate_limit = rate_limit_field()
 
     def __init__(
         self,
         *args: object,
+        key_type: str,
         org_name: str | None,
         can_create_unbound: bool,
         max_lifetime_days: int | None,
-        full_access_allowed: bool,
+        creator_scopes: frozenset[str],
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.key_type = key_type if key_type in KeyType.values else KeyType.STANDARD
+        self.org_name = org_name
+        self.creator_scopes = creator_scopes
+        self.fields["type"].initial = self.key_type
         bindings = []
         if org_name:
             bindings.append(("org", f"This organization: {org_name}"))
-        if can_create_unbound:
+        if can_create_unbound and self.key_type == KeyType.STANDARD:
             bindings.append(("unbound", "Unbound (tenant-wide; each call names an organizationId)"))
         self.fields["binding"].choices = bindings
         self.fields["binding"].initial = bindings[0][0] if bindings else None
-        self.fields["preset"].initial = "full" if full_access_allowed else "read_only"
-        for resource in S.RESOURCES:
-            self.fields[perm_field_name(resource)] = forms.ChoiceField(
-                label=RESOURCE_LABELS[resource], choices=ACCESS_CHOICES, required=False
+        self.fields["preset"].initial = "full"
+        self.fields["preset"].help_text = "A key never gets more than your own role allows."
+        if self.key_type != KeyType.STANDARD:
+            # Agent and public keys are always bound to the current org and carry fixed or
+            # per-resource permissions: these choices do not exist for them.
+            del self.fields["binding"], self.fields["preset"]
+        for resource in self.offered_resources():
+            # Render only the levels offered; validation keeps all of them, so a hand-made
+            # POST reaches the service, which refuses it and names the permission.
+            field = forms.ChoiceField(
+                label=RESOURCE_LABELS[resource],
+                choices=ACCESS_CHOICES,
+                required=False,
+                widget=forms.Select(attrs={"aria-describedby": f"id_{perm_field_name(resource)}_helptext"}),
             )
+            field.widget.choices = self._levels(resource)
+            self.fields[perm_field_name(resource)] = field
+        if self.key_type == KeyType.PUBLIC:
+            for resource in PUBLIC_RESOURCES:
+                self.fields[perm_field_name(resource)].initial = "read"
         expiry = self.fields["expires_in"]
         expiry.choices = expiry_choices(max_lifetime_days)
         expiry.required = bool(max_lifetime_days)
@@ -127,18 +235,106 @@ class ApiKeyCreateForm(forms.Form):
         else:
             expiry.help_text = "An expiry limits the damage of a leaked key. Rotate keys at least yearly."
 
-    def permission_fields(self) -> list[forms.BoundField]:
-        return [self[perm_field_name(resource)] for resource in S.RESOURCES]
+    # --- What the chosen type offers -------------------------------------------------
 
-    def scopes(self) -> list[str]:
-        preset = self.cleaned_data["preset"]
-        if preset in S.PRESETS:
-            return list(S.PRESETS[preset])
+    def offered_resources(self) -> tuple[str, ...]:
+        if self.key_type == KeyType.AGENT:
+            return ()
+        if self.key_type == KeyType.PUBLIC:
+            return PUBLIC_RESOURCES
+        return S.RESOURCES
+
+    def _levels(self, resource: str) -> list[tuple[str, str]]:
+        """The levels offered for a resource: up to what the creator holds, read only for
+        public keys, and no "write" on the append-only audit log."""
+        levels = [ACCESS_CHOICES[0]]
+        if f"{resource}:read" in self.creator_scopes:
+            levels.append(ACCESS_CHOICES[1])
+        if (
+            self.key_type == KeyType.STANDARD
+            and resource != "audit"
+            and f"{resource}:write" in self.creator_scopes
+        ):
+            levels.append(ACCESS_CHOICES[2])
+        return levels
+
+    @property
+    def fixed_binding(self) -> str | None:
+        """The binding shown as text when there is nothing to choose."""
+        if "binding" not in self.fields:
+            return f"This organization: {self.org_name}"
+        choices = self.fields["binding"].choices
+        return choices[0][1] if len(choices) == 1 else None
+
+    def permission_rows(self) -> list[dict[str, object]]:
+        rows = []
+        for resource in self.offered_resources():
+            field = self[perm_field_name(resource)]
+            offered = [value for value, _ in field.field.widget.choices if value]
+            rows.append(
+                {
+                    "field": field,
+                    "help": [(dict(ACCESS_CHOICES)[level], PERMISSION_HELP[resource][level]) for level in offered],
+                }
+            )
+        return rows
+
+    # --- Validation: every input problem at once -------------------------------------------
+
+    def clean_allowed_ips(self) -> str:
+        value = self.cleaned_data.get("allowed_ips", "")
+        errors = allowlist_errors(value)
+        if errors:
+            raise forms.ValidationError(errors)
+        return value
+
+    def clean_rate_limit(self) -> str:
+        value = self.cleaned_data.get("rate_limit", "").strip()
+        error = rate_limit_error(value)
+        if error:
+            raise forms.ValidationError(error)
+        return value
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("type") and data["type"] != self.key_type:
+            # The page was rendered for another type: the hidden field was changed.
+            self.add_error(None, "Choose the key type with the links above the form.")
+        if self.key_type == KeyType.STANDARD:
+            if not data.get("binding"):
+                self.add_error("binding", "Choose where the key works.")
+            preset = data.get("preset")
+            if not preset:
+                self.add_error("preset", "Choose the key's permissions.")
+            elif preset == "limited" and not self._chosen():
+                self.add_error("preset", "Choose at least one permission below for a Limited key.")
+        elif self.key_type == KeyType.PUBLIC and not self._chosen():
+            self.add_error(None, "Choose at least one thing this public key may read.")
+        return data
+
+    def _chosen(self) -> list[str]:
         return [
             f"{resource}:{self.cleaned_data[perm_field_name(resource)]}"
-            for resource in S.RESOURCES
+            for resource in self.offered_resources()
             if self.cleaned_data.get(perm_field_name(resource))
         ]
+
+    # --- The service's arguments --------------------------------------------------------
+
+    def scopes(self) -> list[str]:
+        """"Full access" and "Read only" mean *as far as your role allows*: a creator who
+        holds everything gets ``*`` / ``*:read``, anyone else their own scopes (never more)."""
+        if self.key_type == KeyType.AGENT:
+            return list(AGENT_SCOPES)
+        if self.key_type == KeyType.PUBLIC:
+            return self._chosen()
+        preset = self.cleaned_data["preset"]
+        if preset == "full":
+            return [S.FULL_ACCESS] if S.ALL_SCOPES <= self.creator_scopes else _listed(self.creator_scopes)
+        if preset == "read_only":
+            reads = self.creator_scopes & S.READ_SCOPES
+            return [S.READ_ONLY] if reads == S.READ_SCOPES else sorted(reads)
+        return self._chosen()
 
     def expires_at(self) -> datetime | None:
         days = self.cleaned_data.get("expires_in")
@@ -149,7 +345,12 @@ class ApiKeyCreateForm(forms.Form):
 
     @property
     def unbound(self) -> bool:
-        return self.cleaned_data.get("binding") == "unbound"
+        return self.key_type == KeyType.STANDARD and self.cleaned_data.get("binding") == "unbound"
+
+    def resource_field(self, scope: str) -> str | None:
+        resource = scope.split(":", 1)[0]
+        name = perm_field_name(resource)
+        return name if name in self.fields else None
 
 
 KEEP_EXPIRY = "keep"
@@ -171,13 +372,7 @@ class ApiKeyEditForm(forms.Form):
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     expires_in = forms.ChoiceField(label="Expires")
     allowed_ips = allowlist_field()
-    rate_limit = forms.CharField(
-        label="Rate limit for this key",
-        required=False,
-        max_length=32,
-        help_text="Stricter than the plan's limit, e.g. 5/min, 1000/hour or 10/30s. Leave empty to use the plan's limit.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "5/min"}),
-    )
+    rate_limit = rate_limit_field()
 
     def __init__(self, *args: object, api_key: ApiKey, max_lifetime_days: int | None, **kwargs: object) -> None:
         self.api_key = api_key
@@ -201,7 +396,7 @@ class ApiKeyEditForm(forms.Form):
             self.fields[perm_field_name(resource)] = field
         expiry = self.fields["expires_in"]
         current = (
-            f"until {date_format(api_key.expires_at, 'M j, Y H:i')} UTC" if api_key.expires_at else "never expires"
+            f"until {when_text(api_key.expires_at)}" if api_key.expires_at else "never expires"
         )
         choices = [(KEEP_EXPIRY, f"Keep the current expiry ({current})")]
         for value, label in expiry_choices(max_lifetime_days):
@@ -216,6 +411,20 @@ class ApiKeyEditForm(forms.Form):
             if max_lifetime_days
             else "A new expiry counts from now."
         )
+
+    def clean_allowed_ips(self) -> str:
+        value = self.cleaned_data.get("allowed_ips", "")
+        errors = allowlist_errors(value)
+        if errors:
+            raise forms.ValidationError(errors)
+        return value
+
+    def clean_rate_limit(self) -> str:
+        value = self.cleaned_data.get("rate_limit", "").strip()
+        error = rate_limit_error(value)
+        if error:
+            raise forms.ValidationError(error)
+        return value
 
     def permission_rows(self) -> list[tuple[forms.BoundField, bool]]:
         """(field, whether the key has any access to narrow) per resource, for the template."""
@@ -248,14 +457,57 @@ class ApiKeyEditForm(forms.Form):
         return perm_field_name(resource) if resource in S.RESOURCES else None
 
 
+EXPIRING_CHOICES = [("", "Any expiry"), ("7", "Within 7 days"), ("30", "Within 30 days")]
+SORTS = {
+    "-created": ("Newest first", ("-created_at", "-id")),
+    "created": ("Oldest first", ("created_at", "id")),
+    "name": ("Name (A–Z)", (Lower("name"), "id")),
+    "-last_used": ("Recently used", (F("last_used_at").desc(nulls_last=True), "-id")),
+    "expires": ("Expiring soonest", (F("expires_at").asc(nulls_last=True), "-id")),
+}
+
+
 class ApiKeyFilterForm(forms.Form):
+    """The key list's search, filters and order. ``status`` and ``type`` go to the
+    selector; the rest narrows or orders what the selector returned (it never widens it)."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or prefix", "autocomplete": "off"}),
+    )
     status = forms.ChoiceField(choices=[("", "Any status"), *KeyStatus.choices], required=False)
+    expiring = forms.ChoiceField(label="Expiry", choices=EXPIRING_CHOICES, required=False)
     type = forms.ChoiceField(choices=[("", "Any type"), *KeyType.choices], required=False)
+    sort = forms.ChoiceField(
+        label="Sort by", choices=[(value, label) for value, (label, _) in SORTS.items()], required=False
+    )
 
     def filters(self) -> dict[str, str]:
+        """The selector's filters (an "expiring" filter means active keys)."""
         if not self.is_valid():
             return {}
-        return {name: value for name, value in self.cleaned_data.items() if value}
+        found = {name: self.cleaned_data[name] for name in ("status", "type") if self.cleaned_data.get(name)}
+        if self.cleaned_data.get("expiring"):
+            found["status"] = KeyStatus.ACTIVE
+        return found
+
+    @property
+    def active(self) -> bool:
+        """Whether anything narrows the list (the order alone does not)."""
+        return self.is_valid() and any(self.cleaned_data.get(n) for n in ("q", "status", "expiring", "type"))
+
+    def refine(self, keys: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
+        if not self.is_valid():
+            return keys
+        query = self.cleaned_data.get("q", "").strip()
+        if query:
+            keys = keys.filter(Q(name__icontains=query) | Q(display_prefix__istartswith=query) | Q(public_id=query))
+        days = self.cleaned_data.get("expiring")
+        if days:
+            keys = keys.filter(expires_at__isnull=False, expires_at__lte=timezone.now() + timedelta(days=int(days)))
+        return keys.order_by(*SORTS[self.cleaned_data.get("sort") or "-created"][1])
 
 
 class RotateForm(forms.Form):
@@ -268,6 +520,22 @@ class RotateForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="Time to deploy the new key before the current one stops working.",
     )
+
+
+class BulkActionForm(forms.Form):
+    """The key list's "with selected" form: which keys, which action, and whether the
+    confirmation page was already shown."""
+
+    action = forms.ChoiceField(choices=[("deactivate", "Deactivate"), ("revoke", "Revoke")])
+    keys = forms.MultipleChoiceField(required=True)
+    confirm = forms.BooleanField(required=False)
+    back = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Any key id is accepted here; the view looks each one up within the caller's reach.
+        submitted = self.data.getlist("keys") if hasattr(self.data, "getlist") else []
+        self.fields["keys"].choices = [(k, k) for k in submitted[:100]]
 
 
 class ConfirmForm(forms.Form):

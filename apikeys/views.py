@@ -4,6 +4,7 @@ lifecycle actions. Views resolve the org, call one selector or service and rende
 from __future__ import annotations
 
 import importlib
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -11,18 +12,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_http_methods
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apikeys import selectors, services
 from apikeys.forms import (
+    AGENT_SCOPES,
     EDIT_SERVICE_FIELDS,
+    PRESETS,
     SERVICE_FIELDS,
     TYPE_HELP,
     ApiKeyCreateForm,
     ApiKeyEditForm,
     ApiKeyFilterForm,
+    BulkActionForm,
     ConfirmForm,
     RotateForm,
     new_submit_token,
@@ -100,15 +106,46 @@ def _show_once(request: HttpRequest, access: Access, issued: services.IssuedKey,
     return response
 
 
+EXPIRING_SOON_DAYS = 7
+
+
+def expiry_state(api_key: ApiKey, now: datetime) -> dict[str, Any] | None:
+    """A badge for a key that has expired, or that expires within EXPIRING_SOON_DAYS
+    (only keys that would otherwise work: revoked keys need no warning)."""
+    if api_key.expires_at is None or api_key.revoked_at is not None:
+        return None
+    if api_key.expires_at <= now:
+        return {"level": "expired", "label": "Expired"}
+    left = api_key.expires_at - now
+    if left > timedelta(days=EXPIRING_SOON_DAYS):
+        return None
+    if left < timedelta(days=1):
+        hours = max(1, int(left.total_seconds() // 3600))
+        label = f"Expires in {hours} hour{'s' if hours != 1 else ''}"
+    else:
+        label = f"Expires in {left.days} day{'s' if left.days != 1 else ''}"
+    return {"level": "soon", "label": label}
+
+
 @login_required
 def key_list(request: HttpRequest) -> HttpResponse:
     access = current_access(request)
     require_scope(access, "keys:read")
     filter_form = ApiKeyFilterForm(request.GET or None)
-    filters = filter_form.filters() if request.GET else {}
-    keys = selectors.apikey_list(access=access, filters=filters)
+    actor = selectors.actor_of(access, request.user)
+    keys = filter_form.refine(selectors.apikey_list(access=access, filters=filter_form.filters(), actor=actor))
     page = Paginator(keys, 25).get_page(request.GET.get("page"))
-    rows = [{"key": key, "permissions": S.summary(key.scopes)} for key in page.object_list]
+    now = timezone.now()
+    can_write = "keys:write" in access.scopes
+    rows = [
+        {
+            "key": key,
+            "permissions": S.summary(key.scopes),
+            "expiry": expiry_state(key, now),
+            "can_rotate": can_write and bool(policy.can_rotate_key(actor, key)),
+        }
+        for key in page.object_list
+    ]
     return render(
         request,
         "apikeys/key_list.html",
@@ -116,11 +153,18 @@ def key_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "filter_form": filter_form,
-            "filtered": bool(filters),
-            "can_write": "keys:write" in access.scopes,
+            "filtered": filter_form.active,
+            "can_write": can_write,
             "querystring": _without_page(request),
+            "own_keys_only": _own_keys_only(access, actor),
+            "bulk_actions": BULK_ACTIONS,
         },
     )
+
+
+def _own_keys_only(access: Access, actor: policy.Actor) -> bool:
+    """Whether this person sees only their own keys here (members and viewers)."""
+    return policy.key_reach(actor, org_pk=access.org.pk if access.org else None).owner_pk is not None
 
 
 def _without_page(request: HttpRequest) -> str:
@@ -129,18 +173,87 @@ def _without_page(request: HttpRequest) -> str:
     return query.urlencode()
 
 
+BULK_ACTIONS = {
+    "deactivate": {"verb": "Deactivate", "done": "deactivated", "danger": False},
+    "revoke": {"verb": "Revoke", "done": "revoked", "danger": True},
+}
+
+
+@login_required
+@require_POST
+def key_bulk(request: HttpRequest) -> HttpResponse:
+    """Deactivate or revoke the keys ticked in the list. The first POST shows what will
+    happen (a confirmation page); the confirmed POST calls the service once per key, which
+    allows or refuses each one, and both outcomes are reported."""
+    access = current_access(request)
+    require_scope(access, "keys:write")
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Tick at least one key, then choose what to do with them.")
+        return redirect(_list_url(request))
+    action = form.cleaned_data["action"]
+    actor = selectors.actor_of(access, request.user)
+    keys, missing = [], 0
+    for key_id in dict.fromkeys(form.cleaned_data["keys"]):
+        try:
+            keys.append(selectors.apikey_get(access=access, public_id=key_id, actor=actor))
+        except ObjectNotFound:
+            missing += 1
+    if not form.cleaned_data["confirm"]:
+        return render(
+            request,
+            "apikeys/key_bulk_confirm.html",
+            {"keys": keys, "missing": missing, "action": action, "meta": ACTIONS[action], "verb": BULK_ACTIONS[action],
+             "back": _list_url(request, form.cleaned_data["back"])},
+        )
+    done, refused = [], []
+    for api_key in keys:
+        try:
+            if action == "revoke":
+                services.apikey_revoke(api_key=api_key, actor=actor)
+            else:
+                services.apikey_set_active(api_key=api_key, actor=actor, active=False)
+        except DomainError as exc:
+            refused.append(f"“{api_key.name}”: {exc.message.rstrip('.')}.")
+        else:
+            done.append(f"“{api_key.name}”")
+    verb = BULK_ACTIONS[action]["done"]
+    if done:
+        messages.success(request, f"{len(done)} key{'s' if len(done) != 1 else ''} {verb}: {', '.join(done)}.")
+    for text in refused:
+        messages.error(request, f"Not {verb}: {text}")
+    if missing:
+        messages.warning(request, f"{missing} of the chosen keys no longer exist or are out of your reach.")
+    return redirect(_list_url(request, form.cleaned_data["back"]))
+
+
+def _list_url(request: HttpRequest, back: str = "") -> str:
+    """Back to the list with its filters (only a path of the list itself, never off-site)."""
+    listing = reverse("apikey_list")
+    if back.startswith(listing + "?") and url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        return back
+    return listing
+
+
+def _type_choice(request: HttpRequest) -> str:
+    value = request.POST.get("type") if request.method == "POST" else request.GET.get("type")
+    return value if value in KeyType.values else KeyType.STANDARD
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def key_create(request: HttpRequest) -> HttpResponse:
     access = current_access(request)
     require_scope(access, "keys:write")
     tenant = Tenant.objects.get(pk=access.tenant_pk)
+    key_type = _type_choice(request)
     form = ApiKeyCreateForm(
         request.POST or None,
+        key_type=key_type,
         org_name=access.org.name if access.org else None,
         can_create_unbound=access.is_tenant_owner,
         max_lifetime_days=tenant.max_key_lifetime_days,
-        full_access_allowed=S.ALL_SCOPES <= access.scopes,
+        creator_scopes=access.scopes,
         initial={"submit_token": new_submit_token()},
     )
     if request.method == "POST" and form.is_valid():
@@ -152,24 +265,47 @@ def key_create(request: HttpRequest) -> HttpResponse:
                 tenant=tenant,
                 organization=None if form.unbound else access.organization(),
                 name=form.cleaned_data["name"],
-                key_type=form.cleaned_data["type"],
+                key_type=form.key_type,
                 scopes=form.scopes(),
                 expires_at=form.expires_at(),
                 allowed_ips=form.allowed_ip_list(),
+                rate_limit=form.cleaned_data["rate_limit"],
             )
         except DomainError as exc:
-            add_domain_error(form, exc, SERVICE_FIELDS)
+            _show_create_error(form, exc)
         else:
             _mark_submitted(request, form.cleaned_data["submit_token"])
             return _show_once(request, access, issued, rotated=False)
     response = render(
         request,
         "apikeys/key_form.html",
-        {"form": form, "tenant": tenant, "type_help": {str(k): v for k, v in TYPE_HELP.items()}},
+        {
+            "form": form,
+            "tenant": tenant,
+            "key_type": form.key_type,
+            "types": [
+                {"value": value, "label": label, "help": TYPE_HELP[value], "current": value == form.key_type}
+                for value, label in KeyType.choices
+            ],
+            "agent_scopes": AGENT_SCOPES,
+            "preset_help": {value: text for value, _, text in PRESETS},
+        },
     )
     if request.method == "POST":
         response.status_code = 400
     return response
+
+
+def _show_create_error(form: ApiKeyCreateForm, exc: DomainError) -> None:
+    """A permission the creator lacks goes on its resource's select (or on the preset)."""
+    beyond = (exc.details or {}).get("required_permissions") if isinstance(exc, NotPermitted) else None
+    fields = {form.resource_field(scope): scope for scope in beyond or ()}
+    per_resource = form.key_type != KeyType.STANDARD or form.cleaned_data.get("preset") == "limited"
+    if beyond and None not in fields and per_resource:
+        for field, scope in fields.items():
+            form.add_error(field, f"Your role does not have {scope}, so this key cannot have it either.")
+        return
+    add_domain_error(form, exc, SERVICE_FIELDS)
 
 
 @login_required
@@ -191,6 +327,7 @@ def key_detail(request: HttpRequest, key_id: str) -> HttpResponse:
             "can_rotate": bool(policy.can_rotate_key(selectors.actor_of(access, request.user), api_key)),
             "is_revoked": api_key.status == KeyStatus.REVOKED,
             "grace_active": bool(api_key.previous_expires_at and api_key.previous_expires_at > now),
+            "expiry": expiry_state(api_key, now),
         },
     )
 

@@ -1,5 +1,6 @@
 """The Activity Log's filter form: the same filters as the API, parsed by the same code
-(``audit.selectors.parse_filters``), so both read an entry set the same way."""
+(``audit.selectors.parse_filters``), so both read an entry set the same way. Dates are
+date inputs (whole days in UTC); every input problem is reported at once, in the UI's words."""
 
 from __future__ import annotations
 
@@ -16,35 +17,62 @@ from tater.exceptions import InvalidInput
 def _action_choices() -> list[tuple[str, Any]]:
     groups: dict[str, list[tuple[str, str]]] = {}
     for name, description in sorted(ACTIONS.items()):
-        groups.setdefault(name.split(".")[0], []).append((name, f"{name} — {description}"))
+        groups.setdefault(name.split(".")[0], []).append((name, f"{description} ({name})"))
     choices: list[tuple[str, Any]] = [("", "Any action")]
     for group, names in groups.items():
-        choices.append((group, [(f"{group}.*", f"Any {group}.* action"), *names]))
+        choices.append((group, [(f"{group}.*", f"Any {group.replace('_', ' ')} action"), *names]))
     return choices
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
 
 
 class ActivityFilterForm(forms.Form):
     channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Channel.choices])
     action = forms.ChoiceField(required=False, choices=_action_choices)
-    actor = forms.CharField(required=False, max_length=254, help_text="Email address or user id")
-    key = forms.CharField(required=False, max_length=48, label="API key id", help_text="key-…")
-    since = forms.CharField(
+    actor = forms.CharField(
         required=False,
-        label="From",
-        help_text="Date or date-time (UTC)",
-        widget=forms.TextInput(attrs={"placeholder": "2026-01-31", "inputmode": "numeric"}),
+        max_length=254,
+        widget=forms.TextInput(attrs={"placeholder": "Email or user id", "autocomplete": "off"}),
     )
-    until = forms.CharField(
+    key = forms.CharField(
         required=False,
-        label="To",
-        help_text="Inclusive; a date covers the whole day",
-        widget=forms.TextInput(attrs={"placeholder": "2026-01-31T23:59", "inputmode": "numeric"}),
+        max_length=48,
+        label="API key id",
+        widget=forms.TextInput(attrs={"placeholder": "key-…", "autocomplete": "off", "spellcheck": "false"}),
     )
+    since = forms.DateField(
+        required=False, label="From", widget=DateInput(), error_messages={"invalid": "Enter a date such as 2026-01-31."}
+    )
+    until = forms.DateField(
+        required=False,
+        label="To (inclusive)",
+        widget=DateInput(),
+        error_messages={"invalid": "Enter a date such as 2026-01-31."},
+    )
+
+    def clean_actor(self) -> str:
+        actor = self.cleaned_data.get("actor", "").strip()
+        if actor and "@" not in actor and not actor.isdigit():
+            raise forms.ValidationError("Enter an email address or a numeric user id.")
+        return actor
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if self.errors:
+            return data
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "“To” is before “From”: choose a later day.")
+            return data
+        params = {name: value for name, value in data.items() if value}
+        params.update({name: data[name].isoformat() for name in ("since", "until") if data.get(name)})
         try:
-            self.filters = parse_filters(data)
+            self.filters = parse_filters(params)
         except InvalidInput as exc:
             self.add_error(exc.field if exc.field in self.fields else None, exc.message)
         return data

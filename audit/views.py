@@ -50,6 +50,7 @@ def activity_log(request: HttpRequest) -> HttpResponse:
             "next_cursor": next_cursor,
             "paged": bool(request.GET.get("cursor")),
             "cursor_error": cursor_error,
+            "filter_errors": filters is None,
             "query": query,
             "filtered": any(request.GET.get(name) for name in form.fields),
             "export_url": f"{reverse('activity_log_export')}?{query}" if query else reverse("activity_log_export"),

@@ -35,6 +35,7 @@ SECTIONS = (
     ("/scans/", "scans"),
     ("/docs/", "docs"),
     ("/settings/org/", "org_settings"),
+    ("/settings/tenant/outbox/", "outbox"),
     ("/settings/", "settings"),
     ("/orgs/new/", "org_create"),
     ("/accounts/", "account"),
@@ -77,6 +78,11 @@ class Shell:
         if self.access is None or self.access.org is None:
             return None
         return next((o for o in self.orgs if o.public_id == self.access.org.public_id), None)
+
+    @property
+    def several_orgs(self) -> bool:
+        """Only someone who can reach more than one org gets a switcher."""
+        return len(self.orgs) > 1
 
     @cached_property
     def several_tenants(self) -> bool:

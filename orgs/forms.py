@@ -48,10 +48,14 @@ class MemberInviteForm(forms.Form):
         label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "off", "placeholder": "name@example.com"})
     )
     role = forms.ChoiceField(choices=OrgRole.choices, initial=OrgRole.MEMBER)
+    # Set when the inviter chose to replace a pending invitation to the same address.
+    replace = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=OrgRole.choices)
+    # Set on the confirmation page of a demotion.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 NO_TENANT_ROLE = "none"
@@ -68,6 +72,7 @@ class MemberTenantRoleForm(forms.Form):
     stays). ``offered`` narrows what is rendered to what the acting user may grant."""
 
     tenant_role = forms.ChoiceField(choices=list(TENANT_ROLE_LABELS.items()))
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: object, offered: list[str] | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

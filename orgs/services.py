@@ -12,7 +12,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -27,6 +27,7 @@ from orgs.models import Invitation, Organization, OrgMembership, Plan, Tenant, T
 from orgs.selectors import as_actor, invitation_digest
 from tater.emails import nfkc, normalize_email
 from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
+from tater.mail import TENANT_HEADER
 
 INVITATION_MAX_AGE_HOURS: int = getattr(settings, "TATER_INVITATION_MAX_AGE_HOURS", 72)
 """How long an invitation link stays valid (setting ``TATER_INVITATION_MAX_AGE_HOURS``)."""
@@ -299,13 +300,7 @@ def member_add_by_email(
         changes={"email": {"to": email}, "role": {"to": role}, "expires_at": {"to": invitation.expires_at.isoformat()}},
         actor_user=actor,
     )
-    link = accept_url(token)
-    context = {"organization": organization, "role": role, "link": link, "invited_by": actor,
-               "expires_at": invitation.expires_at, "max_age_hours": INVITATION_MAX_AGE_HOURS}
-    subject = f"You are invited to {organization.name} on Tater"
-    body = render_to_string("invitations/email.txt", context)
-    # The email leaves only once the invitation is committed; a rollback sends nothing.
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    _send_invitation_email(invitation=invitation, organization=organization, token=token, actor=actor, accept_url=accept_url)
     return MemberAddResult(result="invited", invitation=invitation)
 
 
@@ -403,3 +398,94 @@ def invitation_accept(*, token: str, user: Any) -> OrgMembership:
     assert membership is not None
     return membership
 
+
+
+# --- Invitations: resend, revoke ------------------------------------------------------------
+
+
+def _send_invitation_email(
+    *, invitation: Invitation, organization: Organization, token: str, actor: Any, accept_url: Callable[[str], str]
+) -> str:
+    """Mail the accept link (after the transaction commits; a rollback sends nothing) and
+    return it. The message names its tenant (``tater.mail.TENANT_HEADER``) so a mail outbox
+    keeps it for that tenant's owners only."""
+    link = accept_url(token)
+    context = {"organization": organization, "role": invitation.role, "link": link, "invited_by": actor,
+               "expires_at": invitation.expires_at, "max_age_hours": INVITATION_MAX_AGE_HOURS}
+    message = EmailMessage(
+        subject=f"You are invited to {organization.name} on Tater",
+        body=render_to_string("invitations/email.txt", context),
+        to=[invitation.email],
+        headers={TENANT_HEADER: organization.tenant.public_id},
+    )
+    transaction.on_commit(message.send)
+    return link
+
+
+@dataclass(frozen=True)
+class InvitationSent:
+    """A (re)sent invitation and its accept link: the link exists only here and in the
+    email (the invitation stores the token's digest)."""
+
+    invitation: Invitation
+    link: str
+
+
+def _pending_invitation(*, organization: Organization, invitation_id: str) -> Invitation:
+    """The one access helper for invitations: a pending invitation of this org, else 404."""
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(organization=organization, public_id=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        raise ObjectNotFound("Invitation not found")
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(
+    *, organization: Organization, invitation_id: str, actor: Any, accept_url: Callable[[str], str]
+) -> InvitationSent:
+    """Send a pending (or expired) invitation again with a new link, valid for another
+    ``INVITATION_MAX_AGE_HOURS``; the previous link stops working. Who may: whoever manages
+    the org's members and may grant the invitation's role."""
+    who = as_actor(actor, organization.tenant_id)
+    policy.require(policy.can_manage_members(who, org_pk=organization.pk))
+    invitation = _pending_invitation(organization=organization, invitation_id=invitation_id)
+    role = invitation.role
+    policy.require(policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role))
+    token = secrets.token_urlsafe(32)
+    old_expiry = invitation.expires_at
+    invitation.token_digest = invitation_digest(token)
+    invitation.expires_at = timezone.now() + timedelta(hours=INVITATION_MAX_AGE_HOURS)
+    invitation.save(update_fields=["token_digest", "expires_at"])
+    organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
+    audit_record(
+        action=A.MEMBER_INVITATION_RESENT, tenant=organization.tenant, organization=organization, target=invitation,
+        changes={"email": invitation.email, "role": role,
+                 "expires_at": {"from": old_expiry.isoformat(), "to": invitation.expires_at.isoformat()}},
+        actor_user=who.user,
+    )
+    link = _send_invitation_email(
+        invitation=invitation, organization=organization, token=token, actor=who.user, accept_url=accept_url
+    )
+    return InvitationSent(invitation=invitation, link=link)
+
+
+@transaction.atomic
+def invitation_revoke(*, organization: Organization, invitation_id: str, actor: Any) -> Invitation:
+    """Withdraw a pending invitation: its link stops working at once."""
+    who = as_actor(actor, organization.tenant_id)
+    policy.require(policy.can_manage_members(who, org_pk=organization.pk))
+    invitation = _pending_invitation(organization=organization, invitation_id=invitation_id)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
+    audit_record(
+        action=A.MEMBER_INVITATION_REVOKED, tenant=organization.tenant, organization=organization, target=invitation,
+        changes={"email": invitation.email, "role": invitation.role,
+                 "revoked_at": {"from": None, "to": invitation.revoked_at.isoformat()}},
+        actor_user=who.user,
+    )
+    return invitation

@@ -12,6 +12,8 @@ urlpatterns = [
     path("members/<int:user_id>/role/", views.member_role, name="member_role"),
     path("members/<int:user_id>/tenant-role/", views.member_tenant_role, name="member_tenant_role"),
     path("members/<int:user_id>/remove/", views.member_remove, name="member_remove"),
+    path("members/invitations/<str:invitation_id>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("members/invitations/<str:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("settings/tenant/", views.tenant_settings, name="tenant_settings"),
     path("settings/org/", views.org_settings, name="org_settings"),
 ]

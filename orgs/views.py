@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,15 +16,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import user_has_device
 
 from apikeys import selectors as key_selectors
 from apikeys.models import KeyStatus
-from orgs import roles, selectors, services
+from orgs import policy, roles, selectors, services
 from orgs.forms import (
     NO_TENANT_ROLE,
     ROLE_HELP,
+    TENANT_ROLE_LABELS,
     MemberInviteForm,
     MemberRoleForm,
     MemberTenantRoleForm,
@@ -36,7 +40,8 @@ from orgs.forms import (
 from orgs.models import Organization, Tenant
 from orgs.ui import current_access, require_scope, require_tenant_role
 from tater.api.access import SESSION_ORG_KEY, Access
-from tater.exceptions import DomainError
+from tater.emails import normalize_email
+from tater.exceptions import DomainError, ObjectNotFound
 
 EXPIRING_SOON_DAYS = 7
 RECENT_ITEMS = 8
@@ -67,11 +72,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "orgs/no_org.html", {"access": access, "form": OrgCreateForm()})
     context: dict[str, Any] = {"access": access, "can_read_keys": "keys:read" in access.scopes}
     if context["can_read_keys"]:
-        active = key_selectors.apikey_list(access=access, filters={"status": KeyStatus.ACTIVE})
+        actor = key_selectors.actor_of(access, request.user)
+        active = key_selectors.apikey_list(access=access, filters={"status": KeyStatus.ACTIVE}, actor=actor)
         soon = timezone.now() + timedelta(days=EXPIRING_SOON_DAYS)
         context["active_keys"] = active.count()
         context["expiring_keys"] = active.filter(expires_at__lte=soon).count()
-        context["recent_keys"] = list(key_selectors.apikey_list(access=access, filters={})[:5])
+        context["recent_keys"] = list(key_selectors.apikey_list(access=access, filters={}, actor=actor)[:5])
+        # Members and viewers see only their own keys: the counts say so.
+        context["own_keys_only"] = (
+            policy.key_reach(actor, org_pk=access.org.pk).owner_pk is not None  # type: ignore[union-attr]
+        )
+    context["can_write_keys"] = "keys:write" in access.scopes
+    # A nudge towards a second factor for anyone without one (the tenant may also require it).
+    context["suggest_2fa"] = not user_has_device(request.user, confirmed=True)
     context["activity"] = _recent_activity(access)
     context["scans"] = _recent_scans(access)
     context["expiring_soon_days"] = EXPIRING_SOON_DAYS
@@ -137,48 +150,58 @@ def _member_or_404(access: Access, user_id: int) -> selectors.MemberRow:
     return row
 
 
-def _accept_url(request: HttpRequest) -> Callable[[str], str]:
-    """The absolute link an invitation email carries (the invitations page's URL name)."""
+class _LinkRecorder:
+    """The accept-link builder handed to the invitation services; it remembers the link it
+    built, so the page can offer it once for copying (the service stores only a digest)."""
 
-    def build(token: str) -> str:
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+        self.link = ""
+
+    def __call__(self, token: str) -> str:
+        path = f"/invitations/{token}/"
         for name in ("invitation-accept", "invitation_accept"):
             try:
-                return request.build_absolute_uri(reverse(name, kwargs={"token": token}))
+                path = reverse(name, kwargs={"token": token})
+                break
             except NoReverseMatch:
                 continue
-        return request.build_absolute_uri(f"/invitations/{token}/")
+        self.link = self.request.build_absolute_uri(path)
+        return self.link
 
-    return build
+
+def _accept_url(request: HttpRequest) -> Callable[[str], str]:
+    """The absolute link an invitation email carries (the invitations page's URL name)."""
+    return _LinkRecorder(request)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def members(request: HttpRequest) -> HttpResponse:
+def _invitation_sent(request: HttpRequest, invitation: Any, link: str, *, resent: bool) -> HttpResponse:
+    """The link, shown once in this POST response (never stored, never in a message or a
+    URL): the inviter may pass it on themselves. Only the invited address can accept it."""
+    response = render(
+        request,
+        "orgs/invitation_sent.html",
+        {"invitation": invitation, "link": link, "resent": resent, "outbox": _outbox_url(request)},
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+def _outbox_url(request: HttpRequest) -> str | None:
+    """The tenant outbox, for tenant owners, when mail is kept there rather than sent."""
     access = current_access(request)
-    require_scope(access, "members:read")
+    if access.tenant_role != roles.TenantRole.OWNER or not settings.EMAIL_BACKEND.endswith(".OutboxMailBackend"):
+        return None
+    try:
+        return reverse("tenant_outbox")
+    except NoReverseMatch:
+        return None
+
+
+def _members_page(request: HttpRequest, access: Access, invite_form: MemberInviteForm, **extra: Any) -> HttpResponse:
     organization = access.organization()
-    invite_form = MemberInviteForm(request.POST or None, prefix="invite")
-    if request.method == "POST":
-        require_scope(access, "members:write")
-        if invite_form.is_valid():
-            email = invite_form.cleaned_data["email"]
-            try:
-                result = services.member_add_by_email(
-                    organization=organization,
-                    email=email,
-                    role=invite_form.cleaned_data["role"],
-                    actor=request.user,
-                    accept_url=_accept_url(request),
-                )
-            except DomainError as exc:
-                add_domain_error(invite_form, exc)
-            else:
-                if result.result == "invited":
-                    messages.success(request, f"Invitation sent to {email}.")
-                else:
-                    messages.success(request, f"{email} was added as {invite_form.cleaned_data['role']}.")
-                return redirect("members")
     offered = _tenant_roles_offered(access)
+    can_write = "members:write" in access.scopes
     rows = [
         {
             "member": row,
@@ -192,19 +215,111 @@ def members(request: HttpRequest) -> HttpResponse:
         }
         for row in selectors.org_members(organization=organization)
     ]
+    # Invitees' addresses are for those who manage members, not for every reader.
+    invitations = list(selectors.pending_invitations(organization=organization)) if can_write else []
     return render(
         request,
         "orgs/members.html",
         {
             "rows": rows,
-            "invitations": list(selectors.pending_invitations(organization=organization)),
+            "invitations": invitations,
+            "now": timezone.now(),
             "invite_form": invite_form,
-            "can_write": "members:write" in access.scopes,
+            "can_write": can_write,
             "show_tenant_help": bool(offered),
             "role_help": ROLE_HELP,
             "access": access,
+            **extra,
         },
         status=400 if invite_form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest) -> HttpResponse:
+    access = current_access(request)
+    require_scope(access, "members:read")
+    organization = access.organization()
+    invite_form = MemberInviteForm(request.POST or None, prefix="invite")
+    if request.method == "POST":
+        require_scope(access, "members:write")
+        if invite_form.is_valid():
+            email = invite_form.cleaned_data["email"]
+            role = invite_form.cleaned_data["role"]
+            pending = (
+                selectors.pending_invitations(organization=organization).filter(email=normalize_email(email)).first()
+            )
+            if pending is not None and not invite_form.cleaned_data["replace"]:
+                # Re-inviting would replace the pending invitation (and its role): ask first.
+                return _members_page(request, access, invite_form, pending=pending, pending_role=role)
+            links = _LinkRecorder(request)
+            try:
+                result = services.member_add_by_email(
+                    organization=organization, email=email, role=role, actor=request.user, accept_url=links
+                )
+            except DomainError as exc:
+                add_domain_error(invite_form, exc)
+            else:
+                if result.result == "invited":
+                    return _invitation_sent(request, result.invitation, links.link, resent=False)
+                messages.success(request, f"{email} was added as {role}.")
+                return redirect("members")
+    return _members_page(request, access, invite_form)
+
+
+@login_required
+@require_POST
+def invitation_resend(request: HttpRequest, invitation_id: str) -> HttpResponse:
+    """Send a pending or expired invitation again, with a new link (the old one stops working)."""
+    access = current_access(request)
+    require_scope(access, "members:write")
+    links = _LinkRecorder(request)
+    try:
+        sent = services.invitation_resend(
+            organization=access.organization(), invitation_id=invitation_id, actor=request.user, accept_url=links
+        )
+    except ObjectNotFound:
+        raise Http404("Invitation not found") from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("members")
+    return _invitation_sent(request, sent.invitation, sent.link, resent=True)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, invitation_id: str) -> HttpResponse:
+    access = current_access(request)
+    require_scope(access, "members:write")
+    try:
+        invitation = services.invitation_revoke(
+            organization=access.organization(), invitation_id=invitation_id, actor=request.user
+        )
+    except ObjectNotFound:
+        raise Http404("Invitation not found") from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"The invitation of {invitation.email} was revoked: its link no longer works.")
+    return redirect("members")
+
+
+ORG_ROLE_RANKS = {role: roles.ORG_ROLE_RANK[role] for role in roles.OrgRole.values}
+
+
+def _confirm_demotion(
+    request: HttpRequest, member: selectors.MemberRow, *, kind: str, old: str, new: str, field: str, action: str
+) -> HttpResponse:
+    """A lower role takes access away at once (and narrows the person's keys): ask first."""
+    return render(
+        request,
+        "orgs/member_role_confirm.html",
+        {
+            "member": member, "kind": kind, "old": old, "new": new, "field": field, "value": request.POST.get(field, ""),
+            "confirm_field": f"{field.split('-', 1)[0]}-confirm", "action": action, "new_help": ROLE_HELP.get(new, ""),
+            "is_self": member.user.pk == request.user.pk,
+        },
     )
 
 
@@ -218,14 +333,22 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
         return redirect("members")
-    try:
-        services.member_update(
-            organization=access.organization(), user=member.user, actor=request.user, role=form.cleaned_data["role"]
+    role = form.cleaned_data["role"]
+    if role == member.role:
+        messages.info(request, f"{member.user.email} already is {role}: nothing changed.")
+        return redirect("members")
+    demotion = member.role and ORG_ROLE_RANKS[role] < ORG_ROLE_RANKS[member.role]
+    if demotion and not form.cleaned_data["confirm"]:
+        return _confirm_demotion(
+            request, member, kind="organization role", old=member.role, new=role, field=f"m{user_id}-role",
+            action=reverse("member_role", args=[user_id]),
         )
+    try:
+        services.member_update(organization=access.organization(), user=member.user, actor=request.user, role=role)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{member.user.email} is now {form.cleaned_data['role']} of this organization.")
+        messages.success(request, f"{member.user.email} is now {role} of this organization.")
     return redirect("members")
 
 
@@ -257,6 +380,16 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
         return redirect("members")
     role = form.role()
     email = member.user.email
+    if role == member.tenant_role:
+        messages.info(request, f"{email} already has that tenant role: nothing changed.")
+        return redirect("members")
+    old_rank = roles.TENANT_ROLE_RANK.get(member.tenant_role or "", 0)
+    if roles.TENANT_ROLE_RANK.get(role or "", 0) < old_rank and not form.cleaned_data["confirm"]:
+        return _confirm_demotion(
+            request, member, kind="tenant role", old=TENANT_ROLE_LABELS[member.tenant_role or NO_TENANT_ROLE],
+            new=TENANT_ROLE_LABELS[role or NO_TENANT_ROLE], field=f"t{user_id}-tenant_role",
+            action=reverse("member_tenant_role", args=[user_id]),
+        )
     try:
         services.member_update(
             organization=access.organization(), user=member.user, actor=request.user, tenant_role=role

@@ -34,7 +34,7 @@ class ScanFilterForm(forms.Form):
     scanner = forms.ChoiceField(required=False, label="Scanner")
     severity = forms.ChoiceField(
         required=False,
-        label="Has findings of severity",
+        label="Findings of severity",
         choices=[("", "Any severity"), *reversed(Severity.choices)],
     )
     since = forms.DateField(required=False, label="Started from", widget=forms.DateInput(attrs={"type": "date"}))

@@ -15,6 +15,11 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 logger = logging.getLogger("tater.mail")
 
+# A message about one tenant names it in this header (its public id); a mail outbox keeps
+# such a message for that tenant's owners. Messages without it (password resets, email
+# confirmations: links that take over an account) are never kept for a tenant.
+TENANT_HEADER = "X-Tater-Tenant"
+
 
 class UnsentMailBackend(BaseEmailBackend):
     """Sends nothing; logs one warning per message without its body."""

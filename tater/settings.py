@@ -7,6 +7,7 @@ an in-process cache. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",  # passkeys as a second factor (accounts/passkeys.py)
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -71,10 +73,15 @@ INSTALLED_APPS = [
     "scans",
     "scim",
     "leaks",
+    "surfaces",
+    "outbox",
 ]
 
 MIDDLEWARE = [
     "tater.middleware.RequestContextMiddleware",
+    # /healthz, /readyz, /metrics answered here (ahead of host checks and the HTTPS redirect:
+    # probes address nodes by IP); every request counted, timed, access-logged (tater.operations).
+    "tater.operations.middleware.OperationsMiddleware",
     # /api/, /v1/, /auth/: oversized bodies refused unread (413), errors always JSON, no-store.
     "tater.middleware.JsonErrorsMiddleware",
     # Redis: a key request's one round trip starts here and runs while the rest does.
@@ -149,6 +156,17 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Direct Redis clients (tater.redis_client: the rate limiter): REDIS_CLUSTER=1 reads REDIS_URL as
+# any node of a Redis Cluster. rediss:// verifies the server against REDIS_TLS_CA_FILE (system
+# CAs when empty) and presents REDIS_TLS_CERT_FILE/KEY_FILE if set. Timeouts in seconds; retries
+# without backoff, so an outage costs a request at most (1 + REDIS_RETRIES) timeouts.
+REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
+REDIS_TLS_CA_FILE = os.environ.get("REDIS_TLS_CA_FILE", "")
+REDIS_TLS_CERT_FILE = os.environ.get("REDIS_TLS_CERT_FILE", "")
+REDIS_TLS_KEY_FILE = os.environ.get("REDIS_TLS_KEY_FILE", "")
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", 0.5))
+REDIS_SOCKET_CONNECT_TIMEOUT = float(os.environ.get("REDIS_SOCKET_CONNECT_TIMEOUT", REDIS_SOCKET_TIMEOUT))
+REDIS_RETRIES = int(os.environ.get("REDIS_RETRIES", 1))
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -211,6 +229,17 @@ SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
 ACCOUNT_REAUTHENTICATION_REQUIRED = True  # changing email asks for the password again
 SOCIALACCOUNT_STORE_TOKENS = False
 OTP_TOTP_ISSUER = "Tater"
+# Passkeys (django-otp-webauthn; accounts/passkeys.py, docs/accounts.md): a second factor only,
+# never a passwordless sign-in. The RP ID defaults to the request's host name; production sets
+# it to the site's domain (passkeys are bound to it for good). Allowed origins default to the
+# request's own origin (its Host is checked against ALLOWED_HOSTS), hence E030 is silenced.
+OTP_WEBAUTHN_RP_ID = os.environ.get("OTP_WEBAUTHN_RP_ID", "")
+OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.passkeys.relying_party_id"
+OTP_WEBAUTHN_RP_NAME = os.environ.get("OTP_WEBAUTHN_RP_NAME", "Tater")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("OTP_WEBAUTHN_ALLOWED_ORIGINS")
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # server-side sessions
 SESSION_COOKIE_AGE = 7 * 24 * 3600
@@ -220,7 +249,10 @@ CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_HTTPONLY = False  # the UI's fetch() reads it; the session cookie stays HttpOnly
 
 # --- Security headers (production) --------------------------------------------------
-SECURE = not DEBUG
+# TATER_LOCAL_HTTP (set by `./run serve`): production settings served over plain http on this
+# machine, so cookies lose Secure and there is no HTTPS redirect or HSTS. Never behind a domain.
+TATER_LOCAL_HTTP = env_bool("TATER_LOCAL_HTTP", False)
+SECURE = not DEBUG and not TATER_LOCAL_HTTP
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = SECURE and env_bool("SECURE_SSL_REDIRECT", True)
@@ -250,16 +282,13 @@ STORAGES = {
 }
 
 # --- Email ----------------------------------------------------------------------------
-# SMTP when EMAIL_HOST is set. Without it, development prints mail to the console; production
-# never does (invitation and reset links would land in the logs): it logs recipients and
-# subject only (tater.mail), and check --deploy refuses the console backend (tater.E020).
+# SMTP when EMAIL_HOST is set. Without it, nothing leaves the machine (outbox.backends): mail
+# about a tenant is kept in its outbox, which its owners read in the app; the log gets every
+# message in full with DEBUG on, else recipients and subject only (invitation and reset links
+# must not land in production logs; check --deploy refuses the console backend, tater.E020).
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if os.environ.get("EMAIL_HOST")
-    else "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "tater.mail.UnsentMailBackend",
+    "django.core.mail.backends.smtp.EmailBackend" if os.environ.get("EMAIL_HOST") else "outbox.backends.OutboxMailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
@@ -271,6 +300,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Tater <no-reply@tater
 # --- REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Bearer JWTs of a tenant's OIDC identity provider; anything else goes on to the key.
+        "accounts.idp_tokens.IdPTokenAuthentication",
         "apikeys.authentication.ApiKeyAuthentication",
         "tater.api.authentication.SessionAuthentication",
     ],
@@ -301,8 +332,23 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Tater ------------------------------------------------------------------------
-# Key types and their prefixes (SPEC §2); deployments may change the prefixes.
-TATER_KEY_PREFIXES = {"standard": "tater_", "agent": "ak_", "public": "ck_"}
+# Key types and their prefixes (SPEC §2); deployments may change the prefixes
+# (TATER_KEY_PREFIX_STANDARD=taapit_, say): keys issued under an earlier prefix keep working.
+def env_key_prefix(name: str, default: str) -> str:
+    value = os.environ.get(name, default)
+    # The shape apikeys.keygen recognises as a key prefix, so no key ever issued is refused.
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,15}", value):
+        raise ImproperlyConfigured(f"{name} must be 1-16 letters, digits, '_' or '-', starting with a letter.")
+    return value
+
+
+TATER_KEY_PREFIX_STANDARD = env_key_prefix("TATER_KEY_PREFIX_STANDARD", "tater_")
+TATER_KEY_PREFIX_AGENT = env_key_prefix("TATER_KEY_PREFIX_AGENT", "ak_")
+TATER_KEY_PREFIX_PUBLIC = env_key_prefix("TATER_KEY_PREFIX_PUBLIC", "ck_")
+TATER_KEY_PREFIXES = {"standard": TATER_KEY_PREFIX_STANDARD, "agent": TATER_KEY_PREFIX_AGENT, "public": TATER_KEY_PREFIX_PUBLIC}
+# Identity-provider tokens (accounts.idp_tokens): seconds between two forced refreshes of an
+# IdP's signing keys when a token names an unknown key id (PyJWT's cooldown).
+TATER_IDP_JWKS_REFRESH_COOLDOWN = float(os.environ.get("TATER_IDP_JWKS_REFRESH_COOLDOWN", 30))
 # Where GitHub publishes the keys that sign its secret-scanning alerts (leaks.app_settings).
 TATER_GITHUB_SECRET_SCANNING_KEYS_URL = os.environ.get(
     "TATER_GITHUB_SECRET_SCANNING_KEYS_URL", "https://api.github.com/meta/public_keys/secret_scanning"
@@ -331,6 +377,12 @@ TATER_TRUSTED_PROXY_COUNT = int(os.environ.get("TATER_TRUSTED_PROXY_COUNT", 0))
 # the default: keys keep working on the database) or answer 503 (False). Lockout counters
 # always fail closed.
 TATER_RATELIMIT_FAIL_OPEN = env_bool("TATER_RATELIMIT_FAIL_OPEN", True)
+# tater.limiter: where counts live ("redis", "cache" = the Django cache TATER_RATELIMIT_CACHE,
+# "inprocess"; empty: redis with REDIS_URL, else inprocess), and the longest rule (seconds)
+# counted in a rolling window (longer rules use fixed windows).
+TATER_RATELIMIT_BACKEND = os.environ.get("TATER_RATELIMIT_BACKEND", "")
+TATER_RATELIMIT_CACHE = os.environ.get("TATER_RATELIMIT_CACHE", "default")
+TATER_RATELIMIT_ROLLING_MAX_SECONDS = int(os.environ.get("TATER_RATELIMIT_ROLLING_MAX_SECONDS", 60))
 TATER_LOCKOUT_CLIENT_FAILURES = int(os.environ.get("TATER_LOCKOUT_CLIENT_FAILURES", 20))
 TATER_LOCKOUT_CLIENT_WINDOW = int(os.environ.get("TATER_LOCKOUT_CLIENT_WINDOW", 600))
 TATER_LOCKOUT_CLIENT_DURATION = int(os.environ.get("TATER_LOCKOUT_CLIENT_DURATION", 900))
@@ -342,13 +394,35 @@ TATER_LOCKOUT_ACCOUNT_DURATION = int(os.environ.get("TATER_LOCKOUT_ACCOUNT_DURAT
 TATER_USAGE_RETENTION_DAYS = int(os.environ.get("TATER_USAGE_RETENTION_DAYS", 90))
 TATER_USAGE_FLUSH_INTERVAL = int(os.environ.get("TATER_USAGE_FLUSH_INTERVAL", 60))
 
+# --- Operations: probes, metrics, logs (tater.operations, docs/operations.md) -----------
+# /metrics: readable from these networks (CIDRs; empty: none) or with this bearer token;
+# anyone else gets the 404 of an unknown path.
+TATER_METRICS_ALLOWED_IPS = env_list("TATER_METRICS_ALLOWED_IPS", "127.0.0.1/32,::1/128")
+TATER_METRICS_TOKEN = os.environ.get("TATER_METRICS_TOKEN", "")
+# /readyz: seconds to wait for the database and Redis (asked concurrently).
+TATER_READY_TIMEOUT = float(os.environ.get("TATER_READY_TIMEOUT", 1))
+# Log lines: "json" (one object per line; the default with DEBUG off) or "text". Both carry
+# the request id and redact secrets. TATER_ACCESS_LOG: one line per request (tater.access).
+TATER_LOG_FORMAT = os.environ.get("TATER_LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+if TATER_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("TATER_LOG_FORMAT must be json or text.")
+TATER_ACCESS_LOG = env_bool("TATER_ACCESS_LOG", True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "tater.operations.logs.JsonFormatter"},
+        "text": {"()": "tater.operations.logs.TextFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": TATER_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # Its DEBUG lines dump whole template contexts: reset and invitation links, forms.
+        "django.template": {"level": "INFO"},
+        "tater.access": {"level": "INFO" if TATER_ACCESS_LOG else "WARNING"},
+    },
 }
 
 if TESTING:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("scans/", include("scans.urls")),
     path("invitations/", include("orgs.invitation_urls")),
     path("docs/api/", api_reference, name="api_reference"),
+    path("settings/tenant/outbox/", include("outbox.urls")),
     path("", include("scim.urls")),  # /scim/v2/ (SCIM 2.0) and Tenant settings → SCIM provisioning
     path("", include("orgs.urls")),
 ]

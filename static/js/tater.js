@@ -41,7 +41,7 @@
   });
 
   /* Key form: per-resource permissions only matter for the "Limited" preset. */
-  var limited = document.getElementById("limited-permissions");
+  var limited = document.querySelector("#limited-permissions.js-limited");
   if (limited) {
     var presets = document.querySelectorAll("input[name='preset']");
     var sync = function () {
@@ -51,6 +51,16 @@
     presets.forEach(function (input) { input.addEventListener("change", sync); });
     sync();
   }
+
+  /* Key list: a "select all" checkbox for the bulk actions (without JS, tick each row). */
+  document.querySelectorAll("[data-select-all]").forEach(function (all) {
+    var boxes = document.querySelectorAll(all.getAttribute("data-select-all"));
+    all.hidden = false;
+    if (all.parentElement) { all.parentElement.hidden = false; }
+    all.addEventListener("change", function () {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    });
+  });
 
   /* Snippet tabs (without JS all snippets are shown one after another). */
   document.querySelectorAll("[data-tabs]").forEach(function (container) {
@@ -81,8 +91,8 @@
     activate(tabs[0], false);
   });
 
-  /* Close the user menu with Escape and when focus or clicks leave it. */
-  document.querySelectorAll("details.user-menu").forEach(function (menu) {
+  /* Close the user and organization menus with Escape and when clicks leave them. */
+  document.querySelectorAll("details.user-menu, details.org-menu").forEach(function (menu) {
     menu.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && menu.open) {
         menu.open = false;

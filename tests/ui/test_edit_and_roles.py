@@ -125,7 +125,9 @@ def test_edit_errors_show_inline(world: dict[str, Any], client_for: Any) -> None
     assert re.search(r'<input type="text" name="rate_limit"[^>]*aria-invalid="true"', response.content.decode())
     response = _edit(client, key, **base, allowed_ips="10.0.0.300")
     assert response.status_code == 400
-    assert "is not an IP address or CIDR network" in response.context["form"].errors["allowed_ips"][0]
+    assert response.context["form"].errors["allowed_ips"] == [
+        "Line 1: “10.0.0.300” is not an IP address or CIDR range (e.g. 203.0.113.7 or 203.0.113.0/24)."
+    ]
     response = _edit(client, key, **{**base, "name": " "})
     assert response.status_code == 400 and "name" in response.context["form"].errors
     # Dropping every permission leaves the key nothing: refused by the service.
@@ -207,7 +209,9 @@ def _tenant_role(world: dict[str, Any], user: Any) -> str | None:
 
 
 def _set_tenant_role(client: Any, user: Any, role: str) -> Any:
-    return client.post(reverse("member_tenant_role", args=[user.pk]), {f"t{user.pk}-tenant_role": role}, follow=True)
+    """A tenant-role change, confirmed (a demotion asks first: tests/ui/test_members_ux.py)."""
+    data = {f"t{user.pk}-tenant_role": role, f"t{user.pk}-confirm": "on"}
+    return client.post(reverse("member_tenant_role", args=[user.pk]), data, follow=True)
 
 
 def test_owner_changes_tenant_roles(world: dict[str, Any], client_for: Any) -> None:

@@ -8,6 +8,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
 from apikeys import services as key_services
+from apikeys.models import ApiKey
 from orgs import services
 from orgs.models import Plan, Tenant
 from tater.commands import TaterCommand
@@ -22,21 +23,33 @@ USERS = [
 ]
 
 
+DEMO_KEYS = ("Contoso full access", "Contoso read only", "Contoso collector", "Tenant-wide cron", "Member scans")
+
+
 class Command(TaterCommand):
     help = "Create a demo tenant with two orgs, an owner, an admin, a member, a viewer and their keys (printed once)."
 
     def add_command_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="Allow running with DEBUG off")
+        parser.add_argument(
+            "--reissue-keys",
+            action="store_true",
+            help="When the demo data exists, rotate its keys (no grace period) and print the new ones",
+        )
+        parser.add_argument("--url", default="", help="Where the app is served, for the sign-in and API lines")
 
     def run(self, **options: Any) -> dict[str, Any]:
         if not settings.DEBUG and not options["force"]:
             raise CommandError("bootstrap_demo creates accounts with a published password; refusing with DEBUG off (use --force)")
+        self.url = options["url"].rstrip("/")
         tenant = Tenant.objects.filter(name=DEMO_TENANT).first()
-        if tenant is not None:
-            self.say(self._accounts_text())
-            self.say("Demo data already exists; its keys were printed when it was created (create more in the UI).")
-            return {"tenant_id": tenant.public_id, "created": False, "users": [u[0] for u in USERS], "keys": []}
-        return self._create()
+        if tenant is None:
+            return self._create()
+        if options["reissue_keys"]:
+            return self._reissue(tenant)
+        self._summary(tenant, [])
+        self.say("Demo data already exists; its keys were printed when it was created (create more in the UI).")
+        return {"tenant_id": tenant.public_id, "created": False, "users": [u[0] for u in USERS], "keys": []}
 
     @transaction.atomic
     def _create(self) -> dict[str, Any]:
@@ -52,28 +65,21 @@ class Command(TaterCommand):
         for email, role, _ in USERS[1:]:
             services.org_member_set(organization=contoso, user=people[email], role=role, actor=owner)
         keys = [
-            key_services.apikey_create(creator=owner, tenant=tenant, organization=contoso, name="Contoso full access"),
+            key_services.apikey_create(creator=owner, tenant=tenant, organization=contoso, name=DEMO_KEYS[0]),
             key_services.apikey_create(
-                creator=owner, tenant=tenant, organization=contoso, name="Contoso read only", scopes=["*:read"]
+                creator=owner, tenant=tenant, organization=contoso, name=DEMO_KEYS[1], scopes=["*:read"]
             ),
             key_services.apikey_create(
-                creator=owner, tenant=tenant, organization=contoso, name="Contoso collector", key_type="agent",
+                creator=owner, tenant=tenant, organization=contoso, name=DEMO_KEYS[2], key_type="agent",
                 scopes=["scans:write"],
             ),
-            key_services.apikey_create(creator=owner, tenant=tenant, organization=None, name="Tenant-wide cron"),
+            key_services.apikey_create(creator=owner, tenant=tenant, organization=None, name=DEMO_KEYS[3]),
             key_services.apikey_create(
-                creator=people["member@demo.tater.test"], tenant=tenant, organization=contoso, name="Member scans",
+                creator=people["member@demo.tater.test"], tenant=tenant, organization=contoso, name=DEMO_KEYS[4],
                 scopes=["scans:write"],
             ),
         ]
-        self.say(self._accounts_text())
-        self.say(f"\nTenant {tenant.name}: {tenant.public_id}")
-        self.say(f"Organizations: Contoso {contoso.public_id}, Fabrikam {fabrikam.public_id}")
-        self.say("\nAPI keys (shown only now):")
-        for issued in keys:
-            k = issued.api_key
-            binding = k.organization.name if k.organization else "unbound"
-            self.say(f"  {k.name:<22} {k.type:<8} {binding:<9} {', '.join(k.scopes):<14} {issued.key}")
+        self._summary(tenant, keys)
         return {
             "tenant_id": tenant.public_id,
             "created": True,
@@ -85,7 +91,52 @@ class Command(TaterCommand):
             ],
         }
 
-    def _accounts_text(self) -> str:
-        lines = [f"Demo accounts (password: {DEMO_PASSWORD}):"]
-        lines += [f"  {email:<26} {label}" for email, _, label in USERS]
-        return "\n".join(lines)
+    @transaction.atomic
+    def _reissue(self, tenant: Tenant) -> dict[str, Any]:
+        """New secrets for the demo keys still in use (each rotated by its owner, audited)."""
+        demo = ApiKey.objects.filter(tenant=tenant, name__in=DEMO_KEYS, revoked_at__isnull=True).select_related(
+            "owner", "organization"
+        )
+        order = {name: i for i, name in enumerate(DEMO_KEYS)}
+        keys = [
+            key_services.apikey_rotate(api_key=key, actor=key.owner, grace_period_seconds=0)
+            for key in sorted(demo, key=lambda k: (order[k.name], k.pk))
+        ]
+        self._summary(tenant, keys)
+        return {
+            "tenant_id": tenant.public_id,
+            "created": False,
+            "users": [u[0] for u in USERS],
+            "keys": [
+                {"id": i.api_key.public_id, "name": i.api_key.name, "type": i.api_key.type, "key": i.key} for i in keys
+            ],
+        }
+
+    def _summary(self, tenant: Tenant, keys: list[key_services.IssuedKey]) -> None:
+        """The few lines someone needs to start: accounts, keys, where to go."""
+        url = self.url or "http://127.0.0.1:8000"
+        orgs = ", ".join(f"{o.name} {o.public_id}" for o in tenant.organizations.order_by("name"))
+        lines = [
+            f"Demo tenant {tenant.name} ({tenant.public_id}); organizations: {orgs}",
+            "",
+            f"Sign in at {url}/accounts/login/ with password {DEMO_PASSWORD}:",
+            *(f"  {email:<26} {label}" for email, _, label in USERS),
+        ]
+        if keys:
+            lines += ["", "API keys (shown only now; `./run serve` issues new ones each time):"]
+            for issued in keys:
+                k = issued.api_key
+                binding = k.organization.name if k.organization else "unbound"
+                lines.append(f"  {k.name:<20} {k.type:<8} {binding:<8} {', '.join(k.scopes):<12} {issued.key}")
+            first = keys[0].key
+            lines += [
+                "",
+                "Try the API:",
+                f"  export TATER_URL={url} TATER_API_KEY={first}",
+                '  curl -s "$TATER_URL/api/v1/auth/validate" -H "X-API-Key: $TATER_API_KEY"',
+            ]
+        lines += [
+            "",
+            f"App {url}/ · API docs {url}/api/docs/ · mail the app sent: {url}/settings/tenant/outbox/ (owner)",
+        ]
+        self.say("\n".join(lines))

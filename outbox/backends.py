@@ -1,0 +1,51 @@
+"""The mail backend of the embedded default (no ``EMAIL_HOST``): nothing leaves the
+machine. A message that names its tenant (``tater.mail.TENANT_HEADER``) is kept in that
+tenant's outbox, which its owners read in the app (Tenant settings → Outbox). Every
+message also goes to the log: in full with DEBUG on (like Django's console backend),
+otherwise recipients and subject only, since mail carries links that take over accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.console import EmailBackend as ConsoleEmailBackend
+
+from orgs.models import Tenant
+from outbox.models import OutboxMessage
+from tater.mail import TENANT_HEADER, UnsentMailBackend
+
+# Older messages of a tenant are dropped beyond this many.
+KEEP_PER_TENANT = 500
+
+
+class OutboxMailBackend(BaseEmailBackend):
+    def __init__(self, fail_silently: bool = False, **kwargs: object) -> None:
+        super().__init__(fail_silently=fail_silently)
+        self._log: BaseEmailBackend = (
+            ConsoleEmailBackend(fail_silently=fail_silently, **kwargs)  # type: ignore[arg-type]
+            if settings.DEBUG
+            else UnsentMailBackend(fail_silently=fail_silently)
+        )
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        if not email_messages:
+            return 0
+        for message in email_messages:
+            self._keep(message)
+        self._log.send_messages(email_messages)
+        return 0  # nothing was delivered
+
+    def _keep(self, message: EmailMessage) -> None:
+        tenant_id = (message.extra_headers or {}).get(TENANT_HEADER)
+        tenant = Tenant.objects.filter(public_id=str(tenant_id)).first() if tenant_id else None
+        if tenant is None:
+            return
+        OutboxMessage.objects.create(
+            tenant=tenant, to=list(message.recipients()), subject=str(message.subject), body=str(message.body)
+        )
+        stale = OutboxMessage.objects.filter(tenant=tenant).values_list("pk", flat=True)[KEEP_PER_TENANT:]
+        OutboxMessage.objects.filter(pk__in=list(stale)).delete()
