@@ -388,7 +388,11 @@ def _held_connection(client: Any) -> Any:
     pool = client.connection_pool
     conn = getattr(_held, "conn", None)
     if conn is None or _held.pool is not pool:
-        conn = pool.make_connection()
+        # Built from the pool's public settings rather than pool.make_connection(), which
+        # counts against max_connections and never gives the count back: a threaded server
+        # (a thread per request) would exhaust the pool after 100 threads. The socket closes
+        # when the thread's storage goes.
+        conn = pool.connection_class(**pool.connection_kwargs)
         _held.conn, _held.pool, _held.pending = conn, pool, None
     return conn
 
