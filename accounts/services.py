@@ -23,7 +23,6 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts import recovery
 from accounts.app_settings import app_settings
 from accounts.models import LoginChallenge, RecoveryCode, RecoveryCodeDevice, UserSession
-from apikeys.principal import forget_user
 from audit import registry as A
 from audit.services import audit_record
 from orgs import services as org_services
@@ -104,9 +103,9 @@ def sessions_end_all(*, user: Any, keep: str | None = None) -> int:
 
 
 def user_deactivated(*, user: Any) -> None:
-    """A deactivated user loses every session and, through the key cache, every key."""
+    """A deactivated user loses every session (and every key: the key check re-reads
+    owners on any change to the user row)."""
     sessions_end_all(user=user)
-    forget_user(user.pk)
 
 
 # --- Sign-up ----------------------------------------------------------------------

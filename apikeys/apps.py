@@ -5,3 +5,8 @@ class ApiKeysConfig(AppConfig):
     name = "apikeys"
     verbose_name = "API keys"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apikeys import keycheck
+
+        keycheck.connect_receivers()

@@ -100,3 +100,14 @@ class KeyUsageHourly(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_id} {self.hour:%Y-%m-%d %H:00}: {self.requests} requests, {self.errors} errors"
+
+
+class PendingInvalidation(models.Model):
+    """A key change the shared key store missed (it was down): applied to the store by
+    the first process that reaches it again (``apikeys.keycheck``)."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"pending invalidation {self.digest[:8]}…"

@@ -1,60 +1,25 @@
-"""The verified-key cache: what authentication needs about a key, in one entry.
+"""What authentication knows about an API key: one frozen record, loaded in one query.
 
-An entry is keyed by the SHA-256 digest of the presented secret and loaded with one query
-(key, tenant, org, owner and the owner's roles through subqueries). Where it lives depends
-on the default cache (see ``kind_of``):
-
-- **locmem** (the embedded default): a process-local memo *is* the cache (LocMemCache is
-  per process anyway), so a warm lookup is two dict reads and no pickling. Each digest has
-  a process-local generation, bumped by every invalidation; a memo entry is valid only
-  under the generation it was loaded under, so a reader that loaded just before a commit
-  cannot store a stale principal over the invalidation.
-- **redis**: each digest has a generation counter in Redis (``apikey:gen:<digest>``), set
-  to a fresh random value by every invalidation, before and again after commit. The
-  process memo holds ``digest → (principal, generation seen)``; the request path checks
-  the generation in the same Lua call that does the rate limiting
-  (``tater.ratelimit.key_hit``), so a warm request costs one round trip and a change made
-  by any worker is seen on the very next request by every worker. Shared-cache entries
-  carry the generation they were loaded under and are only used under that generation.
-- **other** backends: the shared cache, entries dropped by every invalidation.
-
-Every invalidation (``forget_digests/forget_keys/forget_user/forget_tenant``) is strict: a
-cache that cannot be reached fails the change (and its transaction), so a cache that comes
-back can never resurrect a revoked key.
+``load(digest)`` reads the key whose current (or rotated-out) secret has that SHA-256
+digest, with its tenant, org, owner and the owner's roles. ``KeyPrincipal`` is immutable
+and holds nothing but those facts (and values computed from them); caching it, keeping it
+current and counting its requests is ``apikeys.keycheck``'s job. ``to_json``/``from_json``
+are how other processes share a verified principal through Redis (JSON, never pickle:
+a shared store must not be able to run code in the app).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
-import os
-import random
-import struct
-import threading
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import Any
 
-from django.core.cache import caches
-from django.core.cache.backends.locmem import LocMemCache
-from django.core.signals import setting_changed
-from django.db import transaction
-
 from orgs import policy, roles
 from tater import scopes as S
-
-CACHE_PREFIX = "apikey:v2:"
-GEN_PREFIX = "apikey:gen:"
-CACHE_TTL = 300
-MISSING_TTL = 30
-# A generation key that expired (or was evicted) is recreated with a fresh random value,
-# which no memo entry carries: those entries reload once. So a TTL is safe.
-GEN_TTL = 24 * 3600
-MISSING = "missing"
-MEMO_MAX = 50_000
 
 
 @dataclass(frozen=True)
@@ -90,6 +55,9 @@ class KeyPrincipal:
     matched_previous: bool
     previous_expires_at: datetime | None
     metadata_json: str = "{}"  # kept as text: a frozen principal holds nothing mutable
+    # The key's current secret's digest: what its requests are counted and cached under,
+    # whichever of its secrets (current or rotated-out, in its grace period) was presented.
+    digest: str = ""
 
     @property
     def is_unbound(self) -> bool:
@@ -114,29 +82,39 @@ class KeyPrincipal:
     def effective_scopes(self) -> frozenset[str]:
         return _effective(self.scopes, self.role_scopes)
 
-    @cached_property
-    def validate_body(self) -> dict[str, Any]:
-        """``GET /auth/validate``'s answer but for ``permissions`` (which depend on the
-        org the request resolved to): built once per principal."""
-        return {
-            "valid": True,
-            "id": self.public_id,
-            "type": self.type,
-            "prefix": self.display_prefix,
-            "name": self.name,
-            "organization_id": self.org.public_id if self.org else None,
-            "tenant_id": self.tenant_public_id,
-            "binding": "unbound" if self.is_unbound else "organization",
-            "scopes": list(self.scopes),
-            "permissions": None,
-            "expires_at": self.expires_at,
-            "metadata": json.loads(self.metadata_json),
-        }
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return json.loads(self.metadata_json)  # type: ignore[no-any-return]
 
     def ip_allowed(self, ip: str) -> bool:
         if not self.allowed_ips:
             return True
         return _ip_in(ip, self.allowed_ips)
+
+    def to_json(self) -> str:
+        """Every field, as JSON (datetimes as ISO 8601): see :func:`from_json`."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields["org"] = dataclasses.astuple(self.org) if self.org else None
+        fields["tenant_orgs"] = [dataclasses.astuple(o) for o in self.tenant_orgs]
+        for name in _DATETIMES:
+            value = fields[name]
+            fields[name] = value.isoformat() if value is not None else None
+        return json.dumps(fields, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> KeyPrincipal:
+        fields = json.loads(text)
+        fields["org"] = OrgRef(*fields["org"]) if fields["org"] else None
+        fields["tenant_orgs"] = tuple(OrgRef(*o) for o in fields["tenant_orgs"])
+        for name in ("scopes", "allowed_ips"):
+            fields[name] = tuple(fields[name])
+        for name in _DATETIMES:
+            value = fields[name]
+            fields[name] = datetime.fromisoformat(value) if value is not None else None
+        return cls(**fields)
+
+
+_DATETIMES = ("expires_at", "revoked_at", "previous_expires_at")
 
 
 @lru_cache(maxsize=4096)
@@ -165,6 +143,16 @@ def _ip_in(ip: str, cidrs: tuple[str, ...]) -> bool:
 
 
 # --- Loading ---------------------------------------------------------------------------
+
+# The models ``load`` reads: a change to any row of these can change a principal
+# (``apikeys.keycheck`` invalidates on each; a test checks this list against the query).
+def read_models() -> tuple[type, ...]:
+    from django.contrib.auth import get_user_model
+
+    from apikeys.models import ApiKey
+    from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
+
+    return (ApiKey, Tenant, Organization, get_user_model(), TenantMembership, OrgMembership)
 
 
 def _load_sql() -> str:
@@ -215,7 +203,7 @@ def _load_sql_for(vendor: str) -> str:
     )
 
 
-def _load(digest: str) -> KeyPrincipal | None:
+def load(digest: str) -> KeyPrincipal | None:
     """One query: the key matching ``digest`` (current or rotated-out secret) with its
     tenant, org, owner and the owner's roles."""
     from apikeys.models import ApiKey
@@ -258,273 +246,5 @@ def _load(digest: str) -> KeyPrincipal | None:
         matched_previous=row.digest != digest,
         previous_expires_at=row.previous_expires_at,
         metadata_json=json.dumps(row.metadata or {}, separators=(",", ":")),
+        digest=row.digest,
     )
-
-
-# --- Backend kinds ---------------------------------------------------------------------
-
-_kinds: dict[type, str] = {}
-
-
-def kind_of(backend: Any) -> str:
-    """``locmem``, ``redis`` (django-redis) or ``other``; one dict read per call."""
-    kind = _kinds.get(type(backend))
-    if kind is None:
-        if isinstance(backend, LocMemCache):
-            kind = "locmem"
-        elif type(backend).__module__.startswith("django_redis"):
-            kind = "redis"
-        else:
-            kind = "other"
-        _kinds[type(backend)] = kind
-    return kind
-
-
-_thread = threading.local()
-_cache_generation = [0]  # bumped when CACHES changes: every thread looks the backend up again
-
-
-def default_cache() -> tuple[Any, str]:
-    """The default cache backend of this thread and its kind, looked up once per thread
-    (``caches["default"]`` goes through asgiref's ``Local`` on every call)."""
-    entry = getattr(_thread, "cache", None)
-    if entry is None or entry[0] != _cache_generation[0]:
-        backend = caches["default"]
-        entry = _thread.cache = (_cache_generation[0], backend, kind_of(backend))
-    return entry[1], entry[2]
-
-
-def redis_client(backend: Any) -> Any:
-    return backend.client.get_client(write=True)
-
-
-def fails_soft(backend: Any) -> bool:
-    """Whether the cache's reads fail soft (tater.faults.FailSoftRedisClient)."""
-    from tater.faults import FailSoftRedisClient
-
-    return isinstance(getattr(backend, "client", None), FailSoftRedisClient)
-
-
-# --- The host-wide generation (locmem + SQLite file) -----------------------------------
-
-
-class SharedGeneration:
-    """One 8-byte counter in a memory-mapped file, shared by every process on the host
-    that uses the same SQLite database: bumped (under a file lock) by every invalidation,
-    read per request (an unpack from shared memory). With locmem each worker has its own
-    memo; this is what tells the other workers that something changed."""
-
-    def __init__(self, path: str) -> None:
-        import mmap
-
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        if os.fstat(fd).st_size < 8:
-            os.ftruncate(fd, 8)
-        self.fd = fd
-        self.map = mmap.mmap(fd, 8, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-
-    def read(self) -> int:
-        return int(_unpack_from(self.map, 0)[0])
-
-    def bump(self) -> None:
-        import fcntl
-
-        fcntl.lockf(self.fd, fcntl.LOCK_EX)
-        try:
-            struct.pack_into("<Q", self.map, 0, (self.read() + 1) % (1 << 64))
-        finally:
-            fcntl.lockf(self.fd, fcntl.LOCK_UN)
-
-
-_unpack_from = struct.Struct("<Q").unpack_from
-_shared: list[SharedGeneration | None | bool] = [False]  # False: not looked up yet
-
-
-def shared_generation() -> SharedGeneration | None:
-    """The host-wide generation when the database is an SQLite file (else None: with an
-    in-memory database there is only one process)."""
-    current = _shared[0]
-    if current is False:
-        from django.conf import settings
-
-        db = settings.DATABASES["default"]
-        name = str(db.get("NAME") or "")
-        current = None
-        if db.get("ENGINE", "").endswith("sqlite3") and name and ":memory:" not in name and "mode=memory" not in name:
-            try:
-                current = SharedGeneration(name + ".keygen")
-            except OSError:
-                current = None
-        _shared[0] = current
-    return current  # type: ignore[return-value]
-
-
-# --- The process memo ------------------------------------------------------------------
-
-# digest → (principal or None for an unknown digest, generation tag, monotonic expiry)
-_memo: dict[str, tuple[KeyPrincipal | None, Any, float]] = {}
-# locmem only: digest → local generation, bumped by every invalidation in this process.
-_local_gen: dict[str, int] = {}
-
-
-def memo_get(digest: str) -> tuple[KeyPrincipal | None, Any] | None:
-    entry = _memo.get(digest)
-    if entry is None or entry[2] <= time.monotonic():
-        return None
-    return entry[0], entry[1]
-
-
-def memo_put(digest: str, principal: KeyPrincipal | None, tag: Any) -> None:
-    if len(_memo) >= MEMO_MAX:
-        _memo.clear()  # a crude bound: everything reloads once (guessed digests fill it)
-    _memo[digest] = (principal, tag, time.monotonic() + (CACHE_TTL if principal is not None else MISSING_TTL))
-
-
-def reset_memo() -> None:
-    """Forget this process's verified principals (tests; a cache configuration change)."""
-    _memo.clear()
-    _local_gen.clear()
-
-
-def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting == "CACHES":
-        _cache_generation[0] += 1
-        reset_memo()
-    if setting == "DATABASES":
-        reset_memo()
-        _shared[0] = False
-
-
-setting_changed.connect(_on_setting_changed, dispatch_uid="apikeys.principal.reset_memo")
-
-
-def new_generation() -> int:
-    return random.getrandbits(62)  # noqa: S311 - uniqueness, not secrecy
-
-
-# --- Lookup ----------------------------------------------------------------------------
-
-
-def principal_for_digest(digest: str) -> KeyPrincipal | None:
-    """The current principal for ``digest`` (None if no key has it), with no stale window.
-
-    The request path (``apikeys.authentication``) does the Redis generation check in the
-    rate limiter's round trip instead; this is the standalone lookup."""
-    backend = caches["default"]
-    kind = kind_of(backend)
-    if kind == "locmem":
-        return locmem_lookup(digest)
-    if kind == "redis":
-        from tater import faults, ratelimit
-
-        try:
-            gen = ratelimit.key_generation(backend, digest)
-        except Exception as exc:
-            if faults.is_outage(exc) and fails_soft(backend):
-                return _load(digest)  # nothing to validate a memo against: the database
-            raise
-        entry = memo_get(digest)
-        if entry is not None and entry[1] == gen:
-            return entry[0]
-        return load_under(backend, digest, gen)
-    cache_key = CACHE_PREFIX + digest
-    cached = backend.get(cache_key)
-    if cached is not None:
-        return None if cached == MISSING else cached
-    principal = _load(digest)
-    # Unknown digests are cached briefly too, so guessing costs no query per attempt.
-    backend.set(cache_key, principal if principal is not None else MISSING, CACHE_TTL if principal else MISSING_TTL)
-    return principal
-
-
-def locmem_lookup(digest: str) -> KeyPrincipal | None:
-    """locmem: the memo under this digest's current generation, else the database. The
-    generation is host-wide when the database is an SQLite file (any invalidation by any
-    process reloads every memo once), else this process's own per digest."""
-    shared = _shared[0]
-    if shared is False:
-        shared = shared_generation()
-    gen = shared.read() if shared is not None else _local_gen.get(digest, 0)  # type: ignore[union-attr]
-    entry = _memo.get(digest)
-    if entry is not None and entry[1] == gen and entry[2] > time.monotonic():
-        return entry[0]
-    principal = _load(digest)
-    memo_put(digest, principal, gen)  # tagged with the generation read *before* loading
-    return principal
-
-
-def load_under(backend: Any, digest: str, gen: Any) -> KeyPrincipal | None:
-    """Redis: the principal as of generation ``gen`` (read before calling): the shared
-    cache's entry when it was loaded under ``gen``, else the database; fills both."""
-    cache_key = CACHE_PREFIX + digest
-    cached = backend.get(cache_key)  # fail-soft: a miss during an outage
-    if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == gen:
-        principal = None if cached[1] == MISSING else cached[1]
-    else:
-        principal = _load(digest)
-        backend.set(cache_key, (gen, principal if principal is not None else MISSING), CACHE_TTL if principal else MISSING_TTL)
-    if principal is not None:  # guessed digests stay out of the memo
-        memo_put(digest, principal, gen)
-    return principal
-
-
-# --- Invalidation ----------------------------------------------------------------------
-
-
-def _invalidate(digests: list[str]) -> None:
-    for d in digests:
-        _memo.pop(d, None)
-    backend = caches["default"]
-    kind = kind_of(backend)
-    if kind == "locmem":
-        shared = shared_generation()
-        if shared is not None:
-            shared.bump()
-            return
-        if len(_local_gen) > MEMO_MAX:
-            reset_memo()  # dropping generations is only safe together with the memo
-        for d in digests:
-            _local_gen[d] = _local_gen.get(d, 0) + 1
-        return
-    if kind == "redis":
-        client = redis_client(backend)
-        pipe = client.pipeline(transaction=False)
-        for d in digests:
-            pipe.set(backend.make_key(GEN_PREFIX + d), new_generation(), ex=GEN_TTL)
-        pipe.delete(*[backend.make_key(CACHE_PREFIX + d) for d in digests])
-        pipe.execute()  # strict: an outage fails the change
-        return
-    backend.delete_many([CACHE_PREFIX + d for d in digests])
-
-
-def forget_digests(digests: Iterable[str | None]) -> None:
-    """Invalidate the principals of these digests now and again after commit (a reader
-    may load the old row just before the commit)."""
-    keys = [d for d in digests if d]
-    if not keys:
-        return
-    _invalidate(keys)
-    transaction.on_commit(lambda: _invalidate(keys))
-
-
-def forget_keys(queryset: object) -> None:
-    """Invalidate every key in a queryset of ApiKey."""
-    rows = list(queryset.values_list("digest", "previous_digest"))  # type: ignore[attr-defined]
-    forget_digests(d for pair in rows for d in pair)
-
-
-def forget_user(user_id: int, tenant_id: int | None = None) -> None:
-    """After a membership or user change: the user's keys re-read their roles."""
-    from apikeys.models import ApiKey
-
-    qs = ApiKey.objects.filter(owner_id=user_id)
-    if tenant_id is not None:
-        qs = qs.filter(tenant_id=tenant_id)
-    forget_keys(qs)
-
-
-def forget_tenant(tenant_id: int) -> None:
-    """After a tenant or org change (plan, orgs added): every key of the tenant."""
-    from apikeys.models import ApiKey
-
-    forget_keys(ApiKey.objects.filter(tenant_id=tenant_id))

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from apikeys.models import ApiKey, KeyStatus
 from orgs import policy
+from orgs.access import Access
 from orgs.selectors import actor_for_access
 from tater import scopes as S
-from tater.api.access import Access
 from tater.exceptions import ObjectNotFound
 
 

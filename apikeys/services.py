@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from apikeys import keygen
 from apikeys.models import ApiKey, KeyType
-from apikeys.principal import forget_digests
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy
@@ -195,16 +194,11 @@ def apikey_create(
         },
         actor_user=creator,
     )
-    forget_digests([secret.digest])
     return IssuedKey(api_key=api_key, key=secret.key)
 
 
 def _locked(api_key: ApiKey) -> ApiKey:
     return ApiKey.objects.select_for_update(of=("self",)).select_related("tenant", "organization").get(pk=api_key.pk)
-
-
-def _forget(api_key: ApiKey) -> None:
-    forget_digests([api_key.digest, api_key.previous_digest])
 
 
 def _require_usable(api_key: ApiKey) -> None:
@@ -305,7 +299,6 @@ def apikey_update(
             action=A.API_KEY_UPDATED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
             changes=changes, actor_user=who.user,
         )
-    _forget(api_key)
     return api_key
 
 
@@ -328,7 +321,6 @@ def apikey_revoke(*, api_key: ApiKey, actor: Any, reason: str = "", details: dic
             action=A.API_KEY_REVOKED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
             changes=changes, actor_user=who.user,
         )
-    _forget(api_key)
     return api_key
 
 
@@ -350,7 +342,6 @@ def apikey_set_active(*, api_key: ApiKey, actor: Any, active: bool) -> ApiKey:
             tenant=api_key.tenant, organization=api_key.organization, target=api_key,
             changes={"is_active": {"from": not active, "to": active}}, actor_user=who.user,
         )
-    _forget(api_key)
     return api_key
 
 
@@ -366,7 +357,6 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     _require_reach(who, api_key)
     policy.require(policy.can_rotate_key(who, api_key))
     _require_usable(api_key)
-    old_digests = [api_key.digest, api_key.previous_digest]
     secret = keygen.generate(api_key.type)
     now = timezone.now()
     api_key.previous_digest = api_key.digest
@@ -383,5 +373,4 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
         },
         actor_user=who.user,
     )
-    forget_digests([*old_digests, secret.digest])
     return IssuedKey(api_key=api_key, key=secret.key)

@@ -3,39 +3,41 @@
 - ``last_used_at``/``last_used_ip`` are kept current to within a minute: a process-local
   memo skips the shared cache on most requests, and a shared-cache ``add`` lets exactly
   one request per key per minute (across every worker) write the row.
-- Requests and errors per key per hour are counted in cache counters by
-  ``tater.ratelimit`` (in the same round trip as the rate limit) and moved into
-  ``KeyUsageHourly`` in batches by ``flush()``: run by the ``flush_key_usage`` command and
-  opportunistically by a request at most every ``TATER_USAGE_FLUSH_INTERVAL`` seconds
-  (one process at a time across the cluster). Rows older than
-  ``TATER_USAGE_RETENTION_DAYS`` are pruned on each flush.
+- Requests and errors per key per hour are counted in this process (``record``: a dict
+  increment under a lock) and added to ``KeyUsageHourly`` by ``flush()``: from the request
+  path at most every ``TATER_USAGE_FLUSH_INTERVAL`` seconds (0: never), when the process
+  exits, and by ``manage.py flush_key_usage`` (which also prunes rows older than
+  ``TATER_USAGE_RETENTION_DAYS``). Rows are incremented in the database (``F()``), so any
+  number of processes add up. A process killed without exiting loses at most one
+  interval of its counts; the chart is a usage report, not a bill.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apikeys.principal import KeyPrincipal
-from tater import ratelimit
 
 logger = logging.getLogger("tater.usage")
 
+HOUR = 3600
 LAST_USED_INTERVAL = 60
-# Hours whose cache counters are still read: the counters' lifetime.
-PENDING_HOURS = ratelimit.USAGE_TTL // ratelimit.HOUR
-FLUSH_LOCK = "usage:flush:lock"
-FLUSH_RECENT = "usage:flush:recent"
 MAX_HOURS = 90 * 24
 
 _local_next_write: dict[int, float] = {}
+_lock = threading.Lock()
+_pending: dict[tuple[int, int], list[int]] = {}  # (key pk, hour) → [requests, errors]
 _next_flush: list[float | None] = [None]
 
 
@@ -51,140 +53,124 @@ def touch(principal: KeyPrincipal, ip: str) -> None:
     ApiKey.objects.filter(pk=principal.pk).update(last_used_at=timezone.now(), last_used_ip=ip or None)
 
 
-def reset_local_memo() -> None:
-    """For tests: forget this process's last-write times, usage index, flush schedule,
-    verified principals (apikeys.principal) and in-process counters (tater.ratelimit)."""
-    from apikeys import principal
+def record(key_pk: int, *, requests: int = 1, errors: int = 0) -> None:
+    """Count a key's requests/errors for the current hour (in this process)."""
+    hour = int(time.time() // HOUR)
+    with _lock:
+        counts = _pending.get((key_pk, hour))
+        if counts is None:
+            _pending[(key_pk, hour)] = [requests, errors]
+        else:
+            counts[0] += requests
+            counts[1] += errors
 
+
+def reset_local_memo() -> None:
+    """For tests: forget this process's last-write times, pending counts and flush schedule."""
     _local_next_write.clear()
-    ratelimit._indexed.clear()
+    with _lock:
+        _pending.clear()
     _next_flush[0] = None
-    principal.reset_memo()
-    ratelimit.reset_local_counters()
 
 
 def _hour_start(hour: int) -> datetime:
-    return datetime.fromtimestamp(hour * ratelimit.HOUR, tz=UTC)
-
-
-def _pending(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
-    """Unflushed (requests, errors) in the cache for each (key pk, hour)."""
-    names = {pair: ratelimit.usage_keys(*pair) for pair in pairs}
-    values = ratelimit.read_counters([name for both in names.values() for name in both])
-    out = {}
-    for pair, (req_key, err_key) in names.items():
-        counts = (int(values.get(req_key) or 0), int(values.get(err_key) or 0))
-        if counts != (0, 0):
-            out[pair] = counts
-    return out
+    return datetime.fromtimestamp(hour * HOUR, tz=UTC)
 
 
 @dataclass(frozen=True)
 class FlushResult:
-    flushed: bool  # False when another process was flushing
+    flushed: bool
     rows: int = 0
     requests: int = 0
     errors: int = 0
     pruned: int = 0
 
 
-def flush() -> FlushResult:
-    """Move the cache counters into ``KeyUsageHourly`` and prune old rows.
+def flush(*, prune: bool = True) -> FlushResult:
+    """Add this process's pending counts to ``KeyUsageHourly`` (and prune old rows).
 
-    Counters are claimed by decrementing them by what was read (requests that land
-    meanwhile are kept for the next flush) and given back if the database write fails.
-    One flush at a time cluster-wide (a cache lock).
-    """
-    if not cache.add(FLUSH_LOCK, 1, 300):
-        return FlushResult(flushed=False)
+    Counts are taken out under the lock and put back if the database write fails."""
+    with _lock:
+        taken = dict(_pending)
+        _pending.clear()
     try:
-        return _flush()
-    finally:
-        cache.delete(FLUSH_LOCK)
+        rows = _write(taken)
+    except Exception:
+        with _lock:
+            for pair, (requests, errors) in taken.items():
+                counts = _pending.setdefault(pair, [0, 0])
+                counts[0] += requests
+                counts[1] += errors
+        raise
+    pruned = 0
+    if prune:
+        from apikeys.models import KeyUsageHourly
 
-
-def _flush() -> FlushResult:
-    from apikeys.models import ApiKey, KeyUsageHourly
-
-    current = int(ratelimit.now() // ratelimit.HOUR)
-    members = ratelimit.index_members(list(range(current - PENDING_HOURS + 1, current + 1)))
-    pending = _pending([(pk, hour) for hour, pks in members.items() for pk in pks])
-    rows: list[KeyUsageHourly] = []
-    if pending:
-        claims = [
-            (name, -value, ratelimit.USAGE_TTL)
-            for pair, counts in pending.items()
-            for name, value in zip(ratelimit.usage_keys(*pair), counts, strict=True)
-            if value
-        ]
-        ratelimit.incr_counters(claims)
-        try:
-            rows = _write(pending, ApiKey, KeyUsageHourly)
-        except Exception:
-            ratelimit.incr_counters([(name, -delta, ttl) for name, delta, ttl in claims])
-            raise
-    # Hours two or more behind can no longer be counted into: forget their index.
-    ratelimit.drop_index([hour for hour in members if hour < current - 1])
-    cutoff = _hour_start(current) - timedelta(days=settings.TATER_USAGE_RETENTION_DAYS)
-    pruned, _ = KeyUsageHourly.objects.filter(hour__lt=cutoff).delete()
+        cutoff = _hour_start(int(time.time() // HOUR)) - timedelta(days=settings.TATER_USAGE_RETENTION_DAYS)
+        pruned, _ = KeyUsageHourly.objects.filter(hour__lt=cutoff).delete()
     return FlushResult(
         flushed=True,
-        rows=len(rows),
-        requests=sum(r for r, _ in pending.values()),
-        errors=sum(e for _, e in pending.values()),
+        rows=rows,
+        requests=sum(r for r, _ in taken.values()),
+        errors=sum(e for _, e in taken.values()),
         pruned=pruned,
     )
 
 
-def _write(pending: dict[tuple[int, int], tuple[int, int]], api_key_model: type, usage_model: type) -> list:
-    live = set(api_key_model.objects.filter(pk__in={pk for pk, _ in pending}).values_list("pk", flat=True))
-    wanted = {(pk, _hour_start(hour)): counts for (pk, hour), counts in pending.items() if pk in live}
-    existing = {
-        (row.key_id, row.hour): row
-        for row in usage_model.objects.filter(key_id__in=live, hour__in={at for _, at in wanted})
-    }
-    rows = []
-    for (pk, at), (requests, errors) in wanted.items():
-        old = existing.get((pk, at))
-        rows.append(
-            usage_model(
-                key_id=pk,
-                hour=at,
-                requests=requests + (old.requests if old else 0),
-                errors=errors + (old.errors if old else 0),
+def _write(taken: dict[tuple[int, int], list[int]]) -> int:
+    from apikeys.models import ApiKey, KeyUsageHourly
+
+    if not taken:
+        return 0
+    live = set(ApiKey.objects.filter(pk__in={pk for pk, _ in taken}).values_list("pk", flat=True))
+    rows = 0
+    for (pk, hour), (requests, errors) in taken.items():
+        if pk not in live or not (requests or errors):
+            continue
+        at = _hour_start(hour)
+        rows += 1
+        with transaction.atomic():
+            matched = KeyUsageHourly.objects.filter(key_id=pk, hour=at).update(
+                requests=F("requests") + requests, errors=F("errors") + errors
             )
-        )
-    with transaction.atomic():
-        usage_model.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["key", "hour"],
-            update_fields=["requests", "errors"],
-            batch_size=500,
-        )
+            if matched:
+                continue
+            try:
+                with transaction.atomic():
+                    KeyUsageHourly.objects.create(key_id=pk, hour=at, requests=requests, errors=errors)
+            except IntegrityError:  # another process created the row meanwhile
+                KeyUsageHourly.objects.filter(key_id=pk, hour=at).update(
+                    requests=F("requests") + requests, errors=F("errors") + errors
+                )
     return rows
 
 
 def maybe_flush() -> None:
-    """Opportunistic flush from the request path: at most once per interval per process,
-    and only one process per interval across the cluster."""
+    """From the request path: at most once per ``TATER_USAGE_FLUSH_INTERVAL`` per process."""
     due = _next_flush[0]
     t = time.monotonic()
     if due is not None and t < due:
-        return  # the common case: not due (the interval is read only when it may be)
+        return  # the common case
     interval = settings.TATER_USAGE_FLUSH_INTERVAL
     if not interval:
         return
-    if due is None:
-        _next_flush[0] = t + interval
-        return
     _next_flush[0] = t + interval
-    if not cache.add(FLUSH_RECENT, 1, interval):
+    if due is None:
+        return  # the first request only starts the clock
+    try:
+        flush(prune=False)
+    except Exception:
+        logger.exception("Flushing key usage failed; the counts stay in this process for the next flush")
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    if not _pending:
         return
     try:
-        flush()
-    except Exception:
-        logger.exception("Flushing key usage failed; the counters stay in the cache for the next flush")
+        flush(prune=False)
+    except Exception:  # the database may be gone already: nothing more to do
+        logger.warning("key usage of this process could not be saved at exit")
 
 
 @dataclass(frozen=True)
@@ -196,22 +182,23 @@ class Bucket:
 
 def usage_buckets(*, key_pk: int, hours: int) -> list[Bucket]:
     """One bucket per hour for the last ``hours`` hours (current hour included), from the
-    flushed rows plus what still waits in the cache."""
+    saved rows plus what this process has not saved yet."""
     from apikeys.models import KeyUsageHourly
 
     hours = max(1, min(hours, MAX_HOURS))
-    current = int(ratelimit.now() // ratelimit.HOUR)
+    current = int(time.time() // HOUR)
     first = current - hours + 1
     counts: dict[int, list[int]] = {h: [0, 0] for h in range(first, current + 1)}
     for at, requests, errors in KeyUsageHourly.objects.filter(key_id=key_pk, hour__gte=_hour_start(first)).values_list(
         "hour", "requests", "errors"
     ):
-        hour = int(at.timestamp()) // ratelimit.HOUR
+        hour = int(at.timestamp()) // HOUR
         if hour in counts:
             counts[hour][0] += requests
             counts[hour][1] += errors
-    pending_from = max(first, current - PENDING_HOURS + 1)
-    for (_, hour), (requests, errors) in _pending([(key_pk, h) for h in range(pending_from, current + 1)]).items():
+    with _lock:
+        waiting = [(hour, c[0], c[1]) for (pk, hour), c in _pending.items() if pk == key_pk and hour in counts]
+    for hour, requests, errors in waiting:
         counts[hour][0] += requests
         counts[hour][1] += errors
     return [Bucket(_hour_start(h), c[0], c[1]) for h, c in sorted(counts.items())]

@@ -35,11 +35,11 @@ from apikeys.forms import (
 )
 from apikeys.models import ApiKey, KeyStatus, KeyType
 from orgs import policy
+from orgs.access import Access
 from orgs.forms import add_domain_error
 from orgs.models import Tenant
 from orgs.ui import current_access, require_scope
 from tater import scopes as S
-from tater.api.access import Access
 from tater.exceptions import DomainError, NotPermitted, ObjectNotFound
 
 SUBMITTED_SESSION_KEY = "apikeys_submitted_tokens"

@@ -26,7 +26,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from audit.models import AuditEvent, Channel
 from audit.registry import ACTIONS
-from tater.api.access import Access
+from orgs.access import Access
 from tater.api.fields import OUT_OF_RANGE, in_datetime_range
 from tater.exceptions import InvalidInput
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings_peers")
 
 import django  # noqa: E402
 

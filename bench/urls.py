@@ -1,16 +1,18 @@
-"""The app's URLs plus the peer endpoints (ahead of the app's JSON 404 catch-all)."""
+"""The app's URLs plus the bench's open view (ahead of the app's JSON 404 catch-all).
+
+Under /api/ like the endpoint it is compared with, so the app's /api/ middleware treats
+both requests alike."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from bench.peers import ApiKeyLibView, DrfTokenView
+from bench.views import OpenView
 from tater.urls import handler404, handler500
 from tater.urls import urlpatterns as app_urlpatterns
 
 urlpatterns = [
-    path("api/bench/drf-token", DrfTokenView.as_view(), name="bench-drf-token"),
-    path("api/bench/api-key-lib", ApiKeyLibView.as_view(), name="bench-api-key-lib"),
+    path("api/bench/open", OpenView.as_view(), name="bench-open"),
     *app_urlpatterns,
 ]
 

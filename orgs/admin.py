@@ -10,7 +10,6 @@ from django.db import transaction
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from apikeys.principal import forget_tenant, forget_user
 from audit import registry as A
 from audit.services import audit_record
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
@@ -38,11 +37,6 @@ class AuditedAdmin(admin.ModelAdmin):
     def audit_scope(self, obj: Any) -> tuple[Tenant | None, Organization | None]:
         raise NotImplementedError
 
-    def invalidate(self, obj: Any) -> None:
-        tenant, _ = self.audit_scope(obj)
-        if tenant is not None:
-            forget_tenant(tenant.pk)
-
     @transaction.atomic
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -54,12 +48,10 @@ class AuditedAdmin(admin.ModelAdmin):
             action=self.updated_action if change else self.created_action,
             tenant=tenant, organization=org, target=obj, changes=changes, actor_user=request.user,
         )
-        self.invalidate(obj)
 
     @transaction.atomic
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         tenant, org = self.audit_scope(obj)
-        self.invalidate(obj)
         audit_record(action=self.deleted_action, tenant=tenant, organization=org, target=obj, actor_user=request.user)
         super().delete_model(request, obj)
 
@@ -114,10 +106,6 @@ class OrganizationAdmin(AuditedAdmin):
 
 class MembershipAdmin(AuditedAdmin):
     created_action, updated_action, deleted_action = A.MEMBER_ADDED, A.MEMBER_ROLE_CHANGED, A.MEMBER_REMOVED
-
-    def invalidate(self, obj: Any) -> None:
-        tenant, _ = self.audit_scope(obj)
-        forget_user(obj.user_id, tenant.pk if tenant else None)
 
 
 @admin.register(TenantMembership)

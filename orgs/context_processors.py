@@ -10,8 +10,8 @@ from django.http import Http404, HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from orgs import roles
+from orgs.access import Access
 from orgs.selectors import orgs_reachable_by_user
-from tater.api.access import Access
 
 # Pages provided by other apps, by URL name; the first name that resolves wins, and a
 # page that does not exist (yet) is simply left out of the navigation.

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from orgs import selectors, services
-from tater.api.access import SESSION_ORG_KEY
+from orgs.access import SESSION_ORG_KEY
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, NotPermitted, ObjectNotFound
 

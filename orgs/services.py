@@ -19,7 +19,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apikeys.principal import forget_tenant, forget_user
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy, roles
@@ -81,7 +80,6 @@ def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
         tenant.full_clean()
         tenant.save()
         audit_record(action=A.TENANT_UPDATED, tenant=tenant, target=tenant, changes=changes, actor_user=actor)
-        forget_tenant(tenant.pk)
     return tenant
 
 
@@ -104,8 +102,6 @@ def org_create(
         action=A.ORG_CREATED, tenant=tenant, organization=org, target=org, changes={"name": {"to": name}},
         actor_user=actor,
     )
-    # Unbound keys cache the tenant's org list.
-    forget_tenant(tenant.pk)
     return org
 
 
@@ -130,7 +126,6 @@ def org_rename(
             action=A.ORG_UPDATED, tenant=organization.tenant, organization=organization, target=organization,
             changes={"name": {"from": old, "to": name}}, actor_user=actor,
         )
-        forget_tenant(organization.tenant_id)
     return organization
 
 
@@ -161,7 +156,6 @@ def tenant_member_set(*, tenant: Tenant, user: Any, role: str | None, actor: Any
         action=A.MEMBER_ROLE_CHANGED if role and old_role else (A.MEMBER_ADDED if role else A.MEMBER_REMOVED),
         tenant=tenant, target=user, changes={"tenant_role": {"from": old_role, "to": role}}, actor_user=actor,
     )
-    forget_user(user.pk, tenant.pk)
     return result
 
 
@@ -192,7 +186,6 @@ def org_member_set(*, organization: Organization, user: Any, role: str | None, a
         action=action, tenant=organization.tenant, organization=organization, target=user,
         changes={"role": {"from": old_role, "to": role}}, actor_user=actor,
     )
-    forget_user(user.pk, organization.tenant_id)
     return result
 
 

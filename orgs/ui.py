@@ -1,4 +1,4 @@
-"""Org resolution for Django-rendered pages: the same rules as the API (tater.api.access),
+"""Org resolution for Django-rendered pages: the same rules as the API (orgs.access),
 reading the org switcher's choice from the session."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
+from orgs import access as access_mod
+from orgs.access import Access
 from orgs.selectors import orgs_reachable_by_user
-from tater.api import access as access_mod
-from tater.api.access import Access
 from tater.api.errors import ApiError
 
 

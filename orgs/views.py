@@ -24,6 +24,7 @@ from django_otp import user_has_device
 from apikeys import selectors as key_selectors
 from apikeys.models import KeyStatus
 from orgs import policy, roles, selectors, services
+from orgs.access import SESSION_ORG_KEY, Access
 from orgs.forms import (
     NO_TENANT_ROLE,
     ROLE_HELP,
@@ -39,7 +40,6 @@ from orgs.forms import (
 )
 from orgs.models import Organization, Tenant
 from orgs.ui import current_access, require_scope, require_tenant_role
-from tater.api.access import SESSION_ORG_KEY, Access
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, ObjectNotFound
 

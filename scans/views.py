@@ -15,11 +15,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from orgs.access import Access
 from orgs.context_processors import optional_url
 from orgs.ui import current_access, require_scope
 from scans import selectors
 from scans.models import Scan, Severity
-from tater.api.access import Access
 
 SCANS_PER_PAGE = 25
 FINDINGS_PER_PAGE = 100

@@ -38,7 +38,6 @@ from django.utils import timezone
 
 from accounts import domains
 from accounts import services as account_services
-from apikeys.principal import forget_user
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy, roles
@@ -221,7 +220,6 @@ def _suspend(identity: ScimUser) -> list[str]:
         account_services.user_deactivated(user=user)  # every session, every key (cache)
         identity.deactivated_account = True
         done.append("account_deactivated")
-    forget_user(user.pk, tenant.pk)  # this tenant's keys re-read their owner on the next request
     return done
 
 
@@ -234,7 +232,6 @@ def _resume(identity: ScimUser) -> list[str]:
         if not user.is_active:
             user.is_active = True
             user.save(update_fields=["is_active"])
-            forget_user(user.pk)
             done.append("account_reactivated")
         identity.deactivated_account = False
     kept = identity.suspended_roles or {}

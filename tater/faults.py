@@ -5,30 +5,25 @@ does not take authentication down.
 - ``is_outage(exc)``: a connection-level failure of PostgreSQL/SQLite or Redis, looked for
   along the exception chain. Used by the API exception handler (``tater.api.errors``) and
   by ``ServiceFaultMiddleware`` for everything outside DRF (sessions, UI pages, admin).
-- ``FailSoftRedisClient``: the django-redis client of the default cache when
-  ``CACHE_FAIL_SOFT`` is on (the default). *Reads* and *fills* fail soft: a ``get`` during
-  an outage is a miss and a ``set``/``add`` is dropped (logged), so the verified-key cache
-  falls back to the database and keys keep authenticating. *Invalidations* (``delete``,
-  ``delete_many``, ``clear``) and counters (``incr``) stay strict: a revocation whose cache
-  invalidation cannot be done fails with 503 and its transaction rolls back, so a cache
-  that comes back can never resurrect a revoked key.
+- The default cache's fail-soft mode lives in ``tater.cache`` (reads miss and fills are
+  dropped during an outage; deletes and counters stay strict).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
-from django_redis.client import DefaultClient
-from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import ClusterDownError, ClusterError, RedisClusterException
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from tater.limiter import LimiterUnavailable
 
 logger = logging.getLogger("tater.faults")
 
@@ -36,9 +31,12 @@ RETRY_AFTER_SECONDS = 5
 _OUTAGE_TYPES: tuple[type[BaseException], ...] = (
     OperationalError,
     InterfaceError,
-    ConnectionInterrupted,
+    ClusterError,
+    ClusterDownError,
+    RedisClusterException,
     RedisConnectionError,
     RedisTimeoutError,
+    LimiterUnavailable,
 )
 
 
@@ -51,63 +49,6 @@ def is_outage(exc: BaseException | None) -> bool:
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return False
-
-
-# --- Redis client that fails soft on reads ------------------------------------------------
-
-_last_warning = 0.0
-
-
-def _warn(operation: str, exc: BaseException) -> None:
-    global _last_warning
-    now = time.monotonic()
-    if now - _last_warning > 10:  # one line per 10 s, not one per request
-        _last_warning = now
-        logger.warning("Cache unavailable, %s served without it: %s", operation, exc.__cause__ or exc)
-
-
-class FailSoftRedisClient(DefaultClient):
-    def get(self, key: Any, default: Any = None, version: int | None = None, client: Any = None) -> Any:
-        try:
-            return super().get(key, default=default, version=version, client=client)
-        except ConnectionInterrupted as exc:
-            _warn("get", exc)
-            return default
-
-    def get_many(self, keys: Any, version: int | None = None, client: Any = None) -> Any:
-        try:
-            return super().get_many(keys, version=version, client=client)
-        except ConnectionInterrupted as exc:
-            _warn("get_many", exc)
-            return {}
-
-    def has_key(self, key: Any, version: int | None = None, client: Any = None) -> bool:
-        try:
-            return super().has_key(key, version=version, client=client)
-        except ConnectionInterrupted as exc:
-            _warn("has_key", exc)
-            return False
-
-    def set(self, key: Any, value: Any, *args: Any, **kwargs: Any) -> bool:
-        try:
-            return super().set(key, value, *args, **kwargs)
-        except ConnectionInterrupted as exc:
-            _warn("set", exc)
-            return False
-
-    def add(self, key: Any, value: Any, *args: Any, **kwargs: Any) -> bool:
-        try:
-            return super().add(key, value, *args, **kwargs)
-        except ConnectionInterrupted as exc:
-            _warn("add", exc)
-            return False
-
-    def touch(self, key: Any, *args: Any, **kwargs: Any) -> bool:
-        try:
-            return super().touch(key, *args, **kwargs)
-        except ConnectionInterrupted as exc:
-            _warn("touch", exc)
-            return False
 
 
 # --- 503 for faults outside DRF --------------------------------------------------------------

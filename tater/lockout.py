@@ -1,7 +1,8 @@
 """Failed-authentication lockout (SPEC §6).
 
-Failures are counted in fixed windows in the shared cache (atomic increments, see
-``tater.ratelimit.incr_counters``), per client address and per account:
+Failures are counted by the rate limiter (``tater.limiter``: one entity per client
+address and per account, whose rule admits one failure fewer than the threshold), and
+locks are entries in the default cache:
 
 - ``TATER_LOCKOUT_CLIENT_FAILURES`` failures from one address within
   ``TATER_LOCKOUT_CLIENT_WINDOW`` seconds lock that address out of further attempts for
@@ -17,7 +18,11 @@ normalized email (tater.emails), so every spelling of an address shares one coun
 lock. Password/OTP sign-in checks the lock
 *before* verifying (``check_account``), so a locked caller learns nothing from a guess.
 IPv6 clients are counted per /64, the block one subscriber usually controls.
-Each lockout is audited once (``auth.locked_out``), by whichever request started it.
+Each lockout is announced once (the ``locked_out`` signal, which the audit log records as
+``auth.locked_out``), by whichever request started it. Sign-in lockout counting fails
+closed: with the store unreachable, a failed password/OTP attempt answers 503. A refused
+API key keeps its 401 (revocation must read as revocation during an outage; a key's 128
+random bits are not guessed in an outage's minutes).
 """
 
 from __future__ import annotations
@@ -25,15 +30,22 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
+from django.dispatch import Signal
 
-from tater import context, ratelimit
-from tater.api.errors import ApiError
+from tater import context, limiter
+from tater.api.errors import ApiError, ServiceUnavailable
 from tater.emails import normalize_email
+from tater.limiter import Entity, Rule
+
+# Sent once per lockout, by the request that started it: ``changes`` describes it
+# (scope, kind, failures, window_seconds, locked_until, address or account).
+locked_out = Signal()
 
 ACCOUNT_KINDS = frozenset({"password", "otp", "token_exchange"})
 
@@ -109,12 +121,7 @@ def _raise_if_locked(scopes: list[_Scope], t: float) -> None:
         raise LockedOut(max(1, math.ceil(until - t)))
 
 
-def _audit_lockout(scope: _Scope, *, ip: str, kind: str, account: str | None, until: float, failures: int) -> None:
-    from datetime import UTC, datetime
-
-    from audit import registry as A
-    from audit.services import audit_record
-
+def _announce(scope: _Scope, *, kind: str, account: str | None, until: float, failures: int) -> None:
     changes: dict[str, object] = {
         "scope": scope.name,
         "kind": kind,
@@ -126,8 +133,12 @@ def _audit_lockout(scope: _Scope, *, ip: str, kind: str, account: str | None, un
         changes["address"] = scope.subject
     else:
         changes["account"] = normalize_email(account)
-    with transaction.atomic():
-        audit_record(action=A.AUTH_LOCKED_OUT, tenant=None, changes=changes, actor_email=changes.get("account", ""))
+    locked_out.send(sender=None, changes=changes)
+
+
+def _failures(scope: _Scope) -> Entity:
+    # The threshold-th failure is refused by the rule: that is the one that locks.
+    return Entity(f"lockout:{scope.name}:{scope.subject}", [Rule(scope.window, max(1, scope.failures - 1))])
 
 
 def register_failure(*, ip: str, kind: str, account: str | None = None) -> None:
@@ -137,30 +148,36 @@ def register_failure(*, ip: str, kind: str, account: str | None = None) -> None:
     ``kind`` is ``api_key``, ``password``, ``otp`` or ``token_exchange``; the account is
     counted for the sign-in kinds only. The attempt that reaches a threshold is refused.
     """
-    t = ratelimit.now()
+    t = time.time()
     scopes = [_client_scope(ip)]
     if account and kind in ACCOUNT_KINDS:
         scopes.append(_account_scope(account))
     # Already locked: refuse without counting (a lock is never extended by more guesses).
     _raise_if_locked(scopes, t)
-    fail_keys = [f"lockout:fail:{s.name}:{s.subject}:{s.window}:{int(t // s.window)}" for s in scopes]
-    counts = ratelimit.incr_counters([(key, 1, s.window + 5) for key, s in zip(fail_keys, scopes, strict=True)])
     backend = caches["default"]
     locked_until = 0.0
-    for scope, fail_key, count in zip(scopes, fail_keys, counts, strict=True):
-        if count < scope.failures:
+    for scope in scopes:
+        entity = _failures(scope)
+        try:
+            decision: limiter.Decision | None = limiter.check(entity)
+        except limiter.LimiterUnavailable:
+            decision = None
+        if decision is None or decision.degraded:
+            if kind == "api_key":
+                return  # the key was refused (401) anyway; 128 random bits are not guessed
+            raise ServiceUnavailable()  # sign-in lockouts fail closed: no uncounted guessing
+        if decision.admitted and scope.failures > 1:
             continue
         until = t + scope.duration
-        # add(): only the request that starts the lockout records it, once per lockout.
+        # add(): only the request that starts the lockout announces it, once per lockout.
         started = backend.add(_lock_key(scope), until, scope.duration)
         if not started and float(backend.get(_lock_key(scope)) or 0) <= t:
             # A lock entry that outlived its end (clock skew between workers): a new lockout.
             backend.set(_lock_key(scope), until, scope.duration)
             started = True
         if started:
-            # The lockout settles these failures: once it ends, the count starts afresh.
-            backend.delete(fail_key)
-            _audit_lockout(scope, ip=ip, kind=kind, account=account, until=until, failures=count)
+            limiter.reset(entity)  # the lockout settles these failures: afterwards, a fresh count
+            _announce(scope, kind=kind, account=account, until=until, failures=scope.failures)
         locked_until = max(locked_until, until)
     if locked_until:
         _raise_if_locked(scopes, t)
@@ -169,7 +186,7 @@ def register_failure(*, ip: str, kind: str, account: str | None = None) -> None:
 def check_account(account: str) -> None:
     """Raise 429 ``LOCKED_OUT`` when password/OTP sign-in to ``account`` is locked, or when
     the current request's client address is. Call it before verifying the credential."""
-    t = ratelimit.now()
+    t = time.time()
     scopes = [_account_scope(account)]
     ip = context.current().ip
     if ip:
@@ -179,4 +196,4 @@ def check_account(account: str) -> None:
 
 def check_client(ip: str) -> None:
     """Raise 429 ``LOCKED_OUT`` when ``ip`` is locked out (for non-account sign-in surfaces)."""
-    _raise_if_locked([_client_scope(ip)], ratelimit.now())
+    _raise_if_locked([_client_scope(ip)], time.time())

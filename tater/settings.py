@@ -85,7 +85,6 @@ MIDDLEWARE = [
     # /api/, /v1/, /auth/: oversized bodies refused unread (413), errors always JSON, no-store.
     "tater.middleware.JsonErrorsMiddleware",
     # Redis: a key request's one round trip starts here and runs while the rest does.
-    "apikeys.middleware.KeyRoundTripAheadMiddleware",
     "tater.faults.ServiceFaultMiddleware",  # database/cache outage → 503, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -168,20 +167,18 @@ REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", 0.5))
 REDIS_SOCKET_CONNECT_TIMEOUT = float(os.environ.get("REDIS_SOCKET_CONNECT_TIMEOUT", REDIS_SOCKET_TIMEOUT))
 REDIS_RETRIES = int(os.environ.get("REDIS_RETRIES", 1))
 if REDIS_URL:
+    # tater.cache.RedisCache: Django's RedisCache on the shared client of tater.redis_client, so
+    # the cache follows REDIS_URL / REDIS_CLUSTER / TLS / timeouts like everything else that
+    # keeps state in Redis (standalone, rediss:// and Cluster alike; LOCATION is not used).
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "BACKEND": "tater.cache.RedisCache",
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "tater"),
             "OPTIONS": {
                 # CACHE_FAIL_SOFT (default on): during a Redis outage cache reads miss and fills
                 # are dropped, so API keys verify against the database; invalidations stay
-                # strict (see tater/faults.py). Off: every cache error is a 503.
-                "CLIENT_CLASS": "tater.faults.FailSoftRedisClient"
-                if env_bool("CACHE_FAIL_SOFT", True)
-                else "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 2,  # seconds: an unreachable Redis fails fast
-                "SOCKET_TIMEOUT": 2,
+                # strict (see tater/cache.py). Off: every cache error is a 503.
+                "fail_soft": env_bool("CACHE_FAIL_SOFT", True),
             },
         }
     }
@@ -305,9 +302,9 @@ REST_FRAMEWORK = {
         "apikeys.authentication.ApiKeyAuthentication",
         "tater.api.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["tater.api.permissions.ScopedPermission"],
-    # Per key / per session user limits by plan (tater.ratelimit); runs after ScopedPermission.
-    "DEFAULT_THROTTLE_CLASSES": ["tater.ratelimit.ApiRateThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": ["orgs.permissions.ScopedPermission"],
+    # Per key / per session user limits by plan (apikeys.throttling); runs after ScopedPermission.
+    "DEFAULT_THROTTLE_CLASSES": ["apikeys.throttling.ApiRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # DRF's JSON parser, refusing too-deep nesting, NUL and lone surrogates with a 400.
     "DEFAULT_PARSER_CLASSES": ["tater.api.parsers.JSONParser"],
@@ -328,7 +325,12 @@ SPECTACULAR_SETTINGS = {
     # Tags and operation ids from the resource: /api/v1/scans/… and the /api/scans/upload alias.
     "SCHEMA_PATH_PREFIX": r"/api(/v1)?",
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["tater.api.schema.preprocess_endpoints"],
+    # The core's hook, then each app's documentation of its unannotated views.
+    "PREPROCESSING_HOOKS": [
+        "tater.api.schema.preprocess_endpoints",
+        "apikeys.api.schema.preprocess_endpoints",
+        "accounts.api.schema.preprocess_endpoints",
+    ],
 }
 
 # --- Tater ------------------------------------------------------------------------
@@ -377,6 +379,12 @@ TATER_TRUSTED_PROXY_COUNT = int(os.environ.get("TATER_TRUSTED_PROXY_COUNT", 0))
 # the default: keys keep working on the database) or answer 503 (False). Lockout counters
 # always fail closed.
 TATER_RATELIMIT_FAIL_OPEN = env_bool("TATER_RATELIMIT_FAIL_OPEN", True)
+# The first part of every limiter key in Redis (deployments sharing a Redis keep apart by it).
+TATER_RATELIMIT_KEY_PREFIX = os.environ.get("TATER_RATELIMIT_KEY_PREFIX", "") or (
+    os.environ.get("CACHE_KEY_PREFIX", "tater") + ":rl"
+)
+# Run on every API response (tater.api.views.TaterAPIView): rate-limit headers, key usage.
+TATER_API_RESPONSE_HOOKS = ["apikeys.throttling.finish_response"]
 # tater.limiter: where counts live ("redis", "cache" = the Django cache TATER_RATELIMIT_CACHE,
 # "inprocess"; empty: redis with REDIS_URL, else inprocess), and the longest rule (seconds)
 # counted in a rolling window (longer rules use fixed windows).

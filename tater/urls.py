@@ -8,7 +8,6 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tater.api.errors import answers_json, api_error_response, django_error, status_error
-from tater.docs_views import api_reference
 
 urlpatterns = [
     path("api/v1/", include("tater.api.urls")),
@@ -23,7 +22,7 @@ urlpatterns = [
     path("activity/", include("audit.urls")),
     path("scans/", include("scans.urls")),
     path("invitations/", include("orgs.invitation_urls")),
-    path("docs/api/", api_reference, name="api_reference"),
+    path("docs/", include("scans.docs_urls")),  # /docs/api/: the API reference page
     path("settings/tenant/outbox/", include("outbox.urls")),
     path("", include("scim.urls")),  # /scim/v2/ (SCIM 2.0) and Tenant settings → SCIM provisioning
     path("", include("orgs.urls")),

@@ -7,7 +7,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from apikeys import usage
+from apikeys import keycheck, usage
+from tater import limiter
 from tests.factories import add_member, make_key, make_tenant
 
 REAL_SERVICES = bool(os.environ.get("DATABASE_URL")) and bool(os.environ.get("REDIS_URL"))
@@ -24,6 +25,8 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 def _clean_cache() -> Any:
     cache.clear()
     usage.reset_local_memo()
+    keycheck.reset()
+    limiter.get_limiter().backend.clear()
     yield
     cache.clear()
 

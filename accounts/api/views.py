@@ -32,13 +32,13 @@ from accounts.middleware import requires_2fa
 from apikeys import services as key_services
 from apikeys.api.serializers import issued_key_data
 from apikeys.principal import KeyPrincipal
+from orgs import access as access_mod
 from orgs import policy
+from orgs.permissions import ScopedPermission
 from orgs.selectors import actor_for, orgs_reachable_by_user
 from tater import context, lockout
-from tater.api import access as access_mod
 from tater.api.authentication import SessionAuthentication
 from tater.api.errors import ApiError, Forbidden, Unauthorized
-from tater.api.permissions import ScopedPermission
 from tater.api.schema import error_response
 from tater.api.views import TaterAPIView
 from tater.emails import normalize_email

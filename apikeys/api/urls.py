@@ -5,6 +5,8 @@ from django.urls import path
 from apikeys.api import usage_views, views
 
 urlpatterns = [
+    # First: the hottest key-authenticated path (tater.api.urls includes this module first).
+    path("auth/validate", views.ValidateView.as_view(), name="api-auth-validate"),
     path("keys/", views.KeyListView.as_view(), name="api-keys"),
     path("keys/<str:key_id>/", views.KeyDetailView.as_view(), name="api-key-detail"),
     path("keys/<str:key_id>/revoke/", views.KeyRevokeView.as_view(), name="api-key-revoke"),

@@ -4,7 +4,6 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -13,31 +12,10 @@ from apikeys.api import serializers as s
 from apikeys.models import ApiKey
 from apikeys.principal import KeyPrincipal, sorted_scopes
 from orgs import policy
+from orgs.access import Access
 from orgs.models import Tenant
-from tater.api.access import Access
 from tater.api.errors import ApiError
 from tater.api.views import TaterAPIView
-
-# Serve validate's answer from its rendering kept per principal (bench/ turns it off to
-# measure the key check alone, the answer rendered per request as the open endpoint does).
-RENDER_ONCE = True
-
-
-class RenderedJSON(Response):
-    """A Response whose JSON rendering of ``data`` is already known: served as is when the
-    negotiated renderer is the plain JSON one, rendered the usual way otherwise."""
-
-    def __init__(self, data: Any, rendered: bytes) -> None:
-        super().__init__(data)
-        self._rendered = rendered
-
-    @property
-    def rendered_content(self) -> Any:
-        renderer = getattr(self, "accepted_renderer", None)
-        if type(renderer) is JSONRenderer and self.accepted_media_type == renderer.media_type and self.content_type is None:
-            self["Content-Type"] = renderer.media_type
-            return self._rendered
-        return super().rendered_content
 
 
 class ValidateView(TaterAPIView):
@@ -52,16 +30,22 @@ class ValidateView(TaterAPIView):
         principal = request.auth
         if not isinstance(principal, KeyPrincipal):
             raise ApiError("This endpoint validates an API key: send it in the X-API-Key header", code="UNAUTHORIZED", status_code=401)
-        permissions = sorted_scopes(self.access(request).scopes)
-        if not RENDER_ONCE:
-            return Response(dict(principal.validate_body, permissions=list(permissions)))
-        cached = principal.__dict__.get("_validate_json")
-        if cached is None or cached[0] != permissions:
-            # The answer depends on nothing but the principal and the permissions: rendered
-            # once per principal (the same renderer would produce the same bytes each time).
-            body = dict(principal.validate_body, permissions=list(permissions))
-            cached = principal.__dict__["_validate_json"] = (permissions, body, JSONRenderer().render(body))
-        return RenderedJSON(dict(cached[1]), cached[2])
+        return Response(
+            {
+                "valid": True,
+                "id": principal.public_id,
+                "type": principal.type,
+                "prefix": principal.display_prefix,
+                "name": principal.name,
+                "organization_id": principal.org.public_id if principal.org else None,
+                "tenant_id": principal.tenant_public_id,
+                "binding": "unbound" if principal.is_unbound else "organization",
+                "scopes": list(principal.scopes),
+                "permissions": list(sorted_scopes(self.access(request).scopes)),
+                "expires_at": principal.expires_at,
+                "metadata": principal.metadata,
+            }
+        )
 
 
 def _actor(request: Request) -> policy.Actor:

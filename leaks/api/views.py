@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -16,29 +15,26 @@ from rest_framework.views import APIView
 from leaks import app_settings, github
 from leaks.api.serializers import SecretLabelOutput, SecretMatchInput
 from leaks.services import LeakReport, leaked_keys_revoke
-from tater import faults, ratelimit
+from tater import limiter
 from tater.api import parsers
-from tater.api.errors import ServiceUnavailable, Unauthorized
+from tater.api.errors import RateLimited, ServiceUnavailable, Unauthorized
 from tater.api.schema import error_response
 from tater.client_ip import client_ip
+from tater.limiter import Entity
 
 logger = logging.getLogger("leaks")
 
 
 class SenderThrottle(BaseThrottle):
-    """Requests per caller address (``app_settings.rate_windows``), before the signature is
+    """Requests per caller address (``app_settings.rate_rules``), before the signature is
     checked: no key or session identifies the caller here."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        try:
-            decision = ratelimit.hit(f"gss:{client_ip(request._request)}", app_settings.rate_windows())
-        except Exception as exc:
-            if not (faults.is_outage(exc) and settings.TATER_RATELIMIT_FAIL_OPEN):
-                raise
-            return True
-        request._tater_rate = decision  # type: ignore[attr-defined]  # X-RateLimit-* headers
+        entity = Entity(f"gss:{client_ip(request._request)}", app_settings.rate_rules())
+        decision = limiter.check(entity)  # an outage: fail open or 503, per TATER_RATELIMIT_FAIL_OPEN
+        request._request.rate_limit_decision = decision  # the X-RateLimit-* headers below
         if not decision.admitted:
-            raise ratelimit.RateLimited(decision)
+            raise RateLimited(decision)
         return True
 
 
@@ -53,7 +49,11 @@ class GitHubSecretScanningView(APIView):
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
-        ratelimit.finish(request, response)  # X-RateLimit-* headers
+        decision = getattr(request._request, "rate_limit_decision", None)
+        if decision is not None:
+            for name, value in decision.headers().items():
+                if name.startswith("X-RateLimit-"):
+                    response[name] = value
         return response
 
     @extend_schema(

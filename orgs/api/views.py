@@ -15,14 +15,14 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikeys.principal import KeyPrincipal
+from orgs import access as access_mod
 from orgs import selectors, services
+from orgs.access import Access, is_key_principal
 from orgs.api import serializers as s
 from orgs.models import Organization, Tenant
-from tater.api import access as access_mod
-from tater.api.access import Access
+from orgs.permissions import ScopedPermission
 from tater.api.errors import ApiError, Forbidden, NotFound, ValidationFailed
-from tater.api.permissions import BUSINESS_READ_TYPES, ScopedPermission
+from tater.api.permissions import BUSINESS_READ_TYPES
 from tater.api.schema import error_response
 from tater.api.views import TaterAPIView
 
@@ -36,7 +36,7 @@ class OrganizationListPermission(ScopedPermission):
     """
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if isinstance(request.auth, KeyPrincipal) or not (request.user and request.user.is_authenticated):
+        if is_key_principal(request.auth) or not (request.user and request.user.is_authenticated):
             return super().has_permission(request, view)
         request.access = access_mod.for_session(request, org_required=False)  # type: ignore[attr-defined]
         return True
@@ -115,7 +115,7 @@ class OrgPathView(TaterAPIView):
                 f"{access_mod.ORG_PARAM}: does not match the organization in the path",
                 details={"fields": {access_mod.ORG_PARAM: ["Does not match the organization in the path"]}},
             )
-        # The path's org is the hint that org resolution (tater.api.access) checks.
+        # The path's org is the hint that org resolution (orgs.access) checks.
         request._request.META[access_mod.ORG_HEADER] = org_id
         try:
             super().check_permissions(request)

@@ -9,10 +9,10 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from orgs.access import Access
 from scans import app_settings, selectors, services
 from scans.api import serializers as s
 from tater.api import parsers
-from tater.api.access import Access
 from tater.api.errors import ApiError, NotFound, PayloadTooLarge, ValidationFailed
 from tater.api.permissions import BUSINESS_READ_TYPES
 from tater.api.schema import error_response

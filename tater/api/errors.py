@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from http import HTTPStatus
 from typing import Any
@@ -95,6 +96,22 @@ class PayloadTooLarge(ApiError):
     status_code = 413
     code = "PAYLOAD_TOO_LARGE"
     message = "Request body is too large"
+
+
+class RateLimited(ApiError):
+    """429 ``RATE_LIMITED`` for a refused ``tater.limiter.Decision``, with its headers."""
+
+    status_code = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, decision: Any) -> None:
+        binding = decision.binding
+        retry_after = max(1, math.ceil(decision.retry_after))
+        super().__init__(
+            f"Rate limit exceeded, retry in {retry_after} seconds",
+            details={"limit": binding.limit, "window_seconds": binding.rule.seconds, "reset": math.ceil(binding.reset)},
+            headers=decision.headers(),
+        )
 
 
 class ServiceUnavailable(ApiError):

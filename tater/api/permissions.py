@@ -1,4 +1,6 @@
-"""One permission class for every API view: each view only declares, per method,
+"""What each API view declares for the one permission class
+(``orgs.permissions.ScopedPermission``, which resolves the caller's org and enforces it)
+and what the schema documents (``tater.api.schema``). Each view only declares, per method,
 
 - ``required_scopes``: ``{"GET": "keys:read", "POST": "keys:write"}`` (``None`` = any
   authenticated caller); HEAD and OPTIONS use GET's scope;
@@ -9,20 +11,16 @@
   ``"all"``, ``"none"``, or ``"tenant"`` (every method, no org needed: the object named
   in the path says where it lives, e.g. a key, which an unbound key reaches tenant-wide).
 
-The checks run in the order of the SPEC §3 table: key type, unbound binding, org
-resolution, then scope, so each failure gets its catalog code for free.
+This module reads those declarations (``plan``); the checks themselves run in the order
+of the SPEC §3 table: key type, unbound binding, org resolution, then scope, so each
+failure gets its catalog code for free.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.permissions import SAFE_METHODS, BasePermission
-from rest_framework.request import Request
-
-from apikeys.principal import KeyPrincipal
-from tater.api import access as access_mod
-from tater.api.errors import Forbidden, Unauthorized
+from rest_framework.permissions import SAFE_METHODS
 
 # Public keys (ck_) read business data only (SPEC §2a): views that serve it admit them.
 DEFAULT_READ_TYPES = frozenset({"standard"})
@@ -66,7 +64,7 @@ def admitted_key_types(view: Any, method: str) -> frozenset[str]:
 _plans: dict[tuple[type, str], tuple[Any, Any, Any, Any, frozenset[str], bool, str | None]] = {}
 
 
-def _plan(view: Any, method: str) -> tuple[frozenset[str], bool, bool, str | None]:
+def plan(view: Any, method: str) -> tuple[frozenset[str], bool, bool, str | None]:
     """(admitted key types, unbound keys allowed, org required, required scope)."""
     declared = (
         getattr(view, "allowed_key_types", None),
@@ -88,31 +86,3 @@ def _plan(view: Any, method: str) -> tuple[frozenset[str], bool, bool, str | Non
         cached = (*declared, admitted_key_types(view, method), unbound_allowed, required_scope(view, method))
         _plans[key] = cached
     return cached[4], cached[5], declared[2], cached[6]
-
-
-class ScopedPermission(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        # A clone (DRF's OPTIONS metadata) carries its own method; else the request's.
-        method = request.__dict__.get("method") or request._request.method or "GET"
-        lowered = method.lower()
-        if lowered not in view.http_method_names or not hasattr(view, lowered):
-            return True  # let DRF answer 405 METHOD_NOT_ALLOWED
-        types, unbound_allowed, org_required, scope = _plan(view, method)
-        auth = request.auth
-        if isinstance(auth, KeyPrincipal):
-            if auth.type not in types:
-                raise Forbidden(f"API key type {auth.type!r} is not allowed on this endpoint", code="KEY_TYPE_NOT_ALLOWED")
-            if auth.is_unbound and getattr(view, "unbound_keys", "read") == "tenant":
-                org_required = False
-            access = access_mod.for_key(request, auth, org_required=org_required, unbound_allowed=unbound_allowed)
-        else:
-            if not (request.user and request.user.is_authenticated):
-                raise Unauthorized("Missing API key")
-            access = access_mod.for_session(request, org_required=org_required)
-        request.access = access  # type: ignore[attr-defined]
-        if scope is not None and scope not in access.scopes:
-            raise Forbidden(
-                f"Missing permission {scope}",
-                details={"required_permissions": [scope], "current_permissions": sorted(access.scopes)},
-            )
-        return True

@@ -9,6 +9,7 @@ drift from what the permission class enforces.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from tater.api.access import ORG_PARAM, TENANT_PARAM
+from tater.api.params import ORG_PARAM, TENANT_PARAM
 
 
 @dataclass(frozen=True)
@@ -280,10 +281,11 @@ class TaterAutoSchema(AutoSchema):
 
 # --- Documentation of views whose modules carry no schema annotations ----------------------
 # Each extension documents one view without changing it; if the view's module later
-# annotates itself, delete the extension here.
+# annotates itself, delete the extension. The core's are declared here; an app declares its
+# own in its ``api/schema.py`` with ``documentation_hook`` (listed in PREPROCESSING_HOOKS).
 
 
-def _documented(target: str, **methods: Any) -> type[OpenApiViewExtension]:
+def documented(target: str, **methods: Any) -> type[OpenApiViewExtension]:
     """An extension wrapping ``target`` with ``extend_schema`` per HTTP method."""
 
     class Documented(OpenApiViewExtension):
@@ -296,79 +298,41 @@ def _documented(target: str, **methods: Any) -> type[OpenApiViewExtension]:
     return Documented
 
 
-def _lazy_serializer(path: str) -> Any:
-    """Import a serializer only when the schema is generated (the apps may not be ready here)."""
-    module, name = path.rsplit(".", 1)
-    return getattr(__import__(module, fromlist=[name]), name)
+def documentation_hook(register: Callable[[], None]) -> Callable[[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+    """A SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"] entry that runs ``register`` (which
+    declares ``documented`` extensions) once, on the first schema generation, before any
+    view is inspected (the serializers it names may import models); endpoints pass through."""
+    done: list[bool] = []
+
+    def hook(endpoints: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        if not done:
+            done.append(True)
+            register()
+        return endpoints
+
+    return hook
 
 
 class _HealthOutput(serializers.Serializer):
     status = serializers.CharField(help_text='"ok"')
 
 
-class _UsageBucket(serializers.Serializer):
-    hour = serializers.DateTimeField()
-    requests = serializers.IntegerField()
-    errors = serializers.IntegerField()
-
-
-class _UsageTotals(serializers.Serializer):
-    requests = serializers.IntegerField()
-    errors = serializers.IntegerField()
-
-
-class KeyUsageOutput(serializers.Serializer):
-    key_id = serializers.CharField()
-    granularity = serializers.CharField()
-    from_ = serializers.DateTimeField()
-    to = serializers.DateTimeField()
-    totals = _UsageTotals()
-    buckets = _UsageBucket(many=True)
-
-    def get_fields(self) -> dict[str, Any]:
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")  # "from" is a Python keyword
-        return fields
-
-
 class _LogoutInput(serializers.Serializer):
     pass
 
 
-class LazyExtensions:
-    """Registered on first schema generation (serializers of other apps import models)."""
+def _register_core() -> None:
+    documented("tater.api.health.HealthView", get={"responses": {200: _HealthOutput}, "auth": []})
 
-    registered = False
 
-    @classmethod
-    def register(cls) -> None:
-        if cls.registered:
-            return
-        cls.registered = True
-        from accounts.api import serializers as acc
-        from apikeys.api import serializers as keys
-        from apikeys.api.usage_views import UsageQuery
-
-        _documented("tater.api.health.HealthView", get={"responses": {200: _HealthOutput}, "auth": []})
-        _documented("apikeys.api.usage_views.KeyUsageView",
-                    get={"parameters": [UsageQuery], "responses": {200: KeyUsageOutput}})
-        _documented("accounts.api.views.LoginView",
-                    post={"request": acc.LoginInput, "responses": {200: acc.LoginOutput, 401: error_response(401)}})
-        _documented("accounts.api.views.VerifyTwoFactorView",
-                    post={"request": acc.VerifyInput, "responses": {200: acc.LoginOutput, 401: error_response(401)}})
-        _documented("accounts.api.views.LogoutView",
-                    post={"request": None, "responses": {204: None, 401: error_response(401)}})
-        _documented("accounts.api.views.MeView", get={"responses": {200: OpenApiTypes.OBJECT}})
-        _documented("accounts.api.views.TokenExchangeView",
-                    post={"request": acc.TokenExchangeInput,
-                          "responses": {201: keys.IssuedKeyOutput, 401: error_response(401), 403: error_response(403)}})
+_register_core_once = documentation_hook(_register_core)
 
 
 def preprocess_endpoints(endpoints: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"]: registers the documentation extensions
-    before any view is inspected, and notes paths routed with and without a trailing slash
+    """SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"]: registers the core's documentation
+    extensions before any view is inspected, and notes paths routed with and without a trailing slash
     to one view (``me`` and ``me/``) so the second gets its own operation id."""
-    LazyExtensions.register()
+    endpoints = _register_core_once(endpoints)
     seen = {(path, method, getattr(callback, "cls", None)) for path, _, method, callback in endpoints}
     SLASH_ALIASES.clear()
     SLASH_ALIASES.update(

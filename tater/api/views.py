@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from tater import ratelimit
-from tater.api.access import Access
 from tater.api.errors import ApiError
 from tater.exceptions import DomainError
 
@@ -23,6 +24,25 @@ def _instances(classes: Any) -> list[Any]:
     if found is None:
         found = _shared[key] = tuple(cls() for cls in key)
     return list(found)
+
+
+_hooks: list[tuple[Any, ...]] = []
+
+
+def response_hooks() -> tuple[Any, ...]:
+    """``TATER_API_RESPONSE_HOOKS``: callables ``(request, response)`` run on every API
+    response (apps plug in here; the core imports none of them)."""
+    if not _hooks:
+        _hooks.append(tuple(import_string(path) for path in getattr(settings, "TATER_API_RESPONSE_HOOKS", ())))
+    return _hooks[0]  # type: ignore[no-any-return]
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "TATER_API_RESPONSE_HOOKS":
+        _hooks.clear()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="tater.api.views.response_hooks")
 
 
 class TaterAPIView(APIView):
@@ -50,9 +70,11 @@ class TaterAPIView(APIView):
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
-        ratelimit.finish(request, response)  # X-RateLimit-* headers, key usage counting
+        for hook in response_hooks():
+            hook(request, response)  # e.g. X-RateLimit-* headers and key usage (apikeys.throttling)
         return response
 
     @staticmethod
-    def access(request: Request) -> Access:
+    def access(request: Request) -> Any:
+        """The ``orgs.access.Access`` this request resolved to (set by ``ScopedPermission``)."""
         return request.access  # type: ignore[attr-defined,no-any-return]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tater.limiter.core import Decision, Rule
 
@@ -47,3 +48,24 @@ class RateLimiterBackend(ABC):
     @abstractmethod
     def reset(self, key: str, rules: Sequence[Rule]) -> None:
         """Forget everything counted for ``key`` (the cache backend needs the rules to find it)."""
+
+    # --- the caller's values, kept beside the counts (what ``reads`` reads) -------------
+
+    @abstractmethod
+    def write(self, values: Mapping[str, str], *, ttl: int, only_if_absent: bool = False) -> dict[str, bool]:
+        """Store caller values (keys made with :func:`tater.limiter.keys.tagged`) where
+        ``check(..., reads=...)`` reads them, for ``ttl`` seconds. ``only_if_absent``: keep
+        any existing value (``False`` for that key in the answer)."""
+
+    @abstractmethod
+    def read(self, names: Sequence[str]) -> dict[str, Any]:
+        """Caller values as ``check(..., reads=names)`` would return them, counting nothing."""
+
+    @abstractmethod
+    def delete(self, names: Sequence[str]) -> None:
+        """Remove caller values (tagged keys)."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Forget every count and caller value under this deployment's key prefix (tests,
+        operators resetting limits)."""

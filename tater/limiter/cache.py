@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -97,6 +97,23 @@ class CacheBackend(RateLimiterBackend):
                 count = cache.get(keys_[0]) or 0
                 if count:
                     self._decr(keys_[0], min(cost, count))
+
+    def write(self, values: Mapping[str, str], *, ttl: int, only_if_absent: bool = False) -> dict[str, bool]:
+        cache = self.cache
+        if not only_if_absent:
+            cache.set_many(dict(values), ttl)
+            return dict.fromkeys(values, True)
+        return {name: bool(cache.add(name, value, ttl)) for name, value in values.items()}
+
+    def read(self, names: Sequence[str]) -> dict[str, Any]:
+        found = self.cache.get_many(list(names))
+        return {name: found.get(name) for name in names}
+
+    def delete(self, names: Sequence[str]) -> None:
+        self.cache.delete_many(list(names))
+
+    def clear(self) -> None:
+        """The cache cannot list keys: clear the cache itself (``cache.clear()``) instead."""
 
     def reset(self, key: str, rules: Sequence[Rule]) -> None:
         t = time.time()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from threading import Lock
 from typing import Any
 
@@ -106,6 +106,24 @@ class InProcessBackend(RateLimiterBackend):
             for seconds, (index, count) in list(counts.windows.items()):
                 if index == int(t // seconds):
                     counts.windows[seconds] = (index, max(0, count - cost))
+
+    def write(self, values: Mapping[str, str], *, ttl: int, only_if_absent: bool = False) -> dict[str, bool]:
+        cache = caches[self.cache_alias]
+        if not only_if_absent:
+            cache.set_many(dict(values), ttl)
+            return dict.fromkeys(values, True)
+        return {name: bool(cache.add(name, value, ttl)) for name, value in values.items()}
+
+    def read(self, names: Sequence[str]) -> dict[str, Any]:
+        found = caches[self.cache_alias].get_many(list(names))
+        return {name: found.get(name) for name in names}
+
+    def delete(self, names: Sequence[str]) -> None:
+        caches[self.cache_alias].delete_many(list(names))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entities.clear()
 
     def reset(self, key: str, rules: Sequence[Rule]) -> None:
         with self._lock:

@@ -1,7 +1,8 @@
 """Store keys of the rate limiter: one Redis Cluster hash slot per entity.
 
 Every key the limiter touches for an entity, and every extra key a caller asks it to read in
-the same round trip (``reads``), has the form ``rl:{<entity key>}:<suffix>``. Redis Cluster
+the same round trip (``reads``), has the form ``rl:{<entity key>}:<suffix>`` (``rl`` being
+:func:`prefix`). Redis Cluster
 hashes only the part between the first ``{`` and the next ``}`` (the *hash tag*), so all of
 an entity's keys live in one slot and one Lua script call may touch them all. That is why
 entity keys may not contain braces, and why callers build their ``reads`` keys with
@@ -15,7 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-PREFIX = "rl"
+from django.conf import settings
+
+DEFAULT_PREFIX = "rl"
+
+
+def prefix() -> str:
+    """``TATER_RATELIMIT_KEY_PREFIX`` (default ``rl``): deployments sharing one Redis keep
+    apart by it (tests use one per run)."""
+    return str(getattr(settings, "TATER_RATELIMIT_KEY_PREFIX", DEFAULT_PREFIX) or DEFAULT_PREFIX)
 
 
 def check_entity_key(entity_key: str) -> None:
@@ -33,12 +42,12 @@ def tagged(entity_key: str, suffix: str) -> str:
     check_entity_key(entity_key)
     if not suffix or suffix.startswith("_"):
         raise ValueError(f"suffix must be non-empty and not start with '_' (reserved), got {suffix!r}")
-    return f"{PREFIX}:{{{entity_key}}}:{suffix}"
+    return f"{prefix()}:{{{entity_key}}}:{suffix}"
 
 
 def internal(entity_key: str, suffix: str) -> str:
     """One of the limiter's own keys for an entity (the caller validated ``entity_key``)."""
-    return f"{PREFIX}:{{{entity_key}}}:_{suffix}"
+    return f"{prefix()}:{{{entity_key}}}:_{suffix}"
 
 
 def check_reads(entity_key: str, reads: Sequence[str]) -> None:
@@ -47,7 +56,15 @@ def check_reads(entity_key: str, reads: Sequence[str]) -> None:
     On Redis Cluster a key of another slot would fail the whole call (CROSSSLOT); checking
     here makes that bug fail the same way on every backend and deployment.
     """
-    own = f"{PREFIX}:{{{entity_key}}}:"
+    own = f"{prefix()}:{{{entity_key}}}:"
     for read in reads:
         if not read.startswith(own) or read.startswith(own + "_"):
             raise ValueError(f"read key {read!r} is not tagged(entity_key, ...) of entity {entity_key!r}")
+
+
+def check_tagged(name: str) -> None:
+    """A caller's key must be :func:`tagged` (not one of the limiter's own keys)."""
+    head, sep, rest = name.partition(":{")
+    entity_key, brace, suffix = rest.partition("}:")
+    if head != prefix() or not sep or not brace or not entity_key or not suffix or suffix.startswith("_"):
+        raise ValueError(f"{name!r} is not a tagged(entity_key, suffix) key")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -93,6 +93,26 @@ class Limiter:
         """Forget everything counted for ``entity`` (raises :class:`LimiterUnavailable`)."""
         key, rules = _unpack(entity)
         self.backend.reset(key, rules)
+
+    def write(self, values: Mapping[str, str], *, ttl: int, only_if_absent: bool = False) -> dict[str, bool]:
+        """Store caller values where ``check(..., reads=...)`` reads them (raises
+        :class:`LimiterUnavailable`: writes never fail open)."""
+        for name in values:
+            keys.check_tagged(name)
+        return self.backend.write(values, ttl=ttl, only_if_absent=only_if_absent)
+
+    def read(self, names: Sequence[str]) -> dict[str, Any]:
+        """Caller values (tagged keys of one entity), counting nothing (raises
+        :class:`LimiterUnavailable`)."""
+        for name in names:
+            keys.check_tagged(name)
+        return self.backend.read(names)
+
+    def delete(self, names: Sequence[str]) -> None:
+        """Remove caller values (raises :class:`LimiterUnavailable`)."""
+        for name in names:
+            keys.check_tagged(name)
+        self.backend.delete(names)
 
     def _outage(
         self, exc: LimiterUnavailable, rules: Sequence[Rule], now: float | None, reads: Sequence[str]

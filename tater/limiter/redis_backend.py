@@ -22,7 +22,7 @@ bytes (``None`` when missing); write them with the same client (:func:`tater.red
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -84,6 +84,43 @@ class RedisBackend(RateLimiterBackend):
         try:
             # One DEL of two keys of one slot: valid on a cluster too.
             self._client_or_default().delete(keys.internal(key, "log"), keys.internal(key, "win"))
+        except UNAVAILABLE as exc:
+            raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def write(self, values: Mapping[str, str], *, ttl: int, only_if_absent: bool = False) -> dict[str, bool]:
+        try:
+            # Not a transaction: on a cluster the keys may live in different slots.
+            pipe = self._client_or_default().pipeline(transaction=False)
+            for name, value in values.items():
+                pipe.set(name, value, ex=ttl, nx=only_if_absent)
+            return {name: bool(done) for name, done in zip(values, pipe.execute(), strict=True)}
+        except UNAVAILABLE as exc:
+            raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def read(self, names: Sequence[str]) -> dict[str, Any]:
+        try:
+            # One MGET: callers read keys of one entity, so of one cluster slot.
+            return dict(zip(names, self._client_or_default().mget(list(names)), strict=True))
+        except UNAVAILABLE as exc:
+            raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def delete(self, names: Sequence[str]) -> None:
+        try:
+            pipe = self._client_or_default().pipeline(transaction=False)
+            for name in names:
+                pipe.delete(name)
+            pipe.execute()
+        except UNAVAILABLE as exc:
+            raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def clear(self) -> None:
+        try:
+            client = self._client_or_default()
+            names = list(client.scan_iter(match=f"{keys.prefix()}:*", count=1000))
+            pipe = client.pipeline(transaction=False)
+            for name in names:
+                pipe.delete(name)  # one key per command: valid across cluster slots
+            pipe.execute()
         except UNAVAILABLE as exc:
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
 

@@ -60,7 +60,7 @@ class TestLinking:
 
     def test_rolled_back_write_leaves_no_gap(self):
         tenant, owner, org = busy_tenant(renames=1)
-        with pytest.raises(RuntimeError), mock.patch("orgs.services.forget_tenant", side_effect=RuntimeError("boom")):
+        with pytest.raises(RuntimeError), mock.patch("apikeys.keycheck.forget", side_effect=RuntimeError("boom")):
             org_services.org_rename(organization=org, name="Never", actor=owner)
         org_services.org_rename(organization=org, name="Later", actor=owner)
         assert [r.seq for r in chain_of(tenant)] == [1, 2, 3, 4]

@@ -225,7 +225,7 @@ class TestSameTransaction:
         user = UserFactory()
         # The change and its entry are written, then the service fails before commit.
         with (
-            mock.patch("orgs.services.forget_user", side_effect=RuntimeError("cache down")),
+            mock.patch("apikeys.keycheck.forget", side_effect=RuntimeError("cache down")),
             pytest.raises(RuntimeError),
         ):
             org_services.org_member_set(organization=world["org1"], user=user, role="member", actor=world["owner"])

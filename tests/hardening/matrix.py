@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apikeys import principal, usage
+from apikeys import keycheck, usage
 from apikeys.models import ApiKey
 from orgs.models import Invitation, Organization, OrgMembership, TenantMembership
 from scans.models import Scan
@@ -392,7 +392,7 @@ def reset_between_cells() -> None:
     (rate-limit and lockout counters, the verified-key memo) so no cell sees another's."""
     cache.clear()
     usage.reset_local_memo()
-    principal.reset_memo()
+    keycheck.reset()
 
 
 def run_cell(w: MatrixWorld, clients: Clients, ep: Endpoint, cell: spec.Cell) -> tuple[int, str, list[str]]:

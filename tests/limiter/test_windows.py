@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tater.limiter import Limiter, Rule
+from tater.limiter import Limiter, Rule, keys
 from tests.limiter.conftest import Harness
 
 FAKE_TIME = ["inprocess", "redis", "redis-cluster"]
@@ -95,8 +95,8 @@ def test_memory_stays_within_the_limit(timed: Harness) -> None:
     for i in range(200):
         timed.limiter.check(entity, now=T0 + i * 0.05)
     if timed.client is not None:
-        assert timed.client.zcard(f"rl:{{{entity.key()}}}:_log") <= 5
-        assert 0 < timed.client.pttl(f"rl:{{{entity.key()}}}:_log") <= 2000
+        assert timed.client.zcard(keys.internal(entity.key(), "log")) <= 5
+        assert 0 < timed.client.pttl(keys.internal(entity.key(), "log")) <= 2000
     else:
         assert timed.limiter.check(entity, now=T0 + 10).states[0].used <= 5
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from orgs.access import SESSION_ORG_KEY
 from scans import services as scan_services
-from tater.api.access import SESSION_ORG_KEY
 from tests.factories import add_member, make_key
 
 SCAN_BODY = {

@@ -6,8 +6,8 @@ import pytest
 
 from apikeys import selectors as key_selectors
 from orgs import roles, selectors
+from orgs.access import for_user
 from tater import scopes
-from tater.api.access import for_user
 from tests.factories import make_key
 
 

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
+import time
+import types
 from typing import Any
 
 import pytest
-
-from tater import ratelimit
 
 # An instant well inside an hour and at the start of a minute: windows are predictable.
 T0 = 1_900_002_000.0  # 2030-03-17 18:20:00 UTC: a minute start, 20 minutes into the hour
 
 
 class Clock:
-    """The limiter's and lockout's clock, moved by hand."""
+    """The in-process limiter's, lockout's and usage's clock, moved by hand."""
 
     def __init__(self, start: float) -> None:
         self.t = start
@@ -24,7 +24,13 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: Any) -> Clock:
+def clock(monkeypatch: Any, settings: Any) -> Clock:
+    """A hand-moved clock for the in-process limiter. Redis counts on its own server clock
+    (TIME), so tests on this clock use the in-process limiter on every run; the Redis
+    backend's windows are tested in tests/limiter against a real server."""
+    settings.TATER_RATELIMIT_BACKEND = "inprocess"
     c = Clock(T0)
-    monkeypatch.setattr(ratelimit, "now", c)
+    fake = types.SimpleNamespace(time=c, monotonic=time.monotonic, sleep=time.sleep)
+    for module in ("tater.limiter.inprocess", "tater.limiter.cache", "tater.lockout", "apikeys.usage"):
+        monkeypatch.setattr(f"{module}.time", fake)
     return c

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from scans.api.views import PAYLOAD_EXAMPLE
+from scans.docs_views import upload_snippets
 from scans.models import Scan
-from tater.docs_views import upload_snippets
 
 
 def _snippets(live_server: Any, world: dict[str, Any], tmp_path: Path) -> dict[str, str]:

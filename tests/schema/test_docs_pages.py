@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tater.api.access import SESSION_ORG_KEY
+from orgs.access import SESSION_ORG_KEY
 from tater.api.schema import ERROR_CATALOG
 
 

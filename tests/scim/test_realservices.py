@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import caches
 
-from apikeys.principal import kind_of
+from tater import limiter
+from tater.limiter import RedisBackend
 from tests.factories import make_key
 from tests.perf.test_two_processes import two_servers  # noqa: F401 - the fixture
 from tests.scim.conftest import make_directory, new_user, patch_op
@@ -40,7 +40,7 @@ def _validate(port: int, raw: str) -> int:
 
 @pytest.mark.django_db
 def test_the_very_next_request_is_refused_on_redis(db: Any) -> None:
-    assert kind_of(caches["default"]) == "redis"
+    assert isinstance(limiter.get_limiter().backend, RedisBackend)
     acme = make_directory("Acme", "acme.test")
     ada = provision(acme, "ada@acme.test")
     group_with(acme, "Eng", ada["id"], org=acme.orgs[0])

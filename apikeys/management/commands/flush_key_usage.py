@@ -8,15 +8,13 @@ from tater.commands import TaterCommand
 
 class Command(TaterCommand):
     help = (
-        "Move per-key request/error counters from the cache into the hourly usage table and "
-        "prune rows past TATER_USAGE_RETENTION_DAYS. Run it every few minutes (cron) with Redis."
+        "Prune hourly usage rows past TATER_USAGE_RETENTION_DAYS (run it daily from cron). "
+        "Request processes add their own counts every TATER_USAGE_FLUSH_INTERVAL seconds."
     )
 
     def run(self, **options: Any) -> dict[str, Any]:
         result = usage.flush()
-        if not result.flushed:
-            self.say("Another process is flushing key usage right now; nothing done.")
-        else:
+        if result.flushed:
             self.say(
                 f"Flushed {result.requests} requests and {result.errors} errors into {result.rows} hourly rows; "
                 f"pruned {result.pruned} old rows."

@@ -3,7 +3,8 @@ catalog (generated from ``tater.api.schema.ERROR_CATALOG``) and ready-to-paste u
 snippets with the signed-in user's tenant and org ids filled in.
 
 ``upload_snippets`` is the one source of the curl, PowerShell and Python snippets; the
-test suite runs the Python and curl ones against a live server.
+test suite runs the Python and curl ones against a live server. Here in ``scans`` (the
+page shows the upload payload and reads the caller's orgs); routed by ``scans.docs_urls``.
 """
 
 from __future__ import annotations

@@ -1,27 +1,115 @@
 """Who is calling, in which org, with which scopes: resolved once per request (SPEC §4).
 
-``resolve_access`` turns the authenticated caller (API key principal or session user)
+``for_key`` / ``for_session`` turn the authenticated caller (API key principal or session user)
 plus the org hints (``organizationId`` query parameter, ``X-Workspace-ID`` header,
-``tenantId`` query parameter) into an ``Access`` that views and selectors use.
+``tenantId`` query parameter) into an ``Access`` that views and selectors use
+(``orgs.permissions.ScopedPermission`` does it for every API view).
+
+The key principal is whatever the key authentication put in ``request.auth``: this module
+reads it through ``KeyPrincipalLike`` (orgs sits below apikeys and does not import it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Q
 from rest_framework.request import Request
 
-from apikeys.principal import KeyPrincipal, OrgRef
 from orgs import roles
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 from tater.api.errors import ApiError, Forbidden, Unauthorized, ValidationFailed
+from tater.api.params import ORG_HEADER, ORG_PARAM, TENANT_PARAM
 
-ORG_PARAM = "organizationId"
-ORG_HEADER = "HTTP_X_WORKSPACE_ID"
-TENANT_PARAM = "tenantId"
+__all__ = [
+    "ORG_HEADER",
+    "ORG_PARAM",
+    "SESSION_ORG_KEY",
+    "TENANT_PARAM",
+    "Access",
+    "KeyPrincipalLike",
+    "OrgLike",
+    "OrgRef",
+    "ambiguous",
+    "denied",
+    "for_key",
+    "for_session",
+    "for_user",
+    "is_key_principal",
+    "org_hint",
+    "tenant_hint",
+]
+
 SESSION_ORG_KEY = "current_org_id"
+
+
+class OrgLike(Protocol):
+    """An org as a caller carries it: ``OrgRef`` here, or the key principal's own."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def public_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    pk: int
+    public_id: str
+    name: str
+
+
+class KeyPrincipalLike(Protocol):
+    """What org resolution reads of an authenticated API key (``apikeys``' principal)."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def public_id(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def owner_pk(self) -> int: ...
+
+    @property
+    def tenant_pk(self) -> int: ...
+
+    @property
+    def tenant_public_id(self) -> str: ...
+
+    @property
+    def org(self) -> OrgLike | None: ...
+
+    @property
+    def tenant_orgs(self) -> Sequence[OrgLike]: ...  # only filled for unbound keys
+
+    @property
+    def is_unbound(self) -> bool: ...
+
+    @property
+    def effective_scopes(self) -> frozenset[str]: ...
+
+    @property
+    def owner_tenant_role(self) -> str | None: ...
+
+    @property
+    def owner_org_role(self) -> str | None: ...
+
+
+
+def is_key_principal(auth: object) -> bool:
+    """Whether ``request.auth`` is an API key's principal: it has the key's effective
+    scopes (a session's auth is None, an identity-provider token's an ``IdPIdentity``)."""
+    return auth is not None and hasattr(auth, "effective_scopes")
 
 
 @dataclass
@@ -29,11 +117,11 @@ class Access:
     user_id: int
     tenant_pk: int
     tenant_public_id: str
-    org: OrgRef | None
+    org: OrgLike | None
     scopes: frozenset[str]
     tenant_role: str | None = None
     org_role: str | None = None
-    key: KeyPrincipal | None = None
+    key: KeyPrincipalLike | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -91,24 +179,20 @@ def tenant_hint(request: Request) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def for_key(request: Request, principal: KeyPrincipal, *, org_required: bool, unbound_allowed: bool) -> Access:
+def for_key(request: Request, principal: KeyPrincipalLike, *, org_required: bool, unbound_allowed: bool) -> Access:
     meta = getattr(request, "_request", request).META
     if principal.org is not None and not meta.get("QUERY_STRING") and ORG_HEADER not in meta:
-        # An org-bound key and no hints (most calls): its own org, nothing to check. The
-        # same Access every time, built once per principal (nothing mutates an Access).
-        own = principal.__dict__.get("_own_access")
-        if own is None:
-            own = principal.__dict__["_own_access"] = Access(
-                principal.owner_pk,
-                principal.tenant_pk,
-                principal.tenant_public_id,
-                principal.org,
-                principal.effective_scopes,
-                principal.owner_tenant_role,
-                principal.owner_org_role,
-                principal,
-            )
-        return own
+        # An org-bound key and no hints (most calls): its own org, nothing to check.
+        return Access(
+            principal.owner_pk,
+            principal.tenant_pk,
+            principal.tenant_public_id,
+            principal.org,
+            principal.effective_scopes,
+            principal.owner_tenant_role,
+            principal.owner_org_role,
+            principal,
+        )
     hint, tenant = org_hint(request), tenant_hint(request)
     if tenant is not None and tenant != principal.tenant_public_id:
         raise Forbidden(f"No access to tenant {tenant!r}", code="WORKSPACE_ACCESS_DENIED")

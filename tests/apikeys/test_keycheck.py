@@ -1,8 +1,8 @@
-"""Issue 9: the verified-key memo and its generations.
+"""The key check (apikeys.keycheck): the verified-key memo and its generations.
 
 Warm key requests cost no query, no database write and (on Redis) exactly one round
 trip, and every change to a key, its owner's roles or its tenant is effective on the very
-next request — in this process and (on Redis) in every other process sharing the cache.
+next request, in this process and (on Redis) in every other process sharing the store.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apikeys import keycheck
 from apikeys import services as key_services
-from apikeys.principal import forget_digests
 from orgs import services as org_services
+from tater import limiter
+from tater.limiter import InProcessBackend
 from tests.factories import UserFactory, make_key
 
 VALIDATE = "/api/v1/auth/validate"
@@ -32,28 +33,20 @@ def warm(api: Any, raw: str, n: int = 3) -> None:
 
 
 class RoundTrips:
-    """Counts Redis round trips at the socket: one per packed send (a pipeline is one),
-    through redis-py or through the rate limiter's own connection."""
+    """Counts Redis round trips at redis-py's connections: one per packed send (a
+    pipeline is one)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         import redis.connection
 
-        from tater import ratelimit
-
         self.count = 0
         original = redis.connection.AbstractConnection.send_packed_command
-        original_sendall = ratelimit._sendall
 
         def counted(conn: Any, *args: Any, **kwargs: Any) -> Any:
             self.count += 1
             return original(conn, *args, **kwargs)
 
-        def counted_sendall(conn: Any, packed: bytes) -> None:
-            self.count += 1
-            original_sendall(conn, packed)
-
         monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
-        monkeypatch.setattr(ratelimit, "_sendall", counted_sendall)
 
 
 @pytest.mark.django_db
@@ -70,7 +63,7 @@ class TestQueries:
     def test_cold_request_is_one_query(self, api, world, django_assert_num_queries):
         raw, key = world["owner_raw"], world["owner_key"]
         warm(api, raw, 1)
-        forget_digests([key.digest])
+        keycheck.forget([key.digest])
         with django_assert_num_queries(1):
             assert validate(api, raw).status_code == 200
         with django_assert_num_queries(0):
@@ -79,7 +72,7 @@ class TestQueries:
     def test_cold_unbound_key_is_one_query_with_every_org_of_its_tenant(self, api, world, django_assert_num_queries):
         key, raw = make_key(user=world["owner"], tenant=world["tenant"], org=None, name="unbound")
         warm(api, raw, 1)
-        forget_digests([key.digest])
+        keycheck.forget([key.digest])
         with django_assert_num_queries(1):
             r = validate(api, raw)
         assert r.status_code == 200 and r.json()["binding"] == "unbound"
@@ -106,7 +99,7 @@ class TestQueries:
             pytest.skip("prepared statements are PostgreSQL's")
         raw, key = world["owner_raw"], world["owner_key"]
         for _ in range(6):
-            forget_digests([key.digest])
+            keycheck.forget([key.digest])
             assert validate(api, raw).status_code == 200
         with connection.cursor() as cursor:
             cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ['%"previous_digest" = $2%'])
@@ -184,62 +177,82 @@ class TestRedisRoundTrips:
             assert validate(api, raw).status_code == 200
         assert trips.count == 10
 
-    def test_stale_memo_costs_a_reload_not_a_wrong_answer(self, api, world, monkeypatch):
+    def test_stale_memo_costs_a_reload_not_a_wrong_answer(self, api, world):
         from apikeys.models import ApiKey
 
         raw, key = world["owner_raw"], world["owner_key"]
         warm(api, raw)
-        # Another process revoked the key: the row and the generation changed; this
-        # process's memo still holds the old principal.
+        # Another process revoked the key: the row and the generation changed (written
+        # here by hand, without this process's receivers), this process's memo did not.
         ApiKey.objects.filter(pk=key.pk).update(revoked_at=key.created_at)
-        from apikeys import principal
-
-        memo = dict(principal._memo)
-        forget_digests([key.digest])
-        principal._memo.update(memo)  # as if the invalidation ran elsewhere
+        limiter.get_limiter().write({keycheck.gen_name(key.digest): "elsewhere"}, ttl=60)
         r = validate(api, raw)
         assert (r.status_code, r.json()["error"]) == (401, "KEY_REVOKED")
 
-
-def test_memo_tracks_cache_setting_changes(settings):
-    """A memo built under one cache configuration is not trusted under another."""
-    from apikeys import principal
-
-    principal._memo["d" * 64] = (None, 0, 1e18)
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "other"}}
-    assert principal._memo == {}
-
+    def test_cold_process_takes_the_principal_from_redis_without_a_query(self, api, world, django_assert_num_queries):
+        raw = world["owner_raw"]
+        warm(api, raw)  # verified here: shared in Redis
+        keycheck.reset()  # a process that has not seen the key
+        with django_assert_num_queries(0):
+            assert validate(api, raw).status_code == 200
 
 
 @pytest.mark.django_db
-def test_locmem_workers_share_a_generation_file(api, world, tmp_path, monkeypatch):
-    """locmem + an SQLite file: a change made by another process (a forked child here)
-    bumps the host-wide generation, and this process reloads on its very next request."""
+def test_user_deactivation_and_reactivation_apply_on_the_next_request(api, world):
+    raw, member = world["member_raw"], world["member"]
+    warm(api, raw)
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    assert validate(api, raw).status_code == 401
+    member.is_active = True
+    member.save(update_fields=["is_active"])
+    assert validate(api, raw).status_code == 200  # not after a memo TTL: at once
+
+
+def test_receivers_watch_exactly_the_models_the_query_reads():
+    """The invalidation list and the lookup query are written in two places: held together here."""
+    import re
+
+    from apikeys.principal import read_models
+    from apikeys.principal import _load_sql_for as sql_for
+
+    for vendor in ("sqlite", "postgresql"):
+        tables = set(re.findall(r'(?:FROM|JOIN) "(\w+)"', sql_for(vendor)))
+        assert tables == {model._meta.db_table for model in read_models()}, vendor
+    assert keycheck.watched_models() == set(read_models())
+
+
+@pytest.mark.django_db
+def test_workers_on_one_host_share_a_generation_file(api, world, tmp_path):
+    """In-process limiter + an SQLite file: a change made by another process (a forked child
+    here) bumps the host-wide generation, and this process reloads on its very next request."""
     import os
 
-    from apikeys import principal
     from apikeys.models import ApiKey
 
-    if principal.kind_of(caches["default"]) != "locmem":
-        pytest.skip("the generation file is for the in-process cache")
-    shared = principal.SharedGeneration(str(tmp_path / "db.sqlite3.keygen"))
-    monkeypatch.setattr(principal, "_shared", [shared])
-    raw, key = world["owner_raw"], world["owner_key"]
-    warm(api, raw)
-    # Another worker revokes: the row changes, but this process's memo is not told...
-    ApiKey.objects.filter(pk=key.pk).update(revoked_at=key.created_at)
-    assert validate(api, raw).status_code == 200  # (the memo is what answered)
-    # ...except through the shared generation, bumped by the other process's forget_*.
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        try:
-            principal.SharedGeneration(str(tmp_path / "db.sqlite3.keygen")).bump()
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-    r = validate(api, raw)
-    assert (r.status_code, r.json()["error"]) == (401, "KEY_REVOKED")
-    # And this process's own invalidations bump it too.
-    before = shared.read()
-    forget_digests([key.digest])
-    assert shared.read() == before + 1
+    if not isinstance(limiter.get_limiter().backend, InProcessBackend):
+        pytest.skip("the generation file is for the in-process store")
+    path = str(tmp_path / "db.sqlite3.keygen")
+    shared = keycheck.use_shared_generation(path)
+    try:
+        raw, key = world["owner_raw"], world["owner_key"]
+        warm(api, raw)
+        # Another worker revokes: the row changes, but this process's receivers do not run...
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=key.created_at)
+        assert validate(api, raw).status_code == 200  # (the memo is what answered)
+        # ...its invalidation bumps the shared generation, though.
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                keycheck.SharedGeneration(path).bump()
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        r = validate(api, raw)
+        assert (r.status_code, r.json()["error"]) == (401, "KEY_REVOKED")
+        # And this process's own invalidations bump it too.
+        before = shared.read()
+        keycheck.forget([key.digest])
+        assert shared.read() == before + 1
+    finally:
+        keycheck.reset()

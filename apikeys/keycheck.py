@@ -1,0 +1,541 @@
+"""The API-key check: from a presented secret to a verified principal and a rate-limit
+decision, in one call. Everything about "is this key admitted now" lives here.
+
+    checked = keycheck.check(raw_key, client_ip)   # raises ApiError: 401, 403, 429, 503
+    checked.principal                              # apikeys.principal.KeyPrincipal
+    checked.decision                               # tater.limiter.Decision (admitted)
+
+**The principal cache.** A verified principal is memoized in the process under the
+SHA-256 digest of the presented secret, tagged with that digest's *generation*: a random
+value that every change to a row the principal was loaded from replaces. An entry is used
+only while its tag is still the current generation, so a change made by any process is
+seen on the very next request by every process. Changes are noticed by receivers
+(``post_save``/``post_delete``) on exactly the models ``principal.load`` reads
+(``principal.read_models()``; a test holds the two together): no service calls anything
+by hand.
+
+Where the generations live follows the rate limiter's store:
+
+- **in-process** (the embedded default): in this process, or, when the database is an SQLite
+  file, one host-wide counter in a memory-mapped file beside it (``SharedGeneration``), so
+  every worker on the host sees every change.
+- **Redis / Django cache**: beside the key's rate-limit counters
+  (``rl:{key:<digest>}:gen``, one cluster hash slot), read *in the same round trip* that
+  counts the request (``limiter.check(entity, reads=[gen])``). A warm request costs that
+  one round trip. The verified principal itself is shared there too
+  (``rl:{key:<digest>}:principal``, JSON tagged with its generation), so a process that
+  has not seen a key yet reads it from the store instead of the database when another
+  process has verified it.
+
+**Outages never keep a revoked key alive.** Invalidations that cannot reach the store are
+written to the database (``PendingInvalidation``, in the same transaction as the change)
+and applied by the first process that reaches the store again (checked every
+``SWEEP_SECONDS``). A process whose store does not answer cannot check generations: it
+drops its memo and reads every key from the database until the store answers again. Rate
+limits then fail open or closed per ``TATER_RATELIMIT_FAIL_OPEN``.
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+import os
+import random
+import struct
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils import timezone
+
+from apikeys import keygen
+from apikeys.principal import KeyPrincipal, load, read_models
+from tater import limiter
+from tater.api.errors import ApiError, Forbidden, Unauthorized
+from tater.limiter import Decision, InProcessBackend, LimiterUnavailable, Rule, keys
+
+logger = logging.getLogger("apikeys.keycheck")
+
+MEMO_TTL = 300.0  # bounds how long a lost invalidation could matter
+MEMO_MAX = 50_000
+GEN_TTL = 24 * 3600  # an expired generation is recreated with a fresh value: safe
+BLOB_TTL = 300
+MISSING_TTL = 30  # unknown digests are remembered briefly: guessing costs no query each
+MISSING = "missing"
+MAX_RELOADS = 3
+SWEEP_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    principal: KeyPrincipal
+    decision: Decision
+    counted: bool  # the request was counted against the key's limits (refund if refused later)
+
+    @property
+    def entity(self) -> KeyEntity:
+        return KeyEntity(self.principal)
+
+
+def invalid() -> Unauthorized:
+    return Unauthorized("Invalid token")
+
+
+# --- Rate limits -----------------------------------------------------------------------
+
+
+class KeyEntity:
+    """A key as the rate limiter sees it: counted under its current secret's digest,
+    whichever of its secrets was presented, with its plan's and its own limits."""
+
+    __slots__ = ("_key", "_rules")
+
+    def __init__(self, principal: KeyPrincipal) -> None:
+        self._key = entity_key(principal.digest)
+        self._rules = rules_for(principal.tenant_plan, principal.rate_limit)
+
+    def key(self) -> str:
+        return self._key
+
+    def rules(self) -> Sequence[Rule]:
+        return self._rules
+
+
+def entity_key(digest: str) -> str:
+    return f"key:{digest}"
+
+
+@lru_cache(maxsize=512)
+def rules_for(plan: str, override: str = "") -> tuple[Rule, ...]:
+    """The plan's per-minute and per-hour limits, tightened (never loosened) by a key's own."""
+    from apikeys.services import parse_rate_limit
+    from tater.exceptions import InvalidInput
+
+    table = settings.TATER_PLAN_RATE_LIMITS
+    per_minute, per_hour = table.get(plan) or table["free"]
+    limits = {60: per_minute, 3600: per_hour}
+    if override:
+        try:
+            count, seconds = parse_rate_limit(override)
+        except InvalidInput:
+            count = 0  # the services refuse bad values; an old bad row must not break requests
+        if count:
+            limits[seconds] = min(count, limits.get(seconds, count))
+    return tuple(Rule(seconds, limit) for seconds, limit in sorted(limits.items()))
+
+
+# --- Refusals --------------------------------------------------------------------------
+
+
+def refusal(principal: KeyPrincipal, ip: str) -> ApiError | None:
+    """Why this (current) principal may not authenticate from ``ip``, or None."""
+    if principal.revoked_at is not None:
+        return Unauthorized("API key has been revoked", code="KEY_REVOKED")
+    now = None
+    if principal.matched_previous:
+        now = timezone.now()
+        if principal.previous_expires_at is None or principal.previous_expires_at <= now:
+            # A rotated-out secret past its grace period is as dead as a revoked key.
+            return Unauthorized("API key has been revoked", code="KEY_REVOKED")
+    if principal.expires_at is not None and principal.expires_at <= (now or timezone.now()):
+        return Unauthorized(
+            "API key has expired", code="KEY_EXPIRED", details={"expired_at": principal.expires_at.isoformat()}
+        )
+    if not principal.is_active:
+        return Unauthorized("API key is deactivated", code="KEY_INACTIVE")
+    if not principal.role_scopes:
+        # The owner was removed, deactivated, or lost the role an unbound key needs.
+        return invalid()
+    if principal.allowed_ips and not principal.ip_allowed(ip):
+        return Forbidden("Client address is not in this API key's allowlist", code="IP_NOT_ALLOWED")
+    return None
+
+
+# --- The check -------------------------------------------------------------------------
+
+
+def check(raw: str, ip: str) -> Checked:
+    """Verify ``raw`` from ``ip`` and count the request against the key's limits."""
+    if not keygen.is_well_formed(raw):
+        raise invalid()
+    digest = keygen.digest_of(raw)
+    lim = limiter.get_limiter()
+    _sweep_pending(lim)
+    if isinstance(lim.backend, InProcessBackend):
+        principal = _local_principal(digest)
+        return _count(lim, principal, ip)
+    try:
+        return _shared_check(lim, digest, ip)
+    except LimiterUnavailable:
+        # Generations cannot be checked: the database says who this is, and the limits
+        # fail open (uncounted) or closed (503) per TATER_RATELIMIT_FAIL_OPEN.
+        _outage_seen()
+        return _count(lim, load(digest), ip)
+
+
+def verify(raw: str, ip: str) -> KeyPrincipal:
+    """The current principal of ``raw`` if it may authenticate from ``ip``; nothing counted
+    (for callers that exchange a key for something else, e.g. SCIM or surfaces)."""
+    if not keygen.is_well_formed(raw):
+        raise invalid()
+    digest = keygen.digest_of(raw)
+    lim = limiter.get_limiter()
+    if isinstance(lim.backend, InProcessBackend):
+        principal = _local_principal(digest)
+    else:
+        try:
+            principal, _ = _load_shared(lim, digest)
+        except LimiterUnavailable:
+            _outage_seen()
+            principal = load(digest)
+    return _refuse_if_needed(principal, ip)
+
+
+def _refuse_if_needed(principal: KeyPrincipal | None, ip: str) -> KeyPrincipal:
+    if principal is None:
+        raise invalid()
+    error = refusal(principal, ip)
+    if error is not None:
+        raise error
+    return principal
+
+
+def _count(lim: limiter.Limiter, principal: KeyPrincipal | None, ip: str) -> Checked:
+    principal = _refuse_if_needed(principal, ip)
+    decision = lim.check(KeyEntity(principal))
+    return Checked(principal, decision, counted=decision.admitted and not decision.degraded)
+
+
+def _shared_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked:
+    """Redis or a shared cache: the memo's principal, confirmed current by the generation
+    read in the round trip that counts the request; reloaded when it changed."""
+    entry = _memo_get(digest)
+    if entry is None:
+        principal, tag = _load_shared(lim, digest)
+        fresh = True
+    else:
+        principal, tag = entry
+        fresh = False
+    for _ in range(MAX_RELOADS):
+        if principal is None:
+            raise invalid()
+        error = refusal(principal, ip)
+        if error is not None:
+            if fresh or _read_generation(lim, digest) == tag:
+                raise error
+        else:
+            entity = KeyEntity(principal)
+            own = principal.digest == digest  # else a rotated-out secret: its gen lives elsewhere
+            reads = [gen_name(digest)] if own else []
+            decision = lim.check(entity, reads=reads)
+            if decision.degraded:
+                _outage_seen()
+                return _count(lim, load(digest), ip)  # uncounted: the store is down
+            gen = _text(decision.reads[reads[0]]) if own else _read_generation(lim, digest)
+            if fresh or gen == tag:
+                return Checked(principal, decision, counted=decision.admitted)
+            if decision.admitted:
+                lim.refund(entity)  # counted under a principal that changed meanwhile
+        principal, tag = _load_shared(lim, digest)
+        fresh = True
+    return _count(lim, principal, ip)  # kept changing under us: the last load decides
+
+
+# --- Generations and the shared principal ----------------------------------------------
+
+
+def gen_name(digest: str) -> str:
+    return keys.tagged(entity_key(digest), "gen")
+
+
+def blob_name(digest: str) -> str:
+    return keys.tagged(entity_key(digest), "principal")
+
+
+def new_generation() -> str:
+    return f"{random.getrandbits(62):x}"  # noqa: S311 - uniqueness, not secrecy
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _read_generation(lim: limiter.Limiter, digest: str) -> str:
+    name = gen_name(digest)
+    gen = _text(lim.read([name])[name])
+    if gen is None:
+        lim.write({name: new_generation()}, ttl=GEN_TTL, only_if_absent=True)
+        gen = _text(lim.read([name])[name]) or ""
+    return gen
+
+
+def _load_shared(lim: limiter.Limiter, digest: str) -> tuple[KeyPrincipal | None, str]:
+    """The principal as of the digest's current generation: the shared copy when another
+    process verified it under that generation, else the database (then shared)."""
+    gname, bname = gen_name(digest), blob_name(digest)
+    values = lim.read([gname, bname])
+    gen = _text(values[gname])
+    if gen is None:
+        gen = _read_generation(lim, digest)
+    stored_gen, _, body = (_text(values[bname]) or "").partition("|")
+    if body and stored_gen == gen:
+        principal = None if body == MISSING else KeyPrincipal.from_json(body)
+    else:
+        principal = load(digest)  # loaded after reading ``gen``: current as of ``gen``
+        shared = f"{gen}|{principal.to_json() if principal is not None else MISSING}"
+        lim.write({bname: shared}, ttl=BLOB_TTL if principal is not None else MISSING_TTL)
+    if principal is not None:  # guessed digests stay out of the memo
+        _memo_put(digest, principal, gen)
+    return principal, gen
+
+
+# --- The process memo ------------------------------------------------------------------
+
+# digest → (principal or None, generation tag, monotonic expiry)
+_memo: dict[str, tuple[KeyPrincipal | None, Any, float]] = {}
+_local_gen: dict[str, int] = {}  # in-process without a shared file: per digest
+
+
+def _memo_get(digest: str) -> tuple[KeyPrincipal | None, Any] | None:
+    entry = _memo.get(digest)
+    if entry is None or entry[2] <= time.monotonic():
+        return None
+    return entry[0], entry[1]
+
+
+def _memo_put(digest: str, principal: KeyPrincipal | None, tag: Any) -> None:
+    if len(_memo) >= MEMO_MAX:
+        _memo.clear()  # a crude bound: everything reloads once
+    _memo[digest] = (principal, tag, time.monotonic() + (MEMO_TTL if principal is not None else MISSING_TTL))
+
+
+def reset() -> None:
+    """Forget this process's verified principals (tests; a settings change)."""
+    _memo.clear()
+    _local_gen.clear()
+    _shared[0] = False
+
+
+def _outage_seen() -> None:
+    """The store did not answer: nothing in the memo can be checked any more."""
+    _memo.clear()
+
+
+def _local_principal(digest: str) -> KeyPrincipal | None:
+    shared = _shared_generation()
+    gen = shared.read() if shared is not None else _local_gen.get(digest, 0)
+    entry = _memo.get(digest)
+    if entry is not None and entry[1] == gen and entry[2] > time.monotonic():
+        return entry[0]
+    principal = load(digest)
+    _memo_put(digest, principal, gen)  # tagged with the generation read *before* loading
+    return principal
+
+
+class SharedGeneration:
+    """One 8-byte counter in a memory-mapped file shared by every process on the host that
+    uses the same SQLite database: bumped (under a file lock) by every invalidation, read
+    per request (an unpack from shared memory)."""
+
+    _unpack = struct.Struct("<Q").unpack_from
+
+    def __init__(self, path: str) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        if os.fstat(fd).st_size < 8:
+            os.ftruncate(fd, 8)
+        self.fd = fd
+        self.map = mmap.mmap(fd, 8, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+
+    def read(self) -> int:
+        return int(self._unpack(self.map, 0)[0])
+
+    def bump(self) -> None:
+        import fcntl
+
+        fcntl.lockf(self.fd, fcntl.LOCK_EX)
+        try:
+            struct.pack_into("<Q", self.map, 0, (self.read() + 1) % (1 << 64))
+        finally:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN)
+
+
+_shared: list[Any] = [False]  # False: not looked up yet; None: no shared file
+
+
+def use_shared_generation(path: str) -> SharedGeneration:
+    """Share generations through the file at ``path`` (instead of the one beside the SQLite
+    database) until :func:`reset`."""
+    shared = SharedGeneration(path)
+    _shared[0] = shared
+    _memo.clear()
+    return shared
+
+
+def _shared_generation() -> SharedGeneration | None:
+    current = _shared[0]
+    if current is False:
+        db = settings.DATABASES["default"]
+        name = str(db.get("NAME") or "")
+        current = None
+        if db.get("ENGINE", "").endswith("sqlite3") and name and ":memory:" not in name and "mode=memory" not in name:
+            try:
+                current = SharedGeneration(name + ".keygen")
+            except OSError:
+                current = None
+        _shared[0] = current
+    return current  # type: ignore[no-any-return]
+
+
+# --- Invalidation ----------------------------------------------------------------------
+
+
+def forget(digests: Iterable[str | None]) -> None:
+    """Every process re-reads these digests' principals on their next request: now, and
+    again after commit (a reader may load the old row just before the commit)."""
+    names = sorted({d for d in digests if d})
+    if not names:
+        return
+    _invalidate(names, in_transaction=True)
+    transaction.on_commit(lambda: _invalidate(names, in_transaction=False))
+
+
+def _invalidate(digests: list[str], *, in_transaction: bool) -> None:
+    for d in digests:
+        _memo.pop(d, None)
+    lim = limiter.get_limiter()
+    if isinstance(lim.backend, InProcessBackend):
+        shared = _shared_generation()
+        if shared is not None:
+            shared.bump()
+            return
+        if len(_local_gen) > MEMO_MAX:
+            reset()  # dropping generations is only safe together with the memo
+        for d in digests:
+            _local_gen[d] = _local_gen.get(d, 0) + 1
+        return
+    try:
+        _bump_shared(lim, digests)
+    except LimiterUnavailable as exc:
+        # The change commits anyway; the store learns of it when it answers again.
+        logger.warning("key store unavailable (%s): %d invalidations kept in the database", exc, len(digests))
+        from apikeys.models import PendingInvalidation
+
+        PendingInvalidation.objects.bulk_create(
+            [PendingInvalidation(digest=d) for d in digests], ignore_conflicts=True
+        )
+        _next_sweep[0] = 0.0
+
+
+def _bump_shared(lim: limiter.Limiter, digests: Sequence[str]) -> None:
+    lim.write({gen_name(d): new_generation() for d in digests}, ttl=GEN_TTL)
+    lim.delete([blob_name(d) for d in digests])
+
+
+_next_sweep = [0.0]
+_sweep_lock = threading.Lock()
+
+
+def _sweep_pending(lim: limiter.Limiter) -> None:
+    """Apply invalidations the store missed during an outage (at most every SWEEP_SECONDS)."""
+    t = time.monotonic()
+    if t < _next_sweep[0] or isinstance(lim.backend, InProcessBackend):
+        return
+    with _sweep_lock:
+        if t < _next_sweep[0]:
+            return
+        _next_sweep[0] = t + SWEEP_SECONDS
+    from apikeys.models import PendingInvalidation
+
+    pending = list(PendingInvalidation.objects.values_list("pk", "digest")[:1000])
+    if not pending:
+        return
+    try:
+        _bump_shared(lim, [d for _, d in pending])
+    except LimiterUnavailable:
+        return  # still down: the requests read the database meanwhile
+    PendingInvalidation.objects.filter(pk__in=[pk for pk, _ in pending]).delete()
+    _next_sweep[0] = 0.0  # more may wait
+
+
+# --- Receivers: exactly the models ``principal.load`` reads ------------------------------
+
+
+def _key_digests(**filters: Any) -> list[str]:
+    from apikeys.models import ApiKey
+
+    rows = ApiKey.objects.filter(**filters).values_list("digest", "previous_digest")
+    return [d for pair in rows for d in pair if d]
+
+
+def _key_saving(sender: type, instance: Any, **kwargs: Any) -> None:
+    # The digests the row had before this save (a second rotation drops one from the row).
+    if instance.pk is not None:
+        instance._keycheck_before = _key_digests(pk=instance.pk)
+
+
+def _key_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    forget([instance.digest, instance.previous_digest, *instance.__dict__.pop("_keycheck_before", ())])
+
+
+def _tenant_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    forget(_key_digests(tenant_id=instance.pk))
+
+
+def _org_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    forget(_key_digests(tenant_id=instance.tenant_id))  # unbound keys list every org
+
+
+def _user_changed(sender: type, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return  # signing in changes nothing a key's principal holds
+    forget(_key_digests(owner_id=instance.pk))
+
+
+def _tenant_membership_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    forget(_key_digests(owner_id=instance.user_id, tenant_id=instance.tenant_id))
+
+
+def _org_membership_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    forget(_key_digests(owner_id=instance.user_id, organization_id=instance.organization_id))
+
+
+def connect_receivers() -> None:
+    """Called once from ``ApiKeysConfig.ready``."""
+    key, tenant, org, user, tenant_membership, org_membership = read_models()
+    handlers = {
+        key: _key_changed,
+        tenant: _tenant_changed,
+        org: _org_changed,
+        user: _user_changed,
+        tenant_membership: _tenant_membership_changed,
+        org_membership: _org_membership_changed,
+    }
+    for model, handler in handlers.items():
+        uid = f"apikeys.keycheck.{model._meta.label}"
+        post_save.connect(handler, sender=model, weak=False, dispatch_uid=uid + ".save")
+        post_delete.connect(handler, sender=model, weak=False, dispatch_uid=uid + ".delete")
+    pre_save.connect(_key_saving, sender=key, weak=False, dispatch_uid="apikeys.keycheck.key_saving")
+
+
+def watched_models() -> set[type]:
+    """The models whose changes reach a receiver here (the test compares it with the query)."""
+    return {model for model in read_models() if post_save.has_listeners(model) and post_delete.has_listeners(model)}
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("CACHES", "DATABASES", "REDIS_URL", "REDIS_CLUSTER", "TATER_RATELIMIT_BACKEND"):
+        reset()
+    if setting == "TATER_PLAN_RATE_LIMITS":
+        rules_for.cache_clear()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="apikeys.keycheck.reset")

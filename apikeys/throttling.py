@@ -1,0 +1,103 @@
+"""API rate limits (SPEC §6): the one rate-limit decision of a request, applied.
+
+Limits apply per API key (per user and tenant for browser sessions), per minute and per
+hour by tenant plan (``TATER_PLAN_RATE_LIMITS``), plus a key's optional stricter override
+(``"5/min"``, ``"1000/hour"``, ``"5/60s"``); see ``apikeys.keycheck.rules_for``. Rules of a
+minute or less are rolling windows (``tater.limiter``).
+
+Each request's decision is made once and carried on the request as ``request.rate_limit``
+(a :class:`RequestRate`):
+
+- a key request is decided by ``apikeys.keycheck.check`` (in the round trip that confirms
+  the key is current) during authentication;
+- a session request is decided by :class:`ApiRateThrottle`.
+
+``ApiRateThrottle`` (the DRF default throttle, after authentication and permissions)
+refuses with 429 ``RATE_LIMITED``. ``finish_response`` (a ``TATER_API_RESPONSE_HOOKS``
+entry) writes the ``X-RateLimit-*`` headers on every response of an identified caller,
+gives a key's count back when the request was refused before the throttle (a missing
+scope is not the key's quota), and counts the key's usage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from tater import limiter
+from tater.api.errors import RateLimited
+from tater.limiter import Decision, Entity, RateLimitedEntity
+
+
+@dataclass(slots=True)
+class RequestRate:
+    """The rate-limit decision of one request."""
+
+    entity: RateLimitedEntity
+    decision: Decision
+    counted: bool  # admitted and counted: to be given back if the request is refused before the throttle
+    applied: bool = False  # the throttle has seen it
+
+
+def session_entity(user_pk: int, tenant_pk: int) -> Entity:
+    """A browser session's limits: its user in the tenant the request resolved to, by the
+    tenant's plan (read fresh, so a plan change applies to the very next request)."""
+    from apikeys.keycheck import rules_for
+    from orgs.models import Tenant
+
+    plan = Tenant.objects.filter(pk=tenant_pk).values_list("plan", flat=True).first() or "free"
+    return Entity(f"user:{user_pk}:tenant:{tenant_pk}", rules_for(plan))
+
+
+def _session_entity(request: Request) -> Entity | None:
+    access = getattr(request, "access", None)
+    user = request.__dict__.get("_user")
+    if access is None or user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return session_entity(user.pk, access.tenant_pk)
+
+
+class ApiRateThrottle(BaseThrottle):
+    """Applies the request's decision; decides for sessions (keys were decided by the key check)."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        rate: RequestRate | None = getattr(request._request, "rate_limit", None)
+        if rate is None:
+            entity = _session_entity(request)
+            if entity is None:
+                return True  # open endpoints and anonymous callers: the lockout guards sign-in
+            decision = limiter.check(entity)
+            rate = request._request.rate_limit = RequestRate(entity, decision, counted=decision.admitted)
+        rate.applied = True
+        if not rate.decision.admitted:
+            raise RateLimited(rate.decision)
+        return True
+
+
+def finish_response(request: Request, response: Any) -> None:
+    """Rate-limit headers on every response of an identified caller; key usage counted."""
+    from apikeys import usage
+    from apikeys.principal import KeyPrincipal
+
+    rate: RequestRate | None = getattr(request._request, "rate_limit", None)
+    if rate is not None and rate.counted and not rate.applied:
+        # Counted by the key check, then refused before the throttle (e.g. missing scope).
+        limiter.refund(rate.entity)
+        rate.decision = limiter.peek(rate.entity)
+        rate.counted = False
+    if rate is None:
+        entity = _session_entity(request)
+        if entity is not None:
+            rate = RequestRate(entity, limiter.peek(entity), counted=False)
+    if rate is not None:
+        for name, value in rate.decision.headers().items():
+            if name.startswith("X-RateLimit-"):
+                response[name] = value
+    principal = request.__dict__.get("_auth")
+    if isinstance(principal, KeyPrincipal):
+        if response.status_code >= 400:
+            usage.record(principal.pk, requests=0, errors=1)
+        usage.maybe_flush()

@@ -1,0 +1,17 @@
+"""The baseline of the in-process ratio: an open DRF view (no authentication, no
+permissions, no throttles) answering a small JSON body, rendered on every request."""
+
+from __future__ import annotations
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class OpenView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+    throttle_classes: list[type] = []
+
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok", "open": True})
