@@ -75,7 +75,7 @@ class TenantDomainAdmin(admin.ModelAdmin):
     list_display = ["domain", "tenant", "verified_at", "created_at"]
     list_filter = ["verified_at"]
     search_fields = ["domain", "tenant__name"]
-    fields = readonly_fields = ["tenant", "domain", "verified_at", "created_at"]
+    fields = readonly_fields = ("tenant", "domain", "verified_at", "created_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -101,7 +101,7 @@ class SecondFactorDeviceAdmin(admin.ModelAdmin):
     list_filter = ["confirmed"]
     search_fields = ["user__email", "name"]
     list_select_related = ["user"]
-    fields = readonly_fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    fields = readonly_fields = ("user", "name", "confirmed", "created_at", "last_used_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

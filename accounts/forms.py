@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
@@ -111,7 +111,7 @@ class SSOConfigForm(forms.ModelForm):
 
     def __init__(self, *args: Any, tenant: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["default_organization"].queryset = Organization.objects.filter(tenant=tenant)
+        cast(forms.ModelChoiceField, self.fields["default_organization"]).queryset = Organization.objects.filter(tenant=tenant)
 
 
 class DomainForm(forms.Form):

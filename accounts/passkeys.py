@@ -76,7 +76,7 @@ class PasskeyHelper(WebAuthnHelper):
 
 
 def helper_for(request: HttpRequest) -> PasskeyHelper:
-    return WebAuthnCredential.get_webauthn_helper(request=request)  # type: ignore[no-any-return]
+    return WebAuthnCredential.get_webauthn_helper(request=request)
 
 
 def _timeout() -> int:
@@ -117,7 +117,7 @@ def passkey_registration_begin(*, request: HttpRequest, user: Any) -> dict[str, 
     """Creation options for the browser; the state waits in the session for the answer."""
     options, state = helper_for(request).register_begin(user=user)
     request.session[REGISTRATION_STATE] = {"state": state, "user": user.pk, "at": time.time()}
-    return options  # type: ignore[no-any-return]
+    return options
 
 
 def _take_session_state(request: HttpRequest, key: str, user: Any) -> dict[str, Any] | None:
@@ -230,7 +230,7 @@ def _verify_assertion(request: HttpRequest, user: Any, state: dict[str, Any] | N
         return None
     if not device.confirmed or not device.user.is_active:
         return None
-    return device  # type: ignore[no-any-return]
+    return device
 
 
 def passkey_authentication_complete(*, request: HttpRequest, user: Any, data: Any) -> WebAuthnCredential | None:

@@ -111,5 +111,5 @@ class ReplayGuardedSAMLProvider(SAMLProvider):
 def guard(app: SocialApp) -> SocialApp:
     """Make ``app.get_provider()`` (used by allauth's SAML views) return the guarded provider."""
     if app.provider == SAMLProvider.id:
-        app.get_provider = lambda request: ReplayGuardedSAMLProvider(request=request, app=app)  # type: ignore[method-assign]
+        app.get_provider = lambda request: ReplayGuardedSAMLProvider(request=request, app=app)
     return app

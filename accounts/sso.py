@@ -127,7 +127,7 @@ def _validate(config: TenantSSOConfig) -> None:
         raise InvalidInput("SAML needs the IdP entity id, its SSO URL and its signing certificate", field="idp_entity_id")
     if config.default_role not in roles.OrgRole.values:
         raise InvalidInput(f"Default role must be one of {', '.join(roles.OrgRole.values)}", field="default_role")
-    if config.default_organization_id and config.default_organization.tenant_id != config.tenant_id:
+    if config.default_organization is not None and config.default_organization.tenant_id != config.tenant_id:
         raise InvalidInput("The default organization must belong to this tenant", field="default_organization")
 
 
@@ -173,7 +173,7 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
     config.save()
     sync_social_app(config)
     after = {name: _plain(getattr(config, name)) for name in EDITABLE}
-    changes = {
+    changes: dict[str, Any] = {
         name: {"from": before[name], "to": after[name]}
         for name in EDITABLE
         if before[name] != after[name] and name != "client_secret"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -107,7 +108,7 @@ def bounce_response(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         query = request.GET.copy()
         query[MARKER] = "1"
-        context = {"method": "GET", "target": _target(request, query), "marker": MARKER}
+        context: dict[str, Any] = {"method": "GET", "target": _target(request, query), "marker": MARKER}
     else:
         fields = [(name, value) for name, values in request.POST.lists() for value in values]
         context = {"method": "POST", "target": _target(request, request.GET), "fields": fields, "marker": MARKER}

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import cast
 
 from django import forms
 from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -204,7 +206,7 @@ class ApiKeyCreateForm(forms.Form):
             bindings.append(("org", f"This organization: {org_name}"))
         if can_create_unbound and self.key_type == KeyType.STANDARD:
             bindings.append(("unbound", "Unbound (tenant-wide; each call names an organizationId)"))
-        self.fields["binding"].choices = bindings
+        cast(forms.ChoiceField, self.fields["binding"]).choices = bindings
         self.fields["binding"].initial = bindings[0][0] if bindings else None
         self.fields["preset"].initial = "full"
         self.fields["preset"].help_text = "A key never gets more than your own role allows."
@@ -226,7 +228,7 @@ class ApiKeyCreateForm(forms.Form):
         if self.key_type == KeyType.PUBLIC:
             for resource in PUBLIC_RESOURCES:
                 self.fields[perm_field_name(resource)].initial = "read"
-        expiry = self.fields["expires_in"]
+        expiry = cast(forms.ChoiceField, self.fields["expires_in"])
         expiry.choices = expiry_choices(max_lifetime_days)
         expiry.required = bool(max_lifetime_days)
         expiry.initial = "365" if not max_lifetime_days or max_lifetime_days >= 365 else str(max_lifetime_days)
@@ -263,7 +265,7 @@ class ApiKeyCreateForm(forms.Form):
         """The binding shown as text when there is nothing to choose."""
         if "binding" not in self.fields:
             return f"This organization: {self.org_name}"
-        choices = self.fields["binding"].choices
+        choices = cast(forms.ChoiceField, self.fields["binding"]).choices
         return choices[0][1] if len(choices) == 1 else None
 
     def permission_rows(self) -> list[dict[str, object]]:
@@ -296,7 +298,8 @@ class ApiKeyCreateForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, object]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("type") and data["type"] != self.key_type:
             # The page was rendered for another type: the hidden field was changed.
             self.add_error(None, "Choose the key type with the links above the form.")
@@ -394,7 +397,7 @@ class ApiKeyEditForm(forms.Form):
             have = access_level(resource, self.key_scopes)
             field.widget.choices = ACCESS_CHOICES[: 1 + ["", "read", "write"].index(have)]
             self.fields[perm_field_name(resource)] = field
-        expiry = self.fields["expires_in"]
+        expiry = cast(forms.ChoiceField, self.fields["expires_in"])
         current = (
             f"until {when_text(api_key.expires_at)}" if api_key.expires_at else "never expires"
         )
@@ -458,7 +461,7 @@ class ApiKeyEditForm(forms.Form):
 
 
 EXPIRING_CHOICES = [("", "Any expiry"), ("7", "Within 7 days"), ("30", "Within 30 days")]
-SORTS = {
+SORTS: dict[str, tuple[str, tuple[str | Combinable, ...]]] = {
     "-created": ("Newest first", ("-created_at", "-id")),
     "created": ("Oldest first", ("created_at", "id")),
     "name": ("Name (A–Z)", (Lower("name"), "id")),
@@ -535,7 +538,7 @@ class BulkActionForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         # Any key id is accepted here; the view looks each one up within the caller's reach.
         submitted = self.data.getlist("keys") if hasattr(self.data, "getlist") else []
-        self.fields["keys"].choices = [(k, k) for k in submitted[:100]]
+        cast(forms.MultipleChoiceField, self.fields["keys"]).choices = [(k, k) for k in submitted[:100]]
 
 
 class ConfirmForm(forms.Form):

@@ -24,6 +24,12 @@ class KeyStatus(models.TextChoices):
     INACTIVE = "inactive", "Inactive"
 
 
+class UsageRefill(models.TextChoices):
+    NONE = "", "Never"
+    DAILY = "daily", "Daily (00:00 UTC)"
+    MONTHLY = "monthly", "Monthly (the 1st, 00:00 UTC)"
+
+
 class ApiKey(models.Model):
     """An API key. Only the SHA-256 digest of the secret is stored, never the secret."""
 
@@ -43,11 +49,20 @@ class ApiKey(models.Model):
     # After a rotation the previous secret keeps working until previous_expires_at.
     previous_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     previous_expires_at = models.DateTimeField(null=True, blank=True)
+    # Watching a rotation: the rotated-out secret's prefix, and when each secret was last used.
+    previous_display_prefix = models.CharField(max_length=20, blank=True, editable=False)
+    previous_last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    current_last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    # The last 5 distinct client addresses, newest first: [{"ip", "last_seen"}] (apikeys.usage).
+    recent_ips = models.JSONField(default=list, blank=True, editable=False)
+    # Usage-limited keys (Unkey's "remaining"): at most usage_limit requests per refill period.
+    usage_limit = models.PositiveIntegerField(null=True, blank=True)
+    usage_refill = models.CharField(max_length=8, choices=UsageRefill.choices, default="", blank=True)
     allowed_ips = models.JSONField(default=list, blank=True, help_text="CIDRs; empty allows any address.")
     rate_limit = models.CharField(max_length=32, blank=True, help_text='Stricter per-key limit, e.g. "5/min".')
     # The smallest of the expiry-notice thresholds (60, 30, 7 days) already mailed for the

@@ -58,6 +58,8 @@ class KeyPrincipal:
     # The key's current secret's digest: what its requests are counted and cached under,
     # whichever of its secrets (current or rotated-out, in its grace period) was presented.
     digest: str = ""
+    usage_limit: int | None = None  # requests per refill period (apikeys.uses), None: unlimited
+    usage_refill: str = ""
 
     @property
     def is_unbound(self) -> bool:
@@ -247,4 +249,6 @@ def load(digest: str) -> KeyPrincipal | None:
         previous_expires_at=row.previous_expires_at,
         metadata_json=json.dumps(row.metadata or {}, separators=(",", ":")),
         digest=row.digest,
+        usage_limit=row.usage_limit,
+        usage_refill=row.usage_refill,
     )

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import keygen
-from apikeys.models import ApiKey, KeyType
+from apikeys.models import ApiKey, KeyType, UsageRefill
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy
@@ -65,6 +65,20 @@ def clean_allowed_ips(values: Iterable[str]) -> list[str]:
 
 
 METADATA_MAX_BYTES = 4096
+
+
+def clean_usage_limit(limit: Any, refill: Any) -> tuple[int | None, str]:
+    """A usage limit (a positive whole number or None) and its refill ("", daily, monthly)."""
+    refill = refill or ""
+    if refill not in UsageRefill.values:
+        raise InvalidInput('Usage refill must be "", "daily" or "monthly"', field="usage_refill")
+    if limit is None:
+        if refill:
+            raise InvalidInput("A refill needs a usage limit", field="usage_refill")
+        return None, ""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 2_000_000_000:
+        raise InvalidInput("Usage limit must be a whole number from 1 to 2,000,000,000", field="usage_limit")
+    return limit, refill
 
 
 def clean_metadata(value: Any) -> dict[str, Any]:
@@ -129,6 +143,8 @@ def apikey_create(
     allowed_ips: Iterable[str] = (),
     rate_limit: str = "",
     metadata: dict[str, Any] | None = None,
+    usage_limit: int | None = None,
+    usage_refill: str = "",
 ) -> IssuedKey:
     """Create a key owned by the acting user. ``scopes`` None: the creator's own effective
     permissions (narrowed by the calling key's, through an API key)."""
@@ -162,6 +178,7 @@ def apikey_create(
     if rate_limit:
         parse_rate_limit(rate_limit)
     metadata = clean_metadata(metadata)
+    usage_limit, usage_refill = clean_usage_limit(usage_limit, usage_refill)
     creator = actor.user
     secret = keygen.generate(key_type)
     api_key = ApiKey.objects.create(
@@ -178,6 +195,8 @@ def apikey_create(
         allowed_ips=ips,
         rate_limit=rate_limit.strip(),
         metadata=metadata,
+        usage_limit=usage_limit,
+        usage_refill=usage_refill,
     )
     audit_record(
         action=A.API_KEY_CREATED,
@@ -221,6 +240,8 @@ def apikey_update(
     expires_at: datetime | None | type[Ellipsis] = ...,
     rate_limit: str | None = None,
     metadata: dict[str, Any] | None | type[Ellipsis] = ...,
+    usage_limit: int | None | type[Ellipsis] = ...,
+    usage_refill: str | None = None,
 ) -> ApiKey:
     """Rename a key or change its scopes, allowlist, expiry or rate limit. Through an API
     key, or for anyone but the owner, restrictions only tighten (orgs.policy.can_change_key);
@@ -236,6 +257,8 @@ def apikey_update(
         "expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
         "rate_limit": api_key.rate_limit,
         "metadata": api_key.metadata,
+        "usage_limit": api_key.usage_limit,
+        "usage_refill": api_key.usage_refill,
     }
     widened: list[str] = []
     new_specs: list[str] | None = None
@@ -262,6 +285,14 @@ def apikey_update(
     new_rate = rate_limit.strip() if rate_limit is not None else None
     if new_rate is not None and policy.rate_widens(_rate_or_none(api_key.rate_limit), _rate_or_none(new_rate)):
         widened.append("rate_limit")
+    new_usage: tuple[int | None, str] | None = None
+    if usage_limit is not ... or usage_refill is not None:
+        new_usage = clean_usage_limit(
+            api_key.usage_limit if usage_limit is ... else usage_limit,
+            api_key.usage_refill if usage_refill is None else usage_refill,
+        )
+        if policy.usage_limit_widens((api_key.usage_limit, api_key.usage_refill), new_usage):
+            widened.append("usage_limit")
     decision = policy.can_change_key(who, api_key, policy.KeyChange(widened=tuple(widened), scopes=new_specs))
     if not decision:
         details: dict[str, Any] = {"widened": widened}
@@ -283,6 +314,8 @@ def apikey_update(
         api_key.metadata = clean_metadata(metadata)
     if new_rate is not None:
         api_key.rate_limit = new_rate
+    if new_usage is not None:
+        api_key.usage_limit, api_key.usage_refill = new_usage
     api_key.save()
     after = {
         "name": api_key.name,
@@ -290,6 +323,8 @@ def apikey_update(
         "allowed_ips": api_key.allowed_ips,
         "expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
         "rate_limit": api_key.rate_limit,
+        "usage_limit": api_key.usage_limit,
+        "usage_refill": api_key.usage_refill,
     }
     changes: dict[str, Any] = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
     if before["metadata"] != api_key.metadata:
@@ -362,8 +397,16 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     api_key.previous_digest = api_key.digest
     api_key.previous_expires_at = now + timedelta(seconds=grace_period_seconds)
     api_key.digest = secret.digest
+    api_key.previous_display_prefix = api_key.display_prefix
     api_key.display_prefix = secret.display_prefix
-    api_key.save(update_fields=["previous_digest", "previous_expires_at", "digest", "display_prefix", "updated_at"])
+    # Watching the rotation: each secret's last use from now on (apikeys.usage.touch).
+    api_key.previous_last_used_at = api_key.current_last_used_at = None
+    api_key.save(
+        update_fields=[
+            "previous_digest", "previous_expires_at", "digest", "display_prefix", "previous_display_prefix",
+            "previous_last_used_at", "current_last_used_at", "updated_at",
+        ]
+    )
     audit_record(
         action=A.API_KEY_ROTATED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
         changes={

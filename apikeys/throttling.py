@@ -12,6 +12,9 @@ Each request's decision is made once and carried on the request as ``request.rat
   the key is current) during authentication;
 - a session request is decided by :class:`ApiRateThrottle`.
 
+A usage-limited key's use is taken by the throttle too, after the rate limit admitted the
+request (``apikeys.uses``): 429 ``USAGE_EXHAUSTED`` when none is left.
+
 ``ApiRateThrottle`` (the DRF default throttle, after authentication and permissions)
 refuses with 429 ``RATE_LIMITED``. ``finish_response`` (a ``TATER_API_RESPONSE_HOOKS``
 entry) writes the ``X-RateLimit-*`` headers on every response of an identified caller,
@@ -27,6 +30,8 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from apikeys import uses
+from apikeys.uses import Uses
 from tater import limiter
 from tater.api.errors import RateLimited
 from tater.limiter import Decision, Entity, RateLimitedEntity
@@ -40,6 +45,7 @@ class RequestRate:
     decision: Decision
     counted: bool  # admitted and counted: to be given back if the request is refused before the throttle
     applied: bool = False  # the throttle has seen it
+    uses: Uses | None = None  # a usage-limited key's uses after this request (apikeys.uses)
 
 
 def session_entity(user_pk: int, tenant_pk: int) -> Entity:
@@ -74,6 +80,16 @@ class ApiRateThrottle(BaseThrottle):
         rate.applied = True
         if not rate.decision.admitted:
             raise RateLimited(rate.decision)
+        principal = request.auth
+        if getattr(principal, "usage_limit", None) is not None:
+            try:
+                rate.uses = uses.consume(principal.pk, principal.usage_limit, principal.usage_refill)
+            except uses.UsageExhausted:
+                if rate.counted:  # a refused request takes nothing from the rate limit either
+                    limiter.refund(rate.entity)
+                    rate.decision = limiter.peek(rate.entity)
+                    rate.counted = False
+                raise
         return True
 
 

@@ -1,8 +1,10 @@
 """Per-key usage bookkeeping, with no database write per request.
 
-- ``last_used_at``/``last_used_ip`` are kept current to within a minute: a process-local
-  memo skips the shared cache on most requests, and a shared-cache ``add`` lets exactly
-  one request per key per minute (across every worker) write the row.
+- ``last_used_at``/``last_used_ip``, each secret's last use during a rotation's grace
+  period and the last 5 distinct client addresses are kept current to within a minute: a
+  process-local memo skips the shared cache on most requests, and a shared-cache ``add``
+  lets one request per key, address and secret per minute (across every worker) write the
+  row.
 - Requests and errors per key per hour are counted in this process (``record``: a dict
   increment under a lock) and added to ``KeyUsageHourly`` by ``flush()``: from the request
   path at most every ``TATER_USAGE_FLUSH_INTERVAL`` seconds (0: never), when the process
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
 import logging
 import threading
 import time
@@ -33,6 +36,7 @@ logger = logging.getLogger("tater.usage")
 
 HOUR = 3600
 LAST_USED_INTERVAL = 60
+RECENT_IPS = 5
 MAX_HOURS = 90 * 24
 
 _local_next_write: dict[int, float] = {}
@@ -42,15 +46,37 @@ _next_flush: list[float | None] = [None]
 
 
 def touch(principal: KeyPrincipal, ip: str) -> None:
+    """Keep ``last_used_at``/``_ip``, each secret's last use and the last 5 distinct client
+    addresses current to within a minute: at most one row write per key, address and secret
+    per minute across every process (a process-local memo, then a shared-cache ``add``)."""
     now = time.monotonic()
-    if _local_next_write.get(principal.pk, 0.0) > now:
+    mark = (principal.pk, ip, principal.matched_previous)
+    if _local_next_write.get(mark, 0.0) > now:
         return
-    _local_next_write[principal.pk] = now + LAST_USED_INTERVAL
-    if not cache.add(f"apikey:lastused:{principal.pk}", 1, LAST_USED_INTERVAL):
+    if len(_local_next_write) > 100_000:
+        _local_next_write.clear()
+    _local_next_write[mark] = now + LAST_USED_INTERVAL
+    gate = hashlib.sha256(f"{principal.pk}|{ip}|{int(principal.matched_previous)}".encode()).hexdigest()[:32]
+    if not cache.add(f"apikey:lastused:{gate}", 1, LAST_USED_INTERVAL):
         return
+    _write_use(principal.pk, ip, previous_secret=principal.matched_previous)
+
+
+def _write_use(key_pk: int, ip: str, *, previous_secret: bool) -> None:
     from apikeys.models import ApiKey
 
-    ApiKey.objects.filter(pk=principal.pk).update(last_used_at=timezone.now(), last_used_ip=ip or None)
+    at = timezone.now()
+    with transaction.atomic():
+        row = ApiKey.objects.select_for_update().filter(pk=key_pk).values_list("recent_ips", flat=True).first()
+        if row is None:
+            return
+        recent = [entry for entry in (row or []) if entry.get("ip") != ip]
+        if ip:
+            recent.insert(0, {"ip": ip, "last_seen": at.isoformat()})
+        fields: dict[str, object] = {"last_used_at": at, "last_used_ip": ip or None, "recent_ips": recent[:RECENT_IPS]}
+        fields["previous_last_used_at" if previous_secret else "current_last_used_at"] = at
+        # update(): no receivers, so the key's verified principal stays memoized.
+        ApiKey.objects.filter(pk=key_pk).update(**fields)
 
 
 def record(key_pk: int, *, requests: int = 1, errors: int = 0) -> None:

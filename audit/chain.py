@@ -90,7 +90,7 @@ def _canonical_time(value: datetime) -> str:
 def canonical_content(values: Mapping[str, Any]) -> bytes:
     """The bytes an entry's hash covers. Each value is normalised the same way whether it
     comes from a new entry or is read back from SQLite or PostgreSQL."""
-    content = {name: values.get(name) for name in HASHED_FIELDS}
+    content: dict[str, Any] = {name: values.get(name) for name in HASHED_FIELDS}
     content["v"] = HASH_VERSION
     content["changes"] = _plain_numbers(content["changes"] or {})
     content["ip"] = _canonical_ip(content["ip"])

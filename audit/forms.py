@@ -62,7 +62,8 @@ class ActivityFilterForm(forms.Form):
         return actor
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         since, until = data.get("since"), data.get("until")

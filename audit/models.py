@@ -25,10 +25,10 @@ class AppendOnlyError(RuntimeError):
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+    def update(self, **kwargs):
         raise AppendOnlyError("Audit entries cannot be changed")
 
-    def delete(self):  # type: ignore[no-untyped-def]
+    def delete(self):
         raise AppendOnlyError("Audit entries cannot be deleted (use manage.py purge_audit)")
 
 
@@ -87,12 +87,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_email or self.api_key_id or 'system'}"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AppendOnlyError("Audit entries cannot be changed")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit entries cannot be deleted (use manage.py purge_audit)")
 
 

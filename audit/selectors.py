@@ -213,7 +213,7 @@ def _sources(scope: AuditScope, filters: AuditFilters, before_id: int | None) ->
         queries.append(AuditEvent.objects.filter(tenant_id=scope.tenant_pk, organization__isnull=True))
     if before_id is not None:
         queries = [q.filter(id__lt=before_id) for q in queries]
-    return [_filtered(q, filters).order_by("-id").values(*ROW_FIELDS) for q in queries]  # type: ignore[misc]
+    return [_filtered(q, filters).order_by("-id").values(*ROW_FIELDS) for q in queries]
 
 
 def _newest_first(streams: list[Any]) -> Iterator[dict[str, Any]]:

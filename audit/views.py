@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -32,7 +34,8 @@ def activity_log(request: HttpRequest) -> HttpResponse:
     scope = selectors.scope_for(access)
     form = ActivityFilterForm(request.GET)
     filters = form.filters_or_none()
-    rows, next_cursor, cursor_error = [], None, None
+    rows: list[dict[str, Any]] = []
+    next_cursor, cursor_error = None, None
     if filters is not None:
         try:
             rows, next_cursor = selectors.audit_page(

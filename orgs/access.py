@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from django.db.models import Q
 from rest_framework.request import Request
@@ -106,7 +106,7 @@ class KeyPrincipalLike(Protocol):
 
 
 
-def is_key_principal(auth: object) -> bool:
+def is_key_principal(auth: object) -> TypeGuard[KeyPrincipalLike]:
     """Whether ``request.auth`` is an API key's principal: it has the key's effective
     scopes (a session's auth is None, an identity-provider token's an ``IdPIdentity``)."""
     return auth is not None and hasattr(auth, "effective_scopes")

@@ -239,6 +239,17 @@ def allowlist_widens(old: Iterable[str], new: Iterable[str]) -> bool:
     )
 
 
+def usage_limit_widens(old: tuple[int | None, str], new: tuple[int | None, str]) -> bool:
+    """(limit, refill): removing a limit, raising it, or refilling more often widens it."""
+    (old_limit, old_refill), (new_limit, new_refill) = old, new
+    if old_limit is None:
+        return False
+    if new_limit is None or new_limit > old_limit:
+        return True
+    often = {"": 0, "monthly": 1, "daily": 2}
+    return often.get(new_refill, 0) > often.get(old_refill, 0)
+
+
 def expiry_widens(old: datetime | None, new: datetime | None) -> bool:
     if old is None:
         return False

@@ -36,8 +36,8 @@ ORG_ROLE_SCOPES: dict[str, frozenset[str]] = {
 }
 
 # Rank for "nobody grants a role above their own".
-ORG_ROLE_RANK = {OrgRole.VIEWER: 1, OrgRole.MEMBER: 2, OrgRole.ADMIN: 3}
-TENANT_ROLE_RANK = {TenantRole.ADMIN: 4, TenantRole.OWNER: 5}
+ORG_ROLE_RANK: dict[str, int] = {OrgRole.VIEWER: 1, OrgRole.MEMBER: 2, OrgRole.ADMIN: 3}
+TENANT_ROLE_RANK: dict[str, int] = {TenantRole.ADMIN: 4, TenantRole.OWNER: 5}
 
 
 def role_scopes(tenant_role: str | None, org_role: str | None) -> frozenset[str]:

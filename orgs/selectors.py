@@ -153,6 +153,8 @@ def member_get(*, organization: Organization, user_id: str) -> MemberRow | None:
         OrgMembership.objects.filter(organization=organization, user=user).values_list("created_at", flat=True).first()
         or TenantMembership.objects.filter(tenant_id=organization.tenant_id, user=user).values_list("created_at", flat=True).first()
     )
+    if joined is None:  # the membership was removed meanwhile
+        return None
     return MemberRow(user=user, role=org_role, tenant_role=tenant_role, joined_at=joined)
 
 

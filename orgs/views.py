@@ -80,7 +80,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["recent_keys"] = list(key_selectors.apikey_list(access=access, filters={}, actor=actor)[:5])
         # Members and viewers see only their own keys: the counts say so.
         context["own_keys_only"] = (
-            policy.key_reach(actor, org_pk=access.org.pk).owner_pk is not None  # type: ignore[union-attr]
+            policy.key_reach(actor, org_pk=access.org.pk).owner_pk is not None
         )
     context["can_write_keys"] = "keys:write" in access.scopes
     # A nudge towards a second factor for anyone without one (the tenant may also require it).

@@ -26,7 +26,7 @@ class OutboxMailBackend(BaseEmailBackend):
     def __init__(self, fail_silently: bool = False, **kwargs: object) -> None:
         super().__init__(fail_silently=fail_silently)
         self._log: BaseEmailBackend = (
-            ConsoleEmailBackend(fail_silently=fail_silently, **kwargs)  # type: ignore[arg-type]
+            ConsoleEmailBackend(fail_silently=fail_silently, **kwargs)
             if settings.DEBUG
             else UnsentMailBackend(fail_silently=fail_silently)
         )

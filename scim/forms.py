@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -26,4 +26,4 @@ class GroupMappingForm(forms.Form):
 
     def __init__(self, *args: Any, organizations: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].choices = [(UNMAPPED, "Not mapped (grants nothing)"), *organizations]
+        cast(forms.ChoiceField, self.fields["organization"]).choices = [(UNMAPPED, "Not mapped (grants nothing)"), *organizations]

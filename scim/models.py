@@ -122,7 +122,9 @@ class ScimGroup(models.Model):
         help_text="Set by the tenant owner: the organization this group's members join",
     )
     role = models.CharField(max_length=20, choices=OrgRole.choices, blank=True)
-    members = models.ManyToManyField(ScimUser, through="ScimGroupMember", related_name="groups")
+    members: models.ManyToManyField[ScimUser, ScimGroupMember] = models.ManyToManyField(
+        ScimUser, through="ScimGroupMember", related_name="groups"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

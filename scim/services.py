@@ -256,7 +256,7 @@ def _apply_groups(identity: ScimUser) -> None:
     desired: dict[int, str] = {}
     rows = ScimGroupMember.objects.filter(identity=identity, group__organization__isnull=False).exclude(group__role="")
     for org_pk, role in rows.values_list("group__organization_id", "group__role"):
-        if roles.ORG_ROLE_RANK.get(role, 0) > roles.ORG_ROLE_RANK.get(desired.get(org_pk), 0):  # type: ignore[arg-type]
+        if roles.ORG_ROLE_RANK.get(role, 0) > roles.ORG_ROLE_RANK.get(desired.get(org_pk, ""), 0):
             desired[org_pk] = role
     granted = {int(k): v for k, v in identity.granted_roles.items()}
     current = dict(

@@ -38,7 +38,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from datetime import timedelta
+from typing import Any, TypeAlias, TypeVar
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, default_key_func, get_key_func
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -58,6 +59,7 @@ __all__ = ["RedisCache", "RedisCacheClient"]
 logger = logging.getLogger("tater.cache")
 
 T = TypeVar("T")
+_Key: TypeAlias = str | bytes | memoryview  # a cache key, as Django's client types it
 
 # INCRBY only if the key exists (Django raises ValueError for a missing key); a non-integer
 # value makes INCRBY fail as it does with Django's client. One key: fine on a cluster.
@@ -112,11 +114,15 @@ class RedisCacheClient(DjangoRedisCacheClient):
         self.clear_match = clear_match
         super().__init__(servers, serializer=self.serializer)
 
-    def get_client(self, key: Any = None, *, write: bool = False) -> redis_client.RedisClient:
+    # The shared client is a RedisCluster under REDIS_CLUSTER: not a redis.Redis, but it
+    # speaks every command that Django's client and the overrides below send.
+    def get_client(  # type: ignore[override]
+        self, key: Any = None, *, write: bool = False
+    ) -> redis_client.RedisClient:
         """The process-wide client (never one per cache: the shared one follows settings)."""
         return redis_client.get_client()
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+    def get_many(self, keys: Iterable[_Key]) -> dict[_Key, Any]:
         keys = list(keys)
         if not keys:
             return {}
@@ -127,7 +133,7 @@ class RedisCacheClient(DjangoRedisCacheClient):
             values = client.mget(keys)
         return {k: self.serializer.loads(v) for k, v in zip(keys, values, strict=True) if v is not None}
 
-    def set_many(self, data: Mapping[str, Any], timeout: int | None) -> None:
+    def set_many(self, data: Mapping[_Key, Any], timeout: int | timedelta | None) -> None:
         if not data:
             return
         client = self.get_client(write=True)
@@ -141,7 +147,7 @@ class RedisCacheClient(DjangoRedisCacheClient):
                 pipeline.set(key, self.serializer.dumps(value), ex=timeout)
         pipeline.execute()
 
-    def incr(self, key: str, delta: int) -> int:
+    def incr(self, key: _Key, delta: int) -> int:
         client = self.get_client(key, write=True)
         script = client.register_script(INCR_LUA)
         value = script(keys=[key], args=[delta])

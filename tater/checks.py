@@ -62,7 +62,7 @@ def shared_cache_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
                 id="tater.W010",
             )
         )
-    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    backend = str(settings.CACHES.get("default", {}).get("BACKEND", ""))
     workers = _worker_count()
     if backend.endswith("LocMemCache") and workers > 1:
         problems.append(

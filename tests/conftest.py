@@ -7,9 +7,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from apikeys import keycheck, usage
-from tater import limiter
 from tests.factories import add_member, make_key, make_tenant
+from tests.state import reset_shared_state
 
 REAL_SERVICES = bool(os.environ.get("DATABASE_URL")) and bool(os.environ.get("REDIS_URL"))
 
@@ -23,10 +22,7 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Any:
-    cache.clear()
-    usage.reset_local_memo()
-    keycheck.reset()
-    limiter.get_limiter().backend.clear()
+    reset_shared_state()
     yield
     cache.clear()
 

@@ -83,7 +83,7 @@ def check_password(request: Request, email: str, password: str) -> Any:
         ok = False
     else:
         ok = user.check_password(password) and user.is_active
-    if not ok:
+    if user is None or not ok:
         _failed(request, email, kind="password")
         raise invalid_credentials()
     if sso.sso_required(email=email, user=user):
@@ -248,7 +248,9 @@ class MeView(TaterAPIView):
         via_key = access is not None and access.via_key
         user = get_user_model().objects.get(pk=access.user_id if access is not None else request.user.pk)
         raw = request._request
-        verified = bool(getattr(raw.user, "is_verified", None) and raw.user.is_verified()) if not via_key else False
+        # django-otp's OTPMiddleware adds is_verified() to the request's user.
+        is_verified = getattr(raw.user, "is_verified", None) if not via_key else None
+        verified = bool(is_verified and is_verified())
         data = s.me_data(user=user, access=access, via_key=via_key, verified=verified, has_2fa=services.has_2fa(user))
         if not via_key:
             data["mfa_required"] = not data["two_factor"]["enabled"] and requires_2fa(user)

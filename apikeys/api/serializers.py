@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apikeys.models import ApiKey, KeyStatus, KeyType
+from apikeys.models import ApiKey, KeyStatus, KeyType, UsageRefill
 from apikeys.services import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS
 from tater import scopes as S
 from tater.api.fields import BoundedDateTimeField, RejectBlankQueryMixin, RejectUnknownFieldsMixin, StrictCharField
@@ -19,14 +19,46 @@ class ApiKeyOutput(serializers.ModelSerializer):
     owner = serializers.EmailField(source="owner.email")
     status = serializers.ChoiceField(choices=KeyStatus.choices)
     binding = serializers.SerializerMethodField()
+    rotation = serializers.SerializerMethodField(
+        help_text="During a rotation's grace period: the old secret's prefix, until when it works, and when each secret was last used"
+    )
+    recent_ips = serializers.ListField(
+        child=serializers.DictField(), read_only=True, help_text='The last 5 distinct client addresses, newest first: {"ip", "last_seen"}'
+    )
+    usage = serializers.SerializerMethodField(help_text="A usage-limited key's limit, remaining uses and refill")
 
     class Meta:
         model = ApiKey
         fields = [
             "id", "name", "type", "prefix", "status", "binding", "organization_id", "tenant_id", "owner",
-            "scopes", "expires_at", "is_active", "revoked_at", "last_used_at", "last_used_ip",
-            "allowed_ips", "rate_limit", "metadata", "created_at", "updated_at",
+            "scopes", "expires_at", "is_active", "revoked_at", "last_used_at", "last_used_ip", "recent_ips",
+            "allowed_ips", "rate_limit", "usage_limit", "usage_refill", "usage", "metadata", "rotation",
+            "created_at", "updated_at",
         ]
+
+    def get_rotation(self, obj: ApiKey) -> dict[str, Any] | None:
+        if not obj.previous_digest or obj.previous_expires_at is None or obj.revoked_at is not None:
+            return None
+        from django.utils import timezone
+
+        if obj.previous_expires_at <= timezone.now():
+            return None
+        return {
+            "previous_prefix": obj.previous_display_prefix or None,
+            "previous_valid_until": serializers.DateTimeField().to_representation(obj.previous_expires_at),
+            "previous_last_used_at": serializers.DateTimeField().to_representation(obj.previous_last_used_at)
+            if obj.previous_last_used_at
+            else None,
+            "current_last_used_at": serializers.DateTimeField().to_representation(obj.current_last_used_at)
+            if obj.current_last_used_at
+            else None,
+        }
+
+    def get_usage(self, obj: ApiKey) -> dict[str, Any] | None:
+        from apikeys import uses
+
+        counted = uses.current(obj.pk, obj.usage_limit, obj.usage_refill)
+        return counted.as_json() if counted is not None else None
 
     def get_organization_id(self, obj: ApiKey) -> str | None:
         return obj.organization.public_id if obj.organization_id else None
@@ -96,6 +128,13 @@ class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     expires_at = BoundedDateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list, max_length=100)
     rate_limit = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+    usage_limit = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=2_000_000_000,
+        help_text="At most this many requests per refill period (null: unlimited)",
+    )
+    usage_refill = serializers.ChoiceField(
+        choices=UsageRefill.choices, required=False, default="", help_text='"" (never), "daily" or "monthly" (UTC)'
+    )
     unbound = serializers.BooleanField(default=False, help_text="Tenant-wide key (tenant owners only)")
     metadata = serializers.JSONField(
         required=False, help_text="A JSON object of at most 4 KB, returned by validate. Never put a secret in it."
@@ -110,6 +149,8 @@ class ApiKeyUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     expires_at = BoundedDateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
     rate_limit = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    usage_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2_000_000_000)
+    usage_refill = serializers.ChoiceField(choices=UsageRefill.choices, required=False)
     metadata = serializers.JSONField(required=False, allow_null=True, help_text="Replaces the key's metadata; null clears it")
 
 
@@ -138,3 +179,6 @@ class ValidateOutput(serializers.Serializer):
     permissions = serializers.ListField(child=serializers.CharField())
     expires_at = serializers.DateTimeField(allow_null=True)
     metadata = serializers.DictField(help_text="The key's metadata (a JSON object, at most 4 KB)")
+    usage = serializers.DictField(
+        allow_null=True, help_text="Usage-limited keys: limit, remaining (after this request), refill, resets_at"
+    )

@@ -44,8 +44,16 @@ class ValidateView(TaterAPIView):
                 "permissions": list(sorted_scopes(self.access(request).scopes)),
                 "expires_at": principal.expires_at,
                 "metadata": principal.metadata,
+                "usage": _uses_of(request),
             }
         )
+
+
+def _uses_of(request: Request) -> dict[str, Any] | None:
+    """A usage-limited key's limit, remaining uses (after this request) and refill."""
+    rate = getattr(request._request, "rate_limit", None)
+    counted = getattr(rate, "uses", None)
+    return counted.as_json() if counted is not None else None
 
 
 def _actor(request: Request) -> policy.Actor:
@@ -92,6 +100,8 @@ class KeyListView(TaterAPIView):
             allowed_ips=data["allowed_ips"],
             rate_limit=data["rate_limit"],
             metadata=data.get("metadata"),
+            usage_limit=data.get("usage_limit"),
+            usage_refill=data.get("usage_refill", ""),
         )
         return Response(s.issued_key_data(issued.api_key, issued.key), status=status.HTTP_201_CREATED)
 
@@ -112,7 +122,9 @@ class KeyDetailView(TaterAPIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         kwargs: dict[str, Any] = {
-            k: data[k] for k in ("name", "scopes", "allowed_ips", "rate_limit", "metadata") if k in data
+            k: data[k]
+            for k in ("name", "scopes", "allowed_ips", "rate_limit", "metadata", "usage_limit", "usage_refill")
+            if k in data
         }
         if "expires_at" in data:
             kwargs["expires_at"] = data["expires_at"]

@@ -78,7 +78,7 @@ class OrganizationListView(TaterAPIView):
             if access.key.is_unbound:
                 orgs = orgs.filter(tenant_id=access.tenant_pk)
             else:
-                orgs = orgs.filter(pk=access.key.org.pk)  # type: ignore[union-attr]
+                orgs = orgs.filter(pk=access.key.org.pk)
             orgs = orgs.order_by("name")
         else:
             orgs = selectors.orgs_reachable_by_user(user=request.user)

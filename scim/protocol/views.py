@@ -7,7 +7,7 @@ every error is in SCIM's error schema, whatever fails.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +17,8 @@ from django.http import Http404
 from django.urls import reverse
 from rest_framework import exceptions
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.renderers import JSONRenderer
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -54,12 +55,15 @@ class ScimNegotiation(BaseContentNegotiation):
     """Bodies in ``application/scim+json`` or ``application/json``; answers always in
     ``application/scim+json`` (RFC 7644 §3.1), whatever ``Accept`` says."""
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
         content_type = (request.content_type or "").split(";")[0].strip().lower()
         return next((p for p in parsers if p.media_type == content_type), None)
 
-    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
-        return renderers[0], renderers[0].media_type
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        first = next(iter(renderers))
+        return first, first.media_type
 
 
 def as_scim_error(exc: Exception, request_id: str | None) -> ScimError:

@@ -43,7 +43,7 @@ def answers_json(path: str) -> bool:
 class ApiError(exceptions.APIException):
     """An API error with a catalog code; raise it from anywhere in the API stack."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "BAD_REQUEST"
     message = "Bad request"
 
@@ -230,7 +230,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         code, message, status_code = "UNSUPPORTED_MEDIA_TYPE", str(exc.detail), 415
     elif isinstance(exc, exceptions.Throttled):
         code, status_code = "RATE_LIMITED", 429
-        wait = int(exc.wait or 1)
+        # Throttled sets .wait in __init__, but the stubs do not declare it.
+        wait = int(getattr(exc, "wait", None) or 1)
         message = f"Rate limit exceeded, retry in {wait} seconds"
         headers["Retry-After"] = str(wait)
     elif isinstance(exc, exceptions.APIException):

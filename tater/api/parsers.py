@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import IO, Any
 
 from rest_framework import parsers
@@ -93,9 +94,10 @@ class JSONParser(parsers.JSONParser):
     """REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]: DRF's JSON parser with the refusals above."""
 
     def parse(
-        self, stream: IO[bytes], media_type: str | None = None, parser_context: dict[str, Any] | None = None
+        self, stream: IO[bytes], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
     ) -> Any:
-        encoding = parsers.get_encoding(parser_context or {})
+        # get_encoding (DRF 3.18: text codecs only) is missing from djangorestframework-stubs.
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         limit = max_body_bytes()
         raw = stream.read(limit + 1)
         if len(raw) > limit:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
 from drf_spectacular.openapi import AutoSchema
@@ -269,7 +269,7 @@ class TaterAutoSchema(AutoSchema):
             statuses.append(400)
         return sorted(statuses)
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:  # type: ignore[override]
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)  # type: ignore[arg-type]
         if direction != "response":
             return responses
@@ -292,7 +292,9 @@ def documented(target: str, **methods: Any) -> type[OpenApiViewExtension]:
         target_class = target
 
         def view_replacement(self) -> type:
-            return extend_schema_view(**{m: extend_schema(**kw) for m, kw in methods.items()})(self.target_class)
+            # OpenApiViewExtension._load_class has imported the dotted path by now.
+            view = cast(type, self.target_class)
+            return extend_schema_view(**{m: extend_schema(**kw) for m, kw in methods.items()})(view)
 
     Documented.__name__ = Documented.__qualname__ = f"Documented{target.rsplit('.', 1)[-1]}"
     return Documented

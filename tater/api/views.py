@@ -34,7 +34,7 @@ def response_hooks() -> tuple[Any, ...]:
     response (apps plug in here; the core imports none of them)."""
     if not _hooks:
         _hooks.append(tuple(import_string(path) for path in getattr(settings, "TATER_API_RESPONSE_HOOKS", ())))
-    return _hooks[0]  # type: ignore[no-any-return]
+    return _hooks[0]
 
 
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
@@ -77,4 +77,4 @@ class TaterAPIView(APIView):
     @staticmethod
     def access(request: Request) -> Any:
         """The ``orgs.access.Access`` this request resolved to (set by ``ScopedPermission``)."""
-        return request.access  # type: ignore[attr-defined,no-any-return]
+        return request.access  # type: ignore[attr-defined]

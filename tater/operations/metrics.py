@@ -109,7 +109,7 @@ def record(
 def _record_refusal(route: str, status: int, response: HttpResponseBase, key_authenticated: bool) -> None:
     code = catalog_code(response)
     if code in _AUTH_FAILURES:
-        _key_auth[code].inc()  # type: ignore[index]
+        _key_auth[code].inc()
     elif key_authenticated:
         _key_ok.inc()  # authenticated, then refused for another reason (scope, rate limit)
     if status == 429:

@@ -36,17 +36,17 @@ def when_text(value: datetime | date | None, precision: str = "") -> str:
 
 @register.filter(is_safe=True)
 def when(value: datetime | date | None, precision: str = "") -> str:
-    if value in (None, ""):
+    if not value:  # None, or "" from a template
         return ""
-    return format_html('<time datetime="{}">{}</time>', value.isoformat(), when_text(value, precision))  # type: ignore[union-attr]
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), when_text(value, precision))
 
 
 @register.filter(is_safe=True)
 def ago(value: datetime | None) -> str:
-    if value in (None, ""):
+    if not value:  # None, or "" from a template
         return ""
     text = when_text(value)
-    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), text, naturaltime(value))  # type: ignore[union-attr]
+    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), text, naturaltime(value))
 
 
 register.filter("when_text", when_text)

@@ -18,19 +18,18 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apikeys import keycheck, usage
 from apikeys.models import ApiKey
 from orgs.models import Invitation, Organization, OrgMembership, TenantMembership
 from scans.models import Scan
 from scim.models import ScimToken
 from tests.hardening import matrix_spec as spec
 from tests.hardening.matrix_world import MatrixWorld, target_key
+from tests.state import reset_shared_state
 
 # --- Endpoints (coverage only) ---------------------------------------------------------------
 
@@ -390,9 +389,7 @@ def request(w: MatrixWorld, clients: Clients, ep: Endpoint, cell: spec.Cell, pre
 def reset_between_cells() -> None:
     """Each cell runs in a rolled-back savepoint: drop what the app keeps outside the database
     (rate-limit and lockout counters, the verified-key memo) so no cell sees another's."""
-    cache.clear()
-    usage.reset_local_memo()
-    keycheck.reset()
+    reset_shared_state()
 
 
 def run_cell(w: MatrixWorld, clients: Clients, ep: Endpoint, cell: spec.Cell) -> tuple[int, str, list[str]]:

@@ -61,7 +61,6 @@ from urllib.parse import urlencode
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
-from django.core.cache import cache
 from django.db import transaction
 from django.test import TestCase as DjangoTestCase
 from django.test import override_settings
@@ -72,7 +71,6 @@ from hypothesis.internal.conjecture import engine as conjecture_engine
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from rest_framework.test import APIClient
 
-from apikeys import usage
 from apikeys.models import ApiKey
 from audit.models import AuditEvent
 from orgs import services as org_services
@@ -91,6 +89,7 @@ from tests.hardening.authz_model import (
     World,
     expand,
 )
+from tests.state import reset_shared_state
 
 # --- Profiles ---------------------------------------------------------------------------------
 
@@ -368,8 +367,7 @@ class AuthzMachine(RuleBasedStateMachine):
         # Each example builds its world inside a savepoint that teardown rolls back.
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
-        cache.clear()
-        usage.reset_local_memo()
+        reset_shared_state()
         self.now = timezone.now().replace(microsecond=0)
         try:
             self.w, self.users = build_world()
@@ -392,7 +390,7 @@ class AuthzMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         transaction.set_rollback(True)
         self._atomic.__exit__(None, None, None)
-        cache.clear()
+        reset_shared_state()
 
     # -- drawing ---------------------------------------------------------------------------
 

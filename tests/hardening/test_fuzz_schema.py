@@ -19,12 +19,11 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core.cache import cache
 
-from apikeys import usage
 from tests.hardening import report
 from tests.hardening.matrix import api_endpoints
 from tests.hardening.world import World, build_world
+from tests.state import reset_shared_state
 
 # Bounded so the whole fuzz run stays well under two minutes (FUZZ_MAX_EXAMPLES raises it).
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))
@@ -71,8 +70,7 @@ ENABLED_CHECKS = [
 @schemathesis.hook
 def before_call(context: Any, case: Any, **kwargs: Any) -> None:
     # Lockout and limit counters must not carry over between generated cases.
-    cache.clear()
-    usage.reset_local_memo()
+    reset_shared_state()
 
 
 @pytest.fixture

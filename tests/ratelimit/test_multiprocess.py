@@ -143,3 +143,31 @@ def test_concurrent_clients_never_exceed_the_limit(server: Any) -> None:
     rows = KeyUsageHourly.objects.filter(key=key)
     assert sum(r.requests for r in rows) == CLIENTS
     assert sum(r.errors for r in rows) == CLIENTS - LIMIT
+
+
+def test_usage_limited_key_is_exact_across_workers(server: Any) -> None:
+    """Issue 22: 20 concurrent clients on a key with 50 uses get exactly 50 admitted."""
+    port, _ = server
+    tenant, owner, (org,) = make_tenant(name="Metered", orgs=1, plan="enterprise")
+    key, raw = make_key(user=owner, tenant=tenant, org=org, usage_limit=50)
+    results: list[int] = []
+    codes: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(20)
+
+    def client() -> None:
+        start.wait()
+        for _ in range(4):
+            status, _, body = _get(port, "/api/v1/auth/validate", {"X-API-Key": raw})
+            with lock:
+                results.append(status)
+                if status != 200:
+                    codes.append(json.loads(body)["error"])
+
+    threads = [threading.Thread(target=client) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(200) == 50
+    assert codes == ["USAGE_EXHAUSTED"] * 30

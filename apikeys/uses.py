@@ -1,0 +1,115 @@
+"""Usage-limited keys (Unkey's "remaining", SPEC §14): at most ``usage_limit`` requests per
+refill period (none, a UTC day, a UTC calendar month), exact across processes on Redis.
+
+One counter per key and period in the default cache: ``add`` creates it, ``incr`` takes a
+use atomically, and a request that lands above the limit gives its use straight back and is
+refused (429 ``USAGE_EXHAUSTED``). However many requests race, never more than the limit are
+admitted; one racing a refused request may be refused too. The counter expires with its
+period. Counted after permissions and the rate limit: a request refused by either does not
+use the key up. In the embedded default (in-process cache) each process counts alone; on a
+Redis that loses its data the period starts afresh (documented in the README).
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.cache import cache
+
+from tater.api.errors import ApiError
+
+DAY = 86_400
+NEVER = None  # a period without refill never ends
+
+
+@dataclass(frozen=True, slots=True)
+class Uses:
+    limit: int
+    used: int
+    refill: str
+    resets_at: datetime | None  # None: no refill
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "limit": self.limit,
+            "remaining": self.remaining,
+            "refill": self.refill or None,
+            "resets_at": self.resets_at.isoformat().replace("+00:00", "Z") if self.resets_at else None,
+        }
+
+
+class UsageExhausted(ApiError):
+    status_code = 429
+    code = "USAGE_EXHAUSTED"
+
+    def __init__(self, uses: Uses) -> None:
+        headers = {}
+        details: dict[str, Any] = {"limit": uses.limit, "refill": uses.refill or None}
+        if uses.resets_at is not None:
+            wait = max(1, math.ceil(uses.resets_at.timestamp() - time.time()))
+            headers["Retry-After"] = str(wait)
+            details["resets_at"] = uses.resets_at.isoformat().replace("+00:00", "Z")
+        super().__init__("This API key has used all of its allowed requests", details=details, headers=headers)
+
+
+def period(refill: str, t: float) -> tuple[int, float | None]:
+    """(start, end) of the refill period holding instant ``t`` (epoch seconds, UTC)."""
+    if refill == "daily":
+        start = int(t // DAY) * DAY
+        return start, float(start + DAY)
+    if refill == "monthly":
+        now = datetime.fromtimestamp(t, tz=UTC)
+        month_start = datetime(now.year, now.month, 1, tzinfo=UTC)
+        days = calendar.monthrange(now.year, now.month)[1]
+        return int(month_start.timestamp()), month_start.timestamp() + days * DAY
+    return 0, NEVER
+
+
+def _counter(key_pk: int, refill: str, t: float) -> tuple[str, float | None]:
+    start, end = period(refill, t)
+    return f"apikey:uses:{key_pk}:{refill or 'total'}:{start}", end
+
+
+def _timeout(end: float | None, t: float) -> int | None:
+    return None if end is None else max(1, math.ceil(end - t)) + 60
+
+
+def consume(key_pk: int, limit: int, refill: str) -> Uses:
+    """Take one use, or raise :class:`UsageExhausted` (nothing taken)."""
+    t = time.time()
+    name, end = _counter(key_pk, refill, t)
+    cache.add(name, 0, _timeout(end, t))
+    used = cache.incr(name)
+    resets = datetime.fromtimestamp(end, tz=UTC) if end is not None else None
+    if used > limit:
+        cache.decr(name)
+        raise UsageExhausted(Uses(limit, limit, refill, resets))
+    return Uses(limit, used, refill, resets)
+
+
+def give_back(key_pk: int, refill: str) -> None:
+    """Return a use taken by a request that was then refused (rate limit)."""
+    name, _ = _counter(key_pk, refill, time.time())
+    try:
+        cache.decr(name)
+    except ValueError:
+        pass  # the period ended meanwhile: nothing to give back
+
+
+def current(key_pk: int, limit: int | None, refill: str) -> Uses | None:
+    """The key's uses in the current period (None for a key without a limit)."""
+    if limit is None:
+        return None
+    t = time.time()
+    name, end = _counter(key_pk, refill, t)
+    used = int(cache.get(name) or 0)
+    return Uses(limit, min(used, limit), refill, datetime.fromtimestamp(end, tz=UTC) if end is not None else None)
