@@ -25,6 +25,7 @@ from django.urls import reverse
 from rest_framework.authentication import SessionAuthentication
 
 from accounts import services
+from accounts.models import User
 from apikeys.authentication import ApiKeyAuthentication, presented_key
 from orgs.models import OrgMembership, TenantMembership
 from tater.api.errors import ApiError, json_error
@@ -39,7 +40,7 @@ API_ALLOWED_PREFIXES = ("/api/v1/auth/", "/api/auth/", "/api/v1/health")
 API_ALLOWED_PATHS = ("/api/v1/me", "/api/v1/me/")
 
 
-def requires_2fa(user: object) -> bool:
+def requires_2fa(user: User) -> bool:
     return (
         TenantMembership.objects.filter(user=user, tenant__require_2fa=True).exists()
         or OrgMembership.objects.filter(user=user, organization__tenant__require_2fa=True).exists()
@@ -77,7 +78,7 @@ class Require2FAMiddleware:
         return None
 
     @staticmethod
-    def _blocked(user: object) -> bool:
+    def _blocked(user: User) -> bool:
         return not services.has_2fa(user) and requires_2fa(user)
 
 

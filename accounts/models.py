@@ -202,6 +202,10 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
     are stored as SHA-256 digests (each code carries 120 random bits, so a fast hash
     cannot be brute-forced)."""
 
+    # django_otp is untyped, so django-stubs cannot find the manager Device gives this model
+    # (a DeviceManager) for User's reverse relation: declare it.
+    _default_manager: ClassVar[models.Manager[RecoveryCodeDevice]]
+
     def verify_token(self, token: Any) -> bool:
         from accounts import recovery
 

@@ -4,6 +4,7 @@ the JSON sign-in's second step. Audit entries are written in the same transactio
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +42,29 @@ class InvalidOTP(DomainError):
 
     def __init__(self, message: str = "Invalid or already used verification code") -> None:
         super().__init__(message)
+
+
+class OTPThrottled(InvalidOTP):
+    """The device refuses any code for a while after wrong ones (django-otp's throttling:
+    1, 2, 4, ... seconds): the code was not even checked, so the message says to wait
+    rather than that the code is wrong."""
+
+    def __init__(self, wait_seconds: int) -> None:
+        self.wait_seconds = wait_seconds
+        unit = "second" if wait_seconds == 1 else "seconds"
+        super().__init__(f"Too many attempts: wait {wait_seconds} {unit} and try the code again")
+
+
+def throttle_wait(device: Any) -> int | None:
+    """Seconds until ``device`` accepts a code again (django-otp's ``verify_is_allowed``),
+    or None when it accepts one now."""
+    allowed, data = device.verify_is_allowed()
+    if allowed:
+        return None
+    locked_until = (data or {}).get("locked_until")
+    if locked_until is None:
+        return 1
+    return max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
 
 
 class InvalidChallenge(DomainError):
@@ -179,6 +203,9 @@ def totp_enrolment_confirm(*, user: Any, code: str) -> tuple[TOTPDevice, list[st
         raise InvalidInput("Start the enrolment again: no pending authenticator", field="code")
     with transaction.atomic():
         locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        wait = throttle_wait(locked)
+        if wait is not None:
+            raise OTPThrottled(wait)
         accepted = locked.verify_token(_digits(code))
     if not accepted:  # outside the block: the throttle counter stays committed
         raise InvalidOTP("That code does not match; check the time on your phone and try again")
@@ -230,7 +257,9 @@ def verify_second_factor(*, user: Any, code: str) -> Any | None:
 
     Goes through django-otp's ``verify_token``, which locks the device row
     (SELECT ... FOR UPDATE) so a TOTP code cannot be replayed by concurrent requests, and
-    keeps django-otp's throttling (a throttled device refuses even a right code)."""
+    keeps django-otp's throttling: a throttled device refuses even a right code, so when
+    every device that could take the code is throttled this raises :class:`OTPThrottled`
+    (with the wait) instead of answering as if the code were wrong."""
     code = (code or "").strip()
     if not code or len(code) > 64:
         return None
@@ -239,10 +268,17 @@ def verify_second_factor(*, user: Any, code: str) -> Any | None:
     else:
         code = _digits(code)
         devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
+    waits = []
     for device in devices:
+        wait = throttle_wait(device)
+        if wait is not None:
+            waits.append(wait)
+            continue
         verified = django_otp.verify_token(user, device.persistent_id, code)
         if verified is not None:
             return verified
+    if waits and len(waits) == len(devices):
+        raise OTPThrottled(min(waits))
     return None
 
 
@@ -283,7 +319,8 @@ def login_challenge_user(*, token: str) -> Any:
 
 def login_challenge_complete(*, token: str, code: str) -> ChallengeResult:
     """Check the code for the token's user; the token is burnt on success (single use) and
-    after too many wrong codes."""
+    after too many wrong codes. A throttled device raises :class:`OTPThrottled` before the
+    code is checked (not counted against the token: no code was tried)."""
     user = login_challenge_user(token=token)
     return login_challenge_settle(token=token, user=user, device=verify_second_factor(user=user, code=code))
 

@@ -162,11 +162,19 @@ def _second_factor_failed(request: HttpRequest, user: Any, *, method: str) -> No
     lockout.register_failure(ip=client_ip(request), kind="otp", account=user.email)
 
 
-def _check_code(request: HttpRequest, user: Any, code: str) -> Any | None:
+def _check_code(request: HttpRequest, user: Any, code: str, form: CodeForm) -> Any | None:
+    """The device that accepts ``code``, or None with the reason on ``form``: a wrong code
+    (audited, counted by the lockout) or a device still throttled after wrong ones (no code
+    was checked: the person is told how long to wait)."""
     lockout.check_account(user.email)
-    device = services.verify_second_factor(user=user, code=code)
+    try:
+        device = services.verify_second_factor(user=user, code=code)
+    except services.OTPThrottled as exc:
+        form.add_error("code", exc.message)
+        return None
     if device is None:
         _second_factor_failed(request, user, method="otp")
+        form.add_error("code", "That code is not valid or was already used.")
     return device
 
 
@@ -179,12 +187,11 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
     user = stage.login.user
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = _check_code(request, user, form.cleaned_data["code"])
+        device = _check_code(request, user, form.cleaned_data["code"], form)
         if device is not None:
             # django-otp marks the session verified when Django's login() sees this.
             user.otp_device = device
             return stage.exit()
-        form.add_error("code", "That code is not valid or was already used.")
     return render(
         request, "accounts/2fa_challenge.html",
         {"form": form, "email": user.email, **_passkey_step_context(request, user, "accounts_passkey_challenge")},
@@ -203,12 +210,11 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(next_url)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = _check_code(request, request.user, form.cleaned_data["code"])
+        device = _check_code(request, request.user, form.cleaned_data["code"], form)
         if device is not None:
             services.session_started(request=request, user=request.user)
             django_otp.login(request, device)
             return HttpResponseRedirect(next_url)
-        form.add_error("code", "That code is not valid or was already used.")
     return render(
         request, "accounts/2fa_challenge.html",
         {

@@ -73,7 +73,7 @@ class ApiKeyAuthentication(BaseAuthentication):
                 lockout.register_failure(ip=ip, kind="api_key")
             raise
         # The one rate-limit decision of this request (apikeys.throttling applies it).
-        django_request.rate_limit = RequestRate(checked.entity, checked.decision, counted=checked.counted)
+        setattr(django_request, "rate_limit", RequestRate(checked.entity, checked.decision, counted=checked.counted))  # noqa: B010
         principal = checked.principal
         ctx = context.current()
         ctx.user_id = principal.owner_pk

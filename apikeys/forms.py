@@ -9,15 +9,20 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from django import forms
-from django.db.models import F, Q, QuerySet
-from django.db.models.expressions import Combinable
-from django.db.models.functions import Lower
 from django.utils import timezone
 
-from apikeys.models import ApiKey, KeyStatus, KeyType
-from apikeys.services import DEFAULT_GRACE_SECONDS, clean_allowed_ips, parse_rate_limit
+from apikeys.form_fields import (
+    allowlist_errors,
+    allowlist_field,
+    rate_limit_error,
+    rate_limit_field,
+    usage_errors,
+    usage_limit_field,
+    usage_refill_field,
+)
+from apikeys.models import ApiKey, KeyType
+from apikeys.services import DEFAULT_GRACE_SECONDS
 from tater import scopes as S
-from tater.exceptions import InvalidInput
 from tater.templatetags.tater_format import when_text
 
 PRESETS = [
@@ -81,8 +86,16 @@ SERVICE_FIELDS = {
     "allowed_ips": "allowed_ips",
     "rate_limit": "rate_limit",
     "name": "name",
+    "usage_limit": "usage_limit",
+    "usage_refill": "usage_refill",
 }
-EDIT_SERVICE_FIELDS = {"expires_at": "expires_in"}
+EDIT_SERVICE_FIELDS = {
+    "expires_at": "expires_in",
+    "usage_limit": "usage_limit",
+    "usage_refill": "usage_refill",
+    "allowed_ips": "allowed_ips",
+    "rate_limit": "rate_limit",
+}
 
 
 def perm_field_name(resource: str) -> str:
@@ -109,50 +122,6 @@ class SubmitOnceField(forms.CharField):
 
 def new_submit_token() -> str:
     return secrets.token_urlsafe(16)
-
-
-def allowlist_field() -> forms.CharField:
-    return forms.CharField(
-        label="IP allowlist",
-        required=False,
-        help_text="One IP address or CIDR range per line, e.g. 203.0.113.0/24. Leave empty to allow any address.",
-        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
-    )
-
-
-def rate_limit_field(label: str = "Rate limit for this key") -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        required=False,
-        max_length=32,
-        help_text="Stricter than the plan's limit, e.g. 5/min, 1000/hour or 10/30s. Leave empty to use the plan's limit.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "5/min"}),
-    )
-
-
-def allowlist_errors(text: str) -> list[str]:
-    """Every line of an allowlist that is not an address or network, each in one message
-    (so two bad lines are both reported). The service checks the list again."""
-    errors = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        value = line.strip()
-        if not value:
-            continue
-        try:
-            clean_allowed_ips([value])
-        except InvalidInput:
-            errors.append(f"Line {number}: “{value}” is not an IP address or CIDR range (e.g. 203.0.113.7 or 203.0.113.0/24).")
-    return errors
-
-
-def rate_limit_error(value: str) -> str | None:
-    if not value.strip():
-        return None
-    try:
-        parse_rate_limit(value)
-    except InvalidInput as exc:
-        return exc.message
-    return None
 
 
 def _listed(scopes: frozenset[str]) -> list[str]:
@@ -185,6 +154,8 @@ class ApiKeyCreateForm(forms.Form):
     expires_in = forms.ChoiceField(label="Expires", required=False)
     allowed_ips = allowlist_field()
     rate_limit = rate_limit_field()
+    usage_limit = usage_limit_field()
+    usage_refill = usage_refill_field()
 
     def __init__(
         self,
@@ -265,7 +236,8 @@ class ApiKeyCreateForm(forms.Form):
         """The binding shown as text when there is nothing to choose."""
         if "binding" not in self.fields:
             return f"This organization: {self.org_name}"
-        choices = cast(forms.ChoiceField, self.fields["binding"]).choices
+        # __init__ set the field's choices to a list of (value, label) pairs.
+        choices = cast(list[tuple[str, str]], cast(forms.ChoiceField, self.fields["binding"]).choices)
         return choices[0][1] if len(choices) == 1 else None
 
     def permission_rows(self) -> list[dict[str, object]]:
@@ -313,6 +285,8 @@ class ApiKeyCreateForm(forms.Form):
                 self.add_error("preset", "Choose at least one permission below for a Limited key.")
         elif self.key_type == KeyType.PUBLIC and not self._chosen():
             self.add_error(None, "Choose at least one thing this public key may read.")
+        for field, message in usage_errors(data).items():
+            self.add_error(field, message)
         return data
 
     def _chosen(self) -> list[str]:
@@ -376,6 +350,8 @@ class ApiKeyEditForm(forms.Form):
     expires_in = forms.ChoiceField(label="Expires")
     allowed_ips = allowlist_field()
     rate_limit = rate_limit_field()
+    usage_limit = usage_limit_field()
+    usage_refill = usage_refill_field()
 
     def __init__(self, *args: object, api_key: ApiKey, max_lifetime_days: int | None, **kwargs: object) -> None:
         self.api_key = api_key
@@ -387,6 +363,8 @@ class ApiKeyEditForm(forms.Form):
                 "expires_in": KEEP_EXPIRY,
                 "allowed_ips": "\n".join(api_key.allowed_ips or []),
                 "rate_limit": api_key.rate_limit,
+                "usage_limit": api_key.usage_limit,
+                "usage_refill": api_key.usage_refill,
                 **{perm_field_name(r): access_level(r, self.key_scopes) for r in S.RESOURCES},
             },
         )
@@ -429,6 +407,12 @@ class ApiKeyEditForm(forms.Form):
             raise forms.ValidationError(error)
         return value
 
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        for field, message in usage_errors(data).items():
+            self.add_error(field, message)
+        return data
+
     def permission_rows(self) -> list[tuple[forms.BoundField, bool]]:
         """(field, whether the key has any access to narrow) per resource, for the template."""
         return [(self[perm_field_name(r)], bool(access_level(r, self.key_scopes))) for r in S.RESOURCES]
@@ -458,88 +442,3 @@ class ApiKeyEditForm(forms.Form):
     def resource_field(self, scope: str) -> str | None:
         resource = scope.split(":", 1)[0]
         return perm_field_name(resource) if resource in S.RESOURCES else None
-
-
-EXPIRING_CHOICES = [("", "Any expiry"), ("7", "Within 7 days"), ("30", "Within 30 days")]
-SORTS: dict[str, tuple[str, tuple[str | Combinable, ...]]] = {
-    "-created": ("Newest first", ("-created_at", "-id")),
-    "created": ("Oldest first", ("created_at", "id")),
-    "name": ("Name (A–Z)", (Lower("name"), "id")),
-    "-last_used": ("Recently used", (F("last_used_at").desc(nulls_last=True), "-id")),
-    "expires": ("Expiring soonest", (F("expires_at").asc(nulls_last=True), "-id")),
-}
-
-
-class ApiKeyFilterForm(forms.Form):
-    """The key list's search, filters and order. ``status`` and ``type`` go to the
-    selector; the rest narrows or orders what the selector returned (it never widens it)."""
-
-    q = forms.CharField(
-        label="Search",
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or prefix", "autocomplete": "off"}),
-    )
-    status = forms.ChoiceField(choices=[("", "Any status"), *KeyStatus.choices], required=False)
-    expiring = forms.ChoiceField(label="Expiry", choices=EXPIRING_CHOICES, required=False)
-    type = forms.ChoiceField(choices=[("", "Any type"), *KeyType.choices], required=False)
-    sort = forms.ChoiceField(
-        label="Sort by", choices=[(value, label) for value, (label, _) in SORTS.items()], required=False
-    )
-
-    def filters(self) -> dict[str, str]:
-        """The selector's filters (an "expiring" filter means active keys)."""
-        if not self.is_valid():
-            return {}
-        found = {name: self.cleaned_data[name] for name in ("status", "type") if self.cleaned_data.get(name)}
-        if self.cleaned_data.get("expiring"):
-            found["status"] = KeyStatus.ACTIVE
-        return found
-
-    @property
-    def active(self) -> bool:
-        """Whether anything narrows the list (the order alone does not)."""
-        return self.is_valid() and any(self.cleaned_data.get(n) for n in ("q", "status", "expiring", "type"))
-
-    def refine(self, keys: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
-        if not self.is_valid():
-            return keys
-        query = self.cleaned_data.get("q", "").strip()
-        if query:
-            keys = keys.filter(Q(name__icontains=query) | Q(display_prefix__istartswith=query) | Q(public_id=query))
-        days = self.cleaned_data.get("expiring")
-        if days:
-            keys = keys.filter(expires_at__isnull=False, expires_at__lte=timezone.now() + timedelta(days=int(days)))
-        return keys.order_by(*SORTS[self.cleaned_data.get("sort") or "-created"][1])
-
-
-class RotateForm(forms.Form):
-    submit_token = SubmitOnceField()
-    grace_period_seconds = forms.TypedChoiceField(
-        label="Keep the current key working for",
-        choices=GRACE_CHOICES,
-        coerce=int,
-        initial=DEFAULT_GRACE_SECONDS,
-        widget=forms.RadioSelect,
-        help_text="Time to deploy the new key before the current one stops working.",
-    )
-
-
-class BulkActionForm(forms.Form):
-    """The key list's "with selected" form: which keys, which action, and whether the
-    confirmation page was already shown."""
-
-    action = forms.ChoiceField(choices=[("deactivate", "Deactivate"), ("revoke", "Revoke")])
-    keys = forms.MultipleChoiceField(required=True)
-    confirm = forms.BooleanField(required=False)
-    back = forms.CharField(required=False, max_length=2000)
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        # Any key id is accepted here; the view looks each one up within the caller's reach.
-        submitted = self.data.getlist("keys") if hasattr(self.data, "getlist") else []
-        cast(forms.MultipleChoiceField, self.fields["keys"]).choices = [(k, k) for k in submitted[:100]]
-
-
-class ConfirmForm(forms.Form):
-    """An empty form: the confirmation is the POST itself (with its CSRF token)."""

@@ -2,64 +2,51 @@
 decision, in one call. Everything about "is this key admitted now" lives here.
 
     checked = keycheck.check(raw_key, client_ip)   # raises ApiError: 401, 403, 429, 503
-    checked.principal                              # apikeys.principal.KeyPrincipal
-    checked.decision                               # tater.limiter.Decision (admitted)
+    checked.principal, checked.decision            # KeyPrincipal, tater.limiter.Decision
 
-**The principal cache.** A verified principal is memoized in the process under the
-SHA-256 digest of the presented secret, tagged with that digest's *generation*: a random
-value that every change to a row the principal was loaded from replaces. An entry is used
-only while its tag is still the current generation, so a change made by any process is
-seen on the very next request by every process. Changes are noticed by receivers
-(``post_save``/``post_delete``) on exactly the models ``principal.load`` reads
-(``principal.read_models()``; a test holds the two together): no service calls anything
-by hand.
+**The principal cache.** A verified principal is memoized per process under the digest of
+the presented secret, tagged with the digest's *generation*: a random value replaced by
+every change to a row the principal was loaded from (receivers on exactly the models
+``principal.load`` reads; a test holds the two lists together). An entry is used only under
+the current generation, so every process sees a change on its very next request.
 
-Where the generations live follows the rate limiter's store:
+Generations live with the limiter's store: in-process, in this process (or, with an SQLite
+file, in a host-wide counter beside it: ``tater.hostcounter``); on Redis or a shared cache,
+beside the key's counters (``rl:{key:<digest>}:gen``, one cluster slot), read in the round
+trip that counts the request. The verified principal is shared there too (JSON tagged with
+its generation): a process that has not seen a key counts it under the rules the store
+remembered and reads generation and principal in that same round trip.
 
-- **in-process** (the embedded default): in this process, or, when the database is an SQLite
-  file, one host-wide counter in a memory-mapped file beside it (``SharedGeneration``), so
-  every worker on the host sees every change.
-- **Redis / Django cache**: beside the key's rate-limit counters
-  (``rl:{key:<digest>}:gen``, one cluster hash slot), read *in the same round trip* that
-  counts the request (``limiter.check(entity, reads=[gen])``). A warm request costs that
-  one round trip. The verified principal itself is shared there too
-  (``rl:{key:<digest>}:principal``, JSON tagged with its generation), so a process that
-  has not seen a key yet reads it from the store instead of the database when another
-  process has verified it.
-
-**Outages never keep a revoked key alive.** Invalidations that cannot reach the store are
-written to the database (``PendingInvalidation``, in the same transaction as the change)
-and applied by the first process that reaches the store again (checked every
-``SWEEP_SECONDS``). A process whose store does not answer cannot check generations: it
-drops its memo and reads every key from the database until the store answers again. Rate
-limits then fail open or closed per ``TATER_RATELIMIT_FAIL_OPEN``.
+**Outages never keep a revoked key alive.** Invalidations the store misses are kept in the
+database (``PendingInvalidation``, in the change's transaction) and applied once the store
+answers (at once by processes that saw the outage, within ``TATER_KEYCHECK_SWEEP_SECONDS``
+by others). A process that cannot check generations drops its memo and reads keys from the
+database meanwhile; rate limits fail open or closed per ``TATER_RATELIMIT_FAIL_OPEN``.
 """
 
 from __future__ import annotations
 
 import logging
-import mmap
-import os
 import random
-import struct
-import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import transaction
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 from apikeys import keygen
+from apikeys.limits import KeyEntity, entity_key, rules_for
 from apikeys.principal import KeyPrincipal, load, read_models
 from tater import limiter
 from tater.api.errors import ApiError, Forbidden, Unauthorized
-from tater.limiter import Decision, InProcessBackend, LimiterUnavailable, Rule, keys
+from tater.hostcounter import SharedGeneration
+from tater.limiter import Decision, InProcessBackend, LimiterUnavailable, keys
 
 logger = logging.getLogger("apikeys.keycheck")
 
@@ -70,7 +57,6 @@ BLOB_TTL = 300
 MISSING_TTL = 30  # unknown digests are remembered briefly: guessing costs no query each
 MISSING = "missing"
 MAX_RELOADS = 3
-SWEEP_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,49 +72,6 @@ class Checked:
 
 def invalid() -> Unauthorized:
     return Unauthorized("Invalid token")
-
-
-# --- Rate limits -----------------------------------------------------------------------
-
-
-class KeyEntity:
-    """A key as the rate limiter sees it: counted under its current secret's digest,
-    whichever of its secrets was presented, with its plan's and its own limits."""
-
-    __slots__ = ("_key", "_rules")
-
-    def __init__(self, principal: KeyPrincipal) -> None:
-        self._key = entity_key(principal.digest)
-        self._rules = rules_for(principal.tenant_plan, principal.rate_limit)
-
-    def key(self) -> str:
-        return self._key
-
-    def rules(self) -> Sequence[Rule]:
-        return self._rules
-
-
-def entity_key(digest: str) -> str:
-    return f"key:{digest}"
-
-
-@lru_cache(maxsize=512)
-def rules_for(plan: str, override: str = "") -> tuple[Rule, ...]:
-    """The plan's per-minute and per-hour limits, tightened (never loosened) by a key's own."""
-    from apikeys.services import parse_rate_limit
-    from tater.exceptions import InvalidInput
-
-    table = settings.TATER_PLAN_RATE_LIMITS
-    per_minute, per_hour = table.get(plan) or table["free"]
-    limits = {60: per_minute, 3600: per_hour}
-    if override:
-        try:
-            count, seconds = parse_rate_limit(override)
-        except InvalidInput:
-            count = 0  # the services refuse bad values; an old bad row must not break requests
-        if count:
-            limits[seconds] = min(count, limits.get(seconds, count))
-    return tuple(Rule(seconds, limit) for seconds, limit in sorted(limits.items()))
 
 
 # --- Refusals --------------------------------------------------------------------------
@@ -218,7 +161,10 @@ def _shared_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked:
     read in the round trip that counts the request; reloaded when it changed."""
     entry = _memo_get(digest)
     if entry is None:
-        principal, tag = _load_shared(lim, digest)
+        cold = _cold_check(lim, digest, ip)
+        if isinstance(cold, Checked):
+            return cold
+        principal, tag = cold
         fresh = True
     else:
         principal, tag = entry
@@ -246,6 +192,38 @@ def _shared_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked:
         principal, tag = _load_shared(lim, digest)
         fresh = True
     return _count(lim, principal, ip)  # kept changing under us: the last load decides
+
+
+def _cold_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked | tuple[KeyPrincipal | None, str]:
+    """A key this process has not seen, in one round trip when another process has: count
+    the request under the rules the key was last checked with, and read its generation and
+    the principal that process shared. Returns the outcome, or the principal (as of its
+    generation) for the caller to count when the store knew no rules for it."""
+    gname, bname = gen_name(digest), blob_name(digest)
+    remembered = limiter.Entity(entity_key(digest), ())
+    decision = lim.check(remembered, reads=[gname, bname])
+    if decision.degraded:
+        raise LimiterUnavailable("the key store is unreachable")  # check() reads the database
+    counted = decision.known and decision.admitted
+    gen = _text(decision.reads[gname]) or _read_generation(lim, digest)
+    principal = _principal_as_of(lim, digest, gen, decision.reads[bname])
+    error = invalid() if principal is None else refusal(principal, ip)
+    if error is not None:
+        if counted:
+            lim.refund(remembered)
+        raise error
+    assert principal is not None
+    entity = KeyEntity(principal)
+    if decision.known and entity.key() == remembered.key() and entity.rules() == _rules_of(decision):
+        return Checked(principal, decision, counted=counted)
+    if counted:  # counted under another secret's entity or rules that changed since
+        lim.refund(remembered)
+    return principal, gen
+
+
+# --- Generations and the shared principal ----------------------------------------------
+def _rules_of(decision: Decision) -> tuple[Any, ...]:
+    return tuple(state.rule for state in decision.states)
 
 
 # --- Generations and the shared principal ----------------------------------------------
@@ -279,23 +257,26 @@ def _read_generation(lim: limiter.Limiter, digest: str) -> str:
 
 
 def _load_shared(lim: limiter.Limiter, digest: str) -> tuple[KeyPrincipal | None, str]:
-    """The principal as of the digest's current generation: the shared copy when another
-    process verified it under that generation, else the database (then shared)."""
+    """The principal as of the digest's current generation (one MGET, maybe the database)."""
     gname, bname = gen_name(digest), blob_name(digest)
     values = lim.read([gname, bname])
-    gen = _text(values[gname])
-    if gen is None:
-        gen = _read_generation(lim, digest)
-    stored_gen, _, body = (_text(values[bname]) or "").partition("|")
+    gen = _text(values[gname]) or _read_generation(lim, digest)
+    return _principal_as_of(lim, digest, gen, values[bname]), gen
+
+
+def _principal_as_of(lim: limiter.Limiter, digest: str, gen: str, shared: Any) -> KeyPrincipal | None:
+    """The shared copy when another process verified it under ``gen``, else the database
+    (then shared). Memoized under ``gen``."""
+    stored_gen, _, body = (_text(shared) or "").partition("|")
     if body and stored_gen == gen:
         principal = None if body == MISSING else KeyPrincipal.from_json(body)
     else:
         principal = load(digest)  # loaded after reading ``gen``: current as of ``gen``
-        shared = f"{gen}|{principal.to_json() if principal is not None else MISSING}"
-        lim.write({bname: shared}, ttl=BLOB_TTL if principal is not None else MISSING_TTL)
+        value = f"{gen}|{principal.to_json() if principal is not None else MISSING}"
+        lim.write({blob_name(digest): value}, ttl=BLOB_TTL if principal is not None else MISSING_TTL)
     if principal is not None:  # guessed digests stay out of the memo
         _memo_put(digest, principal, gen)
-    return principal, gen
+    return principal
 
 
 # --- The process memo ------------------------------------------------------------------
@@ -326,8 +307,10 @@ def reset() -> None:
 
 
 def _outage_seen() -> None:
-    """The store did not answer: nothing in the memo can be checked any more."""
+    """The store did not answer: nothing in the memo can be checked any more, and the
+    store will need what it missed once it is back."""
     _memo.clear()
+    _sweep_due[0] = True
 
 
 def _local_principal(digest: str) -> KeyPrincipal | None:
@@ -339,33 +322,6 @@ def _local_principal(digest: str) -> KeyPrincipal | None:
     principal = load(digest)
     _memo_put(digest, principal, gen)  # tagged with the generation read *before* loading
     return principal
-
-
-class SharedGeneration:
-    """One 8-byte counter in a memory-mapped file shared by every process on the host that
-    uses the same SQLite database: bumped (under a file lock) by every invalidation, read
-    per request (an unpack from shared memory)."""
-
-    _unpack = struct.Struct("<Q").unpack_from
-
-    def __init__(self, path: str) -> None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        if os.fstat(fd).st_size < 8:
-            os.ftruncate(fd, 8)
-        self.fd = fd
-        self.map = mmap.mmap(fd, 8, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-
-    def read(self) -> int:
-        return int(self._unpack(self.map, 0)[0])
-
-    def bump(self) -> None:
-        import fcntl
-
-        fcntl.lockf(self.fd, fcntl.LOCK_EX)
-        try:
-            struct.pack_into("<Q", self.map, 0, (self.read() + 1) % (1 << 64))
-        finally:
-            fcntl.lockf(self.fd, fcntl.LOCK_UN)
 
 
 _shared: list[Any] = [False]  # False: not looked up yet; None: no shared file
@@ -392,7 +348,7 @@ def _shared_generation() -> SharedGeneration | None:
             except OSError:
                 current = None
         _shared[0] = current
-    return current  # type: ignore[no-any-return]
+    return current
 
 
 # --- Invalidation ----------------------------------------------------------------------
@@ -432,7 +388,7 @@ def _invalidate(digests: list[str], *, in_transaction: bool) -> None:
         PendingInvalidation.objects.bulk_create(
             [PendingInvalidation(digest=d) for d in digests], ignore_conflicts=True
         )
-        _next_sweep[0] = 0.0
+        _sweep_due[0] = True
 
 
 def _bump_shared(lim: limiter.Limiter, digests: Sequence[str]) -> None:
@@ -441,29 +397,27 @@ def _bump_shared(lim: limiter.Limiter, digests: Sequence[str]) -> None:
 
 
 _next_sweep = [0.0]
-_sweep_lock = threading.Lock()
+_sweep_due = [True]  # this process saw an outage or left invalidations pending (and at start)
 
 
 def _sweep_pending(lim: limiter.Limiter) -> None:
-    """Apply invalidations the store missed during an outage (at most every SWEEP_SECONDS)."""
+    """Apply invalidations the store missed during an outage: at once in a process that saw
+    it, else at most every ``TATER_KEYCHECK_SWEEP_SECONDS`` (0: never)."""
     t = time.monotonic()
-    if t < _next_sweep[0] or isinstance(lim.backend, InProcessBackend):
+    interval = float(getattr(settings, "TATER_KEYCHECK_SWEEP_SECONDS", 30))
+    if (not _sweep_due[0] and (not interval or t < _next_sweep[0])) or isinstance(lim.backend, InProcessBackend):
         return
-    with _sweep_lock:
-        if t < _next_sweep[0]:
-            return
-        _next_sweep[0] = t + SWEEP_SECONDS
+    _next_sweep[0] = t + (interval or 30)
     from apikeys.models import PendingInvalidation
 
     pending = list(PendingInvalidation.objects.values_list("pk", "digest")[:1000])
-    if not pending:
-        return
-    try:
-        _bump_shared(lim, [d for _, d in pending])
-    except LimiterUnavailable:
-        return  # still down: the requests read the database meanwhile
-    PendingInvalidation.objects.filter(pk__in=[pk for pk, _ in pending]).delete()
-    _next_sweep[0] = 0.0  # more may wait
+    if pending:
+        try:
+            _bump_shared(lim, [d for _, d in pending])
+        except LimiterUnavailable:
+            return  # still down: the requests read the database meanwhile
+        PendingInvalidation.objects.filter(pk__in=[pk for pk, _ in pending]).delete()
+    _sweep_due[0] = len(pending) == 1000  # more may wait
 
 
 # --- Receivers: exactly the models ``principal.load`` reads ------------------------------
@@ -511,7 +465,7 @@ def _org_membership_changed(sender: type, instance: Any, **kwargs: Any) -> None:
 def connect_receivers() -> None:
     """Called once from ``ApiKeysConfig.ready``."""
     key, tenant, org, user, tenant_membership, org_membership = read_models()
-    handlers = {
+    handlers: dict[type[Model], Callable[..., None]] = {
         key: _key_changed,
         tenant: _tenant_changed,
         org: _org_changed,

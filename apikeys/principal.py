@@ -18,6 +18,8 @@ from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import Any
 
+from django.db.models import Model
+
 from orgs import policy, roles
 from tater import scopes as S
 
@@ -86,7 +88,7 @@ class KeyPrincipal:
 
     @property
     def metadata(self) -> dict[str, Any]:
-        return json.loads(self.metadata_json)  # type: ignore[no-any-return]
+        return dict(json.loads(self.metadata_json))
 
     def ip_allowed(self, ip: str) -> bool:
         if not self.allowed_ips:
@@ -148,7 +150,7 @@ def _ip_in(ip: str, cidrs: tuple[str, ...]) -> bool:
 
 # The models ``load`` reads: a change to any row of these can change a principal
 # (``apikeys.keycheck`` invalidates on each; a test checks this list against the query).
-def read_models() -> tuple[type, ...]:
+def read_models() -> tuple[type[Model], ...]:
     from django.contrib.auth import get_user_model
 
     from apikeys.models import ApiKey
@@ -215,7 +217,7 @@ def load(digest: str) -> KeyPrincipal | None:
         return None
     # Both columns are unique; a digest matching one key's current and another's
     # previous secret cannot happen in practice, but the current secret wins.
-    row = next((r for r in rows if r.digest == digest), rows[0])
+    row: Any = next((r for r in rows if r.digest == digest), rows[0])  # the model's fields and the x_ columns
     tenant_orgs: tuple[OrgRef, ...] = ()
     if row.organization_id is None:
         listed = row.x_tenant_orgs

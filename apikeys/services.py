@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import EllipsisType
 from typing import Any
 
 from django.db import transaction
@@ -237,10 +238,10 @@ def apikey_update(
     name: str | None = None,
     scopes: Iterable[str] | None = None,
     allowed_ips: Iterable[str] | None = None,
-    expires_at: datetime | None | type[Ellipsis] = ...,
+    expires_at: datetime | None | EllipsisType = ...,
     rate_limit: str | None = None,
-    metadata: dict[str, Any] | None | type[Ellipsis] = ...,
-    usage_limit: int | None | type[Ellipsis] = ...,
+    metadata: dict[str, Any] | None | EllipsisType = ...,
+    usage_limit: int | None | EllipsisType = ...,
     usage_refill: str | None = None,
 ) -> ApiKey:
     """Rename a key or change its scopes, allowlist, expiry or rate limit. Through an API
@@ -279,8 +280,8 @@ def apikey_update(
     if new_ips is not None and policy.allowlist_widens(api_key.allowed_ips, new_ips):
         widened.append("allowed_ips")
     if expires_at is not ...:
-        _check_expiry(api_key.tenant, expires_at)  # type: ignore[arg-type]
-        if policy.expiry_widens(api_key.expires_at, expires_at):  # type: ignore[arg-type]
+        _check_expiry(api_key.tenant, expires_at)
+        if policy.expiry_widens(api_key.expires_at, expires_at):
             widened.append("expires_at")
     new_rate = rate_limit.strip() if rate_limit is not None else None
     if new_rate is not None and policy.rate_widens(_rate_or_none(api_key.rate_limit), _rate_or_none(new_rate)):
@@ -308,7 +309,7 @@ def apikey_update(
     if new_ips is not None:
         api_key.allowed_ips = new_ips
     if expires_at is not ... and expires_at != api_key.expires_at:
-        api_key.expires_at = expires_at  # type: ignore[assignment]
+        api_key.expires_at = expires_at
         api_key.expiry_notice_days = None  # a new expiry gets its own 60/30/7-day notices
     if metadata is not ...:
         api_key.metadata = clean_metadata(metadata)

@@ -2,7 +2,7 @@
 
 Limits apply per API key (per user and tenant for browser sessions), per minute and per
 hour by tenant plan (``TATER_PLAN_RATE_LIMITS``), plus a key's optional stricter override
-(``"5/min"``, ``"1000/hour"``, ``"5/60s"``); see ``apikeys.keycheck.rules_for``. Rules of a
+(``"5/min"``, ``"1000/hour"``, ``"5/60s"``); see ``apikeys.limits.rules_for``. Rules of a
 minute or less are rolling windows (``tater.limiter``).
 
 Each request's decision is made once and carried on the request as ``request.rate_limit``
@@ -31,6 +31,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from apikeys import uses
+from apikeys.principal import KeyPrincipal
 from apikeys.uses import Uses
 from tater import limiter
 from tater.api.errors import RateLimited
@@ -51,7 +52,7 @@ class RequestRate:
 def session_entity(user_pk: int, tenant_pk: int) -> Entity:
     """A browser session's limits: its user in the tenant the request resolved to, by the
     tenant's plan (read fresh, so a plan change applies to the very next request)."""
-    from apikeys.keycheck import rules_for
+    from apikeys.limits import rules_for
     from orgs.models import Tenant
 
     plan = Tenant.objects.filter(pk=tenant_pk).values_list("plan", flat=True).first() or "free"
@@ -76,12 +77,13 @@ class ApiRateThrottle(BaseThrottle):
             if entity is None:
                 return True  # open endpoints and anonymous callers: the lockout guards sign-in
             decision = limiter.check(entity)
-            rate = request._request.rate_limit = RequestRate(entity, decision, counted=decision.admitted)
+            rate = RequestRate(entity, decision, counted=decision.admitted)
+            setattr(request._request, "rate_limit", rate)  # noqa: B010 - the request's documented attribute
         rate.applied = True
         if not rate.decision.admitted:
             raise RateLimited(rate.decision)
         principal = request.auth
-        if getattr(principal, "usage_limit", None) is not None:
+        if isinstance(principal, KeyPrincipal) and principal.usage_limit is not None:
             try:
                 rate.uses = uses.consume(principal.pk, principal.usage_limit, principal.usage_refill)
             except uses.UsageExhausted:
@@ -96,7 +98,6 @@ class ApiRateThrottle(BaseThrottle):
 def finish_response(request: Request, response: Any) -> None:
     """Rate-limit headers on every response of an identified caller; key usage counted."""
     from apikeys import usage
-    from apikeys.principal import KeyPrincipal
 
     rate: RequestRate | None = getattr(request._request, "rate_limit", None)
     if rate is not None and rate.counted and not rate.applied:

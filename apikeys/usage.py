@@ -39,7 +39,7 @@ LAST_USED_INTERVAL = 60
 RECENT_IPS = 5
 MAX_HOURS = 90 * 24
 
-_local_next_write: dict[int, float] = {}
+_local_next_write: dict[tuple[int, str, bool], float] = {}  # (key, address, old secret?) → next write
 _lock = threading.Lock()
 _pending: dict[tuple[int, int], list[int]] = {}  # (key pk, hour) → [requests, errors]
 _next_flush: list[float | None] = [None]

@@ -3,7 +3,6 @@ lifecycle actions. Views resolve the org, call one selector or service and rende
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apikeys import selectors, services
+from apikeys import key_page, selectors, services
 from apikeys.forms import (
     AGENT_SCOPES,
     EDIT_SERVICE_FIELDS,
@@ -27,13 +26,11 @@ from apikeys.forms import (
     TYPE_HELP,
     ApiKeyCreateForm,
     ApiKeyEditForm,
-    ApiKeyFilterForm,
-    BulkActionForm,
-    ConfirmForm,
-    RotateForm,
     new_submit_token,
 )
+from apikeys.list_forms import ApiKeyFilterForm, BulkActionForm, ConfirmForm, RotateForm
 from apikeys.models import ApiKey, KeyStatus, KeyType
+from apikeys.usage_chart import usage_chart_context
 from orgs import policy
 from orgs.access import Access
 from orgs.forms import add_domain_error
@@ -51,16 +48,6 @@ def _key_or_404(access: Access, key_id: str) -> ApiKey:
         return selectors.apikey_get(access=access, public_id=key_id)
     except ObjectNotFound:
         raise Http404("API key not found") from None
-
-
-def _usage_chart(api_key: ApiKey) -> str | None:
-    """The rate-limit app's inline SVG chart of the last 7 days, hour by hour, when present."""
-    try:
-        module = importlib.import_module("apikeys.usage_chart")
-    except ImportError:
-        return None
-    chart = getattr(module, "key_usage_chart", None)
-    return chart(key_pk=api_key.pk, title=f"Requests with {api_key.name}") if chart else None
 
 
 def _resubmitted(request: HttpRequest, token: str) -> bool:
@@ -270,6 +257,8 @@ def key_create(request: HttpRequest) -> HttpResponse:
                 expires_at=form.expires_at(),
                 allowed_ips=form.allowed_ip_list(),
                 rate_limit=form.cleaned_data["rate_limit"],
+                usage_limit=form.cleaned_data["usage_limit"],
+                usage_refill=form.cleaned_data["usage_refill"],
             )
         except DomainError as exc:
             _show_create_error(form, exc)
@@ -321,12 +310,16 @@ def key_detail(request: HttpRequest, key_id: str) -> HttpResponse:
             "api_key": api_key,
             "permissions": S.summary(api_key.scopes),
             "effective": sorted(S.expand(api_key.scopes)),
-            "usage_chart": _usage_chart(api_key),
+            "chart": usage_chart_context(
+                key_pk=api_key.pk, range_key=request.GET.get("range"), title=f"Requests with {api_key.name}"
+            ),
+            "rotation": key_page.rotation_state(api_key, now),
+            "recent_ips": key_page.recent_addresses(api_key),
+            "usage_limit": key_page.usage_limit_state(api_key),
             "can_write": "keys:write" in access.scopes,
             # Rotation returns the secret: offered to the key's owner only (SPEC §2a).
             "can_rotate": bool(policy.can_rotate_key(selectors.actor_of(access, request.user), api_key)),
             "is_revoked": api_key.status == KeyStatus.REVOKED,
-            "grace_active": bool(api_key.previous_expires_at and api_key.previous_expires_at > now),
             "expiry": expiry_state(api_key, now),
         },
     )
@@ -338,6 +331,13 @@ def _show_edit_error(form: ApiKeyEditForm, exc: DomainError) -> None:
     say what to do instead."""
     beyond = (exc.details or {}).get("required_permissions") if isinstance(exc, NotPermitted) else None
     fields = {form.resource_field(scope): scope for scope in beyond or ()}
+    widened = (exc.details or {}).get("widened") if isinstance(exc, NotPermitted) else None
+    if widened and not beyond:
+        # A widening refused (e.g. a higher usage limit by an admin): on each field widened.
+        named = [EDIT_SERVICE_FIELDS.get(name, name) for name in widened]
+        for field in [f for f in named if f in form.fields] or [None]:
+            form.add_error(field, exc.message)
+        return
     if not beyond or None in fields:
         add_domain_error(form, exc, EDIT_SERVICE_FIELDS)
         return
@@ -373,6 +373,8 @@ def key_edit(request: HttpRequest, key_id: str) -> HttpResponse:
                 scopes=form.scopes(),
                 allowed_ips=form.allowed_ip_list(),
                 rate_limit=form.cleaned_data["rate_limit"],
+                usage_limit=form.cleaned_data["usage_limit"],
+                usage_refill=form.cleaned_data["usage_refill"],
                 **form.expiry_change(),
             )
         except DomainError as exc:

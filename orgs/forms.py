@@ -36,7 +36,7 @@ class OrgCreateForm(forms.Form):
     )
 
 
-ROLE_HELP = {
+ROLE_HELP: dict[str, str] = {
     OrgRole.ADMIN: "Members, keys, settings and the activity log",
     OrgRole.MEMBER: "Reads everything, writes business data, manages their own keys",
     OrgRole.VIEWER: "Read only; no activity log",

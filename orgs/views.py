@@ -338,7 +338,7 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
         messages.info(request, f"{member.user.email} already is {role}: nothing changed.")
         return redirect("members")
     demotion = member.role and ORG_ROLE_RANKS[role] < ORG_ROLE_RANKS[member.role]
-    if demotion and not form.cleaned_data["confirm"]:
+    if demotion and member.role is not None and not form.cleaned_data["confirm"]:
         return _confirm_demotion(
             request, member, kind="organization role", old=member.role, new=role, field=f"m{user_id}-role",
             action=reverse("member_role", args=[user_id]),

@@ -39,6 +39,9 @@ class Scan(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_by_key_id = models.CharField(max_length=48, blank=True, help_text="Public id of the API key that uploaded")
+    # The display prefix of the secret actually presented: during a rotation's grace period
+    # an upload with the old secret shows the old prefix, not the key's current one.
+    key_prefix = models.CharField(max_length=20, blank=True, help_text="Display prefix of the secret that uploaded")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

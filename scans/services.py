@@ -27,8 +27,10 @@ def scan_upload(
     metadata: dict[str, Any] | None = None,
     uploaded_by_user: Any | None = None,
     uploaded_by_key_id: str = "",
+    key_prefix: str = "",
 ) -> Scan:
-    """Store one scan in ``organization`` and record who sent it (user and, via the API, key).
+    """Store one scan in ``organization`` and record who sent it (user and, via the API, key
+    and the display prefix of the secret presented: the old one during a rotation's grace).
 
     ``findings`` are dicts with at least ``title`` and ``severity``; the per-severity counts
     are computed here so the list can filter on them.
@@ -51,6 +53,7 @@ def scan_upload(
         **{f"count_{severity}": counts.get(severity, 0) for severity in Severity.values},
         uploaded_by_user=uploaded_by_user,
         uploaded_by_key_id=uploaded_by_key_id or "",
+        key_prefix=key_prefix if uploaded_by_key_id else "",
     )
     audit_record(
         action=A.SCAN_UPLOADED,

@@ -160,6 +160,8 @@ def _push_profile(identity: ScimUser) -> None:
 
 def _change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
     user = identity.user
+    if user is None:
+        return None
     if normalize_email(new) == normalize_email(user.email):
         return None
     if not _is_email(new):
@@ -194,6 +196,8 @@ def _suspend(identity: ScimUser) -> list[str]:
     """Deprovision: end the person's roles in this tenant (remembering them), and when no
     other tenant holds the account, deactivate it: sessions end, keys stop working."""
     user, tenant = identity.user, identity.tenant
+    if user is None:
+        return []
     done: list[str] = []
     tenant_role = TenantMembership.objects.filter(tenant=tenant, user=user).values_list("role", flat=True).first()
     org_roles = dict(
@@ -227,6 +231,8 @@ def _resume(identity: ScimUser) -> list[str]:
     """Reprovision: reactivate the account if deprovisioning deactivated it, and give back
     the roles deprovisioning took (groups are re-applied after)."""
     user, tenant = identity.user, identity.tenant
+    if user is None:
+        return []
     done: list[str] = []
     if identity.deactivated_account:
         if not user.is_active:

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.schemas.inspectors import ViewInspector
 
 from tater import context
 from tater.api.errors import error_body
@@ -97,7 +98,7 @@ class SurfaceView:
 
     envelope: ClassVar[Envelope] = Envelope()
     # Tater's OpenAPI schema documents Tater's API; each surface has its page in docs/.
-    schema = None
+    schema: ViewInspector | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Calls on the seed paths are API calls wherever they live (/v1/, /auth/): their

@@ -15,7 +15,7 @@ case; ``details.tater_error`` always names the catalog code.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.urls import path
@@ -90,7 +90,7 @@ class ValidateView(SurfaceView, key_views.ValidateView):
 
     def get(self, request: Request) -> Response:
         data = dict(super().get(request).data)
-        data["rate_limits"] = rate_limits(request.auth)
+        data["rate_limits"] = rate_limits(cast(KeyPrincipal, request.auth))  # BearerKeyAuthentication's
         return Response(data)
 
     def post(self, request: Request) -> Response:

@@ -152,7 +152,7 @@ class RedisCacheClient(DjangoRedisCacheClient):
         script = client.register_script(INCR_LUA)
         value = script(keys=[key], args=[delta])
         if value is None:
-            raise ValueError(f"Key '{key}' not found.")
+            raise ValueError(f"Key {key!r} not found.")
         return int(value)
 
     def clear(self) -> bool:

@@ -383,6 +383,9 @@ TATER_RATELIMIT_FAIL_OPEN = env_bool("TATER_RATELIMIT_FAIL_OPEN", True)
 TATER_RATELIMIT_KEY_PREFIX = os.environ.get("TATER_RATELIMIT_KEY_PREFIX", "") or (
     os.environ.get("CACHE_KEY_PREFIX", "tater") + ":rl"
 )
+# Seconds between two looks for key invalidations another node left in the database while
+# Redis was down (apikeys.keycheck; a node that saw the outage applies them at once).
+TATER_KEYCHECK_SWEEP_SECONDS = float(os.environ.get("TATER_KEYCHECK_SWEEP_SECONDS", 30))
 # Run on every API response (tater.api.views.TaterAPIView): rate-limit headers, key usage.
 TATER_API_RESPONSE_HOOKS = ["apikeys.throttling.finish_response"]
 # tater.limiter: where counts live ("redis", "cache" = the Django cache TATER_RATELIMIT_CACHE,
@@ -439,3 +442,6 @@ if TESTING:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # No opportunistic usage flush mid-test (query-count assertions); tests flush explicitly.
     TATER_USAGE_FLUSH_INTERVAL = 0
+    # No periodic look for invalidations other nodes left pending (a query mid-test); a
+    # process that saw an outage still applies them at once.
+    TATER_KEYCHECK_SWEEP_SECONDS = 0

@@ -10,7 +10,7 @@ keep DRF's CSRF check.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.hashers import make_password
@@ -246,7 +246,9 @@ class MeView(TaterAPIView):
     def get(self, request: Request) -> Response:
         access = self.access(request)
         via_key = access is not None and access.via_key
-        user = get_user_model().objects.get(pk=access.user_id if access is not None else request.user.pk)
+        # MePermission admits a key or a signed-in user: without a key, request.user has a pk.
+        user_pk = access.user_id if access is not None else cast(int, request.user.pk)
+        user = get_user_model().objects.get(pk=user_pk)
         raw = request._request
         # django-otp's OTPMiddleware adds is_verified() to the request's user.
         is_verified = getattr(raw.user, "is_verified", None) if not via_key else None

@@ -13,12 +13,14 @@ from tater.api.schema import documentation_hook, documented
 class _UsageBucket(serializers.Serializer):
     hour = serializers.DateTimeField()
     requests = serializers.IntegerField()
-    errors = serializers.IntegerField()
+    # DRF's metaclass makes this the "errors" field (Serializer.errors stays the property).
+    errors = serializers.IntegerField()  # type: ignore[assignment]
 
 
 class _UsageTotals(serializers.Serializer):
     requests = serializers.IntegerField()
-    errors = serializers.IntegerField()
+    # DRF's metaclass makes this the "errors" field (Serializer.errors stays the property).
+    errors = serializers.IntegerField()  # type: ignore[assignment]
 
 
 class KeyUsageOutput(serializers.Serializer):

@@ -61,7 +61,7 @@ class ApiKeyOutput(serializers.ModelSerializer):
         return counted.as_json() if counted is not None else None
 
     def get_organization_id(self, obj: ApiKey) -> str | None:
-        return obj.organization.public_id if obj.organization_id else None
+        return obj.organization.public_id if obj.organization is not None else None
 
     def get_binding(self, obj: ApiKey) -> str:
         return "unbound" if obj.organization_id is None else "organization"

@@ -12,7 +12,8 @@ class SecretMatchInput(serializers.Serializer):
     url = serializers.CharField(
         allow_blank=True, required=False, default="", trim_whitespace=False, help_text="Where it was found"
     )
-    source = serializers.CharField(
+    # DRF's metaclass makes this the "source" field (Field.source stays the field's own source).
+    source = serializers.CharField(  # type: ignore[assignment]
         allow_blank=True, required=False, default="", trim_whitespace=False, help_text="content, commit, issue_comment, …"
     )
 
@@ -20,7 +21,8 @@ class SecretMatchInput(serializers.Serializer):
 class SecretLabelOutput(serializers.Serializer):
     token_raw = serializers.CharField()
     token_type = serializers.CharField()
-    label = serializers.ChoiceField(
+    # DRF's metaclass makes this the "label" field (Field.label stays the field's own label).
+    label = serializers.ChoiceField(  # type: ignore[assignment]
         choices=["true_positive", "false_positive"],
         help_text="true_positive: a secret Tater issued (now revoked, or already dead); false_positive: anything else",
     )

@@ -32,7 +32,8 @@ class SenderThrottle(BaseThrottle):
     def allow_request(self, request: Request, view: Any) -> bool:
         entity = Entity(f"gss:{client_ip(request._request)}", app_settings.rate_rules())
         decision = limiter.check(entity)  # an outage: fail open or 503, per TATER_RATELIMIT_FAIL_OPEN
-        request._request.rate_limit_decision = decision  # the X-RateLimit-* headers below
+        # The X-RateLimit-* headers below; HttpRequest declares no such attribute.
+        request._request.rate_limit_decision = decision  # type: ignore[attr-defined]
         if not decision.admitted:
             raise RateLimited(decision)
         return True

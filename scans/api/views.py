@@ -9,6 +9,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apikeys.models import ApiKey
+from apikeys.principal import KeyPrincipal
 from orgs.access import Access
 from scans import app_settings, selectors, services
 from scans.api import serializers as s
@@ -122,6 +124,18 @@ UPLOAD_SCHEMA: dict[str, Any] = {
 }
 
 
+def _presented_prefix(access: Access) -> str:
+    """The display prefix of the secret this request presented: the key's current one, or
+    during a rotation's grace period the rotated-out one (looked up only then)."""
+    key = access.key
+    if not isinstance(key, KeyPrincipal):
+        return ""
+    if not key.matched_previous:
+        return key.display_prefix
+    previous = ApiKey.objects.filter(pk=key.pk).values_list("previous_display_prefix", flat=True).first()
+    return previous or ""
+
+
 class ScanUploadView(TaterAPIView):
     """Upload one scan result into the caller's organization.
 
@@ -152,6 +166,7 @@ class ScanUploadView(TaterAPIView):
             metadata=values.get("metadata"),
             uploaded_by_user=request.user,
             uploaded_by_key_id=access.key.public_id if access.key else "",
+            key_prefix=_presented_prefix(access),
         )
         return Response(s.ScanDetailOutput(scan, context={"ids": _ids(access)}).data, status=status.HTTP_201_CREATED)
 

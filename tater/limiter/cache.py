@@ -65,6 +65,8 @@ class CacheBackend(RateLimiterBackend):
         return caches[self.alias]
 
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
+        if not rules:  # this backend remembers no rules: the caller decides again with them
+            return Decision(False, (), time.time() if now is None else now, self._unknown_reads(reads), known=False)
         t = self._now(now)
         counted = [self._keys(key, rule, t) for rule in rules]
         found = self.cache.get_many([*reads, *(k for keys_ in counted for k in keys_)])
@@ -79,6 +81,8 @@ class CacheBackend(RateLimiterBackend):
         return Decision(True, tuple(consumed(s, cost, t, rolling=self.is_rolling(s.rule)) for s in states), t, values)
 
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
+        if not rules:
+            return Decision(False, (), time.time() if now is None else now, known=False)
         t = self._now(now)
         counted = [self._keys(key, rule, t) for rule in rules]
         found = self.cache.get_many([k for keys_ in counted for k in keys_])
@@ -86,6 +90,8 @@ class CacheBackend(RateLimiterBackend):
         return Decision(all(s.retry_after == 0 for s in states), states, t)
 
     def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
+        if not rules:
+            return
         t = self._now(now)
         cache = self.cache
         for rule in rules:
@@ -104,6 +110,9 @@ class CacheBackend(RateLimiterBackend):
             cache.set_many(dict(values), ttl)
             return dict.fromkeys(values, True)
         return {name: bool(cache.add(name, value, ttl)) for name, value in values.items()}
+
+    def _unknown_reads(self, names: Sequence[str]) -> dict[str, Any]:
+        return self.read(names) if names else {}
 
     def read(self, names: Sequence[str]) -> dict[str, Any]:
         found = self.cache.get_many(list(names))

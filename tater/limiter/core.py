@@ -36,7 +36,8 @@ class RateLimitedEntity(Protocol):
         ...
 
     def rules(self) -> Sequence[Rule]:
-        """The limits that apply, e.g. ``[Rule(60, 300), Rule(3600, 10_000)]``."""
+        """The limits that apply, e.g. ``[Rule(60, 300), Rule(3600, 10_000)]``; empty: the
+        rules remembered from the entity's last check (see ``Limiter.check``)."""
         ...
 
 
@@ -90,7 +91,8 @@ class Decision:
     when refused, the refusing rule that frees up last; when admitted, the rule with the
     fewest requests left. ``reads`` maps each requested extra key to its value (``None`` when
     missing). ``degraded`` is set when the store was unreachable and the fail-open policy
-    admitted the request uncounted.
+    admitted the request uncounted. ``known`` is False when the entity was checked without
+    rules and the store remembered none: nothing was counted and ``states`` is empty.
     """
 
     admitted: bool
@@ -98,9 +100,12 @@ class Decision:
     now: float
     reads: Mapping[str, Any] = field(default_factory=dict)
     degraded: bool = False
+    known: bool = True  # False: asked without rules and the store remembered none (nothing counted)
 
     @property
     def binding(self) -> RuleState:
+        if not self.states:
+            raise ValueError("a decision without rules (known=False) has no binding rule")
         if not self.admitted:
             waiting = [s for s in self.states if s.retry_after > 0]
             if waiting:

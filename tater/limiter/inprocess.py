@@ -80,6 +80,8 @@ class InProcessBackend(RateLimiterBackend):
         return len(self._entities)
 
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
+        if not rules:  # this backend remembers no rules: the caller decides again with them
+            return Decision(False, (), time.time() if now is None else now, self._unknown_reads(reads), known=False)
         with self._lock:
             t = time.time() if now is None else now
             counts = self._counts(key, t)
@@ -90,12 +92,16 @@ class InProcessBackend(RateLimiterBackend):
         return Decision(admitted, states, t, self._read(reads))
 
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
+        if not rules:
+            return Decision(False, (), time.time() if now is None else now, known=False)
         with self._lock:
             t = time.time() if now is None else now
             states = self._states(self._counts(key, t), rules, 1, t)
         return Decision(all(s.retry_after == 0 for s in states), states, t)
 
     def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
+        if not rules:
+            return
         with self._lock:
             t = time.time() if now is None else now
             counts = self._entities.get(key)
@@ -113,6 +119,9 @@ class InProcessBackend(RateLimiterBackend):
             cache.set_many(dict(values), ttl)
             return dict.fromkeys(values, True)
         return {name: bool(cache.add(name, value, ttl)) for name, value in values.items()}
+
+    def _unknown_reads(self, names: Sequence[str]) -> dict[str, Any]:
+        return self.read(names) if names else {}
 
     def read(self, names: Sequence[str]) -> dict[str, Any]:
         found = caches[self.cache_alias].get_many(list(names))

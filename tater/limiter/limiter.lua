@@ -8,7 +8,9 @@
 -- ARGV     mode ('check' | 'peek' | 'refund'), now in µs ('' = this server's clock),
 --          cost, member token (unique per call), rule count n, then per rule:
 --          seconds, limit, 'r' (rolling) or 'f' (fixed)
--- Returns  {admitted 0/1, now µs, per rule: used, reset µs, retry-after µs, read values…}
+--          (n = 0: the rules remembered from the entity's last check with rules)
+-- Returns  {admitted 0/1 (-1: n = 0 and no rules remembered), now µs, the remembered rules
+--          used ("S:L:r,…", or false), per rule: used, reset µs, retry-after µs, read values…}
 --
 -- A request is admitted only if every rule has room for `cost` more; then, and only then,
 -- all of them count it (a refusal writes nothing). 'peek' decides for cost without
@@ -31,12 +33,35 @@ local function num(x)
   return string.format('%.0f', x)
 end
 
+-- The rules: given (n > 0; remembered in the fixed-window hash as "_rules"), or, with
+-- n = 0, the ones remembered from the entity's last check ("unknown" when there are none).
+local specs = {}
+local stored = nil
+if n == 0 then
+  stored = redis.call('HGET', win_key, '_rules')
+  if not stored then
+    local out = {-1, now, false}
+    for i = 3, #KEYS do out[#out + 1] = redis.call('GET', KEYS[i]) end
+    return out
+  end
+  for seconds, limit, kind in string.gmatch(stored, '(%d+):(%d+):(%a)') do
+    specs[#specs + 1] = {seconds, limit, kind}
+  end
+  n = #specs
+else
+  for i = 1, n do
+    local b = 5 + 3 * (i - 1)
+    specs[i] = {ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]}
+  end
+end
+
 local rules = {}
 local longest = 0
+local widest = 0
 for i = 1, n do
-  local b = 5 + 3 * (i - 1)
-  local rule = {name = ARGV[b + 1], span = tonumber(ARGV[b + 1]) * 1000000,
-                limit = tonumber(ARGV[b + 2]), rolling = ARGV[b + 3] == 'r'}
+  local rule = {name = specs[i][1], span = tonumber(specs[i][1]) * 1000000,
+                limit = tonumber(specs[i][2]), rolling = specs[i][3] == 'r'}
+  if rule.span > widest then widest = rule.span end
   if rule.rolling then
     if rule.span > longest then longest = rule.span end
   else
@@ -121,7 +146,17 @@ if admitted == 1 and mode == 'check' then
   if ttl > 0 then redis.call('PEXPIRE', win_key, math.ceil(ttl / 1000) + 1000) end
 end
 
-local out = {admitted, now}
+if mode == 'check' and not stored then
+  -- Remember these rules for a later check that does not know them (n = 0).
+  local spec = {}
+  for i = 1, n do spec[i] = specs[i][1] .. ':' .. specs[i][2] .. ':' .. specs[i][3] end
+  spec = table.concat(spec, ',')
+  if redis.call('HGET', win_key, '_rules') ~= spec then redis.call('HSET', win_key, '_rules', spec) end
+  local keep = math.ceil(widest / 1000) + 1000
+  if redis.call('PTTL', win_key) < keep then redis.call('PEXPIRE', win_key, keep) end
+end
+
+local out = {admitted, now, stored or false}
 for _, rule in ipairs(rules) do
   out[#out + 1] = rule.used
   out[#out + 1] = rule.reset

@@ -60,7 +60,11 @@ class Limiter:
     ) -> Decision:
         """Admit ``cost`` requests of ``entity`` under all its rules at once, or refuse.
 
-        A refused request consumes nothing. ``reads``: keys made with
+        A refused request consumes nothing. An entity without rules is counted under the
+        rules remembered from its last check (the Redis backend remembers them; elsewhere,
+        or when none are remembered, ``Decision.known`` is False and nothing is counted):
+        a caller that learns an entity's rules only from what it reads can still count in
+        one round trip. ``reads``: keys made with
         ``keys.tagged(entity.key(), suffix)``, read in the same step (one Redis round trip)
         and returned in ``Decision.reads``. ``now`` (epoch seconds) is for tests.
         """
@@ -137,8 +141,6 @@ class Limiter:
 def _unpack(entity: RateLimitedEntity) -> tuple[str, tuple[Rule, ...]]:
     key, rules = entity.key(), tuple(entity.rules())
     keys.check_entity_key(key)
-    if not rules:
-        raise ValueError(f"entity {key!r} has no rules")
     return key, rules
 
 

@@ -14,6 +14,9 @@ Keys per entity (one cluster hash slot, see :mod:`tater.limiter.keys`):
 - ``rl:{<key>}:_win``: a small hash holding, per fixed rule length, the current window's
   index and count; it expires a second after its longest window ends.
 
+A check with rules remembers them beside the counts (``_win`` field ``_rules``); a check
+without rules uses the remembered ones (``Decision.known`` is False when there are none).
+
 Works unchanged with ``redis.Redis`` (``redis://``, ``rediss://``) and
 ``redis.cluster.RedisCluster``. ``reads`` are GETs inside the same script: values are raw
 bytes (``None`` when missing); write them with the same client (:func:`tater.redis_client.get_client`).
@@ -151,10 +154,20 @@ class RedisBackend(RateLimiterBackend):
 
     @staticmethod
     def _decision(rules: Sequence[Rule], reply: list[Any], reads: Sequence[str]) -> Decision:
-        admitted, now_us = reply[0], reply[1]
+        admitted, now_us, stored = reply[0], reply[1], reply[2]
+        if admitted == -1:  # asked without rules, none remembered
+            values = dict(zip(reads, reply[3:], strict=True))
+            return Decision(False, (), now_us / MICRO, values, known=False)
+        if stored is not None:
+            rules = _parse_rules(stored)
         states = tuple(
-            RuleState(rule, int(reply[2 + 3 * i]), reply[3 + 3 * i] / MICRO, reply[4 + 3 * i] / MICRO)
+            RuleState(rule, int(reply[3 + 3 * i]), reply[4 + 3 * i] / MICRO, reply[5 + 3 * i] / MICRO)
             for i, rule in enumerate(rules)
         )
-        values = reply[2 + 3 * len(rules) :]
-        return Decision(admitted == 1, states, now_us / MICRO, dict(zip(reads, values, strict=True)))
+        read = reply[3 + 3 * len(rules) :]
+        return Decision(admitted == 1, states, now_us / MICRO, dict(zip(reads, read, strict=True)))
+
+
+def _parse_rules(spec: bytes | str) -> tuple[Rule, ...]:
+    text = spec.decode() if isinstance(spec, bytes) else spec
+    return tuple(Rule(int(seconds), int(limit)) for seconds, limit, _ in (part.split(":") for part in text.split(",")))

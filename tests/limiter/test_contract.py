@@ -139,12 +139,30 @@ def test_invalid_entities_and_costs_are_refused_loudly(harness: Harness) -> None
     for key in ("", "a{b", "a}b"):
         with pytest.raises(ValueError, match="brace-free"):
             harness.limiter.check(Entity(key, [Rule(1, 1)]))
-    with pytest.raises(ValueError, match="no rules"):
-        harness.limiter.check(Entity("test:no-rules", []))
     with pytest.raises(ValueError, match="cost"):
         harness.limiter.check(harness.entity([Rule(1, 1)]), cost=0)
     with pytest.raises(ValueError):
         Rule(0, 1)
+
+
+def test_an_entity_without_rules_is_counted_under_its_remembered_rules(harness: Harness) -> None:
+    """Redis remembers an entity's rules from its last check; a check without rules then
+    counts under them (a caller that does not know them yet still counts in one round trip).
+    Other backends remember none: unknown, nothing counted."""
+    entity = harness.entity([Rule(60, 2)])
+    ruleless = Entity(entity.key(), [])
+    first = harness.limiter.check(ruleless)
+    assert (first.known, first.admitted, first.states) == (False, False, ())
+    assert harness.limiter.check(entity).admitted
+    later = harness.limiter.check(ruleless)
+    if harness.kind.startswith("redis"):
+        assert later.known and later.admitted and [s.rule for s in later.states] == [Rule(60, 2)]
+        refused = harness.limiter.check(ruleless)
+        assert refused.known and not refused.admitted
+        assert harness.limiter.peek(entity).states[0].used == 2
+    else:
+        assert not later.known
+        assert harness.limiter.peek(entity).states[0].used == 1
 
 
 def test_rules_of_one_length_each_count_every_request(harness: Harness) -> None:

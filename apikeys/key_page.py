@@ -1,0 +1,69 @@
+"""What the key page shows beyond the key's settings: a rotation's grace period (the old
+secret's prefix, until when it works, each secret's last use), the key's recent client
+addresses and its usage limit. Reads only; the numbers come from ``apikeys.usage`` and
+``apikeys.uses``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+from apikeys import uses
+from apikeys.models import ApiKey, UsageRefill
+
+
+def time_left(delta: timedelta) -> str:
+    """A short, rounded-down duration for "works until ... (in 3 h)": "in 3 h", "in 25 min",
+    "in 2 days", "in less than a minute"."""
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return "in less than a minute"
+    if seconds < 3600:
+        return f"in {seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"in {seconds // 3600} h"
+    return f"in {seconds // 86400} days"
+
+
+def rotation_state(api_key: ApiKey, now: datetime) -> dict[str, Any] | None:
+    """During a rotation's grace period: the old secret's prefix, until when it works and
+    when each secret was last used (both reset at rotation: None is "not since")."""
+    if api_key.previous_expires_at is None or api_key.previous_expires_at <= now or api_key.revoked_at:
+        return None
+    return {
+        "old_prefix": api_key.previous_display_prefix,
+        "new_prefix": api_key.display_prefix,
+        "until": api_key.previous_expires_at,
+        "time_left": time_left(api_key.previous_expires_at - now),
+        "old_last_used": api_key.previous_last_used_at,
+        "new_last_used": api_key.current_last_used_at,
+    }
+
+
+def recent_addresses(api_key: ApiKey) -> list[dict[str, Any]]:
+    """The last 5 distinct client addresses, newest first, with when each was last seen."""
+    rows = []
+    for entry in api_key.recent_ips or []:
+        ip = str(entry.get("ip") or "")
+        if not ip:
+            continue
+        seen = entry.get("last_seen")
+        rows.append({"ip": ip, "last_seen": parse_datetime(seen) if isinstance(seen, str) else None})
+    return rows[:5]
+
+
+def usage_limit_state(api_key: ApiKey) -> dict[str, Any] | None:
+    """A usage-limited key's limit, uses left in this period and next refill."""
+    current = uses.current(api_key.pk, api_key.usage_limit, api_key.usage_refill)
+    if current is None:
+        return None
+    return {
+        "limit": current.limit,
+        "remaining": current.remaining,
+        "used": current.limit - current.remaining,
+        "refill": UsageRefill(current.refill).label if current.refill in UsageRefill.values else current.refill,
+        "resets_at": current.resets_at,
+        "exhausted": current.remaining == 0,
+    }
