@@ -69,3 +69,28 @@ class RateLimiterBackend(ABC):
     def clear(self) -> None:
         """Forget every count and caller value under this deployment's key prefix (tests,
         operators resetting limits)."""
+
+
+class CacheValues:
+    """Caller values (``reads``) kept in a Django cache: for the backends without a store of
+    their own to read them from in the counting step."""
+
+    def values_cache(self) -> Any:
+        raise NotImplementedError
+
+    def write(self, values: Mapping[str, str], *, ttl: int, only_if_absent: bool = False) -> dict[str, bool]:
+        cache = self.values_cache()
+        if not only_if_absent:
+            cache.set_many(dict(values), ttl)
+            return dict.fromkeys(values, True)
+        return {name: bool(cache.add(name, value, ttl)) for name, value in values.items()}
+
+    def read(self, names: Sequence[str]) -> dict[str, Any]:
+        found = self.values_cache().get_many(list(names))
+        return {name: found.get(name) for name in names}
+
+    def _unknown_reads(self, names: Sequence[str]) -> dict[str, Any]:
+        return self.read(names) if names else {}
+
+    def delete(self, names: Sequence[str]) -> None:
+        self.values_cache().delete_many(list(names))

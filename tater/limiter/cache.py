@@ -34,14 +34,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 from django.core.cache import caches
 
 from tater.limiter import keys
-from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend
+from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend
 from tater.limiter.core import Decision, Rule, RuleState, consumed, fixed_state, rolling_state
 
 # Fixed-window counters outlive their window a little, so a late reader still finds them.
@@ -55,7 +55,7 @@ def _slot_suffixes(seconds: int, limit: int) -> tuple[str, ...]:
     return tuple(f"s{seconds}x{limit}:{i}" for i in range(limit))
 
 
-class CacheBackend(RateLimiterBackend):
+class CacheBackend(CacheValues, RateLimiterBackend):
     def __init__(self, alias: str = "default", *, rolling_max_seconds: int = DEFAULT_ROLLING_MAX_SECONDS) -> None:
         super().__init__(rolling_max_seconds=rolling_max_seconds)
         self.alias = alias
@@ -104,22 +104,8 @@ class CacheBackend(RateLimiterBackend):
                 if count:
                     self._decr(keys_[0], min(cost, count))
 
-    def write(self, values: Mapping[str, str], *, ttl: int, only_if_absent: bool = False) -> dict[str, bool]:
-        cache = self.cache
-        if not only_if_absent:
-            cache.set_many(dict(values), ttl)
-            return dict.fromkeys(values, True)
-        return {name: bool(cache.add(name, value, ttl)) for name, value in values.items()}
-
-    def _unknown_reads(self, names: Sequence[str]) -> dict[str, Any]:
-        return self.read(names) if names else {}
-
-    def read(self, names: Sequence[str]) -> dict[str, Any]:
-        found = self.cache.get_many(list(names))
-        return {name: found.get(name) for name in names}
-
-    def delete(self, names: Sequence[str]) -> None:
-        self.cache.delete_many(list(names))
+    def values_cache(self) -> Any:
+        return self.cache
 
     def clear(self) -> None:
         """The cache cannot list keys: clear the cache itself (``cache.clear()``) instead."""

@@ -19,13 +19,13 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from threading import Lock
 from typing import Any
 
 from django.core.cache import caches
 
-from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend
+from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend
 from tater.limiter.core import Decision, Rule, RuleState, consumed, fixed_state, rolling_state
 
 DEFAULT_SWEEP_INTERVAL = 30.0
@@ -60,7 +60,7 @@ class _Tail(Sequence[float]):
         return self._log[index] if index < 0 else self._log[self._start + index]
 
 
-class InProcessBackend(RateLimiterBackend):
+class InProcessBackend(CacheValues, RateLimiterBackend):
     def __init__(
         self,
         *,
@@ -113,22 +113,8 @@ class InProcessBackend(RateLimiterBackend):
                 if index == int(t // seconds):
                     counts.windows[seconds] = (index, max(0, count - cost))
 
-    def write(self, values: Mapping[str, str], *, ttl: int, only_if_absent: bool = False) -> dict[str, bool]:
-        cache = caches[self.cache_alias]
-        if not only_if_absent:
-            cache.set_many(dict(values), ttl)
-            return dict.fromkeys(values, True)
-        return {name: bool(cache.add(name, value, ttl)) for name, value in values.items()}
-
-    def _unknown_reads(self, names: Sequence[str]) -> dict[str, Any]:
-        return self.read(names) if names else {}
-
-    def read(self, names: Sequence[str]) -> dict[str, Any]:
-        found = caches[self.cache_alias].get_many(list(names))
-        return {name: found.get(name) for name in names}
-
-    def delete(self, names: Sequence[str]) -> None:
-        caches[self.cache_alias].delete_many(list(names))
+    def values_cache(self) -> Any:
+        return caches[self.cache_alias]
 
     def clear(self) -> None:
         with self._lock:
