@@ -162,11 +162,11 @@ def read_models() -> tuple[type[Model], ...]:
 def _load_sql() -> str:
     from django.db import connection
 
-    return _load_sql_for(connection.vendor)
+    return lookup_sql(connection.vendor)
 
 
 @lru_cache(maxsize=4)
-def _load_sql_for(vendor: str) -> str:
+def lookup_sql(vendor: str) -> str:
     """The one statement of ``_load``, written once: the key (model columns, converted by
     the ORM) with its tenant, org, owner and the owner's roles as extra columns. Raw SQL
     rather than a queryset: compiling the equivalent queryset cost more than running it."""

@@ -215,7 +215,7 @@ def test_receivers_watch_exactly_the_models_the_query_reads():
     """The invalidation list and the lookup query are written in two places: held together here."""
     import re
 
-    from apikeys.principal import _load_sql_for as sql_for
+    from apikeys.principal import lookup_sql as sql_for
     from apikeys.principal import read_models
 
     for vendor in ("sqlite", "postgresql"):

@@ -31,6 +31,8 @@ def clock(monkeypatch: Any, settings: Any) -> Clock:
     settings.TATER_RATELIMIT_BACKEND = "inprocess"
     c = Clock(T0)
     fake = types.SimpleNamespace(time=c, monotonic=time.monotonic, sleep=time.sleep)
-    for module in ("tater.limiter.inprocess", "tater.limiter.cache", "tater.lockout", "apikeys.usage"):
+    for module in ("tater.limiter.inprocess", "tater.limiter.cache", "tater.lockout"):
         monkeypatch.setattr(f"{module}.time", fake)
+    # Usage keeps its flush schedule on the monotonic clock: the hand-moved one moves it too.
+    monkeypatch.setattr("apikeys.usage.time", types.SimpleNamespace(time=c, monotonic=c, sleep=time.sleep))
     return c

@@ -107,7 +107,7 @@ class TestCounting:
         raw = world["owner_raw"]
         api.get(VALIDATE, HTTP_X_API_KEY=raw)  # schedules the first flush an interval ahead
         assert not KeyUsageHourly.objects.exists()
-        usage._next_flush[0] = 0.0  # the interval has passed
+        clock.advance(61)  # the interval has passed
         api.get(VALIDATE, HTTP_X_API_KEY=raw)
         assert KeyUsageHourly.objects.get().requests == 2
         with CaptureQueriesContext(connection) as ctx:

@@ -47,7 +47,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             try:
                 requests.get(url + "/healthz", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # listening before its worker answers
                 assert proc.poll() is None, log.read_text()[-3000:]
                 time.sleep(0.5)
         else:
