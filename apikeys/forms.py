@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -30,7 +30,7 @@ PRESETS = [
     ("read_only", "Read only", "GET requests only: dashboards, reporting, SIEM enrichment."),
     ("limited", "Limited", "Choose read or write per resource."),
 ]
-TYPE_HELP = {
+TYPE_HELP: dict[str, str] = {
     KeyType.STANDARD: "Scripts, RMM tools and integrations: the permissions you choose.",
     KeyType.AGENT: "Collectors on your machines: upload scans, nothing else. Bound to this organization.",
     KeyType.PUBLIC: "Embeddable read-only access (dashboards): reads scans and the organization. Bound to this organization.",
@@ -429,7 +429,7 @@ class ApiKeyEditForm(forms.Form):
             return None
         return [S.READ_ONLY] if S.expand(chosen) == S.READ_SCOPES else chosen
 
-    def expiry_change(self) -> dict[str, datetime | None]:
+    def expiry_change(self) -> dict[str, Any]:
         """``{"expires_at": ...}`` for apikey_update, or nothing to keep the current expiry."""
         value = self.cleaned_data["expires_in"]
         if value == KEEP_EXPIRY:

@@ -71,7 +71,7 @@ def _show_once(request: HttpRequest, access: Access, issued: services.IssuedKey,
     """Render the full key in this POST response only: it is never stored in the session
     or put in a URL, and the page must not be cached (a reload does not show it again)."""
     api_key = issued.api_key
-    org_id = api_key.organization.public_id if api_key.organization_id else (access.org.public_id if access.org else "")
+    org_id = api_key.organization.public_id if api_key.organization is not None else (access.org.public_id if access.org else "")
     response = render(
         request,
         "apikeys/key_issued.html",

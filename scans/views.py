@@ -42,10 +42,12 @@ class ScanFilterForm(forms.Form):
 
     def __init__(self, *args: Any, scanners: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["scanner"].choices = [("", "All scanners"), *((name, name) for name in scanners)]
+        scanner = self.fields["scanner"]
+        assert isinstance(scanner, forms.ChoiceField)
+        scanner.choices = [("", "All scanners"), *((name, name) for name in scanners)]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
             self.add_error("until", "Must be on or after the “Started from” date.")

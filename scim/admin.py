@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from orgs import policy
-from scim import services
 from scim.models import ScimGroup, ScimToken, ScimUser
+from scim.services import tokens as token_services
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,7 +40,7 @@ class ScimTokenAdmin(ReadOnlyAdmin):
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
             operator = policy.Actor(user=request.user, tenant_pk=token.tenant_id, operator=True)
-            services.scim_token_revoke(token=token, actor=operator)
+            token_services.scim_token_revoke(token=token, actor=operator)
             count += 1
         self.message_user(request, f"Revoked {count} SCIM token(s).", messages.SUCCESS)
 

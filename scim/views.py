@@ -17,8 +17,10 @@ from orgs.forms import add_domain_error
 from orgs.models import Organization, Tenant
 from orgs.selectors import as_actor
 from orgs.ui import current_access, require_tenant_role
-from scim import selectors, services
+from scim import selectors
 from scim.forms import UNMAPPED, GroupMappingForm, ScimTokenForm
+from scim.services import groups as group_services
+from scim.services import tokens as token_services
 from tater.exceptions import DomainError
 
 
@@ -65,7 +67,7 @@ def scim_settings(request: HttpRequest) -> HttpResponse:
     form = ScimTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            issued = services.scim_token_create(tenant=tenant, name=form.cleaned_data["name"], actor=request.user)
+            issued = token_services.scim_token_create(tenant=tenant, name=form.cleaned_data["name"], actor=request.user)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -85,7 +87,7 @@ def scim_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
     token = selectors.scim_token_get(tenant=tenant, public_id=token_id)
     if token is None:
         raise Http404("No such SCIM token")
-    services.scim_token_revoke(token=token, actor=request.user)
+    token_services.scim_token_revoke(token=token, actor=request.user)
     messages.success(request, f"SCIM token “{token.name}” revoked: your identity provider can no longer use it.")
     return redirect("scim_settings")
 
@@ -104,7 +106,7 @@ def scim_group_map(request: HttpRequest, group_id: str) -> HttpResponse:
     chosen = form.cleaned_data["organization"]
     organization = Organization.objects.filter(tenant=tenant, public_id=chosen).first() if chosen else None
     try:
-        services.scim_group_map(group=group, organization=organization, role=form.cleaned_data["role"], actor=request.user)
+        group_services.scim_group_map(group=group, organization=organization, role=form.cleaned_data["role"], actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -43,7 +43,8 @@ class FindingInput(StrictSerializer):
     cve = StrictCharField(max_length=64, required=False, allow_blank=True)
     remediation = StrictCharField(max_length=20_000, required=False, allow_blank=True)
     references = serializers.ListField(child=StrictCharField(max_length=2000), required=False, max_length=50)
-    data = serializers.DictField(required=False, help_text="Scanner-specific details, stored as given")
+    # A field named "data" (the upload format's name) shadows Serializer.data for the stubs.
+    data = serializers.DictField(required=False, help_text="Scanner-specific details, stored as given")  # type: ignore[assignment]
 
 
 class ScanUploadInput(StrictSerializer):
@@ -118,7 +119,7 @@ class FindingOutput(serializers.Serializer):
     cve = serializers.CharField(required=False)
     remediation = serializers.CharField(required=False)
     references = serializers.ListField(child=serializers.CharField(), required=False)
-    data = serializers.DictField(required=False)
+    data = serializers.DictField(required=False)  # type: ignore[assignment]  # the API's field name
 
 
 class ScanDetailOutput(ScanOutput):
@@ -138,7 +139,7 @@ class ScanListOutput(serializers.Serializer):
 class SeverityListField(serializers.CharField):
     """``severity=high`` or ``severity=high,critical`` (a scan matching any of them)."""
 
-    def to_internal_value(self, data: Any) -> list[str]:
+    def to_internal_value(self, data: Any) -> list[str]:  # type: ignore[override]  # a string on the wire, a list here
         values = [v.strip().lower() for v in str(super().to_internal_value(data)).split(",") if v.strip()]
         bad = [v for v in values if v not in Severity.values]
         if bad or not values:

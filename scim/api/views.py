@@ -1,6 +1,6 @@
 """SCIM tokens over the API: tenant owners list, create (shown once) and revoke them.
 The rule (orgs.policy.can_change_tenant_settings, and: issued from a signed-in session
-only) lives in scim.services."""
+only) lives in scim.services.tokens."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from rest_framework.response import Response
 
 from orgs.models import Tenant
 from orgs.selectors import actor_for_access
-from scim import selectors, services
+from scim import selectors
 from scim.api import serializers as s
+from scim.services import tokens as token_services
 from tater.api.errors import NotFound
 from tater.api.views import TaterAPIView
 
@@ -41,7 +42,7 @@ class ScimTokenListView(TaterAPIView):
         body = s.ScimTokenCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
         access = self.access(request)
-        issued = services.scim_token_create(
+        issued = token_services.scim_token_create(
             tenant=Tenant.objects.get(pk=access.tenant_pk), name=body.validated_data["name"],
             actor=actor_for_access(access, request.user),
         )
@@ -63,9 +64,9 @@ class ScimTokenRevokeView(TaterAPIView):
     def post(self, request: Request, token_id: str) -> Response:
         access = self.access(request)
         actor = actor_for_access(access, request.user)
-        services.require_token_manager(actor, issuing=False)  # a 403 before telling what exists
+        token_services.require_token_manager(actor, issuing=False)  # a 403 before telling what exists
         token = selectors.scim_token_get(tenant=Tenant(pk=access.tenant_pk), public_id=token_id)
         if token is None:
             raise NotFound()
-        token = services.scim_token_revoke(token=token, actor=actor)
+        token = token_services.scim_token_revoke(token=token, actor=actor)
         return Response(s.ScimTokenOutput(token).data)

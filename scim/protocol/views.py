@@ -1,6 +1,6 @@
 """SCIM 2.0 endpoints (RFC 7644) under ``/scim/v2/``, for one tenant: the one whose token
-the request presents. Views are thin: parse the request (scim.protocol.resources), call a
-selector or a service, write the resource. Every answer is ``application/scim+json``;
+the request presents. Views are thin: parse the request (scim.protocol.resources, .patch,
+.projection, .queries), call a selector or a service, write the resource. Every answer is ``application/scim+json``;
 every error is in SCIM's error schema, whatever fails.
 """
 
@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orgs.models import Tenant
-from scim import selectors, services
+from scim import selectors
 from scim.app_settings import app_settings
 from scim.documents import GroupDoc, UserDoc
 from scim.models import ScimGroup, ScimToken, ScimUser
@@ -32,6 +32,11 @@ from scim.protocol import resources as R
 from scim.protocol import schemas as S
 from scim.protocol.authentication import HasScimToken, ScimTokenAuthentication
 from scim.protocol.errors import ScimError, bad_request, not_found
+from scim.protocol.patch import apply_patch
+from scim.protocol.projection import parse_attribute_list, project
+from scim.protocol.queries import GROUP_FIELDS, USER_FIELDS, filter_query
+from scim.services import groups as group_services
+from scim.services import users as user_services
 from tater import faults
 from tater.api.errors import ApiError
 from tater.api.parsers import JSONParser
@@ -169,13 +174,13 @@ class ListParams:
 
 class Projection:
     def __init__(self, source: Any) -> None:
-        self.attributes = R.parse_attribute_list(_param(source, "attributes"))
-        self.excluded = R.parse_attribute_list(_param(source, "excludedAttributes"))
+        self.attributes = parse_attribute_list(_param(source, "attributes"))
+        self.excluded = parse_attribute_list(_param(source, "excludedAttributes"))
         if self.attributes and self.excluded:
             raise bad_request("attributes and excludedAttributes are mutually exclusive", "invalidSyntax")
 
     def apply(self, resource: dict[str, Any], spec: R.ResourceSpec) -> dict[str, Any]:
-        return R.project(resource, spec, attributes=self.attributes, excluded=self.excluded)
+        return project(resource, spec, attributes=self.attributes, excluded=self.excluded)
 
     def wants(self, name: str) -> bool:
         lowered = name.lower()
@@ -234,8 +239,8 @@ class SchemasView(ScimView):
 
 
 def _user_page(tenant: Tenant, params: ListParams, base: str) -> tuple[int, list[dict[str, Any]]]:
-    services.directory_sync(tenant=tenant)
-    query = R.filter_query(params.filter, R.USER, R.USER_FIELDS)
+    user_services.directory_sync(tenant=tenant)
+    query = filter_query(params.filter, R.USER, USER_FIELDS)
     rows: QuerySet[ScimUser] = selectors.scim_users(tenant=tenant).filter(query).order_by("id")
     total = rows.count()
     page = list(rows[params.start - 1 : params.start - 1 + params.count]) if params.count else []
@@ -259,7 +264,7 @@ class UsersView(ScimView):
     def post(self, request: Request) -> Response:
         projection = Projection(request.query_params)  # refused before anything is written
         doc = R.user_doc(R.from_body(R.USER, request.data))
-        identity = services.scim_user_create(tenant=self.tenant(request), doc=doc)
+        identity = user_services.scim_user_create(tenant=self.tenant(request), doc=doc)
         return _user_answer(identity, projection, self.base(request), status=201)
 
 
@@ -293,7 +298,7 @@ class UserView(ScimView):
             # it): replacing a profile never reprovisions someone by omission.
             return doc if "active" in given else replace(doc, active=current.active)
 
-        identity = services.scim_user_update(identity=self._get(request, resource_id), change=change, if_match=_if_match(request))
+        identity = user_services.scim_user_update(identity=self._get(request, resource_id), change=change, if_match=_if_match(request))
         return _user_answer(identity, projection, self.base(request))
 
     def patch(self, request: Request, resource_id: str) -> Response:
@@ -301,13 +306,13 @@ class UserView(ScimView):
         body = request.data
 
         def change(current: ScimUser) -> UserDoc:
-            return R.user_doc(R.apply_patch(R.USER, R.user_document(current), body))
+            return R.user_doc(apply_patch(R.USER, R.user_document(current), body))
 
-        identity = services.scim_user_update(identity=self._get(request, resource_id), change=change, if_match=_if_match(request))
+        identity = user_services.scim_user_update(identity=self._get(request, resource_id), change=change, if_match=_if_match(request))
         return _user_answer(identity, projection, self.base(request))
 
     def delete(self, request: Request, resource_id: str) -> Response:
-        services.scim_user_delete(identity=self._get(request, resource_id), if_match=_if_match(request))
+        user_services.scim_user_delete(identity=self._get(request, resource_id), if_match=_if_match(request))
         return Response(status=204)
 
 
@@ -315,7 +320,7 @@ class UserView(ScimView):
 
 
 def _group_page(tenant: Tenant, params: ListParams, base: str) -> tuple[int, list[dict[str, Any]]]:
-    query = R.filter_query(params.filter, R.GROUP, R.GROUP_FIELDS)
+    query = filter_query(params.filter, R.GROUP, GROUP_FIELDS)
     rows = selectors.scim_groups(tenant=tenant).filter(query).distinct().order_by("id")
     total = rows.count()
     page = list(rows[params.start - 1 : params.start - 1 + params.count]) if params.count else []
@@ -344,7 +349,7 @@ class GroupsView(ScimView):
     def post(self, request: Request) -> Response:
         projection = Projection(request.query_params)
         doc = R.group_doc(R.from_body(R.GROUP, request.data))
-        group = services.scim_group_create(tenant=self.tenant(request), doc=doc)
+        group = group_services.scim_group_create(tenant=self.tenant(request), doc=doc)
         return _group_answer(group, projection, self.base(request), status=201)
 
 
@@ -371,7 +376,7 @@ class GroupView(ScimView):
     def put(self, request: Request, resource_id: str) -> Response:
         projection = Projection(request.query_params)
         doc = R.group_doc(R.from_body(R.GROUP, request.data))
-        group = services.scim_group_update(
+        group = group_services.scim_group_update(
             group=self._get(request, resource_id), change=lambda current, members: doc, if_match=_if_match(request)
         )
         return _group_answer(group, projection, self.base(request))
@@ -381,13 +386,13 @@ class GroupView(ScimView):
         body = request.data
 
         def change(current: ScimGroup, member_ids: list[str]) -> GroupDoc:
-            return R.group_doc(R.apply_patch(R.GROUP, R.group_document(current, member_ids), body))
+            return R.group_doc(apply_patch(R.GROUP, R.group_document(current, member_ids), body))
 
-        group = services.scim_group_update(group=self._get(request, resource_id), change=change, if_match=_if_match(request))
+        group = group_services.scim_group_update(group=self._get(request, resource_id), change=change, if_match=_if_match(request))
         return _group_answer(group, projection, self.base(request))
 
     def delete(self, request: Request, resource_id: str) -> Response:
-        services.scim_group_delete(group=self._get(request, resource_id), if_match=_if_match(request))
+        group_services.scim_group_delete(group=self._get(request, resource_id), if_match=_if_match(request))
         return Response(status=204)
 
 

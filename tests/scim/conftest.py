@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import TenantDomain
-from scim import services
+from scim.services import tokens as token_services
 from tests.factories import UserFactory, make_tenant
 
 SCIM = "/scim/v2"
@@ -69,7 +69,7 @@ def make_directory(name: str, domain: str, orgs: int = 2) -> Directory:
     owner = UserFactory(email=f"owner@{domain}")
     tenant, owner, organizations = make_tenant(name=name, owner=owner, orgs=orgs)
     verify_domain(tenant, domain)
-    issued = services.scim_token_create(tenant=tenant, name=f"{name} IdP", actor=owner)
+    issued = token_services.scim_token_create(tenant=tenant, name=f"{name} IdP", actor=owner)
     return Directory(tenant, owner, organizations, issued.token, issued.secret, ScimClient(issued.secret))
 
 

@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 from accounts.models import UserSession
 from orgs import services as org_services
 from orgs.models import OrgMembership
-from scim import services
 from scim.models import ScimGroup, ScimUser
+from scim.services import tokens as token_services
 from tests.factories import UserFactory, make_key
 from tests.scim.conftest import SCIM_JSON, ScimClient, new_user, patch_op
 from tests.scim.test_lifecycle import group_with, key_status, provision, signed_in
@@ -193,7 +193,7 @@ def test_no_token_and_bad_tokens_are_scim_401s(acme):
 
 def test_a_revoked_token_is_refused_at_once(acme):
     assert acme.scim.get("/Users").status_code == 200
-    services.scim_token_revoke(token=acme.token, actor=acme.owner)
+    token_services.scim_token_revoke(token=acme.token, actor=acme.owner)
     scim_401(acme.scim.get("/Users"))
     scim_401(acme.scim.post("/Users", new_user("late@acme.test")))
     assert not ScimUser.objects.filter(user_name="late@acme.test").exists()

@@ -16,8 +16,8 @@ from apikeys import services as key_services
 from audit.models import AuditEvent
 from orgs import policy
 from orgs.models import OrgMembership, TenantMembership
-from scim import services
 from scim.models import ScimGroup, ScimUser
+from scim.services import groups as group_services
 from tests.factories import make_key
 from tests.scim.conftest import Directory, new_user, patch_op
 
@@ -38,7 +38,7 @@ def group_with(d: Directory, name: str, *member_ids: str, org: Any = None, role:
     assert r.status_code == 201, r.content
     if org is not None:
         group = ScimGroup.objects.get(public_id=r.json()["id"])
-        services.scim_group_map(group=group, organization=org, role=role, actor=d.owner)
+        group_services.scim_group_map(group=group, organization=org, role=role, actor=d.owner)
     return r.json()
 
 

@@ -20,8 +20,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from orgs.models import OrgMembership
-from scim import services
 from scim.models import ScimGroup
+from scim.services import groups as group_services
 from tests.factories import make_key
 from tests.scim.conftest import Directory
 from tests.scim.test_lifecycle import key_status
@@ -67,7 +67,7 @@ class Replay:
     def tater(self, step: dict[str, Any]) -> None:
         if step["tater"] == "map_group":
             group = ScimGroup.objects.get(public_id=_fill(step["group"], self.saved))
-            services.scim_group_map(group=group, organization=self.org, role=step["role"], actor=self.d.owner)
+            group_services.scim_group_map(group=group, organization=self.org, role=step["role"], actor=self.d.owner)
         elif step["tater"] == "create_key":
             account = User.objects.get(email=self.email)
             _, self.key = make_key(user=account, tenant=self.d.tenant, org=self.org, name="integration")

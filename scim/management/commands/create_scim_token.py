@@ -6,7 +6,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.urls import reverse
 
 from orgs.models import Tenant
-from scim import services
+from scim.services import tokens as token_services
 from tater.commands import TaterCommand
 
 
@@ -24,7 +24,7 @@ class Command(TaterCommand):
         tenant = Tenant.objects.filter(public_id=options["tenant"]).first()
         if tenant is None:
             raise CommandError(f"No tenant with id {options['tenant']!r}")
-        issued = services.scim_token_create(tenant=tenant, name=options["name"], actor=None)
+        issued = token_services.scim_token_create(tenant=tenant, name=options["name"], actor=None)
         token = issued.token
         scim_path = reverse("scim-root").rstrip("/")
         scim_url = options["base_url"].rstrip("/") + scim_path if options["base_url"] else scim_path

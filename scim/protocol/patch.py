@@ -1,0 +1,186 @@
+"""PATCH (RFC 7644 §3.5.2) of a User or Group document, in the shapes Entra ID and Okta
+send; every operation applies or none does.
+
+- operation names (Entra's ``Replace``) are accepted in any case;
+- a PATCH without ``path`` applies each key of its value object as a path (Okta's and
+  Entra's ``{"op": "replace", "value": {"active": false}}``, also ``"name.givenName"``
+  keys); ``remove`` of ``members`` with a value list removes those members (Entra);
+- attributes Tater does not keep (and other schemas' extensions) are ignored; a malformed
+  path, a wrong type or a change to ``id`` is a 400.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from scim.protocol import filters as F
+from scim.protocol.errors import bad_request
+from scim.protocol.resources import AttrSpec, ResourceSpec, coerce, coerce_complex, coerce_scalar, set_or_drop
+from scim.protocol.schemas import PATCH_URN
+
+
+def apply_patch(spec: ResourceSpec, doc: dict[str, Any], body: Any) -> dict[str, Any]:
+    """The document after the PatchOp ``body``; every operation applies or none does."""
+    if not isinstance(body, dict):
+        raise bad_request("The body must be a PatchOp object", "invalidSyntax")
+    schemas = body.get("schemas")
+    if schemas is not None and (not isinstance(schemas, list) or PATCH_URN not in schemas):
+        raise bad_request(f"schemas must be [{PATCH_URN!r}]", "invalidSyntax")
+    operations = next((v for k, v in body.items() if str(k).lower() == "operations"), None)
+    if not isinstance(operations, list) or not operations:
+        raise bad_request("Operations must be a non-empty list", "invalidSyntax")
+    result = copy.deepcopy(doc)
+    for operation in operations:
+        if not isinstance(operation, dict):
+            raise bad_request("Each operation must be an object", "invalidSyntax")
+        fields = {str(k).lower(): v for k, v in operation.items()}
+        op = fields.get("op")
+        if not isinstance(op, str) or op.lower() not in ("add", "remove", "replace"):
+            raise bad_request(f"Unknown PATCH op {op!r}: use add, remove or replace", "invalidSyntax")
+        op = op.lower()
+        raw_path = fields.get("path")
+        value = fields.get("value")
+        if raw_path in (None, ""):
+            if op == "remove":
+                raise bad_request("A remove operation needs a path", "noTarget")
+            _apply_pathless(spec, result, op, value)
+        else:
+            _apply(spec, result, op, F.parse_path(raw_path), value, pathless=False)
+    return result
+
+
+def _apply_pathless(spec: ResourceSpec, doc: dict[str, Any], op: str, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise bad_request("An operation without a path needs an object value", "invalidValue")
+    for key, item in value.items():
+        key = str(key)
+        if key.lower() == spec.urn.lower() and isinstance(item, dict):
+            _apply_pathless(spec, doc, op, item)
+            continue
+        if key.lower().startswith("urn:") and (F.split_urn(key)[0] or "").lower() != spec.urn.lower():
+            continue  # an extension Tater does not keep (e.g. the enterprise User)
+        _apply(spec, doc, op, F.parse_path(key), item, pathless=True)
+
+
+def _apply(spec: ResourceSpec, doc: dict[str, Any], op: str, path: F.Path, value: Any, *, pathless: bool) -> None:
+    if path.urn is not None and path.urn.lower() != spec.urn.lower():
+        return  # another schema's attribute (an extension): not kept
+    attr = spec.get(path.attr)
+    if attr is None:
+        return  # an attribute Tater does not keep
+    if attr.read_only:
+        if pathless:
+            return  # Okta repeats the id in path-less replaces
+        raise bad_request(f"{attr.name} cannot be changed", "mutability")
+    sub = None
+    if path.sub is not None:
+        sub = attr.sub(path.sub)
+        if sub is None:
+            return
+    if path.filter is not None:
+        if not attr.multi or attr.kind != "complex":
+            raise bad_request(f"{attr.name} is not a multi-valued attribute: no filter applies", "invalidPath")
+        _apply_filtered(doc, attr, op, path.filter, sub, value)
+    elif sub is not None:
+        _apply_sub(doc, attr, op, sub, value)
+    elif attr.multi:
+        _apply_multi(doc, attr, op, value)
+    elif attr.kind == "complex":
+        if op == "remove":
+            doc.pop(attr.name, None)
+        else:
+            # add and replace both merge: sub-attributes not given stay (RFC 7644 §3.5.2.3).
+            merged = {**doc.get(attr.name, {}), **(coerce(attr, value) or {})}
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if item is None and (s := attr.sub(str(key))) is not None:
+                        merged.pop(s.name, None)
+            set_or_drop(doc, attr.name, merged)
+    elif op == "remove":
+        doc.pop(attr.name, None)
+    else:
+        set_or_drop(doc, attr.name, coerce(attr, value))
+
+
+def _apply_multi(doc: dict[str, Any], attr: AttrSpec, op: str, value: Any) -> None:
+    current: list[Any] = list(doc.get(attr.name, []))
+    if op == "remove":
+        if value is None:
+            doc.pop(attr.name, None)
+            return
+        # Entra ID removes members with {"path": "members", "value": [{"value": id}]}.
+        doomed = coerce(attr, value) or []
+        keys = {_identity(item) for item in doomed}
+        set_or_drop(doc, attr.name, [item for item in current if _identity(item) not in keys])
+        return
+    given = coerce(attr, value) or []
+    if op == "replace":
+        set_or_drop(doc, attr.name, given)
+        return
+    known = {_identity(item) for item in current}
+    for item in given:
+        if _identity(item) not in known:
+            current.append(item)
+            known.add(_identity(item))
+    set_or_drop(doc, attr.name, current)
+
+
+def _identity(item: Any) -> Any:
+    """What makes two values of a multi-valued attribute the same one: a member's id, an
+    email's address (case-insensitively)."""
+    if isinstance(item, dict) and isinstance(item.get("value"), str):
+        return item["value"].casefold()
+    return repr(item)
+
+
+def _apply_filtered(
+    doc: dict[str, Any], attr: AttrSpec, op: str, node: F.Node, sub: AttrSpec | None, value: Any
+) -> None:
+    current: list[dict[str, Any]] = [dict(item) for item in doc.get(attr.name, [])]
+    hits = [i for i, item in enumerate(current) if F.matches(node, item)]
+    if op == "remove":
+        if sub is None:
+            current = [item for i, item in enumerate(current) if i not in hits]
+        else:
+            for i in hits:
+                current[i].pop(sub.name, None)
+            current = [item for item in current if item.get("value") is not None]
+        set_or_drop(doc, attr.name, current)
+        return
+    if sub is not None:
+        new_value = coerce_scalar(sub, value, f"{attr.name}.{sub.name}") if value is not None else None
+        update = {sub.name: new_value}
+    else:
+        update = coerce_complex(attr, value, attr.name)
+    if not hits:
+        # Entra ID adds a work email as emails[type eq "work"].value: build the element the
+        # filter describes. A filter that describes no element has nothing to replace.
+        described = F.equalities(node)
+        if described is None:
+            raise bad_request(f"No value of {attr.name} matches the filter", "noTarget")
+        element = coerce_complex(attr, {k: v for k, v in described.items()}, attr.name)
+        current.append({**element, **update})
+    else:
+        for i in hits:
+            current[i] = {**current[i], **update}
+    set_or_drop(doc, attr.name, [{k: v for k, v in item.items() if v is not None} for item in current])
+
+
+def _apply_sub(doc: dict[str, Any], attr: AttrSpec, op: str, sub: AttrSpec, value: Any) -> None:
+    if attr.multi:
+        # emails.value without a filter: every element.
+        items = [dict(item) for item in doc.get(attr.name, [])]
+        for item in items:
+            if op == "remove" or value is None:
+                item.pop(sub.name, None)
+            else:
+                item[sub.name] = coerce_scalar(sub, value, f"{attr.name}.{sub.name}")
+        set_or_drop(doc, attr.name, [item for item in items if item])
+        return
+    parent = dict(doc.get(attr.name, {}))
+    if op == "remove" or value is None:
+        parent.pop(sub.name, None)
+    else:
+        parent[sub.name] = coerce_scalar(sub, value, f"{attr.name}.{sub.name}")
+    set_or_drop(doc, attr.name, parent)

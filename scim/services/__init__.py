@@ -1,0 +1,24 @@
+"""Every SCIM write, one module per subject: ``tokens`` (the tenant's SCIM tokens), ``users``
+and ``groups`` (the tenant's directory), and ``provisioning``, what a directory change does to
+Tater accounts, memberships, sessions and keys; ``common`` holds what they share. Each
+service runs in one transaction with its audit entries; on ``/scim/v2/`` the audit channel is
+``scim`` and the entry's key id is the acting SCIM token's id (scim.protocol.authentication
+sets both).
+
+Decisions (docs/scim.md has the long form):
+
+- **Tenant boundary.** A tenant's directory changes only what is its own. Deprovisioning
+  (``active: false`` or DELETE) ends the person's roles in *this* tenant; the account
+  itself is deactivated (sessions ended, API keys refused on the next request) only when
+  no other tenant holds it. The account's email and name follow the directory only then.
+- **Accounts.** A new account is created only for a userName in one of the tenant's
+  verified domains (SPEC §8); an existing account is linked only when it already belongs
+  to the tenant. Otherwise the User is *pending*: it exists in the directory, holds
+  nothing, and is linked once the account belongs to the tenant.
+- **Reprovisioning** (``active: true``) reactivates an account only if deprovisioning
+  deactivated it, gives back the roles it took, and re-applies the groups. Keys come back
+  with their owner; revoked keys stay revoked.
+- **Groups** grant what the tenant owner maps them to (an org and a role). In a mapped org
+  the groups decide the role of their members; a membership a group granted ends with the
+  group, a membership someone added by hand is never removed by SCIM.
+"""

@@ -1,0 +1,205 @@
+"""What the directory does to Tater: the account a User stands for (created, linked or
+pending), the account's profile and email, and the person's roles, sessions and keys as the
+User is deprovisioned, reprovisioned and grouped (the package docstring has the decisions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from accounts import domains
+from accounts import services as account_services
+from orgs import roles
+from orgs import services as org_services
+from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
+from scim import selectors
+from scim.models import ScimGroupMember, ScimUser
+from scim.services.common import DirectoryError, taken
+from tater.emails import nfkc, normalize_email
+
+# --- Accounts behind the directory ------------------------------------------------------
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(nfkc(value))
+    except ValidationError:
+        return False
+    return True
+
+
+def account_for(tenant: Tenant, user_name: str) -> tuple[Any | None, str]:
+    """The account a userName stands for, and how: ``linked`` (it belongs to the tenant),
+    ``created`` (a new address in a verified domain) or ``pending`` (neither)."""
+    if not _is_email(user_name):
+        return None, "pending"
+    existing = account_services.user_by_email(user_name)
+    if existing is not None:
+        # Never pull in an account of someone outside the tenant (SPEC §8: linking is the
+        # account owner's decision), and never tell the caller such an account exists.
+        return (existing, "linked") if selectors.belongs_to_tenant(tenant=tenant, user=existing) else (None, "pending")
+    if not domains.is_verified_for(tenant=tenant, domain=domains.email_domain(user_name)):
+        return None, "pending"
+    try:
+        with transaction.atomic():
+            return get_user_model().objects.create_user(email=nfkc(user_name)), "created"
+    except IntegrityError:  # created by a concurrent request in between
+        raise taken("A User with this userName already exists") from None
+
+
+def push_profile(identity: ScimUser) -> None:
+    """The account's name follows the directory when no other tenant holds the account."""
+    user = identity.user
+    if user is None or selectors.other_tenants_hold(tenant=identity.tenant_id, user=user):
+        return
+    name = identity.attributes.get("name", {})
+    first, last = name.get("givenName", "")[:150], name.get("familyName", "")[:150]
+    if (user.first_name, user.last_name) != (first, last):
+        user.first_name, user.last_name = first, last
+        user.save(update_fields=["first_name", "last_name"])
+
+
+def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
+    user = identity.user
+    if user is None:
+        return None
+    if normalize_email(new) == normalize_email(user.email):
+        return None
+    if not _is_email(new):
+        raise DirectoryError("userName must stay an email address: it is the person's Tater sign-in")
+    if selectors.other_tenants_hold(tenant=identity.tenant_id, user=user):
+        raise DirectoryError(
+            "This person's account also belongs to another tenant: its email address cannot be changed from here",
+            scim_type="mutability",
+        )
+    if not domains.is_verified_for(tenant=identity.tenant, domain=domains.email_domain(new)):
+        raise DirectoryError("userName must be an address in one of the tenant's verified domains")
+    if account_services.user_by_email(new) is not None:
+        raise taken("Another account already uses this email address")
+    old = user.email
+    user.email = nfkc(new)
+    user.save(update_fields=["email"])
+    # The old address no longer reaches the account (sign-in, password reset): the
+    # directory may give it to someone else.
+    stale = [a.pk for a in EmailAddress.objects.filter(user=user) if normalize_email(a.email) != normalize_email(new)]
+    EmailAddress.objects.filter(pk__in=stale).delete()
+    return {"from": old, "to": user.email}
+
+
+# --- Reconciling an identity with Tater ---------------------------------------------------
+
+
+def _orgs_of(tenant_pk: int, pks: Any) -> dict[int, Organization]:
+    return {o.pk: o for o in Organization.objects.select_related("tenant").filter(tenant_id=tenant_pk, pk__in=list(pks))}
+
+
+def suspend(identity: ScimUser) -> list[str]:
+    """Deprovision: end the person's roles in this tenant (remembering them), and when no
+    other tenant holds the account, deactivate it: sessions end, keys stop working."""
+    user, tenant = identity.user, identity.tenant
+    if user is None:
+        return []
+    done: list[str] = []
+    tenant_role = TenantMembership.objects.filter(tenant=tenant, user=user).values_list("role", flat=True).first()
+    org_roles = dict(
+        OrgMembership.objects.filter(organization__tenant=tenant, user=user).values_list("organization_id", "role")
+    )
+    granted = {int(k): v for k, v in identity.granted_roles.items()}
+    if tenant_role or org_roles:
+        kept = dict(identity.suspended_roles or {})
+        manual = {str(pk): role for pk, role in org_roles.items() if granted.get(pk) != role}
+        identity.suspended_roles = {
+            "tenant_role": tenant_role or kept.get("tenant_role"),
+            "orgs": {**kept.get("orgs", {}), **manual},
+        }
+        if tenant_role:
+            # The last owner cannot be removed (409): the IdP cannot orphan the tenant.
+            org_services.tenant_member_set(tenant=tenant, user=user, role=None)
+        for org in _orgs_of(tenant.pk, org_roles).values():
+            org_services.org_member_set(organization=org, user=user, role=None)
+        done.append("roles_suspended")
+    identity.granted_roles = {}
+    if user.is_active and not selectors.other_tenants_hold(tenant=tenant, user=user):
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        account_services.user_deactivated(user=user)  # every session, every key (cache)
+        identity.deactivated_account = True
+        done.append("account_deactivated")
+    return done
+
+
+def _resume(identity: ScimUser) -> list[str]:
+    """Reprovision: reactivate the account if deprovisioning deactivated it, and give back
+    the roles deprovisioning took (groups are re-applied after)."""
+    user, tenant = identity.user, identity.tenant
+    if user is None:
+        return []
+    done: list[str] = []
+    if identity.deactivated_account:
+        if not user.is_active:
+            user.is_active = True
+            user.save(update_fields=["is_active"])
+            done.append("account_reactivated")
+        identity.deactivated_account = False
+    kept = identity.suspended_roles or {}
+    if kept:
+        tenant_role = kept.get("tenant_role")
+        if tenant_role and not TenantMembership.objects.filter(tenant=tenant, user=user).exists():
+            org_services.tenant_member_set(tenant=tenant, user=user, role=tenant_role)
+        current = set(OrgMembership.objects.filter(organization__tenant=tenant, user=user).values_list("organization_id", flat=True))
+        wanted = {int(pk): role for pk, role in kept.get("orgs", {}).items()}
+        for org in _orgs_of(tenant.pk, wanted).values():
+            if org.pk not in current:
+                org_services.org_member_set(organization=org, user=user, role=wanted[org.pk])
+        identity.suspended_roles = {}
+        done.append("roles_restored")
+    return done
+
+
+def apply_groups(identity: ScimUser) -> None:
+    """Make the person's roles in mapped orgs what their groups grant (highest role wins);
+    end memberships a group granted and no group grants any more."""
+    user = identity.user
+    desired: dict[int, str] = {}
+    rows = ScimGroupMember.objects.filter(identity=identity, group__organization__isnull=False).exclude(group__role="")
+    for org_pk, role in rows.values_list("group__organization_id", "group__role"):
+        if roles.ORG_ROLE_RANK.get(role, 0) > roles.ORG_ROLE_RANK.get(desired.get(org_pk, ""), 0):
+            desired[org_pk] = role
+    granted = {int(k): v for k, v in identity.granted_roles.items()}
+    current = dict(
+        OrgMembership.objects.filter(organization__tenant_id=identity.tenant_id, user=user).values_list("organization_id", "role")
+    )
+    for org_pk, org in sorted(_orgs_of(identity.tenant_id, set(desired) | set(granted)).items()):
+        want = desired.get(org_pk)
+        if want is not None:
+            if current.get(org_pk) != want:
+                org_services.org_member_set(organization=org, user=user, role=want)
+        elif current.get(org_pk) is not None and current.get(org_pk) == granted.get(org_pk):
+            org_services.org_member_set(organization=org, user=user, role=None)
+    identity.granted_roles = {str(pk): role for pk, role in desired.items()}
+
+
+def reconcile(identity: ScimUser) -> list[str]:
+    """Bring Tater in line with the identity's state; what it did, for the audit entry."""
+    if identity.user is None:
+        return []
+    if identity.deleted_at is not None or identity.active is False:
+        return suspend(identity)
+    done = _resume(identity)
+    apply_groups(identity)
+    return done
+
+
+def inherit_deactivation(identity: ScimUser) -> None:
+    """A User provisioned again after a DELETE: if that DELETE deactivated the account,
+    provisioning it again reactivates it."""
+    if identity.user is not None and not identity.user.is_active:
+        identity.deactivated_account = ScimUser.objects.filter(
+            tenant_id=identity.tenant_id, user=identity.user, deleted_at__isnull=False, deactivated_account=True
+        ).exists()

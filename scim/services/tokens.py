@@ -1,0 +1,63 @@
+"""SCIM tokens: a tenant owner issues and revokes the tokens its identity provider uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit import registry as A
+from audit.services import audit_record
+from orgs import policy
+from orgs.models import Tenant
+from orgs.selectors import as_actor
+from scim import tokens
+from scim.models import ScimToken
+from tater.exceptions import InvalidInput
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ScimToken
+    secret: str  # shown once, never stored
+
+
+def require_token_manager(who: policy.Actor, *, issuing: bool) -> None:
+    policy.require(policy.can_manage_scim_tokens(who, issuing=issuing))
+
+
+@transaction.atomic
+def scim_token_create(*, tenant: Tenant, name: str, actor: Any) -> IssuedToken:
+    """A new SCIM token for ``tenant``; its secret is returned here only."""
+    who = as_actor(actor, tenant)
+    require_token_manager(who, issuing=True)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("Name must be 1 to 100 characters", field="name")
+    secret = tokens.generate()
+    token = ScimToken.objects.create(
+        tenant=tenant, name=name, digest=secret.digest, display_prefix=secret.display_prefix, created_by=who.user
+    )
+    audit_record(
+        action=A.SCIM_TOKEN_CREATED, tenant=tenant, target=token,
+        changes={"name": {"to": name}, "prefix": {"to": secret.display_prefix}}, actor_user=who.user,
+    )
+    return IssuedToken(token=token, secret=secret.token)
+
+
+@transaction.atomic
+def scim_token_revoke(*, token: ScimToken, actor: Any) -> ScimToken:
+    """Revoke a token: its next request is refused (401)."""
+    who = as_actor(actor, token.tenant_id)
+    require_token_manager(who, issuing=False)
+    locked = ScimToken.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=token.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
+        audit_record(
+            action=A.SCIM_TOKEN_REVOKED, tenant=locked.tenant, target=locked,
+            changes={"revoked_at": {"to": locked.revoked_at}}, actor_user=who.user,
+        )
+    return locked

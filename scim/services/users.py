@@ -1,0 +1,175 @@
+"""The tenant directory's Users: POST/PUT/PATCH/DELETE /Users, and the sync that gives the
+tenant's existing people a User (scim.services.provisioning does what they mean for the
+accounts)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit import registry as A
+from audit.services import audit_record
+from orgs.models import Tenant
+from scim import selectors
+from scim.documents import UserDoc
+from scim.models import ScimGroup, ScimGroupMember, ScimUser
+from scim.services.common import diff, require_version, taken
+from scim.services.provisioning import (
+    account_for,
+    change_account_email,
+    inherit_deactivation,
+    push_profile,
+    reconcile,
+    suspend,
+)
+from tater.emails import normalize_email
+
+logger = logging.getLogger("tater.scim")
+
+
+def _user_state(identity: ScimUser) -> dict[str, Any]:
+    return {
+        "userName": identity.user_name,
+        "externalId": identity.external_id,
+        "active": identity.active,
+        **identity.attributes,
+    }
+
+
+def directory_sync(*, tenant: Tenant) -> None:
+    """Give every account that belongs to the tenant by a role a User in its directory, so
+    the identity provider finds existing people (``userName eq …``) instead of creating
+    them twice; a pending User with that userName is linked to the account."""
+    members = selectors.tenant_members(tenant=tenant).exclude(
+        pk__in=ScimUser.objects.filter(tenant=tenant, deleted_at__isnull=True, user__isnull=False).values("user_id")
+    )
+    for user in members:
+        key = normalize_email(user.email)
+        try:
+            with transaction.atomic():
+                pending = (
+                    ScimUser.objects.select_for_update(of=("self",)).select_related("tenant")
+                    .filter(tenant=tenant, deleted_at__isnull=True, user__isnull=True, user_name_key=key).first()
+                )
+                if pending is not None:
+                    pending.user = user
+                    effects = reconcile(pending)
+                    push_profile(pending)
+                    pending.version += 1
+                    pending.save()
+                    audit_record(
+                        action=A.SCIM_USER_LINKED, tenant=tenant, target=pending,
+                        changes={"account": {"to": user.email}, "effects": effects},
+                    )
+                elif not ScimUser.objects.filter(tenant=tenant, deleted_at__isnull=True, user_name_key=key).exists():
+                    name = {k: v for k, v in (("givenName", user.first_name), ("familyName", user.last_name)) if v}
+                    attributes: dict[str, Any] = {"emails": [{"value": user.email, "type": "work", "primary": True}]}
+                    if name:
+                        attributes["name"] = name
+                    ScimUser.objects.create(
+                        tenant=tenant, user=user, user_name=user.email, user_name_key=key,
+                        active=user.is_active, attributes=attributes,
+                    )
+        except IntegrityError:
+            logger.info("directory sync raced for user %s in tenant %s", user.pk, tenant.pk)
+
+
+@transaction.atomic
+def scim_user_create(*, tenant: Tenant, doc: UserDoc) -> ScimUser:
+    """POST /Users: a new User in the tenant's directory, and its account (the scim.services
+    docstring says when an account is created, linked, or the User stays pending)."""
+    key = normalize_email(doc.user_name)
+    if selectors.scim_users(tenant=tenant).filter(user_name_key=key).exists():
+        raise taken("A User with this userName already exists")
+    account, how = account_for(tenant, doc.user_name)
+    if account is not None and selectors.scim_users(tenant=tenant).filter(user=account).exists():
+        raise taken("This person is already in the directory under another userName")
+    identity = ScimUser(
+        tenant=tenant, user=account, user_name=doc.user_name, user_name_key=key,
+        external_id=doc.external_id, active=doc.active, attributes=doc.attributes(),
+    )
+    inherit_deactivation(identity)
+    try:
+        with transaction.atomic():
+            identity.save()
+    except IntegrityError:
+        raise taken("A User with this userName already exists") from None
+    effects = reconcile(identity)
+    push_profile(identity)
+    identity.save()
+    audit_record(
+        action=A.SCIM_USER_CREATED, tenant=tenant, target=identity,
+        changes={**diff({}, _user_state(identity)), "account": how, "effects": effects},
+    )
+    return identity
+
+
+@transaction.atomic
+def scim_user_update(
+    *, identity: ScimUser, change: Callable[[ScimUser], UserDoc], if_match: frozenset[int] | None = None
+) -> ScimUser:
+    """PUT or PATCH /Users/{id}: the User becomes ``change(current)``, computed under the
+    row lock (two PATCHes never lose each other's change). ``active`` false deprovisions,
+    true (or unassigned) after false reprovisions."""
+    identity = ScimUser.objects.select_for_update(of=("self",)).select_related("tenant", "user").get(pk=identity.pk)
+    require_version(identity.version, if_match)
+    doc = change(identity)
+    tenant = identity.tenant
+    before = _user_state(identity)
+    was_active = identity.active is not False
+    key = normalize_email(doc.user_name)
+    if key != identity.user_name_key and selectors.scim_users(tenant=tenant).filter(user_name_key=key).exists():
+        raise taken("A User with this userName already exists")
+    extra: dict[str, Any] = {}
+    if identity.user is not None and doc.user_name != identity.user_name:
+        moved = change_account_email(identity, doc.user_name)
+        if moved:
+            extra["account_email"] = moved
+    identity.user_name, identity.user_name_key = doc.user_name, key
+    identity.external_id, identity.active, identity.attributes = doc.external_id, doc.active, doc.attributes()
+    linked = False
+    if identity.user is None:
+        account, how = account_for(tenant, doc.user_name)
+        if account is not None and not selectors.scim_users(tenant=tenant).filter(user=account).exists():
+            identity.user, linked = account, True
+            inherit_deactivation(identity)
+            extra["account"] = how
+    now_active = identity.active is not False
+    effects = reconcile(identity) if linked or was_active != now_active else []
+    push_profile(identity)
+    changes = diff(before, _user_state(identity))
+    if not changes and not extra:
+        return identity
+    identity.version += 1
+    identity.save()
+    if was_active and not now_active:
+        action = A.SCIM_USER_DEACTIVATED
+    elif now_active and not was_active:
+        action = A.SCIM_USER_REACTIVATED
+    else:
+        action = A.SCIM_USER_UPDATED
+    audit_record(action=action, tenant=tenant, target=identity, changes={**changes, **extra, "effects": effects})
+    return identity
+
+
+@transaction.atomic
+def scim_user_delete(*, identity: ScimUser, if_match: frozenset[int] | None = None) -> None:
+    """DELETE /Users/{id}: deprovision, leave every group, and disappear from the directory
+    (a 404 from now on). The row stays, so provisioning the person again is recognised."""
+    identity = ScimUser.objects.select_for_update(of=("self",)).select_related("tenant", "user").get(pk=identity.pk)
+    require_version(identity.version, if_match)
+    effects = suspend(identity) if identity.user is not None else []
+    now = timezone.now()
+    ScimGroup.objects.filter(memberships__identity=identity).update(version=F("version") + 1, updated_at=now)
+    ScimGroupMember.objects.filter(identity=identity).delete()
+    identity.deleted_at = now
+    identity.save()
+    audit_record(
+        action=A.SCIM_USER_DELETED, tenant=identity.tenant, target=identity,
+        changes={"userName": {"from": identity.user_name}, "effects": effects},
+    )
