@@ -12,7 +12,7 @@ from accounts import services
 
 class OTPStage(LoginStage):
     """After the first factor, enrolled users are sent to the 2FA challenge; the login
-    completes only when ``accounts.views.two_factor_challenge`` (a code) or
+    completes only when ``accounts.two_factor_views.two_factor_challenge`` (a code) or
     ``passkey_challenge_complete`` (a passkey) calls ``exit()``."""
 
     key = "tater_otp"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from allauth.account import views as allauth_views
 from django.urls import path
 
-from accounts import views
+from accounts import security_views, sso_views, two_factor_views, views
 from accounts.forms import ResetPasswordForm
 
 urlpatterns = [
@@ -19,25 +19,25 @@ urlpatterns = [
         name="account_reset_password",
     ),
     path("reauthenticate/", views.form_rate_limited("reauth")(views.ReauthenticateView.as_view()), name="account_reauthenticate"),
-    path("2fa/challenge/", views.two_factor_challenge, name="accounts_2fa_challenge"),
-    path("2fa/verify/", views.two_factor_verify, name="accounts_2fa_verify"),
-    path("2fa/", views.two_factor_setup, name="accounts_2fa_setup"),
-    path("2fa/recovery-codes/", views.recovery_codes_regenerate, name="accounts_recovery_codes"),
-    path("2fa/disable/", views.two_factor_disable, name="accounts_2fa_disable"),
+    path("2fa/challenge/", two_factor_views.two_factor_challenge, name="accounts_2fa_challenge"),
+    path("2fa/verify/", two_factor_views.two_factor_verify, name="accounts_2fa_verify"),
+    path("2fa/", two_factor_views.two_factor_setup, name="accounts_2fa_setup"),
+    path("2fa/recovery-codes/", two_factor_views.recovery_codes_regenerate, name="accounts_recovery_codes"),
+    path("2fa/disable/", two_factor_views.two_factor_disable, name="accounts_2fa_disable"),
     # Passkeys: the JSON ceremonies django-otp-webauthn's scripts call, and the security page's forms.
-    path("2fa/challenge/passkey/begin/", views.passkey_challenge_begin, name="accounts_passkey_challenge_begin"),
-    path("2fa/challenge/passkey/complete/", views.passkey_challenge_complete, name="accounts_passkey_challenge_complete"),
-    path("2fa/verify/passkey/begin/", views.passkey_verify_begin, name="accounts_passkey_verify_begin"),
-    path("2fa/verify/passkey/complete/", views.passkey_verify_complete, name="accounts_passkey_verify_complete"),
-    path("passkeys/register/begin/", views.passkey_register_begin, name="accounts_passkey_register_begin"),
-    path("passkeys/register/complete/", views.passkey_register_complete, name="accounts_passkey_register_complete"),
-    path("passkeys/<int:passkey_id>/rename/", views.passkey_rename, name="accounts_passkey_rename"),
-    path("passkeys/<int:passkey_id>/remove/", views.passkey_remove, name="accounts_passkey_remove"),
-    path("security/", views.security, name="accounts_security"),
-    path("security/sign-out-everywhere/", views.sign_out_everywhere, name="accounts_sign_out_everywhere"),
-    path("sso/", views.sso_settings, name="accounts_sso_settings"),
-    path("sso/start/", views.sso_start, name="accounts_sso_start"),
-    path("sso/domains/", views.sso_domain_add, name="accounts_sso_domain_add"),
-    path("sso/domains/<int:domain_id>/verify/", views.sso_domain_verify, name="accounts_sso_domain_verify"),
-    path("sso/domains/<int:domain_id>/remove/", views.sso_domain_remove, name="accounts_sso_domain_remove"),
+    path("2fa/challenge/passkey/begin/", two_factor_views.passkey_challenge_begin, name="accounts_passkey_challenge_begin"),
+    path("2fa/challenge/passkey/complete/", two_factor_views.passkey_challenge_complete, name="accounts_passkey_challenge_complete"),
+    path("2fa/verify/passkey/begin/", two_factor_views.passkey_verify_begin, name="accounts_passkey_verify_begin"),
+    path("2fa/verify/passkey/complete/", two_factor_views.passkey_verify_complete, name="accounts_passkey_verify_complete"),
+    path("passkeys/register/begin/", two_factor_views.passkey_register_begin, name="accounts_passkey_register_begin"),
+    path("passkeys/register/complete/", two_factor_views.passkey_register_complete, name="accounts_passkey_register_complete"),
+    path("passkeys/<int:passkey_id>/rename/", two_factor_views.passkey_rename, name="accounts_passkey_rename"),
+    path("passkeys/<int:passkey_id>/remove/", two_factor_views.passkey_remove, name="accounts_passkey_remove"),
+    path("security/", security_views.security, name="accounts_security"),
+    path("security/sign-out-everywhere/", security_views.sign_out_everywhere, name="accounts_sign_out_everywhere"),
+    path("sso/", sso_views.sso_settings, name="accounts_sso_settings"),
+    path("sso/start/", sso_views.sso_start, name="accounts_sso_start"),
+    path("sso/domains/", sso_views.sso_domain_add, name="accounts_sso_domain_add"),
+    path("sso/domains/<int:domain_id>/verify/", sso_views.sso_domain_verify, name="accounts_sso_domain_verify"),
+    path("sso/domains/<int:domain_id>/remove/", sso_views.sso_domain_remove, name="accounts_sso_domain_remove"),
 ]

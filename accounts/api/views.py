@@ -169,6 +169,10 @@ class VerifyTwoFactorView(TaterAPIView):
                 result = passkeys.login_challenge_complete_passkey(request=request._request, token=token, assertion=assertion)
             else:
                 result = services.login_challenge_complete(token=token, code=body.validated_data["code"])
+        except services.OTPThrottled as exc:
+            # No code was checked (django-otp still throttles the device after wrong ones):
+            # not a failed sign-in, so neither audited nor counted by the lockout.
+            raise ApiError(exc.message, code="INVALID_OTP", status_code=401) from None
         except services.InvalidOTP as exc:
             _failed(request, user.email, kind="otp", method="otp" if assertion is None else "passkey")
             raise ApiError(exc.message, code="INVALID_OTP", status_code=401) from None

@@ -1,0 +1,131 @@
+"""Single sign-on pages: email-first SSO sign-in, and a tenant owner's SSO settings (one
+identity provider per tenant) with the email domains it verifies."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from accounts import domains, sso
+from accounts.forms import DomainForm, SSOConfigForm, SSOStartForm
+from accounts.models import TenantDomain, TenantSSOConfig, User
+from accounts.views import form_rate_limited
+from orgs import roles
+from orgs.models import TenantMembership
+from tater.exceptions import DomainError
+
+
+@form_rate_limited("sso_start")
+def sso_start(request: HttpRequest) -> HttpResponse:
+    """Email-first SSO: the email's domain picks the tenant's identity provider."""
+    form = SSOStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        config = sso.config_for_email(form.cleaned_data["email"])
+        if config is not None:
+            return HttpResponseRedirect(sso.login_url(config))
+        form.add_error("email", "Single sign-on is not set up for that email domain.")
+    return render(request, "accounts/sso_start.html", {"form": form})
+
+
+def _owned_tenant(request: HttpRequest) -> tuple[Any, Any]:
+    """The tenant (named by ``tenant``, else the first) the signed-in user owns, and all they own."""
+    user = cast(User, request.user)  # the callers are @login_required
+    owned = TenantMembership.objects.filter(user=user, role=roles.TenantRole.OWNER).select_related("tenant")
+    wanted = request.GET.get("tenant") or request.POST.get("tenant")
+    membership = next((m for m in owned if m.tenant.public_id == wanted), None) if wanted else owned.first()
+    return (membership.tenant if membership else None), owned
+
+
+def _settings_url(tenant: Any) -> str:
+    return f"{reverse('accounts_sso_settings')}?{urlencode({'tenant': tenant.public_id})}"
+
+
+@login_required
+def sso_settings(request: HttpRequest) -> HttpResponse:
+    """A tenant owner's SSO configuration (one IdP per tenant) and verified domains."""
+    tenant, owned = _owned_tenant(request)
+    if tenant is None:
+        return render(request, "accounts/sso_settings.html", {"not_owner": True}, status=403)
+    config = TenantSSOConfig.objects.filter(tenant=tenant).first()
+    form = SSOConfigForm(request.POST or None, instance=config, tenant=tenant)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            config = sso.sso_config_save(tenant=tenant, actor=request.user, values=values)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Single sign-on settings saved.")
+            return HttpResponseRedirect(_settings_url(tenant))
+    callback = None
+    if config is not None and config.protocol == "oidc":
+        callback = request.build_absolute_uri(reverse("openid_connect_callback", kwargs={"provider_id": config.provider_id}))
+    claims = list(domains.tenant_domains(tenant=tenant))
+    return render(
+        request, "accounts/sso_settings.html",
+        {
+            "form": form, "tenant": tenant, "config": config, "owned": owned, "callback_url": callback,
+            "domains": claims, "domain_form": DomainForm(), "has_verified_domain": any(c.is_verified for c in claims),
+        },
+    )
+
+
+@login_required
+@require_POST
+def sso_domain_add(request: HttpRequest) -> HttpResponse:
+    """Claim an email domain (pending until its TXT record is verified)."""
+    tenant, _ = _owned_tenant(request)
+    if tenant is None:
+        return render(request, "accounts/sso_settings.html", {"not_owner": True}, status=403)
+    form = DomainForm(request.POST)
+    if form.is_valid():
+        try:
+            claim = domains.domain_add(tenant=tenant, actor=request.user, domain=form.cleaned_data["domain"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.info(request, f"Publish the TXT record below for {claim.domain}, then press Verify.")
+    else:
+        messages.error(request, "Enter a domain name such as example.com")
+    return HttpResponseRedirect(_settings_url(tenant))
+
+
+def _claim_of(request: HttpRequest, domain_id: int) -> Any:
+    """The claim ``domain_id`` of a tenant the signed-in user owns; 404 for anything else."""
+    user = cast(User, request.user)  # the callers are @login_required
+    owned = TenantMembership.objects.filter(user=user, role=roles.TenantRole.OWNER).values("tenant_id")
+    claim = TenantDomain.objects.select_related("tenant").filter(pk=domain_id, tenant_id__in=owned).first()
+    if claim is None:
+        raise Http404("No such domain")
+    return claim
+
+
+@login_required
+@require_POST
+@form_rate_limited("sso_domain_verify")
+def sso_domain_verify(request: HttpRequest, domain_id: int) -> HttpResponse:
+    """Look the domain's TXT record up now; verified when it carries the claim's token."""
+    claim = _claim_of(request, domain_id)
+    try:
+        claim = domains.domain_verify(tenant_domain=claim, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{claim.domain} is verified: its sign-ins now go to your identity provider.")
+    return HttpResponseRedirect(_settings_url(claim.tenant))
+
+
+@login_required
+@require_POST
+def sso_domain_remove(request: HttpRequest, domain_id: int) -> HttpResponse:
+    claim = _claim_of(request, domain_id)
+    domains.domain_remove(tenant_domain=claim, actor=request.user)
+    messages.success(request, f"{claim.domain} removed.")
+    return HttpResponseRedirect(_settings_url(claim.tenant))

@@ -1,0 +1,396 @@
+"""The second factor's pages: the sign-in's 2FA challenge and the step-up of a signed-in
+session, TOTP enrolment, recovery codes and turning 2FA off, and passkeys (enrolment,
+renaming, removal and the JSON ceremonies django-otp-webauthn's scripts call)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+import django_otp
+from allauth.account.stages import LoginStageController
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+
+from accounts import passkeys, services
+from accounts.adapter import client_ip
+from accounts.app_settings import app_settings
+from accounts.forms import CodeForm, ConfirmTOTPForm, PasswordConfirmForm
+from accounts.models import RecoveryCodeDevice, User
+from accounts.qr import qr_svg
+from accounts.stages import OTPStage
+from accounts.views import (
+    View,
+    authenticated_recently,
+    form_rate_limited,
+    ip_rate_key,
+    reauthenticate_url,
+    recent_authentication_required,
+    safe_next,
+)
+from tater import lockout
+from tater.api.errors import ApiError
+from tater.exceptions import DomainError
+
+
+def is_verified(user: Any) -> bool:
+    """Whether this session passed the second factor: django-otp's OTPMiddleware gives the
+    request's user an ``is_verified()`` at run time (absent on a user loaded elsewhere)."""
+    check = getattr(user, "is_verified", None)
+    return bool(check is not None and check())
+
+
+def step_up_url(target: str) -> str:
+    """The step-up check (a code or a passkey), coming back to ``target``."""
+    return f"{reverse('accounts_2fa_verify')}?{urlencode({'next': target})}"
+
+
+def _second_factor_failed(request: HttpRequest, user: Any, *, method: str) -> None:
+    """A wrong code or passkey: audited (``user.login_failed``) and counted by the lockout."""
+    user_login_failed.send(sender=__name__, credentials={"email": user.email, "method": method}, request=request)
+    lockout.register_failure(ip=client_ip(request), kind="otp", account=user.email)
+
+
+def _check_code(request: HttpRequest, user: Any, code: str, form: CodeForm) -> Any | None:
+    """The device that accepts ``code``, or None with the reason on ``form``: a wrong code
+    (audited, counted by the lockout) or a device still throttled after wrong ones (no code
+    was checked: the person is told how long to wait)."""
+    lockout.check_account(user.email)
+    try:
+        device = services.verify_second_factor(user=user, code=code)
+    except services.OTPThrottled as exc:
+        form.add_error("code", exc.message)
+        return None
+    if device is None:
+        _second_factor_failed(request, user, method="otp")
+        form.add_error("code", "That code is not valid or was already used.")
+    return device
+
+
+@form_rate_limited("2fa")
+def two_factor_challenge(request: HttpRequest) -> HttpResponse:
+    """The second step of sign-in (allauth login stage): a TOTP or recovery code."""
+    stage = LoginStageController.enter(request, OTPStage.key)
+    if stage is None or stage.login.user is None:
+        return HttpResponseRedirect(reverse("account_login"))
+    user = stage.login.user
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = _check_code(request, user, form.cleaned_data["code"], form)
+        if device is not None:
+            # django-otp marks the session verified when Django's login() sees this.
+            user.otp_device = device
+            return stage.exit()
+    return render(
+        request, "accounts/2fa_challenge.html",
+        {"form": form, "email": user.email, **_passkey_step_context(request, user, "accounts_passkey_challenge")},
+    )
+
+
+@login_required
+@form_rate_limited("2fa")
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """Step-up for a signed-in session that is not verified yet (e.g. before the admin)."""
+    user = cast(User, request.user)
+    next_url = safe_next(request, reverse("accounts_security"))
+    if not services.has_2fa(user):
+        messages.info(request, "Set up two-factor authentication first.")
+        return HttpResponseRedirect(reverse("accounts_2fa_setup"))
+    if is_verified(user):
+        return HttpResponseRedirect(next_url)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = _check_code(request, user, form.cleaned_data["code"], form)
+        if device is not None:
+            services.session_started(request=request, user=user)
+            django_otp.login(request, device)
+            return HttpResponseRedirect(next_url)
+    return render(
+        request, "accounts/2fa_challenge.html",
+        {
+            "form": form, "email": user.email, "next": next_url,
+            **_passkey_step_context(request, user, "accounts_passkey_verify"),
+        },
+    )
+
+
+@login_required
+@recent_authentication_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator: QR code (inline SVG), confirm with a code, then the recovery
+    codes are shown once."""
+    user = cast(User, request.user)
+    if services.has_2fa(user) and request.GET.get("replace") != "1" and request.method == "GET":
+        recovery_device = RecoveryCodeDevice.objects.filter(user=user).first()
+        return render(
+            request, "accounts/2fa_status.html",
+            {
+                "remaining": recovery_device.remaining() if recovery_device else 0, "verified": is_verified(user),
+                "has_totp": services.totp_device(user) is not None, "passkey_count": passkeys.passkeys_of(user).count(),
+            },
+        )
+    form = ConfirmTOTPForm(request.POST or None)
+    device = services.pending_totp_device(user)
+    if request.method == "POST" and device is not None and form.is_valid():
+        try:
+            confirmed, codes = services.totp_enrolment_confirm(user=user, code=form.cleaned_data["code"])
+        except DomainError as exc:
+            form.add_error("code", exc.message)
+        else:
+            django_otp.login(request, confirmed)
+            return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": True})
+    if device is None or request.method == "GET":
+        device = services.totp_enrolment_start(user=user)
+    return render(
+        request, "accounts/2fa_setup.html",
+        {"form": form, "qr": qr_svg(device.config_url), "secret": _b32(device.bin_key)},
+    )
+
+
+def _b32(key: bytes) -> str:
+    raw = base64.b32encode(key).decode().rstrip("=")
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@login_required
+@recent_authentication_required
+@require_POST
+def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
+    if not services.has_2fa(request.user):
+        return HttpResponseRedirect(reverse("accounts_2fa_setup"))
+    codes = services.recovery_codes_regenerate(user=request.user)
+    return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": False})
+
+
+@login_required
+def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    """Removing the second factor asks for the password again."""
+    form = PasswordConfirmForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.mfa_disable(user=request.user)
+        services.session_started(request=request, user=request.user)
+        messages.success(request, "Two-factor authentication is off.")
+        return HttpResponseRedirect(reverse("accounts_security"))
+    return render(request, "accounts/2fa_disable.html", {"form": form})
+
+
+# --- Passkeys (accounts/passkeys.py) -------------------------------------------------
+# django-otp-webauthn's scripts (static files: the CSP admits no inline script) drive the
+# browser side; the JSON views below answer them in the shape those scripts read
+# ({"detail", "code"} on refusal; {"id", "redirect_url"} once verified). They are Tater's own
+# rather than the library's, which would sign a passkey's owner in without the password.
+
+
+def passkey_config(request: HttpRequest, prefix: str) -> dict[str, Any]:
+    """The ``otp_webauthn_config`` the library's scripts read: which ceremony URLs to call."""
+    urls = {"begin": reverse(f"{prefix}_begin"), "complete": reverse(f"{prefix}_complete")}
+    return {
+        "beginRegistrationUrl": urls["begin"], "completeRegistrationUrl": urls["complete"],
+        "beginAuthenticationUrl": urls["begin"], "completeAuthenticationUrl": urls["complete"],
+        "autocompleteLoginFieldSelector": None,  # no passwordless sign-in
+        "nextFieldSelector": "input[name='next']",
+        "csrfToken": get_token(request),
+    }
+
+
+def _passkey_step_context(request: HttpRequest, user: Any, prefix: str) -> dict[str, Any]:
+    has_passkey = passkeys.has_passkey(user)
+    return {"has_passkey": has_passkey, "passkey_config": passkey_config(request, prefix) if has_passkey else None}
+
+
+def _json_refusal(status: int, code: str, detail: str, retry_after: str | None = None) -> JsonResponse:
+    response = JsonResponse({"detail": detail, "code": code}, status=status)
+    if retry_after:
+        response["Retry-After"] = retry_after
+    return response
+
+
+def json_ceremony(group: str) -> Callable[[View], View]:
+    """POST only, never cached, per-IP rate limited like the 2FA form, the lockout's 429 as JSON."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        @never_cache
+        @require_POST
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if is_ratelimited(request, group=f"accounts.{group}", key=ip_rate_key, rate=app_settings.AUTH_FORM_RATE, method="POST", increment=True):
+                return _json_refusal(429, "rate_limited", "Too many attempts, retry in a minute", retry_after="60")
+            try:
+                return view(request, *args, **kwargs)
+            except ApiError as exc:
+                if exc.status_code != 429:
+                    raise
+                return _json_refusal(429, "locked_out", "Too many failed attempts: try again later", retry_after=exc.headers.get("Retry-After"))
+
+        return wrapped
+
+    return decorator
+
+
+def _json_body(request: HttpRequest) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError:
+        return None
+
+
+def passkey_change_refusal(request: HttpRequest) -> str | None:
+    """Why the signed-in user may not add or remove a passkey now, or None. As for TOTP, a
+    recent sign-in or re-authentication; and an enrolled user's session must have passed
+    the second factor (django-otp-webauthn's rule: no new factor on the password alone)."""
+    user = request.user
+    if not user.is_authenticated:
+        return "not_authenticated"
+    if services.has_2fa(user) and not is_verified(user):
+        return "user_not_verified"
+    if not authenticated_recently(request):
+        return "reauthentication_required"
+    return None
+
+
+PASSKEY_CHANGE_REFUSALS = {
+    "not_authenticated": "Sign in first.",
+    "user_not_verified": "Verify this session with your second factor first.",
+    "reauthentication_required": "Confirm your password first: reload the page and follow the link.",
+}
+
+
+@json_ceremony("passkey_register")
+def passkey_register_begin(request: HttpRequest) -> HttpResponse:
+    refusal = passkey_change_refusal(request)
+    if refusal:
+        return _json_refusal(403, refusal, PASSKEY_CHANGE_REFUSALS[refusal])
+    return JsonResponse(passkeys.passkey_registration_begin(request=request, user=request.user))
+
+
+@json_ceremony("passkey_register")
+def passkey_register_complete(request: HttpRequest) -> HttpResponse:
+    refusal = passkey_change_refusal(request)
+    if refusal and refusal != "reauthentication_required":  # begin checked it; the state expires
+        return _json_refusal(403, refusal, PASSKEY_CHANGE_REFUSALS[refusal])
+    user = request.user
+    try:
+        device = passkeys.passkey_registration_complete(request=request, user=user, data=_json_body(request))
+    except passkeys.PasskeyRefused as exc:
+        return _json_refusal(422, "invalid_registration", exc.message)
+    if not is_verified(user):
+        django_otp.login(request, device)  # as after confirming a TOTP app
+    messages.success(request, f"Passkey added as “{device.name}”. Rename it below if you like.")
+    return JsonResponse({"id": device.pk})
+
+
+def _stage_user(request: HttpRequest) -> tuple[Any, Any]:
+    stage = LoginStageController.enter(request, OTPStage.key)
+    if stage is None or stage.login.user is None:
+        return None, None
+    return stage, stage.login.user
+
+
+INVALID_STATE = "Sign in again: this sign-in is no longer pending."
+PASSKEY_FAILED = "That passkey could not be verified. Try again, or use a code."
+
+
+def _options_for(request: HttpRequest, user: Any) -> HttpResponse:
+    lockout.check_account(user.email)
+    try:
+        return JsonResponse(passkeys.passkey_authentication_begin(request=request, user=user))
+    except DomainError as exc:
+        return _json_refusal(400, "no_passkey", exc.message)
+
+
+def _verified_passkey(request: HttpRequest, user: Any) -> Any | None:
+    lockout.check_account(user.email)
+    device = passkeys.passkey_authentication_complete(request=request, user=user, data=_json_body(request))
+    if device is None:
+        _second_factor_failed(request, user, method="passkey")
+    return device
+
+
+@json_ceremony("2fa")
+def passkey_challenge_begin(request: HttpRequest) -> HttpResponse:
+    """The sign-in's second step (allauth login stage): options for the pending user."""
+    _, user = _stage_user(request)
+    if user is None:
+        return _json_refusal(400, "invalid_state", INVALID_STATE)
+    return _options_for(request, user)
+
+
+@json_ceremony("2fa")
+def passkey_challenge_complete(request: HttpRequest) -> HttpResponse:
+    stage, user = _stage_user(request)
+    if user is None:
+        return _json_refusal(400, "invalid_state", INVALID_STATE)
+    device = _verified_passkey(request, user)
+    if device is None:
+        return _json_refusal(401, "invalid_passkey", PASSKEY_FAILED)
+    # django-otp marks the session verified when Django's login() sees this.
+    user.otp_device = device
+    response = stage.exit()
+    return JsonResponse({"id": device.pk, "redirect_url": response.get("Location") or reverse("account_login")})
+
+
+@json_ceremony("2fa")
+def passkey_verify_begin(request: HttpRequest) -> HttpResponse:
+    """Step-up of a signed-in, unverified session (e.g. before the admin)."""
+    if not request.user.is_authenticated:
+        return _json_refusal(403, "not_authenticated", PASSKEY_CHANGE_REFUSALS["not_authenticated"])
+    return _options_for(request, request.user)
+
+
+@json_ceremony("2fa")
+def passkey_verify_complete(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _json_refusal(403, "not_authenticated", PASSKEY_CHANGE_REFUSALS["not_authenticated"])
+    device = _verified_passkey(request, request.user)
+    if device is None:
+        return _json_refusal(401, "invalid_passkey", PASSKEY_FAILED)
+    services.session_started(request=request, user=request.user)
+    django_otp.login(request, device)
+    return JsonResponse({"id": device.pk, "redirect_url": safe_next(request, reverse("accounts_security"))})
+
+
+def _passkey_or_404(request: HttpRequest, passkey_id: int) -> Any:
+    passkey = passkeys.passkey_of(user=request.user, passkey_id=passkey_id)
+    if passkey is None:
+        raise Http404("No such passkey")
+    return passkey
+
+
+@login_required
+@require_POST
+def passkey_rename(request: HttpRequest, passkey_id: int) -> HttpResponse:
+    passkey = _passkey_or_404(request, passkey_id)
+    try:
+        passkeys.passkey_rename(passkey=passkey, name=request.POST.get("name", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Passkey renamed to “{passkey.name}”.")
+    return HttpResponseRedirect(reverse("accounts_security"))
+
+
+@login_required
+@require_POST
+def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
+    passkey = _passkey_or_404(request, passkey_id)
+    refusal = passkey_change_refusal(request)
+    if refusal == "reauthentication_required":
+        messages.info(request, "Confirm your password, then remove the passkey again.")
+        return HttpResponseRedirect(reauthenticate_url(reverse("accounts_security")))
+    if refusal:
+        return HttpResponseRedirect(step_up_url(reverse("accounts_security")))
+    passkeys.passkey_remove(passkey=passkey)
+    messages.success(request, f"Passkey “{passkey.name}” removed.")
+    return HttpResponseRedirect(reverse("accounts_security"))
