@@ -142,30 +142,50 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             # session and asks for the password again). Only the IdP of the tenant that
             # verified the account's own email domain can be linked to it.
             if not sso.speaks_for(config, getattr(request.user, "email", "")):
-                raise ImmediateHttpResponse(sso_refused(
-                    request, provider_id=config.provider_id, email=normalize_email(getattr(request.user, "email", "")),
-                    reason="This identity provider does not sign in addresses like yours, so it cannot be linked to your account.",
-                ))
+                raise ImmediateHttpResponse(
+                    sso_refused(
+                        request,
+                        provider_id=config.provider_id,
+                        email=normalize_email(getattr(request.user, "email", "")),
+                        reason="This identity provider does not sign in addresses like yours, so it cannot be linked to your account.",
+                    )
+                )
             return
         email = normalize_email(sociallogin.user.email)
         if not sso.speaks_for(config, email):
-            raise ImmediateHttpResponse(sso_refused(
-                request, provider_id=config.provider_id, email=email, reason=OUTSIDE_DOMAINS_MESSAGE,
-            ))
+            raise ImmediateHttpResponse(
+                sso_refused(
+                    request,
+                    provider_id=config.provider_id,
+                    email=email,
+                    reason=OUTSIDE_DOMAINS_MESSAGE,
+                )
+            )
         existing = services.user_by_email(email)
         if existing is None:
             return  # JIT provisioning (save_user)
         if not _email_verified(sociallogin, email):
-            raise ImmediateHttpResponse(sso_refused(
-                request, provider_id=config.provider_id, email=email, reason=UNVERIFIED_EMAIL_MESSAGE,
-            ))
+            raise ImmediateHttpResponse(
+                sso_refused(
+                    request,
+                    provider_id=config.provider_id,
+                    email=email,
+                    reason=UNVERIFIED_EMAIL_MESSAGE,
+                )
+            )
         if not sso.belongs_to_tenant(existing, config.tenant):
             # Audited under the IdP's tenant (below) and, through Django's signal, under the
             # account's own tenant: its people see that another tenant's IdP tried it.
             user_login_failed.send(sender=__name__, credentials={"email": email, "method": "sso"}, request=request)
-            raise ImmediateHttpResponse(sso_refused(
-                request, provider_id=config.provider_id, email=email, reason=LINK_IT_YOURSELF_MESSAGE, link_hint=True,
-            ))
+            raise ImmediateHttpResponse(
+                sso_refused(
+                    request,
+                    provider_id=config.provider_id,
+                    email=email,
+                    reason=LINK_IT_YOURSELF_MESSAGE,
+                    link_hint=True,
+                )
+            )
         with transaction.atomic():
             sociallogin.connect(request, existing)
 
@@ -179,7 +199,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return saml_replay.guard(app)
 
     def on_authentication_error(
-        self, request: HttpRequest, provider: Any, error: Any = None, exception: Any = None, extra_context: Any = None,
+        self,
+        request: HttpRequest,
+        provider: Any,
+        error: Any = None,
+        exception: Any = None,
+        extra_context: Any = None,
     ) -> None:
         """A refused tenant SSO response (bad signature, expired, wrong audience, unsolicited…)
         is a failed sign-in: audit it under the tenant. Nothing in the response is trusted,
@@ -188,7 +213,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if config is not None:
             detail = (extra_context or {}).get("saml_last_error_reason") or str(error or "error")
             _audit_sso_failure(config, email="", reason=str(detail)[:200])
-        super().on_authentication_error(request, provider, error=error, exception=exception, extra_context=extra_context)
+        super().on_authentication_error(
+            request, provider, error=error, exception=exception, extra_context=extra_context
+        )
 
     def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         if sso.config_for_provider(sociallogin.account.provider) is not None:
@@ -204,17 +231,24 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         config = sso.config_for_provider(sociallogin.account.provider)
         if config is not None and not sso.speaks_for(config, sociallogin.user.email):
             # pre_social_login refused this already; provisioning never trusts that alone.
-            raise ImmediateHttpResponse(sso_refused(
-                request, provider_id=config.provider_id, email=normalize_email(sociallogin.user.email),
-                reason=OUTSIDE_DOMAINS_MESSAGE,
-            ))
+            raise ImmediateHttpResponse(
+                sso_refused(
+                    request,
+                    provider_id=config.provider_id,
+                    email=normalize_email(sociallogin.user.email),
+                    reason=OUTSIDE_DOMAINS_MESSAGE,
+                )
+            )
         user = super().save_user(request, sociallogin, form)
         if config is not None:
             org = sso.provisioning_org(config)
             if org is not None:
                 org_services.org_member_set(organization=org, user=user, role=config.default_role, actor=None)
             audit_record(
-                action=A.USER_SSO_LINKED, tenant=config.tenant, organization=org, target=user,
+                action=A.USER_SSO_LINKED,
+                tenant=config.tenant,
+                organization=org,
+                target=user,
                 changes={"provider": config.provider_id, "provisioned": True, "role": config.default_role},
                 actor_user=user,
             )
@@ -231,14 +265,23 @@ def _refuse(request: HttpRequest, reason: str, status: int = 403, *, link_hint: 
 
 def _audit_sso_failure(config: Any, *, email: str, reason: str) -> None:
     audit_record(
-        action=A.USER_LOGIN_FAILED, tenant=config.tenant, target=None,
+        action=A.USER_LOGIN_FAILED,
+        tenant=config.tenant,
+        target=None,
         changes={"email": email, "method": "sso", "provider": config.provider_id, "reason": reason},
-        actor_user=None, actor_email=email or None,
+        actor_user=None,
+        actor_email=email or None,
     )
 
 
 def sso_refused(
-    request: HttpRequest, *, provider_id: str, reason: str, email: str = "", status: int = 403, link_hint: bool = False,
+    request: HttpRequest,
+    *,
+    provider_id: str,
+    reason: str,
+    email: str = "",
+    status: int = 403,
+    link_hint: bool = False,
 ) -> Any:
     """Audit a refused tenant SSO sign-in and render the refusal page."""
     config = sso.config_for_provider(provider_id)

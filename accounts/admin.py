@@ -46,7 +46,11 @@ class UserSessionAdmin(admin.ModelAdmin):
 class SSOConfigAdminForm(forms.ModelForm):
     issuer = forms.URLField(required=False, assume_scheme="https")
     idp_sso_url = forms.URLField(required=False, assume_scheme="https")
-    client_secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False), help_text="Leave empty to keep the stored secret.")
+    client_secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the stored secret.",
+    )
 
     class Meta:
         model = TenantSSOConfig

@@ -95,7 +95,9 @@ def tenant_domains(*, tenant: Any) -> QuerySet[TenantDomain]:
 
 
 def is_verified_for(*, tenant: Any, domain: str) -> bool:
-    return bool(domain) and TenantDomain.objects.filter(tenant=tenant, domain=domain, verified_at__isnull=False).exists()
+    return (
+        bool(domain) and TenantDomain.objects.filter(tenant=tenant, domain=domain, verified_at__isnull=False).exists()
+    )
 
 
 # --- Services ---------------------------------------------------------------------------
@@ -103,7 +105,10 @@ def is_verified_for(*, tenant: Any, domain: str) -> bool:
 
 def _require_owner(tenant: Any, actor: Any | None) -> None:
     # actor None: an operator (admin, command); everyone else must own the tenant.
-    if actor is not None and not TenantMembership.objects.filter(tenant=tenant, user=actor, role=roles.TenantRole.OWNER).exists():
+    if (
+        actor is not None
+        and not TenantMembership.objects.filter(tenant=tenant, user=actor, role=roles.TenantRole.OWNER).exists()
+    ):
         raise NotPermitted("Only tenant owners can manage verified domains")
 
 
@@ -120,8 +125,11 @@ def domain_add(*, tenant: Any, actor: Any | None, domain: str) -> TenantDomain:
         raise InvalidInput(TAKEN_MESSAGE, field="domain")
     claim = TenantDomain.objects.create(tenant=tenant, domain=name)
     audit_record(
-        action=A.SSO_DOMAIN_ADDED, tenant=tenant, target=claim,
-        changes={"domain": name, "record": claim.record_name}, actor_user=actor,
+        action=A.SSO_DOMAIN_ADDED,
+        tenant=tenant,
+        target=claim,
+        changes={"domain": name, "record": claim.record_name},
+        actor_user=actor,
     )
     return claim
 
@@ -141,7 +149,8 @@ def domain_verify(*, tenant_domain: TenantDomain, actor: Any | None) -> TenantDo
     except DNSLookupFailed as exc:
         _failed(tenant_domain, actor, f"DNS lookup failed: {exc}")
         raise DomainVerificationFailed(
-            f"The DNS lookup of {tenant_domain.record_name} failed ({exc}). Try again in a few minutes.", field="domain",
+            f"The DNS lookup of {tenant_domain.record_name} failed ({exc}). Try again in a few minutes.",
+            field="domain",
         ) from None
     if tenant_domain.record_value not in (value.strip() for value in values):
         _failed(tenant_domain, actor, "TXT record not found" if not values else "TXT record does not match")
@@ -157,8 +166,11 @@ def domain_verify(*, tenant_domain: TenantDomain, actor: Any | None) -> TenantDo
                 claim.verified_at = timezone.now()
                 claim.save(update_fields=["verified_at"])
                 audit_record(
-                    action=A.SSO_DOMAIN_VERIFIED, tenant=claim.tenant, target=claim,
-                    changes={"domain": claim.domain, "record": claim.record_name}, actor_user=actor,
+                    action=A.SSO_DOMAIN_VERIFIED,
+                    tenant=claim.tenant,
+                    target=claim,
+                    changes={"domain": claim.domain, "record": claim.record_name},
+                    actor_user=actor,
                 )
     except IntegrityError:
         # Another tenant's verification of the same domain committed first.
@@ -172,8 +184,11 @@ def domain_remove(*, tenant_domain: TenantDomain, actor: Any | None) -> None:
     """Drop a claim; a verified domain stops routing, requiring and linking at once."""
     _require_owner(tenant_domain.tenant, actor)
     audit_record(
-        action=A.SSO_DOMAIN_REMOVED, tenant=tenant_domain.tenant, target=tenant_domain,
-        changes={"domain": tenant_domain.domain, "was_verified": tenant_domain.is_verified}, actor_user=actor,
+        action=A.SSO_DOMAIN_REMOVED,
+        tenant=tenant_domain.tenant,
+        target=tenant_domain,
+        changes={"domain": tenant_domain.domain, "was_verified": tenant_domain.is_verified},
+        actor_user=actor,
     )
     tenant_domain.delete()
 
@@ -189,8 +204,11 @@ def _taken(tenant_domain: TenantDomain) -> bool:
 def _failed(tenant_domain: TenantDomain, actor: Any | None, reason: str) -> None:
     with transaction.atomic():
         audit_record(
-            action=A.SSO_DOMAIN_VERIFICATION_FAILED, tenant=tenant_domain.tenant, target=tenant_domain,
-            changes={"domain": tenant_domain.domain, "reason": reason[:200]}, actor_user=actor,
+            action=A.SSO_DOMAIN_VERIFICATION_FAILED,
+            tenant=tenant_domain.tenant,
+            target=tenant_domain,
+            changes={"domain": tenant_domain.domain, "reason": reason[:200]},
+            actor_user=actor,
         )
 
 
@@ -241,4 +259,6 @@ def _nameserver(entry: str) -> dns.nameserver.Do53Nameserver:
         ipaddress.ip_address(host)
         return dns.nameserver.Do53Nameserver(host, int(port))
     except ValueError:
-        raise ImproperlyConfigured(f"TATER_DNS_NAMESERVERS: {entry!r} is not an IP address with an optional port") from None
+        raise ImproperlyConfigured(
+            f"TATER_DNS_NAMESERVERS: {entry!r} is not an IP address with an optional port"
+        ) from None

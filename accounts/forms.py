@@ -70,13 +70,16 @@ class CodeForm(forms.Form):
 
 class ConfirmTOTPForm(forms.Form):
     code = forms.CharField(
-        label="Code from your app", max_length=10,
+        label="Code from your app",
+        max_length=10,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
 
 class PasswordConfirmForm(forms.Form):
-    password = forms.CharField(label="Current password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        label="Current password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,26 +100,39 @@ class SSOConfigForm(forms.ModelForm):
     issuer = forms.URLField(label="Issuer URL", required=False, assume_scheme="https")
     idp_sso_url = forms.URLField(label="IdP single sign-on URL", required=False, assume_scheme="https")
     client_secret = forms.CharField(
-        label="Client secret", required=False, widget=forms.PasswordInput(render_value=False),
+        label="Client secret",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text="Leave empty to keep the stored secret.",
     )
 
     class Meta:
         model = TenantSSOConfig
         fields = [
-            "protocol", "issuer", "client_id", "client_secret",
-            "idp_entity_id", "idp_sso_url", "idp_x509_cert",
-            "default_organization", "default_role", "require_sso", "is_active",
+            "protocol",
+            "issuer",
+            "client_id",
+            "client_secret",
+            "idp_entity_id",
+            "idp_sso_url",
+            "idp_x509_cert",
+            "default_organization",
+            "default_role",
+            "require_sso",
+            "is_active",
         ]
 
     def __init__(self, *args: Any, tenant: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["default_organization"]).queryset = Organization.objects.filter(tenant=tenant)
+        cast(forms.ModelChoiceField, self.fields["default_organization"]).queryset = Organization.objects.filter(
+            tenant=tenant
+        )
 
 
 class DomainForm(forms.Form):
     domain = forms.CharField(
-        label="Email domain", max_length=300,
+        label="Email domain",
+        max_length=300,
         help_text="The domain of your users’ email addresses, e.g. example.com. You prove you control it with a DNS TXT record.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "example.com"}),
     )

@@ -95,7 +95,11 @@ def jwt_from(authorization: str | None) -> str | None:
         return None
     parts = token.split(".")
     # The signature may be empty ("alg": "none"): still a JWT, refused as one.
-    if len(parts) != 3 or not all(_SEGMENT.fullmatch(p) for p in parts[:2]) or (parts[2] and not _SEGMENT.fullmatch(parts[2])):
+    if (
+        len(parts) != 3
+        or not all(_SEGMENT.fullmatch(p) for p in parts[:2])
+        or (parts[2] and not _SEGMENT.fullmatch(parts[2]))
+    ):
         return None
     try:
         header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
@@ -119,7 +123,8 @@ def reset_caches(**kwargs: Any) -> None:
 
 setting_changed.connect(
     lambda *, setting, **kw: reset_caches() if setting == "TATER_IDP_JWKS_REFRESH_COOLDOWN" else None,
-    dispatch_uid="accounts.idp_tokens.reset", weak=False,
+    dispatch_uid="accounts.idp_tokens.reset",
+    weak=False,
 )
 
 
@@ -179,7 +184,10 @@ def _jwks_client(issuer: str) -> jwt.PyJWKClient:
                 # No per-kid cache (PyJWT's never expires): a key the IdP withdrew must stop
                 # verifying once the key set is next fetched.
                 client = _clients[uri] = jwt.PyJWKClient(
-                    uri, cache_keys=False, lifespan=JWKS_LIFESPAN, timeout=FETCH_TIMEOUT,
+                    uri,
+                    cache_keys=False,
+                    lifespan=JWKS_LIFESPAN,
+                    timeout=FETCH_TIMEOUT,
                     cooldown_duration=float(settings.TATER_IDP_JWKS_REFRESH_COOLDOWN),
                 )
     return client
@@ -221,8 +229,13 @@ def verify(token: str) -> tuple[Any, IdPIdentity]:
         if signing_key.algorithm_name != alg:
             raise InvalidIdPToken(f"the signing key is for {signing_key.algorithm_name}, the token says {alg}")
         claims = jwt.decode(
-            token, signing_key.key, algorithms=[alg], audience=[c.client_id for c in configs], issuer=issuer,
-            leeway=LEEWAY_SECONDS, options={"require": ["exp", "iss", "aud", "sub"]},
+            token,
+            signing_key.key,
+            algorithms=[alg],
+            audience=[c.client_id for c in configs],
+            issuer=issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "iss", "aud", "sub"]},
         )
     except InvalidIdPToken:
         raise

@@ -55,7 +55,11 @@ class Require2FAMiddleware:
         return self.get_response(request)
 
     def process_view(
-        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any,
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: Any,
+        view_kwargs: Any,
     ) -> HttpResponse | None:
         # After URL resolution: which view runs decides who the caller is (see the docstring).
         user = getattr(request, "user", None)
@@ -70,7 +74,9 @@ class Require2FAMiddleware:
                 return None
             if self._blocked(user):
                 return json_error(
-                    request, 403, "MFA_REQUIRED",
+                    request,
+                    403,
+                    "MFA_REQUIRED",
                     "Your tenant requires two-factor authentication: enrol an authenticator at /accounts/2fa/ first",
                 )
         elif not _ui_allowed(path) and self._blocked(user):

@@ -128,12 +128,19 @@ class TenantSSOConfig(models.Model):
     idp_x509_cert = models.TextField(blank=True, help_text="The IdP's signing certificate (PEM)")
     # Provisioning (routing is by the tenant's verified domains, see TenantDomain)
     default_organization = models.ForeignKey(
-        "orgs.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "orgs.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Organization new SSO users join (default: the tenant's first)",
     )
-    default_role = models.CharField(max_length=20, default="member", choices=[("admin", "Admin"), ("member", "Member"), ("viewer", "Viewer")])
+    default_role = models.CharField(
+        max_length=20, default="member", choices=[("admin", "Admin"), ("member", "Member"), ("viewer", "Viewer")]
+    )
     require_sso = models.BooleanField(
-        default=False, help_text="Refuse password sign-in for the tenant's members in its verified domains",
+        default=False,
+        help_text="Refuse password sign-in for the tenant's members in its verified domains",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -174,7 +181,9 @@ class TenantDomain(models.Model):
             models.UniqueConstraint(fields=["tenant", "domain"], name="tenant_domain_unique"),
             # A domain is verified by one tenant at most (also under concurrent verifications).
             models.UniqueConstraint(
-                fields=["domain"], condition=Q(verified_at__isnull=False), name="tenant_domain_verified_once",
+                fields=["domain"],
+                condition=Q(verified_at__isnull=False),
+                name="tenant_domain_verified_once",
             ),
         ]
 
@@ -214,7 +223,9 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
             return False
         digest = recovery.digest(str(token))
         # A conditional UPDATE makes the code single-use even under concurrent requests.
-        used = RecoveryCode.objects.filter(device=self, digest=digest, used_at__isnull=True).update(used_at=timezone.now())
+        used = RecoveryCode.objects.filter(device=self, digest=digest, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
         if used:
             self.throttle_reset(commit=True)
             return True

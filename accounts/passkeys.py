@@ -154,8 +154,11 @@ def passkey_registration_complete(*, request: HttpRequest, user: Any, data: Any)
             device.name = name
             device.save(update_fields=["name"])
             audit_record(
-                action=A.MFA_ENABLED, tenant=services.home_tenant(user), target=user,
-                changes={"method": "passkey", "name": name}, actor_user=user,
+                action=A.MFA_ENABLED,
+                tenant=services.home_tenant(user),
+                target=user,
+                changes={"method": "passkey", "name": name},
+                actor_user=user,
             )
     except IntegrityError:  # a credential id already registered (to anyone)
         raise PasskeyRefused("This passkey is already registered") from None
@@ -188,14 +191,18 @@ def passkey_remove(*, passkey: WebAuthnCredential) -> None:
     as after "Turn off", rather than resting on single-use codes alone."""
     user, name = passkey.user, passkey.name
     passkey.delete()
-    others = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists() or TOTPDevice.objects.filter(
-        user=user, confirmed=True
-    ).exists()
+    others = (
+        WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+        or TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    )
     if not others:
         RecoveryCodeDevice.objects.filter(user=user).delete()
     audit_record(
-        action=A.MFA_DISABLED, tenant=services.home_tenant(user), target=user,
-        changes={"method": "passkey", "name": name, "second_factor_left": others}, actor_user=user,
+        action=A.MFA_DISABLED,
+        tenant=services.home_tenant(user),
+        target=user,
+        changes={"method": "passkey", "name": name, "second_factor_left": others},
+        actor_user=user,
     )
 
 
@@ -218,7 +225,9 @@ def _authentication_options(request: HttpRequest, user: Any) -> tuple[dict[str, 
     return options, state
 
 
-def _verify_assertion(request: HttpRequest, user: Any, state: dict[str, Any] | None, data: Any) -> WebAuthnCredential | None:
+def _verify_assertion(
+    request: HttpRequest, user: Any, state: dict[str, Any] | None, data: Any
+) -> WebAuthnCredential | None:
     """The user's passkey that signed ``data`` for ``state``'s challenge, else None."""
     if state is None or not isinstance(data, dict):
         return None

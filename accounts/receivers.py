@@ -37,7 +37,9 @@ def _on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs
         audit_record(action=A.USER_LOGOUT, tenant=services.home_tenant(user), target=user, actor_user=user)
 
 
-def _on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def _on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     email = normalize_email(str(credentials.get("email") or credentials.get("username") or ""))[:254]
     user = services.user_by_email(email) if email else None
     audit_record(
@@ -56,8 +58,11 @@ def _on_password_changed(sender: Any, request: HttpRequest, user: Any, **kwargs:
 
 def _on_password_reset(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     audit_record(
-        action=A.USER_PASSWORD_CHANGED, tenant=services.home_tenant(user), target=user,
-        changes={"via": "reset"}, actor_user=user,
+        action=A.USER_PASSWORD_CHANGED,
+        tenant=services.home_tenant(user),
+        target=user,
+        changes={"via": "reset"},
+        actor_user=user,
     )
     # Whoever held a session before the reset (possibly the attacker) is signed out.
     services.sessions_end_all(user=user)
@@ -70,8 +75,11 @@ def _on_signed_up(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -
 def _on_social_account_added(sender: Any, request: HttpRequest, sociallogin: Any, **kwargs: Any) -> None:
     user = sociallogin.user
     audit_record(
-        action=A.USER_SSO_LINKED, tenant=services.home_tenant(user), target=user,
-        changes={"provider": sociallogin.account.provider}, actor_user=user,
+        action=A.USER_SSO_LINKED,
+        tenant=services.home_tenant(user),
+        target=user,
+        changes={"provider": sociallogin.account.provider},
+        actor_user=user,
     )
 
 

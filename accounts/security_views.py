@@ -32,9 +32,12 @@ def security(request: HttpRequest) -> HttpResponse:
         link_config = None
     has_2fa = services.has_2fa(user)
     return render(
-        request, "accounts/security.html",
+        request,
+        "accounts/security.html",
         {
-            "has_2fa": has_2fa, "sessions": sessions, "current_key": request.session.session_key,
+            "has_2fa": has_2fa,
+            "sessions": sessions,
+            "current_key": request.session.session_key,
             "sso_link_url": sso.login_url(link_config) if link_config else None,
             "sso_link_tenant": link_config.tenant if link_config else None,
             "passkeys": passkeys.passkeys_of(user),

@@ -82,7 +82,9 @@ def home_tenant(user: Any) -> Tenant | None:
     membership = TenantMembership.objects.filter(user=user).select_related("tenant").order_by("pk").first()
     if membership is not None:
         return membership.tenant
-    org_membership = OrgMembership.objects.filter(user=user).select_related("organization__tenant").order_by("pk").first()
+    org_membership = (
+        OrgMembership.objects.filter(user=user).select_related("organization__tenant").order_by("pk").first()
+    )
     return org_membership.organization.tenant if org_membership else None
 
 
@@ -140,7 +142,9 @@ def signup_provision(*, user: Any) -> Tenant | None:
     """A user who signed up on their own (no tenant, no org) gets a tenant they own with a
     first organization, so the product is usable right away. Users who arrive with a
     membership (SSO provisioning, invitations) get nothing extra."""
-    audit_record(action=A.USER_SIGNED_UP, tenant=None, target=user, changes={"email": {"to": user.email}}, actor_user=user)
+    audit_record(
+        action=A.USER_SIGNED_UP, tenant=None, target=user, changes={"email": {"to": user.email}}, actor_user=user
+    )
     if TenantMembership.objects.filter(user=user).exists() or OrgMembership.objects.filter(user=user).exists():
         return None
     tenant = org_services.tenant_create(name=app_settings.SIGNUP_TENANT_NAME.format(email=user.email)[:200], owner=user)
@@ -214,7 +218,9 @@ def totp_enrolment_confirm(*, user: Any, code: str) -> tuple[TOTPDevice, list[st
         locked.confirmed = True
         locked.save(update_fields=["confirmed"])
         codes = _new_recovery_codes(user)
-        audit_record(action=A.MFA_ENABLED, tenant=home_tenant(user), target=user, changes={"method": "totp"}, actor_user=user)
+        audit_record(
+            action=A.MFA_ENABLED, tenant=home_tenant(user), target=user, changes={"method": "totp"}, actor_user=user
+        )
     return locked, codes
 
 
@@ -243,7 +249,9 @@ def mfa_device_remove(*, device: Any) -> None:
     method = second_factor_method(device)
     device.delete()
     audit_record(
-        action=A.MFA_DISABLED, tenant=home_tenant(user), target=user,
+        action=A.MFA_DISABLED,
+        tenant=home_tenant(user),
+        target=user,
         changes={"method": method, "device": device.name, "by": "operator"},
     )
 
@@ -325,7 +333,9 @@ def login_challenge_complete(*, token: str, code: str) -> ChallengeResult:
     return login_challenge_settle(token=token, user=user, device=verify_second_factor(user=user, code=code))
 
 
-def login_challenge_settle(*, token: str, user: Any, device: Any | None, refusal: InvalidOTP | None = None) -> ChallengeResult:
+def login_challenge_settle(
+    *, token: str, user: Any, device: Any | None, refusal: InvalidOTP | None = None
+) -> ChallengeResult:
     """End a second-step attempt on ``token``: ``device`` is the factor that verified (a code
     or a passkey, accounts.passkeys), None for a wrong answer. A wrong answer counts against
     the token, burnt after too many; a right one uses it up."""

@@ -37,8 +37,17 @@ SAML_EMAIL_ATTRIBUTES = [
 ]
 SAML_EMAIL_VERIFIED_ATTRIBUTES = ["email_verified", "http://schemas.auth0.com/email_verified"]
 EDITABLE = (
-    "protocol", "issuer", "client_id", "client_secret", "idp_entity_id", "idp_sso_url", "idp_x509_cert",
-    "default_organization", "default_role", "require_sso", "is_active",
+    "protocol",
+    "issuer",
+    "client_id",
+    "client_secret",
+    "idp_entity_id",
+    "idp_sso_url",
+    "idp_x509_cert",
+    "default_organization",
+    "default_role",
+    "require_sso",
+    "is_active",
 )
 
 
@@ -123,8 +132,12 @@ def _app_settings(config: TenantSSOConfig) -> dict[str, Any]:
 def _validate(config: TenantSSOConfig) -> None:
     if config.protocol == SSOProtocol.OIDC and not (config.issuer and config.client_id):
         raise InvalidInput("OpenID Connect needs the issuer URL and a client id", field="issuer")
-    if config.protocol == SSOProtocol.SAML and not (config.idp_entity_id and config.idp_sso_url and config.idp_x509_cert):
-        raise InvalidInput("SAML needs the IdP entity id, its SSO URL and its signing certificate", field="idp_entity_id")
+    if config.protocol == SSOProtocol.SAML and not (
+        config.idp_entity_id and config.idp_sso_url and config.idp_x509_cert
+    ):
+        raise InvalidInput(
+            "SAML needs the IdP entity id, its SSO URL and its signing certificate", field="idp_entity_id"
+        )
     if config.default_role not in roles.OrgRole.values:
         raise InvalidInput(f"Default role must be one of {', '.join(roles.OrgRole.values)}", field="default_role")
     if config.default_organization is not None and config.default_organization.tenant_id != config.tenant_id:
@@ -151,7 +164,10 @@ def sync_social_app(config: TenantSSOConfig) -> SocialApp:
 @transaction.atomic
 def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -> TenantSSOConfig:
     """Create or change a tenant's SSO configuration (tenant owners only)."""
-    if actor is not None and not TenantMembership.objects.filter(tenant=tenant, user=actor, role=roles.TenantRole.OWNER).exists():
+    if (
+        actor is not None
+        and not TenantMembership.objects.filter(tenant=tenant, user=actor, role=roles.TenantRole.OWNER).exists()
+    ):
         raise NotPermitted("Only tenant owners can configure single sign-on")
     config = TenantSSOConfig.objects.select_for_update().filter(tenant=tenant).first()
     created = config is None

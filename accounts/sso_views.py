@@ -66,13 +66,22 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(_settings_url(tenant))
     callback = None
     if config is not None and config.protocol == "oidc":
-        callback = request.build_absolute_uri(reverse("openid_connect_callback", kwargs={"provider_id": config.provider_id}))
+        callback = request.build_absolute_uri(
+            reverse("openid_connect_callback", kwargs={"provider_id": config.provider_id})
+        )
     claims = list(domains.tenant_domains(tenant=tenant))
     return render(
-        request, "accounts/sso_settings.html",
+        request,
+        "accounts/sso_settings.html",
         {
-            "form": form, "tenant": tenant, "config": config, "owned": owned, "callback_url": callback,
-            "domains": claims, "domain_form": DomainForm(), "has_verified_domain": any(c.is_verified for c in claims),
+            "form": form,
+            "tenant": tenant,
+            "config": config,
+            "owned": owned,
+            "callback_url": callback,
+            "domains": claims,
+            "domain_form": DomainForm(),
+            "has_verified_domain": any(c.is_verified for c in claims),
         },
     )
 

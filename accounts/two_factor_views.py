@@ -94,7 +94,8 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
             user.otp_device = device
             return stage.exit()
     return render(
-        request, "accounts/2fa_challenge.html",
+        request,
+        "accounts/2fa_challenge.html",
         {"form": form, "email": user.email, **_passkey_step_context(request, user, "accounts_passkey_challenge")},
     )
 
@@ -118,9 +119,12 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             django_otp.login(request, device)
             return HttpResponseRedirect(next_url)
     return render(
-        request, "accounts/2fa_challenge.html",
+        request,
+        "accounts/2fa_challenge.html",
         {
-            "form": form, "email": user.email, "next": next_url,
+            "form": form,
+            "email": user.email,
+            "next": next_url,
             **_passkey_step_context(request, user, "accounts_passkey_verify"),
         },
     )
@@ -135,10 +139,13 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if services.has_2fa(user) and request.GET.get("replace") != "1" and request.method == "GET":
         recovery_device = RecoveryCodeDevice.objects.filter(user=user).first()
         return render(
-            request, "accounts/2fa_status.html",
+            request,
+            "accounts/2fa_status.html",
             {
-                "remaining": recovery_device.remaining() if recovery_device else 0, "verified": is_verified(user),
-                "has_totp": services.totp_device(user) is not None, "passkey_count": passkeys.passkeys_of(user).count(),
+                "remaining": recovery_device.remaining() if recovery_device else 0,
+                "verified": is_verified(user),
+                "has_totp": services.totp_device(user) is not None,
+                "passkey_count": passkeys.passkeys_of(user).count(),
             },
         )
     form = ConfirmTOTPForm(request.POST or None)
@@ -154,7 +161,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if device is None or request.method == "GET":
         device = services.totp_enrolment_start(user=user)
     return render(
-        request, "accounts/2fa_setup.html",
+        request,
+        "accounts/2fa_setup.html",
         {"form": form, "qr": qr_svg(device.config_url), "secret": _b32(device.bin_key)},
     )
 
@@ -197,8 +205,10 @@ def passkey_config(request: HttpRequest, prefix: str) -> dict[str, Any]:
     """The ``otp_webauthn_config`` the library's scripts read: which ceremony URLs to call."""
     urls = {"begin": reverse(f"{prefix}_begin"), "complete": reverse(f"{prefix}_complete")}
     return {
-        "beginRegistrationUrl": urls["begin"], "completeRegistrationUrl": urls["complete"],
-        "beginAuthenticationUrl": urls["begin"], "completeAuthenticationUrl": urls["complete"],
+        "beginRegistrationUrl": urls["begin"],
+        "completeRegistrationUrl": urls["complete"],
+        "beginAuthenticationUrl": urls["begin"],
+        "completeAuthenticationUrl": urls["complete"],
         "autocompleteLoginFieldSelector": None,  # no passwordless sign-in
         "nextFieldSelector": "input[name='next']",
         "csrfToken": get_token(request),
@@ -225,14 +235,26 @@ def json_ceremony(group: str) -> Callable[[View], View]:
         @never_cache
         @require_POST
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if is_ratelimited(request, group=f"accounts.{group}", key=ip_rate_key, rate=app_settings.AUTH_FORM_RATE, method="POST", increment=True):
+            if is_ratelimited(
+                request,
+                group=f"accounts.{group}",
+                key=ip_rate_key,
+                rate=app_settings.AUTH_FORM_RATE,
+                method="POST",
+                increment=True,
+            ):
                 return _json_refusal(429, "rate_limited", "Too many attempts, retry in a minute", retry_after="60")
             try:
                 return view(request, *args, **kwargs)
             except ApiError as exc:
                 if exc.status_code != 429:
                     raise
-                return _json_refusal(429, "locked_out", "Too many failed attempts: try again later", retry_after=exc.headers.get("Retry-After"))
+                return _json_refusal(
+                    429,
+                    "locked_out",
+                    "Too many failed attempts: try again later",
+                    retry_after=exc.headers.get("Retry-After"),
+                )
 
         return wrapped
 

@@ -15,22 +15,44 @@ urlpatterns = [
     path("signup/", views.form_rate_limited("signup")(allauth_views.SignupView.as_view()), name="account_signup"),
     path(
         "password/reset/",
-        views.form_rate_limited("password_reset")(allauth_views.PasswordResetView.as_view(form_class=ResetPasswordForm)),
+        views.form_rate_limited("password_reset")(
+            allauth_views.PasswordResetView.as_view(form_class=ResetPasswordForm)
+        ),
         name="account_reset_password",
     ),
-    path("reauthenticate/", views.form_rate_limited("reauth")(views.ReauthenticateView.as_view()), name="account_reauthenticate"),
+    path(
+        "reauthenticate/",
+        views.form_rate_limited("reauth")(views.ReauthenticateView.as_view()),
+        name="account_reauthenticate",
+    ),
     path("2fa/challenge/", two_factor_views.two_factor_challenge, name="accounts_2fa_challenge"),
     path("2fa/verify/", two_factor_views.two_factor_verify, name="accounts_2fa_verify"),
     path("2fa/", two_factor_views.two_factor_setup, name="accounts_2fa_setup"),
     path("2fa/recovery-codes/", two_factor_views.recovery_codes_regenerate, name="accounts_recovery_codes"),
     path("2fa/disable/", two_factor_views.two_factor_disable, name="accounts_2fa_disable"),
     # Passkeys: the JSON ceremonies django-otp-webauthn's scripts call, and the security page's forms.
-    path("2fa/challenge/passkey/begin/", two_factor_views.passkey_challenge_begin, name="accounts_passkey_challenge_begin"),
-    path("2fa/challenge/passkey/complete/", two_factor_views.passkey_challenge_complete, name="accounts_passkey_challenge_complete"),
+    path(
+        "2fa/challenge/passkey/begin/",
+        two_factor_views.passkey_challenge_begin,
+        name="accounts_passkey_challenge_begin",
+    ),
+    path(
+        "2fa/challenge/passkey/complete/",
+        two_factor_views.passkey_challenge_complete,
+        name="accounts_passkey_challenge_complete",
+    ),
     path("2fa/verify/passkey/begin/", two_factor_views.passkey_verify_begin, name="accounts_passkey_verify_begin"),
-    path("2fa/verify/passkey/complete/", two_factor_views.passkey_verify_complete, name="accounts_passkey_verify_complete"),
+    path(
+        "2fa/verify/passkey/complete/",
+        two_factor_views.passkey_verify_complete,
+        name="accounts_passkey_verify_complete",
+    ),
     path("passkeys/register/begin/", two_factor_views.passkey_register_begin, name="accounts_passkey_register_begin"),
-    path("passkeys/register/complete/", two_factor_views.passkey_register_complete, name="accounts_passkey_register_complete"),
+    path(
+        "passkeys/register/complete/",
+        two_factor_views.passkey_register_complete,
+        name="accounts_passkey_register_complete",
+    ),
     path("passkeys/<int:passkey_id>/rename/", two_factor_views.passkey_rename, name="accounts_passkey_rename"),
     path("passkeys/<int:passkey_id>/remove/", two_factor_views.passkey_remove, name="accounts_passkey_remove"),
     path("security/", security_views.security, name="accounts_security"),

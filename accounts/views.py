@@ -37,7 +37,9 @@ def ip_rate_key(group: str, request: HttpRequest) -> str:
     return client_ip(request)
 
 
-def too_many_requests(request: HttpRequest, exception: Exception | None = None, *, retry_after: str | None = None, locked: bool = False) -> HttpResponse:
+def too_many_requests(
+    request: HttpRequest, exception: Exception | None = None, *, retry_after: str | None = None, locked: bool = False
+) -> HttpResponse:
     """The 429 page (also allauth's handler429 through tater.urls)."""
     response = render(request, "accounts/429.html", {"locked": locked, "retry_after": retry_after}, status=429)
     response["Retry-After"] = retry_after or "60"
@@ -52,7 +54,12 @@ def form_rate_limited(group: str) -> Callable[[View], View]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method == "POST" and is_ratelimited(
-                request, group=f"accounts.{group}", key=ip_rate_key, rate=app_settings.AUTH_FORM_RATE, method="POST", increment=True
+                request,
+                group=f"accounts.{group}",
+                key=ip_rate_key,
+                rate=app_settings.AUTH_FORM_RATE,
+                method="POST",
+                increment=True,
             ):
                 return too_many_requests(request)
             try:
@@ -60,7 +67,9 @@ def form_rate_limited(group: str) -> Callable[[View], View]:
             except ApiError as exc:
                 if exc.status_code != 429:
                     raise
-                return too_many_requests(request, retry_after=exc.headers.get("Retry-After"), locked=exc.code == "LOCKED_OUT")
+                return too_many_requests(
+                    request, retry_after=exc.headers.get("Retry-After"), locked=exc.code == "LOCKED_OUT"
+                )
 
         return wrapped
 
@@ -130,6 +139,8 @@ def recent_authentication_required(view: View) -> View:
 def safe_next(request: HttpRequest, fallback: str) -> str:
     """The ``next`` parameter when it stays on this site, else ``fallback``."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback

@@ -45,9 +45,25 @@ class ApiKeyAdmin(admin.ModelAdmin):
     search_fields = ("name", "public_id", "display_prefix", "owner__email", "organization__name")
     list_select_related = ("owner", "organization", "tenant")
     fields = (
-        "public_id", "name", "type", "display_prefix", "tenant", "organization", "owner", "creator", "scopes",
-        "expires_at", "is_active", "revoked_at", "previous_expires_at", "last_used_at", "last_used_ip",
-        "allowed_ips", "rate_limit", "created_at", "updated_at",
+        "public_id",
+        "name",
+        "type",
+        "display_prefix",
+        "tenant",
+        "organization",
+        "owner",
+        "creator",
+        "scopes",
+        "expires_at",
+        "is_active",
+        "revoked_at",
+        "previous_expires_at",
+        "last_used_at",
+        "last_used_ip",
+        "allowed_ips",
+        "rate_limit",
+        "created_at",
+        "updated_at",
     )
     readonly_fields = fields
     actions = ["revoke_keys"]

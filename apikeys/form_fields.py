@@ -75,7 +75,9 @@ def allowlist_errors(text: str) -> list[str]:
         try:
             clean_allowed_ips([value])
         except InvalidInput:
-            errors.append(f"Line {number}: “{value}” is not an IP address or CIDR range (e.g. 203.0.113.7 or 203.0.113.0/24).")
+            errors.append(
+                f"Line {number}: “{value}” is not an IP address or CIDR range (e.g. 203.0.113.7 or 203.0.113.0/24)."
+            )
     return errors
 
 

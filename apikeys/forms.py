@@ -223,11 +223,7 @@ class ApiKeyCreateForm(forms.Form):
         levels = [ACCESS_CHOICES[0]]
         if f"{resource}:read" in self.creator_scopes:
             levels.append(ACCESS_CHOICES[1])
-        if (
-            self.key_type == KeyType.STANDARD
-            and resource != "audit"
-            and f"{resource}:write" in self.creator_scopes
-        ):
+        if self.key_type == KeyType.STANDARD and resource != "audit" and f"{resource}:write" in self.creator_scopes:
             levels.append(ACCESS_CHOICES[2])
         return levels
 
@@ -299,7 +295,7 @@ class ApiKeyCreateForm(forms.Form):
     # --- The service's arguments --------------------------------------------------------
 
     def scopes(self) -> list[str]:
-        """"Full access" and "Read only" mean *as far as your role allows*: a creator who
+        """ "Full access" and "Read only" mean *as far as your role allows*: a creator who
         holds everything gets ``*`` / ``*:read``, anyone else their own scopes (never more)."""
         if self.key_type == KeyType.AGENT:
             return list(AGENT_SCOPES)
@@ -376,9 +372,7 @@ class ApiKeyEditForm(forms.Form):
             field.widget.choices = ACCESS_CHOICES[: 1 + ["", "read", "write"].index(have)]
             self.fields[perm_field_name(resource)] = field
         expiry = cast(forms.ChoiceField, self.fields["expires_in"])
-        current = (
-            f"until {when_text(api_key.expires_at)}" if api_key.expires_at else "never expires"
-        )
+        current = f"until {when_text(api_key.expires_at)}" if api_key.expires_at else "never expires"
         choices = [(KEEP_EXPIRY, f"Keep the current expiry ({current})")]
         for value, label in expiry_choices(max_lifetime_days):
             if value:

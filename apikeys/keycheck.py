@@ -385,9 +385,7 @@ def _invalidate(digests: list[str], *, in_transaction: bool) -> None:
         logger.warning("key store unavailable (%s): %d invalidations kept in the database", exc, len(digests))
         from apikeys.models import PendingInvalidation
 
-        PendingInvalidation.objects.bulk_create(
-            [PendingInvalidation(digest=d) for d in digests], ignore_conflicts=True
-        )
+        PendingInvalidation.objects.bulk_create([PendingInvalidation(digest=d) for d in digests], ignore_conflicts=True)
         _sweep_due[0] = True
 
 

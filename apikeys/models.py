@@ -38,7 +38,11 @@ class ApiKey(models.Model):
     type = models.CharField(max_length=16, choices=KeyType.choices, default=KeyType.STANDARD)
     tenant = models.ForeignKey("orgs.Tenant", on_delete=models.CASCADE, related_name="api_keys")
     organization = models.ForeignKey(
-        "orgs.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys",
+        "orgs.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
         help_text="Empty for an unbound (tenant-wide) key.",
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
@@ -69,7 +73,9 @@ class ApiKey(models.Model):
     # current expiry; cleared when the expiry changes (send_key_expiry_notices).
     expiry_notice_days = models.PositiveSmallIntegerField(null=True, blank=True)
     metadata = models.JSONField(
-        default=dict, blank=True, help_text="Integrator's JSON object (at most 4 KB), returned by validate. Never a secret."
+        default=dict,
+        blank=True,
+        help_text="Integrator's JSON object (at most 4 KB), returned by validate. Never a secret.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -148,6 +148,7 @@ def _ip_in(ip: str, cidrs: tuple[str, ...]) -> bool:
 
 # --- Loading ---------------------------------------------------------------------------
 
+
 # The models ``load`` reads: a change to any row of these can change a principal
 # (``apikeys.keycheck`` invalidates on each; a test checks this list against the query).
 def read_models() -> tuple[type[Model], ...]:
@@ -194,16 +195,16 @@ def lookup_sql(vendor: str) -> str:
     # SQLite pick a full scan once ANALYZE has run); one statement either way.
     # Table and column names come from the models; the values are parameters.
     return (
-        f"SELECT {columns}, tn.\"public_id\" AS x_tenant_public_id, tn.\"plan\" AS x_tenant_plan, "  # noqa: S608  # nosec B608
-        f"o.\"public_id\" AS x_org_public_id, o.\"name\" AS x_org_name, "
-        f"u.\"email\" AS x_owner_email, u.\"is_active\" AS x_owner_active, "
-        f"(SELECT m.\"role\" FROM {t(TenantMembership)} m WHERE m.\"tenant_id\" = k.\"tenant_id\" AND m.\"user_id\" = k.\"owner_id\" LIMIT 1) AS x_tenant_role, "
-        f"(SELECT m.\"role\" FROM {t(OrgMembership)} m WHERE m.\"organization_id\" = k.\"organization_id\" AND m.\"user_id\" = k.\"owner_id\" LIMIT 1) AS x_org_role, "
+        f'SELECT {columns}, tn."public_id" AS x_tenant_public_id, tn."plan" AS x_tenant_plan, '  # noqa: S608  # nosec B608
+        f'o."public_id" AS x_org_public_id, o."name" AS x_org_name, '
+        f'u."email" AS x_owner_email, u."is_active" AS x_owner_active, '
+        f'(SELECT m."role" FROM {t(TenantMembership)} m WHERE m."tenant_id" = k."tenant_id" AND m."user_id" = k."owner_id" LIMIT 1) AS x_tenant_role, '
+        f'(SELECT m."role" FROM {t(OrgMembership)} m WHERE m."organization_id" = k."organization_id" AND m."user_id" = k."owner_id" LIMIT 1) AS x_org_role, '
         f"{tenant_orgs} "
-        f"FROM {key} k JOIN {tenant} tn ON tn.\"id\" = k.\"tenant_id\" "
-        f"LEFT JOIN {org} o ON o.\"id\" = k.\"organization_id\" JOIN {user} u ON u.\"id\" = k.\"owner_id\" "
-        f"WHERE k.\"id\" IN (SELECT \"id\" FROM {key} WHERE \"digest\" = %s "
-        f"UNION ALL SELECT \"id\" FROM {key} WHERE \"previous_digest\" = %s)"
+        f'FROM {key} k JOIN {tenant} tn ON tn."id" = k."tenant_id" '
+        f'LEFT JOIN {org} o ON o."id" = k."organization_id" JOIN {user} u ON u."id" = k."owner_id" '
+        f'WHERE k."id" IN (SELECT "id" FROM {key} WHERE "digest" = %s '
+        f'UNION ALL SELECT "id" FROM {key} WHERE "previous_digest" = %s)'
     )
 
 

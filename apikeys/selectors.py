@@ -63,7 +63,9 @@ def apikey_list(*, access: Access, filters: dict[str, Any], actor: policy.Actor 
     elif status == KeyStatus.INACTIVE:
         keys = keys.filter(revoked_at__isnull=True, is_active=False).exclude(expires_at__lte=now)
     elif status == KeyStatus.ACTIVE:
-        keys = keys.filter(revoked_at__isnull=True, is_active=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        keys = keys.filter(revoked_at__isnull=True, is_active=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
     if filters.get("type"):
         keys = keys.filter(type=filters["type"])
     if filters.get("binding") == "unbound":
@@ -75,7 +77,9 @@ def apikey_list(*, access: Access, filters: dict[str, Any], actor: policy.Actor 
 
 def apikey_get(*, access: Access, public_id: str, actor: policy.Actor | None = None) -> ApiKey:
     """The one access helper for keys: a key outside the caller's reach is a 404."""
-    api_key = _visible(access, actor).select_related("owner", "organization", "tenant").filter(public_id=public_id).first()
+    api_key = (
+        _visible(access, actor).select_related("owner", "organization", "tenant").filter(public_id=public_id).first()
+    )
     if api_key is None:
         raise ObjectNotFound("API key not found")
     return api_key

@@ -94,7 +94,9 @@ def clean_metadata(value: Any) -> dict[str, Any]:
     except (TypeError, ValueError):
         raise InvalidInput("Metadata must be plain JSON", field="metadata") from None
     if size > METADATA_MAX_BYTES:
-        raise InvalidInput(f"Metadata must be at most {METADATA_MAX_BYTES} bytes as JSON ({size} given)", field="metadata")
+        raise InvalidInput(
+            f"Metadata must be at most {METADATA_MAX_BYTES} bytes as JSON ({size} given)", field="metadata"
+        )
     return value
 
 
@@ -332,8 +334,12 @@ def apikey_update(
         changes["metadata"] = {"keys": sorted(api_key.metadata)}  # up to 4 KB: its keys, not its values
     if changes:
         audit_record(
-            action=A.API_KEY_UPDATED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
-            changes=changes, actor_user=who.user,
+            action=A.API_KEY_UPDATED,
+            tenant=api_key.tenant,
+            organization=api_key.organization,
+            target=api_key,
+            changes=changes,
+            actor_user=who.user,
         )
     return api_key
 
@@ -354,8 +360,12 @@ def apikey_revoke(*, api_key: ApiKey, actor: Any, reason: str = "", details: dic
             changes["reason"] = reason
         changes.update(details or {})
         audit_record(
-            action=A.API_KEY_REVOKED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
-            changes=changes, actor_user=who.user,
+            action=A.API_KEY_REVOKED,
+            tenant=api_key.tenant,
+            organization=api_key.organization,
+            target=api_key,
+            changes=changes,
+            actor_user=who.user,
         )
     return api_key
 
@@ -375,8 +385,11 @@ def apikey_set_active(*, api_key: ApiKey, actor: Any, active: bool) -> ApiKey:
         api_key.save(update_fields=["is_active", "updated_at"])
         audit_record(
             action=A.API_KEY_ACTIVATED if active else A.API_KEY_DEACTIVATED,
-            tenant=api_key.tenant, organization=api_key.organization, target=api_key,
-            changes={"is_active": {"from": not active, "to": active}}, actor_user=who.user,
+            tenant=api_key.tenant,
+            organization=api_key.organization,
+            target=api_key,
+            changes={"is_active": {"from": not active, "to": active}},
+            actor_user=who.user,
         )
     return api_key
 
@@ -404,12 +417,21 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     api_key.previous_last_used_at = api_key.current_last_used_at = None
     api_key.save(
         update_fields=[
-            "previous_digest", "previous_expires_at", "digest", "display_prefix", "previous_display_prefix",
-            "previous_last_used_at", "current_last_used_at", "updated_at",
+            "previous_digest",
+            "previous_expires_at",
+            "digest",
+            "display_prefix",
+            "previous_display_prefix",
+            "previous_last_used_at",
+            "current_last_used_at",
+            "updated_at",
         ]
     )
     audit_record(
-        action=A.API_KEY_ROTATED, tenant=api_key.tenant, organization=api_key.organization, target=api_key,
+        action=A.API_KEY_ROTATED,
+        tenant=api_key.tenant,
+        organization=api_key.organization,
+        target=api_key,
         changes={
             "grace_period_seconds": grace_period_seconds,
             "previous_secret_valid_until": api_key.previous_expires_at.isoformat(),

@@ -218,8 +218,10 @@ def usage_chart_context(*, key_pk: int, range_key: str | None, title: str) -> di
         "requests": requests,
         "errors": errors,
         "error_rate": f"{100 * errors / requests:.1f}" if requests and errors else None,
-        "wide": render_usage_chart(buckets, width=760, height=210, title=title, daily=chart_range.daily,
-                                   css_class="usage-chart__svg--wide"),
-        "narrow": render_usage_chart(buckets, width=360, height=230, title=title, daily=chart_range.daily,
-                                     css_class="usage-chart__svg--narrow"),
+        "wide": render_usage_chart(
+            buckets, width=760, height=210, title=title, daily=chart_range.daily, css_class="usage-chart__svg--wide"
+        ),
+        "narrow": render_usage_chart(
+            buckets, width=360, height=230, title=title, daily=chart_range.daily, css_class="usage-chart__svg--narrow"
+        ),
     }

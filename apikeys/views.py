@@ -71,7 +71,11 @@ def _show_once(request: HttpRequest, access: Access, issued: services.IssuedKey,
     """Render the full key in this POST response only: it is never stored in the session
     or put in a URL, and the page must not be cached (a reload does not show it again)."""
     api_key = issued.api_key
-    org_id = api_key.organization.public_id if api_key.organization is not None else (access.org.public_id if access.org else "")
+    org_id = (
+        api_key.organization.public_id
+        if api_key.organization is not None
+        else (access.org.public_id if access.org else "")
+    )
     response = render(
         request,
         "apikeys/key_issued.html",
@@ -190,8 +194,14 @@ def key_bulk(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "apikeys/key_bulk_confirm.html",
-            {"keys": keys, "missing": missing, "action": action, "meta": ACTIONS[action], "verb": BULK_ACTIONS[action],
-             "back": _list_url(request, form.cleaned_data["back"])},
+            {
+                "keys": keys,
+                "missing": missing,
+                "action": action,
+                "meta": ACTIONS[action],
+                "verb": BULK_ACTIONS[action],
+                "back": _list_url(request, form.cleaned_data["back"]),
+            },
         )
     done, refused = [], []
     for api_key in keys:

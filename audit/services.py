@@ -181,7 +181,10 @@ def audit_purge(*, older_than: timedelta, label: str = "") -> list[PurgeResult]:
         with transaction.atomic():
             head = AuditChainHead.objects.select_for_update().get(chain=chain_name)
             result = _purge_chain(
-                head, cutoff, label or f"{older_than.total_seconds():.0f}s", tenant_ids.get(head.tenant_id) if head.tenant_id is not None else None
+                head,
+                cutoff,
+                label or f"{older_than.total_seconds():.0f}s",
+                tenant_ids.get(head.tenant_id) if head.tenant_id is not None else None,
             )
         if result is not None:
             results.append(result)

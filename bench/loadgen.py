@@ -14,7 +14,9 @@ import time
 from urllib.parse import urlsplit
 
 
-def worker(host: str, port: int, path: str, headers: dict[str, str], stop_at: float, out: list[float], errors: dict[str, int]) -> None:
+def worker(
+    host: str, port: int, path: str, headers: dict[str, str], stop_at: float, out: list[float], errors: dict[str, int]
+) -> None:
     conn = http.client.HTTPConnection(host, port, timeout=10)
     perf = time.perf_counter
     while True:
@@ -53,7 +55,9 @@ def main() -> None:
     started = time.perf_counter()
     stop_at = started + args.duration
     threads = [
-        threading.Thread(target=worker, args=(parts.hostname, parts.port or 80, parts.path, headers, stop_at, latencies[i], errors))
+        threading.Thread(
+            target=worker, args=(parts.hostname, parts.port or 80, parts.path, headers, stop_at, latencies[i], errors)
+        )
         for i in range(args.connections)
     ]
     for t in threads:

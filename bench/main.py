@@ -72,7 +72,11 @@ def port_open(host: str, port: int) -> bool:
 
 # --- environments ---------------------------------------------------------------------
 def base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CACHE_KEY_PREFIX", "SQLITE_PATH", "TATER_TESTING"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "CACHE_KEY_PREFIX", "SQLITE_PATH", "TATER_TESTING"}
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings_peers",
         DJANGO_DEBUG="0",  # production-like: no query log, no debug pages
@@ -127,9 +131,14 @@ def seed(backend: str, keys: int, audit: int) -> dict[str, Any]:
     started = time.perf_counter()
     subprocess.run(
         [PY, "-m", "bench.seed", "--out", str(out), "--keys", str(keys), "--audit", str(audit)],
-        env=backend_env(backend), cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+        env=backend_env(backend),
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
-    log(f"{backend}: migrated and seeded {keys:,} keys, {audit:,} audit entries in {time.perf_counter() - started:.0f} s")
+    log(
+        f"{backend}: migrated and seeded {keys:,} keys, {audit:,} audit entries in {time.perf_counter() - started:.0f} s"
+    )
     return json.loads(out.read_text())
 
 
@@ -148,12 +157,27 @@ class Server:
             raise SystemExit(f"bench: something already listens on {HOST}:{PORT}")
         gunicorn = str(Path(PY).parent / "gunicorn")
         cmd = [
-            gunicorn, "bench.wsgi:application", "--bind", f"{HOST}:{PORT}", "--workers", str(self.workers),
-            "--worker-class", "gthread", "--threads", "1", "--keep-alive", "30", "--log-level", "warning",
-            "--chdir", str(ROOT),
+            gunicorn,
+            "bench.wsgi:application",
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "1",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(ROOT),
         ]
         self.logfile = open(self.log_path, "ab")  # noqa: SIM115 - closed in __exit__
-        self.proc = subprocess.Popen(cmd, env=backend_env(self.backend), cwd=ROOT, stdout=self.logfile, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            cmd, env=backend_env(self.backend), cwd=ROOT, stdout=self.logfile, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -179,7 +203,9 @@ class Server:
 
 
 def http(method: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
-    request = urllib.request.Request(f"http://{HOST}:{PORT}{path}", method=method, headers={**headers, "Connection": "close"})  # noqa: S310
+    request = urllib.request.Request(
+        f"http://{HOST}:{PORT}{path}", method=method, headers={**headers, "Connection": "close"}
+    )  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310
             return r.status, json.loads(r.read() or b"{}"), dict(r.headers)
@@ -241,9 +267,13 @@ def load_rounds(creds: dict[str, Any], rounds: int, duration: float, connections
             "ratio": round(open_rps / rps, 3),  # per-request cost relative to the open endpoint
             # The same, paired per round (open and the endpoint measured seconds apart):
             # steadier than the ratio of medians when the machine's load drifts.
-            "ratio_paired": round(statistics.median(o["rps"] / s["rps"] for o, s in zip(samples["open"], values, strict=True)), 3),
+            "ratio_paired": round(
+                statistics.median(o["rps"] / s["rps"] for o, s in zip(samples["open"], values, strict=True)), 3
+            ),
             "non_2xx": sum(s["errors_status"] for s in values),
-            "socket_errors": sum(s["errors_connect"] + s["errors_read"] + s["errors_write"] + s["errors_timeout"] for s in values),
+            "socket_errors": sum(
+                s["errors_connect"] + s["errors_read"] + s["errors_write"] + s["errors_timeout"] for s in values
+            ),
         }
     return out
 
@@ -283,7 +313,9 @@ def http_table(results: dict[str, Any]) -> str:
         for name, _, _ in ENDPOINTS:
             h = httpr.get(name)
             if h:
-                lines.append(f"| {name} | {h['rps']:,.0f} | {h['p50_ms']:.2f} | {h['p99_ms']:.2f} | {h['ratio']:.2f}× / {h['ratio_paired']:.2f}× |")
+                lines.append(
+                    f"| {name} | {h['rps']:,.0f} | {h['p50_ms']:.2f} | {h['p99_ms']:.2f} | {h['ratio']:.2f}× / {h['ratio_paired']:.2f}× |"
+                )
         bad = {n: (v["non_2xx"], v["socket_errors"]) for n, v in httpr.items() if v["non_2xx"] or v["socket_errors"]}
         if bad:
             lines.append(f"WARNING non-2xx / socket errors during load: {bad}")
@@ -308,23 +340,49 @@ def table(results: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Tater performance bench (issue 9)")
-    parser.add_argument("--backends", default="auto", help="auto | sqlite | pg | sqlite,pg (auto: pg only when PostgreSQL and Redis answer)")
-    parser.add_argument("--quick", action="store_true", help="smoke test: the in-process ratio only, 1 run of 200 requests per mode")
+    parser.add_argument(
+        "--backends",
+        default="auto",
+        help="auto | sqlite | pg | sqlite,pg (auto: pg only when PostgreSQL and Redis answer)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: the in-process ratio only, 1 run of 200 requests per mode"
+    )
     parser.add_argument("--ratio-runs", type=int, default=5, help="in-process ratio: runs per mode")
-    parser.add_argument("--ratio-requests", type=int, default=400, help="in-process ratio: requests per run (open and validate alternating)")
-    parser.add_argument("--ratio-keys", type=int, default=12, help="in-process ratio: keys presented in turn (warm modes)")
-    parser.add_argument("--full", action="store_true", help="flatness: the warm ratio modes again with 1,000,000 more keys")
-    parser.add_argument("--big-keys", type=int, default=0, help="flatness with this many more keys (1,000,000 by --full)")
+    parser.add_argument(
+        "--ratio-requests",
+        type=int,
+        default=400,
+        help="in-process ratio: requests per run (open and validate alternating)",
+    )
+    parser.add_argument(
+        "--ratio-keys", type=int, default=12, help="in-process ratio: keys presented in turn (warm modes)"
+    )
+    parser.add_argument(
+        "--full", action="store_true", help="flatness: the warm ratio modes again with 1,000,000 more keys"
+    )
+    parser.add_argument(
+        "--big-keys", type=int, default=0, help="flatness with this many more keys (1,000,000 by --full)"
+    )
     parser.add_argument("--no-ratio", action="store_true", help="skip the in-process ratio")
-    parser.add_argument("--rounds", type=int, default=8, help="HTTP load rounds (endpoints interleaved, order alternating)")
-    parser.add_argument("--duration", type=int, default=2, help="whole seconds per endpoint per round (wrk takes no fractions)")
+    parser.add_argument(
+        "--rounds", type=int, default=8, help="HTTP load rounds (endpoints interleaved, order alternating)"
+    )
+    parser.add_argument(
+        "--duration", type=int, default=2, help="whole seconds per endpoint per round (wrk takes no fractions)"
+    )
     parser.add_argument("--connections", type=int, default=4, help="wrk connections (1 thread)")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers for the load rounds")
     parser.add_argument("--keys", type=int, default=1_000, help="extra keys in the HTTP load data set")
     parser.add_argument("--audit", type=int, default=10_000, help="audit entries in the HTTP load data set")
     parser.add_argument("--no-http", action="store_true", help="skip gunicorn + wrk (in-process ratio only)")
     parser.add_argument("--no-stale-probe", action="store_true")
-    parser.add_argument("--nice", type=int, default=0, help="adjust the bench's scheduling priority (e.g. -5 as root on a shared, busy machine)")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="adjust the bench's scheduling priority (e.g. -5 as root on a shared, busy machine)",
+    )
     parser.add_argument("--report", action="store_true", help="only re-print the table of bench/results/latest.json")
     args = parser.parse_args()
     if args.report:
@@ -350,11 +408,20 @@ def main() -> None:
     started = time.perf_counter()
     results: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(), "load_avg_start": os.getloadavg()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_avg_start": os.getloadavg(),
+        },
         "config": {
             "ratio": f"in-process, {runs} run(s) × {requests} alternating requests per mode, {args.ratio_keys} keys in turn (bench.ratio)",
             "server": f"gunicorn, {args.workers} worker(s), gthread with 1 thread, keep-alive; DEBUG off; the app's middleware",
-            "load": (f"wrk -t1 -c{args.connections}" if shutil.which("wrk") else f"bench.loadgen (Python), {args.connections} connections")
+            "load": (
+                f"wrk -t1 -c{args.connections}"
+                if shutil.which("wrk")
+                else f"bench.loadgen (Python), {args.connections} connections"
+            )
             + f", {args.rounds} rounds × {args.duration:g} s per endpoint, order alternating",
             "argv": sys.argv[1:],
         },
@@ -391,7 +458,9 @@ def main() -> None:
     (RESULTS / "latest.md").write_text(header + md)
     print()
     print(header + md)
-    print(f"(results: {RESULTS / 'ratios.json'}, {RESULTS / 'latest.json'}, {RESULTS / 'latest.md'}; {results['seconds']} s)")
+    print(
+        f"(results: {RESULTS / 'ratios.json'}, {RESULTS / 'latest.json'}, {RESULTS / 'latest.md'}; {results['seconds']} s)"
+    )
     if any("error" in r for r in results.get("ratios", {}).get("rows", [])):
         sys.exit(1)
 

@@ -85,8 +85,18 @@ class Mode:
         self.log_path = self.dir / f"{self.name}.log"
 
     def env(self) -> dict[str, str]:
-        drop = {"DATABASE_URL", "REDIS_URL", "CACHE_KEY_PREFIX", "SQLITE_PATH", "TATER_TESTING", "DJANGO_SETTINGS_MODULE",
-                "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "TATER_LOCAL_HTTP", "DJANGO_DEBUG"}
+        drop = {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "CACHE_KEY_PREFIX",
+            "SQLITE_PATH",
+            "TATER_TESTING",
+            "DJANGO_SETTINGS_MODULE",
+            "ALLOWED_HOSTS",
+            "SECURE_SSL_REDIRECT",
+            "TATER_LOCAL_HTTP",
+            "DJANGO_DEBUG",
+        }
         env = {k: v for k, v in os.environ.items() if k not in drop}
         env.update(
             DJANGO_SETTINGS_MODULE="bench.settings",
@@ -141,7 +151,9 @@ class Mode:
         cmd = [sys.executable, "-m", "bench.ratio_worker", *args]
         self.logfile.write(f"$ {' '.join(cmd)}\n")
         self.logfile.flush()
-        done = subprocess.run(cmd, env=self.env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=self.logfile, text=True, check=False)
+        done = subprocess.run(
+            cmd, env=self.env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=self.logfile, text=True, check=False
+        )
         line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RATIOJSON ")), None)
         if done.returncode != 0 or line is None:
             self.logfile.flush()
@@ -158,20 +170,35 @@ def run_mode(
     cold = mode == "pg-cold"
     pool = runs * (requests // 2) if cold else 0
     row: dict[str, Any] = {
-        "mode": m.name, "base_mode": mode, "filler_keys": filler,
-        "label": LABELS[mode] + (f", {filler:,} more keys" if filler else ""), "target": TARGETS[mode],
+        "mode": m.name,
+        "base_mode": mode,
+        "filler_keys": filler,
+        "label": LABELS[mode] + (f", {filler:,} more keys" if filler else ""),
+        "target": TARGETS[mode],
     }
     started = time.perf_counter()
     try:
         with m:
             creds = m.dir / f"{m.tag}-creds.json"
             try:
-                made = m.step("setup", "--out", str(creds), "--keys", str(keys), "--pool", str(pool), "--filler", str(filler))
+                made = m.step(
+                    "setup", "--out", str(creds), "--keys", str(keys), "--pool", str(pool), "--filler", str(filler)
+                )
                 row["setup_seconds"] = made["seconds"]
                 if cold:
                     row["verified_by_other_process"] = m.step("verify", "--creds", str(creds))["verified"]
                     row["redis_cache_keys_after_verify"] = m.redis_keys()
-                args = ["measure", "--creds", str(creds), "--runs", str(runs), "--requests", str(requests), "--warmup", str(warmup)]
+                args = [
+                    "measure",
+                    "--creds",
+                    str(creds),
+                    "--runs",
+                    str(runs),
+                    "--requests",
+                    str(requests),
+                    "--warmup",
+                    str(warmup),
+                ]
                 row.update(m.step(*args, *(["--cold"] if cold else [])))
             finally:
                 creds.unlink(missing_ok=True)
@@ -223,7 +250,15 @@ def resolve_modes(spec: str) -> list[str]:
     return modes
 
 
-def run(modes: list[str], runs: int, requests: int, keys: int = 12, warmup: int = 200, filler: int = 0, out: Path | None = None) -> dict[str, Any]:
+def run(
+    modes: list[str],
+    runs: int,
+    requests: int,
+    keys: int = 12,
+    warmup: int = 200,
+    filler: int = 0,
+    out: Path | None = None,
+) -> dict[str, Any]:
     out = out or RESULTS / "ratios.json"
     workdir = out.parent / "ratio"
     rows: list[dict[str, Any]] = []
@@ -260,20 +295,34 @@ def run(modes: list[str], runs: int, requests: int, keys: int = 12, warmup: int 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--modes", default="auto", help="auto (sqlite; pg and pg-cold when PostgreSQL and Redis answer) or a list")
+    parser.add_argument(
+        "--modes", default="auto", help="auto (sqlite; pg and pg-cold when PostgreSQL and Redis answer) or a list"
+    )
     parser.add_argument("--runs", type=int, default=None, help="runs per mode (5; --quick: 1)")
-    parser.add_argument("--requests", type=int, default=None, help="requests per run, open and validate alternating (400; --quick: 200)")
+    parser.add_argument(
+        "--requests", type=int, default=None, help="requests per run, open and validate alternating (400; --quick: 200)"
+    )
     parser.add_argument("--keys", type=int, default=12, help="keys presented in turn (warm modes)")
     parser.add_argument("--warmup", type=int, default=None, help="untimed open+validate pairs first (200; --quick: 50)")
     parser.add_argument("--filler", type=int, default=0, help="also sqlite and pg with this many more keys (flatness)")
-    parser.add_argument("--quick", action="store_true", help="smoke test: 1 run of 200 requests, 50 warm-up pairs (unless given)")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: 1 run of 200 requests, 50 warm-up pairs (unless given)"
+    )
     parser.add_argument("--out", default="", help=f"JSON result (default {RESULTS / 'ratios.json'})")
     args = parser.parse_args()
     defaults = (1, 200, 50) if args.quick else (5, 400, 200)
     args.runs = args.runs if args.runs is not None else defaults[0]
     args.requests = args.requests if args.requests is not None else defaults[1]
     args.warmup = args.warmup if args.warmup is not None else defaults[2]
-    result = run(resolve_modes(args.modes), args.runs, args.requests, args.keys, args.warmup, args.filler, Path(args.out) if args.out else None)
+    result = run(
+        resolve_modes(args.modes),
+        args.runs,
+        args.requests,
+        args.keys,
+        args.warmup,
+        args.filler,
+        Path(args.out) if args.out else None,
+    )
     log(f"results: {args.out or RESULTS / 'ratios.json'}")
     if any("error" in r for r in result["rows"]):
         sys.exit(1)

@@ -151,9 +151,18 @@ def _filler(tenant: Any, org: Any, owner: Any, n: int) -> float:
         ApiKey,
         n,
         {
-            "name": "filler", "type": "standard", "tenant_id": tenant.pk, "organization_id": org.pk,
-            "owner_id": owner.pk, "creator_id": owner.pk, "scopes": ["*:read"], "is_active": True,
-            "allowed_ips": [], "rate_limit": "", "created_at": now - timedelta(days=30), "updated_at": now,
+            "name": "filler",
+            "type": "standard",
+            "tenant_id": tenant.pk,
+            "organization_id": org.pk,
+            "owner_id": owner.pk,
+            "creator_id": owner.pk,
+            "scopes": ["*:read"],
+            "is_active": True,
+            "allowed_ips": [],
+            "rate_limit": "",
+            "created_at": now - timedelta(days=30),
+            "updated_at": now,
         },
         lambda i: {
             "public_id": f"key-{uuid.UUID(int=i + 1, version=4)}",
@@ -187,7 +196,9 @@ def measure(creds: dict[str, Any], runs: int, requests: int, cold: bool, warmup:
     pool: list[str] = creds["pool"]
     per_run_validates = requests // 2
     if cold and len(pool) < runs * per_run_validates:
-        raise SystemExit(f"measure --cold: {runs} runs × {per_run_validates} validates need that many pool keys, have {len(pool)}")
+        raise SystemExit(
+            f"measure --cold: {runs} runs × {per_run_validates} validates need that many pool keys, have {len(pool)}"
+        )
 
     # Sanity: the answers, once (and the first request's lazy start-up, untimed).
     status, body, _ = client.get(OPEN_PATH)
@@ -247,7 +258,8 @@ def measure(creds: dict[str, Any], runs: int, requests: int, cold: bool, warmup:
         "ratio_max": max(ratios),
         "per_run": run_rows,
         "statuses": statuses,
-        "all_200": statuses["open"] == {"200": runs * (requests - requests // 2)} and statuses["validate"] == {"200": runs * per_run_validates},
+        "all_200": statuses["open"] == {"200": runs * (requests - requests // 2)}
+        and statuses["validate"] == {"200": runs * per_run_validates},
         "response_bytes": {"open": open_bytes, "validate": validate_bytes},
     }
 

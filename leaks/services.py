@@ -97,11 +97,16 @@ def _handle_leak(key_pk: int, digest: str, report: LeakReport, found_by: str) ->
         # The system revokes, whichever channel the alert came in on.
         with context.override(channel="system"):
             apikey_revoke(
-                api_key=api_key, actor=None, reason="leaked",
+                api_key=api_key,
+                actor=None,
+                reason="leaked",
                 details={"url": url, "source": source, "found_by": found_by, "leaked_secret": which},
             )
     logger.warning(
-        "leaked key %s (%s secret) reported by %s: %s", api_key.public_id, which, found_by,
+        "leaked key %s (%s secret) reported by %s: %s",
+        api_key.public_id,
+        which,
+        found_by,
         "revoked" if live else "old secret, no longer valid",
     )
     _mail_owner(api_key, url=url, source=source, which=which, revoked=live)

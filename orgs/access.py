@@ -105,7 +105,6 @@ class KeyPrincipalLike(Protocol):
     def owner_org_role(self) -> str | None: ...
 
 
-
 def is_key_principal(auth: object) -> TypeGuard[KeyPrincipalLike]:
     """Whether ``request.auth`` is an API key's principal: it has the key's effective
     scopes (a session's auth is None, an identity-provider token's an ``IdPIdentity``)."""
@@ -241,7 +240,9 @@ def for_user(
     wanted = hint or session_org
     tenant_roles = {m.tenant_id: m.role for m in TenantMembership.objects.filter(user=user).select_related("tenant")}
     org_roles = dict(OrgMembership.objects.filter(user=user).values_list("organization_id", "role"))
-    reachable = Organization.objects.filter(Q(tenant_id__in=tenant_roles) | Q(pk__in=org_roles)).select_related("tenant")
+    reachable = Organization.objects.filter(Q(tenant_id__in=tenant_roles) | Q(pk__in=org_roles)).select_related(
+        "tenant"
+    )
     if tenant_hint_value is not None:
         reachable = reachable.filter(tenant__public_id=tenant_hint_value)
     org: Organization | None = None
@@ -277,9 +278,9 @@ def _tenant_level(
     """A tenant-level call with no org chosen: the hinted tenant (else the user's first).
     Scopes are what the user may do somewhere in that tenant: the tenant role's, plus each
     org role's there; org-level checks still apply per object."""
-    tenants = Tenant.objects.filter(
-        Q(pk__in=tenant_roles) | Q(organizations__pk__in=org_roles)
-    ).distinct().order_by("pk")
+    tenants = (
+        Tenant.objects.filter(Q(pk__in=tenant_roles) | Q(organizations__pk__in=org_roles)).distinct().order_by("pk")
+    )
     if tenant_hint_value is not None:
         tenants = tenants.filter(public_id=tenant_hint_value)
     tenant = tenants.first()

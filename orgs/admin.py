@@ -16,10 +16,7 @@ from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 
 
 def _changes(form: ModelForm) -> dict[str, Any]:
-    return {
-        name: {"from": form.initial.get(name), "to": form.cleaned_data.get(name)}
-        for name in form.changed_data
-    }
+    return {name: {"from": form.initial.get(name), "to": form.cleaned_data.get(name)} for name in form.changed_data}
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +43,11 @@ class AuditedAdmin(admin.ModelAdmin):
             return
         audit_record(
             action=self.updated_action if change else self.created_action,
-            tenant=tenant, organization=org, target=obj, changes=changes, actor_user=request.user,
+            tenant=tenant,
+            organization=org,
+            target=obj,
+            changes=changes,
+            actor_user=request.user,
         )
 
     @transaction.atomic

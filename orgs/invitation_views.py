@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from orgs import selectors, services
+from orgs import members, selectors
 from orgs.access import SESSION_ORG_KEY
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, NotPermitted, ObjectNotFound
@@ -30,14 +30,14 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         problem, status = "This invitation has already been used or was replaced by a newer one.", 410
     elif invitation.expires_at <= timezone.now():
         problem, status = "This invitation has expired: ask for a new one.", 410
-    elif not services.has_verified_email(request.user, normalize_email(invitation.email)):
+    elif not members.has_verified_email(request.user, normalize_email(invitation.email)):
         problem, status = (
             f"This invitation was sent to {invitation.email}: sign in with that address, verified, to accept it.",
             403,
         )
     if request.method == "POST" and not problem:
         try:
-            membership = services.invitation_accept(token=token, user=request.user)
+            membership = members.invitation_accept(token=token, user=request.user)
         except DomainError as exc:
             status = {ObjectNotFound: 404, NotPermitted: 403}.get(type(exc), 410)
             problem = exc.message

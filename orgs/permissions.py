@@ -29,7 +29,9 @@ class ScopedPermission(BasePermission):
         auth = request.auth
         if access_mod.is_key_principal(auth):
             if auth.type not in types:
-                raise Forbidden(f"API key type {auth.type!r} is not allowed on this endpoint", code="KEY_TYPE_NOT_ALLOWED")
+                raise Forbidden(
+                    f"API key type {auth.type!r} is not allowed on this endpoint", code="KEY_TYPE_NOT_ALLOWED"
+                )
             if auth.is_unbound and getattr(view, "unbound_keys", "read") == "tenant":
                 org_required = False
             access = access_mod.for_key(request, auth, org_required=org_required, unbound_allowed=unbound_allowed)

@@ -292,9 +292,7 @@ def key_creation_scopes(actor: Actor, *, org_pk: int | None) -> frozenset[str]:
     return actor.permissions(org_pk)
 
 
-def can_create_key(
-    actor: Actor, *, org_pk: int | None, key_type: str, creation_policy: str
-) -> Decision:
+def can_create_key(actor: Actor, *, org_pk: int | None, key_type: str, creation_policy: str) -> Decision:
     if actor.operator and actor.user_pk is None:
         return deny("A key needs an owner")
     if org_pk is None:

@@ -20,7 +20,9 @@ def user_roles(*, user: Any, tenant: Tenant, organization: Organization | None) 
     tenant_role = TenantMembership.objects.filter(tenant=tenant, user=user).values_list("role", flat=True).first()
     org_role = None
     if organization is not None:
-        org_role = OrgMembership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
+        org_role = (
+            OrgMembership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
+        )
     return tenant_role, org_role
 
 
@@ -43,8 +45,12 @@ def actor_for(
             )
         )
     return policy.Actor(
-        user=user, tenant_pk=tenant_pk, tenant_role=tenant_role, org_roles=org_roles,
-        credential=credential, operator=operator,
+        user=user,
+        tenant_pk=tenant_pk,
+        tenant_role=tenant_role,
+        org_roles=org_roles,
+        credential=credential,
+        operator=operator,
     )
 
 
@@ -97,9 +103,7 @@ def member_list(*, organization: Organization) -> QuerySet[OrgMembership]:
 
 
 def tenants_for_user(*, user: Any) -> QuerySet[Tenant]:
-    return Tenant.objects.filter(
-        Q(memberships__user=user) | Q(organizations__memberships__user=user)
-    ).distinct()
+    return Tenant.objects.filter(Q(memberships__user=user) | Q(organizations__memberships__user=user)).distinct()
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,9 @@ def member_get(*, organization: Organization, user_id: str) -> MemberRow | None:
         return None
     joined = (
         OrgMembership.objects.filter(organization=organization, user=user).values_list("created_at", flat=True).first()
-        or TenantMembership.objects.filter(tenant_id=organization.tenant_id, user=user).values_list("created_at", flat=True).first()
+        or TenantMembership.objects.filter(tenant_id=organization.tenant_id, user=user)
+        .values_list("created_at", flat=True)
+        .first()
     )
     if joined is None:  # the membership was removed meanwhile
         return None

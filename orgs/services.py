@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
-from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.text import slugify
 
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy, roles
-from orgs.models import Invitation, Organization, OrgMembership, Plan, Tenant, TenantMembership
-from orgs.selectors import as_actor, invitation_digest
+from orgs.models import Organization, OrgMembership, Plan, Tenant, TenantMembership
+from orgs.selectors import as_actor
 from tater.emails import nfkc, normalize_email
-from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
-from tater.mail import TENANT_HEADER
+from tater.exceptions import Conflict, InvalidInput
 
 INVITATION_MAX_AGE_HOURS: int = getattr(settings, "TATER_INVITATION_MAX_AGE_HOURS", 72)
 """How long an invitation link stays valid (setting ``TATER_INVITATION_MAX_AGE_HOURS``)."""
@@ -50,13 +39,23 @@ def tenant_create(*, name: str, owner: Any, plan: str = Plan.FREE) -> Tenant:
     tenant = Tenant.objects.create(name=name, plan=plan)
     TenantMembership.objects.create(tenant=tenant, user=owner, role=roles.TenantRole.OWNER)
     audit_record(
-        action=A.TENANT_CREATED, tenant=tenant, target=tenant,
+        action=A.TENANT_CREATED,
+        tenant=tenant,
+        target=tenant,
         changes={"name": {"to": name}, "plan": {"to": plan}, "owner": {"to": owner.email}},
     )
     return tenant
 
 
-TENANT_SETTINGS = ("name", "plan", "require_2fa", "require_sso", "key_creation_policy", "token_exchange_policy", "max_key_lifetime_days")
+TENANT_SETTINGS = (
+    "name",
+    "plan",
+    "require_2fa",
+    "require_sso",
+    "key_creation_policy",
+    "token_exchange_policy",
+    "max_key_lifetime_days",
+)
 
 
 @transaction.atomic
@@ -99,7 +98,11 @@ def org_create(
         raise InvalidInput("Organization name must be at most 200 characters", field="name")
     org = Organization.objects.create(tenant=tenant, name=name, slug=_unique_slug(tenant, name))
     audit_record(
-        action=A.ORG_CREATED, tenant=tenant, organization=org, target=org, changes={"name": {"to": name}},
+        action=A.ORG_CREATED,
+        tenant=tenant,
+        organization=org,
+        target=org,
+        changes={"name": {"to": name}},
         actor_user=actor,
     )
     return org
@@ -123,14 +126,20 @@ def org_rename(
         organization.name = name
         organization.save(update_fields=["name"])
         audit_record(
-            action=A.ORG_UPDATED, tenant=organization.tenant, organization=organization, target=organization,
-            changes={"name": {"from": old, "to": name}}, actor_user=actor,
+            action=A.ORG_UPDATED,
+            tenant=organization.tenant,
+            organization=organization,
+            target=organization,
+            changes={"name": {"from": old, "to": name}},
+            actor_user=actor,
         )
     return organization
 
 
 @transaction.atomic
-def tenant_member_set(*, tenant: Tenant, user: Any, role: str | None, actor: Any | None = None) -> TenantMembership | None:
+def tenant_member_set(
+    *, tenant: Tenant, user: Any, role: str | None, actor: Any | None = None
+) -> TenantMembership | None:
     """Make ``user`` a tenant owner/admin, or (role None) drop their tenant role.
     The last owner of a tenant can be neither removed nor demoted."""
     if role is not None and role not in roles.TenantRole.values:
@@ -154,13 +163,18 @@ def tenant_member_set(*, tenant: Tenant, user: Any, role: str | None, actor: Any
         result = current
     audit_record(
         action=A.MEMBER_ROLE_CHANGED if role and old_role else (A.MEMBER_ADDED if role else A.MEMBER_REMOVED),
-        tenant=tenant, target=user, changes={"tenant_role": {"from": old_role, "to": role}}, actor_user=actor,
+        tenant=tenant,
+        target=user,
+        changes={"tenant_role": {"from": old_role, "to": role}},
+        actor_user=actor,
     )
     return result
 
 
 @transaction.atomic
-def org_member_set(*, organization: Organization, user: Any, role: str | None, actor: Any | None = None) -> OrgMembership | None:
+def org_member_set(
+    *, organization: Organization, user: Any, role: str | None, actor: Any | None = None
+) -> OrgMembership | None:
     """Add a member, change their org role, or (role None) remove them."""
     if role is not None and role not in roles.OrgRole.values:
         raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
@@ -183,302 +197,22 @@ def org_member_set(*, organization: Organization, user: Any, role: str | None, a
         result = current
         action = A.MEMBER_ROLE_CHANGED
     audit_record(
-        action=action, tenant=organization.tenant, organization=organization, target=user,
-        changes={"role": {"from": old_role, "to": role}}, actor_user=actor,
+        action=action,
+        tenant=organization.tenant,
+        organization=organization,
+        target=user,
+        changes={"role": {"from": old_role, "to": role}},
+        actor_user=actor,
     )
     return result
 
 
-def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any, bool]:
-    user = _user_by_email(email)
-    if user is not None:
-        return user, False
-    return get_user_model().objects.create_user(email=nfkc(email), password=password), True
-
-
-# --- Members through the API and UI: the policy's rank rules, invitations ---------------
-
-UNSET: Any = object()
-
-
-@dataclass(frozen=True)
-class MemberAddResult:
-    """What ``member_add_by_email`` did: ``added`` an existing user, or ``invited`` by email."""
-
-    result: str
-    user: Any | None = None
-    membership: OrgMembership | None = None
-    invitation: Invitation | None = None
-
-
-def _member_rank(*, user: Any, organization: Organization) -> int:
-    tenant_role = (
-        TenantMembership.objects.filter(tenant_id=organization.tenant_id, user=user).values_list("role", flat=True).first()
-    )
-    org_role = OrgMembership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
-    return roles.effective_rank(tenant_role, org_role)
-
-
-def _require_may_change(who: policy.Actor, *, user: Any, organization: Organization) -> None:
-    policy.require(
-        policy.can_change_member(
-            who, org_pk=organization.pk, member_pk=user.pk, member_rank=_member_rank(user=user, organization=organization)
-        )
-    )
-
-
-def _normalize_email(email: str) -> str:
-    # SPEC §8: NFKC and case folding, so no spelling reaches another account.
-    email = normalize_email(email)
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise InvalidInput("Enter a valid email address", field="email") from None
-    return email
-
-
-def has_verified_email(user: Any, email: str) -> bool:
-    """Does ``user`` hold ``email`` as a verified address (allauth's EmailAddress)?"""
-    return any(
-        normalize_email(address) == email
-        for address in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
-    )
-
-
-def _user_by_email(email: str) -> Any | None:
+def user_by_email(email: str) -> Any | None:
     return get_user_model().objects.filter(email_canonical=normalize_email(email)).first()
 
 
-@transaction.atomic
-def member_add_by_email(
-    *, organization: Organization, email: str, role: str, actor: Any, accept_url: Callable[[str], str]
-) -> MemberAddResult:
-    """Add an existing user whose address is verified, or email an invitation.
-
-    SPEC §8: people are added directly only when their email is verified; otherwise (an
-    unknown address, or an account that never proved it holds the address, e.g. one an
-    attacker signed up in advance) they get an invitation, accepted only by a signed-in
-    user holding that verified address. The token is single-use and expires after
-    ``INVITATION_MAX_AGE_HOURS``; only its digest is stored, and the email is sent after
-    the transaction commits. A pending invitation to the same address is replaced.
-    """
-    email = _normalize_email(email)
-    if role not in roles.OrgRole.values:
-        raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
-    who = as_actor(actor, organization.tenant_id)
-    policy.require(policy.can_manage_members(who, org_pk=organization.pk))
-    policy.require(
-        policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role), field="role"
-    )
-    actor = who.user
-    user = _user_by_email(email)
-    if user is not None and has_verified_email(user, email):
-        if OrgMembership.objects.filter(organization=organization, user=user).exists():
-            raise Conflict(f"{email} is already a member of this organization", field="email")
-        membership = org_member_set(organization=organization, user=user, role=role, actor=actor)
-        return MemberAddResult(result="added", user=user, membership=membership)
-
-    now = timezone.now()
-    Invitation.objects.filter(
-        organization=organization, email=email, accepted_at__isnull=True, revoked_at__isnull=True
-    ).update(revoked_at=now)
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        organization=organization, email=email, role=role, token_digest=invitation_digest(token),
-        invited_by=actor, expires_at=now + timedelta(hours=INVITATION_MAX_AGE_HOURS),
-    )
-    organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
-    audit_record(
-        action=A.MEMBER_INVITED, tenant=organization.tenant, organization=organization, target=invitation,
-        changes={"email": {"to": email}, "role": {"to": role}, "expires_at": {"to": invitation.expires_at.isoformat()}},
-        actor_user=actor,
-    )
-    _send_invitation_email(invitation=invitation, organization=organization, token=token, actor=actor, accept_url=accept_url)
-    return MemberAddResult(result="invited", invitation=invitation)
-
-
-@transaction.atomic
-def member_update(
-    *, organization: Organization, user: Any, actor: Any, role: Any = UNSET, tenant_role: Any = UNSET
-) -> None:
-    """Change a member's org role and/or tenant role (``None`` drops the tenant role).
-
-    Only org admins and tenant owners/admins manage members; nobody grants a role above
-    their own or changes someone who ranks above them; tenant roles need a tenant role.
-    The last owner of a tenant can be neither demoted nor removed (409 CONFLICT).
-    """
-    who = as_actor(actor, organization.tenant_id)
-    policy.require(policy.can_manage_members(who, org_pk=organization.pk))
-    _require_may_change(who, user=user, organization=organization)
-    actor = who.user
-    if role is not UNSET:
-        if role not in roles.OrgRole.values:
-            raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
-        policy.require(
-            policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role),
-            field="role",
-        )
-    if tenant_role is not UNSET:
-        if tenant_role is not None and tenant_role not in roles.TenantRole.values:
-            raise InvalidInput(
-                f"Tenant role must be one of {', '.join(roles.TenantRole.values)} or null", field="tenant_role"
-            )
-        policy.require(policy.can_change_tenant_roles(who), field="tenant_role")
-        if tenant_role is not None:
-            policy.require(
-                policy.can_grant_role(
-                    who, org_pk=organization.pk, role_rank=roles.TENANT_ROLE_RANK[tenant_role], role=tenant_role
-                ),
-                field="tenant_role",
-            )
-        tenant = Tenant.objects.get(pk=organization.tenant_id)
-        tenant_member_set(tenant=tenant, user=user, role=tenant_role, actor=actor)
-    if role is not UNSET:
-        org_member_set(organization=organization, user=user, role=role, actor=actor)
-
-
-@transaction.atomic
-def member_remove(*, organization: Organization, user: Any, actor: Any) -> None:
-    """Remove a member from the org. A tenant owner/admin listed here loses the tenant role
-    too (it is what gives them this org); the last owner of a tenant cannot be removed."""
-    who = as_actor(actor, organization.tenant_id)
-    policy.require(policy.can_manage_members(who, org_pk=organization.pk))
-    _require_may_change(who, user=user, organization=organization)
-    actor = who.user
-    has_tenant_role = TenantMembership.objects.filter(tenant_id=organization.tenant_id, user=user).exists()
-    has_org_role = OrgMembership.objects.filter(organization=organization, user=user).exists()
-    if not has_tenant_role and not has_org_role:
-        raise ObjectNotFound("Not found")
-    if has_tenant_role:
-        tenant = Tenant.objects.get(pk=organization.tenant_id)
-        tenant_member_set(tenant=tenant, user=user, role=None, actor=actor)
-    if has_org_role:
-        org_member_set(organization=organization, user=user, role=None, actor=actor)
-
-
-class InvitationError(Conflict):
-    """The link is used, replaced or expired (410 Gone in the UI)."""
-
-
-@transaction.atomic
-def invitation_accept(*, token: str, user: Any) -> OrgMembership:
-    """Accept an invitation as the signed-in ``user``: the token is single-use, expires,
-    and only works for the address it was sent to."""
-    invitation = (
-        Invitation.objects.select_for_update()
-        .select_related("organization__tenant")
-        .filter(token_digest=invitation_digest(token or ""))
-        .first()
-    )
-    if invitation is None:
-        raise ObjectNotFound("This invitation link is not valid")
-    if invitation.accepted_at is not None or invitation.revoked_at is not None:
-        raise InvitationError("This invitation has already been used or was replaced by a newer one")
-    if invitation.expires_at <= timezone.now():
-        raise InvitationError("This invitation has expired: ask for a new one")
-    if not has_verified_email(user, _normalize_email(invitation.email)):
-        raise NotPermitted(
-            "This invitation was sent to an email address your account has not verified: "
-            "sign in with that address, or add and verify it under your account's email settings"
-        )
-    invitation.accepted_at = timezone.now()
-    invitation.accepted_by = user
-    invitation.save(update_fields=["accepted_at", "accepted_by"])
-    existing = OrgMembership.objects.filter(organization=invitation.organization, user=user).first()
-    if existing is not None:
-        return existing
-    membership = org_member_set(organization=invitation.organization, user=user, role=invitation.role, actor=user)
-    assert membership is not None
-    return membership
-
-
-
-# --- Invitations: resend, revoke ------------------------------------------------------------
-
-
-def _send_invitation_email(
-    *, invitation: Invitation, organization: Organization, token: str, actor: Any, accept_url: Callable[[str], str]
-) -> str:
-    """Mail the accept link (after the transaction commits; a rollback sends nothing) and
-    return it. The message names its tenant (``tater.mail.TENANT_HEADER``) so a mail outbox
-    keeps it for that tenant's owners only."""
-    link = accept_url(token)
-    context = {"organization": organization, "role": invitation.role, "link": link, "invited_by": actor,
-               "expires_at": invitation.expires_at, "max_age_hours": INVITATION_MAX_AGE_HOURS}
-    message = EmailMessage(
-        subject=f"You are invited to {organization.name} on Tater",
-        body=render_to_string("invitations/email.txt", context),
-        to=[invitation.email],
-        headers={TENANT_HEADER: organization.tenant.public_id},
-    )
-    transaction.on_commit(message.send)
-    return link
-
-
-@dataclass(frozen=True)
-class InvitationSent:
-    """A (re)sent invitation and its accept link: the link exists only here and in the
-    email (the invitation stores the token's digest)."""
-
-    invitation: Invitation
-    link: str
-
-
-def _pending_invitation(*, organization: Organization, invitation_id: str) -> Invitation:
-    """The one access helper for invitations: a pending invitation of this org, else 404."""
-    invitation = (
-        Invitation.objects.select_for_update()
-        .filter(organization=organization, public_id=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True)
-        .first()
-    )
-    if invitation is None:
-        raise ObjectNotFound("Invitation not found")
-    return invitation
-
-
-@transaction.atomic
-def invitation_resend(
-    *, organization: Organization, invitation_id: str, actor: Any, accept_url: Callable[[str], str]
-) -> InvitationSent:
-    """Send a pending (or expired) invitation again with a new link, valid for another
-    ``INVITATION_MAX_AGE_HOURS``; the previous link stops working. Who may: whoever manages
-    the org's members and may grant the invitation's role."""
-    who = as_actor(actor, organization.tenant_id)
-    policy.require(policy.can_manage_members(who, org_pk=organization.pk))
-    invitation = _pending_invitation(organization=organization, invitation_id=invitation_id)
-    role = invitation.role
-    policy.require(policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role))
-    token = secrets.token_urlsafe(32)
-    old_expiry = invitation.expires_at
-    invitation.token_digest = invitation_digest(token)
-    invitation.expires_at = timezone.now() + timedelta(hours=INVITATION_MAX_AGE_HOURS)
-    invitation.save(update_fields=["token_digest", "expires_at"])
-    organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
-    audit_record(
-        action=A.MEMBER_INVITATION_RESENT, tenant=organization.tenant, organization=organization, target=invitation,
-        changes={"email": invitation.email, "role": role,
-                 "expires_at": {"from": old_expiry.isoformat(), "to": invitation.expires_at.isoformat()}},
-        actor_user=who.user,
-    )
-    link = _send_invitation_email(
-        invitation=invitation, organization=organization, token=token, actor=who.user, accept_url=accept_url
-    )
-    return InvitationSent(invitation=invitation, link=link)
-
-
-@transaction.atomic
-def invitation_revoke(*, organization: Organization, invitation_id: str, actor: Any) -> Invitation:
-    """Withdraw a pending invitation: its link stops working at once."""
-    who = as_actor(actor, organization.tenant_id)
-    policy.require(policy.can_manage_members(who, org_pk=organization.pk))
-    invitation = _pending_invitation(organization=organization, invitation_id=invitation_id)
-    invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["revoked_at"])
-    organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
-    audit_record(
-        action=A.MEMBER_INVITATION_REVOKED, tenant=organization.tenant, organization=organization, target=invitation,
-        changes={"email": invitation.email, "role": invitation.role,
-                 "revoked_at": {"from": None, "to": invitation.revoked_at.isoformat()}},
-        actor_user=who.user,
-    )
-    return invitation
+def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any, bool]:
+    user = user_by_email(email)
+    if user is not None:
+        return user, False
+    return get_user_model().objects.create_user(email=nfkc(email), password=password), True

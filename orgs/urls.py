@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from orgs import views
+from orgs import settings_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -14,6 +14,6 @@ urlpatterns = [
     path("members/<int:user_id>/remove/", views.member_remove, name="member_remove"),
     path("members/invitations/<str:invitation_id>/resend/", views.invitation_resend, name="invitation_resend"),
     path("members/invitations/<str:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
-    path("settings/tenant/", views.tenant_settings, name="tenant_settings"),
-    path("settings/org/", views.org_settings, name="org_settings"),
+    path("settings/tenant/", settings_views.tenant_settings, name="tenant_settings"),
+    path("settings/org/", settings_views.org_settings, name="org_settings"),
 ]

@@ -1,4 +1,4 @@
-"""Org pages: dashboard, org switcher, new organization, members, organization and tenant settings.
+"""Org pages: dashboard, org switcher, new organization, members (settings: orgs.settings_views).
 Views resolve the org (orgs.ui), call one selector or service and render; service
 errors are shown on the form."""
 
@@ -11,7 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
@@ -23,6 +22,7 @@ from django_otp import user_has_device
 
 from apikeys import selectors as key_selectors
 from apikeys.models import KeyStatus
+from orgs import members as member_services
 from orgs import policy, roles, selectors, services
 from orgs.access import SESSION_ORG_KEY, Access
 from orgs.forms import (
@@ -33,12 +33,10 @@ from orgs.forms import (
     MemberRoleForm,
     MemberTenantRoleForm,
     OrgCreateForm,
-    OrgRenameForm,
     OrgSwitchForm,
-    TenantSettingsForm,
     add_domain_error,
 )
-from orgs.models import Organization, Tenant
+from orgs.models import Tenant
 from orgs.ui import current_access, require_scope, require_tenant_role
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, ObjectNotFound
@@ -79,9 +77,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["expiring_keys"] = active.filter(expires_at__lte=soon).count()
         context["recent_keys"] = list(key_selectors.apikey_list(access=access, filters={}, actor=actor)[:5])
         # Members and viewers see only their own keys: the counts say so.
-        context["own_keys_only"] = (
-            policy.key_reach(actor, org_pk=access.org.pk).owner_pk is not None
-        )
+        context["own_keys_only"] = policy.key_reach(actor, org_pk=access.org.pk).owner_pk is not None
     context["can_write_keys"] = "keys:write" in access.scopes
     # A nudge towards a second factor for anyone without one (the tenant may also require it).
     context["suggest_2fa"] = not user_has_device(request.user, confirmed=True)
@@ -255,7 +251,7 @@ def members(request: HttpRequest) -> HttpResponse:
                 return _members_page(request, access, invite_form, pending=pending, pending_role=role)
             links = _LinkRecorder(request)
             try:
-                result = services.member_add_by_email(
+                result = member_services.member_add_by_email(
                     organization=organization, email=email, role=role, actor=request.user, accept_url=links
                 )
             except DomainError as exc:
@@ -276,7 +272,7 @@ def invitation_resend(request: HttpRequest, invitation_id: str) -> HttpResponse:
     require_scope(access, "members:write")
     links = _LinkRecorder(request)
     try:
-        sent = services.invitation_resend(
+        sent = member_services.invitation_resend(
             organization=access.organization(), invitation_id=invitation_id, actor=request.user, accept_url=links
         )
     except ObjectNotFound:
@@ -293,7 +289,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: str) -> HttpResponse:
     access = current_access(request)
     require_scope(access, "members:write")
     try:
-        invitation = services.invitation_revoke(
+        invitation = member_services.invitation_revoke(
             organization=access.organization(), invitation_id=invitation_id, actor=request.user
         )
     except ObjectNotFound:
@@ -316,8 +312,15 @@ def _confirm_demotion(
         request,
         "orgs/member_role_confirm.html",
         {
-            "member": member, "kind": kind, "old": old, "new": new, "field": field, "value": request.POST.get(field, ""),
-            "confirm_field": f"{field.split('-', 1)[0]}-confirm", "action": action, "new_help": ROLE_HELP.get(new, ""),
+            "member": member,
+            "kind": kind,
+            "old": old,
+            "new": new,
+            "field": field,
+            "value": request.POST.get(field, ""),
+            "confirm_field": f"{field.split('-', 1)[0]}-confirm",
+            "action": action,
+            "new_help": ROLE_HELP.get(new, ""),
             "is_self": member.user.pk == request.user.pk,
         },
     )
@@ -340,11 +343,18 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
     demotion = member.role and ORG_ROLE_RANKS[role] < ORG_ROLE_RANKS[member.role]
     if demotion and member.role is not None and not form.cleaned_data["confirm"]:
         return _confirm_demotion(
-            request, member, kind="organization role", old=member.role, new=role, field=f"m{user_id}-role",
+            request,
+            member,
+            kind="organization role",
+            old=member.role,
+            new=role,
+            field=f"m{user_id}-role",
             action=reverse("member_role", args=[user_id]),
         )
     try:
-        services.member_update(organization=access.organization(), user=member.user, actor=request.user, role=role)
+        member_services.member_update(
+            organization=access.organization(), user=member.user, actor=request.user, role=role
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -368,7 +378,7 @@ def _tenant_roles_offered(access: Access) -> list[str] | None:
 @require_POST
 def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
     """Make someone in the org a tenant owner/admin or drop their tenant role, through
-    orgs.services.member_update (→ tenant_member_set): only owners grant owner, nobody
+    orgs.member_services.member_update (→ tenant_member_set): only owners grant owner, nobody
     changes someone above them, and the last owner cannot be demoted."""
     access = current_access(request)
     require_scope(access, "members:write")
@@ -386,12 +396,16 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
     old_rank = roles.TENANT_ROLE_RANK.get(member.tenant_role or "", 0)
     if roles.TENANT_ROLE_RANK.get(role or "", 0) < old_rank and not form.cleaned_data["confirm"]:
         return _confirm_demotion(
-            request, member, kind="tenant role", old=TENANT_ROLE_LABELS[member.tenant_role or NO_TENANT_ROLE],
-            new=TENANT_ROLE_LABELS[role or NO_TENANT_ROLE], field=f"t{user_id}-tenant_role",
+            request,
+            member,
+            kind="tenant role",
+            old=TENANT_ROLE_LABELS[member.tenant_role or NO_TENANT_ROLE],
+            new=TENANT_ROLE_LABELS[role or NO_TENANT_ROLE],
+            field=f"t{user_id}-tenant_role",
             action=reverse("member_tenant_role", args=[user_id]),
         )
     try:
-        services.member_update(
+        member_services.member_update(
             organization=access.organization(), user=member.user, actor=request.user, tenant_role=role
         )
     except DomainError as exc:
@@ -417,77 +431,10 @@ def member_remove(request: HttpRequest, user_id: int) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            services.member_remove(organization=access.organization(), user=member.user, actor=request.user)
+            member_services.member_remove(organization=access.organization(), user=member.user, actor=request.user)
         except DomainError as exc:
             error = exc.message
         else:
             messages.success(request, f"{member.user.email} was removed from {access.org.name}.")  # type: ignore[union-attr]
             return redirect("members")
     return render(request, "orgs/member_remove.html", {"member": member, "error": error}, status=400 if error else 200)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def tenant_settings(request: HttpRequest) -> HttpResponse:
-    access = current_access(request, org_required=False)
-    require_tenant_role(access, roles.TenantRole.OWNER)
-    tenant = Tenant.objects.get(pk=access.tenant_pk)
-    initial = {field: getattr(tenant, field) for field in TenantSettingsForm.base_fields}
-    form = TenantSettingsForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.tenant_update(tenant=tenant, actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, "Tenant settings saved.")
-            return redirect("tenant_settings")
-    return render(
-        request, "orgs/tenant_settings.html", {"form": form, "tenant": tenant}, status=400 if form.errors else 200
-    )
-
-
-def _may_rename(access: Access) -> bool:
-    """Whether to offer the rename form: tenant owners/admins and org admins (the rule
-    orgs.services.org_rename enforces; this only decides what is rendered)."""
-    return roles.effective_rank(access.tenant_role, access.org_role) >= roles.ORG_ROLE_RANK[roles.OrgRole.ADMIN]
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def org_settings(request: HttpRequest) -> HttpResponse:
-    """The current org's name, id, tenant and creation date; a rename form for those who
-    may rename it, read-only for members and viewers (their POST is a 403)."""
-    access = current_access(request)
-    require_scope(access, "organizations:read")
-    organization = Organization.objects.select_related("tenant").get(pk=access.org.pk)  # type: ignore[union-attr]
-    can_rename = _may_rename(access) and "organizations:write" in access.scopes
-    form = None
-    if can_rename:
-        form = OrgRenameForm(request.POST or None, initial={"name": organization.name})
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied("Only tenant owners/admins and organization admins can rename an organization")
-        if form.is_valid():
-            old_name = organization.name
-            try:
-                services.org_rename(
-                    organization=organization,
-                    name=form.cleaned_data["name"],
-                    actor=request.user,
-                    enforce_permissions=True,
-                )
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
-                if organization.name == old_name:
-                    messages.info(request, "Nothing changed.")
-                else:
-                    messages.success(request, f"Organization renamed to “{organization.name}”.")
-                return redirect("org_settings")
-    return render(
-        request,
-        "orgs/org_settings.html",
-        {"organization": organization, "form": form, "access": access},
-        status=400 if form is not None and form.errors else 200,
-    )

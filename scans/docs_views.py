@@ -84,8 +84,11 @@ def api_reference(request: HttpRequest) -> HttpResponse:
         "org_id": org_id,
         "example_key": EXAMPLE_KEY,
         "base_url": request.build_absolute_uri("/").rstrip("/"),
-        "snippets": [("curl", "curl", snippets["curl"]), ("powershell", "PowerShell", snippets["powershell"]),
-                     ("python", "Python", snippets["python"])],
+        "snippets": [
+            ("curl", "curl", snippets["curl"]),
+            ("powershell", "PowerShell", snippets["powershell"]),
+            ("python", "Python", snippets["python"]),
+        ],
         "payload": json.dumps(PAYLOAD_EXAMPLE, indent=2),
         "catalog": ERROR_CATALOG,
     }

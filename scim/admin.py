@@ -27,7 +27,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ScimToken)
 class ScimTokenAdmin(ReadOnlyAdmin):
-    list_display = ("display_prefix", "name", "tenant", "status", "created_by", "created_at", "last_used_at", "revoked_at")
+    list_display = (
+        "display_prefix",
+        "name",
+        "tenant",
+        "status",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
     list_filter = ("tenant",)
     search_fields = ("name", "public_id", "display_prefix", "tenant__name")
     list_select_related = ("tenant", "created_by")

@@ -26,4 +26,7 @@ class GroupMappingForm(forms.Form):
 
     def __init__(self, *args: Any, organizations: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["organization"]).choices = [(UNMAPPED, "Not mapped (grants nothing)"), *organizations]
+        cast(forms.ChoiceField, self.fields["organization"]).choices = [
+            (UNMAPPED, "Not mapped (grants nothing)"),
+            *organizations,
+        ]

@@ -98,7 +98,8 @@ class ScimUser(models.Model):
                 fields=["tenant", "user_name_key"], condition=Q(deleted_at__isnull=True), name="scim_user_name_unique"
             ),
             models.UniqueConstraint(
-                fields=["tenant", "user"], condition=Q(deleted_at__isnull=True, user__isnull=False),
+                fields=["tenant", "user"],
+                condition=Q(deleted_at__isnull=True, user__isnull=False),
                 name="scim_user_account_unique",
             ),
         ]
@@ -118,7 +119,11 @@ class ScimGroup(models.Model):
     display_name_key = models.CharField(max_length=512, editable=False)
     external_id = models.CharField(max_length=255, blank=True)
     organization = models.ForeignKey(
-        "orgs.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="scim_groups",
+        "orgs.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scim_groups",
         help_text="Set by the tenant owner: the organization this group's members join",
     )
     role = models.CharField(max_length=20, choices=OrgRole.choices, blank=True)

@@ -108,7 +108,9 @@ def group_member_ids(*, group: ScimGroup) -> list[str]:
 def group_member_ids_many(*, groups: list[ScimGroup]) -> dict[int, list[str]]:
     """Member ids of several groups in one query (list pages)."""
     found: dict[int, list[str]] = {g.pk: [] for g in groups}
-    rows = ScimGroupMember.objects.filter(group__in=groups).order_by("id").values_list("group_id", "identity__public_id")
+    rows = (
+        ScimGroupMember.objects.filter(group__in=groups).order_by("id").values_list("group_id", "identity__public_id")
+    )
     for group_pk, public_id in rows:
         found[group_pk].append(public_id)
     return found

@@ -41,12 +41,17 @@ def _organizations(tenant: Tenant) -> list[tuple[str, str]]:
 def _page(request: HttpRequest, tenant: Tenant, token_form: ScimTokenForm, status: int = 200) -> HttpResponse:
     organizations = _organizations(tenant)
     groups = [
-        (group, GroupMappingForm(
-            prefix=group.public_id,
-            organizations=organizations,
-            initial={"organization": group.organization.public_id if group.organization else UNMAPPED,
-                     "role": group.role or roles.OrgRole.MEMBER},
-        ))
+        (
+            group,
+            GroupMappingForm(
+                prefix=group.public_id,
+                organizations=organizations,
+                initial={
+                    "organization": group.organization.public_id if group.organization else UNMAPPED,
+                    "role": group.role or roles.OrgRole.MEMBER,
+                },
+            ),
+        )
         for group in selectors.scim_groups(tenant=tenant).order_by("display_name")
     ]
     context = {
@@ -72,7 +77,8 @@ def scim_settings(request: HttpRequest) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             response = render(
-                request, "scim/token_issued.html",
+                request,
+                "scim/token_issued.html",
                 {"token": issued.token, "secret": issued.secret, "scim_url": scim_base_url(request), "tenant": tenant},
             )
             add_never_cache_headers(response)  # the page carries the secret
@@ -106,12 +112,17 @@ def scim_group_map(request: HttpRequest, group_id: str) -> HttpResponse:
     chosen = form.cleaned_data["organization"]
     organization = Organization.objects.filter(tenant=tenant, public_id=chosen).first() if chosen else None
     try:
-        group_services.scim_group_map(group=group, organization=organization, role=form.cleaned_data["role"], actor=request.user)
+        group_services.scim_group_map(
+            group=group, organization=organization, role=form.cleaned_data["role"], actor=request.user
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         if organization is None:
             messages.success(request, f"Group “{group.display_name}” no longer grants access.")
         else:
-            messages.success(request, f"Members of “{group.display_name}” are now {form.cleaned_data['role']}s of {organization.name}.")
+            messages.success(
+                request,
+                f"Members of “{group.display_name}” are now {form.cleaned_data['role']}s of {organization.name}.",
+            )
     return redirect("scim_settings")

@@ -76,7 +76,9 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", self.accounts_csp if request.path.startswith("/accounts/") else CSP)
+        response.setdefault(
+            "Content-Security-Policy", self.accounts_csp if request.path.startswith("/accounts/") else CSP
+        )
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
 

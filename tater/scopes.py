@@ -32,8 +32,10 @@ def validate_specs(specs: Iterable[str]) -> list[str]:
         if spec in (FULL_ACCESS, READ_ONLY) or spec in ALL_SCOPES:
             cleaned.add(spec)
             continue
-        raise InvalidScope(f"Unknown scope {spec!r}; use '*', '*:read' or resource:action with resource in "
-                           f"{', '.join(RESOURCES)} and action read or write")
+        raise InvalidScope(
+            f"Unknown scope {spec!r}; use '*', '*:read' or resource:action with resource in "
+            f"{', '.join(RESOURCES)} and action read or write"
+        )
     if not cleaned:
         raise InvalidScope("At least one scope is required")
     return sorted(cleaned)

@@ -285,7 +285,9 @@ STORAGES = {
 # must not land in production logs; check --deploy refuses the console backend, tater.E020).
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if os.environ.get("EMAIL_HOST") else "outbox.backends.OutboxMailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "outbox.backends.OutboxMailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
@@ -333,6 +335,7 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+
 # --- Tater ------------------------------------------------------------------------
 # Key types and their prefixes (SPEC §2); deployments may change the prefixes
 # (TATER_KEY_PREFIX_STANDARD=taapit_, say): keys issued under an earlier prefix keep working.
@@ -347,7 +350,11 @@ def env_key_prefix(name: str, default: str) -> str:
 TATER_KEY_PREFIX_STANDARD = env_key_prefix("TATER_KEY_PREFIX_STANDARD", "tater_")
 TATER_KEY_PREFIX_AGENT = env_key_prefix("TATER_KEY_PREFIX_AGENT", "ak_")
 TATER_KEY_PREFIX_PUBLIC = env_key_prefix("TATER_KEY_PREFIX_PUBLIC", "ck_")
-TATER_KEY_PREFIXES = {"standard": TATER_KEY_PREFIX_STANDARD, "agent": TATER_KEY_PREFIX_AGENT, "public": TATER_KEY_PREFIX_PUBLIC}
+TATER_KEY_PREFIXES = {
+    "standard": TATER_KEY_PREFIX_STANDARD,
+    "agent": TATER_KEY_PREFIX_AGENT,
+    "public": TATER_KEY_PREFIX_PUBLIC,
+}
 # Identity-provider tokens (accounts.idp_tokens): seconds between two forced refreshes of an
 # IdP's signing keys when a token names an unknown key id (PyJWT's cooldown).
 TATER_IDP_JWKS_REFRESH_COOLDOWN = float(os.environ.get("TATER_IDP_JWKS_REFRESH_COOLDOWN", 30))

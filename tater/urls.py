@@ -12,7 +12,11 @@ from tater.api.errors import answers_json, api_error_response, django_error, sta
 urlpatterns = [
     path("api/v1/", include("tater.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="docs/swagger_ui.html"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="docs/swagger_ui.html"),
+        name="api-docs",
+    ),
     path("api/", include("scans.api.alias_urls")),
     path("", include("surfaces.urls")),  # the seed systems' own paths (SPEC §5a)
     path("admin/", admin.site.urls),

@@ -41,11 +41,25 @@ def world(db: Any) -> dict[str, Any]:
     viewer = add_member(org1, "viewer")
     other_tenant, other_owner, (other_org,) = make_tenant(name="Globex", orgs=1)
     owner_key, owner_raw = make_key(user=owner, tenant=tenant, org=org1, name="owner key")
-    member_key, member_raw = make_key(user=member, tenant=tenant, org=org1, name="member key", scopes=["scans:write", "keys:write"])
+    member_key, member_raw = make_key(
+        user=member, tenant=tenant, org=org1, name="member key", scopes=["scans:write", "keys:write"]
+    )
     other_key, other_raw = make_key(user=other_owner, tenant=other_tenant, org=other_org, name="globex key")
     return {
-        "tenant": tenant, "owner": owner, "org1": org1, "org2": org2, "admin": admin, "member": member,
-        "viewer": viewer, "other_tenant": other_tenant, "other_owner": other_owner, "other_org": other_org,
-        "owner_key": owner_key, "owner_raw": owner_raw, "member_key": member_key, "member_raw": member_raw,
-        "other_key": other_key, "other_raw": other_raw,
+        "tenant": tenant,
+        "owner": owner,
+        "org1": org1,
+        "org2": org2,
+        "admin": admin,
+        "member": member,
+        "viewer": viewer,
+        "other_tenant": other_tenant,
+        "other_owner": other_owner,
+        "other_org": other_org,
+        "owner_key": owner_key,
+        "owner_raw": owner_raw,
+        "member_key": member_key,
+        "member_raw": member_raw,
+        "other_key": other_key,
+        "other_raw": other_raw,
     }

@@ -36,7 +36,9 @@ class UserFactory(factory.django.DjangoModelFactory):
             instance.save()
 
 
-def make_tenant(*, name: str = "Acme", owner: Any = None, plan: str = "free", orgs: int = 1) -> tuple[Tenant, Any, list[Organization]]:
+def make_tenant(
+    *, name: str = "Acme", owner: Any = None, plan: str = "free", orgs: int = 1
+) -> tuple[Tenant, Any, list[Organization]]:
     owner = owner or UserFactory()
     tenant = org_services.tenant_create(name=name, owner=owner, plan=plan)
     organizations = [org_services.org_create(tenant=tenant, name=f"{name} Org {i + 1}") for i in range(orgs)]

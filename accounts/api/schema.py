@@ -12,16 +12,25 @@ def _register() -> None:
     from accounts.api import serializers as acc
     from apikeys.api import serializers as keys
 
-    documented("accounts.api.views.LoginView",
-               post={"request": acc.LoginInput, "responses": {200: acc.LoginOutput, 401: error_response(401)}})
-    documented("accounts.api.views.VerifyTwoFactorView",
-               post={"request": acc.VerifyInput, "responses": {200: acc.LoginOutput, 401: error_response(401)}})
-    documented("accounts.api.views.LogoutView",
-               post={"request": None, "responses": {204: None, 401: error_response(401)}})
+    documented(
+        "accounts.api.views.LoginView",
+        post={"request": acc.LoginInput, "responses": {200: acc.LoginOutput, 401: error_response(401)}},
+    )
+    documented(
+        "accounts.api.views.VerifyTwoFactorView",
+        post={"request": acc.VerifyInput, "responses": {200: acc.LoginOutput, 401: error_response(401)}},
+    )
+    documented(
+        "accounts.api.views.LogoutView", post={"request": None, "responses": {204: None, 401: error_response(401)}}
+    )
     documented("accounts.api.views.MeView", get={"responses": {200: OpenApiTypes.OBJECT}})
-    documented("accounts.api.views.TokenExchangeView",
-               post={"request": acc.TokenExchangeInput,
-                     "responses": {201: keys.IssuedKeyOutput, 401: error_response(401), 403: error_response(403)}})
+    documented(
+        "accounts.api.views.TokenExchangeView",
+        post={
+            "request": acc.TokenExchangeInput,
+            "responses": {201: keys.IssuedKeyOutput, 401: error_response(401), 403: error_response(403)},
+        },
+    )
 
 
 preprocess_endpoints = documentation_hook(_register)

@@ -23,10 +23,13 @@ class LoginInput(serializers.Serializer):
 
 class LoginOutput(serializers.Serializer):
     requires2FA = serializers.BooleanField()
-    token = serializers.CharField(required=False, help_text="Send it to auth/verify-2fa with a code (valid 5 minutes, once)")
+    token = serializers.CharField(
+        required=False, help_text="Send it to auth/verify-2fa with a code (valid 5 minutes, once)"
+    )
     expires_in = serializers.IntegerField(required=False)
     methods = serializers.ListField(
-        child=serializers.CharField(), required=False,
+        child=serializers.CharField(),
+        required=False,
         help_text="The account's second factors: totp, recovery_code, passkey (answer with webauthn)",
     )
     user = serializers.DictField(required=False)
@@ -83,7 +86,9 @@ def me_data(*, user: Any, access: Any, via_key: bool, verified: bool, has_2fa: b
     if via_key:
         # A key sees only its own tenant (and its own org when it is org-bound).
         tenants = {pk: t for pk, t in tenants.items() if pk == access.tenant_pk}
-        orgs = [o for o in orgs if o.tenant_id == access.tenant_pk and (access.key.is_unbound or o.pk == access.key.org.pk)]
+        orgs = [
+            o for o in orgs if o.tenant_id == access.tenant_pk and (access.key.is_unbound or o.pk == access.key.org.pk)
+        ]
     current = access.org if access is not None else None
     return {
         "user": {"id": user.pk, "email": user.email, "name": user.get_full_name(), "is_staff": user.is_staff},
@@ -91,15 +96,20 @@ def me_data(*, user: Any, access: Any, via_key: bool, verified: bool, has_2fa: b
         "two_factor": {"enabled": has_2fa, "verified": verified},
         "tenants": [
             {
-                "id": t.public_id, "name": t.name, "plan": t.plan,
+                "id": t.public_id,
+                "name": t.name,
+                "plan": t.plan,
                 "role": tenant_roles[pk].role if pk in tenant_roles else None,
-                "require_2fa": t.require_2fa, "require_sso": t.require_sso,
+                "require_2fa": t.require_2fa,
+                "require_sso": t.require_sso,
             }
             for pk, t in sorted(tenants.items(), key=lambda item: item[1].name)
         ],
         "organizations": [
             {
-                "id": o.public_id, "name": o.name, "tenant_id": o.tenant.public_id,
+                "id": o.public_id,
+                "name": o.name,
+                "tenant_id": o.tenant.public_id,
                 "role": org_roles.get(o.pk),
                 "tenant_role": tenant_roles[o.tenant_id].role if o.tenant_id in tenant_roles else None,
             }

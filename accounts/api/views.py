@@ -57,16 +57,26 @@ def _ip(request: Request) -> str:
 def throttle(request: Request, group: str) -> None:
     """Per-IP django-ratelimit on the credential endpoints (before any password work)."""
     limited = is_ratelimited(
-        request._request, group=f"accounts.api.{group}", key=lambda g, r: client_ip(r),
-        rate=app_settings.AUTH_FORM_RATE, increment=True,
+        request._request,
+        group=f"accounts.api.{group}",
+        key=lambda g, r: client_ip(r),
+        rate=app_settings.AUTH_FORM_RATE,
+        increment=True,
     )
     if limited:
-        raise ApiError("Too many attempts, retry in 60 seconds", code="RATE_LIMITED", status_code=429, headers={"Retry-After": "60"})
+        raise ApiError(
+            "Too many attempts, retry in 60 seconds",
+            code="RATE_LIMITED",
+            status_code=429,
+            headers={"Retry-After": "60"},
+        )
 
 
 def _failed(request: Request, email: str, *, kind: str, method: str | None = None) -> None:
     """Audited (``user.login_failed``, ``method`` defaulting to ``kind``) and counted by the lockout."""
-    user_login_failed.send(sender=__name__, credentials={"email": email, "method": method or kind}, request=request._request)
+    user_login_failed.send(
+        sender=__name__, credentials={"email": email, "method": method or kind}, request=request._request
+    )
     lockout.register_failure(ip=_ip(request), kind=kind, account=email or None)
 
 
@@ -95,7 +105,9 @@ def check_password(request: Request, email: str, password: str) -> Any:
 
 def check_code(request: Request, user: Any, code: str | None) -> Any:
     if not code:
-        raise ApiError("This account uses two-factor authentication: send the code", code="INVALID_OTP", status_code=401)
+        raise ApiError(
+            "This account uses two-factor authentication: send the code", code="INVALID_OTP", status_code=401
+        )
     device = services.verify_second_factor(user=user, code=code)
     if device is None:
         _failed(request, user.email, kind="otp")
@@ -109,7 +121,12 @@ def _sign_in(request: Request, user: Any, device: Any | None) -> Response:
         user.otp_device = device  # django-otp marks the new session verified
     login(raw, user, backend=LOGIN_BACKEND)
     access = _access_for(raw, user)
-    body = {"requires2FA": False, "user": s.me_data(user=user, access=access, via_key=False, verified=device is not None, has_2fa=services.has_2fa(user))}
+    body = {
+        "requires2FA": False,
+        "user": s.me_data(
+            user=user, access=access, via_key=False, verified=device is not None, has_2fa=services.has_2fa(user)
+        ),
+    }
     return Response(body)
 
 
@@ -133,10 +150,14 @@ class LoginView(TaterAPIView):
         user = check_password(request, body.validated_data["email"], body.validated_data["password"])
         if services.has_2fa(user):
             token = services.login_challenge_create(user=user)
-            return Response({
-                "requires2FA": True, "token": token, "expires_in": app_settings.LOGIN_CHALLENGE_TTL,
-                "methods": services.second_factor_methods(user),
-            })
+            return Response(
+                {
+                    "requires2FA": True,
+                    "token": token,
+                    "expires_in": app_settings.LOGIN_CHALLENGE_TTL,
+                    "methods": services.second_factor_methods(user),
+                }
+            )
         return _sign_in(request, user, None)
 
 
@@ -166,7 +187,9 @@ class VerifyTwoFactorView(TaterAPIView):
         assertion = body.validated_data.get("webauthn")
         try:
             if assertion is not None:
-                result = passkeys.login_challenge_complete_passkey(request=request._request, token=token, assertion=assertion)
+                result = passkeys.login_challenge_complete_passkey(
+                    request=request._request, token=token, assertion=assertion
+                )
             else:
                 result = services.login_challenge_complete(token=token, code=body.validated_data["code"])
         except services.OTPThrottled as exc:
@@ -183,7 +206,12 @@ class VerifyTwoFactorView(TaterAPIView):
 
 @extend_schema(
     request=s.WebAuthnOptionsInput,
-    responses={200: s.WebAuthnOptionsOutput, 400: error_response(400), 401: error_response(401), 429: error_response(429)},
+    responses={
+        200: s.WebAuthnOptionsOutput,
+        400: error_response(400),
+        401: error_response(401),
+        429: error_response(429),
+    },
 )
 class WebAuthnOptionsView(TaterAPIView):
     """``POST /api/v1/auth/webauthn/options`` {token} → {publicKey}: a passkey challenge for
@@ -231,7 +259,12 @@ class MePermission(ScopedPermission):
             return super().has_permission(request, view)
         except Forbidden as exc:
             session_user = not isinstance(request.auth, KeyPrincipal) and request.user and request.user.is_authenticated
-            if exc.code == "WORKSPACE_ACCESS_DENIED" and session_user and access_mod.org_hint(request) is None and access_mod.tenant_hint(request) is None:
+            if (
+                exc.code == "WORKSPACE_ACCESS_DENIED"
+                and session_user
+                and access_mod.org_hint(request) is None
+                and access_mod.tenant_hint(request) is None
+            ):
                 request.access = None  # type: ignore[attr-defined]
                 return True
             raise
@@ -279,7 +312,9 @@ class TokenExchangeView(TaterAPIView):
         if services.has_2fa(user):
             check_code(request, user, data.get("code"))
         elif requires_2fa(user):
-            raise Forbidden("Your tenant requires two-factor authentication: enrol an authenticator first", code="MFA_REQUIRED")
+            raise Forbidden(
+                "Your tenant requires two-factor authentication: enrol an authenticator first", code="MFA_REQUIRED"
+            )
         org = self._organization(user, (data.get("organizationId") or "").strip())
         tenant = org.tenant
         actor = actor_for(user=user, tenant=tenant)

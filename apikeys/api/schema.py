@@ -40,7 +40,9 @@ class KeyUsageOutput(serializers.Serializer):
 def _register() -> None:
     from apikeys.api.usage_views import UsageQuery
 
-    documented("apikeys.api.usage_views.KeyUsageView", get={"parameters": [UsageQuery], "responses": {200: KeyUsageOutput}})
+    documented(
+        "apikeys.api.usage_views.KeyUsageView", get={"parameters": [UsageQuery], "responses": {200: KeyUsageOutput}}
+    )
 
 
 preprocess_endpoints = documentation_hook(_register)

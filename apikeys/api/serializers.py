@@ -23,17 +23,40 @@ class ApiKeyOutput(serializers.ModelSerializer):
         help_text="During a rotation's grace period: the old secret's prefix, until when it works, and when each secret was last used"
     )
     recent_ips = serializers.ListField(
-        child=serializers.DictField(), read_only=True, help_text='The last 5 distinct client addresses, newest first: {"ip", "last_seen"}'
+        child=serializers.DictField(),
+        read_only=True,
+        help_text='The last 5 distinct client addresses, newest first: {"ip", "last_seen"}',
     )
     usage = serializers.SerializerMethodField(help_text="A usage-limited key's limit, remaining uses and refill")
 
     class Meta:
         model = ApiKey
         fields = [
-            "id", "name", "type", "prefix", "status", "binding", "organization_id", "tenant_id", "owner",
-            "scopes", "expires_at", "is_active", "revoked_at", "last_used_at", "last_used_ip", "recent_ips",
-            "allowed_ips", "rate_limit", "usage_limit", "usage_refill", "usage", "metadata", "rotation",
-            "created_at", "updated_at",
+            "id",
+            "name",
+            "type",
+            "prefix",
+            "status",
+            "binding",
+            "organization_id",
+            "tenant_id",
+            "owner",
+            "scopes",
+            "expires_at",
+            "is_active",
+            "revoked_at",
+            "last_used_at",
+            "last_used_ip",
+            "recent_ips",
+            "allowed_ips",
+            "rate_limit",
+            "usage_limit",
+            "usage_refill",
+            "usage",
+            "metadata",
+            "rotation",
+            "created_at",
+            "updated_at",
         ]
 
     def get_rotation(self, obj: ApiKey) -> dict[str, Any] | None:
@@ -126,10 +149,16 @@ class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
         help_text='"*" (full), "*:read" (read only) or resource:action; omitted: your own effective permissions',
     )
     expires_at = BoundedDateTimeField(required=False, allow_null=True)
-    allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list, max_length=100)
+    allowed_ips = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, default=list, max_length=100
+    )
     rate_limit = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     usage_limit = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=1, max_value=2_000_000_000,
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=2_000_000_000,
         help_text="At most this many requests per refill period (null: unlimited)",
     )
     usage_refill = serializers.ChoiceField(
@@ -151,11 +180,15 @@ class ApiKeyUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     rate_limit = serializers.CharField(required=False, allow_blank=True, max_length=32)
     usage_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2_000_000_000)
     usage_refill = serializers.ChoiceField(choices=UsageRefill.choices, required=False)
-    metadata = serializers.JSONField(required=False, allow_null=True, help_text="Replaces the key's metadata; null clears it")
+    metadata = serializers.JSONField(
+        required=False, allow_null=True, help_text="Replaces the key's metadata; null clears it"
+    )
 
 
 class RotateInput(RejectUnknownFieldsMixin, serializers.Serializer):
-    grace_period_seconds = serializers.IntegerField(min_value=0, max_value=MAX_GRACE_SECONDS, default=DEFAULT_GRACE_SECONDS)
+    grace_period_seconds = serializers.IntegerField(
+        min_value=0, max_value=MAX_GRACE_SECONDS, default=DEFAULT_GRACE_SECONDS
+    )
 
 
 class ApiKeyListQuery(RejectBlankQueryMixin, serializers.Serializer):

@@ -29,7 +29,11 @@ class ValidateView(TaterAPIView):
     def get(self, request: Request) -> Response:
         principal = request.auth
         if not isinstance(principal, KeyPrincipal):
-            raise ApiError("This endpoint validates an API key: send it in the X-API-Key header", code="UNAUTHORIZED", status_code=401)
+            raise ApiError(
+                "This endpoint validates an API key: send it in the X-API-Key header",
+                code="UNAUTHORIZED",
+                status_code=401,
+            )
         return Response(
             {
                 "valid": True,
@@ -78,7 +82,12 @@ class KeyListView(TaterAPIView):
         total = keys.count()
         page = keys[params["offset"] : params["offset"] + params["limit"]]
         return Response(
-            {"keys": s.ApiKeyOutput(page, many=True).data, "total": total, "limit": params["limit"], "offset": params["offset"]}
+            {
+                "keys": s.ApiKeyOutput(page, many=True).data,
+                "total": total,
+                "limit": params["limit"],
+                "offset": params["offset"],
+            }
         )
 
     @extend_schema(request=s.ApiKeyCreateInput, responses={201: s.IssuedKeyOutput})

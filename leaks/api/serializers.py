@@ -14,7 +14,11 @@ class SecretMatchInput(serializers.Serializer):
     )
     # DRF's metaclass makes this the "source" field (Field.source stays the field's own source).
     source = serializers.CharField(  # type: ignore[assignment]
-        allow_blank=True, required=False, default="", trim_whitespace=False, help_text="content, commit, issue_comment, …"
+        allow_blank=True,
+        required=False,
+        default="",
+        trim_whitespace=False,
+        help_text="content, commit, issue_comment, …",
     )
 
 

@@ -61,11 +61,17 @@ class GitHubSecretScanningView(APIView):
         request=SecretMatchInput(many=True),
         parameters=[
             OpenApiParameter(
-                "Github-Public-Key-Identifier", str, OpenApiParameter.HEADER, required=True,
+                "Github-Public-Key-Identifier",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
                 description="Which of GitHub's published secret-scanning keys signed the body",
             ),
             OpenApiParameter(
-                "Github-Public-Key-Signature", str, OpenApiParameter.HEADER, required=True,
+                "Github-Public-Key-Signature",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
                 description="Base64 DER ECDSA P-256 / SHA-256 signature of the raw body",
             ),
         ],

@@ -41,7 +41,9 @@ class MemberOutput(serializers.Serializer):
     tenant_role = serializers.ChoiceField(
         choices=TenantRole.choices, allow_null=True, help_text="Tenant-wide role (reaches every org of the tenant)"
     )
-    effective_role = serializers.CharField(help_text="The role that applies here: the tenant role if any, else the org role")
+    effective_role = serializers.CharField(
+        help_text="The role that applies here: the tenant role if any, else the org role"
+    )
     joined_at = serializers.DateTimeField()
 
 
@@ -74,9 +76,9 @@ class MemberListOutput(serializers.Serializer):
 
 
 class MemberCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
-    email = serializers.EmailField(help_text=(
-            "A user who has verified this address is added at once; any other address gets an invitation email"
-        ),)
+    email = serializers.EmailField(
+        help_text=("A user who has verified this address is added at once; any other address gets an invitation email"),
+    )
     role = serializers.ChoiceField(choices=OrgRole.choices, default=OrgRole.MEMBER)
 
 
@@ -89,7 +91,9 @@ class MemberCreateOutput(serializers.Serializer):
 class MemberUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     role = serializers.ChoiceField(choices=OrgRole.choices, required=False, help_text="New role in this organization")
     tenant_role = serializers.ChoiceField(
-        choices=TenantRole.choices, required=False, allow_null=True,
+        choices=TenantRole.choices,
+        required=False,
+        allow_null=True,
         help_text="New tenant-wide role, or null to drop it (tenant owners/admins only)",
     )
 

@@ -8,5 +8,7 @@ urlpatterns = [
     path("organizations/", views.OrganizationListView.as_view(), name="api-organizations"),
     path("organizations/<str:org_id>/", views.OrganizationDetailView.as_view(), name="api-organization-detail"),
     path("organizations/<str:org_id>/members/", views.MemberListView.as_view(), name="api-members"),
-    path("organizations/<str:org_id>/members/<str:user_id>/", views.MemberDetailView.as_view(), name="api-member-detail"),
+    path(
+        "organizations/<str:org_id>/members/<str:user_id>/", views.MemberDetailView.as_view(), name="api-member-detail"
+    ),
 ]

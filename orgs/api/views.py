@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orgs import access as access_mod
-from orgs import selectors, services
+from orgs import members, selectors, services
 from orgs.access import Access, is_key_principal
 from orgs.api import serializers as s
 from orgs.models import Organization, Tenant
@@ -96,7 +96,12 @@ class OrganizationListView(TaterAPIView):
         body = s.OrganizationCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
         tenant = _user_tenant(request, access)
-        org = services.org_create(tenant=tenant, name=body.validated_data["name"], actor=selectors.actor_for_access(self.access(request), request.user), enforce_permissions=True)
+        org = services.org_create(
+            tenant=tenant,
+            name=body.validated_data["name"],
+            actor=selectors.actor_for_access(self.access(request), request.user),
+            enforce_permissions=True,
+        )
         return Response(s.OrganizationOutput(org).data, status=status.HTTP_201_CREATED)
 
 
@@ -147,7 +152,12 @@ class OrganizationDetailView(OrgPathView):
         org = self.organization(request)
         body = s.OrganizationUpdateInput(data=request.data)
         body.is_valid(raise_exception=True)
-        org = services.org_rename(organization=org, name=body.validated_data["name"], actor=selectors.actor_for_access(self.access(request), request.user), enforce_permissions=True)
+        org = services.org_rename(
+            organization=org,
+            name=body.validated_data["name"],
+            actor=selectors.actor_for_access(self.access(request), request.user),
+            enforce_permissions=True,
+        )
         return Response(s.OrganizationOutput(org).data)
 
 
@@ -196,7 +206,7 @@ class MemberListView(OrgPathView):
         org = self.organization(request)
         body = s.MemberCreateInput(data=request.data)
         body.is_valid(raise_exception=True)
-        result = services.member_add_by_email(
+        result = members.member_add_by_email(
             organization=org,
             email=body.validated_data["email"],
             role=body.validated_data["role"],
@@ -207,7 +217,9 @@ class MemberListView(OrgPathView):
         if result.user is not None:
             member = s.member_data(_member_or_404(org, str(result.user.pk)))
         invitation = s.InvitationOutput(result.invitation).data if result.invitation is not None else None
-        return Response({"result": result.result, "member": member, "invitation": invitation}, status=status.HTTP_201_CREATED)
+        return Response(
+            {"result": result.result, "member": member, "invitation": invitation}, status=status.HTTP_201_CREATED
+        )
 
 
 class MemberDetailView(OrgPathView):
@@ -230,7 +242,12 @@ class MemberDetailView(OrgPathView):
         row = _member_or_404(org, user_id)
         body = s.MemberUpdateInput(data=request.data)
         body.is_valid(raise_exception=True)
-        services.member_update(organization=org, user=row.user, actor=selectors.actor_for_access(self.access(request), request.user), **body.validated_data)
+        members.member_update(
+            organization=org,
+            user=row.user,
+            actor=selectors.actor_for_access(self.access(request), request.user),
+            **body.validated_data,
+        )
         # Dropping the tenant role of someone without an org role leaves them outside the org:
         # answer with their (now empty) roles rather than a 404.
         after = selectors.member_get(organization=org, user_id=user_id)
@@ -242,7 +259,7 @@ class MemberDetailView(OrgPathView):
     def delete(self, request: Request, org_id: str, user_id: str) -> Response:
         org = self.organization(request)
         row = _member_or_404(org, user_id)
-        services.member_remove(organization=org, user=row.user, actor=selectors.actor_for_access(self.access(request), request.user))
+        members.member_remove(
+            organization=org, user=row.user, actor=selectors.actor_for_access(self.access(request), request.user)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-

@@ -88,8 +88,17 @@ class ScanOutput(serializers.ModelSerializer):
     class Meta:
         model = Scan
         fields = [
-            "id", "tenant_id", "organization_id", "scanner", "target", "started_at", "finished_at",
-            "finding_count", "severity_counts", "uploaded_by", "created_at",
+            "id",
+            "tenant_id",
+            "organization_id",
+            "scanner",
+            "target",
+            "started_at",
+            "finished_at",
+            "finding_count",
+            "severity_counts",
+            "uploaded_by",
+            "created_at",
         ]
 
     def _ids(self) -> dict[str, str]:
@@ -149,10 +158,14 @@ class SeverityListField(serializers.CharField):
 
 class ScanListQuery(RejectBlankQueryMixin, serializers.Serializer):
     scanner = serializers.CharField(required=False, max_length=100)
-    severity = SeverityListField(required=False, help_text="info|low|medium|high|critical, comma-separated for any of several")
+    severity = SeverityListField(
+        required=False, help_text="info|low|medium|high|critical, comma-separated for any of several"
+    )
     since = BoundedDateTimeField(
         accept_date=True, required=False, help_text="started_at on or after (ISO 8601 date or datetime)"
     )
-    until = BoundedDateTimeField(accept_date=True, required=False, help_text="started_at before (ISO 8601 date or datetime)")
+    until = BoundedDateTimeField(
+        accept_date=True, required=False, help_text="started_at before (ISO 8601 date or datetime)"
+    )
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
     offset = offset_field()

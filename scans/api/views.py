@@ -83,13 +83,16 @@ def read_json_body(request: Request) -> Any:
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
         raise ApiError(
             f"Unsupported media type {content_type!r}: send application/json",
-            code="UNSUPPORTED_MEDIA_TYPE", status_code=415,
+            code="UNSUPPORTED_MEDIA_TYPE",
+            status_code=415,
         )
     raw_length = (meta.get("CONTENT_LENGTH") or "").strip()
     try:
         length = int(raw_length) if raw_length else None
     except ValueError:
-        raise ValidationFailed("Invalid Content-Length header", details={"fields": {"Content-Length": ["Not a number"]}}) from None
+        raise ValidationFailed(
+            "Invalid Content-Length header", details={"fields": {"Content-Length": ["Not a number"]}}
+        ) from None
     chunked = "chunked" in (meta.get("HTTP_TRANSFER_ENCODING") or "").lower()
     if length is not None and length > limit:
         raise _too_large(limit)
@@ -101,13 +104,17 @@ def read_json_body(request: Request) -> Any:
         # Django's request stream stops at Content-Length; the bound is a second guard.
         body = _read_bounded(request._request, limit)
     if not body.strip():
-        raise ValidationFailed("body: A JSON object is required", details={"fields": {"body": ["A JSON object is required"]}})
+        raise ValidationFailed(
+            "body: A JSON object is required", details={"fields": {"body": ["A JSON object is required"]}}
+        )
     try:
         data = parsers.loads(body)  # bounded nesting, no NUL or lone surrogates
     except ParseError as exc:
         raise ValidationFailed(str(exc.detail), details={"fields": {"body": [str(exc.detail)]}}) from None
     if not isinstance(data, dict):
-        raise ValidationFailed("body: A JSON object is required", details={"fields": {"body": ["A JSON object is required"]}})
+        raise ValidationFailed(
+            "body: A JSON object is required", details={"fields": {"body": ["A JSON object is required"]}}
+        )
     return data
 
 
@@ -118,7 +125,10 @@ def _ids(access: Access) -> dict[str, str]:
 UPLOAD_SCHEMA: dict[str, Any] = {
     "request": s.ScanUploadInput,
     "responses": {
-        201: s.ScanDetailOutput, 411: error_response(411), 413: error_response(413), 415: error_response(415),
+        201: s.ScanDetailOutput,
+        411: error_response(411),
+        413: error_response(413),
+        415: error_response(415),
     },
     "examples": [OpenApiExample("scan-payload.json", value=PAYLOAD_EXAMPLE, request_only=True)],
 }

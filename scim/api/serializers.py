@@ -9,13 +9,23 @@ from tater.api.fields import RejectUnknownFieldsMixin, StrictCharField
 class ScimTokenOutput(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     prefix = serializers.CharField(source="display_prefix")
-    status = serializers.CharField(help_text="\"active\" or \"revoked\"")
+    status = serializers.CharField(help_text='"active" or "revoked"')
     tenant_id = serializers.CharField(source="tenant.public_id")
     created_by = serializers.EmailField(source="created_by.email", allow_null=True, default=None)
 
     class Meta:
         model = ScimToken
-        fields = ["id", "name", "prefix", "status", "tenant_id", "created_by", "created_at", "last_used_at", "revoked_at"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "status",
+            "tenant_id",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
 
 
 class IssuedScimTokenOutput(ScimTokenOutput):

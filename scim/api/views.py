@@ -32,9 +32,11 @@ class ScimTokenListView(TaterAPIView):
     @extend_schema(responses={200: s.ScimTokenListOutput})
     def get(self, request: Request) -> Response:
         access = self.access(request)
-        rows = list(selectors.scim_token_list(
-            tenant=Tenant(pk=access.tenant_pk), actor=actor_for_access(access, request.user)
-        ).select_related("tenant"))
+        rows = list(
+            selectors.scim_token_list(
+                tenant=Tenant(pk=access.tenant_pk), actor=actor_for_access(access, request.user)
+            ).select_related("tenant")
+        )
         return Response({"tokens": s.ScimTokenOutput(rows, many=True).data, "total": len(rows)})
 
     @extend_schema(request=s.ScimTokenCreateInput, responses={201: s.IssuedScimTokenOutput})
@@ -43,7 +45,8 @@ class ScimTokenListView(TaterAPIView):
         body.is_valid(raise_exception=True)
         access = self.access(request)
         issued = token_services.scim_token_create(
-            tenant=Tenant.objects.get(pk=access.tenant_pk), name=body.validated_data["name"],
+            tenant=Tenant.objects.get(pk=access.tenant_pk),
+            name=body.validated_data["name"],
             actor=actor_for_access(access, request.user),
         )
         data = {

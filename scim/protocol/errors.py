@@ -11,7 +11,9 @@ ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 class ScimError(Exception):
     """Raised anywhere below a SCIM view; the view answers with its body and status."""
 
-    def __init__(self, status: int, detail: str, scim_type: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, detail: str, scim_type: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail

@@ -135,7 +135,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise bad_request(f"Invalid filter near {text[pos:pos + 20]!r}", "invalidFilter")
+            raise bad_request(f"Invalid filter near {text[pos : pos + 20]!r}", "invalidFilter")
         kind = match.lastgroup or ""
         out.append((kind, match.group(kind)))
         pos = match.end()

@@ -23,7 +23,9 @@ def parse_attribute_list(raw: Any) -> list[F.Path]:
     return paths
 
 
-def project(resource: dict[str, Any], spec: ResourceSpec, *, attributes: list[F.Path], excluded: list[F.Path]) -> dict[str, Any]:
+def project(
+    resource: dict[str, Any], spec: ResourceSpec, *, attributes: list[F.Path], excluded: list[F.Path]
+) -> dict[str, Any]:
     """The resource with only the requested attributes, or without the excluded ones;
     ``schemas`` and ``id`` are always returned."""
 

@@ -56,26 +56,44 @@ class ResourceSpec:
         return next((a for a in self.attrs if a.name.lower() == lowered), None)
 
 
-_COMMON = (AttrSpec("id", read_only=True), AttrSpec("meta", "complex", read_only=True),
-           AttrSpec("schemas", multi=True, read_only=True), AttrSpec("externalId"))
+_COMMON = (
+    AttrSpec("id", read_only=True),
+    AttrSpec("meta", "complex", read_only=True),
+    AttrSpec("schemas", multi=True, read_only=True),
+    AttrSpec("externalId"),
+)
 
-USER = ResourceSpec(USER_URN, (
-    *_COMMON,
-    AttrSpec("userName", max_length=254),
-    AttrSpec("name", "complex", subs=tuple(AttrSpec(part) for part in NAME_PARTS)),
-    AttrSpec("displayName"),
-    AttrSpec("emails", "complex", multi=True,
-             subs=(AttrSpec("value", max_length=254), AttrSpec("type"), AttrSpec("primary", "boolean"))),
-    AttrSpec("active", "boolean"),
-))
+USER = ResourceSpec(
+    USER_URN,
+    (
+        *_COMMON,
+        AttrSpec("userName", max_length=254),
+        AttrSpec("name", "complex", subs=tuple(AttrSpec(part) for part in NAME_PARTS)),
+        AttrSpec("displayName"),
+        AttrSpec(
+            "emails",
+            "complex",
+            multi=True,
+            subs=(AttrSpec("value", max_length=254), AttrSpec("type"), AttrSpec("primary", "boolean")),
+        ),
+        AttrSpec("active", "boolean"),
+    ),
+)
 
-GROUP = ResourceSpec(GROUP_URN, (
-    *_COMMON,
-    AttrSpec("displayName"),
-    # $ref, type and display are accepted and recomputed: a member is its User id.
-    AttrSpec("members", "complex", multi=True,
-             subs=(AttrSpec("value"), AttrSpec("$ref", max_length=2048), AttrSpec("type"), AttrSpec("display"))),
-))
+GROUP = ResourceSpec(
+    GROUP_URN,
+    (
+        *_COMMON,
+        AttrSpec("displayName"),
+        # $ref, type and display are accepted and recomputed: a member is its User id.
+        AttrSpec(
+            "members",
+            "complex",
+            multi=True,
+            subs=(AttrSpec("value"), AttrSpec("$ref", max_length=2048), AttrSpec("type"), AttrSpec("display")),
+        ),
+    ),
+)
 
 
 # --- Values -------------------------------------------------------------------------------

@@ -70,35 +70,69 @@ NAME_PARTS = ("formatted", "familyName", "givenName", "middleName", "honorificPr
 EMAIL_TYPES = ["work", "home", "other"]
 
 USER_ATTRIBUTES = [
-    attr("userName", required=True, uniqueness="server",
-         description="The person's sign-in email address in Tater (Entra ID: userPrincipalName or mail; Okta: the "
-                     "username). Unique in the tenant, compared case-insensitively."),
-    attr("name", "complex", description="The components of the person's name.",
-         sub=[attr(part) for part in NAME_PARTS]),
+    attr(
+        "userName",
+        required=True,
+        uniqueness="server",
+        description="The person's sign-in email address in Tater (Entra ID: userPrincipalName or mail; Okta: the "
+        "username). Unique in the tenant, compared case-insensitively.",
+    ),
+    attr(
+        "name", "complex", description="The components of the person's name.", sub=[attr(part) for part in NAME_PARTS]
+    ),
     attr("displayName", description="The name shown for the person."),
-    attr("emails", "complex", multi=True, description="Email addresses (kept as sent; userName is the sign-in address).",
-         sub=[attr("value", description="The address."),
-              attr("type", canonical=EMAIL_TYPES, description="work, home or other."),
-              attr("primary", "boolean", description="The preferred address.")]),
-    attr("active", "boolean",
-         description="false deprovisions the person in this tenant: their memberships here end, and when no other "
-                     "tenant holds the account it is deactivated, its sessions ended and its API keys refused. "
-                     "true gives access back (revoked keys stay revoked)."),
+    attr(
+        "emails",
+        "complex",
+        multi=True,
+        description="Email addresses (kept as sent; userName is the sign-in address).",
+        sub=[
+            attr("value", description="The address."),
+            attr("type", canonical=EMAIL_TYPES, description="work, home or other."),
+            attr("primary", "boolean", description="The preferred address."),
+        ],
+    ),
+    attr(
+        "active",
+        "boolean",
+        description="false deprovisions the person in this tenant: their memberships here end, and when no other "
+        "tenant holds the account it is deactivated, its sessions ended and its API keys refused. "
+        "true gives access back (revoked keys stay revoked).",
+    ),
 ]
 
 GROUP_ATTRIBUTES = [
-    attr("displayName", required=True, uniqueness="server",
-         description="The group's name, unique in the tenant. The tenant owner maps a group to an organization and role."),
-    attr("members", "complex", multi=True, description="The people in the group (Users of this tenant).",
-         sub=[attr("value", mutability="immutable", case_exact=True, description="The member's User id."),
-              attr("$ref", "reference", mutability="immutable", case_exact=True, reference_types=["User"],
-                   description="The member's User URI."),
-              attr("type", mutability="immutable", canonical=["User"], description="User.")]),
+    attr(
+        "displayName",
+        required=True,
+        uniqueness="server",
+        description="The group's name, unique in the tenant. The tenant owner maps a group to an organization and role.",
+    ),
+    attr(
+        "members",
+        "complex",
+        multi=True,
+        description="The people in the group (Users of this tenant).",
+        sub=[
+            attr("value", mutability="immutable", case_exact=True, description="The member's User id."),
+            attr(
+                "$ref",
+                "reference",
+                mutability="immutable",
+                case_exact=True,
+                reference_types=["User"],
+                description="The member's User URI.",
+            ),
+            attr("type", mutability="immutable", canonical=["User"], description="User."),
+        ],
+    ),
 ]
 
 _SUB_ATTRIBUTE_PARTS = [
     attr("name", required=True, case_exact=True),
-    attr("type", required=True, canonical=["string", "boolean", "decimal", "integer", "dateTime", "reference", "complex"]),
+    attr(
+        "type", required=True, canonical=["string", "boolean", "decimal", "integer", "dateTime", "reference", "complex"]
+    ),
     attr("multiValued", "boolean", required=True),
     attr("description"),
     attr("required", "boolean"),
@@ -112,56 +146,103 @@ _SUB_ATTRIBUTE_PARTS = [
 
 META_SCHEMAS: list[dict[str, Any]] = [
     {
-        "id": SPC_URN, "name": "ServiceProviderConfig", "description": "Service Provider Configuration",
+        "id": SPC_URN,
+        "name": "ServiceProviderConfig",
+        "description": "Service Provider Configuration",
         "attributes": _read_only(
             attr("documentationUri", "reference", reference_types=["external"]),
             attr("patch", "complex", required=True, sub=[attr("supported", "boolean", required=True)]),
-            attr("bulk", "complex", required=True, sub=[
-                attr("supported", "boolean", required=True), attr("maxOperations", "integer", required=True),
-                attr("maxPayloadSize", "integer", required=True)]),
-            attr("filter", "complex", required=True, sub=[
-                attr("supported", "boolean", required=True), attr("maxResults", "integer", required=True)]),
+            attr(
+                "bulk",
+                "complex",
+                required=True,
+                sub=[
+                    attr("supported", "boolean", required=True),
+                    attr("maxOperations", "integer", required=True),
+                    attr("maxPayloadSize", "integer", required=True),
+                ],
+            ),
+            attr(
+                "filter",
+                "complex",
+                required=True,
+                sub=[attr("supported", "boolean", required=True), attr("maxResults", "integer", required=True)],
+            ),
             attr("changePassword", "complex", required=True, sub=[attr("supported", "boolean", required=True)]),
             attr("sort", "complex", required=True, sub=[attr("supported", "boolean", required=True)]),
             attr("etag", "complex", required=True, sub=[attr("supported", "boolean", required=True)]),
-            attr("authenticationSchemes", "complex", multi=True, required=True, sub=[
-                attr("type", required=True), attr("name", required=True), attr("description", required=True),
-                attr("specUri", "reference", reference_types=["external"]),
-                attr("documentationUri", "reference", reference_types=["external"]),
-                attr("primary", "boolean")]),
+            attr(
+                "authenticationSchemes",
+                "complex",
+                multi=True,
+                required=True,
+                sub=[
+                    attr("type", required=True),
+                    attr("name", required=True),
+                    attr("description", required=True),
+                    attr("specUri", "reference", reference_types=["external"]),
+                    attr("documentationUri", "reference", reference_types=["external"]),
+                    attr("primary", "boolean"),
+                ],
+            ),
         ),
     },
     {
-        "id": RESOURCE_TYPE_URN, "name": "ResourceType", "description": "Resource Type",
+        "id": RESOURCE_TYPE_URN,
+        "name": "ResourceType",
+        "description": "Resource Type",
         "attributes": _read_only(
             attr("id"),
             attr("name", required=True),
             attr("description"),
             attr("endpoint", "reference", required=True, reference_types=["uri"]),
             attr("schema", "reference", required=True, case_exact=True, reference_types=["uri"]),
-            attr("schemaExtensions", "complex", multi=True, sub=[
-                attr("schema", "reference", required=True, case_exact=True, reference_types=["uri"]),
-                attr("required", "boolean", required=True)]),
+            attr(
+                "schemaExtensions",
+                "complex",
+                multi=True,
+                sub=[
+                    attr("schema", "reference", required=True, case_exact=True, reference_types=["uri"]),
+                    attr("required", "boolean", required=True),
+                ],
+            ),
         ),
     },
     {
-        "id": SCHEMA_URN, "name": "Schema", "description": "Schema definition",
+        "id": SCHEMA_URN,
+        "name": "Schema",
+        "description": "Schema definition",
         "attributes": _read_only(
             attr("id", required=True),
             attr("name"),
             attr("description"),
-            attr("attributes", "complex", multi=True, required=True, sub=[
-                *_SUB_ATTRIBUTE_PARTS,
-                attr("subAttributes", "complex", multi=True, sub=list(_SUB_ATTRIBUTE_PARTS)),
-            ]),
+            attr(
+                "attributes",
+                "complex",
+                multi=True,
+                required=True,
+                sub=[
+                    *_SUB_ATTRIBUTE_PARTS,
+                    attr("subAttributes", "complex", multi=True, sub=list(_SUB_ATTRIBUTE_PARTS)),
+                ],
+            ),
         ),
     },
 ]
 
 RESOURCE_SCHEMAS: list[dict[str, Any]] = [
-    {"id": USER_URN, "name": "User", "description": "A person in the tenant's directory", "attributes": USER_ATTRIBUTES},
-    {"id": GROUP_URN, "name": "Group", "description": "A group, mapped by the tenant owner to an organization and role",
-     "attributes": GROUP_ATTRIBUTES},
+    {
+        "id": USER_URN,
+        "name": "User",
+        "description": "A person in the tenant's directory",
+        "attributes": USER_ATTRIBUTES,
+    },
+    {
+        "id": GROUP_URN,
+        "name": "Group",
+        "description": "A group, mapped by the tenant owner to an organization and role",
+        "attributes": GROUP_ATTRIBUTES,
+    },
 ]
 
 RESOURCE_TYPES: list[dict[str, str]] = [
@@ -173,15 +254,23 @@ RESOURCE_TYPES: list[dict[str, str]] = [
 def schemas(base: str) -> list[dict[str, Any]]:
     """Every schema, as served at ``/Schemas`` (``base``: the absolute ``…/scim/v2`` URL)."""
     return [
-        {"schemas": [SCHEMA_URN], **schema, "meta": {"resourceType": "Schema", "location": f"{base}/Schemas/{schema['id']}"}}
+        {
+            "schemas": [SCHEMA_URN],
+            **schema,
+            "meta": {"resourceType": "Schema", "location": f"{base}/Schemas/{schema['id']}"},
+        }
         for schema in (*RESOURCE_SCHEMAS, *META_SCHEMAS)
     ]
 
 
 def resource_types(base: str) -> list[dict[str, Any]]:
     return [
-        {"schemas": [RESOURCE_TYPE_URN], **rt, "schemaExtensions": [],
-         "meta": {"resourceType": "ResourceType", "location": f"{base}/ResourceTypes/{rt['id']}"}}
+        {
+            "schemas": [RESOURCE_TYPE_URN],
+            **rt,
+            "schemaExtensions": [],
+            "meta": {"resourceType": "ResourceType", "location": f"{base}/ResourceTypes/{rt['id']}"},
+        }
         for rt in RESOURCE_TYPES
     ]
 
@@ -200,7 +289,7 @@ def service_provider_config(base: str) -> dict[str, Any]:
                 "type": "oauthbearertoken",
                 "name": "SCIM token",
                 "description": "Authorization: Bearer scim_<32 hex>, a token the tenant owner creates under "
-                               "Tenant settings → SCIM provisioning",
+                "Tenant settings → SCIM provisioning",
                 "primary": True,
             }
         ],

@@ -10,9 +10,13 @@ from scim.protocol import views
 ID = r"(?P<resource_id>[^/]+)"
 
 urlpatterns = [
-    re_path(r"^ServiceProviderConfig/?$", views.ServiceProviderConfigView.as_view(), name="scim-service-provider-config"),
+    re_path(
+        r"^ServiceProviderConfig/?$", views.ServiceProviderConfigView.as_view(), name="scim-service-provider-config"
+    ),
     re_path(r"^ResourceTypes/?$", views.ResourceTypesView.as_view(), name="scim-resource-types"),
-    re_path(r"^ResourceTypes/(?P<resource_type>[^/]+)/?$", views.ResourceTypesView.as_view(), name="scim-resource-type"),
+    re_path(
+        r"^ResourceTypes/(?P<resource_type>[^/]+)/?$", views.ResourceTypesView.as_view(), name="scim-resource-type"
+    ),
     re_path(r"^Schemas/?$", views.SchemasView.as_view(), name="scim-schemas"),
     re_path(r"^Schemas/(?P<schema_id>[^/]+)/?$", views.SchemasView.as_view(), name="scim-schema"),
     re_path(r"^Users/?$", views.UsersView.as_view(), name="scim-users"),

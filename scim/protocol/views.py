@@ -77,7 +77,11 @@ def as_scim_error(exc: Exception, request_id: str | None) -> ScimError:
     if isinstance(exc, DomainError):
         return ScimError(exc.status_code, exc.message, getattr(exc, "scim_type", None))
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        return ScimError(401, "Missing SCIM token: send Authorization: Bearer scim_…", headers={"WWW-Authenticate": 'Bearer realm="SCIM"'})
+        return ScimError(
+            401,
+            "Missing SCIM token: send Authorization: Bearer scim_…",
+            headers={"WWW-Authenticate": 'Bearer realm="SCIM"'},
+        )
     if isinstance(exc, exceptions.MethodNotAllowed):
         return ScimError(405, str(exc.detail))
     if isinstance(exc, exceptions.ParseError):
@@ -94,7 +98,11 @@ def as_scim_error(exc: Exception, request_id: str | None) -> ScimError:
         return bad_request("Bad request", "invalidSyntax")
     if faults.is_outage(exc):
         logger.error("Service outage (request %s): %s", request_id, exc)
-        return ScimError(503, "Service temporarily unavailable, retry shortly", headers={"Retry-After": str(faults.RETRY_AFTER_SECONDS)})
+        return ScimError(
+            503,
+            "Service temporarily unavailable, retry shortly",
+            headers={"Retry-After": str(faults.RETRY_AFTER_SECONDS)},
+        )
     logger.exception("Unhandled SCIM error (request %s)", request_id)
     return ScimError(500, f"Internal server error (request {request_id})")
 
@@ -168,7 +176,9 @@ class ListParams:
             raise bad_request("filter must be a string", "invalidFilter")
         # Out-of-range values are interpreted, not refused (RFC 7644 §3.4.2.4).
         self.start = min(max(1, _integer(_param(source, "startIndex"), "startIndex", 1)), MAX_START)
-        self.count = min(max(0, _integer(_param(source, "count"), "count", app_settings.DEFAULT_COUNT)), app_settings.MAX_COUNT)
+        self.count = min(
+            max(0, _integer(_param(source, "count"), "count", app_settings.DEFAULT_COUNT)), app_settings.MAX_COUNT
+        )
         self.projection = Projection(source)
 
 
@@ -298,7 +308,9 @@ class UserView(ScimView):
             # it): replacing a profile never reprovisions someone by omission.
             return doc if "active" in given else replace(doc, active=current.active)
 
-        identity = user_services.scim_user_update(identity=self._get(request, resource_id), change=change, if_match=_if_match(request))
+        identity = user_services.scim_user_update(
+            identity=self._get(request, resource_id), change=change, if_match=_if_match(request)
+        )
         return _user_answer(identity, projection, self.base(request))
 
     def patch(self, request: Request, resource_id: str) -> Response:
@@ -308,7 +320,9 @@ class UserView(ScimView):
         def change(current: ScimUser) -> UserDoc:
             return R.user_doc(apply_patch(R.USER, R.user_document(current), body))
 
-        identity = user_services.scim_user_update(identity=self._get(request, resource_id), change=change, if_match=_if_match(request))
+        identity = user_services.scim_user_update(
+            identity=self._get(request, resource_id), change=change, if_match=_if_match(request)
+        )
         return _user_answer(identity, projection, self.base(request))
 
     def delete(self, request: Request, resource_id: str) -> Response:
@@ -326,9 +340,7 @@ def _group_page(tenant: Tenant, params: ListParams, base: str) -> tuple[int, lis
     page = list(rows[params.start - 1 : params.start - 1 + params.count]) if params.count else []
     # Entra ID lists groups with excludedAttributes=members: no member query then.
     members = selectors.group_member_ids_many(groups=page) if params.projection.wants("members") else {}
-    return total, [
-        params.projection.apply(R.group_resource(g, members.get(g.pk, []), base), R.GROUP) for g in page
-    ]
+    return total, [params.projection.apply(R.group_resource(g, members.get(g.pk, []), base), R.GROUP) for g in page]
 
 
 def _group_answer(group: ScimGroup, projection: Projection, base: str, *, status: int = 200) -> Response:
@@ -388,7 +400,9 @@ class GroupView(ScimView):
         def change(current: ScimGroup, member_ids: list[str]) -> GroupDoc:
             return R.group_doc(apply_patch(R.GROUP, R.group_document(current, member_ids), body))
 
-        group = group_services.scim_group_update(group=self._get(request, resource_id), change=change, if_match=_if_match(request))
+        group = group_services.scim_group_update(
+            group=self._get(request, resource_id), change=change, if_match=_if_match(request)
+        )
         return _group_answer(group, projection, self.base(request))
 
     def delete(self, request: Request, resource_id: str) -> Response:
@@ -406,7 +420,9 @@ class RootSearchView(ScimView):
     def post(self, request: Request) -> Response:
         params = ListParams(request.data)
         tenant, base = self.tenant(request), self.base(request)
-        everything = ListParams({**{k: v for k, v in request.data.items()}, "startIndex": 1, "count": app_settings.MAX_COUNT})
+        everything = ListParams(
+            {**{k: v for k, v in request.data.items()}, "startIndex": 1, "count": app_settings.MAX_COUNT}
+        )
         pages: list[tuple[int, list[dict[str, Any]]]] = []
         errors: list[ScimError] = []
         for page_of in (lambda: _user_page(tenant, everything, base), lambda: _group_page(tenant, everything, base)):

@@ -43,7 +43,9 @@ def _listed(ids: list[str]) -> dict[str, Any]:
 def _regrant(identities: Any) -> None:
     for identity in identities:
         if identity.user is not None and identity.active is not False and identity.deleted_at is None:
-            locked = ScimUser.objects.select_for_update(of=("self",)).select_related("tenant", "user").get(pk=identity.pk)
+            locked = (
+                ScimUser.objects.select_for_update(of=("self",)).select_related("tenant", "user").get(pk=identity.pk)
+            )
             apply_groups(locked)
             locked.save(update_fields=["granted_roles"])
 
@@ -63,9 +65,14 @@ def scim_group_create(*, tenant: Tenant, doc: GroupDoc) -> ScimGroup:
         raise taken("A Group with this displayName already exists") from None
     ScimGroupMember.objects.bulk_create(ScimGroupMember(group=group, identity=members[i]) for i in doc.member_ids)
     audit_record(
-        action=A.SCIM_GROUP_CREATED, tenant=tenant, target=group,
-        changes={"displayName": {"to": doc.display_name}, "externalId": {"to": doc.external_id},
-                 "members_added": _listed(list(doc.member_ids))},
+        action=A.SCIM_GROUP_CREATED,
+        tenant=tenant,
+        target=group,
+        changes={
+            "displayName": {"to": doc.display_name},
+            "externalId": {"to": doc.external_id},
+            "members_added": _listed(list(doc.member_ids)),
+        },
     )
     return group
 
@@ -106,7 +113,9 @@ def scim_group_update(
     group.save()
     if group.is_mapped:
         _regrant([*joining.values(), *leaving])
-    audit_record(action=A.SCIM_GROUP_UPDATED, tenant=tenant, organization=group.organization, target=group, changes=changes)
+    audit_record(
+        action=A.SCIM_GROUP_UPDATED, tenant=tenant, organization=group.organization, target=group, changes=changes
+    )
     return group
 
 
@@ -118,8 +127,14 @@ def scim_group_delete(*, group: ScimGroup, if_match: frozenset[int] | None = Non
     former = list(group.members.all())
     mapped = group.is_mapped
     audit_record(
-        action=A.SCIM_GROUP_DELETED, tenant=group.tenant, organization=group.organization, target=group,
-        changes={"displayName": {"from": group.display_name}, "members_removed": _listed([m.public_id for m in former])},
+        action=A.SCIM_GROUP_DELETED,
+        tenant=group.tenant,
+        organization=group.organization,
+        target=group,
+        changes={
+            "displayName": {"from": group.display_name},
+            "members_removed": _listed([m.public_id for m in former]),
+        },
     )
     group.delete()
     if mapped:
@@ -148,7 +163,11 @@ def scim_group_map(*, group: ScimGroup, organization: Organization | None, role:
     group.save()
     _regrant(list(group.members.all()))
     audit_record(
-        action=A.SCIM_GROUP_MAPPED, tenant=group.tenant, organization=organization, target=group,
-        changes=diff(before, after), actor_user=who.user,
+        action=A.SCIM_GROUP_MAPPED,
+        tenant=group.tenant,
+        organization=organization,
+        target=group,
+        changes=diff(before, after),
+        actor_user=who.user,
     )
     return group

@@ -96,7 +96,9 @@ def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
 
 
 def _orgs_of(tenant_pk: int, pks: Any) -> dict[int, Organization]:
-    return {o.pk: o for o in Organization.objects.select_related("tenant").filter(tenant_id=tenant_pk, pk__in=list(pks))}
+    return {
+        o.pk: o for o in Organization.objects.select_related("tenant").filter(tenant_id=tenant_pk, pk__in=list(pks))
+    }
 
 
 def suspend(identity: ScimUser) -> list[str]:
@@ -152,7 +154,11 @@ def _resume(identity: ScimUser) -> list[str]:
         tenant_role = kept.get("tenant_role")
         if tenant_role and not TenantMembership.objects.filter(tenant=tenant, user=user).exists():
             org_services.tenant_member_set(tenant=tenant, user=user, role=tenant_role)
-        current = set(OrgMembership.objects.filter(organization__tenant=tenant, user=user).values_list("organization_id", flat=True))
+        current = set(
+            OrgMembership.objects.filter(organization__tenant=tenant, user=user).values_list(
+                "organization_id", flat=True
+            )
+        )
         wanted = {int(pk): role for pk, role in kept.get("orgs", {}).items()}
         for org in _orgs_of(tenant.pk, wanted).values():
             if org.pk not in current:
@@ -173,7 +179,9 @@ def apply_groups(identity: ScimUser) -> None:
             desired[org_pk] = role
     granted = {int(k): v for k, v in identity.granted_roles.items()}
     current = dict(
-        OrgMembership.objects.filter(organization__tenant_id=identity.tenant_id, user=user).values_list("organization_id", "role")
+        OrgMembership.objects.filter(organization__tenant_id=identity.tenant_id, user=user).values_list(
+            "organization_id", "role"
+        )
     )
     for org_pk, org in sorted(_orgs_of(identity.tenant_id, set(desired) | set(granted)).items()):
         want = desired.get(org_pk)

@@ -41,8 +41,11 @@ def scim_token_create(*, tenant: Tenant, name: str, actor: Any) -> IssuedToken:
         tenant=tenant, name=name, digest=secret.digest, display_prefix=secret.display_prefix, created_by=who.user
     )
     audit_record(
-        action=A.SCIM_TOKEN_CREATED, tenant=tenant, target=token,
-        changes={"name": {"to": name}, "prefix": {"to": secret.display_prefix}}, actor_user=who.user,
+        action=A.SCIM_TOKEN_CREATED,
+        tenant=tenant,
+        target=token,
+        changes={"name": {"to": name}, "prefix": {"to": secret.display_prefix}},
+        actor_user=who.user,
     )
     return IssuedToken(token=token, secret=secret.token)
 
@@ -57,7 +60,10 @@ def scim_token_revoke(*, token: ScimToken, actor: Any) -> ScimToken:
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
         audit_record(
-            action=A.SCIM_TOKEN_REVOKED, tenant=locked.tenant, target=locked,
-            changes={"revoked_at": {"to": locked.revoked_at}}, actor_user=who.user,
+            action=A.SCIM_TOKEN_REVOKED,
+            tenant=locked.tenant,
+            target=locked,
+            changes={"revoked_at": {"to": locked.revoked_at}},
+            actor_user=who.user,
         )
     return locked

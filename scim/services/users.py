@@ -53,8 +53,10 @@ def directory_sync(*, tenant: Tenant) -> None:
         try:
             with transaction.atomic():
                 pending = (
-                    ScimUser.objects.select_for_update(of=("self",)).select_related("tenant")
-                    .filter(tenant=tenant, deleted_at__isnull=True, user__isnull=True, user_name_key=key).first()
+                    ScimUser.objects.select_for_update(of=("self",))
+                    .select_related("tenant")
+                    .filter(tenant=tenant, deleted_at__isnull=True, user__isnull=True, user_name_key=key)
+                    .first()
                 )
                 if pending is not None:
                     pending.user = user
@@ -63,7 +65,9 @@ def directory_sync(*, tenant: Tenant) -> None:
                     pending.version += 1
                     pending.save()
                     audit_record(
-                        action=A.SCIM_USER_LINKED, tenant=tenant, target=pending,
+                        action=A.SCIM_USER_LINKED,
+                        tenant=tenant,
+                        target=pending,
                         changes={"account": {"to": user.email}, "effects": effects},
                     )
                 elif not ScimUser.objects.filter(tenant=tenant, deleted_at__isnull=True, user_name_key=key).exists():
@@ -72,8 +76,12 @@ def directory_sync(*, tenant: Tenant) -> None:
                     if name:
                         attributes["name"] = name
                     ScimUser.objects.create(
-                        tenant=tenant, user=user, user_name=user.email, user_name_key=key,
-                        active=user.is_active, attributes=attributes,
+                        tenant=tenant,
+                        user=user,
+                        user_name=user.email,
+                        user_name_key=key,
+                        active=user.is_active,
+                        attributes=attributes,
                     )
         except IntegrityError:
             logger.info("directory sync raced for user %s in tenant %s", user.pk, tenant.pk)
@@ -90,8 +98,13 @@ def scim_user_create(*, tenant: Tenant, doc: UserDoc) -> ScimUser:
     if account is not None and selectors.scim_users(tenant=tenant).filter(user=account).exists():
         raise taken("This person is already in the directory under another userName")
     identity = ScimUser(
-        tenant=tenant, user=account, user_name=doc.user_name, user_name_key=key,
-        external_id=doc.external_id, active=doc.active, attributes=doc.attributes(),
+        tenant=tenant,
+        user=account,
+        user_name=doc.user_name,
+        user_name_key=key,
+        external_id=doc.external_id,
+        active=doc.active,
+        attributes=doc.attributes(),
     )
     inherit_deactivation(identity)
     try:
@@ -103,7 +116,9 @@ def scim_user_create(*, tenant: Tenant, doc: UserDoc) -> ScimUser:
     push_profile(identity)
     identity.save()
     audit_record(
-        action=A.SCIM_USER_CREATED, tenant=tenant, target=identity,
+        action=A.SCIM_USER_CREATED,
+        tenant=tenant,
+        target=identity,
         changes={**diff({}, _user_state(identity)), "account": how, "effects": effects},
     )
     return identity
@@ -170,6 +185,8 @@ def scim_user_delete(*, identity: ScimUser, if_match: frozenset[int] | None = No
     identity.deleted_at = now
     identity.save()
     audit_record(
-        action=A.SCIM_USER_DELETED, tenant=identity.tenant, target=identity,
+        action=A.SCIM_USER_DELETED,
+        tenant=identity.tenant,
+        target=identity,
         changes={"userName": {"from": identity.user_name}, "effects": effects},
     )

@@ -248,11 +248,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
     if status_code == 401 and "WWW-Authenticate" not in headers:
         headers["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
-    response = Response(error_body(code, message, details, _request_id(raw_request)), status=status_code, headers=headers)
+    response = Response(
+        error_body(code, message, details, _request_id(raw_request)), status=status_code, headers=headers
+    )
     return response
 
 
-def json_error(request: HttpRequest, status_code: int, code: str, message: str, details: dict[str, Any] | None = None) -> JsonResponse:
+def json_error(
+    request: HttpRequest, status_code: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> JsonResponse:
     """A catalog error outside DRF (Django's 404/500 handlers, middleware)."""
     return JsonResponse(error_body(code, message, details, _request_id(request)), status=status_code)
 

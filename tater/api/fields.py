@@ -38,9 +38,7 @@ class RejectUnknownFieldsMixin:
             writable = {name for name, f in self.fields.items() if not f.read_only}  # type: ignore[attr-defined]
             unknown = sorted(str(name) for name in data if name not in writable)
             if unknown:
-                raise serializers.ValidationError(
-                    {name: ["This field is not accepted here."] for name in unknown}
-                )
+                raise serializers.ValidationError({name: ["This field is not accepted here."] for name in unknown})
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

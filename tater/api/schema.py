@@ -41,73 +41,167 @@ class CatalogEntry:
 
 
 ERROR_CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry(401, "UNAUTHORIZED", "Missing API key", "No X-API-Key header and no signed-in session", "Add the X-API-Key header"),
     CatalogEntry(
-        401, "UNAUTHORIZED", "Invalid authorization header format",
+        401,
+        "UNAUTHORIZED",
+        "Missing API key",
+        "No X-API-Key header and no signed-in session",
+        "Add the X-API-Key header",
+    ),
+    CatalogEntry(
+        401,
+        "UNAUTHORIZED",
+        "Invalid authorization header format",
         "An Authorization header such as `Authorization: Bearer tater_…`",
         "Move the key into the X-API-Key header; do not use Authorization",
     ),
-    CatalogEntry(401, "UNAUTHORIZED", "Invalid token", "The key is malformed or does not exist",
-                 "Check the value, or generate a new key under Manage → Connections → API Keys"),
-    CatalogEntry(401, "KEY_REVOKED", "API key has been revoked", "The key was revoked (or rotated out past its grace period)",
-                 "Generate a new key"),
-    CatalogEntry(401, "KEY_EXPIRED", "API key has expired", "The key's expiry date has passed", "Generate a new key",
-                 details={"expired_at": "2026-01-01T00:00:00+00:00"}),
-    CatalogEntry(401, "KEY_INACTIVE", "API key is deactivated", "An admin deactivated the key", "Reactivate it, or use another key"),
     CatalogEntry(
-        401, "UNAUTHORIZED", "Unbound API key may not scope to a specific org",
+        401,
+        "UNAUTHORIZED",
+        "Invalid token",
+        "The key is malformed or does not exist",
+        "Check the value, or generate a new key under Manage → Connections → API Keys",
+    ),
+    CatalogEntry(
+        401,
+        "KEY_REVOKED",
+        "API key has been revoked",
+        "The key was revoked (or rotated out past its grace period)",
+        "Generate a new key",
+    ),
+    CatalogEntry(
+        401,
+        "KEY_EXPIRED",
+        "API key has expired",
+        "The key's expiry date has passed",
+        "Generate a new key",
+        details={"expired_at": "2026-01-01T00:00:00+00:00"},
+    ),
+    CatalogEntry(
+        401,
+        "KEY_INACTIVE",
+        "API key is deactivated",
+        "An admin deactivated the key",
+        "Reactivate it, or use another key",
+    ),
+    CatalogEntry(
+        401,
+        "UNAUTHORIZED",
+        "Unbound API key may not scope to a specific org",
         "An unbound (tenant-wide) key on a write endpoint",
         "Generate the key with an org selected, or pass ?organizationId= on read endpoints that accept it",
     ),
     CatalogEntry(
-        400, "AMBIGUOUS_ORG",
+        400,
+        "AMBIGUOUS_ORG",
         "Several organizations are reachable: pass the organizationId query parameter (or the X-Workspace-ID header)",
         "Unbound key (or session) and a multi-org tenant, no organizationId hint",
-        "Bind the key to an org, or supply ?organizationId=", details={"parameter": ORG_PARAM},
+        "Bind the key to an org, or supply ?organizationId=",
+        details={"parameter": ORG_PARAM},
     ),
     CatalogEntry(
-        400, "VALIDATION_ERROR", "started_at: This field is required.",
+        400,
+        "VALIDATION_ERROR",
+        "started_at: This field is required.",
         "Authentication succeeded; the body or query is malformed",
         "Read the message and details.fields: they name the failing field",
         details={"fields": {"started_at": ["This field is required."]}},
     ),
     CatalogEntry(
-        403, "WORKSPACE_ACCESS_DENIED", "No access to organization 'org-9c305e0e-cf02-4028-8ef1-edead8fdaee5'",
+        403,
+        "WORKSPACE_ACCESS_DENIED",
+        "No access to organization 'org-9c305e0e-cf02-4028-8ef1-edead8fdaee5'",
         "organizationId, X-Workspace-ID or tenantId names an org or tenant the key or user cannot reach",
         "Use the key's own org (org-scoped keys ignore the hint only when it matches)",
     ),
-    CatalogEntry(403, "IP_NOT_ALLOWED", "Client address is not in this API key's allowlist",
-                 "The caller's IP is outside the key's allowlist", "Call from an allowed address or widen the allowlist"),
     CatalogEntry(
-        403, "PERMISSION_DENIED", "Missing permission scans:write",
+        403,
+        "IP_NOT_ALLOWED",
+        "Client address is not in this API key's allowlist",
+        "The caller's IP is outside the key's allowlist",
+        "Call from an allowed address or widen the allowlist",
+    ),
+    CatalogEntry(
+        403,
+        "PERMISSION_DENIED",
+        "Missing permission scans:write",
         "The key's scopes (or the owner's role) do not include the endpoint's scope",
         "Use a key with the scope; details list required and current permissions",
         details={"required_permissions": ["scans:write"], "current_permissions": ["scans:read"]},
     ),
-    CatalogEntry(403, "KEY_TYPE_NOT_ALLOWED", "API key type 'agent' is not allowed on this endpoint",
-                 "The endpoint does not admit the key's type (agent keys may only upload scans)",
-                 "Use a standard key"),
-    CatalogEntry(404, "NOT_FOUND", "Not found", "No such object in your organization (other tenants' ids are never found)",
-                 "Check the id and the organization"),
-    CatalogEntry(405, "METHOD_NOT_ALLOWED", 'Method "PUT" not allowed.', "The path does not support the HTTP method",
-                 "Use a documented method"),
-    CatalogEntry(409, "CONFLICT", "The last owner of a tenant cannot be removed or demoted",
-                 "The change conflicts with the current state", "Promote another owner first"),
-    CatalogEntry(411, "LENGTH_REQUIRED", "Send the body with a Content-Length header",
-                 "A chunked upload the server cannot bound", "Send Content-Length (curl, requests and PowerShell do)"),
-    CatalogEntry(413, "PAYLOAD_TOO_LARGE", "Request body is larger than 5242880 bytes",
-                 "The body exceeds TATER_MAX_UPLOAD_BYTES (5 MB by default)", "Split the upload",
-                 details={"max_bytes": 5242880}),
-    CatalogEntry(415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type 'text/plain': send application/json",
-                 "The body is not JSON", "Send Content-Type: application/json"),
-    CatalogEntry(429, "RATE_LIMITED", "Rate limit exceeded, retry in 12 seconds",
-                 "Too many requests for the key (or user) in the window", "Wait for Retry-After seconds",
-                 headers=("Retry-After",)),
-    CatalogEntry(429, "LOCKED_OUT", "Too many failed attempts, retry later",
-                 "Too many failed authentication attempts from your address", "Wait for Retry-After seconds",
-                 headers=("Retry-After",)),
-    CatalogEntry(500, "INTERNAL_ERROR", "Internal server error", "Anything unexpected (no traceback is returned)",
-                 "Retry; report the request id"),
+    CatalogEntry(
+        403,
+        "KEY_TYPE_NOT_ALLOWED",
+        "API key type 'agent' is not allowed on this endpoint",
+        "The endpoint does not admit the key's type (agent keys may only upload scans)",
+        "Use a standard key",
+    ),
+    CatalogEntry(
+        404,
+        "NOT_FOUND",
+        "Not found",
+        "No such object in your organization (other tenants' ids are never found)",
+        "Check the id and the organization",
+    ),
+    CatalogEntry(
+        405,
+        "METHOD_NOT_ALLOWED",
+        'Method "PUT" not allowed.',
+        "The path does not support the HTTP method",
+        "Use a documented method",
+    ),
+    CatalogEntry(
+        409,
+        "CONFLICT",
+        "The last owner of a tenant cannot be removed or demoted",
+        "The change conflicts with the current state",
+        "Promote another owner first",
+    ),
+    CatalogEntry(
+        411,
+        "LENGTH_REQUIRED",
+        "Send the body with a Content-Length header",
+        "A chunked upload the server cannot bound",
+        "Send Content-Length (curl, requests and PowerShell do)",
+    ),
+    CatalogEntry(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "Request body is larger than 5242880 bytes",
+        "The body exceeds TATER_MAX_UPLOAD_BYTES (5 MB by default)",
+        "Split the upload",
+        details={"max_bytes": 5242880},
+    ),
+    CatalogEntry(
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "Unsupported media type 'text/plain': send application/json",
+        "The body is not JSON",
+        "Send Content-Type: application/json",
+    ),
+    CatalogEntry(
+        429,
+        "RATE_LIMITED",
+        "Rate limit exceeded, retry in 12 seconds",
+        "Too many requests for the key (or user) in the window",
+        "Wait for Retry-After seconds",
+        headers=("Retry-After",),
+    ),
+    CatalogEntry(
+        429,
+        "LOCKED_OUT",
+        "Too many failed attempts, retry later",
+        "Too many failed authentication attempts from your address",
+        "Wait for Retry-After seconds",
+        headers=("Retry-After",),
+    ),
+    CatalogEntry(
+        500,
+        "INTERNAL_ERROR",
+        "Internal server error",
+        "Anything unexpected (no traceback is returned)",
+        "Retry; report the request id",
+    ),
 )
 
 STATUS_DESCRIPTIONS = {
@@ -149,24 +243,40 @@ class ErrorOutput(serializers.Serializer):
 def error_response(status: int) -> OpenApiResponse:
     """The documented response for one error status, with the catalog's examples."""
     examples = [
-        OpenApiExample(f"{entry.code}: {entry.message}"[:80], value=example_body(entry), response_only=True, status_codes=[str(status)])
+        OpenApiExample(
+            f"{entry.code}: {entry.message}"[:80],
+            value=example_body(entry),
+            response_only=True,
+            status_codes=[str(status)],
+        )
         for entry in catalog_for(status)
     ]
-    return OpenApiResponse(response=ErrorOutput, description=STATUS_DESCRIPTIONS.get(status, "Error"), examples=examples)
+    return OpenApiResponse(
+        response=ErrorOutput, description=STATUS_DESCRIPTIONS.get(status, "Error"), examples=examples
+    )
 
 
 ORG_HINT_PARAMETERS = [
     OpenApiParameter(
-        ORG_PARAM, OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+        ORG_PARAM,
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        required=False,
         description="Organization to act in (`org-<uuid>`). Needed by unbound keys and sessions in multi-org "
         "tenants; an org-scoped key accepts only its own org (else 403 WORKSPACE_ACCESS_DENIED).",
     ),
     OpenApiParameter(
-        TENANT_PARAM, OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+        TENANT_PARAM,
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        required=False,
         description="Tenant id; must be the caller's tenant (else 403 WORKSPACE_ACCESS_DENIED).",
     ),
     OpenApiParameter(
-        "X-Workspace-ID", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+        "X-Workspace-ID",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        required=False,
         description="Header alternative to organizationId.",
     ),
 ]
@@ -209,7 +319,6 @@ def _declarations(view: Any, method: str) -> tuple[str | None, list[str]]:
 class TaterAutoSchema(AutoSchema):
     """Adds to every operation what the view declares and what can go wrong."""
 
-
     def _is_tater_view(self) -> bool:
         from tater.api.views import TaterAPIView
 
@@ -231,7 +340,8 @@ class TaterAutoSchema(AutoSchema):
             mode = getattr(self.view, "unbound_keys", "read")
             unbound = mode == "all" or (mode == "read" and self.method in ("GET", "HEAD", "OPTIONS"))
             lines.append(
-                "**Unbound keys:** " + ("accepted with `organizationId`" if unbound else "refused (401); use an org-scoped key")
+                "**Unbound keys:** "
+                + ("accepted with `organizationId`" if unbound else "refused (401); use an org-scoped key")
             )
         return (description + "\n\n" + "  \n".join(lines)).strip()
 
@@ -252,7 +362,11 @@ class TaterAutoSchema(AutoSchema):
     def get_operation_id(self) -> str:
         # APIViews are not viewsets: a *ListView's GET lists (the convention of this code base).
         operation_id = super().get_operation_id()
-        if self.method == "GET" and type(self.view).__name__.endswith("ListView") and operation_id.endswith("_retrieve"):
+        if (
+            self.method == "GET"
+            and type(self.view).__name__.endswith("ListView")
+            and operation_id.endswith("_retrieve")
+        ):
             operation_id = operation_id[: -len("_retrieve")] + "_list"
         if (self.path, self.method) in SLASH_ALIASES:
             operation_id += "_slash"
@@ -275,7 +389,9 @@ class TaterAutoSchema(AutoSchema):
             return responses
         for status in self._error_statuses():
             if str(status) not in responses:
-                responses[str(status)] = self._get_response_for_code(error_response(status), str(status), direction=direction)
+                responses[str(status)] = self._get_response_for_code(
+                    error_response(status), str(status), direction=direction
+                )
         return dict(sorted(responses.items()))
 
 
@@ -338,7 +454,8 @@ def preprocess_endpoints(endpoints: list[tuple[Any, ...]]) -> list[tuple[Any, ..
     seen = {(path, method, getattr(callback, "cls", None)) for path, _, method, callback in endpoints}
     SLASH_ALIASES.clear()
     SLASH_ALIASES.update(
-        (path, method) for path, _, method, callback in endpoints
+        (path, method)
+        for path, _, method, callback in endpoints
         if path.endswith("/") and (path[:-1], method, getattr(callback, "cls", None)) in seen
     )
     return endpoints

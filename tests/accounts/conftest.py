@@ -32,7 +32,10 @@ class Clock:
 @pytest.fixture
 def clock() -> Iterator[Clock]:
     c = Clock()
-    with mock.patch("django_otp.plugins.otp_totp.models.time.time", c), mock.patch("django_otp.models.timezone.now") as now:
+    with (
+        mock.patch("django_otp.plugins.otp_totp.models.time.time", c),
+        mock.patch("django_otp.models.timezone.now") as now,
+    ):
         from datetime import UTC, datetime
 
         now.side_effect = lambda: datetime.fromtimestamp(c.now, tz=UTC)

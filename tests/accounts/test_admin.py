@@ -30,14 +30,26 @@ def admin_client(clock: Any) -> Client:
 
 def test_admin_creates_tenant_sso_config_and_its_provider(admin_client: Client) -> None:
     tenant, owner, (org,) = make_tenant()
-    response = admin_client.post("/admin/accounts/tenantssoconfig/add/", {
-        "tenant": tenant.pk, "protocol": "oidc", "issuer": "https://idp.example.com", "client_id": "abc",
-        "client_secret": "shh-secret", "default_role": "member", "is_active": "on",
-    })
+    response = admin_client.post(
+        "/admin/accounts/tenantssoconfig/add/",
+        {
+            "tenant": tenant.pk,
+            "protocol": "oidc",
+            "issuer": "https://idp.example.com",
+            "client_id": "abc",
+            "client_secret": "shh-secret",
+            "default_role": "member",
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[-2000:]
     config = TenantSSOConfig.objects.get(tenant=tenant)
     app = SocialApp.objects.get(provider_id=config.provider_id)
-    assert (app.provider, app.client_id, app.settings["server_url"]) == ("openid_connect", "abc", "https://idp.example.com")
+    assert (app.provider, app.client_id, app.settings["server_url"]) == (
+        "openid_connect",
+        "abc",
+        "https://idp.example.com",
+    )
     page = admin_client.get(f"/admin/accounts/tenantssoconfig/{config.pk}/change/").content.decode()
     assert "shh-secret" not in page
 
@@ -47,10 +59,19 @@ def test_admin_deactivation_signs_the_user_out(admin_client: Client) -> None:
     victim = Client()
     victim.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
     assert victim.get("/api/v1/me").status_code == 200
-    response = admin_client.post(f"/admin/accounts/user/{user.pk}/change/", {
-        "email": user.email, "first_name": "", "last_name": "", "is_active": "", "date_joined_0": "2026-01-01",
-        "date_joined_1": "00:00:00", "last_login_0": "", "last_login_1": "",
-    })
+    response = admin_client.post(
+        f"/admin/accounts/user/{user.pk}/change/",
+        {
+            "email": user.email,
+            "first_name": "",
+            "last_name": "",
+            "is_active": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "last_login_0": "",
+            "last_login_1": "",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[-2000:]
     assert victim.get("/api/v1/me").status_code == 401
 
@@ -63,7 +84,9 @@ def test_admin_sees_domain_claims_read_only_and_removes_them_audited(admin_clien
     assert admin_client.get("/admin/accounts/tenantdomain/add/").status_code == 403
     # Nothing can be marked verified from the admin: only the DNS proof does that.
     pending = TenantDomain.objects.create(tenant=tenant, domain="example.org")
-    admin_client.post(f"/admin/accounts/tenantdomain/{pending.pk}/change/", {"verified_at_0": "2026-01-01", "verified_at_1": "00:00"})
+    admin_client.post(
+        f"/admin/accounts/tenantdomain/{pending.pk}/change/", {"verified_at_0": "2026-01-01", "verified_at_1": "00:00"}
+    )
     pending.refresh_from_db()
     assert pending.verified_at is None
     response = admin_client.post(f"/admin/accounts/tenantdomain/{claim.pk}/delete/", {"post": "yes"})

@@ -43,7 +43,16 @@ def test_login_without_2fa_gives_a_new_session(api: APIClient) -> None:
     assert UserSession.objects.filter(user=owner, session_key=key2).exists()
     me = api.get("/api/v1/me").json()
     assert me["authentication"] == "session"
-    assert me["tenants"] == [{"id": tenant.public_id, "name": tenant.name, "plan": "free", "role": "owner", "require_2fa": False, "require_sso": False}]
+    assert me["tenants"] == [
+        {
+            "id": tenant.public_id,
+            "name": tenant.name,
+            "plan": "free",
+            "role": "owner",
+            "require_2fa": False,
+            "require_sso": False,
+        }
+    ]
     assert me["organizations"][0]["id"] == org.public_id
     assert me["current_organization"]["id"] == org.public_id
     assert me["two_factor"] == {"enabled": False, "verified": False}
@@ -55,8 +64,10 @@ def test_login_without_2fa_gives_a_new_session(api: APIClient) -> None:
 def test_wrong_credentials_same_answer_for_unknown_email(api: APIClient, email: str) -> None:
     UserFactory(email="alice@example.com")
     cls = type(get_hasher())
-    with mock.patch.object(cls, "encode", autospec=True, side_effect=cls.encode) as encode, \
-         mock.patch.object(cls, "verify", autospec=True, side_effect=cls.verify) as verify:
+    with (
+        mock.patch.object(cls, "encode", autospec=True, side_effect=cls.encode) as encode,
+        mock.patch.object(cls, "verify", autospec=True, side_effect=cls.verify) as verify,
+    ):
         response = login(api, email, "wrong-password")
     assert response.status_code == 401
     body = response.json()
@@ -77,7 +88,11 @@ def test_inactive_user_gets_invalid_credentials(api: APIClient) -> None:
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"password": "x"}, "email"), ({"email": "not-an-email", "password": "x"}, "email"), ({"email": "a@example.com"}, "password")],
+    [
+        ({"password": "x"}, "email"),
+        ({"email": "not-an-email", "password": "x"}, "email"),
+        ({"email": "a@example.com"}, "password"),
+    ],
 )
 def test_bad_body_is_validation_error(api: APIClient, body: dict[str, str], field: str) -> None:
     response = api.post("/api/v1/auth/login", body, format="json")
@@ -103,7 +118,9 @@ def test_login_with_2fa_then_verify(api: APIClient, clock: Any) -> None:
     wrong = api.post("/api/v1/auth/verify-2fa", {"token": body["token"], "code": "000000"}, format="json")
     assert wrong.status_code == 401 and wrong.json()["error"] == "INVALID_OTP"
     clock.advance(5)  # past django-otp's throttle delay
-    ok = api.post("/api/v1/auth/verify-2fa", {"token": body["token"], "code": totp_code(device, clock.now)}, format="json")
+    ok = api.post(
+        "/api/v1/auth/verify-2fa", {"token": body["token"], "code": totp_code(device, clock.now)}, format="json"
+    )
     assert ok.status_code == 200, ok.json()
     assert ok.json()["user"]["two_factor"] == {"enabled": True, "verified": True}
     me = api.get("/api/v1/me").json()
@@ -118,7 +135,10 @@ def test_verify_with_recovery_code_and_replay_refused(api: APIClient, clock: Any
     user = UserFactory()
     device, codes = enrol(user, clock.now)
     token = login(api, user.email).json()["token"]
-    assert api.post("/api/v1/auth/verify-2fa", {"token": token, "code": codes[3].lower()}, format="json").status_code == 200
+    assert (
+        api.post("/api/v1/auth/verify-2fa", {"token": token, "code": codes[3].lower()}, format="json").status_code
+        == 200
+    )
     other = APIClient()
     token2 = login(other, user.email).json()["token"]
     reused = other.post("/api/v1/auth/verify-2fa", {"token": token2, "code": codes[3]}, format="json")
@@ -131,7 +151,9 @@ def test_2fa_token_expires(api: APIClient, clock: Any) -> None:
     token = login(api, user.email).json()["token"]
     LoginChallenge.objects.update(expires_at="2000-01-01T00:00:00Z")
     clock.advance(30)
-    response = api.post("/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, clock.now)}, format="json")
+    response = api.post(
+        "/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, clock.now)}, format="json"
+    )
     assert response.status_code == 401 and response.json()["error"] == "UNAUTHORIZED"
 
 
@@ -143,7 +165,9 @@ def test_2fa_token_is_burnt_after_too_many_wrong_codes(api: APIClient, clock: An
         clock.advance(120)
         assert api.post("/api/v1/auth/verify-2fa", {"token": token, "code": "123456"}, format="json").status_code == 401
     clock.advance(120)
-    response = api.post("/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, clock.now)}, format="json")
+    response = api.post(
+        "/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, clock.now)}, format="json"
+    )
     assert response.json()["error"] == "UNAUTHORIZED"
 
 
@@ -195,17 +219,24 @@ class FakeLockout:
     def register_failure(self, *, ip: str, kind: str, account: str | None = None) -> None:
         self.calls.append((ip, kind, account))
         if len(self.calls) >= self.limit:
-            raise ApiError("Too many failed attempts", code="LOCKED_OUT", status_code=429, headers={"Retry-After": "900"})
+            raise ApiError(
+                "Too many failed attempts", code="LOCKED_OUT", status_code=429, headers={"Retry-After": "900"}
+            )
 
     def check_account(self, account: str) -> None:
         if len(self.calls) >= self.limit:
-            raise ApiError("Too many failed attempts", code="LOCKED_OUT", status_code=429, headers={"Retry-After": "900"})
+            raise ApiError(
+                "Too many failed attempts", code="LOCKED_OUT", status_code=429, headers={"Retry-After": "900"}
+            )
 
 
 @pytest.fixture
 def fake_lockout() -> Any:
     fake = FakeLockout(limit=3)
-    with mock.patch("tater.lockout.register_failure", fake.register_failure), mock.patch("tater.lockout.check_account", fake.check_account):
+    with (
+        mock.patch("tater.lockout.register_failure", fake.register_failure),
+        mock.patch("tater.lockout.check_account", fake.check_account),
+    ):
         yield fake
 
 
@@ -227,7 +258,9 @@ def test_lockout_on_wrong_otp_codes(api: APIClient, clock: Any, fake_lockout: Fa
     answers = []
     for _ in range(3):
         clock.advance(60)
-        answers.append(api.post("/api/v1/auth/verify-2fa", {"token": token, "code": "111111"}, format="json").status_code)
+        answers.append(
+            api.post("/api/v1/auth/verify-2fa", {"token": token, "code": "111111"}, format="json").status_code
+        )
     assert answers == [401, 401, 429]
     assert {kind for _, kind, _ in fake_lockout.calls} == {"otp"}
 

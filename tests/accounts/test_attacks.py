@@ -64,7 +64,9 @@ BYPASS_HEADERS = [
 
 
 @pytest.mark.parametrize("headers", BYPASS_HEADERS, ids=lambda h: ",".join(f"{k}={v}" for k, v in h.items()))
-@pytest.mark.parametrize("path", ["/", "/keys/", "/members/", "/activity/", "/settings/tenant/", "/accounts/sso/", "/docs/api/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/keys/", "/members/", "/activity/", "/settings/tenant/", "/accounts/sso/", "/docs/api/"]
+)
 def test_attack_key_header_does_not_lift_the_2fa_policy_on_ui_pages(
     unenrolled_member: tuple[Client, Any], headers: dict[str, str], path: str
 ) -> None:
@@ -78,7 +80,9 @@ def test_attack_key_header_does_not_let_an_unenrolled_member_write_through_the_u
 ) -> None:
     client, member = unenrolled_member
     before = ApiKey.objects.count()
-    response = client.post("/keys/new/", {"name": "sneaky", "key_type": "standard", "preset": "full"}, HTTP_X_API_KEY=world["member_raw"])
+    response = client.post(
+        "/keys/new/", {"name": "sneaky", "key_type": "standard", "preset": "full"}, HTTP_X_API_KEY=world["member_raw"]
+    )
     assert response.status_code == 302 and response["Location"] == "/accounts/2fa/"
     assert ApiKey.objects.count() == before
 
@@ -154,7 +158,9 @@ def test_attack_other_spelling_of_a_locked_account_is_locked_too_json_login(owne
 @pytest.mark.parametrize("spelling", SPELLINGS)
 def test_attack_other_spelling_of_a_locked_account_is_locked_too_token_exchange(owner: Any, spelling: str) -> None:
     lock_out()
-    response = APIClient().post("/api/v1/auth/token", {"email": spelling, "password": PASSWORD}, format="json", REMOTE_ADDR="198.51.100.7")
+    response = APIClient().post(
+        "/api/v1/auth/token", {"email": spelling, "password": PASSWORD}, format="json", REMOTE_ADDR="198.51.100.7"
+    )
     assert (response.status_code, response.json()["error"]) == (429, "LOCKED_OUT")
     assert not ApiKey.objects.filter(owner=owner).exists()
 
@@ -192,7 +198,10 @@ def test_failures_through_an_additional_address_count_against_the_account(owner:
     EmailAddress.objects.create(user=owner, email="o.wner@other.test", verified=True, primary=False)
     for i, login in enumerate(["o.wner@other.test", OWNER, "O.WNER@other.te\u017ft"]):
         Client(REMOTE_ADDR=f"192.0.2.{60 + i}").post("/accounts/login/", {"login": login, "password": "wrong"})
-    assert Client(REMOTE_ADDR="198.51.100.10").post("/accounts/login/", {"login": OWNER, "password": PASSWORD}).status_code == 429
+    assert (
+        Client(REMOTE_ADDR="198.51.100.10").post("/accounts/login/", {"login": OWNER, "password": PASSWORD}).status_code
+        == 429
+    )
     response = json_login(OWNER, PASSWORD, ip="198.51.100.11")
     assert (response.status_code, response.json()["error"]) == (429, "LOCKED_OUT")
 
@@ -216,7 +225,10 @@ def test_every_spelling_reaches_the_one_account_when_not_locked(owner: Any) -> N
 
 @pytest.mark.parametrize("spelling", SPELLINGS[:3])
 def test_attack_sign_up_with_another_spelling_of_an_existing_email(owner: Any, spelling: str) -> None:
-    response = Client().post("/accounts/signup/", {"email": spelling.strip(), "password1": "a-long-passphrase-1", "password2": "a-long-passphrase-1"})
+    response = Client().post(
+        "/accounts/signup/",
+        {"email": spelling.strip(), "password1": "a-long-passphrase-1", "password2": "a-long-passphrase-1"},
+    )
     assert response.status_code == 200  # the form again, with an error; never a 500
     assert get_user_model().objects.count() == 1
 
@@ -274,10 +286,21 @@ def test_attack_admin_shows_no_totp_seed(admin_client: Client, clock: Any) -> No
         assert "doesn’t exist" in page.content.decode()  # the admin's "no such object" page
     assert pages[4].status_code == 403  # a device with a seed nobody saw is useless; enrolment is the way
     # Nor can a seed be planted through the change form.
-    admin_client.post(f"/admin/otp_totp/totpdevice/{device.pk}/change/", {
-        "user": victim.pk, "name": "x", "confirmed": "on", "key": "00" * 20, "step": 30, "t0": 0, "digits": 6,
-        "tolerance": 1, "drift": 0, "throttling_failure_count": 0,
-    })
+    admin_client.post(
+        f"/admin/otp_totp/totpdevice/{device.pk}/change/",
+        {
+            "user": victim.pk,
+            "name": "x",
+            "confirmed": "on",
+            "key": "00" * 20,
+            "step": 30,
+            "t0": 0,
+            "digits": 6,
+            "tolerance": 1,
+            "drift": 0,
+            "throttling_failure_count": 0,
+        },
+    )
     device.refresh_from_db()
     assert device.key == secrets[0]
 
@@ -285,10 +308,19 @@ def test_attack_admin_shows_no_totp_seed(admin_client: Client, clock: Any) -> No
 def test_admin_cannot_give_a_user_a_look_alike_of_another_account_email(admin_client: Client) -> None:
     owner = UserFactory(email=OWNER)
     other = UserFactory()
-    response = admin_client.post(f"/admin/accounts/user/{other.pk}/change/", {
-        "email": "owner@demo.tater.te\u017ft", "first_name": "", "last_name": "", "is_active": "on",
-        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00", "last_login_0": "", "last_login_1": "",
-    })
+    response = admin_client.post(
+        f"/admin/accounts/user/{other.pk}/change/",
+        {
+            "email": "owner@demo.tater.te\u017ft",
+            "first_name": "",
+            "last_name": "",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "last_login_0": "",
+            "last_login_1": "",
+        },
+    )
     assert response.status_code == 200 and "already exists" in response.content.decode()
     other.refresh_from_db()
     assert other.email != owner.email and get_user_model().objects.filter(email_canonical=OWNER).count() == 1
@@ -338,4 +370,3 @@ def test_provider_login_with_an_app_still_redirects() -> None:
     client.get("/accounts/login/")
     started = client.post("/accounts/google/login/?process=login")
     assert started.status_code == 302 and started["Location"].startswith("https://accounts.google.com/")
-

@@ -64,7 +64,11 @@ def test_same_recovery_code_accepted_once_under_concurrency() -> None:
 def test_same_2fa_token_signs_in_once_under_concurrency() -> None:
     user = UserFactory()
     _, codes = enrol(user)
-    token = APIClient().post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json").json()["token"]
+    token = (
+        APIClient()
+        .post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json")
+        .json()["token"]
+    )
     # Different recovery codes per request: only the single-use token can stop the others.
     pool = iter(codes)
     pool_lock = threading.Lock()

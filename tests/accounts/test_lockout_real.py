@@ -61,8 +61,12 @@ def test_wrong_otp_codes_lock_the_account(api: APIClient, thresholds: Any, clock
         clock.advance(30)
         first = login(api, user.email, PASSWORD)
         assert first.json()["requires2FA"] is True
-        r = api.post("/api/v1/auth/verify-2fa", {"token": first.json()["token"], "code": "000000"}, format="json",
-                     REMOTE_ADDR="192.0.2.10")
+        r = api.post(
+            "/api/v1/auth/verify-2fa",
+            {"token": first.json()["token"], "code": "000000"},
+            format="json",
+            REMOTE_ADDR="192.0.2.10",
+        )
         errors.append(r.json()["error"])
     assert errors[:2] == ["INVALID_OTP", "INVALID_OTP"]
     assert errors[2] == "LOCKED_OUT"

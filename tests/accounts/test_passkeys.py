@@ -63,7 +63,9 @@ class SoftAuthenticator:
         return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
 
     def _client_data(self, kind: str, challenge: str, origin: str | None) -> bytes:
-        return json.dumps({"type": kind, "challenge": challenge, "origin": origin or self.origin, "crossOrigin": False}).encode()
+        return json.dumps(
+            {"type": kind, "challenge": challenge, "origin": origin or self.origin, "crossOrigin": False}
+        ).encode()
 
     def create(self, options: dict[str, Any], *, origin: str | None = None, rp_id: str | None = None) -> dict[str, Any]:
         self.rp_id = options["rp"]["id"]
@@ -71,28 +73,49 @@ class SoftAuthenticator:
         client_data = self._client_data("webauthn.create", options["challenge"], origin)
         attested = bytes(16) + len(self.credential_id).to_bytes(2, "big") + self.credential_id + self._cose_key()
         flags = 0x01 | 0x04 | 0x40  # user present, user verified, attested credential data
-        auth_data = hashlib.sha256((rp_id or self.rp_id).encode()).digest() + bytes([flags]) + self.sign_count.to_bytes(4, "big") + attested
+        auth_data = (
+            hashlib.sha256((rp_id or self.rp_id).encode()).digest()
+            + bytes([flags])
+            + self.sign_count.to_bytes(4, "big")
+            + attested
+        )
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         return {
-            "id": b64url(self.credential_id), "rawId": b64url(self.credential_id), "type": "public-key",
-            "response": {"clientDataJSON": b64url(client_data), "attestationObject": b64url(attestation), "transports": ["internal"]},
-            "clientExtensionResults": {"credProps": {"rk": True}}, "authenticatorAttachment": "platform",
+            "id": b64url(self.credential_id),
+            "rawId": b64url(self.credential_id),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": b64url(client_data),
+                "attestationObject": b64url(attestation),
+                "transports": ["internal"],
+            },
+            "clientExtensionResults": {"credProps": {"rk": True}},
+            "authenticatorAttachment": "platform",
         }
 
     def get(self, options: dict[str, Any], *, origin: str | None = None, tamper: bool = False) -> dict[str, Any]:
         self.sign_count += 1
         client_data = self._client_data("webauthn.get", options["challenge"], origin)
-        auth_data = hashlib.sha256(options["rpId"].encode()).digest() + bytes([0x01 | 0x04]) + self.sign_count.to_bytes(4, "big")
+        auth_data = (
+            hashlib.sha256(options["rpId"].encode()).digest()
+            + bytes([0x01 | 0x04])
+            + self.sign_count.to_bytes(4, "big")
+        )
         signature = self.key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
         if tamper:
             client_data = self._client_data("webauthn.get", options["challenge"], origin).replace(b"}", b', "x": 1}')
         return {
-            "id": b64url(self.credential_id), "rawId": b64url(self.credential_id), "type": "public-key",
+            "id": b64url(self.credential_id),
+            "rawId": b64url(self.credential_id),
+            "type": "public-key",
             "response": {
-                "clientDataJSON": b64url(client_data), "authenticatorData": b64url(auth_data),
-                "signature": b64url(signature), "userHandle": b64url(self.user_handle),
+                "clientDataJSON": b64url(client_data),
+                "authenticatorData": b64url(auth_data),
+                "signature": b64url(signature),
+                "userHandle": b64url(self.user_handle),
             },
-            "clientExtensionResults": {}, "authenticatorAttachment": "platform",
+            "clientExtensionResults": {},
+            "authenticatorAttachment": "platform",
         }
 
 
@@ -201,13 +224,17 @@ def test_registration_answer_is_verified_and_single_use() -> None:
     client = Client()
     sign_in(client, user)
     options = post_json(client, "/accounts/passkeys/register/begin/").json()
-    wrong_origin = post_json(client, "/accounts/passkeys/register/complete/", SoftAuthenticator(origin="https://evil.test").create(options))
+    wrong_origin = post_json(
+        client, "/accounts/passkeys/register/complete/", SoftAuthenticator(origin="https://evil.test").create(options)
+    )
     assert wrong_origin.status_code == 422 and wrong_origin.json()["code"] == "invalid_registration"
     # The challenge was used up by the failed answer.
     replay = post_json(client, "/accounts/passkeys/register/complete/", SoftAuthenticator().create(options))
     assert replay.status_code == 422
     options = post_json(client, "/accounts/passkeys/register/begin/").json()
-    wrong_rp = post_json(client, "/accounts/passkeys/register/complete/", SoftAuthenticator().create(options, rp_id="evil.test"))
+    wrong_rp = post_json(
+        client, "/accounts/passkeys/register/complete/", SoftAuthenticator().create(options, rp_id="evil.test")
+    )
     assert wrong_rp.status_code == 422
     options = post_json(client, "/accounts/passkeys/register/begin/").json()
     garbage = post_json(client, "/accounts/passkeys/register/complete/", {"id": "x", "response": "nope"})
@@ -288,7 +315,9 @@ def test_a_wrong_or_replayed_passkey_answer_is_refused_and_counted() -> None:
     assert post_json(client, "/accounts/2fa/challenge/passkey/complete/", stranger.get(options)).status_code == 401
     # Another origin's assertion (a phishing relay) is refused.
     options = post_json(client, "/accounts/2fa/challenge/passkey/begin/").json()
-    relayed = post_json(client, "/accounts/2fa/challenge/passkey/complete/", authenticator.get(options, origin="https://evil.test"))
+    relayed = post_json(
+        client, "/accounts/2fa/challenge/passkey/complete/", authenticator.get(options, origin="https://evil.test")
+    )
     assert relayed.status_code == 401
     # Still a working code path afterwards.
     options = post_json(client, "/accounts/2fa/challenge/passkey/begin/").json()
@@ -318,7 +347,11 @@ def test_locked_out_account_gets_json_429() -> None:
             if options.status_code != 200:
                 answers.append(options.status_code)
                 break
-            answers.append(post_json(client, "/accounts/2fa/challenge/passkey/complete/", authenticator.get(options.json(), tamper=True)).status_code)
+            answers.append(
+                post_json(
+                    client, "/accounts/2fa/challenge/passkey/complete/", authenticator.get(options.json(), tamper=True)
+                ).status_code
+            )
     assert answers[-1] == 429
 
 
@@ -478,14 +511,18 @@ def test_json_sign_in_with_a_passkey() -> None:
     public_key = answer.json()["publicKey"]
     assert public_key["rpId"] == "testserver"
     assert [c["id"] for c in public_key["allowCredentials"]] == [b64url(authenticator.credential_id)]
-    done = api.post("/api/v1/auth/verify-2fa", {"token": body["token"], "webauthn": authenticator.get(public_key)}, format="json")
+    done = api.post(
+        "/api/v1/auth/verify-2fa", {"token": body["token"], "webauthn": authenticator.get(public_key)}, format="json"
+    )
     assert done.status_code == 200, done.json()
     assert done.json()["user"]["two_factor"] == {"enabled": True, "verified": True}
     assert api.get("/api/v1/me").json()["two_factor"]["verified"] is True
     login = AuditEvent.objects.filter(action="user.login", tenant=tenant).latest("pk")
     assert login.changes == {"second_factor": True, "method": "passkey"}
     # The token is used up.
-    again = APIClient().post("/api/v1/auth/verify-2fa", {"token": body["token"], "webauthn": authenticator.get(public_key)}, format="json")
+    again = APIClient().post(
+        "/api/v1/auth/verify-2fa", {"token": body["token"], "webauthn": authenticator.get(public_key)}, format="json"
+    )
     assert again.status_code == 401 and again.json()["error"] == "UNAUTHORIZED"
 
 
@@ -494,25 +531,41 @@ def test_json_passkey_answers_are_single_use_and_bound_to_their_token() -> None:
     api = APIClient()
     first = api_login(api, user)["token"]
     options = options_for(api, first).json()["publicKey"]
-    forged = api.post("/api/v1/auth/verify-2fa", {"token": first, "webauthn": authenticator.get(options, tamper=True)}, format="json")
+    forged = api.post(
+        "/api/v1/auth/verify-2fa", {"token": first, "webauthn": authenticator.get(options, tamper=True)}, format="json"
+    )
     assert forged.status_code == 401 and forged.json()["error"] == "INVALID_OTP"
     assert LoginChallenge.objects.get(user=user, used_at__isnull=True).failures == 1
     assert AuditEvent.objects.filter(action="user.login_failed", changes__method="passkey").exists()
     # The challenge went with the failed answer.
-    replay = api.post("/api/v1/auth/verify-2fa", {"token": first, "webauthn": authenticator.get(options)}, format="json")
+    replay = api.post(
+        "/api/v1/auth/verify-2fa", {"token": first, "webauthn": authenticator.get(options)}, format="json"
+    )
     assert replay.status_code == 401 and replay.json()["error"] == "INVALID_OTP"
     # A challenge issued for one token does not answer another.
     second = api_login(APIClient(), user)["token"]
     other_options = options_for(api, first).json()["publicKey"]
-    crossed = api.post("/api/v1/auth/verify-2fa", {"token": second, "webauthn": authenticator.get(other_options)}, format="json")
+    crossed = api.post(
+        "/api/v1/auth/verify-2fa", {"token": second, "webauthn": authenticator.get(other_options)}, format="json"
+    )
     assert crossed.status_code == 401
     # No options asked: nothing to answer.
     third = api_login(APIClient(), user)["token"]
-    assert api.post("/api/v1/auth/verify-2fa", {"token": third, "webauthn": authenticator.get(options)}, format="json").status_code == 401
+    assert (
+        api.post(
+            "/api/v1/auth/verify-2fa", {"token": third, "webauthn": authenticator.get(options)}, format="json"
+        ).status_code
+        == 401
+    )
     # Asking again replaces the challenge; the newest one works.
     options_for(api, third)
     newest = options_for(api, third).json()["publicKey"]
-    assert api.post("/api/v1/auth/verify-2fa", {"token": third, "webauthn": authenticator.get(newest)}, format="json").status_code == 200
+    assert (
+        api.post(
+            "/api/v1/auth/verify-2fa", {"token": third, "webauthn": authenticator.get(newest)}, format="json"
+        ).status_code
+        == 200
+    )
 
 
 def test_json_passkey_failures_burn_the_token() -> None:
@@ -522,7 +575,11 @@ def test_json_passkey_failures_burn_the_token() -> None:
     with override_settings(TATER_LOGIN_CHALLENGE_MAX_FAILURES=2):
         for _ in range(2):
             options = options_for(api, token).json()["publicKey"]
-            api.post("/api/v1/auth/verify-2fa", {"token": token, "webauthn": authenticator.get(options, tamper=True)}, format="json")
+            api.post(
+                "/api/v1/auth/verify-2fa",
+                {"token": token, "webauthn": authenticator.get(options, tamper=True)},
+                format="json",
+            )
     assert options_for(api, token).status_code == 401
 
 
@@ -538,11 +595,16 @@ def test_json_flow_refusals() -> None:
     assert bad_token.status_code == 401 and bad_token.json()["error"] == "UNAUTHORIZED"
     assert options_for(api, "").status_code == 400
     assert api.get("/api/v1/auth/webauthn/options").status_code == 405
-    both = api.post("/api/v1/auth/verify-2fa", {"token": body["token"], "code": codes[0], "webauthn": {}}, format="json")
+    both = api.post(
+        "/api/v1/auth/verify-2fa", {"token": body["token"], "code": codes[0], "webauthn": {}}, format="json"
+    )
     assert both.status_code == 400 and "webauthn" in both.json()["details"]["fields"]
     neither = api.post("/api/v1/auth/verify-2fa", {"token": body["token"]}, format="json")
     assert neither.status_code == 400 and "code" in neither.json()["details"]["fields"]
     not_an_object = api.post("/api/v1/auth/verify-2fa", {"token": body["token"], "webauthn": "x"}, format="json")
     assert not_an_object.status_code == 400
     # Codes still work as before.
-    assert api.post("/api/v1/auth/verify-2fa", {"token": body["token"], "code": codes[0]}, format="json").status_code == 200
+    assert (
+        api.post("/api/v1/auth/verify-2fa", {"token": body["token"], "code": codes[0]}, format="json").status_code
+        == 200
+    )

@@ -163,7 +163,9 @@ def test_passkey_enrol_sign_in_admin_and_remove(live_server: Any, browser: Any) 
     page.wait_for_selector("text=removed")
     assert not WebAuthnCredential.objects.filter(user=user).exists()
     assert "No passkeys yet." in page.content()
-    assert AuditEvent.objects.filter(action="mfa.disabled", changes__method="passkey", changes__name="Work laptop").exists()
+    assert AuditEvent.objects.filter(
+        action="mfa.disabled", changes__method="passkey", changes__name="Work laptop"
+    ).exists()
     tab.shot("passkeys-removed")
 
     assert tab.csp_errors == []

@@ -52,9 +52,11 @@ def test_deactivating_a_user_ends_sessions_and_kills_keys(world: dict[str, Any])
     assert Client().get("/api/v1/auth/validate", HTTP_X_API_KEY=world["member_raw"]).status_code == 200  # cached now
     member.is_active = False
     member.save()
-    assert not Session.objects.filter(session_key__in=UserSession.objects.values("session_key")).filter(
-        session_key=client.cookies["sessionid"].value
-    ).exists()
+    assert (
+        not Session.objects.filter(session_key__in=UserSession.objects.values("session_key"))
+        .filter(session_key=client.cookies["sessionid"].value)
+        .exists()
+    )
     assert client.get("/api/v1/me").status_code == 401
     response = Client().get("/api/v1/auth/validate", HTTP_X_API_KEY=world["member_raw"])
     assert response.status_code == 401
@@ -72,18 +74,25 @@ print(json.dumps({name: getattr(settings, name) for name in names}))
 def test_session_cookie_flags_under_production_settings(api: Any) -> None:
     # The production settings as the settings module computes them (DEBUG off)...
     env = {**os.environ, "DJANGO_DEBUG": "0", "SECRET_KEY": "x" * 60, "DJANGO_SETTINGS_MODULE": "tater.settings"}
-    result = subprocess.run([sys.executable, "-c", PROD_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", PROD_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     prod = json.loads(result.stdout.strip().splitlines()[-1])
     assert prod == {
-        "SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_HTTPONLY": True, "SESSION_COOKIE_SAMESITE": "Strict",
-        "SESSION_COOKIE_AGE": 7 * 24 * 3600, "SESSION_ENGINE": "django.contrib.sessions.backends.db",
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Strict",
+        "SESSION_COOKIE_AGE": 7 * 24 * 3600,
+        "SESSION_ENGINE": "django.contrib.sessions.backends.db",
         "CSRF_COOKIE_SECURE": True,
     }
     # ... applied to a real sign-in: the cookie the browser gets carries every flag.
     user = UserFactory()
     with override_settings(**prod):
-        response = api.post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json", secure=True)
+        response = api.post(
+            "/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json", secure=True
+        )
     cookie = response.cookies["sessionid"]
     assert response.status_code == 200
     assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Strict"

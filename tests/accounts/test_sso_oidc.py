@@ -37,10 +37,15 @@ def idp() -> Iterator[OIDCProvider]:
 def tenant_sso(idp: OIDCProvider, dns: LoopbackDNS) -> dict[str, Any]:
     tenant, owner, (org1, org2) = make_tenant(name="Acme", orgs=2)
     config = sso.sso_config_save(
-        tenant=tenant, actor=owner,
+        tenant=tenant,
+        actor=owner,
         values={
-            "protocol": "oidc", "issuer": idp.issuer, "client_id": idp.client_id, "client_secret": idp.client_secret,
-            "default_organization": org2, "default_role": "viewer",
+            "protocol": "oidc",
+            "issuer": idp.issuer,
+            "client_id": idp.client_id,
+            "client_secret": idp.client_secret,
+            "default_organization": org2,
+            "default_role": "viewer",
         },
     )
     verify_domain_via_dns(dns, tenant, owner, "acme.test")
@@ -74,8 +79,13 @@ def test_first_sso_sign_in_provisions_user_with_default_role(idp: OIDCProvider, 
     assert AuditEvent.objects.filter(action="user.login", actor_user_id=membership.user_id).exists()
     me = client.get("/api/v1/me").json()
     assert me["organizations"] == [
-        {"id": tenant_sso["org"].public_id, "name": tenant_sso["org"].name, "tenant_id": tenant_sso["tenant"].public_id,
-         "role": "viewer", "tenant_role": None}
+        {
+            "id": tenant_sso["org"].public_id,
+            "name": tenant_sso["org"].name,
+            "tenant_id": tenant_sso["tenant"].public_id,
+            "role": "viewer",
+            "tenant_role": None,
+        }
     ]
 
 
@@ -88,7 +98,9 @@ def test_identity_is_issuer_and_subject_not_email(idp: OIDCProvider, tenant_sso:
     assert client.get("/api/v1/me").json()["user"]["id"] == user_id
 
 
-def test_unverified_email_claim_never_takes_over_an_existing_account(idp: OIDCProvider, tenant_sso: dict[str, Any]) -> None:
+def test_unverified_email_claim_never_takes_over_an_existing_account(
+    idp: OIDCProvider, tenant_sso: dict[str, Any]
+) -> None:
     victim = UserFactory(email="boss@acme.test")
     OrgMembership.objects.create(organization=tenant_sso["org"], user=victim, role="member")  # one of Acme's
     client = Client()
@@ -125,7 +137,10 @@ def test_sso_required_refuses_password_sign_in(idp: OIDCProvider, tenant_sso: di
     token = APIClient().post("/api/v1/auth/token", {"email": member.email, "password": PASSWORD}, format="json")
     assert token.status_code == 403
     # Sign-up with the domain is refused too.
-    signup = Client().post("/accounts/signup/", {"email": "new@acme.test", "password1": "a-long-passphrase-1", "password2": "a-long-passphrase-1"})
+    signup = Client().post(
+        "/accounts/signup/",
+        {"email": "new@acme.test", "password1": "a-long-passphrase-1", "password2": "a-long-passphrase-1"},
+    )
     assert signup.status_code == 200 and "single sign-on" in signup.content.decode()
     # SSO itself works.
     client = Client()
@@ -134,7 +149,9 @@ def test_sso_required_refuses_password_sign_in(idp: OIDCProvider, tenant_sso: di
     assert client.get("/api/v1/me").status_code == 200
 
 
-def test_sso_sign_in_asks_enrolled_users_for_their_second_factor(idp: OIDCProvider, tenant_sso: dict[str, Any], clock: Any) -> None:
+def test_sso_sign_in_asks_enrolled_users_for_their_second_factor(
+    idp: OIDCProvider, tenant_sso: dict[str, Any], clock: Any
+) -> None:
     client = Client()
     sso_sign_in(client, idp, "jane@acme.test", sub="00u-jane")
     user = SocialAccount.objects.get(uid="00u-jane").user
@@ -152,11 +169,19 @@ def test_sso_settings_page_is_for_tenant_owners(tenant_sso: dict[str, Any]) -> N
     page = owner.get("/accounts/sso/")
     assert page.status_code == 200 and "acme.test" in page.content.decode()
     assert "tater-secret" not in page.content.decode()
-    response = owner.post("/accounts/sso/", {
-        "tenant": tenant_sso["tenant"].public_id, "protocol": "oidc",
-        "issuer": tenant_sso["config"].issuer, "client_id": "tater-client", "client_secret": "",
-        "default_role": "member", "require_sso": "on", "is_active": "on",
-    })
+    response = owner.post(
+        "/accounts/sso/",
+        {
+            "tenant": tenant_sso["tenant"].public_id,
+            "protocol": "oidc",
+            "issuer": tenant_sso["config"].issuer,
+            "client_id": "tater-client",
+            "client_secret": "",
+            "default_role": "member",
+            "require_sso": "on",
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302
     config = TenantSSOConfig.objects.get()
     assert config.require_sso and config.default_role == "member" and config.client_secret == "tater-secret"

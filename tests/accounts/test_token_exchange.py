@@ -23,7 +23,9 @@ def exchange(api: APIClient, **body: Any) -> Any:
 
 def test_owner_gets_a_key_shown_once_that_works(api: APIClient, world: dict[str, Any]) -> None:
     owner = world["owner"]
-    response = exchange(api, email=owner.email, password=PASSWORD, organizationId=world["org2"].public_id, name="backup script")
+    response = exchange(
+        api, email=owner.email, password=PASSWORD, organizationId=world["org2"].public_id, name="backup script"
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["key"].startswith("tater_") and body["headers"] == {"X-API-Key": body["key"]}
@@ -31,7 +33,9 @@ def test_owner_gets_a_key_shown_once_that_works(api: APIClient, world: dict[str,
     assert "only time" in body["notice"]
     stored = ApiKey.objects.get(public_id=body["id"])
     assert body["key"] not in (stored.digest, stored.display_prefix)
-    assert AuditEvent.objects.filter(action="api_key.created", target_id=body["id"], channel="api", actor_user_id=owner.pk).exists()
+    assert AuditEvent.objects.filter(
+        action="api_key.created", target_id=body["id"], channel="api", actor_user_id=owner.pk
+    ).exists()
     assert APIClient().get("/api/v1/auth/validate", HTTP_X_API_KEY=body["key"]).status_code == 200
     # No session is created by an exchange.
     assert "sessionid" not in response.cookies

@@ -110,9 +110,13 @@ def test_json_second_step_says_wait(otp_clock: Clock) -> None:
     otp_clock.advance(30)
     api = APIClient()
     token = api.post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json").json()["token"]
-    wrong = api.post("/api/v1/auth/verify-2fa", {"token": token, "code": _wrong_code(device, otp_clock.now)}, format="json")
+    wrong = api.post(
+        "/api/v1/auth/verify-2fa", {"token": token, "code": _wrong_code(device, otp_clock.now)}, format="json"
+    )
     assert wrong.status_code == 401 and wrong.json()["error"] == "INVALID_OTP"
-    throttled = api.post("/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, otp_clock.now)}, format="json")
+    throttled = api.post(
+        "/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, otp_clock.now)}, format="json"
+    )
     assert throttled.status_code == 401 and throttled.json()["message"] == TOO_MANY, throttled.json()
     otp_clock.advance(1.5)
     ok = api.post("/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, otp_clock.now)}, format="json")
@@ -130,10 +134,14 @@ def test_json_throttled_attempts_do_not_feed_the_lockout(otp_clock: Clock, setti
     otp_clock.advance(30)
     api = APIClient()
     token = api.post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json").json()["token"]
-    wrong = api.post("/api/v1/auth/verify-2fa", {"token": token, "code": _wrong_code(device, otp_clock.now)}, format="json")
+    wrong = api.post(
+        "/api/v1/auth/verify-2fa", {"token": token, "code": _wrong_code(device, otp_clock.now)}, format="json"
+    )
     assert wrong.status_code == 401 and wrong.json()["error"] == "INVALID_OTP"  # one failure of two
     for _ in range(3):
-        throttled = api.post("/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, otp_clock.now)}, format="json")
+        throttled = api.post(
+            "/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, otp_clock.now)}, format="json"
+        )
         assert throttled.status_code == 401, throttled.json()
         assert throttled.json()["error"] == "INVALID_OTP" and throttled.json()["message"] == TOO_MANY
     assert AuditEvent.objects.filter(action="user.login_failed", changes__method="otp").count() == 1

@@ -49,8 +49,14 @@ def owner_browser(owner: Any) -> Client:
 def configure_sso(client: Client, tenant: Any, idp: OIDCProvider, **extra: str) -> Any:
     """The owner fills in the SSO settings page (OpenID Connect)."""
     form = {
-        "tenant": tenant.public_id, "protocol": "oidc", "issuer": idp.issuer, "client_id": idp.client_id,
-        "client_secret": idp.client_secret, "default_role": "member", "is_active": "on", **extra,
+        "tenant": tenant.public_id,
+        "protocol": "oidc",
+        "issuer": idp.issuer,
+        "client_id": idp.client_id,
+        "client_secret": idp.client_secret,
+        "default_role": "member",
+        "is_active": "on",
+        **extra,
     }
     return client.post("/accounts/sso/", form)
 
@@ -106,7 +112,9 @@ def test_attack_unverified_foreign_domain_routes_requires_links_and_provisions_n
     browser = owner_browser(mallory)
     configure_sso(browser, evil, idp, email_domain="victim.test", require_sso="on", default_role="admin")
     add_domain(browser, evil, "victim.test")
-    for row in re.findall(r'action="(/accounts/sso/domains/[^"]+/verify/)"', browser.get("/accounts/sso/").content.decode()):
+    for row in re.findall(
+        r'action="(/accounts/sso/domains/[^"]+/verify/)"', browser.get("/accounts/sso/").content.decode()
+    ):
         browser.post(row, {"tenant": evil.public_id})  # no TXT record published: nothing verified
     assert TenantSSOConfig.objects.filter(tenant=evil).exists()
     assert not TenantDomain.objects.filter(domain="victim.test", verified_at__isnull=False).exists()
@@ -122,7 +130,10 @@ def test_attack_unverified_foreign_domain_routes_requires_links_and_provisions_n
     api = APIClient().post("/api/v1/auth/login", {"email": jane.email, "password": PASSWORD}, format="json")
     assert api.status_code == 200 and api.json()["requires2FA"] is False
     # Colleagues can still sign up with a password.
-    signup = Client().post("/accounts/signup/", {"email": "newbie@victim.test", "password1": "a-long-passphrase-1", "password2": "a-long-passphrase-1"})
+    signup = Client().post(
+        "/accounts/signup/",
+        {"email": "newbie@victim.test", "password1": "a-long-passphrase-1", "password2": "a-long-passphrase-1"},
+    )
     assert signup.status_code == 302
     # Linking: Mallory's IdP asserting Jane's (verified) address takes nothing over.
     attacker = Client()
@@ -254,7 +265,9 @@ def test_domain_spellings_are_normalised(typed: str) -> None:
     assert list(TenantDomain.objects.values_list("domain", flat=True)) == ["acme.test"]
 
 
-@pytest.mark.parametrize("typed", ["localhost", "acme..test", "-acme.test", "https://acme.test/", "acme test", "a" * 64 + ".test", "1.2.3.4"])
+@pytest.mark.parametrize(
+    "typed", ["localhost", "acme..test", "-acme.test", "https://acme.test/", "acme test", "a" * 64 + ".test", "1.2.3.4"]
+)
 def test_invalid_domains_are_refused(typed: str) -> None:
     tenant, owner, _ = make_tenant()
     response = add_domain(owner_browser(owner), tenant, typed)
@@ -362,14 +375,23 @@ def test_existing_member_of_the_tenant_is_linked_with_a_verified_email(idp: OIDC
     press_verify(browser, tenant, domain_row(browser.get("/accounts/sso/").content.decode(), "acme.test"))
     carol = add_member(org, "member", UserFactory(email="carol@acme.test"))
     unverified = Client()
-    assert idp_round_trip(unverified, idp, provider_login_url(tenant), sub="x", email=carol.email, email_verified=False).status_code == 403
+    assert (
+        idp_round_trip(
+            unverified, idp, provider_login_url(tenant), sub="x", email=carol.email, email_verified=False
+        ).status_code
+        == 403
+    )
     client = Client()
-    assert idp_round_trip(client, idp, provider_login_url(tenant), sub="00u-carol", email=carol.email).status_code == 302
+    assert (
+        idp_round_trip(client, idp, provider_login_url(tenant), sub="00u-carol", email=carol.email).status_code == 302
+    )
     assert SocialAccount.objects.get(user=carol).uid == "00u-carol"
     assert client.get("/api/v1/me").json()["user"]["id"] == carol.pk
 
 
-def test_a_signed_in_user_cannot_link_an_idp_that_does_not_speak_for_their_domain(idp: OIDCProvider, dns: LoopbackDNS) -> None:
+def test_a_signed_in_user_cannot_link_an_idp_that_does_not_speak_for_their_domain(
+    idp: OIDCProvider, dns: LoopbackDNS
+) -> None:
     """Linking after sign-in is for the IdP of the tenant that verified the account's own
     domain: another tenant's IdP (here one that merely claims the domain) is refused."""
     mallory = UserFactory(email="mallory@evil.test")

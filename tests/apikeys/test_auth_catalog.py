@@ -29,11 +29,17 @@ class TestCatalog:
         assert body(r)["message"] == "Missing API key"
         assert r["X-Request-ID"] == body(r)["request_id"]
 
-    @pytest.mark.parametrize("value", ["Bearer tater_3fd88c926edd3a6f66a925de7df4cfe4", "Basic dXNlcjpwYXNz", "Token abc"])
+    @pytest.mark.parametrize(
+        "value", ["Bearer tater_3fd88c926edd3a6f66a925de7df4cfe4", "Basic dXNlcjpwYXNz", "Token abc"]
+    )
     def test_authorization_header_rejected(self, api, world, value):
         r = api.get(VALIDATE, HTTP_AUTHORIZATION=value)
         assert r.status_code == 401
-        assert body(r) | {"request_id": None} == {"error": "UNAUTHORIZED", "message": "Invalid authorization header format", "request_id": None}
+        assert body(r) | {"request_id": None} == {
+            "error": "UNAUTHORIZED",
+            "message": "Invalid authorization header format",
+            "request_id": None,
+        }
 
     def test_bearer_admitted_by_setting(self, api, world):
         with override_settings(TATER_ALLOW_BEARER_KEYS=True):
@@ -68,7 +74,12 @@ class TestCatalog:
         assert (body(r)["error"], body(r)["message"]) == ("KEY_REVOKED", "API key has been revoked")
 
     def test_expired(self, api, world):
-        key, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], expires_at=timezone.now() + timedelta(seconds=1))
+        key, raw = make_key(
+            user=world["owner"],
+            tenant=world["tenant"],
+            org=world["org1"],
+            expires_at=timezone.now() + timedelta(seconds=1),
+        )
         from apikeys.models import ApiKey
 
         past = timezone.now() - timedelta(seconds=5)
@@ -90,7 +101,10 @@ class TestCatalog:
         _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=None, name="cron")
         r = api.post(KEYS, {"name": "x"}, format="json", HTTP_X_API_KEY=raw)
         assert r.status_code == 401
-        assert (body(r)["error"], body(r)["message"]) == ("UNAUTHORIZED", "Unbound API key may not scope to a specific org")
+        assert (body(r)["error"], body(r)["message"]) == (
+            "UNAUTHORIZED",
+            "Unbound API key may not scope to a specific org",
+        )
 
     def test_unbound_key_ambiguous_org(self, api, world):
         _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=None, name="cron")

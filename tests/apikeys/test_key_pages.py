@@ -94,12 +94,14 @@ def test_recent_addresses_newest_first(world: dict[str, Any]) -> None:
     key.refresh_from_db()
     assert [entry["ip"] for entry in key.recent_ips] == ["198.51.100.2", "203.0.113.7"]
     page = _page(_signed_in(world["owner"]), key)
-    section = page[page.index("Recent addresses"):]
+    section = page[page.index("Recent addresses") :]
     assert section.index("198.51.100.2") < section.index("203.0.113.7")
 
 
 def test_usage_limited_key_shows_limit_remaining_and_refill(world: dict[str, Any]) -> None:
-    key, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], usage_limit=5, usage_refill="daily")
+    key, raw = make_key(
+        user=world["owner"], tenant=world["tenant"], org=world["org1"], usage_limit=5, usage_refill="daily"
+    )
     for _ in range(2):
         assert APIClient().get(VALIDATE, HTTP_X_API_KEY=raw).status_code == 200
     current = uses.current(key.pk, key.usage_limit, key.usage_refill)
@@ -116,8 +118,15 @@ def test_create_form_takes_a_usage_limit(world: dict[str, Any]) -> None:
     assert 'name="usage_limit"' in page and 'name="usage_refill"' in page
     response = client.post(
         reverse("apikey_create"),
-        {"type": "standard", "name": "metered", "binding": "org", "preset": "full", "expires_in": "30",
-         "usage_limit": "1000", "usage_refill": "monthly"},
+        {
+            "type": "standard",
+            "name": "metered",
+            "binding": "org",
+            "preset": "full",
+            "expires_in": "30",
+            "usage_limit": "1000",
+            "usage_refill": "monthly",
+        },
     )
     assert response.status_code == 200, response.content.decode()[:2000]
     key = ApiKey.objects.get(name="metered")
@@ -125,22 +134,42 @@ def test_create_form_takes_a_usage_limit(world: dict[str, Any]) -> None:
     # A refill without a limit, and a zero limit: both reported, nothing created.
     bad = client.post(
         reverse("apikey_create"),
-        {"type": "standard", "name": "bad", "binding": "org", "preset": "full", "expires_in": "30",
-         "usage_refill": "daily"},
+        {
+            "type": "standard",
+            "name": "bad",
+            "binding": "org",
+            "preset": "full",
+            "expires_in": "30",
+            "usage_refill": "daily",
+        },
     )
     assert bad.status_code == 400 and "Set a usage limit to refill, or choose Never." in bad.content.decode()
     zero = client.post(
         reverse("apikey_create"),
-        {"type": "standard", "name": "zero", "binding": "org", "preset": "full", "expires_in": "30", "usage_limit": "0"},
+        {
+            "type": "standard",
+            "name": "zero",
+            "binding": "org",
+            "preset": "full",
+            "expires_in": "30",
+            "usage_limit": "0",
+        },
     )
     assert zero.status_code == 400 and "at least 1 request" in zero.content.decode()
     assert not ApiKey.objects.filter(name__in=["bad", "zero"]).exists()
 
 
 def _edit_data(key: ApiKey, **changes: str) -> dict[str, str]:
-    data = {"name": key.name, "expires_in": "keep", "allowed_ips": "", "rate_limit": "",
-            "usage_limit": str(key.usage_limit or ""), "usage_refill": key.usage_refill,
-            **{f"perm_{r}": "write" for r in ("organizations", "members", "keys", "scans")}, "perm_audit": "read"}
+    data = {
+        "name": key.name,
+        "expires_in": "keep",
+        "allowed_ips": "",
+        "rate_limit": "",
+        "usage_limit": str(key.usage_limit or ""),
+        "usage_refill": key.usage_refill,
+        **{f"perm_{r}": "write" for r in ("organizations", "members", "keys", "scans")},
+        "perm_audit": "read",
+    }
     data.update(changes)
     return data
 
@@ -180,7 +209,7 @@ def test_chart_ranges_totals_and_responsive_svg(world: dict[str, Any]) -> None:
         page = _page(client, key, range=range_key)
         assert re.search(rf'<a href="\?range={range_key}#usage" aria-current="true">{label}</a>', page)
         assert re.search(r'data-testid="usage-requests">4<', page) and re.search(r'data-testid="usage-errors">1<', page)
-        svgs = re.findall(r"<svg [^>]*>", page[page.index('id="usage"'):])
+        svgs = re.findall(r"<svg [^>]*>", page[page.index('id="usage"') :])
         assert len(svgs) == 2
         for svg in svgs:
             assert 'width="100%"' in svg and "viewBox=" in svg and 'width="720"' not in svg

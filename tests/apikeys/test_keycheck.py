@@ -104,7 +104,9 @@ class TestQueries:
             keycheck.forget([key.digest])
             assert validate(api, raw).status_code == 200
         with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ['%"previous_digest" = $2%'])
+            cursor.execute(
+                "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ['%"previous_digest" = $2%']
+            )
             prepared = [row[0] for row in cursor.fetchall()]
         assert len(prepared) == 1 and "UNION ALL" in prepared[0]
 
@@ -160,8 +162,9 @@ class TestNoStaleWindow:
         assert validate(api, raw)["X-RateLimit-Limit"] == "7"
 
     def test_refused_by_permission_consumes_no_quota(self, api, world):
-        _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], rate_limit="2/min",
-                          scopes=["scans:read"])
+        _, raw = make_key(
+            user=world["owner"], tenant=world["tenant"], org=world["org1"], rate_limit="2/min", scopes=["scans:read"]
+        )
         for _ in range(4):  # needs keys:read: 403 before the limiter
             r = api.get("/api/v1/keys/", HTTP_X_API_KEY=raw)
             assert r.status_code == 403 and r["X-RateLimit-Remaining"] == "2"  # reported, not consumed

@@ -28,7 +28,9 @@ class TestFormatAndStorage:
     @pytest.mark.parametrize("key_type,prefix", [("standard", "tater_"), ("agent", "ak_"), ("public", "ck_")])
     def test_format(self, world, key_type, prefix):
         scopes = ["*:read"] if key_type == "public" else ["*"]
-        key, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type=key_type, scopes=scopes)
+        key, raw = make_key(
+            user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type=key_type, scopes=scopes
+        )
         assert re.fullmatch(re.escape(prefix) + r"[0-9a-f]{32}", raw)
         assert key.display_prefix == raw[: len(prefix) + 4]
         assert key.public_id.startswith("key-")
@@ -39,7 +41,7 @@ class TestFormatAndStorage:
         dump = out.getvalue()
         for raw in (world["owner_raw"], world["member_raw"], world["other_raw"]):
             assert raw not in dump
-            assert raw[len("tater_"):] not in dump
+            assert raw[len("tater_") :] not in dump
         assert not KEY_RE.search(dump)
 
     def test_create_via_api_returns_key_once(self, api, world):
@@ -72,7 +74,13 @@ class TestEscalation:
         with pytest.raises(InvalidInput):
             make_key(user=world["owner"], tenant=world["tenant"], org=None, key_type="agent")
         with pytest.raises(InvalidInput):
-            make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="public", scopes=["scans:write"])
+            make_key(
+                user=world["owner"],
+                tenant=world["tenant"],
+                org=world["org1"],
+                key_type="public",
+                scopes=["scans:write"],
+            )
 
     def test_key_cannot_mint_wider_key(self, api, world):
         _, limited = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], scopes=["keys:write"])
@@ -98,27 +106,55 @@ class TestEscalation:
 
     def test_command_refuses_escalation(self, world):
         with pytest.raises(Exception) as exc:
-            call_command("create_api_key", "--user", world["member"].email, "--tenant", world["tenant"].public_id,
-                         "--org", world["org1"].public_id, "--scopes", "*")
+            call_command(
+                "create_api_key",
+                "--user",
+                world["member"].email,
+                "--tenant",
+                world["tenant"].public_id,
+                "--org",
+                world["org1"].public_id,
+                "--scopes",
+                "*",
+            )
         assert "more permissions" in str(exc.value)
 
     def test_tenant_policy_owners_only_and_max_lifetime(self, world):
-        org_services.tenant_update(tenant=world["tenant"], actor=world["owner"], key_creation_policy="owners", max_key_lifetime_days=30)
+        org_services.tenant_update(
+            tenant=world["tenant"], actor=world["owner"], key_creation_policy="owners", max_key_lifetime_days=30
+        )
         world["tenant"].refresh_from_db()
         with pytest.raises(NotPermitted):
-            make_key(user=world["admin"], tenant=world["tenant"], org=world["org1"], expires_at=timezone.now() + timedelta(days=1))
+            make_key(
+                user=world["admin"],
+                tenant=world["tenant"],
+                org=world["org1"],
+                expires_at=timezone.now() + timedelta(days=1),
+            )
         with pytest.raises(InvalidInput):
             make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"])
         with pytest.raises(InvalidInput):
-            make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], expires_at=timezone.now() + timedelta(days=60))
-        make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], expires_at=timezone.now() + timedelta(days=29))
+            make_key(
+                user=world["owner"],
+                tenant=world["tenant"],
+                org=world["org1"],
+                expires_at=timezone.now() + timedelta(days=60),
+            )
+        make_key(
+            user=world["owner"],
+            tenant=world["tenant"],
+            org=world["org1"],
+            expires_at=timezone.now() + timedelta(days=29),
+        )
 
 
 @pytest.mark.django_db
 class TestLifecycle:
     def test_rotation_grace_then_revoked(self, api, world):
         key, old = world["owner_key"], world["owner_raw"]
-        r = api.post(f"{KEYS}{key.public_id}/rotate/", {"grace_period_seconds": 3600}, format="json", HTTP_X_API_KEY=old)
+        r = api.post(
+            f"{KEYS}{key.public_id}/rotate/", {"grace_period_seconds": 3600}, format="json", HTTP_X_API_KEY=old
+        )
         assert r.status_code == 200
         new = r.json()["key"]
         assert new != old and KEY_RE.fullmatch(new)
@@ -138,8 +174,12 @@ class TestLifecycle:
 
     @pytest.mark.parametrize("grace", [-1, 604801, "soon"])
     def test_rotation_grace_bounds(self, api, world, grace):
-        r = api.post(f"{KEYS}{world['owner_key'].public_id}/rotate/", {"grace_period_seconds": grace}, format="json",
-                     HTTP_X_API_KEY=world["owner_raw"])
+        r = api.post(
+            f"{KEYS}{world['owner_key'].public_id}/rotate/",
+            {"grace_period_seconds": grace},
+            format="json",
+            HTTP_X_API_KEY=world["owner_raw"],
+        )
         assert r.status_code == 400 and r.json()["error"] == "VALIDATION_ERROR"
         assert "grace_period_seconds" in r.json()["details"]["fields"]
 
@@ -194,7 +234,9 @@ class TestHotPath:
     def test_last_used_written_at_most_once_per_minute(self, api, world):
         with CaptureQueriesContext(connection) as ctx:
             for _ in range(5):
-                assert api.get(VALIDATE, HTTP_X_API_KEY=world["owner_raw"], REMOTE_ADDR="203.0.113.9").status_code == 200
+                assert (
+                    api.get(VALIDATE, HTTP_X_API_KEY=world["owner_raw"], REMOTE_ADDR="203.0.113.9").status_code == 200
+                )
         writes = [q for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("UPDATE")]
         assert len(writes) == 1
         key = ApiKey.objects.get(pk=world["owner_key"].pk)

@@ -45,7 +45,11 @@ class TestUsageLimitedKeys:
     def test_refused_requests_use_nothing(self, api, world):
         # 403 (missing scope) and 429 (rate limit) come before the use is taken.
         _, raw = make_key(
-            user=world["owner"], tenant=world["tenant"], org=world["org1"], usage_limit=2, rate_limit="1/min",
+            user=world["owner"],
+            tenant=world["tenant"],
+            org=world["org1"],
+            usage_limit=2,
+            rate_limit="1/min",
             scopes=["scans:read"],
         )
         for _ in range(3):
@@ -57,19 +61,27 @@ class TestUsageLimitedKeys:
         assert api.get(f"{KEYS}{key.public_id}/", HTTP_X_API_KEY=world["owner_raw"]).json()["usage"]["remaining"] == 1
 
     def test_daily_refill_says_when(self, api, world):
-        _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], usage_limit=5, usage_refill="daily")
+        _, raw = make_key(
+            user=world["owner"], tenant=world["tenant"], org=world["org1"], usage_limit=5, usage_refill="daily"
+        )
         usage = validate(api, raw).json()["usage"]
         tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
         assert usage["refill"] == "daily" and usage["resets_at"] == f"{tomorrow}T00:00:00Z"
 
     @pytest.mark.parametrize(
         ("body", "field"),
-        [({"usage_limit": 0}, "usage_limit"), ({"usage_limit": "many"}, "usage_limit"), ({"usage_refill": "daily"}, "usage_refill"),
-         ({"usage_limit": 5, "usage_refill": "hourly"}, "usage_refill")],
+        [
+            ({"usage_limit": 0}, "usage_limit"),
+            ({"usage_limit": "many"}, "usage_limit"),
+            ({"usage_refill": "daily"}, "usage_refill"),
+            ({"usage_limit": 5, "usage_refill": "hourly"}, "usage_refill"),
+        ],
     )
     def test_bad_limits_are_400(self, api, world, body, field):
         r = api.post(
-            f"{KEYS}?organizationId={world['org1'].public_id}", {"name": "x", **body}, format="json",
+            f"{KEYS}?organizationId={world['org1'].public_id}",
+            {"name": "x", **body},
+            format="json",
             HTTP_X_API_KEY=world["owner_raw"],
         )
         assert r.status_code == 400, r.content
@@ -94,7 +106,13 @@ class TestRecentAddresses:
             assert validate(api, raw, ip).status_code == 200
         detail = api.get(f"{KEYS}{key.public_id}/", HTTP_X_API_KEY=raw, REMOTE_ADDR="192.0.2.6").json()
         # Kept current to within a minute: .1 seen again within the minute keeps its first time.
-        assert [e["ip"] for e in detail["recent_ips"]] == ["192.0.2.6", "192.0.2.5", "192.0.2.4", "192.0.2.3", "192.0.2.2"]
+        assert [e["ip"] for e in detail["recent_ips"]] == [
+            "192.0.2.6",
+            "192.0.2.5",
+            "192.0.2.4",
+            "192.0.2.3",
+            "192.0.2.2",
+        ]
         assert all(e["last_seen"] for e in detail["recent_ips"])
 
     def test_no_database_write_per_request(self, api, world, django_assert_num_queries):

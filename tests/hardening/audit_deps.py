@@ -22,7 +22,15 @@ SKIPPED_EXIT = 3
 
 
 def run_audit(requirements: Path, *, resolve: bool) -> tuple[int, dict[str, object], str]:
-    argv = [str(Path(sys.executable).with_name("pip-audit")), "-r", str(requirements), "-f", "json", "--progress-spinner", "off"]
+    argv = [
+        str(Path(sys.executable).with_name("pip-audit")),
+        "-r",
+        str(requirements),
+        "-f",
+        "json",
+        "--progress-spinner",
+        "off",
+    ]
     if not resolve:
         argv += ["--no-deps", "--disable-pip"]
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)  # noqa: S603 - fixed argv
@@ -55,15 +63,19 @@ def main(argv: list[str]) -> int:
             fixes = ", ".join(vuln.get("fix_versions") or []) or "no fix yet"
             print(f"VULNERABLE {dep['name']}=={dep['version']}: {vuln['id']} (fixed in: {fixes})")
     if not audited:
-        print(f"skipped: vulnerability database unreachable ({len(skipped)} packages could not be looked up, "
-              f"e.g. {skipped[0]['name']}: {skipped[0]['skip_reason']})")
+        print(
+            f"skipped: vulnerability database unreachable ({len(skipped)} packages could not be looked up, "
+            f"e.g. {skipped[0]['name']}: {skipped[0]['skip_reason']})"
+        )
         return SKIPPED_EXIT if os.environ.get("AUDIT_STRICT") == "1" else 0
     for dep in skipped:
         print(f"not audited: {dep['name']}=={dep.get('version', '?')}: {dep['skip_reason']}")
     if vulnerable:
         return 1
-    print(f"pip-audit: {len(audited)} packages audited, no known vulnerability"
-          + (f", {len(skipped)} not audited" if skipped else ""))
+    print(
+        f"pip-audit: {len(audited)} packages audited, no known vulnerability"
+        + (f", {len(skipped)} not audited" if skipped else "")
+    )
     return 0
 
 

@@ -27,10 +27,15 @@ STRONG_SECRET = secrets.token_urlsafe(50)
 
 
 def production_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "TATER_TESTING", "DJANGO_DEBUG")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "TATER_TESTING", "DJANGO_DEBUG")
+    }
     env.update(
-        DJANGO_DEBUG="0", SECRET_KEY=STRONG_SECRET, ALLOWED_HOSTS="tater.example.com,testserver",
-        DJANGO_SETTINGS_MODULE="tater.settings", PYTHONPATH=str(ROOT),
+        DJANGO_DEBUG="0",
+        SECRET_KEY=STRONG_SECRET,
+        ALLOWED_HOSTS="tater.example.com,testserver",
+        DJANGO_SETTINGS_MODULE="tater.settings",
+        PYTHONPATH=str(ROOT),
     )
     env.update(extra)
     return env
@@ -38,7 +43,12 @@ def production_env(**extra: str) -> dict[str, str]:
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - fixed argv, our own manage.py
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -55,7 +65,11 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 )
 def test_check_deploy_reports_nothing(services: dict[str, str], tmp_path: Path) -> None:
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", env=production_env(SQLITE_PATH=str(tmp_path / "db.sqlite3"), **services)
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env=production_env(SQLITE_PATH=str(tmp_path / "db.sqlite3"), **services),
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -97,11 +111,16 @@ def production_responses() -> dict[str, Any]:
     # the plain one so templates render; every security setting is the production one.
     env = production_env(SQLITE_PATH=":memory:", TATER_TESTING="1")
     result = subprocess.run(  # noqa: S603 - fixed argv
-        [PYTHON, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+        [PYTHON, "-c", PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     line = next((x for x in result.stdout.splitlines() if x.startswith("PROBE")), None)
     assert line is not None, result.stdout[-2000:] + result.stderr[-4000:]
-    return json.loads(line[len("PROBE"):])
+    return json.loads(line[len("PROBE") :])
 
 
 def _csp_directives(value: str) -> dict[str, list[str]]:
@@ -122,7 +141,12 @@ def test_production_security_headers(production_responses: dict[str, Any], path:
     assert re.search(r"max-age=(\d+)", hsts) and int(re.search(r"max-age=(\d+)", hsts)[1]) >= 31_536_000, hsts
     assert "includesubdomains" in hsts.lower()
     assert headers.get("x-content-type-options") == "nosniff"
-    assert headers.get("referrer-policy") in {"same-origin", "strict-origin-when-cross-origin", "no-referrer", "strict-origin"}
+    assert headers.get("referrer-policy") in {
+        "same-origin",
+        "strict-origin-when-cross-origin",
+        "no-referrer",
+        "strict-origin",
+    }
     assert headers.get("x-frame-options") == "DENY"
     csp = _csp_directives(headers.get("content-security-policy", ""))
     script_src = csp.get("script-src", csp.get("default-src"))
@@ -139,7 +163,9 @@ def test_production_redirects_plain_http(production_responses: dict[str, Any]) -
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/v1/health", "/api/v1/keys/", "/api/v1/nope", "/accounts/login/", "/no-such-page/"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/health", "/api/v1/keys/", "/api/v1/nope", "/accounts/login/", "/no-such-page/"]
+)
 def test_headers_on_every_kind_of_response(client: Client, path: str) -> None:
     response = client.get(path)
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -188,10 +214,16 @@ def _allowed_exempt(route: str) -> bool:
 
 
 def test_no_ui_view_is_csrf_exempt_or_frameable() -> None:
-    exempt = [route for route, p in _all_patterns(get_resolver().url_patterns) if getattr(p.callback, "csrf_exempt", False)]
+    exempt = [
+        route for route, p in _all_patterns(get_resolver().url_patterns) if getattr(p.callback, "csrf_exempt", False)
+    ]
     unexplained = [route for route in exempt if not _allowed_exempt(route)]
     assert not unexplained, f"views exempt from CSRF without a reviewed reason: {unexplained}"
-    frameable = [route for route, p in _all_patterns(get_resolver().url_patterns) if getattr(p.callback, "xframe_options_exempt", False)]
+    frameable = [
+        route
+        for route, p in _all_patterns(get_resolver().url_patterns)
+        if getattr(p.callback, "xframe_options_exempt", False)
+    ]
     assert not frameable, f"views that may be framed (clickjacking): {frameable}"
 
 
@@ -199,7 +231,13 @@ def _ui_routes_without_params() -> list[str]:
     routes = []
     for route, p in _all_patterns(get_resolver().url_patterns):
         plain = route.lstrip("^").rstrip("$")
-        if plain.startswith(("api/", "static/")) or "<" in plain or "(" in plain or "\\" in plain or _allowed_exempt(route):
+        if (
+            plain.startswith(("api/", "static/"))
+            or "<" in plain
+            or "(" in plain
+            or "\\" in plain
+            or _allowed_exempt(route)
+        ):
             continue
         routes.append("/" + plain)
     return sorted(set(routes))
@@ -274,8 +312,10 @@ def test_check_deploy_refuses_the_console_mail_backend(tmp_path: Path) -> None:
     # The console backend prints whole messages, invitation and password-reset links included,
     # to stdout: in production that is the log, readable by far more people than the mailbox.
     env = production_env(
-        SQLITE_PATH=str(tmp_path / "db.sqlite3"), DATABASE_URL="postgres://tater@db.internal:5432/tater",
-        REDIS_URL="redis://cache.internal:6379/0", EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        SQLITE_PATH=str(tmp_path / "db.sqlite3"),
+        DATABASE_URL="postgres://tater@db.internal:5432/tater",
+        REDIS_URL="redis://cache.internal:6379/0",
+        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
     )
     result = manage("check", "--deploy", env=env)
     output = result.stdout + result.stderr
@@ -307,10 +347,10 @@ from django.test import Client, override_settings
 call_command("migrate", verbosity=0, interactive=False)
 logging.getLogger().setLevel(logging.DEBUG)
 print("BACKEND " + settings.EMAIL_BACKEND, flush=True)
-from orgs import services
+from orgs import members, services
 from tests.factories import make_tenant
 tenant, owner, (org,) = make_tenant(name="Mailcorp")
-services.member_add_by_email(
+members.member_add_by_email(
     organization=org, email="invitee@example.com", role="viewer", actor=owner,
     accept_url=lambda token: "https://tater.example.com/invitations/" + token + "/",
 )
@@ -326,7 +366,12 @@ def test_production_without_email_host_keeps_links_out_of_the_logs(tmp_path: Pat
     for name in ("EMAIL_HOST", "EMAIL_BACKEND"):
         env.pop(name, None)
     result = subprocess.run(  # noqa: S603 - fixed argv
-        [PYTHON, "-c", MAIL_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+        [PYTHON, "-c", MAIL_PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     output = result.stdout + result.stderr
     assert "RESET 302" in result.stdout, output[-4000:]

@@ -216,9 +216,13 @@ class TcpProxy:
         self.listener.close()
 
 
-def http(method: str, url: str, key: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+def http(
+    method: str, url: str, key: str, body: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"X-API-Key": key, "Content-Type": "application/json"})  # noqa: S310 - loopback test server
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"X-API-Key": key, "Content-Type": "application/json"}
+    )  # noqa: S310 - loopback test server
     try:
         with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
             return response.status, json.loads(response.read() or b"{}"), dict(response.headers)
@@ -253,9 +257,22 @@ def live_server_behind_proxies(transactional_db: Any) -> Any:
     }
     env.pop("TATER_TESTING", None)
     server = subprocess.Popen(  # noqa: S603 - our own app under gunicorn
-        [str(Path(sys.executable).with_name("gunicorn")), "tater.wsgi:application", "-b", f"127.0.0.1:{port}",
-         "-w", "1", "--timeout", "60", "--graceful-timeout", "2"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "tater.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "1",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -271,7 +288,10 @@ def live_server_behind_proxies(transactional_db: Any) -> Any:
         server.kill()
     try:
         if server.poll() is not None:
-            pytest.fail("gunicorn did not start: " + (server.stdout.read().decode(errors="replace")[-3000:] if server.stdout else ""))
+            pytest.fail(
+                "gunicorn did not start: "
+                + (server.stdout.read().decode(errors="replace")[-3000:] if server.stdout else "")
+            )
         yield {"base": base, "pg": pg, "redis": rd, "server": server}
     finally:
         server.terminate()
@@ -293,13 +313,18 @@ def test_postgres_and_redis_outages_on_a_real_server(live_server_behind_proxies:
 
     status, body, _ = http("GET", f"{base}/api/v1/auth/validate", raw)
     assert status == 200, body
-    status, created, _ = http("POST", f"{base}/api/v1/keys/", raw, {"name": "committed before the outage", "scopes": ["scans:read"]})
+    status, created, _ = http(
+        "POST", f"{base}/api/v1/keys/", raw, {"name": "committed before the outage", "scopes": ["scans:read"]}
+    )
     assert status == 201, created
 
     # 1. PostgreSQL unreachable: a clear 503 for reads and writes, nothing written.
     pg.down()
     audit_before = AuditEvent.objects.count()  # the test's own connection is not proxied
-    for method, path, payload in (("GET", "/api/v1/keys/", None), ("POST", "/api/v1/keys/", {"name": "during outage", "scopes": ["scans:read"]})):
+    for method, path, payload in (
+        ("GET", "/api/v1/keys/", None),
+        ("POST", "/api/v1/keys/", {"name": "during outage", "scopes": ["scans:read"]}),
+    ):
         status, body, headers = http(method, base + path, raw, payload)
         assert status == 503, (method, path, status, body)
         assert body["error"] == "SERVICE_UNAVAILABLE" and body.get("request_id"), body

@@ -45,12 +45,12 @@ def catalog_error_body(ctx: Any, response: Any, case: Any) -> bool | None:
     except Exception as exc:  # noqa: BLE001 - any undecodable body is the failure we report
         raise AssertionError(f"error response is not JSON: {response.content[:200]!r}") from exc
     assert isinstance(body, dict), f"error body is not an object: {body!r}"
-    assert isinstance(body.get("error"), str) and re.fullmatch(r"[A-Z0-9_]+", body["error"]), f"bad error code: {body!r}"
+    assert isinstance(body.get("error"), str) and re.fullmatch(r"[A-Z0-9_]+", body["error"]), (
+        f"bad error code: {body!r}"
+    )
     assert isinstance(body.get("message"), str) and body["message"], f"missing message: {body!r}"
     assert "Traceback" not in response.text, "traceback in an error body"
     return True
-
-
 
 
 @pytest.fixture
@@ -62,8 +62,14 @@ def fuzz_world(transactional_db: Any, settings: Any) -> World:
 
 
 ENABLED_CHECKS = [
-    "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
-    "negative_data_rejection", "unsupported_method", "ignored_auth", "catalog_error_body",
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "unsupported_method",
+    "ignored_auth",
+    "catalog_error_body",
 ]
 
 
@@ -130,7 +136,9 @@ def test_fuzz_api(fuzz_world: World, wsgi_transport_fix: None) -> None:
                         failure = check.failure_info.failure
                         failures.setdefault(label, set()).add(f"{check.name}: {failure.title} {failure.message[:300]}")
         elif isinstance(event, ev.NonFatalError):
-            errors.append(f"{event.label}: {event.info.format()[:500] if hasattr(event.info, 'format') else event.value}")
+            errors.append(
+                f"{event.label}: {event.info.format()[:500] if hasattr(event.info, 'format') else event.value}"
+            )
         elif isinstance(event, ev.FatalError):
             errors.append(f"fatal: {event.exception!r}")
     report.FIGURES["fuzz: requests"] = cases
@@ -159,9 +167,7 @@ def _normalise(route: str) -> str:
 @pytest.mark.django_db
 def test_every_route_is_documented_and_every_documented_route_exists(client: Any) -> None:
     documented = {_normalise(p): methods for p, methods in _schema_paths(client).items() if p.startswith("/api/v1/")}
-    routed = {
-        _normalise(ep.route): {m for m in ep.methods if m != "OPTIONS"} for ep in api_endpoints()
-    }
+    routed = {_normalise(ep.route): {m for m in ep.methods if m != "OPTIONS"} for ep in api_endpoints()}
     missing = {route: sorted(methods - documented.get(route, set())) for route, methods in routed.items()}
     missing = {route: methods for route, methods in missing.items() if methods}
     phantom = {route: sorted(methods - routed.get(route, set())) for route, methods in documented.items()}
@@ -174,4 +180,6 @@ def test_every_route_is_documented_and_every_documented_route_exists(client: Any
 def test_schema_declares_the_api_key_scheme(client: Any) -> None:
     schema_doc = client.get(SCHEMA_PATH).json()
     schemes = schema_doc.get("components", {}).get("securitySchemes", {})
-    assert any(s.get("type") == "apiKey" and s.get("name") == "X-API-Key" and s.get("in") == "header" for s in schemes.values()), schemes
+    assert any(
+        s.get("type") == "apiKey" and s.get("name") == "X-API-Key" and s.get("in") == "header" for s in schemes.values()
+    ), schemes

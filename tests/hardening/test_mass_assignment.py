@@ -42,14 +42,27 @@ def session_client(user: Any, org: Organization | None = None) -> APIClient:
 
 def forged_key_fields(w: World) -> dict[str, Any]:
     return {
-        "tenant": w.other_tenant.public_id, "tenant_id": w.other_tenant.public_id,
-        "organization": w.other_org.public_id, "organization_id": w.other_org.public_id,
-        "owner": w.users["other_owner"].email, "owner_id": w.users["other_owner"].pk,
-        "creator": w.users["other_owner"].pk, "digest": FORGED, "previous_digest": FORGED,
-        "display_prefix": "tater_dead", "prefix": "tater_dead", "public_id": "key-forged", "id": "key-forged",
-        "key": "tater_" + "a" * 32, "is_active": False, "revoked_at": "2020-01-01T00:00:00Z",
-        "last_used_at": "2020-01-01T00:00:00Z", "last_used_ip": "203.0.113.9", "binding": "unbound",
-        "is_staff": True, "is_superuser": True,
+        "tenant": w.other_tenant.public_id,
+        "tenant_id": w.other_tenant.public_id,
+        "organization": w.other_org.public_id,
+        "organization_id": w.other_org.public_id,
+        "owner": w.users["other_owner"].email,
+        "owner_id": w.users["other_owner"].pk,
+        "creator": w.users["other_owner"].pk,
+        "digest": FORGED,
+        "previous_digest": FORGED,
+        "display_prefix": "tater_dead",
+        "prefix": "tater_dead",
+        "public_id": "key-forged",
+        "id": "key-forged",
+        "key": "tater_" + "a" * 32,
+        "is_active": False,
+        "revoked_at": "2020-01-01T00:00:00Z",
+        "last_used_at": "2020-01-01T00:00:00Z",
+        "last_used_ip": "203.0.113.9",
+        "binding": "unbound",
+        "is_staff": True,
+        "is_superuser": True,
     }
 
 
@@ -74,8 +87,13 @@ def test_key_create_ignores_server_fields(w: World) -> None:
 
 @pytest.mark.parametrize(
     ("caller", "scopes"),
-    [("session:member", ["*"]), ("session:member", ["members:write"]), ("key:limited", ["scans:write"]),
-     ("key:read", ["keys:write"]), ("key:member", ["audit:write"])],
+    [
+        ("session:member", ["*"]),
+        ("session:member", ["members:write"]),
+        ("key:limited", ["scans:write"]),
+        ("key:read", ["keys:write"]),
+        ("key:member", ["audit:write"]),
+    ],
 )
 def test_key_create_cannot_exceed_the_callers_scopes(w: World, caller: str, scopes: list[str]) -> None:
     kind, name = caller.split(":")
@@ -89,7 +107,9 @@ def test_key_create_cannot_exceed_the_callers_scopes(w: World, caller: str, scop
 
 def test_unbound_key_creation_is_owner_only(w: World) -> None:
     for name in ("tenant_admin", "org_admin", "member"):
-        response = session_client(w.users[name], w.org1).post("/api/v1/keys/", {"name": "x", "scopes": ["scans:read"], "unbound": True}, format="json")
+        response = session_client(w.users[name], w.org1).post(
+            "/api/v1/keys/", {"name": "x", "scopes": ["scans:read"], "unbound": True}, format="json"
+        )
         assert response.status_code == 403, (name, response.content)
     assert not ApiKey.objects.filter(organization__isnull=True, name="x").exists()
 
@@ -97,7 +117,9 @@ def test_unbound_key_creation_is_owner_only(w: World) -> None:
 def test_key_update_ignores_server_fields_and_cannot_widen(w: World) -> None:
     target = w.keys["limited"]
     client = key_client(w, "full")
-    response = client.patch(f"/api/v1/keys/{target.public_id}/", {"name": "renamed", **forged_key_fields(w), "type": "agent"}, format="json")
+    response = client.patch(
+        f"/api/v1/keys/{target.public_id}/", {"name": "renamed", **forged_key_fields(w), "type": "agent"}, format="json"
+    )
     assert response.status_code in (200, 400), response.content
     row = ApiKey.objects.get(pk=target.pk)
     assert_key_is_server_decided(row, w, w.users["owner"], w.org1)
@@ -109,8 +131,14 @@ def test_key_update_ignores_server_fields_and_cannot_widen(w: World) -> None:
 
 def test_organization_create_lands_in_the_callers_tenant(w: World) -> None:
     client = session_client(w.users["owner"], w.org1)
-    body = {"name": "Forged Org", "tenant": w.other_tenant.public_id, "tenant_id": w.other_tenant.public_id,
-            "id": "org-forged", "public_id": "org-forged", "slug": "forged"}
+    body = {
+        "name": "Forged Org",
+        "tenant": w.other_tenant.public_id,
+        "tenant_id": w.other_tenant.public_id,
+        "id": "org-forged",
+        "public_id": "org-forged",
+        "slug": "forged",
+    }
     response = client.post("/api/v1/organizations/", body, format="json")
     assert response.status_code in (201, 400), response.content
     if response.status_code == 201:
@@ -127,8 +155,16 @@ def test_member_roles_never_above_the_granter(w: World) -> None:
         assert response.status_code in (400, 403), (body, response.content)
     assert not TenantMembership.objects.filter(user=viewer).exists()
     # Fields the endpoint does not take are refused, not ignored (SPEC §2a), and change nothing.
-    response = org_admin.patch(url, {"role": "member", "is_staff": True, "is_superuser": True, "organization": w.other_org.public_id}, format="json")
-    assert response.status_code == 400 and set(response.json()["details"]["fields"]) == {"is_staff", "is_superuser", "organization"}
+    response = org_admin.patch(
+        url,
+        {"role": "member", "is_staff": True, "is_superuser": True, "organization": w.other_org.public_id},
+        format="json",
+    )
+    assert response.status_code == 400 and set(response.json()["details"]["fields"]) == {
+        "is_staff",
+        "is_superuser",
+        "organization",
+    }
     assert OrgMembership.objects.get(user=viewer, organization=w.org1).role == "viewer"
     response = org_admin.patch(url, {"role": "member"}, format="json")
     assert response.status_code == 200, response.content
@@ -138,7 +174,9 @@ def test_member_roles_never_above_the_granter(w: World) -> None:
     assert not OrgMembership.objects.filter(user=viewer, organization=w.other_org).exists()
     # A member cannot promote anyone (no members:write), themselves included.
     member = w.users["member"]
-    response = session_client(member, w.org1).patch(f"/api/v1/organizations/{w.org1.public_id}/members/{member.pk}/", {"role": "admin"}, format="json")
+    response = session_client(member, w.org1).patch(
+        f"/api/v1/organizations/{w.org1.public_id}/members/{member.pk}/", {"role": "admin"}, format="json"
+    )
     assert response.status_code == 403
     assert OrgMembership.objects.get(user=member, organization=w.org1).role == "member"
 
@@ -146,8 +184,14 @@ def test_member_roles_never_above_the_granter(w: World) -> None:
 def test_member_add_ignores_server_fields(w: World) -> None:
     outsider = get_user_model().objects.create_user(email="outsider@example.com", password="x-Very-long-pass-123")
     client = session_client(w.users["org_admin"], w.org1)
-    body = {"email": outsider.email, "role": "viewer", "is_staff": True, "is_superuser": True,
-            "tenant_role": "owner", "organization": w.other_org.public_id}
+    body = {
+        "email": outsider.email,
+        "role": "viewer",
+        "is_staff": True,
+        "is_superuser": True,
+        "tenant_role": "owner",
+        "organization": w.other_org.public_id,
+    }
     response = client.post(f"/api/v1/organizations/{w.org1.public_id}/members/", body, format="json")
     assert response.status_code in (201, 400), response.content
     outsider.refresh_from_db()
@@ -158,10 +202,17 @@ def test_member_add_ignores_server_fields(w: World) -> None:
 
 def test_scan_upload_lands_in_the_callers_org(w: World) -> None:
     body = {
-        "scanner": "nmap", "target": "10.0.0.1", "started_at": "2026-01-01T00:00:00Z", "findings": [],
-        "tenant": w.other_tenant.public_id, "tenant_id": w.other_tenant.public_id,
-        "organization": w.other_org.public_id, "organization_id": w.other_org.public_id,
-        "uploaded_by_user": w.users["other_owner"].pk, "uploaded_by_key_id": "key-forged", "id": "scan-forged",
+        "scanner": "nmap",
+        "target": "10.0.0.1",
+        "started_at": "2026-01-01T00:00:00Z",
+        "findings": [],
+        "tenant": w.other_tenant.public_id,
+        "tenant_id": w.other_tenant.public_id,
+        "organization": w.other_org.public_id,
+        "organization_id": w.other_org.public_id,
+        "uploaded_by_user": w.users["other_owner"].pk,
+        "uploaded_by_key_id": "key-forged",
+        "id": "scan-forged",
     }
     response = key_client(w, "agent").post("/api/v1/scans/upload", body, format="json")
     assert response.status_code in (201, 400), response.content

@@ -57,7 +57,9 @@ def captured_logs() -> Iterator[Capture]:
     from django.db import connection
 
     connection.force_debug_cursor = True
-    loggers = [logging.getLogger(name) for name in ("django", "django.db.backends", "tater", "apikeys", "accounts", "audit")]
+    loggers = [
+        logging.getLogger(name) for name in ("django", "django.db.backends", "tater", "apikeys", "accounts", "audit")
+    ]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.DEBUG)
@@ -95,16 +97,32 @@ def test_no_secret_in_logs_dump_admin_or_audit(captured_logs: Capture, settings:
     # Keys through the service, the API (create, rotate) and the command line.
     key, raw = make_key(user=owner, tenant=tenant, org=org, name="service key")
     secrets.add(raw)
-    created = api.post("/api/v1/keys/", {"name": "api key", "scopes": ["scans:read"]}, format="json", HTTP_X_API_KEY=raw)
+    created = api.post(
+        "/api/v1/keys/", {"name": "api key", "scopes": ["scans:read"]}, format="json", HTTP_X_API_KEY=raw
+    )
     assert created.status_code == 201, created.content
     secrets.add(created.json()["key"])
-    rotated = api.post(f"/api/v1/keys/{created.json()['id']}/rotate/", {"grace_period_seconds": 60}, format="json", HTTP_X_API_KEY=raw)
+    rotated = api.post(
+        f"/api/v1/keys/{created.json()['id']}/rotate/", {"grace_period_seconds": 60}, format="json", HTTP_X_API_KEY=raw
+    )
     assert rotated.status_code == 200, rotated.content
     secrets.add(rotated.json()["key"])
     issued = key_services.apikey_rotate(api_key=key, actor=owner, grace_period_seconds=0)
     secrets.add(issued.key)
     out = io.StringIO()
-    call_command("create_api_key", "--user", owner.email, "--tenant", tenant.public_id, "--org", org.public_id, "--name", "cli key", "--json", stdout=out)
+    call_command(
+        "create_api_key",
+        "--user",
+        owner.email,
+        "--tenant",
+        tenant.public_id,
+        "--org",
+        org.public_id,
+        "--name",
+        "cli key",
+        "--json",
+        stdout=out,
+    )
     cli = json.loads(out.getvalue())
     cli_key = next(v for v in _walk(cli) if isinstance(v, str) and full_key_pattern().fullmatch(v))
     secrets.add(cli_key)
@@ -122,15 +140,26 @@ def test_no_secret_in_logs_dump_admin_or_audit(captured_logs: Capture, settings:
 
     # Password sign-ins: JSON login right and wrong, the UI form wrong.
     member = UserFactory(email="hygiene-member@example.com")
-    assert api.post("/api/v1/auth/login", {"email": member.email, "password": WRONG_PASSWORD}, format="json").status_code == 401
-    assert api.post("/api/v1/auth/login", {"email": member.email, "password": PASSWORD}, format="json").status_code == 200
+    assert (
+        api.post("/api/v1/auth/login", {"email": member.email, "password": WRONG_PASSWORD}, format="json").status_code
+        == 401
+    )
+    assert (
+        api.post("/api/v1/auth/login", {"email": member.email, "password": PASSWORD}, format="json").status_code == 200
+    )
     Client().post("/accounts/login/", {"login": member.email, "password": WRONG_PASSWORD})
-    Client().post("/api/v1/auth/token", json.dumps({"email": owner.email, "password": PASSWORD}), content_type="application/json")
+    Client().post(
+        "/api/v1/auth/token", json.dumps({"email": owner.email, "password": PASSWORD}), content_type="application/json"
+    )
 
     # The admin pages an operator sees.
     admin = _admin_client(owner)
     pages = []
-    for model, pk in ((ApiKey, key.pk), (AuditEvent, AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()), (type(owner), owner.pk)):
+    for model, pk in (
+        (ApiKey, key.pk),
+        (AuditEvent, AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()),
+        (type(owner), owner.pk),
+    ):
         base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         for url in (base, f"{base}{pk}/change/"):
             response = admin.get(url)

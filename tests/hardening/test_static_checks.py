@@ -17,7 +17,12 @@ BIN = Path(sys.executable).parent
 
 def run(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - fixed argv
-        list(argv), cwd=ROOT, capture_output=True, text=True, timeout=900, env={**os.environ, **env},
+        list(argv),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, **env},
     )
 
 
@@ -26,9 +31,18 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
+def test_ruff_format_is_clean() -> None:
+    result = run(str(BIN / "ruff"), "format", "--check", ".")
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
 def test_bandit_has_no_medium_or_high_finding() -> None:
-    result = run(str(BIN / "bandit"), "-c", "pyproject.toml", "-r", ".", "--severity-level", "medium", "-q", "-f", "txt")
-    findings = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith(("Location:", ">> Issue"))]
+    result = run(
+        str(BIN / "bandit"), "-c", "pyproject.toml", "-r", ".", "--severity-level", "medium", "-q", "-f", "txt"
+    )
+    findings = [
+        line.strip() for line in result.stdout.splitlines() if line.strip().startswith(("Location:", ">> Issue"))
+    ]
     assert result.returncode == 0, "bandit findings (fix them or mark `# nosec BXXX - reason`):\n" + "\n".join(findings)
 
 

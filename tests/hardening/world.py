@@ -86,10 +86,22 @@ def build_world() -> World:
     key_services.apikey_set_active(api_key=inactive, actor=owner, active=False)
 
     users = {
-        "owner": owner, "tenant_admin": tenant_admin, "org_admin": org_admin, "member": member, "viewer": viewer,
-        "sibling_member": sibling_member, "other_owner": other_owner, "other_member": other_member,
+        "owner": owner,
+        "tenant_admin": tenant_admin,
+        "org_admin": org_admin,
+        "member": member,
+        "viewer": viewer,
+        "sibling_member": sibling_member,
+        "other_owner": other_owner,
+        "other_member": other_member,
     }
     return World(
-        tenant=tenant, org1=org1, org2=org2, other_tenant=other_tenant, other_org=other_org,
-        users=users, keys=keys, raw=raw,
+        tenant=tenant,
+        org1=org1,
+        org2=org2,
+        other_tenant=other_tenant,
+        other_org=other_org,
+        users=users,
+        keys=keys,
+        raw=raw,
     )

@@ -35,9 +35,11 @@ class SigningKey:
 
     @property
     def pem(self) -> str:
-        return self.private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
+        return (
+            self.private.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
 
     def sign(self, body: bytes) -> str:
         return base64.b64encode(self.private.sign(body, ec.ECDSA(hashes.SHA256()))).decode()
@@ -115,6 +117,11 @@ def alert(*matches: dict[str, str]) -> bytes:
     return json.dumps(list(matches), separators=(",", ":")).encode()
 
 
-def match(token: str, *, url: str = "https://github.com/octo/app/blob/abc123/settings.py", source: str = "content",
-          type: str = "tater_api_key") -> dict[str, str]:
+def match(
+    token: str,
+    *,
+    url: str = "https://github.com/octo/app/blob/abc123/settings.py",
+    source: str = "content",
+    type: str = "tater_api_key",
+) -> dict[str, str]:
     return {"token": token, "type": type, "url": url, "source": source}

@@ -60,8 +60,9 @@ def assert_nothing_changed(api: Any, world: dict[str, Any], mailoutbox: list[Any
 
 
 class TestLeakedKeyIsRevoked:
-    def test_live_key_revoked_owner_mailed_audited(self, api, world, github, signing_key, mailoutbox,
-                                                    django_capture_on_commit_callbacks):
+    def test_live_key_revoked_owner_mailed_audited(
+        self, api, world, github, signing_key, mailoutbox, django_capture_on_commit_callbacks
+    ):
         raw, key = world["owner_raw"], world["owner_key"]
         body = alert(match(raw, url=LEAK_URL, source="content"))
         with django_capture_on_commit_callbacks(execute=True):
@@ -90,8 +91,9 @@ class TestLeakedKeyIsRevoked:
         assert "Create a new key" in mail.body
         assert raw not in mail.body and raw not in mail.subject
 
-    def test_mail_leaves_only_after_commit(self, api, world, github, signing_key, mailoutbox,
-                                           django_capture_on_commit_callbacks):
+    def test_mail_leaves_only_after_commit(
+        self, api, world, github, signing_key, mailoutbox, django_capture_on_commit_callbacks
+    ):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             response = post_signed(api, signing_key, alert(match(world["owner_raw"])))
         assert response.status_code == 200
@@ -106,16 +108,23 @@ class TestLeakedKeyIsRevoked:
             key, raw = make_key(user=world["owner"], tenant=world["tenant"], org=None, name="tenant-wide key")
         else:
             scopes = ["scans:read"] if key_type == "public" else None
-            key, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type=key_type,
-                                name=f"{key_type} key", **({"scopes": scopes} if scopes else {}))
+            key, raw = make_key(
+                user=world["owner"],
+                tenant=world["tenant"],
+                org=world["org1"],
+                key_type=key_type,
+                name=f"{key_type} key",
+                **({"scopes": scopes} if scopes else {}),
+            )
         with django_capture_on_commit_callbacks(execute=True):
             response = post_signed(api, signing_key, alert(match(raw)))
         assert response.json()[0]["label"] == "true_positive"
         key.refresh_from_db()
         assert key.revoked_at is not None
 
-    def test_rotated_keys_previous_secret_in_grace_revokes_the_key(self, api, world, github, signing_key, mailoutbox,
-                                                                     django_capture_on_commit_callbacks):
+    def test_rotated_keys_previous_secret_in_grace_revokes_the_key(
+        self, api, world, github, signing_key, mailoutbox, django_capture_on_commit_callbacks
+    ):
         old_raw, key = world["owner_raw"], world["owner_key"]
         new_raw = key_services.apikey_rotate(api_key=key, actor=world["owner"], grace_period_seconds=3600).key
         assert key_status(api, old_raw) == (200, None)  # in its grace period
@@ -128,8 +137,9 @@ class TestLeakedKeyIsRevoked:
         assert event.changes["reason"] == "leaked" and event.changes["leaked_secret"] == "previous"
         assert len(mailoutbox) == 1
 
-    def test_previous_secret_past_grace_is_real_but_leaves_the_key(self, api, world, github, signing_key, mailoutbox,
-                                                                    django_capture_on_commit_callbacks):
+    def test_previous_secret_past_grace_is_real_but_leaves_the_key(
+        self, api, world, github, signing_key, mailoutbox, django_capture_on_commit_callbacks
+    ):
         old_raw, key = world["owner_raw"], world["owner_key"]
         new_raw = key_services.apikey_rotate(api_key=key, actor=world["owner"], grace_period_seconds=0).key
         with django_capture_on_commit_callbacks(execute=True):
@@ -141,8 +151,9 @@ class TestLeakedKeyIsRevoked:
         (mail,) = mailoutbox
         assert "no longer works" in mail.body and "revoked" not in mail.subject
 
-    def test_already_revoked_key_is_a_true_positive_and_nothing_more(self, api, world, github, signing_key, mailoutbox,
-                                                                     django_capture_on_commit_callbacks):
+    def test_already_revoked_key_is_a_true_positive_and_nothing_more(
+        self, api, world, github, signing_key, mailoutbox, django_capture_on_commit_callbacks
+    ):
         key_services.apikey_revoke(api_key=world["owner_key"], actor=world["owner"])
         before = AuditEvent.objects.count()
         with django_capture_on_commit_callbacks(execute=True):
@@ -159,8 +170,9 @@ class TestLeakedKeyIsRevoked:
         assert [r["token_raw"] for r in response.json()] == tokens
         assert_nothing_changed(api, world, mailoutbox)
 
-    def test_batch_keeps_order_and_revokes_each_key_once(self, api, world, github, signing_key, mailoutbox,
-                                                         django_capture_on_commit_callbacks):
+    def test_batch_keeps_order_and_revokes_each_key_once(
+        self, api, world, github, signing_key, mailoutbox, django_capture_on_commit_callbacks
+    ):
         body = alert(
             match("tater_" + "1" * 32, type="other"),
             match(world["member_raw"], url="https://github.com/a/b/issues/1", source="issue_comment"),
@@ -170,8 +182,10 @@ class TestLeakedKeyIsRevoked:
         with django_capture_on_commit_callbacks(execute=True):
             response = post_signed(api, signing_key, body)
         assert [(r["token_type"], r["label"]) for r in response.json()] == [
-            ("other", "false_positive"), ("tater_api_key", "true_positive"),
-            ("tater_api_key", "true_positive"), ("tater_api_key", "true_positive"),
+            ("other", "false_positive"),
+            ("tater_api_key", "true_positive"),
+            ("tater_api_key", "true_positive"),
+            ("tater_api_key", "true_positive"),
         ]
         assert sorted(e.target_id for e in revocations()) == sorted(
             [world["member_key"].public_id, world["owner_key"].public_id]
@@ -180,8 +194,9 @@ class TestLeakedKeyIsRevoked:
         # The other tenant's key is untouched.
         assert key_status(api, world["other_raw"]) == (200, None)
 
-    def test_needs_no_key_no_session_and_no_csrf_token(self, world, github, signing_key,
-                                                       django_capture_on_commit_callbacks):
+    def test_needs_no_key_no_session_and_no_csrf_token(
+        self, world, github, signing_key, django_capture_on_commit_callbacks
+    ):
         body = alert(match(world["owner_raw"]))
         with django_capture_on_commit_callbacks(execute=True):
             response = Client(enforce_csrf_checks=True).post(
@@ -192,8 +207,9 @@ class TestLeakedKeyIsRevoked:
 
     def test_served_without_the_trailing_slash_too(self, api, world, github, signing_key):
         body = alert(match("tater_" + "2" * 32))
-        response = api.post(ENDPOINT.rstrip("/"), data=body, content_type="application/json",
-                            **signing_key.headers(body))
+        response = api.post(
+            ENDPOINT.rstrip("/"), data=body, content_type="application/json", **signing_key.headers(body)
+        )
         assert response.status_code == 200
 
 
@@ -236,11 +252,22 @@ class TestRefusedSignatures:
         self.assert_refused(post(api, body + b" ", signing_key.headers(body)))
         assert_nothing_changed(api, world, mailoutbox)
 
-    @pytest.mark.parametrize("signature", ["", "not base64!", base64.b64encode(b"\x30\x02\x01").decode(),
-                                           base64.b64encode(b"x" * 70).decode(), "QQ==" * 200])
+    @pytest.mark.parametrize(
+        "signature",
+        [
+            "",
+            "not base64!",
+            base64.b64encode(b"\x30\x02\x01").decode(),
+            base64.b64encode(b"x" * 70).decode(),
+            "QQ==" * 200,
+        ],
+    )
     def test_garbage_signatures(self, api, world, github, signing_key, mailoutbox, signature):
         body = alert(match(world["owner_raw"]))
-        headers = {"HTTP_GITHUB_PUBLIC_KEY_IDENTIFIER": signing_key.identifier, "HTTP_GITHUB_PUBLIC_KEY_SIGNATURE": signature}
+        headers = {
+            "HTTP_GITHUB_PUBLIC_KEY_IDENTIFIER": signing_key.identifier,
+            "HTTP_GITHUB_PUBLIC_KEY_SIGNATURE": signature,
+        }
         self.assert_refused(post(api, body, headers))
         assert_nothing_changed(api, world, mailoutbox)
         # Refused from its shape alone: junk (a fuzzer, a scanner) never reaches GitHub.
@@ -248,8 +275,16 @@ class TestRefusedSignatures:
 
     def test_signature_checked_before_the_body_is_parsed(self, api, world, github, signing_key):
         # A malformed body with a bad signature is a 401, not a 400 naming the JSON error.
-        self.assert_refused(post(api, b"[{not json", {"HTTP_GITHUB_PUBLIC_KEY_IDENTIFIER": signing_key.identifier,
-                                                       "HTTP_GITHUB_PUBLIC_KEY_SIGNATURE": signing_key.sign(b"[]")}))
+        self.assert_refused(
+            post(
+                api,
+                b"[{not json",
+                {
+                    "HTTP_GITHUB_PUBLIC_KEY_IDENTIFIER": signing_key.identifier,
+                    "HTTP_GITHUB_PUBLIC_KEY_SIGNATURE": signing_key.sign(b"[]"),
+                },
+            )
+        )
 
     def test_key_of_another_curve_is_not_trusted(self, api, world, github, mailoutbox):
         other_curve = SigningKey.new(ec.SECP384R1())
@@ -265,8 +300,9 @@ class TestRefusedSignatures:
         self.assert_refused(post(api, body, headers))
         assert len(revocations()) == 1 and len(mailoutbox) == 1
 
-    def test_replay_under_a_malleated_signature_is_refused(self, api, world, github, signing_key,
-                                                           django_capture_on_commit_callbacks):
+    def test_replay_under_a_malleated_signature_is_refused(
+        self, api, world, github, signing_key, django_capture_on_commit_callbacks
+    ):
         # (r, s) and (r, n - s) are both valid ECDSA signatures of one body: a replay
         # record keyed on the signature would let the second through.
         body = alert(match("tater_" + "4" * 32))
@@ -322,8 +358,9 @@ class TestGitHubKeys:
             assert post_signed(api, signing_key, alert(match(f"tater_{n:032x}"))).status_code == 200
         assert github.fetches == 1
 
-    def test_rotation_unknown_identifier_refreshes(self, api, world, github, signing_key, mailoutbox,
-                                                   django_capture_on_commit_callbacks):
+    def test_rotation_unknown_identifier_refreshes(
+        self, api, world, github, signing_key, mailoutbox, django_capture_on_commit_callbacks
+    ):
         assert post_signed(api, signing_key, alert(match("tater_" + "7" * 32))).status_code == 200
         rotated = SigningKey.new()
         github.published = [signing_key, rotated]
@@ -387,7 +424,9 @@ class TestBodyAndLimits:
         response = post_signed(api, signing_key, b"[]")
         assert response.status_code == 200 and response.json() == []
 
-    def test_fields_github_may_add_are_ignored(self, api, world, github, signing_key, django_capture_on_commit_callbacks):
+    def test_fields_github_may_add_are_ignored(
+        self, api, world, github, signing_key, django_capture_on_commit_callbacks
+    ):
         body = alert(dict(match(world["owner_raw"]), new_field="x"))
         with django_capture_on_commit_callbacks(execute=True):
             assert post_signed(api, signing_key, body).json()[0]["label"] == "true_positive"
@@ -422,8 +461,11 @@ def test_end_to_end_through_a_live_server(live_server, github, signing_key, mail
     tenant, owner, (org,) = make_tenant(name="Live", orgs=1)
     key, raw = make_key(user=owner, tenant=tenant, org=org, name="ci deploy key")
     body = alert(match(raw))
-    headers = {"Content-Type": "application/json", "Github-Public-Key-Identifier": signing_key.identifier,
-               "Github-Public-Key-Signature": signing_key.sign(body)}
+    headers = {
+        "Content-Type": "application/json",
+        "Github-Public-Key-Identifier": signing_key.identifier,
+        "Github-Public-Key-Signature": signing_key.sign(body),
+    }
     request = urllib.request.Request(live_server.url + ENDPOINT, data=body, headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the test's own server
         answer = json.loads(response.read())
@@ -435,7 +477,6 @@ def test_end_to_end_through_a_live_server(live_server, github, signing_key, mail
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(probe, timeout=10)  # noqa: S310
     assert json.loads(refused.value.read())["error"] == "KEY_REVOKED"
-
 
 
 @pytest.mark.realservices

@@ -57,8 +57,17 @@ def clean_env(**extra: str) -> dict[str, str]:
 def detect_secrets_scan(*options: str, env: dict[str, str] | None = None) -> set[tuple[str, str]]:
     """(file, hashed secret) of every Tater key detect-secrets reports in the fixture tree."""
     # Run from the repository root with the plugin's relative path, as the docs say.
-    command = [sys.executable, "-m", "detect_secrets", "scan", "--all-files", "--plugin", str(PLUGIN), *options,
-               str(TREE.relative_to(REPO))]
+    command = [
+        sys.executable,
+        "-m",
+        "detect_secrets",
+        "scan",
+        "--all-files",
+        "--plugin",
+        str(PLUGIN),
+        *options,
+        str(TREE.relative_to(REPO)),
+    ]
     result = subprocess.run(command, cwd=REPO, env=env or clean_env(), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     baseline = json.loads(result.stdout)
@@ -98,9 +107,20 @@ class TestDetectSecretsPlugin:
         staged = tmp_path / "client.py"
         staged.write_text(f'client = Client(api_key="{key}")\n')
         result = subprocess.run(
-            [sys.executable, "-m", "detect_secrets.pre_commit_hook", "--plugin", str(REPO / PLUGIN),
-             "--disable-filter", INDIRECT_REFERENCE_FILTER, str(staged)],
-            env=clean_env(), capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "detect_secrets.pre_commit_hook",
+                "--plugin",
+                str(REPO / PLUGIN),
+                "--disable-filter",
+                INDIRECT_REFERENCE_FILTER,
+                str(staged),
+            ],
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert result.returncode == 1
         assert f"Secret Type: {SECRET_TYPE}" in result.stdout

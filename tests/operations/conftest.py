@@ -12,7 +12,19 @@ from tater.operations.logs import JsonFormatter, TextFormatter
 from tests.factories import make_key, make_tenant
 
 # Every logger the app and its libraries write to, at DEBUG for the capture.
-LOGGERS = ("django", "tater", "apikeys", "accounts", "orgs", "audit", "scans", "scim", "leaks", "allauth", "py.warnings")
+LOGGERS = (
+    "django",
+    "tater",
+    "apikeys",
+    "accounts",
+    "orgs",
+    "audit",
+    "scans",
+    "scim",
+    "leaks",
+    "allauth",
+    "py.warnings",
+)
 
 
 class CapturedLogs:

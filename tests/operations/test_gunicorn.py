@@ -71,9 +71,24 @@ class Server:
         )
         self.stderr = self.stderr_path.open("wb")
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "gunicorn", "-c", "python:tater.operations.gunicorn_conf", "tater.wsgi",
-             "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "2"],
-            cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=self.stderr,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:tater.operations.gunicorn_conf",
+                "tater.wsgi",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--graceful-timeout",
+                "2",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr,
         )
 
     def wait_up(self) -> None:
@@ -128,7 +143,10 @@ def servers(transactional_db: Any, tmp_path: Path) -> Iterator[dict[str, Server]
 
 
 def requests_total(samples: dict[Any, float], route: str, status_class: str) -> float:
-    key = ("tater_http_requests_total", frozenset({"route": route, "method": "GET", "status_class": status_class}.items()))
+    key = (
+        "tater_http_requests_total",
+        frozenset({"route": route, "method": "GET", "status_class": status_class}.items()),
+    )
     return samples.get(key, 0.0)
 
 
@@ -145,12 +163,15 @@ def test_metrics_readiness_and_logs_under_gunicorn(servers: dict[str, Server]) -
     # 24 key requests from 8 concurrent clients: both (sync) workers must serve some.
     ids = [f"gunicorn-test-{i:04d}-{secrets.token_hex(4)}" for i in range(24)]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = list(pool.map(lambda rid: call(main.port, VALIDATE, {"X-API-Key": raw, "X-Request-ID": rid})[0], ids))
+        statuses = list(
+            pool.map(lambda rid: call(main.port, VALIDATE, {"X-API-Key": raw, "X-Request-ID": rid})[0], ids)
+        )
     assert statuses == [200] * 24
     # Refusals: rate limit, then failed keys until the (lowered) lockout.
     assert [call(main.port, VALIDATE, {"X-API-Key": slow_raw})[0] for _ in range(3)] == [200, 200, 429]
-    refused = [json.loads(call(main.port, "/api/v1/keys/", {"X-API-Key": f"tater_{i:032x}"})[2])["error"]
-               for i in range(3)]
+    refused = [
+        json.loads(call(main.port, "/api/v1/keys/", {"X-API-Key": f"tater_{i:032x}"})[2])["error"] for i in range(3)
+    ]
     assert refused == ["UNAUTHORIZED", "UNAUTHORIZED", "LOCKED_OUT"]
 
     # Every scrape, whichever worker answers it, sees the sum over the workers.
@@ -163,13 +184,24 @@ def test_metrics_readiness_and_logs_under_gunicorn(servers: dict[str, Server]) -
         assert sample(samples, "tater_key_auth_total", outcome="LOCKED_OUT") == 1
         assert sample(samples, "tater_rate_limit_refusals_total", code="RATE_LIMITED", route=VALIDATE) == 1
         assert sample(samples, "tater_rate_limit_refusals_total", code="LOCKED_OUT", route="/api/v1/keys/") == 1
-        assert sample(samples, "tater_http_request_duration_seconds_count", route=VALIDATE, method="GET",
-                      status_class="2xx") == 26
+        assert (
+            sample(
+                samples, "tater_http_request_duration_seconds_count", route=VALIDATE, method="GET", status_class="2xx"
+            )
+            == 26
+        )
     served = []
     for path in main.worker_files():
         merged = MultiProcessCollector.merge([str(path)], accumulate=False)
-        served.append(sum(s.value for m in merged if m.name == "tater_http_requests" for s in m.samples
-                          if s.labels.get("route") == VALIDATE))
+        served.append(
+            sum(
+                s.value
+                for m in merged
+                if m.name == "tater_http_requests"
+                for s in m.samples
+                if s.labels.get("route") == VALIDATE
+            )
+        )
     assert len([n for n in served if n]) == 2, served
 
     # A worker that exits keeps its counts in the total.

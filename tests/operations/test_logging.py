@@ -117,8 +117,10 @@ def test_log_format_settings() -> None:
     assert wrong.returncode != 0 and "TATER_LOG_FORMAT must be json or text" in wrong.stderr
 
 
-@pytest.mark.parametrize("setting", ["TATER_LOG_FORMAT", "TATER_ACCESS_LOG", "TATER_METRICS_ALLOWED_IPS",
-                                     "TATER_METRICS_TOKEN", "TATER_READY_TIMEOUT"])
+@pytest.mark.parametrize(
+    "setting",
+    ["TATER_LOG_FORMAT", "TATER_ACCESS_LOG", "TATER_METRICS_ALLOWED_IPS", "TATER_METRICS_TOKEN", "TATER_READY_TIMEOUT"],
+)
 def test_settings_are_documented(setting: str) -> None:
     assert f"`{setting}`" in (ROOT / "README.md").read_text()
     assert f"`{setting}`" in (ROOT / "docs" / "operations.md").read_text()

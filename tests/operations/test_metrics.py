@@ -73,7 +73,9 @@ def test_requests_and_latency_by_route_pattern_never_raw_path(keyworld: dict[str
     assert delta("tater_http_requests_total", **labels, status_class="4xx") == 1
     assert delta("tater_http_request_duration_seconds_count", **labels, status_class="2xx") == 2
     assert delta("tater_http_request_duration_seconds_sum", **labels, status_class="2xx") > 0
-    assert value(delta.after, "tater_http_request_duration_seconds_bucket", **labels, status_class="2xx", le="+Inf") >= 2
+    assert (
+        value(delta.after, "tater_http_request_duration_seconds_bucket", **labels, status_class="2xx", le="+Inf") >= 2
+    )
     text, _ = scrape()
     assert public_id not in text and "key_doesnotexist" not in text
 

@@ -62,8 +62,9 @@ def test_no_secret_reaches_the_logs(captured_logs: CapturedLogs, django_capture_
     new_raw, new_id = created.json()["key"], created.json()["id"]
     found.add(new_raw)
     assert api("get", "/api/v1/auth/validate", HTTP_X_API_KEY=new_raw).status_code == 200
-    rotated = api("post", f"/api/v1/keys/{new_id}/rotate/", {"grace_period_seconds": 0}, format="json",
-                  HTTP_X_API_KEY=owner_raw)
+    rotated = api(
+        "post", f"/api/v1/keys/{new_id}/rotate/", {"grace_period_seconds": 0}, format="json", HTTP_X_API_KEY=owner_raw
+    )
     assert rotated.status_code == 200, rotated.content
     found.add(rotated.json()["key"])
     assert api("get", "/api/v1/auth/validate", HTTP_X_API_KEY=new_raw).json()["error"] == "KEY_REVOKED"
@@ -84,8 +85,10 @@ def test_no_secret_reaches_the_logs(captured_logs: CapturedLogs, django_capture_
     user = UserFactory(email="hygiene@example.com")
     device, recovery = enrol(user)
     found.update(recovery)
-    assert api("post", "/api/v1/auth/login", {"email": user.email, "password": WRONG_PASSWORD},
-               format="json").status_code == 401
+    assert (
+        api("post", "/api/v1/auth/login", {"email": user.email, "password": WRONG_PASSWORD}, format="json").status_code
+        == 401
+    )
     challenge = api("post", "/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json").json()
     found.add(challenge["token"])
     right = totp_code(device, time.time() + device.step)  # the next step: enrolment used this one
@@ -96,8 +99,10 @@ def test_no_secret_reaches_the_logs(captured_logs: CapturedLogs, django_capture_
     codes.add(wrong)
     second = api("post", "/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json").json()
     found.add(second["token"])
-    assert api("post", "/api/v1/auth/verify-2fa", {"token": second["token"], "code": wrong},
-               format="json").status_code == 401
+    assert (
+        api("post", "/api/v1/auth/verify-2fa", {"token": second["token"], "code": wrong}, format="json").status_code
+        == 401
+    )
     assert api("get", "/api/v1/me").status_code == 200  # the session cookie, used
 
     # The sign-in form: wrong then right password.
@@ -108,8 +113,13 @@ def test_no_secret_reaches_the_logs(captured_logs: CapturedLogs, django_capture_
 
     # An invitation link, opened, and a forged one.
     with django_capture_on_commit_callbacks(execute=True):
-        invited = api("post", f"/api/v1/organizations/{org.public_id}/members/",
-                      {"email": "invited@example.com", "role": "member"}, format="json", HTTP_X_API_KEY=owner_raw)
+        invited = api(
+            "post",
+            f"/api/v1/organizations/{org.public_id}/members/",
+            {"email": "invited@example.com", "role": "member"},
+            format="json",
+            HTTP_X_API_KEY=owner_raw,
+        )
     assert invited.status_code == 201, invited.content
     link = re.search(r"http://testserver(/invitations/([^/\s]+)/)", mail.outbox[-1].body)
     found.add(link.group(2))
@@ -134,13 +144,21 @@ def test_no_secret_reaches_the_logs(captured_logs: CapturedLogs, django_capture_
     # 500s and an outage with secrets in the path and query string, and a careless view.
     in_path, in_query = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     found.update({in_path, in_query})
-    failed = api("get", f"/api/v1/ops-test/boom/{in_path}/?token={in_query}", HTTP_X_API_KEY=owner_raw,
-                 HTTP_AUTHORIZATION=f"Bearer {owner_raw}")
+    failed = api(
+        "get",
+        f"/api/v1/ops-test/boom/{in_path}/?token={in_query}",
+        HTTP_X_API_KEY=owner_raw,
+        HTTP_AUTHORIZATION=f"Bearer {owner_raw}",
+    )
     assert failed.status_code == 500 and failed.json()["error"] == "INTERNAL_ERROR"
     assert web("get", f"/ops-test/boom/{in_path}/?token={in_query}").status_code == 500
     assert web("get", f"/ops-test/outage/{in_path}/?reset={in_query}").status_code == 503
-    assert web("get", f"/ops-test/careless/{in_path}/?next={in_query}",
-               HTTP_AUTHORIZATION=f"Bearer {owner_raw}").status_code == 200
+    assert (
+        web(
+            "get", f"/ops-test/careless/{in_path}/?next={in_query}", HTTP_AUTHORIZATION=f"Bearer {owner_raw}"
+        ).status_code
+        == 200
+    )
 
     # --- What the formatters wrote ------------------------------------------------------------
     text = captured_logs.everything()
@@ -161,4 +179,6 @@ def test_no_secret_reaches_the_logs(captured_logs: CapturedLogs, django_capture_
     assert all(line["route"].startswith(("/", "<")) for line in access)
     assert "/ops-test/outage/<str:token>/" in {line["route"] for line in access}
     # Lines written while serving a request carry its id.
-    assert all(line.get("request_id") in request_ids for line in lines if line["logger"] in ("tater.api", "django.request"))
+    assert all(
+        line.get("request_id") in request_ids for line in lines if line["logger"] in ("tater.api", "django.request")
+    )

@@ -29,14 +29,39 @@ def run(*args):
 @pytest.mark.django_db
 class TestCommands:
     def test_create_tenant_org_key_revoke(self, api):
-        t = run("create_tenant", "--name", "Initech", "--owner-email", "Boss@Initech.test", "--password", "s3cret-pass-word", "--plan", "pro")
+        t = run(
+            "create_tenant",
+            "--name",
+            "Initech",
+            "--owner-email",
+            "Boss@Initech.test",
+            "--password",
+            "s3cret-pass-word",
+            "--plan",
+            "pro",
+        )
         tenant = Tenant.objects.get(public_id=t["tenant_id"])
         assert tenant.plan == "pro"
         assert TenantMembership.objects.get(tenant=tenant).user_id == t["owner_id"]
         o = run("create_org", "--tenant", t["tenant_id"], "--name", "HQ")
         assert Organization.objects.get(public_id=o["organization_id"]).tenant == tenant
-        k = run("create_api_key", "--user", "boss@initech.test", "--tenant", t["tenant_id"], "--org", o["organization_id"],
-                "--scopes", "scans:read,keys:write", "--expires-in", "12h", "--allow-ip", "10.0.0.0/8", "--rate-limit", "5/min")
+        k = run(
+            "create_api_key",
+            "--user",
+            "boss@initech.test",
+            "--tenant",
+            t["tenant_id"],
+            "--org",
+            o["organization_id"],
+            "--scopes",
+            "scans:read,keys:write",
+            "--expires-in",
+            "12h",
+            "--allow-ip",
+            "10.0.0.0/8",
+            "--rate-limit",
+            "5/min",
+        )
         assert set(k) == {"id", "key", "prefix", "type", "organization_id", "scopes", "expires_at"}
         assert k["key"].startswith("tater_") and k["organization_id"] == o["organization_id"]
         assert k["scopes"] == ["keys:write", "scans:read"]
@@ -45,7 +70,10 @@ class TestCommands:
         assert timedelta(hours=11) < stored.expires_at - timezone.now() <= timedelta(hours=12)
         r = run("revoke_api_key", k["id"])
         assert r["id"] == k["id"] and r["revoked_at"]
-        assert api.get("/api/v1/auth/validate", HTTP_X_API_KEY=k["key"], REMOTE_ADDR="10.1.1.1").json()["error"] == "KEY_REVOKED"
+        assert (
+            api.get("/api/v1/auth/validate", HTTP_X_API_KEY=k["key"], REMOTE_ADDR="10.1.1.1").json()["error"]
+            == "KEY_REVOKED"
+        )
         system_events = AuditEvent.objects.filter(tenant=tenant, channel="system")
         assert {"tenant.created", "organization.created", "api_key.created", "api_key.revoked"} <= set(
             system_events.values_list("action", flat=True)
@@ -68,7 +96,15 @@ class TestCommands:
         assert json.loads(out.getvalue().strip().splitlines()[-1])["error"] == "VALIDATION_ERROR"
 
     def test_bad_duration_and_scopes(self, world):
-        base = ("create_api_key", "--user", world["owner"].email, "--tenant", world["tenant"].public_id, "--org", world["org1"].public_id)
+        base = (
+            "create_api_key",
+            "--user",
+            world["owner"].email,
+            "--tenant",
+            world["tenant"].public_id,
+            "--org",
+            world["org1"].public_id,
+        )
         with pytest.raises(CommandError, match="Invalid duration"):
             call_command(*base, "--expires-in", "soon")
         with pytest.raises(CommandError, match="Unknown scope"):
@@ -88,8 +124,13 @@ class TestCommands:
 
     def test_expiry_notices_at_60_30_and_7_days_each_once(self, world):
         def key(name: str, days: float) -> Any:
-            return make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name=name,
-                            expires_at=timezone.now() + timedelta(days=days))[0]
+            return make_key(
+                user=world["owner"],
+                tenant=world["tenant"],
+                org=world["org1"],
+                name=name,
+                expires_at=timezone.now() + timedelta(days=days),
+            )[0]
 
         soon, month, season = key("soon", 3), key("month", 25), key("season", 50)
         key("later", 90)
@@ -106,8 +147,15 @@ class TestCommands:
         assert run("send_key_expiry_notices")["sent"] == []
 
     def test_a_new_expiry_gets_new_notices(self, world):
-        api_key, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="renewed",
-                              expires_at=timezone.now() + timedelta(days=5))
+        api_key, _ = make_key(
+            user=world["owner"],
+            tenant=world["tenant"],
+            org=world["org1"],
+            name="renewed",
+            expires_at=timezone.now() + timedelta(days=5),
+        )
         assert len(run("send_key_expiry_notices")["sent"]) == 1
-        key_services.apikey_update(api_key=api_key, actor=world["owner"], expires_at=timezone.now() + timedelta(days=20))
+        key_services.apikey_update(
+            api_key=api_key, actor=world["owner"], expires_at=timezone.now() + timedelta(days=20)
+        )
         assert run("send_key_expiry_notices")["sent"] == [{"id": api_key.public_id, "days": 30}]

@@ -39,9 +39,11 @@ class Caller:
     def call(self, method: str, path: str, body: Any = None) -> Any:
         query = "&".join(f"{k}={v}" for k, v in self.params.items())
         url = f"{path}{'&' if '?' in path else '?'}{query}" if query else path
-        return getattr(self.client, method.lower())(url, body, format="json") if body is not None else getattr(
-            self.client, method.lower()
-        )(url)
+        return (
+            getattr(self.client, method.lower())(url, body, format="json")
+            if body is not None
+            else getattr(self.client, method.lower())(url)
+        )
 
 
 @pytest.fixture
@@ -49,8 +51,12 @@ def creds(world: dict[str, Any]) -> dict[str, Any]:
     """``world`` plus a Caller per credential, a target viewer and a scan in org1."""
     tenant, org1, owner = world["tenant"], world["org1"], world["owner"]
     callers: dict[str, Caller] = {}
-    for name, user in (("owner_session", owner), ("admin_session", world["admin"]),
-                       ("member_session", world["member"]), ("viewer_session", world["viewer"])):
+    for name, user in (
+        ("owner_session", owner),
+        ("admin_session", world["admin"]),
+        ("member_session", world["member"]),
+        ("viewer_session", world["viewer"]),
+    ):
         client = APIClient()
         client.force_login(user)
         session = client.session
@@ -75,8 +81,21 @@ def creds(world: dict[str, Any]) -> dict[str, Any]:
     callers["public_key"] = Caller(key_client(public_raw))
     target = add_member(org1, "viewer")
     scan = scan_services.scan_upload(
-        organization=org1, scanner="nessus", target="srv1", started_at=datetime(2026, 1, 1, tzinfo=UTC),
-        findings=[{"title": "x", "severity": "low"}], uploaded_by_user=owner,
+        organization=org1,
+        scanner="nessus",
+        target="srv1",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        findings=[{"title": "x", "severity": "low"}],
+        uploaded_by_user=owner,
     )
-    return {**world, "callers": callers, "target": target, "scan": scan, "agent_key": agent_key,
-            "agent_raw": agent_raw, "unbound_raw": unbound_raw, "public_raw": public_raw, "read_only_raw": read_only_raw}
+    return {
+        **world,
+        "callers": callers,
+        "target": target,
+        "scan": scan,
+        "agent_key": agent_key,
+        "agent_raw": agent_raw,
+        "unbound_raw": unbound_raw,
+        "public_raw": public_raw,
+        "read_only_raw": read_only_raw,
+    }

@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from orgs import services
+from orgs import selectors, services
 from orgs.models import Invitation, OrgMembership, TenantMembership
 from tests.factories import UserFactory, add_member, make_key
 
@@ -30,8 +30,13 @@ class TestList:
         assert r.status_code == 200
         rows = {m["email"]: m for m in r.json()["members"]}
         assert rows[world["owner"].email] | {"joined_at": None} == {
-            "user_id": str(world["owner"].pk), "email": world["owner"].email, "role": None, "tenant_role": "owner",
-            "effective_role": "owner", "joined_at": None}
+            "user_id": str(world["owner"].pk),
+            "email": world["owner"].email,
+            "role": None,
+            "tenant_role": "owner",
+            "effective_role": "owner",
+            "joined_at": None,
+        }
         assert rows[world["viewer"].email]["role"] == "viewer"
         assert r.json()["total"] == 4
         assert world["other_owner"].email not in rows
@@ -48,8 +53,12 @@ class TestList:
 class TestInvitation:
     def test_end_to_end(self, api, client, world, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
-            r = api.post(members_url(world["org1"]), {"email": "New.Person@Example.com", "role": "member"},
-                         format="json", HTTP_X_API_KEY=world["owner_raw"])
+            r = api.post(
+                members_url(world["org1"]),
+                {"email": "New.Person@Example.com", "role": "member"},
+                format="json",
+                HTTP_X_API_KEY=world["owner_raw"],
+            )
         assert r.status_code == 201, r.content
         assert r.json()["result"] == "invited" and r.json()["member"] is None
         assert r.json()["invitation"]["email"] == "new.person@example.com"
@@ -84,12 +93,17 @@ class TestInvitation:
         assert again.status_code == 410 and b"already been used" in again.content
 
     def test_expired_link(self, api, client, world):
-        r = api.post(members_url(world["org1"]), {"email": "late@example.com", "role": "viewer"}, format="json",
-                     HTTP_X_API_KEY=world["owner_raw"])
+        r = api.post(
+            members_url(world["org1"]),
+            {"email": "late@example.com", "role": "viewer"},
+            format="json",
+            HTTP_X_API_KEY=world["owner_raw"],
+        )
         assert r.status_code == 201
         token = "t" * 43
-        Invitation.objects.update(token_digest=services.invitation_digest(token),
-                                  expires_at=timezone.now() - timedelta(seconds=1))
+        Invitation.objects.update(
+            token_digest=selectors.invitation_digest(token), expires_at=timezone.now() - timedelta(seconds=1)
+        )
         client.force_login(UserFactory(email="late@example.com"))
         r = client.post(f"/invitations/{token}/")
         assert r.status_code == 410 and b"expired" in r.content
@@ -101,22 +115,34 @@ class TestInvitation:
 
     def test_reinvite_replaces_the_old_link(self, api, world):
         for _ in range(2):
-            api.post(members_url(world["org1"]), {"email": "x@example.com"}, format="json", HTTP_X_API_KEY=world["owner_raw"])
+            api.post(
+                members_url(world["org1"]), {"email": "x@example.com"}, format="json", HTTP_X_API_KEY=world["owner_raw"]
+            )
         assert Invitation.objects.filter(revoked_at__isnull=True).count() == 1
         assert Invitation.objects.count() == 2
 
     def test_existing_user_is_added_at_once(self, api, world):
         user = UserFactory()
-        r = api.post(members_url(world["org1"]), {"email": user.email.upper(), "role": "viewer"}, format="json",
-                     HTTP_X_API_KEY=world["owner_raw"])
+        r = api.post(
+            members_url(world["org1"]),
+            {"email": user.email.upper(), "role": "viewer"},
+            format="json",
+            HTTP_X_API_KEY=world["owner_raw"],
+        )
         assert r.status_code == 201 and r.json()["result"] == "added"
         assert r.json()["member"]["user_id"] == str(user.pk) and r.json()["member"]["role"] == "viewer"
         assert AuditEvent.objects.filter(action="member.added", target_id=str(user.pk)).exists()
-        r = api.post(members_url(world["org1"]), {"email": user.email, "role": "viewer"}, format="json",
-                     HTTP_X_API_KEY=world["owner_raw"])
+        r = api.post(
+            members_url(world["org1"]),
+            {"email": user.email, "role": "viewer"},
+            format="json",
+            HTTP_X_API_KEY=world["owner_raw"],
+        )
         assert (r.status_code, r.json()["error"]) == (409, "CONFLICT")
 
-    @pytest.mark.parametrize("body,field", [({"email": "nope"}, "email"), ({"email": "a@b.co", "role": "owner"}, "role")])
+    @pytest.mark.parametrize(
+        "body,field", [({"email": "nope"}, "email"), ({"email": "a@b.co", "role": "owner"}, "role")]
+    )
     def test_validation(self, api, world, body, field):
         r = api.post(members_url(world["org1"]), body, format="json", HTTP_X_API_KEY=world["owner_raw"])
         assert (r.status_code, r.json()["error"]) == (400, "VALIDATION_ERROR")
@@ -128,7 +154,9 @@ class TestRoles:
     def test_role_change_takes_effect_on_the_members_keys_at_once(self, api, world):
         member, org1 = world["member"], world["org1"]
         upload = {"scanner": "x", "target": "y", "started_at": "2026-01-01T00:00:00Z"}
-        assert api.post("/api/scans/upload", upload, format="json", HTTP_X_API_KEY=world["member_raw"]).status_code == 201
+        assert (
+            api.post("/api/scans/upload", upload, format="json", HTTP_X_API_KEY=world["member_raw"]).status_code == 201
+        )
         r = api.patch(member_url(org1, member), {"role": "viewer"}, format="json", HTTP_X_API_KEY=world["owner_raw"])
         assert r.status_code == 200 and r.json()["role"] == "viewer"
         r = api.post("/api/scans/upload", upload, format="json", HTTP_X_API_KEY=world["member_raw"])
@@ -160,7 +188,10 @@ class TestRoles:
         api.force_login(tenant_admin)
         r = api.patch(member_url(world["org1"], world["viewer"]), {"tenant_role": "owner"}, format="json")
         assert (r.status_code, r.json()["error"]) == (403, "PERMISSION_DENIED")
-        assert api.patch(member_url(world["org1"], world["viewer"]), {"tenant_role": "admin"}, format="json").status_code == 200
+        assert (
+            api.patch(member_url(world["org1"], world["viewer"]), {"tenant_role": "admin"}, format="json").status_code
+            == 200
+        )
 
     def test_last_owner_cannot_be_demoted_or_removed(self, api, world):
         org1, owner = world["org1"], world["owner"]

@@ -39,8 +39,14 @@ class TestList:
     def test_output_shape(self, api, world):
         r = api.get(LIST, HTTP_X_API_KEY=world["owner_raw"])
         org = r.json()["organizations"][0]
-        assert org == {"id": world["org1"].public_id, "name": "Acme Org 1", "slug": "acme-org-1",
-                       "tenant_id": world["tenant"].public_id, "tenant_name": "Acme", "created_at": org["created_at"]}
+        assert org == {
+            "id": world["org1"].public_id,
+            "name": "Acme Org 1",
+            "slug": "acme-org-1",
+            "tenant_id": world["tenant"].public_id,
+            "tenant_name": "Acme",
+            "created_at": org["created_at"],
+        }
         assert r.json()["total"] == 1
 
 
@@ -55,7 +61,9 @@ class TestDetail:
             assert api.get(path).status_code == 404
             api.logout()
             if not path.endswith("/members/"):
-                r = api.patch(path, {"name": "pwned", "role": "viewer"}, format="json", HTTP_X_API_KEY=world["owner_raw"])
+                r = api.patch(
+                    path, {"name": "pwned", "role": "viewer"}, format="json", HTTP_X_API_KEY=world["owner_raw"]
+                )
                 assert r.status_code == 404
         world["other_org"].refresh_from_db()
         assert world["other_org"].name == "Globex Org 1"
@@ -66,11 +74,17 @@ class TestDetail:
 
     def test_unknown_and_mismatched_ids(self, api, world):
         assert api.get(f"{LIST}org-nope/", HTTP_X_API_KEY=world["owner_raw"]).status_code == 404
-        r = api.get(f"{LIST}{world['org1'].public_id}/", {"organizationId": world["org2"].public_id},
-                    HTTP_X_API_KEY=world["owner_raw"])
+        r = api.get(
+            f"{LIST}{world['org1'].public_id}/",
+            {"organizationId": world["org2"].public_id},
+            HTTP_X_API_KEY=world["owner_raw"],
+        )
         assert (r.status_code, r.json()["error"]) == (400, "VALIDATION_ERROR")
-        r = api.get(f"{LIST}{world['org1'].public_id}/", {"tenantId": world["other_tenant"].public_id},
-                    HTTP_X_API_KEY=world["owner_raw"])
+        r = api.get(
+            f"{LIST}{world['org1'].public_id}/",
+            {"tenantId": world["other_tenant"].public_id},
+            HTTP_X_API_KEY=world["owner_raw"],
+        )
         assert r.status_code == 404
 
 
@@ -87,7 +101,9 @@ class TestWrite:
         r = api.patch(f"{LIST}{org_id}/", {"name": "Branch"}, format="json", HTTP_X_API_KEY=raw)
         assert r.json()["name"] == "Branch"
         assert AuditEvent.objects.get(action="organization.updated", target_id=org_id).changes["name"] == {
-            "from": "Branch office", "to": "Branch"}
+            "from": "Branch office",
+            "to": "Branch",
+        }
 
     def test_tenant_admin_creates_org_admin_does_not(self, api, world):
         tenant_admin = add_member(world["org1"], "viewer")

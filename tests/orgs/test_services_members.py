@@ -7,7 +7,7 @@ from django.core import mail
 from django.db import transaction
 
 from audit.models import AuditEvent
-from orgs import services
+from orgs import members, selectors, services
 from orgs.models import Invitation, OrgMembership
 from tater.exceptions import Conflict, InvalidInput, NotPermitted
 from tests.factories import UserFactory
@@ -21,56 +21,69 @@ def link(token: str) -> str:
 class TestMemberServices:
     def test_invite_stores_only_the_digest_and_mails_after_commit(self, world, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            result = services.member_add_by_email(
-                organization=world["org1"], email="a@example.com", role="viewer", actor=world["admin"], accept_url=link)
+            result = members.member_add_by_email(
+                organization=world["org1"], email="a@example.com", role="viewer", actor=world["admin"], accept_url=link
+            )
         assert mail.outbox == [] and len(callbacks) == 1
         callbacks[0]()
         token = mail.outbox[0].body.split("/invitations/")[1].split("/")[0]
         assert result.result == "invited"
-        assert Invitation.objects.get().token_digest == services.invitation_digest(token)
+        assert Invitation.objects.get().token_digest == selectors.invitation_digest(token)
         assert AuditEvent.objects.get(action="member.invited").actor_user_id == world["admin"].pk
 
     def test_rollback_sends_nothing(self, world, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
             with transaction.atomic():
-                services.member_add_by_email(
-                    organization=world["org1"], email="b@example.com", role="viewer", actor=world["owner"], accept_url=link)
+                members.member_add_by_email(
+                    organization=world["org1"],
+                    email="b@example.com",
+                    role="viewer",
+                    actor=world["owner"],
+                    accept_url=link,
+                )
                 raise RuntimeError("boom")
         assert mail.outbox == [] and not Invitation.objects.exists()
 
     def test_member_and_viewer_cannot_manage(self, world):
         for actor in (world["member"], world["viewer"]):
             with pytest.raises(NotPermitted):
-                services.member_add_by_email(organization=world["org1"], email="c@example.com", role="viewer",
-                                             actor=actor, accept_url=link)
+                members.member_add_by_email(
+                    organization=world["org1"], email="c@example.com", role="viewer", actor=actor, accept_url=link
+                )
             with pytest.raises(NotPermitted):
-                services.member_remove(organization=world["org1"], user=world["viewer"], actor=actor)
+                members.member_remove(organization=world["org1"], user=world["viewer"], actor=actor)
 
     def test_update_and_remove_are_audited(self, world):
         user = UserFactory()
-        services.member_add_by_email(organization=world["org1"], email=user.email, role="viewer", actor=world["admin"],
-                                     accept_url=link)
-        services.member_update(organization=world["org1"], user=user, actor=world["admin"], role="admin")
-        services.member_remove(organization=world["org1"], user=user, actor=world["admin"])
-        actions = list(AuditEvent.objects.filter(target_id=str(user.pk)).order_by("seq", "id").values_list("action", flat=True))
+        members.member_add_by_email(
+            organization=world["org1"], email=user.email, role="viewer", actor=world["admin"], accept_url=link
+        )
+        members.member_update(organization=world["org1"], user=user, actor=world["admin"], role="admin")
+        members.member_remove(organization=world["org1"], user=user, actor=world["admin"])
+        actions = list(
+            AuditEvent.objects.filter(target_id=str(user.pk)).order_by("seq", "id").values_list("action", flat=True)
+        )
         assert actions == ["member.added", "member.role_changed", "member.removed"]
         assert not OrgMembership.objects.filter(user=user).exists()
 
     def test_invalid_values(self, world):
         with pytest.raises(InvalidInput):
-            services.member_update(organization=world["org1"], user=world["viewer"], actor=world["owner"], role="boss")
+            members.member_update(organization=world["org1"], user=world["viewer"], actor=world["owner"], role="boss")
         with pytest.raises(InvalidInput):
-            services.member_add_by_email(organization=world["org1"], email="not-an-email", role="viewer",
-                                         actor=world["owner"], accept_url=link)
+            members.member_add_by_email(
+                organization=world["org1"], email="not-an-email", role="viewer", actor=world["owner"], accept_url=link
+            )
 
     def test_last_owner(self, world):
         with pytest.raises(Conflict):
-            services.member_remove(organization=world["org1"], user=world["owner"], actor=world["owner"])
+            members.member_remove(organization=world["org1"], user=world["owner"], actor=world["owner"])
 
     def test_org_create_and_rename_enforce_roles(self, world):
         with pytest.raises(NotPermitted):
             services.org_create(tenant=world["tenant"], name="x", actor=world["admin"], enforce_permissions=True)
         with pytest.raises(NotPermitted):
             services.org_rename(organization=world["org1"], name="x", actor=world["member"], enforce_permissions=True)
-        org = services.org_rename(organization=world["org1"], name="Renamed", actor=world["admin"], enforce_permissions=True)
+        org = services.org_rename(
+            organization=world["org1"], name="Renamed", actor=world["admin"], enforce_permissions=True
+        )
         assert org.name == "Renamed"

@@ -28,7 +28,9 @@ def test_every_role_maps_to_valid_scopes():
 @pytest.mark.django_db
 def test_selectors_never_cross_tenants(world):
     make_key(user=world["other_owner"], tenant=world["other_tenant"], org=None, name="globex cron")
-    access = for_user(world["owner"], hint=None, tenant_hint_value=None, session_org=world["org1"].public_id, org_required=True)
+    access = for_user(
+        world["owner"], hint=None, tenant_hint_value=None, session_org=world["org1"].public_id, org_required=True
+    )
     keys = key_selectors.apikey_list(access=access, filters={})
     assert keys.exists()
     assert not keys.filter(tenant=world["other_tenant"]).exists()

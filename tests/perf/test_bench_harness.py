@@ -23,9 +23,29 @@ pytestmark = pytest.mark.slow
 def test_quick_sqlite_row_is_well_formed(tmp_path: Path) -> None:
     out = tmp_path / "ratios.json"
     done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "bench.ratio", "--quick", "--modes", "sqlite",
-         "--runs", "2", "--requests", "20", "--warmup", "5", "--keys", "3", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "bench.ratio",
+            "--quick",
+            "--modes",
+            "sqlite",
+            "--runs",
+            "2",
+            "--requests",
+            "20",
+            "--warmup",
+            "5",
+            "--keys",
+            "3",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(out.read_text())

@@ -42,8 +42,12 @@ def _free_port() -> int:
 def call(port: int, method: str, path: str, key: str) -> tuple[int, dict[str, str], dict[str, Any]]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
     try:
-        conn.request(method, path, body=b"{}" if method == "POST" else None,
-                     headers={"X-API-Key": key, "Content-Type": "application/json"})
+        conn.request(
+            method,
+            path,
+            body=b"{}" if method == "POST" else None,
+            headers={"X-API-Key": key, "Content-Type": "application/json"},
+        )
         resp = conn.getresponse()
         raw = resp.read()
         return resp.status, dict(resp.getheaders()), json.loads(raw) if raw else {}
@@ -53,11 +57,27 @@ def call(port: int, method: str, path: str, key: str) -> tuple[int, dict[str, st
 
 def _start(port: int) -> subprocess.Popen[bytes]:
     db = connection.settings_dict
-    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+    }
     return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "gunicorn", "tater.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--graceful-timeout", "2"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "tater.wsgi",
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--graceful-timeout",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
     )
 
 

@@ -12,7 +12,9 @@ H = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 @pytest.mark.django_db
 def test_permission_denied_carries_headers_and_consumes_nothing(api, world):
-    _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], scopes=["*:read"], rate_limit="5/min")
+    _, raw = make_key(
+        user=world["owner"], tenant=world["tenant"], org=world["org1"], scopes=["*:read"], rate_limit="5/min"
+    )
     first = api.get("/api/v1/auth/validate", HTTP_X_API_KEY=raw)
     assert first["X-RateLimit-Remaining"] == "4"
     denied = api.post("/api/v1/keys/", {"name": "x"}, format="json", HTTP_X_API_KEY=raw)

@@ -27,9 +27,14 @@ class TestUpload:
     @UPLOAD_PATHS
     def test_upload_records_who_and_audits(self, api, world, path):
         params = f"?tenantId={world['tenant'].public_id}&organizationId={world['org1'].public_id}"
-        body = {**SCAN_BODY, "findings": [
-            {"title": "a", "severity": "High"}, {"title": "b", "severity": "high"}, {"title": "c", "severity": "info",
-                                                                                   "data": {"x": 1}}]}
+        body = {
+            **SCAN_BODY,
+            "findings": [
+                {"title": "a", "severity": "High"},
+                {"title": "b", "severity": "high"},
+                {"title": "c", "severity": "info", "data": {"x": 1}},
+            ],
+        }
         r = api.post(path + params, body, format="json", HTTP_X_API_KEY=world["owner_raw"])
         assert r.status_code == 201, r.content
         data = r.json()
@@ -80,7 +85,9 @@ class TestUpload:
         assert expected in r.json()["message"]
 
     def test_wrong_media_type(self, api, world):
-        r = api.generic("POST", UPLOAD, json.dumps(SCAN_BODY), content_type="text/plain", HTTP_X_API_KEY=world["owner_raw"])
+        r = api.generic(
+            "POST", UPLOAD, json.dumps(SCAN_BODY), content_type="text/plain", HTTP_X_API_KEY=world["owner_raw"]
+        )
         assert (r.status_code, r.json()["error"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
 
     @UPLOAD_PATHS
@@ -110,8 +117,15 @@ class TestUpload:
         # No Content-Length: the body is read from the server's input at most limit + 1 bytes.
         raw = json.dumps({**SCAN_BODY, "metadata": {"pad": "x" * 5000}}).encode()
         with override_settings(TATER_MAX_UPLOAD_BYTES=1000):
-            r = post_raw(api, path, raw, world["owner_raw"], CONTENT_LENGTH="", HTTP_TRANSFER_ENCODING="chunked",
-                         **{"wsgi.input_terminated": True})
+            r = post_raw(
+                api,
+                path,
+                raw,
+                world["owner_raw"],
+                CONTENT_LENGTH="",
+                HTTP_TRANSFER_ENCODING="chunked",
+                **{"wsgi.input_terminated": True},
+            )
         assert (r.status_code, r.json()["error"]) == (413, "PAYLOAD_TOO_LARGE")
 
     def test_chunked_body_without_terminated_input_needs_length(self, api, world):
@@ -120,7 +134,9 @@ class TestUpload:
         assert (r.status_code, r.json()["error"]) == (411, "LENGTH_REQUIRED")
 
     def test_agent_key_uploads_but_cannot_read(self, api, world):
-        _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="agent", key_type="agent")
+        _, raw = make_key(
+            user=world["owner"], tenant=world["tenant"], org=world["org1"], name="agent", key_type="agent"
+        )
         r = api.post(ALIAS, SCAN_BODY, format="json", HTTP_X_API_KEY=raw)
         assert r.status_code == 201
         r = api.get("/api/v1/scans/", HTTP_X_API_KEY=raw)
@@ -149,8 +165,16 @@ def _upload(api: Any, key: str, **overrides: Any) -> str:
 class TestRead:
     def test_filters_and_paging(self, api, world):
         key = world["owner_raw"]
-        a = _upload(api, key, scanner="nmap", started_at="2026-01-01T00:00:00Z", findings=[{"title": "x", "severity": "critical"}])
-        b = _upload(api, key, scanner="nessus", started_at="2026-02-01T00:00:00Z", findings=[{"title": "x", "severity": "low"}])
+        a = _upload(
+            api,
+            key,
+            scanner="nmap",
+            started_at="2026-01-01T00:00:00Z",
+            findings=[{"title": "x", "severity": "critical"}],
+        )
+        b = _upload(
+            api, key, scanner="nessus", started_at="2026-02-01T00:00:00Z", findings=[{"title": "x", "severity": "low"}]
+        )
         c = _upload(api, key, scanner="nmap", started_at="2026-03-01T00:00:00Z", findings=[])
 
         def ids(**params: str) -> list[str]:
@@ -169,8 +193,9 @@ class TestRead:
         assert (r.json()["total"], r.json()["limit"], r.json()["offset"]) == (3, 1, 0)
         assert "findings" not in r.json()["scans"][0]
 
-    @pytest.mark.parametrize("params,field", [({"severity": "urgent"}, "severity"), ({"since": "soon"}, "since"),
-                                              ({"limit": "0"}, "limit")])
+    @pytest.mark.parametrize(
+        "params,field", [({"severity": "urgent"}, "severity"), ({"since": "soon"}, "since"), ({"limit": "0"}, "limit")]
+    )
     def test_bad_filters(self, api, world, params, field):
         r = api.get("/api/v1/scans/", params, HTTP_X_API_KEY=world["owner_raw"])
         assert (r.status_code, r.json()["error"]) == (400, "VALIDATION_ERROR")

@@ -53,7 +53,11 @@ def test_session_uploads_have_no_key_prefix(world: dict[str, Any]) -> None:
     from scans import services
 
     scan = services.scan_upload(
-        organization=world["org1"], scanner="nmap", target="t", started_at=world["owner_key"].created_at,
-        uploaded_by_user=world["owner"], key_prefix="ignored",
+        organization=world["org1"],
+        scanner="nmap",
+        target="t",
+        started_at=world["owner_key"].created_at,
+        uploaded_by_user=world["owner"],
+        key_prefix="ignored",
     )
     assert scan.key_prefix == ""

@@ -20,7 +20,9 @@ from scans.models import Scan
 def _snippets(live_server: Any, world: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     (tmp_path / "scan-payload.json").write_text(json.dumps(PAYLOAD_EXAMPLE))
     return upload_snippets(
-        base_url=live_server.url, tenant_id=world["tenant"].public_id, org_id=world["org1"].public_id,
+        base_url=live_server.url,
+        tenant_id=world["tenant"].public_id,
+        org_id=world["org1"].public_id,
         api_key=world["owner_raw"],
     )
 
@@ -40,8 +42,12 @@ def test_python_snippet_uploads_a_scan(live_server, world, tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_python_snippet_with_another_tenants_ids_fails(live_server, world, tmp_path):
-    code = upload_snippets(base_url=live_server.url, tenant_id=world["tenant"].public_id,
-                           org_id=world["org1"].public_id, api_key=world["other_raw"])["python"]
+    code = upload_snippets(
+        base_url=live_server.url,
+        tenant_id=world["tenant"].public_id,
+        org_id=world["org1"].public_id,
+        api_key=world["other_raw"],
+    )["python"]
     (tmp_path / "scan-payload.json").write_text(json.dumps(PAYLOAD_EXAMPLE))
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "403" in result.stderr

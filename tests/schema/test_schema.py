@@ -95,7 +95,12 @@ def test_scopes_match_the_views(schema):
 
 def test_security_schemes(schema):
     schemes = schema["components"]["securitySchemes"]
-    assert schemes["ApiKeyAuth"] | {"description": ""} == {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": ""}
+    assert schemes["ApiKeyAuth"] | {"description": ""} == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "",
+    }
     assert schemes["SessionCookie"]["in"] == "cookie"
     upload = schema["paths"]["/api/v1/scans/upload"]["post"]
     assert {"ApiKeyAuth": []} in upload["security"] and {} not in upload["security"]
@@ -106,8 +111,14 @@ def test_security_schemes(schema):
 def test_operation_ids_are_unique_and_readable(schema):
     ids = [op["operationId"] for _, _, op in _operations(schema)]
     assert len(ids) == len(set(ids))
-    assert {"scans_upload", "scans_upload_alias", "scans_list", "scans_retrieve", "organizations_list",
-            "organizations_members_list"} <= set(ids)
+    assert {
+        "scans_upload",
+        "scans_upload_alias",
+        "scans_list",
+        "scans_retrieve",
+        "organizations_list",
+        "organizations_members_list",
+    } <= set(ids)
 
 
 @pytest.mark.django_db

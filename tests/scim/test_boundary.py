@@ -45,7 +45,10 @@ def test_a_token_never_reaches_another_tenants_user(acme, globex):
     gina = globex_user_id(globex)
     before = ScimUser.objects.get(public_id=gina)
     assert acme.scim.get(f"/Users/{gina}").status_code == 404
-    assert acme.scim.patch(f"/Users/{gina}", patch_op({"op": "replace", "path": "active", "value": False})).status_code == 404
+    assert (
+        acme.scim.patch(f"/Users/{gina}", patch_op({"op": "replace", "path": "active", "value": False})).status_code
+        == 404
+    )
     assert acme.scim.put(f"/Users/{gina}", new_user("gina@globex.test", active=False)).status_code == 404
     assert acme.scim.delete(f"/Users/{gina}").status_code == 404
     after = ScimUser.objects.get(public_id=gina)
@@ -68,7 +71,9 @@ def test_another_tenants_user_cannot_join_a_group(acme, globex):
     gina = globex_user_id(globex)
     assert acme.scim.post("/Groups", {"displayName": "Steal", "members": [{"value": gina}]}).status_code == 400
     group = acme.scim.post("/Groups", {"displayName": "Mine"}).json()
-    r = acme.scim.patch(f"/Groups/{group['id']}", patch_op({"op": "add", "path": "members", "value": [{"value": gina}]}))
+    r = acme.scim.patch(
+        f"/Groups/{group['id']}", patch_op({"op": "add", "path": "members", "value": [{"value": gina}]})
+    )
     assert r.status_code == 400
     assert not ScimGroup.objects.get(public_id=group["id"]).members.exists()
 
@@ -76,7 +81,12 @@ def test_another_tenants_user_cannot_join_a_group(acme, globex):
 def test_another_tenants_group_is_a_404(acme, globex):
     theirs = globex.scim.post("/Groups", {"displayName": "Globex team"}).json()
     assert acme.scim.get(f"/Groups/{theirs['id']}").status_code == 404
-    assert acme.scim.patch(f"/Groups/{theirs['id']}", patch_op({"op": "replace", "path": "displayName", "value": "x"})).status_code == 404
+    assert (
+        acme.scim.patch(
+            f"/Groups/{theirs['id']}", patch_op({"op": "replace", "path": "displayName", "value": "x"})
+        ).status_code
+        == 404
+    )
     assert acme.scim.delete(f"/Groups/{theirs['id']}").status_code == 404
     assert ScimGroup.objects.filter(public_id=theirs["id"], display_name="Globex team").exists()
 
@@ -156,9 +166,13 @@ def test_delete_of_a_shared_person_keeps_the_account(acme, shared):
 
 def test_a_tenant_cannot_rename_a_shared_account(acme, shared):
     sam = shared["user"]
-    r = acme.scim.patch(f"/Users/{shared['id']}", patch_op({"op": "replace", "path": "userName", "value": "evil@acme.test"}))
+    r = acme.scim.patch(
+        f"/Users/{shared['id']}", patch_op({"op": "replace", "path": "userName", "value": "evil@acme.test"})
+    )
     assert r.status_code == 400 and r.json()["scimType"] == "mutability"
-    r = acme.scim.patch(f"/Users/{shared['id']}", patch_op({"op": "replace", "path": "name.givenName", "value": "Mallory"}))
+    r = acme.scim.patch(
+        f"/Users/{shared['id']}", patch_op({"op": "replace", "path": "name.givenName", "value": "Mallory"})
+    )
     assert r.status_code == 200 and r.json()["name"]["givenName"] == "Mallory"  # Acme's view
     sam.refresh_from_db()
     assert sam.email == "sam@acme.test" and sam.first_name != "Mallory"
@@ -166,18 +180,25 @@ def test_a_tenant_cannot_rename_a_shared_account(acme, shared):
 
 def test_a_tenants_own_account_follows_its_directory(acme):
     ada = provision(acme, "ada@acme.test")
-    r = acme.scim.patch(f"/Users/{ada['id']}", patch_op(
-        {"op": "replace", "path": "userName", "value": "ada.lovelace@acme.test"},
-        {"op": "replace", "path": "name.givenName", "value": "Augusta"},
-    ))
+    r = acme.scim.patch(
+        f"/Users/{ada['id']}",
+        patch_op(
+            {"op": "replace", "path": "userName", "value": "ada.lovelace@acme.test"},
+            {"op": "replace", "path": "name.givenName", "value": "Augusta"},
+        ),
+    )
     assert r.status_code == 200, r.content
     account = ScimUser.objects.get(public_id=ada["id"]).user
     assert (account.email, account.first_name) == ("ada.lovelace@acme.test", "Augusta")
     # Not to an address outside its verified domains, nor onto someone else's address.
-    r = acme.scim.patch(f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "userName", "value": "ada@gmail.test"}))
+    r = acme.scim.patch(
+        f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "userName", "value": "ada@gmail.test"})
+    )
     assert r.status_code == 400
     UserFactory(email="taken@acme.test")
-    r = acme.scim.patch(f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "userName", "value": "taken@acme.test"}))
+    r = acme.scim.patch(
+        f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "userName", "value": "taken@acme.test"})
+    )
     assert r.status_code == 409 and r.json()["scimType"] == "uniqueness"
 
 

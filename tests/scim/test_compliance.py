@@ -34,8 +34,15 @@ def test_scim2_tester_finds_nothing_to_fault(live_server: Any) -> None:
     assert not failures, _report(failures)
     titles = {r.title for r in results}
     # Discovery, CRUD and PATCH checks all ran, for both resource types.
-    assert {"query_all_schemas", "object_creation", "object_replacement", "object_deletion",
-            "check_add_attribute", "check_remove_attribute", "check_replace_attribute"} <= titles
+    assert {
+        "query_all_schemas",
+        "object_creation",
+        "object_replacement",
+        "object_deletion",
+        "check_add_attribute",
+        "check_remove_attribute",
+        "check_replace_attribute",
+    } <= titles
     assert {r.resource_type for r in results} >= {"User", "Group"}
     assert len(results) >= 70
     # Everything the tester created in the tenant it also deleted.
@@ -51,7 +58,11 @@ def test_the_scim2_command_passes(live_server: Any) -> None:
     env = {**os.environ, "SCIM_CLI_HEADERS": f"Authorization: Bearer {directory.secret}"}
     done = subprocess.run(  # noqa: S603 - a fixed command line
         [scim2, "--url", f"{live_server.url}/scim/v2", "test"],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "SUCCESS" in done.stdout and "ERROR" not in done.stdout

@@ -79,7 +79,9 @@ def test_group_mapping_grants_and_takes_away_org_roles(acme):
     # The highest role of the groups mapping to one org wins.
     admins = group_with(acme, "Org admins", ada["id"], org=org1, role="admin")
     assert OrgMembership.objects.get(user=account, organization=org1).role == "admin"
-    acme.scim.patch(f"/Groups/{admins['id']}", patch_op({"op": "Remove", "path": "members", "value": [{"value": ada["id"]}]}))
+    acme.scim.patch(
+        f"/Groups/{admins['id']}", patch_op({"op": "Remove", "path": "members", "value": [{"value": ada["id"]}]})
+    )
     assert OrgMembership.objects.get(user=account, organization=org1).role == "member"
     # A membership added by hand is never removed by SCIM.
     from orgs import services as org_services
@@ -153,7 +155,9 @@ def test_delete_deprovisions_and_forgets_and_provisioning_again_relinks(acme):
     account.refresh_from_db()
     assert not account.is_active
     assert "members" not in acme.scim.get(f"/Groups/{group['id']}").json()
-    assert acme.scim.get("/Users", QUERY_STRING="filter=userName%20eq%20%22ada@acme.test%22").json()["totalResults"] == 0
+    assert (
+        acme.scim.get("/Users", QUERY_STRING="filter=userName%20eq%20%22ada@acme.test%22").json()["totalResults"] == 0
+    )
 
     again = provision(acme, "ada@acme.test")
     assert again["id"] != ada["id"]
@@ -197,9 +201,18 @@ def test_every_scim_write_is_audited_with_the_scim_channel_and_the_token(acme):
     acme.scim.delete(f"/Users/{ada['id']}")
     scim_rows = AuditEvent.objects.filter(channel="scim").order_by("id")
     actions = list(scim_rows.values_list("action", flat=True))
-    for action in ("scim_user.created", "scim_group.created", "scim_user.updated", "scim_user.deactivated",
-                   "scim_user.reactivated", "scim_group.updated", "scim_group.deleted", "scim_user.deleted",
-                   "member.removed", "member.added"):
+    for action in (
+        "scim_user.created",
+        "scim_group.created",
+        "scim_user.updated",
+        "scim_user.deactivated",
+        "scim_user.reactivated",
+        "scim_group.updated",
+        "scim_group.deleted",
+        "scim_user.deleted",
+        "member.removed",
+        "member.added",
+    ):
         assert action in actions, action
     assert set(scim_rows.values_list("api_key_id", flat=True)) == {acme.token.public_id}
     assert set(scim_rows.values_list("tenant_id", flat=True)) == {acme.tenant.pk}

@@ -44,13 +44,17 @@ def test_answers_are_scim_json_whatever_accept_says(acme):
 
 def test_plain_json_bodies_are_accepted(acme):
     r = acme.scim.client.post(
-        "/scim/v2/Users", data='{"userName": "plain@acme.test"}', content_type="application/json",
+        "/scim/v2/Users",
+        data='{"userName": "plain@acme.test"}',
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {acme.secret}",
     )
     assert r.status_code == 201 and r["Content-Type"].startswith(SCIM_JSON)
 
 
-@pytest.mark.parametrize("path", ["/nope", "/Users/not-an-id", "/Groups/not-an-id", "/Schemas/urn:nope", "/ResourceTypes/Nope", "/"])
+@pytest.mark.parametrize(
+    "path", ["/nope", "/Users/not-an-id", "/Groups/not-an-id", "/Schemas/urn:nope", "/ResourceTypes/Nope", "/"]
+)
 def test_unknown_things_are_scim_404s(acme, path):
     scim_error(acme.scim.get(path), 404)
 
@@ -85,7 +89,13 @@ def test_other_media_types_are_refused(acme):
         ({"name": {"givenName": "x"}}, "invalidValue"),  # no userName
         ({"userName": 42}, "invalidValue"),
         ({"userName": "a@acme.test", "active": "perhaps"}, "invalidValue"),
-        ({"userName": "a@acme.test", "emails": [{"value": "a@acme.test", "primary": True}, {"value": "b@acme.test", "primary": True}]}, "invalidValue"),
+        (
+            {
+                "userName": "a@acme.test",
+                "emails": [{"value": "a@acme.test", "primary": True}, {"value": "b@acme.test", "primary": True}],
+            },
+            "invalidValue",
+        ),
         ({"userName": "a@acme.test", "displayName": "x" * 256}, "invalidValue"),
         ({"userName": "a@acme.test", "displayName": "nul\x00"}, None),
         (["not", "an", "object"], "invalidSyntax"),
@@ -142,8 +152,9 @@ def test_filters_the_identity_providers_use(acme):
 
 def test_group_filters(acme):
     user = create(acme.scim, "member@acme.test")
-    group = acme.scim.post("/Groups", {"displayName": "Engineering", "externalId": "g-1",
-                                       "members": [{"value": user["id"]}]}).json()
+    group = acme.scim.post(
+        "/Groups", {"displayName": "Engineering", "externalId": "g-1", "members": [{"value": user["id"]}]}
+    ).json()
     acme.scim.post("/Groups", {"displayName": "Sales"})
     for query, expected in [
         ('displayName eq "engineering"', [group["id"]]),
@@ -157,7 +168,17 @@ def test_group_filters(acme):
         assert all("members" not in g for g in r.json()["Resources"])
 
 
-@pytest.mark.parametrize("query", ['userName co "ada"', 'title eq "x"', 'userName eq', "userName eq ada", '(userName eq "a"', 'emails[type eq "work"]'])
+@pytest.mark.parametrize(
+    "query",
+    [
+        'userName co "ada"',
+        'title eq "x"',
+        "userName eq",
+        "userName eq ada",
+        '(userName eq "a"',
+        'emails[type eq "work"]',
+    ],
+)
 def test_unsupported_or_malformed_filters_are_invalid_filter(acme, query):
     scim_error(acme.scim.get("/Users", QUERY_STRING=f"filter={_quote(query)}"), 400, "invalidFilter")
 
@@ -179,11 +200,22 @@ def test_paging(acme):
 
 def test_search_requests(acme):
     create(acme.scim, "found@acme.test", externalId="x-1")
-    r = acme.scim.post("/Users/.search", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-                                         "filter": 'externalId eq "x-1"', "attributes": ["userName"]})
+    r = acme.scim.post(
+        "/Users/.search",
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": 'externalId eq "x-1"',
+            "attributes": ["userName"],
+        },
+    )
     assert r.status_code == 200
-    assert r.json()["Resources"] == [{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                                      "id": r.json()["Resources"][0]["id"], "userName": "found@acme.test"}]
+    assert r.json()["Resources"] == [
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "id": r.json()["Resources"][0]["id"],
+            "userName": "found@acme.test",
+        }
+    ]
 
 
 def test_attribute_projection(acme):
@@ -205,9 +237,14 @@ def test_etags(acme):
     path = f"/Users/{created.json()['id']}"
     assert acme.scim.get(path, HTTP_IF_NONE_MATCH='W/"1"').status_code == 304
     assert acme.scim.get(path, HTTP_IF_NONE_MATCH='W/"7"').status_code == 200
-    changed = acme.scim.patch(path, patch_op({"op": "replace", "path": "displayName", "value": "E"}), HTTP_IF_MATCH='W/"1"')
+    changed = acme.scim.patch(
+        path, patch_op({"op": "replace", "path": "displayName", "value": "E"}), HTTP_IF_MATCH='W/"1"'
+    )
     assert changed.status_code == 200 and changed["ETag"] == 'W/"2"'
-    scim_error(acme.scim.patch(path, patch_op({"op": "replace", "path": "displayName", "value": "F"}), HTTP_IF_MATCH='W/"1"'), 412)
+    scim_error(
+        acme.scim.patch(path, patch_op({"op": "replace", "path": "displayName", "value": "F"}), HTTP_IF_MATCH='W/"1"'),
+        412,
+    )
     scim_error(acme.scim.delete(path, HTTP_IF_MATCH='W/"1"'), 412)
     assert acme.scim.get(path).json()["displayName"] == "E"
     assert acme.scim.delete(path, HTTP_IF_MATCH="*").status_code == 204
@@ -226,15 +263,22 @@ def test_entra_id_patch_shapes(acme):
     """Capitalised ops, booleans as strings, filtered paths, path-less value objects."""
     user = create(acme.scim, "entra@acme.test")
     path = f"/Users/{user['id']}"
-    r = acme.scim.patch(path, patch_op(
-        {"op": "Replace", "path": "displayName", "value": "Ada Entra"},
-        {"op": "Add", "path": 'emails[type eq "work"].value', "value": "entra@acme.test"},
-        {"op": "Add", "path": 'emails[type eq "home"].value', "value": "ada@home.test"},
-        {"op": "Replace", "path": "name.givenName", "value": "Augusta"},
-        {"op": "Add", "path": "externalId", "value": "0f3c"},
-        {"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "R&D"},
-        {"op": "Replace", "path": "active", "value": "False"},
-    ))
+    r = acme.scim.patch(
+        path,
+        patch_op(
+            {"op": "Replace", "path": "displayName", "value": "Ada Entra"},
+            {"op": "Add", "path": 'emails[type eq "work"].value', "value": "entra@acme.test"},
+            {"op": "Add", "path": 'emails[type eq "home"].value', "value": "ada@home.test"},
+            {"op": "Replace", "path": "name.givenName", "value": "Augusta"},
+            {"op": "Add", "path": "externalId", "value": "0f3c"},
+            {
+                "op": "Add",
+                "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                "value": "R&D",
+            },
+            {"op": "Replace", "path": "active", "value": "False"},
+        ),
+    )
     assert r.status_code == 200, r.content
     body = r.json()
     assert body["displayName"] == "Ada Entra" and body["externalId"] == "0f3c" and body["active"] is False
@@ -252,8 +296,15 @@ def test_okta_patch_shapes(acme):
     path = f"/Users/{user['id']}"
     r = acme.scim.patch(path, patch_op({"op": "replace", "value": {"active": False}}))
     assert r.json()["active"] is False
-    r = acme.scim.patch(path, patch_op({"op": "replace", "value": {"id": user["id"], "active": True,
-                                                                  "name": {"givenName": "Ada", "familyName": "Byron"}}}))
+    r = acme.scim.patch(
+        path,
+        patch_op(
+            {
+                "op": "replace",
+                "value": {"id": user["id"], "active": True, "name": {"givenName": "Ada", "familyName": "Byron"}},
+            }
+        ),
+    )
     assert r.status_code == 200 and r.json()["active"] is True and r.json()["name"]["familyName"] == "Byron"
 
 
@@ -262,7 +313,9 @@ def test_group_member_patches_from_both_providers(acme):
     group = acme.scim.post("/Groups", {"displayName": "Team"}).json()
     path = f"/Groups/{group['id']}"
     # Okta: add a list, remove with a value filter.
-    acme.scim.patch(path, patch_op({"op": "add", "path": "members", "value": [{"value": a, "display": "a"}, {"value": b}]}))
+    acme.scim.patch(
+        path, patch_op({"op": "add", "path": "members", "value": [{"value": a, "display": "a"}, {"value": b}]})
+    )
     acme.scim.patch(path, patch_op({"op": "remove", "path": f'members[value eq "{a}"]'}))
     # Entra ID: capitalised ops, remove with a value list instead of a filter.
     acme.scim.patch(path, patch_op({"op": "Add", "path": "members", "value": [{"value": c}]}))
@@ -282,7 +335,7 @@ def test_group_member_patches_from_both_providers(acme):
         ({"op": "remove"}, "noTarget"),
         ({"op": "replace", "path": "id", "value": "mine"}, "mutability"),
         ({"op": "replace", "path": "emails[type eq", "value": "x"}, "invalidPath"),
-        ({"op": "replace", "path": "displayName[value eq \"x\"]", "value": "x"}, "invalidPath"),
+        ({"op": "replace", "path": 'displayName[value eq "x"]', "value": "x"}, "invalidPath"),
         ({"op": "replace", "path": 'emails[type co "zzz"].value', "value": "x@acme.test"}, "noTarget"),
         ({"op": "replace", "value": "not an object"}, "invalidValue"),
     ],
@@ -295,15 +348,23 @@ def test_bad_patches(acme, operation, scim_type):
 
 def test_a_failing_operation_applies_none(acme):
     user = create(acme.scim, "atomic@acme.test")
-    scim_error(acme.scim.patch(f"/Users/{user['id']}", patch_op(
-        {"op": "replace", "path": "displayName", "value": "changed"},
-        {"op": "replace", "path": "active", "value": "maybe"},
-    )), 400)
+    scim_error(
+        acme.scim.patch(
+            f"/Users/{user['id']}",
+            patch_op(
+                {"op": "replace", "path": "displayName", "value": "changed"},
+                {"op": "replace", "path": "active", "value": "maybe"},
+            ),
+        ),
+        400,
+    )
     assert "displayName" not in acme.scim.get(f"/Users/{user['id']}").json()
 
 
 def test_unknown_group_member_is_refused(acme):
-    scim_error(acme.scim.post("/Groups", {"displayName": "G", "members": [{"value": "no-such-user"}]}), 400, "invalidValue")
+    scim_error(
+        acme.scim.post("/Groups", {"displayName": "G", "members": [{"value": "no-such-user"}]}), 400, "invalidValue"
+    )
 
 
 def _quote(text: str) -> str:
@@ -315,10 +376,15 @@ def _quote(text: str) -> str:
 def test_a_bad_projection_is_refused_before_anything_is_written(acme):
     r = acme.scim.send("POST", "/Users?attributes=name[x", new_user("early@acme.test"))
     scim_error(r, 400)
-    assert acme.scim.get("/Users", QUERY_STRING="filter=userName%20eq%20%22early@acme.test%22").json()["totalResults"] == 0
+    assert (
+        acme.scim.get("/Users", QUERY_STRING="filter=userName%20eq%20%22early@acme.test%22").json()["totalResults"] == 0
+    )
 
 
-@pytest.mark.parametrize("path", ["/Users/abc%00def", "/Users?filter=userName%20eq%20%22a%00%22", "/Groups?filter=displayName%20eq%20%22%00%22"])
+@pytest.mark.parametrize(
+    "path",
+    ["/Users/abc%00def", "/Users?filter=userName%20eq%20%22a%00%22", "/Groups?filter=displayName%20eq%20%22%00%22"],
+)
 def test_nul_characters_are_a_400_not_a_500(acme, path):
     base, _, query = path.partition("?")
     scim_error(acme.scim.get(base, QUERY_STRING=query), 400)

@@ -103,7 +103,9 @@ class Replay:
         if "account_active" in state:
             assert account.is_active is state["account_active"], f"{name}: account active"
         if "org_role" in state:
-            role = OrgMembership.objects.filter(user=account, organization=self.org).values_list("role", flat=True).first()
+            role = (
+                OrgMembership.objects.filter(user=account, organization=self.org).values_list("role", flat=True).first()
+            )
             assert role == state["org_role"], f"{name}: org role {role!r}"
         if "first_name" in state:
             assert account.first_name == state["first_name"], f"{name}: first name"

@@ -57,7 +57,11 @@ def test_owner_creates_lists_and_revokes_over_the_api(acme):
     r = owner.post(f"{TOKENS}{body['id']}/revoke/")
     assert r.status_code == 200 and r.json()["status"] == "revoked"
     assert ScimClient(body["token"]).get("/Users").status_code == 401
-    actions = list(AuditEvent.objects.filter(tenant=acme.tenant, action__startswith="scim_token.").values_list("action", "actor_user_id"))
+    actions = list(
+        AuditEvent.objects.filter(tenant=acme.tenant, action__startswith="scim_token.").values_list(
+            "action", "actor_user_id"
+        )
+    )
     assert ("scim_token.created", acme.owner.pk) in actions and ("scim_token.revoked", acme.owner.pk) in actions
 
 
@@ -71,8 +75,11 @@ def test_create_refuses_unknown_fields_and_bad_names(acme):
 @pytest.mark.parametrize("role", ["admin", "member", "viewer"])
 def test_only_tenant_owners_manage_tokens(acme, role):
     someone = session(add_member(acme.orgs[0], role))
-    for r in (someone.get(TOKENS), someone.post(TOKENS, {"name": "x"}, format="json"),
-              someone.post(f"{TOKENS}{acme.token.public_id}/revoke/")):
+    for r in (
+        someone.get(TOKENS),
+        someone.post(TOKENS, {"name": "x"}, format="json"),
+        someone.post(f"{TOKENS}{acme.token.public_id}/revoke/"),
+    ):
         assert r.status_code == 403, r.content
     acme.token.refresh_from_db()
     assert acme.token.revoked_at is None and ScimToken.objects.filter(tenant=acme.tenant).count() == 1
@@ -112,8 +119,17 @@ def test_another_tenants_token_is_a_404(acme, globex):
 
 def test_the_operator_command(acme):
     out = StringIO()
-    call_command("create_scim_token", "--tenant", acme.tenant.public_id, "--name", "Entra", "--json",
-                 "--base-url", "https://tater.example.com", stdout=out)
+    call_command(
+        "create_scim_token",
+        "--tenant",
+        acme.tenant.public_id,
+        "--name",
+        "Entra",
+        "--json",
+        "--base-url",
+        "https://tater.example.com",
+        stdout=out,
+    )
     result = json.loads(out.getvalue().strip().splitlines()[-1])
     assert result["scim_url"] == "https://tater.example.com/scim/v2"
     assert ScimClient(result["token"]).get("/ServiceProviderConfig").status_code == 200
@@ -163,15 +179,18 @@ def test_mapping_a_group_on_the_page(acme):
     owner = Client()
     owner.force_login(acme.owner)
     prefix = group["id"]
-    r = owner.post(f"/settings/tenant/scim/groups/{group['id']}/map/",
-                   {f"{prefix}-organization": acme.orgs[1].public_id, f"{prefix}-role": "viewer"})
+    r = owner.post(
+        f"/settings/tenant/scim/groups/{group['id']}/map/",
+        {f"{prefix}-organization": acme.orgs[1].public_id, f"{prefix}-role": "viewer"},
+    )
     assert r.status_code == 302
     mapped = ScimGroup.objects.get(public_id=group["id"])
     assert (mapped.organization, mapped.role) == (acme.orgs[1], "viewer")
     assert "Engineering" in owner.get("/settings/tenant/scim/").content.decode()
     other = Client()
     other.force_login(add_member(acme.orgs[0], "admin"))
-    r = other.post(f"/settings/tenant/scim/groups/{group['id']}/map/",
-                   {f"{prefix}-organization": "", f"{prefix}-role": "viewer"})
+    r = other.post(
+        f"/settings/tenant/scim/groups/{group['id']}/map/", {f"{prefix}-organization": "", f"{prefix}-role": "viewer"}
+    )
     assert r.status_code == 403
     assert ScimGroup.objects.get(public_id=group["id"]).organization == acme.orgs[1]

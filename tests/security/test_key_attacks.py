@@ -29,8 +29,18 @@ def snapshot(key: ApiKey) -> dict[str, Any]:
     key.refresh_from_db()
     return {
         f: getattr(key, f)
-        for f in ("digest", "previous_digest", "scopes", "allowed_ips", "expires_at", "rate_limit", "is_active",
-                  "revoked_at", "organization_id", "name")
+        for f in (
+            "digest",
+            "previous_digest",
+            "scopes",
+            "allowed_ips",
+            "expires_at",
+            "rate_limit",
+            "is_active",
+            "revoked_at",
+            "organization_id",
+            "name",
+        )
     }
 
 
@@ -62,7 +72,9 @@ class TestRotationHandsOverSecrets:
         assert api.post(f"{KEYS}{world['owner_key'].public_id}/revoke/", **hints).json()["status"] == "revoked"
 
     def test_narrow_key_cannot_rotate_a_full_access_key(self, api, world):
-        narrow, narrow_raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], scopes=["keys:write"])
+        narrow, narrow_raw = make_key(
+            user=world["owner"], tenant=world["tenant"], org=world["org1"], scopes=["keys:write"]
+        )
         before = snapshot(world["owner_key"])
         r = api.post(f"{KEYS}{world['owner_key'].public_id}/rotate/", {}, format="json", HTTP_X_API_KEY=narrow_raw)
         refused(r, 404, "NOT_FOUND")
@@ -70,7 +82,9 @@ class TestRotationHandsOverSecrets:
 
     def test_org_bound_key_cannot_rotate_the_unbound_key(self, api, world):
         unbound, _ = make_key(user=world["owner"], tenant=world["tenant"], org=None, name="tenant-wide")
-        narrow, narrow_raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], scopes=["keys:write"])
+        narrow, narrow_raw = make_key(
+            user=world["owner"], tenant=world["tenant"], org=world["org1"], scopes=["keys:write"]
+        )
         for raw in (narrow_raw, world["owner_raw"]):
             before = snapshot(unbound)
             r = api.post(f"{KEYS}{unbound.public_id}/rotate/", {}, format="json", HTTP_X_API_KEY=raw)
@@ -78,7 +92,9 @@ class TestRotationHandsOverSecrets:
             assert snapshot(unbound) == before
 
     def test_owner_rotates_own_key_and_alone_gets_the_secret(self, api, world):
-        r = api.post(f"{KEYS}{world['owner_key'].public_id}/rotate/", {}, format="json", HTTP_X_API_KEY=world["owner_raw"])
+        r = api.post(
+            f"{KEYS}{world['owner_key'].public_id}/rotate/", {}, format="json", HTTP_X_API_KEY=world["owner_raw"]
+        )
         assert r.status_code == 200 and SECRET.fullmatch(r.json()["key"])
         assert r["Cache-Control"] and "no-store" in r["Cache-Control"]
 
@@ -93,7 +109,9 @@ class TestOrgKeysStayInTheirOrg:
     def test_org_bound_key_cannot_patch_the_unbound_key(self, api, world):
         unbound, _ = make_key(user=world["owner"], tenant=world["tenant"], org=None, name="tenant-wide")
         before = snapshot(unbound)
-        r = api.patch(f"{KEYS}{unbound.public_id}/", {"name": "mine now"}, format="json", HTTP_X_API_KEY=world["owner_raw"])
+        r = api.patch(
+            f"{KEYS}{unbound.public_id}/", {"name": "mine now"}, format="json", HTTP_X_API_KEY=world["owner_raw"]
+        )
         refused(r, 404, "NOT_FOUND")
         assert snapshot(unbound) == before
 
@@ -131,9 +149,14 @@ WIDENINGS = [
 
 def _restricted_key(world: dict[str, Any]) -> tuple[ApiKey, str]:
     return make_key(
-        user=world["owner"], tenant=world["tenant"], org=world["org1"], name="restricted",
-        scopes=["keys:write", "scans:read"], allowed_ips=["127.0.0.0/8"],
-        expires_at=timezone.now() + timedelta(days=30), rate_limit="5/min",
+        user=world["owner"],
+        tenant=world["tenant"],
+        org=world["org1"],
+        name="restricted",
+        scopes=["keys:write", "scans:read"],
+        allowed_ips=["127.0.0.0/8"],
+        expires_at=timezone.now() + timedelta(days=30),
+        rate_limit="5/min",
     )
 
 
@@ -148,7 +171,9 @@ class TestKeysOnlyNarrow:
     def test_a_key_cannot_widen_itself(self, api, world, change):
         key, raw = _restricted_key(world)
         before = snapshot(key)
-        r = api.patch(f"{KEYS}{key.public_id}/", _body(change), format="json", HTTP_X_API_KEY=raw, REMOTE_ADDR="127.0.0.1")
+        r = api.patch(
+            f"{KEYS}{key.public_id}/", _body(change), format="json", HTTP_X_API_KEY=raw, REMOTE_ADDR="127.0.0.1"
+        )
         refused(r, 403, "PERMISSION_DENIED")
         assert snapshot(key) == before
 
@@ -170,8 +195,13 @@ class TestKeysOnlyNarrow:
 
     @pytest.mark.parametrize(
         "change",
-        [{"allowed_ips": ["127.0.0.1/32"]}, {"rate_limit": "2/min"}, {"scopes": ["keys:read"]},
-         {"expires_at": "SOONER"}, {"name": "renamed"}],
+        [
+            {"allowed_ips": ["127.0.0.1/32"]},
+            {"rate_limit": "2/min"},
+            {"scopes": ["keys:read"]},
+            {"expires_at": "SOONER"},
+            {"name": "renamed"},
+        ],
     )
     def test_narrowing_through_the_key_itself_works(self, api, world, change):
         key, raw = _restricted_key(world)
@@ -189,7 +219,9 @@ class TestKeysOnlyNarrow:
     def test_read_only_fields_are_refused_not_ignored(self, api, world):
         before = snapshot(world["owner_key"])
         for body in ({"is_active": False}, {"type": "agent"}, {"owner": "x@example.com"}, {"unbound": True}):
-            r = api.patch(f"{KEYS}{world['owner_key'].public_id}/", body, format="json", HTTP_X_API_KEY=world["owner_raw"])
+            r = api.patch(
+                f"{KEYS}{world['owner_key'].public_id}/", body, format="json", HTTP_X_API_KEY=world["owner_raw"]
+            )
             refused(r, 400, "VALIDATION_ERROR")
             assert list(r.json()["details"]["fields"]) == list(body)
         assert snapshot(world["owner_key"]) == before
@@ -219,17 +251,22 @@ class TestDefaults:
 
 class TestPublicKeysReadBusinessDataOnly:
     @pytest.mark.parametrize(
-        "path", [KEYS, "/api/v1/audit-log/", "ORG_MEMBERS", "/api/v1/me/"],
+        "path",
+        [KEYS, "/api/v1/audit-log/", "ORG_MEMBERS", "/api/v1/me/"],
     )
     def test_public_key_reads_no_keys_members_or_audit(self, api, world, path):
-        _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="public", scopes=["*:read"])
+        _, raw = make_key(
+            user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="public", scopes=["*:read"]
+        )
         if path == "ORG_MEMBERS":
             path = f"/api/v1/organizations/{world['org1'].public_id}/members/"
         r = api.get(path, HTTP_X_API_KEY=raw)
         refused(r, 403, "KEY_TYPE_NOT_ALLOWED")
 
     def test_public_key_reads_scans_and_its_permissions_say_so(self, api, world):
-        _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="public", scopes=["*:read"])
+        _, raw = make_key(
+            user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="public", scopes=["*:read"]
+        )
         assert api.get("/api/v1/scans/", HTTP_X_API_KEY=raw).status_code == 200
         permissions = api.get("/api/v1/auth/validate", HTTP_X_API_KEY=raw).json()["permissions"]
         assert set(permissions) <= {"scans:read", "organizations:read"}
@@ -241,7 +278,9 @@ class TestPreAccountHijack:
         hints = session(api, world["admin"], world["org1"])
         r = api.post(
             f"/api/v1/organizations/{world['org1'].public_id}/members/",
-            {"email": "newhire@contoso.test", "role": "member"}, format="json", **hints,
+            {"email": "newhire@contoso.test", "role": "member"},
+            format="json",
+            **hints,
         )
         assert r.status_code in (200, 201) and r.json()["result"] == "invited"
         assert not OrgMembership.objects.filter(user=attacker).exists()
@@ -249,12 +288,15 @@ class TestPreAccountHijack:
     def test_an_unverified_holder_cannot_accept_the_invitation(
         self, client, world, mailoutbox, django_capture_on_commit_callbacks
     ):
-        from orgs import services as org_services
+        from orgs import members as org_members
 
         attacker = UserFactory(email="newhire@contoso.test", verified=False)
         with django_capture_on_commit_callbacks(execute=True):
-            org_services.member_add_by_email(
-                organization=world["org1"], email="newhire@contoso.test", role="member", actor=world["admin"],
+            org_members.member_add_by_email(
+                organization=world["org1"],
+                email="newhire@contoso.test",
+                role="member",
+                actor=world["admin"],
                 accept_url=lambda token: f"/invitations/{token}/",
             )
         link = next(line for line in mailoutbox[0].body.splitlines() if "/invitations/" in line).strip()
@@ -267,6 +309,8 @@ class TestPreAccountHijack:
         hints = session(api, world["admin"], world["org1"])
         r = api.post(
             f"/api/v1/organizations/{world['org1'].public_id}/members/",
-            {"email": "NewHire@CONTOSO.test", "role": "member"}, format="json", **hints,
+            {"email": "NewHire@CONTOSO.test", "role": "member"},
+            format="json",
+            **hints,
         )
         assert r.json()["result"] == "invited"

@@ -75,14 +75,29 @@ class Provider(OIDCProvider):
         """An ID token issued the real way: authorization code, then the token endpoint."""
         self.claims = {"sub": sub, **claims}
         redirect = "http://testserver/callback"
-        at = requests.get(f"{self.issuer}/authorize", params={
-            "client_id": self.client_id, "response_type": "code", "redirect_uri": redirect, "state": "s",
-        }, allow_redirects=False, timeout=10)
+        at = requests.get(
+            f"{self.issuer}/authorize",
+            params={
+                "client_id": self.client_id,
+                "response_type": "code",
+                "redirect_uri": redirect,
+                "state": "s",
+            },
+            allow_redirects=False,
+            timeout=10,
+        )
         code = parse_qs(urlparse(at.headers["Location"]).query)["code"][0]
-        answer = requests.post(f"{self.issuer}/token", data={
-            "grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
-            "client_id": self.client_id, "client_secret": self.client_secret,
-        }, timeout=10)
+        answer = requests.post(
+            f"{self.issuer}/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect,
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+            },
+            timeout=10,
+        )
         return answer.json()["id_token"]
 
 
@@ -105,9 +120,16 @@ def idp() -> Iterator[Provider]:
 def acme(idp: Provider, settings: Any) -> dict[str, Any]:
     settings.TATER_IDP_JWKS_REFRESH_COOLDOWN = 30
     tenant, owner, (org,) = make_tenant(name="Acme")
-    config = sso.sso_config_save(tenant=tenant, actor=owner, values={
-        "protocol": "oidc", "issuer": idp.issuer, "client_id": idp.client_id, "client_secret": idp.client_secret,
-    })
+    config = sso.sso_config_save(
+        tenant=tenant,
+        actor=owner,
+        values={
+            "protocol": "oidc",
+            "issuer": idp.issuer,
+            "client_id": idp.client_id,
+            "client_secret": idp.client_secret,
+        },
+    )
     verified_domain(tenant, "acme.test")
     jane = add_member(org, "member", UserFactory(email="jane@acme.test"))
     SocialAccount.objects.create(user=jane, provider=config.provider_id, uid="00u-jane")
@@ -137,7 +159,10 @@ def test_id_token_from_the_tenants_idp_authenticates_the_linked_user(idp, acme):
 def test_writes_need_no_csrf_token_and_are_audited_as_the_user(idp, acme):
     token = idp.sign(idp.claims_for("00u-jane"))
     r = Client(enforce_csrf_checks=True).post(
-        "/api/v1/keys/", {"name": "from my IdP"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}",
+        "/api/v1/keys/",
+        {"name": "from my IdP"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
     )
     body = json_of(r, 201)
     assert ApiKey.objects.get(public_id=body["id"]).owner == acme["jane"]
@@ -192,7 +217,9 @@ def _forged_rsa(idp: Provider, claims: dict[str, Any]) -> str:
 
 
 def _hs256_with_public_key(idp: Provider, claims: dict[str, Any]) -> str:
-    public_pem = idp.key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = idp.key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     header = {"alg": "HS256", "typ": "JWT", "kid": idp.kid}
     signing_input = unsigned(header, claims).rsplit(".", 1)[0]
     return f"{signing_input}.{b64(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())}"
@@ -215,8 +242,9 @@ ATTACKS = {
     "RS512 (not allow-listed)": lambda idp: idp.sign(idp.claims_for("00u-jane"), alg="RS512"),
     "ES256 header on the RSA key": lambda idp: _es256_header_rsa_key(idp, idp.claims_for("00u-jane")),
     "unknown kid": lambda idp: idp.sign(idp.claims_for("00u-jane"), kid="not-published"),
-    "tampered claims": lambda idp: (lambda t: t.split(".")[0] + "." + b64(json.dumps(
-        idp.claims_for("00u-boss")).encode()) + "." + t.split(".")[2])(idp.sign(idp.claims_for("00u-jane"))),
+    "tampered claims": lambda idp: (
+        lambda t: t.split(".")[0] + "." + b64(json.dumps(idp.claims_for("00u-boss")).encode()) + "." + t.split(".")[2]
+    )(idp.sign(idp.claims_for("00u-jane"))),
     "sub linked to no user": lambda idp: idp.sign(idp.claims_for("00u-nobody")),
 }
 
@@ -279,9 +307,16 @@ def test_an_inactive_sso_configuration_authenticates_nobody(idp, acme):
 def test_another_tenants_idp_cannot_speak_for_its_users(idp, acme):
     # Globex configures the same IdP application; Jane's identity is linked under Acme's.
     globex, owner, _ = make_tenant(name="Globex")
-    sso.sso_config_save(tenant=globex, actor=owner, values={
-        "protocol": "oidc", "issuer": idp.issuer, "client_id": "globex-client", "client_secret": "x",
-    })
+    sso.sso_config_save(
+        tenant=globex,
+        actor=owner,
+        values={
+            "protocol": "oidc",
+            "issuer": idp.issuer,
+            "client_id": "globex-client",
+            "client_secret": "x",
+        },
+    )
     invalid_token(call(idp.sign(idp.claims_for("00u-jane", aud="globex-client"))))
 
 
@@ -295,7 +330,9 @@ def test_repeated_bad_tokens_lead_to_the_lockout(idp, acme):
 # --- Not ours: the key authentication answers ---------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["Bearer tater_3fd88c926edd3a6f66a925de7df4cfe4", "Bearer a.b.c", "Bearer not-a-jwt", "Basic dXNlcjpwYXNz"])
+@pytest.mark.parametrize(
+    "value", ["Bearer tater_3fd88c926edd3a6f66a925de7df4cfe4", "Bearer a.b.c", "Bearer not-a-jwt", "Basic dXNlcjpwYXNz"]
+)
 def test_non_jwt_authorization_keeps_invalid_authorization_header_format(db, value):
     body = json_of(Client().get(ME, HTTP_AUTHORIZATION=value), 401)
     assert body["message"] == "Invalid authorization header format"

@@ -28,8 +28,9 @@ def test_keys_issued_under_any_prefix_keep_working(api, world):
         # The old key, the new one, on the core and on the seed paths.
         assert json_of(api.get("/api/v1/auth/validate", HTTP_X_API_KEY=old_raw), 200)["valid"] is True
         assert json_of(api.get("/v1/workspaces", **bearer(new_raw)), 200)[0]["id"] == world["org1"].public_id
-        agent, agent_raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="agent",
-                                    scopes=["scans:write"])
+        agent, agent_raw = make_key(
+            user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="agent", scopes=["scans:write"]
+        )
         assert agent_raw.startswith("ak_")
     # Back to the defaults (or on to another prefix): the taapit_ key still works.
     with override_settings(TATER_KEY_PREFIXES={"standard": "acme-", "agent": "acme-agent-", "public": "acme-pub-"}):
@@ -44,7 +45,14 @@ def test_keys_issued_under_any_prefix_keep_working(api, world):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "value",
-    ["taapit_zz", "taapit_" + "A" * 32, "taapit_" + "0" * 33 + "z", "_x" + "0" * 32, "x" * 17 + "0" * 32, "tater_" + "0" * 32],
+    [
+        "taapit_zz",
+        "taapit_" + "A" * 32,
+        "taapit_" + "0" * 33 + "z",
+        "_x" + "0" * 32,
+        "x" * 17 + "0" * 32,
+        "tater_" + "0" * 32,
+    ],
 )
 def test_malformed_or_unknown_keys_are_still_invalid_token(api, value):
     body = json_of(api.get("/api/v1/auth/validate", HTTP_X_API_KEY=value), 401)
@@ -54,7 +62,11 @@ def test_malformed_or_unknown_keys_are_still_invalid_token(api, value):
 def _settings_in_a_fresh_process(**env: str) -> subprocess.CompletedProcess[str]:
     code = "from tater import settings; print(sorted(settings.TATER_KEY_PREFIXES.items()))"
     return subprocess.run(
-        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
         cwd=settings.BASE_DIR,
     )
 

@@ -126,7 +126,12 @@ def replace(text: str, **values: str) -> str:
 
 def bash(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603
-        ["bash", "-c", script], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=60,  # noqa: S607
+        ["bash", "-c", script],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,  # noqa: S607
     )
 
 
@@ -149,15 +154,21 @@ def _tater(text: str, live_server: Any, world: dict[str, Any]) -> str:
 
 def test_tater_curl_uploads_a_scan(live_server, world, tmp_path):
     (tmp_path / "scan-payload.json").write_text(json.dumps(PAYLOAD_EXAMPLE))
-    body = curl_json(_tater(TATER_CURL, live_server, world), tmp_path,
-                     TENANT_ID=world["tenant"].public_id, ORG_ID=world["org1"].public_id)
+    body = curl_json(
+        _tater(TATER_CURL, live_server, world),
+        tmp_path,
+        TENANT_ID=world["tenant"].public_id,
+        ORG_ID=world["org1"].public_id,
+    )
     assert body["id"] == Scan.objects.get().public_id
 
 
 def test_tater_python_uploads_a_scan(live_server, world, tmp_path):
     (tmp_path / "scan-payload.json").write_text(json.dumps(PAYLOAD_EXAMPLE))
-    code = replace(_tater(TATER_PYTHON, live_server, world),
-                   **{TATER_TENANT: world["tenant"].public_id, TATER_ORG: world["org1"].public_id})
+    code = replace(
+        _tater(TATER_PYTHON, live_server, world),
+        **{TATER_TENANT: world["tenant"].public_id, TATER_ORG: world["org1"].public_id},
+    )
     done = python(code, tmp_path)
     assert done.returncode == 0, done.stderr
     assert Scan.objects.get().public_id in done.stdout
@@ -165,12 +176,16 @@ def test_tater_python_uploads_a_scan(live_server, world, tmp_path):
 
 def test_tater_powershell_as_text(live_server, world):
     script = _tater(TATER_POWERSHELL, live_server, world)
-    assert f"$uri = \"{live_server.url}/api/scans/upload?tenantId=$tenantId&organizationId=$orgId\"" in script
+    assert f'$uri = "{live_server.url}/api/scans/upload?tenantId=$tenantId&organizationId=$orgId"' in script
     assert "'X-API-Key'    = $apiKey" in script and "-Method POST" in script
     # The same request as PowerShell would send it, to be sure the URI and header work.
-    r = requests.post(f"{live_server.url}/api/scans/upload", params={"tenantId": world["tenant"].public_id,
-                      "organizationId": world["org1"].public_id}, headers={"X-API-Key": world["owner_raw"],
-                      "Content-Type": "application/json"}, data=json.dumps(PAYLOAD_EXAMPLE), timeout=60)
+    r = requests.post(
+        f"{live_server.url}/api/scans/upload",
+        params={"tenantId": world["tenant"].public_id, "organizationId": world["org1"].public_id},
+        headers={"X-API-Key": world["owner_raw"], "Content-Type": "application/json"},
+        data=json.dumps(PAYLOAD_EXAMPLE),
+        timeout=60,
+    )
     assert r.status_code == 201, r.text
 
 
@@ -201,15 +216,22 @@ def test_tatry_curl_validate(live_server, world, tmp_path):
 
 def test_tatry_request_example_path(live_server, world):
     # The document's "Request" block: GET /v1/validate with these headers.
-    r = requests.get(f"{live_server.url}/v1/validate", headers={
-        "Authorization": f"Bearer {world['owner_raw']}", "Content-Type": "application/json"}, timeout=30)
+    r = requests.get(
+        f"{live_server.url}/v1/validate",
+        headers={"Authorization": f"Bearer {world['owner_raw']}", "Content-Type": "application/json"},
+        timeout=30,
+    )
     assert r.status_code == 200 and r.json()["data"]["valid"] is True
 
 
 def test_tatry_python_sdk_validates_with_only_the_base_url_changed(live_server, world, tmp_path):
     code = _tatry(TATRY_PYTHON_VALIDATE, live_server, world["owner_raw"])
-    code = replace(code, **{f'TatryRetriever(api_key="{world["owner_raw"]}")':
-                            f'TatryRetriever(api_key="{world["owner_raw"]}", base_url="{live_server.url}")'})
+    code = replace(
+        code,
+        **{
+            f'TatryRetriever(api_key="{world["owner_raw"]}")': f'TatryRetriever(api_key="{world["owner_raw"]}", base_url="{live_server.url}")'
+        },
+    )
     done = python(code + "\nprint(is_valid.model_dump_json())", tmp_path)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -224,8 +246,10 @@ def test_tatry_sdk_raises_its_own_auth_error_for_a_bad_key(live_server, world):
 
     client = TatryRetriever(api_key="tater_" + "0" * 32, base_url=live_server.url)
     # The SDK retries (tenacity) three times with 4-10 s waits; skip the waiting only.
-    with mock.patch.object(TatryClient._request.retry, "sleep", lambda seconds: None), \
-            pytest.raises(RetrieverAuthError) as refused:
+    with (
+        mock.patch.object(TatryClient._request.retry, "sleep", lambda seconds: None),
+        pytest.raises(RetrieverAuthError) as refused,
+    ):
         client.validate_api_key()
     assert refused.value.status_code == 401
     assert refused.value.response.json()["error"]["code"] == "auth_invalid_key"
@@ -249,8 +273,12 @@ def test_tatry_python_list_keys_is_the_documented_http_call(live_server, world):
     assert not hasattr(TatryRetriever, "list_api_keys"), "the SDK gained list_api_keys: replay the example itself"
     headers = {"Authorization": f"Bearer {world['owner_raw']}"}
     requests.get(f"{live_server.url}/v1/auth/validate", headers=headers, timeout=30)  # the key has been used
-    r = requests.get(f"{live_server.url}/v1/auth/keys", params={"status": "active", "limit": 10, "offset": 0},
-                     headers=headers, timeout=30)
+    r = requests.get(
+        f"{live_server.url}/v1/auth/keys",
+        params={"status": "active", "limit": 10, "offset": 0},
+        headers=headers,
+        timeout=30,
+    )
     parsed = ListKeysResponse.model_validate(r.json())
     assert parsed.status == "success" and [k.id for k in parsed.data.keys] == [world["owner_key"].public_id]
 
@@ -259,29 +287,40 @@ def test_tatry_python_list_keys_is_the_documented_http_call(live_server, world):
 
 
 def test_tigertrust_login_curl(live_server, world, tmp_path):
-    script = replace(TT_CURL_LOGIN, **{TIGERTRUST_HOST: live_server.url, "[email protected]": world["owner"].email,
-                                       "your_password": PASSWORD})
+    script = replace(
+        TT_CURL_LOGIN,
+        **{TIGERTRUST_HOST: live_server.url, "[email protected]": world["owner"].email, "your_password": PASSWORD},
+    )
     done = bash(script.replace("curl -X POST", "curl -sS -D headers.txt -X POST"), tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["requires2FA"] is False
-    cookie = re.search(r"^set-cookie:\s*sessionid=.*$", (tmp_path / "headers.txt").read_text(), re.IGNORECASE | re.MULTILINE)
+    cookie = re.search(
+        r"^set-cookie:\s*sessionid=.*$", (tmp_path / "headers.txt").read_text(), re.IGNORECASE | re.MULTILINE
+    )
     assert cookie and "HttpOnly" in cookie[0] and "SameSite=Strict" in cookie[0]
 
 
 def test_tigertrust_two_factor_flow(live_server, world, tmp_path, clock):
     device, _ = enrol(world["owner"], clock.now)
     clock.advance(30)
-    login = replace(TT_CURL_LOGIN, **{TIGERTRUST_HOST: live_server.url, "[email protected]": world["owner"].email,
-                                      "your_password": PASSWORD})
+    login = replace(
+        TT_CURL_LOGIN,
+        **{TIGERTRUST_HOST: live_server.url, "[email protected]": world["owner"].email, "your_password": PASSWORD},
+    )
     first = curl_json(login, tmp_path)
     assert first["requires2FA"] is True
     body = json.dumps({"token": first["token"], "code": totp_code(device, clock.now)})
-    verify = f"curl -sS -X POST \"{live_server.url}/api/auth/verify-2fa\" -H \"Content-Type: application/json\" -d '{body}'"
+    verify = (
+        f'curl -sS -X POST "{live_server.url}/api/auth/verify-2fa" -H "Content-Type: application/json" -d \'{body}\''
+    )
     assert curl_json(verify, tmp_path)["requires2FA"] is False
 
 
 def test_tigertrust_google_flow(live_server, tmp_path):
-    assert requests.get(f"{live_server.url}/api/auth/google", allow_redirects=False, timeout=30).json()["error"] == "NOT_FOUND"
+    assert (
+        requests.get(f"{live_server.url}/api/auth/google", allow_redirects=False, timeout=30).json()["error"]
+        == "NOT_FOUND"
+    )
     SocialApp.objects.create(provider="google", name="Google", client_id="cid.apps.googleusercontent.com", secret="s")
     start = requests.get(f"{live_server.url}/api/auth/google", allow_redirects=False, timeout=30)
     assert start.status_code == 302 and start.headers["Location"] == reverse("google_login")
@@ -292,8 +331,9 @@ def test_tigertrust_google_flow(live_server, tmp_path):
 def test_tigertrust_key_headers(live_server, world, tmp_path):
     """``/api/certificates`` is TigerTrust's own resource, not Tater's: replayed with the
     host changed it is a JSON 404. The header conventions it shows work on Tater's API."""
-    agent, agent_raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="agent",
-                                scopes=["scans:write"])
+    agent, agent_raw = make_key(
+        user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="agent", scopes=["scans:write"]
+    )
     host = {TIGERTRUST_HOST: live_server.url, "ak_your_api_key_here": agent_raw}
     assert curl_json(replace(TT_CURL_AGENT_HEADER, **host), tmp_path)["error"] == "NOT_FOUND"
     on_tater = {**host, "/api/certificates": "/api/v1/auth/validate"}
@@ -312,8 +352,12 @@ def test_tigertrust_key_headers(live_server, world, tmp_path):
 
 
 def test_taffy_exchange_then_the_headers_it_names(live_server, world, tmp_path):
-    body = json.dumps({"username": world["owner"].email, "password": PASSWORD, "organizationId": world["org1"].public_id})
-    exchanged = curl_json(f"curl -sS -X POST \"{live_server.url}/auth/token\" -H \"Content-Type: application/json\" -d '{body}'", tmp_path)
+    body = json.dumps(
+        {"username": world["owner"].email, "password": PASSWORD, "organizationId": world["org1"].public_id}
+    )
+    exchanged = curl_json(
+        f'curl -sS -X POST "{live_server.url}/auth/token" -H "Content-Type: application/json" -d \'{body}\'', tmp_path
+    )
     assert exchanged["errors"] == []
     headers = " ".join(f'-H "{name}: {value}"' for name, value in exchanged["data"]["headers"].items())
     validated = curl_json(f'curl -sS "{live_server.url}/api/v1/auth/validate" {headers}', tmp_path)

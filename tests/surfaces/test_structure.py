@@ -40,7 +40,10 @@ def test_the_core_never_imports_the_surfaces():
     for app in CORE_APPS:
         for path in (Path(settings.BASE_DIR) / app).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
-                names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                    [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                )
                 offenders += [f"{path}: {n}" for n in names if n == "surfaces" or n.startswith("surfaces.")]
     assert not offenders

@@ -27,7 +27,9 @@ def test_unbound_key_lists_every_workspace_of_its_tenant(api, world):
 
 def test_read_only_and_public_keys_list_too(api, world):
     _, read_only = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], scopes=["*:read"])
-    _, public = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="public", scopes=["*:read"])
+    _, public = make_key(
+        user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="public", scopes=["*:read"]
+    )
     for raw in (read_only, public):
         assert len(json_of(api.get(WORKSPACES, **bearer(raw)), 200)) == 1
 
@@ -66,8 +68,11 @@ def test_missing_permission(api, world):
 
 def test_org_hints_naming_different_orgs_are_400(api, world):
     _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=None, name="tenant-wide")
-    r = api.get(f"{WORKSPACES}?organizationId={world['org1'].public_id}", HTTP_X_WORKSPACE_ID=world["org2"].public_id,
-                **bearer(raw))
+    r = api.get(
+        f"{WORKSPACES}?organizationId={world['org1'].public_id}",
+        HTTP_X_WORKSPACE_ID=world["org2"].public_id,
+        **bearer(raw),
+    )
     body = json_of(r, 400)
     assert set(body) == {"detail"} and "X-Workspace-ID" in body["detail"]
 

@@ -41,10 +41,19 @@ def test_owner_gets_a_key_and_the_headers_to_send_it_in(api, world):
     assert data["key"].startswith("tater_") and data["headers"] == {"X-API-Key": data["key"]}
     assert data["organization_id"] == world["org1"].public_id and "only time" in data["notice"]
     # "Use the names provided in the response": they authenticate.
-    assert json_of(APIClient().get("/api/v1/auth/validate", **{
-        "HTTP_" + name.upper().replace("-", "_"): value for name, value in data["headers"].items()
-    }), 200)["id"] == data["id"]
-    assert AuditEvent.objects.filter(action="api_key.created", target_id=data["id"], channel="api", actor_user_id=owner.pk).exists()
+    assert (
+        json_of(
+            APIClient().get(
+                "/api/v1/auth/validate",
+                **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in data["headers"].items()},
+            ),
+            200,
+        )["id"]
+        == data["id"]
+    )
+    assert AuditEvent.objects.filter(
+        action="api_key.created", target_id=data["id"], channel="api", actor_user_id=owner.pk
+    ).exists()
 
 
 def test_form_post_works_too(api):
@@ -76,7 +85,9 @@ def test_missing_fields_are_named_as_taffy_names_them(api):
 
 
 def test_username_and_email_together_are_refused(api, world):
-    errors = taffy_error(exchange(api, username=world["owner"].email, email=world["owner"].email, password=PASSWORD), 400)
+    errors = taffy_error(
+        exchange(api, username=world["owner"].email, email=world["owner"].email, password=PASSWORD), 400
+    )
     assert "username" in errors[0]
 
 

@@ -57,14 +57,21 @@ class TestValidate:
         world["tenant"].plan = "pro"
         world["tenant"].save()
         _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], rate_limit="5/min")
-        assert success(api.get(VALIDATE, **bearer(raw)))["rate_limits"] == {"requests_per_minute": 5, "requests_per_hour": 300}
+        assert success(api.get(VALIDATE, **bearer(raw)))["rate_limits"] == {
+            "requests_per_minute": 5,
+            "requests_per_hour": 300,
+        }
         _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], rate_limit="100/hour")
-        assert success(api.get(VALIDATE, **bearer(raw)))["rate_limits"] == {"requests_per_minute": 100, "requests_per_hour": 100}
+        assert success(api.get(VALIDATE, **bearer(raw)))["rate_limits"] == {
+            "requests_per_minute": 100,
+            "requests_per_hour": 100,
+        }
 
     @pytest.mark.parametrize("key_type", ["agent", "public"])
     def test_every_key_type_validates_with_either_method(self, api, world, key_type):
-        _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type=key_type,
-                          scopes=["scans:read"])
+        _, raw = make_key(
+            user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type=key_type, scopes=["scans:read"]
+        )
         for method in ("get", "post"):
             assert success(getattr(api, method)(VALIDATE, **bearer(raw)))["valid"] is True
 
@@ -97,8 +104,12 @@ class TestValidate:
         assert error["details"]["key_status"] == "inactive"
 
     def test_expired_key(self, api, world):
-        key, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"],
-                            expires_at=timezone.now() + timedelta(seconds=5))
+        key, raw = make_key(
+            user=world["owner"],
+            tenant=world["tenant"],
+            org=world["org1"],
+            expires_at=timezone.now() + timedelta(seconds=5),
+        )
         past = timezone.now() - timedelta(seconds=5)
         ApiKey.objects.filter(pk=key.pk).update(expires_at=past)
         error = tatry_error(api.get(VALIDATE, **bearer(raw)), 401, "auth_expired_key")
@@ -109,8 +120,11 @@ class TestValidate:
         tatry_error(api.delete(VALIDATE, **bearer(world["owner_raw"])), 405, "method_not_allowed")
 
     def test_org_hints_naming_different_orgs_are_400(self, api, world):
-        r = api.get(f"{VALIDATE}?organizationId={world['org1'].public_id}", HTTP_X_WORKSPACE_ID=world["org2"].public_id,
-                    **bearer(world["owner_raw"]))
+        r = api.get(
+            f"{VALIDATE}?organizationId={world['org1'].public_id}",
+            HTTP_X_WORKSPACE_ID=world["org2"].public_id,
+            **bearer(world["owner_raw"]),
+        )
         error = tatry_error(r, 400, "validation_error")
         assert "organizationId" in error["details"]["fields"]
 
@@ -156,8 +170,11 @@ class TestListKeys:
         assert "status" in error["details"]["fields"]
 
     def test_org_hints_naming_different_orgs_are_400(self, api, world):
-        r = api.get(f"{KEYS}?organizationId={world['org1'].public_id}", HTTP_X_WORKSPACE_ID=world["org2"].public_id,
-                    **bearer(world["owner_raw"]))
+        r = api.get(
+            f"{KEYS}?organizationId={world['org1'].public_id}",
+            HTTP_X_WORKSPACE_ID=world["org2"].public_id,
+            **bearer(world["owner_raw"]),
+        )
         tatry_error(r, 400, "validation_error")
 
     def test_unbound_key_picks_the_org_with_a_hint(self, api, world):
@@ -167,4 +184,6 @@ class TestListKeys:
         assert world["owner_key"].public_id in {k["id"] for k in data["keys"]}
 
     def test_write_methods_are_not_served(self, api, world):
-        tatry_error(api.post(KEYS, {"name": "x"}, format="json", **bearer(world["owner_raw"])), 405, "method_not_allowed")
+        tatry_error(
+            api.post(KEYS, {"name": "x"}, format="json", **bearer(world["owner_raw"])), 405, "method_not_allowed"
+        )

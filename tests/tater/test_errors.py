@@ -50,7 +50,9 @@ def test_non_api_404_is_html():
 
 @pytest.mark.django_db
 def test_malformed_json_body(world):
-    r = Client().post("/api/v1/keys/", data="{not json", content_type="application/json", HTTP_X_API_KEY=world["owner_raw"])
+    r = Client().post(
+        "/api/v1/keys/", data="{not json", content_type="application/json", HTTP_X_API_KEY=world["owner_raw"]
+    )
     assert r.status_code == 400
     assert r.json()["error"] == "VALIDATION_ERROR"
 

@@ -34,9 +34,7 @@ def test_the_walk_sees_every_app() -> None:
 
 def test_no_app_module_is_over_500_lines() -> None:
     offenders = [
-        (path.relative_to(ROOT).as_posix(), lines)
-        for path in _modules()
-        if (lines := _line_count(path)) > MAX_LINES
+        (path.relative_to(ROOT).as_posix(), lines) for path in _modules() if (lines := _line_count(path)) > MAX_LINES
     ]
     assert not offenders, f"Modules over {MAX_LINES} lines (split them):\n" + "\n".join(
         f"  {name}: {lines} lines" for name, lines in offenders

@@ -22,8 +22,12 @@ def test_scan_list_blank_filter_rejected(api, world):
 
 @pytest.mark.django_db
 def test_scan_finding_reference_must_be_text(api, world):
-    body = {"scanner": "nmap", "target": "10.0.0.1", "started_at": "2026-01-01T00:00:00Z",
-            "findings": [{"title": "x", "severity": "low", "references": [42]}]}
+    body = {
+        "scanner": "nmap",
+        "target": "10.0.0.1",
+        "started_at": "2026-01-01T00:00:00Z",
+        "findings": [{"title": "x", "severity": "low", "references": [42]}],
+    }
     r = api.post("/api/v1/scans/upload", body, format="json", HTTP_X_API_KEY=world["owner_raw"])
     assert r.status_code == 400 and r.json()["error"] == "VALIDATION_ERROR"
 

@@ -75,18 +75,26 @@ def test_recovery_codes_can_be_copied_and_downloaded(rf: Any) -> None:
     assert 'data-copy="#recovery-codes-text"' in page
     assert re.search(r'<pre id="recovery-codes-text"[^>]*>abcd-efgh-ijkl\nmnop-qrst-uvwx\n</pre>', page)
     assert 'download="tater-recovery-codes.txt"' in page
-    assert "href=\"data:text/plain;charset=utf-8,abcd-efgh-ijkl%0Amnop-qrst-uvwx%0A\"" in page
+    assert 'href="data:text/plain;charset=utf-8,abcd-efgh-ijkl%0Amnop-qrst-uvwx%0A"' in page
 
 
 @pytest.mark.parametrize(
     ("agent", "shown"),
     [
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-         "Chrome 120 on Windows"),
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
-         "Safari/537.36 Edg/120.0.2210.91", "Edge 120 on Windows"),
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-         "Version/17.1 Mobile/15E148 Safari/604.1", "Safari 17.1 on iOS"),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            "Chrome 120 on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+            "Safari/537.36 Edg/120.0.2210.91",
+            "Edge 120 on Windows",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.1 Mobile/15E148 Safari/604.1",
+            "Safari 17.1 on iOS",
+        ),
         ("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0", "Firefox 121 on Linux"),
         ("curl/8.4.0", "curl 8.4.0"),
         ("", "Unknown browser"),

@@ -156,8 +156,13 @@ def test_expiry_card_filters_and_bulk_revoke(open_as: Any, world: dict[str, Any]
 
     now = timezone.now()
     for name, days in (("Backup job", 3), ("SIEM feed", 5), ("Reporting", 90)):
-        make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name=name,
-                 expires_at=now + timedelta(days=days))
+        make_key(
+            user=world["owner"],
+            tenant=world["tenant"],
+            org=world["org1"],
+            name=name,
+            expires_at=now + timedelta(days=days),
+        )
     page = open_as(world["owner"])
     page.goto("/")
     page.get_by_role("link", name=re.compile("Expiring within 7 days")).click()
@@ -301,9 +306,14 @@ def _main_pages(world: dict[str, Any], *, owner: bool) -> list[str]:
 def test_no_main_page_scrolls_sideways(open_as: Any, world: dict[str, Any], role: str) -> None:
     from tests.factories import make_key
 
-    make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"],
-             name="A rather long key name for the nightly RMM synchronisation job",
-             expires_at=timezone.now() + timedelta(days=2), allowed_ips=["203.0.113.0/24"])
+    make_key(
+        user=world["owner"],
+        tenant=world["tenant"],
+        org=world["org1"],
+        name="A rather long key name for the nightly RMM synchronisation job",
+        expires_at=timezone.now() + timedelta(days=2),
+        allowed_ips=["203.0.113.0/24"],
+    )
     page = open_as(world[role])
     wide = []
     for url in _main_pages(world, owner=role == "owner"):
@@ -312,8 +322,10 @@ def test_no_main_page_scrolls_sideways(open_as: Any, world: dict[str, Any], role
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             if overflow(page) > 0:
-                wide.append(f"{url} at {width}px: {page.evaluate('document.documentElement.scrollWidth')}px wide, "
-                            f"widest: {page.evaluate(WIDEST)}")
+                wide.append(
+                    f"{url} at {width}px: {page.evaluate('document.documentElement.scrollWidth')}px wide, "
+                    f"widest: {page.evaluate(WIDEST)}"
+                )
     assert wide == []
     if role == "viewer":
         page.set_viewport_size({"width": 390, "height": 844})

@@ -167,12 +167,27 @@ def test_full_access_means_what_your_role_allows(world: dict[str, Any], client_f
 
 def _expiring_world(world: dict[str, Any]) -> dict[str, Any]:
     now = timezone.now()
-    soon, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="soon key",
-                       expires_at=now + timedelta(days=3))
-    later, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="later key",
-                        expires_at=now + timedelta(days=60))
-    gone, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="gone key",
-                       expires_at=now + timedelta(days=1))
+    soon, _ = make_key(
+        user=world["owner"],
+        tenant=world["tenant"],
+        org=world["org1"],
+        name="soon key",
+        expires_at=now + timedelta(days=3),
+    )
+    later, _ = make_key(
+        user=world["owner"],
+        tenant=world["tenant"],
+        org=world["org1"],
+        name="later key",
+        expires_at=now + timedelta(days=60),
+    )
+    gone, _ = make_key(
+        user=world["owner"],
+        tenant=world["tenant"],
+        org=world["org1"],
+        name="gone key",
+        expires_at=now + timedelta(days=1),
+    )
     ApiKey.objects.filter(pk=gone.pk).update(expires_at=now - timedelta(days=2))
     return {"soon": soon, "later": later, "gone": gone}
 
@@ -213,8 +228,10 @@ def test_search_by_name_or_prefix_and_sort(world: dict[str, Any], client_for: An
     assert "Zeta sync" in by_name and "alpha export" not in by_name
     by_prefix = client.get(reverse("apikey_list"), {"q": alpha.display_prefix}).content.decode()
     assert "alpha export" in by_prefix and "Zeta sync" not in by_prefix
-    names = re.findall(r'class="stack-title"><a href="[^"]+">([^<]+)</a>', client.get(
-        reverse("apikey_list"), {"sort": "name"}).content.decode())
+    names = re.findall(
+        r'class="stack-title"><a href="[^"]+">([^<]+)</a>',
+        client.get(reverse("apikey_list"), {"sort": "name"}).content.decode(),
+    )
     assert names == sorted(names, key=str.lower)
     nothing = client.get(reverse("apikey_list"), {"q": "no such key"}).content.decode()
     assert "No keys match" in nothing and "Show all keys" in nothing
@@ -247,7 +264,8 @@ def test_bulk_revoke_confirms_then_reports_each_key(world: dict[str, Any], clien
     assert owner_key.is_active
     # Confirmed: each key through the service, refusals reported with their reason.
     done = client.post(
-        reverse("apikey_bulk"), {"action": "deactivate", "keys": ids, "confirm": "on", "back": "/keys/?q=key"},
+        reverse("apikey_bulk"),
+        {"action": "deactivate", "keys": ids, "confirm": "on", "back": "/keys/?q=key"},
         follow=True,
     )
     texts = [str(m) for m in done.context["messages"]]
@@ -267,9 +285,12 @@ def test_bulk_revoke_confirms_then_reports_each_key(world: dict[str, Any], clien
 
 def test_bulk_actions_need_keys_write_and_stay_in_reach(world: dict[str, Any], client_for: Any) -> None:
     ids = [world["owner_key"].public_id]
-    assert client_for(world["viewer"]).post(
-        reverse("apikey_bulk"), {"action": "revoke", "keys": ids, "confirm": "on"}
-    ).status_code == 403
+    assert (
+        client_for(world["viewer"])
+        .post(reverse("apikey_bulk"), {"action": "revoke", "keys": ids, "confirm": "on"})
+        .status_code
+        == 403
+    )
     # A member reaches only their own keys: the owner's key is left out, untouched.
     response = client_for(world["member"]).post(
         reverse("apikey_bulk"), {"action": "revoke", "keys": ids, "confirm": "on"}, follow=True

@@ -37,7 +37,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     log = var / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(  # noqa: S603 - fixed argv
-            [str(ROOT / "run"), "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [str(ROOT / "run"), "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
@@ -78,8 +82,11 @@ def test_production_error_pages_and_static_files(served: dict[str, Any]) -> None
     session.get(url + "/accounts/login/", timeout=10)
     signed_in = session.post(
         url + "/accounts/login/",
-        data={"login": "viewer@demo.tater.test", "password": "tater-demo-password",
-              "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        data={
+            "login": "viewer@demo.tater.test",
+            "password": "tater-demo-password",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
         timeout=10,
     )
     assert signed_in.status_code == 200 and signed_in.url == url + "/"

@@ -136,8 +136,14 @@ def test_member_cannot_grant_more_than_they_have(world: dict[str, Any], client_f
     # more is refused by the service, on the resource it names.
     response = client.post(
         reverse("apikey_create"),
-        {"name": "too much", "type": "standard", "binding": "org", "preset": "limited", "perm_audit": "write",
-         "expires_in": "30"},
+        {
+            "name": "too much",
+            "type": "standard",
+            "binding": "org",
+            "preset": "limited",
+            "perm_audit": "write",
+            "expires_in": "30",
+        },
     )
     assert response.status_code == 400
     assert "Your role does not have audit:write" in response.content.decode()

@@ -69,7 +69,9 @@ class Command(TaterCommand):
             rate_limit=options["rate_limit"],
         )
         key = issued.api_key
-        self.say(f"Created {key.type} key {key.public_id} ({key.name}). This is the only time it is shown:\n{issued.key}")
+        self.say(
+            f"Created {key.type} key {key.public_id} ({key.name}). This is the only time it is shown:\n{issued.key}"
+        )
         return {
             "id": key.public_id,
             "key": issued.key,

@@ -22,7 +22,9 @@ class Command(TaterCommand):
 
     def add_command_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--days", type=int, action="append",
+            "--days",
+            type=int,
+            action="append",
             help="A threshold in days (repeat for several); default 60, 30 and 7",
         )
 

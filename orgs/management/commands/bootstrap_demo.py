@@ -40,7 +40,9 @@ class Command(TaterCommand):
 
     def run(self, **options: Any) -> dict[str, Any]:
         if not settings.DEBUG and not options["force"]:
-            raise CommandError("bootstrap_demo creates accounts with a published password; refusing with DEBUG off (use --force)")
+            raise CommandError(
+                "bootstrap_demo creates accounts with a published password; refusing with DEBUG off (use --force)"
+            )
         self.url = options["url"].rstrip("/")
         tenant = Tenant.objects.filter(name=DEMO_TENANT).first()
         if tenant is None:
@@ -70,12 +72,19 @@ class Command(TaterCommand):
                 creator=owner, tenant=tenant, organization=contoso, name=DEMO_KEYS[1], scopes=["*:read"]
             ),
             key_services.apikey_create(
-                creator=owner, tenant=tenant, organization=contoso, name=DEMO_KEYS[2], key_type="agent",
+                creator=owner,
+                tenant=tenant,
+                organization=contoso,
+                name=DEMO_KEYS[2],
+                key_type="agent",
                 scopes=["scans:write"],
             ),
             key_services.apikey_create(creator=owner, tenant=tenant, organization=None, name=DEMO_KEYS[3]),
             key_services.apikey_create(
-                creator=people["member@demo.tater.test"], tenant=tenant, organization=contoso, name=DEMO_KEYS[4],
+                creator=people["member@demo.tater.test"],
+                tenant=tenant,
+                organization=contoso,
+                name=DEMO_KEYS[4],
                 scopes=["scans:write"],
             ),
         ]

@@ -15,7 +15,9 @@ class Command(TaterCommand):
     def add_command_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True)
         parser.add_argument("--owner-email", required=True)
-        parser.add_argument("--password", help="Password for a new owner account (omit: the owner uses password reset or SSO)")
+        parser.add_argument(
+            "--password", help="Password for a new owner account (omit: the owner uses password reset or SSO)"
+        )
         parser.add_argument("--plan", choices=Plan.values, default=Plan.FREE)
 
     def run(self, **options: Any) -> dict[str, Any]:

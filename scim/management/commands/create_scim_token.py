@@ -17,7 +17,9 @@ class Command(TaterCommand):
         parser.add_argument("--tenant", required=True, help="Tenant id")
         parser.add_argument("--name", default="Identity provider provisioning")
         parser.add_argument(
-            "--base-url", default="", help="The site's public URL (e.g. https://tater.example.com), to print the tenant URL"
+            "--base-url",
+            default="",
+            help="The site's public URL (e.g. https://tater.example.com), to print the tenant URL",
         )
 
     def run(self, **options: Any) -> dict[str, Any]:
