@@ -31,6 +31,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -64,10 +65,7 @@ class Checked:
     principal: KeyPrincipal
     decision: Decision
     counted: bool  # the request was counted against the key's limits (refund if refused later)
-
-    @property
-    def entity(self) -> KeyEntity:
-        return KeyEntity(self.principal)
+    entity: KeyEntity  # what it was counted as
 
 
 def invalid() -> Unauthorized:
@@ -152,8 +150,9 @@ def _refuse_if_needed(principal: KeyPrincipal | None, ip: str) -> KeyPrincipal:
 
 def _count(lim: limiter.Limiter, principal: KeyPrincipal | None, ip: str) -> Checked:
     principal = _refuse_if_needed(principal, ip)
-    decision = lim.check(KeyEntity(principal))
-    return Checked(principal, decision, counted=decision.admitted and not decision.degraded)
+    entity = KeyEntity(principal)
+    decision = lim.check(entity)
+    return Checked(principal, decision, decision.admitted and not decision.degraded, entity)
 
 
 def _shared_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked:
@@ -186,7 +185,7 @@ def _shared_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked:
                 return _count(lim, load(digest), ip)  # uncounted: the store is down
             gen = _text(decision.reads[reads[0]]) if own else _read_generation(lim, digest)
             if fresh or gen == tag:
-                return Checked(principal, decision, counted=decision.admitted)
+                return Checked(principal, decision, decision.admitted, entity)
             if decision.admitted:
                 lim.refund(entity)  # counted under a principal that changed meanwhile
         principal, tag = _load_shared(lim, digest)
@@ -215,7 +214,7 @@ def _cold_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked | tuple[K
     assert principal is not None
     entity = KeyEntity(principal)
     if decision.known and entity.key() == remembered.key() and entity.rules() == _rules_of(decision):
-        return Checked(principal, decision, counted=counted)
+        return Checked(principal, decision, counted, entity)
     if counted:  # counted under another secret's entity or rules that changed since
         lim.refund(remembered)
     return principal, gen
@@ -229,10 +228,12 @@ def _rules_of(decision: Decision) -> tuple[Any, ...]:
 # --- Generations and the shared principal ----------------------------------------------
 
 
+@lru_cache(maxsize=65_536)
 def gen_name(digest: str) -> str:
     return keys.tagged(entity_key(digest), "gen")
 
 
+@lru_cache(maxsize=65_536)
 def blob_name(digest: str) -> str:
     return keys.tagged(entity_key(digest), "principal")
 
@@ -486,6 +487,9 @@ def watched_models() -> set[type]:
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     if setting in ("CACHES", "DATABASES", "REDIS_URL", "REDIS_CLUSTER", "TATER_RATELIMIT_BACKEND"):
         reset()
+    if setting == "TATER_RATELIMIT_KEY_PREFIX":
+        gen_name.cache_clear()
+        blob_name.cache_clear()
     if setting == "TATER_PLAN_RATE_LIMITS":
         rules_for.cache_clear()
 

@@ -17,14 +17,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 DEFAULT_PREFIX = "rl"
 
 
 def prefix() -> str:
     """``TATER_RATELIMIT_KEY_PREFIX`` (default ``rl``): deployments sharing one Redis keep
-    apart by it (tests use one per run)."""
-    return str(getattr(settings, "TATER_RATELIMIT_KEY_PREFIX", DEFAULT_PREFIX) or DEFAULT_PREFIX)
+    apart by it (tests use one per run). Read once per setting change."""
+    if not _prefix:
+        _prefix.append(str(getattr(settings, "TATER_RATELIMIT_KEY_PREFIX", DEFAULT_PREFIX) or DEFAULT_PREFIX))
+    return _prefix[0]
+
+
+_prefix: list[str] = []
+
+
+@receiver(setting_changed)
+def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
+    if setting == "TATER_RATELIMIT_KEY_PREFIX":
+        _prefix.clear()
 
 
 def check_entity_key(entity_key: str) -> None:

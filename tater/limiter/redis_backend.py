@@ -24,6 +24,7 @@ bytes (``None`` when missing); write them with the same client (:func:`tater.red
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -62,6 +63,8 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 MICRO = 1_000_000
+_calls = itertools.count()
+_TOKEN_PREFIX = os.urandom(4).hex()  # per process start: pids are reused
 
 
 class RedisBackend(RateLimiterBackend):
@@ -72,6 +75,7 @@ class RedisBackend(RateLimiterBackend):
         super().__init__(rolling_max_seconds=rolling_max_seconds)
         self._client = client
         self._script: tuple[RedisClient, Script] | None = None
+        self._rule_args_cache: dict[tuple[Rule, ...], tuple[Any, ...]] = {}
 
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
         reply = self._run("check", key, rules, cost, now, reads)
@@ -133,9 +137,8 @@ class RedisBackend(RateLimiterBackend):
     def _run(
         self, mode: str, key: str, rules: Sequence[Rule], cost: int, now: float | None, reads: Sequence[str]
     ) -> list[Any]:
-        args: list[Any] = [mode, "" if now is None else str(round(now * MICRO)), cost, os.urandom(8).hex(), len(rules)]
-        for rule in rules:
-            args += (rule.seconds, rule.limit, "r" if self.is_rolling(rule) else "f")
+        token = f"{_TOKEN_PREFIX}{os.getpid():x}.{next(_calls):x}"  # unique per call across processes
+        args: list[Any] = [mode, "" if now is None else str(round(now * MICRO)), cost, token, *self._rule_args(rules)]
         try:
             client = self._client_or_default()
             reply: list[Any] = self._registered(client)(
@@ -144,6 +147,15 @@ class RedisBackend(RateLimiterBackend):
             return reply
         except UNAVAILABLE as exc:
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def _rule_args(self, rules: Sequence[Rule]) -> tuple[Any, ...]:
+        cached = self._rule_args_cache.get(rules)  # type: ignore[call-overload]
+        if cached is None:
+            cached = (len(rules), *(x for r in rules for x in (r.seconds, r.limit, "r" if self.is_rolling(r) else "f")))
+            if len(self._rule_args_cache) > 4096:
+                self._rule_args_cache.clear()
+            self._rule_args_cache[tuple(rules)] = cached
+        return cached
 
     def _registered(self, client: RedisClient) -> Script:
         cached = self._script
