@@ -16,6 +16,9 @@ Modes, each in processes of its own with its own environment and fresh database:
 - ``pg-cold``: PostgreSQL + Redis, every validate request a process-memo miss with the
   principal in Redis: a second process validates a pool of keys first, then the measuring
   process presents each pool key once (runs × requests/2 keys);
+- the Redis modes also time a *floor* view (the open view plus one redis-py ``PING``)
+  after each validate request: floor ÷ open is what any design that asks Redis once per
+  request costs at least on this machine, the yardstick for the PostgreSQL + Redis rows;
 - ``--filler N`` (bench/run --full): the ``sqlite`` and ``pg`` rows again on a database
   holding N more keys ("flat": the ratio must not grow with the key table).
 
@@ -199,7 +202,8 @@ def run_mode(
                     "--warmup",
                     str(warmup),
                 ]
-                row.update(m.step(*args, *(["--cold"] if cold else [])))
+                extra = (["--cold"] if cold else []) + (["--floor"] if m.backend == "pg" else [])
+                row.update(m.step(*args, *extra))
             finally:
                 creds.unlink(missing_ok=True)
     except Exception as exc:  # noqa: BLE001 - reported in the row and the table
@@ -211,21 +215,27 @@ def run_mode(
 
 
 # --- report -------------------------------------------------------------------------------------
-HEADER = "| mode | open µs (median) | validate µs (median) | ratio (median of runs) | spread (runs) | target | |"
+HEADER = "| mode | open µs (median) | validate µs (median) | ratio (median of runs) | spread (runs) | target | | floor (open + 1 Redis round trip) |"
 
 
 def table_row(row: dict[str, Any]) -> str:
     if "error" in row:
-        return f"| {row['mode']} | – | – | – | – | ≤ {row['target']}× | ERROR (see {RESULTS / 'ratios.json'}) |"
+        return f"| {row['mode']} | – | – | – | – | ≤ {row['target']}× | ERROR (see {RESULTS / 'ratios.json'}) | |"
     verdict = "PASS" if row["pass"] else ("FAIL" if row["all_200"] else f"FAIL (non-200: {row['statuses']})")
     return (
         f"| {row['mode']} | {row['open_us_median']:.0f} | {row['validate_us_median']:.0f} | {row['ratio_median_of_runs']:.2f}× "
-        f"| {row['ratio_min']:.2f}–{row['ratio_max']:.2f}× | ≤ {row['target']}× | {verdict} |"
+        f"| {row['ratio_min']:.2f}–{row['ratio_max']:.2f}× | ≤ {row['target']}× | {verdict} | {_floor(row)} |"
     )
 
 
+def _floor(row: dict[str, Any]) -> str:
+    if "floor_ratio_median_of_runs" not in row:
+        return "–"
+    return f"{row['floor_ratio_median_of_runs']:.2f}× ({row['floor_us_median']:.0f} µs)"
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = [HEADER, "|---|---:|---:|---:|---:|---:|---|", *(table_row(r) for r in rows)]
+    lines = [HEADER, "|---|---:|---:|---:|---:|---:|---|---:|", *(table_row(r) for r in rows)]
     base = {r["mode"]: r for r in rows if not r.get("filler_keys")}
     for r in rows:
         small = base.get(r.get("base_mode", ""))
@@ -266,7 +276,7 @@ def run(
     if load > 0.75 * cpus:
         log(f"WARNING: load average {load:.1f} on {cpus} CPUs: other work shares the machine, timings will be noisy")
     print(HEADER, flush=True)
-    print("|---|---:|---:|---:|---:|---:|---|", flush=True)
+    print("|---|---:|---:|---:|---:|---:|---|---:|", flush=True)
     plan: list[tuple[str, int]] = [(m, 0) for m in modes]
     if filler:
         plan += [(m, filler) for m in modes if m in ("sqlite", "pg")]

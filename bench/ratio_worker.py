@@ -16,7 +16,10 @@ them).
 ``measure``: warm up, then ``--runs`` runs of ``--requests`` requests alternating open,
 validate, open, validate...; each request timed alone, its whole body read. Warm: the
 ``--keys`` keys in turn. ``--cold``: every validate request presents a pool key used
-nowhere else in this process. Prints one ``RATIOJSON {...}`` line.
+nowhere else in this process. ``--floor`` (Redis modes): after each validate request, one
+request to the floor view (the open view plus one Redis ``PING``), untouched by the ratio;
+its median ÷ the open median is the floor any one-round-trip check could reach. Prints
+one ``RATIOJSON {...}`` line.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ django.setup()
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 OPEN_PATH = "/api/bench/open"
+FLOOR_PATH = "/api/bench/floor"  # the open view plus one Redis round trip (Redis modes)
 VALIDATE_PATH = "/api/v1/auth/validate"
 HOST = "localhost"  # bench.ratio puts it in ALLOWED_HOSTS
 
@@ -190,7 +194,9 @@ def verify(creds: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- measure --------------------------------------------------------------------------------
-def measure(creds: dict[str, Any], runs: int, requests: int, cold: bool, warmup: int) -> dict[str, Any]:
+def measure(
+    creds: dict[str, Any], runs: int, requests: int, cold: bool, warmup: int, floor: bool = False
+) -> dict[str, Any]:
     client = Client()
     keys: list[str] = creds["keys"]
     pool: list[str] = creds["pool"]
@@ -209,21 +215,30 @@ def measure(creds: dict[str, Any], runs: int, requests: int, cold: bool, warmup:
     if status != 200 or not json.loads(body).get("valid"):
         raise SystemExit(f"validate answered {status}: {body[:300]!r}")
     validate_bytes = len(body)
+    if floor:
+        status, body, _ = client.get(FLOOR_PATH)
+        if status != 200:
+            raise SystemExit(f"floor view answered {status}: {body[:300]!r}")
 
     # Warm-up: every code path of both requests, with the warm keys (never the pool's).
     for i in range(warmup):
         client.get(OPEN_PATH)
         client.get(VALIDATE_PATH, keys[i % len(keys)])
+        if floor:
+            client.get(FLOOR_PATH)
 
     statuses: dict[str, dict[str, int]] = {"open": {}, "validate": {}}
     run_rows: list[dict[str, Any]] = []
     all_open: list[float] = []
     all_validate: list[float] = []
+    floors: list[float] = []
+    floor_ratios: list[float] = []
     k = 0
     c = 0
     for _run in range(runs):
         opens: list[float] = []
         validates: list[float] = []
+        run_floors: list[float] = []
         for i in range(requests):
             if i % 2 == 0:
                 status, _, took = client.get(OPEN_PATH)
@@ -239,11 +254,18 @@ def measure(creds: dict[str, Any], runs: int, requests: int, cold: bool, warmup:
                 status, _, took = client.get(VALIDATE_PATH, key)
                 validates.append(took)
                 kind = "validate"
+                if floor:
+                    floor_status, _, floor_took = client.get(FLOOR_PATH)
+                    if floor_status == 200:
+                        run_floors.append(floor_took)
             statuses[kind][str(status)] = statuses[kind].get(str(status), 0) + 1
         o, v = statistics.median(opens), statistics.median(validates)
         run_rows.append({"open_us": round(o * 1e6, 1), "validate_us": round(v * 1e6, 1), "ratio": round(v / o, 3)})
         all_open += opens
         all_validate += validates
+        if run_floors:
+            floors += run_floors
+            floor_ratios.append(round(statistics.median(run_floors) / o, 3))
     ratios = [r["ratio"] for r in run_rows]
     return {
         "runs": runs,
@@ -257,6 +279,14 @@ def measure(creds: dict[str, Any], runs: int, requests: int, cold: bool, warmup:
         "ratio_min": min(ratios),
         "ratio_max": max(ratios),
         "per_run": run_rows,
+        **(
+            {
+                "floor_us_median": round(statistics.median(floors) * 1e6, 1),
+                "floor_ratio_median_of_runs": round(statistics.median(floor_ratios), 3),
+            }
+            if floors
+            else {}
+        ),
         "statuses": statuses,
         "all_200": statuses["open"] == {"200": runs * (requests - requests // 2)}
         and statuses["validate"] == {"200": runs * per_run_validates},
@@ -276,6 +306,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--floor", action="store_true")
     args = parser.parse_args()
     if args.step == "setup":
         creds = setup(args.keys, args.pool, args.filler)
@@ -288,7 +319,7 @@ def main() -> None:
     if args.step == "verify":
         result = verify(creds)
     else:
-        result = measure(creds, args.runs, args.requests, args.cold, args.warmup)
+        result = measure(creds, args.runs, args.requests, args.cold, args.warmup, args.floor)
     print("RATIOJSON " + json.dumps(result), flush=True)
 
 

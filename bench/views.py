@@ -15,3 +15,15 @@ class OpenView(APIView):
 
     def get(self, request: Request) -> Response:
         return Response({"status": "ok", "open": True})
+
+
+class FloorView(OpenView):
+    """The open view plus one Redis round trip (a ``PING`` through the app's redis-py
+    client): what any check that asks Redis once per request costs at least. Its ratio to
+    the open view is the floor of the PostgreSQL + Redis rows."""
+
+    def get(self, request: Request) -> Response:
+        from tater.redis_client import get_client
+
+        get_client().ping()
+        return Response({"status": "ok", "open": True})

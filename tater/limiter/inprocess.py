@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from threading import Lock
 from typing import Any
 
@@ -60,6 +60,17 @@ class _Tail(Sequence[float]):
         return self._log[index] if index < 0 else self._log[self._start + index]
 
 
+class _Plan:
+    """A rule set as the backend walks it: each rule with whether it is rolling, and the
+    longest rolling window (0: none)."""
+
+    __slots__ = ("rules", "longest")
+
+    def __init__(self, rules: tuple[Rule, ...], is_rolling: Callable[[Rule], bool]) -> None:
+        self.rules = tuple((rule, is_rolling(rule)) for rule in rules)
+        self.longest = max((rule.seconds for rule, rolling in self.rules if rolling), default=0)
+
+
 class InProcessBackend(CacheValues, RateLimiterBackend):
     def __init__(
         self,
@@ -74,6 +85,7 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
         self._lock = Lock()
         self._entities: dict[str, _Counts] = {}
         self._next_sweep = 0.0
+        self._plans: dict[object, _Plan] = {}  # keyed by the rule tuple
 
     def __len__(self) -> int:
         """How many entities hold state (tests assert idle ones are dropped)."""
@@ -82,13 +94,14 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
         if not rules:  # this backend remembers no rules: the caller decides again with them
             return Decision(False, (), time.time() if now is None else now, self._unknown_reads(reads), known=False)
+        plan = self._plan(rules)
         with self._lock:
             t = time.time() if now is None else now
             counts = self._counts(key, t)
-            states = self._states(counts, rules, cost, t)
+            states = self._states(counts, plan, cost, t)
             admitted = all(s.retry_after == 0 for s in states)
             if admitted:
-                states = self._count(key, counts, rules, states, cost, t)
+                states = self._count(key, counts, plan, states, cost, t)
         return Decision(admitted, states, t, self._read(reads))
 
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
@@ -96,7 +109,7 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
             return Decision(False, (), time.time() if now is None else now, known=False)
         with self._lock:
             t = time.time() if now is None else now
-            states = self._states(self._counts(key, t), rules, 1, t)
+            states = self._states(self._counts(key, t), self._plan(rules), 1, t)
         return Decision(all(s.retry_after == 0 for s in states), states, t)
 
     def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
@@ -136,16 +149,16 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
         for key in [k for k, c in self._entities.items() if c.expires <= t]:
             del self._entities[key]
 
-    def _states(self, counts: _Counts, rules: Sequence[Rule], cost: int, t: float) -> tuple[RuleState, ...]:
+    def _states(self, counts: _Counts, plan: _Plan, cost: int, t: float) -> tuple[RuleState, ...]:
         log = counts.log
-        longest = max((r.seconds for r in rules if self.is_rolling(r)), default=0)
-        while log and log[0] <= t - longest:
+        cutoff = t - plan.longest
+        while log and log[0] <= cutoff:
             log.popleft()
         states = []
-        for rule in rules:
-            if self.is_rolling(rule):
+        for rule, rolling in plan.rules:
+            if rolling:
                 # The log is sorted: a window (t - seconds, t] is a suffix of it.
-                start = 0 if rule.seconds == longest else bisect_right(log, t - rule.seconds)
+                start = 0 if rule.seconds == plan.longest else bisect_right(log, t - rule.seconds)
                 states.append(rolling_state(rule, _Tail(log, start), cost, t))
             else:
                 index, count = counts.windows.get(rule.seconds, (-1, 0))
@@ -153,23 +166,31 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
         return tuple(states)
 
     def _count(
-        self, key: str, counts: _Counts, rules: Sequence[Rule], states: tuple[RuleState, ...], cost: int, t: float
+        self, key: str, counts: _Counts, plan: _Plan, states: tuple[RuleState, ...], cost: int, t: float
     ) -> tuple[RuleState, ...]:
         expires = counts.expires
-        if any(self.is_rolling(r) for r in rules):
+        if plan.longest:
             # Never older than the newest entry, so the log stays sorted if the clock steps back.
             stamp = max(t, counts.log[-1]) if counts.log else t
             counts.log.extend([stamp] * cost)
-            expires = max(expires, stamp + max(r.seconds for r in rules if self.is_rolling(r)))
-        for state in states:
-            rule = state.rule
-            if not self.is_rolling(rule):
+            expires = max(expires, stamp + plan.longest)
+        for state, (rule, rolling) in zip(states, plan.rules, strict=True):
+            if not rolling:
                 # Rules of the same length share one count: each writes the same new value.
                 counts.windows[rule.seconds] = (int(t // rule.seconds), state.used + cost)
                 expires = max(expires, state.reset)
         counts.expires = expires
         self._entities[key] = counts
-        return tuple(consumed(s, cost, t, rolling=self.is_rolling(s.rule)) for s in states)
+        return tuple(consumed(s, cost, t, rolling=rolling) for s, (_, rolling) in zip(states, plan.rules, strict=True))
+
+    def _plan(self, rules: Sequence[Rule]) -> _Plan:
+        """Which of ``rules`` are rolling, and the longest rolling window: once per rule set."""
+        plan = self._plans.get(rules)
+        if plan is None:
+            if len(self._plans) > 4096:
+                self._plans.clear()
+            plan = self._plans[tuple(rules)] = _Plan(tuple(rules), self.is_rolling)
+        return plan
 
     # --- outside the lock ------------------------------------------------------------
 

@@ -13,8 +13,8 @@
 --          used ("S:L:r,…", or false), per rule: used, reset µs, retry-after µs, read values…}
 --
 -- A request is admitted only if every rule has room for `cost` more; then, and only then,
--- all of them count it (a refusal writes nothing). 'peek' decides for cost without
--- writing; 'refund' takes `cost` back (the newest log entries) and then answers as 'peek'.
+-- all of them count it and the given rules are remembered (a refusal writes nothing).
+-- 'peek' decides for cost without writing; 'refund' takes `cost` back (the newest log entries) and then answers as 'peek'.
 
 local log_key, win_key = KEYS[1], KEYS[2]
 local mode = ARGV[1]
@@ -87,10 +87,13 @@ end
 if longest > 0 and mode == 'check' then
   redis.call('ZREMRANGEBYSCORE', log_key, '-inf', num(now - longest))
 end
-local newest = false
-if longest > 0 then
-  local top = redis.call('ZRANGE', log_key, -1, -1, 'WITHSCORES')
-  if top[2] then newest = tonumber(top[2]) end
+local newest = nil  -- the log's newest admission time, read only when a reset needs it
+local function newest_entry()
+  if newest == nil then
+    local top = redis.call('ZRANGE', log_key, -1, -1, 'WITHSCORES')
+    newest = top[2] and tonumber(top[2]) or false
+  end
+  return newest
 end
 
 local admitted = 1
@@ -98,9 +101,11 @@ for _, rule in ipairs(rules) do
   rule.wait = 0
   if rule.rolling then
     local low = '(' .. num(now - rule.span)
-    rule.used = redis.call('ZCOUNT', log_key, low, '+inf')
-    rule.reset = now
-    if rule.used > 0 and newest then rule.reset = newest + rule.span end
+    if mode == 'check' and rule.span == longest then
+      rule.used = redis.call('ZCARD', log_key)  -- trimmed to this very window above
+    else
+      rule.used = redis.call('ZCOUNT', log_key, low, '+inf')
+    end
     local excess = rule.used + cost - rule.limit
     if excess > 0 then
       if cost > rule.limit then
@@ -133,27 +138,39 @@ if admitted == 1 and mode == 'check' then
     end
     redis.call('PEXPIRE', log_key, math.ceil(longest / 1000))
   end
-  local ttl = 0
+  -- The fixed windows' counts and (given rules) the rules themselves, remembered for a
+  -- later check that does not know them (n = 0), kept as long as the widest window.
+  local fields = {}
+  local keep = widest
   for _, rule in ipairs(rules) do
     if rule.rolling then
       rule.reset = now + rule.span
     else
-      redis.call('HSET', win_key, rule.name .. ':w', num(rule.index), rule.name .. ':n', rule.used + cost)
-      ttl = math.max(ttl, rule.reset - now)
+      fields[#fields + 1] = rule.name .. ':w'
+      fields[#fields + 1] = num(rule.index)
+      fields[#fields + 1] = rule.name .. ':n'
+      fields[#fields + 1] = rule.used + cost
+      keep = math.max(keep, rule.reset - now)
     end
     rule.used = rule.used + cost
   end
-  if ttl > 0 then redis.call('PEXPIRE', win_key, math.ceil(ttl / 1000) + 1000) end
-end
-
-if mode == 'check' and not stored then
-  -- Remember these rules for a later check that does not know them (n = 0).
-  local spec = {}
-  for i = 1, n do spec[i] = specs[i][1] .. ':' .. specs[i][2] .. ':' .. specs[i][3] end
-  spec = table.concat(spec, ',')
-  if redis.call('HGET', win_key, '_rules') ~= spec then redis.call('HSET', win_key, '_rules', spec) end
-  local keep = math.ceil(widest / 1000) + 1000
-  if redis.call('PTTL', win_key) < keep then redis.call('PEXPIRE', win_key, keep) end
+  if not stored then
+    local spec = {}
+    for i = 1, n do spec[i] = specs[i][1] .. ':' .. specs[i][2] .. ':' .. specs[i][3] end
+    fields[#fields + 1] = '_rules'
+    fields[#fields + 1] = table.concat(spec, ',')
+  end
+  if #fields > 0 then
+    redis.call('HSET', win_key, unpack(fields))
+    redis.call('PEXPIRE', win_key, math.ceil(keep / 1000) + 1000)
+  end
+else
+  for _, rule in ipairs(rules) do
+    if rule.rolling then
+      rule.reset = now
+      if rule.used > 0 and newest_entry() then rule.reset = newest_entry() + rule.span end
+    end
+  end
 end
 
 local out = {admitted, now, stored or false}

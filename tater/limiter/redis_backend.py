@@ -75,7 +75,7 @@ class RedisBackend(RateLimiterBackend):
         super().__init__(rolling_max_seconds=rolling_max_seconds)
         self._client = client
         self._script: tuple[RedisClient, Script] | None = None
-        self._rule_args_cache: dict[tuple[Rule, ...], tuple[Any, ...]] = {}
+        self._rule_args_cache: dict[object, tuple[Any, ...]] = {}  # keyed by the rule tuple
 
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
         reply = self._run("check", key, rules, cost, now, reads)
@@ -149,7 +149,7 @@ class RedisBackend(RateLimiterBackend):
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     def _rule_args(self, rules: Sequence[Rule]) -> tuple[Any, ...]:
-        cached = self._rule_args_cache.get(rules)  # type: ignore[call-overload]
+        cached = self._rule_args_cache.get(rules)
         if cached is None:
             cached = (len(rules), *(x for r in rules for x in (r.seconds, r.limit, "r" if self.is_rolling(r) else "f")))
             if len(self._rule_args_cache) > 4096:
