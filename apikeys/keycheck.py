@@ -108,10 +108,9 @@ def check(raw: str, ip: str) -> Checked:
         raise invalid()
     digest = keygen.digest_of(raw)
     lim = limiter.get_limiter()
-    _sweep_pending(lim)
     if isinstance(lim.backend, InProcessBackend):
-        principal = _local_principal(digest)
-        return _count(lim, principal, ip)
+        return _count(lim, _local_principal(digest), ip)
+    _sweep_pending(lim)
     try:
         return _shared_check(lim, digest, ip)
     except LimiterUnavailable:
@@ -404,7 +403,7 @@ def _sweep_pending(lim: limiter.Limiter) -> None:
     it, else at most every ``TATER_KEYCHECK_SWEEP_SECONDS`` (0: never)."""
     t = time.monotonic()
     interval = float(getattr(settings, "TATER_KEYCHECK_SWEEP_SECONDS", 30))
-    if (not _sweep_due[0] and (not interval or t < _next_sweep[0])) or isinstance(lim.backend, InProcessBackend):
+    if not _sweep_due[0] and (not interval or t < _next_sweep[0]):
         return
     _next_sweep[0] = t + (interval or 30)
     from apikeys.models import PendingInvalidation

@@ -16,9 +16,10 @@ them).
 ``measure``: warm up, then ``--runs`` runs of ``--requests`` requests alternating open,
 validate, open, validate...; each request timed alone, its whole body read. Warm: the
 ``--keys`` keys in turn. ``--cold``: every validate request presents a pool key used
-nowhere else in this process. ``--floor`` (Redis modes): after each validate request, one
-request to the floor view (the open view plus one Redis ``PING``), untouched by the ratio;
-its median ÷ the open median is the floor any one-round-trip check could reach. Prints
+nowhere else in this process. ``--floor``: after each validate request, one request to the
+floor view with the same key (``bench.views.FloorView``: validate with a key check that
+costs nothing; ``--floor-rt``: plus one Redis ``PING``), outside the ratio; its median ÷ the
+open median is the floor: what validate would cost if the key check were free. Prints
 one ``RATIOJSON {...}`` line.
 """
 
@@ -42,7 +43,8 @@ django.setup()
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 OPEN_PATH = "/api/bench/open"
-FLOOR_PATH = "/api/bench/floor"  # the open view plus one Redis round trip (Redis modes)
+FLOOR_PATH = "/api/bench/floor"  # validate with a key check that costs nothing
+ROUND_TRIP_FLOOR_PATH = "/api/bench/floor-rt"  # ... plus one Redis round trip (Redis modes)
 VALIDATE_PATH = "/api/v1/auth/validate"
 HOST = "localhost"  # bench.ratio puts it in ALLOWED_HOSTS
 
@@ -195,7 +197,7 @@ def verify(creds: dict[str, Any]) -> dict[str, Any]:
 
 # --- measure --------------------------------------------------------------------------------
 def measure(
-    creds: dict[str, Any], runs: int, requests: int, cold: bool, warmup: int, floor: bool = False
+    creds: dict[str, Any], runs: int, requests: int, cold: bool, warmup: int, floor: str | None = None
 ) -> dict[str, Any]:
     client = Client()
     keys: list[str] = creds["keys"]
@@ -216,7 +218,7 @@ def measure(
         raise SystemExit(f"validate answered {status}: {body[:300]!r}")
     validate_bytes = len(body)
     if floor:
-        status, body, _ = client.get(FLOOR_PATH)
+        status, body, _ = client.get(floor, keys[0])
         if status != 200:
             raise SystemExit(f"floor view answered {status}: {body[:300]!r}")
 
@@ -225,7 +227,7 @@ def measure(
         client.get(OPEN_PATH)
         client.get(VALIDATE_PATH, keys[i % len(keys)])
         if floor:
-            client.get(FLOOR_PATH)
+            client.get(floor, keys[i % len(keys)])
 
     statuses: dict[str, dict[str, int]] = {"open": {}, "validate": {}}
     run_rows: list[dict[str, Any]] = []
@@ -255,7 +257,7 @@ def measure(
                 validates.append(took)
                 kind = "validate"
                 if floor:
-                    floor_status, _, floor_took = client.get(FLOOR_PATH)
+                    floor_status, _, floor_took = client.get(floor, key)
                     if floor_status == 200:
                         run_floors.append(floor_took)
             statuses[kind][str(status)] = statuses[kind].get(str(status), 0) + 1
@@ -307,6 +309,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--cold", action="store_true")
     parser.add_argument("--floor", action="store_true")
+    parser.add_argument("--floor-rt", action="store_true")
     args = parser.parse_args()
     if args.step == "setup":
         creds = setup(args.keys, args.pool, args.filler)
@@ -319,7 +322,8 @@ def main() -> None:
     if args.step == "verify":
         result = verify(creds)
     else:
-        result = measure(creds, args.runs, args.requests, args.cold, args.warmup, args.floor)
+        floor = ROUND_TRIP_FLOOR_PATH if args.floor_rt else FLOOR_PATH if args.floor else None
+        result = measure(creds, args.runs, args.requests, args.cold, args.warmup, floor)
     print("RATIOJSON " + json.dumps(result), flush=True)
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from bench.views import FloorView, OpenView
+from bench.views import FloorView, OpenView, RoundTripFloorView
 from tater.urls import handler404, handler500
 from tater.urls import urlpatterns as app_urlpatterns
 
 urlpatterns = [
     path("api/bench/open", OpenView.as_view(), name="bench-open"),
-    path("api/bench/floor", FloorView.as_view(), name="bench-floor"),  # Redis modes only
+    path("api/bench/floor", FloorView.as_view(), name="bench-floor"),
+    path("api/bench/floor-rt", RoundTripFloorView.as_view(), name="bench-floor-rt"),  # Redis modes
     *app_urlpatterns,
 ]
 

@@ -26,7 +26,7 @@ from typing import Any
 from django.core.cache import caches
 
 from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend
-from tater.limiter.core import Decision, Rule, RuleState, consumed, fixed_state, rolling_state
+from tater.limiter.core import Decision, Rule, RuleState, fixed_state, rolling_state
 
 DEFAULT_SWEEP_INTERVAL = 30.0
 
@@ -98,10 +98,12 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
         with self._lock:
             t = time.time() if now is None else now
             counts = self._counts(key, t)
-            states = self._states(counts, plan, cost, t)
-            admitted = all(s.retry_after == 0 for s in states)
+            used = self._used(counts, plan, t)
+            admitted = all(n + cost <= rule.limit for n, (rule, _) in zip(used, plan.rules, strict=True))
             if admitted:
-                states = self._count(key, counts, plan, states, cost, t)
+                states = self._count(key, counts, plan, used, cost, t)
+            else:
+                states = self._states(counts, plan, cost, t)  # what each rule waits for
         return Decision(admitted, states, t, self._read(reads))
 
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
@@ -165,23 +167,48 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
                 states.append(fixed_state(rule, count if index == int(t // rule.seconds) else 0, cost, t))
         return tuple(states)
 
+    def _used(self, counts: _Counts, plan: _Plan, t: float) -> list[int]:
+        """Requests counted in each rule's current window (the log trimmed first)."""
+        log = counts.log
+        cutoff = t - plan.longest
+        while log and log[0] <= cutoff:
+            log.popleft()
+        used = []
+        for rule, rolling in plan.rules:
+            if rolling:
+                # The log is sorted: a window (t - seconds, t] is a suffix of it.
+                used.append(
+                    len(log) if rule.seconds == plan.longest else len(log) - bisect_right(log, t - rule.seconds)
+                )
+            else:
+                index, count = counts.windows.get(rule.seconds, (-1, 0))
+                used.append(count if index == int(t // rule.seconds) else 0)
+        return used
+
     def _count(
-        self, key: str, counts: _Counts, plan: _Plan, states: tuple[RuleState, ...], cost: int, t: float
+        self, key: str, counts: _Counts, plan: _Plan, used: list[int], cost: int, t: float
     ) -> tuple[RuleState, ...]:
+        """Count an admitted request of ``cost``; the rules' states after it."""
         expires = counts.expires
         if plan.longest:
             # Never older than the newest entry, so the log stays sorted if the clock steps back.
             stamp = max(t, counts.log[-1]) if counts.log else t
             counts.log.extend([stamp] * cost)
             expires = max(expires, stamp + plan.longest)
-        for state, (rule, rolling) in zip(states, plan.rules, strict=True):
-            if not rolling:
+        states = []
+        for n, (rule, rolling) in zip(used, plan.rules, strict=True):
+            if rolling:
+                reset = t + rule.seconds
+            else:
                 # Rules of the same length share one count: each writes the same new value.
-                counts.windows[rule.seconds] = (int(t // rule.seconds), state.used + cost)
-                expires = max(expires, state.reset)
+                index = int(t // rule.seconds)
+                counts.windows[rule.seconds] = (index, n + cost)
+                reset = float((index + 1) * rule.seconds)
+                expires = max(expires, reset)
+            states.append(RuleState(rule, n + cost, reset, 0.0))
         counts.expires = expires
         self._entities[key] = counts
-        return tuple(consumed(s, cost, t, rolling=rolling) for s, (_, rolling) in zip(states, plan.rules, strict=True))
+        return tuple(states)
 
     def _plan(self, rules: Sequence[Rule]) -> _Plan:
         """Which of ``rules`` are rolling, and the longest rolling window: once per rule set."""

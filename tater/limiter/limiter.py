@@ -71,7 +71,8 @@ class Limiter:
         key, rules = _unpack(entity)
         if cost < 1:
             raise ValueError(f"cost must be at least 1, got {cost}")
-        keys.check_reads(key, reads)
+        if reads:
+            keys.check_reads(key, reads)
         try:
             return self.backend.check(key, rules, cost=cost, now=now, reads=reads)
         except LimiterUnavailable as exc:
