@@ -16,8 +16,9 @@
   belongs to the tenant and the IdP verified the address (otherwise its owner links it
   after signing in), JIT provisioning with the tenant's default role. SAML apps get the
   replay-guarded provider (accounts.saml_replay); failed SSO sign-ins are audited
-  (``user.login_failed``, method sso). Global providers (Google, Microsoft) cannot be used
-  to bypass a tenant's "SSO required", and their URLs are a 404 while no app is configured.
+  (``user.login_failed``, method sso, by accounts.sso_refusals). Global providers (Google,
+  Microsoft) cannot be used to bypass a tenant's "SSO required", and their URLs are a 404
+  while no app is configured.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from django import forms
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import Http404, HttpRequest
-from django.shortcuts import render
 
 from accounts import saml_replay, services, sso
+from accounts.sso_refusals import audit_sso_failure, refusal_page, sso_refused
 from audit import registry as A
 from audit.services import audit_record
 from orgs import services as org_services
@@ -212,7 +213,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         config = sso.config_for_provider(getattr(provider, "sub_id", "") or "")
         if config is not None:
             detail = (extra_context or {}).get("saml_last_error_reason") or str(error or "error")
-            _audit_sso_failure(config, email="", reason=str(detail)[:200])
+            audit_sso_failure(config, email="", reason=str(detail)[:200])
         super().on_authentication_error(
             request, provider, error=error, exception=exception, extra_context=extra_context
         )
@@ -259,37 +260,6 @@ def _email_verified(sociallogin: SocialLogin, email: str) -> bool:
     return any(normalize_email(address.email) == email and address.verified for address in sociallogin.email_addresses)
 
 
-def _refuse(request: HttpRequest, reason: str, status: int = 403, *, link_hint: bool = False) -> Any:
-    return render(request, "accounts/sso_refused.html", {"reason": reason, "link_hint": link_hint}, status=status)
-
-
-def _audit_sso_failure(config: Any, *, email: str, reason: str) -> None:
-    audit_record(
-        action=A.USER_LOGIN_FAILED,
-        tenant=config.tenant,
-        target=None,
-        changes={"email": email, "method": "sso", "provider": config.provider_id, "reason": reason},
-        actor_user=None,
-        actor_email=email or None,
-    )
-
-
-def sso_refused(
-    request: HttpRequest,
-    *,
-    provider_id: str,
-    reason: str,
-    email: str = "",
-    status: int = 403,
-    link_hint: bool = False,
-) -> Any:
-    """Audit a refused tenant SSO sign-in and render the refusal page."""
-    config = sso.config_for_provider(provider_id)
-    if config is not None:
-        _audit_sso_failure(config, email=email, reason=reason)
-    return _refuse(request, reason, status=status, link_hint=link_hint)
-
-
 def _check_global_provider(request: HttpRequest, sociallogin: SocialLogin) -> None:
     """Google/Microsoft sign-in is not a way around a tenant's "SSO required": refused for
     members of such a tenant in its verified domains and for new emails of those domains."""
@@ -298,4 +268,4 @@ def _check_global_provider(request: HttpRequest, sociallogin: SocialLogin) -> No
     config = sso.sso_required(email=email, user=user)
     if config is not None:
         user_login_failed.send(sender=__name__, credentials={"email": email, "method": "sso"}, request=request)
-        raise ImmediateHttpResponse(_refuse(request, SSO_REQUIRED_MESSAGE))
+        raise ImmediateHttpResponse(refusal_page(request, SSO_REQUIRED_MESSAGE))

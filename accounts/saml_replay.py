@@ -36,6 +36,8 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 
+from accounts.sso_refusals import sso_refused
+
 KEY_PREFIX = "saml:assertion:"
 
 
@@ -100,8 +102,6 @@ class ReplayGuardedSAMLProvider(SAMLProvider):
                 not_on_or_after=response.get_last_assertion_not_on_or_after(),
             )
         except AssertionRefused as refused:
-            from accounts.adapter import sso_refused  # the adapter imports this module
-
             raise ImmediateHttpResponse(
                 sso_refused(request, provider_id=self.sub_id, reason=refused.reason, status=refused.status)
             ) from refused

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.core import signing
 from django.db.models import QuerySet
@@ -26,7 +26,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from audit.models import AuditEvent, Channel
 from audit.registry import ACTIONS
-from orgs.access import Access
 from tater.api.fields import OUT_OF_RANGE, in_datetime_range
 from tater.exceptions import InvalidInput
 
@@ -77,7 +76,39 @@ class AuditScope:
     include_tenant_level: bool
 
 
-def scope_for(access: Access) -> AuditScope:
+class _OrgLike(Protocol):
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def public_id(self) -> str: ...
+
+
+class _KeyLike(Protocol):
+    @property
+    def is_unbound(self) -> bool: ...
+
+
+class AccessLike(Protocol):
+    """What the audit log reads of a caller's access (``orgs.access.Access``): audit sits
+    below orgs and does not import it."""
+
+    @property
+    def tenant_pk(self) -> int: ...
+
+    @property
+    def tenant_public_id(self) -> str: ...
+
+    @property
+    def tenant_role(self) -> str | None: ...
+
+    @property
+    def key(self) -> _KeyLike | None: ...
+
+    def organization(self) -> _OrgLike: ...
+
+
+def scope_for(access: AccessLike) -> AuditScope:
     org = access.organization()
     # An org-bound key is confined to its org even when its owner holds a tenant role.
     tenant_wide = bool(access.tenant_role) and (access.key is None or access.key.is_unbound)

@@ -16,7 +16,6 @@ from audit import app_settings, chain
 from audit import registry as A
 from audit.models import AuditChainHead, AuditEvent
 from audit.registry import ACTIONS
-from orgs.models import Tenant
 from tater import context
 from tater.exceptions import InvalidInput
 
@@ -45,6 +44,18 @@ def audit_record(
     ``changes`` maps a field to ``{"from": old, "to": new}`` (or any JSON detail); fields
     that could hold a secret are refused outright rather than silently dropped.
     """
+    fields = _entry_fields(action, target, changes, actor_user, actor_email)
+    return _append(AuditEvent(tenant=tenant, organization=organization, **fields))
+
+
+def _entry_fields(
+    action: str,
+    target: models.Model | None,
+    changes: dict[str, Any] | None,
+    actor_user: Any | None,
+    actor_email: str | None,
+) -> dict[str, Any]:
+    """An entry's columns but its tenant and organization, checked (action, secrets)."""
     if action not in ACTIONS:
         raise ValueError(f"Unregistered audit action {action!r}")
     changes = changes or {}
@@ -59,24 +70,25 @@ def audit_record(
         else (getattr(actor_user, "email", "") or ctx.extra.get("user_email", ""))
     )
     target_type, target_id, target_repr = _target(target)
-    event = AuditEvent(
-        tenant=tenant,
-        organization=organization,
-        actor_user_id=user_id,
-        actor_email=_text(email, 254).lower(),
-        api_key_id=ctx.api_key_public_id or "",
-        channel=ctx.channel,
-        action=action,
-        target_type=_text(target_type, 64),
-        target_id=_text(target_id, 64),
-        target_repr=_text(target_repr, 255),
+    return {
+        "actor_user_id": user_id,
+        "actor_email": _text(email, 254).lower(),
+        "api_key_id": ctx.api_key_public_id or "",
+        "channel": ctx.channel,
+        "action": action,
+        "target_type": _text(target_type, 64),
+        "target_id": _text(target_id, 64),
+        "target_repr": _text(target_repr, 255),
         # Stored exactly as the database will hand it back, so the entry hash recomputes.
-        changes=json.loads(json.dumps(changes, cls=DjangoJSONEncoder)),
-        ip=ctx.ip or None,
-        user_agent=_text(ctx.user_agent, 512),
-        request_id=_text(ctx.request_id, 64),
-        created_at=timezone.now(),
-    )
+        "changes": json.loads(json.dumps(changes, cls=DjangoJSONEncoder)),
+        "ip": ctx.ip or None,
+        "user_agent": _text(ctx.user_agent, 512),
+        "request_id": _text(ctx.request_id, 64),
+        "created_at": timezone.now(),
+    }
+
+
+def _append(event: AuditEvent) -> AuditEvent:
     # A savepoint: if the entry cannot be written the caller's change fails with it.
     with transaction.atomic():
         chain.link(event)
@@ -145,20 +157,18 @@ def _purge_chain(
     if anchor_prev is None:
         raise chain.ChainBroken(f"Chain {head.chain} has no entry seq {through}: run verify_audit before purging")
     to_delete = entries.filter(seq__lte=through).count()
-    tenant = Tenant(pk=head.tenant_id) if head.tenant_id is not None else None
+    changes = {
+        "older_than": older_than,
+        "cutoff": cutoff.isoformat(),
+        "deleted": to_delete,
+        "through_seq": through,
+        "anchor": {"seq": through + 1, "prev_hash": anchor_prev},
+    }
     # Recorded first: on PostgreSQL the purge function deletes only what the chain's newest
-    # entry announces, so a deletion without its audit entry is impossible.
-    event = audit_record(
-        action=A.AUDIT_PURGED,
-        tenant=tenant,
-        changes={
-            "older_than": older_than,
-            "cutoff": cutoff.isoformat(),
-            "deleted": to_delete,
-            "through_seq": through,
-            "anchor": {"seq": through + 1, "prev_hash": anchor_prev},
-        },
-    )
+    # entry announces, so a deletion without its audit entry is impossible. The entry goes
+    # to the chain's own tenant (by id: audit sits below orgs and does not load tenants).
+    fields = _entry_fields(A.AUDIT_PURGED, None, changes, None, None)
+    event = _append(AuditEvent(tenant_id=head.tenant_id, **fields))
     deleted = _delete_prefix(head.tenant_id, through)
     return PurgeResult(head.chain, tenant_public_id, deleted, through, through + 1, event.public_id)
 
@@ -176,16 +186,12 @@ def audit_purge(*, older_than: timedelta, label: str = "") -> list[PurgeResult]:
         raise InvalidInput(f"Audit entries are kept at least {floor.days} days (TATER_AUDIT_MIN_RETENTION_DAYS)")
     cutoff = _clock() - older_than
     results = []
-    tenant_ids = dict(Tenant.objects.values_list("pk", "public_id"))
-    for chain_name in AuditChainHead.objects.order_by("pk").values_list("chain", flat=True):
+    # Each chain with its tenant's public id (None for the global chain or a tenant gone).
+    chains = AuditChainHead.objects.order_by("pk").values_list("chain", "tenant__public_id")
+    for chain_name, tenant_public_id in chains:
         with transaction.atomic():
             head = AuditChainHead.objects.select_for_update().get(chain=chain_name)
-            result = _purge_chain(
-                head,
-                cutoff,
-                label or f"{older_than.total_seconds():.0f}s",
-                tenant_ids.get(head.tenant_id) if head.tenant_id is not None else None,
-            )
+            result = _purge_chain(head, cutoff, label or f"{older_than.total_seconds():.0f}s", tenant_public_id)
         if result is not None:
             results.append(result)
     return results

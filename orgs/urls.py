@@ -5,7 +5,6 @@ from django.urls import path
 from orgs import settings_views, views
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("orgs/switch/", views.org_switch, name="org_switch"),
     path("orgs/new/", views.org_create, name="org_create"),
     path("members/", views.members, name="members"),

@@ -1,11 +1,11 @@
-"""Org pages: dashboard, org switcher, new organization, members (settings: orgs.settings_views).
+"""Org pages: org switcher, new organization, members (settings: orgs.settings_views; the
+dashboard: portal.views).
 Views resolve the org (orgs.ui), call one selector or service and render; service
 errors are shown on the form."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,12 +18,9 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp import user_has_device
 
-from apikeys import selectors as key_selectors
-from apikeys.models import KeyStatus
 from orgs import members as member_services
-from orgs import policy, roles, selectors, services
+from orgs import roles, selectors, services
 from orgs.access import SESSION_ORG_KEY, Access
 from orgs.forms import (
     NO_TENANT_ROLE,
@@ -40,51 +37,6 @@ from orgs.models import Tenant
 from orgs.ui import current_access, require_scope, require_tenant_role
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, ObjectNotFound
-
-EXPIRING_SOON_DAYS = 7
-RECENT_ITEMS = 8
-
-
-def _recent_activity(access: Access) -> list[Any] | None:
-    """The latest audit entries the user may see here, or None without audit:read."""
-    if "audit:read" not in access.scopes:
-        return None
-    from audit.selectors import AuditFilters, audit_page, scope_for
-
-    rows, _cursor = audit_page(scope=scope_for(access), filters=AuditFilters(), limit=RECENT_ITEMS)
-    return rows
-
-
-def _recent_scans(access: Access) -> list[Any] | None:
-    if "scans:read" not in access.scopes:
-        return None
-    from scans.selectors import scan_list
-
-    return list(scan_list(org=access.organization(), filters={})[:RECENT_ITEMS])
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    access = current_access(request, org_required=False)
-    if access.org is None:
-        return render(request, "orgs/no_org.html", {"access": access, "form": OrgCreateForm()})
-    context: dict[str, Any] = {"access": access, "can_read_keys": "keys:read" in access.scopes}
-    if context["can_read_keys"]:
-        actor = key_selectors.actor_of(access, request.user)
-        active = key_selectors.apikey_list(access=access, filters={"status": KeyStatus.ACTIVE}, actor=actor)
-        soon = timezone.now() + timedelta(days=EXPIRING_SOON_DAYS)
-        context["active_keys"] = active.count()
-        context["expiring_keys"] = active.filter(expires_at__lte=soon).count()
-        context["recent_keys"] = list(key_selectors.apikey_list(access=access, filters={}, actor=actor)[:5])
-        # Members and viewers see only their own keys: the counts say so.
-        context["own_keys_only"] = policy.key_reach(actor, org_pk=access.org.pk).owner_pk is not None
-    context["can_write_keys"] = "keys:write" in access.scopes
-    # A nudge towards a second factor for anyone without one (the tenant may also require it).
-    context["suggest_2fa"] = not user_has_device(request.user, confirmed=True)
-    context["activity"] = _recent_activity(access)
-    context["scans"] = _recent_scans(access)
-    context["expiring_soon_days"] = EXPIRING_SOON_DAYS
-    return render(request, "orgs/dashboard.html", context)
 
 
 @login_required

@@ -2,9 +2,10 @@
 retryable 503 ``SERVICE_UNAVAILABLE`` (never a 500 with a traceback), and a Redis outage
 does not take authentication down.
 
-- ``is_outage(exc)``: a connection-level failure of PostgreSQL/SQLite or Redis, looked for
-  along the exception chain. Used by the API exception handler (``tater.api.errors``) and
-  by ``ServiceFaultMiddleware`` for everything outside DRF (sessions, UI pages, admin).
+- ``tater.outages.is_outage(exc)``: a connection-level failure of PostgreSQL/SQLite or Redis,
+  looked for along the exception chain. Used by the API exception handler
+  (``tater.api.errors``) and by ``ServiceFaultMiddleware`` here for everything outside DRF
+  (sessions, UI pages, admin).
 - The default cache's fail-soft mode lives in ``tater.cache`` (reads miss and fills are
   dropped during an outage; deletes and counters stay strict).
 """
@@ -17,46 +18,18 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
-from redis.exceptions import ClusterDownError, ClusterError, RedisClusterException
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from tater.limiter import LimiterUnavailable
+from tater.api.errors import ServiceUnavailable, json_error
+from tater.outages import RETRY_AFTER_SECONDS, is_outage
 
 logger = logging.getLogger("tater.faults")
-
-RETRY_AFTER_SECONDS = 5
-_OUTAGE_TYPES: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    ClusterError,
-    ClusterDownError,
-    RedisClusterException,
-    RedisConnectionError,
-    RedisTimeoutError,
-    LimiterUnavailable,
-)
-
-
-def is_outage(exc: BaseException | None) -> bool:
-    """A lost or refused connection to the database or the cache (not a bug in a query)."""
-    seen = 0
-    while exc is not None and seen < 8:
-        if isinstance(exc, _OUTAGE_TYPES):
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
 
 
 # --- 503 for faults outside DRF --------------------------------------------------------------
 
 
 def outage_response(request: HttpRequest) -> HttpResponse:
-    from tater.api.errors import ServiceUnavailable, json_error
-
     if request.path.startswith("/api/"):
         response: HttpResponse = json_error(request, 503, ServiceUnavailable.code, ServiceUnavailable.message)
     else:

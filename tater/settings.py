@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "leaks",
     "surfaces",
     "outbox",
+    "portal",  # the dashboard and bootstrap_demo: above the apps they read
 ]
 
 MIDDLEWARE = [

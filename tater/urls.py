@@ -23,12 +23,13 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("keys/", include("apikeys.urls")),
-    path("activity/", include("audit.urls")),
+    path("activity/", include("orgs.activity_urls")),
     path("scans/", include("scans.urls")),
     path("invitations/", include("orgs.invitation_urls")),
     path("docs/", include("scans.docs_urls")),  # /docs/api/: the API reference page
     path("settings/tenant/outbox/", include("outbox.urls")),
     path("", include("scim.urls")),  # /scim/v2/ (SCIM 2.0) and Tenant settings → SCIM provisioning
+    path("", include("portal.urls")),  # / (the dashboard)
     path("", include("orgs.urls")),
 ]
 

@@ -37,7 +37,7 @@ from scim.protocol.projection import parse_attribute_list, project
 from scim.protocol.queries import GROUP_FIELDS, USER_FIELDS, filter_query
 from scim.services import groups as group_services
 from scim.services import users as user_services
-from tater import faults
+from tater import outages
 from tater.api.errors import ApiError
 from tater.api.parsers import JSONParser
 from tater.exceptions import DomainError
@@ -96,12 +96,12 @@ def as_scim_error(exc: Exception, request_id: str | None) -> ScimError:
         return ScimError(413, "Request body is too large")
     if isinstance(exc, SuspiciousOperation):
         return bad_request("Bad request", "invalidSyntax")
-    if faults.is_outage(exc):
+    if outages.is_outage(exc):
         logger.error("Service outage (request %s): %s", request_id, exc)
         return ScimError(
             503,
             "Service temporarily unavailable, retry shortly",
-            headers={"Retry-After": str(faults.RETRY_AFTER_SECONDS)},
+            headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)},
         )
     logger.exception("Unhandled SCIM error (request %s)", request_id)
     return ScimError(500, f"Internal server error (request {request_id})")

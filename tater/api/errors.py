@@ -24,7 +24,7 @@ from django.views import csrf
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from tater import faults
+from tater import outages
 
 logger = logging.getLogger("tater.api")
 
@@ -236,11 +236,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         headers["Retry-After"] = str(wait)
     elif isinstance(exc, exceptions.APIException):
         code, message, status_code = "ERROR", str(exc.detail), exc.status_code
-    elif faults.is_outage(exc):
+    elif outages.is_outage(exc):
         # The database or the cache is unreachable: retryable, and not the caller's fault.
         logger.error("Service outage (request %s): %s", _request_id(raw_request), exc)
         code, message, status_code = ServiceUnavailable.code, ServiceUnavailable.message, 503
-        headers["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+        headers["Retry-After"] = str(outages.RETRY_AFTER_SECONDS)
     else:
         logger.exception("Unhandled API error (request %s)", _request_id(raw_request))
         code, message, status_code = "INTERNAL_ERROR", "Internal server error", 500

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 
-from tater import faults
+from tater import outages
 from tater.api.errors import ServiceUnavailable, json_error
 from tater.client_ip import client_ip
 from tater.operations import metrics, probes
@@ -60,7 +60,7 @@ def readyz(request: HttpRequest) -> HttpResponse:
         return _no_store(JsonResponse({"status": "ok", "checks": results}))
     down = ", ".join(name for name, state in results.items() if state != probes.OK)
     response = json_error(request, 503, ServiceUnavailable.code, f"Not ready: {down} unavailable", results)
-    response["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+    response["Retry-After"] = str(outages.RETRY_AFTER_SECONDS)
     return _no_store(response)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("tater", "audit", "orgs", "apikeys", "outbox", "accounts", "scans", "leaks", "scim", "surfaces")
+APPS = ("tater", "audit", "orgs", "apikeys", "outbox", "accounts", "scans", "leaks", "scim", "surfaces", "portal")
 MAX_LINES = 500
 
 

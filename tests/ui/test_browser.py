@@ -253,7 +253,7 @@ def test_full_flow(page: Any, live_server: Any) -> None:
 
     # The write shows in the Activity Log with the API channel.
     activity = optional_url("activity_log") or optional_url("audit_log")
-    assert activity, "the Activity Log page (audit.urls) does not exist yet"
+    assert activity, "the Activity Log page (orgs.activity_urls) does not exist yet"
     page.goto(activity)
     row = page.locator("tr", has_text="scan.uploaded").first
     assert row.is_visible()

@@ -1,4 +1,5 @@
-"""The Activity Log page (/activity/) and its CSV export."""
+"""The Activity Log page (/activity/) and its CSV export: the audit log (audit.selectors) of
+the org the page resolves (orgs.ui), hence here rather than in audit, which sits below orgs."""
 
 from __future__ import annotations
 

@@ -1,3 +1,6 @@
+"""verify_audit: the audit chains' check. Here rather than in audit, which sits below orgs:
+it names tenants by their public id, which only orgs can resolve."""
+
 from __future__ import annotations
 
 import json
