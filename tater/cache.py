@@ -53,6 +53,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tater import redis_client
+from tater.outages import caused_by
 
 __all__ = ["RedisCache", "RedisCacheClient"]
 
@@ -85,13 +86,7 @@ def glob_escape(text: str) -> str:
 def is_outage(exc: BaseException | None) -> bool:
     """A Redis outage rather than a bug, looked for along the exception chain (a cluster
     client that reaches no node raises ``RedisClusterException`` from the ``ConnectionError``)."""
-    seen = 0
-    while exc is not None and seen < 8:
-        if isinstance(exc, _OUTAGE_TYPES):
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
+    return caused_by(exc, _OUTAGE_TYPES)
 
 
 class RedisCacheClient(DjangoRedisCacheClient):

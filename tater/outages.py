@@ -26,9 +26,15 @@ _OUTAGE_TYPES: tuple[type[BaseException], ...] = (
 
 def is_outage(exc: BaseException | None) -> bool:
     """A lost or refused connection to the database or the cache (not a bug in a query)."""
+    return caused_by(exc, _OUTAGE_TYPES)
+
+
+def caused_by(exc: BaseException | None, types: tuple[type[BaseException], ...]) -> bool:
+    """Whether ``exc`` or one of the exceptions it was raised from (or during) is one of
+    ``types`` (a client that wraps a lost connection in its own error is still an outage)."""
     seen = 0
     while exc is not None and seen < 8:
-        if isinstance(exc, _OUTAGE_TYPES):
+        if isinstance(exc, types):
             return True
         exc = exc.__cause__ or exc.__context__
         seen += 1

@@ -98,6 +98,7 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
         with self._lock:
             t = time.time() if now is None else now
             counts = self._counts(key, t)
+            self._trim(counts, plan, t)
             used = self._used(counts, plan, t)
             admitted = all(n + cost <= rule.limit for n, (rule, _) in zip(used, plan.rules, strict=True))
             if admitted:
@@ -111,7 +112,10 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
             return Decision(False, (), time.time() if now is None else now, known=False)
         with self._lock:
             t = time.time() if now is None else now
-            states = self._states(self._counts(key, t), self._plan(rules), 1, t)
+            plan = self._plan(rules)
+            counts = self._counts(key, t)
+            self._trim(counts, plan, t)
+            states = self._states(counts, plan, 1, t)
         return Decision(all(s.retry_after == 0 for s in states), states, t)
 
     def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
@@ -151,11 +155,16 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
         for key in [k for k, c in self._entities.items() if c.expires <= t]:
             del self._entities[key]
 
-    def _states(self, counts: _Counts, plan: _Plan, cost: int, t: float) -> tuple[RuleState, ...]:
+    def _trim(self, counts: _Counts, plan: _Plan, t: float) -> None:
+        """Drop the log's entries older than the longest rolling window."""
         log = counts.log
         cutoff = t - plan.longest
         while log and log[0] <= cutoff:
             log.popleft()
+
+    def _states(self, counts: _Counts, plan: _Plan, cost: int, t: float) -> tuple[RuleState, ...]:
+        """Each rule's state for a request of ``cost`` (the log trimmed), with what it waits for."""
+        log = counts.log
         states = []
         for rule, rolling in plan.rules:
             if rolling:
@@ -168,11 +177,8 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
         return tuple(states)
 
     def _used(self, counts: _Counts, plan: _Plan, t: float) -> list[int]:
-        """Requests counted in each rule's current window (the log trimmed first)."""
+        """Requests counted in each rule's current window (the log trimmed)."""
         log = counts.log
-        cutoff = t - plan.longest
-        while log and log[0] <= cutoff:
-            log.popleft()
         used = []
         for rule, rolling in plan.rules:
             if rolling:
