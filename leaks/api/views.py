@@ -10,8 +10,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
-from rest_framework.views import APIView
 
+from apikeys.throttling import RequestRate
 from leaks import app_settings, github
 from leaks.api.serializers import SecretLabelOutput, SecretMatchInput
 from leaks.services import LeakReport, leaked_keys_revoke
@@ -19,6 +19,7 @@ from tater import limiter
 from tater.api import parsers
 from tater.api.errors import RateLimited, ServiceUnavailable, Unauthorized
 from tater.api.schema import error_response
+from tater.api.views import TaterAPIView
 from tater.client_ip import client_ip
 from tater.limiter import Entity
 
@@ -27,19 +28,20 @@ logger = logging.getLogger("leaks")
 
 class SenderThrottle(BaseThrottle):
     """Requests per caller address (``app_settings.rate_rules``), before the signature is
-    checked: no key or session identifies the caller here."""
+    checked: no key or session identifies the caller here. The decision goes on
+    ``request.rate_limit`` like every API request's (its headers: ``finish_response``)."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
         entity = Entity(f"gss:{client_ip(request._request)}", app_settings.rate_rules())
         decision = limiter.check(entity)  # an outage: fail open or 503, per TATER_RATELIMIT_FAIL_OPEN
-        # The X-RateLimit-* headers below; HttpRequest declares no such attribute.
-        request._request.rate_limit_decision = decision  # type: ignore[attr-defined]
+        rate = RequestRate(entity, decision, counted=decision.admitted, applied=True)
+        setattr(request._request, "rate_limit", rate)  # noqa: B010 - the request's documented attribute
         if not decision.admitted:
             raise RateLimited(decision)
         return True
 
 
-class GitHubSecretScanningView(APIView):
+class GitHubSecretScanningView(TaterAPIView):
     """GitHub posts the secrets of Tater's formats it finds in public. Only a body signed
     by GitHub is read; each secret Tater issued is revoked at once, and the answer labels
     every token as GitHub's protocol defines. No key or session: GitHub is the caller."""
@@ -47,15 +49,6 @@ class GitHubSecretScanningView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     throttle_classes = [SenderThrottle]
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        decision = getattr(request._request, "rate_limit_decision", None)
-        if decision is not None:
-            for name, value in decision.headers().items():
-                if name.startswith("X-RateLimit-"):
-                    response[name] = value
-        return response
 
     @extend_schema(
         request=SecretMatchInput(many=True),

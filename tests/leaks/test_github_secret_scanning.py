@@ -442,8 +442,11 @@ class TestBodyAndLimits:
 
     def test_rate_limited_per_caller_before_the_signature_check(self, api, github, signing_key, settings):
         settings.TATER_GITHUB_SECRET_SCANNING_RATE_LIMITS = (3, 100)
-        statuses = [post(api, alert(match("tater_" + "0" * 32)), {}).status_code for _ in range(4)]
-        assert statuses == [401, 401, 401, 429]
+        answers = [post(api, alert(match("tater_" + "0" * 32)), {}) for _ in range(4)]
+        assert [a.status_code for a in answers] == [401, 401, 401, 429]
+        # Every answer says where the caller stands (SPEC §6), the refusals included.
+        assert [a["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+        assert {a["X-RateLimit-Limit"] for a in answers} == {"3"}
         response = post_signed(api, signing_key, alert(match("tater_" + "1" * 32)))
         assert response.status_code == 429
         assert response.json()["error"] == "RATE_LIMITED" and response["Retry-After"]
