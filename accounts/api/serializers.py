@@ -74,7 +74,11 @@ class TokenExchangeInput(serializers.Serializer):
     scopes = ScopesField(required=False)
 
 
-def me_data(*, user: Any, access: Any, via_key: bool, verified: bool, has_2fa: bool) -> dict[str, Any]:
+def me_data(
+    *, user: Any, access: Any, via_key: bool, verified: bool, has_2fa: bool, authentication: str = ""
+) -> dict[str, Any]:
+    """``/me``'s answer. ``authentication``: how the caller authenticated (``api_key``,
+    ``idp_token`` or ``session``; empty: ``api_key`` or ``session`` by ``via_key``)."""
     from orgs.models import OrgMembership, TenantMembership
     from orgs.selectors import orgs_reachable_by_user
 
@@ -92,7 +96,7 @@ def me_data(*, user: Any, access: Any, via_key: bool, verified: bool, has_2fa: b
     current = access.org if access is not None else None
     return {
         "user": {"id": user.pk, "email": user.email, "name": user.get_full_name(), "is_staff": user.is_staff},
-        "authentication": "api_key" if via_key else "session",
+        "authentication": authentication or ("api_key" if via_key else "session"),
         "two_factor": {"enabled": has_2fa, "verified": verified},
         "tenants": [
             {

@@ -28,6 +28,7 @@ from accounts import passkeys, services, sso
 from accounts.adapter import client_ip
 from accounts.api import serializers as s
 from accounts.app_settings import app_settings
+from accounts.idp_tokens import IdPIdentity
 from accounts.middleware import requires_2fa
 from apikeys import services as key_services
 from apikeys.api.serializers import issued_key_data
@@ -290,7 +291,15 @@ class MeView(TaterAPIView):
         # django-otp's OTPMiddleware adds is_verified() to the request's user.
         is_verified = getattr(raw.user, "is_verified", None) if not via_key else None
         verified = bool(is_verified and is_verified())
-        data = s.me_data(user=user, access=access, via_key=via_key, verified=verified, has_2fa=services.has_2fa(user))
+        how = "api_key" if via_key else "idp_token" if isinstance(request.auth, IdPIdentity) else "session"
+        data = s.me_data(
+            user=user,
+            access=access,
+            via_key=via_key,
+            verified=verified,
+            has_2fa=services.has_2fa(user),
+            authentication=how,
+        )
         if not via_key:
             data["mfa_required"] = not data["two_factor"]["enabled"] and requires_2fa(user)
         return Response(data)

@@ -154,6 +154,8 @@ def test_id_token_from_the_tenants_idp_authenticates_the_linked_user(idp, acme):
     me = json_of(call(token), 200)
     assert me["user"]["id"] == acme["jane"].pk
     assert [o["id"] for o in me["organizations"]] == [acme["org"].public_id]
+    # What the caller presented, not a session it never had.
+    assert me["authentication"] == "idp_token"
 
 
 def test_writes_need_no_csrf_token_and_are_audited_as_the_user(idp, acme):
