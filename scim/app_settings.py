@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from tater.limiter import Rule
+
 
 class AppSettings:
     @property
@@ -21,6 +23,13 @@ class AppSettings:
     def LAST_USED_INTERVAL(self) -> int:
         """Seconds between two writes of a SCIM token's ``last_used_at`` (not one per request)."""
         return int(getattr(settings, "TATER_SCIM_LAST_USED_INTERVAL", 60))
+
+    @property
+    def RATE_RULES(self) -> tuple[Rule, ...]:
+        """Requests per SCIM token: ``TATER_SCIM_RATE_LIMITS`` = (per minute, rolling; per
+        hour), default (600, 20000): room for an IdP's full sync, not for a runaway loop."""
+        per_minute, per_hour = getattr(settings, "TATER_SCIM_RATE_LIMITS", (600, 20_000))
+        return (Rule(60, int(per_minute)), Rule(3600, int(per_hour)))
 
 
 app_settings = AppSettings()

@@ -30,7 +30,7 @@ from scim.documents import GroupDoc, UserDoc
 from scim.models import ScimGroup, ScimToken, ScimUser
 from scim.protocol import resources as R
 from scim.protocol import schemas as S
-from scim.protocol.authentication import HasScimToken, ScimTokenAuthentication
+from scim.protocol.authentication import HasScimToken, ScimTokenAuthentication, ScimTokenThrottle
 from scim.protocol.errors import ScimError, bad_request, not_found
 from scim.protocol.patch import apply_patch
 from scim.protocol.projection import parse_attribute_list, project
@@ -40,6 +40,7 @@ from scim.services import users as user_services
 from tater import outages
 from tater.api.errors import ApiError
 from tater.api.parsers import JSONParser
+from tater.api.views import response_hooks
 from tater.exceptions import DomainError
 
 logger = logging.getLogger("tater.scim")
@@ -114,7 +115,7 @@ def scim_response(data: dict[str, Any] | None, status: int = 200, headers: dict[
 class ScimView(APIView):
     authentication_classes = [ScimTokenAuthentication]
     permission_classes = [HasScimToken]
-    throttle_classes: list[Any] = []
+    throttle_classes = [ScimTokenThrottle]
     parser_classes = [ScimJSONParser, JSONParser]
     renderer_classes = [ScimRenderer]
     content_negotiation_class = ScimNegotiation
@@ -130,6 +131,12 @@ class ScimView(APIView):
     def handle_exception(self, exc: Exception) -> Response:
         error = as_scim_error(exc, getattr(self.request, "request_id", None))
         return scim_response(error.body(), status=error.status, headers=error.headers)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        for hook in response_hooks():
+            hook(request, response)  # X-RateLimit-* of the token's decision
+        return response
 
     @staticmethod
     def tenant(request: Request) -> Tenant:
