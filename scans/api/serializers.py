@@ -67,6 +67,10 @@ class ScanUploadInput(StrictSerializer):
 class UploaderOutput(serializers.Serializer):
     user = serializers.EmailField(allow_null=True)
     key_id = serializers.CharField(allow_null=True, help_text="Public id of the API key, when uploaded with one")
+    key_prefix = serializers.CharField(
+        allow_null=True,
+        help_text="Display prefix of the secret presented (the old one during a rotation's grace period)",
+    )
 
 
 class SeverityCountsOutput(serializers.Serializer):
@@ -116,7 +120,12 @@ class ScanOutput(serializers.ModelSerializer):
     @extend_schema_field(UploaderOutput)
     def get_uploaded_by(self, obj: Scan) -> dict[str, Any]:
         user = obj.uploaded_by_user
-        return {"user": user.email if user else None, "key_id": obj.uploaded_by_key_id or None}
+        return {
+            "user": user.email if user else None,
+            "key_id": obj.uploaded_by_key_id or None,
+            # The secret presented: during a rotation's grace period, maybe the old one.
+            "key_prefix": obj.key_prefix or None,
+        }
 
 
 class FindingOutput(serializers.Serializer):

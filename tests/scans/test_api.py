@@ -42,7 +42,11 @@ class TestUpload:
         assert data["organization_id"] == world["org1"].public_id
         assert data["tenant_id"] == world["tenant"].public_id
         assert data["severity_counts"] == {"info": 1, "low": 0, "medium": 0, "high": 2, "critical": 0}
-        assert data["uploaded_by"] == {"user": world["owner"].email, "key_id": world["owner_key"].public_id}
+        assert data["uploaded_by"] == {
+            "user": world["owner"].email,
+            "key_id": world["owner_key"].public_id,
+            "key_prefix": world["owner_raw"][: len(world["owner_key"].display_prefix)],  # what the UI shows too
+        }
         assert data["findings"][0]["severity"] == "high"
         scan = Scan.objects.get(public_id=data["id"])
         assert (scan.uploaded_by_user, scan.uploaded_by_key_id) == (world["owner"], world["owner_key"].public_id)
@@ -54,7 +58,7 @@ class TestUpload:
         api.force_login(world["member"])
         r = api.post(UPLOAD, SCAN_BODY, format="json")
         assert r.status_code == 201
-        assert r.json()["uploaded_by"] == {"user": world["member"].email, "key_id": None}
+        assert r.json()["uploaded_by"] == {"user": world["member"].email, "key_id": None, "key_prefix": None}
 
     @pytest.mark.parametrize(
         "body,field",
