@@ -29,6 +29,7 @@ def test_upload_the_example_file(tater, acme):
     assert uploaded.organization_id == acme.org.public_id and uploaded.tenant_id == acme.tenant.public_id
     assert uploaded.uploaded_by.key_id == acme.owner_key.public_id
     assert uploaded.uploaded_by.user == acme.owner.email
+    assert uploaded.uploaded_by.key_prefix == acme.owner_key.display_prefix
     assert uploaded.findings is not None and uploaded.findings[1].cve == "CVE-2018-15473"
     assert uploaded.findings[0].port == 443
     assert uploaded.started_at is not None and uploaded.started_at.isoformat() == "2026-01-15T09:30:00+00:00"

@@ -266,6 +266,7 @@ def cmd_scans_get(client: Tater, args: argparse.Namespace) -> int:
             ("severities", scan.severity_counts),
             ("uploaded by", scan.uploaded_by.user),
             ("with key", scan.uploaded_by.key_id),
+            ("key prefix", scan.uploaded_by.key_prefix),
         ],
     )
     _table(

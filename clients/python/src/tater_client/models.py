@@ -219,6 +219,8 @@ class Uploader:
     """The uploading user's email."""
     key_id: str | None
     """The API key it was uploaded with, if any."""
+    key_prefix: str | None = None
+    """The display prefix of the secret presented (the old one during a rotation's grace)."""
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,11 @@ class Scan:
             finished_at=parse_datetime(data.get("finished_at")),
             finding_count=int(data.get("finding_count", 0)),
             severity_counts={str(k): int(v) for k, v in (data.get("severity_counts") or {}).items()},
-            uploaded_by=Uploader(user=_opt_str(uploader.get("user")), key_id=_opt_str(uploader.get("key_id"))),
+            uploaded_by=Uploader(
+                user=_opt_str(uploader.get("user")),
+                key_id=_opt_str(uploader.get("key_id")),
+                key_prefix=_opt_str(uploader.get("key_prefix")),
+            ),
             created_at=parse_datetime(data.get("created_at")),
             findings=None if findings is None else [Finding.from_json(f) for f in findings],
             raw=dict(data),
