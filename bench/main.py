@@ -24,7 +24,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -58,16 +57,6 @@ LABELS = {"sqlite": "SQLite + locmem (embedded default)", "pg": "PostgreSQL + Re
 
 def log(msg: str) -> None:
     print(f"bench: {msg}", file=sys.stderr, flush=True)
-
-
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        try:
-            s.connect((host, port))
-        except OSError:
-            return False
-    return True
 
 
 # --- environments ---------------------------------------------------------------------
@@ -153,7 +142,7 @@ class Server:
         self.log_path = RESULTS / f"gunicorn-{backend}.log"
 
     def __enter__(self) -> Server:
-        if port_open(HOST, PORT):
+        if ratio.port_open(HOST, PORT):
             raise SystemExit(f"bench: something already listens on {HOST}:{PORT}")
         gunicorn = str(Path(PY).parent / "gunicorn")
         cmd = [
@@ -397,7 +386,7 @@ def main() -> None:
         args.big_keys = args.big_keys or 1_000_000
     DATA.mkdir(parents=True, exist_ok=True)
 
-    services_up = port_open("127.0.0.1", 5432) and port_open("127.0.0.1", 6379)
+    services_up = ratio.port_open("127.0.0.1", 5432) and ratio.port_open("127.0.0.1", 6379)
     if args.backends == "auto":
         backends = ["sqlite"] + (["pg"] if services_up else [])
         if not services_up:

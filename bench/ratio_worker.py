@@ -142,40 +142,13 @@ def setup(keys: int, pool: int, filler: int) -> dict[str, Any]:
 def _filler(tenant: Any, org: Any, owner: Any, n: int) -> float:
     """``n`` more active key rows of the same tenant, bulk-inserted (a million through the
     service layer would take hours); never presented, they only make the table big."""
-    import hashlib
-    import uuid
-    from datetime import timedelta
-
     from django.db import connection
     from django.utils import timezone
 
     from apikeys.models import ApiKey
-    from bench.seed import bulk_insert
+    from bench.seed import filler_keys
 
-    now = timezone.now()
-    took = bulk_insert(
-        ApiKey,
-        n,
-        {
-            "name": "filler",
-            "type": "standard",
-            "tenant_id": tenant.pk,
-            "organization_id": org.pk,
-            "owner_id": owner.pk,
-            "creator_id": owner.pk,
-            "scopes": ["*:read"],
-            "is_active": True,
-            "allowed_ips": [],
-            "rate_limit": "",
-            "created_at": now - timedelta(days=30),
-            "updated_at": now,
-        },
-        lambda i: {
-            "public_id": f"key-{uuid.UUID(int=i + 1, version=4)}",
-            "digest": hashlib.sha256(f"bench-filler-{i}".encode()).hexdigest(),
-            "display_prefix": f"tater_{i % 65536:04x}",
-        },
-    )
+    took = filler_keys(ApiKey, n, tenant=tenant, org=org, owner=owner, now=timezone.now())
     if connection.vendor == "postgresql":  # fresh planner statistics, as autovacuum would soon have
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE)")

@@ -81,6 +81,34 @@ def bulk_insert(model: type[Model], n: int, constants: dict[str, Any], make: Cal
     return time.perf_counter() - started
 
 
+def filler_keys(model: type[Model], n: int, *, tenant: Any, org: Any, owner: Any, now: Any) -> float:
+    """``n`` more active key rows of ``tenant``'s ``org`` (never presented: they only make
+    the table big), bulk-inserted; the seconds it took."""
+    return bulk_insert(
+        model,
+        n,
+        {
+            "name": "filler",
+            "type": "standard",
+            "tenant_id": tenant.pk,
+            "organization_id": org.pk,
+            "owner_id": owner.pk,
+            "creator_id": owner.pk,
+            "scopes": ["*:read"],
+            "is_active": True,
+            "allowed_ips": [],
+            "rate_limit": "",
+            "created_at": now - timedelta(days=30),
+            "updated_at": now,
+        },
+        lambda i: {
+            "public_id": f"key-{uuid.UUID(int=i + 1, version=4)}",
+            "digest": hashlib.sha256(f"bench-filler-{i}".encode()).hexdigest(),
+            "display_prefix": f"tater_{i % 65536:04x}",
+        },
+    )
+
+
 def _move_chain_head(tenant_pk: int, last_seq: int) -> None:
     """Later entries (e.g. the stale probe's revocation) append after the filler."""
     try:
@@ -111,29 +139,7 @@ def seed(extra_keys: int, audit_rows: int) -> dict[str, Any]:
 
     now = timezone.now()
     timings: dict[str, float] = {}
-    timings["keys"] = bulk_insert(
-        ApiKey,
-        extra_keys,
-        {
-            "name": "filler",
-            "type": "standard",
-            "tenant_id": tenant.pk,
-            "organization_id": org.pk,
-            "owner_id": owner.pk,
-            "creator_id": owner.pk,
-            "scopes": ["*:read"],
-            "is_active": True,
-            "allowed_ips": [],
-            "rate_limit": "",
-            "created_at": now - timedelta(days=30),
-            "updated_at": now,
-        },
-        lambda i: {
-            "public_id": f"key-{uuid.UUID(int=i + 1, version=4)}",
-            "digest": hashlib.sha256(f"bench-filler-{i}".encode()).hexdigest(),
-            "display_prefix": f"tater_{i % 65536:04x}",
-        },
-    )
+    timings["keys"] = filler_keys(ApiKey, extra_keys, tenant=tenant, org=org, owner=owner, now=now)
     start = now - timedelta(days=365)
     # Filler entries continue the tenant's chain numbering (seq is unique per tenant);
     # their hashes are not computed: the bench times pages, it does not verify chains.
