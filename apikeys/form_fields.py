@@ -4,6 +4,8 @@ the values again (apikeys.services)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from apikeys.models import UsageRefill
@@ -89,3 +91,24 @@ def rate_limit_error(value: str) -> str | None:
     except InvalidInput as exc:
         return exc.message
     return None
+
+
+class AllowlistAndRateLimitCleaning:
+    """``clean_allowed_ips`` and ``clean_rate_limit`` for a key form with those fields:
+    every bad allowlist line reported at once, a rate limit in the service's words."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_allowed_ips(self) -> str:
+        value = self.cleaned_data.get("allowed_ips", "")
+        errors = allowlist_errors(value)
+        if errors:
+            raise forms.ValidationError(errors)
+        return str(value)
+
+    def clean_rate_limit(self) -> str:
+        value = str(self.cleaned_data.get("rate_limit", "")).strip()
+        error = rate_limit_error(value)
+        if error:
+            raise forms.ValidationError(error)
+        return value

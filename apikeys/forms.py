@@ -12,9 +12,8 @@ from django import forms
 from django.utils import timezone
 
 from apikeys.form_fields import (
-    allowlist_errors,
+    AllowlistAndRateLimitCleaning,
     allowlist_field,
-    rate_limit_error,
     rate_limit_field,
     usage_errors,
     usage_limit_field,
@@ -129,7 +128,7 @@ def _listed(scopes: frozenset[str]) -> list[str]:
     return sorted(s for s in scopes if not (s.endswith(":read") and s.replace(":read", ":write") in scopes))
 
 
-class ApiKeyCreateForm(forms.Form):
+class ApiKeyCreateForm(AllowlistAndRateLimitCleaning, forms.Form):
     """A new key. The type is chosen first (``?type=`` on the page, a hidden field here) and
     the form offers only what that type can use: agent keys upload scans, public keys read
     scans and the organization, and both are bound to the current organization. Levels above
@@ -251,20 +250,6 @@ class ApiKeyCreateForm(forms.Form):
 
     # --- Validation: every input problem at once -------------------------------------------
 
-    def clean_allowed_ips(self) -> str:
-        value = self.cleaned_data.get("allowed_ips", "")
-        errors = allowlist_errors(value)
-        if errors:
-            raise forms.ValidationError(errors)
-        return value
-
-    def clean_rate_limit(self) -> str:
-        value = self.cleaned_data.get("rate_limit", "").strip()
-        error = rate_limit_error(value)
-        if error:
-            raise forms.ValidationError(error)
-        return value
-
     def clean(self) -> dict[str, object]:
         super().clean()
         data = self.cleaned_data
@@ -337,7 +322,7 @@ def access_level(resource: str, scopes: frozenset[str]) -> str:
     return "read" if f"{resource}:read" in scopes else ""
 
 
-class ApiKeyEditForm(forms.Form):
+class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
     """A key's settings after creation. Permissions are per-resource selects that offer only
     what the key already has (narrowing); the field still accepts every level so that a
     widened value reaches apikeys.services.apikey_update, which is what refuses it."""
@@ -386,20 +371,6 @@ class ApiKeyEditForm(forms.Form):
             if max_lifetime_days
             else "A new expiry counts from now."
         )
-
-    def clean_allowed_ips(self) -> str:
-        value = self.cleaned_data.get("allowed_ips", "")
-        errors = allowlist_errors(value)
-        if errors:
-            raise forms.ValidationError(errors)
-        return value
-
-    def clean_rate_limit(self) -> str:
-        value = self.cleaned_data.get("rate_limit", "").strip()
-        error = rate_limit_error(value)
-        if error:
-            raise forms.ValidationError(error)
-        return value
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
