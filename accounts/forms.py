@@ -108,19 +108,7 @@ class SSOConfigForm(forms.ModelForm):
 
     class Meta:
         model = TenantSSOConfig
-        fields = [
-            "protocol",
-            "issuer",
-            "client_id",
-            "client_secret",
-            "idp_entity_id",
-            "idp_sso_url",
-            "idp_x509_cert",
-            "default_organization",
-            "default_role",
-            "require_sso",
-            "is_active",
-        ]
+        fields = list(TenantSSOConfig.EDITABLE)
 
     def __init__(self, *args: Any, tenant: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

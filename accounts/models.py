@@ -115,6 +115,21 @@ class TenantSSOConfig(models.Model):
     """A tenant's identity provider. Saving it (through accounts.sso.sso_config_save) keeps
     the matching allauth SocialApp in step; ``provider_id`` names that app."""
 
+    # The fields a tenant owner sets (the settings form, the admin, accounts.sso's service).
+    EDITABLE = (
+        "protocol",
+        "issuer",
+        "client_id",
+        "client_secret",
+        "idp_entity_id",
+        "idp_sso_url",
+        "idp_x509_cert",
+        "default_organization",
+        "default_role",
+        "require_sso",
+        "is_active",
+    )
+
     tenant = models.OneToOneField("orgs.Tenant", on_delete=models.CASCADE, related_name="sso_config")
     protocol = models.CharField(max_length=10, choices=SSOProtocol.choices, default=SSOProtocol.OIDC)
     provider_id = models.SlugField(max_length=60, unique=True, editable=False)

@@ -36,19 +36,7 @@ SAML_EMAIL_ATTRIBUTES = [
     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
 ]
 SAML_EMAIL_VERIFIED_ATTRIBUTES = ["email_verified", "http://schemas.auth0.com/email_verified"]
-EDITABLE = (
-    "protocol",
-    "issuer",
-    "client_id",
-    "client_secret",
-    "idp_entity_id",
-    "idp_sso_url",
-    "idp_x509_cert",
-    "default_organization",
-    "default_role",
-    "require_sso",
-    "is_active",
-)
+EDITABLE = TenantSSOConfig.EDITABLE  # what the owner's form, the admin and the API may set
 
 
 def config_for_email(email: str) -> TenantSSOConfig | None:
