@@ -219,6 +219,18 @@ def apikey_create(
     return IssuedKey(api_key=api_key, key=secret.key)
 
 
+def _audit_key(action: str, api_key: ApiKey, changes: dict[str, Any], who: Any) -> None:
+    """One entry about ``api_key``, in its tenant and org, by the acting user."""
+    audit_record(
+        action=action,
+        tenant=api_key.tenant,
+        organization=api_key.organization,
+        target=api_key,
+        changes=changes,
+        actor_user=who.user,
+    )
+
+
 def _locked(api_key: ApiKey) -> ApiKey:
     return ApiKey.objects.select_for_update(of=("self",)).select_related("tenant", "organization").get(pk=api_key.pk)
 
@@ -333,14 +345,7 @@ def apikey_update(
     if before["metadata"] != api_key.metadata:
         changes["metadata"] = {"keys": sorted(api_key.metadata)}  # up to 4 KB: its keys, not its values
     if changes:
-        audit_record(
-            action=A.API_KEY_UPDATED,
-            tenant=api_key.tenant,
-            organization=api_key.organization,
-            target=api_key,
-            changes=changes,
-            actor_user=who.user,
-        )
+        _audit_key(A.API_KEY_UPDATED, api_key, changes, who)
     return api_key
 
 
@@ -359,14 +364,7 @@ def apikey_revoke(*, api_key: ApiKey, actor: Any, reason: str = "", details: dic
         if reason:
             changes["reason"] = reason
         changes.update(details or {})
-        audit_record(
-            action=A.API_KEY_REVOKED,
-            tenant=api_key.tenant,
-            organization=api_key.organization,
-            target=api_key,
-            changes=changes,
-            actor_user=who.user,
-        )
+        _audit_key(A.API_KEY_REVOKED, api_key, changes, who)
     return api_key
 
 
@@ -383,13 +381,11 @@ def apikey_set_active(*, api_key: ApiKey, actor: Any, active: bool) -> ApiKey:
     if api_key.is_active != active:
         api_key.is_active = active
         api_key.save(update_fields=["is_active", "updated_at"])
-        audit_record(
-            action=A.API_KEY_ACTIVATED if active else A.API_KEY_DEACTIVATED,
-            tenant=api_key.tenant,
-            organization=api_key.organization,
-            target=api_key,
-            changes={"is_active": {"from": not active, "to": active}},
-            actor_user=who.user,
+        _audit_key(
+            A.API_KEY_ACTIVATED if active else A.API_KEY_DEACTIVATED,
+            api_key,
+            {"is_active": {"from": not active, "to": active}},
+            who,
         )
     return api_key
 
