@@ -10,7 +10,6 @@ the Strict cookie and the sign-in fails), which shows what the test proves.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,16 +29,17 @@ from accounts import sso
 from tests.accounts.conftest import verified_domain
 from tests.accounts.oidc_provider import OIDCProvider
 from tests.accounts.saml_idp import SAMLIdP
+from tests.browser import chromium as launch_chromium
+from tests.browser import needs_chromium
 from tests.factories import make_tenant
 
-CHROMIUM = "/usr/bin/chromium"
 BOUNCE = "accounts.sso_bounce.SSOBounceMiddleware"
 EMAIL_ATTR = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
+    needs_chromium,
 ]
 
 
@@ -125,25 +125,9 @@ class BrowserSAMLIdP(SAMLIdP):
 
 
 @pytest.fixture
-def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Sync Playwright runs an event loop in this thread; the test's ORM calls stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+def chromium() -> Iterator[Any]:
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @contextmanager

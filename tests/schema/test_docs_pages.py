@@ -9,6 +9,7 @@ import pytest
 
 from orgs.access import SESSION_ORG_KEY
 from tater.api.schema import ERROR_CATALOG
+from tests.browser import chromium, needs_chromium
 
 
 @pytest.mark.django_db
@@ -48,32 +49,19 @@ class TestApiReference:
         assert client.get("/docs/api/", {"organizationId": world["other_org"].public_id}).status_code == 404
 
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 @pytest.mark.browser
+@needs_chromium
 @pytest.mark.django_db(transaction=True)
 def test_swagger_ui_renders_under_the_csp(live_server):
-    playwright = pytest.importorskip("playwright.sync_api")
     problems: list[str] = []
     external: list[str] = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium() as browser:
         page = browser.new_page()
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("request", lambda req: external.append(req.url) if not req.url.startswith(live_server.url) else None)
         page.goto(f"{live_server.url}/api/docs/")
         page.wait_for_selector(".opblock-summary-path", timeout=20_000)
         paths = page.locator(".opblock-summary-path").all_inner_texts()
-        browser.close()
     assert any("/api/v1/scans/upload" in p for p in paths)
     assert not [m for m in problems if "Content Security Policy" in m], problems
     assert [u for u in external if not u.startswith("data:")] == []

@@ -4,7 +4,6 @@ live server. Screenshots of the main pages are saved to artifacts/screenshots/."
 from __future__ import annotations
 
 import base64
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,37 +13,22 @@ import pytest
 import requests
 from django.urls import NoReverseMatch, reverse
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.browser import chromium, needs_chromium
+
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 KEY_RE = re.compile(r"^tater_[0-9a-f]{32}$")
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed"),
+    needs_chromium,
 ]
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch, live_server: Any) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Sync Playwright runs an event loop in this thread; the test's own ORM calls are
-    # still synchronous, so Django's async-safety guard must be told so.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def page(live_server: Any) -> Iterator[Any]:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 860}, base_url=live_server.url)
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
         page = context.new_page()
@@ -53,7 +37,6 @@ def page(monkeypatch: pytest.MonkeyPatch, live_server: Any) -> Iterator[Any]:
         page.set_default_timeout(15_000)
         yield page
         context.close()
-        browser.close()
 
 
 def shot(page: Any, name: str, *, full_page: bool = True) -> None:
