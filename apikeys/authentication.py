@@ -80,7 +80,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         ctx.api_key_id = principal.pk
         ctx.api_key_public_id = principal.public_id
         ctx.extra["user_email"] = principal.owner_email
-        usage.touch(principal, ip)
+        usage.touch(principal, ip, seen=checked.use_seen)
         usage.record(principal.pk)  # a request of this key (its errors: apikeys.throttling)
         return _lazy_user(principal.owner_pk), principal
 

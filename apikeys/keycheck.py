@@ -41,7 +41,7 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
-from apikeys import keygen
+from apikeys import keygen, usage
 from apikeys.limits import KeyEntity, entity_key, rules_for
 from apikeys.principal import KeyPrincipal, load, read_models
 from tater import limiter
@@ -66,6 +66,7 @@ class Checked:
     decision: Decision
     counted: bool  # the request was counted against the key's limits (refund if refused later)
     entity: KeyEntity  # what it was counted as
+    use_seen: bool | None = None  # this minute's last-use mark, read in the round trip (usage.touch)
 
 
 def invalid() -> Unauthorized:
@@ -178,13 +179,14 @@ def _shared_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked:
             entity = KeyEntity(principal)
             own = principal.digest == digest  # else a rotated-out secret: its gen lives elsewhere
             reads = [gen_name(digest)] if own else []
-            decision = lim.check(entity, reads=reads)
+            gate = usage.gate_name(digest, ip, previous=False) if own and usage.due(principal, ip) else None
+            decision = lim.check(entity, reads=reads + [gate] if gate else reads)
             if decision.degraded:
                 _outage_seen()
                 return _count(lim, load(digest), ip)  # uncounted: the store is down
             gen = _text(decision.reads[reads[0]]) if own else _read_generation(lim, digest)
             if fresh or gen == tag:
-                return Checked(principal, decision, decision.admitted, entity)
+                return Checked(principal, decision, decision.admitted, entity, _seen(decision, gate))
             if decision.admitted:
                 lim.refund(entity)  # counted under a principal that changed meanwhile
         principal, tag = _load_shared(lim, digest)
@@ -198,8 +200,9 @@ def _cold_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked | tuple[K
     the principal that process shared. Returns the outcome, or the principal (as of its
     generation) for the caller to count when the store knew no rules for it."""
     gname, bname = gen_name(digest), blob_name(digest)
+    gate = usage.gate_name(digest, ip, previous=False)  # when ``digest`` is the key's current secret
     remembered = limiter.Entity(entity_key(digest), ())
-    decision = lim.check(remembered, reads=[gname, bname])
+    decision = lim.check(remembered, reads=[gname, bname, gate])
     if decision.degraded:
         raise LimiterUnavailable("the key store is unreachable")  # check() reads the database
     counted = decision.known and decision.admitted
@@ -213,15 +216,18 @@ def _cold_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked | tuple[K
     assert principal is not None
     entity = KeyEntity(principal)
     if decision.known and entity.key() == remembered.key() and entity.rules() == _rules_of(decision):
-        return Checked(principal, decision, counted, entity)
+        return Checked(principal, decision, counted, entity, _seen(decision, gate))
     if counted:  # counted under another secret's entity or rules that changed since
         lim.refund(remembered)
     return principal, gen
 
 
-# --- Generations and the shared principal ----------------------------------------------
 def _rules_of(decision: Decision) -> tuple[Any, ...]:
     return tuple(state.rule for state in decision.states)
+
+
+def _seen(decision: Decision, gate: str | None) -> bool | None:
+    return None if gate is None else decision.reads.get(gate) is not None
 
 
 # --- Generations and the shared principal ----------------------------------------------
@@ -288,9 +294,7 @@ _local_gen: dict[str, int] = {}  # in-process without a shared file: per digest
 
 def _memo_get(digest: str) -> tuple[KeyPrincipal | None, Any] | None:
     entry = _memo.get(digest)
-    if entry is None or entry[2] <= time.monotonic():
-        return None
-    return entry[0], entry[1]
+    return None if entry is None or entry[2] <= time.monotonic() else (entry[0], entry[1])
 
 
 def _memo_put(digest: str, principal: KeyPrincipal | None, tag: Any) -> None:

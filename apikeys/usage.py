@@ -2,9 +2,10 @@
 
 - ``last_used_at``/``last_used_ip``, each secret's last use during a rotation's grace
   period and the last 5 distinct client addresses are kept current to within a minute: a
-  process-local memo skips the shared cache on most requests, and a shared-cache ``add``
-  lets one request per key, address and secret per minute (across every worker) write the
-  row.
+  process-local memo skips the shared store on most requests, and a mark set if absent in
+  the limiter's store (read by the key check in its round trip, so another process's mark
+  costs nothing) lets one request per key, address and secret per minute (across every
+  worker) write the row.
 - Requests and errors per key per hour are counted in this process (``record``: a dict
   increment under a lock) and added to ``KeyUsageHourly`` by ``flush()``: from the request
   path at most every ``TATER_USAGE_FLUSH_INTERVAL`` seconds (0: never), when the process
@@ -23,14 +24,18 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apikeys.limits import entity_key
 from apikeys.principal import KeyPrincipal
+from tater import limiter
+from tater.limiter import LimiterUnavailable, keys
 
 logger = logging.getLogger("tater.usage")
 
@@ -45,21 +50,48 @@ _pending: dict[tuple[int, int], list[int]] = {}  # (key pk, hour) → [requests,
 _next_flush: list[float | None] = [None]
 
 
-def touch(principal: KeyPrincipal, ip: str) -> None:
+def touch(principal: KeyPrincipal, ip: str, *, seen: bool | None = None) -> None:
     """Keep ``last_used_at``/``_ip``, each secret's last use and the last 5 distinct client
     addresses current to within a minute: at most one row write per key, address and secret
-    per minute across every process (a process-local memo, then a shared-cache ``add``)."""
-    now = time.monotonic()
-    mark = (principal.pk, ip, principal.matched_previous)
-    if _local_next_write.get(mark, 0.0) > now:
+    per minute across every process (a process-local memo, then a shared mark in the
+    limiter's store, set if absent). ``seen``: the key check read that mark in its round
+    trip (True: another process wrote this minute; None: not read)."""
+    if not due(principal, ip):
         return
     if len(_local_next_write) > 100_000:
         _local_next_write.clear()
-    _local_next_write[mark] = now + LAST_USED_INTERVAL
-    gate = hashlib.sha256(f"{principal.pk}|{ip}|{int(principal.matched_previous)}".encode()).hexdigest()[:32]
-    if not cache.add(f"apikey:lastused:{gate}", 1, LAST_USED_INTERVAL):
+    _local_next_write[(principal.pk, ip, principal.matched_previous)] = time.monotonic() + LAST_USED_INTERVAL
+    if seen:
         return
-    _write_use(principal.pk, ip, previous_secret=principal.matched_previous)
+    gate = gate_name(principal.digest, ip, previous=principal.matched_previous)
+    try:
+        claimed = limiter.get_limiter().write({gate: "1"}, ttl=LAST_USED_INTERVAL, only_if_absent=True)[gate]
+    except LimiterUnavailable:
+        claimed = True  # the store is down: this process's memo still bounds the writes
+    if claimed:
+        _write_use(principal.pk, ip, previous_secret=principal.matched_previous)
+
+
+def due(principal: KeyPrincipal, ip: str) -> bool:
+    """Whether this process may have to write this key's, address's and secret's use now."""
+    return _local_next_write.get((principal.pk, ip, principal.matched_previous), 0.0) <= time.monotonic()
+
+
+def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
+    if setting == "TATER_RATELIMIT_KEY_PREFIX":
+        gate_name.cache_clear()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="apikeys.usage.gate_names")
+
+
+@lru_cache(maxsize=65_536)
+def gate_name(digest: str, ip: str, *, previous: bool) -> str:
+    """The shared mark that a secret of the key whose current secret is ``digest`` was used
+    from ``ip`` this minute: in the key's slot of the limiter's store, so the key check can
+    read it in the round trip that counts the request."""
+    address = hashlib.sha256(ip.encode()).hexdigest()[:16]
+    return keys.tagged(entity_key(digest), f"used:{address}:{int(previous)}")
 
 
 def _write_use(key_pk: int, ip: str, *, previous_secret: bool) -> None:

@@ -194,6 +194,20 @@ class TestRedisRoundTrips:
         r = validate(api, raw)
         assert (r.status_code, r.json()["error"]) == (401, "KEY_REVOKED")
 
+    def test_cold_process_takes_one_round_trip_when_another_has_used_the_key(self, api, world, monkeypatch):
+        from apikeys import usage
+
+        raw = world["owner_raw"]
+        warm(api, raw)  # verified and used here this minute: principal, rules and last use in Redis
+        keycheck.reset()  # a process that has seen neither the key ...
+        usage.reset_local_memo()  # ... nor its last use
+        trips = RoundTrips(monkeypatch)
+        assert validate(api, raw).status_code == 200
+        assert trips.count == 1  # principal, generation, count and last-use gate in one script call
+        for _ in range(3):
+            assert validate(api, raw).status_code == 200
+        assert trips.count == 4
+
     def test_cold_process_takes_the_principal_from_redis_without_a_query(self, api, world, django_assert_num_queries):
         raw = world["owner_raw"]
         warm(api, raw)  # verified here: shared in Redis
