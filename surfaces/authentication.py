@@ -3,7 +3,9 @@
 Their documents send the key as ``Authorization: Bearer <key>``; SPEC §3 admits that form on
 the seed paths always (on ``/api/v1/`` only with ``TATER_ALLOW_BEARER_KEYS``). Everything
 else is the core's ``ApiKeyAuthentication``: the same lookup, refusals, lockout, rate-limit
-counting and usage tracking. ``X-API-Key`` (and its alias) still win when present.
+counting and usage tracking. A request with ``X-API-Key`` (or its alias) *and* an
+``Authorization`` header is refused (401 "Invalid authorization header format"): of two
+credentials neither is guessed to be the one meant.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apikeys.api.serializers import ScopesField
+from tater.api.fields import RejectUnknownFieldsMixin
 from tater.emails import nfkc
 
 
@@ -65,7 +66,9 @@ class WebAuthnOptionsOutput(serializers.Serializer):
     )
 
 
-class TokenExchangeInput(serializers.Serializer):
+class TokenExchangeInput(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A field the exchange does not take (``unbound``, ``type``...) is a 400 naming it (SPEC §2a)."""
+
     email = EmailInput(max_length=254)
     password = serializers.CharField(max_length=1024, trim_whitespace=False)
     code = serializers.CharField(max_length=64, required=False, allow_blank=True)

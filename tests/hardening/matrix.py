@@ -13,6 +13,7 @@ import hashlib
 import ipaddress
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -45,42 +46,56 @@ class Endpoint:
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
-def _walk(patterns: list[Any], prefix: str) -> list[tuple[str, URLPattern]]:
-    out: list[tuple[str, URLPattern]] = []
+def _walk(
+    patterns: list[Any], prefix: str, urlconfs: tuple[str, ...] = ()
+) -> list[tuple[str, URLPattern, tuple[str, ...]]]:
+    """Every URL pattern with its full route and the URL confs it was included through."""
+    out: list[tuple[str, URLPattern, tuple[str, ...]]] = []
     for p in patterns:
         route = prefix + str(p.pattern)
         if isinstance(p, URLResolver):
-            out.extend(_walk(p.url_patterns, route))
+            conf = p.urlconf_name
+            name = conf if isinstance(conf, str) else getattr(conf, "__name__", "")
+            out.extend(_walk(p.url_patterns, route, (*urlconfs, name)))
         else:
-            out.append((route, p))
+            out.append((route, p, urlconfs))
     return out
+
+
+def _endpoint(route: str, pattern: URLPattern) -> Endpoint:
+    callback = pattern.callback
+    view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    actions = getattr(callback, "actions", None)  # a DRF viewset route
+    if actions:
+        methods = [m.upper() for m in actions]
+    elif view is not None:
+        methods = [
+            m.upper() for m in view.http_method_names if m not in ("head", "options", "trace") and hasattr(view, m)
+        ]
+    else:
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]  # a plain function view: probe all
+    return Endpoint(
+        name=pattern.name or route,
+        route="/" + route,
+        params=tuple(_PARAM.findall(route)),
+        methods=(*sorted(set(methods)), "OPTIONS"),
+    )
+
+
+def endpoints(select: Callable[[str, tuple[str, ...]], bool]) -> list[Endpoint]:
+    """Every URL pattern ``select(route, urlconfs)`` admits and the HTTP methods its view implements."""
+    found: dict[str, Endpoint] = {}
+    for route, pattern, urlconfs in _walk(get_resolver().url_patterns, ""):
+        if route.startswith("^") or not select(route, urlconfs):
+            continue
+        ep = _endpoint(route, pattern)
+        found[ep.name] = ep
+    return sorted(found.values(), key=lambda e: e.route)
 
 
 def api_endpoints(prefix: str = "api/v1/") -> list[Endpoint]:
     """Every URL pattern under ``prefix`` and the HTTP methods its view implements."""
-    found: dict[str, Endpoint] = {}
-    for route, pattern in _walk(get_resolver().url_patterns, ""):
-        if not route.startswith(prefix) or route.startswith("^"):
-            continue
-        callback = pattern.callback
-        view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
-        actions = getattr(callback, "actions", None)  # a DRF viewset route
-        if actions:
-            methods = [m.upper() for m in actions]
-        elif view is not None:
-            methods = [
-                m.upper() for m in view.http_method_names if m not in ("head", "options", "trace") and hasattr(view, m)
-            ]
-        else:
-            methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]  # a plain function view: probe all
-        name = pattern.name or route
-        found[name] = Endpoint(
-            name=name,
-            route="/" + route,
-            params=tuple(_PARAM.findall(route)),
-            methods=(*sorted(set(methods)), "OPTIONS"),
-        )
-    return sorted(found.values(), key=lambda e: e.route)
+    return endpoints(lambda route, _: route.startswith(prefix))
 
 
 def path_of(ep: Endpoint, kwargs: dict[str, Any]) -> str:
@@ -665,4 +680,4 @@ def _check_answer(w: MatrixWorld, cell: spec.Cell, prep: Prepared, data: Any) ->
     return []
 
 
-__all__ = ["Clients", "Endpoint", "api_endpoints", "path_of", "reset_between_cells", "run_cell"]
+__all__ = ["Clients", "Endpoint", "api_endpoints", "endpoints", "path_of", "reset_between_cells", "run_cell"]

@@ -77,6 +77,12 @@ USERS: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "sibling-member": ("A", None, {"A2": "member"}),
     "outsider": ("B", "tenant owner", {}),  # the other tenant's owner
     "outsider-member": ("B", None, {"B1": "member"}),
+    # Their roles now; the surface matrix (surface_matrix.build_surface_world) gives each a key under an earlier
+    # role or state: removed from A1 (no role left), demoted from tenant owner, account
+    # deactivated (its role kept).
+    "departed": ("A", None, {}),
+    "ex-owner": ("A", "tenant admin", {}),
+    "deactivated": ("A", None, {"A1": "member"}),
 }
 
 

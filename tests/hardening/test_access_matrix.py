@@ -11,6 +11,10 @@ the database changed; for allowed ones that exactly the implied change happened;
 key secret appears only in create/rotate answers to the key's owner; and that no 2xx body
 carries the other tenant's identifiers. Cells run in rolled-back savepoints over one
 population built per module.
+
+The seed systems' own paths outside ``/api/`` (SPEC §5a: Tatry's ``/v1/auth/*``, taap.it's
+``/v1/workspaces``, Taffy's ``/auth/token``) are walked by ``test_surface_matrix`` with these
+callers and tables, in each surface's envelope.
 """
 
 from __future__ import annotations
