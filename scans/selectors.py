@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -38,3 +39,15 @@ def scan_list(*, org: Organization, filters: dict[str, Any] | None = None) -> Qu
 def scan_get(*, org: Organization, public_id: str) -> Scan | None:
     """One scan of the org by its public id; None for another org's or an unknown id."""
     return Scan.objects.filter(organization=org, public_id=public_id).select_related("uploaded_by_user").first()
+
+
+def visible_uploading_keys(access: Any, scans: Iterable[Scan]) -> dict[str, Any]:
+    """The keys that uploaded ``scans`` which the caller may see, by public id (the rule of
+    ``apikeys.selectors``: ``keys:read``, members only their own, public keys none): whom
+    a scan may name the uploading key's name and prefix to."""
+    ids = {scan.uploaded_by_key_id for scan in scans if scan.uploaded_by_key_id}
+    if not ids or "keys:read" not in access.scopes:
+        return {}
+    from apikeys.selectors import apikey_list
+
+    return {key.public_id: key for key in apikey_list(access=access, filters={}).filter(public_id__in=ids)}

@@ -78,17 +78,6 @@ def _scanners(access: Access) -> list[str]:
     return list(names.distinct()[:200])
 
 
-def _keys_by_id(access: Access, scans: list[Scan]) -> dict[str, Any]:
-    """The uploading keys the user may see (apikeys.selectors' rule: members only their
-    own), so the page can show name + prefix; other keys show as their id only."""
-    ids = {scan.uploaded_by_key_id for scan in scans if scan.uploaded_by_key_id}
-    if not ids or "keys:read" not in access.scopes:
-        return {}
-    from apikeys.selectors import apikey_list
-
-    return {key.public_id: key for key in apikey_list(access=access, filters={}).filter(public_id__in=ids)}
-
-
 def _counts(scan: Scan) -> list[tuple[str, str, int]]:
     """(severity, label, count) for the severities present, most severe first."""
     counts = scan.severity_counts
@@ -117,7 +106,7 @@ def scan_list(request: HttpRequest) -> HttpResponse:
         page = Paginator(selectors.scan_list(org=access.organization(), filters=filters), SCANS_PER_PAGE).get_page(
             request.GET.get("page")
         )
-        keys = _keys_by_id(access, list(page.object_list))
+        keys = selectors.visible_uploading_keys(access, list(page.object_list))
         rows = [
             {"scan": scan, "counts": _counts(scan), "key": keys.get(scan.uploaded_by_key_id)}
             for scan in page.object_list
@@ -151,7 +140,7 @@ def scan_detail(request: HttpRequest, scan_id: str) -> HttpResponse:
         key=lambda f: SEVERITY_ORDER.get(str(f.get("severity")), len(SEVERITY_ORDER)),
     )
     page = Paginator(findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
-    keys = _keys_by_id(access, [scan])
+    keys = selectors.visible_uploading_keys(access, [scan])
     return render(
         request,
         "scans/scan_detail.html",

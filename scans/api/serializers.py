@@ -69,7 +69,8 @@ class UploaderOutput(serializers.Serializer):
     key_id = serializers.CharField(allow_null=True, help_text="Public id of the API key, when uploaded with one")
     key_prefix = serializers.CharField(
         allow_null=True,
-        help_text="Display prefix of the secret presented (the old one during a rotation's grace period)",
+        help_text="Display prefix of the secret presented (the old one during a rotation's grace period); "
+        "null unless the caller may see that key",
     )
 
 
@@ -108,6 +109,9 @@ class ScanOutput(serializers.ModelSerializer):
     def _ids(self) -> dict[str, str]:
         return self.context.get("ids", {})
 
+    def _visible_keys(self) -> dict[str, Any]:
+        return self.context.get("visible_keys", {})
+
     def get_tenant_id(self, obj: Scan) -> str:
         return self._ids().get("tenant_id") or obj.tenant.public_id
 
@@ -123,8 +127,9 @@ class ScanOutput(serializers.ModelSerializer):
         return {
             "user": user.email if user else None,
             "key_id": obj.uploaded_by_key_id or None,
-            # The secret presented: during a rotation's grace period, maybe the old one.
-            "key_prefix": obj.key_prefix or None,
+            # The secret presented (during a rotation's grace, maybe the old one), to whom
+            # may see the key (scans.selectors.visible_uploading_keys).
+            "key_prefix": (obj.key_prefix or None) if obj.uploaded_by_key_id in self._visible_keys() else None,
         }
 
 

@@ -14,6 +14,7 @@ from apikeys.principal import KeyPrincipal
 from orgs.access import Access
 from scans import app_settings, selectors, services
 from scans.api import serializers as s
+from scans.models import Scan
 from tater.api import parsers
 from tater.api.errors import ApiError, NotFound, PayloadTooLarge, ValidationFailed
 from tater.api.permissions import BUSINESS_READ_TYPES
@@ -118,8 +119,13 @@ def read_json_body(request: Request) -> Any:
     return data
 
 
-def _ids(access: Access) -> dict[str, str]:
-    return {"tenant_id": access.tenant_public_id, "organization_id": access.org.public_id if access.org else ""}
+def _context(access: Access, scans: list[Scan]) -> dict[str, Any]:
+    """What the scan serializers need: the caller's tenant and org ids, and the uploading
+    keys the caller may see (only theirs get a prefix in ``uploaded_by``)."""
+    return {
+        "ids": {"tenant_id": access.tenant_public_id, "organization_id": access.org.public_id if access.org else ""},
+        "visible_keys": selectors.visible_uploading_keys(access, scans),
+    }
 
 
 UPLOAD_SCHEMA: dict[str, Any] = {
@@ -178,7 +184,7 @@ class ScanUploadView(TaterAPIView):
             uploaded_by_key_id=access.key.public_id if access.key else "",
             key_prefix=_presented_prefix(access),
         )
-        return Response(s.ScanDetailOutput(scan, context={"ids": _ids(access)}).data, status=status.HTTP_201_CREATED)
+        return Response(s.ScanDetailOutput(scan, context=_context(access, [scan])).data, status=status.HTTP_201_CREATED)
 
 
 class ScanUploadAliasView(ScanUploadView):
@@ -207,7 +213,7 @@ class ScanListView(TaterAPIView):
         page = scans[params["offset"] : params["offset"] + params["limit"]]
         return Response(
             {
-                "scans": s.ScanOutput(page, many=True, context={"ids": _ids(access)}).data,
+                "scans": s.ScanOutput(page, many=True, context=_context(access, list(page))).data,
                 "total": total,
                 "limit": params["limit"],
                 "offset": params["offset"],
@@ -227,4 +233,4 @@ class ScanDetailView(TaterAPIView):
         scan = selectors.scan_get(org=access.organization(), public_id=scan_id)
         if scan is None:
             raise NotFound()
-        return Response(s.ScanDetailOutput(scan, context={"ids": _ids(access)}).data)
+        return Response(s.ScanDetailOutput(scan, context=_context(access, [scan])).data)

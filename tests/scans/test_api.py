@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from scans.models import Scan
@@ -53,6 +54,26 @@ class TestUpload:
         event = AuditEvent.objects.get(action="scan.uploaded", target_id=data["id"])
         assert event.api_key_id == world["owner_key"].public_id and event.channel == "api"
         assert event.organization_id == world["org1"].pk
+
+    def test_the_uploading_secrets_prefix_only_to_who_may_see_the_key(self, api, world):
+        """SPEC §2a: members see only their own keys, viewers and public keys none; the scan's
+        uploader prefix follows the same rule (as the scan pages do)."""
+        r = api.post(UPLOAD, SCAN_BODY, format="json", HTTP_X_API_KEY=world["owner_raw"])
+        assert r.status_code == 201
+        scan_id = r.json()["id"]
+        prefix = world["owner_key"].display_prefix
+        assert r.json()["uploaded_by"]["key_prefix"] == prefix
+        for who in ("member", "viewer"):
+            client = APIClient()
+            client.force_login(world[who])
+            for answer in (client.get(f"/api/v1/scans/{scan_id}/"), client.get("/api/v1/scans/")):
+                body = answer.json()
+                uploader = body["uploaded_by"] if "uploaded_by" in body else body["scans"][0]["uploaded_by"]
+                assert uploader["key_id"] == world["owner_key"].public_id, who
+                assert uploader["key_prefix"] is None, who
+        _, public_raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="public")
+        listed = api.get("/api/v1/scans/", HTTP_X_API_KEY=public_raw).json()["scans"]
+        assert listed and all(scan["uploaded_by"]["key_prefix"] is None for scan in listed)
 
     def test_session_upload_records_user_without_key(self, api, world):
         api.force_login(world["member"])
