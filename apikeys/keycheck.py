@@ -196,7 +196,7 @@ def _shared_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked:
 
 def _cold_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked | tuple[KeyPrincipal | None, str]:
     """A key this process has not seen, in one round trip when another process has: count
-    the request under the rules the key was last checked with, and read its generation and
+    the request under the rules the key was last admitted with, and read its generation and
     the principal that process shared. Returns the outcome, or the principal (as of its
     generation) for the caller to count when the store knew no rules for it."""
     gname, bname = gen_name(digest), blob_name(digest)

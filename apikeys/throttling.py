@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -35,7 +36,7 @@ from apikeys.principal import KeyPrincipal
 from apikeys.uses import Uses
 from tater import limiter
 from tater.api.errors import RateLimited
-from tater.limiter import Decision, Entity, RateLimitedEntity
+from tater.limiter import Decision, Entity, RateLimitedEntity, Rule
 
 
 @dataclass(slots=True)
@@ -47,6 +48,23 @@ class RequestRate:
     counted: bool  # admitted and counted: to be given back if the request is refused before the throttle
     applied: bool = False  # the throttle has seen it
     uses: Uses | None = None  # a usage-limited key's uses after this request (apikeys.uses)
+
+
+def minute_and_hour(setting: str, default: tuple[int, int]) -> tuple[Rule, ...]:
+    """Rules from a ``(per minute, per hour)`` setting: the minute rolling, the hour fixed
+    (a value below 1 is refused by ``Rule``; ``tater.checks`` reports it at start)."""
+    per_minute, per_hour = getattr(settings, setting, default)
+    return (Rule(60, int(per_minute)), Rule(3600, int(per_hour)))
+
+
+def count_request(request: Request, entity: RateLimitedEntity) -> Decision:
+    """Count this request against ``entity``'s limits (an outage: fail open or 503, per
+    ``TATER_RATELIMIT_FAIL_OPEN``) and carry the decision on ``request.rate_limit``, where
+    ``finish_response`` writes its headers. Refusing, in its own format, is the caller's part."""
+    decision = limiter.check(entity)
+    rate = RequestRate(entity, decision, counted=decision.admitted, applied=True)
+    setattr(request._request, "rate_limit", rate)  # noqa: B010 - the request's documented attribute
+    return decision
 
 
 def session_entity(user_pk: int, tenant_pk: int) -> Entity:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from apikeys.throttling import minute_and_hour
 from tater.limiter import Rule
 
 DEFAULT_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning"
@@ -43,5 +44,4 @@ def replay_window_seconds() -> int:
 def rate_rules() -> tuple[Rule, ...]:
     """Requests per caller address: ``TATER_GITHUB_SECRET_SCANNING_RATE_LIMITS`` =
     (per minute, per hour), default (120, 2000). Counted before the signature is checked."""
-    per_minute, per_hour = getattr(settings, "TATER_GITHUB_SECRET_SCANNING_RATE_LIMITS", (120, 2000))
-    return (Rule(60, int(per_minute)), Rule(3600, int(per_hour)))
+    return minute_and_hour("TATER_GITHUB_SECRET_SCANNING_RATE_LIMITS", (120, 2000))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from apikeys.throttling import minute_and_hour
 from tater.limiter import Rule
 
 
@@ -28,8 +29,7 @@ class AppSettings:
     def RATE_RULES(self) -> tuple[Rule, ...]:
         """Requests per SCIM token: ``TATER_SCIM_RATE_LIMITS`` = (per minute, rolling; per
         hour), default (600, 20000): room for an IdP's full sync, not for a runaway loop."""
-        per_minute, per_hour = getattr(settings, "TATER_SCIM_RATE_LIMITS", (600, 20_000))
-        return (Rule(60, int(per_minute)), Rule(3600, int(per_hour)))
+        return minute_and_hour("TATER_SCIM_RATE_LIMITS", (600, 20_000))
 
 
 app_settings = AppSettings()

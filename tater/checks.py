@@ -97,3 +97,37 @@ def email_backend_check(app_configs: Any, **kwargs: Any) -> list[Error]:
             id="tater.E020",
         )
     ]
+
+
+# (per minute, per hour) settings; each limit a whole number of at least 1 (a bad value would
+# otherwise fail every request it applies to).
+MINUTE_AND_HOUR_SETTINGS = ("TATER_SCIM_RATE_LIMITS", "TATER_GITHUB_SECRET_SCANNING_RATE_LIMITS")
+
+
+def _bad_limits(value: Any) -> bool:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return True
+    return not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in value)
+
+
+@register()
+def rate_limit_settings_check(app_configs: Any, **kwargs: Any) -> list[Error]:
+    problems = []
+    for name in MINUTE_AND_HOUR_SETTINGS:
+        value = getattr(settings, name, None)
+        if value is not None and _bad_limits(value):
+            problems.append(
+                Error(
+                    f"{name} must be (per minute, per hour), two whole numbers of at least 1; got {value!r}.",
+                    id="tater.E030",
+                )
+            )
+    for plan, value in (getattr(settings, "TATER_PLAN_RATE_LIMITS", None) or {}).items():
+        if _bad_limits(value):
+            problems.append(
+                Error(
+                    f"TATER_PLAN_RATE_LIMITS[{plan!r}] must be (per minute, per hour), two whole numbers of at least 1; got {value!r}.",
+                    id="tater.E030",
+                )
+            )
+    return problems

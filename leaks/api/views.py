@@ -11,11 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from apikeys.throttling import RequestRate
+from apikeys.throttling import count_request
 from leaks import app_settings, github
 from leaks.api.serializers import SecretLabelOutput, SecretMatchInput
 from leaks.services import LeakReport, leaked_keys_revoke
-from tater import limiter
 from tater.api import parsers
 from tater.api.errors import RateLimited, ServiceUnavailable, Unauthorized
 from tater.api.schema import error_response
@@ -32,10 +31,7 @@ class SenderThrottle(BaseThrottle):
     ``request.rate_limit`` like every API request's (its headers: ``finish_response``)."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        entity = Entity(f"gss:{client_ip(request._request)}", app_settings.rate_rules())
-        decision = limiter.check(entity)  # an outage: fail open or 503, per TATER_RATELIMIT_FAIL_OPEN
-        rate = RequestRate(entity, decision, counted=decision.admitted, applied=True)
-        setattr(request._request, "rate_limit", rate)  # noqa: B010 - the request's documented attribute
+        decision = count_request(request, Entity(f"gss:{client_ip(request._request)}", app_settings.rate_rules()))
         if not decision.admitted:
             raise RateLimited(decision)
         return True

@@ -13,16 +13,12 @@ from typing import Any
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
 
-from apikeys.throttling import RequestRate
 from scim import selectors
-from scim.app_settings import app_settings
 from scim.models import ScimToken
 from scim.protocol.errors import ScimError, unauthorized
-from tater import context, limiter, lockout
+from tater import context, lockout
 from tater.api.errors import ApiError
-from tater.limiter import Entity
 
 KEY_HEADERS = ("HTTP_X_API_KEY", "HTTP_X_AGENT_API_KEY")
 
@@ -69,22 +65,4 @@ class HasScimToken(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         if not isinstance(request.auth, ScimToken):
             raise unauthorized("Missing SCIM token: send Authorization: Bearer scim_…")
-        return True
-
-
-class ScimTokenThrottle(BaseThrottle):
-    """Requests per SCIM token (``app_settings.RATE_RULES``), counted once the token is
-    known; the decision goes on ``request.rate_limit`` like every API request's (its
-    ``X-RateLimit-*`` headers: the API response hooks)."""
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        token = request.auth
-        if not isinstance(token, ScimToken):
-            return True  # HasScimToken has refused it already
-        entity = Entity(f"scim:{token.public_id}", app_settings.RATE_RULES)
-        decision = limiter.check(entity)  # an outage: fail open or 503, per TATER_RATELIMIT_FAIL_OPEN
-        setattr(request._request, "rate_limit", RequestRate(entity, decision, counted=decision.admitted, applied=True))  # noqa: B010
-        if not decision.admitted:
-            retry = decision.headers()["Retry-After"]
-            raise ScimError(429, f"Too many requests: retry in {retry} seconds", headers={"Retry-After": retry})
         return True

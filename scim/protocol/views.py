@@ -30,11 +30,12 @@ from scim.documents import GroupDoc, UserDoc
 from scim.models import ScimGroup, ScimToken, ScimUser
 from scim.protocol import resources as R
 from scim.protocol import schemas as S
-from scim.protocol.authentication import HasScimToken, ScimTokenAuthentication, ScimTokenThrottle
+from scim.protocol.authentication import HasScimToken, ScimTokenAuthentication
 from scim.protocol.errors import ScimError, bad_request, not_found
 from scim.protocol.patch import apply_patch
 from scim.protocol.projection import parse_attribute_list, project
 from scim.protocol.queries import GROUP_FIELDS, USER_FIELDS, filter_query
+from scim.protocol.throttling import ScimTokenThrottle
 from scim.services import groups as group_services
 from scim.services import users as user_services
 from tater import outages

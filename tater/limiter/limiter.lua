@@ -8,13 +8,15 @@
 -- ARGV     mode ('check' | 'peek' | 'refund'), now in µs ('' = this server's clock),
 --          cost, member token (unique per call), rule count n, then per rule:
 --          seconds, limit, 'r' (rolling) or 'f' (fixed)
---          (n = 0: the rules remembered from the entity's last check with rules)
+--          (n = 0: the rules remembered from the entity's last admitted check with rules)
 -- Returns  {admitted 0/1 (-1: n = 0 and no rules remembered), now µs, the remembered rules
 --          used ("S:L:r,…", or false), per rule: used, reset µs, retry-after µs, read values…}
 --
 -- A request is admitted only if every rule has room for `cost` more; then, and only then,
--- all of them count it and the given rules are remembered (a refusal writes nothing).
--- 'peek' decides for cost without writing; 'refund' takes `cost` back (the newest log entries) and then answers as 'peek'.
+-- all of them count it and the given rules are remembered (a refusal counts nothing; it
+-- only remembers rules that changed).
+-- 'peek' decides for cost without writing; 'refund' takes `cost` back (the newest log
+-- entries) and then answers as 'peek'.
 
 local log_key, win_key = KEYS[1], KEYS[2]
 local mode = ARGV[1]
@@ -34,7 +36,7 @@ local function num(x)
 end
 
 -- The rules: given (n > 0; remembered in the fixed-window hash as "_rules"), or, with
--- n = 0, the ones remembered from the entity's last check ("unknown" when there are none).
+-- n = 0, the ones remembered from the entity's last admitted check ("unknown" when none).
 local specs = {}
 local stored = nil
 if n == 0 then
@@ -53,6 +55,12 @@ else
     local b = 5 + 3 * (i - 1)
     specs[i] = {ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]}
   end
+end
+
+local function rules_spec()
+  local spec = {}
+  for i = 1, n do spec[i] = specs[i][1] .. ':' .. specs[i][2] .. ':' .. specs[i][3] end
+  return table.concat(spec, ',')
 end
 
 local rules = {}
@@ -155,10 +163,8 @@ if admitted == 1 and mode == 'check' then
     rule.used = rule.used + cost
   end
   if not stored then
-    local spec = {}
-    for i = 1, n do spec[i] = specs[i][1] .. ':' .. specs[i][2] .. ':' .. specs[i][3] end
     fields[#fields + 1] = '_rules'
-    fields[#fields + 1] = table.concat(spec, ',')
+    fields[#fields + 1] = rules_spec()
   end
   if #fields > 0 then
     redis.call('HSET', win_key, unpack(fields))
@@ -169,6 +175,13 @@ else
     if rule.rolling then
       rule.reset = now
       if rule.used > 0 and newest_entry() then rule.reset = newest_entry() + rule.span end
+    end
+  end
+  if mode == 'check' and not stored and redis.call('HGET', win_key, '_rules') ~= rules_spec() then
+    -- Refused under rules that changed: they are remembered all the same (no count is).
+    redis.call('HSET', win_key, '_rules', rules_spec())
+    if redis.call('PTTL', win_key) < widest / 1000 then
+      redis.call('PEXPIRE', win_key, math.ceil(widest / 1000) + 1000)
     end
   end
 end

@@ -61,7 +61,7 @@ class Limiter:
         """Admit ``cost`` requests of ``entity`` under all its rules at once, or refuse.
 
         A refused request consumes nothing. An entity without rules is counted under the
-        rules remembered from its last check (the Redis backend remembers them; elsewhere,
+        rules remembered from its last admitted check (the Redis backend remembers them; elsewhere,
         or when none are remembered, ``Decision.known`` is False and nothing is counted):
         a caller that learns an entity's rules only from what it reads can still count in
         one round trip. ``reads``: keys made with

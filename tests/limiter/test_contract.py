@@ -146,7 +146,7 @@ def test_invalid_entities_and_costs_are_refused_loudly(harness: Harness) -> None
 
 
 def test_an_entity_without_rules_is_counted_under_its_remembered_rules(harness: Harness) -> None:
-    """Redis remembers an entity's rules from its last check; a check without rules then
+    """Redis remembers an entity's rules from its last admitted check; a check without rules then
     counts under them (a caller that does not know them yet still counts in one round trip).
     Other backends remember none: unknown, nothing counted."""
     entity = harness.entity([Rule(60, 2)])
@@ -163,6 +163,21 @@ def test_an_entity_without_rules_is_counted_under_its_remembered_rules(harness: 
     else:
         assert not later.known
         assert harness.limiter.peek(entity).states[0].used == 1
+
+
+def test_a_refusal_under_changed_rules_still_updates_the_remembered_ones(harness: Harness) -> None:
+    """Rules tightened below what an entity already used: the refused check counts nothing,
+    and a check without rules then decides under the new rules, not the old ones."""
+    if not harness.kind.startswith("redis"):
+        pytest.skip("only the Redis backend remembers rules")
+    key = harness.entity([Rule(60, 5)]).key()
+    for _ in range(3):
+        assert harness.limiter.check(Entity(key, [Rule(60, 5)])).admitted
+    tightened = harness.limiter.check(Entity(key, [Rule(60, 2)]))
+    assert not tightened.admitted
+    later = harness.limiter.check(Entity(key, []))
+    assert later.known and not later.admitted and [s.rule for s in later.states] == [Rule(60, 2)]
+    assert harness.limiter.peek(Entity(key, [Rule(60, 2)])).states[0].used == 3  # nothing counted since
 
 
 def test_rules_of_one_length_each_count_every_request(harness: Harness) -> None:

@@ -61,3 +61,28 @@ def test_single_worker_locmem_only_warns_about_redis(prod, monkeypatch):
     prod.CACHES = LOCMEM
     monkeypatch.setenv("WEB_CONCURRENCY", "1")
     assert ids(prod) == ["tater.W010"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "bad"),
+    [
+        ("TATER_SCIM_RATE_LIMITS", (600, 20_000), False),
+        ("TATER_SCIM_RATE_LIMITS", (0, 100), True),  # would refuse every SCIM request with a 500
+        ("TATER_SCIM_RATE_LIMITS", (5,), True),
+        ("TATER_GITHUB_SECRET_SCANNING_RATE_LIMITS", ("120", 2000), True),
+        ("TATER_GITHUB_SECRET_SCANNING_RATE_LIMITS", (120, 2000), False),
+    ],
+)
+def test_minute_and_hour_limits_are_checked_at_start(settings, name, value, bad):
+    from tater.checks import rate_limit_settings_check
+
+    setattr(settings, name, value)
+    assert [e.id for e in rate_limit_settings_check(None)] == (["tater.E030"] if bad else [])
+
+
+def test_plan_limits_are_checked_at_start(settings):
+    from tater.checks import rate_limit_settings_check
+
+    settings.TATER_PLAN_RATE_LIMITS = {"free": (60, 1000), "pro": (0, 10_000)}
+    errors = rate_limit_settings_check(None)
+    assert [e.id for e in errors] == ["tater.E030"] and "'pro'" in errors[0].msg
