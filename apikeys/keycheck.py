@@ -343,15 +343,7 @@ def use_shared_generation(path: str) -> SharedGeneration:
 def _shared_generation() -> SharedGeneration | None:
     current = _shared[0]
     if current is False:
-        db = settings.DATABASES["default"]
-        name = str(db.get("NAME") or "")
-        current = None
-        if db.get("ENGINE", "").endswith("sqlite3") and name and ":memory:" not in name and "mode=memory" not in name:
-            try:
-                current = SharedGeneration(name + ".keygen")
-            except OSError:
-                current = None
-        _shared[0] = current
+        current = _shared[0] = SharedGeneration.beside_sqlite_file(settings.DATABASES["default"], ".keygen")
     return current
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+from collections.abc import Mapping
+from typing import Any
 
 
 class SharedGeneration:
@@ -20,6 +22,20 @@ class SharedGeneration:
             os.ftruncate(fd, 8)
         self.fd = fd
         self.map = mmap.mmap(fd, 8, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+
+    @classmethod
+    def beside_sqlite_file(cls, database: Mapping[str, Any], suffix: str) -> SharedGeneration | None:
+        """The counter in a file beside the SQLite database file ``database`` (a Django
+        ``DATABASES`` entry) names, shared by the processes using that database; None for
+        another engine, an in-memory database, or a file that cannot be opened."""
+        name = str(database.get("NAME") or "")
+        on_disk = name and ":memory:" not in name and "mode=memory" not in name
+        if not str(database.get("ENGINE", "")).endswith("sqlite3") or not on_disk:
+            return None
+        try:
+            return cls(name + suffix)
+        except OSError:
+            return None
 
     def read(self) -> int:
         return int(self._unpack(self.map, 0)[0])

@@ -77,11 +77,10 @@ class TokenExchangeInput(RejectUnknownFieldsMixin, serializers.Serializer):
     scopes = ScopesField(required=False)
 
 
-def me_data(
-    *, user: Any, access: Any, via_key: bool, verified: bool, has_2fa: bool, authentication: str = ""
-) -> dict[str, Any]:
-    """``/me``'s answer. ``authentication``: how the caller authenticated (``api_key``,
-    ``idp_token`` or ``session``; empty: ``api_key`` or ``session`` by ``via_key``)."""
+def me_data(*, user: Any, access: Any, authentication: str, verified: bool, has_2fa: bool) -> dict[str, Any]:
+    """``/me``'s answer. ``authentication``: how the caller authenticated, ``api_key``,
+    ``idp_token`` or ``session`` (a key sees only its own tenant and org)."""
+    via_key = authentication == "api_key"
     from orgs.models import OrgMembership, TenantMembership
     from orgs.selectors import orgs_reachable_by_user
 
@@ -99,7 +98,7 @@ def me_data(
     current = access.org if access is not None else None
     return {
         "user": {"id": user.pk, "email": user.email, "name": user.get_full_name(), "is_staff": user.is_staff},
-        "authentication": authentication or ("api_key" if via_key else "session"),
+        "authentication": authentication,
         "two_factor": {"enabled": has_2fa, "verified": verified},
         "tenants": [
             {

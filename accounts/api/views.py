@@ -125,7 +125,11 @@ def _sign_in(request: Request, user: Any, device: Any | None) -> Response:
     body = {
         "requires2FA": False,
         "user": s.me_data(
-            user=user, access=access, via_key=False, verified=device is not None, has_2fa=services.has_2fa(user)
+            user=user,
+            access=access,
+            authentication="session",
+            verified=device is not None,
+            has_2fa=services.has_2fa(user),
         ),
     }
     return Response(body)
@@ -293,12 +297,7 @@ class MeView(TaterAPIView):
         verified = bool(is_verified and is_verified())
         how = "api_key" if via_key else "idp_token" if isinstance(request.auth, IdPIdentity) else "session"
         data = s.me_data(
-            user=user,
-            access=access,
-            via_key=via_key,
-            verified=verified,
-            has_2fa=services.has_2fa(user),
-            authentication=how,
+            user=user, access=access, authentication=how, verified=verified, has_2fa=services.has_2fa(user)
         )
         if not via_key:
             data["mfa_required"] = not data["two_factor"]["enabled"] and requires_2fa(user)

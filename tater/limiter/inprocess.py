@@ -71,6 +71,17 @@ class _Plan:
         self.longest = max((rule.seconds for rule, rolling in self.rules if rolling), default=0)
 
 
+def _window_start(log: deque[float], plan: _Plan, rule: Rule, t: float) -> int:
+    """Where a rolling rule's window (t - seconds, t] starts in the sorted, trimmed log."""
+    return 0 if rule.seconds == plan.longest else bisect_right(log, t - rule.seconds)
+
+
+def _window_count(counts: _Counts, rule: Rule, t: float) -> int:
+    """A fixed rule's count in its current window (0 once the window has passed)."""
+    index, count = counts.windows.get(rule.seconds, (-1, 0))
+    return count if index == int(t // rule.seconds) else 0
+
+
 class InProcessBackend(CacheValues, RateLimiterBackend):
     def __init__(
         self,
@@ -110,9 +121,9 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
         if not rules:
             return Decision(False, (), time.time() if now is None else now, known=False)
+        plan = self._plan(rules)
         with self._lock:
             t = time.time() if now is None else now
-            plan = self._plan(rules)
             counts = self._counts(key, t)
             self._trim(counts, plan, t)
             states = self._states(counts, plan, 1, t)
@@ -168,28 +179,18 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
         states = []
         for rule, rolling in plan.rules:
             if rolling:
-                # The log is sorted: a window (t - seconds, t] is a suffix of it.
-                start = 0 if rule.seconds == plan.longest else bisect_right(log, t - rule.seconds)
-                states.append(rolling_state(rule, _Tail(log, start), cost, t))
+                states.append(rolling_state(rule, _Tail(log, _window_start(log, plan, rule, t)), cost, t))
             else:
-                index, count = counts.windows.get(rule.seconds, (-1, 0))
-                states.append(fixed_state(rule, count if index == int(t // rule.seconds) else 0, cost, t))
+                states.append(fixed_state(rule, _window_count(counts, rule, t), cost, t))
         return tuple(states)
 
     def _used(self, counts: _Counts, plan: _Plan, t: float) -> list[int]:
         """Requests counted in each rule's current window (the log trimmed)."""
         log = counts.log
-        used = []
-        for rule, rolling in plan.rules:
-            if rolling:
-                # The log is sorted: a window (t - seconds, t] is a suffix of it.
-                used.append(
-                    len(log) if rule.seconds == plan.longest else len(log) - bisect_right(log, t - rule.seconds)
-                )
-            else:
-                index, count = counts.windows.get(rule.seconds, (-1, 0))
-                used.append(count if index == int(t // rule.seconds) else 0)
-        return used
+        return [
+            len(log) - _window_start(log, plan, rule, t) if rolling else _window_count(counts, rule, t)
+            for rule, rolling in plan.rules
+        ]
 
     def _count(
         self, key: str, counts: _Counts, plan: _Plan, used: list[int], cost: int, t: float
