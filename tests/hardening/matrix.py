@@ -13,7 +13,8 @@ import hashlib
 import ipaddress
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -377,18 +378,50 @@ def _reach_row(caller: spec.Caller) -> dict[str, str]:
     return spec.REACH.get(caller.name) or spec.REACH.get(caller.name.split("@")[0], {})
 
 
-def request(w: MatrixWorld, clients: Clients, ep: Endpoint, cell: spec.Cell, prep: Prepared) -> Any:
-    caller, op = cell.caller, cell.op
-    query: dict[str, str] = {}
+def hint_params(w: MatrixWorld, caller: spec.Caller) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The org and tenant hints a caller sends: query parameters and headers."""
+    query: list[tuple[str, str]] = []
     headers: dict[str, str] = {}
     if caller.hint:
         org_id = w.orgs[caller.hint].public_id
         if caller.hint_header:
             headers["HTTP_X_WORKSPACE_ID"] = org_id
         else:
-            query["organizationId"] = org_id
+            query.append(("organizationId", org_id))
     if caller.tenant_hint:
-        query["tenantId"] = w.tenants[caller.tenant_hint].public_id
+        query.append(("tenantId", w.tenants[caller.tenant_hint].public_id))
+    return query, headers
+
+
+@contextmanager
+def rolled_back_population(
+    blocker: Any, build: Callable[[], Any], make_clients: Callable[[Any], Any], callers: Any
+) -> Iterator[tuple[Any, Any]]:
+    """One population for a whole module, built inside a transaction rolled back at the end
+    (as Django's TestCase.setUpClass does); each test's transaction and each cell's savepoint
+    nest inside it. Sessions are created here, outside any test's transaction."""
+    with blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            w = build()
+            clients = make_clients(w)
+            for caller in callers:
+                clients.get(caller)
+            yield w, clients
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def describe(status: int, code: str) -> str:
+    return f"{status} {code}".strip()
+
+
+def request(w: MatrixWorld, clients: Clients, ep: Endpoint, cell: spec.Cell, prep: Prepared) -> Any:
+    caller, op = cell.caller, cell.op
+    hints, headers = hint_params(w, caller)
+    query = dict(hints)
     if op.name == "keys.list":
         query["limit"] = "200"
     path = path_of(ep, prep.path_kwargs)

@@ -32,6 +32,7 @@ from tests.hardening.matrix import (
     _check_no_foreign_data,
     _json,
     endpoints,
+    hint_params,
     reset_between_cells,
 )
 from tests.hardening.matrix_spec import Caller, Outcome
@@ -121,16 +122,8 @@ def _is_list(op: sspec.SurfaceOp) -> bool:
 
 
 def _query_and_headers(w: MatrixWorld, caller: Caller, op: sspec.SurfaceOp) -> tuple[str, dict[str, str]]:
-    query = list(op.query)
-    headers: dict[str, str] = {}
-    if caller.hint:
-        org_id = w.orgs[caller.hint].public_id
-        if caller.hint_header:
-            headers["HTTP_X_WORKSPACE_ID"] = org_id
-        else:
-            query.append(("organizationId", org_id))
-    if caller.tenant_hint:
-        query.append(("tenantId", w.tenants[caller.tenant_hint].public_id))
+    hints, headers = hint_params(w, caller)
+    query = list(op.query) + hints
     if _is_list(op):
         query.append(("limit", "200"))
     if caller.name in sspec.ALLOWLISTED:

@@ -23,12 +23,20 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import transaction
 from rest_framework.test import APIClient
 
 from tests.hardening import matrix_spec as spec
 from tests.hardening import report
-from tests.hardening.matrix import Clients, Endpoint, api_endpoints, path_of, reset_between_cells, run_cell
+from tests.hardening.matrix import (
+    Clients,
+    Endpoint,
+    api_endpoints,
+    describe,
+    path_of,
+    reset_between_cells,
+    rolled_back_population,
+    run_cell,
+)
 from tests.hardening.matrix_world import MatrixWorld, build_matrix_world
 
 ENDPOINTS = api_endpoints(prefix="api/")
@@ -107,25 +115,9 @@ def test_spec_tables_are_consistent() -> None:
 
 @pytest.fixture(scope="module")
 def matrix_world(django_db_setup: Any, django_db_blocker: Any) -> Any:
-    """One population for the whole module, built inside a transaction rolled back at the end
-    (as Django's TestCase.setUpClass does); each test's transaction and each cell's savepoint
-    nest inside it."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            w = build_matrix_world()
-            clients = Clients(w)
-            for caller in spec.CALLERS:  # sessions are created here, outside any test's transaction
-                clients.get(caller)
-            yield w, clients
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-
-
-def _describe(status: int, code: str) -> str:
-    return f"{status} {code}".strip()
+    """One population for the whole module, rolled back at the end."""
+    with rolled_back_population(django_db_blocker, build_matrix_world, Clients, spec.CALLERS) as population:
+        yield population
 
 
 @pytest.mark.django_db
@@ -148,8 +140,8 @@ def test_access_matrix(matrix_world: Any, op: spec.Op) -> None:
                 method=op.method,
                 caller=cell.caller.name,
                 relation=cell.relation or "-",
-                expected=_describe(want.status, want.code) + (" +secret" if want.secret else ""),
-                got=_describe(status, code),
+                expected=describe(want.status, want.code) + (" +secret" if want.secret else ""),
+                got=describe(status, code),
                 problems=tuple(cell_problems),
                 note=want.note,
             )

@@ -16,14 +16,13 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import transaction
 from rest_framework.test import APIClient
 
 from tests.hardening import matrix_spec as spec
 from tests.hardening import report
 from tests.hardening import surface_exchange as exchange
 from tests.hardening import surface_spec as sspec
-from tests.hardening.matrix import Endpoint, _json
+from tests.hardening.matrix import Endpoint, _json, describe, rolled_back_population
 from tests.hardening.surface_matrix import (
     SurfaceCell,
     SurfaceClients,
@@ -93,22 +92,8 @@ def test_surface_tables_are_consistent() -> None:
 def surface_world(django_db_setup: Any, django_db_blocker: Any) -> Any:
     """One population for the module in a transaction rolled back at the end (as the /api/
     matrix's); each cell runs in a savepoint inside it."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            w = build_surface_world()
-            clients = SurfaceClients(w)
-            for caller in sspec.CALLERS:  # sessions are created here, outside any test's transaction
-                clients.get(caller)
-            yield w, clients
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-
-
-def _describe(status: int, code: str) -> str:
-    return f"{status} {code}".strip()
+    with rolled_back_population(django_db_blocker, build_surface_world, SurfaceClients, sspec.CALLERS) as population:
+        yield population
 
 
 @pytest.mark.django_db
@@ -126,8 +111,8 @@ def test_surface_matrix(surface_world: Any, cell: SurfaceCell) -> None:
             method=cell.op.method,
             caller=cell.caller.name,
             relation="-",
-            expected=_describe(want.status, want_code),
-            got=_describe(status, code),
+            expected=describe(want.status, want_code),
+            got=describe(status, code),
             problems=tuple(problems),
             note=want.note,
         )
@@ -148,7 +133,7 @@ def test_credential_exchange(surface_world: Any, case: exchange.Exchange) -> Non
             method="POST",
             caller=case.name,
             relation="-",
-            expected=_describe(want.status, want.code) + (" +secret" if want.secret else ""),
+            expected=describe(want.status, want.code) + (" +secret" if want.secret else ""),
             got=str(status),
             problems=tuple(problems),
             note=want.note,
