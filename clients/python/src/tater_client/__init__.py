@@ -13,10 +13,8 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from tater_client.client import DEFAULT_URL, Tater  # noqa: E402
-from tater_client.errors import (  # noqa: E402
+from tater_client.client import DEFAULT_URL, Tater
+from tater_client.errors import (
     AuthenticationError,
     NotFound,
     PermissionDenied,
@@ -27,7 +25,7 @@ from tater_client.errors import (  # noqa: E402
     TransportError,
     ValidationError,
 )
-from tater_client.models import (  # noqa: E402
+from tater_client.models import (
     ApiKey,
     AuditActor,
     AuditEntry,
@@ -41,8 +39,9 @@ from tater_client.models import (  # noqa: E402
     ScanPage,
     Uploader,
 )
-from tater_client.resources import UNSET, AuditLogAPI, KeysAPI, ScansAPI  # noqa: E402
-from tater_client.retry import ALL_METHODS, IDEMPOTENT_METHODS, RetryPolicy  # noqa: E402
+from tater_client.params import __version__
+from tater_client.resources import UNSET, AuditLogAPI, KeysAPI, ScansAPI
+from tater_client.retry import ALL_METHODS, IDEMPOTENT_METHODS, RetryPolicy
 
 __all__ = [
     "ALL_METHODS",

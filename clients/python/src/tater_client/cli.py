@@ -18,10 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from tater_client import __version__
 from tater_client.client import DEFAULT_URL, Tater
 from tater_client.errors import PermissionDenied, TaterError, ValidationError
 from tater_client.models import ApiKey, AuditEntry, IssuedKey, Scan
+from tater_client.params import __version__
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE = 0, 1, 2
 

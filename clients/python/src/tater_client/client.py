@@ -6,41 +6,19 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime
 from typing import Any
 
 import httpx
 
-from tater_client import __version__
 from tater_client.errors import RateLimitInfo, TaterError, TransportError, error_from_response
 from tater_client.models import KeyInfo
+from tater_client.params import ParamValue, __version__, query
 from tater_client.resources import AuditLogAPI, KeysAPI, ScansAPI
 from tater_client.retry import RetryPolicy, retryable_status, server_wait
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 API_PREFIX = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-
-ParamValue = str | int | float | bool | datetime | date | list[str] | tuple[str, ...] | None
-
-
-def _param(value: ParamValue) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"{value!r} has no time zone: pass an aware datetime (e.g. tzinfo=timezone.utc)")
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return ",".join(value)
-    return str(value)
-
-
-def query(params: Mapping[str, ParamValue]) -> dict[str, str]:
-    """Query parameters as the API reads them; ``None`` means "not sent"."""
-    return {name: _param(value) for name, value in params.items() if value is not None}
 
 
 class Tater:

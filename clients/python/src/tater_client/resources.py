@@ -11,12 +11,10 @@ from collections.abc import Generator, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Final, Literal
+from typing import IO, Any, Final, Literal
 
 from tater_client.models import ApiKey, AuditEntry, AuditPage, IssuedKey, KeyPage, Scan, ScanPage
-
-if TYPE_CHECKING:
-    from tater_client.client import ParamValue, Tater
+from tater_client.params import ParamValue, Requester
 
 TimeLike = datetime | date | str
 """A date-time (aware ``datetime``), a ``date`` or an ISO 8601 string."""
@@ -45,7 +43,7 @@ def _json_time(value: TimeLike | None) -> str | None:
 class KeysAPI:
     """API keys (``/keys/``): what the calling key may see and act on (SPEC §2a)."""
 
-    def __init__(self, client: Tater) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
 
     def list(
@@ -175,7 +173,7 @@ class KeysAPI:
 class ScansAPI:
     """Scans (``/scans/``), the sample business resource."""
 
-    def __init__(self, client: Tater) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
 
     def upload(
@@ -285,7 +283,7 @@ class _ChunkReader(io.RawIOBase):
 class AuditLogAPI:
     """The audit log (``/audit-log/``) of the resolved organization, newest first."""
 
-    def __init__(self, client: Tater) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
 
     @staticmethod

@@ -1,0 +1,52 @@
+"""What the resource classes need from the client, kept apart so neither imports the other:
+query parameter values as the API reads them, and the two calls every resource makes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import httpx
+
+__version__ = "0.1.0"
+
+ParamValue = str | int | float | bool | datetime | date | list[str] | tuple[str, ...] | None
+
+
+def _param(value: ParamValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"{value!r} has no time zone: pass an aware datetime (e.g. tzinfo=timezone.utc)")
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ",".join(value)
+    return str(value)
+
+
+def query(params: Mapping[str, ParamValue]) -> dict[str, str]:
+    """Query parameters as the API reads them; ``None`` means "not sent"."""
+    return {name: _param(value) for name, value in params.items() if value is not None}
+
+
+class Requester(Protocol):
+    """The calls a resource makes (:class:`tater_client.Tater` provides them)."""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, ParamValue] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+    ) -> Any: ...
+
+    def stream(
+        self, method: str, path: str, *, params: Mapping[str, ParamValue] | None = None
+    ) -> AbstractContextManager[httpx.Response]: ...
