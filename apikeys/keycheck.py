@@ -30,9 +30,8 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -60,8 +59,7 @@ MISSING = "missing"
 MAX_RELOADS = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Checked:
+class Checked(NamedTuple):
     principal: KeyPrincipal
     decision: Decision
     counted: bool  # the request was counted against the key's limits (refund if refused later)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
+
+# The value types below are NamedTuples: immutable like frozen dataclasses, but built,
+# hashed and compared in C. A request makes a handful of them (see docs/performance.md).
+
+NO_READS: Mapping[str, Any] = MappingProxyType({})
 
 
 class LimiterUnavailable(Exception):
@@ -16,16 +21,23 @@ class LimiterUnavailable(Exception):
     """
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """At most ``limit`` requests in ``seconds`` (rolling or fixed window: see the backends)."""
-
+class _RuleFields(NamedTuple):
     seconds: int
     limit: int
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.seconds, int) or not isinstance(self.limit, int) or self.seconds < 1 or self.limit < 1:
-            raise ValueError(f"Rule needs positive integer seconds and limit, got {self.seconds!r}, {self.limit!r}")
+
+class Rule(_RuleFields):
+    """At most ``limit`` requests in ``seconds`` (rolling or fixed window: see the backends)."""
+
+    __slots__ = ()
+
+    def __new__(cls, seconds: int, limit: int) -> Rule:
+        if type(seconds) is not int or type(limit) is not int or seconds < 1 or limit < 1:
+            raise ValueError(f"Rule needs positive integer seconds and limit, got {seconds!r}, {limit!r}")
+        return super().__new__(cls, seconds, limit)
+
+    def __repr__(self) -> str:
+        return f"Rule(seconds={self.seconds}, limit={self.limit})"
 
 
 class RateLimitedEntity(Protocol):
@@ -60,8 +72,7 @@ class Entity:
         return f"Entity({self._key!r}, {list(self._rules)!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class RuleState:
+class RuleState(NamedTuple):
     """One rule after a decision.
 
     ``used``: requests counted in the rule's current window (including this one if admitted).
@@ -83,8 +94,7 @@ class RuleState:
         return max(0, self.rule.limit - self.used)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The answer of :func:`tater.limiter.check` (or ``peek``) for every rule at once.
 
     ``limit``, ``remaining``, ``reset`` and ``retry_after`` are those of the *binding* rule:
@@ -98,7 +108,7 @@ class Decision:
     admitted: bool
     states: tuple[RuleState, ...]
     now: float
-    reads: Mapping[str, Any] = field(default_factory=dict)
+    reads: Mapping[str, Any] = NO_READS
     degraded: bool = False
     known: bool = True  # False: asked without rules and the store remembered none (nothing counted)
 
