@@ -5,23 +5,16 @@ decision, in one call. Everything about "is this key admitted now" lives here.
     checked.principal, checked.decision            # KeyPrincipal, tater.limiter.Decision
 
 **The principal cache.** A verified principal is memoized per process under the digest of
-the presented secret, tagged with the digest's *generation*: a random value replaced by
-every change to a row the principal was loaded from (receivers on exactly the models
-``principal.load`` reads; a test holds the two lists together). An entry is used only under
-the current generation, so every process sees a change on its very next request.
+the presented secret, tagged with the digest's *generation*, which every change to a row it
+was loaded from replaces (receivers on exactly the models ``principal.load`` reads). An
+entry is used only under the current generation: every process sees a change on its next
+request. Generations live with the limiter's store (in-process: this process, or a host-wide
+counter beside an SQLite file; Redis or a shared cache: beside the key's counters, read in
+the round trip that counts the request, where the verified principal is shared too).
 
-Generations live with the limiter's store: in-process, in this process (or, with an SQLite
-file, in a host-wide counter beside it: ``tater.hostcounter``); on Redis or a shared cache,
-beside the key's counters (``rl:{key:<digest>}:gen``, one cluster slot), read in the round
-trip that counts the request. The verified principal is shared there too (JSON tagged with
-its generation): a process that has not seen a key counts it under the rules the store
-remembered and reads generation and principal in that same round trip.
-
-**Outages never keep a revoked key alive.** Invalidations the store misses are kept in the
-database (``PendingInvalidation``, in the change's transaction) and applied once the store
-answers (at once by processes that saw the outage, within ``TATER_KEYCHECK_SWEEP_SECONDS``
-by others). A process that cannot check generations drops its memo and reads keys from the
-database meanwhile; rate limits fail open or closed per ``TATER_RATELIMIT_FAIL_OPEN``.
+**Outages never keep a revoked key alive**: invalidations the store misses wait in the
+database (``PendingInvalidation``) until it answers; meanwhile keys are read from the
+database. docs/performance.md walks through all of it.
 """
 
 from __future__ import annotations
@@ -30,7 +23,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -41,12 +33,12 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 from apikeys import keygen, usage
-from apikeys.limits import KeyEntity, entity_key, rules_for
+from apikeys.limits import KeyEntity, blob_name, entity_key, gen_name
 from apikeys.principal import KeyPrincipal, load, read_models
 from tater import limiter
 from tater.api.errors import ApiError, Forbidden, Unauthorized
 from tater.hostcounter import SharedGeneration
-from tater.limiter import Decision, InProcessBackend, LimiterUnavailable, keys
+from tater.limiter import Decision, InProcessBackend, LimiterUnavailable
 
 logger = logging.getLogger("apikeys.keycheck")
 
@@ -69,9 +61,6 @@ class Checked(NamedTuple):
 
 def invalid() -> Unauthorized:
     return Unauthorized("Invalid token")
-
-
-# --- Refusals --------------------------------------------------------------------------
 
 
 def refusal(principal: KeyPrincipal, ip: str) -> ApiError | None:
@@ -174,14 +163,12 @@ def _shared_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked:
             if fresh or _read_generation(lim, digest) == tag:
                 raise error
         else:
-            entity = KeyEntity(principal)
-            own = principal.digest == digest  # else a rotated-out secret: its gen lives elsewhere
-            reads = [gen_name(digest)] if own else []
-            gate = usage.gate_name(digest, ip, previous=False) if own and usage.due(principal, ip) else None
-            decision = lim.check(entity, reads=reads + [gate] if gate else reads)
+            entity, reads, gate = _warm_call(principal, digest, ip)
+            decision = lim.check(entity, reads=reads)
             if decision.degraded:
                 _outage_seen()
                 return _count(lim, load(digest), ip)  # uncounted: the store is down
+            own = principal.digest == digest  # else a rotated-out secret: its gen lives elsewhere
             gen = _text(decision.reads[reads[0]]) if own else _read_generation(lim, digest)
             if fresh or gen == tag:
                 return Checked(principal, decision, decision.admitted, entity, _seen(decision, gate))
@@ -197,10 +184,9 @@ def _cold_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked | tuple[K
     the request under the rules the key was last admitted with, and read its generation and
     the principal that process shared. Returns the outcome, or the principal (as of its
     generation) for the caller to count when the store knew no rules for it."""
-    gname, bname = gen_name(digest), blob_name(digest)
-    gate = usage.gate_name(digest, ip, previous=False)  # when ``digest`` is the key's current secret
-    remembered = limiter.Entity(entity_key(digest), ())
-    decision = lim.check(remembered, reads=[gname, bname, gate])
+    remembered, reads = _cold_call(digest, ip)
+    gname, bname, gate = reads
+    decision = lim.check(remembered, reads=reads)
     if decision.degraded:
         raise LimiterUnavailable("the key store is unreachable")  # check() reads the database
     counted = decision.known and decision.admitted
@@ -213,15 +199,54 @@ def _cold_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked | tuple[K
         raise error
     assert principal is not None
     entity = KeyEntity(principal)
-    if decision.known and entity.key() == remembered.key() and entity.rules() == _rules_of(decision):
+    if decision.known and (entity.key(), entity.rules()) == (remembered.key(), tuple(s.rule for s in decision.states)):
         return Checked(principal, decision, counted, entity, _seen(decision, gate))
     if counted:  # counted under another secret's entity or rules that changed since
         lim.refund(remembered)
     return principal, gen
 
 
-def _rules_of(decision: Decision) -> tuple[Any, ...]:
-    return tuple(state.rule for state in decision.states)
+def _warm_call(principal: KeyPrincipal, digest: str, ip: str) -> tuple[KeyEntity, list[str], str | None]:
+    """The round trip counting a memoized principal's request: it reads the generation and,
+    when a last-use write may be due, this minute's mark (``usage.touch``)."""
+    own = principal.digest == digest  # else a rotated-out secret: its gen lives elsewhere
+    reads = [gen_name(digest)] if own else []
+    gate = usage.gate_name(digest, ip, previous=False) if own and usage.due(principal, ip) else None
+    return KeyEntity(principal), reads + [gate] if gate else reads, gate
+
+
+def _cold_call(digest: str, ip: str) -> tuple[limiter.Entity, list[str]]:
+    """The round trip of a key this process has not seen: counted under the rules the store
+    remembers, reading generation, shared principal and this minute's mark (for ``digest``
+    as the key's current secret)."""
+    gate = usage.gate_name(digest, ip, previous=False)
+    return limiter.Entity(entity_key(digest), ()), [gen_name(digest), blob_name(digest), gate]
+
+
+# --- Sending the round trip ahead (Redis) ---------------------------------------------
+
+
+def send_ahead(raw: str, ip: str) -> None:
+    """Start the round trip ``check(raw, ip)`` makes first, so that it runs while the request
+    is routed (Redis only: ``apikeys.middleware`` calls this, then :func:`settle_ahead`).
+    ``check`` takes its answer when it would send the very same call; else, and when no
+    check comes, ``settle_ahead`` gives back what it counted."""
+    lim = limiter.get_limiter()
+    if not lim.sends_ahead or _sweep_due[0] or not keygen.is_well_formed(raw):
+        return  # in-process: nothing to overlap; after an outage: check() sweeps first
+    digest = keygen.digest_of(raw)
+    entry = _memo_get(digest)
+    if entry is None:
+        entity, reads = _cold_call(digest, ip)
+        lim.send_ahead(entity, reads=reads)
+    elif entry[0] is not None and refusal(entry[0], ip) is None:
+        warm, warm_reads, _ = _warm_call(entry[0], digest, ip)
+        lim.send_ahead(warm, reads=warm_reads)
+
+
+def settle_ahead() -> None:
+    """End of the request: what was sent ahead and not taken is read and given back."""
+    limiter.get_limiter().settle_ahead()
 
 
 def _seen(decision: Decision, gate: str | None) -> bool | None:
@@ -229,16 +254,6 @@ def _seen(decision: Decision, gate: str | None) -> bool | None:
 
 
 # --- Generations and the shared principal ----------------------------------------------
-
-
-@lru_cache(maxsize=65_536)
-def gen_name(digest: str) -> str:
-    return keys.tagged(entity_key(digest), "gen")
-
-
-@lru_cache(maxsize=65_536)
-def blob_name(digest: str) -> str:
-    return keys.tagged(entity_key(digest), "principal")
 
 
 def new_generation() -> str:
@@ -480,11 +495,6 @@ def watched_models() -> set[type]:
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     if setting in ("CACHES", "DATABASES", "REDIS_URL", "REDIS_CLUSTER", "TATER_RATELIMIT_BACKEND"):
         reset()
-    if setting == "TATER_RATELIMIT_KEY_PREFIX":
-        gen_name.cache_clear()
-        blob_name.cache_clear()
-    if setting == "TATER_PLAN_RATE_LIMITS":
-        rules_for.cache_clear()
 
 
 setting_changed.connect(_on_setting_changed, dispatch_uid="apikeys.keycheck.reset")

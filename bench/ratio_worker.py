@@ -18,8 +18,9 @@ validate, open, validate...; each request timed alone, its whole body read. Warm
 ``--keys`` keys in turn. ``--cold``: every validate request presents a pool key used
 nowhere else in this process. ``--floor``: after each validate request, one request to the
 floor view with a warm key (``bench.views.FloorView``: validate with a key check that
-costs nothing; ``--floor-rt``: plus one Redis ``PING``), outside the ratio; its median ÷ the
-open median is the floor: what validate would cost if the key check were free. Prints
+costs nothing), outside the ratio; its median ÷ the open median is the floor: what validate
+would cost if the key check were free. ``--floor-rt``: likewise with one Redis ``PING``
+waited for (``RoundTripFloorView``): a check that waits for its one round trip. Prints
 one ``RATIOJSON {...}`` line.
 """
 
@@ -46,6 +47,7 @@ OPEN_PATH = "/api/bench/open"
 FLOOR_PATH = "/api/bench/floor"  # validate with a key check that costs nothing
 ROUND_TRIP_FLOOR_PATH = "/api/bench/floor-rt"  # ... plus one Redis round trip (Redis modes)
 VALIDATE_PATH = "/api/v1/auth/validate"
+FLOOR_NAMES = {FLOOR_PATH: "floor", ROUND_TRIP_FLOOR_PATH: "floor_rt"}  # the result's field prefixes
 HOST = "localhost"  # bench.ratio puts it in ALLOWED_HOSTS
 
 BASE_ENVIRON: dict[str, Any] = {
@@ -170,7 +172,7 @@ def verify(creds: dict[str, Any]) -> dict[str, Any]:
 
 # --- measure --------------------------------------------------------------------------------
 def measure(
-    creds: dict[str, Any], runs: int, requests: int, cold: bool, warmup: int, floor: str | None = None
+    creds: dict[str, Any], runs: int, requests: int, cold: bool, warmup: int, floors: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     client = Client()
     keys: list[str] = creds["keys"]
@@ -190,7 +192,7 @@ def measure(
     if status != 200 or not json.loads(body).get("valid"):
         raise SystemExit(f"validate answered {status}: {body[:300]!r}")
     validate_bytes = len(body)
-    if floor:
+    for floor in floors:
         status, body, _ = client.get(floor, keys[0])
         if status != 200:
             raise SystemExit(f"floor view answered {status}: {body[:300]!r}")
@@ -199,21 +201,21 @@ def measure(
     for i in range(warmup):
         client.get(OPEN_PATH)
         client.get(VALIDATE_PATH, keys[i % len(keys)])
-        if floor:
+        for floor in floors:
             client.get(floor, keys[i % len(keys)])
 
     statuses: dict[str, dict[str, int]] = {"open": {}, "validate": {}}
     run_rows: list[dict[str, Any]] = []
     all_open: list[float] = []
     all_validate: list[float] = []
-    floors: list[float] = []
-    floor_ratios: list[float] = []
+    floor_times: dict[str, list[float]] = {floor: [] for floor in floors}
+    floor_ratios: dict[str, list[float]] = {floor: [] for floor in floors}
     k = 0
     c = 0
     for _run in range(runs):
         opens: list[float] = []
         validates: list[float] = []
-        run_floors: list[float] = []
+        run_floors: dict[str, list[float]] = {floor: [] for floor in floors}
         for i in range(requests):
             if i % 2 == 0:
                 status, _, took = client.get(OPEN_PATH)
@@ -229,19 +231,20 @@ def measure(
                 status, _, took = client.get(VALIDATE_PATH, key)
                 validates.append(took)
                 kind = "validate"
-                if floor:
+                for floor in floors:
                     # A warm key even in the cold mode: the floor's one lookup is free.
                     floor_status, _, floor_took = client.get(floor, keys[(k + c) % len(keys)])
                     if floor_status == 200:
-                        run_floors.append(floor_took)
+                        run_floors[floor].append(floor_took)
             statuses[kind][str(status)] = statuses[kind].get(str(status), 0) + 1
         o, v = statistics.median(opens), statistics.median(validates)
         run_rows.append({"open_us": round(o * 1e6, 1), "validate_us": round(v * 1e6, 1), "ratio": round(v / o, 3)})
         all_open += opens
         all_validate += validates
-        if run_floors:
-            floors += run_floors
-            floor_ratios.append(round(statistics.median(run_floors) / o, 3))
+        for floor, took in run_floors.items():
+            if took:
+                floor_times[floor] += took
+                floor_ratios[floor].append(round(statistics.median(took) / o, 3))
     ratios = [r["ratio"] for r in run_rows]
     return {
         "runs": runs,
@@ -255,14 +258,15 @@ def measure(
         "ratio_min": min(ratios),
         "ratio_max": max(ratios),
         "per_run": run_rows,
-        **(
-            {
-                "floor_us_median": round(statistics.median(floors) * 1e6, 1),
-                "floor_ratio_median_of_runs": round(statistics.median(floor_ratios), 3),
-            }
-            if floors
-            else {}
-        ),
+        **{
+            f"{FLOOR_NAMES[floor]}_{field}": value
+            for floor, took in floor_times.items()
+            if took
+            for field, value in (
+                ("us_median", round(statistics.median(took) * 1e6, 1)),
+                ("ratio_median_of_runs", round(statistics.median(floor_ratios[floor]), 3)),
+            )
+        },
         "statuses": statuses,
         "all_200": statuses["open"] == {"200": runs * (requests - requests // 2)}
         and statuses["validate"] == {"200": runs * per_run_validates},
@@ -296,8 +300,8 @@ def main() -> None:
     if args.step == "verify":
         result = verify(creds)
     else:
-        floor = ROUND_TRIP_FLOOR_PATH if args.floor_rt else FLOOR_PATH if args.floor else None
-        result = measure(creds, args.runs, args.requests, args.cold, args.warmup, floor)
+        floors = (FLOOR_PATH,) * args.floor + (ROUND_TRIP_FLOOR_PATH,) * args.floor_rt
+        result = measure(creds, args.runs, args.requests, args.cold, args.warmup, floors)
     print("RATIOJSON " + json.dumps(result), flush=True)
 
 

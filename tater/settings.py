@@ -86,6 +86,7 @@ MIDDLEWARE = [
     # /api/, /v1/, /auth/: oversized bodies refused unread (413), errors always JSON, no-store.
     "tater.middleware.JsonErrorsMiddleware",
     # Redis: a key request's one round trip starts here and runs while the rest does.
+    "apikeys.middleware.SendKeyCheckAheadMiddleware",
     "tater.faults.ServiceFaultMiddleware",  # database/cache outage → 503, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

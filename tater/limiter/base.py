@@ -11,6 +11,24 @@ from tater.limiter.core import Decision, Rule
 DEFAULT_ROLLING_MAX_SECONDS = 60
 
 
+class Sent(ABC):
+    """A check sent to the store whose answer is read later (:meth:`RateLimiterBackend.send`)."""
+
+    @abstractmethod
+    def result(self) -> Decision:
+        """The check's decision, read once (raises :class:`~tater.limiter.LimiterUnavailable`)."""
+
+
+class Answered(Sent):
+    """A check decided when it was sent: stores without a round trip to overlap."""
+
+    def __init__(self, decision: Decision) -> None:
+        self._decision = decision
+
+    def result(self) -> Decision:
+        return self._decision
+
+
 class RateLimiterBackend(ABC):
     """Counts requests per entity key against its rules; one instance per process.
 
@@ -21,6 +39,10 @@ class RateLimiterBackend(ABC):
 
     Backends raise :class:`~tater.limiter.LimiterUnavailable` when their store cannot answer.
     """
+
+    #: Whether :meth:`send` leaves a network round trip running while the caller works
+    #: (else sending a check ahead gains nothing: it is decided at once).
+    sends_ahead = False
 
     def __init__(self, *, rolling_max_seconds: int = DEFAULT_ROLLING_MAX_SECONDS) -> None:
         self.rolling_max_seconds = rolling_max_seconds
@@ -36,6 +58,11 @@ class RateLimiterBackend(ABC):
         read in the same step and returned in ``Decision.reads``. ``now`` (epoch seconds)
         replaces the store's clock, for tests.
         """
+
+    def send(self, key: str, rules: Sequence[Rule], *, cost: int, reads: Sequence[str]) -> Sent:
+        """:meth:`check` on the store's clock, its answer read by ``Sent.result()``: a store
+        across a network gets the call now and answers while the caller does other work."""
+        return Answered(self.check(key, rules, cost=cost, now=None, reads=reads))
 
     @abstractmethod
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:

@@ -18,14 +18,15 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from tater.limiter import keys
-from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend
+from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend, Sent
 from tater.limiter.cache import CacheBackend
 from tater.limiter.core import Decision, LimiterUnavailable, RateLimitedEntity, Rule, degraded_decision
 from tater.limiter.inprocess import InProcessBackend
@@ -43,6 +44,18 @@ SETTINGS = frozenset(
     }
 )
 WARN_INTERVAL = 60.0
+
+
+class _Ahead(NamedTuple):
+    """A check sent ahead in this context, waiting for the identical check to claim it."""
+
+    limiter: Limiter
+    entity: RateLimitedEntity
+    call: tuple[str, tuple[Rule, ...], tuple[str, ...], int]  # key, rules, reads, cost
+    sent: Sent
+
+
+_ahead: ContextVar[_Ahead | None] = ContextVar("tater_limiter_ahead", default=None)
 
 
 class Limiter:
@@ -73,10 +86,55 @@ class Limiter:
             raise ValueError(f"cost must be at least 1, got {cost}")
         if reads:
             keys.check_reads(key, reads)
+        ahead = _ahead.get()
         try:
+            if ahead is not None:
+                if now is None and ahead.limiter is self and ahead.call == (key, rules, tuple(reads), cost):
+                    _ahead.set(None)
+                    return ahead.sent.result()  # the very same check, sent ahead: its answer
+                self.settle_ahead()  # another check: what was sent ahead is not counted
             return self.backend.check(key, rules, cost=cost, now=now, reads=reads)
         except LimiterUnavailable as exc:
             return self._outage(exc, rules, now, reads)
+
+    @property
+    def sends_ahead(self) -> bool:
+        """Whether :meth:`send_ahead` gains anything here (a store across a network)."""
+        return self.backend.sends_ahead
+
+    def send_ahead(self, entity: RateLimitedEntity, *, reads: Sequence[str] = (), cost: int = 1) -> None:
+        """Start ``check(entity, reads=reads, cost=cost)`` now, so that its round trip runs
+        while the caller does other work: the first identical check in this context (thread
+        or task) gets its answer instead of asking the store. The caller must end with
+        :meth:`settle_ahead`, which gives back what an unclaimed check counted.
+
+        Where checks are decided in the process (``sends_ahead`` False) nothing is sent.
+        """
+        self.settle_ahead()  # one check ahead per context
+        if not self.backend.sends_ahead:
+            return
+        key, rules = _unpack(entity)
+        if reads:
+            keys.check_reads(key, reads)
+        try:
+            sent = self.backend.send(key, rules, cost=cost, reads=reads)
+        except LimiterUnavailable:
+            return  # the check itself meets the outage and applies the policy
+        _ahead.set(_Ahead(self, entity, (key, rules, tuple(reads), cost), sent))
+
+    def settle_ahead(self) -> None:
+        """Forget this context's unclaimed check sent ahead: its answer is read (freeing its
+        connection) and whatever it counted given back."""
+        ahead = _ahead.get()
+        if ahead is None:
+            return
+        _ahead.set(None)
+        try:
+            decision = ahead.sent.result()
+        except LimiterUnavailable:
+            return
+        if decision.admitted and decision.known:
+            ahead.limiter.refund(ahead.entity, ahead.call[3])
 
     def peek(self, entity: RateLimitedEntity, *, now: float | None = None) -> Decision:
         """The quota as it stands, consuming nothing (``admitted``: would one more be)."""

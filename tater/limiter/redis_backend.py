@@ -30,10 +30,14 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+from redis.cluster import RedisCluster
 from redis.commands.core import Script
+from redis.connection import ConnectionPool
 from redis.exceptions import (
+    AskError,
     BusyLoadingError,
     ClusterError,
+    NoScriptError,
     OutOfMemoryError,
     ReadOnlyError,
     RedisClusterException,
@@ -43,7 +47,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tater.limiter import keys
-from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend
+from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend, Sent
 from tater.limiter.core import Decision, LimiterUnavailable, Rule, RuleState
 from tater.redis_client import RedisClient, get_client
 
@@ -68,6 +72,8 @@ _TOKEN_PREFIX = os.urandom(4).hex()  # per process start: pids are reused
 
 
 class RedisBackend(RateLimiterBackend):
+    sends_ahead = True
+
     def __init__(
         self, client: RedisClient | None = None, *, rolling_max_seconds: int = DEFAULT_ROLLING_MAX_SECONDS
     ) -> None:
@@ -80,6 +86,25 @@ class RedisBackend(RateLimiterBackend):
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
         reply = self._run("check", key, rules, cost, now, reads)
         return self._decision(rules, reply, reads)
+
+    def send(self, key: str, rules: Sequence[Rule], *, cost: int, reads: Sequence[str]) -> Sent:
+        """The ``EVALSHA`` written now on a connection of the pool that serves the entity's
+        slot (redis-py's public ``send_command``); :class:`_SentScript` reads the reply."""
+        names, args = self._call("check", key, rules, cost, None, reads)
+        client = self._client_or_default()
+        script = self._registered(client)
+        try:
+            pool = _pool_for(client, names[0])
+            connection = pool.get_connection()
+        except UNAVAILABLE as exc:
+            raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            connection.send_command("EVALSHA", script.sha, len(names), *names, *args)
+        except UNAVAILABLE as exc:
+            connection.disconnect()
+            pool.release(connection)
+            raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return _SentScript(self, pool, connection, (key, tuple(rules), cost, tuple(reads)))
 
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
         return self._decision(rules, self._run("peek", key, rules, 1, now, ()), ())
@@ -134,16 +159,21 @@ class RedisBackend(RateLimiterBackend):
     def _client_or_default(self) -> RedisClient:
         return self._client if self._client is not None else get_client()
 
+    def _call(
+        self, mode: str, key: str, rules: Sequence[Rule], cost: int, now: float | None, reads: Sequence[str]
+    ) -> tuple[list[str], list[Any]]:
+        """The script's KEYS and ARGV for one call."""
+        token = f"{_TOKEN_PREFIX}{os.getpid():x}.{next(_calls):x}"  # unique per call across processes
+        args: list[Any] = [mode, "" if now is None else str(round(now * MICRO)), cost, token, *self._rule_args(rules)]
+        return [keys.internal(key, "log"), keys.internal(key, "win"), *reads], args
+
     def _run(
         self, mode: str, key: str, rules: Sequence[Rule], cost: int, now: float | None, reads: Sequence[str]
     ) -> list[Any]:
-        token = f"{_TOKEN_PREFIX}{os.getpid():x}.{next(_calls):x}"  # unique per call across processes
-        args: list[Any] = [mode, "" if now is None else str(round(now * MICRO)), cost, token, *self._rule_args(rules)]
+        names, args = self._call(mode, key, rules, cost, now, reads)
         try:
             client = self._client_or_default()
-            reply: list[Any] = self._registered(client)(
-                keys=[keys.internal(key, "log"), keys.internal(key, "win"), *reads], args=args
-            )
+            reply: list[Any] = self._registered(client)(keys=names, args=args)
             return reply
         except UNAVAILABLE as exc:
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -183,3 +213,44 @@ class RedisBackend(RateLimiterBackend):
 def _parse_rules(spec: bytes | str) -> tuple[Rule, ...]:
     text = spec.decode() if isinstance(spec, bytes) else spec
     return tuple(Rule(int(seconds), int(limit)) for seconds, limit, _ in (part.split(":") for part in text.split(",")))
+
+
+def _pool_for(client: RedisClient, name: str) -> ConnectionPool:
+    """The connection pool of the server holding ``name`` (on a cluster: its slot's primary)."""
+    if isinstance(client, RedisCluster):
+        pool: ConnectionPool = client.get_redis_connection(client.get_node_from_key(name)).connection_pool
+        return pool
+    return client.connection_pool
+
+
+class _SentScript(Sent):
+    """An ``EVALSHA`` written to a pooled connection, its reply not read yet."""
+
+    def __init__(self, backend: RedisBackend, pool: ConnectionPool, connection: Any, call: tuple[Any, ...]) -> None:
+        self._backend, self._pool, self._connection = backend, pool, connection
+        self._call = call  # key, rules, cost, reads
+
+    def result(self) -> Decision:
+        key, rules, cost, reads = self._call
+        connection, pool = self._connection, self._pool
+        try:
+            reply = connection.read_response()
+        except (NoScriptError, AskError):
+            # The script did not run (not loaded on this server yet; the slot moved): run it
+            # the usual way, which loads it and follows the cluster's redirection.
+            pool.release(connection)
+            return self._backend.check(key, rules, cost=cost, now=None, reads=reads)
+        except (RedisConnectionError, RedisTimeoutError):
+            connection.disconnect()
+            pool.release(connection)
+            # The reply was lost (the script may have run): ask again the usual way, as
+            # redis-py retries any call. At worst a request is counted twice, never missed.
+            return self._backend.check(key, rules, cost=cost, now=None, reads=reads)
+        except BaseException as exc:
+            connection.disconnect()  # the reply may still be on its way: never reuse it
+            pool.release(connection)
+            if isinstance(exc, UNAVAILABLE):
+                raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            raise
+        pool.release(connection)
+        return self._backend._decision(rules, reply, reads)
