@@ -17,6 +17,9 @@ Keys per entity (one cluster hash slot, see :mod:`tater.limiter.keys`):
 A check with rules remembers them beside the counts (``_win`` field ``_rules``); a check
 without rules uses the remembered ones (``Decision.known`` is False when there are none).
 
+``send`` writes a check's ``EVALSHA`` on a pooled connection and leaves the reply to be read
+later (``Limiter.send_ahead``: the round trip runs while the caller works).
+
 Works unchanged with ``redis.Redis`` (``redis://``, ``rediss://``) and
 ``redis.cluster.RedisCluster``. ``reads`` are GETs inside the same script: values are raw
 bytes (``None`` when missing); write them with the same client (:func:`tater.redis_client.get_client`).

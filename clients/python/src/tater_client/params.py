@@ -15,15 +15,18 @@ __version__ = "0.1.0"
 ParamValue = str | int | float | bool | datetime | date | list[str] | tuple[str, ...] | None
 
 
+def iso(value: date) -> str:
+    """ISO 8601 for a date or an aware date-time (a naive one is refused: its instant is unknown)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone: pass an aware datetime (e.g. tzinfo=timezone.utc)")
+    return value.isoformat()
+
+
 def _param(value: ParamValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"{value!r} has no time zone: pass an aware datetime (e.g. tzinfo=timezone.utc)")
-        return value.isoformat()
     if isinstance(value, date):
-        return value.isoformat()
+        return iso(value)
     if isinstance(value, list | tuple):
         return ",".join(value)
     return str(value)

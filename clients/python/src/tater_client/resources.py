@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any, Final, Literal
 
 from tater_client.models import ApiKey, AuditEntry, AuditPage, IssuedKey, KeyPage, Scan, ScanPage
-from tater_client.params import ParamValue, Requester
+from tater_client.params import ParamValue, Requester, iso
 
 TimeLike = datetime | date | str
 """A date-time (aware ``datetime``), a ``date`` or an ISO 8601 string."""
@@ -31,13 +31,7 @@ UNSET: Final = _Unset.UNSET
 
 
 def _json_time(value: TimeLike | None) -> str | None:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"{value!r} has no time zone: pass an aware datetime (e.g. tzinfo=timezone.utc)")
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    return iso(value) if isinstance(value, date) else value
 
 
 class KeysAPI:
