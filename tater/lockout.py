@@ -137,8 +137,11 @@ def _announce(scope: _Scope, *, kind: str, account: str | None, until: float, fa
 
 
 def _failures(scope: _Scope) -> Entity:
-    # The threshold-th failure is refused by the rule: that is the one that locks.
-    return Entity(f"lockout:{scope.name}:{scope.subject}", [Rule(scope.window, max(1, scope.failures - 1))])
+    # The threshold-th failure is refused by the rule: that is the one that locks. Rolling
+    # whatever the window's length: "N failures within 15 minutes" holds across any
+    # 15 minutes, not per clock quarter (a fixed window would let 2 × (N - 1) straddle one).
+    rule = Rule(scope.window, max(1, scope.failures - 1), rolling=True)
+    return Entity(f"lockout:{scope.name}:{scope.subject}", [rule])
 
 
 def register_failure(*, ip: str, kind: str, account: str | None = None) -> None:

@@ -32,9 +32,9 @@ class Answered(Sent):
 class RateLimiterBackend(ABC):
     """Counts requests per entity key against its rules; one instance per process.
 
-    Rules of at most ``rolling_max_seconds`` are counted in a rolling window (a sliding log
-    of admission times: in no interval of that length are more than ``limit`` admitted);
-    longer rules in fixed windows aligned to the epoch. Every method gets the entity's key
+    Rules of at most ``rolling_max_seconds`` (and any rule marked ``rolling``) are counted
+    in a rolling window (a sliding log of admission times: in no interval of that length
+    are more than ``limit`` admitted); longer rules in fixed windows aligned to the epoch. Every method gets the entity's key
     (checked by the caller: non-empty, brace-free) and its rules (non-empty).
 
     Backends raise :class:`~tater.limiter.LimiterUnavailable` when their store cannot answer.
@@ -48,7 +48,7 @@ class RateLimiterBackend(ABC):
         self.rolling_max_seconds = rolling_max_seconds
 
     def is_rolling(self, rule: Rule) -> bool:
-        return rule.seconds <= self.rolling_max_seconds
+        return rule.rolling or rule.seconds <= self.rolling_max_seconds
 
     @abstractmethod
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:

@@ -24,20 +24,25 @@ class LimiterUnavailable(Exception):
 class _RuleFields(NamedTuple):
     seconds: int
     limit: int
+    rolling: bool = False
 
 
 class Rule(_RuleFields):
-    """At most ``limit`` requests in ``seconds`` (rolling or fixed window: see the backends)."""
+    """At most ``limit`` requests in ``seconds``. Rules of up to
+    ``TATER_RATELIMIT_ROLLING_MAX_SECONDS`` (60) are rolling windows, longer ones fixed
+    windows aligned to the epoch, unless ``rolling`` asks for a rolling window whatever the
+    length (worth it where the limit is small: the sliding log holds up to ``limit`` times,
+    e.g. the lockout's "10 failures within 15 minutes")."""
 
     __slots__ = ()
 
-    def __new__(cls, seconds: int, limit: int) -> Rule:
+    def __new__(cls, seconds: int, limit: int, rolling: bool = False) -> Rule:
         if type(seconds) is not int or type(limit) is not int or seconds < 1 or limit < 1:
             raise ValueError(f"Rule needs positive integer seconds and limit, got {seconds!r}, {limit!r}")
-        return super().__new__(cls, seconds, limit)
+        return super().__new__(cls, seconds, limit, bool(rolling))
 
     def __repr__(self) -> str:
-        return f"Rule(seconds={self.seconds}, limit={self.limit})"
+        return f"Rule(seconds={self.seconds}, limit={self.limit}{', rolling=True' if self.rolling else ''})"
 
 
 class RateLimitedEntity(Protocol):

@@ -185,3 +185,18 @@ def test_rules_of_one_length_each_count_every_request(harness: Harness) -> None:
     entity = harness.entity([Rule(60, 300), Rule(60, 2)])
     assert [harness.limiter.check(entity).admitted for _ in range(3)] == [True, True, False]
     assert [s.used for s in harness.limiter.peek(entity).states] == [2, 2]
+
+
+def test_a_rule_marked_rolling_is_rolling_whatever_its_length(harness: Harness) -> None:
+    """Long windows are fixed unless marked ``rolling`` (the lockout's): then no interval of
+    that length admits more than the limit, across any multiple of it since the epoch."""
+    if not harness.fake_time:
+        pytest.skip("the cache backend runs on the cache's clock")
+    entity = harness.entity([Rule(900, 2, rolling=True)])
+    t0 = (time.time() // 900 + 1) * 900 - 1  # a second before a fixed window would restart
+    assert harness.limiter.check(entity, now=t0).admitted
+    assert harness.limiter.check(entity, now=t0 + 0.5).admitted
+    refused = harness.limiter.check(entity, now=t0 + 2)  # a fixed window would admit this one
+    assert not refused.admitted
+    assert 897 < refused.retry_after <= 899
+    assert harness.limiter.check(entity, now=t0 + 900.1).admitted  # the first has left the window

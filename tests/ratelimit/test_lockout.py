@@ -76,6 +76,17 @@ class TestClientLockout:
         assert bad(api).status_code == 429
         assert len(lockouts()) == 2
 
+    def test_failures_straddling_a_window_boundary_still_lock(self, api, world, clock):
+        """SPEC §6: 20 failures within 10 minutes lock the address, whichever 10 minutes. A
+        guesser who splits them around a multiple of 600 s since the epoch (where a fixed
+        window would restart its count) is locked all the same."""
+        clock.advance(600 - clock.t % 600 - 5)  # 5 s before a boundary
+        assert [bad(api).status_code for _ in range(10)] == [401] * 10
+        clock.advance(10)  # past it
+        assert [bad(api).status_code for _ in range(9)] == [401] * 9
+        r = bad(api)  # the 20th within 15 s
+        assert (r.status_code, r.json()["error"]) == (429, "LOCKED_OUT")
+
     def test_failures_spread_over_windows_do_not_lock(self, api, world, clock):
         with override_settings(
             TATER_LOCKOUT_CLIENT_FAILURES=3, TATER_LOCKOUT_CLIENT_WINDOW=60, TATER_LOCKOUT_CLIENT_DURATION=30
@@ -133,6 +144,16 @@ class TestAccountLockout:
         assert events[0].changes["scope"] == "account"
         assert events[0].changes["account"] == self.EMAIL
         assert events[0].changes["kind"] == "otp"
+
+    def test_sign_ins_straddling_a_window_boundary_still_lock(self, clock):
+        clock.advance(900 - clock.t % 900 - 5)  # 5 s before a multiple of 15 minutes
+        for i in range(5):
+            lockout.register_failure(ip=f"192.0.2.{i}", kind="password", account=self.EMAIL)
+        clock.advance(10)
+        for i in range(4):
+            lockout.register_failure(ip=f"192.0.2.{10 + i}", kind="password", account=self.EMAIL)
+        with pytest.raises(lockout.LockedOut):  # the 10th within 15 s
+            lockout.register_failure(ip="192.0.2.99", kind="password", account=self.EMAIL)
 
     def test_account_lock_expires(self, clock):
         for _ in range(10):
