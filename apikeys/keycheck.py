@@ -173,7 +173,7 @@ def _shared_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked:
             if fresh or gen == tag:
                 return Checked(principal, decision, decision.admitted, entity, _seen(decision, gate))
             if decision.admitted:
-                lim.refund(entity)  # counted under a principal that changed meanwhile
+                lim.refund(entity, receipt=decision.receipt)  # counted under a principal that changed
         principal, tag = _load_shared(lim, digest)
         fresh = True
     return _count(lim, principal, ip)  # kept changing under us: the last load decides
@@ -195,14 +195,14 @@ def _cold_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked | tuple[K
     error = invalid() if principal is None else refusal(principal, ip)
     if error is not None:
         if counted:
-            lim.refund(remembered)
+            lim.refund(remembered, receipt=decision.receipt)
         raise error
     assert principal is not None
     entity = KeyEntity(principal)
     if decision.known and (entity.key(), entity.rules()) == (remembered.key(), tuple(s.rule for s in decision.states)):
         return Checked(principal, decision, counted, entity, _seen(decision, gate))
     if counted:  # counted under another secret's entity or rules that changed since
-        lim.refund(remembered)
+        lim.refund(remembered, receipt=decision.receipt)
     return principal, gen
 
 
@@ -227,10 +227,9 @@ def _cold_call(digest: str, ip: str) -> tuple[limiter.Entity, list[str]]:
 
 
 def send_ahead(raw: str, ip: str) -> None:
-    """Start the round trip ``check(raw, ip)`` makes first, so that it runs while the request
-    is routed (Redis only: ``apikeys.middleware`` calls this, then :func:`settle_ahead`).
-    ``check`` takes its answer when it would send the very same call; else, and when no
-    check comes, ``settle_ahead`` gives back what it counted."""
+    """Start the round trip ``check(raw, ip)`` makes first, to run while the request is routed
+    (Redis; ``apikeys.middleware``). ``check`` takes its answer if it sends the very same
+    call; else, or when no check comes, :func:`settle_ahead` gives back what it counted."""
     lim = limiter.get_limiter()
     if not lim.sends_ahead or _sweep_due[0] or not keygen.is_well_formed(raw):
         return  # in-process: nothing to overlap; after an outage: check() sweeps first
@@ -423,6 +422,7 @@ def _sweep_pending(lim: limiter.Limiter) -> None:
             _bump_shared(lim, [d for _, d in pending])
         except LimiterUnavailable:
             return  # still down: the requests read the database meanwhile
+        lim.settle_ahead()  # a call sent ahead read the generations from before this sweep
         PendingInvalidation.objects.filter(pk__in=[pk for pk, _ in pending]).delete()
     _sweep_due[0] = len(pending) == 1000  # more may wait
 

@@ -12,11 +12,18 @@ DEFAULT_ROLLING_MAX_SECONDS = 60
 
 
 class Sent(ABC):
-    """A check sent to the store whose answer is read later (:meth:`RateLimiterBackend.send`)."""
+    """A check sent to the store whose answer is read later (:meth:`RateLimiterBackend.send`):
+    either :meth:`result` or :meth:`discard`, once."""
 
     @abstractmethod
     def result(self) -> Decision:
-        """The check's decision, read once (raises :class:`~tater.limiter.LimiterUnavailable`)."""
+        """The check's decision (raises :class:`~tater.limiter.LimiterUnavailable`)."""
+
+    @abstractmethod
+    def discard(self) -> Decision | None:
+        """The answer of a check nobody wants, so that what it counted can be given back:
+        its decision, or None when nothing is known to have been counted. Never asks the
+        store again."""
 
 
 class Answered(Sent):
@@ -26,6 +33,9 @@ class Answered(Sent):
         self._decision = decision
 
     def result(self) -> Decision:
+        return self._decision
+
+    def discard(self) -> Decision | None:
         return self._decision
 
 
@@ -69,8 +79,10 @@ class RateLimiterBackend(ABC):
         """The quota as it stands; ``admitted``: whether one more request would be."""
 
     @abstractmethod
-    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
-        """Give back ``cost`` requests (the newest admissions of the rolling log)."""
+    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, receipt: Any = None) -> None:
+        """Give back ``cost`` requests: the admission of ``receipt`` (``Decision.receipt``)
+        exactly, in whatever it still counts (its log entries if still in the window, its
+        fixed windows if still current); without a receipt, the newest admissions."""
 
     @abstractmethod
     def reset(self, key: str, rules: Sequence[Rule]) -> None:

@@ -74,11 +74,13 @@ class CacheBackend(CacheValues, RateLimiterBackend):
         states = self._states(rules, counted, found, cost, t)
         if any(s.retry_after > 0 for s in states):
             return Decision(False, states, t, values)
-        if not self._claim(rules, counted, found, cost, t):
+        claimed = self._claim(rules, counted, found, cost, t)
+        if claimed is None:
             # A concurrent request took what this one counted on: nothing was consumed.
             found = self.cache.get_many([k for keys_ in counted for k in keys_])
             return Decision(False, self._states(rules, counted, found, cost, t), t, values)
-        return Decision(True, tuple(consumed(s, cost, t, rolling=self.is_rolling(s.rule)) for s in states), t, values)
+        after = tuple(consumed(s, cost, t, rolling=self.is_rolling(s.rule)) for s in states)
+        return Decision(True, after, t, values, receipt=(*claimed, t))
 
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
         if not rules:
@@ -89,11 +91,19 @@ class CacheBackend(CacheValues, RateLimiterBackend):
         states = self._states(rules, counted, found, 1, t)
         return Decision(all(s.retry_after == 0 for s in states), states, t)
 
-    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
+    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, receipt: Any = None) -> None:
         if not rules:
             return
         t = self._now(now)
         cache = self.cache
+        if receipt is not None:
+            slots, counters, claimed_at = receipt
+            # A slot stays the claimer's until it expires ``seconds`` after the claim (then it
+            # may be another's): freed only before that, with a second's margin (memcached).
+            cache.delete_many([slot for slot, seconds in slots if t - claimed_at < seconds - 1])
+            for counter in counters:  # the window's own counter: a passed window counts nothing
+                self._decr(counter, cost)
+            return
         for rule in rules:
             keys_ = self._keys(key, rule, t)
             if self.is_rolling(rule):
@@ -140,15 +150,18 @@ class CacheBackend(CacheValues, RateLimiterBackend):
 
     def _claim(
         self, rules: Sequence[Rule], counted: list[tuple[str, ...]], found: dict[str, Any], cost: int, t: float
-    ) -> bool:
-        """Take ``cost`` slots or counts in every rule; if a race takes one first, give all back."""
+    ) -> tuple[tuple[tuple[str, int], ...], tuple[str, ...]] | None:
+        """Take ``cost`` slots or counts in every rule: what was taken (each slot with its
+        rule's length, the counters), or None when a race took one first (all given back)."""
         slots: list[str] = []
+        spans: list[int] = []
         counters: list[str] = []
         try:
             for rule, keys_ in zip(rules, counted, strict=True):
                 if self.is_rolling(rule):
                     taken = self._take_slots([k for k in keys_ if k not in found], cost, t, rule.seconds)
                     slots += taken
+                    spans += [rule.seconds] * len(taken)
                     fits = len(taken) == cost
                 else:
                     window_end = (t // rule.seconds + 1) * rule.seconds
@@ -156,11 +169,11 @@ class CacheBackend(CacheValues, RateLimiterBackend):
                     fits = self._incr(keys_[0], cost, math.ceil(window_end - t) + COUNTER_GRACE) <= rule.limit
                 if not fits:
                     self._release(slots, counters, cost)
-                    return False
+                    return None
         except Exception:
             self._release(slots, counters, cost)
             raise
-        return True
+        return tuple(zip(slots, spans, strict=True)), tuple(counters)
 
     def _take_slots(self, free: list[str], cost: int, t: float, seconds: int) -> list[str]:
         cache = self.cache

@@ -108,6 +108,8 @@ class Decision(NamedTuple):
     missing). ``degraded`` is set when the store was unreachable and the fail-open policy
     admitted the request uncounted. ``known`` is False when the entity was checked without
     rules and the store remembered none: nothing was counted and ``states`` is empty.
+    ``receipt`` (an admission's; opaque, the backend's) lets ``refund`` give back exactly
+    this admission, however much later, never another one.
     """
 
     admitted: bool
@@ -116,6 +118,7 @@ class Decision(NamedTuple):
     reads: Mapping[str, Any] = NO_READS
     degraded: bool = False
     known: bool = True  # False: asked without rules and the store remembered none (nothing counted)
+    receipt: Any = None
 
     @property
     def binding(self) -> RuleState:

@@ -113,10 +113,11 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
             used = self._used(counts, plan, t)
             admitted = all(n + cost <= rule.limit for n, (rule, _) in zip(used, plan.rules, strict=True))
             if admitted:
-                states = self._count(key, counts, plan, used, cost, t)
+                states, stamp = self._count(key, counts, plan, used, cost, t)
             else:
-                states = self._states(counts, plan, cost, t)  # what each rule waits for
-        return Decision(admitted, states, t, self._read(reads))
+                states, stamp = self._states(counts, plan, cost, t), None  # what each rule waits for
+        receipt = None if stamp is None else (stamp, t)  # the log entries it added, and when
+        return Decision(admitted, states, t, self._read(reads), receipt=receipt)
 
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
         if not rules:
@@ -129,18 +130,25 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
             states = self._states(counts, plan, 1, t)
         return Decision(all(s.retry_after == 0 for s in states), states, t)
 
-    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
+    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, receipt: Any = None) -> None:
         if not rules:
             return
         with self._lock:
-            t = time.time() if now is None else now
             counts = self._entities.get(key)
             if counts is None:
                 return
-            for _ in range(min(cost, len(counts.log))):
-                counts.log.pop()
+            if receipt is None:  # the newest admissions, right after them
+                admitted_at = time.time() if now is None else now
+                for _ in range(min(cost, len(counts.log))):
+                    counts.log.pop()
+            else:  # exactly the receipt's: its entries while in the log (equal stamps are alike)
+                stamp, admitted_at = receipt
+                for _ in range(cost):
+                    if stamp not in counts.log:
+                        break
+                    counts.log.remove(stamp)
             for seconds, (index, count) in list(counts.windows.items()):
-                if index == int(t // seconds):
+                if index == int(admitted_at // seconds):  # its fixed windows, while current
                     counts.windows[seconds] = (index, max(0, count - cost))
 
     def values_cache(self) -> Any:
@@ -194,9 +202,10 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
 
     def _count(
         self, key: str, counts: _Counts, plan: _Plan, used: list[int], cost: int, t: float
-    ) -> tuple[RuleState, ...]:
-        """Count an admitted request of ``cost``; the rules' states after it."""
+    ) -> tuple[tuple[RuleState, ...], float]:
+        """Count an admitted request of ``cost``; the rules' states after it, and its stamp."""
         expires = counts.expires
+        stamp = t
         if plan.longest:
             # Never older than the newest entry, so the log stays sorted if the clock steps back.
             stamp = max(t, counts.log[-1]) if counts.log else t
@@ -215,7 +224,7 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
             states.append(RuleState(rule, n + cost, reset, 0.0))
         counts.expires = expires
         self._entities[key] = counts
-        return tuple(states)
+        return tuple(states), stamp
 
     def _plan(self, rules: Sequence[Rule]) -> _Plan:
         """Which of ``rules`` are rolling, and the longest rolling window: once per rule set."""

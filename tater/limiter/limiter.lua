@@ -6,7 +6,8 @@
 --          index) and "S:n" (count in that window)
 -- KEYS[3…] extra string keys to GET and return (same hash tag, so same cluster slot)
 -- ARGV     mode ('check' | 'peek' | 'refund'), now in µs ('' = this server's clock),
---          cost, member token (unique per call), rule count n, then per rule:
+--          cost, member token (unique per call; 'refund': the admission's token, with now its
+--          time, or '' for the newest entries), rule count n, then per rule:
 --          seconds, limit, 'r' (rolling) or 'f' (fixed)
 --          (n = 0: the rules remembered from the entity's last admitted check with rules)
 -- Returns  {admitted 0/1 (-1: n = 0 and no rules remembered), now µs, the remembered rules
@@ -15,8 +16,9 @@
 -- A request is admitted only if every rule has room for `cost` more; then, and only then,
 -- all of them count it and the given rules are remembered (a refusal counts nothing; it
 -- only remembers rules that changed).
--- 'peek' decides for cost without writing; 'refund' takes `cost` back (the newest log
--- entries) and then answers as 'peek'.
+-- 'peek' decides for cost without writing; 'refund' takes `cost` back (one admission's log
+-- members and, while its window is current, its fixed counts; or the newest entries) and
+-- then answers as 'peek'.
 
 local log_key, win_key = KEYS[1], KEYS[2]
 local mode = ARGV[1]
@@ -82,7 +84,15 @@ for i = 1, n do
 end
 
 if mode == 'refund' then
-  if longest > 0 then redis.call('ZPOPMAX', log_key, cost) end
+  if longest > 0 then
+    if token ~= '' then
+      -- One admission exactly: its own members, if still in the window (never another's,
+      -- which would leave the window later than it and let one request too many in).
+      for j = 1, cost do redis.call('ZREM', log_key, token .. ':' .. j) end
+    else
+      redis.call('ZPOPMAX', log_key, cost)
+    end
+  end
   for _, rule in ipairs(rules) do
     if not rule.rolling and rule.used > 0 then
       rule.used = math.max(0, rule.used - cost)

@@ -130,11 +130,11 @@ class Limiter:
             return
         _ahead.set(None)
         try:
-            decision = ahead.sent.result()
-        except LimiterUnavailable:
-            return
-        if decision.admitted and decision.known:
-            ahead.limiter.refund(ahead.entity, ahead.call[3])
+            decision = ahead.sent.discard()
+            if decision is not None and decision.admitted and decision.known and not decision.degraded:
+                ahead.limiter.refund(ahead.entity, ahead.call[3], receipt=decision.receipt)
+        except Exception:  # noqa: BLE001 - a request's answer never fails for a check it did not use
+            logger.exception("could not settle a rate-limit check sent ahead")
 
     def peek(self, entity: RateLimitedEntity, *, now: float | None = None) -> Decision:
         """The quota as it stands, consuming nothing (``admitted``: would one more be)."""
@@ -144,11 +144,19 @@ class Limiter:
         except LimiterUnavailable as exc:
             return self._outage(exc, rules, now, ())
 
-    def refund(self, entity: RateLimitedEntity, cost: int = 1, *, now: float | None = None) -> None:
-        """Give back ``cost`` admitted requests (best effort: skipped during an outage)."""
+    def refund(
+        self, entity: RateLimitedEntity, cost: int = 1, *, now: float | None = None, receipt: Any = None
+    ) -> None:
+        """Give back ``cost`` admitted requests (best effort: skipped during an outage).
+
+        ``receipt`` (the admission's ``Decision.receipt``): exactly that admission, however
+        much later, in whatever it still counts; a refund must never free another admission
+        (the newest, when given back in place of an older one, would leave its window later
+        and let one more in). Without it: the newest ``cost`` admissions, right after them.
+        """
         key, rules = _unpack(entity)
         try:
-            self.backend.refund(key, rules, cost=cost, now=now)
+            self.backend.refund(key, rules, cost=cost, now=now, receipt=receipt)
         except LimiterUnavailable as exc:
             self._warn(exc)
 
@@ -257,8 +265,8 @@ def peek(entity: RateLimitedEntity, *, now: float | None = None) -> Decision:
     return get_limiter().peek(entity, now=now)
 
 
-def refund(entity: RateLimitedEntity, cost: int = 1, *, now: float | None = None) -> None:
-    get_limiter().refund(entity, cost, now=now)
+def refund(entity: RateLimitedEntity, cost: int = 1, *, now: float | None = None, receipt: Any = None) -> None:
+    get_limiter().refund(entity, cost, now=now, receipt=receipt)
 
 
 def reset(entity: RateLimitedEntity) -> None:

@@ -39,11 +39,13 @@ from redis.connection import ConnectionPool
 from redis.exceptions import (
     AskError,
     BusyLoadingError,
+    ClusterDownError,
     ClusterError,
     NoScriptError,
     OutOfMemoryError,
     ReadOnlyError,
     RedisClusterException,
+    ResponseError,
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -69,6 +71,9 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     TryAgainError,
 )
 
+# Errors in a script call's reply that mean it did not run (see _SentScript).
+DID_NOT_RUN: tuple[type[Exception], ...] = (NoScriptError, AskError, TryAgainError, ClusterDownError)
+
 MICRO = 1_000_000
 _calls = itertools.count()
 _TOKEN_PREFIX = os.urandom(4).hex()  # per process start: pids are reused
@@ -87,16 +92,18 @@ class RedisBackend(RateLimiterBackend):
         self._rule_args_cache: dict[object, tuple[Any, ...]] = {}  # keyed by the rule tuple
 
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
-        reply = self._run("check", key, rules, cost, now, reads)
-        return self._decision(rules, reply, reads)
+        token = _new_token()
+        reply = self._run("check", key, rules, cost, _clock(now), reads, token)
+        return self._decision(rules, reply, reads, token)
 
     def send(self, key: str, rules: Sequence[Rule], *, cost: int, reads: Sequence[str]) -> Sent:
         """The ``EVALSHA`` written now on a connection of the pool that serves the entity's
         slot (redis-py's public ``send_command``); :class:`_SentScript` reads the reply."""
-        names, args = self._call("check", key, rules, cost, None, reads)
-        client = self._client_or_default()
-        script = self._registered(client)
+        token = _new_token()
+        names, args = self._call("check", key, rules, cost, "", reads, token)
         try:
+            client = self._client_or_default()  # a cluster client connects when built
+            script = self._registered(client)
             pool = _pool_for(client, names[0])
             connection = pool.get_connection()
         except UNAVAILABLE as exc:
@@ -107,13 +114,17 @@ class RedisBackend(RateLimiterBackend):
             connection.disconnect()
             pool.release(connection)
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        return _SentScript(self, pool, connection, (key, tuple(rules), cost, tuple(reads)))
+        return _SentScript(self, pool, connection, (key, tuple(rules), cost, tuple(reads), token))
 
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
-        return self._decision(rules, self._run("peek", key, rules, 1, now, ()), ())
+        return self._decision(rules, self._run("peek", key, rules, 1, _clock(now), (), ""), ())
 
-    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None) -> None:
-        self._run("refund", key, rules, cost, now, ())
+    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, receipt: Any = None) -> None:
+        if receipt is None:  # the newest admissions (no token: ZPOPMAX)
+            self._run("refund", key, rules, cost, _clock(now), (), "")
+        else:  # exactly the receipt's: its own log members, its fixed windows while current
+            token, admitted_us = receipt
+            self._run("refund", key, rules, cost, str(admitted_us), (), token)
 
     def reset(self, key: str, rules: Sequence[Rule]) -> None:
         try:
@@ -163,17 +174,16 @@ class RedisBackend(RateLimiterBackend):
         return self._client if self._client is not None else get_client()
 
     def _call(
-        self, mode: str, key: str, rules: Sequence[Rule], cost: int, now: float | None, reads: Sequence[str]
+        self, mode: str, key: str, rules: Sequence[Rule], cost: int, clock: str, reads: Sequence[str], token: str
     ) -> tuple[list[str], list[Any]]:
-        """The script's KEYS and ARGV for one call."""
-        token = f"{_TOKEN_PREFIX}{os.getpid():x}.{next(_calls):x}"  # unique per call across processes
-        args: list[Any] = [mode, "" if now is None else str(round(now * MICRO)), cost, token, *self._rule_args(rules)]
+        """The script's KEYS and ARGV for one call (``clock``: µs, or '' for the server's)."""
+        args: list[Any] = [mode, clock, cost, token, *self._rule_args(rules)]
         return [keys.internal(key, "log"), keys.internal(key, "win"), *reads], args
 
     def _run(
-        self, mode: str, key: str, rules: Sequence[Rule], cost: int, now: float | None, reads: Sequence[str]
+        self, mode: str, key: str, rules: Sequence[Rule], cost: int, clock: str, reads: Sequence[str], token: str
     ) -> list[Any]:
-        names, args = self._call(mode, key, rules, cost, now, reads)
+        names, args = self._call(mode, key, rules, cost, clock, reads, token)
         try:
             client = self._client_or_default()
             reply: list[Any] = self._registered(client)(keys=names, args=args)
@@ -198,7 +208,7 @@ class RedisBackend(RateLimiterBackend):
         return cached[1]
 
     @staticmethod
-    def _decision(rules: Sequence[Rule], reply: list[Any], reads: Sequence[str]) -> Decision:
+    def _decision(rules: Sequence[Rule], reply: list[Any], reads: Sequence[str], token: str = "") -> Decision:
         admitted, now_us, stored = reply[0], reply[1], reply[2]
         if admitted == -1:  # asked without rules, none remembered
             values = dict(zip(reads, reply[3:], strict=True))
@@ -210,7 +220,16 @@ class RedisBackend(RateLimiterBackend):
             for i, rule in enumerate(rules)
         )
         read = reply[3 + 3 * len(rules) :]
-        return Decision(admitted == 1, states, now_us / MICRO, dict(zip(reads, read, strict=True)))
+        receipt = (token, int(now_us)) if admitted == 1 and token else None  # its members, its time
+        return Decision(admitted == 1, states, now_us / MICRO, dict(zip(reads, read, strict=True)), receipt=receipt)
+
+
+def _new_token() -> str:
+    return f"{_TOKEN_PREFIX}{os.getpid():x}.{next(_calls):x}"  # unique per call across processes
+
+
+def _clock(now: float | None) -> str:
+    return "" if now is None else str(round(now * MICRO))
 
 
 def _parse_rules(spec: bytes | str) -> tuple[Rule, ...]:
@@ -227,33 +246,59 @@ def _pool_for(client: RedisClient, name: str) -> ConnectionPool:
 
 
 class _SentScript(Sent):
-    """An ``EVALSHA`` written to a pooled connection, its reply not read yet."""
+    """An ``EVALSHA`` written to a pooled connection, its reply not read yet: read once, by
+    :meth:`result` or :meth:`discard`; the connection goes back to its pool clean (reply read)
+    or is closed."""
 
     def __init__(self, backend: RedisBackend, pool: ConnectionPool, connection: Any, call: tuple[Any, ...]) -> None:
         self._backend, self._pool, self._connection = backend, pool, connection
-        self._call = call  # key, rules, cost, reads
+        self._call = call  # key, rules, cost, reads, token
+        self._read = False
 
-    def result(self) -> Decision:
-        key, rules, cost, reads = self._call
+    def _reply(self) -> list[Any]:
+        """The reply; raises what reading it raised (the connection released either way)."""
+        if self._read:
+            raise RuntimeError("a check sent ahead is answered once")
+        self._read = True
         connection, pool = self._connection, self._pool
         try:
-            reply = connection.read_response()
-        except (NoScriptError, AskError):
-            # The script did not run (not loaded on this server yet; the slot moved): run it
-            # the usual way, which loads it and follows the cluster's redirection.
+            reply: list[Any] = connection.read_response()
+        except (ResponseError, RedisConnectionError, RedisTimeoutError) as exc:
+            if not isinstance(exc, ResponseError):
+                connection.disconnect()  # the reply may still be on its way: never reuse it
             pool.release(connection)
-            return self._backend.check(key, rules, cost=cost, now=None, reads=reads)
-        except (RedisConnectionError, RedisTimeoutError):
+            raise
+        except BaseException:
             connection.disconnect()
             pool.release(connection)
-            # The reply was lost (the script may have run): ask again the usual way, as
-            # redis-py retries any call. At worst a request is counted twice, never missed.
-            return self._backend.check(key, rules, cost=cost, now=None, reads=reads)
-        except BaseException as exc:
-            connection.disconnect()  # the reply may still be on its way: never reuse it
-            pool.release(connection)
-            if isinstance(exc, UNAVAILABLE):
-                raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
             raise
         pool.release(connection)
-        return self._backend._decision(rules, reply, reads)
+        return reply
+
+    def result(self) -> Decision:
+        key, rules, cost, reads, token = self._call
+        try:
+            reply = self._reply()
+        except DID_NOT_RUN:
+            # Not loaded on this server yet, the slot moved or is being moved, the cluster is
+            # failing over: run it the usual way (loading it, following the redirection).
+            return self._backend.check(key, rules, cost=cost, now=None, reads=reads)
+        except (RedisConnectionError, RedisTimeoutError):
+            # The reply was lost (the script may have run): ask again the usual way. At worst
+            # a request is counted twice, never missed.
+            return self._backend.check(key, rules, cost=cost, now=None, reads=reads)
+        except UNAVAILABLE as exc:
+            raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return self._backend._decision(rules, reply, reads, token)
+
+    def discard(self) -> Decision | None:
+        _, rules, _, reads, token = self._call
+        try:
+            reply = self._reply()
+        except DID_NOT_RUN:
+            return None  # nothing was counted
+        except (RedisConnectionError, RedisTimeoutError):
+            return None  # unknown: if it was counted, it stays counted (never one too few)
+        except UNAVAILABLE:
+            return None  # refused before running (read-only replica, out of memory)
+        return self._backend._decision(rules, reply, reads, token)

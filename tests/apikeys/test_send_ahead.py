@@ -13,6 +13,7 @@ import pytest
 from apikeys import keycheck, usage
 from apikeys.models import ApiKey
 from tater import limiter
+from tests.apikeys.test_keycheck import RoundTrips
 from tests.factories import make_key
 
 VALIDATE = "/api/v1/auth/validate"
@@ -45,6 +46,14 @@ def test_requests_that_never_reach_the_key_check_count_nothing(api, limited):
         # A second credential beside the key: refused before anything is counted.
         r = api.get(VALIDATE, HTTP_X_API_KEY=limited, HTTP_AUTHORIZATION="Bearer something-else")
         assert r.status_code == 401
+    assert _remaining(api.get(VALIDATE, HTTP_X_API_KEY=limited)) == 4
+
+
+def test_the_round_trip_leaves_before_routing(api, limited, monkeypatch):
+    assert _remaining(api.get(VALIDATE, HTTP_X_API_KEY=limited)) == 5  # memoized, script loaded
+    trips = RoundTrips(monkeypatch)
+    assert api.get("/api/v1/no-such-route", HTTP_X_API_KEY=limited).status_code == 404
+    assert trips.count == 2  # sent ahead, though no route reaches the key check; then given back
     assert _remaining(api.get(VALIDATE, HTTP_X_API_KEY=limited)) == 4
 
 

@@ -8,7 +8,9 @@ Where checks are decided in the process nothing is sent at all.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -19,12 +21,31 @@ from tests.limiter.conftest import Harness
 from tests.redis_servers import RedisDeployment, free_port
 
 
-def test_the_identical_check_takes_the_answer_and_counts_once(harness: Harness) -> None:
+class Sends:
+    """Counts what redis-py writes to any Redis connection (one packed command each)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import redis.connection
+
+        self.count = 0
+        original = redis.connection.AbstractConnection.send_packed_command
+
+        def counted(conn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return original(conn, *args, **kwargs)
+
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+
+
+def test_the_identical_check_takes_the_answer_and_counts_once(harness: Harness, monkeypatch) -> None:
     entity = harness.entity([Rule(60, 5), Rule(3600, 100)])
     gen = keys.tagged(entity.key(), "gen")
     harness.store(gen, "g1")
+    harness.limiter.peek(entity)  # connected, script loaded
+    sends = Sends(monkeypatch)
     harness.limiter.send_ahead(entity, reads=[gen])
     decision = harness.limiter.check(entity, reads=[gen])
+    assert sends.count == (1 if harness.limiter.sends_ahead else 0)  # the check sent nothing more
     assert decision.admitted and decision.remaining == 4
     assert decision.reads[gen] in (b"g1", "g1")
     harness.limiter.settle_ahead()  # nothing is left to give back
@@ -75,10 +96,53 @@ def test_threads_do_not_take_each_others_checks(harness: Harness) -> None:
     worker = threading.Thread(target=lambda: seen.append(harness.limiter.check(entity)))
     worker.start()
     worker.join()
-    assert seen[0].admitted
-    assert harness.limiter.check(entity).admitted  # this context's own answer
+    mine = harness.limiter.check(entity)  # this context's own answer, if one was sent ahead
     harness.limiter.settle_ahead()
+    if harness.limiter.sends_ahead:  # counted first, when it was sent: 4 left, the worker 3
+        assert (mine.remaining, seen[0].remaining) == (4, 3)
+    else:
+        assert (mine.remaining, seen[0].remaining) == (3, 4)
     assert harness.limiter.peek(entity).remaining == 3  # two requests, two counts
+
+
+def test_a_late_refund_gives_back_that_admission_and_no_other(harness: Harness) -> None:
+    """Given back 20 s later, an admission must not free a later one's place: at +60.001 s
+    the first would have left the window anyway, the later ones not (SPEC §6: in no 60 s
+    more than the limit)."""
+    if not harness.fake_time:
+        pytest.skip("the cache backend runs on the cache's clock")
+    entity = harness.entity([Rule(60, 5)])
+    t0 = time.time()
+    first = harness.limiter.check(entity, now=t0)
+    assert all(harness.limiter.check(entity, now=t0 + 10).admitted for _ in range(4))
+    harness.limiter.refund(entity, now=t0 + 20, receipt=first.receipt)
+    assert harness.limiter.check(entity, now=t0 + 20).admitted  # the place given back
+    assert not harness.limiter.check(entity, now=t0 + 60.001).admitted  # 5 within (t0 + 0.001, t0 + 60.001]
+
+
+def test_a_refund_after_its_window_passed_frees_nothing_in_the_next(harness: Harness) -> None:
+    if not harness.fake_time:
+        pytest.skip("the cache backend runs on the cache's clock")
+    entity = harness.entity([Rule(3600, 2)])
+    end = (time.time() // 3600 + 1) * 3600
+    late = harness.limiter.check(entity, now=end - 1)
+    assert [harness.limiter.check(entity, now=end + 1).admitted for _ in range(3)] == [True, True, False]
+    harness.limiter.refund(entity, now=end + 2, receipt=late.receipt)  # its hour is over
+    assert not harness.limiter.check(entity, now=end + 3).admitted
+
+
+def test_settling_never_raises(make_harness, redis_standalone: RedisDeployment, caplog) -> None:
+    """A call sent ahead that fails (here a read of a key of the wrong type) is logged when
+    settled: the request it was sent for has its answer already."""
+    harness = make_harness("redis")
+    entity = harness.entity([Rule(60, 5)])
+    wrong = keys.tagged(entity.key(), "gen")
+    harness.client.hset(wrong, "field", "value")
+    harness.written.append(wrong)
+    harness.limiter.send_ahead(entity, reads=[wrong])
+    harness.limiter.settle_ahead()
+    assert "could not settle" in caplog.text
+    assert harness.client.ping()
 
 
 @pytest.mark.parametrize("kind", ["inprocess", "cache"])
