@@ -22,7 +22,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -226,26 +227,26 @@ def _cold_call(digest: str, ip: str) -> tuple[limiter.Entity, list[str]]:
 # --- Sending the round trip ahead (Redis) ---------------------------------------------
 
 
-def send_ahead(raw: str, ip: str) -> None:
-    """Start the round trip ``check(raw, ip)`` makes first, to run while the request is routed
-    (Redis; ``apikeys.middleware``). ``check`` takes its answer if it sends the very same
-    call; else, or when no check comes, :func:`settle_ahead` gives back what it counted."""
+@contextmanager
+def round_trip_ahead(raw: str, ip: str) -> Iterator[None]:
+    """Within the block, the round trip ``check(raw, ip)`` makes first is already on its way
+    (Redis; ``apikeys.middleware`` wraps each key request in it): ``check`` takes its answer
+    if it sends the very same call; else, or when no check comes, it is given back on exit."""
     lim = limiter.get_limiter()
-    if not lim.sends_ahead or _sweep_due[0] or not keygen.is_well_formed(raw):
-        return  # in-process: nothing to overlap; after an outage: check() sweeps first
-    digest = keygen.digest_of(raw)
-    entry = _memo_get(digest)
-    if entry is None:
-        entity, reads = _cold_call(digest, ip)
-        lim.send_ahead(entity, reads=reads)
-    elif entry[0] is not None and refusal(entry[0], ip) is None:
-        warm, warm_reads, _ = _warm_call(entry[0], digest, ip)
-        lim.send_ahead(warm, reads=warm_reads)
-
-
-def settle_ahead() -> None:
-    """End of the request: what was sent ahead and not taken is read and given back."""
-    limiter.get_limiter().settle_ahead()
+    # In-process: nothing to overlap. After an outage: check() sweeps pending invalidations first.
+    if lim.sends_ahead and not _sweep_due[0] and keygen.is_well_formed(raw):
+        digest = keygen.digest_of(raw)
+        entry = _memo_get(digest)
+        if entry is None:
+            entity, reads = _cold_call(digest, ip)
+            lim.send_ahead(entity, reads=reads)
+        elif entry[0] is not None and refusal(entry[0], ip) is None:
+            warm, warm_reads, _ = _warm_call(entry[0], digest, ip)
+            lim.send_ahead(warm, reads=warm_reads)
+    try:
+        yield
+    finally:
+        lim.settle_ahead()
 
 
 def _seen(decision: Decision, gate: str | None) -> bool | None:
@@ -260,9 +261,7 @@ def new_generation() -> str:
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return value.decode() if isinstance(value, bytes) else None if value is None else str(value)
 
 
 def _read_generation(lim: limiter.Limiter, digest: str) -> str:

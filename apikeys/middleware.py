@@ -1,11 +1,12 @@
-"""Sends an API-key request's one Redis round trip ahead (``keycheck.send_ahead``).
+"""Sends an API-key request's one Redis round trip ahead (``keycheck.round_trip_ahead``).
 
 Placed right after the request context is opened: the key check's ``EVALSHA`` is written
 before sessions, CSRF, URL resolution and DRF's dispatch run, and its reply read when
 authentication asks for it, so the round trip costs the request little beyond its own
-work. When authentication never comes (a 404, a refused header) or asks for something else,
-``settle_ahead`` reads the reply and gives back what it counted. Nothing happens on the
-embedded default (the in-process limiter has no round trip to overlap).
+work. When authentication never comes (a 404, a refused header) or asks for something
+else, the reply is read when the request ends and what it counted given back, exactly.
+Nothing happens on the embedded default (the in-process limiter has no round trip to
+overlap).
 """
 
 from __future__ import annotations
@@ -32,11 +33,8 @@ class SendKeyCheckAheadMiddleware:
             raw = presented_key(request)  # type: ignore[arg-type]
         except ApiError:
             raw = None  # authentication refuses the headers itself
-        if raw is not None:
-            ip = getattr(request, "client_ip", None)  # as ApiKeyAuthentication reads it
-            keycheck.send_ahead(raw, request.META.get("REMOTE_ADDR", "") if ip is None else ip)
-        try:
+        if raw is None:
             return self.get_response(request)
-        finally:
-            if raw is not None:
-                keycheck.settle_ahead()
+        ip = getattr(request, "client_ip", None)  # as ApiKeyAuthentication reads it
+        with keycheck.round_trip_ahead(raw, request.META.get("REMOTE_ADDR", "") if ip is None else ip):
+            return self.get_response(request)

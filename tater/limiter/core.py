@@ -66,6 +66,8 @@ class Entity:
     def __init__(self, key: str, rules: Sequence[Rule]) -> None:
         self._key = key
         self._rules = tuple(rules)
+        if not all(isinstance(rule, Rule) for rule in self._rules):
+            raise TypeError(f"Entity rules must be a sequence of Rule, got {rules!r}")
 
     def key(self) -> str:
         return self._key
