@@ -174,7 +174,7 @@ def _shared_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked:
             if fresh or gen == tag:
                 return Checked(principal, decision, decision.admitted, entity, _seen(decision, gate))
             if decision.admitted:
-                lim.refund(entity, receipt=decision.receipt)  # counted under a principal that changed
+                lim.refund(entity, decision.receipt)  # counted under a principal that changed
         principal, tag = _load_shared(lim, digest)
         fresh = True
     return _count(lim, principal, ip)  # kept changing under us: the last load decides
@@ -196,14 +196,14 @@ def _cold_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked | tuple[K
     error = invalid() if principal is None else refusal(principal, ip)
     if error is not None:
         if counted:
-            lim.refund(remembered, receipt=decision.receipt)
+            lim.refund(remembered, decision.receipt)
         raise error
     assert principal is not None
     entity = KeyEntity(principal)
     if decision.known and (entity.key(), entity.rules()) == (remembered.key(), tuple(s.rule for s in decision.states)):
         return Checked(principal, decision, counted, entity, _seen(decision, gate))
     if counted:  # counted under another secret's entity or rules that changed since
-        lim.refund(remembered, receipt=decision.receipt)
+        lim.refund(remembered, decision.receipt)
     return principal, gen
 
 

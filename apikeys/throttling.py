@@ -106,7 +106,7 @@ class ApiRateThrottle(BaseThrottle):
                 rate.uses = uses.consume(principal.pk, principal.usage_limit, principal.usage_refill)
             except uses.UsageExhausted:
                 if rate.counted:  # a refused request takes nothing from the rate limit either
-                    limiter.refund(rate.entity, receipt=rate.decision.receipt)
+                    limiter.refund(rate.entity, rate.decision.receipt)
                     rate.decision = limiter.peek(rate.entity)
                     rate.counted = False
                 raise
@@ -120,7 +120,7 @@ def finish_response(request: Request, response: Any) -> None:
     rate: RequestRate | None = getattr(request._request, "rate_limit", None)
     if rate is not None and rate.counted and not rate.applied:
         # Counted by the key check, then refused before the throttle (e.g. missing scope).
-        limiter.refund(rate.entity, receipt=rate.decision.receipt)
+        limiter.refund(rate.entity, rate.decision.receipt)
         rate.decision = limiter.peek(rate.entity)
         rate.counted = False
     if rate is None:

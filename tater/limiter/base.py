@@ -79,10 +79,11 @@ class RateLimiterBackend(ABC):
         """The quota as it stands; ``admitted``: whether one more request would be."""
 
     @abstractmethod
-    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, receipt: Any = None) -> None:
-        """Give back ``cost`` requests: the admission of ``receipt`` (``Decision.receipt``)
-        exactly, in whatever it still counts (its log entries if still in the window, its
-        fixed windows if still current); without a receipt, the newest admissions."""
+    def refund(self, key: str, receipt: Any, *, cost: int) -> None:
+        """Give back the admission of ``receipt`` (``Receipt.data`` of one of this backend's
+        decisions, of ``cost`` requests) exactly, in whatever it still counts: its log
+        entries while in the window, its fixed-window counts while that window is current;
+        never another admission's."""
 
     @abstractmethod
     def reset(self, key: str, rules: Sequence[Rule]) -> None:

@@ -42,7 +42,7 @@ from django.core.cache import caches
 
 from tater.limiter import keys
 from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend
-from tater.limiter.core import Decision, Rule, RuleState, consumed, fixed_state, rolling_state
+from tater.limiter.core import Decision, Receipt, Rule, RuleState, consumed, fixed_state, rolling_state
 
 # Fixed-window counters outlive their window a little, so a late reader still finds them.
 COUNTER_GRACE = 5
@@ -80,7 +80,7 @@ class CacheBackend(CacheValues, RateLimiterBackend):
             found = self.cache.get_many([k for keys_ in counted for k in keys_])
             return Decision(False, self._states(rules, counted, found, cost, t), t, values)
         after = tuple(consumed(s, cost, t, rolling=self.is_rolling(s.rule)) for s in states)
-        return Decision(True, after, t, values, receipt=(*claimed, t))
+        return Decision(True, after, t, values, receipt=Receipt((*claimed, t), cost))
 
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
         if not rules:
@@ -91,28 +91,15 @@ class CacheBackend(CacheValues, RateLimiterBackend):
         states = self._states(rules, counted, found, 1, t)
         return Decision(all(s.retry_after == 0 for s in states), states, t)
 
-    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, receipt: Any = None) -> None:
-        if not rules:
-            return
-        t = self._now(now)
-        cache = self.cache
-        if receipt is not None:
-            slots, counters, claimed_at = receipt
-            # A slot stays the claimer's until it expires ``seconds`` after the claim (then it
-            # may be another's): freed only before that, with a second's margin (memcached).
-            cache.delete_many([slot for slot, seconds in slots if t - claimed_at < seconds - 1])
-            for counter in counters:  # the window's own counter: a passed window counts nothing
-                self._decr(counter, cost)
-            return
-        for rule in rules:
-            keys_ = self._keys(key, rule, t)
-            if self.is_rolling(rule):
-                held = cache.get_many(keys_)
-                cache.delete_many(sorted(held, key=held.__getitem__)[-cost:])  # the newest claims
-            else:
-                count = cache.get(keys_[0]) or 0
-                if count:
-                    self._decr(keys_[0], min(cost, count))
+    def refund(self, key: str, receipt: Any, *, cost: int) -> None:
+        slots, counters, claimed_at = receipt
+        # A slot stays the claimer's until it expires ``seconds`` after the claim (then it may
+        # be another's): freed only well before that (memcached's clock ticks in seconds, and
+        # the delete takes a moment to arrive).
+        t = time.time()
+        self.cache.delete_many([slot for slot, seconds in slots if t - claimed_at < seconds - 2])
+        for counter in counters:  # its window's own counter: a passed window counts nothing
+            self._decr(counter, cost)
 
     def values_cache(self) -> Any:
         return self.cache

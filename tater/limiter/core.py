@@ -45,6 +45,20 @@ class Rule(_RuleFields):
         return f"Rule(seconds={self.seconds}, limit={self.limit}{', rolling=True' if self.rolling else ''})"
 
 
+class Receipt:
+    """What a backend needs to give back one admission exactly (``Decision.receipt``): its
+    own log entries and counts, under the rules it was counted under, and its cost. Spent
+    by the first refund (a second gives nothing back)."""
+
+    __slots__ = ("cost", "data", "spent")
+
+    def __init__(self, data: Any, cost: int) -> None:
+        self.data, self.cost, self.spent = data, cost, False
+
+    def __repr__(self) -> str:
+        return f"Receipt(cost={self.cost}, spent={self.spent})"
+
+
 class RateLimitedEntity(Protocol):
     """Whatever is limited: it names itself and its rules, nothing else (Zulip's shape)."""
 
@@ -110,8 +124,9 @@ class Decision(NamedTuple):
     missing). ``degraded`` is set when the store was unreachable and the fail-open policy
     admitted the request uncounted. ``known`` is False when the entity was checked without
     rules and the store remembered none: nothing was counted and ``states`` is empty.
-    ``receipt`` (an admission's; opaque, the backend's) lets ``refund`` give back exactly
-    this admission, however much later, never another one.
+    ``receipt`` (an admission's, None for anything that counted nothing: a refusal, a
+    degraded or peeked decision) lets ``refund`` give back exactly this admission, however
+    much later, never another one.
     """
 
     admitted: bool
@@ -120,7 +135,7 @@ class Decision(NamedTuple):
     reads: Mapping[str, Any] = NO_READS
     degraded: bool = False
     known: bool = True  # False: asked without rules and the store remembered none (nothing counted)
-    receipt: Any = None
+    receipt: Receipt | None = None
 
     @property
     def binding(self) -> RuleState:

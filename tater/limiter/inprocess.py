@@ -26,7 +26,7 @@ from typing import Any
 from django.core.cache import caches
 
 from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend
-from tater.limiter.core import Decision, Rule, RuleState, fixed_state, rolling_state
+from tater.limiter.core import Decision, Receipt, Rule, RuleState, fixed_state, rolling_state
 
 DEFAULT_SWEEP_INTERVAL = 30.0
 
@@ -64,11 +64,12 @@ class _Plan:
     """A rule set as the backend walks it: each rule with whether it is rolling, and the
     longest rolling window (0: none)."""
 
-    __slots__ = ("rules", "longest")
+    __slots__ = ("rules", "longest", "fixed")
 
     def __init__(self, rules: tuple[Rule, ...], is_rolling: Callable[[Rule], bool]) -> None:
         self.rules = tuple((rule, is_rolling(rule)) for rule in rules)
         self.longest = max((rule.seconds for rule, rolling in self.rules if rolling), default=0)
+        self.fixed = tuple(sorted({rule.seconds for rule, rolling in self.rules if not rolling}))
 
 
 def _window_start(log: deque[float], plan: _Plan, rule: Rule, t: float) -> int:
@@ -112,11 +113,13 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
             self._trim(counts, plan, t)
             used = self._used(counts, plan, t)
             admitted = all(n + cost <= rule.limit for n, (rule, _) in zip(used, plan.rules, strict=True))
+            receipt = None
             if admitted:
                 states, stamp = self._count(key, counts, plan, used, cost, t)
+                # Its log entries (if any), when it was counted, the fixed windows it counted in.
+                receipt = Receipt((stamp, t, plan.fixed), cost)
             else:
-                states, stamp = self._states(counts, plan, cost, t), None  # what each rule waits for
-        receipt = None if stamp is None else (stamp, t)  # the log entries it added, and when
+                states = self._states(counts, plan, cost, t)  # what each rule waits for
         return Decision(admitted, states, t, self._read(reads), receipt=receipt)
 
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
@@ -130,25 +133,19 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
             states = self._states(counts, plan, 1, t)
         return Decision(all(s.retry_after == 0 for s in states), states, t)
 
-    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, receipt: Any = None) -> None:
-        if not rules:
-            return
+    def refund(self, key: str, receipt: Any, *, cost: int) -> None:
+        stamp, admitted_at, fixed = receipt
         with self._lock:
             counts = self._entities.get(key)
             if counts is None:
                 return
-            if receipt is None:  # the newest admissions, right after them
-                admitted_at = time.time() if now is None else now
-                for _ in range(min(cost, len(counts.log))):
-                    counts.log.pop()
-            else:  # exactly the receipt's: its entries while in the log (equal stamps are alike)
-                stamp, admitted_at = receipt
-                for _ in range(cost):
-                    if stamp not in counts.log:
-                        break
-                    counts.log.remove(stamp)
-            for seconds, (index, count) in list(counts.windows.items()):
-                if index == int(admitted_at // seconds):  # its fixed windows, while current
+            for _ in range(cost if stamp is not None else 0):  # its entries while in the log
+                if stamp not in counts.log:  # (equal stamps are alike)
+                    break
+                counts.log.remove(stamp)
+            for seconds in fixed:  # the windows it counted in, while current
+                index, count = counts.windows.get(seconds, (-1, 0))
+                if index == int(admitted_at // seconds):
                     counts.windows[seconds] = (index, max(0, count - cost))
 
     def values_cache(self) -> Any:
@@ -202,10 +199,11 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
 
     def _count(
         self, key: str, counts: _Counts, plan: _Plan, used: list[int], cost: int, t: float
-    ) -> tuple[tuple[RuleState, ...], float]:
-        """Count an admitted request of ``cost``; the rules' states after it, and its stamp."""
+    ) -> tuple[tuple[RuleState, ...], float | None]:
+        """Count an admitted request of ``cost``; the rules' states after it, and the time
+        its log entries carry (None without a rolling rule)."""
         expires = counts.expires
-        stamp = t
+        stamp = None
         if plan.longest:
             # Never older than the newest entry, so the log stays sorted if the clock steps back.
             stamp = max(t, counts.log[-1]) if counts.log else t

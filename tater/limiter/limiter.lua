@@ -83,6 +83,11 @@ for i = 1, n do
   rules[i] = rule
 end
 
+-- The caller's reads first: a read that fails (a key of the wrong type) fails the call
+-- before anything is written (Redis does not roll a script back).
+local read_values = {}
+for i = 3, #KEYS do read_values[#read_values + 1] = redis.call('GET', KEYS[i]) end
+
 if mode == 'refund' then
   if longest > 0 then
     if token ~= '' then
@@ -202,7 +207,5 @@ for _, rule in ipairs(rules) do
   out[#out + 1] = rule.reset
   out[#out + 1] = rule.wait
 end
-for i = 3, #KEYS do
-  out[#out + 1] = redis.call('GET', KEYS[i])
-end
+for _, value in ipairs(read_values) do out[#out + 1] = value end
 return out

@@ -28,7 +28,7 @@ from django.dispatch import receiver
 from tater.limiter import keys
 from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend, Sent
 from tater.limiter.cache import CacheBackend
-from tater.limiter.core import Decision, LimiterUnavailable, RateLimitedEntity, Rule, degraded_decision
+from tater.limiter.core import Decision, LimiterUnavailable, RateLimitedEntity, Receipt, Rule, degraded_decision
 from tater.limiter.inprocess import InProcessBackend
 from tater.limiter.redis_backend import RedisBackend
 
@@ -132,7 +132,7 @@ class Limiter:
         try:
             decision = ahead.sent.discard()
             if decision is not None and decision.admitted and decision.known and not decision.degraded:
-                ahead.limiter.refund(ahead.entity, ahead.call[3], receipt=decision.receipt)
+                ahead.limiter.refund(ahead.entity, decision.receipt)
         except Exception:  # noqa: BLE001 - a request's answer never fails for a check it did not use
             logger.exception("could not settle a rate-limit check sent ahead")
 
@@ -144,19 +144,18 @@ class Limiter:
         except LimiterUnavailable as exc:
             return self._outage(exc, rules, now, ())
 
-    def refund(
-        self, entity: RateLimitedEntity, cost: int = 1, *, now: float | None = None, receipt: Any = None
-    ) -> None:
-        """Give back ``cost`` admitted requests (best effort: skipped during an outage).
-
-        ``receipt`` (the admission's ``Decision.receipt``): exactly that admission, however
-        much later, in whatever it still counts; a refund must never free another admission
-        (the newest, when given back in place of an older one, would leave its window later
-        and let one more in). Without it: the newest ``cost`` admissions, right after them.
-        """
-        key, rules = _unpack(entity)
+    def refund(self, entity: RateLimitedEntity, receipt: Receipt | None) -> None:
+        """Give back the admission ``receipt`` stands for (``Decision.receipt``), exactly and
+        once, however much later, in whatever it still counts (best effort: skipped during
+        an outage). Never another admission: the newest, given back in place of an older
+        one, would leave its window later and let one request too many in. ``None`` (a
+        refused, degraded or peeked decision): nothing was counted, nothing is given back."""
+        if receipt is None or receipt.spent:
+            return
+        receipt.spent = True
+        key, _ = _unpack(entity)
         try:
-            self.backend.refund(key, rules, cost=cost, now=now, receipt=receipt)
+            self.backend.refund(key, receipt.data, cost=receipt.cost)
         except LimiterUnavailable as exc:
             self._warn(exc)
 
@@ -265,8 +264,8 @@ def peek(entity: RateLimitedEntity, *, now: float | None = None) -> Decision:
     return get_limiter().peek(entity, now=now)
 
 
-def refund(entity: RateLimitedEntity, cost: int = 1, *, now: float | None = None, receipt: Any = None) -> None:
-    get_limiter().refund(entity, cost, now=now, receipt=receipt)
+def refund(entity: RateLimitedEntity, receipt: Receipt | None) -> None:
+    get_limiter().refund(entity, receipt)
 
 
 def reset(entity: RateLimitedEntity) -> None:

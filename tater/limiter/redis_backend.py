@@ -53,7 +53,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tater.limiter import keys
 from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, RateLimiterBackend, Sent
-from tater.limiter.core import Decision, LimiterUnavailable, Rule, RuleState
+from tater.limiter.core import Decision, LimiterUnavailable, Receipt, Rule, RuleState
 from tater.redis_client import RedisClient, get_client
 
 LUA = resources.files("tater.limiter").joinpath("limiter.lua").read_text(encoding="utf-8")
@@ -94,7 +94,7 @@ class RedisBackend(RateLimiterBackend):
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
         token = _new_token()
         reply = self._run("check", key, rules, cost, _clock(now), reads, token)
-        return self._decision(rules, reply, reads, token)
+        return self._decision(rules, reply, reads, token, cost)
 
     def send(self, key: str, rules: Sequence[Rule], *, cost: int, reads: Sequence[str]) -> Sent:
         """The ``EVALSHA`` written now on a connection of the pool that serves the entity's
@@ -119,12 +119,10 @@ class RedisBackend(RateLimiterBackend):
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
         return self._decision(rules, self._run("peek", key, rules, 1, _clock(now), (), ""), ())
 
-    def refund(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, receipt: Any = None) -> None:
-        if receipt is None:  # the newest admissions (no token: ZPOPMAX)
-            self._run("refund", key, rules, cost, _clock(now), (), "")
-        else:  # exactly the receipt's: its own log members, its fixed windows while current
-            token, admitted_us = receipt
-            self._run("refund", key, rules, cost, str(admitted_us), (), token)
+    def refund(self, key: str, receipt: Any, *, cost: int) -> None:
+        # Its own log members; at its time, under its rules: its fixed windows, while current.
+        token, admitted_us, rules = receipt
+        self._run("refund", key, rules, cost, str(admitted_us), (), token)
 
     def reset(self, key: str, rules: Sequence[Rule]) -> None:
         try:
@@ -191,6 +189,14 @@ class RedisBackend(RateLimiterBackend):
         except UNAVAILABLE as exc:
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
+    def _parse_rules(self, spec: bytes | str) -> tuple[Rule, ...]:
+        """Rules remembered by the script ("S:L:r,S:L:f"), each counted the way it was."""
+        text = spec.decode() if isinstance(spec, bytes) else spec
+        parts = (part.split(":") for part in text.split(","))
+        return tuple(
+            Rule(int(s), int(n), rolling=kind == "r" and int(s) > self.rolling_max_seconds) for s, n, kind in parts
+        )
+
     def _rule_args(self, rules: Sequence[Rule]) -> tuple[Any, ...]:
         cached = self._rule_args_cache.get(rules)
         if cached is None:
@@ -207,20 +213,22 @@ class RedisBackend(RateLimiterBackend):
             self._script = cached
         return cached[1]
 
-    @staticmethod
-    def _decision(rules: Sequence[Rule], reply: list[Any], reads: Sequence[str], token: str = "") -> Decision:
+    def _decision(
+        self, rules: Sequence[Rule], reply: list[Any], reads: Sequence[str], token: str = "", cost: int = 1
+    ) -> Decision:
         admitted, now_us, stored = reply[0], reply[1], reply[2]
         if admitted == -1:  # asked without rules, none remembered
             values = dict(zip(reads, reply[3:], strict=True))
             return Decision(False, (), now_us / MICRO, values, known=False)
         if stored is not None:
-            rules = _parse_rules(stored)
+            rules = self._parse_rules(stored)
         states = tuple(
             RuleState(rule, int(reply[3 + 3 * i]), reply[4 + 3 * i] / MICRO, reply[5 + 3 * i] / MICRO)
             for i, rule in enumerate(rules)
         )
         read = reply[3 + 3 * len(rules) :]
-        receipt = (token, int(now_us)) if admitted == 1 and token else None  # its members, its time
+        # An admission's receipt: its log members' token, its time, the rules it counted under.
+        receipt = Receipt((token, int(now_us), tuple(rules)), cost) if admitted == 1 and token else None
         return Decision(admitted == 1, states, now_us / MICRO, dict(zip(reads, read, strict=True)), receipt=receipt)
 
 
@@ -230,11 +238,6 @@ def _new_token() -> str:
 
 def _clock(now: float | None) -> str:
     return "" if now is None else str(round(now * MICRO))
-
-
-def _parse_rules(spec: bytes | str) -> tuple[Rule, ...]:
-    text = spec.decode() if isinstance(spec, bytes) else spec
-    return tuple(Rule(int(seconds), int(limit)) for seconds, limit, _ in (part.split(":") for part in text.split(",")))
 
 
 def _pool_for(client: RedisClient, name: str) -> ConnectionPool:
@@ -289,10 +292,10 @@ class _SentScript(Sent):
             return self._backend.check(key, rules, cost=cost, now=None, reads=reads)
         except UNAVAILABLE as exc:
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        return self._backend._decision(rules, reply, reads, token)
+        return self._backend._decision(rules, reply, reads, token, cost)
 
     def discard(self) -> Decision | None:
-        _, rules, _, reads, token = self._call
+        _, rules, cost, reads, token = self._call
         try:
             reply = self._reply()
         except DID_NOT_RUN:
@@ -301,4 +304,4 @@ class _SentScript(Sent):
             return None  # unknown: if it was counted, it stays counted (never one too few)
         except UNAVAILABLE:
             return None  # refused before running (read-only replica, out of memory)
-        return self._backend._decision(rules, reply, reads, token)
+        return self._backend._decision(rules, reply, reads, token, cost)

@@ -50,11 +50,23 @@ def test_requests_that_never_reach_the_key_check_count_nothing(api, limited):
 
 
 def test_the_round_trip_leaves_before_routing(api, limited, monkeypatch):
+    from django.urls.resolvers import URLResolver
+
     assert _remaining(api.get(VALIDATE, HTTP_X_API_KEY=limited)) == 5  # memoized, script loaded
     trips = RoundTrips(monkeypatch)
-    assert api.get("/api/v1/no-such-route", HTTP_X_API_KEY=limited).status_code == 404
-    assert trips.count == 2  # sent ahead, though no route reaches the key check; then given back
+    at_routing: list[int] = []
+    resolve = URLResolver.resolve
+
+    def noted(self: Any, path: str) -> Any:
+        at_routing.append(trips.count)
+        return resolve(self, path)
+
+    monkeypatch.setattr(URLResolver, "resolve", noted)
     assert _remaining(api.get(VALIDATE, HTTP_X_API_KEY=limited)) == 4
+    assert at_routing[0] == 1 and trips.count == 1  # on its way before routing; nothing more after
+    assert api.get("/api/v1/no-such-route", HTTP_X_API_KEY=limited).status_code == 404
+    assert trips.count == 3  # sent ahead though no route reaches the key check, then given back
+    assert _remaining(api.get(VALIDATE, HTTP_X_API_KEY=limited)) == 3
 
 
 def test_a_revocation_elsewhere_is_seen_on_the_next_request(api, world):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+import uuid
 
 import pytest
 
@@ -79,10 +80,43 @@ def test_peek_consumes_nothing(harness: Harness) -> None:
 def test_refund_gives_requests_back(harness: Harness) -> None:
     entity = harness.entity([Rule(60, 2), Rule(3600, 2)])
     harness.limiter.check(entity)
-    harness.limiter.check(entity)
-    harness.limiter.refund(entity, 1)
+    second = harness.limiter.check(entity)
+    harness.limiter.refund(entity, second.receipt)
     assert [s.used for s in harness.limiter.peek(entity).states] == [1, 1]
     assert harness.limiter.check(entity).admitted
+
+
+def test_a_receipt_gives_back_once_and_its_own_cost(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 10), Rule(3600, 10)])
+    harness.limiter.check(entity)
+    pair = harness.limiter.check(entity, cost=2)
+    harness.limiter.check(entity)
+    harness.limiter.refund(entity, pair.receipt)
+    harness.limiter.refund(entity, pair.receipt)  # spent: nothing more
+    assert [s.used for s in harness.limiter.peek(entity).states] == [2, 2]
+
+
+def test_nothing_counted_nothing_given_back(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 1), Rule(3600, 5)])
+    assert harness.limiter.check(entity).admitted
+    refused = harness.limiter.check(entity)
+    assert not refused.admitted and refused.receipt is None
+    harness.limiter.refund(entity, refused.receipt)
+    harness.limiter.refund(entity, harness.limiter.peek(entity).receipt)
+    assert [s.used for s in harness.limiter.peek(entity).states] == [1, 1]
+
+
+def test_a_refund_takes_back_only_what_its_rules_counted(harness: Harness) -> None:
+    """A key's rules changed between its check and the refund (a new override): the
+    refund must not take a count from a window the admission never counted in."""
+    key = f"test:{uuid.uuid4().hex}"
+    before = harness.entity([Rule(60, 10)], name=key.split(":", 1)[1])
+    after = Entity(key, [Rule(60, 10), Rule(7200, 2)])
+    harness.entities.append(after)
+    counted = harness.limiter.check(before)
+    assert [harness.limiter.check(after).admitted for _ in range(3)] == [True, True, False]
+    harness.limiter.refund(after, counted.receipt)
+    assert not harness.limiter.check(after).admitted  # the 7200 s rule still holds its 2
 
 
 def test_reset_forgets_the_entity(harness: Harness) -> None:

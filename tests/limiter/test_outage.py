@@ -39,7 +39,7 @@ def test_fail_open_admits_uncounted_and_warns_once(caplog: pytest.LogCaptureFixt
         with caplog.at_level(logging.WARNING, logger="tater.limiter"):
             decisions = [limiter.check(entity, reads=[generation]) for _ in range(3)]
             peeked = limiter.peek(entity)
-            limiter.refund(entity)
+            limiter.refund(entity, decisions[0].receipt)  # counted nothing: nothing to give back
     assert all(d.admitted and d.degraded for d in decisions + [peeked])
     assert decisions[0].reads == {generation: None}
     assert decisions[0].headers()["X-RateLimit-Limit"] == "1"  # the headers stay well-formed

@@ -51,9 +51,10 @@ def test_the_configured_default_end_to_end() -> None:
     assert bool(os.environ.get("REDIS_URL")) == isinstance(limiter.get_limiter().backend, RedisBackend)
     entity = Entity(f"test:{uuid.uuid4().hex}", [Rule(60, 2), Rule(3600, 100)])
     try:
-        assert [limiter.check(entity).admitted for _ in range(3)] == [True, True, False]
+        decisions = [limiter.check(entity) for _ in range(3)]
+        assert [d.admitted for d in decisions] == [True, True, False]
         assert limiter.peek(entity).remaining == 0
-        limiter.refund(entity)
+        limiter.refund(entity, decisions[1].receipt)
         assert limiter.check(entity).admitted
     finally:
         limiter.reset(entity)
