@@ -10,31 +10,15 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import Any
 
 import pytest
 from django.test import override_settings
 
 from tater import redis_client
 from tater.limiter import Entity, Limiter, RedisBackend, Rule, keys
+from tests.apikeys.test_keycheck import RoundTrips
 from tests.limiter.conftest import Harness
 from tests.redis_servers import RedisDeployment, free_port
-
-
-class Sends:
-    """Counts what redis-py writes to any Redis connection (one packed command each)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        import redis.connection
-
-        self.count = 0
-        original = redis.connection.AbstractConnection.send_packed_command
-
-        def counted(conn: Any, *args: Any, **kwargs: Any) -> Any:
-            self.count += 1
-            return original(conn, *args, **kwargs)
-
-        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
 
 
 def test_the_identical_check_takes_the_answer_and_counts_once(harness: Harness, monkeypatch) -> None:
@@ -42,7 +26,7 @@ def test_the_identical_check_takes_the_answer_and_counts_once(harness: Harness, 
     gen = keys.tagged(entity.key(), "gen")
     harness.store(gen, "g1")
     harness.limiter.peek(entity)  # connected, script loaded
-    sends = Sends(monkeypatch)
+    sends = RoundTrips(monkeypatch)  # what redis-py writes to any connection
     harness.limiter.send_ahead(entity, reads=[gen])
     decision = harness.limiter.check(entity, reads=[gen])
     assert sends.count == (1 if harness.limiter.sends_ahead else 0)  # the check sent nothing more
