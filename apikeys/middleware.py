@@ -6,17 +6,19 @@ authentication asks for it, so the round trip costs the request little beyond it
 work. When authentication never comes (a 404, a refused header) or asks for something
 else, the reply is read when the request ends and what it counted given back, exactly.
 Nothing happens on the embedded default (the in-process limiter has no round trip to
-overlap).
+overlap): there the middleware takes itself out of the chain when Django loads it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponseBase
 
 from apikeys import keycheck
 from apikeys.authentication import presented_key
+from tater import limiter
 from tater.api.errors import ApiError
 
 API_PREFIX = "/api/v1/"  # where ApiKeyAuthentication (keycheck.check) authenticates keys
@@ -24,6 +26,8 @@ API_PREFIX = "/api/v1/"  # where ApiKeyAuthentication (keycheck.check) authentic
 
 class SendKeyCheckAheadMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        if not limiter.get_limiter().sends_ahead:
+            raise MiddlewareNotUsed  # decided in the process: no round trip to overlap
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
