@@ -8,8 +8,9 @@ from typing import Any
 
 from django import forms
 
+from apikeys.limits import parse_rate_limit
 from apikeys.models import UsageRefill
-from apikeys.services import clean_allowed_ips, parse_rate_limit
+from apikeys.services import clean_allowed_ips
 from tater.exceptions import InvalidInput
 
 USAGE_LIMIT_MAX = 2_000_000_000

@@ -392,7 +392,7 @@ def _invalidate(digests: list[str], *, in_transaction: bool) -> None:
         logger.warning("key store unavailable (%s): %d invalidations kept in the database", exc, len(digests))
         from apikeys.models import PendingInvalidation
 
-        PendingInvalidation.objects.bulk_create([PendingInvalidation(digest=d) for d in digests], ignore_conflicts=True)
+        PendingInvalidation.record(digests)
         _sweep_due[0] = True
 
 
@@ -415,14 +415,14 @@ def _sweep_pending(lim: limiter.Limiter) -> None:
     _next_sweep[0] = t + (interval or 30)
     from apikeys.models import PendingInvalidation
 
-    pending = list(PendingInvalidation.objects.values_list("pk", "digest")[:1000])
+    pending, read_at = PendingInvalidation.oldest(1000)
     if pending:
         try:
             _bump_shared(lim, [d for _, d in pending])
         except LimiterUnavailable:
             return  # still down: the requests read the database meanwhile
         lim.settle_ahead()  # a call sent ahead read the generations from before this sweep
-        PendingInvalidation.objects.filter(pk__in=[pk for pk, _ in pending]).delete()
+        PendingInvalidation.applied([pk for pk, _ in pending], read_at)
     _sweep_due[0] = len(pending) == 1000  # more may wait
 
 

@@ -3,6 +3,7 @@ entity and the names of what the key check keeps beside its counters (one cluste
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -10,7 +11,12 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from apikeys.principal import KeyPrincipal
-from tater.limiter import Rule, keys
+from tater import limiter
+from tater.exceptions import InvalidInput
+from tater.limiter import Entity, LimiterUnavailable, Rule, keys
+
+_RATE = re.compile(r"^(\d{1,7})/(\d{0,6})(s|sec|second|m|min|minute|h|hour)$")
+_RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
 
 class KeyEntity:
@@ -49,9 +55,6 @@ def blob_name(digest: str) -> str:
 @lru_cache(maxsize=512)
 def rules_for(plan: str, override: str = "") -> tuple[Rule, ...]:
     """The plan's per-minute and per-hour limits, tightened (never loosened) by a key's own."""
-    from apikeys.services import parse_rate_limit
-    from tater.exceptions import InvalidInput
-
     table = settings.TATER_PLAN_RATE_LIMITS
     per_minute, per_hour = table.get(plan) or table["free"]
     limits = {60: per_minute, 3600: per_hour}
@@ -63,6 +66,40 @@ def rules_for(plan: str, override: str = "") -> tuple[Rule, ...]:
         if count:
             limits[seconds] = min(count, limits.get(seconds, count))
     return tuple(Rule(seconds, limit) for seconds, limit in sorted(limits.items()))
+
+
+def parse_rate_limit(value: str) -> tuple[int, int]:
+    """``"5/min"``, ``"1000/hour"``, ``"5/60s"`` → (requests, window seconds)."""
+    match = _RATE.match(value.strip().lower())
+    if not match:
+        raise InvalidInput('Rate limit must look like "5/min", "1000/hour" or "5/60s"', field="rate_limit")
+    count, multiplier, unit = int(match[1]), int(match[2] or 1), match[3]
+    if count < 1 or multiplier < 1:
+        raise InvalidInput("Rate limit must allow at least one request", field="rate_limit")
+    return count, multiplier * _RATE_UNITS[unit]
+
+
+def carry_over(old_digest: str, new_digest: str, plan: str, override: str = "") -> None:
+    """A rotated key keeps what it has used: its new secret's entity is charged, rule by rule,
+    with the old secret's count in each rule's current window (stamped now, so no window
+    admits more than its limit across a rotation; a charge may outlive the entries it stands
+    for by up to one window). A store outage charges nothing (the limits fail open then)."""
+    rules = rules_for(plan, override)
+    old, new = Entity(entity_key(old_digest), rules), Entity(entity_key(new_digest), rules)
+    lim = limiter.get_limiter()
+    try:
+        charge = {
+            state.rule: min(state.used, room.remaining)
+            for state, room in zip(lim.peek(old).states, lim.peek(new).states, strict=True)
+        }
+        common = min(charge.values(), default=0)
+        for rule, cost in charge.items():  # what one rule used beyond the others
+            if cost > common:
+                lim.check(Entity(new.key(), [rule]), cost=cost - common)
+        if common:
+            lim.check(new, cost=common)  # all rules at once: the rules the store remembers stay whole
+    except LimiterUnavailable:
+        pass  # nothing to carry: requests are admitted uncounted (or refused) meanwhile
 
 
 def _on_setting_changed(*, setting: str, **kwargs: object) -> None:

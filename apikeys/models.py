@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -128,7 +129,27 @@ class PendingInvalidation(models.Model):
     the first process that reaches it again (``apikeys.keycheck``)."""
 
     digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)  # renewed by each change on top
 
     def __str__(self) -> str:
         return f"pending invalidation {self.digest[:8]}…"
+
+    @classmethod
+    def record(cls, digests: list[str]) -> None:
+        """Keep these digests' invalidations; one already pending is renewed, so a sweep that
+        read it before this change does not delete it (:meth:`applied`)."""
+        rows = [PendingInvalidation(digest=d) for d in digests]
+        PendingInvalidation.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["digest"], update_fields=["created_at"]
+        )
+
+    @classmethod
+    def oldest(cls, limit: int) -> tuple[list[tuple[int, str]], datetime]:
+        """Up to ``limit`` pending (pk, digest) pairs, and when they were read."""
+        read_at = timezone.now()
+        return list(cls.objects.order_by("created_at").values_list("pk", "digest")[:limit]), read_at
+
+    @classmethod
+    def applied(cls, pks: list[int], read_at: datetime) -> None:
+        """Forget the rows a sweep applied, unless a change renewed them since it read them."""
+        cls.objects.filter(pk__in=pks, created_at__lt=read_at).delete()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import keygen
+from apikeys.limits import carry_over, parse_rate_limit
 from apikeys.models import ApiKey, KeyType, UsageRefill
 from audit import registry as A
 from audit.services import audit_record
@@ -32,8 +32,6 @@ from tater.exceptions import InvalidInput, NotPermitted, ObjectNotFound
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600
 DEFAULT_GRACE_SECONDS = 24 * 3600
-_RATE = re.compile(r"^(\d{1,7})/(\d{0,6})(s|sec|second|m|min|minute|h|hour)$")
-_RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
 
 @dataclass(frozen=True)
@@ -42,17 +40,6 @@ class IssuedKey:
 
     api_key: ApiKey
     key: str
-
-
-def parse_rate_limit(value: str) -> tuple[int, int]:
-    """``"5/min"``, ``"1000/hour"``, ``"5/60s"`` → (requests, window seconds)."""
-    match = _RATE.match(value.strip().lower())
-    if not match:
-        raise InvalidInput('Rate limit must look like "5/min", "1000/hour" or "5/60s"', field="rate_limit")
-    count, multiplier, unit = int(match[1]), int(match[2] or 1), match[3]
-    if count < 1 or multiplier < 1:
-        raise InvalidInput("Rate limit must allow at least one request", field="rate_limit")
-    return count, multiplier * _RATE_UNITS[unit]
 
 
 def clean_allowed_ips(values: Iterable[str]) -> list[str]:
@@ -411,6 +398,8 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     api_key.display_prefix = secret.display_prefix
     # Watching the rotation: each secret's last use from now on (apikeys.usage.touch).
     api_key.previous_last_used_at = api_key.current_last_used_at = None
+    # Counted under the new secret from now on: it starts with what the key used so far.
+    carry_over(api_key.previous_digest, api_key.digest, api_key.tenant.plan, api_key.rate_limit)
     api_key.save(
         update_fields=[
             "previous_digest",

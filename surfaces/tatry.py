@@ -23,8 +23,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apikeys.api import views as key_views
+from apikeys.limits import parse_rate_limit
 from apikeys.principal import KeyPrincipal
-from apikeys.services import parse_rate_limit
 from surfaces.authentication import BearerKeyAuthentication
 from surfaces.envelope import CatalogError, Envelope, SurfaceView
 from tater.exceptions import InvalidInput

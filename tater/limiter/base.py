@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from tater.limiter.core import Decision, Rule
+from tater.limiter.core import Decision, LimiterUnavailable, Rule
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_ROLLING_MAX_SECONDS = 60
 
@@ -111,6 +114,23 @@ class RateLimiterBackend(ABC):
         operators resetting limits)."""
 
 
+def store_call(method: F) -> F:
+    """For a backend over a Django cache: the cache client's own errors (its server
+    unreachable, a database cache's database down) become :class:`LimiterUnavailable`, so the
+    outage policy applies as on Redis. Errors of the calling code itself stay what they are."""
+
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except (LimiterUnavailable, TypeError, ValueError, AttributeError, KeyError, NotImplementedError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - any client's error type (redis, pymemcache, the database)
+            raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    return guarded  # type: ignore[return-value]
+
+
 class CacheValues:
     """Caller values (``reads``) kept in a Django cache: for the backends without a store of
     their own to read them from in the counting step."""
@@ -118,6 +138,7 @@ class CacheValues:
     def values_cache(self) -> Any:
         raise NotImplementedError
 
+    @store_call
     def write(self, values: Mapping[str, str], *, ttl: int, only_if_absent: bool = False) -> dict[str, bool]:
         cache = self.values_cache()
         if not only_if_absent:
@@ -125,6 +146,7 @@ class CacheValues:
             return dict.fromkeys(values, True)
         return {name: bool(cache.add(name, value, ttl)) for name, value in values.items()}
 
+    @store_call
     def read(self, names: Sequence[str]) -> dict[str, Any]:
         found = self.values_cache().get_many(list(names))
         return {name: found.get(name) for name in names}
@@ -132,5 +154,6 @@ class CacheValues:
     def _unknown_reads(self, names: Sequence[str]) -> dict[str, Any]:
         return self.read(names) if names else {}
 
+    @store_call
     def delete(self, names: Sequence[str]) -> None:
         self.values_cache().delete_many(list(names))

@@ -1,5 +1,8 @@
 """Cache backend: Django's public cache API only, for deployments whose shared cache is not
-Redis (memcached, the database cache). With Redis, use :class:`RedisBackend`.
+Redis (memcached). With Redis, use :class:`RedisBackend`. A cache without an atomic ``incr``
+(the database and file caches: Django's ``BaseCache.incr`` is a get then a set) is refused
+when the backend is made. The cache client's errors are outages (``LimiterUnavailable``):
+the outage policy applies as on Redis.
 
 **Rolling rules: slots.** A rule of ``limit`` requests per ``seconds`` owns ``limit`` slot
 keys; an admission claims a free slot with ``cache.add(slot, now, timeout=seconds)``. A
@@ -7,8 +10,7 @@ slot can be claimed again only once its key has expired, ``seconds`` after the c
 no interval of ``seconds`` are more than ``limit`` requests admitted, across processes,
 provided that
 
-- ``add`` is atomic (true for locmem within a process, memcached, Redis, the database
-  cache on databases with proper transactions), and
+- ``add`` is atomic (true for locmem within a process, memcached, Redis), and
 - keys do not vanish before their timeout. They do under memory pressure (memcached LRU
   eviction, locmem culling beyond ``MAX_ENTRIES``) and, on memcached, by up to one second
   because its clock ticks in whole seconds; each early-freed slot can admit one request
@@ -39,9 +41,11 @@ from functools import lru_cache
 from typing import Any
 
 from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.core.exceptions import ImproperlyConfigured
 
 from tater.limiter import keys
-from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend
+from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend, store_call
 from tater.limiter.core import Decision, Receipt, Rule, RuleState, consumed, fixed_state, rolling_state
 
 # Fixed-window counters outlive their window a little, so a late reader still finds them.
@@ -59,11 +63,18 @@ class CacheBackend(CacheValues, RateLimiterBackend):
     def __init__(self, alias: str = "default", *, rolling_max_seconds: int = DEFAULT_ROLLING_MAX_SECONDS) -> None:
         super().__init__(rolling_max_seconds=rolling_max_seconds)
         self.alias = alias
+        if type(caches[alias]).incr is BaseCache.incr:
+            # BaseCache.incr is a get then a set: concurrent requests would all be admitted.
+            raise ImproperlyConfigured(
+                f"The rate limiter's cache {alias!r} ({type(caches[alias]).__name__}) has no atomic incr: "
+                "use Redis, memcached or (one process) the local-memory cache"
+            )
 
     @property
     def cache(self) -> Any:
         return caches[self.alias]
 
+    @store_call
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
         if not rules:  # this backend remembers no rules: the caller decides again with them
             return Decision(False, (), time.time() if now is None else now, self._unknown_reads(reads), known=False)
@@ -82,6 +93,7 @@ class CacheBackend(CacheValues, RateLimiterBackend):
         after = tuple(consumed(s, cost, t, rolling=self.is_rolling(s.rule)) for s in states)
         return Decision(True, after, t, values, receipt=Receipt((*claimed, t), cost))
 
+    @store_call
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
         if not rules:
             return Decision(False, (), time.time() if now is None else now, known=False)
@@ -91,6 +103,7 @@ class CacheBackend(CacheValues, RateLimiterBackend):
         states = self._states(rules, counted, found, 1, t)
         return Decision(all(s.retry_after == 0 for s in states), states, t)
 
+    @store_call
     def refund(self, key: str, receipt: Any, *, cost: int) -> None:
         slots, counters, claimed_at = receipt
         # A slot stays the claimer's until it expires ``seconds`` after the claim (then it may
@@ -107,6 +120,7 @@ class CacheBackend(CacheValues, RateLimiterBackend):
     def clear(self) -> None:
         """The cache cannot list keys: clear the cache itself (``cache.clear()``) instead."""
 
+    @store_call
     def reset(self, key: str, rules: Sequence[Rule]) -> None:
         t = time.time()
         self.cache.delete_many([k for rule in rules for k in self._keys(key, rule, t)])

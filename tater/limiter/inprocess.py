@@ -172,7 +172,10 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
             del self._entities[key]
 
     def _trim(self, counts: _Counts, plan: _Plan, t: float) -> None:
-        """Drop the log's entries older than the longest rolling window."""
+        """Drop the log's entries older than the longest rolling window (a check with fixed
+        rules only leaves the log alone: other rule sets of the entity may still need it)."""
+        if not plan.longest:
+            return
         log = counts.log
         cutoff = t - plan.longest
         while log and log[0] <= cutoff:

@@ -24,8 +24,12 @@ def test_redis_when_a_redis_url_is_configured() -> None:
 
 
 def test_a_named_backend_wins() -> None:
+    other = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "selection-other"}
     with override_settings(
-        REDIS_URL="redis://127.0.0.1:1/0", TATER_RATELIMIT_BACKEND="cache", TATER_RATELIMIT_CACHE="other"
+        REDIS_URL="redis://127.0.0.1:1/0",
+        TATER_RATELIMIT_BACKEND="cache",
+        TATER_RATELIMIT_CACHE="other",
+        CACHES={**settings.CACHES, "other": other},
     ):
         backend = backend_from_settings()
         assert isinstance(backend, CacheBackend) and backend.alias == "other"
