@@ -1,17 +1,16 @@
 """Django's cache on the process-wide Redis client: standalone, TLS and Redis Cluster alike.
 
-``RedisCache`` is Django's own ``django.core.cache.backends.redis.RedisCache`` (so key
-prefixes, versions, timeouts and the serializer behave exactly as Django documents them)
-whose client is :func:`tater.redis_client.get_client` instead of a connection pool built
+``RedisCache`` does what Django's own ``django.core.cache.backends.redis.RedisCache`` does
+(key prefixes, versions, timeouts and the serializer behave exactly as Django documents
+them), with a client that is :func:`tater.redis_client.get_client` instead of a connection pool built
 from ``LOCATION``. That client follows ``REDIS_URL``, ``REDIS_CLUSTER`` and the TLS and
 timeout settings (and is rebuilt when they change), so the cache, the rate limiter and
 everything else share one client per process. ``LOCATION`` is ignored.
 
 How it is wired: Django's ``RedisCacheClient`` is subclassed and its ``get_client`` (the
 method Django's own comment names as the hook for custom clients, e.g. sharding) returns
-the shared client; ``RedisCache.__init__`` assigns its client class to ``self._class``,
-and this subclass assigns ours in the same way (the one non-public name used; the tests
-fail at once if Django ever stops honouring it, since a cluster then answers ``MOVED``).
+the shared client; ``RedisCache`` is a ``BaseCache`` whose methods call that client as
+Django's own ``RedisCache`` does (no private name of Django's is used).
 
 What changes from Django's client, all for Redis Cluster, where keys of different slots
 cannot share a command:
@@ -41,8 +40,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any, TypeAlias, TypeVar
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT, default_key_func, get_key_func
-from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache, default_key_func, get_key_func
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 from django.core.cache.backends.redis import RedisSerializer
 from django.core.exceptions import ImproperlyConfigured
@@ -142,6 +140,10 @@ class RedisCacheClient(DjangoRedisCacheClient):
                 pipeline.set(key, self.serializer.dumps(value), ex=timeout)
         pipeline.execute()
 
+    def touch(self, key: _Key, timeout: int | timedelta | None) -> bool:  # as Django's: None keeps the key
+        client = self.get_client(key, write=True)
+        return bool(client.persist(key) if timeout is None else client.expire(key, timeout))
+
     def incr(self, key: _Key, delta: int) -> int:
         client = self.get_client(key, write=True)
         script = client.register_script(INCR_LUA)
@@ -168,24 +170,82 @@ class RedisCacheClient(DjangoRedisCacheClient):
         return True
 
 
-class RedisCache(DjangoRedisCache):
-    """Django's ``RedisCache`` whose client is ``tater.redis_client.get_client()``.
+class RedisCache(BaseCache):
+    """Django's cache API (``BaseCache``: keys made and validated, timeouts as Django
+    documents them) over :class:`RedisCacheClient`, whose client is
+    ``tater.redis_client.get_client()``. Each method does what Django's own ``RedisCache``
+    does, on the public names of both classes.
 
     ``CACHES = {"default": {"BACKEND": "tater.cache.RedisCache", "KEY_PREFIX": "tater",
     "OPTIONS": {"fail_soft": True}}}``; the server is ``REDIS_URL`` (``LOCATION`` is ignored).
     """
 
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
+        super().__init__(params)
         options = dict(params.get("OPTIONS", {}))
         self.fail_soft = bool(options.pop("fail_soft", False))
         if "clear_match" not in options:
             key_func: Callable[..., str] = get_key_func(params.get("KEY_FUNCTION"))
             prefix = params.get("KEY_PREFIX", "")
             options["clear_match"] = f"{glob_escape(prefix)}:*" if key_func is default_key_func else ""
-        super().__init__(server or "", {**params, "OPTIONS": options})
-        self._class = RedisCacheClient  # Django's RedisCache builds its client from this class
+        self.client = RedisCacheClient([server] if isinstance(server, str) else list(server), **options)
 
-    # --- fail soft (OPTIONS["fail_soft"]): reads miss and fills drop during an outage ---
+    def get_backend_timeout(self, timeout: Any = DEFAULT_TIMEOUT) -> int | None:
+        if timeout == DEFAULT_TIMEOUT:
+            timeout = self.default_timeout
+        return None if timeout is None else max(0, int(timeout))  # None: kept; ≤ 0: deleted
+
+    # Fail soft (OPTIONS["fail_soft"]): reads miss and fills drop during an outage.
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        key = self.make_and_validate_key(key, version=version)
+        return self._soft("get", lambda: self.client.get(key, default), default)
+
+    def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
+        key_map: dict[_Key, Any] = {self.make_and_validate_key(key, version=version): key for key in keys}
+        nothing: dict[_Key, Any] = {}
+        found = self._soft("get_many", lambda: self.client.get_many(key_map), nothing)
+        return {key_map[k]: v for k, v in found.items()}
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        key = self.make_and_validate_key(key, version=version)
+        return self._soft("has_key", lambda: bool(self.client.has_key(key)), False)
+
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+        key = self.make_and_validate_key(key, version=version)
+        self._soft("set", lambda: self.client.set(key, value, self.get_backend_timeout(timeout)), None)
+
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        key = self.make_and_validate_key(key, version=version)
+        return self._soft("add", lambda: bool(self.client.add(key, value, self.get_backend_timeout(timeout))), False)
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        key = self.make_and_validate_key(key, version=version)
+        return self._soft("touch", lambda: bool(self.client.touch(key, self.get_backend_timeout(timeout))), False)
+
+    # Never soft: a lost delete, increment or clear would go unnoticed.
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        return bool(self.client.delete(self.make_and_validate_key(key, version=version)))
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        return self.client.incr(self.make_and_validate_key(key, version=version), delta)
+
+    def set_many(
+        self, data: Mapping[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> list[Any]:
+        if data:
+            safe: dict[_Key, Any] = {self.make_and_validate_key(key, version=version): v for key, v in data.items()}
+            self.client.set_many(safe, self.get_backend_timeout(timeout))
+        return []
+
+    def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
+        safe = [self.make_and_validate_key(key, version=version) for key in keys]
+        if safe:
+            self.client.delete_many(safe)
+
+    def clear(self) -> None:
+        self.client.clear()
 
     def _soft(self, operation: str, call: Callable[[], T], fallback: T) -> T:
         if not self.fail_soft:
@@ -197,24 +257,6 @@ class RedisCache(DjangoRedisCache):
                 raise
             _warn(operation, exc)
             return fallback
-
-    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
-        return self._soft("get", lambda: super(RedisCache, self).get(key, default, version), default)
-
-    def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
-        return self._soft("get_many", lambda: super(RedisCache, self).get_many(keys, version), {})
-
-    def has_key(self, key: Any, version: int | None = None) -> bool:
-        return self._soft("has_key", lambda: super(RedisCache, self).has_key(key, version), False)
-
-    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
-        self._soft("set", lambda: super(RedisCache, self).set(key, value, timeout, version), None)
-
-    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
-        return self._soft("add", lambda: super(RedisCache, self).add(key, value, timeout, version), False)
-
-    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
-        return self._soft("touch", lambda: super(RedisCache, self).touch(key, timeout, version), False)
 
 
 _last_warning = 0.0
