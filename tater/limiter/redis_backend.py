@@ -76,7 +76,16 @@ DID_NOT_RUN: tuple[type[Exception], ...] = (NoScriptError, AskError, TryAgainErr
 
 MICRO = 1_000_000
 _calls = itertools.count()
-_TOKEN_PREFIX = os.urandom(4).hex()  # per process start: pids are reused
+_token_prefix = [os.urandom(4).hex()]  # per process: pids are reused
+
+
+def _new_token_prefix() -> None:
+    # A worker forked from a preloaded master must not share the master's prefix: a worker
+    # that replaces a dead one under the same pid would repeat its tokens in the log.
+    _token_prefix[0] = os.urandom(4).hex()
+
+
+os.register_at_fork(after_in_child=_new_token_prefix)
 
 
 class RedisBackend(RateLimiterBackend):
@@ -233,7 +242,7 @@ class RedisBackend(RateLimiterBackend):
 
 
 def _new_token() -> str:
-    return f"{_TOKEN_PREFIX}{os.getpid():x}.{next(_calls):x}"  # unique per call across processes
+    return f"{_token_prefix[0]}{os.getpid():x}.{next(_calls):x}"  # unique per call across processes
 
 
 def _clock(now: float | None) -> str:
