@@ -39,7 +39,7 @@ from apikeys.principal import KeyPrincipal, load, read_models
 from tater import limiter
 from tater.api.errors import ApiError, Forbidden, Unauthorized
 from tater.hostcounter import SharedGeneration
-from tater.limiter import Decision, InProcessBackend, LimiterUnavailable
+from tater.limiter import Decision, InProcessBackend, LimiterUnavailable, retry
 
 logger = logging.getLogger("apikeys.keycheck")
 
@@ -315,15 +315,15 @@ def _memo_put(digest: str, principal: KeyPrincipal | None, tag: Any) -> None:
 
 
 def reset() -> None:
-    """Forget this process's verified principals (tests; a settings change)."""
+    """Forget this process's verified principals and retries (tests; a settings change)."""
     _memo.clear()
     _local_gen.clear()
     _shared[0] = False
+    retry.forget()  # invalidations still missed wait in the database for the sweep
 
 
 def _outage_seen() -> None:
-    """The store did not answer: nothing in the memo can be checked any more, and the
-    store will need what it missed once it is back."""
+    """The store did not answer: the memo cannot be checked; the store needs what it missed."""
     _memo.clear()
     _sweep_due[0] = True
 
@@ -388,11 +388,12 @@ def _invalidate(digests: list[str], *, in_transaction: bool) -> None:
     try:
         _bump_shared(lim, digests)
     except LimiterUnavailable as exc:
-        # The change commits anyway; the store learns of it when it answers again.
+        # The change commits anyway; the store learns of it once it answers (retried, then swept).
         logger.warning("key store unavailable (%s): %d invalidations kept in the database", exc, len(digests))
         from apikeys.models import PendingInvalidation
 
         PendingInvalidation.record(digests)
+        retry.later(lambda: _bump_shared(limiter.get_limiter(), digests))
         _sweep_due[0] = True
 
 
