@@ -416,14 +416,14 @@ def _sweep_pending(lim: limiter.Limiter) -> None:
     _next_sweep[0] = t + (interval or 30)
     from apikeys.models import PendingInvalidation
 
-    pending, read_at = PendingInvalidation.oldest(1000)
+    pending = PendingInvalidation.oldest(1000)
     if pending:
         try:
-            _bump_shared(lim, [d for _, d in pending])
+            _bump_shared(lim, [d for _, d, _ in pending])
         except LimiterUnavailable:
             return  # still down: the requests read the database meanwhile
         lim.settle_ahead()  # a call sent ahead read the generations from before this sweep
-        PendingInvalidation.applied([pk for pk, _ in pending], read_at)
+        PendingInvalidation.applied(pending)
     _sweep_due[0] = len(pending) == 1000  # more may wait
 
 

@@ -81,23 +81,24 @@ def parse_rate_limit(value: str) -> tuple[int, int]:
 
 def carry_over(old_digest: str, new_digest: str, plan: str, override: str = "") -> None:
     """A rotated key keeps what it has used: its new secret's entity is charged, rule by rule,
-    with the old secret's count in each rule's current window (stamped now, so no window
-    admits more than its limit across a rotation; a charge may outlive the entries it stands
-    for by up to one window). A store outage charges nothing (the limits fail open then)."""
+    with the old secret's count in each rule's current window, stamped now (a charge may
+    outlive the requests it stands for by up to one window; never is quota freed). Where the
+    rolling rules share one log of times (in-process, Redis), the longest is charged first
+    and a shorter one sees that charge too: an override under a minute may refuse for up to
+    its own window after the rotation. A store outage charges nothing (the limits fail open
+    or closed then)."""
     rules = rules_for(plan, override)
     old, new = Entity(entity_key(old_digest), rules), Entity(entity_key(new_digest), rules)
     lim = limiter.get_limiter()
     try:
-        charge = {
-            state.rule: min(state.used, room.remaining)
-            for state, room in zip(lim.peek(old).states, lim.peek(new).states, strict=True)
-        }
-        common = min(charge.values(), default=0)
-        for rule, cost in charge.items():  # what one rule used beyond the others
-            if cost > common:
-                lim.check(Entity(new.key(), [rule]), cost=cost - common)
-        if common:
-            lim.check(new, cost=common)  # all rules at once: the rules the store remembers stay whole
+        room = {state.rule: state.remaining for state in lim.peek(new).states}
+        used = sorted(lim.peek(old).states, key=lambda s: (not lim.backend.is_rolling(s.rule), -s.rule.seconds))
+        for state in used:  # rolling rules first, the longest first; then fixed ones
+            cost = min(state.used, room[state.rule])
+            if cost:
+                lim.check(Entity(new.key(), [state.rule]), cost=cost)  # refused: it already holds enough
+        # Checked once with every rule and given back: the store remembers the whole set.
+        lim.refund(new, lim.check(new).receipt)
     except LimiterUnavailable:
         pass  # nothing to carry: requests are admitted uncounted (or refused) meanwhile
 

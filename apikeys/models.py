@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import operator
 import uuid
 from datetime import datetime
+from functools import reduce
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -144,12 +147,14 @@ class PendingInvalidation(models.Model):
         )
 
     @classmethod
-    def oldest(cls, limit: int) -> tuple[list[tuple[int, str]], datetime]:
-        """Up to ``limit`` pending (pk, digest) pairs, and when they were read."""
-        read_at = timezone.now()
-        return list(cls.objects.order_by("created_at").values_list("pk", "digest")[:limit]), read_at
+    def oldest(cls, limit: int) -> list[tuple[int, str, datetime]]:
+        """Up to ``limit`` pending rows: (pk, digest, as of when)."""
+        return list(cls.objects.order_by("created_at").values_list("pk", "digest", "created_at")[:limit])
 
     @classmethod
-    def applied(cls, pks: list[int], read_at: datetime) -> None:
-        """Forget the rows a sweep applied, unless a change renewed them since it read them."""
-        cls.objects.filter(pk__in=pks, created_at__lt=read_at).delete()
+    def applied(cls, rows: list[tuple[int, str, datetime]]) -> None:
+        """Forget the rows a sweep applied, unless a change renewed one since it was read
+        (compared with the very value read: nodes' clocks need not agree)."""
+        unchanged = [Q(pk=pk, created_at=at) for pk, _, at in rows]
+        if unchanged:
+            cls.objects.filter(reduce(operator.or_, unchanged)).delete()

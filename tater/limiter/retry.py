@@ -13,6 +13,7 @@ missed key invalidations in the database as well, and sweeps them on requests).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -76,6 +77,25 @@ class Retrier:
 
 
 _retrier = Retrier()
-later = _retrier.later
-pending = _retrier.pending
-forget = _retrier.forget
+
+
+def _after_fork_in_child() -> None:
+    # A forked worker starts with nothing queued and a lock nobody holds (the parent's
+    # thread is not copied; its jobs stay the parent's).
+    global _retrier
+    _retrier = Retrier()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def later(job: Callable[[], object]) -> None:
+    _retrier.later(job)
+
+
+def pending() -> int:
+    return _retrier.pending()
+
+
+def forget() -> None:
+    _retrier.forget()

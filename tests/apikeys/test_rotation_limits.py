@@ -49,3 +49,27 @@ def test_rotating_again_and_again_gains_nothing(api: Any) -> None:
         raw = key_services.apikey_rotate(api_key=key, actor=owner, grace_period_seconds=0).key
         admitted += statuses(api, raw, 2).count(200)
     assert admitted == 5
+
+
+def test_rotation_keeps_a_window_shorter_than_a_minute(api: Any) -> None:
+    tenant, owner, (org,) = make_tenant(name="Acme", orgs=1)
+    key, raw = make_key(user=owner, tenant=tenant, org=org, rate_limit="10/10s")
+    assert statuses(api, raw, 8).count(200) == 8
+    issued = key_services.apikey_rotate(api_key=key, actor=owner, grace_period_seconds=0)
+    assert statuses(api, issued.key, 3) == [200, 200, 429]
+
+
+@pytest.mark.realservices
+def test_rotation_leaves_the_whole_rule_set_remembered_on_redis(api: Any) -> None:
+    """A cold request of the new secret counts in one round trip under the rules the store
+    remembers: the carried charges must not leave it a single rule."""
+    from apikeys.limits import entity_key, rules_for
+    from tater import limiter
+
+    tenant, owner, (org,) = make_tenant(name="Acme", orgs=1)
+    key, raw = make_key(user=owner, tenant=tenant, org=org)
+    assert statuses(api, raw, 2) == [200, 200]
+    key_services.apikey_rotate(api_key=key, actor=owner, grace_period_seconds=0)
+    key.refresh_from_db()
+    decision = limiter.get_limiter().check(limiter.Entity(entity_key(key.digest), ()))  # counted as remembered
+    assert decision.known and tuple(s.rule for s in decision.states) == rules_for(tenant.plan)
