@@ -9,7 +9,8 @@
 - Requests and errors per key per hour are counted in this process (``record``: a dict
   increment under a lock) and added to ``KeyUsageHourly`` by ``flush()``: from the request
   path at most every ``TATER_USAGE_FLUSH_INTERVAL`` seconds (0: never) and when the process
-  exits; ``manage.py flush_key_usage`` prunes rows older than ``TATER_USAGE_RETENTION_DAYS``. Rows are incremented in the database (``F()``), so any
+  exits; ``manage.py flush_key_usage`` prunes rows older than
+  ``TATER_USAGE_RETENTION_DAYS``. Rows are incremented in the database (``F()``), so any
   number of processes add up. A process killed without exiting loses at most one
   interval of its counts; the chart is a usage report, not a bill.
 """

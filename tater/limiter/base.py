@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from tater.limiter.core import Decision, LimiterUnavailable, Rule
 
@@ -128,7 +128,7 @@ def store_call(method: F) -> F:
         except Exception as exc:  # noqa: BLE001 - any client's error type (redis, pymemcache, the database)
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
-    return guarded  # type: ignore[return-value]
+    return cast(F, guarded)
 
 
 class CacheValues:
