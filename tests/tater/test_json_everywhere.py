@@ -395,6 +395,28 @@ def test_route_walk_finds_the_api():
     assert {"api/v1/keys/", "api/v1/auth/login", "api/v1/audit-log/", "api/scans/upload"} <= routes
 
 
+def test_v1_routes_are_mounted_as_written():
+    """/api/v1/'s routes sit at the root of the URL conf (one resolver level) but route,
+    name and reverse exactly as their relative patterns say, and nothing else is there."""
+    from django.urls import include, resolve, reverse
+
+    from tater.api import urls as v1
+
+    v1_routes = {route for route, _ in API_ROUTES if route.startswith("api/v1/")}
+    assert v1_routes == {"api/v1/" + str(p.pattern) for p in v1.urlpatterns}
+    validate = resolve("/api/v1/auth/validate")
+    assert validate.route == "api/v1/auth/validate" and validate.url_name == "api-auth-validate"
+    assert reverse("api-key-detail", args=["key-1"]) == "/api/v1/keys/key-1/"
+    assert resolve("/api/v1/keys/key-1/rotate/").kwargs == {"key_id": "key-1"}
+    with pytest.raises(TypeError):  # an include would need a case of its own
+        original = v1.urlpatterns
+        try:
+            v1.urlpatterns = [path("nested/", include("scim.api.urls"))]
+            v1.under("api/v1/")
+        finally:
+            v1.urlpatterns = original
+
+
 def _view_of(callback: Any) -> Any:
     return getattr(callback, "cls", None) or getattr(callback, "view_class", None) or callback
 
