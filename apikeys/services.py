@@ -398,8 +398,6 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     api_key.display_prefix = secret.display_prefix
     # Watching the rotation: each secret's last use from now on (apikeys.usage.touch).
     api_key.previous_last_used_at = api_key.current_last_used_at = None
-    # Counted under the new secret from now on: it starts with what the key used so far.
-    carry_over(api_key.previous_digest, api_key.digest, api_key.tenant.plan, api_key.rate_limit)
     api_key.save(
         update_fields=[
             "previous_digest",
@@ -412,6 +410,13 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
             "updated_at",
         ]
     )
+    # Counted under the new secret from now on: it starts with what the key used so far,
+    # read once the rotation is committed and every process was told (the receivers' own
+    # on_commit ran first): until then other workers still count under the old secret.
+    # Robust: a failure here must not lose the new secret, shown only in this answer.
+    old_digest, new_digest = api_key.previous_digest, api_key.digest
+    plan, override = api_key.tenant.plan, api_key.rate_limit
+    transaction.on_commit(lambda: carry_over(old_digest, new_digest, plan, override), robust=True)
     audit_record(
         action=A.API_KEY_ROTATED,
         tenant=api_key.tenant,
