@@ -96,15 +96,6 @@ def consume(key_pk: int, limit: int, refill: str) -> Uses:
     return Uses(limit, used, refill, resets)
 
 
-def give_back(key_pk: int, refill: str) -> None:
-    """Return a use taken by a request that was then refused (rate limit)."""
-    name, _ = _counter(key_pk, refill, time.time())
-    try:
-        cache.decr(name)
-    except ValueError:
-        pass  # the period ended meanwhile: nothing to give back
-
-
 def current(key_pk: int, limit: int | None, refill: str) -> Uses | None:
     """The key's uses in the current period (None for a key without a limit)."""
     if limit is None:
