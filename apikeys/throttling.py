@@ -31,7 +31,7 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from apikeys import uses
+from apikeys import usage, uses
 from apikeys.principal import KeyPrincipal
 from apikeys.uses import Uses
 from tater import limiter
@@ -115,8 +115,6 @@ class ApiRateThrottle(BaseThrottle):
 
 def finish_response(request: Request, response: Any) -> None:
     """Rate-limit headers on every response of an identified caller; key usage counted."""
-    from apikeys import usage
-
     rate: RequestRate | None = getattr(request._request, "rate_limit", None)
     if rate is not None and rate.counted and not rate.applied:
         # Counted by the key check, then refused before the throttle (e.g. missing scope).
