@@ -84,7 +84,8 @@ class KeyPrincipal:
 
     @cached_property
     def effective_scopes(self) -> frozenset[str]:
-        return _effective(self.scopes, self.role_scopes)
+        granted = _effective(self.scopes, self.role_scopes)
+        return granted - policy.ROTATED_OUT_WITHHELD if self.matched_previous else granted
 
     @property
     def metadata(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from orgs import access as access_mod
+from orgs import policy
 from tater.api.errors import Forbidden, Unauthorized
 from tater.api.permissions import plan
 
@@ -41,6 +42,12 @@ class ScopedPermission(BasePermission):
             access = access_mod.for_session(request, org_required=org_required)
         request.access = access  # type: ignore[attr-defined]
         if scope is not None and scope not in access.scopes:
+            if scope in policy.ROTATED_OUT_WITHHELD and getattr(auth, "matched_previous", False):
+                raise Forbidden(
+                    "This secret was rotated out: it keeps working until its grace period ends, "
+                    "but only the key's current secret or its owner's session may manage keys",
+                    details={"required_permissions": [scope], "current_permissions": sorted(access.scopes)},
+                )
             raise Forbidden(
                 f"Missing permission {scope}",
                 details={"required_permissions": [scope], "current_permissions": sorted(access.scopes)},
