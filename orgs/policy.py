@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from django.conf import settings
+
 from orgs import roles
 from tater import scopes as S
 from tater.exceptions import NotPermitted
@@ -262,13 +264,33 @@ def expiry_widens(old: datetime | None, new: datetime | None) -> bool:
 
 
 def rate_widens(old: tuple[int, int] | None, new: tuple[int, int] | None) -> bool:
-    """Rates as (requests, window seconds); None: no per-key limit (the plan's)."""
+    """Rates as (requests, window seconds); None: no per-key limit (the plan's). A new rate
+    narrows only if it is certain to hold the old one: at most the old count in every window
+    the old rate limited. A lower average is not enough: "299/hour" in place of "5/min"
+    lets 299 through in one minute, "5/min" in place of "299/hour" 300 in an hour."""
     if old is None:
         return False
     if new is None:
         return True
-    # new/new_window > old/old_window, compared without division.
-    return new[0] * old[1] > old[0] * new[1]
+    return most_admitted(new, old[1], aligned=old[1] > _rolling_max()) > old[0]
+
+
+def _rolling_max() -> int:
+    """Windows up to this many seconds roll, longer ones are fixed (``tater.limiter``)."""
+    return int(getattr(settings, "TATER_RATELIMIT_ROLLING_MAX_SECONDS", 60))
+
+
+def most_admitted(rate: tuple[int, int], seconds: int, *, aligned: bool) -> int:
+    """The most requests ``rate`` lets through within ``seconds``: in any interval that long,
+    or (``aligned``) in each of the fixed windows of that length (windows are aligned to the
+    epoch, so one fixed window lies inside another when either length divides the other)."""
+    count, window = rate
+    rolling = window <= _rolling_max()
+    if aligned and not rolling and (window % seconds == 0 or seconds % window == 0):
+        return count if window >= seconds else count * (seconds // window)
+    windows = -(-seconds // window)  # whole windows an interval of ``seconds`` spans
+    # A fixed window can be met twice at its edges: an interval straddles a boundary.
+    return count * (windows if rolling else windows + 1)
 
 
 def can_change_key(actor: Actor, key: KeyFacts, change: KeyChange) -> Decision:

@@ -143,6 +143,10 @@ WIDENINGS = [
     pytest.param({"expires_at": "LATER"}, id="extend-expiry"),
     pytest.param({"rate_limit": ""}, id="lift-rate-limit"),
     pytest.param({"rate_limit": "1000/min"}, id="loosen-rate-limit"),
+    # A lower average, a wider window: 299 could pass in one minute (found by review).
+    pytest.param({"rate_limit": "299/hour"}, id="minute-cap-traded-for-an-hour"),
+    # Fixed windows longer than a minute meet twice at a boundary: 10 in one minute.
+    pytest.param({"rate_limit": "5/hour"}, id="same-count-fixed-hour"),
     pytest.param({"scopes": ["*"]}, id="more-scopes"),
 ]
 
@@ -198,6 +202,8 @@ class TestKeysOnlyNarrow:
         [
             {"allowed_ips": ["127.0.0.1/32"]},
             {"rate_limit": "2/min"},
+            {"rate_limit": "2/30s"},  # at most 4 in any minute
+            {"rate_limit": "2/hour"},  # at most 4 in any minute, even across the hour's edge
             {"scopes": ["keys:read"]},
             {"expires_at": "SOONER"},
             {"name": "renamed"},
