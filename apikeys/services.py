@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apikeys import keygen
+from apikeys import keygen, uses
 from apikeys.limits import carry_over, parse_rate_limit
 from apikeys.models import ApiKey, KeyType, UsageRefill
 from audit import registry as A
@@ -316,9 +316,15 @@ def apikey_update(
         api_key.metadata = clean_metadata(metadata)
     if new_rate is not None:
         api_key.rate_limit = new_rate
+    old_refill = api_key.usage_refill
     if new_usage is not None:
         api_key.usage_limit, api_key.usage_refill = new_usage
     api_key.save()
+    if api_key.usage_refill != old_refill:
+        # The uses counted so far go with the new refill, once committed and every process was
+        # told (the receivers' on_commit runs first; until then requests count under the old).
+        pk, new_refill = api_key.pk, api_key.usage_refill
+        transaction.on_commit(lambda: uses.carry(pk, old_refill, new_refill), robust=True)
     after = {
         "name": api_key.name,
         "scopes": api_key.scopes,

@@ -96,6 +96,21 @@ def consume(key_pk: int, limit: int, refill: str) -> Uses:
     return Uses(limit, used, refill, resets)
 
 
+def carry(key_pk: int, old_refill: str, new_refill: str) -> None:
+    """A refill change keeps what the key used: the new refill's current counter holds at
+    least the old one's count (counters are named by period, so the change would otherwise
+    start an exhausted key afresh). Frees no use."""
+    if old_refill == new_refill:
+        return
+    t = time.time()
+    used = int(cache.get(_counter(key_pk, old_refill, t)[0]) or 0)
+    name, end = _counter(key_pk, new_refill, t)
+    cache.add(name, 0, _timeout(end, t))
+    missing = used - int(cache.get(name) or 0)
+    if missing > 0:
+        cache.incr(name, missing)
+
+
 def current(key_pk: int, limit: int | None, refill: str) -> Uses | None:
     """The key's uses in the current period (None for a key without a limit)."""
     if limit is None:

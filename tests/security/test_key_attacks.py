@@ -320,3 +320,24 @@ class TestPreAccountHijack:
             **hints,
         )
         assert r.json()["result"] == "invited"
+
+
+@pytest.mark.parametrize("new_refill", ["monthly", ""])
+def test_a_refill_change_does_not_refill_an_exhausted_key(api, world, new_refill, django_capture_on_commit_callbacks):
+    """Found by review: use counters are named by refill period, so changing the refill (a
+    narrowing: fewer uses per month) started an exhausted key afresh with 3 new uses."""
+    owner, tenant, org = world["owner"], world["tenant"], world["org1"]
+    target, target_raw = make_key(
+        user=owner, tenant=tenant, org=org, scopes=["scans:read"], usage_limit=3, usage_refill="daily"
+    )
+    _, manager_raw = make_key(user=owner, tenant=tenant, org=org, scopes=["keys:write", "scans:read"])
+    validate = "/api/v1/auth/validate"
+    assert [api.get(validate, HTTP_X_API_KEY=target_raw).status_code for _ in range(4)] == [200, 200, 200, 429]
+    with django_capture_on_commit_callbacks(execute=True):  # as a request commits
+        r = api.patch(
+            f"{KEYS}{target.public_id}/", {"usage_refill": new_refill}, format="json", HTTP_X_API_KEY=manager_raw
+        )
+    assert r.status_code == 200, r.content
+    answers = [api.get(validate, HTTP_X_API_KEY=target_raw) for _ in range(2)]
+    assert [a.status_code for a in answers] == [429, 429]
+    assert answers[0].json()["error"] == "USAGE_EXHAUSTED"
