@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from apikeys import keycheck, usage
 from apikeys.principal import KeyPrincipal
 from apikeys.throttling import RequestRate
-from tater import context, lockout
+from tater import context, limiter, lockout
 from tater.api.errors import ApiError, Unauthorized
 
 HEADERS = ("HTTP_X_API_KEY", "HTTP_X_AGENT_API_KEY")
@@ -65,7 +65,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         if ip is None:
             ip = meta.get("REMOTE_ADDR", "")
         try:
-            checked = keycheck.check(raw, ip)
+            with limiter.admitting_on_outage(_admitted_during_outage(request)):
+                checked = keycheck.check(raw, ip)
         except ApiError as exc:
             if exc.status_code == 401:
                 # Only failures are counted and only failures are locked out: a valid key
@@ -90,6 +91,12 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'ApiKey header="X-API-Key"'
+
+
+def _admitted_during_outage(request: Request) -> bool:
+    """Whether the view asks to be admitted uncounted while the store is down (revoking)."""
+    view = (request.parser_context or {}).get("view")
+    return bool(getattr(view, "admitted_during_outage", False))
 
 
 def _lazy_user(user_pk: int) -> Any:

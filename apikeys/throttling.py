@@ -36,7 +36,7 @@ from apikeys.principal import KeyPrincipal
 from apikeys.uses import Uses
 from tater import limiter
 from tater.api.errors import RateLimited
-from tater.limiter import Decision, Entity, RateLimitedEntity, Rule
+from tater.limiter import Decision, Entity, LimiterUnavailable, RateLimitedEntity, Rule
 
 
 @dataclass(slots=True)
@@ -94,7 +94,8 @@ class ApiRateThrottle(BaseThrottle):
             entity = _session_entity(request)
             if entity is None:
                 return True  # open endpoints and anonymous callers: the lockout guards sign-in
-            decision = limiter.check(entity)
+            with limiter.admitting_on_outage(getattr(view, "admitted_during_outage", False)):
+                decision = limiter.check(entity)
             rate = RequestRate(entity, decision, counted=decision.admitted)
             setattr(request._request, "rate_limit", rate)  # noqa: B010 - the request's documented attribute
         rate.applied = True
@@ -116,15 +117,18 @@ class ApiRateThrottle(BaseThrottle):
 def finish_response(request: Request, response: Any) -> None:
     """Rate-limit headers on every response of an identified caller; key usage counted."""
     rate: RequestRate | None = getattr(request._request, "rate_limit", None)
-    if rate is not None and rate.counted and not rate.applied:
-        # Counted by the key check, then refused before the throttle (e.g. missing scope).
-        limiter.refund(rate.entity, rate.decision.receipt)
-        rate.decision = limiter.peek(rate.entity)
-        rate.counted = False
-    if rate is None:
-        entity = _session_entity(request)
-        if entity is not None:
-            rate = RequestRate(entity, limiter.peek(entity), counted=False)
+    try:
+        if rate is not None and rate.counted and not rate.applied:
+            # Counted by the key check, then refused before the throttle (e.g. missing scope).
+            limiter.refund(rate.entity, rate.decision.receipt)
+            rate.decision = limiter.peek(rate.entity)
+            rate.counted = False
+        if rate is None:
+            entity = _session_entity(request)
+            if entity is not None:
+                rate = RequestRate(entity, limiter.peek(entity), counted=False)
+    except LimiterUnavailable:
+        rate = None  # the store is down (limits failing closed): an answer without the headers
     if rate is not None:
         for name, value in rate.decision.headers().items():
             if name.startswith("X-RateLimit-"):

@@ -144,6 +144,7 @@ class KeyDetailView(TaterAPIView):
 class KeyRevokeView(TaterAPIView):
     unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"POST": "keys:write"}
+    admitted_during_outage = True
 
     @extend_schema(request=None, responses={200: s.ApiKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
@@ -156,6 +157,7 @@ class KeyDeactivateView(TaterAPIView):
     unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"POST": "keys:write"}
     active = False
+    admitted_during_outage = True
 
     @extend_schema(request=None, responses={200: s.ApiKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
@@ -166,6 +168,7 @@ class KeyDeactivateView(TaterAPIView):
 
 class KeyActivateView(KeyDeactivateView):
     active = True
+    admitted_during_outage = False
 
 
 class KeyRotateView(TaterAPIView):

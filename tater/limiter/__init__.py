@@ -28,7 +28,16 @@ from tater.limiter.base import RateLimiterBackend
 from tater.limiter.cache import CacheBackend
 from tater.limiter.core import Decision, Entity, LimiterUnavailable, RateLimitedEntity, Rule, RuleState
 from tater.limiter.inprocess import InProcessBackend
-from tater.limiter.limiter import Limiter, backend_from_settings, check, get_limiter, peek, refund, reset
+from tater.limiter.limiter import (
+    Limiter,
+    admitting_on_outage,
+    backend_from_settings,
+    check,
+    get_limiter,
+    peek,
+    refund,
+    reset,
+)
 from tater.limiter.redis_backend import RedisBackend
 
 __all__ = [
@@ -43,6 +52,7 @@ __all__ = [
     "RedisBackend",
     "Rule",
     "RuleState",
+    "admitting_on_outage",
     "backend_from_settings",
     "check",
     "get_limiter",

@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
@@ -190,7 +191,7 @@ class Limiter:
         fail_open = (
             self._fail_open if self._fail_open is not None else getattr(settings, "TATER_RATELIMIT_FAIL_OPEN", True)
         )
-        if not fail_open:
+        if not fail_open and not _admitting.get():
             raise exc
         self._warn(exc)
         return degraded_decision(rules, time.time() if now is None else now, reads)
@@ -202,6 +203,21 @@ class Limiter:
                 return
             self._next_warning = t + WARN_INTERVAL
         logger.warning("rate-limit store unavailable (fail-open: requests admitted uncounted): %s", exc)
+
+
+_admitting: ContextVar[bool] = ContextVar("tater_limiter_admitting_on_outage", default=False)
+
+
+@contextmanager
+def admitting_on_outage(admit: bool = True) -> Iterator[None]:
+    """Within the block (when ``admit``), an outage admits uncounted, a degraded decision,
+    whatever ``TATER_RATELIMIT_FAIL_OPEN`` says: for the requests that must get through
+    whatever the store does, such as revoking a leaked key."""
+    token = _admitting.set(admit or _admitting.get())
+    try:
+        yield
+    finally:
+        _admitting.reset(token)
 
 
 def _unpack(entity: RateLimitedEntity) -> tuple[str, tuple[Rule, ...]]:

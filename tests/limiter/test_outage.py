@@ -11,7 +11,7 @@ import redis
 from django.test import override_settings
 
 from tater import redis_client
-from tater.limiter import Entity, Limiter, LimiterUnavailable, RedisBackend, Rule, keys
+from tater.limiter import Entity, Limiter, LimiterUnavailable, RedisBackend, Rule, admitting_on_outage, keys
 from tater.limiter import limiter as limiter_module
 from tests.redis_servers import RedisDeployment, free_port
 
@@ -70,6 +70,19 @@ def test_fail_closed_raises() -> None:
             limiter.peek(_entity())
         with pytest.raises(LimiterUnavailable):
             limiter.reset(_entity())
+
+
+def test_fail_closed_admits_uncounted_where_asked_to() -> None:
+    """``admitting_on_outage``: the block's checks get through an outage (revoking a key)."""
+    with override_settings(REDIS_URL=_dead_url(), TATER_RATELIMIT_FAIL_OPEN=False):
+        limiter = Limiter(RedisBackend())
+        with admitting_on_outage():
+            decision = limiter.check(_entity())
+            assert decision.admitted and decision.degraded and decision.receipt is None
+        with admitting_on_outage(False), pytest.raises(LimiterUnavailable):
+            limiter.check(_entity())
+        with pytest.raises(LimiterUnavailable):  # only within the block
+            limiter.check(_entity())
 
 
 def test_an_unreachable_cluster_is_an_outage() -> None:
