@@ -14,7 +14,9 @@
 - ``SocialAccountAdapter``: tenant SSO — links and provisions only emails of a domain the
   tenant verified (accounts.domains), links an existing account only when it already
   belongs to the tenant and the IdP verified the address (otherwise its owner links it
-  after signing in), JIT provisioning with the tenant's default role. SAML apps get the
+  after signing in), JIT provisioning with the tenant's default role; an identity linked
+  earlier signs its user in only while the account's email is in one of the tenant's
+  verified domains. SAML apps get the
   replay-guarded provider (accounts.saml_replay); failed SSO sign-ins are audited
   (``user.login_failed``, method sso, by accounts.sso_refusals). Global providers (Google,
   Microsoft) cannot be used to bypass a tenant's "SSO required", and their URLs are a 404
@@ -37,6 +39,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest
 
 from accounts import saml_replay, services, sso
+from accounts.models import TenantSSOConfig
 from accounts.sso_refusals import audit_sso_failure, refusal_page, sso_refused
 from audit import registry as A
 from audit.services import audit_record
@@ -51,6 +54,10 @@ OUTSIDE_DOMAINS_MESSAGE = (
 UNVERIFIED_EMAIL_MESSAGE = (
     "An account with this email already exists and your identity provider did not verify the address, "
     "so it cannot be linked."
+)
+NO_LONGER_SPEAKS_FOR_MESSAGE = (
+    "Your identity provider can no longer sign in to this account: its email address is not in a domain "
+    "this organization has verified."
 )
 LINK_IT_YOURSELF_MESSAGE = (
     "An account with this email address already exists, and it does not belong to this organization, "
@@ -131,13 +138,17 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         email is linked only when it already belongs to the tenant AND the IdP asserts the
         email as verified (the "nOAuth" takeover: an IdP user who sets someone else's
         address as an unverified claim); otherwise the sign-in is refused and the account's
-        owner links the IdP after signing in (allauth's "connect" process)."""
+        owner links the IdP after signing in (allauth's "connect" process). An identity
+        linked earlier signs its user in only while the IdP still speaks for them
+        (``_check_linked_user``)."""
         config = sso.config_for_provider(sociallogin.account.provider)
         if config is None:
             _check_global_provider(request, sociallogin)
             return
         if sociallogin.is_existing:
-            return  # an identity linked earlier signs its own user in
+            if sociallogin.state.get("process") != AuthProcess.CONNECT:
+                _check_linked_user(request, config, sociallogin)
+            return  # an identity linked earlier signs its own user in while its IdP speaks for them
         if sociallogin.state.get("process") == AuthProcess.CONNECT:
             # The signed-in user links this identity to their own account (allauth requires a
             # session and asks for the password again). Only the IdP of the tenant that
@@ -254,6 +265,32 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 actor_user=user,
             )
         return user
+
+
+def _check_linked_user(request: HttpRequest, config: TenantSSOConfig, sociallogin: SocialLogin) -> None:
+    """An identity linked earlier signs its user in only while the IdP still speaks for
+    them: the account's email (now, not when it was linked) is in a domain the IdP's
+    tenant verified. Otherwise someone who left the tenant and moved their account to an
+    address of their own would stay reachable by its IdP's admin, in whatever tenant they
+    are now part of. Membership is not required: SPEC §8 lets an account outside the
+    tenant, in its domains, link the IdP itself (its owner, after signing in), and the
+    tenant controls the mailboxes of its verified domains anyway."""
+    user = sociallogin.user
+    if sso.speaks_for(config, user.email):
+        return
+    # Under the IdP's tenant only the address its IdP asserted: the account's own address
+    # may now be another tenant's business. The account's tenant learns of the attempt
+    # through Django's signal (accounts.receivers).
+    asserted = next((normalize_email(address.email) for address in sociallogin.email_addresses), "")
+    user_login_failed.send(sender=__name__, credentials={"email": user.email, "method": "sso"}, request=request)
+    raise ImmediateHttpResponse(
+        sso_refused(
+            request,
+            provider_id=config.provider_id,
+            email=asserted,
+            reason=NO_LONGER_SPEAKS_FOR_MESSAGE,
+        )
+    )
 
 
 def _email_verified(sociallogin: SocialLogin, email: str) -> bool:
