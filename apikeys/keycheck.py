@@ -4,17 +4,15 @@ decision, in one call. Everything about "is this key admitted now" lives here.
     checked = keycheck.check(raw_key, client_ip)   # raises ApiError: 401, 403, 429, 503
     checked.principal, checked.decision            # KeyPrincipal, tater.limiter.Decision
 
-**The principal cache.** A verified principal is memoized per process under the digest of
-the presented secret, tagged with the digest's *generation*, which every change to a row it
-was loaded from replaces (receivers on exactly the models ``principal.load`` reads). An
-entry is used only under the current generation: every process sees a change on its next
-request. Generations live with the limiter's store (in-process: this process, or a host-wide
-counter beside an SQLite file; Redis or a shared cache: beside the key's counters, read in
-the round trip that counts the request, where the verified principal is shared too).
-
-**Outages never keep a revoked key alive**: invalidations the store misses wait in the
-database (``PendingInvalidation``) until it answers; meanwhile keys are read from the
-database. docs/performance.md walks through all of it.
+**The principal cache**: verified principals are memoized per process under the presented
+secret's digest, tagged with the digest's *generation*, which every change to a row they
+were loaded from replaces (receivers on exactly the models ``principal.load`` reads); an
+entry is used only under the current generation, read with the request's count (in-process:
+this process or a host-wide counter beside an SQLite file; Redis or a shared cache: beside
+the key's counters, where the verified principal is shared too). **A store never keeps a
+revoked key alive**: changes are kept in the database for ten minutes and swept back into a
+store that misses them (down, restarted from a snapshot, failed over); while it is down keys
+are read from the database. docs/performance.md walks through all of it.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -35,6 +33,7 @@ from django.utils import timezone
 
 from apikeys import keygen, usage
 from apikeys.limits import KeyEntity, blob_name, entity_key, gen_name
+from apikeys.models import ApiKey, PendingInvalidation
 from apikeys.principal import KeyPrincipal, load, read_models
 from tater import limiter
 from tater.api.errors import ApiError, Forbidden, Unauthorized
@@ -367,11 +366,11 @@ def forget(digests: Iterable[str | None]) -> None:
     names = sorted({d for d in digests if d})
     if not names:
         return
-    _invalidate(names, in_transaction=True)
-    transaction.on_commit(lambda: _invalidate(names, in_transaction=False))
+    _invalidate(names)
+    transaction.on_commit(lambda: _invalidate(names), robust=True)
 
 
-def _invalidate(digests: list[str], *, in_transaction: bool) -> None:
+def _invalidate(digests: list[str]) -> None:
     for d in digests:
         _memo.pop(d, None)
     lim = limiter.get_limiter()
@@ -385,54 +384,55 @@ def _invalidate(digests: list[str], *, in_transaction: bool) -> None:
         for d in digests:
             _local_gen[d] = _local_gen.get(d, 0) + 1
         return
+    generations = {d: new_generation() for d in digests}
+    PendingInvalidation.record(generations)  # the sweeps see that the store keeps them
     try:
-        _bump_shared(lim, digests)
+        _bump_shared(lim, generations)
     except LimiterUnavailable as exc:
         # The change commits anyway; the store learns of it once it answers (retried, then swept).
         logger.warning("key store unavailable (%s): %d invalidations kept in the database", exc, len(digests))
-        from apikeys.models import PendingInvalidation
-
-        PendingInvalidation.record(digests)
-        retry.later(lambda: _bump_shared(limiter.get_limiter(), digests))
+        retry.later(lambda: _bump_shared(limiter.get_limiter(), generations))
         _sweep_due[0] = True
 
 
-def _bump_shared(lim: limiter.Limiter, digests: Sequence[str]) -> None:
-    lim.write({gen_name(d): new_generation() for d in digests}, ttl=GEN_TTL)
-    lim.delete([blob_name(d) for d in digests])
+def _bump_shared(lim: limiter.Limiter, generations: dict[str, str]) -> None:
+    lim.write({gen_name(d): gen for d, gen in generations.items()}, ttl=GEN_TTL)
+    lim.delete([blob_name(d) for d in generations])
 
 
-_next_sweep = [0.0]
+_last_sweep = [float("-inf")]
 _sweep_due = [True]  # this process saw an outage or left invalidations pending (and at start)
 
 
 def _sweep_pending(lim: limiter.Limiter) -> None:
-    """Apply invalidations the store missed during an outage: at once in a process that saw
-    it, else at most every ``TATER_KEYCHECK_SWEEP_SECONDS`` (0: never)."""
+    """Give the store the recent key changes it lacks (missed, or lost to a restart or a
+    failover), under fresh generations no memo or shared principal holds: at once after an
+    outage, else at most every ``TATER_KEYCHECK_SWEEP_SECONDS`` (0: never)."""
     t = time.monotonic()
     interval = float(getattr(settings, "TATER_KEYCHECK_SWEEP_SECONDS", 30))
-    if not _sweep_due[0] and (not interval or t < _next_sweep[0]):
+    if not _sweep_due[0] and (not interval or t < _last_sweep[0] + interval):
         return
-    _next_sweep[0] = t + (interval or 30)
-    from apikeys.models import PendingInvalidation
-
-    pending = PendingInvalidation.oldest(1000)
-    if pending:
-        try:
-            _bump_shared(lim, [d for _, d, _ in pending])
-        except LimiterUnavailable:
-            return  # still down: the requests read the database meanwhile
-        lim.settle_ahead()  # a call sent ahead read the generations from before this sweep
-        PendingInvalidation.applied(pending)
-    _sweep_due[0] = len(pending) == 1000  # more may wait
+    _last_sweep[0] = t
+    try:
+        lost = {}
+        for digest, gen in PendingInvalidation.recent(1000):
+            name = gen_name(digest)  # one read each: on a cluster the digests' slots differ
+            if _text(lim.read([name])[name]) != gen:
+                lost[digest] = new_generation()
+        if lost:
+            _bump_shared(lim, lost)
+            PendingInvalidation.record(lost)
+            lim.settle_ahead()  # a call sent ahead read the generations from before this sweep
+    except LimiterUnavailable:
+        return  # still down: the requests read the database meanwhile
+    PendingInvalidation.forget_old()
+    _sweep_due[0] = False
 
 
 # --- Receivers: exactly the models ``principal.load`` reads ------------------------------
 
 
 def _key_digests(**filters: Any) -> list[str]:
-    from apikeys.models import ApiKey
-
     rows = ApiKey.objects.filter(**filters).values_list("digest", "previous_digest")
     return [d for pair in rows for d in pair if d]
 

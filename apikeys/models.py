@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import operator
 import uuid
-from datetime import datetime
-from functools import reduce
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
 
@@ -128,33 +125,37 @@ class KeyUsageHourly(models.Model):
 
 
 class PendingInvalidation(models.Model):
-    """A key change the shared key store missed (it was down): applied to the store by
-    the first process that reaches it again (``apikeys.keycheck``)."""
+    """A key change, kept for ``KEPT_SECONDS`` with the generation it gave the key's digest:
+    every process's sweep makes sure the shared key store still holds it (``apikeys.keycheck``).
+    A store can lose one after it was written: down at the time, restarted from a snapshot
+    taken before, failed over to a replica that had not received it. Kept as long as a
+    process memo or a shared principal from before the change can live."""
+
+    KEPT_SECONDS = 600  # keycheck.MEMO_TTL + keycheck.BLOB_TTL
 
     digest = models.CharField(max_length=64, unique=True)
+    generation = models.CharField(max_length=32, default="")  # "": a row from before this field
     created_at = models.DateTimeField(auto_now_add=True)  # renewed by each change on top
 
     def __str__(self) -> str:
-        return f"pending invalidation {self.digest[:8]}…"
+        return f"key change {self.digest[:8]}…"
 
     @classmethod
-    def record(cls, digests: list[str]) -> None:
-        """Keep these digests' invalidations; one already pending is renewed, so a sweep that
-        read it before this change does not delete it (:meth:`applied`)."""
-        rows = [PendingInvalidation(digest=d) for d in digests]
+    def record(cls, generations: dict[str, str]) -> None:
+        """Keep these digests' new generations (a digest already kept gets the new one)."""
+        rows = [PendingInvalidation(digest=d, generation=g) for d, g in generations.items()]
         PendingInvalidation.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["digest"], update_fields=["created_at"]
+            rows, update_conflicts=True, unique_fields=["digest"], update_fields=["generation", "created_at"]
         )
 
     @classmethod
-    def oldest(cls, limit: int) -> list[tuple[int, str, datetime]]:
-        """Up to ``limit`` pending rows: (pk, digest, as of when)."""
-        return list(cls.objects.order_by("created_at").values_list("pk", "digest", "created_at")[:limit])
+    def recent(cls, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` changes still kept, the newest first: (digest, generation)."""
+        since = timezone.now() - timedelta(seconds=cls.KEPT_SECONDS)
+        rows = cls.objects.filter(created_at__gt=since).order_by("-created_at")
+        return list(rows.values_list("digest", "generation")[:limit])
 
     @classmethod
-    def applied(cls, rows: list[tuple[int, str, datetime]]) -> None:
-        """Forget the rows a sweep applied, unless a change renewed one since it was read
-        (compared with the very value read: nodes' clocks need not agree)."""
-        unchanged = [Q(pk=pk, created_at=at) for pk, _, at in rows]
-        if unchanged:
-            cls.objects.filter(reduce(operator.or_, unchanged)).delete()
+    def forget_old(cls) -> None:
+        """Drop the changes no memo or shared principal can predate any more."""
+        cls.objects.filter(created_at__lte=timezone.now() - timedelta(seconds=cls.KEPT_SECONDS)).delete()
