@@ -388,6 +388,10 @@ TATER_TRUSTED_PROXY_COUNT = int(os.environ.get("TATER_TRUSTED_PROXY_COUNT", 0))
 # the default: keys keep working on the database) or answer 503 (False). Lockout counters
 # always fail closed.
 TATER_RATELIMIT_FAIL_OPEN = env_bool("TATER_RATELIMIT_FAIL_OPEN", True)
+# Seconds the rate-limit store is not asked after a call to it waited and failed (a hung Redis:
+# each ask would wait out the timeout); meanwhile every call meets the outage at once, as above.
+# 0: ask on every call.
+TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS = float(os.environ.get("TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS", 5))
 # The first part of every limiter key in Redis (deployments sharing a Redis keep apart by it).
 TATER_RATELIMIT_KEY_PREFIX = os.environ.get("TATER_RATELIMIT_KEY_PREFIX", "") or (
     os.environ.get("CACHE_KEY_PREFIX", "tater") + ":rl"

@@ -28,6 +28,11 @@ class Sent(ABC):
         its decision, or None when nothing is known to have been counted. Never asks the
         store again."""
 
+    @abstractmethod
+    def abandon(self) -> None:
+        """Drop the answer unread (the store is known to be down: reading it would wait).
+        Whatever the check counted stays counted (one too many, never one too few)."""
+
 
 class Answered(Sent):
     """A check decided when it was sent: stores without a round trip to overlap."""
@@ -40,6 +45,9 @@ class Answered(Sent):
 
     def discard(self) -> Decision | None:
         return self._decision
+
+    def abandon(self) -> None:
+        """Nothing to read: the answer came with the call."""
 
 
 class RateLimiterBackend(ABC):

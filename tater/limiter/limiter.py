@@ -10,17 +10,22 @@ Settings (all optional):
 - ``TATER_RATELIMIT_FAIL_OPEN`` (True): when the store cannot answer, admit the request
   uncounted (``Decision.degraded``; a warning is logged at most once a minute) instead of
   raising :class:`LimiterUnavailable` (which the caller turns into a 503).
+- ``TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS`` (5): after a call to the store waited and
+  failed (a timeout), the store is not asked again for this long: every call meets the
+  outage at once (:class:`Breaker`; 0 turns this off).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -46,6 +51,98 @@ SETTINGS = frozenset(
 )
 WARN_INTERVAL = 60.0
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEFAULT_BACKOFF_SECONDS = 5.0
+# A failure that took this long made its caller wait (a timeout); a refusal takes microseconds.
+WAITED_SECONDS = 0.05
+
+_breakers: weakref.WeakSet[Breaker] = weakref.WeakSet()
+
+
+class Breaker:
+    """A short circuit breaker: a store that made a call wait and then failed is not asked
+    again for a few seconds.
+
+    A hung store (a stalled primary, a black-holed network) answers nothing until the socket
+    timeout, and a request asks it several times (the check sent ahead, the check, key
+    invalidations): without the breaker each ask pays the timeout. With it the first failure
+    pays, and every call in the next ``TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS`` fails at once
+    with :class:`LimiterUnavailable`, exactly as if the store had failed, so the outage policy
+    applies unchanged. After the window one call asks the store again (the others keep
+    failing at once until it has its answer): it closes the breaker, or opens another window.
+    Only a failure that waited opens it: a store that refuses at once (connection refused)
+    costs nothing to ask again, and is used again as soon as it answers.
+
+    One per :class:`Limiter`, shared by its threads. Around each call to the store:
+    ``started = enter()`` (raises while open), then ``failed(started, exc)`` on
+    :class:`LimiterUnavailable` or ``passed()`` on an answer.
+    """
+
+    def __init__(self, backoff: float | None = None) -> None:
+        """``backoff``: seconds; ``None`` reads ``TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS`` on each failure."""
+        self._backoff = backoff
+        self._lock = threading.Lock()
+        self._open_until = 0.0  # monotonic; 0.0: closed (the store is asked)
+        self._cause = ""
+        _breakers.add(self)
+
+    @property
+    def closed(self) -> bool:
+        return not self._open_until
+
+    def enter(self) -> float:
+        """The start of a call to the store (monotonic seconds), or :class:`LimiterUnavailable`
+        while open. The first call after the window is let through alone: until it fails or
+        passes, the others are refused for another window."""
+        if not self._open_until:
+            return time.monotonic()
+        t = time.monotonic()
+        with self._lock:
+            until = self._open_until
+            if until and t < until:
+                raise LimiterUnavailable(f"not asked for another {until - t:.1f}s after {self._cause}")
+            if until:
+                self._open_until = t + self.backoff()  # this call asks; the others wait for its answer
+        return t
+
+    def passed(self) -> None:
+        """The store answered."""
+        if self._open_until:
+            with self._lock:
+                self._open_until = 0.0
+
+    def failed(self, started: float, exc: LimiterUnavailable) -> None:
+        """A call that began at ``started`` met :class:`LimiterUnavailable`."""
+        t = time.monotonic()
+        waited = t - started >= WAITED_SECONDS
+        backoff = self.backoff() if waited else 0.0
+        with self._lock:
+            if backoff > 0:
+                self._open_until, self._cause = t + backoff, str(exc)
+            else:
+                self._open_until = 0.0  # refused at once (or no breaker): asking again costs nothing
+
+    def backoff(self) -> float:
+        if self._backoff is not None:
+            return self._backoff
+        return float(getattr(settings, "TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS))
+
+    def _after_fork_in_child(self) -> None:
+        # A forked worker asks the store itself, with a lock nobody holds (a thread of the
+        # parent may have held it at the fork).
+        self._lock = threading.Lock()
+        self._open_until, self._cause = 0.0, ""
+
+
+def _after_fork_in_child() -> None:
+    for breaker in list(_breakers):
+        breaker._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
 
 class _Ahead(NamedTuple):
     """A check sent ahead in this context, waiting for the identical check to claim it."""
@@ -62,10 +159,14 @@ _ahead: ContextVar[_Ahead | None] = ContextVar("tater_limiter_ahead", default=No
 class Limiter:
     """Checks entities against their rules on one backend, applying the outage policy."""
 
-    def __init__(self, backend: RateLimiterBackend, *, fail_open: bool | None = None) -> None:
-        """``fail_open``: ``None`` reads ``TATER_RATELIMIT_FAIL_OPEN`` on each outage."""
+    def __init__(
+        self, backend: RateLimiterBackend, *, fail_open: bool | None = None, outage_backoff: float | None = None
+    ) -> None:
+        """``fail_open``: ``None`` reads ``TATER_RATELIMIT_FAIL_OPEN`` on each outage;
+        ``outage_backoff``: ``None`` reads ``TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS``."""
         self.backend = backend
         self._fail_open = fail_open
+        self._breaker = Breaker(outage_backoff)
         self._warn_lock = threading.Lock()
         self._next_warning = 0.0
 
@@ -92,9 +193,9 @@ class Limiter:
             if ahead is not None:
                 if now is None and ahead.limiter is self and ahead.call == (key, rules, tuple(reads), cost):
                     _ahead.set(None)
-                    return ahead.sent.result()  # the very same check, sent ahead: its answer
+                    return self._answer(ahead.sent)  # the very same check, sent ahead: its answer
                 self.settle_ahead()  # another check: what was sent ahead is not counted
-            return self.backend.check(key, rules, cost=cost, now=now, reads=reads)
+            return self._ask(self.backend.check, key, rules, cost=cost, now=now, reads=reads)
         except LimiterUnavailable as exc:
             return self._outage(exc, rules, now, reads)
 
@@ -109,17 +210,20 @@ class Limiter:
         or task) gets its answer instead of asking the store. The caller must end with
         :meth:`settle_ahead`, which gives back what an unclaimed check counted.
 
-        Where checks are decided in the process (``sends_ahead`` False) nothing is sent.
+        Where checks are decided in the process (``sends_ahead`` False), or while the store
+        is not asked (:class:`Breaker`), nothing is sent.
         """
         self.settle_ahead()  # one check ahead per context
-        if not self.backend.sends_ahead:
-            return
+        if not self.backend.sends_ahead or not self._breaker.closed:
+            return  # after the backoff, the check itself asks the store again
         key, rules = _unpack(entity)
         if reads:
             keys.check_reads(key, reads)
+        started = self._breaker.enter()
         try:
             sent = self.backend.send(key, rules, cost=cost, reads=reads)
-        except LimiterUnavailable:
+        except LimiterUnavailable as exc:
+            self._breaker.failed(started, exc)
             return  # the check itself meets the outage and applies the policy
         _ahead.set(_Ahead(self, entity, (key, rules, tuple(reads), cost), sent))
 
@@ -131,6 +235,9 @@ class Limiter:
             return
         _ahead.set(None)
         try:
+            if not ahead.limiter._breaker.closed:
+                ahead.sent.abandon()  # the store does not answer: reading would wait
+                return
             decision = ahead.sent.discard()
             if decision is not None and decision.admitted and decision.known and not decision.degraded:
                 ahead.limiter.refund(ahead.entity, decision.receipt)
@@ -141,7 +248,7 @@ class Limiter:
         """The quota as it stands, consuming nothing (``admitted``: would one more be)."""
         key, rules = _unpack(entity)
         try:
-            return self.backend.peek(key, rules, now=now)
+            return self._ask(self.backend.peek, key, rules, now=now)
         except LimiterUnavailable as exc:
             return self._outage(exc, rules, now, ())
 
@@ -156,34 +263,53 @@ class Limiter:
         receipt.spent = True
         key, _ = _unpack(entity)
         try:
-            self.backend.refund(key, receipt.data, cost=receipt.cost)
+            self._ask(self.backend.refund, key, receipt.data, cost=receipt.cost)
         except LimiterUnavailable as exc:
             self._warn(exc)
 
     def reset(self, entity: RateLimitedEntity) -> None:
         """Forget everything counted for ``entity`` (raises :class:`LimiterUnavailable`)."""
         key, rules = _unpack(entity)
-        self.backend.reset(key, rules)
+        self._ask(self.backend.reset, key, rules)
 
     def write(self, values: Mapping[str, str], *, ttl: int, only_if_absent: bool = False) -> dict[str, bool]:
         """Store caller values where ``check(..., reads=...)`` reads them (raises
         :class:`LimiterUnavailable`: writes never fail open)."""
         for name in values:
             keys.check_tagged(name)
-        return self.backend.write(values, ttl=ttl, only_if_absent=only_if_absent)
+        return self._ask(self.backend.write, values, ttl=ttl, only_if_absent=only_if_absent)
 
     def read(self, names: Sequence[str]) -> dict[str, Any]:
         """Caller values (tagged keys of one entity), counting nothing (raises
         :class:`LimiterUnavailable`)."""
         for name in names:
             keys.check_tagged(name)
-        return self.backend.read(names)
+        return self._ask(self.backend.read, names)
 
     def delete(self, names: Sequence[str]) -> None:
         """Remove caller values (raises :class:`LimiterUnavailable`)."""
         for name in names:
             keys.check_tagged(name)
-        self.backend.delete(names)
+        self._ask(self.backend.delete, names)
+
+    def _ask(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``call`` to the store, unless the breaker says it would only wait and fail."""
+        started = self._breaker.enter()
+        try:
+            answer = call(*args, **kwargs)
+        except LimiterUnavailable as exc:
+            self._breaker.failed(started, exc)
+            raise
+        self._breaker.passed()
+        return answer
+
+    def _answer(self, sent: Sent) -> Decision:
+        """The answer of a check sent ahead; dropped unread while the store is not asked."""
+        try:
+            return self._ask(sent.result)
+        except LimiterUnavailable:
+            sent.abandon()  # not read yet if the breaker refused (once read: nothing to do)
+            raise
 
     def _outage(
         self, exc: LimiterUnavailable, rules: Sequence[Rule], now: float | None, reads: Sequence[str]

@@ -295,11 +295,12 @@ class _SentScript(Sent):
             # Not loaded on this server yet, the slot moved or is being moved, the cluster is
             # failing over: run it the usual way (loading it, following the redirection).
             return self._backend.check(key, rules, cost=cost, now=None, reads=reads)
-        except (RedisConnectionError, RedisTimeoutError):
+        except RedisConnectionError:
             # The reply was lost (the script may have run): ask again the usual way. At worst
             # a request is counted twice, never missed.
             return self._backend.check(key, rules, cost=cost, now=None, reads=reads)
         except UNAVAILABLE as exc:
+            # Timed out included: asking again would wait as long once more (the store hangs).
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return self._backend._decision(rules, reply, reads, token, cost)
 
@@ -314,3 +315,10 @@ class _SentScript(Sent):
         except UNAVAILABLE:
             return None  # refused before running (read-only replica, out of memory)
         return self._backend._decision(rules, reply, reads, token, cost)
+
+    def abandon(self) -> None:
+        if self._read:
+            return
+        self._read = True
+        self._connection.disconnect()  # its reply unread: never reuse it
+        self._pool.release(self._connection)
