@@ -94,9 +94,9 @@ class ApiKeyAuthentication(BaseAuthentication):
 
 
 def _admitted_during_outage(request: Request) -> bool:
-    """Whether the view asks to be admitted uncounted while the store is down (revoking)."""
+    """Whether the view admits this method uncounted while the store is down (revoking)."""
     view = (request.parser_context or {}).get("view")
-    return bool(getattr(view, "admitted_during_outage", False))
+    return request._request.method in getattr(view, "admitted_during_outage", ())
 
 
 def _lazy_user(user_pk: int) -> Any:

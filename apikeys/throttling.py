@@ -94,7 +94,7 @@ class ApiRateThrottle(BaseThrottle):
             entity = _session_entity(request)
             if entity is None:
                 return True  # open endpoints and anonymous callers: the lockout guards sign-in
-            with limiter.admitting_on_outage(getattr(view, "admitted_during_outage", False)):
+            with limiter.admitting_on_outage(request._request.method in getattr(view, "admitted_during_outage", ())):
                 decision = limiter.check(entity)
             rate = RequestRate(entity, decision, counted=decision.admitted)
             setattr(request._request, "rate_limit", rate)  # noqa: B010 - the request's documented attribute

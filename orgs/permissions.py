@@ -45,7 +45,7 @@ class ScopedPermission(BasePermission):
             if scope in policy.ROTATED_OUT_WITHHELD and getattr(auth, "matched_previous", False):
                 raise Forbidden(
                     "This secret was rotated out: it keeps working until its grace period ends, "
-                    "but only the key's current secret or its owner's session may manage keys",
+                    "but only the key's current secret or its owner's session may manage keys and members",
                     details={"required_permissions": [scope], "current_permissions": sorted(access.scopes)},
                 )
             raise Forbidden(

@@ -29,10 +29,10 @@ from tater.exceptions import NotPermitted
 # Public keys (ck_) read business data only: never keys, members or the audit log.
 PUBLIC_KEY_SCOPES: frozenset[str] = frozenset({"scans:read", "organizations:read"})
 # A rotated-out secret, in its grace period, keeps its integration working while it moves to
-# the new secret; it manages no key (SPEC §2a: a key is rotated by its owner): it could
-# rotate the key again (the owner's new secret dies, its holder gets the next one) or mint a
-# key that outlives the grace period.
-ROTATED_OUT_WITHHELD: frozenset[str] = frozenset({"keys:write"})
+# the new secret; it grants no access that outlives it (SPEC §2a: a key is rotated by its
+# owner): it could rotate the key again (the owner's new secret dies, its holder gets the
+# next one), mint a key, or add a member who mints them.
+ROTATED_OUT_WITHHELD: frozenset[str] = frozenset({"keys:write", "members:write"})
 
 
 @dataclass(frozen=True)

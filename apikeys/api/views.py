@@ -144,7 +144,7 @@ class KeyDetailView(TaterAPIView):
 class KeyRevokeView(TaterAPIView):
     unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"POST": "keys:write"}
-    admitted_during_outage = True
+    admitted_during_outage = frozenset({"POST"})
 
     @extend_schema(request=None, responses={200: s.ApiKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
@@ -157,7 +157,7 @@ class KeyDeactivateView(TaterAPIView):
     unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"POST": "keys:write"}
     active = False
-    admitted_during_outage = True
+    admitted_during_outage = frozenset({"POST"})
 
     @extend_schema(request=None, responses={200: s.ApiKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
@@ -168,7 +168,7 @@ class KeyDeactivateView(TaterAPIView):
 
 class KeyActivateView(KeyDeactivateView):
     active = True
-    admitted_during_outage = False
+    admitted_during_outage: frozenset[str] = frozenset()  # giving access back waits
 
 
 class KeyRotateView(TaterAPIView):

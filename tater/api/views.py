@@ -62,10 +62,10 @@ class TaterAPIView(APIView):
     allowed_key_types: Any = None
     org_required = True
     unbound_keys = "read"
-    # Views that take access away (revoke, deactivate, demote): admitted uncounted while the
-    # rate-limit store is down, even where limits fail closed (TATER_RATELIMIT_FAIL_OPEN=0):
-    # an outage never stands between an operator and a leaked key.
-    admitted_during_outage = False
+    # The methods that only take access away (revoke, deactivate, remove a member): admitted
+    # uncounted while the rate-limit store is down, even where limits fail closed
+    # (TATER_RATELIMIT_FAIL_OPEN=0): an outage never stands between an operator and a leaked key.
+    admitted_during_outage: frozenset[str] = frozenset()
 
     def handle_exception(self, exc: Exception) -> Any:
         if isinstance(exc, DomainError):

@@ -12,6 +12,7 @@ import pytest
 from django.test import override_settings
 
 from apikeys.models import ApiKey
+from orgs.models import OrgMembership
 from tater import redis_client
 from tests.factories import make_key
 from tests.redis_servers import free_port
@@ -65,3 +66,19 @@ def test_a_session_deactivates_and_revokes_while_redis_is_down(
     assert api.post(f"{KEYS}{one.public_id}/activate/{org}").status_code == 503
     one.refresh_from_db()
     assert one.is_active is False
+
+
+def test_only_removing_a_member_gets_through_the_outage(
+    api: Any, world: dict[str, Any], redis_down_failing_closed: Any
+) -> None:
+    """Found by review: the whole member view was admitted, so a read and a promotion got
+    through limits failing closed, uncounted. Only the removal does now."""
+    org, viewer, member = world["org1"], world["viewer"], world["member"]
+    api.raise_request_exception = False
+    owner = {"HTTP_X_API_KEY": world["owner_raw"]}
+    url = f"/api/v1/organizations/{org.public_id}/members/"
+    assert api.get(f"{url}{viewer.pk}/", **owner).status_code == 503
+    assert api.patch(f"{url}{viewer.pk}/", {"role": "admin"}, format="json", **owner).status_code == 503
+    assert OrgMembership.objects.get(organization=org, user=viewer).role == "viewer"
+    assert api.delete(f"{url}{member.pk}/", **owner).status_code in (200, 204)
+    assert not OrgMembership.objects.filter(organization=org, user=member).exists()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from apikeys.models import ApiKey
+from orgs.models import OrgMembership
 from tests.security.test_key_attacks import SECRET, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +71,19 @@ def test_the_old_secret_still_works_for_its_integration(api: Any, world: dict[st
         f"{KEYS}{key.public_id}/rotate/", {"grace_period_seconds": 0}, format="json", HTTP_X_API_KEY=new
     )
     assert response.status_code == 200 and SECRET.fullmatch(response.json()["key"])
+
+
+def test_the_old_secret_cannot_add_a_member_who_outlives_it(api: Any, world: dict[str, Any]) -> None:
+    """Found by review: members:write let the old secret's holder add an account of theirs as
+    an org admin, who mints keys long after the grace period."""
+    org, old = world["org1"], world["owner_raw"]
+    rotated_by_owner(api, world)
+    attacker = world["other_owner"]
+    response = api.post(
+        f"/api/v1/organizations/{org.public_id}/members/",
+        {"email": attacker.email, "role": "admin"},
+        format="json",
+        HTTP_X_API_KEY=old,
+    )
+    assert response.status_code == 403 and "rotated out" in response.json()["message"]
+    assert not OrgMembership.objects.filter(organization=org, user=attacker).exists()
