@@ -385,14 +385,14 @@ def _invalidate(digests: list[str]) -> None:
             _local_gen[d] = _local_gen.get(d, 0) + 1
         return
     generations = {d: new_generation() for d in digests}
-    PendingInvalidation.record(generations)  # the sweeps see that the store keeps them
     try:
-        _bump_shared(lim, generations)
+        _bump_shared(lim, generations)  # first: nothing in the database may keep it from the store
     except LimiterUnavailable as exc:
         # The change commits anyway; the store learns of it once it answers (retried, then swept).
         logger.warning("key store unavailable (%s): %d invalidations kept in the database", exc, len(digests))
         retry.later(lambda: _bump_shared(limiter.get_limiter(), generations))
         _sweep_due[0] = True
+    PendingInvalidation.record(generations)  # the sweeps see that the store keeps them
 
 
 def _bump_shared(lim: limiter.Limiter, generations: dict[str, str]) -> None:
@@ -414,14 +414,12 @@ def _sweep_pending(lim: limiter.Limiter) -> None:
         return
     _last_sweep[0] = t
     try:
-        lost = {}
-        for digest, gen in PendingInvalidation.recent(1000):
-            name = gen_name(digest)  # one read each: on a cluster the digests' slots differ
-            if _text(lim.read([name])[name]) != gen:
-                lost[digest] = new_generation()
+        kept = dict(PendingInvalidation.recent(1000))
+        held = lim.read([gen_name(d) for d in kept]) if kept else {}  # one MGET (per slot on a cluster)
+        # Rows are never written here: a sweep must not wait on a change's open transaction.
+        lost = {d: new_generation() for d, gen in kept.items() if _text(held[gen_name(d)]) != gen}
         if lost:
             _bump_shared(lim, lost)
-            PendingInvalidation.record(lost)
             lim.settle_ahead()  # a call sent ahead read the generations from before this sweep
     except LimiterUnavailable:
         return  # still down: the requests read the database meanwhile

@@ -280,7 +280,7 @@ class Limiter:
         return self._ask(self.backend.write, values, ttl=ttl, only_if_absent=only_if_absent)
 
     def read(self, names: Sequence[str]) -> dict[str, Any]:
-        """Caller values (tagged keys of one entity), counting nothing (raises
+        """Caller values (tagged keys, of one entity or several), counting nothing (raises
         :class:`LimiterUnavailable`)."""
         for name in names:
             keys.check_tagged(name)

@@ -152,8 +152,10 @@ class RedisBackend(RateLimiterBackend):
 
     def read(self, names: Sequence[str]) -> dict[str, Any]:
         try:
-            # One MGET: callers read keys of one entity, so of one cluster slot.
-            return dict(zip(names, self._client_or_default().mget(list(names)), strict=True))
+            client = self._client_or_default()
+            # One MGET; on a cluster one per slot (a sweep reads many entities' keys).
+            mget = client.mget_nonatomic if isinstance(client, RedisCluster) else client.mget
+            return dict(zip(names, mget(list(names)), strict=True))
         except UNAVAILABLE as exc:
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
