@@ -316,15 +316,15 @@ def apikey_update(
         api_key.metadata = clean_metadata(metadata)
     if new_rate is not None:
         api_key.rate_limit = new_rate
-    old_refill = api_key.usage_refill
+    counted_meanwhile = None
     if new_usage is not None:
+        # The uses counted so far go with a new refill: now, and, once every process was told
+        # (after the receivers' on_commit), what the old counter counted until then.
+        counted_meanwhile = uses.carry(api_key.pk, api_key.usage_refill, new_usage[1])
         api_key.usage_limit, api_key.usage_refill = new_usage
     api_key.save()
-    if api_key.usage_refill != old_refill:
-        # The uses counted so far go with the new refill, once committed and every process was
-        # told (the receivers' on_commit runs first; until then requests count under the old).
-        pk, new_refill = api_key.pk, api_key.usage_refill
-        transaction.on_commit(lambda: uses.carry(pk, old_refill, new_refill), robust=True)
+    if counted_meanwhile is not None:
+        transaction.on_commit(counted_meanwhile, robust=True)
     after = {
         "name": api_key.name,
         "scopes": api_key.scopes,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -96,19 +97,31 @@ def consume(key_pk: int, limit: int, refill: str) -> Uses:
     return Uses(limit, used, refill, resets)
 
 
-def carry(key_pk: int, old_refill: str, new_refill: str) -> None:
-    """A refill change keeps what the key used: the new refill's current counter holds at
-    least the old one's count (counters are named by period, so the change would otherwise
-    start an exhausted key afresh). Frees no use."""
+def carry(key_pk: int, old_refill: str, new_refill: str) -> Callable[[], None]:
+    """A refill change keeps what the key used (counters are named by period: the change
+    would otherwise start an exhausted key afresh). Called in the change's transaction,
+    before it is published: the new refill's counter starts with at least the old one's
+    count. Returns what to run once the change is committed: it adds what the old counter
+    counted meanwhile (requests of processes that had not seen the change). Frees no use."""
     if old_refill == new_refill:
-        return
+        return lambda: None
     t = time.time()
-    used = int(cache.get(_counter(key_pk, old_refill, t)[0]) or 0)
+    old_name, _ = _counter(key_pk, old_refill, t)
+    used = int(cache.get(old_name) or 0)
     name, end = _counter(key_pk, new_refill, t)
-    cache.add(name, 0, _timeout(end, t))
+    timeout = _timeout(end, t)
+    cache.add(name, 0, timeout)
     missing = used - int(cache.get(name) or 0)
     if missing > 0:
         cache.incr(name, missing)
+
+    def meanwhile() -> None:
+        grown = int(cache.get(old_name) or 0) - used
+        if grown > 0:
+            cache.add(name, 0, timeout)
+            cache.incr(name, grown)
+
+    return meanwhile
 
 
 def current(key_pk: int, limit: int | None, refill: str) -> Uses | None:
