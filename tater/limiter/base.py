@@ -65,6 +65,12 @@ class RateLimiterBackend(ABC):
     #: (else sending a check ahead gains nothing: it is decided at once).
     sends_ahead = False
 
+    @property
+    def fails_as_one(self) -> bool:
+        """Whether one call that timed out means the whole store does not answer (then
+        ``Limiter`` stops asking it for a moment); False for a store of independent nodes."""
+        return True
+
     def __init__(self, *, rolling_max_seconds: int = DEFAULT_ROLLING_MAX_SECONDS) -> None:
         self.rolling_max_seconds = rolling_max_seconds
 

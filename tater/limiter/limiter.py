@@ -166,7 +166,8 @@ class Limiter:
         ``outage_backoff``: ``None`` reads ``TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS``."""
         self.backend = backend
         self._fail_open = fail_open
-        self._breaker = Breaker(outage_backoff)
+        # On a store of independent nodes (Redis Cluster) there is no breaker: per node, not built.
+        self._breaker = Breaker(outage_backoff if backend.fails_as_one else 0.0)
         self._warn_lock = threading.Lock()
         self._next_warning = 0.0
 
@@ -277,7 +278,7 @@ class Limiter:
         :class:`LimiterUnavailable`: writes never fail open)."""
         for name in values:
             keys.check_tagged(name)
-        return self._ask(self.backend.write, values, ttl=ttl, only_if_absent=only_if_absent)
+        return self._tell(self.backend.write, values, ttl=ttl, only_if_absent=only_if_absent)
 
     def read(self, names: Sequence[str]) -> dict[str, Any]:
         """Caller values (tagged keys, of one entity or several), counting nothing (raises
@@ -290,11 +291,18 @@ class Limiter:
         """Remove caller values (raises :class:`LimiterUnavailable`)."""
         for name in names:
             keys.check_tagged(name)
-        self._ask(self.backend.delete, names)
+        self._tell(self.backend.delete, names)
 
     def _ask(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``call`` to the store, unless the breaker says it would only wait and fail."""
-        started = self._breaker.enter()
+        self._breaker.enter()
+        return self._tell(call, *args, **kwargs)
+
+    def _tell(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``call`` to the store even while the breaker is open: writes and deletes carry key
+        changes (a revocation), which always try, at the cost of one timeout at most; an
+        answer closes the breaker."""
+        started = time.monotonic()
         try:
             answer = call(*args, **kwargs)
         except LimiterUnavailable as exc:

@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+from django.conf import settings
 from redis.cluster import RedisCluster
 from redis.commands.core import Script
 from redis.connection import ConnectionPool
@@ -99,6 +100,13 @@ class RedisBackend(RateLimiterBackend):
         self._client = client
         self._script: tuple[RedisClient, Script] | None = None
         self._rule_args_cache: dict[object, tuple[Any, ...]] = {}  # keyed by the rule tuple
+
+    @property
+    def fails_as_one(self) -> bool:
+        """A cluster's shards fail alone: one hung shard must not shut out the healthy ones."""
+        if self._client is not None:
+            return not isinstance(self._client, RedisCluster)
+        return not getattr(settings, "REDIS_CLUSTER", False)
 
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:
         token = _new_token()

@@ -129,9 +129,7 @@ def test_a_hung_store_is_asked_once_per_backoff(own_redis: OwnRedis) -> None:
             lambda: lim.check(e, reads=[gen]),
             lambda: lim.peek(e),
             lambda: lim.refund(e, None),
-            lambda: lim.write({gen: "1"}, ttl=60),
             lambda: lim.read([gen]),
-            lambda: lim.delete([gen]),
             lambda: lim.reset(e),
         ]
         for call in calls:
@@ -141,7 +139,9 @@ def test_a_hung_store_is_asked_once_per_backoff(own_redis: OwnRedis) -> None:
                 assert outcome.admitted and outcome.degraded  # fail-open, as without the breaker
             else:
                 assert outcome is None or isinstance(outcome, LimiterUnavailable)
-        assert isinstance(timed(lambda: lim.write({gen: "1"}, ttl=60))[0], LimiterUnavailable)
+        # Key changes (writes, deletes) always try: at most one timeout each.
+        written, waited = timed(lambda: lim.write({gen: "1"}, ttl=60))
+        assert isinstance(written, LimiterUnavailable) and waited >= TIMEOUT
         lim.send_ahead(e)  # sends nothing meanwhile
         (decision, took) = timed(lambda: lim.check(e))
         assert decision.degraded and took < AT_ONCE
@@ -193,6 +193,36 @@ def test_failing_closed_raises_at_once_and_revocations_still_get_through(own_red
         own_redis.resume()
 
 
+def test_a_key_change_reaches_a_store_that_answers_again_within_the_backoff(own_redis: OwnRedis) -> None:
+    """Found by review: a revocation made by a process whose breaker was open (one call timed
+    out a moment before; the store answered again) was not written, so other nodes, whose
+    memos the store's old generation confirmed, admitted the revoked key for the backoff."""
+    lim = redis_limiter(own_redis, backoff=5)
+    e = entity()
+    gen = keys.tagged(e.key(), "gen")
+    own_redis.hang()
+    try:
+        assert lim.check(e).degraded  # one call timed out: the breaker opens
+    finally:
+        own_redis.resume()
+    assert lim.check(e).degraded  # within the backoff the store is not asked
+    assert lim.write({gen: "2"}, ttl=60) == {gen: True}  # a key change is
+    assert lim.read([gen]) == {gen: b"2"}  # and its answer closed the breaker
+    assert not lim.check(e).degraded
+
+
+def test_a_cluster_has_no_breaker_one_hung_shard_must_not_shut_out_the_others() -> None:
+    """Found by review: one breaker for the whole limiter refused keys on healthy shards."""
+    with override_settings(REDIS_CLUSTER=True):
+        assert not RedisBackend().fails_as_one
+    backend = Failing()
+    backend.failing, backend.wait = True, 0.1
+    lim = Limiter(ShardedFailing(backend), fail_open=True, outage_backoff=5)
+    assert lim.check(entity()).degraded
+    backend.failing = False
+    assert not lim.check(entity()).degraded  # asked again at once
+
+
 # --- The breaker itself, on a store that fails as told --------------------------------------
 
 
@@ -211,6 +241,21 @@ class Failing(InProcessBackend):
             time.sleep(self.wait)
             raise LimiterUnavailable("TimeoutError: told to" if self.wait else "ConnectionError: told to")
         return super().check(*args, **kwargs)
+
+
+class ShardedFailing(InProcessBackend):
+    """``Failing``'s store as independent nodes (``fails_as_one`` False)."""
+
+    def __init__(self, inner: Failing) -> None:
+        super().__init__()
+        self.inner = inner
+
+    @property
+    def fails_as_one(self) -> bool:
+        return False
+
+    def check(self, *args: Any, **kwargs: Any) -> Decision:
+        return self.inner.check(*args, **kwargs)
 
 
 def test_a_store_that_refuses_at_once_is_asked_again_at_once() -> None:
