@@ -169,6 +169,11 @@ def apikey_create(
         parse_rate_limit(rate_limit)
     metadata = clean_metadata(metadata)
     usage_limit, usage_refill = clean_usage_limit(usage_limit, usage_refill)
+    if actor.credential is not None:
+        caller = ApiKey.objects.get(pk=actor.credential.key_pk)
+        expires_at, ips, rate_limit, (usage_limit, usage_refill) = _no_looser_than(
+            caller, expires_at, ips, rate_limit, (usage_limit, usage_refill)
+        )
     creator = actor.user
     secret = keygen.generate(key_type)
     api_key = ApiKey.objects.create(
@@ -229,6 +234,38 @@ def _require_usable(api_key: ApiKey) -> None:
 
 def _rate_or_none(value: str) -> tuple[int, int] | None:
     return parse_rate_limit(value) if value.strip() else None
+
+
+def _no_looser_than(
+    caller: ApiKey, expires_at: datetime | None, ips: list[str], rate: str, usage: tuple[int | None, str]
+) -> tuple[datetime | None, list[str], str, tuple[int | None, str]]:
+    """A key made through an API key is no looser than that key (SPEC §2a, keys only
+    narrow; else an expiring, address-bound or rate-limited key mints an unrestricted one):
+    what the call leaves out it inherits, what it asks beyond is refused."""
+    widened = []
+    if caller.expires_at is not None:
+        expires_at = expires_at or caller.expires_at
+        if policy.expiry_widens(caller.expires_at, expires_at):
+            widened.append("expires_at")
+    if caller.allowed_ips:
+        ips = ips or list(caller.allowed_ips)
+        if policy.allowlist_widens(caller.allowed_ips, ips):
+            widened.append("allowed_ips")
+    if caller.rate_limit:
+        rate = rate or caller.rate_limit
+        if policy.rate_widens(_rate_or_none(caller.rate_limit), _rate_or_none(rate)):
+            widened.append("rate_limit")
+    if caller.usage_limit is not None:
+        usage = usage if usage[0] is not None else (caller.usage_limit, caller.usage_refill)
+        if policy.usage_limit_widens((caller.usage_limit, caller.usage_refill), usage):
+            widened.append("usage_limit")
+    if widened:
+        raise NotPermitted(
+            f"A key made through an API key is no looser than that key ({', '.join(widened)} would be): "
+            "sign in to create it",
+            details={"widened": widened},
+        )
+    return expires_at, ips, rate, usage
 
 
 @transaction.atomic

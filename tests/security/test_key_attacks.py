@@ -341,3 +341,42 @@ def test_a_refill_change_does_not_refill_an_exhausted_key(api, world, new_refill
     answers = [api.get(validate, HTTP_X_API_KEY=target_raw) for _ in range(2)]
     assert [a.status_code for a in answers] == [429, 429]
     assert answers[0].json()["error"] == "USAGE_EXHAUSTED"
+
+
+class TestAKeyMintsNoLooserKey:
+    """Found by review: an expiring, address-bound, rate-limited key created keys with none of
+    those restrictions (lasting, unrestricted access from a key meant to be narrow)."""
+
+    @pytest.mark.parametrize(
+        "looser",
+        [
+            {"allowed_ips": ["0.0.0.0/0"]},
+            {"expires_at": "LATER"},
+            {"rate_limit": "1000/min"},
+        ],
+    )
+    def test_a_restricted_key_cannot_create_a_looser_one(self, api, world, looser):
+        _, raw = _restricted_key(world)
+        count = ApiKey.objects.count()
+        body = {"name": "looser", "scopes": ["scans:read"], **_body(looser)}
+        r = api.post(KEYS, body, format="json", HTTP_X_API_KEY=raw, REMOTE_ADDR="127.0.0.1")
+        refused(r, 403, "PERMISSION_DENIED")
+        assert ApiKey.objects.count() == count
+
+    def test_what_the_call_leaves_out_is_inherited(self, api, world):
+        parent, raw = _restricted_key(world)
+        body = {"name": "child", "scopes": ["scans:read"]}
+        r = api.post(KEYS, body, format="json", HTTP_X_API_KEY=raw, REMOTE_ADDR="127.0.0.1")
+        assert r.status_code == 201, r.content
+        child = ApiKey.objects.get(public_id=r.json()["id"])
+        assert child.allowed_ips == parent.allowed_ips and child.rate_limit == "5/min"
+        assert child.expires_at == parent.expires_at
+
+    def test_narrower_is_fine_and_a_session_is_not_bound_by_its_keys(self, api, world):
+        parent, raw = _restricted_key(world)
+        sooner = (timezone.now() + timedelta(days=1)).isoformat()
+        body = {"name": "narrower", "scopes": ["scans:read"], "allowed_ips": ["127.0.0.1/32"], "expires_at": sooner}
+        r = api.post(KEYS, body, format="json", HTTP_X_API_KEY=raw, REMOTE_ADDR="127.0.0.1")
+        assert r.status_code == 201 and r.json()["allowed_ips"] == ["127.0.0.1/32"]
+        hints = session(api, world["owner"], world["org1"])
+        assert api.post(KEYS, {"name": "free", "scopes": ["scans:read"]}, format="json", **hints).status_code == 201
