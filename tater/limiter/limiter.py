@@ -23,7 +23,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
@@ -342,12 +342,17 @@ class Limiter:
 _admitting: ContextVar[bool] = ContextVar("tater_limiter_admitting_on_outage", default=False)
 
 
-@contextmanager
-def admitting_on_outage(admit: bool = True) -> Iterator[None]:
+def admitting_on_outage(admit: bool = True) -> AbstractContextManager[None]:
     """Within the block (when ``admit``), an outage admits uncounted, a degraded decision,
     whatever ``TATER_RATELIMIT_FAIL_OPEN`` says: for the requests that must get through
-    whatever the store does, such as revoking a leaked key."""
-    token = _admitting.set(admit or _admitting.get())
+    whatever the store does, such as revoking a leaked key. Otherwise a block that does
+    nothing (every key request passes here: nothing is set for it)."""
+    return _admitting_block() if admit else nullcontext()
+
+
+@contextmanager
+def _admitting_block() -> Iterator[None]:
+    token = _admitting.set(True)
     try:
         yield
     finally:
