@@ -18,7 +18,7 @@ from rest_framework.request import Request
 
 from apikeys import keycheck, usage
 from apikeys.principal import KeyPrincipal
-from apikeys.throttling import RequestRate
+from apikeys.throttling import RequestRate, admitted_during_outage
 from tater import context, limiter, lockout
 from tater.api.errors import ApiError, Unauthorized
 
@@ -65,7 +65,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         if ip is None:
             ip = meta.get("REMOTE_ADDR", "")
         try:
-            with limiter.admitting_on_outage(_admitted_during_outage(request)):
+            view = (request.parser_context or {}).get("view")
+            with limiter.admitting_on_outage(admitted_during_outage(request, view)):
                 checked = keycheck.check(raw, ip)
         except ApiError as exc:
             if exc.status_code == 401:
@@ -91,12 +92,6 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'ApiKey header="X-API-Key"'
-
-
-def _admitted_during_outage(request: Request) -> bool:
-    """Whether the view admits this method uncounted while the store is down (revoking)."""
-    view = (request.parser_context or {}).get("view")
-    return request._request.method in getattr(view, "admitted_during_outage", ())
 
 
 def _lazy_user(user_pk: int) -> Any:

@@ -85,6 +85,11 @@ def _session_entity(request: Request) -> Entity | None:
     return session_entity(user.pk, access.tenant_pk)
 
 
+def admitted_during_outage(request: Request, view: Any) -> bool:
+    """Whether the view admits this method uncounted while the store is down (revoking)."""
+    return request._request.method in getattr(view, "admitted_during_outage", ())
+
+
 class ApiRateThrottle(BaseThrottle):
     """Applies the request's decision; decides for sessions (keys were decided by the key check)."""
 
@@ -94,7 +99,7 @@ class ApiRateThrottle(BaseThrottle):
             entity = _session_entity(request)
             if entity is None:
                 return True  # open endpoints and anonymous callers: the lockout guards sign-in
-            with limiter.admitting_on_outage(request._request.method in getattr(view, "admitted_during_outage", ())):
+            with limiter.admitting_on_outage(admitted_during_outage(request, view)):
                 decision = limiter.check(entity)
             rate = RequestRate(entity, decision, counted=decision.admitted)
             setattr(request._request, "rate_limit", rate)  # noqa: B010 - the request's documented attribute
