@@ -2,7 +2,7 @@
 
 Failures are counted by the rate limiter (``tater.limiter``: one entity per client
 address and per account, whose rule admits one failure fewer than the threshold), and
-locks are entries in the default cache:
+locks are values kept beside those counts in the limiter's store (one Redis Cluster slot):
 
 - ``TATER_LOCKOUT_CLIENT_FAILURES`` failures from one address within
   ``TATER_LOCKOUT_CLIENT_WINDOW`` seconds lock that address out of further attempts for
@@ -19,8 +19,9 @@ lock. Password/OTP sign-in checks the lock
 *before* verifying (``check_account``), so a locked caller learns nothing from a guess.
 IPv6 clients are counted per /64, the block one subscriber usually controls.
 Each lockout is announced once (the ``locked_out`` signal, which the audit log records as
-``auth.locked_out``), by whichever request started it. Sign-in lockout counting fails
-closed: with the store unreachable, a failed password/OTP attempt answers 503. A refused
+``auth.locked_out``), by whichever request started it. Sign-in lockout fails closed:
+with the store unreachable, a sign-in answers 503 before its password or code is looked at
+(``check_account`` cannot read the lock), so an outage is no window for uncounted guessing. A refused
 API key keeps its 401 (revocation must read as revocation during an outage; a key's 128
 random bits are not guessed in an outage's minutes).
 """
@@ -35,13 +36,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import caches
 from django.dispatch import Signal
 
 from tater import context, limiter
 from tater.api.errors import ApiError, ServiceUnavailable
 from tater.emails import normalize_email
-from tater.limiter import Entity, Rule
+from tater.limiter import Entity, LimiterUnavailable, Rule, keys
 
 # Sent once per lockout, by the request that started it: ``changes`` describes it
 # (scope, kind, failures, window_seconds, locked_until, address or account).
@@ -110,13 +110,26 @@ def _account_scope(account: str) -> _Scope:
     )
 
 
-def _lock_key(scope: _Scope) -> str:
+def _entity_key(scope: _Scope) -> str:
     return f"lockout:{scope.name}:{scope.subject}"
 
 
+def _lock_name(scope: _Scope) -> str:
+    """Where the scope's lock (its end, epoch seconds) is kept: beside its failure counts."""
+    return keys.tagged(_entity_key(scope), "locked")
+
+
+def _locked_until(scopes: list[_Scope]) -> float:
+    """When the latest lock of ``scopes`` ends (0: none); raises :class:`LimiterUnavailable`."""
+    locks = limiter.get_limiter().read([_lock_name(s) for s in scopes])
+    return max((float(v) for v in locks.values() if v is not None), default=0.0)
+
+
 def _raise_if_locked(scopes: list[_Scope], t: float) -> None:
-    locks = caches["default"].get_many([_lock_key(s) for s in scopes])
-    until = max((float(v) for v in locks.values()), default=0.0)
+    try:
+        until = _locked_until(scopes)
+    except LimiterUnavailable:
+        raise ServiceUnavailable() from None  # unknown: no credential is checked meanwhile
     if until > t:
         raise LockedOut(max(1, math.ceil(until - t)))
 
@@ -141,7 +154,7 @@ def _failures(scope: _Scope) -> Entity:
     # whatever the window's length: "N failures within 15 minutes" holds across any
     # 15 minutes, not per clock quarter (a fixed window would let 2 × (N - 1) straddle one).
     rule = Rule(scope.window, max(1, scope.failures - 1), rolling=True)
-    return Entity(f"lockout:{scope.name}:{scope.subject}", [rule])
+    return Entity(_entity_key(scope), [rule])
 
 
 def register_failure(*, ip: str, kind: str, account: str | None = None) -> None:
@@ -156,8 +169,13 @@ def register_failure(*, ip: str, kind: str, account: str | None = None) -> None:
     if account and kind in ACCOUNT_KINDS:
         scopes.append(_account_scope(account))
     # Already locked: refuse without counting (a lock is never extended by more guesses).
-    _raise_if_locked(scopes, t)
-    backend = caches["default"]
+    try:
+        _raise_if_locked(scopes, t)
+    except ServiceUnavailable:
+        if kind == "api_key":
+            return  # the key was refused (401) anyway; 128 random bits are not guessed
+        raise
+    lim = limiter.get_limiter()
     locked_until = 0.0
     for scope in scopes:
         entity = _failures(scope)
@@ -172,12 +190,18 @@ def register_failure(*, ip: str, kind: str, account: str | None = None) -> None:
         if decision.admitted and scope.failures > 1:
             continue
         until = t + scope.duration
-        # add(): only the request that starts the lockout announces it, once per lockout.
-        started = backend.add(_lock_key(scope), until, scope.duration)
-        if not started and float(backend.get(_lock_key(scope)) or 0) <= t:
-            # A lock entry that outlived its end (clock skew between workers): a new lockout.
-            backend.set(_lock_key(scope), until, scope.duration)
-            started = True
+        name = _lock_name(scope)
+        try:
+            # Only the request that starts the lockout announces it, once per lockout.
+            started = lim.write({name: repr(until)}, ttl=scope.duration, only_if_absent=True)[name]
+            if not started and _locked_until([scope]) <= t:
+                # A lock that outlived its end (clock skew between workers): a new lockout.
+                lim.write({name: repr(until)}, ttl=scope.duration)
+                started = True
+        except LimiterUnavailable:
+            if kind == "api_key":
+                return
+            raise ServiceUnavailable() from None
         if started:
             limiter.reset(entity)  # the lockout settles these failures: afterwards, a fresh count
             _announce(scope, kind=kind, account=account, until=until, failures=scope.failures)

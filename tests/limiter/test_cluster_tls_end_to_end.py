@@ -242,8 +242,8 @@ def test_lockout_refuses_the_threshold_attempt_but_never_a_valid_key(app: App, d
         # "The attempt that reaches a threshold is refused": the 3rd failure locks.
         assert statuses == [(401, "UNAUTHORIZED"), (401, "UNAUTHORIZED"), (429, "LOCKED_OUT")], statuses
         assert r.headers.get("Retry-After") == str(settings.TATER_LOCKOUT_CLIENT_DURATION)
-        # The lock is an entry of the Django cache on this deployment's server.
-        assert app.raw.exists(f"{app.cache_prefix}:1:lockout:client:{ATTACKER}") == 1
+        # The lock is kept beside the address's failure counts, on this deployment's server.
+        assert app.raw.exists(f"{app.rl_prefix}:{{lockout:client:{ATTACKER}}}:locked") == 1
         # "A valid key is never locked out": the key holder behind that address keeps working.
         r = _validate(client, raw_key, ATTACKER)
         assert r.status_code == 200, r.content
