@@ -332,7 +332,16 @@ def apikey_update(
         )
         if policy.usage_limit_widens((api_key.usage_limit, api_key.usage_refill), new_usage):
             widened.append("usage_limit")
-    decision = policy.can_change_key(who, api_key, policy.KeyChange(widened=tuple(widened), scopes=new_specs))
+    relabelled = [
+        field
+        for field, changed in (
+            ("name", name is not None and name != api_key.name),
+            ("metadata", metadata is not ... and clean_metadata(metadata) != (api_key.metadata or {})),
+        )
+        if changed
+    ]
+    change = policy.KeyChange(widened=tuple(widened), scopes=new_specs, relabelled=tuple(relabelled))
+    decision = policy.can_change_key(who, api_key, change)
     if not decision:
         details: dict[str, Any] = {"widened": widened}
         if new_specs is not None and "scopes" in widened:

@@ -134,6 +134,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
             "permissions": S.summary(key.scopes),
             "expiry": expiry_state(key, now),
             "can_rotate": can_write and bool(policy.can_rotate_key(actor, key)),
+            "can_activate": can_write and bool(policy.can_activate_key(actor, key)),
         }
         for key in page.object_list
     ]
@@ -329,6 +330,8 @@ def key_detail(request: HttpRequest, key_id: str) -> HttpResponse:
             "can_write": "keys:write" in access.scopes,
             # Rotation returns the secret: offered to the key's owner only (SPEC §2a).
             "can_rotate": bool(policy.can_rotate_key(selectors.actor_of(access, request.user), api_key)),
+            # Reactivating gives access back: the owner's (admins deactivate, never reactivate).
+            "can_activate": bool(policy.can_activate_key(selectors.actor_of(access, request.user), api_key)),
             "is_revoked": api_key.status == KeyStatus.REVOKED,
             "expiry": expiry_state(api_key, now),
         },

@@ -192,6 +192,9 @@ def member_remove(*, organization: Organization, user: Any, actor: Any) -> None:
     if not has_tenant_role and not has_org_role:
         raise ObjectNotFound("Not found")
     if has_tenant_role:
+        # Their tenant role goes too, and it reaches every org: as a tenant-role change
+        # (an org-bound key is confined to its own org and may not).
+        policy.require(policy.can_change_tenant_roles(who))
         tenant = Tenant.objects.get(pk=organization.tenant_id)
         tenant_member_set(tenant=tenant, user=user, role=None, actor=actor)
     if has_org_role:

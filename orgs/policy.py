@@ -161,8 +161,10 @@ NOTHING = KeyReach(tenant_pk=0, owner_pk=0, org_pks=frozenset(), unbound=False)
 def key_reach(actor: Actor, *, org_pk: int | None) -> KeyReach:
     """SPEC §2a "A key's reach" and "Admins": ``org_pk`` is the org the request resolved to.
 
-    - An org-bound key: its owner's keys bound to its own org whose scopes lie within the
-      key's effective permissions. An unbound key: all of its owner's keys.
+    - An API key: its owner's keys whose scopes lie within the key's effective permissions,
+      bound to the key's own org (an org-bound key) or in every org and unbound (an unbound
+      key: "reaches all of its owner's keys" widens the orgs, never the scopes; a
+      ``keys:write`` key must not rotate a ``*`` key and receive its secret).
     - A person: their own keys in the org; every key of the org they administer; the
       tenant's unbound keys when they are a tenant owner.
     - An operator: every key of the tenant.
@@ -174,7 +176,13 @@ def key_reach(actor: Actor, *, org_pk: int | None) -> KeyReach:
     cred = actor.credential
     if cred is not None:
         if cred.org_pk is None:
-            return KeyReach(tenant_pk=actor.tenant_pk, owner_pk=actor.user_pk, org_pks=None, unbound=True)
+            return KeyReach(
+                tenant_pk=actor.tenant_pk,
+                owner_pk=actor.user_pk,
+                org_pks=None,
+                unbound=True,
+                max_permissions=cred.permissions,
+            )
         return KeyReach(
             tenant_pk=actor.tenant_pk,
             owner_pk=actor.user_pk,
@@ -211,13 +219,14 @@ def can_revoke_key(actor: Actor, key: KeyFacts) -> Decision:
 
 
 def can_activate_key(actor: Actor, key: KeyFacts) -> Decision:
-    """Reactivation gives access back: a signed-in owner, or an admin of its org (who
-    never learns the secret), not an API key (keys only narrow)."""
+    """Reactivation gives access back, a widening: the owner's signed-in session (or an
+    operator), never an API key (keys only narrow) nor an admin, who may deactivate, revoke
+    and narrow another person's key but never widen it (SPEC §2a)."""
     if actor.via_key:
         return deny("A key can be reactivated from a signed-in session only, not with an API key")
-    if _owns(actor, key) or actor.operator or actor.administers(key.organization_id):
+    if _owns(actor, key) or actor.operator:
         return ALLOW
-    return deny("Only the key's owner or an admin of its organization can reactivate it")
+    return deny("Only the key's owner can reactivate it: admins may deactivate, revoke or narrow another person's key")
 
 
 @dataclass(frozen=True)
@@ -226,6 +235,7 @@ class KeyChange:
 
     widened: tuple[str, ...]  # names of the restrictions the change loosens
     scopes: list[str] | None = None  # the new scopes, when they change
+    relabelled: tuple[str, ...] = ()  # what describes the key to its owner and integration (name, metadata)
 
 
 def _networks(cidrs: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -295,7 +305,12 @@ def most_admitted(rate: tuple[int, int], seconds: int, *, aligned: bool) -> int:
 
 def can_change_key(actor: Actor, key: KeyFacts, change: KeyChange) -> Decision:
     """Through an API key, or for anyone but the owner, restrictions only tighten.
-    Widening needs the owner's signed-in session, and stays within the owner's role."""
+    Widening needs the owner's signed-in session, and stays within the owner's role.
+    A key's name and metadata (which validate returns to its integration) are its owner's:
+    admins may deactivate, revoke and narrow another person's key (SPEC §2a), not relabel it."""
+    if change.relabelled and not (_owns(actor, key) or actor.operator):
+        what = " and ".join(change.relabelled)
+        return deny(f"Only the key's owner can change its {what}; you may deactivate, revoke or narrow it")
     if not change.widened:
         return ALLOW
     what = ", ".join(change.widened)

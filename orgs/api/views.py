@@ -170,7 +170,7 @@ def _member_or_404(org: Organization, user_id: str) -> selectors.MemberRow:
 
 class MemberListView(OrgPathView):
     """Everyone who reaches the organization (its members and the tenant's owners/admins)
-    and its pending invitations. POST adds an existing user by email, or emails an
+    and, for callers with ``members:write``, its pending invitations. POST adds an existing user by email, or emails an
     invitation (single-use link, expires after 72 h) to an unknown address.
 
     Org admins grant up to admin; tenant owners/admins any org role. Standard keys only:
@@ -187,7 +187,13 @@ class MemberListView(OrgPathView):
         limit, offset = query.validated_data["limit"], query.validated_data["offset"]
         org = self.organization(request)
         rows = selectors.org_members(organization=org)
-        invitations = selectors.pending_invitations(organization=org).select_related("invited_by")
+        # Invitees' addresses are for those who manage members (as on the members page), not
+        # for every reader: an empty list without members:write.
+        invitations = (
+            selectors.pending_invitations(organization=org).select_related("invited_by")
+            if "members:write" in self.access(request).scopes
+            else []
+        )
         return Response(
             {
                 "members": [s.member_data(row) for row in rows[offset : offset + limit]],

@@ -134,7 +134,7 @@ class TestNoStaleWindow:
         key_services.apikey_set_active(api_key=key, actor=world["owner"], active=False)
         assert validate(api, raw).json()["error"] == "KEY_INACTIVE"
         key.refresh_from_db()
-        key_services.apikey_set_active(api_key=key, actor=world["owner"], active=True)
+        key_services.apikey_set_active(api_key=key, actor=world["member"], active=True)  # its owner
         assert validate(api, raw).status_code == 200
 
     def test_owner_demotion_kills_an_unbound_key(self, api, world):

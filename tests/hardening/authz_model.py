@@ -372,8 +372,8 @@ class World:
                 if k.owner == key.owner and k.org == key.org and k.scopes <= ctx.scopes:
                     may.add(k.id)
                     must.add(k.id)
-            elif k.owner == key.owner:
-                may.add(k.id)
+            elif k.owner == key.owner and k.scopes <= ctx.scopes:
+                may.add(k.id)  # every org, never wider scopes than its own (a '*' secret by rotation)
         return may, must
 
     def visible_org_ids(self, ctx_or_caller: Ctx | Caller) -> set[str]:
@@ -480,16 +480,14 @@ class World:
         if op == "activate":
             if caller.via_key:
                 return Expect.fail("activate through an API key (it loosens)", ctx=ctx)
-            admin_ok = (
-                self.is_tenant_owner(ctx.person, key.tenant)
-                if key.org is None
-                else self.administers(ctx.person, key.org)
-            )
-            if ctx.person != key.owner and not admin_ok:
-                return Expect.fail(f"activate by {ctx.person}, neither owner nor admin of the key's org", ctx=ctx)
+            if ctx.person != key.owner:
+                # Reactivating widens: admins deactivate, revoke and narrow, never widen (SPEC §2a).
+                return Expect.fail(f"activate of {key.owner}'s key by {ctx.person}: only its owner", ctx=ctx)
             if key.revoked:
                 return Expect.fail("activate of a revoked key (revocation is final)", ctx=ctx)
         if op == "patch":
+            if "name" in body and str(body["name"]).strip() != key.name and ctx.person != key.owner:
+                return Expect.fail(f"{key.owner}'s key renamed by {ctx.person}: only its owner", ctx=ctx)
             widening = self.patch_widening(key, body)
             if widening and (caller.via_key or ctx.person != key.owner):
                 return Expect.fail(

@@ -571,7 +571,7 @@ _ACTIONS = """
                        owner-session  owner-key   admin-session
 key.get                 200            200         200
 key.usage               200            200         200
-key.rename              200            200         200
+key.rename              200            200         403
 key.narrow              200            200         200
 key.widen-scopes        200            403         403
 key.drop-allowlist      200            403         403
@@ -581,11 +581,13 @@ key.unknown-field       400            400         400
 key.rotate              200+secret     200+secret  403
 key.revoke              200            200         200
 key.deactivate          200            200         200
-key.activate            200            403         200
+key.activate            200            403         403
 """
 # Why: secrets go only to owners (rotation returns one); through an API key restrictions only
-# tighten, so widening and reactivating need the owner's signed-in session; unknown fields
-# (is_active) are a 400, never ignored.
+# tighten, so widening and reactivating need the owner's signed-in session; admins may list,
+# view, deactivate, revoke and narrow another person's key, nothing more (no renaming, no
+# reactivating: giving access back is a widening); unknown fields (is_active) are a 400,
+# never ignored.
 
 
 def _grid(text: str) -> dict[str, dict[str, str]]:
