@@ -80,9 +80,16 @@ def session_entity(user_pk: int, tenant_pk: int) -> Entity:
 def _session_entity(request: Request) -> Entity | None:
     access = getattr(request, "access", None)
     user = request.__dict__.get("_user")
-    if access is None or user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not getattr(user, "is_authenticated", False):
         return None
-    return session_entity(user.pk, access.tenant_pk)
+    if access is not None:
+        return session_entity(user.pk, access.tenant_pk)
+    # Refused before its org resolved (e.g. 400 AMBIGUOUS_ORG): still a response to an
+    # identified caller, whose headers say where it stands, when one tenant is theirs.
+    from orgs.selectors import orgs_reachable_by_user
+
+    tenants = list(orgs_reachable_by_user(user=user).order_by().values_list("tenant_id", flat=True).distinct()[:2])
+    return session_entity(user.pk, tenants[0]) if len(tenants) == 1 else None
 
 
 def admitted_during_outage(request: Request, view: Any) -> bool:

@@ -87,10 +87,17 @@ class ValidateView(SurfaceView, key_views.ValidateView):
     http_method_names = ["get", "post", "head", "options"]
     required_scopes = {"GET": None, "POST": None}
     allowed_key_types = {"GET": ALL_KEY_TYPES, "POST": ALL_KEY_TYPES}
+    # Tatry's answer always names an organization (its SDK's model requires the string): an
+    # unbound key's is resolved as SPEC §4 says, the hint's or a single-org tenant's only
+    # org; a multi-org tenant without a hint gets 400 AMBIGUOUS_ORG, not a null to trip on.
+    org_required = True
+    unbound_keys = "all"  # the SDK's POST reads like a GET
 
     def get(self, request: Request) -> Response:
         data = dict(super().get(request).data)
         data["rate_limits"] = rate_limits(cast(KeyPrincipal, request.auth))  # BearerKeyAuthentication's
+        if data["organization_id"] is None:
+            data["organization_id"] = self.access(request).organization().public_id
         return Response(data)
 
     def post(self, request: Request) -> Response:

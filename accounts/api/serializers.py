@@ -17,7 +17,7 @@ class EmailInput(serializers.EmailField):
         return str(super().to_internal_value(nfkc(data) if isinstance(data, str) else data))
 
 
-class LoginInput(serializers.Serializer):
+class LoginInput(RejectUnknownFieldsMixin, serializers.Serializer):
     email = EmailInput(max_length=254)
     password = serializers.CharField(max_length=1024, trim_whitespace=False)
 
@@ -36,7 +36,7 @@ class LoginOutput(serializers.Serializer):
     user = serializers.DictField(required=False)
 
 
-class VerifyInput(serializers.Serializer):
+class VerifyInput(RejectUnknownFieldsMixin, serializers.Serializer):
     """The second step: the login token and either a code or a passkey's assertion."""
 
     token = serializers.CharField(max_length=200)
@@ -55,7 +55,7 @@ class VerifyInput(serializers.Serializer):
         return attrs
 
 
-class WebAuthnOptionsInput(serializers.Serializer):
+class WebAuthnOptionsInput(RejectUnknownFieldsMixin, serializers.Serializer):
     token = serializers.CharField(max_length=200, help_text="The token of a requires2FA answer from auth/login")
 
 

@@ -39,7 +39,7 @@ from orgs.permissions import ScopedPermission
 from orgs.selectors import actor_for, orgs_reachable_by_user
 from tater import context, lockout
 from tater.api.authentication import SessionAuthentication
-from tater.api.errors import ApiError, Forbidden, Unauthorized
+from tater.api.errors import ApiError, Forbidden, Unauthorized, ValidationFailed
 from tater.api.schema import error_response
 from tater.api.views import TaterAPIView
 from tater.emails import normalize_email
@@ -323,7 +323,7 @@ class TokenExchangeView(TaterAPIView):
             raise Forbidden(
                 "Your tenant requires two-factor authentication: enrol an authenticator first", code="MFA_REQUIRED"
             )
-        org = self._organization(user, (data.get("organizationId") or "").strip())
+        org = self._organization(request, user, (data.get("organizationId") or "").strip())
         tenant = org.tenant
         actor = actor_for(user=user, tenant=tenant)
         decision = policy.can_exchange_credentials(actor, org_pk=org.pk, exchange_policy=tenant.token_exchange_policy)
@@ -336,8 +336,21 @@ class TokenExchangeView(TaterAPIView):
         return Response(issued_key_data(issued.api_key, issued.key), status=status.HTTP_201_CREATED)
 
     @staticmethod
-    def _organization(user: Any, hint: str) -> Any:
+    def _organization(request: Request, user: Any, body_hint: str) -> Any:
+        """The org the key is bound to: named in the body, or as every other call names it
+        (``organizationId`` / ``X-Workspace-ID``, what ``AMBIGUOUS_ORG`` asks for; SPEC §4),
+        among the tenant ``tenantId`` names; else the user's only org."""
+        hint = access_mod.org_hint(request)
+        if body_hint and hint and body_hint != hint:
+            raise ValidationFailed(
+                "The body's organizationId and the request's organization hint name different organizations",
+                details={"fields": {"organizationId": ["Does not match the organizationId/X-Workspace-ID hint"]}},
+            )
+        hint = body_hint or hint
         reachable = orgs_reachable_by_user(user=user)
+        tenant = access_mod.tenant_hint(request)
+        if tenant:
+            reachable = reachable.filter(tenant__public_id=tenant)
         if hint:
             org = reachable.filter(public_id=hint).first()
             if org is None:

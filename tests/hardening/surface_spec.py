@@ -145,6 +145,9 @@ def expect(caller: Caller, op: SurfaceOp) -> Outcome:
     if caller.name in ALLOWLISTED:
         return IP_REFUSED
     if op.rule is None:
+        if caller.unbound and caller.resolved_org() is None:
+            # Tatry's answer always names an organization (its SDK requires it): SPEC §4.
+            return Outcome(400, "AMBIGUOUS_ORG", why="unbound key, two orgs, no hint: Tatry's validate names one org")
         return ok(why="validate admits every key type")
     outcome = spec.expect(caller, op.rule, None)
     if op.rule is WORKSPACES and outcome.ok and caller.unbound and caller.hint:
