@@ -334,7 +334,10 @@ class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
     usage_limit = usage_limit_field()
     usage_refill = usage_refill_field()
 
-    def __init__(self, *args: object, api_key: ApiKey, max_lifetime_days: int | None, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, api_key: ApiKey, max_lifetime_days: int | None, owner: bool = True, **kwargs: object
+    ) -> None:
+        """``owner``: the editor owns the key; anyone else (an admin) may narrow it, not rename it."""
         self.api_key = api_key
         self.key_scopes = S.expand(api_key.scopes)
         kwargs.setdefault(
@@ -350,6 +353,9 @@ class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
             },
         )
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if not owner:
+            self.fields["name"].disabled = True
+            self.fields["name"].help_text = "Only the key's owner can rename it."
         for resource in S.RESOURCES:
             field = forms.ChoiceField(label=RESOURCE_LABELS[resource], choices=ACCESS_CHOICES, required=False)
             # Render only the levels up to what the key has; validation keeps all of them.

@@ -372,7 +372,12 @@ def key_edit(request: HttpRequest, key_id: str) -> HttpResponse:
     if context["is_revoked"]:
         # Nothing to edit: the page says so (a POST changes nothing either).
         return render(request, "apikeys/key_edit.html", context, status=400 if request.method == "POST" else 200)
-    form = ApiKeyEditForm(request.POST or None, api_key=api_key, max_lifetime_days=api_key.tenant.max_key_lifetime_days)
+    form = ApiKeyEditForm(
+        request.POST or None,
+        api_key=api_key,
+        max_lifetime_days=api_key.tenant.max_key_lifetime_days,
+        owner=api_key.owner_id == request.user.pk,
+    )
     context["form"] = form
     if request.method == "POST" and form.is_valid():
         if not form.has_changed():

@@ -187,6 +187,26 @@ def test_revoked_key_cannot_be_edited(world: dict[str, Any], client_for: Any) ->
     assert not AuditEvent.objects.filter(action="api_key.updated", target_id=key.public_id).exists()
 
 
+def test_an_admin_narrows_another_persons_key_but_never_renames_it(world: dict[str, Any], client_for: Any) -> None:
+    """SPEC §2a: admins may deactivate, revoke and narrow another person's key; its name is
+    its owner's (a decision, docs/authorization.md). The name field is shown disabled, a
+    hand-made POST's name is not taken, the narrowing is."""
+    key = world["member_key"]
+    client = client_for(world["admin"])
+    page = client.get(reverse("apikey_edit", args=[key.public_id])).content.decode()
+    assert re.search(r'<input[^>]*name="name"[^>]*disabled', page), "the name field is not disabled"
+    assert "Only the key&#x27;s owner can rename it." in page
+    response = _edit(client, key, name="renamed by admin", **{**NO_PERMS, "perm_scans": "write"}, expires_in="keep")
+    assert response.status_code == 302, response.content[:500]
+    key.refresh_from_db()
+    assert key.name == "member key" and key.scopes == ["scans:write"]
+    # The owner renames it.
+    owner = client_for(world["member"])
+    assert _edit(owner, key, name="mine", **{**NO_PERMS, "perm_scans": "write"}, expires_in="keep").status_code == 302
+    key.refresh_from_db()
+    assert key.name == "mine"
+
+
 def test_edit_page_permissions(world: dict[str, Any], client_for: Any) -> None:
     data = {"name": "x", **NO_PERMS, "perm_scans": "read", "expires_in": "keep"}
     viewer = client_for(world["viewer"])
