@@ -77,13 +77,17 @@ def session_entity(user_pk: int, tenant_pk: int) -> Entity:
     return Entity(f"user:{user_pk}:tenant:{tenant_pk}", rules_for(plan))
 
 
-def _session_entity(request: Request) -> Entity | None:
+def _session_entity(request: Request, *, unresolved: bool = False) -> Entity | None:
+    """The session's entity in the tenant its request resolved to; with ``unresolved`` (for
+    the headers only), also when none resolved but one tenant is the user's."""
     access = getattr(request, "access", None)
     user = request.__dict__.get("_user")
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     if access is not None:
         return session_entity(user.pk, access.tenant_pk)
+    if not unresolved:
+        return None  # views that resolve no org (sign-out, health) are not counted
     # Refused before its org resolved (e.g. 400 AMBIGUOUS_ORG): still a response to an
     # identified caller, whose headers say where it stands, when one tenant is theirs.
     from orgs.selectors import orgs_reachable_by_user
@@ -136,7 +140,7 @@ def finish_response(request: Request, response: Any) -> None:
             rate.decision = limiter.peek(rate.entity)
             rate.counted = False
         if rate is None:
-            entity = _session_entity(request)
+            entity = _session_entity(request, unresolved=True)
             if entity is not None:
                 rate = RequestRate(entity, limiter.peek(entity), counted=False)
     except LimiterUnavailable:
