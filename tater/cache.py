@@ -30,10 +30,12 @@ reads (``get``, ``get_many``, ``has_key``) and fills (``set``, ``add``, ``touch`
 Redis outage — a miss, a dropped write, one warning per 10 s — so callers fall back to the
 database; invalidations (``delete``, ``delete_many``, ``clear``) and ``incr``/``decr`` stay
 strict, so a cache that comes back never serves something whose invalidation failed.
+``RedisCache.strict`` is the same cache with nothing soft: the rate limiter's view of it.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -189,6 +191,16 @@ class RedisCache(BaseCache):
             prefix = params.get("KEY_PREFIX", "")
             options["clear_match"] = f"{glob_escape(prefix)}:*" if key_func is default_key_func else ""
         self.client = RedisCacheClient([server] if isinstance(server, str) else list(server), **options)
+
+    @property
+    def strict(self) -> RedisCache:
+        """This cache with every call failing loudly during an outage: what the rate limiter
+        counts and keeps values in (a lock read as a miss would be "not locked")."""
+        if not self.fail_soft:
+            return self
+        loud = copy.copy(self)
+        loud.fail_soft = False
+        return loud
 
     def get_backend_timeout(self, timeout: Any = DEFAULT_TIMEOUT) -> int | None:
         if timeout == DEFAULT_TIMEOUT:

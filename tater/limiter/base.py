@@ -145,6 +145,12 @@ def store_call(method: F) -> F:
     return cast(F, guarded)
 
 
+def strict(cache: Any) -> Any:
+    """``cache`` failing loudly during an outage (``tater.cache.RedisCache.strict``; other
+    caches as they are): the limiter must see an outage, never read it as a miss."""
+    return getattr(cache, "strict", cache)
+
+
 class CacheValues:
     """Caller values (``reads``) kept in a Django cache: for the backends without a store of
     their own to read them from in the counting step."""

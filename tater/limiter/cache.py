@@ -45,7 +45,7 @@ from django.core.cache.backends.base import BaseCache
 from django.core.exceptions import ImproperlyConfigured
 
 from tater.limiter import keys
-from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend, store_call
+from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend, store_call, strict
 from tater.limiter.core import Decision, Receipt, Rule, RuleState, consumed, fixed_state, rolling_state
 
 # Fixed-window counters outlive their window a little, so a late reader still finds them.
@@ -72,7 +72,7 @@ class CacheBackend(CacheValues, RateLimiterBackend):
 
     @property
     def cache(self) -> Any:
-        return caches[self.alias]
+        return strict(caches[self.alias])
 
     @store_call
     def check(self, key: str, rules: Sequence[Rule], *, cost: int, now: float | None, reads: Sequence[str]) -> Decision:

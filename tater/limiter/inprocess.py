@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.cache import caches
 
-from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend
+from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend, strict
 from tater.limiter.core import Decision, Receipt, Rule, RuleState, fixed_state, rolling_state
 
 DEFAULT_SWEEP_INTERVAL = 30.0
@@ -149,7 +149,7 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
                     counts.windows[seconds] = (index, max(0, count - cost))
 
     def values_cache(self) -> Any:
-        return caches[self.cache_alias]
+        return strict(caches[self.cache_alias])
 
     def clear(self) -> None:
         with self._lock:
