@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -13,6 +14,10 @@ from django.utils import timezone
 from django_otp.models import Device, ThrottlingMixin
 
 from tater.emails import normalize_email
+
+
+def new_user_id() -> str:
+    return f"usr-{uuid.uuid4()}"
 
 
 class UserManager(DjangoUserManager["User"]):
@@ -38,6 +43,8 @@ class UserManager(DjangoUserManager["User"]):
 
 
 class User(AbstractUser):
+    # The id the API shows and takes (``usr-<uuid>``, SPEC §1: never the sequential pk).
+    public_id = models.CharField(max_length=48, unique=True, default=new_user_id, editable=False)
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     # The comparison key of ``email`` (tater.emails.normalize_email), kept in step on every

@@ -37,7 +37,7 @@ class ActivityFilterForm(forms.Form):
     actor = forms.CharField(
         required=False,
         max_length=254,
-        widget=forms.TextInput(attrs={"placeholder": "Email or user id", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"placeholder": "Email or user id (usr-…)", "autocomplete": "off"}),
     )
     key = forms.CharField(
         required=False,
@@ -57,8 +57,8 @@ class ActivityFilterForm(forms.Form):
 
     def clean_actor(self) -> str:
         actor = self.cleaned_data.get("actor", "").strip()
-        if actor and "@" not in actor and not actor.isdigit():
-            raise forms.ValidationError("Enter an email address or a numeric user id.")
+        if actor and "@" not in actor and not actor.startswith("usr-"):
+            raise forms.ValidationError("Enter an email address or a user id (usr-…).")
         return actor
 
     def clean(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
@@ -39,6 +40,7 @@ ROW_FIELDS = (
     "channel",
     "action",
     "actor_user_id",
+    "actor_user__public_id",  # what the API shows (a LEFT JOIN: null once the user is deleted)
     "actor_email",
     "api_key_id",
     "target_type",
@@ -53,6 +55,7 @@ ROW_FIELDS = (
 )
 _CURSOR_SALT = "audit.cursor"
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_USER_ID = re.compile(r"^usr-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,16 @@ def _parse_time(value: str, field: str, *, end: bool) -> datetime:
     return moment + (timedelta(days=1) if day else timedelta(microseconds=1))
 
 
+def _actor_pk(actor: str) -> int:
+    """A user's public id (``usr-<uuid>``) → their pk; 400 for anything else (a numeric pk
+    included) or an id nobody has."""
+    users = get_user_model().objects.filter(public_id=actor) if _USER_ID.match(actor) else None
+    pk = users.values_list("pk", flat=True).first() if users is not None else None
+    if pk is None:
+        raise InvalidInput("actor must be an email address or a user id (usr-...)", field="actor")
+    return int(pk)
+
+
 def parse_filters(params: Mapping[str, Any]) -> AuditFilters:
     """Query parameters → filters; a bad value raises InvalidInput naming its field."""
 
@@ -167,10 +180,8 @@ def parse_filters(params: Mapping[str, Any]) -> AuditFilters:
     if actor:
         if "@" in actor:
             values["actor_email"] = actor.lower()
-        elif actor.isdigit():
-            values["actor_user_id"] = int(actor)
         else:
-            raise InvalidInput("actor must be an email address or a user id", field="actor")
+            values["actor_user_id"] = _actor_pk(actor)
     key = get("key")
     if key:
         if len(key) > 48:
@@ -276,7 +287,7 @@ def entry_data(row: Mapping[str, Any], scope: AuditScope) -> dict[str, Any]:
         "time": row["created_at"],
         "channel": row["channel"],
         "action": row["action"],
-        "actor": {"user_id": row["actor_user_id"], "email": row["actor_email"]},
+        "actor": {"user_id": row["actor_user__public_id"], "email": row["actor_email"]},
         "via": ("scim" if row["channel"] == "scim" else "api")
         if row["api_key_id"]
         else ("session" if row["actor_user_id"] else "system"),

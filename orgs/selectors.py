@@ -144,12 +144,20 @@ def org_members(*, organization: Organization) -> list[MemberRow]:
 
 
 def member_get(*, organization: Organization, user_id: str) -> MemberRow | None:
-    """One member of the org by user id (the numeric id, as a string); None outside the org."""
-    if not str(user_id).isdigit():
-        return None
-    user = get_user_model().objects.filter(pk=int(user_id)).first()
-    if user is None:
-        return None
+    """One member of the org by the user's public id (``usr-<uuid>``, what the API shows and
+    takes); None for anything else (a numeric pk included) or someone outside the org."""
+    user = get_user_model().objects.filter(public_id=str(user_id)).first()
+    return member_row(organization=organization, user=user) if user is not None else None
+
+
+def member_get_by_pk(*, organization: Organization, user_pk: int) -> MemberRow | None:
+    """One member of the org by the user's database id (the UI's forms, never the API)."""
+    user = get_user_model().objects.filter(pk=user_pk).first()
+    return member_row(organization=organization, user=user) if user is not None else None
+
+
+def member_row(*, organization: Organization, user: Any) -> MemberRow | None:
+    """``user`` as a member of the org; None when they do not reach it."""
     tenant_role, org_role = user_roles(user=user, tenant=Tenant(pk=organization.tenant_id), organization=organization)
     if tenant_role is None and org_role is None:
         return None

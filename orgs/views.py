@@ -92,7 +92,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
 
 
 def _member_or_404(access: Access, user_id: int) -> selectors.MemberRow:
-    row = selectors.member_get(organization=access.organization(), user_id=str(user_id))
+    row = selectors.member_get_by_pk(organization=access.organization(), user_pk=user_id)
     if row is None:
         raise Http404("Member not found")
     return row

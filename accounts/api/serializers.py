@@ -97,7 +97,7 @@ def me_data(*, user: Any, access: Any, authentication: str, verified: bool, has_
         ]
     current = access.org if access is not None else None
     return {
-        "user": {"id": user.pk, "email": user.email, "name": user.get_full_name(), "is_staff": user.is_staff},
+        "user": {"id": user.public_id, "email": user.email, "name": user.get_full_name(), "is_staff": user.is_staff},
         "authentication": authentication,
         "two_factor": {"enabled": has_2fa, "verified": verified},
         "tenants": [

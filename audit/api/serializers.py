@@ -9,7 +9,9 @@ from audit.models import Channel
 
 
 class ActorOutput(serializers.Serializer):
-    user_id = serializers.IntegerField(allow_null=True)
+    user_id = serializers.CharField(
+        allow_null=True, help_text="The acting user's id (usr-...); null for the system or a deleted user"
+    )
     email = serializers.CharField(allow_blank=True)
 
 

@@ -35,7 +35,7 @@ class OrganizationUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
 
 
 class MemberOutput(serializers.Serializer):
-    user_id = serializers.CharField(help_text="The user's id (digits, as a string); use it in …/members/{user_id}/")
+    user_id = serializers.CharField(help_text="The user's id (usr-...); use it in …/members/{user_id}/")
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=OrgRole.choices, allow_null=True, help_text="Role in this organization")
     tenant_role = serializers.ChoiceField(
@@ -49,7 +49,7 @@ class MemberOutput(serializers.Serializer):
 
 def member_data(row: MemberRow) -> dict[str, Any]:
     return {
-        "user_id": str(row.user.pk),
+        "user_id": row.user.public_id,
         "email": row.user.email,
         "role": row.role,
         "tenant_role": row.tenant_role,

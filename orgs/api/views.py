@@ -221,7 +221,7 @@ class MemberListView(OrgPathView):
         )
         member = None
         if result.user is not None:
-            member = s.member_data(_member_or_404(org, str(result.user.pk)))
+            member = s.member_data(_member_or_404(org, result.user.public_id))
         invitation = s.InvitationOutput(result.invitation).data if result.invitation is not None else None
         return Response(
             {"result": result.result, "member": member, "invitation": invitation}, status=status.HTTP_201_CREATED

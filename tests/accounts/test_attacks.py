@@ -111,7 +111,7 @@ def test_a_genuine_api_key_request_keeps_working_even_beside_a_session(
     client, member = unenrolled_member
     me = client.get("/api/v1/me", HTTP_X_API_KEY=world["owner_raw"])
     assert me.status_code == 200
-    assert me.json()["authentication"] == "api_key" and me.json()["user"]["id"] == world["owner"].pk
+    assert me.json()["authentication"] == "api_key" and me.json()["user"]["id"] == world["owner"].public_id
     keys = client.get("/api/v1/keys/", HTTP_X_API_KEY=world["owner_raw"])
     assert keys.status_code == 200
     # Without any session, of course.
@@ -220,7 +220,7 @@ def test_every_spelling_reaches_the_one_account_when_not_locked(owner: Any) -> N
     for spelling in SPELLINGS:
         response = json_login(spelling, PASSWORD)
         assert response.status_code == 200, (spelling, response.content)
-        assert response.json()["user"]["user"]["id"] == owner.pk
+        assert response.json()["user"]["user"]["id"] == owner.public_id
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS[:3])
@@ -245,7 +245,7 @@ def test_audit_records_failures_under_the_account(owner: Any) -> None:
 
     json_login(SPELLINGS[0], "wrong")
     failed = AuditEvent.objects.get(action="user.login_failed")
-    assert failed.target_id == str(owner.pk)
+    assert failed.target_id == owner.public_id
     assert failed.changes["email"] == OWNER
 
 

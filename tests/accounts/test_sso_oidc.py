@@ -91,7 +91,7 @@ def test_first_sso_sign_in_provisions_user_with_default_role(idp: OIDCProvider, 
 
 def test_identity_is_issuer_and_subject_not_email(idp: OIDCProvider, tenant_sso: dict[str, Any]) -> None:
     sso_sign_in(Client(), idp, "jane@acme.test", sub="00u-jane")
-    user_id = SocialAccount.objects.get(uid="00u-jane").user_id
+    user_id = SocialAccount.objects.get(uid="00u-jane").user.public_id
     # The IdP renames her: same subject, same Tater user.
     client = Client()
     assert sso_sign_in(client, idp, "jane.doe@acme.test", sub="00u-jane").status_code == 302

@@ -129,7 +129,7 @@ def test_signed_response_signs_in_and_provisions_the_user(idp: SAMLIdP, tenant_s
     account = SocialAccount.objects.get(user__email="jane@acme.test")
     assert (account.provider, account.uid) == (config.provider_id, "00u-jane")
     assert AuditEvent.objects.filter(
-        action="user.sso_linked", tenant=tenant_saml["tenant"], target_id=str(membership.user_id)
+        action="user.sso_linked", tenant=tenant_saml["tenant"], target_id=membership.user.public_id
     ).exists()
     assert AuditEvent.objects.filter(action="user.login", actor_user_id=membership.user_id).exists()
     assert not failures(tenant_saml["tenant"])
@@ -139,7 +139,7 @@ def test_identity_is_issuer_and_name_id_not_email(idp: SAMLIdP, tenant_saml: dic
     first = browser()
     request = start(first, idp)
     post_response(first, request.acs_url, jane(idp, request))
-    user_id = SocialAccount.objects.get(uid="00u-jane").user_id
+    user_id = SocialAccount.objects.get(uid="00u-jane").user.public_id
     # The IdP renames her: same issuer + NameID, same Tater user.
     second = browser()
     request = start(second, idp)
@@ -303,7 +303,7 @@ def test_existing_account_in_the_domain_is_linked_only_with_a_verified_email(
     xml = idp.response(request, name_id="00u-boss", attributes={EMAIL_ATTR: boss.email, "email_verified": "true"})
     assert post_response(linked, request.acs_url, xml).status_code == 302
     assert SocialAccount.objects.get(user=boss).uid == "00u-boss"
-    assert linked.get("/api/v1/me").json()["user"]["id"] == boss.pk
+    assert linked.get("/api/v1/me").json()["user"]["id"] == boss.public_id
 
 
 def test_saml_sign_in_asks_enrolled_users_for_their_second_factor(

@@ -72,7 +72,7 @@ def move_email(user: Any, address: str) -> None:
     EmailAddress.objects.create(user=user, email=address, verified=True, primary=True)
 
 
-def signed_in_as(client: Client) -> int | None:
+def signed_in_as(client: Client) -> str | None:
     me = client.get("/api/v1/me")
     return me.json()["user"]["id"] if me.status_code == 200 else None
 
@@ -106,7 +106,7 @@ def test_a_former_tenants_idp_cannot_sign_in_someone_who_left(idp: OIDCProvider,
     assert at_acme.changes["email"] == "jane@acme.test" and at_acme.changes["method"] == "sso"
     assert PERSONAL not in str(at_acme.changes)
     (at_globex,) = AuditEvent.objects.filter(action="user.login_failed", tenant=globex)
-    assert at_globex.changes["method"] == "sso" and at_globex.target_id == str(jane.pk)
+    assert at_globex.changes["method"] == "sso" and at_globex.target_id == jane.public_id
 
 
 @pytest.mark.parametrize("change", ["her email moved out of the domain", "the tenant removed the domain"])
@@ -131,7 +131,7 @@ def test_a_member_linked_the_same_way_still_signs_in(idp: OIDCProvider, acme: di
     add_member(globex_org, "admin", user=jane)
     again = Client()
     assert acme_signs_in_jane(again, idp, acme).status_code == 302
-    assert signed_in_as(again) == jane.pk
+    assert signed_in_as(again) == jane.public_id
     assert not AuditEvent.objects.filter(action="user.login_failed").exists()
 
 

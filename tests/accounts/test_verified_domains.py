@@ -126,7 +126,7 @@ def test_attack_unverified_foreign_domain_routes_requires_links_and_provisions_n
     ui = Client()
     signed_in = ui.post("/accounts/login/", {"login": jane.email, "password": PASSWORD})
     assert signed_in.status_code == 302 and signed_in["Location"] == "/", signed_in
-    assert ui.get("/api/v1/me").json()["user"]["id"] == jane.pk
+    assert ui.get("/api/v1/me").json()["user"]["id"] == jane.public_id
     api = APIClient().post("/api/v1/auth/login", {"email": jane.email, "password": PASSWORD}, format="json")
     assert api.status_code == 200 and api.json()["requires2FA"] is False
     # Colleagues can still sign up with a password.
@@ -362,7 +362,7 @@ def test_existing_account_outside_the_tenant_is_not_linked_but_its_owner_links_i
     # From now on the IdP signs Bob in to his own account.
     again = Client()
     assert idp_round_trip(again, idp, provider_login_url(tenant), sub="00u-bob", email=bob.email).status_code == 302
-    assert again.get("/api/v1/me").json()["user"]["id"] == bob.pk
+    assert again.get("/api/v1/me").json()["user"]["id"] == bob.public_id
 
 
 def test_existing_member_of_the_tenant_is_linked_with_a_verified_email(idp: OIDCProvider, dns: LoopbackDNS) -> None:
@@ -386,7 +386,7 @@ def test_existing_member_of_the_tenant_is_linked_with_a_verified_email(idp: OIDC
         idp_round_trip(client, idp, provider_login_url(tenant), sub="00u-carol", email=carol.email).status_code == 302
     )
     assert SocialAccount.objects.get(user=carol).uid == "00u-carol"
-    assert client.get("/api/v1/me").json()["user"]["id"] == carol.pk
+    assert client.get("/api/v1/me").json()["user"]["id"] == carol.public_id
 
 
 def test_a_signed_in_user_cannot_link_an_idp_that_does_not_speak_for_their_domain(

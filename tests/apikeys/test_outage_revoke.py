@@ -77,8 +77,8 @@ def test_only_removing_a_member_gets_through_the_outage(
     api.raise_request_exception = False
     owner = {"HTTP_X_API_KEY": world["owner_raw"]}
     url = f"/api/v1/organizations/{org.public_id}/members/"
-    assert api.get(f"{url}{viewer.pk}/", **owner).status_code == 503
-    assert api.patch(f"{url}{viewer.pk}/", {"role": "admin"}, format="json", **owner).status_code == 503
+    assert api.get(f"{url}{viewer.public_id}/", **owner).status_code == 503
+    assert api.patch(f"{url}{viewer.public_id}/", {"role": "admin"}, format="json", **owner).status_code == 503
     assert OrgMembership.objects.get(organization=org, user=viewer).role == "viewer"
-    assert api.delete(f"{url}{member.pk}/", **owner).status_code in (200, 204)
+    assert api.delete(f"{url}{member.public_id}/", **owner).status_code in (200, 204)
     assert not OrgMembership.objects.filter(organization=org, user=member).exists()

@@ -59,7 +59,7 @@ class TestReading:
             "time": entry["time"],
             "channel": "api",
             "action": "api_key.created",
-            "actor": {"user_id": world["owner"].pk, "email": world["owner"].email},
+            "actor": {"user_id": world["owner"].public_id, "email": world["owner"].email},
             "via": "api",
             "key_id": world["owner_key"].public_id,
             "target": {"type": "apikey", "id": created.json()["id"], "display": entry["target"]["display"]},
@@ -169,9 +169,16 @@ class TestFilters:
     def test_actor_by_email_and_id(self, api, history):
         member = history["member"]
         by_email = get(api, history["owner_raw"], actor=member.email.upper()).json()["entries"]
-        by_id = get(api, history["owner_raw"], actor=str(member.pk)).json()["entries"]
+        by_id = get(api, history["owner_raw"], actor=member.public_id).json()["entries"]
         assert by_email and by_email == by_id
         assert {e["actor"]["email"] for e in by_email} == {member.email}
+        assert {e["actor"]["user_id"] for e in by_email} == {member.public_id}
+
+    def test_actor_by_numeric_or_unknown_id_is_refused(self, api, history):
+        for actor in (str(history["member"].pk), "usr-00000000-0000-4000-8000-000000000000", "usr-nope"):
+            r = get(api, history["owner_raw"], actor=actor)
+            assert r.status_code == 400 and r.json()["error"] == "VALIDATION_ERROR", actor
+            assert "actor" in r.json()["details"]["fields"], actor
 
     def test_key(self, api, history):
         r = get(api, history["owner_raw"], key=history["member_key"].public_id)
@@ -205,6 +212,7 @@ class TestFilters:
             ("action", "api_key.exploded"),
             ("action", "nothing.*"),
             ("actor", "bob"),
+            ("actor", "42"),
             ("since", "yesterday"),
             ("until", "2026-13-45"),
             ("limit", "0"),

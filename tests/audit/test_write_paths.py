@@ -134,7 +134,7 @@ class TestOrgServices:
         org_services.tenant_member_set(tenant=world["tenant"], user=user, role="admin", actor=world["owner"])
         entry = the_one_entry(entries)
         assert (entry.action, entry.tenant_id, entry.organization_id) == (A.MEMBER_ADDED, world["tenant"].pk, None)
-        assert (entry.target_id, entry.actor_user_id, entry.channel) == (str(user.pk), world["owner"].pk, "ui")
+        assert (entry.target_id, entry.actor_user_id, entry.channel) == (user.public_id, world["owner"].pk, "ui")
 
     @pytest.mark.parametrize(
         ("before", "after", "action"),

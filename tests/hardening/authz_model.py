@@ -107,6 +107,7 @@ class Person:
     pk: int
     email: str
     verified: bool
+    public_id: str  # the id the API shows and takes (usr-...)
 
 
 @dataclass

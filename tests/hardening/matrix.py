@@ -353,7 +353,7 @@ def prepare(w: MatrixWorld, cell: spec.Cell) -> Prepared:
         assert member is not None
         org, user = member
         return Prepared(
-            {"org_id": w.orgs[org].public_id, "user_id": str(w.users[user].pk)},
+            {"org_id": w.orgs[org].public_id, "user_id": w.users[user].public_id},
             BODIES.get(op.name),
             member=member,
             org=org,
@@ -702,7 +702,7 @@ def _check_answer(w: MatrixWorld, cell: spec.Cell, prep: Prepared, data: Any) ->
         wanted = w.orgs[prep.org].public_id if op.name == "org.get" else w.scans[prep.org].public_id
         if data.get("id") != wanted:
             return [f"answered {data.get('id')}, asked {wanted}"]
-    if op.name == "member.get" and prep.member is not None and data.get("user_id") != str(w.users[prep.member[1]].pk):
+    if op.name == "member.get" and prep.member is not None and data.get("user_id") != w.users[prep.member[1]].public_id:
         return [f"answered member {data.get('user_id')}"]
     if op.name == "scim-tokens.list":
         listed = {t.get("id") for t in data.get("tokens", [])}

@@ -201,7 +201,7 @@ def test_unimplemented_method_is_405(matrix_world: Any, ep: Endpoint) -> None:
     kwargs = {
         "key_id": w.keys["owner/*"].public_id,
         "org_id": w.orgs["A1"].public_id,
-        "user_id": str(w.users["peer"].pk),
+        "user_id": w.users["peer"].public_id,
         "scan_id": w.scans["A1"].public_id,
         "token_id": w.scim_tokens["A"].public_id,
     }

@@ -132,7 +132,7 @@ OUTCOMES: Counter[str] = Counter()  # "op: status" over the run, printed in surv
 SECRET_RE = re.compile(r"(?:tater_|ak_|ck_)[0-9a-f]{32}")
 TOKEN_RE = re.compile(r"/invitations/([A-Za-z0-9_\-]+)/")
 BOGUS_KEY = "key-00000000-0000-4000-8000-000000000000"
-BOGUS_USER_PK = "987654321"
+BOGUS_USER_ID = "usr-00000000-0000-4000-8000-000000000000"  # well-formed, nobody's
 UNKNOWN_EMAILS = ["nia@invitee.test", "ned@invitee.test"]
 
 KEY_WRITE_ACTIONS = {
@@ -309,7 +309,7 @@ def build_world() -> tuple[World, dict[str, Any]]:
         user = UserFactory(email=email)
         _set_address(user, email, verified)
         users[name] = user
-        people[name] = Person(name, user.pk, email, verified)
+        people[name] = Person(name, user.pk, email, verified, user.public_id)
     tenant_a, _, (a1, a2) = make_tenant(name="Acme", owner=users["owner"], plan="enterprise", orgs=2)
     org_services.tenant_member_set(tenant=tenant_a, user=users["tadmin"], role="admin")
     add_member(a1, "admin", user=users["oadmin"])
@@ -781,9 +781,9 @@ class AuthzMachine(RuleBasedStateMachine):
 
     # -- members and invitations ----------------------------------------------------------------
 
-    def _members_path(self, org: str, user_pk: str | None = None) -> str:
+    def _members_path(self, org: str, user_id: str | None = None) -> str:
         base = f"/api/v1/organizations/{self.w.org_names[org]}/members/"
-        return base + (f"{user_pk}/" if user_pk else "")
+        return base + (f"{user_id}/" if user_id else "")
 
     def op_member_list(self, data: Any) -> None:
         caller = self.draw_caller(data)
@@ -893,10 +893,10 @@ class AuthzMachine(RuleBasedStateMachine):
         target = self._draw_member_target(data, org)
         body = dict(data.draw(st.sampled_from(MEMBER_PATCHES), label="member patch"))
         org_id = self.w.org_names[org]
-        pk = str(self.w.people[target].pk) if target in self.w.people else BOGUS_USER_PK
+        user_id = self.w.people[target].public_id if target in self.w.people else BOGUS_USER_ID
         expect = self.w.expect_member_op(caller, org_id, "patch", target=target, body=body)
         before = self.last_audit_pk()
-        response, request_text = self.send(caller, "PATCH", self._members_path(org, pk), body=body)
+        response, request_text = self.send(caller, "PATCH", self._members_path(org, user_id), body=body)
         self.check_response(caller, response, request_text, op="member_patch")
         ok = self.check_expect(expect, response, "member_patch", caller)
         roles_before = (dict(self.w.tenant_roles), dict(self.w.org_roles))
@@ -911,10 +911,10 @@ class AuthzMachine(RuleBasedStateMachine):
         org = self.draw_member_org(data, caller)
         target = self._draw_member_target(data, org)
         org_id = self.w.org_names[org]
-        pk = str(self.w.people[target].pk) if target in self.w.people else BOGUS_USER_PK
+        user_id = self.w.people[target].public_id if target in self.w.people else BOGUS_USER_ID
         expect = self.w.expect_member_op(caller, org_id, "remove", target=target)
         before = self.last_audit_pk()
-        response, request_text = self.send(caller, "DELETE", self._members_path(org, pk))
+        response, request_text = self.send(caller, "DELETE", self._members_path(org, user_id))
         self.check_response(caller, response, request_text, op="member_remove")
         ok = self.check_expect(expect, response, "member_remove", caller)
         self.check_audit(before, ok, caller, "member_remove", {"member.removed"} if ok else None)
@@ -976,7 +976,7 @@ class AuthzMachine(RuleBasedStateMachine):
         user = UserFactory(email=email)
         _set_address(user, email, verified)
         self.w.unknown_emails.remove(email)
-        self.w.people[name] = Person(name, user.pk, email, verified)
+        self.w.people[name] = Person(name, user.pk, email, verified, user.public_id)
         self.users[name] = user
         self.pk_to_person[user.pk] = name
         note(f"{name} signs up as {email} (verified={verified})")

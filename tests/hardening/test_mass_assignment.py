@@ -149,7 +149,7 @@ def test_organization_create_lands_in_the_callers_tenant(w: World) -> None:
 def test_member_roles_never_above_the_granter(w: World) -> None:
     org_admin = session_client(w.users["org_admin"], w.org1)
     viewer = w.users["viewer"]
-    url = f"/api/v1/organizations/{w.org1.public_id}/members/{viewer.pk}/"
+    url = f"/api/v1/organizations/{w.org1.public_id}/members/{viewer.public_id}/"
     for body in ({"tenant_role": "owner"}, {"tenant_role": "admin"}):
         response = org_admin.patch(url, body, format="json")
         assert response.status_code in (400, 403), (body, response.content)
@@ -175,7 +175,7 @@ def test_member_roles_never_above_the_granter(w: World) -> None:
     # A member cannot promote anyone (no members:write), themselves included.
     member = w.users["member"]
     response = session_client(member, w.org1).patch(
-        f"/api/v1/organizations/{w.org1.public_id}/members/{member.pk}/", {"role": "admin"}, format="json"
+        f"/api/v1/organizations/{w.org1.public_id}/members/{member.public_id}/", {"role": "admin"}, format="json"
     )
     assert response.status_code == 403
     assert OrgMembership.objects.get(user=member, organization=w.org1).role == "member"

@@ -42,7 +42,7 @@ class TestCommands:
         )
         tenant = Tenant.objects.get(public_id=t["tenant_id"])
         assert tenant.plan == "pro"
-        assert TenantMembership.objects.get(tenant=tenant).user_id == t["owner_id"]
+        assert TenantMembership.objects.get(tenant=tenant).user.public_id == t["owner_id"]
         o = run("create_org", "--tenant", t["tenant_id"], "--name", "HQ")
         assert Organization.objects.get(public_id=o["organization_id"]).tenant == tenant
         k = run(

@@ -59,7 +59,7 @@ def _request(world: dict[str, Any], route: str, method: str) -> tuple[str, Any]:
         "api-organizations": "/api/v1/organizations/",
         "api-organization-detail": f"/api/v1/organizations/{org1.public_id}/",
         "api-members": f"/api/v1/organizations/{org1.public_id}/members/",
-        "api-member-detail": f"/api/v1/organizations/{org1.public_id}/members/{target.pk}/",
+        "api-member-detail": f"/api/v1/organizations/{org1.public_id}/members/{target.public_id}/",
         "api-scans-upload": "/api/v1/scans/upload",
         "api-scans-upload-alias": "/api/scans/upload",
         "api-scans": "/api/v1/scans/",

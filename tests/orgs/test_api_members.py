@@ -20,7 +20,7 @@ def members_url(org) -> str:
 
 
 def member_url(org, user) -> str:
-    return f"{members_url(org)}{user.pk}/"
+    return f"{members_url(org)}{user.public_id}/"
 
 
 @pytest.mark.django_db
@@ -30,7 +30,7 @@ class TestList:
         assert r.status_code == 200
         rows = {m["email"]: m for m in r.json()["members"]}
         assert rows[world["owner"].email] | {"joined_at": None} == {
-            "user_id": str(world["owner"].pk),
+            "user_id": world["owner"].public_id,
             "email": world["owner"].email,
             "role": None,
             "tenant_role": "owner",
@@ -44,7 +44,8 @@ class TestList:
         assert len(r.json()["members"]) == 1 and r.json()["total"] == 4
 
     def test_unknown_member_is_404(self, api, world):
-        for user_id in ("999999", "abc", str(world["other_owner"].pk)):
+        unknown = "usr-00000000-0000-4000-8000-000000000000"
+        for user_id in ("999999", "abc", unknown, str(world["viewer"].pk), world["other_owner"].public_id):
             r = api.get(f"{members_url(world['org1'])}{user_id}/", HTTP_X_API_KEY=world["owner_raw"])
             assert r.status_code == 404, user_id
 
@@ -87,7 +88,7 @@ class TestInvitation:
         assert not OrgMembership.objects.filter(user=newcomer).exists()  # GET changes nothing
         assert client.post(link).status_code == 302
         assert OrgMembership.objects.get(user=newcomer, organization=world["org1"]).role == "member"
-        assert AuditEvent.objects.filter(action="member.added", target_id=str(newcomer.pk)).exists()
+        assert AuditEvent.objects.filter(action="member.added", target_id=newcomer.public_id).exists()
         # Single use.
         again = client.post(link)
         assert again.status_code == 410 and b"already been used" in again.content
@@ -130,8 +131,8 @@ class TestInvitation:
             HTTP_X_API_KEY=world["owner_raw"],
         )
         assert r.status_code == 201 and r.json()["result"] == "added"
-        assert r.json()["member"]["user_id"] == str(user.pk) and r.json()["member"]["role"] == "viewer"
-        assert AuditEvent.objects.filter(action="member.added", target_id=str(user.pk)).exists()
+        assert r.json()["member"]["user_id"] == user.public_id and r.json()["member"]["role"] == "viewer"
+        assert AuditEvent.objects.filter(action="member.added", target_id=user.public_id).exists()
         r = api.post(
             members_url(world["org1"]),
             {"email": user.email, "role": "viewer"},
@@ -161,13 +162,13 @@ class TestRoles:
         assert r.status_code == 200 and r.json()["role"] == "viewer"
         r = api.post("/api/scans/upload", upload, format="json", HTTP_X_API_KEY=world["member_raw"])
         assert (r.status_code, r.json()["error"]) == (403, "PERMISSION_DENIED")
-        event = AuditEvent.objects.get(action="member.role_changed", target_id=str(member.pk))
+        event = AuditEvent.objects.get(action="member.role_changed", target_id=member.public_id)
         assert event.changes == {"role": {"from": "member", "to": "viewer"}}
         # Removal kills the key.
         assert api.delete(member_url(org1, member), HTTP_X_API_KEY=world["owner_raw"]).status_code == 204
         r = api.get("/api/v1/scans/", HTTP_X_API_KEY=world["member_raw"])
         assert (r.status_code, r.json()["message"]) == (401, "Invalid token")
-        assert AuditEvent.objects.filter(action="member.removed", target_id=str(member.pk)).exists()
+        assert AuditEvent.objects.filter(action="member.removed", target_id=member.public_id).exists()
 
     def test_org_admin_grants_up_to_admin_but_no_tenant_role(self, api, world):
         api.force_login(world["admin"])

@@ -54,7 +54,11 @@ class TestList:
 class TestDetail:
     def test_other_tenants_org_is_404(self, api, world):
         other = world["other_org"].public_id
-        for path in (f"{LIST}{other}/", f"{LIST}{other}/members/", f"{LIST}{other}/members/{world['other_owner'].pk}/"):
+        for path in (
+            f"{LIST}{other}/",
+            f"{LIST}{other}/members/",
+            f"{LIST}{other}/members/{world['other_owner'].public_id}/",
+        ):
             r = api.get(path, HTTP_X_API_KEY=world["owner_raw"])
             assert (r.status_code, r.json()["error"]) == (404, "NOT_FOUND"), path
             api.force_login(world["owner"])

@@ -61,7 +61,7 @@ class TestMemberServices:
         members.member_update(organization=world["org1"], user=user, actor=world["admin"], role="admin")
         members.member_remove(organization=world["org1"], user=user, actor=world["admin"])
         actions = list(
-            AuditEvent.objects.filter(target_id=str(user.pk)).order_by("seq", "id").values_list("action", flat=True)
+            AuditEvent.objects.filter(target_id=user.public_id).order_by("seq", "id").values_list("action", flat=True)
         )
         assert actions == ["member.added", "member.role_changed", "member.removed"]
         assert not OrgMembership.objects.filter(user=user).exists()

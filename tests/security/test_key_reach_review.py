@@ -66,7 +66,7 @@ def test_org_bound_key_cannot_strip_a_tenant_admins_tenant_role(api: Any, world:
     also drops the tenant role, a tenant-wide change (all orgs) made through an org-bound key."""
     tadmin = UserFactory()
     org_services.tenant_member_set(tenant=world["tenant"], user=tadmin, role="admin")
-    r = api.delete(f"{members_url(world['org1'])}{tadmin.pk}/", HTTP_X_API_KEY=world["owner_raw"])
+    r = api.delete(f"{members_url(world['org1'])}{tadmin.public_id}/", HTTP_X_API_KEY=world["owner_raw"])
     assert r.status_code in (403, 404, 409), r.status_code
     assert TenantMembership.objects.filter(tenant=world["tenant"], user=tadmin, role="admin").exists()
 
@@ -74,7 +74,7 @@ def test_org_bound_key_cannot_strip_a_tenant_admins_tenant_role(api: Any, world:
 def test_org_bound_key_cannot_remove_another_tenant_owner(api: Any, world: dict[str, Any]) -> None:
     second_owner = UserFactory()
     org_services.tenant_member_set(tenant=world["tenant"], user=second_owner, role="owner")
-    r = api.delete(f"{members_url(world['org1'])}{second_owner.pk}/", HTTP_X_API_KEY=world["owner_raw"])
+    r = api.delete(f"{members_url(world['org1'])}{second_owner.public_id}/", HTTP_X_API_KEY=world["owner_raw"])
     assert r.status_code in (403, 404, 409), r.status_code
     assert TenantMembership.objects.filter(tenant=world["tenant"], user=second_owner, role="owner").exists()
 
@@ -84,7 +84,7 @@ def test_org_bound_key_cannot_patch_tenant_role(api: Any, world: dict[str, Any])
     tadmin = UserFactory()
     org_services.tenant_member_set(tenant=world["tenant"], user=tadmin, role="admin")
     r = api.patch(
-        f"{members_url(world['org1'])}{tadmin.pk}/",
+        f"{members_url(world['org1'])}{tadmin.public_id}/",
         {"tenant_role": None},
         format="json",
         HTTP_X_API_KEY=world["owner_raw"],
@@ -130,7 +130,7 @@ def test_tenant_admins_org_bound_key_cannot_strip_another_tenant_admin(api: Any,
     org_services.tenant_member_set(tenant=world["tenant"], user=tadmin, role="admin")
     org_services.tenant_member_set(tenant=world["tenant"], user=victim, role="admin")
     _, raw = make_key(user=tadmin, tenant=world["tenant"], org=world["org1"], scopes=["*"])
-    r = api.delete(f"{members_url(world['org1'])}{victim.pk}/", HTTP_X_API_KEY=raw)
+    r = api.delete(f"{members_url(world['org1'])}{victim.public_id}/", HTTP_X_API_KEY=raw)
     assert r.status_code in (403, 404, 409), r.status_code
     assert TenantMembership.objects.filter(tenant=world["tenant"], user=victim, role="admin").exists()
 

@@ -152,7 +152,7 @@ def invalid_token(response: Any) -> None:
 def test_id_token_from_the_tenants_idp_authenticates_the_linked_user(idp, acme):
     token = idp.id_token("00u-jane", email="jane@acme.test")
     me = json_of(call(token), 200)
-    assert me["user"]["id"] == acme["jane"].pk
+    assert me["user"]["id"] == acme["jane"].public_id
     assert [o["id"] for o in me["organizations"]] == [acme["org"].public_id]
     # What the caller presented, not a session it never had.
     assert me["authentication"] == "idp_token"
@@ -172,13 +172,13 @@ def test_writes_need_no_csrf_token_and_are_audited_as_the_user(idp, acme):
 
 
 def test_es256_tokens_are_accepted(idp, acme):
-    assert json_of(call(idp.sign(idp.claims_for("00u-jane"), alg="ES256")), 200)["user"]["id"] == acme["jane"].pk
+    assert json_of(call(idp.sign(idp.claims_for("00u-jane"), alg="ES256")), 200)["user"]["id"] == acme["jane"].public_id
 
 
 def test_audience_may_be_a_list_and_the_issuer_may_carry_a_slash(idp, acme):
     TenantSSOConfig.objects.filter(pk=acme["config"].pk).update(issuer=idp.issuer + "/")
     token = idp.sign(idp.claims_for("00u-jane", aud=["another-api", idp.client_id]))
-    assert json_of(call(token), 200)["user"]["id"] == acme["jane"].pk
+    assert json_of(call(token), 200)["user"]["id"] == acme["jane"].public_id
 
 
 def test_a_rotated_signing_key_is_picked_up_and_a_withdrawn_one_refused(idp, acme, settings):
@@ -186,7 +186,7 @@ def test_a_rotated_signing_key_is_picked_up_and_a_withdrawn_one_refused(idp, acm
     old = idp.sign(idp.claims_for("00u-jane"))
     assert call(old).status_code == 200
     idp.rotate()
-    assert json_of(call(idp.sign(idp.claims_for("00u-jane"))), 200)["user"]["id"] == acme["jane"].pk
+    assert json_of(call(idp.sign(idp.claims_for("00u-jane"))), 200)["user"]["id"] == acme["jane"].public_id
     invalid_token(call(old))  # its key is no longer published
 
 
@@ -349,7 +349,7 @@ def test_tenant_requiring_2fa_refuses_a_user_without_a_second_factor(idp, acme, 
     body = json_of(call(token), 403)
     assert body["error"] == "MFA_REQUIRED"
     enrol(acme["jane"], clock.now)
-    assert json_of(call(token), 200)["user"]["id"] == acme["jane"].pk
+    assert json_of(call(token), 200)["user"]["id"] == acme["jane"].public_id
 
 
 def test_sso_required_is_met_by_an_idp_token(idp, acme):

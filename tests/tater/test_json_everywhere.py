@@ -434,7 +434,7 @@ def test_both_slash_forms_reach_the_same_view(api, world, route, callback):
     ids = {
         "key_id": world["owner_key"].public_id,
         "org_id": world["org1"].public_id,
-        "user_id": str(world["member"].pk),
+        "user_id": world["member"].public_id,
     }
     url = _url(route, ids)
     other = url[:-1] if url.endswith("/") else url + "/"

@@ -30,7 +30,7 @@ def test_bad_filters_show_every_error_and_no_empty_state(world: dict[str, Any], 
     body = response.content.decode()
     summary = re.search(r'<div class="form-errors".*?</div>', body, re.S).group(0)
     assert "#id_since" in summary and "#id_until" in summary and "#id_actor" in summary
-    assert "Enter an email address or a numeric user id." in body
+    assert "Enter an email address or a user id (usr-…)." in body
     assert "No entries match" not in body and "<table" not in body
     inverted = client.get(reverse("activity_log"), {"since": "2026-02-02", "until": "2026-02-01"}).content.decode()
     assert "“To” is before “From”" in inverted and "No entries match" not in inverted

@@ -244,7 +244,7 @@ def test_owner_changes_tenant_roles(world: dict[str, Any], client_for: Any) -> N
     assert response.redirect_chain[-1][0] == reverse("members")
     assert _tenant_role(world, target) == "admin"
     assert f"{target.email} is now tenant admin" in " ".join(_messages(response))
-    added = AuditEvent.objects.get(action="member.added", target_id=str(target.pk), changes__tenant_role__to="admin")
+    added = AuditEvent.objects.get(action="member.added", target_id=target.public_id, changes__tenant_role__to="admin")
     assert added.channel == "ui" and added.actor_user_id == world["owner"].pk
 
     assert _set_tenant_role(client, target, "owner").status_code == 200
@@ -252,7 +252,7 @@ def test_owner_changes_tenant_roles(world: dict[str, Any], client_for: Any) -> N
     response = _set_tenant_role(client, target, "none")
     assert _tenant_role(world, target) is None
     assert "they stay admin of this organization" in " ".join(_messages(response))
-    assert AuditEvent.objects.filter(action="member.removed", target_id=str(target.pk), channel="ui").exists()
+    assert AuditEvent.objects.filter(action="member.removed", target_id=target.public_id, channel="ui").exists()
 
 
 def test_last_owner_cannot_be_demoted(world: dict[str, Any], client_for: Any) -> None:

@@ -26,4 +26,4 @@ class Command(TaterCommand):
             self.say("Owner account already exists; its password was left unchanged.")
         tenant = services.tenant_create(name=options["name"], owner=owner, plan=options["plan"])
         self.say(f"Created tenant {tenant.name} ({tenant.public_id}) owned by {owner.email}")
-        return {"tenant_id": tenant.public_id, "owner_id": owner.pk}
+        return {"tenant_id": tenant.public_id, "owner_id": owner.public_id}

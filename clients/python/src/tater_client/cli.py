@@ -424,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = leaf(audit, name, handler, text)
         sub.add_argument("--channel", choices=["ui", "api", "admin", "system", "scim"])
         sub.add_argument("--action", dest="action_filter", metavar="ACTION", help="e.g. api_key.created or api_key.*")
-        sub.add_argument("--actor", help="user email or id")
+        sub.add_argument("--actor", help="user email or id (usr-...)")
         sub.add_argument("--key", metavar="KEY_ID", help="the acting key's id")
         sub.add_argument("--since", metavar="ISO8601", required=name == "export", help="date or date-time")
         sub.add_argument("--until", metavar="ISO8601", help="date (the whole day) or date-time")

@@ -289,7 +289,8 @@ class ScanPage:
 
 @dataclass(frozen=True)
 class AuditActor:
-    user_id: int | None
+    user_id: str | None
+    """The acting user's id (``usr-...``); None for the system or a deleted user."""
     email: str
 
 
@@ -334,7 +335,7 @@ class AuditEntry:
             time=_required_datetime(data.get("time")),
             channel=str(data.get("channel", "")),
             action=str(data.get("action", "")),
-            actor=AuditActor(user_id=None if user_id is None else int(user_id), email=str(actor.get("email") or "")),
+            actor=AuditActor(user_id=None if user_id is None else str(user_id), email=str(actor.get("email") or "")),
             via=str(data.get("via", "")),
             key_id=_opt_str(data.get("key_id")),
             target=None

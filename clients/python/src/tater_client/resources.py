@@ -317,7 +317,7 @@ class AuditLogAPI:
     ) -> AuditPage:
         """One page of entries (``limit`` 1–500, default 50). Filters: ``channel`` (ui, api,
         admin, system, scim), ``action`` (``api_key.created`` or a group ``api_key.*``),
-        ``actor`` (email or user id), ``key`` (the acting key's id), ``since``/``until``
+        ``actor`` (email or user id, ``usr-...``), ``key`` (the acting key's id), ``since``/``until``
         (a date for ``until`` means the whole day). Pass the page's ``next_cursor`` as
         ``cursor`` for the next, older page."""
         params = self._filters(channel, action, actor, key, since, until, organization_id)
