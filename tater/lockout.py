@@ -164,50 +164,48 @@ def register_failure(*, ip: str, kind: str, account: str | None = None) -> None:
     ``kind`` is ``api_key``, ``password``, ``otp`` or ``token_exchange``; the account is
     counted for the sign-in kinds only. The attempt that reaches a threshold is refused.
     """
-    t = time.time()
     scopes = [_client_scope(ip)]
     if account and kind in ACCOUNT_KINDS:
         scopes.append(_account_scope(account))
-    # Already locked: refuse without counting (a lock is never extended by more guesses).
     try:
-        _raise_if_locked(scopes, t)
-    except ServiceUnavailable:
+        _count_failure(scopes, kind=kind, account=account)
+    except LimiterUnavailable:
         if kind == "api_key":
             return  # the key was refused (401) anyway; 128 random bits are not guessed
-        raise
+        raise ServiceUnavailable() from None  # sign-in lockouts fail closed: no uncounted guessing
+
+
+def _count_failure(scopes: list[_Scope], *, kind: str, account: str | None) -> None:
+    """:func:`register_failure` with the store answering (else :class:`LimiterUnavailable`)."""
+    t = time.time()
+    until = _locked_until(scopes)
+    if until > t:  # already locked: refused uncounted (a lock is never extended by more guesses)
+        raise LockedOut(max(1, math.ceil(until - t)))
     lim = limiter.get_limiter()
     locked_until = 0.0
     for scope in scopes:
         entity = _failures(scope)
-        try:
-            decision: limiter.Decision | None = limiter.check(entity)
-        except limiter.LimiterUnavailable:
-            decision = None
-        if decision is None or decision.degraded:
-            if kind == "api_key":
-                return  # the key was refused (401) anyway; 128 random bits are not guessed
-            raise ServiceUnavailable()  # sign-in lockouts fail closed: no uncounted guessing
+        decision = lim.check(entity)
+        if decision.degraded:
+            raise LimiterUnavailable("failures cannot be counted")
         if decision.admitted and scope.failures > 1:
             continue
         until = t + scope.duration
         name = _lock_name(scope)
-        try:
-            # Only the request that starts the lockout announces it, once per lockout.
-            started = lim.write({name: repr(until)}, ttl=scope.duration, only_if_absent=True)[name]
-            if not started and _locked_until([scope]) <= t:
-                # A lock that outlived its end (clock skew between workers): a new lockout.
-                lim.write({name: repr(until)}, ttl=scope.duration)
-                started = True
-        except LimiterUnavailable:
-            if kind == "api_key":
-                return
-            raise ServiceUnavailable() from None
+        # Only the request that starts the lockout announces it, once per lockout.
+        started = lim.write({name: repr(until)}, ttl=scope.duration, only_if_absent=True)[name]
+        if not started and _locked_until([scope]) <= t:
+            # A lock that outlived its end (clock skew between workers): a new lockout.
+            lim.write({name: repr(until)}, ttl=scope.duration)
+            started = True
         if started:
-            limiter.reset(entity)  # the lockout settles these failures: afterwards, a fresh count
+            lim.reset(entity)  # the lockout settles these failures: afterwards, a fresh count
             _announce(scope, kind=kind, account=account, until=until, failures=scope.failures)
         locked_until = max(locked_until, until)
     if locked_until:
-        _raise_if_locked(scopes, t)
+        until = _locked_until(scopes)
+        if until > t:
+            raise LockedOut(max(1, math.ceil(until - t)))
 
 
 def check_account(account: str) -> None:

@@ -170,8 +170,9 @@ def _member_or_404(org: Organization, user_id: str) -> selectors.MemberRow:
 
 class MemberListView(OrgPathView):
     """Everyone who reaches the organization (its members and the tenant's owners/admins)
-    and, for callers with ``members:write``, its pending invitations. POST adds an existing user by email, or emails an
-    invitation (single-use link, expires after 72 h) to an unknown address.
+    and, for callers with ``members:write``, its pending invitations. POST adds an existing
+    user by email, or emails an invitation (single-use link, expires after 72 h) to an
+    unknown address.
 
     Org admins grant up to admin; tenant owners/admins any org role. Standard keys only:
     member lists hold email addresses, which public keys must not read.
