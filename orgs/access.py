@@ -149,6 +149,14 @@ def ambiguous() -> ApiError:
     )
 
 
+def no_org() -> Forbidden:
+    """Nothing to resolve to: the caller reaches no organization (none exists in the
+    tenant yet, or the user belongs to none), so no hint could help."""
+    return Forbidden(
+        "No organization is reachable: create one or ask to be added to one", code="WORKSPACE_ACCESS_DENIED"
+    )
+
+
 def denied(org_hint: str) -> Forbidden:
     return Forbidden(f"No access to organization {org_hint!r}", code="WORKSPACE_ACCESS_DENIED")
 
@@ -204,6 +212,8 @@ def for_key(request: Request, principal: KeyPrincipalLike, *, org_required: bool
             if org is None:
                 raise denied(hint)
         elif org_required:
+            if not principal.tenant_orgs:
+                raise no_org()
             if len(principal.tenant_orgs) != 1:
                 raise ambiguous()
             org = principal.tenant_orgs[0]
@@ -256,7 +266,7 @@ def for_user(
             org = candidates[0]
         elif org_required:
             if not candidates:
-                raise Forbidden("You are not a member of any organization", code="WORKSPACE_ACCESS_DENIED")
+                raise no_org()
             raise ambiguous()
     if org is None:
         return _tenant_level(user, tenant_roles, org_roles, tenant_hint_value)

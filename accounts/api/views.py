@@ -360,5 +360,5 @@ class TokenExchangeView(TaterAPIView):
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
-            raise Forbidden("You are not a member of any organization", code="WORKSPACE_ACCESS_DENIED")
+            raise access_mod.no_org()
         raise access_mod.ambiguous()

@@ -49,3 +49,21 @@ def test_session_user_cannot_hint_foreign_org(api, world):
     assert (r.status_code, r.json()["error"]) == (400, "AMBIGUOUS_ORG")
     r = api.get("/api/v1/keys/", {"organizationId": world["org2"].public_id})
     assert r.status_code == 200
+
+
+@pytest.mark.django_db
+def test_tenant_without_orgs_says_so_instead_of_asking_to_choose(api):
+    """SPEC §4: with no hint an unbound key resolves to its tenant's only org and a choice
+    among several is AMBIGUOUS_ORG; a tenant with none has nothing to choose from, and its
+    callers are told that (not to pass organizationId, which could name nothing)."""
+    from tests.factories import make_tenant
+
+    tenant, owner, _ = make_tenant(name="Empty", orgs=0)
+    _, raw = make_key(user=owner, tenant=tenant, org=None, name="unbound")
+    r = api.get("/api/v1/keys/", HTTP_X_API_KEY=raw)
+    assert (r.status_code, r.json()["error"]) == (403, "WORKSPACE_ACCESS_DENIED"), r.json()
+    assert "No organization" in r.json()["message"]
+    api.force_login(owner)
+    r = api.get("/api/v1/keys/")
+    assert (r.status_code, r.json()["error"]) == (403, "WORKSPACE_ACCESS_DENIED"), r.json()
+    assert "No organization" in r.json()["message"]
