@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -15,10 +17,31 @@ from accounts import domains, services, sso
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool | type(None)):
+        return value
+    if isinstance(value, QuerySet | list | tuple | set):
+        return sorted(str(item) for item in value)
+    return str(value)
+
+
+class AuditedPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "set password" form, audited in the same transaction (never the value)."""
+
+    @transaction.atomic
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit=commit)
+        if commit:
+            services.user_password_set_by_operator(user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Email-login users. Unticking "active" ends the user's sessions and kills their keys
-    (accounts.receivers)."""
+    (accounts.receivers). Every save, password set and deletion here is audited (channel
+    ``admin``): an operator granting staff or superuser, or changing the address a password
+    reset goes to, is exactly what the log is for."""
 
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
@@ -31,6 +54,30 @@ class UserAdmin(DjangoUserAdmin):
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    change_password_form = AuditedPasswordChangeForm
+    # Never in an audit entry: the hash, or the new password on the add form.
+    _UNAUDITED_FIELDS = frozenset({"password", "password1", "password2", "usable_password"})
+
+    @transaction.atomic
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        changes = {
+            name: {"from": _plain(form.initial.get(name)), "to": _plain(form.cleaned_data.get(name))}
+            for name in form.changed_data
+            if name not in self._UNAUDITED_FIELDS
+        }
+        if change and not changes:
+            return
+        services.user_saved_by_operator(user=obj, created=not change, changes=changes)
+
+    @transaction.atomic
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        services.user_deleted_by_operator(user=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            self.delete_model(request, user)
 
 
 @admin.register(UserSession)

@@ -76,16 +76,46 @@ class InvalidChallenge(DomainError):
 
 
 def home_tenant(user: Any) -> Tenant | None:
-    """The tenant an account event is filed under: the user's first tenant, if any."""
+    """The tenant an account event is filed under: the tenant the user joined first, by a
+    tenant role or an org role alike. Not "any tenant role first": another tenant's owner
+    can add a verified address directly and grant it a tenant role, and would then read
+    that person's sign-ins (times, addresses, user agents) instead of their own tenant."""
     if user is None or getattr(user, "pk", None) is None:
         return None
-    membership = TenantMembership.objects.filter(user=user).select_related("tenant").order_by("pk").first()
-    if membership is not None:
-        return membership.tenant
-    org_membership = (
-        OrgMembership.objects.filter(user=user).select_related("organization__tenant").order_by("pk").first()
-    )
-    return org_membership.organization.tenant if org_membership else None
+    by_tenant_role = (
+        TenantMembership.objects.filter(user=user).order_by("created_at", "pk").values_list("created_at", "tenant_id")
+    ).first()
+    by_org_role = (
+        OrgMembership.objects.filter(user=user)
+        .order_by("created_at", "pk")
+        .values_list("created_at", "organization__tenant_id")
+    ).first()
+    candidates = [m for m in (by_tenant_role, by_org_role) if m is not None]
+    if not candidates:
+        return None
+    _, tenant_pk = min(candidates, key=lambda m: m[0])  # a tie keeps the tenant role's
+    return Tenant.objects.filter(pk=tenant_pk).first()
+
+
+# --- Operators (the Django admin) -------------------------------------------------
+
+
+def user_saved_by_operator(*, user: Any, created: bool, changes: dict[str, Any]) -> None:
+    """Audit an account an operator created or changed in the admin (the actor and channel
+    ``admin`` come from the request context). ``changes`` never holds the password hash."""
+    action = A.USER_CREATED if created else A.USER_UPDATED
+    audit_record(action=action, tenant=home_tenant(user), target=user, changes=changes)
+
+
+def user_password_set_by_operator(*, user: Any) -> None:
+    """Audit a password an operator set in the admin: that it happened, never the value."""
+    audit_record(action=A.USER_PASSWORD_CHANGED, tenant=home_tenant(user), target=user, changes={"via": "operator"})
+
+
+def user_deleted_by_operator(*, user: Any) -> None:
+    """Audit an account an operator deletes, before it goes (its tenant is read from the
+    memberships the deletion removes)."""
+    audit_record(action=A.USER_DELETED, tenant=home_tenant(user), target=user, changes={"email": {"from": user.email}})
 
 
 # --- Sessions ---------------------------------------------------------------------

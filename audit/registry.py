@@ -41,6 +41,11 @@ USER_LOGIN_FAILED = register("user.login_failed", "Sign-in failed")
 USER_LOGOUT = register("user.logout", "User signed out")
 USER_PASSWORD_CHANGED = register("user.password_changed", "Password changed")
 USER_SSO_LINKED = register("user.sso_linked", "SSO account linked")
+USER_CREATED = register("user.created", "Account created by an operator")
+USER_UPDATED = register(
+    "user.updated", "Account changed by an operator (email, name, active, staff, superuser, groups)"
+)
+USER_DELETED = register("user.deleted", "Account deleted by an operator")
 MFA_ENABLED = register("mfa.enabled", "Two-factor authentication enabled")
 MFA_DISABLED = register("mfa.disabled", "Two-factor authentication disabled")
 MFA_RECOVERY_REGENERATED = register("mfa.recovery_codes_regenerated", "Recovery codes regenerated")

@@ -15,6 +15,10 @@ from django.utils import timezone
 from apikeys import keygen
 from apikeys.models import ApiKey
 from apikeys.services import apikey_revoke
+from orgs.models import TenantMembership
+from orgs.roles import TenantRole
+from scim.models import ScimToken
+from scim.services.tokens import scim_token_revoke
 from tater import context
 
 logger = logging.getLogger("leaks")
@@ -55,8 +59,22 @@ def _keys_by_digest(digests: set[str]) -> dict[str, int]:
     return found
 
 
+def _scim_tokens_by_digest(digests: set[str]) -> dict[str, int]:
+    """The SCIM token (pk) whose secret has each digest."""
+    found: dict[str, int] = {}
+    ordered = sorted(digests)
+    for start in range(0, len(ordered), _LOOKUP_CHUNK):
+        rows = ScimToken.objects.filter(digest__in=ordered[start : start + _LOOKUP_CHUNK]).values_list("digest", "pk")
+        found.update(rows)
+    return found
+
+
 def leaked_keys_revoke(*, reports: Sequence[LeakReport], found_by: str) -> list[bool]:
     """For each report, whether its token is a secret Tater issued (a true positive).
+
+    SCIM tokens (``scim_``, SPEC §13) are Tater keys too, and the scanners flag them: a
+    live one is revoked the same way (audit ``scim_token.revoked``, reason ``leaked``) and
+    the tenant's owners are emailed.
 
     A key whose current secret, or whose previous secret still inside its rotation grace
     period, is among the tokens is revoked at once by the system (audit
@@ -66,13 +84,20 @@ def leaked_keys_revoke(*, reports: Sequence[LeakReport], found_by: str) -> list[
     works: the key stays, and its owner is told the old secret was found.
     """
     digests = [_digest(report.token) for report in reports]
-    matches = _keys_by_digest({d for d in digests if d is not None})
+    wanted = {d for d in digests if d is not None}
+    matches = _keys_by_digest(wanted)
+    scim_matches = _scim_tokens_by_digest(wanted - set(matches))
     handled: set[str] = set()
     for report, digest in zip(reports, digests, strict=True):
-        if digest is not None and digest in matches and digest not in handled:
+        if digest is None or digest in handled:
+            continue
+        if digest in matches:
             handled.add(digest)
             _handle_leak(matches[digest], digest, report, found_by)
-    return [digest is not None and digest in matches for digest in digests]
+        elif digest in scim_matches:
+            handled.add(digest)
+            _handle_scim_leak(scim_matches[digest], report, found_by)
+    return [digest is not None and (digest in matches or digest in scim_matches) for digest in digests]
 
 
 @transaction.atomic
@@ -110,6 +135,30 @@ def _handle_leak(key_pk: int, digest: str, report: LeakReport, found_by: str) ->
         "revoked" if live else "old secret, no longer valid",
     )
     _mail_owner(api_key, url=url, source=source, which=which, revoked=live)
+
+
+@transaction.atomic
+def _handle_scim_leak(token_pk: int, report: LeakReport, found_by: str) -> None:
+    token = ScimToken.objects.select_for_update(of=("self",)).select_related("tenant").filter(pk=token_pk).first()
+    if token is None or token.revoked_at is not None:
+        return
+    url, source = report.url[:MAX_URL_LENGTH], report.source[:MAX_SOURCE_LENGTH]
+    with context.override(channel="system"):
+        scim_token_revoke(
+            token=token, actor=None, reason="leaked", details={"url": url, "source": source, "found_by": found_by}
+        )
+    logger.warning("leaked SCIM token %s reported by %s: revoked", token.public_id, found_by)
+    owners = list(
+        TenantMembership.objects.filter(tenant_id=token.tenant_id, role=TenantRole.OWNER)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not owners:
+        return
+    name = " ".join(token.name.split())
+    subject = f"Tater SCIM token “{name}” was found in public and has been revoked"
+    body = render_to_string("scim/leaked_token_email.txt", {"token": token, "url": url, "source": source})
+    transaction.on_commit(lambda: send_mail(subject, body, None, owners), robust=True)
 
 
 def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: bool) -> None:

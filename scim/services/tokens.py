@@ -51,19 +51,22 @@ def scim_token_create(*, tenant: Tenant, name: str, actor: Any) -> IssuedToken:
 
 
 @transaction.atomic
-def scim_token_revoke(*, token: ScimToken, actor: Any) -> ScimToken:
-    """Revoke a token: its next request is refused (401)."""
+def scim_token_revoke(
+    *, token: ScimToken, actor: Any, reason: str = "", details: dict[str, Any] | None = None
+) -> ScimToken:
+    """Revoke a token: its next request is refused (401). ``reason`` (e.g. ``leaked``) and
+    ``details`` (e.g. where it was found) go into the audit entry."""
     who = as_actor(actor, token.tenant_id)
     require_token_manager(who, issuing=False)
     locked = ScimToken.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=token.pk)
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
+        changes: dict[str, Any] = {"revoked_at": {"to": locked.revoked_at}}
+        if reason:
+            changes["reason"] = reason
+        changes.update(details or {})
         audit_record(
-            action=A.SCIM_TOKEN_REVOKED,
-            tenant=locked.tenant,
-            target=locked,
-            changes={"revoked_at": {"to": locked.revoked_at}},
-            actor_user=who.user,
+            action=A.SCIM_TOKEN_REVOKED, tenant=locked.tenant, target=locked, changes=changes, actor_user=who.user
         )
     return locked
