@@ -118,6 +118,13 @@ class TenantSSOConfigAdmin(admin.ModelAdmin):
         saved = sso.sso_config_save(tenant=obj.tenant, actor=None, values=values)
         obj.pk, obj.provider_id = saved.pk, saved.provider_id
 
+    def delete_model(self, request: HttpRequest, obj: TenantSSOConfig) -> None:
+        sso.sso_config_delete(config=obj, actor=None)  # audited, and its SocialApp goes too
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TenantSSOConfig]) -> None:
+        for config in queryset.select_related("tenant"):
+            sso.sso_config_delete(config=config, actor=None)
+
 
 @admin.register(TenantDomain)
 class TenantDomainAdmin(admin.ModelAdmin):

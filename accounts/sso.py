@@ -188,6 +188,28 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
     return config
 
 
+@transaction.atomic
+def sso_config_delete(*, config: TenantSSOConfig, actor: Any | None) -> None:
+    """Remove a tenant's SSO configuration and the allauth SocialApp behind it, audited
+    (``tenant.updated``; never the client secret). Tenant owners only (``None``: an operator)."""
+    tenant = config.tenant
+    if (
+        actor is not None
+        and not TenantMembership.objects.filter(tenant=tenant, user=actor, role=roles.TenantRole.OWNER).exists()
+    ):
+        raise NotPermitted("Only tenant owners can configure single sign-on")
+    before = {name: _plain(getattr(config, name)) for name in EDITABLE if name != "client_secret"}
+    SocialApp.objects.filter(provider_id=config.provider_id).delete()
+    config.delete()
+    audit_record(
+        action=A.TENANT_UPDATED,
+        tenant=tenant,
+        target=tenant,
+        changes={"sso": {"deleted": True, "from": before}},
+        actor_user=actor,
+    )
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Organization):
         return value.public_id

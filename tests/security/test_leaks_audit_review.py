@@ -9,7 +9,9 @@ surfaces (expectations from SPEC §1, §7, §10, §13 and §14):
   user agent) were filed in the attacker's audit log, and no longer in the log of the
   tenant they work for;
 - an operator's edits of a user in the Django admin (email, staff/superuser flags, a new
-  password) left no audit entry, where every write through any channel must be recorded.
+  password) left no audit entry, where every write through any channel must be recorded;
+- so did an operator deleting a tenant's SSO configuration in the admin (which also left
+  the allauth SocialApp behind it in place).
 """
 
 from __future__ import annotations
@@ -193,3 +195,26 @@ def test_admin_setting_a_users_password_is_audited_without_the_password(operator
     assert entries[0].channel == "admin"
     dump = json.dumps(entries[0].changes)
     assert new_password not in dump and target.password not in dump
+
+
+def test_admin_deleting_a_tenants_sso_configuration_is_audited(operator_client: Client) -> None:
+    """Removing a tenant's single sign-on is a tenant settings change like any other."""
+    from allauth.socialaccount.models import SocialApp
+
+    from accounts import sso
+
+    tenant, owner, _ = make_tenant(name="Umbrella")
+    config = sso.sso_config_save(
+        tenant=tenant,
+        actor=owner,
+        values={"protocol": "oidc", "issuer": "https://idp.example.com", "client_id": "abc", "client_secret": "s3"},
+    )
+    before = AuditEvent.objects.count()
+    r = operator_client.post(f"/admin/accounts/tenantssoconfig/{config.pk}/delete/", {"post": "yes"})
+    assert r.status_code == 302, r.content.decode()[-3000:]
+    assert not type(config).objects.filter(pk=config.pk).exists()
+    entries = list(AuditEvent.objects.order_by("id")[before:])
+    assert [(e.action, e.channel, e.tenant_id) for e in entries] == [("tenant.updated", "admin", tenant.pk)]
+    assert "s3" not in json.dumps(entries[0].changes)
+    # The identity provider behind it is gone with it.
+    assert not SocialApp.objects.filter(provider_id=config.provider_id).exists()
