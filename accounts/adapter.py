@@ -59,6 +59,7 @@ NO_LONGER_SPEAKS_FOR_MESSAGE = (
     "Your identity provider can no longer sign in to this account: its email address is not in a domain "
     "this organization has verified."
 )
+SSO_SWITCHED_OFF_MESSAGE = "Single sign-on through this identity provider is switched off."
 LINK_IT_YOURSELF_MESSAGE = (
     "An account with this email address already exists, and it does not belong to this organization, "
     "so single sign-on cannot sign in to it. If it is yours: sign in with your password, then link your "
@@ -142,6 +143,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         linked earlier signs its user in only while the IdP still speaks for them
         (``_check_linked_user``)."""
         config = sso.config_for_provider(sociallogin.account.provider)
+        if config is None and sso.is_tenant_provider(sociallogin.account.provider):
+            # A tenant IdP whose configuration is switched off (or gone) signs nobody in:
+            # as a "global" provider it would provision any address it asserts.
+            raise ImmediateHttpResponse(refusal_page(request, SSO_SWITCHED_OFF_MESSAGE))
         if config is None:
             _check_global_provider(request, sociallogin)
             return
@@ -206,6 +211,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             app = super().get_app(request, provider, client_id=client_id)
         except SocialApp.DoesNotExist:
             raise ProviderNotConfigured(f"No {provider} application is configured") from None
+        if sso.is_tenant_provider(app.provider_id) and sso.config_for_provider(app.provider_id) is None:
+            # The tenant switched its SSO off (or removed it): its app answers like a missing one.
+            raise ProviderNotConfigured(f"No {provider} application is configured")
         # allauth's SAML views take their provider from the app: give them the one that
         # refuses replayed and unsolicited assertions.
         return saml_replay.guard(app)

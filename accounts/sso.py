@@ -28,6 +28,7 @@ from orgs import roles
 from orgs.models import Organization, OrgMembership, TenantMembership
 from tater.exceptions import InvalidInput, NotPermitted
 
+PROVIDER_ID_PREFIX = "tenant-"  # provider ids of tenant SSO apps: tenant-<hex>
 PROVIDER_BY_PROTOCOL = {SSOProtocol.OIDC: "openid_connect", SSOProtocol.SAML: "saml"}
 # Where common IdPs put the email (Okta/Google custom "email", OID mail, Entra/ADFS claim).
 SAML_EMAIL_ATTRIBUTES = [
@@ -49,6 +50,14 @@ def config_for_email(email: str) -> TenantSSOConfig | None:
 
 def config_for_provider(provider_id: str) -> TenantSSOConfig | None:
     return TenantSSOConfig.objects.select_related("tenant").filter(provider_id=provider_id, is_active=True).first()
+
+
+def is_tenant_provider(provider_id: str) -> bool:
+    """Does this allauth provider id name a tenant's identity provider, switched on or not
+    (its SocialApp outlives a configuration that is switched off or deleted)?"""
+    return (
+        provider_id.startswith(PROVIDER_ID_PREFIX) or TenantSSOConfig.objects.filter(provider_id=provider_id).exists()
+    )
 
 
 def speaks_for(config: TenantSSOConfig, email: str) -> bool:
@@ -160,7 +169,7 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
     config = TenantSSOConfig.objects.select_for_update().filter(tenant=tenant).first()
     created = config is None
     if config is None:
-        config = TenantSSOConfig(tenant=tenant, provider_id=f"tenant-{uuid.uuid4().hex[:16]}")
+        config = TenantSSOConfig(tenant=tenant, provider_id=f"{PROVIDER_ID_PREFIX}{uuid.uuid4().hex[:16]}")
     before = {name: _plain(getattr(config, name)) for name in EDITABLE}
     for name, value in values.items():
         if name not in EDITABLE:
@@ -173,7 +182,7 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
         # Identities are (provider id, subject): a different IdP must never inherit the
         # old one's subjects, so it gets a fresh provider id.
         SocialApp.objects.filter(provider_id=config.provider_id).delete()
-        config.provider_id = f"tenant-{uuid.uuid4().hex[:16]}"
+        config.provider_id = f"{PROVIDER_ID_PREFIX}{uuid.uuid4().hex[:16]}"
     config.save()
     sync_social_app(config)
     after = {name: _plain(getattr(config, name)) for name in EDITABLE}

@@ -130,6 +130,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache  # the page carries the authenticator's secret, then the recovery codes (SPEC §3)
 @login_required
 @recent_authentication_required
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
@@ -172,6 +173,7 @@ def _b32(key: bytes) -> str:
     return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
+@never_cache  # the page carries the new recovery codes (SPEC §3)
 @login_required
 @recent_authentication_required
 @require_POST

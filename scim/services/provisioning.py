@@ -78,6 +78,15 @@ def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
             "This person's account also belongs to another tenant: its email address cannot be changed from here",
             scim_type="mutability",
         )
+    if not domains.is_verified_for(tenant=identity.tenant, domain=domains.email_domain(user.email)):
+        # SPEC §8: the tenant speaks only for addresses in its verified domains. Moving a
+        # guest's account (e.g. bob@freemail) to an address the tenant controls would hand
+        # the tenant its password resets: a takeover.
+        raise DirectoryError(
+            "This person signs in with an address outside the tenant's verified domains: "
+            "its email address cannot be changed from here",
+            scim_type="mutability",
+        )
     if not domains.is_verified_for(tenant=identity.tenant, domain=domains.email_domain(new)):
         raise DirectoryError("userName must be an address in one of the tenant's verified domains")
     if account_services.user_by_email(new) is not None:
