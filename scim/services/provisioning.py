@@ -111,8 +111,11 @@ def _orgs_of(tenant_pk: int, pks: Any) -> dict[int, Organization]:
 
 
 def suspend(identity: ScimUser) -> list[str]:
-    """Deprovision: end the person's roles in this tenant (remembering them), and when no
-    other tenant holds the account, deactivate it: sessions end, keys stop working."""
+    """Deprovision: end the person's roles in this tenant (remembering them; the keys they
+    own here stop working). When no other tenant holds the account, its sessions end too,
+    and when its address is in one of the tenant's verified domains the account is
+    deactivated. A guest's account (an address outside them) stays active for its owner;
+    a platform operator's (staff) account and sessions are never touched."""
     user, tenant = identity.user, identity.tenant
     if user is None:
         return []
@@ -136,12 +139,21 @@ def suspend(identity: ScimUser) -> list[str]:
             org_services.org_member_set(organization=org, user=user, role=None)
         done.append("roles_suspended")
     identity.granted_roles = {}
-    if user.is_active and not selectors.other_tenants_hold(tenant=tenant, user=user):
+    if not user.is_active or user.is_staff or user.is_superuser:
+        return done  # a platform operator's account and sessions are the operators' own
+    if selectors.other_tenants_hold(tenant=tenant, user=user):
+        return done  # its sessions and its keys for other tenants are theirs
+    if domains.is_verified_for(tenant=tenant, domain=domains.email_domain(user.email)):
         user.is_active = False
         user.save(update_fields=["is_active"])
         account_services.user_deactivated(user=user)  # every session, every key (cache)
         identity.deactivated_account = True
         done.append("account_deactivated")
+    else:
+        # A guest (an address the tenant never proved it speaks for, SPEC §8): the account
+        # stays its owner's to sign in to; its sessions end, as deprovisioning's do.
+        account_services.sessions_end_all(user=user)
+        done.append("sessions_ended")
     return done
 
 

@@ -238,3 +238,45 @@ def test_a_put_without_active_does_not_reprovision(acme):
     r = acme.scim.put(f"/Users/{ada['id']}", body)
     assert r.status_code == 200 and r.json()["active"] is False
     assert not User.objects.get(email="ada@acme.test").is_active
+
+
+def test_deprovisioning_a_guest_ends_their_roles_and_sessions_but_not_their_account(acme):
+    """SPEC §8/§13: a guest (an address outside the tenant's verified domains, invited by
+    hand, in no other tenant) is in the directory's listing, but their account is their
+    own: deprovisioning ends their roles here, their sessions and their keys here, and
+    leaves the account active so its owner can still sign in (to join another tenant)."""
+    from tests.factories import PASSWORD, UserFactory, add_member
+
+    guest = add_member(acme.orgs[0], "member", UserFactory(email="bob@freemail.test"))
+    _, raw = make_key(user=guest, tenant=acme.tenant, org=acme.orgs[0], name="bob's key")
+    browser = signed_in(guest)
+    found = acme.scim.get('/Users?filter=userName eq "bob@freemail.test"').json()["Resources"]
+    assert len(found) == 1, found
+
+    r = deactivate(acme, found[0]["id"])
+    assert r.status_code == 200 and r.json()["active"] is False
+
+    guest.refresh_from_db()
+    assert guest.is_active, "a tenant's directory switched off an account it does not speak for"
+    assert key_status(raw) == (401, "UNAUTHORIZED")
+    assert not OrgMembership.objects.filter(user=guest).exists()
+    assert not UserSession.objects.filter(user=guest).exists()
+    assert browser.get("/api/v1/me/").status_code in (401, 403)
+    assert Client().login(email="bob@freemail.test", password=PASSWORD)
+
+
+def test_deprovisioning_never_switches_off_a_platform_operator(acme):
+    """A staff account in the tenant's own domain: the directory ends its roles in the
+    tenant, never the account or its (admin) sessions: operators are the operators' to manage."""
+    operator = provision(acme, "ops@acme.test")
+    account = User.objects.get(email="ops@acme.test")
+    account.is_staff = True
+    account.save(update_fields=["is_staff"])
+    browser = signed_in(account)
+
+    r = deactivate(acme, operator["id"])
+    assert r.status_code == 200 and r.json()["active"] is False
+    account.refresh_from_db()
+    assert account.is_active
+    assert UserSession.objects.filter(user=account).exists()
+    assert browser.get("/api/v1/me/").status_code == 200
