@@ -57,6 +57,23 @@ def step_up_url(target: str) -> str:
     return f"{reverse('accounts_2fa_verify')}?{urlencode({'next': target})}"
 
 
+def second_factor_required(view: View) -> View:
+    """Changing an enrolled second factor (replacing it, new recovery codes, turning it
+    off) needs a session that passed it: a session from before the enrolment, plus the
+    password, must not be able to remove what now guards the account (GitHub asks for the
+    second factor too). Such a session steps up first and comes back."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and services.has_2fa(user) and not is_verified(user):
+            target = request.get_full_path() if request.method == "GET" else reverse("accounts_security")
+            return HttpResponseRedirect(step_up_url(target))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def _second_factor_failed(request: HttpRequest, user: Any, *, method: str) -> None:
     """A wrong code or passkey: audited (``user.login_failed``) and counted by the lockout."""
     user_login_failed.send(sender=__name__, credentials={"email": user.email, "method": method}, request=request)
@@ -132,6 +149,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 
 @never_cache  # the page carries the authenticator's secret, then the recovery codes (SPEC §3)
 @login_required
+@second_factor_required
 @recent_authentication_required
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator: QR code (inline SVG), confirm with a code, then the recovery
@@ -175,6 +193,7 @@ def _b32(key: bytes) -> str:
 
 @never_cache  # the page carries the new recovery codes (SPEC §3)
 @login_required
+@second_factor_required
 @recent_authentication_required
 @require_POST
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
@@ -185,8 +204,9 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@second_factor_required
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
-    """Removing the second factor asks for the password again."""
+    """Removing the second factor asks for the password again (and a session that passed it)."""
     form = PasswordConfirmForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         services.mfa_disable(user=request.user)

@@ -158,3 +158,31 @@ def test_admin_requires_a_verified_second_factor(clock: Any) -> None:
     step_up = client.post("/accounts/2fa/verify/?next=/admin/", {"code": totp_code(device, clock.now)})
     assert step_up.status_code == 302 and step_up["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_session_from_before_enrolment_cannot_remove_or_replace_the_second_factor(clock: Any) -> None:
+    """A session signed in before the account enrolled 2FA (elsewhere: a stolen laptop's,
+    a leaked cookie's) never passed the second factor. With the password alone it must not
+    turn 2FA off, replace the authenticator or mint new recovery codes: it steps up first."""
+    user = UserFactory()
+    old = Client()
+    sign_in(old, user)
+    enrol(user, clock.now)  # in another session
+
+    off = old.post("/accounts/2fa/disable/", {"password": PASSWORD})
+    assert off.status_code == 302 and "/accounts/2fa/verify/" in off["Location"]
+    assert services.has_2fa(user)
+    replaced = old.get("/accounts/2fa/?replace=1")
+    assert replaced.status_code == 302 and "/accounts/2fa/verify/" in replaced["Location"]
+    assert b"otpauth" not in replaced.content
+    codes_before = AuditEvent.objects.filter(action="mfa.recovery_codes_regenerated").count()
+    regenerated = old.post("/accounts/2fa/recovery-codes/")
+    assert regenerated.status_code == 302 and "/accounts/2fa/verify/" in regenerated["Location"]
+    assert AuditEvent.objects.filter(action="mfa.recovery_codes_regenerated").count() == codes_before
+
+    # Once it passes the second factor, it may.
+    device = services.totp_device(user)
+    clock.advance(30)
+    old.post("/accounts/2fa/verify/", {"code": totp_code(device, clock.now)})
+    assert old.post("/accounts/2fa/disable/", {"password": PASSWORD}).status_code == 302
+    assert not services.has_2fa(user)
