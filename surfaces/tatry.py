@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.urls import path
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -101,7 +102,14 @@ class ValidateView(SurfaceView, key_views.ValidateView):
         return Response(data)
 
     def post(self, request: Request) -> Response:
-        """What the Tatry SDK's ``validate_api_key()`` sends (no body)."""
+        """What the Tatry SDK's ``validate_api_key()`` sends (no body). A body sent anyway is
+        read, not skipped (SPEC §2a, §3): malformed, 400; of another type, 415; any field, 400
+        naming it (validate takes none)."""
+        body = request.data
+        if isinstance(body, dict) and body:
+            raise serializers.ValidationError({str(name): ["This field is not accepted here."] for name in body})
+        if not isinstance(body, dict) and body not in (None, [], ""):
+            raise serializers.ValidationError({"body": ["Validate takes no body: send none, or {}."]})
         return self.get(request)
 
 
