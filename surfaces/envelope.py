@@ -13,8 +13,11 @@ system's integrators expect changed:
   (``surfaces.authentication``).
 
 A new surface is a new module with its own envelope and paths, never an ``if`` in the core.
-Answers made before any view runs (an unknown path, a body over the size limit) keep the
-catalog format: ``/v1/`` is shared by two systems, so no single envelope could be chosen.
+A refusal made before any view runs on a seed path (a body over the size limit, a malformed
+Content-Length) is in that path's system's shape too: ``tater.middleware`` asks the view the
+path names for its ``envelope`` (``Envelope.error_body``; SPEC §3 "in that system's error
+format"). An unknown path keeps the catalog format: ``/v1/`` is shared by two systems, so no
+single envelope could be chosen.
 """
 
 from __future__ import annotations
@@ -69,6 +72,12 @@ class Envelope:
 
     def error(self, error: CatalogError) -> Any:
         return error_body(error.code, error.message, error.details or None, error.request_id)
+
+    def error_body(self, status: int, body: Any) -> Any:
+        """A catalog error body answered before any view ran (a refusal of the request itself,
+        e.g. a body over the size limit) in this system's shape; other bodies unchanged."""
+        error = CatalogError.from_body(status, body)
+        return body if error is None else self.error(error)
 
     def present(self, response: Response) -> Response:
         """The core's response in this system's shape, headers and cookies kept."""

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
 from tater import context
@@ -126,7 +128,7 @@ class JsonErrorsMiddleware:
             return self.get_response(request)
         refusal = self.refusal(request)
         if refusal is not None:
-            response: HttpResponse = api_error_response(request, refusal)
+            response: HttpResponse = in_route_format(request, api_error_response(request, refusal))
         else:
             response = self.get_response(request)
             content_type = response.get("Content-Type", "")
@@ -163,6 +165,39 @@ class JsonErrorsMiddleware:
                 response[name] = page[name]
         response.cookies = page.cookies
         return response
+
+
+def _route_view_class(request: HttpRequest) -> Any:
+    """The view class the path names, under either form of it (TrailingSlashMiddleware
+    serves both), or None."""
+    path_info = request.path_info
+    other = path_info[:-1] if path_info.endswith("/") else path_info + "/"
+    for candidate in (path_info, other):
+        try:
+            match = resolve(candidate, getattr(request, "urlconf", None))
+        except Resolver404:
+            continue
+        if getattr(match.func, "no_route", False):
+            continue
+        return getattr(match.func, "view_class", None)
+    return None
+
+
+def in_route_format(request: HttpRequest, response: JsonResponse) -> HttpResponse:
+    """A catalog refusal made before any view ran, in the error format of the view the path
+    names: a view answering in another system's shape (a seed system's surface, SPEC §5a)
+    declares an ``envelope`` with ``error_body(status, catalog_body)``; SPEC §3: every answer
+    on those paths is "in that system's error format, whatever fails". Others: unchanged."""
+    present = getattr(getattr(_route_view_class(request), "envelope", None), "error_body", None)
+    if present is None:
+        return response
+    replaced = JsonResponse(
+        present(response.status_code, json.loads(response.content)), status=response.status_code, safe=False
+    )
+    for name, value in response.items():
+        if name.lower() not in ("content-type", "content-length"):
+            replaced[name] = value
+    return replaced
 
 
 class TrailingSlashMiddleware:

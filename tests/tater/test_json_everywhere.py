@@ -151,9 +151,8 @@ LARGE_TARGETS = [
     ("GET", KEYS),
     ("POST", "/api/v1/scans/upload"),
     ("POST", "/api/auth/login"),
-    ("POST", "/auth/token"),
-    ("POST", "/v1/auth/validate"),
     ("POST", "/api/v1/nowhere"),
+    ("POST", "/v1/nowhere"),  # shared by Tatry and taap.it: no one system's format
 ]
 
 
@@ -164,6 +163,19 @@ def test_oversized_body_is_413_everywhere(api, world, method, url):
         r = api.generic(method, url, raw, content_type="application/json", **keyed(world))
     body = catalog(r, 413, "PAYLOAD_TOO_LARGE")
     assert body["details"] == {"max_bytes": 2000}
+
+
+def test_oversized_body_on_a_seed_path_is_413_in_that_systems_format(api, world):
+    """SPEC §3: on the seed systems' paths, "in that system's error format" (Taffy's
+    {"errors", "data"}, Tatry's {"status": "error", "error": {...}})."""
+    raw = json.dumps({"email": "a@example.com", "password": "x" * 3000}).encode()
+    with override_settings(TATER_MAX_UPLOAD_BYTES=2000):
+        taffy = api.generic("POST", "/auth/token", raw, content_type="application/json")
+        tatry = api.generic("POST", "/v1/auth/validate", raw, content_type="application/json", **keyed(world))
+    assert taffy.status_code == 413 and taffy.json()["data"] is None and taffy.json()["errors"]
+    assert tatry.status_code == 413 and tatry.json()["status"] == "error"
+    error = tatry.json()["error"]
+    assert error["code"] == "payload_too_large" and error["details"]["max_bytes"] == 2000
 
 
 def test_default_limit_is_5_mb_on_login(api):
