@@ -59,6 +59,12 @@ class TatryEnvelope(Envelope):
         details = dict(error.details)
         if code == "auth_invalid_key":
             details["key_status"] = KEY_STATUS.get(error.code) or UNAUTHORIZED_KEY_STATUS.get(error.message, "invalid")
+        elif code == "auth_permission_denied":
+            # Tatry's clients read both lists from every auth_permission_denied. A refusal
+            # that is not about a missing permission (key type, org, allowlist) names none:
+            # empty lists, so a caller outside the allowlist learns nothing the key may do.
+            details.setdefault("required_permissions", [])
+            details.setdefault("current_permissions", [])
         details["tater_error"] = error.code
         body = {"code": code, "message": error.message, "details": details}
         if error.request_id:
