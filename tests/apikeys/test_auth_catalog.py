@@ -150,6 +150,23 @@ class TestCatalog:
         else:
             assert (r.status_code, body(r)["error"]) == (403, "IP_NOT_ALLOWED")
 
+    def test_a_caller_outside_the_allowlist_neither_spends_nor_sees_the_keys_quota(self, api, world):
+        """Not the key's holder: counting their requests would let anyone exhaust the key's
+        quota from anywhere, and the headers would tell them what it has used (README)."""
+        _, raw = make_key(
+            user=world["owner"],
+            tenant=world["tenant"],
+            org=world["org1"],
+            allowed_ips=["10.0.0.0/8"],
+            rate_limit="3/min",
+        )
+        for _ in range(5):
+            r = api.get(VALIDATE, HTTP_X_API_KEY=raw, REMOTE_ADDR="192.168.1.1")
+            assert (r.status_code, body(r)["error"]) == (403, "IP_NOT_ALLOWED")
+            assert not [h for h in r.headers if h.lower().startswith("x-ratelimit-")]
+        r = api.get(VALIDATE, HTTP_X_API_KEY=raw, REMOTE_ADDR="10.1.2.3")
+        assert (r.status_code, r["X-RateLimit-Remaining"]) == (200, "2")
+
     def test_missing_scope(self, api, world):
         _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], scopes=["*:read"])
         r = api.post(KEYS, {"name": "x"}, format="json", HTTP_X_API_KEY=raw)
