@@ -1,7 +1,7 @@
 """Taffy's credential exchange (SPEC §5a; docs/migrating-from-taffy.md).
 
 - ``POST /auth/token`` with ``username`` (the account's email), ``password`` and, under
-  2FA, ``code``, as JSON or as a form post: the core's credential exchange (``POST
+  2FA, ``code``, as JSON or as a form post (urlencoded or multipart, as ``curl -F`` sends): the core's credential exchange (``POST
   /api/v1/auth/token``: the same rate limit, lockout, second factor and policy,
   ``orgs.policy.can_exchange_credentials``, tenant owners only by default), answering the
   new key and the header names to send it in.
@@ -17,7 +17,7 @@ from typing import Any
 
 from django.urls import path
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import FormParser
+from rest_framework.parsers import FormParser, MultiPartParser
 
 from accounts.api import views as account_views
 from surfaces.envelope import CatalogError, Envelope, SurfaceView
@@ -48,6 +48,17 @@ class TaffyFormParser(FormParser):
         return core_body(super().parse(stream, media_type, parser_context).dict())
 
 
+class TaffyMultiPartParser(MultiPartParser):
+    """``curl -F`` and Postman's default "form-data" post multipart bodies: read as a form
+    post. A file has no place in a credential exchange: refused, never ignored."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        parsed = super().parse(stream, media_type, parser_context)
+        if parsed.files:
+            raise ParseError("a credential exchange takes no files")
+        return core_body(parsed.data.dict())
+
+
 class TaffyEnvelope(Envelope):
     def success(self, data: Any, status: int) -> tuple[Any, int]:
         return {"errors": [], "data": data}, 200  # Taffy: every success is a 200
@@ -58,7 +69,7 @@ class TaffyEnvelope(Envelope):
 
 class TokenView(SurfaceView, account_views.TokenExchangeView):
     envelope = TaffyEnvelope()
-    parser_classes = [TaffyJSONParser, TaffyFormParser]
+    parser_classes = [TaffyJSONParser, TaffyFormParser, TaffyMultiPartParser]
 
 
 urlpatterns = [

@@ -62,6 +62,18 @@ def test_form_post_works_too(api):
     assert json_of(r, 200)["data"]["key"].startswith("tater_")
 
 
+def test_multipart_form_post_works_too_and_files_are_refused(api):
+    """``curl -F username=… -F password=…`` and Postman's default "form-data" send multipart."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _, owner, _ = make_tenant()
+    r = api.post(URL, {"username": owner.email, "password": PASSWORD}, format="multipart")
+    assert json_of(r, 200)["data"]["key"].startswith("tater_")
+    upload = SimpleUploadedFile("creds.txt", b"x")
+    r = api.post(URL, {"username": owner.email, "password": PASSWORD, "file": upload}, format="multipart")
+    assert "no files" in taffy_error(r, 400)[0]
+
+
 def test_non_owner_is_refused_by_the_default_policy(api, world):
     errors = taffy_error(exchange(api, username=world["admin"].email, password=PASSWORD), 403)
     assert "does not allow your role" in errors[0]
