@@ -170,12 +170,15 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     form = ConfirmTOTPForm(request.POST or None)
     device = services.pending_totp_device(user)
     if request.method == "POST" and device is not None and form.is_valid():
+        first = not services.has_2fa(user)
         try:
             confirmed, codes = services.totp_enrolment_confirm(user=user, code=form.cleaned_data["code"])
         except DomainError as exc:
             form.add_error("code", exc.message)
         else:
             django_otp.login(request, confirmed)
+            if first:
+                _sign_out_elsewhere(request)
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": True})
     if device is None or request.method == "GET":
         device = services.totp_enrolment_start(user=user)
@@ -184,6 +187,13 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "accounts/2fa_setup.html",
         {"form": form, "qr": qr_svg(device.config_url), "secret": _b32(device.bin_key)},
     )
+
+
+def _sign_out_elsewhere(request: HttpRequest) -> None:
+    """An account's first second factor signs out its other sessions: signed in on the
+    password alone, they never passed it (a stolen cookie must not outlive the fix)."""
+    if services.sessions_end_all(user=request.user, keep=request.session.session_key):
+        messages.info(request, "Your other sessions were signed out: they sign in again with the second factor.")
 
 
 def _b32(key: bytes) -> str:
@@ -330,7 +340,9 @@ def passkey_register_complete(request: HttpRequest) -> HttpResponse:
     except passkeys.PasskeyRefused as exc:
         return _json_refusal(422, "invalid_registration", exc.message)
     if not is_verified(user):
+        # Its first second factor (an enrolled user's unverified session is refused above).
         django_otp.login(request, device)  # as after confirming a TOTP app
+        _sign_out_elsewhere(request)
     messages.success(request, f"Passkey added as “{device.name}”. Rename it below if you like.")
     return JsonResponse({"id": device.pk})
 

@@ -376,11 +376,13 @@ def test_admin_accepts_a_passkey_verified_session() -> None:
 
 def test_step_up_with_a_passkey_before_the_admin() -> None:
     staff = UserFactory(is_staff=True, is_superuser=True)
-    stale = Client()
-    sign_in(stale, staff)  # a session from before the user enrolled: not verified
     other = Client()
     sign_in(other, staff)
     authenticator, _ = enrol_passkey(other)
+    # A session that never passed the second factor (sign-in asks for it, and enrolling
+    # signs the password-only sessions out: only a login outside the sign-in flow makes one).
+    stale = Client()
+    stale.force_login(staff)
     refused = stale.get("/admin/", follow=True)
     assert refused.redirect_chain[-1][0].startswith("/accounts/2fa/verify/")
     page = stale.get("/accounts/2fa/verify/?next=/admin/").content.decode()
@@ -608,3 +610,14 @@ def test_json_flow_refusals() -> None:
         api.post("/api/v1/auth/verify-2fa", {"token": body["token"], "code": codes[0]}, format="json").status_code
         == 200
     )
+
+
+def test_a_first_passkey_signs_out_the_password_only_sessions() -> None:
+    _, user, _ = make_tenant()
+    elsewhere, here = Client(), Client()
+    sign_in(elsewhere, user)
+    sign_in(here, user)
+    enrol_passkey(here)
+    assert here.get("/accounts/security/").status_code == 200
+    gone = elsewhere.get("/accounts/security/")
+    assert gone.status_code == 302 and "/accounts/login/" in gone["Location"]

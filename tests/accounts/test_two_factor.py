@@ -186,3 +186,22 @@ def test_a_session_from_before_enrolment_cannot_remove_or_replace_the_second_fac
     old.post("/accounts/2fa/verify/", {"code": totp_code(device, clock.now)})
     assert old.post("/accounts/2fa/disable/", {"password": PASSWORD}).status_code == 302
     assert not services.has_2fa(user)
+
+
+def test_enrolling_a_first_second_factor_signs_out_the_other_sessions(clock: Any) -> None:
+    """Sessions signed in on the password alone never passed the new factor: enrolling it
+    ends them (a stolen cookie must not outlive the fix); the enrolling session stays."""
+    user = UserFactory()
+    elsewhere, here = Client(), Client()
+    sign_in(elsewhere, user)
+    sign_in(here, user)
+    assert elsewhere.get("/accounts/security/").status_code == 200
+
+    here.get("/accounts/2fa/")
+    device = services.pending_totp_device(user)
+    page = here.post("/accounts/2fa/", {"code": totp_code(device, clock.now)})
+    assert page.status_code == 200 and services.has_2fa(user)
+
+    assert here.get("/accounts/security/").status_code == 200
+    gone = elsewhere.get("/accounts/security/")
+    assert gone.status_code == 302 and "/accounts/login/" in gone["Location"]
