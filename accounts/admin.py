@@ -39,9 +39,10 @@ class AuditedPasswordChangeForm(AdminPasswordChangeForm):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Email-login users. Unticking "active" ends the user's sessions and kills their keys
-    (accounts.receivers). Every save, password set and deletion here is audited (channel
-    ``admin``): an operator granting staff or superuser, or changing the address a password
-    reset goes to, is exactly what the log is for."""
+    (accounts.receivers); setting a password ends them too. Every save, password set and
+    deletion here is audited (channel ``admin``): an operator granting staff or superuser,
+    or changing the address a password reset goes to, is exactly what the log is for. Only
+    superusers change who is staff or superuser and their permissions."""
 
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
@@ -57,6 +58,16 @@ class UserAdmin(DjangoUserAdmin):
     change_password_form = AuditedPasswordChangeForm
     # Never in an audit entry: the hash, or the new password on the add form.
     _UNAUDITED_FIELDS = frozenset({"password", "password1", "password2", "usable_password"})
+
+    # Who is an operator, and with which powers, is a superuser's decision: a staff
+    # operator allowed to change users must not make themselves (or anyone) superuser.
+    _SUPERUSER_ONLY_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not getattr(request.user, "is_superuser", False):
+            fields += [name for name in self._SUPERUSER_ONLY_FIELDS if name not in fields]
+        return fields
 
     @transaction.atomic
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:

@@ -108,8 +108,15 @@ def user_saved_by_operator(*, user: Any, created: bool, changes: dict[str, Any])
 
 
 def user_password_set_by_operator(*, user: Any) -> None:
-    """Audit a password an operator set in the admin: that it happened, never the value."""
-    audit_record(action=A.USER_PASSWORD_CHANGED, tenant=home_tenant(user), target=user, changes={"via": "operator"})
+    """A password an operator set in the admin (typically answering a compromise): every
+    session of the account ends, as after a reset; audited, never the value."""
+    ended = sessions_end_all(user=user)
+    audit_record(
+        action=A.USER_PASSWORD_CHANGED,
+        tenant=home_tenant(user),
+        target=user,
+        changes={"via": "operator", "sessions_ended": ended},
+    )
 
 
 def user_deleted_by_operator(*, user: Any) -> None:

@@ -197,6 +197,54 @@ def test_admin_setting_a_users_password_is_audited_without_the_password(operator
     assert new_password not in dump and target.password not in dump
 
 
+def test_a_password_an_operator_sets_ends_the_accounts_sessions(operator_client: Client) -> None:
+    """An operator setting a password is answering a compromise: the sessions of whoever
+    had the account must end, as after a reset."""
+    from accounts.models import UserSession
+
+    target = UserFactory()
+    victim_browser = Client()
+    victim_browser.post("/accounts/login/", {"login": target.email, "password": PASSWORD})
+    assert victim_browser.get("/accounts/security/").status_code == 200
+    new_password = "Another-horse-battery-9"  # noqa: S105 - a test value
+    r = operator_client.post(
+        f"/admin/accounts/user/{target.pk}/password/",
+        {"password1": new_password, "password2": new_password, "usable_password": "true"},
+    )
+    assert r.status_code == 302
+    assert not UserSession.objects.filter(user=target).exists()
+    assert victim_browser.get("/accounts/security/").status_code == 302
+    assert operator_client.get("/admin/").status_code == 200  # the operator's own session stays
+
+
+def test_a_staff_operator_cannot_make_anyone_superuser(operator_client: Client) -> None:
+    """Django's default lets anyone with "change user" tick ``is_superuser``, on themselves
+    too: who holds operator powers is a superuser's decision only."""
+    from django.contrib.auth.models import Permission
+
+    from tests.accounts.conftest import enrol
+
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["change_user", "view_user"]))
+    _, codes = enrol(staff)
+    client = Client()
+    client.post("/accounts/login/", {"login": staff.email, "password": PASSWORD})
+    assert client.post("/accounts/2fa/challenge/", {"code": codes[0]}).status_code == 302
+    for target in (staff, UserFactory()):
+        r = client.post(
+            f"/admin/accounts/user/{target.pk}/change/",
+            _user_change_form(target, is_staff="on", is_superuser="on", first_name="Renamed"),
+        )
+        assert r.status_code == 302, r.content.decode()[-2000:]
+        target.refresh_from_db()
+        assert target.first_name == "Renamed"  # the rest of the form still saves
+        assert not target.is_superuser
+    other = UserFactory()
+    client.post(f"/admin/accounts/user/{other.pk}/change/", _user_change_form(other, is_staff="on"))
+    other.refresh_from_db()
+    assert not other.is_staff
+
+
 def test_admin_deleting_a_tenants_sso_configuration_is_audited(operator_client: Client) -> None:
     """Removing a tenant's single sign-on is a tenant settings change like any other."""
     from allauth.socialaccount.models import SocialApp
