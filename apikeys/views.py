@@ -3,11 +3,13 @@ lifecycle actions. Views resolve the org, call one selector or service and rende
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -432,6 +434,14 @@ ACTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+ACTION_POLICY: dict[str, Callable[[policy.Actor, Any], policy.Decision]] = {
+    "rotate": policy.can_rotate_key,
+    "revoke": policy.can_revoke_key,
+    "deactivate": policy.can_revoke_key,
+    "activate": policy.can_activate_key,
+}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
@@ -439,6 +449,10 @@ def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
     access = current_access(request)
     require_scope(access, "keys:write")
     api_key = _key_or_404(access, key_id)
+    may = ACTION_POLICY[action](selectors.actor_of(access, request.user), api_key)
+    if not may:
+        # Not a confirmation page with a button that can only fail: the 403 page, saying why.
+        raise PermissionDenied(may.reason)
     data = request.POST if request.method == "POST" else None
     form: ConfirmForm | RotateForm = (
         RotateForm(data, initial={"submit_token": new_submit_token()}) if action == "rotate" else ConfirmForm(data)

@@ -194,6 +194,23 @@ def test_guard_nobody_but_the_owner_rotates_a_key_from_the_ui(world: dict[str, A
     assert response.status_code in (400, 403, 404)
 
 
+@pytest.mark.parametrize("action", ["rotate", "activate"])
+def test_an_admin_gets_no_confirmation_page_for_what_only_the_owner_may_do(world: dict[str, Any], action: str) -> None:
+    """The rotate and reactivate pages of another person's key answer 403 saying why, not a
+    confirmation with a button that can only fail; revoking and deactivating stay open."""
+    target = ApiKey.objects.get(pk=world["member_key"].pk)
+    client = Client()
+    client.force_login(world["admin"])
+    page = client.get(f"/keys/{target.public_id}/{action}/")
+    assert page.status_code == 403
+    assert b"owner" in page.content
+    for allowed in ("deactivate", "revoke"):
+        assert client.get(f"/keys/{target.public_id}/{allowed}/").status_code == 200
+    owner = Client()
+    owner.force_login(world["member"])
+    assert owner.get(f"/keys/{target.public_id}/rotate/").status_code == 200
+
+
 def test_guard_switching_to_another_tenants_org_is_a_404(world: dict[str, Any]) -> None:
     stranger = UserFactory()
     add_member(world["org1"], "admin", user=stranger)
