@@ -30,6 +30,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         problem, status = "This invitation has already been used or was replaced by a newer one.", 410
     elif invitation.expires_at <= timezone.now():
         problem, status = "This invitation has expired: ask for a new one.", 410
+    elif not members.inviter_may_still_grant(invitation):
+        problem, status = f"{members.INVITER_GONE}.", 410
     elif not members.has_verified_email(request.user, normalize_email(invitation.email)):
         problem, status = (
             f"This invitation was sent to {invitation.email}: sign in with that address, verified, to accept it.",

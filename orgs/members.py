@@ -23,7 +23,13 @@ from audit.services import audit_record
 from orgs import policy, roles
 from orgs.models import Invitation, Organization, OrgMembership, Tenant, TenantMembership
 from orgs.selectors import as_actor, invitation_digest
-from orgs.services import INVITATION_MAX_AGE_HOURS, org_member_set, tenant_member_set, user_by_email
+from orgs.services import (
+    INVITATION_MAX_AGE_HOURS,
+    org_invitations_withdraw,
+    org_member_set,
+    tenant_member_set,
+    user_by_email,
+)
 from tater.emails import normalize_email
 from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
 from tater.mail import TENANT_HEADER
@@ -199,10 +205,31 @@ def member_remove(*, organization: Organization, user: Any, actor: Any) -> None:
         tenant_member_set(tenant=tenant, user=user, role=None, actor=actor)
     if has_org_role:
         org_member_set(organization=organization, user=user, role=None, actor=actor)
+    # Someone who reached the org through a tenant role only may hold an invitation too.
+    org_invitations_withdraw(organization=organization, user=user, actor=actor)
 
 
 class InvitationError(Conflict):
     """The link is used, replaced or expired (410 Gone in the UI)."""
+
+
+def inviter_may_still_grant(invitation: Invitation) -> bool:
+    """An invitation grants its role on its inviter's behalf, so it is worth no more than
+    the inviter may still grant when it is used (as a key is worth no more than its owner's
+    current role, SPEC §2): an inviter since removed, demoted below the role, deactivated or
+    deleted admits nobody. A resend makes whoever resent it the inviter."""
+    if invitation.invited_by_id is None:
+        return False
+    organization = invitation.organization
+    who = as_actor(invitation.invited_by, organization.tenant_id)
+    role = invitation.role
+    return bool(
+        policy.can_manage_members(who, org_pk=organization.pk)
+        and policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role)
+    )
+
+
+INVITER_GONE = "This invitation is no longer valid: whoever sent it can no longer grant this role. Ask for a new one"
 
 
 @transaction.atomic
@@ -221,6 +248,8 @@ def invitation_accept(*, token: str, user: Any) -> OrgMembership:
         raise InvitationError("This invitation has already been used or was replaced by a newer one")
     if invitation.expires_at <= timezone.now():
         raise InvitationError("This invitation has expired: ask for a new one")
+    if not inviter_may_still_grant(invitation):
+        raise InvitationError(INVITER_GONE)
     if not has_verified_email(user, _normalize_email(invitation.email)):
         raise NotPermitted(
             "This invitation was sent to an email address your account has not verified: "
@@ -300,9 +329,12 @@ def invitation_resend(
     policy.require(policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role))
     token = secrets.token_urlsafe(32)
     old_expiry = invitation.expires_at
+    old_inviter = getattr(invitation.invited_by, "email", None)
     invitation.token_digest = invitation_digest(token)
     invitation.expires_at = timezone.now() + timedelta(hours=INVITATION_MAX_AGE_HOURS)
-    invitation.save(update_fields=["token_digest", "expires_at"])
+    # Whoever resends vouches for it from now on (inviter_may_still_grant).
+    invitation.invited_by = who.user
+    invitation.save(update_fields=["token_digest", "expires_at", "invited_by"])
     organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
     audit_record(
         action=A.MEMBER_INVITATION_RESENT,
@@ -313,6 +345,7 @@ def invitation_resend(
             "email": invitation.email,
             "role": role,
             "expires_at": {"from": old_expiry.isoformat(), "to": invitation.expires_at.isoformat()},
+            "invited_by": {"from": old_inviter, "to": getattr(who.user, "email", None)},
         },
         actor_user=who.user,
     )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy, roles
-from orgs.models import Organization, OrgMembership, Plan, Tenant, TenantMembership
+from orgs.models import Invitation, Organization, OrgMembership, Plan, Tenant, TenantMembership
 from orgs.selectors import as_actor
 from tater.emails import nfkc, normalize_email
 from tater.exceptions import Conflict, InvalidInput
@@ -186,6 +188,7 @@ def org_member_set(
         if current is None:
             return None
         current.delete()
+        org_invitations_withdraw(organization=organization, user=user, actor=actor)
         result = None
         action = A.MEMBER_REMOVED
     elif current is None:
@@ -205,6 +208,40 @@ def org_member_set(
         actor_user=actor,
     )
     return result
+
+
+@transaction.atomic
+def org_invitations_withdraw(*, organization: Organization, user: Any, actor: Any | None = None) -> int:
+    """Revoke the org's pending invitations to any of ``user``'s addresses, each audited.
+
+    Removing someone ends every way back in: an invitation sent earlier (say, while their
+    address was unverified, before they were added directly) would otherwise let them
+    rejoin, with its role, after the removal."""
+    addresses = {normalize_email(user.email)} | {
+        normalize_email(address) for address in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    }
+    pending = Invitation.objects.select_for_update().filter(
+        organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    withdrawn = [invitation for invitation in pending if normalize_email(invitation.email) in addresses]
+    now = timezone.now()
+    for invitation in withdrawn:
+        invitation.revoked_at = now
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            action=A.MEMBER_INVITATION_REVOKED,
+            tenant=organization.tenant,
+            organization=organization,
+            target=invitation,
+            changes={
+                "email": invitation.email,
+                "role": invitation.role,
+                "revoked_at": {"from": None, "to": now.isoformat()},
+                "reason": "member removed",
+            },
+            actor_user=actor,
+        )
+    return len(withdrawn)
 
 
 def user_by_email(email: str) -> Any | None:

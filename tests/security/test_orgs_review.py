@@ -164,7 +164,9 @@ def test_another_tenants_user_id_answers_like_an_unknown_id(api: Any, world: dic
     url = members_url(world["org1"])
     answers = []
     for user_id in (world["other_owner"].public_id, "usr-00000000-0000-4000-8000-000000000000"):
-        r = getattr(api, method)(f"{url}{user_id}/", {"role": "viewer"}, format="json", HTTP_X_API_KEY=world["owner_raw"])
+        r = getattr(api, method)(
+            f"{url}{user_id}/", {"role": "viewer"}, format="json", HTTP_X_API_KEY=world["owner_raw"]
+        )
         body = r.json()
         answers.append((r.status_code, body["error"], body["message"]))
     assert answers[0] == answers[1] == (404, "NOT_FOUND", "Not found")
