@@ -4,8 +4,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -42,7 +44,8 @@ class UserAdmin(DjangoUserAdmin):
     (accounts.receivers); setting a password ends them too. Every save, password set and
     deletion here is audited (channel ``admin``): an operator granting staff or superuser,
     or changing the address a password reset goes to, is exactly what the log is for. Only
-    superusers change who is staff or superuser and their permissions."""
+    superusers change who is staff or superuser and their permissions, and only they change
+    or delete a superuser's or another operator's account (its password, its email)."""
 
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
@@ -69,6 +72,23 @@ class UserAdmin(DjangoUserAdmin):
             fields += [name for name in self._SUPERUSER_ONLY_FIELDS if name not in fields]
         return fields
 
+    @staticmethod
+    def _another_operator(request: HttpRequest, obj: Any) -> bool:
+        """Is ``obj`` an operator account a non-superuser must not change or delete? Setting
+        a superuser's (or another operator's) password or email is taking over their powers:
+        the same escalation as ticking "superuser". A staff operator's own account stays theirs."""
+        if obj is None or getattr(request.user, "is_superuser", False):
+            return False
+        return bool(obj.is_superuser or (obj.is_staff and obj.pk != request.user.pk))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Also the password page (Django checks this permission there) and list_editable.
+        return not self._another_operator(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Also the bulk "delete selected" action (it checks each selected object).
+        return not self._another_operator(request, obj) and super().has_delete_permission(request, obj)
+
     @transaction.atomic
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -89,6 +109,22 @@ class UserAdmin(DjangoUserAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             self.delete_model(request, user)
+
+
+class OperatorGroupAdmin(DjangoGroupAdmin):
+    """A group's permissions are its members' permissions: only superusers change them (a
+    staff operator with "change group" would otherwise grant their own group everything)."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not getattr(request.user, "is_superuser", False) and "permissions" not in fields:
+            fields.append("permissions")
+        return fields
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+admin.site.register(Group, OperatorGroupAdmin)
 
 
 @admin.register(UserSession)
