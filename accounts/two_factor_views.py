@@ -209,7 +209,13 @@ def _b32(key: bytes) -> str:
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
     if not services.has_2fa(request.user):
         return HttpResponseRedirect(reverse("accounts_2fa_setup"))
+    passed_with = getattr(request.user, "otp_device", None)
     codes = services.recovery_codes_regenerate(user=request.user)
+    if isinstance(passed_with, RecoveryCodeDevice):
+        # The session passed the second factor with a code of the set just replaced (the
+        # lost-phone path): it stays verified, or replacing the authenticator next would
+        # send it back to the step-up to spend one of the new codes.
+        django_otp.login(request, RecoveryCodeDevice.objects.get(user=request.user))
     return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": False})
 
 
