@@ -12,7 +12,8 @@ Decisions (docs/scim.md has the long form):
   itself is deactivated (sessions ended, API keys refused on the next request) only when
   no other tenant holds it and its address is in one of the tenant's verified domains (a
   guest's account stays active, its sessions end); a platform operator's (staff) account
-  is never touched. The account's email and name follow the directory only then.
+  is never deactivated, and only the tenant whose verified domain holds its address ends
+  its sessions. The account's email and name follow the directory only then.
 - **Accounts.** A new account is created only for a userName in one of the tenant's
   verified domains (SPEC §8); an existing account is linked only when it already belongs
   to the tenant. Otherwise the User is *pending*: it exists in the directory, holds

@@ -115,7 +115,8 @@ def suspend(identity: ScimUser) -> list[str]:
     own here stop working). When no other tenant holds the account, its sessions end too,
     and when its address is in one of the tenant's verified domains the account is
     deactivated. A guest's account (an address outside them) stays active for its owner;
-    a platform operator's (staff) account and sessions are never touched."""
+    a platform operator's (staff) account is never deactivated, and its sessions end only
+    when its address is in one of the tenant's verified domains."""
     user, tenant = identity.user, identity.tenant
     if user is None:
         return []
@@ -139,11 +140,20 @@ def suspend(identity: ScimUser) -> list[str]:
             org_services.org_member_set(organization=org, user=user, role=None)
         done.append("roles_suspended")
     identity.granted_roles = {}
-    if not user.is_active or user.is_staff or user.is_superuser:
-        return done  # a platform operator's account and sessions are the operators' own
+    if not user.is_active:
+        return done
     if selectors.other_tenants_hold(tenant=tenant, user=user):
         return done  # its sessions and its keys for other tenants are theirs
-    if domains.is_verified_for(tenant=tenant, domain=domains.email_domain(user.email)):
+    speaks_for = domains.is_verified_for(tenant=tenant, domain=domains.email_domain(user.email))
+    if user.is_staff or user.is_superuser:
+        # A platform operator's account is the operators' own: never deactivated by a tenant,
+        # and a tenant that does not speak for the address never signs it out. The tenant the
+        # address belongs to deprovisions a leaver: their sessions end (SPEC §13).
+        if speaks_for:
+            account_services.sessions_end_all(user=user)
+            done.append("sessions_ended")
+        return done
+    if speaks_for:
         user.is_active = False
         user.save(update_fields=["is_active"])
         account_services.user_deactivated(user=user)  # every session, every key (cache)
