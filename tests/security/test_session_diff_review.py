@@ -220,3 +220,27 @@ def test_guard_a_foreign_tenant_never_signs_an_operator_out() -> None:
     operator.refresh_from_db()
     assert operator.is_active
     assert browser.get("/accounts/security/").status_code == 200
+
+
+# --- SPEC §8 sessions stored server-side; "sign out everywhere" finds every session -----
+
+
+def test_an_operator_setting_their_own_password_in_the_admin_keeps_a_tracked_session() -> None:
+    """A password set in the admin ends the account's sessions (fbec7b1). When operators set
+    their own, Django keeps them signed in: that session must still be one "sign out
+    everywhere" (from another device) can end, not a live session no list shows."""
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    _, codes = enrol(operator)
+    admin_browser = signed_in_with_code(operator, codes[0])
+    r = admin_browser.post(
+        f"/admin/accounts/user/{operator.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+    assert r.status_code == 302, r.status_code
+    assert admin_browser.get("/admin/").status_code == 200  # still signed in, as Django does
+
+    other_device = Client()
+    other_device.post("/accounts/login/", {"login": operator.email, "password": NEW_PASSWORD})
+    assert other_device.post("/accounts/2fa/challenge/", {"code": codes[1]}).status_code == 302
+    other_device.post("/accounts/security/sign-out-everywhere/")
+    assert admin_browser.get("/accounts/security/").status_code == 302  # signed out too
