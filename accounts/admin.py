@@ -89,6 +89,18 @@ class UserAdmin(DjangoUserAdmin):
         # Also the bulk "delete selected" action (it checks each selected object).
         return not self._another_operator(request, obj) and super().has_delete_permission(request, obj)
 
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        response = super().user_change_password(request, id, form_url)
+        if (
+            request.method == "POST"
+            and str(request.user.pk) == str(id)
+            and not UserSession.objects.filter(session_key=request.session.session_key).exists()
+        ):
+            # Operators who set their own password stay signed in (Django keeps the session,
+            # under a new key): track it again, so "sign out everywhere" still ends it.
+            services.session_started(request=request, user=request.user)
+        return response
+
     @transaction.atomic
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
