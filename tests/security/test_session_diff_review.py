@@ -16,7 +16,10 @@ what a user sees, never from the code:
   reprovisioned by SCIM) makes a tenant that added them later their "first" one, which then
   reads their sign-ins (SPEC §1: nothing of one tenant visible to another) [not fixed];
 - SCIM deprovisioning of an employee who is also a platform operator (staff) left their
-  sessions alive (9b9969f), where SPEC §13 says deprovisioning ends the user's sessions.
+  sessions alive (9b9969f), where SPEC §13 says deprovisioning ends the user's sessions;
+- an operator who set their own password in the admin (fbec7b1 ends the account's sessions
+  there) stayed signed in on a session no longer tracked: "sign out everywhere" from
+  another device left it alive (SPEC §8: sessions stored server-side).
 """
 
 from __future__ import annotations
