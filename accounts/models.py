@@ -51,6 +51,12 @@ class User(AbstractUser):
     # save. Accounts are looked up by it, and its uniqueness means no two accounts share an
     # address under any spelling (``owner@x.test`` / ``owner@x.teſt``).
     email_canonical = models.CharField(max_length=512, unique=True, editable=False)
+    # Where the person's account events (sign-ins, password and 2FA changes) are filed: the
+    # tenant of their first membership, set once (accounts.receivers), never moved by a
+    # later membership elsewhere or a reorganisation at home (accounts.services.home_tenant).
+    home_tenant = models.ForeignKey(
+        "orgs.Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from accounts import services
 from audit import registry as A
 from audit.services import audit_record
+from orgs.models import OrgMembership, TenantMembership
 from tater.emails import normalize_email
 
 
@@ -90,6 +91,14 @@ def _on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> 
         services.user_deactivated(user=instance)
 
 
+def _on_membership_created(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    # A person's first membership anywhere names their home tenant, once (an update, not a
+    # save: the key check re-reads an owner's keys on every save of the user row).
+    if created:
+        tenant_id = getattr(instance, "tenant_id", None) or instance.organization.tenant_id
+        get_user_model().objects.filter(pk=instance.user_id, home_tenant__isnull=True).update(home_tenant_id=tenant_id)
+
+
 def connect() -> None:
     user_logged_in.connect(_on_logged_in, dispatch_uid="accounts.logged_in")
     user_logged_out.connect(_on_logged_out, dispatch_uid="accounts.logged_out")
@@ -100,3 +109,5 @@ def connect() -> None:
     allauth_signals.user_signed_up.connect(_on_signed_up, dispatch_uid="accounts.signed_up")
     social_signals.social_account_added.connect(_on_social_account_added, dispatch_uid="accounts.social_added")
     post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="accounts.user_saved")
+    post_save.connect(_on_membership_created, sender=TenantMembership, dispatch_uid="accounts.home_tenant_t")
+    post_save.connect(_on_membership_created, sender=OrgMembership, dispatch_uid="accounts.home_tenant_o")

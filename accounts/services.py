@@ -76,12 +76,30 @@ class InvalidChallenge(DomainError):
 
 
 def home_tenant(user: Any) -> Tenant | None:
-    """The tenant an account event is filed under: the tenant the user joined first, by a
-    tenant role or an org role alike. Not "any tenant role first": another tenant's owner
-    can add a verified address directly and grant it a tenant role, and would then read
-    that person's sign-ins (times, addresses, user agents) instead of their own tenant."""
+    """The tenant an account event is filed under: the person's home tenant (the tenant of
+    their first membership, stored once: ``User.home_tenant``) while they still belong to
+    it, else the tenant they joined first among those they belong to now. Never simply
+    "the first membership row now": another tenant's owner can add a verified address
+    directly, and a reorganisation at home (moved between orgs, deprovisioned and
+    reprovisioned) would then hand that tenant the person's sign-ins (times, addresses,
+    user agents)."""
     if user is None or getattr(user, "pk", None) is None:
         return None
+    home = get_user_model().objects.filter(pk=user.pk).values_list("home_tenant_id", flat=True).first()
+    if home is not None and _belongs(user, home):
+        return Tenant.objects.filter(pk=home).first()
+    return first_joined_tenant(user)
+
+
+def _belongs(user: Any, tenant_pk: int) -> bool:
+    return (
+        TenantMembership.objects.filter(user=user, tenant_id=tenant_pk).exists()
+        or OrgMembership.objects.filter(user=user, organization__tenant_id=tenant_pk).exists()
+    )
+
+
+def first_joined_tenant(user: Any) -> Tenant | None:
+    """The tenant of the user's oldest membership, by a tenant role or an org role alike."""
     by_tenant_role = (
         TenantMembership.objects.filter(user=user).order_by("created_at", "pk").values_list("created_at", "tenant_id")
     ).first()
