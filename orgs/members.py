@@ -261,7 +261,17 @@ def invitation_accept(*, token: str, user: Any) -> OrgMembership:
     existing = OrgMembership.objects.filter(organization=invitation.organization, user=user).first()
     if existing is not None:
         return existing
-    membership = org_member_set(organization=invitation.organization, user=user, role=invitation.role, actor=user)
+    membership = org_member_set(
+        organization=invitation.organization,
+        user=user,
+        role=invitation.role,
+        actor=user,
+        via={
+            "invitation": invitation.pk,
+            "invited_by": getattr(invitation.invited_by, "email", None),
+            "email": invitation.email,
+        },
+    )
     assert membership is not None
     return membership
 

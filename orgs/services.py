@@ -175,9 +175,15 @@ def tenant_member_set(
 
 @transaction.atomic
 def org_member_set(
-    *, organization: Organization, user: Any, role: str | None, actor: Any | None = None
+    *,
+    organization: Organization,
+    user: Any,
+    role: str | None,
+    actor: Any | None = None,
+    via: dict[str, Any] | None = None,
 ) -> OrgMembership | None:
-    """Add a member, change their org role, or (role None) remove them."""
+    """Add a member, change their org role, or (role None) remove them. ``via``: how, for
+    the audit entry (e.g. the invitation accepted and who sent it)."""
     if role is not None and role not in roles.OrgRole.values:
         raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
     current = OrgMembership.objects.select_for_update().filter(organization=organization, user=user).first()
@@ -204,7 +210,7 @@ def org_member_set(
         tenant=organization.tenant,
         organization=organization,
         target=user,
-        changes={"role": {"from": old_role, "to": role}},
+        changes={"role": {"from": old_role, "to": role}, **({"via": via} if via else {})},
         actor_user=actor,
     )
     return result

@@ -87,3 +87,26 @@ class TestMemberServices:
             organization=world["org1"], name="Renamed", actor=world["admin"], enforce_permissions=True
         )
         assert org.name == "Renamed"
+
+
+@pytest.mark.django_db
+def test_accepting_an_invitation_is_audited_with_the_invitation_and_who_sent_it(world):
+    tokens: list[str] = []
+
+    def capture(token: str) -> str:
+        tokens.append(token)
+        return link(token)
+
+    members.member_add_by_email(
+        organization=world["org1"], email="new@example.com", role="viewer", actor=world["admin"], accept_url=capture
+    )
+    invitation = Invitation.objects.get(email="new@example.com")
+    joiner = UserFactory(email="new@example.com")
+    members.invitation_accept(token=tokens[0], user=joiner)
+    entry = AuditEvent.objects.filter(action="member.added", target_id=joiner.public_id).get()
+    assert entry.actor_user_id == joiner.pk
+    assert entry.changes["via"] == {
+        "invitation": invitation.pk,
+        "invited_by": world["admin"].email,
+        "email": "new@example.com",
+    }
