@@ -146,12 +146,15 @@ def tenant_member_set(
     The last owner of a tenant can be neither removed nor demoted."""
     if role is not None and role not in roles.TenantRole.values:
         raise InvalidInput(f"Tenant role must be one of {', '.join(roles.TenantRole.values)}", field="role")
+    # The tenant row first: a tenant's role changes queue on it, so two owners demoting or
+    # removing each other at once cannot both count two owners (FOR UPDATE locks no count).
+    Tenant.objects.select_for_update(no_key=True).only("pk").get(pk=tenant.pk)
     current = TenantMembership.objects.select_for_update().filter(tenant=tenant, user=user).first()
     old_role = current.role if current else None
     if old_role == role:
         return current
     if old_role == roles.TenantRole.OWNER:
-        owners = TenantMembership.objects.select_for_update().filter(tenant=tenant, role=roles.TenantRole.OWNER).count()
+        owners = TenantMembership.objects.filter(tenant=tenant, role=roles.TenantRole.OWNER).count()
         if owners <= 1:
             raise Conflict("The last owner of a tenant cannot be removed or demoted")
     if role is None:

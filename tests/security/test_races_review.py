@@ -11,8 +11,9 @@ Findings (failing on the code this review started from):
 - SPEC §1 (owner = the tenant's administrator; the last owner cannot be removed or
   demoted): two owners demoting (or removing) each other at once left the tenant with no
   owner: each counted two owners (``select_for_update().count()`` locks nothing: Django
-  drops FOR UPDATE from aggregates) and each changed a different row.
-- SPEC §6 / §12 (10 failed sign-ins against one account lock its password sign-in; the
+  drops FOR UPDATE from aggregates) and each changed a different row. Fixed:
+  ``tenant_member_set`` locks the tenant row first, so a tenant's role changes queue.
+- SPEC §6 / §12 (open; 10 failed sign-ins against one account lock its password sign-in; the
   lockout stops guessing, across nodes): every sign-in that passed the lock check before
   the 10th failure was counted had its password checked, so a burst of concurrent guesses
   (from many addresses) gets as many password checks as it has requests in flight: 9
