@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,6 +24,9 @@ class RequestContext:
     api_key_id: int | None = None
     api_key_public_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Run when the request ends, whatever its outcome (RequestContextMiddleware): work that
+    # holds something for the request's length only, e.g. tater.lockout's attempt slots.
+    at_end: dict[str, Callable[[], None]] = field(default_factory=dict)
 
 
 _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("tater_request_context", default=None)
@@ -35,6 +38,13 @@ def current() -> RequestContext:
         ctx = RequestContext()
         _current.set(ctx)
     return ctx
+
+
+def finish(ctx: RequestContext) -> None:
+    """Run (once) what the request asked to run when it ends (``RequestContext.at_end``)."""
+    while ctx.at_end:
+        _, callback = ctx.at_end.popitem()
+        callback()
 
 
 @contextlib.contextmanager

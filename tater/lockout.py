@@ -48,6 +48,8 @@ from tater.limiter import Entity, LimiterUnavailable, Rule, keys
 locked_out = Signal()
 
 ACCOUNT_KINDS = frozenset({"password", "otp", "token_exchange"})
+# The longest an account's attempt slot stays taken if its request never ends cleanly.
+ATTEMPT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,9 @@ class LockedOut(ApiError):
     status_code = 429
     code = "LOCKED_OUT"
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, message: str = "") -> None:
         super().__init__(
-            f"Too many failed authentication attempts, retry in {retry_after} seconds",
+            message or f"Too many failed authentication attempts, retry in {retry_after} seconds",
             details={"retry_after": retry_after},
             headers={"Retry-After": str(retry_after)},
         )
@@ -210,13 +212,39 @@ def _count_failure(scopes: list[_Scope], *, kind: str, account: str | None) -> N
 
 def check_account(account: str) -> None:
     """Raise 429 ``LOCKED_OUT`` when password/OTP sign-in to ``account`` is locked, or when
-    the current request's client address is. Call it before verifying the credential."""
+    the current request's client address is, or while another request's credential for the
+    account is being checked. Call it before verifying the credential.
+
+    One check at a time per account: the request takes the account's attempt slot here and
+    gives it back when it ends (``context.finish``). Without it, every guess in flight when
+    the threshold-th failure is counted had its password checked anyway: an attacker with
+    many addresses guessed as many times per lockout window as it had requests in flight."""
     t = time.time()
-    scopes = [_account_scope(account)]
+    scope = _account_scope(account)
+    scopes = [scope]
     ip = context.current().ip
     if ip:
         scopes.append(_client_scope(ip))
     _raise_if_locked(scopes, t)
+    _take_attempt_slot(scope)
+
+
+def _take_attempt_slot(scope: _Scope) -> None:
+    ctx = context.current()
+    name = f"lockout.attempt:{scope.subject}"
+    if name in ctx.at_end:
+        return  # this request holds it already (e.g. a password, then a code)
+    entity = Entity(f"lockout:attempt:{scope.subject}", [Rule(ATTEMPT_SECONDS, 1, rolling=True)])
+    lim = limiter.get_limiter()
+    try:
+        decision = lim.check(entity)
+    except LimiterUnavailable:
+        raise ServiceUnavailable() from None  # as for the lock itself: nothing checked meanwhile
+    if decision.degraded:
+        return
+    if not decision.admitted:
+        raise LockedOut(1, "Another sign-in to this account is being checked: retry in a second")
+    ctx.at_end[name] = lambda: lim.refund(entity, decision.receipt)
 
 
 def check_client(ip: str) -> None:

@@ -51,7 +51,10 @@ class RequestContextMiddleware:
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
         )
         with context.use(ctx):
-            response = self.get_response(request)
+            try:
+                response = self.get_response(request)
+            finally:
+                context.finish(ctx)
         response["X-Request-ID"] = request_id
         return response
 
