@@ -1,6 +1,6 @@
 """Form fields shared by the key create and edit forms (allowlist, rate limit, usage
 limit), with the checks that report every problem in the UI's words. The service checks
-the values again (apikeys.services)."""
+the values again (apikeys.inputs, through apikeys.services)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 from django import forms
 
+from apikeys.inputs import clean_allowed_ips
 from apikeys.limits import parse_rate_limit
 from apikeys.models import UsageRefill
-from apikeys.services import clean_allowed_ips
 from tater.exceptions import InvalidInput
 
 USAGE_LIMIT_MAX = 2_000_000_000

@@ -8,8 +8,6 @@ call came through); a plain user is taken as that user's signed-in session.
 
 from __future__ import annotations
 
-import ipaddress
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,8 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import keygen, uses
+from apikeys.inputs import clean_allowed_ips, clean_metadata, clean_name, clean_usage_limit
 from apikeys.limits import carry_over, parse_rate_limit
-from apikeys.models import ApiKey, KeyType, UsageRefill
+from apikeys.models import ApiKey, KeyType
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy
@@ -40,51 +39,6 @@ class IssuedKey:
 
     api_key: ApiKey
     key: str
-
-
-def clean_allowed_ips(values: Iterable[str]) -> list[str]:
-    cleaned = []
-    for value in values:
-        try:
-            cleaned.append(str(ipaddress.ip_network(str(value).strip(), strict=False)))
-        except ValueError:
-            raise InvalidInput(f"{value!r} is not an IP address or CIDR network", field="allowed_ips") from None
-    return sorted(set(cleaned))
-
-
-METADATA_MAX_BYTES = 4096
-
-
-def clean_usage_limit(limit: Any, refill: Any) -> tuple[int | None, str]:
-    """A usage limit (a positive whole number or None) and its refill ("", daily, monthly)."""
-    refill = refill or ""
-    if refill not in UsageRefill.values:
-        raise InvalidInput('Usage refill must be "", "daily" or "monthly"', field="usage_refill")
-    if limit is None:
-        if refill:
-            raise InvalidInput("A refill needs a usage limit", field="usage_refill")
-        return None, ""
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 2_000_000_000:
-        raise InvalidInput("Usage limit must be a whole number from 1 to 2,000,000,000", field="usage_limit")
-    return limit, refill
-
-
-def clean_metadata(value: Any) -> dict[str, Any]:
-    """An integrator's JSON object, at most 4 KB as compact JSON (SPEC §14). It is returned
-    by validate to whoever holds the key: never a place for secrets (documented)."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidInput("Metadata must be a JSON object", field="metadata")
-    try:
-        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-    except (TypeError, ValueError):
-        raise InvalidInput("Metadata must be plain JSON", field="metadata") from None
-    if size > METADATA_MAX_BYTES:
-        raise InvalidInput(
-            f"Metadata must be at most {METADATA_MAX_BYTES} bytes as JSON ({size} given)", field="metadata"
-        )
-    return value
 
 
 def _check_expiry(tenant: Tenant, expires_at: datetime | None) -> None:
@@ -139,11 +93,7 @@ def apikey_create(
     """Create a key owned by the acting user. ``scopes`` None: the creator's own effective
     permissions (narrowed by the calling key's, through an API key)."""
     actor = as_actor(creator, tenant)
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput("Name is required", field="name")
-    if len(name) > 100:
-        raise InvalidInput("Name must be at most 100 characters", field="name")
+    name = clean_name(name)
     if key_type not in KeyType.values:
         raise InvalidInput(f"Type must be one of {', '.join(KeyType.values)}", field="type")
     if organization is not None and organization.tenant_id != tenant.pk:
@@ -236,29 +186,37 @@ def _rate_or_none(value: str) -> tuple[int, int] | None:
     return parse_rate_limit(value) if value.strip() else None
 
 
+def _looser_than(
+    caller: ApiKey, expires_at: datetime | None, ips: Iterable[str], rate: str, usage: tuple[int | None, str]
+) -> list[str]:
+    """The restrictions of ``caller`` that a key with these settings would not hold."""
+    widened = []
+    if policy.expiry_widens(caller.expires_at, expires_at):
+        widened.append("expires_at")
+    if policy.allowlist_widens(caller.allowed_ips, ips):
+        widened.append("allowed_ips")
+    if policy.rate_widens(_rate_or_none(caller.rate_limit), _rate_or_none(rate)):
+        widened.append("rate_limit")
+    if policy.usage_limit_widens((caller.usage_limit, caller.usage_refill), usage):
+        widened.append("usage_limit")
+    return widened
+
+
 def _no_looser_than(
     caller: ApiKey, expires_at: datetime | None, ips: list[str], rate: str, usage: tuple[int | None, str]
 ) -> tuple[datetime | None, list[str], str, tuple[int | None, str]]:
     """A key made through an API key is no looser than that key (SPEC §2a, keys only
     narrow; else an expiring, address-bound or rate-limited key mints an unrestricted one):
     what the call leaves out it inherits, what it asks beyond is refused."""
-    widened = []
     if caller.expires_at is not None:
         expires_at = expires_at or caller.expires_at
-        if policy.expiry_widens(caller.expires_at, expires_at):
-            widened.append("expires_at")
     if caller.allowed_ips:
         ips = ips or list(caller.allowed_ips)
-        if policy.allowlist_widens(caller.allowed_ips, ips):
-            widened.append("allowed_ips")
     if caller.rate_limit:
         rate = rate or caller.rate_limit
-        if policy.rate_widens(_rate_or_none(caller.rate_limit), _rate_or_none(rate)):
-            widened.append("rate_limit")
-    if caller.usage_limit is not None:
-        usage = usage if usage[0] is not None else (caller.usage_limit, caller.usage_refill)
-        if policy.usage_limit_widens((caller.usage_limit, caller.usage_refill), usage):
-            widened.append("usage_limit")
+    if caller.usage_limit is not None and usage[0] is None:
+        usage = (caller.usage_limit, caller.usage_refill)
+    widened = _looser_than(caller, expires_at, ips, rate, usage)
     if widened:
         raise NotPermitted(
             f"A key made through an API key is no looser than that key ({', '.join(widened)} would be): "
@@ -266,6 +224,24 @@ def _no_looser_than(
             details={"widened": widened},
         )
     return expires_at, ips, rate, usage
+
+
+def _require_rotatable_through(who: policy.Actor, api_key: ApiKey) -> None:
+    """Rotation hands out the key's new secret: through an API key, only a key no looser than
+    the calling one (SPEC §2a, keys only narrow; else an address-bound or expiring key
+    rotates an unrestricted sibling and holds a credential usable from anywhere, forever)."""
+    if who.credential is None or who.credential.key_pk == api_key.pk:
+        return
+    caller = ApiKey.objects.get(pk=who.credential.key_pk)
+    widened = _looser_than(
+        caller, api_key.expires_at, api_key.allowed_ips, api_key.rate_limit, (api_key.usage_limit, api_key.usage_refill)
+    )
+    if widened:
+        raise NotPermitted(
+            f"This key is looser than the API key calling ({', '.join(widened)}): "
+            "rotate it from a signed-in session, or with a key at least as restricted",
+            details={"widened": widened},
+        )
 
 
 @transaction.atomic
@@ -302,9 +278,7 @@ def apikey_update(
     widened: list[str] = []
     new_specs: list[str] | None = None
     if name is not None:
-        name = name.strip()
-        if not name or len(name) > 100:
-            raise InvalidInput("Name must be 1 to 100 characters", field="name")
+        name = clean_name(name)
     if scopes is not None:
         try:
             new_specs = S.validate_specs(scopes)
@@ -440,6 +414,7 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     who = as_actor(actor, api_key.tenant_id)
     _require_reach(who, api_key)
     policy.require(policy.can_rotate_key(who, api_key))
+    _require_rotatable_through(who, api_key)
     _require_usable(api_key)
     secret = keygen.generate(api_key.type)
     now = timezone.now()

@@ -62,8 +62,10 @@ class Command(TaterCommand):
     def _mail(api_key: ApiKey, days: int) -> None:
         where = api_key.organization.name if api_key.organization else "tenant-wide"
         expires = f"{api_key.expires_at:%Y-%m-%d %H:%M} UTC"
+        # A name from before names were checked may hold a line break: never in the Subject.
+        name = " ".join(api_key.name.split())
         send_mail(
-            subject=f"Tater API key “{api_key.name}” expires {expires} (within {days} days)",
+            subject=f"Tater API key “{name}” expires {expires} (within {days} days)",
             message=(
                 f"Your API key {api_key.name} ({api_key.display_prefix}…, {where}) expires on {expires}.\n\n"
                 "Create a replacement or rotate it from Manage → Connections → API Keys before then, "

@@ -1,0 +1,86 @@
+"""The checks of what a key write is given (its name, IP allowlist, metadata, usage limit):
+each returns the clean value or raises ``InvalidInput`` naming the field. The services
+(apikeys.services) call them on every channel; the UI forms reuse them for their messages."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from apikeys.models import UsageRefill
+from tater.exceptions import InvalidInput
+
+# The API's limit, held on every channel: each change compares old and new lists pairwise
+# (orgs.policy.allowlist_widens) and each request scans the list.
+MAX_ALLOWED_IPS = 100
+
+
+def clean_allowed_ips(values: Iterable[str]) -> list[str]:
+    values = list(values)
+    if len(values) > MAX_ALLOWED_IPS:
+        raise InvalidInput(
+            f"An IP allowlist holds at most {MAX_ALLOWED_IPS} addresses or networks ({len(values)} given)",
+            field="allowed_ips",
+        )
+    cleaned = []
+    for value in values:
+        try:
+            cleaned.append(str(ipaddress.ip_network(str(value).strip(), strict=False)))
+        except ValueError:
+            raise InvalidInput(f"{value!r} is not an IP address or CIDR network", field="allowed_ips") from None
+    return sorted(set(cleaned))
+
+
+METADATA_MAX_BYTES = 4096
+
+# Text-direction controls (Trojan Source, CVE-2021-42574): a name shown in lists, the
+# Activity Log and mail subjects must read as it is.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_name(value: str | None) -> str:
+    """A key's name: one line of 1 to 100 characters, without control characters (a line
+    break would reach a mail's Subject header) or text-direction controls."""
+    name = (value or "").strip()
+    if not name:
+        raise InvalidInput("Name is required", field="name")
+    if len(name) > 100:
+        raise InvalidInput("Name must be at most 100 characters", field="name")
+    if any(unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS for c in name):
+        raise InvalidInput("Name must be one line of text, without control or text-direction characters", field="name")
+    return name
+
+
+def clean_usage_limit(limit: Any, refill: Any) -> tuple[int | None, str]:
+    """A usage limit (a positive whole number or None) and its refill ("", daily, monthly)."""
+    refill = refill or ""
+    if refill not in UsageRefill.values:
+        raise InvalidInput('Usage refill must be "", "daily" or "monthly"', field="usage_refill")
+    if limit is None:
+        if refill:
+            raise InvalidInput("A refill needs a usage limit", field="usage_refill")
+        return None, ""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 2_000_000_000:
+        raise InvalidInput("Usage limit must be a whole number from 1 to 2,000,000,000", field="usage_limit")
+    return limit, refill
+
+
+def clean_metadata(value: Any) -> dict[str, Any]:
+    """An integrator's JSON object, at most 4 KB as compact JSON (SPEC §14). It is returned
+    by validate to whoever holds the key: never a place for secrets (documented)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput("Metadata must be a JSON object", field="metadata")
+    try:
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    except (TypeError, ValueError):
+        raise InvalidInput("Metadata must be plain JSON", field="metadata") from None
+    if size > METADATA_MAX_BYTES:
+        raise InvalidInput(
+            f"Metadata must be at most {METADATA_MAX_BYTES} bytes as JSON ({size} given)", field="metadata"
+        )
+    return value
