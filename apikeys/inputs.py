@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from apikeys.models import UsageRefill
+from tater import names
 from tater.exceptions import InvalidInput
 
 # The API's limit, held on every channel: each change compares old and new lists pairwise
@@ -36,22 +36,10 @@ def clean_allowed_ips(values: Iterable[str]) -> list[str]:
 
 METADATA_MAX_BYTES = 4096
 
-# Text-direction controls (Trojan Source, CVE-2021-42574): a name shown in lists, the
-# Activity Log and mail subjects must read as it is.
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
 
 def clean_name(value: str | None) -> str:
-    """A key's name: one line of 1 to 100 characters, without control characters (a line
-    break would reach a mail's Subject header) or text-direction controls."""
-    name = (value or "").strip()
-    if not name:
-        raise InvalidInput("Name is required", field="name")
-    if len(name) > 100:
-        raise InvalidInput("Name must be at most 100 characters", field="name")
-    if any(unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS for c in name):
-        raise InvalidInput("Name must be one line of text, without control or text-direction characters", field="name")
-    return name
+    """A key's name: one line of 1 to 100 characters (``tater.names``)."""
+    return names.clean_name(value)
 
 
 def clean_usage_limit(limit: Any, refill: Any) -> tuple[int | None, str]:

@@ -16,6 +16,7 @@ from audit.services import audit_record
 from orgs import policy, roles
 from orgs.models import Invitation, Organization, OrgMembership, Plan, Tenant, TenantMembership
 from orgs.selectors import as_actor
+from tater import names
 from tater.emails import nfkc, normalize_email
 from tater.exceptions import Conflict, InvalidInput
 
@@ -33,9 +34,7 @@ def _unique_slug(tenant: Tenant, name: str) -> str:
 
 @transaction.atomic
 def tenant_create(*, name: str, owner: Any, plan: str = Plan.FREE) -> Tenant:
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput("Tenant name is required", field="name")
+    name = names.clean_name(name, what="Tenant name", max_length=200)
     if plan not in Plan.values:
         raise InvalidInput(f"Plan must be one of {', '.join(Plan.values)}", field="plan")
     tenant = Tenant.objects.create(name=name, plan=plan)
@@ -71,6 +70,8 @@ def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
     for field, value in values.items():
         if field not in TENANT_SETTINGS:
             raise InvalidInput(f"Unknown tenant setting {field!r}", field=field)
+        if field == "name":
+            value = names.clean_name(value, what="Tenant name", max_length=200)
         old = getattr(tenant, field)
         if old != value:
             changes[field] = {"from": old, "to": value}
@@ -93,11 +94,7 @@ def org_create(
         who = as_actor(actor, tenant)
         policy.require(policy.can_create_org(who))
         actor = who.user
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput("Organization name is required", field="name")
-    if len(name) > 200:
-        raise InvalidInput("Organization name must be at most 200 characters", field="name")
+    name = names.clean_name(name, what="Organization name", max_length=200)
     org = Organization.objects.create(tenant=tenant, name=name, slug=_unique_slug(tenant, name))
     audit_record(
         action=A.ORG_CREATED,
@@ -120,9 +117,7 @@ def org_rename(
         who = as_actor(actor, organization.tenant_id)
         policy.require(policy.can_rename_org(who, org_pk=organization.pk))
         actor = who.user
-    name = (name or "").strip()
-    if not name or len(name) > 200:
-        raise InvalidInput("Organization name must be 1 to 200 characters", field="name")
+    name = names.clean_name(name, what="Organization name", max_length=200)
     old = organization.name
     if old != name:
         organization.name = name

@@ -8,6 +8,7 @@ from apikeys import selectors as key_selectors
 from orgs import roles, selectors
 from orgs.access import for_user
 from tater import scopes
+from tater.exceptions import InvalidInput
 from tests.factories import make_key
 
 
@@ -67,3 +68,27 @@ def test_tenant_without_orgs_says_so_instead_of_asking_to_choose(api):
     r = api.get("/api/v1/keys/")
     assert (r.status_code, r.json()["error"]) == (403, "WORKSPACE_ACCESS_DENIED"), r.json()
     assert "No organization" in r.json()["message"]
+
+
+@pytest.mark.parametrize("name", ["Acme\r\nBcc: all@example.com", "Acme\x1b[31m", "Acme \u202egnp.exe"])
+@pytest.mark.django_db
+def test_org_and_tenant_names_are_one_line_of_text(api, world, name):
+    """A name reaches mail subjects (invitations) and every list: a line break, an escape
+    code or a text-direction control is a 400 naming the field, on create and rename."""
+    from orgs import services
+
+    api.force_login(world["owner"])
+    r = api.post("/api/v1/organizations/", {"name": name}, format="json")
+    assert (r.status_code, r.json()["error"], list(r.json()["details"]["fields"])) == (
+        400,
+        "VALIDATION_ERROR",
+        ["name"],
+    )
+    r = api.patch(f"/api/v1/organizations/{world['org1'].public_id}/", {"name": name}, format="json")
+    assert r.status_code == 400, r.json()
+    with pytest.raises(InvalidInput):
+        services.tenant_update(tenant=world["tenant"], actor=world["owner"], name=name)
+    with pytest.raises(InvalidInput):
+        services.tenant_create(name=name, owner=world["owner"])
+    world["org1"].refresh_from_db()
+    assert world["org1"].name != name

@@ -111,7 +111,7 @@ def test_invalid_names_show_inline_errors(world: dict[str, Any], client_for: Any
     too_long = client.post(reverse("org_settings"), {"name": "x" * 201})
     assert too_long.status_code == 400
     body = too_long.content.decode()
-    assert re.search(r'id="id_name_error"><li>Organization name must be 1 to 200 characters</li>', body)
+    assert re.search(r'id="id_name_error"><li>Organization name must be at most 200 characters</li>', body)
     assert 'aria-invalid="true"' in body
     org.refresh_from_db()
     assert org.name == "Acme Org 1"
