@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apikeys.api.serializers import ScopesField
-from tater.api.fields import RejectUnknownFieldsMixin
+from tater.api.fields import BoundedDateTimeField, RejectUnknownFieldsMixin
 from tater.emails import nfkc
 
 
@@ -75,6 +75,8 @@ class TokenExchangeInput(RejectUnknownFieldsMixin, serializers.Serializer):
     organizationId = serializers.CharField(max_length=64, required=False, allow_blank=True)  # noqa: N815 (wire name)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     scopes = ScopesField(required=False)
+    # Omitted: no expiry, or the tenant's maximum key lifetime when it sets one.
+    expires_at = BoundedDateTimeField(required=False, allow_null=True)
 
 
 def me_data(*, user: Any, access: Any, authentication: str, verified: bool, has_2fa: bool) -> dict[str, Any]:

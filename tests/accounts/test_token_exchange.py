@@ -110,3 +110,28 @@ def test_bad_body(api: APIClient) -> None:
     response = exchange(api, email="owner@example.com", password=PASSWORD, scopes=["nonsense"])
     assert response.status_code == 400 and response.json()["error"] == "VALIDATION_ERROR"
     assert "scopes" in response.json()["details"]["fields"]
+
+
+def test_a_tenant_capping_key_lifetimes_gets_keys_that_expire_within_it(api: APIClient, world: dict[str, Any]) -> None:
+    """A tenant with a maximum key lifetime: an exchange without ``expires_at`` gets a key
+    expiring at the longest the tenant allows (Taffy's clients have no field for it), one
+    with a later expiry a 400 naming the field, one within it that expiry."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orgs.models import Tenant
+
+    Tenant.objects.filter(pk=world["tenant"].pk).update(max_key_lifetime_days=30)
+    owner, org = world["owner"], world["org1"].public_id
+    r = exchange(api, email=owner.email, password=PASSWORD, organizationId=org)
+    assert r.status_code == 201, r.json()
+    expires = ApiKey.objects.get(public_id=r.json()["id"]).expires_at
+    assert timezone.now() + timedelta(days=29) < expires <= timezone.now() + timedelta(days=30)
+    later = (timezone.now() + timedelta(days=60)).isoformat()
+    r = exchange(api, email=owner.email, password=PASSWORD, organizationId=org, expires_at=later)
+    assert (r.status_code, r.json()["error"]) == (400, "VALIDATION_ERROR"), r.json()
+    assert "expires_at" in r.json()["details"]["fields"]
+    soon = (timezone.now() + timedelta(days=7)).replace(microsecond=0)
+    r = exchange(api, email=owner.email, password=PASSWORD, organizationId=org, expires_at=soon.isoformat())
+    assert r.status_code == 201 and ApiKey.objects.get(public_id=r.json()["id"]).expires_at == soon
