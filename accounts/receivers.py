@@ -93,10 +93,15 @@ def _on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> 
 
 def _on_membership_created(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     # A person's first membership anywhere names their home tenant, once (an update, not a
-    # save: the key check re-reads an owner's keys on every save of the user row).
+    # save: the key check re-reads an owner's keys on every save of the user row). With no
+    # home stored (never set, or its tenant deleted), the home is the tenant they joined
+    # first among those they belong to now, not this newest membership's: another tenant
+    # adding the person must not take their sign-ins.
     if created:
-        tenant_id = getattr(instance, "tenant_id", None) or instance.organization.tenant_id
-        get_user_model().objects.filter(pk=instance.user_id, home_tenant__isnull=True).update(home_tenant_id=tenant_id)
+        users = get_user_model().objects.filter(pk=instance.user_id, home_tenant__isnull=True)
+        if users.exists():
+            home = services.first_joined_tenant(instance.user)
+            users.update(home_tenant=home)
 
 
 def connect() -> None:
