@@ -287,6 +287,8 @@ def json_ceremony(group: str) -> Callable[[View], View]:
             except ApiError as exc:
                 if exc.status_code != 429:
                     raise
+                if isinstance(exc, lockout.SignInBusy):
+                    return _json_refusal(429, "busy", exc.message, retry_after="1")
                 return _json_refusal(
                     429,
                     "locked_out",

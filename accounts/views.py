@@ -26,6 +26,7 @@ from accounts import services, sso
 from accounts.adapter import client_ip
 from accounts.app_settings import app_settings
 from accounts.forms import LoginForm
+from tater import lockout
 from tater.api.errors import ApiError
 from tater.emails import normalize_email
 
@@ -38,10 +39,17 @@ def ip_rate_key(group: str, request: HttpRequest) -> str:
 
 
 def too_many_requests(
-    request: HttpRequest, exception: Exception | None = None, *, retry_after: str | None = None, locked: bool = False
+    request: HttpRequest,
+    exception: Exception | None = None,
+    *,
+    retry_after: str | None = None,
+    locked: bool = False,
+    busy: bool = False,
 ) -> HttpResponse:
-    """The 429 page (also allauth's handler429 through tater.urls)."""
-    response = render(request, "accounts/429.html", {"locked": locked, "retry_after": retry_after}, status=429)
+    """The 429 page (also allauth's handler429 through tater.urls). ``busy``: another
+    sign-in to the account was being checked (``tater.lockout.SignInBusy``), not a lockout."""
+    context = {"locked": locked, "busy": busy, "retry_after": retry_after}
+    response = render(request, "accounts/429.html", context, status=429)
     response["Retry-After"] = retry_after or "60"
     return response
 
@@ -68,7 +76,10 @@ def form_rate_limited(group: str) -> Callable[[View], View]:
                 if exc.status_code != 429:
                     raise
                 return too_many_requests(
-                    request, retry_after=exc.headers.get("Retry-After"), locked=exc.code == "LOCKED_OUT"
+                    request,
+                    retry_after=exc.headers.get("Retry-After"),
+                    locked=exc.code == "LOCKED_OUT",
+                    busy=isinstance(exc, lockout.SignInBusy),
                 )
 
         return wrapped

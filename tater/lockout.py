@@ -73,6 +73,15 @@ class LockedOut(ApiError):
         )
 
 
+class SignInBusy(LockedOut):
+    """Another request's credential for this account is being checked (one at a time): the
+    catalog's ``LOCKED_OUT`` for API clients, with ``Retry-After: 1`` and its own message;
+    pages tell it apart from a lockout by its class."""
+
+    def __init__(self) -> None:
+        super().__init__(1, "Another sign-in to this account is being checked: retry in a second")
+
+
 def client_bucket(ip: str) -> str:
     """The unit an address is counted in: the IPv4 address, or the IPv6 /64."""
     try:
@@ -243,7 +252,7 @@ def _take_attempt_slot(scope: _Scope) -> None:
     if decision.degraded:
         return
     if not decision.admitted:
-        raise LockedOut(1, "Another sign-in to this account is being checked: retry in a second")
+        raise SignInBusy()
     ctx.at_end[name] = lambda: lim.refund(entity, decision.receipt)
 
 
