@@ -25,6 +25,7 @@ from orgs.models import Invitation, Organization, OrgMembership, Tenant, TenantM
 from orgs.selectors import as_actor, invitation_digest
 from orgs.services import (
     INVITATION_MAX_AGE_HOURS,
+    invitation_revoked,
     org_invitations_withdraw,
     org_member_set,
     tenant_member_set,
@@ -371,19 +372,6 @@ def invitation_revoke(*, organization: Organization, invitation_id: str, actor: 
     who = as_actor(actor, organization.tenant_id)
     policy.require(policy.can_manage_members(who, org_pk=organization.pk))
     invitation = _pending_invitation(organization=organization, invitation_id=invitation_id)
-    invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["revoked_at"])
     organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
-    audit_record(
-        action=A.MEMBER_INVITATION_REVOKED,
-        tenant=organization.tenant,
-        organization=organization,
-        target=invitation,
-        changes={
-            "email": invitation.email,
-            "role": invitation.role,
-            "revoked_at": {"from": None, "to": invitation.revoked_at.isoformat()},
-        },
-        actor_user=who.user,
-    )
+    invitation_revoked(invitation=invitation, organization=organization, actor=who.user)
     return invitation

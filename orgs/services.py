@@ -214,6 +214,29 @@ def org_member_set(
     return result
 
 
+def invitation_revoked(
+    *, invitation: Invitation, organization: Organization, actor: Any | None, reason: str = ""
+) -> None:
+    """Revoke a pending invitation (its link stops working at once), audited."""
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    changes: dict[str, Any] = {
+        "email": invitation.email,
+        "role": invitation.role,
+        "revoked_at": {"from": None, "to": invitation.revoked_at.isoformat()},
+    }
+    if reason:
+        changes["reason"] = reason
+    audit_record(
+        action=A.MEMBER_INVITATION_REVOKED,
+        tenant=organization.tenant,
+        organization=organization,
+        target=invitation,
+        changes=changes,
+        actor_user=actor,
+    )
+
+
 @transaction.atomic
 def org_invitations_withdraw(*, organization: Organization, user: Any, actor: Any | None = None) -> int:
     """Revoke the org's pending invitations to any of ``user``'s addresses, each audited.
@@ -228,23 +251,8 @@ def org_invitations_withdraw(*, organization: Organization, user: Any, actor: An
         organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
     )
     withdrawn = [invitation for invitation in pending if normalize_email(invitation.email) in addresses]
-    now = timezone.now()
     for invitation in withdrawn:
-        invitation.revoked_at = now
-        invitation.save(update_fields=["revoked_at"])
-        audit_record(
-            action=A.MEMBER_INVITATION_REVOKED,
-            tenant=organization.tenant,
-            organization=organization,
-            target=invitation,
-            changes={
-                "email": invitation.email,
-                "role": invitation.role,
-                "revoked_at": {"from": None, "to": now.isoformat()},
-                "reason": "member removed",
-            },
-            actor_user=actor,
-        )
+        invitation_revoked(invitation=invitation, organization=organization, actor=actor, reason="member removed")
     return len(withdrawn)
 
 
