@@ -123,7 +123,12 @@ def domain_add(*, tenant: Any, actor: Any | None, domain: str) -> TenantDomain:
         return existing
     if TenantDomain.objects.filter(domain=name, verified_at__isnull=False).exists():
         raise InvalidInput(TAKEN_MESSAGE, field="domain")
-    claim = TenantDomain.objects.create(tenant=tenant, domain=name)
+    try:
+        with transaction.atomic():  # a savepoint: the race below leaves the outer block usable
+            claim = TenantDomain.objects.create(tenant=tenant, domain=name)
+    except IntegrityError:
+        # The same claim added at the same moment by another request: that one is the claim.
+        return TenantDomain.objects.get(tenant=tenant, domain=name)
     audit_record(
         action=A.SSO_DOMAIN_ADDED,
         tenant=tenant,

@@ -7,7 +7,7 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -196,7 +196,11 @@ def org_member_set(
         result = None
         action = A.MEMBER_REMOVED
     elif current is None:
-        result = OrgMembership.objects.create(organization=organization, user=user, role=role)
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent add of the same person
+                result = OrgMembership.objects.create(organization=organization, user=user, role=role)
+        except IntegrityError:
+            raise Conflict(f"{user.email} is already a member of this organization", field="email") from None
         action = A.MEMBER_ADDED
     else:
         current.role = role

@@ -411,3 +411,27 @@ def test_a_signed_in_user_cannot_link_an_idp_that_does_not_speak_for_their_domai
         refused = browser.post(refused["Location"], {"password": PASSWORD})
     assert refused.status_code == 403
     assert not SocialAccount.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_same_claim_added_twice_at_once_is_one_claim_not_a_500(monkeypatch: Any) -> None:
+    """Two requests adding one domain for one tenant at the same moment: the second to
+    insert meets the unique constraint; it answers the claim the first made."""
+    from accounts import domains
+    from tests.factories import make_tenant
+
+    tenant, owner, _ = make_tenant(name="Acme")
+    first = domains.domain_add(tenant=tenant, actor=owner, domain="acme.test")
+    real_filter = TenantDomain.objects.filter
+    calls = {"n": 0}
+
+    def unseen_once(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        # The other request's insert lands between this one's look-up and its own insert.
+        return TenantDomain.objects.none() if calls["n"] == 1 else real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(TenantDomain.objects, "filter", unseen_once)
+    again = domains.domain_add(tenant=tenant, actor=owner, domain="acme.test")
+    monkeypatch.undo()
+    assert again.pk == first.pk
+    assert TenantDomain.objects.filter(tenant=tenant).count() == 1

@@ -110,3 +110,24 @@ def test_accepting_an_invitation_is_audited_with_the_invitation_and_who_sent_it(
         "invited_by": world["admin"].email,
         "email": "new@example.com",
     }
+
+
+@pytest.mark.django_db
+def test_the_same_person_added_twice_at_once_is_a_conflict_not_a_500(world, monkeypatch):
+    """Two adds of one verified person at the same moment: the second insert meets the
+    unique constraint and answers 409 (already a member), the membership stays one."""
+    from tater.exceptions import Conflict
+
+    person = UserFactory()
+    services.org_member_set(organization=world["org1"], user=person, role="viewer", actor=world["admin"])
+    real = OrgMembership.objects.select_for_update
+
+    def unseen(*args, **kwargs):
+        # The other request's insert lands after this one looked and before it inserts.
+        monkeypatch.setattr(OrgMembership.objects, "select_for_update", real)
+        return OrgMembership.objects.none()
+
+    monkeypatch.setattr(OrgMembership.objects, "select_for_update", unseen)
+    with pytest.raises(Conflict):
+        services.org_member_set(organization=world["org1"], user=person, role="member", actor=world["admin"])
+    assert OrgMembership.objects.get(organization=world["org1"], user=person).role == "viewer"
