@@ -1,5 +1,6 @@
 """Tenant policy "require 2FA" (Tenant.require_2fa): a member without a second factor
-sees no tenant data until they enrol.
+sees no tenant data until they enrol, nor a session of an enrolled member that has not
+passed it (made outside the sign-in flow) until it steps up.
 
 The policy holds for every request that acts as a signed-in session user, whatever other
 headers it carries: an ``X-API-Key`` (or any ``Authorization``) header next to a session
@@ -26,6 +27,7 @@ from rest_framework.authentication import SessionAuthentication
 
 from accounts import services
 from accounts.models import User
+from accounts.two_factor_views import step_up_url
 from apikeys.authentication import ApiKeyAuthentication, presented_key
 from orgs.models import OrgMembership, TenantMembership
 from tater.api.errors import ApiError, json_error
@@ -72,20 +74,40 @@ class Require2FAMiddleware:
                 return None
             if key_authenticated(request, view_func) or _authenticates_nobody(view_func):
                 return None
-            if self._blocked(user):
+            blocked = self._blocked(user)
+            if blocked == "enrol":
                 return json_error(
                     request,
                     403,
                     "MFA_REQUIRED",
                     "Your tenant requires two-factor authentication: enrol an authenticator at /accounts/2fa/ first",
                 )
-        elif not _ui_allowed(path) and self._blocked(user):
-            return HttpResponseRedirect(reverse("accounts_2fa_setup"))
+            if blocked == "verify":
+                return json_error(
+                    request,
+                    403,
+                    "MFA_REQUIRED",
+                    "Your tenant requires two-factor authentication: this session has not passed it; "
+                    "verify at /accounts/2fa/verify/ first",
+                )
+        elif not _ui_allowed(path):
+            blocked = self._blocked(user)
+            if blocked == "enrol":
+                return HttpResponseRedirect(reverse("accounts_2fa_setup"))
+            if blocked == "verify":
+                return HttpResponseRedirect(step_up_url(request.get_full_path()))
         return None
 
     @staticmethod
-    def _blocked(user: User) -> bool:
-        return not services.has_2fa(user) and requires_2fa(user)
+    def _blocked(user: User) -> str | None:
+        """``"enrol"``: no second factor yet; ``"verify"``: one, but this session has not
+        passed it (signed in outside the sign-in flow, or before enrolling elsewhere); None."""
+        verified = getattr(user, "is_verified", None)
+        if verified is not None and verified():
+            return None
+        if not requires_2fa(user):
+            return None
+        return "verify" if services.has_2fa(user) else "enrol"
 
 
 def _ui_allowed(path: str) -> bool:

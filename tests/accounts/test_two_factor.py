@@ -139,6 +139,26 @@ def test_tenant_requiring_2fa_forces_enrolment(clock: Any) -> None:
     assert client.get("/api/v1/keys/").status_code == 200
 
 
+def test_tenant_requiring_2fa_wants_the_session_to_have_passed_it(clock: Any) -> None:
+    """SPEC §8: the policy is enforced on every session request. An enrolled member's session
+    that never passed the second factor (made outside the sign-in flow, here by a test
+    login) sees no tenant data until it steps up."""
+    tenant, owner, (org,) = make_tenant()
+    org_services.tenant_update(tenant=tenant, actor=owner, require_2fa=True)
+    device, _ = enrol(owner, clock.now)
+    client = Client()
+    client.force_login(owner)
+    ui = client.get("/keys/")
+    assert ui.status_code == 302 and ui["Location"].startswith("/accounts/2fa/verify/")
+    api = client.get("/api/v1/keys/")
+    assert (api.status_code, api.json()["error"]) == (403, "MFA_REQUIRED")
+    assert "/accounts/2fa/verify/" in api.json()["message"]
+    clock.advance(30)
+    client.post("/accounts/2fa/verify/", {"code": totp_code(device, clock.now)})
+    assert client.get("/api/v1/keys/").status_code == 200
+    assert client.get("/keys/").status_code == 200
+
+
 def test_api_keys_are_not_subject_to_the_session_2fa_gate(world: dict[str, Any]) -> None:
     org_services.tenant_update(tenant=world["tenant"], actor=world["owner"], require_2fa=True)
     assert Client().get("/api/v1/keys/", HTTP_X_API_KEY=world["owner_raw"]).status_code == 200
