@@ -44,7 +44,7 @@ from accounts.sso_refusals import audit_sso_failure, refusal_page, sso_refused
 from audit import registry as A
 from audit.services import audit_record
 from orgs import services as org_services
-from tater import lockout
+from tater import lockout, names
 from tater.emails import nfkc, normalize_email
 
 SSO_REQUIRED_MESSAGE = "Your organization requires single sign-on: use “Continue with SSO”."
@@ -88,6 +88,10 @@ class AccountAdapter(DefaultAccountAdapter):
         address: hand them the stored address of the account this spelling names, so every
         spelling finds (and collides with) that one account. A new address is kept in NFKC."""
         email = super().clean_email(email)
+        if not names.is_one_line(email):
+            # Django's validator admits control characters in a quoted local part; an
+            # address that cannot be shown or put in a mail header is not one we keep.
+            raise forms.ValidationError("Enter a valid email address.", code="invalid")
         existing = services.user_by_email(email)
         return existing.email if existing is not None else nfkc(email)
 

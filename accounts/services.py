@@ -28,6 +28,7 @@ from audit import registry as A
 from audit.services import audit_record
 from orgs import services as org_services
 from orgs.models import OrgMembership, Tenant, TenantMembership
+from tater import names
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, InvalidInput
 
@@ -202,7 +203,10 @@ def signup_provision(*, user: Any) -> Tenant | None:
     )
     if TenantMembership.objects.filter(user=user).exists() or OrgMembership.objects.filter(user=user).exists():
         return None
-    tenant = org_services.tenant_create(name=app_settings.SIGNUP_TENANT_NAME.format(email=user.email)[:200], owner=user)
+    name = app_settings.SIGNUP_TENANT_NAME.format(email=user.email)[:200]
+    if not names.is_one_line(name):  # an address with control characters (made outside sign-up)
+        name = app_settings.SIGNUP_TENANT_NAME.format(email=user.public_id)
+    tenant = org_services.tenant_create(name=name, owner=user)
     org_services.org_create(tenant=tenant, name=app_settings.SIGNUP_ORG_NAME, actor=user)
     return tenant
 

@@ -55,6 +55,19 @@ def test_sign_up_shows_inline_errors(client: Client) -> None:
     assert '<label for="id_email">' in page
 
 
+def test_sign_up_refuses_an_address_with_control_characters(client: Client) -> None:
+    """Django's validator admits control characters in a quoted local part; such an address
+    is refused on the form (it would reach mail headers and the new tenant's name), not a 500."""
+    from django.contrib.auth import get_user_model
+
+    response = client.post(
+        "/accounts/signup/", {"email": '"a\x01b"@example.com', "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
+    assert response.status_code == 200
+    assert "Enter a valid email address." in response.content.decode()
+    assert not get_user_model().objects.filter(email__endswith="@example.com").exists()
+
+
 def test_email_verification_link_verifies(client: Client) -> None:
     client.post("/accounts/signup/", {"email": "v@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     body = mail.outbox[-1].body
