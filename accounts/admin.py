@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -17,6 +17,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import domains, services, sso
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
+from audit import registry as A
 
 
 def _plain(value: Any) -> Any:
@@ -133,6 +134,37 @@ class OperatorGroupAdmin(DjangoGroupAdmin):
             fields.append("permissions")
         return fields
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)  # the permissions are saved here
+        changes = {
+            name: {"from": _group_field(form.initial.get(name)), "to": _group_field(form.cleaned_data.get(name))}
+            for name in form.changed_data
+        }
+        if change and not changes:
+            return
+        action = A.OPERATOR_GROUP_UPDATED if change else A.OPERATOR_GROUP_CREATED
+        services.operator_group_changed(group=form.instance, action=action, changes=changes)
+
+    @transaction.atomic
+    def delete_model(self, request: HttpRequest, obj: Group) -> None:
+        changes = {"name": {"from": obj.name}, "permissions": {"from": _group_field(obj.permissions.all())}}
+        services.operator_group_changed(group=obj, action=A.OPERATOR_GROUP_DELETED, changes=changes)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
+        for group in queryset:
+            self.delete_model(request, group)
+
+
+def _group_field(value: Any) -> Any:
+    """A group form's value as the log shows it: permissions as ``app_label.codename``."""
+    if isinstance(value, QuerySet | list | tuple | set):
+        return sorted(
+            f"{item.content_type.app_label}.{item.codename}" if isinstance(item, Permission) else str(item)
+            for item in value
+        )
+    return _plain(value)
+
 
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
@@ -148,6 +180,15 @@ class UserSessionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def delete_model(self, request: HttpRequest, obj: UserSession) -> None:
+        # Deleting the row alone would leave the browser signed in, and no longer findable by
+        # "sign out everywhere" or deactivation.
+        services.session_ended_by_operator(tracked=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[UserSession]) -> None:
+        for tracked in queryset.select_related("user"):
+            self.delete_model(request, tracked)
 
 
 class SSOConfigAdminForm(forms.ModelForm):

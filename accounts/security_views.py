@@ -53,7 +53,7 @@ def security(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
-    services.sessions_end_all(user=request.user, keep=request.session.session_key)
+    services.sessions_ended(user=request.user, keep=request.session.session_key, via="user")
     logout(request)
     messages.success(request, "You are signed out on every device.")
     return HttpResponseRedirect(reverse("account_login"))

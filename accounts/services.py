@@ -138,6 +138,12 @@ def user_password_set_by_operator(*, user: Any) -> None:
     )
 
 
+def operator_group_changed(*, group: Any, action: str, changes: dict[str, Any]) -> None:
+    """Audit an operator group created, changed or deleted in the admin: which admin powers
+    its members hold is what the log is for (platform-wide: no tenant)."""
+    audit_record(action=action, tenant=None, target=group, changes=changes)
+
+
 def user_deleted_by_operator(*, user: Any) -> None:
     """Audit an account an operator deletes, before it goes (its tenant is read from the
     memberships the deletion removes)."""
@@ -182,6 +188,34 @@ def sessions_end_all(*, user: Any, keep: str | None = None) -> int:
     Session.objects.filter(session_key__in=keys).delete()
     tracked.delete()
     return len(keys)
+
+
+@transaction.atomic
+def sessions_ended(*, user: Any, keep: str | None = None, via: str) -> int:
+    """Sign ``user`` out everywhere (but ``keep``), audited: "sign out everywhere" (``via``
+    ``user``) and an incident answered in the admin (``operator``)."""
+    ended = sessions_end_all(user=user, keep=keep)
+    audit_record(
+        action=A.USER_SESSIONS_ENDED,
+        tenant=home_tenant(user),
+        target=user,
+        changes={"via": via, "sessions_ended": ended},
+    )
+    return ended
+
+
+@transaction.atomic
+def session_ended_by_operator(*, tracked: UserSession) -> None:
+    """One signed-in session an operator ends in the admin: the server-side session goes with
+    its row (the row alone is only what lets "sign out everywhere" find it), audited."""
+    Session.objects.filter(session_key=tracked.session_key).delete()
+    tracked.delete()
+    audit_record(
+        action=A.USER_SESSIONS_ENDED,
+        tenant=home_tenant(tracked.user),
+        target=tracked.user,
+        changes={"via": "operator", "sessions_ended": 1, "ip": tracked.ip},
+    )
 
 
 def user_deactivated(*, user: Any) -> None:

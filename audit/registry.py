@@ -46,6 +46,10 @@ USER_UPDATED = register(
     "user.updated", "Account changed by an operator (email, name, active, staff, superuser, groups)"
 )
 USER_DELETED = register("user.deleted", "Account deleted by an operator")
+USER_SESSIONS_ENDED = register("user.sessions_ended", "Signed-in sessions ended (sign out everywhere, or an operator)")
+OPERATOR_GROUP_CREATED = register("operator_group.created", "Operator group created")
+OPERATOR_GROUP_UPDATED = register("operator_group.updated", "Operator group renamed or its permissions changed")
+OPERATOR_GROUP_DELETED = register("operator_group.deleted", "Operator group deleted")
 MFA_ENABLED = register("mfa.enabled", "Two-factor authentication enabled")
 MFA_DISABLED = register("mfa.disabled", "Two-factor authentication disabled")
 MFA_RECOVERY_REGENERATED = register("mfa.recovery_codes_regenerated", "Recovery codes regenerated")
