@@ -118,6 +118,9 @@ def member_add_by_email(
         membership = org_member_set(organization=organization, user=user, role=role, actor=actor)
         return MemberAddResult(result="added", user=user, membership=membership)
 
+    # One pending invitation per address: two sent at once would both revoke nothing and
+    # leave two valid links (the org row serializes them; keys' foreign keys are not blocked).
+    Organization.objects.select_for_update(no_key=True).only("pk").get(pk=organization.pk)
     now = timezone.now()
     Invitation.objects.filter(
         organization=organization, email=email, accepted_at__isnull=True, revoked_at__isnull=True
