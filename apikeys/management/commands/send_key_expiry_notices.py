@@ -7,14 +7,27 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.core.management.base import CommandParser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apikeys.models import ApiKey
+from orgs.models import OrgMembership, TenantMembership
+from orgs.roles import TenantRole
 from tater.commands import TaterCommand
 
 # Days before expiry at which the owner is warned, each once per expiry (GitLab's 60/30/7).
 THRESHOLDS = (60, 30, 7)
+
+
+def _owner_still_reaches(keys: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
+    """Keys whose owner is active and still holds a role where the key is bound (SPEC §2:
+    a key is worth its owner's current role). A deactivated or removed owner's key works no
+    more, and a notice would tell someone outside the tenant its org's and key's names."""
+    tenant_role = TenantMembership.objects.filter(tenant=OuterRef("tenant"), user=OuterRef("owner"))
+    org_role = OrgMembership.objects.filter(organization=OuterRef("organization"), user=OuterRef("owner"))
+    bound = Q(organization__isnull=False) & (Exists(tenant_role) | Exists(org_role))
+    unbound = Q(organization__isnull=True) & Exists(tenant_role.filter(role=TenantRole.OWNER))
+    return keys.filter(bound | unbound, owner__is_active=True)
 
 
 class Command(TaterCommand):
@@ -35,11 +48,13 @@ class Command(TaterCommand):
         # Smallest threshold first: a key 5 days from expiry that was never warned gets the
         # 7-day notice only, not three at once.
         for days in thresholds:
-            due = ApiKey.objects.filter(
-                revoked_at__isnull=True,
-                is_active=True,
-                expires_at__gt=now,
-                expires_at__lte=now + timedelta(days=days),
+            due = _owner_still_reaches(
+                ApiKey.objects.filter(
+                    revoked_at__isnull=True,
+                    is_active=True,
+                    expires_at__gt=now,
+                    expires_at__lte=now + timedelta(days=days),
+                )
             ).filter(Q(expiry_notice_days__isnull=True) | Q(expiry_notice_days__gt=days))
             for api_key in due.select_related("owner", "organization"):
                 if self._claim(api_key, days):
