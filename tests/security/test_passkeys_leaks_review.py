@@ -4,7 +4,10 @@ expectations from SPEC §2, §13 and §14:
 - the expiry notices of a key whose owner was deactivated (SCIM deprovisioning, an
   operator) or removed from the key's org still went out: a person no longer in the
   tenant was mailed the org's name and the key's name, prefix and expiry, about a key that
-  no longer works for them anyway.
+  no longer works for them anyway;
+- a notice whose mail could not be sent (the SMTP server down, a refused recipient) was
+  marked sent all the same: "each once" became "never", and the run stopped there, so
+  every later key of the run waited for the next one.
 
 Passkey ceremonies (challenge reuse, cross-session and cross-user answers, lockout, the
 admin's step, malformed bodies) and the GitHub endpoint (signature first, key ids, bodies)
@@ -15,10 +18,12 @@ tests/leaks.
 from __future__ import annotations
 
 from datetime import timedelta
+from smtplib import SMTPException
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -72,3 +77,57 @@ def test_no_expiry_notice_to_an_owner_removed_from_the_org(world: dict[str, Any]
 
     assert _notices_to(world["owner"])
     assert _notices_to(world["member"]) == []
+
+
+class RefusingBackend(BaseEmailBackend):
+    """An SMTP server that is down."""
+
+    def send_messages(self, email_messages: Any) -> int:
+        raise SMTPException("connection refused")
+
+
+def test_an_expiry_notice_that_could_not_be_mailed_is_sent_by_the_next_run(
+    world: dict[str, Any], settings: Any
+) -> None:
+    """'Each once': not 'at most once'. A mail that failed is not a notice given."""
+    _expiring_key(world, "member")
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    try:
+        call_command(NOTICES)
+    except Exception:  # noqa: S110 - how the failing run ends is not the point
+        pass
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    call_command(NOTICES)
+    call_command(NOTICES)
+
+    noticed = _notices_to(world["member"])
+    assert len(noticed) == 1
+    assert "within 7 days" in noticed[0].subject  # the notice it was due, not a farther one
+
+
+class RefusingOneRecipient(BaseEmailBackend):
+    """An SMTP server that refuses one address and delivers the others (to the outbox)."""
+
+    refused = ""
+
+    def send_messages(self, email_messages: Any) -> int:
+        for message in email_messages:
+            if self.refused in message.to:
+                raise SMTPException("recipient refused")
+            mail.outbox.append(message)
+        return len(email_messages)
+
+
+def test_a_failed_notice_does_not_stop_the_others_of_the_run(world: dict[str, Any], settings: Any) -> None:
+    """One refused recipient must not hold back every later key's notice."""
+    _expiring_key(world, "owner")
+    _expiring_key(world, "member")  # the newer key: met first
+    RefusingOneRecipient.refused = world["member"].email
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingOneRecipient"
+    try:
+        call_command(NOTICES)
+    except Exception:  # noqa: S110 - how the run ends is not the point
+        pass
+
+    assert len(_notices_to(world["owner"])) == 1

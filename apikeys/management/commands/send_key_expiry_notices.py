@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from smtplib import SMTPException
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +16,8 @@ from apikeys.models import ApiKey
 from orgs.models import OrgMembership, TenantMembership
 from orgs.roles import TenantRole
 from tater.commands import TaterCommand
+
+logger = logging.getLogger("apikeys")
 
 # Days before expiry at which the owner is warned, each once per expiry (GitLab's 60/30/7).
 THRESHOLDS = (60, 30, 7)
@@ -45,6 +49,7 @@ class Command(TaterCommand):
         now = timezone.now()
         thresholds = sorted(set(options.get("days") or THRESHOLDS))
         sent: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
         # Smallest threshold first: a key 5 days from expiry that was never warned gets the
         # 7-day notice only, not three at once.
         for days in thresholds:
@@ -57,21 +62,33 @@ class Command(TaterCommand):
                 )
             ).filter(Q(expiry_notice_days__isnull=True) | Q(expiry_notice_days__gt=days))
             for api_key in due.select_related("owner", "organization"):
-                if self._claim(api_key, days):
-                    self._mail(api_key, days)
-                    sent.append({"id": api_key.public_id, "days": days})
-        self.say(f"Sent {len(sent)} expiry notice(s).")
-        return {"sent": sent}
+                if any(f["id"] == api_key.public_id for f in failed):
+                    continue  # failed at a nearer threshold: the next run tries that one again
+                try:
+                    if self._notify(api_key, days):
+                        sent.append({"id": api_key.public_id, "days": days})
+                except (SMTPException, OSError, ValueError):
+                    # Not marked sent: the next run tries again. The others still go out.
+                    logger.exception("expiry notice of key %s could not be mailed", api_key.public_id)
+                    failed.append({"id": api_key.public_id, "days": days})
+        self.say(f"Sent {len(sent)} expiry notice(s)" + (f", {len(failed)} failed." if failed else "."))
+        return {"sent": sent, "failed": failed}
 
-    @staticmethod
-    def _claim(api_key: ApiKey, days: int) -> bool:
-        # Claimed by a conditional update, so two concurrent runs never mail twice.
+    @classmethod
+    def _notify(cls, api_key: ApiKey, days: int) -> bool:
+        """Claim the notice by a conditional update (two concurrent runs never mail twice:
+        the other's update waits for this transaction, then matches nothing) and mail it in
+        the same transaction, so a mail that fails leaves it unclaimed ("each once", not
+        "at most once")."""
         with transaction.atomic():
-            return bool(
+            claimed = (
                 ApiKey.objects.filter(pk=api_key.pk, expires_at=api_key.expires_at)
                 .filter(Q(expiry_notice_days__isnull=True) | Q(expiry_notice_days__gt=days))
                 .update(expiry_notice_days=days)
             )
+            if claimed:
+                cls._mail(api_key, days)
+        return bool(claimed)
 
     @staticmethod
     def _mail(api_key: ApiKey, days: int) -> None:
