@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.core.management.base import CommandParser
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -76,19 +75,20 @@ class Command(TaterCommand):
 
     @classmethod
     def _notify(cls, api_key: ApiKey, days: int) -> bool:
-        """Claim the notice by a conditional update (two concurrent runs never mail twice:
-        the other's update waits for this transaction, then matches nothing) and mail it in
-        the same transaction, so a mail that fails leaves it unclaimed ("each once", not
-        "at most once")."""
-        with transaction.atomic():
-            claimed = (
-                ApiKey.objects.filter(pk=api_key.pk, expires_at=api_key.expires_at)
-                .filter(Q(expiry_notice_days__isnull=True) | Q(expiry_notice_days__gt=days))
-                .update(expiry_notice_days=days)
-            )
-            if claimed:
-                cls._mail(api_key, days)
-        return bool(claimed)
+        """Claim the notice by a conditional update (two concurrent runs never mail twice),
+        then mail it; a mail that fails gives the claim back, so the next run tries again
+        ("each once", not "at most once"). The claim commits before the mail goes: a slow
+        mail server never holds the key's row (its revocation waits for nothing)."""
+        unsent = Q(expiry_notice_days__isnull=True) | Q(expiry_notice_days__gt=days)
+        claim = ApiKey.objects.filter(pk=api_key.pk, expires_at=api_key.expires_at)
+        if not claim.filter(unsent).update(expiry_notice_days=days):
+            return False
+        try:
+            cls._mail(api_key, days)
+        except BaseException:
+            claim.filter(expiry_notice_days=days).update(expiry_notice_days=api_key.expiry_notice_days)
+            raise
+        return True
 
     @staticmethod
     def _mail(api_key: ApiKey, days: int) -> None:
