@@ -31,6 +31,7 @@ from rest_framework.schemas.inspectors import ViewInspector
 
 from tater import context
 from tater.api.errors import error_body
+from tater.operations.metrics import CATALOG_CODE_ATTR
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,13 @@ class Envelope:
     def present(self, response: Response) -> Response:
         """The core's response in this system's shape, headers and cookies kept."""
         status = response.status_code
+        code: str | None = None
         if status >= 400:
             error = CatalogError.from_body(status, response.data)
             if error is None:
                 return response
             body: Any = self.error(error)
+            code = error.code
         elif status < 300 and response.data is not None:
             body, status = self.success(response.data, status)
         else:
@@ -98,6 +101,11 @@ class Envelope:
             presented["WWW-Authenticate"] = self.www_authenticate
         presented.cookies = response.cookies
         presented.exception = getattr(response, "exception", False)
+        if code is not None:
+            # The metrics count key-auth outcomes and refusals by catalog code (SPEC §12),
+            # which the system's shape may no longer carry (taap.it's {"detail"}, Taffy's
+            # {"errors"}): keep it beside the body.
+            setattr(presented, CATALOG_CODE_ATTR, code)
         return presented
 
 

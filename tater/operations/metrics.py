@@ -8,12 +8,13 @@
   or the catalog code of the refusal: ``UNAUTHORIZED`` (also: no credentials at all),
   ``KEY_REVOKED``, ``KEY_EXPIRED``, ``KEY_INACTIVE``, ``IP_NOT_ALLOWED``, ``LOCKED_OUT``.
 - ``tater_rate_limit_refusals_total{code, route}``: 429s: ``RATE_LIMITED``, ``LOCKED_OUT``
-  (failed-authentication lockout), ``UNKNOWN`` (a 429 page without a catalog code: the
-  sign-in forms).
+  (failed-authentication lockout), ``USAGE_EXHAUSTED`` (a usage-limited key used up),
+  ``UNKNOWN`` (a 429 page without a catalog code: the sign-in forms).
 
 Outcomes are read from the response, not from the authentication and rate-limit code:
-the catalog code of a 401/403/429 (DRF's ``Response.data``, or a small JSON error body)
-and whether the request context names a key. A successful request costs one dict lookup
+the catalog code of a 401/403/429 (DRF's ``Response.data``, or a small JSON error body;
+on a seed system's path, the code its envelope was made from) and whether the request
+context names a key. A successful request costs one dict lookup
 (the label children, cached per label set) and the library's ``inc``/``observe``.
 
 Multiprocess (gunicorn): with ``PROMETHEUS_MULTIPROC_DIR`` set in the environment before
@@ -65,13 +66,16 @@ KEY_AUTH = Counter(
 )
 REFUSALS = Counter(
     "tater_rate_limit_refusals",
-    "Requests refused with 429, by catalog code (RATE_LIMITED, LOCKED_OUT, UNKNOWN) and URL pattern.",
+    "Requests refused with 429, by catalog code (RATE_LIMITED, LOCKED_OUT, USAGE_EXHAUSTED, UNKNOWN) and URL pattern.",
     ("code", "route"),
 )
 
 KEY_AUTH_OUTCOMES = ("ok", "UNAUTHORIZED", "KEY_REVOKED", "KEY_EXPIRED", "KEY_INACTIVE", "IP_NOT_ALLOWED", "LOCKED_OUT")
 _AUTH_FAILURES = frozenset(KEY_AUTH_OUTCOMES[1:])
-_REFUSAL_CODES = frozenset({"RATE_LIMITED", "LOCKED_OUT"})
+_REFUSAL_CODES = frozenset({"RATE_LIMITED", "LOCKED_OUT", "USAGE_EXHAUSTED"})
+# A seed system's path (SPEC §5a) answers in its own envelope; the view that rewrote the
+# catalog error leaves the catalog code on the response under this attribute.
+CATALOG_CODE_ATTR = "tater_catalog_code"
 # Every outcome exported from the start (at 0), so rates and alerts see the series.
 _key_auth = {outcome: KEY_AUTH.labels(outcome) for outcome in KEY_AUTH_OUTCOMES}
 _key_ok = _key_auth["ok"]
@@ -117,7 +121,11 @@ def _record_refusal(route: str, status: int, response: HttpResponseBase, key_aut
 
 
 def catalog_code(response: HttpResponseBase) -> str | None:
-    """The ``error`` code of a catalog error response (SPEC §3), or None."""
+    """The ``error`` code of a catalog error response (SPEC §3), or None. A seed system's
+    answer carries the catalog code it was made from (``CATALOG_CODE_ATTR``)."""
+    presented = getattr(response, CATALOG_CODE_ATTR, None)
+    if isinstance(presented, str):
+        return presented
     data = getattr(response, "data", None)  # DRF's Response keeps the body it rendered
     if data is None:
         if response.streaming or not response.get("Content-Type", "").startswith("application/json"):
