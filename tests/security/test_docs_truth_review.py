@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from django.test import Client
+from tater_client import RetryPolicy, Tater, TaterError, cli
 
 from apikeys import services as key_services
 from tests.factories import make_key, make_tenant
@@ -64,3 +66,58 @@ def test_usage_exhausted_refusals_are_counted_by_their_code(docworld: dict[str, 
     route = "/api/v1/auth/validate"
     assert delta("tater_rate_limit_refusals_total", code="USAGE_EXHAUSTED", route=route) == 1
     assert delta("tater_rate_limit_refusals_total", code="UNKNOWN", route=route) == 0
+
+
+# --- clients/python/README.md "Errors" ----------------------------------------------------------
+
+SECRET = "tater_" + "5" * 32
+
+
+def _client(handler: Any) -> Any:
+
+    return Tater(SECRET, base_url="http://tater.test", transport=httpx.MockTransport(handler), retry=RetryPolicy())
+
+
+def test_client_redirect_is_a_tater_error_not_followed() -> None:
+    """ "Every API error is a TaterError" and "Redirects are not followed": a server that
+    redirects (http → https in production) made ``validate()`` crash with AttributeError
+    (and the CLI with a traceback) instead of an error naming where it points."""
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(301, headers={"Location": "https://tater.test/api/v1/auth/validate"})
+
+    with _client(handler) as tater, pytest.raises(TaterError) as caught:
+        tater.validate()
+    assert caught.value.code == "REDIRECT" and caught.value.status == 301
+    assert "https://tater.test/api/v1/auth/validate" in str(caught.value)
+    assert len(seen) == 1  # neither followed nor retried
+    assert SECRET not in str(caught.value) and SECRET not in repr(caught.value)
+
+
+def test_client_non_json_answer_is_a_tater_error() -> None:
+    """A proxy's HTML page answered with 200 raised json.JSONDecodeError out of the client."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<html>captive portal</html>", headers={"Content-Type": "text/html"})
+
+    with _client(handler) as tater, pytest.raises(TaterError) as caught:
+        tater.keys.list()
+    assert caught.value.code == "INVALID_RESPONSE" and caught.value.status == 200
+
+
+def test_cli_redirect_exits_1_with_the_message(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    """clients/python/README.md: exit 1 when the API refuses, the code and message on stderr
+    (never a traceback, never the key)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(308, headers={"Location": "https://tater.test/api/v1/auth/validate"})
+
+    real = cli.Tater
+    monkeypatch.setattr(cli, "Tater", lambda **kw: real(SECRET, transport=httpx.MockTransport(handler), **kw))
+    assert cli.main(["--url", "http://tater.test", "validate"]) == 1
+    err = capsys.readouterr().err
+    assert "REDIRECT" in err and "https://tater.test/" in err
+    assert "Traceback" not in err and SECRET not in err

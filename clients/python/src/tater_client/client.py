@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tater_client.errors import RateLimitInfo, TaterError, TransportError, error_from_response
+from tater_client.errors import RateLimitInfo, TaterError, TransportError, error_from_response, redirect_error
 from tater_client.models import KeyInfo
 from tater_client.params import ParamValue, __version__, query
 from tater_client.resources import AuditLogAPI, KeysAPI, ScansAPI
@@ -110,7 +110,18 @@ class Tater:
         response = self._send(method, path, params=params, json=json, content=content, stream=False)
         if not response.content:
             return None
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            # A proxy's or a captive portal's page, not the API: an error like any other.
+            raise TaterError(
+                f"Not a JSON answer ({response.headers.get('Content-Type') or 'no Content-Type'}) "
+                f"from {self.base_url}: is TATER_URL the Tater server?",
+                code="INVALID_RESPONSE",
+                status=response.status_code,
+                request_id=response.headers.get("X-Request-ID"),
+                headers=response.headers,
+            ) from None
 
     @contextmanager
     def stream(
@@ -158,10 +169,15 @@ class Tater:
                 error, cause = TransportError(f"Connection failed: {exc}", code="CONNECTION_ERROR"), exc
             else:
                 self.last_rate_limit = RateLimitInfo.from_headers(response.headers) or self.last_rate_limit
-                if response.status_code < 400:
+                if response.status_code < 300:
                     if not stream:
                         response.read()
                     return response
+                if response.status_code < 400:
+                    # Redirects are not followed (the key would go along to wherever they
+                    # point): say where the server sends the caller, as an error.
+                    response.close()
+                    raise redirect_error(response)
                 try:
                     response.read()
                 finally:

@@ -192,3 +192,16 @@ def error_from_response(response: httpx.Response) -> TaterError:
         details = {}
     cls = error_class(status)
     return cls(message, code=code, status=status, details=details, request_id=request_id, headers=response.headers)
+
+
+def redirect_error(response: httpx.Response) -> TaterError:
+    """A 3xx answer: the client follows no redirect (the key would be sent along), so the
+    caller learns where the server points instead (e.g. ``http://`` → ``https://``)."""
+    location = response.headers.get("Location") or "nowhere"
+    return TaterError(
+        f"The server redirects to {location}: set TATER_URL (base_url) to the address it names",
+        code="REDIRECT",
+        status=response.status_code,
+        request_id=response.headers.get("X-Request-ID"),
+        headers=response.headers,
+    )
