@@ -12,7 +12,7 @@ from django.test import Client
 from tater_client import RetryPolicy, Tater, TaterError, cli
 
 from apikeys import services as key_services
-from tests.factories import make_key, make_tenant
+from tests.factories import PASSWORD, make_key, make_tenant
 from tests.operations.test_metrics import Delta
 
 
@@ -121,3 +121,83 @@ def test_cli_redirect_exits_1_with_the_message(monkeypatch: pytest.MonkeyPatch, 
     err = capsys.readouterr().err
     assert "REDIRECT" in err and "https://tater.test/" in err
     assert "Traceback" not in err and SECRET not in err
+
+
+# --- README.md "Try the API" ----------------------------------------------------------------------
+
+
+def test_readme_create_and_error_examples(docworld: dict[str, Any]) -> None:
+    """README: create returns the key once with the header to send it in; errors have the
+    catalog shape with the request id, the same id in ``X-Request-ID``."""
+    client = Client()
+    created = client.post(
+        "/api/v1/keys/",
+        {"name": "SIEM enrichment", "scopes": ["*:read"]},
+        content_type="application/json",
+        HTTP_X_API_KEY=docworld["raw"],
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert body["headers"] == {"X-API-Key": body["key"]}
+    assert body["notice"].startswith("This is the only time the full key is shown.")
+    assert body["id"].startswith("key-") and body["key"].startswith(body["prefix"])
+    assert (body["name"], body["type"], body["status"], body["binding"], body["scopes"]) == (
+        "SIEM enrichment",
+        "standard",
+        "active",
+        "organization",
+        ["*:read"],
+    )
+    assert body["organization_id"] == docworld["org"].public_id
+    assert created["Cache-Control"] == "no-store"
+
+    refused = client.post("/api/v1/keys/", {"name": "x"}, content_type="application/json", HTTP_X_API_KEY=body["key"])
+    assert refused.status_code == 403
+    error = refused.json()
+    assert error["error"] == "PERMISSION_DENIED" and error["message"] == "Missing permission keys:write"
+    assert error["details"]["required_permissions"] == ["keys:write"]
+    assert "audit:read" in error["details"]["current_permissions"]
+    assert error["request_id"] == refused["X-Request-ID"]
+
+
+# --- docs/accounts.md "Credential exchange", docs/migrating-from-taffy.md ---------------------------
+
+
+def test_credential_exchange_takes_the_documented_fields(docworld: dict[str, Any]) -> None:
+    """The documented body, ``expires_at`` included (the README names it; the pages omitted
+    it while saying any other field is a 400), on both paths."""
+    org_id = docworld["org"].public_id
+    owner = docworld["owner"]
+    client = Client()
+    core = client.post(
+        "/api/v1/auth/token",
+        {
+            "email": owner.email,
+            "password": PASSWORD,
+            "organizationId": org_id,
+            "name": "nightly export",
+            "scopes": ["*:read"],
+            "expires_at": "2099-01-01T00:00:00Z",
+        },
+        content_type="application/json",
+    )
+    assert core.status_code == 201, core.content
+    body = core.json()
+    assert body["headers"] == {"X-API-Key": body["key"]} and body["scopes"] == ["*:read"]
+    assert body["expires_at"] == "2099-01-01T00:00:00Z" and body["name"] == "nightly export"
+    unknown = client.post(
+        "/api/v1/auth/token",
+        {"email": owner.email, "password": PASSWORD, "unbound": True},
+        content_type="application/json",
+    )
+    assert unknown.status_code == 400 and unknown.json()["details"]["fields"].keys() == {"unbound"}
+
+    taffy = client.post(
+        "/auth/token",
+        {"username": owner.email, "password": PASSWORD, "organizationId": org_id, "expires_at": "2099-01-01T00:00:00Z"},
+        content_type="application/json",
+    )
+    assert taffy.status_code == 200, taffy.content
+    data = taffy.json()
+    assert data["errors"] == [] and data["data"]["expires_at"] == "2099-01-01T00:00:00Z"
+    assert data["data"]["headers"] == {"X-API-Key": data["data"]["key"]}
