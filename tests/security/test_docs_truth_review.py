@@ -201,3 +201,16 @@ def test_credential_exchange_takes_the_documented_fields(docworld: dict[str, Any
     data = taffy.json()
     assert data["errors"] == [] and data["data"]["expires_at"] == "2099-01-01T00:00:00Z"
     assert data["data"]["headers"] == {"X-API-Key": data["data"]["key"]}
+
+
+# --- docs/orgs-scans-openapi.md "OpenAPI and docs" ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_openapi_security_schemes_are_the_documented_ones() -> None:
+    response = Client().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    schemes = response.json()["components"]["securitySchemes"]
+    assert set(schemes) == {"ApiKeyAuth", "IdPToken", "SessionCookie"}
+    assert (schemes["ApiKeyAuth"]["in"], schemes["ApiKeyAuth"]["name"]) == ("header", "X-API-Key")
+    assert (schemes["IdPToken"]["scheme"], schemes["IdPToken"]["bearerFormat"]) == ("bearer", "JWT")
