@@ -214,3 +214,21 @@ def test_openapi_security_schemes_are_the_documented_ones() -> None:
     assert set(schemes) == {"ApiKeyAuth", "IdPToken", "SessionCookie"}
     assert (schemes["ApiKeyAuth"]["in"], schemes["ApiKeyAuth"]["name"]) == ("header", "X-API-Key")
     assert (schemes["IdPToken"]["scheme"], schemes["IdPToken"]["bearerFormat"]) == ("bearer", "JWT")
+
+
+# --- docs/accounts.md "JSON API" (GET /api/v1/me), docs/authorization.md "Public keys" ------------
+
+
+def test_me_admits_standard_and_agent_keys_not_public_ones(docworld: dict[str, Any]) -> None:
+    """accounts.md said ``/me`` takes "any key type"; authorization.md's decision (public
+    keys read business data only) is what the product does."""
+    owner, tenant, org = docworld["owner"], docworld["tenant"], docworld["org"]
+    _, agent_raw = make_key(user=owner, tenant=tenant, org=org, name="collector", key_type="agent")
+    _, public_raw = make_key(user=owner, tenant=tenant, org=org, name="widget", key_type="public")
+    client = Client()
+    for raw in (docworld["raw"], agent_raw):
+        me = client.get("/api/v1/me", HTTP_X_API_KEY=raw)
+        assert me.status_code == 200 and me.json()["authentication"] == "api_key"
+        assert set(me.json()) >= {"user", "authentication", "two_factor", "tenants", "organizations", "permissions"}
+    refused = client.get("/api/v1/me", HTTP_X_API_KEY=public_raw)
+    assert refused.status_code == 403 and refused.json()["error"] == "KEY_TYPE_NOT_ALLOWED"
