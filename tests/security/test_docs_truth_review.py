@@ -232,3 +232,46 @@ def test_me_admits_standard_and_agent_keys_not_public_ones(docworld: dict[str, A
         assert set(me.json()) >= {"user", "authentication", "two_factor", "tenants", "organizations", "permissions"}
     refused = client.get("/api/v1/me", HTTP_X_API_KEY=public_raw)
     assert refused.status_code == 403 and refused.json()["error"] == "KEY_TYPE_NOT_ALLOWED"
+
+
+# --- docs/audit.md "API: GET /api/v1/audit-log/" ------------------------------------------------
+
+
+def test_audit_log_examples(docworld: dict[str, Any]) -> None:
+    """The page's curl examples: newest entries, filters, the next page, the CSV export."""
+    client = Client()
+    raw, key_id = docworld["raw"], docworld["key"].public_id
+    for name in ("a", "b", "c"):
+        created = client.post("/api/v1/keys/", {"name": name}, content_type="application/json", HTTP_X_API_KEY=raw)
+        assert created.status_code == 201
+    page = client.get("/api/v1/audit-log/", {"limit": 2}, HTTP_X_API_KEY=raw).json()
+    assert set(page) == {"entries", "next_cursor", "limit"} and page["limit"] == 2 and page["next_cursor"]
+    entry = page["entries"][0]
+    assert set(entry) == {
+        "id", "time", "channel", "action", "actor", "via", "key_id", "target",
+        "organization_id", "tenant_id", "changes", "ip", "user_agent", "request_id",
+    }  # fmt: skip
+    assert (entry["channel"], entry["action"], entry["via"], entry["key_id"]) == (
+        "api",
+        "api_key.created",
+        "api",
+        key_id,
+    )
+    assert set(entry["actor"]) == {"user_id", "email"} and entry["actor"]["user_id"].startswith("usr-")
+    filtered = client.get(
+        "/api/v1/audit-log/",
+        {"channel": "api", "key": key_id, "since": "2026-01-01", "until": "2099-01-31"},
+        HTTP_X_API_KEY=raw,
+    ).json()
+    assert len(filtered["entries"]) == 3
+    older = client.get("/api/v1/audit-log/", {"cursor": page["next_cursor"]}, HTTP_X_API_KEY=raw).json()
+    assert older["entries"] and older["entries"][0]["id"] not in {e["id"] for e in page["entries"]}
+    export = client.get(
+        "/api/v1/audit-log/", {"action": "api_key.*", "key": key_id, "format": "csv"}, HTTP_X_API_KEY=raw
+    )
+    assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
+    assert export["Content-Disposition"].startswith("attachment")
+    lines = b"".join(export.streaming_content).decode().splitlines()
+    assert lines[0].startswith("id,time,channel,action,") and len(lines) == 4
+    numeric = client.get("/api/v1/audit-log/", {"actor": "5"}, HTTP_X_API_KEY=raw)
+    assert numeric.status_code == 400 and "actor" in numeric.json()["details"]["fields"]
