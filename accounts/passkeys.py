@@ -190,6 +190,9 @@ def passkey_remove(*, passkey: WebAuthnCredential) -> None:
     factor besides the recovery codes, those go too: two-factor authentication is then off,
     as after "Turn off", rather than resting on single-use codes alone."""
     user, name = passkey.user, passkey.name
+    # One removal at a time per account: two at once would each see the other's passkey
+    # and leave the recovery codes as the only factor.
+    type(user).objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
     passkey.delete()
     others = (
         WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()

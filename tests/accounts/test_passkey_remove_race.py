@@ -1,0 +1,59 @@
+"""SPEC §8/§13: removing the last second factor besides the recovery codes turns 2FA off
+(the codes go too) rather than leaving single-use codes as the only factor; also when the
+last two passkeys are removed at once (two tabs, two devices)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from django_otp_webauthn.models import WebAuthnCredential
+
+from accounts import services
+from accounts.models import RecoveryCodeDevice
+from tests.factories import UserFactory
+from tests.security.test_races_review import Rendezvous, _postgresql_only, race  # noqa: F401
+
+pytestmark = [pytest.mark.realservices, pytest.mark.django_db(transaction=True)]
+
+
+def _passkey(user: Any, n: int) -> WebAuthnCredential:
+    credential_id = f"credential-{n}".encode()
+    return WebAuthnCredential.objects.create(
+        user=user,
+        name=f"key {n}",
+        confirmed=True,
+        credential_id=credential_id,
+        credential_id_sha256=hashlib.sha256(credential_id).hexdigest(),
+        public_key=b"not-used-here",
+        aaguid="00000000-0000-0000-0000-000000000000",
+    )
+
+
+def test_removing_the_last_two_passkeys_at_once_turns_2fa_off(monkeypatch: Any) -> None:
+    from accounts import passkeys
+
+    user = UserFactory()
+    first, second = _passkey(user, 1), _passkey(user, 2)
+    services.recovery_codes_regenerate(user=user)
+    rendezvous = Rendezvous(2)
+    for passkey in (first, second):
+        # Each removal waits after deleting its passkey, before looking for other factors.
+        original = passkey.delete
+
+        def delete(original: Any = original) -> Any:
+            result = original()
+            rendezvous.hold()
+            return result
+
+        passkey.delete = delete  # type: ignore[method-assign]
+
+    results = race(
+        [lambda: passkeys.passkey_remove(passkey=first), lambda: passkeys.passkey_remove(passkey=second)], rendezvous
+    )
+
+    assert results == [None, None], results
+    assert not WebAuthnCredential.objects.filter(user=user).exists()
+    assert not RecoveryCodeDevice.objects.filter(user=user).exists()
+    assert services.second_factor_methods(user) == []
