@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -12,6 +13,9 @@ from tater.api.pagination import offset_field
 
 FINDING_FIELDS = ("title", "severity", "description", "host", "port", "cve", "remediation", "references", "data")
 UPLOAD_FIELDS = ("scanner", "target", "started_at", "finished_at", "findings", "metadata")
+# The metadata goes into the upload's audit entry, which every reader of the audit log
+# loads: a few KB of context, not the bulk of a 5 MB body (the findings hold that).
+METADATA_MAX_BYTES = 4096
 
 
 class StrictSerializer(serializers.Serializer):
@@ -55,7 +59,16 @@ class ScanUploadInput(StrictSerializer):
     started_at = BoundedDateTimeField(help_text="ISO 8601 with offset, e.g. 2026-01-15T09:30:00Z")
     finished_at = BoundedDateTimeField(required=False, allow_null=True)
     findings = FindingInput(many=True, required=False, default=list)
-    metadata = serializers.DictField(required=False, help_text="Free-form context kept in the audit entry")
+    metadata = serializers.DictField(
+        required=False,
+        help_text=f"Free-form context kept in the audit entry (at most {METADATA_MAX_BYTES} bytes as JSON)",
+    )
+
+    def validate_metadata(self, value: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > METADATA_MAX_BYTES:
+            raise serializers.ValidationError(f"At most {METADATA_MAX_BYTES} bytes as JSON ({size} given)")
+        return value
 
     def validate_findings(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         limit = app_settings.max_findings()

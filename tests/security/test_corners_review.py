@@ -1,0 +1,49 @@
+"""Found by an attacker review of the less-travelled corners: scans (API, alias, pages), the
+tenant outbox, the dashboard, the audit log's API and export, the operations endpoints and
+the operator commands (expectations from SPEC §1, §3, §5, §7, §10 and §12):
+
+- an agent key holding nothing but ``scans:write`` wrote megabytes of free-form ``metadata``
+  into the audit entry of each upload (the body may be 5 MB); every read of the audit log
+  (a 500-entry API page, the Activity Log, each dashboard view) then carried them along, so
+  a few dozen uploads made every admin's page load gigabytes;
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from audit.models import AuditEvent
+from tests.factories import make_key
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD = "/api/scans/upload"
+SCAN = {"scanner": "nmap", "target": "10.0.0.0/24", "started_at": "2026-01-15T09:30:00Z", "findings": []}
+
+
+# --- SPEC §7 (the audit log: who, what, what changed) read by admins; §5 uploads ---------
+
+
+def test_an_uploaders_metadata_cannot_bloat_every_audit_read(api: Any, world: dict[str, Any]) -> None:
+    """The narrowest uploader (an agent key, ``scans:write`` only) must not be able to put
+    the bulk of a 5 MB body into the append-only audit log, which every admin then reads."""
+    _, agent_raw = make_key(
+        user=world["member"], tenant=world["tenant"], org=world["org1"], key_type="agent", scopes=["scans:write"]
+    )
+    body = {**SCAN, "metadata": {"agent": "rmm-collector/2.3", "pad": "x" * 200_000}}
+    r = api.post(UPLOAD, data=json.dumps(body), content_type="application/json", HTTP_X_API_KEY=agent_raw)
+
+    entries = AuditEvent.objects.filter(action="scan.uploaded")
+    assert all(len(json.dumps(e.changes)) <= 8192 for e in entries)
+    if r.status_code != 201:
+        assert (r.status_code, r.json()["error"]) == (400, "VALIDATION_ERROR")
+        assert "metadata" in r.json()["details"]["fields"]
+    # The documented example metadata still goes in (docs/orgs-scans-openapi.md).
+    small = {**SCAN, "metadata": {"agent": "rmm-collector/2.3", "site": "HQ"}}
+    r = api.post(UPLOAD, data=json.dumps(small), content_type="application/json", HTTP_X_API_KEY=agent_raw)
+    assert r.status_code == 201, r.content
+    event = AuditEvent.objects.get(action="scan.uploaded", target_id=r.json()["id"])
+    assert event.changes["metadata"] == {"to": small["metadata"]}
