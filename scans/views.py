@@ -20,6 +20,7 @@ from orgs.context_processors import optional_url
 from orgs.ui import current_access, require_scope
 from scans import selectors
 from scans.models import Scan, Severity
+from tater.api.fields import OUT_OF_RANGE, in_datetime_range
 
 SCANS_PER_PAGE = 25
 FINDINGS_PER_PAGE = 100
@@ -48,6 +49,11 @@ class ScanFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in ("since", "until"):
+            # Checked before filters() adds a day to "until", which overflows near year 9999.
+            day = data.get(name)
+            if day and not in_datetime_range(_midnight(day)):
+                self.add_error(name, OUT_OF_RANGE)
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
             self.add_error("until", "Must be on or after the “Started from” date.")

@@ -6,6 +6,8 @@ the operator commands (expectations from SPEC §1, §3, §5, §7, §10 and §12)
   into the audit entry of each upload (the body may be 5 MB); every read of the audit log
   (a 500-entry API page, the Activity Log, each dashboard view) then carried them along, so
   a few dozen uploads made every admin's page load gigabytes;
+- the Scans page answered a 500 to a date filter near the end of the calendar
+  (``?until=9999-12-31``), where any other bad filter is a 400 with the form's message.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from audit.models import AuditEvent
 from tests.factories import make_key
@@ -47,3 +50,15 @@ def test_an_uploaders_metadata_cannot_bloat_every_audit_read(api: Any, world: di
     assert r.status_code == 201, r.content
     event = AuditEvent.objects.get(action="scan.uploaded", target_id=r.json()["id"])
     assert event.changes["metadata"] == {"to": small["metadata"]}
+
+
+# --- SPEC §9 (the UI) and §3's spirit: bad input is a message, never a 500 ---------------
+
+
+@pytest.mark.parametrize("query", ["until=9999-12-31", "since=9999-12-31&until=9999-12-31"])
+def test_scans_page_answers_far_dates_with_the_form_error_not_a_500(world: dict[str, Any], query: str) -> None:
+    client = Client(raise_request_exception=False)
+    client.force_login(world["member"])
+    r = client.get(f"/scans/?{query}")
+    assert r.status_code == 400, r.status_code
+    assert b"Scans" in r.content
