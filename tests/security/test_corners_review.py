@@ -7,19 +7,27 @@ the operator commands (expectations from SPEC §1, §3, §5, §7, §10 and §12)
   (a 500-entry API page, the Activity Log, each dashboard view) then carried them along, so
   a few dozen uploads made every admin's page load gigabytes;
 - the Scans page answered a 500 to a date filter near the end of the calendar
-  (``?until=9999-12-31``), where any other bad filter is a 400 with the form's message.
+  (``?until=9999-12-31``), where any other bad filter is a 400 with the form's message;
+- ``bootstrap_demo`` (run by ``./run serve`` at every start, ``--reissue-keys``) took any
+  tenant named "Demo MSP" for the demo: a signed-up owner who named theirs so had the
+  operator rotate their keys and print them as the demo's (the ``export TATER_API_KEY``
+  line the operator then uses), and the real demo was never created.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
+from apikeys.models import ApiKey
 from audit.models import AuditEvent
-from tests.factories import make_key
+from orgs.models import Tenant
+from tests.factories import make_key, make_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +70,24 @@ def test_scans_page_answers_far_dates_with_the_form_error_not_a_500(world: dict[
     r = client.get(f"/scans/?{query}")
     assert r.status_code == 400, r.status_code
     assert b"Scans" in r.content
+
+
+# --- SPEC §10 (operator commands) and §2a (secrets go only to owners) ---------------------
+
+
+def test_bootstrap_demo_is_not_fooled_by_a_tenant_named_like_the_demo(world: dict[str, Any]) -> None:
+    """Any tenant owner may name their tenant "Demo MSP" and their keys like the demo's."""
+    tenant, attacker, (org,) = make_tenant(name="Demo MSP")
+    lure, _ = make_key(user=attacker, tenant=tenant, org=org, name="Contoso full access")
+    digest = lure.digest
+    out = io.StringIO()
+    call_command("bootstrap_demo", "--force", "--reissue-keys", "--json", stdout=out)
+    result = json.loads(out.getvalue().strip().splitlines()[-1])
+
+    lure.refresh_from_db()
+    assert (lure.digest, lure.previous_digest) == (digest, None)  # not rotated
+    assert result["tenant_id"] != tenant.public_id
+    demo = Tenant.objects.get(public_id=result["tenant_id"])
+    assert demo.memberships.get(role="owner").user.email == "owner@demo.tater.test"
+    issued = {k["id"] for k in result["keys"]}
+    assert issued and issued <= set(ApiKey.objects.filter(tenant=demo).values_list("public_id", flat=True))

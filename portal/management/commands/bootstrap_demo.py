@@ -11,7 +11,9 @@ from apikeys import services as key_services
 from apikeys.models import ApiKey
 from orgs import services
 from orgs.models import Plan, Tenant
+from orgs.roles import TenantRole
 from tater.commands import TaterCommand
+from tater.emails import normalize_email
 
 DEMO_TENANT = "Demo MSP"
 DEMO_PASSWORD = "tater-demo-password"  # demo data only; refused outside DEBUG
@@ -24,6 +26,21 @@ USERS = [
 
 
 DEMO_KEYS = ("Contoso full access", "Contoso read only", "Contoso collector", "Tenant-wide cron", "Member scans")
+
+
+def demo_tenant() -> Tenant | None:
+    """The tenant this command created: named so *and* owned by the demo owner. A name alone
+    is anyone's to choose (a tenant owner may call theirs "Demo MSP"), and the keys found
+    there are rotated and printed."""
+    return (
+        Tenant.objects.filter(
+            name=DEMO_TENANT,
+            memberships__role=TenantRole.OWNER,
+            memberships__user__email_canonical=normalize_email(USERS[0][0]),
+        )
+        .order_by("pk")
+        .first()
+    )
 
 
 class Command(TaterCommand):
@@ -44,7 +61,7 @@ class Command(TaterCommand):
                 "bootstrap_demo creates accounts with a published password; refusing with DEBUG off (use --force)"
             )
         self.url = options["url"].rstrip("/")
-        tenant = Tenant.objects.filter(name=DEMO_TENANT).first()
+        tenant = demo_tenant()
         if tenant is None:
             return self._create()
         if options["reissue_keys"]:
@@ -103,9 +120,13 @@ class Command(TaterCommand):
     @transaction.atomic
     def _reissue(self, tenant: Tenant) -> dict[str, Any]:
         """New secrets for the demo keys still in use (each rotated by its owner, audited)."""
-        demo = ApiKey.objects.filter(tenant=tenant, name__in=DEMO_KEYS, revoked_at__isnull=True).select_related(
-            "owner", "organization"
-        )
+        # Only the demo people's keys: a secret goes to its owner, and the demo's are published.
+        demo = ApiKey.objects.filter(
+            tenant=tenant,
+            name__in=DEMO_KEYS,
+            revoked_at__isnull=True,
+            owner__email_canonical__in=[normalize_email(email) for email, _, _ in USERS],
+        ).select_related("owner", "organization")
         order = {name: i for i, name in enumerate(DEMO_KEYS)}
         keys = [
             key_services.apikey_rotate(api_key=key, actor=key.owner, grace_period_seconds=0)
