@@ -4,7 +4,8 @@ Refused with 400 VALIDATION_ERROR (``Malformed request body: ...``) before any v
 the data: nesting deeper than ``MAX_DEPTH`` (Python's json recurses, so a body of 100,000
 ``[`` would otherwise end in RecursionError, and a merely deep one in the serializers or
 the renderer), text that is not valid in its charset, NUL characters and lone UTF-16
-surrogates in strings (PostgreSQL and UTF-8 encoders refuse them later, as a 500). Bodies
+surrogates in strings (PostgreSQL and UTF-8 encoders refuse them later, as a 500), numbers
+beyond a float's range (``1e999`` parses as infinity, which no JSON column holds). Bodies
 over ``TATER_MAX_UPLOAD_BYTES`` are refused with 413 even where the middleware is not in
 front (it refuses them from their Content-Length, unread).
 """
@@ -12,6 +13,7 @@ front (it refuses them from their Content-Length, unread).
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import IO, Any
@@ -72,7 +74,7 @@ def loads(raw: bytes, encoding: str = "utf-8") -> Any:
     except (UnicodeDecodeError, LookupError):
         raise ParseError(f"The body is not valid {encoding} text") from None
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:
@@ -88,6 +90,13 @@ def loads(raw: bytes, encoding: str = "utf-8") -> Any:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"Number out of range: {text[:40]!r}")
+    return value
 
 
 class JSONParser(parsers.JSONParser):

@@ -8,6 +8,9 @@ the operator commands (expectations from SPEC §1, §3, §5, §7, §10 and §12)
   a few dozen uploads made every admin's page load gigabytes;
 - the Scans page answered a 500 to a date filter near the end of the calendar
   (``?until=9999-12-31``), where any other bad filter is a 400 with the form's message;
+- a number too large for a float (``1e999``, parsed as infinity) anywhere in an upload's
+  metadata or findings was a 500: neither the audit entry nor the scan's JSON column can
+  hold an infinity;
 - ``bootstrap_demo`` (run by ``./run serve`` at every start, ``--reissue-keys``) took any
   tenant named "Demo MSP" for the demo: a signed-up owner who named theirs so had the
   operator rotate their keys and print them as the demo's (the ``export TATER_API_KEY``
@@ -58,6 +61,17 @@ def test_an_uploaders_metadata_cannot_bloat_every_audit_read(api: Any, world: di
     assert r.status_code == 201, r.content
     event = AuditEvent.objects.get(action="scan.uploaded", target_id=r.json()["id"])
     assert event.changes["metadata"] == {"to": small["metadata"]}
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    ['"metadata": {"latency_ms": 1e999}', '"findings": [{"title": "t", "severity": "low", "data": {"x": -1E400}}]'],
+)
+def test_an_upload_with_an_infinite_number_is_a_400_not_a_500(api: Any, world: dict[str, Any], fragment: str) -> None:
+    raw = '{"scanner": "n", "target": "t", "started_at": "2026-01-15T09:30:00Z", ' + fragment + "}"
+    r = api.generic("POST", UPLOAD, raw.encode(), content_type="application/json", HTTP_X_API_KEY=world["owner_raw"])
+    assert (r.status_code, r.json()["error"]) == (400, "VALIDATION_ERROR"), r.content
+    assert "body" in r.json()["details"]["fields"]
 
 
 # --- SPEC §9 (the UI) and §3's spirit: bad input is a message, never a 500 ---------------
