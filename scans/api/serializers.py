@@ -78,7 +78,9 @@ class ScanUploadInput(StrictSerializer):
 
 
 class UploaderOutput(serializers.Serializer):
-    user = serializers.EmailField(allow_null=True)
+    user = serializers.EmailField(
+        allow_null=True, help_text="The uploader's email; null unless the caller may read members"
+    )
     key_id = serializers.CharField(allow_null=True, help_text="Public id of the API key, when uploaded with one")
     key_prefix = serializers.CharField(
         allow_null=True,
@@ -138,7 +140,7 @@ class ScanOutput(serializers.ModelSerializer):
     def get_uploaded_by(self, obj: Scan) -> dict[str, Any]:
         user = obj.uploaded_by_user
         return {
-            "user": user.email if user else None,
+            "user": user.email if user and self.context.get("members_visible") else None,
             "key_id": obj.uploaded_by_key_id or None,
             # The secret presented (during a rotation's grace, maybe the old one), to whom
             # may see the key (scans.selectors.visible_uploading_keys).

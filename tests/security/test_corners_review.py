@@ -11,6 +11,8 @@ the operator commands (expectations from SPEC §1, §3, §5, §7, §10 and §12)
 - a number too large for a float (``1e999``, parsed as infinity) anywhere in an upload's
   metadata or findings was a 500: neither the audit entry nor the scan's JSON column can
   hold an infinity;
+- a public key (``ck_``: business data only, no members) read the email address of every
+  member who uploaded a scan in ``uploaded_by.user`` of the scan list and detail;
 - ``bootstrap_demo`` (run by ``./run serve`` at every start, ``--reissue-keys``) took any
   tenant named "Demo MSP" for the demo: a signed-up owner who named theirs so had the
   operator rotate their keys and print them as the demo's (the ``export TATER_API_KEY``
@@ -72,6 +74,26 @@ def test_an_upload_with_an_infinite_number_is_a_400_not_a_500(api: Any, world: d
     r = api.generic("POST", UPLOAD, raw.encode(), content_type="application/json", HTTP_X_API_KEY=world["owner_raw"])
     assert (r.status_code, r.json()["error"]) == (400, "VALIDATION_ERROR"), r.content
     assert "body" in r.json()["details"]["fields"]
+
+
+# --- SPEC §2a "Public keys (ck_) read business data only: no keys, members or audit log" --
+
+
+def test_a_public_key_does_not_learn_who_uploaded(api: Any, world: dict[str, Any]) -> None:
+    r = api.post(UPLOAD, data=json.dumps(SCAN), content_type="application/json", HTTP_X_API_KEY=world["member_raw"])
+    assert r.status_code == 201, r.content
+    scan_id = r.json()["id"]
+    _, public_raw = make_key(
+        user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type="public", scopes=["*:read"]
+    )
+    listing = api.get("/api/v1/scans/", HTTP_X_API_KEY=public_raw)
+    detail = api.get(f"/api/v1/scans/{scan_id}/", HTTP_X_API_KEY=public_raw)
+    assert (listing.status_code, detail.status_code) == (200, 200)
+    assert world["member"].email not in listing.content.decode() + detail.content.decode()
+    assert detail.json()["uploaded_by"]["user"] is None
+    # Who may read the members still sees the uploader.
+    shown = api.get(f"/api/v1/scans/{scan_id}/", HTTP_X_API_KEY=world["owner_raw"]).json()
+    assert shown["uploaded_by"]["user"] == world["member"].email
 
 
 # --- SPEC §9 (the UI) and §3's spirit: bad input is a message, never a 500 ---------------
