@@ -349,6 +349,10 @@ def env_key_prefix(name: str, default: str) -> str:
     # The shape apikeys.keygen recognises as a key prefix, so no key ever issued is refused.
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,15}", value):
         raise ImproperlyConfigured(f"{name} must be 1-16 letters, digits, '_' or '-', starting with a letter.")
+    if set(value) <= set("abcdef0123456789"):
+        # Keys are the prefix and 32 lowercase hex: with a prefix of hex alone a key would look
+        # like a digest or a request id, which the logs keep (tater.operations.logs.redact).
+        raise ImproperlyConfigured(f"{name} needs a character other than 0-9 and a-f (e.g. end it with '_').")
     return value
 
 
