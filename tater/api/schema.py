@@ -291,7 +291,10 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "X-API-Key",
-            "description": "`X-API-Key: tater_<32 hex>` (X-Agent-API-Key is an alias). Never `Authorization: Bearer`.",
+            "description": (
+                "`X-API-Key: tater_<32 hex>` (X-Agent-API-Key is an alias). `Authorization: Bearer <key>` "
+                "only where the deployment allows it (TATER_ALLOW_BEARER_KEYS)."
+            ),
         }
 
 
