@@ -181,6 +181,13 @@ class UserSessionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: UserSession | None = None) -> bool:
+        # Deleting signs the browser out: as with their accounts, another operator's sessions
+        # are the superusers' to end (also the bulk action: it checks each selected object).
+        if obj is not None and UserAdmin._another_operator(request, obj.user):
+            return False
+        return super().has_delete_permission(request, obj)
+
     def delete_model(self, request: HttpRequest, obj: UserSession) -> None:
         # Deleting the row alone would leave the browser signed in, and no longer findable by
         # "sign out everywhere" or deactivation.
