@@ -193,7 +193,9 @@ def passkey_remove(*, passkey: WebAuthnCredential) -> None:
     # One removal at a time per account: two at once would each see the other's passkey
     # and leave the recovery codes as the only factor.
     type(user).objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
-    passkey.delete()
+    deleted, _ = passkey.delete()
+    if not deleted:
+        return  # removed by the removal this one waited for: nothing happened, nothing to audit
     others = (
         WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
         or TOTPDevice.objects.filter(user=user, confirmed=True).exists()
