@@ -81,7 +81,10 @@ class UploaderOutput(serializers.Serializer):
     user = serializers.EmailField(
         allow_null=True, help_text="The uploader's email; null unless the caller may read members"
     )
-    key_id = serializers.CharField(allow_null=True, help_text="Public id of the API key, when uploaded with one")
+    key_id = serializers.CharField(
+        allow_null=True,
+        help_text="Public id of the API key, when uploaded with one; to callers that may read keys, and the key itself",
+    )
     key_prefix = serializers.CharField(
         allow_null=True,
         help_text="Display prefix of the secret presented (the old one during a rotation's grace period); "
@@ -136,12 +139,16 @@ class ScanOutput(serializers.ModelSerializer):
     def get_finding_count(self, obj: Scan) -> int:
         return sum(obj.severity_counts.values())
 
+    def _key_id_visible(self, obj: Scan) -> bool:
+        """The uploading key's id, to callers who may read keys, and to that key itself."""
+        return bool(self.context.get("keys_visible")) or obj.uploaded_by_key_id == self.context.get("caller_key_id")
+
     @extend_schema_field(UploaderOutput)
     def get_uploaded_by(self, obj: Scan) -> dict[str, Any]:
         user = obj.uploaded_by_user
         return {
             "user": user.email if user and self.context.get("members_visible") else None,
-            "key_id": obj.uploaded_by_key_id or None,
+            "key_id": (obj.uploaded_by_key_id or None) if self._key_id_visible(obj) else None,
             # The secret presented (during a rotation's grace, maybe the old one), to whom
             # may see the key (scans.selectors.visible_uploading_keys).
             "key_prefix": (obj.key_prefix or None) if obj.uploaded_by_key_id in self._visible_keys() else None,

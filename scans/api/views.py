@@ -122,11 +122,14 @@ def read_json_body(request: Request) -> Any:
 def _context(access: Access, scans: list[Scan]) -> dict[str, Any]:
     """What the scan serializers need: the caller's tenant and org ids, the uploading keys
     the caller may see (only theirs get a prefix in ``uploaded_by``), and whether the caller
-    may read the members (the uploader's address; never public keys, SPEC §2a)."""
+    may read the members (the uploader's address) and the keys (the uploading key's id):
+    never public keys, SPEC §2a."""
     return {
         "ids": {"tenant_id": access.tenant_public_id, "organization_id": access.org.public_id if access.org else ""},
         "visible_keys": selectors.visible_uploading_keys(access, scans),
         "members_visible": "members:read" in access.scopes,
+        "keys_visible": "keys:read" in access.scopes,
+        "caller_key_id": access.key.public_id if access.key is not None else None,
     }
 
 

@@ -91,9 +91,12 @@ def test_a_public_key_does_not_learn_who_uploaded(api: Any, world: dict[str, Any
     assert (listing.status_code, detail.status_code) == (200, 200)
     assert world["member"].email not in listing.content.decode() + detail.content.decode()
     assert detail.json()["uploaded_by"]["user"] is None
-    # Who may read the members still sees the uploader.
+    # Nor which key uploaded it ("no keys"): its id is key data too.
+    assert detail.json()["uploaded_by"]["key_id"] is None
+    # Who may read the members and keys still sees the uploader.
     shown = api.get(f"/api/v1/scans/{scan_id}/", HTTP_X_API_KEY=world["owner_raw"]).json()
     assert shown["uploaded_by"]["user"] == world["member"].email
+    assert shown["uploaded_by"]["key_id"].startswith("key-")
 
 
 # --- SPEC §9 (the UI) and §3's spirit: bad input is a message, never a 500 ---------------
