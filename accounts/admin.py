@@ -159,10 +159,9 @@ class OperatorGroupAdmin(DjangoGroupAdmin):
 def _group_field(value: Any) -> Any:
     """A group form's value as the log shows it: permissions as ``app_label.codename``."""
     if isinstance(value, QuerySet | list | tuple | set):
-        return sorted(
-            f"{item.content_type.app_label}.{item.codename}" if isinstance(item, Permission) else str(item)
-            for item in value
-        )
+        pks = [item.pk for item in value]
+        permissions = Permission.objects.filter(pk__in=pks).select_related("content_type")  # one query
+        return sorted(f"{p.content_type.app_label}.{p.codename}" for p in permissions)
     return _plain(value)
 
 
