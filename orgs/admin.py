@@ -1,10 +1,16 @@
 """Operator admin for tenants, organizations and memberships. Writes go through the
-same transaction as an audit entry (channel ``admin``, set by the middleware for /admin/)."""
+same transaction as an audit entry (channel ``admin``, set by the middleware for /admin/),
+and meet the rules of every other channel: names and settings are checked by
+orgs.services' own cleaners, memberships are written by its services (the last owner
+stays, a removed member's invitations are withdrawn). An organization's tenant and a
+membership's person and org are fixed once created: moving them is no channel's operation
+(keys and members would be carried into another tenant, a key would keep its old role)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.forms import ModelForm
@@ -12,7 +18,9 @@ from django.http import HttpRequest
 
 from audit import registry as A
 from audit.services import audit_record
+from orgs import services
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
+from tater.exceptions import DomainError
 
 
 def _changes(form: ModelForm) -> dict[str, Any]:
@@ -27,9 +35,9 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 class AuditedAdmin(admin.ModelAdmin):
-    """Save and delete in one transaction with their audit entry and cache invalidation."""
+    """Save in one transaction with the audit entry (cache invalidation: apikeys.keycheck's receivers)."""
 
-    created_action = updated_action = deleted_action = ""
+    created_action = updated_action = ""
 
     def audit_scope(self, obj: Any) -> tuple[Tenant | None, Organization | None]:
         raise NotImplementedError
@@ -50,16 +58,6 @@ class AuditedAdmin(admin.ModelAdmin):
             actor_user=request.user,
         )
 
-    @transaction.atomic
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        tenant, org = self.audit_scope(obj)
-        audit_record(action=self.deleted_action, tenant=tenant, organization=org, target=obj, actor_user=request.user)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for obj in queryset:
-            self.delete_model(request, obj)
-
 
 class OrganizationInline(admin.TabularInline):
     model = Organization
@@ -73,8 +71,37 @@ class OrganizationInline(admin.TabularInline):
         return False
 
 
+class TenantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = list(services.TENANT_SETTINGS)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for field in services.TENANT_SETTINGS:
+            if field in data:
+                try:
+                    data[field] = services.clean_tenant_setting(field, data[field])
+                except DomainError as exc:
+                    self.add_error(field, exc.message)
+        return data
+
+
+class OrganizationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["tenant", "name", "slug"]
+
+    def clean_name(self) -> str:
+        try:
+            return services.clean_org_name(self.cleaned_data.get("name"))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
 @admin.register(Tenant)
 class TenantAdmin(AuditedAdmin):
+    form = TenantAdminForm
     list_display = ("name", "public_id", "plan", "require_2fa", "require_sso", "max_key_lifetime_days", "created_at")
     list_filter = ("plan", "require_2fa", "require_sso", "key_creation_policy")
     search_fields = ("name", "public_id")
@@ -91,6 +118,7 @@ class TenantAdmin(AuditedAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(AuditedAdmin):
+    form = OrganizationAdminForm
     list_display = ("name", "public_id", "tenant", "slug", "created_at")
     list_filter = ("tenant__plan",)
     search_fields = ("name", "public_id", "slug", "tenant__name", "tenant__public_id")
@@ -101,24 +129,76 @@ class OrganizationAdmin(AuditedAdmin):
     def audit_scope(self, obj: Organization) -> tuple[Tenant | None, Organization | None]:
         return obj.tenant, obj
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fixed = ("tenant",) if obj is not None else ()
+        return (*super().get_readonly_fields(request, obj), *fixed)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
-class MembershipAdmin(AuditedAdmin):
-    created_action, updated_action, deleted_action = A.MEMBER_ADDED, A.MEMBER_ROLE_CHANGED, A.MEMBER_REMOVED
+class TenantMembershipAdminForm(forms.ModelForm):
+    class Meta:
+        model = TenantMembership
+        fields = ["tenant", "user", "role"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.instance.pk is not None and "role" in data:
+            try:
+                services.require_owner_remains(
+                    tenant=self.instance.tenant, old_role=self.instance.role, role=data["role"]
+                )
+            except DomainError as exc:
+                self.add_error("role", exc.message)
+        return data
+
+
+class MembershipAdmin(admin.ModelAdmin):
+    """Memberships are written by orgs.services (audited there, channel ``admin``)."""
+
+    fixed_on_change: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fixed = self.fixed_on_change if obj is not None else ()
+        return (*super().get_readonly_fields(request, obj), *fixed)
+
+    def set_role(self, request: HttpRequest, obj: Any, role: str | None) -> Any:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        saved = self.set_role(request, obj, obj.role)
+        obj.pk, obj.created_at = saved.pk, saved.created_at
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.set_role(request, obj, None)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 @admin.register(TenantMembership)
 class TenantMembershipAdmin(MembershipAdmin):
+    form = TenantMembershipAdminForm
     list_display = ("user", "tenant", "role", "created_at")
     list_filter = ("role",)
     search_fields = ("user__email", "tenant__name", "tenant__public_id")
     raw_id_fields = ("user",)
     list_select_related = ("user", "tenant")
+    fixed_on_change = ("user", "tenant")
 
-    def audit_scope(self, obj: TenantMembership) -> tuple[Tenant | None, Organization | None]:
-        return obj.tenant, None
+    def set_role(self, request: HttpRequest, obj: TenantMembership, role: str | None) -> Any:
+        return services.tenant_member_set(tenant=obj.tenant, user=obj.user, role=role, actor=request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None:
+            try:
+                services.require_owner_remains(tenant=obj.tenant, old_role=obj.role, role=None)
+            except DomainError:
+                return False  # the tenant's last owner
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(OrgMembership)
@@ -128,6 +208,7 @@ class OrgMembershipAdmin(MembershipAdmin):
     search_fields = ("user__email", "organization__name", "organization__public_id")
     raw_id_fields = ("user",)
     list_select_related = ("user", "organization__tenant")
+    fixed_on_change = ("user", "organization")
 
-    def audit_scope(self, obj: OrgMembership) -> tuple[Tenant | None, Organization | None]:
-        return obj.organization.tenant, obj.organization
+    def set_role(self, request: HttpRequest, obj: OrgMembership, role: str | None) -> Any:
+        return services.org_member_set(organization=obj.organization, user=obj.user, role=role, actor=request.user)

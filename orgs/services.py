@@ -59,6 +59,31 @@ TENANT_SETTINGS = (
 )
 
 
+MAX_KEY_LIFETIME_DAYS = 3650
+
+
+def clean_tenant_setting(field: str, value: Any) -> Any:
+    """One tenant setting's clean value, or ``InvalidInput`` naming it: the rules every
+    channel (settings page, admin) holds. A lifetime cap of 0 days would be shown as a cap
+    and enforced as none; one beyond ten years overflows the expiry arithmetic of every
+    key creation in the tenant."""
+    if field not in TENANT_SETTINGS:
+        raise InvalidInput(f"Unknown tenant setting {field!r}", field=field)
+    if field == "name":
+        return names.clean_name(value, what="Tenant name", max_length=200)
+    if field == "plan" and value not in Plan.values:
+        raise InvalidInput(f"Plan must be one of {', '.join(Plan.values)}", field="plan")
+    if field == "max_key_lifetime_days" and value is not None and not 1 <= value <= MAX_KEY_LIFETIME_DAYS:
+        raise InvalidInput(
+            f"Maximum key lifetime must be from 1 to {MAX_KEY_LIFETIME_DAYS} days (empty: no limit)", field=field
+        )
+    return value
+
+
+def clean_org_name(value: str | None) -> str:
+    return names.clean_name(value, what="Organization name", max_length=200)
+
+
 @transaction.atomic
 def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
     """Change plan and policies: tenant owners only (SPEC §1)."""
@@ -68,16 +93,11 @@ def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
     changes = {}
     for field, value in values.items():
-        if field not in TENANT_SETTINGS:
-            raise InvalidInput(f"Unknown tenant setting {field!r}", field=field)
-        if field == "name":
-            value = names.clean_name(value, what="Tenant name", max_length=200)
+        value = clean_tenant_setting(field, value)
         old = getattr(tenant, field)
         if old != value:
             changes[field] = {"from": old, "to": value}
             setattr(tenant, field, value)
-    if "plan" in changes and tenant.plan not in Plan.values:
-        raise InvalidInput(f"Plan must be one of {', '.join(Plan.values)}", field="plan")
     if changes:
         tenant.full_clean()
         tenant.save()
@@ -94,7 +114,7 @@ def org_create(
         who = as_actor(actor, tenant)
         policy.require(policy.can_create_org(who))
         actor = who.user
-    name = names.clean_name(name, what="Organization name", max_length=200)
+    name = clean_org_name(name)
     org = Organization.objects.create(tenant=tenant, name=name, slug=_unique_slug(tenant, name))
     audit_record(
         action=A.ORG_CREATED,
@@ -117,7 +137,7 @@ def org_rename(
         who = as_actor(actor, organization.tenant_id)
         policy.require(policy.can_rename_org(who, org_pk=organization.pk))
         actor = who.user
-    name = names.clean_name(name, what="Organization name", max_length=200)
+    name = clean_org_name(name)
     old = organization.name
     if old != name:
         organization.name = name
@@ -131,6 +151,15 @@ def org_rename(
             actor_user=actor,
         )
     return organization
+
+
+def require_owner_remains(*, tenant: Tenant, old_role: str | None, role: str | None) -> None:
+    """``Conflict`` when a tenant role change from ``old_role`` to ``role`` would leave the
+    tenant without an owner (nobody left to change its plan and policies, SPEC §1)."""
+    if old_role != roles.TenantRole.OWNER or role == roles.TenantRole.OWNER:
+        return
+    if TenantMembership.objects.filter(tenant=tenant, role=roles.TenantRole.OWNER).count() <= 1:
+        raise Conflict("The last owner of a tenant cannot be removed or demoted")
 
 
 @transaction.atomic
@@ -148,10 +177,7 @@ def tenant_member_set(
     old_role = current.role if current else None
     if old_role == role:
         return current
-    if old_role == roles.TenantRole.OWNER:
-        owners = TenantMembership.objects.filter(tenant=tenant, role=roles.TenantRole.OWNER).count()
-        if owners <= 1:
-            raise Conflict("The last owner of a tenant cannot be removed or demoted")
+    require_owner_remains(tenant=tenant, old_role=old_role, role=role)
     if role is None:
         current.delete()  # type: ignore[union-attr]
         result = None
