@@ -119,9 +119,22 @@ def first_joined_tenant(user: Any) -> Tenant | None:
 # --- Operators (the Django admin) -------------------------------------------------
 
 
+def email_addresses_forget_others(*, user: Any) -> int:
+    """After an account's email was changed for it (by the directory or an operator): the
+    other addresses no longer reach it (sign-in, password reset, invitations), since the
+    change is often made because that mailbox now belongs to someone else. How many went."""
+    current = normalize_email(user.email)
+    stale = [a.pk for a in EmailAddress.objects.filter(user=user) if normalize_email(a.email) != current]
+    EmailAddress.objects.filter(pk__in=stale).delete()
+    return len(stale)
+
+
 def user_saved_by_operator(*, user: Any, created: bool, changes: dict[str, Any]) -> None:
     """Audit an account an operator created or changed in the admin (the actor and channel
-    ``admin`` come from the request context). ``changes`` never holds the password hash."""
+    ``admin`` come from the request context). ``changes`` never holds the password hash.
+    A changed email is the only address that reaches the account, as when SCIM changes it."""
+    if not created and "email" in changes:
+        changes = {**changes, "addresses_removed": email_addresses_forget_others(user=user)}
     action = A.USER_CREATED if created else A.USER_UPDATED
     audit_record(action=action, tenant=home_tenant(user), target=user, changes=changes)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -96,8 +95,7 @@ def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
     user.save(update_fields=["email"])
     # The old address no longer reaches the account (sign-in, password reset): the
     # directory may give it to someone else.
-    stale = [a.pk for a in EmailAddress.objects.filter(user=user) if normalize_email(a.email) != normalize_email(new)]
-    EmailAddress.objects.filter(pk__in=stale).delete()
+    account_services.email_addresses_forget_others(user=user)
     return {"from": old, "to": user.email}
 
 

@@ -18,7 +18,10 @@ row directly, so:
   (datetime overflow), where SPEC §3 wants no 500 for anything a caller can cause;
 - an organization could be moved to another tenant in the admin, its keys (bound to it,
   but still of the old tenant) and members carried along (SPEC §1: nothing of one tenant
-  is visible to another); no other channel can move one.
+  is visible to another); no other channel can move one;
+- an account's email changed in the admin left the old address verified on the account:
+  a password reset link still went there (SCIM's email change drops the old addresses,
+  "the directory may give it to someone else"; SPEC §8).
 """
 
 from __future__ import annotations
@@ -189,3 +192,39 @@ def test_a_role_change_in_the_admin_is_the_services_and_takes_effect_at_once() -
     assert entry.channel == "admin"
     r = Client().post(members, invite, content_type="application/json", HTTP_X_API_KEY=raw)
     assert r.status_code == 403, r.status_code
+
+
+# --- Accounts ------------------------------------------------------------------------------
+
+
+def test_an_email_changed_in_the_admin_no_longer_reaches_the_account_at_the_old_address(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """SCIM (scim.services.provisioning.change_account_email) drops the old address when it
+    changes an account's email: "the directory may give it to someone else". The admin kept
+    the old address verified on the account: whoever holds that mailbox next (the reason an
+    operator changes it) resets the password and takes the account over (SPEC §8)."""
+    from allauth.account.models import EmailAddress
+    from django.core import mail
+
+    person = UserFactory(email="pat@old.test")
+    admin = superuser_in_admin()
+    url = f"/admin/accounts/user/{person.pk}/change/"
+    data = {
+        "email": "pat@new.test",
+        "first_name": "",
+        "last_name": "",
+        "is_active": "on",
+        "date_joined_0": person.date_joined.date().isoformat(),
+        "date_joined_1": person.date_joined.time().strftime("%H:%M:%S"),
+    }
+    r = admin.post(url, data)
+    assert r.status_code == 302, r.content[:2000]
+    person.refresh_from_db()
+    assert person.email == "pat@new.test"
+    assert not EmailAddress.objects.filter(user=person, email__iexact="pat@old.test").exists()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post("/accounts/password/reset/", {"email": "pat@old.test"})
+    links = [m for m in mail.outbox if "pat@old.test" in m.to and "/password/reset/key/" in m.body]
+    assert not links, "a reset link went to the old address"
