@@ -77,7 +77,7 @@ class TenantAdminForm(forms.ModelForm):
         fields = list(services.TENANT_SETTINGS)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for field in services.TENANT_SETTINGS:
             if field in data:
                 try:
@@ -143,7 +143,7 @@ class TenantMembershipAdminForm(forms.ModelForm):
         fields = ["tenant", "user", "role"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.instance.pk is not None and "role" in data:
             try:
                 services.require_owner_remains(
