@@ -218,6 +218,11 @@ class TenantSSOConfigAdmin(admin.ModelAdmin):
     search_fields = ["tenant__name", "tenant__sso_domains__domain"]
     readonly_fields = ["provider_id"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A configuration is its tenant's: another tenant in the form would overwrite that
+        # tenant's configuration and leave this one as it was.
+        return [*super().get_readonly_fields(request, obj), *(["tenant"] if obj is not None else [])]
+
     def save_model(self, request: HttpRequest, obj: TenantSSOConfig, form: Any, change: bool) -> None:
         values = {name: form.cleaned_data[name] for name in sso.EDITABLE if name in form.cleaned_data}
         # Through the service: validation, the allauth SocialApp and the audit entry.

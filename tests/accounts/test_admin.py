@@ -94,3 +94,27 @@ def test_admin_sees_domain_claims_read_only_and_removes_them_audited(admin_clien
     assert not TenantDomain.objects.filter(pk=claim.pk).exists()
     removed = AuditEvent.objects.get(action="sso.domain_removed")
     assert removed.channel == "admin" and removed.changes == {"domain": "example.com", "was_verified": True}
+
+
+def test_an_sso_config_stays_its_tenants_when_edited_in_the_admin(admin_client: Client) -> None:
+    """Another tenant named in the change form overwrote that tenant's configuration with
+    this one's values and left this one as it was: a configuration belongs to its tenant."""
+    form = {"protocol": "oidc", "client_id": "abc", "client_secret": "", "default_role": "member", "is_active": "on"}
+    mine, _, _ = make_tenant(name="Mine")
+    theirs, _, _ = make_tenant(name="Theirs")
+    for tenant, issuer in ((mine, "https://idp.mine.example"), (theirs, "https://idp.theirs.example")):
+        r = admin_client.post(
+            "/admin/accounts/tenantssoconfig/add/",
+            {**form, "tenant": tenant.pk, "issuer": issuer, "client_secret": "s"},
+        )
+        assert r.status_code == 302, r.content.decode()[-2000:]
+    config = TenantSSOConfig.objects.get(tenant=mine)
+
+    r = admin_client.post(
+        f"/admin/accounts/tenantssoconfig/{config.pk}/change/",
+        {**form, "tenant": theirs.pk, "issuer": "https://idp.changed.example"},
+    )
+
+    assert r.status_code == 302, r.content.decode()[-2000:]
+    assert TenantSSOConfig.objects.get(tenant=theirs).issuer == "https://idp.theirs.example"
+    assert TenantSSOConfig.objects.get(tenant=mine).issuer == "https://idp.changed.example"
