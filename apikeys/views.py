@@ -340,6 +340,16 @@ def key_detail(request: HttpRequest, key_id: str) -> HttpResponse:
     )
 
 
+# What someone other than the key's owner may still do with each setting (SPEC §2a).
+NARROW_ONLY = {
+    "expires_at": "Only the key's owner can remove its expiry or move it later; you may choose an earlier one.",
+    "allowed_ips": "Only the key's owner can allow more addresses; you may only remove addresses or ranges.",
+    "rate_limit": "Only the key's owner can raise or remove its rate limit; you may only make it stricter.",
+    "usage_limit": "Only the key's owner can raise or remove its usage limit; you may only lower it.",
+    "usage_refill": "Only the key's owner can make its usage limit refill more often.",
+}
+
+
 def _show_edit_error(form: ApiKeyEditForm, exc: DomainError) -> None:
     """Service errors on the edit form. A widening attempt comes back as NotPermitted
     naming the scopes the key lacks: each goes on its resource's select, in words that
@@ -348,10 +358,11 @@ def _show_edit_error(form: ApiKeyEditForm, exc: DomainError) -> None:
     fields = {form.resource_field(scope): scope for scope in beyond or ()}
     widened = (exc.details or {}).get("widened") if isinstance(exc, NotPermitted) else None
     if widened and not beyond:
-        # A widening refused (e.g. a higher usage limit by an admin): on each field widened.
-        named = [EDIT_SERVICE_FIELDS.get(name, name) for name in widened]
+        # A widening refused (e.g. a later expiry set by an admin): on each field widened, in
+        # words saying what may be done instead (the service's message names its arguments).
+        named = {EDIT_SERVICE_FIELDS.get(name, name): name for name in widened}
         for field in [f for f in named if f in form.fields] or [None]:
-            form.add_error(field, exc.message)
+            form.add_error(field, NARROW_ONLY.get(named.get(field, ""), exc.message) if field else exc.message)
         return
     if not beyond or None in fields:
         add_domain_error(form, exc, EDIT_SERVICE_FIELDS)
