@@ -87,12 +87,15 @@ def scim_settings(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def scim_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
+    """GET: confirm (revocation is final and stops provisioning). POST: revoke."""
     tenant = _tenant(request)
     token = selectors.scim_token_get(tenant=tenant, public_id=token_id)
     if token is None:
         raise Http404("No such SCIM token")
+    if request.method == "GET":
+        return render(request, "scim/token_revoke.html", {"token": token, "tenant": tenant})
     token_services.scim_token_revoke(token=token, actor=request.user)
     messages.success(request, f"SCIM token “{token.name}” revoked: your identity provider can no longer use it.")
     return redirect("scim_settings")
