@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import domains, sso
 from accounts.forms import DomainForm, SSOConfigForm, SSOStartForm
@@ -132,9 +132,13 @@ def sso_domain_verify(request: HttpRequest, domain_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def sso_domain_remove(request: HttpRequest, domain_id: int) -> HttpResponse:
+    """GET: confirm (a removed domain's sign-ins stop going to the IdP). POST: remove."""
     claim = _claim_of(request, domain_id)
+    if request.method == "GET":
+        context = {"claim": claim, "settings_url": _settings_url(claim.tenant)}
+        return render(request, "accounts/sso_domain_remove.html", context)
     domains.domain_remove(tenant_domain=claim, actor=request.user)
     messages.success(request, f"{claim.domain} removed.")
     return HttpResponseRedirect(_settings_url(claim.tenant))
