@@ -109,6 +109,13 @@ class SSOConfigForm(forms.ModelForm):
     class Meta:
         model = TenantSSOConfig
         fields = list(TenantSSOConfig.EDITABLE)
+        labels = {  # the models' verbose names read "Idp x509 cert", "Require sso"
+            "client_id": "Client ID",
+            "idp_entity_id": "IdP entity ID",
+            "idp_x509_cert": "IdP signing certificate",
+            "require_sso": "Require SSO",
+            "is_active": "Single sign-on enabled",
+        }
 
     def __init__(self, *args: Any, tenant: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
