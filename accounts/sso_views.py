@@ -64,12 +64,19 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Single sign-on settings saved.")
             return HttpResponseRedirect(_settings_url(tenant))
+    return _settings_page(request, tenant, owned, form=form, config=config)
+
+
+def _settings_page(
+    request: HttpRequest, tenant: Any, owned: Any, *, form: Any, config: Any, domain_form: Any = None
+) -> HttpResponse:
     callback = None
     if config is not None and config.protocol == "oidc":
         callback = request.build_absolute_uri(
             reverse("openid_connect_callback", kwargs={"provider_id": config.provider_id})
         )
     claims = list(domains.tenant_domains(tenant=tenant))
+    invalid = form.errors or (domain_form is not None and domain_form.errors)
     return render(
         request,
         "accounts/sso_settings.html",
@@ -80,9 +87,10 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
             "owned": owned,
             "callback_url": callback,
             "domains": claims,
-            "domain_form": DomainForm(),
+            "domain_form": domain_form or DomainForm(),
             "has_verified_domain": any(c.is_verified for c in claims),
         },
+        status=400 if invalid else 200,
     )
 
 
@@ -90,7 +98,7 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sso_domain_add(request: HttpRequest) -> HttpResponse:
     """Claim an email domain (pending until its TXT record is verified)."""
-    tenant, _ = _owned_tenant(request)
+    tenant, owned = _owned_tenant(request)
     if tenant is None:
         return render(request, "accounts/sso_settings.html", {"not_owner": True}, status=403)
     form = DomainForm(request.POST)
@@ -98,12 +106,14 @@ def sso_domain_add(request: HttpRequest) -> HttpResponse:
         try:
             claim = domains.domain_add(tenant=tenant, actor=request.user, domain=form.cleaned_data["domain"])
         except DomainError as exc:
-            messages.error(request, exc.message)
+            form.add_error("domain", exc.message)
         else:
             messages.info(request, f"Publish the TXT record below for {claim.domain}, then press Verify.")
-    else:
-        messages.error(request, "Enter a domain name such as example.com")
-    return HttpResponseRedirect(_settings_url(tenant))
+            return HttpResponseRedirect(_settings_url(tenant))
+    # The page again with what was typed and the error beside the field.
+    config = TenantSSOConfig.objects.filter(tenant=tenant).first()
+    sso_form = SSOConfigForm(instance=config, tenant=tenant)
+    return _settings_page(request, tenant, owned, form=sso_form, config=config, domain_form=form)
 
 
 def _claim_of(request: HttpRequest, domain_id: int) -> Any:

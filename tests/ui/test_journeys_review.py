@@ -86,3 +86,17 @@ def test_identity_provider_connections_page_is_in_the_product_layout(open_as: An
     assert page.title().endswith(" · Tater")
     assert page.get_by_role("navigation", name="Main").is_visible()
     assert page.locator("link[rel=stylesheet]").count() >= 1
+
+
+def test_a_refused_domain_stays_in_its_field_with_the_reason_beside_it(open_as: Any, world: dict[str, Any]) -> None:
+    page = open_as(world["owner"])
+    page.goto(reverse("accounts_sso_settings"))
+    page.get_by_label("Email domain").fill("acme example")
+    page.get_by_role("button", name="Add domain").click()
+    assert page.get_by_label("Email domain").input_value() == "acme example"
+    field = page.locator(".field.has-error", has=page.get_by_label("Email domain"))
+    assert field.locator("p.error").count() == 1
+    page.get_by_label("Email domain").fill("acme.example")
+    page.get_by_role("button", name="Add domain").click()
+    assert page.get_by_text("Publish the TXT record below for acme.example").is_visible()
+    assert page.get_by_label("Email domain").input_value() == ""
