@@ -112,6 +112,12 @@ def test_usage_limited_key_shows_limit_remaining_and_refill(world: dict[str, Any
     assert "Remaining" not in _text(_page(_signed_in(world["owner"]), world["owner_key"]))
 
 
+def test_a_usage_limit_never_refilled_reads_in_total(world: dict[str, Any]) -> None:
+    key, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], usage_limit=1000)
+    text = _text(_page(_signed_in(world["owner"]), key))
+    assert "Limit 1000 requests in total Remaining 1000 Refill Never" in text
+
+
 def test_create_form_takes_a_usage_limit(world: dict[str, Any]) -> None:
     client = _signed_in(world["owner"])
     page = client.get(reverse("apikey_create")).content.decode()
