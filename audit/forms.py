@@ -20,8 +20,16 @@ def _action_choices() -> list[tuple[str, Any]]:
         groups.setdefault(name.split(".")[0], []).append((name, f"{description} ({name})"))
     choices: list[tuple[str, Any]] = [("", "Any action")]
     for group, names in groups.items():
-        choices.append((group, [(f"{group}.*", f"Any {group.replace('_', ' ')} action"), *names]))
+        choices.append((group, [(f"{group}.*", f"Any {_words(group)} action"), *names]))
     return choices
+
+
+_ACRONYMS = {"api": "API", "mfa": "MFA", "scim": "SCIM", "sso": "SSO"}
+
+
+def _words(group: str) -> str:
+    """An action group as the filter names it: ``scim_user`` → "SCIM user"."""
+    return " ".join(_ACRONYMS.get(word, word) for word in group.split("_"))
 
 
 class DateInput(forms.DateInput):

@@ -88,3 +88,10 @@ def test_export_streams_csv(client, world):
     rows = list(csv.DictReader(io.StringIO(b"".join(r.streaming_content).decode())))
     assert len(rows) == AuditEvent.objects.filter(organization=world["org1"], channel="system").count()
     assert {row["channel"] for row in rows} == {"system"}
+
+
+def test_action_groups_read_as_words(client, world):
+    client.force_login(world["admin"])
+    html = client.get(PAGE).content.decode()
+    for label in ("Any API key action", "Any MFA action", "Any SCIM user action", "Any SSO action"):
+        assert f">{label}</option>" in html, label
