@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import factory
@@ -55,3 +56,19 @@ def make_key(*, user: Any, tenant: Tenant, org: Organization | None, **kwargs: A
     kwargs.setdefault("name", "test key")
     issued = key_services.apikey_create(creator=user, tenant=tenant, organization=org, **kwargs)
     return issued.api_key, issued.key
+
+
+def make_passkey(user: Any, n: int) -> Any:
+    """A confirmed passkey row for ``user`` (no ceremony: for tests about factors, not WebAuthn)."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    credential_id = f"credential-{n}".encode()
+    return WebAuthnCredential.objects.create(
+        user=user,
+        name=f"key {n}",
+        confirmed=True,
+        credential_id=credential_id,
+        credential_id_sha256=hashlib.sha256(credential_id).hexdigest(),
+        public_key=b"not-used-here",
+        aaguid="00000000-0000-0000-0000-000000000000",
+    )

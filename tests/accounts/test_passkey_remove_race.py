@@ -4,7 +4,6 @@ last two passkeys are removed at once (two tabs, two devices)."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import pytest
@@ -12,30 +11,17 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import services
 from accounts.models import RecoveryCodeDevice
-from tests.factories import UserFactory
+from tests.factories import UserFactory, make_passkey
 from tests.security.test_races_review import Rendezvous, _postgresql_only, race  # noqa: F401
 
 pytestmark = [pytest.mark.realservices, pytest.mark.django_db(transaction=True)]
-
-
-def _passkey(user: Any, n: int) -> WebAuthnCredential:
-    credential_id = f"credential-{n}".encode()
-    return WebAuthnCredential.objects.create(
-        user=user,
-        name=f"key {n}",
-        confirmed=True,
-        credential_id=credential_id,
-        credential_id_sha256=hashlib.sha256(credential_id).hexdigest(),
-        public_key=b"not-used-here",
-        aaguid="00000000-0000-0000-0000-000000000000",
-    )
 
 
 def test_removing_the_last_two_passkeys_at_once_turns_2fa_off(monkeypatch: Any) -> None:
     from accounts import passkeys
 
     user = UserFactory()
-    first, second = _passkey(user, 1), _passkey(user, 2)
+    first, second = make_passkey(user, 1), make_passkey(user, 2)
     services.recovery_codes_regenerate(user=user)
     rendezvous = Rendezvous(2)
     for passkey in (first, second):

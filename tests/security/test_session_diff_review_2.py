@@ -23,7 +23,6 @@ page's far dates, the demo's identification, the docs' claims).
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import pytest
@@ -33,7 +32,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts.models import UserSession
 from audit.models import AuditEvent
 from tests.accounts.conftest import enrol
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, make_passkey
 from tests.security.test_session_diff_review import staff_operator
 
 pytestmark = pytest.mark.django_db
@@ -96,27 +95,14 @@ def test_a_staff_operator_still_ends_a_users_session_and_a_superuser_any() -> No
 # --- SPEC §7: the audit log records the writes that happened, each once ----------------------
 
 
-def _passkey(user: Any, n: int) -> WebAuthnCredential:
-    credential_id = f"credential-{n}".encode()
-    return WebAuthnCredential.objects.create(
-        user=user,
-        name=f"key {n}",
-        confirmed=True,
-        credential_id=credential_id,
-        credential_id_sha256=hashlib.sha256(credential_id).hexdigest(),
-        public_key=b"not-used-here",
-        aaguid="00000000-0000-0000-0000-000000000000",
-    )
-
-
 def test_a_passkey_removed_twice_at_once_is_audited_once() -> None:
     """The second of two concurrent removals holds a copy read before the first committed
     (what the lock makes it wait for); replayed here in that order."""
     from accounts import passkeys
 
     user = UserFactory()
-    first = _passkey(user, 1)
-    _passkey(user, 2)
+    first = make_passkey(user, 1)
+    make_passkey(user, 2)
     stale = WebAuthnCredential.objects.get(pk=first.pk)
 
     passkeys.passkey_remove(passkey=first)
