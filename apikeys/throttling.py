@@ -146,9 +146,8 @@ def finish_response(request: Request, response: Any) -> None:
     except LimiterUnavailable:
         rate = None  # the store is down (limits failing closed): an answer without the headers
     if rate is not None:
-        for name, value in rate.decision.headers().items():
-            if name.startswith("X-RateLimit-"):
-                response[name] = value
+        for name, value in rate.decision.rate_limit_headers().items():
+            response.headers[name] = value
     principal = request.__dict__.get("_auth")
     if isinstance(principal, KeyPrincipal):
         if response.status_code >= 400:

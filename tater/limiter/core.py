@@ -165,15 +165,19 @@ class Decision(NamedTuple):
 
     def headers(self) -> dict[str, str]:
         """``X-RateLimit-*`` of the binding rule, plus ``Retry-After`` (≥ 1 s) when refused."""
+        out = self.rate_limit_headers()
+        if not self.admitted:
+            out["Retry-After"] = str(max(1, math.ceil(self.binding.retry_after)))
+        return out
+
+    def rate_limit_headers(self) -> dict[str, str]:
+        """``X-RateLimit-*`` of the binding rule: what every counted response carries."""
         binding = self.binding
-        out = {
-            "X-RateLimit-Limit": str(binding.limit),
+        return {
+            "X-RateLimit-Limit": str(binding.rule.limit),
             "X-RateLimit-Remaining": str(binding.remaining),
             "X-RateLimit-Reset": str(math.ceil(binding.reset)),
         }
-        if not self.admitted:
-            out["Retry-After"] = str(max(1, math.ceil(binding.retry_after)))
-        return out
 
 
 def degraded_decision(rules: Sequence[Rule], now: float, reads: Sequence[str]) -> Decision:
