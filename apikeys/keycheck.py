@@ -32,7 +32,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 from apikeys import keygen, usage
-from apikeys.limits import KeyEntity, blob_name, entity_key, gen_name
+from apikeys.limits import KeyEntity, blob_name, entity_key, gen_name, key_entity
 from apikeys.models import ApiKey, PendingInvalidation
 from apikeys.principal import KeyPrincipal, load, read_models
 from tater import limiter
@@ -137,7 +137,7 @@ def _refuse_if_needed(principal: KeyPrincipal | None, ip: str) -> KeyPrincipal:
 
 def _count(lim: limiter.Limiter, principal: KeyPrincipal | None, ip: str) -> Checked:
     principal = _refuse_if_needed(principal, ip)
-    entity = KeyEntity(principal)
+    entity = key_entity(principal)
     decision = lim.check(entity)
     return Checked(principal, decision, decision.admitted and not decision.degraded, entity)
 
@@ -198,7 +198,7 @@ def _cold_check(lim: limiter.Limiter, digest: str, ip: str) -> Checked | tuple[K
             lim.refund(remembered, decision.receipt)
         raise error
     assert principal is not None
-    entity = KeyEntity(principal)
+    entity = key_entity(principal)
     if decision.known and (entity.key(), entity.rules()) == (remembered.key(), tuple(s.rule for s in decision.states)):
         return Checked(principal, decision, counted, entity, _seen(decision, gate))
     if counted:  # counted under another secret's entity or rules that changed since
@@ -212,7 +212,7 @@ def _warm_call(principal: KeyPrincipal, digest: str, ip: str) -> tuple[KeyEntity
     own = principal.digest == digest  # else a rotated-out secret: its gen lives elsewhere
     reads = [gen_name(digest)] if own else []
     gate = usage.gate_name(digest, ip, previous=False) if own and usage.due(principal, ip) else None
-    return KeyEntity(principal), reads + [gate] if gate else reads, gate
+    return key_entity(principal), reads + [gate] if gate else reads, gate
 
 
 def _cold_call(digest: str, ip: str) -> tuple[limiter.Entity, list[str]]:

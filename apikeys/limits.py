@@ -21,19 +21,30 @@ _RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, 
 
 class KeyEntity:
     """A key as the rate limiter sees it: counted under its current secret's digest,
-    whichever of its secrets was presented, with its plan's and its own limits."""
+    whichever of its secrets was presented, with its plan's and its own limits
+    (:func:`key_entity` builds it)."""
 
     __slots__ = ("_key", "_rules")
 
-    def __init__(self, principal: KeyPrincipal) -> None:
-        self._key = entity_key(principal.digest)
-        self._rules = rules_for(principal.tenant_plan, principal.rate_limit)
+    def __init__(self, digest: str, rules: tuple[Rule, ...]) -> None:
+        self._key = entity_key(digest)
+        self._rules = rules
 
     def key(self) -> str:
         return self._key
 
     def rules(self) -> Sequence[Rule]:
         return self._rules
+
+
+def key_entity(principal: KeyPrincipal) -> KeyEntity:
+    """The principal's entity, built once per current secret, plan and override."""
+    return _key_entity(principal.digest, principal.tenant_plan, principal.rate_limit)
+
+
+@lru_cache(maxsize=65_536)
+def _key_entity(digest: str, plan: str, override: str) -> KeyEntity:
+    return KeyEntity(digest, rules_for(plan, override))
 
 
 def entity_key(digest: str) -> str:
@@ -109,6 +120,7 @@ def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
         blob_name.cache_clear()
     if setting == "TATER_PLAN_RATE_LIMITS":
         rules_for.cache_clear()
+        _key_entity.cache_clear()
 
 
 setting_changed.connect(_on_setting_changed, dispatch_uid="apikeys.limits.caches")
