@@ -353,7 +353,10 @@ def admitting_on_outage(admit: bool = True) -> AbstractContextManager[None]:
     whatever ``TATER_RATELIMIT_FAIL_OPEN`` says: for the requests that must get through
     whatever the store does, such as revoking a leaked key. Otherwise a block that does
     nothing (every key request passes here: nothing is set for it)."""
-    return _admitting_block() if admit else nullcontext()
+    return _admitting_block() if admit else _NOT_ADMITTING
+
+
+_NOT_ADMITTING = nullcontext()  # holds nothing: one serves every block
 
 
 @contextmanager
