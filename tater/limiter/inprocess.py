@@ -26,7 +26,7 @@ from typing import Any
 from django.core.cache import caches
 
 from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend, strict
-from tater.limiter.core import Decision, Receipt, Rule, RuleState, fixed_state, rolling_state
+from tater.limiter.core import NO_READS, Decision, Receipt, Rule, RuleState, fixed_state, rolling_state
 
 DEFAULT_SWEEP_INTERVAL = 30.0
 
@@ -120,7 +120,7 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
                 receipt = Receipt((stamp, t, plan.fixed), cost)
             else:
                 states = self._states(counts, plan, cost, t)  # what each rule waits for
-        return Decision(admitted, states, t, self._read(reads), receipt=receipt)
+        return Decision(admitted, states, t, self._read(reads) if reads else NO_READS, receipt=receipt)
 
     def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
         if not rules:
@@ -239,7 +239,5 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
     # --- outside the lock ------------------------------------------------------------
 
     def _read(self, reads: Sequence[str]) -> dict[str, Any]:
-        if not reads:
-            return {}
         found = caches[self.cache_alias].get_many(reads)
         return {k: found.get(k) for k in reads}
