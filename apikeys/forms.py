@@ -322,6 +322,15 @@ def access_level(resource: str, scopes: frozenset[str]) -> str:
     return "read" if f"{resource}:read" in scopes else ""
 
 
+def _earlier(choice: str, api_key: ApiKey) -> bool:
+    """Does the edit form's expiry ``choice`` keep or bring forward the key's expiry?"""
+    if choice == KEEP_EXPIRY:
+        return True
+    if choice == NEVER_EXPIRES:
+        return api_key.expires_at is None
+    return api_key.expires_at is None or timezone.now() + timedelta(days=int(choice)) <= api_key.expires_at
+
+
 class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
     """A key's settings after creation. Permissions are per-resource selects that offer only
     what the key already has (narrowing); the field still accepts every level so that a
@@ -372,6 +381,10 @@ class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
             else:
                 choices.append((NEVER_EXPIRES, label))
         expiry.choices = choices
+        if not owner:
+            # An admin may only bring the expiry forward: render those choices (validation
+            # keeps every one, so a widened value still meets apikey_update's refusal).
+            expiry.widget.choices = [(value, label) for value, label in choices if _earlier(value, api_key)]
         expiry.help_text = (
             f"This tenant requires keys to expire within {max_lifetime_days} days."
             if max_lifetime_days

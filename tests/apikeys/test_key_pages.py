@@ -17,9 +17,11 @@ from rest_framework.test import APIClient
 
 from apikeys import services as key_services
 from apikeys import uses
+from apikeys.forms import access_level
 from apikeys.key_page import time_left
 from apikeys.models import ApiKey
 from apikeys.usage_chart import axis_ticks
+from tater import scopes as S
 from tests.factories import make_key
 
 pytestmark = pytest.mark.django_db
@@ -245,3 +247,24 @@ def test_expired_grace_is_not_shown(world: dict[str, Any]) -> None:
     issued = key_services.apikey_rotate(api_key=world["owner_key"], actor=world["owner"], grace_period_seconds=3600)
     ApiKey.objects.filter(pk=issued.api_key.pk).update(previous_expires_at=timezone.now() - timedelta(seconds=1))
     assert "Rotation in progress" not in _page(_signed_in(world["owner"]), issued.api_key)
+
+
+def test_an_admin_is_offered_only_earlier_expiries_for_another_persons_key(world: dict[str, Any]) -> None:
+    """SPEC §2a: admins narrow, never widen: the edit page offers an admin the expiries that
+    bring the key's forward, not "Never expires" or later dates that can only be refused."""
+    key = world["member_key"]
+    ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() + timedelta(days=45))
+    url = reverse("apikey_edit", args=[key.public_id])
+    offered = re.findall(r'<option value="([^"]*)"', _signed_in(world["admin"]).get(url).content.decode())
+    expiry = [value for value in offered if value == "keep" or value == "never" or value.isdigit()]
+    assert "never" not in expiry and "keep" in expiry
+    assert all(int(value) <= 45 for value in expiry if value.isdigit()), expiry
+    assert any(value.isdigit() for value in expiry), expiry
+    # A later expiry posted anyway is refused, in words.
+    own = {f"perm_{r}": access_level(r, S.expand(key.scopes)) for r in S.RESOURCES}  # its scopes, unchanged
+    refused = _signed_in(world["admin"]).post(url, _edit_data(key, expires_in="365", **own))
+    assert refused.status_code == 400
+    assert "remove its expiry or move it later" in _text(refused.content.decode()), _text(refused.content.decode())
+    # The owner sees every choice.
+    owner_offered = re.findall(r'<option value="([^"]*)"', _signed_in(world["member"]).get(url).content.decode())
+    assert "never" in owner_offered or "" in owner_offered
