@@ -40,9 +40,13 @@ from tater.exceptions import DomainError, ObjectNotFound
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def org_switch(request: HttpRequest) -> HttpResponse:
-    """Make an org the session's current org; an org the user cannot reach is a 404."""
+    """Make an org the session's current org; an org the user cannot reach is a 404. The
+    switcher posts here; a GET (the address typed or bookmarked) changes nothing and goes
+    to the dashboard, where the switcher is."""
+    if request.method == "GET":
+        return redirect("/")
     form = OrgSwitchForm(request.POST)
     if not form.is_valid():
         raise Http404("Organization not found")

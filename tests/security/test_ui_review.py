@@ -223,3 +223,12 @@ def test_guard_switching_to_another_tenants_org_is_a_404(world: dict[str, Any]) 
     # And naming it in the query string of a page is a 404 too, not another tenant's data.
     page = client.get(f"/keys/?organizationId={world['other_org'].public_id}")
     assert page.status_code == 404 and world["other_key"].name not in page.content.decode()
+
+
+def test_the_org_switch_address_opened_in_the_browser_goes_to_the_dashboard(world: dict[str, Any]) -> None:
+    """A GET of /orgs/switch/ (typed, bookmarked) was a 405 with an empty body: a blank error
+    page. It changes nothing and leads to the dashboard, where the switcher is."""
+    client = Client()
+    client.force_login(world["admin"])
+    response = client.get("/orgs/switch/?org=anything")
+    assert (response.status_code, response["Location"]) == (302, "/")
