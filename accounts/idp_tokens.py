@@ -103,7 +103,7 @@ def jwt_from(authorization: str | None) -> str | None:
         return None
     try:
         header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):  # RecursionError: a header nested too deep
         return None
     return token if isinstance(header, dict) else None
 

@@ -1,0 +1,189 @@
+"""Attacker review of identity-provider tokens (accounts/idp_tokens.py) and tenant SSO.
+
+Expectations from SPEC §3 (every API response is JSON in the error catalog, "never a 500 for
+bad input"; a JWT that fails verification is 401 "Invalid token") and §8/§1 (a tenant's SSO
+configuration speaks for its own verified domains, nothing of one tenant reaches another).
+
+Findings (each a test below):
+
+1. An anonymous caller sends ``Authorization: Bearer <JWT>`` whose header segment is a JSON
+   object nested a few thousand levels deep (within the 16 KiB token cap): the header parse
+   raised RecursionError, a 500 on every API endpoint. Now 401.
+2. Blind SSRF. The issuer URL of a tenant's OIDC configuration (set by any tenant owner, and
+   every self-service sign-up owns a tenant) and the ``jwks_uri`` its discovery document
+   names are fetched by the server whenever *anyone* presents a JWT naming that issuer, and
+   were fetched whatever address they resolve to (loopback, RFC 1918, link-local cloud
+   metadata), following redirects. Now the server fetches only public addresses unless
+   ``TATER_IDP_FETCH_PRIVATE_ADDRESSES`` is on (default only in DEBUG/tests), never follows
+   a redirect, and an owner cannot save an issuer at an internal address.
+3. The JWKS was read by PyJWT's client without the size cap the discovery document has, and
+   a deeply nested JWKS raised RecursionError: an IdP answering that way made every token
+   naming its issuer a 500 (and a multi-megabyte key set was read whole on every refetch).
+   The JWKS now goes through the same capped, guarded fetch: 401 "Invalid token".
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.test import Client
+
+from accounts import idp_tokens, sso
+from tests.accounts.conftest import verified_domain
+from tests.factories import UserFactory, add_member, make_tenant
+from tests.surfaces.test_idp_tokens import Provider, b64, call, invalid_token
+from tater.exceptions import InvalidInput
+
+pytestmark = pytest.mark.django_db
+
+
+class RawServer:
+    """A loopback HTTP server answering every GET with fixed bytes (or a redirect)."""
+
+    def __init__(self, body: bytes = b"{}", *, location: str | None = None) -> None:
+        self.body, self.location, self.hits = body, location, 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:  # noqa: N802
+                server.hits += 1
+                if server.location:
+                    self.send_response(302)
+                    self.send_header("Location", server.location)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(server.body)))
+                self.end_headers()
+                self.wfile.write(server.body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def idp() -> Iterator[Provider]:
+    with Provider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def acme(idp: Provider, settings: Any) -> dict[str, Any]:
+    settings.TATER_IDP_JWKS_REFRESH_COOLDOWN = 30  # also clears idp_tokens' caches
+    tenant, owner, (org,) = make_tenant(name="Acme")
+    config = sso.sso_config_save(
+        tenant=tenant,
+        actor=owner,
+        values={"protocol": "oidc", "issuer": idp.issuer, "client_id": idp.client_id, "client_secret": "s"},
+    )
+    verified_domain(tenant, "acme.test")
+    jane = add_member(org, "member", UserFactory(email="jane@acme.test"))
+    SocialAccount.objects.create(user=jane, provider=config.provider_id, uid="00u-jane")
+    return {"tenant": tenant, "owner": owner, "org": org, "config": config, "jane": jane}
+
+
+def counting(idp: Provider) -> list[str]:
+    """Record every discovery and JWKS request the identity provider receives."""
+    seen: list[str] = []
+    discovery, jwks = idp.discovery, idp.jwks
+    idp.discovery = lambda: (seen.append("discovery"), discovery())[1]  # type: ignore[method-assign]
+    idp.jwks = lambda: (seen.append("jwks"), jwks())[1]  # type: ignore[method-assign]
+    return seen
+
+
+# --- 1. A deeply nested JWT header ---------------------------------------------------------
+
+
+def test_a_deeply_nested_jwt_header_is_not_a_500(db):
+    depth = 4000
+    header = b'{"alg":"RS256","x":' + b"[" * depth + b"]" * depth + b"}"
+    token = f"{b64(header)}.{b64(b'{}')}.AAAA"
+    assert len(token) < idp_tokens.MAX_TOKEN_CHARS
+    response = Client(raise_request_exception=False).get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 401, (response.status_code, response.content[:300])
+    assert response.json()["error"] == "UNAUTHORIZED"
+
+
+# --- 2. SSRF through the tenant's issuer / jwks_uri -----------------------------------------
+
+
+def test_an_issuer_at_an_internal_address_is_not_fetched_for_anyones_token(idp, acme, settings):
+    settings.TATER_IDP_FETCH_PRIVATE_ADDRESSES = False  # production: the issuer is on 127.0.0.1
+    seen = counting(idp)
+    invalid_token(call(idp.sign(idp.claims_for("00u-jane"))))
+    assert seen == []  # no request reached the internal address
+
+
+def test_a_jwks_uri_at_an_internal_address_is_not_fetched(idp, acme, settings, monkeypatch):
+    # A public issuer (played here by letting its discovery through) naming an internal jwks_uri.
+    settings.TATER_IDP_FETCH_PRIVATE_ADDRESSES = False
+    monkeypatch.setattr(idp_tokens, "_discovered_jwks_uri", lambda issuer: f"{idp.issuer}/jwks")
+    seen = counting(idp)
+    invalid_token(call(idp.sign(idp.claims_for("00u-jane"))))
+    assert seen == []
+
+
+def test_the_discovery_fetch_follows_no_redirect(idp, acme, settings):
+    # The issuer's discovery answers with a redirect (to an internal address, in real life):
+    # not followed, so its target never receives the server's request.
+    target = RawServer(json.dumps(idp.discovery()).encode())
+    hop = RawServer(location=f"{target.url}/.well-known/openid-configuration")
+    try:
+        acme["config"].issuer = hop.url
+        acme["config"].save()
+        invalid_token(call(idp.sign(idp.claims_for("00u-jane", iss=hop.url))))
+        assert hop.hits == 1 and target.hits == 0
+    finally:
+        hop.close()
+        target.close()
+
+
+@pytest.mark.parametrize(
+    "issuer", ["http://127.0.0.1:8080", "http://169.254.169.254/latest", "http://10.0.0.5", "http://[::1]:9000"]
+)
+def test_an_owner_cannot_point_the_issuer_at_an_internal_address(db, settings, issuer):
+    settings.TATER_IDP_FETCH_PRIVATE_ADDRESSES = False
+    tenant, owner, _ = make_tenant(name="Mallory")
+    with pytest.raises(InvalidInput):
+        sso.sso_config_save(
+            tenant=tenant,
+            actor=owner,
+            values={"protocol": "oidc", "issuer": issuer, "client_id": "c", "client_secret": "s"},
+        )
+
+
+# --- 3. A hostile key set ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["deeply nested", "larger than the document cap"])
+def test_a_hostile_jwks_is_invalid_token_not_a_500(idp, acme, shape):
+    if shape == "deeply nested":
+        body = b'{"keys":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    else:  # the IdP's real keys, padded past the cap the discovery document has
+        keys = idp.jwks()["keys"]
+        body = json.dumps({"keys": keys, "padding": "x" * (idp_tokens.MAX_DOCUMENT_BYTES + 10)}).encode()
+    server = RawServer(body)
+    try:
+        genuine = idp.discovery
+        idp.discovery = lambda: {**genuine(), "jwks_uri": server.url}  # type: ignore[method-assign]
+        response = Client(raise_request_exception=False).get(
+            "/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {idp.sign(idp.claims_for('00u-jane'))}"
+        )
+        invalid_token(response)
+    finally:
+        server.close()
