@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import http.client
 import json
 import logging
 import re
@@ -57,7 +58,7 @@ from accounts import services, sso
 from accounts.middleware import requires_2fa
 from accounts.models import SSOProtocol, TenantSSOConfig
 from apikeys.authentication import HEADERS as KEY_HEADERS
-from tater import context, lockout
+from tater import context, lockout, outbound
 from tater.api.errors import Forbidden, Unauthorized
 
 logger = logging.getLogger("tater.auth")
@@ -129,20 +130,37 @@ setting_changed.connect(
 
 
 def _fetch_json(url: str) -> Any:
-    if urlparse(url).scheme not in ("http", "https"):
-        raise InvalidIdPToken(f"not an http(s) URL: {url}")
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (http(s) only, checked above)
+    """The discovery document or the key set: public addresses only, no redirect, at most
+    ``MAX_DOCUMENT_BYTES`` (tater.outbound: the URL is the tenant's choice)."""
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (http(s) only, checked by open_url)
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310  # nosec B310 - http(s) only, checked above
+        with outbound.open_url(request, timeout=FETCH_TIMEOUT) as response:
             raw = response.read(MAX_DOCUMENT_BYTES + 1)
-    except OSError as exc:
+    except outbound.ForbiddenURL as exc:
+        raise InvalidIdPToken(f"not fetched: {exc}") from None
+    except (OSError, http.client.HTTPException) as exc:
         raise InvalidIdPToken(f"cannot fetch {url}: {type(exc).__name__}") from None
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise InvalidIdPToken(f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes")
     try:
         return json.loads(raw)
-    except ValueError:
-        raise InvalidIdPToken(f"{url} is not JSON") from None
+    except (ValueError, RecursionError):
+        raise InvalidIdPToken(f"{url} is not JSON (or nested too deep)") from None
+
+
+class _JWKClient(jwt.PyJWKClient):
+    """PyJWT's client (key-set cache, refresh cooldown), fetching through ``_fetch_json``."""
+
+    def fetch_data(self) -> Any:
+        try:
+            jwk_set = _fetch_json(self.uri)
+        except InvalidIdPToken as exc:
+            raise jwt.PyJWKClientConnectionError(str(exc)) from None
+        if not isinstance(jwk_set, dict):
+            raise jwt.PyJWKClientError("The JWKS endpoint did not return a JSON object")
+        # What PyJWT's own fetch_data records: the refresh cooldown counts from it.
+        self._last_successful_fetch = time.monotonic()
+        return jwk_set
 
 
 def _jwks_uri(issuer: str) -> str:
@@ -183,7 +201,7 @@ def _jwks_client(issuer: str) -> jwt.PyJWKClient:
             if client is None:
                 # No per-kid cache (PyJWT's never expires): a key the IdP withdrew must stop
                 # verifying once the key set is next fetched.
-                client = _clients[uri] = jwt.PyJWKClient(
+                client = _clients[uri] = _JWKClient(
                     uri,
                     cache_keys=False,
                     lifespan=JWKS_LIFESPAN,

@@ -367,6 +367,10 @@ TATER_KEY_PREFIXES = {
 # Identity-provider tokens (accounts.idp_tokens): seconds between two forced refreshes of an
 # IdP's signing keys when a token names an unknown key id (PyJWT's cooldown).
 TATER_IDP_JWKS_REFRESH_COOLDOWN = float(os.environ.get("TATER_IDP_JWKS_REFRESH_COOLDOWN", 30))
+# Whether the server may fetch an identity provider's discovery document and keys from a
+# loopback, private or link-local address (tater.outbound): the URLs are a tenant owner's
+# choice, so off in production; on in development and tests (loopback identity providers).
+TATER_IDP_FETCH_PRIVATE_ADDRESSES = env_bool("TATER_IDP_FETCH_PRIVATE_ADDRESSES", DEBUG or TESTING)
 # Where GitHub publishes the keys that sign its secret-scanning alerts (leaks.app_settings).
 TATER_GITHUB_SECRET_SCANNING_KEYS_URL = os.environ.get(
     "TATER_GITHUB_SECRET_SCANNING_KEYS_URL", "https://api.github.com/meta/public_keys/secret_scanning"
