@@ -18,6 +18,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts import domains, services, sso
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from audit import registry as A
+from tater.exceptions import InvalidInput
 
 
 def _plain(value: Any) -> Any:
@@ -209,6 +210,19 @@ class SSOConfigAdminForm(forms.ModelForm):
     class Meta:
         model = TenantSSOConfig
         fields = ["tenant", *sso.EDITABLE]
+
+    def clean(self) -> dict[str, Any]:
+        # The service's own checks (save_model goes through it), shown beside the field
+        # rather than raised from save_model as a 500.
+        cleaned = super().clean() or {}
+        tenant = cleaned.get("tenant") or (self.instance.tenant if self.instance.tenant_id else None)
+        if tenant is not None:
+            values = {name: cleaned.get(name, getattr(self.instance, name)) for name in sso.EDITABLE}
+            try:
+                sso.validate_config(TenantSSOConfig(tenant=tenant, **values))
+            except InvalidInput as exc:
+                self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return cleaned
 
 
 @admin.register(TenantSSOConfig)

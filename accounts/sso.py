@@ -26,6 +26,7 @@ from audit import registry as A
 from audit.services import audit_record
 from orgs import roles
 from orgs.models import Organization, OrgMembership, TenantMembership
+from tater import outbound
 from tater.exceptions import InvalidInput, NotPermitted
 
 PROVIDER_ID_PREFIX = "tenant-"  # provider ids of tenant SSO apps: tenant-<hex>
@@ -126,9 +127,18 @@ def _app_settings(config: TenantSSOConfig) -> dict[str, Any]:
     }
 
 
-def _validate(config: TenantSSOConfig) -> None:
+def validate_config(config: TenantSSOConfig) -> None:
+    """``InvalidInput`` (naming the field) for a configuration that cannot be saved."""
     if config.protocol == SSOProtocol.OIDC and not (config.issuer and config.client_id):
         raise InvalidInput("OpenID Connect needs the issuer URL and a client id", field="issuer")
+    if config.protocol == SSOProtocol.OIDC:
+        try:  # the server fetches the issuer's documents: never from an internal address
+            outbound.check_url(f"{config.issuer.rstrip('/')}/.well-known/openid-configuration", unresolvable_ok=True)
+        except outbound.ForbiddenURL:
+            raise InvalidInput(
+                "The issuer URL must be a public http(s) address (not loopback, private or link-local)",
+                field="issuer",
+            ) from None
     if config.protocol == SSOProtocol.SAML and not (
         config.idp_entity_id and config.idp_sso_url and config.idp_x509_cert
     ):
@@ -177,7 +187,7 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
         if name == "client_secret" and not value and not created:
             continue  # an empty secret field keeps the stored secret
         setattr(config, name, value)
-    _validate(config)
+    validate_config(config)
     if not created and (before["issuer"] != config.issuer or before["idp_entity_id"] != config.idp_entity_id):
         # Identities are (provider id, subject): a different IdP must never inherit the
         # old one's subjects, so it gets a fresh provider id.

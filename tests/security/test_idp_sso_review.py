@@ -15,7 +15,8 @@ Findings (each a test below):
    were fetched whatever address they resolve to (loopback, RFC 1918, link-local cloud
    metadata), following redirects. Now the server fetches only public addresses unless
    ``TATER_IDP_FETCH_PRIVATE_ADDRESSES`` is on (default only in DEBUG/tests), never follows
-   a redirect, and an owner cannot save an issuer at an internal address.
+   a redirect, and an owner (or the Django admin, as a form error, not a 500) cannot save an
+   issuer at an internal address.
 3. The JWKS was read by PyJWT's client without the size cap the discovery document has, and
    a deeply nested JWKS raised RecursionError: an IdP answering that way made every token
    naming its issuer a 500 (and a multi-megabyte key set was read whole on every refetch).
@@ -35,10 +36,11 @@ from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
 from accounts import idp_tokens, sso
-from tests.accounts.conftest import verified_domain
-from tests.factories import UserFactory, add_member, make_tenant
-from tests.surfaces.test_idp_tokens import Provider, b64, call, invalid_token
+from accounts.models import TenantSSOConfig
 from tater.exceptions import InvalidInput
+from tests.accounts.conftest import clock, enrol, verified_domain  # noqa: F401 (clock: a fixture)
+from tests.factories import PASSWORD, UserFactory, add_member, make_tenant
+from tests.surfaces.test_idp_tokens import Provider, b64, call, invalid_token
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +189,17 @@ def test_a_hostile_jwks_is_invalid_token_not_a_500(idp, acme, shape):
         invalid_token(response)
     finally:
         server.close()
+
+
+def test_the_admin_refuses_an_internal_issuer_on_the_form_not_with_a_500(clock, settings):  # noqa: F811
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    _, codes = enrol(staff, clock.now)
+    admin_client = Client()
+    admin_client.post("/accounts/login/", {"login": staff.email, "password": PASSWORD})
+    assert admin_client.post("/accounts/2fa/challenge/", {"code": codes[0]}).status_code == 302
+    settings.TATER_IDP_FETCH_PRIVATE_ADDRESSES = False
+    tenant, _, _ = make_tenant(name="Initech")
+    form = {"tenant": tenant.pk, "protocol": "oidc", "client_id": "c", "client_secret": "s", "default_role": "member"}
+    response = admin_client.post("/admin/accounts/tenantssoconfig/add/", {**form, "issuer": "http://10.0.0.5"})
+    assert response.status_code == 200 and "public http(s) address" in response.content.decode()
+    assert not TenantSSOConfig.objects.filter(tenant=tenant).exists()
