@@ -16,7 +16,9 @@ user linked to it, like a session but without CSRF. An IdP token counts as an SS
    ``/.well-known/openid-configuration`` (whose ``issuer`` must match), the keys through
    PyJWT's ``PyJWKClient``: the key set is cached (``JWKS_LIFESPAN``) and a token naming an
    unknown ``kid`` refetches it (at most once per ``TATER_IDP_JWKS_REFRESH_COOLDOWN``
-   seconds), so a rotated signing key is picked up and a removed one stops working. The
+   seconds), so a rotated signing key is picked up and a removed one stops working; a failed
+   fetch is not retried for ``DISCOVERY_RETRY`` seconds. Both documents come from public
+   addresses only (tater.outbound), without redirects, capped in size and time. The
    key's algorithm must be the token's. ``iss``, ``aud`` (the config's client id), ``exp``
    and ``sub`` (both required) and ``nbf`` are verified, with ``LEEWAY_SECONDS``.
 5. The identity is (the config's provider id, ``sub``), as for SSO sign-ins (allauth's
@@ -68,7 +70,8 @@ LEEWAY_SECONDS = 30
 DISCOVERY_TTL = 3600  # seconds an issuer's discovery document (its JWKS URI) is kept
 DISCOVERY_RETRY = 30  # seconds a failed discovery is remembered (no fetch, and no wait, per token)
 JWKS_LIFESPAN = 300  # seconds a key set is used before it is fetched again
-FETCH_TIMEOUT = 5
+FETCH_TIMEOUT = 5  # seconds per connect or read
+FETCH_DEADLINE = 10  # seconds for a whole document (a byte-by-byte answer stops there)
 MAX_DOCUMENT_BYTES = 1_000_000
 MAX_TOKEN_CHARS = 16_384
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
@@ -135,7 +138,7 @@ def _fetch_json(url: str) -> Any:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (http(s) only, checked by open_url)
     try:
         with outbound.open_url(request, timeout=FETCH_TIMEOUT) as response:
-            raw = response.read(MAX_DOCUMENT_BYTES + 1)
+            raw = _read_capped(response, url)
     except outbound.ForbiddenURL as exc:
         raise InvalidIdPToken(f"not fetched: {exc}") from None
     except (OSError, http.client.HTTPException) as exc:
@@ -148,16 +151,40 @@ def _fetch_json(url: str) -> Any:
         raise InvalidIdPToken(f"{url} is not JSON (or nested too deep)") from None
 
 
+def _read_capped(response: Any, url: str) -> bytes:
+    """At most ``MAX_DOCUMENT_BYTES + 1`` bytes, within ``FETCH_DEADLINE`` seconds."""
+    deadline = time.monotonic() + FETCH_DEADLINE
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_DOCUMENT_BYTES:
+        if time.monotonic() > deadline:
+            raise InvalidIdPToken(f"{url} took longer than {FETCH_DEADLINE} seconds")
+        chunk = response.read1(min(65_536, MAX_DOCUMENT_BYTES + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 class _JWKClient(jwt.PyJWKClient):
-    """PyJWT's client (key-set cache, refresh cooldown), fetching through ``_fetch_json``."""
+    """PyJWT's client (key-set cache, refresh cooldown), fetching through ``_fetch_json``; a
+    failed fetch is remembered for ``DISCOVERY_RETRY`` seconds, as for the discovery document
+    (PyJWT's cooldown counts only from a successful fetch, so every token would refetch)."""
+
+    _failed_at: float | None = None
 
     def fetch_data(self) -> Any:
+        if self._failed_at is not None and time.monotonic() - self._failed_at < DISCOVERY_RETRY:
+            raise jwt.PyJWKClientConnectionError("the key set failed moments ago")
         try:
             jwk_set = _fetch_json(self.uri)
+            if not isinstance(jwk_set, dict):
+                raise InvalidIdPToken("the JWKS endpoint did not return a JSON object")
         except InvalidIdPToken as exc:
+            self._failed_at = time.monotonic()
             raise jwt.PyJWKClientConnectionError(str(exc)) from None
-        if not isinstance(jwk_set, dict):
-            raise jwt.PyJWKClientError("The JWKS endpoint did not return a JSON object")
+        self._failed_at = None
         # What PyJWT's own fetch_data records: the refresh cooldown counts from it.
         self._last_successful_fetch = time.monotonic()
         return jwk_set

@@ -21,12 +21,19 @@ Findings (each a test below):
    a deeply nested JWKS raised RecursionError: an IdP answering that way made every token
    naming its issuer a 500 (and a multi-megabyte key set was read whole on every refetch).
    The JWKS now goes through the same capped, guarded fetch: 401 "Invalid token".
+4. An owner's IdP could hold the server: a key-set fetch that failed was retried by every
+   token (PyJWT's refresh cooldown counts only successful fetches), each up to the 5 s
+   timeout under the client's lock, and a document sent byte by byte (each byte within the
+   read timeout) had no overall deadline. Any anonymous caller presenting tokens naming that
+   issuer tied up workers. Now a failed key set is remembered for 30 s (as the discovery
+   document already was) and a whole fetch has a deadline.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -48,8 +55,10 @@ pytestmark = pytest.mark.django_db
 class RawServer:
     """A loopback HTTP server answering every GET with fixed bytes (or a redirect)."""
 
-    def __init__(self, body: bytes = b"{}", *, location: str | None = None) -> None:
-        self.body, self.location, self.hits = body, location, 0
+    def __init__(
+        self, body: bytes = b"{}", *, location: str | None = None, status: int = 200, trickle: float = 0
+    ) -> None:
+        self.body, self.location, self.status, self.trickle, self.hits = body, location, status, trickle, 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,11 +72,20 @@ class RawServer:
                     self.send_header("Location", server.location)
                     self.end_headers()
                     return
-                self.send_response(200)
+                self.send_response(server.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(server.body)))
                 self.end_headers()
-                self.wfile.write(server.body)
+                if not server.trickle:
+                    self.wfile.write(server.body)
+                    return
+                try:  # one byte at a time, each well within the read timeout
+                    for byte in server.body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(server.trickle)
+                except OSError:
+                    return
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -203,3 +221,36 @@ def test_the_admin_refuses_an_internal_issuer_on_the_form_not_with_a_500(clock, 
     response = admin_client.post("/admin/accounts/tenantssoconfig/add/", {**form, "issuer": "http://10.0.0.5"})
     assert response.status_code == 200 and "public http(s) address" in response.content.decode()
     assert not TenantSSOConfig.objects.filter(tenant=tenant).exists()
+
+
+# --- 4. An identity provider that holds the server --------------------------------------------
+
+
+def test_a_failing_jwks_is_not_refetched_for_every_token(idp, acme):
+    # An unreachable or failing key set (an IdP outage, or an owner's URL that hangs for the
+    # fetch timeout) must not cost one outbound fetch per anonymous request: the cooldown
+    # that limits refetches for unknown key ids counts only successful fetches.
+    server = RawServer(b"oops", status=503)
+    try:
+        genuine = idp.discovery
+        idp.discovery = lambda: {**genuine(), "jwks_uri": server.url}  # type: ignore[method-assign]
+        for _ in range(4):
+            invalid_token(call(idp.sign(idp.claims_for("00u-jane"))))
+        assert server.hits == 1
+    finally:
+        server.close()
+
+
+def test_a_key_set_sent_byte_by_byte_does_not_hold_the_request(idp, acme, monkeypatch):
+    # Each byte arrives within the read timeout, so only a deadline on the whole fetch stops
+    # an owner's IdP from holding a worker (and every request naming the issuer) for minutes.
+    monkeypatch.setattr(idp_tokens, "FETCH_DEADLINE", 1.0, raising=False)
+    server = RawServer(json.dumps(idp.jwks()).encode(), trickle=0.02)
+    try:
+        genuine = idp.discovery
+        idp.discovery = lambda: {**genuine(), "jwks_uri": server.url}  # type: ignore[method-assign]
+        started = time.monotonic()
+        invalid_token(call(idp.sign(idp.claims_for("00u-jane"))))
+        assert time.monotonic() - started < 4
+    finally:
+        server.close()
