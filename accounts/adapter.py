@@ -44,7 +44,7 @@ from accounts.sso_refusals import audit_sso_failure, refusal_page, sso_refused
 from audit import registry as A
 from audit.services import audit_record
 from orgs import services as org_services
-from tater import lockout, names
+from tater import lockout, names, outbound
 from tater.emails import nfkc, normalize_email
 
 SSO_REQUIRED_MESSAGE = "Your organization requires single sign-on: use “Continue with SSO”."
@@ -209,6 +209,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             )
         with transaction.atomic():
             sociallogin.connect(request, existing)
+
+    def get_requests_session(self) -> Any:
+        # The tenant chose the issuer, and its discovery document names the other endpoints:
+        # public addresses only, no redirects (tater.outbound).
+        return outbound.guard_session(super().get_requests_session())
 
     def get_app(self, request: HttpRequest, provider: str, client_id: str | None = None) -> SocialApp:
         try:

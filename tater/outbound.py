@@ -73,3 +73,24 @@ def open_url(request: urllib.request.Request, *, timeout: float) -> Any:
     """``urlopen`` for a checked URL (``check_url``), without following redirects."""
     check_url(request.full_url)
     return _opener.open(request, timeout=timeout)
+
+
+def guard_session(session: Any) -> Any:
+    """A ``requests`` session (allauth's, for the identity providers' discovery, token,
+    userinfo and key endpoints) whose requests pass ``check_url`` and follow no redirect; a
+    refused URL raises ``requests.exceptions.InvalidURL``, which allauth treats as a failed
+    request to the provider."""
+    import requests
+
+    send = session.request
+
+    def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            check_url(url)
+        except ForbiddenURL as exc:
+            raise requests.exceptions.InvalidURL(str(exc)) from None
+        kwargs["allow_redirects"] = False
+        return send(method, url, *args, **kwargs)
+
+    session.request = request
+    return session

@@ -16,7 +16,9 @@ Findings (each a test below):
    metadata), following redirects. Now the server fetches only public addresses unless
    ``TATER_IDP_FETCH_PRIVATE_ADDRESSES`` is on (default only in DEBUG/tests), never follows
    a redirect, and an owner (or the Django admin, as a form error, not a 500) cannot save an
-   issuer at an internal address.
+   issuer at an internal address. The browser sign-in (allauth's requests to the issuer's
+   discovery, token, userinfo and key endpoints, started by anyone) goes through the same
+   check, without redirects.
 3. The JWKS was read by PyJWT's client without the size cap the discovery document has, and
    a deeply nested JWKS raised RecursionError: an IdP answering that way made every token
    naming its issuer a 500 (and a multi-megabyte key set was read whole on every refetch).
@@ -254,3 +256,13 @@ def test_a_key_set_sent_byte_by_byte_does_not_hold_the_request(idp, acme, monkey
         assert time.monotonic() - started < 4
     finally:
         server.close()
+
+
+def test_a_browser_sso_sign_in_does_not_fetch_an_internal_issuer(idp, acme, settings):
+    # allauth fetches the issuer's discovery document (then its token, userinfo and key
+    # endpoints) when anyone starts a sign-in through the tenant's identity provider.
+    settings.TATER_IDP_FETCH_PRIVATE_ADDRESSES = False
+    seen = counting(idp)
+    login = sso.login_url(acme["config"])
+    Client(raise_request_exception=False).post(login)  # (a 500 page, as when the IdP is down)
+    assert seen == []
