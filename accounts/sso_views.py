@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import requests
+from allauth.socialaccount.providers.openid_connect import views as openid_connect_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,10 +18,25 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import domains, sso
 from accounts.forms import DomainForm, SSOConfigForm, SSOStartForm
 from accounts.models import TenantDomain, TenantSSOConfig, User
+from accounts.sso_refusals import refusal_page
 from accounts.views import form_rate_limited
 from orgs import roles
 from orgs.models import TenantMembership
 from tater.exceptions import DomainError
+
+IDP_UNREACHABLE_MESSAGE = (
+    "Your organization's identity provider cannot be reached right now. Try again in a few minutes."
+)
+
+
+def oidc_login(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """allauth's OpenID Connect sign-in start (it fetches the issuer's discovery document),
+    with an identity provider that cannot be reached, or may not be (tater.outbound), answered
+    by the refusal page instead of a 500."""
+    try:
+        return cast(HttpResponse, openid_connect_views.login(request, provider_id))
+    except requests.RequestException:
+        return cast(HttpResponse, refusal_page(request, IDP_UNREACHABLE_MESSAGE, status=502))
 
 
 @form_rate_limited("sso_start")

@@ -5,7 +5,7 @@ rate-limited / extended ones."""
 from __future__ import annotations
 
 from allauth.account import views as allauth_views
-from django.urls import path
+from django.urls import path, re_path
 
 from accounts import security_views, sso_views, two_factor_views, views
 from accounts.forms import ResetPasswordForm
@@ -25,6 +25,9 @@ urlpatterns = [
         views.form_rate_limited("reauth")(views.ReauthenticateView.as_view()),
         name="account_reauthenticate",
     ),
+    # allauth's OpenID Connect sign-in start (same path and URL name), without a 500 when the
+    # identity provider cannot be reached.
+    re_path(r"^oidc/(?P<provider_id>[^/]+)/login/$", sso_views.oidc_login),
     path("2fa/challenge/", two_factor_views.two_factor_challenge, name="accounts_2fa_challenge"),
     path("2fa/verify/", two_factor_views.two_factor_verify, name="accounts_2fa_verify"),
     path("2fa/", two_factor_views.two_factor_setup, name="accounts_2fa_setup"),

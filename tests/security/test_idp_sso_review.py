@@ -18,7 +18,8 @@ Findings (each a test below):
    a redirect, and an owner (or the Django admin, as a form error, not a 500) cannot save an
    issuer at an internal address. The browser sign-in (allauth's requests to the issuer's
    discovery, token, userinfo and key endpoints, started by anyone) goes through the same
-   check, without redirects.
+   check, without redirects; an identity provider that cannot (or may not) be reached when a
+   sign-in starts is a 502 refusal page, no longer a 500.
 3. The JWKS was read by PyJWT's client without the size cap the discovery document has, and
    a deeply nested JWKS raised RecursionError: an IdP answering that way made every token
    naming its issuer a 500 (and a multi-megabyte key set was read whole on every refetch).
@@ -264,5 +265,14 @@ def test_a_browser_sso_sign_in_does_not_fetch_an_internal_issuer(idp, acme, sett
     settings.TATER_IDP_FETCH_PRIVATE_ADDRESSES = False
     seen = counting(idp)
     login = sso.login_url(acme["config"])
-    Client(raise_request_exception=False).post(login)  # (a 500 page, as when the IdP is down)
+    response = Client(raise_request_exception=False).post(login)
     assert seen == []
+    assert response.status_code == 502 and b"cannot be reached" in response.content  # not a 500
+
+
+def test_an_unreachable_idp_at_sign_in_start_is_not_a_500(idp, acme):
+    # Pre-existing: the IdP is down (or its discovery answers 5xx): allauth's login view let
+    # the requests error through as a 500 page, for anyone who pressed "Continue with SSO".
+    idp.discovery = lambda: (_ for _ in ()).throw(RuntimeError("down"))  # type: ignore[method-assign]
+    response = Client(raise_request_exception=False).post(sso.login_url(acme["config"]))
+    assert response.status_code == 502 and b"cannot be reached" in response.content
