@@ -30,6 +30,18 @@ Findings (each a test below):
    read timeout) had no overall deadline. Any anonymous caller presenting tokens naming that
    issuer tied up workers. Now a failed key set is remembered for 30 s (as the discovery
    document already was) and a whole fetch has a deadline.
+
+Tried and held (covered in tests/surfaces/test_idp_tokens.py and tests/accounts): alg none,
+HS256 keyed with the public key, RS/ES mismatch, unknown kid (cooldown), missing or wrong
+aud/iss/exp/nbf, a foreign issuer, another tenant's client id on the same issuer, deactivated
+or removed users, emails outside the verified domains, a switched-off configuration; SAML
+replay, unsolicited and wrong-audience responses; next=//evil on the OIDC sign-in (allauth
+drops it); unverified-email account linking.
+
+Noticed, not fixed: an IdP token meets a 2FA-required tenant's policy by enrolment alone (no
+second factor is ever checked; a README decision); the address check and the connection
+resolve the name separately (DNS rebinding); failures caused by an IdP outage count toward
+the caller's IP lockout.
 """
 
 from __future__ import annotations
