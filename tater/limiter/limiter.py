@@ -295,14 +295,8 @@ class Limiter:
 
     def _ask(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``call`` to the store, unless the breaker says it would only wait and fail."""
-        started = self._breaker.enter()  # the call's start, read once
-        try:
-            answer = call(*args, **kwargs)
-        except LimiterUnavailable as exc:
-            self._breaker.failed(started, exc)
-            raise
-        self._breaker.passed()
-        return answer
+        self._breaker.enter()
+        return self._tell(call, *args, **kwargs)
 
     def _tell(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``call`` to the store even while the breaker is open: writes and deletes carry key
