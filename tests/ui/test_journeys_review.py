@@ -5,11 +5,13 @@ speaks plainly; the identity-provider connections page sits in Tater's layout.""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts import domains
 from accounts.models import TenantDomain
@@ -82,7 +84,7 @@ def test_identity_provider_connections_page_is_in_the_product_layout(open_as: An
     page = open_as(world["owner"])
     page.goto(reverse("accounts_security"))
     page.get_by_role("link", name="Connected identity providers").click()
-    assert page.title().endswith(" · Tater")
+    expect(page).to_have_title(re.compile(r" · Tater$"))  # waits for the page the click opens
     assert page.get_by_role("navigation", name="Main").is_visible()
     assert page.locator("link[rel=stylesheet]").count() >= 1
 
