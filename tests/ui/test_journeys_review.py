@@ -58,13 +58,13 @@ def test_removing_a_domain_asks_first(open_as: Any, world: dict[str, Any]) -> No
     for label in ("Client ID", "IdP entity ID", "IdP signing certificate", "Require SSO"):
         assert page.get_by_label(label, exact=True).count() == 1, label
     page.get_by_role("link", name="Remove acme.example").click()
-    assert page.get_by_role("heading", name="Remove acme.example?").is_visible()
+    expect(page.get_by_role("heading", name="Remove acme.example?")).to_be_visible()
     assert TenantDomain.objects.filter(domain="acme.example").exists()
     page.get_by_role("link", name="Cancel").click()
-    assert page.get_by_role("heading", name="Single sign-on").is_visible()
+    expect(page.get_by_role("heading", name="Single sign-on")).to_be_visible()
     page.get_by_role("link", name="Remove acme.example").click()
     page.get_by_role("button", name="Remove domain").click()
-    assert page.get_by_text("acme.example removed.").is_visible()
+    expect(page.get_by_text("acme.example removed.")).to_be_visible()
     assert not TenantDomain.objects.filter(domain="acme.example").exists()
 
 
@@ -73,10 +73,10 @@ def test_revoking_a_scim_token_asks_first(open_as: Any, world: dict[str, Any]) -
     page = open_as(world["owner"])
     page.goto(reverse("scim_settings"))
     page.get_by_role("link", name="Revoke Entra ID").click()
-    assert page.title() == "Revoke SCIM token “Entra ID” · Tater"
+    expect(page).to_have_title("Revoke SCIM token “Entra ID” · Tater")
     assert ScimToken.objects.get(pk=issued.token.pk).revoked_at is None
     page.get_by_role("button", name="Revoke token").click()
-    assert page.get_by_text("SCIM token “Entra ID” revoked").is_visible()
+    expect(page.get_by_text("SCIM token “Entra ID” revoked")).to_be_visible()
     assert ScimToken.objects.get(pk=issued.token.pk).revoked_at is not None
 
 
@@ -85,7 +85,7 @@ def test_identity_provider_connections_page_is_in_the_product_layout(open_as: An
     page.goto(reverse("accounts_security"))
     page.get_by_role("link", name="Connected identity providers").click()
     expect(page).to_have_title(re.compile(r" · Tater$"))  # waits for the page the click opens
-    assert page.get_by_role("navigation", name="Main").is_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
     assert page.locator("link[rel=stylesheet]").count() >= 1
 
 
@@ -94,10 +94,10 @@ def test_a_refused_domain_stays_in_its_field_with_the_reason_beside_it(open_as: 
     page.goto(reverse("accounts_sso_settings"))
     page.get_by_label("Email domain").fill("acme example")
     page.get_by_role("button", name="Add domain").click()
-    assert page.get_by_label("Email domain").input_value() == "acme example"
     field = page.locator(".field.has-error", has=page.get_by_label("Email domain"))
-    assert field.locator("p.error").count() == 1
+    expect(field.locator("p.error")).to_have_count(1)  # waits for the answer to the click
+    assert page.get_by_label("Email domain").input_value() == "acme example"
     page.get_by_label("Email domain").fill("acme.example")
     page.get_by_role("button", name="Add domain").click()
-    assert page.get_by_text("Publish the TXT record below for acme.example").is_visible()
+    expect(page.get_by_text("Publish the TXT record below for acme.example")).to_be_visible()
     assert page.get_by_label("Email domain").input_value() == ""
