@@ -10,6 +10,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -27,6 +28,22 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_number(name: str, default: float, kind: type[int] | type[float] = int, minimum: float = 0) -> Any:
+    """A number from the environment; unset or empty is the default, anything else that is not
+    a number of ``kind`` at least ``minimum`` stops the start with the variable's name."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return kind(default)
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    if number is None or number != number or number in (float("inf"), float("-inf")) or number < minimum:
+        noun = "a whole number" if kind is int else "a number"
+        raise ImproperlyConfigured(f"{name} must be {noun} of at least {minimum:g} (got {value!r}).")
+    return number
 
 
 # --- Core -------------------------------------------------------------------------
@@ -165,9 +182,9 @@ REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
 REDIS_TLS_CA_FILE = os.environ.get("REDIS_TLS_CA_FILE", "")
 REDIS_TLS_CERT_FILE = os.environ.get("REDIS_TLS_CERT_FILE", "")
 REDIS_TLS_KEY_FILE = os.environ.get("REDIS_TLS_KEY_FILE", "")
-REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", 0.5))
-REDIS_SOCKET_CONNECT_TIMEOUT = float(os.environ.get("REDIS_SOCKET_CONNECT_TIMEOUT", REDIS_SOCKET_TIMEOUT))
-REDIS_RETRIES = int(os.environ.get("REDIS_RETRIES", 1))
+REDIS_SOCKET_TIMEOUT = env_number("REDIS_SOCKET_TIMEOUT", 0.5, float, minimum=0.001)
+REDIS_SOCKET_CONNECT_TIMEOUT = env_number("REDIS_SOCKET_CONNECT_TIMEOUT", REDIS_SOCKET_TIMEOUT, float, minimum=0.001)
+REDIS_RETRIES = env_number("REDIS_RETRIES", 1)
 if REDIS_URL:
     # tater.cache.RedisCache: Django's RedisCache on the shared client of tater.redis_client, so
     # the cache follows REDIS_URL / REDIS_CLUSTER / TLS / timeouts like everything else that
@@ -256,7 +273,7 @@ SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = SECURE and env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", False) else None
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31_536_000)) if SECURE else 0
+SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 31_536_000) if SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -292,13 +309,13 @@ EMAIL_BACKEND = os.environ.get(
     else "outbox.backends.OutboxMailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_PORT = env_number("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Seconds before a mail server that stops answering fails the send (Django waits forever by
 # default: a hung server would hold the request, or the expiry-notice run, until killed).
-EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+EMAIL_TIMEOUT = env_number("EMAIL_TIMEOUT", 10, float, minimum=0.001)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Tater <no-reply@tater.local>")
 
 # --- REST framework ------------------------------------------------------------------
@@ -366,7 +383,7 @@ TATER_KEY_PREFIXES = {
 }
 # Identity-provider tokens (accounts.idp_tokens): seconds between two forced refreshes of an
 # IdP's signing keys when a token names an unknown key id (PyJWT's cooldown).
-TATER_IDP_JWKS_REFRESH_COOLDOWN = float(os.environ.get("TATER_IDP_JWKS_REFRESH_COOLDOWN", 30))
+TATER_IDP_JWKS_REFRESH_COOLDOWN = env_number("TATER_IDP_JWKS_REFRESH_COOLDOWN", 30, float)
 # Whether the server may fetch an identity provider's discovery document and keys from a
 # loopback, private or link-local address (tater.outbound): the URLs are a tenant owner's
 # choice, so off in production; on in development and tests (loopback identity providers).
@@ -385,14 +402,14 @@ TATER_SSO_FORM_ACTION = os.environ.get("TATER_SSO_FORM_ACTION", "https: http:" i
 # Nameservers for SSO domain verification (TXT lookups), e.g. "10.0.0.2,127.0.0.1:5353";
 # empty: the system resolver. TATER_DNS_TIMEOUT: seconds per lookup, retries included.
 TATER_DNS_NAMESERVERS = env_list("TATER_DNS_NAMESERVERS")
-TATER_DNS_TIMEOUT = float(os.environ.get("TATER_DNS_TIMEOUT", 5))
+TATER_DNS_TIMEOUT = env_number("TATER_DNS_TIMEOUT", 5, float, minimum=0.001)
 # Maximum request body for uploads, in bytes.
-TATER_MAX_UPLOAD_BYTES = int(os.environ.get("TATER_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
+TATER_MAX_UPLOAD_BYTES = env_number("TATER_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TATER_MAX_UPLOAD_BYTES + 1024
 # Under /api/ and the seed systems' paths a CSRF refusal is a JSON catalog error.
 CSRF_FAILURE_VIEW = "tater.api.errors.csrf_failure"
 # Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted.
-TATER_TRUSTED_PROXY_COUNT = int(os.environ.get("TATER_TRUSTED_PROXY_COUNT", 0))
+TATER_TRUSTED_PROXY_COUNT = env_number("TATER_TRUSTED_PROXY_COUNT", 0)
 # Failed-authentication lockout (tater.lockout): N failures within WINDOW seconds lock the
 # client address (or the account's password/OTP sign-in) for DURATION seconds.
 # With the rate-limit store (Redis) unreachable: admit API requests without limits (True,
@@ -402,14 +419,14 @@ TATER_RATELIMIT_FAIL_OPEN = env_bool("TATER_RATELIMIT_FAIL_OPEN", True)
 # Seconds the rate-limit store is not asked after a call to it waited and failed (a hung Redis:
 # each ask would wait out the timeout); meanwhile every call meets the outage at once, as above.
 # 0: ask on every call.
-TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS = float(os.environ.get("TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS", 5))
+TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS = env_number("TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS", 5, float)
 # The first part of every limiter key in Redis (deployments sharing a Redis keep apart by it).
 TATER_RATELIMIT_KEY_PREFIX = os.environ.get("TATER_RATELIMIT_KEY_PREFIX", "") or (
     os.environ.get("CACHE_KEY_PREFIX", "tater") + ":rl"
 )
 # Seconds between two looks for key invalidations another node left in the database while
 # Redis was down (apikeys.keycheck; a node that saw the outage applies them at once).
-TATER_KEYCHECK_SWEEP_SECONDS = float(os.environ.get("TATER_KEYCHECK_SWEEP_SECONDS", 30))
+TATER_KEYCHECK_SWEEP_SECONDS = env_number("TATER_KEYCHECK_SWEEP_SECONDS", 30, float, minimum=0.001)
 # Run on every API response (tater.api.views.TaterAPIView): rate-limit headers, key usage.
 TATER_API_RESPONSE_HOOKS = ["apikeys.throttling.finish_response"]
 # tater.limiter: where counts live ("redis", "cache" = the Django cache TATER_RATELIMIT_CACHE,
@@ -417,17 +434,17 @@ TATER_API_RESPONSE_HOOKS = ["apikeys.throttling.finish_response"]
 # counted in a rolling window (longer rules use fixed windows).
 TATER_RATELIMIT_BACKEND = os.environ.get("TATER_RATELIMIT_BACKEND", "")
 TATER_RATELIMIT_CACHE = os.environ.get("TATER_RATELIMIT_CACHE", "default")
-TATER_RATELIMIT_ROLLING_MAX_SECONDS = int(os.environ.get("TATER_RATELIMIT_ROLLING_MAX_SECONDS", 60))
-TATER_LOCKOUT_CLIENT_FAILURES = int(os.environ.get("TATER_LOCKOUT_CLIENT_FAILURES", 20))
-TATER_LOCKOUT_CLIENT_WINDOW = int(os.environ.get("TATER_LOCKOUT_CLIENT_WINDOW", 600))
-TATER_LOCKOUT_CLIENT_DURATION = int(os.environ.get("TATER_LOCKOUT_CLIENT_DURATION", 900))
-TATER_LOCKOUT_ACCOUNT_FAILURES = int(os.environ.get("TATER_LOCKOUT_ACCOUNT_FAILURES", 10))
-TATER_LOCKOUT_ACCOUNT_WINDOW = int(os.environ.get("TATER_LOCKOUT_ACCOUNT_WINDOW", 900))
-TATER_LOCKOUT_ACCOUNT_DURATION = int(os.environ.get("TATER_LOCKOUT_ACCOUNT_DURATION", 900))
+TATER_RATELIMIT_ROLLING_MAX_SECONDS = env_number("TATER_RATELIMIT_ROLLING_MAX_SECONDS", 60, minimum=1)
+TATER_LOCKOUT_CLIENT_FAILURES = env_number("TATER_LOCKOUT_CLIENT_FAILURES", 20, minimum=1)
+TATER_LOCKOUT_CLIENT_WINDOW = env_number("TATER_LOCKOUT_CLIENT_WINDOW", 600, minimum=1)
+TATER_LOCKOUT_CLIENT_DURATION = env_number("TATER_LOCKOUT_CLIENT_DURATION", 900, minimum=1)
+TATER_LOCKOUT_ACCOUNT_FAILURES = env_number("TATER_LOCKOUT_ACCOUNT_FAILURES", 10, minimum=1)
+TATER_LOCKOUT_ACCOUNT_WINDOW = env_number("TATER_LOCKOUT_ACCOUNT_WINDOW", 900, minimum=1)
+TATER_LOCKOUT_ACCOUNT_DURATION = env_number("TATER_LOCKOUT_ACCOUNT_DURATION", 900, minimum=1)
 # Per-key hourly usage (apikeys.usage): days kept, and how often (seconds) a request may
 # flush the cache counters into the database (0: only `manage.py flush_key_usage`).
-TATER_USAGE_RETENTION_DAYS = int(os.environ.get("TATER_USAGE_RETENTION_DAYS", 90))
-TATER_USAGE_FLUSH_INTERVAL = int(os.environ.get("TATER_USAGE_FLUSH_INTERVAL", 60))
+TATER_USAGE_RETENTION_DAYS = env_number("TATER_USAGE_RETENTION_DAYS", 90, minimum=1)
+TATER_USAGE_FLUSH_INTERVAL = env_number("TATER_USAGE_FLUSH_INTERVAL", 60, minimum=1)
 
 # --- Operations: probes, metrics, logs (tater.operations, docs/operations.md) -----------
 # /metrics: readable from these networks (CIDRs; empty: none) or with this bearer token;
@@ -435,7 +452,7 @@ TATER_USAGE_FLUSH_INTERVAL = int(os.environ.get("TATER_USAGE_FLUSH_INTERVAL", 60
 TATER_METRICS_ALLOWED_IPS = env_list("TATER_METRICS_ALLOWED_IPS", "127.0.0.1/32,::1/128")
 TATER_METRICS_TOKEN = os.environ.get("TATER_METRICS_TOKEN", "")
 # /readyz: seconds to wait for the database and Redis (asked concurrently).
-TATER_READY_TIMEOUT = float(os.environ.get("TATER_READY_TIMEOUT", 1))
+TATER_READY_TIMEOUT = env_number("TATER_READY_TIMEOUT", 1, float, minimum=0.001)
 # Log lines: "json" (one object per line; the default with DEBUG off) or "text". Both carry
 # the request id and redact secrets. TATER_ACCESS_LOG: one line per request (tater.access).
 TATER_LOG_FORMAT = os.environ.get("TATER_LOG_FORMAT", "text" if DEBUG else "json").strip().lower()

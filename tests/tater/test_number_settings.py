@@ -1,0 +1,60 @@
+"""SPEC §11: deployments configure Tater through the environment. A number setting left empty
+(``EMAIL_TIMEOUT=`` in a compose file) means its default; a value that is not a number, or one
+that would break the guarantee it sets (a lockout after 0 failures, a 0-second timeout), stops
+the start with the variable's name instead of a bare ``ValueError`` traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def _load(**env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; import django; django.setup(); "
+            "print(settings.EMAIL_TIMEOUT, settings.TATER_LOCKOUT_CLIENT_FAILURES)",
+        ],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tater.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_an_empty_number_setting_means_its_default() -> None:
+    done = _load(EMAIL_TIMEOUT="", TATER_LOCKOUT_CLIENT_FAILURES=" ")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["10.0", "20"]
+
+
+def test_a_number_setting_is_read() -> None:
+    done = _load(EMAIL_TIMEOUT="2.5", TATER_LOCKOUT_CLIENT_FAILURES="7")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2.5", "7"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EMAIL_TIMEOUT", "ten"),
+        ("EMAIL_TIMEOUT", "0"),
+        ("EMAIL_TIMEOUT", "nan"),
+        ("TATER_LOCKOUT_CLIENT_FAILURES", "0"),
+        ("TATER_LOCKOUT_CLIENT_FAILURES", "2.5"),
+        ("TATER_TRUSTED_PROXY_COUNT", "-1"),
+        ("REDIS_SOCKET_TIMEOUT", "inf"),
+    ],
+)
+def test_a_bad_number_setting_stops_the_start_naming_it(name: str, value: str) -> None:
+    done = _load(**{name: value})
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr
+    assert f"{name} must be" in done.stderr
+    assert "Traceback" in done.stderr  # Django's own start failure, with the message last
+    assert done.stderr.strip().splitlines()[-1].endswith(f"(got {value!r}).")
