@@ -49,19 +49,17 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
 from accounts import idp_tokens, sso
 from accounts.models import TenantSSOConfig
 from tater.exceptions import InvalidInput
 from tests.accounts.conftest import clock, enrol, verified_domain  # noqa: F401 (clock: a fixture)
-from tests.factories import PASSWORD, UserFactory, add_member, make_tenant
+from tests.factories import PASSWORD, UserFactory, make_tenant
 from tests.surfaces.test_idp_tokens import Provider, b64, call, invalid_token
 
 pytestmark = pytest.mark.django_db
@@ -109,27 +107,6 @@ class RawServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-@pytest.fixture
-def idp() -> Iterator[Provider]:
-    with Provider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def acme(idp: Provider, settings: Any) -> dict[str, Any]:
-    settings.TATER_IDP_JWKS_REFRESH_COOLDOWN = 30  # also clears idp_tokens' caches
-    tenant, owner, (org,) = make_tenant(name="Acme")
-    config = sso.sso_config_save(
-        tenant=tenant,
-        actor=owner,
-        values={"protocol": "oidc", "issuer": idp.issuer, "client_id": idp.client_id, "client_secret": "s"},
-    )
-    verified_domain(tenant, "acme.test")
-    jane = add_member(org, "member", UserFactory(email="jane@acme.test"))
-    SocialAccount.objects.create(user=jane, provider=config.provider_id, uid="00u-jane")
-    return {"tenant": tenant, "owner": owner, "org": org, "config": config, "jane": jane}
 
 
 def counting(idp: Provider) -> list[str]:
