@@ -87,6 +87,14 @@ class TenantAdminForm(forms.ModelForm):
         return data
 
 
+class TenantAddForm(TenantAdminForm):
+    owner_email = forms.EmailField(
+        label="Owner's email",
+        help_text="Every tenant has an owner. An account is created for a new address, without a "
+        "password: its holder sets one through password reset or signs in with SSO.",
+    )
+
+
 class OrganizationAdminForm(forms.ModelForm):
     class Meta:
         model = Organization
@@ -111,6 +119,21 @@ class TenantAdmin(AuditedAdmin):
 
     def audit_scope(self, obj: Tenant) -> tuple[Tenant | None, Organization | None]:
         return obj, None
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = TenantAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        if change:
+            return super().save_model(request, obj, form, change)
+        # Added the way create_tenant adds one: with its owner, audited once by the service.
+        owner, _ = services.user_get_or_create(email=form.cleaned_data["owner_email"])
+        tenant = services.tenant_create(
+            owner=owner, **{field: form.cleaned_data[field] for field in services.TENANT_SETTINGS}
+        )
+        obj.pk, obj.public_id, obj.created_at = tenant.pk, tenant.public_id, tenant.created_at
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # tenants are closed by support, not deleted from the admin

@@ -33,17 +33,19 @@ def _unique_slug(tenant: Tenant, name: str) -> str:
 
 
 @transaction.atomic
-def tenant_create(*, name: str, owner: Any, plan: str = Plan.FREE) -> Tenant:
-    name = names.clean_name(name, what="Tenant name", max_length=200)
-    if plan not in Plan.values:
-        raise InvalidInput(f"Plan must be one of {', '.join(Plan.values)}", field="plan")
-    tenant = Tenant.objects.create(name=name, plan=plan)
+def tenant_create(*, name: str, owner: Any, plan: str = Plan.FREE, **settings: Any) -> Tenant:
+    """A tenant and its owner (SPEC §1: nobody else can change its plan and policies);
+    ``settings`` are further TENANT_SETTINGS (the admin's add form sets them all)."""
+    values = {
+        field: clean_tenant_setting(field, value) for field, value in {"name": name, "plan": plan, **settings}.items()
+    }
+    tenant = Tenant.objects.create(**values)
     TenantMembership.objects.create(tenant=tenant, user=owner, role=roles.TenantRole.OWNER)
     audit_record(
         action=A.TENANT_CREATED,
         tenant=tenant,
         target=tenant,
-        changes={"name": {"to": name}, "plan": {"to": plan}, "owner": {"to": owner.email}},
+        changes={**{field: {"to": value} for field, value in values.items()}, "owner": {"to": owner.email}},
     )
     return tenant
 

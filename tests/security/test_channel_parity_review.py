@@ -40,7 +40,7 @@ from tests.operators.test_admin_sessions_groups import superuser_in_admin
 pytestmark = pytest.mark.django_db
 
 
-def _form_data(client: Client, url: str) -> dict[str, Any]:
+def admin_form_data(client: Client, url: str) -> dict[str, Any]:
     """The admin change form's current values, as the browser would post them back."""
     r = client.get(url)
     assert r.status_code == 200, r.status_code
@@ -64,7 +64,7 @@ def _form_data(client: Client, url: str) -> dict[str, Any]:
 
 def _change(client: Client, model: str, obj: Any, **values: Any) -> Any:
     url = f"/admin/orgs/{model}/{obj.pk}/change/"
-    data = _form_data(client, url)
+    data = admin_form_data(client, url)
     data.update(values)
     return client.post(url, data)
 
