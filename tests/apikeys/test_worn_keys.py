@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apikeys import services as key_services
 from tests.factories import make_key
@@ -121,6 +123,22 @@ class TestRecentAddresses:
         with django_assert_num_queries(0):
             for _ in range(10):
                 assert validate(api, raw, "192.0.2.9").status_code == 200
+
+    def test_a_fleet_on_one_key_does_not_rewrite_its_row_per_address(self, api, world):
+        # An RMM tool's agents share one key from thousands of endpoints: one row write (and
+        # row lock) per new address and minute would serialise them all on that row. At most
+        # 60 writes a minute per key, whatever the number of addresses.
+        world["tenant"].plan = "pro"  # 300 requests a minute: none of these is rate limited
+        world["tenant"].save()
+        raw = world["owner_raw"]
+        with CaptureQueriesContext(connection) as queries:
+            for n in range(90):
+                assert validate(api, raw, f"10.1.{n // 250}.{n % 250 + 1}").status_code == 200
+        writes = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "apikeys_apikey"')]
+        assert 1 <= len(writes) <= 60
+        detail = api.get(f"{KEYS}{world['owner_key'].public_id}/", HTTP_X_API_KEY=raw, REMOTE_ADDR="10.1.0.1").json()
+        assert detail["last_used_at"] is not None
+        assert len(detail["recent_ips"]) == 5
 
 
 @pytest.mark.django_db
