@@ -190,3 +190,19 @@ def test_sso_settings_page_is_for_tenant_owners(tenant_sso: dict[str, Any]) -> N
     other = Client()
     other.force_login(viewer)
     assert other.get("/accounts/sso/").status_code == 403
+
+
+def test_a_refused_sso_form_lists_every_problem_at_the_top_and_keeps_the_input(tenant_sso: dict[str, Any]) -> None:
+    # SPEC §9: a long form refused for several fields says so where the eye lands, each
+    # problem linking to its field, and loses nothing typed.
+    owner = Client()
+    owner.force_login(tenant_sso["owner"])
+    response = owner.post(
+        "/accounts/sso/",
+        {"tenant": tenant_sso["tenant"].public_id, "protocol": "oidc", "issuer": "not a url", "client_id": ""},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    summary = body[body.index('id="form-errors"') :]
+    assert 'href="#id_issuer"' in summary and 'href="#id_default_role"' in summary
+    assert 'value="not a url"' in body
