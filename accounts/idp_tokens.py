@@ -30,7 +30,11 @@ user linked to it, like a session but without CSRF. An IdP token counts as an SS
 
 Every failure of steps 2-5 is 401 ``Invalid token`` (``WWW-Authenticate: Bearer
 error="invalid_token"``), counted by the lockout like a bad key; the reason is logged, never
-the token.
+the token. Except when the identity provider's documents cannot be had (unreachable, slow,
+not JSON, naming another issuer: :class:`IdPUnavailable`): still 401 (the token is not
+verified), but not counted, since the caller's credential was never found wrong and an
+outage of the provider must not lock its users out (SPEC §6 counts the caller's own bad
+credentials). The issuer is a configured one, so a caller cannot choose an unreachable one.
 """
 
 from __future__ import annotations
@@ -79,6 +83,11 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 class InvalidIdPToken(Exception):
     """Why a JWT-shaped bearer value does not authenticate anyone (logged, never shown)."""
+
+
+class IdPUnavailable(InvalidIdPToken):
+    """The issuer's discovery document or key set could not be had: the token is unverified,
+    not found wrong (not counted by the lockout)."""
 
 
 @dataclass(frozen=True)
@@ -140,15 +149,15 @@ def _fetch_json(url: str) -> Any:
         with outbound.open_url(request, timeout=FETCH_TIMEOUT) as response:
             raw = _read_capped(response, url)
     except outbound.ForbiddenURL as exc:
-        raise InvalidIdPToken(f"not fetched: {exc}") from None
+        raise IdPUnavailable(f"not fetched: {exc}") from None
     except (OSError, http.client.HTTPException) as exc:
-        raise InvalidIdPToken(f"cannot fetch {url}: {type(exc).__name__}") from None
+        raise IdPUnavailable(f"cannot fetch {url}: {type(exc).__name__}") from None
     if len(raw) > MAX_DOCUMENT_BYTES:
-        raise InvalidIdPToken(f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes")
+        raise IdPUnavailable(f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes")
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):
-        raise InvalidIdPToken(f"{url} is not JSON (or nested too deep)") from None
+        raise IdPUnavailable(f"{url} is not JSON (or nested too deep)") from None
 
 
 def _read_capped(response: Any, url: str) -> bytes:
@@ -158,7 +167,7 @@ def _read_capped(response: Any, url: str) -> bytes:
     size = 0
     while size <= MAX_DOCUMENT_BYTES:
         if time.monotonic() > deadline:
-            raise InvalidIdPToken(f"{url} took longer than {FETCH_DEADLINE} seconds")
+            raise IdPUnavailable(f"{url} took longer than {FETCH_DEADLINE} seconds")
         chunk = response.read1(min(65_536, MAX_DOCUMENT_BYTES + 1 - size))
         if not chunk:
             break
@@ -180,7 +189,7 @@ class _JWKClient(jwt.PyJWKClient):
         try:
             jwk_set = _fetch_json(self.uri)
             if not isinstance(jwk_set, dict):
-                raise InvalidIdPToken("the JWKS endpoint did not return a JSON object")
+                raise IdPUnavailable("the JWKS endpoint did not return a JSON object")
         except InvalidIdPToken as exc:
             self._failed_at = time.monotonic()
             raise jwt.PyJWKClientConnectionError(str(exc)) from None
@@ -199,10 +208,10 @@ def _jwks_uri(issuer: str) -> str:
         if uri is not None and now - fetched_at < DISCOVERY_TTL:
             return uri
         if uri is None and now - fetched_at < DISCOVERY_RETRY:
-            raise InvalidIdPToken("the issuer's discovery document failed moments ago")
+            raise IdPUnavailable("the issuer's discovery document failed moments ago")
     try:
         uri = _discovered_jwks_uri(issuer)
-    except InvalidIdPToken:
+    except IdPUnavailable:
         _discovery[issuer] = (now, None)
         raise
     _discovery[issuer] = (now, uri)
@@ -212,10 +221,10 @@ def _jwks_uri(issuer: str) -> str:
 def _discovered_jwks_uri(issuer: str) -> str:
     document = _fetch_json(f"{issuer}/.well-known/openid-configuration")
     if not isinstance(document, dict) or str(document.get("issuer", "")).rstrip("/") != issuer:
-        raise InvalidIdPToken("the discovery document names another issuer")
+        raise IdPUnavailable("the discovery document names another issuer")
     uri = document.get("jwks_uri")
     if not isinstance(uri, str) or urlparse(uri).scheme not in ("http", "https"):
-        raise InvalidIdPToken("the discovery document has no http(s) jwks_uri")
+        raise IdPUnavailable("the discovery document has no http(s) jwks_uri")
     return uri
 
 
@@ -284,6 +293,8 @@ def verify(token: str) -> tuple[Any, IdPIdentity]:
         )
     except InvalidIdPToken:
         raise
+    except jwt.PyJWKClientConnectionError as exc:  # the key set could not be fetched (_JWKClient)
+        raise IdPUnavailable(str(exc)) from None
     except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
         raise InvalidIdPToken(f"{type(exc).__name__}: {exc}") from None
     by_provider = {config.provider_id: config for config in configs}
@@ -318,6 +329,9 @@ class IdPTokenAuthentication(BaseAuthentication):
         key_present = any(header in meta for header in KEY_HEADERS)
         try:
             user, identity = verify(token)
+        except IdPUnavailable as exc:
+            logger.warning("Identity-provider token not verified, the provider's documents are unavailable: %s", exc)
+            raise Unauthorized("Invalid token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
         except InvalidIdPToken as exc:
             logger.info("Identity-provider token refused: %s", exc)
             ip = getattr(request._request, "client_ip", None) or meta.get("REMOTE_ADDR", "")
