@@ -34,8 +34,9 @@ View = Callable[..., HttpResponse]
 
 
 def ip_rate_key(group: str, request: HttpRequest) -> str:
-    """django-ratelimit's key for the account forms: the client address."""
-    return client_ip(request)
+    """django-ratelimit's key for the account forms: the client address, counted as the
+    lockout counts it (an IPv6 client per /64, one it controls whole)."""
+    return lockout.client_bucket(client_ip(request))
 
 
 def too_many_requests(

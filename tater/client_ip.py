@@ -8,8 +8,10 @@ and is ignored, as is ``X-Real-IP``.
 A proxy may write the address with its port (``203.0.113.9:51234``, ``[2001:db8::9]:443``:
 Azure Application Gateway, IIS) or as ``unknown`` (Squid). The address is what counts; an
 entry that holds none is :data:`UNKNOWN`, never the proxy's own address: that address is
-usually on an allowlisted private network (or loopback, which may read ``/metrics``), and
-every client behind the proxy would share one lockout.
+usually on an allowlisted private network (or loopback, which may read ``/metrics``).
+Such a client is *counted* (lockout, address-keyed limits) with the others of the nearest
+trusted hop (:func:`resolve`'s second value: the next parseable entry to the right, or
+``REMOTE_ADDR``), so one guesser does not lock out every unidentified client everywhere.
 """
 
 from __future__ import annotations
@@ -43,12 +45,22 @@ def _address(entry: str) -> str | None:
         return None
 
 
-def client_ip(request: HttpRequest) -> str:
+def resolve(request: HttpRequest) -> tuple[str, str | None]:
+    """The client address, and (only when that is :data:`UNKNOWN` because its entry holds no
+    address) the nearest trusted hop that forwarded it."""
     remote = request.META.get("REMOTE_ADDR", "") or UNKNOWN
     hops = settings.TATER_TRUSTED_PROXY_COUNT
     if hops <= 0:
-        return remote
+        return remote, None
     forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     if len(forwarded) < hops:
-        return remote
-    return _address(forwarded[-hops]) or UNKNOWN
+        return remote, None
+    address = _address(forwarded[-hops])
+    if address is not None:
+        return address, None
+    nearer = (_address(entry) for entry in forwarded[len(forwarded) - hops + 1 :])
+    return UNKNOWN, next((a for a in nearer if a is not None), remote)
+
+
+def client_ip(request: HttpRequest) -> str:
+    return resolve(request)[0]

@@ -19,6 +19,9 @@ class RequestContext:
     channel: str = "system"  # ui | api | admin | system
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     ip: str | None = None
+    # The nearest trusted hop when ``ip`` is unknown (tater.client_ip.resolve): whose
+    # unidentified clients are counted together (tater.lockout.client_bucket).
+    unknown_via: str | None = None
     user_agent: str = ""
     user_id: int | None = None
     api_key_id: int | None = None

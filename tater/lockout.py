@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.dispatch import Signal
 
-from tater import context, limiter
+from tater import client_ip, context, limiter
 from tater.api.errors import ApiError, ServiceUnavailable
 from tater.emails import normalize_email
 from tater.limiter import Entity, LimiterUnavailable, Rule, keys
@@ -83,7 +83,12 @@ class SignInBusy(LockedOut):
 
 
 def client_bucket(ip: str) -> str:
-    """The unit an address is counted in: the IPv4 address, or the IPv6 /64."""
+    """The unit an address is counted in: the IPv4 address, or the IPv6 /64. A client whose
+    trusted proxy could not tell its address (``client_ip.UNKNOWN``) is counted with the other
+    such clients of the nearest trusted hop, not with every unidentified client everywhere."""
+    via = context.current().unknown_via
+    if ip == client_ip.UNKNOWN and via:
+        return f"unknown-via-{via}"
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:

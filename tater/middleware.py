@@ -20,7 +20,7 @@ from tater.api.errors import (
     payload_too_large,
     status_error,
 )
-from tater.client_ip import client_ip
+from tater import client_ip
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -43,11 +43,12 @@ class RequestContextMiddleware:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        request.client_ip = client_ip(request)  # type: ignore[attr-defined]
+        request.client_ip, unknown_via = client_ip.resolve(request)  # type: ignore[attr-defined]
         ctx = context.RequestContext(
             channel=channel_for_path(request.path),
             request_id=request_id,
             ip=request.client_ip,  # type: ignore[attr-defined]
+            unknown_via=unknown_via,
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
         )
         with context.use(ctx):

@@ -61,7 +61,7 @@ def throttle(request: Request, group: str) -> None:
     limited = is_ratelimited(
         request._request,
         group=f"accounts.api.{group}",
-        key=lambda g, r: client_ip(r),
+        key=lambda g, r: lockout.client_bucket(client_ip(r)),  # an IPv6 client per /64, as the lockout
         rate=app_settings.AUTH_FORM_RATE,
         increment=True,
     )
