@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
-from tater import context
+from tater import client_ip, context
 from tater.api.errors import (
     ApiError,
     ValidationFailed,
@@ -20,7 +20,6 @@ from tater.api.errors import (
     payload_too_large,
     status_error,
 )
-from tater import client_ip
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
