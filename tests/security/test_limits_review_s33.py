@@ -151,3 +151,35 @@ def test_sign_in_rate_limit_is_not_dodged_by_rotating_through_a_64() -> None:
         for i in range(5)
     ]
     assert statuses == [401, 401, 401, 429, 429]
+
+
+# --- Held: every channel counts into one address's lock (guards) ---------------------------
+
+
+def _guesses(client: Client) -> list[Any]:
+    """One failed credential through each door: key headers, Bearer on the seed paths, the
+    sign-in API, its TigerTrust alias and Taffy's credential exchange."""
+    bad = "tater_" + "3" * 32
+    wrong = {"email": "nobody@example.test", "password": "wrong"}
+    return [
+        lambda: client.get(VALIDATE, HTTP_X_API_KEY=bad),
+        lambda: client.get(VALIDATE, HTTP_X_AGENT_API_KEY=bad.upper()),
+        lambda: client.get("/v1/auth/validate", HTTP_AUTHORIZATION=f"bEaReR {bad}"),
+        lambda: client.get("/v1/workspaces", HTTP_AUTHORIZATION=f"Bearer {bad}"),
+        lambda: client.post("/api/auth/login", wrong, content_type="application/json"),
+        lambda: client.post(
+            "/auth/token", {"username": "x@example.test", "password": "y"}, content_type="application/json"
+        ),
+    ]
+
+
+def test_every_door_counts_into_one_lock_and_every_door_then_refuses(settings: Any) -> None:
+    settings.TATER_LOCKOUT_CLIENT_FAILURES = 6
+    client = Client(REMOTE_ADDR="198.51.100.77")
+    first = [door().status_code for door in _guesses(client)]
+    assert first == [401, 401, 401, 401, 401, 429], first
+    for door in _guesses(client):
+        r = door()
+        assert r.status_code == 429 and int(r["Retry-After"]) > 0, (r.status_code, r.content[:200])
+        # The refusal says when to come back, and nothing about the credential tried.
+        assert b"nobody" not in r.content and b"3333" not in r.content
