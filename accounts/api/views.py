@@ -105,12 +105,21 @@ def check_password(request: Request, email: str, password: str) -> Any:
     return user
 
 
+def otp_throttled(exc: services.OTPThrottled) -> ApiError:
+    """No code was checked (django-otp throttles the device after wrong ones): not a failed
+    sign-in, so neither audited nor counted by the lockout; ``Retry-After`` says when."""
+    return ApiError(exc.message, code="INVALID_OTP", status_code=401, headers={"Retry-After": str(exc.wait_seconds)})
+
+
 def check_code(request: Request, user: Any, code: str | None) -> Any:
     if not code:
         raise ApiError(
             "This account uses two-factor authentication: send the code", code="INVALID_OTP", status_code=401
         )
-    device = services.verify_second_factor(user=user, code=code)
+    try:
+        device = services.verify_second_factor(user=user, code=code)
+    except services.OTPThrottled as exc:
+        raise otp_throttled(exc) from None
     if device is None:
         _failed(request, user.email, kind="otp")
         raise ApiError("Invalid or already used verification code", code="INVALID_OTP", status_code=401)
@@ -199,9 +208,7 @@ class VerifyTwoFactorView(TaterAPIView):
             else:
                 result = services.login_challenge_complete(token=token, code=body.validated_data["code"])
         except services.OTPThrottled as exc:
-            # No code was checked (django-otp still throttles the device after wrong ones):
-            # not a failed sign-in, so neither audited nor counted by the lockout.
-            raise ApiError(exc.message, code="INVALID_OTP", status_code=401) from None
+            raise otp_throttled(exc) from None
         except services.InvalidOTP as exc:
             _failed(request, user.email, kind="otp", method="otp" if assertion is None else "passkey")
             raise ApiError(exc.message, code="INVALID_OTP", status_code=401) from None

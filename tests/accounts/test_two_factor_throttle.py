@@ -118,6 +118,7 @@ def test_json_second_step_says_wait(otp_clock: Clock) -> None:
         "/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, otp_clock.now)}, format="json"
     )
     assert throttled.status_code == 401 and throttled.json()["message"] == TOO_MANY, throttled.json()
+    assert throttled["Retry-After"] == "1"  # an SDK waits without parsing the message
     otp_clock.advance(1.5)
     ok = api.post("/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, otp_clock.now)}, format="json")
     assert ok.status_code == 200, ok.json()
@@ -148,3 +149,21 @@ def test_json_throttled_attempts_do_not_feed_the_lockout(otp_clock: Clock, setti
     otp_clock.advance(1.5)
     ok = api.post("/api/v1/auth/verify-2fa", {"token": token, "code": totp_code(device, otp_clock.now)}, format="json")
     assert ok.status_code == 200, ok.json()
+
+
+@pytest.mark.parametrize(("path", "email_field"), [("/api/v1/auth/token", "email"), ("/auth/token", "username")])
+def test_one_step_token_exchange_says_wait_with_retry_after(otp_clock: Clock, path: str, email_field: str) -> None:
+    _, user, _ = make_tenant()
+    device, _ = enrol(user, otp_clock.now)
+    otp_clock.advance(30)
+    api = APIClient()
+
+    def exchange(code: str) -> Any:
+        return api.post(path, {email_field: user.email, "password": PASSWORD, "code": code}, format="json")
+
+    assert exchange(_wrong_code(device, otp_clock.now)).status_code == 401
+    throttled = exchange(totp_code(device, otp_clock.now))
+    assert throttled.status_code == 401 and throttled["Retry-After"] == "1"
+    assert TOO_MANY in throttled.content.decode()
+    otp_clock.advance(1.5)
+    assert exchange(totp_code(device, otp_clock.now)).status_code in (200, 201)
