@@ -16,12 +16,12 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs import members as member_services
 from orgs import roles, selectors, services
-from orgs.access import SESSION_ORG_KEY, Access
+from orgs.access import ORG_PARAM, SESSION_ORG_KEY, Access
 from orgs.forms import (
     NO_TENANT_ROLE,
     ROLE_HELP,
@@ -95,6 +95,22 @@ def org_create(request: HttpRequest) -> HttpResponse:
     return render(request, "orgs/org_create.html", {"form": form}, status=400 if form.errors else 200)
 
 
+def _org_query(access: Access) -> str:
+    """``organizationId=<the org shown>`` for the member forms' actions. A user id names a
+    person in every org: a form that left the org to the session would act in whatever org
+    the session holds when it is posted (a page opened with the hint, or another tab that
+    switched since), not in the one on the screen (SPEC §4)."""
+    return urlencode({ORG_PARAM: access.org.public_id})  # type: ignore[union-attr]
+
+
+def _members_url(request: HttpRequest, access: Access) -> str:
+    """The members page of the org just acted in (named when it is not the session's)."""
+    url = reverse("members")
+    if access.org is not None and request.session.get(SESSION_ORG_KEY) != access.org.public_id:
+        return f"{url}?{_org_query(access)}"
+    return url
+
+
 def _member_or_404(access: Access, user_id: int) -> selectors.MemberRow:
     row = selectors.member_get_by_pk(organization=access.organization(), user_pk=user_id)
     if row is None:
@@ -133,7 +149,13 @@ def _invitation_sent(request: HttpRequest, invitation: Any, link: str, *, resent
     response = render(
         request,
         "orgs/invitation_sent.html",
-        {"invitation": invitation, "link": link, "resent": resent, "outbox": _outbox_url(request)},
+        {
+            "invitation": invitation,
+            "link": link,
+            "resent": resent,
+            "outbox": _outbox_url(request),
+            "members_url": _members_url(request, current_access(request)),
+        },
     )
     add_never_cache_headers(response)
     return response
@@ -181,6 +203,8 @@ def _members_page(request: HttpRequest, access: Access, invite_form: MemberInvit
             "show_tenant_help": bool(offered),
             "role_help": ROLE_HELP,
             "access": access,
+            "org_query": _org_query(access),
+            "members_url": _members_url(request, access),
             **extra,
         },
         status=400 if invite_form.errors else 200,
@@ -216,7 +240,7 @@ def members(request: HttpRequest) -> HttpResponse:
                 if result.result == "invited":
                     return _invitation_sent(request, result.invitation, links.link, resent=False)
                 messages.success(request, f"{email} was added as {role}.")
-                return redirect("members")
+                return redirect(_members_url(request, access))
     return _members_page(request, access, invite_form)
 
 
@@ -235,7 +259,7 @@ def invitation_resend(request: HttpRequest, invitation_id: str) -> HttpResponse:
         raise Http404("Invitation not found") from None
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("members")
+        return redirect(_members_url(request, access))
     return _invitation_sent(request, sent.invitation, sent.link, resent=True)
 
 
@@ -254,14 +278,22 @@ def invitation_revoke(request: HttpRequest, invitation_id: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"The invitation of {invitation.email} was revoked: its link no longer works.")
-    return redirect("members")
+    return redirect(_members_url(request, access))
 
 
 ORG_ROLE_RANKS = {role: roles.ORG_ROLE_RANK[role] for role in roles.OrgRole.values}
 
 
 def _confirm_demotion(
-    request: HttpRequest, member: selectors.MemberRow, *, kind: str, old: str, new: str, field: str, action: str
+    request: HttpRequest,
+    member: selectors.MemberRow,
+    *,
+    kind: str,
+    old: str,
+    new: str,
+    field: str,
+    action: str,
+    members_url: str,
 ) -> HttpResponse:
     """A lower role takes access away at once (and narrows the person's keys): ask first."""
     return render(
@@ -278,6 +310,7 @@ def _confirm_demotion(
             "action": action,
             "new_help": ROLE_HELP.get(new, ""),
             "is_self": member.user.pk == request.user.pk,
+            "members_url": members_url,
         },
     )
 
@@ -291,11 +324,11 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
     form = MemberRoleForm(request.POST, prefix=f"m{user_id}")
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
-        return redirect("members")
+        return redirect(_members_url(request, access))
     role = form.cleaned_data["role"]
     if role == member.role:
         messages.info(request, f"{member.user.email} already is {role}: nothing changed.")
-        return redirect("members")
+        return redirect(_members_url(request, access))
     demotion = member.role and ORG_ROLE_RANKS[role] < ORG_ROLE_RANKS[member.role]
     if demotion and member.role is not None and not form.cleaned_data["confirm"]:
         return _confirm_demotion(
@@ -305,7 +338,8 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
             old=member.role,
             new=role,
             field=f"m{user_id}-role",
-            action=reverse("member_role", args=[user_id]),
+            action=f"{reverse('member_role', args=[user_id])}?{_org_query(access)}",
+            members_url=_members_url(request, access),
         )
     try:
         member_services.member_update(
@@ -315,7 +349,7 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{member.user.email} is now {role} of this organization.")
-    return redirect("members")
+    return redirect(_members_url(request, access))
 
 
 def _tenant_roles_offered(access: Access) -> list[str] | None:
@@ -343,12 +377,12 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
     form = MemberTenantRoleForm(request.POST, prefix=f"t{user_id}")
     if not form.is_valid():
         messages.error(request, "Choose a valid tenant role.")
-        return redirect("members")
+        return redirect(_members_url(request, access))
     role = form.role()
     email = member.user.email
     if role == member.tenant_role:
         messages.info(request, f"{email} already has that tenant role: nothing changed.")
-        return redirect("members")
+        return redirect(_members_url(request, access))
     old_rank = roles.TENANT_ROLE_RANK.get(member.tenant_role or "", 0)
     if roles.TENANT_ROLE_RANK.get(role or "", 0) < old_rank and not form.cleaned_data["confirm"]:
         return _confirm_demotion(
@@ -358,7 +392,8 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
             old=TENANT_ROLE_LABELS[member.tenant_role or NO_TENANT_ROLE],
             new=TENANT_ROLE_LABELS[role or NO_TENANT_ROLE],
             field=f"t{user_id}-tenant_role",
-            action=reverse("member_tenant_role", args=[user_id]),
+            action=f"{reverse('member_tenant_role', args=[user_id])}?{_org_query(access)}",
+            members_url=_members_url(request, access),
         )
     try:
         member_services.member_update(
@@ -366,16 +401,16 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, f"{email}: {exc.message.rstrip('.')}.")
-        return redirect("members")
+        return redirect(_members_url(request, access))
     if role:
         messages.success(request, f"{email} is now tenant {role}: they reach every organization of the tenant.")
-        return redirect("members")
+        return redirect(_members_url(request, access))
     if member.role:
         messages.success(request, f"{email} no longer has a tenant role; they stay {member.role} of this organization.")
-        return redirect("members")
+        return redirect(_members_url(request, access))
     messages.success(request, f"{email} no longer has a tenant role and no longer reaches this organization.")
     # Someone who just dropped their own way into this org cannot see its members any more.
-    return redirect("dashboard" if member.user.pk == request.user.pk else "members")
+    return redirect("dashboard" if member.user.pk == request.user.pk else _members_url(request, access))
 
 
 @login_required
@@ -392,5 +427,7 @@ def member_remove(request: HttpRequest, user_id: int) -> HttpResponse:
             error = exc.message
         else:
             messages.success(request, f"{member.user.email} was removed from {access.org.name}.")  # type: ignore[union-attr]
-            return redirect("members")
-    return render(request, "orgs/member_remove.html", {"member": member, "error": error}, status=400 if error else 200)
+            return redirect(_members_url(request, access))
+    org_name = access.org.name  # type: ignore[union-attr]
+    context = {"member": member, "error": error, "org_name": org_name, "members_url": _members_url(request, access)}
+    return render(request, "orgs/member_remove.html", context, status=400 if error else 200)

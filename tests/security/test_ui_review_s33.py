@@ -1,0 +1,111 @@
+"""Found by an attacker review of the Django-rendered pages (2026-12-05, second pass).
+Expectations come from the SPEC, not from the code.
+
+- **A members page acts in the org it shows.** SPEC §4: session users pick the org with the
+  ``organizationId`` hint or the switcher, and the page says which org it shows (SPEC §1:
+  org roles are per organization). The member forms posted to ``/members/<user>/...`` with
+  no org of their own, so they acted in whatever org the session held *when posted*: a page
+  opened with ``?organizationId=`` (docs/ui.md), or one left open in a tab while another tab
+  switched orgs, changed, removed or invited people in a different organization from the
+  one on the screen (user ids, unlike key or invitation ids, name a person in every org).
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from orgs.models import Invitation, OrgMembership
+from tests.factories import UserFactory, add_member
+
+pytestmark = pytest.mark.django_db
+
+
+def _role(user: Any, org: Any) -> str | None:
+    return OrgMembership.objects.filter(user=user, organization=org).values_list("role", flat=True).first()
+
+
+def _form_action(html: str, path_start: str) -> str:
+    """The action of the first form whose action starts with ``path_start``."""
+    match = re.search(r'<form method="post" action="(' + re.escape(path_start) + r'[^"]*)"', html)
+    assert match, f"no form posting to {path_start}"
+    return unescape(match.group(1))
+
+
+@pytest.fixture
+def two_orgs(world: dict[str, Any]) -> dict[str, Any]:
+    """An admin of both orgs of tenant A, and Bob, a viewer in both."""
+    admin, bob = UserFactory(), UserFactory()
+    for org in (world["org1"], world["org2"]):
+        add_member(org, "admin", user=admin)
+        add_member(org, "viewer", user=bob)
+    client = Client()
+    client.force_login(admin)
+    return {**world, "two_org_admin": admin, "bob": bob, "client": client}
+
+
+def _switch(client: Client, org: Any) -> None:
+    assert client.post("/orgs/switch/", {"org": org.public_id, "next": "/members/"}).status_code == 302
+
+
+def test_a_role_change_from_a_hinted_members_page_acts_in_the_org_it_shows(two_orgs: dict[str, Any]) -> None:
+    client, bob, org1, org2 = two_orgs["client"], two_orgs["bob"], two_orgs["org1"], two_orgs["org2"]
+    _switch(client, org1)
+    page = client.get(f"/members/?organizationId={org2.public_id}")
+    assert page.status_code == 200 and org2.name in page.content.decode()
+    action = _form_action(page.content.decode(), f"/members/{bob.pk}/role/")
+    done = client.post(action, {f"m{bob.pk}-role": "member"})
+    assert done.status_code == 302
+    assert (_role(bob, org1), _role(bob, org2)) == ("viewer", "member")
+
+
+def test_a_members_page_left_open_while_another_tab_switched_acts_in_its_own_org(two_orgs: dict[str, Any]) -> None:
+    client, bob, org1, org2 = two_orgs["client"], two_orgs["bob"], two_orgs["org1"], two_orgs["org2"]
+    _switch(client, org2)
+    page = client.get("/members/").content.decode()  # shows org2
+    _switch(client, org1)  # another tab
+    client.post(_form_action(page, f"/members/{bob.pk}/role/"), {f"m{bob.pk}-role": "admin"})
+    assert (_role(bob, org1), _role(bob, org2)) == ("viewer", "admin")
+
+
+def test_a_demotion_confirmed_from_a_hinted_page_acts_in_the_org_it_shows(two_orgs: dict[str, Any]) -> None:
+    client, bob, org1, org2 = two_orgs["client"], two_orgs["bob"], two_orgs["org1"], two_orgs["org2"]
+    for org in (org1, org2):
+        add_member(org, "member", user=bob)
+    _switch(client, org1)
+    page = client.get(f"/members/?organizationId={org2.public_id}").content.decode()
+    confirm = client.post(_form_action(page, f"/members/{bob.pk}/role/"), {f"m{bob.pk}-role": "viewer"})
+    assert confirm.status_code == 200 and "from member to viewer" in confirm.content.decode()
+    action = _form_action(confirm.content.decode(), f"/members/{bob.pk}/role/")
+    client.post(action, {f"m{bob.pk}-role": "viewer", f"m{bob.pk}-confirm": "on"})
+    assert (_role(bob, org1), _role(bob, org2)) == ("member", "viewer")
+
+
+def test_removing_from_a_hinted_members_page_removes_from_the_org_it_shows(two_orgs: dict[str, Any]) -> None:
+    client, bob, org1, org2 = two_orgs["client"], two_orgs["bob"], two_orgs["org1"], two_orgs["org2"]
+    _switch(client, org1)
+    page = client.get(f"/members/?organizationId={org2.public_id}").content.decode()
+    link = re.search(r'href="(/members/' + str(bob.pk) + r'/remove/[^"]*)"', page)
+    assert link
+    confirm = client.get(unescape(link.group(1)))
+    assert confirm.status_code == 200 and org2.name in confirm.content.decode()
+    # The confirmation posts to its own address.
+    client.post(unescape(link.group(1)))
+    assert (_role(bob, org1), _role(bob, org2)) == ("viewer", None)
+
+
+def test_an_invitation_from_a_members_page_left_open_goes_to_the_org_it_shows(two_orgs: dict[str, Any]) -> None:
+    client, org1, org2 = two_orgs["client"], two_orgs["org1"], two_orgs["org2"]
+    _switch(client, org2)
+    page = client.get("/members/").content.decode()
+    _switch(client, org1)  # another tab
+    match = re.search(r'<form method="post"(?: action="([^"]*)")? class="form" novalidate>', page)
+    assert match
+    client.post(unescape(match.group(1) or "/members/"), {"invite-email": "new@example.com", "invite-role": "viewer"})
+    assert list(Invitation.objects.filter(email="new@example.com").values_list("organization_id", flat=True)) == [
+        org2.pk
+    ]
