@@ -109,3 +109,106 @@ def test_an_invitation_from_a_members_page_left_open_goes_to_the_org_it_shows(tw
     assert list(Invitation.objects.filter(email="new@example.com").values_list("organization_id", flat=True)) == [
         org2.pk
     ]
+
+
+# --- The same for every form whose target is the current org or its tenant ---------------
+# A page's form posts to a page that resolves the org again; by then another tab may have
+# switched. Tenant settings, the org's name, a new key's binding, a SCIM token's tenant and a
+# new org's tenant must be those of the page that was filled in.
+
+
+def _post_page_form(client: Client, page_url: str, data: dict[str, str]) -> Any:
+    """Post the page's main form (``class="form"``) where the browser would: its action,
+    resolved against the page's address (no action: the page's address itself)."""
+    from urllib.parse import urljoin
+
+    html = client.get(page_url).content.decode()
+    match = re.search(r'<form method="post"(?: action="([^"]*)")?[^>]* class="form"', html)
+    assert match, f"no form on {page_url}"
+    return html, (lambda: client.post(urljoin(page_url, unescape(match.group(1) or page_url)), data))
+
+
+@pytest.fixture
+def owner_of_two(db: Any) -> dict[str, Any]:
+    """One person owning two tenants (an MSP owner of two customer accounts), each with one org."""
+    from tests.factories import make_tenant
+
+    owner = UserFactory()
+    tenant_a, _, (org_a,) = make_tenant(name="Alpha", owner=owner)
+    tenant_b, _, (org_b,) = make_tenant(name="Bravo", owner=owner)
+    tenant_b.max_key_lifetime_days = 30
+    tenant_b.save(update_fields=["max_key_lifetime_days"])
+    client = Client()
+    client.force_login(owner)
+    return {"owner": owner, "a": tenant_a, "org_a": org_a, "b": tenant_b, "org_b": org_b, "client": client}
+
+
+def test_tenant_settings_saved_after_another_tab_switched_change_the_tenant_shown(owner_of_two: dict[str, Any]) -> None:
+    from orgs.models import Tenant
+
+    client, a, b = owner_of_two["client"], owner_of_two["a"], owner_of_two["b"]
+    _switch(client, owner_of_two["org_a"])
+    _html, submit = _post_page_form(
+        client,
+        "/settings/tenant/",
+        {"plan": "pro", "key_creation_policy": "members", "token_exchange_policy": "owners"},
+    )
+    _switch(client, owner_of_two["org_b"])  # another tab
+    submit()
+    # Bravo's key lifetime cap was not lifted by a form showing Alpha's settings.
+    assert Tenant.objects.get(pk=b.pk).max_key_lifetime_days == 30
+    assert Tenant.objects.get(pk=b.pk).plan == "free"
+    assert Tenant.objects.get(pk=a.pk).plan == "pro"
+
+
+def test_an_org_rename_after_another_tab_switched_renames_the_org_shown(two_orgs: dict[str, Any]) -> None:
+    from orgs.models import Organization
+
+    client, org1, org2 = two_orgs["client"], two_orgs["org1"], two_orgs["org2"]
+    _switch(client, org2)
+    _html, submit = _post_page_form(client, "/settings/org/", {"name": "Renamed"})
+    _switch(client, org1)
+    submit()
+    assert Organization.objects.get(pk=org1.pk).name == org1.name
+    assert Organization.objects.get(pk=org2.pk).name == "Renamed"
+
+
+def test_a_key_created_after_another_tab_switched_is_bound_to_the_org_shown(two_orgs: dict[str, Any]) -> None:
+    from apikeys.models import ApiKey
+
+    client, org1, org2 = two_orgs["client"], two_orgs["org1"], two_orgs["org2"]
+    _switch(client, org2)
+    html, _ = _post_page_form(client, "/keys/new/", {})
+    token = re.search(r'name="submit_token" value="([^"]+)"', html).group(1)
+    _html, submit = _post_page_form(
+        client,
+        "/keys/new/",
+        {"type": "standard", "name": "ci", "binding": "org", "preset": "read_only", "submit_token": token},
+    )
+    _switch(client, org1)
+    assert submit().status_code == 200
+    assert list(ApiKey.objects.filter(name="ci").values_list("organization_id", flat=True)) == [org2.pk]
+
+
+def test_a_scim_token_created_after_another_tab_switched_belongs_to_the_tenant_shown(
+    owner_of_two: dict[str, Any],
+) -> None:
+    from scim.models import ScimToken
+
+    client, a = owner_of_two["client"], owner_of_two["a"]
+    _switch(client, owner_of_two["org_a"])
+    _html, submit = _post_page_form(client, "/settings/tenant/scim/", {"name": "Entra ID"})
+    _switch(client, owner_of_two["org_b"])
+    submit()
+    assert list(ScimToken.objects.filter(name="Entra ID").values_list("tenant_id", flat=True)) == [a.pk]
+
+
+def test_an_org_created_after_another_tab_switched_lands_in_the_tenant_shown(owner_of_two: dict[str, Any]) -> None:
+    from orgs.models import Organization
+
+    client, a = owner_of_two["client"], owner_of_two["a"]
+    _switch(client, owner_of_two["org_a"])
+    _html, submit = _post_page_form(client, "/orgs/new/", {"name": "Alpha West"})
+    _switch(client, owner_of_two["org_b"])
+    submit()
+    assert list(Organization.objects.filter(name="Alpha West").values_list("tenant_id", flat=True)) == [a.pk]
