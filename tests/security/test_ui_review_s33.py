@@ -8,6 +8,15 @@ Expectations come from the SPEC, not from the code.
   opened with ``?organizationId=`` (docs/ui.md), or one left open in a tab while another tab
   switched orgs, changed, removed or invited people in a different organization from the
   one on the screen (user ids, unlike key or invitation ids, name a person in every org).
+- **So does every form whose target is the current org or its tenant.** Tenant settings
+  (an MSP owner of two tenants saving Alpha's page lifted Bravo's key-lifetime cap), the
+  org's rename, a new key's binding, a new SCIM token's tenant and a new org's tenant
+  followed the session at posting time, not the page that was filled in.
+
+Not changed (held): cross-tenant object ids on every UI form (invitations, SCIM tokens,
+verified domains, passkeys, members) answer 404; the org switcher refuses foreign orgs;
+sign-out everywhere, password change/reset and deactivation end other sessions; login
+``next=`` keeps to this site.
 """
 
 from __future__ import annotations
