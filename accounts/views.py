@@ -109,7 +109,14 @@ class LoginView(allauth_views.LoginView):
         required = sso.sso_required(email=email, user=services.user_by_email(email)) if email else None
         if required is not None:
             return HttpResponseRedirect(sso.login_url(required))
-        return super().post(request, *args, **kwargs)
+        response = super().post(request, *args, **kwargs)
+        domain_sso = sso.sso_required(email=email, user=None) if email else None
+        if domain_sso is not None and response.status_code == 200 and not request.user.is_authenticated:
+            # An account the domain's SSO exempts (a superuser, an account outside the tenant)
+            # whose sign-in failed: answered like every other address of the domain, so the
+            # form does not tell anyone that such an account exists.
+            return HttpResponseRedirect(sso.login_url(domain_sso))
+        return response
 
 
 class ReauthenticateView(allauth_views.ReauthenticateView):

@@ -221,3 +221,57 @@ def test_an_org_created_after_another_tab_switched_lands_in_the_tenant_shown(own
     _switch(client, owner_of_two["org_b"])
     submit()
     assert list(Organization.objects.filter(name="Alpha West").values_list("tenant_id", flat=True)) == [a.pk]
+
+
+# --- The sign-in form names no account of an SSO-required domain ------------------------
+# SPEC §8 (SSO is required only for the tenant's own members; a superuser keeps password
+# sign-in as the break-glass path, docstring of accounts.sso.sso_required). The sign-in form
+# sent every address of such a domain to the identity provider *except* those two kinds of
+# account, which got the password form's error: anyone could list which addresses of
+# corp.example are operator (superuser) accounts or accounts outside the tenant by posting
+# a wrong password. Every failed attempt now answers alike; the right password still signs
+# the exempt accounts in.
+
+
+@pytest.fixture
+def sso_domain(db: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from accounts.models import TenantDomain, TenantSSOConfig
+    from tests.factories import make_tenant
+
+    tenant, _owner, (org,) = make_tenant(name="Corp")
+    TenantDomain.objects.create(tenant=tenant, domain="corp.example", verified_at=timezone.now())
+    TenantSSOConfig.objects.create(
+        tenant=tenant,
+        provider_id="tenant-corp",
+        issuer="https://idp.corp.example",
+        client_id="tater",
+        require_sso=True,
+        is_active=True,
+    )
+    operator = UserFactory(email="root@corp.example", is_superuser=True, is_staff=True)
+    outsider = UserFactory(email="contractor@corp.example")
+    member = add_member(org, "member", user=UserFactory(email="staff@corp.example"))
+    return {"operator": operator, "outsider": outsider, "member": member}
+
+
+def test_a_wrong_password_tells_nobody_which_addresses_of_an_sso_domain_have_exempt_accounts(
+    sso_domain: dict[str, Any],
+) -> None:
+    answers = {}
+    for email in ("nobody@corp.example", "staff@corp.example", "root@corp.example", "contractor@corp.example"):
+        response = Client().post("/accounts/login/", {"login": email, "password": "not-the-password-1"})
+        answers[email] = (response.status_code, response.get("Location"))
+    assert len(set(answers.values())) == 1, answers
+    assert answers["nobody@corp.example"][0] == 302
+
+
+@pytest.mark.parametrize("who", ["operator", "outsider"])
+def test_the_exempt_accounts_still_sign_in_with_their_password(sso_domain: dict[str, Any], who: str) -> None:
+    from tests.factories import PASSWORD
+
+    client = Client()
+    response = client.post("/accounts/login/", {"login": sso_domain[who].email, "password": PASSWORD})
+    assert response.status_code == 302 and "/oidc/" not in response["Location"]
+    assert client.session.get("_auth_user_id") == str(sso_domain[who].pk)
