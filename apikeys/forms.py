@@ -4,7 +4,6 @@ every rule (who may create what, lifetime caps, valid CIDRs) is checked by the s
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -117,10 +116,6 @@ class SubmitOnceField(forms.CharField):
 
     def __init__(self) -> None:
         super().__init__(required=False, max_length=64, widget=forms.HiddenInput)
-
-
-def new_submit_token() -> str:
-    return secrets.token_urlsafe(16)
 
 
 def _listed(scopes: frozenset[str]) -> list[str]:

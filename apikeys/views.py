@@ -28,7 +28,6 @@ from apikeys.forms import (
     TYPE_HELP,
     ApiKeyCreateForm,
     ApiKeyEditForm,
-    new_submit_token,
 )
 from apikeys.list_forms import ApiKeyFilterForm, BulkActionForm, ConfirmForm, RotateForm
 from apikeys.models import ApiKey, KeyStatus, KeyType
@@ -40,8 +39,8 @@ from orgs.models import Tenant
 from orgs.ui import current_access, require_scope
 from tater import scopes as S
 from tater.exceptions import DomainError, NotPermitted, ObjectNotFound
+from tater.resubmission import already_submitted, mark_submitted, new_submit_token
 
-SUBMITTED_SESSION_KEY = "apikeys_submitted_tokens"
 SNIPPET_LANGS = (("curl", "curl"), ("powershell", "PowerShell"), ("python", "Python"))
 
 
@@ -50,16 +49,6 @@ def _key_or_404(access: Access, key_id: str) -> ApiKey:
         return selectors.apikey_get(access=access, public_id=key_id)
     except ObjectNotFound:
         raise Http404("API key not found") from None
-
-
-def _resubmitted(request: HttpRequest, token: str) -> bool:
-    """Was this form already submitted successfully (the browser re-posting it on reload)?"""
-    return bool(token) and token in request.session.get(SUBMITTED_SESSION_KEY, [])
-
-
-def _mark_submitted(request: HttpRequest, token: str) -> None:
-    if token:
-        request.session[SUBMITTED_SESSION_KEY] = [*request.session.get(SUBMITTED_SESSION_KEY, [])[-19:], token]
 
 
 def _refuse_resubmission(request: HttpRequest) -> HttpResponse:
@@ -257,7 +246,7 @@ def key_create(request: HttpRequest) -> HttpResponse:
         initial={"submit_token": new_submit_token()},
     )
     if request.method == "POST" and form.is_valid():
-        if _resubmitted(request, form.cleaned_data["submit_token"]):
+        if already_submitted(request, form.cleaned_data["submit_token"]):
             return _refuse_resubmission(request)
         try:
             issued = services.apikey_create(
@@ -276,7 +265,7 @@ def key_create(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             _show_create_error(form, exc)
         else:
-            _mark_submitted(request, form.cleaned_data["submit_token"])
+            mark_submitted(request, form.cleaned_data["submit_token"])
             return _show_once(request, access, issued, rotated=False)
     response = render(
         request,
@@ -470,14 +459,14 @@ def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data.get("submit_token", "")
-        if _resubmitted(request, token):
+        if already_submitted(request, token):
             return _refuse_resubmission(request)
         try:
             if action == "rotate":
                 issued = services.apikey_rotate(
                     api_key=api_key, actor=request.user, grace_period_seconds=form.cleaned_data["grace_period_seconds"]
                 )
-                _mark_submitted(request, token)
+                mark_submitted(request, token)
                 return _show_once(request, access, issued, rotated=True)
             if action == "revoke":
                 services.apikey_revoke(api_key=api_key, actor=request.user)

@@ -18,6 +18,8 @@ class ScimTokenForm(forms.Form):
         initial="Identity provider provisioning",
         help_text="For example “Entra ID provisioning” or “Okta”. The token is shown once, right after you create it.",
     )
+    # One per rendered form: a reload of the show-once page re-posts it (tater.resubmission).
+    submit_token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
 
 class GroupMappingForm(forms.Form):

@@ -22,6 +22,7 @@ from scim.forms import UNMAPPED, GroupMappingForm, ScimTokenForm
 from scim.services import groups as group_services
 from scim.services import tokens as token_services
 from tater.exceptions import DomainError
+from tater.resubmission import already_submitted, mark_submitted, new_submit_token
 
 
 def _tenant(request: HttpRequest) -> Tenant:
@@ -69,13 +70,21 @@ def _page(request: HttpRequest, tenant: Tenant, token_form: ScimTokenForm, statu
 def scim_settings(request: HttpRequest) -> HttpResponse:
     """GET: the page. POST: create a token and show it once."""
     tenant = _tenant(request)
-    form = ScimTokenForm(request.POST or None)
+    form = ScimTokenForm(request.POST or None, initial={"submit_token": new_submit_token()})
     if request.method == "POST" and form.is_valid():
+        if already_submitted(request, form.cleaned_data["submit_token"]):
+            messages.warning(
+                request,
+                "That form was already submitted. A token is shown only once: if you did not store it, "
+                "revoke it and create a new one.",
+            )
+            return redirect("scim_settings")
         try:
             issued = token_services.scim_token_create(tenant=tenant, name=form.cleaned_data["name"], actor=request.user)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
+            mark_submitted(request, form.cleaned_data["submit_token"])
             response = render(
                 request,
                 "scim/token_issued.html",

@@ -275,3 +275,25 @@ def test_the_exempt_accounts_still_sign_in_with_their_password(sso_domain: dict[
     response = client.post("/accounts/login/", {"login": sso_domain[who].email, "password": PASSWORD})
     assert response.status_code == 302 and "/oidc/" not in response["Location"]
     assert client.session.get("_auth_user_id") == str(sso_domain[who].pk)
+
+
+# --- A reload of the SCIM token page mints no second token ---------------------------------
+# SPEC §13: a SCIM token is shown once and owner-managed; the key pages refuse a re-posted
+# form (the browser's reload of the show-once page) and say so. The SCIM page created and
+# showed a further live token on every reload: credentials nobody meant to make, each able to
+# provision and deprovision the tenant's people.
+
+
+def test_reloading_the_scim_token_page_mints_no_second_token(owner_of_two: dict[str, Any]) -> None:
+    from scim.models import ScimToken
+
+    client = owner_of_two["client"]
+    page = client.get("/settings/tenant/scim/").content.decode()
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    fields.pop("csrfmiddlewaretoken", None)
+    data = {**fields, "name": "Entra ID"}
+    first = client.post("/settings/tenant/scim/", data)
+    assert first.status_code == 200 and re.search(r"scim_[0-9a-z]+", first.content.decode())
+    again = client.post("/settings/tenant/scim/", data)  # the browser's "resend the form"
+    assert ScimToken.objects.filter(name="Entra ID").count() == 1
+    assert "scim-token-value" not in again.content.decode()
