@@ -12,6 +12,11 @@ Expectations come from the SPEC, not from the code.
   (an MSP owner of two tenants saving Alpha's page lifted Bravo's key-lifetime cap), the
   org's rename, a new key's binding, a new SCIM token's tenant and a new org's tenant
   followed the session at posting time, not the page that was filled in.
+- **The sign-in form listed exempt accounts** of an SSO-required domain (superusers, accounts
+  outside the tenant): a wrong password got the form's error there and the IdP redirect for
+  every other address.
+- **A reload of the SCIM token page minted another token** (the key pages already refuse a
+  re-posted show-once form).
 
 Not changed (held): cross-tenant object ids on every UI form (invitations, SCIM tokens,
 verified domains, passkeys, members) answer 404; the org switcher refuses foreign orgs;
