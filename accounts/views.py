@@ -109,12 +109,20 @@ class LoginView(allauth_views.LoginView):
         required = sso.sso_required(email=email, user=services.user_by_email(email)) if email else None
         if required is not None:
             return HttpResponseRedirect(sso.login_url(required))
-        response = super().post(request, *args, **kwargs)
         domain_sso = sso.sso_required(email=email, user=None) if email else None
-        if domain_sso is not None and response.status_code == 200 and not request.user.is_authenticated:
-            # An account the domain's SSO exempts (a superuser, an account outside the tenant)
-            # whose sign-in failed: answered like every other address of the domain, so the
-            # form does not tell anyone that such an account exists.
+        if domain_sso is None:
+            return super().post(request, *args, **kwargs)
+        # An account the domain's SSO exempts (a superuser, an account outside the tenant):
+        # its password is checked, but a failed or locked-out sign-in (only such accounts ever
+        # reach a password check here, so only they could be locked) is answered like every
+        # other address of the domain, so the form does not tell anyone that it exists.
+        try:
+            response = super().post(request, *args, **kwargs)
+        except ApiError as exc:
+            if exc.status_code != 429:
+                raise
+            return HttpResponseRedirect(sso.login_url(domain_sso))
+        if response.status_code == 200 and not request.user.is_authenticated:
             return HttpResponseRedirect(sso.login_url(domain_sso))
         return response
 

@@ -272,6 +272,21 @@ def test_a_wrong_password_tells_nobody_which_addresses_of_an_sso_domain_have_exe
     assert answers["nobody@corp.example"][0] == 302
 
 
+def test_repeated_wrong_passwords_do_not_single_out_exempt_accounts_either(
+    sso_domain: dict[str, Any], settings
+) -> None:
+    # The account lockout (10 failures in 15 minutes) counts the exempt accounts' failures
+    # alone (the others never reach a password check): its 429 page named them after a burst.
+    settings.TATER_LOCKOUT_ACCOUNT_FAILURES = 3
+    settings.TATER_LOCKOUT_CLIENT_FAILURES = 1000
+    last = {}
+    for email in ("nobody@corp.example", "root@corp.example", "contractor@corp.example"):
+        for _ in range(5):
+            response = Client().post("/accounts/login/", {"login": email, "password": "not-the-password-1"})
+        last[email] = (response.status_code, response.get("Location"))
+    assert len(set(last.values())) == 1, last
+
+
 @pytest.mark.parametrize("who", ["operator", "outsider"])
 def test_the_exempt_accounts_still_sign_in_with_their_password(sso_domain: dict[str, Any], who: str) -> None:
     from tests.factories import PASSWORD
