@@ -32,14 +32,18 @@ def presented_key(request: Request) -> str | None:
 
 def _presented(meta: dict[str, Any]) -> str | None:
     authorization = meta.get("HTTP_AUTHORIZATION")
-    for header in HEADERS:
-        value = meta.get(header)
-        if value is not None:
-            if authorization is not None and not _same_bearer(authorization, value):
-                # A second credential beside the key is refused, never ignored: a client
-                # must not believe an Authorization value it sends is being checked.
-                raise Unauthorized("Invalid authorization header format")
-            return value.strip()
+    key, alias = (meta.get(header) for header in HEADERS)
+    value = key if key is not None else alias
+    if value is not None:
+        if key is not None and alias is not None and key.strip() != alias.strip():
+            # Two keys (X-API-Key and its alias): refused, never one of them picked, so a
+            # revoked or another tenant's key is never overlooked beside a valid one.
+            raise Unauthorized("Invalid authorization header format")
+        if authorization is not None and not _same_bearer(authorization, value):
+            # A second credential beside the key is refused, never ignored: a client
+            # must not believe an Authorization value it sends is being checked.
+            raise Unauthorized("Invalid authorization header format")
+        return value.strip()
     if authorization is None:
         return None
     scheme, _, credential = authorization.strip().partition(" ")
