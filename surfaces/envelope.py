@@ -14,9 +14,10 @@ system's integrators expect changed:
 
 A new surface is a new module with its own envelope and paths, never an ``if`` in the core.
 A refusal made before any view runs on a seed path (a body over the size limit, a malformed
-Content-Length) is in that path's system's shape too: ``tater.middleware`` asks the view the
-path names for its ``envelope`` (``Envelope.error_body``; SPEC §3 "in that system's error
-format"). An unknown path keeps the catalog format: ``/v1/`` is shared by two systems, so no
+Content-Length, a Host header Django refuses, a failure in the middleware) is in that path's
+system's shape too: ``tater.middleware.in_route_format`` (used by the middleware and Django's
+error views in ``tater.urls``) asks the view the path names for its ``envelope``
+(``Envelope.error_body``; SPEC §3 "in that system's error format"). An unknown path keeps the catalog format: ``/v1/`` is shared by two systems, so no
 single envelope could be chosen.
 """
 

@@ -118,7 +118,7 @@ class JsonErrorsMiddleware:
     characters in the path or query (400; PostgreSQL refuses them in text, as a 500).
 
     After: an error answered as a page (Django's DEBUG pages, another middleware's HTML)
-    becomes the catalog error of its status. Every answer without a Cache-Control of its
+    becomes the catalog error of its status (on a seed system's path, in that system's shape). Every answer without a Cache-Control of its
     own gets ``no-store`` (and ``Pragma: no-cache``): API answers are per caller, and
     several carry secrets (created and rotated keys, exchanged credentials, 2FA tokens).
     """
@@ -162,7 +162,7 @@ class JsonErrorsMiddleware:
 
     @staticmethod
     def as_json(request: HttpRequest, page: HttpResponse) -> HttpResponse:
-        response = status_error(request, page.status_code)
+        response = in_route_format(request, status_error(request, page.status_code))
         for name in _KEPT_ON_REPLACE:
             if page.has_header(name):
                 response[name] = page[name]

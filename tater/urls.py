@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from tater.api import urls as api_v1
 from tater.api.errors import answers_json, api_error_response, django_error, status_error
+from tater.middleware import in_route_format
 
 urlpatterns = [
     *api_v1.under("api/v1/"),  # first, and at the root: the hottest paths, matched in one level
@@ -55,29 +56,30 @@ handler429 = "accounts.views.too_many_requests"
 
 
 # Django's error views (used with DEBUG off; tater.middleware.JsonErrorsMiddleware covers
-# DEBUG's pages): a catalog error under the JSON paths, the usual pages elsewhere.
+# DEBUG's pages): a catalog error under the JSON paths (on a seed system's path in that
+# system's shape: in_route_format), the usual pages elsewhere.
 
 
 def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
     if answers_json(request.path_info):
         error = django_error(exception)
-        return api_error_response(request, error) if error else status_error(request, 400)
+        return in_route_format(request, api_error_response(request, error) if error else status_error(request, 400))
     return defaults.bad_request(request, exception)
 
 
 def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
     if answers_json(request.path_info):
-        return status_error(request, 403)
+        return in_route_format(request, status_error(request, 403))
     return defaults.permission_denied(request, exception)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     if answers_json(request.path_info):
-        return status_error(request, 404)
+        return in_route_format(request, status_error(request, 404))
     return defaults.page_not_found(request, exception)
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
     if answers_json(request.path_info):
-        return status_error(request, 500)
+        return in_route_format(request, status_error(request, 500))
     return defaults.server_error(request)
