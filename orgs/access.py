@@ -162,10 +162,18 @@ def denied(org_hint: str) -> Forbidden:
 
 
 def _query_param(request: Request, name: str) -> str | None:
+    """The hint parameter's value; sent twice with different values, a 400 (as two hints
+    naming different orgs are): never the last one silently winning over the first."""
     # Most key calls carry no query string: skip building DRF's QueryDict for them.
     if not getattr(request, "_request", request).META.get("QUERY_STRING"):
         return None
-    return request.query_params.get(name)
+    values = request.query_params.getlist(name)
+    if len({value.strip() for value in values}) > 1:
+        raise ValidationFailed(
+            f"{name} is sent several times with different values: send it once",
+            details={"fields": {name: ["Sent several times with different values"]}},
+        )
+    return values[0] if values else None
 
 
 def org_hint(request: Request) -> str | None:

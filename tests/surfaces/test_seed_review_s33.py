@@ -10,6 +10,9 @@ the code: each test names the sentence it holds Tater to.
   (a Host header Django refuses: 400; an unexpected failure in the middleware: 500) answered
   in Tater's catalog format on Tatry's, taap.it's and Taffy's paths (SPEC §3: "in that
   system's error format, whatever fails"). [was failing; fixed]
+- ``TestRepeatedOrgHints``: ``?organizationId=A&organizationId=B`` (or ``tenantId`` twice)
+  was read as its last value, the other silently dropped, where SPEC §4 refuses two org hints
+  naming different orgs with 400 VALIDATION_ERROR rather than let one win. [was failing; fixed]
 """
 
 from __future__ import annotations
@@ -126,3 +129,41 @@ class TestRefusalsBeforeTheViewInTheSystemsFormat:
     def test_unknown_paths_keep_the_catalog_format(self, api):
         """Guard: /v1/ is shared by Tatry and taap.it, so an unknown path there names no system."""
         assert json_of(api.get("/v1/nothing-here"), 404)["error"] == "NOT_FOUND"
+
+
+class TestRepeatedOrgHints:
+    """SPEC §4: "organizationId and X-Workspace-ID naming different orgs is a 400
+    VALIDATION_ERROR": two org hints that disagree are refused, never one of them silently
+    winning. The same parameter sent twice with two orgs is two hints that disagree (HTTP
+    parameter pollution: a proxy that checks the first value and a server that reads the
+    last must never see different orgs)."""
+
+    @pytest.fixture
+    def unbound_raw(self, world: dict[str, Any]) -> str:
+        return make_key(user=world["owner"], tenant=world["tenant"], org=None, name="unbound")[1]
+
+    def test_tatry_unbound_key(self, api, world, unbound_raw):
+        org1, org2 = world["org1"].public_id, world["org2"].public_id
+        r = api.get(f"{KEYS}?organizationId={org1}&organizationId={org2}", **bearer(unbound_raw))
+        error = tatry_error(r, 400)
+        assert error["code"] == "validation_error" and "organizationId" in error["details"]["fields"]
+
+    def test_tatry_validate_org_key_own_org_last(self, api, world):
+        org1, org2 = world["org1"].public_id, world["org2"].public_id
+        r = api.get(f"{VALIDATE}?organizationId={org2}&organizationId={org1}", **bearer(world["owner_raw"]))
+        assert tatry_error(r, 400)["code"] == "validation_error"
+
+    def test_taapit(self, api, world, unbound_raw):
+        org1, org2 = world["org1"].public_id, world["org2"].public_id
+        taapit_error(api.get(f"{WORKSPACES}?organizationId={org1}&organizationId={org2}", **bearer(unbound_raw)), 400)
+
+    def test_tenant_id_twice(self, api, world):
+        mine, other = world["tenant"].public_id, world["other_tenant"].public_id
+        r = api.get(f"{KEYS}?tenantId={other}&tenantId={mine}", **bearer(world["owner_raw"]))
+        assert tatry_error(r, 400)["code"] == "validation_error"
+
+    def test_the_same_org_twice_is_one_hint(self, api, world):
+        """Guard: a repeated parameter naming one org is that org."""
+        org1 = world["org1"].public_id
+        r = api.get(f"{KEYS}?organizationId={org1}&organizationId={org1}", **bearer(world["owner_raw"]))
+        assert json_of(r, 200)["status"] == "success"
