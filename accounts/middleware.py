@@ -13,7 +13,8 @@ session authenticator, called with a key header. There ``ApiKeyAuthentication`` 
 alone — it authenticates the key's owner or refuses with 401 (a malformed, unknown or empty
 key, or an ``Authorization`` header it does not accept); it never falls back to the
 session — so the session user is not the caller and their policy is not the one that
-applies. (DRF views without any authenticator, the sign-in endpoints, act for nobody.)
+applies. (A DRF view none of whose authenticators reads the session never acts for the
+session user: the sign-in endpoints, the seed systems' key-only paths, SCIM.)
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class Require2FAMiddleware:
         if path.startswith("/api/") or view_class is not None:
             if path.startswith(API_ALLOWED_PREFIXES) or path in API_ALLOWED_PATHS:
                 return None
-            if key_authenticated(request, view_func) or _authenticates_nobody(view_func):
+            if key_authenticated(request, view_func) or _reads_no_session(view_func):
                 return None
             blocked = self._blocked(user)
             if blocked == "enrol":
@@ -123,9 +124,16 @@ def _authentication_classes(view_func: Callable[..., Any]) -> list[Any] | None:
     return list(getattr(view_func, "initkwargs", {}).get("authentication_classes", view_class.authentication_classes))
 
 
-def _authenticates_nobody(view_func: Callable[..., Any]) -> bool:
-    """A DRF view without authenticators (the sign-in endpoints): no session user acts there."""
-    return _authentication_classes(view_func) == []
+def _reads_no_session(view_func: Callable[..., Any]) -> bool:
+    """A DRF view none of whose authenticators reads the session (the sign-in endpoints, the
+    seed systems' key-only paths such as Tatry's and taap.it's, SCIM): the session user is
+    never its caller, so a request without the view's own credential gets the view's own 401
+    (in its system's shape, SPEC §3), not a 2FA refusal meant for a session."""
+    classes = _authentication_classes(view_func)
+    return classes is not None and not any(
+        isinstance(authenticator, type) and issubclass(authenticator, SessionAuthentication)
+        for authenticator in classes
+    )
 
 
 def key_authenticated(request: HttpRequest, view_func: Callable[..., Any]) -> bool:

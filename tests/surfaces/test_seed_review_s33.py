@@ -13,6 +13,10 @@ the code: each test names the sentence it holds Tater to.
 - ``TestRepeatedOrgHints``: ``?organizationId=A&organizationId=B`` (or ``tenantId`` twice)
   was read as its last value, the other silently dropped, where SPEC §4 refuses two org hints
   naming different orgs with 400 VALIDATION_ERROR rather than let one win. [was failing; fixed]
+- ``TestAnUnverifiedSessionOnTheKeyOnlyPaths``: a signed-in browser whose tenant requires 2FA
+  it has not passed, calling Tatry's or taap.it's paths (which take keys, never sessions)
+  without a key, got Tater's 403 ``MFA_REQUIRED`` in the catalog format, not the system's 401
+  "missing key" in its own shape (SPEC §3, §5a). [was failing; fixed]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from apikeys import services
+from orgs.models import Tenant
 from tests.factories import make_key
 from tests.surfaces.conftest import bearer, json_of
 
@@ -167,3 +172,36 @@ class TestRepeatedOrgHints:
         org1 = world["org1"].public_id
         r = api.get(f"{KEYS}?organizationId={org1}&organizationId={org1}", **bearer(world["owner_raw"]))
         assert json_of(r, 200)["status"] == "success"
+
+
+class TestAnUnverifiedSessionOnTheKeyOnlyPaths:
+    """SPEC §5a: Tatry's and taap.it's paths take a key (``Authorization: Bearer`` or
+    ``X-API-Key``), never a session; SPEC §3: every answer there is in that system's error
+    format. A browser still signed in to Tater, whose tenant requires 2FA it has not passed,
+    calling them without a key is a caller without a key (401 in the system's shape), not a
+    session to send to 2FA enrolment in Tater's catalog format."""
+
+    @pytest.fixture
+    def client(self, world: dict[str, Any]) -> APIClient:
+        Tenant.objects.filter(pk=world["tenant"].pk).update(require_2fa=True)
+        client = APIClient()
+        client.force_login(world["owner"])
+        return client
+
+    def test_tatry_validate(self, client):
+        error = tatry_error(client.get(VALIDATE), 401)
+        assert error["code"] == "auth_invalid_key" and error["details"]["key_status"] == "missing"
+
+    def test_tatry_keys(self, client):
+        assert tatry_error(client.get(KEYS), 401)["code"] == "auth_invalid_key"
+
+    def test_taapit(self, client):
+        taapit_error(client.get(WORKSPACES), 401)
+
+    def test_the_session_still_lends_the_key_nothing(self, client, world):
+        """Guard: with a key, the key's answer (SPEC §2a)."""
+        assert json_of(client.get(VALIDATE, **bearer(world["owner_raw"])), 200)["data"]["valid"] is True
+
+    def test_the_core_still_sends_the_session_to_enrol(self, client):
+        """Guard: /api/v1/ takes sessions, and the tenant's 2FA policy applies to them (SPEC §8)."""
+        assert json_of(client.get("/api/v1/keys/"), 403)["error"] == "MFA_REQUIRED"
