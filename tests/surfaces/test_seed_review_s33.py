@@ -7,7 +7,8 @@ the code: each test names the sentence it holds Tater to.
   the other silently ignored, even when revoked (SPEC §3 names both headers; of two
   credentials neither may be guessed to be the one meant). [was failing; fixed]
 - ``TestRefusalsBeforeTheViewInTheSystemsFormat``: a request refused before any view ran
-  (a Host header Django refuses: 400; an unexpected failure in the middleware: 500) answered
+  (a Host header Django refuses: 400; an unexpected failure in the middleware: 500; a database
+  outage while the session loads: 503) answered
   in Tater's catalog format on Tatry's, taap.it's and Taffy's paths (SPEC §3: "in that
   system's error format, whatever fails"). [was failing; fixed]
 - ``TestRepeatedOrgHints``: ``?organizationId=A&organizationId=B`` (or ``tenantId`` twice)
@@ -25,6 +26,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.db import OperationalError
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -130,6 +132,26 @@ class TestRefusalsBeforeTheViewInTheSystemsFormat:
             taapit_error(r, 500)
         else:
             taffy_error(r, 500)
+
+    @pytest.mark.parametrize("path", [VALIDATE, WORKSPACES, TOKEN])
+    def test_a_database_outage_before_the_view(self, world, monkeypatch, path):
+        """SPEC §12/§3: a lost database is a 503 with Retry-After, in the path's format, also
+        when it strikes before the view (the session of a signed-in browser is loaded first)."""
+        client = APIClient(raise_request_exception=False)
+        client.force_login(world["owner"])
+
+        def lost(self: Any) -> Any:
+            raise OperationalError("could not connect to server: Connection refused")
+
+        monkeypatch.setattr("django.contrib.sessions.backends.db.SessionStore.load", lost)
+        r = client.post(path, {}, format="json", **bearer(world["owner_raw"]))
+        assert int(r["Retry-After"]) > 0
+        if path == VALIDATE:
+            assert tatry_error(r, 503)["code"] == "service_unavailable"
+        elif path == WORKSPACES:
+            taapit_error(r, 503)
+        else:
+            taffy_error(r, 503)
 
     def test_unknown_paths_keep_the_catalog_format(self, api):
         """Guard: /v1/ is shared by Tatry and taap.it, so an unknown path there names no system."""
