@@ -32,7 +32,7 @@ def presented_key(request: Request) -> str | None:
 
 def _presented(meta: dict[str, Any]) -> str | None:
     authorization = meta.get("HTTP_AUTHORIZATION")
-    key, alias = (meta.get(header) for header in HEADERS)
+    key, alias = meta.get("HTTP_X_API_KEY"), meta.get("HTTP_X_AGENT_API_KEY")  # HEADERS
     value = key if key is not None else alias
     if value is not None:
         if key is not None and alias is not None and key.strip() != alias.strip():
