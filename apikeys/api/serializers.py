@@ -199,9 +199,16 @@ class NoBodyInput(RejectUnknownFieldsMixin, serializers.Serializer):
 class ApiKeyListQuery(RejectBlankQueryMixin, serializers.Serializer):
     status = serializers.ChoiceField(choices=KeyStatus.choices, required=False)
     type = serializers.ChoiceField(choices=KeyType.choices, required=False)
-    binding = serializers.ChoiceField(choices=[("org", "org"), ("unbound", "unbound")], required=False)
+    # "organization" and "unbound" are what a key's `binding` reads; "org" is the older spelling
+    # (the Python client's), kept. The selector takes "org" or "unbound".
+    binding = serializers.ChoiceField(
+        choices=[("organization", "organization"), ("org", "org"), ("unbound", "unbound")], required=False
+    )
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
     offset = offset_field()
+
+    def validate_binding(self, value: str) -> str:
+        return "org" if value == "organization" else value
 
 
 class ValidateOutput(serializers.Serializer):
