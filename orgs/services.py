@@ -7,6 +7,8 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -296,4 +298,10 @@ def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any,
     user = user_by_email(email)
     if user is not None:
         return user, False
+    # An account is created only for an address (the admin's form checks it too; a command does
+    # not): "bad" would be an account no mail reaches and no sign-in form accepts.
+    try:
+        validate_email(nfkc(email))
+    except ValidationError:
+        raise InvalidInput(f"{email!r} is not an email address", field="email") from None
     return get_user_model().objects.create_user(email=nfkc(email), password=password), True

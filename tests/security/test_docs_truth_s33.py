@@ -39,3 +39,30 @@ def test_keys_binding_filter_unbound_and_bad_value(keyworld: dict[str, Any]) -> 
     assert unbound.status_code == 200 and unbound.json()["keys"] == []
     bad = client.get("/api/v1/keys/?binding=tenant", HTTP_X_API_KEY=keyworld["raw"])
     assert bad.status_code == 400 and bad.json()["error"] == "VALIDATION_ERROR"
+
+
+# --- README.md "Operators": commands exit 1 with a clear message on bad input -----------------------
+
+
+@pytest.mark.parametrize("address", ["bad", "boss@", "two words@initech.test"])
+def test_create_tenant_refuses_an_owner_email_that_is_not_an_address(db: Any, address: str) -> None:
+    """README: every command "exits 1 with a clear message (and ``{"error", "message"}`` in JSON
+    mode) on bad input". ``create_tenant --owner-email bad`` created an account named ``bad``
+    (that no mail can reach and no sign-in form accepts) and a tenant it owns."""
+    import io
+    import json
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from orgs.models import Tenant
+
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("create_tenant", "--name", "Initech", "--owner-email", address, "--json", stdout=out)
+    assert refused.value.returncode == 1
+    answer = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert answer["error"] == "VALIDATION_ERROR" and answer["message"]
+    assert not Tenant.objects.filter(name="Initech").exists()
+    assert not get_user_model().objects.filter(email=address).exists()
