@@ -444,7 +444,7 @@ TATER_LOCKOUT_ACCOUNT_DURATION = env_number("TATER_LOCKOUT_ACCOUNT_DURATION", 90
 # Per-key hourly usage (apikeys.usage): days kept, and how often (seconds) a request may
 # flush the process's counters into the database (at least 1; the test settings below use 0).
 TATER_USAGE_RETENTION_DAYS = env_number("TATER_USAGE_RETENTION_DAYS", 90, minimum=1)
-TATER_USAGE_FLUSH_INTERVAL = env_number("TATER_USAGE_FLUSH_INTERVAL", 60, minimum=1)
+TATER_USAGE_FLUSH_INTERVAL = env_number("TATER_USAGE_FLUSH_INTERVAL", 60)
 
 # --- Operations: probes, metrics, logs (tater.operations, docs/operations.md) -----------
 # /metrics: readable from these networks (CIDRs; empty: none) or with this bearer token;

@@ -33,6 +33,11 @@ def test_an_empty_number_setting_means_its_default() -> None:
     assert done.stdout.split() == ["10.0", "20"]
 
 
+def test_zero_is_taken_where_it_means_something() -> None:
+    # TATER_USAGE_FLUSH_INTERVAL=0: counts reach the database at exit and by flush_key_usage only.
+    assert _load(TATER_USAGE_FLUSH_INTERVAL="0", TATER_TRUSTED_PROXY_COUNT="0").returncode == 0
+
+
 def test_a_number_setting_is_read() -> None:
     done = _load(EMAIL_TIMEOUT="2.5", TATER_LOCKOUT_CLIENT_FAILURES="7")
     assert done.returncode == 0, done.stderr
