@@ -426,7 +426,7 @@ TATER_RATELIMIT_KEY_PREFIX = os.environ.get("TATER_RATELIMIT_KEY_PREFIX", "") or
 )
 # Seconds between two looks for key invalidations another node left in the database while
 # Redis was down (apikeys.keycheck; a node that saw the outage applies them at once).
-TATER_KEYCHECK_SWEEP_SECONDS = env_number("TATER_KEYCHECK_SWEEP_SECONDS", 30, float, minimum=0.001)
+TATER_KEYCHECK_SWEEP_SECONDS = env_number("TATER_KEYCHECK_SWEEP_SECONDS", 30, float)  # 0: never
 # Run on every API response (tater.api.views.TaterAPIView): rate-limit headers, key usage.
 TATER_API_RESPONSE_HOOKS = ["apikeys.throttling.finish_response"]
 # tater.limiter: where counts live ("redis", "cache" = the Django cache TATER_RATELIMIT_CACHE,

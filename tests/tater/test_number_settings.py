@@ -35,7 +35,7 @@ def test_an_empty_number_setting_means_its_default() -> None:
 
 def test_zero_is_taken_where_it_means_something() -> None:
     # TATER_USAGE_FLUSH_INTERVAL=0: counts reach the database at exit and by flush_key_usage only.
-    assert _load(TATER_USAGE_FLUSH_INTERVAL="0", TATER_TRUSTED_PROXY_COUNT="0").returncode == 0
+    assert _load(TATER_USAGE_FLUSH_INTERVAL="0", TATER_KEYCHECK_SWEEP_SECONDS="0").returncode == 0
 
 
 def test_a_number_setting_is_read() -> None:
