@@ -442,7 +442,7 @@ TATER_LOCKOUT_ACCOUNT_FAILURES = env_number("TATER_LOCKOUT_ACCOUNT_FAILURES", 10
 TATER_LOCKOUT_ACCOUNT_WINDOW = env_number("TATER_LOCKOUT_ACCOUNT_WINDOW", 900, minimum=1)
 TATER_LOCKOUT_ACCOUNT_DURATION = env_number("TATER_LOCKOUT_ACCOUNT_DURATION", 900, minimum=1)
 # Per-key hourly usage (apikeys.usage): days kept, and how often (seconds) a request may
-# flush the process's counters into the database (at least 1; the test settings below use 0).
+# flush the process's counters into the database (0: only at exit and by `manage.py flush_key_usage`).
 TATER_USAGE_RETENTION_DAYS = env_number("TATER_USAGE_RETENTION_DAYS", 90, minimum=1)
 TATER_USAGE_FLUSH_INTERVAL = env_number("TATER_USAGE_FLUSH_INTERVAL", 60)
 
