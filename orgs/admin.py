@@ -18,8 +18,9 @@ from django.http import HttpRequest
 
 from audit import registry as A
 from audit.services import audit_record
-from orgs import services
+from orgs import members, services
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
+from tater.emails import normalize_email
 from tater.exceptions import DomainError
 
 
@@ -93,6 +94,18 @@ class TenantAddForm(TenantAdminForm):
         help_text="Every tenant has an owner. An account is created for a new address, without a "
         "password: its holder sets one through password reset or signs in with SSO.",
     )
+
+    def clean_owner_email(self) -> str:
+        # SPEC §8: an existing account gets the tenant only if it proved it holds the address;
+        # one signed up in advance with somebody else's address never does.
+        email = self.cleaned_data["owner_email"]
+        existing = services.user_by_email(email)
+        if existing is not None and not members.has_verified_email(existing, normalize_email(email)):
+            raise forms.ValidationError(
+                "An account with this address exists but has never verified it (anyone can sign up with "
+                "an address): it becomes an owner only once it has confirmed the address."
+            )
+        return email
 
 
 class OrganizationAdminForm(forms.ModelForm):
