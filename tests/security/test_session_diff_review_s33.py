@@ -37,3 +37,67 @@ def test_the_admin_does_not_make_an_unverified_account_owner_of_a_new_tenant() -
     if response.status_code == 200:  # refused: the operator is told why, on the owner field
         assert "owner_email" in response.context["adminform"].form.errors
         assert not Tenant.objects.filter(name="Globex").exists()
+
+
+# --- A settings form saved for the org it showed confirms on another org's page -----------
+# 5d69813 made tenant settings and the org rename act on the org the page showed (SPEC §4:
+# the page's org, not whatever another tab switched the session to), but their "saved" answer
+# still redirects to the bare settings page, which opens on the session's org: the owner who
+# saved Alpha's policies reads "Tenant settings saved." above Bravo's unchanged settings (the
+# members page got this right: it names its org in the redirect).
+
+
+@pytest.mark.django_db
+def test_saved_tenant_settings_are_confirmed_on_the_tenant_saved() -> None:
+    from django.test import Client
+
+    from tests.factories import UserFactory, make_tenant
+
+    owner = UserFactory()
+    _alpha, _, (org_a,) = make_tenant(name="Alpha Corp", owner=owner)
+    _bravo, _, (org_b,) = make_tenant(name="Bravo Corp", owner=owner)
+    client = Client()
+    client.force_login(owner)
+    client.post("/orgs/switch/", {"org": org_a.public_id, "next": "/"})
+    page = client.get("/settings/tenant/").content.decode()
+    assert "Alpha Corp" in page
+    action = _post_action(page, "/settings/tenant/")
+    client.post("/orgs/switch/", {"org": org_b.public_id, "next": "/"})  # another tab
+    saved = client.post(
+        action,
+        {"plan": "pro", "key_creation_policy": "members", "token_exchange_policy": "owners"},
+        follow=True,
+    )
+    body = saved.content.decode()
+    assert "Tenant settings saved." in body
+    assert "Alpha Corp" in body and "Bravo Corp</strong>" not in body
+
+
+@pytest.mark.django_db
+def test_a_rename_is_confirmed_on_the_org_renamed() -> None:
+    from django.test import Client
+
+    from tests.factories import UserFactory, add_member, make_tenant
+
+    owner = UserFactory()
+    _tenant, _, (org_1, org_2) = make_tenant(name="Acme", owner=owner, orgs=2)
+    add_member(org_1, "admin", user=owner)
+    client = Client()
+    client.force_login(owner)
+    client.post("/orgs/switch/", {"org": org_2.public_id, "next": "/"})
+    action = _post_action(client.get("/settings/org/").content.decode(), "/settings/org/")
+    client.post("/orgs/switch/", {"org": org_1.public_id, "next": "/"})  # another tab
+    renamed = client.post(action, {"name": "Renamed Two"}, follow=True)
+    assert renamed.redirect_chain and "Organization renamed" in renamed.content.decode()
+    # The page confirming it shows the org renamed (its id in the details), not the session's.
+    assert f">{org_2.public_id}<" in renamed.content.decode()
+    assert f">{org_1.public_id}<" not in renamed.content.decode()
+
+
+def _post_action(html: str, path: str) -> str:
+    import re
+    from html import unescape
+
+    match = re.search(r'<form method="post" action="(' + re.escape(path) + r'[^"]*)"', html)
+    assert match, f"no form posting to {path}"
+    return unescape(match.group(1))
