@@ -8,10 +8,9 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import urlencode
 
 from orgs import roles
-from orgs.access import ORG_PARAM, Access
+from orgs.access import Access
 from orgs.selectors import orgs_reachable_by_user
 
 # Pages provided by other apps, by URL name; the first name that resolves wins, and a
@@ -94,12 +93,11 @@ class Shell:
 
     @property
     def org_query(self) -> str:
-        """``organizationId=<the org this page shows>`` for the actions of forms that act on
-        the current org or its tenant: posted later, they must not act in whatever org the
-        session holds by then (another tab may have switched). Empty without an org."""
-        if self.access is None or self.access.org is None:
-            return ""
-        return urlencode({ORG_PARAM: self.access.org.public_id})
+        """``organizationId=<the org this page shows>`` for the actions of its forms
+        (``orgs.ui.org_query``). Empty without an org."""
+        from orgs.ui import org_query
+
+        return "" if self.access is None else org_query(self.access)
 
     @property
     def can_read_keys(self) -> bool:

@@ -17,7 +17,7 @@ from orgs.forms import (
     add_domain_error,
 )
 from orgs.models import Organization, Tenant
-from orgs.ui import current_access, require_scope, require_tenant_role
+from orgs.ui import current_access, require_scope, require_tenant_role, url_in_org
 from tater.exceptions import DomainError
 
 
@@ -36,7 +36,7 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             messages.success(request, "Tenant settings saved.")
-            return redirect("tenant_settings")
+            return redirect(url_in_org(request, access, "tenant_settings"))
     return render(
         request, "orgs/tenant_settings.html", {"form": form, "tenant": tenant}, status=400 if form.errors else 200
     )
@@ -79,7 +79,7 @@ def org_settings(request: HttpRequest) -> HttpResponse:
                     messages.info(request, "Nothing changed.")
                 else:
                     messages.success(request, f"Organization renamed to “{organization.name}”.")
-                return redirect("org_settings")
+                return redirect(url_in_org(request, access, "org_settings"))
     return render(
         request,
         "orgs/org_settings.html",

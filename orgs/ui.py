@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from orgs import access as access_mod
 from orgs.access import Access
@@ -59,3 +61,21 @@ def require_scope(access: Access, scope: str) -> None:
 def require_tenant_role(access: Access, *allowed: str) -> None:
     if access.tenant_role not in allowed:
         raise PermissionDenied("This page is for tenant administrators")
+
+
+def org_query(access: Access) -> str:
+    """``organizationId=<the org of access>`` for the actions of forms that act on the org a
+    page shows or its tenant: posted later, they must not act in whatever org the session holds
+    by then (another tab may have switched; SPEC §4). Empty without an org."""
+    if access.org is None:
+        return ""
+    return urlencode({access_mod.ORG_PARAM: access.org.public_id})
+
+
+def url_in_org(request: HttpRequest, access: Access, name: str) -> str:
+    """The page ``name`` of the org just acted in, naming it when it is not the session's: the
+    answer to a form shows the org the form acted in."""
+    url = reverse(name)
+    if access.org is not None and request.session.get(access_mod.SESSION_ORG_KEY) != access.org.public_id:
+        return f"{url}?{org_query(access)}"
+    return url

@@ -16,12 +16,12 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs import members as member_services
 from orgs import roles, selectors, services
-from orgs.access import ORG_PARAM, SESSION_ORG_KEY, Access
+from orgs.access import SESSION_ORG_KEY, Access
 from orgs.forms import (
     NO_TENANT_ROLE,
     ROLE_HELP,
@@ -34,7 +34,7 @@ from orgs.forms import (
     add_domain_error,
 )
 from orgs.models import Tenant
-from orgs.ui import current_access, require_scope, require_tenant_role
+from orgs.ui import current_access, org_query, require_scope, require_tenant_role, url_in_org
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, ObjectNotFound
 
@@ -95,22 +95,6 @@ def org_create(request: HttpRequest) -> HttpResponse:
     return render(request, "orgs/org_create.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _org_query(access: Access) -> str:
-    """``organizationId=<the org shown>`` for the member forms' actions. A user id names a
-    person in every org: a form that left the org to the session would act in whatever org
-    the session holds when it is posted (a page opened with the hint, or another tab that
-    switched since), not in the one on the screen (SPEC §4)."""
-    return urlencode({ORG_PARAM: access.org.public_id})  # type: ignore[union-attr]
-
-
-def _members_url(request: HttpRequest, access: Access) -> str:
-    """The members page of the org just acted in (named when it is not the session's)."""
-    url = reverse("members")
-    if access.org is not None and request.session.get(SESSION_ORG_KEY) != access.org.public_id:
-        return f"{url}?{_org_query(access)}"
-    return url
-
-
 def _member_or_404(access: Access, user_id: int) -> selectors.MemberRow:
     row = selectors.member_get_by_pk(organization=access.organization(), user_pk=user_id)
     if row is None:
@@ -154,7 +138,7 @@ def _invitation_sent(request: HttpRequest, invitation: Any, link: str, *, resent
             "link": link,
             "resent": resent,
             "outbox": _outbox_url(request),
-            "members_url": _members_url(request, current_access(request)),
+            "members_url": url_in_org(request, current_access(request), "members"),
         },
     )
     add_never_cache_headers(response)
@@ -203,8 +187,8 @@ def _members_page(request: HttpRequest, access: Access, invite_form: MemberInvit
             "show_tenant_help": bool(offered),
             "role_help": ROLE_HELP,
             "access": access,
-            "org_query": _org_query(access),
-            "members_url": _members_url(request, access),
+            "org_query": org_query(access),
+            "members_url": url_in_org(request, access, "members"),
             **extra,
         },
         status=400 if invite_form.errors else 200,
@@ -240,7 +224,7 @@ def members(request: HttpRequest) -> HttpResponse:
                 if result.result == "invited":
                     return _invitation_sent(request, result.invitation, links.link, resent=False)
                 messages.success(request, f"{email} was added as {role}.")
-                return redirect(_members_url(request, access))
+                return redirect(url_in_org(request, access, "members"))
     return _members_page(request, access, invite_form)
 
 
@@ -259,7 +243,7 @@ def invitation_resend(request: HttpRequest, invitation_id: str) -> HttpResponse:
         raise Http404("Invitation not found") from None
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect(_members_url(request, access))
+        return redirect(url_in_org(request, access, "members"))
     return _invitation_sent(request, sent.invitation, sent.link, resent=True)
 
 
@@ -278,7 +262,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"The invitation of {invitation.email} was revoked: its link no longer works.")
-    return redirect(_members_url(request, access))
+    return redirect(url_in_org(request, access, "members"))
 
 
 ORG_ROLE_RANKS = {role: roles.ORG_ROLE_RANK[role] for role in roles.OrgRole.values}
@@ -324,11 +308,11 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
     form = MemberRoleForm(request.POST, prefix=f"m{user_id}")
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
-        return redirect(_members_url(request, access))
+        return redirect(url_in_org(request, access, "members"))
     role = form.cleaned_data["role"]
     if role == member.role:
         messages.info(request, f"{member.user.email} already is {role}: nothing changed.")
-        return redirect(_members_url(request, access))
+        return redirect(url_in_org(request, access, "members"))
     demotion = member.role and ORG_ROLE_RANKS[role] < ORG_ROLE_RANKS[member.role]
     if demotion and member.role is not None and not form.cleaned_data["confirm"]:
         return _confirm_demotion(
@@ -338,8 +322,8 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
             old=member.role,
             new=role,
             field=f"m{user_id}-role",
-            action=f"{reverse('member_role', args=[user_id])}?{_org_query(access)}",
-            members_url=_members_url(request, access),
+            action=f"{reverse('member_role', args=[user_id])}?{org_query(access)}",
+            members_url=url_in_org(request, access, "members"),
         )
     try:
         member_services.member_update(
@@ -349,7 +333,7 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{member.user.email} is now {role} of this organization.")
-    return redirect(_members_url(request, access))
+    return redirect(url_in_org(request, access, "members"))
 
 
 def _tenant_roles_offered(access: Access) -> list[str] | None:
@@ -377,12 +361,12 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
     form = MemberTenantRoleForm(request.POST, prefix=f"t{user_id}")
     if not form.is_valid():
         messages.error(request, "Choose a valid tenant role.")
-        return redirect(_members_url(request, access))
+        return redirect(url_in_org(request, access, "members"))
     role = form.role()
     email = member.user.email
     if role == member.tenant_role:
         messages.info(request, f"{email} already has that tenant role: nothing changed.")
-        return redirect(_members_url(request, access))
+        return redirect(url_in_org(request, access, "members"))
     old_rank = roles.TENANT_ROLE_RANK.get(member.tenant_role or "", 0)
     if roles.TENANT_ROLE_RANK.get(role or "", 0) < old_rank and not form.cleaned_data["confirm"]:
         return _confirm_demotion(
@@ -392,8 +376,8 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
             old=TENANT_ROLE_LABELS[member.tenant_role or NO_TENANT_ROLE],
             new=TENANT_ROLE_LABELS[role or NO_TENANT_ROLE],
             field=f"t{user_id}-tenant_role",
-            action=f"{reverse('member_tenant_role', args=[user_id])}?{_org_query(access)}",
-            members_url=_members_url(request, access),
+            action=f"{reverse('member_tenant_role', args=[user_id])}?{org_query(access)}",
+            members_url=url_in_org(request, access, "members"),
         )
     try:
         member_services.member_update(
@@ -401,16 +385,16 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, f"{email}: {exc.message.rstrip('.')}.")
-        return redirect(_members_url(request, access))
+        return redirect(url_in_org(request, access, "members"))
     if role:
         messages.success(request, f"{email} is now tenant {role}: they reach every organization of the tenant.")
-        return redirect(_members_url(request, access))
+        return redirect(url_in_org(request, access, "members"))
     if member.role:
         messages.success(request, f"{email} no longer has a tenant role; they stay {member.role} of this organization.")
-        return redirect(_members_url(request, access))
+        return redirect(url_in_org(request, access, "members"))
     messages.success(request, f"{email} no longer has a tenant role and no longer reaches this organization.")
     # Someone who just dropped their own way into this org cannot see its members any more.
-    return redirect("dashboard" if member.user.pk == request.user.pk else _members_url(request, access))
+    return redirect("dashboard" if member.user.pk == request.user.pk else url_in_org(request, access, "members"))
 
 
 @login_required
@@ -427,7 +411,12 @@ def member_remove(request: HttpRequest, user_id: int) -> HttpResponse:
             error = exc.message
         else:
             messages.success(request, f"{member.user.email} was removed from {access.org.name}.")  # type: ignore[union-attr]
-            return redirect(_members_url(request, access))
+            return redirect(url_in_org(request, access, "members"))
     org_name = access.org.name  # type: ignore[union-attr]
-    context = {"member": member, "error": error, "org_name": org_name, "members_url": _members_url(request, access)}
+    context = {
+        "member": member,
+        "error": error,
+        "org_name": org_name,
+        "members_url": url_in_org(request, access, "members"),
+    }
     return render(request, "orgs/member_remove.html", context, status=400 if error else 200)
