@@ -21,6 +21,7 @@ from apikeys.form_fields import (
 from apikeys.models import ApiKey, KeyType
 from apikeys.services import DEFAULT_GRACE_SECONDS
 from tater import scopes as S
+from tater.resubmission import SubmitOnceField
 from tater.templatetags.tater_format import when_text
 
 PRESETS = [
@@ -108,14 +109,6 @@ def expiry_choices(max_days: int | None) -> list[tuple[str, str]]:
     if max_days and max_days not in EXPIRY_DAYS:
         choices.append((str(max_days), f"{max_days} days (tenant maximum)"))
     return choices
-
-
-class SubmitOnceField(forms.CharField):
-    """A random token per rendered form: a reload of the show-once page re-posts the same
-    token, which the view recognises instead of issuing yet another key."""
-
-    def __init__(self) -> None:
-        super().__init__(required=False, max_length=64, widget=forms.HiddenInput)
 
 
 def _listed(scopes: frozenset[str]) -> list[str]:

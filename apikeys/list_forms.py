@@ -12,9 +12,10 @@ from django.db.models.expressions import Combinable
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from apikeys.forms import GRACE_CHOICES, SubmitOnceField
+from apikeys.forms import GRACE_CHOICES
 from apikeys.models import ApiKey, KeyStatus, KeyType
 from apikeys.services import DEFAULT_GRACE_SECONDS
+from tater.resubmission import SubmitOnceField
 
 EXPIRING_CHOICES = [("", "Any expiry"), ("7", "Within 7 days"), ("30", "Within 30 days")]
 SORTS: dict[str, tuple[str, tuple[str | Combinable, ...]]] = {

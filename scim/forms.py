@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 
 from orgs.roles import OrgRole
+from tater.resubmission import SubmitOnceField
 
 UNMAPPED = ""
 
@@ -19,7 +20,7 @@ class ScimTokenForm(forms.Form):
         help_text="For example “Entra ID provisioning” or “Okta”. The token is shown once, right after you create it.",
     )
     # One per rendered form: a reload of the show-once page re-posts it (tater.resubmission).
-    submit_token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    submit_token = SubmitOnceField()
 
 
 class GroupMappingForm(forms.Form):

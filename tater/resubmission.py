@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import secrets
 
+from django import forms
 from django.http import HttpRequest
 
 SUBMITTED_SESSION_KEY = "apikeys_submitted_tokens"  # its name from when only key forms had it
 KEPT = 20
+
+
+class SubmitOnceField(forms.CharField):
+    """The form's ``submit_token`` (initial: :func:`new_submit_token`), a hidden field."""
+
+    def __init__(self) -> None:
+        super().__init__(required=False, max_length=64, widget=forms.HiddenInput)
 
 
 def new_submit_token() -> str:
