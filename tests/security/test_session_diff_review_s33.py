@@ -101,3 +101,29 @@ def _post_action(html: str, path: str) -> str:
     match = re.search(r'<form method="post" action="(' + re.escape(path) + r'[^"]*)"', html)
     assert match, f"no form posting to {path}"
     return unescape(match.group(1))
+
+
+# --- The per-key row-write cap hides the old secret's use during a rotation ----------------
+# SPEC §2: rotation keeps the old secret valid for a grace period, and the key page says when
+# each secret was last used (README: "during a rotation's grace period, when each secret was
+# last used ... written at most once a minute") so its owner knows whether stragglers still use
+# the old one before the grace ends. a7d4b7a caps a key's row writes at 60 a minute *shared by
+# both secrets*: a fleet already on the new secret takes every write, and a straggler still on
+# the old secret is not recorded: its owner reads "unused" and lets the grace end on it.
+
+
+@pytest.mark.django_db
+def test_the_old_secret_in_use_is_seen_beside_a_fleet_on_the_new_one(api, world) -> None:
+    from apikeys import services as key_services
+
+    world["tenant"].plan = "enterprise"  # 1,000 requests a minute: none of these is rate limited
+    world["tenant"].save()
+    key, old = world["owner_key"], world["owner_raw"]
+    issued = key_services.apikey_rotate(api_key=key, actor=world["owner"], grace_period_seconds=600)
+    for n in range(80):  # agents on the new secret, each from its own address, this minute
+        r = api.get("/api/v1/auth/validate", HTTP_X_API_KEY=issued.key, REMOTE_ADDR=f"10.2.0.{n + 1}")
+        assert r.status_code == 200
+    straggler = api.get("/api/v1/auth/validate", HTTP_X_API_KEY=old, REMOTE_ADDR="10.3.0.1")
+    assert straggler.status_code == 200
+    rotation = api.get(f"/api/v1/keys/{key.public_id}/", HTTP_X_API_KEY=issued.key, REMOTE_ADDR="10.2.0.1").json()
+    assert rotation["rotation"]["previous_last_used_at"] is not None, rotation["rotation"]
