@@ -5,7 +5,7 @@
   process-local memo skips the shared store on most requests, and a mark set if absent in
   the limiter's store (read by the key check in its round trip, so another process's mark
   costs nothing) lets one request per key, address and secret per minute (across every
-  worker) write the row, at most 60 times a minute per key (``ROW_WRITES``).
+  worker) write the row, at most 60 times a minute per key and secret (``ROW_WRITES``).
 - Requests and errors per key per hour are counted in this process (``record``: a dict
   increment under a lock) and added to ``KeyUsageHourly`` by ``flush()``: from the request
   path at most every ``TATER_USAGE_FLUSH_INTERVAL`` seconds (0: never) and when the process
@@ -42,7 +42,7 @@ logger = logging.getLogger("tater.usage")
 HOUR = 3600
 LAST_USED_INTERVAL = 60
 RECENT_IPS = 5
-ROW_WRITES = [Rule(60, 60)]  # per key, a minute
+ROW_WRITES = [Rule(60, 60)]  # per key and secret, a minute
 MAX_HOURS = 90 * 24
 
 _local_next_write: dict[tuple[int, str, bool], float] = {}  # (key, address, old secret?) → next write
@@ -74,11 +74,13 @@ def touch(principal: KeyPrincipal, ip: str, *, seen: bool | None = None) -> None
 
 
 def _row_write_allowed(principal: KeyPrincipal) -> bool:
-    """At most ``ROW_WRITES`` of one key's row across every process: the agents of an RMM
-    tool share one key from thousands of addresses, and one write (and row lock) per new
+    """At most ``ROW_WRITES`` of one key's row per secret across every process: the agents of
+    an RMM tool share one key from thousands of addresses, and one write (and row lock) per new
     address and minute would queue them all on that row. Beyond it an address's use this
-    minute is not written (the last 5 of thousands of addresses say little anyway)."""
-    entity = Entity(f"key-row:{principal.digest}", ROW_WRITES)
+    minute is not written (the last 5 of thousands of addresses say little anyway). Each
+    secret has its own budget: during a rotation's grace a fleet on the new secret must not
+    hide that a straggler still uses the old one."""
+    entity = Entity(f"key-row:{principal.digest}:{int(principal.matched_previous)}", ROW_WRITES)
     try:
         decision = limiter.get_limiter().check(entity)
     except LimiterUnavailable:
