@@ -116,7 +116,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         email = normalize_email(credentials.get("email") or credentials.get("username"))
         # Audited by accounts.receivers (Django's user_login_failed); count it for lockout.
-        lockout.register_failure(ip=client_ip(request), kind="password", account=email or None)
+        # In a domain whose SSO is required only the accounts it exempts (superusers, accounts
+        # outside the tenant) reach a password check: counted against the account alone, or a
+        # probe of the address's lockout would tell that the address has such an account.
+        exempt = bool(email) and sso.sso_required(email=email, user=None) is not None
+        lockout.register_failure(ip=client_ip(request), kind="password", account=email or None, count_client=not exempt)
 
     def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
         """The reset link goes to the account's own address: a look-alike spelling typed into

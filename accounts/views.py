@@ -16,6 +16,7 @@ from typing import Any
 from allauth.account import app_settings as allauth_account_settings
 from allauth.account import views as allauth_views
 from allauth.account.internal.flows.login import get_authentication_records
+from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -108,6 +109,10 @@ class LoginView(allauth_views.LoginView):
             return HttpResponseRedirect(sso.login_url(config))
         required = sso.sso_required(email=email, user=services.user_by_email(email)) if email else None
         if required is not None:
+            if request.POST.get("password"):
+                # As long as the password check an exempt account of the domain gets (below):
+                # the answer's time does not tell which addresses have such accounts either.
+                make_password(request.POST["password"])
             return HttpResponseRedirect(sso.login_url(required))
         domain_sso = sso.sso_required(email=email, user=None) if email else None
         if domain_sso is None:

@@ -173,14 +173,16 @@ def _failures(scope: _Scope) -> Entity:
     return Entity(_entity_key(scope), [rule])
 
 
-def register_failure(*, ip: str, kind: str, account: str | None = None) -> None:
+def register_failure(*, ip: str, kind: str, account: str | None = None, count_client: bool = True) -> None:
     """Count one failed authentication attempt from ``ip`` (and against ``account``);
     raise 429 ``LOCKED_OUT`` when the client or account is (now) locked out.
 
     ``kind`` is ``api_key``, ``password``, ``otp`` or ``token_exchange``; the account is
     counted for the sign-in kinds only. The attempt that reaches a threshold is refused.
+    ``count_client=False``: the account alone is counted and checked, where counting the
+    address would tell which addresses have accounts (accounts.adapter).
     """
-    scopes = [_client_scope(ip)]
+    scopes = [_client_scope(ip)] if count_client or not account else []
     if account and kind in ACCOUNT_KINDS:
         scopes.append(_account_scope(account))
     try:

@@ -287,6 +287,33 @@ def test_repeated_wrong_passwords_do_not_single_out_exempt_accounts_either(
     assert len(set(last.values())) == 1, last
 
 
+def test_an_exempt_accounts_failures_do_not_move_the_address_lockout(sso_domain: dict[str, Any], settings) -> None:
+    # Only exempt accounts reach a password check in an SSO-required domain: had their failures
+    # counted toward the client address's lockout, a probe after them (an address outside the
+    # domain: 200 or 429?) would tell whether the candidate address has such an account.
+    settings.TATER_LOCKOUT_CLIENT_FAILURES = 3
+    outside = "someone@elsewhere.example"
+    answers = {}
+    for candidate in ("nobody@corp.example", "root@corp.example", "contractor@corp.example"):
+        client = Client(REMOTE_ADDR=f"198.51.100.{len(answers) + 10}")
+        for _ in range(2):
+            client.post("/accounts/login/", {"login": candidate, "password": "not-the-password-1"})
+        probe = client.post("/accounts/login/", {"login": outside, "password": "not-the-password-1"})
+        answers[candidate] = probe.status_code
+    assert set(answers.values()) == {200}, answers
+
+
+def test_an_exempt_account_is_still_locked_after_repeated_failures(sso_domain: dict[str, Any], settings) -> None:
+    from tests.factories import PASSWORD
+
+    settings.TATER_LOCKOUT_ACCOUNT_FAILURES = 3
+    for _ in range(4):
+        Client().post("/accounts/login/", {"login": "root@corp.example", "password": "not-the-password-1"})
+    client = Client()
+    client.post("/accounts/login/", {"login": "root@corp.example", "password": PASSWORD})
+    assert "_auth_user_id" not in client.session  # the account lock holds against the right password
+
+
 @pytest.mark.parametrize("who", ["operator", "outsider"])
 def test_the_exempt_accounts_still_sign_in_with_their_password(sso_domain: dict[str, Any], who: str) -> None:
     from tests.factories import PASSWORD
