@@ -1,0 +1,215 @@
+"""Review s33: the client and CLI seen by an attacker. Where the key may go, what a hostile
+or broken answer can do to the caller, and what a script can rely on.
+
+These tests talk to an in-process ``httpx.MockTransport`` (or a silent loopback socket):
+they play the server's part, so no live server or database is needed. Expectations come
+from the SPEC (sections 3, 5, 6) and the client's README, not from the client's code.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from tater_client import ALL_METHODS, RetryPolicy, Tater, TaterError, TransportError
+from tater_client.cli import main
+
+KEY = "tater_" + "3fd88c926edd3a6f66a925de7df4cfe4"
+BASE = "https://tater.example.com"
+
+
+def _key_json(key_id: str = "key-1") -> dict[str, object]:
+    return {"id": key_id, "name": "k", "type": "standard", "prefix": KEY[:10], "status": "active"}
+
+
+class Recorder:
+    """A fake Tater server: records every request and answers with ``respond``."""
+
+    def __init__(self, respond: Callable[[httpx.Request], httpx.Response] | None = None) -> None:
+        self.requests: list[httpx.Request] = []
+        self._respond = respond or (lambda request: httpx.Response(200, json={**_key_json(), "key": KEY}))
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self._respond(request)
+
+    def client(self, **options: object) -> Tater:
+        tater = Tater(KEY, base_url=BASE, transport=httpx.MockTransport(self), **options)  # type: ignore[arg-type]
+        tater._sleep = lambda seconds: None
+        return tater
+
+
+# --- the key goes to the configured server only (README: "the key is never sent to another host")
+
+
+@pytest.mark.parametrize("url", ["https://evil.example/steal", "http://evil.example:8000/api/v1/keys/"])
+def test_request_with_an_absolute_url_never_sends_the_key_elsewhere(url):
+    server = Recorder()
+    with server.client() as tater, pytest.raises((ValueError, TaterError)):
+        tater.request("GET", url)
+    assert all(request.url.host == "tater.example.com" for request in server.requests)
+
+
+@pytest.mark.parametrize(
+    "key_id",
+    ["#", "k?x=1#", "..", "a/../../../audit-log", "../organizations/org-1/members/usr-2", "x/"],
+)
+def test_a_key_id_stays_one_path_segment_of_the_endpoint_it_names(key_id):
+    """SPEC §5: ``POST keys/{id}/rotate/``. An id taken from untrusted input (an alert, a
+    leak report) must not turn the rotation into another call on the server."""
+    server = Recorder()
+    with server.client() as tater:
+        try:
+            tater.keys.rotate(key_id)
+        except ValueError:
+            pass  # refused before anything was sent: fine too
+    for request in server.requests:
+        raw_path = request.url.raw_path.decode()
+        assert raw_path.startswith("/api/v1/keys/") and raw_path.endswith("/rotate/"), raw_path
+        segment = raw_path[len("/api/v1/keys/") : -len("/rotate/")]
+        assert segment and "/" not in segment and segment not in {".", ".."}, raw_path
+        assert request.url.query == b"" and request.method == "POST"
+
+
+def test_scan_and_key_getters_stay_on_their_endpoints():
+    server = Recorder()
+    with server.client() as tater:
+        for call in (lambda: tater.keys.get("../scans"), lambda: tater.scans.get("../keys/")):
+            try:
+                call()
+            except (ValueError, TaterError, KeyError):
+                pass
+    paths = [request.url.raw_path.decode() for request in server.requests]
+    assert not any(path in ("/api/v1/scans/", "/api/v1/keys/") for path in paths), paths
+
+
+# --- a key that cannot go in a header is never echoed (SPEC §2: a key never appears in logs)
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A loopback listener that accepts and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("raw", [KEY + "\n" + "tater_" + "1" * 32, KEY[:12] + "\x1b" + KEY[12:], KEY + "\rX"])
+def test_a_key_with_a_control_character_is_never_printed(raw, silent_server, monkeypatch, capsys):
+    monkeypatch.setenv("TATER_API_KEY", raw)
+    status = main(["--url", silent_server, "--timeout", "2", "validate"])
+    out, err = capsys.readouterr()
+    assert status != 0
+    assert KEY[6:] not in out + err and KEY[12:] not in out + err, err
+
+
+def test_a_key_with_a_control_character_is_not_in_the_exception(silent_server):
+    raw = KEY + "\n" + "tater_" + "1" * 32
+    with pytest.raises((ValueError, TaterError)) as caught:
+        Tater(raw, base_url=silent_server, timeout=2, retry=RetryPolicy.disabled()).validate()
+    assert KEY[6:] not in str(caught.value) and KEY[6:] not in repr(caught.value)
+
+
+# --- odd headers and bodies from the server do not crash or exhaust the caller
+
+
+@pytest.mark.parametrize("reset", ["1e30", "-1e30", "inf", "nan", "99999999999999"])
+def test_an_out_of_range_rate_limit_reset_does_not_break_the_call(reset):
+    """SPEC §6: every API response carries X-RateLimit-*; a value the platform cannot turn
+    into a date must not make a successful call fail with a non-TaterError."""
+    headers = {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+    server = Recorder(lambda request: httpx.Response(200, json=_key_json(), headers=headers))
+    with server.client() as tater:
+        assert tater.keys.get("key-1").id == "key-1"
+
+
+def test_an_out_of_range_reset_on_a_429_is_still_a_rate_limited_error():
+    headers = {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1e30"}
+    body = {"error": "RATE_LIMITED", "message": "Rate limit exceeded"}
+    server = Recorder(lambda request: httpx.Response(429, json=body, headers=headers))
+    with server.client() as tater, pytest.raises(TaterError) as caught:
+        tater.keys.get("key-1")
+    assert caught.value.code == "RATE_LIMITED"
+
+
+class _Endless(httpx.SyncByteStream):
+    """A body far larger than any error: counts what the client pulls."""
+
+    def __init__(self, prefix: bytes, total: int) -> None:
+        self.prefix, self.total, self.pulled = prefix, total, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.prefix
+        self.pulled += len(self.prefix)
+        chunk = b"x" * (1 << 20)
+        while self.pulled < self.total:
+            self.pulled += len(chunk)
+            yield chunk
+
+
+@pytest.mark.parametrize("status", [400, 502])
+def test_a_huge_error_body_is_not_read_into_memory(status):
+    stream = _Endless(b'{"error": "VALIDATION_ERROR", "message": "', 512 << 20)
+    server = Recorder(lambda request: httpx.Response(status, stream=stream))
+    with server.client(retry=RetryPolicy.disabled()) as tater, pytest.raises(TaterError) as caught:
+        tater.keys.get("key-1")
+    assert caught.value.status == status
+    assert stream.pulled < 16 << 20, stream.pulled
+
+
+# --- non-idempotent writes are not sent twice (README: "a create, upload or rotation is never sent twice")
+
+
+def test_a_create_whose_answer_timed_out_is_not_sent_again_even_with_all_methods():
+    """The server may have minted the key before the answer was lost: sending the create
+    again would mint a second key (and the first secret is gone). Only a refusal (429/503)
+    or a connection never made is proof that it did not act."""
+    posts: list[int] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        posts.append(1)
+        if len(posts) == 1:
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(201, json={**_key_json("key-2"), "key": "tater_" + "2" * 32})
+
+    server = Recorder(respond)
+    with server.client(retry=RetryPolicy(methods=ALL_METHODS)) as tater, pytest.raises(TransportError) as caught:
+        tater.keys.create("siem")
+    assert caught.value.code == "TIMEOUT"
+    assert len(posts) == 1
+
+
+def test_a_create_whose_connection_failed_is_retried_with_all_methods():
+    calls: list[int] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(201, json={**_key_json("key-2"), "key": "tater_" + "2" * 32})
+
+    server = Recorder(respond)
+    with server.client(retry=RetryPolicy(methods=ALL_METHODS)) as tater:
+        assert tater.keys.create("siem").id == "key-2"
+    assert len(calls) == 2
+
+
+def test_a_get_that_timed_out_is_still_retried():
+    calls: list[int] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(200, json=_key_json())
+
+    server = Recorder(respond)
+    with server.client() as tater:
+        assert tater.keys.get("key-1").id == "key-1"
+    assert len(calls) == 2
