@@ -31,10 +31,11 @@ class RateLimitInfo:
         try:
             limit = int(headers["X-RateLimit-Limit"])
             remaining = int(headers["X-RateLimit-Remaining"])
-            reset = float(headers["X-RateLimit-Reset"])
-        except (KeyError, ValueError):
+            # A reset no date can hold (inf, nan, 1e30) is no information, not a failed call.
+            reset = datetime.fromtimestamp(float(headers["X-RateLimit-Reset"]), tz=timezone.utc)
+        except (KeyError, ValueError, OverflowError, OSError):
             return None
-        return cls(limit=limit, remaining=remaining, reset=datetime.fromtimestamp(reset, tz=timezone.utc))
+        return cls(limit=limit, remaining=remaining, reset=reset)
 
     def seconds_until_reset(self, now: float | None = None) -> float:
         return max(0.0, self.reset.timestamp() - (time.time() if now is None else now))
