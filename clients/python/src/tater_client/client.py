@@ -106,7 +106,8 @@ class Tater:
         content: bytes | None = None,
     ) -> Any:
         """Call any endpoint under ``/api/v1`` (``path`` like ``"/organizations/"``) and return
-        its decoded JSON; errors raise :class:`TaterError` subclasses."""
+        its decoded JSON; errors raise :class:`TaterError` subclasses. An absolute URL is
+        refused (``ValueError``): the key goes to ``base_url`` only."""
         response = self._send(method, path, params=params, json=json, content=content, stream=False)
         if not response.content:
             return None
@@ -151,6 +152,11 @@ class Tater:
         stream: bool,
     ) -> httpx.Response:
         method = method.upper()
+        target = httpx.URL(path)
+        if target.scheme or target.host:
+            # httpx sends an absolute URL as is, ignoring base_url, and the key goes with it
+            # (a "next" link from some answer, say): only paths under this server's API.
+            raise ValueError(f"{path!r} is not a path under {self.base_url}{API_PREFIX}: pass a path such as '/keys/'")
         headers = {"Content-Type": "application/json"} if content is not None else None
         request = self._http.build_request(
             method, path, params=self._params(params), json=json, content=content, headers=headers
