@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import IO, Any, Final, Literal
+from urllib.parse import quote
 
 from tater_client.models import ApiKey, AuditEntry, AuditPage, IssuedKey, KeyPage, Scan, ScanPage
 from tater_client.params import ParamValue, Requester, iso
@@ -28,6 +29,15 @@ class _Unset(Enum):
 
 UNSET: Final = _Unset.UNSET
 """Marks a field :meth:`KeysAPI.update` leaves as it is (``None`` clears the expiry)."""
+
+
+def _segment(object_id: str) -> str:
+    """An id as one path segment: ``/``, ``?``, ``#`` and dot segments in an id taken from
+    untrusted input would otherwise turn ``POST keys/{id}/rotate/`` into another call."""
+    text = str(object_id)
+    if text in ("", ".", ".."):
+        raise ValueError(f"not an id: {text!r}")
+    return quote(text, safe="")
 
 
 def _json_time(value: TimeLike | None) -> str | None:
@@ -88,7 +98,7 @@ class KeysAPI:
                 return
 
     def get(self, key_id: str) -> ApiKey:
-        return ApiKey.from_json(self._client.request("GET", f"/keys/{key_id}/"))
+        return ApiKey.from_json(self._client.request("GET", f"/keys/{_segment(key_id)}/"))
 
     def create(
         self,
@@ -142,26 +152,26 @@ class KeysAPI:
             body["allowed_ips"] = builtins.list(allowed_ips)
         if not isinstance(rate_limit, _Unset):
             body["rate_limit"] = rate_limit
-        return ApiKey.from_json(self._client.request("PATCH", f"/keys/{key_id}/", json=body))
+        return ApiKey.from_json(self._client.request("PATCH", f"/keys/{_segment(key_id)}/", json=body))
 
     def rotate(self, key_id: str, *, grace_period_seconds: int | None = None) -> IssuedKey:
         """A new secret for the same key (its owner only). The old secret keeps working for
         ``grace_period_seconds`` (0 to 604800; the server's default is 86400)."""
         body = {} if grace_period_seconds is None else {"grace_period_seconds": grace_period_seconds}
-        return IssuedKey.from_json(self._client.request("POST", f"/keys/{key_id}/rotate/", json=body))
+        return IssuedKey.from_json(self._client.request("POST", f"/keys/{_segment(key_id)}/rotate/", json=body))
 
     def revoke(self, key_id: str) -> ApiKey:
         """Revoke for good (the key answers ``KEY_REVOKED`` from the next request on)."""
-        return ApiKey.from_json(self._client.request("POST", f"/keys/{key_id}/revoke/"))
+        return ApiKey.from_json(self._client.request("POST", f"/keys/{_segment(key_id)}/revoke/"))
 
     def deactivate(self, key_id: str) -> ApiKey:
         """Suspend the key (``KEY_INACTIVE``) until it is activated again."""
-        return ApiKey.from_json(self._client.request("POST", f"/keys/{key_id}/deactivate/"))
+        return ApiKey.from_json(self._client.request("POST", f"/keys/{_segment(key_id)}/deactivate/"))
 
     def activate(self, key_id: str) -> ApiKey:
         """Reactivate a deactivated key. Tater allows this from the owner's signed-in session
         only: through an API key it answers 403 ``PERMISSION_DENIED`` (:class:`PermissionDenied`)."""
-        return ApiKey.from_json(self._client.request("POST", f"/keys/{key_id}/activate/"))
+        return ApiKey.from_json(self._client.request("POST", f"/keys/{_segment(key_id)}/activate/"))
 
 
 class ScansAPI:
@@ -249,7 +259,7 @@ class ScansAPI:
         params: dict[str, ParamValue] = {}
         if organization_id is not None:
             params["organizationId"] = organization_id
-        return Scan.from_json(self._client.request("GET", f"/scans/{scan_id}/", params=params))
+        return Scan.from_json(self._client.request("GET", f"/scans/{_segment(scan_id)}/", params=params))
 
 
 class _ChunkReader(io.RawIOBase):
