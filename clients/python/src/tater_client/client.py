@@ -53,9 +53,16 @@ class Tater:
         transport: httpx.BaseTransport | None = None,
         user_agent: str | None = None,
     ) -> None:
-        api_key = api_key or os.environ.get("TATER_API_KEY", "")
-        if not api_key.strip():
+        api_key = (api_key or os.environ.get("TATER_API_KEY", "")).strip()
+        if not api_key:
             raise ValueError("No API key: pass api_key= or set TATER_API_KEY")
+        if not all("!" <= char <= "~" for char in api_key):
+            # httpx would refuse the header with the whole value in its message (printed,
+            # logged): say what is wrong without the key.
+            raise ValueError(
+                "The API key holds a character no key has (a space, a control character, a second line):"
+                " check api_key= or TATER_API_KEY"
+            )
         url = (base_url or os.environ.get("TATER_URL") or DEFAULT_URL).strip().rstrip("/")
         if url.endswith(API_PREFIX):
             url = url[: -len(API_PREFIX)]
@@ -68,7 +75,7 @@ class Tater:
         self._http = httpx.Client(
             base_url=url + API_PREFIX,
             headers={
-                "X-API-Key": api_key.strip(),
+                "X-API-Key": api_key,
                 "Accept": "application/json",
                 "User-Agent": user_agent or f"tater-client/{__version__} python-httpx/{httpx.__version__}",
             },
