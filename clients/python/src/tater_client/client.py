@@ -19,6 +19,19 @@ from tater_client.retry import RetryPolicy, retryable_status, server_wait
 DEFAULT_URL = "http://127.0.0.1:8000"
 API_PREFIX = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+MAX_ERROR_BODY = 1 << 20
+"""Catalog error bodies are a few hundred bytes: a larger one (a broken or hostile server)
+is not read on, so it cannot fill the caller's memory."""
+
+
+def _read_error_body(response: httpx.Response) -> bytes:
+    """The error body, or ``b""`` (no catalog body) once it passes :data:`MAX_ERROR_BODY`."""
+    content = bytearray()
+    for chunk in response.iter_bytes():
+        content += chunk
+        if len(content) > MAX_ERROR_BODY:
+            return b""
+    return bytes(content)
 
 
 class Tater:
@@ -136,7 +149,7 @@ class Tater:
         self, method: str, path: str, *, params: Mapping[str, ParamValue] | None = None
     ) -> Iterator[httpx.Response]:
         """Like :meth:`request`, but yields the response with its body unread, for
-        ``iter_bytes()``. Errors (read in full, they are small) raise before it is yielded."""
+        ``iter_bytes()``. Errors (their bodies read, up to 1 MB) raise before it is yielded."""
         response = self._send(method, path, params=params, stream=True)
         try:
             yield response
@@ -192,10 +205,10 @@ class Tater:
                     response.close()
                     raise redirect_error(response)
                 try:
-                    response.read()
+                    content = _read_error_body(response)
                 finally:
                     response.close()
-                error, cause = error_from_response(response), None
+                error, cause = error_from_response(response, content), None
                 if not retryable_status(response, error.code):
                     raise error
                 wait = server_wait(response)

@@ -9,6 +9,7 @@ the catalog ``code`` (``KEY_REVOKED``, ``WORKSPACE_ACCESS_DENIED``, ...).
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -173,11 +174,12 @@ def error_class(status: int) -> type[TaterError]:
     return ServerError if status >= 500 else TaterError
 
 
-def error_from_response(response: httpx.Response) -> TaterError:
-    """The exception for an error response (its body must have been read)."""
+def error_from_response(response: httpx.Response, content: bytes | None = None) -> TaterError:
+    """The exception for an error response: its body is ``content``, else the response's
+    (which must then have been read)."""
     status = response.status_code
     try:
-        body = response.json()
+        body = json.loads(response.content if content is None else content)
     except ValueError:
         body = None
     request_id = response.headers.get("X-Request-ID")
