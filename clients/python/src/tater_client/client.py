@@ -14,11 +14,14 @@ from tater_client.errors import RateLimitInfo, TaterError, TransportError, error
 from tater_client.models import KeyInfo
 from tater_client.params import ParamValue, __version__, query
 from tater_client.resources import AuditLogAPI, KeysAPI, ScansAPI
-from tater_client.retry import RetryPolicy, retryable_status, server_wait
+from tater_client.retry import IDEMPOTENT_METHODS, RetryPolicy, retryable_status, server_wait
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 API_PREFIX = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Failures before the request left: the only ones after which a POST may be sent again
+(after a read timeout or a dropped connection the server may have minted the key)."""
 MAX_ERROR_BODY = 1 << 20
 """Catalog error bodies are a few hundred bytes: a larger one (a broken or hostile server)
 is not read on, so it cannot fill the caller's memory."""
@@ -186,13 +189,16 @@ class Tater:
         while True:
             attempt += 1
             wait: float | None = None
+            server_may_have_acted = False
             try:
                 response = self._http.send(request, stream=True)
             except httpx.TimeoutException as exc:
                 error: TaterError = TransportError(f"Timed out: {exc}", code="TIMEOUT")
                 cause: BaseException | None = exc
+                server_may_have_acted = not isinstance(exc, NOT_SENT)
             except httpx.TransportError as exc:
                 error, cause = TransportError(f"Connection failed: {exc}", code="CONNECTION_ERROR"), exc
+                server_may_have_acted = not isinstance(exc, NOT_SENT)
             else:
                 self.last_rate_limit = RateLimitInfo.from_headers(response.headers) or self.last_rate_limit
                 if response.status_code < 300:
@@ -213,7 +219,12 @@ class Tater:
                     raise error
                 wait = server_wait(response)
             delay = policy.backoff_for(attempt) if wait is None else wait
-            if not policy.allows(method) or attempt >= policy.max_attempts or waited + delay > policy.max_total_wait:
+            if (
+                not policy.allows(method)
+                or (server_may_have_acted and method not in IDEMPOTENT_METHODS)
+                or attempt >= policy.max_attempts
+                or waited + delay > policy.max_total_wait
+            ):
                 raise error from cause
             self._sleep(delay)
             waited += delay

@@ -23,8 +23,10 @@ class RetryPolicy:
     429s (``LOCKED_OUT``, ``USAGE_EXHAUSTED``) are not: waiting does not help within a call.
 
     Only the ``methods`` listed are retried: by default the idempotent ones, so a create,
-    upload or rotation is never sent twice. Pass ``methods=ALL_METHODS`` to retry them too
-    (a 429 or 503 refusal is answered before the server acts).
+    upload or rotation is never sent twice. Pass ``methods=ALL_METHODS`` to retry them too,
+    after a 429 or 503 refusal (answered before the server acts) or a connection that was
+    never made; never after a timeout or a dropped connection, where the server may have
+    acted (a second create would mint a second key).
 
     A wait the remaining ``max_total_wait`` budget cannot cover is not started: the error is
     raised at once, so a call never sleeps only to fail.
