@@ -8,6 +8,7 @@ from the SPEC (sections 3, 5, 6) and the client's README, not from the client's 
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Callable, Iterator
 
@@ -213,3 +214,67 @@ def test_a_get_that_timed_out_is_still_retried():
     with server.client() as tater:
         assert tater.keys.get("key-1").id == "key-1"
     assert len(calls) == 2
+
+
+# --- the CLI's exit codes and errors a script can rely on (README: 0 done, 1 refused, 2 usage;
+# --json: errors as the API's JSON on stderr)
+
+
+@pytest.fixture
+def not_tater() -> Iterator[str]:
+    """A loopback server answering 200 ``{"hello": "world"}`` to everything: TATER_URL
+    naming some other JSON service."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            body = b'{"hello": "world"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("command", [["keys", "get", "key-1"], ["keys", "rotate", "key-1"], ["scans", "get", "s-1"]])
+def test_cli_against_a_server_that_is_not_tater_is_an_error_not_a_traceback(command, not_tater, monkeypatch, capsys):
+    monkeypatch.setenv("TATER_API_KEY", KEY)
+    status = main(["--url", not_tater, "--json", *command])
+    out, err = capsys.readouterr()
+    assert status == 1, err
+    assert "Traceback" not in err
+    error = json.loads(err.strip().splitlines()[-1])
+    assert set(error) >= {"error", "message", "details"} and error["error"]
+
+
+def test_cli_validate_does_not_say_ok_when_the_answer_is_not_a_valid_key(not_tater, monkeypatch, capsys):
+    """``tater validate && deploy``: exit 0 must mean the key is valid (SPEC §5 auth/validate)."""
+    monkeypatch.setenv("TATER_API_KEY", KEY)
+    status = main(["--url", not_tater, "validate"])
+    assert status != 0
+
+
+@pytest.mark.parametrize("key_id", ["..", "."])
+def test_cli_a_bad_id_is_a_usage_error(key_id, not_tater, monkeypatch, capsys):
+    monkeypatch.setenv("TATER_API_KEY", KEY)
+    try:
+        status = main(["--url", not_tater, "keys", "revoke", key_id])
+    except SystemExit as exit:
+        status = exit.code  # argparse
+    out, err = capsys.readouterr()
+    assert status == 2 and "Traceback" not in err
