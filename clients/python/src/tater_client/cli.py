@@ -117,6 +117,10 @@ def _print_issued(args: argparse.Namespace, issued: IssuedKey) -> int:
 
 def cmd_validate(client: Tater, args: argparse.Namespace) -> int:
     info = client.validate()
+    if not info.valid:
+        # Tater answers an invalid key with a 401; a 200 without "valid": true is not a
+        # confirmation, and exit 0 must mean the key works (`tater validate && ...`).
+        raise TaterError("The server did not confirm the key as valid", code="INVALID_RESPONSE")
     if args.json:
         _json(sys.stdout, info.raw)
     else:
@@ -475,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with client:
             return handler(client, args)
-    except UsageError as exc:
+    except (UsageError, ValueError) as exc:  # ValueError: an argument the client refuses (an id "..")
         sys.stderr.write(f"tater: {exc}\n")
         return EXIT_USAGE
     except TaterError as exc:

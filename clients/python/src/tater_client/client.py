@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tater_client.errors import RateLimitInfo, TaterError, TransportError, error_from_response, redirect_error
-from tater_client.models import KeyInfo
+from tater_client.models import KeyInfo, parse
 from tater_client.params import ParamValue, __version__, query
 from tater_client.resources import AuditLogAPI, KeysAPI, ScansAPI
 from tater_client.retry import IDEMPOTENT_METHODS, RetryPolicy, retryable_status, server_wait
@@ -117,7 +117,9 @@ class Tater:
 
     def validate(self, *, organization_id: str | None = None) -> KeyInfo:
         """``GET /auth/validate``: whether the key is valid, and what it may do."""
-        return KeyInfo.from_json(self.request("GET", "/auth/validate", params={"organizationId": organization_id}))
+        return parse(
+            KeyInfo.from_json, self.request("GET", "/auth/validate", params={"organizationId": organization_id})
+        )
 
     def request(
         self,

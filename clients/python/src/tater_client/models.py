@@ -8,12 +8,26 @@ secret never show it in their ``repr``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
+
+from tater_client.errors import TaterError
 
 JSON = dict[str, Any]
+T = TypeVar("T")
+
+
+def parse(build: Callable[[Any], T], data: Any) -> T:
+    """``build(data)``; JSON that is not what Tater answers (another service behind
+    ``TATER_URL``) is a :class:`TaterError` ``INVALID_RESPONSE``, like a non-JSON answer."""
+    try:
+        return build(data)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise TaterError(
+            "The answer is not Tater's JSON: is TATER_URL (base_url) the Tater server?", code="INVALID_RESPONSE"
+        ) from None
 
 
 def parse_datetime(value: Any) -> datetime | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any, Final, Literal
 from urllib.parse import quote
 
-from tater_client.models import ApiKey, AuditEntry, AuditPage, IssuedKey, KeyPage, Scan, ScanPage
+from tater_client.models import ApiKey, AuditEntry, AuditPage, IssuedKey, KeyPage, Scan, ScanPage, parse
 from tater_client.params import ParamValue, Requester, iso
 
 TimeLike = datetime | date | str
@@ -70,7 +70,7 @@ class KeysAPI:
         }
         if organization_id is not None:
             params["organizationId"] = organization_id
-        return KeyPage.from_json(self._client.request("GET", "/keys/", params=params))
+        return parse(KeyPage.from_json, self._client.request("GET", "/keys/", params=params))
 
     def iter(
         self,
@@ -98,7 +98,7 @@ class KeysAPI:
                 return
 
     def get(self, key_id: str) -> ApiKey:
-        return ApiKey.from_json(self._client.request("GET", f"/keys/{_segment(key_id)}/"))
+        return parse(ApiKey.from_json, self._client.request("GET", f"/keys/{_segment(key_id)}/"))
 
     def create(
         self,
@@ -127,7 +127,7 @@ class KeysAPI:
             "unbound": unbound,
         }
         body.update({k: v for k, v in optional.items() if v is not None})
-        return IssuedKey.from_json(self._client.request("POST", "/keys/", json=body))
+        return parse(IssuedKey.from_json, self._client.request("POST", "/keys/", json=body))
 
     def update(
         self,
@@ -152,26 +152,26 @@ class KeysAPI:
             body["allowed_ips"] = builtins.list(allowed_ips)
         if not isinstance(rate_limit, _Unset):
             body["rate_limit"] = rate_limit
-        return ApiKey.from_json(self._client.request("PATCH", f"/keys/{_segment(key_id)}/", json=body))
+        return parse(ApiKey.from_json, self._client.request("PATCH", f"/keys/{_segment(key_id)}/", json=body))
 
     def rotate(self, key_id: str, *, grace_period_seconds: int | None = None) -> IssuedKey:
         """A new secret for the same key (its owner only). The old secret keeps working for
         ``grace_period_seconds`` (0 to 604800; the server's default is 86400)."""
         body = {} if grace_period_seconds is None else {"grace_period_seconds": grace_period_seconds}
-        return IssuedKey.from_json(self._client.request("POST", f"/keys/{_segment(key_id)}/rotate/", json=body))
+        return parse(IssuedKey.from_json, self._client.request("POST", f"/keys/{_segment(key_id)}/rotate/", json=body))
 
     def revoke(self, key_id: str) -> ApiKey:
         """Revoke for good (the key answers ``KEY_REVOKED`` from the next request on)."""
-        return ApiKey.from_json(self._client.request("POST", f"/keys/{_segment(key_id)}/revoke/"))
+        return parse(ApiKey.from_json, self._client.request("POST", f"/keys/{_segment(key_id)}/revoke/"))
 
     def deactivate(self, key_id: str) -> ApiKey:
         """Suspend the key (``KEY_INACTIVE``) until it is activated again."""
-        return ApiKey.from_json(self._client.request("POST", f"/keys/{_segment(key_id)}/deactivate/"))
+        return parse(ApiKey.from_json, self._client.request("POST", f"/keys/{_segment(key_id)}/deactivate/"))
 
     def activate(self, key_id: str) -> ApiKey:
         """Reactivate a deactivated key. Tater allows this from the owner's signed-in session
         only: through an API key it answers 403 ``PERMISSION_DENIED`` (:class:`PermissionDenied`)."""
-        return ApiKey.from_json(self._client.request("POST", f"/keys/{_segment(key_id)}/activate/"))
+        return parse(ApiKey.from_json, self._client.request("POST", f"/keys/{_segment(key_id)}/activate/"))
 
 
 class ScansAPI:
@@ -200,7 +200,7 @@ class ScansAPI:
         params: dict[str, ParamValue] = {"tenantId": tenant_id}
         if organization_id is not None:
             params["organizationId"] = organization_id
-        return Scan.from_json(self._client.request("POST", "/scans/upload", params=params, content=content))
+        return parse(Scan.from_json, self._client.request("POST", "/scans/upload", params=params, content=content))
 
     def list(
         self,
@@ -225,7 +225,7 @@ class ScansAPI:
         }
         if organization_id is not None:
             params["organizationId"] = organization_id
-        return ScanPage.from_json(self._client.request("GET", "/scans/", params=params))
+        return parse(ScanPage.from_json, self._client.request("GET", "/scans/", params=params))
 
     def iter(
         self,
@@ -259,7 +259,7 @@ class ScansAPI:
         params: dict[str, ParamValue] = {}
         if organization_id is not None:
             params["organizationId"] = organization_id
-        return Scan.from_json(self._client.request("GET", f"/scans/{_segment(scan_id)}/", params=params))
+        return parse(Scan.from_json, self._client.request("GET", f"/scans/{_segment(scan_id)}/", params=params))
 
 
 class _ChunkReader(io.RawIOBase):
@@ -332,7 +332,7 @@ class AuditLogAPI:
         ``cursor`` for the next, older page."""
         params = self._filters(channel, action, actor, key, since, until, organization_id)
         params.update({"cursor": cursor, "limit": limit})
-        return AuditPage.from_json(self._client.request("GET", "/audit-log/", params=params))
+        return parse(AuditPage.from_json, self._client.request("GET", "/audit-log/", params=params))
 
     def iter(
         self,
