@@ -278,3 +278,43 @@ def test_cli_a_bad_id_is_a_usage_error(key_id, not_tater, monkeypatch, capsys):
         status = exit.code  # argparse
     out, err = capsys.readouterr()
     assert status == 2 and "Traceback" not in err
+
+
+# --- Plain http:// to another machine ------------------------------------------------------
+# SPEC §2: a key is a secret. Over plain http:// to a remote host it crosses the network in the
+# clear, before any redirect to https:// could refuse it. Loopback (the embedded default, a
+# local proxy) needs no TLS; elsewhere plain http is an explicit choice.
+
+
+@pytest.mark.parametrize("url", ["http://tater.example.com", "http://10.0.0.5:8000", "HTTP://tater.example.com/api/v1"])
+def test_plain_http_to_another_machine_is_refused_before_anything_is_sent(url: str, monkeypatch) -> None:
+    monkeypatch.delenv("TATER_ALLOW_INSECURE_HTTP", raising=False)
+    seen: list[httpx.Request] = []
+    with pytest.raises(ValueError, match="https://") as refused:
+        Tater(KEY, base_url=url, transport=httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200)))
+    assert KEY not in str(refused.value)
+    assert seen == []
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000", BASE])
+def test_loopback_and_https_need_no_permission(url: str, monkeypatch) -> None:
+    monkeypatch.delenv("TATER_ALLOW_INSECURE_HTTP", raising=False)
+    Tater(KEY, base_url=url, transport=httpx.MockTransport(lambda r: httpx.Response(200))).close()
+
+
+def test_plain_http_elsewhere_is_an_explicit_choice(monkeypatch) -> None:
+    monkeypatch.delenv("TATER_ALLOW_INSECURE_HTTP", raising=False)
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, json={"valid": True}))
+    Tater(KEY, base_url="http://tater.internal", allow_insecure_http=True, transport=transport).close()
+    monkeypatch.setenv("TATER_ALLOW_INSECURE_HTTP", "1")
+    Tater(KEY, base_url="http://tater.internal", transport=transport).close()
+
+
+def test_the_cli_refuses_plain_http_elsewhere_as_a_usage_error(monkeypatch, capsys) -> None:
+    from tater_client.cli import main
+
+    monkeypatch.delenv("TATER_ALLOW_INSECURE_HTTP", raising=False)
+    monkeypatch.setenv("TATER_API_KEY", KEY)
+    assert main(["--url", "http://tater.example.com", "validate"]) == 2
+    err = capsys.readouterr().err
+    assert "https://" in err and KEY not in err

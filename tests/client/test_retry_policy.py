@@ -38,7 +38,7 @@ def make():
 
     def build(script: Script, **options) -> tuple[Tater, list[float]]:
         client = Tater(
-            "tater_" + "1" * 32, base_url="http://tater.test", transport=httpx.MockTransport(script), **options
+            "tater_" + "1" * 32, base_url="https://tater.test", transport=httpx.MockTransport(script), **options
         )
         slept: list[float] = []
         client._sleep = slept.append

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -37,6 +38,20 @@ def _read_error_body(response: httpx.Response) -> bytes:
     return bytes(content)
 
 
+def _sends_key_in_the_clear(url: str) -> bool:
+    """Plain ``http://`` to a host other than this machine (loopback needs no TLS)."""
+    parsed = httpx.URL(url)
+    if parsed.scheme != "http":
+        return False
+    host = parsed.host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
 class Tater:
     """A Tater API client authenticated by one API key (sent as ``X-API-Key``).
 
@@ -51,6 +66,9 @@ class Tater:
         retry: the :class:`RetryPolicy` (default: up to 3 attempts of idempotent calls,
             30 s of waiting at most). ``RetryPolicy.disabled()`` turns retries off.
         transport: an ``httpx`` transport (tests, proxies, custom TLS).
+        allow_insecure_http: allow plain ``http://`` to a host other than this machine
+            (default ``$TATER_ALLOW_INSECURE_HTTP``, else refused with ``ValueError``: the key
+            would cross the network unencrypted). Loopback needs no permission.
 
     Use it as a context manager, or call :meth:`close`, to release its connections::
 
@@ -68,6 +86,7 @@ class Tater:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         user_agent: str | None = None,
+        allow_insecure_http: bool | None = None,
     ) -> None:
         api_key = (api_key or os.environ.get("TATER_API_KEY", "")).strip()
         if not api_key:
@@ -82,6 +101,13 @@ class Tater:
         url = (base_url or os.environ.get("TATER_URL") or DEFAULT_URL).strip().rstrip("/")
         if url.endswith(API_PREFIX):
             url = url[: -len(API_PREFIX)]
+        if allow_insecure_http is None:
+            allow_insecure_http = os.environ.get("TATER_ALLOW_INSECURE_HTTP", "").lower() in ("1", "true", "yes")
+        if not allow_insecure_http and _sends_key_in_the_clear(url):
+            raise ValueError(
+                f"{url} is plain http:// to another machine: the API key would cross the network unencrypted."
+                " Use https://, or pass allow_insecure_http=True (TATER_ALLOW_INSECURE_HTTP=1) for a network you trust"
+            )
         self.base_url = url
         self.organization_id = organization_id
         self.retry = retry or RetryPolicy()
