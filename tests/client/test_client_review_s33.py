@@ -318,3 +318,35 @@ def test_the_cli_refuses_plain_http_elsewhere_as_a_usage_error(monkeypatch, caps
     assert main(["--url", "http://tater.example.com", "validate"]) == 2
     err = capsys.readouterr().err
     assert "https://" in err and KEY not in err
+
+
+# --- Audit paging and export files -----------------------------------------------------------
+
+
+def _audit_entry(n: int) -> dict[str, object]:
+    return {"id": f"evt-{n}", "time": "2026-12-01T00:00:00Z", "channel": "api", "action": "api_key.created"}
+
+
+def test_audit_iteration_stops_when_the_server_repeats_a_cursor():
+    # A broken (or hostile) server answering the same page and cursor forever must not make
+    # audit.iter() loop forever: a cursor that leads back to itself is not Tater's answer.
+    server = Recorder(lambda request: httpx.Response(200, json={"entries": [_audit_entry(1)], "next_cursor": "c1"}))
+    with server.client() as tater, pytest.raises(TaterError) as refused:
+        for _ in zip(tater.audit.iter(), range(100), strict=False):
+            pass
+    assert refused.value.code == "INVALID_RESPONSE"
+    assert len(server.requests) <= 3
+
+
+def test_the_export_file_is_private_and_a_planted_part_link_is_not_followed(tmp_path):
+    csv = b"time,action\n2026-12-01,api_key.created\n"
+    server = Recorder(lambda request: httpx.Response(200, content=csv, headers={"Content-Type": "text/csv"}))
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    target = tmp_path / "audit.csv"
+    (tmp_path / "audit.csv.part").symlink_to(victim)  # planted beside the export in a shared directory
+    with server.client() as tater:
+        assert tater.audit.export_to(target) == len(csv)
+    assert victim.read_bytes() == b"precious"
+    assert target.read_bytes() == csv and not target.is_symlink()
+    assert target.stat().st_mode & 0o077 == 0  # emails and addresses: the owner's alone

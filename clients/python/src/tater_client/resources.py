@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any, Final, Literal
 from urllib.parse import quote
 
+from tater_client.errors import TaterError
 from tater_client.models import ApiKey, AuditEntry, AuditPage, IssuedKey, KeyPage, Scan, ScanPage, parse
 from tater_client.params import ParamValue, Requester, iso
 
@@ -348,6 +349,7 @@ class AuditLogAPI:
     ) -> Iterator[AuditEntry]:
         """Every matching entry, following the cursors as the iteration goes."""
         cursor: str | None = None
+        followed: set[str] = set()
         while True:
             page = self.list(
                 channel=channel,
@@ -364,6 +366,10 @@ class AuditLogAPI:
             cursor = page.next_cursor
             if not cursor or not page.entries:
                 return
+            if cursor in followed:
+                # Tater's cursors only go back in time: one seen before would page forever.
+                raise TaterError("The audit log's cursor leads back to a page already read", code="INVALID_RESPONSE")
+            followed.add(cursor)
 
     def export(
         self,
@@ -445,7 +451,12 @@ class AuditLogAPI:
         partial = target.with_name(target.name + ".part")
         try:
             first = next(chunks, b"")  # the request: an API error raises before any file exists
-            with partial.open("wb") as out:
+            # Created afresh, the owner's alone (the log holds emails and addresses); a file or
+            # link already at <path>.part (a crashed run, one planted in a shared directory) is
+            # removed, never written through.
+            partial.unlink(missing_ok=True)
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
                 out.write(first)
                 written = len(first) + _copy(chunks, out)
             partial.replace(target)
