@@ -34,17 +34,10 @@ from apikeys import services
 from orgs.models import Tenant
 from tests.factories import make_key
 from tests.surfaces.conftest import bearer, json_of
+from tests.surfaces.test_seed_review import tatry_error
 
 pytestmark = pytest.mark.django_db
 VALIDATE, KEYS, WORKSPACES, TOKEN = "/v1/auth/validate", "/v1/auth/keys", "/v1/workspaces", "/auth/token"
-
-
-def tatry_error(response: Any, status: int) -> dict[str, Any]:
-    body = json_of(response, status)
-    assert set(body) == {"status", "error"} and body["status"] == "error", body
-    error = body["error"]
-    assert isinstance(error["code"], str) and isinstance(error["message"], str) and isinstance(error["details"], dict)
-    return error
 
 
 def taapit_error(response: Any, status: int) -> str:
