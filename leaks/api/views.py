@@ -15,6 +15,7 @@ from apikeys.throttling import count_request
 from leaks import app_settings, github
 from leaks.api.serializers import SecretLabelOutput, SecretMatchInput
 from leaks.services import LeakReport, leaked_keys_revoke
+from tater import lockout
 from tater.api import parsers
 from tater.api.errors import RateLimited, ServiceUnavailable, Unauthorized
 from tater.api.schema import error_response
@@ -31,7 +32,8 @@ class SenderThrottle(BaseThrottle):
     ``request.rate_limit`` like every API request's (its headers: ``finish_response``)."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        decision = count_request(request, Entity(f"gss:{client_ip(request._request)}", app_settings.rate_rules()))
+        caller = lockout.client_bucket(client_ip(request._request))  # an IPv6 client per /64
+        decision = count_request(request, Entity(f"gss:{caller}", app_settings.rate_rules()))
         if not decision.admitted:
             raise RateLimited(decision)
         return True

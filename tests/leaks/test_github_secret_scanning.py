@@ -451,6 +451,16 @@ class TestBodyAndLimits:
         assert response.status_code == 429
         assert response.json()["error"] == "RATE_LIMITED" and response["Retry-After"]
 
+    def test_an_ipv6_caller_is_limited_per_64_like_every_address_limit(self, api, github, settings):
+        # A client holds its whole /64: a fresh address of it per request is the same caller
+        # (tater.lockout.client_bucket), as for the lockout and the sign-in limits.
+        settings.TATER_GITHUB_SECRET_SCANNING_RATE_LIMITS = (3, 100)
+        codes = [
+            post(api, alert(match("tater_" + "0" * 32)), {"REMOTE_ADDR": f"2001:db8:1:2::{n + 1:x}"}).status_code
+            for n in range(4)
+        ]
+        assert codes == [401, 401, 401, 429]
+
     def test_get_is_not_allowed(self, api, github):
         response = api.get(ENDPOINT)
         assert response.status_code == 405
