@@ -3,7 +3,7 @@ reading the org switcher's choice from the session."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -37,7 +37,10 @@ def current_access(request: HttpRequest, *, org_required: bool = True) -> Access
     cached = getattr(request, "current_access", None)
     if cached is not None and (cached.org is not None or not org_required):
         return cached
-    hint = request.GET.get(access_mod.ORG_PARAM) or None
+    hints = {value.strip() for value in request.GET.getlist(access_mod.ORG_PARAM)} - {""}
+    if len(hints) > 1:  # as the API refuses them (SPEC §4): never the last one winning
+        raise BadRequest(f"{access_mod.ORG_PARAM} is sent several times with different values")
+    hint = hints.pop() if hints else None
     try:
         access = access_mod.for_user(
             request.user,

@@ -77,6 +77,17 @@ def test_a_role_change_from_a_hinted_members_page_acts_in_the_org_it_shows(two_o
     assert (_role(bob, org1), _role(bob, org2)) == ("viewer", "member")
 
 
+def test_two_different_org_hints_act_in_neither_org(two_orgs: dict[str, Any]) -> None:
+    # SPEC §4: hints that disagree are refused (the API's 400), never the last one winning.
+    client, bob, org1, org2 = two_orgs["client"], two_orgs["bob"], two_orgs["org1"], two_orgs["org2"]
+    both = f"organizationId={org1.public_id}&organizationId={org2.public_id}"
+    assert client.get(f"/members/?{both}").status_code == 400
+    done = client.post(f"/members/{bob.pk}/role/?{both}", {f"m{bob.pk}-role": "member"})
+    assert done.status_code == 400
+    assert (_role(bob, org1), _role(bob, org2)) == ("viewer", "viewer")
+    assert client.get(f"/members/?organizationId={org2.public_id}&organizationId={org2.public_id}").status_code == 200
+
+
 def test_a_members_page_left_open_while_another_tab_switched_acts_in_its_own_org(two_orgs: dict[str, Any]) -> None:
     client, bob, org1, org2 = two_orgs["client"], two_orgs["bob"], two_orgs["org1"], two_orgs["org2"]
     _switch(client, org2)
