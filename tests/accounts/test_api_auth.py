@@ -216,7 +216,7 @@ class FakeLockout:
     def __init__(self, limit: int) -> None:
         self.limit, self.calls = limit, []
 
-    def register_failure(self, *, ip: str, kind: str, account: str | None = None) -> None:
+    def register_failure(self, *, ip: str, kind: str, account: str | None = None, count_client: bool = True) -> None:
         self.calls.append((ip, kind, account))
         if len(self.calls) >= self.limit:
             raise ApiError(
