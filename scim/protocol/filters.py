@@ -19,6 +19,7 @@ from typing import Any
 from scim.protocol.errors import bad_request
 
 COMPARISONS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
+MAX_NESTING = 32  # parentheses levels in one filter: far beyond any identity provider's
 _NAME = re.compile(r"^\$?[A-Za-z][\w$-]*$")
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -148,6 +149,7 @@ class _Parser:
             raise bad_request("The filter is too long", "invalidFilter")
         self.tokens = _tokens(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -195,7 +197,12 @@ class _Parser:
     def group(self) -> Node:
         if self.take() != ("punct", "("):
             raise bad_request("Expected '(' in the filter", "invalidFilter")
+        # Each level recurses: a few hundred would exhaust Python's stack (a 500).
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise bad_request(f"The filter nests more than {MAX_NESTING} levels of parentheses", "invalidFilter")
         node = self.or_expr()
+        self.depth -= 1
         if self.take() != ("punct", ")"):
             raise bad_request("Expected ')' in the filter", "invalidFilter")
         return node
