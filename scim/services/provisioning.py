@@ -33,6 +33,12 @@ def _is_email(value: str) -> bool:
     return True
 
 
+def _is_operator(user: Any) -> bool:
+    """A platform operator's (staff) account: never deactivated, renamed or moved by a
+    tenant's directory."""
+    return bool(user.is_staff or user.is_superuser)
+
+
 def account_for(tenant: Tenant, user_name: str) -> tuple[Any | None, str]:
     """The account a userName stands for, and how: ``linked`` (it belongs to the tenant),
     ``created`` (a new address in a verified domain) or ``pending`` (neither)."""
@@ -53,9 +59,10 @@ def account_for(tenant: Tenant, user_name: str) -> tuple[Any | None, str]:
 
 
 def push_profile(identity: ScimUser) -> None:
-    """The account's name follows the directory when no other tenant holds the account."""
+    """The account's name follows the directory when no other tenant holds the account (and
+    it is not a platform operator's: those are the operators' own)."""
     user = identity.user
-    if user is None or selectors.other_tenants_hold(tenant=identity.tenant_id, user=user):
+    if user is None or _is_operator(user) or selectors.other_tenants_hold(tenant=identity.tenant_id, user=user):
         return
     name = identity.attributes.get("name", {})
     first, last = name.get("givenName", "")[:150], name.get("familyName", "")[:150]
@@ -72,6 +79,11 @@ def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
         return None
     if not _is_email(new):
         raise DirectoryError("userName must stay an email address: it is the person's Tater sign-in")
+    if _is_operator(user):
+        raise DirectoryError(
+            "This is a platform operator's account: its email address cannot be changed from here",
+            scim_type="mutability",
+        )
     if selectors.other_tenants_hold(tenant=identity.tenant_id, user=user):
         raise DirectoryError(
             "This person's account also belongs to another tenant: its email address cannot be changed from here",
@@ -143,7 +155,7 @@ def suspend(identity: ScimUser) -> list[str]:
     if selectors.other_tenants_hold(tenant=tenant, user=user):
         return done  # its sessions and its keys for other tenants are theirs
     speaks_for = domains.is_verified_for(tenant=tenant, domain=domains.email_domain(user.email))
-    if user.is_staff or user.is_superuser:
+    if _is_operator(user):
         # A platform operator's account is the operators' own: never deactivated by a tenant,
         # and a tenant that does not speak for the address never signs it out. The tenant the
         # address belongs to deprovisions a leaver: their sessions end (SPEC §13).
