@@ -5,7 +5,7 @@ with a tenant role (owner/admin, by session or by an unbound key) also see the t
 entries that belong to no organization (tenant settings, tenant memberships, sign-ins,
 purges). Another tenant's entries never appear.
 
-Pages are keyset pages on ``id`` descending: each of the (at most two) queries walks the
+Pages (and the chunks an export reads) are keyset pages on ``id`` descending: each of the (at most two) queries walks the
 ``(organization, -id)`` or ``(tenant, -id)`` index from the cursor and stops after
 ``limit + 1`` rows, so a page costs the same at row 10 and at row 10 million, and rows
 written meanwhile never shift a page. No COUNT(*) is ever run.
@@ -247,15 +247,43 @@ def _filtered(entries: QuerySet[AuditEvent], filters: AuditFilters) -> QuerySet[
     return entries
 
 
-def _sources(scope: AuditScope, filters: AuditFilters, before_id: int | None) -> list[QuerySet[AuditEvent]]:
+def _scoped(scope: AuditScope) -> list[QuerySet[AuditEvent]]:
     """One query per index: the org's entries, and (tenant-wide callers) the tenant's
-    entries outside any org. Both newest first."""
-    queries = [AuditEvent.objects.filter(organization_id=scope.org_pk, tenant_id=scope.tenant_pk)]
+    entries outside any org."""
+    queries: list[QuerySet[AuditEvent]] = [
+        AuditEvent.objects.filter(organization_id=scope.org_pk, tenant_id=scope.tenant_pk)
+    ]
     if scope.include_tenant_level:
         queries.append(AuditEvent.objects.filter(tenant_id=scope.tenant_pk, organization__isnull=True))
+    return queries
+
+
+def _rows(
+    entries: QuerySet[AuditEvent], filters: AuditFilters, before_id: int | None
+) -> QuerySet[AuditEvent, dict[str, Any]]:
+    """Matching rows older than ``before_id``, newest first."""
     if before_id is not None:
-        queries = [q.filter(id__lt=before_id) for q in queries]
-    return [_filtered(q, filters).order_by("-id").values(*ROW_FIELDS) for q in queries]
+        entries = entries.filter(id__lt=before_id)
+    return _filtered(entries, filters).order_by("-id").values(*ROW_FIELDS)
+
+
+def _sources(
+    scope: AuditScope, filters: AuditFilters, before_id: int | None
+) -> list[QuerySet[AuditEvent, dict[str, Any]]]:
+    return [_rows(entries, filters, before_id) for entries in _scoped(scope)]
+
+
+def _keyset_chunks(entries: QuerySet[AuditEvent], filters: AuditFilters, chunk_size: int) -> Iterator[dict[str, Any]]:
+    # Keyset chunks, not one query over every row: on PostgreSQL in autocommit a streamed
+    # query is a WITH HOLD cursor, which the server materialises in full before the first
+    # row (a temp file the size of the whole export, per request).
+    before_id = None
+    while True:
+        rows = list(_rows(entries, filters, before_id)[:chunk_size])
+        yield from rows
+        if len(rows) < chunk_size:
+            return
+        before_id = rows[-1]["id"]
 
 
 def _newest_first(streams: list[Any]) -> Iterator[dict[str, Any]]:
@@ -274,10 +302,12 @@ def audit_page(
 
 
 def audit_export(
-    *, scope: AuditScope, filters: AuditFilters, chunk_size: int = EXPORT_CHUNK_SIZE
+    *, scope: AuditScope, filters: AuditFilters, chunk_size: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Every matching row, newest first, streamed from the database in chunks."""
-    return _newest_first([q.iterator(chunk_size=chunk_size) for q in _sources(scope, filters, None)])
+    """Every matching row, newest first, read in keyset chunks of ``chunk_size`` rows
+    (each a bounded walk of an index, like a page); rows written meanwhile never appear."""
+    size = chunk_size or EXPORT_CHUNK_SIZE
+    return _newest_first([_keyset_chunks(entries, filters, size) for entries in _scoped(scope)])
 
 
 def entry_data(row: Mapping[str, Any], scope: AuditScope) -> dict[str, Any]:
