@@ -147,3 +147,65 @@ class TestExportAtScale:
         reads = [q["sql"] for q in queries.captured_queries if "audit_auditevent" in q["sql"]]
         assert len(reads) > 2
         assert all("LIMIT" in sql.upper() for sql in reads), reads
+
+
+class TestEveryWriteHasAnEntry:
+    """§7: every write through any channel is recorded, in the change's transaction. The
+    operators' ways of adding a tenant create its owner's account when the address is new:
+    that account creation is a write of its own (``user.created``, "Account created by an
+    operator"), with the operator's channel, and never the password."""
+
+    def test_create_tenant_command_records_the_new_owner_account(self, db):
+        from io import StringIO
+
+        from django.contrib.auth import get_user_model
+        from django.core.management import call_command
+
+        from audit.models import AuditEvent
+
+        call_command(
+            "create_tenant",
+            "--name",
+            "Cmd Co",
+            "--owner-email",
+            "boss@cmd.example",
+            "--password",
+            "s3cret-Passw0rd!",
+            "--json",
+            stdout=StringIO(),
+        )
+        user = get_user_model().objects.get(email="boss@cmd.example")
+        (entry,) = AuditEvent.objects.filter(action="user.created", target_id=user.public_id)
+        assert entry.channel == "system"
+        assert "s3cret-Passw0rd!" not in str(entry.changes)
+        assert user.password not in str(entry.changes)
+
+    def test_existing_owner_account_is_not_recorded_as_created(self, world):
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        from audit.models import AuditEvent
+
+        call_command(
+            "create_tenant", "--name", "Cmd Co", "--owner-email", world["owner"].email, "--json", stdout=StringIO()
+        )
+        assert not AuditEvent.objects.filter(action="user.created", target_id=world["owner"].public_id).exists()
+
+    def test_admin_tenant_add_records_the_new_owner_account(self):
+        from django.contrib.auth import get_user_model
+
+        from audit.models import AuditEvent
+        from tests.operators.test_admin_sessions_groups import superuser_in_admin
+        from tests.security.test_channel_parity_review import admin_form_data
+
+        admin = superuser_in_admin()
+        data = admin_form_data(admin, "/admin/orgs/tenant/add/")
+        data.update(
+            {"name": "Globex", "plan": "pro", "key_creation_policy": "members", "owner_email": "new.owner@globex.test"}
+        )
+        assert admin.post("/admin/orgs/tenant/add/", data).status_code == 302
+        user = get_user_model().objects.get(email="new.owner@globex.test")
+        (entry,) = AuditEvent.objects.filter(action="user.created", target_id=user.public_id)
+        assert entry.channel == "admin"
+        assert entry.actor_user is not None and entry.actor_user.is_superuser
