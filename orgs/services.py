@@ -294,7 +294,10 @@ def user_by_email(email: str) -> Any | None:
     return get_user_model().objects.filter(email_canonical=normalize_email(email)).first()
 
 
+@transaction.atomic
 def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any, bool]:
+    """The account of ``email``, created (and audited, ``user.created``; never the password)
+    when there is none: operators name a new tenant's owner this way (command, admin)."""
     user = user_by_email(email)
     if user is not None:
         return user, False
@@ -304,4 +307,13 @@ def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any,
         validate_email(nfkc(email))
     except ValidationError:
         raise InvalidInput(f"{email!r} is not an email address", field="email") from None
-    return get_user_model().objects.create_user(email=nfkc(email), password=password), True
+    user = get_user_model().objects.create_user(email=nfkc(email), password=password)
+    # No tenant yet (the caller adds one next): the entry joins the chain of tenant-less
+    # entries, as an account an operator creates in the admin does.
+    audit_record(
+        action=A.USER_CREATED,
+        tenant=None,
+        target=user,
+        changes={"email": {"to": user.email}, "password_set": password is not None},
+    )
+    return user, True

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.db import transaction
 
 from orgs import services
 from orgs.models import Plan
@@ -21,9 +22,11 @@ class Command(TaterCommand):
         parser.add_argument("--plan", choices=Plan.values, default=Plan.FREE)
 
     def run(self, **options: Any) -> dict[str, Any]:
-        owner, created = services.user_get_or_create(email=options["owner_email"], password=options.get("password"))
+        # One transaction: a tenant refused (e.g. its name) leaves no new owner account behind.
+        with transaction.atomic():
+            owner, created = services.user_get_or_create(email=options["owner_email"], password=options.get("password"))
+            tenant = services.tenant_create(name=options["name"], owner=owner, plan=options["plan"])
         if not created and options.get("password"):
             self.say("Owner account already exists; its password was left unchanged.")
-        tenant = services.tenant_create(name=options["name"], owner=owner, plan=options["plan"])
         self.say(f"Created tenant {tenant.name} ({tenant.public_id}) owned by {owner.email}")
         return {"tenant_id": tenant.public_id, "owner_id": owner.public_id}
