@@ -75,7 +75,13 @@ SECRET = "tater_" + "5" * 32
 
 def _client(handler: Any) -> Any:
 
-    return Tater(SECRET, base_url="http://tater.test", transport=httpx.MockTransport(handler), retry=RetryPolicy())
+    return Tater(
+        SECRET,
+        base_url="http://tater.test",
+        allow_insecure_http=True,  # a server on a trusted network that redirects to https://
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(),
+    )
 
 
 def test_client_redirect_is_a_tater_error_not_followed() -> None:
@@ -116,6 +122,7 @@ def test_cli_redirect_exits_1_with_the_message(monkeypatch: pytest.MonkeyPatch, 
         return httpx.Response(308, headers={"Location": "https://tater.test/api/v1/auth/validate"})
 
     real = cli.Tater
+    monkeypatch.setenv("TATER_ALLOW_INSECURE_HTTP", "1")  # plain http:// on a trusted network, redirecting
     monkeypatch.setattr(cli, "Tater", lambda **kw: real(SECRET, transport=httpx.MockTransport(handler), **kw))
     assert cli.main(["--url", "http://tater.test", "validate"]) == 1
     err = capsys.readouterr().err
