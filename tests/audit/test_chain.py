@@ -150,9 +150,22 @@ class TestVerify:
         code, report = run_command("verify_audit", "--all")
         assert code == 1
         assert {c["tenant_id"]: c["intact"] for c in report["chains"]} == {
+            None: True,  # the global chain (entries with no tenant)
             acme.public_id: False,
             globex.public_id: True,
         }
+
+    def test_all_checks_a_chain_whose_head_row_was_deleted(self):
+        # --all found the chains through their head rows: deleting a tenant's head row (the
+        # attacker's next step after rewriting its entries) took that chain out of the check.
+        acme, *_ = busy_tenant("Acme")
+        globex, *_ = busy_tenant("Globex")
+        AuditChainHead.objects.filter(chain=f"tenant:{acme.pk}").delete()
+        code, report = run_command("verify_audit", "--all")
+        assert code == 1
+        chains = {c["tenant_id"]: c for c in report["chains"]}
+        assert chains[acme.public_id]["intact"] is False and chains[acme.public_id]["problem"]["kind"] == "head"
+        assert chains[globex.public_id]["intact"] is True
 
     def test_unknown_tenant(self):
         code, report = run_command("verify_audit", "--tenant", "nope")

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from audit import chain
-from audit.models import AuditChainHead
+from audit.models import AuditChainHead, AuditEvent
 from orgs.models import Tenant
 from tater.commands import TaterCommand
 
@@ -50,9 +50,16 @@ class Command(TaterCommand):
             return [(tenant.pk, tenant.public_id)]  # type: ignore[union-attr]
         if options["global_chain"]:
             return [(None, None)]
+        # Every chain there is evidence of: the global one, every tenant's, every head row's and
+        # every entry's. Not the head rows alone: deleting one must not take its chain out of
+        # the check (a chain with entries and no head is reported broken).
         public_ids = dict(Tenant.objects.values_list("pk", "public_id"))
-        heads = AuditChainHead.objects.order_by("pk").values_list("tenant_id", flat=True)
-        return [(tenant_pk, public_ids.get(tenant_pk)) for tenant_pk in heads]
+        tenants = {
+            *public_ids,
+            *AuditChainHead.objects.values_list("tenant_id", flat=True),
+            *AuditEvent.objects.order_by().values_list("tenant_id", flat=True).distinct(),
+        } - {None}
+        return [(None, None), *((pk, public_ids.get(pk)) for pk in sorted(tenants))]
 
     @staticmethod
     def _describe(report: chain.ChainReport) -> str:
