@@ -350,3 +350,16 @@ def test_the_export_file_is_private_and_a_planted_part_link_is_not_followed(tmp_
     assert victim.read_bytes() == b"precious"
     assert target.read_bytes() == csv and not target.is_symlink()
     assert target.stat().st_mode & 0o077 == 0  # emails and addresses: the owner's alone
+
+
+def test_a_base_url_carrying_a_password_is_refused_without_repeating_it(monkeypatch) -> None:
+    # The key authenticates; a user:password in the URL would only be shown again (repr,
+    # error messages, logs) and sent to the server as Basic credentials beside the key.
+    monkeypatch.delenv("TATER_ALLOW_INSECURE_HTTP", raising=False)
+    with pytest.raises(ValueError) as refused:
+        Tater(
+            KEY,
+            base_url="https://ops:hunter2@tater.example.com",
+            transport=httpx.MockTransport(lambda r: httpx.Response(200)),
+        )
+    assert "hunter2" not in str(refused.value) and KEY not in str(refused.value)

@@ -101,6 +101,11 @@ class Tater:
         url = (base_url or os.environ.get("TATER_URL") or DEFAULT_URL).strip().rstrip("/")
         if url.endswith(API_PREFIX):
             url = url[: -len(API_PREFIX)]
+        if httpx.URL(url).userinfo:
+            raise ValueError(
+                "The server URL carries a user name or password: the API key authenticates, drop them from base_url"
+                " or TATER_URL"
+            )
         if allow_insecure_http is None:
             allow_insecure_http = os.environ.get("TATER_ALLOW_INSECURE_HTTP", "").lower() in ("1", "true", "yes")
         if not allow_insecure_http and _sends_key_in_the_clear(url):
