@@ -22,7 +22,7 @@ from apikeys.throttling import RequestRate, admitted_during_outage
 from tater import context, limiter, lockout
 from tater.api.errors import ApiError, Unauthorized
 
-HEADERS = ("HTTP_X_API_KEY", "HTTP_X_AGENT_API_KEY")
+KEY_HEADER, ALIAS_HEADER = HEADERS = ("HTTP_X_API_KEY", "HTTP_X_AGENT_API_KEY")
 
 
 def presented_key(request: Request) -> str | None:
@@ -32,7 +32,7 @@ def presented_key(request: Request) -> str | None:
 
 def _presented(meta: dict[str, Any]) -> str | None:
     authorization = meta.get("HTTP_AUTHORIZATION")
-    key, alias = meta.get("HTTP_X_API_KEY"), meta.get("HTTP_X_AGENT_API_KEY")  # HEADERS
+    key, alias = meta.get(KEY_HEADER), meta.get(ALIAS_HEADER)
     value = key if key is not None else alias
     if value is not None:
         if key is not None and alias is not None and key.strip() != alias.strip():
