@@ -65,6 +65,20 @@ def _require_reach(actor: policy.Actor, api_key: ApiKey) -> None:
         raise ObjectNotFound("API key not found")
 
 
+def _require_public_scopes(specs: list[str]) -> None:
+    """Public keys read business data only (SPEC §2a): refuse what they could never use.
+
+    ``*:read`` stays accepted: the preset means "whatever this key may read"."""
+    if not S.is_read_only(specs):
+        raise InvalidInput("Public keys may carry read scopes only", field="scopes")
+    unusable = sorted(S.expand(spec for spec in specs if spec != S.READ_ONLY) - policy.PUBLIC_KEY_SCOPES)
+    if unusable:
+        allowed = ", ".join(sorted(policy.PUBLIC_KEY_SCOPES))
+        raise InvalidInput(
+            f"Public keys read business data only ({allowed}); not {', '.join(unusable)}", field="scopes"
+        )
+
+
 def _require_within(requested: frozenset[str], allowed: frozenset[str]) -> None:
     beyond = requested - allowed
     if beyond:
@@ -110,8 +124,8 @@ def apikey_create(
         scope_specs = S.validate_specs(scopes)
     except S.InvalidScope as exc:
         raise InvalidInput(str(exc), field="scopes") from None
-    if key_type == KeyType.PUBLIC and not S.is_read_only(scope_specs):
-        raise InvalidInput("Public keys may carry read scopes only", field="scopes")
+    if key_type == KeyType.PUBLIC:
+        _require_public_scopes(scope_specs)
     _require_within(S.expand(scope_specs), policy.key_creation_scopes(actor, org_pk=org_pk))
     _check_expiry(tenant, expires_at)
     ips = clean_allowed_ips(allowed_ips)
@@ -284,8 +298,8 @@ def apikey_update(
             new_specs = S.validate_specs(scopes)
         except S.InvalidScope as exc:
             raise InvalidInput(str(exc), field="scopes") from None
-        if api_key.type == KeyType.PUBLIC and not S.is_read_only(new_specs):
-            raise InvalidInput("Public keys may carry read scopes only", field="scopes")
+        if api_key.type == KeyType.PUBLIC:
+            _require_public_scopes(new_specs)
         if not S.expand(new_specs) <= S.expand(api_key.scopes):
             widened.append("scopes")
     new_ips = clean_allowed_ips(allowed_ips) if allowed_ips is not None else None

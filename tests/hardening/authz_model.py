@@ -502,6 +502,8 @@ class World:
                 new = expand(body["scopes"])  # type: ignore[arg-type]
                 if key.type == "public" and not new <= READ:
                     return Expect.fail("write scopes on a public key", ctx=ctx)
+                if key.type == "public" and not expand(s for s in body["scopes"] if s != "*:read") <= PUBLIC_CAP:  # type: ignore[attr-defined]
+                    return Expect.fail("a public key given scopes it can never use (SPEC §2a)", ctx=ctx)
             if key.revoked and set(body) - {"name"}:
                 return Expect.fail("restriction change on a revoked key", ctx=ctx)
         return Expect(ctx=ctx)
@@ -561,6 +563,8 @@ class World:
             if not valid_specs(specs):  # type: ignore[arg-type]
                 return Expect.fail("invalid scopes", ctx=ctx), allowed
             requested = expand(specs)  # type: ignore[arg-type]
+            if key_type == "public" and not expand(s for s in specs if s != "*:read") <= PUBLIC_CAP:  # type: ignore[union-attr]
+                return Expect.fail("a public key asked for scopes it can never use (SPEC §2a)", ctx=ctx), allowed
             if not requested <= allowed:
                 return Expect.fail(
                     f"scopes {sorted(requested - allowed)} beyond what {caller.label()} may grant", ctx=ctx
