@@ -18,7 +18,7 @@ from rest_framework.request import Request
 
 from apikeys import keycheck, usage
 from apikeys.principal import KeyPrincipal
-from apikeys.throttling import RequestRate, admitted_during_outage
+from apikeys.throttling import RequestRate, admitted_during_outage, client_address
 from tater import context, limiter, lockout
 from tater.api.errors import ApiError, Unauthorized
 
@@ -65,9 +65,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw = _presented(meta)
         if raw is None:
             return None
-        ip = getattr(django_request, "client_ip", None)
-        if ip is None:
-            ip = meta.get("REMOTE_ADDR", "")
+        ip = client_address(django_request)
         try:
             view = (request.parser_context or {}).get("view")
             with limiter.admitting_on_outage(admitted_during_outage(request, view)):

@@ -34,7 +34,7 @@ from rest_framework.throttling import BaseThrottle
 from apikeys import usage, uses
 from apikeys.principal import KeyPrincipal
 from apikeys.uses import Uses
-from tater import limiter
+from tater import limiter, lockout
 from tater.api.errors import RateLimited
 from tater.limiter import Decision, Entity, LimiterUnavailable, RateLimitedEntity, Rule
 
@@ -130,8 +130,21 @@ class ApiRateThrottle(BaseThrottle):
         return True
 
 
+def client_address(request: Any) -> str:
+    """The client's address as the request resolved it (``tater.client_ip``)."""
+    ip = getattr(request, "client_ip", None)
+    return ip if ip is not None else request.META.get("REMOTE_ADDR", "")
+
+
+def _signed_in(request: Request) -> bool:
+    user = request.__dict__.get("_user")
+    return user is not None and bool(getattr(user, "is_authenticated", False))
+
+
 def finish_response(request: Request, response: Any) -> None:
-    """Rate-limit headers on every response of an identified caller; key usage counted."""
+    """Rate-limit headers on every response (an identified caller's quota; with no caller,
+    the address's failed-authentication budget: ``tater.lockout.client_budget_headers``);
+    key usage counted."""
     rate: RequestRate | None = getattr(request._request, "rate_limit", None)
     try:
         if rate is not None and rate.counted and not rate.applied:
@@ -146,8 +159,13 @@ def finish_response(request: Request, response: Any) -> None:
     except LimiterUnavailable:
         rate = None  # the store is down (limits failing closed): an answer without the headers
     if rate is not None:
-        for name, value in rate.decision.rate_limit_headers().items():
-            response.headers[name] = value
+        headers = rate.decision.rate_limit_headers()
+    elif request.__dict__.get("_auth") is None and not _signed_in(request):
+        headers = lockout.client_budget_headers(client_address(request._request))  # no caller: its address
+    else:
+        headers = {}
+    for name, value in headers.items():
+        response.headers[name] = value
     principal = request.__dict__.get("_auth")
     if isinstance(principal, KeyPrincipal):
         if response.status_code >= 400:

@@ -165,6 +165,27 @@ def _announce(scope: _Scope, *, kind: str, account: str | None, until: float, fa
     locked_out.send(sender=None, changes=changes)
 
 
+def client_budget_headers(ip: str) -> dict[str, str]:
+    """``X-RateLimit-*`` for an answer with no caller to report (SPEC §6: every API
+    response carries them): the failed authentications ``ip`` may still make and be
+    answered, as GitHub reports its per-address budget to unauthenticated callers.
+    ``Remaining`` 0: the next failure is refused; during a lockout ``Reset`` is its end.
+    Empty when the store cannot tell (an outage answers without them)."""
+    scope = _client_scope(ip)
+    try:
+        decision = limiter.get_limiter().peek(_failures(scope))
+        if decision.degraded:
+            return {}
+        headers = decision.rate_limit_headers()
+        until = _locked_until([scope])
+    except LimiterUnavailable:
+        return {}
+    if until > time.time():
+        headers["X-RateLimit-Remaining"] = "0"
+        headers["X-RateLimit-Reset"] = str(math.ceil(until))
+    return headers
+
+
 def _failures(scope: _Scope) -> Entity:
     # The threshold-th failure is refused by the rule: that is the one that locks. Rolling
     # whatever the window's length: "N failures within 15 minutes" holds across any

@@ -163,7 +163,8 @@ class TestCatalog:
         for _ in range(5):
             r = api.get(VALIDATE, HTTP_X_API_KEY=raw, REMOTE_ADDR="192.168.1.1")
             assert (r.status_code, body(r)["error"]) == (403, "IP_NOT_ALLOWED")
-            assert not [h for h in r.headers if h.lower().startswith("x-ratelimit-")]
+            # The address's failed-authentication budget, never the key's quota (SPEC §6).
+            assert r["X-RateLimit-Limit"] == "19"
         r = api.get(VALIDATE, HTTP_X_API_KEY=raw, REMOTE_ADDR="10.1.2.3")
         assert (r.status_code, r["X-RateLimit-Remaining"]) == (200, "2")
 

@@ -44,10 +44,10 @@ class TestHeaders:
         assert r.status_code == 404
         assert rl(r) == (60, 59, MINUTE_END)
 
-    def test_no_headers_without_a_caller(self, api, db):
+    def test_without_a_caller_the_address_budget(self, api, db, clock):
         r = api.get(VALIDATE)
         assert r.status_code == 401
-        assert "X-RateLimit-Limit" not in r
+        assert rl(r)[:2] == (19, 19)  # 20 failures lock: 19 answered (tests/ratelimit/test_anonymous_headers.py)
 
 
 @pytest.mark.django_db
