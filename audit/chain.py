@@ -2,8 +2,17 @@
 one ``global`` chain).
 
 Every entry stores its position ``seq``, the previous entry's hash ``prev_hash`` and
-``entry_hash`` = SHA-256 over a canonical JSON of its content plus ``prev_hash``. Editing
-an entry breaks its own hash; deleting or reordering entries breaks the links after them.
+``entry_hash`` = HMAC-SHA256, under the audit key, of a canonical JSON of its content plus
+``prev_hash``. Editing an entry breaks its own hash; deleting or reordering entries breaks
+the links after them; an entry appended by someone who can write the table but does not
+hold the key (the runtime database role must be able to INSERT) does not verify.
+
+The audit key is derived from ``TATER_AUDIT_CHAIN_KEY``, or from ``SECRET_KEY`` when that is
+empty; entries signed under an earlier ``SECRET_KEY`` verify while it is listed in
+``SECRET_KEY_FALLBACKS``. Entries written before the chain was keyed (version 1: plain
+SHA-256) verify up to the first keyed entry of their chain, and not after it;
+``seal_unkeyed_chains`` (run after every ``migrate``) ends each such chain with a keyed
+``audit.chain_keyed`` entry, so nothing unkeyed can be appended to it.
 
 Writers lock the chain's ``AuditChainHead`` row inside the caller's transaction, so
 concurrent writers of one chain queue up for a few milliseconds and the chain stays
@@ -19,6 +28,7 @@ any other missing prefix does not.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import json
 from collections.abc import Iterator, Mapping
@@ -26,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -33,7 +44,7 @@ from django.utils import timezone
 from audit import registry as A
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 
-HASH_VERSION = 1
+HASH_VERSION = 2  # 1: plain SHA-256, before the chain was keyed; 2: HMAC-SHA256 under the audit key
 GLOBAL_CHAIN = "global"
 # The columns an entry's hash covers (besides prev_hash), by model attribute name.
 HASHED_FIELDS = (
@@ -87,11 +98,11 @@ def _canonical_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def canonical_content(values: Mapping[str, Any]) -> bytes:
+def canonical_content(values: Mapping[str, Any], *, version: int = HASH_VERSION) -> bytes:
     """The bytes an entry's hash covers. Each value is normalised the same way whether it
     comes from a new entry or is read back from SQLite or PostgreSQL."""
     content: dict[str, Any] = {name: values.get(name) for name in HASHED_FIELDS}
-    content["v"] = HASH_VERSION
+    content["v"] = version
     content["changes"] = _plain_numbers(content["changes"] or {})
     content["ip"] = _canonical_ip(content["ip"])
     content["created_at"] = _canonical_time(content["created_at"])
@@ -100,10 +111,35 @@ def canonical_content(values: Mapping[str, Any]) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def compute_hash(values: Mapping[str, Any], prev_hash: str) -> str:
-    digest = hashlib.sha256(canonical_content(values))
-    digest.update(b"\n" + prev_hash.encode())
-    return digest.hexdigest()
+def _derive(secret: str) -> bytes:
+    return hashlib.sha256(b"tater.audit.chain\n" + secret.encode()).digest()
+
+
+def audit_keys() -> list[bytes]:
+    """The key new entries are signed with, then the earlier ones entries may carry."""
+    secrets = [settings.TATER_AUDIT_CHAIN_KEY or settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    if settings.TATER_AUDIT_CHAIN_KEY:
+        secrets.append(settings.SECRET_KEY)  # entries signed before a dedicated key was set
+    return [_derive(secret) for secret in dict.fromkeys(secrets)]
+
+
+def compute_hash(values: Mapping[str, Any], prev_hash: str, *, key: bytes | None = None) -> str:
+    """A new entry's hash: keyed (version 2) with the current audit key unless ``key``."""
+    message = canonical_content(values) + b"\n" + prev_hash.encode()
+    return hmac.new(key if key is not None else audit_keys()[0], message, hashlib.sha256).hexdigest()
+
+
+def _unkeyed_hash(values: Mapping[str, Any], prev_hash: str) -> str:
+    return hashlib.sha256(canonical_content(values, version=1) + b"\n" + prev_hash.encode()).hexdigest()
+
+
+def hash_version(values: Mapping[str, Any], prev_hash: str, entry_hash: str, keys: list[bytes]) -> int | None:
+    """2 if ``entry_hash`` is the entry's keyed hash under one of ``keys``, 1 if it is the
+    unkeyed hash of before, None if neither (edited, or signed with a key not given)."""
+    for key in keys:
+        if hmac.compare_digest(compute_hash(values, prev_hash, key=key), entry_hash):
+            return 2
+    return 1 if hmac.compare_digest(_unkeyed_hash(values, prev_hash), entry_hash) else None
 
 
 def event_values(event: AuditEvent) -> dict[str, Any]:
@@ -198,6 +234,9 @@ def verify(tenant_id: int | None, *, tenant_public_id: str | None = None, chunk_
     seq, prev_hash = expected_anchor(tenant_id)
     report.anchor_seq = seq
 
+    keys = audit_keys()
+    keyed = False  # a keyed entry was seen: every entry after it must be keyed too
+
     def broken(kind: str, row: Mapping[str, Any] | None, message: str) -> ChainReport:
         report.intact = False
         report.problem = Problem(kind, row["seq"] if row else None, row["public_id"] if row else None, message)
@@ -217,8 +256,23 @@ def verify(tenant_id: int | None, *, tenant_public_id: str | None = None, chunk_
                 row,
                 f"Entries {seq}..{row['seq'] - 1} are missing before entry seq {row['seq']} (deleted outside purge_audit)",
             )
-        if compute_hash(row, row["prev_hash"]) != row["entry_hash"]:
-            return broken("edited", row, f"Entry seq {row['seq']} does not match its hash (its content was changed)")
+        version = hash_version(row, row["prev_hash"], row["entry_hash"], keys)
+        if version is None:
+            return broken(
+                "edited",
+                row,
+                f"Entry seq {row['seq']} does not match its hash (its content was changed, or it was not "
+                "written by the app; or the audit key it was signed with is no longer configured: "
+                "TATER_AUDIT_CHAIN_KEY, SECRET_KEY, SECRET_KEY_FALLBACKS)",
+            )
+        if version == 1 and keyed:
+            return broken(
+                "unkeyed",
+                row,
+                f"Entry seq {row['seq']} is not signed with the audit key though entries before it are "
+                "(it was appended outside the app)",
+            )
+        keyed = keyed or version == 2
         if row["prev_hash"] != prev_hash:
             what = "the purge anchor" if report.entries == 1 else f"entry seq {seq - 1}"
             return broken(

@@ -110,6 +110,25 @@ def diff(instance_before: dict[str, Any], instance_after: dict[str, Any]) -> dic
     }
 
 
+def seal_unkeyed_chains() -> list[str]:
+    """End every chain whose newest entry was written before the chain was keyed with a
+    keyed ``audit.chain_keyed`` entry, so that nothing unkeyed verifies after it
+    (``audit.chain``). Run after every ``migrate`` (``audit.apps``); returns the chains sealed."""
+    keys = chain.audit_keys()
+    sealed = []
+    for name in AuditChainHead.objects.filter(last_seq__gt=0).order_by("pk").values_list("chain", flat=True):
+        with transaction.atomic():
+            head = AuditChainHead.objects.select_for_update().get(chain=name)
+            last = chain.chain_entries(head.tenant_id).filter(seq=head.last_seq).first()
+            if last is None or chain.hash_version(chain.event_values(last), last.prev_hash, last.entry_hash, keys) != 1:
+                continue  # keyed already, or broken: verify_audit reports it
+            with context.use(context.RequestContext(channel="system")):
+                fields = _entry_fields(A.AUDIT_CHAIN_KEYED, None, {"keyed_from_seq": head.last_seq + 1}, None, None)
+                _append(AuditEvent(tenant_id=head.tenant_id, **fields))
+            sealed.append(name)
+    return sealed
+
+
 @dataclass(frozen=True)
 class PurgeResult:
     chain: str

@@ -50,6 +50,11 @@ def env_number(name: str, default: float, kind: type[int] | type[float] = int, m
 DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production-0123456789abcdef"
 DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+# Earlier keys, still accepted where Django signed with them (sessions, resets) and where the
+# audit chain was signed with them (audit.chain): comma-separated.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+# The audit chain's signing secret (audit.chain); empty: derived from SECRET_KEY.
+TATER_AUDIT_CHAIN_KEY = os.environ.get("TATER_AUDIT_CHAIN_KEY", "")
 TESTING = "pytest" in sys.modules or os.environ.get("TATER_TESTING") == "1"
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     # Refuse to start a production configuration with the published development key.

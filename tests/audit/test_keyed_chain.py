@@ -1,0 +1,170 @@
+"""The chain is keyed: an entry appended by someone who can write the table but does not
+hold the app's audit key does not verify.
+
+SPEC §7: entries cannot be edited or deleted by the application's runtime role. It must be
+able to INSERT, so with a public hash (SHA-256 over the entry and the previous hash) anyone
+holding that role (a leaked ``DATABASE_URL``, an SQL injection) could append entries, move
+the head and have ``verify_audit`` call the chain intact. Entries are now signed with an
+HMAC under ``TATER_AUDIT_CHAIN_KEY`` (derived from ``SECRET_KEY`` unless set).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from audit import chain
+from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from orgs import services as org_services
+from tests.audit.conftest import raw_sql, run_command
+from tests.factories import make_tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def busy_tenant(name="Acme", renames=3):
+    tenant, owner, (org,) = make_tenant(name=name)
+    for i in range(renames):
+        org_services.org_rename(organization=org, name=f"{name} {i}", actor=owner)
+    return tenant, owner, org
+
+
+def forge_after_tail(tenant, entry_hash_of):
+    """Append an entry after the chain's last one and move the head, with the table rights
+    the runtime role has (INSERT; UPDATE of the head row), hashing it as ``entry_hash_of``."""
+    last = AuditEvent.objects.filter(tenant=tenant).order_by("-seq").first()
+    forged = AuditEvent(
+        public_id=f"evt-{uuid.uuid4()}",
+        tenant=tenant,
+        organization=last.organization,
+        actor_user=last.actor_user,
+        actor_email=last.actor_email,
+        channel="ui",
+        action="member.role_changed",
+        target_type="user",
+        target_id="usr-1",
+        target_repr="mallory@evil.test",
+        changes={"role": {"from": "viewer", "to": "admin"}},
+        ip="203.0.113.9",
+        user_agent="forger",
+        request_id="f" * 32,
+        created_at=timezone.now(),
+        seq=last.seq + 1,
+        prev_hash=last.entry_hash,
+    )
+    forged.entry_hash = entry_hash_of(chain.event_values(forged), forged.prev_hash)
+    AuditEvent.objects.bulk_create([forged])
+    raw_sql(
+        "UPDATE audit_auditchainhead SET last_seq = %s, last_hash = %s WHERE chain = %s",
+        [forged.seq, forged.entry_hash, f"tenant:{tenant.pk}"],
+    )
+    return forged
+
+
+def plain_sha256(values, prev_hash):
+    digest = hashlib.sha256(chain.canonical_content(values))
+    digest.update(b"\n" + prev_hash.encode())
+    return digest.hexdigest()
+
+
+def test_a_chain_written_by_the_app_verifies():
+    tenant, *_ = busy_tenant()
+    code, report = run_command("verify_audit", "--tenant", tenant.public_id)
+    assert code == 0 and report["chains"][0]["intact"]
+
+
+def test_an_entry_appended_with_the_public_hash_is_caught():
+    tenant, *_ = busy_tenant()
+    forged = forge_after_tail(tenant, plain_sha256)
+    code, report = run_command("verify_audit", "--tenant", tenant.public_id)
+    assert code == 1
+    problem = report["chains"][0]["problem"]
+    assert (problem["seq"], problem["entry_id"]) == (forged.seq, forged.public_id)
+
+
+def test_an_entry_signed_with_another_key_is_caught(settings):
+    tenant, *_ = busy_tenant()
+    settings.TATER_AUDIT_CHAIN_KEY = "the attacker's guess"
+    forge_after_tail(tenant, chain.compute_hash)
+    settings.TATER_AUDIT_CHAIN_KEY = ""
+    code, _ = run_command("verify_audit", "--tenant", tenant.public_id)
+    assert code == 1
+
+
+def test_a_rotated_secret_key_kept_as_a_fallback_still_verifies(settings):
+    tenant, *_ = busy_tenant()
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "a brand new secret key, rotated after the entries were written"
+    settings.SECRET_KEY_FALLBACKS = [old]
+    code, _ = run_command("verify_audit", "--tenant", tenant.public_id)
+    assert code == 0
+    settings.SECRET_KEY_FALLBACKS = []
+    code, report = run_command("verify_audit", "--tenant", tenant.public_id)
+    assert code == 1 and "TATER_AUDIT_CHAIN_KEY" in report["chains"][0]["problem"]["message"]
+
+
+def test_unkeyed_entries_from_before_the_upgrade_verify_until_the_first_keyed_one():
+    """Entries hashed before the chain was keyed (plain SHA-256) still verify; once a keyed
+    entry follows them, an unkeyed entry after it is a forgery."""
+    if connection.vendor == "postgresql":
+        pytest.skip("the append-only trigger forbids rewriting entries on PostgreSQL")
+    tenant, owner, org = busy_tenant(renames=0)
+    # Rewrite the chain as an older release wrote it (plain SHA-256 over version 1 content),
+    # as a deployment that upgrades finds it.
+    prev = GENESIS_HASH
+    for row in AuditEvent.objects.filter(tenant=tenant).order_by("seq"):
+        digest = hashlib.sha256(chain.canonical_content(chain.event_values(row), version=1) + b"\n" + prev.encode())
+        digest = digest.hexdigest()
+        raw_sql("UPDATE audit_auditevent SET prev_hash = %s, entry_hash = %s WHERE id = %s", [prev, digest, row.pk])
+        prev = digest
+    AuditChainHead.objects.filter(chain=f"tenant:{tenant.pk}").update(last_hash=prev)
+    assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0
+    org_services.org_rename(organization=org, name="Keyed now", actor=owner)  # a keyed entry
+    assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0
+    forge_after_tail(
+        tenant,
+        lambda values, prev: hashlib.sha256(
+            chain.canonical_content(values, version=1) + b"\n" + prev.encode()
+        ).hexdigest(),
+    )
+    assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 1
+
+
+def test_a_chain_left_unkeyed_by_the_upgrade_is_sealed_after_migrate():
+    """A tenant with no activity since the upgrade: its newest entry is unkeyed, so without a
+    seal a forger could append unkeyed entries after it. ``migrate`` seals it, once."""
+    if connection.vendor == "postgresql":
+        pytest.skip("the append-only trigger forbids rewriting entries on PostgreSQL")
+    tenant, *_ = busy_tenant(renames=1)
+    keyed_tenant, *_ = busy_tenant("Globex", renames=1)
+    prev = GENESIS_HASH
+    for row in AuditEvent.objects.filter(tenant=tenant).order_by("seq"):
+        digest = hashlib.sha256(chain.canonical_content(chain.event_values(row), version=1) + b"\n" + prev.encode())
+        raw_sql(
+            "UPDATE audit_auditevent SET prev_hash = %s, entry_hash = %s WHERE id = %s",
+            [prev, digest.hexdigest(), row.pk],
+        )
+        prev = digest.hexdigest()
+    AuditChainHead.objects.filter(chain=f"tenant:{tenant.pk}").update(last_hash=prev)
+    before = {t: AuditEvent.objects.filter(tenant=t).count() for t in (tenant, keyed_tenant)}
+
+    call_command("migrate", verbosity=0)
+    call_command("migrate", verbosity=0)
+
+    seal = AuditEvent.objects.filter(tenant=tenant).order_by("-seq").first()
+    assert (seal.action, seal.channel) == ("audit.chain_keyed", "system")
+    assert AuditEvent.objects.filter(tenant=tenant).count() == before[tenant] + 1  # once
+    assert AuditEvent.objects.filter(tenant=keyed_tenant).count() == before[keyed_tenant]  # keyed already
+    assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0
+    forge_after_tail(
+        tenant,
+        lambda values, prev: hashlib.sha256(
+            chain.canonical_content(values, version=1) + b"\n" + prev.encode()
+        ).hexdigest(),
+    )
+    assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 1
