@@ -20,7 +20,6 @@ from audit import registry as A
 from audit.services import audit_record
 from orgs import members, services
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
-from tater.emails import normalize_email
 from tater.exceptions import DomainError
 
 
@@ -100,7 +99,7 @@ class TenantAddForm(TenantAdminForm):
         # one signed up in advance with somebody else's address never does.
         email = self.cleaned_data["owner_email"]
         existing = services.user_by_email(email)
-        if existing is not None and not members.has_verified_email(existing, normalize_email(email)):
+        if existing is not None and not members.may_own_new_tenant(existing, email):
             raise forms.ValidationError(
                 "An account with this address exists but has never verified it (anyone can sign up with "
                 "an address): it becomes an owner only once it has confirmed the address."

@@ -5,9 +5,10 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.db import transaction
 
-from orgs import services
+from orgs import members, services
 from orgs.models import Plan
 from tater.commands import TaterCommand
+from tater.exceptions import InvalidInput
 
 
 class Command(TaterCommand):
@@ -20,9 +21,23 @@ class Command(TaterCommand):
             "--password", help="Password for a new owner account (omit: the owner uses password reset or SSO)"
         )
         parser.add_argument("--plan", choices=Plan.values, default=Plan.FREE)
+        parser.add_argument(
+            "--owner-unverified-ok",
+            action="store_true",
+            help="Make an existing account the owner although it never verified the address (you vouch for it)",
+        )
 
     def run(self, **options: Any) -> dict[str, Any]:
         # One transaction: a tenant refused (e.g. its name) leaves no new owner account behind.
+        existing = services.user_by_email(options["owner_email"])
+        if existing is not None and not options["owner_unverified_ok"]:
+            if not members.may_own_new_tenant(existing, options["owner_email"]):
+                raise InvalidInput(
+                    "An account with this address exists but has never verified it (anyone can sign up with an "
+                    "address): it becomes an owner once it has confirmed the address, or pass "
+                    "--owner-unverified-ok if you know the account is theirs",
+                    field="owner_email",
+                )
         with transaction.atomic():
             owner, created = services.user_get_or_create(email=options["owner_email"], password=options.get("password"))
             tenant = services.tenant_create(name=options["name"], owner=owner, plan=options["plan"])
