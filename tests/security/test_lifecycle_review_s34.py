@@ -1,0 +1,72 @@
+"""Found by an object-lifecycle review (s34): what access is left when objects move, change
+or disappear, across channels (UI, API, admin, commands, SCIM).
+
+- **``create_tenant`` hands a new tenant to an unverified account** (SPEC §8, §10): the admin's
+  tenant-add form refuses an existing account that never confirmed the owner's address
+  (s33), but the command, the other way operators add a tenant, took it as it was: whoever
+  signed up first with ceo@globex.test, never proving they hold it, became the owner.
+- **Deleting an account in the admin orphans the tenants it owned alone** (SPEC §1, §7): the
+  membership pages refuse to remove a tenant's last owner, but deleting the account took
+  its memberships with it, unaudited in every tenant but its home one: a tenant with no
+  owner has nobody left to change its plan and policies, hold unbound keys or manage SCIM.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.models import AuditEvent
+from orgs.models import Tenant, TenantMembership
+from tests.factories import UserFactory, add_member, make_tenant
+
+pytestmark = pytest.mark.django_db
+
+
+# --- create_tenant and an account signed up in advance with the owner's address ---------------
+# SPEC §8: people are added directly only when their email is verified; otherwise they get an
+# invitation. SPEC §2a/§10: the rules hold on every channel (UI, API, admin, commands).
+
+
+def test_create_tenant_does_not_make_an_unverified_account_owner() -> None:
+    from django.core.management import CommandError, call_command
+
+    squatter = UserFactory(email="ceo@globex.test", verified=False)  # signed up, never confirmed
+    with pytest.raises(CommandError):
+        call_command("create_tenant", "--name", "Globex", "--owner-email", "ceo@globex.test", "--json")
+    assert not TenantMembership.objects.filter(user=squatter).exists()
+    assert not Tenant.objects.filter(name="Globex").exists()
+
+
+def test_guard_create_tenant_still_takes_an_account_that_verified_the_address() -> None:
+    from django.core.management import call_command
+
+    owner = UserFactory(email="ceo@globex.test")
+    call_command("create_tenant", "--name", "Globex", "--owner-email", "CEO@globex.test", "--json")
+    assert TenantMembership.objects.get(tenant__name="Globex").user == owner
+
+
+# --- Deleting an account in the admin -----------------------------------------------------------
+
+
+def test_deleting_a_tenants_only_owner_in_the_admin_does_not_orphan_the_tenant() -> None:
+    from tests.operators.test_admin_sessions_groups import superuser_in_admin
+
+    tenant, owner, _ = make_tenant(name="Acme")
+    admin = superuser_in_admin()
+    admin.post(f"/admin/accounts/user/{owner.pk}/delete/", {"post": "yes"})
+    assert TenantMembership.objects.filter(tenant=tenant, role="owner").exists(), "a tenant with no owner"
+
+
+def test_deleting_an_account_in_the_admin_is_audited_in_every_tenant_it_leaves() -> None:
+    from tests.operators.test_admin_sessions_groups import superuser_in_admin
+
+    home, _, (home_org,) = make_tenant(name="Home")
+    other, _, (other_org,) = make_tenant(name="Other")
+    person = add_member(home_org, "member")
+    add_member(other_org, "admin", user=person)
+    admin = superuser_in_admin()
+    r = admin.post(f"/admin/accounts/user/{person.pk}/delete/", {"post": "yes"})
+    assert r.status_code == 302, r.status_code
+    removed = AuditEvent.objects.filter(action="member.removed", tenant=other, organization=other_org)
+    assert removed.exists(), "Other's members vanished from its audit log without an entry"
+    assert removed.get().channel == "admin"
