@@ -157,10 +157,18 @@ def operator_group_changed(*, group: Any, action: str, changes: dict[str, Any]) 
     audit_record(action=action, tenant=None, target=group, changes=changes)
 
 
+@transaction.atomic
 def user_deleted_by_operator(*, user: Any) -> None:
     """Audit an account an operator deletes, before it goes (its tenant is read from the
-    memberships the deletion removes)."""
-    audit_record(action=A.USER_DELETED, tenant=home_tenant(user), target=user, changes={"email": {"from": user.email}})
+    memberships the deletion removes). Its roles end through the membership services first,
+    so every tenant it leaves records it (``member.removed``, pending invitations to it
+    withdrawn) and none loses its last owner (``Conflict``)."""
+    home = home_tenant(user)
+    for membership in OrgMembership.objects.filter(user=user).select_related("organization__tenant"):
+        org_services.org_member_set(organization=membership.organization, user=user, role=None)
+    for tenant_membership in TenantMembership.objects.filter(user=user).select_related("tenant"):
+        org_services.tenant_member_set(tenant=tenant_membership.tenant, user=user, role=None)
+    audit_record(action=A.USER_DELETED, tenant=home, target=user, changes={"email": {"from": user.email}})
 
 
 # --- Sessions ---------------------------------------------------------------------
