@@ -9,6 +9,9 @@ or disappear, across channels (UI, API, admin, commands, SCIM).
   membership pages refuse to remove a tenant's last owner, but deleting the account took
   its memberships with it, unaudited in every tenant but its home one: a tenant with no
   owner has nobody left to change its plan and policies, hold unbound keys or manage SCIM.
+  (Held already: the admin's delete page refuses such an account; the test guards it.)
+- **The admin's membership add pages give a role to an unverified account** (SPEC §8): the
+  same squatter, picked by an operator, became an org or tenant admin directly.
 """
 
 from __future__ import annotations
@@ -70,3 +73,47 @@ def test_deleting_an_account_in_the_admin_is_audited_in_every_tenant_it_leaves()
     removed = AuditEvent.objects.filter(action="member.removed", tenant=other, organization=other_org)
     assert removed.exists(), "Other's members vanished from its audit log without an entry"
     assert removed.get().channel == "admin"
+
+
+# --- The admin's membership pages and an account that never verified its address -----------
+# SPEC §8 again: the admin's tenant-add form refuses such an account as owner (s33); its
+# membership add pages gave the same account a role in an existing org or tenant directly.
+
+
+@pytest.mark.parametrize("model", ["orgmembership", "tenantmembership"])
+def test_the_admin_does_not_add_an_unverified_account_to_an_org_or_tenant(model: str) -> None:
+    from orgs.models import OrgMembership
+    from tests.operators.test_admin_sessions_groups import superuser_in_admin
+    from tests.security.test_channel_parity_review import admin_form_data
+
+    tenant, _, (org,) = make_tenant(name="Acme")
+    squatter = UserFactory(email="cfo@acme.test", verified=False)
+    admin = superuser_in_admin()
+    url = f"/admin/orgs/{model}/add/"
+    data = admin_form_data(admin, url)
+    if model == "orgmembership":
+        data.update({"organization": org.pk, "user": squatter.pk, "role": "admin"})
+    else:
+        data.update({"tenant": tenant.pk, "user": squatter.pk, "role": "admin"})
+    r = admin.post(url, data)
+    assert r.status_code in (200, 302), r.status_code
+    assert not OrgMembership.objects.filter(user=squatter).exists()
+    assert not TenantMembership.objects.filter(user=squatter).exists()
+    if r.status_code == 200:
+        assert "user" in r.context["adminform"].form.errors
+
+
+def test_guard_the_admin_still_adds_an_account_that_verified_its_address() -> None:
+    from orgs.models import OrgMembership
+    from tests.operators.test_admin_sessions_groups import superuser_in_admin
+    from tests.security.test_channel_parity_review import admin_form_data
+
+    tenant, _, (org,) = make_tenant(name="Acme")
+    person = UserFactory(email="cfo@acme.test")
+    admin = superuser_in_admin()
+    url = "/admin/orgs/orgmembership/add/"
+    data = admin_form_data(admin, url)
+    data.update({"organization": org.pk, "user": person.pk, "role": "member"})
+    r = admin.post(url, data)
+    assert r.status_code == 302, r.status_code
+    assert OrgMembership.objects.get(user=person, organization=org).role == "member"
