@@ -172,7 +172,20 @@ class OrganizationAdmin(AuditedAdmin):
         return False
 
 
-class TenantMembershipAdminForm(forms.ModelForm):
+class MembershipAdminForm(forms.ModelForm):
+    def clean_user(self) -> Any:
+        # SPEC §8, as the tenant-add form's owner: a role is given directly only to an account
+        # that proved it holds its address; one signed up in advance with somebody else's never.
+        user = self.cleaned_data["user"]
+        if user is not None and not members.has_verified_email(user, normalize_email(user.email)):
+            raise forms.ValidationError(
+                "This account has never verified its address (anyone can sign up with an address): "
+                "it gets a role only once it has confirmed it, or through an invitation."
+            )
+        return user
+
+
+class TenantMembershipAdminForm(MembershipAdminForm):
     class Meta:
         model = TenantMembership
         fields = ["tenant", "user", "role"]
@@ -236,8 +249,15 @@ class TenantMembershipAdmin(MembershipAdmin):
         return super().has_delete_permission(request, obj)
 
 
+class OrgMembershipAdminForm(MembershipAdminForm):
+    class Meta:
+        model = OrgMembership
+        fields = ["organization", "user", "role"]
+
+
 @admin.register(OrgMembership)
 class OrgMembershipAdmin(MembershipAdmin):
+    form = OrgMembershipAdminForm
     list_display = ("user", "organization", "role", "created_at")
     list_filter = ("role",)
     search_fields = ("user__email", "organization__name", "organization__public_id")
