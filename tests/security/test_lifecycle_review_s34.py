@@ -12,6 +12,8 @@ or disappear, across channels (UI, API, admin, commands, SCIM).
   (Held already: the admin's delete page refuses such an account; the test guards it.)
 - **The admin's membership add pages give a role to an unverified account** (SPEC §8): the
   same squatter, picked by an operator, became an org or tenant admin directly.
+- **An account's address changed on its own email page left no audit entry** (SPEC §7):
+  adding, verifying, making primary and removing addresses on /accounts/email/.
 """
 
 from __future__ import annotations
@@ -117,3 +119,53 @@ def test_guard_the_admin_still_adds_an_account_that_verified_its_address() -> No
     r = admin.post(url, data)
     assert r.status_code == 302, r.status_code
     assert OrgMembership.objects.get(user=person, organization=org).role == "member"
+
+
+# --- An account's email changed on its own email page -------------------------------------------
+# SPEC §7: every write through any channel is recorded, with what changed. The address is the
+# account's sign-in name, where its mail (password resets, invitations, key expiry notices)
+# goes and what SSO routing and invitations are matched against; the admin's change of it is
+# audited (user.updated), but allauth's own page (/accounts/email/: add, confirm, make primary,
+# remove) changed it without a trace.
+
+
+def _signed_in(user: object) -> object:
+    from django.test import Client
+
+    from tests.factories import PASSWORD
+
+    browser = Client()
+    r = browser.post("/accounts/login/", {"login": user.email, "password": PASSWORD})  # type: ignore[attr-defined]
+    assert r.status_code == 302, r.status_code
+    r = browser.post("/accounts/reauthenticate/", {"password": PASSWORD})  # email changes ask for it
+    assert r.status_code == 302, r.status_code
+    return browser
+
+
+def test_an_email_change_on_the_accounts_own_page_is_audited() -> None:
+    import re
+
+    from allauth.account.models import EmailAddress
+    from django.core import mail
+
+    tenant, _, (org,) = make_tenant(name="Acme")
+    person = add_member(org, "member", user=UserFactory(email="bob@acme.test"))
+    browser = _signed_in(person)
+    r = browser.post("/accounts/email/", {"action_add": "", "email": "bob@elsewhere.test"})
+    assert r.status_code in (200, 302), r.status_code
+    assert EmailAddress.objects.filter(user=person, email="bob@elsewhere.test").exists()
+    link = re.search(r"/accounts/confirm-email/[^/\s]+/", mail.outbox[-1].body)
+    assert link is not None
+    browser.post(link.group(0))
+    assert EmailAddress.objects.get(user=person, email="bob@elsewhere.test").verified
+    r = browser.post("/accounts/email/", {"action_primary": "", "email": "bob@elsewhere.test"})
+    assert r.status_code in (200, 302), r.status_code
+    browser.post("/accounts/email/", {"action_remove": "", "email": "bob@acme.test"})
+    person.refresh_from_db()
+    assert person.email == "bob@elsewhere.test"
+
+    entries = AuditEvent.objects.filter(target_id=person.public_id, action__startswith="user.email")
+    assert entries.exists(), "the account's address changed without an audit entry"
+    assert all(entry.tenant == tenant and entry.channel == "ui" for entry in entries)
+    text = " ".join(str(entry.changes) for entry in entries)
+    assert "bob@acme.test" in text and "bob@elsewhere.test" in text
