@@ -84,6 +84,30 @@ def _on_social_account_added(sender: Any, request: HttpRequest, sociallogin: Any
     )
 
 
+def _audit_email(user: Any, changes: dict[str, Any]) -> None:
+    # The account's address (its sign-in name, where its mail goes, what invitations and SSO
+    # routing match) changed on allauth's email page, or was verified in the admin: SPEC §7.
+    audit_record(action=A.USER_EMAIL_CHANGED, tenant=services.home_tenant(user), target=user, changes=changes)
+
+
+def _on_email_added(sender: Any, request: HttpRequest | None, user: Any, email_address: Any, **kwargs: Any) -> None:
+    _audit_email(user, {"added": email_address.email})
+
+
+def _on_email_confirmed(sender: Any, request: HttpRequest | None, email_address: Any, **kwargs: Any) -> None:
+    _audit_email(email_address.user, {"verified": email_address.email})
+
+
+def _on_email_changed(
+    sender: Any, request: HttpRequest | None, user: Any, from_email_address: Any, to_email_address: Any, **kwargs: Any
+) -> None:
+    _audit_email(user, {"primary": {"from": getattr(from_email_address, "email", None), "to": to_email_address.email}})
+
+
+def _on_email_removed(sender: Any, request: HttpRequest | None, user: Any, email_address: Any, **kwargs: Any) -> None:
+    _audit_email(user, {"removed": email_address.email})
+
+
 def _on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     # Deactivation may come from the admin, a command or a service: catching it at the
     # model keeps "an inactive user has no session and no working key" true on every path.
@@ -112,6 +136,10 @@ def connect() -> None:
     allauth_signals.password_set.connect(_on_password_changed, dispatch_uid="accounts.password_set")
     allauth_signals.password_reset.connect(_on_password_reset, dispatch_uid="accounts.password_reset")
     allauth_signals.user_signed_up.connect(_on_signed_up, dispatch_uid="accounts.signed_up")
+    allauth_signals.email_added.connect(_on_email_added, dispatch_uid="accounts.email_added")
+    allauth_signals.email_confirmed.connect(_on_email_confirmed, dispatch_uid="accounts.email_confirmed")
+    allauth_signals.email_changed.connect(_on_email_changed, dispatch_uid="accounts.email_changed")
+    allauth_signals.email_removed.connect(_on_email_removed, dispatch_uid="accounts.email_removed")
     social_signals.social_account_added.connect(_on_social_account_added, dispatch_uid="accounts.social_added")
     post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="accounts.user_saved")
     post_save.connect(_on_membership_created, sender=TenantMembership, dispatch_uid="accounts.home_tenant_t")
