@@ -14,11 +14,16 @@ or disappear, across channels (UI, API, admin, commands, SCIM).
   same squatter, picked by an operator, became an org or tenant admin directly.
 - **An account's address changed on its own email page left no audit entry** (SPEC §7):
   adding, verifying, making primary and removing addresses on /accounts/email/.
+- **SCIM deprovisioning left pending invitations to the tenant's other orgs live** (SPEC
+  §13; README "removal ends every way back in"): the leaver accepted one and was back.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from orgs.models import Tenant, TenantMembership
@@ -169,3 +174,44 @@ def test_an_email_change_on_the_accounts_own_page_is_audited() -> None:
     assert all(entry.tenant == tenant and entry.channel == "ui" for entry in entries)
     text = " ".join(str(entry.changes) for entry in entries)
     assert "bob@acme.test" in text and "bob@elsewhere.test" in text
+
+
+# --- SCIM deprovisioning and a pending invitation to another org of the tenant ------------------
+# SPEC §13: deprovisioning ends the person's access to the tenant. README/docs/authorization.md:
+# "removal ends every way back in", pending invitations withdrawn on every channel, SCIM
+# included. Deprovisioning withdrew only the invitations of the orgs the person was a member
+# of: one to another org of the tenant (sent before, say, by that org's admin) stayed live,
+# and the leaver, whose account another tenant still holds, accepted it and was back.
+
+
+def test_a_person_deprovisioned_through_scim_cannot_come_back_through_a_pending_invitation() -> None:
+    from orgs import members
+    from orgs import services as org_services
+    from orgs.models import Invitation, OrgMembership
+    from orgs.selectors import invitation_digest
+    from tater.exceptions import DomainError
+    from tests.scim.conftest import make_directory, patch_op
+    from tests.scim.test_lifecycle import provision
+
+    acme = make_directory("Acme", "acme.test")
+    _, _, (globex_org,) = make_tenant(name="Globex")
+    kim = add_member(acme.orgs[0], "member", user=UserFactory(email="kim@acme.test"))
+    org_services.org_member_set(organization=globex_org, user=kim, role="member")  # keeps the account active
+    Invitation.objects.create(
+        organization=acme.orgs[1],
+        email="kim@acme.test",
+        role="admin",
+        token_digest=invitation_digest("pending-token"),
+        invited_by=acme.owner,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    created = provision(acme, "kim@acme.test")
+    r = acme.scim.patch(f"/Users/{created['id']}", patch_op({"op": "replace", "path": "active", "value": False}))
+    assert r.status_code == 200, r.content
+    assert not OrgMembership.objects.filter(user=kim, organization__tenant=acme.tenant).exists()
+
+    kim.refresh_from_db()
+    assert kim.is_active
+    with pytest.raises(DomainError):
+        members.invitation_accept(token="pending-token", user=kim)
+    assert not OrgMembership.objects.filter(user=kim, organization__tenant=acme.tenant).exists()
