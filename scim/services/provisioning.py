@@ -149,6 +149,14 @@ def suspend(identity: ScimUser) -> list[str]:
         for org in _orgs_of(tenant.pk, org_roles).values():
             org_services.org_member_set(organization=org, user=user, role=None)
         done.append("roles_suspended")
+    # Every way back in ends with the roles: an invitation to any org of the tenant (not only
+    # those the person was a member of) would let them rejoin after deprovisioning.
+    withdrawn = sum(
+        org_services.org_invitations_withdraw(organization=org, user=user)
+        for org in Organization.objects.select_related("tenant").filter(tenant=tenant)
+    )
+    if withdrawn:
+        done.append("invitations_withdrawn")
     identity.granted_roles = {}
     if not user.is_active:
         return done
