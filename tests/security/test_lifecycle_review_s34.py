@@ -15,7 +15,9 @@ or disappear, across channels (UI, API, admin, commands, SCIM).
 - **An account's address changed on its own email page left no audit entry** (SPEC §7):
   adding, verifying, making primary and removing addresses on /accounts/email/.
 - **SCIM deprovisioning left pending invitations to the tenant's other orgs live** (SPEC
-  §13; README "removal ends every way back in"): the leaver accepted one and was back.
+  §13; README "removal ends every way back in"): the leaver accepted one and was back. The
+  same for a tenant admin removed through the API/UI (their tenant role went, tenant-wide,
+  but only the invitations of the org the removal was made from).
 """
 
 from __future__ import annotations
@@ -215,3 +217,40 @@ def test_a_person_deprovisioned_through_scim_cannot_come_back_through_a_pending_
     with pytest.raises(DomainError):
         members.invitation_accept(token="pending-token", user=kim)
     assert not OrgMembership.objects.filter(user=kim, organization__tenant=acme.tenant).exists()
+
+
+# --- A tenant admin removed from the tenant, and a pending invitation to another org ------------
+# docs/authorization.md: removing a member who holds a tenant role removes the tenant role too
+# (every org it reached), and "removal ends every way back in". Only the pending invitations
+# of the org the removal was made from were withdrawn: one to another org of the tenant let
+# the removed tenant admin straight back in.
+
+
+def test_a_tenant_admin_removed_from_the_tenant_cannot_come_back_through_another_orgs_invitation() -> None:
+    from rest_framework.test import APIClient
+
+    from orgs import members
+    from orgs import services as org_services
+    from orgs.models import Invitation, OrgMembership
+    from orgs.selectors import invitation_digest
+    from tater.exceptions import DomainError
+
+    tenant, owner, (org1, org2) = make_tenant(name="Acme", orgs=2)
+    tess = UserFactory(email="tess@example.com")
+    org_services.tenant_member_set(tenant=tenant, user=tess, role="admin")
+    Invitation.objects.create(
+        organization=org2,
+        email="tess@example.com",
+        role="admin",
+        token_digest=invitation_digest("pending-token"),
+        invited_by=owner,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    api = APIClient()
+    api.force_login(owner)
+    r = api.delete(f"/api/v1/organizations/{org1.public_id}/members/{tess.public_id}/")
+    assert r.status_code == 204, r.content
+    assert not TenantMembership.objects.filter(user=tess).exists()
+    with pytest.raises(DomainError):
+        members.invitation_accept(token="pending-token", user=tess)
+    assert not OrgMembership.objects.filter(user=tess).exists()
