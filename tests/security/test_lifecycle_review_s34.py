@@ -17,7 +17,7 @@ or disappear, across channels (UI, API, admin, commands, SCIM).
 - **SCIM deprovisioning left pending invitations to the tenant's other orgs live** (SPEC
   §13; README "removal ends every way back in"): the leaver accepted one and was back. The
   same for a tenant admin removed through the API/UI (their tenant role went, tenant-wide,
-  but only the invitations of the org the removal was made from).
+  but only the invitations of the org the removal was made from), or in the admin.
 """
 
 from __future__ import annotations
@@ -254,3 +254,26 @@ def test_a_tenant_admin_removed_from_the_tenant_cannot_come_back_through_another
     with pytest.raises(DomainError):
         members.invitation_accept(token="pending-token", user=tess)
     assert not OrgMembership.objects.filter(user=tess).exists()
+
+
+def test_a_tenant_role_removed_in_the_admin_withdraws_invitations_to_every_org_of_the_tenant() -> None:
+    from orgs import services as org_services
+    from orgs.models import Invitation
+    from tests.operators.test_admin_sessions_groups import superuser_in_admin
+
+    tenant, owner, (org1, org2) = make_tenant(name="Acme", orgs=2)
+    tess = UserFactory(email="tess@example.com")
+    membership = org_services.tenant_member_set(tenant=tenant, user=tess, role="admin")
+    invitation = Invitation.objects.create(
+        organization=org2,
+        email="tess@example.com",
+        role="admin",
+        token_digest="e" * 64,
+        invited_by=owner,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    admin = superuser_in_admin()
+    r = admin.post(f"/admin/orgs/tenantmembership/{membership.pk}/delete/", {"post": "yes"})
+    assert r.status_code == 302, r.status_code
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None, "the removed tenant admin can rejoin through a pending invitation"
