@@ -184,6 +184,9 @@ def tenant_member_set(
     require_owner_remains(tenant=tenant, old_role=old_role, role=role)
     if role is None:
         current.delete()  # type: ignore[union-attr]
+        # The role reached every org of the tenant: its end ends the way back into each.
+        for organization in Organization.objects.select_related("tenant").filter(tenant=tenant):
+            org_invitations_withdraw(organization=organization, user=user, actor=actor)
         result = None
     elif current is None:
         result = TenantMembership.objects.create(tenant=tenant, user=user, role=role)
