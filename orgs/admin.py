@@ -99,7 +99,7 @@ class TenantAddForm(TenantAdminForm):
         # one signed up in advance with somebody else's address never does.
         email = self.cleaned_data["owner_email"]
         existing = services.user_by_email(email)
-        if existing is not None and not members.may_own_new_tenant(existing, email):
+        if existing is not None and not members.proved_address(existing, email):
             raise forms.ValidationError(
                 "An account with this address exists but has never verified it (anyone can sign up with "
                 "an address): it becomes an owner only once it has confirmed the address."
@@ -177,7 +177,7 @@ class MembershipAdminForm(forms.ModelForm):
         # SPEC §8, as the tenant-add form's owner: a role is given directly only to an account
         # that proved it holds its address; one signed up in advance with somebody else's never.
         user = self.cleaned_data["user"]
-        if user is not None and not members.has_verified_email(user, normalize_email(user.email)):
+        if user is not None and not members.proved_address(user, user.email):
             raise forms.ValidationError(
                 "This account has never verified its address (anyone can sign up with an address): "
                 "it gets a role only once it has confirmed it, or through an invitation."

@@ -81,11 +81,11 @@ def _normalize_email(email: str) -> str:
     return email
 
 
-def may_own_new_tenant(user: Any, email: str) -> bool:
-    """SPEC §8: an existing account is made a new tenant's owner (admin, ``create_tenant``)
-    only once it proved it holds ``email``: anyone can sign up with an address they do not
-    hold. A platform operator's account (``createsuperuser`` makes it with no address row) is
-    the operators' own."""
+def proved_address(user: Any, email: str) -> bool:
+    """SPEC §8: an existing account is given a role directly by an operator (a new tenant's
+    owner, a membership in the admin) only once it proved it holds ``email``: anyone can sign
+    up with an address they do not hold. A platform operator's account (``createsuperuser``
+    makes it with no address row) is the operators' own."""
     return bool(user.is_staff) or has_verified_email(user, normalize_email(email))
 
 

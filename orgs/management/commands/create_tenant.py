@@ -31,7 +31,7 @@ class Command(TaterCommand):
         # One transaction: a tenant refused (e.g. its name) leaves no new owner account behind.
         existing = services.user_by_email(options["owner_email"])
         if existing is not None and not options["owner_unverified_ok"]:
-            if not members.may_own_new_tenant(existing, options["owner_email"]):
+            if not members.proved_address(existing, options["owner_email"]):
                 raise InvalidInput(
                     "An account with this address exists but has never verified it (anyone can sign up with an "
                     "address): it becomes an owner once it has confirmed the address, or pass "
