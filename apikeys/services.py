@@ -41,6 +41,14 @@ class IssuedKey:
     key: str
 
 
+def _capped_expiry(tenant: Tenant, expires_at: datetime | None, now: datetime) -> datetime | None:
+    """``expires_at``, brought within the tenant's maximum key lifetime from ``now``."""
+    if not tenant.max_key_lifetime_days:
+        return expires_at
+    limit = now + timedelta(days=tenant.max_key_lifetime_days)
+    return limit if expires_at is None or expires_at > limit else expires_at
+
+
 def _check_expiry(tenant: Tenant, expires_at: datetime | None) -> None:
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
@@ -439,8 +447,11 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     api_key.display_prefix = secret.display_prefix
     # Watching the rotation: each secret's last use from now on (apikeys.usage.touch).
     api_key.previous_last_used_at = api_key.current_last_used_at = None
+    # A new secret starts no lifetime the tenant's policy forbids (a key from before the cap).
+    old_expiry, api_key.expires_at = api_key.expires_at, _capped_expiry(api_key.tenant, api_key.expires_at, now)
     api_key.save(
         update_fields=[
+            "expires_at",
             "previous_digest",
             "previous_expires_at",
             "digest",
@@ -458,16 +469,19 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     old_digest, new_digest = api_key.previous_digest, api_key.digest
     plan, override = api_key.tenant.plan, api_key.rate_limit
     transaction.on_commit(lambda: carry_over(old_digest, new_digest, plan, override), robust=True)
+    changes: dict[str, Any] = {
+        "grace_period_seconds": grace_period_seconds,
+        "previous_secret_valid_until": api_key.previous_expires_at.isoformat(),
+        "display_prefix": {"to": secret.display_prefix},
+    }
+    if api_key.expires_at != old_expiry and api_key.expires_at is not None:
+        changes["expires_at"] = {"from": old_expiry and old_expiry.isoformat(), "to": api_key.expires_at.isoformat()}
     audit_record(
         action=A.API_KEY_ROTATED,
         tenant=api_key.tenant,
         organization=api_key.organization,
         target=api_key,
-        changes={
-            "grace_period_seconds": grace_period_seconds,
-            "previous_secret_valid_until": api_key.previous_expires_at.isoformat(),
-            "display_prefix": {"to": secret.display_prefix},
-        },
+        changes=changes,
         actor_user=who.user,
     )
     return IssuedKey(api_key=api_key, key=secret.key)
