@@ -95,6 +95,14 @@ class AccountAdapter(DefaultAccountAdapter):
         existing = services.user_by_email(email)
         return existing.email if existing is not None else nfkc(email)
 
+    def can_delete_email(self, email_address: Any) -> bool:
+        """An address in a domain whose tenant requires SSO stays on its members' accounts:
+        removing it would take the account out of the requirement (password sign-in past the
+        identity provider, which could then no longer deprovision it)."""
+        if not super().can_delete_email(email_address):
+            return False
+        return sso.governing_config(email_address.user, email_address.email) is None
+
     def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
         field = "email" if credentials.get("email") else "username"
         email = normalize_email(credentials.get(field))

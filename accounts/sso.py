@@ -83,14 +83,37 @@ def sso_required(*, email: str, user: Any | None) -> TenantSSOConfig | None:
     its owner signs in and links the IdP themself (refusing both would lock them out), and a
     tenant never governs accounts outside its verified domains. Superusers keep password
     sign-in as the break-glass path."""
-    if user is not None and user.is_superuser:
+    if user is None:
+        return _requiring(config_for_email(email))
+    if user.is_superuser:
         return None
-    config = config_for_email(user.email if user is not None else email)
-    if config is None or not (config.require_sso or config.tenant.require_sso):
+    # Every address the account holds counts, not only its primary one: a member cannot leave
+    # the requirement behind by making a personal address primary (governing_config).
+    for address in dict.fromkeys([user.email, *_verified_addresses(user)]):
+        config = _requiring(config_for_email(address))
+        if config is not None and belongs_to_tenant(user, config.tenant):
+            return config
+    return None
+
+
+def governing_config(user: Any, address: str) -> TenantSSOConfig | None:
+    """The SSO configuration that requires sign-in through its IdP for ``address`` of ``user``
+    (a member of the tenant that verified its domain): the account keeps that address while it
+    does, so it cannot drop the requirement by removing it (accounts.adapter)."""
+    if user.is_superuser:
         return None
-    if user is not None and not belongs_to_tenant(user, config.tenant):
-        return None
-    return config
+    config = _requiring(config_for_email(address))
+    return config if config is not None and belongs_to_tenant(user, config.tenant) else None
+
+
+def _requiring(config: TenantSSOConfig | None) -> TenantSSOConfig | None:
+    return config if config is not None and (config.require_sso or config.tenant.require_sso) else None
+
+
+def _verified_addresses(user: Any) -> list[str]:
+    from allauth.account.models import EmailAddress
+
+    return list(EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True))
 
 
 def login_url(config: TenantSSOConfig) -> str:
