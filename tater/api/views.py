@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -45,9 +48,20 @@ def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_on_setting_changed, dispatch_uid="tater.api.views.response_hooks")
 
 
+class AcceptNegotiation(DefaultContentNegotiation):
+    """The answer's media type by ``Accept`` alone: ``?format=`` is a query parameter like
+    the others (the audit log's export reads it), not DRF's renderer switch, which answers
+    404 for a format no renderer claims, on an endpoint that exists (SPEC §3)."""
+
+    def filter_renderers(self, renderers: Iterable[BaseRenderer], format: str) -> list[BaseRenderer]:
+        return list(renderers)
+
+
 class TaterAPIView(APIView):
     """Declares scopes per method (see tater.api.permissions) and turns DomainErrors
     raised by services into catalog errors."""
+
+    content_negotiation_class: type[BaseContentNegotiation] = AcceptNegotiation
 
     def get_authenticators(self) -> list[Any]:
         return _instances(self.authentication_classes)
