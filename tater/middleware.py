@@ -114,8 +114,10 @@ class JsonErrorsMiddleware:
     answer is JSON, and none is kept by caches (SPEC §3).
 
     Before anything reads the request, refuses: a body over ``TATER_MAX_UPLOAD_BYTES`` by its
-    Content-Length (413, unread, on every endpoint), a malformed Content-Length (400), NUL
-    characters in the path or query (400; PostgreSQL refuses them in text, as a 500).
+    Content-Length (413, unread, on every endpoint), a malformed Content-Length (400), a body
+    without one (``Transfer-Encoding: chunked``: 411, unless the view declares
+    ``reads_unsized_body`` and reads it bounded itself), NUL characters in the path or query
+    (400; PostgreSQL refuses them in text, as a 500).
 
     After: an error answered as a page (Django's DEBUG pages, another middleware's HTML)
     becomes the catalog error of its status (on a seed system's path, in that system's shape). Every answer without a Cache-Control of its
@@ -153,6 +155,12 @@ class JsonErrorsMiddleware:
                 )
             if int(raw_length) > max_body_bytes():
                 return payload_too_large()
+        elif meta.get("HTTP_TRANSFER_ENCODING"):
+            # Django reads a body only as far as its Content-Length: a chunked one would be taken
+            # for none, its fields ignored (a rotation's grace_period_seconds, a PATCH's narrower
+            # scopes) and its size never measured. HTTP's answer: 411.
+            if not getattr(_route_view_class(request), "reads_unsized_body", False):
+                return ApiError("Send the body with a Content-Length header", code="LENGTH_REQUIRED", status_code=411)
         query = meta.get("QUERY_STRING", "")
         if "\x00" in request.path_info or "%00" in query or "\x00" in query:
             where = "path" if "\x00" in request.path_info else "query"

@@ -169,6 +169,7 @@ class ScanUploadView(TaterAPIView):
     required_scopes = {"POST": "scans:write"}
     allowed_key_types = {"POST": {"standard", "agent"}}
     parser_classes = [JSONParser]  # documents the media type; read_json_body reads the body
+    reads_unsized_body = True  # a chunked upload too, bounded (read_json_body); elsewhere 411
 
     @extend_schema(operation_id="scans_upload", **UPLOAD_SCHEMA)
     def post(self, request: Request) -> Response:

@@ -7,16 +7,28 @@
 - ``?format=`` anything but ``json`` on an API view that does not read the parameter itself
   (``GET /api/v1/keys/?format=csv``) was a 404 ``NOT_FOUND``: DRF's renderer switch finds no
   renderer claiming that format. §3: "not found" is for what does not exist; the key list
-  does. The parameter is one like the others there (the audit log's export reads it).
+  does. The parameter is one like the others there (the audit log's export reads it);
+- a body sent without a Content-Length (``Transfer-Encoding: chunked``: Go's and Node's
+  clients with a streamed body, ``curl -T -``; gunicorn passes it on) was taken for no body
+  at all everywhere but the scans upload: ``POST keys/{id}/rotate/`` with
+  ``{"grace_period_seconds": 0}`` answered 200 and left the old (leaked?) secret valid for the
+  default 24 h, ``PATCH keys/{id}/`` with narrower scopes answered 200 and narrowed nothing, and
+  a 7 MB body was no 413. §2a: body fields are "never ignored"; §3: 413 "on every endpoint".
+  Such a body is now refused with 411 ``LENGTH_REQUIRED`` (HTTP's answer for it), in the
+  seed system's shape on its path; the scans upload still reads it, bounded.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
+
+from tests.factories import make_key
+from tests.orgs.api_world import SCAN_BODY
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +103,89 @@ def test_the_audit_export_still_reads_its_format(api, world):
 def test_the_schema_keeps_its_format_switch(api):
     r = api.get("/api/schema/?format=json")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.oai.openapi+json")
+
+
+# --- 3. A body without a Content-Length -----------------------------------------------------
+
+# What gunicorn hands the app for a chunked request body: no CONTENT_LENGTH, the input read
+# to its end.
+CHUNKED = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True}
+
+
+def send_chunked(api: Any, method: str, url: str, body: Any, **extra: Any) -> Any:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    # A stream read to its end as a server's is (the test client's refuses reads past its length).
+    stream = {"wsgi.input": io.BytesIO(raw)}
+    return api.generic(method, url, raw, content_type="application/json", **CHUNKED, **stream, **extra)
+
+
+def test_a_chunked_rotation_never_keeps_the_old_secret_by_ignoring_its_grace(api, world):
+    key, old_secret = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="leaked")
+    r = send_chunked(api, "POST", f"/api/v1/keys/{key.public_id}/rotate/", {"grace_period_seconds": 0}, **keyed(world))
+    if r.status_code == 200:
+        # Rotated: then as asked, the old secret ended at once.
+        assert api.get("/api/v1/auth/validate", HTTP_X_API_KEY=old_secret).status_code == 401
+    else:
+        assert (r.status_code, json_answer(r)["error"]) == (411, "LENGTH_REQUIRED")
+        assert api.get("/api/v1/auth/validate", HTTP_X_API_KEY=old_secret).status_code == 200  # not rotated
+
+
+def test_a_chunked_narrowing_is_never_a_200_that_narrowed_nothing(api, world):
+    key, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="wide")
+    r = send_chunked(api, "PATCH", f"/api/v1/keys/{key.public_id}/", {"scopes": ["scans:read"]}, **keyed(world))
+    key.refresh_from_db()
+    if r.status_code == 200:
+        assert json_answer(r)["scopes"] == ["scans:read"]
+    else:
+        assert (r.status_code, json_answer(r)["error"]) == (411, "LENGTH_REQUIRED")
+
+
+def test_a_chunked_body_with_an_unknown_field_is_never_read_as_empty(api, world):
+    r = send_chunked(api, "POST", KEYS, {"name": "k", "unbound": True}, **keyed(world))
+    body = json_answer(r)
+    assert r.status_code in (400, 411), body
+    assert body["error"] in ("VALIDATION_ERROR", "LENGTH_REQUIRED"), body
+    if r.status_code == 400:
+        assert "unbound" in body["details"]["fields"], body
+
+
+def test_a_chunked_body_over_the_limit_is_refused(api, world):
+    with override_settings(TATER_MAX_UPLOAD_BYTES=1000):
+        r = send_chunked(api, "POST", KEYS, {"name": "k", "metadata": {"pad": "x" * 5000}}, **keyed(world))
+    assert r.status_code in (411, 413), json_answer(r)
+
+
+@pytest.mark.parametrize(
+    "url, body",
+    [
+        ("/auth/token", {"username": "a@example.com", "password": "x"}),
+        ("/api/v1/auth/login", {"email": "a@example.com", "password": "x"}),
+        ("/api/auth/login", {"email": "a@example.com", "password": "x"}),
+    ],
+)
+def test_chunked_bodies_on_credential_endpoints_are_answered_in_their_format(api, url, body):
+    r = send_chunked(api, "POST", url, body)
+    answer = json_answer(r)
+    assert r.status_code == 411, answer
+    if url == "/auth/token":
+        assert answer["data"] is None and answer["errors"], answer  # Taffy's shape
+    else:
+        assert answer["error"] == "LENGTH_REQUIRED", answer
+
+
+def test_a_chunked_seed_validate_is_in_tatrys_shape(api, world):
+    r = send_chunked(api, "POST", "/v1/auth/validate", {}, HTTP_AUTHORIZATION=f"Bearer {world['owner_raw']}")
+    answer = json_answer(r)
+    assert r.status_code == 411 and answer["status"] == "error", answer
+
+
+@pytest.mark.parametrize("url", ["/api/v1/scans/upload", "/api/scans/upload"])
+def test_the_scans_upload_still_reads_a_chunked_body(api, world, url):
+    r = send_chunked(api, "POST", url, SCAN_BODY, **keyed(world))
+    assert r.status_code == 201, json_answer(r)
+
+
+def test_a_body_with_its_length_is_unchanged(api, world):
+    key, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="sized")
+    r = api.patch(f"/api/v1/keys/{key.public_id}/", {"scopes": ["scans:read"]}, format="json", **keyed(world))
+    assert r.status_code == 200 and r.json()["scopes"] == ["scans:read"]
