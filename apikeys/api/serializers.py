@@ -191,11 +191,6 @@ class RotateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     )
 
 
-class NoBodyInput(RejectUnknownFieldsMixin, serializers.Serializer):
-    """Revoke, deactivate, activate take no body: a field sent to them is a 400 naming it
-    (an integrator's ``reason`` must not seem recorded), a malformed body a 400 too."""
-
-
 class ApiKeyListQuery(RejectBlankQueryMixin, serializers.Serializer):
     status = serializers.ChoiceField(choices=KeyStatus.choices, required=False)
     type = serializers.ChoiceField(choices=KeyType.choices, required=False)

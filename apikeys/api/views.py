@@ -15,6 +15,7 @@ from orgs import policy
 from orgs.access import Access
 from orgs.models import Tenant
 from tater.api.errors import ApiError
+from tater.api.fields import NoBodyInput
 from tater.api.views import TaterAPIView
 
 
@@ -148,7 +149,7 @@ class KeyRevokeView(TaterAPIView):
 
     @extend_schema(request=None, responses={200: s.ApiKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
-        s.NoBodyInput(data=request.data).is_valid(raise_exception=True)
+        NoBodyInput(data=request.data).is_valid(raise_exception=True)
         actor, api_key = _key(request, key_id)
         api_key = services.apikey_revoke(api_key=api_key, actor=actor)
         return Response(s.ApiKeyOutput(api_key).data)
@@ -162,7 +163,7 @@ class KeyDeactivateView(TaterAPIView):
 
     @extend_schema(request=None, responses={200: s.ApiKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
-        s.NoBodyInput(data=request.data).is_valid(raise_exception=True)
+        NoBodyInput(data=request.data).is_valid(raise_exception=True)
         actor, api_key = _key(request, key_id)
         api_key = services.apikey_set_active(api_key=api_key, actor=actor, active=self.active)
         return Response(s.ApiKeyOutput(api_key).data)

@@ -22,6 +22,7 @@ from orgs.api import serializers as s
 from orgs.models import Organization, Tenant
 from orgs.permissions import ScopedPermission
 from tater.api.errors import ApiError, Forbidden, NotFound, ValidationFailed
+from tater.api.fields import NoBodyInput
 from tater.api.permissions import BUSINESS_READ_TYPES
 from tater.api.schema import error_response
 from tater.api.views import TaterAPIView
@@ -269,6 +270,7 @@ class MemberDetailView(OrgPathView):
     def delete(self, request: Request, org_id: str, user_id: str) -> Response:
         org = self.organization(request)
         row = _member_or_404(org, user_id)
+        NoBodyInput(data=request.data).is_valid(raise_exception=True)
         members.member_remove(
             organization=org, user=row.user, actor=selectors.actor_for_access(self.access(request), request.user)
         )

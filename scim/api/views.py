@@ -16,6 +16,7 @@ from scim import selectors
 from scim.api import serializers as s
 from scim.services import tokens as token_services
 from tater.api.errors import NotFound
+from tater.api.fields import NoBodyInput
 from tater.api.views import TaterAPIView
 
 NOTICE = "This is the only time the token is shown: give it to your identity provider now."
@@ -65,6 +66,7 @@ class ScimTokenRevokeView(TaterAPIView):
 
     @extend_schema(request=None, responses={200: s.ScimTokenOutput})
     def post(self, request: Request, token_id: str) -> Response:
+        NoBodyInput(data=request.data).is_valid(raise_exception=True)
         access = self.access(request)
         actor = actor_for_access(access, request.user)
         token_services.require_token_manager(actor, issuing=False)  # a 403 before telling what exists

@@ -42,6 +42,12 @@ class RejectUnknownFieldsMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
+class NoBodyInput(RejectUnknownFieldsMixin, serializers.Serializer):
+    """For endpoints that take no body (revoke, deactivate, activate, removing a member): a
+    field sent to them is a 400 naming it (an integrator's ``reason`` must not seem
+    recorded), a malformed body a 400 too."""
+
+
 # Date-times the API accepts: years 1900 to 9000 (UTC). Python's datetime ends at years 1
 # and 9999, so values near those ends overflow in time zone conversion and date arithmetic
 # (the day after an inclusive "until", a grace period, an expiry notice): a 500. Nothing

@@ -15,7 +15,12 @@
   default 24 h, ``PATCH keys/{id}/`` with narrower scopes answered 200 and narrowed nothing, and
   a 7 MB body was no 413. §2a: body fields are "never ignored"; §3: 413 "on every endpoint".
   Such a body is now refused with 411 ``LENGTH_REQUIRED`` (HTTP's answer for it), in the
-  seed system's shape on its path; the scans upload still reads it, bounded.
+  seed system's shape on its path; the scans upload still reads it, bounded;
+- ``DELETE organizations/{id}/members/{user}/`` and ``POST scim-tokens/{id}/revoke/`` took any
+  body and ignored it (204/200), where revoke, deactivate and activate of a key refuse one
+  naming its fields. §2a: "Unknown ... fields in a body are a 400 VALIDATION_ERROR, never
+  ignored" (an integrator's ``{"reason": ...}`` or ``{"keep_keys": true}`` must not seem
+  honoured).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 import pytest
 from django.test import Client, override_settings
 
-from tests.factories import make_key
+from tests.factories import add_member, make_key
 from tests.orgs.api_world import SCAN_BODY
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +194,44 @@ def test_a_body_with_its_length_is_unchanged(api, world):
     key, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="sized")
     r = api.patch(f"/api/v1/keys/{key.public_id}/", {"scopes": ["scans:read"]}, format="json", **keyed(world))
     assert r.status_code == 200 and r.json()["scopes"] == ["scans:read"]
+
+
+# --- 4. Bodies of the removing endpoints ----------------------------------------------------
+
+
+def member_url(world: dict[str, Any], user: Any) -> str:
+    return f"/api/v1/organizations/{world['org1'].public_id}/members/{user.public_id}/"
+
+
+@pytest.mark.parametrize("body", [{"keep_keys": True}, {"reason": "left the company"}])
+def test_removing_a_member_refuses_a_body_it_would_ignore(api, world, body):
+    member = add_member(world["org1"], "member")
+    r = api.generic(
+        "DELETE", member_url(world, member), json.dumps(body), content_type="application/json", **keyed(world)
+    )
+    answer = json_answer(r)
+    assert r.status_code == 400 and answer["error"] == "VALIDATION_ERROR", answer
+    assert set(answer["details"]["fields"]) == set(body)
+    assert api.get(member_url(world, member), **keyed(world)).status_code == 200  # still a member
+
+
+def test_removing_a_member_without_a_body_still_works(api, world):
+    member = add_member(world["org1"], "member")
+    assert api.delete(member_url(world, member), **keyed(world)).status_code == 204
+    empty = add_member(world["org1"], "member")
+    r = api.generic("DELETE", member_url(world, empty), "{}", content_type="application/json", **keyed(world))
+    assert r.status_code == 204
+
+
+def test_revoking_a_scim_token_refuses_a_body_it_would_ignore(world):
+    from rest_framework.test import APIClient
+
+    owner = APIClient()
+    owner.force_login(world["owner"])
+    created = owner.post("/api/v1/scim-tokens/", {"name": "Okta"}, format="json")
+    assert created.status_code == 201, created.content
+    url = f"/api/v1/scim-tokens/{created.json()['id']}/revoke/"
+    r = owner.post(url, {"reason": "leaked"}, format="json")
+    answer = json_answer(r)
+    assert r.status_code == 400 and answer["details"]["fields"] == {"reason": ["This field is not accepted here."]}
+    assert owner.post(url).status_code == 200
