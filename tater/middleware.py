@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import uuid
@@ -22,6 +23,12 @@ from tater.api.errors import (
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+# Python codecs a Content-Type may name that are no character sets: Django decodes the query
+# and form bodies in the declared charset (JSON bodies too, through DRF), and these raise
+# (punycode, idna, undefined: a 500), turn escapes into characters (unicode_escape:
+# ``%5Cx00`` is a NUL past the check below) or hide quotes from byte-level readers (utf-7).
+_NOT_CHARSETS = frozenset({"punycode", "idna", "undefined", "unicode-escape", "raw-unicode-escape", "utf-7"})
 
 
 def channel_for_path(path: str) -> str:
@@ -116,8 +123,9 @@ class JsonErrorsMiddleware:
     Before anything reads the request, refuses: a body over ``TATER_MAX_UPLOAD_BYTES`` by its
     Content-Length (413, unread, on every endpoint), a malformed Content-Length (400), a body
     without one (``Transfer-Encoding: chunked``: 411, unless the view declares
-    ``reads_unsized_body`` and reads it bounded itself), NUL characters in the path or query
-    (400; PostgreSQL refuses them in text, as a 500).
+    ``reads_unsized_body`` and reads it bounded itself), a charset that is no character set
+    (415, ``_NOT_CHARSETS``), NUL characters in the path or query (400; PostgreSQL refuses
+    them in text, as a 500).
 
     After: an error answered as a page (Django's DEBUG pages, another middleware's HTML)
     becomes the catalog error of its status (on a seed system's path, in that system's shape). Every answer without a Cache-Control of its
@@ -161,6 +169,11 @@ class JsonErrorsMiddleware:
             # scopes) and its size never measured. HTTP's answer: 411.
             if not getattr(_route_view_class(request), "reads_unsized_body", False):
                 return ApiError("Send the body with a Content-Length header", code="LENGTH_REQUIRED", status_code=411)
+        charset = request.encoding  # Django's, from the Content-Type (when a codec has that name)
+        if charset and codecs.lookup(charset).name in _NOT_CHARSETS:
+            return ApiError(
+                f"Unsupported charset {charset[:40]!r}: send UTF-8", code="UNSUPPORTED_MEDIA_TYPE", status_code=415
+            )
         query = meta.get("QUERY_STRING", "")
         if "\x00" in request.path_info or "%00" in query or "\x00" in query:
             where = "path" if "\x00" in request.path_info else "query"

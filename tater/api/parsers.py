@@ -71,7 +71,7 @@ def loads(raw: bytes, encoding: str = "utf-8") -> Any:
     the body). For views that read the body themselves (the scans upload)."""
     try:
         text = raw.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):  # UnicodeError: some codecs (punycode) raise no subclass
         raise ParseError(f"The body is not valid {encoding} text") from None
     try:
         data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
