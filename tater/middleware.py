@@ -29,6 +29,29 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # (punycode, idna, undefined: a 500), turn escapes into characters (unicode_escape:
 # ``%5Cx00`` is a NUL past the check below) or hide quotes from byte-level readers (utf-7).
 _NOT_CHARSETS = frozenset({"punycode", "idna", "undefined", "unicode-escape", "raw-unicode-escape", "utf-7"})
+_CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*(\"[^\"]*\"|[^;]*)", re.IGNORECASE)
+
+# Where tater.wsgi leaves a charset it took off the Content-Type (see refused_charset).
+REFUSED_CHARSET_KEY = "tater.refused_charset"
+
+
+def is_not_a_charset(name: str) -> bool:
+    try:
+        return codecs.lookup(name.strip().strip('"')).name in _NOT_CHARSETS
+    except LookupError:
+        return False  # unknown: Django ignores it (and reads UTF-8)
+
+
+def refused_charset(environ: dict[str, Any]) -> None:
+    """WSGI: a Content-Type charset that is no character set is taken off before Django
+    builds the request, which decodes the query in it (those that raise would end in the
+    server's own 500 page, before any middleware runs). The request then reads as UTF-8;
+    the charset is kept under ``REFUSED_CHARSET_KEY`` for JsonErrorsMiddleware's 415."""
+    content_type = environ.get("CONTENT_TYPE") or ""
+    found = _CHARSET_PARAM.search(content_type)
+    if found and is_not_a_charset(found.group(1)):
+        environ["CONTENT_TYPE"] = content_type[: found.start()] + content_type[found.end() :]
+        environ[REFUSED_CHARSET_KEY] = found.group(1).strip().strip('"')
 
 
 def channel_for_path(path: str) -> str:
@@ -169,8 +192,9 @@ class JsonErrorsMiddleware:
             # scopes) and its size never measured. HTTP's answer: 411.
             if not getattr(_route_view_class(request), "reads_unsized_body", False):
                 return ApiError("Send the body with a Content-Length header", code="LENGTH_REQUIRED", status_code=411)
-        charset = request.encoding  # Django's, from the Content-Type (when a codec has that name)
-        if charset and codecs.lookup(charset).name in _NOT_CHARSETS:
+        # Taken off by tater.wsgi; else Django's, from the Content-Type (a codec has that name).
+        charset = meta.get(REFUSED_CHARSET_KEY) or request.encoding
+        if charset and is_not_a_charset(charset):
             return ApiError(
                 f"Unsupported charset {charset[:40]!r}: send UTF-8", code="UNSUPPORTED_MEDIA_TYPE", status_code=415
             )

@@ -29,7 +29,10 @@
   any request with a query a 500, and ``charset=unicode_escape`` turned ``%5Cx00`` into a NUL
   the path-and-query check never saw (a 500 on PostgreSQL when it names an org). Codecs that
   are no character sets (those, and UTF-7, whose ``+ACI-`` hides a quote from anything reading
-  the bytes) are refused with 415 ``UNSUPPORTED_MEDIA_TYPE`` before anything decodes.
+  the bytes) are refused with 415 ``UNSUPPORTED_MEDIA_TYPE`` before anything decodes. Django
+  decodes the query while it builds the request, before any middleware: there the codecs
+  that raise escaped the application (the server's own 500 page, on any path, for anyone
+  sending one header); the deployed WSGI application now takes such a charset off first.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from __future__ import annotations
 import io
 import json
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.test import Client, override_settings
@@ -291,7 +295,7 @@ NOT_CHARSETS = ["punycode", "idna", "undefined", "unicode_escape", "raw_unicode_
 
 
 # Those Django's request decodes the query with without raising (punycode, idna and undefined
-# raise in the request's constructor, before any middleware: left to a WSGI-level fix).
+# raise in the request's constructor, before any middleware: below, through the WSGI app).
 @pytest.mark.parametrize("charset", ["unicode_escape", "raw_unicode_escape", "utf-7"])
 @pytest.mark.parametrize(
     "url, extra",
@@ -348,3 +352,59 @@ def test_real_charsets_still_work(api, world, charset):
     body = '{"name": "cs"}'.encode("utf-16" if charset == "utf-16" else "utf-8")
     r = api.generic("POST", KEYS, body, content_type=f"application/json; charset={charset}", **keyed(world))
     assert r.status_code == 201, r.content
+
+
+def call_wsgi(path: str, query: str, content_type: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    """A request as gunicorn hands it to the deployed application (``tater.wsgi``), which
+    the test client does not go through."""
+    from tater.wsgi import application
+
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "CONTENT_TYPE": content_type,
+        "HTTP_HOST": "testserver",
+        "SERVER_NAME": "testserver",
+        "wsgi.input": io.BytesIO(b""),
+        **headers,
+    }
+    setup_testing_defaults(environ)
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        seen["status"], seen["headers"] = int(status.split()[0]), dict(response_headers)
+
+    body = b"".join(application(environ, start_response))
+    return seen["status"], seen["headers"], body
+
+
+@pytest.mark.parametrize("charset", ["punycode", "idna", "undefined", "PunyCode", '"undefined"'])
+def test_a_codec_that_raises_on_the_query_never_escapes_the_application(world, charset):
+    status, headers, body = call_wsgi(
+        "/api/v1/keys/", "status=%7B%FF=", f"text/plain; charset={charset}", HTTP_X_API_KEY=world["owner_raw"]
+    )
+    assert status == 415 and headers["Content-Type"].startswith("application/json"), body
+    assert json.loads(body)["error"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_on_a_seed_path_in_its_shape(world):
+    status, _, body = call_wsgi(
+        "/v1/auth/keys",
+        "limit=%7B%FF=",
+        "text/plain; charset=punycode",
+        HTTP_AUTHORIZATION=f"Bearer {world['owner_raw']}",
+    )
+    assert status == 415 and json.loads(body)["status"] == "error", body
+
+
+def test_on_a_page_the_query_reads_as_utf8(db):
+    status, _, body = call_wsgi("/accounts/login/", "next=%7B%FF=", "text/plain; charset=punycode")
+    assert status == 200, body[:300]
+
+
+def test_real_charsets_pass_the_application_untouched(world):
+    status, _, body = call_wsgi(
+        "/api/v1/keys/", "status=active", "text/plain; charset=utf-8", HTTP_X_API_KEY=world["owner_raw"]
+    )
+    assert status == 200, body
