@@ -22,14 +22,14 @@
   ignored" (an integrator's ``{"reason": ...}`` or ``{"keep_keys": true}`` must not seem
   honoured);
 - a JSON body declared in a text codec that fails with a bare ``UnicodeError`` rather than a
-  ``UnicodeDecodeError`` (``charset=punycode``) was a 500 on every JSON
-  endpoint (key creation, sign-in, Taffy's token...). §3: "never a 500 for bad input".
+  ``UnicodeDecodeError`` (``charset=punycode``) was a 500 on every JSON endpoint (key
+  creation, sign-in, Taffy's token, SCIM...). §3: "never a 500 for bad input".
   Beyond the JSON parser, Django decodes the query string and form bodies in the charset the
   Content-Type declares, even on a GET: ``charset=punycode`` (or ``idna``, ``undefined``) made
   any request with a query a 500, and ``charset=unicode_escape`` turned ``%5Cx00`` into a NUL
-  the path-and-query check never saw (a 500 on PostgreSQL when it names an org). Codecs that
-  are no character sets (those, and UTF-7, whose ``+ACI-`` hides a quote from anything reading
-  the bytes) are refused with 415 ``UNSUPPORTED_MEDIA_TYPE`` before anything decodes. Django
+  the path-and-query check never saw (it reached the org hint, echoed back in the 403).
+  Codecs that are no character sets (those, and UTF-7, whose ``+ACI-`` hides a quote from
+  anything reading the bytes) are refused with 415 ``UNSUPPORTED_MEDIA_TYPE`` before anything decodes. Django
   decodes the query while it builds the request, before any middleware: there the codecs
   that raise escaped the application (the server's own 500 page, on any path, for anyone
   sending one header); the deployed WSGI application now takes such a charset off first.
