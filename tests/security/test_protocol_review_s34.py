@@ -43,6 +43,8 @@ from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client, override_settings
 
 from tests.factories import add_member, make_key
@@ -375,7 +377,16 @@ def call_wsgi(path: str, query: str, content_type: str, **headers: str) -> tuple
     def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
         seen["status"], seen["headers"] = int(status.split()[0]), dict(response_headers)
 
-    body = b"".join(application(environ, start_response))
+    # As the test client does: the test's database connection stays open across the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = application(environ, start_response)
+        body = b"".join(response)
+        response.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return seen["status"], seen["headers"], body
 
 
