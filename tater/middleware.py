@@ -178,6 +178,15 @@ class JsonErrorsMiddleware:
     @staticmethod
     def refusal(request: HttpRequest) -> ApiError | None:
         meta = request.META
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            # No redirect for API clients: they send the request again (a POST as a GET) after
+            # its key already travelled in clear; they are told instead.
+            return ApiError(
+                "This API is served over HTTPS only: send the request to its https:// address (a key sent "
+                "over plain HTTP travelled unencrypted: rotate it)",
+                code="HTTPS_REQUIRED",
+                status_code=403,
+            )
         raw_length = (meta.get("CONTENT_LENGTH") or "").strip()
         if raw_length:
             if not (raw_length.isascii() and raw_length.isdigit()):

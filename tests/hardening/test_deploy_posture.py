@@ -99,8 +99,11 @@ out = {}
 for path in ("/api/v1/health", "/api/v1/keys/", "/api/v1/no-such-endpoint", "/accounts/login/"):
     response = client.get(path, secure=True)
     out[path] = {"status": response.status_code, "headers": dict(response.headers.items())}
-response = client.get("/api/v1/health")
+response = client.get("/accounts/login/")
 out["plain-http"] = {"status": response.status_code, "headers": dict(response.headers.items())}
+response = client.post("/api/v1/keys/", {"name": "x"}, content_type="application/json", HTTP_X_API_KEY="tater_" + "0" * 32)
+out["plain-http-api"] = {"status": response.status_code, "headers": dict(response.headers.items()),
+                         "body": response.content.decode()}
 print("PROBE" + json.dumps(out))
 """
 
@@ -160,6 +163,17 @@ def test_production_redirects_plain_http(production_responses: dict[str, Any]) -
     seen = production_responses["plain-http"]
     assert seen["status"] == 301
     assert {k.lower(): v for k, v in seen["headers"].items()}["location"].startswith("https://")
+
+
+def test_production_refuses_plain_http_on_the_api_instead_of_redirecting(production_responses: dict[str, Any]) -> None:
+    """A redirect tells an API client to send the request again (clients re-send a POST as a
+    GET, which then succeeds) after its key already travelled in clear: the API refuses, in
+    JSON, and says so (GitHub's API answers plain HTTP with a 403 the same way)."""
+    seen = production_responses["plain-http-api"]
+    assert seen["status"] == 403
+    assert "location" not in {k.lower() for k in seen["headers"]}
+    body = json.loads(seen["body"])
+    assert body["error"] == "HTTPS_REQUIRED" and "https" in body["message"].lower()
 
 
 @pytest.mark.django_db
