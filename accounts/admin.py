@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.admin import EmailAddressAdmin
+from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
@@ -169,6 +171,37 @@ def _group_field(value: Any) -> Any:
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
 admin.site.register(Group, OperatorGroupAdmin)
+
+
+class AuditedEmailAddressAdmin(EmailAddressAdmin):
+    """allauth's page for accounts' addresses, audited (``user.email_changed``, channel admin):
+    an address decides sign-in, SSO routing and which invitations the account may accept."""
+
+    @transaction.atomic
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        changes = {
+            name: {"from": _plain(form.initial.get(name)), "to": _plain(form.cleaned_data.get(name))}
+            for name in form.changed_data
+        }
+        if changes or not change:
+            services.email_address_changed(user=obj.user, changes={"address": obj.email, **changes})
+
+    @transaction.atomic
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.email_address_changed(user=obj.user, changes={"removed": obj.email})
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for address in queryset.select_related("user"):
+            services.email_address_changed(user=address.user, changes={"removed": address.email})
+        super().delete_queryset(request, queryset)
+
+
+if admin.site.is_registered(EmailAddress):
+    admin.site.unregister(EmailAddress)
+admin.site.register(EmailAddress, AuditedEmailAddressAdmin)
 
 
 @admin.register(UserSession)

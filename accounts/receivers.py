@@ -85,9 +85,8 @@ def _on_social_account_added(sender: Any, request: HttpRequest, sociallogin: Any
 
 
 def _audit_email(user: Any, changes: dict[str, Any]) -> None:
-    # The account's address (its sign-in name, where its mail goes, what invitations and SSO
-    # routing match) changed on allauth's email page, or was verified in the admin: SPEC §7.
-    audit_record(action=A.USER_EMAIL_CHANGED, tenant=services.home_tenant(user), target=user, changes=changes)
+    # Changed on allauth's email page, or verified in the admin (its bulk action).
+    services.email_address_changed(user=user, changes=changes)
 
 
 def _on_email_added(sender: Any, request: HttpRequest | None, user: Any, email_address: Any, **kwargs: Any) -> None:

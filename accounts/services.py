@@ -157,6 +157,12 @@ def operator_group_changed(*, group: Any, action: str, changes: dict[str, Any]) 
     audit_record(action=action, tenant=None, target=group, changes=changes)
 
 
+def email_address_changed(*, user: Any, changes: dict[str, Any]) -> None:
+    """Audit a change to an account's addresses (its sign-in name, where its mail goes, what
+    invitations and SSO routing match: SPEC §7), on the account's page or in the admin."""
+    audit_record(action=A.USER_EMAIL_CHANGED, tenant=home_tenant(user), target=user, changes=changes)
+
+
 @transaction.atomic
 def user_deleted_by_operator(*, user: Any) -> None:
     """Audit an account an operator deletes, before it goes (its tenant is read from the
