@@ -25,6 +25,9 @@ MEMBER_ADDED = register("member.added", "Member added")
 MEMBER_INVITED = register("member.invited", "Member invited")
 MEMBER_INVITATION_RESENT = register("member.invitation_resent", "Invitation sent again with a new link")
 MEMBER_INVITATION_REVOKED = register("member.invitation_revoked", "Invitation revoked")
+MEMBER_INVITATION_ACCEPTED = register(
+    "member.invitation_accepted", "Invitation used by someone already a member (their role unchanged)"
+)
 MEMBER_ROLE_CHANGED = register("member.role_changed", "Member role changed")
 MEMBER_REMOVED = register("member.removed", "Member removed")
 # API keys

@@ -272,6 +272,15 @@ def invitation_accept(*, token: str, user: Any) -> OrgMembership:
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     existing = OrgMembership.objects.filter(organization=invitation.organization, user=user).first()
     if existing is not None:
+        # Joined meanwhile by another way: the invitation is used up, the role stays.
+        audit_record(
+            action=A.MEMBER_INVITATION_ACCEPTED,
+            tenant=invitation.organization.tenant,
+            organization=invitation.organization,
+            target=user,
+            changes={"role": {"from": existing.role, "to": existing.role}, "invitation": invitation.pk},
+            actor_user=user,
+        )
         return existing
     membership = org_member_set(
         organization=invitation.organization,

@@ -131,3 +131,31 @@ def test_the_same_person_added_twice_at_once_is_a_conflict_not_a_500(world, monk
     with pytest.raises(Conflict):
         services.org_member_set(organization=world["org1"], user=person, role="member", actor=world["admin"])
     assert OrgMembership.objects.get(organization=world["org1"], user=person).role == "viewer"
+
+
+@pytest.mark.django_db
+def test_an_invitation_used_by_someone_already_a_member_is_audited_too(world):
+    """SPEC §7: the invitation is used up (a write) even when its holder joined meanwhile by
+    another way; that left no entry (lifecycle review s34)."""
+    tokens: list[str] = []
+
+    def capture(token: str) -> str:
+        tokens.append(token)
+        return link(token)
+
+    members.member_add_by_email(
+        organization=world["org1"], email="new@example.com", role="admin", actor=world["admin"], accept_url=capture
+    )
+    joiner = UserFactory(email="new@example.com")
+    services.org_member_set(organization=world["org1"], user=joiner, role="viewer", actor=world["admin"])
+    before = AuditEvent.objects.count()
+    membership = members.invitation_accept(token=tokens[0], user=joiner)
+    assert membership.role == "viewer"  # an invitation never changes an existing role
+    entry = AuditEvent.objects.filter(pk__gt=0).order_by("-id").first()
+    assert AuditEvent.objects.count() == before + 1
+    assert (entry.action, entry.actor_user_id, entry.target_id) == (
+        "member.invitation_accepted",
+        joiner.pk,
+        joiner.public_id,
+    )
+    assert entry.changes["role"] == {"from": "viewer", "to": "viewer"}
