@@ -143,14 +143,17 @@ def _parse_time(value: str, field: str, *, end: bool) -> datetime:
     return moment + (timedelta(days=1) if day else timedelta(microseconds=1))
 
 
+_NOBODY = 0  # no user has pk 0: a filter by it matches no entry
+
+
 def _actor_pk(actor: str) -> int:
     """A user's public id (``usr-<uuid>``) → their pk; 400 for anything else (a numeric pk
-    included) or an id nobody has."""
-    users = get_user_model().objects.filter(public_id=actor) if _USER_ID.match(actor) else None
-    pk = users.values_list("pk", flat=True).first() if users is not None else None
-    if pk is None:
+    included). A well-formed id nobody has matches no entry, as another tenant's user does:
+    the filter is no oracle of which ids exist."""
+    if not _USER_ID.match(actor):
         raise InvalidInput("actor must be an email address or a user id (usr-...)", field="actor")
-    return int(pk)
+    pk = get_user_model().objects.filter(public_id=actor).values_list("pk", flat=True).first()
+    return _NOBODY if pk is None else int(pk)
 
 
 def parse_filters(params: Mapping[str, Any]) -> AuditFilters:

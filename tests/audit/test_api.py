@@ -174,11 +174,21 @@ class TestFilters:
         assert {e["actor"]["email"] for e in by_email} == {member.email}
         assert {e["actor"]["user_id"] for e in by_email} == {member.public_id}
 
-    def test_actor_by_numeric_or_unknown_id_is_refused(self, api, history):
-        for actor in (str(history["member"].pk), "usr-00000000-0000-4000-8000-000000000000", "usr-nope"):
+    def test_actor_by_numeric_or_malformed_id_is_refused(self, api, history):
+        for actor in (str(history["member"].pk), "usr-nope"):
             r = get(api, history["owner_raw"], actor=actor)
             assert r.status_code == 400 and r.json()["error"] == "VALIDATION_ERROR", actor
             assert "actor" in r.json()["details"]["fields"], actor
+
+    def test_an_id_nobody_has_and_another_tenants_user_answer_alike(self, api, history, db):
+        # A well-formed id matches no entry either way: the filter is no oracle of which ids
+        # exist (as an email of nobody matches none).
+        from tests.factories import UserFactory
+
+        stranger = UserFactory()
+        for actor in ("usr-00000000-0000-4000-8000-000000000000", stranger.public_id):
+            r = get(api, history["owner_raw"], actor=actor)
+            assert (r.status_code, r.json()["entries"]) == (200, []), actor
 
     def test_key(self, api, history):
         r = get(api, history["owner_raw"], key=history["member_key"].public_id)
