@@ -72,3 +72,20 @@ def make_passkey(user: Any, n: int) -> Any:
         public_key=b"not-used-here",
         aaguid="00000000-0000-0000-0000-000000000000",
     )
+
+
+def require_sso(tenant: Tenant, domain: str) -> Any:
+    """``domain`` verified by ``tenant``, whose (OpenID Connect) SSO configuration requires SSO."""
+    from django.utils import timezone
+
+    from accounts.models import TenantDomain, TenantSSOConfig
+
+    TenantDomain.objects.create(tenant=tenant, domain=domain, verified_at=timezone.now())
+    return TenantSSOConfig.objects.create(
+        tenant=tenant,
+        provider_id=f"tenant-{domain.split('.')[0]}",
+        issuer=f"https://idp.{domain}",
+        client_id="tater",
+        require_sso=True,
+        is_active=True,
+    )

@@ -14,10 +14,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.test import Client
-from django.utils import timezone
 
-from accounts.models import TenantDomain, TenantSSOConfig
-from tests.factories import PASSWORD, UserFactory, add_member, make_tenant
+from tests.factories import PASSWORD, UserFactory, add_member, make_tenant, require_sso
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def member(db: Any) -> Any:
     tenant, _owner, (org,) = make_tenant(name="Corp")
-    TenantDomain.objects.create(tenant=tenant, domain="corp.example", verified_at=timezone.now())
-    TenantSSOConfig.objects.create(
-        tenant=tenant,
-        provider_id="tenant-corp",
-        issuer="https://idp.corp.example",
-        client_id="tater",
-        require_sso=True,
-        is_active=True,
-    )
+    require_sso(tenant, "corp.example")
     return add_member(org, "member", user=UserFactory(email="kim@corp.example"))
 
 

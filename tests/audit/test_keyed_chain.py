@@ -66,6 +66,22 @@ def forge_after_tail(tenant, entry_hash_of):
     return forged
 
 
+def unkeyed_hash(values, prev_hash):
+    """How releases before the keyed chain hashed an entry (version 1: plain SHA-256)."""
+    return hashlib.sha256(chain.canonical_content(values, version=1) + b"\n" + prev_hash.encode()).hexdigest()
+
+
+def rewrite_as_unkeyed(tenant):
+    """The tenant's chain as an older release wrote it, as a deployment that upgrades finds it
+    (SQLite: the test database's role may rewrite rows there)."""
+    prev = GENESIS_HASH
+    for row in AuditEvent.objects.filter(tenant=tenant).order_by("seq"):
+        digest = unkeyed_hash(chain.event_values(row), prev)
+        raw_sql("UPDATE audit_auditevent SET prev_hash = %s, entry_hash = %s WHERE id = %s", [prev, digest, row.pk])
+        prev = digest
+    AuditChainHead.objects.filter(chain=f"tenant:{tenant.pk}").update(last_hash=prev)
+
+
 def plain_sha256(values, prev_hash):
     digest = hashlib.sha256(chain.canonical_content(values))
     digest.update(b"\n" + prev_hash.encode())
@@ -114,24 +130,11 @@ def test_unkeyed_entries_from_before_the_upgrade_verify_until_the_first_keyed_on
     if connection.vendor == "postgresql":
         pytest.skip("the append-only trigger forbids rewriting entries on PostgreSQL")
     tenant, owner, org = busy_tenant(renames=0)
-    # Rewrite the chain as an older release wrote it (plain SHA-256 over version 1 content),
-    # as a deployment that upgrades finds it.
-    prev = GENESIS_HASH
-    for row in AuditEvent.objects.filter(tenant=tenant).order_by("seq"):
-        digest = hashlib.sha256(chain.canonical_content(chain.event_values(row), version=1) + b"\n" + prev.encode())
-        digest = digest.hexdigest()
-        raw_sql("UPDATE audit_auditevent SET prev_hash = %s, entry_hash = %s WHERE id = %s", [prev, digest, row.pk])
-        prev = digest
-    AuditChainHead.objects.filter(chain=f"tenant:{tenant.pk}").update(last_hash=prev)
+    rewrite_as_unkeyed(tenant)
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0
     org_services.org_rename(organization=org, name="Keyed now", actor=owner)  # a keyed entry
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0
-    forge_after_tail(
-        tenant,
-        lambda values, prev: hashlib.sha256(
-            chain.canonical_content(values, version=1) + b"\n" + prev.encode()
-        ).hexdigest(),
-    )
+    forge_after_tail(tenant, unkeyed_hash)
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 1
 
 
@@ -142,15 +145,7 @@ def test_a_chain_left_unkeyed_by_the_upgrade_is_sealed_after_migrate():
         pytest.skip("the append-only trigger forbids rewriting entries on PostgreSQL")
     tenant, *_ = busy_tenant(renames=1)
     keyed_tenant, *_ = busy_tenant("Globex", renames=1)
-    prev = GENESIS_HASH
-    for row in AuditEvent.objects.filter(tenant=tenant).order_by("seq"):
-        digest = hashlib.sha256(chain.canonical_content(chain.event_values(row), version=1) + b"\n" + prev.encode())
-        raw_sql(
-            "UPDATE audit_auditevent SET prev_hash = %s, entry_hash = %s WHERE id = %s",
-            [prev, digest.hexdigest(), row.pk],
-        )
-        prev = digest.hexdigest()
-    AuditChainHead.objects.filter(chain=f"tenant:{tenant.pk}").update(last_hash=prev)
+    rewrite_as_unkeyed(tenant)
     before = {t: AuditEvent.objects.filter(tenant=t).count() for t in (tenant, keyed_tenant)}
 
     call_command("migrate", verbosity=0)
@@ -161,10 +156,5 @@ def test_a_chain_left_unkeyed_by_the_upgrade_is_sealed_after_migrate():
     assert AuditEvent.objects.filter(tenant=tenant).count() == before[tenant] + 1  # once
     assert AuditEvent.objects.filter(tenant=keyed_tenant).count() == before[keyed_tenant]  # keyed already
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0
-    forge_after_tail(
-        tenant,
-        lambda values, prev: hashlib.sha256(
-            chain.canonical_content(values, version=1) + b"\n" + prev.encode()
-        ).hexdigest(),
-    )
+    forge_after_tail(tenant, unkeyed_hash)
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 1

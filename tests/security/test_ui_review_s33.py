@@ -251,21 +251,10 @@ def test_an_org_created_after_another_tab_switched_lands_in_the_tenant_shown(own
 
 @pytest.fixture
 def sso_domain(db: Any) -> dict[str, Any]:
-    from django.utils import timezone
-
-    from accounts.models import TenantDomain, TenantSSOConfig
-    from tests.factories import make_tenant
+    from tests.factories import make_tenant, require_sso
 
     tenant, _owner, (org,) = make_tenant(name="Corp")
-    TenantDomain.objects.create(tenant=tenant, domain="corp.example", verified_at=timezone.now())
-    TenantSSOConfig.objects.create(
-        tenant=tenant,
-        provider_id="tenant-corp",
-        issuer="https://idp.corp.example",
-        client_id="tater",
-        require_sso=True,
-        is_active=True,
-    )
+    require_sso(tenant, "corp.example")
     operator = UserFactory(email="root@corp.example", is_superuser=True, is_staff=True)
     outsider = UserFactory(email="contractor@corp.example")
     member = add_member(org, "member", user=UserFactory(email="staff@corp.example"))
