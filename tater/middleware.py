@@ -28,6 +28,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # and form bodies in the declared charset (JSON bodies too, through DRF), and these raise
 # (punycode, idna, undefined: a 500), turn escapes into characters (unicode_escape:
 # ``%5Cx00`` is a NUL past the check below) or hide quotes from byte-level readers (utf-7).
+# Codecs that are no text encodings at all (hex, base64, rot13...) are refused too (is_not_a_charset).
 _NOT_CHARSETS = frozenset({"punycode", "idna", "undefined", "unicode-escape", "raw-unicode-escape", "utf-7"})
 _CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*(\"[^\"]*\"|[^;]*)", re.IGNORECASE)
 
@@ -36,10 +37,14 @@ REFUSED_CHARSET_KEY = "tater.refused_charset"
 
 
 def is_not_a_charset(name: str) -> bool:
+    name = name.strip().strip('"')
     try:
-        return codecs.lookup(name.strip().strip('"')).name in _NOT_CHARSETS
+        info = codecs.lookup(name)
     except LookupError:
         return False  # unknown: Django ignores it (and reads UTF-8)
+    # A codec but no text encoding (hex, base64, rot13, zlib...): bytes.decode refuses it with a
+    # LookupError (CPython reads this flag), which Django's query parsing does not catch.
+    return info.name in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True)
 
 
 def refused_charset(environ: dict[str, Any]) -> None:
