@@ -137,6 +137,13 @@ ERROR_CATALOG: tuple[CatalogEntry, ...] = (
         "Use a standard key",
     ),
     CatalogEntry(
+        403,
+        "HTTPS_REQUIRED",
+        "This API is served over HTTPS only: send the request to its https:// address",
+        "A request over plain HTTP in production (no redirect: the key already travelled in clear)",
+        "Use the https:// address, and rotate a key that was sent over plain HTTP",
+    ),
+    CatalogEntry(
         404,
         "NOT_FOUND",
         "Not found",
