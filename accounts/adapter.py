@@ -98,10 +98,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def can_delete_email(self, email_address: Any) -> bool:
         """An address in a domain whose tenant requires SSO stays on its members' accounts:
         removing it would take the account out of the requirement (password sign-in past the
-        identity provider, which could then no longer deprovision it)."""
+        identity provider, which could then no longer deprovision it). An address never
+        verified brings no requirement (``sso.sso_required``): it stays removable."""
         if not super().can_delete_email(email_address):
             return False
-        return sso.governing_config(email_address.user, email_address.email) is None
+        return not email_address.verified or sso.governing_config(email_address.user, email_address.email) is None
 
     def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
         field = "email" if credentials.get("email") else "username"
