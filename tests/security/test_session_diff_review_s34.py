@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
 
+from tests.accounts.test_sso_domain_escape import add_personal_address, member  # noqa: F401 - a fixture
 from tests.security.test_protocol_review_s34 import call_wsgi
 
 pytestmark = pytest.mark.django_db
@@ -32,3 +34,28 @@ def test_a_bytes_codec_as_charset_on_a_json_body_is_never_a_500(api, world, char
         HTTP_X_API_KEY=world["owner_raw"],
     )
     assert r.status_code < 500 and r["Content-Type"].startswith("application/json"), (r.status_code, r.content[:300])
+
+
+# --- 2. HTTPS_REQUIRED is an API error code like the others ---------------------------------------
+# SPEC §3: the error catalog; README: the API reference's catalog is generated from ERROR_CATALOG.
+# The new 403 HTTPS_REQUIRED was answered by every JSON path in production, listed nowhere.
+
+
+def test_the_https_refusal_is_in_the_error_catalog():
+    from tater.api.schema import ERROR_CATALOG
+
+    assert ("HTTPS_REQUIRED", 403) in {(entry.code, entry.status) for entry in ERROR_CATALOG}
+
+
+# --- 3. An unverified address of an SSO-required domain governs nothing ---------------------------
+# README: "SSO required" applies to members "holding any verified address in its verified domains
+# (such an address cannot be removed ...)". An address added but never confirmed (a typo) does not
+# bring the requirement (sso_required counts verified addresses) and must stay removable.
+
+
+def test_an_unverified_address_of_an_sso_domain_stays_removable(member):
+    browser = add_personal_address(member)  # signed in, recently reauthenticated
+    browser.post("/accounts/email/", {"action_add": "", "email": "kim.typo@corp.example"})
+    assert not EmailAddress.objects.get(user=member, email="kim.typo@corp.example").verified
+    browser.post("/accounts/email/", {"action_remove": "", "email": "kim.typo@corp.example"})
+    assert not EmailAddress.objects.filter(user=member, email="kim.typo@corp.example").exists()
