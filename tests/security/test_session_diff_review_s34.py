@@ -59,3 +59,40 @@ def test_an_unverified_address_of_an_sso_domain_stays_removable(member):
     assert not EmailAddress.objects.get(user=member, email="kim.typo@corp.example").verified
     browser.post("/accounts/email/", {"action_remove": "", "email": "kim.typo@corp.example"})
     assert not EmailAddress.objects.filter(user=member, email="kim.typo@corp.example").exists()
+
+
+# --- 4. The admin's email address pages are a channel too ----------------------------------------
+# SPEC §7 / docs/accounts.md: an account's addresses added, verified, made primary or removed are
+# audited (user.email_changed). allauth's EmailAddress admin (registered as it comes) wrote them
+# with no entry: an operator could give an account a verified address (which then owns a new
+# tenant, gets a role in the admin, resets the password with it) and nothing recorded it.
+
+
+def test_an_address_added_in_the_admin_is_audited():
+    from audit.models import AuditEvent
+    from tests.factories import UserFactory
+    from tests.operators.test_admin_sessions_groups import superuser_in_admin
+
+    person = UserFactory(email="sam@acme.test")
+    admin = superuser_in_admin()
+    r = admin.post(
+        "/admin/account/emailaddress/add/",
+        {"user": person.pk, "email": "ceo@globex.test", "verified": "on"},
+    )
+    assert r.status_code == 302, r.content[:500]
+    entry = AuditEvent.objects.get(action="user.email_changed", target_id=person.public_id)
+    assert entry.channel == "admin" and "ceo@globex.test" in json.dumps(entry.changes)
+
+
+def test_an_address_removed_in_the_admin_is_audited():
+    from audit.models import AuditEvent
+    from tests.factories import UserFactory
+    from tests.operators.test_admin_sessions_groups import superuser_in_admin
+
+    person = UserFactory(email="sam@acme.test")
+    extra = EmailAddress.objects.create(user=person, email="sam@old.test", verified=True)
+    admin = superuser_in_admin()
+    r = admin.post(f"/admin/account/emailaddress/{extra.pk}/delete/", {"post": "yes"})
+    assert r.status_code == 302
+    entry = AuditEvent.objects.get(action="user.email_changed", target_id=person.public_id)
+    assert entry.channel == "admin" and "sam@old.test" in json.dumps(entry.changes)
