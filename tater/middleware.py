@@ -53,10 +53,13 @@ def refused_charset(environ: dict[str, Any]) -> None:
     server's own 500 page, before any middleware runs). The request then reads as UTF-8;
     the charset is kept under ``REFUSED_CHARSET_KEY`` for JsonErrorsMiddleware's 415."""
     content_type = environ.get("CONTENT_TYPE") or ""
-    found = _CHARSET_PARAM.search(content_type)
-    if found and is_not_a_charset(found.group(1)):
-        environ["CONTENT_TYPE"] = content_type[: found.start()] + content_type[found.end() :]
-        environ[REFUSED_CHARSET_KEY] = found.group(1).strip().strip('"')
+    # Every charset parameter: Django keeps the last of several, not the first.
+    refused = [found for found in _CHARSET_PARAM.finditer(content_type) if is_not_a_charset(found.group(1))]
+    for found in reversed(refused):
+        content_type = content_type[: found.start()] + content_type[found.end() :]
+    if refused:
+        environ["CONTENT_TYPE"] = content_type
+        environ[REFUSED_CHARSET_KEY] = refused[0].group(1).strip().strip('"')
 
 
 def channel_for_path(path: str) -> str:
