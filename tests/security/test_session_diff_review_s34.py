@@ -96,3 +96,28 @@ def test_an_address_removed_in_the_admin_is_audited():
     assert r.status_code == 302
     entry = AuditEvent.objects.get(action="user.email_changed", target_id=person.public_id)
     assert entry.channel == "admin" and "sam@old.test" in json.dumps(entry.changes)
+
+
+# --- 5. A second charset parameter --------------------------------------------------------------
+# Django reads a Content-Type's parameters into a dict: of two charsets the last one counts. The
+# WSGI wrapper took off only the first, so a harmless first charset let the second through.
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain; charset=utf-8; charset=punycode",
+        "text/plain; charset=utf-8; charset=hex",
+        "text/plain; charset=punycode; charset=undefined",
+    ],
+)
+def test_a_second_charset_never_escapes_the_application(world, content_type):
+    status, headers, body = call_wsgi(
+        "/api/v1/keys/", "status=%7B%FF=", content_type, HTTP_X_API_KEY=world["owner_raw"]
+    )
+    assert status in (200, 400, 415) and headers["Content-Type"].startswith("application/json"), (status, body[:300])
+
+
+def test_a_second_charset_on_a_page_never_escapes_the_application(db):
+    status, _, body = call_wsgi("/accounts/login/", "next=%7B%FF=", "text/plain; charset=utf-8; charset=idna")
+    assert status == 200, body[:300]
