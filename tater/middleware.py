@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils.http import parse_header_parameters
 
 from tater import client_ip, context
 from tater.api.errors import (
@@ -30,7 +31,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # ``%5Cx00`` is a NUL past the check below) or hide quotes from byte-level readers (utf-7).
 # Codecs that are no text encodings at all (hex, base64, rot13...) are refused too (is_not_a_charset).
 _NOT_CHARSETS = frozenset({"punycode", "idna", "undefined", "unicode-escape", "raw-unicode-escape", "utf-7"})
-_CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*(\"[^\"]*\"|[^;]*)", re.IGNORECASE)
+_CHARSET_PARAM = re.compile(r";\s*charset\*?\s*=\s*(\"[^\"]*\"|[^;]*)", re.IGNORECASE)
 
 # Where tater.wsgi leaves a charset it took off the Content-Type (see refused_charset).
 REFUSED_CHARSET_KEY = "tater.refused_charset"
@@ -53,13 +54,13 @@ def refused_charset(environ: dict[str, Any]) -> None:
     server's own 500 page, before any middleware runs). The request then reads as UTF-8;
     the charset is kept under ``REFUSED_CHARSET_KEY`` for JsonErrorsMiddleware's 415."""
     content_type = environ.get("CONTENT_TYPE") or ""
-    # Every charset parameter: Django keeps the last of several, not the first.
-    refused = [found for found in _CHARSET_PARAM.finditer(content_type) if is_not_a_charset(found.group(1))]
-    for found in reversed(refused):
-        content_type = content_type[: found.start()] + content_type[found.end() :]
-    if refused:
-        environ["CONTENT_TYPE"] = content_type
-        environ[REFUSED_CHARSET_KEY] = refused[0].group(1).strip().strip('"')
+    if "charset" not in content_type.lower():
+        return
+    # The charset as Django reads it (the last of several; RFC 2231's charset*= too).
+    charset = parse_header_parameters(content_type)[1].get("charset")
+    if charset and is_not_a_charset(charset):
+        environ["CONTENT_TYPE"] = _CHARSET_PARAM.sub("", content_type)  # every charset parameter
+        environ[REFUSED_CHARSET_KEY] = charset
 
 
 def channel_for_path(path: str) -> str:
