@@ -121,3 +121,12 @@ def test_a_second_charset_never_escapes_the_application(world, content_type):
 def test_a_second_charset_on_a_page_never_escapes_the_application(db):
     status, _, body = call_wsgi("/accounts/login/", "next=%7B%FF=", "text/plain; charset=utf-8; charset=idna")
     assert status == 200, body[:300]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain; charset*=utf-8''punycode", "text/plain; charset=utf-8; charset*=UTF-8''%68ex"]
+)
+def test_an_extended_charset_parameter_never_escapes_the_application(world, content_type):
+    # RFC 2231's charset*= names the charset too (Django reads it).
+    status, headers, body = call_wsgi("/api/v1/keys/", "status=%7B%FF=", content_type, HTTP_X_API_KEY=world["owner_raw"])
+    assert status == 415 and headers["Content-Type"].startswith("application/json"), (status, body[:300])
