@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -30,7 +29,10 @@ def test_a_bytes_codec_as_charset_never_escapes_the_application(world, charset):
 @pytest.mark.parametrize("charset", ["hex", "base64", "rot13"])
 def test_a_bytes_codec_as_charset_on_a_json_body_is_never_a_500(api, world, charset):
     r = api.generic(
-        "POST", "/api/v1/keys/", json.dumps({"name": "x"}), content_type=f"application/json; charset={charset}",
+        "POST",
+        "/api/v1/keys/",
+        json.dumps({"name": "x"}),
+        content_type=f"application/json; charset={charset}",
         HTTP_X_API_KEY=world["owner_raw"],
     )
     assert r.status_code < 500 and r["Content-Type"].startswith("application/json"), (r.status_code, r.content[:300])
@@ -53,7 +55,7 @@ def test_the_https_refusal_is_in_the_error_catalog():
 # bring the requirement (sso_required counts verified addresses) and must stay removable.
 
 
-def test_an_unverified_address_of_an_sso_domain_stays_removable(member):
+def test_an_unverified_address_of_an_sso_domain_stays_removable(member):  # noqa: F811
     browser = add_personal_address(member)  # signed in, recently reauthenticated
     browser.post("/accounts/email/", {"action_add": "", "email": "kim.typo@corp.example"})
     assert not EmailAddress.objects.get(user=member, email="kim.typo@corp.example").verified
@@ -128,5 +130,7 @@ def test_a_second_charset_on_a_page_never_escapes_the_application(db):
 )
 def test_an_extended_charset_parameter_never_escapes_the_application(world, content_type):
     # RFC 2231's charset*= names the charset too (Django reads it).
-    status, headers, body = call_wsgi("/api/v1/keys/", "status=%7B%FF=", content_type, HTTP_X_API_KEY=world["owner_raw"])
+    status, headers, body = call_wsgi(
+        "/api/v1/keys/", "status=%7B%FF=", content_type, HTTP_X_API_KEY=world["owner_raw"]
+    )
     assert status == 415 and headers["Content-Type"].startswith("application/json"), (status, body[:300])
