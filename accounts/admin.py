@@ -10,6 +10,7 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -175,10 +176,21 @@ admin.site.register(Group, OperatorGroupAdmin)
 
 class AuditedEmailAddressAdmin(EmailAddressAdmin):
     """allauth's page for accounts' addresses, audited (``user.email_changed``, channel admin):
-    an address decides sign-in, SSO routing and which invitations the account may accept."""
+    an address decides sign-in, password reset, SSO routing and which invitations the account
+    may accept. Another operator's addresses are the superusers' to change, as their email."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        mine = obj is None or not UserAdmin._another_operator(request, obj.user)
+        return mine and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        mine = obj is None or not UserAdmin._another_operator(request, obj.user)
+        return mine and super().has_delete_permission(request, obj)
 
     @transaction.atomic
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if UserAdmin._another_operator(request, obj.user):  # an address added to their account
+            raise PermissionDenied("Only superusers change another operator's addresses")
         super().save_model(request, obj, form, change)
         changes = {
             name: {"from": _plain(form.initial.get(name)), "to": _plain(form.cleaned_data.get(name))}
