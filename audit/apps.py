@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class AuditConfig(AppConfig):
@@ -11,15 +10,6 @@ class AuditConfig(AppConfig):
         from tater import lockout
 
         lockout.locked_out.connect(_record_lockout, dispatch_uid="audit.lockout")
-        post_migrate.connect(_seal_unkeyed_chains, sender=self, dispatch_uid="audit.seal_unkeyed_chains")
-
-
-def _seal_unkeyed_chains(sender: object, *, using: str, **kwargs: object) -> None:
-    """After ``migrate``: chains written before the log was keyed end in a keyed entry (audit.chain)."""
-    from audit.services import seal_unkeyed_chains
-
-    if using == "default":
-        seal_unkeyed_chains()
 
 
 def _record_lockout(sender: object, *, changes: dict[str, object], **kwargs: object) -> None:

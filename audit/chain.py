@@ -10,9 +10,12 @@ hold the key (the runtime database role must be able to INSERT) does not verify.
 The audit key is derived from ``TATER_AUDIT_CHAIN_KEY``, or from ``SECRET_KEY`` when that is
 empty; entries signed under an earlier ``SECRET_KEY`` verify while it is listed in
 ``SECRET_KEY_FALLBACKS``. Entries written before the chain was keyed (version 1: plain
-SHA-256) verify up to the first keyed entry of their chain, and not after it;
-``seal_unkeyed_chains`` (run after every ``migrate``) ends each such chain with a keyed
-``audit.chain_keyed`` entry, so nothing unkeyed can be appended to it.
+SHA-256) verify until their chain is **sealed**: by a keyed first entry (a chain this release
+started, e.g. every chain of a new install) or by a keyed ``audit.chain_keyed`` entry, which
+``manage.py seal_audit`` appends to every chain that started unkeyed. After the seal an
+unkeyed entry is a forgery. The seal is a step of its own, run once every node runs the keyed
+release: during a rolling upgrade, nodes of the old release still write unkeyed entries after
+the new release's keyed ones, and a chain reported broken for that could never be repaired.
 
 Writers lock the chain's ``AuditChainHead`` row inside the caller's transaction, so
 concurrent writers of one chain queue up for a few milliseconds and the chain stays
@@ -221,7 +224,7 @@ def expected_anchor(tenant_id: int | None) -> tuple[int, str]:
 
 
 def _walk(tenant_id: int | None, chunk_size: int) -> Iterator[dict[str, Any]]:
-    fields = (*HASHED_FIELDS, "prev_hash", "entry_hash")
+    fields = (*HASHED_FIELDS, "action", "prev_hash", "entry_hash")
     yield from chain_entries(tenant_id).order_by("seq").values(*fields).iterator(chunk_size=chunk_size)
 
 
@@ -235,7 +238,7 @@ def verify(tenant_id: int | None, *, tenant_public_id: str | None = None, chunk_
     report.anchor_seq = seq
 
     keys = audit_keys()
-    keyed = False  # a keyed entry was seen: every entry after it must be keyed too
+    sealed = False  # from here on every entry must be keyed (module docstring)
 
     def broken(kind: str, row: Mapping[str, Any] | None, message: str) -> ChainReport:
         report.intact = False
@@ -265,14 +268,15 @@ def verify(tenant_id: int | None, *, tenant_public_id: str | None = None, chunk_
                 "written by the app; or the audit key it was signed with is no longer configured: "
                 "TATER_AUDIT_CHAIN_KEY, SECRET_KEY, SECRET_KEY_FALLBACKS)",
             )
-        if version == 1 and keyed:
+        if version == 1 and sealed:
             return broken(
                 "unkeyed",
                 row,
-                f"Entry seq {row['seq']} is not signed with the audit key though entries before it are "
+                f"Entry seq {row['seq']} is not signed with the audit key, in a chain sealed before it "
                 "(it was appended outside the app)",
             )
-        keyed = keyed or version == 2
+        # Sealed by a keyed first entry (a chain this release started) or a keyed seal entry.
+        sealed = sealed or (version == 2 and (report.entries == 1 or row["action"] == A.AUDIT_CHAIN_KEYED))
         if row["prev_hash"] != prev_hash:
             what = "the purge anchor" if report.entries == 1 else f"entry seq {seq - 1}"
             return broken(

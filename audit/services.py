@@ -111,19 +111,23 @@ def diff(instance_before: dict[str, Any], instance_after: dict[str, Any]) -> dic
 
 
 def seal_unkeyed_chains() -> list[str]:
-    """End every chain whose newest entry was written before the chain was keyed with a
-    keyed ``audit.chain_keyed`` entry, so that nothing unkeyed verifies after it
-    (``audit.chain``). Run after every ``migrate`` (``audit.apps``); returns the chains sealed."""
+    """Seal every chain that started unkeyed (written by a release before the chain was
+    keyed) with a keyed ``audit.chain_keyed`` entry: no unkeyed entry verifies after it
+    (``audit.chain``). ``manage.py seal_audit``, once every node runs this release; returns
+    the chains sealed (a chain started keyed, or sealed already, is left alone)."""
     keys = chain.audit_keys()
     sealed = []
     for name in AuditChainHead.objects.filter(last_seq__gt=0).order_by("pk").values_list("chain", flat=True):
         with transaction.atomic():
             head = AuditChainHead.objects.select_for_update().get(chain=name)
-            last = chain.chain_entries(head.tenant_id).filter(seq=head.last_seq).first()
-            if last is None or chain.hash_version(chain.event_values(last), last.prev_hash, last.entry_hash, keys) != 1:
-                continue  # keyed already, or broken: verify_audit reports it
+            entries = chain.chain_entries(head.tenant_id)
+            first = entries.order_by("seq").first()
+            if first is None or entries.filter(action=A.AUDIT_CHAIN_KEYED).exists():
+                continue
+            if chain.hash_version(chain.event_values(first), first.prev_hash, first.entry_hash, keys) == 2:
+                continue  # started keyed: sealed from its first entry
             with context.use(context.RequestContext(channel="system")):
-                fields = _entry_fields(A.AUDIT_CHAIN_KEYED, None, {"keyed_from_seq": head.last_seq + 1}, None, None)
+                fields = _entry_fields(A.AUDIT_CHAIN_KEYED, None, {"sealed_after_seq": head.last_seq}, None, None)
                 _append(AuditEvent(tenant_id=head.tenant_id, **fields))
             sealed.append(name)
     return sealed

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.http import parse_header_parameters
@@ -61,6 +62,14 @@ def refused_charset(environ: dict[str, Any]) -> None:
     if charset and is_not_a_charset(charset):
         environ["CONTENT_TYPE"] = _CHARSET_PARAM.sub("", content_type)  # every charset parameter
         environ[REFUSED_CHARSET_KEY] = charset
+
+
+def _host_allowed(request: HttpRequest) -> bool:
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    return True
 
 
 def channel_for_path(path: str) -> str:
@@ -187,9 +196,10 @@ class JsonErrorsMiddleware:
     @staticmethod
     def refusal(request: HttpRequest) -> ApiError | None:
         meta = request.META
-        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure() and _host_allowed(request):
             # No redirect for API clients: they send the request again (a POST as a GET) after
-            # its key already travelled in clear; they are told instead.
+            # its key already travelled in clear; they are told instead. (A host not allowed
+            # is refused further in, 400, as before.)
             return ApiError(
                 "This API is served over HTTPS only: send the request to its https:// address (a key sent "
                 "over plain HTTP travelled unencrypted: rotate it)",

@@ -124,23 +124,33 @@ def test_a_rotated_secret_key_kept_as_a_fallback_still_verifies(settings):
     assert code == 1 and "TATER_AUDIT_CHAIN_KEY" in report["chains"][0]["problem"]["message"]
 
 
-def test_unkeyed_entries_from_before_the_upgrade_verify_until_the_first_keyed_one():
-    """Entries hashed before the chain was keyed (plain SHA-256) still verify; once a keyed
-    entry follows them, an unkeyed entry after it is a forgery."""
+def test_a_rolling_upgrade_mixes_both_until_the_chain_is_sealed():
+    """Entries hashed before the chain was keyed (plain SHA-256) still verify, and while nodes
+    of both releases run (a rolling upgrade) unkeyed entries may follow keyed ones: a chain
+    reported broken forever by its own release's upgrade could never be repaired. Once
+    ``seal_audit`` sealed the chain (run when every node runs the keyed release), an unkeyed
+    entry after the seal is a forgery."""
     if connection.vendor == "postgresql":
         pytest.skip("the append-only trigger forbids rewriting entries on PostgreSQL")
     tenant, owner, org = busy_tenant(renames=0)
     rewrite_as_unkeyed(tenant)
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0
-    org_services.org_rename(organization=org, name="Keyed now", actor=owner)  # a keyed entry
+    org_services.org_rename(organization=org, name="Keyed now", actor=owner)  # a node of the new release
+    forge_after_tail(tenant, unkeyed_hash)  # stands for a node of the old release, still running
+    assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0
+
+    code, report = run_command("seal_audit")
+    assert code == 0 and f"tenant:{tenant.pk}" in report["sealed"]
+    seal = AuditEvent.objects.filter(tenant=tenant).order_by("-seq").first()
+    assert (seal.action, seal.channel) == ("audit.chain_keyed", "system")
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0
     forge_after_tail(tenant, unkeyed_hash)
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 1
 
 
-def test_a_chain_left_unkeyed_by_the_upgrade_is_sealed_after_migrate():
-    """A tenant with no activity since the upgrade: its newest entry is unkeyed, so without a
-    seal a forger could append unkeyed entries after it. ``migrate`` seals it, once."""
+def test_seal_audit_seals_each_unsealed_chain_once_and_leaves_chains_born_keyed_alone():
+    """A chain that starts keyed (created by this release: a new install's chains) is sealed
+    from its first entry: nothing to do. A chain from before is sealed once."""
     if connection.vendor == "postgresql":
         pytest.skip("the append-only trigger forbids rewriting entries on PostgreSQL")
     tenant, *_ = busy_tenant(renames=1)
@@ -148,13 +158,12 @@ def test_a_chain_left_unkeyed_by_the_upgrade_is_sealed_after_migrate():
     rewrite_as_unkeyed(tenant)
     before = {t: AuditEvent.objects.filter(tenant=t).count() for t in (tenant, keyed_tenant)}
 
-    call_command("migrate", verbosity=0)
-    call_command("migrate", verbosity=0)
+    assert run_command("seal_audit")[0] == 0
+    assert run_command("seal_audit")[0] == 0
+    call_command("migrate", verbosity=0)  # seals nothing: the rollout may not be over
 
-    seal = AuditEvent.objects.filter(tenant=tenant).order_by("-seq").first()
-    assert (seal.action, seal.channel) == ("audit.chain_keyed", "system")
     assert AuditEvent.objects.filter(tenant=tenant).count() == before[tenant] + 1  # once
-    assert AuditEvent.objects.filter(tenant=keyed_tenant).count() == before[keyed_tenant]  # keyed already
+    assert AuditEvent.objects.filter(tenant=keyed_tenant).count() == before[keyed_tenant]
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0
-    forge_after_tail(tenant, unkeyed_hash)
-    assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 1
+    forge_after_tail(keyed_tenant, unkeyed_hash)
+    assert run_command("verify_audit", "--tenant", keyed_tenant.public_id)[0] == 1
