@@ -485,12 +485,16 @@ def user_by_email(email: str | None) -> Any | None:
 
 
 def user_for_sign_in(email: str | None) -> Any | None:
-    """The account a sign-in address reaches: its own email, else a verified additional
-    address (allauth's sign-in accepts those), so the lockout counts the account, not the
-    address it was reached by."""
+    """The account a sign-in address reaches: its own email, else an additional address, so
+    the lockout counts the account, not the address it was reached by. allauth's sign-in
+    accepts an additional address whether verified or not (a verified one first), so both
+    are looked up here: an unverified one counted on its own would give every address an
+    account ever typed in a fresh budget of guesses against the account's password."""
     user = user_by_email(email)
     if user is not None:
         return user
     key = normalize_email(email)
-    address = EmailAddress.objects.filter(email=key, verified=True).select_related("user").first() if key else None
+    if not key:
+        return None
+    address = EmailAddress.objects.filter(email=key).select_related("user").order_by("-verified", "pk").first()
     return address.user if address is not None else None
