@@ -7,6 +7,12 @@ weaker lets a spelling the database folds (PostgreSQL's ``UPPER()`` behind ``iex
 the long s) reach an account while the lockout, the audit and the uniqueness checks count
 it as another one. Every lookup of an account by email, every lockout key and every
 uniqueness check goes through ``normalize_email``; ``iexact`` is never used for emails.
+
+The domain is also compared the way DNS, mail and the verified domains
+(accounts.domains) see it, through IDNA: its ASCII form (``xn--bcher-kva.test``), a
+character IDNA drops (a soft hyphen, a zero-width space) and an ideographic full stop all
+name the domain ``bücher.test``, so they name one account too, never a second account of
+the same mailbox.
 """
 
 from __future__ import annotations
@@ -14,10 +20,31 @@ from __future__ import annotations
 import unicodedata
 
 
+def fold(value: str | None) -> str:
+    """NFKC, then case folded, without surrounding whitespace: a case-insensitive key for a
+    name that is not an email address (a SCIM group's displayName)."""
+    return unicodedata.normalize("NFKC", value or "").casefold().strip()
+
+
 def normalize_email(value: str | None) -> str:
     """The comparison key of an email address: NFKC, then case folded, without surrounding
-    whitespace. Not for display or for sending mail (use the address as stored)."""
-    return unicodedata.normalize("NFKC", value or "").casefold().strip()
+    whitespace, its domain in IDNA's Unicode form. Not for display or for sending mail (use
+    the address as stored)."""
+    key = fold(value)
+    local, at, domain = key.rpartition("@")
+    if not at or not domain:
+        return key
+    return f"{local}@{_domain_key(domain)}"
+
+
+def _domain_key(domain: str) -> str:
+    # IDNA 2003, as Django's mail (django.utils.encoding.punycode) and accounts.domains
+    # encode a domain: ToASCII then ToUnicode. A domain IDNA refuses stays as folded (no
+    # mail reaches it, and no verified domain is spelled like it).
+    try:
+        return domain.encode("idna").decode("idna")
+    except UnicodeError:
+        return domain
 
 
 def nfkc(value: str | None) -> str:

@@ -19,7 +19,7 @@ from scim.documents import GroupDoc
 from scim.models import ScimGroup, ScimGroupMember, ScimUser
 from scim.services.common import DirectoryError, diff, require_version, taken
 from scim.services.provisioning import apply_groups
-from tater.emails import normalize_email
+from tater.emails import fold
 from tater.exceptions import InvalidInput, ObjectNotFound
 
 AUDIT_LIST_LIMIT = 100  # ids listed in one audit entry; the count is always complete
@@ -52,7 +52,7 @@ def _regrant(identities: Any) -> None:
 
 @transaction.atomic
 def scim_group_create(*, tenant: Tenant, doc: GroupDoc) -> ScimGroup:
-    key = normalize_email(doc.display_name)
+    key = fold(doc.display_name)
     if ScimGroup.objects.filter(tenant=tenant, display_name_key=key).exists():
         raise taken("A Group with this displayName already exists")
     members = _identities(tenant, doc.member_ids)
@@ -89,7 +89,7 @@ def scim_group_update(
     tenant = group.tenant
     current = selectors.group_member_ids(group=group)
     doc = change(group, current)
-    key = normalize_email(doc.display_name)
+    key = fold(doc.display_name)
     if key != group.display_name_key and ScimGroup.objects.filter(tenant=tenant, display_name_key=key).exists():
         raise taken("A Group with this displayName already exists")
     added = [i for i in doc.member_ids if i not in set(current)]
