@@ -89,8 +89,8 @@ class TestMemberServices:
         assert org.name == "Renamed"
 
 
-@pytest.mark.django_db
-def test_accepting_an_invitation_is_audited_with_the_invitation_and_who_sent_it(world):
+def invite(world, email: str, role: str) -> str:
+    """An admin of org1 invites ``email``; the token the mail would carry."""
     tokens: list[str] = []
 
     def capture(token: str) -> str:
@@ -98,11 +98,17 @@ def test_accepting_an_invitation_is_audited_with_the_invitation_and_who_sent_it(
         return link(token)
 
     members.member_add_by_email(
-        organization=world["org1"], email="new@example.com", role="viewer", actor=world["admin"], accept_url=capture
+        organization=world["org1"], email=email, role=role, actor=world["admin"], accept_url=capture
     )
+    return tokens[0]
+
+
+@pytest.mark.django_db
+def test_accepting_an_invitation_is_audited_with_the_invitation_and_who_sent_it(world):
+    token = invite(world, "new@example.com", "viewer")
     invitation = Invitation.objects.get(email="new@example.com")
     joiner = UserFactory(email="new@example.com")
-    members.invitation_accept(token=tokens[0], user=joiner)
+    members.invitation_accept(token=token, user=joiner)
     entry = AuditEvent.objects.filter(action="member.added", target_id=joiner.public_id).get()
     assert entry.actor_user_id == joiner.pk
     assert entry.changes["via"] == {
@@ -137,19 +143,11 @@ def test_the_same_person_added_twice_at_once_is_a_conflict_not_a_500(world, monk
 def test_an_invitation_used_by_someone_already_a_member_is_audited_too(world):
     """SPEC §7: the invitation is used up (a write) even when its holder joined meanwhile by
     another way; that left no entry (lifecycle review s34)."""
-    tokens: list[str] = []
-
-    def capture(token: str) -> str:
-        tokens.append(token)
-        return link(token)
-
-    members.member_add_by_email(
-        organization=world["org1"], email="new@example.com", role="admin", actor=world["admin"], accept_url=capture
-    )
+    token = invite(world, "new@example.com", "admin")
     joiner = UserFactory(email="new@example.com")
     services.org_member_set(organization=world["org1"], user=joiner, role="viewer", actor=world["admin"])
     before = AuditEvent.objects.count()
-    membership = members.invitation_accept(token=tokens[0], user=joiner)
+    membership = members.invitation_accept(token=token, user=joiner)
     assert membership.role == "viewer"  # an invitation never changes an existing role
     entry = AuditEvent.objects.filter(pk__gt=0).order_by("-id").first()
     assert AuditEvent.objects.count() == before + 1

@@ -308,11 +308,9 @@ def _migrate(targets: list[tuple[str, str]]) -> Any:
 
 def _migrate_to_latest() -> None:
     from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.loader import MigrationLoader
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    _migrate(MigrationLoader(connection).graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
