@@ -10,6 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, resolve
 from django.utils.http import parse_header_parameters
 
@@ -128,7 +130,9 @@ class SecurityHeadersMiddleware:
         self.accounts_csp = CSP.replace("form-action 'self'", f"form-action 'self' {extra}") if extra else CSP
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        return self.process_response(request, self.get_response(request))
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         response.setdefault(
             "Content-Security-Policy", self.accounts_csp if request.path.startswith("/accounts/") else CSP
         )
@@ -172,25 +176,39 @@ class JsonErrorsMiddleware:
     becomes the catalog error of its status (on a seed system's path, in that system's shape). Every answer without a Cache-Control of its
     own gets ``no-store`` (and ``Pragma: no-cache``): API answers are per caller, and
     several carry secrets (created and rotated keys, exchanged credentials, 2FA tokens).
+
+    What it answers itself (a refusal, a replaced page) never passed the security middlewares
+    further in: it gets their headers here (HSTS, ``nosniff``, ``X-Frame-Options``, CSP).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.securing = tuple(
+            middleware(get_response).process_response
+            for middleware in (SecurityMiddleware, XFrameOptionsMiddleware, SecurityHeadersMiddleware)
+        )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not answers_json(request.path_info):
             return self.get_response(request)
         refusal = self.refusal(request)
         if refusal is not None:
-            response: HttpResponse = in_route_format(request, api_error_response(request, refusal))
+            response: HttpResponse = self.secured(
+                request, in_route_format(request, api_error_response(request, refusal))
+            )
         else:
             response = self.get_response(request)
             content_type = response.get("Content-Type", "")
             if response.status_code >= 400 and not content_type.startswith("application/json"):
-                response = self.as_json(request, response)
+                response = self.secured(request, self.as_json(request, response))
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
+        return response
+
+    def secured(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        for process_response in self.securing:
+            response = process_response(request, response)
         return response
 
     @staticmethod
