@@ -5,7 +5,9 @@ the data: nesting deeper than ``MAX_DEPTH`` (Python's json recurses, so a body o
 ``[`` would otherwise end in RecursionError, and a merely deep one in the serializers or
 the renderer), text that is not valid in its charset, NUL characters and lone UTF-16
 surrogates in strings (PostgreSQL and UTF-8 encoders refuse them later, as a 500), numbers
-beyond a float's range (``1e999`` parses as infinity, which no JSON column holds). Bodies
+beyond a float's range (``1e999`` parses as infinity, which no JSON column holds), an
+object naming a member twice (I-JSON, RFC 7493 §2.3: ``{"scopes": [...], "scopes": ["*"]}``
+is the last value to Python and may be the first to a proxy or a reviewer). Bodies
 over ``TATER_MAX_UPLOAD_BYTES`` are refused with 413 even where the middleware is not in
 front (it refuses them from their Content-Length, unread).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -74,7 +77,9 @@ def loads(raw: bytes, encoding: str = "utf-8") -> Any:
     except (UnicodeError, LookupError):  # UnicodeError: some codecs (punycode) raise no subclass
         raise ParseError(f"The body is not valid {encoding} text") from None
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        data = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_once_each
+        )
     except RecursionError:
         raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:
@@ -86,6 +91,14 @@ def loads(raw: bytes, encoding: str = "utf-8") -> Any:
     if problem:
         raise ParseError(problem)
     return data
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        twice = next(name for name, count in Counter(name for name, _ in pairs).items() if count > 1)
+        raise ValueError(f"Member {twice[:60]!r} is named twice in an object")
+    return obj
 
 
 def _refuse_constant(name: str) -> Any:
