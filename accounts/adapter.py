@@ -45,6 +45,7 @@ from audit import registry as A
 from audit.services import audit_record
 from orgs import services as org_services
 from tater import lockout, names, outbound
+from tater.client_ip import client_ip
 from tater.emails import nfkc, normalize_email
 
 SSO_REQUIRED_MESSAGE = "Your organization requires single sign-on: use “Continue with SSO”."
@@ -65,12 +66,6 @@ LINK_IT_YOURSELF_MESSAGE = (
     "so single sign-on cannot sign in to it. If it is yours: sign in with your password, then link your "
     "organization's identity provider under Account security → Link single sign-on."
 )
-
-
-def client_ip(request: HttpRequest | None) -> str:
-    if request is None:
-        return ""
-    return getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR", "")
 
 
 class ProviderNotConfigured(SocialApp.DoesNotExist, Http404):

@@ -25,7 +25,6 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
 from accounts import passkeys, services
-from accounts.adapter import client_ip
 from accounts.app_settings import app_settings
 from accounts.forms import CodeForm, ConfirmTOTPForm, PasswordConfirmForm
 from accounts.models import RecoveryCodeDevice, User
@@ -42,6 +41,7 @@ from accounts.views import (
 )
 from tater import lockout
 from tater.api.errors import ApiError
+from tater.client_ip import client_ip
 from tater.exceptions import DomainError
 
 

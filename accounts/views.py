@@ -24,11 +24,11 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_ratelimit.core import is_ratelimited
 
 from accounts import services, sso
-from accounts.adapter import client_ip
 from accounts.app_settings import app_settings
 from accounts.forms import LoginForm
 from tater import lockout
 from tater.api.errors import ApiError
+from tater.client_ip import client_ip
 from tater.emails import normalize_email
 
 View = Callable[..., HttpResponse]

@@ -18,9 +18,10 @@ from rest_framework.request import Request
 
 from apikeys import keycheck, usage
 from apikeys.principal import KeyPrincipal
-from apikeys.throttling import RequestRate, admitted_during_outage, client_address
+from apikeys.throttling import RequestRate, admitted_during_outage
 from tater import context, limiter, lockout
 from tater.api.errors import ApiError, Unauthorized
+from tater.client_ip import client_ip
 
 KEY_HEADER, ALIAS_HEADER = HEADERS = ("HTTP_X_API_KEY", "HTTP_X_AGENT_API_KEY")
 
@@ -65,7 +66,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw = _presented(meta)
         if raw is None:
             return None
-        ip = client_address(django_request)
+        ip = client_ip(django_request)
         try:
             view = (request.parser_context or {}).get("view")
             with limiter.admitting_on_outage(admitted_during_outage(request, view)):

@@ -36,6 +36,7 @@ from apikeys.principal import KeyPrincipal
 from apikeys.uses import Uses
 from tater import limiter, lockout
 from tater.api.errors import RateLimited
+from tater.client_ip import client_ip
 from tater.limiter import Decision, Entity, LimiterUnavailable, RateLimitedEntity, Rule
 
 
@@ -130,12 +131,6 @@ class ApiRateThrottle(BaseThrottle):
         return True
 
 
-def client_address(request: Any) -> str:
-    """The client's address as the request resolved it (``tater.client_ip``)."""
-    ip = getattr(request, "client_ip", None)
-    return ip if ip is not None else request.META.get("REMOTE_ADDR", "")
-
-
 def _signed_in(request: Request) -> bool:
     user = request.__dict__.get("_user")
     return user is not None and bool(getattr(user, "is_authenticated", False))
@@ -161,7 +156,7 @@ def finish_response(request: Request, response: Any) -> None:
     if rate is not None:
         headers = rate.decision.rate_limit_headers()
     elif request.__dict__.get("_auth") is None and not _signed_in(request):
-        headers = lockout.client_budget_headers(client_address(request._request))  # no caller: its address
+        headers = lockout.client_budget_headers(client_ip(request._request))  # no caller: its address
     else:
         headers = {}
     for name, value in headers.items():

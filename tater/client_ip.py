@@ -63,4 +63,7 @@ def resolve(request: HttpRequest) -> tuple[str, str | None]:
 
 
 def client_ip(request: HttpRequest) -> str:
-    return resolve(request)[0]
+    """The client's address: as ``RequestContextMiddleware`` resolved it for this request
+    (``request.client_ip``), else resolved now."""
+    resolved = getattr(request, "client_ip", None)
+    return resolved if resolved is not None else resolve(request)[0]

@@ -26,7 +26,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import passkeys, services, sso
-from accounts.adapter import client_ip
 from accounts.api import serializers as s
 from accounts.app_settings import app_settings
 from accounts.idp_tokens import IdPIdentity
@@ -43,6 +42,7 @@ from tater.api.authentication import SessionAuthentication
 from tater.api.errors import ApiError, Forbidden, Unauthorized, ValidationFailed
 from tater.api.schema import error_response
 from tater.api.views import TaterAPIView
+from tater.client_ip import client_ip
 from tater.emails import normalize_email
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
