@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json as json_module
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,6 +24,10 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Failures before the request left: the only ones after which a POST may be sent again
 (after a read timeout or a dropped connection the server may have minted the key)."""
+MAX_RESPONSE_BODY = 32 << 20
+"""The default bound on a successful answer read whole (``Tater(max_response_bytes=...)``):
+Tater's largest pages are a few MB; a server answering gigabytes (broken, hostile, a proxy)
+is a ``RESPONSE_TOO_LARGE`` error, not an exhausted memory. Streamed exports are not bound."""
 MAX_ERROR_BODY = 1 << 20
 """Catalog error bodies are a few hundred bytes: a larger one (a broken or hostile server)
 is not read on, so it cannot fill the caller's memory."""
@@ -36,6 +41,26 @@ def _read_error_body(response: httpx.Response) -> bytes:
         if len(content) > MAX_ERROR_BODY:
             return b""
     return bytes(content)
+
+
+def _read_bounded_body(response: httpx.Response, limit: int, base_url: str) -> bytes:
+    """A successful answer's body, refused (``RESPONSE_TOO_LARGE``) past ``limit`` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    content = bytearray()
+    if not (declared.isdigit() and int(declared) > limit):
+        for chunk in response.iter_bytes():
+            content += chunk
+            if len(content) > limit:
+                break
+        else:
+            return bytes(content)
+    raise TaterError(
+        f"The answer from {base_url} is larger than max_response_bytes ({limit} bytes): not read on",
+        code="RESPONSE_TOO_LARGE",
+        status=response.status_code,
+        request_id=response.headers.get("X-Request-ID"),
+        headers=response.headers,
+    )
 
 
 def _sends_key_in_the_clear(url: str) -> bool:
@@ -69,6 +94,8 @@ class Tater:
         allow_insecure_http: allow plain ``http://`` to a host other than this machine
             (default ``$TATER_ALLOW_INSECURE_HTTP``, else refused with ``ValueError``: the key
             would cross the network unencrypted). Loopback needs no permission.
+        max_response_bytes: the largest successful answer read (default 32 MiB); a larger
+            one raises ``TaterError`` ``RESPONSE_TOO_LARGE``. Streamed exports are not bound.
 
     Use it as a context manager, or call :meth:`close`, to release its connections::
 
@@ -87,6 +114,7 @@ class Tater:
         transport: httpx.BaseTransport | None = None,
         user_agent: str | None = None,
         allow_insecure_http: bool | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BODY,
     ) -> None:
         api_key = (api_key or os.environ.get("TATER_API_KEY", "")).strip()
         if not api_key:
@@ -116,6 +144,7 @@ class Tater:
         self.base_url = url
         self.organization_id = organization_id
         self.retry = retry or RetryPolicy()
+        self.max_response_bytes = max_response_bytes
         self.last_rate_limit: RateLimitInfo | None = None
         """The ``X-RateLimit-*`` headers of the last response that carried them."""
         self._sleep: Callable[[float], None] = time.sleep
@@ -164,11 +193,15 @@ class Tater:
         """Call any endpoint under ``/api/v1`` (``path`` like ``"/organizations/"``) and return
         its decoded JSON; errors raise :class:`TaterError` subclasses. An absolute URL is
         refused (``ValueError``): the key goes to ``base_url`` only."""
-        response = self._send(method, path, params=params, json=json, content=content, stream=False)
-        if not response.content:
+        response = self._send(method, path, params=params, json=json, content=content)
+        try:
+            body = _read_bounded_body(response, self.max_response_bytes, self.base_url)
+        finally:
+            response.close()
+        if not body:
             return None
         try:
-            return response.json()
+            return json_module.loads(body)
         except ValueError:
             # A proxy's or a captive portal's page, not the API: an error like any other.
             raise TaterError(
@@ -186,7 +219,7 @@ class Tater:
     ) -> Iterator[httpx.Response]:
         """Like :meth:`request`, but yields the response with its body unread, for
         ``iter_bytes()``. Errors (their bodies read, up to 1 MB) raise before it is yielded."""
-        response = self._send(method, path, params=params, stream=True)
+        response = self._send(method, path, params=params)
         try:
             yield response
         finally:
@@ -205,8 +238,8 @@ class Tater:
         params: Mapping[str, ParamValue] | None = None,
         json: Any = None,
         content: bytes | None = None,
-        stream: bool,
     ) -> httpx.Response:
+        """The first answer under 300, its body unread (errors raise, after the retries)."""
         method = method.upper()
         target = httpx.URL(path)
         if target.scheme or target.host:
@@ -235,8 +268,6 @@ class Tater:
             else:
                 self.last_rate_limit = RateLimitInfo.from_headers(response.headers) or self.last_rate_limit
                 if response.status_code < 300:
-                    if not stream:
-                        response.read()
                     return response
                 if response.status_code < 400:
                     # Redirects are not followed (the key would go along to wherever they
