@@ -12,15 +12,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields, is_dataclass
-from datetime import datetime
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from tater_client.client import DEFAULT_URL, Tater
 from tater_client.errors import PermissionDenied, TaterError, ValidationError
 from tater_client.models import ApiKey, AuditEntry, IssuedKey, Scan
+from tater_client.output import as_text, clean, write_fields, write_json, write_table, write_terminal_text
 from tater_client.params import __version__
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE = 0, 1, 2
@@ -33,37 +32,6 @@ class UsageError(Exception):
 
 
 # --- output ------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, list | tuple):
-        return ",".join(_text(v) for v in value) or "-"
-    if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True)
-    if is_dataclass(value) and not isinstance(value, type):
-        return " ".join(f"{f.name}={_text(getattr(value, f.name))}" for f in fields(value))
-    return str(value)
-
-
-def _table(out: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    cells = [[_text(v) for v in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
-    for row in [list(header), *cells]:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
-
-
-def _fields(out: IO[str], pairs: Sequence[tuple[str, Any]]) -> None:
-    width = max(len(name) for name, _ in pairs)
-    for name, value in pairs:
-        out.write(f"{name + ':':<{width + 1}} {_text(value)}\n")
-
-
-def _json(out: IO[str], data: Any) -> None:
-    out.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def _key_pairs(key: ApiKey) -> list[tuple[str, Any]]:
@@ -94,21 +62,21 @@ def _key_row(key: ApiKey) -> list[Any]:
 
 def _print_key(args: argparse.Namespace, key: ApiKey) -> int:
     if args.json:
-        _json(sys.stdout, key.raw)
+        write_json(sys.stdout, key.raw)
     else:
-        _fields(sys.stdout, _key_pairs(key))
+        write_fields(sys.stdout, _key_pairs(key))
     return EXIT_OK
 
 
 def _print_issued(args: argparse.Namespace, issued: IssuedKey) -> int:
     if args.json:
-        _json(sys.stdout, issued.raw)
+        write_json(sys.stdout, issued.raw)
     else:
         pairs = [("key", issued.key), *_key_pairs(issued)]
         if issued.previous_key_valid_until is not None:
             pairs.append(("old key valid until", issued.previous_key_valid_until))
-        _fields(sys.stdout, pairs)
-    sys.stderr.write((issued.notice or "This is the only time the full key is shown.") + "\n")
+        write_fields(sys.stdout, pairs)
+    sys.stderr.write(clean(issued.notice or "This is the only time the full key is shown.") + "\n")
     return EXIT_OK
 
 
@@ -122,9 +90,9 @@ def cmd_validate(client: Tater, args: argparse.Namespace) -> int:
         # confirmation, and exit 0 must mean the key works (`tater validate && ...`).
         raise TaterError("The server did not confirm the key as valid", code="INVALID_RESPONSE")
     if args.json:
-        _json(sys.stdout, info.raw)
+        write_json(sys.stdout, info.raw)
     else:
-        _fields(
+        write_fields(
             sys.stdout,
             [
                 ("valid", info.valid),
@@ -147,21 +115,21 @@ def cmd_keys_list(client: Tater, args: argparse.Namespace) -> int:
     if args.all:
         keys = list(client.keys.iter(status=args.status, type=args.type, binding=args.binding))
         if args.json:
-            _json(sys.stdout, {"keys": [k.raw for k in keys], "total": len(keys)})
+            write_json(sys.stdout, {"keys": [k.raw for k in keys], "total": len(keys)})
             return EXIT_OK
     else:
         page = client.keys.list(
             status=args.status, type=args.type, binding=args.binding, limit=args.limit, offset=args.offset
         )
         if args.json:
-            _json(sys.stdout, page.raw)
+            write_json(sys.stdout, page.raw)
             return EXIT_OK
         keys = page.keys
         if page.offset + len(keys) < page.total:
             sys.stderr.write(
                 f"{len(keys)} of {page.total} keys shown: --offset {page.offset + len(keys)} or --all for more\n"
             )
-    _table(sys.stdout, KEY_COLUMNS, (_key_row(k) for k in keys))
+    write_table(sys.stdout, KEY_COLUMNS, (_key_row(k) for k in keys))
     return EXIT_OK
 
 
@@ -196,9 +164,9 @@ def _key_action(action: str) -> Handler:
     def run(client: Tater, args: argparse.Namespace) -> int:
         key: ApiKey = getattr(client.keys, action)(args.id)
         if args.json:
-            _json(sys.stdout, key.raw)
+            write_json(sys.stdout, key.raw)
         else:
-            sys.stdout.write(f"{key.id}  {key.name}  status={key.status}\n")
+            sys.stdout.write(f"{as_text(key.id)}  {as_text(key.name)}  status={as_text(key.status)}\n")
         return EXIT_OK
 
     return run
@@ -230,10 +198,11 @@ def _scan_row(scan: Scan) -> list[Any]:
 def cmd_scans_upload(client: Tater, args: argparse.Namespace) -> int:
     scan = client.scans.upload(_read_scan(args.file), tenant_id=args.tenant)
     if args.json:
-        _json(sys.stdout, scan.raw)
+        write_json(sys.stdout, scan.raw)
     else:
-        counts = ", ".join(f"{n} {s}" for s, n in scan.severity_counts.items() if n) or "no findings"
-        sys.stdout.write(f"{scan.id}  {scan.scanner} {scan.target}: {scan.finding_count} findings ({counts})\n")
+        counts = ", ".join(f"{n} {as_text(s)}" for s, n in scan.severity_counts.items() if n) or "no findings"
+        head = f"{as_text(scan.id)}  {as_text(scan.scanner)} {as_text(scan.target)}"
+        sys.stdout.write(f"{head}: {scan.finding_count} findings ({counts})\n")
     return EXIT_OK
 
 
@@ -247,18 +216,18 @@ def cmd_scans_list(client: Tater, args: argparse.Namespace) -> int:
         offset=args.offset,
     )
     if args.json:
-        _json(sys.stdout, page.raw)
+        write_json(sys.stdout, page.raw)
     else:
-        _table(sys.stdout, SCAN_COLUMNS, (_scan_row(s) for s in page.scans))
+        write_table(sys.stdout, SCAN_COLUMNS, (_scan_row(s) for s in page.scans))
     return EXIT_OK
 
 
 def cmd_scans_get(client: Tater, args: argparse.Namespace) -> int:
     scan = client.scans.get(args.id)
     if args.json:
-        _json(sys.stdout, scan.raw)
+        write_json(sys.stdout, scan.raw)
         return EXIT_OK
-    _fields(
+    write_fields(
         sys.stdout,
         [
             ("id", scan.id),
@@ -273,7 +242,7 @@ def cmd_scans_get(client: Tater, args: argparse.Namespace) -> int:
             ("key prefix", scan.uploaded_by.key_prefix),
         ],
     )
-    _table(
+    write_table(
         sys.stdout,
         ("SEVERITY", "TITLE", "HOST", "PORT", "CVE"),
         ([f.severity, f.title, f.host or None, f.port, f.cve or None] for f in scan.findings or []),
@@ -303,24 +272,28 @@ def _audit_filters(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_audit_list(client: Tater, args: argparse.Namespace) -> int:
     page = client.audit.list(**_audit_filters(args), cursor=args.cursor, limit=args.limit)
     if args.json:
-        _json(sys.stdout, page.raw)
+        write_json(sys.stdout, page.raw)
         return EXIT_OK
-    _table(sys.stdout, AUDIT_COLUMNS, (_audit_row(e) for e in page.entries))
+    write_table(sys.stdout, AUDIT_COLUMNS, (_audit_row(e) for e in page.entries))
     if page.next_cursor:
-        sys.stderr.write(f"more: --cursor {page.next_cursor}\n")
+        sys.stderr.write(f"more: --cursor {clean(page.next_cursor)}\n")
     return EXIT_OK
 
 
 def cmd_audit_export(client: Tater, args: argparse.Namespace) -> int:
     filters = _audit_filters(args)
     if args.output in (None, "-"):
+        if sys.stdout.isatty():
+            # Read by a person: entries hold text anyone could send (a User-Agent).
+            write_terminal_text(sys.stdout, client.audit.export(**filters))
+            return EXIT_OK
         for chunk in client.audit.export(**filters):
             sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.flush()
         return EXIT_OK
     written = client.audit.export_to(args.output, **filters)
     if args.json:
-        _json(sys.stdout, {"output": str(args.output), "bytes": written})
+        write_json(sys.stdout, {"output": str(args.output), "bytes": written})
     else:
         sys.stderr.write(f"wrote {written} bytes to {args.output}\n")
     return EXIT_OK
@@ -454,14 +427,15 @@ def _report(error: TaterError, as_json: bool) -> None:
         }
         sys.stderr.write(json.dumps(body, sort_keys=True) + "\n")
         return
-    sys.stderr.write(f"tater: {error.code}: {error.message}\n")
+    # Everything here may come from the server: printed through _clean/_text.
+    sys.stderr.write(f"tater: {clean(error.code)}: {clean(error.message)}\n")
     if isinstance(error, ValidationError):
         for name, messages in error.fields.items():
-            sys.stderr.write(f"  {name}: {'; '.join(messages)}\n")
+            sys.stderr.write(f"  {clean(name)}: {clean('; '.join(messages))}\n")
     if isinstance(error, PermissionDenied) and error.required_permissions:
-        sys.stderr.write(f"  required permissions: {', '.join(error.required_permissions)}\n")
+        sys.stderr.write(f"  required permissions: {clean(', '.join(error.required_permissions))}\n")
     if error.request_id:
-        sys.stderr.write(f"  request id: {error.request_id}\n")
+        sys.stderr.write(f"  request id: {clean(str(error.request_id))}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -474,13 +448,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         client = Tater(base_url=args.url, organization_id=args.organization, timeout=args.timeout)
     except ValueError as exc:
-        sys.stderr.write(f"tater: {exc}\n")
+        sys.stderr.write(f"tater: {clean(str(exc))}\n")
         return EXIT_USAGE
     try:
         with client:
             return handler(client, args)
     except (UsageError, ValueError) as exc:  # ValueError: an argument the client refuses (an id "..")
-        sys.stderr.write(f"tater: {exc}\n")
+        sys.stderr.write(f"tater: {clean(str(exc))}\n")
         return EXIT_USAGE
     except TaterError as exc:
         _report(exc, args.json)
