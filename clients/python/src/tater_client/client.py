@@ -33,27 +33,49 @@ MAX_ERROR_BODY = 1 << 20
 is not read on, so it cannot fill the caller's memory."""
 
 
-def _read_error_body(response: httpx.Response) -> bytes:
-    """The error body, or ``b""`` (no catalog body) once it passes :data:`MAX_ERROR_BODY`."""
-    content = bytearray()
+def _transport_error(exc: httpx.TransportError) -> TransportError:
+    if isinstance(exc, httpx.TimeoutException):
+        return TransportError(f"Timed out: {exc}", code="TIMEOUT")
+    return TransportError(f"Connection failed: {exc}", code="CONNECTION_ERROR")
+
+
+def _chunks(response: httpx.Response, deadline: float | None) -> Iterator[bytes]:
+    """The body's chunks; past ``deadline`` a ``TIMEOUT``. httpx times each read alone, so a
+    server trickling a byte per read would otherwise hold the caller forever."""
     for chunk in response.iter_bytes():
-        content += chunk
-        if len(content) > MAX_ERROR_BODY:
-            return b""
+        if deadline is not None and time.monotonic() > deadline:
+            raise TransportError("Timed out: the answer took longer than the timeout to arrive", code="TIMEOUT")
+        yield chunk
+
+
+def _read_error_body(response: httpx.Response, deadline: float | None) -> bytes:
+    """The error body, or ``b""`` (no catalog body: the status still tells) once it passes
+    :data:`MAX_ERROR_BODY`, its deadline, or the connection fails."""
+    content = bytearray()
+    try:
+        for chunk in _chunks(response, deadline):
+            content += chunk
+            if len(content) > MAX_ERROR_BODY:
+                return b""
+    except (httpx.TransportError, TransportError):
+        return b""
     return bytes(content)
 
 
-def _read_bounded_body(response: httpx.Response, limit: int, base_url: str) -> bytes:
+def _read_bounded_body(response: httpx.Response, limit: int, base_url: str, deadline: float | None) -> bytes:
     """A successful answer's body, refused (``RESPONSE_TOO_LARGE``) past ``limit`` bytes."""
     declared = response.headers.get("Content-Length", "")
     content = bytearray()
     if not (declared.isdigit() and int(declared) > limit):
-        for chunk in response.iter_bytes():
-            content += chunk
-            if len(content) > limit:
-                break
-        else:
-            return bytes(content)
+        try:
+            for chunk in _chunks(response, deadline):
+                content += chunk
+                if len(content) > limit:
+                    break
+            else:
+                return bytes(content)
+        except httpx.TransportError as exc:
+            raise _transport_error(exc) from exc
     raise TaterError(
         f"The answer from {base_url} is larger than max_response_bytes ({limit} bytes): not read on",
         code="RESPONSE_TOO_LARGE",
@@ -195,7 +217,7 @@ class Tater:
         refused (``ValueError``): the key goes to ``base_url`` only."""
         response = self._send(method, path, params=params, json=json, content=content)
         try:
-            body = _read_bounded_body(response, self.max_response_bytes, self.base_url)
+            body = _read_bounded_body(response, self.max_response_bytes, self.base_url, self._deadline())
         finally:
             response.close()
         if not body:
@@ -222,8 +244,15 @@ class Tater:
         response = self._send(method, path, params=params)
         try:
             yield response
+        except httpx.TransportError as exc:  # the body stopped midway (each read is timed)
+            raise _transport_error(exc) from exc
         finally:
             response.close()
+
+    def _deadline(self) -> float | None:
+        """When a body read whole must have arrived: the read timeout, for the whole body."""
+        read = self._http.timeout.read
+        return None if read is None else time.monotonic() + read
 
     def _params(self, params: Mapping[str, ParamValue] | None) -> dict[str, str]:
         merged: dict[str, ParamValue] = {"organizationId": self.organization_id}
@@ -258,12 +287,9 @@ class Tater:
             server_may_have_acted = False
             try:
                 response = self._http.send(request, stream=True)
-            except httpx.TimeoutException as exc:
-                error: TaterError = TransportError(f"Timed out: {exc}", code="TIMEOUT")
-                cause: BaseException | None = exc
-                server_may_have_acted = not isinstance(exc, NOT_SENT)
             except httpx.TransportError as exc:
-                error, cause = TransportError(f"Connection failed: {exc}", code="CONNECTION_ERROR"), exc
+                error: TaterError = _transport_error(exc)
+                cause: BaseException | None = exc
                 server_may_have_acted = not isinstance(exc, NOT_SENT)
             else:
                 self.last_rate_limit = RateLimitInfo.from_headers(response.headers) or self.last_rate_limit
@@ -275,7 +301,7 @@ class Tater:
                     response.close()
                     raise redirect_error(response)
                 try:
-                    content = _read_error_body(response)
+                    content = _read_error_body(response, self._deadline())
                 finally:
                     response.close()
                 error, cause = error_from_response(response, content), None

@@ -1,0 +1,120 @@
+"""Review s35: a slow, dropping or broken server. Whatever it does, a call ends, within its
+timeout, as a ``TaterError`` (the CLI: exit 1 with the error on stderr, never a traceback):
+a body that stops or trickles, nesting that no JSON parser can follow, an export whose
+output cannot be written (exit 2, a usage error).
+
+Loopback servers (127.0.0.1) and ``httpx.MockTransport`` play the server; expectations come
+from the README (timeouts, exit codes, the error table).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from tater_client import RetryPolicy, Tater, TaterError, TransportError
+from tater_client.cli import main
+
+KEY = "tater_" + "3fd88c926edd3a6f66a925de7df4cfe4"
+BASE = "https://tater.example.com"
+
+
+class _Stops(httpx.SyncByteStream):
+    """Part of a body, then the connection times out (or drops)."""
+
+    def __init__(self, error: type[httpx.TransportError]) -> None:
+        self.error = error
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b'{"id": "key-1", "na'
+        raise self.error("the server went quiet")
+
+
+def _client(respond, **options) -> Tater:
+    return Tater(KEY, base_url=BASE, transport=httpx.MockTransport(respond), retry=RetryPolicy.disabled(), **options)
+
+
+@pytest.mark.parametrize(("error", "code"), [(httpx.ReadTimeout, "TIMEOUT"), (httpx.ReadError, "CONNECTION_ERROR")])
+def test_a_body_that_stops_is_a_transport_error(error, code):
+    with _client(lambda request: httpx.Response(200, stream=_Stops(error))) as tater:
+        with pytest.raises(TransportError) as caught:
+            tater.keys.get("key-1")
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize("error", [httpx.ReadTimeout, httpx.ReadError])
+def test_an_error_whose_body_stops_is_still_the_status_error(error):
+    with _client(lambda request: httpx.Response(403, stream=_Stops(error))) as tater:
+        with pytest.raises(TaterError) as caught:
+            tater.keys.get("key-1")
+    assert caught.value.status == 403 and caught.value.code == "HTTP_403"
+
+
+def test_an_export_that_stops_midway_is_a_transport_error():
+    class _Csv(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield b"id,action\r\nevt-1,api_key.created\r\n"
+            raise httpx.ReadTimeout("the server went quiet")
+
+    with _client(lambda request: httpx.Response(200, stream=_Csv())) as tater:
+        with pytest.raises(TransportError) as caught:
+            list(tater.audit.export(since="2026-01-01"))
+    assert caught.value.code == "TIMEOUT"
+
+
+@pytest.fixture
+def trickle() -> Iterator[str]:
+    """A loopback server that sends its headers, then one body byte every 0.2 s."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+                )
+                while not stop.wait(0.2):
+                    try:
+                        connection.sendall(b" ")
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+
+
+def test_a_trickling_answer_times_out_within_the_timeout(trickle):
+    """httpx's read timeout is per read: a byte every 0.2 s never trips a 1 s timeout. The
+    README's "30 s per request" must bound the whole answer, or a hostile server holds the
+    caller (and the CLI) forever."""
+    started = time.monotonic()
+    with Tater(KEY, base_url=trickle, timeout=1, retry=RetryPolicy.disabled()) as tater:
+        with pytest.raises(TransportError) as caught:
+            tater.keys.get("key-1")
+    assert caught.value.code == "TIMEOUT"
+    assert time.monotonic() - started < 4
+
+
+def test_the_cli_against_a_trickling_server_exits_1(trickle, monkeypatch, capsys):
+    monkeypatch.setenv("TATER_API_KEY", KEY)
+    assert main(["--url", trickle, "--timeout", "1", "keys", "get", "key-1"]) == 1
+    err = capsys.readouterr().err
+    assert "TIMEOUT" in err and "Traceback" not in err
