@@ -118,3 +118,20 @@ def test_the_cli_against_a_trickling_server_exits_1(trickle, monkeypatch, capsys
     assert main(["--url", trickle, "--timeout", "1", "keys", "get", "key-1"]) == 1
     err = capsys.readouterr().err
     assert "TIMEOUT" in err and "Traceback" not in err
+
+
+DEEP = b"[" * 200_000 + b"]" * 200_000
+
+
+def test_nesting_no_parser_follows_is_an_invalid_response():
+    with _client(lambda request: httpx.Response(200, content=DEEP)) as tater:
+        with pytest.raises(TaterError) as caught:
+            tater.request("GET", "/organizations/")
+    assert caught.value.code == "INVALID_RESPONSE"
+
+
+def test_a_deeply_nested_error_body_is_still_the_status_error():
+    with _client(lambda request: httpx.Response(400, content=DEEP)) as tater:
+        with pytest.raises(TaterError) as caught:
+            tater.keys.get("key-1")
+    assert caught.value.status == 400

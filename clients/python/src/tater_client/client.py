@@ -224,8 +224,9 @@ class Tater:
             return None
         try:
             return json_module.loads(body)
-        except ValueError:
-            # A proxy's or a captive portal's page, not the API: an error like any other.
+        except (ValueError, RecursionError):
+            # A proxy's or a captive portal's page, not the API (or nesting deeper than any
+            # parser follows, from a hostile one): an error like any other.
             raise TaterError(
                 f"Not a JSON answer ({response.headers.get('Content-Type') or 'no Content-Type'}) "
                 f"from {self.base_url}: is TATER_URL the Tater server?",

@@ -180,7 +180,7 @@ def error_from_response(response: httpx.Response, content: bytes | None = None) 
     status = response.status_code
     try:
         body = json.loads(response.content if content is None else content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser follows
         body = None
     request_id = response.headers.get("X-Request-ID")
     if isinstance(body, dict) and isinstance(body.get("error"), str):
