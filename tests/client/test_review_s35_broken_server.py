@@ -135,3 +135,33 @@ def test_a_deeply_nested_error_body_is_still_the_status_error():
         with pytest.raises(TaterError) as caught:
             tater.keys.get("key-1")
     assert caught.value.status == 400
+
+
+def test_an_export_to_an_unwritable_place_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"id,action\r\n"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("TATER_API_KEY", KEY)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        target = tmp_path / "missing" / "audit.csv"
+        status = main(["--url", url, "audit", "export", "--since", "2026-01-01", "--output", str(target)])
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err and "audit.csv" in err

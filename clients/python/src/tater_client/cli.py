@@ -291,7 +291,10 @@ def cmd_audit_export(client: Tater, args: argparse.Namespace) -> int:
             sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.flush()
         return EXIT_OK
-    written = client.audit.export_to(args.output, **filters)
+    try:
+        written = client.audit.export_to(args.output, **filters)
+    except OSError as exc:  # a missing directory, no permission, a full disk: exit 2, no traceback
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     if args.json:
         write_json(sys.stdout, {"output": str(args.output), "bytes": written})
     else:
