@@ -85,18 +85,20 @@ def _read_bounded_body(response: httpx.Response, limit: int, base_url: str, dead
     )
 
 
+def _is_loopback(url: str) -> bool:
+    """The URL names this machine (``localhost``, ``127.0.0.0/8``, ``::1``)."""
+    host = httpx.URL(url).host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _sends_key_in_the_clear(url: str) -> bool:
     """Plain ``http://`` to a host other than this machine (loopback needs no TLS)."""
-    parsed = httpx.URL(url)
-    if parsed.scheme != "http":
-        return False
-    host = parsed.host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
+    return httpx.URL(url).scheme == "http" and not _is_loopback(url)
 
 
 class Tater:
@@ -180,6 +182,9 @@ class Tater:
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
+            # Loopback needs no TLS because the key stays on this machine: an HTTP_PROXY from
+            # the environment would carry it, unencrypted, to the proxy's host instead.
+            trust_env=not _is_loopback(url),
         )
         self.keys = KeysAPI(self)
         self.scans = ScansAPI(self)
