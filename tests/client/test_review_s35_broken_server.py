@@ -165,3 +165,21 @@ def test_an_export_to_an_unwritable_place_is_a_usage_error(tmp_path, monkeypatch
         server.server_close()
     err = capsys.readouterr().err
     assert status == 2 and "Traceback" not in err and "audit.csv" in err
+
+
+@pytest.mark.parametrize(
+    ("call", "body"),
+    [
+        (lambda tater: tater.keys.list(), b'{"keys": [], "total": Infinity, "limit": 50, "offset": 0}'),
+        (lambda tater: tater.keys.list(), b'{"keys": [], "total": 1e999, "limit": 50, "offset": 0}'),
+        (lambda tater: tater.scans.get("scan-1"), b'{"id": "scan-1", "finding_count": 1e999}'),
+        (lambda tater: tater.scans.get("scan-1"), b'{"id": "scan-1", "severity_counts": {"high": -Infinity}}'),
+    ],
+)
+def test_numbers_no_integer_holds_are_an_invalid_response(call, body):
+    """Not JSON Tater sends (RFC 8259 has no Infinity; 1e999 is no count): an
+    ``INVALID_RESPONSE`` like any answer that is not Tater's JSON, never an OverflowError."""
+    with _client(lambda request: httpx.Response(200, content=body)) as tater:
+        with pytest.raises(TaterError) as caught:
+            call(tater)
+    assert caught.value.code == "INVALID_RESPONSE"

@@ -24,7 +24,7 @@ def parse(build: Callable[[Any], T], data: Any) -> T:
     ``TATER_URL``) is a :class:`TaterError` ``INVALID_RESPONSE``, like a non-JSON answer."""
     try:
         return build(data)
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # Overflow: int(1e999)
         raise TaterError(
             "The answer is not Tater's JSON: is TATER_URL (base_url) the Tater server?", code="INVALID_RESPONSE"
         ) from None
