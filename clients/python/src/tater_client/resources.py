@@ -41,6 +41,14 @@ def _segment(object_id: str) -> str:
     return quote(text, safe="")
 
 
+def _check_progress(ids: set[str], seen: set[str]) -> None:
+    """Offset paging: a page of ids all seen before means the server ignores ``offset`` (or a
+    proxy drops it); going on would list the first page again as if it were the next."""
+    if ids and ids <= seen:
+        raise TaterError("The server answered a page already read: it ignores offset", code="INVALID_RESPONSE")
+    seen |= ids
+
+
 def _json_time(value: TimeLike | None) -> str | None:
     return iso(value) if isinstance(value, date) else value
 
@@ -83,7 +91,7 @@ class KeysAPI:
         organization_id: str | None = None,
     ) -> Iterator[ApiKey]:
         """Every matching key, fetched page by page as the iteration goes."""
-        offset = 0
+        offset, seen = 0, set[str]()
         while True:
             page = self.list(
                 status=status,
@@ -93,6 +101,7 @@ class KeysAPI:
                 offset=offset,
                 organization_id=organization_id,
             )
+            _check_progress({key.id for key in page.keys}, seen)
             yield from page.keys
             offset += len(page.keys)
             if not page.keys or offset >= page.total:
@@ -239,7 +248,7 @@ class ScansAPI:
         organization_id: str | None = None,
     ) -> Iterator[Scan]:
         """Every matching scan, fetched page by page as the iteration goes."""
-        offset = 0
+        offset, seen = 0, set[str]()
         while True:
             page = self.list(
                 scanner=scanner,
@@ -250,6 +259,7 @@ class ScansAPI:
                 offset=offset,
                 organization_id=organization_id,
             )
+            _check_progress({scan.id for scan in page.scans}, seen)
             yield from page.scans
             offset += len(page.scans)
             if not page.scans or offset >= page.total:
