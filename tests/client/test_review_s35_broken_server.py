@@ -183,3 +183,24 @@ def test_numbers_no_integer_holds_are_an_invalid_response(call, body):
         with pytest.raises(TaterError) as caught:
             call(tater)
     assert caught.value.code == "INVALID_RESPONSE"
+
+
+class _Raw(httpx.SyncByteStream):
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"not compressed at all"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_body_that_does_not_decode_as_its_content_encoding_is_an_invalid_response(encoding):
+    headers = {"Content-Encoding": encoding, "Content-Type": "application/json"}
+    with _client(lambda request: httpx.Response(200, stream=_Raw(), headers=headers)) as tater:
+        with pytest.raises(TaterError) as caught:
+            tater.keys.get("key-1")
+        assert caught.value.code == "INVALID_RESPONSE"
+        with pytest.raises(TaterError) as caught:
+            list(tater.audit.export(since="2026-01-01"))
+        assert caught.value.code == "INVALID_RESPONSE"
+    with _client(lambda request: httpx.Response(403, stream=_Raw(), headers=headers)) as tater:
+        with pytest.raises(TaterError) as caught:
+            tater.keys.get("key-1")
+    assert caught.value.status == 403

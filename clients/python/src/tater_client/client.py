@@ -39,6 +39,10 @@ def _transport_error(exc: httpx.TransportError) -> TransportError:
     return TransportError(f"Connection failed: {exc}", code="CONNECTION_ERROR")
 
 
+def _undecodable(exc: httpx.DecodingError) -> TaterError:
+    return TaterError(f"The answer does not decode as its Content-Encoding says: {exc}", code="INVALID_RESPONSE")
+
+
 def _chunks(response: httpx.Response, deadline: float | None) -> Iterator[bytes]:
     """The body's chunks; past ``deadline`` a ``TIMEOUT``. httpx times each read alone, so a
     server trickling a byte per read would otherwise hold the caller forever."""
@@ -57,7 +61,7 @@ def _read_error_body(response: httpx.Response, deadline: float | None) -> bytes:
             content += chunk
             if len(content) > MAX_ERROR_BODY:
                 return b""
-    except (httpx.TransportError, TransportError):
+    except (httpx.TransportError, httpx.DecodingError, TransportError):
         return b""
     return bytes(content)
 
@@ -76,6 +80,8 @@ def _read_bounded_body(response: httpx.Response, limit: int, base_url: str, dead
                 return bytes(content)
         except httpx.TransportError as exc:
             raise _transport_error(exc) from exc
+        except httpx.DecodingError as exc:
+            raise _undecodable(exc) from exc
     raise TaterError(
         f"The answer from {base_url} is larger than max_response_bytes ({limit} bytes): not read on",
         code="RESPONSE_TOO_LARGE",
@@ -252,6 +258,8 @@ class Tater:
             yield response
         except httpx.TransportError as exc:  # the body stopped midway (each read is timed)
             raise _transport_error(exc) from exc
+        except httpx.DecodingError as exc:
+            raise _undecodable(exc) from exc
         finally:
             response.close()
 
