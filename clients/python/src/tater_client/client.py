@@ -159,7 +159,16 @@ class Tater:
         url = (base_url or os.environ.get("TATER_URL") or DEFAULT_URL).strip().rstrip("/")
         if url.endswith(API_PREFIX):
             url = url[: -len(API_PREFIX)]
-        if httpx.URL(url).userinfo:
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"{url!r} is not a server URL ({exc}): check base_url or TATER_URL") from None
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            # Said now, not as a CONNECTION_ERROR after every retry's backoff.
+            raise ValueError(
+                f"{url!r} is not a server URL: give one such as https://tater.example.com (base_url or TATER_URL)"
+            )
+        if parsed.userinfo:
             raise ValueError(
                 "The server URL carries a user name or password: the API key authenticates, drop them from base_url"
                 " or TATER_URL"
