@@ -204,3 +204,15 @@ def test_a_body_that_does_not_decode_as_its_content_encoding_is_an_invalid_respo
         with pytest.raises(TaterError) as caught:
             tater.keys.get("key-1")
     assert caught.value.status == 403
+
+
+@pytest.mark.parametrize(
+    "csv", [b"id,action\r\nevt-1,\xff\xfe\r\n", b"id,action\r\nevt-1," + b"x" * (1 << 20) + b"\r\n"]
+)
+def test_an_export_that_is_not_tater_csv_is_an_invalid_response(csv):
+    """Tater's export is UTF-8 CSV of short fields: bytes that do not decode, or a field of a
+    megabyte, are a ``TaterError`` from ``export_rows``, not a UnicodeDecodeError/csv.Error."""
+    with _client(lambda request: httpx.Response(200, content=csv, headers={"Content-Type": "text/csv"})) as tater:
+        with pytest.raises(TaterError) as caught:
+            list(tater.audit.export_rows(since="2026-01-01"))
+    assert caught.value.code == "INVALID_RESPONSE"

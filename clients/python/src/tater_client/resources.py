@@ -428,6 +428,8 @@ class AuditLogAPI:
         try:
             text = io.TextIOWrapper(io.BufferedReader(_ChunkReader(chunks)), encoding="utf-8", newline="")
             yield from csv.DictReader(text)
+        except (UnicodeDecodeError, csv.Error) as exc:  # not Tater's UTF-8 CSV of short fields
+            raise TaterError(f"The export is not Tater's CSV: {exc}", code="INVALID_RESPONSE") from None
         finally:
             chunks.close()
 
