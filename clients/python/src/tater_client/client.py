@@ -33,10 +33,11 @@ MAX_ERROR_BODY = 1 << 20
 is not read on, so it cannot fill the caller's memory."""
 
 
-def _transport_error(exc: httpx.TransportError) -> TransportError:
+def _transport_error(exc: httpx.TransportError, base_url: str) -> TransportError:
+    """No usable answer, naming the server (which TATER_URL the caller had in effect)."""
     if isinstance(exc, httpx.TimeoutException):
-        return TransportError(f"Timed out: {exc}", code="TIMEOUT")
-    return TransportError(f"Connection failed: {exc}", code="CONNECTION_ERROR")
+        return TransportError(f"Timed out waiting for {base_url}: {exc}", code="TIMEOUT")
+    return TransportError(f"Connection to {base_url} failed: {exc}", code="CONNECTION_ERROR")
 
 
 def _undecodable(exc: httpx.DecodingError) -> TaterError:
@@ -79,7 +80,7 @@ def _read_bounded_body(response: httpx.Response, limit: int, base_url: str, dead
             else:
                 return bytes(content)
         except httpx.TransportError as exc:
-            raise _transport_error(exc) from exc
+            raise _transport_error(exc, base_url) from exc
         except httpx.DecodingError as exc:
             raise _undecodable(exc) from exc
     raise TaterError(
@@ -266,7 +267,7 @@ class Tater:
         try:
             yield response
         except httpx.TransportError as exc:  # the body stopped midway (each read is timed)
-            raise _transport_error(exc) from exc
+            raise _transport_error(exc, self.base_url) from exc
         except httpx.DecodingError as exc:
             raise _undecodable(exc) from exc
         finally:
@@ -311,7 +312,7 @@ class Tater:
             try:
                 response = self._http.send(request, stream=True)
             except httpx.TransportError as exc:
-                error: TaterError = _transport_error(exc)
+                error: TaterError = _transport_error(exc, self.base_url)
                 cause: BaseException | None = exc
                 server_may_have_acted = not isinstance(exc, NOT_SENT)
             else:
