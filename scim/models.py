@@ -60,8 +60,8 @@ class ScimUser(models.Model):
     ``user`` is the Tater account; ``None`` while the identity is *pending*: its userName
     is not an email address, or names an address outside the tenant's verified domains, or
     an account that does not belong to the tenant (it is linked once it does).
-    Deprovisioning (``active`` false) keeps the row, remembering in ``suspended_roles``
-    what it took away so reprovisioning can give it back. DELETE keeps it too
+    Deprovisioning (``active`` false) keeps the row, noting in ``suspended_roles`` what it
+    took away (reprovisioning starts fresh and only reports them as not given back). DELETE keeps it too
     (``deleted_at``), invisible, so the account stays recognisably this tenant's.
     """
 

@@ -18,9 +18,10 @@ Decisions (docs/scim.md has the long form):
   verified domains (SPEC §8); an existing account is linked only when it already belongs
   to the tenant. Otherwise the User is *pending*: it exists in the directory, holds
   nothing, and is linked once the account belongs to the tenant.
-- **Reprovisioning** (``active: true``) reactivates an account only if deprovisioning
-  deactivated it, gives back the roles it took, and re-applies the groups. Keys come back
-  with their owner; revoked keys stay revoked.
+- **Reprovisioning** (``active: true``, or a POST after a DELETE) reactivates an account
+  only if deprovisioning deactivated it and re-applies the groups; the person starts fresh
+  (Okta, Entra ID): roles given by hand before are not given back. Keys come back with
+  their owner's roles; revoked keys stay revoked.
 - **Groups** grant what the tenant owner maps them to (an org and a role). In a mapped org
   the groups decide the role of their members; a membership a group granted ends with the
   group, a membership someone added by hand is never removed by SCIM.

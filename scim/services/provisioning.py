@@ -186,9 +186,11 @@ def suspend(identity: ScimUser) -> list[str]:
 
 
 def _resume(identity: ScimUser) -> list[str]:
-    """Reprovision: reactivate the account if deprovisioning deactivated it, and give back
-    the roles deprovisioning took (groups are re-applied after)."""
-    user, tenant = identity.user, identity.tenant
+    """Reprovision: reactivate the account if deprovisioning deactivated it. The person
+    starts fresh, as Okta and Entra ID expect of a user assigned again: the roles
+    deprovisioning took are not given back (their groups are re-applied after, and an admin
+    grants anything else again); the audit entry says so."""
+    user = identity.user
     if user is None:
         return []
     done: list[str] = []
@@ -198,22 +200,9 @@ def _resume(identity: ScimUser) -> list[str]:
             user.save(update_fields=["is_active"])
             done.append("account_reactivated")
         identity.deactivated_account = False
-    kept = identity.suspended_roles or {}
-    if kept:
-        tenant_role = kept.get("tenant_role")
-        if tenant_role and not TenantMembership.objects.filter(tenant=tenant, user=user).exists():
-            org_services.tenant_member_set(tenant=tenant, user=user, role=tenant_role)
-        current = set(
-            OrgMembership.objects.filter(organization__tenant=tenant, user=user).values_list(
-                "organization_id", flat=True
-            )
-        )
-        wanted = {int(pk): role for pk, role in kept.get("orgs", {}).items()}
-        for org in _orgs_of(tenant.pk, wanted).values():
-            if org.pk not in current:
-                org_services.org_member_set(organization=org, user=user, role=wanted[org.pk])
+    if identity.suspended_roles:
         identity.suspended_roles = {}
-        done.append("roles_restored")
+        done.append("previous_roles_not_restored")
     return done
 
 
