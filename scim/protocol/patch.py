@@ -6,7 +6,8 @@ send; every operation applies or none does.
   Entra's ``{"op": "replace", "value": {"active": false}}``, also ``"name.givenName"``
   keys); ``remove`` of ``members`` with a value list removes those members (Entra);
 - attributes Tater does not keep (and other schemas' extensions) are ignored; a malformed
-  path, a wrong type or a change to ``id`` is a 400.
+  path, a sub-attribute the attribute does not have (``emails[type eq "work"].foo``,
+  ``name.foo``: ``invalidPath``), a wrong type or a change to ``id`` is a 400.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from scim.protocol import filters as F
 from scim.protocol.errors import bad_request
 from scim.protocol.resources import AttrSpec, ResourceSpec, coerce, coerce_complex, coerce_scalar, set_or_drop
 from scim.protocol.schemas import PATCH_URN
+
+# Sub-attributes RFC 7643 defines that Tater does not keep: ignored, like unknown attributes.
+# Any other sub-attribute of a known attribute is a 400 invalidPath (RFC 7644 §3.5.2).
+NOT_KEPT: dict[str, tuple[str, ...]] = {"emails": ("display",)}
 
 
 def apply_patch(spec: ResourceSpec, doc: dict[str, Any], body: Any) -> dict[str, Any]:
@@ -77,10 +82,15 @@ def _apply(spec: ResourceSpec, doc: dict[str, Any], op: str, path: F.Path, value
     if path.sub is not None:
         sub = attr.sub(path.sub)
         if sub is None:
-            return
+            if path.sub.lower() in NOT_KEPT.get(attr.name, ()):
+                return
+            raise bad_request(f"{attr.name} has no sub-attribute {path.sub!r}", "invalidPath")
     if path.filter is not None:
         if not attr.multi or attr.kind != "complex":
             raise bad_request(f"{attr.name} is not a multi-valued attribute: no filter applies", "invalidPath")
+        for name in _filter_names(path.filter):
+            if attr.sub(name) is None and name.lower() not in NOT_KEPT.get(attr.name, ()):
+                raise bad_request(f"{attr.name} has no sub-attribute {name!r} to filter on", "invalidPath")
         _apply_filtered(doc, attr, op, path.filter, sub, value)
     elif sub is not None:
         _apply_sub(doc, attr, op, sub, value)
@@ -101,6 +111,15 @@ def _apply(spec: ResourceSpec, doc: dict[str, Any], op: str, path: F.Path, value
         doc.pop(attr.name, None)
     else:
         set_or_drop(doc, attr.name, coerce(attr, value))
+
+
+def _filter_names(node: F.Node) -> list[str]:
+    """The sub-attributes a value filter (``emails[type eq "work"]``) names."""
+    if isinstance(node, F.Logical):
+        return _filter_names(node.left) + _filter_names(node.right)
+    if isinstance(node, F.Not):
+        return _filter_names(node.inner)
+    return [node.path.attr]
 
 
 def _apply_multi(doc: dict[str, Any], attr: AttrSpec, op: str, value: Any) -> None:
