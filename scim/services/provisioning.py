@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -109,6 +110,31 @@ def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
     # directory may give it to someone else.
     account_services.email_addresses_forget_others(user=user)
     return {"from": old, "to": user.email}
+
+
+def address_assert(identity: ScimUser) -> list[str]:
+    """SPEC §8: an address the tenant's identity provider asserts (the User's userName, the
+    account's sign-in address) in a domain the tenant has verified counts as verified, as an
+    SSO sign-in from that domain does: the account can be given roles directly and meets the
+    tenant's rules. An address elsewhere (a guest's) is never verified here, nor a platform
+    operator's (those accounts are the operators' own)."""
+    user = identity.user
+    if user is None or _is_operator(user) or identity.active is False:
+        return []
+    key = normalize_email(user.email)
+    if key != normalize_email(identity.user_name):
+        return []
+    if not domains.is_verified_for(tenant=identity.tenant, domain=domains.email_domain(user.email)):
+        return []
+    rows = [a for a in EmailAddress.objects.filter(user=user) if normalize_email(a.email) == key]
+    if rows and all(a.verified for a in rows):
+        return []
+    if rows:
+        EmailAddress.objects.filter(pk__in=[a.pk for a in rows]).update(verified=True)
+    else:
+        primary = not EmailAddress.objects.filter(user=user, primary=True).exists()
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=primary)
+    return ["address_verified"]
 
 
 # --- Reconciling an identity with Tater ---------------------------------------------------

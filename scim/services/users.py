@@ -21,6 +21,7 @@ from scim.models import ScimGroup, ScimGroupMember, ScimUser
 from scim.services.common import diff, require_version, taken
 from scim.services.provisioning import (
     account_for,
+    address_assert,
     change_account_email,
     inherit_deactivation,
     push_profile,
@@ -112,7 +113,7 @@ def scim_user_create(*, tenant: Tenant, doc: UserDoc) -> ScimUser:
             identity.save()
     except IntegrityError:
         raise taken("A User with this userName already exists") from None
-    effects = reconcile(identity)
+    effects = reconcile(identity) + address_assert(identity)
     push_profile(identity)
     identity.save()
     audit_record(
@@ -156,6 +157,8 @@ def scim_user_update(
             extra["account"] = how
     now_active = identity.active is not False
     effects = reconcile(identity) if linked or was_active != now_active else []
+    if linked or "account_email" in extra or (now_active and not was_active):
+        effects += address_assert(identity)
     push_profile(identity)
     changes = diff(before, _user_state(identity))
     if not changes and not extra:
