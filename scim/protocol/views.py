@@ -38,6 +38,7 @@ from scim.protocol.queries import GROUP_FIELDS, USER_FIELDS, filter_query
 from scim.protocol.throttling import ScimTokenThrottle
 from scim.services import groups as group_services
 from scim.services import users as user_services
+from scim.services.common import Versions
 from tater import outages
 from tater.api.errors import ApiError
 from tater.api.parsers import JSONParser
@@ -207,10 +208,12 @@ class Projection:
         return not any(p.attr.lower() == lowered and p.sub is None for p in self.excluded)
 
 
-def _versions(header: str | None) -> frozenset[int] | None:
-    """An If-Match / If-None-Match header as the versions it names (None: absent or ``*``)."""
-    if header is None or header.strip() == "*":
+def _versions(header: str | None) -> Versions:
+    """An If-Match / If-None-Match header as the versions it names (``*``: any; None: absent)."""
+    if header is None:
         return None
+    if header.strip() == "*":
+        return "*"
     versions = set()
     for tag in header.split(","):
         tag = tag.strip().removeprefix("W/").strip('"')
@@ -219,8 +222,17 @@ def _versions(header: str | None) -> frozenset[int] | None:
     return frozenset(versions)
 
 
-def _if_match(request: Request) -> frozenset[int] | None:
-    return _versions(request.META.get("HTTP_IF_MATCH"))
+def _preconditions(request: Request) -> dict[str, Versions]:
+    return {
+        "if_match": _versions(request.META.get("HTTP_IF_MATCH")),
+        "if_none_match": _versions(request.META.get("HTTP_IF_NONE_MATCH")),
+    }
+
+
+def _not_modified(request: Request, version: int) -> bool:
+    """GET with If-None-Match naming the current version, or ``*`` (the resource exists)."""
+    seen = _versions(request.META.get("HTTP_IF_NONE_MATCH"))
+    return seen == "*" or (isinstance(seen, frozenset) and version in seen)
 
 
 # --- Discovery ------------------------------------------------------------------------------
@@ -302,7 +314,7 @@ class UserView(ScimView):
 
     def get(self, request: Request, resource_id: str) -> Response:
         identity = self._get(request, resource_id)
-        if (seen := _versions(request.META.get("HTTP_IF_NONE_MATCH"))) and identity.version in seen:
+        if _not_modified(request, identity.version):
             return Response(status=304, headers={"ETag": R.etag(identity.version)})
         return _user_answer(identity, Projection(request.query_params), self.base(request))
 
@@ -317,7 +329,7 @@ class UserView(ScimView):
             return doc if "active" in given else replace(doc, active=current.active)
 
         identity = user_services.scim_user_update(
-            identity=self._get(request, resource_id), change=change, if_match=_if_match(request)
+            identity=self._get(request, resource_id), change=change, **_preconditions(request)
         )
         return _user_answer(identity, projection, self.base(request))
 
@@ -329,12 +341,12 @@ class UserView(ScimView):
             return R.user_doc(apply_patch(R.USER, R.user_document(current), body))
 
         identity = user_services.scim_user_update(
-            identity=self._get(request, resource_id), change=change, if_match=_if_match(request)
+            identity=self._get(request, resource_id), change=change, **_preconditions(request)
         )
         return _user_answer(identity, projection, self.base(request))
 
     def delete(self, request: Request, resource_id: str) -> Response:
-        user_services.scim_user_delete(identity=self._get(request, resource_id), if_match=_if_match(request))
+        user_services.scim_user_delete(identity=self._get(request, resource_id), **_preconditions(request))
         return Response(status=204)
 
 
@@ -389,7 +401,7 @@ class GroupView(ScimView):
 
     def get(self, request: Request, resource_id: str) -> Response:
         group = self._get(request, resource_id)
-        if (seen := _versions(request.META.get("HTTP_IF_NONE_MATCH"))) and group.version in seen:
+        if _not_modified(request, group.version):
             return Response(status=304, headers={"ETag": R.etag(group.version)})
         return _group_answer(group, Projection(request.query_params), self.base(request))
 
@@ -397,7 +409,7 @@ class GroupView(ScimView):
         projection = Projection(request.query_params)
         doc = R.group_doc(R.from_body(R.GROUP, request.data))
         group = group_services.scim_group_update(
-            group=self._get(request, resource_id), change=lambda current, members: doc, if_match=_if_match(request)
+            group=self._get(request, resource_id), change=lambda current, members: doc, **_preconditions(request)
         )
         return _group_answer(group, projection, self.base(request))
 
@@ -409,12 +421,12 @@ class GroupView(ScimView):
             return R.group_doc(apply_patch(R.GROUP, R.group_document(current, member_ids), body))
 
         group = group_services.scim_group_update(
-            group=self._get(request, resource_id), change=change, if_match=_if_match(request)
+            group=self._get(request, resource_id), change=change, **_preconditions(request)
         )
         return _group_answer(group, projection, self.base(request))
 
     def delete(self, request: Request, resource_id: str) -> Response:
-        group_services.scim_group_delete(group=self._get(request, resource_id), if_match=_if_match(request))
+        group_services.scim_group_delete(group=self._get(request, resource_id), **_preconditions(request))
         return Response(status=204)
 
 

@@ -3,7 +3,7 @@ and the before/after diff of an audit entry."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from tater.exceptions import DomainError
 
@@ -22,10 +22,18 @@ def taken(what: str) -> DirectoryError:
     return DirectoryError(what, status=409, scim_type="uniqueness")
 
 
-def require_version(current: int, if_match: frozenset[int] | None) -> None:
-    """If-Match (RFC 7644 §3.14): the change applies only to the version the client saw."""
-    if if_match is not None and current not in if_match:
+# An If-Match / If-None-Match header: the versions it names, "*" (any) or None (absent).
+Versions = frozenset[int] | Literal["*"] | None
+
+
+def require_version(current: int, if_match: Versions, if_none_match: Versions = None) -> None:
+    """If-Match and If-None-Match (RFC 7644 §3.14, RFC 7232 §3.1-3.2): the change applies
+    only to the version the client saw, and never to one it says it must not be (``*``: the
+    resource exists, so a write with ``If-None-Match: *`` is refused)."""
+    if isinstance(if_match, frozenset) and current not in if_match:
         raise DirectoryError("The resource has changed since it was read (If-Match)", status=412, scim_type=None)
+    if if_none_match == "*" or (isinstance(if_none_match, frozenset) and current in if_none_match):
+        raise DirectoryError("The resource matches If-None-Match", status=412, scim_type=None)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from orgs.selectors import as_actor
 from scim import selectors
 from scim.documents import GroupDoc
 from scim.models import ScimGroup, ScimGroupMember, ScimUser
-from scim.services.common import DirectoryError, diff, require_version, taken
+from scim.services.common import DirectoryError, Versions, diff, require_version, taken
 from scim.services.provisioning import apply_groups
 from tater.emails import fold
 from tater.exceptions import InvalidInput, ObjectNotFound
@@ -79,13 +79,17 @@ def scim_group_create(*, tenant: Tenant, doc: GroupDoc) -> ScimGroup:
 
 @transaction.atomic
 def scim_group_update(
-    *, group: ScimGroup, change: Callable[[ScimGroup, list[str]], GroupDoc], if_match: frozenset[int] | None = None
+    *,
+    group: ScimGroup,
+    change: Callable[[ScimGroup, list[str]], GroupDoc],
+    if_match: Versions = None,
+    if_none_match: Versions = None,
 ) -> ScimGroup:
     """PUT or PATCH /Groups/{id}: name and members become ``change(current, member ids)``'s,
     computed under the row lock (concurrent member PATCHes, as Entra ID sends them, never
     lose each other's members); members of a mapped group gain or lose its role at once."""
     group = ScimGroup.objects.select_for_update(of=("self",)).select_related("tenant", "organization").get(pk=group.pk)
-    require_version(group.version, if_match)
+    require_version(group.version, if_match, if_none_match)
     tenant = group.tenant
     current = selectors.group_member_ids(group=group)
     doc = change(group, current)
@@ -120,10 +124,10 @@ def scim_group_update(
 
 
 @transaction.atomic
-def scim_group_delete(*, group: ScimGroup, if_match: frozenset[int] | None = None) -> None:
+def scim_group_delete(*, group: ScimGroup, if_match: Versions = None, if_none_match: Versions = None) -> None:
     """DELETE /Groups/{id}: members of a mapped group lose the role it granted."""
     group = ScimGroup.objects.select_for_update(of=("self",)).select_related("tenant", "organization").get(pk=group.pk)
-    require_version(group.version, if_match)
+    require_version(group.version, if_match, if_none_match)
     former = list(group.members.all())
     mapped = group.is_mapped
     audit_record(

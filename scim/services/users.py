@@ -18,7 +18,7 @@ from orgs.models import Tenant
 from scim import selectors
 from scim.documents import UserDoc
 from scim.models import ScimGroup, ScimGroupMember, ScimUser
-from scim.services.common import diff, require_version, taken
+from scim.services.common import Versions, diff, require_version, taken
 from scim.services.provisioning import (
     account_for,
     address_assert,
@@ -127,13 +127,17 @@ def scim_user_create(*, tenant: Tenant, doc: UserDoc) -> ScimUser:
 
 @transaction.atomic
 def scim_user_update(
-    *, identity: ScimUser, change: Callable[[ScimUser], UserDoc], if_match: frozenset[int] | None = None
+    *,
+    identity: ScimUser,
+    change: Callable[[ScimUser], UserDoc],
+    if_match: Versions = None,
+    if_none_match: Versions = None,
 ) -> ScimUser:
     """PUT or PATCH /Users/{id}: the User becomes ``change(current)``, computed under the
     row lock (two PATCHes never lose each other's change). ``active`` false deprovisions,
     true (or unassigned) after false reprovisions."""
     identity = ScimUser.objects.select_for_update(of=("self",)).select_related("tenant", "user").get(pk=identity.pk)
-    require_version(identity.version, if_match)
+    require_version(identity.version, if_match, if_none_match)
     doc = change(identity)
     tenant = identity.tenant
     before = _user_state(identity)
@@ -176,11 +180,11 @@ def scim_user_update(
 
 
 @transaction.atomic
-def scim_user_delete(*, identity: ScimUser, if_match: frozenset[int] | None = None) -> None:
+def scim_user_delete(*, identity: ScimUser, if_match: Versions = None, if_none_match: Versions = None) -> None:
     """DELETE /Users/{id}: deprovision, leave every group, and disappear from the directory
     (a 404 from now on). The row stays, so provisioning the person again is recognised."""
     identity = ScimUser.objects.select_for_update(of=("self",)).select_related("tenant", "user").get(pk=identity.pk)
-    require_version(identity.version, if_match)
+    require_version(identity.version, if_match, if_none_match)
     effects = suspend(identity) if identity.user is not None else []
     now = timezone.now()
     ScimGroup.objects.filter(memberships__identity=identity).update(version=F("version") + 1, updated_at=now)
