@@ -7,6 +7,7 @@ class ApiKeysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apikeys import keycheck
+        from apikeys import keycheck, reactions
 
         keycheck.connect_receivers()
+        reactions.connect_receivers()

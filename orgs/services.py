@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from audit import registry as A
 from audit.services import audit_record
-from orgs import policy, roles
+from orgs import policy, roles, signals
 from orgs.models import Invitation, Organization, OrgMembership, Plan, Tenant, TenantMembership
 from orgs.selectors import as_actor
 from tater import names
@@ -168,10 +168,12 @@ def require_owner_remains(*, tenant: Tenant, old_role: str | None, role: str | N
 
 @transaction.atomic
 def tenant_member_set(
-    *, tenant: Tenant, user: Any, role: str | None, actor: Any | None = None
+    *, tenant: Tenant, user: Any, role: str | None, actor: Any | None = None, suspended: bool = False
 ) -> TenantMembership | None:
-    """Make ``user`` a tenant owner/admin, or (role None) drop their tenant role.
-    The last owner of a tenant can be neither removed nor demoted."""
+    """Make ``user`` a tenant owner/admin, or (role None) drop their tenant role: their
+    unbound keys and their keys of orgs they are no member of are revoked (``suspended``: a
+    SCIM deactivation, which keeps them for their return). The last owner of a tenant can
+    be neither removed nor demoted."""
     if role is not None and role not in roles.TenantRole.values:
         raise InvalidInput(f"Tenant role must be one of {', '.join(roles.TenantRole.values)}", field="role")
     # The tenant row first: a tenant's role changes queue on it, so two owners demoting or
@@ -201,6 +203,8 @@ def tenant_member_set(
         changes={"tenant_role": {"from": old_role, "to": role}},
         actor_user=actor,
     )
+    if role is None and not suspended:
+        signals.member_left.send(sender=TenantMembership, tenant=tenant, user=user, organization=None, actor=actor)
     return result
 
 
@@ -212,9 +216,12 @@ def org_member_set(
     role: str | None,
     actor: Any | None = None,
     via: dict[str, Any] | None = None,
+    suspended: bool = False,
 ) -> OrgMembership | None:
-    """Add a member, change their org role, or (role None) remove them. ``via``: how, for
-    the audit entry (e.g. the invitation accepted and who sent it)."""
+    """Add a member, change their org role, or (role None) remove them: their keys bound to
+    the org are revoked unless a tenant role still reaches it (``suspended``: a SCIM
+    deactivation, which keeps them for their return). ``via``: how, for the audit entry
+    (e.g. the invitation accepted and who sent it)."""
     if role is not None and role not in roles.OrgRole.values:
         raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
     current = OrgMembership.objects.select_for_update().filter(organization=organization, user=user).first()
@@ -248,6 +255,10 @@ def org_member_set(
         changes={"role": {"from": old_role, "to": role}, **({"via": via} if via else {})},
         actor_user=actor,
     )
+    if role is None and not suspended:
+        signals.member_left.send(
+            sender=OrgMembership, tenant=organization.tenant, user=user, organization=organization, actor=actor
+        )
     return result
 
 

@@ -22,6 +22,8 @@ Decisions (docs/scim.md has the long form):
   only if deprovisioning deactivated it and re-applies the groups; the person starts fresh
   (Okta, Entra ID): roles given by hand before are not given back. Keys come back with
   their owner's roles; revoked keys stay revoked.
+  A DELETE is no suspension: the person's keys in the tenant are revoked
+  (``apikeys.reactions``), as a group's removal revokes those of its org.
 - **Groups** grant what the tenant owner maps them to (an org and a role). In a mapped org
   the groups decide the role of their members; a membership a group granted ends with the
   group, a membership someone added by hand is never removed by SCIM.

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from accounts import domains
 from accounts import services as account_services
+from apikeys import reactions as key_reactions
 from orgs import roles
 from orgs import services as org_services
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
@@ -146,9 +147,9 @@ def _orgs_of(tenant_pk: int, pks: Any) -> dict[int, Organization]:
     }
 
 
-def suspend(identity: ScimUser) -> list[str]:
+def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     """Deprovision: end the person's roles in this tenant (remembering them; the keys they
-    own here stop working). When no other tenant holds the account, its sessions end too,
+    own here stop working, and are revoked when the User is deleted). When no other tenant holds the account, its sessions end too,
     and when its address is in one of the tenant's verified domains the account is
     deactivated. A guest's account (an address outside them) stays active for its owner;
     a platform operator's (staff) account is never deactivated, and its sessions end only
@@ -157,6 +158,9 @@ def suspend(identity: ScimUser) -> list[str]:
     if user is None:
         return []
     done: list[str] = []
+    # ``active: false`` suspends: the keys stay, refused, for reprovisioning to give back. A
+    # DELETE ends the person here: their keys in the tenant are revoked (SPEC §2).
+    suspending = not deleted
     tenant_role = TenantMembership.objects.filter(tenant=tenant, user=user).values_list("role", flat=True).first()
     org_roles = dict(
         OrgMembership.objects.filter(organization__tenant=tenant, user=user).values_list("organization_id", "role")
@@ -171,10 +175,14 @@ def suspend(identity: ScimUser) -> list[str]:
         }
         if tenant_role:
             # The last owner cannot be removed (409): the IdP cannot orphan the tenant.
-            org_services.tenant_member_set(tenant=tenant, user=user, role=None)
+            org_services.tenant_member_set(tenant=tenant, user=user, role=None, suspended=suspending)
         for org in _orgs_of(tenant.pk, org_roles).values():
-            org_services.org_member_set(organization=org, user=user, role=None)
+            org_services.org_member_set(organization=org, user=user, role=None, suspended=suspending)
         done.append("roles_suspended")
+    if not suspending:
+        # Gone from the directory: what an earlier ``active: false`` kept for their return ends
+        # too (the roles were taken then, so no removal above revoked those keys).
+        key_reactions.keys_revoke_unreached(tenant=tenant, user=user)
     # Every way back in ends with the roles: an invitation to any org of the tenant (not only
     # those the person was a member of) would let them rejoin after deprovisioning.
     withdrawn = sum(
@@ -262,7 +270,7 @@ def reconcile(identity: ScimUser) -> list[str]:
     if identity.user is None:
         return []
     if identity.deleted_at is not None or identity.active is False:
-        return suspend(identity)
+        return suspend(identity, deleted=identity.deleted_at is not None)
     done = _resume(identity)
     apply_groups(identity)
     return done

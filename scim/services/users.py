@@ -185,7 +185,7 @@ def scim_user_delete(*, identity: ScimUser, if_match: Versions = None, if_none_m
     (a 404 from now on). The row stays, so provisioning the person again is recognised."""
     identity = ScimUser.objects.select_for_update(of=("self",)).select_related("tenant", "user").get(pk=identity.pk)
     require_version(identity.version, if_match, if_none_match)
-    effects = suspend(identity) if identity.user is not None else []
+    effects = suspend(identity, deleted=True) if identity.user is not None else []
     now = timezone.now()
     ScimGroup.objects.filter(memberships__identity=identity).update(version=F("version") + 1, updated_at=now)
     ScimGroupMember.objects.filter(identity=identity).delete()

@@ -201,7 +201,8 @@ class TestCatalog:
         assert api.get(VALIDATE, HTTP_X_API_KEY=member_raw).status_code == 200
         org_services.org_member_set(organization=world["org1"], user=world["member"], role=None)
         r = api.get(VALIDATE, HTTP_X_API_KEY=member_raw)
-        assert (r.status_code, body(r)["message"]) == (401, "Invalid token")
+        # Revoked, for good (docs/authorization.md, "Removal kills").
+        assert (r.status_code, body(r)["message"]) == (401, "API key has been revoked")
 
     def test_owner_demotion_narrows_key(self, api, world):
         raw = world["member_raw"]

@@ -60,6 +60,11 @@ def reach_row(caller: Caller) -> dict[str, str]:
     return spec.REACH.get(caller.name) or EXTRA_REACH.get(caller.name) or spec.REACH.get(caller.name.split("@")[0], {})
 
 
+def removed(caller: Caller) -> bool:
+    """A killed org-bound key whose owner was removed (not deactivated): revoked for good."""
+    return killed(caller) and caller.user not in DEACTIVATED_USERS and not caller.unbound
+
+
 def killed(caller: Caller) -> bool:
     """SPEC §2/§13: the key's owner lost what the key stands on: no role left in its org, no
     longer the tenant owner (unbound keys), or the account deactivated."""
@@ -130,6 +135,10 @@ KILLED = Outcome(
     why="the owner lost the role the key stands on, or was deactivated: the key is dead",
     note="AMBIGUOUS: a killed key answers 401 like an unknown one (SPEC §2 says only 'kills')",
 )
+REMOVED = replace(
+    spec.DEAD["revoked"],
+    why="the owner was removed from the key's org: removal revokes the key (docs/authorization.md, 'Removal kills')",
+)
 IP_REFUSED = Outcome(403, "IP_NOT_ALLOWED", why="caller IP outside the allowlist (X-Forwarded-For not trusted)")
 
 
@@ -141,7 +150,7 @@ def expect(caller: Caller, op: SurfaceOp) -> Outcome:
     if caller.dead:
         return spec.DEAD[caller.dead]
     if killed(caller):
-        return KILLED
+        return REMOVED if removed(caller) else KILLED
     if caller.name in ALLOWLISTED:
         return IP_REFUSED
     if op.rule is None:

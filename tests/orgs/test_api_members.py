@@ -164,10 +164,10 @@ class TestRoles:
         assert (r.status_code, r.json()["error"]) == (403, "PERMISSION_DENIED")
         event = AuditEvent.objects.get(action="member.role_changed", target_id=member.public_id)
         assert event.changes == {"role": {"from": "member", "to": "viewer"}}
-        # Removal kills the key.
+        # Removal kills the key: revoked, for good (docs/authorization.md, "Removal kills").
         assert api.delete(member_url(org1, member), HTTP_X_API_KEY=world["owner_raw"]).status_code == 204
         r = api.get("/api/v1/scans/", HTTP_X_API_KEY=world["member_raw"])
-        assert (r.status_code, r.json()["message"]) == (401, "Invalid token")
+        assert (r.status_code, r.json()["error"]) == (401, "KEY_REVOKED")
         assert AuditEvent.objects.filter(action="member.removed", target_id=member.public_id).exists()
 
     def test_org_admin_grants_up_to_admin_but_no_tenant_role(self, api, world):

@@ -1,0 +1,17 @@
+"""What the orgs app tells the apps above it (import-linter keeps orgs from importing them).
+
+Declarations only; the receivers are connected in those apps' ``AppConfig.ready``. Every
+signal here is sent inside the transaction of the change it announces: a receiver that
+raises undoes the change with it.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# A person left an org or lost their tenant role for good (not a SCIM suspension, which
+# keeps what it takes for their return): ``tenant``, ``user``, ``organization`` (the org
+# left; None: the tenant role, which reached every org), ``actor`` (as the membership
+# service got it: a user, an ``orgs.policy.Actor`` or None). apikeys revokes the keys the
+# person no longer reaches (SPEC §2: "removing the owner ... kills the key").
+member_left = Signal()
