@@ -1,17 +1,25 @@
 """How keys follow changes made in the orgs app (its signals, ``orgs.signals``; orgs sits
-below apikeys and cannot call it). Each reaction goes through the key services, so every
-revocation is audited and reaches every process's key check like any other."""
+below apikeys and cannot call it): a removed owner's keys are revoked, a tenant's new maximum
+key lifetime caps the keys already issued. Each change is audited and saved through the
+model, so every process's key check is told as after any other key change."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
 
 from apikeys import services
 from apikeys.models import ApiKey
+from audit import registry as A
+from audit.services import audit_record
 from orgs import policy, signals
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 
 OWNER_REMOVED = "owner removed"
+LIFETIME_CAPPED = "tenant maximum key lifetime"
 
 
 def _operator(actor: Any, tenant: Tenant) -> policy.Actor:
@@ -47,6 +55,42 @@ def _on_member_left(*, tenant: Tenant, user: Any, organization: Organization | N
     keys_revoke_unreached(tenant=tenant, user=user, organization=organization, actor=actor)
 
 
+def keys_cap_lifetime(*, tenant: Tenant, days: int, actor: Any = None) -> int:
+    """Bring every unrevoked key of ``tenant`` (deactivated ones too: reactivation must not
+    bring back a lifetime the tenant forbids) that would outlive ``days`` from now to expire
+    then: a new or shorter maximum holds for the keys already issued, counted from now (not
+    from their creation, so no integration dies the moment the policy is saved). One
+    ``api_key.updated`` entry per key; its owner gets the 60/30/7-day notices of the new
+    expiry. Returns how many were capped."""
+    limit = timezone.now() + timedelta(days=days)
+    beyond = Q(expires_at__isnull=True) | Q(expires_at__gt=limit)
+    keys = ApiKey.objects.select_for_update(of=("self",)).select_related("tenant", "organization")
+    capped = list(keys.filter(beyond, tenant=tenant, revoked_at__isnull=True).order_by("pk"))
+    user = _operator(actor, tenant).user
+    for api_key in capped:
+        old = api_key.expires_at
+        api_key.expires_at, api_key.expiry_notice_days = limit, None
+        api_key.save(update_fields=["expires_at", "expiry_notice_days", "updated_at"])  # the key check is told
+        audit_record(
+            action=A.API_KEY_UPDATED,
+            tenant=tenant,
+            organization=api_key.organization,
+            target=api_key,
+            changes={
+                "expires_at": {"from": old.isoformat() if old else None, "to": limit.isoformat()},
+                "reason": LIFETIME_CAPPED,
+                "max_key_lifetime_days": days,
+            },
+            actor_user=user,
+        )
+    return len(capped)
+
+
+def _on_key_lifetime_capped(*, tenant: Tenant, days: int, actor: Any, **kwargs: Any) -> None:
+    keys_cap_lifetime(tenant=tenant, days=days, actor=actor)
+
+
 def connect_receivers() -> None:
     """Called once from ``ApiKeysConfig.ready``."""
     signals.member_left.connect(_on_member_left, dispatch_uid="apikeys.reactions.member_left")
+    signals.key_lifetime_capped.connect(_on_key_lifetime_capped, dispatch_uid="apikeys.reactions.lifetime")

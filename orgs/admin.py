@@ -18,7 +18,7 @@ from django.http import HttpRequest
 
 from audit import registry as A
 from audit.services import audit_record
-from orgs import members, services
+from orgs import members, policy, services
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 from tater.exceptions import DomainError
 
@@ -139,7 +139,14 @@ class TenantAdmin(AuditedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
         if change:
-            return super().save_model(request, obj, form, change)
+            # Changed the way the settings page changes it (a new maximum key lifetime caps
+            # the keys already issued), audited once by the service.
+            operator = policy.Actor(user=request.user, tenant_pk=obj.pk, operator=True)
+            changed = {
+                field: form.cleaned_data[field] for field in form.changed_data if field in services.TENANT_SETTINGS
+            }
+            services.tenant_update(tenant=obj, actor=operator, **changed)
+            return None
         # Added the way create_tenant adds one: with its owner, audited once by the service.
         owner, _ = services.user_get_or_create(email=form.cleaned_data["owner_email"])
         tenant = services.tenant_create(

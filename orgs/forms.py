@@ -102,7 +102,8 @@ class TenantSettingsForm(forms.Form):
         min_value=1,
         max_value=3650,
         label="Maximum key lifetime (days)",
-        help_text="Leave empty for no limit. New keys must then expire within this many days.",
+        help_text="Leave empty for no limit. New keys must then expire within this many days; "
+        "existing keys that would outlive a new or shorter limit are set to expire this many days from now.",
     )
 
 

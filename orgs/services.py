@@ -90,7 +90,9 @@ def clean_org_name(value: str | None) -> str:
 
 @transaction.atomic
 def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
-    """Change plan and policies: tenant owners only (SPEC §1)."""
+    """Change plan and policies: tenant owners only (SPEC §1). A maximum key lifetime set or
+    changed applies to the keys already issued too: those that would outlive it now expire
+    that many days from now (apikeys.reactions, one audit entry per key)."""
     who = as_actor(actor, tenant)
     policy.require(policy.can_change_tenant_settings(who))
     actor = who.user
@@ -106,6 +108,8 @@ def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
         tenant.full_clean()
         tenant.save()
         audit_record(action=A.TENANT_UPDATED, tenant=tenant, target=tenant, changes=changes, actor_user=actor)
+    if "max_key_lifetime_days" in changes and tenant.max_key_lifetime_days:
+        signals.key_lifetime_capped.send(sender=Tenant, tenant=tenant, days=tenant.max_key_lifetime_days, actor=actor)
     return tenant
 
 

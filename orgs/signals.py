@@ -15,3 +15,8 @@ from django.dispatch import Signal
 # service got it: a user, an ``orgs.policy.Actor`` or None). apikeys revokes the keys the
 # person no longer reaches (SPEC §2: "removing the owner ... kills the key").
 member_left = Signal()
+
+# A tenant's maximum key lifetime was set or changed to ``days`` (tenant_update, every
+# channel): ``tenant``, ``days``, ``actor`` (as above). apikeys brings every unrevoked key of
+# the tenant that would outlive it to expire ``days`` from now.
+key_lifetime_capped = Signal()
