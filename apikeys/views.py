@@ -36,7 +36,7 @@ from orgs import policy
 from orgs.access import Access
 from orgs.forms import add_domain_error
 from orgs.models import Tenant
-from orgs.ui import current_access, require_scope
+from orgs.ui import current_access, require_scope, url_in_org, with_org_hint
 from tater import scopes as S
 from tater.exceptions import DomainError, NotPermitted, ObjectNotFound
 from tater.resubmission import already_submitted, mark_submitted, new_submit_token
@@ -55,7 +55,7 @@ def _refuse_resubmission(request: HttpRequest) -> HttpResponse:
     messages.warning(
         request, "That form was already submitted. A key is shown only once: if you did not store it, rotate the key."
     )
-    return redirect("apikey_list", permanent=False)
+    return redirect(with_org_hint(request, reverse("apikey_list")))
 
 
 def _show_once(request: HttpRequest, access: Access, issued: services.IssuedKey, *, rotated: bool) -> HttpResponse:
@@ -217,11 +217,12 @@ def key_bulk(request: HttpRequest) -> HttpResponse:
 
 
 def _list_url(request: HttpRequest, back: str = "") -> str:
-    """Back to the list with its filters (only a path of the list itself, never off-site)."""
+    """Back to the list with its filters (only a path of the list itself, never off-site), in
+    the org the list showed."""
     listing = reverse("apikey_list")
     if back.startswith(listing + "?") and url_has_allowed_host_and_scheme(back, {request.get_host()}):
-        return back
-    return listing
+        return with_org_hint(request, back)
+    return with_org_hint(request, listing)
 
 
 def _type_choice(request: HttpRequest) -> str:
@@ -384,7 +385,7 @@ def key_edit(request: HttpRequest, key_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if not form.has_changed():
             messages.info(request, "Nothing changed.")
-            return redirect("apikey_detail", key_id=api_key.public_id)
+            return redirect(url_in_org(request, access, "apikey_detail", api_key.public_id))
         try:
             services.apikey_update(
                 api_key=api_key,
@@ -401,7 +402,7 @@ def key_edit(request: HttpRequest, key_id: str) -> HttpResponse:
             _show_edit_error(form, exc)
         else:
             messages.success(request, f"Settings of “{form.cleaned_data['name'].strip()}” saved.")
-            return redirect("apikey_detail", key_id=api_key.public_id)
+            return redirect(url_in_org(request, access, "apikey_detail", api_key.public_id))
     return render(request, "apikeys/key_edit.html", context, status=400 if form.errors else 200)
 
 
@@ -477,7 +478,7 @@ def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return redirect("apikey_detail", key_id=api_key.public_id)
+            return redirect(url_in_org(request, access, "apikey_detail", api_key.public_id))
     response = render(
         request,
         "apikeys/key_confirm.html",

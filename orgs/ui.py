@@ -75,10 +75,31 @@ def org_query(access: Access) -> str:
     return urlencode({access_mod.ORG_PARAM: access.org.public_id})
 
 
-def url_in_org(request: HttpRequest, access: Access, name: str) -> str:
+def org_hint(request: HttpRequest) -> str:
+    """``organizationId=<id>`` when the page shows an org other than the session's current one
+    (it was opened with the hint: an answer of ``url_in_org``, a bookmark), else empty. Links and
+    redirects of such a page carry it, so following them stays in the org the page showed."""
+    access = getattr(request, "current_access", None)
+    if access is None or access.org is None:
+        return ""
+    if request.session.get(access_mod.SESSION_ORG_KEY) == access.org.public_id:
+        return ""
+    return org_query(access)
+
+
+def with_org_hint(request: HttpRequest, url: str) -> str:
+    """``url`` with the page's ``org_hint`` added to its query (before any ``#fragment``)."""
+    hint = org_hint(request)
+    path, hash_mark, fragment = url.partition("#")
+    if not hint or f"{access_mod.ORG_PARAM}=" in path:
+        return url
+    return f"{path}{'&' if '?' in path else '?'}{hint}{hash_mark}{fragment}"
+
+
+def url_in_org(request: HttpRequest, access: Access, name: str, *args: object) -> str:
     """The page ``name`` of the org just acted in, naming it when it is not the session's: the
     answer to a form shows the org the form acted in."""
-    url = reverse(name)
+    url = reverse(name, args=args)
     if access.org is not None and request.session.get(access_mod.SESSION_ORG_KEY) != access.org.public_id:
         return f"{url}?{org_query(access)}"
     return url

@@ -1,0 +1,131 @@
+"""Review s35 (UI state across links and failed forms), as a demanding user of two orgs:
+a page opened for org B (``?organizationId=``, e.g. the answer to a form posted from a tab of
+org B after another tab switched to A) keeps org B on every in-app link, filter form and
+redirect; failed forms keep what was chosen and say which field is wrong and why."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import make_key
+
+pytestmark = pytest.mark.django_db
+
+# Links that are about the person, not an org (account pages, sign-out, the switcher itself).
+NOT_ORG_PAGES = ("/static/", "/accounts/", "/orgs/switch/", "/docs/", "/api/", "data:")
+LINK_RE = re.compile(r'<(?:a|form)\b[^>]*?\b(?:href|action)="([^"#][^"]*|)"')
+
+
+def _org_links(html: str) -> list[str]:
+    links = [m.replace("&amp;", "&") for m in LINK_RE.findall(html)]
+    return [link for link in links if link and not link.startswith(NOT_ORG_PAGES)]
+
+
+def _hint(url: str) -> list[str]:
+    return parse_qs(urlsplit(url).query).get("organizationId", [])
+
+
+@pytest.fixture
+def two_orgs(world: dict[str, Any], client_for: Any) -> dict[str, Any]:
+    """The tenant owner, whose session holds org 1, with a key in each org."""
+    client = client_for(world["owner"])
+    client.get("/")  # the session's current org: org 1 (the default)
+    key2, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org2"], name="org two key")
+    return {**world, "client": client, "key2": key2, "b": world["org2"].public_id}
+
+
+EDIT_FORM = {
+    "name": "renamed",
+    "expires_in": "keep",
+    **{f"perm_{r}": "write" for r in ("organizations", "members", "keys", "audit", "scans")},
+}
+
+
+def _pages(env: dict[str, Any]) -> list[str]:
+    key = env["key2"].public_id
+    return [
+        "/",
+        reverse("apikey_list"),
+        reverse("apikey_list") + "?status=active",
+        reverse("apikey_detail", args=[key]),
+        reverse("apikey_edit", args=[key]),
+        reverse("apikey_rotate", args=[key]),
+        reverse("apikey_revoke", args=[key]),
+        reverse("apikey_create"),
+        reverse("members"),
+        reverse("activity_log"),
+        reverse("scan_list"),
+        reverse("org_settings"),
+        reverse("tenant_settings"),
+    ]
+
+
+def test_every_link_of_a_page_opened_for_org_b_stays_in_org_b(two_orgs: dict[str, Any]) -> None:
+    client, b = two_orgs["client"], two_orgs["b"]
+    for page in _pages(two_orgs):
+        url = f"{page}{'&' if '?' in page else '?'}organizationId={b}"
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert "Acme Org 2" in html, url
+        lost = [link for link in _org_links(html) if _hint(link) != [b]]
+        assert not lost, (url, lost)
+
+
+def test_filter_forms_of_a_page_opened_for_org_b_submit_to_org_b(two_orgs: dict[str, Any]) -> None:
+    client, b = two_orgs["client"], two_orgs["b"]
+    hidden = f'<input type="hidden" name="organizationId" value="{b}">'
+    for page in (reverse("apikey_list"), reverse("activity_log"), reverse("scan_list")):
+        html = client.get(f"{page}?organizationId={b}").content.decode()
+        assert hidden in html, page
+
+
+def test_links_stay_plain_when_the_page_shows_the_sessions_org(two_orgs: dict[str, Any]) -> None:
+    client = two_orgs["client"]
+    html = client.get(reverse("apikey_list")).content.decode()
+    assert not [link for link in _org_links(html) if "organizationId=" in link]
+    # Switching is the way to change the current org: afterwards plain links show org 2.
+    client.post(reverse("org_switch"), {"org": two_orgs["b"], "next": "/keys/"})
+    html = client.get(reverse("apikey_list")).content.decode()
+    assert "org two key" in html and not [link for link in _org_links(html) if "organizationId=" in link]
+
+
+def test_redirects_after_key_forms_of_org_b_stay_in_org_b(two_orgs: dict[str, Any]) -> None:
+    client, b, key = two_orgs["client"], two_orgs["b"], two_orgs["key2"]
+    q = f"?organizationId={b}"
+    edited = client.post(reverse("apikey_edit", args=[key.public_id]) + q, EDIT_FORM)
+    assert edited.status_code == 302 and _hint(edited["Location"]) == [b], edited.get("Location")
+    assert client.get(edited["Location"]).status_code == 200
+    done = client.post(reverse("apikey_deactivate", args=[key.public_id]) + q, {"confirm": "on"})
+    assert done.status_code == 302 and _hint(done["Location"]) == [b]
+    assert client.get(done["Location"]).status_code == 200
+    # The list's bulk form acts on the keys of the list it was on (org 2).
+    client.post(reverse("apikey_activate", args=[key.public_id]) + q, {"confirm": "on"})
+    listing = client.get(reverse("apikey_list") + q).content.decode()
+    action = re.search(r'<form method="post" action="([^"]+)" id="bulk-form"', listing).group(1).replace("&amp;", "&")
+    confirmed = client.post(action, {"action": "deactivate", "keys": [key.public_id], "confirm": "on", "back": ""})
+    key.refresh_from_db()
+    assert key.is_active is False
+    assert _hint(confirmed["Location"]) == [b]
+
+
+def test_odd_org_hints_are_a_plain_404_that_leaks_nothing(two_orgs: dict[str, Any], client_for: Any) -> None:
+    client = two_orgs["client"]
+    other = two_orgs["other_org"]
+    unknown = "org-00000000-0000-0000-0000-000000000000"
+    bodies = []
+    for value in ("abc", "", "%00", other.public_id, unknown, "org-", "1"):
+        for page in (reverse("apikey_list"), reverse("members"), reverse("activity_log"), "/"):
+            response = client.get(f"{page}?organizationId={value}")
+            assert response.status_code in (200, 404), (page, value)
+            if response.status_code == 404:
+                main = response.content.decode().split("<main", 1)[1].split("</main>", 1)[0]
+                bodies.append(main)
+                assert other.name not in main and "Globex" not in main
+    # Another tenant's org answers exactly like an id that does not exist.
+    assert len(set(bodies)) == 1
