@@ -156,17 +156,33 @@ def _outbox_url(request: HttpRequest) -> str | None:
         return None
 
 
-def _members_page(request: HttpRequest, access: Access, invite_form: MemberInviteForm, **extra: Any) -> HttpResponse:
+def _members_page(
+    request: HttpRequest,
+    access: Access,
+    invite_form: MemberInviteForm,
+    *,
+    failed: MemberRoleForm | MemberTenantRoleForm | None = None,
+    **extra: Any,
+) -> HttpResponse:
+    """``failed``: a refused role form, shown bound (the choice kept, the reason on its select)."""
     organization = access.organization()
     offered = _tenant_roles_offered(access)
     can_write = "members:write" in access.scopes
     rows = [
         {
             "member": row,
-            "form": MemberRoleForm(initial={"role": row.role}, prefix=f"m{row.user.pk}"),
+            "form": failed
+            if isinstance(failed, MemberRoleForm) and failed.prefix == f"m{row.user.pk}"
+            else MemberRoleForm(initial={"role": row.role}, prefix=f"m{row.user.pk}"),
             # Tenant roles: for tenant owners/admins, on rows that do not outrank them.
-            "tenant_form": MemberTenantRoleForm(
-                initial={"tenant_role": row.tenant_role or NO_TENANT_ROLE}, prefix=f"t{row.user.pk}", offered=offered
+            "tenant_form": (
+                failed
+                if isinstance(failed, MemberTenantRoleForm) and failed.prefix == f"t{row.user.pk}"
+                else MemberTenantRoleForm(
+                    initial={"tenant_role": row.tenant_role or NO_TENANT_ROLE},
+                    prefix=f"t{row.user.pk}",
+                    offered=offered,
+                )
             )
             if offered and row.rank <= roles.effective_rank(access.tenant_role, access.org_role)
             else None,
@@ -191,8 +207,24 @@ def _members_page(request: HttpRequest, access: Access, invite_form: MemberInvit
             "members_url": url_in_org(request, access, "members"),
             **extra,
         },
-        status=400 if invite_form.errors else 200,
+        status=400 if invite_form.errors or failed is not None else 200,
     )
+
+
+def _role_refused(
+    request: HttpRequest, access: Access, form: MemberRoleForm | MemberTenantRoleForm, email: str, reason: str
+) -> HttpResponse:
+    """A refused role change: the members page again (400), the chosen role still selected, the
+    reason on that person's select and, at the top, whose change was refused and why."""
+    field = "role" if isinstance(form, MemberRoleForm) else "tenant_role"
+    kind = "organization role" if field == "role" else "tenant role"
+    form.errors.pop(field, None)  # Django's "Select a valid choice" names no choice
+    form.add_error(field, reason)
+    messages.error(request, f"The {kind} of {email} was not changed: {reason.rstrip('.')}.")
+    return _members_page(request, access, MemberInviteForm(prefix="invite"), failed=form)
+
+
+ROLE_CHOICE_ERROR = "Choose one of: {choices}."
 
 
 @login_required
@@ -307,8 +339,8 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
     member = _member_or_404(access, user_id)
     form = MemberRoleForm(request.POST, prefix=f"m{user_id}")
     if not form.is_valid():
-        messages.error(request, "Choose a valid role.")
-        return redirect(url_in_org(request, access, "members"))
+        choices = ", ".join(str(label) for _, label in roles.OrgRole.choices)
+        return _role_refused(request, access, form, member.user.email, ROLE_CHOICE_ERROR.format(choices=choices))
     role = form.cleaned_data["role"]
     if role == member.role:
         messages.info(request, f"{member.user.email} already is {role}: nothing changed.")
@@ -330,9 +362,8 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
             organization=access.organization(), user=member.user, actor=request.user, role=role
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{member.user.email} is now {role} of this organization.")
+        return _role_refused(request, access, form, member.user.email, exc.message)
+    messages.success(request, f"{member.user.email} is now {role} of this organization.")
     return redirect(url_in_org(request, access, "members"))
 
 
@@ -358,10 +389,10 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
     require_scope(access, "members:write")
     require_tenant_role(access, roles.TenantRole.OWNER, roles.TenantRole.ADMIN)
     member = _member_or_404(access, user_id)
-    form = MemberTenantRoleForm(request.POST, prefix=f"t{user_id}")
+    form = MemberTenantRoleForm(request.POST, prefix=f"t{user_id}", offered=_tenant_roles_offered(access))
     if not form.is_valid():
-        messages.error(request, "Choose a valid tenant role.")
-        return redirect(url_in_org(request, access, "members"))
+        choices = ", ".join(TENANT_ROLE_LABELS[value] for value in _tenant_roles_offered(access) or ())
+        return _role_refused(request, access, form, member.user.email, ROLE_CHOICE_ERROR.format(choices=choices))
     role = form.role()
     email = member.user.email
     if role == member.tenant_role:
@@ -384,8 +415,7 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
             organization=access.organization(), user=member.user, actor=request.user, tenant_role=role
         )
     except DomainError as exc:
-        messages.error(request, f"{email}: {exc.message.rstrip('.')}.")
-        return redirect(url_in_org(request, access, "members"))
+        return _role_refused(request, access, form, email, exc.message)
     if role:
         messages.success(request, f"{email} is now tenant {role}: they reach every organization of the tenant.")
         return redirect(url_in_org(request, access, "members"))

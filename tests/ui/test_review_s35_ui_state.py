@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_key
+from orgs.models import OrgMembership
+from tests.factories import add_member, make_key
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +130,62 @@ def test_odd_org_hints_are_a_plain_404_that_leaks_nothing(two_orgs: dict[str, An
                 assert other.name not in main and "Globex" not in main
     # Another tenant's org answers exactly like an id that does not exist.
     assert len(set(bodies)) == 1
+
+
+# --- Failed forms keep what was chosen and say why --------------------------------------------------
+
+
+def _row_select(html: str, name: str) -> str:
+    match = re.search(rf'<select name="{name}"[^>]*>.*?</select>', html, re.S)
+    assert match is not None, name
+    return match.group(0)
+
+
+def test_a_refused_role_change_keeps_the_chosen_role_and_says_who_and_why(
+    world: dict[str, Any], client_for: Any
+) -> None:
+    """An org admin may not change the org role of a tenant owner (ranked above them): the
+    page answers with the refusal beside that person's select, which still shows the choice."""
+    client = client_for(world["admin"])
+    owner_row = add_member(world["org1"], "member", user=world["owner"])
+    name = f"m{owner_row.pk}-role"
+    refused = client.post(
+        reverse("member_role", args=[owner_row.pk]), {name: "viewer", f"m{owner_row.pk}-confirm": "on"}
+    )
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    select = _row_select(html, name)
+    assert re.search(r'<option value="viewer"[^>]*selected', select), select
+    assert 'aria-invalid="true"' in select
+    error = re.search(rf'id="id_{name}_error"[^>]*>(.*?)</', html, re.S)
+    assert error is not None and "above yours" in error.group(1)
+    assert world["owner"].email in html.split('role="status"', 1)[1].split("</ul>", 1)[0]
+    assert OrgMembership.objects.get(organization=world["org1"], user=owner_row).role == "member"
+
+
+def test_an_invalid_role_value_is_refused_in_words_on_the_field(world: dict[str, Any], client_for: Any) -> None:
+    member = world["member"]
+    client = client_for(world["admin"])
+    name = f"m{member.pk}-role"
+    refused = client.post(reverse("member_role", args=[member.pk]), {name: "superuser"})
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    error = re.search(rf'id="id_{name}_error"[^>]*>(.*?)</', html, re.S)
+    assert error is not None
+    for word in ("admin", "member", "viewer"):
+        assert word in error.group(1).lower()
+    assert member.email in html
+
+
+def test_a_refused_tenant_role_keeps_the_choice_and_names_the_person(world: dict[str, Any], client_for: Any) -> None:
+    """The last tenant owner cannot drop their own owner role: the select keeps the choice."""
+    owner = world["owner"]
+    client = client_for(owner)
+    name = f"t{owner.pk}-tenant_role"
+    refused = client.post(reverse("member_tenant_role", args=[owner.pk]), {name: "admin", f"t{owner.pk}-confirm": "on"})
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    select = _row_select(html, name)
+    assert re.search(r'<option value="admin"[^>]*selected', select), select
+    error = re.search(rf'id="id_{name}_error"[^>]*>(.*?)</', html, re.S)
+    assert error is not None and "owner" in error.group(1).lower()
