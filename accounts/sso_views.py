@@ -9,6 +9,7 @@ import requests
 from allauth.socialaccount.providers.openid_connect import views as openid_connect_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from accounts.sso_refusals import refusal_page
 from accounts.views import form_rate_limited
 from orgs import roles
 from orgs.models import TenantMembership
+from orgs.ui import current_access
 from tater.exceptions import DomainError
 
 IDP_UNREACHABLE_MESSAGE = (
@@ -52,12 +54,25 @@ def sso_start(request: HttpRequest) -> HttpResponse:
 
 
 def _owned_tenant(request: HttpRequest) -> tuple[Any, Any]:
-    """The tenant (named by ``tenant``, else the first) the signed-in user owns, and all they own."""
+    """The tenant (named by ``tenant``, else the current org's, else the first) the signed-in
+    user owns, and all they own. An owner of two tenants working in the second must not land on
+    the first tenant's settings."""
     user = cast(User, request.user)  # the callers are @login_required
     owned = TenantMembership.objects.filter(user=user, role=roles.TenantRole.OWNER).select_related("tenant")
     wanted = request.GET.get("tenant") or request.POST.get("tenant")
-    membership = next((m for m in owned if m.tenant.public_id == wanted), None) if wanted else owned.first()
+    if wanted:
+        membership = next((m for m in owned if m.tenant.public_id == wanted), None)
+    else:
+        current = _current_tenant_id(request)
+        membership = next((m for m in owned if m.tenant.public_id == current), None) or owned.first()
     return (membership.tenant if membership else None), owned
+
+
+def _current_tenant_id(request: HttpRequest) -> str | None:
+    try:
+        return current_access(request, org_required=False).tenant_public_id
+    except (Http404, BadRequest):
+        return None
 
 
 def _settings_url(tenant: Any) -> str:

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from orgs.models import OrgMembership
-from tests.factories import add_member, make_key
+from tests.factories import add_member, make_key, make_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +189,28 @@ def test_a_refused_tenant_role_keeps_the_choice_and_names_the_person(world: dict
     assert re.search(r'<option value="admin"[^>]*selected', select), select
     error = re.search(rf'id="id_{name}_error"[^>]*>(.*?)</', html, re.S)
     assert error is not None and "owner" in error.group(1).lower()
+
+
+# --- Two tenants: tenant-level pages follow the org the user is in ----------------------------------
+
+
+def test_sso_settings_open_for_the_tenant_being_looked_at(world: dict[str, Any], client_for: Any) -> None:
+    """An owner of two tenants, working in the second, follows "Single sign-on settings" from the
+    tenant settings page (or opens the SSO page from the menu): the second tenant's SSO settings,
+    not the first tenant's."""
+    owner = world["owner"]
+    second, _, (second_org,) = make_tenant(name="Initech", owner=owner, orgs=1)
+    client = client_for(owner)
+    client.post(reverse("org_switch"), {"org": second_org.public_id, "next": "/"})
+    settings_page = client.get(reverse("tenant_settings")).content.decode()
+    assert "Initech" in settings_page
+    link = re.search(r'href="([^"]*)">Single sign-on settings<', settings_page).group(1).replace("&amp;", "&")
+    for url in (link, reverse("accounts_sso_settings")):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        selected = re.search(r'<option value="([^"]+)" selected>', page.content.decode())
+        assert selected is not None and selected.group(1) == second.public_id, url
+    # From a page opened for the first tenant's org (the hint), the link names the first tenant.
+    first_page = client.get(reverse("tenant_settings") + f"?organizationId={world['org1'].public_id}").content.decode()
+    link = re.search(r'href="([^"]*)">Single sign-on settings<', first_page).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(link).query).get("tenant") == [world["tenant"].public_id]
