@@ -168,9 +168,13 @@ def _members_page(
     organization = access.organization()
     offered = _tenant_roles_offered(access)
     can_write = "members:write" in access.scopes
+    own_rank = roles.effective_rank(access.tenant_role, access.org_role)
     rows = [
         {
             "member": row,
+            # Nobody changes someone ranked above them (the service's rule): no control that can
+            # only be refused.
+            "can_change": can_write and row.rank <= own_rank,
             "form": failed
             if isinstance(failed, MemberRoleForm) and failed.prefix == f"m{row.user.pk}"
             else MemberRoleForm(initial={"role": row.role}, prefix=f"m{row.user.pk}"),
@@ -184,7 +188,7 @@ def _members_page(
                     offered=offered,
                 )
             )
-            if offered and row.rank <= roles.effective_rank(access.tenant_role, access.org_role)
+            if offered and row.rank <= own_rank
             else None,
         }
         for row in selectors.org_members(organization=organization)

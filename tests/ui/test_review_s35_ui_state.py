@@ -141,25 +141,16 @@ def _row_select(html: str, name: str) -> str:
     return match.group(0)
 
 
-def test_a_refused_role_change_keeps_the_chosen_role_and_says_who_and_why(
-    world: dict[str, Any], client_for: Any
-) -> None:
-    """An org admin may not change the org role of a tenant owner (ranked above them): the
-    page answers with the refusal beside that person's select, which still shows the choice."""
+def test_a_refused_role_change_says_whose_role_and_why(world: dict[str, Any], client_for: Any) -> None:
+    """An org admin's change of a tenant owner's org role (ranked above them; a stale page or a
+    hand-made POST) is refused on the members page itself, naming the person and the reason."""
     client = client_for(world["admin"])
     owner_row = add_member(world["org1"], "member", user=world["owner"])
-    name = f"m{owner_row.pk}-role"
-    refused = client.post(
-        reverse("member_role", args=[owner_row.pk]), {name: "viewer", f"m{owner_row.pk}-confirm": "on"}
-    )
+    data = {f"m{owner_row.pk}-role": "viewer", f"m{owner_row.pk}-confirm": "on"}
+    refused = client.post(reverse("member_role", args=[owner_row.pk]), data)
     assert refused.status_code == 400
-    html = refused.content.decode()
-    select = _row_select(html, name)
-    assert re.search(r'<option value="viewer"[^>]*selected', select), select
-    assert 'aria-invalid="true"' in select
-    error = re.search(rf'id="id_{name}_error"[^>]*>(.*?)</', html, re.S)
-    assert error is not None and "above yours" in error.group(1)
-    assert world["owner"].email in html.split('role="status"', 1)[1].split("</ul>", 1)[0]
+    status = refused.content.decode().split('role="status"', 1)[1].split("</ul>", 1)[0]
+    assert world["owner"].email in status and "organization role" in status and "above yours" in status
     assert OrgMembership.objects.get(organization=world["org1"], user=owner_row).role == "member"
 
 
@@ -187,6 +178,7 @@ def test_a_refused_tenant_role_keeps_the_choice_and_names_the_person(world: dict
     html = refused.content.decode()
     select = _row_select(html, name)
     assert re.search(r'<option value="admin"[^>]*selected', select), select
+    assert 'aria-invalid="true"' in select
     error = re.search(rf'id="id_{name}_error"[^>]*>(.*?)</', html, re.S)
     assert error is not None and "owner" in error.group(1).lower()
 
@@ -214,3 +206,18 @@ def test_sso_settings_open_for_the_tenant_being_looked_at(world: dict[str, Any],
     first_page = client.get(reverse("tenant_settings") + f"?organizationId={world['org1'].public_id}").content.decode()
     link = re.search(r'href="([^"]*)">Single sign-on settings<', first_page).group(1).replace("&amp;", "&")
     assert parse_qs(urlsplit(link).query).get("tenant") == [world["tenant"].public_id]
+
+
+def test_members_page_offers_no_change_that_can_only_be_refused(world: dict[str, Any], client_for: Any) -> None:
+    """An org admin sees no role select and no Remove button on the row of someone ranked above
+    them (the tenant owner): both could only end in "above yours". Rows they may change keep them."""
+    owner, member = world["owner"], world["member"]
+    add_member(world["org1"], "member", user=owner)  # the tenant owner also holds an org role
+    page = client_for(world["admin"]).get(reverse("members")).content.decode()
+    assert f'name="m{owner.pk}-role"' not in page
+    assert reverse("member_remove", args=[owner.pk]) not in page
+    assert f'name="m{member.pk}-role"' in page and reverse("member_remove", args=[member.pk]) in page
+    # The owner outranks everyone: every other row keeps its controls.
+    owner_page = client_for(owner).get(reverse("members")).content.decode()
+    assert f'name="m{world["admin"].pk}-role"' in owner_page
+    assert reverse("member_remove", args=[world["admin"].pk]) in owner_page
