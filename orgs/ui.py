@@ -3,6 +3,7 @@ reading the org switcher's choice from the session."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpRequest
 from django.urls import reverse
@@ -18,14 +19,23 @@ def _session_org(request: HttpRequest) -> str | None:
     """The session's current org if the user can still reach it, else their first
     reachable org (pages never answer "ambiguous": they open on a sensible default)."""
     chosen = request.session.get(access_mod.SESSION_ORG_KEY)
-    reachable = list(orgs_reachable_by_user(user=request.user).values_list("public_id", flat=True))
+    reachable = dict(orgs_reachable_by_user(user=request.user).values_list("public_id", "name"))
     if chosen in reachable:
         return chosen
     if not reachable:
         return None
+    first = next(iter(reachable))
+    if chosen:
+        # The selected org was left, removed or deleted: say so rather than silently showing
+        # another org's pages. The lost org is not named (it may be gone or renamed).
+        messages.info(
+            request,
+            f"The organization you had selected is no longer available to you: showing {reachable[first]}.",
+            fail_silently=True,
+        )
     # Remember the default so API calls made from the page (session auth) agree with it.
-    request.session[access_mod.SESSION_ORG_KEY] = reachable[0]
-    return reachable[0]
+    request.session[access_mod.SESSION_ORG_KEY] = first
+    return first
 
 
 def current_access(request: HttpRequest, *, org_required: bool = True) -> Access:

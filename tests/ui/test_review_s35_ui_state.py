@@ -221,3 +221,22 @@ def test_members_page_offers_no_change_that_can_only_be_refused(world: dict[str,
     owner_page = client_for(owner).get(reverse("members")).content.decode()
     assert f'name="m{world["admin"].pk}-role"' in owner_page
     assert reverse("member_remove", args=[world["admin"].pk]) in owner_page
+
+
+def test_losing_the_selected_org_falls_back_with_a_notice(world: dict[str, Any], client_for: Any) -> None:
+    """Someone removed from the org they had selected lands in another org they reach, told so
+    (not silently shown another org's data as if nothing happened)."""
+    admin = world["admin"]
+    add_member(world["org2"], "member", user=admin)
+    client = client_for(admin)
+    client.post(reverse("org_switch"), {"org": world["org2"].public_id, "next": "/"}, follow=True)
+    OrgMembership.objects.filter(organization=world["org2"], user=admin).delete()
+    page = client.get(reverse("apikey_list"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    status = html.split('role="status"', 1)[1].split("</ul>", 1)[0]
+    assert "no longer" in status and "Acme Org 1" in status
+    assert "Acme Org 2" not in html  # the lost org is not named (it may be gone or renamed)
+    # Told once: the next page is quiet.
+    again = client.get(reverse("apikey_list")).content.decode()
+    assert "no longer" not in again
