@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs import members as member_services
 from orgs import roles, selectors, services
-from orgs.access import SESSION_ORG_KEY, Access
+from orgs.access import ORG_PARAM, SESSION_ORG_KEY, Access
 from orgs.forms import (
     NO_TENANT_ROLE,
     ROLE_HELP,
@@ -63,13 +63,15 @@ def _after_switch(request: HttpRequest, target: str) -> str:
     (a key page), in which case go to the dashboard."""
     if not target or not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return "/"
-    path = target.split("?", 1)[0]
+    path, _, query = target.partition("?")
     try:
         match = resolve(path)
     except Resolver404:
         return "/"
-    # Object pages and org-specific query strings belong to the previous org.
-    return "/" if match.kwargs or "?" in target else path
+    # Object pages and org-specific query strings (filters, pages) belong to the previous org;
+    # the org hint alone only named the org being left.
+    filters = [name for name in QueryDict(query) if name != ORG_PARAM]
+    return "/" if match.kwargs or filters else path
 
 
 @login_required

@@ -240,3 +240,16 @@ def test_losing_the_selected_org_falls_back_with_a_notice(world: dict[str, Any],
     # Told once: the next page is quiet.
     again = client.get(reverse("apikey_list")).content.decode()
     assert "no longer" not in again
+
+
+def test_switching_from_a_page_opened_for_another_org_stays_on_that_page(two_orgs: dict[str, Any]) -> None:
+    """On /members/?organizationId=<B>, switching to org 1 shows org 1's members (the hint is
+    the org being left, not a filter of the page), not the dashboard."""
+    client, b = two_orgs["client"], two_orgs["b"]
+    here = f"{reverse('members')}?organizationId={b}"
+    switched = client.post(reverse("org_switch"), {"org": two_orgs["org1"].public_id, "next": here})
+    assert switched.status_code == 302 and switched["Location"] == reverse("members")
+    # Filters of a list still belong to the org being left: those go to the dashboard.
+    filtered = f"{reverse('apikey_list')}?status=active&organizationId={b}"
+    switched = client.post(reverse("org_switch"), {"org": two_orgs["org1"].public_id, "next": filtered})
+    assert switched["Location"] == "/"
