@@ -24,18 +24,24 @@ def org_url(context: dict[str, Any], name: str, *args: object, **query: str | in
     url = reverse(name, args=args)
     if query:
         url = f"{url}?{urlencode(query)}"
-    return with_org_hint(context["request"], url)
+    return _hinted(context, url)
 
 
 @register.simple_tag(takes_context=True)
 def in_org(context: dict[str, Any], url: str) -> str:
-    return with_org_hint(context["request"], url)
+    return _hinted(context, url)
+
+
+def _hinted(context: Any, url: str) -> str:
+    # Some error pages render without a request (Django's 400 view): plain links there.
+    request = context.get("request")
+    return url if request is None else with_org_hint(request, url)
 
 
 @register.simple_tag(takes_context=True)
 def org_hidden_input(context: dict[str, Any]) -> SafeString | str:
-    request = context["request"]
+    request = context.get("request")
     access = getattr(request, "current_access", None)
-    if access is None or access.org is None or not org_hint(request):
+    if request is None or access is None or access.org is None or not org_hint(request):
         return ""
     return format_html('<input type="hidden" name="{}" value="{}">', ORG_PARAM, access.org.public_id)

@@ -253,3 +253,13 @@ def test_switching_from_a_page_opened_for_another_org_stays_on_that_page(two_org
     filtered = f"{reverse('apikey_list')}?status=active&organizationId={b}"
     switched = client.post(reverse("org_switch"), {"org": two_orgs["org1"].public_id, "next": filtered})
     assert switched["Location"] == "/"
+
+
+def test_org_links_render_without_a_request() -> None:
+    """Django's 400 view renders its template without a request: the tags give plain links."""
+    from django.template import Context, Template
+
+    html = Template(
+        "{% load org_links %}{% org_url 'apikey_list' status='active' %} {% in_org '/' %}{% org_hidden_input %}"
+    )
+    assert html.render(Context()) == f"{reverse('apikey_list')}?status=active /"
