@@ -1,18 +1,42 @@
 """Account pages. Included at /accounts/ before allauth.urls: the paths that repeat
 allauth's (login, signup, password reset, reauthenticate) replace its views with the
-rate-limited / extended ones."""
+rate-limited / extended ones.
+
+allauth saves a password, a new account or an email address and only then sends the
+signal whose receiver writes the audit entry (accounts.receivers): its pages that write
+run here in one transaction (``_atomic``), so a change is never kept without its entry."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from allauth.account import urls as allauth_urls
 from allauth.account import views as allauth_views
-from django.urls import path, re_path
+from django.db import transaction
+from django.urls import URLPattern, path, re_path
 
 from accounts import security_views, sso_views, two_factor_views, views
 from accounts.forms import ResetPasswordForm
 
+
+def _atomic(name: str) -> URLPattern:
+    """allauth's own URL pattern ``name``, its view run in one transaction."""
+    found: Any = next(p for p in allauth_urls.urlpatterns if getattr(p, "name", None) == name)
+    return URLPattern(found.pattern, transaction.atomic(found.callback), found.default_args, name)
+
+
 urlpatterns = [
     path("login/", views.form_rate_limited("login")(views.LoginView.as_view()), name="account_login"),
-    path("signup/", views.form_rate_limited("signup")(allauth_views.SignupView.as_view()), name="account_signup"),
+    path(
+        "signup/",
+        views.form_rate_limited("signup")(transaction.atomic(allauth_views.SignupView.as_view())),
+        name="account_signup",
+    ),
+    _atomic("account_change_password"),
+    _atomic("account_set_password"),
+    _atomic("account_reset_password_from_key"),
+    _atomic("account_email"),
+    _atomic("account_confirm_email"),
     path(
         "password/reset/",
         views.form_rate_limited("password_reset")(
