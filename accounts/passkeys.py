@@ -179,8 +179,19 @@ def clean_name(name: str | None) -> str:
 
 @transaction.atomic
 def passkey_rename(*, passkey: WebAuthnCredential, name: str) -> WebAuthnCredential:
-    passkey.name = clean_name(name)
+    """Audited ``mfa.passkey_renamed`` (the name tells an account's factors apart); the same
+    name again changes nothing and records nothing."""
+    before, passkey.name = passkey.name, clean_name(name)
+    if passkey.name == before:
+        return passkey
     passkey.save(update_fields=["name"])
+    audit_record(
+        action=A.MFA_PASSKEY_RENAMED,
+        tenant=services.home_tenant(passkey.user),
+        target=passkey.user,
+        changes={"method": "passkey", "name": {"from": before, "to": passkey.name}},
+        actor_user=passkey.user,
+    )
     return passkey
 
 

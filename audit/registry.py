@@ -58,6 +58,7 @@ OPERATOR_GROUP_UPDATED = register("operator_group.updated", "Operator group rena
 OPERATOR_GROUP_DELETED = register("operator_group.deleted", "Operator group deleted")
 MFA_ENABLED = register("mfa.enabled", "Two-factor authentication enabled")
 MFA_DISABLED = register("mfa.disabled", "Two-factor authentication disabled")
+MFA_PASSKEY_RENAMED = register("mfa.passkey_renamed", "Passkey renamed")
 MFA_RECOVERY_REGENERATED = register("mfa.recovery_codes_regenerated", "Recovery codes regenerated")
 AUTH_LOCKED_OUT = register("auth.locked_out", "Client or account locked out after failed attempts")
 # SSO verified domains

@@ -13,11 +13,19 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 
+from accounts import passkeys
 from audit.models import AuditEvent
+from tater import context
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a-new-and-long-passphrase-42"
+
+
+@pytest.fixture
+def ui():
+    with context.use(context.RequestContext(channel="ui", ip="203.0.113.9", user_agent="pytest-e")) as ctx:
+        yield ctx
 
 
 def audit_down():
@@ -86,3 +94,46 @@ class TestAllauthPagesWriteInTheEntrysTransaction:
         entry = AuditEvent.objects.get(action="user.email_changed")
         assert (entry.channel, entry.actor_user_id) == ("ui", user.pk)
         assert entry.changes == {"added": "second-e@example.com"}
+
+
+def a_passkey(user, name: str = "Passkey"):
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    return WebAuthnCredential.objects.create(
+        user=user,
+        name=name,
+        credential_id=b"cred-e",
+        credential_id_sha256="0" * 64,
+        public_key=b"pk",
+        aaguid="00000000-0000-0000-0000-000000000000",
+    )
+
+
+class TestPasskeyRename:
+    """A passkey's name is what the security page and the admin show to tell factors apart:
+    renaming one is a change to the account's sign-in factors (GitHub's security log records
+    it), so it is recorded like adding or removing one. (Its owner has passed 2FA to reach the
+    page: the service is called as the view calls it.)"""
+
+    def test_rename_is_recorded_with_before_and_after(self, ui) -> None:
+        user = UserFactory()
+        passkey = a_passkey(user)
+        ui.user_id = user.pk
+        passkeys.passkey_rename(passkey=passkey, name="Work laptop")
+        entry = AuditEvent.objects.get(action="mfa.passkey_renamed")
+        assert (entry.channel, entry.actor_user_id, entry.target_id) == ("ui", user.pk, user.public_id)
+        assert entry.changes == {"method": "passkey", "name": {"from": "Passkey", "to": "Work laptop"}}
+
+    def test_same_name_writes_no_entry(self, ui) -> None:
+        user = UserFactory()
+        passkey = a_passkey(user, name="Work laptop")
+        passkeys.passkey_rename(passkey=passkey, name=" Work  laptop ")
+        assert not AuditEvent.objects.filter(action="mfa.passkey_renamed").exists()
+
+    def test_rename_is_undone_when_its_entry_fails(self, ui) -> None:
+        user = UserFactory()
+        passkey = a_passkey(user)
+        with audit_down(), pytest.raises(RuntimeError):
+            passkeys.passkey_rename(passkey=passkey, name="Work laptop")
+        passkey.refresh_from_db()
+        assert passkey.name == "Passkey"
