@@ -353,16 +353,6 @@ def recovery_codes_regenerate(*, user: Any) -> list[str]:
 
 
 @transaction.atomic
-def mfa_disable(*, user: Any) -> None:
-    """Remove every second factor: TOTP, recovery codes, passkeys (callers check the
-    password first)."""
-    TOTPDevice.objects.filter(user=user).delete()
-    RecoveryCodeDevice.objects.filter(user=user).delete()
-    WebAuthnCredential.objects.filter(user=user).delete()
-    audit_record(action=A.MFA_DISABLED, tenant=home_tenant(user), target=user, actor_user=user)
-
-
-@transaction.atomic
 def mfa_device_remove(*, device: Any) -> None:
     """An operator deletes one second-factor device (e.g. a lost phone) from the admin."""
     user = device.user

@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from accounts import passkeys, services
+from accounts import mfa, passkeys, services
 from accounts.app_settings import app_settings
 from accounts.forms import CodeForm, ConfirmTOTPForm, PasswordConfirmForm
 from accounts.models import RecoveryCodeDevice, User
@@ -225,7 +225,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     """Removing the second factor asks for the password again (and a session that passed it)."""
     form = PasswordConfirmForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        services.mfa_disable(user=request.user)
+        mfa.mfa_disable(user=request.user)
         services.session_started(request=request, user=request.user)
         messages.success(request, "Two-factor authentication is off.")
         return HttpResponseRedirect(reverse("accounts_security"))

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 
-from accounts import passkeys
+from accounts import mfa, passkeys
 from audit.models import AuditEvent
 from tater import context
 from tests.factories import PASSWORD, UserFactory
@@ -137,3 +137,21 @@ class TestPasskeyRename:
             passkeys.passkey_rename(passkey=passkey, name="Work laptop")
         passkey.refresh_from_db()
         assert passkey.name == "Passkey"
+
+
+class TestTwoFactorOff:
+    def test_turning_off_with_nothing_on_writes_no_entry(self) -> None:
+        user = UserFactory()
+        client = signed_in(user)
+        response = client.post("/accounts/2fa/disable/", {"password": PASSWORD})
+        assert response.status_code == 302
+        assert not AuditEvent.objects.filter(action="mfa.disabled").exists()
+
+    def test_turning_off_says_which_factors_went(self, ui) -> None:
+        user = UserFactory()
+        a_passkey(user)
+        ui.user_id = user.pk
+        mfa.mfa_disable(user=user)
+        entry = AuditEvent.objects.get(action="mfa.disabled")
+        assert (entry.channel, entry.actor_user_id) == ("ui", user.pk)
+        assert entry.changes == {"methods_removed": ["passkey"]}
