@@ -226,7 +226,8 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
     }
     if before["client_secret"] != after["client_secret"]:
         changes["client_secret_changed"] = True  # never the value
-    audit_record(action=A.TENANT_UPDATED, tenant=tenant, target=tenant, changes={"sso": changes}, actor_user=actor)
+    if created or changes:  # saving the same settings again records nothing
+        audit_record(action=A.TENANT_UPDATED, tenant=tenant, target=tenant, changes={"sso": changes}, actor_user=actor)
     return config
 
 

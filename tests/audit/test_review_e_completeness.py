@@ -155,3 +155,39 @@ class TestTwoFactorOff:
         entry = AuditEvent.objects.get(action="mfa.disabled")
         assert (entry.channel, entry.actor_user_id) == ("ui", user.pk)
         assert entry.changes == {"methods_removed": ["passkey"]}
+
+
+class TestSSOConfiguration:
+    VALUES = {
+        "protocol": "oidc",
+        "issuer": "https://idp.example.com",
+        "client_id": "tater-client",
+        "client_secret": "s3cret-value",
+        "default_role": "member",
+    }
+
+    def test_saving_the_same_settings_writes_no_entry(self, ui) -> None:
+        from accounts import sso
+        from tests.factories import make_tenant
+
+        tenant, owner, _ = make_tenant()
+        sso.sso_config_save(tenant=tenant, actor=owner, values=dict(self.VALUES))
+        first = AuditEvent.objects.filter(action="tenant.updated").count()
+        sso.sso_config_save(tenant=tenant, actor=owner, values=dict(self.VALUES))
+        sso.sso_config_save(tenant=tenant, actor=owner, values={**self.VALUES, "client_secret": ""})
+        assert AuditEvent.objects.filter(action="tenant.updated").count() == first
+
+    def test_a_change_is_recorded_without_the_secret(self, ui) -> None:
+        from accounts import sso
+        from tests.factories import make_tenant
+
+        tenant, owner, _ = make_tenant()
+        sso.sso_config_save(tenant=tenant, actor=owner, values=dict(self.VALUES))
+        sso.sso_config_save(
+            tenant=tenant, actor=owner, values={**self.VALUES, "client_secret": "n3w", "client_id": "x"}
+        )
+        entry = AuditEvent.objects.filter(action="tenant.updated").order_by("-pk").first()
+        assert entry.changes == {
+            "sso": {"client_id": {"from": "tater-client", "to": "x"}, "client_secret_changed": True}
+        }
+        assert "n3w" not in str(entry.changes) and "s3cret" not in str(entry.changes)
