@@ -18,7 +18,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from accounts import domains, services, sso
+from accounts import admin_social, domains, services, sso
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from audit import registry as A
 from tater.exceptions import InvalidInput
@@ -350,3 +350,5 @@ for _model in (TOTPDevice, StaticDevice, WebAuthnCredential):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, SecondFactorDeviceAdmin)
+
+admin_social.register()  # allauth's sign-in apps and linked identities, audited

@@ -44,6 +44,7 @@ USER_LOGIN_FAILED = register("user.login_failed", "Sign-in failed")
 USER_LOGOUT = register("user.logout", "User signed out")
 USER_PASSWORD_CHANGED = register("user.password_changed", "Password changed")
 USER_SSO_LINKED = register("user.sso_linked", "SSO account linked")
+USER_SSO_UNLINKED = register("user.sso_unlinked", "SSO account unlinked by an operator")
 USER_CREATED = register("user.created", "Account created by an operator")
 USER_UPDATED = register(
     "user.updated", "Account changed by an operator (email, name, active, staff, superuser, groups)"
@@ -66,6 +67,9 @@ SSO_DOMAIN_ADDED = register("sso.domain_added", "SSO email domain added (pending
 SSO_DOMAIN_VERIFIED = register("sso.domain_verified", "SSO email domain verified through DNS")
 SSO_DOMAIN_VERIFICATION_FAILED = register("sso.domain_verification_failed", "SSO email domain verification failed")
 SSO_DOMAIN_REMOVED = register("sso.domain_removed", "SSO email domain removed")
+SSO_APP_CREATED = register("sso_app.created", "Sign-in app (e.g. Google, Microsoft) added by an operator")
+SSO_APP_UPDATED = register("sso_app.updated", "Sign-in app changed by an operator")
+SSO_APP_DELETED = register("sso_app.deleted", "Sign-in app deleted by an operator")
 # SCIM provisioning (channel scim; the acting SCIM token's id is the entry's key id)
 SCIM_TOKEN_CREATED = register("scim_token.created", "SCIM token created")
 SCIM_TOKEN_REVOKED = register("scim_token.revoked", "SCIM token revoked")
