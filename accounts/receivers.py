@@ -84,6 +84,17 @@ def _on_social_account_added(sender: Any, request: HttpRequest, sociallogin: Any
     )
 
 
+def _on_social_account_removed(sender: Any, request: HttpRequest, socialaccount: Any, **kwargs: Any) -> None:
+    # The account's "Connected identity providers" page (the admin audits its own unlink).
+    audit_record(
+        action=A.USER_SSO_UNLINKED,
+        tenant=services.home_tenant(socialaccount.user),
+        target=socialaccount.user,
+        changes={"provider": socialaccount.provider, "uid": socialaccount.uid},
+        actor_user=socialaccount.user,
+    )
+
+
 def _audit_email(user: Any, changes: dict[str, Any]) -> None:
     # Changed on allauth's email page, or verified in the admin (its bulk action).
     services.email_address_changed(user=user, changes=changes)
@@ -140,6 +151,7 @@ def connect() -> None:
     allauth_signals.email_changed.connect(_on_email_changed, dispatch_uid="accounts.email_changed")
     allauth_signals.email_removed.connect(_on_email_removed, dispatch_uid="accounts.email_removed")
     social_signals.social_account_added.connect(_on_social_account_added, dispatch_uid="accounts.social_added")
+    social_signals.social_account_removed.connect(_on_social_account_removed, dispatch_uid="accounts.social_removed")
     post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="accounts.user_saved")
     post_save.connect(_on_membership_created, sender=TenantMembership, dispatch_uid="accounts.home_tenant_t")
     post_save.connect(_on_membership_created, sender=OrgMembership, dispatch_uid="accounts.home_tenant_o")

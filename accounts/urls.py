@@ -2,9 +2,10 @@
 allauth's (login, signup, password reset, reauthenticate) replace its views with the
 rate-limited / extended ones.
 
-allauth saves a password, a new account or an email address and only then sends the
-signal whose receiver writes the audit entry (accounts.receivers): its pages that write
-run here in one transaction (``_atomic``), so a change is never kept without its entry."""
+allauth saves a password, a new account, an email address or an identity link (or deletes
+one) and only then sends the signal whose receiver writes the audit entry
+(accounts.receivers): its pages that write run here in one transaction (``_atomic``), so a
+change is never kept without its entry."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from allauth.account import urls as allauth_urls
 from allauth.account import views as allauth_views
+from allauth.socialaccount import views as social_views
 from django.db import transaction
 from django.urls import URLPattern, path, re_path
 
@@ -37,6 +39,8 @@ urlpatterns = [
     _atomic("account_reset_password_from_key"),
     _atomic("account_email"),
     _atomic("account_confirm_email"),
+    path("3rdparty/", transaction.atomic(social_views.connections), name="socialaccount_connections"),
+    path("3rdparty/signup/", transaction.atomic(social_views.signup), name="socialaccount_signup"),
     path(
         "password/reset/",
         views.form_rate_limited("password_reset")(

@@ -44,7 +44,7 @@ USER_LOGIN_FAILED = register("user.login_failed", "Sign-in failed")
 USER_LOGOUT = register("user.logout", "User signed out")
 USER_PASSWORD_CHANGED = register("user.password_changed", "Password changed")
 USER_SSO_LINKED = register("user.sso_linked", "SSO account linked")
-USER_SSO_UNLINKED = register("user.sso_unlinked", "SSO account unlinked by an operator")
+USER_SSO_UNLINKED = register("user.sso_unlinked", "SSO account unlinked (by its owner, or an operator)")
 USER_CREATED = register("user.created", "Account created by an operator")
 USER_UPDATED = register(
     "user.updated", "Account changed by an operator (email, name, active, staff, superuser, groups)"

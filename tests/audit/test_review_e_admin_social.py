@@ -120,3 +120,30 @@ def test_operators_link_no_identity_by_hand(operator) -> None:
     )
     assert response.status_code == 403
     assert not SocialAccount.objects.exists()
+
+
+class TestUserDisconnectsAnIdentity:
+    """The account's own "Connected identity providers" page (allauth's, under /accounts/3rdparty/)."""
+
+    def setup_link(self) -> tuple[Any, SocialAccount, Client]:
+        _, owner, _ = make_tenant()
+        SocialApp.objects.create(provider="google", name="Google", client_id="g", secret="s")
+        link = SocialAccount.objects.create(user=owner, provider="google", uid="g-456")
+        client = Client(raise_request_exception=False)
+        assert client.post("/accounts/login/", {"login": owner.email, "password": PASSWORD}).status_code == 302
+        assert client.post("/accounts/reauthenticate/", {"password": PASSWORD}).status_code == 302
+        return owner, link, client
+
+    def test_disconnecting_is_recorded(self) -> None:
+        owner, link, client = self.setup_link()
+        assert client.post("/accounts/3rdparty/", {"account": link.pk}).status_code == 302
+        assert not SocialAccount.objects.filter(pk=link.pk).exists()
+        entry = AuditEvent.objects.get(action="user.sso_unlinked")
+        assert (entry.channel, entry.actor_user_id, entry.target_id) == ("ui", owner.pk, owner.public_id)
+        assert entry.changes == {"provider": "google", "uid": "g-456"}
+
+    def test_disconnecting_is_undone_when_its_entry_fails(self) -> None:
+        _, link, client = self.setup_link()
+        with mock.patch("audit.chain.link", side_effect=RuntimeError("audit store down")):
+            assert client.post("/accounts/3rdparty/", {"account": link.pk}).status_code == 500
+        assert SocialAccount.objects.filter(pk=link.pk).exists()
