@@ -204,6 +204,13 @@ class AuditedEmailAddressAdmin(EmailAddressAdmin):
         services.email_address_changed(user=obj.user, changes={"removed": obj.email})
         super().delete_model(request, obj)
 
+    @admin.action(description=EmailAddressAdmin.make_verified.short_description)
+    @transaction.atomic
+    def make_verified(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        # allauth's action, in one transaction with the entries its signal writes (Django runs
+        # admin actions outside the transaction it gives the change and delete pages).
+        super().make_verified(request, queryset)
+
     @transaction.atomic
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for address in queryset.select_related("user"):

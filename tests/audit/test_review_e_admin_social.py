@@ -147,3 +147,38 @@ class TestUserDisconnectsAnIdentity:
         with mock.patch("audit.chain.link", side_effect=RuntimeError("audit store down")):
             assert client.post("/accounts/3rdparty/", {"account": link.pk}).status_code == 500
         assert SocialAccount.objects.filter(pk=link.pk).exists()
+
+
+class TestEmailMarkedVerifiedByAnOperator:
+    """The admin's "Mark as verified" action (allauth's): an admin action runs outside the
+    transaction Django gives the change and delete pages."""
+
+    def address(self) -> Any:
+        from allauth.account.models import EmailAddress
+
+        _, owner, _ = make_tenant()
+        return EmailAddress.objects.create(user=owner, email="unproven-e@example.com", verified=False)
+
+    def post(self, client: Client, address: Any) -> Any:
+        return client.post(
+            "/admin/account/emailaddress/",
+            {"action": "make_verified", "_selected_action": [address.pk], "index": 0},
+        )
+
+    def test_marking_verified_is_recorded(self, operator) -> None:
+        staff, client = operator
+        address = self.address()
+        assert self.post(client, address).status_code == 302
+        address.refresh_from_db()
+        assert address.verified
+        entry = AuditEvent.objects.get(action="user.email_changed")
+        assert (entry.channel, entry.actor_user_id) == ("admin", staff.pk)
+        assert entry.changes == {"verified": "unproven-e@example.com"}
+
+    def test_marking_verified_is_undone_when_its_entry_fails(self, operator) -> None:
+        _, client = operator
+        address = self.address()
+        with mock.patch("audit.chain.link", side_effect=RuntimeError("audit store down")):
+            assert self.post(client, address).status_code == 500
+        address.refresh_from_db()
+        assert not address.verified
