@@ -258,17 +258,17 @@ def user_deactivated(*, user: Any) -> None:
 def signup_provision(*, user: Any) -> Tenant | None:
     """A user who signed up on their own (no tenant, no org) gets a tenant they own with a
     first organization, so the product is usable right away. Users who arrive with a
-    membership (SSO provisioning, invitations) get nothing extra."""
-    audit_record(
-        action=A.USER_SIGNED_UP, tenant=None, target=user, changes={"email": {"to": user.email}}, actor_user=user
-    )
-    if TenantMembership.objects.filter(user=user).exists() or OrgMembership.objects.filter(user=user).exists():
-        return None
-    name = app_settings.SIGNUP_TENANT_NAME.format(email=user.email)[:200]
-    if not names.is_one_line(name):  # an address with control characters (made outside sign-up)
-        name = app_settings.SIGNUP_TENANT_NAME.format(email=user.public_id)
-    tenant = org_services.tenant_create(name=name, owner=user)
-    org_services.org_create(tenant=tenant, name=app_settings.SIGNUP_ORG_NAME, actor=user)
+    membership (SSO provisioning, invitations) get nothing extra. ``user.signed_up`` is filed
+    under the home tenant (this new one, or the one they arrived with), as account events are."""
+    tenant = None
+    if not (TenantMembership.objects.filter(user=user).exists() or OrgMembership.objects.filter(user=user).exists()):
+        name = app_settings.SIGNUP_TENANT_NAME.format(email=user.email)[:200]
+        if not names.is_one_line(name):  # an address with control characters (made outside sign-up)
+            name = app_settings.SIGNUP_TENANT_NAME.format(email=user.public_id)
+        tenant = org_services.tenant_create(name=name, owner=user)
+        org_services.org_create(tenant=tenant, name=app_settings.SIGNUP_ORG_NAME, actor=user)
+    changes = {"email": {"to": user.email}}
+    audit_record(action=A.USER_SIGNED_UP, tenant=home_tenant(user), target=user, changes=changes, actor_user=user)
     return tenant
 
 

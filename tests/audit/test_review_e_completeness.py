@@ -219,3 +219,25 @@ class TestInvitationReplaced:
         assert Invitation.objects.get(pk=first.pk).revoked_at is not None
         later = AuditEvent.objects.filter(pk__gt=start)
         assert any(e.target_id == first.public_id or first.public_id in str(e.changes) for e in later)
+
+
+class TestSignUpEntryTenant:
+    """docs/audit.md: account events are filed under the person's home tenant. A sign-up
+    entry with no tenant sits in the global chain, which no tenant's owner can read."""
+
+    def test_self_sign_up_is_filed_under_the_new_tenant(self) -> None:
+        from orgs.models import TenantMembership
+
+        client = Client()
+        response = client.post(
+            "/accounts/signup/", {"email": "fresh-e@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+        )
+        assert response.status_code == 302
+        tenant = TenantMembership.objects.get(user__email="fresh-e@example.com").tenant
+        entry = AuditEvent.objects.get(action="user.signed_up")
+        assert (entry.tenant_id, entry.channel, entry.target_id) == (
+            tenant.pk,
+            "ui",
+            get_user_model().objects.get(email="fresh-e@example.com").public_id,
+        )
+        assert entry.changes == {"email": {"to": "fresh-e@example.com"}}
