@@ -129,10 +129,13 @@ def member_add_by_email(
     # One pending invitation per address: two sent at once would both revoke nothing and
     # leave two valid links (the org row serializes them; keys' foreign keys are not blocked).
     Organization.objects.select_for_update(no_key=True).only("pk").get(pk=organization.pk)
-    now = timezone.now()
-    Invitation.objects.filter(
+    organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
+    replaced = Invitation.objects.filter(
         organization=organization, email=email, accepted_at__isnull=True, revoked_at__isnull=True
-    ).update(revoked_at=now)
+    )
+    for previous in replaced:
+        invitation_revoked(invitation=previous, organization=organization, actor=actor, reason="replaced")
+    now = timezone.now()
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         organization=organization,
@@ -142,7 +145,6 @@ def member_add_by_email(
         invited_by=actor,
         expires_at=now + timedelta(hours=INVITATION_MAX_AGE_HOURS),
     )
-    organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
     audit_record(
         action=A.MEMBER_INVITED,
         tenant=organization.tenant,

@@ -194,12 +194,6 @@ class TestSSOConfiguration:
 
 
 class TestInvitationReplaced:
-    @pytest.mark.xfail(
-        strict=True,
-        reason="orgs/members.py member_add_by_email revokes the pending invitation with a bare "
-        "QuerySet.update and records only the new one's member.invited: the old link's revocation "
-        "is in no entry (owned by another change in progress)",
-    )
     def test_inviting_the_same_address_again_records_the_old_invitation_going(self, world, ui) -> None:
         from orgs import members
         from orgs.models import Invitation
