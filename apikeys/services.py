@@ -24,8 +24,8 @@ from apikeys.models import ApiKey, KeyType
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy
-from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
-from orgs.selectors import actor_for, as_actor
+from orgs.models import Organization, Tenant
+from orgs.selectors import as_actor, as_actor_locked
 from tater import scopes as S
 from tater.exceptions import InvalidInput, NotPermitted, ObjectNotFound
 
@@ -96,23 +96,6 @@ def _require_within(requested: frozenset[str], allowed: frozenset[str]) -> None:
         )
 
 
-def _queued_behind_changes(creator: Any, tenant: Tenant) -> tuple[Tenant, policy.Actor]:
-    """The tenant, and the creator's roles in it, as they are once a concurrent removal of the
-    creator or a new maximum key lifetime has committed: both lock these rows and then sweep
-    the tenant's keys, so a key created meanwhile from roles and a policy read before them
-    (a request's actor is read when it starts) would outlive the sweep."""
-    user = creator.user if isinstance(creator, policy.Actor) else creator
-    locked = Tenant.objects.select_for_update(no_key=True).get(pk=tenant.pk)
-    list(TenantMembership.objects.select_for_update().filter(tenant=locked, user=user).values_list("pk"))
-    memberships = OrgMembership.objects.select_for_update(of=("self",)).filter(user=user, organization__tenant=locked)
-    list(memberships.values_list("pk"))
-    if isinstance(creator, policy.Actor) and creator.user is not None:
-        return locked, actor_for(
-            user=creator.user, tenant=locked, credential=creator.credential, operator=creator.operator
-        )
-    return locked, as_actor(creator, locked)
-
-
 @transaction.atomic
 def apikey_create(
     *,
@@ -131,7 +114,10 @@ def apikey_create(
 ) -> IssuedKey:
     """Create a key owned by the acting user. ``scopes`` None: the creator's own effective
     permissions (narrowed by the calling key's, through an API key)."""
-    tenant, actor = _queued_behind_changes(creator, tenant)
+    # Queued behind a concurrent removal of the creator or a new maximum key lifetime: both
+    # sweep the tenant's keys, which a key created from roles and a policy read before them
+    # would outlive.
+    tenant, actor = as_actor_locked(creator, tenant)
     name = clean_name(name)
     if key_type not in KeyType.values:
         raise InvalidInput(f"Type must be one of {', '.join(KeyType.values)}", field="type")

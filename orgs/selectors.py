@@ -64,6 +64,22 @@ def as_actor(actor: Any, tenant: Tenant | int) -> policy.Actor:
     return actor_for(user=actor, tenant=tenant)
 
 
+def as_actor_locked(actor: Any, tenant: Tenant) -> tuple[Tenant, policy.Actor]:
+    """``as_actor`` for a change that must not slip past a concurrent change of the actor's
+    roles or of the tenant's policies: the tenant row and the actor's memberships are locked
+    until the transaction ends (a removal or a policy change waiting on them, or waited on),
+    then the tenant and the roles are read afresh (an Actor given, read when its request
+    started, too)."""
+    user = actor.user if isinstance(actor, policy.Actor) else actor
+    locked = Tenant.objects.select_for_update(no_key=True).get(pk=tenant.pk)
+    list(TenantMembership.objects.select_for_update().filter(tenant=locked, user=user).values_list("pk"))
+    org_roles = OrgMembership.objects.select_for_update(of=("self",)).filter(user=user, organization__tenant=locked)
+    list(org_roles.values_list("pk"))
+    if isinstance(actor, policy.Actor) and actor.user is not None:
+        return locked, actor_for(user=actor.user, tenant=locked, credential=actor.credential, operator=actor.operator)
+    return locked, as_actor(actor, locked)
+
+
 def actor_for_access(access: Any, user: Any) -> policy.Actor:
     """The Actor of an API or UI request from its resolved ``Access``: the user, and the
     key the call came through (its effective permissions on this request), if any."""
