@@ -170,10 +170,12 @@ def user_deleted_by_operator(*, user: Any) -> None:
     so every tenant it leaves records it (``member.removed``, pending invitations to it
     withdrawn) and none loses its last owner (``Conflict``)."""
     home = home_tenant(user)
-    for membership in OrgMembership.objects.filter(user=user).select_related("organization__tenant"):
-        org_services.org_member_set(organization=membership.organization, user=user, role=None)
+    # Tenant roles first: they lock the tenant row, which key creation locks before the
+    # creator's memberships; ending a membership first would deadlock with it.
     for tenant_membership in TenantMembership.objects.filter(user=user).select_related("tenant"):
         org_services.tenant_member_set(tenant=tenant_membership.tenant, user=user, role=None)
+    for membership in OrgMembership.objects.filter(user=user).select_related("organization__tenant"):
+        org_services.org_member_set(organization=membership.organization, user=user, role=None)
     audit_record(action=A.USER_DELETED, tenant=home, target=user, changes={"email": {"from": user.email}})
 
 
