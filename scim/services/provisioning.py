@@ -273,6 +273,10 @@ def reconcile(identity: ScimUser) -> list[str]:
         return suspend(identity, deleted=identity.deleted_at is not None)
     done = _resume(identity)
     apply_groups(identity)
+    if "previous_roles_not_restored" in done:
+        # The suspension kept the keys for roles that did not come back: they end as after a
+        # removal, so a role granted again later revives none of them (SPEC §2).
+        key_reactions.keys_revoke_unreached(tenant=identity.tenant, user=identity.user)
     return done
 
 

@@ -1,6 +1,6 @@
-"""Review of the s35 changes, on PostgreSQL (each thread its own connection, committed).
+"""Review of the s35 changes.
 
-PostgreSQL answers a lock cycle by aborting one transaction ("deadlock detected"): a call
+Races run on PostgreSQL (each thread its own connection, committed). PostgreSQL answers a lock cycle by aborting one transaction ("deadlock detected"): a call
 that fails (a 500) for no fault of its caller. Expectations: both calls finish, or one is
 refused for a reason the SPEC gives; one may wait for the other.
 """
@@ -13,23 +13,27 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from apikeys import services as key_services
 from orgs import services as org_services
 from tater.exceptions import NotPermitted, ObjectNotFound
-from tests.factories import add_member, make_tenant
+from tests.factories import add_member, make_key, make_tenant
+from tests.scim.conftest import make_directory, new_user, patch_op
 
-pytestmark = [pytest.mark.realservices, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _postgresql_only() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is only meaningful on PostgreSQL")
 
 
+@pytest.mark.realservices
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_postgresql_only")
 def test_an_operator_deleting_an_account_while_it_creates_a_key_does_not_deadlock() -> None:
     # Key creation now locks the tenant row, then the creator's memberships; the account
     # deletion ended the org memberships before the tenant role (which locks the tenant row).
@@ -76,3 +80,28 @@ def test_an_operator_deleting_an_account_while_it_creates_a_key_does_not_deadloc
             thread.join(timeout=60)
 
     assert errors == []
+
+
+@pytest.mark.django_db
+def test_a_reprovisioned_user_given_a_role_again_later_does_not_revive_keys_from_before() -> None:
+    """SCIM ``active: false`` suspends (the keys kept for the person's return), and
+    reprovisioning now starts fresh (roles given by hand are not given back). A key of an org
+    whose role did not come back must not come back either when an admin grants the role
+    again months later: as after a removal, a key that may have leaked while its owner was out
+    stays dead (docs/authorization.md "Removal kills")."""
+    acme = make_directory("Acme", "acme.test")
+    created = acme.scim.post("/Users", new_user("mia@acme.test"))
+    assert created.status_code == 201, created.content
+    user_id = created.json()["id"]
+    mia = get_user_model().objects.get(email="mia@acme.test")
+    org = acme.orgs[0]
+    org_services.org_member_set(organization=org, user=mia, role="admin", actor=acme.owner)  # by hand
+    _, secret = make_key(user=mia, tenant=acme.tenant, org=org)
+
+    for active in (False, True):
+        r = acme.scim.patch(f"/Users/{user_id}", patch_op({"op": "replace", "value": {"active": active}}))
+        assert r.status_code == 200, r.content
+    org_services.org_member_set(organization=org, user=mia, role="admin", actor=acme.owner)
+
+    answer = APIClient().get("/api/v1/auth/validate", HTTP_X_API_KEY=secret)
+    assert answer.status_code == 401, answer.content
