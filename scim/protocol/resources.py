@@ -165,15 +165,27 @@ def from_body(spec: ResourceSpec, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise bad_request("The body must be a JSON object", "invalidSyntax")
     doc: dict[str, Any] = {}
-    for key, value in body.items():
-        if str(key).lower() == spec.urn.lower() and isinstance(value, dict):
-            doc.update(from_body(spec, value))  # core attributes nested under their URN
-            continue
-        attr = spec.get(str(key))
-        if attr is None or attr.read_only:
-            continue
+    named: set[str] = set()
+    for attr, value in _writable(spec, body):
+        # Names are case-insensitive and may sit under the URN too: one attribute given twice
+        # is refused, as a member repeated verbatim is (tater.api.parsers), never last-wins.
+        if attr.name in named:
+            raise bad_request(f"Attribute {attr.name} is named twice", "invalidSyntax")
+        named.add(attr.name)
         set_or_drop(doc, attr.name, coerce(attr, value))
     return doc
+
+
+def _writable(spec: ResourceSpec, body: dict[str, Any]) -> list[tuple[AttrSpec, Any]]:
+    found = []
+    for key, value in body.items():
+        if str(key).lower() == spec.urn.lower() and isinstance(value, dict):
+            found += _writable(spec, value)  # core attributes nested under their URN
+            continue
+        attr = spec.get(str(key))
+        if attr is not None and not attr.read_only:
+            found.append((attr, value))
+    return found
 
 
 # --- Documents ----------------------------------------------------------------------------

@@ -105,3 +105,29 @@ def test_a_reprovisioned_user_given_a_role_again_later_does_not_revive_keys_from
 
     answer = APIClient().get("/api/v1/auth/validate", HTTP_X_API_KEY=secret)
     assert answer.status_code == 401, answer.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "members",
+    [
+        '"userName": "a@dup.test", "USERNAME": "b@dup.test"',
+        '"userName": "a@dup.test", "urn:ietf:params:scim:schemas:core:2.0:User": {"userName": "b@dup.test"}',
+    ],
+    ids=["spelled twice", "under its URN too"],
+)
+def test_scim_refuses_an_attribute_named_twice_in_another_spelling(members: str) -> None:
+    # SCIM attribute names are case-insensitive (RFC 7643 §2.1) and core attributes may sit
+    # under their schema URN: these name userName twice as surely as an exact repeat does,
+    # which is refused; the one Tater kept (the last) was not the one a reader sees first.
+    directory = make_directory("Dup", "dup.test")
+    body = '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], ' + members + "}"
+    r = APIClient().post(
+        "/scim/v2/Users",
+        data=body,
+        content_type="application/scim+json",
+        HTTP_AUTHORIZATION=f"Bearer {directory.secret}",
+    )
+    assert r.status_code == 400, r.content
+    assert "userName" in r.content.decode() and "twice" in r.content.decode()
+    assert not get_user_model().objects.filter(email__in=["a@dup.test", "b@dup.test"]).exists()
