@@ -55,17 +55,27 @@ def apply_patch(spec: ResourceSpec, doc: dict[str, Any], body: Any) -> dict[str,
     return result
 
 
-def _apply_pathless(spec: ResourceSpec, doc: dict[str, Any], op: str, value: Any) -> None:
+def _apply_pathless(
+    spec: ResourceSpec, doc: dict[str, Any], op: str, value: Any, named: set[tuple[str, str, str]] | None = None
+) -> None:
     if not isinstance(value, dict):
         raise bad_request("An operation without a path needs an object value", "invalidValue")
+    named = set() if named is None else named
     for key, item in value.items():
         key = str(key)
         if key.lower() == spec.urn.lower() and isinstance(item, dict):
-            _apply_pathless(spec, doc, op, item)
+            _apply_pathless(spec, doc, op, item, named)
             continue
         if key.lower().startswith("urn:") and (F.split_urn(key)[0] or "").lower() != spec.urn.lower():
             continue  # an extension Tater does not keep (e.g. the enterprise User)
-        _apply(spec, doc, op, F.parse_path(key), item, pathless=True)
+        path = F.parse_path(key)
+        # Names are case-insensitive and may carry the URN: one attribute given twice is
+        # refused, as a member repeated verbatim is (tater.api.parsers), never last-wins.
+        name = (path.attr.lower(), (path.sub or "").lower(), repr(path.filter))
+        if name in named:
+            raise bad_request(f"Attribute {key} is named twice", "invalidSyntax")
+        named.add(name)
+        _apply(spec, doc, op, path, item, pathless=True)
 
 
 def _apply(spec: ResourceSpec, doc: dict[str, Any], op: str, path: F.Path, value: Any, *, pathless: bool) -> None:

@@ -131,3 +131,25 @@ def test_scim_refuses_an_attribute_named_twice_in_another_spelling(members: str)
     assert r.status_code == 400, r.content
     assert "userName" in r.content.decode() and "twice" in r.content.decode()
     assert not get_user_model().objects.filter(email__in=["a@dup.test", "b@dup.test"]).exists()
+
+
+@pytest.mark.django_db
+def test_scim_patch_refuses_an_attribute_named_twice_in_one_value() -> None:
+    directory = make_directory("Dup", "dup.test")
+    created = directory.scim.post("/Users", new_user("mia@dup.test"))
+    assert created.status_code == 201, created.content
+    value = '{"active": true, "urn:ietf:params:scim:schemas:core:2.0:User:Active": false}'
+    body = (
+        '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": '
+        + value
+        + "}]}"
+    )
+    r = APIClient().patch(
+        f"/scim/v2/Users/{created.json()['id']}",
+        data=body,
+        content_type="application/scim+json",
+        HTTP_AUTHORIZATION=f"Bearer {directory.secret}",
+    )
+    assert r.status_code == 400, r.content
+    assert "twice" in r.content.decode()
+    assert get_user_model().objects.get(email="mia@dup.test").is_active
