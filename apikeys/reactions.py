@@ -90,7 +90,15 @@ def _on_key_lifetime_capped(*, tenant: Tenant, days: int, actor: Any, **kwargs: 
     keys_cap_lifetime(tenant=tenant, days=days, actor=actor)
 
 
+def _on_keys_sweep_ahead(*, tenant: Tenant, user: Any, **kwargs: Any) -> None:
+    keys = ApiKey.objects.select_for_update(of=("self",)).filter(tenant=tenant, revoked_at__isnull=True)
+    if user is not None:
+        keys = keys.filter(owner=user)
+    list(keys.order_by("pk").values_list("pk"))
+
+
 def connect_receivers() -> None:
     """Called once from ``ApiKeysConfig.ready``."""
+    signals.keys_sweep_ahead.connect(_on_keys_sweep_ahead, dispatch_uid="apikeys.reactions.sweep_ahead")
     signals.member_left.connect(_on_member_left, dispatch_uid="apikeys.reactions.member_left")
     signals.key_lifetime_capped.connect(_on_key_lifetime_capped, dispatch_uid="apikeys.reactions.lifetime")

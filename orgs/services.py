@@ -104,6 +104,8 @@ def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
         if old != value:
             changes[field] = {"from": old, "to": value}
             setattr(tenant, field, value)
+    if "max_key_lifetime_days" in changes and tenant.max_key_lifetime_days:
+        signals.keys_sweep_ahead.send(sender=Tenant, tenant=tenant, user=None)
     if changes:
         tenant.full_clean()
         tenant.save()
@@ -188,6 +190,8 @@ def tenant_member_set(
     if old_role == role:
         return current
     require_owner_remains(tenant=tenant, old_role=old_role, role=role)
+    if role is None and not suspended:
+        signals.keys_sweep_ahead.send(sender=TenantMembership, tenant=tenant, user=user)
     if role is None:
         current.delete()  # type: ignore[union-attr]
         # The role reached every org of the tenant: its end ends the way back into each.
@@ -235,6 +239,8 @@ def org_member_set(
     if role is None:
         if current is None:
             return None
+        if not suspended:
+            signals.keys_sweep_ahead.send(sender=OrgMembership, tenant=organization.tenant, user=user)
         current.delete()
         org_invitations_withdraw(organization=organization, user=user, actor=actor)
         result = None

@@ -20,3 +20,9 @@ member_left = Signal()
 # channel): ``tenant``, ``days``, ``actor`` (as above). apikeys brings every unrevoked key of
 # the tenant that would outlive it to expire ``days`` from now.
 key_lifetime_capped = Signal()
+
+# Sent first, before a change that then sweeps keys (``member_left``, ``key_lifetime_capped``)
+# writes anything: ``tenant``, ``user`` (whose keys; None: every key of the tenant). apikeys
+# locks those keys: the change's own writes (its audit entry, the key check's bookkeeping)
+# lock rows a key change in flight takes after its key, so taking the keys last deadlocks.
+keys_sweep_ahead = Signal()

@@ -153,3 +153,85 @@ def test_scim_patch_refuses_an_attribute_named_twice_in_one_value() -> None:
     assert r.status_code == 400, r.content
     assert "twice" in r.content.decode()
     assert get_user_model().objects.get(email="mia@dup.test").is_active
+
+
+def _while_a_key_change_holds_its_key(key_change: Any, change: Any) -> list[Exception]:
+    """``key_change`` (a key service) is held for half a second right after it locked its key
+    (where it checks who may act); ``change`` starts meanwhile in another thread."""
+    errors: list[Exception] = []
+    held = threading.Event()
+    original = key_services.as_actor
+
+    def slow_as_actor(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "key-change" and not held.is_set():
+            held.set()
+            time.sleep(0.5)
+        return original(*args, **kwargs)
+
+    def run(call: Any, wait: bool) -> None:
+        if wait:
+            held.wait(timeout=30)
+        try:
+            call()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            held.set()
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(key_change, False), name="key-change"),
+        threading.Thread(target=run, args=(change, True)),
+    ]
+    with mock.patch.object(key_services, "as_actor", slow_as_actor):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    return errors
+
+
+@pytest.mark.realservices
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_postgresql_only")
+@pytest.mark.parametrize("how", ["org", "tenant role"])
+def test_removing_a_member_while_their_key_is_deactivated_does_not_deadlock(how: str) -> None:
+    # The removal now revokes the member's keys after writing its own entries; a key change
+    # running at that moment held the key and then needed the audit chain.
+    tenant, owner, (org,) = make_tenant(name="Removal race")
+    bob = add_member(org, "member")
+    if how == "tenant role":
+        org_services.tenant_member_set(tenant=tenant, user=bob, role="admin", actor=owner)
+        org_services.org_member_set(organization=org, user=bob, role=None, actor=owner)
+    key, _ = make_key(user=bob, tenant=tenant, org=org)
+
+    def remove() -> None:
+        if how == "org":
+            org_services.org_member_set(organization=org, user=bob, role=None, actor=owner)
+        else:
+            org_services.tenant_member_set(tenant=tenant, user=bob, role=None, actor=owner)
+
+    errors = _while_a_key_change_holds_its_key(
+        lambda: key_services.apikey_set_active(api_key=key, actor=owner, active=False), remove
+    )
+
+    assert errors == []
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+@pytest.mark.realservices
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_postgresql_only")
+def test_setting_a_maximum_lifetime_while_a_key_is_deactivated_does_not_deadlock() -> None:
+    tenant, owner, (org,) = make_tenant(name="Cap race")
+    key, _ = make_key(user=owner, tenant=tenant, org=org)
+
+    errors = _while_a_key_change_holds_its_key(
+        lambda: key_services.apikey_set_active(api_key=key, actor=owner, active=False),
+        lambda: org_services.tenant_update(tenant=tenant, actor=owner, max_key_lifetime_days=30),
+    )
+
+    assert errors == []
+    key.refresh_from_db()
+    assert key.expires_at is not None and not key.is_active
