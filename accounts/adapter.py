@@ -29,12 +29,14 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
 from django import forms
 from django.contrib.auth.signals import user_login_failed
+from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 from django.http import Http404, HttpRequest
 
@@ -125,6 +127,19 @@ class AccountAdapter(DefaultAccountAdapter):
         # probe of the address's lockout would tell that the address has such an account.
         exempt = bool(email) and sso.sso_required(email=email, user=None) is not None
         lockout.register_failure(ip=client_ip(request), kind="password", account=email or None, count_client=not exempt)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Rendered now, sent once the page's transaction commits (sign-up and the email pages
+        run in one with their audit entry, accounts.urls): an SMTP exchange never holds the
+        tenant's audit-chain lock, and a page rolled back sends nothing. Outside a transaction:
+        at once. (allauth's own send_mail, but for when the message leaves.)"""
+        request = allauth_context.request
+        message = self.render_mail(
+            template_prefix,
+            email,
+            {"request": request, "email": email, "current_site": get_current_site(request), **context},
+        )
+        transaction.on_commit(message.send)
 
     def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
         """The reset link goes to the account's own address: a look-alike spelling typed into

@@ -8,6 +8,7 @@ from typing import Any
 import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.test import TestCase
 
 from apikeys import services as key_services
 from orgs import services as org_services
@@ -89,3 +90,10 @@ def require_sso(tenant: Tenant, domain: str) -> Any:
         require_sso=True,
         is_active=True,
     )
+
+
+def mail_sent() -> Any:
+    """Around a request that sends mail: the mail leaves when the request's transaction
+    commits (accounts.adapter.send_mail), which a test's own transaction never does; this
+    runs those callbacks as the request ends."""
+    return TestCase.captureOnCommitCallbacks(execute=True)

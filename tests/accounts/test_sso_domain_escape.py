@@ -15,7 +15,7 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.test import Client
 
-from tests.factories import PASSWORD, UserFactory, add_member, make_tenant, require_sso
+from tests.factories import PASSWORD, UserFactory, add_member, mail_sent, make_tenant, require_sso
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,8 @@ def add_personal_address(member: Any) -> Client:
     session["account_authentication_methods"] = [{"method": "password", "at": time.time(), "reauthenticated": True}]
     session["account_authentication_methods_user"] = str(member.pk)
     session.save()
-    browser.post("/accounts/email/", {"action_add": "", "email": "kim@personal.example"})
+    with mail_sent():
+        browser.post("/accounts/email/", {"action_add": "", "email": "kim@personal.example"})
     link = re.search(r"/accounts/confirm-email/[^/\s]+/", mail.outbox[-1].body)
     assert link is not None
     browser.post(link.group(0))
