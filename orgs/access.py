@@ -189,6 +189,12 @@ def org_hint(request: Request) -> str | None:
     return param or header or None
 
 
+def _nameable(hint: str) -> bool:
+    """Whether a hint could name anything: one holding a NUL names nothing (PostgreSQL refuses
+    NUL in text, a 500; the JSON paths refuse it earlier, the pages answer 404)."""
+    return "\x00" not in hint
+
+
 def tenant_hint(request: Request) -> str | None:
     value = _query_param(request, TENANT_PARAM)
     return value.strip() if value and value.strip() else None
@@ -262,10 +268,12 @@ def for_user(
         "tenant"
     )
     if tenant_hint_value is not None:
-        reachable = reachable.filter(tenant__public_id=tenant_hint_value)
+        reachable = (
+            reachable.filter(tenant__public_id=tenant_hint_value) if _nameable(tenant_hint_value) else reachable.none()
+        )
     org: Organization | None = None
     if wanted is not None:
-        org = reachable.filter(public_id=wanted).first()
+        org = reachable.filter(public_id=wanted).first() if _nameable(wanted) else None
         if org is None and hint is not None:
             raise denied(hint)
     if org is None:
@@ -300,7 +308,7 @@ def _tenant_level(
         Tenant.objects.filter(Q(pk__in=tenant_roles) | Q(organizations__pk__in=org_roles)).distinct().order_by("pk")
     )
     if tenant_hint_value is not None:
-        tenants = tenants.filter(public_id=tenant_hint_value)
+        tenants = tenants.filter(public_id=tenant_hint_value) if _nameable(tenant_hint_value) else tenants.none()
     tenant = tenants.first()
     if tenant is None:
         if tenant_hint_value is not None:
