@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts import services, sso
+from accounts import sso
 from audit import registry as A
 from audit.services import audit_record
 
@@ -108,13 +108,7 @@ class SocialAccountAdmin(social_admin.SocialAccountAdmin):
 
     @transaction.atomic
     def delete_model(self, request: HttpRequest, obj: SocialAccount) -> None:
-        audit_record(
-            action=A.USER_SSO_UNLINKED,
-            tenant=services.home_tenant(obj.user),
-            target=obj.user,
-            changes={"provider": obj.provider, "uid": obj.uid},
-            actor_user=request.user,
-        )
+        sso.identity_unlinked(link=obj, actor=request.user)
         super().delete_model(request, obj)
 
     @transaction.atomic

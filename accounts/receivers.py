@@ -13,7 +13,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_save
 from django.http import HttpRequest
 
-from accounts import services
+from accounts import services, sso
 from audit import registry as A
 from audit.services import audit_record
 from orgs.models import OrgMembership, TenantMembership
@@ -86,13 +86,7 @@ def _on_social_account_added(sender: Any, request: HttpRequest, sociallogin: Any
 
 def _on_social_account_removed(sender: Any, request: HttpRequest, socialaccount: Any, **kwargs: Any) -> None:
     # The account's "Connected identity providers" page (the admin audits its own unlink).
-    audit_record(
-        action=A.USER_SSO_UNLINKED,
-        tenant=services.home_tenant(socialaccount.user),
-        target=socialaccount.user,
-        changes={"provider": socialaccount.provider, "uid": socialaccount.uid},
-        actor_user=socialaccount.user,
-    )
+    sso.identity_unlinked(link=socialaccount, actor=socialaccount.user)
 
 
 def _audit_email(user: Any, changes: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from allauth.socialaccount.models import SocialApp
 from django.db import transaction
 from django.urls import reverse
 
-from accounts import domains
+from accounts import domains, services
 from accounts.models import SSOProtocol, TenantSSOConfig
 from audit import registry as A
 from audit.services import audit_record
@@ -114,6 +114,17 @@ def _verified_addresses(user: Any) -> list[str]:
     from allauth.account.models import EmailAddress
 
     return list(EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True))
+
+
+def identity_unlinked(*, link: Any, actor: Any) -> None:
+    """Audit an SSO identity unlinked by its owner (their account page) or an operator."""
+    audit_record(
+        action=A.USER_SSO_UNLINKED,
+        tenant=services.home_tenant(link.user),
+        target=link.user,
+        changes={"provider": link.provider, "uid": link.uid},
+        actor_user=actor,
+    )
 
 
 def login_url(config: TenantSSOConfig) -> str:

@@ -17,8 +17,7 @@ import pytest
 from tater_client import ALL_METHODS, RetryPolicy, Tater, TaterError, TransportError
 from tater_client.cli import main
 
-KEY = "tater_" + "3fd88c926edd3a6f66a925de7df4cfe4"
-BASE = "https://tater.example.com"
+from tests.client.servers import BASE, KEY, Endless, serving
 
 
 def _key_json(key_id: str = "key-1") -> dict[str, object]:
@@ -139,24 +138,9 @@ def test_an_out_of_range_reset_on_a_429_is_still_a_rate_limited_error():
     assert caught.value.code == "RATE_LIMITED"
 
 
-class _Endless(httpx.SyncByteStream):
-    """A body far larger than any error: counts what the client pulls."""
-
-    def __init__(self, prefix: bytes, total: int) -> None:
-        self.prefix, self.total, self.pulled = prefix, total, 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield self.prefix
-        self.pulled += len(self.prefix)
-        chunk = b"x" * (1 << 20)
-        while self.pulled < self.total:
-            self.pulled += len(chunk)
-            yield chunk
-
-
 @pytest.mark.parametrize("status", [400, 502])
 def test_a_huge_error_body_is_not_read_into_memory(status):
-    stream = _Endless(b'{"error": "VALIDATION_ERROR", "message": "', 512 << 20)
+    stream = Endless(b'{"error": "VALIDATION_ERROR", "message": "', 512 << 20)
     server = Recorder(lambda request: httpx.Response(status, stream=stream))
     with server.client(retry=RetryPolicy.disabled()) as tater, pytest.raises(TaterError) as caught:
         tater.keys.get("key-1")
@@ -224,31 +208,8 @@ def test_a_get_that_timed_out_is_still_retried():
 def not_tater() -> Iterator[str]:
     """A loopback server answering 200 ``{"hello": "world"}`` to everything: TATER_URL
     naming some other JSON service."""
-    import http.server
-    import threading
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            body = b'{"hello": "world"}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(lambda path: (200, b'{"hello": "world"}', {})) as url:
+        yield url
 
 
 @pytest.mark.parametrize("command", [["keys", "get", "key-1"], ["keys", "rotate", "key-1"], ["scans", "get", "s-1"]])

@@ -8,39 +8,19 @@ The server is played by an ``httpx.MockTransport``; expectations come from the R
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
-from tater_client import RetryPolicy, Tater, TaterError
+from tater_client import TaterError
 
-KEY = "tater_" + "3fd88c926edd3a6f66a925de7df4cfe4"
-BASE = "https://tater.example.com"
-MIB = 1 << 20
-
-
-class _Endless(httpx.SyncByteStream):
-    """``total`` bytes after ``prefix``; counts what the client pulls."""
-
-    def __init__(self, prefix: bytes, total: int) -> None:
-        self.prefix, self.total, self.pulled = prefix, total, 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield self.prefix
-        self.pulled += len(self.prefix)
-        chunk = b" " * MIB
-        while self.pulled < self.total:
-            self.pulled += len(chunk)
-            yield chunk
-
-
-def _client(respond, **options) -> Tater:
-    return Tater(KEY, base_url=BASE, transport=httpx.MockTransport(respond), retry=RetryPolicy.disabled(), **options)
+from tests.client.servers import MIB, Endless, offline_client
 
 
 def test_a_huge_successful_body_is_not_read_into_memory():
-    stream = _Endless(b'{"id": "key-1", "name": "', 2048 * MIB)
-    with _client(lambda request: httpx.Response(200, stream=stream)) as tater, pytest.raises(TaterError) as caught:
+    stream = Endless(b'{"id": "key-1", "name": "', 2048 * MIB)
+    with (
+        offline_client(lambda request: httpx.Response(200, stream=stream)) as tater,
+        pytest.raises(TaterError) as caught,
+    ):
         tater.keys.get("key-1")
     assert caught.value.code == "RESPONSE_TOO_LARGE"
     assert "max_response_bytes" in caught.value.message and str(32 * MIB) in caught.value.message
@@ -49,18 +29,20 @@ def test_a_huge_successful_body_is_not_read_into_memory():
 
 def test_the_bound_is_settable_and_a_body_within_it_is_read():
     body = b'{"id": "key-1", "name": "k", "type": "standard", "prefix": "tater_3fd8", "status": "active"}'
-    with _client(lambda request: httpx.Response(200, content=body), max_response_bytes=len(body)) as tater:
+    with offline_client(lambda request: httpx.Response(200, content=body), max_response_bytes=len(body)) as tater:
         assert tater.keys.get("key-1").id == "key-1"
-    with _client(lambda request: httpx.Response(200, content=body), max_response_bytes=len(body) - 1) as tater:
+    with offline_client(lambda request: httpx.Response(200, content=body), max_response_bytes=len(body) - 1) as tater:
         with pytest.raises(TaterError) as caught:
             tater.keys.get("key-1")
     assert caught.value.code == "RESPONSE_TOO_LARGE" and str(len(body) - 1) in caught.value.message
 
 
 def test_a_declared_length_over_the_bound_is_refused_before_reading():
-    stream = _Endless(b"{", 64 * MIB)
+    stream = Endless(b"{", 64 * MIB)
     headers = {"Content-Length": str(64 * MIB + 1)}
-    with _client(lambda request: httpx.Response(200, stream=stream, headers=headers), max_response_bytes=MIB) as tater:
+    with offline_client(
+        lambda request: httpx.Response(200, stream=stream, headers=headers), max_response_bytes=MIB
+    ) as tater:
         with pytest.raises(TaterError) as caught:
             tater.request("GET", "/organizations/")
     assert caught.value.code == "RESPONSE_TOO_LARGE"
@@ -76,14 +58,16 @@ def test_paged_listings_read_every_page_under_a_small_bound():
         ]
         return httpx.Response(200, json={"keys": keys, "total": 5, "limit": 2, "offset": offset})
 
-    with _client(respond, max_response_bytes=4096) as tater:
+    with offline_client(respond, max_response_bytes=4096) as tater:
         assert [key.id for key in tater.keys.iter(page_size=2)] == [f"key-{i}" for i in range(5)]
 
 
 def test_the_streamed_export_is_not_cut_at_the_bound(tmp_path):
     csv = b"id,action\n" + b"evt-1,api_key.created\n" * 10_000
     headers = {"Content-Type": "text/csv"}
-    with _client(lambda request: httpx.Response(200, content=csv, headers=headers), max_response_bytes=1024) as tater:
+    with offline_client(
+        lambda request: httpx.Response(200, content=csv, headers=headers), max_response_bytes=1024
+    ) as tater:
         assert b"".join(tater.audit.export(since="2026-01-01")) == csv
         assert tater.audit.export_to(tmp_path / "audit.csv", since="2026-01-01") == len(csv)
     assert (tmp_path / "audit.csv").read_bytes() == csv

@@ -19,8 +19,7 @@ import pytest
 from tater_client import RetryPolicy, Tater, TaterError, TransportError
 from tater_client.cli import main
 
-KEY = "tater_" + "3fd88c926edd3a6f66a925de7df4cfe4"
-BASE = "https://tater.example.com"
+from tests.client.servers import KEY, offline_client, serving
 
 
 class _Stops(httpx.SyncByteStream):
@@ -34,13 +33,9 @@ class _Stops(httpx.SyncByteStream):
         raise self.error("the server went quiet")
 
 
-def _client(respond, **options) -> Tater:
-    return Tater(KEY, base_url=BASE, transport=httpx.MockTransport(respond), retry=RetryPolicy.disabled(), **options)
-
-
 @pytest.mark.parametrize(("error", "code"), [(httpx.ReadTimeout, "TIMEOUT"), (httpx.ReadError, "CONNECTION_ERROR")])
 def test_a_body_that_stops_is_a_transport_error(error, code):
-    with _client(lambda request: httpx.Response(200, stream=_Stops(error))) as tater:
+    with offline_client(lambda request: httpx.Response(200, stream=_Stops(error))) as tater:
         with pytest.raises(TransportError) as caught:
             tater.keys.get("key-1")
     assert caught.value.code == code
@@ -48,7 +43,7 @@ def test_a_body_that_stops_is_a_transport_error(error, code):
 
 @pytest.mark.parametrize("error", [httpx.ReadTimeout, httpx.ReadError])
 def test_an_error_whose_body_stops_is_still_the_status_error(error):
-    with _client(lambda request: httpx.Response(403, stream=_Stops(error))) as tater:
+    with offline_client(lambda request: httpx.Response(403, stream=_Stops(error))) as tater:
         with pytest.raises(TaterError) as caught:
             tater.keys.get("key-1")
     assert caught.value.status == 403 and caught.value.code == "HTTP_403"
@@ -60,7 +55,7 @@ def test_an_export_that_stops_midway_is_a_transport_error():
             yield b"id,action\r\nevt-1,api_key.created\r\n"
             raise httpx.ReadTimeout("the server went quiet")
 
-    with _client(lambda request: httpx.Response(200, stream=_Csv())) as tater:
+    with offline_client(lambda request: httpx.Response(200, stream=_Csv())) as tater:
         with pytest.raises(TransportError) as caught:
             list(tater.audit.export(since="2026-01-01"))
     assert caught.value.code == "TIMEOUT"
@@ -124,45 +119,24 @@ DEEP = b"[" * 200_000 + b"]" * 200_000
 
 
 def test_nesting_no_parser_follows_is_an_invalid_response():
-    with _client(lambda request: httpx.Response(200, content=DEEP)) as tater:
+    with offline_client(lambda request: httpx.Response(200, content=DEEP)) as tater:
         with pytest.raises(TaterError) as caught:
             tater.request("GET", "/organizations/")
     assert caught.value.code == "INVALID_RESPONSE"
 
 
 def test_a_deeply_nested_error_body_is_still_the_status_error():
-    with _client(lambda request: httpx.Response(400, content=DEEP)) as tater:
+    with offline_client(lambda request: httpx.Response(400, content=DEEP)) as tater:
         with pytest.raises(TaterError) as caught:
             tater.keys.get("key-1")
     assert caught.value.status == 400
 
 
 def test_an_export_to_an_unwritable_place_is_a_usage_error(tmp_path, monkeypatch, capsys):
-    import http.server
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"id,action\r\n"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/csv")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     monkeypatch.setenv("TATER_API_KEY", KEY)
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(lambda path: (200, b"id,action\r\n", {"Content-Type": "text/csv"})) as url:
         target = tmp_path / "missing" / "audit.csv"
         status = main(["--url", url, "audit", "export", "--since", "2026-01-01", "--output", str(target)])
-    finally:
-        server.shutdown()
-        server.server_close()
     err = capsys.readouterr().err
     assert status == 2 and "Traceback" not in err and "audit.csv" in err
 
@@ -179,7 +153,7 @@ def test_an_export_to_an_unwritable_place_is_a_usage_error(tmp_path, monkeypatch
 def test_numbers_no_integer_holds_are_an_invalid_response(call, body):
     """Not JSON Tater sends (RFC 8259 has no Infinity; 1e999 is no count): an
     ``INVALID_RESPONSE`` like any answer that is not Tater's JSON, never an OverflowError."""
-    with _client(lambda request: httpx.Response(200, content=body)) as tater:
+    with offline_client(lambda request: httpx.Response(200, content=body)) as tater:
         with pytest.raises(TaterError) as caught:
             call(tater)
     assert caught.value.code == "INVALID_RESPONSE"
@@ -193,14 +167,14 @@ class _Raw(httpx.SyncByteStream):
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
 def test_a_body_that_does_not_decode_as_its_content_encoding_is_an_invalid_response(encoding):
     headers = {"Content-Encoding": encoding, "Content-Type": "application/json"}
-    with _client(lambda request: httpx.Response(200, stream=_Raw(), headers=headers)) as tater:
+    with offline_client(lambda request: httpx.Response(200, stream=_Raw(), headers=headers)) as tater:
         with pytest.raises(TaterError) as caught:
             tater.keys.get("key-1")
         assert caught.value.code == "INVALID_RESPONSE"
         with pytest.raises(TaterError) as caught:
             list(tater.audit.export(since="2026-01-01"))
         assert caught.value.code == "INVALID_RESPONSE"
-    with _client(lambda request: httpx.Response(403, stream=_Raw(), headers=headers)) as tater:
+    with offline_client(lambda request: httpx.Response(403, stream=_Raw(), headers=headers)) as tater:
         with pytest.raises(TaterError) as caught:
             tater.keys.get("key-1")
     assert caught.value.status == 403
@@ -212,7 +186,9 @@ def test_a_body_that_does_not_decode_as_its_content_encoding_is_an_invalid_respo
 def test_an_export_that_is_not_tater_csv_is_an_invalid_response(csv):
     """Tater's export is UTF-8 CSV of short fields: bytes that do not decode, or a field of a
     megabyte, are a ``TaterError`` from ``export_rows``, not a UnicodeDecodeError/csv.Error."""
-    with _client(lambda request: httpx.Response(200, content=csv, headers={"Content-Type": "text/csv"})) as tater:
+    with offline_client(
+        lambda request: httpx.Response(200, content=csv, headers={"Content-Type": "text/csv"})
+    ) as tater:
         with pytest.raises(TaterError) as caught:
             list(tater.audit.export_rows(since="2026-01-01"))
     assert caught.value.code == "INVALID_RESPONSE"

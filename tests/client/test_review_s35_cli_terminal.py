@@ -9,18 +9,17 @@ A loopback HTTP server plays the hostile server; expectations come from the READ
 
 from __future__ import annotations
 
-import http.server
 import io
 import json
 import sys
-import threading
 import unicodedata
 from collections.abc import Iterator
 
 import pytest
 from tater_client.cli import main
 
-KEY = "tater_" + "3fd88c926edd3a6f66a925de7df4cfe4"
+from tests.client.servers import KEY, serving
+
 EVIL = "ok\x1b[2J\x1b]8;;https://evil.example/\x07click\x1b]8;;\x07\x08\x08\rOVERWRITTEN\x9b31m\u202eevil\x00\x7f"
 BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -87,34 +86,16 @@ ANSWERS: dict[str, tuple[int, object, dict[str, str]]] = {
 }
 
 
+def _hostile_answer(path_and_query: str) -> tuple[int, bytes, dict[str, str]]:
+    path = "csv" if "format=csv" in path_and_query else path_and_query.split("?")[0]
+    status, body, headers = ANSWERS.get(path, (404, {"error": "NOT_FOUND"}, {}))
+    return status, body if isinstance(body, bytes) else json.dumps(body).encode(), headers
+
+
 @pytest.fixture
 def hostile() -> Iterator[str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            path = "csv" if "format=csv" in self.path else self.path.split("?")[0]
-            status, body, headers = ANSWERS.get(path, (404, {"error": "NOT_FOUND"}, {}))
-            raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(raw)
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_hostile_answer) as url:
+        yield url
 
 
 @pytest.mark.parametrize(

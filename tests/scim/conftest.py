@@ -96,3 +96,10 @@ def new_user(email: str, **attrs: Any) -> dict[str, Any]:
 
 def patch_op(*operations: dict[str, Any]) -> dict[str, Any]:
     return {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": list(operations)}
+
+
+def provision(d: Directory, email: str, **attrs: Any) -> dict[str, Any]:
+    """Create a user through SCIM and return the resource the IdP was given."""
+    r = d.scim.post("/Users", new_user(email, **attrs))
+    assert r.status_code == 201, r.content
+    return r.json()

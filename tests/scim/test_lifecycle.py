@@ -19,18 +19,12 @@ from orgs.models import OrgMembership, TenantMembership
 from scim.models import ScimGroup, ScimUser
 from scim.services import groups as group_services
 from tests.factories import make_key
-from tests.scim.conftest import Directory, new_user, patch_op
+from tests.scim.conftest import Directory, new_user, patch_op, provision
 
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
 VALIDATE = "/api/v1/auth/validate"
-
-
-def provision(d: Directory, email: str, **attrs: Any) -> dict[str, Any]:
-    r = d.scim.post("/Users", new_user(email, **attrs))
-    assert r.status_code == 201, r.content
-    return r.json()
 
 
 def group_with(d: Directory, name: str, *member_ids: str, org: Any = None, role: str = "member") -> dict[str, Any]:

@@ -8,20 +8,14 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from tests.factories import UserFactory, add_member
-from tests.scim.conftest import new_user, patch_op
+from tests.scim.conftest import patch_op, provision
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
-def _provision(d, email: str) -> str:
-    r = d.scim.post("/Users", new_user(email))
-    assert r.status_code == 201, r.content
-    return r.json()["id"]
-
-
 def test_an_address_created_in_a_verified_domain_is_verified(acme):
-    _provision(acme, "mia@acme.test")
+    provision(acme, "mia@acme.test")
     mia = User.objects.get(email="mia@acme.test")
     assert EmailAddress.objects.filter(user=mia, email="mia@acme.test", verified=True, primary=True).exists()
 
@@ -30,7 +24,7 @@ def test_a_linked_members_address_in_a_verified_domain_becomes_verified(acme):
     mia = add_member(acme.orgs[0], "member", UserFactory(email="mia@acme.test"))
     EmailAddress.objects.filter(user=mia).delete()
     EmailAddress.objects.create(user=mia, email="mia@acme.test", verified=False, primary=True)
-    _provision(acme, "mia@acme.test")
+    provision(acme, "mia@acme.test")
     assert EmailAddress.objects.filter(user=mia, email="mia@acme.test", verified=True).exists()
 
 
@@ -38,12 +32,12 @@ def test_a_guests_address_is_not_verified_by_the_directory(acme):
     bob = add_member(acme.orgs[0], "member", UserFactory(email="bob@freemail.test"))
     EmailAddress.objects.filter(user=bob).delete()
     EmailAddress.objects.create(user=bob, email="bob@freemail.test", verified=False, primary=True)
-    _provision(acme, "bob@freemail.test")
+    provision(acme, "bob@freemail.test")
     assert not EmailAddress.objects.filter(user=bob, verified=True).exists()
 
 
 def test_a_moved_address_in_a_verified_domain_is_verified(acme):
-    user_id = _provision(acme, "mia@acme.test")
+    user_id = provision(acme, "mia@acme.test")["id"]
     r = acme.scim.patch(
         f"/Users/{user_id}", patch_op({"op": "replace", "path": "userName", "value": "mia.b@acme.test"})
     )
@@ -55,7 +49,7 @@ def test_a_moved_address_in_a_verified_domain_is_verified(acme):
 
 
 def test_a_scim_created_account_can_be_added_to_an_org_directly(acme):
-    _provision(acme, "mia@acme.test")
+    provision(acme, "mia@acme.test")
     from orgs.members import member_add_by_email
 
     done = member_add_by_email(
@@ -67,7 +61,7 @@ def test_a_scim_created_account_can_be_added_to_an_org_directly(acme):
 def test_a_pending_guest_address_gets_an_invitation_not_a_direct_add(acme):
     bob = add_member(acme.orgs[0], "member", UserFactory(email="bob@freemail.test"))
     EmailAddress.objects.filter(user=bob).update(verified=False)
-    _provision(acme, "bob@freemail.test")
+    provision(acme, "bob@freemail.test")
     from orgs.members import member_add_by_email
 
     done = member_add_by_email(

@@ -10,25 +10,19 @@ from audit.models import AuditEvent
 from orgs import services as org_services
 from orgs.models import OrgMembership
 from tests.factories import UserFactory, add_member
-from tests.scim.conftest import new_user, patch_op
+from tests.scim.conftest import patch_op, provision
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
-def _provision(d, email: str) -> str:
-    r = d.scim.post("/Users", new_user(email))
-    assert r.status_code == 201, r.content
-    return r.json()["id"]
-
-
 def test_a_user_created_again_after_a_delete_starts_without_the_old_roles(acme):
-    first = _provision(acme, "mia@acme.test")
+    first = provision(acme, "mia@acme.test")["id"]
     mia = User.objects.get(email="mia@acme.test")
     org_services.org_member_set(organization=acme.orgs[0], user=mia, role="admin")  # by hand
     assert acme.scim.delete(f"/Users/{first}").status_code == 204
     assert not OrgMembership.objects.filter(user=mia).exists()
-    again = _provision(acme, "mia@acme.test")
+    again = provision(acme, "mia@acme.test")["id"]
     assert again != first
     # Okta/Entra: a re-created user starts fresh; roles come from the groups pushed to it.
     assert not OrgMembership.objects.filter(user=mia, organization__tenant=acme.tenant).exists()
@@ -39,7 +33,7 @@ def test_a_user_created_again_after_a_delete_starts_without_the_old_roles(acme):
 def test_a_user_reactivated_starts_fresh_and_the_audit_says_so(acme):
     """Okta assigns a user again with active: true: the groups decide, hand-given roles
     (here a tenant admin role and an org admin role) do not come back on their own."""
-    user_id = _provision(acme, "mia@acme.test")
+    user_id = provision(acme, "mia@acme.test")["id"]
     mia = User.objects.get(email="mia@acme.test")
     org_services.org_member_set(organization=acme.orgs[0], user=mia, role="admin")
     org_services.tenant_member_set(tenant=acme.tenant, user=mia, role="admin")
@@ -59,7 +53,7 @@ def test_a_user_reactivated_starts_fresh_and_the_audit_says_so(acme):
 def test_a_stale_entry_is_deprovisioned_idempotently(acme, how):
     """The person's membership ended by other means (an admin removed them): deprovisioning
     still succeeds."""
-    user_id = _provision(acme, "mia@acme.test")
+    user_id = provision(acme, "mia@acme.test")["id"]
     mia = User.objects.get(email="mia@acme.test")
     org_services.org_member_set(organization=acme.orgs[0], user=mia, role="member")
     org_services.org_member_set(organization=acme.orgs[0], user=mia, role=None)
@@ -74,7 +68,7 @@ def test_a_stale_entry_is_deprovisioned_idempotently(acme, how):
 
 @pytest.mark.parametrize("how", ["patch", "delete"])
 def test_an_entry_whose_account_was_deleted_is_deprovisioned(acme, how):
-    user_id = _provision(acme, "mia@acme.test")
+    user_id = provision(acme, "mia@acme.test")["id"]
     User.objects.filter(email="mia@acme.test").delete()
     if how == "patch":
         r = acme.scim.patch(f"/Users/{user_id}", patch_op({"op": "replace", "path": "active", "value": False}))

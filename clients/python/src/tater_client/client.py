@@ -12,7 +12,14 @@ from typing import Any
 
 import httpx
 
-from tater_client.errors import RateLimitInfo, TaterError, TransportError, error_from_response, redirect_error
+from tater_client.errors import (
+    RateLimitInfo,
+    TaterError,
+    TransportError,
+    answer_refused,
+    error_from_response,
+    redirect_error,
+)
 from tater_client.models import KeyInfo, parse
 from tater_client.params import ParamValue, __version__, query
 from tater_client.resources import AuditLogAPI, KeysAPI, ScansAPI
@@ -83,12 +90,10 @@ def _read_bounded_body(response: httpx.Response, limit: int, base_url: str, dead
             raise _transport_error(exc, base_url) from exc
         except httpx.DecodingError as exc:
             raise _undecodable(exc) from exc
-    raise TaterError(
+    raise answer_refused(
+        response,
         f"The answer from {base_url} is larger than max_response_bytes ({limit} bytes): not read on",
-        code="RESPONSE_TOO_LARGE",
-        status=response.status_code,
-        request_id=response.headers.get("X-Request-ID"),
-        headers=response.headers,
+        "RESPONSE_TOO_LARGE",
     )
 
 

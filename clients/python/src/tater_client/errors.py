@@ -201,9 +201,17 @@ def redirect_error(response: httpx.Response) -> TaterError:
     """A 3xx answer: the client follows no redirect (the key would be sent along), so the
     caller learns where the server points instead (e.g. ``http://`` → ``https://``)."""
     location = response.headers.get("Location") or "nowhere"
+    return answer_refused(
+        response, f"The server redirects to {location}: set TATER_URL (base_url) to the address it names", "REDIRECT"
+    )
+
+
+def answer_refused(response: httpx.Response, message: str, code: str) -> TaterError:
+    """An answer the client will not use (a redirect, an oversized body), with what the
+    response says of itself: its status, request id and headers."""
     return TaterError(
-        f"The server redirects to {location}: set TATER_URL (base_url) to the address it names",
-        code="REDIRECT",
+        message,
+        code=code,
         status=response.status_code,
         request_id=response.headers.get("X-Request-ID"),
         headers=response.headers,
