@@ -54,10 +54,19 @@ def shared_cache_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
         return []
     problems = []
     if not getattr(settings, "REDIS_URL", ""):
+        database = settings.DATABASES.get("default", {})
+        name = str(database.get("NAME") or "")
+        # A SQLite file: the key generation lives beside it (tater.hostcounter), host-wide.
+        on_disk = bool(name) and ":memory:" not in name and "mode=memory" not in name
+        revocation = (
+            "key revocation reaches every process on this host (through a file beside the SQLite database)"
+            if on_disk and str(database.get("ENGINE", "")).endswith("sqlite3")
+            else "key revocation is seen by this process only"
+        )
         problems.append(
             Warning(
                 "REDIS_URL is not set in production: rate limits, failed-auth lockouts and key usage "
-                "are counted per process, and key revocation is seen by this process only.",
+                f"are counted per process, and {revocation}.",
                 hint="Set REDIS_URL to a Redis server shared by every worker.",
                 id="tater.W010",
             )
