@@ -43,6 +43,20 @@ def demo_tenant() -> Tenant | None:
     )
 
 
+def _result(tenant: Tenant, keys: list[key_services.IssuedKey], *, created: bool) -> dict[str, Any]:
+    """The ``--json`` answer, one shape on every run (only ``created`` and ``keys`` differ)."""
+    return {
+        "tenant_id": tenant.public_id,
+        "created": created,
+        "organizations": {o.name: o.public_id for o in tenant.organizations.order_by("name")},
+        "users": [u[0] for u in USERS],
+        "password": DEMO_PASSWORD,
+        "keys": [
+            {"id": i.api_key.public_id, "name": i.api_key.name, "type": i.api_key.type, "key": i.key} for i in keys
+        ],
+    }
+
+
 class Command(TaterCommand):
     help = "Create a demo tenant with two orgs, an owner, an admin, a member, a viewer and their keys (printed once)."
 
@@ -68,7 +82,7 @@ class Command(TaterCommand):
             return self._reissue(tenant)
         self._summary(tenant, [])
         self.say("Demo data already exists; its keys were printed when it was created (create more in the UI).")
-        return {"tenant_id": tenant.public_id, "created": False, "users": [u[0] for u in USERS], "keys": []}
+        return _result(tenant, [], created=False)
 
     @transaction.atomic
     def _create(self) -> dict[str, Any]:
@@ -80,7 +94,7 @@ class Command(TaterCommand):
         owner = people[USERS[0][0]]
         tenant = services.tenant_create(name=DEMO_TENANT, owner=owner, plan=Plan.PRO)
         contoso = services.org_create(tenant=tenant, name="Contoso", actor=owner)
-        fabrikam = services.org_create(tenant=tenant, name="Fabrikam", actor=owner)
+        services.org_create(tenant=tenant, name="Fabrikam", actor=owner)
         for email, role, _ in USERS[1:]:
             services.org_member_set(organization=contoso, user=people[email], role=role, actor=owner)
         keys = [
@@ -106,16 +120,7 @@ class Command(TaterCommand):
             ),
         ]
         self._summary(tenant, keys)
-        return {
-            "tenant_id": tenant.public_id,
-            "created": True,
-            "organizations": {"Contoso": contoso.public_id, "Fabrikam": fabrikam.public_id},
-            "users": [u[0] for u in USERS],
-            "password": DEMO_PASSWORD,
-            "keys": [
-                {"id": i.api_key.public_id, "name": i.api_key.name, "type": i.api_key.type, "key": i.key} for i in keys
-            ],
-        }
+        return _result(tenant, keys, created=True)
 
     @transaction.atomic
     def _reissue(self, tenant: Tenant) -> dict[str, Any]:
@@ -133,14 +138,7 @@ class Command(TaterCommand):
             for key in sorted(demo, key=lambda k: (order[k.name], k.pk))
         ]
         self._summary(tenant, keys)
-        return {
-            "tenant_id": tenant.public_id,
-            "created": False,
-            "users": [u[0] for u in USERS],
-            "keys": [
-                {"id": i.api_key.public_id, "name": i.api_key.name, "type": i.api_key.type, "key": i.key} for i in keys
-            ],
-        }
+        return _result(tenant, keys, created=False)
 
     def _summary(self, tenant: Tenant, keys: list[key_services.IssuedKey]) -> None:
         """The few lines someone needs to start: accounts, keys, where to go."""
