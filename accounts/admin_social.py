@@ -7,7 +7,9 @@ any account or read the client secrets, and nothing was recorded. Here:
 - Sign-in apps (Google, Microsoft): add, change and delete are audited (``sso_app.*``,
   platform-wide: no tenant); the secret and key are never shown (an empty field keeps them)
   and are recorded only as "changed". A tenant's own app (``tenant-…``) is changed only
-  through its SSO configuration (accounts.sso), so it is read-only here.
+  through its SSO configuration (accounts.sso), so it is read-only here; nor may an app
+  added or changed here take a provider id of that kind (it would answer the sign-ins routed
+  to a tenant's identity provider).
 - Linked identities: read-only; an operator may unlink one (``user.sso_unlinked``, filed
   under the person's home tenant), never link one by hand (SPEC §8: an identity is linked by
   its sign-in or by the account's owner).
@@ -49,6 +51,16 @@ class SocialAppForm(social_admin.SocialAppForm):
     key = forms.CharField(
         required=False, widget=forms.PasswordInput(render_value=False), help_text="Leave empty to keep the stored one."
     )
+
+    def clean_provider_id(self) -> str:
+        provider_id = str(self.cleaned_data.get("provider_id") or "")
+        if provider_id.casefold().startswith(sso.PROVIDER_ID_PREFIX) or sso.is_tenant_provider(provider_id):
+            raise forms.ValidationError(
+                f"Provider ids starting “{sso.PROVIDER_ID_PREFIX}” are reserved for a tenant's own identity "
+                "provider, which is set up through that tenant's SSO configuration.",
+                code="reserved",
+            )
+        return provider_id
 
     def clean_secret(self) -> str:
         return self.cleaned_data.get("secret") or (self.instance.secret if self.instance.pk else "")
