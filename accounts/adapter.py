@@ -128,6 +128,13 @@ class AccountAdapter(DefaultAccountAdapter):
         exempt = bool(email) and sso.sso_required(email=email, user=None) is not None
         lockout.register_failure(ip=client_ip(request), kind="password", account=email or None, count_client=not exempt)
 
+    def login(self, request: HttpRequest, user: Any) -> None:
+        """Every sign-in allauth completes (password, SSO, the second-factor stage): the new
+        session, last_login, the tracked session row and the ``user.login`` entry
+        (accounts.receivers) are one transaction, so none is kept without the others."""
+        with transaction.atomic():
+            super().login(request, user)
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Rendered now, sent once the page's transaction commits (sign-up and the email pages
         run in one with their audit entry, accounts.urls): an SMTP exchange never holds the

@@ -16,6 +16,7 @@ from typing import Any, cast
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.signals import user_login_failed
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
@@ -130,7 +131,8 @@ def _sign_in(request: Request, user: Any, device: Any | None) -> Response:
     raw: HttpRequest = request._request
     if device is not None:
         user.otp_device = device  # django-otp marks the new session verified
-    login(raw, user, backend=LOGIN_BACKEND)
+    with transaction.atomic():  # the session, last_login and the user.login entry: one unit
+        login(raw, user, backend=LOGIN_BACKEND)
     access = _access_for(raw, user)
     body = {
         "requires2FA": False,
