@@ -40,7 +40,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 from django.http import Http404, HttpRequest
 
-from accounts import saml_replay, services, sso
+from accounts import saml_replay, services, sso, sso_completion
 from accounts.models import TenantSSOConfig
 from accounts.sso_refusals import audit_sso_failure, refusal_page, sso_refused
 from audit import registry as A
@@ -176,6 +176,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         owner links the IdP after signing in (allauth's "connect" process). An identity
         linked earlier signs its user in only while the IdP still speaks for them
         (``_check_linked_user``)."""
+        sso_completion.begin()  # the IdP has answered: the rest of the return is one transaction
         config = sso.config_for_provider(sociallogin.account.provider)
         if config is None and sso.is_tenant_provider(sociallogin.account.provider):
             # A tenant IdP whose configuration is switched off (or gone) signs nobody in:

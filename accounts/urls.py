@@ -14,11 +14,16 @@ from typing import Any
 from allauth.account import urls as allauth_urls
 from allauth.account import views as allauth_views
 from allauth.socialaccount import views as social_views
+from allauth.socialaccount.providers.google import views as google_views
+from allauth.socialaccount.providers.microsoft import views as microsoft_views
+from allauth.socialaccount.providers.openid_connect import views as openid_connect_views
+from allauth.socialaccount.providers.saml import views as saml_views
 from django.db import transaction
 from django.urls import URLPattern, path, re_path
 
 from accounts import security_views, sso_views, two_factor_views, views
 from accounts.forms import ResetPasswordForm
+from accounts.sso_completion import completes_atomically
 
 
 def _atomic(name: str) -> URLPattern:
@@ -56,6 +61,26 @@ urlpatterns = [
     # allauth's OpenID Connect sign-in start (same path and URL name), without a 500 when the
     # identity provider cannot be reached.
     re_path(r"^oidc/(?P<provider_id>[^/]+)/login/$", sso_views.oidc_login),
+    # allauth's SSO return endpoints (same paths and URL names): what completes there (a link,
+    # a provisioned user, the sign-in) is one transaction with its entries (accounts.sso_completion).
+    re_path(
+        r"^oidc/(?P<provider_id>[^/]+)/login/callback/$",
+        completes_atomically(openid_connect_views.callback),
+        name="openid_connect_callback",
+    ),
+    path("google/login/callback/", completes_atomically(google_views.oauth2_callback), name="google_callback"),
+    path("google/login/token/", completes_atomically(google_views.login_by_token), name="google_login_by_token"),
+    path(
+        "microsoft/login/callback/",
+        completes_atomically(microsoft_views.oauth2_callback),
+        name="microsoft_callback",
+    ),
+    re_path(r"^saml/(?P<organization_slug>[^/]+)/acs/$", completes_atomically(saml_views.acs), name="saml_acs"),
+    re_path(
+        r"^saml/(?P<organization_slug>[^/]+)/acs/finish/$",
+        completes_atomically(saml_views.finish_acs),
+        name="saml_finish_acs",
+    ),
     path("2fa/challenge/", two_factor_views.two_factor_challenge, name="accounts_2fa_challenge"),
     path("2fa/verify/", two_factor_views.two_factor_verify, name="accounts_2fa_verify"),
     path("2fa/", two_factor_views.two_factor_setup, name="accounts_2fa_setup"),

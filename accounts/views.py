@@ -17,9 +17,11 @@ from allauth.account import app_settings as allauth_account_settings
 from allauth.account import views as allauth_views
 from allauth.account.internal.flows.login import get_authentication_records
 from django.contrib.auth.hashers import make_password
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_ratelimit.core import is_ratelimited
 
@@ -133,8 +135,10 @@ class LoginView(allauth_views.LoginView):
 
 
 class ReauthenticateView(allauth_views.ReauthenticateView):
-    """Re-authentication also gets a new session id."""
+    """Re-authentication also gets a new session id. What it resumes (an identity link waiting
+    for the password: ``user.sso_linked``) is one transaction with it."""
 
+    @method_decorator(transaction.atomic)
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         services.session_started(request=self.request, user=self.request.user)
