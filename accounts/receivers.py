@@ -43,6 +43,11 @@ def _on_login_failed(
 ) -> None:
     email = normalize_email(str(credentials.get("email") or credentials.get("username") or ""))[:254]
     user = services.user_by_email(email) if email else None
+    if user is not None:
+        # Named by the account's own address, as its sign-ins and every other entry about it
+        # are, whatever spelling reached it (SPEC §8): filtering the Activity Log by the
+        # person's address finds the failed attempts too.
+        email = user.email
     audit_record(
         action=A.USER_LOGIN_FAILED,
         tenant=services.home_tenant(user),
