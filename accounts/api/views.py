@@ -75,34 +75,57 @@ def throttle(request: Request, group: str) -> None:
         )
 
 
-def _failed(request: Request, email: str, *, kind: str, method: str | None = None) -> None:
+def _failed(request: Request, email: str, *, kind: str, method: str | None = None, count_client: bool = True) -> None:
     """Audited (``user.login_failed``, ``method`` defaulting to ``kind``) and counted by the lockout."""
     user_login_failed.send(
         sender=__name__, credentials={"email": email, "method": method or kind}, request=request._request
     )
-    lockout.register_failure(ip=_ip(request), kind=kind, account=email or None)
+    lockout.register_failure(ip=_ip(request), kind=kind, account=email or None, count_client=count_client)
+
+
+def sso_required_refusal() -> Forbidden:
+    return Forbidden("Your organization requires single sign-on for this account", code="SSO_REQUIRED")
 
 
 def check_password(request: Request, email: str, password: str) -> Any:
     """The active user with this email and password, or 401 INVALID_CREDENTIALS.
 
     An unknown email costs one password hash like a wrong password does, and gets the same
-    answer, so neither the message nor the timing tells which accounts exist."""
+    answer, so neither the message nor the timing tells which accounts exist.
+
+    An address whose tenant requires SSO gets 403 SSO_REQUIRED without its password being
+    checked, as the sign-in form sends it to the IdP (accounts.views.LoginView): the answer
+    must not tell whether a password is right. An account of such a domain the requirement
+    exempts (a superuser, an account outside the tenant) is checked, but a failure or a lockout
+    is answered like every other address of the domain, and counted against the account
+    alone (as the form does), so probing tells nobody that such an account exists."""
     email = normalize_email(email)  # one account, one lockout count, whatever the spelling
-    lockout.check_account(email)
     user = services.user_by_email(email)
+    if sso.sso_required(email=email, user=user) is not None:
+        make_password(password)  # as long as a checked password: the time tells nothing either
+        raise sso_required_refusal()
+    exempt = sso.sso_required(email=email, user=None) is not None
+    try:
+        user = _password_checked(request, email, password, user, count_client=not exempt)
+    except ApiError as exc:
+        if exempt and exc.status_code in (401, 429):
+            raise sso_required_refusal() from None
+        raise
+    ctx = context.current()
+    ctx.user_id, ctx.extra["user_email"] = user.pk, user.email
+    return user
+
+
+def _password_checked(request: Request, email: str, password: str, user: Any, *, count_client: bool) -> Any:
+    lockout.check_account(email)
     if user is None:
         make_password(password)  # equalise timing with check_password below
         ok = False
     else:
         ok = user.check_password(password) and user.is_active
     if user is None or not ok:
-        _failed(request, email, kind="password")
+        _failed(request, email, kind="password", count_client=count_client)
         raise invalid_credentials()
-    if sso.sso_required(email=email, user=user):
-        raise Forbidden("Your organization requires single sign-on for this account", code="SSO_REQUIRED")
-    ctx = context.current()
-    ctx.user_id, ctx.extra["user_email"] = user.pk, user.email
     return user
 
 
