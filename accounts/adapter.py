@@ -35,6 +35,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
 from django import forms
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
@@ -104,8 +105,19 @@ class AccountAdapter(DefaultAccountAdapter):
     def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
         field = "email" if credentials.get("email") else "username"
         email = normalize_email(credentials.get(field))
+        account = None
         if email:
             account = services.user_for_sign_in(email)
+            if account is not None and _sso_only_elsewhere(email, account):
+                # A member whose tenant requires SSO, reached through an address outside its
+                # domains: the password is not checked (right or wrong, the form's answer must
+                # not tell), and the attempt fails as a wrong password does (audited, counted).
+                lockout.check_account(account.email)
+                make_password(str(credentials.get("password") or ""))
+                failed = {"email": account.email, "password": "********"}
+                user_login_failed.send(sender=__name__, credentials=failed, request=request)
+                self.authentication_failed(request, **failed)
+                return None
             if account is not None:
                 # Counted and checked as the account, whatever address or spelling reached it;
                 # Django's and allauth's backends look it up by its stored address.
@@ -154,6 +166,16 @@ class AccountAdapter(DefaultAccountAdapter):
         address = _stored_address(user, email)
         if address:
             super().send_password_reset_mail(user, address, context)
+
+
+def _sso_only_elsewhere(typed: str, account: Any) -> bool:
+    """SSO is required of ``account`` while ``typed`` (the address that reached it) is not one
+    the requirement governs: the sign-in form sends those to the IdP before any check
+    (accounts.views.LoginView); re-authentication (the account's primary address) is not here."""
+    return (
+        sso.sso_required(email=typed, user=None) is None
+        and sso.sso_required(email=account.email, user=account) is not None
+    )
 
 
 def _stored_address(user: Any, typed: str) -> str | None:
