@@ -8,14 +8,19 @@ the links after them; an entry appended by someone who can write the table but d
 hold the key (the runtime database role must be able to INSERT) does not verify.
 
 The audit key is derived from ``TATER_AUDIT_CHAIN_KEY``, or from ``SECRET_KEY`` when that is
-empty; entries signed under an earlier ``SECRET_KEY`` verify while it is listed in
-``SECRET_KEY_FALLBACKS``. Entries written before the chain was keyed (version 1: plain
-SHA-256) verify until their chain is **sealed**: by a keyed first entry (a chain this release
-started, e.g. every chain of a new install) or by a keyed ``audit.chain_keyed`` entry, which
-``manage.py seal_audit`` appends to every chain that started unkeyed. After the seal an
-unkeyed entry is a forgery. The seal is a step of its own, run once every node runs the keyed
-release: during a rolling upgrade, nodes of the old release still write unkeyed entries after
-the new release's keyed ones, and a chain reported broken for that could never be repaired.
+empty. The secrets an entry may be signed with are, newest first: ``TATER_AUDIT_CHAIN_KEY``,
+``SECRET_KEY``, then ``SECRET_KEY_FALLBACKS`` in their order (Django's: a rotated key goes to
+the front), and below them all "unkeyed" (version 1: plain SHA-256, entries written before the
+chain was keyed). A chain is **sealed** by a keyed first entry (a chain started under that key,
+e.g. every chain of a new install) or by a keyed ``audit.chain_keyed`` entry; from a seal on,
+an entry signed with an older secret than the seal's (or unkeyed) is a forgery: whoever holds a
+retired secret (a leaked ``SECRET_KEY`` replaced by a dedicated key, or rotated) cannot append
+entries that verify, while entries before the seal still verify under it. A seal entry may only
+move to a newer secret. ``manage.py seal_audit`` appends one to every chain not sealed under
+the current signing key: after the first keyed upgrade, and after each switch of secret. The
+seal is a step of its own, run once every node runs the new release or configuration: during
+a rolling upgrade, nodes of the old one still write entries under the old secret (or unkeyed)
+after the new one's, and a chain reported broken for that could never be repaired.
 
 Writers lock the chain's ``AuditChainHead`` row inside the caller's transaction, so
 concurrent writers of one chain queue up for a few milliseconds and the chain stays
@@ -118,12 +123,30 @@ def _derive(secret: str) -> bytes:
     return hashlib.sha256(b"tater.audit.chain\n" + secret.encode()).digest()
 
 
+def _audit_secrets() -> dict[str, str]:
+    """Each secret an entry may be signed with, newest first (module docstring), with the
+    setting naming it: the dedicated key, ``SECRET_KEY`` (what signed entries before a
+    dedicated key was set), then its fallbacks. A secret listed twice keeps its first place."""
+    named = [
+        ("TATER_AUDIT_CHAIN_KEY", settings.TATER_AUDIT_CHAIN_KEY),
+        ("SECRET_KEY", settings.SECRET_KEY),
+        *((f"SECRET_KEY_FALLBACKS[{i}]", secret) for i, secret in enumerate(settings.SECRET_KEY_FALLBACKS)),
+    ]
+    secrets: dict[str, str] = {}
+    for name, secret in named:
+        if secret:
+            secrets.setdefault(secret, name)
+    return secrets
+
+
+def audit_secret_names() -> list[str]:
+    """The settings naming each of ``audit_keys()``, in the same order."""
+    return list(_audit_secrets().values())
+
+
 def audit_keys() -> list[bytes]:
-    """The key new entries are signed with, then the earlier ones entries may carry."""
-    secrets = [settings.TATER_AUDIT_CHAIN_KEY or settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-    if settings.TATER_AUDIT_CHAIN_KEY:
-        secrets.append(settings.SECRET_KEY)  # entries signed before a dedicated key was set
-    return [_derive(secret) for secret in dict.fromkeys(secrets)]
+    """The key new entries are signed with, then the earlier ones entries may carry, newest first."""
+    return [_derive(secret) for secret in _audit_secrets()]
 
 
 def compute_hash(values: Mapping[str, Any], prev_hash: str, *, key: bytes | None = None) -> str:
@@ -136,13 +159,21 @@ def _unkeyed_hash(values: Mapping[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(canonical_content(values, version=1) + b"\n" + prev_hash.encode()).hexdigest()
 
 
+def signer(values: Mapping[str, Any], prev_hash: str, entry_hash: str, keys: list[bytes]) -> int | None:
+    """The index in ``keys`` of the key ``entry_hash`` was signed with; ``len(keys)`` if it is
+    the unkeyed hash of before (older than any key), None if neither (edited, or signed with
+    a key not given)."""
+    for index, key in enumerate(keys):
+        if hmac.compare_digest(compute_hash(values, prev_hash, key=key), entry_hash):
+            return index
+    return len(keys) if hmac.compare_digest(_unkeyed_hash(values, prev_hash), entry_hash) else None
+
+
 def hash_version(values: Mapping[str, Any], prev_hash: str, entry_hash: str, keys: list[bytes]) -> int | None:
     """2 if ``entry_hash`` is the entry's keyed hash under one of ``keys``, 1 if it is the
     unkeyed hash of before, None if neither (edited, or signed with a key not given)."""
-    for key in keys:
-        if hmac.compare_digest(compute_hash(values, prev_hash, key=key), entry_hash):
-            return 2
-    return 1 if hmac.compare_digest(_unkeyed_hash(values, prev_hash), entry_hash) else None
+    index = signer(values, prev_hash, entry_hash, keys)
+    return None if index is None else (2 if index < len(keys) else 1)
 
 
 def event_values(event: AuditEvent) -> dict[str, Any]:
@@ -238,7 +269,9 @@ def verify(tenant_id: int | None, *, tenant_public_id: str | None = None, chunk_
     report.anchor_seq = seq
 
     keys = audit_keys()
-    sealed = False  # from here on every entry must be keyed (module docstring)
+    # The oldest key still allowed to sign from here on (module docstring): an index in keys;
+    # len(keys) (unkeyed) until the chain is sealed.
+    pin, pin_seq = len(keys), 0
 
     def broken(kind: str, row: Mapping[str, Any] | None, message: str) -> ChainReport:
         report.intact = False
@@ -259,8 +292,8 @@ def verify(tenant_id: int | None, *, tenant_public_id: str | None = None, chunk_
                 row,
                 f"Entries {seq}..{row['seq'] - 1} are missing before entry seq {row['seq']} (deleted outside purge_audit)",
             )
-        version = hash_version(row, row["prev_hash"], row["entry_hash"], keys)
-        if version is None:
+        index = signer(row, row["prev_hash"], row["entry_hash"], keys)
+        if index is None:
             return broken(
                 "edited",
                 row,
@@ -268,15 +301,25 @@ def verify(tenant_id: int | None, *, tenant_public_id: str | None = None, chunk_
                 "written by the app; or the audit key it was signed with is no longer configured: "
                 "TATER_AUDIT_CHAIN_KEY, SECRET_KEY, SECRET_KEY_FALLBACKS)",
             )
-        if version == 1 and sealed:
+        if index > pin and index == len(keys):
             return broken(
                 "unkeyed",
                 row,
                 f"Entry seq {row['seq']} is not signed with the audit key, in a chain sealed before it "
                 "(it was appended outside the app)",
             )
-        # Sealed by a keyed first entry (a chain this release started) or a keyed seal entry.
-        sealed = sealed or (version == 2 and (report.entries == 1 or row["action"] == A.AUDIT_CHAIN_KEYED))
+        if index > pin:
+            return broken(
+                "retired_key",
+                row,
+                f"Entry seq {row['seq']} is signed with an audit secret this chain was sealed away from "
+                f"at seq {pin_seq} ({audit_secret_names()[index]}; the seal was signed with "
+                f"{audit_secret_names()[pin]}): whoever holds that old secret wrote it, not the app",
+            )
+        # Sealed by a keyed first entry (a chain started under that key) or a keyed seal entry,
+        # never towards an older secret (refused just above).
+        if index < len(keys) and (report.entries == 1 or row["action"] == A.AUDIT_CHAIN_KEYED):
+            pin, pin_seq = index, row["seq"]
         if row["prev_hash"] != prev_hash:
             what = "the purge anchor" if report.entries == 1 else f"entry seq {seq - 1}"
             return broken(

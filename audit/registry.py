@@ -87,4 +87,4 @@ SCIM_GROUP_MAPPED = register("scim_group.mapped", "SCIM group mapped to an organ
 SCAN_UPLOADED = register("scan.uploaded", "Scan uploaded")
 # The log itself
 AUDIT_PURGED = register("audit.purged", "Old audit entries purged")
-AUDIT_CHAIN_KEYED = register("audit.chain_keyed", "Audit chain signed with the audit key from here on")
+AUDIT_CHAIN_KEYED = register("audit.chain_keyed", "Audit chain sealed: only the current audit key signs from here on")

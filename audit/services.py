@@ -110,27 +110,37 @@ def diff(instance_before: dict[str, Any], instance_after: dict[str, Any]) -> dic
     }
 
 
-def seal_unkeyed_chains() -> list[str]:
-    """Seal every chain that started unkeyed (written by a release before the chain was
-    keyed) with a keyed ``audit.chain_keyed`` entry: no unkeyed entry verifies after it
-    (``audit.chain``). ``manage.py seal_audit``, once every node runs this release; returns
-    the chains sealed (a chain started keyed, or sealed already, is left alone)."""
+def seal_chains() -> list[str]:
+    """Seal every chain not yet sealed under the current audit key with a keyed
+    ``audit.chain_keyed`` entry: no entry signed with an older secret (or unkeyed) verifies
+    after it (``audit.chain``). ``manage.py seal_audit``, once every node runs the keyed release
+    and again after each switch of secret (a dedicated ``TATER_AUDIT_CHAIN_KEY``, a rotated
+    ``SECRET_KEY``); returns the chains sealed. A chain started under the current key, or
+    sealed under it already, is left alone."""
     keys = chain.audit_keys()
     sealed = []
     for name in AuditChainHead.objects.filter(last_seq__gt=0).order_by("pk").values_list("chain", flat=True):
         with transaction.atomic():
             head = AuditChainHead.objects.select_for_update().get(chain=name)
-            entries = chain.chain_entries(head.tenant_id)
-            first = entries.order_by("seq").first()
-            if first is None or entries.filter(action=A.AUDIT_CHAIN_KEYED).exists():
+            if _sealed_under(chain.chain_entries(head.tenant_id), keys) == 0:
                 continue
-            if chain.hash_version(chain.event_values(first), first.prev_hash, first.entry_hash, keys) == 2:
-                continue  # started keyed: sealed from its first entry
+            changes = {"sealed_after_seq": head.last_seq, "signed_with": chain.audit_secret_names()[0]}
             with context.use(context.RequestContext(channel="system")):
-                fields = _entry_fields(A.AUDIT_CHAIN_KEYED, None, {"sealed_after_seq": head.last_seq}, None, None)
+                fields = _entry_fields(A.AUDIT_CHAIN_KEYED, None, changes, None, None)
                 _append(AuditEvent(tenant_id=head.tenant_id, **fields))
             sealed.append(name)
     return sealed
+
+
+def _sealed_under(entries: models.QuerySet[AuditEvent], keys: list[bytes]) -> int | None:
+    """The index in ``keys`` of the key the chain's latest seal entry (else its first entry)
+    was signed with: the oldest key it still admits; None if there is none (or unkeyed)."""
+    seal = entries.filter(action=A.AUDIT_CHAIN_KEYED).order_by("-seq").first()
+    entry = seal if seal is not None else entries.order_by("seq").first()
+    if entry is None:
+        return None
+    index = chain.signer(chain.event_values(entry), entry.prev_hash, entry.entry_hash, keys)
+    return index if index is not None and index < len(keys) else None
 
 
 @dataclass(frozen=True)
