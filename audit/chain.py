@@ -22,6 +22,15 @@ seal is a step of its own, run once every node runs the new release or configura
 a rolling upgrade, nodes of the old one still write entries under the old secret (or unkeyed)
 after the new one's, and a chain reported broken for that could never be repaired.
 
+A chain started during such a rollout (a sign-up creates a tenant, whenever it comes) may get
+entries of both; its first entry seals it only as far as the deployment was sealed when it was
+written (``Deployment``), which the global chain's keyed entries tell: its keyed first entry
+(seq 1, a new install: every chain started later refuses unkeyed entries from its first one) or
+its seals (``seal_audit`` seals the global chain first: chains started before that are sealed
+by their own seal entry; older secrets are refused from the first entry of a chain started
+after the global chain's seal under its key). Where the global chain tells nothing, a keyed
+first entry seals.
+
 Writers lock the chain's ``AuditChainHead`` row inside the caller's transaction, so
 concurrent writers of one chain queue up for a few milliseconds and the chain stays
 linear; a rolled-back transaction rolls the head back too, so no gap is left.
@@ -46,7 +55,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit import registry as A
@@ -254,13 +263,108 @@ def expected_anchor(tenant_id: int | None) -> tuple[int, str]:
     return 1, GENESIS_HASH
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """How far the deployment was sealed, when (module docstring), read from the global
+    chain's keyed entries, which nobody without an audit key can forge: ``keyed_since``, from
+    when a chain's keyed first entry refuses unkeyed entries; ``new_install``, whether a chain
+    started before that was started by this release too (no release before wrote the global
+    chain) rather than during a rollout; and the global chain's seals, (time, key index)."""
+
+    keyed_since: datetime | None = None
+    new_install: bool = True
+    seals: tuple[tuple[datetime, int], ...] = ()
+
+    def birth_pin(self, born: datetime, index: int, key_count: int) -> int:
+        """The pin (``verify``) of a tenant chain whose first entry, written at ``born``, is
+        signed with key ``index``: what the deployment was sealed against by then."""
+        if self.keyed_since is None or (born < self.keyed_since and self.new_install):
+            return index  # no sign of an older release: its first entry seals it
+        if born < self.keyed_since:
+            return key_count  # started during the rollout: its own seal entry seals it
+        return max(index, min([key_count - 1, *(i for time, i in self.seals if time <= born)]))
+
+    def record(self, keys: list[bytes]) -> dict[str, Any]:
+        """What the global chain's seal and purge entries carry forward, so that purging its
+        first entries and seals loses none of it: the strictest seal goes by its key's id."""
+        if self.keyed_since is None:
+            return {}
+        record = {"keyed_since": _canonical_time(self.keyed_since), "new_install": self.new_install}
+        if self.seals:
+            time, index = min(self.seals, key=lambda seal: (seal[1], seal[0]))
+            record["sealed"] = [_canonical_time(time), key_id(keys[index])]
+        return record
+
+
+def key_id(key: bytes) -> str:
+    """A public name for an audit key (nothing about the key can be learnt from it)."""
+    return hmac.new(key, b"tater.audit.key-id", hashlib.sha256).hexdigest()[:16]
+
+
+def deployment(keys: list[bytes]) -> Deployment:
+    fields = (*HASHED_FIELDS, "action", "prev_hash", "entry_hash")
+    rows = (
+        chain_entries(None)
+        .filter(Q(seq=1, prev_hash=GENESIS_HASH) | Q(action__in=(A.AUDIT_CHAIN_KEYED, A.AUDIT_PURGED)))
+        .order_by("seq")
+        .values(*fields)
+    )
+    since: tuple[datetime, bool] | None = None
+    seals = []
+    for row in rows:
+        index = signer(row, row["prev_hash"], row["entry_hash"], keys)
+        if index is None or index == len(keys):
+            continue  # anyone who can write the table could have written it: it proves nothing
+        recorded = _recorded_since(row["changes"])
+        seals.extend(_recorded_seal(row["changes"], keys))
+        if row["action"] == A.AUDIT_CHAIN_KEYED:
+            seals.append((row["created_at"], index))
+            # A seal without a record sealed a global chain started unkeyed: an upgrade.
+            since = since or recorded or (row["created_at"], False)
+        elif row["action"] == A.AUDIT_PURGED:
+            since = since or recorded
+        if row["seq"] == 1 and row["prev_hash"] == GENESIS_HASH:
+            since = since or (row["created_at"], True)  # started keyed: a new install
+    if since is None:
+        return Deployment()
+    return Deployment(since[0], since[1], tuple(seals))
+
+
+def _recorded_seal(changes: Any, keys: list[bytes]) -> list[tuple[datetime, int]]:
+    sealed = changes.get("sealed") if isinstance(changes, dict) else None
+    if not (isinstance(sealed, list) and len(sealed) == 2 and all(isinstance(v, str) for v in sealed)):
+        return []
+    indexes = [index for index, key in enumerate(keys) if key_id(key) == sealed[1]]
+    try:
+        return [(datetime.fromisoformat(sealed[0]), indexes[0])] if indexes else []
+    except ValueError:
+        return []
+
+
+def _recorded_since(changes: Any) -> tuple[datetime, bool] | None:
+    if not isinstance(changes, dict) or not isinstance(changes.get("keyed_since"), str):
+        return None
+    try:
+        since = datetime.fromisoformat(changes["keyed_since"])
+    except ValueError:
+        return None
+    return since, changes.get("new_install") is True
+
+
 def _walk(tenant_id: int | None, chunk_size: int) -> Iterator[dict[str, Any]]:
     fields = (*HASHED_FIELDS, "action", "prev_hash", "entry_hash")
     yield from chain_entries(tenant_id).order_by("seq").values(*fields).iterator(chunk_size=chunk_size)
 
 
-def verify(tenant_id: int | None, *, tenant_public_id: str | None = None, chunk_size: int = 2000) -> ChainReport:
-    """Walk one chain in seq order and report the first broken or missing link."""
+def verify(
+    tenant_id: int | None,
+    *,
+    tenant_public_id: str | None = None,
+    chunk_size: int = 2000,
+    sealed: Deployment | None = None,
+) -> ChainReport:
+    """Walk one chain in seq order and report the first broken or missing link. ``sealed``:
+    the ``deployment()`` (read here unless given: one read for many chains)."""
     report = ChainReport(chain=chain_key(tenant_id), tenant_id=tenant_public_id)
     head = AuditChainHead.objects.filter(chain=report.chain).first()
     if head is not None:
@@ -272,6 +376,8 @@ def verify(tenant_id: int | None, *, tenant_public_id: str | None = None, chunk_
     # The oldest key still allowed to sign from here on (module docstring): an index in keys;
     # len(keys) (unkeyed) until the chain is sealed.
     pin, pin_seq = len(keys), 0
+    if tenant_id is not None and sealed is None:
+        sealed = deployment(keys)
 
     def broken(kind: str, row: Mapping[str, Any] | None, message: str) -> ChainReport:
         report.intact = False
@@ -316,9 +422,14 @@ def verify(tenant_id: int | None, *, tenant_public_id: str | None = None, chunk_
                 f"at seq {pin_seq} ({audit_secret_names()[index]}; the seal was signed with "
                 f"{audit_secret_names()[pin]}): whoever holds that old secret wrote it, not the app",
             )
-        # Sealed by a keyed first entry (a chain started under that key) or a keyed seal entry,
-        # never towards an older secret (refused just above).
-        if index < len(keys) and (report.entries == 1 or row["action"] == A.AUDIT_CHAIN_KEYED):
+        # Sealed by a keyed first entry (as far as the deployment was sealed then) or a keyed
+        # seal entry, never towards an older secret (refused just above).
+        if index < len(keys) and report.entries == 1:
+            pin = (
+                index if sealed is None or tenant_id is None else sealed.birth_pin(row["created_at"], index, len(keys))
+            )
+            pin_seq = row["seq"]
+        elif index < len(keys) and row["action"] == A.AUDIT_CHAIN_KEYED:
             pin, pin_seq = index, row["seq"]
         if row["prev_hash"] != prev_hash:
             what = "the purge anchor" if report.entries == 1 else f"entry seq {seq - 1}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 
 from audit import app_settings, chain
@@ -115,32 +115,44 @@ def seal_chains() -> list[str]:
     ``audit.chain_keyed`` entry: no entry signed with an older secret (or unkeyed) verifies
     after it (``audit.chain``). ``manage.py seal_audit``, once every node runs the keyed release
     and again after each switch of secret (a dedicated ``TATER_AUDIT_CHAIN_KEY``, a rotated
-    ``SECRET_KEY``); returns the chains sealed. A chain started under the current key, or
-    sealed under it already, is left alone."""
+    ``SECRET_KEY``); returns the chains sealed. A chain sealed under the current key already,
+    or started under it once the deployment was, is left alone. The global chain goes first:
+    its seal tells which chains were started during the rollout (``chain.Deployment``)."""
     keys = chain.audit_keys()
     sealed = []
-    for name in AuditChainHead.objects.filter(last_seq__gt=0).order_by("pk").values_list("chain", flat=True):
+    deployment = chain.deployment(keys)
+    heads = AuditChainHead.objects.filter(last_seq__gt=0).order_by(F("tenant_id").asc(nulls_first=True), "pk")
+    for name in heads.values_list("chain", flat=True):
         with transaction.atomic():
             head = AuditChainHead.objects.select_for_update().get(chain=name)
-            if _sealed_under(chain.chain_entries(head.tenant_id), keys) == 0:
+            if _sealed_under(head.tenant_id, keys, deployment) == 0:
                 continue
             changes = {"sealed_after_seq": head.last_seq, "signed_with": chain.audit_secret_names()[0]}
+            if head.tenant_id is None:
+                changes.update(deployment.record(keys))
             with context.use(context.RequestContext(channel="system")):
                 fields = _entry_fields(A.AUDIT_CHAIN_KEYED, None, changes, None, None)
                 _append(AuditEvent(tenant_id=head.tenant_id, **fields))
+            if head.tenant_id is None:
+                deployment = chain.deployment(keys)  # what the global chain's new seal tells
             sealed.append(name)
     return sealed
 
 
-def _sealed_under(entries: models.QuerySet[AuditEvent], keys: list[bytes]) -> int | None:
-    """The index in ``keys`` of the key the chain's latest seal entry (else its first entry)
-    was signed with: the oldest key it still admits; None if there is none (or unkeyed)."""
+def _sealed_under(tenant_id: int | None, keys: list[bytes], deployment: chain.Deployment) -> int:
+    """The index in ``keys`` of the oldest key the chain still admits (``len(keys)``: unkeyed
+    too), as of its latest seal entry, else its first entry."""
+    entries = chain.chain_entries(tenant_id)
     seal = entries.filter(action=A.AUDIT_CHAIN_KEYED).order_by("-seq").first()
     entry = seal if seal is not None else entries.order_by("seq").first()
     if entry is None:
-        return None
+        return len(keys)
     index = chain.signer(chain.event_values(entry), entry.prev_hash, entry.entry_hash, keys)
-    return index if index is not None and index < len(keys) else None
+    if index is None or index == len(keys):
+        return len(keys)
+    if seal is None and tenant_id is not None:
+        return deployment.birth_pin(entry.created_at, index, len(keys))
+    return index
 
 
 @dataclass(frozen=True)
@@ -197,6 +209,9 @@ def _purge_chain(
         "through_seq": through,
         "anchor": {"seq": through + 1, "prev_hash": anchor_prev},
     }
+    if head.tenant_id is None:  # what the global chain's first entries and seals tell, kept
+        keys = chain.audit_keys()
+        changes.update(chain.deployment(keys).record(keys))
     # Recorded first: on PostgreSQL the purge function deletes only what the chain's newest
     # entry announces, so a deletion without its audit entry is impossible. The entry goes
     # to the chain's own tenant (by id: audit sits below orgs and does not load tenants).

@@ -29,8 +29,10 @@ class Command(TaterCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         # Not TaterCommand.handle: a broken chain still prints its full report, then exits 1.
         self._json = options["json"]
+        sealed = chain.deployment(chain.audit_keys())
         reports = [
-            chain.verify(tenant_pk, tenant_public_id=public_id) for tenant_pk, public_id in self._chains(options)
+            chain.verify(tenant_pk, tenant_public_id=public_id, sealed=sealed)
+            for tenant_pk, public_id in self._chains(options)
         ]
         broken = [r for r in reports if not r.intact]
         if self._json:
