@@ -37,7 +37,8 @@ linear; a rolled-back transaction rolls the head back too, so no gap is left.
 
 Retention (``purge_audit``) deletes a prefix of a chain and records, in an
 ``audit.purged`` entry appended to that same chain, the ``anchor``: the seq and
-prev_hash the first remaining entry must have. ``verify`` starts from the latest such
+prev_hash the first remaining entry must have, and the ``pin``: what the chain refused there
+(``anchor_pin``), so a purge never unseals a chain. ``verify`` starts from the latest such
 anchor (or from seq 1 and the genesis hash), so a purged chain still verifies while
 any other missing prefix does not.
 """
@@ -263,6 +264,23 @@ def expected_anchor(tenant_id: int | None) -> tuple[int, str]:
     return 1, GENESIS_HASH
 
 
+def anchor_pin(tenant_id: int | None, keys: list[bytes]) -> int:
+    """The pin (``verify``) the latest purge recorded for the entry it left first: a purge
+    neither unseals a chain nor makes an entry it leaves first the start of an unsealed one.
+    ``len(keys)`` (nothing refused) without a keyed record."""
+    fields = (*HASHED_FIELDS, "prev_hash", "entry_hash")
+    row = chain_entries(tenant_id).filter(action=A.AUDIT_PURGED).order_by("-seq").values(*fields).first()
+    if row is None or signer(row, row["prev_hash"], row["entry_hash"], keys) in (None, len(keys)):
+        return len(keys)
+    recorded = row["changes"].get("pin") if isinstance(row["changes"], dict) else None
+    return next((index for index, key in enumerate(keys) if key_id(key) == recorded), len(keys))
+
+
+def pin_name(pin: int, keys: list[bytes]) -> str:
+    """How a purge entry records a pin: the key's id, or ``unkeyed`` (nothing refused)."""
+    return key_id(keys[pin]) if pin < len(keys) else "unkeyed"
+
+
 @dataclass(frozen=True)
 class Deployment:
     """How far the deployment was sealed, when (module docstring), read from the global
@@ -375,7 +393,7 @@ def verify(
     keys = audit_keys()
     # The oldest key still allowed to sign from here on (module docstring): an index in keys;
     # len(keys) (unkeyed) until the chain is sealed.
-    pin, pin_seq = len(keys), 0
+    pin, pin_seq = anchor_pin(tenant_id, keys), seq - 1
     if tenant_id is not None and sealed is None:
         sealed = deployment(keys)
 
@@ -425,10 +443,10 @@ def verify(
         # Sealed by a keyed first entry (as far as the deployment was sealed then) or a keyed
         # seal entry, never towards an older secret (refused just above).
         if index < len(keys) and report.entries == 1:
-            pin = (
+            born = (
                 index if sealed is None or tenant_id is None else sealed.birth_pin(row["created_at"], index, len(keys))
             )
-            pin_seq = row["seq"]
+            pin, pin_seq = min(pin, born), row["seq"]
         elif index < len(keys) and row["action"] == A.AUDIT_CHAIN_KEYED:
             pin, pin_seq = index, row["seq"]
         if row["prev_hash"] != prev_hash:

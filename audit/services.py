@@ -125,7 +125,7 @@ def seal_chains() -> list[str]:
     for name in heads.values_list("chain", flat=True):
         with transaction.atomic():
             head = AuditChainHead.objects.select_for_update().get(chain=name)
-            if _sealed_under(head.tenant_id, keys, deployment) == 0:
+            if min(_sealed_under(head.tenant_id, keys, deployment), chain.anchor_pin(head.tenant_id, keys)) == 0:
                 continue
             changes = {"sealed_after_seq": head.last_seq, "signed_with": chain.audit_secret_names()[0]}
             if head.tenant_id is None:
@@ -139,12 +139,21 @@ def seal_chains() -> list[str]:
     return sealed
 
 
-def _sealed_under(tenant_id: int | None, keys: list[bytes], deployment: chain.Deployment) -> int:
+def _sealed_under(
+    tenant_id: int | None,
+    keys: list[bytes],
+    deployment: chain.Deployment,
+    *,
+    seal: AuditEvent | None = None,
+    entry: AuditEvent | None = None,
+) -> int:
     """The index in ``keys`` of the oldest key the chain still admits (``len(keys)``: unkeyed
-    too), as of its latest seal entry, else its first entry."""
-    entries = chain.chain_entries(tenant_id)
-    seal = entries.filter(action=A.AUDIT_CHAIN_KEYED).order_by("-seq").first()
-    entry = seal if seal is not None else entries.order_by("seq").first()
+    too), as of its latest seal entry, else its first entry (or as of ``entry``, a ``seal``
+    or the first entry)."""
+    if entry is None:
+        entries = chain.chain_entries(tenant_id)
+        seal = entries.filter(action=A.AUDIT_CHAIN_KEYED).order_by("-seq").first()
+        entry = seal if seal is not None else entries.order_by("seq").first()
     if entry is None:
         return len(keys)
     index = chain.signer(chain.event_values(entry), entry.prev_hash, entry.entry_hash, keys)
@@ -153,6 +162,19 @@ def _sealed_under(tenant_id: int | None, keys: list[bytes], deployment: chain.De
     if seal is None and tenant_id is not None:
         return deployment.birth_pin(entry.created_at, index, len(keys))
     return index
+
+
+def _pin_through(tenant_id: int | None, through: int, keys: list[bytes], deployment: chain.Deployment) -> int:
+    """The pin ``verify`` reaches after entry ``through``: the strictest of what the latest
+    purge left, what the chain's first entry sealed and its seals up to there."""
+    entries = chain.chain_entries(tenant_id)
+    pins = [chain.anchor_pin(tenant_id, keys)]
+    first = entries.order_by("seq").first()
+    if first is not None:
+        pins.append(_sealed_under(tenant_id, keys, deployment, seal=None, entry=first))
+    for seal in entries.filter(action=A.AUDIT_CHAIN_KEYED, seq__lte=through):
+        pins.append(_sealed_under(tenant_id, keys, deployment, seal=seal, entry=seal))
+    return min(pins)
 
 
 @dataclass(frozen=True)
@@ -209,9 +231,13 @@ def _purge_chain(
         "through_seq": through,
         "anchor": {"seq": through + 1, "prev_hash": anchor_prev},
     }
-    if head.tenant_id is None:  # what the global chain's first entries and seals tell, kept
-        keys = chain.audit_keys()
-        changes.update(chain.deployment(keys).record(keys))
+    keys = chain.audit_keys()
+    deployment = chain.deployment(keys)
+    # What the entry left first must still refuse (verify starts from it), then, for the global
+    # chain, what its first entries and seals tell.
+    changes["pin"] = chain.pin_name(_pin_through(head.tenant_id, through, keys, deployment), keys)
+    if head.tenant_id is None:
+        changes.update(deployment.record(keys))
     # Recorded first: on PostgreSQL the purge function deletes only what the chain's newest
     # entry announces, so a deletion without its audit entry is impossible. The entry goes
     # to the chain's own tenant (by id: audit sits below orgs and does not load tenants).
