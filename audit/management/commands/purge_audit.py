@@ -21,13 +21,18 @@ class Command(TaterCommand):
 
     def run(self, **options: Any) -> dict[str, Any]:
         label = options["older_than"].strip().lower()
-        older_than = parse_duration(label)
+        try:
+            older_than = parse_duration(label)
+        except OverflowError:
+            raise CommandError(f"--older-than {label} is too long") from None
         if not older_than:
             raise CommandError("--older-than must be longer than zero")
         try:
             results = services.audit_purge(older_than=older_than, label=label)
         except ChainBroken as exc:
             raise CommandError(str(exc)) from None
+        except OverflowError:  # a cutoff before the year 1: older than every entry could be
+            raise CommandError(f"--older-than {label} is too long") from None
         for r in results:
             self.say(
                 f"Chain {r.tenant_id or r.chain}: deleted {r.deleted} entries through seq {r.through_seq} ({r.event_id})"
