@@ -49,7 +49,10 @@ class Command(TaterCommand):
             raise CommandError(str(exc)) from None
         expires_at = None
         if options.get("expires_in"):
-            expires_at = timezone.now() + parse_duration(options["expires_in"])
+            try:
+                expires_at = timezone.now() + parse_duration(options["expires_in"])
+            except OverflowError:  # further away than a date holds (a typo such as 99999999d)
+                raise CommandError(f"--expires-in {options['expires_in']} is too long") from None
         elif options.get("expires_at"):
             try:
                 expires_at = datetime.fromisoformat(options["expires_at"])
