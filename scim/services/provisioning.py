@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from accounts import domains
 from accounts import services as account_services
 from apikeys import reactions as key_reactions
-from orgs import roles
+from orgs import roles, signals
 from orgs import services as org_services
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 from scim import selectors
@@ -141,6 +141,15 @@ def address_assert(identity: ScimUser) -> list[str]:
 # --- Reconciling an identity with Tater ---------------------------------------------------
 
 
+def keys_lock_ahead(identity: ScimUser) -> None:
+    """Lock the person's keys in the tenant before a change that may revoke them writes
+    anything: a key change locks its key and then the rows such a change writes (the audit
+    chain, the key check's bookkeeping of an account saved), so taking the keys after those
+    rows deadlocks with it (``orgs.signals.keys_sweep_ahead``, the membership services' way)."""
+    if identity.user is not None:
+        signals.keys_sweep_ahead.send(sender=ScimUser, tenant=identity.tenant, user=identity.user)
+
+
 def _orgs_of(tenant_pk: int, pks: Any) -> dict[int, Organization]:
     return {
         o.pk: o for o in Organization.objects.select_related("tenant").filter(tenant_id=tenant_pk, pk__in=list(pks))
@@ -181,7 +190,9 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
         done.append("roles_suspended")
     if not suspending:
         # Gone from the directory: what an earlier ``active: false`` kept for their return ends
-        # too (the roles were taken then, so no removal above revoked those keys).
+        # too (the roles were taken then, so no removal above revoked those keys). Every key
+        # first: revoking one writes the entry the next one's key change waits for.
+        keys_lock_ahead(identity)
         key_reactions.keys_revoke_unreached(tenant=tenant, user=user)
     # Every way back in ends with the roles: an invitation to any org of the tenant (not only
     # those the person was a member of) would let them rejoin after deprovisioning.
@@ -271,6 +282,7 @@ def reconcile(identity: ScimUser) -> list[str]:
         return []
     if identity.deleted_at is not None or identity.active is False:
         return suspend(identity, deleted=identity.deleted_at is not None)
+    keys_lock_ahead(identity)  # before reactivating the account saves it: keys may be revoked below
     done = _resume(identity)
     apply_groups(identity)
     if "previous_roles_not_restored" in done:

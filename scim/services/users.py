@@ -24,6 +24,7 @@ from scim.services.provisioning import (
     address_assert,
     change_account_email,
     inherit_deactivation,
+    keys_lock_ahead,
     push_profile,
     reconcile,
     suspend,
@@ -146,6 +147,9 @@ def scim_user_update(
     if key != identity.user_name_key and selectors.scim_users(tenant=tenant).filter(user_name_key=key).exists():
         raise taken("A User with this userName already exists")
     extra: dict[str, Any] = {}
+    if identity.user is not None and doc.active is not False and not was_active:
+        # Reprovisioning may revoke kept keys: take them before anything below saves the account.
+        keys_lock_ahead(identity)
     if identity.user is not None and doc.user_name != identity.user_name:
         moved = change_account_email(identity, doc.user_name)
         if moved:
