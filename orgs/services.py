@@ -211,6 +211,8 @@ def tenant_member_set(
         changes={"tenant_role": {"from": old_role, "to": role}},
         actor_user=actor,
     )
+    if role and not old_role:
+        signals.member_joined.send(sender=TenantMembership, tenant=tenant, user=user, actor=actor)
     if role is None and not suspended:
         signals.member_left.send(sender=TenantMembership, tenant=tenant, user=user, organization=None, actor=actor)
     return result
@@ -269,6 +271,8 @@ def org_member_set(
         signals.member_left.send(
             sender=OrgMembership, tenant=organization.tenant, user=user, organization=organization, actor=actor
         )
+    if action == A.MEMBER_ADDED:
+        signals.member_joined.send(sender=OrgMembership, tenant=organization.tenant, user=user, actor=actor)
     return result
 
 

@@ -16,6 +16,11 @@ from django.dispatch import Signal
 # person no longer reaches (SPEC §2: "removing the owner ... kills the key").
 member_left = Signal()
 
+# A person was given a new membership in the tenant (a tenant role, or an org's, where they
+# held none): ``tenant``, ``user``, ``actor`` (as above). Sent once the membership and its
+# entry are written. scim lists the person in the tenant's directory, if it has one.
+member_joined = Signal()
+
 # A tenant's maximum key lifetime was set or changed to ``days`` (tenant_update, every
 # channel): ``tenant``, ``days``, ``actor`` (as above). apikeys brings every unrevoked key of
 # the tenant that would outlive it to expire ``days`` from now.

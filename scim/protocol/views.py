@@ -269,7 +269,6 @@ class SchemasView(ScimView):
 
 
 def _user_page(tenant: Tenant, params: ListParams, base: str) -> tuple[int, list[dict[str, Any]]]:
-    user_services.directory_sync(tenant=tenant)
     query = filter_query(params.filter, R.USER, USER_FIELDS)
     rows: QuerySet[ScimUser] = selectors.scim_users(tenant=tenant).filter(query).order_by("id")
     total = rows.count()

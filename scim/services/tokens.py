@@ -15,6 +15,7 @@ from orgs.models import Tenant
 from orgs.selectors import as_actor
 from scim import tokens
 from scim.models import ScimToken
+from scim.services import directory
 from tater.exceptions import InvalidInput
 
 
@@ -30,12 +31,16 @@ def require_token_manager(who: policy.Actor, *, issuing: bool) -> None:
 
 @transaction.atomic
 def scim_token_create(*, tenant: Tenant, name: str, actor: Any) -> IssuedToken:
-    """A new SCIM token for ``tenant``; its secret is returned here only."""
+    """A new SCIM token for ``tenant``; its secret is returned here only. The first one seeds
+    the tenant's directory from its members (scim.services.directory)."""
     who = as_actor(actor, tenant)
     require_token_manager(who, issuing=True)
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise InvalidInput("Name must be 1 to 100 characters", field="name")
+    # The tenant row first: two first tokens at once would both seed the directory.
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    first = not directory.has_directory(tenant)
     secret = tokens.generate()
     token = ScimToken.objects.create(
         tenant=tenant, name=name, digest=secret.digest, display_prefix=secret.display_prefix, created_by=who.user
@@ -47,6 +52,8 @@ def scim_token_create(*, tenant: Tenant, name: str, actor: Any) -> IssuedToken:
         changes={"name": {"to": name}, "prefix": {"to": secret.display_prefix}},
         actor_user=who.user,
     )
+    if first:
+        directory.directory_seed(tenant=tenant, actor=who.user)
     return IssuedToken(token=token, secret=secret.token)
 
 

@@ -1,10 +1,8 @@
-"""The tenant directory's Users: POST/PUT/PATCH/DELETE /Users, and the sync that gives the
-tenant's existing people a User (scim.services.provisioning does what they mean for the
-accounts)."""
+"""The tenant directory's Users: POST/PUT/PATCH/DELETE /Users (scim.services.provisioning
+does what they mean for the accounts; scim.services.directory lists the tenant's members)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -31,8 +29,6 @@ from scim.services.provisioning import (
 )
 from tater.emails import normalize_email
 
-logger = logging.getLogger("tater.scim")
-
 
 def _user_state(identity: ScimUser) -> dict[str, Any]:
     return {
@@ -41,52 +37,6 @@ def _user_state(identity: ScimUser) -> dict[str, Any]:
         "active": identity.active,
         **identity.attributes,
     }
-
-
-def directory_sync(*, tenant: Tenant) -> None:
-    """Give every account that belongs to the tenant by a role a User in its directory, so
-    the identity provider finds existing people (``userName eq …``) instead of creating
-    them twice; a pending User with that userName is linked to the account."""
-    members = selectors.tenant_members(tenant=tenant).exclude(
-        pk__in=ScimUser.objects.filter(tenant=tenant, deleted_at__isnull=True, user__isnull=False).values("user_id")
-    )
-    for user in members:
-        key = normalize_email(user.email)
-        try:
-            with transaction.atomic():
-                pending = (
-                    ScimUser.objects.select_for_update(of=("self",))
-                    .select_related("tenant")
-                    .filter(tenant=tenant, deleted_at__isnull=True, user__isnull=True, user_name_key=key)
-                    .first()
-                )
-                if pending is not None:
-                    pending.user = user
-                    effects = reconcile(pending)
-                    push_profile(pending)
-                    pending.version += 1
-                    pending.save()
-                    audit_record(
-                        action=A.SCIM_USER_LINKED,
-                        tenant=tenant,
-                        target=pending,
-                        changes={"account": {"to": user.email}, "effects": effects},
-                    )
-                elif not ScimUser.objects.filter(tenant=tenant, deleted_at__isnull=True, user_name_key=key).exists():
-                    name = {k: v for k, v in (("givenName", user.first_name), ("familyName", user.last_name)) if v}
-                    attributes: dict[str, Any] = {"emails": [{"value": user.email, "type": "work", "primary": True}]}
-                    if name:
-                        attributes["name"] = name
-                    ScimUser.objects.create(
-                        tenant=tenant,
-                        user=user,
-                        user_name=user.email,
-                        user_name_key=key,
-                        active=user.is_active,
-                        attributes=attributes,
-                    )
-        except IntegrityError:
-            logger.info("directory sync raced for user %s in tenant %s", user.pk, tenant.pk)
 
 
 @transaction.atomic
@@ -163,6 +113,9 @@ def scim_user_update(
             identity.user, linked = account, True
             inherit_deactivation(identity)
             extra["account"] = how
+            # Saved before reconciling: the memberships its groups grant announce a joiner this
+            # User stands for (scim.services.directory), not one to list a second time.
+            identity.save()
     now_active = identity.active is not False
     effects = reconcile(identity) if linked or was_active != now_active else []
     if linked or "account_email" in extra or (now_active and not was_active):
