@@ -90,11 +90,18 @@ def _on_key_lifetime_capped(*, tenant: Tenant, days: int, actor: Any, **kwargs: 
     keys_cap_lifetime(tenant=tenant, days=days, actor=actor)
 
 
-def _on_keys_sweep_ahead(*, tenant: Tenant, user: Any, **kwargs: Any) -> None:
+def keys_lock(*, tenant: Tenant, owners: Any = None) -> None:
+    """Lock the unrevoked keys of ``tenant`` (owned by ``owners``, user pks, when given) in
+    key order, as a key change locks its key: first, before a change that may revoke or
+    change them writes anything (``orgs.signals.keys_sweep_ahead`` says why)."""
     keys = ApiKey.objects.select_for_update(of=("self",)).filter(tenant=tenant, revoked_at__isnull=True)
-    if user is not None:
-        keys = keys.filter(owner=user)
+    if owners is not None:
+        keys = keys.filter(owner_id__in=list(owners))
     list(keys.order_by("pk").values_list("pk"))
+
+
+def _on_keys_sweep_ahead(*, tenant: Tenant, user: Any, **kwargs: Any) -> None:
+    keys_lock(tenant=tenant, owners=None if user is None else [user.pk])
 
 
 def connect_receivers() -> None:

@@ -18,7 +18,7 @@ from scim import selectors
 from scim.documents import GroupDoc
 from scim.models import ScimGroup, ScimGroupMember, ScimUser
 from scim.services.common import DirectoryError, Versions, diff, require_version, taken
-from scim.services.provisioning import apply_groups
+from scim.services.provisioning import apply_groups, keys_lock_ahead
 from tater.emails import fold
 from tater.exceptions import InvalidInput, ObjectNotFound
 
@@ -41,6 +41,8 @@ def _listed(ids: list[str]) -> dict[str, Any]:
 
 
 def _regrant(identities: Any) -> None:
+    # Roles a group no longer grants end with their keys: every member's first (provisioning).
+    keys_lock_ahead(*identities)
     for identity in identities:
         if identity.user is not None and identity.active is not False and identity.deleted_at is None:
             locked = (
@@ -130,6 +132,8 @@ def scim_group_delete(*, group: ScimGroup, if_match: Versions = None, if_none_ma
     require_version(group.version, if_match, if_none_match)
     former = list(group.members.all())
     mapped = group.is_mapped
+    if mapped:
+        keys_lock_ahead(*former)  # before the entry below: the members' removals revoke keys
     audit_record(
         action=A.SCIM_GROUP_DELETED,
         tenant=group.tenant,

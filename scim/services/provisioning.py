@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from accounts import domains
 from accounts import services as account_services
 from apikeys import reactions as key_reactions
-from orgs import roles, signals
+from orgs import roles
 from orgs import services as org_services
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 from scim import selectors
@@ -141,13 +141,14 @@ def address_assert(identity: ScimUser) -> list[str]:
 # --- Reconciling an identity with Tater ---------------------------------------------------
 
 
-def keys_lock_ahead(identity: ScimUser) -> None:
-    """Lock the person's keys in the tenant before a change that may revoke them writes
-    anything: a key change locks its key and then the rows such a change writes (the audit
-    chain, the key check's bookkeeping of an account saved), so taking the keys after those
-    rows deadlocks with it (``orgs.signals.keys_sweep_ahead``, the membership services' way)."""
-    if identity.user is not None:
-        signals.keys_sweep_ahead.send(sender=ScimUser, tenant=identity.tenant, user=identity.user)
+def keys_lock_ahead(*identities: ScimUser) -> None:
+    """Lock the keys these people hold in the tenant before a change that may revoke them
+    writes anything: a key change locks its key and then the rows such a change writes (the
+    audit chain, the key check's bookkeeping of an account saved), so taking the keys after
+    those rows deadlocks with it. One query, in key order, whoever owns them."""
+    owners = sorted({i.user_id for i in identities if i.user_id is not None})
+    if owners:
+        key_reactions.keys_lock(tenant=identities[0].tenant, owners=owners)
 
 
 def _orgs_of(tenant_pk: int, pks: Any) -> dict[int, Organization]:
