@@ -22,12 +22,13 @@ from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
 from audit.models import AuditEvent, Channel
 from audit.registry import ACTIONS
 from tater.api.fields import OUT_OF_RANGE, in_datetime_range
+from tater.emails import normalize_email
 from tater.exceptions import InvalidInput
 
 DEFAULT_LIMIT = 50
@@ -63,7 +64,9 @@ class AuditFilters:
     channel: str | None = None
     action: str | None = None
     action_prefix: str | None = None
-    actor_email: str | None = None
+    # An email filter: the spellings entries name the person by, and the accounts it names.
+    actor_emails: tuple[str, ...] = ()
+    actor_email_users: tuple[int, ...] = ()
     actor_user_id: int | None = None
     key: str | None = None
     since: datetime | None = None
@@ -156,6 +159,21 @@ def _actor_pk(actor: str) -> int:
     return _NOBODY if pk is None else int(pk)
 
 
+def _actor_by_email(actor: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """An email filter → (the spellings an entry may name the person by, their accounts).
+
+    SPEC §8: any spelling names the person (``STRASSE@x.test`` and ``ｓtraße@x.test`` the
+    account ``straße@x.test``). Entries store the actor's address lower-cased as the account
+    spells it (a failed sign-in of an address with no account: its normalized form), so the
+    filter is an ``IN`` over those few spellings, plus the accounts' own entries by user:
+    the scoped ``(tenant|organization, -id)`` index walk stays the plan, with nothing folded
+    in SQL (PostgreSQL has no NFKC + casefold, and ``UPPER()`` folds differently)."""
+    key = normalize_email(actor)
+    people = list(get_user_model().objects.filter(email_canonical=key).values_list("pk", "email"))
+    spellings = dict.fromkeys([key, actor.lower(), *(str(email).lower() for _, email in people)])
+    return tuple(spellings), tuple(int(pk) for pk, _ in people)
+
+
 def parse_filters(params: Mapping[str, Any]) -> AuditFilters:
     """Query parameters → filters; a bad value raises InvalidInput naming its field."""
 
@@ -182,7 +200,7 @@ def parse_filters(params: Mapping[str, Any]) -> AuditFilters:
     actor = get("actor")
     if actor:
         if "@" in actor:
-            values["actor_email"] = actor.lower()
+            values["actor_emails"], values["actor_email_users"] = _actor_by_email(actor)
         else:
             values["actor_user_id"] = _actor_pk(actor)
     key = get("key")
@@ -237,8 +255,11 @@ def _filtered(entries: QuerySet[AuditEvent], filters: AuditFilters) -> QuerySet[
         entries = entries.filter(action=filters.action)
     if filters.action_prefix:
         entries = entries.filter(action__startswith=filters.action_prefix)
-    if filters.actor_email:
-        entries = entries.filter(actor_email=filters.actor_email)
+    if filters.actor_emails:
+        who = Q(actor_email__in=filters.actor_emails)
+        if filters.actor_email_users:
+            who |= Q(actor_user_id__in=filters.actor_email_users)
+        entries = entries.filter(who)
     if filters.actor_user_id is not None:
         entries = entries.filter(actor_user_id=filters.actor_user_id)
     if filters.key:
