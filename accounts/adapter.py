@@ -108,7 +108,7 @@ class AccountAdapter(DefaultAccountAdapter):
         account = None
         if email:
             account = services.user_for_sign_in(email)
-            if account is not None and _sso_only_elsewhere(email, account):
+            if account is not None and sso.sso_only_elsewhere(email, account):
                 # A member whose tenant requires SSO, reached through an address outside its
                 # domains: the password is not checked (right or wrong, the form's answer must
                 # not tell), and the attempt fails as a wrong password does (audited, counted).
@@ -166,16 +166,6 @@ class AccountAdapter(DefaultAccountAdapter):
         address = _stored_address(user, email)
         if address:
             super().send_password_reset_mail(user, address, context)
-
-
-def _sso_only_elsewhere(typed: str, account: Any) -> bool:
-    """SSO is required of ``account`` while ``typed`` (the address that reached it) is not one
-    the requirement governs: the sign-in form sends those to the IdP before any check
-    (accounts.views.LoginView); re-authentication (the account's primary address) is not here."""
-    return (
-        sso.sso_required(email=typed, user=None) is None
-        and sso.sso_required(email=account.email, user=account) is not None
-    )
 
 
 def _stored_address(user: Any, typed: str) -> str | None:

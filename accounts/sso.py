@@ -96,6 +96,14 @@ def sso_required(*, email: str, user: Any | None) -> TenantSSOConfig | None:
     return None
 
 
+def sso_only_elsewhere(typed: str, account: Any) -> bool:
+    """SSO is required of ``account`` while ``typed`` (the address that reached it) is not one
+    the requirement governs: the sign-in form sends those to the IdP before any check
+    (accounts.views.LoginView), and every sign-in path answers them as a wrong password, the
+    password unchecked; re-authentication (the account's primary address) is not here."""
+    return sso_required(email=typed, user=None) is None and sso_required(email=account.email, user=account) is not None
+
+
 def governing_config(user: Any, address: str) -> TenantSSOConfig | None:
     """The SSO configuration that requires sign-in through its IdP for ``address`` of ``user``
     (a member of the tenant that verified its domain): the account keeps that address while it

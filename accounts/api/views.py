@@ -90,23 +90,37 @@ def sso_required_refusal() -> Forbidden:
 def check_password(request: Request, email: str, password: str) -> Any:
     """The active user with this email and password, or 401 INVALID_CREDENTIALS.
 
+    The address is any the sign-in form accepts (``services.user_for_sign_in``): the
+    account's own or another of its addresses, in any spelling (SPEC §8); failures are
+    counted against the account and audited under its stored address, whichever reached it.
+
     An unknown email costs one password hash like a wrong password does, and gets the same
     answer, so neither the message nor the timing tells which accounts exist.
 
     An address whose tenant requires SSO gets 403 SSO_REQUIRED without its password being
     checked, as the sign-in form sends it to the IdP (accounts.views.LoginView): the answer
-    must not tell whether a password is right. An account of such a domain the requirement
-    exempts (a superuser, an account outside the tenant) is checked, but a failure or a lockout
-    is answered like every other address of the domain, and counted against the account
-    alone (as the form does), so probing tells nobody that such an account exists."""
+    must not tell whether a password is right. A member the requirement governs reaching the
+    login through another of their addresses (a personal one) gets the wrong password's
+    answer, its password unchecked, as the form does (``sso.sso_only_elsewhere``). An account
+    of such a domain the requirement exempts (a superuser, an account outside the tenant) is
+    checked, but a failure or a lockout is answered like every other address of the domain,
+    and counted against the account alone (as the form does), so probing tells nobody that
+    such an account exists."""
     email = normalize_email(email)  # one account, one lockout count, whatever the spelling
     user = services.user_by_email(email)
     if sso.sso_required(email=email, user=user) is not None:
         make_password(password)  # as long as a checked password: the time tells nothing either
         raise sso_required_refusal()
+    account = user if user is not None else services.user_for_sign_in(email)
+    if account is not None and sso.sso_only_elsewhere(email, account):
+        lockout.check_account(account.email)
+        make_password(password)
+        _failed(request, account.email, kind="password")
+        raise invalid_credentials()
     exempt = sso.sso_required(email=email, user=None) is not None
     try:
-        user = _password_checked(request, email, password, user, count_client=not exempt)
+        name = account.email if account is not None else email
+        user = _password_checked(request, name, password, account, count_client=not exempt)
     except ApiError as exc:
         if exempt and exc.status_code in (401, 429):
             raise sso_required_refusal() from None
