@@ -29,7 +29,7 @@ from audit.services import audit_record
 from orgs import services as org_services
 from orgs.models import OrgMembership, Tenant, TenantMembership
 from tater import names
-from tater.emails import normalize_email
+from tater.emails import lowered_spellings, normalize_email
 from tater.exceptions import DomainError, InvalidInput
 
 TOTP_DEVICE_NAME = "Authenticator app"
@@ -488,5 +488,8 @@ def user_for_sign_in(email: str | None) -> Any | None:
     key = normalize_email(email)
     if not key:
         return None
-    address = EmailAddress.objects.filter(email=key).select_related("user").order_by("-verified", "pk").first()
+    # allauth stores an address lower-cased, not folded: ask for its likely stored spellings.
+    addresses = EmailAddress.objects.filter(email__in=lowered_spellings(email)).select_related("user")
+    addresses = addresses.order_by("-verified", "pk")
+    address = next((a for a in addresses if normalize_email(a.email) == key), None)
     return address.user if address is not None else None
