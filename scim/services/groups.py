@@ -40,9 +40,21 @@ def _listed(ids: list[str]) -> dict[str, Any]:
     return {"count": len(ids), "ids": ids[:AUDIT_LIST_LIMIT]}
 
 
+def _lock_members(identities: Any) -> None:
+    """The members' Users (in id order, as a User's own change takes its row first), then
+    what their removals take (keys_lock_ahead): before any entry is written."""
+    list(
+        ScimUser.objects.select_for_update(of=("self",))
+        .filter(pk__in=[i.pk for i in identities])
+        .order_by("pk")
+        .values_list("pk")
+    )
+    keys_lock_ahead(*identities)
+
+
 def _regrant(identities: Any) -> None:
     # Roles a group no longer grants end with their keys: every member's first (provisioning).
-    keys_lock_ahead(*identities)
+    _lock_members(identities)
     for identity in identities:
         if identity.user is not None and identity.active is not False and identity.deleted_at is None:
             locked = (
@@ -133,7 +145,7 @@ def scim_group_delete(*, group: ScimGroup, if_match: Versions = None, if_none_ma
     former = list(group.members.all())
     mapped = group.is_mapped
     if mapped:
-        keys_lock_ahead(*former)  # before the entry below: the members' removals revoke keys
+        _lock_members(former)  # before the entry below: the members' removals revoke keys
     audit_record(
         action=A.SCIM_GROUP_DELETED,
         tenant=group.tenant,

@@ -145,10 +145,19 @@ def keys_lock_ahead(*identities: ScimUser) -> None:
     """Lock the keys these people hold in the tenant before a change that may revoke them
     writes anything: a key change locks its key and then the rows such a change writes (the
     audit chain, the key check's bookkeeping of an account saved), so taking the keys after
-    those rows deadlocks with it. One query, in key order, whoever owns them."""
+    those rows deadlocks with it. One query, in key order, whoever owns them. The tenant row
+    and the people's memberships come first, as the membership services take them (tenant,
+    membership, keys): an admin's removal waiting for this change, or waited for, never
+    holds what this change needs next."""
     owners = sorted({i.user_id for i in identities if i.user_id is not None})
     if owners:
-        key_reactions.keys_lock(tenant=identities[0].tenant, owners=owners)
+        tenant = identities[0].tenant
+        Tenant.objects.select_for_update(no_key=True).only("pk").get(pk=tenant.pk)
+        tenant_roles = TenantMembership.objects.select_for_update().filter(tenant=tenant, user_id__in=owners)
+        list(tenant_roles.order_by("pk").values_list("pk"))
+        org_roles = OrgMembership.objects.select_for_update(of=("self",))
+        list(org_roles.filter(organization__tenant=tenant, user_id__in=owners).order_by("pk").values_list("pk"))
+        key_reactions.keys_lock(tenant=tenant, owners=owners)
 
 
 def _orgs_of(tenant_pk: int, pks: Any) -> dict[int, Organization]:

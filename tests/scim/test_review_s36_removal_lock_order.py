@@ -1,0 +1,121 @@
+"""Review s36 (E): an admin's removal and the IdP's change of the same person queue, never deadlock.
+
+An admin removing someone from an org (or their tenant role) locks the membership (the
+tenant row first for a tenant role) and then the person's keys. The IdP removing that person
+from a mapped group (or deprovisioning them) locked the person's keys first and their
+membership after: PostgreSQL aborted one of the two ("deadlock detected", a 503 for the IdP
+or a 500 for the admin). Expectations (SPEC §2, §12): both calls finish, one waiting for the
+other; the person is no longer a member and their key bound to the org is revoked.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from apikeys.models import ApiKey
+from orgs import services as org_services
+from orgs import signals as org_signals
+from orgs.models import OrgMembership
+from tests.factories import make_key
+from tests.scim.conftest import Directory, make_directory, patch_op, provision
+from tests.scim.test_lifecycle import group_with
+
+pytestmark = [
+    pytest.mark.realservices,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("_postgresql_only"),
+]
+
+
+@pytest.fixture
+def _postgresql_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is only meaningful on PostgreSQL")
+
+
+def _while_the_admin_holds_the_membership(admin: Any, idp: Any) -> list[Exception]:
+    """``admin`` pauses half a second once it holds the membership (about to take the keys);
+    ``idp`` starts meanwhile in another thread."""
+    errors: list[Exception] = []
+    held = threading.Event()
+    original = org_signals.keys_sweep_ahead.send
+
+    def slow_send(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "admin" and not held.is_set():
+            held.set()
+            time.sleep(0.5)
+        return original(*args, **kwargs)
+
+    def run(call: Any, wait: bool) -> None:
+        if wait:
+            held.wait(timeout=30)
+        try:
+            call()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            held.set()
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(admin, False), name="admin"),
+        threading.Thread(target=run, args=(idp, True)),
+    ]
+    with mock.patch.object(org_signals.keys_sweep_ahead, "send", slow_send):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    return errors
+
+
+def _bob_in_staff(d: Directory) -> tuple[dict[str, Any], Any, ApiKey]:
+    bob_id = provision(d, "bob@race.test")["id"]
+    group = group_with(d, "Staff", bob_id, org=d.orgs[0])
+    bob = get_user_model().objects.get(email="bob@race.test")
+    key = make_key(user=bob, tenant=d.tenant, org=d.orgs[0])[0]
+    return group, bob, key
+
+
+def _removed(d: Directory, bob: Any, key: ApiKey) -> None:
+    assert not OrgMembership.objects.filter(organization=d.orgs[0], user=bob).exists()
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_admin_removal_while_the_idp_empties_the_mapped_group_does_not_deadlock() -> None:
+    d = make_directory("Removal group race", "race.test", orgs=1)
+    group, bob, key = _bob_in_staff(d)
+    responses: list[Any] = []
+    empty = patch_op({"op": "replace", "path": "members", "value": []})
+
+    errors = _while_the_admin_holds_the_membership(
+        lambda: org_services.org_member_set(organization=d.orgs[0], user=bob, role=None, actor=d.owner),
+        lambda: responses.append(d.scim.patch(f"/Groups/{group['id']}", empty)),
+    )
+
+    assert errors == []
+    assert [r.status_code for r in responses] == [200], [r.content for r in responses]
+    _removed(d, bob, key)
+
+
+def test_admin_removal_while_the_idp_deletes_the_group_does_not_deadlock() -> None:
+    d = make_directory("Removal delete race", "race.test", orgs=1)
+    group, bob, key = _bob_in_staff(d)
+    responses: list[Any] = []
+
+    errors = _while_the_admin_holds_the_membership(
+        lambda: org_services.org_member_set(organization=d.orgs[0], user=bob, role=None, actor=d.owner),
+        lambda: responses.append(d.scim.delete(f"/Groups/{group['id']}")),
+    )
+
+    assert errors == []
+    assert [r.status_code for r in responses] == [204], [r.content for r in responses]
+    _removed(d, bob, key)
