@@ -15,9 +15,12 @@ no work per member, SPEC §12):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from audit import registry as A
 from audit.services import audit_record
@@ -28,6 +31,7 @@ from scim.services.provisioning import address_assert, push_profile, reconcile
 from tater.emails import normalize_email
 
 AUDIT_LIST_LIMIT = 100  # ids listed in the seeding's entry; the count is always complete
+LISTING_LOCK_WAIT = "200ms"  # a join's listing waits this long for a busy row, then follows the join
 
 
 def has_directory(tenant: Tenant | int) -> bool:
@@ -127,13 +131,43 @@ def directories_seed() -> dict[str, int]:
 
 
 def member_joined(*, tenant: Tenant, user: Any, **kwargs: Any) -> None:
-    """``orgs.signals.member_joined``: list the person in the tenant's directory."""
-    # No lock on the tenant row to wait for a first token's seeding in flight: the join holds
-    # its audit entry (the chain) by now, and a tenant role change or policy change holds the
-    # tenant row and then needs the chain. Someone joining at that very instant is listed by
-    # ``manage.py seed_scim_directories``; meanwhile the IdP's POST links their account.
+    """``orgs.signals.member_joined``: list the person in the tenant's directory, in the join's
+    transaction when nothing it needs is busy, else once the join commits (``_list_joined``)."""
+    # The join holds its audit entry (the chain) by now, while an IdP change of the User with
+    # this address (a PATCH, a POST creating it, a group change) takes that User, then the
+    # tenant, memberships and keys, then the chain: waiting here for any of those deadlocked
+    # with it (a 500 for the admin or a 503 for the IdP). No lock on the tenant row to wait
+    # for a first token's seeding in flight either (a tenant role or policy change holds it,
+    # then needs the chain). Someone whose listing fails even then is listed by the IdP's next
+    # change of their User (it links a member's account) or by ``manage.py seed_scim_directories``.
     if not has_directory(tenant):
         return
+    try:
+        with _without_waiting(), transaction.atomic():
+            _list(tenant, user)
+    except OperationalError:  # busy: the concurrent change is let through, the listing follows it
+        transaction.on_commit(lambda: _list_joined(tenant.pk, user.pk), robust=True)
+
+
+@contextmanager
+def _without_waiting() -> Iterator[None]:
+    """A lock held by another transaction fails the statement within ``LISTING_LOCK_WAIT``
+    instead of being waited for (PostgreSQL; SQLite runs one writer at a time)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        (previous,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LISTING_LOCK_WAIT])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+
+
+def _list(tenant: Tenant, user: Any) -> None:
     identity = _add(tenant, user)
     if identity is not None:
         audit_record(
@@ -142,3 +176,12 @@ def member_joined(*, tenant: Tenant, user: Any, **kwargs: Any) -> None:
             target=identity,
             changes={"userName": {"to": identity.user_name}, "account": user.email},
         )
+
+
+def _list_joined(tenant_pk: int, user_pk: int) -> None:
+    with transaction.atomic():
+        tenant = Tenant.objects.get(pk=tenant_pk)
+        user = get_user_model().objects.get(pk=user_pk)
+        # Gone again before this ran: nothing to list.
+        if selectors.tenant_members(tenant=tenant).filter(pk=user.pk).exists():
+            _list(tenant, user)

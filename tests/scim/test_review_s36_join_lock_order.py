@@ -1,0 +1,86 @@
+"""Review s36 (E): a person joining while the IdP changes the User with their address.
+
+A join writes the membership and its entry (holding the tenant's audit chain), and then the
+directory links the pending User with the person's address. An IdP PATCH of that pending
+User at the same moment holds the User and then needs the chain for its own entry:
+PostgreSQL aborted one of the two ("deadlock detected": the admin's add failed, or the IdP
+got a 503). Expectations (docs/scim.md: a person who joins a tenant with a directory is
+linked to the pending User with their address): both calls finish, and the pending User ends
+up standing for the person's account.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import connection
+
+from orgs import services as org_services
+from orgs.models import OrgMembership
+from scim.models import ScimUser
+from scim.services import directory
+from tests.factories import UserFactory
+from tests.scim.conftest import make_directory, patch_op, provision
+
+pytestmark = [
+    pytest.mark.realservices,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("_postgresql_only"),
+]
+
+
+@pytest.fixture
+def _postgresql_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is only meaningful on PostgreSQL")
+
+
+def test_joining_while_the_idp_patches_the_pending_user_does_not_deadlock() -> None:
+    d = make_directory("Join race", "race.test", orgs=1)
+    alice = UserFactory(email="alice@race.test")  # an account outside the tenant: pending
+    pending = provision(d, "alice@race.test")["id"]
+    assert ScimUser.objects.get(public_id=pending).user is None
+    errors: list[Exception] = []
+    responses: list[Any] = []
+    held = threading.Event()
+    original = directory.has_directory
+
+    def slow_has_directory(*args: Any, **kwargs: Any) -> Any:
+        # The join's membership and entry are written: it holds the chain from here on.
+        if threading.current_thread().name == "admin" and not held.is_set():
+            held.set()
+            time.sleep(0.5)
+        return original(*args, **kwargs)
+
+    def admin() -> None:
+        org_services.org_member_set(organization=d.orgs[0], user=alice, role="member", actor=d.owner)
+
+    def idp() -> None:
+        held.wait(timeout=30)
+        change = patch_op({"op": "replace", "value": {"name.givenName": "Alice"}})
+        responses.append(d.scim.patch(f"/Users/{pending}", change))
+
+    def run(call: Any) -> None:
+        try:
+            call()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            held.set()
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(admin,), name="admin"), threading.Thread(target=run, args=(idp,))]
+    with mock.patch.object(directory, "has_directory", slow_has_directory):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    assert errors == []
+    assert [r.status_code for r in responses] == [200], [r.content for r in responses]
+    assert OrgMembership.objects.filter(organization=d.orgs[0], user=alice).exists()
+    assert ScimUser.objects.get(public_id=pending).user == alice
