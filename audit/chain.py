@@ -10,7 +10,8 @@ hold the key (the runtime database role must be able to INSERT) does not verify.
 The audit key is derived from ``TATER_AUDIT_CHAIN_KEY``, or from ``SECRET_KEY`` when that is
 empty. The secrets an entry may be signed with are, newest first: ``TATER_AUDIT_CHAIN_KEY``,
 ``SECRET_KEY``, then ``SECRET_KEY_FALLBACKS`` in their order (Django's: a rotated key goes to
-the front), and below them all "unkeyed" (version 1: plain SHA-256, entries written before the
+the front); ``TATER_AUDIT_CHAIN_KEY_FALLBACKS`` (retired secrets the chain alone still accepts)
+rank right after the key that signs now, and below them all "unkeyed" (version 1: plain SHA-256, entries written before the
 chain was keyed). A chain is **sealed** by a keyed first entry (a chain started under that key,
 e.g. every chain of a new install) or by a keyed ``audit.chain_keyed`` entry; from a seal on,
 an entry signed with an older secret than the seal's (or unkeyed) is a forgery: whoever holds a
@@ -136,10 +137,19 @@ def _derive(secret: str) -> bytes:
 def _audit_secrets() -> dict[str, str]:
     """Each secret an entry may be signed with, newest first (module docstring), with the
     setting naming it: the dedicated key, ``SECRET_KEY`` (what signed entries before a
-    dedicated key was set), then its fallbacks. A secret listed twice keeps its first place."""
+    dedicated key was set), then its fallbacks. ``TATER_AUDIT_CHAIN_KEY_FALLBACKS`` (retired
+    secrets kept for the chain alone: Django does not trust them) come right after the key
+    that signs now, never before it. A secret listed twice keeps its first place."""
+    retired = [
+        (f"TATER_AUDIT_CHAIN_KEY_FALLBACKS[{i}]", secret)
+        for i, secret in enumerate(getattr(settings, "TATER_AUDIT_CHAIN_KEY_FALLBACKS", []))
+    ]
+    current = [("TATER_AUDIT_CHAIN_KEY", settings.TATER_AUDIT_CHAIN_KEY), ("SECRET_KEY", settings.SECRET_KEY)]
+    signing = 0 if settings.TATER_AUDIT_CHAIN_KEY else 1
     named = [
-        ("TATER_AUDIT_CHAIN_KEY", settings.TATER_AUDIT_CHAIN_KEY),
-        ("SECRET_KEY", settings.SECRET_KEY),
+        *current[: signing + 1],
+        *retired,
+        *current[signing + 1 :],
         *((f"SECRET_KEY_FALLBACKS[{i}]", secret) for i, secret in enumerate(settings.SECRET_KEY_FALLBACKS)),
     ]
     secrets: dict[str, str] = {}
@@ -423,7 +433,7 @@ def verify(
                 row,
                 f"Entry seq {row['seq']} does not match its hash (its content was changed, or it was not "
                 "written by the app; or the audit key it was signed with is no longer configured: "
-                "TATER_AUDIT_CHAIN_KEY, SECRET_KEY, SECRET_KEY_FALLBACKS)",
+                "TATER_AUDIT_CHAIN_KEY, its _FALLBACKS, SECRET_KEY, SECRET_KEY_FALLBACKS)",
             )
         if index > pin and index == len(keys):
             return broken(

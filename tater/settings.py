@@ -55,6 +55,9 @@ SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 # The audit chain's signing secret (audit.chain); empty: derived from SECRET_KEY.
 TATER_AUDIT_CHAIN_KEY = os.environ.get("TATER_AUDIT_CHAIN_KEY", "")
+# Retired secrets the audit chain still verifies the entries of, newest first, which Django no
+# longer trusts (a leaked SECRET_KEY): comma-separated.
+TATER_AUDIT_CHAIN_KEY_FALLBACKS = env_list("TATER_AUDIT_CHAIN_KEY_FALLBACKS")
 TESTING = "pytest" in sys.modules or os.environ.get("TATER_TESTING") == "1"
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     # Refuse to start a production configuration with the published development key.
