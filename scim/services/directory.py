@@ -123,7 +123,7 @@ def directories_seed() -> dict[str, int]:
     seeded: dict[str, int] = {}
     for pk in ScimToken.objects.order_by("tenant_id").values_list("tenant_id", flat=True).distinct():
         with transaction.atomic():  # one tenant at a time: its joins wait for this one only
-            tenant = Tenant.objects.select_for_update().get(pk=pk)
+            tenant = Tenant.objects.select_for_update(no_key=True).get(pk=pk)
             count = directory_seed(tenant=tenant)
         if count:
             seeded[tenant.public_id] = count

@@ -38,8 +38,10 @@ def scim_token_create(*, tenant: Tenant, name: str, actor: Any) -> IssuedToken:
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise InvalidInput("Name must be 1 to 100 characters", field="name")
-    # The tenant row first: two first tokens at once would both seed the directory.
-    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    # The tenant row first: two first tokens at once would both seed the directory. FOR NO KEY
+    # UPDATE, as the membership services take it: FOR UPDATE also blocked every insert that
+    # references the tenant, made by a change holding the audit chain this token then needs.
+    tenant = Tenant.objects.select_for_update(no_key=True).get(pk=tenant.pk)
     first = not directory.has_directory(tenant)
     secret = tokens.generate()
     token = ScimToken.objects.create(

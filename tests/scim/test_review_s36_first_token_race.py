@@ -1,0 +1,86 @@
+"""Review s36 (E): the tenant's first SCIM token and the tenant's other writes queue, never deadlock.
+
+Creating a token locked the tenant row FOR UPDATE (two first tokens must not both seed the
+directory) and then wrote its audit entry. A member joining at that moment took the audit chain
+and then needed a key-share lock on the tenant row (the foreign-key check of a row it writes),
+which FOR UPDATE blocks, while the token waited for the chain: PostgreSQL aborted one ("deadlock
+detected": the admin's add failed, or the token). Expectations (docs/scim.md:
+the first token lists every member): both finish, and whoever joined is in the directory.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import connection
+
+from orgs import services as org_services
+from scim.models import ScimToken, ScimUser
+from scim.services import directory
+from scim.services import tokens as token_services
+from tests.factories import UserFactory, make_tenant
+
+pytestmark = [
+    pytest.mark.realservices,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("_postgresql_only"),
+]
+
+
+@pytest.fixture
+def _postgresql_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is only meaningful on PostgreSQL")
+
+
+def _while_the_first_token_holds_the_tenant(token: Any, change: Any) -> list[Exception]:
+    """``token`` pauses once it holds the tenant row (before its entry); ``change`` runs meanwhile."""
+    errors: list[Exception] = []
+    held = threading.Event()
+    original = directory.has_directory
+
+    def slow_has_directory(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "token" and not held.is_set():
+            held.set()
+            time.sleep(0.7)
+        return original(*args, **kwargs)
+
+    def run(call: Any, wait: bool) -> None:
+        if wait:
+            held.wait(timeout=30)
+        try:
+            call()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            held.set()
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(token, False), name="token"),
+        threading.Thread(target=run, args=(change, True)),
+    ]
+    with mock.patch.object(directory, "has_directory", slow_has_directory):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    return errors
+
+
+def test_the_first_token_while_a_member_joins() -> None:
+    tenant, owner, (org,) = make_tenant(name="Token join race")
+    newbie = UserFactory(email="newbie@token.test")
+
+    errors = _while_the_first_token_holds_the_tenant(
+        lambda: token_services.scim_token_create(tenant=tenant, name="IdP", actor=owner),
+        lambda: org_services.org_member_set(organization=org, user=newbie, role="member", actor=owner),
+    )
+
+    assert errors == []
+    assert ScimToken.objects.filter(tenant=tenant).count() == 1
+    assert ScimUser.objects.filter(tenant=tenant, user=newbie).count() == 1
