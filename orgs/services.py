@@ -96,7 +96,9 @@ def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
     who = as_actor(actor, tenant)
     policy.require(policy.can_change_tenant_settings(who))
     actor = who.user
-    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    # FOR NO KEY UPDATE (the key columns never change here): FOR UPDATE also blocked the
+    # foreign-key checks of a change holding the audit chain this one then needs (a deadlock).
+    tenant = Tenant.objects.select_for_update(no_key=True).get(pk=tenant.pk)
     changes = {}
     for field, value in values.items():
         value = clean_tenant_setting(field, value)
