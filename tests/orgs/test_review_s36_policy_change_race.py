@@ -10,11 +10,6 @@ made, one after the other.
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import Any
-from unittest import mock
-
 import pytest
 from django.db import connection
 
@@ -22,6 +17,7 @@ from orgs import services as org_services
 from orgs import signals as org_signals
 from orgs.models import OrgMembership, Tenant
 from tests.factories import UserFactory, make_tenant
+from tests.races import while_held
 
 pytestmark = [pytest.mark.realservices, pytest.mark.django_db(transaction=True)]
 
@@ -31,43 +27,13 @@ def test_a_key_lifetime_policy_change_while_a_member_joins_does_not_deadlock() -
         pytest.skip("concurrency is only meaningful on PostgreSQL")
     tenant, owner, (org,) = make_tenant(name="Policy race")
     newbie = UserFactory(email="newbie@policy.test")
-    errors: list[Exception] = []
-    held = threading.Event()
-    original = org_signals.keys_sweep_ahead.send
-
-    def slow_send(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name == "policy" and not held.is_set():
-            held.set()  # the tenant row is held; its entry not written yet
-            time.sleep(0.7)
-        return original(*args, **kwargs)
-
-    def run(call: Any, wait: bool) -> None:
-        if wait:
-            held.wait(timeout=30)
-        try:
-            call()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            held.set()
-            connection.close()
-
-    threads = [
-        threading.Thread(
-            target=run,
-            args=(lambda: org_services.tenant_update(tenant=tenant, actor=owner, max_key_lifetime_days=30), False),
-            name="policy",
-        ),
-        threading.Thread(
-            target=run,
-            args=(lambda: org_services.org_member_set(organization=org, user=newbie, role="member", actor=owner), True),
-        ),
-    ]
-    with mock.patch.object(org_signals.keys_sweep_ahead, "send", slow_send):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+    errors = while_held(
+        # paused once the tenant row is held, its entry not written yet
+        lambda: org_services.tenant_update(tenant=tenant, actor=owner, max_key_lifetime_days=30),
+        lambda: org_services.org_member_set(organization=org, user=newbie, role="member", actor=owner),
+        pause_in=(org_signals.keys_sweep_ahead, "send"),
+        seconds=0.7,
+    )
 
     assert errors == []
     assert Tenant.objects.get(pk=tenant.pk).max_key_lifetime_days == 30

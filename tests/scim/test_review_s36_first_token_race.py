@@ -10,10 +10,7 @@ the first token lists every member): both finish, and whoever joined is in the d
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.db import connection
@@ -23,6 +20,7 @@ from scim.models import ScimToken, ScimUser
 from scim.services import directory
 from scim.services import tokens as token_services
 from tests.factories import UserFactory, make_tenant
+from tests.races import while_held
 
 pytestmark = [
     pytest.mark.realservices,
@@ -39,37 +37,7 @@ def _postgresql_only() -> None:
 
 def _while_the_first_token_holds_the_tenant(token: Any, change: Any) -> list[Exception]:
     """``token`` pauses once it holds the tenant row (before its entry); ``change`` runs meanwhile."""
-    errors: list[Exception] = []
-    held = threading.Event()
-    original = directory.has_directory
-
-    def slow_has_directory(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name == "token" and not held.is_set():
-            held.set()
-            time.sleep(0.7)
-        return original(*args, **kwargs)
-
-    def run(call: Any, wait: bool) -> None:
-        if wait:
-            held.wait(timeout=30)
-        try:
-            call()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            held.set()
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, args=(token, False), name="token"),
-        threading.Thread(target=run, args=(change, True)),
-    ]
-    with mock.patch.object(directory, "has_directory", slow_has_directory):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    return errors
+    return while_held(token, change, pause_in=(directory, "has_directory"), seconds=0.7)
 
 
 def test_the_first_token_while_a_member_joins() -> None:

@@ -11,10 +11,7 @@ up standing for the person's account.
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.db import connection
@@ -24,6 +21,7 @@ from orgs.models import OrgMembership
 from scim.models import ScimUser
 from scim.services import directory
 from tests.factories import UserFactory
+from tests.races import while_held
 from tests.scim.conftest import make_directory, patch_op, provision
 
 pytestmark = [
@@ -44,41 +42,17 @@ def test_joining_while_the_idp_patches_the_pending_user_does_not_deadlock() -> N
     alice = UserFactory(email="alice@race.test")  # an account outside the tenant: pending
     pending = provision(d, "alice@race.test")["id"]
     assert ScimUser.objects.get(public_id=pending).user is None
-    errors: list[Exception] = []
     responses: list[Any] = []
-    held = threading.Event()
-    original = directory.has_directory
-
-    def slow_has_directory(*args: Any, **kwargs: Any) -> Any:
-        # The join's membership and entry are written: it holds the chain from here on.
-        if threading.current_thread().name == "admin" and not held.is_set():
-            held.set()
-            time.sleep(0.5)
-        return original(*args, **kwargs)
 
     def admin() -> None:
         org_services.org_member_set(organization=d.orgs[0], user=alice, role="member", actor=d.owner)
 
     def idp() -> None:
-        held.wait(timeout=30)
         change = patch_op({"op": "replace", "value": {"name.givenName": "Alice"}})
         responses.append(d.scim.patch(f"/Users/{pending}", change))
 
-    def run(call: Any) -> None:
-        try:
-            call()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            held.set()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(admin,), name="admin"), threading.Thread(target=run, args=(idp,))]
-    with mock.patch.object(directory, "has_directory", slow_has_directory):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+    # The admin pauses once the join's membership and entry are written (it holds the chain).
+    errors = while_held(admin, idp, pause_in=(directory, "has_directory"))
 
     assert errors == []
     assert [r.status_code for r in responses] == [200], [r.content for r in responses]

@@ -10,10 +10,7 @@ other; the person is no longer a member and their key bound to the org is revoke
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -24,6 +21,7 @@ from orgs import services as org_services
 from orgs import signals as org_signals
 from orgs.models import OrgMembership
 from tests.factories import make_key
+from tests.races import while_held
 from tests.scim.conftest import Directory, make_directory, patch_op, provision
 from tests.scim.test_lifecycle import group_with
 
@@ -43,37 +41,7 @@ def _postgresql_only() -> None:
 def _while_the_admin_holds_the_membership(admin: Any, idp: Any) -> list[Exception]:
     """``admin`` pauses half a second once it holds the membership (about to take the keys);
     ``idp`` starts meanwhile in another thread."""
-    errors: list[Exception] = []
-    held = threading.Event()
-    original = org_signals.keys_sweep_ahead.send
-
-    def slow_send(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name == "admin" and not held.is_set():
-            held.set()
-            time.sleep(0.5)
-        return original(*args, **kwargs)
-
-    def run(call: Any, wait: bool) -> None:
-        if wait:
-            held.wait(timeout=30)
-        try:
-            call()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            held.set()
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, args=(admin, False), name="admin"),
-        threading.Thread(target=run, args=(idp, True)),
-    ]
-    with mock.patch.object(org_signals.keys_sweep_ahead, "send", slow_send):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    return errors
+    return while_held(admin, idp, pause_in=(org_signals.keys_sweep_ahead, "send"))
 
 
 def _bob_in_staff(d: Directory) -> tuple[dict[str, Any], Any, ApiKey]:

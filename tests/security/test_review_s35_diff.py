@@ -22,6 +22,7 @@ from apikeys import services as key_services
 from orgs import services as org_services
 from tater.exceptions import NotPermitted, ObjectNotFound
 from tests.factories import add_member, make_key, make_tenant
+from tests.races import while_held
 from tests.scim.conftest import make_directory, new_user, patch_op
 
 
@@ -158,37 +159,7 @@ def test_scim_patch_refuses_an_attribute_named_twice_in_one_value() -> None:
 def _while_a_key_change_holds_its_key(key_change: Any, change: Any) -> list[Exception]:
     """``key_change`` (a key service) is held for half a second right after it locked its key
     (where it checks who may act); ``change`` starts meanwhile in another thread."""
-    errors: list[Exception] = []
-    held = threading.Event()
-    original = key_services.as_actor
-
-    def slow_as_actor(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name == "key-change" and not held.is_set():
-            held.set()
-            time.sleep(0.5)
-        return original(*args, **kwargs)
-
-    def run(call: Any, wait: bool) -> None:
-        if wait:
-            held.wait(timeout=30)
-        try:
-            call()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            held.set()
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, args=(key_change, False), name="key-change"),
-        threading.Thread(target=run, args=(change, True)),
-    ]
-    with mock.patch.object(key_services, "as_actor", slow_as_actor):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    return errors
+    return while_held(key_change, change, pause_in=(key_services, "as_actor"))
 
 
 @pytest.mark.realservices
