@@ -63,3 +63,13 @@ def world(db: Any) -> dict[str, Any]:
         "other_key": other_key,
         "other_raw": other_raw,
     }
+
+
+@pytest.fixture
+def _postgresql_only() -> None:
+    """Race and lock tests: concurrency is only meaningful on PostgreSQL (SQLite runs one
+    writer at a time)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is only meaningful on PostgreSQL")

@@ -12,9 +12,13 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts import services
 from accounts.models import RecoveryCodeDevice
 from tests.factories import UserFactory, make_passkey
-from tests.security.test_races_review import Rendezvous, _postgresql_only, race  # noqa: F401
+from tests.security.test_races_review import Rendezvous, race  # noqa: F401
 
-pytestmark = [pytest.mark.realservices, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.realservices,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("_postgresql_only"),
+]
 
 
 def test_removing_the_last_two_passkeys_at_once_turns_2fa_off(monkeypatch: Any) -> None:

@@ -9,9 +9,13 @@ import pytest
 
 from orgs.models import Invitation
 from tests.factories import add_member, make_tenant
-from tests.security.test_races_review import Rendezvous, _postgresql_only, held, race  # noqa: F401
+from tests.security.test_races_review import Rendezvous, held, race  # noqa: F401
 
-pytestmark = [pytest.mark.realservices, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.realservices,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("_postgresql_only"),
+]
 
 
 def test_two_invitations_sent_at_once_to_one_address_leave_one_pending(monkeypatch: Any) -> None:

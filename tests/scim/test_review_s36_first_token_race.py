@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from orgs import services as org_services
 from scim.models import ScimToken, ScimUser
@@ -27,12 +26,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("_postgresql_only"),
 ]
-
-
-@pytest.fixture
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency is only meaningful on PostgreSQL")
 
 
 def _while_the_first_token_holds_the_tenant(token: Any, change: Any) -> list[Exception]:

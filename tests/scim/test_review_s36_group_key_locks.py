@@ -32,14 +32,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def _postgresql_only() -> None:
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency is only meaningful on PostgreSQL")
-
-
 def _staff(d: Directory, *names: str) -> tuple[dict[str, Any], list[ApiKey]]:
     """A group mapped to the org, its members holding one key each there."""
     ids = [provision(d, f"{name}@race.test")["id"] for name in names]

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from orgs import services as org_services
 from orgs.models import OrgMembership
@@ -29,12 +28,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("_postgresql_only"),
 ]
-
-
-@pytest.fixture
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency is only meaningful on PostgreSQL")
 
 
 def test_joining_while_the_idp_patches_the_pending_user_does_not_deadlock() -> None:

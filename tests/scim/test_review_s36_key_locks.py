@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from apikeys import services as key_services
 from apikeys.models import ApiKey
@@ -22,12 +21,6 @@ from orgs import services as org_services
 from tests.factories import make_key
 from tests.scim.conftest import Directory, make_directory, patch_op, provision
 from tests.security.test_review_s35_diff import _while_a_key_change_holds_its_key
-
-
-@pytest.fixture
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency is only meaningful on PostgreSQL")
 
 
 def _suspended_person_with_keys(d: Directory, keys: int) -> tuple[str, list[ApiKey]]:

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from apikeys.models import ApiKey
 from orgs import services as org_services
@@ -30,12 +29,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("_postgresql_only"),
 ]
-
-
-@pytest.fixture
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency is only meaningful on PostgreSQL")
 
 
 def _while_the_admin_holds_the_membership(admin: Any, idp: Any) -> list[Exception]:

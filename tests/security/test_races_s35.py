@@ -25,13 +25,11 @@ from orgs import services as org_services
 from orgs.selectors import actor_for
 from tests.factories import add_member, make_tenant
 
-pytestmark = [pytest.mark.realservices, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency is only meaningful on PostgreSQL")
+pytestmark = [
+    pytest.mark.realservices,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("_postgresql_only"),
+]
 
 
 def _create_while(change: Callable[[], None], create: Callable[[], Any]) -> None:

@@ -26,12 +26,6 @@ from tests.races import while_held
 from tests.scim.conftest import make_directory, new_user, patch_op
 
 
-@pytest.fixture
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency is only meaningful on PostgreSQL")
-
-
 @pytest.mark.realservices
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("_postgresql_only")
