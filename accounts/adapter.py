@@ -42,6 +42,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest
 
 from accounts import saml_replay, services, sso, sso_completion
+from accounts.email_owners import address_holders
 from accounts.models import TenantSSOConfig
 from accounts.sso_refusals import audit_sso_failure, refusal_page, sso_refused
 from audit import registry as A
@@ -62,6 +63,10 @@ UNVERIFIED_EMAIL_MESSAGE = (
 NO_LONGER_SPEAKS_FOR_MESSAGE = (
     "Your identity provider can no longer sign in to this account: its email address is not in a domain "
     "this organization has verified."
+)
+ADDRESS_HELD_MESSAGE = (
+    "An account with this email address already exists, so signing in here cannot create another one. "
+    "If it is yours: sign in with your password, then link this sign-in method under Account security."
 )
 SSO_SWITCHED_OFF_MESSAGE = "Single sign-on through this identity provider is switched off."
 LINK_IT_YOURSELF_MESSAGE = (
@@ -309,6 +314,20 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                     provider_id=config.provider_id,
                     email=normalize_email(sociallogin.user.email),
                     reason=OUTSIDE_DOMAINS_MESSAGE,
+                )
+            )
+        asserted = [sociallogin.user.email, *(address.email for address in sociallogin.email_addresses)]
+        if any(address_holders(address) for address in asserted if address):
+            # An account holds one of its addresses under another spelling (``straße@`` for
+            # ``strasse@``): a second account would share the address (accounts.email_owners).
+            if config is None:
+                raise ImmediateHttpResponse(refusal_page(request, ADDRESS_HELD_MESSAGE))
+            raise ImmediateHttpResponse(
+                sso_refused(
+                    request,
+                    provider_id=config.provider_id,
+                    email=normalize_email(sociallogin.user.email),
+                    reason=ADDRESS_HELD_MESSAGE,
                 )
             )
         user = super().save_user(request, sociallogin, form)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.adapter import get_adapter
 from allauth.account.admin import EmailAddressAdmin
 from allauth.account.models import EmailAddress
 from django import forms
@@ -19,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import admin_social, domains, services, sso
+from accounts.email_owners import held_by_another
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from audit import registry as A
 from tater.exceptions import InvalidInput
@@ -174,10 +176,23 @@ if admin.site.is_registered(Group):
 admin.site.register(Group, OperatorGroupAdmin)
 
 
+class EmailAddressAdminForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        user = data.get("user")
+        if data.get("email") and user is not None and held_by_another(data["email"], user):
+            # Another account holds it under some spelling (accounts.email_owners).
+            self.add_error("email", get_adapter().error_messages["email_taken"])
+        return data
+
+
 class AuditedEmailAddressAdmin(EmailAddressAdmin):
     """allauth's page for accounts' addresses, audited (``user.email_changed``, channel admin):
     an address decides sign-in, password reset, SSO routing and which invitations the account
-    may accept. Another operator's addresses are the superusers' to change, as their email."""
+    may accept. Another operator's addresses are the superusers' to change, as their email.
+    An address another account holds under any spelling is refused."""
+
+    form = EmailAddressAdminForm
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         mine = obj is None or not UserAdmin._another_operator(request, obj.user)

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from allauth.account import app_settings as allauth_settings
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 
+from accounts.email_owners import address_holders, held_by_another
 from accounts.models import TenantSSOConfig
 from orgs.models import Organization
 from tater.emails import nfkc
@@ -56,7 +60,33 @@ class SignupForm(NFKCEmailMixin, AllauthSignupForm):
         email = super().clean_email()
         if sso.sso_required(email=email, user=None) is not None:
             raise forms.ValidationError(SSO_REQUIRED_MESSAGE, code="sso_required")
+        if not getattr(self, "account_already_exists", False) and address_holders(email):
+            # Another account holds it under another spelling (``straße@`` / ``strasse@``):
+            # answered as allauth answers for the spelling it holds (accounts.email_owners).
+            if (
+                allauth_settings.PREVENT_ENUMERATION
+                and allauth_settings.EMAIL_VERIFICATION == allauth_settings.EmailVerificationMethod.MANDATORY
+            ):
+                self.account_already_exists = True
+            else:
+                raise get_adapter().validation_error("email_taken")
         return email
+
+
+class AddEmailForm(NFKCEmailMixin, AllauthAddEmailForm):
+    """allauth's add-email form, refusing an address another account holds under any
+    spelling (allauth compares lower-cased addresses only), with allauth's "taken" message,
+    and one this account already holds under another spelling as allauth's duplicate."""
+
+    def clean_email(self) -> str:
+        typed = self.cleaned_data["email"]
+        adapter = get_adapter()
+        holders = address_holders(typed)
+        if held_by_another(typed, self.user):
+            raise adapter.validation_error("email_taken")
+        if self.user is not None and self.user.pk in holders:
+            raise adapter.validation_error("duplicate_email")
+        return str(super().clean_email())
 
 
 class CodeForm(forms.Form):

@@ -72,8 +72,10 @@ class User(AbstractUser):
     def clean(self) -> None:
         super().clean()
         # Forms (the admin's) only check ``email`` for exact duplicates: refuse a look-alike.
-        clash = type(self)._default_manager.filter(email_canonical=normalize_email(self.email)).exclude(pk=self.pk)
-        if clash.exists():
+        # An account's additional addresses count too (accounts.email_owners).
+        from accounts.email_owners import held_by_another
+
+        if held_by_another(self.email, self):
             raise ValidationError({"email": "A user with this email address already exists."})
 
     def save(self, *args: Any, **kwargs: Any) -> None:

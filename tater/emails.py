@@ -17,6 +17,8 @@ the same mailbox.
 
 from __future__ import annotations
 
+import functools
+import sys
 import unicodedata
 
 
@@ -48,6 +50,45 @@ def lowered_spellings(value: str | None) -> set[str]:
     except UnicodeError:
         ascii_form = key
     return {key, ascii_form, nfkc(value).lower()}
+
+
+def lowered_local_parts(key: str, limit: int = 64) -> set[str]:
+    """The local parts a store that only lower-cases addresses may hold for ``key``'s (a
+    ``normalize_email`` result): ``strasse`` is also stored as ``straße``, ``σ`` as ``ς``. At
+    most ``limit`` of them (the plainest first); for a ``startswith`` lookup, whose rows are
+    kept only when their ``normalize_email`` is the key."""
+    local = key.rpartition("@")[0] if "@" in key else key
+    found: set[str] = set()
+    budget = [limit * 16]  # steps: a string of many "ss" has many ways to the same spellings
+
+    def expand(done: str, rest: str) -> None:
+        budget[0] -= 1
+        if len(found) >= limit or budget[0] < 0:
+            return
+        if not rest:
+            found.add(done)
+            return
+        for target, spellings in _unfolded().items():
+            if rest.startswith(target):
+                for spelling in spellings:
+                    expand(done + spelling, rest[len(target) :])
+        if rest[0] not in _unfolded():
+            expand(done + rest[0], rest[1:])
+
+    expand("", local)
+    return found
+
+
+@functools.cache
+def _unfolded() -> dict[str, tuple[str, ...]]:
+    # What case folding turns into something else than lower-casing does: ``ss`` from ``ß``.
+    # Addresses are stored in NFKC (accounts.adapter), so ``ſ`` or ``ﬆ`` never are.
+    table: dict[str, set[str]] = {}
+    for point in range(sys.maxunicode + 1):
+        lowered = chr(point).lower()
+        if lowered.casefold() != lowered and unicodedata.normalize("NFKC", lowered) == lowered:
+            table.setdefault(lowered.casefold(), set()).add(lowered)
+    return {target: (target, *sorted(spellings)) for target, spellings in table.items()}
 
 
 def _domain_key(domain: str) -> str:
