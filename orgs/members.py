@@ -31,7 +31,7 @@ from orgs.services import (
     tenant_member_set,
     user_by_email,
 )
-from tater.emails import normalize_email
+from tater.emails import nfkc, normalize_email
 from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
 from tater.mail import TENANT_HEADER
 
@@ -72,13 +72,15 @@ def _require_may_change(who: policy.Actor, *, user: Any, organization: Organizat
 
 
 def _normalize_email(email: str) -> str:
-    # SPEC §8: NFKC and case folding, so no spelling reaches another account.
-    email = normalize_email(email)
+    # SPEC §8: NFKC and case folding, so no spelling reaches another account. The address
+    # is validated as typed (in NFKC), as sign-up validates it: ``Straße@x.test`` folds to
+    # ``strasse@x.test``, another mailbox, which would get the invitation. A valid address's
+    # key is its lower-cased self (its domain spelled through IDNA: the same mailbox).
     try:
-        validate_email(email)
+        validate_email(nfkc(email))
     except ValidationError:
         raise InvalidInput("Enter a valid email address", field="email") from None
-    return email
+    return normalize_email(email)
 
 
 def proved_address(user: Any, email: str) -> bool:
