@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from accounts import domains
+from accounts import domains, email_owners
 from accounts import services as account_services
 from apikeys import reactions as key_reactions
 from orgs import roles
@@ -52,6 +52,10 @@ def account_for(tenant: Tenant, user_name: str) -> tuple[Any | None, str]:
         # account owner's decision), and never tell the caller such an account exists.
         return (existing, "linked") if selectors.belongs_to_tenant(tenant=tenant, user=existing) else (None, "pending")
     if not domains.is_verified_for(tenant=tenant, domain=domains.email_domain(user_name)):
+        return None, "pending"
+    if email_owners.address_holders(user_name):
+        # Another account holds it as an additional address (perhaps unverified): a second
+        # account with it would make one address two people's; linking is its owner's call.
         return None, "pending"
     try:
         with transaction.atomic():
@@ -102,7 +106,7 @@ def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
         )
     if not domains.is_verified_for(tenant=identity.tenant, domain=domains.email_domain(new)):
         raise DirectoryError("userName must be an address in one of the tenant's verified domains")
-    if account_services.user_by_email(new) is not None:
+    if email_owners.held_by_another(new, user):  # primary or additional, any spelling
         raise taken("Another account already uses this email address")
     old = user.email
     user.email = nfkc(new)
