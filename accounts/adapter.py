@@ -41,12 +41,12 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 from django.http import Http404, HttpRequest
 
-from accounts import saml_replay, services, sso, sso_completion
-from accounts.email_owners import address_holders
+from accounts import saml_replay, sso, sso_completion
 from accounts.models import TenantSSOConfig
 from accounts.sso_refusals import audit_sso_failure, refusal_page, sso_refused
 from audit import registry as A
 from audit.services import audit_record
+from orgs import email_owners
 from orgs import services as org_services
 from tater import lockout, names, outbound
 from tater.client_ip import client_ip
@@ -95,7 +95,7 @@ class AccountAdapter(DefaultAccountAdapter):
             # Django's validator admits control characters in a quoted local part; an
             # address that cannot be shown or put in a mail header is not one we keep.
             raise forms.ValidationError("Enter a valid email address.", code="invalid")
-        existing = services.user_by_email(email)
+        existing = email_owners.user_by_email(email)
         return existing.email if existing is not None else nfkc(email)
 
     def can_delete_email(self, email_address: Any) -> bool:
@@ -112,7 +112,7 @@ class AccountAdapter(DefaultAccountAdapter):
         email = normalize_email(credentials.get(field))
         account = None
         if email:
-            account = services.user_for_sign_in(email)
+            account = email_owners.account_holding(email)
             if account is not None and sso.sso_only_elsewhere(email, account):
                 # A member whose tenant requires SSO, reached through an address outside its
                 # domains: the password is not checked (right or wrong, the form's answer must
@@ -230,7 +230,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                     reason=OUTSIDE_DOMAINS_MESSAGE,
                 )
             )
-        existing = services.user_by_email(email)
+        existing = email_owners.user_by_email(email)
         if existing is None:
             return  # JIT provisioning (save_user)
         if not _email_verified(sociallogin, email):
@@ -317,9 +317,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 )
             )
         asserted = [sociallogin.user.email, *(address.email for address in sociallogin.email_addresses)]
-        if any(address_holders(address) for address in asserted if address):
+        if any(email_owners.address_holders(address) for address in asserted if address):
             # An account holds one of its addresses under another spelling (``straße@`` for
-            # ``strasse@``): a second account would share the address (accounts.email_owners).
+            # ``strasse@``): a second account would share the address (orgs.email_owners).
             if config is None:
                 raise ImmediateHttpResponse(refusal_page(request, ADDRESS_HELD_MESSAGE))
             raise ImmediateHttpResponse(
@@ -380,7 +380,7 @@ def _check_global_provider(request: HttpRequest, sociallogin: SocialLogin) -> No
     """Google/Microsoft sign-in is not a way around a tenant's "SSO required": refused for
     members of such a tenant in its verified domains and for new emails of those domains."""
     email = normalize_email(sociallogin.user.email)
-    user = sociallogin.user if sociallogin.is_existing else services.user_by_email(email) if email else None
+    user = sociallogin.user if sociallogin.is_existing else email_owners.user_by_email(email) if email else None
     config = sso.sso_required(email=email, user=user)
     if config is not None:
         user_login_failed.send(sender=__name__, credentials={"email": email, "method": "sso"}, request=request)

@@ -20,9 +20,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import admin_social, domains, services, sso
-from accounts.email_owners import held_by_another
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from audit import registry as A
+from orgs.email_owners import held_by_another
 from tater.exceptions import InvalidInput
 
 
@@ -181,7 +181,7 @@ class EmailAddressAdminForm(forms.ModelForm):
         data = super().clean() or {}
         user = data.get("user")
         if data.get("email") and user is not None and held_by_another(data["email"], user):
-            # Another account holds it under some spelling (accounts.email_owners).
+            # Another account holds it under some spelling (orgs.email_owners).
             self.add_error("email", get_adapter().error_messages["email_taken"])
         return data
 

@@ -10,8 +10,8 @@ from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 
-from accounts.email_owners import address_holders, held_by_another
 from accounts.models import TenantSSOConfig
+from orgs.email_owners import address_holders, held_by_another
 from orgs.models import Organization
 from tater.emails import nfkc
 
@@ -62,7 +62,7 @@ class SignupForm(NFKCEmailMixin, AllauthSignupForm):
             raise forms.ValidationError(SSO_REQUIRED_MESSAGE, code="sso_required")
         if not getattr(self, "account_already_exists", False) and address_holders(email):
             # Another account holds it under another spelling (``straße@`` / ``strasse@``):
-            # answered as allauth answers for the spelling it holds (accounts.email_owners).
+            # answered as allauth answers for the spelling it holds (orgs.email_owners).
             if (
                 allauth_settings.PREVENT_ENUMERATION
                 and allauth_settings.EMAIL_VERIFICATION == allauth_settings.EmailVerificationMethod.MANDATORY

@@ -72,8 +72,8 @@ class User(AbstractUser):
     def clean(self) -> None:
         super().clean()
         # Forms (the admin's) only check ``email`` for exact duplicates: refuse a look-alike.
-        # An account's additional addresses count too (accounts.email_owners).
-        from accounts.email_owners import held_by_another
+        # An account's additional addresses count too (orgs.email_owners).
+        from orgs.email_owners import held_by_another
 
         if held_by_another(self.email, self):
             raise ValidationError({"email": "A user with this email address already exists."})

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from accounts import services, sso
 from audit import registry as A
 from audit.services import audit_record
+from orgs import email_owners
 from orgs.models import OrgMembership, TenantMembership
 from tater.emails import normalize_email
 
@@ -42,7 +43,7 @@ def _on_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     email = normalize_email(str(credentials.get("email") or credentials.get("username") or ""))[:254]
-    user = services.user_by_email(email) if email else None
+    user = email_owners.user_by_email(email) if email else None
     if user is not None:
         # Named by the account's own address, as its sign-ins and every other entry about it
         # are, whatever spelling reached it (SPEC §8): filtering the Activity Log by the

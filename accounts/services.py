@@ -29,7 +29,7 @@ from audit.services import audit_record
 from orgs import services as org_services
 from orgs.models import OrgMembership, Tenant, TenantMembership
 from tater import names
-from tater.emails import lowered_spellings, normalize_email
+from tater.emails import normalize_email
 from tater.exceptions import DomainError, InvalidInput
 
 TOTP_DEVICE_NAME = "Authenticator app"
@@ -463,33 +463,3 @@ def login_challenge_settle(
     if not won:
         raise InvalidChallenge()
     return ChallengeResult(user=user, device=device)
-
-
-def user_by_email(email: str | None) -> Any | None:
-    """The account an address names, compared after NFKC + case folding (SPEC §8) through
-    the unique ``email_canonical`` column: every spelling finds the same one account.
-    Never ``iexact``: the database's own folding (PostgreSQL's UPPER() folds ``ſ`` to
-    ``S``) would let a spelling reach an account the rest of Tater counts as another."""
-    key = normalize_email(email)
-    if not key:
-        return None
-    return get_user_model().objects.filter(email_canonical=key).first()
-
-
-def user_for_sign_in(email: str | None) -> Any | None:
-    """The account a sign-in address reaches: its own email, else an additional address, so
-    the lockout counts the account, not the address it was reached by. allauth's sign-in
-    accepts an additional address whether verified or not (a verified one first), so both
-    are looked up here: an unverified one counted on its own would give every address an
-    account ever typed in a fresh budget of guesses against the account's password."""
-    user = user_by_email(email)
-    if user is not None:
-        return user
-    key = normalize_email(email)
-    if not key:
-        return None
-    # allauth stores an address lower-cased, not folded: ask for its likely stored spellings.
-    addresses = EmailAddress.objects.filter(email__in=lowered_spellings(email)).select_related("user")
-    addresses = addresses.order_by("-verified", "pk")
-    address = next((a for a in addresses if normalize_email(a.email) == key), None)
-    return address.user if address is not None else None

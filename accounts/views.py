@@ -28,6 +28,7 @@ from django_ratelimit.core import is_ratelimited
 from accounts import services, sso
 from accounts.app_settings import app_settings
 from accounts.forms import LoginForm
+from orgs import email_owners
 from tater import lockout
 from tater.api.errors import ApiError
 from tater.client_ip import client_ip
@@ -109,7 +110,7 @@ class LoginView(allauth_views.LoginView):
                 form.add_error(None, "Single sign-on is not set up for that email domain. Sign in with your password.")
                 return self.form_invalid(form)
             return HttpResponseRedirect(sso.login_url(config))
-        required = sso.sso_required(email=email, user=services.user_by_email(email)) if email else None
+        required = sso.sso_required(email=email, user=email_owners.user_by_email(email)) if email else None
         if required is not None:
             if request.POST.get("password"):
                 # As long as the password check an exempt account of the domain gets (below):

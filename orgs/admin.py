@@ -18,7 +18,7 @@ from django.http import HttpRequest
 
 from audit import registry as A
 from audit.services import audit_record
-from orgs import members, policy, services
+from orgs import email_owners, members, policy, services
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 from tater.exceptions import DomainError
 
@@ -98,7 +98,7 @@ class TenantAddForm(TenantAdminForm):
         # SPEC §8: an existing account gets the tenant only if it proved it holds the address;
         # one signed up in advance with somebody else's address never does.
         email = self.cleaned_data["owner_email"]
-        existing = services.user_by_email(email)
+        existing = email_owners.account_holding(email)
         if existing is not None and not members.proved_address(existing, email):
             raise forms.ValidationError(
                 "An account with this address exists but has never verified it (anyone can sign up with "

@@ -21,6 +21,7 @@ from django.utils import timezone
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy, roles
+from orgs.email_owners import user_by_email
 from orgs.models import Invitation, Organization, OrgMembership, Tenant, TenantMembership
 from orgs.selectors import as_actor, invitation_digest
 from orgs.services import (
@@ -29,7 +30,6 @@ from orgs.services import (
     org_invitations_withdraw,
     org_member_set,
     tenant_member_set,
-    user_by_email,
 )
 from tater.emails import nfkc, normalize_email
 from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound

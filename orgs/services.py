@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from audit import registry as A
 from audit.services import audit_record
-from orgs import policy, roles, signals
+from orgs import email_owners, policy, roles, signals
 from orgs.models import Invitation, Organization, OrgMembership, Plan, Tenant, TenantMembership
 from orgs.selectors import as_actor
 from tater import names
@@ -320,15 +320,11 @@ def org_invitations_withdraw(*, organization: Organization, user: Any, actor: An
     return len(withdrawn)
 
 
-def user_by_email(email: str) -> Any | None:
-    return get_user_model().objects.filter(email_canonical=normalize_email(email)).first()
-
-
 @transaction.atomic
 def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any, bool]:
     """The account of ``email``, created (and audited, ``user.created``; never the password)
     when there is none: operators name a new tenant's owner this way (command, admin)."""
-    user = user_by_email(email)
+    user = email_owners.account_holding(email)  # its primary address or another (any spelling)
     if user is not None:
         return user, False
     # An account is created only for an address (the admin's form checks it too; a command does

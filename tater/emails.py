@@ -39,19 +39,6 @@ def normalize_email(value: str | None) -> str:
     return f"{local}@{_domain_key(domain)}"
 
 
-def lowered_spellings(value: str | None) -> set[str]:
-    """The spellings a store that only lower-cases addresses (allauth's EmailAddress) may hold
-    ``value``'s address in: its key, the key with its domain in ASCII (``xn--…``) and the
-    address as typed. For an ``IN`` lookup; keep the rows whose ``normalize_email`` is the key."""
-    key = normalize_email(value)
-    local, _, domain = key.rpartition("@")
-    try:
-        ascii_form = f"{local}@{domain.encode('idna').decode('ascii')}"
-    except UnicodeError:
-        ascii_form = key
-    return {key, ascii_form, nfkc(value).lower()}
-
-
 def lowered_local_parts(key: str, limit: int = 64) -> set[str]:
     """The local parts a store that only lower-cases addresses may hold for ``key``'s (a
     ``normalize_email`` result): ``strasse`` is also stored as ``straße``, ``σ`` as ``ς``. At

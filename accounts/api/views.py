@@ -35,7 +35,7 @@ from apikeys import services as key_services
 from apikeys.api.serializers import issued_key_data
 from apikeys.principal import KeyPrincipal
 from orgs import access as access_mod
-from orgs import policy
+from orgs import email_owners, policy
 from orgs.permissions import ScopedPermission
 from orgs.selectors import actor_for, orgs_reachable_by_user
 from tater import context, lockout
@@ -90,7 +90,7 @@ def sso_required_refusal() -> Forbidden:
 def check_password(request: Request, email: str, password: str) -> Any:
     """The active user with this email and password, or 401 INVALID_CREDENTIALS.
 
-    The address is any the sign-in form accepts (``services.user_for_sign_in``): the
+    The address is any the sign-in form accepts (``orgs.email_owners.account_holding``): the
     account's own or another of its addresses, in any spelling (SPEC §8); failures are
     counted against the account and audited under its stored address, whichever reached it.
 
@@ -107,11 +107,11 @@ def check_password(request: Request, email: str, password: str) -> Any:
     and counted against the account alone (as the form does), so probing tells nobody that
     such an account exists."""
     email = normalize_email(email)  # one account, one lockout count, whatever the spelling
-    user = services.user_by_email(email)
+    user = email_owners.user_by_email(email)
     if sso.sso_required(email=email, user=user) is not None:
         make_password(password)  # as long as a checked password: the time tells nothing either
         raise sso_required_refusal()
-    account = user if user is not None else services.user_for_sign_in(email)
+    account = user if user is not None else email_owners.account_holding(email)
     if account is not None and sso.sso_only_elsewhere(email, account):
         lockout.check_account(account.email)
         make_password(password)

@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from accounts import domains, email_owners
+from accounts import domains
 from accounts import services as account_services
 from apikeys import reactions as key_reactions
-from orgs import roles
+from orgs import email_owners, roles
 from orgs import services as org_services
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 from scim import selectors
@@ -46,7 +46,7 @@ def account_for(tenant: Tenant, user_name: str) -> tuple[Any | None, str]:
     ``created`` (a new address in a verified domain) or ``pending`` (neither)."""
     if not _is_email(user_name):
         return None, "pending"
-    existing = account_services.user_by_email(user_name)
+    existing = email_owners.user_by_email(user_name)
     if existing is not None:
         # Never pull in an account of someone outside the tenant (SPEC §8: linking is the
         # account owner's decision), and never tell the caller such an account exists.

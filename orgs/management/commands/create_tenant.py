@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.db import transaction
 
-from orgs import members, services
+from orgs import email_owners, members, services
 from orgs.models import Plan
 from tater.commands import TaterCommand
 from tater.exceptions import InvalidInput
@@ -29,7 +29,7 @@ class Command(TaterCommand):
 
     def run(self, **options: Any) -> dict[str, Any]:
         # One transaction: a tenant refused (e.g. its name) leaves no new owner account behind.
-        existing = services.user_by_email(options["owner_email"])
+        existing = email_owners.account_holding(options["owner_email"])
         if existing is not None and not options["owner_unverified_ok"]:
             if not members.proved_address(existing, options["owner_email"]):
                 raise InvalidInput(
