@@ -92,6 +92,15 @@ def require_sso(tenant: Tenant, domain: str) -> Any:
     )
 
 
+def oidc_sso(tenant: Tenant, owner: Any, idp: Any, **values: Any) -> Any:
+    """``tenant``'s OpenID Connect SSO configuration against the test IdP ``idp``, saved by its
+    owner through the service (``values``: the other settings, e.g. ``default_role``)."""
+    from accounts import sso
+
+    oidc = {"protocol": "oidc", "issuer": idp.issuer, "client_id": idp.client_id, "client_secret": idp.client_secret}
+    return sso.sso_config_save(tenant=tenant, actor=owner, values={**oidc, **values})
+
+
 def mail_sent() -> Any:
     """Around a request that sends mail: the mail leaves when the request's transaction
     commits (accounts.adapter.send_mail), which a test's own transaction never does; this

@@ -14,13 +14,12 @@ import requests
 from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
-from accounts import sso
 from audit import chain
 from audit.models import AuditEvent
 from tests.accounts.conftest import verify_domain_via_dns
 from tests.accounts.dns_server import LoopbackDNS
 from tests.accounts.oidc_provider import OIDCProvider
-from tests.factories import PASSWORD, UserFactory, make_tenant
+from tests.factories import PASSWORD, UserFactory, make_tenant, oidc_sso
 
 pytestmark = pytest.mark.django_db
 
@@ -44,18 +43,7 @@ def bob(idp: OIDCProvider, dns: LoopbackDNS) -> tuple[Any, Client, str]:
     """Acme's IdP speaks for acme.test; Bob (bob@acme.test) has his own account, outside
     Acme, signed in with his password: he may link Acme's IdP himself (SPEC §8)."""
     tenant, owner, (org,) = make_tenant(name="Acme")
-    config = sso.sso_config_save(
-        tenant=tenant,
-        actor=owner,
-        values={
-            "protocol": "oidc",
-            "issuer": idp.issuer,
-            "client_id": idp.client_id,
-            "client_secret": idp.client_secret,
-            "default_organization": org,
-            "default_role": "viewer",
-        },
-    )
+    config = oidc_sso(tenant, owner, idp, default_organization=org, default_role="viewer")
     verify_domain_via_dns(dns, tenant, owner, "acme.test")
     user = UserFactory(email="bob@acme.test")
     make_tenant(name="Bob's team", owner=user)

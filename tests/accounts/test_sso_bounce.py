@@ -23,7 +23,7 @@ from accounts.sso_bounce import MARKER, needs_bounce
 from tests.accounts.conftest import verified_domain
 from tests.accounts.oidc_provider import OIDCProvider
 from tests.accounts.saml_idp import SAMLIdP
-from tests.factories import make_tenant
+from tests.factories import make_tenant, oidc_sso
 
 pytestmark = pytest.mark.django_db
 
@@ -91,17 +91,7 @@ def idp() -> Iterator[OIDCProvider]:
 def oidc_config(idp: OIDCProvider) -> Any:
     tenant, owner, (org,) = make_tenant(name="Acme")
     verified_domain(tenant, "acme.test")
-    return sso.sso_config_save(
-        tenant=tenant,
-        actor=owner,
-        values={
-            "protocol": "oidc",
-            "issuer": idp.issuer,
-            "client_id": idp.client_id,
-            "client_secret": idp.client_secret,
-            "default_role": "member",
-        },
-    )
+    return oidc_sso(tenant, owner, idp, default_role="member")
 
 
 def oidc_return(client: Client, idp: OIDCProvider, email: str = "jane@acme.test") -> str:

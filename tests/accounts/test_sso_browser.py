@@ -31,7 +31,7 @@ from tests.accounts.oidc_provider import OIDCProvider
 from tests.accounts.saml_idp import SAMLIdP
 from tests.browser import chromium as launch_chromium
 from tests.browser import needs_chromium
-from tests.factories import make_tenant
+from tests.factories import make_tenant, oidc_sso
 
 BOUNCE = "accounts.sso_bounce.SSOBounceMiddleware"
 EMAIL_ATTR = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
@@ -212,17 +212,7 @@ def test_oidc_sign_in_across_sites_with_strict_session_cookie(
         assert urlparse(idp.issuer).hostname != urlparse(live_server.url).hostname  # two sites
         tenant, owner, _orgs = make_tenant(name="Acme")
         verified_domain(tenant, "acme.test")
-        sso.sso_config_save(
-            tenant=tenant,
-            actor=owner,
-            values={
-                "protocol": "oidc",
-                "issuer": idp.issuer,
-                "client_id": idp.client_id,
-                "client_secret": idp.client_secret,
-                "default_role": "member",
-            },
-        )
+        oidc_sso(tenant, owner, idp, default_role="member")
         # Without the bounce, the browser withholds the Strict cookie on the way back: refused.
         idp.claims = {"sub": "00u-bob", "email": "bob@acme.test", "email_verified": True}
         with app_without_bounce(live_server):
@@ -279,16 +269,7 @@ def test_sso_start_form_reaches_the_idp(live_server: Any, chromium: Any) -> None
     with BrowserOIDCProvider() as idp:
         tenant, owner, _orgs = make_tenant(name="Acme")
         verified_domain(tenant, "acme.test")
-        sso.sso_config_save(
-            tenant=tenant,
-            actor=owner,
-            values={
-                "protocol": "oidc",
-                "issuer": idp.issuer,
-                "client_id": idp.client_id,
-                "client_secret": idp.client_secret,
-            },
-        )
+        oidc_sso(tenant, owner, idp)
         context = chromium.new_context(base_url=live_server.url)
         page = context.new_page()
         start_sso(page, "jane@acme.test")

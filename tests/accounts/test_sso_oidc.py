@@ -22,7 +22,7 @@ from orgs.models import OrgMembership, TenantMembership
 from tests.accounts.conftest import enrol, verify_domain_via_dns
 from tests.accounts.dns_server import LoopbackDNS
 from tests.accounts.oidc_provider import OIDCProvider
-from tests.factories import PASSWORD, UserFactory, make_tenant
+from tests.factories import PASSWORD, UserFactory, make_tenant, oidc_sso
 
 pytestmark = pytest.mark.django_db
 
@@ -36,18 +36,7 @@ def idp() -> Iterator[OIDCProvider]:
 @pytest.fixture
 def tenant_sso(idp: OIDCProvider, dns: LoopbackDNS) -> dict[str, Any]:
     tenant, owner, (org1, org2) = make_tenant(name="Acme", orgs=2)
-    config = sso.sso_config_save(
-        tenant=tenant,
-        actor=owner,
-        values={
-            "protocol": "oidc",
-            "issuer": idp.issuer,
-            "client_id": idp.client_id,
-            "client_secret": idp.client_secret,
-            "default_organization": org2,
-            "default_role": "viewer",
-        },
-    )
+    config = oidc_sso(tenant, owner, idp, default_organization=org2, default_role="viewer")
     verify_domain_via_dns(dns, tenant, owner, "acme.test")
     return {"tenant": tenant, "owner": owner, "org": org2, "config": config}
 

@@ -26,7 +26,7 @@ from tests.accounts.oidc_provider import OIDCProvider
 from tests.accounts.saml_idp import SAMLIdP
 from tests.accounts.test_sso_saml import EMAIL_ATTR, browser, post_response
 from tests.accounts.test_verified_domains import idp_round_trip
-from tests.factories import add_member, make_tenant
+from tests.factories import add_member, make_tenant, oidc_sso
 
 pytestmark = pytest.mark.django_db
 
@@ -43,18 +43,7 @@ def idp() -> Iterator[OIDCProvider]:
 @pytest.fixture
 def acme(idp: OIDCProvider) -> dict[str, Any]:
     tenant, owner, (org,) = make_tenant(name="Acme")
-    config = sso.sso_config_save(
-        tenant=tenant,
-        actor=owner,
-        values={
-            "protocol": "oidc",
-            "issuer": idp.issuer,
-            "client_id": idp.client_id,
-            "client_secret": idp.client_secret,
-            "default_organization": org,
-            "default_role": "member",
-        },
-    )
+    config = oidc_sso(tenant, owner, idp, default_organization=org, default_role="member")
     verified_domain(tenant, "acme.test")
     return {"tenant": tenant, "org": org, "config": config, "login_url": sso.login_url(config)}
 

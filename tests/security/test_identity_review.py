@@ -32,7 +32,7 @@ from accounts import sso
 from orgs import members
 from tests.accounts.conftest import totp_code
 from tests.accounts.oidc_provider import OIDCProvider
-from tests.factories import PASSWORD, UserFactory, add_member, make_tenant
+from tests.factories import PASSWORD, UserFactory, add_member, make_tenant, oidc_sso
 from tests.scim.conftest import DOMAIN, Directory, make_directory, patch_op
 
 pytestmark = pytest.mark.django_db
@@ -114,17 +114,7 @@ def test_a_switched_off_sso_configuration_mints_no_accounts_for_foreign_addresse
     her own IdP and switches it off; its login URL still works and her IdP's word makes
     ceo@bigcorp.test a verified Tater account, which BigCorp's admin then adds directly."""
     tenant, mallory, _ = make_tenant(name="Mallory", orgs=1)
-    config = sso.sso_config_save(
-        tenant=tenant,
-        actor=mallory,
-        values={
-            "protocol": "oidc",
-            "issuer": idp.issuer,
-            "client_id": idp.client_id,
-            "client_secret": idp.client_secret,
-            "is_active": False,
-        },
-    )
+    config = oidc_sso(tenant, mallory, idp, is_active=False)
     client = Client()
     _sso_round_trip(client, idp, config, sub="m-1", email="ceo@bigcorp.test", email_verified=True)
     assert not User.objects.filter(email="ceo@bigcorp.test").exists()

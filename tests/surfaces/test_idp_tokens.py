@@ -33,7 +33,7 @@ from audit.models import AuditEvent
 from orgs.models import OrgMembership, Tenant
 from tests.accounts.conftest import enrol, verified_domain
 from tests.accounts.oidc_provider import OIDCProvider
-from tests.factories import UserFactory, add_member, make_tenant
+from tests.factories import UserFactory, add_member, make_tenant, oidc_sso
 from tests.surfaces.conftest import json_of
 
 pytestmark = pytest.mark.django_db
@@ -120,16 +120,7 @@ def idp() -> Iterator[Provider]:
 def acme(idp: Provider, settings: Any) -> dict[str, Any]:
     settings.TATER_IDP_JWKS_REFRESH_COOLDOWN = 30
     tenant, owner, (org,) = make_tenant(name="Acme")
-    config = sso.sso_config_save(
-        tenant=tenant,
-        actor=owner,
-        values={
-            "protocol": "oidc",
-            "issuer": idp.issuer,
-            "client_id": idp.client_id,
-            "client_secret": idp.client_secret,
-        },
-    )
+    config = oidc_sso(tenant, owner, idp)
     verified_domain(tenant, "acme.test")
     jane = add_member(org, "member", UserFactory(email="jane@acme.test"))
     SocialAccount.objects.create(user=jane, provider=config.provider_id, uid="00u-jane")
