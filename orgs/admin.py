@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from audit import registry as A
 from audit.services import audit_record
 from orgs import email_owners, members, policy, services
+from orgs.forms import EmailAsTyped
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 from tater.exceptions import DomainError
 
@@ -88,7 +89,7 @@ class TenantAdminForm(forms.ModelForm):
 
 
 class TenantAddForm(TenantAdminForm):
-    owner_email = forms.EmailField(
+    owner_email = EmailAsTyped(
         label="Owner's email",
         help_text="Every tenant has an owner. An account is created for a new address, without a "
         "password: its holder sets one through password reset or signs in with SSO.",

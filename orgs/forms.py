@@ -4,11 +4,13 @@ DomainErrors come back onto the form through ``add_domain_error``."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 
 from orgs.models import KeyCreationPolicy, Plan
 from orgs.roles import OrgRole, TenantRole
+from tater.emails import nfkc
 from tater.exceptions import DomainError
 
 
@@ -43,8 +45,16 @@ ROLE_HELP: dict[str, str] = {
 }
 
 
+class EmailAsTyped(forms.EmailField):
+    """An email as typed, read in NFKC before validation (SPEC §8), as sign-up reads it: a
+    fullwidth spelling is the address it stands for, not an invalid one."""
+
+    def to_python(self, value: Any) -> Any:
+        return super().to_python(nfkc(value) if isinstance(value, str) else value)
+
+
 class MemberInviteForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailAsTyped(
         label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "off", "placeholder": "name@example.com"})
     )
     role = forms.ChoiceField(choices=OrgRole.choices, initial=OrgRole.MEMBER)

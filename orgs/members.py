@@ -21,7 +21,7 @@ from django.utils import timezone
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy, roles
-from orgs.email_owners import user_by_email
+from orgs.email_owners import account_holding
 from orgs.models import Invitation, Organization, OrgMembership, Tenant, TenantMembership
 from orgs.selectors import as_actor, invitation_digest
 from orgs.services import (
@@ -121,7 +121,7 @@ def member_add_by_email(
         policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role), field="role"
     )
     actor = who.user
-    user = user_by_email(email)
+    user = account_holding(email)  # by its primary address or another one (verified: below)
     if user is not None and has_verified_email(user, email):
         if OrgMembership.objects.filter(organization=organization, user=user).exists():
             raise Conflict(f"{email} is already a member of this organization", field="email")

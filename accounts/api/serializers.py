@@ -5,16 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apikeys.api.serializers import ScopesField
-from tater.api.fields import BoundedDateTimeField, RejectUnknownFieldsMixin
-from tater.emails import nfkc
-
-
-class EmailInput(serializers.EmailField):
-    """An email as typed, NFKC-normalised before validation (SPEC §8), so a fullwidth or
-    otherwise compatibility-encoded spelling is read as the address it stands for."""
-
-    def to_internal_value(self, data: Any) -> str:
-        return str(super().to_internal_value(nfkc(data) if isinstance(data, str) else data))
+from tater.api.fields import BoundedDateTimeField, EmailInput, RejectUnknownFieldsMixin
 
 
 class LoginInput(RejectUnknownFieldsMixin, serializers.Serializer):

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from orgs.models import Invitation, Organization
 from orgs.roles import OrgRole, TenantRole
 from orgs.selectors import MemberRow
-from tater.api.fields import RejectUnknownFieldsMixin, StrictCharField
+from tater.api.fields import EmailInput, RejectUnknownFieldsMixin, StrictCharField
 from tater.api.pagination import offset_field
 
 
@@ -76,7 +76,7 @@ class MemberListOutput(serializers.Serializer):
 
 
 class MemberCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
-    email = serializers.EmailField(
+    email = EmailInput(
         help_text=("A user who has verified this address is added at once; any other address gets an invitation email"),
     )
     role = serializers.ChoiceField(choices=OrgRole.choices, default=OrgRole.MEMBER)

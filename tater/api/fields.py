@@ -8,6 +8,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from tater.emails import nfkc
+
 
 class StrictCharField(serializers.CharField):
     """A CharField that refuses numbers and booleans instead of turning them into text."""
@@ -16,6 +18,14 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class EmailInput(serializers.EmailField):
+    """An email as typed, NFKC-normalised before validation (SPEC §8), so a fullwidth or
+    otherwise compatibility-encoded spelling is read as the address it stands for."""
+
+    def to_internal_value(self, data: Any) -> str:
+        return str(super().to_internal_value(nfkc(data) if isinstance(data, str) else data))
 
 
 class RejectBlankQueryMixin:
