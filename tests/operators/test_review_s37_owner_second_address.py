@@ -7,31 +7,17 @@ nobody can reach (the sign-in form finds the first account)."""
 
 from __future__ import annotations
 
-import io
-import json
-
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from orgs.models import Tenant, TenantMembership
 from tests.factories import PASSWORD, UserFactory
 from tests.operators.test_admin_sessions_groups import superuser_in_admin
+from tests.operators.test_create_tenant_owner import create
 from tests.security.test_channel_parity_review import admin_form_data
 
 pytestmark = pytest.mark.django_db
-
-
-def create(email: str, *extra: str) -> tuple[int, dict]:
-    out = io.StringIO()
-    try:
-        call_command("create_tenant", "--name", "Initech", "--owner-email", email, *extra, "--json", stdout=out)
-        code = 0
-    except CommandError as exc:
-        code = exc.returncode
-    return code, json.loads(out.getvalue().strip().splitlines()[-1])
 
 
 def holder(second: str, *, verified: bool) -> object:
