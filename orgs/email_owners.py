@@ -12,6 +12,7 @@ It lives in ``orgs`` (below ``accounts``) because operators name a tenant's owne
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -58,6 +59,28 @@ def held_by_another(email: str | None, user: Any | None = None) -> bool:
     """Does an account other than ``user`` hold ``email`` under any spelling?"""
     pk = getattr(user, "pk", None)
     return any(holder != pk for holder in address_holders(email))
+
+
+def shared_addresses() -> list[dict[str, Any]]:
+    """The addresses more than one account holds under some spelling, each with its accounts
+    (how each holds it: primary or not, verified or not), for ``manage.py shared_addresses``.
+    The paths above refuse a new one; accounts made before they did may share one. Reads
+    every account and address once (memory in proportion to the addresses)."""
+    held: dict[str, dict[Any, dict[str, Any]]] = defaultdict(dict)
+    users = get_user_model().objects.values_list("pk", "public_id", "email", "email_canonical")
+    for pk, public_id, email, key in users.iterator():
+        held[key][pk] = {"user_id": public_id, "email": email, "primary": True, "verified": False}
+    rows = EmailAddress.objects.values_list("user_id", "user__public_id", "email", "verified")
+    for pk, public_id, email, verified in rows.iterator():
+        holding = held[normalize_email(email)].setdefault(
+            pk, {"user_id": public_id, "email": email, "primary": False, "verified": False}
+        )
+        holding["verified"] = holding["verified"] or verified
+    return [
+        {"address": key, "accounts": sorted(accounts.values(), key=lambda h: (not h["primary"], h["user_id"]))}
+        for key, accounts in sorted(held.items())
+        if len(accounts) > 1
+    ]
 
 
 def _additional(key: str) -> list[tuple[int, Any, bool]]:

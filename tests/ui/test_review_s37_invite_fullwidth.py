@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_fullwidth_address_is_invited_as_its_plain_form(world: dict[str, Any], client_for: Any) -> None:
-    r = client_for(world["owner"]).post(reverse("members"), {"invite-email": "ｎｅｗ@work.test", "invite-role": "member"})
+    r = client_for(world["owner"]).post(
+        reverse("members"), {"invite-email": "ｎｅｗ@work.test", "invite-role": "member"}
+    )
     assert r.status_code == 200  # the "invitation sent" page, with its link
     assert Invitation.objects.get().email == "new@work.test"
     assert "new@work.test" in r.content.decode()
