@@ -6,7 +6,7 @@ from allauth.account.adapter import get_adapter
 from allauth.account.admin import EmailAddressAdmin
 from allauth.account.models import EmailAddress
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
@@ -219,12 +219,18 @@ class AuditedEmailAddressAdmin(EmailAddressAdmin):
         services.email_address_changed(user=obj.user, changes={"removed": obj.email})
         super().delete_model(request, obj)
 
-    @admin.action(description=EmailAddressAdmin.make_verified.short_description)
+    @admin.action(description=EmailAddressAdmin.make_verified.short_description, permissions=["change"])
     @transaction.atomic
     def make_verified(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         # allauth's action, in one transaction with the entries its signal writes (Django runs
-        # admin actions outside the transaction it gives the change and delete pages).
-        super().make_verified(request, queryset)
+        # admin actions outside the transaction it gives the change and delete pages). A change:
+        # only for those who may change addresses, and not another operator's (as its page).
+        theirs = [a for a in queryset.select_related("user") if UserAdmin._another_operator(request, a.user)]
+        for address in theirs:
+            self.message_user(
+                request, f"Not verified: {address.email} belongs to another operator (superusers only).", messages.ERROR
+            )
+        super().make_verified(request, queryset.exclude(pk__in=[a.pk for a in theirs]))
 
     @transaction.atomic
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:

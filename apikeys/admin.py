@@ -74,7 +74,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead: the record stays for the audit trail
 
-    @admin.action(description="Revoke selected keys")
+    # An action is a change: without declared permissions Django offers it to whoever may
+    # merely view the list.
+    @admin.action(description="Revoke selected keys", permissions=["change"])
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         count = 0
         for api_key in queryset.filter(revoked_at__isnull=True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -44,7 +45,13 @@ class ScimTokenAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     actions = ["revoke_tokens"]
 
-    @admin.action(description="Revoke selected SCIM tokens")
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """Tokens are read-only pages, but revoking one is a change: Django's change
+        permission on tokens (an action without it is offered to whoever may view the list)."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+    @admin.action(description="Revoke selected SCIM tokens", permissions=["revoke"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ScimToken]) -> None:
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
