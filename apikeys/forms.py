@@ -4,6 +4,8 @@ every rule (who may create what, lifetime caps, valid CIDRs) is checked by the s
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -319,11 +321,23 @@ def _earlier(choice: str, api_key: ApiKey) -> bool:
     return api_key.expires_at is None or timezone.now() + timedelta(days=int(choice)) <= api_key.expires_at
 
 
+def settings_seen(api_key: ApiKey) -> str:
+    """A fingerprint of the settings an edit page shows (none of them secret)."""
+    shown = [api_key.name, sorted(api_key.scopes), api_key.allowed_ips, api_key.expires_at, api_key.rate_limit]
+    shown += [api_key.usage_limit, api_key.usage_refill]
+    return hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()[:32]
+
+
 class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
     """A key's settings after creation. Permissions are per-resource selects that offer only
     what the key already has (narrowing); the field still accepts every level so that a
-    widened value reaches apikeys.services.apikey_update, which is what refuses it."""
+    widened value reaches apikeys.services.apikey_update, which is what refuses it.
 
+    The page posts every setting it showed: ``seen`` says which settings those were, so a
+    page opened before someone else changed the key cannot put its old values back (an
+    owner's old tab undoing an admin's narrowing)."""
+
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     expires_in = forms.ChoiceField(label="Expires")
     allowed_ips = allowlist_field()
@@ -342,6 +356,7 @@ class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
             {
                 "name": api_key.name,
                 "expires_in": KEEP_EXPIRY,
+                "seen": settings_seen(api_key),
                 "allowed_ips": "\n".join(api_key.allowed_ips or []),
                 "rate_limit": api_key.rate_limit,
                 "usage_limit": api_key.usage_limit,
@@ -384,6 +399,11 @@ class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
         for field, message in usage_errors(data).items():
             self.add_error(field, message)
         return data
+
+    def is_stale(self) -> bool:
+        """Was the page posted shown before the key's settings last changed?"""
+        seen = self.data.get("seen") if self.is_bound else None
+        return bool(seen) and seen != settings_seen(self.api_key)
 
     def permission_rows(self) -> list[tuple[forms.BoundField, bool]]:
         """(field, whether the key has any access to narrow) per resource, for the template."""

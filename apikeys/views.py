@@ -375,12 +375,16 @@ def key_edit(request: HttpRequest, key_id: str) -> HttpResponse:
     if context["is_revoked"]:
         # Nothing to edit: the page says so (a POST changes nothing either).
         return render(request, "apikeys/key_edit.html", context, status=400 if request.method == "POST" else 200)
-    form = ApiKeyEditForm(
-        request.POST or None,
-        api_key=api_key,
-        max_lifetime_days=api_key.tenant.max_key_lifetime_days,
-        owner=api_key.owner_id == request.user.pk,
-    )
+
+    def edit_form(data: Any) -> ApiKeyEditForm:
+        lifetime, owner = api_key.tenant.max_key_lifetime_days, api_key.owner_id == request.user.pk
+        return ApiKeyEditForm(data, api_key=api_key, max_lifetime_days=lifetime, owner=owner)
+
+    form = edit_form(request.POST or None)
+    if form.is_stale():
+        # Its old values would undo the other change: the page shows the key as it is now.
+        form = edit_form(None)
+        return render(request, "apikeys/key_edit.html", {**context, "form": form, "stale": True}, status=409)
     context["form"] = form
     if request.method == "POST" and form.is_valid():
         if not form.has_changed():
