@@ -7,10 +7,15 @@ nobody can reach (the sign-in form finds the first account)."""
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
+from apikeys.models import ApiKey
 from orgs.models import Tenant, TenantMembership
 from tests.factories import PASSWORD, UserFactory
 from tests.operators.test_admin_sessions_groups import superuser_in_admin
@@ -70,3 +75,14 @@ def test_a_second_address_stored_with_sharp_s_signs_in_typed_with_ss(path: str) 
     r = APIClient().post(path, {"email": "strasse@initech.test", "password": PASSWORD}, format="json")
     assert r.status_code == 200, r.content
     assert r.json()["user"]["user"]["email"] == "kim@home.test"
+
+
+def test_create_api_key_names_its_owner_by_any_of_their_addresses() -> None:
+    kim = holder("straße@initech.test", verified=True)
+    code, body = create("kim@home.test")
+    assert code == 0, body
+    out = io.StringIO()
+    args = ["--user", "strasse@initech.test", "--tenant", body["tenant_id"], "--scopes", "*:read", "--json"]
+    call_command("create_api_key", *args, stdout=out)
+    created = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert ApiKey.objects.get(public_id=created["id"]).owner == kim

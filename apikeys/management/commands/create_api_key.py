@@ -3,16 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from apikeys import services
 from apikeys.models import KeyType
+from orgs import email_owners
 from orgs.models import Organization, Tenant
 from tater import scopes
 from tater.commands import TaterCommand, parse_duration
-from tater.emails import normalize_email
 
 
 class Command(TaterCommand):
@@ -32,7 +31,7 @@ class Command(TaterCommand):
         parser.add_argument("--rate-limit", default="", help='e.g. "5/min"')
 
     def run(self, **options: Any) -> dict[str, Any]:
-        user = get_user_model().objects.filter(email_canonical=normalize_email(options["user"])).first()
+        user = email_owners.account_holding(options["user"])  # by any of the person's addresses
         if user is None:
             raise CommandError(f"No user with email {options['user']!r}")
         tenant = Tenant.objects.filter(public_id=options["tenant"]).first()
