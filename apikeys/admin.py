@@ -74,6 +74,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead: the record stays for the audit trail
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Every field is read-only: a key changes only through its services (the revoke
+        action here, the owners' and admins' pages, the API), audited; saving writes nothing."""
+
     # An action is a change: without declared permissions Django offers it to whoever may
     # merely view the list.
     @admin.action(description="Revoke selected keys", permissions=["change"])
