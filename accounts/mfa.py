@@ -1,4 +1,5 @@
-"""Turning two-factor authentication off (kept out of accounts.services, which is full)."""
+"""Turning two-factor authentication off (kept out of accounts.services, which is full),
+and the tenant policy "require 2FA" that may forbid it."""
 
 from __future__ import annotations
 
@@ -12,14 +13,43 @@ from accounts.models import RecoveryCodeDevice
 from accounts.services import home_tenant, second_factor_methods
 from audit import registry as A
 from audit.services import audit_record
+from orgs.models import OrgMembership, TenantMembership
+from tater.exceptions import NotPermitted
+
+DISABLE_REFUSED = (
+    "Your tenant requires two-factor authentication: it cannot be turned off while you belong to it. "
+    "Replace a lost authenticator or passkey instead."
+)
+LAST_FACTOR_REFUSED = (
+    "Your tenant requires two-factor authentication: add another authenticator app or passkey "
+    "before removing your last one."
+)
+
+
+class SecondFactorRequired(NotPermitted):
+    """A member of a tenant requiring 2FA tried to leave their account without a factor."""
+
+
+def requires_2fa(user: Any) -> bool:
+    """Whether a tenant ``user`` belongs to (directly or through an org) requires 2FA."""
+    return (
+        TenantMembership.objects.filter(user=user, tenant__require_2fa=True).exists()
+        or OrgMembership.objects.filter(user=user, organization__tenant__require_2fa=True).exists()
+    )
 
 
 @transaction.atomic
 def mfa_disable(*, user: Any) -> None:
     """Remove every second factor: TOTP, recovery codes, passkeys (callers check the
     password first). Audited ``mfa.disabled`` with the kinds removed; an account that had
-    none changes nothing and records nothing."""
+    none changes nothing and records nothing. Refused (:class:`SecondFactorRequired`) for a
+    member of a tenant requiring 2FA: the account would rest on its password until the next
+    sign-in, where whoever holds the password would enrol a factor of their own (Sentry
+    refuses to delete such a member's last authenticator; operators still remove a lost
+    device in the admin)."""
     removed = second_factor_methods(user)
+    if removed and requires_2fa(user):
+        raise SecondFactorRequired(DISABLE_REFUSED)
     for model in (TOTPDevice, RecoveryCodeDevice, WebAuthnCredential):
         model.objects.filter(user=user).delete()  # pending (unconfirmed) devices too
     if removed:

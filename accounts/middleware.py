@@ -27,10 +27,10 @@ from django.urls import reverse
 from rest_framework.authentication import SessionAuthentication
 
 from accounts import services
+from accounts.mfa import requires_2fa
 from accounts.models import User
 from accounts.two_factor_views import step_up_url
 from apikeys.authentication import ApiKeyAuthentication, presented_key
-from orgs.models import OrgMembership, TenantMembership
 from tater.api.errors import ApiError, json_error
 
 # Pages an unenrolled member may still reach: their own account (enrolment, sign-out,
@@ -41,13 +41,6 @@ UI_TENANT_EXCEPTIONS = ("/accounts/sso/start/",)  # the sign-in form, not settin
 # TigerTrust's /api/auth/ is the same sign-in flow (SPEC §5a): reachable to sign out too.
 API_ALLOWED_PREFIXES = ("/api/v1/auth/", "/api/auth/", "/api/v1/health")
 API_ALLOWED_PATHS = ("/api/v1/me", "/api/v1/me/")
-
-
-def requires_2fa(user: User) -> bool:
-    return (
-        TenantMembership.objects.filter(user=user, tenant__require_2fa=True).exists()
-        or OrgMembership.objects.filter(user=user, organization__tenant__require_2fa=True).exists()
-    )
 
 
 class Require2FAMiddleware:

@@ -28,7 +28,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from django_otp_webauthn.utils import rewrite_exceptions
 from webauthn.helpers import exceptions as pywebauthn_errors
 
-from accounts import services
+from accounts import mfa, services
 from accounts.models import LoginChallenge, RecoveryCodeDevice
 from audit import registry as A
 from audit.services import audit_record
@@ -199,18 +199,21 @@ def passkey_rename(*, passkey: WebAuthnCredential, name: str) -> WebAuthnCredent
 def passkey_remove(*, passkey: WebAuthnCredential) -> None:
     """Delete one of the user's passkeys (audited ``mfa.disabled``). When it was the last
     factor besides the recovery codes, those go too: two-factor authentication is then off,
-    as after "Turn off", rather than resting on single-use codes alone."""
+    as after "Turn off", rather than resting on single-use codes alone; and like "Turn off",
+    that is refused for a member of a tenant requiring 2FA (:class:`mfa.SecondFactorRequired`)."""
     user, name = passkey.user, passkey.name
     # One removal at a time per account: two at once would each see the other's passkey
     # and leave the recovery codes as the only factor.
     type(user).objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
+    others = (
+        WebAuthnCredential.objects.filter(user=user, confirmed=True).exclude(pk=passkey.pk).exists()
+        or TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    )
+    if passkey.confirmed and not others and mfa.requires_2fa(user):
+        raise mfa.SecondFactorRequired(mfa.LAST_FACTOR_REFUSED)  # as "Turn off" (accounts.mfa)
     deleted, _ = passkey.delete()
     if not deleted:
         return  # removed by the removal this one waited for: nothing happened, nothing to audit
-    others = (
-        WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
-        or TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-    )
     if not others:
         RecoveryCodeDevice.objects.filter(user=user).delete()
     audit_record(

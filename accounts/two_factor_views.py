@@ -225,10 +225,14 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     """Removing the second factor asks for the password again (and a session that passed it)."""
     form = PasswordConfirmForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        mfa.mfa_disable(user=request.user)
-        services.session_started(request=request, user=request.user)
-        messages.success(request, "Two-factor authentication is off.")
-        return HttpResponseRedirect(reverse("accounts_security"))
+        try:
+            mfa.mfa_disable(user=request.user)
+        except mfa.SecondFactorRequired as exc:
+            form.add_error(None, exc.message)
+        else:
+            services.session_started(request=request, user=request.user)
+            messages.success(request, "Two-factor authentication is off.")
+            return HttpResponseRedirect(reverse("accounts_security"))
     return render(request, "accounts/2fa_disable.html", {"form": form})
 
 
@@ -455,6 +459,10 @@ def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
         return HttpResponseRedirect(reauthenticate_url(reverse("accounts_security")))
     if refusal:
         return HttpResponseRedirect(step_up_url(reverse("accounts_security")))
-    passkeys.passkey_remove(passkey=passkey)
-    messages.success(request, f"Passkey “{passkey.name}” removed.")
+    try:
+        passkeys.passkey_remove(passkey=passkey)
+    except mfa.SecondFactorRequired as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Passkey “{passkey.name}” removed.")
     return HttpResponseRedirect(reverse("accounts_security"))
