@@ -1,5 +1,5 @@
 """Turning two-factor authentication off (kept out of accounts.services, which is full),
-and the tenant policy "require 2FA" that may forbid it."""
+the tenant policy "require 2FA" that may forbid it, and the step-up's audit entry."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import RecoveryCodeDevice
-from accounts.services import home_tenant, second_factor_methods
+from accounts.services import home_tenant, second_factor_method, second_factor_methods
 from audit import registry as A
 from audit.services import audit_record
 from orgs.models import OrgMembership, TenantMembership
@@ -60,3 +60,16 @@ def mfa_disable(*, user: Any) -> None:
             changes={"methods_removed": removed},
             actor_user=user,
         )
+
+
+def step_up_recorded(*, user: Any, device: Any) -> None:
+    """A signed-in session passed the second factor (``/accounts/2fa/verify/``, e.g. before
+    the admin, or a recovery code on the lost-phone path): audited ``mfa.verified`` with
+    the method, as a sign-in with a second factor is ``user.login`` with it."""
+    audit_record(
+        action=A.MFA_VERIFIED,
+        tenant=home_tenant(user),
+        target=user,
+        changes={"method": second_factor_method(device)},
+        actor_user=user,
+    )
