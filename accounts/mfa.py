@@ -1,5 +1,6 @@
 """Turning two-factor authentication off (kept out of accounts.services, which is full),
-the tenant policy "require 2FA" that may forbid it, and the step-up's audit entry."""
+the tenant policy "require 2FA" that may forbid it, and the audit entry of a second factor
+passed outside a sign-in."""
 
 from __future__ import annotations
 
@@ -62,14 +63,13 @@ def mfa_disable(*, user: Any) -> None:
         )
 
 
-def step_up_recorded(*, user: Any, device: Any) -> None:
-    """A signed-in session passed the second factor (``/accounts/2fa/verify/``, e.g. before
-    the admin, or a recovery code on the lost-phone path): audited ``mfa.verified`` with
-    the method, as a sign-in with a second factor is ``user.login`` with it."""
-    audit_record(
-        action=A.MFA_VERIFIED,
-        tenant=home_tenant(user),
-        target=user,
-        changes={"method": second_factor_method(device)},
-        actor_user=user,
-    )
+def second_factor_verified(*, user: Any, device: Any, via: str | None = None) -> None:
+    """A second factor passed outside a sign-in: a signed-in session's step-up
+    (``/accounts/2fa/verify/``, e.g. before the admin, or a recovery code on the lost-phone
+    path), or ``via="credential_exchange"`` (``auth/token``, where the code is spent even
+    if the exchange is then refused). Audited ``mfa.verified`` with the method, as a sign-in
+    with a second factor is ``user.login`` with it."""
+    changes = {"method": second_factor_method(device)}
+    if via:
+        changes["via"] = via
+    audit_record(action=A.MFA_VERIFIED, tenant=home_tenant(user), target=user, changes=changes, actor_user=user)

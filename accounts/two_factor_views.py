@@ -134,7 +134,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             services.session_started(request=request, user=user)
             django_otp.login(request, device)
-            mfa.step_up_recorded(user=user, device=device)
+            mfa.second_factor_verified(user=user, device=device)
             return HttpResponseRedirect(next_url)
     return render(
         request,
@@ -427,7 +427,7 @@ def passkey_verify_complete(request: HttpRequest) -> HttpResponse:
         return _json_refusal(401, "invalid_passkey", PASSKEY_FAILED)
     services.session_started(request=request, user=request.user)
     django_otp.login(request, device)
-    mfa.step_up_recorded(user=request.user, device=device)
+    mfa.second_factor_verified(user=request.user, device=device)
     return JsonResponse({"id": device.pk, "redirect_url": safe_next(request, reverse("accounts_security"))})
 
 

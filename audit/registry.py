@@ -61,7 +61,9 @@ MFA_ENABLED = register("mfa.enabled", "Two-factor authentication enabled")
 MFA_DISABLED = register("mfa.disabled", "Two-factor authentication disabled")
 MFA_PASSKEY_RENAMED = register("mfa.passkey_renamed", "Passkey renamed")
 MFA_RECOVERY_REGENERATED = register("mfa.recovery_codes_regenerated", "Recovery codes regenerated")
-MFA_VERIFIED = register("mfa.verified", "Signed-in session verified with a second factor (step-up)")
+MFA_VERIFIED = register(
+    "mfa.verified", "Second factor verified outside a sign-in (a session's step-up, the credential exchange)"
+)
 AUTH_LOCKED_OUT = register("auth.locked_out", "Client or account locked out after failed attempts")
 # SSO verified domains
 SSO_DOMAIN_ADDED = register("sso.domain_added", "SSO email domain added (pending DNS verification)")

@@ -26,7 +26,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import passkeys, services, sso
+from accounts import mfa, passkeys, services, sso
 from accounts.api import serializers as s
 from accounts.app_settings import app_settings
 from accounts.idp_tokens import IdPIdentity
@@ -161,6 +161,7 @@ def check_code(request: Request, user: Any, code: str | None) -> Any:
     if device is None:
         _failed(request, user.email, kind="otp")
         raise ApiError("Invalid or already used verification code", code="INVALID_OTP", status_code=401)
+    mfa.second_factor_verified(user=user, device=device, via="credential_exchange")  # spent, whatever follows
     return device
 
 
