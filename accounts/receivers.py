@@ -61,6 +61,14 @@ def _on_login_failed(
 
 def _on_password_changed(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     audit_record(action=A.USER_PASSWORD_CHANGED, tenant=services.home_tenant(user), target=user, actor_user=user)
+    # Django signed the other sessions out (session hash) and gave this one a new id
+    # (update_session_auth_hash): end the others on the server and track this one under its
+    # new id, or "sign out everywhere" and a password reset would no longer reach it.
+    session = getattr(request, "session", None)
+    current = session.session_key if session is not None and request.user.is_authenticated else None
+    services.sessions_end_all(user=user, keep=current)
+    if current:
+        services.session_started(request=request, user=user)
 
 
 def _on_password_reset(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
