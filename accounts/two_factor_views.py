@@ -43,6 +43,7 @@ from tater import lockout
 from tater.api.errors import ApiError
 from tater.client_ip import client_ip
 from tater.exceptions import DomainError
+from tater.operations.metrics import REFUSAL_CODE_ATTR
 
 
 def is_verified(user: Any) -> bool:
@@ -267,6 +268,8 @@ def _json_refusal(status: int, code: str, detail: str, retry_after: str | None =
     response = JsonResponse({"detail": detail, "code": code}, status=status)
     if retry_after:
         response["Retry-After"] = retry_after
+    if status == 429:  # counted as the API counts the same refusal (busy: LOCKED_OUT there too)
+        setattr(response, REFUSAL_CODE_ATTR, "RATE_LIMITED" if code == "rate_limited" else "LOCKED_OUT")
     return response
 
 

@@ -33,6 +33,7 @@ from tater import lockout
 from tater.api.errors import ApiError
 from tater.client_ip import client_ip
 from tater.emails import normalize_email
+from tater.operations.metrics import REFUSAL_CODE_ATTR
 
 View = Callable[..., HttpResponse]
 
@@ -56,6 +57,8 @@ def too_many_requests(
     context = {"locked": locked, "busy": busy, "retry_after": retry_after}
     response = render(request, "accounts/429.html", context, status=429)
     response["Retry-After"] = retry_after or "60"
+    # Counted as the API counts the same refusal (a busy account is LOCKED_OUT there too).
+    setattr(response, REFUSAL_CODE_ATTR, "LOCKED_OUT" if locked or busy else "RATE_LIMITED")
     return response
 
 

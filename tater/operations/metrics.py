@@ -9,7 +9,9 @@
   ``KEY_REVOKED``, ``KEY_EXPIRED``, ``KEY_INACTIVE``, ``IP_NOT_ALLOWED``, ``LOCKED_OUT``.
 - ``tater_rate_limit_refusals_total{code, route}``: 429s: ``RATE_LIMITED``, ``LOCKED_OUT``
   (failed-authentication lockout), ``USAGE_EXHAUSTED`` (a usage-limited key used up),
-  ``UNKNOWN`` (a 429 page without a catalog code: the sign-in forms).
+  ``UNKNOWN`` (a 429 that names no code). The sign-in pages' 429s (HTML, or the passkey
+  ceremonies' own JSON) name theirs under ``REFUSAL_CODE_ATTR``: a refusal, never a
+  key-authentication outcome.
 
 Outcomes are read from the response, not from the authentication and rate-limit code:
 the catalog code of a 401/403/429 (DRF's ``Response.data``, or a small JSON error body;
@@ -76,6 +78,9 @@ _REFUSAL_CODES = frozenset({"RATE_LIMITED", "LOCKED_OUT", "USAGE_EXHAUSTED"})
 # A seed system's path (SPEC §5a) answers in its own envelope; the view that rewrote the
 # catalog error leaves the catalog code on the response under this attribute.
 CATALOG_CODE_ATTR = "tater_catalog_code"
+# A 429 that is no catalog error (the sign-in pages' lockout and rate limit) leaves the
+# catalog code of the refusal under this attribute: counted in REFUSALS only.
+REFUSAL_CODE_ATTR = "tater_refusal_code"
 # Every outcome exported from the start (at 0), so rates and alerts see the series.
 _key_auth = {outcome: KEY_AUTH.labels(outcome) for outcome in KEY_AUTH_OUTCOMES}
 _key_ok = _key_auth["ok"]
@@ -117,6 +122,7 @@ def _record_refusal(route: str, status: int, response: HttpResponseBase, key_aut
     elif key_authenticated:
         _key_ok.inc()  # authenticated, then refused for another reason (scope, rate limit)
     if status == 429:
+        code = code or getattr(response, REFUSAL_CODE_ATTR, None)
         REFUSALS.labels(code if code in _REFUSAL_CODES else "UNKNOWN", route).inc()
 
 
