@@ -6,7 +6,8 @@
   (``OTHER`` for non-standard ones) and ``2xx``…``5xx``.
 - ``tater_key_auth_total{outcome}``: API-key authentication: ``ok`` (a key authenticated),
   or the catalog code of the refusal: ``UNAUTHORIZED`` (also: no credentials at all),
-  ``KEY_REVOKED``, ``KEY_EXPIRED``, ``KEY_INACTIVE``, ``IP_NOT_ALLOWED``, ``LOCKED_OUT``.
+  ``KEY_REVOKED``, ``KEY_EXPIRED``, ``KEY_INACTIVE``, ``IP_NOT_ALLOWED``, ``LOCKED_OUT``;
+  not the refusals of API views that take no credentials (sign-in, secret scanning).
 - ``tater_rate_limit_refusals_total{code, route}``: 429s: ``RATE_LIMITED``, ``LOCKED_OUT``
   (failed-authentication lockout), ``USAGE_EXHAUSTED`` (a usage-limited key used up),
   ``UNKNOWN`` (a 429 that names no code). The sign-in pages' 429s (HTML, or the passkey
@@ -117,13 +118,22 @@ def record(
 
 def _record_refusal(route: str, status: int, response: HttpResponseBase, key_authenticated: bool) -> None:
     code = catalog_code(response)
-    if code in _AUTH_FAILURES:
+    if code in _AUTH_FAILURES and _authenticates(response):
         _key_auth[code].inc()
     elif key_authenticated:
         _key_ok.inc()  # authenticated, then refused for another reason (scope, rate limit)
     if status == 429:
         code = code or getattr(response, REFUSAL_CODE_ATTR, None)
         REFUSALS.labels(code if code in _REFUSAL_CODES else "UNKNOWN", route).inc()
+
+
+def _authenticates(response: HttpResponseBase) -> bool:
+    """False for an API view that takes no credentials (``authentication_classes = []``: the
+    sign-in and credential-exchange endpoints, GitHub's secret-scanning alerts): its refusals
+    (a password lockout, a bad signature) are no key-authentication outcome."""
+    renderer_context = getattr(response, "renderer_context", None)
+    view = renderer_context.get("view") if isinstance(renderer_context, dict) else None
+    return view is None or bool(getattr(view, "authentication_classes", True))
 
 
 def catalog_code(response: HttpResponseBase) -> str | None:
