@@ -29,6 +29,18 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
 
 
+def _seen_through_a_proxy(request: HttpRequest) -> bool:
+    """Forwarded, but the address ``tater.client_ip`` decides on is a proxy's own: no proxy is
+    trusted, or ``X-Forwarded-For`` has fewer entries than trusted proxies (the request went
+    around the outer ones: someone reached an inner proxy directly, whose address is then
+    ``REMOTE_ADDR``, e.g. loopback)."""
+    if not any(header in request.META for header in _FORWARDING_HEADERS):
+        return False  # straight to the app: REMOTE_ADDR is the client
+    entries = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    hops = settings.TATER_TRUSTED_PROXY_COUNT
+    return hops <= 0 or len(entries) < hops
+
+
 def _read_only(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
     @wraps(view)
     def wrapped(request: HttpRequest) -> HttpResponse:
@@ -90,7 +102,7 @@ def metrics_allowed(request: HttpRequest) -> bool:
     allowed = networks(app_settings.METRICS_ALLOWED_IPS)
     if not allowed:
         return False
-    if settings.TATER_TRUSTED_PROXY_COUNT <= 0 and any(h in request.META for h in _FORWARDING_HEADERS):
+    if _seen_through_a_proxy(request):
         return False
     ip = getattr(request, "client_ip", None) or client_ip(request)
     try:
