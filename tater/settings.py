@@ -461,6 +461,8 @@ TATER_METRICS_ALLOWED_IPS = env_list("TATER_METRICS_ALLOWED_IPS", "127.0.0.1/32,
 TATER_METRICS_TOKEN = os.environ.get("TATER_METRICS_TOKEN", "")
 # /readyz: seconds to wait for the database and Redis (asked concurrently).
 TATER_READY_TIMEOUT = env_number("TATER_READY_TIMEOUT", 1, float, minimum=0.001)
+# /readyz: the last checks' result stands this long (a flood: one DB connection a second).
+TATER_READY_MIN_INTERVAL = env_number("TATER_READY_MIN_INTERVAL", 1, float)
 # Log lines: "json" (one object per line; the default with DEBUG off) or "text". Both carry
 # the request id and redact secrets. TATER_ACCESS_LOG: one line per request (tater.access).
 TATER_LOG_FORMAT = os.environ.get("TATER_LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
@@ -494,3 +496,4 @@ if TESTING:
     # No periodic look for invalidations other nodes left pending (a query mid-test); a
     # process that saw an outage still applies them at once.
     TATER_KEYCHECK_SWEEP_SECONDS = 0
+    TATER_READY_MIN_INTERVAL = 0  # every /readyz of a test asks again (tests change what is up)

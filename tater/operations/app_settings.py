@@ -26,6 +26,13 @@ class AppSettings:
         return float(getattr(settings, "TATER_READY_TIMEOUT", 1.0))
 
     @property
+    def READY_MIN_INTERVAL(self) -> float:
+        """Seconds within which ``/readyz`` answers with the last checks' results instead of
+        asking the database and Redis again (one new connection a second, however often
+        it is called)."""
+        return float(getattr(settings, "TATER_READY_MIN_INTERVAL", 1.0))
+
+    @property
     def REDIS_URL(self) -> str:
         """The Redis server ``/readyz`` checks (empty: no Redis configured, not checked)."""
         return str(getattr(settings, "REDIS_URL", "") or "")

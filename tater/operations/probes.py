@@ -4,7 +4,10 @@ The checks run concurrently, each on its own thread, and ``/readyz`` waits at mo
 ``TATER_READY_TIMEOUT`` seconds for them: an unreachable server (a dropped SYN waits
 minutes for the OS to give up) is reported ``down`` within the deadline. A check still
 hanging from an earlier probe is not started again (threads cannot pile up): it stays
-``down`` until it returns.
+``down`` until it returns. Nor is one started again within ``TATER_READY_MIN_INTERVAL``
+seconds of the last (1 by default): its answer stands, so a client looping on the
+unauthenticated ``/readyz`` costs the database at most one new connection a second per
+process, not one per request.
 
 The database check opens its own connection, runs ``SELECT 1`` and closes it, so it proves
 that a new connection can be made, and never holds one between probes. The Redis check
@@ -17,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, wait
 from typing import Any
@@ -34,7 +38,7 @@ OK = "ok"
 DOWN = "down"
 
 _lock = threading.Lock()
-_running: dict[str, Future[None]] = {}
+_running: dict[str, tuple[float, Future[None]]] = {}  # name → (monotonic start, check)
 # A forked worker inherits the dict, not the threads behind it.
 os.register_at_fork(after_in_child=_running.clear)
 _redis_clients: dict[tuple[str, float], Any] = {}
@@ -89,11 +93,13 @@ def readiness(timeout: float | None = None) -> dict[str, str]:
     """``{"database": "ok"|"down", "redis": …}`` within ``timeout`` seconds."""
     timeout = app_settings.READY_TIMEOUT if timeout is None else timeout
     futures: dict[str, Future[None]] = {}
+    now, interval = time.monotonic(), app_settings.READY_MIN_INTERVAL
     with _lock:
         for name, check in checks().items():
-            future = _running.get(name)
-            if future is None or future.done():
-                future = _running[name] = _start(check)
+            started, future = _running.get(name) or (now, None)
+            if future is None or (future.done() and now - started >= interval):
+                future = _start(check)
+                _running[name] = (now, future)
             futures[name] = future
     wait(futures.values(), timeout=timeout)
     results = {}
