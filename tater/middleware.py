@@ -26,7 +26,7 @@ from tater.api.errors import (
     status_error,
 )
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")  # fullmatch: "$" would let a final "\n" through
 
 # Python codecs a Content-Type may name that are no character sets: Django decodes the query
 # and form bodies in the declared charset (JSON bodies too, through DRF), and these raise
@@ -90,7 +90,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         request.client_ip, unknown_via = client_ip.resolve(request)  # type: ignore[attr-defined]
         ctx = context.RequestContext(
