@@ -14,7 +14,7 @@ from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from tater import outages
 from tater.api.errors import ServiceUnavailable, json_error
@@ -45,7 +45,10 @@ def _read_only(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpReq
     @wraps(view)
     def wrapped(request: HttpRequest) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
-            return HttpResponseNotAllowed(["GET", "HEAD"])
+            # The catalog's 405, as the API answers it: these endpoints speak JSON.
+            refused = json_error(request, 405, "METHOD_NOT_ALLOWED", f'Method "{request.method}" not allowed')
+            refused["Allow"] = "GET, HEAD"
+            return _no_store(refused)
         return view(request)
 
     return wrapped
