@@ -483,6 +483,7 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # Its DEBUG lines dump whole template contexts: reset and invitation links, forms.
         "django.template": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},  # DEBUG: every SQL parameter (session keys, seeds)
         "tater.access": {"level": "INFO" if TATER_ACCESS_LOG else "WARNING"},
     },
 }
