@@ -15,7 +15,7 @@ from django.utils import timezone
 from apikeys import keygen
 from apikeys.models import ApiKey
 from apikeys.services import apikey_revoke
-from orgs.models import TenantMembership
+from orgs.models import OrgMembership, TenantMembership
 from orgs.roles import TenantRole
 from scim.models import ScimToken
 from scim.services.tokens import scim_token_revoke
@@ -148,11 +148,7 @@ def _handle_scim_leak(token_pk: int, report: LeakReport, found_by: str) -> None:
             token=token, actor=None, reason="leaked", details={"url": url, "source": source, "found_by": found_by}
         )
     logger.warning("leaked SCIM token %s reported by %s: revoked", token.public_id, found_by)
-    owners = list(
-        TenantMembership.objects.filter(tenant_id=token.tenant_id, role=TenantRole.OWNER)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
+    owners = _tenant_owner_emails(token.tenant_id)
     if not owners:
         return
     name = " ".join(token.name.split())
@@ -161,9 +157,33 @@ def _handle_scim_leak(token_pk: int, report: LeakReport, found_by: str) -> None:
     transaction.on_commit(lambda: send_mail(subject, body, None, owners), robust=True)
 
 
+def _tenant_owner_emails(tenant_pk: int) -> list[str]:
+    """The addresses of the tenant's owners who can still act (active accounts)."""
+    return list(
+        TenantMembership.objects.filter(tenant_id=tenant_pk, role=TenantRole.OWNER, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+
+
+def _owner_still_in_tenant(api_key: ApiKey) -> bool:
+    """Whether the key's owner is an active account holding a role in the key's tenant. A
+    person deprovisioned (SCIM ``active: false``) or deactivated is outside it: mailing them
+    the org's and key's names is a leak of its own (as for the expiry notices)."""
+    owner = api_key.owner
+    if not owner.is_active or not owner.email:
+        return False
+    in_tenant = TenantMembership.objects.filter(tenant_id=api_key.tenant_id, user=owner).exists()
+    return in_tenant or OrgMembership.objects.filter(organization__tenant_id=api_key.tenant_id, user=owner).exists()
+
+
 def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: bool) -> None:
-    recipient = api_key.owner.email
-    if not recipient:
+    """The key's owner, or, when the owner has left (deactivated, deprovisioned), the
+    tenant's owners: someone who can still remove the secret from where it was found."""
+    for_owner = _owner_still_in_tenant(api_key)
+    recipients = [api_key.owner.email] if for_owner else _tenant_owner_emails(api_key.tenant_id)
+    recipients = [r for r in recipients if r and (for_owner or r != api_key.owner.email)]
+    if not recipients:
         return
     # A key name is free text: no line break may reach the Subject header.
     name = " ".join(api_key.name.split())
@@ -174,7 +194,15 @@ def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: 
     )
     body = render_to_string(
         "apikeys/leaked_key_email.txt",
-        {"api_key": api_key, "url": url, "source": source, "which": which, "revoked": revoked},
+        {
+            "api_key": api_key,
+            "url": url,
+            "source": source,
+            "which": which,
+            "revoked": revoked,
+            "for_owner": for_owner,
+            "owner_email": api_key.owner.email,
+        },
     )
     # After commit: a rolled-back revocation mails nobody; a mail failure does not undo it.
-    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]), robust=True)
+    transaction.on_commit(lambda: send_mail(subject, body, None, recipients), robust=True)
