@@ -15,6 +15,8 @@ from django.utils import timezone
 from apikeys import keygen
 from apikeys.models import ApiKey
 from apikeys.services import apikey_revoke
+from audit import registry as A
+from audit.models import AuditEvent
 from orgs.models import OrgMembership, TenantMembership
 from orgs.roles import TenantRole
 from scim.models import ScimToken
@@ -28,6 +30,10 @@ MAX_TOKEN_LENGTH = 256
 MAX_URL_LENGTH = 2048
 MAX_SOURCE_LENGTH = 64
 _LOOKUP_CHUNK = 500  # digests per query (SQLite caps the parameters of one statement)
+# The keys made with a leaked key that its mail lists: this many at most, followed through
+# this many generations (a key made with a key made with it).
+MAX_KEYS_MADE_LISTED = 50
+MAX_GENERATIONS = 5
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,33 @@ def _owner_still_in_tenant(api_key: ApiKey) -> bool:
     return in_tenant or OrgMembership.objects.filter(organization__tenant_id=api_key.tenant_id, user=owner).exists()
 
 
+def _keys_made_with(api_key: ApiKey) -> list[ApiKey]:
+    """The unrevoked keys created or rotated with ``api_key`` (its audit entries name it as
+    the acting key), and those made with them in turn: whoever found the key could have
+    made them to keep access once it is revoked. Newest first: the list is cut at
+    ``MAX_KEYS_MADE_LISTED``, and a finder's keys are the latest."""
+    found: dict[str, None] = {}
+    acting, seen = [api_key.public_id], {api_key.public_id}
+    for _ in range(MAX_GENERATIONS):
+        targets = (
+            AuditEvent.objects.filter(
+                tenant_id=api_key.tenant_id,
+                api_key_id__in=acting,
+                action__in=[A.API_KEY_CREATED, A.API_KEY_ROTATED],
+            )
+            .order_by("-pk")
+            .values_list("target_id", flat=True)[: MAX_KEYS_MADE_LISTED * 20]
+        )
+        acting = [t for t in dict.fromkeys(targets) if t not in seen][:MAX_KEYS_MADE_LISTED]
+        if not acting:
+            break
+        seen.update(acting)
+        found.update(dict.fromkeys(acting))
+    live = ApiKey.objects.filter(tenant_id=api_key.tenant_id, public_id__in=list(found), revoked_at__isnull=True)
+    by_id = {key.public_id: key for key in live.select_related("organization")}
+    return [by_id[public_id] for public_id in found if public_id in by_id][:MAX_KEYS_MADE_LISTED]
+
+
 def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: bool) -> None:
     """The key's owner, or, when the owner has left (deactivated, deprovisioned), the
     tenant's owners: someone who can still remove the secret from where it was found."""
@@ -202,6 +235,7 @@ def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: 
             "revoked": revoked,
             "for_owner": for_owner,
             "owner_email": api_key.owner.email,
+            "made_with_it": _keys_made_with(api_key),
         },
     )
     # After commit: a rolled-back revocation mails nobody; a mail failure does not undo it.
