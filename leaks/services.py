@@ -6,7 +6,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -22,6 +21,7 @@ from orgs.roles import TenantRole
 from scim.models import ScimToken
 from scim.services.tokens import scim_token_revoke
 from tater import context
+from tater.mail import send_about_tenant
 
 logger = logging.getLogger("leaks")
 
@@ -160,7 +160,11 @@ def _handle_scim_leak(token_pk: int, report: LeakReport, found_by: str) -> None:
     name = " ".join(token.name.split())
     subject = f"Tater SCIM token “{name}” was found in public and has been revoked"
     body = render_to_string("scim/leaked_token_email.txt", {"token": token, "url": url, "source": source})
-    transaction.on_commit(lambda: send_mail(subject, body, None, owners), robust=True)
+    tenant_id = token.tenant.public_id
+    transaction.on_commit(
+        lambda: send_about_tenant(subject=subject, body=body, recipients=owners, tenant_public_id=tenant_id),
+        robust=True,
+    )
 
 
 def _tenant_owner_emails(tenant_pk: int) -> list[str]:
@@ -239,4 +243,9 @@ def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: 
         },
     )
     # After commit: a rolled-back revocation mails nobody; a mail failure does not undo it.
-    transaction.on_commit(lambda: send_mail(subject, body, None, recipients), robust=True)
+    # Named after its tenant: without a mail server, its owners read it in their Outbox.
+    tenant_id = api_key.tenant.public_id
+    transaction.on_commit(
+        lambda: send_about_tenant(subject=subject, body=body, recipients=recipients, tenant_public_id=tenant_id),
+        robust=True,
+    )

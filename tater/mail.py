@@ -8,7 +8,7 @@ message is dropped and only its recipients and subject are logged, never its bod
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
@@ -19,6 +19,16 @@ logger = logging.getLogger("tater.mail")
 # such a message for that tenant's owners. Messages without it (password resets, email
 # confirmations: links that take over an account) are never kept for a tenant.
 TENANT_HEADER = "X-Tater-Tenant"
+
+
+def send_about_tenant(
+    *, subject: str, body: str, recipients: Iterable[str], tenant_public_id: str, from_email: str | None = None
+) -> int:
+    """``send_mail`` for a message about one tenant that carries no account-takeover link
+    (invitations, key notices): it names the tenant, so without a mail server the tenant's
+    owners still read it in their Outbox (``outbox.backends``)."""
+    message = EmailMessage(subject, body, from_email, list(recipients), headers={TENANT_HEADER: tenant_public_id})
+    return message.send()
 
 
 class UnsentMailBackend(BaseEmailBackend):

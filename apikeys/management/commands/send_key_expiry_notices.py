@@ -6,7 +6,6 @@ from smtplib import SMTPException
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.core.management.base import CommandParser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -15,6 +14,7 @@ from apikeys.models import ApiKey
 from orgs.models import OrgMembership, TenantMembership
 from orgs.roles import TenantRole
 from tater.commands import TaterCommand
+from tater.mail import send_about_tenant
 
 logger = logging.getLogger("apikeys")
 
@@ -60,7 +60,7 @@ class Command(TaterCommand):
                     expires_at__lte=now + timedelta(days=days),
                 )
             ).filter(Q(expiry_notice_days__isnull=True) | Q(expiry_notice_days__gt=days))
-            for api_key in due.select_related("owner", "organization"):
+            for api_key in due.select_related("owner", "organization", "tenant"):
                 if any(f["id"] == api_key.public_id for f in failed):
                     continue  # failed at a nearer threshold: the next run tries that one again
                 try:
@@ -96,13 +96,15 @@ class Command(TaterCommand):
         expires = f"{api_key.expires_at:%Y-%m-%d %H:%M} UTC"
         # A name from before names were checked may hold a line break: never in the Subject.
         name = " ".join(api_key.name.split())
-        send_mail(
+        # Named after its tenant: without a mail server, its owners read it in their Outbox.
+        send_about_tenant(
             subject=f"Tater API key “{name}” expires {expires} (within {days} days)",
-            message=(
+            body=(
                 f"Your API key {api_key.name} ({api_key.display_prefix}…, {where}) expires on {expires}.\n\n"
                 "Create a replacement or rotate it from Manage → Connections → API Keys before then, "
                 "deploy it, and revoke the old one."
             ),
+            recipients=[api_key.owner.email],
+            tenant_public_id=api_key.tenant.public_id,
             from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[api_key.owner.email],
         )
