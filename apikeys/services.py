@@ -146,9 +146,7 @@ def apikey_create(
     usage_limit, usage_refill = clean_usage_limit(usage_limit, usage_refill)
     if actor.credential is not None:
         caller = ApiKey.objects.get(pk=actor.credential.key_pk)
-        expires_at, ips, rate_limit, (usage_limit, usage_refill) = _no_looser_than(
-            caller, expires_at, ips, rate_limit, (usage_limit, usage_refill)
-        )
+        expires_at, ips, rate_limit = _no_looser_than(caller, expires_at, ips, rate_limit)
     creator = actor.user
     secret = keygen.generate(key_type)
     api_key = ApiKey.objects.create(
@@ -211,9 +209,7 @@ def _rate_or_none(value: str) -> tuple[int, int] | None:
     return parse_rate_limit(value) if value.strip() else None
 
 
-def _looser_than(
-    caller: ApiKey, expires_at: datetime | None, ips: Iterable[str], rate: str, usage: tuple[int | None, str]
-) -> list[str]:
+def _looser_than(caller: ApiKey, expires_at: datetime | None, ips: Iterable[str], rate: str) -> list[str]:
     """The restrictions of ``caller`` that a key with these settings would not hold."""
     widened = []
     if policy.expiry_widens(caller.expires_at, expires_at):
@@ -222,14 +218,16 @@ def _looser_than(
         widened.append("allowed_ips")
     if policy.rate_widens(_rate_or_none(caller.rate_limit), _rate_or_none(rate)):
         widened.append("rate_limit")
-    if policy.usage_limit_widens((caller.usage_limit, caller.usage_refill), usage):
+    if caller.usage_limit is not None:
+        # Another key counts its own uses from zero: whatever its limit, they come on top
+        # of the caller's, and a usage-limited key would never run out (a new key each time).
         widened.append("usage_limit")
     return widened
 
 
 def _no_looser_than(
-    caller: ApiKey, expires_at: datetime | None, ips: list[str], rate: str, usage: tuple[int | None, str]
-) -> tuple[datetime | None, list[str], str, tuple[int | None, str]]:
+    caller: ApiKey, expires_at: datetime | None, ips: list[str], rate: str
+) -> tuple[datetime | None, list[str], str]:
     """A key made through an API key is no looser than that key (SPEC §2a, keys only
     narrow; else an expiring, address-bound or rate-limited key mints an unrestricted one):
     what the call leaves out it inherits, what it asks beyond is refused."""
@@ -239,16 +237,14 @@ def _no_looser_than(
         ips = ips or list(caller.allowed_ips)
     if caller.rate_limit:
         rate = rate or caller.rate_limit
-    if caller.usage_limit is not None and usage[0] is None:
-        usage = (caller.usage_limit, caller.usage_refill)
-    widened = _looser_than(caller, expires_at, ips, rate, usage)
+    widened = _looser_than(caller, expires_at, ips, rate)
     if widened:
         raise NotPermitted(
             f"A key made through an API key is no looser than that key ({', '.join(widened)} would be): "
             "sign in to create it",
             details={"widened": widened},
         )
-    return expires_at, ips, rate, usage
+    return expires_at, ips, rate
 
 
 def _require_rotatable_through(who: policy.Actor, api_key: ApiKey) -> None:
@@ -258,9 +254,7 @@ def _require_rotatable_through(who: policy.Actor, api_key: ApiKey) -> None:
     if who.credential is None or who.credential.key_pk == api_key.pk:
         return
     caller = ApiKey.objects.get(pk=who.credential.key_pk)
-    widened = _looser_than(
-        caller, api_key.expires_at, api_key.allowed_ips, api_key.rate_limit, (api_key.usage_limit, api_key.usage_refill)
-    )
+    widened = _looser_than(caller, api_key.expires_at, api_key.allowed_ips, api_key.rate_limit)
     if widened:
         raise NotPermitted(
             f"This key is looser than the API key calling ({', '.join(widened)}): "
