@@ -60,6 +60,11 @@ class KeysUnavailable(Unavailable):
     public_message = "GitHub's signing keys are unavailable, retry shortly"
 
 
+class Replayed(Exception):
+    """The body was accepted before (within the replay window): answered with its labels,
+    nothing done again (GitHub retries an alert whose answer it did not get)."""
+
+
 class ReplayRecordUnavailable(Unavailable):
     """The cache cannot record the payload, so a replay could not be told apart."""
 
@@ -194,8 +199,8 @@ def verify(*, body: bytes, key_identifier: str | None, signature: str | None) ->
 
 def claim_payload(body: bytes) -> str:
     """Remember an accepted payload for the replay window and return its record's cache
-    key; ``SignatureRefused`` if it was accepted before (a replay), ``ReplayRecordUnavailable``
-    if the cache cannot keep the record (an outage: GitHub retries the 503 later).
+    key; ``Replayed`` if it was accepted before, ``ReplayRecordUnavailable`` if the cache
+    cannot keep the record (an outage: GitHub retries the 503 later).
 
     Keyed on the body alone, not on the signature: ECDSA signatures are malleable (with
     (r, s) valid, so is (r, n - s)), so a captured request could be replayed under a
@@ -205,7 +210,7 @@ def claim_payload(body: bytes) -> str:
         return key
     if cache.get(key) is None:  # not added, yet not there: the cache is failing soft
         raise ReplayRecordUnavailable("The replay record cannot be kept right now")
-    raise SignatureRefused("Replayed GitHub payload")
+    raise Replayed("Replayed GitHub payload")
 
 
 def release_payload(claim: str) -> None:

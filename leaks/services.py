@@ -89,10 +89,7 @@ def leaked_keys_revoke(*, reports: Sequence[LeakReport], found_by: str) -> list[
     positive: the secret was real). A previous secret past its grace period no longer
     works: the key stays, and its owner is told the old secret was found.
     """
-    digests = [_digest(report.token) for report in reports]
-    wanted = {d for d in digests if d is not None}
-    matches = _keys_by_digest(wanted)
-    scim_matches = _scim_tokens_by_digest(wanted - set(matches))
+    digests, matches, scim_matches = _matches(reports)
     handled: set[str] = set()
     for report, digest in zip(reports, digests, strict=True):
         if digest is None or digest in handled:
@@ -104,6 +101,21 @@ def leaked_keys_revoke(*, reports: Sequence[LeakReport], found_by: str) -> list[
             handled.add(digest)
             _handle_scim_leak(scim_matches[digest], report, found_by)
     return [digest is not None and (digest in matches or digest in scim_matches) for digest in digests]
+
+
+def leak_labels(*, reports: Sequence[LeakReport]) -> list[bool]:
+    """For each report, whether its token is a secret Tater issued, and nothing else: the
+    answer to an alert seen before (GitHub's retry), acted on the first time."""
+    digests, matches, scim_matches = _matches(reports)
+    return [digest is not None and (digest in matches or digest in scim_matches) for digest in digests]
+
+
+def _matches(reports: Sequence[LeakReport]) -> tuple[list[str | None], dict[str, int], dict[str, int]]:
+    """Each report's digest, and the keys and SCIM tokens whose secrets have them."""
+    digests = [_digest(report.token) for report in reports]
+    wanted = {d for d in digests if d is not None}
+    matches = _keys_by_digest(wanted)
+    return digests, matches, _scim_tokens_by_digest(wanted - set(matches))
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from rest_framework.throttling import BaseThrottle
 from apikeys.throttling import count_request
 from leaks import app_settings, github
 from leaks.api.serializers import SecretLabelOutput, SecretMatchInput
-from leaks.services import LeakReport, leaked_keys_revoke
+from leaks.services import LeakReport, leak_labels, leaked_keys_revoke
 from tater import lockout
 from tater.api import parsers
 from tater.api.errors import RateLimited, ServiceUnavailable, Unauthorized
@@ -83,7 +83,9 @@ class GitHubSecretScanningView(TaterAPIView):
                 key_identifier=request.headers.get("Github-Public-Key-Identifier"),
                 signature=request.headers.get("Github-Public-Key-Signature"),
             )
-            claim = github.claim_payload(body)
+            claim: str | None = github.claim_payload(body)
+        except github.Replayed:
+            claim = None  # GitHub's retry of an alert acted on: its labels, nothing done again
         except github.SignatureRefused as exc:
             raise Unauthorized(str(exc)) from None
         except github.Unavailable as exc:
@@ -93,9 +95,13 @@ class GitHubSecretScanningView(TaterAPIView):
             matches = SecretMatchInput(data=parsers.loads(body), many=True)
             matches.is_valid(raise_exception=True)
             reports = [LeakReport(token=m["token"], url=m["url"], source=m["source"]) for m in matches.validated_data]
-            verdicts = leaked_keys_revoke(reports=reports, found_by="github")
+            if claim is None:
+                verdicts = leak_labels(reports=reports)
+            else:
+                verdicts = leaked_keys_revoke(reports=reports, found_by="github")
         except BaseException:
-            github.release_payload(claim)  # not processed: GitHub's retry must be accepted
+            if claim is not None:
+                github.release_payload(claim)  # not processed: GitHub's retry must be accepted
             raise
         logger.info("secret scanning: %d token(s) from GitHub, %d true positive(s)", len(verdicts), sum(verdicts))
         return Response(
