@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import http.client
 import json
+import logging
 import re
 import ssl
 import time
@@ -30,12 +31,18 @@ from django.core.cache import cache
 
 from leaks import app_settings
 
+logger = logging.getLogger("leaks")
+
 KEYS_CACHE_KEY = "leaks:github:keys"
+LAST_KEYS_CACHE_KEY = "leaks:github:keys:last"  # the same keys, kept for STALE_IF_ERROR_SECONDS more
 REFRESH_MARK = "leaks:github:refreshed"
 FAILURE_MARK = "leaks:github:fetch-failed"
 SEEN_PREFIX = "leaks:github:seen:"
 # After a failed fetch, requests answer 503 without fetching for this long.
 FAILURE_BACKOFF_SECONDS = 10
+# When a fetch fails, the keys fetched last still verify for this long after they expire
+# (GitHub's API down, or its unauthenticated rate limit reached from a shared address).
+STALE_IF_ERROR_SECONDS = 24 * 3600
 MAX_KEYS_DOCUMENT_BYTES = 256 * 1024
 # GitHub's identifiers are 64 hex digits; anything else is refused before any lookup.
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -156,14 +163,28 @@ def _refresh() -> dict[str, str]:
         cache.set(FAILURE_MARK, 1, FAILURE_BACKOFF_SECONDS)
         raise
     cache.set(KEYS_CACHE_KEY, keys, app_settings.keys_cache_seconds())
+    cache.set(LAST_KEYS_CACHE_KEY, keys, app_settings.keys_cache_seconds() + STALE_IF_ERROR_SECONDS)
     return keys
+
+
+def _refresh_or_last() -> dict[str, str]:
+    """Fresh keys, else (the fetch failing) the keys fetched last, for a day past their
+    hour: a 503 to every alert while GitHub's key API is down helps nobody."""
+    try:
+        return _refresh()
+    except KeysUnavailable as exc:
+        last = cache.get(LAST_KEYS_CACHE_KEY)
+        if not isinstance(last, dict):
+            raise
+        logger.warning("secret scanning: %s; verifying with the keys fetched last", exc)
+        return last
 
 
 def public_key_pem(identifier: str) -> str | None:
     """The PEM of GitHub's key ``identifier``, or None if GitHub does not publish it."""
     keys = cache.get(KEYS_CACHE_KEY)
     if keys is None:
-        keys = _refresh()
+        keys = _refresh_or_last()
     elif identifier not in keys and cache.add(REFRESH_MARK, 1, app_settings.refresh_cooldown_seconds()):
         keys = _refresh()  # GitHub may have rotated its keys since we fetched them
     pem = keys.get(identifier)
