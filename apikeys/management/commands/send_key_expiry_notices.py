@@ -6,7 +6,7 @@ from smtplib import SMTPException
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ logger = logging.getLogger("apikeys")
 
 # Days before expiry at which the owner is warned, each once per expiry (GitLab's 60/30/7).
 THRESHOLDS = (60, 30, 7)
+MAX_DAYS = 3650  # ten years; the notices' records hold a small integer
 
 
 def _owner_still_reaches(keys: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
@@ -47,6 +48,8 @@ class Command(TaterCommand):
     def run(self, **options: Any) -> dict[str, Any]:
         now = timezone.now()
         thresholds = sorted(set(options.get("days") or THRESHOLDS))
+        if any(not 1 <= days <= MAX_DAYS for days in thresholds):
+            raise CommandError(f"--days must be a whole number of days from 1 to {MAX_DAYS}")
         sent: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         # Smallest threshold first: a key 5 days from expiry that was never warned gets the
