@@ -3,7 +3,8 @@
 ``X-Forwarded-For`` is read only through ``TATER_TRUSTED_PROXY_COUNT`` trusted proxies,
 counting from the right: each trusted proxy appends the address it saw, so the entry
 just left of the proxies is the client. Anything further left was written by the client
-and is ignored, as is ``X-Real-IP``.
+and is ignored, as is ``X-Real-IP``. A chain shorter than the trusted proxies went around
+the outer ones: each entry was appended by a trusted proxy, and the leftmost is the client.
 
 A proxy may write the address with its port (``203.0.113.9:51234``, ``[2001:db8::9]:443``:
 Azure Application Gateway, IIS) or as ``unknown`` (Squid). The address is what counts; an
@@ -53,12 +54,14 @@ def resolve(request: HttpRequest) -> tuple[str, str | None]:
     if hops <= 0:
         return remote, None
     forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if len(forwarded) < hops:
-        return remote, None
-    address = _address(forwarded[-hops])
+    if not forwarded:
+        return remote, None  # no proxy on the way: the peer is the client
+    # Fewer entries than trusted proxies: the outer ones were bypassed, and every entry was
+    # written by a trusted one; the leftmost is the address the outermost proxy reached saw.
+    address = _address(forwarded[-min(hops, len(forwarded))])
     if address is not None:
         return address, None
-    nearer = (_address(entry) for entry in forwarded[len(forwarded) - hops + 1 :])
+    nearer = (_address(entry) for entry in forwarded[max(len(forwarded) - hops, 0) + 1 :])
     return UNKNOWN, next((a for a in nearer if a is not None), remote)
 
 
