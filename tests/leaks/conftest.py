@@ -125,3 +125,21 @@ def match(
     type: str = "tater_api_key",
 ) -> dict[str, str]:
     return {"token": token, "type": type, "url": url, "source": source}
+
+
+@pytest.fixture
+def report_leak(
+    api: Any, github: GitHubKeysServer, signing_key: SigningKey, django_capture_on_commit_callbacks: Any
+) -> Any:
+    """Report ``token``, a live secret, found in public as GitHub does (a signed alert), the
+    mail sent after commit; the 200 answer, labelled a true positive."""
+
+    def report(token: str) -> Any:
+        body = alert(match(token))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post(ENDPOINT, data=body, content_type="application/json", **signing_key.headers(body))
+        assert response.status_code == 200, response.content
+        assert response.json()[0]["label"] == "true_positive"
+        return response
+
+    return report

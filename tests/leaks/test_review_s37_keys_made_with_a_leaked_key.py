@@ -21,18 +21,9 @@ import pytest
 from apikeys import services as key_services
 from apikeys.models import ApiKey
 from tests.factories import make_key
-from tests.leaks.conftest import ENDPOINT, alert, match
 
 pytestmark = pytest.mark.django_db
 KEYS = "/api/v1/keys/"
-
-
-def report(api: Any, signing_key: Any, token: str, capture: Any) -> None:
-    body = alert(match(token))
-    with capture(execute=True):
-        response = api.post(ENDPOINT, data=body, content_type="application/json", **signing_key.headers(body))
-    assert response.status_code == 200, response.content
-    assert response.json()[0]["label"] == "true_positive"
 
 
 def works(api: Any, raw: str) -> bool:
@@ -42,10 +33,8 @@ def works(api: Any, raw: str) -> bool:
 def test_the_leak_mail_lists_the_keys_made_or_rotated_with_the_leaked_key(
     api: Any,
     world: dict[str, Any],
-    github: Any,
-    signing_key: Any,
+    report_leak: Any,
     mailoutbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     leaked_raw, leaked = world["owner_raw"], world["owner_key"]
     sibling, _ = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], name="billing sync")
@@ -65,7 +54,7 @@ def test_the_leak_mail_lists_the_keys_made_or_rotated_with_the_leaked_key(
     chained = api.post(KEYS, {"name": "second backup"}, format="json", HTTP_X_API_KEY=planted)
     assert chained.status_code == 201, chained.content
 
-    report(api, signing_key, leaked_raw, django_capture_on_commit_callbacks)
+    report_leak(leaked_raw)
 
     assert not works(api, leaked_raw)
     (mail,) = mailoutbox
@@ -85,12 +74,10 @@ def test_the_leak_mail_lists_the_keys_made_or_rotated_with_the_leaked_key(
 def test_no_list_when_the_leaked_key_made_nothing(
     api: Any,
     world: dict[str, Any],
-    github: Any,
-    signing_key: Any,
+    report_leak: Any,
     mailoutbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    report(api, signing_key, world["owner_raw"], django_capture_on_commit_callbacks)
+    report_leak(world["owner_raw"])
     (mail,) = mailoutbox
     assert "created or rotated with it" not in mail.body
 
@@ -98,14 +85,12 @@ def test_no_list_when_the_leaked_key_made_nothing(
 def test_keys_it_made_that_are_already_revoked_are_not_listed(
     api: Any,
     world: dict[str, Any],
-    github: Any,
-    signing_key: Any,
+    report_leak: Any,
     mailoutbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     created = api.post(KEYS, {"name": "throwaway"}, format="json", HTTP_X_API_KEY=world["owner_raw"])
     key_services.apikey_revoke(api_key=ApiKey.objects.get(public_id=created.json()["id"]), actor=world["owner"])
 
-    report(api, signing_key, world["owner_raw"], django_capture_on_commit_callbacks)
+    report_leak(world["owner_raw"])
     (mail,) = mailoutbox
     assert "throwaway" not in mail.body

@@ -24,20 +24,10 @@ from orgs import services as org_services
 from orgs.models import OrgMembership, TenantMembership
 from scim.services import tokens as token_services
 from tests.factories import UserFactory
-from tests.leaks.conftest import ENDPOINT, alert, match
 
 pytestmark = pytest.mark.django_db
 
 LEAK_URL = "https://github.com/octo/app/blob/abc123/settings.py"
-
-
-def report(api: Any, signing_key: Any, token: str, capture: Any) -> Any:
-    body = alert(match(token, url=LEAK_URL))
-    with capture(execute=True):
-        response = api.post(ENDPOINT, data=body, content_type="application/json", **signing_key.headers(body))
-    assert response.status_code == 200, response.content
-    assert response.json()[0]["label"] == "true_positive"
-    return response
 
 
 def deprovision(user: Any, tenant: Any) -> None:
@@ -56,10 +46,8 @@ def deprovision(user: Any, tenant: Any) -> None:
 def test_a_departed_owners_leaked_key_is_reported_to_the_tenant_owners(
     api: Any,
     world: dict[str, Any],
-    github: Any,
-    signing_key: Any,
+    report_leak: Any,
     mailoutbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
     how: str,
 ) -> None:
     member, key = world["member"], world["member_key"]
@@ -69,7 +57,7 @@ def test_a_departed_owners_leaked_key_is_reported_to_the_tenant_owners(
         member.is_active = False
         member.save(update_fields=["is_active"])
 
-    report(api, signing_key, world["member_raw"], django_capture_on_commit_callbacks)
+    report_leak(world["member_raw"])
 
     assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
     event = AuditEvent.objects.get(action="api_key.revoked", target_id=key.public_id)
@@ -86,12 +74,10 @@ def test_a_departed_owners_leaked_key_is_reported_to_the_tenant_owners(
 def test_an_active_owner_is_still_the_one_mailed(
     api: Any,
     world: dict[str, Any],
-    github: Any,
-    signing_key: Any,
+    report_leak: Any,
     mailoutbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    report(api, signing_key, world["member_raw"], django_capture_on_commit_callbacks)
+    report_leak(world["member_raw"])
     (mail,) = mailoutbox
     assert mail.to == [world["member"].email]
     assert "Your Tater API key" in mail.body
@@ -100,10 +86,8 @@ def test_an_active_owner_is_still_the_one_mailed(
 def test_a_deactivated_tenant_owner_is_not_told_of_a_leaked_scim_token(
     api: Any,
     world: dict[str, Any],
-    github: Any,
-    signing_key: Any,
+    report_leak: Any,
     mailoutbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     former = UserFactory()
     org_services.tenant_member_set(tenant=world["tenant"], user=former, role="owner")
@@ -111,7 +95,7 @@ def test_a_deactivated_tenant_owner_is_not_told_of_a_leaked_scim_token(
     former.save(update_fields=["is_active"])
     issued = token_services.scim_token_create(tenant=world["tenant"], name="Entra ID", actor=world["owner"])
 
-    report(api, signing_key, issued.secret, django_capture_on_commit_callbacks)
+    report_leak(issued.secret)
 
     (mail,) = mailoutbox
     assert mail.to == [world["owner"].email]

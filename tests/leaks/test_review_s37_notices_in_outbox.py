@@ -23,7 +23,6 @@ from django.utils import timezone
 from outbox.models import OutboxMessage
 from scim.services import tokens as token_services
 from tests.factories import make_key
-from tests.leaks.conftest import ENDPOINT, alert, match
 
 pytestmark = pytest.mark.django_db
 OUTBOX = "outbox.backends.OutboxMailBackend"
@@ -32,13 +31,6 @@ OUTBOX = "outbox.backends.OutboxMailBackend"
 @pytest.fixture
 def embedded_mail(settings: Any) -> None:
     settings.EMAIL_BACKEND = OUTBOX
-
-
-def report(api: Any, signing_key: Any, token: str, capture: Any) -> None:
-    body = alert(match(token))
-    with capture(execute=True):
-        response = api.post(ENDPOINT, data=body, content_type="application/json", **signing_key.headers(body))
-    assert response.status_code == 200, response.content
 
 
 def owner_reads_outbox(world: dict[str, Any]) -> str:
@@ -52,13 +44,11 @@ def owner_reads_outbox(world: dict[str, Any]) -> str:
 def test_a_leaked_keys_mail_is_kept_in_the_tenants_outbox(
     api: Any,
     world: dict[str, Any],
-    github: Any,
-    signing_key: Any,
+    report_leak: Any,
     embedded_mail: None,
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     key = world["member_key"]
-    report(api, signing_key, world["member_raw"], django_capture_on_commit_callbacks)
+    report_leak(world["member_raw"])
 
     (kept,) = OutboxMessage.objects.filter(tenant=world["tenant"])
     assert kept.to == [world["member"].email]
@@ -72,13 +62,11 @@ def test_a_leaked_keys_mail_is_kept_in_the_tenants_outbox(
 def test_a_leaked_scim_tokens_mail_is_kept_in_the_tenants_outbox(
     api: Any,
     world: dict[str, Any],
-    github: Any,
-    signing_key: Any,
+    report_leak: Any,
     embedded_mail: None,
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     issued = token_services.scim_token_create(tenant=world["tenant"], name="Entra ID", actor=world["owner"])
-    report(api, signing_key, issued.secret, django_capture_on_commit_callbacks)
+    report_leak(issued.secret)
 
     (kept,) = OutboxMessage.objects.filter(tenant=world["tenant"])
     assert "Entra ID" in kept.subject and issued.secret not in kept.body
