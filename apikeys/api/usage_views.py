@@ -9,12 +9,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apikeys import selectors, usage
-from tater.api.views import TaterAPIView
+from apikeys.api.views import KeyView
+from tater.api.fields import RejectBlankQueryMixin
 
 DEFAULT_HOURS = 24
 
 
-class UsageQuery(serializers.Serializer):
+class UsageQuery(RejectBlankQueryMixin, serializers.Serializer):
     hours = serializers.IntegerField(required=False, min_value=1, max_value=usage.MAX_HOURS)
     days = serializers.IntegerField(required=False, min_value=1, max_value=usage.MAX_HOURS // 24)
 
@@ -24,12 +25,13 @@ class UsageQuery(serializers.Serializer):
         return attrs
 
 
-class KeyUsageView(TaterAPIView):
+class KeyUsageView(KeyView):
     """Hourly buckets (UTC, oldest first, current hour included) for the last ``hours``
     (default 24) or ``days``; kept 90 days. Same reach rule as the key itself (404 outside)."""
 
     required_scopes = {"GET": "keys:read"}
     unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
+    query_fields = {"GET": frozenset(UsageQuery().fields)}
 
     def get(self, request: Request, key_id: str) -> Response:
         query = UsageQuery(data=request.query_params)

@@ -15,7 +15,7 @@ from orgs import policy
 from orgs.access import Access
 from orgs.models import Tenant
 from tater.api.errors import ApiError
-from tater.api.fields import NoBodyInput
+from tater.api.fields import NoBodyInput, reject_unknown_query
 from tater.api.views import TaterAPIView
 
 
@@ -71,8 +71,25 @@ def _key(request: Request, key_id: str) -> tuple[policy.Actor, ApiKey]:
     return actor, selectors.apikey_get(access=TaterAPIView.access(request), public_id=key_id, actor=actor)
 
 
-class KeyListView(TaterAPIView):
+class KeyView(TaterAPIView):
+    """A key endpoint: it reads the org hints and, per method, ``query_fields``; any other
+    query parameter is a 400 naming it (checked once the caller is authenticated).
+    ``format`` is tolerated: the answer is JSON whatever it asks (tater.api.views)."""
+
+    query_fields: dict[str, frozenset[str]] = {}
+    tolerated = frozenset({"format"})
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request._request.META.get("QUERY_STRING"):
+            method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+            accepted = self.query_fields.get(method or "GET", frozenset()) | self.tolerated
+            reject_unknown_query(request.query_params, accepted)
+
+
+class KeyListView(KeyView):
     required_scopes = {"GET": "keys:read", "POST": "keys:write"}
+    query_fields = {"GET": frozenset(s.ApiKeyListQuery().fields)}
 
     @extend_schema(parameters=[s.ApiKeyListQuery], responses={200: s.ApiKeyListOutput})
     def get(self, request: Request) -> Response:
@@ -116,7 +133,7 @@ class KeyListView(TaterAPIView):
         return Response(s.issued_key_data(issued.api_key, issued.key), status=status.HTTP_201_CREATED)
 
 
-class KeyDetailView(TaterAPIView):
+class KeyDetailView(KeyView):
     unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"GET": "keys:read", "PATCH": "keys:write"}
 
@@ -142,7 +159,7 @@ class KeyDetailView(TaterAPIView):
         return Response(s.ApiKeyOutput(api_key).data)
 
 
-class KeyRevokeView(TaterAPIView):
+class KeyRevokeView(KeyView):
     unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"POST": "keys:write"}
     admitted_during_outage = frozenset({"POST"})
@@ -155,7 +172,7 @@ class KeyRevokeView(TaterAPIView):
         return Response(s.ApiKeyOutput(api_key).data)
 
 
-class KeyDeactivateView(TaterAPIView):
+class KeyDeactivateView(KeyView):
     unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"POST": "keys:write"}
     active = False
@@ -174,7 +191,7 @@ class KeyActivateView(KeyDeactivateView):
     admitted_during_outage: frozenset[str] = frozenset()  # giving access back waits
 
 
-class KeyRotateView(TaterAPIView):
+class KeyRotateView(KeyView):
     unbound_keys = "tenant"  # an unbound key reaches all of its owner's keys (SPEC §2a)
     required_scopes = {"POST": "keys:write"}
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from rest_framework import serializers
 
+from tater.api.params import ORG_PARAM, TENANT_PARAM
 from tater.emails import nfkc
 
 
@@ -50,6 +52,19 @@ class RejectUnknownFieldsMixin:
             if unknown:
                 raise serializers.ValidationError({name: ["This field is not accepted here."] for name in unknown})
         return super().to_internal_value(data)  # type: ignore[misc]
+
+
+# The org hints (SPEC §4) are read by org resolution on every endpoint.
+HINT_PARAMS = frozenset({ORG_PARAM, TENANT_PARAM})
+
+
+def reject_unknown_query(query: Any, accepted: Iterable[str] = ()) -> None:
+    """A query parameter the endpoint does not read is a 400 naming it, never dropped
+    (SPEC §2a, §3): ``?grace_period_seconds=0`` on a rotation must not rotate with 24 hours,
+    a misspelt filter or org hint must not answer as if it were absent."""
+    unknown = sorted(str(name) for name in query if name not in HINT_PARAMS and name not in accepted)
+    if unknown:
+        raise serializers.ValidationError({name: ["This query parameter is not accepted here."] for name in unknown})
 
 
 class NoBodyInput(RejectUnknownFieldsMixin, serializers.Serializer):
