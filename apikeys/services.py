@@ -138,14 +138,15 @@ def apikey_create(
     if key_type == KeyType.PUBLIC:
         _require_public_scopes(scope_specs)
     _require_within(S.expand(scope_specs), policy.key_creation_scopes(actor, org_pk=org_pk))
-    _check_expiry(tenant, expires_at)
+    caller = ApiKey.objects.get(pk=actor.credential.key_pk) if actor.credential is not None else None
+    # Through a key, the expiry left out is the calling key's: a lifetime cap judges that one.
+    _check_expiry(tenant, expires_at or (caller.expires_at if caller is not None else None))
     ips = clean_allowed_ips(allowed_ips)
     if rate_limit:
         parse_rate_limit(rate_limit)
     metadata = clean_metadata(metadata)
     usage_limit, usage_refill = clean_usage_limit(usage_limit, usage_refill)
-    if actor.credential is not None:
-        caller = ApiKey.objects.get(pk=actor.credential.key_pk)
+    if caller is not None:
         expires_at, ips, rate_limit = _no_looser_than(caller, expires_at, ips, rate_limit)
     creator = actor.user
     secret = keygen.generate(key_type)
