@@ -336,13 +336,15 @@ def totp_enrolment_confirm(*, user: Any, code: str) -> tuple[TOTPDevice, list[st
     if not accepted:  # outside the block: the throttle counter stays committed
         raise InvalidOTP("That code does not match; check the time on your phone and try again")
     with transaction.atomic():
+        replaced = [kind for kind in second_factor_methods(user) if kind in ("recovery_code", "totp")]
         TOTPDevice.objects.filter(user=user, confirmed=True).delete()
         locked.confirmed = True
         locked.save(update_fields=["confirmed"])
         codes = _new_recovery_codes(user)
-        audit_record(
-            action=A.MFA_ENABLED, tenant=home_tenant(user), target=user, changes={"method": "totp"}, actor_user=user
-        )
+        changes: dict[str, Any] = {"method": "totp"}
+        if replaced:  # a new phone: the old authenticator and codes stop working (said so)
+            changes["replaced"] = replaced
+        audit_record(action=A.MFA_ENABLED, tenant=home_tenant(user), target=user, changes=changes, actor_user=user)
     return locked, codes
 
 
