@@ -16,7 +16,7 @@ from apikeys.models import ApiKey
 from apikeys.services import apikey_revoke
 from audit import registry as A
 from audit.models import AuditEvent
-from orgs.models import OrgMembership, TenantMembership
+from orgs.models import Invitation, OrgMembership, TenantMembership
 from orgs.roles import TenantRole
 from scim.models import ScimToken
 from scim.services.tokens import scim_token_revoke
@@ -199,11 +199,12 @@ def _owner_still_in_tenant(api_key: ApiKey) -> bool:
     return in_tenant or OrgMembership.objects.filter(organization__tenant_id=api_key.tenant_id, user=owner).exists()
 
 
-def _keys_made_with(api_key: ApiKey) -> list[ApiKey]:
+def _keys_made_with(api_key: ApiKey) -> tuple[list[ApiKey], list[str]]:
     """The unrevoked keys created or rotated with ``api_key`` (its audit entries name it as
     the acting key), and those made with them in turn: whoever found the key could have
     made them to keep access once it is revoked. Newest first: the list is cut at
-    ``MAX_KEYS_MADE_LISTED``, and a finder's keys are the latest."""
+    ``MAX_KEYS_MADE_LISTED``, and a finder's keys are the latest. Also every key followed
+    (``api_key``'s id first), for ``_people_let_in``."""
     found: dict[str, None] = {}
     acting, seen = [api_key.public_id], {api_key.public_id}
     for _ in range(MAX_GENERATIONS):
@@ -223,7 +224,54 @@ def _keys_made_with(api_key: ApiKey) -> list[ApiKey]:
         found.update(dict.fromkeys(acting))
     live = ApiKey.objects.filter(tenant_id=api_key.tenant_id, public_id__in=list(found), revoked_at__isnull=True)
     by_id = {key.public_id: key for key in live.select_related("organization")}
-    return [by_id[public_id] for public_id in found if public_id in by_id][:MAX_KEYS_MADE_LISTED]
+    return [by_id[public_id] for public_id in found if public_id in by_id][:MAX_KEYS_MADE_LISTED], list(seen)
+
+
+PEOPLE_ACTIONS = (A.MEMBER_INVITED, A.MEMBER_INVITATION_RESENT, A.MEMBER_ADDED, A.MEMBER_ROLE_CHANGED)
+
+
+def _people_let_in(tenant_pk: int, acting: list[str]) -> list[dict[str, str]]:
+    """The people invited, added or given a role with the keys ``acting`` (a leaked key and
+    the keys made with it) who still hold it: an invitation still open (or accepted), a
+    role still held. A finder with ``members:write`` lets themselves in this way, and stays
+    once the key is revoked. Newest first, at most ``MAX_KEYS_MADE_LISTED``."""
+    events = (
+        AuditEvent.objects.filter(tenant_id=tenant_pk, api_key_id__in=acting, action__in=PEOPLE_ACTIONS)
+        .order_by("-pk")
+        .values_list("action", "target_id", "organization_id")[: MAX_KEYS_MADE_LISTED * 20]
+    )
+    invited = [target for action, target, _ in events if action in PEOPLE_ACTIONS[:2]]
+    given: set[tuple[str, int | None]] = {(t, org) for action, t, org in events if action in PEOPLE_ACTIONS[2:]}
+    people: dict[tuple[str, str], dict[str, str]] = {}
+    open_or_accepted = Q(accepted_at__isnull=False) | Q(expires_at__gt=timezone.now())
+    invitations = Invitation.objects.filter(
+        organization__tenant_id=tenant_pk, public_id__in=invited, revoked_at__isnull=True
+    ).filter(open_or_accepted)
+    for invitation in invitations.select_related("organization").order_by("-pk"):
+        how = "invitation accepted" if invitation.accepted_at else "invited, not yet accepted"
+        people[(invitation.email, invitation.organization.name)] = {
+            "email": invitation.email,
+            "role": invitation.role,
+            "where": f"organization {invitation.organization.name}",
+            "how": how,
+        }
+    users = {user for user, _ in given}
+    org_roles = OrgMembership.objects.filter(organization__tenant_id=tenant_pk, user__public_id__in=users)
+    for membership in org_roles.select_related("user", "organization"):
+        if (membership.user.public_id, membership.organization_id) in given:
+            where = f"organization {membership.organization.name}"
+            people.setdefault(
+                (membership.user.email, membership.organization.name),
+                {"email": membership.user.email, "role": membership.role, "where": where, "how": "added"},
+            )
+    tenant_roles = TenantMembership.objects.filter(tenant_id=tenant_pk, user__public_id__in=users)
+    for tenant_role in tenant_roles.select_related("user"):
+        if (tenant_role.user.public_id, None) in given:
+            email = tenant_role.user.email
+            people.setdefault(
+                (email, ""), {"email": email, "role": tenant_role.role, "where": "the tenant", "how": "added"}
+            )
+    return list(people.values())[:MAX_KEYS_MADE_LISTED]
 
 
 def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: bool) -> None:
@@ -241,6 +289,7 @@ def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: 
         if revoked
         else f"An old secret of Tater API key “{name}” was found in public"
     )
+    made_with_it, acting = _keys_made_with(api_key)
     body = render_to_string(
         "apikeys/leaked_key_email.txt",
         {
@@ -251,7 +300,8 @@ def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: 
             "revoked": revoked,
             "for_owner": for_owner,
             "owner_email": api_key.owner.email,
-            "made_with_it": _keys_made_with(api_key),
+            "made_with_it": made_with_it,
+            "people_let_in": _people_let_in(api_key.tenant_id, acting),
         },
     )
     # After commit: a rolled-back revocation mails nobody; a mail failure does not undo it.
