@@ -9,9 +9,11 @@ from django.utils import timezone
 from apikeys import services
 from apikeys.models import KeyType
 from orgs import email_owners
+from orgs.members import has_verified_email
 from orgs.models import Organization, Tenant
 from tater import scopes
 from tater.commands import TaterCommand, parse_duration
+from tater.emails import normalize_email
 
 
 class Command(TaterCommand):
@@ -34,6 +36,15 @@ class Command(TaterCommand):
         user = email_owners.account_holding(options["user"])  # by any of the person's addresses
         if user is None:
             raise CommandError(f"No user with email {options['user']!r}")
+        if email_owners.user_by_email(options["user"]) is None and not has_verified_email(
+            user, normalize_email(options["user"])
+        ):
+            # Anyone may add any address to their account: an additional one names its
+            # account only once verified (as for a tenant's owner or a member added).
+            raise CommandError(
+                f"The account holding {options['user']!r} as an additional address has never verified it: "
+                "name the account by its own address or one it verified"
+            )
         tenant = Tenant.objects.filter(public_id=options["tenant"]).first()
         if tenant is None:
             raise CommandError(f"No tenant with id {options['tenant']!r}")
