@@ -87,8 +87,10 @@ def proved_address(user: Any, email: str) -> bool:
     """SPEC §8: an existing account is given a role directly by an operator (a new tenant's
     owner, a membership in the admin) only once it proved it holds ``email``: anyone can sign
     up with an address they do not hold. A platform operator's account (``createsuperuser``
-    makes it with no address row) is the operators' own."""
-    return bool(user.is_staff) or has_verified_email(user, normalize_email(email))
+    makes it with no address row) is the operators' own: its own (primary) address, never
+    another it merely added."""
+    key = normalize_email(email)
+    return (bool(user.is_staff) and normalize_email(user.email) == key) or has_verified_email(user, key)
 
 
 def has_verified_email(user: Any, email: str) -> bool:
