@@ -46,6 +46,19 @@ def account_holding(email: str | None) -> Any | None:
     return get_user_model().objects.filter(pk=rows[0][1]).first() if rows else None
 
 
+def address_owner(email: str | None) -> Any | None:
+    """The person an address names, for a tenant's directory (SCIM): the account whose
+    primary address it is, else the one account holding it as a verified additional address
+    (it proved it holds the mailbox). None when nobody does, when it is held unverified only
+    (anyone may add any address to their account), or when several accounts hold it verified
+    (made before the paths above refused that: which one is that person is theirs to settle)."""
+    user = user_by_email(email)
+    if user is not None:
+        return user
+    owners = {user_id for _, user_id, verified in _additional(normalize_email(email)) if verified}
+    return get_user_model().objects.filter(pk=owners.pop()).first() if len(owners) == 1 else None
+
+
 def address_holders(email: str | None) -> set[Any]:
     """The pks of the accounts holding ``email``, as their primary or an additional address
     (verified or not, as allauth's own uniqueness check counts it), under any spelling."""

@@ -18,7 +18,8 @@ Decisions (docs/scim.md has the long form):
   its sessions. The account's email and name follow the directory only then.
 - **Accounts.** A new account is created only for a userName in one of the tenant's
   verified domains (SPEC §8); an existing account is linked only when it already belongs
-  to the tenant. Otherwise the User is *pending*: it exists in the directory, holds
+  to the tenant, by its sign-in address or a verified additional one (never one it holds
+  unverified). Otherwise the User is *pending*: it exists in the directory, holds
   nothing, and is linked once the account belongs to the tenant.
 - **Reprovisioning** (``active: true``, or a POST after a DELETE) reactivates an account
   only if deprovisioning deactivated it and re-applies the groups; the person starts fresh

@@ -19,11 +19,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, OperationalError, connection, transaction
 
 from audit import registry as A
 from audit.services import audit_record
+from orgs import email_owners
 from orgs.models import Tenant
 from scim import selectors
 from scim.models import ScimToken, ScimUser
@@ -85,6 +87,10 @@ def _add(tenant: Tenant, user: Any) -> ScimUser | None:
         if same.user is None:
             _link(same, user)
         return None
+    pending = _pending_for_other_address(tenant, user)
+    if pending is not None:
+        _link(pending, user)
+        return None
     identity = _new_user(tenant, user)
     try:
         with transaction.atomic():
@@ -92,6 +98,28 @@ def _add(tenant: Tenant, user: Any) -> ScimUser | None:
     except IntegrityError:  # listed by a concurrent change
         return None
     return identity
+
+
+def _pending_for_other_address(tenant: Tenant, user: Any) -> ScimUser | None:
+    """The pending User whose userName is one of the account's verified additional addresses
+    (any spelling, SPEC §8), as a POST of it would link them: the IdP's User must reach the
+    person. Never one another account names (its primary, or verified by several)."""
+    primary = normalize_email(user.email)
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    keys = {normalize_email(address) for address in verified} - {primary}
+    if not keys:
+        return None
+    candidates = (
+        ScimUser.objects.select_for_update(of=("self",))
+        .select_related("tenant")
+        .filter(tenant=tenant, deleted_at__isnull=True, user__isnull=True, user_name_key__in=keys)
+        .order_by("pk")
+    )
+    for pending in candidates:
+        owner = email_owners.address_owner(pending.user_name)
+        if owner is not None and owner.pk == user.pk:
+            return pending
+    return None
 
 
 def directory_seed(*, tenant: Tenant, actor: Any = None) -> int:

@@ -46,7 +46,9 @@ def account_for(tenant: Tenant, user_name: str) -> tuple[Any | None, str]:
     ``created`` (a new address in a verified domain) or ``pending`` (neither)."""
     if not _is_email(user_name):
         return None, "pending"
-    existing = email_owners.user_by_email(user_name)
+    # Its sign-in address, or a verified additional one (SPEC §8, any spelling): the member
+    # proved they hold it, so the User is that person and deprovisioning reaches them.
+    existing = email_owners.address_owner(user_name)
     if existing is not None:
         # Never pull in an account of someone outside the tenant (SPEC §8: linking is the
         # account owner's decision), and never tell the caller such an account exists.
@@ -85,27 +87,14 @@ def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
         return None
     if not _is_email(new):
         raise DirectoryError("userName must stay an email address: it is the person's Tater sign-in")
-    if _is_operator(user):
-        raise DirectoryError(
-            "This is a platform operator's account: its email address cannot be changed from here",
-            scim_type="mutability",
-        )
-    if selectors.other_tenants_hold(tenant=identity.tenant_id, user=user):
-        raise DirectoryError(
-            "This person's account also belongs to another tenant: its email address cannot be changed from here",
-            scim_type="mutability",
-        )
-    if not domains.is_verified_for(tenant=identity.tenant, domain=domains.email_domain(user.email)):
-        # SPEC §8: the tenant speaks only for addresses in its verified domains. Moving a
-        # guest's account (e.g. bob@freemail) to an address the tenant controls would hand
-        # the tenant its password resets: a takeover.
-        raise DirectoryError(
-            "This person signs in with an address outside the tenant's verified domains: "
-            "its email address cannot be changed from here",
-            scim_type="mutability",
-        )
-    if not domains.is_verified_for(tenant=identity.tenant, domain=domains.email_domain(new)):
-        raise DirectoryError("userName must be an address in one of the tenant's verified domains")
+    refusal = _email_change_refusal(identity, user, new)
+    if refusal is not None:
+        owner = email_owners.address_owner(new)
+        if owner is not None and owner.pk == user.pk:
+            # One of the account's own verified addresses: the User names the same person
+            # (as a POST of it links them); the account, not the tenant's to change, stays.
+            return None
+        raise refusal
     if email_owners.held_by_another(new, user):  # primary or additional, any spelling
         raise taken("Another account already uses this email address")
     old = user.email
@@ -115,6 +104,32 @@ def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
     # directory may give it to someone else.
     account_services.email_addresses_forget_others(user=user)
     return {"from": old, "to": user.email}
+
+
+def _email_change_refusal(identity: ScimUser, user: Any, new: str) -> DirectoryError | None:
+    """Why the directory may not move the account ``user`` to ``new``, if it may not."""
+    if _is_operator(user):
+        return DirectoryError(
+            "This is a platform operator's account: its email address cannot be changed from here",
+            scim_type="mutability",
+        )
+    if selectors.other_tenants_hold(tenant=identity.tenant_id, user=user):
+        return DirectoryError(
+            "This person's account also belongs to another tenant: its email address cannot be changed from here",
+            scim_type="mutability",
+        )
+    if not domains.is_verified_for(tenant=identity.tenant, domain=domains.email_domain(user.email)):
+        # SPEC §8: the tenant speaks only for addresses in its verified domains. Moving a
+        # guest's account (e.g. bob@freemail) to an address the tenant controls would hand
+        # the tenant its password resets: a takeover.
+        return DirectoryError(
+            "This person signs in with an address outside the tenant's verified domains: "
+            "its email address cannot be changed from here",
+            scim_type="mutability",
+        )
+    if not domains.is_verified_for(tenant=identity.tenant, domain=domains.email_domain(new)):
+        return DirectoryError("userName must be an address in one of the tenant's verified domains")
+    return None
 
 
 def address_assert(identity: ScimUser) -> list[str]:

@@ -100,7 +100,9 @@ def scim_user_update(
     if identity.user is not None and doc.active is not False and not was_active:
         # Reprovisioning may revoke kept keys: take them before anything below saves the account.
         keys_lock_ahead(identity)
-    if identity.user is not None and doc.user_name != identity.user_name:
+    if identity.user is not None and key != identity.user_name_key:
+        # Another spelling of the same address moves nothing (SPEC §8); a User linked by a
+        # verified additional address would otherwise have the account's email moved to it.
         moved = change_account_email(identity, doc.user_name)
         if moved:
             extra["account_email"] = moved
