@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account import signals as allauth_signals
+from allauth.account.models import EmailAddress
 from allauth.socialaccount import signals as social_signals
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.http import HttpRequest
 
 from accounts import services, sso
@@ -146,7 +147,15 @@ def _on_membership_created(sender: Any, instance: Any, created: bool, **kwargs: 
             users.update(home_tenant=home)
 
 
+def _address_lower_cased(sender: Any, instance: EmailAddress, **kwargs: Any) -> None:
+    # allauth keeps addresses lower-cased and orgs.email_owners finds them by a lower-cased,
+    # case-sensitive (indexed) prefix: a row written otherwise (SCIM, the admin) would hide.
+    if instance.email:
+        instance.email = instance.email.lower()
+
+
 def connect() -> None:
+    pre_save.connect(_address_lower_cased, sender=EmailAddress, dispatch_uid="accounts.address_lower_cased")
     user_logged_in.connect(_on_logged_in, dispatch_uid="accounts.logged_in")
     user_logged_out.connect(_on_logged_out, dispatch_uid="accounts.logged_out")
     user_login_failed.connect(_on_login_failed, dispatch_uid="accounts.login_failed")
