@@ -19,7 +19,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apikeys import key_page, selectors, services
+from apikeys import key_page, selectors, services, snippets
 from apikeys.forms import (
     AGENT_SCOPES,
     EDIT_SERVICE_FIELDS,
@@ -67,6 +67,7 @@ def _show_once(request: HttpRequest, access: Access, issued: services.IssuedKey,
         if api_key.organization is not None
         else (access.org.public_id if access.org else "")
     )
+    list_path, list_label = snippets.example_listing(api_key, org_id)
     response = render(
         request,
         "apikeys/key_issued.html",
@@ -78,8 +79,10 @@ def _show_once(request: HttpRequest, access: Access, issued: services.IssuedKey,
             "tenant_id": access.tenant_public_id,
             "org_id": org_id,
             "permissions": S.summary(api_key.scopes),
-            # Keys that cannot upload get snippets that list scans instead.
-            "can_upload": "scans:write" in S.expand(api_key.scopes) and api_key.type != KeyType.PUBLIC,
+            # Keys that cannot upload get snippets that list something they may read.
+            "can_upload": snippets.can_upload(api_key),
+            "list_path": list_path,
+            "list_label": list_label,
             "snippet_langs": SNIPPET_LANGS,
         },
     )
