@@ -11,6 +11,7 @@ from django import forms
 from apikeys.inputs import clean_allowed_ips
 from apikeys.limits import parse_rate_limit
 from apikeys.models import UsageRefill
+from tater import names
 from tater.exceptions import InvalidInput
 
 USAGE_LIMIT_MAX = 2_000_000_000
@@ -95,10 +96,18 @@ def rate_limit_error(value: str) -> str | None:
 
 
 class AllowlistAndRateLimitCleaning:
-    """``clean_allowed_ips`` and ``clean_rate_limit`` for a key form with those fields:
-    every bad allowlist line reported at once, a rate limit in the service's words."""
+    """``clean_name``, ``clean_allowed_ips`` and ``clean_rate_limit`` for a key form with
+    those fields: a name with a line break or a control character reported on the name
+    field with the other problems (not after them, by the service), every bad allowlist
+    line at once, a rate limit in the service's words."""
 
     cleaned_data: dict[str, Any]
+
+    def clean_name(self) -> str:
+        value = str(self.cleaned_data.get("name", ""))
+        if not names.is_one_line(value):
+            raise forms.ValidationError("Name must be one line of text, without control or text-direction characters.")
+        return value
 
     def clean_allowed_ips(self) -> str:
         value = self.cleaned_data.get("allowed_ips", "")
