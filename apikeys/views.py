@@ -127,6 +127,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
             "key": key,
             "permissions": S.summary(key.scopes),
             "expiry": expiry_state(key, now),
+            "rotation": key_page.rotation_state(key, now),
             "can_rotate": can_write and bool(policy.can_rotate_key(actor, key)),
             "can_activate": can_write and bool(policy.can_activate_key(actor, key)),
         }
