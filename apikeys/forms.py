@@ -194,7 +194,10 @@ class ApiKeyCreateForm(AllowlistAndRateLimitCleaning, forms.Form):
         expiry.initial = "365" if not max_lifetime_days or max_lifetime_days >= 365 else str(max_lifetime_days)
         if max_lifetime_days:
             expiry.help_text = f"This tenant requires keys to expire within {max_lifetime_days} days."
+            beyond = f"This tenant requires keys to expire within {max_lifetime_days} days: choose one of the offered expiries."
+            expiry.error_messages.update({"required": beyond, "invalid_choice": beyond})
         else:
+            expiry.error_messages["invalid_choice"] = "Choose one of the offered expiries."
             expiry.help_text = "An expiry limits the damage of a leaked key. Rotate keys at least yearly."
 
     # --- What the chosen type offers -------------------------------------------------
