@@ -487,10 +487,11 @@ def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             return redirect(url_in_org(request, access, "apikey_detail", api_key.public_id))
+    rotation = key_page.rotation_state(api_key, timezone.now()) if action == "rotate" else None
     response = render(
         request,
         "apikeys/key_confirm.html",
-        {"api_key": api_key, "action": action, "meta": ACTIONS[action], "form": form},
+        {"api_key": api_key, "action": action, "meta": ACTIONS[action], "form": form, "rotation": rotation},
     )
     if request.method == "POST":
         response.status_code = 400
