@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,7 +21,8 @@ from orgs.ui import current_access
 from scans.api.views import PAYLOAD_EXAMPLE
 from tater.api.schema import ERROR_CATALOG
 
-EXAMPLE_KEY = "tater_3fd88c926edd3a6f66a925de7df4cfe4"
+EXAMPLE_KEY_BODY = "3fd88c926edd3a6f66a925de7df4cfe4"
+EXAMPLE_KEY = "tater_" + EXAMPLE_KEY_BODY
 UPLOAD_PATH = "/api/scans/upload"
 
 
@@ -76,13 +78,19 @@ def api_reference(request: HttpRequest) -> HttpResponse:
     org = next((o for o in orgs if access.org and o.pk == access.org.pk), None) or (orgs[0] if orgs else None)
     tenant_id = org.tenant.public_id if org else (access.tenant_public_id or "00000000-0000-0000-0000-000000000000")
     org_id = org.public_id if org else "org-00000000-0000-0000-0000-000000000000"
-    snippets = upload_snippets(base_url=request.build_absolute_uri("/"), tenant_id=tenant_id, org_id=org_id)
+    # This deployment's prefixes (TATER_KEY_PREFIX_*), not the defaults: the keys it issues.
+    prefixes = settings.TATER_KEY_PREFIXES
+    example_key = prefixes["standard"] + EXAMPLE_KEY_BODY
+    snippets = upload_snippets(
+        base_url=request.build_absolute_uri("/"), tenant_id=tenant_id, org_id=org_id, api_key=example_key
+    )
     context = {
         "org": org,
         "orgs": orgs,
         "tenant_id": tenant_id,
         "org_id": org_id,
-        "example_key": EXAMPLE_KEY,
+        "example_key": example_key,
+        "prefixes": prefixes,
         "base_url": request.build_absolute_uri("/").rstrip("/"),
         "snippets": [
             ("curl", "curl", snippets["curl"]),
