@@ -1,6 +1,6 @@
-"""What the key page shows beyond the key's settings: a rotation's grace period (the old
-secret's prefix, until when it works, each secret's last use), the key's recent client
-addresses and its usage limit. Reads only; the numbers come from ``apikeys.usage`` and
+"""What the key pages show beyond the key's settings: an expiry badge, a rotation's grace
+period (the old secret's prefix, until when it works, each secret's last use), the key's
+recent client addresses and its usage limit. Reads only; the numbers come from ``apikeys.usage`` and
 ``apikeys.uses``."""
 
 from __future__ import annotations
@@ -40,6 +40,27 @@ def rotation_state(api_key: ApiKey, now: datetime) -> dict[str, Any] | None:
         "old_last_used": api_key.previous_last_used_at,
         "new_last_used": api_key.current_last_used_at,
     }
+
+
+EXPIRING_SOON_DAYS = 7
+
+
+def expiry_state(api_key: ApiKey, now: datetime) -> dict[str, Any] | None:
+    """A badge for a key that has expired, or that expires within EXPIRING_SOON_DAYS
+    (only keys that would otherwise work: revoked keys need no warning)."""
+    if api_key.expires_at is None or api_key.revoked_at is not None:
+        return None
+    if api_key.expires_at <= now:
+        return {"level": "expired", "label": "Expired"}
+    left = api_key.expires_at - now
+    if left > timedelta(days=EXPIRING_SOON_DAYS):
+        return None
+    if left < timedelta(days=1):
+        hours = max(1, int(left.total_seconds() // 3600))
+        label = f"Expires in {hours} hour{'s' if hours != 1 else ''}"
+    else:
+        label = f"Expires in {left.days} day{'s' if left.days != 1 else ''}"
+    return {"level": "soon", "label": label}
 
 
 def recent_addresses(api_key: ApiKey) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ lifecycle actions. Views resolve the org, call one selector or service and rende
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -91,27 +90,6 @@ def _show_once(request: HttpRequest, access: Access, issued: services.IssuedKey,
     return response
 
 
-EXPIRING_SOON_DAYS = 7
-
-
-def expiry_state(api_key: ApiKey, now: datetime) -> dict[str, Any] | None:
-    """A badge for a key that has expired, or that expires within EXPIRING_SOON_DAYS
-    (only keys that would otherwise work: revoked keys need no warning)."""
-    if api_key.expires_at is None or api_key.revoked_at is not None:
-        return None
-    if api_key.expires_at <= now:
-        return {"level": "expired", "label": "Expired"}
-    left = api_key.expires_at - now
-    if left > timedelta(days=EXPIRING_SOON_DAYS):
-        return None
-    if left < timedelta(days=1):
-        hours = max(1, int(left.total_seconds() // 3600))
-        label = f"Expires in {hours} hour{'s' if hours != 1 else ''}"
-    else:
-        label = f"Expires in {left.days} day{'s' if left.days != 1 else ''}"
-    return {"level": "soon", "label": label}
-
-
 @login_required
 def key_list(request: HttpRequest) -> HttpResponse:
     access = current_access(request)
@@ -126,7 +104,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
         {
             "key": key,
             "permissions": S.summary(key.scopes),
-            "expiry": expiry_state(key, now),
+            "expiry": key_page.expiry_state(key, now),
             "rotation": key_page.rotation_state(key, now),
             "can_rotate": can_write and bool(policy.can_rotate_key(actor, key)),
             "can_activate": can_write and bool(policy.can_activate_key(actor, key)),
@@ -329,7 +307,7 @@ def key_detail(request: HttpRequest, key_id: str) -> HttpResponse:
             # Reactivating gives access back: the owner's (admins deactivate, never reactivate).
             "can_activate": bool(policy.can_activate_key(selectors.actor_of(access, request.user), api_key)),
             "is_revoked": api_key.status == KeyStatus.REVOKED,
-            "expiry": expiry_state(api_key, now),
+            "expiry": key_page.expiry_state(api_key, now),
         },
     )
 
@@ -466,7 +444,11 @@ def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
     form: ConfirmForm | RotateForm = (
         RotateForm(data, initial={"submit_token": new_submit_token()}) if action == "rotate" else ConfirmForm(data)
     )
-    if request.method == "POST" and form.is_valid():
+    # A rotated secret keeps the key's expiry: an expired key would get a dead new secret.
+    expired = action == "rotate" and api_key.status == KeyStatus.EXPIRED
+    if request.method == "POST" and form.is_valid() and expired:
+        form.add_error(None, "This key has expired, and a new secret would be refused too: set a new expiry first.")
+    elif request.method == "POST" and form.is_valid():
         token = form.cleaned_data.get("submit_token", "")
         if already_submitted(request, token):
             return _refuse_resubmission(request)
@@ -491,7 +473,14 @@ def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
     response = render(
         request,
         "apikeys/key_confirm.html",
-        {"api_key": api_key, "action": action, "meta": ACTIONS[action], "form": form, "rotation": rotation},
+        {
+            "api_key": api_key,
+            "action": action,
+            "meta": ACTIONS[action],
+            "form": form,
+            "rotation": rotation,
+            "expired": expired,
+        },
     )
     if request.method == "POST":
         response.status_code = 400
