@@ -436,8 +436,13 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     policy.require(policy.can_rotate_key(who, api_key))
     _require_rotatable_through(who, api_key)
     _require_usable(api_key)
-    secret = keygen.generate(api_key.type)
     now = timezone.now()
+    if api_key.expires_at is not None and api_key.expires_at <= now:
+        # The new secret keeps the key's expiry: it would be refused as the old one is.
+        raise InvalidInput(
+            "This key has expired, and a new secret would be too: set a new expiry first", field="expires_at"
+        )
+    secret = keygen.generate(api_key.type)
     api_key.previous_digest = api_key.digest
     api_key.previous_expires_at = now + timedelta(seconds=grace_period_seconds)
     api_key.digest = secret.digest
