@@ -36,14 +36,19 @@ def test_an_allowlist_written_as_a_mapped_address_admits_that_client(api, world)
     assert key.allowed_ips == ["203.0.113.9/32"]
 
 
-def test_narrowing_to_the_mapped_spelling_of_an_address_inside_is_a_narrowing(api, world):
-    key, raw = make_key(
+def office_key(world):
+    """A key with keys:write that works from 10.0.0.0/8 only."""
+    return make_key(
         user=world["owner"],
         tenant=world["tenant"],
         org=world["org1"],
         scopes=["keys:write"],
         allowed_ips=["10.0.0.0/8"],
     )
+
+
+def test_narrowing_to_the_mapped_spelling_of_an_address_inside_is_a_narrowing(api, world):
+    key, raw = office_key(world)
     r = api.patch(
         f"{KEYS}{key.public_id}/",
         {"allowed_ips": ["::ffff:10.1.2.3", "::ffff:10.9.0.0/112"]},
@@ -59,13 +64,7 @@ def test_narrowing_to_the_mapped_spelling_of_an_address_inside_is_a_narrowing(ap
     "wider", [["::ffff:0:0/96"], ["::ffff:0.0.0.0/97"], ["::ffff:10.1.2.3", "::ffff:11.0.0.0/104"]]
 )
 def test_a_mapped_spelling_of_a_wider_network_is_still_a_widening(api, world, wider: Any):
-    key, raw = make_key(
-        user=world["owner"],
-        tenant=world["tenant"],
-        org=world["org1"],
-        scopes=["keys:write"],
-        allowed_ips=["10.0.0.0/8"],
-    )
+    key, raw = office_key(world)
     r = api.patch(
         f"{KEYS}{key.public_id}/", {"allowed_ips": wider}, format="json", HTTP_X_API_KEY=raw, REMOTE_ADDR="10.1.2.3"
     )
