@@ -81,7 +81,7 @@ class KeyView(TaterAPIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if request._request.META.get("QUERY_STRING"):
+        if request.META.get("QUERY_STRING"):
             method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
             accepted = self.query_fields.get(method or "GET", frozenset()) | self.tolerated
             reject_unknown_query(request.query_params, accepted)
