@@ -4,8 +4,6 @@ every rule (who may create what, lifetime caps, valid CIDRs) is checked by the s
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -324,13 +322,6 @@ def _earlier(choice: str, api_key: ApiKey) -> bool:
     return api_key.expires_at is None or timezone.now() + timedelta(days=int(choice)) <= api_key.expires_at
 
 
-def settings_seen(api_key: ApiKey) -> str:
-    """A fingerprint of the settings an edit page shows (none of them secret)."""
-    shown = [api_key.name, sorted(api_key.scopes), api_key.allowed_ips, api_key.expires_at, api_key.rate_limit]
-    shown += [api_key.usage_limit, api_key.usage_refill]
-    return hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()[:32]
-
-
 class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
     """A key's settings after creation. Permissions are per-resource selects that offer only
     what the key already has (narrowing); the field still accepts every level so that a
@@ -359,7 +350,7 @@ class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
             {
                 "name": api_key.name,
                 "expires_in": KEEP_EXPIRY,
-                "seen": settings_seen(api_key),
+                "seen": api_key.settings_version(),
                 "allowed_ips": "\n".join(api_key.allowed_ips or []),
                 "rate_limit": api_key.rate_limit,
                 "usage_limit": api_key.usage_limit,
@@ -404,9 +395,14 @@ class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
         return data
 
     def is_stale(self) -> bool:
-        """Was the page posted shown before the key's settings last changed?"""
-        seen = self.data.get("seen") if self.is_bound else None
-        return bool(seen) and seen != settings_seen(self.api_key)
+        """Was the page posted shown before the key's settings last changed? (Asked first to
+        explain; apikeys.services.apikey_update asks again under the key's lock.)"""
+        seen = self.seen_version()
+        return bool(seen) and seen != self.api_key.settings_version()
+
+    def seen_version(self) -> str | None:
+        """The settings version the posted page showed (None: not said)."""
+        return (self.data.get("seen") or None) if self.is_bound else None
 
     def permission_rows(self) -> list[tuple[forms.BoundField, bool]]:
         """(field, whether the key has any access to narrow) per resource, for the template."""

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import timedelta
 
@@ -91,6 +93,13 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.display_prefix}…)"
+
+    def settings_version(self) -> str:
+        """A fingerprint of the settings people edit (none of them secret): a page that
+        showed another one was opened before someone changed the key."""
+        shown = [self.name, sorted(self.scopes), self.allowed_ips, self.expires_at, self.rate_limit]
+        shown += [self.usage_limit, self.usage_refill]
+        return hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()[:32]
 
     @property
     def is_unbound(self) -> bool:

@@ -27,7 +27,7 @@ from orgs import policy
 from orgs.models import Organization, Tenant
 from orgs.selectors import as_actor, as_actor_locked
 from tater import scopes as S
-from tater.exceptions import InvalidInput, NotPermitted, ObjectNotFound
+from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600
 DEFAULT_GRACE_SECONDS = 24 * 3600
@@ -277,11 +277,15 @@ def apikey_update(
     metadata: dict[str, Any] | None | EllipsisType = ...,
     usage_limit: int | None | EllipsisType = ...,
     usage_refill: str | None = None,
+    seen: str | None = None,
 ) -> ApiKey:
     """Rename a key or change its scopes, allowlist, expiry or rate limit. Through an API
     key, or for anyone but the owner, restrictions only tighten (orgs.policy.can_change_key);
-    the owner's signed-in session may widen them within the owner's role."""
+    the owner's signed-in session may widen them within the owner's role. ``seen``: the
+    ``settings_version()`` the caller's page showed; a change made since is a Conflict."""
     api_key = _locked(api_key)
+    if seen is not None and seen != api_key.settings_version():
+        raise Conflict("This key's settings changed since this page was opened", details={"stale": True})
     who = as_actor(actor, api_key.tenant_id)
     _require_reach(who, api_key)
     _require_usable(api_key)

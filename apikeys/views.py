@@ -37,7 +37,7 @@ from orgs.forms import add_domain_error
 from orgs.models import Tenant
 from orgs.ui import current_access, require_scope, url_in_org, with_org_hint
 from tater import scopes as S
-from tater.exceptions import DomainError, NotPermitted, ObjectNotFound
+from tater.exceptions import Conflict, DomainError, NotPermitted, ObjectNotFound
 from tater.resubmission import already_submitted, mark_submitted, new_submit_token
 
 SNIPPET_LANGS = (("curl", "curl"), ("powershell", "PowerShell"), ("python", "Python"))
@@ -362,11 +362,14 @@ def key_edit(request: HttpRequest, key_id: str) -> HttpResponse:
         lifetime, owner = api_key.tenant.max_key_lifetime_days, api_key.owner_id == request.user.pk
         return ApiKeyEditForm(data, api_key=api_key, max_lifetime_days=lifetime, owner=owner)
 
+    def stale_page() -> HttpResponse:
+        # Its old values would undo the other change: the page shows the key as it is now.
+        api_key.refresh_from_db()
+        return render(request, "apikeys/key_edit.html", {**context, "form": edit_form(None), "stale": True}, status=409)
+
     form = edit_form(request.POST or None)
     if form.is_stale():
-        # Its old values would undo the other change: the page shows the key as it is now.
-        form = edit_form(None)
-        return render(request, "apikeys/key_edit.html", {**context, "form": form, "stale": True}, status=409)
+        return stale_page()
     context["form"] = form
     if request.method == "POST" and form.is_valid():
         if not form.has_changed():
@@ -383,7 +386,10 @@ def key_edit(request: HttpRequest, key_id: str) -> HttpResponse:
                 usage_limit=form.cleaned_data["usage_limit"],
                 usage_refill=form.cleaned_data["usage_refill"],
                 **form.expiry_change(),
+                seen=form.seen_version(),
             )
+        except Conflict:
+            return stale_page()
         except DomainError as exc:
             _show_edit_error(form, exc)
         else:
