@@ -107,6 +107,8 @@ class AllowlistAndRateLimitCleaning:
         value = str(self.cleaned_data.get("name", ""))
         if not names.is_one_line(value):
             raise forms.ValidationError("Name must be one line of text, without control or text-direction characters.")
+        if value.strip() and not names.reads_as_written(value.strip()):
+            raise forms.ValidationError(names.INVISIBLE_MESSAGE.format(what="Name") + ".")
         return value
 
     def clean_allowed_ips(self) -> str:

@@ -2,7 +2,9 @@
 
 A name is shown in lists, the Activity Log and mail subjects, so it must read as it is: no
 control characters (a line break in a Subject header stops the mail) and no text-direction
-controls (Trojan Source, CVE-2021-42574)."""
+controls (Trojan Source, CVE-2021-42574), and nothing that shows as nothing: a name of
+blank-looking characters reads as unnamed, and ``prod`` with a zero-width space inside
+looks like another key's ``prod``. Joiners stay allowed (emoji sequences, Persian)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,24 @@ from tater.exceptions import InvalidInput
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+# Characters that are invisible yet no part of any script's writing: zero-width space,
+# word joiner, byte order mark, Mongolian vowel separator, the Hangul fillers, braille blank.
+INVISIBLE = frozenset("\u200b\u2060\ufeff\u180e\u115f\u1160\u3164\uffa0\u2800")
+_SHOWN = ("L", "N", "P", "S")  # letters, numbers, punctuation, symbols (emoji are symbols)
+
+
 def is_one_line(text: str) -> bool:
     return not any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in text)
+
+
+def reads_as_written(text: str) -> bool:
+    """No invisible character, and at least one that shows."""
+    if any(c in INVISIBLE for c in text):
+        return False
+    return any(unicodedata.category(c).startswith(_SHOWN) for c in text)
+
+
+INVISIBLE_MESSAGE = "{what} must show what it says: no zero-width or other invisible characters"
 
 
 def clean_name(value: str | None, *, what: str = "Name", max_length: int = 100, field: str = "name") -> str:
@@ -29,4 +47,6 @@ def clean_name(value: str | None, *, what: str = "Name", max_length: int = 100, 
         raise InvalidInput(
             f"{what} must be one line of text, without control or text-direction characters", field=field
         )
+    if not reads_as_written(name):
+        raise InvalidInput(INVISIBLE_MESSAGE.format(what=what), field=field)
     return name
