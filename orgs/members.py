@@ -284,7 +284,7 @@ def invitation_accept(*, token: str, user: Any) -> OrgMembership:
             tenant=invitation.organization.tenant,
             organization=invitation.organization,
             target=user,
-            changes={"role": {"from": existing.role, "to": existing.role}, "invitation": invitation.pk},
+            changes={"role": {"from": existing.role, "to": existing.role}, "invitation": invitation.public_id},
             actor_user=user,
         )
         return existing
@@ -294,7 +294,7 @@ def invitation_accept(*, token: str, user: Any) -> OrgMembership:
         role=invitation.role,
         actor=user,
         via={
-            "invitation": invitation.pk,
+            "invitation": invitation.public_id,
             "invited_by": getattr(invitation.invited_by, "email", None),
             "email": invitation.email,
         },

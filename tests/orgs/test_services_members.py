@@ -112,7 +112,7 @@ def test_accepting_an_invitation_is_audited_with_the_invitation_and_who_sent_it(
     entry = AuditEvent.objects.filter(action="member.added", target_id=joiner.public_id).get()
     assert entry.actor_user_id == joiner.pk
     assert entry.changes["via"] == {
-        "invitation": invitation.pk,
+        "invitation": invitation.public_id,
         "invited_by": world["admin"].email,
         "email": "new@example.com",
     }
