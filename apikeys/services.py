@@ -179,6 +179,11 @@ def apikey_create(
             "binding": {"to": organization.public_id if organization else "unbound"},
             "expires_at": {"to": expires_at.isoformat() if expires_at else None},
             "allowed_ips": {"to": ips},
+            "rate_limit": {"to": api_key.rate_limit},
+            "usage_limit": {"to": usage_limit},
+            "usage_refill": {"to": usage_refill},
+            # Its keys, not its values (up to 4 KB), as api_key.updated records a change.
+            **({"metadata": {"keys": sorted(metadata)}} if metadata else {}),
         },
         actor_user=creator,
     )
