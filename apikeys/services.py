@@ -484,7 +484,7 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     changes: dict[str, Any] = {
         "grace_period_seconds": grace_period_seconds,
         "previous_secret_valid_until": api_key.previous_expires_at.isoformat(),
-        "display_prefix": {"to": secret.display_prefix},
+        "display_prefix": {"from": api_key.previous_display_prefix, "to": secret.display_prefix},
     }
     if api_key.expires_at != old_expiry and api_key.expires_at is not None:
         changes["expires_at"] = {"from": old_expiry and old_expiry.isoformat(), "to": api_key.expires_at.isoformat()}
