@@ -11,6 +11,7 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount import signals as social_signals
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.http import HttpRequest
 
@@ -33,7 +34,11 @@ def _on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
     audit_record(action=A.USER_LOGIN, tenant=services.home_tenant(user), target=user, changes=changes, actor_user=user)
 
 
+@transaction.atomic
 def _on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    # One unit, whichever page signs out (allauth's, the API's, the admin's, SAML's): Django
+    # flushes the session only after this returns, so an entry that cannot be written fails
+    # the sign-out with the session still tracked ("sign out everywhere" still reaches it).
     if request is not None and hasattr(request, "session"):
         services.session_ended(session_key=request.session.session_key)
     if user is not None:
