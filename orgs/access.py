@@ -40,6 +40,7 @@ __all__ = [
     "is_key_principal",
     "org_hint",
     "tenant_hint",
+    "token_tenant",
 ]
 
 SESSION_ORG_KEY = "current_org_id"
@@ -103,6 +104,19 @@ class KeyPrincipalLike(Protocol):
 
     @property
     def owner_org_role(self) -> str | None: ...
+
+
+def token_tenant(request: Request) -> int | None:
+    """The tenant an identity-provider token speaks for: the one whose provider issued it
+    (``request.auth``, accounts' ``IdPIdentity``, carries it). SPEC §3 applies "the
+    tenant's" policies to the token, and that provider is the tenant's to run: the token
+    reaches nothing of its user's other tenants (SPEC §1). None for a browser session,
+    which reaches every tenant of its user."""
+    auth = getattr(request, "auth", None)
+    if auth is None or is_key_principal(auth):
+        return None
+    tenant_pk = getattr(auth, "tenant_pk", None)
+    return tenant_pk if isinstance(tenant_pk, int) else None
 
 
 def is_key_principal(auth: object) -> TypeGuard[KeyPrincipalLike]:
@@ -253,17 +267,30 @@ def for_session(request: Request, *, org_required: bool) -> Access:
         tenant_hint_value=tenant_hint(request),
         session_org=session.get(SESSION_ORG_KEY) if session is not None else None,
         org_required=org_required,
+        confined_to=token_tenant(request),
     )
 
 
 def for_user(
-    user: Any, *, hint: str | None, tenant_hint_value: str | None, session_org: str | None, org_required: bool
+    user: Any,
+    *,
+    hint: str | None,
+    tenant_hint_value: str | None,
+    session_org: str | None,
+    org_required: bool,
+    confined_to: int | None = None,
 ) -> Access:
     """A signed-in user's access: the hinted org, else the session's current org, else
-    their only org; several orgs and no choice is AMBIGUOUS_ORG when an org is required."""
+    their only org; several orgs and no choice is AMBIGUOUS_ORG when an org is required.
+    ``confined_to``: the only tenant the credential reaches (an identity-provider token's)."""
     wanted = hint or session_org
-    tenant_roles = {m.tenant_id: m.role for m in TenantMembership.objects.filter(user=user).select_related("tenant")}
-    org_roles = dict(OrgMembership.objects.filter(user=user).values_list("organization_id", "role"))
+    memberships = TenantMembership.objects.filter(user=user).select_related("tenant")
+    org_memberships = OrgMembership.objects.filter(user=user)
+    if confined_to is not None:
+        memberships = memberships.filter(tenant_id=confined_to)
+        org_memberships = org_memberships.filter(organization__tenant_id=confined_to)
+    tenant_roles = {m.tenant_id: m.role for m in memberships}
+    org_roles = dict(org_memberships.values_list("organization_id", "role"))
     reachable = Organization.objects.filter(Q(tenant_id__in=tenant_roles) | Q(pk__in=org_roles)).select_related(
         "tenant"
     )

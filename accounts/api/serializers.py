@@ -72,7 +72,8 @@ class TokenExchangeInput(RejectUnknownFieldsMixin, serializers.Serializer):
 
 def me_data(*, user: Any, access: Any, authentication: str, verified: bool, has_2fa: bool) -> dict[str, Any]:
     """``/me``'s answer. ``authentication``: how the caller authenticated, ``api_key``,
-    ``idp_token`` or ``session`` (a key sees only its own tenant and org)."""
+    ``idp_token`` or ``session`` (a key sees only its own tenant and org, an identity-provider
+    token only its provider's tenant)."""
     via_key = authentication == "api_key"
     from orgs.models import OrgMembership, TenantMembership
     from orgs.selectors import orgs_reachable_by_user
@@ -82,11 +83,15 @@ def me_data(*, user: Any, access: Any, authentication: str, verified: bool, has_
     orgs = list(orgs_reachable_by_user(user=user))
     tenants: dict[int, Any] = {o.tenant_id: o.tenant for o in orgs}
     tenants.update({pk: m.tenant for pk, m in tenant_roles.items()})
-    if via_key:
-        # A key sees only its own tenant (and its own org when it is org-bound).
-        tenants = {pk: t for pk, t in tenants.items() if pk == access.tenant_pk}
+    if via_key or authentication == "idp_token":
+        # A key sees only its own tenant (and its own org when it is org-bound); an
+        # identity-provider token only the tenant whose provider issued it.
+        tenant_pk = access.tenant_pk if access is not None else None
+        tenants = {pk: t for pk, t in tenants.items() if pk == tenant_pk}
         orgs = [
-            o for o in orgs if o.tenant_id == access.tenant_pk and (access.key.is_unbound or o.pk == access.key.org.pk)
+            o
+            for o in orgs
+            if o.tenant_id == tenant_pk and (not via_key or access.key.is_unbound or o.pk == access.key.org.pk)
         ]
     current = access.org if access is not None else None
     return {

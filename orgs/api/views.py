@@ -59,7 +59,8 @@ def _user_tenant(request: Request, access: Access) -> Tenant:
 
 class OrganizationListView(TaterAPIView):
     """The organizations the caller may reach: an org-scoped key sees its org; an unbound
-    key its tenant's orgs; a session every org its user reaches (narrow with `tenantId`).
+    key its tenant's orgs; a session every org its user reaches (narrow with `tenantId`); an
+    identity-provider token those of its provider's tenant.
 
     POST creates an organization: tenant owners and admins only, with a session or an
     unbound key (an org-scoped key is confined to its org and gets 403).
@@ -83,6 +84,9 @@ class OrganizationListView(TaterAPIView):
             orgs = orgs.order_by("name")
         else:
             orgs = selectors.orgs_reachable_by_user(user=request.user)
+            confined_to = access_mod.token_tenant(request)  # an identity-provider token: its tenant's
+            if confined_to is not None:
+                orgs = orgs.filter(tenant_id=confined_to)
             tenant = access_mod.tenant_hint(request)
             if tenant is not None:
                 orgs = orgs.filter(tenant__public_id=tenant)
