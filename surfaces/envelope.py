@@ -17,8 +17,10 @@ A refusal made before any view runs on a seed path (a body over the size limit, 
 Content-Length, a Host header Django refuses, a failure in the middleware) is in that path's
 system's shape too: ``tater.middleware.in_route_format`` (used by the middleware and Django's
 error views in ``tater.urls``) asks the view the path names for its ``envelope``
-(``Envelope.error_body``; SPEC §3 "in that system's error format"). An unknown path keeps the catalog format: ``/v1/`` is shared by two systems, so no
-single envelope could be chosen.
+(``Envelope.error_body``; SPEC §3 "in that system's error format"). An unknown path under a
+system's own prefix (``/v1/auth/``, ``/v1/workspaces/``, ``/auth/``) is a 404 in that system's
+shape (``UnknownPathView``, routed in ``surfaces.urls``); one directly under ``/v1/`` keeps
+the catalog format: ``/v1/`` is shared by two systems, so no single envelope could be chosen.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from rest_framework.response import Response
 from rest_framework.schemas.inspectors import ViewInspector
 
 from tater import context
-from tater.api.errors import error_body
+from tater.api.errors import NotFound, error_body
+from tater.api.views import TaterAPIView
 from tater.operations.metrics import CATALOG_CODE_ATTR
 
 
@@ -128,3 +131,20 @@ class SurfaceView:
         if isinstance(response, Response):
             response = self.envelope.present(response)
         return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+
+
+class UnknownPathView(SurfaceView, TaterAPIView):
+    """A path under a system's own prefix that names none of its views (``surfaces.urls``):
+    404 in the system's shape, whatever the method, before any credential is read (a miss
+    counts no failed authentication, as under /api/)."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        return {}  # no Allow: no method is served here
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        raise NotFound()

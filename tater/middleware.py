@@ -263,18 +263,21 @@ class JsonErrorsMiddleware:
 
 def _route_view_class(request: HttpRequest) -> Any:
     """The view class the path names, under either form of it (TrailingSlashMiddleware
-    serves both), or None."""
+    serves both); else the class of the catch-all answering the miss (a seed system's, under
+    its own prefix: ``surfaces.urls``), or None."""
     path_info = request.path_info
     other = path_info[:-1] if path_info.endswith("/") else path_info + "/"
+    miss = None
     for candidate in (path_info, other):
         try:
             match = resolve(candidate, getattr(request, "urlconf", None))
         except Resolver404:
             continue
         if getattr(match.func, "no_route", False):
+            miss = miss or getattr(match.func, "view_class", None)
             continue
         return getattr(match.func, "view_class", None)
-    return None
+    return miss
 
 
 def in_route_format(request: HttpRequest, response: JsonResponse) -> HttpResponse:
