@@ -66,7 +66,15 @@ def _on_login_failed(
 
 
 def _on_password_changed(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    audit_record(action=A.USER_PASSWORD_CHANGED, tenant=services.home_tenant(user), target=user, actor_user=user)
+    _password_replaced(request, user, via="change")
+
+
+def _on_password_set(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    _password_replaced(request, user, via="set")  # a first password (e.g. an SSO-only account)
+
+
+@transaction.atomic
+def _password_replaced(request: HttpRequest, user: Any, *, via: str) -> None:
     # Django signed the other sessions out (session hash) and gave this one a new id
     # (update_session_auth_hash): end the others on the server and track this one under its
     # new id, or "sign out everywhere" and a password reset would no longer reach it.
@@ -75,18 +83,26 @@ def _on_password_changed(sender: Any, request: HttpRequest, user: Any, **kwargs:
     services.sessions_end_all(user=user, keep=current)
     if current:
         services.session_started(request=request, user=user)
-
-
-def _on_password_reset(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     audit_record(
         action=A.USER_PASSWORD_CHANGED,
         tenant=services.home_tenant(user),
         target=user,
-        changes={"via": "reset"},
+        changes={"via": via},
         actor_user=user,
     )
+
+
+@transaction.atomic
+def _on_password_reset(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     # Whoever held a session before the reset (possibly the attacker) is signed out.
-    services.sessions_end_all(user=user)
+    ended = services.sessions_end_all(user=user)
+    audit_record(
+        action=A.USER_PASSWORD_CHANGED,
+        tenant=services.home_tenant(user),
+        target=user,
+        changes={"via": "reset", "sessions_ended": ended},
+        actor_user=user,
+    )
 
 
 def _on_signed_up(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
@@ -165,7 +181,7 @@ def connect() -> None:
     user_logged_out.connect(_on_logged_out, dispatch_uid="accounts.logged_out")
     user_login_failed.connect(_on_login_failed, dispatch_uid="accounts.login_failed")
     allauth_signals.password_changed.connect(_on_password_changed, dispatch_uid="accounts.password_changed")
-    allauth_signals.password_set.connect(_on_password_changed, dispatch_uid="accounts.password_set")
+    allauth_signals.password_set.connect(_on_password_set, dispatch_uid="accounts.password_set")
     allauth_signals.password_reset.connect(_on_password_reset, dispatch_uid="accounts.password_reset")
     allauth_signals.user_signed_up.connect(_on_signed_up, dispatch_uid="accounts.signed_up")
     allauth_signals.email_added.connect(_on_email_added, dispatch_uid="accounts.email_added")
