@@ -82,6 +82,9 @@ class ScimUser(models.Model):
     suspended_roles = models.JSONField(default=dict, blank=True)
     # Org roles granted through mapped groups: {org pk: role}.
     granted_roles = models.JSONField(default=dict, blank=True)
+    # Memberships someone added by hand whose role a mapped group decides for now: {org pk:
+    # the role they had by hand}, given back when no group grants one there any more.
+    hand_roles = models.JSONField(default=dict, blank=True)
     # Deprovisioning deactivated the account (it belonged to no other tenant): reprovisioning
     # reactivates it. An account someone else deactivated is never reactivated by SCIM.
     deactivated_account = models.BooleanField(default=False)

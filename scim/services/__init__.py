@@ -29,5 +29,6 @@ Decisions (docs/scim.md has the long form):
   (``apikeys.reactions``), as a group's removal revokes those of its org.
 - **Groups** grant what the tenant owner maps them to (an org and a role). In a mapped org
   the groups decide the role of their members; a membership a group granted ends with the
-  group, a membership someone added by hand is never removed by SCIM.
+  group, a membership someone added by hand is never removed by SCIM: it has its own role
+  again when no group grants one there any more.
 """

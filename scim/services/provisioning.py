@@ -206,7 +206,8 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     granted = {int(k): v for k, v in identity.granted_roles.items()}
     if tenant_role or org_roles:
         kept = dict(identity.suspended_roles or {})
-        manual = {str(pk): role for pk, role in org_roles.items() if granted.get(pk) != role}
+        hand = {int(k): v for k, v in identity.hand_roles.items()}
+        manual = {str(pk): hand.get(pk, role) for pk, role in org_roles.items() if granted.get(pk) != role}
         identity.suspended_roles = {
             "tenant_role": tenant_role or kept.get("tenant_role"),
             "orgs": {**kept.get("orgs", {}), **manual},
@@ -231,7 +232,7 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     )
     if withdrawn:
         done.append("invitations_withdrawn")
-    identity.granted_roles = {}
+    identity.granted_roles, identity.hand_roles = {}, {}
     if not user.is_active:
         return done
     if selectors.other_tenants_hold(tenant=tenant, user=user):
@@ -282,7 +283,9 @@ def _resume(identity: ScimUser) -> list[str]:
 
 def apply_groups(identity: ScimUser) -> None:
     """Make the person's roles in mapped orgs what their groups grant (highest role wins);
-    end memberships a group granted and no group grants any more."""
+    end memberships a group granted and no group grants any more. A membership someone added
+    by hand is never removed: the groups decide its role while one grants a role there, then
+    it has its own role again."""
     user = identity.user
     desired: dict[int, str] = {}
     rows = ScimGroupMember.objects.filter(identity=identity, group__organization__isnull=False).exclude(group__role="")
@@ -290,19 +293,29 @@ def apply_groups(identity: ScimUser) -> None:
         if roles.ORG_ROLE_RANK.get(role, 0) > roles.ORG_ROLE_RANK.get(desired.get(org_pk, ""), 0):
             desired[org_pk] = role
     granted = {int(k): v for k, v in identity.granted_roles.items()}
+    hand = {int(k): v for k, v in identity.hand_roles.items()}
     current = dict(
         OrgMembership.objects.filter(organization__tenant_id=identity.tenant_id, user=user).values_list(
             "organization_id", "role"
         )
     )
-    for org_pk, org in sorted(_orgs_of(identity.tenant_id, set(desired) | set(granted)).items()):
-        want = desired.get(org_pk)
+    for org_pk, org in sorted(_orgs_of(identity.tenant_id, set(desired) | set(granted) | set(hand)).items()):
+        want, now = desired.get(org_pk), current.get(org_pk)
         if want is not None:
-            if current.get(org_pk) != want:
+            if now is None:
+                hand.pop(org_pk, None)  # the group's from now on
+            elif org_pk not in granted and org_pk not in hand:
+                hand[org_pk] = now  # added by hand: remembered while the groups decide its role
+            if now != want:
                 org_services.org_member_set(organization=org, user=user, role=want)
-        elif current.get(org_pk) is not None and current.get(org_pk) == granted.get(org_pk):
+        elif org_pk in hand:
+            own = hand.pop(org_pk)
+            if now is not None and now != own:
+                org_services.org_member_set(organization=org, user=user, role=own)
+        elif now is not None and now == granted.get(org_pk):
             org_services.org_member_set(organization=org, user=user, role=None)
-    identity.granted_roles = {str(pk): role for pk, role in desired.items()}
+    identity.granted_roles = {str(pk): role for pk, role in desired.items() if pk not in hand}
+    identity.hand_roles = {str(pk): role for pk, role in hand.items()}
 
 
 def reconcile(identity: ScimUser) -> list[str]:
