@@ -203,7 +203,7 @@ class TenantMembershipAdminForm(MembershipAdminForm):
         if self.instance.pk is not None and "role" in data:
             try:
                 services.require_owner_remains(
-                    tenant=self.instance.tenant, old_role=self.instance.role, role=data["role"]
+                    tenant=self.instance.tenant, user=self.instance.user, old_role=self.instance.role, role=data["role"]
                 )
             except DomainError as exc:
                 self.add_error("role", exc.message)
@@ -251,7 +251,7 @@ class TenantMembershipAdmin(MembershipAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None:
             try:
-                services.require_owner_remains(tenant=obj.tenant, old_role=obj.role, role=None)
+                services.require_owner_remains(tenant=obj.tenant, user=obj.user, old_role=obj.role, role=None)
             except DomainError:
                 return False  # the tenant's last owner
         return super().has_delete_permission(request, obj)

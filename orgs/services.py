@@ -165,12 +165,14 @@ def org_rename(
     return organization
 
 
-def require_owner_remains(*, tenant: Tenant, old_role: str | None, role: str | None) -> None:
-    """``Conflict`` when a tenant role change from ``old_role`` to ``role`` would leave the
-    tenant without an owner (nobody left to change its plan and policies, SPEC §1)."""
+def require_owner_remains(*, tenant: Tenant, user: Any, old_role: str | None, role: str | None) -> None:
+    """``Conflict`` when changing ``user``'s tenant role from ``old_role`` to ``role`` would
+    leave the tenant without an owner who can sign in (nobody left to change its plan and
+    policies, SPEC §1): an owner whose account is deactivated does not count."""
     if old_role != roles.TenantRole.OWNER or role == roles.TenantRole.OWNER:
         return
-    if TenantMembership.objects.filter(tenant=tenant, role=roles.TenantRole.OWNER).count() <= 1:
+    others = TenantMembership.objects.filter(tenant=tenant, role=roles.TenantRole.OWNER, user__is_active=True)
+    if not others.exclude(user=user).exists():
         raise Conflict("The last owner of a tenant cannot be removed or demoted")
 
 
@@ -191,7 +193,7 @@ def tenant_member_set(
     old_role = current.role if current else None
     if old_role == role:
         return current
-    require_owner_remains(tenant=tenant, old_role=old_role, role=role)
+    require_owner_remains(tenant=tenant, user=user, old_role=old_role, role=role)
     if role is None and not suspended:
         signals.keys_sweep_ahead.send(sender=TenantMembership, tenant=tenant, user=user)
     if role is None:
