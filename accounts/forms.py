@@ -5,14 +5,20 @@ from typing import Any, cast
 from allauth.account import app_settings as allauth_settings
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.core import context as allauth_context
 from django import forms
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest
 
 from accounts.models import TenantSSOConfig
 from orgs.email_owners import address_holders, held_by_another
 from orgs.models import Organization
+from tater import lockout
+from tater.client_ip import client_ip
 from tater.emails import nfkc
 
 
@@ -106,20 +112,45 @@ class ConfirmTOTPForm(forms.Form):
     )
 
 
+def password_confirmed(request: HttpRequest, user: Any, password: str) -> bool:
+    """Whether ``password`` is the signed-in ``user``'s, asked again by a page (turning off
+    2FA, changing the password): a password check like the sign-in's (SPEC §6). While the
+    account's password sign-in (or the address) is locked, none is checked: 429 ``LOCKED_OUT``
+    (the pages answer their lockout page, ``accounts.views.form_rate_limited``). A wrong one is
+    a failed sign-in: audited (``user.login_failed``) and counted against the account."""
+    lockout.check_account(user.email)
+    if user.check_password(password):
+        return True
+    user_login_failed.send(sender=__name__, credentials={"email": user.email, "method": "password"}, request=request)
+    lockout.register_failure(ip=client_ip(request), kind="password", account=user.email)
+    return False
+
+
 class PasswordConfirmForm(forms.Form):
     password = forms.CharField(
         label="Current password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        if not password_confirmed(self.request, self.user, password):
             raise forms.ValidationError("That password is not correct.")
         return password
+
+
+class ChangePasswordForm(AllauthChangePasswordForm):
+    """allauth's password change, its current password checked as the sign-in checks one."""
+
+    def clean_oldpassword(self) -> str:
+        old = str(self.cleaned_data.get("oldpassword", ""))
+        if not password_confirmed(allauth_context.request, self.user, old):
+            raise get_adapter().validation_error("enter_current_password")
+        return old
 
 
 class SSOStartForm(NFKCEmailMixin, forms.Form):

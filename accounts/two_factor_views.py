@@ -222,10 +222,12 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@form_rate_limited("2fa")
 @second_factor_required
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
-    """Removing the second factor asks for the password again (and a session that passed it)."""
-    form = PasswordConfirmForm(request.POST or None, user=request.user)
+    """Removing the second factor asks for the password again (and a session that passed it),
+    checked as the sign-in checks one (``accounts.forms.password_confirmed``)."""
+    form = PasswordConfirmForm(request.POST or None, user=request.user, request=request)
     if request.method == "POST" and form.is_valid():
         try:
             mfa.mfa_disable(user=request.user)

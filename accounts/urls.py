@@ -1,11 +1,12 @@
 """Account pages. Included at /accounts/ before allauth.urls: the paths that repeat
-allauth's (login, signup, password reset, reauthenticate) replace its views with the
-rate-limited / extended ones.
+allauth's (login, signup, password reset, password change, reauthenticate) replace its views
+with the rate-limited / extended ones.
 
 allauth saves a password, a new account, an email address or an identity link (or deletes
 one) and only then sends the signal whose receiver writes the audit entry
-(accounts.receivers): its pages that write run here in one transaction (``_atomic``), so a
-change is never kept without its entry."""
+(accounts.receivers): its pages that write run here in one transaction (``_atomic``; the
+password change only around the change, ``accounts.views.PasswordChangeView``), so a change is
+never kept without its entry."""
 
 from __future__ import annotations
 
@@ -39,7 +40,11 @@ urlpatterns = [
         views.form_rate_limited("signup")(transaction.atomic(allauth_views.SignupView.as_view())),
         name="account_signup",
     ),
-    _atomic("account_change_password"),
+    path(
+        "password/change/",
+        views.form_rate_limited("change_password")(views.PasswordChangeView.as_view()),
+        name="account_change_password",
+    ),
     _atomic("account_set_password"),
     _atomic("account_reset_password_from_key"),
     _atomic("account_email"),

@@ -27,7 +27,7 @@ from django_ratelimit.core import is_ratelimited
 
 from accounts import services, sso
 from accounts.app_settings import app_settings
-from accounts.forms import LoginForm
+from accounts.forms import ChangePasswordForm, LoginForm
 from orgs import email_owners
 from tater import lockout
 from tater.api.errors import ApiError
@@ -147,6 +147,18 @@ class ReauthenticateView(allauth_views.ReauthenticateView):
         response = super().form_valid(form)
         services.session_started(request=self.request, user=self.request.user)
         return response
+
+
+class PasswordChangeView(allauth_views.PasswordChangeView):
+    """allauth's password change. The change and its entry are one transaction; the current
+    password's check (``accounts.forms.ChangePasswordForm``) is not in it, so a wrong one's
+    entry, and the lockout it may start, are kept when the page answers 429."""
+
+    form_class = ChangePasswordForm
+
+    @method_decorator(transaction.atomic)
+    def form_valid(self, form: Any) -> HttpResponse:
+        return super().form_valid(form)
 
 
 def authenticated_recently(request: HttpRequest) -> bool:
