@@ -15,7 +15,7 @@ from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, resolve
 from django.utils.http import parse_header_parameters
 
-from tater import client_ip, context
+from tater import client_ip, context, lockout
 from tater.api.errors import (
     ApiError,
     ValidationFailed,
@@ -204,6 +204,13 @@ class JsonErrorsMiddleware:
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
+        if not response.has_header("X-RateLimit-Limit") and _no_caller(request):
+            # SPEC §6: every API response carries them, also those no view answered (a path
+            # matching no route, a refusal above, a seed path's plain Django view): with no
+            # caller identified, the client address's failed-authentication budget, as on
+            # every other answer with no caller (apikeys.throttling.finish_response).
+            for name, value in lockout.client_budget_headers(client_ip.client_ip(request)).items():
+                response[name] = value
         return response
 
     def secured(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -259,6 +266,18 @@ class JsonErrorsMiddleware:
                 response[name] = page[name]
         response.cookies = page.cookies
         return response
+
+
+def _no_caller(request: HttpRequest) -> bool:
+    """No key decision on this request and no session that is (or may be) signed in. The
+    session is never loaded here (a lost database there is the fault middleware's 503, further
+    in): a user already read says; else a session cookie may be a signed-in caller's."""
+    if getattr(request, "rate_limit", None) is not None:
+        return False
+    user = getattr(request, "_cached_user", None)  # set by django.contrib.auth once it is read
+    if user is not None:
+        return not user.is_authenticated
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
 def _route_view_class(request: HttpRequest) -> Any:
