@@ -204,10 +204,10 @@ class JsonErrorsMiddleware:
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
-        if not response.has_header("X-RateLimit-Limit") and _no_caller(request):
-            # SPEC §6: every API response carries them, also those no view answered (a path
-            # matching no route, a refusal above, a seed path's plain Django view): with no
-            # caller identified, the client address's failed-authentication budget, as on
+        if not response.has_header("X-RateLimit-Limit") and _no_api_view(request) and _no_caller(request):
+            # SPEC §6: every API response carries them, also those no API view answered (a
+            # path matching no route, a refusal above, a seed path's plain Django view): with
+            # no caller identified, the client address's failed-authentication budget, as on
             # every other answer with no caller (apikeys.throttling.finish_response).
             for name, value in lockout.client_budget_headers(client_ip.client_ip(request)).items():
                 response[name] = value
@@ -268,15 +268,20 @@ class JsonErrorsMiddleware:
         return response
 
 
+def _no_api_view(request: HttpRequest) -> bool:
+    """No DRF view answered: none was routed to (a refusal above), the route is a miss
+    (``no_route``), or the view is a plain Django one. DRF views answer for their own
+    headers (their throttles, apikeys.throttling)."""
+    match = request.resolver_match
+    return match is None or getattr(match.func, "no_route", False) or not hasattr(match.func, "cls")
+
+
 def _no_caller(request: HttpRequest) -> bool:
-    """No key decision on this request and no session that is (or may be) signed in. The
-    session is never loaded here (a lost database there is the fault middleware's 503, further
-    in): a user already read says; else a session cookie may be a signed-in caller's."""
+    """No key decision on this request and no session that may be signed in. The session
+    is never loaded here (a lost database there is the fault middleware's 503, further in):
+    a session cookie may be a signed-in caller's."""
     if getattr(request, "rate_limit", None) is not None:
         return False
-    user = getattr(request, "_cached_user", None)  # set by django.contrib.auth once it is read
-    if user is not None:
-        return not user.is_authenticated
     return settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
