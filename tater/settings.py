@@ -10,40 +10,14 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from tater.env import env_bool, env_list, env_number
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TATER_VAR_DIR", BASE_DIR / "var"))
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_number(name: str, default: float, kind: type[int] | type[float] = int, minimum: float = 0) -> Any:
-    """A number from the environment; unset or empty is the default, anything else that is not
-    a number of ``kind`` at least ``minimum`` stops the start with the variable's name."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return kind(default)
-    try:
-        number = kind(value)
-    except ValueError:
-        number = None
-    if number is None or number != number or number in (float("inf"), float("-inf")) or number < minimum:
-        noun = "a whole number" if kind is int else "a number"
-        raise ImproperlyConfigured(f"{name} must be {noun} of at least {minimum:g} (got {value!r}).")
-    return number
 
 
 # --- Core -------------------------------------------------------------------------
@@ -193,6 +167,7 @@ REDIS_TLS_KEY_FILE = os.environ.get("REDIS_TLS_KEY_FILE", "")
 REDIS_SOCKET_TIMEOUT = env_number("REDIS_SOCKET_TIMEOUT", 0.5, float, minimum=0.001)
 REDIS_SOCKET_CONNECT_TIMEOUT = env_number("REDIS_SOCKET_CONNECT_TIMEOUT", REDIS_SOCKET_TIMEOUT, float, minimum=0.001)
 REDIS_RETRIES = env_number("REDIS_RETRIES", 1)
+CACHE_FAIL_SOFT = env_bool("CACHE_FAIL_SOFT", True)
 if REDIS_URL:
     # tater.cache.RedisCache: Django's RedisCache on the shared client of tater.redis_client, so
     # the cache follows REDIS_URL / REDIS_CLUSTER / TLS / timeouts like everything else that
@@ -205,7 +180,7 @@ if REDIS_URL:
                 # CACHE_FAIL_SOFT (default on): during a Redis outage cache reads miss and fills
                 # are dropped, so API keys verify against the database; invalidations stay
                 # strict (see tater/cache.py). Off: every cache error is a 503.
-                "fail_soft": env_bool("CACHE_FAIL_SOFT", True),
+                "fail_soft": CACHE_FAIL_SOFT,
             },
         }
     }
