@@ -44,3 +44,61 @@ def env_number(name: str, default: float, kind: type[int] | type[float] = int, m
         noun = "a whole number" if kind is int else "a number"
         raise ImproperlyConfigured(f"{name} must be {noun} of at least {minimum:g} (got {value!r}).")
     return number
+
+
+def env_database_url(name: str, **options: Any) -> dict[str, Any] | None:
+    """The database ``name`` (a URL dj-database-url reads) names; None when unset. A URL it
+    cannot read, or one naming no database (``postgres://``), stops the start: otherwise the
+    first query fails, on every request. The message never repeats the URL (its password)."""
+    url = os.environ.get(name, "").strip()
+    if not url:
+        return None
+    import dj_database_url
+
+    try:
+        database: dict[str, Any] = dict(dj_database_url.parse(url, **options))
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"{name} is not a database URL such as postgres://user:password@host:5432/tater ({exc})"
+        ) from None
+    if not database.get("NAME"):
+        raise ImproperlyConfigured(f"{name} names no database: postgres://user:password@host:5432/<database>.")
+    return database
+
+
+def env_redis_url(name: str) -> str:
+    """The Redis server ``name`` names (``redis://``, TLS ``rediss://`` or ``unix://``); empty
+    when unset. A malformed one stops the start: redis-py reads it on first use, so every
+    request would fail (or, with ``/x`` as its database, quietly use database 0). The message
+    never repeats the URL (its password)."""
+    url = os.environ.get(name, "").strip()
+    if not url:
+        return ""
+    from urllib.parse import urlsplit
+
+    from redis.connection import parse_url
+
+    parts = urlsplit(url)
+    problem = ""
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        problem = "must start with redis://, rediss:// (TLS) or unix://"
+    elif parts.scheme == "unix":
+        problem = "" if parts.path else "names no socket (unix:///run/redis/redis.sock)"
+    elif not parts.hostname:
+        problem = "names no host (redis://host:6379/0)"
+    else:
+        try:
+            parts.port  # noqa: B018 (a port that is not a number from 0 to 65535 raises)
+        except ValueError:
+            problem = "has a port that is not a number from 0 to 65535"
+        database = parts.path.strip("/")
+        if not problem and database and not database.isdigit():
+            problem = "has a database that is not a number (redis://host:6379/0)"
+    if not problem:
+        try:
+            parse_url(url)
+        except ValueError:
+            problem = "is not a URL redis-py reads (redis://user:password@host:6379/0)"
+    if problem:
+        raise ImproperlyConfigured(f"{name} {problem}.")
+    return url

@@ -11,10 +11,9 @@ import re
 import sys
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from tater.env import env_bool, env_list, env_number
+from tater.env import env_bool, env_database_url, env_list, env_number, env_redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TATER_VAR_DIR", BASE_DIR / "var"))
@@ -127,9 +126,9 @@ TEMPLATES = [
 ]
 
 # --- Database and cache -----------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASE = env_database_url("DATABASE_URL", conn_max_age=60, conn_health_checks=True)
+if DATABASE:
+    DATABASES = {"default": DATABASE}
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # Server-side parameter binding and psycopg's prepared statements (Django turns
         # them off by default: prepare_threshold None): a statement run 5 times on a
@@ -155,7 +154,7 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_redis_url("REDIS_URL")
 # Direct Redis clients (tater.redis_client: the rate limiter): REDIS_CLUSTER=1 reads REDIS_URL as
 # any node of a Redis Cluster. rediss:// verifies the server against REDIS_TLS_CA_FILE (system
 # CAs when empty) and presents REDIS_TLS_CERT_FILE/KEY_FILE if set. Timeouts in seconds; retries
