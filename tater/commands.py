@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +29,29 @@ def parse_duration(value: str) -> timedelta:
 
 class TaterCommand(BaseCommand):
     """Subclasses implement ``run(**options) -> dict`` and print human text via ``say``."""
+
+    _json_requested = False  # --json on the command line (run_from_argv), before it is parsed
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        # argparse reports a bad argument (unknown option, invalid choice, one missing) with a
+        # usage on stderr and exit 2, before handle(): with --json, stdout gets the error
+        # object every other failure gives, so a script's json.loads still reads the answer.
+        self._json_requested = "--json" in argv[2:]
+        try:
+            super().run_from_argv(argv)
+        except CommandError as exc:
+            if not self._json_requested or hasattr(self, "_json"):
+                raise  # not the parser's (handle() ran: --traceback re-raises its errors)
+            message = str(exc).removeprefix("Error: ")
+            self.stdout.write(json.dumps({"error": "VALIDATION_ERROR", "message": message}))
+            self.stderr.write(f"CommandError: {message}")
+            sys.exit(2)
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        if self._json_requested:
+            parser.called_from_command_line = False  # a bad argument raises CommandError (above)
+        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Print one JSON object on the last line")
