@@ -7,6 +7,7 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -335,6 +336,13 @@ def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any,
         validate_email(nfkc(email))
     except ValidationError:
         raise InvalidInput(f"{email!r} is not an email address", field="email") from None
+    if password is not None:
+        # The rules sign-up, reset and the admin's user form apply (AUTH_PASSWORD_VALIDATORS):
+        # an operator's --password makes a tenant owner, who holds every power over the tenant.
+        try:
+            validate_password(password, user=get_user_model()(email=nfkc(email)))
+        except ValidationError as exc:
+            raise InvalidInput(" ".join(exc.messages), field="password") from None
     user = get_user_model().objects.create_user(email=nfkc(email), password=password)
     # No tenant yet (the caller adds one next): the entry joins the chain of tenant-less
     # entries, as an account an operator creates in the admin does.
