@@ -26,6 +26,19 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be one of 1, true, yes, on or 0, false, no, off (got {value!r}).")
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+    """One of ``choices``; unset or empty is the default. Anything else stops the start
+    naming the variable (not a ValueError from deep inside Django or allauth)."""
+    value = os.environ.get(name, "").strip()
+    if upper:
+        value = value.upper()
+    if not value:
+        return default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)} (got {value!r}).")
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 

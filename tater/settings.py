@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from tater.env import env_bool, env_database_url, env_list, env_number, env_redis_url
+from tater.env import env_bool, env_choice, env_database_url, env_list, env_number, env_redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TATER_VAR_DIR", BASE_DIR / "var"))
@@ -212,7 +212,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_EMAIL_VERIFICATION = env_choice("ACCOUNT_EMAIL_VERIFICATION", "optional", ("mandatory", "optional", "none"))
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/300s/key",
@@ -444,6 +444,7 @@ if TATER_LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured("TATER_LOG_FORMAT must be json or text.")
 TATER_ACCESS_LOG = env_bool("TATER_ACCESS_LOG", True)
 
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -452,7 +453,7 @@ LOGGING = {
         "text": {"()": "tater.operations.logs.TextFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": TATER_LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)},
     "loggers": {
         "django.request": {"level": "ERROR"},
         # Its DEBUG lines dump whole template contexts: reset and invitation links, forms.
