@@ -235,6 +235,7 @@ class _Parser:
                 value: Any = json.loads(raw)
             except ValueError:
                 raise bad_request("Invalid string in the filter", "invalidFilter") from None
+            _storable(value)
         elif kind == "word" and raw.lower() in ("true", "false", "null"):
             value = {"true": True, "false": False, "null": None}[raw.lower()]
         elif kind == "word" and re.fullmatch(r"-?\d+(\.\d+)?", raw):
@@ -242,6 +243,18 @@ class _Parser:
         else:
             raise bad_request(f"Invalid comparison value {raw!r} in the filter", "invalidFilter")
         return Compare(path, op, value)
+
+
+def _storable(value: str) -> None:
+    """A string literal's escapes are decoded (``"\\u0000"``, ``"\\ud800"``): a NUL or a
+    lone UTF-16 surrogate reaches no database (PostgreSQL refuses the one, UTF-8 the other,
+    as a 500), so the filter is refused as the request's own NUL check refuses ``%00``."""
+    if "\x00" in value:
+        raise bad_request("NUL characters (\\u0000) are not accepted in the filter", "invalidFilter")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_request("Unpaired UTF-16 surrogate escapes are not accepted in the filter", "invalidFilter") from None
 
 
 def parse_filter(text: str) -> Node:
