@@ -67,6 +67,18 @@ def reject_unknown_query(query: Any, accepted: Iterable[str] = ()) -> None:
         raise serializers.ValidationError({name: ["This query parameter is not accepted here."] for name in unknown})
 
 
+def reject_repeated_query(query: Any) -> None:
+    """A query parameter sent several times with different values is a 400 naming it
+    (SPEC §3), as the org hint is (SPEC §4): never the last one silently winning, so
+    ``?status=active&status=revoked`` is not answered as ``?status=revoked``. The same value
+    twice is one value."""
+    repeated = sorted(str(name) for name, values in query.lists() if len({str(value).strip() for value in values}) > 1)
+    if repeated:
+        raise serializers.ValidationError(
+            {name: ["Sent several times with different values: send it once."] for name in repeated}
+        )
+
+
 class NoBodyInput(RejectUnknownFieldsMixin, serializers.Serializer):
     """For endpoints that take no body (revoke, deactivate, activate, removing a member): a
     field sent to them is a 400 naming it (an integrator's ``reason`` must not seem

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from tater.api.errors import ApiError
+from tater.api.fields import reject_repeated_query
 from tater.exceptions import DomainError
 
 # Instances of the authentication, permission and throttle classes of Tater's views,
@@ -80,6 +81,13 @@ class TaterAPIView(APIView):
     # uncounted while the rate-limit store is down, even where limits fail closed
     # (TATER_RATELIMIT_FAIL_OPEN=0): an outage never stands between an operator and a leaked key.
     admitted_during_outage: frozenset[str] = frozenset()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Once the caller is authenticated (a 401 stays a 401), before the handler reads
+        # anything: a parameter sent twice with different values is a 400 naming it.
+        if request._request.META.get("QUERY_STRING"):
+            reject_repeated_query(request.query_params)
 
     def handle_exception(self, exc: Exception) -> Any:
         if isinstance(exc, DomainError):
