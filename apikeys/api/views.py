@@ -15,7 +15,7 @@ from orgs import policy
 from orgs.access import Access
 from orgs.models import Tenant
 from tater.api.errors import ApiError
-from tater.api.fields import NoBodyInput, reject_unknown_query
+from tater.api.fields import NoBodyInput
 from tater.api.views import TaterAPIView
 
 
@@ -73,18 +73,10 @@ def _key(request: Request, key_id: str) -> tuple[policy.Actor, ApiKey]:
 
 class KeyView(TaterAPIView):
     """A key endpoint: it reads the org hints and, per method, ``query_fields``; any other
-    query parameter is a 400 naming it (checked once the caller is authenticated).
-    ``format`` is tolerated: the answer is JSON whatever it asks (tater.api.views)."""
+    query parameter is a 400 naming it (TaterAPIView.initial, once the caller is
+    authenticated). ``format`` is tolerated: the answer is JSON whatever it asks."""
 
-    query_fields: dict[str, frozenset[str]] = {}
-    tolerated = frozenset({"format"})
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        if request.META.get("QUERY_STRING"):
-            method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
-            accepted = self.query_fields.get(method or "GET", frozenset()) | self.tolerated
-            reject_unknown_query(request.query_params, accepted)
+    query_fields: dict[str, frozenset[str]] | None = {}
 
 
 class KeyListView(KeyView):

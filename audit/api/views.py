@@ -40,6 +40,7 @@ class AuditLogView(TaterAPIView):
 
     required_scopes = {"GET": "audit:read"}
     content_negotiation_class = FormatParamNegotiation
+    query_fields = {"GET": frozenset({"channel", "action", "actor", "key", "since", "until", "cursor", "limit"})}
 
     @extend_schema(
         parameters=[

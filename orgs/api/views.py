@@ -185,6 +185,7 @@ class MemberListView(OrgPathView):
 
     required_scopes = {"GET": "members:read", "POST": "members:write"}
     allowed_key_types = {"GET": {"standard"}, "POST": {"standard"}}
+    query_fields = {"GET": frozenset(s.MemberListQuery().fields)}
 
     @extend_schema(parameters=[s.MemberListQuery], responses={200: s.MemberListOutput})
     def get(self, request: Request, org_id: str) -> Response:

@@ -207,6 +207,7 @@ class ScanListView(TaterAPIView):
 
     required_scopes = {"GET": "scans:read"}
     allowed_key_types = BUSINESS_READ_TYPES
+    query_fields = {"GET": frozenset(s.ScanListQuery().fields)}
 
     @extend_schema(parameters=[s.ScanListQuery], responses={200: s.ScanListOutput})
     def get(self, request: Request) -> Response:

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from tater.api.errors import ApiError
-from tater.api.fields import reject_repeated_query
+from tater.api.fields import reject_repeated_query, reject_unknown_query
 from tater.exceptions import DomainError
 
 # Instances of the authentication, permission and throttle classes of Tater's views,
@@ -82,12 +82,22 @@ class TaterAPIView(APIView):
     # (TATER_RATELIMIT_FAIL_OPEN=0): an outage never stands between an operator and a leaked key.
     admitted_during_outage: frozenset[str] = frozenset()
 
+    # Per method, the query parameters the endpoint reads: any other is a 400 naming it (the
+    # org hints and ``format`` are read everywhere). None: the endpoint's are not checked.
+    query_fields: dict[str, frozenset[str]] | None = None
+    tolerated = frozenset({"format"})
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         # Once the caller is authenticated (a 401 stays a 401), before the handler reads
-        # anything: a parameter sent twice with different values is a 400 naming it.
+        # anything: a parameter sent twice with different values, or one the endpoint does
+        # not read, is a 400 naming it.
         if request._request.META.get("QUERY_STRING"):
             reject_repeated_query(request.query_params)
+            if self.query_fields is not None:
+                method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+                accepted = self.query_fields.get(method or "GET", frozenset()) | self.tolerated
+                reject_unknown_query(request.query_params, accepted)
 
     def handle_exception(self, exc: Exception) -> Any:
         if isinstance(exc, DomainError):
