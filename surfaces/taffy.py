@@ -38,6 +38,15 @@ def core_body(data: Any) -> Any:
     return data
 
 
+def once_each(form: Any) -> dict[str, Any]:
+    """A form's fields as a dict; a field named twice is refused, as a JSON member named
+    twice is (tater.api.parsers): never the last value silently winning over the first."""
+    twice = sorted(name for name, values in form.lists() if len(values) > 1)
+    if twice:
+        raise ParseError(f"Field {twice[0][:60]!r} is named twice in the form: send it once")
+    return dict(form.items())
+
+
 class TaffyJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         return core_body(super().parse(stream, media_type, parser_context))
@@ -45,7 +54,7 @@ class TaffyJSONParser(JSONParser):
 
 class TaffyFormParser(FormParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        return core_body(super().parse(stream, media_type, parser_context).dict())
+        return core_body(once_each(super().parse(stream, media_type, parser_context)))
 
 
 class TaffyMultiPartParser(MultiPartParser):
@@ -56,7 +65,7 @@ class TaffyMultiPartParser(MultiPartParser):
         parsed = super().parse(stream, media_type, parser_context)
         if parsed.files:
             raise ParseError("a credential exchange takes no files")
-        return core_body(parsed.data.dict())
+        return core_body(once_each(parsed.data))
 
 
 class TaffyEnvelope(Envelope):
