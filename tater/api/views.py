@@ -92,7 +92,7 @@ class TaterAPIView(APIView):
         # Once the caller is authenticated (a 401 stays a 401), before the handler reads
         # anything: a parameter sent twice with different values, or one the endpoint does
         # not read, is a 400 naming it.
-        if request._request.META.get("QUERY_STRING"):
+        if request.META.get("QUERY_STRING"):
             reject_repeated_query(request.query_params)
             if self.query_fields is not None:
                 method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
