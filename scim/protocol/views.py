@@ -129,6 +129,8 @@ class ScimView(APIView):
         query = request._request.META.get("QUERY_STRING", "")
         if "\x00" in request._request.path_info or "%00" in query or "\x00" in query:
             raise bad_request("NUL characters are not accepted in the path or the query")
+        if query:
+            _refuse_repeated(request.query_params)
 
     def handle_exception(self, exc: Exception) -> Response:
         error = as_scim_error(exc, getattr(self.request, "request_id", None))
@@ -152,6 +154,17 @@ class ScimView(APIView):
 
 
 # --- Request parameters -----------------------------------------------------------------
+
+
+def _refuse_repeated(query: Any) -> None:
+    """Parameter names are case-insensitive (``_param``): one sent several times with
+    different values, under any spellings, is a 400 naming it, never one of them silently."""
+    values: dict[str, set[str]] = {}
+    for name, sent in query.lists():
+        values.setdefault(str(name).lower(), set()).update(str(v).strip() for v in sent)
+    repeated = sorted(name for name, seen in values.items() if len(seen) > 1)
+    if repeated:
+        raise bad_request(f"{', '.join(repeated)} sent several times with different values: send each once")
 
 
 def _param(source: Any, name: str) -> Any:
