@@ -5,41 +5,42 @@ the start with the variable's name instead of a bare ``ValueError`` traceback.""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-
-def _load(**env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from django.conf import settings; import django; django.setup(); "
-            "print(settings.EMAIL_TIMEOUT, settings.TATER_LOCKOUT_CLIENT_FAILURES)",
-        ],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tater.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.tater.starting import start
 
 
 def test_an_empty_number_setting_means_its_default() -> None:
-    done = _load(EMAIL_TIMEOUT="", TATER_LOCKOUT_CLIENT_FAILURES=" ")
+    done = start(
+        "settings.EMAIL_TIMEOUT",
+        "settings.TATER_LOCKOUT_CLIENT_FAILURES",
+        EMAIL_TIMEOUT="",
+        TATER_LOCKOUT_CLIENT_FAILURES=" ",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["10.0", "20"]
 
 
 def test_zero_is_taken_where_it_means_something() -> None:
     # TATER_USAGE_FLUSH_INTERVAL=0: counts reach the database at exit and by flush_key_usage only.
-    assert _load(TATER_USAGE_FLUSH_INTERVAL="0", TATER_KEYCHECK_SWEEP_SECONDS="0").returncode == 0
+    assert (
+        start(
+            "settings.EMAIL_TIMEOUT",
+            "settings.TATER_LOCKOUT_CLIENT_FAILURES",
+            TATER_USAGE_FLUSH_INTERVAL="0",
+            TATER_KEYCHECK_SWEEP_SECONDS="0",
+        ).returncode
+        == 0
+    )
 
 
 def test_a_number_setting_is_read() -> None:
-    done = _load(EMAIL_TIMEOUT="2.5", TATER_LOCKOUT_CLIENT_FAILURES="7")
+    done = start(
+        "settings.EMAIL_TIMEOUT",
+        "settings.TATER_LOCKOUT_CLIENT_FAILURES",
+        EMAIL_TIMEOUT="2.5",
+        TATER_LOCKOUT_CLIENT_FAILURES="7",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2.5", "7"]
 
@@ -57,7 +58,7 @@ def test_a_number_setting_is_read() -> None:
     ],
 )
 def test_a_bad_number_setting_stops_the_start_naming_it(name: str, value: str) -> None:
-    done = _load(**{name: value})
+    done = start("settings.EMAIL_TIMEOUT", "settings.TATER_LOCKOUT_CLIENT_FAILURES", **{name: value})
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr
     assert f"{name} must be" in done.stderr

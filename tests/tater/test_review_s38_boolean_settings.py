@@ -7,28 +7,12 @@ number does."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
+from tests.tater.starting import start
+
+SHOWN = ("settings.TATER_RATELIMIT_FAIL_OPEN", "settings.REDIS_CLUSTER", "settings.TATER_ALLOW_BEARER_KEYS")
 NAMES = "TATER_RATELIMIT_FAIL_OPEN CACHE_FAIL_SOFT REDIS_CLUSTER TATER_ALLOW_BEARER_KEYS".split()
-
-
-def _load(**env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from django.conf import settings; import django; django.setup(); "
-            "print(settings.TATER_RATELIMIT_FAIL_OPEN, settings.REDIS_CLUSTER, settings.TATER_ALLOW_BEARER_KEYS)",
-        ],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tater.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.parametrize(
@@ -36,13 +20,13 @@ def _load(**env: str) -> subprocess.CompletedProcess[str]:
     [("0", "False"), ("off", "False"), ("No", "False"), (" FALSE ", "False"), ("1", "True"), ("on", "True")],
 )
 def test_the_documented_spellings_are_read(value: str, expected: str) -> None:
-    done = _load(TATER_RATELIMIT_FAIL_OPEN=value, REDIS_CLUSTER=value, TATER_ALLOW_BEARER_KEYS=value)
+    done = start(*SHOWN, TATER_RATELIMIT_FAIL_OPEN=value, REDIS_CLUSTER=value, TATER_ALLOW_BEARER_KEYS=value)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [expected] * 3
 
 
 def test_an_empty_value_means_the_default() -> None:
-    done = _load(TATER_RATELIMIT_FAIL_OPEN="", REDIS_CLUSTER=" ", TATER_ALLOW_BEARER_KEYS="")
+    done = start(*SHOWN, TATER_RATELIMIT_FAIL_OPEN="", REDIS_CLUSTER=" ", TATER_ALLOW_BEARER_KEYS="")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "False", "False"]
 
@@ -50,7 +34,7 @@ def test_an_empty_value_means_the_default() -> None:
 @pytest.mark.parametrize("value", ["maybe", "ture", "2", "yes please"])
 @pytest.mark.parametrize("name", [*NAMES, "DJANGO_DEBUG"])
 def test_an_unknown_boolean_stops_the_start_naming_it(name: str, value: str) -> None:
-    done = _load(**{name: value})
+    done = start(*SHOWN, **{name: value})
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("django.core.exceptions.ImproperlyConfigured: ")

@@ -6,32 +6,20 @@ value does. The documented values (any case for the level) still start."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-
-def _start(**env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); print('started')"],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tater.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.tater.starting import refusal, start
 
 
 @pytest.mark.parametrize(("name", "value"), [("LOG_LEVEL", "LOUD"), ("ACCOUNT_EMAIL_VERIFICATION", "always")])
 def test_a_value_outside_the_list_stops_the_start_naming_it(name: str, value: str) -> None:
-    done = _start(**{name: value})
+    done = start(**{name: value})
     assert done.returncode != 0 and "started" not in done.stdout
-    last = done.stderr.strip().splitlines()[-1]
+    last = refusal(done)
     assert last.startswith("django.core.exceptions.ImproperlyConfigured") and name in last, last
 
 
 @pytest.mark.parametrize(("name", "value"), [("LOG_LEVEL", "warning"), ("ACCOUNT_EMAIL_VERIFICATION", "mandatory")])
-def test_the_documented_values_start(name: str, value: str) -> None:
-    done = _start(**{name: value})
+def test_the_documented_valuesstart(name: str, value: str) -> None:
+    done = start(**{name: value})
     assert done.returncode == 0 and "started" in done.stdout, done.stderr

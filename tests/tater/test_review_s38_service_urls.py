@@ -7,26 +7,9 @@ variable, without printing the password the URL may carry."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-
-def _load(**env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from django.conf import settings; import django; django.setup(); "
-            "print(settings.DATABASES['default']['ENGINE'], settings.REDIS_URL or '-')",
-        ],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tater.settings", "DATABASE_URL": "", "REDIS_URL": "", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.tater.starting import start
 
 
 @pytest.mark.parametrize(
@@ -39,7 +22,7 @@ def _load(**env: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_a_redis_url_is_taken(url: str) -> None:
-    done = _load(REDIS_URL=url)
+    done = start("settings.DATABASES['default']['ENGINE']", "settings.REDIS_URL or '-'", REDIS_URL=url)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == url
 
@@ -58,7 +41,7 @@ def test_a_redis_url_is_taken(url: str) -> None:
     ],
 )
 def test_a_malformed_redis_url_stops_the_start_naming_it(url: str) -> None:
-    done = _load(REDIS_URL=url)
+    done = start("settings.DATABASES['default']['ENGINE']", "settings.REDIS_URL or '-'", REDIS_URL=url)
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("django.core.exceptions.ImproperlyConfigured: REDIS_URL "), done.stderr[-600:]
@@ -74,7 +57,7 @@ def test_a_malformed_redis_url_stops_the_start_naming_it(url: str) -> None:
     ],
 )
 def test_a_database_url_is_taken(url: str, engine: str) -> None:
-    done = _load(DATABASE_URL=url)
+    done = start("settings.DATABASES['default']['ENGINE']", "settings.REDIS_URL or '-'", DATABASE_URL=url)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[0] == engine
 
@@ -90,7 +73,7 @@ def test_a_database_url_is_taken(url: str, engine: str) -> None:
     ],
 )
 def test_a_malformed_database_url_stops_the_start_naming_it(url: str) -> None:
-    done = _load(DATABASE_URL=url)
+    done = start("settings.DATABASES['default']['ENGINE']", "settings.REDIS_URL or '-'", DATABASE_URL=url)
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("django.core.exceptions.ImproperlyConfigured: DATABASE_URL "), done.stderr[-600:]
