@@ -24,7 +24,9 @@ def misses(prefix: str, envelope: Envelope) -> URLPattern:
     Miss.envelope = envelope
     view = Miss.as_view()
     view.__dict__["no_route"] = True
-    return re_path(rf"^{prefix}/", view)
+    # The prefix itself too: were only ``prefix/`` a route, Django's APPEND_SLASH would take
+    # ``prefix`` for its slash-less form (an HTML 301; a POST's RuntimeError, 500, with DEBUG).
+    return re_path(rf"^{prefix}(?:/|$)", view)
 
 
 urlpatterns = [
