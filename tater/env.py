@@ -13,12 +13,14 @@ TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off"})
 
 
-def env_bool(name: str, default: bool) -> bool:
-    """On or off; unset or empty is the default. Any other spelling is refused: read as off,
-    ``TATER_RATELIMIT_FAIL_OPEN=maybe`` would turn a Redis outage into 503s."""
+def env_bool(name: str, default: bool, *, empty: bool | None = None) -> bool:
+    """On or off; unset is the default, empty too unless ``empty`` says otherwise (a variable
+    whose default is the unsafe side: ``DJANGO_DEBUG=`` must not turn production into
+    development). Any other spelling is refused: read as off, ``TATER_RATELIMIT_FAIL_OPEN=maybe``
+    would turn a Redis outage into 503s."""
     value = os.environ.get(name, "").strip().lower()
     if not value:
-        return default
+        return default if empty is None or name not in os.environ else empty
     if value in TRUE:
         return True
     if value in FALSE:

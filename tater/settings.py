@@ -21,7 +21,9 @@ VAR_DIR = Path(os.environ.get("TATER_VAR_DIR", BASE_DIR / "var"))
 
 # --- Core -------------------------------------------------------------------------
 DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production-0123456789abcdef"
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Unset: development. Set but empty (``DJANGO_DEBUG: ${DJANGO_DEBUG}`` in a compose file) is
+# off: an empty value must not turn a production deployment into a development one.
+DEBUG = env_bool("DJANGO_DEBUG", True, empty=False)
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 # Earlier keys, still accepted where Django signed with them (sessions, resets) and where the
 # audit chain was signed with them (audit.chain): comma-separated.
