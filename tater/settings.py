@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from tater.env import env_bool, env_choice, env_database_url, env_list, env_number, env_redis_url
+from tater.env import LOG_LEVELS, env_bool, env_choice, env_database_url, env_list, env_number, env_redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TATER_VAR_DIR", BASE_DIR / "var"))
@@ -446,7 +446,6 @@ if TATER_LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured("TATER_LOG_FORMAT must be json or text.")
 TATER_ACCESS_LOG = env_bool("TATER_ACCESS_LOG", True)
 
-LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -27,7 +27,11 @@ MULTIPROC_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 from prometheus_client import multiprocess  # noqa: E402 - only once the directory is set
 
-_debug = os.environ.get("DJANGO_DEBUG", "true").strip().lower() in {"1", "true", "yes", "on"}
+from tater.env import LOG_LEVELS, env_bool, env_choice  # noqa: E402
+
+# Read as tater.settings reads them (the workers' app): one spelling, one meaning.
+_debug = env_bool("DJANGO_DEBUG", True, empty=False)
+_log_level = env_choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)
 _log_format = os.environ.get("TATER_LOG_FORMAT") or ("text" if _debug else "json")
 
 accesslog = None
@@ -39,7 +43,7 @@ logconfig_dict: dict[str, Any] = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "tater", "stream": "ext://sys.stderr"}},
     "loggers": {
-        "gunicorn.error": {"level": os.environ.get("LOG_LEVEL", "INFO"), "handlers": ["console"], "propagate": False},
+        "gunicorn.error": {"level": _log_level, "handlers": ["console"], "propagate": False},
         "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
     },
 }
