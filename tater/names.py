@@ -8,6 +8,7 @@ looks like another key's ``prod``. Joiners stay allowed (emoji sequences, Persia
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from tater.exceptions import InvalidInput
@@ -25,10 +26,22 @@ def is_one_line(text: str) -> bool:
     return not any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in text)
 
 
+# Format characters (category Cf) show as nothing (a soft hyphen, U+2061-2064, tag characters),
+# except the joiners of emoji sequences and Persian, and the prepended concatenation marks
+# (Arabic number signs and the like, drawn over the digits that follow them).
+_FORMAT_SHOWN = frozenset("\u200c\u200d\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2")
+_FORMAT_SHOWN |= frozenset("\U000110bd\U000110cd")
+# Tag characters are drawn only as an emoji flag's subdivision (England: black flag, g b e n g, end).
+_EMOJI_TAG_SEQUENCE = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
+
+
 def reads_as_written(text: str) -> bool:
     """No invisible character, and at least one that shows."""
     if any(c in INVISIBLE for c in text):
         return False
+    rest = _EMOJI_TAG_SEQUENCE.sub("\U0001f3f4", text)
+    if any(c == "\u034f" or (unicodedata.category(c) == "Cf" and c not in _FORMAT_SHOWN) for c in rest):
+        return False  # U+034F combining grapheme joiner: a mark that marks nothing
     return any(unicodedata.category(c).startswith(_SHOWN) for c in text)
 
 
