@@ -32,6 +32,7 @@ from accounts import mfa, services
 from accounts.models import LoginChallenge, RecoveryCodeDevice
 from audit import registry as A
 from audit.services import audit_record
+from tater import names
 from tater.exceptions import InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -169,12 +170,12 @@ def passkey_registration_complete(*, request: HttpRequest, user: Any, data: Any)
 
 
 def clean_name(name: str | None) -> str:
+    """Its spaces tidied, then the rule of every name people give things (``tater.names``:
+    one line, no text-direction or invisible characters)."""
     cleaned = " ".join((name or "").split())
     if not cleaned:
         raise InvalidInput("Give the passkey a name", field="name")
-    if len(cleaned) > NAME_MAX_LENGTH:
-        raise InvalidInput(f"At most {NAME_MAX_LENGTH} characters", field="name")
-    return cleaned
+    return names.clean_name(cleaned, what="A passkey's name", max_length=NAME_MAX_LENGTH)
 
 
 @transaction.atomic
