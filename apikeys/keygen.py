@@ -26,10 +26,16 @@ def digest_of(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def display_prefix_of(key: str) -> str:
+    """The prefix a key is shown by: its type prefix (whichever it was issued under) and the
+    first hex characters of its body."""
+    return key[: len(key) - BODY_HEX + DISPLAY_HEX]
+
+
 def generate(key_type: str) -> NewSecret:
     prefix = settings.TATER_KEY_PREFIXES[key_type]
     key = prefix + secrets.token_hex(BODY_HEX // 2)
-    return NewSecret(key=key, digest=digest_of(key), display_prefix=key[: len(prefix) + DISPLAY_HEX])
+    return NewSecret(key=key, digest=digest_of(key), display_prefix=display_prefix_of(key))
 
 
 # Any prefix a deployment may configure (tater.settings checks TATER_KEY_PREFIX_*): a key

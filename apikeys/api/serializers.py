@@ -210,14 +210,17 @@ class ValidateOutput(serializers.Serializer):
     valid = serializers.BooleanField()
     id = serializers.CharField()
     type = serializers.CharField()
-    prefix = serializers.CharField()
+    prefix = serializers.CharField(help_text="The presented secret's display prefix (a rotated-out one: its own)")
     name = serializers.CharField()
     organization_id = serializers.CharField(allow_null=True)
     tenant_id = serializers.CharField()
     binding = serializers.CharField()
     scopes = serializers.ListField(child=serializers.CharField())
     permissions = serializers.ListField(child=serializers.CharField())
-    expires_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the presented secret stops working: the key's expiry, or a rotated-out secret's end of grace when sooner",
+    )
     metadata = serializers.DictField(help_text="The key's metadata (a JSON object, at most 4 KB)")
     usage = serializers.DictField(
         allow_null=True, help_text="Usage-limited keys: limit, remaining (after this request), refill, resets_at"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -7,8 +8,9 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikeys import selectors, services
+from apikeys import keygen, selectors, services
 from apikeys.api import serializers as s
+from apikeys.authentication import presented_key
 from apikeys.models import ApiKey
 from apikeys.principal import KeyPrincipal, sorted_scopes
 from orgs import policy
@@ -35,23 +37,35 @@ class ValidateView(TaterAPIView):
                 code="UNAUTHORIZED",
                 status_code=401,
             )
+        prefix, expires_at = _presented_secret(request, principal)
         return Response(
             {
                 "valid": True,
                 "id": principal.public_id,
                 "type": principal.type,
-                "prefix": principal.display_prefix,
+                "prefix": prefix,
                 "name": principal.name,
                 "organization_id": principal.org.public_id if principal.org else None,
                 "tenant_id": principal.tenant_public_id,
                 "binding": "unbound" if principal.is_unbound else "organization",
                 "scopes": list(principal.scopes),
                 "permissions": list(sorted_scopes(self.access(request).scopes)),
-                "expires_at": principal.expires_at,
+                "expires_at": expires_at,
                 "metadata": principal.metadata,
                 "usage": _uses_of(request),
             }
         )
+
+
+def _presented_secret(request: Request, principal: KeyPrincipal) -> tuple[str, datetime | None]:
+    """The display prefix and expiry of the secret presented: a rotated-out secret is its own
+    (its prefix, possibly under an earlier deployment prefix) and works until its grace period
+    ends or the key expires, whichever comes first; never described as the new secret."""
+    raw = presented_key(request) if principal.matched_previous else None
+    if raw is None:
+        return principal.display_prefix, principal.expires_at
+    ends = [t for t in (principal.expires_at, principal.previous_expires_at) if t is not None]
+    return keygen.display_prefix_of(raw), min(ends, default=None)
 
 
 def _uses_of(request: Request) -> dict[str, Any] | None:
