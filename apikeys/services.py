@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apikeys import keygen, uses
+from apikeys import keygen, narrowing, uses
 from apikeys.inputs import clean_allowed_ips, clean_metadata, clean_name, clean_usage_limit
 from apikeys.limits import carry_over, parse_rate_limit
 from apikeys.models import ApiKey, KeyType
@@ -147,7 +147,7 @@ def apikey_create(
     metadata = clean_metadata(metadata)
     usage_limit, usage_refill = clean_usage_limit(usage_limit, usage_refill)
     if caller is not None:
-        expires_at, ips, rate_limit = _no_looser_than(caller, expires_at, ips, rate_limit)
+        expires_at, ips, rate_limit = narrowing.no_looser_than(caller, expires_at, ips, rate_limit)
     creator = actor.user
     secret = keygen.generate(key_type)
     api_key = ApiKey.objects.create(
@@ -211,64 +211,6 @@ def _require_usable(api_key: ApiKey) -> None:
         raise InvalidInput("This key has been revoked; revocation is final", field="status")
 
 
-def _rate_or_none(value: str) -> tuple[int, int] | None:
-    return parse_rate_limit(value) if value.strip() else None
-
-
-def _looser_than(caller: ApiKey, expires_at: datetime | None, ips: Iterable[str], rate: str) -> list[str]:
-    """The restrictions of ``caller`` that a key with these settings would not hold."""
-    widened = []
-    if policy.expiry_widens(caller.expires_at, expires_at):
-        widened.append("expires_at")
-    if policy.allowlist_widens(caller.allowed_ips, ips):
-        widened.append("allowed_ips")
-    if policy.rate_widens(_rate_or_none(caller.rate_limit), _rate_or_none(rate)):
-        widened.append("rate_limit")
-    if caller.usage_limit is not None:
-        # Another key counts its own uses from zero: whatever its limit, they come on top
-        # of the caller's, and a usage-limited key would never run out (a new key each time).
-        widened.append("usage_limit")
-    return widened
-
-
-def _no_looser_than(
-    caller: ApiKey, expires_at: datetime | None, ips: list[str], rate: str
-) -> tuple[datetime | None, list[str], str]:
-    """A key made through an API key is no looser than that key (SPEC §2a, keys only
-    narrow; else an expiring, address-bound or rate-limited key mints an unrestricted one):
-    what the call leaves out it inherits, what it asks beyond is refused."""
-    if caller.expires_at is not None:
-        expires_at = expires_at or caller.expires_at
-    if caller.allowed_ips:
-        ips = ips or list(caller.allowed_ips)
-    if caller.rate_limit:
-        rate = rate or caller.rate_limit
-    widened = _looser_than(caller, expires_at, ips, rate)
-    if widened:
-        raise NotPermitted(
-            f"A key made through an API key is no looser than that key ({', '.join(widened)} would be): "
-            "sign in to create it",
-            details={"widened": widened},
-        )
-    return expires_at, ips, rate
-
-
-def _require_rotatable_through(who: policy.Actor, api_key: ApiKey) -> None:
-    """Rotation hands out the key's new secret: through an API key, only a key no looser than
-    the calling one (SPEC §2a, keys only narrow; else an address-bound or expiring key
-    rotates an unrestricted sibling and holds a credential usable from anywhere, forever)."""
-    if who.credential is None or who.credential.key_pk == api_key.pk:
-        return
-    caller = ApiKey.objects.get(pk=who.credential.key_pk)
-    widened = _looser_than(caller, api_key.expires_at, api_key.allowed_ips, api_key.rate_limit)
-    if widened:
-        raise NotPermitted(
-            f"This key is looser than the API key calling ({', '.join(widened)}): "
-            "rotate it from a signed-in session, or with a key at least as restricted",
-            details={"widened": widened},
-        )
-
-
 @transaction.atomic
 def apikey_update(
     *,
@@ -325,7 +267,9 @@ def apikey_update(
         if policy.expiry_widens(api_key.expires_at, expires_at):
             widened.append("expires_at")
     new_rate = rate_limit.strip() if rate_limit is not None else None
-    if new_rate is not None and policy.rate_widens(_rate_or_none(api_key.rate_limit), _rate_or_none(new_rate)):
+    if new_rate is not None and policy.rate_widens(
+        narrowing.rate_or_none(api_key.rate_limit), narrowing.rate_or_none(new_rate)
+    ):
         widened.append("rate_limit")
     new_usage: tuple[int | None, str] | None = None
     if usage_limit is not ... or usage_refill is not None:
@@ -443,7 +387,7 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     who = as_actor(actor, api_key.tenant_id)
     _require_reach(who, api_key)
     policy.require(policy.can_rotate_key(who, api_key))
-    _require_rotatable_through(who, api_key)
+    narrowing.require_rotatable_through(who, api_key)
     _require_usable(api_key)
     now = timezone.now()
     if api_key.expires_at is not None and api_key.expires_at <= now:
