@@ -376,6 +376,14 @@ def apikey_set_active(*, api_key: ApiKey, actor: Any, active: bool) -> ApiKey:
     return api_key
 
 
+def _grace_left(api_key: ApiKey, now: datetime) -> dict[str, str] | None:
+    """The rotated-out secret still in its grace period (prefix, until when), if any."""
+    until = api_key.previous_expires_at
+    if not api_key.previous_digest or until is None or until <= now:
+        return None
+    return {"prefix": api_key.previous_display_prefix, "was_valid_until": until.isoformat()}
+
+
 @transaction.atomic
 def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DEFAULT_GRACE_SECONDS) -> IssuedKey:
     """Issue a new secret for the same key; the old one works for the grace period."""
@@ -395,6 +403,8 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
         raise InvalidInput(
             "This key has expired, and a new secret would be too: set a new expiry first", field="expires_at"
         )
+    # A key keeps one previous secret: one still in its grace stops now (the audit says so).
+    cut_short = _grace_left(api_key, now)
     secret = keygen.generate(api_key.type)
     api_key.previous_digest = api_key.digest
     api_key.previous_expires_at = now + timedelta(seconds=grace_period_seconds)
@@ -430,6 +440,8 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
         "previous_secret_valid_until": api_key.previous_expires_at.isoformat(),
         "display_prefix": {"from": api_key.previous_display_prefix, "to": secret.display_prefix},
     }
+    if cut_short is not None:
+        changes["previous_secret_ended"] = cut_short
     if api_key.expires_at != old_expiry and api_key.expires_at is not None:
         changes["expires_at"] = {"from": old_expiry and old_expiry.isoformat(), "to": api_key.expires_at.isoformat()}
     audit_record(
