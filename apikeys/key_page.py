@@ -30,13 +30,14 @@ def time_left(delta: timedelta) -> str:
 def rotation_state(api_key: ApiKey, now: datetime) -> dict[str, Any] | None:
     """During a rotation's grace period: the old secret's prefix, until when it works and
     when each secret was last used (both reset at rotation: None is "not since")."""
-    if api_key.previous_expires_at is None or api_key.previous_expires_at <= now or api_key.revoked_at:
+    ends = api_key.previous_secret_ends
+    if ends is None or ends <= now or api_key.revoked_at:
         return None
     return {
         "old_prefix": api_key.previous_display_prefix,
         "new_prefix": api_key.display_prefix,
-        "until": api_key.previous_expires_at,
-        "time_left": time_left(api_key.previous_expires_at - now),
+        "until": ends,
+        "time_left": time_left(ends - now),
         "old_last_used": api_key.previous_last_used_at,
         "new_last_used": api_key.current_last_used_at,
     }

@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -93,6 +93,16 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.display_prefix}…)"
+
+    @property
+    def previous_secret_ends(self) -> datetime | None:
+        """When the rotated-out secret stops working: the end of its grace period, or the
+        key's expiry when that comes first (None: no previous secret)."""
+        if self.previous_expires_at is None:
+            return None
+        if self.expires_at is not None and self.expires_at < self.previous_expires_at:
+            return self.expires_at
+        return self.previous_expires_at
 
     def settings_version(self) -> str:
         """A fingerprint of the settings people edit (none of them secret): a page that

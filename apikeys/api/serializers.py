@@ -60,15 +60,16 @@ class ApiKeyOutput(serializers.ModelSerializer):
         ]
 
     def get_rotation(self, obj: ApiKey) -> dict[str, Any] | None:
-        if not obj.previous_digest or obj.previous_expires_at is None or obj.revoked_at is not None:
+        ends = obj.previous_secret_ends
+        if not obj.previous_digest or ends is None or obj.revoked_at is not None:
             return None
         from django.utils import timezone
 
-        if obj.previous_expires_at <= timezone.now():
+        if ends <= timezone.now():
             return None
         return {
             "previous_prefix": obj.previous_display_prefix or None,
-            "previous_valid_until": serializers.DateTimeField().to_representation(obj.previous_expires_at),
+            "previous_valid_until": serializers.DateTimeField().to_representation(obj.previous_secret_ends),
             "previous_last_used_at": serializers.DateTimeField().to_representation(obj.previous_last_used_at)
             if obj.previous_last_used_at
             else None,

@@ -210,5 +210,5 @@ class KeyRotateView(KeyView):
             api_key=api_key, actor=actor, grace_period_seconds=body.validated_data["grace_period_seconds"]
         )
         data = s.issued_key_data(issued.api_key, issued.key)
-        data["previous_key_valid_until"] = issued.api_key.previous_expires_at
+        data["previous_key_valid_until"] = issued.api_key.previous_secret_ends
         return Response(data)
