@@ -95,6 +95,10 @@ class MemberTenantRoleForm(forms.Form):
 
 
 class TenantSettingsForm(forms.Form):
+    """Every setting is posted with the value the page showed (``show_hidden_initial``): a save
+    changes only what was changed on the page, so a page opened before another owner tightened a
+    policy does not put the older value back when it is saved for something else."""
+
     plan = forms.ChoiceField(choices=Plan.choices, help_text="Sets the API rate limits of every key and user.")
     require_2fa = forms.BooleanField(
         required=False,
@@ -115,6 +119,15 @@ class TenantSettingsForm(forms.Form):
         help_text="Leave empty for no limit. New keys must then expire within this many days; "
         "existing keys that would outlive a new or shorter limit are set to expire this many days from now.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+
+    def changes(self) -> dict[str, Any]:
+        """The settings changed on the page (cleaned), by field name."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
 
 
 class OrgRenameForm(forms.Form):

@@ -31,7 +31,7 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
     form = TenantSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.tenant_update(tenant=tenant, actor=request.user, **form.cleaned_data)
+            services.tenant_update(tenant=tenant, actor=request.user, **form.changes())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
