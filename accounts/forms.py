@@ -183,6 +183,18 @@ class SSOConfigForm(forms.ModelForm):
         cast(forms.ModelChoiceField, self.fields["default_organization"]).queryset = Organization.objects.filter(
             tenant=tenant
         )
+        # Each setting posts the value the page showed, so a save changes only what was changed
+        # there (an old tab must not turn "Require SSO" back off). Never the secret: it is not
+        # rendered, and an empty one keeps the stored secret.
+        for name, field in self.fields.items():
+            field.show_hidden_initial = name != "client_secret"
+
+    def changes(self) -> dict[str, Any]:
+        """The settings changed on the page (cleaned), by field name; a typed secret counts."""
+        changed = {name: self.cleaned_data[name] for name in self.changed_data if name != "client_secret"}
+        if self.cleaned_data.get("client_secret"):
+            changed["client_secret"] = self.cleaned_data["client_secret"]
+        return changed
 
 
 class DomainForm(forms.Form):

@@ -88,7 +88,7 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
     config = TenantSSOConfig.objects.filter(tenant=tenant).first()
     form = SSOConfigForm(request.POST or None, instance=config, tenant=tenant)
     if request.method == "POST" and form.is_valid():
-        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        values = form.changes() if config is not None else {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
             config = sso.sso_config_save(tenant=tenant, actor=request.user, values=values)
         except DomainError as exc:

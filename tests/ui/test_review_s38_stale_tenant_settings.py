@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 class _Form(HTMLParser):
-    """What a browser submits from the page's form posting to ``action_start``."""
+    """What a browser submits from the page's form posting to ``action_start`` (``""``: the
+    POST form without an action, which posts to the page's own address)."""
 
     def __init__(self, html: str, action_start: str) -> None:
         super().__init__()
@@ -34,8 +35,10 @@ class _Form(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag == "form" and a.get("action", "").startswith(self.action_start):
-            self.inside, self.action = True, a["action"]
+        if tag == "form" and a.get("method") == "post":
+            action = a.get("action", "")
+            if action.startswith(self.action_start) and (self.action_start or not action):
+                self.inside, self.action = True, action
         if not self.inside or not a.get("name") and tag != "option":
             return
         if tag == "input" and (a.get("type") != "checkbox" or "checked" in a):
