@@ -197,6 +197,11 @@ def pending_invitations(*, organization: Organization) -> QuerySet[Invitation]:
     return Invitation.objects.filter(organization=organization, accepted_at__isnull=True, revoked_at__isnull=True)
 
 
+def invitation_get(*, organization: Organization, public_id: str) -> Invitation | None:
+    """One invitation of this org by its public id, whatever its state (pending, accepted, revoked)."""
+    return Invitation.objects.filter(organization=organization, public_id=public_id).first()
+
+
 def invitation_digest(token: str) -> str:
     """Invitation tokens are stored as their SHA-256 digest, like API keys."""
     return hashlib.sha256(token.encode()).hexdigest()

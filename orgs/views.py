@@ -266,6 +266,19 @@ def members(request: HttpRequest) -> HttpResponse:
     return _members_page(request, access, invite_form)
 
 
+def _invitation_gone(request: HttpRequest, access: Access, invitation_id: str) -> HttpResponse:
+    """Resend/revoke of an invitation no longer pending (a second press, a page opened before it
+    was accepted): this org's says what became of it on the members page; any other id is a 404."""
+    invitation = selectors.invitation_get(organization=access.organization(), public_id=invitation_id)
+    if invitation is None:
+        raise Http404("Invitation not found")
+    if invitation.accepted_at is not None:
+        messages.info(request, f"{invitation.email} already accepted the invitation: nothing changed.")
+    else:
+        messages.info(request, f"The invitation of {invitation.email} was already revoked: nothing changed.")
+    return redirect(url_in_org(request, access, "members"))
+
+
 @login_required
 @require_POST
 def invitation_resend(request: HttpRequest, invitation_id: str) -> HttpResponse:
@@ -278,7 +291,7 @@ def invitation_resend(request: HttpRequest, invitation_id: str) -> HttpResponse:
             organization=access.organization(), invitation_id=invitation_id, actor=request.user, accept_url=links
         )
     except ObjectNotFound:
-        raise Http404("Invitation not found") from None
+        return _invitation_gone(request, access, invitation_id)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(url_in_org(request, access, "members"))
@@ -295,7 +308,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: str) -> HttpResponse:
             organization=access.organization(), invitation_id=invitation_id, actor=request.user
         )
     except ObjectNotFound:
-        raise Http404("Invitation not found") from None
+        return _invitation_gone(request, access, invitation_id)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
