@@ -20,6 +20,7 @@ from orgs.models import Organization
 from tater import lockout
 from tater.client_ip import client_ip
 from tater.emails import nfkc
+from tater.shown_values import changed_on_page, post_values_shown
 
 
 class NFKCEmailMixin:
@@ -183,15 +184,13 @@ class SSOConfigForm(forms.ModelForm):
         cast(forms.ModelChoiceField, self.fields["default_organization"]).queryset = Organization.objects.filter(
             tenant=tenant
         )
-        # Each setting posts the value the page showed, so a save changes only what was changed
-        # there (an old tab must not turn "Require SSO" back off). Never the secret: it is not
-        # rendered, and an empty one keeps the stored secret.
-        for name, field in self.fields.items():
-            field.show_hidden_initial = name != "client_secret"
+        # A save changes only what was changed on the page (an old tab must not turn "Require
+        # SSO" back off). Never the secret: it is not rendered, and an empty one keeps the stored one.
+        post_values_shown(self, exclude=("client_secret",))
 
     def changes(self) -> dict[str, Any]:
         """The settings changed on the page (cleaned), by field name; a typed secret counts."""
-        changed = {name: self.cleaned_data[name] for name in self.changed_data if name != "client_secret"}
+        changed = {name: value for name, value in changed_on_page(self).items() if name != "client_secret"}
         if self.cleaned_data.get("client_secret"):
             changed["client_secret"] = self.cleaned_data["client_secret"]
         return changed

@@ -12,6 +12,7 @@ from orgs.models import KeyCreationPolicy, Plan
 from orgs.roles import OrgRole, TenantRole
 from tater.emails import nfkc
 from tater.exceptions import DomainError
+from tater.shown_values import changed_on_page, post_values_shown
 
 
 def add_domain_error(form: forms.Form, exc: DomainError, field_map: Mapping[str, str] | None = None) -> None:
@@ -95,9 +96,8 @@ class MemberTenantRoleForm(forms.Form):
 
 
 class TenantSettingsForm(forms.Form):
-    """Every setting is posted with the value the page showed (``show_hidden_initial``): a save
-    changes only what was changed on the page, so a page opened before another owner tightened a
-    policy does not put the older value back when it is saved for something else."""
+    """A save changes only the settings changed on the page (tater.shown_values): a page opened
+    before another owner tightened a policy does not put the older value back."""
 
     plan = forms.ChoiceField(choices=Plan.choices, help_text="Sets the API rate limits of every key and user.")
     require_2fa = forms.BooleanField(
@@ -122,12 +122,11 @@ class TenantSettingsForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.show_hidden_initial = True
+        post_values_shown(self)
 
     def changes(self) -> dict[str, Any]:
         """The settings changed on the page (cleaned), by field name."""
-        return {name: self.cleaned_data[name] for name in self.changed_data}
+        return changed_on_page(self)
 
 
 class OrgRenameForm(forms.Form):

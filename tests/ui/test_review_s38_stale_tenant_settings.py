@@ -100,3 +100,20 @@ def test_a_refused_save_keeps_what_was_typed_and_still_changes_only_that() -> No
     assert fixed.status_code == 302
     tenant = Tenant.objects.get(pk=tenant.pk)
     assert (tenant.plan, tenant.key_creation_policy) == ("pro", "admins")
+
+
+def test_a_refused_post_without_the_shown_values_still_saves_what_was_typed() -> None:
+    """A POST that did not come from the page (no shown values: a script, a page from before)
+    behaves as before, and the page it gets back does not take the typed values for shown ones."""
+    tenant, owner, _ = make_tenant(name="Acme")
+    tab = _browser(owner)
+    data = {"plan": "pro", "key_creation_policy": "admins", "token_exchange_policy": "owners"}
+    refused = tab.post("/settings/tenant/", {**data, "max_key_lifetime_days": "0"})
+    assert refused.status_code == 400
+    again = _Form(refused.content.decode(), "/settings/tenant/")
+    assert again.data["initial-plan"] == "free" and again.data["plan"] == "pro"
+    assert tab.post(again.action, {**again.data, "max_key_lifetime_days": "30"}).status_code == 302
+    tenant = Tenant.objects.get(pk=tenant.pk)
+    assert (tenant.plan, tenant.key_creation_policy, tenant.max_key_lifetime_days) == ("pro", "admins", 30)
+    assert tab.post("/settings/tenant/", {**data, "plan": "enterprise"}).status_code == 302
+    assert Tenant.objects.get(pk=tenant.pk).plan == "enterprise"

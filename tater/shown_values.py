@@ -1,0 +1,36 @@
+"""Settings forms that post every setting they show (tenant settings, SSO settings) change only
+the settings changed on the page: each field also posts the value the page showed (Django's
+``show_hidden_initial``), so a page opened before someone else changed a setting does not put the
+older value back when it is saved for another change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+
+
+def post_values_shown(form: forms.BaseForm, *, exclude: tuple[str, ...] = ()) -> None:
+    """Call at the end of ``form.__init__``. A bound form whose data lacks a shown value (a
+    hand-made POST, a page from before this existed) gets the current one, so nothing the user
+    typed is mistaken for what the page showed when the page is rendered again."""
+    missing: dict[str, Any] = {}
+    for name, field in form.fields.items():
+        if name in exclude:
+            continue
+        field.show_hidden_initial = True
+        key = form.add_initial_prefix(name)
+        if form.is_bound and key not in form.data:
+            shown = field.hidden_widget().format_value(field.prepare_value(form.get_initial_for_field(field, name)))
+            missing[key] = "" if shown is None else shown
+    if missing:
+        data = QueryDict(mutable=True)
+        data.update(form.data)
+        data.update(missing)
+        form.data = data
+
+
+def changed_on_page(form: forms.BaseForm) -> dict[str, Any]:
+    """The cleaned values of the settings changed on the page, by field name."""
+    return {name: form.cleaned_data[name] for name in form.changed_data}
