@@ -16,7 +16,7 @@ from orgs import roles
 from orgs.forms import add_domain_error
 from orgs.models import Organization, Tenant
 from orgs.selectors import as_actor
-from orgs.ui import current_access, require_tenant_role
+from orgs.ui import current_access, require_tenant_role, with_org_hint
 from scim import selectors
 from scim.forms import UNMAPPED, GroupMappingForm, ScimTokenForm
 from scim.services import groups as group_services
@@ -78,7 +78,7 @@ def scim_settings(request: HttpRequest) -> HttpResponse:
                 "That form was already submitted. A token is shown only once: if you did not store it, "
                 "revoke it and create a new one.",
             )
-            return redirect("scim_settings")
+            return redirect(with_org_hint(request, reverse("scim_settings")))
         try:
             issued = token_services.scim_token_create(tenant=tenant, name=form.cleaned_data["name"], actor=request.user)
         except DomainError as exc:
@@ -107,7 +107,7 @@ def scim_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
         return render(request, "scim/token_revoke.html", {"token": token, "tenant": tenant})
     token_services.scim_token_revoke(token=token, actor=request.user)
     messages.success(request, f"SCIM token “{token.name}” revoked: your identity provider can no longer use it.")
-    return redirect("scim_settings")
+    return redirect(with_org_hint(request, reverse("scim_settings")))
 
 
 @login_required
@@ -120,7 +120,7 @@ def scim_group_map(request: HttpRequest, group_id: str) -> HttpResponse:
     form = GroupMappingForm(request.POST, prefix=group.public_id, organizations=_organizations(tenant))
     if not form.is_valid():
         messages.error(request, "Choose an organization and a role.")
-        return redirect("scim_settings")
+        return redirect(with_org_hint(request, reverse("scim_settings")))
     chosen = form.cleaned_data["organization"]
     organization = Organization.objects.filter(tenant=tenant, public_id=chosen).first() if chosen else None
     try:
@@ -137,4 +137,4 @@ def scim_group_map(request: HttpRequest, group_id: str) -> HttpResponse:
                 request,
                 f"Members of “{group.display_name}” are now {form.cleaned_data['role']}s of {organization.name}.",
             )
-    return redirect("scim_settings")
+    return redirect(with_org_hint(request, reverse("scim_settings")))
