@@ -171,6 +171,15 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         )
     form = ConfirmTOTPForm(request.POST or None)
     device = services.pending_totp_device(user)
+    if request.method == "POST" and device is None and services.has_2fa(user):
+        # Verify pressed again, or the recovery codes page reloaded: that enrolment is done.
+        # Starting another would show a new QR code in place of the codes shown once.
+        messages.info(
+            request,
+            "Two-factor authentication is already on. Recovery codes are shown only once: "
+            "if you did not save them, generate new ones.",
+        )
+        return HttpResponseRedirect(reverse("accounts_2fa_setup"))
     if request.method == "POST" and device is not None and form.is_valid():
         first = not services.has_2fa(user)
         try:
