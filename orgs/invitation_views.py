@@ -7,6 +7,7 @@ address the invitation was sent to.
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +24,13 @@ from tater.exceptions import DomainError, NotPermitted, ObjectNotFound
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = selectors.invitation_get_by_token(token=token)
+    if invitation is not None and invitation.accepted_at is not None and invitation.accepted_by_id == request.user.pk:
+        # Accept pressed again, or the email's link followed after accepting: not an error.
+        joined = selectors.orgs_reachable_by_user(user=request.user).filter(pk=invitation.organization_id).first()
+        if joined is not None:
+            request.session[SESSION_ORG_KEY] = joined.public_id
+            messages.info(request, f"You already joined {joined.name}.")
+            return redirect("/")
     problem, status = "", 200
     if invitation is None:
         problem, status = "This invitation link is not valid.", 404
