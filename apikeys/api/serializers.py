@@ -69,7 +69,7 @@ class ApiKeyOutput(serializers.ModelSerializer):
             return None
         return {
             "previous_prefix": obj.previous_display_prefix or None,
-            "previous_valid_until": serializers.DateTimeField().to_representation(obj.previous_secret_ends),
+            "previous_valid_until": serializers.DateTimeField().to_representation(ends),
             "previous_last_used_at": serializers.DateTimeField().to_representation(obj.previous_last_used_at)
             if obj.previous_last_used_at
             else None,
