@@ -339,7 +339,7 @@ class IdPTokenAuthentication(BaseAuthentication):
             raise Unauthorized("Invalid token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
         if key_present:
             return None
-        if requires_2fa(user) and not services.has_2fa(user):
+        if requires_2fa(user, tenant_pk=identity.tenant_pk) and not services.has_2fa(user):
             raise Forbidden(
                 "Your tenant requires two-factor authentication: enrol an authenticator at /accounts/2fa/ first",
                 code="MFA_REQUIRED",

@@ -31,12 +31,14 @@ class SecondFactorRequired(NotPermitted):
     """A member of a tenant requiring 2FA tried to leave their account without a factor."""
 
 
-def requires_2fa(user: Any) -> bool:
-    """Whether a tenant ``user`` belongs to (directly or through an org) requires 2FA."""
-    return (
-        TenantMembership.objects.filter(user=user, tenant__require_2fa=True).exists()
-        or OrgMembership.objects.filter(user=user, organization__tenant__require_2fa=True).exists()
-    )
+def requires_2fa(user: Any, *, tenant_pk: int | None = None) -> bool:
+    """Whether a tenant ``user`` belongs to (directly or through an org) requires 2FA; with
+    ``tenant_pk``, that tenant only (an identity-provider token reaches its own tenant alone)."""
+    tenants = TenantMembership.objects.filter(user=user, tenant__require_2fa=True)
+    orgs = OrgMembership.objects.filter(user=user, organization__tenant__require_2fa=True)
+    if tenant_pk is not None:
+        tenants, orgs = tenants.filter(tenant_id=tenant_pk), orgs.filter(organization__tenant_id=tenant_pk)
+    return tenants.exists() or orgs.exists()
 
 
 @transaction.atomic

@@ -348,7 +348,9 @@ class MeView(TaterAPIView):
             user=user, access=access, authentication=how, verified=verified, has_2fa=services.has_2fa(user)
         )
         if not via_key:
-            data["mfa_required"] = not data["two_factor"]["enabled"] and requires_2fa(user)
+            # A token meets its own tenant's policy; a session every tenant's it reaches.
+            token_tenant = request.auth.tenant_pk if isinstance(request.auth, IdPIdentity) else None
+            data["mfa_required"] = not data["two_factor"]["enabled"] and requires_2fa(user, tenant_pk=token_tenant)
         return Response(data)
 
 
