@@ -1,5 +1,5 @@
-"""What the show-once page's ready-to-paste examples call: an upload for a key that may
-upload scans, otherwise a listing the key may read (scans first), so a pasted example
+"""What the show-once page's ready-to-paste examples call: an upload for an org-bound key
+that may upload scans, otherwise a listing the key may read (scans first), so a pasted example
 answers 200 instead of a 403 for a permission the key does not have."""
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ PUBLIC_READS = frozenset({"scans:read", "organizations:read"})
 
 
 def can_upload(api_key: ApiKey) -> bool:
-    return "scans:write" in S.expand(api_key.scopes) and api_key.type != KeyType.PUBLIC
+    """Upload is a write endpoint: it admits org-bound standard and agent keys only (an
+    unbound key gets 401 there, SPEC §4), whatever the key's scopes."""
+    return "scans:write" in S.expand(api_key.scopes) and api_key.type != KeyType.PUBLIC and not api_key.is_unbound
 
 
 def example_listing(api_key: ApiKey, org_id: str) -> tuple[str, str]:
