@@ -32,7 +32,8 @@ def test_rotating_during_a_grace_records_the_secret_it_cut_short(api, world) -> 
     key_id, first = world["owner_key"].public_id, world["owner_raw"]
     second = _rotate(api, key_id, first, 24 * 3600)
     third = _rotate(api, key_id, second["key"], 3600)
-    assert api.get("/api/v1/auth/validate", HTTP_X_API_KEY=first).status_code == 401  # stopped at once
+    stopped = api.get("/api/v1/auth/validate", HTTP_X_API_KEY=first)  # stopped at once, no longer known
+    assert (stopped.status_code, stopped.json()["error"]) == (401, "UNAUTHORIZED")  # as the README says
 
     latest, earlier = _rotations(api, third["key"], key_id)
     assert "previous_secret_ended" not in earlier  # nothing was in its grace then
