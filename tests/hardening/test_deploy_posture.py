@@ -208,6 +208,9 @@ CSRF_EXEMPT_OK = {
     # nobody (the credentials are the body), as its /api/v1/auth/token twin.
     "v1/": "Tatry / taap.it surfaces: DRF views, API keys only, never a session cookie",
     "auth/": "Taffy's credential exchange: DRF view with no authenticator (credentials in the body)",
+    # Any other path under Taffy's /auth prefix (and the prefix itself): a 404 in Taffy's
+    # shape from surfaces.envelope.UnknownPathView, which authenticates nobody.
+    "auth(?:/|$)": "Taffy's unknown paths: a 404 in Taffy's shape, no authenticator",
 }
 
 

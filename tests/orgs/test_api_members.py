@@ -89,7 +89,10 @@ class TestInvitation:
         assert client.post(link).status_code == 302
         assert OrgMembership.objects.get(user=newcomer, organization=world["org1"]).role == "member"
         assert AuditEvent.objects.filter(action="member.added", target_id=newcomer.public_id).exists()
-        # Single use.
+        # Single use: the person who joined is told so (tests/ui/test_review_s38_invitation_accepted_twice.py);
+        # anyone else gets the 410.
+        assert client.post(link).status_code == 302
+        client.force_login(UserFactory())
         again = client.post(link)
         assert again.status_code == 410 and b"already been used" in again.content
 
