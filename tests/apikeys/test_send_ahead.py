@@ -64,8 +64,13 @@ def test_the_round_trip_leaves_before_routing(api, limited, monkeypatch):
     monkeypatch.setattr(URLResolver, "resolve", noted)
     assert _remaining(api.get(VALIDATE, HTTP_X_API_KEY=limited)) == 4
     assert at_routing[0] == 1 and trips.count == 1  # on its way before routing; nothing more after
-    assert api.get("/api/v1/no-such-route", HTTP_X_API_KEY=limited).status_code == 404
-    assert trips.count == 3  # sent ahead though no route reaches the key check, then given back
+    missed = api.get("/api/v1/no-such-route", HTTP_X_API_KEY=limited)
+    assert missed.status_code == 404
+    # Sent ahead though no route reaches the key check, then given back (2); the answer no
+    # view made reports the address's failure budget (SPEC §6, every API response carries
+    # X-RateLimit-*; tests/ratelimit/test_review_s38_pre_view_headers.py): a peek and the
+    # lock's end (2 more). The key's quota is untouched.
+    assert trips.count == 5 and "X-RateLimit-Limit" in missed
     assert _remaining(api.get(VALIDATE, HTTP_X_API_KEY=limited)) == 3
 
 
