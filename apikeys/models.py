@@ -33,6 +33,17 @@ class UsageRefill(models.TextChoices):
     MONTHLY = "monthly", "Monthly (the 1st, 00:00 UTC)"
 
 
+def previous_secret_ends(expires_at: datetime | None, previous_expires_at: datetime | None) -> datetime | None:
+    """When a rotated-out secret stops working: the end of its grace period, or the key's
+    expiry when that comes first (None: no previous secret). The one rule for every answer
+    about a rotation (the rotate response, key detail, pages, validate of the old secret)."""
+    if previous_expires_at is None:
+        return None
+    if expires_at is not None and expires_at < previous_expires_at:
+        return expires_at
+    return previous_expires_at
+
+
 class ApiKey(models.Model):
     """An API key. Only the SHA-256 digest of the secret is stored, never the secret."""
 
@@ -96,13 +107,8 @@ class ApiKey(models.Model):
 
     @property
     def previous_secret_ends(self) -> datetime | None:
-        """When the rotated-out secret stops working: the end of its grace period, or the
-        key's expiry when that comes first (None: no previous secret)."""
-        if self.previous_expires_at is None:
-            return None
-        if self.expires_at is not None and self.expires_at < self.previous_expires_at:
-            return self.expires_at
-        return self.previous_expires_at
+        """When the rotated-out secret stops working (None: no previous secret)."""
+        return previous_secret_ends(self.expires_at, self.previous_expires_at)
 
     def settings_version(self) -> str:
         """A fingerprint of the settings people edit (none of them secret): a page that

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from apikeys import keygen, selectors, services
 from apikeys.api import serializers as s
 from apikeys.authentication import presented_key
-from apikeys.models import ApiKey
+from apikeys.models import ApiKey, previous_secret_ends
 from apikeys.principal import KeyPrincipal, sorted_scopes
 from orgs import policy
 from orgs.access import Access
@@ -64,13 +64,13 @@ def _presented_secret(request: Request, principal: KeyPrincipal) -> tuple[str, d
     raw = presented_key(request) if principal.matched_previous else None
     if raw is None:
         return principal.display_prefix, principal.expires_at
-    ends = [t for t in (principal.expires_at, principal.previous_expires_at) if t is not None]
-    return keygen.display_prefix_of(raw), min(ends, default=None)
+    ends = previous_secret_ends(principal.expires_at, principal.previous_expires_at)
+    return keygen.display_prefix_of(raw), ends
 
 
 def _uses_of(request: Request) -> dict[str, Any] | None:
     """A usage-limited key's limit, remaining uses (after this request) and refill."""
-    rate = getattr(request._request, "rate_limit", None)
+    rate = getattr(request, "rate_limit", None)  # the WSGI request's, through DRF's Request
     counted = getattr(rate, "uses", None)
     return counted.as_json() if counted is not None else None
 
