@@ -172,14 +172,15 @@ def client_budget_headers(ip: str) -> dict[str, str]:
     ``Remaining`` 0: the next failure is refused; during a lockout ``Reset`` is its end.
     Empty when the store cannot tell (an outage answers without them)."""
     scope = _client_scope(ip)
+    lock = _lock_name(scope)
     try:
-        decision = limiter.get_limiter().peek(_failures(scope))
-        if decision.degraded:
-            return {}
-        headers = decision.rate_limit_headers()
-        until = _locked_until([scope])
+        decision = limiter.get_limiter().peek(_failures(scope), reads=[lock])  # one round trip
     except LimiterUnavailable:
         return {}
+    if decision.degraded:
+        return {}
+    headers = decision.rate_limit_headers()
+    until = float(decision.reads.get(lock) or 0)
     if until > time.time():
         headers["X-RateLimit-Remaining"] = "0"
         headers["X-RateLimit-Reset"] = str(math.ceil(until))

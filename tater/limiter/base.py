@@ -92,8 +92,9 @@ class RateLimiterBackend(ABC):
         return Answered(self.check(key, rules, cost=cost, now=None, reads=reads))
 
     @abstractmethod
-    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
-        """The quota as it stands; ``admitted``: whether one more request would be."""
+    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None, reads: Sequence[str] = ()) -> Decision:
+        """The quota as it stands; ``admitted``: whether one more request would be; ``reads``
+        as for :meth:`check`, in the same step."""
 
     @abstractmethod
     def refund(self, key: str, receipt: Any, *, cost: int) -> None:

@@ -94,14 +94,14 @@ class CacheBackend(CacheValues, RateLimiterBackend):
         return Decision(True, after, t, values, receipt=Receipt((*claimed, t), cost))
 
     @store_call
-    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
+    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None, reads: Sequence[str] = ()) -> Decision:
         if not rules:
-            return Decision(False, (), time.time() if now is None else now, known=False)
+            return Decision(False, (), time.time() if now is None else now, self._unknown_reads(reads), known=False)
         t = self._now(now)
         counted = [self._keys(key, rule, t) for rule in rules]
-        found = self.cache.get_many([k for keys_ in counted for k in keys_])
+        found = self.cache.get_many([*reads, *(k for keys_ in counted for k in keys_)])
         states = self._states(rules, counted, found, 1, t)
-        return Decision(all(s.retry_after == 0 for s in states), states, t)
+        return Decision(all(s.retry_after == 0 for s in states), states, t, {k: found.get(k) for k in reads})
 
     @store_call
     def refund(self, key: str, receipt: Any, *, cost: int) -> None:

@@ -122,16 +122,17 @@ class InProcessBackend(CacheValues, RateLimiterBackend):
                 states = self._states(counts, plan, cost, t)  # what each rule waits for
         return Decision(admitted, states, t, self._read(reads) if reads else NO_READS, receipt=receipt)
 
-    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
+    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None, reads: Sequence[str] = ()) -> Decision:
+        values = self._read(reads) if reads else NO_READS
         if not rules:
-            return Decision(False, (), time.time() if now is None else now, known=False)
+            return Decision(False, (), time.time() if now is None else now, values, known=False)
         plan = self._plan(rules)
         with self._lock:
             t = time.time() if now is None else now
             counts = self._counts(key, t)
             self._trim(counts, plan, t)
             states = self._states(counts, plan, 1, t)
-        return Decision(all(s.retry_after == 0 for s in states), states, t)
+        return Decision(all(s.retry_after == 0 for s in states), states, t, values)
 
     def refund(self, key: str, receipt: Any, *, cost: int) -> None:
         stamp, admitted_at, fixed = receipt

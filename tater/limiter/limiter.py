@@ -245,13 +245,16 @@ class Limiter:
         except Exception:  # noqa: BLE001 - a request's answer never fails for a check it did not use
             logger.exception("could not settle a rate-limit check sent ahead")
 
-    def peek(self, entity: RateLimitedEntity, *, now: float | None = None) -> Decision:
-        """The quota as it stands, consuming nothing (``admitted``: would one more be)."""
+    def peek(self, entity: RateLimitedEntity, *, reads: Sequence[str] = (), now: float | None = None) -> Decision:
+        """The quota as it stands, consuming nothing (``admitted``: would one more be);
+        ``reads`` as for :meth:`check`, in the same round trip."""
         key, rules = _unpack(entity)
+        if reads:
+            keys.check_reads(key, reads)
         try:
-            return self._ask(self.backend.peek, key, rules, now=now)
+            return self._ask(self.backend.peek, key, rules, now=now, reads=reads)
         except LimiterUnavailable as exc:
-            return self._outage(exc, rules, now, ())
+            return self._outage(exc, rules, now, reads)
 
     def refund(self, entity: RateLimitedEntity, receipt: Receipt | None) -> None:
         """Give back the admission ``receipt`` stands for (``Decision.receipt``), exactly and
@@ -418,8 +421,8 @@ def check(entity: RateLimitedEntity, *, reads: Sequence[str] = (), cost: int = 1
     return get_limiter().check(entity, reads=reads, cost=cost, now=now)
 
 
-def peek(entity: RateLimitedEntity, *, now: float | None = None) -> Decision:
-    return get_limiter().peek(entity, now=now)
+def peek(entity: RateLimitedEntity, *, reads: Sequence[str] = (), now: float | None = None) -> Decision:
+    return get_limiter().peek(entity, reads=reads, now=now)
 
 
 def refund(entity: RateLimitedEntity, receipt: Receipt | None) -> None:

@@ -133,8 +133,8 @@ class RedisBackend(RateLimiterBackend):
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return _SentScript(self, pool, connection, (key, tuple(rules), cost, tuple(reads), token))
 
-    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None) -> Decision:
-        return self._decision(rules, self._run("peek", key, rules, 1, _clock(now), (), ""), ())
+    def peek(self, key: str, rules: Sequence[Rule], *, now: float | None, reads: Sequence[str] = ()) -> Decision:
+        return self._decision(rules, self._run("peek", key, rules, 1, _clock(now), reads, ""), reads)
 
     def refund(self, key: str, receipt: Any, *, cost: int) -> None:
         # Its own log members; at its time, under its rules: its fixed windows, while current.

@@ -145,6 +145,17 @@ def test_reads_come_back_with_the_decision(harness: Harness) -> None:
     assert not refused.admitted and refused.reads == {generation: b"7"}
 
 
+def test_a_peek_reads_in_the_same_step_and_counts_nothing(harness: Harness) -> None:
+    entity = harness.entity([Rule(60, 1)])
+    lock, missing = (keys.tagged(entity.key(), s) for s in ("locked", "nothing"))
+    harness.store(lock, b"1234.5")
+    peeked = harness.limiter.peek(entity, reads=[lock, missing])
+    assert peeked.admitted and peeked.reads == {lock: b"1234.5", missing: None}
+    assert harness.limiter.check(entity).admitted  # the peek took none of the one request
+    with pytest.raises(ValueError, match="read key"):
+        harness.limiter.peek(entity, reads=[keys.tagged(harness.entity([Rule(60, 1)]).key(), "locked")])
+
+
 def test_reads_must_be_tagged_keys_of_the_entity(harness: Harness) -> None:
     entity, other = harness.entity([Rule(60, 1)]), harness.entity([Rule(60, 1)])
     for bad in (keys.tagged(other.key(), "gen"), "gen", keys.internal(entity.key(), "log")):
