@@ -40,16 +40,30 @@ def _address(entry: str) -> str | None:
         if not _PORT.fullmatch(f":{port}"):
             return None
         value = host
+    return canonical(value)
+
+
+def canonical(value: str) -> str | None:
+    """One spelling per address (None: not an address): IPv6 compressed and lower case
+    (``2001:0DB8::0001`` is ``2001:db8::1``), and an IPv4 client that a dual-stack server
+    (one listening on ``[::]``) reports as ``::ffff:198.51.100.7`` is ``198.51.100.7``, as the
+    key allowlist reads it; so a key's last addresses, its ``last_used_ip``, the audit log
+    and the lockout see one client once."""
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
 
 
 def resolve(request: HttpRequest) -> tuple[str, str | None]:
     """The client address, and (only when that is :data:`UNKNOWN` because its entry holds no
     address) the nearest trusted hop that forwarded it."""
     remote = request.META.get("REMOTE_ADDR", "") or UNKNOWN
+    if ":" in remote:  # an IPv4 peer's address is written one way already; IPv6 is not
+        remote = canonical(remote) or remote
     hops = settings.TATER_TRUSTED_PROXY_COUNT
     if hops <= 0:
         return remote, None
