@@ -78,23 +78,39 @@ def session_entity(user_pk: int, tenant_pk: int) -> Entity:
     return Entity(f"user:{user_pk}:tenant:{tenant_pk}", rules_for(plan))
 
 
-def _session_entity(request: Request, *, unresolved: bool = False) -> Entity | None:
-    """The session's entity in the tenant its request resolved to; with ``unresolved`` (for
-    the headers only), also when none resolved but one tenant is the user's."""
+def _session_entity(request: Request) -> Entity | None:
+    """The session's entity in the tenant its request resolved to (None: no session, or a
+    view that resolves no org, such as sign-out: not counted)."""
     access = getattr(request, "access", None)
+    user = request.__dict__.get("_user")
+    if access is None or user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return session_entity(user.pk, access.tenant_pk)
+
+
+# A person's tenants looked at for the headers of an answer that resolved none.
+HEADER_TENANTS = 20
+
+
+def _unresolved_session_rate(request: Request) -> RequestRate | None:
+    """For the headers only, consuming nothing: a signed-in caller's quota where the request
+    resolved no tenant (400 ``AMBIGUOUS_ORG``, sign-out, ``/me``): still a response to an
+    identified caller, whose headers say where it stands. In several tenants, the quota
+    nearest to running out (what the next request may meet first)."""
     user = request.__dict__.get("_user")
     if user is None or not getattr(user, "is_authenticated", False):
         return None
+    access = getattr(request, "access", None)
     if access is not None:
-        return session_entity(user.pk, access.tenant_pk)
-    if not unresolved:
-        return None  # views that resolve no org (sign-out, health) are not counted
-    # Refused before its org resolved (e.g. 400 AMBIGUOUS_ORG): still a response to an
-    # identified caller, whose headers say where it stands, when one tenant is theirs.
-    from orgs.selectors import orgs_reachable_by_user
+        tenants = [access.tenant_pk]
+    else:
+        from orgs.selectors import orgs_reachable_by_user
 
-    tenants = list(orgs_reachable_by_user(user=user).order_by().values_list("tenant_id", flat=True).distinct()[:2])
-    return session_entity(user.pk, tenants[0]) if len(tenants) == 1 else None
+        reachable = orgs_reachable_by_user(user=user).order_by("tenant_id").values_list("tenant_id", flat=True)
+        tenants = list(reachable.distinct()[:HEADER_TENANTS])
+    entities = [session_entity(user.pk, tenant_pk) for tenant_pk in tenants]
+    rates = [RequestRate(entity, limiter.peek(entity), counted=False) for entity in entities]
+    return min(rates, key=lambda rate: rate.decision.remaining, default=None)
 
 
 def admitted_during_outage(request: Request, view: Any) -> bool:
@@ -148,9 +164,7 @@ def finish_response(request: Request, response: Any) -> None:
             rate.decision = limiter.peek(rate.entity)
             rate.counted = False
         if rate is None:
-            entity = _session_entity(request, unresolved=True)
-            if entity is not None:
-                rate = RequestRate(entity, limiter.peek(entity), counted=False)
+            rate = _unresolved_session_rate(request)
     except LimiterUnavailable:
         rate = None  # the store is down (limits failing closed): an answer without the headers
     if rate is not None:
