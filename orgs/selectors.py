@@ -11,6 +11,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from audit import registry as A
+from audit.models import AuditEvent
 from orgs import policy, roles
 from orgs.models import Invitation, Organization, OrgMembership, Tenant, TenantMembership
 
@@ -170,6 +172,23 @@ def member_get_by_pk(*, organization: Organization, user_pk: int) -> MemberRow |
     """One member of the org by the user's database id (the UI's forms, never the API)."""
     user = get_user_model().objects.filter(pk=user_pk).first()
     return member_row(organization=organization, user=user) if user is not None else None
+
+
+def former_member_get(*, organization: Organization, user_pk: int) -> Any | None:
+    """A person this org once listed and who has since been removed (its own ``member.removed``
+    entry, or their tenant role's, which gave them every org of the tenant); None for anyone
+    else, so a user id that never was in the org tells nothing about whom it names."""
+    user = get_user_model().objects.filter(pk=user_pk).first()
+    if user is None:
+        return None
+    removed = AuditEvent.objects.filter(
+        Q(organization=organization) | Q(organization__isnull=True),
+        tenant_id=organization.tenant_id,
+        action=A.MEMBER_REMOVED,
+        target_type=user._meta.model_name,
+        target_id=user.public_id,
+    )
+    return user if removed.exists() else None
 
 
 def member_row(*, organization: Organization, user: Any) -> MemberRow | None:

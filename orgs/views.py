@@ -97,11 +97,15 @@ def org_create(request: HttpRequest) -> HttpResponse:
     return render(request, "orgs/org_create.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _member_or_404(access: Access, user_id: int) -> selectors.MemberRow:
-    row = selectors.member_get_by_pk(organization=access.organization(), user_pk=user_id)
-    if row is None:
+def _member_gone(request: HttpRequest, access: Access, user_id: int) -> HttpResponse:
+    """A member form (remove, role, tenant role) posted for someone no longer here (a second
+    press, a members page opened before another admin removed them): a person this org removed
+    is named on the members page and nothing changes; any other user id is a 404."""
+    user = selectors.former_member_get(organization=access.organization(), user_pk=user_id)
+    if user is None:
         raise Http404("Member not found")
-    return row
+    messages.info(request, f"{user.email} is no longer a member of this organization: nothing changed.")
+    return redirect(url_in_org(request, access, "members"))
 
 
 class _LinkRecorder:
@@ -355,7 +359,9 @@ def _confirm_demotion(
 def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
     access = current_access(request)
     require_scope(access, "members:write")
-    member = _member_or_404(access, user_id)
+    member = selectors.member_get_by_pk(organization=access.organization(), user_pk=user_id)
+    if member is None:
+        return _member_gone(request, access, user_id)
     form = MemberRoleForm(request.POST, prefix=f"m{user_id}")
     if not form.is_valid():
         choices = ", ".join(str(label) for _, label in roles.OrgRole.choices)
@@ -407,7 +413,9 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
     access = current_access(request)
     require_scope(access, "members:write")
     require_tenant_role(access, roles.TenantRole.OWNER, roles.TenantRole.ADMIN)
-    member = _member_or_404(access, user_id)
+    member = selectors.member_get_by_pk(organization=access.organization(), user_pk=user_id)
+    if member is None:
+        return _member_gone(request, access, user_id)
     form = MemberTenantRoleForm(request.POST, prefix=f"t{user_id}", offered=_tenant_roles_offered(access))
     if not form.is_valid():
         choices = ", ".join(TENANT_ROLE_LABELS[value] for value in _tenant_roles_offered(access) or ())
@@ -451,11 +459,15 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
 def member_remove(request: HttpRequest, user_id: int) -> HttpResponse:
     access = current_access(request)
     require_scope(access, "members:write")
-    member = _member_or_404(access, user_id)
+    member = selectors.member_get_by_pk(organization=access.organization(), user_pk=user_id)
+    if member is None:
+        return _member_gone(request, access, user_id)
     error = None
     if request.method == "POST":
         try:
             member_services.member_remove(organization=access.organization(), user=member.user, actor=request.user)
+        except ObjectNotFound:
+            return _member_gone(request, access, user_id)
         except DomainError as exc:
             error = exc.message
         else:
