@@ -44,7 +44,7 @@ def oidc_login(request: HttpRequest, provider_id: str) -> HttpResponse:
 @form_rate_limited("sso_start")
 def sso_start(request: HttpRequest) -> HttpResponse:
     """Email-first SSO: the email's domain picks the tenant's identity provider."""
-    form = SSOStartForm(request.POST or None)
+    form = SSOStartForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         config = sso.config_for_email(form.cleaned_data["email"])
         if config is not None:
@@ -86,7 +86,7 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
     if tenant is None:
         return render(request, "accounts/sso_settings.html", {"not_owner": True}, status=403)
     config = TenantSSOConfig.objects.filter(tenant=tenant).first()
-    form = SSOConfigForm(request.POST or None, instance=config, tenant=tenant)
+    form = SSOConfigForm(request.POST if request.method == "POST" else None, instance=config, tenant=tenant)
     if request.method == "POST" and form.is_valid():
         values = form.changes() if config is not None else {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:

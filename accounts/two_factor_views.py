@@ -104,7 +104,7 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
     if stage is None or stage.login.user is None:
         return HttpResponseRedirect(reverse("account_login"))
     user = stage.login.user
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         device = _check_code(request, user, form.cleaned_data["code"], form)
         if device is not None:
@@ -129,7 +129,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("accounts_2fa_setup"))
     if is_verified(user):
         return HttpResponseRedirect(next_url)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         device = _check_code(request, user, form.cleaned_data["code"], form)
         if device is not None:
@@ -169,7 +169,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                 "passkey_count": passkeys.passkeys_of(user).count(),
             },
         )
-    form = ConfirmTOTPForm(request.POST or None)
+    form = ConfirmTOTPForm(request.POST if request.method == "POST" else None)
     device = services.pending_totp_device(user)
     if request.method == "POST" and device is None and services.has_2fa(user):
         # Verify pressed again, or the recovery codes page reloaded: that enrolment is done.
@@ -236,7 +236,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
     """Removing the second factor asks for the password again (and a session that passed it),
     checked as the sign-in checks one (``accounts.forms.password_confirmed``)."""
-    form = PasswordConfirmForm(request.POST or None, user=request.user, request=request)
+    form = PasswordConfirmForm(request.POST if request.method == "POST" else None, user=request.user, request=request)
     if request.method == "POST" and form.is_valid():
         try:
             mfa.mfa_disable(user=request.user)

@@ -220,7 +220,7 @@ def key_create(request: HttpRequest) -> HttpResponse:
     tenant = Tenant.objects.get(pk=access.tenant_pk)
     key_type = _type_choice(request)
     form = ApiKeyCreateForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         key_type=key_type,
         org_name=access.org.name if access.org else None,
         can_create_unbound=access.is_tenant_owner,
@@ -367,7 +367,7 @@ def key_edit(request: HttpRequest, key_id: str) -> HttpResponse:
         api_key.refresh_from_db()
         return render(request, "apikeys/key_edit.html", {**context, "form": edit_form(None), "stale": True}, status=409)
 
-    form = edit_form(request.POST or None)
+    form = edit_form(request.POST if request.method == "POST" else None)
     if form.is_stale():
         return stale_page()
     context["form"] = form

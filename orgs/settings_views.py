@@ -28,7 +28,7 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
     require_tenant_role(access, roles.TenantRole.OWNER)
     tenant = Tenant.objects.get(pk=access.tenant_pk)
     initial = {field: getattr(tenant, field) for field in TenantSettingsForm.base_fields}
-    form = TenantSettingsForm(request.POST or None, initial=initial)
+    form = TenantSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.tenant_update(tenant=tenant, actor=request.user, **form.changes())
@@ -59,7 +59,7 @@ def org_settings(request: HttpRequest) -> HttpResponse:
     can_rename = _may_rename(access) and "organizations:write" in access.scopes
     form = None
     if can_rename:
-        form = OrgRenameForm(request.POST or None, initial={"name": organization.name})
+        form = OrgRenameForm(request.POST if request.method == "POST" else None, initial={"name": organization.name})
     if request.method == "POST":
         if form is None:
             raise PermissionDenied("Only tenant owners/admins and organization admins can rename an organization")

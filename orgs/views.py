@@ -79,7 +79,7 @@ def _after_switch(request: HttpRequest, target: str) -> str:
 def org_create(request: HttpRequest) -> HttpResponse:
     access = current_access(request, org_required=False)
     require_tenant_role(access, roles.TenantRole.OWNER, roles.TenantRole.ADMIN)
-    form = OrgCreateForm(request.POST or None)
+    form = OrgCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             org = services.org_create(
@@ -243,7 +243,7 @@ def members(request: HttpRequest) -> HttpResponse:
     access = current_access(request)
     require_scope(access, "members:read")
     organization = access.organization()
-    invite_form = MemberInviteForm(request.POST or None, prefix="invite")
+    invite_form = MemberInviteForm(request.POST if request.method == "POST" else None, prefix="invite")
     if request.method == "POST":
         require_scope(access, "members:write")
         if invite_form.is_valid():

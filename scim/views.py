@@ -70,7 +70,9 @@ def _page(request: HttpRequest, tenant: Tenant, token_form: ScimTokenForm, statu
 def scim_settings(request: HttpRequest) -> HttpResponse:
     """GET: the page. POST: create a token and show it once."""
     tenant = _tenant(request)
-    form = ScimTokenForm(request.POST or None, initial={"submit_token": new_submit_token()})
+    form = ScimTokenForm(
+        request.POST if request.method == "POST" else None, initial={"submit_token": new_submit_token()}
+    )
     if request.method == "POST" and form.is_valid():
         if already_submitted(request, form.cleaned_data["submit_token"]):
             messages.warning(
