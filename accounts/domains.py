@@ -33,6 +33,7 @@ from django.utils import timezone
 from accounts.app_settings import app_settings
 from accounts.models import TenantDomain
 from audit import registry as A
+from audit.models import AuditEvent
 from audit.services import audit_record
 from orgs import roles
 from orgs.models import TenantMembership
@@ -185,6 +186,23 @@ def domain_verify(*, tenant_domain: TenantDomain, actor: Any | None) -> TenantDo
 
 
 @transaction.atomic
+def removed_claim(*, tenant_ids: Any, domain_id: int) -> tuple[Any, str] | None:
+    """(tenant, domain) of a claim one of ``tenant_ids`` removed (its ``sso.domain_removed``
+    entry), for a Remove or Verify pressed again; None for any other id (another tenant's)."""
+    entry = (
+        AuditEvent.objects.select_related("tenant")
+        .filter(
+            tenant_id__in=tenant_ids,
+            action=A.SSO_DOMAIN_REMOVED,
+            target_type=TenantDomain._meta.model_name,
+            target_id=str(domain_id),
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    return (entry.tenant, str(entry.changes.get("domain", ""))) if entry is not None else None
+
+
 def domain_remove(*, tenant_domain: TenantDomain, actor: Any | None) -> None:
     """Drop a claim; a verified domain stops routing, requiring and linking at once."""
     _require_owner(tenant_domain.tenant, actor)

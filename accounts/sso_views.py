@@ -148,14 +148,21 @@ def sso_domain_add(request: HttpRequest) -> HttpResponse:
     return _settings_page(request, tenant, owned, form=sso_form, config=config, domain_form=form)
 
 
-def _claim_of(request: HttpRequest, domain_id: int) -> Any:
-    """The claim ``domain_id`` of a tenant the signed-in user owns; 404 for anything else."""
+def _claim_of(request: HttpRequest, domain_id: int) -> TenantDomain | HttpResponse:
+    """The claim ``domain_id`` of a tenant the signed-in user owns; 404 for anything else. One
+    such a tenant removed (a second press, a page opened before another owner removed it) goes
+    back to the settings saying so."""
     user = cast(User, request.user)  # the callers are @login_required
     owned = TenantMembership.objects.filter(user=user, role=roles.TenantRole.OWNER).values("tenant_id")
     claim = TenantDomain.objects.select_related("tenant").filter(pk=domain_id, tenant_id__in=owned).first()
-    if claim is None:
+    if claim is not None:
+        return claim
+    removed = domains.removed_claim(tenant_ids=owned, domain_id=domain_id)
+    if removed is None:
         raise Http404("No such domain")
-    return claim
+    tenant, domain = removed
+    messages.info(request, f"{domain} was already removed: nothing changed.")
+    return HttpResponseRedirect(_settings_url(tenant))
 
 
 @login_required
@@ -164,6 +171,8 @@ def _claim_of(request: HttpRequest, domain_id: int) -> Any:
 def sso_domain_verify(request: HttpRequest, domain_id: int) -> HttpResponse:
     """Look the domain's TXT record up now; verified when it carries the claim's token."""
     claim = _claim_of(request, domain_id)
+    if isinstance(claim, HttpResponse):
+        return claim
     try:
         claim = domains.domain_verify(tenant_domain=claim, actor=request.user)
     except DomainError as exc:
@@ -178,6 +187,8 @@ def sso_domain_verify(request: HttpRequest, domain_id: int) -> HttpResponse:
 def sso_domain_remove(request: HttpRequest, domain_id: int) -> HttpResponse:
     """GET: confirm (a removed domain's sign-ins stop going to the IdP). POST: remove."""
     claim = _claim_of(request, domain_id)
+    if isinstance(claim, HttpResponse):
+        return claim
     if request.method == "GET":
         context = {"claim": claim, "settings_url": _settings_url(claim.tenant)}
         return render(request, "accounts/sso_domain_remove.html", context)
