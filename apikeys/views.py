@@ -96,8 +96,10 @@ def key_list(request: HttpRequest) -> HttpResponse:
     require_scope(access, "keys:read")
     filter_form = ApiKeyFilterForm(request.GET or None)
     actor = selectors.actor_of(access, request.user)
+    # A filter that cannot be applied is shown as an error, not dropped (which listed every key).
+    filter_errors = filter_form.is_bound and not filter_form.is_valid()
     keys = filter_form.refine(selectors.apikey_list(access=access, filters=filter_form.filters(), actor=actor))
-    page = Paginator(keys, 25).get_page(request.GET.get("page"))
+    page = Paginator(keys.none() if filter_errors else keys, 25).get_page(request.GET.get("page"))
     now = timezone.now()
     can_write = "keys:write" in access.scopes
     rows = [
@@ -119,11 +121,13 @@ def key_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "filter_form": filter_form,
             "filtered": filter_form.active,
+            "filter_errors": filter_errors,
             "can_write": can_write,
             "querystring": _without_page(request),
             "own_keys_only": _own_keys_only(access, actor),
             "bulk_actions": BULK_ACTIONS,
         },
+        status=400 if filter_errors else 200,
     )
 
 
