@@ -465,9 +465,19 @@ def passkey_rename(request: HttpRequest, passkey_id: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("accounts_security"))
 
 
+# Passkeys this session removed: pressed again (a double click, a reload), Remove says so
+# instead of the 404 page (like the submit tokens of tater.resubmission).
+REMOVED_PASSKEYS = "accounts.passkeys_removed"
+
+
 @login_required
 @require_POST
 def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
+    if passkey_id in request.session.get(REMOVED_PASSKEYS, []) and not passkeys.passkey_of(
+        user=request.user, passkey_id=passkey_id
+    ):
+        messages.info(request, "That passkey was already removed: nothing changed.")
+        return HttpResponseRedirect(reverse("accounts_security"))
     passkey = _passkey_or_404(request, passkey_id)
     refusal = passkey_change_refusal(request)
     if refusal == "reauthentication_required":
@@ -480,5 +490,6 @@ def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
     except mfa.SecondFactorRequired as exc:
         messages.error(request, exc.message)
     else:
+        request.session[REMOVED_PASSKEYS] = [*request.session.get(REMOVED_PASSKEYS, [])[-9:], passkey_id]
         messages.success(request, f"Passkey “{passkey.name}” removed.")
     return HttpResponseRedirect(reverse("accounts_security"))
