@@ -185,7 +185,6 @@ def domain_verify(*, tenant_domain: TenantDomain, actor: Any | None) -> TenantDo
     return claim
 
 
-@transaction.atomic
 def removed_claim(*, tenant_ids: Any, domain_id: int) -> tuple[Any, str] | None:
     """(tenant, domain) of a claim one of ``tenant_ids`` removed (its ``sso.domain_removed``
     entry), for a Remove or Verify pressed again; None for any other id (another tenant's)."""
@@ -203,6 +202,7 @@ def removed_claim(*, tenant_ids: Any, domain_id: int) -> tuple[Any, str] | None:
     return (entry.tenant, str(entry.changes.get("domain", ""))) if entry is not None else None
 
 
+@transaction.atomic
 def domain_remove(*, tenant_domain: TenantDomain, actor: Any | None) -> None:
     """Drop a claim; a verified domain stops routing, requiring and linking at once."""
     _require_owner(tenant_domain.tenant, actor)
