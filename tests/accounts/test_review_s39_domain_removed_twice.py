@@ -68,3 +68,19 @@ def test_an_owner_no_longer_owner_gets_404_for_a_removed_claim() -> None:
     domains.domain_remove(tenant_domain=claim, actor=owner)
     org_services.tenant_member_set(tenant=tenant, user=former, role=None, actor=owner)
     assert _browser(former).post(f"/accounts/sso/domains/{claim.pk}/remove/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_removal_that_fails_leaves_no_entry_saying_it_happened(monkeypatch: Any) -> None:
+    # SPEC §7: the entry is written in the change's transaction; a removal that fails after
+    # its entry was written leaves the claim and no "removed" entry (so no "already removed").
+    tenant, owner, _ = make_tenant(name="Acme")
+    claim = domains.domain_add(tenant=tenant, actor=owner, domain="acme.test")
+
+    def failing_delete(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(type(claim), "delete", failing_delete)
+    with pytest.raises(RuntimeError):
+        domains.domain_remove(tenant_domain=claim, actor=owner)
+    assert not AuditEvent.objects.filter(action="sso.domain_removed").exists()
