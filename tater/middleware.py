@@ -25,6 +25,7 @@ from tater.api.errors import (
     payload_too_large,
     status_error,
 )
+from tater.operations.logs import redact
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")  # fullmatch: "$" would let a final "\n" through
 
@@ -82,6 +83,13 @@ def channel_for_path(path: str) -> str:
     return "ui"
 
 
+def _kept_request_id(incoming: str) -> bool:
+    """A client's ``X-Request-ID`` is kept for correlation when well formed and not a secret:
+    one the logs would redact (a key pasted into the wrong header, a token, a JWT) would be
+    echoed in the response, error bodies, log lines and audit entries (SPEC §2, §12)."""
+    return _REQUEST_ID.fullmatch(incoming) is not None and redact(incoming) == incoming
+
+
 class RequestContextMiddleware:
     """Gives every request an id (echoed in ``X-Request-ID``) and an audit context."""
 
@@ -90,7 +98,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _kept_request_id(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         request.client_ip, unknown_via = client_ip.resolve(request)  # type: ignore[attr-defined]
         ctx = context.RequestContext(
