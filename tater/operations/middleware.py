@@ -26,7 +26,8 @@ class OperationsMiddleware:
     known, and everything else (host checks, the HTTPS redirect, sessions, JSON errors, the
     503 of an outage) lies inside, so the status and duration are the ones the client gets.
     ``/metrics`` refused (``views.metrics_allowed``) goes on down the stack and gets what
-    any unknown path gets: a 404, nothing that tells a stranger it exists.
+    any unknown path gets: a 404, nothing that tells a stranger it exists; a wrong bearer
+    token counts towards the address's lockout (429 ``LOCKED_OUT`` once locked).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -37,7 +38,7 @@ class OperationsMiddleware:
     def metrics(self, request: HttpRequest) -> HttpResponse:
         if views.metrics_allowed(request):
             return views.metrics_view(request)
-        return self.get_response(request)
+        return views.token_guess_refusal(request) or self.get_response(request)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         start = perf_counter()

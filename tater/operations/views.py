@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from tater import outages
-from tater.api.errors import ServiceUnavailable, json_error
+from tater import lockout, outages
+from tater.api.errors import ApiError, ServiceUnavailable, api_error_response, json_error
 from tater.client_ip import client_ip
 from tater.operations import metrics, probes
 from tater.operations.app_settings import app_settings
@@ -93,15 +93,19 @@ def networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
         raise ImproperlyConfigured(f"TATER_METRICS_ALLOWED_IPS: {exc}") from exc
 
 
+def _bearer_credential(request: HttpRequest) -> str:
+    """The credential of ``Authorization: Bearer …`` (empty: no bearer credential)."""
+    scheme, _, credential = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return credential.strip() if scheme.lower() == "bearer" else ""
+
+
 def metrics_allowed(request: HttpRequest) -> bool:
     """A caller may read ``/metrics`` with the bearer token ``TATER_METRICS_TOKEN`` or from an
     address in ``TATER_METRICS_ALLOWED_IPS`` (client address as ``tater.client_ip`` sees it)."""
     token = app_settings.METRICS_TOKEN
-    if token:
-        scheme, _, credential = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        # Constant time: the comparison must not tell how much of a guess was right.
-        if scheme.lower() == "bearer" and hmac.compare_digest(credential.strip().encode(), token.encode()):
-            return True
+    # Constant time: the comparison must not tell how much of a guess was right.
+    if token and hmac.compare_digest(_bearer_credential(request).encode(), token.encode()):
+        return True
     allowed = networks(app_settings.METRICS_ALLOWED_IPS)
     if not allowed:
         return False
@@ -115,3 +119,19 @@ def metrics_allowed(request: HttpRequest) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return any(address in network for network in allowed)
+
+
+def token_guess_refusal(request: HttpRequest) -> HttpResponse | None:
+    """A bearer credential that did not admit its caller to ``/metrics`` is a failed
+    authentication (SPEC §6): counted towards the client address's lockout, whether a token
+    is configured or not (the lock must not tell). The 429 ``LOCKED_OUT`` of a locked-out
+    address (or the 503 of a store that cannot count: no uncounted guessing), else ``None``
+    (the caller then gets the 404 of an unknown path)."""
+    if not _bearer_credential(request):
+        return None
+    ip = getattr(request, "client_ip", None) or client_ip(request)
+    try:
+        lockout.register_failure(ip=ip, kind="metrics_token")
+    except ApiError as exc:
+        return _no_store(api_error_response(request, exc))
+    return None
