@@ -48,6 +48,10 @@ class TaterCommand(BaseCommand):
             sys.exit(2)
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # No abbreviated options: ``--js`` must not act as ``--json`` on success while its
+        # errors (detected by the full spelling above) stay argparse's usage text, nor
+        # ``--ten`` as ``--tenant`` (a script's typo is refused, not guessed).
+        kwargs.setdefault("allow_abbrev", False)
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         if self._json_requested:
             parser.called_from_command_line = False  # a bad argument raises CommandError (above)
