@@ -3,11 +3,14 @@ last line of stdout), clear errors with exit code 1, and the ``system`` audit ch
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import sys
+import unicodedata
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
@@ -25,6 +28,50 @@ def parse_duration(value: str) -> timedelta:
     if not match:
         raise CommandError(f"Invalid duration {value!r}: use a number and s, m, h, d or w (e.g. 30d)")
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
+
+
+def parse_site_url(value: str, option: str) -> str:
+    """The site's public address given as ``option`` (``https://tater.example.com``, perhaps
+    with a path prefix), without its trailing slash; empty stays empty (none given). It is
+    printed for pasting into an identity provider or a shell: anything but an http(s) URL
+    with a host (another scheme, a space, a control character, credentials, a query or
+    fragment that a path would be glued after) is a :class:`CommandError`."""
+    if not value:
+        return ""
+    example = "e.g. https://tater.example.com"
+    if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in value):
+        raise CommandError(f"{option} must be an http(s) URL without spaces or control characters ({example})")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise CommandError(f"{option} must be an http(s) URL with a valid host and port ({example})") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise CommandError(f"{option} must be an http(s) URL starting with http:// or https:// ({example})")
+    if parts.username is not None or parts.password is not None or "?" in value or "#" in value:
+        raise CommandError(
+            f"{option} must be an http(s) URL without user name, password, query or fragment ({example})"
+        )
+    if port == 0 or not _valid_host(parts.hostname or ""):
+        raise CommandError(f"{option} must be an http(s) URL with a valid host and port ({example})")
+    return value.rstrip("/")
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return bool(_HOST_NAME.fullmatch(ascii_host))
 
 
 class TaterCommand(BaseCommand):

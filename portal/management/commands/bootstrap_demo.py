@@ -12,7 +12,7 @@ from apikeys.models import ApiKey
 from orgs import services
 from orgs.models import Plan, Tenant
 from orgs.roles import TenantRole
-from tater.commands import TaterCommand
+from tater.commands import TaterCommand, parse_site_url
 from tater.emails import normalize_email
 
 DEMO_TENANT = "Demo MSP"
@@ -74,7 +74,7 @@ class Command(TaterCommand):
             raise CommandError(
                 "bootstrap_demo creates accounts with a published password; refusing with DEBUG off (use --force)"
             )
-        self.url = options["url"].rstrip("/")
+        self.url = parse_site_url(options["url"], "--url")
         tenant = demo_tenant()
         if tenant is None:
             return self._create()

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from orgs.models import Tenant
 from scim.services import tokens as token_services
-from tater.commands import TaterCommand
+from tater.commands import TaterCommand, parse_site_url
 
 
 class Command(TaterCommand):
@@ -26,10 +26,11 @@ class Command(TaterCommand):
         tenant = Tenant.objects.filter(public_id=options["tenant"]).first()
         if tenant is None:
             raise CommandError(f"No tenant with id {options['tenant']!r}")
+        base_url = parse_site_url(options["base_url"], "--base-url")
         issued = token_services.scim_token_create(tenant=tenant, name=options["name"], actor=None)
         token = issued.token
         scim_path = reverse("scim-root").rstrip("/")
-        scim_url = options["base_url"].rstrip("/") + scim_path if options["base_url"] else scim_path
+        scim_url = base_url + scim_path
         self.say(
             f"Created SCIM token {token.public_id} ({token.name}) for {tenant.name}. "
             f"This is the only time it is shown:\n{issued.secret}\nTenant URL: {scim_url}"
