@@ -29,12 +29,15 @@ def env_bool(name: str, default: bool, *, empty: bool | None = None) -> bool:
     raise ImproperlyConfigured(f"{name} must be one of 1, true, yes, on or 0, false, no, off (got {value!r}).")
 
 
-def env_choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
-    """One of ``choices``; unset or empty is the default. Anything else stops the start
-    naming the variable (not a ValueError from deep inside Django or allauth)."""
+def env_choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = False, lower: bool = False) -> str:
+    """One of ``choices`` (in any case with ``upper`` or ``lower``); unset or empty is the
+    default. Anything else stops the start naming the variable (not a ValueError from deep
+    inside Django, allauth or the rate limiter)."""
     value = os.environ.get(name, "").strip()
     if upper:
         value = value.upper()
+    if lower:
+        value = value.lower()
     if not value:
         return default
     if value not in choices:

@@ -416,7 +416,9 @@ TATER_API_RESPONSE_HOOKS = ["apikeys.throttling.finish_response"]
 # tater.limiter: where counts live ("redis", "cache" = the Django cache TATER_RATELIMIT_CACHE,
 # "inprocess"; empty: redis with REDIS_URL, else inprocess), and the longest rule (seconds)
 # counted in a rolling window (longer rules use fixed windows).
-TATER_RATELIMIT_BACKEND = os.environ.get("TATER_RATELIMIT_BACKEND", "")
+TATER_RATELIMIT_BACKEND = env_choice("TATER_RATELIMIT_BACKEND", "", ("redis", "cache", "inprocess"), lower=True)
+if TATER_RATELIMIT_BACKEND == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("TATER_RATELIMIT_BACKEND is redis but REDIS_URL is not set.")
 TATER_RATELIMIT_CACHE = os.environ.get("TATER_RATELIMIT_CACHE", "default")
 TATER_RATELIMIT_ROLLING_MAX_SECONDS = env_number("TATER_RATELIMIT_ROLLING_MAX_SECONDS", 60, minimum=1)
 TATER_LOCKOUT_CLIENT_FAILURES = env_number("TATER_LOCKOUT_CLIENT_FAILURES", 20, minimum=1)
