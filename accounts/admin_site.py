@@ -12,7 +12,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.http import urlencode
 
 from accounts.app_settings import app_settings
@@ -77,6 +77,17 @@ class TaterAdminSite(AdminSite):
             return view(request, *args, **kwargs)
 
         return cast(View, super().admin_view(update_wrapper(guarded, view), cacheable))
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        # First, so it answers instead of Django's own password change (same path and name).
+        own = path("password_change/", self.admin_view(self.password_change_elsewhere), name="password_change")
+        return [own, *super().get_urls()]
+
+    def password_change_elsewhere(self, request: HttpRequest) -> HttpResponse:
+        """The account's own password page (allauth's): its current password is checked as
+        sign-in checks one (lockout, ``user.login_failed``), the change is audited and ends the
+        other sessions. Django's admin form did none of it."""
+        return HttpResponseRedirect(reverse("account_change_password"))
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
