@@ -436,7 +436,8 @@ TATER_USAGE_FLUSH_INTERVAL = env_number("TATER_USAGE_FLUSH_INTERVAL", 60)
 # /metrics: readable from these networks (CIDRs; empty: none) or with this bearer token;
 # anyone else gets the 404 of an unknown path.
 TATER_METRICS_ALLOWED_IPS = env_list("TATER_METRICS_ALLOWED_IPS", "127.0.0.1/32,::1/128")
-TATER_METRICS_TOKEN = os.environ.get("TATER_METRICS_TOKEN", "")
+# Stripped: a token read from a secret file ends with a newline that the scraper does not send.
+TATER_METRICS_TOKEN = os.environ.get("TATER_METRICS_TOKEN", "").strip()
 # /readyz: seconds to wait for the database and Redis (asked concurrently).
 TATER_READY_TIMEOUT = env_number("TATER_READY_TIMEOUT", 1, float, minimum=0.001)
 # /readyz: the last checks' result stands this long (a flood: one DB connection a second).

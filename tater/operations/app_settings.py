@@ -17,8 +17,9 @@ class AppSettings:
 
     @property
     def METRICS_TOKEN(self) -> str:
-        """A bearer token that admits any client to ``/metrics`` (empty: none)."""
-        return str(getattr(settings, "TATER_METRICS_TOKEN", "") or "")
+        """A bearer token that admits any client to ``/metrics`` (empty: none). Surrounding
+        whitespace is not part of it (a secret file's final newline; scrapers trim theirs)."""
+        return str(getattr(settings, "TATER_METRICS_TOKEN", "") or "").strip()
 
     @property
     def READY_TIMEOUT(self) -> float:
