@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import shlex
 from typing import Any
@@ -11,6 +12,8 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.core.mail.backends.console import EmailBackend as ConsoleEmailBackend
 from django.utils.module_loading import import_string
+
+from tater.operations.app_settings import app_settings
 
 
 @register()
@@ -140,3 +143,24 @@ def rate_limit_settings_check(app_configs: Any, **kwargs: Any) -> list[Error]:
                 )
             )
     return problems
+
+
+@register(Tags.security, deploy=True)
+def metrics_exposure_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """``/metrics`` is for the operator's scrapers (SPEC §12): an allowlist network holding
+    every address (``0.0.0.0/0``, ``::/0``) makes it public. A bad CIDR is reported by
+    ``OperationsMiddleware`` when the app loads."""
+    everyone = []
+    for cidr in app_settings.METRICS_ALLOWED_IPS:
+        with contextlib.suppress(ValueError):
+            if ipaddress.ip_network(cidr, strict=False).prefixlen == 0:
+                everyone.append(cidr)
+    if not everyone:
+        return []
+    return [
+        Warning(
+            f"TATER_METRICS_ALLOWED_IPS admits every address ({', '.join(everyone)}): /metrics is public.",
+            hint="Name the scrapers' networks (e.g. 10.0.0.0/8), or leave it empty and set TATER_METRICS_TOKEN.",
+            id="tater.W040",
+        )
+    ]
