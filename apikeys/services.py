@@ -139,6 +139,10 @@ def apikey_create(
         _require_public_scopes(scope_specs)
     _require_within(S.expand(scope_specs), policy.key_creation_scopes(actor, org_pk=org_pk))
     caller = ApiKey.objects.get(pk=actor.credential.key_pk) if actor.credential is not None else None
+    if expires_at is None and (caller is None or caller.expires_at is None):
+        # Left out under a tenant's maximum key lifetime: the longest it allows, on every
+        # channel (API, credential exchange, command), as a rotation does; not a 400.
+        expires_at = _capped_expiry(tenant, None, timezone.now())
     # Through a key, the expiry left out is the calling key's: a lifetime cap judges that one.
     _check_expiry(tenant, expires_at or (caller.expires_at if caller is not None else None))
     ips = clean_allowed_ips(allowed_ips)

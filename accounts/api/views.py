@@ -10,7 +10,6 @@ keep DRF's CSRF check.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, cast
 
 from django.contrib.auth import get_user_model, login
@@ -381,11 +380,8 @@ class TokenExchangeView(TaterAPIView):
             raise Forbidden(decision.reason)
         scopes = data.get("scopes")  # omitted: the user's own permissions in the org
         name = (data.get("name") or "").strip() or f"Credential exchange {timezone.now():%Y-%m-%d %H:%M}"
+        # Left out under a tenant's maximum key lifetime: the service gives the longest it allows.
         expires_at = data.get("expires_at")
-        if expires_at is None and tenant.max_key_lifetime_days:
-            # A tenant that caps key lifetimes gets the longest it allows, not a 400 that
-            # clients of the exchange (Taffy's, say) have no field to avoid.
-            expires_at = timezone.now() + timedelta(days=tenant.max_key_lifetime_days)
         # The service caps the scopes at the user's role (DomainErrors become catalog errors).
         issued = key_services.apikey_create(
             creator=actor, tenant=tenant, organization=org, name=name, scopes=scopes, expires_at=expires_at
