@@ -73,18 +73,25 @@ def _require_reach(actor: policy.Actor, api_key: ApiKey) -> None:
         raise ObjectNotFound("API key not found")
 
 
-def _require_public_scopes(specs: list[str]) -> None:
-    """Public keys read business data only (SPEC §2a): refuse what they could never use.
+def _require_usable_scopes(key_type: str, specs: list[str]) -> None:
+    """Public keys read business data only (SPEC §2a), agent keys only upload scans (SPEC
+    §2, §5: the one business endpoint that admits them): refuse what they could never use,
+    naming it, on every channel.
 
-    ``*:read`` stays accepted: the preset means "whatever this key may read"."""
-    if not S.is_read_only(specs):
-        raise InvalidInput("Public keys may carry read scopes only", field="scopes")
-    unusable = sorted(S.expand(spec for spec in specs if spec != S.READ_ONLY) - policy.PUBLIC_KEY_SCOPES)
+    A public key's ``*:read`` stays accepted: the preset means "whatever this key may read"."""
+    if key_type == KeyType.PUBLIC:
+        if not S.is_read_only(specs):
+            raise InvalidInput("Public keys may carry read scopes only", field="scopes")
+        usable, what = policy.PUBLIC_KEY_SCOPES, "Public keys read business data only"
+        specs = [spec for spec in specs if spec != S.READ_ONLY]
+    elif key_type == KeyType.AGENT:
+        usable, what = policy.AGENT_KEY_SCOPES, "Agent keys only upload scans"
+    else:
+        return
+    unusable = sorted(S.expand(specs) - usable)
     if unusable:
-        allowed = ", ".join(sorted(policy.PUBLIC_KEY_SCOPES))
-        raise InvalidInput(
-            f"Public keys read business data only ({allowed}); not {', '.join(unusable)}", field="scopes"
-        )
+        allowed = ", ".join(sorted(usable))
+        raise InvalidInput(f"{what} ({allowed}); not {', '.join(unusable)}", field="scopes")
 
 
 def _require_within(requested: frozenset[str], allowed: frozenset[str]) -> None:
@@ -135,8 +142,7 @@ def apikey_create(
         scope_specs = S.validate_specs(scopes)
     except S.InvalidScope as exc:
         raise InvalidInput(str(exc), field="scopes") from None
-    if key_type == KeyType.PUBLIC:
-        _require_public_scopes(scope_specs)
+    _require_usable_scopes(key_type, scope_specs)
     _require_within(S.expand(scope_specs), policy.key_creation_scopes(actor, org_pk=org_pk))
     caller = ApiKey.objects.get(pk=actor.credential.key_pk) if actor.credential is not None else None
     if expires_at is None and (caller is None or caller.expires_at is None):
@@ -259,8 +265,7 @@ def apikey_update(
             new_specs = S.validate_specs(scopes)
         except S.InvalidScope as exc:
             raise InvalidInput(str(exc), field="scopes") from None
-        if api_key.type == KeyType.PUBLIC:
-            _require_public_scopes(new_specs)
+        _require_usable_scopes(api_key.type, new_specs)
         if not S.expand(new_specs) <= S.expand(api_key.scopes):
             widened.append("scopes")
     new_ips = clean_allowed_ips(allowed_ips) if allowed_ips is not None else None

@@ -28,6 +28,9 @@ from tater.exceptions import NotPermitted
 
 # Public keys (ck_) read business data only: never keys, members or the audit log.
 PUBLIC_KEY_SCOPES: frozenset[str] = frozenset({"scans:read", "organizations:read"})
+# Agent keys (ak_) are admitted only to the scan upload (and to validate and me, which need
+# no scope): scans:write, which implies scans:read.
+AGENT_KEY_SCOPES: frozenset[str] = frozenset({"scans:write", "scans:read"})
 # A rotated-out secret, in its grace period, keeps its integration working while it moves to
 # the new secret; it grants no access that outlives it (SPEC §2a: a key is rotated by its
 # owner): it could rotate the key again (the owner's new secret dies, its holder gets the
@@ -361,7 +364,7 @@ def default_key_scopes(actor: Actor, *, org_pk: int | None, key_type: str) -> li
     if key_type == "public":
         granted &= PUBLIC_KEY_SCOPES
     elif key_type == "agent":
-        granted &= frozenset({"scans:write", "scans:read"})
+        granted &= AGENT_KEY_SCOPES
     if granted == S.ALL_SCOPES:
         return [S.FULL_ACCESS]
     # write implies read: list only what is not implied.

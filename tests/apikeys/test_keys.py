@@ -27,7 +27,7 @@ KEY_RE = re.compile(r"(tater_|ak_|ck_)[0-9a-f]{32}")
 class TestFormatAndStorage:
     @pytest.mark.parametrize("key_type,prefix", [("standard", "tater_"), ("agent", "ak_"), ("public", "ck_")])
     def test_format(self, world, key_type, prefix):
-        scopes = ["*:read"] if key_type == "public" else ["*"]
+        scopes = {"public": ["*:read"], "agent": ["scans:write"]}.get(key_type, ["*"])  # what each type can use
         key, raw = make_key(
             user=world["owner"], tenant=world["tenant"], org=world["org1"], key_type=key_type, scopes=scopes
         )

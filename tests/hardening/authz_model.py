@@ -45,6 +45,8 @@ ALL: frozenset[str] = frozenset(f"{r}:{a}" for r in RESOURCES for a in ("read", 
 READ: frozenset[str] = frozenset(f"{r}:read" for r in RESOURCES)
 # Public keys read business data only (rules: capped to these two).
 PUBLIC_CAP: frozenset[str] = frozenset({"scans:read", "organizations:read"})
+# Agent keys upload scans only (SPEC §2, §5; s39: other scopes refused, as a public key's).
+AGENT_CAP: frozenset[str] = frozenset({"scans:write", "scans:read"})
 
 TENANT_ROLES = ("owner", "admin")
 ORG_ROLES = ("admin", "member", "viewer")
@@ -504,6 +506,8 @@ class World:
                     return Expect.fail("write scopes on a public key", ctx=ctx)
                 if key.type == "public" and not expand(s for s in body["scopes"] if s != "*:read") <= PUBLIC_CAP:  # type: ignore[attr-defined]
                     return Expect.fail("a public key given scopes it can never use (SPEC §2a)", ctx=ctx)
+                if key.type == "agent" and not new <= AGENT_CAP:
+                    return Expect.fail("an agent key given scopes it can never use (SPEC §2)", ctx=ctx)
             if key.revoked and set(body) - {"name"}:
                 return Expect.fail("restriction change on a revoked key", ctx=ctx)
         return Expect(ctx=ctx)
@@ -565,6 +569,8 @@ class World:
             requested = expand(specs)  # type: ignore[arg-type]
             if key_type == "public" and not expand(s for s in specs if s != "*:read") <= PUBLIC_CAP:  # type: ignore[union-attr]
                 return Expect.fail("a public key asked for scopes it can never use (SPEC §2a)", ctx=ctx), allowed
+            if key_type == "agent" and not requested <= AGENT_CAP:
+                return Expect.fail("an agent key asked for scopes it can never use (SPEC §2)", ctx=ctx), allowed
             if not requested <= allowed:
                 return Expect.fail(
                     f"scopes {sorted(requested - allowed)} beyond what {caller.label()} may grant", ctx=ctx

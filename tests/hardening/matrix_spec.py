@@ -234,7 +234,7 @@ CALLERS: tuple[Caller, ...] = (
         only=frozenset({KEYS_LIST, SCANS, AUDIT}),
         one_target=True,
     ),
-    Caller("key:owner/agent", K, "owner", "owner/agent", ("*",), "agent", binding="A1"),
+    Caller("key:owner/agent", K, "owner", "owner/agent", ("scans:write",), "agent", binding="A1"),
     Caller("key:owner/public", K, "owner", "owner/public", ("*:read",), "public", binding="A1"),
     Caller("key:outsider/*", K, "outsider", "outsider/*", ("*",), binding="B1"),
     Caller(

@@ -70,7 +70,7 @@ def build_world() -> World:
     key("unbound", org=None, scopes=["*"])
     key("read", scopes=["*:read"])
     key("limited", scopes=["scans:read"])
-    key("agent", key_type="agent", scopes=["*"])
+    key("agent", key_type="agent", scopes=["scans:write"])
     key("public", key_type="public", scopes=["*:read"])
     # Created while the member was an org admin, then demoted: the key keeps "*" but may
     # only use what a member may do now (effective = key scopes ∩ current role).

@@ -25,7 +25,11 @@ class Command(TaterCommand):
         parser.add_argument("--org", help="Organization id (omit for an unbound key: tenant owners only)")
         parser.add_argument("--type", choices=KeyType.values, default=KeyType.STANDARD)
         parser.add_argument("--name", default="Command-line key")
-        parser.add_argument("--scopes", default="*", help='"*", "*:read" or e.g. "scans:read,keys:write"')
+        parser.add_argument(
+            "--scopes",
+            help='"*", "*:read" or e.g. "scans:read,keys:write"; omitted: the user\'s own permissions '
+            "(agent keys: scans:write, public keys: their business-data reads)",
+        )
         expiry = parser.add_mutually_exclusive_group()
         expiry.add_argument("--expires-in", help="e.g. 30d, 12h, 2s")
         expiry.add_argument("--expires-at", help="ISO 8601 time")
@@ -53,10 +57,12 @@ class Command(TaterCommand):
             org = Organization.objects.filter(tenant=tenant, public_id=options["org"]).first()
             if org is None:
                 raise CommandError(f"No organization {options['org']!r} in tenant {tenant.public_id}")
-        try:
-            scope_specs = scopes.parse_cli(options["scopes"])
-        except scopes.InvalidScope as exc:
-            raise CommandError(str(exc)) from None
+        scope_specs = None  # the service's default: the user's own permissions, as the type allows
+        if options.get("scopes") is not None:
+            try:
+                scope_specs = scopes.parse_cli(options["scopes"])
+            except scopes.InvalidScope as exc:
+                raise CommandError(str(exc)) from None
         expires_at = None
         if options.get("expires_in"):
             try:
