@@ -322,7 +322,10 @@ def apikey_update(
     if new_usage is not None:
         # The uses counted so far go with a new refill: now, and, once every process was told
         # (after the receivers' on_commit), what the old counter counted until then.
-        counted_meanwhile = uses.carry(api_key.pk, api_key.usage_refill, new_usage[1])
+        if api_key.usage_limit is None and new_usage[0] is not None:
+            uses.start_afresh(api_key.pk, new_usage[1])  # a new limit, not the old one's count
+        else:
+            counted_meanwhile = uses.carry(api_key.pk, api_key.usage_refill, new_usage[1])
         api_key.usage_limit, api_key.usage_refill = new_usage
     api_key.save()
     if counted_meanwhile is not None:

@@ -124,6 +124,14 @@ def carry(key_pk: int, old_refill: str, new_refill: str) -> Callable[[], None]:
     return meanwhile
 
 
+def start_afresh(key_pk: int, refill: str) -> None:
+    """A limit set on a key that had none starts with every use available: the count left
+    from an earlier limit (kept for ever without a refill) is dropped. Called in the change's
+    transaction, before it is published: until then no process counts the key."""
+    name, _ = _counter(key_pk, refill, time.time())
+    cache.delete(name)
+
+
 def current(key_pk: int, limit: int | None, refill: str) -> Uses | None:
     """The key's uses in the current period (None for a key without a limit)."""
     if limit is None:
