@@ -27,7 +27,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from audit.models import AuditEvent, Channel
 from audit.registry import ACTIONS
-from tater.api.fields import OUT_OF_RANGE, in_datetime_range
+from tater.api.fields import OUT_OF_RANGE, in_datetime_range, whole_number
 from tater.emails import normalize_email
 from tater.exceptions import InvalidInput
 
@@ -220,11 +220,8 @@ def parse_filters(params: Mapping[str, Any]) -> AuditFilters:
 def parse_limit(value: Any) -> int:
     if value in (None, ""):
         return DEFAULT_LIMIT
-    try:
-        limit = int(value)
-    except (TypeError, ValueError):
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
+    limit = whole_number(value)  # ASCII digits alone, as every number the API reads
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
     return limit
 

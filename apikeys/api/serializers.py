@@ -7,7 +7,13 @@ from rest_framework import serializers
 from apikeys.models import ApiKey, KeyStatus, KeyType, UsageRefill
 from apikeys.services import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS
 from tater import scopes as S
-from tater.api.fields import BoundedDateTimeField, RejectBlankQueryMixin, RejectUnknownFieldsMixin, StrictCharField
+from tater.api.fields import (
+    BoundedDateTimeField,
+    RejectBlankQueryMixin,
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+    WholeNumberField,
+)
 from tater.api.pagination import offset_field
 
 
@@ -154,7 +160,7 @@ class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
         child=serializers.CharField(max_length=64), required=False, default=list, max_length=100
     )
     rate_limit = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
-    usage_limit = serializers.IntegerField(
+    usage_limit = WholeNumberField(
         required=False,
         allow_null=True,
         default=None,
@@ -179,7 +185,7 @@ class ApiKeyUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     expires_at = BoundedDateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
     rate_limit = serializers.CharField(required=False, allow_blank=True, max_length=32)
-    usage_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2_000_000_000)
+    usage_limit = WholeNumberField(required=False, allow_null=True, min_value=1, max_value=2_000_000_000)
     usage_refill = serializers.ChoiceField(choices=UsageRefill.choices, required=False)
     metadata = serializers.JSONField(
         required=False, allow_null=True, help_text="Replaces the key's metadata; null clears it"
@@ -187,9 +193,7 @@ class ApiKeyUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
 
 
 class RotateInput(RejectUnknownFieldsMixin, serializers.Serializer):
-    grace_period_seconds = serializers.IntegerField(
-        min_value=0, max_value=MAX_GRACE_SECONDS, default=DEFAULT_GRACE_SECONDS
-    )
+    grace_period_seconds = WholeNumberField(min_value=0, max_value=MAX_GRACE_SECONDS, default=DEFAULT_GRACE_SECONDS)
 
 
 class ApiKeyListQuery(RejectBlankQueryMixin, serializers.Serializer):
@@ -200,7 +204,7 @@ class ApiKeyListQuery(RejectBlankQueryMixin, serializers.Serializer):
     binding = serializers.ChoiceField(
         choices=[("organization", "organization"), ("org", "org"), ("unbound", "unbound")], required=False
     )
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+    limit = WholeNumberField(required=False, min_value=1, max_value=200, default=50)
     offset = offset_field()
 
     def validate_binding(self, value: str) -> str:

@@ -10,14 +10,14 @@ from rest_framework.response import Response
 
 from apikeys import selectors, usage
 from apikeys.api.views import KeyView
-from tater.api.fields import RejectBlankQueryMixin
+from tater.api.fields import RejectBlankQueryMixin, WholeNumberField
 
 DEFAULT_HOURS = 24
 
 
 class UsageQuery(RejectBlankQueryMixin, serializers.Serializer):
-    hours = serializers.IntegerField(required=False, min_value=1, max_value=usage.MAX_HOURS)
-    days = serializers.IntegerField(required=False, min_value=1, max_value=usage.MAX_HOURS // 24)
+    hours = WholeNumberField(required=False, min_value=1, max_value=usage.MAX_HOURS)
+    days = WholeNumberField(required=False, min_value=1, max_value=usage.MAX_HOURS // 24)
 
     def validate(self, attrs: dict) -> dict:
         if "hours" in attrs and "days" in attrs:

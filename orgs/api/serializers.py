@@ -7,7 +7,7 @@ from rest_framework import serializers
 from orgs.models import Invitation, Organization
 from orgs.roles import OrgRole, TenantRole
 from orgs.selectors import MemberRow
-from tater.api.fields import EmailInput, RejectUnknownFieldsMixin, StrictCharField
+from tater.api.fields import EmailInput, RejectUnknownFieldsMixin, StrictCharField, WholeNumberField
 from tater.api.pagination import offset_field
 
 
@@ -104,5 +104,5 @@ class MemberUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
 
 
 class MemberListQuery(serializers.Serializer):
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+    limit = WholeNumberField(required=False, min_value=1, max_value=200, default=50)
     offset = offset_field()

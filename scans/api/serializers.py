@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from scans import app_settings
 from scans.models import Scan, Severity
-from tater.api.fields import BoundedDateTimeField, RejectBlankQueryMixin, StrictCharField
+from tater.api.fields import BoundedDateTimeField, RejectBlankQueryMixin, StrictCharField, WholeNumberField
 from tater.api.pagination import offset_field
 
 FINDING_FIELDS = ("title", "severity", "description", "host", "port", "cve", "remediation", "references", "data")
@@ -43,7 +43,7 @@ class FindingInput(StrictSerializer):
     severity = SeverityField()
     description = StrictCharField(max_length=20_000, required=False, allow_blank=True)
     host = StrictCharField(max_length=255, required=False, allow_blank=True)
-    port = serializers.IntegerField(min_value=0, max_value=65535, required=False, allow_null=True)
+    port = WholeNumberField(min_value=0, max_value=65535, required=False, allow_null=True)
     cve = StrictCharField(max_length=64, required=False, allow_blank=True)
     remediation = StrictCharField(max_length=20_000, required=False, allow_blank=True)
     references = serializers.ListField(child=StrictCharField(max_length=2000), required=False, max_length=50)
@@ -203,5 +203,5 @@ class ScanListQuery(RejectBlankQueryMixin, serializers.Serializer):
     until = BoundedDateTimeField(
         accept_date=True, required=False, help_text="started_at before (ISO 8601 date or datetime)"
     )
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+    limit = WholeNumberField(required=False, min_value=1, max_value=200, default=50)
     offset = offset_field()

@@ -22,6 +22,36 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+# ASCII digits only: Python's int() and str.isdigit() also read other scripts' digits
+# ("١٢", "１２"), surrounding whitespace, "+12", "1_2"; DRF's IntegerField adds "12.0".
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,1000}")
+
+
+def whole_number(value: Any) -> int | None:
+    """A whole number as the API reads one, in a body or a query: a JSON integer (never a
+    boolean, never a float such as ``12.0``), or a string of the ASCII digits 0-9 alone
+    (a query parameter, or a number a client sends as a JSON string), a minus sign allowed
+    so that a range check names the range. None for anything else (``١٢``, ``１２``,
+    ``" 12"``, ``+12``, ``1_2``, ``12.0``, ``0x0c``): one rule for every field (README, Design)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value):
+        return int(value)
+    return None
+
+
+class WholeNumberField(serializers.IntegerField):
+    """An IntegerField that reads numbers by :func:`whole_number`, else a 400 naming it."""
+
+    def to_internal_value(self, data: Any) -> int:
+        number = whole_number(data)
+        if number is None:
+            self.fail("invalid")
+        return int(super().to_internal_value(number))
+
+
 class EmailInput(serializers.EmailField):
     """An email as typed, NFKC-normalised before validation (SPEC §8), so a fullwidth or
     otherwise compatibility-encoded spelling is read as the address it stands for."""

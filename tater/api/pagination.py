@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rest_framework import serializers
+from tater.api.fields import WholeNumberField
 
 # Deeper pages than this are refused rather than passed to the database, where an offset
 # beyond a bigint is an error (found by fuzzing) and a huge one is a slow scan.
 MAX_OFFSET = 1_000_000
 
 
-def offset_field() -> serializers.IntegerField:
-    return serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, default=0)
+def offset_field() -> WholeNumberField:
+    return WholeNumberField(required=False, min_value=0, max_value=MAX_OFFSET, default=0)
