@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from apikeys.limits import parse_rate_limit
 from apikeys.models import UsageRefill
 from tater import names
 from tater.exceptions import InvalidInput
@@ -54,6 +55,18 @@ METADATA_MAX_BYTES = 4096
 def clean_name(value: str | None) -> str:
     """A key's name: one line of 1 to 100 characters (``tater.names``)."""
     return names.clean_name(value)
+
+
+def clean_rate_limit(value: str) -> str:
+    """A key's rate limit override ("" for none) as written: "5/min", "1000/hour", "5/60s",
+    in ASCII without surrounding spaces (the limiter reads other scripts' digits too, and
+    "٥/min" or " 5/min" would be stored as sent: one spelling per value, README Design)."""
+    if not value:
+        return ""
+    if not value.isascii() or value != value.strip():
+        raise InvalidInput('Rate limit must look like "5/min", "1000/hour" or "5/60s"', field="rate_limit")
+    parse_rate_limit(value)
+    return value
 
 
 def clean_usage_limit(limit: Any, refill: Any) -> tuple[int | None, str]:

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import keygen, narrowing, uses
-from apikeys.inputs import clean_allowed_ips, clean_metadata, clean_name, clean_usage_limit
-from apikeys.limits import carry_over, parse_rate_limit
+from apikeys.inputs import clean_allowed_ips, clean_metadata, clean_name, clean_rate_limit, clean_usage_limit
+from apikeys.limits import carry_over
 from apikeys.models import ApiKey, KeyType
 from audit import registry as A
 from audit.services import audit_record
@@ -152,8 +152,7 @@ def apikey_create(
     # Through a key, the expiry left out is the calling key's: a lifetime cap judges that one.
     _check_expiry(tenant, expires_at or (caller.expires_at if caller is not None else None))
     ips = clean_allowed_ips(allowed_ips)
-    if rate_limit:
-        parse_rate_limit(rate_limit)
+    rate_limit = clean_rate_limit(rate_limit)
     metadata = clean_metadata(metadata)
     usage_limit, usage_refill = clean_usage_limit(usage_limit, usage_refill)
     if caller is not None:
@@ -172,7 +171,7 @@ def apikey_create(
         display_prefix=secret.display_prefix,
         expires_at=expires_at,
         allowed_ips=ips,
-        rate_limit=rate_limit.strip(),
+        rate_limit=rate_limit,
         metadata=metadata,
         usage_limit=usage_limit,
         usage_refill=usage_refill,
@@ -275,7 +274,7 @@ def apikey_update(
         _check_expiry(api_key.tenant, expires_at)
         if policy.expiry_widens(api_key.expires_at, expires_at):
             widened.append("expires_at")
-    new_rate = rate_limit.strip() if rate_limit is not None else None
+    new_rate = clean_rate_limit(rate_limit) if rate_limit is not None else None
     if new_rate is not None and policy.rate_widens(
         narrowing.rate_or_none(api_key.rate_limit), narrowing.rate_or_none(new_rate)
     ):

@@ -28,7 +28,8 @@ def validate_specs(specs: Iterable[str]) -> list[str]:
     for spec in specs:
         if not isinstance(spec, str):
             raise InvalidScope(f"Scope must be a string, got {spec!r}")
-        spec = spec.strip()
+        # As listed: "scans:read " is refused, as a type or status with a space is (README,
+        # Design: one spelling per value); parse_cli trims what a command line separates.
         if spec in (FULL_ACCESS, READ_ONLY) or spec in ALL_SCOPES:
             cleaned.add(spec)
             continue
@@ -62,7 +63,7 @@ def is_read_only(specs: Iterable[str]) -> bool:
 
 def parse_cli(value: str) -> list[str]:
     """``"*"``, ``"*:read"`` or ``"scans:read,keys:write"`` as given on a command line."""
-    return validate_specs(part for part in value.split(",") if part.strip())
+    return validate_specs(part.strip() for part in value.split(",") if part.strip())
 
 
 def summary(specs: Iterable[str]) -> str:

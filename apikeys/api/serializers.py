@@ -11,6 +11,7 @@ from tater.api.fields import (
     BoundedDateTimeField,
     RejectBlankQueryMixin,
     RejectUnknownFieldsMixin,
+    StrictBooleanField,
     StrictCharField,
     WholeNumberField,
 )
@@ -142,7 +143,7 @@ def _scope_list(value: Any) -> list[str]:
 
 
 class ScopesField(serializers.ListField):
-    child = serializers.CharField()
+    child = StrictCharField(trim_whitespace=False)  # as listed: "scans:read " is refused
 
     def to_internal_value(self, data: Any) -> list[str]:
         return _scope_list(super().to_internal_value(data))
@@ -159,7 +160,9 @@ class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     allowed_ips = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, default=list, max_length=100
     )
-    rate_limit = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+    rate_limit = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=32, trim_whitespace=False
+    )
     usage_limit = WholeNumberField(
         required=False,
         allow_null=True,
@@ -171,7 +174,7 @@ class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     usage_refill = serializers.ChoiceField(
         choices=UsageRefill.choices, required=False, default="", help_text='"" (never), "daily" or "monthly" (UTC)'
     )
-    unbound = serializers.BooleanField(default=False, help_text="Tenant-wide key (tenant owners only)")
+    unbound = StrictBooleanField(default=False, help_text="Tenant-wide key (tenant owners only)")
     metadata = serializers.JSONField(
         required=False, help_text="A JSON object of at most 4 KB, returned by validate. Never put a secret in it."
     )
@@ -184,7 +187,7 @@ class ApiKeyUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     )
     expires_at = BoundedDateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
-    rate_limit = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    rate_limit = serializers.CharField(required=False, allow_blank=True, max_length=32, trim_whitespace=False)
     usage_limit = WholeNumberField(required=False, allow_null=True, min_value=1, max_value=2_000_000_000)
     usage_refill = serializers.ChoiceField(choices=UsageRefill.choices, required=False)
     metadata = serializers.JSONField(

@@ -52,6 +52,16 @@ class WholeNumberField(serializers.IntegerField):
         return int(super().to_internal_value(number))
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false`` only: DRF's BooleanField also reads "true", "yes", "on",
+    1, "0", "off"..., so a typo went through as a value the client never wrote."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class EmailInput(serializers.EmailField):
     """An email as typed, NFKC-normalised before validation (SPEC §8), so a fullwidth or
     otherwise compatibility-encoded spelling is read as the address it stands for."""
