@@ -70,6 +70,8 @@ class OrganizationListView(TaterAPIView):
     allowed_key_types = {"GET": BUSINESS_READ_TYPES}
     org_required = False
     unbound_keys = "all"
+    # Not paged and not filtered: ?limit= or a misspelt hint is a 400, never ignored (SPEC §2a).
+    query_fields = {"GET": frozenset()}
     permission_classes = [OrganizationListPermission]
 
     @extend_schema(responses={200: s.OrganizationListOutput})
