@@ -18,6 +18,7 @@ from typing import Any
 
 from allauth.socialaccount.models import SocialApp
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from accounts import domains, services
@@ -94,6 +95,60 @@ def sso_required(*, email: str, user: Any | None) -> TenantSSOConfig | None:
         if config is not None and belongs_to_tenant(user, config.tenant):
             return config
     return None
+
+
+def session_barred_tenants(request: Any, user: Any) -> dict[int, str]:
+    """The tenants requiring SSO of ``user`` (as ``sso_required`` decides it, tenant by tenant)
+    that this browser session was not signed in through: ``{tenant pk: refusal}``.
+
+    "Require SSO" means the tenant's IdP decides who reaches the tenant. A person in two tenants
+    signed in through the *other* tenant's IdP (or with a password, before the requirement was
+    switched on) has not passed it, so the session reaches their other tenants only; signing in
+    through the tenant's own IdP reaches it (and the others: they did not ask for their IdP).
+    Read on every request, so a requirement switched on applies to sessions already open."""
+    if user.is_superuser:
+        return {}
+    requiring = (
+        TenantSSOConfig.objects.filter(is_active=True)
+        .filter(Q(require_sso=True) | Q(tenant__require_sso=True))
+        .filter(Q(tenant__memberships__user=user) | Q(tenant__organizations__memberships__user=user))
+        .select_related("tenant")
+        .distinct()
+    )
+    configs = list(requiring)
+    if not configs:
+        return {}
+    addresses = list(dict.fromkeys([user.email, *_verified_addresses(user)]))
+    governing = [c for c in configs if any(speaks_for(c, address) for address in addresses)]
+    signed_in_through = _session_idp_tenant(request, user) if governing else None
+    return {
+        c.tenant_id: (
+            f"{c.tenant.name} requires single sign-on: this session was not signed in through its "
+            f"identity provider. Sign out, then sign in through {c.tenant.name}'s single sign-on "
+            "to reach its organizations"
+        )
+        for c in governing
+        if c.tenant_id != signed_in_through
+    }
+
+
+def _session_idp_tenant(request: Any, user: Any) -> int | None:
+    """The tenant whose IdP signed this session in: its latest sign-in (allauth's records of the
+    session; a re-authentication is not a sign-in) through a tenant's identity provider."""
+    from allauth.account.internal.flows.login import get_authentication_records
+
+    session = getattr(request, "session", None)
+    if session is None:
+        return None
+    sign_ins = [
+        record
+        for record in get_authentication_records(request, user)
+        if record.get("method") in ("password", "socialaccount") and not record.get("reauthenticated")
+    ]
+    if not sign_ins or sign_ins[-1].get("method") != "socialaccount":
+        return None
+    provider = str(sign_ins[-1].get("provider") or "")
+    return TenantSSOConfig.objects.filter(provider_id=provider).values_list("tenant_id", flat=True).first()
 
 
 def sso_only_elsewhere(typed: str, account: Any) -> bool:

@@ -11,7 +11,7 @@ reads it through ``KeyPrincipalLike`` (orgs sits below apikeys and does not impo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeGuard
 
@@ -37,6 +37,8 @@ __all__ = [
     "for_key",
     "for_session",
     "for_user",
+    "register_session_bar",
+    "session_bars",
     "is_key_principal",
     "org_hint",
     "tenant_hint",
@@ -44,6 +46,33 @@ __all__ = [
 ]
 
 SESSION_ORG_KEY = "current_org_id"
+
+# Tenants a browser session may not reach though its user belongs to them, each with the
+# refusal to show: decided above this layer (accounts: a tenant that requires SSO of the user
+# is reached only by a session signed in through that tenant's own identity provider).
+SessionBar = Callable[[Any, Any], Mapping[int, str]]
+_session_bars: list[SessionBar] = []
+
+
+def register_session_bar(bar: SessionBar) -> None:
+    """Called once by the app that decides it (``AccountsConfig.ready``)."""
+    if bar not in _session_bars:
+        _session_bars.append(bar)
+
+
+def session_bars(request: Any, user: Any) -> dict[int, str]:
+    """``{tenant pk: why}`` for the tenants this signed-in session of ``user`` may not reach."""
+    barred: dict[int, str] = {}
+    for bar in _session_bars:
+        barred.update(bar(request, user))
+    return barred
+
+
+class SessionBarred(Forbidden):
+    """The user belongs to the org's tenant, but this session may not reach it (it says why)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="WORKSPACE_ACCESS_DENIED")
 
 
 class OrgLike(Protocol):
@@ -261,13 +290,16 @@ def for_key(request: Request, principal: KeyPrincipalLike, *, org_required: bool
 
 def for_session(request: Request, *, org_required: bool) -> Access:
     session = getattr(request, "session", None)
+    confined_to = token_tenant(request)
     return for_user(
         request.user,
         hint=org_hint(request),
         tenant_hint_value=tenant_hint(request),
         session_org=session.get(SESSION_ORG_KEY) if session is not None else None,
         org_required=org_required,
-        confined_to=token_tenant(request),
+        confined_to=confined_to,
+        # An identity-provider token is its own sign-in through its tenant's IdP (confined to it).
+        barred=session_bars(request, request.user) if confined_to is None else None,
     )
 
 
@@ -279,16 +311,23 @@ def for_user(
     session_org: str | None,
     org_required: bool,
     confined_to: int | None = None,
+    barred: Mapping[int, str] | None = None,
 ) -> Access:
     """A signed-in user's access: the hinted org, else the session's current org, else
     their only org; several orgs and no choice is AMBIGUOUS_ORG when an org is required.
-    ``confined_to``: the only tenant the credential reaches (an identity-provider token's)."""
+    ``confined_to``: the only tenant the credential reaches (an identity-provider token's).
+    ``barred``: tenants this session may not reach (``session_bars``); a hint naming one of
+    their orgs, or the tenant, gets its refusal (``SessionBarred``), never a bare "no access"."""
     wanted = hint or session_org
     memberships = TenantMembership.objects.filter(user=user).select_related("tenant")
     org_memberships = OrgMembership.objects.filter(user=user)
     if confined_to is not None:
         memberships = memberships.filter(tenant_id=confined_to)
         org_memberships = org_memberships.filter(organization__tenant_id=confined_to)
+    if barred:
+        _refuse_barred_hint(user, barred, hint=hint, tenant_hint_value=tenant_hint_value)
+        memberships = memberships.exclude(tenant_id__in=barred)
+        org_memberships = org_memberships.exclude(organization__tenant_id__in=barred)
     tenant_roles = {m.tenant_id: m.role for m in memberships}
     org_roles = dict(org_memberships.values_list("organization_id", "role"))
     reachable = Organization.objects.filter(Q(tenant_id__in=tenant_roles) | Q(pk__in=org_roles)).select_related(
@@ -323,6 +362,26 @@ def for_user(
         tenant_role=tenant_role,
         org_role=org_role,
     )
+
+
+def _refuse_barred_hint(
+    user: Any, barred: Mapping[int, str], *, hint: str | None, tenant_hint_value: str | None
+) -> None:
+    """A hint naming a barred tenant, or an org of it the user belongs to: that tenant's refusal."""
+    if tenant_hint_value is not None and _nameable(tenant_hint_value):
+        tenant_pk = (
+            Tenant.objects.filter(public_id=tenant_hint_value, pk__in=barred).values_list("pk", flat=True).first()
+        )
+        if tenant_pk is not None:
+            raise SessionBarred(barred[tenant_pk])
+    if hint is not None and _nameable(hint):
+        orgs = Organization.objects.filter(public_id=hint, tenant_id__in=barred)
+        org_tenant = orgs.values_list("tenant_id", flat=True).first()
+        if org_tenant is not None and (
+            TenantMembership.objects.filter(user=user, tenant_id=org_tenant).exists()
+            or OrgMembership.objects.filter(user=user, organization__public_id=hint).exists()
+        ):
+            raise SessionBarred(barred[org_tenant])
 
 
 def _tenant_level(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.urls import NoReverseMatch, reverse
 
@@ -66,12 +67,14 @@ class Shell:
             return cached
         try:
             return current_access(self.request, org_required=False)
-        except Http404:
+        except (Http404, PermissionDenied):  # the page itself says why (the 403 of a barred org)
             return None
 
     @cached_property
     def orgs(self) -> list[Any]:
-        return list(orgs_reachable_by_user(user=self.request.user))
+        from orgs.ui import session_barred
+
+        return list(orgs_reachable_by_user(user=self.request.user, excluding_tenants=session_barred(self.request)))
 
     @cached_property
     def current_org(self) -> Any | None:

@@ -4,6 +4,7 @@ query cannot forget the tenant filter."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -102,10 +103,12 @@ def org_list_for_user(*, tenant: Tenant, user: Any) -> QuerySet[Organization]:
     return orgs.filter(memberships__user=user)
 
 
-def orgs_reachable_by_user(*, user: Any) -> QuerySet[Organization]:
-    """Every org of every tenant the user belongs to (for the org switcher)."""
+def orgs_reachable_by_user(*, user: Any, excluding_tenants: Collection[int] = ()) -> QuerySet[Organization]:
+    """Every org of every tenant the user belongs to (for the org switcher), but those of
+    ``excluding_tenants`` (the tenants a session may not reach, ``orgs.access.session_bars``)."""
     return (
         Organization.objects.filter(Q(tenant__memberships__user=user) | Q(memberships__user=user))
+        .exclude(tenant_id__in=excluding_tenants)
         .select_related("tenant")
         .distinct()
         .order_by("tenant__name", "name")
@@ -120,8 +123,12 @@ def member_list(*, organization: Organization) -> QuerySet[OrgMembership]:
     return OrgMembership.objects.filter(organization=organization).select_related("user").order_by("user__email")
 
 
-def tenants_for_user(*, user: Any) -> QuerySet[Tenant]:
-    return Tenant.objects.filter(Q(memberships__user=user) | Q(organizations__memberships__user=user)).distinct()
+def tenants_for_user(*, user: Any, excluding: Collection[int] = ()) -> QuerySet[Tenant]:
+    return (
+        Tenant.objects.filter(Q(memberships__user=user) | Q(organizations__memberships__user=user))
+        .exclude(pk__in=excluding)
+        .distinct()
+    )
 
 
 @dataclass(frozen=True)

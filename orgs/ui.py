@@ -15,17 +15,31 @@ from orgs.selectors import orgs_reachable_by_user
 from tater.api.errors import ApiError
 
 
-def _session_org(request: HttpRequest) -> str | None:
+def session_barred(request: HttpRequest) -> dict[int, str]:
+    """The tenants this session may not reach (``orgs.access.session_bars``), once per request."""
+    barred = getattr(request, "session_barred", None)
+    if barred is None:
+        barred = access_mod.session_bars(request, request.user)
+        request.session_barred = barred  # type: ignore[attr-defined]
+    return barred
+
+
+def _session_org(request: HttpRequest, barred: dict[int, str]) -> str | None:
     """The session's current org if the user can still reach it, else their first
     reachable org (pages never answer "ambiguous": they open on a sensible default)."""
     chosen = request.session.get(access_mod.SESSION_ORG_KEY)
-    reachable = dict(orgs_reachable_by_user(user=request.user).values_list("public_id", "name"))
+    reachable = dict(
+        orgs_reachable_by_user(user=request.user, excluding_tenants=barred).values_list("public_id", "name")
+    )
     if chosen in reachable:
         return chosen
+    if chosen or not reachable:  # say why orgs of the user's are out of this session's reach
+        for why in barred.values():
+            messages.warning(request, why, fail_silently=True)
     if not reachable:
         return None
     first = next(iter(reachable))
-    if chosen:
+    if chosen and not barred:
         # The selected org was left, removed or deleted: say so rather than silently showing
         # another org's pages. The lost org is not named (it may be gone or renamed).
         messages.info(
@@ -51,14 +65,18 @@ def current_access(request: HttpRequest, *, org_required: bool = True) -> Access
     if len(hints) > 1:  # as the API refuses them (SPEC §4): never the last one winning
         raise BadRequest(f"{access_mod.ORG_PARAM} is sent several times with different values")
     hint = hints.pop() if hints else None
+    barred = session_barred(request)
     try:
         access = access_mod.for_user(
             request.user,
             hint=hint,
             tenant_hint_value=None,
-            session_org=None if hint else _session_org(request),
+            session_org=None if hint else _session_org(request, barred),
             org_required=org_required,
+            barred=barred,
         )
+    except access_mod.SessionBarred as exc:
+        raise PermissionDenied(exc.message) from None
     except ApiError as exc:
         raise Http404(exc.message) from None
     request.current_access = access  # type: ignore[attr-defined]

@@ -34,7 +34,7 @@ from orgs.forms import (
     add_domain_error,
 )
 from orgs.models import Tenant
-from orgs.ui import current_access, org_query, require_scope, require_tenant_role, url_in_org
+from orgs.ui import current_access, org_query, require_scope, require_tenant_role, session_barred, url_in_org
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, ObjectNotFound
 
@@ -50,7 +50,8 @@ def org_switch(request: HttpRequest) -> HttpResponse:
     form = OrgSwitchForm(request.POST)
     if not form.is_valid():
         raise Http404("Organization not found")
-    org = selectors.orgs_reachable_by_user(user=request.user).filter(public_id=form.cleaned_data["org"]).first()
+    reachable = selectors.orgs_reachable_by_user(user=request.user, excluding_tenants=session_barred(request))
+    org = reachable.filter(public_id=form.cleaned_data["org"]).first()
     if org is None:
         raise Http404("Organization not found")
     request.session[SESSION_ORG_KEY] = org.public_id

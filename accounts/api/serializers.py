@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from rest_framework import serializers
@@ -70,17 +71,20 @@ class TokenExchangeInput(RejectUnknownFieldsMixin, serializers.Serializer):
     expires_at = BoundedDateTimeField(required=False, allow_null=True)
 
 
-def me_data(*, user: Any, access: Any, authentication: str, verified: bool, has_2fa: bool) -> dict[str, Any]:
+def me_data(
+    *, user: Any, access: Any, authentication: str, verified: bool, has_2fa: bool, barred: Collection[int] = ()
+) -> dict[str, Any]:
     """``/me``'s answer. ``authentication``: how the caller authenticated, ``api_key``,
     ``idp_token`` or ``session`` (a key sees only its own tenant and org, an identity-provider
-    token only its provider's tenant)."""
+    token only its provider's tenant, a session not the orgs of ``barred`` tenants, which it
+    may not reach: ``orgs.access.session_bars``)."""
     via_key = authentication == "api_key"
     from orgs.models import OrgMembership, TenantMembership
     from orgs.selectors import orgs_reachable_by_user
 
     tenant_roles = {m.tenant_id: m for m in TenantMembership.objects.filter(user=user).select_related("tenant")}
     org_roles = dict(OrgMembership.objects.filter(user=user).values_list("organization_id", "role"))
-    orgs = list(orgs_reachable_by_user(user=user))
+    orgs = list(orgs_reachable_by_user(user=user, excluding_tenants=barred))
     tenants: dict[int, Any] = {o.tenant_id: o.tenant for o in orgs}
     tenants.update({pk: m.tenant for pk, m in tenant_roles.items()})
     if via_key or authentication == "idp_token":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from allauth.account.internal.flows.login import record_authentication
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.signals import user_login_failed
@@ -170,6 +171,9 @@ def _sign_in(request: Request, user: Any, device: Any | None) -> Response:
         user.otp_device = device  # django-otp marks the new session verified
     with transaction.atomic():  # the session, last_login and the user.login entry: one unit
         login(raw, user, backend=LOGIN_BACKEND)
+        # Recorded as allauth records its sign-ins: the session's sign-in is a password one
+        # (accounts.sso.session_barred_tenants reads it), not whatever the session held before.
+        record_authentication(raw, user, method="password")
     access = _access_for(raw, user)
     body = {
         "requires2FA": False,
@@ -186,7 +190,10 @@ def _sign_in(request: Request, user: Any, device: Any | None) -> Response:
 
 def _access_for(raw: HttpRequest, user: Any) -> Any:
     try:
-        return access_mod.for_user(user, hint=None, tenant_hint_value=None, session_org=None, org_required=False)
+        barred = access_mod.session_bars(raw, user)
+        return access_mod.for_user(
+            user, hint=None, tenant_hint_value=None, session_org=None, org_required=False, barred=barred
+        )
     except ApiError:
         return None
 
@@ -343,8 +350,14 @@ class MeView(TaterAPIView):
         is_verified = getattr(raw.user, "is_verified", None) if not via_key else None
         verified = bool(is_verified and is_verified())
         how = "api_key" if via_key else "idp_token" if isinstance(request.auth, IdPIdentity) else "session"
+        barred = access_mod.session_bars(request, user) if how == "session" else {}
         data = s.me_data(
-            user=user, access=access, authentication=how, verified=verified, has_2fa=services.has_2fa(user)
+            user=user,
+            access=access,
+            authentication=how,
+            verified=verified,
+            has_2fa=services.has_2fa(user),
+            barred=barred,
         )
         if not via_key:
             # A token meets its own tenant's policy; a session every tenant's it reaches.

@@ -49,7 +49,8 @@ def _user_tenant(request: Request, access: Access) -> Tenant:
     if hint is None or access.via_key:
         tenant = Tenant.objects.filter(pk=access.tenant_pk).first()
     else:
-        tenant = selectors.tenants_for_user(user=request.user).filter(public_id=hint).first()
+        barred = access_mod.session_bars(request, request.user) if access_mod.token_tenant(request) is None else {}
+        tenant = selectors.tenants_for_user(user=request.user, excluding=barred).filter(public_id=hint).first()
         if tenant is None:
             raise Forbidden(f"No access to tenant {hint!r}", code="WORKSPACE_ACCESS_DENIED")
     if tenant is None:
@@ -85,8 +86,9 @@ class OrganizationListView(TaterAPIView):
                 orgs = orgs.filter(pk=access.key.org.pk)
             orgs = orgs.order_by("name")
         else:
-            orgs = selectors.orgs_reachable_by_user(user=request.user)
             confined_to = access_mod.token_tenant(request)  # an identity-provider token: its tenant's
+            barred = access_mod.session_bars(request, request.user) if confined_to is None else {}
+            orgs = selectors.orgs_reachable_by_user(user=request.user, excluding_tenants=barred)
             if confined_to is not None:
                 orgs = orgs.filter(tenant_id=confined_to)
             tenant = access_mod.tenant_hint(request)
@@ -131,6 +133,8 @@ class OrgPathView(TaterAPIView):
         request._request.META[access_mod.ORG_HEADER] = org_id
         try:
             super().check_permissions(request)
+        except access_mod.SessionBarred:
+            raise  # a member's org out of this session's reach: says why (sign in through its SSO)
         except ApiError as exc:
             if exc.code == "WORKSPACE_ACCESS_DENIED":
                 raise NotFound() from None
