@@ -21,7 +21,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from accounts import recovery
+from accounts import recovery, signals
 from accounts.app_settings import app_settings
 from accounts.models import LoginChallenge, RecoveryCode, RecoveryCodeDevice, UserSession
 from audit import registry as A
@@ -137,6 +137,8 @@ def user_saved_by_operator(*, user: Any, created: bool, changes: dict[str, Any])
         changes = {**changes, "addresses_removed": email_addresses_forget_others(user=user)}
     action = A.USER_CREATED if created else A.USER_UPDATED
     audit_record(action=action, tenant=home_tenant(user), target=user, changes=changes)
+    if not created and "is_active" in changes:
+        signals.account_active_set_by_operator.send(sender=__name__, user=user, active=user.is_active)
 
 
 def user_password_set_by_operator(*, user: Any) -> None:

@@ -7,7 +7,11 @@ class ScimConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts import signals as account_signals
         from orgs import signals
-        from scim.services import directory
+        from scim.services import directory, provisioning
 
         signals.member_joined.connect(directory.member_joined, dispatch_uid="scim.directory.member_joined")
+        account_signals.account_active_set_by_operator.connect(
+            provisioning.operator_set_active, dispatch_uid="scim.provisioning.operator_set_active"
+        )

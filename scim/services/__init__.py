@@ -22,7 +22,8 @@ Decisions (docs/scim.md has the long form):
   unverified). Otherwise the User is *pending*: it exists in the directory, holds
   nothing, and is linked once the account belongs to the tenant.
 - **Reprovisioning** (``active: true``, or a POST after a DELETE) reactivates an account
-  only if deprovisioning deactivated it and re-applies the groups; the person starts fresh
+  only if deprovisioning deactivated it, and no operator turned it on or off since
+  (``account_kept_inactive`` in the entry), and re-applies the groups; the person starts fresh
   (Okta, Entra ID): roles given by hand before are not given back. Keys come back with
   their owner's roles; revoked keys stay revoked.
   A DELETE is no suspension: the person's keys in the tenant are revoked

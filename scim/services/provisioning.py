@@ -275,6 +275,10 @@ def _resume(identity: ScimUser) -> list[str]:
             user.save(update_fields=["is_active"])
             done.append("account_reactivated")
         identity.deactivated_account = False
+    elif not user.is_active:
+        # Someone else's stop (an operator's, or deactivated before deprovisioning): never SCIM's
+        # to undo. The entry says so; an operator turns the account on again if they mean to.
+        done.append("account_kept_inactive")
     if identity.suspended_roles:
         identity.suspended_roles = {}
         done.append("previous_roles_not_restored")
@@ -332,6 +336,13 @@ def reconcile(identity: ScimUser) -> list[str]:
         # removal, so a role granted again later revives none of them (SPEC §2).
         key_reactions.keys_revoke_unreached(tenant=identity.tenant, user=identity.user)
     return done
+
+
+def operator_set_active(*, user: Any, active: bool, **kwargs: Any) -> None:
+    """``accounts.signals.account_active_set_by_operator``: an operator turned the account on or
+    off, so whether it is active is no longer SCIM's: none of the tenants' directories
+    reactivates it on reprovisioning (its rows, deleted ones included, forget the deactivation)."""
+    ScimUser.objects.filter(user=user, deactivated_account=True).update(deactivated_account=False)
 
 
 def inherit_deactivation(identity: ScimUser) -> None:
