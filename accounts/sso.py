@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -265,6 +265,11 @@ def sync_social_app(config: TenantSSOConfig) -> SocialApp:
     return app
 
 
+def linked_identities(config: TenantSSOConfig) -> int:
+    """How many identities are linked to the configuration's IdP (a new issuer unlinks them)."""
+    return SocialAccount.objects.filter(provider=config.provider_id).count()
+
+
 @transaction.atomic
 def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -> TenantSSOConfig:
     """Create or change a tenant's SSO configuration (tenant owners only)."""
@@ -285,9 +290,12 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
             continue  # an empty secret field keeps the stored secret
         setattr(config, name, value)
     validate_config(config)
+    unlinked: dict[str, Any] | None = None
     if not created and (before["issuer"] != config.issuer or before["idp_entity_id"] != config.idp_entity_id):
         # Identities are (provider id, subject): a different IdP must never inherit the
-        # old one's subjects, so it gets a fresh provider id.
+        # old one's subjects, so it gets a fresh provider id. The identities linked to the old
+        # one no longer sign anyone in: the entry says how many (the owner's page warned).
+        unlinked = {"provider": config.provider_id, "count": linked_identities(config)}
         SocialApp.objects.filter(provider_id=config.provider_id).delete()
         config.provider_id = f"{PROVIDER_ID_PREFIX}{uuid.uuid4().hex[:16]}"
     config.save()
@@ -300,6 +308,8 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
     }
     if before["client_secret"] != after["client_secret"]:
         changes["client_secret_changed"] = True  # never the value
+    if unlinked is not None:
+        changes["identities_unlinked"] = unlinked
     if created or changes:  # saving the same settings again records nothing
         audit_record(action=A.TENANT_UPDATED, tenant=tenant, target=tenant, changes={"sso": changes}, actor_user=actor)
     return config

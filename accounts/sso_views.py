@@ -121,6 +121,7 @@ def _settings_page(
             "domains": claims,
             "domain_form": domain_form or DomainForm(),
             "has_verified_domain": any(c.is_verified for c in claims),
+            "linked_identities": sso.linked_identities(config) if config is not None else 0,
         },
         status=400 if invalid else 200,
     )
