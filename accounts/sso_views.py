@@ -9,7 +9,7 @@ import requests
 from allauth.socialaccount.providers.openid_connect import views as openid_connect_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import BadRequest
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,7 +23,7 @@ from accounts.sso_refusals import refusal_page
 from accounts.views import form_rate_limited
 from orgs import roles
 from orgs.models import TenantMembership
-from orgs.ui import current_access
+from orgs.ui import current_access, session_barred
 from tater.exceptions import DomainError
 
 IDP_UNREACHABLE_MESSAGE = (
@@ -60,6 +60,13 @@ def _owned_tenant(request: HttpRequest) -> tuple[Any, Any]:
     user = cast(User, request.user)  # the callers are @login_required
     owned = TenantMembership.objects.filter(user=user, role=roles.TenantRole.OWNER).select_related("tenant")
     wanted = request.GET.get("tenant") or request.POST.get("tenant")
+    barred = session_barred(request)
+    if barred:
+        # A tenant requiring SSO that this session's sign-in did not pass: not its settings either.
+        refused = next((m for m in owned if m.tenant_id in barred and m.tenant.public_id == wanted), None)
+        if refused is not None:
+            raise PermissionDenied(barred[refused.tenant_id])
+        owned = owned.exclude(tenant_id__in=barred)
     if wanted:
         membership = next((m for m in owned if m.tenant.public_id == wanted), None)
     else:
