@@ -20,7 +20,7 @@ def session_barred(request: HttpRequest) -> dict[int, str]:
     barred = getattr(request, "session_barred", None)
     if barred is None:
         barred = access_mod.session_bars(request, request.user)
-        request.session_barred = barred  # type: ignore[attr-defined]
+        setattr(request, "session_barred", barred)  # noqa: B010 - once per request
     return barred
 
 
