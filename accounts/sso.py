@@ -132,6 +132,28 @@ def session_barred_tenants(request: Any, user: Any) -> dict[int, str]:
     }
 
 
+def shut_out_message(tenant: Any) -> str:
+    return (
+        f"Saving this would shut this session out of {tenant.name}: it requires single sign-on of you, and "
+        f"this session was not signed in through its identity provider. Sign in through {tenant.name}'s "
+        "single sign-on first (so you know it works), or leave Require SSO off until then"
+    )
+
+
+def verifying_shuts_out(request: Any, user: Any, claim: Any) -> bool:
+    """Whether verifying ``claim`` would bar this session from the claim's tenant: it requires
+    SSO, the domain is one of the user's verified addresses', and the session was not signed
+    in through the tenant's IdP (``session_barred_tenants`` once the domain counts). Judged
+    before the DNS lookup, which runs outside any transaction."""
+    config = TenantSSOConfig.objects.filter(tenant_id=claim.tenant_id, is_active=True).select_related("tenant").first()
+    if config is None or not (config.require_sso or config.tenant.require_sso) or user.is_superuser:
+        return False
+    addresses = [user.email, *_verified_addresses(user)]
+    if not any(domains.email_domain(address) == claim.domain for address in addresses):
+        return False
+    return bool(_session_idp_tenant(request, user) != claim.tenant_id)
+
+
 def _session_idp_tenant(request: Any, user: Any) -> int | None:
     """The tenant whose IdP signed this session in: its latest sign-in (allauth's records of the
     session; a re-authentication is not a sign-in) through a tenant's identity provider."""

@@ -10,6 +10,7 @@ from allauth.socialaccount.providers.openid_connect import views as openid_conne
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,7 +22,7 @@ from accounts.forms import DomainForm, SSOConfigForm, SSOStartForm
 from accounts.models import TenantDomain, TenantSSOConfig, User
 from accounts.sso_refusals import refusal_page
 from accounts.views import form_rate_limited
-from orgs import roles
+from orgs import access, roles
 from orgs.models import TenantMembership
 from orgs.ui import current_access, session_barred
 from tater.exceptions import DomainError
@@ -97,8 +98,12 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         values = form.changes() if config is not None else {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            config = sso.sso_config_save(tenant=tenant, actor=request.user, values=values)
+            with transaction.atomic():  # undone when it would shut this very session out
+                config = sso.sso_config_save(tenant=tenant, actor=request.user, values=values)
+                if tenant.pk in access.session_bars(request, request.user):
+                    raise DomainError(sso.shut_out_message(tenant), field="require_sso")
         except DomainError as exc:
+            config = TenantSSOConfig.objects.filter(tenant=tenant).first()
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, "Single sign-on settings saved.")
@@ -181,6 +186,9 @@ def sso_domain_verify(request: HttpRequest, domain_id: int) -> HttpResponse:
     claim = _claim_of(request, domain_id)
     if isinstance(claim, HttpResponse):
         return claim
+    if sso.verifying_shuts_out(request, request.user, claim):
+        messages.error(request, sso.shut_out_message(claim.tenant))
+        return HttpResponseRedirect(_settings_url(claim.tenant))
     try:
         claim = domains.domain_verify(tenant_domain=claim, actor=request.user)
     except DomainError as exc:
