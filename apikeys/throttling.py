@@ -71,11 +71,16 @@ def count_request(request: Request, entity: RateLimitedEntity) -> Decision:
 def session_entity(user_pk: int, tenant_pk: int) -> Entity:
     """A browser session's limits: its user in the tenant the request resolved to, by the
     tenant's plan (read fresh, so a plan change applies to the very next request)."""
-    from apikeys.limits import rules_for
     from orgs.models import Tenant
 
-    plan = Tenant.objects.filter(pk=tenant_pk).values_list("plan", flat=True).first() or "free"
-    return Entity(f"user:{user_pk}:tenant:{tenant_pk}", rules_for(plan))
+    plan = Tenant.objects.filter(pk=tenant_pk).values_list("plan", flat=True).first()
+    return _plan_entity(user_pk, tenant_pk, plan)
+
+
+def _plan_entity(user_pk: int, tenant_pk: int, plan: str | None) -> Entity:
+    from apikeys.limits import rules_for
+
+    return Entity(f"user:{user_pk}:tenant:{tenant_pk}", rules_for(plan or "free"))
 
 
 def _session_entity(request: Request) -> Entity | None:
@@ -102,13 +107,14 @@ def _unresolved_session_rate(request: Request) -> RequestRate | None:
         return None
     access = getattr(request, "access", None)
     if access is not None:
-        tenants = [access.tenant_pk]
+        entities = [session_entity(user.pk, access.tenant_pk)]
     else:
         from orgs.selectors import orgs_reachable_by_user
 
-        reachable = orgs_reachable_by_user(user=user).order_by("tenant_id").values_list("tenant_id", flat=True)
-        tenants = list(reachable.distinct()[:HEADER_TENANTS])
-    entities = [session_entity(user.pk, tenant_pk) for tenant_pk in tenants]
+        # The plans come with the tenants: one query however many tenants are the person's.
+        reachable = orgs_reachable_by_user(user=user).order_by("tenant_id").values_list("tenant_id", "tenant__plan")
+        tenants = reachable.distinct()[:HEADER_TENANTS]
+        entities = [_plan_entity(user.pk, tenant_pk, plan) for tenant_pk, plan in tenants]
     rates = [RequestRate(entity, limiter.peek(entity), counted=False) for entity in entities]
     return min(rates, key=lambda rate: rate.decision.remaining, default=None)
 
