@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
 from audit import registry as A
 from audit.models import AuditEvent
@@ -183,13 +183,15 @@ def member_get_by_pk(*, organization: Organization, user_pk: int) -> MemberRow |
 
 def former_member_get(*, organization: Organization, user_pk: int) -> Any | None:
     """A person this org once listed and who has since been removed (its own ``member.removed``
-    entry, or their tenant role's, which gave them every org of the tenant); None for anyone
-    else, so a user id that never was in the org tells nothing about whom it names."""
+    entry, or their tenant role's, which listed them in every org the tenant had then); None
+    for anyone else, so a user id that never was in the org tells nothing about whom it names
+    (a tenant role that ended before the org existed never listed them there)."""
     user = get_user_model().objects.filter(pk=user_pk).first()
     if user is None:
         return None
+    org_created = Organization.objects.filter(pk=organization.pk).values("created_at")[:1]
     removed = AuditEvent.objects.filter(
-        Q(organization=organization) | Q(organization__isnull=True),
+        Q(organization=organization) | Q(organization__isnull=True, created_at__gte=Subquery(org_created)),
         tenant_id=organization.tenant_id,
         action=A.MEMBER_REMOVED,
         target_type=user._meta.model_name,
