@@ -230,7 +230,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                     reason=OUTSIDE_DOMAINS_MESSAGE,
                 )
             )
-        existing = email_owners.user_by_email(email)
+        # The account whose primary address it is, else the one holding it verified as an
+        # additional address ("Require SSO" counts those too: its IdP must sign that person in).
+        existing = email_owners.address_owner(email)
         if existing is None:
             return  # JIT provisioning (save_user)
         if not _email_verified(sociallogin, email):
@@ -361,6 +363,8 @@ def _check_linked_user(request: HttpRequest, config: TenantSSOConfig, sociallogi
     # may now be another tenant's business. The account's tenant learns of the attempt
     # through Django's signal (accounts.receivers).
     asserted = next((normalize_email(address.email) for address in sociallogin.email_addresses), "")
+    if asserted and sso.speaks_for(config, asserted) and email_owners.address_owner(asserted) == user:
+        return  # the address it asserts is one this account still holds verified, in its domains
     user_login_failed.send(sender=__name__, credentials={"email": user.email, "method": "sso"}, request=request)
     raise ImmediateHttpResponse(
         sso_refused(
