@@ -23,7 +23,7 @@ from accounts.models import TenantDomain, TenantSSOConfig, User
 from accounts.sso_refusals import refusal_page
 from accounts.views import form_rate_limited
 from orgs import access, roles
-from orgs.models import TenantMembership
+from orgs.models import Tenant, TenantMembership
 from orgs.ui import current_access, session_barred
 from tater.exceptions import DomainError
 
@@ -76,6 +76,17 @@ def _owned_tenant(request: HttpRequest) -> tuple[Any, Any]:
     return (membership.tenant if membership else None), owned
 
 
+def _raise_if_foreign(request: HttpRequest) -> None:
+    """A named tenant the user does not belong to (another's, or none) is a 404 (SPEC §1):
+    "only owners" would tell a stranger it exists. Its members who are not owners read why."""
+    wanted = request.GET.get("tenant") or request.POST.get("tenant")
+    if not wanted:
+        return
+    tenant = Tenant.objects.filter(public_id=wanted).first() if "\x00" not in wanted else None
+    if tenant is None or not sso.belongs_to_tenant(request.user, tenant):
+        raise Http404("No such tenant")
+
+
 def _current_tenant_id(request: HttpRequest) -> str | None:
     try:
         return current_access(request, org_required=False).tenant_public_id
@@ -92,6 +103,7 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
     """A tenant owner's SSO configuration (one IdP per tenant) and verified domains."""
     tenant, owned = _owned_tenant(request)
     if tenant is None:
+        _raise_if_foreign(request)
         return render(request, "accounts/sso_settings.html", {"not_owner": True}, status=403)
     config = TenantSSOConfig.objects.filter(tenant=tenant).first()
     form = SSOConfigForm(request.POST if request.method == "POST" else None, instance=config, tenant=tenant)
