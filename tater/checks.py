@@ -145,6 +145,25 @@ def rate_limit_settings_check(app_configs: Any, **kwargs: Any) -> list[Error]:
     return problems
 
 
+@register()
+def metrics_allowlist_check(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Each ``TATER_METRICS_ALLOWED_IPS`` entry is a network: a bad one stops ``check`` and
+    ``migrate`` in a deploy pipeline, not the release's first request."""
+    problems = []
+    for cidr in app_settings.METRICS_ALLOWED_IPS:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError as exc:
+            problems.append(
+                Error(
+                    f"TATER_METRICS_ALLOWED_IPS: {cidr!r} is not an address or network ({exc}).",
+                    hint="Separate entries with commas, e.g. 127.0.0.1/32,10.0.0.0/8,::1/128.",
+                    id="tater.E041",
+                )
+            )
+    return problems
+
+
 @register(Tags.security, deploy=True)
 def metrics_exposure_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
     """``/metrics`` is for the operator's scrapers (SPEC §12): an allowlist network holding
