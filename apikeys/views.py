@@ -470,11 +470,14 @@ def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
                 mark_submitted(request, token)
                 return _show_once(request, access, issued, rotated=True)
             if action == "revoke":
+                already = api_key.revoked_at is not None  # pressed again: say so
                 services.apikey_revoke(api_key=api_key, actor=request.user)
-                messages.success(request, f"“{api_key.name}” was revoked.")
             else:
+                already = api_key.revoked_at is None and api_key.is_active == (action == "activate")
                 services.apikey_set_active(api_key=api_key, actor=request.user, active=action == "activate")
-                messages.success(request, f"“{api_key.name}” was {action}d.")
+            past = "revoked" if action == "revoke" else f"{action}d"
+            done = f"was already {past}: nothing changed" if already else f"was {past}"
+            messages.success(request, f"“{api_key.name}” {done}.")
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
