@@ -283,7 +283,8 @@ def apikey_update(
     if usage_limit is not ... or usage_refill is not None:
         new_usage = clean_usage_limit(
             api_key.usage_limit if usage_limit is ... else usage_limit,
-            api_key.usage_refill if usage_refill is None else usage_refill,
+            # A limit removed takes its refill with it; one kept keeps its refill unless sent.
+            ("" if usage_limit is None else api_key.usage_refill) if usage_refill is None else usage_refill,
         )
         if policy.usage_limit_widens((api_key.usage_limit, api_key.usage_refill), new_usage):
             widened.append("usage_limit")
