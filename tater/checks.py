@@ -134,6 +134,15 @@ def rate_limit_settings_check(app_configs: Any, **kwargs: Any) -> list[Error]:
                     id="tater.E030",
                 )
             )
+    alias = getattr(settings, "TATER_RATELIMIT_CACHE", "default")
+    if getattr(settings, "TATER_RATELIMIT_BACKEND", "") == "cache" and alias not in settings.CACHES:
+        problems.append(
+            Error(
+                f"TATER_RATELIMIT_CACHE names the cache {alias!r}, which CACHES does not define.",
+                hint=f"Use one of {', '.join(sorted(settings.CACHES))}.",
+                id="tater.E031",
+            )
+        )
     for plan, value in (getattr(settings, "TATER_PLAN_RATE_LIMITS", None) or {}).items():
         if _bad_limits(value):
             problems.append(

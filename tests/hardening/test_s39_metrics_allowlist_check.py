@@ -25,3 +25,13 @@ def test_good_entries_pass(tmp_path: Path) -> None:
     env = production_env(SQLITE_PATH=str(tmp_path / "db.sqlite3"), TATER_METRICS_ALLOWED_IPS="10.0.0.0/8, ::1")
     done = manage("check", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_rate_limit_cache_that_does_not_exist_fails_manage_py_check(tmp_path: Path) -> None:
+    # The limiter's cache alias was looked up at each request (InvalidCacheBackendError, a 500).
+    env = production_env(
+        SQLITE_PATH=str(tmp_path / "db.sqlite3"), TATER_RATELIMIT_BACKEND="cache", TATER_RATELIMIT_CACHE="limits"
+    )
+    done = manage("check", env=env)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "tater.E031" in output and "'limits'" in output, output
