@@ -154,7 +154,9 @@ class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     type = serializers.ChoiceField(choices=KeyType.choices, default=KeyType.STANDARD)
     scopes = ScopesField(
         required=False,
-        help_text='"*" (full), "*:read" (read only) or resource:action; omitted: your own effective permissions',
+        help_text='"*" (full), "*:read" (read only) or resource:action; omitted: your own effective permissions. '
+        'Agent keys carry "scans:write" only (also when omitted); public keys "scans:read", '
+        '"organizations:read" or "*:read"; any other scope for them is a 400 naming it',
     )
     expires_at = BoundedDateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(
@@ -183,7 +185,9 @@ class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
 class ApiKeyUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     name = StrictCharField(max_length=100, required=False)
     scopes = ScopesField(
-        required=False, help_text="Through an API key, or for another person's key, scopes may only narrow"
+        required=False,
+        help_text="Through an API key, or for another person's key, scopes may only narrow. "
+        'Agent keys carry "scans:write" only; public keys "scans:read", "organizations:read" or "*:read"',
     )
     expires_at = BoundedDateTimeField(required=False, allow_null=True)
     allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)

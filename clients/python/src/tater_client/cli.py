@@ -364,7 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--scopes",
         action="append",
         metavar="SCOPES",
-        help='comma-separated, repeatable: "*", "*:read", "scans:write" (default: your own permissions)',
+        help='comma-separated, repeatable: "*", "*:read", "scans:write" (default: your own permissions; '
+        'agent keys: "scans:write" only)',
     )
     sub.add_argument("--expires-at", metavar="ISO8601", help="e.g. 2026-12-31T00:00:00Z")
     sub.add_argument("--allow-ip", action="append", metavar="CIDR", help="repeatable IP allowlist entry")

@@ -125,6 +125,9 @@ class KeysAPI:
 
         Without ``scopes`` the key gets the caller's own effective permissions; ``scopes``
         may be ``["*"]``, ``["*:read"]`` or ``resource:action`` items (``"scans:write"``).
+        An ``agent`` key carries ``["scans:write"]`` only (also without ``scopes``); a
+        ``public`` key ``scans:read``/``organizations:read`` (or ``["*:read"]``); the server
+        answers any other scope for them with 400 ``VALIDATION_ERROR`` naming it.
         ``rate_limit`` is a stricter per-key limit such as ``"5/min"`` or ``"100/hour"``.
         """
         body: dict[str, Any] = {"name": name}
