@@ -67,8 +67,11 @@ class TokenExchangeInput(RejectUnknownFieldsMixin, serializers.Serializer):
     organizationId = serializers.CharField(max_length=64, required=False, allow_blank=True)  # noqa: N815 (wire name)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     scopes = ScopesField(required=False)
-    # Omitted: no expiry, or the tenant's maximum key lifetime when it sets one.
-    expires_at = BoundedDateTimeField(required=False, allow_null=True)
+    expires_at = BoundedDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Omitted: no expiry, or the longest the tenant's maximum key lifetime allows when it sets one",
+    )
 
 
 def me_data(

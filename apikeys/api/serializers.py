@@ -158,7 +158,12 @@ class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
         'Agent keys carry "scans:write" only (also when omitted); public keys "scans:read", '
         '"organizations:read" or "*:read"; any other scope for them is a 400 naming it',
     )
-    expires_at = BoundedDateTimeField(required=False, allow_null=True)
+    expires_at = BoundedDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Omitted: no expiry, or the longest the tenant's maximum key lifetime allows when it sets one "
+        "(through an API key with an expiry: that key's)",
+    )
     allowed_ips = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, default=list, max_length=100
     )
