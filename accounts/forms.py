@@ -178,6 +178,12 @@ class SSOConfigForm(forms.ModelForm):
             "require_sso": "Require SSO",
             "is_active": "Single sign-on enabled",
         }
+        help_texts = {  # s39: the requirement bars sessions too, and never the session switching it on
+            "require_sso": "Members in the tenant's verified domains sign in through this identity provider "
+            "only: password sign-in is refused, and a session signed in otherwise (a password, another "
+            "tenant's identity provider) no longer reaches this tenant. If your own address is in one of "
+            "these domains, sign in through this identity provider before switching it on.",
+        }
 
     def __init__(self, *args: Any, tenant: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
