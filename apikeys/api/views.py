@@ -86,9 +86,12 @@ def _key(request: Request, key_id: str) -> tuple[policy.Actor, ApiKey]:
 
 
 class KeyView(TaterAPIView):
-    """A key endpoint: it reads the org hints and, per method, ``query_fields``; any other
-    query parameter is a 400 naming it (TaterAPIView.initial, once the caller is
-    authenticated). ``format`` is tolerated: the answer is JSON whatever it asks."""
+    """API keys: creating, listing, reading, narrowing, rotating, deactivating and revoking
+    them, within the caller's reach. A query parameter the endpoint does not read is a 400
+    naming it (``organizationId`` and ``tenantId`` pick the org as everywhere)."""
+
+    # Per method, the query parameters it reads (TaterAPIView.initial refuses the others once
+    # the caller is authenticated; ``format`` is tolerated: the answer is JSON whatever it asks).
 
     query_fields: dict[str, frozenset[str]] | None = {}
 

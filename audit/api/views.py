@@ -36,7 +36,7 @@ def _param(name: str, description: str, **kwargs: Any) -> OpenApiParameter:
 
 
 class AuditLogView(TaterAPIView):
-    """The audit log of the resolved organization, newest first (SPEC §7)."""
+    """The audit log of the resolved organization, newest first."""
 
     required_scopes = {"GET": "audit:read"}
     content_negotiation_class = FormatParamNegotiation
