@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from orgs.selectors import orgs_reachable_by_user
-from orgs.ui import current_access
+from orgs.ui import current_access, session_barred
 from scans.api.views import PAYLOAD_EXAMPLE
 from tater.api.schema import ERROR_CATALOG
 
@@ -74,7 +74,8 @@ def upload_snippets(*, base_url: str, tenant_id: str, org_id: str, api_key: str 
 @login_required
 def api_reference(request: HttpRequest) -> HttpResponse:
     access = current_access(request, org_required=False)
-    orgs = list(orgs_reachable_by_user(user=request.user))
+    # Not the orgs of tenants this session may not reach (the org switcher leaves them out too).
+    orgs = list(orgs_reachable_by_user(user=request.user, excluding_tenants=session_barred(request)))
     org = next((o for o in orgs if access.org and o.pk == access.org.pk), None) or (orgs[0] if orgs else None)
     tenant_id = org.tenant.public_id if org else (access.tenant_public_id or "00000000-0000-0000-0000-000000000000")
     org_id = org.public_id if org else "org-00000000-0000-0000-0000-000000000000"
