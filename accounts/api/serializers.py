@@ -89,7 +89,8 @@ def me_data(
     org_roles = dict(OrgMembership.objects.filter(user=user).values_list("organization_id", "role"))
     orgs = list(orgs_reachable_by_user(user=user, excluding_tenants=barred))
     tenants: dict[int, Any] = {o.tenant_id: o.tenant for o in orgs}
-    tenants.update({pk: m.tenant for pk, m in tenant_roles.items()})
+    # A barred tenant is left out with its orgs (its owners and admins hold a tenant role there).
+    tenants.update({pk: m.tenant for pk, m in tenant_roles.items() if pk not in barred})
     if via_key or authentication == "idp_token":
         # A key sees only its own tenant (and its own org when it is org-bound); an
         # identity-provider token only the tenant whose provider issued it.
