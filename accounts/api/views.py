@@ -174,23 +174,24 @@ def _sign_in(request: Request, user: Any, device: Any | None) -> Response:
         # Recorded as allauth records its sign-ins: the session's sign-in is a password one
         # (accounts.sso.session_barred_tenants reads it), not whatever the session held before.
         record_authentication(raw, user, method="password")
-    access = _access_for(raw, user)
+    # The answer is what /me answers this session: not the tenants it may not reach.
+    barred = access_mod.session_bars(raw, user)
     body = {
         "requires2FA": False,
         "user": s.me_data(
             user=user,
-            access=access,
+            access=_access_for(user, barred),
             authentication="session",
             verified=device is not None,
             has_2fa=services.has_2fa(user),
+            barred=barred,
         ),
     }
     return Response(body)
 
 
-def _access_for(raw: HttpRequest, user: Any) -> Any:
+def _access_for(user: Any, barred: dict[int, str]) -> Any:
     try:
-        barred = access_mod.session_bars(raw, user)
         return access_mod.for_user(
             user, hint=None, tenant_hint_value=None, session_org=None, org_required=False, barred=barred
         )
