@@ -3,8 +3,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from django.db.models import Q
 from rest_framework import serializers
 
+from accounts.models import TenantSSOConfig
 from apikeys.api.serializers import ScopesField
 from tater.api.fields import BoundedDateTimeField, EmailInput, RejectUnknownFieldsMixin
 
@@ -102,6 +104,12 @@ def me_data(
             if o.tenant_id == tenant_pk and (not via_key or access.key.is_unbound or o.pk == access.key.org.pk)
         ]
     current = access.org if access is not None else None
+    # As sign-in applies it: an active SSO configuration whose switch (or the tenant's) is on.
+    sso_required = set(
+        TenantSSOConfig.objects.filter(tenant_id__in=tenants, is_active=True)
+        .filter(Q(require_sso=True) | Q(tenant__require_sso=True))
+        .values_list("tenant_id", flat=True)
+    )
     return {
         "user": {"id": user.public_id, "email": user.email, "name": user.get_full_name(), "is_staff": user.is_staff},
         "authentication": authentication,
@@ -113,7 +121,7 @@ def me_data(
                 "plan": t.plan,
                 "role": tenant_roles[pk].role if pk in tenant_roles else None,
                 "require_2fa": t.require_2fa,
-                "require_sso": t.require_sso,
+                "require_sso": pk in sso_required,
             }
             for pk, t in sorted(tenants.items(), key=lambda item: item[1].name)
         ],
