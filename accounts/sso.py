@@ -90,7 +90,7 @@ def sso_required(*, email: str, user: Any | None) -> TenantSSOConfig | None:
         return None
     # Every address the account holds counts, not only its primary one: a member cannot leave
     # the requirement behind by making a personal address primary (governing_config).
-    for address in dict.fromkeys([user.email, *_verified_addresses(user)]):
+    for address in _addresses(user):
         config = _requiring(config_for_email(address))
         if config is not None and belongs_to_tenant(user, config.tenant):
             return config
@@ -118,7 +118,7 @@ def session_barred_tenants(request: Any, user: Any) -> dict[int, str]:
     configs = list(requiring)
     if not configs:
         return {}
-    addresses = list(dict.fromkeys([user.email, *_verified_addresses(user)]))
+    addresses = _addresses(user)
     governing = [c for c in configs if any(speaks_for(c, address) for address in addresses)]
     signed_in_through = _session_idp_tenant(request, user) if governing else None
     return {
@@ -146,10 +146,9 @@ def verifying_shuts_out(request: Any, user: Any, claim: Any) -> bool:
     in through the tenant's IdP (``session_barred_tenants`` once the domain counts). Judged
     before the DNS lookup, which runs outside any transaction."""
     config = TenantSSOConfig.objects.filter(tenant_id=claim.tenant_id, is_active=True).select_related("tenant").first()
-    if config is None or not (config.require_sso or config.tenant.require_sso) or user.is_superuser:
+    if _requiring(config) is None or user.is_superuser:
         return False
-    addresses = [user.email, *_verified_addresses(user)]
-    if not any(domains.email_domain(address) == claim.domain for address in addresses):
+    if not any(domains.email_domain(address) == claim.domain for address in _addresses(user)):
         return False
     return bool(_session_idp_tenant(request, user) != claim.tenant_id)
 
@@ -195,10 +194,13 @@ def _requiring(config: TenantSSOConfig | None) -> TenantSSOConfig | None:
     return config if config is not None and (config.require_sso or config.tenant.require_sso) else None
 
 
-def _verified_addresses(user: Any) -> list[str]:
+def _addresses(user: Any) -> list[str]:
+    """Every address the account holds that SSO policy reads: its primary one and its verified
+    additional ones, once each."""
     from allauth.account.models import EmailAddress
 
-    return list(EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True))
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    return list(dict.fromkeys([user.email, *verified]))
 
 
 def identity_unlinked(*, link: Any, actor: Any) -> None:
