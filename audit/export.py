@@ -35,15 +35,18 @@ COLUMNS = (
 )
 _FLUSH_AT = 64 * 1024
 # Spreadsheets run a cell starting with these as a formula (CSV injection): names of
-# keys, orgs and user agents are user-controlled, so such cells get a leading quote.
-_FORMULA_START = frozenset("=+-@\t\r")
+# keys, orgs and user agents are user-controlled, so such cells get a leading quote. The
+# sign counts after leading whitespace (spreadsheets skip it) and in its full-width form
+# (U+FF1D and friends, read as ASCII by Excel's East Asian locales).
+_FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    return "'" + text if text[:1] in _FORMULA_START else text
+    risky = text[:1] in ("\t", "\r") or text.lstrip()[:1] in _FORMULA_START
+    return "'" + text if risky else text
 
 
 def _cells(entry: dict[str, Any]) -> list[str]:
