@@ -4,7 +4,6 @@ each returns the clean value or raises ``InvalidInput`` naming the field. The se
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from apikeys.limits import parse_rate_limit
 from apikeys.models import UsageRefill
 from tater import names
+from tater.client_ip import canonical_network
 from tater.exceptions import InvalidInput
 
 # The API's limit, held on every channel: each change compares old and new lists pairwise
@@ -29,24 +29,10 @@ def clean_allowed_ips(values: Iterable[str]) -> list[str]:
     cleaned = []
     for value in values:
         try:
-            cleaned.append(str(_unmapped(ipaddress.ip_network(str(value).strip(), strict=False))))
+            cleaned.append(str(canonical_network(str(value).strip())))
         except ValueError:
             raise InvalidInput(f"{value!r} is not an IP address or CIDR network", field="allowed_ips") from None
     return sorted(set(cleaned))
-
-
-_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
-
-
-def _unmapped(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    """An IPv4-mapped network (``::ffff:203.0.113.9``, how a dual-stack server shows an IPv4
-    client) as the IPv4 network it stands for: the key check reads a mapped client as its
-    IPv4 address (apikeys.principal), so a mapped entry would match no client at all."""
-    if isinstance(net, ipaddress.IPv6Network) and net.subnet_of(_MAPPED):
-        mapped = net.network_address.ipv4_mapped
-        if mapped is not None:
-            return ipaddress.IPv4Network((mapped, net.prefixlen - 96))
-    return net
 
 
 METADATA_MAX_BYTES = 4096

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import shlex
 from typing import Any
@@ -13,6 +12,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.core.mail.backends.console import EmailBackend as ConsoleEmailBackend
 from django.utils.module_loading import import_string
 
+from tater.client_ip import canonical_network
 from tater.operations.app_settings import app_settings
 
 
@@ -161,7 +161,7 @@ def metrics_allowlist_check(app_configs: Any, **kwargs: Any) -> list[Error]:
     problems = []
     for cidr in app_settings.METRICS_ALLOWED_IPS:
         try:
-            ipaddress.ip_network(cidr, strict=False)
+            canonical_network(cidr)
         except ValueError as exc:
             problems.append(
                 Error(
@@ -181,7 +181,7 @@ def metrics_exposure_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
     everyone = []
     for cidr in app_settings.METRICS_ALLOWED_IPS:
         with contextlib.suppress(ValueError):
-            if ipaddress.ip_network(cidr, strict=False).prefixlen == 0:
+            if canonical_network(cidr).prefixlen == 0:
                 everyone.append(cidr)
     if not everyone:
         return []

@@ -58,6 +58,22 @@ def canonical(value: str) -> str | None:
     return str(address)
 
 
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def canonical_network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The network ``cidr`` names (host bits dropped; ValueError: none), an IPv4-mapped one
+    (``::ffff:10.0.0.0/104``, how a dual-stack server shows IPv4 clients) as the IPv4 network
+    it stands for: clients are compared as :func:`canonical` spells them, so a mapped network
+    would match no client at all."""
+    network = ipaddress.ip_network(cidr, strict=False)
+    if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_MAPPED):
+        mapped = network.network_address.ipv4_mapped
+        if mapped is not None:
+            return ipaddress.IPv4Network((mapped, network.prefixlen - 96))
+    return network
+
+
 def resolve(request: HttpRequest) -> tuple[str, str | None]:
     """The client address, and (only when that is :data:`UNKNOWN` because its entry holds no
     address) the nearest trusted hop that forwarded it."""

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from tater import lockout, outages
 from tater.api.errors import ApiError, ServiceUnavailable, api_error_response, json_error
-from tater.client_ip import client_ip
+from tater.client_ip import canonical_network, client_ip
 from tater.operations import metrics, probes
 from tater.operations.app_settings import app_settings
 
@@ -88,7 +88,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 @lru_cache(maxsize=8)
 def networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
     try:
-        return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
+        return tuple(canonical_network(cidr) for cidr in cidrs)
     except ValueError as exc:
         raise ImproperlyConfigured(f"TATER_METRICS_ALLOWED_IPS: {exc}") from exc
 
