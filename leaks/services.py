@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -130,21 +131,23 @@ def _handle_leak(key_pk: int, digest: str, report: LeakReport, found_by: str) ->
     if api_key is None or api_key.revoked_at is not None:
         return
     url, source = report.url[:MAX_URL_LENGTH], report.source[:MAX_SOURCE_LENGTH]
+    rotated_through_it = False
     if api_key.digest == digest:
         which, live = "current", True
     else:
         grace_end = api_key.previous_expires_at
         which = "previous"
         live = api_key.previous_digest == digest and grace_end is not None and grace_end > timezone.now()
+        if not live and api_key.previous_digest == digest:
+            # Past its grace, but the current secret went to whoever held it: revoked too.
+            live = rotated_through_it = _rotated_through_itself(api_key)
     if live:
+        details: dict[str, Any] = {"url": url, "source": source, "found_by": found_by, "leaked_secret": which}
+        if rotated_through_it:
+            details["rotated_through_itself"] = True
         # The system revokes, whichever channel the alert came in on.
         with context.override(channel="system"):
-            apikey_revoke(
-                api_key=api_key,
-                actor=None,
-                reason="leaked",
-                details={"url": url, "source": source, "found_by": found_by, "leaked_secret": which},
-            )
+            apikey_revoke(api_key=api_key, actor=None, reason="leaked", details=details)
     logger.warning(
         "leaked key %s (%s secret) reported by %s: %s",
         api_key.public_id,
@@ -152,7 +155,22 @@ def _handle_leak(key_pk: int, digest: str, report: LeakReport, found_by: str) ->
         found_by,
         "revoked" if live else "old secret, no longer valid",
     )
-    _mail_owner(api_key, url=url, source=source, which=which, revoked=live)
+    _mail_owner(api_key, url=url, source=source, which=which, revoked=live, rotated_through_it=rotated_through_it)
+
+
+def _rotated_through_itself(api_key: ApiKey) -> bool:
+    """Whether the rotation that retired the key's previous secret was made through the key
+    itself (an API call it authenticated): the new secret then went to whoever held a
+    secret of the key before it, the one found in public among them. A finder who rotates
+    the key with no grace period would otherwise keep it, the secret in public being only
+    a rotated-out one."""
+    latest = (
+        AuditEvent.objects.filter(tenant_id=api_key.tenant_id, action=A.API_KEY_ROTATED, target_id=api_key.public_id)
+        .order_by("-pk")
+        .values_list("api_key_id", flat=True)
+        .first()
+    )
+    return latest == api_key.public_id
 
 
 @transaction.atomic
@@ -274,7 +292,9 @@ def _people_let_in(tenant_pk: int, acting: list[str]) -> list[dict[str, str]]:
     return list(people.values())[:MAX_KEYS_MADE_LISTED]
 
 
-def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: bool) -> None:
+def _mail_owner(
+    api_key: ApiKey, *, url: str, source: str, which: str, revoked: bool, rotated_through_it: bool = False
+) -> None:
     """The key's owner, or, when the owner has left (deactivated, deprovisioned), the
     tenant's owners: someone who can still remove the secret from where it was found."""
     for_owner = _owner_still_in_tenant(api_key)
@@ -298,6 +318,7 @@ def _mail_owner(api_key: ApiKey, *, url: str, source: str, which: str, revoked: 
             "source": source,
             "which": which,
             "revoked": revoked,
+            "rotated_through_it": rotated_through_it,
             "for_owner": for_owner,
             "owner_email": api_key.owner.email,
             "made_with_it": made_with_it,
