@@ -184,3 +184,18 @@ class PendingInvalidation(models.Model):
     def forget_old(cls) -> None:
         """Drop the changes no memo or shared principal can predate any more."""
         cls.objects.filter(created_at__lte=timezone.now() - timedelta(seconds=cls.KEPT_SECONDS)).delete()
+
+
+class RetiredSecret(models.Model):
+    """A secret a rotation retired (SPEC §14, leaked keys): its digest, however many
+    rotations ago, so that the secret found in public is still known to be the key's, and
+    whether the rotation was made through the key itself (an API call it authenticated: the
+    new secret went to whoever held one of its secrets before). Only the digest is kept."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="retired_secrets")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    retired_at = models.DateTimeField()
+    rotated_through_itself = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"retired secret of key {self.api_key_id} ({self.retired_at:%Y-%m-%d %H:%M})"

@@ -20,7 +20,7 @@ from django.utils import timezone
 from apikeys import keygen, narrowing, uses
 from apikeys.inputs import clean_allowed_ips, clean_metadata, clean_name, clean_rate_limit, clean_usage_limit
 from apikeys.limits import carry_over
-from apikeys.models import ApiKey, KeyType
+from apikeys.models import ApiKey, KeyType, RetiredSecret
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy
@@ -445,6 +445,11 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     # on_commit ran first): until then other workers still count under the old secret.
     # Robust: a failure here must not lose the new secret, shown only in this answer.
     old_digest, new_digest = api_key.previous_digest, api_key.digest
+    # Known for good (a secret found in public rotations later is still the key's, SPEC §14).
+    through_itself = who.credential is not None and who.credential.key_pk == api_key.pk
+    RetiredSecret.objects.create(
+        api_key=api_key, digest=old_digest, retired_at=now, rotated_through_itself=through_itself
+    )
     plan, override = api_key.tenant.plan, api_key.rate_limit
     transaction.on_commit(lambda: carry_over(old_digest, new_digest, plan, override), robust=True)
     changes: dict[str, Any] = {

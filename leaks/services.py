@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apikeys import keygen
-from apikeys.models import ApiKey
+from apikeys.models import ApiKey, RetiredSecret
 from apikeys.services import apikey_revoke
 from audit import registry as A
 from audit.models import AuditEvent
@@ -63,6 +63,10 @@ def _keys_by_digest(digests: set[str]) -> dict[str, int]:
             for value in (digest, previous):
                 if value in digests:
                     found[value] = pk
+        # Secrets retired by earlier rotations: still the key's (its owner is told, at least).
+        older = RetiredSecret.objects.filter(digest__in=chunk).values_list("digest", "api_key_id")
+        for digest, pk in older:
+            found.setdefault(digest, pk)
     return found
 
 
@@ -136,11 +140,11 @@ def _handle_leak(key_pk: int, digest: str, report: LeakReport, found_by: str) ->
         which, live = "current", True
     else:
         grace_end = api_key.previous_expires_at
-        which = "previous"
-        live = api_key.previous_digest == digest and grace_end is not None and grace_end > timezone.now()
-        if not live and api_key.previous_digest == digest:
-            # Past its grace, but the current secret went to whoever held it: revoked too.
-            live = rotated_through_it = _rotated_through_itself(api_key)
+        which = "previous" if api_key.previous_digest == digest else "older"
+        live = which == "previous" and grace_end is not None and grace_end > timezone.now()
+        if not live:
+            # No longer valid, but the current secret went to whoever held it: revoked too.
+            live = rotated_through_it = _rotated_through_itself_since(api_key, digest)
     if live:
         details: dict[str, Any] = {"url": url, "source": source, "found_by": found_by, "leaked_secret": which}
         if rotated_through_it:
@@ -158,12 +162,19 @@ def _handle_leak(key_pk: int, digest: str, report: LeakReport, found_by: str) ->
     _mail_owner(api_key, url=url, source=source, which=which, revoked=live, rotated_through_it=rotated_through_it)
 
 
-def _rotated_through_itself(api_key: ApiKey) -> bool:
-    """Whether the rotation that retired the key's previous secret was made through the key
-    itself (an API call it authenticated): the new secret then went to whoever held a
-    secret of the key before it, the one found in public among them. A finder who rotates
-    the key with no grace period would otherwise keep it, the secret in public being only
-    a rotated-out one."""
+def _rotated_through_itself_since(api_key: ApiKey, digest: str) -> bool:
+    """Whether the rotation that retired the secret ``digest``, or a later one, was made
+    through the key itself (an API call it authenticated): the new secret then went to
+    whoever held a secret of the key before it, the one found in public among them. A
+    finder who rotates the key (once or more, with no grace period) would otherwise keep
+    it, the secret in public being only a rotated-out one."""
+    retired = RetiredSecret.objects.filter(api_key=api_key, digest=digest).first()
+    if retired is not None:
+        later = RetiredSecret.objects.filter(api_key=api_key, pk__gte=retired.pk, rotated_through_itself=True)
+        return later.exists()
+    if digest != api_key.previous_digest:
+        return False
+    # Rotated before retired secrets were kept: the audit entry of the key's last rotation.
     latest = (
         AuditEvent.objects.filter(tenant_id=api_key.tenant_id, action=A.API_KEY_ROTATED, target_id=api_key.public_id)
         .order_by("-pk")

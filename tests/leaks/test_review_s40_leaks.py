@@ -76,3 +76,64 @@ def test_a_key_its_owner_rotated_signed_in_stays_when_its_old_secret_leaks(
     assert revocations() == []
     (mail,) = mailoutbox
     assert "revoked" not in mail.subject
+
+
+def test_a_key_rotated_twice_through_itself_is_still_revoked(
+    api: Any,
+    world: dict[str, Any],
+    github: Any,
+    signing_key: Any,
+    mailoutbox: list,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """A finder who rotates twice pushes the secret in public out of the key's one
+    previous digest: it used to be a ``false_positive`` that nobody was told of, and the
+    finder kept the key."""
+    leaked, key = world["owner_raw"], world["owner_key"]
+    secret = leaked
+    for _ in range(2):
+        response = api.post(
+            f"/api/v1/keys/{key.public_id}/rotate/",
+            {"grace_period_seconds": 0},
+            content_type="application/json",
+            HTTP_X_API_KEY=secret,
+        )
+        assert response.status_code == 200, response.content
+        secret = response.json()["key"]
+    assert key_status(api, secret) == (200, None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = post_signed(api, signing_key, alert(match(leaked)))
+
+    assert answer.json()[0]["label"] == "true_positive"
+    assert key_status(api, secret) == (401, "KEY_REVOKED")
+    (event,) = revocations()
+    assert event.target_id == key.public_id and event.changes["reason"] == "leaked"
+    assert event.changes["rotated_through_itself"] is True
+    (mail,) = mailoutbox
+    assert "has been revoked" in mail.subject and "rotated through the API" in mail.body
+
+
+def test_a_secret_rotations_ago_is_still_recognised_and_its_owner_told(
+    api: Any,
+    world: dict[str, Any],
+    github: Any,
+    signing_key: Any,
+    mailoutbox: list,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Rotated twice by its owner, signed in: the old secret works no more and the key is
+    left working, but it is a secret Tater issued (a true positive, as GitHub's feedback
+    asks) and its owner learns where it was published."""
+    leaked, key = world["owner_raw"], world["owner_key"]
+    for _ in range(2):
+        current = key_services.apikey_rotate(api_key=key, actor=world["owner"], grace_period_seconds=0).key
+        key.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = post_signed(api, signing_key, alert(match(leaked)))
+    assert answer.json()[0]["label"] == "true_positive"
+    assert key_status(api, current) == (200, None)
+    assert revocations() == []
+    (mail,) = mailoutbox
+    assert "old secret" in mail.subject and "revoked" not in mail.subject
+    assert leaked not in mail.body
