@@ -1,6 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
+
+
+class OptionalText(serializers.CharField):
+    """Text GitHub may leave out or empty, ``null`` included (its documentation: the url
+    "may be empty"): read as "". A null must not refuse the whole alert, and with it the
+    revocation of every key in it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_blank=True, allow_null=True, required=False, default="", trim_whitespace=False, **kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None:
+            return True, ""
+        return super().validate_empty_values(data)
 
 
 class SecretMatchInput(serializers.Serializer):
@@ -8,18 +24,10 @@ class SecretMatchInput(serializers.Serializer):
     (unlike Tater's own bodies): a protocol change must not stop revocations."""
 
     token = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="The secret found")
-    type = serializers.CharField(allow_blank=True, required=False, default="", trim_whitespace=False)
-    url = serializers.CharField(
-        allow_blank=True, required=False, default="", trim_whitespace=False, help_text="Where it was found"
-    )
+    type = OptionalText()
+    url = OptionalText(help_text="Where it was found")
     # DRF's metaclass makes this the "source" field (Field.source stays the field's own source).
-    source = serializers.CharField(  # type: ignore[assignment]
-        allow_blank=True,
-        required=False,
-        default="",
-        trim_whitespace=False,
-        help_text="content, commit, issue_comment, …",
-    )
+    source = OptionalText(help_text="content, commit, issue_comment, …")  # type: ignore[assignment]
 
 
 class SecretLabelOutput(serializers.Serializer):

@@ -137,3 +137,32 @@ def test_a_secret_rotations_ago_is_still_recognised_and_its_owner_told(
     (mail,) = mailoutbox
     assert "old secret" in mail.subject and "revoked" not in mail.subject
     assert leaked not in mail.body
+
+
+@pytest.mark.parametrize("empty", ["url", "source", "both"])
+def test_a_match_whose_url_or_source_is_null_is_still_revoked(
+    api: Any,
+    world: dict[str, Any],
+    github: Any,
+    signing_key: Any,
+    mailoutbox: list,
+    django_capture_on_commit_callbacks: Any,
+    empty: str,
+) -> None:
+    """GitHub's documentation says a match's url "may be empty" (an npm package, a
+    commit's metadata): a null there used to make the whole signed alert a 400
+    VALIDATION_ERROR, and none of its keys (the other matches' neither) was revoked."""
+    leaked, other = world["owner_raw"], world["member_raw"]
+    found: dict[str, Any] = dict(match(leaked), source="npm")
+    nulled = ("url", "source") if empty == "both" else (empty,)
+    for field in nulled:
+        found[field] = None
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = post_signed(api, signing_key, alert(found, match(other)))
+    assert answer.status_code == 200, answer.content
+    assert [item["label"] for item in answer.json()] == ["true_positive", "true_positive"]
+    assert key_status(api, leaked) == (401, "KEY_REVOKED")
+    assert key_status(api, other) == (401, "KEY_REVOKED")
+    event = next(e for e in revocations() if e.target_id == world["owner_key"].public_id)
+    assert event.changes["reason"] == "leaked" and all(event.changes[field] == "" for field in nulled)
+    assert len(mailoutbox) == 2
