@@ -174,13 +174,18 @@ def sso_domain_add(request: HttpRequest) -> HttpResponse:
 
 
 def _claim_of(request: HttpRequest, domain_id: int) -> TenantDomain | HttpResponse:
-    """The claim ``domain_id`` of a tenant the signed-in user owns; 404 for anything else. One
-    such a tenant removed (a second press, a page opened before another owner removed it) goes
-    back to the settings saying so."""
+    """The claim ``domain_id`` of a tenant the signed-in user owns; 404 for anything else, 403
+    for a tenant requiring SSO that this session's sign-in did not pass. One such a tenant
+    removed (a second press, a page opened before another owner removed it) goes back to the
+    settings saying so."""
     user = cast(User, request.user)  # the callers are @login_required
     owned = TenantMembership.objects.filter(user=user, role=roles.TenantRole.OWNER).values("tenant_id")
     claim = TenantDomain.objects.select_related("tenant").filter(pk=domain_id, tenant_id__in=owned).first()
     if claim is not None:
+        barred = session_barred(request)
+        if claim.tenant_id in barred:
+            # Not through its IdP: removing a domain would lift its "Require SSO" from outside it.
+            raise PermissionDenied(barred[claim.tenant_id])
         return claim
     removed = domains.removed_claim(tenant_ids=owned, domain_id=domain_id)
     if removed is None:
