@@ -41,7 +41,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 from django.http import Http404, HttpRequest
 
-from accounts import saml_replay, sso, sso_completion
+from accounts import saml_replay, services, sso, sso_completion
 from accounts.models import TenantSSOConfig
 from accounts.sso_refusals import audit_sso_failure, refusal_page, sso_refused
 from audit import registry as A
@@ -234,6 +234,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # additional address ("Require SSO" counts those too: its IdP must sign that person in).
         existing = email_owners.address_owner(email)
         if existing is None:
+            if _email_verified(sociallogin, email):
+                # The tenant proved the domain and its IdP the mailbox: an outsider's account
+                # that merely added the address (a squat) no longer holds it.
+                services.addresses_release_unproved(email=email, tenant=config.tenant)
+            if email_owners.address_holders(email):
+                # Still held (unverified, or under another spelling): refused here, as
+                # save_user would, rather than allauth's form asking for another address.
+                raise ImmediateHttpResponse(
+                    sso_refused(request, provider_id=config.provider_id, email=email, reason=ADDRESS_HELD_MESSAGE)
+                )
             return  # JIT provisioning (save_user)
         if not _email_verified(sociallogin, email):
             raise ImmediateHttpResponse(

@@ -26,9 +26,10 @@ from accounts.app_settings import app_settings
 from accounts.models import LoginChallenge, RecoveryCode, RecoveryCodeDevice, UserSession
 from audit import registry as A
 from audit.services import audit_record
+from orgs import email_owners
 from orgs import services as org_services
 from orgs.models import OrgMembership, Tenant, TenantMembership
-from tater import names
+from tater import context, names
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, InvalidInput
 
@@ -127,6 +128,29 @@ def email_addresses_forget_others(*, user: Any) -> int:
     stale = [a.pk for a in EmailAddress.objects.filter(user=user) if normalize_email(a.email) != current]
     EmailAddress.objects.filter(pk__in=stale).delete()
     return len(stale)
+
+
+def addresses_release_unproved(*, email: str, tenant: Any) -> int:
+    """SPEC §8: ``email``, in a domain ``tenant`` proved through DNS and vouched for by its
+    identity provider or directory, leaves the accounts outside the tenant that merely added
+    it (never verified, not their sign-in address): an outsider adding a company's addresses to
+    their own account must not stop the company's IdP from giving them to their owners. Each such
+    account's log says so, as the system's doing: nothing of the tenant, its IdP or directory
+    token, or the new owner's request (their IP) reaches another tenant's log. How many went."""
+    rows = EmailAddress.objects.select_related("user").filter(pk__in=email_owners.unproved_holds(email, outside=tenant))
+    released = 0
+    anonymous: dict[str, Any] = {"channel": "system", "ip": None, "user_agent": "", "user_id": None, "extra": {}}
+    for row in rows:
+        with context.override(**anonymous, api_key_id=None, api_key_public_id=None):
+            audit_record(
+                action=A.USER_EMAIL_CHANGED,
+                tenant=home_tenant(row.user),
+                target=row.user,
+                changes={"released": row.email},
+            )
+        row.delete()
+        released += 1
+    return released
 
 
 def user_saved_by_operator(*, user: Any, created: bool, changes: dict[str, Any]) -> None:

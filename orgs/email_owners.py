@@ -19,6 +19,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from orgs.models import OrgMembership, TenantMembership
 from tater.emails import lowered_local_parts, normalize_email
 
 
@@ -66,6 +67,28 @@ def address_holders(email: str | None) -> set[Any]:
     holders = set(get_user_model().objects.filter(email_canonical=key).values_list("pk", flat=True)) if key else set()
     holders.update(user_id for _, user_id, _ in _additional(key))
     return holders
+
+
+def unproved_holds(email: str | None, *, outside: Any) -> list[int]:
+    """The pks of the address rows holding ``email`` (any spelling) unverified, as an address
+    added to an account whose sign-in address it is not, of accounts that do not belong to
+    the tenant ``outside``: anyone may add any address to their account, so such a row proves
+    nothing (a member's may be the person's own, still to verify: not counted here)."""
+    key = normalize_email(email)
+    rows = [(pk, user_id) for pk, user_id, verified in _additional(key) if not verified]
+    if not rows:
+        return []
+    kept = set(
+        get_user_model()
+        .objects.filter(pk__in={user_id for _, user_id in rows})
+        .filter(
+            Q(email_canonical=key)
+            | Q(pk__in=TenantMembership.objects.filter(tenant=outside).values("user_id"))
+            | Q(pk__in=OrgMembership.objects.filter(organization__tenant=outside).values("user_id"))
+        )
+        .values_list("pk", flat=True)
+    )
+    return [pk for pk, user_id in rows if user_id not in kept]
 
 
 def held_by_another(email: str | None, user: Any | None = None) -> bool:

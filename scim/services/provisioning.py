@@ -55,6 +55,8 @@ def account_for(tenant: Tenant, user_name: str) -> tuple[Any | None, str]:
         return (existing, "linked") if selectors.belongs_to_tenant(tenant=tenant, user=existing) else (None, "pending")
     if not domains.is_verified_for(tenant=tenant, domain=domains.email_domain(user_name)):
         return None, "pending"
+    # The directory vouches for it (address_assert): an account that merely added it lets go.
+    account_services.addresses_release_unproved(email=user_name, tenant=tenant)
     if email_owners.address_holders(user_name):
         # Another account holds it as an additional address (perhaps unverified): a second
         # account with it would make one address two people's; linking is its owner's call.
@@ -95,6 +97,7 @@ def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
             # (as a POST of it links them); the account, not the tenant's to change, stays.
             return None
         raise refusal
+    account_services.addresses_release_unproved(email=new, tenant=identity.tenant)  # as account_for
     if email_owners.held_by_another(new, user):  # primary or additional, any spelling
         raise taken("Another account already uses this email address")
     old = user.email
