@@ -53,7 +53,9 @@ _api_not_found.no_route = True  # type: ignore[attr-defined]
 
 # Anything else under /api/ answers JSON, never an HTML page (the seed systems' prefixes
 # get theirs from handler404: no catch-all there, so no CSRF-exempt route outside /api/).
-urlpatterns.append(re_path(r"^api/", _api_not_found))
+# /api itself too: were only /api/ a route, APPEND_SLASH would redirect /api there (an HTML
+# 301 that a client follows without its POST body; a RuntimeError, 500, with DEBUG).
+urlpatterns.append(re_path(r"^api(?:/|$)", _api_not_found))
 
 
 # allauth's rate limits and the account forms answer with this page (429 + Retry-After).
