@@ -47,6 +47,7 @@ class GitHubSecretScanningView(TaterAPIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     throttle_classes = [SenderThrottle]
+    reads_raw_body = True  # the signature covers the bytes, whatever the Content-Type: never a 415
 
     @extend_schema(
         request=SecretMatchInput(many=True),

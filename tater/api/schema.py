@@ -391,6 +391,12 @@ class TaterAutoSchema(AutoSchema):
         has_query = bool(self._get_parameters()) if hasattr(self, "path") else False
         if has_body or has_query or getattr(self.view, "org_required", True):
             statuses.append(400)
+        if has_body:
+            statuses.append(413)  # SPEC §3: on every endpoint, by the body's Content-Length
+            # A body read by DRF's parsers: another media type is a 415. A view reading its raw
+            # bytes whatever their type (a signed webhook) declares ``reads_raw_body``.
+            if self.get_request_serializer() is not None and not getattr(self.view, "reads_raw_body", False):
+                statuses.append(415)
         return sorted(statuses)
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
