@@ -9,14 +9,26 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from tater.api import urls as api_v1
 from tater.api.errors import answers_json, api_error_response, django_error, status_error
+from tater.api.views import CatalogErrorsView
 from tater.middleware import in_route_format
+
+
+# The schema (YAML, or JSON of its own media type) and the docs page (HTML): their refusals
+# (a revoked key, a wrong method) in the catalog's JSON, as everywhere under /api/ (SPEC §3).
+class SchemaView(CatalogErrorsView, SpectacularAPIView):
+    pass
+
+
+class DocsView(CatalogErrorsView, SpectacularSwaggerSplitView):
+    pass
+
 
 urlpatterns = [
     *api_v1.under("api/v1/"),  # first, and at the root: the hottest paths, matched in one level
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path(
         "api/docs/",
-        SpectacularSwaggerSplitView.as_view(
+        DocsView.as_view(
             url_name="api-schema",
             template_name="docs/swagger_ui.html",
             # A page: DRF's OPTIONS would render its metadata through the page's template (a 500).

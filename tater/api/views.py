@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -56,6 +56,18 @@ class AcceptNegotiation(DefaultContentNegotiation):
 
     def filter_renderers(self, renderers: Iterable[BaseRenderer], format: str) -> list[BaseRenderer]:
         return list(renderers)
+
+
+class CatalogErrorsView(APIView):
+    """Mixed in before a DRF view whose answers are no JSON (the OpenAPI schema's YAML, the
+    docs page): its errors go out as the exception handler's catalog JSON (SPEC §3), not through the
+    page's renderer, after which JsonErrorsMiddleware could only replace them by status
+    (a revoked key's KEY_REVOKED became a bare "Authentication required")."""
+
+    def handle_exception(self, exc: Exception) -> Any:
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return response
 
 
 class TaterAPIView(APIView):
