@@ -54,7 +54,7 @@ def _visible(access: Access, actor: policy.Actor | None) -> QuerySet[ApiKey]:
 
 def apikey_list(*, access: Access, filters: dict[str, Any], actor: policy.Actor | None = None) -> QuerySet[ApiKey]:
     actor = actor or actor_of(access)
-    keys = _visible(access, actor).select_related("owner", "organization")
+    keys = _visible(access, actor).select_related("owner", "organization", "tenant")
     cred = actor.credential
     if cred is not None and cred.org_pk is None and access.org is not None:
         # SPEC §4: an unbound key's hint picks the org it lists (with its owner's unbound
