@@ -53,7 +53,7 @@ def _page(request: HttpRequest, tenant: Tenant, token_form: ScimTokenForm, statu
                 },
             ),
         )
-        for group in selectors.scim_groups(tenant=tenant).order_by("display_name")
+        for group in selectors.scim_groups_counted(tenant=tenant).order_by("display_name")
     ]
     context = {
         "tenant": tenant,
