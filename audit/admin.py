@@ -76,4 +76,5 @@ class AuditEventAdmin(ReadOnlyAdmin):
 @admin.register(AuditChainHead)
 class AuditChainHeadAdmin(ReadOnlyAdmin):
     list_display = ("chain", "tenant", "last_seq", "last_hash", "updated_at")
+    list_select_related = ("tenant",)  # nullable (the global chain): not joined by default
     search_fields = ("=chain",)
