@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from audit import registry as A
 from audit.models import AuditEvent
@@ -119,10 +119,6 @@ def org_get(*, tenant: Tenant, public_id: str) -> Organization | None:
     return Organization.objects.filter(tenant=tenant, public_id=public_id).first()
 
 
-def member_list(*, organization: Organization) -> QuerySet[OrgMembership]:
-    return OrgMembership.objects.filter(organization=organization).select_related("user").order_by("user__email")
-
-
 def tenants_for_user(*, user: Any, excluding: Collection[int] = ()) -> QuerySet[Tenant]:
     return (
         Tenant.objects.filter(Q(memberships__user=user) | Q(organizations__memberships__user=user))
@@ -150,22 +146,44 @@ class MemberRow:
         return roles.effective_rank(self.tenant_role, self.role)
 
 
+def _member_accounts(organization: Organization) -> QuerySet[Any]:
+    """Everyone who reaches the org, as accounts ordered by email, each annotated with their
+    roles there and when they got them: one query, which a page can cut (LIMIT/OFFSET)."""
+    org_rows = OrgMembership.objects.filter(organization=organization)
+    tenant_rows = TenantMembership.objects.filter(tenant_id=organization.tenant_id)
+
+    def own(rows: QuerySet[Any], field: str) -> Subquery:
+        return Subquery(rows.filter(user=OuterRef("pk")).values(field)[:1])
+
+    return (
+        get_user_model()
+        .objects.filter(Q(pk__in=org_rows.values("user_id")) | Q(pk__in=tenant_rows.values("user_id")))
+        .annotate(
+            member_org_role=own(org_rows, "role"),
+            member_org_since=own(org_rows, "created_at"),
+            member_tenant_role=own(tenant_rows, "role"),
+            member_tenant_since=own(tenant_rows, "created_at"),
+        )
+        .order_by("email", "pk")
+    )
+
+
+def _member_row(user: Any) -> MemberRow:
+    since = [at for at in (user.member_org_since, user.member_tenant_since) if at is not None]
+    return MemberRow(user=user, role=user.member_org_role, tenant_role=user.member_tenant_role, joined_at=min(since))
+
+
 def org_members(*, organization: Organization) -> list[MemberRow]:
     """Everyone who reaches the org, ordered by email: its members plus the tenant's
     owners and admins (who reach every org of the tenant)."""
-    rows: dict[int, MemberRow] = {}
-    for m in member_list(organization=organization):
-        rows[m.user_id] = MemberRow(user=m.user, role=m.role, tenant_role=None, joined_at=m.created_at)
-    tenant_members = TenantMembership.objects.filter(tenant_id=organization.tenant_id).select_related("user")
-    for t in tenant_members:
-        existing = rows.get(t.user_id)
-        rows[t.user_id] = MemberRow(
-            user=t.user,
-            role=existing.role if existing else None,
-            tenant_role=t.role,
-            joined_at=min(existing.joined_at, t.created_at) if existing else t.created_at,
-        )
-    return sorted(rows.values(), key=lambda row: row.user.email)
+    return [_member_row(user) for user in _member_accounts(organization)]
+
+
+def org_members_page(*, organization: Organization, offset: int, limit: int) -> tuple[int, list[MemberRow]]:
+    """(how many reach the org, the ``limit`` rows of :func:`org_members` from ``offset``),
+    reading only that page's accounts."""
+    accounts = _member_accounts(organization)
+    return accounts.count(), [_member_row(user) for user in accounts[offset : offset + limit]]
 
 
 def member_get(*, organization: Organization, user_id: str) -> MemberRow | None:

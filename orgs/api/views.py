@@ -199,7 +199,7 @@ class MemberListView(OrgPathView):
         query.is_valid(raise_exception=True)
         limit, offset = query.validated_data["limit"], query.validated_data["offset"]
         org = self.organization(request)
-        rows = selectors.org_members(organization=org)
+        total, page = selectors.org_members_page(organization=org, offset=offset, limit=limit)
         # Invitees' addresses are for those who manage members (as on the members page), not
         # for every reader: an empty list without members:write.
         invitations = (
@@ -209,8 +209,8 @@ class MemberListView(OrgPathView):
         )
         return Response(
             {
-                "members": [s.member_data(row) for row in rows[offset : offset + limit]],
-                "total": len(rows),
+                "members": [s.member_data(row) for row in page],
+                "total": total,
                 "limit": limit,
                 "offset": offset,
                 "pending_invitations": s.InvitationOutput(invitations, many=True).data,
