@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -140,3 +140,24 @@ def current(key_pk: int, limit: int | None, refill: str) -> Uses | None:
     name, end = _counter(key_pk, refill, t)
     used = int(cache.get(name) or 0)
     return Uses(limit, min(used, limit), refill, datetime.fromtimestamp(end, tz=UTC) if end is not None else None)
+
+
+def current_many(keys: Iterable[Any]) -> dict[int, Uses]:
+    """:func:`current` of several keys (ApiKey rows) in one cache read (a list page: one
+    round trip to Redis, not one per key), by key pk; keys without a limit are left out."""
+    t = time.time()
+    counters: dict[str, tuple[int, int, str, float | None]] = {}
+    for key in keys:
+        if key.usage_limit is not None:
+            name, end = _counter(key.pk, key.usage_refill, t)
+            counters[name] = (key.pk, key.usage_limit, key.usage_refill, end)
+    found = cache.get_many(list(counters)) if counters else {}
+    return {
+        pk: Uses(
+            limit,
+            min(int(found.get(name) or 0), limit),
+            refill,
+            datetime.fromtimestamp(end, tz=UTC) if end is not None else None,
+        )
+        for name, (pk, limit, refill, end) in counters.items()
+    }

@@ -88,7 +88,8 @@ class ApiKeyOutput(serializers.ModelSerializer):
     def get_usage(self, obj: ApiKey) -> dict[str, Any] | None:
         from apikeys import uses
 
-        counted = uses.current(obj.pk, obj.usage_limit, obj.usage_refill)
+        listed = self.context.get("uses")  # a list page's counts, read at once (uses.current_many)
+        counted = listed.get(obj.pk) if listed is not None else uses.current(obj.pk, obj.usage_limit, obj.usage_refill)
         return counted.as_json() if counted is not None else None
 
     def get_organization_id(self, obj: ApiKey) -> str | None:

@@ -8,7 +8,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikeys import keygen, selectors, services
+from apikeys import keygen, selectors, services, uses
 from apikeys.api import serializers as s
 from apikeys.authentication import presented_key
 from apikeys.models import ApiKey, previous_secret_ends
@@ -107,10 +107,10 @@ class KeyListView(KeyView):
         params = query.validated_data
         keys = selectors.apikey_list(access=self.access(request), filters=params, actor=_actor(request))
         total = keys.count()
-        page = keys[params["offset"] : params["offset"] + params["limit"]]
+        page = list(keys[params["offset"] : params["offset"] + params["limit"]])
         return Response(
             {
-                "keys": s.ApiKeyOutput(page, many=True).data,
+                "keys": s.ApiKeyOutput(page, many=True, context={"uses": uses.current_many(page)}).data,
                 "total": total,
                 "limit": params["limit"],
                 "offset": params["offset"],
