@@ -138,8 +138,7 @@ def current(key_pk: int, limit: int | None, refill: str) -> Uses | None:
         return None
     t = time.time()
     name, end = _counter(key_pk, refill, t)
-    used = int(cache.get(name) or 0)
-    return Uses(limit, min(used, limit), refill, datetime.fromtimestamp(end, tz=UTC) if end is not None else None)
+    return _read(limit, cache.get(name), refill, end)
 
 
 def current_many(keys: Iterable[Any]) -> dict[int, Uses]:
@@ -152,12 +151,11 @@ def current_many(keys: Iterable[Any]) -> dict[int, Uses]:
             name, end = _counter(key.pk, key.usage_refill, t)
             counters[name] = (key.pk, key.usage_limit, key.usage_refill, end)
     found = cache.get_many(list(counters)) if counters else {}
-    return {
-        pk: Uses(
-            limit,
-            min(int(found.get(name) or 0), limit),
-            refill,
-            datetime.fromtimestamp(end, tz=UTC) if end is not None else None,
-        )
-        for name, (pk, limit, refill, end) in counters.items()
-    }
+    return {pk: _read(limit, found.get(name), refill, end) for name, (pk, limit, refill, end) in counters.items()}
+
+
+def _read(limit: int, counted: Any, refill: str, end: float | None) -> Uses:
+    """Uses from a counter's stored value (None: nothing counted this period)."""
+    return Uses(
+        limit, min(int(counted or 0), limit), refill, datetime.fromtimestamp(end, tz=UTC) if end is not None else None
+    )
