@@ -369,28 +369,26 @@ def _run_key_cell(
 
 
 def _channels(actor: spec.Actor, action: str) -> tuple[str, ...]:
+    """Where ``actor`` tries ``action``: a person on the API, the key pages (the key page is
+    the usage page too), with their identity-provider token, and the list's bulk form (which
+    revokes and deactivates alike); a key, a SCIM token or nobody on the API."""
     if actor.kind != "session":
         return ("api",)
-    channels = ["api"]
-    if action != "usage":  # the key page is the usage page too (read)
-        channels.append("ui")
+    channels = ["api", "ui"] if action != "usage" else ["api"]
     if f"idp:{actor.person}" in spec.ACTOR and action in IDP_ACTIONS:
         channels.append("idp")
-    if action in ("revoke", "deactivate"):
+    if action == "revoke":
         channels.append("bulk")
     return tuple(channels)
 
 
-# A person's identity-provider token is checked on these (the others look the key up as read does).
-IDP_ACTIONS = frozenset({"read", "widen", "escalate", "rotate", "activate"})
+# A person's identity-provider token is checked on these (the others take the same paths).
+IDP_ACTIONS = frozenset({"read", "widen", "rotate", "activate"})
 
 
 def _targets(actor: spec.Actor, channel: str, action: str) -> list[spec.Target]:
-    if channel == "api":
-        return spec.targets_for(actor, action)
-    if channel == "bulk":
-        return spec.targets_for(actor, action, full=False)
-    return spec.targets_for(actor, action, full=action == "read")
+    # The API's read probes every target; other channels one of each kind (key_matrix_spec).
+    return spec.targets_for(actor, action, full=None if channel == "api" else False)
 
 
 ACTION_ACTORS = [a for a in spec.ACTORS if a.kind != "idp"]  # idp tokens ride with their person's session
@@ -405,12 +403,18 @@ def _refused_before_objects(actor: spec.Actor, action: str) -> bool:
 
 
 # A caller refused before any key is looked up (authentication, key type) gets the same
-# answer for every action: one of each verb (GET, PATCH, POST) is run for it.
+# answer for every action: one of each verb (GET, PATCH, POST) is run for it. A key's
+# escalation beyond its owner's role is refused as any widening through a key is (widen).
 ACTION_CELLS = [
     (actor, action)
     for actor in ACTION_ACTORS
     for action in spec.KEY_ACTIONS
-    if action in ("read", "narrow", "revoke") or not all(_refused_before_objects(actor, a) for a in spec.KEY_ACTIONS)
+    if action in ("read", "narrow", "revoke")
+    or (
+        not all(_refused_before_objects(actor, a) for a in spec.KEY_ACTIONS)
+        # Through a key, escalating is widening (refused alike): only people try both.
+        and not (action == "escalate" and actor.is_key)
+    )
 ]
 
 
