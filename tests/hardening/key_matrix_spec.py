@@ -4,7 +4,7 @@ The expectations below are written from SPEC §1 (roles), §2 (keys, scopes, bin
 effective permissions), §2a (who may act on which key), §3 (error catalog), §4 (org
 resolution), §5 (endpoints), §5a (seed surfaces) and §13 (SCIM tokens, deprovisioning).
 Nothing here is imported from the application: no policy, role map, scope module or view.
-``test_review_s39d_key_matrix`` runs the cells (``targets_for``) on every channel that has the action
+``test_review_s40_key_matrix`` runs the cells (``targets_for``) on every channel that has the action
 (``/api/v1/``, the Django pages, Tatry's key list, Taffy's and the core's credential
 exchange) and checks the answer and the database against ``expect``.
 
