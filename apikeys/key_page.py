@@ -11,7 +11,23 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from apikeys import uses
-from apikeys.models import ApiKey, UsageRefill
+from apikeys.models import ApiKey, KeyType, UsageRefill
+from orgs import policy
+from orgs import selectors as org_selectors
+from tater import scopes as S
+
+
+def effective_permissions(api_key: ApiKey) -> list[str]:
+    """What the key may do now (SPEC §2): its scopes as far as its owner's roles allow in its
+    org (an unbound key: tenant-wide, a tenant owner's) and its type allows. An owner demoted
+    or gone narrows their keys with them, as the key check does (validate lists the same)."""
+    owner = org_selectors.actor_for(user=api_key.owner, tenant=api_key.tenant_id)
+    granted = S.expand(api_key.scopes) & owner.role_scopes(api_key.organization_id)
+    if api_key.type == KeyType.PUBLIC:
+        granted &= policy.PUBLIC_KEY_SCOPES
+    elif api_key.type == KeyType.AGENT:
+        granted &= policy.AGENT_KEY_SCOPES
+    return sorted(granted)
 
 
 def time_left(delta: timedelta) -> str:

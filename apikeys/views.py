@@ -298,7 +298,7 @@ def key_detail(request: HttpRequest, key_id: str) -> HttpResponse:
         {
             "api_key": api_key,
             "permissions": S.summary(api_key.scopes),
-            "effective": sorted(S.expand(api_key.scopes)),
+            "effective": key_page.effective_permissions(api_key),
             "chart": usage_chart_context(
                 key_pk=api_key.pk, range_key=request.GET.get("range"), title=f"Requests with {api_key.name}"
             ),
