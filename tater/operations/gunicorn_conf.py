@@ -28,6 +28,10 @@ MULTIPROC_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 from prometheus_client import multiprocess  # noqa: E402 - only once the directory is set
 
 from tater.env import LOG_LEVELS, env_bool, env_choice  # noqa: E402
+from tater.operations import gunicorn_errors  # noqa: E402
+
+# What gunicorn answers itself (an oversized header, a garbled request line): JSON too.
+gunicorn_errors.install()
 
 # Read as tater.settings reads them (the workers' app): one spelling, one meaning.
 _debug = env_bool("DJANGO_DEBUG", True, empty=False)
