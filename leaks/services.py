@@ -169,19 +169,10 @@ def _rotated_through_itself_since(api_key: ApiKey, digest: str) -> bool:
     finder who rotates the key (once or more, with no grace period) would otherwise keep
     it, the secret in public being only a rotated-out one."""
     retired = RetiredSecret.objects.filter(api_key=api_key, digest=digest).first()
-    if retired is not None:
-        later = RetiredSecret.objects.filter(api_key=api_key, pk__gte=retired.pk, rotated_through_itself=True)
-        return later.exists()
-    if digest != api_key.previous_digest:
+    if retired is None:
         return False
-    # Rotated before retired secrets were kept: the audit entry of the key's last rotation.
-    latest = (
-        AuditEvent.objects.filter(tenant_id=api_key.tenant_id, action=A.API_KEY_ROTATED, target_id=api_key.public_id)
-        .order_by("-pk")
-        .values_list("api_key_id", flat=True)
-        .first()
-    )
-    return latest == api_key.public_id
+    later = RetiredSecret.objects.filter(api_key=api_key, pk__gte=retired.pk, rotated_through_itself=True)
+    return later.exists()
 
 
 @transaction.atomic
