@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -8,6 +9,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import add_member, make_key, make_tenant
+from tests.hardening import report as hardening_report
 from tests.state import reset_shared_state
 
 REAL_SERVICES = bool(os.environ.get("DATABASE_URL")) and bool(os.environ.get("REDIS_URL"))
@@ -73,3 +75,31 @@ def _postgresql_only() -> None:
 
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is only meaningful on PostgreSQL")
+
+
+# --- The hardening report (tests/hardening/report.py) -------------------------------------
+# Written once per run by the process that prints the summary: the only process without
+# pytest-xdist, else the controller, which merges what each worker recorded.
+
+HARDENING_ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "hardening-matrix.txt"
+
+
+def pytest_sessionfinish(session: Any) -> None:
+    if hasattr(session.config, "workerinput"):
+        session.config.workeroutput["hardening"] = hardening_report.dump()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    hardening_report.merge(getattr(node, "workeroutput", {}).get("hardening", {}))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    lines = hardening_report.write(HARDENING_ARTIFACT)
+    if lines:
+        terminalreporter.write_sep("-", "hardening")
+        for line in lines:
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"(details: {HARDENING_ARTIFACT})")

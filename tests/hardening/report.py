@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 FIGURES: dict[str, object] = {}
 
@@ -28,6 +29,20 @@ PROBES: list[str] = []  # exempt endpoints probed anonymously
 
 def record(result: CellResult) -> None:
     CELLS.append(result)
+
+
+def dump() -> dict[str, Any]:
+    """What this process recorded, in plain data (a pytest-xdist worker sends it to the
+    controller, which writes the one report)."""
+    figures = {name: value if isinstance(value, int | float) else str(value) for name, value in FIGURES.items()}
+    return {"cells": [asdict(cell) for cell in CELLS], "probes": list(PROBES), "figures": figures}
+
+
+def merge(data: dict[str, Any]) -> None:
+    """Add a worker's :func:`dump` to this process's records."""
+    CELLS.extend(CellResult(**{**cell, "problems": tuple(cell["problems"])}) for cell in data.get("cells", ()))
+    PROBES.extend(data.get("probes", ()))
+    FIGURES.update(data.get("figures", {}))
 
 
 def summary() -> str:
