@@ -112,6 +112,9 @@ class LoginChallenge(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     failures = models.PositiveSmallIntegerField(default=0)
+    # The account's password when the token was issued (accounts.password_binding): a token
+    # from before a password change is refused. Blank (tokens from before the column): refused.
+    password_stamp = models.CharField(max_length=128, blank=True, default="")
     # The passkey challenge issued for this token (auth/webauthn/options): py_webauthn's state
     # and when it was issued. Cleared by the answer, so each challenge is answered once.
     webauthn_state = models.JSONField(null=True, blank=True)

@@ -24,6 +24,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts import recovery, signals
 from accounts.app_settings import app_settings
 from accounts.models import LoginChallenge, RecoveryCode, RecoveryCodeDevice, UserSession
+from accounts.password_binding import password_stamp, password_unchanged
 from audit import registry as A
 from audit.services import audit_record
 from orgs import email_owners
@@ -448,19 +449,23 @@ def login_challenge_create(*, user: Any) -> str:
     LoginChallenge.objects.create(
         user=user,
         digest=challenge_digest(token),
+        password_stamp=password_stamp(user),
         expires_at=timezone.now() + timedelta(seconds=app_settings.LOGIN_CHALLENGE_TTL),
     )
     return token
 
 
 def login_challenge_user(*, token: str) -> Any:
-    """The user a live challenge token belongs to (for lockout checks), else raise."""
+    """The user a live challenge token belongs to (for lockout checks), else raise: also once
+    the account's password changed since the token was issued (accounts.password_binding)."""
     challenge = (
         LoginChallenge.objects.select_related("user")
         .filter(digest=challenge_digest(token or ""), used_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
-    if challenge is None or not challenge.user.is_active:
+    if challenge is None or not (
+        challenge.user.is_active and password_unchanged(challenge.user, challenge.password_stamp)
+    ):
         raise InvalidChallenge()
     return challenge.user
 

@@ -11,7 +11,6 @@ from functools import wraps
 from typing import Any, cast
 
 import django_otp
-from allauth.account.stages import LoginStageController
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
@@ -29,7 +28,7 @@ from accounts.app_settings import app_settings
 from accounts.forms import CodeForm, ConfirmTOTPForm, PasswordConfirmForm
 from accounts.models import RecoveryCodeDevice, User
 from accounts.qr import qr_svg
-from accounts.stages import OTPStage
+from accounts.stages import pending_second_step
 from accounts.views import (
     View,
     authenticated_recently,
@@ -100,10 +99,9 @@ def _check_code(request: HttpRequest, user: Any, code: str, form: CodeForm) -> A
 @form_rate_limited("2fa")
 def two_factor_challenge(request: HttpRequest) -> HttpResponse:
     """The second step of sign-in (allauth login stage): a TOTP or recovery code."""
-    stage = LoginStageController.enter(request, OTPStage.key)
-    if stage is None or stage.login.user is None:
+    stage, user = pending_second_step(request)
+    if stage is None:
         return HttpResponseRedirect(reverse("account_login"))
-    user = stage.login.user
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         device = _check_code(request, user, form.cleaned_data["code"], form)
@@ -374,13 +372,6 @@ def passkey_register_complete(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"id": device.pk})
 
 
-def _stage_user(request: HttpRequest) -> tuple[Any, Any]:
-    stage = LoginStageController.enter(request, OTPStage.key)
-    if stage is None or stage.login.user is None:
-        return None, None
-    return stage, stage.login.user
-
-
 INVALID_STATE = "Sign in again: this sign-in is no longer pending."
 PASSKEY_FAILED = "That passkey could not be verified. Try again, or use a code."
 
@@ -404,7 +395,7 @@ def _verified_passkey(request: HttpRequest, user: Any) -> Any | None:
 @json_ceremony("2fa")
 def passkey_challenge_begin(request: HttpRequest) -> HttpResponse:
     """The sign-in's second step (allauth login stage): options for the pending user."""
-    _, user = _stage_user(request)
+    _, user = pending_second_step(request)
     if user is None:
         return _json_refusal(400, "invalid_state", INVALID_STATE)
     return _options_for(request, user)
@@ -412,7 +403,7 @@ def passkey_challenge_begin(request: HttpRequest) -> HttpResponse:
 
 @json_ceremony("2fa")
 def passkey_challenge_complete(request: HttpRequest) -> HttpResponse:
-    stage, user = _stage_user(request)
+    stage, user = pending_second_step(request)
     if user is None:
         return _json_refusal(400, "invalid_state", INVALID_STATE)
     device = _verified_passkey(request, user)
