@@ -15,8 +15,9 @@ from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.http import HttpRequest
 
-from accounts import services, sso
+from accounts import notices, services, sso
 from audit import registry as A
+from audit.models import AuditEvent
 from audit.services import audit_record
 from orgs import email_owners
 from orgs.models import OrgMembership, TenantMembership
@@ -191,5 +192,6 @@ def connect() -> None:
     social_signals.social_account_added.connect(_on_social_account_added, dispatch_uid="accounts.social_added")
     social_signals.social_account_removed.connect(_on_social_account_removed, dispatch_uid="accounts.social_removed")
     post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="accounts.user_saved")
+    post_save.connect(notices.on_audit_entry, sender=AuditEvent, dispatch_uid="accounts.security_notice")
     post_save.connect(_on_membership_created, sender=TenantMembership, dispatch_uid="accounts.home_tenant_t")
     post_save.connect(_on_membership_created, sender=OrgMembership, dispatch_uid="accounts.home_tenant_o")
