@@ -4,10 +4,10 @@ query cannot forget the tenant filter."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -184,6 +184,36 @@ def org_members_page(*, organization: Organization, offset: int, limit: int) -> 
     reading only that page's accounts."""
     accounts = _member_accounts(organization)
     return accounts.count(), [_member_row(user) for user in accounts[offset : offset + limit]]
+
+
+class MemberRows:
+    """Everyone who reaches an org (:func:`org_members`), read a slice at a time: what a
+    ``Paginator`` pages with one count and one query for its page's accounts."""
+
+    def __init__(self, organization: Organization) -> None:
+        self._accounts = _member_accounts(organization)
+
+    def count(self) -> int:
+        return self._accounts.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[MemberRow]:  # Paginator's protocol (it reads slices)
+        return (_member_row(user) for user in self._accounts.iterator())
+
+    @overload
+    def __getitem__(self, index: int) -> MemberRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[MemberRow]: ...
+    def __getitem__(self, index: int | slice) -> MemberRow | list[MemberRow]:
+        if isinstance(index, int):
+            return _member_row(self._accounts[index])
+        return [_member_row(user) for user in self._accounts[index]]
+
+
+def org_members_paged(*, organization: Organization) -> MemberRows:
+    return MemberRows(organization)
 
 
 def member_get(*, organization: Organization, user_id: str) -> MemberRow | None:

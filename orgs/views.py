@@ -14,7 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -33,6 +32,7 @@ from orgs.forms import (
     OrgSwitchForm,
     add_domain_error,
 )
+from orgs.member_page import members_page, tenant_roles_offered
 from orgs.models import Tenant
 from orgs.ui import current_access, org_query, require_scope, require_tenant_role, session_barred, url_in_org
 from tater.emails import normalize_email
@@ -163,65 +163,6 @@ def _outbox_url(request: HttpRequest) -> str | None:
         return None
 
 
-def _members_page(
-    request: HttpRequest,
-    access: Access,
-    invite_form: MemberInviteForm,
-    *,
-    failed: MemberRoleForm | MemberTenantRoleForm | None = None,
-    **extra: Any,
-) -> HttpResponse:
-    """``failed``: a refused role form, shown bound (the choice kept, the reason on its select)."""
-    organization = access.organization()
-    offered = _tenant_roles_offered(access)
-    can_write = "members:write" in access.scopes
-    own_rank = roles.effective_rank(access.tenant_role, access.org_role)
-    rows = [
-        {
-            "member": row,
-            # Nobody changes someone ranked above them (the service's rule): no control that can
-            # only be refused.
-            "can_change": can_write and row.rank <= own_rank,
-            "form": failed
-            if isinstance(failed, MemberRoleForm) and failed.prefix == f"m{row.user.pk}"
-            else MemberRoleForm(initial={"role": row.role}, prefix=f"m{row.user.pk}"),
-            # Tenant roles: for tenant owners/admins, on rows that do not outrank them.
-            "tenant_form": (
-                failed
-                if isinstance(failed, MemberTenantRoleForm) and failed.prefix == f"t{row.user.pk}"
-                else MemberTenantRoleForm(
-                    initial={"tenant_role": row.tenant_role or NO_TENANT_ROLE},
-                    prefix=f"t{row.user.pk}",
-                    offered=offered,
-                )
-            )
-            if offered and row.rank <= own_rank
-            else None,
-        }
-        for row in selectors.org_members(organization=organization)
-    ]
-    # Invitees' addresses are for those who manage members, not for every reader.
-    invitations = list(selectors.pending_invitations(organization=organization)) if can_write else []
-    return render(
-        request,
-        "orgs/members.html",
-        {
-            "rows": rows,
-            "invitations": invitations,
-            "now": timezone.now(),
-            "invite_form": invite_form,
-            "can_write": can_write,
-            "show_tenant_help": bool(offered),
-            "role_help": ROLE_HELP,
-            "access": access,
-            "org_query": org_query(access),
-            "members_url": url_in_org(request, access, "members"),
-            **extra,
-        },
-        status=400 if invite_form.errors or failed is not None else 200,
-    )
-
-
 def _role_refused(
     request: HttpRequest, access: Access, form: MemberRoleForm | MemberTenantRoleForm, email: str, reason: str
 ) -> HttpResponse:
@@ -232,7 +173,7 @@ def _role_refused(
     form.errors.pop(field, None)  # Django's "Select a valid choice" names no choice
     form.add_error(field, reason)
     messages.error(request, f"The {kind} of {email} was not changed: {reason.rstrip('.')}.")
-    return _members_page(request, access, MemberInviteForm(prefix="invite"), failed=form)
+    return members_page(request, access, MemberInviteForm(prefix="invite"), failed=form)
 
 
 ROLE_CHOICE_ERROR = "Choose one of: {choices}."
@@ -255,7 +196,7 @@ def members(request: HttpRequest) -> HttpResponse:
             )
             if pending is not None and not invite_form.cleaned_data["replace"]:
                 # Re-inviting would replace the pending invitation (and its role): ask first.
-                return _members_page(request, access, invite_form, pending=pending, pending_role=role)
+                return members_page(request, access, invite_form, pending=pending, pending_role=role)
             links = _LinkRecorder(request)
             try:
                 result = member_services.member_add_by_email(
@@ -268,7 +209,7 @@ def members(request: HttpRequest) -> HttpResponse:
                     return _invitation_sent(request, result.invitation, links.link, resent=False)
                 messages.success(request, f"{email} was added as {role}.")
                 return redirect(url_in_org(request, access, "members"))
-    return _members_page(request, access, invite_form)
+    return members_page(request, access, invite_form)
 
 
 def _invitation_gone(request: HttpRequest, access: Access, invitation_id: str) -> HttpResponse:
@@ -393,18 +334,6 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
     return redirect(url_in_org(request, access, "members"))
 
 
-def _tenant_roles_offered(access: Access) -> list[str] | None:
-    """Tenant roles the acting user may hand out (rendered choices only; the service
-    checks again): owners all of them, admins up to admin, others none."""
-    if "members:write" not in access.scopes:
-        return None
-    if access.tenant_role == roles.TenantRole.OWNER:
-        return [NO_TENANT_ROLE, roles.TenantRole.ADMIN, roles.TenantRole.OWNER]
-    if access.tenant_role == roles.TenantRole.ADMIN:
-        return [NO_TENANT_ROLE, roles.TenantRole.ADMIN]
-    return None
-
-
 @login_required
 @require_POST
 def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
@@ -417,9 +346,9 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
     member = selectors.member_get_by_pk(organization=access.organization(), user_pk=user_id)
     if member is None:
         return _member_gone(request, access, user_id)
-    form = MemberTenantRoleForm(request.POST, prefix=f"t{user_id}", offered=_tenant_roles_offered(access))
+    form = MemberTenantRoleForm(request.POST, prefix=f"t{user_id}", offered=tenant_roles_offered(access))
     if not form.is_valid():
-        choices = ", ".join(TENANT_ROLE_LABELS[value] for value in _tenant_roles_offered(access) or ())
+        choices = ", ".join(TENANT_ROLE_LABELS[value] for value in tenant_roles_offered(access) or ())
         return _role_refused(request, access, form, member.user.email, ROLE_CHOICE_ERROR.format(choices=choices))
     role = form.role()
     email = member.user.email
