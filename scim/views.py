@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs import roles
+from orgs.access import ORG_PARAM
 from orgs.forms import add_domain_error
 from orgs.models import Organization, Tenant
 from orgs.selectors import as_actor
@@ -39,8 +41,32 @@ def _organizations(tenant: Tenant) -> list[tuple[str, str]]:
     return [(o.public_id, o.name) for o in Organization.objects.filter(tenant=tenant).order_by("name")]
 
 
+GROUPS_PER_PAGE = 50
+# The group list's query parameters: what its paging links and the mapping forms carry back.
+LIST_PARAMS = ("q", "page", ORG_PARAM)
+
+
+def _list_query(request: HttpRequest, *, keep_org: bool = True, **changes: object) -> str:
+    query = QueryDict(mutable=True)
+    for name in LIST_PARAMS:
+        if request.GET.get(name) and (keep_org or name != ORG_PARAM):
+            query[name] = request.GET[name]
+    for name, value in changes.items():
+        query[name] = str(value)
+    return query.urlencode()
+
+
+def _settings_url(request: HttpRequest, query: str) -> str:
+    return with_org_hint(request, f"{reverse('scim_settings')}?{query}" if query else reverse("scim_settings"))
+
+
 def _page(request: HttpRequest, tenant: Tenant, token_form: ScimTokenForm, status: int = 200) -> HttpResponse:
     organizations = _organizations(tenant)
+    search = request.GET.get("q", "").strip()[:100]
+    found = selectors.scim_groups_counted(tenant=tenant).order_by("display_name", "pk")
+    if search:
+        found = found.filter(display_name__icontains=search)
+    page = Paginator(found, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     groups = [
         (
             group,
@@ -53,14 +79,27 @@ def _page(request: HttpRequest, tenant: Tenant, token_form: ScimTokenForm, statu
                 },
             ),
         )
-        for group in selectors.scim_groups_counted(tenant=tenant).order_by("display_name")
+        for group in page.object_list
     ]
+    links = {
+        name: _settings_url(request, _list_query(request, page=number))
+        for name, present, number in (
+            ("previous", page.has_previous(), page.number - 1),
+            ("next", page.has_next(), page.number + 1),
+        )
+        if present
+    }
     context = {
         "tenant": tenant,
         "scim_url": scim_base_url(request),
         "tokens": selectors.scim_token_list(tenant=tenant, actor=as_actor(request.user, tenant)),
         "token_form": token_form,
         "groups": groups,
+        "page": page,
+        "group_pages": links,
+        "search": search,
+        # The mapping forms come back to the page (and search) they were on.
+        "list_query": _list_query(request, keep_org=False, **({"page": page.number} if page.number > 1 else {})),
     }
     return render(request, "scim/settings.html", context, status=status)
 
@@ -116,13 +155,14 @@ def scim_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
 @require_POST
 def scim_group_map(request: HttpRequest, group_id: str) -> HttpResponse:
     tenant = _tenant(request)
+    back = _settings_url(request, _list_query(request))
     group = selectors.scim_group_get(tenant=tenant, public_id=group_id)
     if group is None:
         raise Http404("No such group")
     form = GroupMappingForm(request.POST, prefix=group.public_id, organizations=_organizations(tenant))
     if not form.is_valid():
         messages.error(request, "Choose an organization and a role.")
-        return redirect(with_org_hint(request, reverse("scim_settings")))
+        return redirect(back)
     chosen = form.cleaned_data["organization"]
     organization = Organization.objects.filter(tenant=tenant, public_id=chosen).first() if chosen else None
     try:
@@ -139,4 +179,4 @@ def scim_group_map(request: HttpRequest, group_id: str) -> HttpResponse:
                 request,
                 f"Members of “{group.display_name}” are now {form.cleaned_data['role']}s of {organization.name}.",
             )
-    return redirect(with_org_hint(request, reverse("scim_settings")))
+    return redirect(back)

@@ -148,7 +148,9 @@ def test_a_refused_role_change_on_a_later_page_answers_on_that_page() -> None:
     browser = _browser(owner)
     html = browser.get("/members/").content.decode()
     second = browser.get(_link(html, "Member pages", "next")).content.decode()
-    action = re.search(r'<form method="post" action="([^"]+)"[^>]*>\s*<input[^>]*>\s*<label[^>]*>Organization role of m063', second)
+    action = re.search(
+        r'<form method="post" action="([^"]+)"[^>]*>\s*<input[^>]*>\s*<label[^>]*>Organization role of m063', second
+    )
     assert action is not None
     url = action.group(1).replace("&amp;", "&")
     user_pk = url.split("/")[2]
