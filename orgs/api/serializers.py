@@ -72,7 +72,13 @@ class MemberListOutput(serializers.Serializer):
     total = serializers.IntegerField()
     limit = serializers.IntegerField()
     offset = serializers.IntegerField()
-    pending_invitations = InvitationOutput(many=True)
+    pending_invitations = InvitationOutput(
+        many=True,
+        help_text="Pending invitations (callers with members:write), newest first, paged by the same limit/offset",
+    )
+    pending_invitations_total = serializers.IntegerField(
+        help_text="How many invitations are pending (0 without members:write): page on while offset is below it"
+    )
 
 
 class MemberCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):

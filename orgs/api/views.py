@@ -201,12 +201,16 @@ class MemberListView(OrgPathView):
         org = self.organization(request)
         total, page = selectors.org_members_page(organization=org, offset=offset, limit=limit)
         # Invitees' addresses are for those who manage members (as on the members page), not
-        # for every reader: an empty list without members:write.
-        invitations = (
-            selectors.pending_invitations(organization=org).select_related("invited_by")
-            if "members:write" in self.access(request).scopes
-            else []
-        )
+        # for every reader: none without members:write. The same limit/offset pages them
+        # (newest first), so no page repeats them all.
+        invitations: list[Any] = []
+        invited = 0
+        if "members:write" in self.access(request).scopes:
+            pending = selectors.pending_invitations(organization=org)
+            invited = pending.count()
+            invitations = list(
+                pending.select_related("invited_by").order_by("-created_at", "-pk")[offset : offset + limit]
+            )
         return Response(
             {
                 "members": [s.member_data(row) for row in page],
@@ -214,6 +218,7 @@ class MemberListView(OrgPathView):
                 "limit": limit,
                 "offset": offset,
                 "pending_invitations": s.InvitationOutput(invitations, many=True).data,
+                "pending_invitations_total": invited,
             }
         )
 
