@@ -46,6 +46,16 @@ def _kept_query(request: HttpRequest) -> Any:
     return query
 
 
+def back_to_members(request: HttpRequest, access: Access) -> str:
+    """The members page of the org just acted in, on the pages the form was posted from."""
+    url = url_in_org(request, access, "members")
+    query = _kept_query(request)
+    query.pop(ORG_PARAM, None)
+    if not query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{query.urlencode()}"
+
+
 def tenant_roles_offered(access: Access) -> list[str] | None:
     """Tenant roles the acting user may hand out (rendered choices only; the service
     checks again): owners all of them, admins up to admin, others none."""

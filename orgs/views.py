@@ -32,7 +32,7 @@ from orgs.forms import (
     OrgSwitchForm,
     add_domain_error,
 )
-from orgs.member_page import members_page, tenant_roles_offered
+from orgs.member_page import back_to_members, members_page, tenant_roles_offered
 from orgs.models import Tenant
 from orgs.ui import current_access, org_query, require_scope, require_tenant_role, session_barred, url_in_org
 from tater.emails import normalize_email
@@ -311,7 +311,7 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
     role = form.cleaned_data["role"]
     if role == member.role:
         messages.info(request, f"{member.user.email} already is {role}: nothing changed.")
-        return redirect(url_in_org(request, access, "members"))
+        return redirect(back_to_members(request, access))
     demotion = member.role and ORG_ROLE_RANKS[role] < ORG_ROLE_RANKS[member.role]
     if demotion and member.role is not None and not form.cleaned_data["confirm"]:
         return _confirm_demotion(
@@ -331,7 +331,7 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
     except DomainError as exc:
         return _role_refused(request, access, form, member.user.email, exc.message)
     messages.success(request, f"{member.user.email} is now {role} of this organization.")
-    return redirect(url_in_org(request, access, "members"))
+    return redirect(back_to_members(request, access))
 
 
 @login_required
@@ -354,7 +354,7 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
     email = member.user.email
     if role == member.tenant_role:
         messages.info(request, f"{email} already has that tenant role: nothing changed.")
-        return redirect(url_in_org(request, access, "members"))
+        return redirect(back_to_members(request, access))
     old_rank = roles.TENANT_ROLE_RANK.get(member.tenant_role or "", 0)
     if roles.TENANT_ROLE_RANK.get(role or "", 0) < old_rank and not form.cleaned_data["confirm"]:
         return _confirm_demotion(
@@ -375,10 +375,10 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
         return _role_refused(request, access, form, email, exc.message)
     if role:
         messages.success(request, f"{email} is now tenant {role}: they reach every organization of the tenant.")
-        return redirect(url_in_org(request, access, "members"))
+        return redirect(back_to_members(request, access))
     if member.role:
         messages.success(request, f"{email} no longer has a tenant role; they stay {member.role} of this organization.")
-        return redirect(url_in_org(request, access, "members"))
+        return redirect(back_to_members(request, access))
     messages.success(request, f"{email} no longer has a tenant role and no longer reaches this organization.")
     # Someone who just dropped their own way into this org cannot see its members any more.
     return redirect("dashboard" if member.user.pk == request.user.pk else url_in_org(request, access, "members"))

@@ -169,3 +169,20 @@ def test_a_page_number_out_of_range_shows_a_page() -> None:
         r = browser.get(f"/members/{query}")
         assert r.status_code == 200, query
         assert _member_emails(r.content.decode()), query
+
+
+def test_a_role_changed_on_a_later_page_comes_back_to_that_page() -> None:
+    _, owner, (org,) = make_tenant(name="Acme", owner=UserFactory(email="owner@acme.test"))
+    _grow(org, 0, 64)
+    browser = _browser(owner)
+    html = browser.get("/members/").content.decode()
+    second = browser.get(_link(html, "Member pages", "next")).content.decode()
+    action = re.search(
+        r'<form method="post" action="([^"]+)"[^>]*>\s*<input[^>]*>\s*<label[^>]*>Organization role of m063', second
+    )
+    assert action is not None
+    url = action.group(1).replace("&amp;", "&")
+    r = browser.post(url, {f"m{url.split('/')[2]}-role": "admin"})
+    assert r.status_code == 302
+    back = browser.get(r["Location"]).content.decode()
+    assert "m063@acme.test" in _member_emails(back)
