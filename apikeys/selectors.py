@@ -14,7 +14,7 @@ from orgs import policy
 from orgs.access import Access
 from orgs.selectors import actor_for_access
 from tater import scopes as S
-from tater.exceptions import ObjectNotFound
+from tater.exceptions import InvalidInput, ObjectNotFound
 
 
 def _reachable(reach: policy.KeyReach) -> QuerySet[ApiKey]:
@@ -79,6 +79,20 @@ def apikey_list(*, access: Access, filters: dict[str, Any], actor: policy.Actor 
     elif filters.get("binding") == "org":
         keys = keys.filter(organization__isnull=False)
     return keys.order_by("-created_at", "-id")
+
+
+def apikey_list_after(
+    keys: QuerySet[ApiKey], *, access: Access, actor: policy.Actor, public_id: str
+) -> QuerySet[ApiKey]:
+    """``keys`` (ordered newest first, then by id) after the key ``public_id``: Stripe's
+    ``starting_after``. The key need not match the list's filters any more (revoked since),
+    but must be one the caller lists: any other id is a 400, so it tells nothing of others."""
+    anchor = apikey_list(access=access, filters={}, actor=actor).filter(public_id=public_id)
+    found = anchor.values_list("created_at", "pk").first()
+    if found is None:
+        raise InvalidInput("Not a key of this list", field="starting_after")
+    created_at, pk = found
+    return keys.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk))
 
 
 def apikey_get(*, access: Access, public_id: str, actor: policy.Actor | None = None) -> ApiKey:

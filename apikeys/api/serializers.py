@@ -112,9 +112,10 @@ class ApiKeyListOutput(serializers.Serializer):
     """Documentation of the list response (GET keys/)."""
 
     keys = ApiKeyOutput(many=True)
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Keys of the list (filters applied; the cursor aside)")
     limit = serializers.IntegerField()
     offset = serializers.IntegerField()
+    has_more = serializers.BooleanField(help_text="More keys follow this page (next: starting_after its last id)")
 
 
 class RotatedKeyOutput(IssuedKeyOutput):
@@ -219,6 +220,11 @@ class ApiKeyListQuery(RejectBlankQueryMixin, serializers.Serializer):
     )
     limit = WholeNumberField(required=False, min_value=1, max_value=200, default=50)
     offset = offset_field()
+    starting_after = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="A key id of a previous page (its last): continue after it, whatever changed meanwhile",
+    )
 
     def validate_binding(self, value: str) -> str:
         return "org" if value == "organization" else value

@@ -105,15 +105,23 @@ class KeyListView(KeyView):
         query = s.ApiKeyListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        keys = selectors.apikey_list(access=self.access(request), filters=params, actor=_actor(request))
+        actor = _actor(request)
+        keys = selectors.apikey_list(access=self.access(request), filters=params, actor=actor)
         total = keys.count()
-        page = list(keys[params["offset"] : params["offset"] + params["limit"]])
+        if params.get("starting_after") is not None:
+            keys = selectors.apikey_list_after(
+                keys, access=self.access(request), actor=actor, public_id=params["starting_after"]
+            )
+        # One row past the page says whether another follows.
+        page = list(keys[params["offset"] : params["offset"] + params["limit"] + 1])
+        has_more, page = len(page) > params["limit"], page[: params["limit"]]
         return Response(
             {
                 "keys": s.ApiKeyOutput(page, many=True, context={"uses": uses.current_many(page)}).data,
                 "total": total,
                 "limit": params["limit"],
                 "offset": params["offset"],
+                "has_more": has_more,
             }
         )
 
