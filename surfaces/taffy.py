@@ -38,13 +38,20 @@ def core_body(data: Any) -> Any:
     return data
 
 
+# The exchange's list fields: in a form, the list of the field's values, named once or
+# repeated (``-F scopes=keys:read -F scopes=scans:read``, as HTML forms, curl and Postman send a
+# list), so a form post can ask for a narrower key, as the JSON body can.
+LIST_FIELDS = frozenset({"scopes"})
+
+
 def once_each(form: Any) -> dict[str, Any]:
     """A form's fields as a dict; a field named twice is refused, as a JSON member named
-    twice is (tater.api.parsers): never the last value silently winning over the first."""
-    twice = sorted(name for name, values in form.lists() if len(values) > 1)
+    twice is (tater.api.parsers): never the last value silently winning over the first.
+    ``LIST_FIELDS`` are lists of every value given."""
+    twice = sorted(name for name, values in form.lists() if len(values) > 1 and name not in LIST_FIELDS)
     if twice:
         raise ParseError(f"Field {twice[0][:60]!r} is named twice in the form: send it once")
-    return dict(form.items())
+    return {name: values if name in LIST_FIELDS else values[-1] for name, values in form.lists()}
 
 
 class TaffyJSONParser(JSONParser):
