@@ -78,13 +78,16 @@ def belongs_to_tenant(*, tenant: Tenant | int, user: Any) -> bool:
 
 
 def other_tenants_hold(*, tenant: Tenant | int, user: Any) -> bool:
-    """Does any other tenant hold the account (a role there, or its directory)? Then this
-    tenant's directory changes only what is its own: never the account itself."""
+    """Does any other tenant hold the account (a role there, or a User of its directory that
+    is not deprovisioned)? Then this tenant's directory changes only what is its own: never
+    the account itself. A User another directory deprovisioned holds nothing: once every
+    tenant let the person go, the last deprovisioning ends their sessions (SPEC §13)."""
     tenant_pk = tenant if isinstance(tenant, int) else tenant.pk
+    elsewhere = ScimUser.objects.filter(user=user, deleted_at__isnull=True).exclude(tenant_id=tenant_pk)
     return (
         TenantMembership.objects.filter(user=user).exclude(tenant_id=tenant_pk).exists()
         or OrgMembership.objects.filter(user=user).exclude(organization__tenant_id=tenant_pk).exists()
-        or ScimUser.objects.filter(user=user, deleted_at__isnull=True).exclude(tenant_id=tenant_pk).exists()
+        or elsewhere.exclude(active=False).exists()
     )
 
 
