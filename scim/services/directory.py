@@ -61,14 +61,14 @@ def _link(pending: ScimUser, user: Any) -> None:
     # Saved first: the memberships its groups now grant announce a joiner the directory holds.
     pending.save(update_fields=["user"])
     effects = reconcile(pending) + address_assert(pending)
-    push_profile(pending)
+    renamed = push_profile(pending)
     pending.version += 1
     pending.save()
     audit_record(
         action=A.SCIM_USER_LINKED,
         tenant=pending.tenant,
         target=pending,
-        changes={"account": {"to": user.email}, "effects": effects},
+        changes={"account": {"to": user.email}, "effects": effects, **({"account_name": renamed} if renamed else {})},
     )
 
 

@@ -68,17 +68,23 @@ def account_for(tenant: Tenant, user_name: str) -> tuple[Any | None, str]:
         raise taken("A User with this userName already exists") from None
 
 
-def push_profile(identity: ScimUser) -> None:
+def push_profile(identity: ScimUser) -> dict[str, Any] | None:
     """The account's name follows the directory when no other tenant holds the account (and
-    it is not a platform operator's: those are the operators' own)."""
+    it is not a platform operator's: those are the operators' own). What changed, for the
+    caller's audit entry: a User sent again unchanged may still rename the account (an
+    operator corrected it meanwhile), and that write is recorded too (SPEC §7)."""
     user = identity.user
     if user is None or _is_operator(user) or selectors.other_tenants_hold(tenant=identity.tenant_id, user=user):
-        return
+        return None
     name = identity.attributes.get("name", {})
     first, last = name.get("givenName", "")[:150], name.get("familyName", "")[:150]
-    if (user.first_name, user.last_name) != (first, last):
-        user.first_name, user.last_name = first, last
-        user.save(update_fields=["first_name", "last_name"])
+    before = {"first_name": user.first_name, "last_name": user.last_name}
+    if (user.first_name, user.last_name) == (first, last):
+        return None
+    user.first_name, user.last_name = first, last
+    user.save(update_fields=["first_name", "last_name"])
+    after = {"first_name": first, "last_name": last}
+    return {k: {"from": before[k], "to": after[k]} for k in before if before[k] != after[k]}
 
 
 def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:

@@ -65,13 +65,18 @@ def scim_user_create(*, tenant: Tenant, doc: UserDoc) -> ScimUser:
     except IntegrityError:
         raise taken("A User with this userName already exists") from None
     effects = reconcile(identity) + address_assert(identity)
-    push_profile(identity)
+    renamed = push_profile(identity)
     identity.save()
     audit_record(
         action=A.SCIM_USER_CREATED,
         tenant=tenant,
         target=identity,
-        changes={**diff({}, _user_state(identity)), "account": how, "effects": effects},
+        changes={
+            **diff({}, _user_state(identity)),
+            "account": how,
+            "effects": effects,
+            **({"account_name": renamed} if renamed else {}),
+        },
     )
     return identity
 
@@ -122,12 +127,15 @@ def scim_user_update(
     effects = reconcile(identity) if linked or was_active != now_active else []
     if linked or "account_email" in extra or (now_active and not was_active):
         effects += address_assert(identity)
-    push_profile(identity)
+    renamed = push_profile(identity)
+    if renamed:
+        extra["account_name"] = renamed
     changes = diff(before, _user_state(identity))
     if not changes and not extra:
         return identity
-    identity.version += 1
-    identity.save()
+    if changes or extra.keys() - {"account_name"}:
+        identity.version += 1  # the resource changed, not only the account behind it
+        identity.save()
     if was_active and not now_active:
         action = A.SCIM_USER_DEACTIVATED
     elif now_active and not was_active:
