@@ -6,6 +6,7 @@ every error is in SCIM's error schema, whatever fails.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -202,6 +203,12 @@ class ListParams:
             max(0, _integer(_param(source, "count"), "count", app_settings.DEFAULT_COUNT)), app_settings.MAX_COUNT
         )
         self.projection = Projection(source)
+
+    def window(self, start: int, count: int) -> ListParams:
+        """The same request over other rows (the root search pages Users, then Groups)."""
+        other = copy.copy(self)
+        other.start, other.count = start, count
+        return other
 
 
 class Projection:
@@ -446,30 +453,32 @@ class GroupView(ScimView):
 
 
 class RootSearchView(ScimView):
-    """POST /.search: Users then Groups. A filter applies to the types that support its
-    attributes (a filter neither supports is a 400)."""
+    """POST /.search: Users then Groups, paged as one list (RFC 7644 §3.4.3). A filter applies
+    to the types that support its attributes (a filter neither supports is a 400)."""
 
     def post(self, request: Request) -> Response:
         params = ListParams(request.data)
         tenant, base = self.tenant(request), self.base(request)
-        everything = ListParams(
-            {**{k: v for k, v in request.data.items()}, "startIndex": 1, "count": app_settings.MAX_COUNT}
-        )
-        pages: list[tuple[int, list[dict[str, Any]]]] = []
+        kinds: list[tuple[Callable[..., tuple[int, list[dict[str, Any]]]], int]] = []
         errors: list[ScimError] = []
-        for page_of in (lambda: _user_page(tenant, everything, base), lambda: _group_page(tenant, everything, base)):
+        for page_of in (_user_page, _group_page):
             try:
-                pages.append(page_of())
+                kinds.append((page_of, page_of(tenant, params.window(1, 0), base)[0]))
             except ScimError as exc:
                 if exc.scim_type != "invalidFilter":
                     raise
                 errors.append(exc)
-        if errors and not pages:
+        if errors and not kinds:
             raise errors[0]
-        combined = [resource for _, found in pages for resource in found]
-        total = sum(count for count, _ in pages)
-        window = combined[params.start - 1 : params.start - 1 + params.count]
-        return scim_response(S.list_response(window, total=total, start_index=params.start))
+        # Each type's share of the window: rows past those skipped, up to what is still wanted.
+        skip = params.start - 1
+        window: list[dict[str, Any]] = []
+        for page_of, total in kinds:
+            take = min(params.count - len(window), total - skip)
+            if take > 0:
+                window += page_of(tenant, params.window(skip + 1, take), base)[1]
+            skip = max(0, skip - total)
+        return scim_response(S.list_response(window, total=sum(n for _, n in kinds), start_index=params.start))
 
 
 def _answer_with(error: Callable[[], ScimError]) -> Callable[..., Response]:
