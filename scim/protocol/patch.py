@@ -46,13 +46,35 @@ def apply_patch(spec: ResourceSpec, doc: dict[str, Any], body: Any) -> dict[str,
         op = op.lower()
         raw_path = fields.get("path")
         value = fields.get("value")
+        was_primary = _primaries(spec, result)
         if raw_path in (None, ""):
             if op == "remove":
                 raise bad_request("A remove operation needs a path", "noTarget")
             _apply_pathless(spec, result, op, value)
         else:
             _apply(spec, result, op, F.parse_path(raw_path), value, pathless=False)
+        _one_primary(result, was_primary)
     return result
+
+
+def _primaries(spec: ResourceSpec, doc: dict[str, Any]) -> dict[str, set[Any]]:
+    """The values marked primary of each multi-valued attribute that has ``primary``."""
+    return {
+        attr.name: {_identity(item) for item in doc.get(attr.name, []) if item.get("primary") is True}
+        for attr in spec.attrs
+        if attr.multi and attr.sub("primary") is not None
+    }
+
+
+def _one_primary(doc: dict[str, Any], was_primary: dict[str, set[Any]]) -> None:
+    """RFC 7644 §3.5.2: an operation that makes a value primary makes the others not primary
+    (an operation that names two primaries itself is still refused: RFC 7643 §2.4)."""
+    for name, before in was_primary.items():
+        now = [item for item in doc.get(name, []) if item.get("primary") is True]
+        if any(_identity(item) not in before for item in now):
+            for item in now:
+                if _identity(item) in before:
+                    item["primary"] = False
 
 
 def _apply_pathless(
