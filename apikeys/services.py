@@ -27,6 +27,7 @@ from orgs import policy
 from orgs.models import Organization, Tenant
 from orgs.selectors import as_actor, as_actor_locked
 from tater import scopes as S
+from tater.api.fields import OUT_OF_RANGE, in_datetime_range
 from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600
@@ -50,6 +51,10 @@ def _capped_expiry(tenant: Tenant, expires_at: datetime | None, now: datetime) -
 
 
 def _check_expiry(tenant: Tenant, expires_at: datetime | None) -> None:
+    # The API's range on every channel (a command's --expires-at too): near year 9999 a
+    # grace period, an expiry notice or storing it in UTC overflows.
+    if expires_at is not None and not in_datetime_range(expires_at):
+        raise InvalidInput(f"Expiry: {OUT_OF_RANGE}", field="expires_at")
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
         raise InvalidInput("Expiry must be in the future", field="expires_at")
