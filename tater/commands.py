@@ -126,6 +126,14 @@ class TaterCommand(BaseCommand):
             self._fail(str(exc), "VALIDATION_ERROR")
         except DatabaseError as exc:
             self._fail(f"Database error: {exc}", "DATABASE_ERROR")
+        except Exception as exc:
+            # Anything unexpected is still one JSON object (a script reads stdout), not a
+            # traceback: SPEC §3's INTERNAL_ERROR. --traceback shows it whole, as Django does.
+            if options.get("traceback"):
+                raise
+            self._fail(
+                f"Unexpected error ({type(exc).__name__}): {exc} (run with --traceback for details)", "INTERNAL_ERROR"
+            )
         if self._json:
             self.stdout.write(json.dumps(result, default=str))
 
