@@ -91,6 +91,7 @@ class TenantAdminForm(forms.ModelForm):
 class TenantAddForm(TenantAdminForm):
     owner_email = EmailAsTyped(
         label="Owner's email",
+        max_length=254,  # an account's address (accounts.User.email)
         help_text="Every tenant has an owner. An account is created for a new address, without a "
         "password: its holder sets one through password reset or signs in with SSO.",
     )

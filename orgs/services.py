@@ -336,6 +336,10 @@ def user_get_or_create(*, email: str, password: str | None = None) -> tuple[Any,
         validate_email(nfkc(email))
     except ValidationError:
         raise InvalidInput(f"{email!r} is not an email address", field="email") from None
+    longest = get_user_model()._meta.get_field("email").max_length
+    if longest is not None and len(nfkc(email)) > longest:
+        # As sign-up and the API take one; longer, PostgreSQL refuses the row (SQLite kept it).
+        raise InvalidInput(f"An email address has at most {longest} characters", field="email")
     if password is not None:
         # The rules sign-up, reset and the admin's user form apply (AUTH_PASSWORD_VALIDATORS):
         # an operator's --password makes a tenant owner, who holds every power over the tenant.
