@@ -120,6 +120,16 @@ class OrganizationAdminForm(forms.ModelForm):
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from None
 
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        if self.instance.pk is not None:
+            # The tenant is read-only on the change page, so Django's unique check leaves
+            # (tenant, slug) out: a sibling's slug would reach the database (a 500).
+            siblings = Organization.objects.filter(tenant_id=self.instance.tenant_id).exclude(pk=self.instance.pk)
+            if siblings.filter(slug=slug).exists():
+                raise forms.ValidationError("Another organization of this tenant has this slug.")
+        return slug
+
 
 @admin.register(Tenant)
 class TenantAdmin(AuditedAdmin):
