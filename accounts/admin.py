@@ -352,7 +352,8 @@ class SecondFactorDeviceAdmin(admin.ModelAdmin):
     """django-otp's own admins show and edit each device's secret (the TOTP seed, its QR
     code, static codes in clear): whoever reads them can produce the user's codes. These
     show who has which factor (passkeys included) and let an operator delete a lost one
-    (audited; the user enrols again), never the secret; devices are created only by enrolment."""
+    (audited; the user enrols again; another operator's: superusers only), never the secret;
+    devices are created only by enrolment."""
 
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed"]
@@ -365,6 +366,14 @@ class SecondFactorDeviceAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Removing a superuser's (or another operator's) factor leaves their account to its
+        # password alone, who then enrols one of their own: as with their sessions, the
+        # superusers' to do (also the bulk action: it checks each selected object).
+        if obj is not None and UserAdmin._another_operator(request, obj.user):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         services.mfa_device_remove(device=obj)
