@@ -13,7 +13,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -24,6 +24,16 @@ from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from audit import registry as A
 from orgs.email_owners import held_by_another
 from tater.exceptions import InvalidInput
+
+
+def _with_permissions(obj: Any, field: str) -> Any:
+    """``obj`` with its ``field`` permissions read at once, with their content types: shown
+    read-only (to staff who are not superusers), each is written out as "app | model | name",
+    a query apiece for its content type otherwise."""
+    if obj is not None:
+        permissions = Permission.objects.select_related("content_type")
+        prefetch_related_objects([obj], Prefetch(field, queryset=permissions))
+    return obj
 
 
 def _plain(value: Any) -> Any:
@@ -88,6 +98,9 @@ class UserAdmin(DjangoUserAdmin):
             return False
         return bool(obj.is_superuser or (obj.is_staff and obj.pk != request.user.pk))
 
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        return _with_permissions(super().get_object(request, object_id, from_field), "user_permissions")
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Also the password page (Django checks this permission there) and list_editable.
         return not self._another_operator(request, obj) and super().has_change_permission(request, obj)
@@ -133,6 +146,9 @@ class UserAdmin(DjangoUserAdmin):
 class OperatorGroupAdmin(DjangoGroupAdmin):
     """A group's permissions are its members' permissions: only superusers change them (a
     staff operator with "change group" would otherwise grant their own group everything)."""
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        return _with_permissions(super().get_object(request, object_id, from_field), "permissions")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
