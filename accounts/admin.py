@@ -22,6 +22,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts import admin_social, domains, services, sso
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from audit import registry as A
+from orgs.admin import TenantsToldApart
 from orgs.email_owners import held_by_another
 from tater.exceptions import InvalidInput
 
@@ -315,7 +316,7 @@ class SSOConfigAdminForm(forms.ModelForm):
 
 
 @admin.register(TenantSSOConfig)
-class TenantSSOConfigAdmin(admin.ModelAdmin):
+class TenantSSOConfigAdmin(TenantsToldApart):
     form = SSOConfigAdminForm
     list_display = ["tenant", "protocol", "default_role", "require_sso", "is_active"]
     search_fields = ["tenant__name", "tenant__sso_domains__domain"]

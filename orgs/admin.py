@@ -35,7 +35,31 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
     return {k: {"from": simple(v["from"]), "to": simple(v["to"])} for k, v in changes.items()}
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class TenantChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.public_id})"
+
+
+class OrganizationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.public_id}) of tenant {obj.tenant.name} ({obj.tenant.public_id})"
+
+
+class TenantsToldApart(admin.ModelAdmin):
+    """Drop-downs of tenants and orgs name each choice's tenant and id: names are each
+    tenant's own choice, so two "Acme"s or two "Finance" orgs would be the same line, and an
+    operator could give someone a role in another tenant's org (SPEC §1)."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.related_model is Tenant:
+            kwargs.setdefault("form_class", TenantChoiceField)
+        elif db_field.related_model is Organization:
+            kwargs.setdefault("form_class", OrganizationChoiceField)
+            kwargs.setdefault("queryset", Organization.objects.select_related("tenant"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class AuditedAdmin(TenantsToldApart):
     """Save in one transaction with the audit entry (cache invalidation: apikeys.keycheck's receivers)."""
 
     created_action = updated_action = ""
@@ -221,7 +245,7 @@ class TenantMembershipAdminForm(MembershipAdminForm):
         return data
 
 
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(TenantsToldApart):
     """Memberships are written by orgs.services (audited there, channel ``admin``)."""
 
     fixed_on_change: tuple[str, ...] = ()
