@@ -46,14 +46,19 @@ def _kept_query(request: HttpRequest) -> Any:
     return query
 
 
+def pages_shown(request: HttpRequest) -> str:
+    """The list pages a form was posted from (``page=2&invitations_page=1``; empty when none):
+    a form answered on another page (a demotion's confirmation) carries them on."""
+    query = _kept_query(request)
+    query.pop(ORG_PARAM, None)
+    return str(query.urlencode())
+
+
 def back_to_members(request: HttpRequest, access: Access) -> str:
     """The members page of the org just acted in, on the pages the form was posted from."""
     url = url_in_org(request, access, "members")
-    query = _kept_query(request)
-    query.pop(ORG_PARAM, None)
-    if not query:
-        return url
-    return f"{url}{'&' if '?' in url else '?'}{query.urlencode()}"
+    pages = pages_shown(request)
+    return f"{url}{'&' if '?' in url else '?'}{pages}" if pages else url
 
 
 def tenant_roles_offered(access: Access) -> list[str] | None:

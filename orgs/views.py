@@ -32,7 +32,7 @@ from orgs.forms import (
     OrgSwitchForm,
     add_domain_error,
 )
-from orgs.member_page import back_to_members, members_page, tenant_roles_offered
+from orgs.member_page import back_to_members, members_page, pages_shown, tenant_roles_offered
 from orgs.models import Tenant
 from orgs.ui import current_access, org_query, require_scope, require_tenant_role, session_barred, url_in_org
 from tater.emails import normalize_email
@@ -265,6 +265,12 @@ def invitation_revoke(request: HttpRequest, invitation_id: str) -> HttpResponse:
 ORG_ROLE_RANKS = {role: roles.ORG_ROLE_RANK[role] for role in roles.OrgRole.values}
 
 
+def _with_pages(request: HttpRequest, url: str) -> str:
+    """``url`` (which has a query) carrying the member list pages the form was posted from."""
+    pages = pages_shown(request)
+    return f"{url}&{pages}" if pages else url
+
+
 def _confirm_demotion(
     request: HttpRequest,
     member: selectors.MemberRow,
@@ -321,8 +327,8 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
             old=member.role,
             new=role,
             field=f"m{user_id}-role",
-            action=f"{reverse('member_role', args=[user_id])}?{org_query(access)}",
-            members_url=url_in_org(request, access, "members"),
+            action=_with_pages(request, f"{reverse('member_role', args=[user_id])}?{org_query(access)}"),
+            members_url=back_to_members(request, access),
         )
     try:
         member_services.member_update(
@@ -364,8 +370,8 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
             old=TENANT_ROLE_LABELS[member.tenant_role or NO_TENANT_ROLE],
             new=TENANT_ROLE_LABELS[role or NO_TENANT_ROLE],
             field=f"t{user_id}-tenant_role",
-            action=f"{reverse('member_tenant_role', args=[user_id])}?{org_query(access)}",
-            members_url=url_in_org(request, access, "members"),
+            action=_with_pages(request, f"{reverse('member_tenant_role', args=[user_id])}?{org_query(access)}"),
+            members_url=back_to_members(request, access),
         )
     try:
         member_services.member_update(
