@@ -78,6 +78,23 @@ class ApiKeyAdmin(admin.ModelAdmin):
         """Every field is read-only: a key changes only through its services (the revoke
         action here, the owners' and admins' pages, the API), audited; saving writes nothing."""
 
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        # Nothing on the page can be saved: no Save buttons (the change permission stays,
+        # for the revoke action), and a posted page says so rather than "changed successfully".
+        hidden = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **hidden})
+
+    def response_change(self, request: HttpRequest, obj: Any) -> Any:
+        self.message_user(
+            request,
+            "Nothing was saved: a key's fields are read-only here. Revoke it from the list "
+            "(Revoke selected keys); its owner and admins change it on its page or through the API.",
+            messages.WARNING,
+        )
+        return self.response_post_save_change(request, obj)
+
     # An action is a change: without declared permissions Django offers it to whoever may
     # merely view the list.
     @admin.action(description="Revoke selected keys", permissions=["change"])
