@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from django.urls import NoReverseMatch, reverse
+from playwright.sync_api import expect
 
 from tests.browser import chromium, needs_chromium
 
@@ -92,7 +93,7 @@ def test_main_pages(page: Any, world: dict[str, Any]) -> None:
     assert KEY_RE.match(secret)
     shot(page, "04-show-once")
     page.get_by_role("link", name="I’ve stored the key — go to its page").click()
-    assert page.get_by_role("heading", name=re.compile("RMM nightly sync")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("RMM nightly sync"))).to_be_visible()
     assert secret not in page.content()
     shot(page, "05-key-detail")
 
@@ -109,7 +110,7 @@ def test_main_pages(page: Any, world: dict[str, Any]) -> None:
     ]
     page.get_by_label("Rate limit for this key").fill("lots")
     page.get_by_role("button", name="Save changes").click()
-    assert page.locator("#id_rate_limit_error").is_visible()
+    expect(page.locator("#id_rate_limit_error")).to_be_visible()
     assert page.get_by_label("Rate limit for this key").get_attribute("aria-invalid") == "true"
     shot(page, "11-edit-key-error")
 

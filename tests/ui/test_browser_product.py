@@ -16,6 +16,7 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from apikeys.models import ApiKey
 from tests.browser import chromium, needs_chromium
@@ -143,7 +144,9 @@ def test_expiry_card_filters_and_bulk_revoke(open_as: Any, world: dict[str, Any]
     page.goto("/")
     page.get_by_role("link", name=re.compile("Expiring within 7 days")).click()
     assert "expiring=7" in page.url
-    names = page.locator("td.stack-title a").all_inner_texts()
+    titles = page.locator("td.stack-title a")
+    expect(titles).to_have_count(2)  # waits for the page the click opens
+    names = titles.all_inner_texts()
     assert sorted(names) == ["Backup job", "SIEM feed"]
     assert page.locator(".badge-expiry-soon").count() == 2
     shot(page, "33-keys-expiring")
@@ -151,18 +154,20 @@ def test_expiry_card_filters_and_bulk_revoke(open_as: Any, world: dict[str, Any]
     for name in names:
         page.get_by_label(f"Select {name}").check()
     page.get_by_role("button", name="Revoke…").click()
-    assert page.get_by_role("heading", name="Revoke 2 keys?").is_visible()
+    expect(page.get_by_role("heading", name="Revoke 2 keys?")).to_be_visible()
     shot(page, "34-bulk-revoke-confirm")
     page.get_by_role("button", name="Revoke 2 keys").click()
     assert "expiring=7" in page.url
-    assert page.get_by_text(re.compile("2 keys revoked")).is_visible()
+    expect(page.get_by_text(re.compile("2 keys revoked"))).to_be_visible()
     assert ApiKey.objects.filter(name__in=names, revoked_at__isnull=False).count() == 2
     # Search and sort keep working together (the expiry filter is still set: clear it).
     page.get_by_label("Expiry", exact=True).select_option("")
     page.get_by_role("searchbox", name="Search").fill("report")
     page.get_by_label("Sort by").select_option("name")
     page.get_by_role("button", name="Apply").click()
-    assert page.locator("td.stack-title a").all_inner_texts() == ["Reporting"]
+    expect(page).to_have_url(re.compile(r"[?&]q=report"))
+    # all_inner_texts() does not wait: on a busy machine it read the page still loading ([]).
+    expect(page.locator("td.stack-title a")).to_have_text(["Reporting"])
     assert page.csp_errors == []
 
 
@@ -205,10 +210,10 @@ def test_invitations_copy_link_reinvite_resend_and_demotion(open_as: Any, world:
     admin = world["admin"]
     page.get_by_label(f"Organization role of {admin.email}").select_option("viewer")
     page.get_by_role("button", name=f"Change organization role of {admin.email}").click()
-    assert page.get_by_role("heading", name=re.compile("from admin to viewer")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("from admin to viewer"))).to_be_visible()
     shot(page, "38-demotion-confirm")
     page.get_by_role("button", name="Change to viewer").click()
-    assert page.get_by_text(f"{admin.email} is now viewer").is_visible()
+    expect(page.get_by_text(f"{admin.email} is now viewer")).to_be_visible()
     assert page.csp_errors == []
 
 
