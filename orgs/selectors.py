@@ -179,16 +179,10 @@ def org_members(*, organization: Organization) -> list[MemberRow]:
     return [_member_row(user) for user in _member_accounts(organization)]
 
 
-def org_members_page(*, organization: Organization, offset: int, limit: int) -> tuple[int, list[MemberRow]]:
-    """(how many reach the org, the ``limit`` rows of :func:`org_members` from ``offset``),
-    reading only that page's accounts."""
-    accounts = _member_accounts(organization)
-    return accounts.count(), [_member_row(user) for user in accounts[offset : offset + limit]]
-
-
 class MemberRows:
-    """Everyone who reaches an org (:func:`org_members`), read a slice at a time: what a
-    ``Paginator`` pages with one count and one query for its page's accounts."""
+    """Everyone who reaches an org (:func:`org_members`), read a slice at a time: one count and
+    one query for a page's accounts, whether a ``Paginator`` (the members page) or the API's
+    limit/offset cuts it."""
 
     def __init__(self, organization: Organization) -> None:
         self._accounts = _member_accounts(organization)

@@ -199,7 +199,8 @@ class MemberListView(OrgPathView):
         query.is_valid(raise_exception=True)
         limit, offset = query.validated_data["limit"], query.validated_data["offset"]
         org = self.organization(request)
-        total, page = selectors.org_members_page(organization=org, offset=offset, limit=limit)
+        members = selectors.org_members_paged(organization=org)
+        total, page = members.count(), members[offset : offset + limit]
         # Invitees' addresses are for those who manage members (as on the members page), not
         # for every reader: none without members:write. The same limit/offset pages them
         # (newest first), so no page repeats them all.
