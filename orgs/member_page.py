@@ -11,47 +11,35 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from orgs import roles, selectors
 from orgs.access import ORG_PARAM, Access
 from orgs.forms import NO_TENANT_ROLE, ROLE_HELP, MemberInviteForm, MemberRoleForm, MemberTenantRoleForm
-from orgs.ui import org_query, url_in_org, with_org_hint
+from orgs.ui import kept_query, org_query, page_links, url_in_org, with_org_hint
 
 MEMBERS_PER_PAGE = 50
 INVITATIONS_PER_PAGE = 25
 MEMBERS_PAGE = "page"
 INVITATIONS_PAGE = "invitations_page"
+LIST_PARAMS = (MEMBERS_PAGE, INVITATIONS_PAGE, ORG_PARAM)  # what the lists' links carry on
 
 
 def _page_links(request: HttpRequest, page: Page[Any], param: str) -> dict[str, str]:
     """``previous``/``next`` URLs of ``page``: the same query (the org hint, the other list's
     page) with ``param`` turned."""
-    links: dict[str, str] = {}
-    for name, present, number in (
-        ("previous", page.has_previous(), page.number - 1),
-        ("next", page.has_next(), page.number + 1),
-    ):
-        if present:
-            query = _kept_query(request)
-            query[param] = str(number)
-            links[name] = with_org_hint(request, f"{reverse('members')}?{query.urlencode()}")
-    return links
-
-
-def _kept_query(request: HttpRequest) -> Any:
-    query = request.GET.copy()
-    for name in list(query):
-        if name not in (MEMBERS_PAGE, INVITATIONS_PAGE, ORG_PARAM):
-            query.pop(name)
-    return query
+    return page_links(
+        page,
+        lambda number: with_org_hint(
+            request, f"{reverse('members')}?{kept_query(request, LIST_PARAMS, **{param: number}).urlencode()}"
+        ),
+    )
 
 
 def pages_shown(request: HttpRequest) -> str:
     """The list pages a form was posted from (``page=2&invitations_page=1``; empty when none):
     a form answered on another page (a demotion's confirmation) carries them on."""
-    query = _kept_query(request)
-    query.pop(ORG_PARAM, None)
-    return str(query.urlencode())
+    return kept_query(request, (MEMBERS_PAGE, INVITATIONS_PAGE)).urlencode()
 
 
 def back_to_members(request: HttpRequest, access: Access) -> str:
@@ -122,9 +110,7 @@ def members_page(
         INVITATIONS_PER_PAGE,
     ).get_page(request.GET.get(INVITATIONS_PAGE))
     # The pages shown, for the forms' actions: a refused form answers on the page it was on.
-    shown = _kept_query(request)
-    shown.pop(ORG_PARAM, None)
-    shown[MEMBERS_PAGE], shown[INVITATIONS_PAGE] = str(page.number), str(invitations.number)
+    shown = urlencode({MEMBERS_PAGE: page.number, INVITATIONS_PAGE: invitations.number})
     return render(
         request,
         "orgs/members.html",
@@ -142,7 +128,7 @@ def members_page(
             "role_help": ROLE_HELP,
             "access": access,
             "org_query": org_query(access),
-            "pages_query": shown.urlencode(),
+            "pages_query": shown,
             "members_url": url_in_org(request, access, "members"),
             **extra,
         },

@@ -1,11 +1,16 @@
 """Org resolution for Django-rendered pages: the same rules as the API (orgs.access),
-reading the org switcher's choice from the session."""
+reading the org switcher's choice from the session; and the query a paged list's links keep,
+the org hint among it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.http import Http404, HttpRequest
+from django.core.paginator import Page
+from django.http import Http404, HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -131,3 +136,27 @@ def url_in_org(request: HttpRequest, access: Access, name: str, *args: object) -
     if access.org is not None and request.session.get(access_mod.SESSION_ORG_KEY) != access.org.public_id:
         return f"{url}?{org_query(access)}"
     return url
+
+
+def kept_query(request: HttpRequest, names: Iterable[str], **changes: object) -> QueryDict:
+    """The page's query cut to the parameters ``names`` a list keeps (its search, its pages, the
+    org hint; empty ones dropped), with ``changes`` set: what its links and forms carry on."""
+    query = QueryDict(mutable=True)
+    for name in names:
+        if request.GET.get(name):
+            query[name] = request.GET[name]
+    for name, value in changes.items():
+        query[name] = str(value)
+    return query
+
+
+def page_links(page: Page[Any], url_for: Callable[[int], str]) -> dict[str, str]:
+    """``previous``/``next`` of a paged list, where there is one: ``url_for(page number)``."""
+    return {
+        name: url_for(number)
+        for name, present, number in (
+            ("previous", page.has_previous(), page.number - 1),
+            ("next", page.has_next(), page.number + 1),
+        )
+        if present
+    }

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -18,7 +18,7 @@ from orgs.access import ORG_PARAM
 from orgs.forms import add_domain_error
 from orgs.models import Organization, Tenant
 from orgs.selectors import as_actor
-from orgs.ui import current_access, require_tenant_role, with_org_hint
+from orgs.ui import current_access, kept_query, page_links, require_tenant_role, with_org_hint
 from scim import selectors
 from scim.forms import UNMAPPED, GroupMappingForm, ScimTokenForm
 from scim.services import groups as group_services
@@ -42,18 +42,13 @@ def _organizations(tenant: Tenant) -> list[tuple[str, str]]:
 
 
 GROUPS_PER_PAGE = 50
-# The group list's query parameters: what its paging links and the mapping forms carry back.
-LIST_PARAMS = ("q", "page", ORG_PARAM)
+# The group list's query parameters: what its paging links (with the org hint) and the mapping
+# forms (whose actions name the org already) carry back.
+LIST_PARAMS = ("q", "page")
 
 
 def _list_query(request: HttpRequest, *, keep_org: bool = True, **changes: object) -> str:
-    query = QueryDict(mutable=True)
-    for name in LIST_PARAMS:
-        if request.GET.get(name) and (keep_org or name != ORG_PARAM):
-            query[name] = request.GET[name]
-    for name, value in changes.items():
-        query[name] = str(value)
-    return query.urlencode()
+    return kept_query(request, (*LIST_PARAMS, ORG_PARAM) if keep_org else LIST_PARAMS, **changes).urlencode()
 
 
 def _settings_url(request: HttpRequest, query: str) -> str:
@@ -81,14 +76,7 @@ def _page(request: HttpRequest, tenant: Tenant, token_form: ScimTokenForm, statu
         )
         for group in page.object_list
     ]
-    links = {
-        name: _settings_url(request, _list_query(request, page=number))
-        for name, present, number in (
-            ("previous", page.has_previous(), page.number - 1),
-            ("next", page.has_next(), page.number + 1),
-        )
-        if present
-    }
+    links = page_links(page, lambda number: _settings_url(request, _list_query(request, page=number)))
     context = {
         "tenant": tenant,
         "scim_url": scim_base_url(request),
