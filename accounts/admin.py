@@ -21,6 +21,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import admin_social, domains, services, sso
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
+from apikeys.models import ApiKey
 from audit import registry as A
 from orgs.admin import TenantsToldApart
 from orgs.email_owners import held_by_another
@@ -133,6 +134,22 @@ class UserAdmin(DjangoUserAdmin):
         if change and not changes:
             return
         services.user_saved_by_operator(user=obj, created=not change, changes=changes)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, set[str], list[Any]]:
+        """An account that ever held an API key is kept: keys are never deleted (the audit log
+        names them; the admin only revokes them). Django's page would ask for a "permission to
+        delete API keys" that nobody has; it says why instead, and what to do."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if ApiKey._meta.verbose_name in perms_needed:
+            perms_needed.discard(str(ApiKey._meta.verbose_name))
+            held = ApiKey.objects.filter(owner__in=objs).count()
+            protected = [
+                f"{held} API key{'s' if held != 1 else ''}. API keys are never deleted: the audit log "
+                "names them. Deactivate the account instead (untick “Active” on its page): its "
+                "sessions end and its keys stop working at once.",
+                *protected,
+            ]
+        return deleted, counts, perms_needed, protected
 
     @transaction.atomic
     def delete_model(self, request: HttpRequest, obj: User) -> None:
