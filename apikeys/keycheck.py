@@ -39,6 +39,7 @@ from tater import limiter
 from tater.api.errors import ApiError, Forbidden, Unauthorized
 from tater.hostcounter import SharedGeneration
 from tater.limiter import Decision, InProcessBackend, LimiterUnavailable, retry
+from tater.timestamps import iso_utc
 
 logger = logging.getLogger("apikeys.keycheck")
 
@@ -75,7 +76,7 @@ def refusal(principal: KeyPrincipal, ip: str) -> ApiError | None:
             return Unauthorized("API key has been revoked", code="KEY_REVOKED")
     if principal.expires_at is not None and principal.expires_at <= (now or timezone.now()):
         return Unauthorized(
-            "API key has expired", code="KEY_EXPIRED", details={"expired_at": principal.expires_at.isoformat()}
+            "API key has expired", code="KEY_EXPIRED", details={"expired_at": iso_utc(principal.expires_at)}
         )
     if not principal.is_active:
         return Unauthorized("API key is deactivated", code="KEY_INACTIVE")

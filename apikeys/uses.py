@@ -23,6 +23,7 @@ from typing import Any
 from django.core.cache import cache
 
 from tater.api.errors import ApiError
+from tater.timestamps import iso_utc
 
 DAY = 86_400
 NEVER = None  # a period without refill never ends
@@ -44,7 +45,7 @@ class Uses:
             "limit": self.limit,
             "remaining": self.remaining,
             "refill": self.refill or None,
-            "resets_at": self.resets_at.isoformat().replace("+00:00", "Z") if self.resets_at else None,
+            "resets_at": iso_utc(self.resets_at) if self.resets_at else None,
         }
 
 
@@ -58,7 +59,7 @@ class UsageExhausted(ApiError):
         if uses.resets_at is not None:
             wait = max(1, math.ceil(uses.resets_at.timestamp() - time.time()))
             headers["Retry-After"] = str(wait)
-            details["resets_at"] = uses.resets_at.isoformat().replace("+00:00", "Z")
+            details["resets_at"] = iso_utc(uses.resets_at)
         super().__init__("This API key has used all of its allowed requests", details=details, headers=headers)
 
 

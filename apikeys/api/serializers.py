@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apikeys import key_page
 from apikeys.models import ApiKey, KeyStatus, KeyType, UsageRefill
 from apikeys.services import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS
 from tater import scopes as S
@@ -18,6 +20,11 @@ from tater.api.fields import (
 from tater.api.pagination import offset_field
 
 
+class RecentAddress(serializers.Serializer):
+    ip = serializers.CharField()
+    last_seen = serializers.DateTimeField(allow_null=True)
+
+
 class ApiKeyOutput(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     prefix = serializers.CharField(source="display_prefix")
@@ -29,11 +36,7 @@ class ApiKeyOutput(serializers.ModelSerializer):
     rotation = serializers.SerializerMethodField(
         help_text="During a rotation's grace period: the old secret's prefix, until when it works, and when each secret was last used"
     )
-    recent_ips = serializers.ListField(
-        child=serializers.DictField(),
-        read_only=True,
-        help_text='The last 5 distinct client addresses, newest first: {"ip", "last_seen"}',
-    )
+    recent_ips = serializers.SerializerMethodField(help_text="The last 5 distinct client addresses, newest first")
     usage = serializers.SerializerMethodField(help_text="A usage-limited key's limit, remaining uses and refill")
 
     class Meta:
@@ -84,6 +87,11 @@ class ApiKeyOutput(serializers.ModelSerializer):
             if obj.current_last_used_at
             else None,
         }
+
+    @extend_schema_field(RecentAddress(many=True))
+    def get_recent_ips(self, obj: ApiKey) -> Any:
+        # Kept as text by the usage counters; written out like every other date (UTC, "Z").
+        return RecentAddress(key_page.recent_addresses(obj), many=True).data
 
     def get_usage(self, obj: ApiKey) -> dict[str, Any] | None:
         from apikeys import uses

@@ -75,7 +75,7 @@ ERROR_CATALOG: tuple[CatalogEntry, ...] = (
         "API key has expired",
         "The key's expiry date has passed",
         "Generate a new key",
-        details={"expired_at": "2026-01-01T00:00:00+00:00"},
+        details={"expired_at": "2026-01-01T00:00:00Z"},
     ),
     CatalogEntry(
         401,

@@ -87,7 +87,7 @@ class TestCatalog:
         r = api.get(VALIDATE, HTTP_X_API_KEY=raw)
         assert r.status_code == 401
         assert (body(r)["error"], body(r)["message"]) == ("KEY_EXPIRED", "API key has expired")
-        assert body(r)["details"]["expired_at"] == past.isoformat()
+        assert body(r)["details"]["expired_at"] == past.isoformat().replace("+00:00", "Z")
 
     def test_deactivated(self, api, world):
         services.apikey_set_active(api_key=world["owner_key"], actor=world["owner"], active=False)

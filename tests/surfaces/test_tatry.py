@@ -114,7 +114,7 @@ class TestValidate:
         ApiKey.objects.filter(pk=key.pk).update(expires_at=past)
         error = tatry_error(api.get(VALIDATE, **bearer(raw)), 401, "auth_expired_key")
         assert error["message"] == "API key has expired"
-        assert error["details"]["expired_at"] == past.isoformat()
+        assert error["details"]["expired_at"] == past.isoformat().replace("+00:00", "Z")
 
     def test_wrong_method_is_a_tatry_error(self, api, world):
         tatry_error(api.delete(VALIDATE, **bearer(world["owner_raw"])), 405, "method_not_allowed")
