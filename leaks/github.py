@@ -5,7 +5,9 @@ GitHub signs the raw body of each alert with ECDSA P-256 / SHA-256 (base64 DER s
 ``app_settings.keys_url()``, named by ``Github-Public-Key-Identifier``. The keys are kept
 in the Django cache; an identifier that is not among them fetches them again (GitHub
 rotates its keys), at most once per cooldown so forged identifiers cannot make Tater
-hammer GitHub. A payload is accepted once per replay window.
+hammer GitHub. The fetch runs on its own thread and is waited for at most the fetch timeout:
+a key server answering a byte at a time never holds the worker that took GitHub's alert. A
+payload is accepted once per replay window.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import hashlib
 import http.client
 import json
 import logging
+import os
 import re
 import ssl
+import threading
 import time
 import urllib.parse
 import urllib.request
+from concurrent.futures import Future
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
@@ -108,8 +113,9 @@ def _download(url: str, timeout: float) -> bytes:
             url, headers={"Accept": "application/json", "User-Agent": "Tater-secret-scanning"}
         )
         with _opener().open(request, timeout=timeout) as response:
-            # The socket timeout bounds each read; the deadline bounds the whole download.
-            while chunk := response.read(16384):
+            # One socket read per chunk (read() waits for all 16 KB), each bounded by the
+            # socket timeout; the deadline bounds the whole download.
+            while chunk := response.read1(16384):
                 size += len(chunk)
                 if size > MAX_KEYS_DOCUMENT_BYTES:
                     raise KeysUnavailable("GitHub's key document is too large")
@@ -119,6 +125,39 @@ def _download(url: str, timeout: float) -> bytes:
     except (OSError, http.client.HTTPException, ValueError) as exc:
         raise KeysUnavailable(f"GitHub's public keys could not be fetched ({type(exc).__name__})") from exc
     return b"".join(chunks)
+
+
+_downloads_lock = threading.Lock()
+_downloads: dict[str, Future[bytes]] = {}  # keys URL -> its download in flight
+# A forked worker inherits the dict, not the threads behind it.
+os.register_at_fork(after_in_child=_downloads.clear)
+
+
+def _run_download(future: Future[bytes], url: str, timeout: float) -> None:
+    future.set_running_or_notify_cancel()
+    try:
+        future.set_result(_download(url, timeout))
+    except BaseException as exc:  # handed to whoever waits for it
+        future.set_exception(exc)
+
+
+def _download_within(url: str, timeout: float) -> bytes:
+    """``_download`` on a daemon thread, waited for at most ``timeout``: the socket timeout
+    bounds each read, not the status line and headers (a server may send them a byte at a
+    time), so only a wait of our own bounds the worker. A download still running is joined,
+    not started again: threads cannot pile up, nor requests to GitHub."""
+    with _downloads_lock:
+        future = _downloads.get(url)
+        if future is None or future.done():
+            future = _downloads[url] = Future()
+            worker = threading.Thread(
+                target=_run_download, args=(future, url, timeout), name="github-keys-fetch", daemon=True
+            )
+            worker.start()
+    try:
+        return future.result(timeout=timeout)
+    except TimeoutError:
+        raise KeysUnavailable("GitHub's key document took too long") from None
 
 
 @lru_cache(maxsize=32)
@@ -135,7 +174,7 @@ def _public_key(pem: str) -> ec.EllipticCurvePublicKey | None:
 
 def fetch_public_keys() -> dict[str, str]:
     """GitHub's usable public keys, ``{key_identifier: PEM}``, fetched now."""
-    raw = _download(app_settings.keys_url(), app_settings.fetch_timeout_seconds())
+    raw = _download_within(app_settings.keys_url(), app_settings.fetch_timeout_seconds())
     try:
         document = json.loads(raw)
     except ValueError as exc:
