@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from smtplib import SMTPException
 from typing import Any
 
@@ -34,6 +34,15 @@ def _owner_still_reaches(keys: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
     return keys.filter(bound | unbound, owner__is_active=True)
 
 
+def _due(keys: QuerySet[ApiKey], days: int, now: datetime) -> QuerySet[ApiKey]:
+    """Those of ``keys`` (already within ``days`` of their expiry) whose ``days`` notice is
+    due: live, not yet expired, not yet told at this or a nearer threshold, and whose owner
+    still reaches them."""
+    live = keys.filter(revoked_at__isnull=True, is_active=True, expires_at__gt=now)
+    unsent = Q(expiry_notice_days__isnull=True) | Q(expiry_notice_days__gt=days)
+    return _owner_still_reaches(live.filter(unsent))
+
+
 class Command(TaterCommand):
     help = "Email the owners of keys expiring within 60, 30 and 7 days: each notice once per key and expiry."
 
@@ -55,19 +64,12 @@ class Command(TaterCommand):
         # Smallest threshold first: a key 5 days from expiry that was never warned gets the
         # 7-day notice only, not three at once.
         for days in thresholds:
-            due = _owner_still_reaches(
-                ApiKey.objects.filter(
-                    revoked_at__isnull=True,
-                    is_active=True,
-                    expires_at__gt=now,
-                    expires_at__lte=now + timedelta(days=days),
-                )
-            ).filter(Q(expiry_notice_days__isnull=True) | Q(expiry_notice_days__gt=days))
+            due = _due(ApiKey.objects.filter(expires_at__lte=now + timedelta(days=days)), days, now)
             for api_key in due.select_related("owner", "organization", "tenant"):
                 if any(f["id"] == api_key.public_id for f in failed):
                     continue  # failed at a nearer threshold: the next run tries that one again
                 try:
-                    if self._notify(api_key, days):
+                    if self._notify(api_key, days, now):
                         sent.append({"id": api_key.public_id, "days": days})
                 except (SMTPException, OSError, ValueError):
                     # Not marked sent: the next run tries again. The others still go out.
@@ -77,14 +79,15 @@ class Command(TaterCommand):
         return {"sent": sent, "failed": failed}
 
     @classmethod
-    def _notify(cls, api_key: ApiKey, days: int) -> bool:
+    def _notify(cls, api_key: ApiKey, days: int, now: datetime) -> bool:
         """Claim the notice by a conditional update (two concurrent runs never mail twice),
         then mail it; a mail that fails gives the claim back, so the next run tries again
         ("each once", not "at most once"). The claim commits before the mail goes: a slow
-        mail server never holds the key's row (its revocation waits for nothing)."""
-        unsent = Q(expiry_notice_days__isnull=True) | Q(expiry_notice_days__gt=days)
+        mail server never holds the key's row (its revocation waits for nothing). The claim
+        asks again whether the notice is due: the mails before it may have taken minutes,
+        in which the key was revoked, deactivated, given a new expiry or its owner left."""
         claim = ApiKey.objects.filter(pk=api_key.pk, expires_at=api_key.expires_at)
-        if not claim.filter(unsent).update(expiry_notice_days=days):
+        if not _due(claim, days, now).update(expiry_notice_days=days):
             return False
         try:
             cls._mail(api_key, days)
