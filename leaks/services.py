@@ -51,7 +51,9 @@ def _digest(token: str) -> str | None:
 
 
 def _keys_by_digest(digests: set[str]) -> dict[str, int]:
-    """The key (pk) whose current or previous secret has each digest."""
+    """The key (pk) whose current or previous secret has each digest, the current secrets
+    first (``leaked_keys_revoke`` handles them in this order)."""
+    current: dict[str, int] = {}
     found: dict[str, int] = {}
     ordered = sorted(digests)
     for start in range(0, len(ordered), _LOOKUP_CHUNK):
@@ -60,14 +62,15 @@ def _keys_by_digest(digests: set[str]) -> dict[str, int]:
             "pk", "digest", "previous_digest"
         )
         for pk, digest, previous in rows:
-            for value in (digest, previous):
-                if value in digests:
-                    found[value] = pk
+            if digest in digests:
+                current[digest] = pk
+            if previous in digests:
+                found[previous] = pk
         # Secrets retired by earlier rotations: still the key's (its owner is told, at least).
         older = RetiredSecret.objects.filter(digest__in=chunk).values_list("digest", "api_key_id")
         for digest, pk in older:
             found.setdefault(digest, pk)
-    return found
+    return current | {digest: pk for digest, pk in found.items() if digest not in current}
 
 
 def _scim_tokens_by_digest(digests: set[str]) -> dict[str, int]:
@@ -96,7 +99,12 @@ def leaked_keys_revoke(*, reports: Sequence[LeakReport], found_by: str) -> list[
     """
     digests, matches, scim_matches = _matches(reports)
     handled: set[str] = set()
-    for report, digest in zip(reports, digests, strict=True):
+    # A key's live secrets before its dead ones: with its current and an old secret in one
+    # alert, the key is revoked and its owner mailed once (the old one then adds nothing),
+    # not first told that an old secret was found and the key left as it is.
+    rank = {digest: n for n, digest in enumerate(matches)}
+    in_order = sorted(zip(reports, digests, strict=True), key=lambda pair: rank.get(pair[1] or "", len(rank)))
+    for report, digest in in_order:
         if digest is None or digest in handled:
             continue
         if digest in matches:
