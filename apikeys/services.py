@@ -432,9 +432,12 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
     api_key.previous_last_used_at = api_key.current_last_used_at = None
     # A new secret starts no lifetime the tenant's policy forbids (a key from before the cap).
     old_expiry, api_key.expires_at = api_key.expires_at, _capped_expiry(api_key.tenant, api_key.expires_at, now)
+    if api_key.expires_at != old_expiry:
+        api_key.expiry_notice_days = None  # the new expiry gets its own 60/30/7-day notices
     api_key.save(
         update_fields=[
             "expires_at",
+            "expiry_notice_days",
             "previous_digest",
             "previous_expires_at",
             "digest",
