@@ -14,6 +14,7 @@ written meanwhile never shift a page. No COUNT(*) is ever run.
 from __future__ import annotations
 
 import heapq
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -320,6 +321,25 @@ def audit_page(
     if len(rows) > limit:
         return rows[:limit], encode_cursor(rows[limit - 1]["id"])
     return rows, None
+
+
+def newer_cursor(
+    *, scope: AuditScope, filters: AuditFilters, cursor: str | None, limit: int = DEFAULT_LIMIT
+) -> str | None:
+    """The page before the one ``cursor`` opens (its rows are older than the id it names, the
+    last row of that page before): its cursor, "" when it is the first page, None when
+    ``cursor`` opens the first page itself."""
+    before_id = decode_cursor(cursor)
+    if before_id is None:
+        return None
+    streams = [
+        _filtered(entries.filter(id__gte=before_id), filters).order_by("id").values_list("id", flat=True)[: limit + 1]
+        for entries in _scoped(scope)
+    ]
+    oldest_first = sorted(itertools.chain.from_iterable(streams))[: limit + 1]
+    if len(oldest_first) <= limit:
+        return ""
+    return encode_cursor(oldest_first[limit - 1] + 1)
 
 
 def audit_export(

@@ -36,12 +36,12 @@ def activity_log(request: HttpRequest) -> HttpResponse:
     form = ActivityFilterForm(request.GET)
     filters = form.filters_or_none()
     rows: list[dict[str, Any]] = []
-    next_cursor, cursor_error = None, None
+    next_cursor, newer_cursor, cursor_error = None, None, None
     if filters is not None:
+        cursor = request.GET.get("cursor")
         try:
-            rows, next_cursor = selectors.audit_page(
-                scope=scope, filters=filters, cursor=request.GET.get("cursor"), limit=PAGE_SIZE
-            )
+            rows, next_cursor = selectors.audit_page(scope=scope, filters=filters, cursor=cursor, limit=PAGE_SIZE)
+            newer_cursor = selectors.newer_cursor(scope=scope, filters=filters, cursor=cursor, limit=PAGE_SIZE)
         except InvalidInput as exc:
             cursor_error = exc.message
     query = _filter_query(request)
@@ -52,6 +52,7 @@ def activity_log(request: HttpRequest) -> HttpResponse:
             "form": form,
             "entries": [selectors.entry_data(row, scope) for row in rows],
             "next_cursor": next_cursor,
+            "newer_cursor": newer_cursor,  # None on the first page, "" when the page before is it
             "paged": bool(request.GET.get("cursor")),
             "cursor_error": cursor_error,
             "filter_errors": filters is None,
