@@ -12,8 +12,9 @@ Decisions (docs/scim.md has the long form):
 - **Tenant boundary.** A tenant's directory changes only what is its own. Deprovisioning
   (``active: false`` or DELETE) ends the person's roles in *this* tenant; the account
   itself is deactivated (sessions ended, API keys refused on the next request) only when
-  no other tenant holds it and its address is in one of the tenant's verified domains (a
-  guest's account stays active, its sessions end); a platform operator's (staff) account
+  no other tenant holds it and its address is in one of the tenant's verified domains, or in
+  those of a tenant that let the person go first (a guest's account stays active, its
+  sessions end); a platform operator's (staff) account
   is never deactivated, and only the tenant whose verified domain holds its address ends
   its sessions. The account's email and name follow the directory only then.
 - **Accounts.** A new account is created only for a userName in one of the tenant's

@@ -197,13 +197,17 @@ def _orgs_of(tenant_pk: int, pks: Any) -> dict[int, Organization]:
 def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     """Deprovision: end the person's roles in this tenant (remembering them; the keys they
     own here stop working, and are revoked when the User is deleted). When no other tenant holds the account, its sessions end too,
-    and when its address is in one of the tenant's verified domains the account is
-    deactivated. A guest's account (an address outside them) stays active for its owner;
-    a platform operator's (staff) account is never deactivated, and its sessions end only
-    when its address is in one of the tenant's verified domains."""
+    and when its address is in one of the tenant's verified domains (or in those of another
+    tenant whose directory let the person go first) the account is deactivated. A guest's
+    account (an address outside them) stays active for its owner; a platform operator's
+    (staff) account is never deactivated, and its sessions end only when its address is in
+    such a domain."""
     user, tenant = identity.user, identity.tenant
     if user is None:
         return []
+    # Before anything below takes memberships, keys or the audit chain: the domain owner's
+    # own changes take its Users first, then those.
+    let_go = _domain_owner_let_go(tenant, user)
     done: list[str] = []
     # ``active: false`` suspends: the keys stay, refused, for reprovisioning to give back. A
     # DELETE ends the person here: their keys in the tenant are revoked (SPEC §2).
@@ -247,6 +251,10 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     if selectors.other_tenants_hold(tenant=tenant, user=user):
         return done  # its sessions and its keys for other tenants are theirs
     speaks_for = domains.is_verified_for(tenant=tenant, domain=domains.email_domain(user.email))
+    # The tenant whose verified domain holds the address let the person go while this one
+    # still held them: now that nobody does, its deprovisioning takes effect, as if it had
+    # been the last (the order two directories act in changes nothing, SPEC §13).
+    speaks_for = speaks_for or bool(let_go)
     if _is_operator(user):
         # A platform operator's account is the operators' own: never deactivated by a tenant,
         # and a tenant that does not speak for the address never signs it out. The tenant the
@@ -259,7 +267,11 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
         user.is_active = False
         user.save(update_fields=["is_active"])
         account_services.user_deactivated(user=user)  # every session, every key (cache)
-        identity.deactivated_account = True
+        if let_go:
+            # The domain owner's to turn on again (its reprovisioning), not this tenant's.
+            ScimUser.objects.filter(pk__in=let_go).update(deactivated_account=True)
+        else:
+            identity.deactivated_account = True
         done.append("account_deactivated")
     else:
         # A guest (an address the tenant never proved it speaks for, SPEC §8): the account
@@ -267,6 +279,20 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
         account_services.sessions_end_all(user=user)
         done.append("sessions_ended")
     return done
+
+
+def _domain_owner_let_go(tenant: Tenant, user: Any) -> list[int]:
+    """The Users (locked) of the account in the directory of the other tenant whose verified
+    domain holds its address, when that directory has let the person go (deprovisioned or
+    deleted every one of them); [] otherwise."""
+    claim = domains.verified_domain(domains.email_domain(user.email))
+    if claim is None or claim.tenant_id == tenant.pk:
+        return []
+    rows = ScimUser.objects.select_for_update(of=("self",)).filter(tenant_id=claim.tenant_id, user=user)
+    found = list(rows.order_by("pk").values_list("pk", "active", "deleted_at"))
+    if not found or any(deleted is None and active is not False for _, active, deleted in found):
+        return []
+    return [pk for pk, _, _ in found]
 
 
 def _resume(identity: ScimUser) -> list[str]:

@@ -63,7 +63,7 @@ def test_the_domain_owner_deprovisioning_last_ends_sessions_and_the_account(acme
     assert user.is_active
 
 
-def test_a_guest_tenant_deprovisioning_last_ends_sessions_but_keeps_the_account(acme, globex, sam):
+def test_a_guest_tenant_deprovisioning_last_ends_sessions_and_the_domain_owners_stop_holds(acme, globex, sam):
     user = sam["user"]
     signed_in(user)
     off(acme, sam["acme"])
@@ -71,8 +71,9 @@ def test_a_guest_tenant_deprovisioning_last_ends_sessions_but_keeps_the_account(
     assert user.is_active and UserSession.objects.filter(user=user).exists()  # Globex still holds him
     off(globex, sam["globex"])
     user.refresh_from_db()
-    # Globex does not speak for acme.test: the account stays, the sessions end.
-    assert user.is_active
+    # Globex does not speak for acme.test, but Acme, which does, let him go first: its
+    # deprovisioning now takes effect (review s42: test_review_s42_domain_owner_let_go.py).
+    assert not user.is_active
     assert not UserSession.objects.filter(user=user).exists()
 
 
