@@ -69,12 +69,18 @@ def account_for(tenant: Tenant, user_name: str) -> tuple[Any | None, str]:
 
 
 def push_profile(identity: ScimUser) -> dict[str, Any] | None:
-    """The account's name follows the directory when no other tenant holds the account (and
-    it is not a platform operator's: those are the operators' own). What changed, for the
+    """The account's name follows the directory when its address is in one of the tenant's
+    verified domains and no other tenant holds the account (and it is not a platform
+    operator's: those are the operators' own). A guest's name (sam@ another tenant's domain,
+    bob@freemail) is its owner's: the User keeps the name as sent. What changed, for the
     caller's audit entry: a User sent again unchanged may still rename the account (an
     operator corrected it meanwhile), and that write is recorded too (SPEC §7)."""
     user = identity.user
-    if user is None or _is_operator(user) or selectors.other_tenants_hold(tenant=identity.tenant_id, user=user):
+    if user is None or _is_operator(user):
+        return None
+    if not domains.is_verified_for(tenant=identity.tenant_id, domain=domains.email_domain(user.email)):
+        return None
+    if selectors.other_tenants_hold(tenant=identity.tenant_id, user=user):
         return None
     name = identity.attributes.get("name", {})
     first, last = name.get("givenName", "")[:150], name.get("familyName", "")[:150]
