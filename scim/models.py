@@ -85,6 +85,9 @@ class ScimUser(models.Model):
     # Memberships someone added by hand whose role a mapped group decides for now: {org pk:
     # the role they had by hand}, given back when no group grants one there any more.
     hand_roles = models.JSONField(default=dict, blank=True)
+    # The membership (its row's id) the groups decide in each org they grant a role in: one
+    # ended outside SCIM since (an admin's removal) is not the groups' any more: {org pk: id}.
+    decided_memberships = models.JSONField(default=dict, blank=True)
     # Deprovisioning deactivated the account (it belonged to no other tenant): reprovisioning
     # reactivates it. An account someone else deactivated is never reactivated by SCIM.
     deactivated_account = models.BooleanField(default=False)

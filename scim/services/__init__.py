@@ -32,5 +32,6 @@ Decisions (docs/scim.md has the long form):
 - **Groups** grant what the tenant owner maps them to (an org and a role). In a mapped org
   the groups decide the role of their members; a membership a group granted ends with the
   group, a membership someone added by hand is never removed by SCIM: it has its own role
-  again when no group grants one there any more.
+  again when no group grants one there any more. One an admin ends outside SCIM stays ended
+  while the same groups grant it (the User stays as the identity provider set it).
 """

@@ -61,7 +61,7 @@ def _regrant(identities: Any) -> None:
                 ScimUser.objects.select_for_update(of=("self",)).select_related("tenant", "user").get(pk=identity.pk)
             )
             apply_groups(locked)
-            locked.save(update_fields=["granted_roles", "hand_roles"])
+            locked.save(update_fields=["granted_roles", "hand_roles", "decided_memberships"])
 
 
 @transaction.atomic

@@ -251,7 +251,7 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     )
     if withdrawn:
         done.append("invitations_withdrawn")
-    identity.granted_roles, identity.hand_roles = {}, {}
+    identity.granted_roles, identity.hand_roles, identity.decided_memberships = {}, {}, {}
     if not user.is_active:
         return done
     if selectors.other_tenants_hold(tenant=tenant, user=user):
@@ -330,7 +330,10 @@ def apply_groups(identity: ScimUser) -> None:
     """Make the person's roles in mapped orgs what their groups grant (highest role wins);
     end memberships a group granted and no group grants any more. A membership someone added
     by hand is never removed: the groups decide its role while one grants a role there, then
-    it has its own role again."""
+    it has its own role again. A membership the groups decided that someone ended outside
+    SCIM (an admin's removal) stays ended while the same groups grant it: the identity
+    provider's next, unrelated change does not undo the removal; added again by hand, it is a
+    hand-added membership."""
     user = identity.user
     desired: dict[int, str] = {}
     rows = ScimGroupMember.objects.filter(identity=identity, group__organization__isnull=False).exclude(group__role="")
@@ -339,20 +342,25 @@ def apply_groups(identity: ScimUser) -> None:
             desired[org_pk] = role
     granted = {int(k): v for k, v in identity.granted_roles.items()}
     hand = {int(k): v for k, v in identity.hand_roles.items()}
-    current = dict(
-        OrgMembership.objects.filter(organization__tenant_id=identity.tenant_id, user=user).values_list(
-            "organization_id", "role"
-        )
-    )
+    marks = {int(k): v for k, v in identity.decided_memberships.items()}
+    memberships = OrgMembership.objects.filter(organization__tenant_id=identity.tenant_id, user=user)
+    current, pks = {}, {}
+    for org_pk, role, pk in memberships.values_list("organization_id", "role", "pk"):
+        current[org_pk], pks[org_pk] = role, pk
+    withheld = _ended_by_hand(marks, pks, granted, hand)
     for org_pk, org in sorted(_orgs_of(identity.tenant_id, set(desired) | set(granted) | set(hand)).items()):
         want, now = desired.get(org_pk), current.get(org_pk)
         if want is not None:
+            if org_pk in withheld:
+                continue  # an admin removed it: the same groups do not add it back
             if now is None:
                 hand.pop(org_pk, None)  # the group's from now on
             elif org_pk not in granted and org_pk not in hand:
                 hand[org_pk] = now  # added by hand: remembered while the groups decide its role
             if now != want:
-                org_services.org_member_set(organization=org, user=user, role=want)
+                kept = org_services.org_member_set(organization=org, user=user, role=want)
+                if kept is not None:
+                    pks[org_pk] = kept.pk
         elif org_pk in hand:
             own = hand.pop(org_pk)
             if now is not None and now != own:
@@ -361,6 +369,27 @@ def apply_groups(identity: ScimUser) -> None:
             org_services.org_member_set(organization=org, user=user, role=None)
     identity.granted_roles = {str(pk): role for pk, role in desired.items() if pk not in hand}
     identity.hand_roles = {str(pk): role for pk, role in hand.items()}
+    # The membership the groups decide in each org (its row's id), to tell next time whether
+    # someone ended it meanwhile; a removal that stands keeps the ended one's.
+    identity.decided_memberships = {
+        str(pk): marks[pk] if pk in withheld else pks[pk] for pk in desired if pk in withheld or pk in pks
+    }
+
+
+def _ended_by_hand(
+    marks: dict[int, int], pks: dict[int, int], granted: dict[int, str], hand: dict[int, str]
+) -> set[int]:
+    """Orgs whose membership the groups decided was ended (or ended and added again) outside
+    SCIM since: they are no longer the groups' (``granted``/``hand`` forget them). Returns those
+    where the person is no member now: the removal stands."""
+    withheld = set()
+    for org_pk, mark in marks.items():
+        if pks.get(org_pk) != mark and (org_pk in granted or org_pk in hand):
+            granted.pop(org_pk, None)
+            hand.pop(org_pk, None)
+            if org_pk not in pks:
+                withheld.add(org_pk)
+    return withheld
 
 
 def reconcile(identity: ScimUser) -> list[str]:
