@@ -26,7 +26,7 @@ from django_ratelimit.core import is_ratelimited
 from accounts import mfa, passkeys, services
 from accounts.app_settings import app_settings
 from accounts.forms import CodeForm, ConfirmTOTPForm, PasswordConfirmForm
-from accounts.models import RecoveryCodeDevice, User
+from accounts.models import RecoveryCodeDevice, User, UserSession
 from accounts.qr import qr_svg
 from accounts.stages import pending_second_step
 from accounts.views import (
@@ -186,8 +186,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             form.add_error("code", exc.message)
         else:
             django_otp.login(request, confirmed)
-            if first:
-                _sign_out_elsewhere(request)
+            _sign_out_elsewhere(request, first=first)
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": True})
     if device is None or request.method == "GET":
         device = services.totp_enrolment_start(user=user)
@@ -198,11 +197,16 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _sign_out_elsewhere(request: HttpRequest) -> None:
-    """An account's first second factor signs out its other sessions: signed in on the
-    password alone, they never passed it (a stolen cookie must not outlive the fix)."""
-    if services.sessions_end_all(user=request.user, keep=request.session.session_key):
-        messages.info(request, "Your other sessions were signed out: they sign in again with the second factor.")
+def _sign_out_elsewhere(request: HttpRequest, *, first: bool = True) -> None:
+    """A first second factor, a replaced authenticator, new recovery codes or a removed
+    passkey sign out the account's other sessions (SPEC §8): signed in on the password alone
+    they never passed the factor, or they passed one its owner has just taken back (a read
+    recovery code, a borrowed phone). A stolen cookie must not outlive the fix."""
+    user, keep = cast(User, request.user), request.session.session_key
+    if UserSession.objects.filter(user=user).exclude(session_key=keep).exists():
+        services.sessions_ended(user=user, keep=keep, via="second_factor_changed")  # audited
+        again = "they sign in again with the second factor" if first else "they sign in again"
+        messages.info(request, f"Your other sessions were signed out: {again}.")
 
 
 def _b32(key: bytes) -> str:
@@ -225,6 +229,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
         # lost-phone path): it stays verified, or replacing the authenticator next would
         # send it back to the step-up to spend one of the new codes.
         django_otp.login(request, RecoveryCodeDevice.objects.get(user=request.user))
+    _sign_out_elsewhere(request, first=False)
     return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": False})
 
 
@@ -483,4 +488,5 @@ def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
     else:
         request.session[REMOVED_PASSKEYS] = [*request.session.get(REMOVED_PASSKEYS, [])[-9:], passkey_id]
         messages.success(request, f"Passkey “{passkey.name}” removed.")
+        _sign_out_elsewhere(request, first=False)
     return HttpResponseRedirect(reverse("accounts_security"))
