@@ -103,6 +103,19 @@ class UserSession(models.Model):
         return f"session of {self.user_id} from {self.ip or '?'}"
 
 
+class SignOutGeneration(models.Model):
+    """How many times every sign-in of an account was ended ("sign out everywhere", a password
+    reset, deactivation): a sign-in waiting for its second factor remembers the number it began
+    under (accounts.sign_in_binding) and no longer completes once it moved. A row of its own,
+    moved by an UPDATE, so no save of a user object read earlier can move it back."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"sign-out generation {self.number} of {self.user_id}"
+
+
 class LoginChallenge(models.Model):
     """The second step of a JSON sign-in (``requires2FA``): short-lived, single-use and bound
     to one user. Only the SHA-256 digest of the token is stored."""
@@ -112,8 +125,9 @@ class LoginChallenge(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     failures = models.PositiveSmallIntegerField(default=0)
-    # The account's password when the token was issued (accounts.password_binding): a token
-    # from before a password change is refused. Blank (tokens from before the column): refused.
+    # The account's password and sign-out generation when the token was issued
+    # (accounts.sign_in_binding): a token from before a password change or "sign out
+    # everywhere" is refused. Blank (tokens from before the column): refused.
     password_stamp = models.CharField(max_length=128, blank=True, default="")
     # The passkey challenge issued for this token (auth/webauthn/options): py_webauthn's state
     # and when it was issued. Cleared by the answer, so each challenge is answered once.

@@ -24,7 +24,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts import recovery, signals
 from accounts.app_settings import app_settings
 from accounts.models import LoginChallenge, RecoveryCode, RecoveryCodeDevice, UserSession
-from accounts.password_binding import password_stamp, password_unchanged
+from accounts.sign_in_binding import pending_sign_ins_end, sign_in_stamp, sign_in_still_current
 from audit import registry as A
 from audit.services import audit_record
 from orgs import email_owners
@@ -236,7 +236,8 @@ def session_ended(*, session_key: str | None) -> None:
 @transaction.atomic
 def sessions_end_all(*, user: Any, keep: str | None = None) -> int:
     """Delete every server-side session of ``user`` (except ``keep``): they are signed out
-    on their next request everywhere."""
+    on their next request everywhere, and sign-ins waiting for a second factor never finish."""
+    pending_sign_ins_end(user)
     tracked = UserSession.objects.filter(user=user)
     if keep:
         tracked = tracked.exclude(session_key=keep)
@@ -449,7 +450,7 @@ def login_challenge_create(*, user: Any) -> str:
     LoginChallenge.objects.create(
         user=user,
         digest=challenge_digest(token),
-        password_stamp=password_stamp(user),
+        password_stamp=sign_in_stamp(user),
         expires_at=timezone.now() + timedelta(seconds=app_settings.LOGIN_CHALLENGE_TTL),
     )
     return token
@@ -457,14 +458,14 @@ def login_challenge_create(*, user: Any) -> str:
 
 def login_challenge_user(*, token: str) -> Any:
     """The user a live challenge token belongs to (for lockout checks), else raise: also once
-    the account's password changed since the token was issued (accounts.password_binding)."""
+    the account's password changed or all its sessions ended since (accounts.sign_in_binding)."""
     challenge = (
         LoginChallenge.objects.select_related("user")
         .filter(digest=challenge_digest(token or ""), used_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
     if challenge is None or not (
-        challenge.user.is_active and password_unchanged(challenge.user, challenge.password_stamp)
+        challenge.user.is_active and sign_in_still_current(challenge.user, challenge.password_stamp)
     ):
         raise InvalidChallenge()
     return challenge.user

@@ -9,9 +9,9 @@ from allauth.core.internal.httpkit import headed_redirect_response
 from django.http import HttpRequest
 
 from accounts import services
-from accounts.password_binding import password_stamp, password_unchanged
+from accounts.sign_in_binding import sign_in_stamp, sign_in_still_current
 
-# Where the pending step keeps its stamp of the password (accounts.password_binding).
+# Where the pending step keeps its stamp of the account (accounts.sign_in_binding).
 PASSWORD_STAMP = "tater_password_stamp"
 
 
@@ -26,18 +26,19 @@ class OTPStage(LoginStage):
     def handle(self) -> tuple[Any, bool]:
         user = self.login.user
         if user is not None and services.has_2fa(user):
-            self.login.state[PASSWORD_STAMP] = password_stamp(user)  # stashed with the pending login
+            self.login.state[PASSWORD_STAMP] = sign_in_stamp(user)  # stashed with the pending login
             return headed_redirect_response(self.urlname), True
         return None, True
 
 
 def pending_second_step(request: HttpRequest) -> tuple[Any, Any]:
     """The pending sign-in's 2FA stage and its user, or ``(None, None)``: none pending, or
-    the account's password changed since it began (then it is dropped: sign in again)."""
+    the account's password changed or all its sessions ended since it began (then it is
+    dropped: sign in again)."""
     stage = LoginStageController.enter(request, OTPStage.key)
     if stage is None or stage.login.user is None:
         return None, None
-    if not password_unchanged(stage.login.user, stage.login.state.get(PASSWORD_STAMP)):
+    if not sign_in_still_current(stage.login.user, stage.login.state.get(PASSWORD_STAMP)):
         stage.abort()
         return None, None
     return stage, stage.login.user

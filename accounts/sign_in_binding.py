@@ -1,0 +1,38 @@
+"""A sign-in's second step belongs to the password that started it, and to the sessions
+then alive (SPEC §5, §8).
+
+Changing the password, or signing out everywhere, is what a person does on learning someone
+else knows it. A sign-in begun before (the JSON ``requires2FA`` token, the sign-in form's
+pending 2FA step, after a password or a single sign-on) must not then be finished by whoever
+began it, with a second factor they hold or obtain later (a stolen recovery code, a code read
+over a shoulder). Both remember a stamp of the account, compared before any code is looked
+at: Django's session hash (an HMAC of the password hash, what signs out sessions when the
+password changes) and the account's sign-out generation, which every ending of all its
+sessions moves (``accounts.services.sessions_end_all``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F
+from django.utils.crypto import constant_time_compare
+
+from accounts.models import SignOutGeneration
+
+
+def sign_in_stamp(user: Any) -> str:
+    """What a pending second step remembers of the account."""
+    generation = SignOutGeneration.objects.filter(user_id=user.pk).values_list("number", flat=True).first()
+    return f"{user.get_session_auth_hash()}:{generation or 0}"
+
+
+def sign_in_still_current(user: Any, stamp: Any) -> bool:
+    """Whether neither ``user``'s password changed nor all its sessions were ended since
+    ``stamp`` was taken."""
+    return isinstance(stamp, str) and bool(stamp) and constant_time_compare(stamp, sign_in_stamp(user))
+
+
+def pending_sign_ins_end(user: Any) -> None:
+    """Every sign-in of ``user`` still waiting for its second factor no longer completes."""
+    SignOutGeneration.objects.get_or_create(user_id=user.pk)
+    SignOutGeneration.objects.filter(user_id=user.pk).update(number=F("number") + 1)
