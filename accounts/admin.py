@@ -19,7 +19,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from accounts import admin_social, domains, services, sso
+from accounts import admin_social, domains, mfa, services, sso
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from apikeys.models import ApiKey
 from audit import registry as A
@@ -410,11 +410,11 @@ class SecondFactorDeviceAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.mfa_device_remove(device=obj)
+        mfa.mfa_device_remove(device=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for device in queryset.select_related("user"):
-            services.mfa_device_remove(device=device)
+            mfa.mfa_device_remove(device=device)
 
 
 for _model in (TOTPDevice, StaticDevice, WebAuthnCredential):

@@ -1,6 +1,6 @@
 """Turning two-factor authentication off (kept out of accounts.services, which is full),
-the tenant policy "require 2FA" that may forbid it, and the audit entry of a second factor
-passed outside a sign-in."""
+the tenant policy "require 2FA" that may forbid it, an operator's removal of a lost device,
+and the audit entry of a second factor passed outside a sign-in."""
 
 from __future__ import annotations
 
@@ -63,6 +63,27 @@ def mfa_disable(*, user: Any) -> None:
             changes={"methods_removed": removed},
             actor_user=user,
         )
+
+
+@transaction.atomic
+def mfa_device_remove(*, device: Any) -> None:
+    """An operator deletes one second-factor device (a lost phone, a lost passkey) in the
+    admin. When no authenticator app or passkey is left, the recovery codes go too (the admin
+    lists none): the person signs in with the password and enrols again (at once where the
+    tenant requires 2FA), instead of being asked for codes lost with the phone, as when the
+    owner removes their last passkey. Audited ``mfa.disabled`` with ``second_factor_left``."""
+    user = device.user
+    type(user).objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)  # one at a time
+    method = second_factor_method(device)
+    device.delete()
+    left = (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    )
+    changes: dict[str, Any] = {"method": method, "device": device.name, "by": "operator", "second_factor_left": left}
+    if not left and RecoveryCodeDevice.objects.filter(user=user).delete()[0]:
+        changes["methods_removed"] = [method, "recovery_code"]  # the owner's notice names both
+    audit_record(action=A.MFA_DISABLED, tenant=home_tenant(user), target=user, changes=changes)
 
 
 def second_factor_verified(*, user: Any, device: Any, via: str | None = None) -> None:

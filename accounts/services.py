@@ -384,20 +384,6 @@ def recovery_codes_regenerate(*, user: Any) -> list[str]:
     return codes
 
 
-@transaction.atomic
-def mfa_device_remove(*, device: Any) -> None:
-    """An operator deletes one second-factor device (e.g. a lost phone) from the admin."""
-    user = device.user
-    method = second_factor_method(device)
-    device.delete()
-    audit_record(
-        action=A.MFA_DISABLED,
-        tenant=home_tenant(user),
-        target=user,
-        changes={"method": method, "device": device.name, "by": "operator"},
-    )
-
-
 def _digits(code: str) -> str:
     return "".join((code or "").split())
 

@@ -26,7 +26,7 @@ from django.test import Client, RequestFactory, override_settings
 from django_otp_webauthn.models import WebAuthnCredential
 from rest_framework.test import APIClient
 
-from accounts import passkeys, services
+from accounts import mfa, passkeys, services
 from accounts.models import LoginChallenge, RecoveryCodeDevice
 from audit.models import AuditEvent
 from orgs import services as org_services
@@ -469,9 +469,9 @@ def test_turning_2fa_off_removes_passkeys_too() -> None:
 def test_operator_removes_a_lost_passkey_in_the_admin() -> None:
     _, user, _ = user_with_passkey()
     passkey = WebAuthnCredential.objects.get(user=user)
-    services.mfa_device_remove(device=passkey)
+    mfa.mfa_device_remove(device=passkey)
     event = AuditEvent.objects.filter(action="mfa.disabled").latest("pk")
-    assert event.changes == {"method": "passkey", "device": "Passkey", "by": "operator"}
+    assert event.changes == {"method": "passkey", "device": "Passkey", "by": "operator", "second_factor_left": False}
 
 
 # --- Tenant policy ------------------------------------------------------------------

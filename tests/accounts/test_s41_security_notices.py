@@ -13,7 +13,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from accounts import services
+from accounts import mfa, services
 from tests.accounts.conftest import enrol, totp_code
 from tests.factories import PASSWORD, make_tenant
 
@@ -93,7 +93,7 @@ def test_an_operator_removing_a_device_is_named(clock: Any) -> None:
     _, user, _ = make_tenant()
     device, _codes = enrol(user, clock.now)
     mail.outbox.clear()
-    services.mfa_device_remove(device=device)
+    mfa.mfa_device_remove(device=device)
     (notice,) = _notices(user.email)
     assert "by an operator" in notice.body
 
