@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from scim.documents import GroupDoc, UserDoc
 from scim.models import ScimGroup, ScimUser
 from scim.protocol.errors import bad_request
 from scim.protocol.schemas import EMAIL_TYPES, GROUP_URN, NAME_PARTS, USER_URN
+from tater.timestamps import iso_utc
 
 MAX_TEXT = 255
 MAX_EMAILS = 20
@@ -257,15 +257,11 @@ def etag(version: int) -> str:
     return f'W/"{version}"'
 
 
-def _timestamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def _meta(kind: str, obj: ScimUser | ScimGroup, location: str) -> dict[str, Any]:
     return {
         "resourceType": kind,
-        "created": _timestamp(obj.created_at),
-        "lastModified": _timestamp(obj.updated_at),
+        "created": iso_utc(obj.created_at),
+        "lastModified": iso_utc(obj.updated_at),
         "location": location,
         "version": etag(obj.version),
     }
