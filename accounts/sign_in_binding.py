@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.sessions.models import Session
 from django.db.models import F
 from django.utils.crypto import constant_time_compare
 
-from accounts.models import SignOutGeneration
+from accounts.models import SignOutGeneration, UserSession
 
 
 def sign_in_stamp(user: Any) -> str:
@@ -36,3 +37,15 @@ def pending_sign_ins_end(user: Any) -> None:
     """Every sign-in of ``user`` still waiting for its second factor no longer completes."""
     SignOutGeneration.objects.get_or_create(user_id=user.pk)
     SignOutGeneration.objects.filter(user_id=user.pk).update(number=F("number") + 1)
+
+
+def sign_out_lock_ahead(user: Any) -> None:
+    """Lock what ending all of ``user``'s sessions writes (its sign-out generation, then its
+    sessions), for a change that writes audit entries before it ends them (a deprovisioning):
+    "sign out everywhere", a reset or an operator's sign-out take these first and the audit
+    chain after, so taking them after the chain deadlocks with it."""
+    SignOutGeneration.objects.get_or_create(user_id=user.pk)
+    list(SignOutGeneration.objects.select_for_update().filter(user_id=user.pk).values_list("pk"))
+    tracked = UserSession.objects.select_for_update().filter(user_id=user.pk).order_by("pk")
+    keys = list(tracked.values_list("session_key", flat=True))
+    list(Session.objects.select_for_update().filter(session_key__in=keys).order_by("pk").values_list("pk"))

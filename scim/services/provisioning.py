@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from accounts import domains
 from accounts import services as account_services
+from accounts.sign_in_binding import sign_out_lock_ahead
 from apikeys import reactions as key_reactions
 from orgs import email_owners, roles
 from orgs import services as org_services
@@ -214,6 +215,10 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     # Before anything below takes memberships, keys or the audit chain: the domain owner's
     # own changes take its Users first, then those.
     let_go = _domain_owner_let_go(tenant, user)
+    if user.is_active:
+        # What ending the account's sessions writes, before the removals' audit entries: a
+        # "sign out everywhere" takes them in that order (accounts.sign_in_binding).
+        sign_out_lock_ahead(user)
     done: list[str] = []
     # ``active: false`` suspends: the keys stay, refused, for reprovisioning to give back. A
     # DELETE ends the person here: their keys in the tenant are revoked (SPEC §2).
