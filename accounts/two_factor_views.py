@@ -28,6 +28,7 @@ from accounts.app_settings import app_settings
 from accounts.forms import CodeForm, ConfirmTOTPForm, PasswordConfirmForm
 from accounts.models import RecoveryCodeDevice, User, UserSession
 from accounts.qr import qr_svg
+from accounts.sign_in_binding import pending_sign_ins_end
 from accounts.stages import pending_second_step
 from accounts.views import (
     View,
@@ -207,6 +208,8 @@ def _sign_out_elsewhere(request: HttpRequest, *, first: bool = True) -> None:
         services.sessions_ended(user=user, keep=keep, via="second_factor_changed")  # audited
         again = "they sign in again with the second factor" if first else "they sign in again"
         messages.info(request, f"Your other sessions were signed out: {again}.")
+    else:
+        pending_sign_ins_end(user)  # no session to end, but sign-ins waiting for a second step
 
 
 def _b32(key: bytes) -> str:
