@@ -168,6 +168,9 @@ class ScanUploadView(TaterAPIView):
 
     required_scopes = {"POST": "scans:write"}
     allowed_key_types = {"POST": {"standard", "agent"}}
+    # Reads no query parameter but the org hints (tenantId, organizationId): any other is a
+    # 400 naming it, so a misspelt hint never stores the scan in the caller's current org.
+    query_fields = {"POST": frozenset()}
     parser_classes = [JSONParser]  # documents the media type; read_json_body reads the body
     reads_unsized_body = True  # a chunked upload too, bounded (read_json_body); elsewhere 411
 
@@ -233,6 +236,7 @@ class ScanDetailView(TaterAPIView):
 
     required_scopes = {"GET": "scans:read"}
     allowed_key_types = BUSINESS_READ_TYPES
+    query_fields = {"GET": frozenset()}
 
     @extend_schema(responses={200: s.ScanDetailOutput})
     def get(self, request: Request, scan_id: str) -> Response:
