@@ -16,6 +16,9 @@ UPLOAD_FIELDS = ("scanner", "target", "started_at", "finished_at", "findings", "
 # The metadata goes into the upload's audit entry, which every reader of the audit log
 # loads: a few KB of context, not the bulk of a 5 MB body (the findings hold that).
 METADATA_MAX_BYTES = 4096
+# A bad upload names its first invalid findings (enough to fix the producer), not each of
+# thousands: the answer and the work stay small whatever the body holds.
+MAX_REPORTED_FINDINGS = 10
 
 
 class StrictSerializer(serializers.Serializer):
@@ -38,6 +41,41 @@ class SeverityField(serializers.ChoiceField):
         return super().to_internal_value(data.strip().lower() if isinstance(data, str) else data)
 
 
+class BoundedListField(serializers.ListField):
+    """A list whose length is checked before its items are validated (DRF checks
+    ``max_length`` after them): 100,000 references are one error, not 100,000 validations."""
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class FindingList(serializers.ListSerializer):
+    """The findings: their number is checked before any is validated (at most
+    ``TATER_SCAN_MAX_FINDINGS``), and validation stops at the ``MAX_REPORTED_FINDINGS``-th
+    invalid one, so a body of bad findings costs one short answer (SPEC §3, §12)."""
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            return super().to_internal_value(data)  # DRF's "Expected a list of items"
+        limit = app_settings.max_findings()
+        if len(data) > limit:
+            raise serializers.ValidationError(f"At most {limit} findings per scan")
+        validated: list[Any] = []
+        errors: dict[str, Any] = {}
+        for index, item in enumerate(data):
+            try:
+                validated.append(self.run_child_validation(item))
+            except serializers.ValidationError as exc:
+                errors[str(index)] = exc.detail
+                if len(errors) == MAX_REPORTED_FINDINGS:
+                    break
+        if errors:
+            raise serializers.ValidationError(errors)
+        return validated
+
+
 class FindingInput(StrictSerializer):
     title = StrictCharField(max_length=500)
     severity = SeverityField()
@@ -46,9 +84,12 @@ class FindingInput(StrictSerializer):
     port = WholeNumberField(min_value=0, max_value=65535, required=False, allow_null=True)
     cve = StrictCharField(max_length=64, required=False, allow_blank=True)
     remediation = StrictCharField(max_length=20_000, required=False, allow_blank=True)
-    references = serializers.ListField(child=StrictCharField(max_length=2000), required=False, max_length=50)
+    references = BoundedListField(child=StrictCharField(max_length=2000), required=False, max_length=50)
     # A field named "data" (the upload format's name) shadows Serializer.data for the stubs.
     data = serializers.DictField(required=False, help_text="Scanner-specific details, stored as given")  # type: ignore[assignment]
+
+    class Meta:
+        list_serializer_class = FindingList
 
 
 class ScanUploadInput(StrictSerializer):
@@ -68,12 +109,6 @@ class ScanUploadInput(StrictSerializer):
         size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
         if size > METADATA_MAX_BYTES:
             raise serializers.ValidationError(f"At most {METADATA_MAX_BYTES} bytes as JSON ({size} given)")
-        return value
-
-    def validate_findings(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        limit = app_settings.max_findings()
-        if len(value) > limit:
-            raise serializers.ValidationError(f"At most {limit} findings per scan")
         return value
 
 
