@@ -6,7 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from scans import app_settings
+from scans import app_settings, selectors
 from scans.models import Scan, Severity
 from tater.api.fields import BoundedDateTimeField, RejectBlankQueryMixin, StrictCharField, WholeNumberField
 from tater.api.pagination import offset_field
@@ -106,9 +106,16 @@ class ScanUploadInput(StrictSerializer):
     )
 
     def validate_metadata(self, value: dict[str, Any]) -> dict[str, Any]:
-        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        size = len(text.encode())
         if size > METADATA_MAX_BYTES:
             raise serializers.ValidationError(f"At most {METADATA_MAX_BYTES} bytes as JSON ({size} given)")
+        # The metadata is kept in the upload's audit entry, which the org's admins read: a key
+        # there would be a secret handed to them (SPEC §2, §2a). Never echoed back.
+        if selectors.holds_api_key(text):
+            raise serializers.ValidationError(
+                "Holds an API key: metadata is kept in the audit log, so never put a key in it"
+            )
         return value
 
 
