@@ -11,6 +11,7 @@ from apikeys.services import DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS
 from tater import scopes as S
 from tater.api.fields import (
     BoundedDateTimeField,
+    BoundedListField,
     RejectBlankQueryMixin,
     RejectUnknownFieldsMixin,
     StrictBooleanField,
@@ -18,6 +19,9 @@ from tater.api.fields import (
     WholeNumberField,
 )
 from tater.api.pagination import offset_field
+
+MAX_ALLOWED_IPS = 100
+MAX_SCOPES = 100  # far more than there are distinct scopes: a longer list is a mistake or worse
 
 
 class RecentAddress(serializers.Serializer):
@@ -152,8 +156,12 @@ def _scope_list(value: Any) -> list[str]:
         raise serializers.ValidationError(str(exc)) from None
 
 
-class ScopesField(serializers.ListField):
+class ScopesField(BoundedListField):
     child = StrictCharField(trim_whitespace=False)  # as listed: "scans:read " is refused
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", MAX_SCOPES)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> list[str]:
         return _scope_list(super().to_internal_value(data))
@@ -174,8 +182,8 @@ class ApiKeyCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
         help_text="Omitted: no expiry, or the longest the tenant's maximum key lifetime allows when it sets one "
         "(through an API key with an expiry: that key's)",
     )
-    allowed_ips = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, default=list, max_length=100
+    allowed_ips = BoundedListField(
+        child=serializers.CharField(max_length=64), required=False, default=list, max_length=MAX_ALLOWED_IPS
     )
     rate_limit = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=32, trim_whitespace=False
@@ -205,7 +213,9 @@ class ApiKeyUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
         'Agent keys carry "scans:write" only; public keys "scans:read", "organizations:read" or "*:read"',
     )
     expires_at = BoundedDateTimeField(required=False, allow_null=True)
-    allowed_ips = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=100)
+    allowed_ips = BoundedListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=MAX_ALLOWED_IPS
+    )
     rate_limit = serializers.CharField(required=False, allow_blank=True, max_length=32, trim_whitespace=False)
     usage_limit = WholeNumberField(required=False, allow_null=True, min_value=1, max_value=2_000_000_000)
     usage_refill = serializers.ChoiceField(choices=UsageRefill.choices, required=False)

@@ -8,7 +8,13 @@ from rest_framework import serializers
 
 from scans import app_settings, selectors
 from scans.models import Scan, Severity
-from tater.api.fields import BoundedDateTimeField, RejectBlankQueryMixin, StrictCharField, WholeNumberField
+from tater.api.fields import (
+    BoundedDateTimeField,
+    BoundedListField,
+    RejectBlankQueryMixin,
+    StrictCharField,
+    WholeNumberField,
+)
 from tater.api.pagination import offset_field
 
 FINDING_FIELDS = ("title", "severity", "description", "host", "port", "cve", "remediation", "references", "data")
@@ -39,16 +45,6 @@ class SeverityField(serializers.ChoiceField):
     def to_internal_value(self, data: Any) -> Any:
         # "High" and "HIGH" are what scanners send; store the canonical lowercase.
         return super().to_internal_value(data.strip().lower() if isinstance(data, str) else data)
-
-
-class BoundedListField(serializers.ListField):
-    """A list whose length is checked before its items are validated (DRF checks
-    ``max_length`` after them): 100,000 references are one error, not 100,000 validations."""
-
-    def to_internal_value(self, data: Any) -> list[Any]:
-        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
-            self.fail("max_length", max_length=self.max_length)
-        return super().to_internal_value(data)
 
 
 class FindingList(serializers.ListSerializer):
