@@ -51,9 +51,7 @@ def _digest(token: str) -> str | None:
 
 
 def _keys_by_digest(digests: set[str]) -> dict[str, int]:
-    """The key (pk) whose current or previous secret has each digest, the current secrets
-    first (``leaked_keys_revoke`` handles them in this order)."""
-    current: dict[str, int] = {}
+    """The key (pk) whose current, previous or an older secret has each digest."""
     found: dict[str, int] = {}
     ordered = sorted(digests)
     for start in range(0, len(ordered), _LOOKUP_CHUNK):
@@ -62,15 +60,14 @@ def _keys_by_digest(digests: set[str]) -> dict[str, int]:
             "pk", "digest", "previous_digest"
         )
         for pk, digest, previous in rows:
-            if digest in digests:
-                current[digest] = pk
-            if previous in digests:
-                found[previous] = pk
+            for value in (digest, previous):
+                if value in digests:
+                    found[value] = pk
         # Secrets retired by earlier rotations: still the key's (its owner is told, at least).
         older = RetiredSecret.objects.filter(digest__in=chunk).values_list("digest", "api_key_id")
         for digest, pk in older:
             found.setdefault(digest, pk)
-    return current | {digest: pk for digest, pk in found.items() if digest not in current}
+    return found
 
 
 def _scim_tokens_by_digest(digests: set[str]) -> dict[str, int]:
@@ -99,20 +96,20 @@ def leaked_keys_revoke(*, reports: Sequence[LeakReport], found_by: str) -> list[
     """
     digests, matches, scim_matches = _matches(reports)
     handled: set[str] = set()
-    # A key's live secrets before its dead ones: with its current and an old secret in one
-    # alert, the key is revoked and its owner mailed once (the old one then adds nothing),
-    # not first told that an old secret was found and the key left as it is.
-    rank = {digest: n for n, digest in enumerate(matches)}
-    in_order = sorted(zip(reports, digests, strict=True), key=lambda pair: rank.get(pair[1] or "", len(rank)))
-    for report, digest in in_order:
+    # A key's secrets in one alert are handled together: revoked once (through whichever of
+    # them still works) and its owner mailed once, not first told of an old secret found and
+    # the key left as it is, then of its revocation.
+    per_key: dict[int, list[tuple[str, LeakReport]]] = {}
+    for report, digest in zip(reports, digests, strict=True):
         if digest is None or digest in handled:
             continue
+        handled.add(digest)
         if digest in matches:
-            handled.add(digest)
-            _handle_leak(matches[digest], digest, report, found_by)
+            per_key.setdefault(matches[digest], []).append((digest, report))
         elif digest in scim_matches:
-            handled.add(digest)
             _handle_scim_leak(scim_matches[digest], report, found_by)
+    for key_pk, found in per_key.items():
+        _handle_leak(key_pk, found, found_by)
     return [digest is not None and (digest in matches or digest in scim_matches) for digest in digests]
 
 
@@ -131,8 +128,34 @@ def _matches(reports: Sequence[LeakReport]) -> tuple[list[str | None], dict[str,
     return digests, matches, _scim_tokens_by_digest(wanted - set(matches))
 
 
+@dataclass(frozen=True)
+class _Found:
+    """One secret of a key found in public: which of its secrets it is, and whether it still
+    works (or handed the current one to whoever held it)."""
+
+    report: LeakReport
+    which: str  # current, previous, older
+    live: bool
+    rotated_through_it: bool = False
+
+
+def _classify(api_key: ApiKey, digest: str, report: LeakReport) -> _Found:
+    if api_key.digest == digest:
+        return _Found(report, "current", live=True)
+    grace_end = api_key.previous_expires_at
+    which = "previous" if api_key.previous_digest == digest else "older"
+    if which == "previous" and grace_end is not None and grace_end > timezone.now():
+        return _Found(report, which, live=True)
+    # No longer valid, but the current secret went to whoever held it: revoked too.
+    through_it = _rotated_through_itself_since(api_key, digest)
+    return _Found(report, which, live=through_it, rotated_through_it=through_it)
+
+
 @transaction.atomic
-def _handle_leak(key_pk: int, digest: str, report: LeakReport, found_by: str) -> None:
+def _handle_leak(key_pk: int, secrets: list[tuple[str, LeakReport]], found_by: str) -> None:
+    """The secrets of one key an alert holds: the key is revoked once if any of them still
+    works (the current secret first), and its owner mailed once; otherwise the owner is told
+    of each old secret found (each names another place to clean up)."""
     # Locked and read again: of two alerts racing for one key, one revokes and mails.
     api_key = (
         ApiKey.objects.select_for_update(of=("self",))
@@ -142,32 +165,32 @@ def _handle_leak(key_pk: int, digest: str, report: LeakReport, found_by: str) ->
     )
     if api_key is None or api_key.revoked_at is not None:
         return
-    url, source = report.url[:MAX_URL_LENGTH], report.source[:MAX_SOURCE_LENGTH]
-    rotated_through_it = False
-    if api_key.digest == digest:
-        which, live = "current", True
-    else:
-        grace_end = api_key.previous_expires_at
-        which = "previous" if api_key.previous_digest == digest else "older"
-        live = which == "previous" and grace_end is not None and grace_end > timezone.now()
-        if not live:
-            # No longer valid, but the current secret went to whoever held it: revoked too.
-            live = rotated_through_it = _rotated_through_itself_since(api_key, digest)
-    if live:
-        details: dict[str, Any] = {"url": url, "source": source, "found_by": found_by, "leaked_secret": which}
-        if rotated_through_it:
-            details["rotated_through_itself"] = True
-        # The system revokes, whichever channel the alert came in on.
-        with context.override(channel="system"):
-            apikey_revoke(api_key=api_key, actor=None, reason="leaked", details=details)
-    logger.warning(
-        "leaked key %s (%s secret) reported by %s: %s",
-        api_key.public_id,
-        which,
-        found_by,
-        "revoked" if live else "old secret, no longer valid",
-    )
-    _mail_owner(api_key, url=url, source=source, which=which, revoked=live, rotated_through_it=rotated_through_it)
+    found = [_classify(api_key, digest, report) for digest, report in secrets]
+    live = sorted((f for f in found if f.live), key=lambda f: ("current", "previous", "older").index(f.which))
+    for leak in live[:1] or found:
+        url, source = leak.report.url[:MAX_URL_LENGTH], leak.report.source[:MAX_SOURCE_LENGTH]
+        if leak.live:
+            details: dict[str, Any] = {"url": url, "source": source, "found_by": found_by, "leaked_secret": leak.which}
+            if leak.rotated_through_it:
+                details["rotated_through_itself"] = True
+            # The system revokes, whichever channel the alert came in on.
+            with context.override(channel="system"):
+                apikey_revoke(api_key=api_key, actor=None, reason="leaked", details=details)
+        logger.warning(
+            "leaked key %s (%s secret) reported by %s: %s",
+            api_key.public_id,
+            leak.which,
+            found_by,
+            "revoked" if leak.live else "old secret, no longer valid",
+        )
+        _mail_owner(
+            api_key,
+            url=url,
+            source=source,
+            which=leak.which,
+            revoked=leak.live,
+            rotated_through_it=leak.rotated_through_it,
+        )
 
 
 def _rotated_through_itself_since(api_key: ApiKey, digest: str) -> bool:
