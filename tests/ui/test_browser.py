@@ -260,7 +260,7 @@ def test_full_flow(page: Any, live_server: Any) -> None:
     page.get_by_role("link", name="I’ve stored the key — go to its page").click()
     page.get_by_role("link", name="Revoke").click()
     page.get_by_role("button", name="Revoke key").click()
-    assert page.locator("h1 .badge").inner_text() == "Revoked"
+    expect(page.locator("h1 .badge")).to_have_text("Revoked")  # the key page had "Active" before
     shot(page, "23-key-revoked")
     for key in (rotated, copied):
         refused = requests.get(validate, headers={"X-API-Key": key}, timeout=30)

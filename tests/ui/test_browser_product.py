@@ -86,7 +86,7 @@ def test_key_form_by_type_with_every_error_at_once(open_as: Any, world: dict[str
     page.goto(reverse("apikey_create"))
     # Agent: only scan upload is offered.
     page.get_by_role("link", name=re.compile("^Agent")).click()
-    assert page.get_by_role("link", name=re.compile("^Agent")).get_attribute("aria-current") == "true"
+    expect(page.get_by_role("link", name=re.compile("^Agent"))).to_have_attribute("aria-current", "true")
     assert page.locator("input[name=preset]").count() == 0 and page.locator("select[name^=perm_]").count() == 0
     assert page.get_by_text("Upload scans", exact=True).is_visible()
     shot(page, "30-create-agent-key")
@@ -143,7 +143,7 @@ def test_expiry_card_filters_and_bulk_revoke(open_as: Any, world: dict[str, Any]
     page = open_as(world["owner"])
     page.goto("/")
     page.get_by_role("link", name=re.compile("Expiring within 7 days")).click()
-    assert "expiring=7" in page.url
+    expect(page).to_have_url(re.compile(r"expiring=7"))
     titles = page.locator("td.stack-title a")
     expect(titles).to_have_count(2)  # waits for the page the click opens
     names = titles.all_inner_texts()
@@ -157,7 +157,7 @@ def test_expiry_card_filters_and_bulk_revoke(open_as: Any, world: dict[str, Any]
     expect(page.get_by_role("heading", name="Revoke 2 keys?")).to_be_visible()
     shot(page, "34-bulk-revoke-confirm")
     page.get_by_role("button", name="Revoke 2 keys").click()
-    assert "expiring=7" in page.url
+    expect(page).to_have_url(re.compile(r"expiring=7"))  # back on the list it was asked from
     expect(page.get_by_text(re.compile("2 keys revoked"))).to_be_visible()
     assert ApiKey.objects.filter(name__in=names, revoked_at__isnull=False).count() == 2
     # Search and sort keep working together (the expiry filter is still set: clear it).

@@ -13,6 +13,7 @@ from typing import Any
 import requests
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from apikeys.models import ApiKey
 from tests.accounts.conftest import enrol, totp_code
@@ -95,7 +96,7 @@ def test_usage_chart_ranges_at_390_px(open_as: Any, world: dict[str, Any], live_
         shot(page, f"53-usage-chart-{range_key}-mobile")
     # The range links are a control that works at this width.
     page.get_by_role("link", name="24 hours").click()
-    assert "range=24h" in page.url
+    expect(page).to_have_url(re.compile(r"range=24h"))
     # A usage limit set on the edit form shows on the key page.
     page.goto(reverse("apikey_edit", args=[key.public_id]))
     page.get_by_label("Usage limit", exact=True).fill("1000")
@@ -124,10 +125,11 @@ def test_two_factor_wrong_then_right_code(browser: Any, live_server: Any, db: An
         right = totp_code(device)
         page.fill("input[name=code]", "000000" if right != "000000" else "111111")
         page.get_by_role("button", name="Verify").click()
-        assert "not valid or was already used" in page.locator("form").inner_text()
+        expect(page.locator("form")).to_contain_text("not valid or was already used")  # the answer's form
         # At once the right code: throttled, and the page says to wait (not "wrong code").
         page.fill("input[name=code]", totp_code(device))
         page.get_by_role("button", name="Verify").click()
+        expect(page.locator("form")).to_contain_text(re.compile("Too many attempts"))
         message = page.locator("form").inner_text()
         assert re.search(r"Too many attempts: wait \d+ seconds? and try the code again", message), message
         assert "check the time on your phone" not in message
