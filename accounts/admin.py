@@ -125,6 +125,8 @@ class UserAdmin(DjangoUserAdmin):
 
     @transaction.atomic
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if change:
+            services.user_write_ahead(user=obj)  # the lock order: accounts.signals.account_write_ahead
         super().save_model(request, obj, form, change)
         changes = {
             name: {"from": _plain(form.initial.get(name)), "to": _plain(form.cleaned_data.get(name))}

@@ -154,6 +154,12 @@ def addresses_release_unproved(*, email: str, tenant: Any) -> int:
     return released
 
 
+def user_write_ahead(*, user: Any) -> None:
+    """Before an operator writes ``user`` (changes or deletes it): what the apps above lock
+    ahead of the account's row is locked now (``accounts.signals.account_write_ahead``)."""
+    signals.account_write_ahead.send(sender=__name__, user=user)
+
+
 def user_saved_by_operator(*, user: Any, created: bool, changes: dict[str, Any]) -> None:
     """Audit an account an operator created or changed in the admin (the actor and channel
     ``admin`` come from the request context). ``changes`` never holds the password hash.

@@ -15,3 +15,6 @@ class ScimConfig(AppConfig):
         account_signals.account_active_set_by_operator.connect(
             provisioning.operator_set_active, dispatch_uid="scim.provisioning.operator_set_active"
         )
+        account_signals.account_write_ahead.connect(
+            provisioning.operator_write_ahead, dispatch_uid="scim.provisioning.operator_write_ahead"
+        )

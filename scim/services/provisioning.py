@@ -420,6 +420,21 @@ def operator_set_active(*, user: Any, active: bool, **kwargs: Any) -> None:
     ScimUser.objects.filter(user=user, deactivated_account=True).update(deactivated_account=False)
 
 
+def operator_write_ahead(*, user: Any, **kwargs: Any) -> None:
+    """``accounts.signals.account_write_ahead``: lock the account's Users in every tenant's
+    directory (deleted ones too) before an operator's change writes the account. The lock
+    order of a change to a person: their Users (the domain owner's last, as ``suspend`` takes
+    them after its own), the account, its sign-out rows (``sign_out_lock_ahead``), then the
+    tenant, memberships and keys (``keys_lock_ahead``), then the audit chain."""
+    stored = get_user_model().objects.filter(pk=user.pk).values_list("email", flat=True).first()
+    claim = domains.verified_domain(domains.email_domain(stored or user.email))
+    owner = claim.tenant_id if claim is not None else None
+    rows = ScimUser.objects.select_for_update(of=("self",)).filter(user_id=user.pk).order_by("pk")
+    list(rows.exclude(tenant_id=owner).values_list("pk") if owner is not None else rows.values_list("pk"))
+    if owner is not None:
+        list(rows.filter(tenant_id=owner).values_list("pk"))
+
+
 def inherit_deactivation(identity: ScimUser) -> None:
     """A User provisioned again after a DELETE: if that DELETE deactivated the account,
     provisioning it again reactivates it."""
