@@ -202,9 +202,12 @@ def user_deleted_by_operator(*, user: Any) -> None:
     memberships the deletion removes). Its roles end through the membership services first,
     so every tenant it leaves records it (``member.removed``, pending invitations to it
     withdrawn) and none loses its last owner (``Conflict``)."""
+    # The person's SCIM Users before anything (they lose the account last): a directory's
+    # change takes them first too. Then tenant roles: they lock the tenant row, which key
+    # creation locks before the creator's memberships; ending a membership first would
+    # deadlock with it.
+    user_write_ahead(user=user)
     home = home_tenant(user)
-    # Tenant roles first: they lock the tenant row, which key creation locks before the
-    # creator's memberships; ending a membership first would deadlock with it.
     for tenant_membership in TenantMembership.objects.filter(user=user).select_related("tenant"):
         org_services.tenant_member_set(tenant=tenant_membership.tenant, user=user, role=None)
     for membership in OrgMembership.objects.filter(user=user).select_related("organization__tenant"):
