@@ -98,6 +98,13 @@ class AccountAdapter(DefaultAccountAdapter):
         existing = email_owners.user_by_email(email)
         return existing.email if existing is not None else nfkc(email)
 
+    def set_password(self, user: Any, password: str) -> None:
+        """A password change, set or reset writes the password only: a whole-row save of the
+        account loaded with the request would undo what a deprovisioning saved meanwhile
+        (``is_active``), while it waited for that change's lock (accounts.sign_in_binding)."""
+        user.set_password(password)
+        user.save(update_fields=["password"])
+
     def can_delete_email(self, email_address: Any) -> bool:
         """An address in a domain whose tenant requires SSO stays on its members' accounts:
         removing it would take the account out of the requirement (password sign-in past the

@@ -51,8 +51,10 @@ class AuditedPasswordChangeForm(AdminPasswordChangeForm):
 
     @transaction.atomic
     def save(self, commit: bool = True) -> Any:
-        user = super().save(commit=commit)
+        user = super().save(commit=False)
         if commit:
+            # The password only (accounts.adapter.AccountAdapter.set_password says why).
+            user.save(update_fields=["password"])
             services.user_password_set_by_operator(user=user)
         return user
 

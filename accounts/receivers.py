@@ -81,6 +81,11 @@ def _password_replaced(request: HttpRequest, user: Any, *, via: str) -> None:
     # new id, or "sign out everywhere" and a password reset would no longer reach it.
     session = getattr(request, "session", None)
     current = session.session_key if session is not None and request.user.is_authenticated else None
+    if session is not None and current and not get_user_model().objects.filter(pk=user.pk, is_active=True).exists():
+        # Deactivated while this change waited for the account's row (a deprovisioning ends
+        # its sessions first): this one ends too, none stays for a reactivation to revive.
+        session.flush()
+        current = None
     services.sessions_end_all(user=user, keep=current)
     if current:
         services.session_started(request=request, user=user)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.db.models import F
 from django.utils.crypto import constant_time_compare
@@ -40,10 +41,14 @@ def pending_sign_ins_end(user: Any) -> None:
 
 
 def sign_out_lock_ahead(user: Any) -> None:
-    """Lock what ending all of ``user``'s sessions writes (its sign-out generation, then its
-    sessions), for a change that writes audit entries before it ends them (a deprovisioning):
-    "sign out everywhere", a reset or an operator's sign-out take these first and the audit
-    chain after, so taking them after the chain deadlocks with it."""
+    """Lock the account's row and what ending all of ``user``'s sessions writes (its sign-out
+    generation, then its sessions), for a change that writes audit entries before it ends them
+    and saves the account after (a deprovisioning). The lock order: the account, its sign-out
+    generation, its sessions, then the audit chain. A password change (the person's, a reset,
+    an operator's) saves the account first and ends the sessions after; "sign out everywhere"
+    and an operator's sign-out take the sign-out rows and the chain after them: taking any of
+    these later deadlocks with them."""
+    list(get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk"))
     SignOutGeneration.objects.get_or_create(user_id=user.pk)
     list(SignOutGeneration.objects.select_for_update().filter(user_id=user.pk).values_list("pk"))
     tracked = UserSession.objects.select_for_update().filter(user_id=user.pk).order_by("pk")

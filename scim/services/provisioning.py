@@ -216,8 +216,9 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     # own changes take its Users first, then those.
     let_go = _domain_owner_let_go(tenant, user)
     if user.is_active:
-        # What ending the account's sessions writes, before the removals' audit entries: a
-        # "sign out everywhere" takes them in that order (accounts.sign_in_binding).
+        # The account (saved below) and what ending its sessions writes, before the removals'
+        # audit entries: a password change and a "sign out everywhere" take them in that
+        # order (accounts.sign_in_binding).
         sign_out_lock_ahead(user)
     done: list[str] = []
     # ``active: false`` suspends: the keys stay, refused, for reprovisioning to give back. A
