@@ -253,6 +253,19 @@ class JsonErrorsMiddleware:
             # scopes) and its size never measured. HTTP's answer: 411.
             if not getattr(_route_view_class(request), "reads_unsized_body", False):
                 return ApiError("Send the body with a Content-Length header", code="LENGTH_REQUIRED", status_code=411)
+        coding = meta.get("HTTP_CONTENT_ENCODING", "").strip()
+        if (
+            coding
+            and coding.lower() != "identity"
+            and (raw_length not in ("", "0") or meta.get("HTTP_TRANSFER_ENCODING"))
+        ):
+            # Bodies are read as sent: a compressed one would fail as "not valid JSON" (RFC 7694).
+            return ApiError(
+                f"Content-Encoding {coding[:40]!r} is not supported: send the body uncompressed",
+                code="UNSUPPORTED_MEDIA_TYPE",
+                status_code=415,
+                headers={"Accept-Encoding": "identity"},
+            )
         # Taken off by tater.wsgi; else Django's, from the Content-Type (a codec has that name).
         charset = meta.get(REFUSED_CHARSET_KEY) or request.encoding
         if charset and is_not_a_charset(charset):
