@@ -414,11 +414,12 @@ class SecondFactorDeviceAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        mfa.mfa_device_remove(device=obj)
+        # The account's sessions end with it, but the operator's own (their own lost factor).
+        mfa.mfa_device_remove(device=obj, keep=request.session.session_key)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for device in queryset.select_related("user"):
-            mfa.mfa_device_remove(device=device)
+            self.delete_model(request, device)
 
 
 for _model in (TOTPDevice, StaticDevice, WebAuthnCredential):

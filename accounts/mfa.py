@@ -10,8 +10,9 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from accounts.models import RecoveryCodeDevice
-from accounts.services import home_tenant, second_factor_method, second_factor_methods
+from accounts.models import RecoveryCodeDevice, UserSession
+from accounts.services import home_tenant, second_factor_method, second_factor_methods, sessions_ended
+from accounts.sign_in_binding import pending_sign_ins_end
 from audit import registry as A
 from audit.services import audit_record
 from orgs.models import OrgMembership, TenantMembership
@@ -66,12 +67,17 @@ def mfa_disable(*, user: Any) -> None:
 
 
 @transaction.atomic
-def mfa_device_remove(*, device: Any) -> None:
+def mfa_device_remove(*, device: Any, keep: str | None = None) -> None:
     """An operator deletes one second-factor device (a lost phone, a lost passkey) in the
     admin. When no authenticator app or passkey is left, the recovery codes go too (the admin
     lists none): the person signs in with the password and enrols again (at once where the
     tenant requires 2FA), instead of being asked for codes lost with the phone, as when the
-    owner removes their last passkey. Audited ``mfa.disabled`` with ``second_factor_left``."""
+    owner removes their last passkey. Audited ``mfa.disabled`` with ``second_factor_left``.
+
+    Every session of the account but ``keep`` (the operator's own, removing their own lost
+    factor) ends, and so do sign-ins waiting for their second step, as when the person
+    replaces a factor themselves: whoever holds the lost phone may have passed the factor
+    with it, and removing it is how the person gets the account back."""
     user = device.user
     type(user).objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)  # one at a time
     method = second_factor_method(device)
@@ -81,9 +87,21 @@ def mfa_device_remove(*, device: Any) -> None:
         or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
     )
     changes: dict[str, Any] = {"method": method, "device": device.name, "by": "operator", "second_factor_left": left}
-    if not left and RecoveryCodeDevice.objects.filter(user=user).delete()[0]:
+    codes_removed = not left and RecoveryCodeDevice.objects.filter(user=user).delete()[0] > 0
+    if codes_removed:
         changes["methods_removed"] = [method, "recovery_code"]  # the owner's notice names both
+    # The sign-out rows before the audit chain (the lock order: accounts.sign_in_binding). An
+    # abandoned enrolment (unconfirmed) never verified anyone: nothing to end for it alone.
+    if device.confirmed or codes_removed:
+        _sessions_end(user=user, keep=keep)
     audit_record(action=A.MFA_DISABLED, tenant=home_tenant(user), target=user, changes=changes)
+
+
+def _sessions_end(*, user: Any, keep: str | None) -> None:
+    if UserSession.objects.filter(user=user).exclude(session_key=keep or "").exists():
+        sessions_ended(user=user, keep=keep, via="second_factor_changed")  # audited
+    else:
+        pending_sign_ins_end(user)  # no session to end, but sign-ins waiting for a second step
 
 
 def second_factor_verified(*, user: Any, device: Any, via: str | None = None) -> None:
