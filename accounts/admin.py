@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpRequest
-from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -422,7 +421,7 @@ class SecondFactorDeviceAdmin(admin.ModelAdmin):
             self.delete_model(request, device)
 
 
-for _model in (TOTPDevice, StaticDevice, WebAuthnCredential):
+for _model in (TOTPDevice, WebAuthnCredential):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, SecondFactorDeviceAdmin)

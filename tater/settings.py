@@ -55,7 +55,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    # Not django_otp's static-token plugin: recovery codes are accounts.RecoveryCodeDevice (hashed),
+    # and its `addstatictoken` made a factor no sign-in accepts, locking its person out unaudited.
     "django_otp_webauthn",  # passkeys as a second factor (accounts/passkeys.py)
     "allauth",
     "allauth.account",

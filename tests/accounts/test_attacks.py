@@ -327,17 +327,6 @@ def test_admin_cannot_give_a_user_a_look_alike_of_another_account_email(admin_cl
     assert other.email != owner.email and get_user_model().objects.filter(email_canonical=OWNER).count() == 1
 
 
-def test_admin_shows_no_static_tokens(admin_client: Client) -> None:
-    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-
-    victim = UserFactory()
-    device = StaticDevice.objects.create(user=victim, name="backup")
-    StaticToken.objects.create(device=device, token="sekrit123")
-    for url in ("/admin/otp_static/staticdevice/", f"/admin/otp_static/staticdevice/{device.pk}/change/"):
-        page = admin_client.get(url)
-        assert "sekrit123" not in page.content.decode()
-
-
 # --- Provider login URLs without an app ----------------------------------------------------------------------
 
 
