@@ -98,7 +98,7 @@ def mfa_device_remove(*, device: Any, keep: str | None = None) -> None:
 
 
 def _sessions_end(*, user: Any, keep: str | None) -> None:
-    if UserSession.objects.filter(user=user).exclude(session_key=keep or "").exists():
+    if UserSession.objects.filter(user=user).exclude(session_key=keep or "").signed_in().exists():
         sessions_ended(user=user, keep=keep, via="second_factor_changed")  # audited
     else:
         pending_sign_ins_end(user)  # no session to end, but sign-ins waiting for a second step

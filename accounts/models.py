@@ -7,9 +7,10 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_otp.models import Device, ThrottlingMixin
 
@@ -86,9 +87,34 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
 
 
+def _live_session() -> models.QuerySet[Session]:
+    return Session.objects.filter(session_key=OuterRef("session_key"), expire_date__gt=timezone.now())
+
+
+class UserSessionQuerySet(models.QuerySet["UserSession"]):
+    """A row outlives its server-side session when that expires, Django's ``clearsessions``
+    removes it or ``manage.py changepassword`` ends it: such a row is no session to list,
+    count or end."""
+
+    def signed_in(self) -> UserSessionQuerySet:
+        return self.filter(Exists(_live_session()))
+
+    def ended(self) -> UserSessionQuerySet:
+        return self.filter(~Exists(_live_session()))
+
+    def forget_ended(self) -> None:
+        """Delete these rows whose session ended, but those another writer holds (a sign-out
+        deleting them too): never waits for one, so never deadlocks with one."""
+        with transaction.atomic():
+            stale = list(self.ended().select_for_update(skip_locked=True).values_list("pk", flat=True))
+            UserSession.objects.filter(pk__in=stale).delete()
+
+
 class UserSession(models.Model):
     """One signed-in session of a user, so "sign out everywhere" and deactivation can find
     and delete every server-side session (Django's session table is not indexed by user)."""
+
+    objects = UserSessionQuerySet.as_manager()
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tracked_sessions")
     session_key = models.CharField(max_length=40, unique=True)

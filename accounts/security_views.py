@@ -23,7 +23,7 @@ from accounts.views import reauthenticate_url
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
-    sessions = UserSession.objects.filter(user=user)
+    sessions = UserSession.objects.filter(user=user).signed_in()
     # "Link single sign-on": the IdP of the tenant that verified the user's email domain,
     # until this account has an identity there (SSO refuses to link accounts of other
     # tenants by email; their owners link them here, signed in).

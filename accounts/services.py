@@ -234,6 +234,7 @@ def session_started(*, request: HttpRequest, user: Any) -> str:
             "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512],
         },
     )
+    UserSession.objects.filter(user=user).exclude(session_key=key).forget_ended()  # no pile of dead rows
     return key  # type: ignore[return-value]
 
 
@@ -250,10 +251,11 @@ def sessions_end_all(*, user: Any, keep: str | None = None) -> int:
     tracked = UserSession.objects.filter(user=user)
     if keep:
         tracked = tracked.exclude(session_key=keep)
+    ended = tracked.signed_in().count()  # not the rows of sessions that ended on their own
     keys = list(tracked.values_list("session_key", flat=True))
     Session.objects.filter(session_key__in=keys).delete()
     tracked.delete()
-    return len(keys)
+    return ended
 
 
 @transaction.atomic

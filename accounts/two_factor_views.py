@@ -204,7 +204,7 @@ def _sign_out_elsewhere(request: HttpRequest, *, first: bool = True) -> None:
     they never passed the factor, or they passed one its owner has just taken back (a read
     recovery code, a borrowed phone). A stolen cookie must not outlive the fix."""
     user, keep = cast(User, request.user), request.session.session_key
-    if UserSession.objects.filter(user=user).exclude(session_key=keep).exists():
+    if UserSession.objects.filter(user=user).exclude(session_key=keep).signed_in().exists():
         services.sessions_ended(user=user, keep=keep, via="second_factor_changed")  # audited
         again = "they sign in again with the second factor" if first else "they sign in again"
         messages.info(request, f"Your other sessions were signed out: {again}.")
