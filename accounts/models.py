@@ -114,13 +114,13 @@ class UserSession(models.Model):
     """One signed-in session of a user, so "sign out everywhere" and deactivation can find
     and delete every server-side session (Django's session table is not indexed by user)."""
 
-    objects = UserSessionQuerySet.as_manager()
-
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tracked_sessions")
     session_key = models.CharField(max_length=40, unique=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = UserSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
