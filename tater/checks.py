@@ -192,3 +192,21 @@ def metrics_exposure_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
             id="tater.W040",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def any_host_check(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """Links in mail (password resets, address confirmations, invitations, security notices)
+    are built from the Host a request names; ``ALLOWED_HOSTS`` is what keeps it ours. With
+    ``*`` anyone asking a reset for someone else's address picks the host its link names."""
+    if "*" not in settings.ALLOWED_HOSTS:
+        return []
+    return [
+        Warning(
+            "ALLOWED_HOSTS admits any host (*): links in mail, password resets included, would name "
+            "whatever Host a client sends, and hand the reset to that host.",
+            hint="List the names the site is reached by (e.g. tater.example.com), or make sure the proxy "
+            "in front sets the Host header itself.",
+            id="tater.W050",
+        )
+    ]
