@@ -22,8 +22,13 @@ INVISIBLE = frozenset("\u200b\u2060\ufeff\u180e\u115f\u1160\u3164\uffa0\u2800")
 _SHOWN = ("L", "N", "P", "S")  # letters, numbers, punctuation, symbols (emoji are symbols)
 
 
+# Control characters (line breaks among them) and the Unicode line and paragraph separators
+# (U+2028, U+2029), where mail readers, browsers and ``str.splitlines`` break the line too.
+_LINE_BREAKING = frozenset(("Cc", "Zl", "Zp"))
+
+
 def is_one_line(text: str) -> bool:
-    return not any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in text)
+    return not any(unicodedata.category(c) in _LINE_BREAKING or c in BIDI_CONTROLS for c in text)
 
 
 # Format characters (category Cf) show as nothing (a soft hyphen, U+2061-2064, tag characters),
