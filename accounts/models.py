@@ -38,9 +38,18 @@ class UserManager(DjangoUserManager["User"]):
         return self._create_user(email, password, **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:  # type: ignore[override]
+        """``manage.py createsuperuser``'s (nothing else makes superusers but the admin, which
+        audits its own): audited ``user.created`` in the same transaction (SPEC §7)."""
+        from audit import registry as A
+        from audit.services import audit_record
+
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
-        return self._create_user(email, password, **extra)
+        with transaction.atomic(using=self._db):
+            user = self._create_user(email, password, **extra)
+            granted = {"email": user.email, "is_staff": user.is_staff, "is_superuser": user.is_superuser}
+            audit_record(action=A.USER_CREATED, tenant=None, target=user, changes=granted)  # no tenant yet
+        return user
 
 
 class User(AbstractUser):

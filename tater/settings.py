@@ -43,6 +43,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    "accounts.cli",  # before django.contrib.auth: its `changepassword`, audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
