@@ -275,7 +275,9 @@ def sessions_ended(*, user: Any, keep: str | None = None, via: str) -> int:
 @transaction.atomic
 def session_ended_by_operator(*, tracked: UserSession) -> None:
     """One signed-in session an operator ends in the admin: the server-side session goes with
-    its row (the row alone is only what lets "sign out everywhere" find it), audited."""
+    its row (the row alone is only what lets "sign out everywhere" find it), audited. An
+    operator answering an incident ends the account's sign-ins waiting for a second step too."""
+    pending_sign_ins_end(tracked.user)  # the sign-out rows' order: accounts.sign_in_binding
     Session.objects.filter(session_key=tracked.session_key).delete()
     tracked.delete()
     audit_record(
