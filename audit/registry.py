@@ -53,6 +53,11 @@ USER_DELETED = register("user.deleted", "Account deleted by an operator")
 USER_EMAIL_CHANGED = register(
     "user.email_changed", "Account email address added, verified, made primary or removed (the account's email page)"
 )
+USER_DEACTIVATED = register(
+    "user.deactivated",
+    "Account deactivated: the tenant whose verified domain holds its address let the person go, "
+    "and the last tenant holding them removed them",
+)
 USER_SESSIONS_ENDED = register("user.sessions_ended", "Signed-in sessions ended (sign out everywhere, or an operator)")
 OPERATOR_GROUP_CREATED = register("operator_group.created", "Operator group created")
 OPERATOR_GROUP_UPDATED = register("operator_group.updated", "Operator group renamed or its permissions changed")

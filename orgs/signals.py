@@ -16,6 +16,13 @@ from django.dispatch import Signal
 # person no longer reaches (SPEC §2: "removing the owner ... kills the key").
 member_left = Signal()
 
+# Sent first, before a removal that then sends ``member_left`` locks anything (the tenant row,
+# the membership): ``tenant``, ``user``. What ``member_left``'s receivers will write ahead of
+# those rows in the lock order (scim: the person's SCIM Users, then their account and its
+# sign-out rows, when the removal may end the account) is locked now: taken after the
+# membership and the audit chain, they deadlock with a directory's change of that person.
+member_leave_ahead = Signal()
+
 # A person was given a new membership in the tenant (a tenant role, or an org's, where they
 # held none): ``tenant``, ``user``, ``actor`` (as above). Sent once the membership and its
 # entry are written. scim lists the person in the tenant's directory, if it has one.

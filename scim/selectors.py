@@ -82,13 +82,24 @@ def other_tenants_hold(*, tenant: Tenant | int, user: Any) -> bool:
     is not deprovisioned)? Then this tenant's directory changes only what is its own: never
     the account itself. A User another directory deprovisioned holds nothing: once every
     tenant let the person go, the last deprovisioning ends their sessions (SPEC §13)."""
-    tenant_pk = tenant if isinstance(tenant, int) else tenant.pk
-    elsewhere = ScimUser.objects.filter(user=user, deleted_at__isnull=True).exclude(tenant_id=tenant_pk)
-    return (
-        TenantMembership.objects.filter(user=user).exclude(tenant_id=tenant_pk).exists()
-        or OrgMembership.objects.filter(user=user).exclude(organization__tenant_id=tenant_pk).exists()
-        or elsewhere.exclude(active=False).exists()
-    )
+    return _held(user=user, besides=tenant if isinstance(tenant, int) else tenant.pk)
+
+
+def any_tenant_holds(*, user: Any) -> bool:
+    """Does any tenant hold the account (as ``other_tenants_hold`` counts it)? None does once
+    the last one let the person go, by its directory or by hand."""
+    return _held(user=user, besides=None)
+
+
+def _held(*, user: Any, besides: int | None) -> bool:
+    tenant_roles = TenantMembership.objects.filter(user=user)
+    org_roles = OrgMembership.objects.filter(user=user)
+    assigned = ScimUser.objects.filter(user=user, deleted_at__isnull=True).exclude(active=False)
+    if besides is not None:
+        tenant_roles = tenant_roles.exclude(tenant_id=besides)
+        org_roles = org_roles.exclude(organization__tenant_id=besides)
+        assigned = assigned.exclude(tenant_id=besides)
+    return tenant_roles.exists() or org_roles.exists() or assigned.exists()
 
 
 # --- Groups -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ User is deprovisioned, reprovisioned and grouped (the package docstring has the 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -36,7 +37,7 @@ def _is_email(value: str) -> bool:
     return True
 
 
-def _is_operator(user: Any) -> bool:
+def is_operator(user: Any) -> bool:
     """A platform operator's (staff) account: never deactivated, renamed or moved by a
     tenant's directory."""
     return bool(user.is_staff or user.is_superuser)
@@ -77,7 +78,7 @@ def push_profile(identity: ScimUser) -> dict[str, Any] | None:
     caller's audit entry: a User sent again unchanged may still rename the account (an
     operator corrected it meanwhile), and that write is recorded too (SPEC §7)."""
     user = identity.user
-    if user is None or _is_operator(user):
+    if user is None or is_operator(user):
         return None
     if not domains.is_verified_for(tenant=identity.tenant_id, domain=domains.email_domain(user.email)):
         return None
@@ -124,7 +125,7 @@ def change_account_email(identity: ScimUser, new: str) -> dict[str, str] | None:
 
 def _email_change_refusal(identity: ScimUser, user: Any, new: str) -> DirectoryError | None:
     """Why the directory may not move the account ``user`` to ``new``, if it may not."""
-    if _is_operator(user):
+    if is_operator(user):
         return DirectoryError(
             "This is a platform operator's account: its email address cannot be changed from here",
             scim_type="mutability",
@@ -155,7 +156,7 @@ def address_assert(identity: ScimUser) -> list[str]:
     tenant's rules. An address elsewhere (a guest's) is never verified here, nor a platform
     operator's (those accounts are the operators' own)."""
     user = identity.user
-    if user is None or _is_operator(user) or identity.active is False:
+    if user is None or is_operator(user) or identity.active is False:
         return []
     key = normalize_email(user.email)
     if key != normalize_email(identity.user_name):
@@ -201,6 +202,15 @@ def _orgs_of(tenant_pk: int, pks: Any) -> dict[int, Organization]:
     }
 
 
+# Set while a directory deprovisions someone (``suspend``): the removals it makes decide the
+# account themselves, so the receivers of a removal by hand (scim.services.departures) stand by.
+_deprovisioning: ContextVar[bool] = ContextVar("scim_deprovisioning", default=False)
+
+
+def deprovisioning() -> bool:
+    return _deprovisioning.get()
+
+
 def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     """Deprovision: end the person's roles in this tenant (remembering them; the keys they
     own here stop working, and are revoked when the User is deleted). When no other tenant holds the account, its sessions end too,
@@ -209,12 +219,20 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     account (an address outside them) stays active for its owner; a platform operator's
     (staff) account is never deactivated, and its sessions end only when its address is in
     such a domain."""
+    token = _deprovisioning.set(True)
+    try:
+        return _suspend(identity, deleted=deleted)
+    finally:
+        _deprovisioning.reset(token)
+
+
+def _suspend(identity: ScimUser, *, deleted: bool) -> list[str]:
     user, tenant = identity.user, identity.tenant
     if user is None:
         return []
     # Before anything below takes memberships, keys or the audit chain: the domain owner's
     # own changes take its Users first, then those.
-    let_go = _domain_owner_let_go(tenant, user)
+    let_go = domain_owner_let_go(user, besides=tenant)
     if user.is_active:
         # The account (saved below) and what ending its sessions writes, before the removals'
         # audit entries: a password change and a "sign out everywhere" take them in that
@@ -267,7 +285,7 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     # still held them: now that nobody does, its deprovisioning takes effect, as if it had
     # been the last (the order two directories act in changes nothing, SPEC §13).
     speaks_for = speaks_for or bool(let_go)
-    if _is_operator(user):
+    if is_operator(user):
         # A platform operator's account is the operators' own: never deactivated by a tenant,
         # and a tenant that does not speak for the address never signs it out. The tenant the
         # address belongs to deprovisions a leaver: their sessions end (SPEC §13).
@@ -276,13 +294,8 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
             done.append("sessions_ended")
         return done
     if speaks_for:
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        account_services.user_deactivated(user=user)  # every session, every key (cache)
-        if let_go:
-            # The domain owner's to turn on again (its reprovisioning), not this tenant's.
-            ScimUser.objects.filter(pk__in=let_go).update(deactivated_account=True)
-        else:
+        account_deactivate(user, let_go=let_go)
+        if not let_go:
             identity.deactivated_account = True
         done.append("account_deactivated")
     else:
@@ -293,12 +306,23 @@ def suspend(identity: ScimUser, *, deleted: bool = False) -> list[str]:
     return done
 
 
-def _domain_owner_let_go(tenant: Tenant, user: Any) -> list[int]:
-    """The Users (locked) of the account in the directory of the other tenant whose verified
-    domain holds its address, when that directory has let the person go (deprovisioned or
-    deleted every one of them); [] otherwise."""
+def account_deactivate(user: Any, *, let_go: list[int]) -> None:
+    """Switch the account off for a directory that let the person go: every session ends and
+    every key is refused (the key check re-reads owners). ``let_go``: the domain owner's Users
+    when it is that tenant's stop, its reprovisioning's to undo (not the acting tenant's)."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    account_services.user_deactivated(user=user)
+    if let_go:
+        ScimUser.objects.filter(pk__in=let_go).update(deactivated_account=True)
+
+
+def domain_owner_let_go(user: Any, *, besides: Tenant | None = None) -> list[int]:
+    """The Users (locked) of the account in the directory of the tenant whose verified domain
+    holds its address (other than ``besides``), when that directory has let the person go
+    (deprovisioned or deleted every one of them); [] otherwise."""
     claim = domains.verified_domain(domains.email_domain(user.email))
-    if claim is None or claim.tenant_id == tenant.pk:
+    if claim is None or (besides is not None and claim.tenant_id == besides.pk):
         return []
     rows = ScimUser.objects.select_for_update(of=("self",)).filter(tenant_id=claim.tenant_id, user=user)
     found = list(rows.order_by("pk").values_list("pk", "active", "deleted_at"))
