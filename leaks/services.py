@@ -225,7 +225,9 @@ def _handle_scim_leak(token_pk: int, report: LeakReport, found_by: str) -> None:
     body = render_to_string("scim/leaked_token_email.txt", {"token": token, "url": url, "source": source})
     tenant_id = token.tenant.public_id
     transaction.on_commit(
-        lambda: send_about_tenant(subject=subject, body=body, recipients=owners, tenant_public_id=tenant_id),
+        lambda: send_about_tenant(
+            subject=subject, body=body, recipients=owners, tenant_public_id=tenant_id, security_alert=True
+        ),
         robust=True,
     )
 
@@ -362,6 +364,8 @@ def _mail_owner(
     # Named after its tenant: without a mail server, its owners read it in their Outbox.
     tenant_id = api_key.tenant.public_id
     transaction.on_commit(
-        lambda: send_about_tenant(subject=subject, body=body, recipients=recipients, tenant_public_id=tenant_id),
+        lambda: send_about_tenant(
+            subject=subject, body=body, recipients=recipients, tenant_public_id=tenant_id, security_alert=True
+        ),
         robust=True,
     )

@@ -16,9 +16,10 @@ from django.core.mail.backends.console import EmailBackend as ConsoleEmailBacken
 
 from orgs.models import Tenant
 from outbox.models import OutboxMessage
-from tater.mail import TENANT_HEADER, UnsentMailBackend
+from tater.mail import ALERT_HEADER, TENANT_HEADER, UnsentMailBackend
 
-# Older messages of a tenant are dropped beyond this many.
+# Older messages of a tenant are dropped beyond this many of each kind, security alerts and
+# the rest counted apart: invitations sent in bulk never push out a leaked key's alert.
 KEEP_PER_TENANT = 500
 
 
@@ -40,12 +41,19 @@ class OutboxMailBackend(BaseEmailBackend):
         return 0  # nothing was delivered
 
     def _keep(self, message: EmailMessage) -> None:
-        tenant_id = (message.extra_headers or {}).get(TENANT_HEADER)
+        headers = message.extra_headers or {}
+        tenant_id = headers.get(TENANT_HEADER)
         tenant = Tenant.objects.filter(public_id=str(tenant_id)).first() if tenant_id else None
         if tenant is None:
             return
+        alert = ALERT_HEADER in headers
         OutboxMessage.objects.create(
-            tenant=tenant, to=list(message.recipients()), subject=str(message.subject), body=str(message.body)
+            tenant=tenant,
+            to=list(message.recipients()),
+            subject=str(message.subject),
+            body=str(message.body),
+            security_alert=alert,
         )
-        stale = OutboxMessage.objects.filter(tenant=tenant).values_list("pk", flat=True)[KEEP_PER_TENANT:]
+        kind = OutboxMessage.objects.filter(tenant=tenant, security_alert=alert)
+        stale = kind.values_list("pk", flat=True)[KEEP_PER_TENANT:]
         OutboxMessage.objects.filter(pk__in=list(stale)).delete()

@@ -21,6 +21,9 @@ class OutboxMessage(models.Model):
     to = models.JSONField(default=list)
     subject = models.CharField(max_length=998)
     body = models.TextField()
+    # A secret found in public: kept apart from the other mail (outbox.backends), which can
+    # be sent in bulk and would otherwise push it out.
+    security_alert = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

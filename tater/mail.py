@@ -19,15 +19,29 @@ logger = logging.getLogger("tater.mail")
 # such a message for that tenant's owners. Messages without it (password resets, email
 # confirmations: links that take over an account) are never kept for a tenant.
 TENANT_HEADER = "X-Tater-Tenant"
+# A security alert about the tenant (a key or SCIM token found in public) says so in this
+# header: a mail outbox keeps alerts apart from the other mail, which an org admin (invitations)
+# or a leaked key's holder (keys made with it, and their expiry notices) can send in bulk.
+ALERT_HEADER = "X-Tater-Alert"
 
 
 def send_about_tenant(
-    *, subject: str, body: str, recipients: Iterable[str], tenant_public_id: str, from_email: str | None = None
+    *,
+    subject: str,
+    body: str,
+    recipients: Iterable[str],
+    tenant_public_id: str,
+    from_email: str | None = None,
+    security_alert: bool = False,
 ) -> int:
     """``send_mail`` for a message about one tenant that carries no account-takeover link
     (invitations, key notices): it names the tenant, so without a mail server the tenant's
-    owners still read it in their Outbox (``outbox.backends``)."""
-    message = EmailMessage(subject, body, from_email, list(recipients), headers={TENANT_HEADER: tenant_public_id})
+    owners still read it in their Outbox (``outbox.backends``). ``security_alert``: a
+    secret found in public, which no amount of other mail may push out of that Outbox."""
+    headers = {TENANT_HEADER: tenant_public_id}
+    if security_alert:
+        headers[ALERT_HEADER] = "security"
+    message = EmailMessage(subject, body, from_email, list(recipients), headers=headers)
     return message.send()
 
 
