@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.console import EmailBackend as ConsoleEmailBackend
+from django.db import transaction
 
 from orgs.models import Tenant
 from outbox.models import OutboxMessage
@@ -40,6 +41,10 @@ class OutboxMailBackend(BaseEmailBackend):
         self._log.send_messages(email_messages)
         return 0  # nothing was delivered
 
+    # One transaction (a savepoint within the caller's): a database error keeps nothing half
+    # done and leaves the caller's transaction usable (the expiry notices give their claim
+    # back, then go on with the next key).
+    @transaction.atomic
     def _keep(self, message: EmailMessage) -> None:
         headers = message.extra_headers or {}
         tenant_id = headers.get(TENANT_HEADER)

@@ -74,6 +74,16 @@ def _valid_host(host: str) -> bool:
     return bool(_HOST_NAME.fullmatch(ascii_host))
 
 
+class PartlyFailed(CommandError):
+    """Some of a command's work failed and the rest was done (each item on its own): exit
+    status 1, so a cron job or a script notices, and with ``--json`` the answer (``result``:
+    what was done, what failed) with ``error`` and ``message`` beside it."""
+
+    def __init__(self, message: str, *, result: dict[str, Any]) -> None:
+        super().__init__(message, returncode=1)
+        self.result = result
+
+
 class TaterCommand(BaseCommand):
     """Subclasses implement ``run(**options) -> dict`` and print human text via ``say``."""
 
@@ -122,6 +132,8 @@ class TaterCommand(BaseCommand):
                 result = self.run(**options)
         except DomainError as exc:
             self._fail(exc.message, exc.code)
+        except PartlyFailed as exc:
+            self._fail(str(exc), "PARTLY_FAILED", exc.result)
         except CommandError as exc:
             self._fail(str(exc), "VALIDATION_ERROR")
         except DatabaseError as exc:
@@ -137,9 +149,9 @@ class TaterCommand(BaseCommand):
         if self._json:
             self.stdout.write(json.dumps(result, default=str))
 
-    def _fail(self, message: str, code: str) -> None:
+    def _fail(self, message: str, code: str, result: dict[str, Any] | None = None) -> None:
         if self._json:
-            self.stdout.write(json.dumps({"error": code, "message": message}))
+            self.stdout.write(json.dumps({**(result or {}), "error": code, "message": message}, default=str))
         raise CommandError(message, returncode=1)
 
     def run(self, **options: Any) -> dict[str, Any]:

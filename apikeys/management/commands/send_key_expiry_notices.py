@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from smtplib import SMTPException
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +12,7 @@ from django.utils import timezone
 from apikeys.models import ApiKey
 from orgs.models import OrgMembership, TenantMembership
 from orgs.roles import TenantRole
-from tater.commands import TaterCommand
+from tater.commands import PartlyFailed, TaterCommand
 from tater.mail import send_about_tenant
 
 logger = logging.getLogger("apikeys")
@@ -71,12 +70,21 @@ class Command(TaterCommand):
                 try:
                     if self._notify(api_key, days, now):
                         sent.append({"id": api_key.public_id, "days": days})
-                except (SMTPException, OSError, ValueError):
-                    # Not marked sent: the next run tries again. The others still go out.
+                except Exception as exc:
+                    # Whatever failed (the mail server, the Outbox's database, a template),
+                    # the claim was given back: the next run tries again. The others still go.
                     logger.exception("expiry notice of key %s could not be mailed", api_key.public_id)
-                    failed.append({"id": api_key.public_id, "days": days})
-        self.say(f"Sent {len(sent)} expiry notice(s)" + (f", {len(failed)} failed." if failed else "."))
-        return {"sent": sent, "failed": failed}
+                    failed.append({"id": api_key.public_id, "days": days, "error": f"{type(exc).__name__}: {exc}"})
+        result = {"sent": sent, "failed": failed}
+        if failed:
+            which = ", ".join(f"{f['id']} ({f['error']})" for f in failed)
+            raise PartlyFailed(
+                f"Sent {len(sent)} expiry notice(s); {len(failed)} could not be sent and will be tried "
+                f"again by the next run: {which}",
+                result=result,
+            )
+        self.say(f"Sent {len(sent)} expiry notice(s).")
+        return result
 
     @classmethod
     def _notify(cls, api_key: ApiKey, days: int, now: datetime) -> bool:
