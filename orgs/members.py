@@ -12,7 +12,6 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -33,7 +32,7 @@ from orgs.services import (
 )
 from tater.emails import nfkc, normalize_email
 from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
-from tater.mail import TENANT_HEADER
+from tater.mail import TenantMail
 
 # --- Members through the API and UI: the policy's rank rules, invitations ---------------
 
@@ -310,7 +309,7 @@ def _send_invitation_email(
     *, invitation: Invitation, organization: Organization, token: str, actor: Any, accept_url: Callable[[str], str]
 ) -> str:
     """Mail the accept link (after the transaction commits; a rollback sends nothing) and
-    return it. The message names its tenant (``tater.mail.TENANT_HEADER``) so a mail outbox
+    return it. The message names its tenant (``tater.mail.TenantMail``) so a mail outbox
     keeps it for that tenant's owners only."""
     link = accept_url(token)
     context = {
@@ -321,11 +320,11 @@ def _send_invitation_email(
         "expires_at": invitation.expires_at,
         "max_age_hours": INVITATION_MAX_AGE_HOURS,
     }
-    message = EmailMessage(
+    message = TenantMail(
         subject=f"You are invited to {organization.name} on Tater",
         body=render_to_string("invitations/email.txt", context),
         to=[invitation.email],
-        headers={TENANT_HEADER: organization.tenant.public_id},
+        tenant_public_id=organization.tenant.public_id,
     )
     transaction.on_commit(message.send)
     return link

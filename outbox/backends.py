@@ -1,5 +1,5 @@
 """The mail backend of the embedded default (no ``EMAIL_HOST``): nothing leaves the
-machine. A message that names its tenant (``tater.mail.TENANT_HEADER``) is kept in that
+machine. A message that names its tenant (``tater.mail.TenantMail``) is kept in that
 tenant's outbox, which its owners read in the app (Tenant settings → Outbox). Every
 message also goes to the log: in full with DEBUG on (like Django's console backend),
 otherwise recipients and subject only, since mail carries links that take over accounts.
@@ -17,7 +17,7 @@ from django.db import transaction
 
 from orgs.models import Tenant
 from outbox.models import OutboxMessage
-from tater.mail import ALERT_HEADER, TENANT_HEADER, UnsentMailBackend
+from tater.mail import TenantMail, UnsentMailBackend
 
 # Older messages of a tenant are dropped beyond this many of each kind, security alerts and
 # the rest counted apart: invitations sent in bulk never push out a leaked key's alert.
@@ -46,12 +46,12 @@ class OutboxMailBackend(BaseEmailBackend):
     # back, then go on with the next key).
     @transaction.atomic
     def _keep(self, message: EmailMessage) -> None:
-        headers = message.extra_headers or {}
-        tenant_id = headers.get(TENANT_HEADER)
-        tenant = Tenant.objects.filter(public_id=str(tenant_id)).first() if tenant_id else None
+        if not isinstance(message, TenantMail):
+            return
+        tenant = Tenant.objects.filter(public_id=message.tenant_public_id).first()
         if tenant is None:
             return
-        alert = ALERT_HEADER in headers
+        alert = message.security_alert
         OutboxMessage.objects.create(
             tenant=tenant,
             to=list(message.recipients()),

@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 
 logger = logging.getLogger("tater.mail")
 
-# A message about one tenant names it in this header (its public id); a mail outbox keeps
-# such a message for that tenant's owners. Messages without it (password resets, email
-# confirmations: links that take over an account) are never kept for a tenant.
-TENANT_HEADER = "X-Tater-Tenant"
-# A security alert about the tenant (a key or SCIM token found in public) says so in this
-# header: a mail outbox keeps alerts apart from the other mail, which an org admin (invitations)
-# or a leaked key's holder (keys made with it, and their expiry notices) can send in bulk.
-ALERT_HEADER = "X-Tater-Alert"
+
+class TenantMail(EmailMessage):
+    """A message about one tenant: a mail outbox keeps it for that tenant's owners. Messages
+    of any other class (password resets, email confirmations: links that take over an account)
+    are never kept for a tenant. The tenant is named by an attribute, never a header: a mail
+    server is sent every header as it is, and an outside invitee has no business with the
+    tenant's id. ``security_alert``: a secret found in public, kept apart from the other mail,
+    which an org admin (invitations) or a leaked key's holder (keys made with it, and their
+    expiry notices) can send in bulk."""
+
+    def __init__(self, *args: Any, tenant_public_id: str, security_alert: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tenant_public_id = tenant_public_id
+        self.security_alert = security_alert
 
 
 def send_about_tenant(
@@ -36,12 +43,15 @@ def send_about_tenant(
 ) -> int:
     """``send_mail`` for a message about one tenant that carries no account-takeover link
     (invitations, key notices): it names the tenant, so without a mail server the tenant's
-    owners still read it in their Outbox (``outbox.backends``). ``security_alert``: a
-    secret found in public, which no amount of other mail may push out of that Outbox."""
-    headers = {TENANT_HEADER: tenant_public_id}
-    if security_alert:
-        headers[ALERT_HEADER] = "security"
-    message = EmailMessage(subject, body, from_email, list(recipients), headers=headers)
+    owners still read it in their Outbox (``outbox.backends``)."""
+    message = TenantMail(
+        subject,
+        body,
+        from_email,
+        list(recipients),
+        tenant_public_id=tenant_public_id,
+        security_alert=security_alert,
+    )
     return message.send()
 
 
