@@ -1,4 +1,4 @@
-"""One way to show a moment in time, everywhere in the UI: ``{{ value|when }}`` renders
+"""One way to show a moment in time, everywhere in the UI and in mail (``when_text``): ``{{ value|when }}`` renders
 ``<time datetime="…">Jan 15, 2026, 09:30 UTC</time>`` (the timezone always named), and
 ``{{ value|ago }}`` a relative time ("3 hours ago", "in 6 days") whose tooltip and
 ``datetime`` attribute carry the same absolute form."""

@@ -14,6 +14,7 @@ from orgs.models import OrgMembership, TenantMembership
 from orgs.roles import TenantRole
 from tater.commands import PartlyFailed, TaterCommand
 from tater.mail import send_about_tenant
+from tater.templatetags.tater_format import when_text
 
 logger = logging.getLogger("apikeys")
 
@@ -107,7 +108,7 @@ class Command(TaterCommand):
     @staticmethod
     def _mail(api_key: ApiKey, days: int) -> None:
         where = api_key.organization.name if api_key.organization else "tenant-wide"
-        expires = f"{api_key.expires_at:%Y-%m-%d %H:%M} UTC"
+        expires = when_text(api_key.expires_at)  # README "Decisions": one form of date in all mail
         # A name from before names were checked may hold a line break: never in the Subject.
         name = " ".join(api_key.name.split())
         # Named after its tenant: without a mail server, its owners read it in their Outbox.
