@@ -23,6 +23,7 @@ from scim.models import ScimToken
 from scim.services.tokens import scim_token_revoke
 from tater import context
 from tater.mail import send_about_tenant
+from tater.names import one_line
 
 logger = logging.getLogger("leaks")
 
@@ -220,7 +221,7 @@ def _handle_scim_leak(token_pk: int, report: LeakReport, found_by: str) -> None:
     owners = _tenant_owner_emails(token.tenant_id)
     if not owners:
         return
-    name = " ".join(token.name.split())
+    name = one_line(token.name)
     subject = f"Tater SCIM token “{name}” was found in public and has been revoked"
     body = render_to_string("scim/leaked_token_email.txt", {"token": token, "url": url, "source": source})
     tenant_id = token.tenant.public_id
@@ -337,8 +338,8 @@ def _mail_owner(
     recipients = [r for r in recipients if r and (for_owner or r != api_key.owner.email)]
     if not recipients:
         return
-    # A key name is free text: no line break may reach the Subject header.
-    name = " ".join(api_key.name.split())
+    # A key name stored before names were checked may hold a line break: never in the Subject.
+    name = one_line(api_key.name)
     subject = (
         f"Tater API key “{name}” was found in public and has been revoked"
         if revoked

@@ -33,6 +33,7 @@ from orgs.services import (
 from tater.emails import nfkc, normalize_email
 from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
 from tater.mail import TenantMail
+from tater.names import one_line
 
 # --- Members through the API and UI: the policy's rank rules, invitations ---------------
 
@@ -321,7 +322,7 @@ def _send_invitation_email(
         "max_age_hours": INVITATION_MAX_AGE_HOURS,
     }
     message = TenantMail(
-        subject=f"You are invited to {organization.name} on Tater",
+        subject=f"You are invited to {one_line(organization.name)} on Tater",
         body=render_to_string("invitations/email.txt", context),
         to=[invitation.email],
         tenant_public_id=organization.tenant.public_id,

@@ -31,6 +31,13 @@ def is_one_line(text: str) -> bool:
     return not any(unicodedata.category(c) in _LINE_BREAKING or c in BIDI_CONTROLS for c in text)
 
 
+def one_line(text: str) -> str:
+    """``text`` shown on one line (mail, where a name stored before names were checked may
+    still hold a line break or a Unicode line or paragraph separator): every character
+    :func:`is_one_line` refuses becomes a space, and each run of spaces one."""
+    return " ".join("".join(c if is_one_line(c) else " " for c in str(text)).split())
+
+
 # Format characters (category Cf) show as nothing (a soft hyphen, U+2061-2064, tag characters),
 # except the joiners of emoji sequences and Persian, and the prepended concatenation marks
 # (Arabic number signs and the like, drawn over the digits that follow them).

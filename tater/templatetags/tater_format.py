@@ -15,6 +15,8 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from tater.names import one_line
+
 register = template.Library()
 
 FORMAT = "M j, Y, H:i T"
@@ -50,6 +52,7 @@ def ago(value: datetime | None) -> str:
 
 
 register.filter("when_text", when_text)
+register.filter("one_line", one_line)  # names in mail bodies (tater.names.one_line)
 
 
 @register.filter(is_safe=True)

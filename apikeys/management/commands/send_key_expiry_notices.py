@@ -14,6 +14,7 @@ from orgs.models import OrgMembership, TenantMembership
 from orgs.roles import TenantRole
 from tater.commands import PartlyFailed, TaterCommand
 from tater.mail import send_about_tenant
+from tater.names import one_line
 from tater.templatetags.tater_format import when_text
 
 logger = logging.getLogger("apikeys")
@@ -107,15 +108,15 @@ class Command(TaterCommand):
 
     @staticmethod
     def _mail(api_key: ApiKey, days: int) -> None:
-        where = api_key.organization.name if api_key.organization else "tenant-wide"
+        # Names stored before they were checked may hold line breaks: shown on one line.
+        where = one_line(api_key.organization.name) if api_key.organization else "tenant-wide"
         expires = when_text(api_key.expires_at)  # README "Decisions": one form of date in all mail
-        # A name from before names were checked may hold a line break: never in the Subject.
-        name = " ".join(api_key.name.split())
+        name = one_line(api_key.name)
         # Named after its tenant: without a mail server, its owners read it in their Outbox.
         send_about_tenant(
             subject=f"Tater API key “{name}” expires {expires} (within {days} days)",
             body=(
-                f"Your API key {api_key.name} ({api_key.display_prefix}…, {where}) expires on {expires}.\n\n"
+                f"Your API key {name} ({api_key.display_prefix}…, {where}) expires on {expires}.\n\n"
                 "Create a replacement or rotate it from Manage → Connections → API Keys before then, "
                 "deploy it, and revoke the old one."
             ),
