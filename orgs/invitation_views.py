@@ -31,7 +31,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             request.session[SESSION_ORG_KEY] = joined.public_id
             messages.info(request, f"You already joined {joined.name}.")
             return redirect("/")
-    problem, status = "", 200
+    problem, status, unconfirmed = "", 200, False
     if invitation is None:
         problem, status = "This invitation link is not valid.", 404
     elif invitation.accepted_at is not None or invitation.revoked_at is not None:
@@ -41,8 +41,14 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     elif not members.inviter_may_still_grant(invitation):
         problem, status = f"{members.INVITER_GONE}.", 410
     elif not members.has_verified_email(request.user, normalize_email(invitation.email)):
+        # Signed up from the link (or added the address) but not confirmed it yet: say so,
+        # not "sign in with that address" to someone signed in with it.
+        unconfirmed = members.has_email(request.user, normalize_email(invitation.email))
         problem, status = (
-            f"This invitation was sent to {invitation.email}: sign in with that address, verified, to accept it.",
+            f"Confirm {invitation.email} first: open the link in the confirmation email sent to it, "
+            "then this invitation again."
+            if unconfirmed
+            else f"This invitation was sent to {invitation.email}: sign in with that address, verified, to accept it.",
             403,
         )
     if request.method == "POST" and not problem:
@@ -55,5 +61,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             # Land in the org just joined.
             request.session[SESSION_ORG_KEY] = membership.organization.public_id
             return redirect("/")
-    context = {"invitation": invitation if invitation is not None and status != 404 else None, "problem": problem}
+    context = {
+        "invitation": invitation if invitation is not None and status != 404 else None,
+        "problem": problem,
+        "unconfirmed": unconfirmed,
+    }
     return render(request, "invitations/accept.html", context, status=status)

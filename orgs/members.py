@@ -101,6 +101,12 @@ def has_verified_email(user: Any, email: str) -> bool:
     )
 
 
+def has_email(user: Any, email: str) -> bool:
+    """Does ``user`` hold ``email`` at all, confirmed or not?"""
+    addresses = EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    return any(normalize_email(address) == email for address in addresses)
+
+
 @transaction.atomic
 def member_add_by_email(
     *, organization: Organization, email: str, role: str, actor: Any, accept_url: Callable[[str], str]
