@@ -58,8 +58,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             status = {ObjectNotFound: 404, NotPermitted: 403}.get(type(exc), 410)
             problem = exc.message
         else:
-            # Land in the org just joined.
-            request.session[SESSION_ORG_KEY] = membership.organization.public_id
+            # Land in the org just joined, and say so (its name may be the one of an org they have).
+            joined = membership.organization
+            request.session[SESSION_ORG_KEY] = joined.public_id
+            messages.success(
+                request, f"You are a member of {joined.name} ({joined.tenant.name}) as {membership.get_role_display()}."
+            )
             return redirect("/")
     context = {
         "invitation": invitation if invitation is not None and status != 404 else None,
