@@ -4,6 +4,14 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  /* A form sent back with errors: focus its summary (tabindex="-1"), so keyboard and screen
+     reader users start at what went wrong and Tab on to the fields it links to. An input the
+     page autofocuses (the 2FA code) keeps the focus. */
+  var summary = document.getElementById("form-errors");
+  if (summary && (!document.activeElement || document.activeElement === document.body)) {
+    summary.focus();
+  }
+
   /* Copy buttons: <button data-copy="#element-id">, status in [data-copy-status]. */
   function announce(button, text) {
     var status = document.getElementById(button.getAttribute("aria-describedby") || "");
