@@ -12,6 +12,7 @@ from orgs.models import KeyCreationPolicy, Plan
 from orgs.roles import OrgRole, TenantRole
 from tater.emails import nfkc
 from tater.exceptions import DomainError
+from tater.resubmission import SubmitOnceField
 from tater.shown_values import changed_on_page, post_values_shown
 
 
@@ -37,6 +38,7 @@ class OrgCreateForm(forms.Form):
         help_text="For example a customer or a department. You can invite members and create keys in it.",
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
+    submit_token = SubmitOnceField()  # sent twice (a double click, Back and Create): one org
 
 
 ROLE_HELP: dict[str, str] = {

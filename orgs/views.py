@@ -37,6 +37,7 @@ from orgs.models import Tenant
 from orgs.ui import current_access, org_query, require_scope, require_tenant_role, session_barred, url_in_org
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, ObjectNotFound
+from tater.resubmission import already_submitted, mark_submitted, new_submit_token
 
 
 @login_required
@@ -80,8 +81,14 @@ def _after_switch(request: HttpRequest, target: str) -> str:
 def org_create(request: HttpRequest) -> HttpResponse:
     access = current_access(request, org_required=False)
     require_tenant_role(access, roles.TenantRole.OWNER, roles.TenantRole.ADMIN)
-    form = OrgCreateForm(request.POST if request.method == "POST" else None)
+    form = OrgCreateForm(
+        request.POST if request.method == "POST" else None, initial={"submit_token": new_submit_token()}
+    )
     if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["submit_token"]
+        if already_submitted(request, token):
+            messages.info(request, "That form was already submitted: the organization was created once.")
+            return redirect("dashboard")
         try:
             org = services.org_create(
                 tenant=Tenant.objects.get(pk=access.tenant_pk),
@@ -93,6 +100,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             request.session[SESSION_ORG_KEY] = org.public_id
+            mark_submitted(request, token)
             messages.success(request, f"Organization “{org.name}” created. It is now your current organization.")
             return redirect("dashboard")
     return render(request, "orgs/org_create.html", {"form": form}, status=400 if form.errors else 200)

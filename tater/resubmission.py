@@ -1,6 +1,7 @@
 """Forms whose answer shows a secret once (a new API key, a rotated one, a SCIM token) carry a
 one-off ``submit_token``: the browser re-posting such a form (a reload, "resend the form")
-must not mint another secret. The tokens already used are kept in the session."""
+must not mint another secret. The New organization form carries one too (sent twice, one org).
+The tokens already used are kept in the session."""
 
 from __future__ import annotations
 
