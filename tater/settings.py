@@ -226,6 +226,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never link an account by an unverified email claim
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# allauth's mail (resets, confirmations) names the product, as Tater's own does, not the Host
+# the request named ("[127.0.0.1:8000] Password Reset Email"); templates/account/email/.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Tater] "
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "add_email": "accounts.forms.AddEmailForm"}
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
 ACCOUNT_REAUTHENTICATION_REQUIRED = True  # changing email asks for the password again
