@@ -189,6 +189,8 @@ def tenant_member_set(
         raise InvalidInput(f"Tenant role must be one of {', '.join(roles.TenantRole.values)}", field="role")
     if role is None and not suspended:
         signals.member_leave_ahead.send(sender=TenantMembership, tenant=tenant, user=user)
+    if role is not None:
+        signals.member_join_ahead.send(sender=TenantMembership, tenant=tenant, user=user, actor=actor)
     # The tenant row first: a tenant's role changes queue on it, so two owners demoting or
     # removing each other at once cannot both count two owners (FOR UPDATE locks no count).
     Tenant.objects.select_for_update(no_key=True).only("pk").get(pk=tenant.pk)
@@ -243,6 +245,8 @@ def org_member_set(
         raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
     if role is None and not suspended:
         signals.member_leave_ahead.send(sender=OrgMembership, tenant=organization.tenant, user=user)
+    if role is not None:
+        signals.member_join_ahead.send(sender=OrgMembership, tenant=organization.tenant, user=user, actor=actor)
     current = OrgMembership.objects.select_for_update().filter(organization=organization, user=user).first()
     old_role = current.role if current else None
     if old_role == role:

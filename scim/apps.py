@@ -9,12 +9,13 @@ class ScimConfig(AppConfig):
     def ready(self) -> None:
         from accounts import signals as account_signals
         from orgs import signals
-        from scim.services import departures, directory, provisioning
+        from scim.services import departures, directory, provisioning, returns
 
         signals.member_joined.connect(directory.member_joined, dispatch_uid="scim.directory.member_joined")
         signals.member_leave_ahead.connect(
             departures.member_leave_ahead, dispatch_uid="scim.departures.member_leave_ahead"
         )
+        signals.member_join_ahead.connect(returns.member_join_ahead, dispatch_uid="scim.returns.member_join_ahead")
         signals.member_left.connect(departures.member_left, dispatch_uid="scim.departures.member_left")
         account_signals.account_active_set_by_operator.connect(
             provisioning.operator_set_active, dispatch_uid="scim.provisioning.operator_set_active"

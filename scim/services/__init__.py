@@ -2,8 +2,10 @@
 and ``groups`` (the tenant's directory), ``directory`` (the members it lists before the
 identity provider says anything: seeded by the first token, joined by each new member; never
 on a read), ``provisioning``, what a directory change does to
-Tater accounts, memberships, sessions and keys, and ``departures``, what a removal by hand does
-once the domain owner's directory let the person go; ``common`` holds what they share. Each
+Tater accounts, memberships, sessions and keys, ``departures``, what a removal by hand does
+once the domain owner's directory let the person go, and ``returns``, what a role given by hand
+to a person the directory deprovisioned does to the keys kept for their return; ``common`` holds
+what they share. Each
 service runs in one transaction with its audit entries; on ``/scim/v2/`` the audit channel is
 ``scim`` and the entry's key id is the acting SCIM token's id (scim.protocol.authentication
 sets both).

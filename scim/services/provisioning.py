@@ -356,6 +356,15 @@ def _resume(identity: ScimUser) -> list[str]:
     return done
 
 
+# Set while a directory's groups give roles (``apply_groups``): those are the directory's own,
+# so the receiver of a join by hand (scim.services.returns) stands by.
+_grouping: ContextVar[bool] = ContextVar("scim_grouping", default=False)
+
+
+def grouping() -> bool:
+    return _grouping.get()
+
+
 def apply_groups(identity: ScimUser) -> None:
     """Make the person's roles in mapped orgs what their groups grant (highest role wins);
     end memberships a group granted and no group grants any more. A membership someone added
@@ -364,6 +373,14 @@ def apply_groups(identity: ScimUser) -> None:
     SCIM (an admin's removal) stays ended while the same groups grant it: the identity
     provider's next, unrelated change does not undo the removal; added again by hand, it is a
     hand-added membership."""
+    token = _grouping.set(True)
+    try:
+        _apply_groups(identity)
+    finally:
+        _grouping.reset(token)
+
+
+def _apply_groups(identity: ScimUser) -> None:
     user = identity.user
     desired: dict[int, str] = {}
     rows = ScimGroupMember.objects.filter(identity=identity, group__organization__isnull=False).exclude(group__role="")
