@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audit import registry as A
 from audit.services import audit_record
-from orgs import policy, roles
+from orgs import policy, roles, signals
 from orgs.email_owners import account_holding
 from orgs.models import Invitation, Organization, OrgMembership, Tenant, TenantMembership
 from orgs.selectors import as_actor, invitation_digest
@@ -203,6 +203,10 @@ def member_update(
                 ),
                 field="tenant_role",
             )
+        if role is not UNSET and role is not None:
+            # What the org role's change takes first (orgs.signals.member_join_ahead), before the
+            # tenant role's change holds the tenant row and the audit chain.
+            signals.member_join_ahead.send(sender=OrgMembership, tenant=organization.tenant, user=user, actor=actor)
         tenant = Tenant.objects.get(pk=organization.tenant_id)
         tenant_member_set(tenant=tenant, user=user, role=tenant_role, actor=actor)
     if role is not UNSET:
@@ -260,12 +264,15 @@ INVITER_GONE = "This invitation is no longer valid: whoever sent it can no longe
 def invitation_accept(*, token: str, user: Any) -> OrgMembership:
     """Accept an invitation as the signed-in ``user``: the token is single-use, expires,
     and only works for the address it was sent to."""
-    invitation = (
-        Invitation.objects.select_for_update()
-        .select_related("organization__tenant")
-        .filter(token_digest=invitation_digest(token or ""))
-        .first()
+    found = Invitation.objects.select_related("organization__tenant").filter(
+        token_digest=invitation_digest(token or "")
     )
+    pending = found.first()
+    if pending is not None:
+        # What the join takes first (orgs.signals.member_join_ahead: the person's SCIM Users),
+        # before the invitation: a directory deprovisioning them takes those, then withdraws it.
+        signals.member_join_ahead.send(sender=OrgMembership, tenant=pending.organization.tenant, user=user, actor=user)
+    invitation = found.select_for_update().first()
     if invitation is None:
         raise ObjectNotFound("This invitation link is not valid")
     if invitation.accepted_at is not None or invitation.revoked_at is not None:

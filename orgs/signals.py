@@ -25,10 +25,10 @@ member_leave_ahead = Signal()
 
 # Sent first, before a change that gives a person a role (a tenant role, or an org's; a join
 # or a role change, as the service cannot tell before it locks) locks anything: ``tenant``,
-# ``user``, ``actor`` (as above). scim revokes the keys a directory's deprovisioning kept for the
-# person's return when this gives them a role again by hand: it locks their User, then the
-# tenant, memberships and keys, ahead of the join's rows and audit chain, as a directory's
-# change of that person takes them.
+# ``user``, ``actor`` (as above). scim locks the person's Users (the change queues with the
+# directory's change of that person) and, when this gives a role again by hand to someone it
+# deprovisioned, revokes the keys kept for their return: the User, then the tenant, memberships
+# and keys, ahead of the join's rows and audit chain, as a directory's change takes them.
 member_join_ahead = Signal()
 
 # A person was given a new membership in the tenant (a tenant role, or an org's, where they

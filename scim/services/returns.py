@@ -8,8 +8,10 @@ reach again, docs/scim.md §4); a role given again by hand revives none, as afte
 (SPEC §2: "removing the owner ... kills the key"). Keys made after the re-add are the person's.
 
 Receiver of ``orgs.signals.member_join_ahead``, sent before the join locks anything: the
-person's User, then the tenant, memberships and keys (``provisioning.keys_lock_ahead``), then
-the audit chain, the order a directory's change of that person and a key change take them.
+person's Users (whatever their state: a join by hand and the directory's change of that person
+come one after the other, never interleaved), then the tenant, memberships and keys
+(``provisioning.keys_lock_ahead``), then the audit chain, the order a directory's change of that
+person and a key change take them.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from scim.services import provisioning
 def member_join_ahead(*, tenant: Tenant, user: Any, actor: Any = None, **kwargs: Any) -> None:
     if provisioning.grouping():
         return  # the directory's own grant (reprovisioning, a group): it decides the kept keys
-    rows = ScimUser.objects.filter(tenant=tenant, user_id=user.pk, deleted_at__isnull=True, active=False)
-    if not any(suspended for suspended in rows.values_list("suspended_roles", flat=True)):
-        return
-    locked = list(rows.select_for_update(of=("self",)).select_related("tenant").order_by("pk"))
-    returning = [identity for identity in locked if identity.suspended_roles]
+    # The person's Users, locked whatever their state: a directory deprovisioning them at this
+    # instant read their roles before ending them, so a join it could not see survived it. The
+    # join now waits for that change (and a later one for the join): one comes after the other.
+    rows = ScimUser.objects.select_for_update(of=("self",)).select_related("tenant")
+    locked = list(rows.filter(tenant=tenant, user_id=user.pk, deleted_at__isnull=True).order_by("pk"))
+    returning = [identity for identity in locked if identity.active is False and identity.suspended_roles]
     if not returning:
-        return  # reprovisioned or dealt with meanwhile
+        return
     provisioning.keys_lock_ahead(*returning)
     if (
         TenantMembership.objects.filter(tenant=tenant, user_id=user.pk).exists()
