@@ -26,7 +26,9 @@ from django_otp_webauthn import exceptions as webauthn_errors
 from django_otp_webauthn.helpers import WebAuthnHelper
 from django_otp_webauthn.models import WebAuthnCredential
 from django_otp_webauthn.utils import rewrite_exceptions
+from webauthn import base64url_to_bytes, verify_authentication_response
 from webauthn.helpers import exceptions as pywebauthn_errors
+from webauthn.helpers import parse_authentication_credential_json, parse_authenticator_data
 
 from accounts import mfa, services
 from accounts.models import LoginChallenge, RecoveryCodeDevice
@@ -256,10 +258,47 @@ def _verify_assertion(
             device = helper_for(request).authenticate_complete(user=user, state=state, data=data)
     except REFUSALS as exc:
         logger.info("passkey assertion refused: %s", type(exc).__name__)
+        _audit_counter_gone_back(request, user, state, data)
         return None
     if not device.confirmed or not device.user.is_active:
         return None
     return device
+
+
+def _audit_counter_gone_back(request: HttpRequest, user: Any, state: dict[str, Any], data: dict[str, Any]) -> None:
+    """When a refused assertion was right but for its signature counter (not above the stored
+    one: WebAuthn's signal of a cloned authenticator), audit ``mfa.passkey_clone_suspected``
+    naming the passkey. Once a copy has been used its counter is ahead, so the genuine key is
+    the one refused: without this entry nobody could tell that from a wrong answer. Checked by
+    verifying the answer again as if no count were stored; a forgery stays an ordinary failure."""
+    try:
+        credential = parse_authentication_credential_json(data)
+        device = WebAuthnCredential.objects.get(
+            user=user, credential_id_sha256=WebAuthnCredential.get_credential_id_sha256(credential.raw_id)
+        )
+        helper = helper_for(request)
+        verify_authentication_response(
+            credential=credential,
+            credential_current_sign_count=0,
+            credential_public_key=device.public_key,
+            expected_challenge=base64url_to_bytes(state["challenge"]),
+            expected_rp_id=helper.get_relying_party_domain(),
+            expected_origin=helper.get_allowed_origins(),
+            require_user_verification=state["require_user_verification"],
+        )
+        received = parse_authenticator_data(credential.response.authenticator_data).sign_count
+    except (*REFUSALS, WebAuthnCredential.DoesNotExist):
+        return  # refused for another reason
+    audit_record(
+        action=A.MFA_PASSKEY_CLONE_SUSPECTED,
+        tenant=services.home_tenant(user),
+        target=user,
+        changes={
+            "method": "passkey",
+            "name": device.name,
+            "sign_count": {"stored": device.sign_count, "received": received},
+        },
+    )
 
 
 def passkey_authentication_complete(*, request: HttpRequest, user: Any, data: Any) -> WebAuthnCredential | None:

@@ -65,6 +65,9 @@ OPERATOR_GROUP_DELETED = register("operator_group.deleted", "Operator group dele
 MFA_ENABLED = register("mfa.enabled", "Two-factor authentication enabled")
 MFA_DISABLED = register("mfa.disabled", "Two-factor authentication disabled")
 MFA_PASSKEY_RENAMED = register("mfa.passkey_renamed", "Passkey renamed")
+MFA_PASSKEY_CLONE_SUSPECTED = register(
+    "mfa.passkey_clone_suspected", "Passkey refused: its signature counter went back (a copied authenticator?)"
+)
 MFA_RECOVERY_REGENERATED = register("mfa.recovery_codes_regenerated", "Recovery codes regenerated")
 MFA_VERIFIED = register(
     "mfa.verified", "Second factor verified outside a sign-in (a session's step-up, the credential exchange)"
