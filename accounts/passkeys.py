@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest
 from django.http.request import split_domain_port
 from django.utils import timezone
@@ -254,15 +254,30 @@ def _verify_assertion(
     if state is None or not isinstance(data, dict):
         return None
     try:
-        with _verifying():
+        # A savepoint: the library's save of the new counter failing leaves the sign-in usable.
+        with _verifying(), transaction.atomic():
             device = helper_for(request).authenticate_complete(user=user, state=state, data=data)
     except REFUSALS as exc:
         logger.info("passkey assertion refused: %s", type(exc).__name__)
         _audit_counter_gone_back(request, user, state, data)
         return None
+    except DatabaseError:
+        # Removed (an operator, the owner elsewhere) after the library found it: its save of
+        # the counter found no row. An answer from a passkey that is not there; else re-raised.
+        if _registered(data):
+            raise
+        logger.info("passkey assertion refused: the passkey was removed meanwhile")
+        return None
     if not device.confirmed or not device.user.is_active:
         return None
     return device
+
+
+def _registered(data: dict[str, Any]) -> bool:
+    raw_id = parse_authentication_credential_json(data).raw_id
+    return WebAuthnCredential.objects.filter(
+        credential_id_sha256=WebAuthnCredential.get_credential_id_sha256(raw_id)
+    ).exists()
 
 
 def _audit_counter_gone_back(request: HttpRequest, user: Any, state: dict[str, Any], data: dict[str, Any]) -> None:
