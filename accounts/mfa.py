@@ -93,15 +93,19 @@ def mfa_device_remove(*, device: Any, keep: str | None = None) -> None:
     # The sign-out rows before the audit chain (the lock order: accounts.sign_in_binding). An
     # abandoned enrolment (unconfirmed) never verified anyone: nothing to end for it alone.
     if device.confirmed or codes_removed:
-        _sessions_end(user=user, keep=keep)
+        factor_changed_sign_out(user=user, keep=keep)
     audit_record(action=A.MFA_DISABLED, tenant=home_tenant(user), target=user, changes=changes)
 
 
-def _sessions_end(*, user: Any, keep: str | None) -> None:
+def factor_changed_sign_out(*, user: Any, keep: str | None) -> bool:
+    """A second factor changed (by its owner or an operator): every session of the account but
+    ``keep`` ends (audited ``user.sessions_ended``, ``via: second_factor_changed``), and so do
+    sign-ins waiting for a second step. Whether any session was ended."""
     if UserSession.objects.filter(user=user).exclude(session_key=keep or "").signed_in().exists():
         sessions_ended(user=user, keep=keep, via="second_factor_changed")  # audited
-    else:
-        pending_sign_ins_end(user)  # no session to end, but sign-ins waiting for a second step
+        return True
+    pending_sign_ins_end(user)  # no session to end, but sign-ins waiting for a second step
+    return False
 
 
 def second_factor_verified(*, user: Any, device: Any, via: str | None = None) -> None:

@@ -26,9 +26,8 @@ from django_ratelimit.core import is_ratelimited
 from accounts import mfa, passkeys, services
 from accounts.app_settings import app_settings
 from accounts.forms import CodeForm, ConfirmTOTPForm, PasswordConfirmForm
-from accounts.models import RecoveryCodeDevice, User, UserSession
+from accounts.models import RecoveryCodeDevice, User
 from accounts.qr import qr_svg
-from accounts.sign_in_binding import pending_sign_ins_end
 from accounts.stages import pending_second_step
 from accounts.views import (
     View,
@@ -203,13 +202,9 @@ def _sign_out_elsewhere(request: HttpRequest, *, first: bool = True) -> None:
     passkey sign out the account's other sessions (SPEC §8): signed in on the password alone
     they never passed the factor, or they passed one its owner has just taken back (a read
     recovery code, a borrowed phone). A stolen cookie must not outlive the fix."""
-    user, keep = cast(User, request.user), request.session.session_key
-    if UserSession.objects.filter(user=user).exclude(session_key=keep).signed_in().exists():
-        services.sessions_ended(user=user, keep=keep, via="second_factor_changed")  # audited
+    if mfa.factor_changed_sign_out(user=cast(User, request.user), keep=request.session.session_key):
         again = "they sign in again with the second factor" if first else "they sign in again"
         messages.info(request, f"Your other sessions were signed out: {again}.")
-    else:
-        pending_sign_ins_end(user)  # no session to end, but sign-ins waiting for a second step
 
 
 def _b32(key: bytes) -> str:
