@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import cast
 
-from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -24,12 +23,9 @@ from accounts.views import reauthenticate_url
 def security(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     sessions = UserSession.objects.filter(user=user).signed_in()
-    # "Link single sign-on": the IdP of the tenant that verified the user's email domain,
-    # until this account has an identity there (SSO refuses to link accounts of other
-    # tenants by email; their owners link them here, signed in).
-    link_config = sso.config_for_email(user.email)
-    if link_config is not None and SocialAccount.objects.filter(user=user, provider=link_config.provider_id).exists():
-        link_config = None
+    # "Link single sign-on" (SSO refuses to link accounts of other tenants by email; their
+    # owners link them here, signed in).
+    link_config = sso.link_offer(user)
     has_2fa = services.has_2fa(user)
     return render(
         request,

@@ -50,6 +50,16 @@ def config_for_email(email: str) -> TenantSSOConfig | None:
     return TenantSSOConfig.objects.select_related("tenant").filter(tenant_id=claim.tenant_id, is_active=True).first()
 
 
+def link_offer(user: Any) -> TenantSSOConfig | None:
+    """The tenant IdP a signed-in user may link to their account ("Link single sign-on" on
+    Account security, the connections page): the one of the tenant that verified their email's
+    domain, until they have an identity there. No other tenant's IdP is ever offered (or named)."""
+    config = config_for_email(user.email)
+    if config is None or SocialAccount.objects.filter(user=user, provider=config.provider_id).exists():
+        return None
+    return config
+
+
 def config_for_provider(provider_id: str) -> TenantSSOConfig | None:
     return TenantSSOConfig.objects.select_related("tenant").filter(provider_id=provider_id, is_active=True).first()
 
