@@ -123,8 +123,14 @@ class SurfaceView:
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Calls on the seed paths are API calls wherever they live (/v1/, /auth/): their
-        # writes (a key made by credential exchange) are audited with the api channel.
-        context.current().channel = "api"
+        # writes (a key made by credential exchange) are audited with the api channel. And, as
+        # under /api/ (tater.middleware.ContextUserMiddleware), a browser session travelling
+        # with them names nobody: only the view's own credential says who acts, so a failed
+        # sign-in or a lockout is never put on a signed-in bystander (SPEC §7 "who").
+        ctx = context.current()
+        ctx.channel = "api"
+        ctx.user_id = None
+        ctx.extra.pop("user_email", None)
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
