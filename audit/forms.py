@@ -10,7 +10,7 @@ from django import forms
 
 from audit.models import Channel
 from audit.registry import ACTIONS
-from audit.selectors import AuditFilters, parse_filters
+from audit.selectors import AuditFilters, is_acting_key_id, parse_filters
 from tater.exceptions import InvalidInput
 
 
@@ -47,10 +47,13 @@ class ActivityFilterForm(forms.Form):
         max_length=254,
         widget=forms.TextInput(attrs={"placeholder": "Email or user id (usr-…)", "autocomplete": "off"}),
     )
+    # The key that acted (the entries made with it), not the key an entry is about: the same
+    # filter as the API's ``key`` (README "Decisions on the audit log").
     key = forms.CharField(
         required=False,
-        max_length=48,
-        label="API key id",
+        max_length=64,
+        label="Made with API key",
+        help_text="The id of the key that made the changes, as its page shows it.",
         widget=forms.TextInput(attrs={"placeholder": "key-…", "autocomplete": "off", "spellcheck": "false"}),
     )
     since = forms.DateField(
@@ -68,6 +71,12 @@ class ActivityFilterForm(forms.Form):
         if actor and "@" not in actor and not actor.startswith("usr-"):
             raise forms.ValidationError("Enter an email address or a user id (usr-…).")
         return actor
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data.get("key", "").strip()
+        if key and not is_acting_key_id(key.lower()):
+            raise forms.ValidationError("Enter the id of an API key (key-…), not the key itself or its prefix.")
+        return key
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -58,6 +58,8 @@ ROW_FIELDS = (
 _CURSOR_SALT = "audit.cursor"
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _USER_ID = re.compile(r"^usr-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# The id of what acted: an API key (key-<uuid>) or, in SCIM entries, a SCIM token.
+_ACTING_KEY_ID = re.compile(r"^(key|scimtoken)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,11 @@ def _actor_by_email(actor: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     return tuple(spellings), tuple(int(pk) for pk, _ in people)
 
 
+def is_acting_key_id(value: str) -> bool:
+    """Whether ``value`` (lower-cased) is the id of a key or SCIM token, as entries name what acted."""
+    return bool(_ACTING_KEY_ID.match(value))
+
+
 def parse_filters(params: Mapping[str, Any]) -> AuditFilters:
     """Query parameters → filters; a bad value raises InvalidInput naming its field."""
 
@@ -204,10 +211,14 @@ def parse_filters(params: Mapping[str, Any]) -> AuditFilters:
             values["actor_emails"], values["actor_email_users"] = _actor_by_email(actor)
         else:
             values["actor_user_id"] = _actor_pk(actor)
-    key = get("key")
+    key = get("key").lower()
     if key:
-        if len(key) > 48:
-            raise InvalidInput("key must be an API key id (key-...)", field="key")
+        # The key that acted, by id. Anything else (a pasted secret, the display prefix) would
+        # match nothing without a word: refused, and never echoed back.
+        if not is_acting_key_id(key):
+            raise InvalidInput(
+                "key must be the id of an API key (key-...), not the key itself or its prefix", field="key"
+            )
         values["key"] = key
     if get("since"):
         values["since"] = _parse_time(get("since"), "since", end=False)

@@ -47,7 +47,7 @@ class AuditLogView(TaterAPIView):
             _param("channel", "ui, api, admin, system or scim", enum=["ui", "api", "admin", "system", "scim"]),
             _param("action", "An action name (api_key.created) or a group (api_key.*)"),
             _param("actor", "The acting user's email address or user id (usr-...)"),
-            _param("key", "The id of the API key that acted (key-...)"),
+            _param("key", "Entries made with this key: the id of the API key that acted (key-...), not the key itself"),
             _param("since", "ISO 8601 date or date-time; entries at or after it"),
             _param("until", "ISO 8601 date or date-time; entries up to it (a date: the whole day)"),
             _param("cursor", "next_cursor of the previous page"),

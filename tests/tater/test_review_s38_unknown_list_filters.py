@@ -49,7 +49,8 @@ def test_the_parameters_these_lists_read_are_accepted(api, world):
     key = {"HTTP_X_API_KEY": world["owner_raw"]}
     org = world["org1"].public_id
     audit = (
-        f"/api/v1/audit-log/?channel=api&action=api_key.*&actor={world['owner'].email}&key=key-x"
+        f"/api/v1/audit-log/?channel=api&action=api_key.*&actor={world['owner'].email}"
+        f"&key={world['owner_key'].public_id}"
         f"&since=2026-01-01&until=2030-01-01&limit=5&organizationId={org}&format=json"
     )
     assert api.get(audit, **key).status_code == 200
