@@ -18,6 +18,7 @@ from audit.models import AuditChainHead, AuditEvent
 from audit.registry import ACTIONS
 from tater import context
 from tater.exceptions import InvalidInput
+from tater.operations.logs import redact
 
 SECRET_FIELDS = frozenset({"key", "digest", "previous_digest", "password", "secret", "token", "code"})
 
@@ -82,7 +83,9 @@ def _entry_fields(
         # Stored exactly as the database will hand it back, so the entry hash recomputes.
         "changes": json.loads(json.dumps(changes, cls=DjangoJSONEncoder)),
         "ip": ctx.ip or None,
-        "user_agent": _text(ctx.user_agent, 512),
+        # Sent by the client and read by everyone who reads the org's log: a key or token a
+        # client put in it (SPEC §2: never in an audit entry) is redacted as log lines are.
+        "user_agent": _text(redact(str(ctx.user_agent or "")), 512),
         "request_id": _text(ctx.request_id, 64),
         "created_at": timezone.now(),
     }
