@@ -13,16 +13,20 @@ written meanwhile never shift a page. No COUNT(*) is ever run.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import heapq
 import itertools
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core import signing
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -238,18 +242,30 @@ def parse_limit(value: Any) -> int:
     return limit
 
 
-def encode_cursor(last_id: int) -> str:
-    return signing.dumps(last_id, salt=_CURSOR_SALT)
+def _cursor_cipher() -> MultiFernet:
+    # Encrypted, not only signed: the row id inside is shared by every tenant, so a readable
+    # one would tell a tenant how much the whole platform wrote between two of its pages.
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet(
+        [Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"{_CURSOR_SALT}\n{s}".encode()).digest())) for s in secrets]
+    )
 
 
-def decode_cursor(value: str | None) -> int | None:
+def encode_cursor(last_id: int, scope: AuditScope) -> str:
+    """A place in one organization's log (``scope``), opaque to its reader."""
+    payload = json.dumps([scope.tenant_pk, scope.org_pk, last_id]).encode()
+    return _cursor_cipher().encrypt(payload).decode("ascii")
+
+
+def decode_cursor(value: str | None, scope: AuditScope) -> int | None:
+    """The row id a cursor names; 400 for a forged cursor or another org's (or tenant's)."""
     if not value:
         return None
     try:
-        last_id = signing.loads(value, salt=_CURSOR_SALT)
-    except signing.BadSignature:
-        raise InvalidInput("cursor is not valid: use the next_cursor of a previous page", field="cursor") from None
-    if not isinstance(last_id, int):
+        tenant_pk, org_pk, last_id = json.loads(_cursor_cipher().decrypt(value.encode("ascii")))
+    except (InvalidToken, UnicodeError, ValueError, TypeError):
+        tenant_pk = org_pk = last_id = None
+    if (tenant_pk, org_pk) != (scope.tenant_pk, scope.org_pk) or not isinstance(last_id, int):
         raise InvalidInput("cursor is not valid: use the next_cursor of a previous page", field="cursor")
     return last_id
 
@@ -327,10 +343,10 @@ def audit_page(
     *, scope: AuditScope, filters: AuditFilters, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of rows, newest first, and the cursor of the next page (None at the end)."""
-    streams = [list(q[: limit + 1]) for q in _sources(scope, filters, decode_cursor(cursor))]
+    streams = [list(q[: limit + 1]) for q in _sources(scope, filters, decode_cursor(cursor, scope))]
     rows = list(_newest_first(streams))[: limit + 1]
     if len(rows) > limit:
-        return rows[:limit], encode_cursor(rows[limit - 1]["id"])
+        return rows[:limit], encode_cursor(rows[limit - 1]["id"], scope)
     return rows, None
 
 
@@ -340,7 +356,7 @@ def newer_cursor(
     """The page before the one ``cursor`` opens (its rows are older than the id it names, the
     last row of that page before): its cursor, "" when it is the first page, None when
     ``cursor`` opens the first page itself."""
-    before_id = decode_cursor(cursor)
+    before_id = decode_cursor(cursor, scope)
     if before_id is None:
         return None
     streams = [
@@ -350,7 +366,7 @@ def newer_cursor(
     oldest_first = sorted(itertools.chain.from_iterable(streams))[: limit + 1]
     if len(oldest_first) <= limit:
         return ""
-    return encode_cursor(oldest_first[limit - 1] + 1)
+    return encode_cursor(oldest_first[limit - 1] + 1, scope)
 
 
 def audit_export(
