@@ -76,6 +76,14 @@ class AuditLogView(TaterAPIView):
         filters = selectors.parse_filters(params)
         scope = selectors.scope_for(self.access(request))
         if export == "csv":
+            # The export has no page: a paging parameter would be silently ignored (SPEC §3).
+            for name in ("limit", "cursor"):
+                if params.get(name):
+                    raise InvalidInput(
+                        f"{name} pages the JSON list; the CSV export holds every matching entry "
+                        "(narrow it with since and until)",
+                        field=name,
+                    )
             return csv_response(selectors.audit_export(scope=scope, filters=filters), scope)
         limit = selectors.parse_limit(params.get("limit"))
         rows, next_cursor = selectors.audit_page(scope=scope, filters=filters, cursor=params.get("cursor"), limit=limit)
