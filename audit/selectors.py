@@ -378,6 +378,13 @@ def audit_export(
     return _newest_first([_keyset_chunks(entries, filters, size) for entries in _scoped(scope)])
 
 
+def _public_target_id(target_id: str) -> str | None:
+    """A target's public id; None for one stored by row number (an object with no public id:
+    a domain claim, a membership, an operator group), which counts every tenant's rows
+    (SPEC §1: ids are opaque, never sequential integers). The admin still shows it."""
+    return None if not target_id or target_id.isdigit() else target_id
+
+
 def entry_data(row: Mapping[str, Any], scope: AuditScope) -> dict[str, Any]:
     """The public shape of one entry (API and CSV)."""
     return {
@@ -391,7 +398,7 @@ def entry_data(row: Mapping[str, Any], scope: AuditScope) -> dict[str, Any]:
         else ("session" if row["actor_user_id"] else "system"),
         "key_id": row["api_key_id"] or None,
         "target": (
-            {"type": row["target_type"], "id": row["target_id"], "display": row["target_repr"]}
+            {"type": row["target_type"], "id": _public_target_id(row["target_id"]), "display": row["target_repr"]}
             if row["target_type"]
             else None
         ),

@@ -17,7 +17,7 @@ class ActorOutput(serializers.Serializer):
 
 class TargetOutput(serializers.Serializer):
     type = serializers.CharField()
-    id = serializers.CharField()
+    id = serializers.CharField(allow_null=True, help_text="The target's public id; null for an object without one")
     display = serializers.CharField()
 
 

@@ -355,7 +355,7 @@ class AuditEntry:
             target=None
             if not target
             else AuditTarget(
-                type=str(target.get("type", "")), id=str(target.get("id", "")), display=str(target.get("display", ""))
+                type=str(target.get("type", "")), id=str(target.get("id") or ""), display=str(target.get("display", ""))
             ),
             organization_id=_opt_str(data.get("organization_id")),
             tenant_id=str(data.get("tenant_id", "")),
