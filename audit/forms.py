@@ -10,7 +10,7 @@ from django import forms
 
 from audit.models import Channel
 from audit.registry import ACTIONS
-from audit.selectors import AuditFilters, is_acting_key_id, parse_filters
+from audit.selectors import AuditFilters, is_acting_key_id, is_target_id, parse_filters
 from tater.exceptions import InvalidInput
 
 
@@ -56,6 +56,16 @@ class ActivityFilterForm(forms.Form):
         help_text="The id of the key that made the changes, as its page shows it.",
         widget=forms.TextInput(attrs={"placeholder": "key-…", "autocomplete": "off", "spellcheck": "false"}),
     )
+    # What the entries are about (a key's page links here with its id).
+    target = forms.CharField(
+        required=False,
+        max_length=64,
+        label="About",
+        help_text="The id of a key, person or organization (key-…, usr-…, org-…): the entries about it.",
+        widget=forms.TextInput(
+            attrs={"placeholder": "key-…, usr-…, org-…", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
     since = forms.DateField(
         required=False, label="From", widget=DateInput(), error_messages={"invalid": "Enter a date such as 2026-01-31."}
     )
@@ -77,6 +87,12 @@ class ActivityFilterForm(forms.Form):
         if key and not is_acting_key_id(key.lower()):
             raise forms.ValidationError("Enter the id of an API key (key-…), not the key itself or its prefix.")
         return key
+
+    def clean_target(self) -> str:
+        target = self.cleaned_data.get("target", "").strip()
+        if target and not is_target_id(target.lower()):
+            raise forms.ValidationError("Enter the id of a key, person or organization (key-…, usr-…, org-…).")
+        return target
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -74,6 +74,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["tenant", "-id"], name="audit_tenant_id_desc"),
             models.Index(fields=["organization", "-id"], name="audit_org_id_desc"),
+            # The `target` filter (a key's page links to the entries about it).
+            models.Index(fields=["target_id", "-id"], name="audit_target_id_desc"),
         ]
         constraints = [
             # One entry per position in a chain; also the index verify_audit walks.

@@ -64,6 +64,8 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _USER_ID = re.compile(r"^usr-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # The id of what acted: an API key (key-<uuid>) or, in SCIM entries, a SCIM token.
 _ACTING_KEY_ID = re.compile(r"^(key|scimtoken)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# What an entry is about, by public id: key-…, usr-…, org-…, inv-…, scan-…, or a bare uuid (a tenant).
+_TARGET_ID = re.compile(r"^([a-z]+-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ class AuditFilters:
     actor_emails: tuple[str, ...] = ()
     actor_email_users: tuple[int, ...] = ()
     actor_user_id: int | None = None
-    key: str | None = None
+    key: str | None = None  # the key that acted
+    target: str | None = None  # what the entries are about
     since: datetime | None = None
     until: datetime | None = None  # exclusive
 
@@ -186,6 +189,11 @@ def is_acting_key_id(value: str) -> bool:
     return bool(_ACTING_KEY_ID.match(value))
 
 
+def is_target_id(value: str) -> bool:
+    """Whether ``value`` (lower-cased) is a public id an entry can be about."""
+    return bool(_TARGET_ID.match(value))
+
+
 def parse_filters(params: Mapping[str, Any]) -> AuditFilters:
     """Query parameters → filters; a bad value raises InvalidInput naming its field."""
 
@@ -224,6 +232,13 @@ def parse_filters(params: Mapping[str, Any]) -> AuditFilters:
                 "key must be the id of an API key (key-...), not the key itself or its prefix", field="key"
             )
         values["key"] = key
+    target = get("target").lower()
+    if target:
+        if not is_target_id(target):
+            raise InvalidInput(
+                "target must be the id of what the entries are about (key-..., usr-..., org-...)", field="target"
+            )
+        values["target"] = target
     if get("since"):
         values["since"] = _parse_time(get("since"), "since", end=False)
     if get("until"):
@@ -289,6 +304,8 @@ def _filtered(entries: QuerySet[AuditEvent], filters: AuditFilters) -> QuerySet[
         entries = entries.filter(actor_user_id=filters.actor_user_id)
     if filters.key:
         entries = entries.filter(api_key_id=filters.key)
+    if filters.target:
+        entries = entries.filter(target_id=filters.target)
     if filters.since:
         entries = entries.filter(created_at__gte=filters.since)
     if filters.until:

@@ -40,7 +40,9 @@ class AuditLogView(TaterAPIView):
 
     required_scopes = {"GET": "audit:read"}
     content_negotiation_class = FormatParamNegotiation
-    query_fields = {"GET": frozenset({"channel", "action", "actor", "key", "since", "until", "cursor", "limit"})}
+    query_fields = {
+        "GET": frozenset({"channel", "action", "actor", "key", "target", "since", "until", "cursor", "limit"})
+    }
 
     @extend_schema(
         parameters=[
@@ -48,6 +50,9 @@ class AuditLogView(TaterAPIView):
             _param("action", "An action name (api_key.created) or a group (api_key.*)"),
             _param("actor", "The acting user's email address or user id (usr-...)"),
             _param("key", "Entries made with this key: the id of the API key that acted (key-...), not the key itself"),
+            _param(
+                "target", "Entries about this object, by its id: a key (key-...), a person (usr-...), an org (org-...)"
+            ),
             _param("since", "ISO 8601 date or date-time; entries at or after it"),
             _param("until", "ISO 8601 date or date-time; entries up to it (a date: the whole day)"),
             _param("cursor", "next_cursor of the previous page"),
