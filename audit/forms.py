@@ -61,7 +61,7 @@ class ActivityFilterForm(forms.Form):
         required=False,
         max_length=64,
         label="About",
-        help_text="The id of a key, person or organization (key-…, usr-…, org-…): the entries about it.",
+        help_text="Entries about a key, person or org, by its id.",
         widget=forms.TextInput(
             attrs={"placeholder": "key-…, usr-…, org-…", "autocomplete": "off", "spellcheck": "false"}
         ),
