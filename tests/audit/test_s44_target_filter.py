@@ -117,3 +117,11 @@ def test_an_index_serves_the_filter():
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, "audit_auditevent")
     assert any(c["index"] and c["columns"] and c["columns"][0] == "target_id" for c in constraints.values())
+
+
+def test_an_entrys_target_links_to_every_entry_about_it(world):
+    member_key = world["member_key"]
+    text = _signed_in(world["owner"]).get("/activity/").content.decode()
+    assert re.search(
+        rf'<a href="/activity/\?[^"]*target={member_key.public_id}[^"]*"[^>]*>{member_key.public_id}</a>', text
+    )
