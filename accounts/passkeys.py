@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest
 from django.http.request import split_domain_port
@@ -76,6 +77,20 @@ class PasskeyHelper(WebAuthnHelper):
     def get_allowed_origins(self) -> list[str]:
         configured = list(super().get_allowed_origins() or [])
         return configured or [f"{self.request.scheme}://{self.request.get_host()}"]
+
+    def authenticate_complete(self, user: Any, state: dict[str, Any], data: dict[str, Any]) -> WebAuthnCredential:
+        """The library's check, with the passkey's row locked until the caller's transaction
+        ends: it reads the signature counter, verifies, then saves the new one, so two answers
+        at once (a copied authenticator and the genuine one) each passed against the old count.
+        The account's row first, as a passkey's removal takes it (one removal at a time)."""
+        with transaction.atomic():
+            if user is not None:
+                get_user_model().objects.select_for_update(no_key=True).only("pk").filter(pk=user.pk).first()
+                raw_id = parse_authentication_credential_json(data).raw_id
+                WebAuthnCredential.objects.select_for_update().filter(
+                    user=user, credential_id_sha256=WebAuthnCredential.get_credential_id_sha256(raw_id)
+                ).only("pk").first()
+            return super().authenticate_complete(user=user, state=state, data=data)
 
 
 def helper_for(request: HttpRequest) -> PasskeyHelper:

@@ -205,8 +205,9 @@ def user_deleted_by_operator(*, user: Any) -> None:
     # The person's SCIM Users before anything (they lose the account last): a directory's
     # change takes them first too. Then tenant roles: they lock the tenant row, which key
     # creation locks before the creator's memberships; ending a membership first would
-    # deadlock with it.
+    # deadlock with it. The account's row before its factors, as a passkey's answer takes them.
     user_write_ahead(user=user)
+    type(user).objects.select_for_update().only("pk").filter(pk=user.pk).first()
     home = home_tenant(user)
     for tenant_membership in TenantMembership.objects.filter(user=user).select_related("tenant"):
         org_services.tenant_member_set(tenant=tenant_membership.tenant, user=user, role=None)
