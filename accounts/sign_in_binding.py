@@ -54,3 +54,18 @@ def sign_out_lock_ahead(user: Any) -> None:
     tracked = UserSession.objects.select_for_update().filter(user_id=user.pk).order_by("pk")
     keys = list(tracked.values_list("session_key", flat=True))
     list(Session.objects.select_for_update().filter(session_key__in=keys).order_by("pk").values_list("pk"))
+
+
+def still_current_locked(user: Any, stamp: Any) -> bool:
+    """``sign_in_still_current`` again, in the transaction that makes a pending sign-in's
+    session, with the account's row and its sign-out generation locked (the sign-out rows'
+    order above): a change landing between the second step's first check and the session (a
+    factor removed, "sign out everywhere", a deactivation) either waits and then finds the
+    session to end, or moved the stamp first and the sign-in is refused. Also refused once
+    the account is off or gone."""
+    fresh = get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+    if fresh is None or not fresh.is_active:
+        return False
+    SignOutGeneration.objects.get_or_create(user_id=user.pk)
+    list(SignOutGeneration.objects.select_for_update().filter(user_id=user.pk).values_list("pk"))
+    return sign_in_still_current(fresh, stamp)

@@ -6,10 +6,11 @@ from typing import Any
 
 from allauth.account.stages import LoginStage, LoginStageController
 from allauth.core.internal.httpkit import headed_redirect_response
-from django.http import HttpRequest
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 
 from accounts import services
-from accounts.sign_in_binding import sign_in_stamp, sign_in_still_current
+from accounts.sign_in_binding import sign_in_stamp, sign_in_still_current, still_current_locked
 
 # Where the pending step keeps its stamp of the account (accounts.sign_in_binding).
 PASSWORD_STAMP = "tater_password_stamp"
@@ -42,3 +43,16 @@ def pending_second_step(request: HttpRequest) -> tuple[Any, Any]:
         stage.abort()
         return None, None
     return stage, stage.login.user
+
+
+def finish_second_step(stage: Any, user: Any, device: Any) -> HttpResponse | None:
+    """Complete the pending sign-in with ``device``, the factor that just verified: its session
+    is made in one transaction with the account's stamp compared again under lock
+    (``accounts.sign_in_binding.still_current_locked``). None, the pending sign-in dropped,
+    when the account changed meanwhile (a factor removed, signed out everywhere, turned off)."""
+    with transaction.atomic():
+        if not still_current_locked(user, stage.login.state.get(PASSWORD_STAMP)):
+            stage.abort()
+            return None
+        user.otp_device = device  # django-otp marks the session verified when login() sees this
+        return stage.exit()

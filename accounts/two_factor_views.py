@@ -28,7 +28,7 @@ from accounts.app_settings import app_settings
 from accounts.forms import CodeForm, ConfirmTOTPForm, PasswordConfirmForm
 from accounts.models import RecoveryCodeDevice, User
 from accounts.qr import qr_svg
-from accounts.stages import pending_second_step
+from accounts.stages import finish_second_step, pending_second_step
 from accounts.views import (
     View,
     authenticated_recently,
@@ -106,9 +106,7 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         device = _check_code(request, user, form.cleaned_data["code"], form)
         if device is not None:
-            # django-otp marks the session verified when Django's login() sees this.
-            user.otp_device = device
-            return stage.exit()
+            return finish_second_step(stage, user, device) or HttpResponseRedirect(reverse("account_login"))
     return render(
         request,
         "accounts/2fa_challenge.html",
@@ -412,9 +410,9 @@ def passkey_challenge_complete(request: HttpRequest) -> HttpResponse:
     device = _verified_passkey(request, user)
     if device is None:
         return _json_refusal(401, "invalid_passkey", PASSKEY_FAILED)
-    # django-otp marks the session verified when Django's login() sees this.
-    user.otp_device = device
-    response = stage.exit()
+    response = finish_second_step(stage, user, device)
+    if response is None:
+        return _json_refusal(400, "invalid_state", INVALID_STATE)
     return JsonResponse({"id": device.pk, "redirect_url": response.get("Location") or reverse("account_login")})
 
 

@@ -31,6 +31,8 @@ from accounts.api import serializers as s
 from accounts.app_settings import app_settings
 from accounts.idp_tokens import IdPIdentity
 from accounts.middleware import requires_2fa
+from accounts.models import LoginChallenge
+from accounts.sign_in_binding import still_current_locked
 from apikeys import services as key_services
 from apikeys.api.serializers import issued_key_data
 from apikeys.principal import KeyPrincipal
@@ -165,11 +167,16 @@ def check_code(request: Request, user: Any, code: str | None) -> Any:
     return device
 
 
-def _sign_in(request: Request, user: Any, device: Any | None) -> Response:
+def _sign_in(request: Request, user: Any, device: Any | None, *, stamp: str | None = None) -> Response:
+    """``stamp``: a second step's, compared again under lock as its session is made
+    (accounts.sign_in_binding.still_current_locked): a factor removed or "sign out everywhere"
+    meanwhile refuses it (401) instead of missing the session made just after."""
     raw: HttpRequest = request._request
     if device is not None:
         user.otp_device = device  # django-otp marks the new session verified
     with transaction.atomic():  # the session, last_login and the user.login entry: one unit
+        if stamp is not None and not still_current_locked(user, stamp):
+            raise Unauthorized(services.InvalidChallenge().message)
         login(raw, user, backend=LOGIN_BACKEND)
         # Recorded as allauth records its sign-ins: the session's sign-in is a password one
         # (accounts.sso.session_barred_tenants reads it), not whatever the session held before.
@@ -261,7 +268,10 @@ class VerifyTwoFactorView(TaterAPIView):
             raise ApiError(exc.message, code="INVALID_OTP", status_code=401) from None
         except services.InvalidChallenge as exc:
             raise Unauthorized(exc.message) from None
-        return _sign_in(request, result.user, result.device)
+        stamp = LoginChallenge.objects.filter(digest=services.challenge_digest(token)).values_list(
+            "password_stamp", flat=True
+        )
+        return _sign_in(request, result.user, result.device, stamp=stamp.first() or "")
 
 
 @extend_schema(
