@@ -54,7 +54,8 @@ def mfa_disable(*, user: Any) -> None:
     removed = second_factor_methods(user)
     if removed and requires_2fa(user):
         raise SecondFactorRequired(DISABLE_REFUSED)
-    for model in (TOTPDevice, RecoveryCodeDevice, WebAuthnCredential):
+    RecoveryCodeDevice.delete_for(user)
+    for model in (TOTPDevice, WebAuthnCredential):
         model.objects.filter(user=user).delete()  # pending (unconfirmed) devices too
     if removed:
         audit_record(
@@ -87,7 +88,7 @@ def mfa_device_remove(*, device: Any, keep: str | None = None) -> None:
         or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
     )
     changes: dict[str, Any] = {"method": method, "device": device.name, "by": "operator", "second_factor_left": left}
-    codes_removed = not left and RecoveryCodeDevice.objects.filter(user=user).delete()[0] > 0
+    codes_removed = not left and RecoveryCodeDevice.delete_for(user) > 0
     if codes_removed:
         changes["methods_removed"] = [method, "recovery_code"]  # the owner's notice names both
     # The sign-out rows before the audit chain (the lock order: accounts.sign_in_binding). An

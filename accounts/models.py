@@ -317,6 +317,16 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
     def get_throttle_factor(self) -> int:
         return 1
 
+    @classmethod
+    def delete_for(cls, user: Any) -> int:
+        """Delete ``user``'s recovery codes, their device rows locked first: a code's check
+        (django-otp) locks the device, then marks the code used, while a plain delete removes
+        the codes, then the device; at the same instant each waited for the other."""
+        with transaction.atomic():
+            list(cls.objects.select_for_update().filter(user=user).values_list("pk"))
+            deleted, _ = cls.objects.filter(user=user).delete()
+        return deleted
+
     def remaining(self) -> int:
         return self.codes.filter(used_at__isnull=True).count()
 

@@ -233,7 +233,7 @@ def passkey_remove(*, passkey: WebAuthnCredential) -> None:
     if not deleted:
         return  # removed by the removal this one waited for: nothing happened, nothing to audit
     if not others:
-        RecoveryCodeDevice.objects.filter(user=user).delete()
+        RecoveryCodeDevice.delete_for(user)
     audit_record(
         action=A.MFA_DISABLED,
         tenant=services.home_tenant(user),

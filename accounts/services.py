@@ -356,7 +356,7 @@ def pending_totp_device(user: Any) -> TOTPDevice | None:
 
 
 def _new_recovery_codes(user: Any) -> list[str]:
-    RecoveryCodeDevice.objects.filter(user=user).delete()
+    RecoveryCodeDevice.delete_for(user)
     device = RecoveryCodeDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
     codes = [recovery.generate() for _ in range(recovery.COUNT)]
     RecoveryCode.objects.bulk_create(RecoveryCode(device=device, digest=recovery.digest(code)) for code in codes)
