@@ -6,13 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_otp
+from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import RecoveryCodeDevice, UserSession
-from accounts.services import home_tenant, second_factor_method, second_factor_methods, sessions_ended
-from accounts.sign_in_binding import pending_sign_ins_end
+from accounts.services import (
+    home_tenant,
+    second_factor_method,
+    second_factor_methods,
+    session_started,
+    sessions_ended,
+)
+from accounts.sign_in_binding import pending_sign_ins_end, sign_out_rows_lock
 from audit import registry as A
 from audit.services import audit_record
 from orgs.models import OrgMembership, TenantMembership
@@ -107,6 +116,21 @@ def factor_changed_sign_out(*, user: Any, keep: str | None) -> bool:
         return True
     pending_sign_ins_end(user)  # no session to end, but sign-ins waiting for a second step
     return False
+
+
+@transaction.atomic
+def session_stepped_up(*, request: HttpRequest, user: Any, device: Any) -> bool:
+    """A signed-in session passed its second factor (a step-up): a fresh id, as after a
+    sign-in, verified and audited, with the account's sign-out rows locked. False, nothing
+    done, when the session was ended meanwhile ("sign out everywhere", an operator): Django
+    would copy the ended session's data under the new id, signed in again and verified."""
+    sign_out_rows_lock(user)
+    if not Session.objects.filter(session_key=request.session.session_key).exists():
+        return False
+    session_started(request=request, user=user)
+    django_otp.login(request, device)
+    second_factor_verified(user=user, device=device)
+    return True
 
 
 def second_factor_verified(*, user: Any, device: Any, via: str | None = None) -> None:

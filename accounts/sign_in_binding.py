@@ -63,9 +63,15 @@ def still_current_locked(user: Any, stamp: Any) -> bool:
     factor removed, "sign out everywhere", a deactivation) either waits and then finds the
     session to end, or moved the stamp first and the sign-in is refused. Also refused once
     the account is off or gone."""
+    fresh = sign_out_rows_lock(user)
+    return fresh is not None and fresh.is_active and sign_in_still_current(fresh, stamp)
+
+
+def sign_out_rows_lock(user: Any) -> Any | None:
+    """Lock the account's row, then its sign-out generation (the order above), for a change
+    that must not cross an ending of all its sessions; the account as stored, None if gone."""
     fresh = get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
-    if fresh is None or not fresh.is_active:
-        return False
-    SignOutGeneration.objects.get_or_create(user_id=user.pk)
-    list(SignOutGeneration.objects.select_for_update().filter(user_id=user.pk).values_list("pk"))
-    return sign_in_still_current(fresh, stamp)
+    if fresh is not None:
+        SignOutGeneration.objects.get_or_create(user_id=user.pk)
+        list(SignOutGeneration.objects.select_for_update().filter(user_id=user.pk).values_list("pk"))
+    return fresh

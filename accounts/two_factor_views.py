@@ -129,9 +129,9 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         device = _check_code(request, user, form.cleaned_data["code"], form)
         if device is not None:
-            services.session_started(request=request, user=user)
-            django_otp.login(request, device)
-            mfa.second_factor_verified(user=user, device=device)
+            if not mfa.session_stepped_up(request=request, user=user, device=device):
+                request.session.flush()  # signed out meanwhile
+                return HttpResponseRedirect(reverse("account_login"))
             return HttpResponseRedirect(next_url)
     return render(
         request,
@@ -431,9 +431,9 @@ def passkey_verify_complete(request: HttpRequest) -> HttpResponse:
     device = _verified_passkey(request, request.user)
     if device is None:
         return _json_refusal(401, "invalid_passkey", PASSKEY_FAILED)
-    services.session_started(request=request, user=request.user)
-    django_otp.login(request, device)
-    mfa.second_factor_verified(user=request.user, device=device)
+    if not mfa.session_stepped_up(request=request, user=request.user, device=device):
+        request.session.flush()  # signed out meanwhile
+        return _json_refusal(403, "not_authenticated", PASSKEY_CHANGE_REFUSALS["not_authenticated"])
     return JsonResponse({"id": device.pk, "redirect_url": safe_next(request, reverse("accounts_security"))})
 
 
