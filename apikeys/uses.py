@@ -6,13 +6,15 @@ use atomically, and a request that lands above the limit gives its use straight 
 refused (429 ``USAGE_EXHAUSTED``). However many requests race, never more than the limit are
 admitted; one racing a refused request may be refused too. The counter expires with its
 period. Counted after permissions and the rate limit: a request refused by either does not
-use the key up. In the embedded default (in-process cache) each process counts alone; on a
+use the key up; nor does one answered with a server error (5xx: :func:`give_back_on_server_error`,
+a response hook). In the embedded default (in-process cache) each process counts alone; on a
 Redis that loses its data the period starts afresh (documented in the README).
 """
 
 from __future__ import annotations
 
 import calendar
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -25,6 +27,8 @@ from django.core.cache import cache
 from tater.api.errors import ApiError
 from tater.timestamps import iso_utc
 
+logger = logging.getLogger(__name__)
+
 DAY = 86_400
 NEVER = None  # a period without refill never ends
 
@@ -35,6 +39,7 @@ class Uses:
     used: int
     refill: str
     resets_at: datetime | None  # None: no refill
+    counter: str = ""  # the cache counter the use was taken from ("": none taken, a read)
 
     @property
     def remaining(self) -> int:
@@ -95,7 +100,26 @@ def consume(key_pk: int, limit: int, refill: str) -> Uses:
     if used > limit:
         cache.decr(name)
         raise UsageExhausted(Uses(limit, limit, refill, resets))
-    return Uses(limit, used, refill, resets)
+    return Uses(limit, used, refill, resets, counter=name)
+
+
+def give_back_on_server_error(request: Any, response: Any) -> None:
+    """A ``TATER_API_RESPONSE_HOOKS`` entry: a request answered with a 5xx gives back the use
+    it took (a decision, README: an integrator retrying through an outage must not find its
+    budget spent on answers it never got). To the counter it was taken from, so a request
+    that straddles a refill frees nothing of the new period. Best effort: a cache that is down
+    keeps the use (the answer is an error already)."""
+    rate = getattr(getattr(request, "_request", request), "rate_limit", None)
+    taken: Uses | None = getattr(rate, "uses", None)
+    if rate is None or taken is None or not taken.counter or response.status_code < 500:
+        return
+    rate.uses = None  # given back once
+    try:
+        cache.decr(taken.counter)
+    except ValueError:
+        pass  # the counter expired meanwhile: its period is over
+    except Exception:  # noqa: BLE001 - an error answer already; a lost give-back only costs a use
+        logger.warning("A use of key %s could not be given back after a server error", taken.counter)
 
 
 def carry(key_pk: int, old_refill: str, new_refill: str) -> Callable[[], None]:

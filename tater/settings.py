@@ -416,8 +416,9 @@ TATER_RATELIMIT_KEY_PREFIX = os.environ.get("TATER_RATELIMIT_KEY_PREFIX", "") or
 # Seconds between two looks for key invalidations another node left in the database while
 # Redis was down (apikeys.keycheck; a node that saw the outage applies them at once).
 TATER_KEYCHECK_SWEEP_SECONDS = env_number("TATER_KEYCHECK_SWEEP_SECONDS", 30, float)  # 0: never
-# Run on every API response (tater.api.views.TaterAPIView): rate-limit headers, key usage.
-TATER_API_RESPONSE_HOOKS = ["apikeys.throttling.finish_response"]
+# Run on every API response (tater.api.views.TaterAPIView): rate-limit headers, key usage; a
+# usage-limited key's use given back after a 5xx.
+TATER_API_RESPONSE_HOOKS = ["apikeys.throttling.finish_response", "apikeys.uses.give_back_on_server_error"]
 # tater.limiter: where counts live ("redis", "cache" = the Django cache TATER_RATELIMIT_CACHE,
 # "inprocess"; empty: redis with REDIS_URL, else inprocess), and the longest rule (seconds)
 # counted in a rolling window (longer rules use fixed windows).
