@@ -85,3 +85,20 @@ def clean_metadata(value: Any) -> dict[str, Any]:
             f"Metadata must be at most {METADATA_MAX_BYTES} bytes as JSON ({size} given)", field="metadata"
         )
     return value
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Whether two JSON values are the same to the integration that reads them: Python's
+    ``==`` holds ``True == 1 == 1.0``, where JSON's ``true`` is no number (an admin turning the
+    owner's ``{"tier": 1}`` into ``{"tier": true}`` is a change: review s44). Numbers compare
+    by value (``1`` and ``1.0`` are one JSON number; PostgreSQL may spell it either way) and
+    an object's members in any order."""
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) or isinstance(b, (int, float)):
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b

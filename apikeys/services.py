@@ -18,7 +18,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import keygen, narrowing, uses
-from apikeys.inputs import clean_allowed_ips, clean_metadata, clean_name, clean_rate_limit, clean_usage_limit
+from apikeys.inputs import (
+    clean_allowed_ips,
+    clean_metadata,
+    clean_name,
+    clean_rate_limit,
+    clean_usage_limit,
+    same_json,
+)
 from apikeys.limits import carry_over
 from apikeys.models import ApiKey, KeyType, RetiredSecret
 from audit import registry as A
@@ -297,7 +304,7 @@ def apikey_update(
         field
         for field, changed in (
             ("name", name is not None and name != api_key.name),
-            ("metadata", metadata is not ... and clean_metadata(metadata) != (api_key.metadata or {})),
+            ("metadata", metadata is not ... and not same_json(clean_metadata(metadata), api_key.metadata or {})),
         )
         if changed
     ]
@@ -345,7 +352,7 @@ def apikey_update(
         "usage_refill": api_key.usage_refill,
     }
     changes: dict[str, Any] = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
-    if before["metadata"] != api_key.metadata:
+    if not same_json(before["metadata"] or {}, api_key.metadata):
         changes["metadata"] = {"keys": sorted(api_key.metadata)}  # up to 4 KB: its keys, not its values
     if changes:
         _audit_key(A.API_KEY_UPDATED, api_key, changes, who)
