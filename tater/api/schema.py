@@ -196,6 +196,15 @@ ERROR_CATALOG: tuple[CatalogEntry, ...] = (
     ),
     CatalogEntry(
         429,
+        "USAGE_EXHAUSTED",
+        "This API key has used all of its allowed requests",
+        "A usage-limited key used up its uses for the period (SPEC §14)",
+        "Wait for Retry-After (the refill: 00:00 UTC, or the 1st); none: ask for a new limit",
+        details={"limit": 1000, "refill": "monthly", "resets_at": "2027-01-01T00:00:00Z"},
+        headers=("Retry-After",),
+    ),
+    CatalogEntry(
+        429,
         "LOCKED_OUT",
         "Too many failed attempts, retry later",
         "Too many failed authentication attempts from your address",
@@ -221,7 +230,7 @@ STATUS_DESCRIPTIONS = {
     411: "Length required",
     413: "Request body too large",
     415: "Unsupported media type",
-    429: "Rate limited or locked out (see Retry-After)",
+    429: "Rate limited, locked out or a usage-limited key used up (see Retry-After)",
     500: "Unexpected error (the body carries the request id)",
 }
 
