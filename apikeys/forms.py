@@ -20,7 +20,9 @@ from apikeys.form_fields import (
 )
 from apikeys.models import ApiKey, KeyType
 from apikeys.services import DEFAULT_GRACE_SECONDS
+from orgs.forms import add_domain_error
 from tater import scopes as S
+from tater.exceptions import DomainError, NotPermitted
 from tater.resubmission import SubmitOnceField
 from tater.templatetags.tater_format import when_text
 
@@ -433,3 +435,37 @@ class ApiKeyEditForm(AllowlistAndRateLimitCleaning, forms.Form):
     def resource_field(self, scope: str) -> str | None:
         resource = scope.split(":", 1)[0]
         return perm_field_name(resource) if resource in S.RESOURCES else None
+
+
+# What someone other than the key's owner may still do with each setting (SPEC §2a).
+NARROW_ONLY = {
+    "expires_at": "Only the key's owner can remove its expiry or move it later; you may choose an earlier one.",
+    "allowed_ips": "Only the key's owner can allow more addresses; you may only remove addresses or ranges.",
+    "rate_limit": "Only the key's owner can raise or remove its rate limit; you may only make it stricter.",
+    "usage_limit": "Only the key's owner can raise or remove its usage limit; you may only lower it.",
+    "usage_refill": "Only the key's owner can make its usage limit refill more often.",
+}
+
+
+def show_edit_error(form: ApiKeyEditForm, exc: DomainError) -> None:
+    """Service errors on the edit form. A widening attempt comes back as NotPermitted
+    naming the scopes the key lacks: each goes on its resource's select, in words that
+    say what to do instead."""
+    beyond = (exc.details or {}).get("required_permissions") if isinstance(exc, NotPermitted) else None
+    fields = {form.resource_field(scope): scope for scope in beyond or ()}
+    widened = (exc.details or {}).get("widened") if isinstance(exc, NotPermitted) else None
+    if widened and not beyond:
+        # A widening refused (e.g. a later expiry set by an admin): on each field widened, in
+        # words saying what may be done instead (the service's message names its arguments).
+        named = {EDIT_SERVICE_FIELDS.get(name, name): name for name in widened}
+        for field in [f for f in named if f in form.fields] or [None]:
+            form.add_error(field, NARROW_ONLY.get(named.get(field, ""), exc.message) if field else exc.message)
+        return
+    if not beyond or None in fields:
+        add_domain_error(form, exc, EDIT_SERVICE_FIELDS)
+        return
+    for field, scope in fields.items():
+        form.add_error(
+            field,
+            f"This key does not have {scope}. Permissions can only be narrowed: generate a new key for more access.",
+        )

@@ -1,20 +1,53 @@
 """What the key pages show beyond the key's settings: an expiry badge, a rotation's grace
 period (the old secret's prefix, until when it works, each secret's last use), the key's
 recent client addresses and its usage limit. Reads only; the numbers come from ``apikeys.usage`` and
-``apikeys.uses``."""
+``apikeys.uses``. And where a key's page opens when another org is current (``in_its_org``)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
 
-from apikeys import uses
+from apikeys import selectors, uses
 from apikeys.models import ApiKey, KeyType, UsageRefill
+from orgs import access as access_mod
 from orgs import policy
 from orgs import selectors as org_selectors
+from orgs.ui import session_barred
 from tater import scopes as S
+from tater.api.errors import ApiError
+from tater.exceptions import ObjectNotFound
+
+
+def in_its_org(request: HttpRequest, key_id: str) -> HttpResponse:
+    """A key's page asked for while another org is current (a pasted link, a bookmark, an
+    audit entry): a redirect to it in the org that holds it, when this person may see it
+    there; else the 404 the page always was, saying nothing of whether the key exists. A link
+    that names an org (``?organizationId=``) keeps it: never silently another org."""
+    org_id = (
+        None
+        if request.GET.get(access_mod.ORG_PARAM)
+        else ApiKey.objects.filter(public_id=key_id).values_list("organization__public_id", flat=True).first()
+    )
+    if org_id:
+        try:
+            there = access_mod.for_user(
+                request.user,
+                hint=org_id,
+                tenant_hint_value=None,
+                session_org=None,
+                org_required=True,
+                barred=session_barred(request),
+            )
+            if "keys:read" in there.scopes and selectors.apikey_get(access=there, public_id=key_id):
+                return HttpResponseRedirect(f"{request.path}?{urlencode({access_mod.ORG_PARAM: org_id})}")
+        except (ApiError, access_mod.SessionBarred, ObjectNotFound):
+            pass
+    raise Http404("API key not found")
 
 
 def effective_permissions(api_key: ApiKey) -> list[str]:

@@ -21,12 +21,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apikeys import key_page, selectors, services, snippets
 from apikeys.forms import (
     AGENT_SCOPES,
-    EDIT_SERVICE_FIELDS,
     PRESETS,
     SERVICE_FIELDS,
     TYPE_HELP,
     ApiKeyCreateForm,
     ApiKeyEditForm,
+    show_edit_error,
 )
 from apikeys.list_forms import ApiKeyFilterForm, BulkActionForm, ConfirmForm, RotateForm
 from apikeys.models import ApiKey, KeyStatus, KeyType
@@ -290,7 +290,10 @@ def _show_create_error(form: ApiKeyCreateForm, exc: DomainError) -> None:
 def key_detail(request: HttpRequest, key_id: str) -> HttpResponse:
     access = current_access(request)
     require_scope(access, "keys:read")
-    api_key = _key_or_404(access, key_id)
+    try:
+        api_key = selectors.apikey_get(access=access, public_id=key_id)
+    except ObjectNotFound:
+        return key_page.in_its_org(request, key_id)  # its page in the org that holds it, else 404
     now = timezone.now()
     return render(
         request,
@@ -314,40 +317,6 @@ def key_detail(request: HttpRequest, key_id: str) -> HttpResponse:
             "expiry": key_page.expiry_state(api_key, now),
         },
     )
-
-
-# What someone other than the key's owner may still do with each setting (SPEC §2a).
-NARROW_ONLY = {
-    "expires_at": "Only the key's owner can remove its expiry or move it later; you may choose an earlier one.",
-    "allowed_ips": "Only the key's owner can allow more addresses; you may only remove addresses or ranges.",
-    "rate_limit": "Only the key's owner can raise or remove its rate limit; you may only make it stricter.",
-    "usage_limit": "Only the key's owner can raise or remove its usage limit; you may only lower it.",
-    "usage_refill": "Only the key's owner can make its usage limit refill more often.",
-}
-
-
-def _show_edit_error(form: ApiKeyEditForm, exc: DomainError) -> None:
-    """Service errors on the edit form. A widening attempt comes back as NotPermitted
-    naming the scopes the key lacks: each goes on its resource's select, in words that
-    say what to do instead."""
-    beyond = (exc.details or {}).get("required_permissions") if isinstance(exc, NotPermitted) else None
-    fields = {form.resource_field(scope): scope for scope in beyond or ()}
-    widened = (exc.details or {}).get("widened") if isinstance(exc, NotPermitted) else None
-    if widened and not beyond:
-        # A widening refused (e.g. a later expiry set by an admin): on each field widened, in
-        # words saying what may be done instead (the service's message names its arguments).
-        named = {EDIT_SERVICE_FIELDS.get(name, name): name for name in widened}
-        for field in [f for f in named if f in form.fields] or [None]:
-            form.add_error(field, NARROW_ONLY.get(named.get(field, ""), exc.message) if field else exc.message)
-        return
-    if not beyond or None in fields:
-        add_domain_error(form, exc, EDIT_SERVICE_FIELDS)
-        return
-    for field, scope in fields.items():
-        form.add_error(
-            field,
-            f"This key does not have {scope}. Permissions can only be narrowed: generate a new key for more access.",
-        )
 
 
 @login_required
@@ -395,7 +364,7 @@ def key_edit(request: HttpRequest, key_id: str) -> HttpResponse:
         except Conflict:
             return stale_page()
         except DomainError as exc:
-            _show_edit_error(form, exc)
+            show_edit_error(form, exc)
         else:
             messages.success(request, f"Settings of “{form.cleaned_data['name'].strip()}” saved.")
             return redirect(url_in_org(request, access, "apikey_detail", api_key.public_id))
