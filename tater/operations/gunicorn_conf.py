@@ -8,8 +8,9 @@ and sets it for the workers. A directory you set yourself must belong to this on
 master: it is emptied when the master starts (values of an earlier run would be added in).
 
 Logs: gunicorn's own lines in the same format as the app's (``TATER_LOG_FORMAT``; JSON by
-default when ``DJANGO_DEBUG`` is off). gunicorn's access log stays off: it writes raw paths
-(tokens in invitation and reset links); the app writes one access line per request instead.
+default when ``DJANGO_DEBUG`` is off). gunicorn's access log stays off, and so does its
+``pre_request`` line (every request at DEBUG): both write raw paths (tokens in invitation,
+reset and confirmation links); the app writes one access line per request instead.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ logconfig_dict: dict[str, Any] = {
         "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
     },
 }
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    """Nothing: gunicorn's default logs ``<method> <raw path>`` at DEBUG, before the app runs
+    (no request to redact the path by)."""
 
 
 def on_starting(server: Any) -> None:
