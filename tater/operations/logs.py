@@ -14,7 +14,8 @@ No secret reaches a line, whatever a caller logs:
   tokens of invitation, reset and confirmation links stay out;
 - API keys, SCIM tokens, reset keys (32 hex with a prefix), long opaque tokens
   (``secrets.token_urlsafe``), JWTs, ``Bearer``/``Basic`` credentials and ``password=…``-style
-  pairs are replaced by ``[REDACTED]``;
+  pairs (also ``"new_password1": "…"``, ``'password': ['…']``, ``client_secret=…``) are
+  replaced by ``[REDACTED]``;
 - record attributes that are not plain values are dropped (Django's ``request`` object,
   whose repr carries the raw path).
 """
@@ -44,8 +45,13 @@ _OPAQUE = "A-Za-z0-9_-"
 _SECRETS = re.compile(
     r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"  # JWTs
     r"|(?P<scheme>\b(?:[Bb]earer|[Bb]asic)\s+)[^\s\"',;]+"
-    r"|(?P<pair>(?i:\b(?:password\d?|passwd|oldpassword|secret|token|otp|code|api[_-]?key|sessionid|csrftoken))"
-    r"[\"']?\s*[:=]\s*[\"']?)[^\s&\"',;}]+"
+    # name=value, "name": "value", 'name': ['value'] (a QueryDict); the name may have a
+    # prefix (new_password1, client_secret, refresh_token); a quoted value runs to its quote
+    # (or the line's end).
+    r"|(?P<pair>(?<![A-Za-z0-9_-])(?i:(?:[a-z0-9]+[_-])*"
+    r"(?:password\d?|passwd|oldpassword|secret|token|otp|code|api[_-]?key|sessionid|csrftoken))"
+    r"[\"']?\s*[:=]\s*\[?\s*)"
+    r"(?:(?P<quote>[\"'])(?:\\.|(?!(?P=quote))[^\\\n])*(?:(?P=quote)|(?=\n)|\Z)|[^\s&\"',;}\]]+)"
     # Long opaque runs, judged by _opaque_secret.
     rf"|(?P<opaque>(?<![{_OPAQUE}])[{_OPAQUE}]{{22,}}(?![{_OPAQUE}]))"
 )
@@ -66,7 +72,8 @@ def _replace(match: re.Match[str]) -> str:
     opaque = match.group("opaque")
     if opaque is not None and not _opaque_secret(opaque):
         return opaque
-    return (match.group("scheme") or match.group("pair") or "") + REDACTED
+    quote = match.group("quote") or ""
+    return (match.group("scheme") or match.group("pair") or "") + quote + REDACTED + quote
 
 
 def redact(text: str, request: Any = None) -> str:
