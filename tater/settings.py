@@ -465,6 +465,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": TATER_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)},
     "loggers": {
+        # No handler of its own: Django's default one printed every django.* line a second
+        # time with debug on, as bare text with the raw path and an unredacted traceback.
+        "django": {"handlers": [], "level": "INFO"},
         "django.request": {"level": "ERROR"},
         # Its DEBUG lines dump whole template contexts: reset and invitation links, forms.
         "django.template": {"level": "INFO"},
