@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from tater_client.audit import AuditFilters
 from tater_client.client import DEFAULT_URL, Tater
 from tater_client.errors import (
     AuthenticationError,
@@ -51,6 +52,7 @@ __all__ = [
     "ApiKey",
     "AuditActor",
     "AuditEntry",
+    "AuditFilters",
     "AuditLogAPI",
     "AuditPage",
     "AuditTarget",

@@ -264,6 +264,7 @@ def _audit_filters(args: argparse.Namespace) -> dict[str, Any]:
         "action": args.action_filter,
         "actor": args.actor,
         "key": args.key,
+        "target": args.target,
         "since": args.since,
         "until": args.until,
     }
@@ -406,7 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--channel", choices=["ui", "api", "admin", "system", "scim"])
         sub.add_argument("--action", dest="action_filter", metavar="ACTION", help="e.g. api_key.created or api_key.*")
         sub.add_argument("--actor", help="user email or id (usr-...)")
-        sub.add_argument("--key", metavar="KEY_ID", help="the acting key's id")
+        sub.add_argument("--key", metavar="KEY_ID", help="made with this key: the acting key's id")
+        sub.add_argument("--target", metavar="ID", help="about this key, person or org: its id (key-..., usr-...)")
         sub.add_argument("--since", metavar="ISO8601", required=name == "export", help="date or date-time")
         sub.add_argument("--until", metavar="ISO8601", help="date (the whole day) or date-time")
         if name == "list":

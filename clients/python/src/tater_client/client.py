@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from tater_client.audit import AuditLogAPI
 from tater_client.errors import (
     RateLimitInfo,
     TaterError,
@@ -22,7 +23,7 @@ from tater_client.errors import (
 )
 from tater_client.models import KeyInfo, parse
 from tater_client.params import ParamValue, __version__, query
-from tater_client.resources import AuditLogAPI, KeysAPI, ScansAPI
+from tater_client.resources import KeysAPI, ScansAPI
 from tater_client.retry import IDEMPOTENT_METHODS, RetryPolicy, retryable_status, server_wait
 
 DEFAULT_URL = "http://127.0.0.1:8000"

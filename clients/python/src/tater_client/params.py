@@ -12,6 +12,8 @@ import httpx
 
 __version__ = "0.1.0"
 
+TimeLike = datetime | date | str
+"""A date-time (aware ``datetime``), a ``date`` or an ISO 8601 string."""
 ParamValue = str | int | float | bool | datetime | date | list[str] | tuple[str, ...] | None
 
 

@@ -1,25 +1,23 @@
-"""The API's resources: ``tater.keys``, ``tater.scans``, ``tater.audit``."""
+"""The API's resources: ``tater.keys``, ``tater.scans`` (``tater.audit``: :mod:`tater_client.audit`)."""
 
 from __future__ import annotations
 
 import builtins
-import csv
-import io
 import json
 import os
-from collections.abc import Generator, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any, Final, Literal
+from typing import Any, Final, Literal
 from urllib.parse import quote
 
+from tater_client.audit import AuditFilters, AuditLogAPI
 from tater_client.errors import TaterError
-from tater_client.models import ApiKey, AuditEntry, AuditPage, IssuedKey, KeyPage, Scan, ScanPage, parse
-from tater_client.params import ParamValue, Requester, iso
+from tater_client.models import ApiKey, IssuedKey, KeyPage, Scan, ScanPage, parse
+from tater_client.params import ParamValue, Requester, TimeLike, iso
 
-TimeLike = datetime | date | str
-"""A date-time (aware ``datetime``), a ``date`` or an ISO 8601 string."""
+__all__ = ["UNSET", "AuditFilters", "AuditLogAPI", "KeysAPI", "ScansAPI", "TimeLike"]
 KeyStatus = Literal["active", "expired", "revoked", "inactive"]
 KeyType = Literal["standard", "agent", "public"]
 
@@ -274,217 +272,3 @@ class ScansAPI:
         if organization_id is not None:
             params["organizationId"] = organization_id
         return parse(Scan.from_json, self._client.request("GET", f"/scans/{_segment(scan_id)}/", params=params))
-
-
-class _ChunkReader(io.RawIOBase):
-    """A readable stream over an iterator of byte chunks (for ``io.TextIOWrapper``)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = chunk
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-
-class AuditLogAPI:
-    """The audit log (``/audit-log/``) of the resolved organization, newest first."""
-
-    def __init__(self, client: Requester) -> None:
-        self._client = client
-
-    @staticmethod
-    def _filters(
-        channel: str | None,
-        action: str | None,
-        actor: str | None,
-        key: str | None,
-        since: TimeLike | None,
-        until: TimeLike | None,
-        organization_id: str | None,
-    ) -> dict[str, ParamValue]:
-        params: dict[str, ParamValue] = {
-            "channel": channel,
-            "action": action,
-            "actor": actor,
-            "key": key,
-            "since": since,
-            "until": until,
-        }
-        if organization_id is not None:
-            params["organizationId"] = organization_id
-        return params
-
-    def list(
-        self,
-        *,
-        channel: str | None = None,
-        action: str | None = None,
-        actor: str | None = None,
-        key: str | None = None,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        cursor: str | None = None,
-        limit: int | None = None,
-        organization_id: str | None = None,
-    ) -> AuditPage:
-        """One page of entries (``limit`` 1–500, default 50). Filters: ``channel`` (ui, api,
-        admin, system, scim), ``action`` (``api_key.created`` or a group ``api_key.*``),
-        ``actor`` (email or user id, ``usr-...``), ``key`` (the acting key's id), ``since``/``until``
-        (a date for ``until`` means the whole day). Pass the page's ``next_cursor`` as
-        ``cursor`` for the next, older page."""
-        params = self._filters(channel, action, actor, key, since, until, organization_id)
-        params.update({"cursor": cursor, "limit": limit})
-        return parse(AuditPage.from_json, self._client.request("GET", "/audit-log/", params=params))
-
-    def iter(
-        self,
-        *,
-        channel: str | None = None,
-        action: str | None = None,
-        actor: str | None = None,
-        key: str | None = None,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        page_size: int = 500,
-        organization_id: str | None = None,
-    ) -> Iterator[AuditEntry]:
-        """Every matching entry, following the cursors as the iteration goes."""
-        cursor: str | None = None
-        followed: set[str] = set()
-        while True:
-            page = self.list(
-                channel=channel,
-                action=action,
-                actor=actor,
-                key=key,
-                since=since,
-                until=until,
-                cursor=cursor,
-                limit=page_size,
-                organization_id=organization_id,
-            )
-            yield from page.entries
-            cursor = page.next_cursor
-            if not cursor or not page.entries:
-                return
-            if cursor in followed:
-                # Tater's cursors only go back in time: one seen before would page forever.
-                raise TaterError("The audit log's cursor leads back to a page already read", code="INVALID_RESPONSE")
-            followed.add(cursor)
-
-    def export(
-        self,
-        *,
-        channel: str | None = None,
-        action: str | None = None,
-        actor: str | None = None,
-        key: str | None = None,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        organization_id: str | None = None,
-        chunk_size: int = 64 * 1024,
-    ) -> Generator[bytes, None, None]:
-        """The CSV export (``?format=csv``) of every matching entry, as byte chunks read
-        from the network as the iteration goes: memory stays flat however large the
-        export. The request is sent at the first ``next()``; an error (a bad filter, a
-        missing scope) raises there, before any CSV. Close the iterator (or finish it)
-        to release the connection."""
-        params = self._filters(channel, action, actor, key, since, until, organization_id)
-        params["format"] = "csv"
-        with self._client.stream("GET", "/audit-log/", params=params) as response:
-            yield from response.iter_bytes(chunk_size)
-
-    def export_rows(
-        self,
-        *,
-        channel: str | None = None,
-        action: str | None = None,
-        actor: str | None = None,
-        key: str | None = None,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        organization_id: str | None = None,
-    ) -> Iterator[dict[str, str]]:
-        """The CSV export parsed lazily: one ``{column: value}`` dict per entry (columns
-        ``id``, ``time``, ``channel``, ``action``, ``actor_email``, ``key_id``, ...)."""
-        chunks = self.export(
-            channel=channel,
-            action=action,
-            actor=actor,
-            key=key,
-            since=since,
-            until=until,
-            organization_id=organization_id,
-        )
-        try:
-            text = io.TextIOWrapper(io.BufferedReader(_ChunkReader(chunks)), encoding="utf-8", newline="")
-            yield from csv.DictReader(text)
-        except (UnicodeDecodeError, csv.Error) as exc:  # not Tater's UTF-8 CSV of short fields
-            raise TaterError(f"The export is not Tater's CSV: {exc}", code="INVALID_RESPONSE") from None
-        finally:
-            chunks.close()
-
-    def export_to(
-        self,
-        destination: str | os.PathLike[str] | IO[bytes],
-        *,
-        channel: str | None = None,
-        action: str | None = None,
-        actor: str | None = None,
-        key: str | None = None,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        organization_id: str | None = None,
-    ) -> int:
-        """Stream the CSV export into a binary file object or a path; returns the bytes
-        written. A path is written through ``<path>.part`` and renamed when complete, so
-        it never holds a half export (nor is it touched when the API refuses)."""
-        chunks = self.export(
-            channel=channel,
-            action=action,
-            actor=actor,
-            key=key,
-            since=since,
-            until=until,
-            organization_id=organization_id,
-        )
-        if not isinstance(destination, str | os.PathLike):
-            return _copy(chunks, destination)
-        target = Path(destination)
-        partial = target.with_name(target.name + ".part")
-        try:
-            first = next(chunks, b"")  # the request: an API error raises before any file exists
-            # Created afresh, the owner's alone (the log holds emails and addresses); a file or
-            # link already at <path>.part (a crashed run, one planted in a shared directory) is
-            # removed, never written through.
-            partial.unlink(missing_ok=True)
-            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as out:
-                out.write(first)
-                written = len(first) + _copy(chunks, out)
-            partial.replace(target)
-        except BaseException:
-            chunks.close()
-            partial.unlink(missing_ok=True)
-            raise
-        return written
-
-
-def _copy(chunks: Iterator[bytes], out: IO[bytes]) -> int:
-    written = 0
-    for chunk in chunks:
-        out.write(chunk)
-        written += len(chunk)
-    return written
