@@ -24,6 +24,7 @@ from tater_client.errors import (
     ServerError,
     TaterError,
     TransportError,
+    UsageExhausted,
     ValidationError,
 )
 from tater_client.models import (
@@ -75,6 +76,7 @@ __all__ = [
     "TaterError",
     "TransportError",
     "Uploader",
+    "UsageExhausted",
     "ValidationError",
     "__version__",
 ]

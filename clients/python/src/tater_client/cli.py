@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tater_client.client import DEFAULT_URL, Tater
-from tater_client.errors import PermissionDenied, TaterError, ValidationError
+from tater_client.errors import PermissionDenied, TaterError, UsageExhausted, ValidationError
 from tater_client.models import ApiKey, AuditEntry, IssuedKey, Scan
 from tater_client.output import as_text, clean, write_fields, write_json, write_table, write_terminal_text
 from tater_client.params import __version__
@@ -438,6 +438,11 @@ def _report(error: TaterError, as_json: bool) -> None:
     if isinstance(error, ValidationError):
         for name, messages in error.fields.items():
             sys.stderr.write(f"  {clean(name)}: {clean('; '.join(messages))}\n")
+    if isinstance(error, UsageExhausted):
+        # Final: no "retry after N seconds" (weeks, for a monthly refill) to wait out.
+        used = f"all {error.limit} uses" if error.limit is not None else "all its uses"
+        until = f"resets at {error.resets_at.isoformat()}" if error.resets_at else "no refill: they do not come back"
+        sys.stderr.write(f"  the key has used {used} ({until}); its owner can raise the limit\n")
     if isinstance(error, PermissionDenied) and error.required_permissions:
         sys.stderr.write(f"  required permissions: {clean(', '.join(error.required_permissions))}\n")
     if error.request_id:

@@ -138,7 +138,7 @@ class ValidationError(TaterError):
 
 class RateLimited(TaterError):
     """429: ``RATE_LIMITED`` (the key's quota), ``LOCKED_OUT`` (too many failed sign-ins
-    from this address) or ``USAGE_EXHAUSTED`` (the key's use count).
+    from this address) or ``USAGE_EXHAUSTED`` (the key's use count: :class:`UsageExhausted`).
 
     ``retry_after`` is the server's ``Retry-After`` in seconds (``None`` if absent);
     ``rate_limit`` the ``X-RateLimit-*`` headers, when sent.
@@ -148,6 +148,36 @@ class RateLimited(TaterError):
         super().__init__(message, **kwargs)
         self.retry_after = parse_retry_after(self.headers.get("Retry-After"))
         self.rate_limit = RateLimitInfo.from_headers(self.headers)
+
+
+class UsageExhausted(RateLimited):
+    """429 ``USAGE_EXHAUSTED``: the key's usage limit is used up. Final until ``resets_at``
+    (the refill: up to a month away) or for good (``None``: no refill), so never retried:
+    waiting out ``retry_after`` in a script would sleep for weeks. The key's owner can raise
+    or remove the limit; or use another key."""
+
+    @property
+    def limit(self) -> int | None:
+        value = self.details.get("limit")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
+    def refill(self) -> str | None:
+        """``daily``, ``monthly``, or ``None``: the uses never come back."""
+        value = self.details.get("refill")
+        return str(value) if value else None
+
+    @property
+    def resets_at(self) -> datetime | None:
+        """When the uses come back (aware, UTC); ``None`` without a refill."""
+        value = self.details.get("resets_at")
+        if not isinstance(value, str) or not value:
+            return None
+        try:  # "...Z": fromisoformat reads it only from Python 3.11
+            when = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+        except ValueError:
+            return None
+        return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 class ServerError(TaterError):
@@ -193,7 +223,7 @@ def error_from_response(response: httpx.Response, content: bytes | None = None) 
         code = f"HTTP_{status}"
         message = response.reason_phrase or f"HTTP {status}"
         details = {}
-    cls = error_class(status)
+    cls = UsageExhausted if (status, code) == (429, "USAGE_EXHAUSTED") else error_class(status)
     return cls(message, code=code, status=status, details=details, request_id=request_id, headers=response.headers)
 
 

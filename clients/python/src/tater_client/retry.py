@@ -55,6 +55,8 @@ class RetryPolicy:
 
 
 def retryable_status(response: httpx.Response, code: str) -> bool:
+    """A 503, or a rate limit's 429: never ``USAGE_EXHAUSTED`` (final until a refill weeks
+    away, or for good) nor ``LOCKED_OUT``, whatever their ``Retry-After`` says."""
     if response.status_code == 503:
         return True
     return response.status_code == 429 and code == "RATE_LIMITED"
