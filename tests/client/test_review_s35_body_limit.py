@@ -51,12 +51,13 @@ def test_a_declared_length_over_the_bound_is_refused_before_reading():
 
 def test_paged_listings_read_every_page_under_a_small_bound():
     def respond(request: httpx.Request) -> httpx.Response:
-        offset = int(request.url.params.get("offset", "0"))
+        after = request.url.params.get("starting_after")  # the last key id of the page before
+        start = int(after.removeprefix("key-")) + 1 if after else 0
         keys = [
             {"id": f"key-{i}", "name": "k", "type": "standard", "prefix": "tater_3fd8", "status": "active"}
-            for i in range(offset, min(offset + 2, 5))
+            for i in range(start, min(start + 2, 5))
         ]
-        return httpx.Response(200, json={"keys": keys, "total": 5, "limit": 2, "offset": offset})
+        return httpx.Response(200, json={"keys": keys, "total": 5, "limit": 2, "offset": 0, "has_more": start + 2 < 5})
 
     with offline_client(respond, max_response_bytes=4096) as tater:
         assert [key.id for key in tater.keys.iter(page_size=2)] == [f"key-{i}" for i in range(5)]

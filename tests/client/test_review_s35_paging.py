@@ -42,13 +42,13 @@ def test_a_server_ignoring_offset_ends_the_iteration_with_an_error(listing):
 
 
 def test_a_key_seen_again_on_the_next_page_is_fine():
-    """A key created while paging (newest first) shifts the list by one: the next page
-    repeats one key, which is no reason to stop."""
-    pages = {"0": [0, 1], "2": [1, 2], "4": [3, 4]}
+    """A page repeating one key already seen is no reason to stop. (Review s44: iter pages
+    by ``starting_after``, so Tater never repeats one; a server might.)"""
+    pages = {"": [0, 1], "key-1": [1, 2], "key-2": [3, 4]}
 
     def respond(request: httpx.Request) -> httpx.Response:
-        offset = request.url.params.get("offset", "0")
-        return httpx.Response(200, json={"keys": [_key(i) for i in pages[offset]], "total": 6})
+        after = request.url.params.get("starting_after", "")
+        return httpx.Response(200, json={"keys": [_key(i) for i in pages[after]], "total": 6})
 
     with Tater(KEY, base_url=BASE, transport=httpx.MockTransport(respond), retry=RetryPolicy.disabled()) as tater:
         assert [key.id for key in tater.keys.iter(page_size=2)] == [

@@ -140,13 +140,16 @@ class IssuedKey(ApiKey):
 
 @dataclass(frozen=True)
 class KeyPage:
-    """One page of ``GET /keys/`` (offset paging)."""
+    """One page of ``GET /keys/``: pass the last key's id as ``starting_after`` for the next
+    (or an ``offset``, which a key created or revoked meanwhile shifts)."""
 
     keys: list[ApiKey]
     total: int
     limit: int
     offset: int
     raw: JSON = field(repr=False, compare=False)
+    has_more: bool | None = None
+    """More keys follow this page (``None``: the server did not say)."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> KeyPage:
@@ -156,6 +159,7 @@ class KeyPage:
             limit=int(data.get("limit", 0)),
             offset=int(data.get("offset", 0)),
             raw=dict(data),
+            has_more=None if data.get("has_more") is None else bool(data["has_more"]),
         )
 
 

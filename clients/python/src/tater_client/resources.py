@@ -43,7 +43,10 @@ def _check_progress(ids: set[str], seen: set[str]) -> None:
     """Offset paging: a page of ids all seen before means the server ignores ``offset`` (or a
     proxy drops it); going on would list the first page again as if it were the next."""
     if ids and ids <= seen:
-        raise TaterError("The server answered a page already read: it ignores offset", code="INVALID_RESPONSE")
+        raise TaterError(
+            "The server answered a page already read: it ignores the paging (offset, starting_after)",
+            code="INVALID_RESPONSE",
+        )
     seen |= ids
 
 
@@ -66,14 +69,18 @@ class KeysAPI:
         limit: int | None = None,
         offset: int | None = None,
         organization_id: str | None = None,
+        starting_after: str | None = None,
     ) -> KeyPage:
-        """One page of keys (``limit`` 1–200, default 50), newest first."""
+        """One page of keys (``limit`` 1–200, default 50), newest first. ``starting_after``
+        (the last key id of the previous page) continues after that key whatever was created
+        or revoked meanwhile; the page's ``has_more`` says whether another follows."""
         params: dict[str, ParamValue] = {
             "status": status,
             "type": type,
             "binding": binding,
             "limit": limit,
             "offset": offset,
+            "starting_after": starting_after,
         }
         if organization_id is not None:
             params["organizationId"] = organization_id
@@ -88,22 +95,27 @@ class KeysAPI:
         page_size: int = 200,
         organization_id: str | None = None,
     ) -> Iterator[ApiKey]:
-        """Every matching key, fetched page by page as the iteration goes."""
-        offset, seen = 0, set[str]()
+        """Every matching key, fetched page by page as the iteration goes. Each page starts
+        after the last key of the one before (``starting_after``), so keys revoked, changed or
+        created meanwhile (revoking as you go) neither hide others nor show one twice."""
+        after: str | None = None
+        count, seen = 0, set[str]()
         while True:
             page = self.list(
                 status=status,
                 type=type,
                 binding=binding,
                 limit=page_size,
-                offset=offset,
+                starting_after=after,
                 organization_id=organization_id,
             )
             _check_progress({key.id for key in page.keys}, seen)
             yield from page.keys
-            offset += len(page.keys)
-            if not page.keys or offset >= page.total:
+            count += len(page.keys)
+            more = page.has_more if page.has_more is not None else count < page.total
+            if not page.keys or not more:
                 return
+            after = page.keys[-1].id
 
     def get(self, key_id: str) -> ApiKey:
         return parse(ApiKey.from_json, self._client.request("GET", f"/keys/{_segment(key_id)}/"))
