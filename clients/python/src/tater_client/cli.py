@@ -49,6 +49,10 @@ def _key_pairs(key: ApiKey) -> list[tuple[str, Any]]:
         ("last used", key.last_used_at),
         ("allowed IPs", key.allowed_ips),
         ("rate limit", key.rate_limit or None),
+        (
+            "uses left",
+            f"{key.usage.remaining} of {key.usage.limit} ({key.usage.refill or 'no refill'})" if key.usage else None,
+        ),
         ("created", key.created_at),
     ]
 
@@ -152,6 +156,8 @@ def cmd_keys_create(client: Tater, args: argparse.Namespace) -> int:
         allowed_ips=args.allow_ip,
         rate_limit=args.rate_limit,
         unbound=True if args.unbound else None,
+        usage_limit=args.usage_limit,
+        usage_refill=args.usage_refill,
     )
     return _print_issued(args, issued)
 
@@ -371,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--expires-at", metavar="ISO8601", help="e.g. 2026-12-31T00:00:00Z")
     sub.add_argument("--allow-ip", action="append", metavar="CIDR", help="repeatable IP allowlist entry")
     sub.add_argument("--rate-limit", metavar="RATE", help='stricter per-key limit, e.g. "5/min"')
+    sub.add_argument("--usage-limit", type=int, metavar="N", help="at most N requests (then 429 USAGE_EXHAUSTED)")
+    sub.add_argument("--usage-refill", choices=["daily", "monthly"], help="the uses come back (default: never)")
     sub.add_argument("--unbound", action="store_true", help="tenant-wide key (tenant owners, signed-in session)")
     sub = leaf(keys, "rotate", cmd_keys_rotate, "issue a new secret for a key (printed once)")
     sub.add_argument("id")

@@ -57,6 +57,28 @@ def _opt_str(value: Any) -> str | None:
 
 
 @dataclass(frozen=True)
+class KeyUsage:
+    """A usage-limited key's count: ``remaining`` of ``limit`` uses until ``resets_at``."""
+
+    limit: int
+    remaining: int
+    refill: str | None
+    """``daily``, ``monthly`` (00:00 UTC), or ``None``: the uses never come back."""
+    resets_at: datetime | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> KeyUsage | None:
+        if not data:
+            return None
+        return cls(
+            limit=int(data["limit"]),
+            remaining=int(data["remaining"]),
+            refill=_opt_str(data.get("refill") or None),
+            resets_at=parse_datetime(data.get("resets_at")),
+        )
+
+
+@dataclass(frozen=True)
 class ApiKey:
     """An API key as listed and shown (never its secret)."""
 
@@ -84,6 +106,13 @@ class ApiKey:
     created_at: datetime | None
     updated_at: datetime | None
     raw: JSON = field(repr=False, compare=False)
+    usage_limit: int | None = None
+    """At most this many uses per refill period (``None``: unlimited)."""
+    usage_refill: str = ""
+    """``""`` (never), ``daily`` or ``monthly``."""
+    usage: KeyUsage | None = None
+    """The count now, for a usage-limited key."""
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def _fields(cls, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -108,6 +137,10 @@ class ApiKey:
             "created_at": parse_datetime(data.get("created_at")),
             "updated_at": parse_datetime(data.get("updated_at")),
             "raw": dict(data),
+            "usage_limit": None if data.get("usage_limit") is None else int(data["usage_limit"]),
+            "usage_refill": str(data.get("usage_refill") or ""),
+            "usage": KeyUsage.from_json(data.get("usage")),
+            "metadata": dict(data.get("metadata") or {}),
         }
 
     @classmethod
@@ -181,6 +214,9 @@ class KeyInfo:
     """Effective permissions: the scopes ∩ the owner's current role, in the resolved org."""
     expires_at: datetime | None
     raw: JSON = field(repr=False, compare=False)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    usage: KeyUsage | None = None
+    """A usage-limited key's count after this request."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> KeyInfo:
@@ -197,6 +233,8 @@ class KeyInfo:
             permissions=_strings(data.get("permissions")),
             expires_at=parse_datetime(data.get("expires_at")),
             raw=dict(data),
+            metadata=dict(data.get("metadata") or {}),
+            usage=KeyUsage.from_json(data.get("usage")),
         )
 
 

@@ -130,6 +130,9 @@ class KeysAPI:
         allowed_ips: Sequence[str] | None = None,
         rate_limit: str | None = None,
         unbound: bool | None = None,
+        usage_limit: int | None = None,
+        usage_refill: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> IssuedKey:
         """Create a key. The result's ``key`` is the secret, **shown this once only**.
 
@@ -138,7 +141,10 @@ class KeysAPI:
         An ``agent`` key carries ``["scans:write"]`` only (also without ``scopes``); a
         ``public`` key ``scans:read``/``organizations:read`` (or ``["*:read"]``); the server
         answers any other scope for them with 400 ``VALIDATION_ERROR`` naming it.
-        ``rate_limit`` is a stricter per-key limit such as ``"5/min"`` or ``"100/hour"``.
+        ``rate_limit`` is a stricter per-key limit such as ``"5/min"`` or ``"100/hour"``;
+        ``usage_limit`` caps its uses (1 to 2,000,000,000), refilled per ``usage_refill``
+        (``"daily"``, ``"monthly"``; default never): then 429 ``USAGE_EXHAUSTED``.
+        ``metadata``: a JSON object of at most 4 KB, returned by validate (never a secret).
         """
         body: dict[str, Any] = {"name": name}
         optional: dict[str, Any] = {
@@ -148,6 +154,9 @@ class KeysAPI:
             "allowed_ips": None if allowed_ips is None else builtins.list(allowed_ips),
             "rate_limit": rate_limit,
             "unbound": unbound,
+            "usage_limit": usage_limit,
+            "usage_refill": usage_refill,
+            "metadata": None if metadata is None else dict(metadata),
         }
         body.update({k: v for k, v in optional.items() if v is not None})
         return parse(IssuedKey.from_json, self._client.request("POST", "/keys/", json=body))
@@ -161,9 +170,13 @@ class KeysAPI:
         expires_at: TimeLike | None | _Unset = UNSET,
         allowed_ips: Sequence[str] | _Unset = UNSET,
         rate_limit: str | _Unset = UNSET,
+        usage_limit: int | None | _Unset = UNSET,
+        usage_refill: str | _Unset = UNSET,
+        metadata: Mapping[str, Any] | None | _Unset = UNSET,
     ) -> ApiKey:
         """``PATCH /keys/{id}/``: change only the fields given. Through an API key,
-        restrictions may only tighten (fewer scopes, an earlier expiry, ...)."""
+        restrictions may only tighten (fewer scopes, an earlier expiry, a lower usage limit,
+        ...). ``usage_limit=None`` removes the limit, ``metadata=None`` clears it."""
         body: dict[str, Any] = {}
         if not isinstance(name, _Unset):
             body["name"] = name
@@ -175,6 +188,12 @@ class KeysAPI:
             body["allowed_ips"] = builtins.list(allowed_ips)
         if not isinstance(rate_limit, _Unset):
             body["rate_limit"] = rate_limit
+        if not isinstance(usage_limit, _Unset):
+            body["usage_limit"] = usage_limit
+        if not isinstance(usage_refill, _Unset):
+            body["usage_refill"] = usage_refill
+        if not isinstance(metadata, _Unset):
+            body["metadata"] = None if metadata is None else dict(metadata)
         return parse(ApiKey.from_json, self._client.request("PATCH", f"/keys/{_segment(key_id)}/", json=body))
 
     def rotate(self, key_id: str, *, grace_period_seconds: int | None = None) -> IssuedKey:
