@@ -31,7 +31,7 @@ from webauthn import base64url_to_bytes, verify_authentication_response
 from webauthn.helpers import exceptions as pywebauthn_errors
 from webauthn.helpers import parse_authentication_credential_json, parse_authenticator_data
 
-from accounts import mfa, services
+from accounts import challenges, mfa, services
 from accounts.models import LoginChallenge, RecoveryCodeDevice
 from audit import registry as A
 from audit.services import audit_record
@@ -343,9 +343,9 @@ def passkey_authentication_complete(*, request: HttpRequest, user: Any, data: An
 def login_challenge_passkey_options(*, request: HttpRequest, token: str) -> dict[str, Any]:
     """Request options for the user of a live ``requires2FA`` token. The state is kept on the
     token's row (a JSON client may keep no session); asking again replaces it."""
-    user = services.login_challenge_user(token=token)
+    user = challenges.login_challenge_user(token=token)
     options, state = _authentication_options(request, user)
-    LoginChallenge.objects.filter(digest=services.challenge_digest(token), used_at__isnull=True).update(
+    LoginChallenge.objects.filter(digest=challenges.challenge_digest(token), used_at__isnull=True).update(
         webauthn_state={"state": state, "at": time.time()}
     )
     return options
@@ -357,7 +357,7 @@ def _take_challenge_state(token: str) -> dict[str, Any] | None:
     with transaction.atomic():
         row = (
             LoginChallenge.objects.select_for_update()
-            .filter(digest=services.challenge_digest(token), used_at__isnull=True, expires_at__gt=timezone.now())
+            .filter(digest=challenges.challenge_digest(token), used_at__isnull=True, expires_at__gt=timezone.now())
             .first()
         )
         if row is None or not row.webauthn_state:
@@ -370,9 +370,9 @@ def _take_challenge_state(token: str) -> dict[str, Any] | None:
     return state if isinstance(state, dict) else None
 
 
-def login_challenge_complete_passkey(*, request: HttpRequest, token: str, assertion: Any) -> services.ChallengeResult:
+def login_challenge_complete_passkey(*, request: HttpRequest, token: str, assertion: Any) -> challenges.ChallengeResult:
     """The JSON second step with a passkey: like a code, a wrong answer counts against the
     token (burnt after too many) and the token is single use."""
-    user = services.login_challenge_user(token=token)
+    user = challenges.login_challenge_user(token=token)
     device = _verify_assertion(request, user, _take_challenge_state(token), assertion)
-    return services.login_challenge_settle(token=token, user=user, device=device, refusal=PasskeyRefused())
+    return challenges.login_challenge_settle(token=token, user=user, device=device, refusal=PasskeyRefused())

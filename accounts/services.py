@@ -1,13 +1,9 @@
-"""Every write in accounts: sessions, sign-up provisioning, 2FA devices, recovery codes and
-the JSON sign-in's second step. Audit entries are written in the same transaction."""
+"""Every write in accounts: sessions, sign-up provisioning, 2FA devices and recovery codes
+(the JSON sign-in's second step: accounts.challenges). Audit entries are written in the same transaction."""
 
 from __future__ import annotations
 
-import hashlib
 import math
-import secrets
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import django_otp
@@ -15,7 +11,6 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -23,8 +18,8 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import recovery, signals
 from accounts.app_settings import app_settings
-from accounts.models import LoginChallenge, RecoveryCode, RecoveryCodeDevice, UserSession
-from accounts.sign_in_binding import pending_sign_ins_end, sign_in_stamp, sign_in_still_current
+from accounts.models import RecoveryCode, RecoveryCodeDevice, UserSession
+from accounts.sign_in_binding import pending_sign_ins_end
 from audit import registry as A
 from audit.services import audit_record
 from orgs import email_owners
@@ -36,7 +31,6 @@ from tater.exceptions import DomainError, InvalidInput
 
 TOTP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
-CHALLENGE_PREFIX = "2fa_"
 
 
 class InvalidOTP(DomainError):
@@ -68,14 +62,6 @@ def throttle_wait(device: Any) -> int | None:
     if locked_until is None:
         return 1
     return max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
-
-
-class InvalidChallenge(DomainError):
-    status_code = 401
-    code = "UNAUTHORIZED"
-
-    def __init__(self, message: str = "Invalid or expired two-factor token; sign in again") -> None:
-        super().__init__(message)
 
 
 def home_tenant(user: Any) -> Tenant | None:
@@ -205,9 +191,12 @@ def user_deleted_by_operator(*, user: Any) -> None:
     # The person's SCIM Users before anything (they lose the account last): a directory's
     # change takes them first too. Then tenant roles: they lock the tenant row, which key
     # creation locks before the creator's memberships; ending a membership first would
-    # deadlock with it. The account's row before its factors, as a passkey's answer takes them.
+    # deadlock with it. The account's row before its factors, as a passkey's answer takes them;
+    # the recovery codes' device before its codes, as a code's check takes them (the deletion
+    # would remove the codes first).
     user_write_ahead(user=user)
     type(user).objects.select_for_update().only("pk").filter(pk=user.pk).first()
+    RecoveryCodeDevice.delete_for(user)
     home = home_tenant(user)
     for tenant_membership in TenantMembership.objects.filter(user=user).select_related("tenant"):
         org_services.tenant_member_set(tenant=tenant_membership.tenant, user=user, role=None)
@@ -430,70 +419,3 @@ def verify_second_factor(*, user: Any, code: str) -> Any | None:
     if waits and len(waits) == len(devices):
         raise OTPThrottled(min(waits))
     return None
-
-
-# --- JSON sign-in, second step -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChallengeResult:
-    user: Any
-    device: Any
-
-
-def challenge_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def login_challenge_create(*, user: Any) -> str:
-    token = CHALLENGE_PREFIX + secrets.token_urlsafe(32)
-    LoginChallenge.objects.create(
-        user=user,
-        digest=challenge_digest(token),
-        password_stamp=sign_in_stamp(user),
-        expires_at=timezone.now() + timedelta(seconds=app_settings.LOGIN_CHALLENGE_TTL),
-    )
-    return token
-
-
-def login_challenge_user(*, token: str) -> Any:
-    """The user a live challenge token belongs to (for lockout checks), else raise: also once
-    the account's password changed or all its sessions ended since (accounts.sign_in_binding)."""
-    challenge = (
-        LoginChallenge.objects.select_related("user")
-        .filter(digest=challenge_digest(token or ""), used_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if challenge is None or not (
-        challenge.user.is_active and sign_in_still_current(challenge.user, challenge.password_stamp)
-    ):
-        raise InvalidChallenge()
-    return challenge.user
-
-
-def login_challenge_complete(*, token: str, code: str) -> ChallengeResult:
-    """Check the code for the token's user; the token is burnt on success (single use) and
-    after too many wrong codes. A throttled device raises :class:`OTPThrottled` before the
-    code is checked (not counted against the token: no code was tried)."""
-    user = login_challenge_user(token=token)
-    return login_challenge_settle(token=token, user=user, device=verify_second_factor(user=user, code=code))
-
-
-def login_challenge_settle(
-    *, token: str, user: Any, device: Any | None, refusal: InvalidOTP | None = None
-) -> ChallengeResult:
-    """End a second-step attempt on ``token``: ``device`` is the factor that verified (a code
-    or a passkey, accounts.passkeys), None for a wrong answer. A wrong answer counts against
-    the token, burnt after too many; a right one uses it up."""
-    digest = challenge_digest(token)
-    if device is None:
-        LoginChallenge.objects.filter(digest=digest).update(failures=F("failures") + 1)
-        LoginChallenge.objects.filter(digest=digest, failures__gte=app_settings.LOGIN_CHALLENGE_MAX_FAILURES).update(
-            used_at=timezone.now()
-        )
-        raise refusal or InvalidOTP()
-    # Conditional update: of two concurrent requests with the same token, one wins.
-    won = LoginChallenge.objects.filter(digest=digest, used_at__isnull=True).update(used_at=timezone.now())
-    if not won:
-        raise InvalidChallenge()
-    return ChallengeResult(user=user, device=device)

@@ -26,7 +26,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import mfa, passkeys, services, sso
+from accounts import challenges, mfa, passkeys, services, sso
 from accounts.api import serializers as s
 from accounts.app_settings import app_settings
 from accounts.idp_tokens import IdPIdentity
@@ -176,7 +176,7 @@ def _sign_in(request: Request, user: Any, device: Any | None, *, stamp: str | No
         user.otp_device = device  # django-otp marks the new session verified
     with transaction.atomic():  # the session, last_login and the user.login entry: one unit
         if stamp is not None and not still_current_locked(user, stamp):
-            raise Unauthorized(services.InvalidChallenge().message)
+            raise Unauthorized(challenges.InvalidChallenge().message)
         login(raw, user, backend=LOGIN_BACKEND)
         # Recorded as allauth records its sign-ins: the session's sign-in is a password one
         # (accounts.sso.session_barred_tenants reads it), not whatever the session held before.
@@ -218,7 +218,7 @@ class LoginView(TaterAPIView):
         body.is_valid(raise_exception=True)
         user = check_password(request, body.validated_data["email"], body.validated_data["password"])
         if services.has_2fa(user):
-            token = services.login_challenge_create(user=user)
+            token = challenges.login_challenge_create(user=user)
             return Response(
                 {
                     "requires2FA": True,
@@ -233,8 +233,8 @@ class LoginView(TaterAPIView):
 def _challenge_user(request: Request, token: str) -> Any:
     """The live login token's user (checked against the lockout), else 401 counted as a failure."""
     try:
-        user = services.login_challenge_user(token=token)
-    except services.InvalidChallenge as exc:
+        user = challenges.login_challenge_user(token=token)
+    except challenges.InvalidChallenge as exc:
         lockout.register_failure(ip=_ip(request), kind="otp")
         raise Unauthorized(exc.message) from None
     lockout.check_account(user.email)
@@ -260,15 +260,15 @@ class VerifyTwoFactorView(TaterAPIView):
                     request=request._request, token=token, assertion=assertion
                 )
             else:
-                result = services.login_challenge_complete(token=token, code=body.validated_data["code"])
+                result = challenges.login_challenge_complete(token=token, code=body.validated_data["code"])
         except services.OTPThrottled as exc:
             raise otp_throttled(exc) from None
         except services.InvalidOTP as exc:
             _failed(request, user.email, kind="otp", method="otp" if assertion is None else "passkey")
             raise ApiError(exc.message, code="INVALID_OTP", status_code=401) from None
-        except services.InvalidChallenge as exc:
+        except challenges.InvalidChallenge as exc:
             raise Unauthorized(exc.message) from None
-        stamp = LoginChallenge.objects.filter(digest=services.challenge_digest(token)).values_list(
+        stamp = LoginChallenge.objects.filter(digest=challenges.challenge_digest(token)).values_list(
             "password_stamp", flat=True
         )
         return _sign_in(request, result.user, result.device, stamp=stamp.first() or "")
@@ -300,7 +300,7 @@ class WebAuthnOptionsView(TaterAPIView):
         _challenge_user(request, token)
         try:
             options = passkeys.login_challenge_passkey_options(request=request._request, token=token)
-        except services.InvalidChallenge as exc:
+        except challenges.InvalidChallenge as exc:
             raise Unauthorized(exc.message) from None
         return Response({"publicKey": options})  # no passkey: 400 VALIDATION_ERROR (webauthn)
 

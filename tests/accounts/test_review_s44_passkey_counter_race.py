@@ -25,7 +25,7 @@ from django.test import Client, RequestFactory
 from django_otp_webauthn import helpers as webauthn_helpers
 from django_otp_webauthn.models import WebAuthnCredential
 
-from accounts import passkeys, services
+from accounts import challenges, passkeys
 from audit.models import AuditEvent
 from tests.accounts.test_passkeys import SoftAuthenticator, post_json, sign_in, user_with_passkey, user_with_passkey_of
 from tests.accounts.test_review_s43_passkey_clone_signal import BEGIN, CLONE, COMPLETE, signed
@@ -65,7 +65,7 @@ def _answered(user: Any, authenticator: SoftAuthenticator, count: int) -> Callab
     answer carrying counter ``count``: the service each request runs, without the per-account
     attempt slot (tater.lockout), which the limiter's fail-open mode lets through."""
     request = RequestFactory().post("/api/v1/auth/verify-2fa")
-    token = services.login_challenge_create(user=user)
+    token = challenges.login_challenge_create(user=user)
     options = passkeys.login_challenge_passkey_options(request=request, token=token)
     answer = signed(authenticator, options, count=count)
     return lambda: passkeys.login_challenge_complete_passkey(request=request, token=token, assertion=answer)
