@@ -31,6 +31,7 @@ from tater.exceptions import DomainError, InvalidInput
 
 TOTP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
+NO_PENDING = "Start the enrolment again: no pending authenticator"
 
 
 class InvalidOTP(DomainError):
@@ -39,6 +40,17 @@ class InvalidOTP(DomainError):
 
     def __init__(self, message: str = "Invalid or already used verification code") -> None:
         super().__init__(message)
+
+
+class EnrolmentDone(InvalidInput):
+    """The authenticator being confirmed was confirmed meanwhile, in another tab."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This authenticator app was just set up in another tab or window: its recovery codes are shown "
+            "there (if you did not save them, generate new ones).",
+            field="code",
+        )
 
 
 class OTPThrottled(InvalidOTP):
@@ -357,7 +369,7 @@ def totp_enrolment_confirm(*, user: Any, code: str) -> tuple[TOTPDevice, list[st
     recovery codes (shown once). Any earlier TOTP device is replaced."""
     device = pending_totp_device(user)
     if device is None:
-        raise InvalidInput("Start the enrolment again: no pending authenticator", field="code")
+        raise InvalidInput(NO_PENDING, field="code")
     with transaction.atomic():
         locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
         wait = throttle_wait(locked)
@@ -367,6 +379,12 @@ def totp_enrolment_confirm(*, user: Any, code: str) -> tuple[TOTPDevice, list[st
     if not accepted:  # outside the block: the throttle counter stays committed
         raise InvalidOTP("That code does not match; check the time on your phone and try again")
     with transaction.atomic():
+        # The account's row first, as every change of its factors; then the device: still
+        # pending, or another tab confirmed it (or began another enrolment) meanwhile.
+        get_user_model().objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
+        state = TOTPDevice.objects.select_for_update().filter(pk=locked.pk).values_list("confirmed", flat=True).first()
+        if state is not False:
+            raise EnrolmentDone() if state else InvalidInput(NO_PENDING, field="code")
         replaced = [kind for kind in second_factor_methods(user) if kind in ("recovery_code", "totp")]
         TOTPDevice.objects.filter(user=user, confirmed=True).delete()
         locked.confirmed = True

@@ -180,6 +180,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         first = not services.has_2fa(user)
         try:
             confirmed, codes = services.totp_enrolment_confirm(user=user, code=form.cleaned_data["code"])
+        except services.EnrolmentDone as exc:  # never the QR code of the app just set up
+            messages.info(request, exc.message)
+            return HttpResponseRedirect(reverse("accounts_2fa_setup"))
         except DomainError as exc:
             form.add_error("code", exc.message)
         else:
