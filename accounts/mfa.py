@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_otp
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest
@@ -59,7 +60,9 @@ def mfa_disable(*, user: Any) -> None:
     member of a tenant requiring 2FA: the account would rest on its password until the next
     sign-in, where whoever holds the password would enrol a factor of their own (Sentry
     refuses to delete such a member's last authenticator; operators still remove a lost
-    device in the admin)."""
+    device in the admin). The account's row first, as every change of its factors (an
+    operator's removal, a passkey's), so neither waits for the other's factors in turn."""
+    get_user_model().objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)  # request.user: lazy
     removed = second_factor_methods(user)
     if removed and requires_2fa(user):
         raise SecondFactorRequired(DISABLE_REFUSED)
@@ -91,7 +94,9 @@ def mfa_device_remove(*, device: Any, keep: str | None = None) -> None:
     user = device.user
     type(user).objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)  # one at a time
     method = second_factor_method(device)
-    device.delete()
+    deleted, _ = device.delete()
+    if not deleted:
+        return  # gone meanwhile ("Turn off", another operator): nothing removed, nothing to audit
     left = (
         TOTPDevice.objects.filter(user=user, confirmed=True).exists()
         or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
