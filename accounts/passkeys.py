@@ -18,6 +18,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest
 from django.http.request import split_domain_port
@@ -141,9 +143,13 @@ def passkey_registration_begin(*, request: HttpRequest, user: Any) -> dict[str, 
 def _take_session_state(request: HttpRequest, key: str, user: Any) -> dict[str, Any] | None:
     """The pending ceremony's state, removed from the session first (and saved at once), so
     a challenge is answered once even if verification fails; None when missing, stale or
-    issued to another user."""
+    issued to another user. A session ended meanwhile ("sign out everywhere", an operator) is
+    answered as Django answers it once a view is done (400, signed out), not with a 500."""
     pending = request.session.pop(key, None)
-    request.session.save()
+    try:
+        request.session.save()
+    except UpdateError:
+        raise SessionInterrupted("The session was ended (signed out) while this request ran") from None
     if not isinstance(pending, dict) or pending.get("user") != user.pk:
         return None
     if time.time() - float(pending.get("at", 0)) > _timeout():
