@@ -67,7 +67,7 @@ def served_on_every_address(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     port = _free_port()
     drop = ("DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")
     env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update(TATER_VAR_DIR=str(var), TATER_ADDR=f"0.0.0.0:{port}")
+    env.update(TATER_VAR_DIR=str(var), STATIC_ROOT=str(var / "static"), TATER_ADDR=f"0.0.0.0:{port}")
     log = var / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(  # noqa: S603 - fixed argv

@@ -33,7 +33,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     var = tmp_path_factory.mktemp("serve-var")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "SECRET_KEY")}
-    env.update(TATER_VAR_DIR=str(var), TATER_ADDR=f"127.0.0.1:{port}")
+    env.update(TATER_VAR_DIR=str(var), STATIC_ROOT=str(var / "static"), TATER_ADDR=f"127.0.0.1:{port}")
     log = var / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(  # noqa: S603 - fixed argv
