@@ -22,8 +22,7 @@ from accounts import admin_social, domains, mfa, services, sso
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from apikeys.models import ApiKey
 from audit import registry as A
-from orgs import selectors as org_selectors
-from orgs.admin import TenantsToldApart
+from orgs.admin import TenantsToldApart, last_owners_kept
 from orgs.email_owners import held_by_another
 from orgs.models import TenantMembership
 from tater.exceptions import InvalidInput
@@ -154,26 +153,8 @@ class UserAdmin(DjangoUserAdmin):
                 "sessions end and its keys stop working at once.",
                 *protected,
             ]
-        return self._owners_kept(request, objs, deleted, counts, perms_needed, protected)
-
-    def _owners_kept(self, request: HttpRequest, objs: Any, *page: Any) -> tuple[Any, Any, set[str], list[Any]]:
-        """A tenant keeps an owner who can sign in (SPEC §1): the accounts that are all that
-        is left of one are not deleted, and the page names them and the tenant, where Django
-        asked for a "permission to delete tenant memberships" nobody is given for them."""
-        deleted, counts, perms_needed, protected = page
-        orphaned = org_selectors.tenants_left_without_owner(users=list(objs))
-        if not orphaned:
-            return deleted, counts, perms_needed, protected
-        if request.user.has_perm("orgs.delete_tenantmembership"):  # not a permission this operator lacks
-            perms_needed.discard(str(TenantMembership._meta.verbose_name))
-        for tenant, owners in orphaned.items():
-            emails = ", ".join(owner.email for owner in owners)
-            are = f"{emails} is the last owner" if len(owners) == 1 else f"{emails} are the last owners"
-            protected.append(
-                f"{are} of {tenant.name}. A tenant keeps an owner who can sign in: make another "
-                "member its owner first (Tenant memberships), then delete the account."
-            )
-        return deleted, counts, perms_needed, protected
+        leaving = TenantMembership.objects.filter(user__in=[user.pk for user in objs])
+        return last_owners_kept(request, leaving, (deleted, counts, perms_needed, protected))
 
     @transaction.atomic
     def delete_model(self, request: HttpRequest, obj: User) -> None:

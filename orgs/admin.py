@@ -13,12 +13,13 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from audit import registry as A
 from audit.services import audit_record
-from orgs import email_owners, members, policy, services
+from orgs import email_owners, members, policy, selectors, services
 from orgs.forms import EmailAsTyped
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 from tater.exceptions import DomainError
@@ -270,6 +271,25 @@ class MembershipAdmin(TenantsToldApart):
             self.delete_model(request, obj)
 
 
+def last_owners_kept(request: HttpRequest, leaving: QuerySet[TenantMembership], page: tuple[Any, ...]) -> Any:
+    """A delete page's ``get_deleted_objects`` answer, where ending the ``leaving`` tenant
+    roles together would leave a tenant without an owner who can sign in (SPEC §1): those
+    owners and their tenant are named as what stops the deletion, where Django asked for a
+    "permission to delete tenant memberships" nobody is given for them."""
+    deleted, counts, perms_needed, protected = page
+    orphaned = selectors.tenants_left_without_owner(leaving=leaving)
+    if orphaned and request.user.has_perm("orgs.delete_tenantmembership"):  # not one this operator lacks
+        perms_needed.discard(str(TenantMembership._meta.verbose_name))
+    for tenant, owners in orphaned.items():
+        emails = ", ".join(owner.email for owner in owners)
+        are = f"{emails} is the last owner" if len(owners) == 1 else f"{emails} are the last owners"
+        protected.append(
+            f"{are} of {tenant.name}. A tenant keeps an owner who can sign in: make another member "
+            "its owner first (Tenant memberships), then delete."
+        )
+    return deleted, counts, perms_needed, protected
+
+
 @admin.register(TenantMembership)
 class TenantMembershipAdmin(MembershipAdmin):
     form = TenantMembershipAdminForm
@@ -290,6 +310,10 @@ class TenantMembershipAdmin(MembershipAdmin):
             except DomainError:
                 return False  # the tenant's last owner
         return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        page = super().get_deleted_objects(objs, request)
+        return last_owners_kept(request, TenantMembership.objects.filter(pk__in=[m.pk for m in objs]), page)
 
 
 class OrgMembershipAdminForm(MembershipAdminForm):

@@ -286,18 +286,21 @@ def invitation_get_by_token(*, token: str) -> Invitation | None:
     )
 
 
-def tenants_left_without_owner(*, users: Collection[Any]) -> dict[Tenant, list[Any]]:
-    """The tenants whose every owner who can sign in is among ``users``, each with those
-    owners: deleting ``users`` together would leave them without one (SPEC §1), though each
-    alone might go. The count is ``services.require_owner_remains``'s, for many at once."""
-    pks = [user.pk for user in users]
-    owned = TenantMembership.objects.filter(user__in=pks, role=roles.TenantRole.OWNER).select_related("tenant", "user")
+def tenants_left_without_owner(*, leaving: QuerySet[TenantMembership]) -> dict[Tenant, list[Any]]:
+    """The tenants whose every owner who can sign in holds one of the ``leaving`` tenant
+    roles, each with those owners: ending them together would leave the tenant without one
+    (SPEC §1), though each alone might end. ``services.require_owner_remains``'s count, for
+    many at once."""
     held: dict[Tenant, list[Any]] = {}
-    for membership in owned.order_by("tenant__name", "user__email"):
+    for membership in (
+        leaving.filter(role=roles.TenantRole.OWNER)
+        .select_related("tenant", "user")
+        .order_by("tenant__name", "user__email")
+    ):
         held.setdefault(membership.tenant, []).append(membership.user)
     still_owned = set(
         TenantMembership.objects.filter(tenant__in=list(held), role=roles.TenantRole.OWNER, user__is_active=True)
-        .exclude(user__in=pks)
+        .exclude(pk__in=leaving.values("pk"))
         .values_list("tenant_id", flat=True)
     )
     return {tenant: owners for tenant, owners in held.items() if tenant.pk not in still_owned}

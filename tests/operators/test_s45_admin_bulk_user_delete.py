@@ -10,6 +10,7 @@ from django.test import Client
 
 from audit.models import AuditEvent
 from orgs import services as org_services
+from orgs.models import TenantMembership
 from tests.factories import UserFactory, add_member, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +77,24 @@ def test_a_bulk_delete_of_accounts_that_may_go_deletes_them_all(settings) -> Non
 
     assert page.status_code == 200
     assert not type(people[0]).objects.filter(pk__in=[p.pk for p in people]).exists()
+
+
+def test_ending_every_owner_role_of_a_tenant_at_once_ends_none_and_says_why(settings) -> None:
+    """The same selection on the tenant memberships page: each owner role might end alone."""
+    client = superuser_client(settings)
+    tenant, owner, _ = make_tenant()
+    co_owner = UserFactory()
+    org_services.tenant_member_set(tenant=tenant, user=co_owner, role="owner")
+    roles = TenantMembership.objects.filter(tenant=tenant)
+    selected = list(roles.values_list("pk", flat=True))
+
+    url = "/admin/orgs/tenantmembership/"
+    confirm = client.post(url, {"action": "delete_selected", "_selected_action": selected})
+    done = client.post(url, {"action": "delete_selected", "_selected_action": selected, "post": "yes"}, follow=True)
+
+    assert done.status_code == 200, "the operator gets a page, not a server error"
+    assert roles.count() == 2
+    text = confirm.content.decode()
+    assert "permission to delete" not in text
+    emails = ", ".join(sorted([owner.email, co_owner.email]))
+    assert f"{emails} are the last owners of {tenant.name}" in text
