@@ -23,6 +23,7 @@ from orgs import email_owners, members, policy, selectors, services
 from orgs.forms import EmailAsTyped
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 from tater.exceptions import DomainError
+from tater.shown_values import post_values_shown
 
 
 def _changes(form: ModelForm) -> dict[str, Any]:
@@ -98,9 +99,18 @@ class OrganizationInline(admin.TabularInline):
 
 
 class TenantAdminForm(forms.ModelForm):
+    """A change saves only the settings changed on the page (tater.shown_values), as the
+    settings page does: a page opened before an owner tightened a policy does not put the
+    older, looser value back when the operator saves it for another change."""
+
     class Meta:
         model = Tenant
         fields = list(services.TENANT_SETTINGS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            post_values_shown(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
