@@ -18,7 +18,7 @@ from audit import registry as A
 from audit.services import audit_record
 from orgs import email_owners, policy, roles, signals
 from orgs.models import Invitation, Organization, OrgMembership, Plan, Tenant, TenantMembership
-from orgs.selectors import as_actor
+from orgs.selectors import as_actor, as_actor_locked
 from tater import names
 from tater.emails import nfkc, normalize_email
 from tater.exceptions import Conflict, InvalidInput
@@ -94,12 +94,13 @@ def tenant_update(*, tenant: Tenant, actor: Any, **values: Any) -> Tenant:
     """Change plan and policies: tenant owners only (SPEC §1). A maximum key lifetime set or
     changed applies to the keys already issued too: those that would outlive it now expire
     that many days from now (apikeys.reactions, one audit entry per key)."""
-    who = as_actor(actor, tenant)
+    # The tenant row first, FOR NO KEY UPDATE (the key columns never change here: FOR UPDATE
+    # also blocked the foreign-key checks of a change holding the audit chain this one then
+    # needs, a deadlock); then the actor's roles, read afresh: an owner demoted while this
+    # change queued behind the demotion is no longer an owner.
+    tenant, who = as_actor_locked(actor, tenant)
     policy.require(policy.can_change_tenant_settings(who))
     actor = who.user
-    # FOR NO KEY UPDATE (the key columns never change here): FOR UPDATE also blocked the
-    # foreign-key checks of a change holding the audit chain this one then needs (a deadlock).
-    tenant = Tenant.objects.select_for_update(no_key=True).get(pk=tenant.pk)
     changes = {}
     for field, value in values.items():
         value = clean_tenant_setting(field, value)
