@@ -148,13 +148,16 @@ def org_rename(
     """Rename an organization. With ``enforce_permissions`` only tenant owners/admins and
     the org's admins may."""
     if enforce_permissions:
-        who = as_actor(actor, organization.tenant_id)
+        # The renamer's roles read once held: an admin demoted while this queued is refused.
+        who = as_actor_locked(actor, organization.tenant)[1]
         policy.require(policy.can_rename_org(who, org_pk=organization.pk))
         actor = who.user
     name = clean_org_name(name)
-    old = organization.name
+    # The name replaced is the one saved when this rename holds the row, not the one the
+    # page or request read: two renames at once are audited one after the other.
+    old = Organization.objects.select_for_update(no_key=True).values_list("name", flat=True).get(pk=organization.pk)
+    organization.name = name
     if old != name:
-        organization.name = name
         organization.save(update_fields=["name"])
         audit_record(
             action=A.ORG_UPDATED,
