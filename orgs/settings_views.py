@@ -19,6 +19,7 @@ from orgs.forms import (
 from orgs.models import Organization, Tenant
 from orgs.ui import current_access, require_scope, require_tenant_role, url_in_org
 from tater.exceptions import DomainError
+from tater.shown_values import refuse_changed_meanwhile
 
 
 @login_required
@@ -29,7 +30,7 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
     tenant = Tenant.objects.get(pk=access.tenant_pk)
     initial = {field: getattr(tenant, field) for field in TenantSettingsForm.base_fields}
     form = TenantSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not refuse_changed_meanwhile(form, initial):
         try:
             services.tenant_update(tenant=tenant, actor=request.user, **form.changes())
         except DomainError as exc:

@@ -34,3 +34,46 @@ def post_values_shown(form: forms.BaseForm, *, exclude: tuple[str, ...] = ()) ->
 def changed_on_page(form: forms.BaseForm) -> dict[str, Any]:
     """The cleaned values of the settings changed on the page, by field name."""
     return {name: form.cleaned_data[name] for name in form.changed_data}
+
+
+def _shown(form: forms.BaseForm, name: str) -> Any:
+    field = form.fields[name]
+    raw = field.hidden_widget().value_from_datadict(form.data, form.files, form.add_initial_prefix(name))
+    try:
+        return field.to_python(raw)
+    except forms.ValidationError:
+        return None
+
+
+def _display(field: forms.Field, value: Any) -> str:
+    if value is None or value == "":
+        return "empty"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(dict(getattr(field, "choices", ())).get(value, value))
+
+
+def refuse_changed_meanwhile(form: forms.BaseForm, current: dict[str, Any]) -> bool:
+    """Call on a valid form, with the settings' ``current`` values. A setting changed on the page
+    that someone else changed since the page showed it (to something else than what was typed)
+    gets a form error naming its current value, which the page then counts as shown: saving again,
+    having seen it, replaces it. Returns whether any was refused."""
+    refused = False
+    for name in form.changed_data:
+        if name not in current or current[name] == form.cleaned_data.get(name):
+            continue
+        if _shown(form, name) == current[name]:
+            continue
+        field = form.fields[name]
+        form.add_error(
+            name,
+            f"Changed by someone else since this page was opened: it is now {_display(field, current[name])}. "
+            "Save again to replace it.",
+        )
+        data = QueryDict(mutable=True)
+        data.update(form.data)
+        shown = field.hidden_widget().format_value(field.prepare_value(current[name]))
+        data[form.add_initial_prefix(name)] = "" if shown is None else shown
+        form.data = data
+        refused = True
+    return refused
