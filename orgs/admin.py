@@ -23,7 +23,7 @@ from orgs import email_owners, members, policy, selectors, services
 from orgs.forms import EmailAsTyped
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 from tater.exceptions import DomainError
-from tater.shown_values import post_values_shown
+from tater.shown_values import post_values_shown, refuse_changed_meanwhile
 
 
 def _changes(form: ModelForm) -> dict[str, Any]:
@@ -120,6 +120,11 @@ class TenantAdminForm(forms.ModelForm):
                     data[field] = services.clean_tenant_setting(field, data[field])
                 except DomainError as exc:
                     self.add_error(field, exc.message)
+        if self.instance.pk is not None and not self.errors:
+            # As on the settings page: a setting the owner changed since the page was opened is
+            # not replaced unseen (``self.instance`` still holds the saved values here).
+            current = {field: getattr(self.instance, field) for field in services.TENANT_SETTINGS}
+            refuse_changed_meanwhile(self, current)
         return data
 
 
