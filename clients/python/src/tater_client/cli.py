@@ -260,7 +260,7 @@ AUDIT_COLUMNS = ("TIME", "ACTION", "CHANNEL", "ACTOR", "KEY", "TARGET")
 
 
 def _audit_row(entry: AuditEntry) -> list[Any]:
-    target = f"{entry.target.type}:{entry.target.id}" if entry.target else None
+    target = entry.target and (f"{entry.target.type}:{entry.target.id}" if entry.target.id else entry.target.type)
     return [entry.time, entry.action, entry.channel, entry.actor.email or None, entry.key_id, target]
 
 

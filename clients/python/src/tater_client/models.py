@@ -353,7 +353,9 @@ class AuditActor:
 @dataclass(frozen=True)
 class AuditTarget:
     type: str
-    id: str
+    id: str | None
+    """The target's public id (``key-...``, ``usr-...``); ``None`` for an object without one
+    (a membership changed in the admin, a domain claim): ``type`` and ``display`` still say what."""
     display: str
 
 
@@ -397,7 +399,7 @@ class AuditEntry:
             target=None
             if not target
             else AuditTarget(
-                type=str(target.get("type", "")), id=str(target.get("id") or ""), display=str(target.get("display", ""))
+                type=str(target.get("type", "")), id=_opt_str(target.get("id")), display=str(target.get("display", ""))
             ),
             organization_id=_opt_str(data.get("organization_id")),
             tenant_id=str(data.get("tenant_id", "")),
