@@ -279,7 +279,11 @@ class ScansAPI:
         page_size: int = 200,
         organization_id: str | None = None,
     ) -> Iterator[Scan]:
-        """Every matching scan, fetched page by page as the iteration goes."""
+        """Every matching scan, fetched page by page as the iteration goes, each once.
+
+        ``GET scans/`` pages by ``offset`` only: a scan uploaded meanwhile moves the later
+        pages one place down, so the first scan of the next page may be one already
+        yielded: it is skipped (by id), not yielded twice."""
         offset, seen = 0, set[str]()
         while True:
             page = self.list(
@@ -291,8 +295,17 @@ class ScansAPI:
                 offset=offset,
                 organization_id=organization_id,
             )
-            _check_progress({scan.id for scan in page.scans}, seen)
-            yield from page.scans
+            if page.offset != offset:
+                # Tater echoes the offset it applied: another one (a proxy dropping the
+                # query) would list the first page again as if it were the next.
+                raise TaterError(
+                    f"The server answered offset {page.offset} for offset {offset}: it ignores the paging",
+                    code="INVALID_RESPONSE",
+                )
+            for scan in page.scans:
+                if scan.id not in seen:
+                    seen.add(scan.id)
+                    yield scan
             offset += len(page.scans)
             if not page.scans or offset >= page.total:
                 return
