@@ -9,7 +9,6 @@ the request id go to stderr), 2 usage (bad arguments, no key, unreadable file).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,9 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from tater_client.client import DEFAULT_URL, Tater
-from tater_client.errors import PermissionDenied, TaterError, UsageExhausted, ValidationError
+from tater_client.errors import TaterError
 from tater_client.models import ApiKey, AuditEntry, IssuedKey, Scan
-from tater_client.output import as_text, clean, write_fields, write_json, write_table, write_terminal_text
+from tater_client.output import (
+    as_text,
+    clean,
+    report_error,
+    write_fields,
+    write_json,
+    write_table,
+    write_terminal_text,
+)
 from tater_client.params import __version__
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE = 0, 1, 2
@@ -123,15 +130,23 @@ def cmd_keys_list(client: Tater, args: argparse.Namespace) -> int:
             return EXIT_OK
     else:
         page = client.keys.list(
-            status=args.status, type=args.type, binding=args.binding, limit=args.limit, offset=args.offset
+            status=args.status,
+            type=args.type,
+            binding=args.binding,
+            limit=args.limit,
+            offset=args.offset,
+            starting_after=args.starting_after,
         )
         if args.json:
             write_json(sys.stdout, page.raw)
             return EXIT_OK
         keys = page.keys
-        if page.offset + len(keys) < page.total:
+        more = page.has_more if page.has_more is not None else page.offset + len(keys) < page.total
+        if keys and more:
+            # After the last key shown, whatever is created or revoked meanwhile (an offset
+            # would skip keys of a filtered list that shrinks as the user acts on it).
             sys.stderr.write(
-                f"{len(keys)} of {page.total} keys shown: --offset {page.offset + len(keys)} or --all for more\n"
+                f"{len(keys)} of {page.total} keys shown: --starting-after {clean(keys[-1].id)} for more\n"
             )
     write_table(sys.stdout, KEY_COLUMNS, (_key_row(k) for k in keys))
     return EXIT_OK
@@ -223,8 +238,11 @@ def cmd_scans_list(client: Tater, args: argparse.Namespace) -> int:
     )
     if args.json:
         write_json(sys.stdout, page.raw)
-    else:
-        write_table(sys.stdout, SCAN_COLUMNS, (_scan_row(s) for s in page.scans))
+        return EXIT_OK
+    write_table(sys.stdout, SCAN_COLUMNS, (_scan_row(s) for s in page.scans))
+    shown = page.offset + len(page.scans)
+    if page.scans and shown < page.total:  # scans page by offset only (GET scans/)
+        sys.stderr.write(f"{shown} of {page.total} scans shown: --offset {shown} for more\n")
     return EXIT_OK
 
 
@@ -360,7 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--type", choices=["standard", "agent", "public"])
     sub.add_argument("--binding", choices=["org", "unbound"])
     sub.add_argument("--limit", type=int, help="page size, 1-200 (default 50)")
-    sub.add_argument("--offset", type=int)
+    sub.add_argument("--starting-after", metavar="KEY_ID", help="the page after this key (as the hint prints)")
+    sub.add_argument("--offset", type=int, help="skip N keys (--starting-after keeps its place while keys change)")
     sub.add_argument("--all", action="store_true", help="every page")
     sub = leaf(keys, "get", cmd_keys_get, "show one key")
     sub.add_argument("id")
@@ -430,33 +449,6 @@ def build_parser() -> argparse.ArgumentParser:
 # --- main --------------------------------------------------------------------------------
 
 
-def _report(error: TaterError, as_json: bool) -> None:
-    if as_json:
-        body = {
-            "error": error.code,
-            "message": error.message,
-            "details": error.details,
-            "request_id": error.request_id,
-            "status": error.status,
-        }
-        sys.stderr.write(json.dumps(body, sort_keys=True) + "\n")
-        return
-    # Everything here may come from the server: printed through _clean/_text.
-    sys.stderr.write(f"tater: {clean(error.code)}: {clean(error.message)}\n")
-    if isinstance(error, ValidationError):
-        for name, messages in error.fields.items():
-            sys.stderr.write(f"  {clean(name)}: {clean('; '.join(messages))}\n")
-    if isinstance(error, UsageExhausted):
-        # Final: no "retry after N seconds" (weeks, for a monthly refill) to wait out.
-        used = f"all {error.limit} uses" if error.limit is not None else "all its uses"
-        until = f"resets at {error.resets_at.isoformat()}" if error.resets_at else "no refill: they do not come back"
-        sys.stderr.write(f"  the key has used {used} ({until}); its owner can raise the limit\n")
-    if isinstance(error, PermissionDenied) and error.required_permissions:
-        sys.stderr.write(f"  required permissions: {clean(', '.join(error.required_permissions))}\n")
-    if error.request_id:
-        sys.stderr.write(f"  request id: {clean(str(error.request_id))}\n")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on a usage error
@@ -476,7 +468,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"tater: {clean(str(exc))}\n")
         return EXIT_USAGE
     except TaterError as exc:
-        _report(exc, args.json)
+        report_error(exc, args.json)
         return EXIT_API_ERROR
     except BrokenPipeError:
         # The reader went away (| head): not an error of ours; keep Python quiet about it.

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import codecs
 import json
+import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from typing import IO, Any
+
+from tater_client.errors import PermissionDenied, TaterError, UsageExhausted, ValidationError
 
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -71,3 +74,31 @@ def write_terminal_text(out: IO[str], chunks: Iterable[bytes]) -> None:
         out.write("\n".join(clean(line) for line in data.replace("\r\n", "\n").split("\n")))
     out.write(clean(pending + decoder.decode(b"", final=True)))
     out.flush()
+
+
+def report_error(error: TaterError, as_json: bool) -> None:
+    """An API refusal on stderr for the `tater` command: code, message, what helps, request id."""
+    if as_json:
+        body = {
+            "error": error.code,
+            "message": error.message,
+            "details": error.details,
+            "request_id": error.request_id,
+            "status": error.status,
+        }
+        sys.stderr.write(json.dumps(body, sort_keys=True) + "\n")
+        return
+    # Everything here may come from the server: printed through _clean/_text.
+    sys.stderr.write(f"tater: {clean(error.code)}: {clean(error.message)}\n")
+    if isinstance(error, ValidationError):
+        for name, messages in error.fields.items():
+            sys.stderr.write(f"  {clean(name)}: {clean('; '.join(messages))}\n")
+    if isinstance(error, UsageExhausted):
+        # Final: no "retry after N seconds" (weeks, for a monthly refill) to wait out.
+        used = f"all {error.limit} uses" if error.limit is not None else "all its uses"
+        until = f"resets at {error.resets_at.isoformat()}" if error.resets_at else "no refill: they do not come back"
+        sys.stderr.write(f"  the key has used {used} ({until}); its owner can raise the limit\n")
+    if isinstance(error, PermissionDenied) and error.required_permissions:
+        sys.stderr.write(f"  required permissions: {clean(', '.join(error.required_permissions))}\n")
+    if error.request_id:
+        sys.stderr.write(f"  request id: {clean(str(error.request_id))}\n")
