@@ -60,6 +60,17 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def _utc(value: Any) -> datetime | None:
+    """A date-time of the error's details (``...Z``) as an aware datetime, else ``None``."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:  # "...Z": fromisoformat reads it only from Python 3.11
+        when = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
 class TaterError(Exception):
     """Any error answered by the Tater API (or met on the way to it).
 
@@ -170,18 +181,63 @@ class UsageExhausted(RateLimited):
     @property
     def resets_at(self) -> datetime | None:
         """When the uses come back (aware, UTC); ``None`` without a refill."""
-        value = self.details.get("resets_at")
-        if not isinstance(value, str) or not value:
-            return None
-        try:  # "...Z": fromisoformat reads it only from Python 3.11
-            when = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
-        except ValueError:
-            return None
-        return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+        return _utc(self.details.get("resets_at"))
 
 
 class ServerError(TaterError):
     """5xx: ``INTERNAL_ERROR`` (quote ``request_id``), ``SERVICE_UNAVAILABLE`` (retry later)."""
+
+
+# One class per catalog code (SPEC §3), under its family: ``except KeyRevoked`` or ``except
+# AuthenticationError``, as the caller needs. Each keeps ``code``, ``message``, ``request_id``.
+
+
+class KeyRevoked(AuthenticationError):
+    """401 ``KEY_REVOKED``: revoked for good (or a rotated-out secret past its grace)."""
+
+
+class KeyExpired(AuthenticationError):
+    """401 ``KEY_EXPIRED``: past its expiry (``expired_at``)."""
+
+    @property
+    def expired_at(self) -> datetime | None:
+        return _utc(self.details.get("expired_at"))
+
+
+class KeyInactive(AuthenticationError):
+    """401 ``KEY_INACTIVE``: deactivated; its owner can activate it again."""
+
+
+class AmbiguousOrg(ValidationError):
+    """400 ``AMBIGUOUS_ORG``: an unbound key in a tenant of several orgs: pass ``organization_id``."""
+
+
+class WorkspaceAccessDenied(PermissionDenied):
+    """403 ``WORKSPACE_ACCESS_DENIED``: the org (or tenant) hint names one the key cannot reach."""
+
+
+class IpNotAllowed(PermissionDenied):
+    """403 ``IP_NOT_ALLOWED``: the caller's address is outside the key's allowlist."""
+
+
+class KeyTypeNotAllowed(PermissionDenied):
+    """403 ``KEY_TYPE_NOT_ALLOWED``: this endpoint does not admit the key's type."""
+
+
+class LockedOut(RateLimited):
+    """429 ``LOCKED_OUT``: too many failed attempts from this address (``retry_after``); never retried."""
+
+
+class MethodNotAllowed(TaterError):
+    """405 ``METHOD_NOT_ALLOWED``."""
+
+
+class PayloadTooLarge(TaterError):
+    """413 ``PAYLOAD_TOO_LARGE``: the body is over the server's limit (5 MB by default)."""
+
+
+class ServiceUnavailable(ServerError):
+    """503 ``SERVICE_UNAVAILABLE``: retried within the policy's budget; try again later."""
 
 
 class TransportError(TaterError):
@@ -196,6 +252,23 @@ _BY_STATUS: dict[int, type[TaterError]] = {
     404: NotFound,
     429: RateLimited,
 }
+
+
+_BY_CODE: dict[str, tuple[int, type[TaterError]]] = {
+    "KEY_REVOKED": (401, KeyRevoked),
+    "KEY_EXPIRED": (401, KeyExpired),
+    "KEY_INACTIVE": (401, KeyInactive),
+    "AMBIGUOUS_ORG": (400, AmbiguousOrg),
+    "WORKSPACE_ACCESS_DENIED": (403, WorkspaceAccessDenied),
+    "IP_NOT_ALLOWED": (403, IpNotAllowed),
+    "KEY_TYPE_NOT_ALLOWED": (403, KeyTypeNotAllowed),
+    "LOCKED_OUT": (429, LockedOut),
+    "USAGE_EXHAUSTED": (429, UsageExhausted),
+    "METHOD_NOT_ALLOWED": (405, MethodNotAllowed),
+    "PAYLOAD_TOO_LARGE": (413, PayloadTooLarge),
+    "SERVICE_UNAVAILABLE": (503, ServiceUnavailable),
+}
+"""A code's own class, when it comes with its catalog status (else the status's family)."""
 
 
 def error_class(status: int) -> type[TaterError]:
@@ -223,7 +296,8 @@ def error_from_response(response: httpx.Response, content: bytes | None = None) 
         code = f"HTTP_{status}"
         message = response.reason_phrase or f"HTTP {status}"
         details = {}
-    cls = UsageExhausted if (status, code) == (429, "USAGE_EXHAUSTED") else error_class(status)
+    specific = _BY_CODE.get(code)
+    cls = specific[1] if specific is not None and specific[0] == status else error_class(status)
     return cls(message, code=code, status=status, details=details, request_id=request_id, headers=response.headers)
 
 
