@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from tater_client.errors import TaterError
+from tater_client.errors import TaterError, ValidationError
 from tater_client.models import AuditEntry, AuditPage, parse
-from tater_client.params import ParamValue, Requester, TimeLike
+from tater_client.params import SECRET_NOT_SENT, ParamValue, Requester, TimeLike, looks_like_secret
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,14 @@ class AuditFilters:
 
 def _filters(filters: AuditFilters | None, **given: Any) -> AuditFilters:
     base = filters if filters is not None else AuditFilters()
-    return dataclasses.replace(base, **{name: value for name, value in given.items() if value is not None})
+    chosen = dataclasses.replace(base, **{name: value for name, value in given.items() if value is not None})
+    for name in ("key", "target"):
+        if looks_like_secret(getattr(chosen, name) or ""):
+            # The server would answer this 400 too, after the secret crossed proxies and logs
+            # in the query string: said here, the value never repeated.
+            message = f"{name} {SECRET_NOT_SENT}"
+            raise ValidationError(message, code="VALIDATION_ERROR", details={"fields": {name: [message]}})
+    return chosen
 
 
 class _ChunkReader(io.RawIOBase):

@@ -3,6 +3,7 @@ query parameter values as the API reads them, and the two calls every resource m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import date, datetime
@@ -15,6 +16,19 @@ __version__ = "0.1.0"
 TimeLike = datetime | date | str
 """A date-time (aware ``datetime``), a ``date`` or an ISO 8601 string."""
 ParamValue = str | int | float | bool | datetime | date | list[str] | tuple[str, ...] | None
+
+
+_SECRET_SHAPE = re.compile(r"[0-9a-f]{32}")
+SECRET_NOT_SENT = (
+    "looks like an API key's secret (<prefix><32 hex>), not an id (key-..., usr-...): not sent, so no URL or log"
+    " holds it; pass the key's id (`tater keys list` shows it)"
+)
+
+
+def looks_like_secret(value: object) -> bool:
+    """``value`` holds a key secret's shape (SPEC §2: ``<prefix><32 lowercase hex>``). Tater's
+    ids are ``<kind>-<uuid>`` (hex in dashed groups), so no id does."""
+    return _SECRET_SHAPE.search(str(value)) is not None
 
 
 def iso(value: date) -> str:

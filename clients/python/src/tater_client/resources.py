@@ -15,7 +15,7 @@ from urllib.parse import quote
 from tater_client.audit import AuditFilters, AuditLogAPI
 from tater_client.errors import TaterError
 from tater_client.models import ApiKey, IssuedKey, KeyPage, Scan, ScanPage, parse
-from tater_client.params import ParamValue, Requester, TimeLike, iso
+from tater_client.params import SECRET_NOT_SENT, ParamValue, Requester, TimeLike, iso, looks_like_secret
 
 __all__ = ["UNSET", "AuditFilters", "AuditLogAPI", "KeysAPI", "ScansAPI", "TimeLike"]
 KeyStatus = Literal["active", "expired", "revoked", "inactive"]
@@ -36,6 +36,8 @@ def _segment(object_id: str) -> str:
     text = str(object_id)
     if text in ("", ".", ".."):
         raise ValueError(f"not an id: {text!r}")
+    if looks_like_secret(text):  # never repeated: the message is printed, logged
+        raise ValueError(f"The id given {SECRET_NOT_SENT}")
     return quote(text, safe="")
 
 
