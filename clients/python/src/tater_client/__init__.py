@@ -52,6 +52,8 @@ from tater_client.models import (
     Scan,
     ScanPage,
     Uploader,
+    UsageBucket,
+    UsageHistory,
 )
 from tater_client.params import __version__
 from tater_client.resources import UNSET, AuditLogAPI, KeysAPI, ScansAPI
@@ -99,6 +101,8 @@ __all__ = [
     "TransportError",
     "UNSET",
     "Uploader",
+    "UsageBucket",
+    "UsageHistory",
     "UsageExhausted",
     "ValidationError",
     "WorkspaceAccessDenied",

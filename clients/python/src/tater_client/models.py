@@ -172,6 +172,49 @@ class IssuedKey(ApiKey):
 
 
 @dataclass(frozen=True)
+class UsageBucket:
+    """One hour of a key's traffic: its requests, and how many of them were answered an error."""
+
+    hour: datetime
+    requests: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class UsageHistory:
+    """``GET /keys/{id}/usage/``: a key's requests and errors per hour, oldest first, the
+    current hour included (not the usage limit's count: that is ``ApiKey.usage``)."""
+
+    key_id: str
+    granularity: str
+    start: datetime
+    """The first bucket's hour (the JSON's ``from``)."""
+    end: datetime
+    """The last bucket's hour (the JSON's ``to``)."""
+    requests: int
+    errors: int
+    buckets: list[UsageBucket]
+    raw: JSON = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> UsageHistory:
+        totals = data.get("totals") or {}
+        return cls(
+            key_id=str(data["key_id"]),
+            granularity=str(data.get("granularity", "")),
+            start=_required_datetime(data.get("from")),
+            end=_required_datetime(data.get("to")),
+            requests=int(totals.get("requests", 0)),
+            errors=int(totals.get("errors", 0)),
+            buckets=[
+                UsageBucket(_required_datetime(b.get("hour")), int(b.get("requests", 0)), int(b.get("errors", 0)))
+                for b in data.get("buckets") or []
+            ],
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
 class KeyPage:
     """One page of ``GET /keys/``: pass the last key's id as ``starting_after`` for the next
     (or an ``offset``, which a key created or revoked meanwhile shifts)."""

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from tater_client.audit import AuditFilters, AuditLogAPI
 from tater_client.errors import TaterError
-from tater_client.models import ApiKey, IssuedKey, KeyPage, Scan, ScanPage, parse
+from tater_client.models import ApiKey, IssuedKey, KeyPage, Scan, ScanPage, UsageHistory, parse
 from tater_client.params import SECRET_NOT_SENT, ParamValue, Requester, TimeLike, iso, looks_like_secret
 
 __all__ = ["UNSET", "AuditFilters", "AuditLogAPI", "KeysAPI", "ScansAPI", "TimeLike"]
@@ -121,6 +121,13 @@ class KeysAPI:
 
     def get(self, key_id: str) -> ApiKey:
         return parse(ApiKey.from_json, self._client.request("GET", f"/keys/{_segment(key_id)}/"))
+
+    def usage_history(self, key_id: str, *, hours: int | None = None, days: int | None = None) -> UsageHistory:
+        """``GET /keys/{id}/usage/``: the key's requests and errors per hour over the last
+        ``hours`` (1-2160, default 24) or ``days`` (1-90), oldest first."""
+        params: dict[str, ParamValue] = {"hours": hours, "days": days}
+        path = f"/keys/{_segment(key_id)}/usage/"
+        return parse(UsageHistory.from_json, self._client.request("GET", path, params=params))
 
     def create(
         self,
