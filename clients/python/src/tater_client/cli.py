@@ -376,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = leaf(keys, "list", cmd_keys_list, "list keys")
     sub.add_argument("--status", choices=["active", "expired", "revoked", "inactive"])
     sub.add_argument("--type", choices=["standard", "agent", "public"])
-    sub.add_argument("--binding", choices=["org", "unbound"])
+    sub.add_argument("--binding", choices=["organization", "org", "unbound"])
     sub.add_argument("--limit", type=int, help="page size, 1-200 (default 50)")
     sub.add_argument("--starting-after", metavar="KEY_ID", help="the page after this key (as the hint prints)")
     sub.add_argument("--offset", type=int, help="skip N keys (--starting-after keeps its place while keys change)")

@@ -20,6 +20,8 @@ from tater_client.params import SECRET_NOT_SENT, ParamValue, Requester, TimeLike
 __all__ = ["UNSET", "AuditFilters", "AuditLogAPI", "KeysAPI", "ScansAPI", "TimeLike"]
 KeyStatus = Literal["active", "expired", "revoked", "inactive"]
 KeyType = Literal["standard", "agent", "public"]
+KeyBinding = Literal["organization", "org", "unbound"]
+"""``organization`` (as a key's ``binding`` reads; ``org`` for short) or ``unbound``."""
 
 
 class _Unset(Enum):
@@ -67,7 +69,7 @@ class KeysAPI:
         *,
         status: KeyStatus | None = None,
         type: KeyType | None = None,
-        binding: Literal["org", "unbound"] | None = None,
+        binding: KeyBinding | None = None,
         limit: int | None = None,
         offset: int | None = None,
         organization_id: str | None = None,
@@ -93,7 +95,7 @@ class KeysAPI:
         *,
         status: KeyStatus | None = None,
         type: KeyType | None = None,
-        binding: Literal["org", "unbound"] | None = None,
+        binding: KeyBinding | None = None,
         page_size: int = 200,
         organization_id: str | None = None,
     ) -> Iterator[ApiKey]:
