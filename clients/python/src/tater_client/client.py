@@ -338,6 +338,10 @@ class Tater:
                 if not retryable_status(response, error.code):
                     raise error
                 wait = server_wait(response)
+                # A 429 comes from the limiter, before any view. A 503 may follow a write that
+                # landed: Tater's database connection lost at the commit, a proxy's upstream
+                # reset after the request reached it.
+                server_may_have_acted = response.status_code != 429
             delay = policy.backoff_for(attempt) if wait is None else wait
             if (
                 not policy.allows(method)

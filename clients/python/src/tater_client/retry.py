@@ -24,9 +24,9 @@ class RetryPolicy:
 
     Only the ``methods`` listed are retried: by default the idempotent ones, so a create,
     upload or rotation is never sent twice. Pass ``methods=ALL_METHODS`` to retry them too,
-    after a 429 or 503 refusal (answered before the server acts) or a connection that was
-    never made; never after a timeout or a dropped connection, where the server may have
-    acted (a second create would mint a second key).
+    after a rate limit's 429 (answered before the server acts) or a connection that was
+    never made; never after a 503, a timeout or a dropped connection, where the server may
+    have acted (a second create would mint a second key).
 
     A wait the remaining ``max_total_wait`` budget cannot cover is not started: the error is
     raised at once, so a call never sleeps only to fail.
