@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from orgs import members, selectors
+from orgs import members, selectors, services
 from orgs.access import SESSION_ORG_KEY
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, NotPermitted, ObjectNotFound
@@ -38,7 +38,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         problem, status = "This invitation has already been used or was replaced by a newer one.", 410
     elif invitation.expires_at <= timezone.now():
         problem, status = "This invitation has expired: ask for a new one.", 410
-    elif not members.inviter_may_still_grant(invitation):
+    elif not services.inviter_may_still_grant(invitation):
         problem, status = f"{members.INVITER_GONE}.", 410
     elif not members.has_verified_email(request.user, normalize_email(invitation.email)):
         # Signed up from the link (or added the address) but not confirmed it yet: say so,

@@ -26,8 +26,10 @@ from orgs.selectors import as_actor, invitation_digest
 from orgs.services import (
     INVITATION_MAX_AGE_HOURS,
     invitation_revoked,
+    inviter_may_still_grant,
     org_invitations_withdraw,
     org_member_set,
+    sent_invitations_recheck,
     tenant_member_set,
 )
 from tater.emails import nfkc, normalize_email
@@ -208,9 +210,13 @@ def member_update(
             # tenant role's change holds the tenant row and the audit chain.
             signals.member_join_ahead.send(sender=OrgMembership, tenant=organization.tenant, user=user, actor=actor)
         tenant = Tenant.objects.get(pk=organization.tenant_id)
-        tenant_member_set(tenant=tenant, user=user, role=tenant_role, actor=actor)
+        # Both changed: the invitations they sent are weighed against both new roles, not
+        # against the moment between the two changes.
+        tenant_member_set(tenant=tenant, user=user, role=tenant_role, actor=actor, recheck_sent=role is UNSET)
     if role is not UNSET:
         org_member_set(organization=organization, user=user, role=role, actor=actor)
+        if tenant_role is not UNSET:
+            sent_invitations_recheck(tenant=organization.tenant, inviter=user, actor=actor)
 
 
 @transaction.atomic
@@ -239,22 +245,6 @@ def member_remove(*, organization: Organization, user: Any, actor: Any) -> None:
 
 class InvitationError(Conflict):
     """The link is used, replaced or expired (410 Gone in the UI)."""
-
-
-def inviter_may_still_grant(invitation: Invitation) -> bool:
-    """An invitation grants its role on its inviter's behalf, so it is worth no more than
-    the inviter may still grant when it is used (as a key is worth no more than its owner's
-    current role, SPEC §2): an inviter since removed, demoted below the role, deactivated or
-    deleted admits nobody. A resend makes whoever resent it the inviter."""
-    if invitation.invited_by_id is None:
-        return False
-    organization = invitation.organization
-    who = as_actor(invitation.invited_by, organization.tenant_id)
-    role = invitation.role
-    return bool(
-        policy.can_manage_members(who, org_pk=organization.pk)
-        and policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role)
-    )
 
 
 INVITER_GONE = "This invitation is no longer valid: whoever sent it can no longer grant this role. Ask for a new one"

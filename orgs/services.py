@@ -183,12 +183,19 @@ def require_owner_remains(*, tenant: Tenant, user: Any, old_role: str | None, ro
 
 @transaction.atomic
 def tenant_member_set(
-    *, tenant: Tenant, user: Any, role: str | None, actor: Any | None = None, suspended: bool = False
+    *,
+    tenant: Tenant,
+    user: Any,
+    role: str | None,
+    actor: Any | None = None,
+    suspended: bool = False,
+    recheck_sent: bool = True,
 ) -> TenantMembership | None:
     """Make ``user`` a tenant owner/admin, or (role None) drop their tenant role: their
     unbound keys and their keys of orgs they are no member of are revoked (``suspended``: a
     SCIM deactivation, which keeps them for their return). The last owner of a tenant can
-    be neither removed nor demoted."""
+    be neither removed nor demoted. ``recheck_sent`` False: the caller changes their org role
+    next and withdraws the invitations they can no longer grant after it."""
     if role is not None and role not in roles.TenantRole.values:
         raise InvalidInput(f"Tenant role must be one of {', '.join(roles.TenantRole.values)}", field="role")
     if role is None and not suspended:
@@ -226,6 +233,8 @@ def tenant_member_set(
     )
     if role and not old_role:
         signals.member_joined.send(sender=TenantMembership, tenant=tenant, user=user, actor=actor)
+    if old_role is not None and not suspended and recheck_sent:
+        sent_invitations_recheck(tenant=tenant, inviter=user, actor=actor)
     if role is None and not suspended:
         signals.member_left.send(sender=TenantMembership, tenant=tenant, user=user, organization=None, actor=actor)
     return result
@@ -284,6 +293,9 @@ def org_member_set(
         changes={"role": {"from": old_role, "to": role}, **({"via": via} if via else {})},
         actor_user=actor,
     )
+    if old_role is not None and not suspended:
+        # A lower role (or none) may leave invitations they sent that they can no longer grant.
+        sent_invitations_recheck(tenant=organization.tenant, inviter=user, actor=actor)
     if role is None and not suspended:
         signals.member_left.send(
             sender=OrgMembership, tenant=organization.tenant, user=user, organization=organization, actor=actor
@@ -314,6 +326,43 @@ def invitation_revoked(
         changes=changes,
         actor_user=actor,
     )
+
+
+def inviter_may_still_grant(invitation: Invitation) -> bool:
+    """An invitation grants its role on its inviter's behalf, so it is worth no more than
+    the inviter may still grant when it is used (as a key is worth no more than its owner's
+    current role, SPEC §2): an inviter since removed, demoted below the role, deactivated or
+    deleted admits nobody. A resend makes whoever resent it the inviter."""
+    if invitation.invited_by_id is None:
+        return False
+    organization = invitation.organization
+    who = as_actor(invitation.invited_by, organization.tenant_id)
+    role = invitation.role
+    return bool(
+        policy.can_manage_members(who, org_pk=organization.pk)
+        and policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role)
+    )
+
+
+INVITER_CANNOT_GRANT = "inviter can no longer grant this role"
+
+
+def sent_invitations_recheck(*, tenant: Tenant, inviter: Any, actor: Any | None) -> int:
+    """Withdraw (audited) the tenant's pending invitations ``inviter`` sent and can no longer
+    grant, after their role dropped: their links are refused from now on
+    (``inviter_may_still_grant``), so the members page and the API stop listing them as
+    pending, and the Activity Log says when and why they stopped working."""
+    pending = list(
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("organization__tenant", "invited_by")
+        .filter(organization__tenant=tenant, invited_by=inviter, accepted_at__isnull=True, revoked_at__isnull=True)
+    )
+    withdrawn = [invitation for invitation in pending if not inviter_may_still_grant(invitation)]
+    for invitation in withdrawn:
+        invitation_revoked(
+            invitation=invitation, organization=invitation.organization, actor=actor, reason=INVITER_CANNOT_GRANT
+        )
+    return len(withdrawn)
 
 
 @transaction.atomic

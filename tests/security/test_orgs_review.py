@@ -81,19 +81,27 @@ def test_invitation_outliving_its_inviters_authority_admits_nobody(
 def test_invitation_resent_by_a_current_admin_is_vouched_for_again(
     api: Any, client: Any, world: dict[str, Any], django_capture_on_commit_callbacks: Any
 ) -> None:
-    """Guard for the fix above: once a current admin resends it, the invitation is theirs."""
+    """Guard for the fix above: once a current admin resends it, the invitation is theirs.
+    (Since review s45 the removal of its inviter withdraws it, audited: a current admin then
+    invites the address again, and that link works.)"""
     org1, admin = world["org1"], world["admin"]
     api.force_login(admin)
     _invite(api, django_capture_on_commit_callbacks, org1, "colleague@example.com", "member")
     api.force_login(world["owner"])
     assert api.delete(member_url(org1, admin)).status_code == 204
     invitation = Invitation.objects.get(email="colleague@example.com")
+    assert invitation.revoked_at is not None  # withdrawn with its inviter's role
     client.force_login(world["owner"])
     session = client.session
     session[SESSION_ORG_KEY] = org1.public_id
     session.save()
+    r = client.post(reverse("invitation_resend", args=[invitation.public_id]))
+    assert r.status_code == 302  # "was already revoked: nothing changed"
+    _invite(api, django_capture_on_commit_callbacks, org1, "colleague@example.com", "member")
+    # A pending invitation resent by a current admin is theirs (the owner's, here).
+    resent = Invitation.objects.get(email="colleague@example.com", revoked_at__isnull=True)
     with django_capture_on_commit_callbacks(execute=True):
-        r = client.post(reverse("invitation_resend", args=[invitation.public_id]))
+        r = client.post(reverse("invitation_resend", args=[resent.public_id]))
     assert r.status_code == 200, r.status_code
     link = LINK.search(mail.outbox[-1].body).group(1)
     colleague = UserFactory(email="colleague@example.com")
