@@ -120,6 +120,9 @@ class OrgPathView(TaterAPIView):
     org_in_path = True
     # The org is explicit, so an unbound key is never ambiguous here (owners only anyway).
     unbound_keys = "all"
+    # Reads no query parameter but the org hints and format (a view that reads some names
+    # them): ``…/members/{id}/?dry_run=true`` is a 400 naming it, never a removal.
+    query_fields: dict[str, frozenset[str]] | None = {}
 
     def check_permissions(self, request: Request) -> None:
         org_id = self.kwargs["org_id"]
