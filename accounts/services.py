@@ -214,6 +214,10 @@ def user_deleted_by_operator(*, user: Any) -> None:
         org_services.tenant_member_set(tenant=tenant_membership.tenant, user=user, role=None)
     for membership in OrgMembership.objects.filter(user=user).select_related("organization__tenant"):
         org_services.org_member_set(organization=membership.organization, user=user, role=None)
+    # Invitations sent while they had a role that ended earlier without withdrawing them (a
+    # directory's deprovisioning keeps them for a return): a deletion is final.
+    for tenant in Tenant.objects.filter(organizations__invitations__invited_by=user).distinct():
+        org_services.sent_invitations_recheck(tenant=tenant, inviter=user, actor=None)
     audit_record(action=A.USER_DELETED, tenant=home, target=user, changes={"email": {"from": user.email}})
 
 

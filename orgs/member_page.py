@@ -109,6 +109,11 @@ def members_page(
         else selectors.pending_invitations(organization=organization).none(),
         INVITATIONS_PER_PAGE,
     ).get_page(request.GET.get(INVITATIONS_PAGE))
+    # Invitations whose sender can no longer grant them (deactivated, deprovisioned): refused
+    # meanwhile, so apart from the pending ones; the first page of them, with a count.
+    held = selectors.held_invitations(organization=organization) if can_write else None
+    held_total = held.count() if held is not None else 0
+    held_shown = list(held.order_by("-created_at", "-pk")[:INVITATIONS_PER_PAGE]) if held is not None else []
     # The pages shown, for the forms' actions: a refused form answers on the page it was on.
     shown = urlencode({MEMBERS_PAGE: page.number, INVITATIONS_PAGE: invitations.number})
     return render(
@@ -121,6 +126,8 @@ def members_page(
             "invitations": list(invitations.object_list),
             "invitations_page": invitations,
             "invitation_pages": _page_links(request, invitations, INVITATIONS_PAGE),
+            "held_invitations": held_shown,
+            "held_total": held_total,
             "now": timezone.now(),
             "invite_form": invite_form,
             "can_write": can_write,

@@ -79,6 +79,15 @@ class MemberListOutput(serializers.Serializer):
     pending_invitations_total = serializers.IntegerField(
         help_text="How many invitations are pending (0 without members:write): page on while offset is below it"
     )
+    held_invitations = InvitationOutput(
+        many=True,
+        help_text=(
+            "Invitations on hold (callers with members:write): whoever sent them can no longer grant the role "
+            "(account deactivated or deprovisioned), so their links are refused until that person's return; "
+            "resend one to vouch for it yourself. Never counted as pending; paged like pending_invitations"
+        ),
+    )
+    held_invitations_total = serializers.IntegerField(help_text="How many invitations are on hold")
 
 
 class MemberCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):

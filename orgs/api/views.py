@@ -208,13 +208,18 @@ class MemberListView(OrgPathView):
         # for every reader: none without members:write. The same limit/offset pages them
         # (newest first), so no page repeats them all.
         invitations: list[Any] = []
-        invited = 0
+        held: list[Any] = []
+        invited = held_total = 0
         if "members:write" in self.access(request).scopes:
             pending = selectors.pending_invitations(organization=org)
             invited = pending.count()
             invitations = list(
                 pending.select_related("invited_by").order_by("-created_at", "-pk")[offset : offset + limit]
             )
+            # Those whose inviter can no longer grant them for now: refused, so not pending.
+            on_hold = selectors.held_invitations(organization=org)
+            held_total = on_hold.count()
+            held = list(on_hold.select_related("invited_by").order_by("-created_at", "-pk")[offset : offset + limit])
         return Response(
             {
                 "members": [s.member_data(row) for row in page],
@@ -223,6 +228,8 @@ class MemberListView(OrgPathView):
                 "offset": offset,
                 "pending_invitations": s.InvitationOutput(invitations, many=True).data,
                 "pending_invitations_total": invited,
+                "held_invitations": s.InvitationOutput(held, many=True).data,
+                "held_invitations_total": held_total,
             }
         )
 

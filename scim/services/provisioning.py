@@ -273,6 +273,9 @@ def _suspend(identity: ScimUser, *, deleted: bool) -> list[str]:
         org_services.org_invitations_withdraw(organization=org, user=user)
         for org in Organization.objects.select_related("tenant").filter(tenant=tenant)
     )
+    if not suspending:
+        # The invitations they sent, kept while they were suspended for a return: none now.
+        withdrawn += org_services.sent_invitations_recheck(tenant=tenant, inviter=user, actor=None)
     if withdrawn:
         done.append("invitations_withdrawn")
     identity.granted_roles, identity.hand_roles, identity.decided_memberships = {}, {}, {}
