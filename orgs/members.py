@@ -4,6 +4,7 @@ removal, and invitations (accept, resend, revoke), each with its audit entry."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from tater.emails import nfkc, normalize_email
 from tater.exceptions import Conflict, InvalidInput, NotPermitted, ObjectNotFound
 from tater.mail import TenantMail
 from tater.names import one_line
+
+logger = logging.getLogger("tater.mail")
 
 # --- Members through the API and UI: the policy's rank rules, invitations ---------------
 
@@ -312,8 +315,8 @@ def invitation_accept(*, token: str, user: Any) -> OrgMembership:
 def _send_invitation_email(
     *, invitation: Invitation, organization: Organization, token: str, actor: Any, accept_url: Callable[[str], str]
 ) -> str:
-    """Mail the accept link (after the transaction commits; a rollback sends nothing) and
-    return it. The message names its tenant (``tater.mail.TenantMail``) so a mail outbox
+    """Mail the accept link (after the transaction commits; a rollback sends nothing; a mail
+    server's error is logged, never the invitation's failure) and return it. The message names its tenant (``tater.mail.TenantMail``) so a mail outbox
     keeps it for that tenant's owners only."""
     link = accept_url(token)
     context = {
@@ -330,7 +333,22 @@ def _send_invitation_email(
         to=[invitation.email],
         tenant_public_id=organization.tenant.public_id,
     )
-    transaction.on_commit(message.send)
+    public_id = invitation.public_id
+
+    def send() -> None:
+        # As every mail sent after a commit (accounts.notices, leaks): the invitation stands
+        # whatever the mail server says; its failure is logged (never the link) and the inviter,
+        # shown the link, may copy it or resend.
+        try:
+            message.send()
+        except Exception as exc:
+            logger.warning(
+                "invitation %s: its email could not be sent (%s); resend it from the members page",
+                public_id,
+                type(exc).__name__,
+            )
+
+    transaction.on_commit(send, robust=True)
     return link
 
 
