@@ -23,7 +23,7 @@ from audit.services import audit_record
 from orgs import policy, roles, signals
 from orgs.email_owners import account_holding
 from orgs.models import Invitation, Organization, OrgMembership, Tenant, TenantMembership
-from orgs.selectors import as_actor, invitation_digest
+from orgs.selectors import as_actor, as_actor_locked, invitation_digest
 from orgs.services import (
     INVITATION_MAX_AGE_HOURS,
     invitation_revoked,
@@ -265,6 +265,12 @@ def invitation_accept(*, token: str, user: Any) -> OrgMembership:
         # What the join takes first (orgs.signals.member_join_ahead: the person's SCIM Users),
         # before the invitation: a directory deprovisioning them takes those, then withdraws it.
         signals.member_join_ahead.send(sender=OrgMembership, tenant=pending.organization.tenant, user=user, actor=user)
+        if pending.invited_by_id is not None:
+            # The inviter's roles (and the tenant row) before the invitation, as every role
+            # change takes them: a demotion in flight finishes first (withdrawing what its
+            # inviter can no longer grant), then the roles are read afresh below. Taken after
+            # the invitation, each waited on the other (a deadlock).
+            as_actor_locked(pending.invited_by, pending.organization.tenant)
     invitation = found.select_for_update().first()
     if invitation is None:
         raise ObjectNotFound("This invitation link is not valid")
