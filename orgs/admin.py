@@ -150,9 +150,26 @@ class TenantAddForm(TenantAdminForm):
 
 
 class OrganizationAdminForm(forms.ModelForm):
+    """A change saves only what was changed on the page (tater.shown_values), as the tenant's
+    page does: a page opened before the org's admin renamed it does not put the old name back
+    when the operator saves it for another change; a rename of a name changed meanwhile is
+    refused, naming the current one."""
+
     class Meta:
         model = Organization
         fields = ["tenant", "name", "slug"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            post_values_shown(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.instance.pk is not None and not self.errors:
+            # ``self.instance`` still holds the saved values here.
+            refuse_changed_meanwhile(self, {"name": self.instance.name, "slug": self.instance.slug})
+        return data
 
     def clean_name(self) -> str:
         try:
@@ -222,6 +239,18 @@ class OrganizationAdmin(AuditedAdmin):
 
     def audit_scope(self, obj: Organization) -> tuple[Tenant | None, Organization | None]:
         return obj.tenant, obj
+
+    @transaction.atomic
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Only what was changed on the page, each audited by its service (the name as the
+        # settings page renames it): the page's other values may be older than the saved ones.
+        if "name" in form.changed_data:
+            services.org_rename(organization=obj, name=form.cleaned_data["name"], actor=request.user)
+        if "slug" in form.changed_data:
+            services.org_change_slug(organization=obj, slug=form.cleaned_data["slug"], actor=request.user)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fixed = ("tenant",) if obj is not None else ()

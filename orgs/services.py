@@ -143,10 +143,16 @@ def org_create(
 
 @transaction.atomic
 def org_rename(
-    *, organization: Organization, name: str, actor: Any | None = None, enforce_permissions: bool = False
+    *,
+    organization: Organization,
+    name: str,
+    actor: Any | None = None,
+    enforce_permissions: bool = False,
+    shown: str | None = None,
 ) -> Organization:
     """Rename an organization. With ``enforce_permissions`` only tenant owners/admins and
-    the org's admins may."""
+    the org's admins may. ``shown``: the name the caller's page showed; another one saved
+    since (someone else's rename) is a Conflict naming it, never replaced unseen."""
     if enforce_permissions:
         # The renamer's roles read once held: an admin demoted while this queued is refused.
         who = as_actor_locked(actor, organization.tenant)[1]
@@ -156,6 +162,12 @@ def org_rename(
     # The name replaced is the one saved when this rename holds the row, not the one the
     # page or request read: two renames at once are audited one after the other.
     old = Organization.objects.select_for_update(no_key=True).values_list("name", flat=True).get(pk=organization.pk)
+    if shown is not None and old != shown and old != name:
+        raise Conflict(
+            f"Changed by someone else since this page was opened: it is now {old}. Save again to replace it.",
+            field="name",
+            details={"current": old},
+        )
     organization.name = name
     if old != name:
         organization.save(update_fields=["name"])
@@ -165,6 +177,25 @@ def org_rename(
             organization=organization,
             target=organization,
             changes={"name": {"from": old, "to": name}},
+            actor_user=actor,
+        )
+    return organization
+
+
+@transaction.atomic
+def org_change_slug(*, organization: Organization, slug: str, actor: Any | None = None) -> Organization:
+    """Change an organization's slug (an operator's change in the admin: no other channel sets
+    one), audited as a rename is, with the slug it replaces once it holds the row."""
+    old = Organization.objects.select_for_update(no_key=True).values_list("slug", flat=True).get(pk=organization.pk)
+    organization.slug = slug
+    if old != slug:
+        organization.save(update_fields=["slug"])
+        audit_record(
+            action=A.ORG_UPDATED,
+            tenant=organization.tenant,
+            organization=organization,
+            target=organization,
+            changes={"slug": {"from": old, "to": slug}},
             actor_user=actor,
         )
     return organization
