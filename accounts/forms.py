@@ -194,6 +194,10 @@ class SSOConfigForm(forms.ModelForm):
         # SSO" back off). Never the secret: it is not rendered, and an empty one keeps the stored one.
         post_values_shown(self, exclude=("client_secret",))
 
+    def changeable(self) -> list[str]:
+        """The settings posted with the value the page showed (all but the secret)."""
+        return [name for name in self.fields if name != "client_secret"]
+
     def changes(self) -> dict[str, Any]:
         """The settings changed on the page (cleaned), by field name; a typed secret counts."""
         changed = {name: value for name, value in changed_on_page(self).items() if name != "client_secret"}

@@ -26,6 +26,7 @@ from orgs import access, roles
 from orgs.models import Tenant, TenantMembership
 from orgs.ui import current_access, session_barred
 from tater.exceptions import DomainError
+from tater.shown_values import refuse_changed_meanwhile
 
 IDP_UNREACHABLE_MESSAGE = (
     "Your organization's identity provider cannot be reached right now. Try again in a few minutes."
@@ -107,7 +108,13 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/sso_settings.html", {"not_owner": True}, status=403)
     config = TenantSSOConfig.objects.filter(tenant=tenant).first()
     form = SSOConfigForm(request.POST if request.method == "POST" else None, instance=config, tenant=tenant)
-    if request.method == "POST" and form.is_valid():
+    # As on the tenant settings page: a setting another owner changed since this page was opened
+    # (a default role narrowed, SSO required) is not replaced unseen. Read before validation,
+    # which writes the posted values into ``config``.
+    current = {name: getattr(config, name) for name in form.changeable()} if config is not None else {}
+    if request.method == "POST" and form.is_valid() and refuse_changed_meanwhile(form, current):
+        config = TenantSSOConfig.objects.filter(tenant=tenant).first()
+    elif request.method == "POST" and form.is_valid():
         values = form.changes() if config is not None else {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
             with transaction.atomic():  # undone when it would shut this very session out
