@@ -134,10 +134,20 @@ class TenantSettingsForm(forms.Form):
 class OrgRenameForm(forms.Form):
     """The organization settings page's rename form. No length rule here: orgs.services
     .org_rename owns it, and its InvalidInput (field ``name``) lands on this field. The
-    browser still gets ``maxlength`` as a hint."""
+    browser still gets ``maxlength`` as a hint. The name is posted with the one the page
+    showed (tater.shown_values): a page opened before someone else renamed the org does not
+    put the old name back."""
 
     name = forms.CharField(
         label="Organization name",
         help_text="Shown in the organization switcher, the activity log and API responses. The id does not change.",
         widget=forms.TextInput(attrs={"autocomplete": "organization", "maxlength": "200"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        post_values_shown(self)
+
+    def shown_name(self) -> str:
+        """The name the posted page showed."""
+        return str(self.data.get(self.add_initial_prefix("name"), ""))

@@ -18,7 +18,7 @@ from orgs.forms import (
 )
 from orgs.models import Organization, Tenant
 from orgs.ui import current_access, require_scope, require_tenant_role, url_in_org
-from tater.exceptions import DomainError
+from tater.exceptions import Conflict, DomainError
 from tater.shown_values import refuse_changed_meanwhile
 
 
@@ -64,22 +64,27 @@ def org_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form is None:
             raise PermissionDenied("Only tenant owners/admins and organization admins can rename an organization")
-        if form.is_valid():
-            old_name = organization.name
+        if form.is_valid() and not refuse_changed_meanwhile(form, {"name": organization.name}):
+            if not form.has_changed():
+                # Nothing is written: a name someone else gave it meanwhile stays.
+                messages.info(request, "Nothing changed.")
+                return redirect(url_in_org(request, access, "org_settings"))
             try:
+                # ``shown``: a rename landing after this request read the org is refused too.
                 services.org_rename(
                     organization=organization,
                     name=form.cleaned_data["name"],
                     actor=request.user,
                     enforce_permissions=True,
+                    shown=form.shown_name(),
                 )
+            except Conflict:
+                organization.refresh_from_db()
+                refuse_changed_meanwhile(form, {"name": organization.name})
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
-                if organization.name == old_name:
-                    messages.info(request, "Nothing changed.")
-                else:
-                    messages.success(request, f"Organization renamed to “{organization.name}”.")
+                messages.success(request, f"Organization renamed to “{organization.name}”.")
                 return redirect(url_in_org(request, access, "org_settings"))
     return render(
         request,
