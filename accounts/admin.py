@@ -26,6 +26,7 @@ from orgs.admin import TenantsToldApart, last_owners_kept
 from orgs.email_owners import held_by_another
 from orgs.models import TenantMembership
 from tater.exceptions import InvalidInput
+from tater.shown_values import post_values_shown, refuse_changed_meanwhile
 
 
 def _with_permissions(obj: Any, field: str) -> Any:
@@ -325,13 +326,37 @@ class SSOConfigAdminForm(forms.ModelForm):
         model = TenantSSOConfig
         fields = ["tenant", *sso.EDITABLE]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            # As on the owner's SSO settings page (tater.shown_values): a change saves only what
+            # was changed on the page, so a page opened before the owner required SSO does not
+            # turn it back off; never the secret, which is not rendered.
+            post_values_shown(self, exclude=("client_secret",))
+
+    def changes(self) -> dict[str, Any]:
+        """The settings to save: all of a new configuration's; of a change, those changed on
+        the page (a typed secret counts, an empty one keeps the stored one)."""
+        if self.instance.pk is None:
+            return {name: self.cleaned_data[name] for name in sso.EDITABLE if name in self.cleaned_data}
+        changed = {n: self.cleaned_data[n] for n in self.changed_data if n in sso.EDITABLE and n != "client_secret"}
+        if self.cleaned_data.get("client_secret"):
+            changed["client_secret"] = self.cleaned_data["client_secret"]
+        return changed
+
     def clean(self) -> dict[str, Any]:
         # The service's own checks (save_model goes through it), shown beside the field
         # rather than raised from save_model as a 500.
         cleaned = super().clean() or {}
         tenant = cleaned.get("tenant") or (self.instance.tenant if self.instance.tenant_id else None)
-        if tenant is not None:
-            values = {name: cleaned.get(name, getattr(self.instance, name)) for name in sso.EDITABLE}
+        if self.instance.pk is not None and not self.errors:
+            # ``self.instance`` still holds the saved values here: one the owner changed since
+            # the page was opened is refused, naming it (saving again replaces it).
+            shown = [name for name in self.fields if name in sso.EDITABLE and name != "client_secret"]
+            refuse_changed_meanwhile(self, {name: getattr(self.instance, name) for name in shown})
+        if tenant is not None and not self.errors:
+            # What the save will hold: the saved settings, with those changed on the page.
+            values = {**{name: getattr(self.instance, name) for name in sso.EDITABLE}, **self.changes()}
             try:
                 sso.validate_config(TenantSSOConfig(tenant=tenant, **values))
             except InvalidInput as exc:
@@ -352,9 +377,8 @@ class TenantSSOConfigAdmin(TenantsToldApart):
         return [*super().get_readonly_fields(request, obj), *(["tenant"] if obj is not None else [])]
 
     def save_model(self, request: HttpRequest, obj: TenantSSOConfig, form: Any, change: bool) -> None:
-        values = {name: form.cleaned_data[name] for name in sso.EDITABLE if name in form.cleaned_data}
         # Through the service: validation, the allauth SocialApp and the audit entry.
-        saved = sso.sso_config_save(tenant=obj.tenant, actor=None, values=values)
+        saved = sso.sso_config_save(tenant=obj.tenant, actor=None, values=form.changes())
         obj.pk, obj.provider_id = saved.pk, saved.provider_id
 
     def delete_model(self, request: HttpRequest, obj: TenantSSOConfig) -> None:
