@@ -8,6 +8,7 @@ from django import forms
 
 from orgs.roles import OrgRole
 from tater.resubmission import SubmitOnceField
+from tater.shown_values import post_values_shown
 
 UNMAPPED = ""
 
@@ -33,3 +34,6 @@ class GroupMappingForm(forms.Form):
             (UNMAPPED, "Not mapped (grants nothing)"),
             *organizations,
         ]
+        # Posted with the mapping the page showed (tater.shown_values): a page opened before
+        # another owner narrowed the role does not put the older role back when saved for a move.
+        post_values_shown(self)

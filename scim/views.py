@@ -21,10 +21,12 @@ from orgs.selectors import as_actor
 from orgs.ui import current_access, kept_query, page_links, require_tenant_role, with_org_hint
 from scim import selectors
 from scim.forms import UNMAPPED, GroupMappingForm, ScimTokenForm
+from scim.models import ScimGroup
 from scim.services import groups as group_services
 from scim.services import tokens as token_services
 from tater.exceptions import DomainError
 from tater.resubmission import already_submitted, mark_submitted, new_submit_token
+from tater.shown_values import changed_on_page, refuse_changed_meanwhile
 
 
 def _tenant(request: HttpRequest) -> Tenant:
@@ -39,6 +41,14 @@ def scim_base_url(request: HttpRequest) -> str:
 
 def _organizations(tenant: Tenant) -> list[tuple[str, str]]:
     return [(o.public_id, o.name) for o in Organization.objects.filter(tenant=tenant).order_by("name")]
+
+
+def _mapping(group: ScimGroup) -> dict[str, str]:
+    """A group's mapping as its form shows it."""
+    return {
+        "organization": group.organization.public_id if group.organization else UNMAPPED,
+        "role": group.role or roles.OrgRole.MEMBER,
+    }
 
 
 GROUPS_PER_PAGE = 50
@@ -65,14 +75,7 @@ def _page(request: HttpRequest, tenant: Tenant, token_form: ScimTokenForm, statu
     groups = [
         (
             group,
-            GroupMappingForm(
-                prefix=group.public_id,
-                organizations=organizations,
-                initial={
-                    "organization": group.organization.public_id if group.organization else UNMAPPED,
-                    "role": group.role or roles.OrgRole.MEMBER,
-                },
-            ),
+            GroupMappingForm(prefix=group.public_id, organizations=organizations, initial=_mapping(group)),
         )
         for group in page.object_list
     ]
@@ -147,16 +150,24 @@ def scim_group_map(request: HttpRequest, group_id: str) -> HttpResponse:
     group = selectors.scim_group_get(tenant=tenant, public_id=group_id)
     if group is None:
         raise Http404("No such group")
-    form = GroupMappingForm(request.POST, prefix=group.public_id, organizations=_organizations(tenant))
+    current = _mapping(group)
+    form = GroupMappingForm(request.POST, prefix=group.public_id, organizations=_organizations(tenant), initial=current)
     if not form.is_valid():
         messages.error(request, "Choose an organization and a role.")
         return redirect(back)
-    chosen = form.cleaned_data["organization"]
+    if refuse_changed_meanwhile(form, current):
+        # Another owner changed it since the page was opened: the page, reloaded, shows it.
+        for name, errors in form.errors.items():
+            messages.error(
+                request, f"{form.fields[name].label} of “{group.display_name}”: {' '.join(map(str, errors))}"
+            )
+        return redirect(back)
+    # Only what was changed on the page (the rest may be older than what is saved now).
+    values = {**current, **changed_on_page(form)}
+    chosen, role = values["organization"], values["role"]
     organization = Organization.objects.filter(tenant=tenant, public_id=chosen).first() if chosen else None
     try:
-        group_services.scim_group_map(
-            group=group, organization=organization, role=form.cleaned_data["role"], actor=request.user
-        )
+        group_services.scim_group_map(group=group, organization=organization, role=role, actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -165,6 +176,6 @@ def scim_group_map(request: HttpRequest, group_id: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Members of “{group.display_name}” are now {form.cleaned_data['role']}s of {organization.name}.",
+                f"Members of “{group.display_name}” are now {role}s of {organization.name}.",
             )
     return redirect(back)
