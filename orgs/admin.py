@@ -261,6 +261,21 @@ class OrganizationAdmin(AuditedAdmin):
 
 
 class MembershipAdminForm(forms.ModelForm):
+    """A change page posts the role it showed (tater.shown_values): saved unchanged, it changes
+    nothing, and a role someone else changed since it was opened (a demotion) is refused naming
+    it, never put back unseen."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            post_values_shown(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.instance.pk is not None and not self.errors:
+            refuse_changed_meanwhile(self, {"role": self.instance.role})  # still the saved role here
+        return data
+
     def clean_user(self) -> Any:
         # SPEC §8, as the tenant-add form's owner: a role is given directly only to an account
         # that proved it holds its address; one signed up in advance with somebody else's never.
@@ -303,6 +318,8 @@ class MembershipAdmin(TenantsToldApart):
         raise NotImplementedError
 
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        if change and "role" not in form.changed_data:
+            return  # the page's role may be older than the saved one
         saved = self.set_role(request, obj, obj.role)
         obj.pk, obj.created_at = saved.pk, saved.created_at
 
