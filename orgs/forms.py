@@ -66,9 +66,16 @@ class MemberInviteForm(forms.Form):
 
 
 class MemberRoleForm(forms.Form):
+    """A member's row on the Members page; the role is posted with the one the page showed
+    (tater.shown_values), so an old page never puts back a role changed since."""
+
     role = forms.ChoiceField(choices=OrgRole.choices)
     # Set on the confirmation page of a demotion.
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        post_values_shown(self, exclude=("confirm",))
 
 
 NO_TENANT_ROLE = "none"

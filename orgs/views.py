@@ -38,6 +38,7 @@ from orgs.ui import current_access, org_query, require_scope, require_tenant_rol
 from tater.emails import normalize_email
 from tater.exceptions import DomainError, ObjectNotFound
 from tater.resubmission import already_submitted, mark_submitted, new_submit_token
+from tater.shown_values import refuse_changed_meanwhile
 
 
 @login_required
@@ -318,13 +319,18 @@ def member_role(request: HttpRequest, user_id: int) -> HttpResponse:
     member = selectors.member_get_by_pk(organization=access.organization(), user_pk=user_id)
     if member is None:
         return _member_gone(request, access, user_id)
-    form = MemberRoleForm(request.POST, prefix=f"m{user_id}")
+    form = MemberRoleForm(request.POST, prefix=f"m{user_id}", initial={"role": member.role})
     if not form.is_valid():
         choices = ", ".join(str(label) for _, label in roles.OrgRole.choices)
         return _role_refused(request, access, form, member.user.email, ROLE_CHOICE_ERROR.format(choices=choices))
+    if refuse_changed_meanwhile(form, {"role": member.role}):
+        # Someone else changed it since the page was opened: not replaced unseen.
+        reason = " ".join(map(str, form.errors["role"]))
+        return _role_refused(request, access, form, member.user.email, reason)
     role = form.cleaned_data["role"]
-    if role == member.role:
-        messages.info(request, f"{member.user.email} already is {role}: nothing changed.")
+    if role == member.role or "role" not in form.changed_data:
+        # Unchanged on the page: a role someone else gave meanwhile stays.
+        messages.info(request, f"{member.user.email} is {member.role}: nothing changed.")
         return redirect(back_to_members(request, access))
     demotion = member.role and ORG_ROLE_RANKS[role] < ORG_ROLE_RANKS[member.role]
     if demotion and member.role is not None and not form.cleaned_data["confirm"]:
