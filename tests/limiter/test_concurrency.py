@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SECONDS, LIMIT = 2, 5
 DURATION = 3.5  # spans a window boundary: the second window's admissions must wait for the first's
 WORKERS = 4
+CLAIM_SLACK = 0.05  # seconds between the time a cache-backend decision records and its claim
 
 
 def _assert_exact(attempts: list[tuple[float, bool]]) -> None:
@@ -117,11 +118,14 @@ def test_threads_never_exceed_a_rolling_window_in_process(make_harness: object) 
 
 
 def test_threads_never_exceed_a_rolling_window_on_the_cache(make_harness: object) -> None:
-    """Slots expire on the cache's clock a moment after the recorded claim time, so the cache
-    backend may refuse a request a few microseconds early: the property holds, the replay
-    does not have to."""
+    """Slots expire on the cache's clock, ``seconds`` after the ``add`` that claimed them; the
+    time a decision records is read before its reads and ``add``, a scheduling pause earlier
+    on a busy machine (a 2 ms pause made two admissions 1.998 s apart). So the replay does not
+    have to hold, and the property is checked on a window shortened by that measurement slack:
+    a backend over-admitting (a fixed window's burst at its boundary, a slot freed early)
+    admits far closer together than that."""
     harness: Harness = make_harness("cache")  # type: ignore[operator]
     attempts = _hammer_threads(harness.limiter, harness.entity([Rule(SECONDS, LIMIT)]))
     admitted = [t for t, ok in attempts if ok]
-    assert most_in_any_window(admitted, SECONDS) <= LIMIT
+    assert most_in_any_window(admitted, SECONDS - CLAIM_SLACK) <= LIMIT
     assert LIMIT <= len(admitted) <= LIMIT * math.ceil(DURATION / SECONDS)
