@@ -26,7 +26,7 @@ from orgs.admin import TenantsToldApart, last_owners_kept
 from orgs.email_owners import held_by_another
 from orgs.models import TenantMembership
 from tater.exceptions import InvalidInput
-from tater.shown_values import post_values_shown, refuse_changed_meanwhile
+from tater.shown_values import ShownValuesForm
 
 
 def _with_permissions(obj: Any, field: str) -> Any:
@@ -313,7 +313,12 @@ class UserSessionAdmin(admin.ModelAdmin):
             self.delete_model(request, tracked)
 
 
-class SSOConfigAdminForm(forms.ModelForm):
+class SSOConfigAdminForm(ShownValuesForm):
+    # As on the owner's SSO settings page: a change saves only what was changed on the page, so a
+    # page opened before the owner required SSO does not turn it back off; never the secret, which
+    # is not rendered.
+    not_shown = ("client_secret",)
+
     issuer = forms.URLField(required=False, assume_scheme="https")
     idp_sso_url = forms.URLField(required=False, assume_scheme="https")
     client_secret = forms.CharField(
@@ -325,14 +330,6 @@ class SSOConfigAdminForm(forms.ModelForm):
     class Meta:
         model = TenantSSOConfig
         fields = ["tenant", *sso.EDITABLE]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            # As on the owner's SSO settings page (tater.shown_values): a change saves only what
-            # was changed on the page, so a page opened before the owner required SSO does not
-            # turn it back off; never the secret, which is not rendered.
-            post_values_shown(self, exclude=("client_secret",))
 
     def changes(self) -> dict[str, Any]:
         """The settings to save: all of a new configuration's; of a change, those changed on
@@ -349,11 +346,9 @@ class SSOConfigAdminForm(forms.ModelForm):
         # rather than raised from save_model as a 500.
         cleaned = super().clean() or {}
         tenant = cleaned.get("tenant") or (self.instance.tenant if self.instance.tenant_id else None)
-        if self.instance.pk is not None and not self.errors:
-            # ``self.instance`` still holds the saved values here: one the owner changed since
-            # the page was opened is refused, naming it (saving again replaces it).
-            shown = [name for name in self.fields if name in sso.EDITABLE and name != "client_secret"]
-            refuse_changed_meanwhile(self, {name: getattr(self.instance, name) for name in shown})
+        # One the owner changed since the page was opened is refused, naming it (saving again
+        # replaces it).
+        self.refuse_stale(name for name in self.fields if name in sso.EDITABLE and name not in self.not_shown)
         if tenant is not None and not self.errors:
             # What the save will hold: the saved settings, with those changed on the page.
             values = {**{name: getattr(self.instance, name) for name in sso.EDITABLE}, **self.changes()}

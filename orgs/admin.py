@@ -23,7 +23,7 @@ from orgs import email_owners, members, policy, selectors, services
 from orgs.forms import EmailAsTyped
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
 from tater.exceptions import DomainError
-from tater.shown_values import post_values_shown, refuse_changed_meanwhile
+from tater.shown_values import ShownValuesForm
 
 
 def _changes(form: ModelForm) -> dict[str, Any]:
@@ -98,7 +98,7 @@ class OrganizationInline(admin.TabularInline):
         return False
 
 
-class TenantAdminForm(forms.ModelForm):
+class TenantAdminForm(ShownValuesForm):
     """A change saves only the settings changed on the page (tater.shown_values), as the
     settings page does: a page opened before an owner tightened a policy does not put the
     older, looser value back when the operator saves it for another change."""
@@ -106,11 +106,6 @@ class TenantAdminForm(forms.ModelForm):
     class Meta:
         model = Tenant
         fields = list(services.TENANT_SETTINGS)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            post_values_shown(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -120,11 +115,9 @@ class TenantAdminForm(forms.ModelForm):
                     data[field] = services.clean_tenant_setting(field, data[field])
                 except DomainError as exc:
                     self.add_error(field, exc.message)
-        if self.instance.pk is not None and not self.errors:
-            # As on the settings page: a setting the owner changed since the page was opened is
-            # not replaced unseen (``self.instance`` still holds the saved values here).
-            current = {field: getattr(self.instance, field) for field in services.TENANT_SETTINGS}
-            refuse_changed_meanwhile(self, current)
+        # As on the settings page: a setting the owner changed since the page was opened is not
+        # replaced unseen.
+        self.refuse_stale(services.TENANT_SETTINGS)
         return data
 
 
@@ -149,7 +142,7 @@ class TenantAddForm(TenantAdminForm):
         return email
 
 
-class OrganizationAdminForm(forms.ModelForm):
+class OrganizationAdminForm(ShownValuesForm):
     """A change saves only what was changed on the page (tater.shown_values), as the tenant's
     page does: a page opened before the org's admin renamed it does not put the old name back
     when the operator saves it for another change; a rename of a name changed meanwhile is
@@ -159,16 +152,9 @@ class OrganizationAdminForm(forms.ModelForm):
         model = Organization
         fields = ["tenant", "name", "slug"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            post_values_shown(self)
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if self.instance.pk is not None and not self.errors:
-            # ``self.instance`` still holds the saved values here.
-            refuse_changed_meanwhile(self, {"name": self.instance.name, "slug": self.instance.slug})
+        self.refuse_stale(("name", "slug"))
         return data
 
     def clean_name(self) -> str:
@@ -260,20 +246,14 @@ class OrganizationAdmin(AuditedAdmin):
         return False
 
 
-class MembershipAdminForm(forms.ModelForm):
+class MembershipAdminForm(ShownValuesForm):
     """A change page posts the role it showed (tater.shown_values): saved unchanged, it changes
     nothing, and a role someone else changed since it was opened (a demotion) is refused naming
     it, never put back unseen."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            post_values_shown(self)
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if self.instance.pk is not None and not self.errors:
-            refuse_changed_meanwhile(self, {"role": self.instance.role})  # still the saved role here
+        self.refuse_stale(("role",))
         return data
 
     def clean_user(self) -> Any:

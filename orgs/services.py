@@ -168,18 +168,7 @@ def org_rename(
             field="name",
             details={"current": old},
         )
-    organization.name = name
-    if old != name:
-        organization.save(update_fields=["name"])
-        audit_record(
-            action=A.ORG_UPDATED,
-            tenant=organization.tenant,
-            organization=organization,
-            target=organization,
-            changes={"name": {"from": old, "to": name}},
-            actor_user=actor,
-        )
-    return organization
+    return _org_field_set(organization, "name", old, name, actor)
 
 
 @transaction.atomic
@@ -187,15 +176,20 @@ def org_change_slug(*, organization: Organization, slug: str, actor: Any | None 
     """Change an organization's slug (an operator's change in the admin: no other channel sets
     one), audited as a rename is, with the slug it replaces once it holds the row."""
     old = Organization.objects.select_for_update(no_key=True).values_list("slug", flat=True).get(pk=organization.pk)
-    organization.slug = slug
-    if old != slug:
-        organization.save(update_fields=["slug"])
+    return _org_field_set(organization, "slug", old, slug, actor)
+
+
+def _org_field_set(organization: Organization, field: str, old: str, new: str, actor: Any | None) -> Organization:
+    """Save ``field``, read as ``old`` under the row lock, as ``new``; audited when it changed."""
+    setattr(organization, field, new)
+    if old != new:
+        organization.save(update_fields=[field])
         audit_record(
             action=A.ORG_UPDATED,
             tenant=organization.tenant,
             organization=organization,
             target=organization,
-            changes={"slug": {"from": old, "to": slug}},
+            changes={field: {"from": old, "to": new}},
             actor_user=actor,
         )
     return organization

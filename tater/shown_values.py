@@ -5,7 +5,7 @@ older value back when it is saved for another change."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.http import QueryDict
@@ -77,3 +77,23 @@ def refuse_changed_meanwhile(form: forms.BaseForm, current: dict[str, Any]) -> b
         form.data = data
         refused = True
     return refused
+
+
+class ShownValuesForm(forms.ModelForm):
+    """A model form whose change page posts the values it showed (``post_values_shown``; the
+    ``not_shown`` fields excepted, e.g. a secret never rendered): its ``clean`` calls
+    ``refuse_stale`` with the saved values it guards."""
+
+    not_shown: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            post_values_shown(self, exclude=self.not_shown)
+
+    def refuse_stale(self, fields: Any) -> None:
+        """On a valid change: refuse (``refuse_changed_meanwhile``) those of ``fields`` changed
+        on the page that someone else changed since it was opened. ``self.instance`` still
+        holds the saved values while the form cleans."""
+        if self.instance.pk is not None and not self.errors:
+            refuse_changed_meanwhile(self, {name: getattr(self.instance, name) for name in fields})
