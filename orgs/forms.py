@@ -89,7 +89,8 @@ TENANT_ROLE_LABELS = {
 class MemberTenantRoleForm(forms.Form):
     """A tenant role for someone on the members page. Every choice is accepted here;
     orgs.services decides who may grant what (only owners grant owner, the last owner
-    stays). ``offered`` narrows what is rendered to what the acting user may grant."""
+    stays). ``offered`` narrows what is rendered to what the acting user may grant. Posted
+    with the role the page showed, as the org role row (tater.shown_values)."""
 
     tenant_role = forms.ChoiceField(choices=list(TENANT_ROLE_LABELS.items()))
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -98,6 +99,7 @@ class MemberTenantRoleForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if offered is not None:
             self.fields["tenant_role"].widget.choices = [(v, TENANT_ROLE_LABELS[v]) for v in offered]
+        post_values_shown(self, exclude=("confirm",))
 
     def role(self) -> str | None:
         value = self.cleaned_data["tenant_role"]

@@ -366,14 +366,21 @@ def member_tenant_role(request: HttpRequest, user_id: int) -> HttpResponse:
     member = selectors.member_get_by_pk(organization=access.organization(), user_pk=user_id)
     if member is None:
         return _member_gone(request, access, user_id)
-    form = MemberTenantRoleForm(request.POST, prefix=f"t{user_id}", offered=tenant_roles_offered(access))
+    saved = member.tenant_role or NO_TENANT_ROLE
+    offered = tenant_roles_offered(access)
+    form = MemberTenantRoleForm(request.POST, prefix=f"t{user_id}", offered=offered, initial={"tenant_role": saved})
     if not form.is_valid():
-        choices = ", ".join(TENANT_ROLE_LABELS[value] for value in tenant_roles_offered(access) or ())
+        choices = ", ".join(TENANT_ROLE_LABELS[value] for value in offered or ())
         return _role_refused(request, access, form, member.user.email, ROLE_CHOICE_ERROR.format(choices=choices))
+    if refuse_changed_meanwhile(form, {"tenant_role": saved}):
+        # Someone else changed it since the page was opened: not replaced unseen.
+        reason = " ".join(map(str, form.errors["tenant_role"]))
+        return _role_refused(request, access, form, member.user.email, reason)
     role = form.role()
     email = member.user.email
-    if role == member.tenant_role:
-        messages.info(request, f"{email} already has that tenant role: nothing changed.")
+    if role == member.tenant_role or "tenant_role" not in form.changed_data:
+        # Unchanged on the page: a tenant role someone else gave meanwhile stays.
+        messages.info(request, f"{email}: {TENANT_ROLE_LABELS[saved]}, nothing changed.")
         return redirect(back_to_members(request, access))
     old_rank = roles.TENANT_ROLE_RANK.get(member.tenant_role or "", 0)
     if roles.TENANT_ROLE_RANK.get(role or "", 0) < old_rank and not form.cleaned_data["confirm"]:
