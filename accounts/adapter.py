@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -74,6 +75,8 @@ LINK_IT_YOURSELF_MESSAGE = (
     "so single sign-on cannot sign in to it. If it is yours: sign in with your password, then link your "
     "organization's identity provider under Account security → Link single sign-on."
 )
+
+mail_logger = logging.getLogger("tater.mail")
 
 
 class ProviderNotConfigured(SocialApp.DoesNotExist, Http404):
@@ -163,14 +166,23 @@ class AccountAdapter(DefaultAccountAdapter):
         """Rendered now, sent once the page's transaction commits (sign-up and the email pages
         run in one with their audit entry, accounts.urls): an SMTP exchange never holds the
         tenant's audit-chain lock, and a page rolled back sends nothing. Outside a transaction:
-        at once. (allauth's own send_mail, but for when the message leaves.)"""
+        at once. (allauth's own send_mail, but for when the message leaves.) A mail the server
+        refuses never fails the page (README, "A mail that cannot be sent"): logged, never the
+        message, which carries the link."""
         request = allauth_context.request
         message = self.render_mail(
             template_prefix,
             email,
             {"request": request, "email": email, "current_site": get_current_site(request), **context},
         )
-        transaction.on_commit(message.send)
+
+        def send() -> None:
+            try:
+                message.send()
+            except Exception as exc:
+                mail_logger.warning("account mail %s could not be sent (%s)", template_prefix, type(exc).__name__)
+
+        transaction.on_commit(send)
 
     def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
         """The reset link goes to the account's own address: a look-alike spelling typed into
