@@ -25,6 +25,7 @@ from typing import Any
 from django.core.cache import cache
 
 from tater.api.errors import ApiError
+from tater.limiter.counters import incr_counter
 from tater.timestamps import iso_utc
 
 logger = logging.getLogger(__name__)
@@ -94,8 +95,7 @@ def consume(key_pk: int, limit: int, refill: str) -> Uses:
     """Take one use, or raise :class:`UsageExhausted` (nothing taken)."""
     t = time.time()
     name, end = _counter(key_pk, refill, t)
-    cache.add(name, 0, _timeout(end, t))
-    used = cache.incr(name)
+    used = incr_counter(cache, name, timeout=_timeout(end, t))
     resets = datetime.fromtimestamp(end, tz=UTC) if end is not None else None
     if used > limit:
         cache.decr(name)
@@ -135,16 +135,14 @@ def carry(key_pk: int, old_refill: str, new_refill: str) -> Callable[[], None]:
     used = int(cache.get(old_name) or 0)
     name, end = _counter(key_pk, new_refill, t)
     timeout = _timeout(end, t)
-    cache.add(name, 0, timeout)
-    missing = used - int(cache.get(name) or 0)
+    missing = used - incr_counter(cache, name, 0, timeout=timeout)
     if missing > 0:
-        cache.incr(name, missing)
+        incr_counter(cache, name, missing, timeout=timeout)
 
     def meanwhile() -> None:
         grown = int(cache.get(old_name) or 0) - used
         if grown > 0:
-            cache.add(name, 0, timeout)
-            cache.incr(name, grown)
+            incr_counter(cache, name, grown, timeout=timeout)
 
     return meanwhile
 

@@ -47,6 +47,7 @@ from django.core.exceptions import ImproperlyConfigured
 from tater.limiter import keys
 from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend, store_call, strict
 from tater.limiter.core import Decision, Receipt, Rule, RuleState, consumed, fixed_state, rolling_state
+from tater.limiter.counters import incr_counter
 
 # Fixed-window counters outlive their window a little, so a late reader still finds them.
 COUNTER_GRACE = 5
@@ -167,7 +168,10 @@ class CacheBackend(CacheValues, RateLimiterBackend):
                 else:
                     window_end = (t // rule.seconds + 1) * rule.seconds
                     counters.append(keys_[0])
-                    fits = self._incr(keys_[0], cost, math.ceil(window_end - t) + COUNTER_GRACE) <= rule.limit
+                    fits = (
+                        incr_counter(self.cache, keys_[0], cost, timeout=math.ceil(window_end - t) + COUNTER_GRACE)
+                        <= rule.limit
+                    )
                 if not fits:
                     self._release(slots, counters, cost)
                     return None
@@ -191,16 +195,6 @@ class CacheBackend(CacheValues, RateLimiterBackend):
             self.cache.delete_many(slots)
         for counter in counters:
             self._decr(counter, cost)
-
-    def _incr(self, counter: str, cost: int, timeout: int) -> int:
-        cache = self.cache
-        for _ in range(2):
-            cache.add(counter, 0, timeout=timeout)
-            try:
-                return int(cache.incr(counter, cost))
-            except ValueError:  # expired or evicted between add and incr: add it again
-                continue
-        raise ValueError(f"counter {counter!r} vanished twice between add and incr")
 
     def _decr(self, counter: str, amount: int) -> None:
         try:

@@ -45,7 +45,7 @@ def test_the_package_imports_no_app() -> None:
     assert not [m for m in loaded if m.split(".")[0] in APPS]
     assert {m for m in loaded if m.startswith("tater")} <= {"tater", "tater.redis_client"} | {
         f"tater.limiter{suffix}"
-        for suffix in ("", ".base", ".cache", ".core", ".inprocess", ".keys", ".limiter", ".redis_backend")
+        for suffix in ("", ".base", ".cache", ".core", ".counters", ".inprocess", ".keys", ".limiter", ".redis_backend")
     }
 
 
