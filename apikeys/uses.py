@@ -25,7 +25,7 @@ from typing import Any
 from django.core.cache import cache
 
 from tater.api.errors import ApiError
-from tater.limiter.counters import incr_counter
+from tater.limiter.counters import decr_counter, incr_counter
 from tater.timestamps import iso_utc
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def consume(key_pk: int, limit: int, refill: str) -> Uses:
     used = incr_counter(cache, name, timeout=_timeout(end, t))
     resets = datetime.fromtimestamp(end, tz=UTC) if end is not None else None
     if used > limit:
-        cache.decr(name)
+        decr_counter(cache, name)
         raise UsageExhausted(Uses(limit, limit, refill, resets))
     return Uses(limit, used, refill, resets, counter=name)
 
@@ -115,9 +115,7 @@ def give_back_on_server_error(request: Any, response: Any) -> None:
         return
     rate.uses = None  # given back once
     try:
-        cache.decr(taken.counter)
-    except ValueError:
-        pass  # the counter expired meanwhile: its period is over
+        decr_counter(cache, taken.counter)
     except Exception:  # noqa: BLE001 - an error answer already; a lost give-back only costs a use
         logger.warning("A use of key %s could not be given back after a server error", taken.counter)
 

@@ -47,7 +47,7 @@ from django.core.exceptions import ImproperlyConfigured
 from tater.limiter import keys
 from tater.limiter.base import DEFAULT_ROLLING_MAX_SECONDS, CacheValues, RateLimiterBackend, store_call, strict
 from tater.limiter.core import Decision, Receipt, Rule, RuleState, consumed, fixed_state, rolling_state
-from tater.limiter.counters import incr_counter
+from tater.limiter.counters import decr_counter, incr_counter
 
 # Fixed-window counters outlive their window a little, so a late reader still finds them.
 COUNTER_GRACE = 5
@@ -113,7 +113,7 @@ class CacheBackend(CacheValues, RateLimiterBackend):
         t = time.time()
         self.cache.delete_many([slot for slot, seconds in slots if t - claimed_at < seconds - 2])
         for counter in counters:  # its window's own counter: a passed window counts nothing
-            self._decr(counter, cost)
+            decr_counter(self.cache, counter, cost)
 
     def values_cache(self) -> Any:
         return self.cache
@@ -194,10 +194,4 @@ class CacheBackend(CacheValues, RateLimiterBackend):
         if slots:
             self.cache.delete_many(slots)
         for counter in counters:
-            self._decr(counter, cost)
-
-    def _decr(self, counter: str, amount: int) -> None:
-        try:
-            self.cache.decr(counter, amount)
-        except ValueError:  # gone already: nothing left to give back
-            pass
+            decr_counter(self.cache, counter, cost)

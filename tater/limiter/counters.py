@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.cache.backends.base import BaseCache
 
-__all__ = ["incr_counter"]
+__all__ = ["decr_counter", "incr_counter"]
 
 
 def incr_counter(cache: BaseCache, name: str, delta: int = 1, *, timeout: Any) -> int:
@@ -24,3 +24,12 @@ def incr_counter(cache: BaseCache, name: str, delta: int = 1, *, timeout: Any) -
         except ValueError:  # expired or evicted between add and incr: create it again
             continue
     raise ValueError(f"counter {name!r} vanished twice between add and incr")
+
+
+def decr_counter(cache: BaseCache, name: str, delta: int = 1) -> None:
+    """Give ``delta`` back to the counter ``name``; a counter gone already (evicted, or its
+    period over) has nothing left to give back to."""
+    try:
+        cache.decr(name, delta)
+    except ValueError:
+        pass

@@ -47,3 +47,24 @@ def test_a_usage_counter_evicted_mid_request_is_counted_not_a_500(
     assert (r.status_code, r.json()["usage"]["remaining"]) == (200, 0)
     r = api.get(VALIDATE, HTTP_X_API_KEY=raw)
     assert (r.status_code, r.json()["error"]) == (429, "USAGE_EXHAUSTED")
+
+
+def test_a_usage_counter_evicted_before_its_overdraft_is_given_back_still_refuses(
+    api: Any, world: dict[str, Any], monkeypatch: Any
+) -> None:
+    _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=world["org1"], usage_limit=1)
+    assert api.get(VALIDATE, HTTP_X_API_KEY=raw).status_code == 200
+    incr, evicted = cache.incr, []
+
+    def incr_then_evict(key: Any, delta: int = 1, version: Any = None) -> int:
+        value = incr(key, delta, version)
+        if "uses" in str(key):
+            cache.delete(key, version)
+            evicted.append(key)
+        return value
+
+    monkeypatch.setattr(cache, "incr", incr_then_evict)
+    api.raise_request_exception = False
+    r = api.get(VALIDATE, HTTP_X_API_KEY=raw)
+    assert evicted, "the test evicted no counter"
+    assert (r.status_code, r.json()["error"]) == (429, "USAGE_EXHAUSTED")
