@@ -8,7 +8,7 @@ from typing import Any
 import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.test import TestCase
+from django.test import Client, TestCase
 
 from apikeys import services as key_services
 from orgs import services as org_services
@@ -106,3 +106,12 @@ def mail_sent() -> Any:
     commits (accounts.adapter.send_mail), which a test's own transaction never does; this
     runs those callbacks as the request ends."""
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def operator_client(settings: Any) -> Client:
+    """A signed-in superuser's client for the Django admin (the admin's 2FA gate, which
+    ``settings`` switches off here, has its own tests in tests/accounts)."""
+    settings.TATER_ADMIN_REQUIRES_OTP = False
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client

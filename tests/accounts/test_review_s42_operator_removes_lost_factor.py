@@ -22,18 +22,11 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts.models import RecoveryCodeDevice
 from audit.models import AuditEvent
 from tests.accounts.conftest import enrol
-from tests.factories import PASSWORD, UserFactory, make_passkey, make_tenant
+from tests.factories import PASSWORD, make_passkey, make_tenant, operator_client
 
 pytestmark = pytest.mark.django_db
 TOTP = "/admin/otp_totp/totpdevice/"
 PASSKEYS = "/admin/django_otp_webauthn/webauthncredential/"
-
-
-def _operator(settings: Any) -> Client:
-    settings.TATER_ADMIN_REQUIRES_OTP = False  # the admin's 2FA gate has its own tests
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def _signs_in_with_the_password_alone(user: Any) -> bool:
@@ -45,7 +38,7 @@ def _signs_in_with_the_password_alone(user: Any) -> bool:
 def test_deleting_the_lost_authenticator_lets_its_owner_sign_in_and_enrol_again(settings: Any, clock: Any) -> None:
     tenant, person, _ = make_tenant()
     device, _codes = enrol(person, clock.now)  # TOTP and ten recovery codes, both lost
-    operator = _operator(settings)
+    operator = operator_client(settings)
 
     done = operator.post(f"{TOTP}{device.pk}/delete/", {"post": "yes"})
     assert done.status_code == 302
@@ -64,7 +57,7 @@ def test_deleting_the_last_passkey_takes_the_recovery_codes_too(settings: Any, c
     passkey = make_passkey(person, 1)
     enrol(person, clock.now)
     TOTPDevice.objects.filter(user=person).delete()  # passkey + recovery codes left
-    operator = _operator(settings)
+    operator = operator_client(settings)
 
     assert operator.post(f"{PASSKEYS}{passkey.pk}/delete/", {"post": "yes"}).status_code == 302
 
@@ -77,7 +70,7 @@ def test_deleting_one_of_two_factors_keeps_the_other_and_the_codes(settings: Any
     tenant, person, _ = make_tenant()
     passkey = make_passkey(person, 1)
     enrol(person, clock.now)
-    operator = _operator(settings)
+    operator = operator_client(settings)
 
     assert operator.post(f"{PASSKEYS}{passkey.pk}/delete/", {"post": "yes"}).status_code == 302
 

@@ -9,23 +9,15 @@ sessions and keys stop working)."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
-from tests.factories import UserFactory, add_member, make_key, make_tenant
+from tests.factories import UserFactory, add_member, make_key, make_tenant, operator_client
 
 pytestmark = pytest.mark.django_db
 USERS = "/admin/accounts/user/"
 
 
-def superuser_client(settings) -> Client:
-    settings.TATER_ADMIN_REQUIRES_OTP = False  # the 2FA gate has its own tests
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 def test_deleting_a_key_holder_says_keys_are_never_deleted_and_to_deactivate(settings) -> None:
-    client = superuser_client(settings)
+    client = operator_client(settings)
     tenant, _, (org,) = make_tenant()
     holder = add_member(org, "admin")
     make_key(user=holder, tenant=tenant, org=org, name="Nightly sync")
@@ -48,7 +40,7 @@ def test_deleting_a_key_holder_says_keys_are_never_deleted_and_to_deactivate(set
 
 
 def test_an_account_without_keys_is_still_deleted_as_before(settings) -> None:
-    client = superuser_client(settings)
+    client = operator_client(settings)
     person = UserFactory()
 
     page = client.get(f"{USERS}{person.pk}/delete/")

@@ -6,26 +6,18 @@ operator chose them together and sees one answer for all of them, not half a del
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from audit.models import AuditEvent
 from orgs import services as org_services
 from orgs.models import TenantMembership
-from tests.factories import UserFactory, add_member, make_tenant
+from tests.factories import UserFactory, add_member, make_tenant, operator_client
 
 pytestmark = pytest.mark.django_db
 USERS = "/admin/accounts/user/"
 
 
-def superuser_client(settings) -> Client:
-    settings.TATER_ADMIN_REQUIRES_OTP = False  # the 2FA gate has its own tests
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 def test_a_bulk_delete_that_meets_a_last_owner_deletes_nobody_and_says_why(settings) -> None:
-    client = superuser_client(settings)
+    client = operator_client(settings)
     tenant, owner, (org,) = make_tenant()
     member = add_member(org, "member")
     User = type(owner)
@@ -47,7 +39,7 @@ def test_a_bulk_delete_that_meets_a_last_owner_deletes_nobody_and_says_why(setti
 
 def test_deleting_every_owner_of_a_tenant_at_once_deletes_nobody_and_says_why(settings) -> None:
     """Each of two co-owners may go alone (the other stays owner); together they may not."""
-    client = superuser_client(settings)
+    client = operator_client(settings)
     tenant, owner, (org,) = make_tenant()
     co_owner = UserFactory()
     org_services.tenant_member_set(tenant=tenant, user=co_owner, role="owner")
@@ -67,7 +59,7 @@ def test_deleting_every_owner_of_a_tenant_at_once_deletes_nobody_and_says_why(se
 
 
 def test_a_bulk_delete_of_accounts_that_may_go_deletes_them_all(settings) -> None:
-    client = superuser_client(settings)
+    client = operator_client(settings)
     _, _, (org,) = make_tenant()
     people = [add_member(org, "member"), add_member(org, "viewer")]
 
@@ -81,7 +73,7 @@ def test_a_bulk_delete_of_accounts_that_may_go_deletes_them_all(settings) -> Non
 
 def test_ending_every_owner_role_of_a_tenant_at_once_ends_none_and_says_why(settings) -> None:
     """The same selection on the tenant memberships page: each owner role might end alone."""
-    client = superuser_client(settings)
+    client = operator_client(settings)
     tenant, owner, _ = make_tenant()
     co_owner = UserFactory()
     org_services.tenant_member_set(tenant=tenant, user=co_owner, role="owner")

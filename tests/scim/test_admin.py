@@ -8,17 +8,14 @@ from django.test import Client
 
 from audit.models import AuditEvent
 from scim.models import ScimToken
-from tests.factories import UserFactory
+from tests.factories import operator_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff(settings) -> Client:
-    settings.TATER_ADMIN_REQUIRES_OTP = False  # the 2FA gate has its own tests (tests/accounts)
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
+    return operator_client(settings)
 
 
 def test_tokens_are_listed_without_secrets_and_revoked_with_an_action(staff, acme):

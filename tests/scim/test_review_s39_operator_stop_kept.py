@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from audit.models import AuditEvent
-from tests.factories import UserFactory
+from tests.factories import operator_client
 from tests.scim.conftest import patch_op, provision
 
 pytestmark = pytest.mark.django_db
@@ -21,10 +21,7 @@ User = get_user_model()
 
 @pytest.fixture
 def staff(settings: Any) -> Client:
-    settings.TATER_ADMIN_REQUIRES_OTP = False  # the 2FA gate has its own tests (tests/accounts)
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
+    return operator_client(settings)
 
 
 def _operator_sets_active(staff: Client, user: Any, active: bool) -> None:

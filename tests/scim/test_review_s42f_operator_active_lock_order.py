@@ -23,7 +23,7 @@ from django.test import Client
 from accounts.models import UserSession
 from orgs import services as org_services
 from scim.services import provisioning
-from tests.factories import UserFactory
+from tests.factories import operator_client
 from tests.races import while_held
 from tests.scim.conftest import Directory, make_directory, patch_op, provision
 from tests.scim.test_lifecycle import signed_in
@@ -45,13 +45,6 @@ def _soon(call: Callable[[], Any]) -> Callable[[], Any]:
         return call()
 
     return bounded
-
-
-def _operator(settings: Any) -> Client:
-    settings.TATER_ADMIN_REQUIRES_OTP = False  # the 2FA gate has its own tests (tests/accounts)
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def _operator_sets_active(staff: Client, user: Any, active: bool, answers: list[Any]) -> Callable[[], Any]:
@@ -84,7 +77,7 @@ def test_operator_deactivation_while_the_idp_deprovisions_does_not_deadlock(sett
     d = make_directory("Deactivation race", "race.test", orgs=1)
     bob_id, bob = _bob(d)
     signed_in(bob)
-    staff = _operator(settings)
+    staff = operator_client(settings)
     idp: list[Any] = []
     admin: list[Any] = []
 
@@ -111,7 +104,7 @@ def test_operator_reactivation_while_the_idp_reprovisions_does_not_deadlock(sett
     assert off.status_code == 200
     bob.refresh_from_db()
     assert not bob.is_active  # deprovisioning deactivated it: reprovisioning may turn it on
-    staff = _operator(settings)
+    staff = operator_client(settings)
     idp: list[Any] = []
     admin: list[Any] = []
 
