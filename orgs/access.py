@@ -184,9 +184,13 @@ class Access:
         return Tenant(pk=self.tenant_pk, public_id=self.tenant_public_id)
 
 
-def ambiguous() -> ApiError:
+def ambiguous(*, in_body: bool = False) -> ApiError:
+    """``in_body``: the endpoint also takes the org in its body (the credential exchange)."""
+    where = f"the {ORG_PARAM} query parameter (or the X-Workspace-ID header)"
+    if in_body:
+        where = f"{ORG_PARAM} in the body (or the {ORG_PARAM} query parameter, or the X-Workspace-ID header)"
     return ApiError(
-        f"Several organizations are reachable: pass the {ORG_PARAM} query parameter (or the X-Workspace-ID header)",
+        f"Several organizations are reachable: pass {where}",
         code="AMBIGUOUS_ORG",
         details={"parameter": ORG_PARAM},
     )

@@ -438,4 +438,4 @@ class TokenExchangeView(TaterAPIView):
             return candidates[0]
         if not candidates:
             raise access_mod.no_org()
-        raise access_mod.ambiguous()
+        raise access_mod.ambiguous(in_body=True)
