@@ -209,6 +209,7 @@ def _access_for(user: Any, barred: dict[int, str]) -> Any:
 class LoginView(TaterAPIView):
     """``POST /api/v1/auth/login`` {email, password} → session, or ``requires2FA`` + token."""
 
+    query_fields = {"POST": frozenset()}  # the org hints only (a 400 names any other)
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
@@ -244,6 +245,7 @@ def _challenge_user(request: Request, token: str) -> Any:
 class VerifyTwoFactorView(TaterAPIView):
     """``POST /api/v1/auth/verify-2fa`` {token, code} or {token, webauthn} → session."""
 
+    query_fields = {"POST": frozenset()}  # the org hints only (a 400 names any other)
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
@@ -289,6 +291,7 @@ class WebAuthnOptionsView(TaterAPIView):
     Asking again replaces the challenge; each is answered once. (POST, not GET: the token is
     a credential and query strings end up in logs.)"""
 
+    query_fields = {"POST": frozenset()}  # the org hints only (a 400 names any other)
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
@@ -308,6 +311,7 @@ class WebAuthnOptionsView(TaterAPIView):
 class LogoutView(TaterAPIView):
     """``POST /api/v1/auth/logout``: ends the session on the server (CSRF-protected)."""
 
+    query_fields = {"POST": frozenset()}  # the org hints only (a 400 names any other)
     authentication_classes = [SessionAuthentication]
     permission_classes = [AllowAny]
 
@@ -344,6 +348,7 @@ class MeView(TaterAPIView):
     """``GET /api/v1/me``: who is calling, their tenants and orgs with roles, the current
     org and the 2FA status. Works with a session or an API key."""
 
+    query_fields = {"GET": frozenset()}  # the org hints only (a 400 names any other)
     required_scopes = {"GET": None}
     allowed_key_types = {"GET": {"standard", "agent"}}  # public keys: business data only
     org_required = False
@@ -381,6 +386,7 @@ class TokenExchangeView(TaterAPIView):
     """``POST /api/v1/auth/token``: email + password (+ code with 2FA) → a new API key,
     shown once. Who may do it is the tenant's ``token_exchange_policy`` (owners by default)."""
 
+    query_fields = {"POST": frozenset()}  # the org hints only (a 400 names any other)
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
