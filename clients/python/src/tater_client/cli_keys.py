@@ -98,6 +98,19 @@ def cmd_keys_get(client: Tater, args: argparse.Namespace) -> int:
     return _print_key(args, client.keys.get(args.id))
 
 
+def cmd_keys_usage(client: Tater, args: argparse.Namespace) -> int:
+    history = client.keys.usage_history(args.id, hours=args.hours, days=args.days)
+    if args.json:
+        write_json(sys.stdout, history.raw)
+        return EXIT_OK
+    requests = f"{history.requests} request{'' if history.requests == 1 else 's'}"
+    errors = f"{history.errors} error{'' if history.errors == 1 else 's'}"
+    span = f"{as_text(history.start)} to {as_text(history.end)}"
+    sys.stdout.write(f"{as_text(history.key_id)}: {requests}, {errors} ({span}, per {as_text(history.granularity)})\n")
+    write_table(sys.stdout, ("HOUR", "REQUESTS", "ERRORS"), ([b.hour, b.requests, b.errors] for b in history.buckets))
+    return EXIT_OK
+
+
 def _scopes(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
@@ -147,6 +160,11 @@ def add_commands(commands: Any, leaf: Leaf) -> None:
     sub.add_argument("--all", action="store_true", help="every page")
     sub = leaf(keys, "get", cmd_keys_get, "show one key")
     sub.add_argument("id")
+    sub = leaf(keys, "usage", cmd_keys_usage, "a key's requests and errors per hour, oldest first")
+    sub.add_argument("id")
+    window = sub.add_mutually_exclusive_group()
+    window.add_argument("--hours", type=int, metavar="N", help="the last N hours, 1-2160 (default 24)")
+    window.add_argument("--days", type=int, metavar="N", help="the last N days, 1-90")
     sub = leaf(keys, "create", cmd_keys_create, "create a key (its secret is printed once)")
     sub.add_argument("--name", required=True)
     sub.add_argument("--type", choices=["standard", "agent", "public"])
