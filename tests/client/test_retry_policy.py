@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tater_client import RateLimited, RetryPolicy, ServerError, Tater, TaterError
+from tater_client import Conflict, RateLimited, RetryPolicy, ServerError, Tater, TaterError
 
 
 def error(status: int, code: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -115,7 +115,11 @@ def test_a_body_that_is_not_the_catalog_still_raises(make):
 
 
 def test_errors_are_typed_by_status(make):
-    client, _ = make(Script(error(409, "CONFLICT")))
+    client, _ = make(Script(error(411, "LENGTH_REQUIRED")))
     with pytest.raises(TaterError) as caught:
         client.validate()
-    assert type(caught.value) is TaterError and caught.value.code == "CONFLICT"
+    assert type(caught.value) is TaterError and caught.value.code == "LENGTH_REQUIRED"
+    client, _ = make(Script(error(409, "CONFLICT")))
+    with pytest.raises(Conflict) as conflict:  # a TaterError too
+        client.validate()
+    assert isinstance(conflict.value, TaterError) and conflict.value.code == "CONFLICT"

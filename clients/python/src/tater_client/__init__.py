@@ -18,6 +18,7 @@ from tater_client.client import DEFAULT_URL, Tater
 from tater_client.errors import (
     AmbiguousOrg,
     AuthenticationError,
+    Conflict,
     IpNotAllowed,
     KeyExpired,
     KeyInactive,
@@ -55,6 +56,8 @@ from tater_client.models import (
     UsageBucket,
     UsageHistory,
 )
+from tater_client.org_models import Invitation, Member, MemberAdded, MemberPage, Organization, OrganizationPage
+from tater_client.orgs import MembersAPI, OrganizationsAPI
 from tater_client.params import __version__
 from tater_client.resources import UNSET, AuditLogAPI, KeysAPI, ScansAPI
 from tater_client.retry import ALL_METHODS, IDEMPOTENT_METHODS, RetryPolicy
@@ -70,9 +73,11 @@ __all__ = [
     "AuditPage",
     "AuditTarget",
     "AuthenticationError",
+    "Conflict",
     "DEFAULT_URL",
     "Finding",
     "IDEMPOTENT_METHODS",
+    "Invitation",
     "IpNotAllowed",
     "IssuedKey",
     "KeyExpired",
@@ -84,8 +89,15 @@ __all__ = [
     "KeyUsage",
     "KeysAPI",
     "LockedOut",
+    "Member",
+    "MemberAdded",
+    "MemberPage",
+    "MembersAPI",
     "MethodNotAllowed",
     "NotFound",
+    "Organization",
+    "OrganizationPage",
+    "OrganizationsAPI",
     "PayloadTooLarge",
     "PermissionDenied",
     "RateLimitInfo",
@@ -102,8 +114,8 @@ __all__ = [
     "UNSET",
     "Uploader",
     "UsageBucket",
-    "UsageHistory",
     "UsageExhausted",
+    "UsageHistory",
     "ValidationError",
     "WorkspaceAccessDenied",
     "__version__",

@@ -22,6 +22,7 @@ from tater_client.errors import (
     redirect_error,
 )
 from tater_client.models import KeyInfo, parse
+from tater_client.orgs import MembersAPI, OrganizationsAPI
 from tater_client.params import ParamValue, __version__, query
 from tater_client.resources import KeysAPI, ScansAPI
 from tater_client.retry import IDEMPOTENT_METHODS, RetryPolicy, retryable_status, server_wait
@@ -211,6 +212,8 @@ class Tater:
         self.keys = KeysAPI(self)
         self.scans = ScansAPI(self)
         self.audit = AuditLogAPI(self)
+        self.organizations = OrganizationsAPI(self)
+        self.members = MembersAPI(self)
 
     def __repr__(self) -> str:
         return f"Tater(base_url={self.base_url!r})"  # never the key

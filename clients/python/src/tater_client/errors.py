@@ -228,6 +228,11 @@ class LockedOut(RateLimited):
     """429 ``LOCKED_OUT``: too many failed attempts from this address (``retry_after``); never retried."""
 
 
+class Conflict(TaterError):
+    """409 ``CONFLICT``: the change conflicts with the current state (the tenant's last owner
+    can be neither demoted nor removed: promote another owner first)."""
+
+
 class MethodNotAllowed(TaterError):
     """405 ``METHOD_NOT_ALLOWED``."""
 
@@ -250,6 +255,7 @@ _BY_STATUS: dict[int, type[TaterError]] = {
     401: AuthenticationError,
     403: PermissionDenied,
     404: NotFound,
+    409: Conflict,
     429: RateLimited,
 }
 

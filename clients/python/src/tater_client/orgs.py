@@ -1,0 +1,133 @@
+"""``tater.organizations`` and ``tater.members``: organizations and who belongs to them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from tater_client.errors import TaterError
+from tater_client.models import parse
+from tater_client.org_models import Member, MemberAdded, MemberPage, Organization, OrganizationPage
+from tater_client.params import ParamValue, Requester
+from tater_client.resources import UNSET, _segment, _Unset
+
+OrgRole = Literal["admin", "member", "viewer"]
+TenantRole = Literal["owner", "admin"]
+
+
+def _in(org_id: str) -> dict[str, ParamValue]:
+    """The org a path names is the request's org: sent as its hint too, so a client-wide
+    ``organization_id`` naming another org does not make the call a 400 (hints that differ)."""
+    return {"organizationId": str(org_id)}
+
+
+class OrganizationsAPI:
+    """Organizations (``/organizations/``): those the key reaches (an org-scoped key its own,
+    an unbound key every org of its tenant)."""
+
+    def __init__(self, client: Requester) -> None:
+        self._client = client
+
+    def list(self) -> OrganizationPage:
+        """Every organization the key reaches, by name (one answer: the list is not paged)."""
+        return parse(OrganizationPage.from_json, self._client.request("GET", "/organizations/"))
+
+    def iter(self) -> Iterator[Organization]:
+        """The organizations of :meth:`list`, one by one."""
+        yield from self.list().organizations
+
+    def get(self, org_id: str) -> Organization:
+        path = f"/organizations/{_segment(org_id)}/"
+        return parse(Organization.from_json, self._client.request("GET", path, params=_in(org_id)))
+
+    def create(self, name: str) -> Organization:
+        """A new organization in the key's tenant: tenant owners and admins, with an unbound
+        key (an org-scoped key gets 403 ``PERMISSION_DENIED``). Not retried by default (a POST)."""
+        return parse(Organization.from_json, self._client.request("POST", "/organizations/", json={"name": name}))
+
+    def rename(self, org_id: str, name: str) -> Organization:
+        """``PATCH /organizations/{id}/``: tenant owners and admins, and the org's admins."""
+        path = f"/organizations/{_segment(org_id)}/"
+        return parse(
+            Organization.from_json, self._client.request("PATCH", path, params=_in(org_id), json={"name": name})
+        )
+
+
+class MembersAPI:
+    """Members of an organization (``/organizations/{id}/members/``), by user id (``usr-…``).
+
+    Standard keys only (member lists hold email addresses). Nobody grants a role above their
+    own; the tenant's last owner can be neither demoted nor removed (409 ``CONFLICT``:
+    :class:`~tater_client.Conflict`). Role changes reach the member's keys on their next request."""
+
+    def __init__(self, client: Requester) -> None:
+        self._client = client
+
+    @staticmethod
+    def _path(org_id: str, user_id: str | None = None) -> str:
+        path = f"/organizations/{_segment(org_id)}/members/"
+        return path if user_id is None else f"{path}{_segment(user_id)}/"
+
+    def list(self, org_id: str, *, limit: int | None = None, offset: int | None = None) -> MemberPage:
+        """One page of the organization's members by email (``limit`` 1-200, default 50), its
+        tenant's owners and admins included; with ``members:write`` also a page of the
+        pending invitations (and those on hold)."""
+        params = {**_in(org_id), "limit": limit, "offset": offset}
+        return parse(MemberPage.from_json, self._client.request("GET", self._path(org_id), params=params))
+
+    def iter(self, org_id: str, *, page_size: int = 200) -> Iterator[Member]:
+        """Every member, fetched page by page as the iteration goes, each once.
+
+        The list pages by ``offset`` only: someone joining meanwhile moves the later pages one
+        place down, so the first member of the next page may be one already yielded: it is
+        skipped (by id), not yielded twice."""
+        offset, seen = 0, set[str]()
+        while True:
+            page = self.list(org_id, limit=page_size, offset=offset)
+            if page.offset != offset:  # a proxy dropping the query would list page 1 again
+                raise TaterError(
+                    f"The server answered offset {page.offset} for offset {offset}: it ignores the paging",
+                    code="INVALID_RESPONSE",
+                )
+            for member in page.members:
+                if member.user_id not in seen:
+                    seen.add(member.user_id)
+                    yield member
+            offset += len(page.members)
+            if not page.members or offset >= page.total:
+                return
+
+    def get(self, org_id: str, user_id: str) -> Member:
+        return parse(Member.from_json, self._client.request("GET", self._path(org_id, user_id), params=_in(org_id)))
+
+    def add(self, org_id: str, email: str, *, role: OrgRole | None = None) -> MemberAdded:
+        """Add the user who has verified ``email``, or email an invitation (single use,
+        expiring) to an address without one; ``role`` defaults to ``member``. Not retried
+        by default (a POST: a second invitation)."""
+        body = {"email": email} if role is None else {"email": email, "role": role}
+        return parse(
+            MemberAdded.from_json, self._client.request("POST", self._path(org_id), params=_in(org_id), json=body)
+        )
+
+    def update(
+        self,
+        org_id: str,
+        user_id: str,
+        *,
+        role: OrgRole | _Unset = UNSET,
+        tenant_role: TenantRole | None | _Unset = UNSET,
+    ) -> Member:
+        """``PATCH``: the org role and/or the tenant role (``tenant_role=None`` drops it;
+        tenant owners and admins only). Give at least one."""
+        body: dict[str, str | None] = {}
+        if not isinstance(role, _Unset):
+            body["role"] = role
+        if not isinstance(tenant_role, _Unset):
+            body["tenant_role"] = tenant_role
+        path = self._path(org_id, user_id)
+        return parse(Member.from_json, self._client.request("PATCH", path, params=_in(org_id), json=body))
+
+    def remove(self, org_id: str, user_id: str) -> None:
+        """``DELETE``: out of the organization (a tenant owner or admin also loses the tenant
+        role); their keys stop working there on their next request."""
+        self._client.request("DELETE", self._path(org_id, user_id), params=_in(org_id))
