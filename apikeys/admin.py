@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from apikeys import services
 from apikeys.models import ApiKey
 from orgs import policy
+from tater.admin_paging import EstimatedCountPaginator
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -44,6 +45,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_filter = (StatusFilter, "type", "tenant")
     search_fields = ("name", "public_id", "display_prefix", "owner__email", "organization__name")
     list_select_related = ("owner", "organization", "tenant")
+    # No COUNT(*) over the whole table on every page view (SPEC §12).
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fields = (
         "public_id",
         "name",
