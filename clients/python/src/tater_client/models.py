@@ -190,7 +190,7 @@ class UsageHistory:
     start: datetime
     """The first bucket's hour (the JSON's ``from``)."""
     end: datetime
-    """The last bucket's hour (the JSON's ``to``)."""
+    """Where the last bucket ends, exclusive: its hour plus one (the JSON's ``to``)."""
     requests: int
     errors: int
     buckets: list[UsageBucket]
