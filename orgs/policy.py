@@ -388,10 +388,21 @@ def can_manage_members(actor: Actor, *, org_pk: int) -> Decision:
 
 
 def can_grant_role(actor: Actor, *, org_pk: int, role_rank: int, role: str) -> Decision:
-    """Nobody grants a role above their own (orgs.roles ranks)."""
-    if actor.operator or role_rank <= actor.rank(org_pk):
-        return ALLOW
-    return deny(f"You cannot grant the role {role!r}: it is above your own")
+    """Nobody grants a role above their own (orgs.roles ranks); through an API key, nobody
+    gets more than the key has (SPEC §2, §2a): the key must hold every scope the role gives,
+    or a ``members:write`` key could make its finder an org admin."""
+    if not (actor.operator or role_rank <= actor.rank(org_pk)):
+        return deny(f"You cannot grant the role {role!r}: it is above your own")
+    if actor.credential is not None:
+        tenant_wide = role_rank >= TENANT_ADMIN_RANK
+        gives = (roles.TENANT_ROLE_SCOPES if tenant_wide else roles.ORG_ROLE_SCOPES).get(role, S.ALL_SCOPES)
+        if not gives <= actor.credential.permissions:
+            return deny(
+                f"This API key cannot grant the role {role!r}: the role has permissions the key does not",
+                required=gives,
+                current=actor.credential.permissions,
+            )
+    return ALLOW
 
 
 def can_change_member(actor: Actor, *, org_pk: int, member_pk: int, member_rank: int) -> Decision:
