@@ -4,6 +4,7 @@ every rule (who may create what, lifetime caps, valid CIDRs) is checked by the s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -228,6 +229,17 @@ class ApiKeyCreateForm(AllowlistAndRateLimitCleaning, forms.Form):
         choices = cast(list[tuple[str, str]], cast(forms.ChoiceField, self.fields["binding"]).choices)
         return choices[0][1] if len(choices) == 1 else None
 
+    def keep_typed(self, data: Mapping[str, str]) -> None:
+        """Start this (unbound) form with what was typed on the form of another type: every
+        value this type offers; a permission left at "No access" keeps this type's default."""
+        for name, field in self.fields.items():
+            value = data.get(name)
+            if name in ("type", "submit_token") or value is None or (name.startswith("perm_") and not value):
+                continue
+            offered = getattr(field.widget, "choices", None)
+            if offered is None or value in {str(choice) for choice, _ in offered}:
+                self.initial[name] = value
+
     def permission_rows(self) -> list[dict[str, object]]:
         rows = []
         for resource in self.offered_resources():
@@ -248,7 +260,7 @@ class ApiKeyCreateForm(AllowlistAndRateLimitCleaning, forms.Form):
         data = self.cleaned_data
         if data.get("type") and data["type"] != self.key_type:
             # The page was rendered for another type: the hidden field was changed.
-            self.add_error(None, "Choose the key type with the links above the form.")
+            self.add_error(None, "Choose the key type above the form.")
         if self.key_type == KeyType.STANDARD:
             if not data.get("binding"):
                 self.add_error("binding", "Choose where the key works.")

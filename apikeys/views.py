@@ -211,9 +211,15 @@ def _list_url(request: HttpRequest, back: str = "") -> str:
     return with_org_hint(request, listing)
 
 
-def _type_choice(request: HttpRequest) -> str:
-    value = request.POST.get("type") if request.method == "POST" else request.GET.get("type")
-    return value if value in KeyType.values else KeyType.STANDARD
+def _type_choice(request: HttpRequest) -> tuple[str, bool]:
+    """The key type the form is for, and whether the POST only switched to it (a type button
+    of the form: the page comes back for that type with what was typed, nothing created)."""
+    switched = request.method == "POST" and request.POST.get("switch_type") in KeyType.values
+    if switched:
+        value = request.POST.get("switch_type")
+    else:
+        value = request.POST.get("type") if request.method == "POST" else request.GET.get("type")
+    return (value if value in KeyType.values else KeyType.STANDARD), switched
 
 
 @login_required
@@ -222,9 +228,9 @@ def key_create(request: HttpRequest) -> HttpResponse:
     access = current_access(request)
     require_scope(access, "keys:write")
     tenant = Tenant.objects.get(pk=access.tenant_pk)
-    key_type = _type_choice(request)
+    key_type, switched = _type_choice(request)
     form = ApiKeyCreateForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if request.method == "POST" and not switched else None,
         key_type=key_type,
         org_name=access.org.name if access.org else None,
         can_create_unbound=access.is_tenant_owner,
@@ -232,7 +238,9 @@ def key_create(request: HttpRequest) -> HttpResponse:
         creator_scopes=access.scopes,
         initial={"submit_token": new_submit_token()},
     )
-    if request.method == "POST" and form.is_valid():
+    if switched:
+        form.keep_typed(request.POST)
+    elif request.method == "POST" and form.is_valid():
         if already_submitted(request, form.cleaned_data["submit_token"]):
             return _refuse_resubmission(request)
         try:
@@ -269,7 +277,7 @@ def key_create(request: HttpRequest) -> HttpResponse:
             "preset_help": {value: text for value, _, text in PRESETS},
         },
     )
-    if request.method == "POST":
+    if request.method == "POST" and not switched:
         response.status_code = 400
     return response
 

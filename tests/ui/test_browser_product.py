@@ -85,8 +85,8 @@ def test_key_form_by_type_with_every_error_at_once(open_as: Any, world: dict[str
     page = open_as(world["owner"])
     page.goto(reverse("apikey_create"))
     # Agent: only scan upload is offered.
-    page.get_by_role("link", name=re.compile("^Agent")).click()
-    expect(page.get_by_role("link", name=re.compile("^Agent"))).to_have_attribute("aria-current", "true")
+    page.get_by_role("button", name=re.compile("^Agent")).click()
+    expect(page.get_by_role("button", name=re.compile("^Agent"))).to_have_attribute("aria-current", "true")
     assert page.locator("input[name=preset]").count() == 0 and page.locator("select[name^=perm_]").count() == 0
     assert page.get_by_text("Upload scans", exact=True).is_visible()
     shot(page, "30-create-agent-key")
