@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apikeys.forms import GRACE_CHOICES
-from apikeys.models import ApiKey, KeyStatus, KeyType
+from apikeys.models import STATUS_LABELS, ApiKey, KeyStatus, KeyType
 from apikeys.services import DEFAULT_GRACE_SECONDS
 from tater.resubmission import SubmitOnceField
 
@@ -37,7 +37,7 @@ class ApiKeyFilterForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or prefix", "autocomplete": "off"}),
     )
-    status = forms.ChoiceField(choices=[("", "Any status"), *KeyStatus.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "Any status"), *STATUS_LABELS.items()], required=False)
     expiring = forms.ChoiceField(label="Expiry", choices=EXPIRING_CHOICES, required=False)
     type = forms.ChoiceField(choices=[("", "Any type"), *KeyType.choices], required=False)
     sort = forms.ChoiceField(

@@ -27,6 +27,10 @@ class KeyStatus(models.TextChoices):
     INACTIVE = "inactive", "Inactive"
 
 
+# The status as the UI words it (SPEC §2: deactivate/reactivate); the API keeps the values.
+STATUS_LABELS: dict[str, str] = {**dict(KeyStatus.choices), KeyStatus.INACTIVE: "Deactivated"}
+
+
 class UsageRefill(models.TextChoices):
     NONE = "", "Never"
     DAILY = "daily", "Daily (00:00 UTC)"
@@ -130,6 +134,11 @@ class ApiKey(models.Model):
         if not self.is_active:
             return KeyStatus.INACTIVE
         return KeyStatus.ACTIVE
+
+    @property
+    def status_label(self) -> str:
+        """The status in the UI's words ("Deactivated" for the API's ``inactive``)."""
+        return STATUS_LABELS[self.status]
 
 
 class KeyUsageHourly(models.Model):

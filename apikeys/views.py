@@ -384,23 +384,28 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "title": "Deactivate",
         "button": "Deactivate key",
         "danger": False,
-        "text": "Calls with this key will fail with 401 KEY_INACTIVE until you activate it again.",
+        "text": "Calls with this key will fail with 401 KEY_INACTIVE until you reactivate it.",
+        "done": "deactivated",
     },
+    # SPEC §2's word: a key is reactivated (the URL and API action keep "activate").
     "activate": {
-        "title": "Activate",
-        "button": "Activate key",
+        "title": "Reactivate",
+        "button": "Reactivate key",
+        "done": "reactivated",
         "danger": False,
         "text": "The key will be accepted again (unless it has expired).",
     },
     "rotate": {
         "title": "Rotate",
         "button": "Rotate key",
+        "done": "rotated",
         "danger": False,
         "text": "A new secret is issued for this key with the same settings. The new key is shown once.",
     },
     "revoke": {
         "title": "Revoke",
         "button": "Revoke key",
+        "done": "revoked",
         "danger": True,
         "text": "Revocation is final: every call with this key (and its rotated-out secret) fails "
         "with 401 KEY_REVOKED. Integrations using it stop working immediately.",
@@ -452,7 +457,7 @@ def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
             else:
                 already = api_key.revoked_at is None and api_key.is_active == (action == "activate")
                 services.apikey_set_active(api_key=api_key, actor=request.user, active=action == "activate")
-            past = "revoked" if action == "revoke" else f"{action}d"
+            past = ACTIONS[action]["done"]
             done = f"was already {past}: nothing changed" if already else f"was {past}"
             messages.success(request, f"“{api_key.name}” {done}.")
         except DomainError as exc:

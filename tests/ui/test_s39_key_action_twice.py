@@ -41,5 +41,5 @@ def test_activate_twice(world: dict[str, Any]) -> None:
     client.force_login(world["owner"])
     key = world["owner_key"]
     _press(client, key, "deactivate")
-    assert _press(client, key, "activate") == [f"“{key.name}” was activated."]
-    assert _press(client, key, "activate") == [f"“{key.name}” was already activated: nothing changed."]
+    assert _press(client, key, "activate") == [f"“{key.name}” was reactivated."]
+    assert _press(client, key, "activate") == [f"“{key.name}” was already reactivated: nothing changed."]

@@ -214,7 +214,7 @@ def test_deactivate_and_activate(world: dict[str, Any], client_for: Any) -> None
     key.refresh_from_db()
     assert not key.is_active
     page = client.get(reverse("apikey_detail", args=[key.public_id])).content.decode()
-    assert "Inactive" in page and reverse("apikey_activate", args=[key.public_id]) in page
+    assert "Deactivated" in page and reverse("apikey_activate", args=[key.public_id]) in page
     assert client.post(reverse("apikey_activate", args=[key.public_id])).status_code == 302
     key.refresh_from_db()
     assert key.is_active
