@@ -179,6 +179,7 @@ class SSOConfigForm(forms.ModelForm):
             "is_active": "Single sign-on enabled",
         }
         help_texts = {  # s39: the requirement bars sessions too, and never the session switching it on
+            "protocol": "What your identity provider speaks. Only the fields of this protocol are used.",
             "require_sso": "Members in the tenant's verified domains sign in through this identity provider "
             "only: password sign-in is refused, and a session signed in otherwise (a password, another "
             "tenant's identity provider) no longer reaches this tenant. If your own address is in one of "

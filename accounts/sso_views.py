@@ -23,8 +23,8 @@ from accounts.models import TenantDomain, TenantSSOConfig, User
 from accounts.sso_refusals import refusal_page
 from accounts.views import form_rate_limited
 from orgs import access, roles
-from orgs.models import Tenant, TenantMembership
-from orgs.ui import current_access, session_barred
+from orgs.models import Organization, Tenant, TenantMembership
+from orgs.ui import current_access, session_barred, with_org_hint
 from tater.exceptions import DomainError
 from tater.shown_values import refuse_changed_meanwhile
 
@@ -130,9 +130,21 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
     return _settings_page(request, tenant, owned, form=form, config=config)
 
 
+def _tenant_settings_url(request: HttpRequest, tenant: Any) -> str:
+    """The tenant settings page of the tenant this page shows (the breadcrumb's way back): in
+    the current org when it is that tenant's, else in one of its orgs (an owner reaches all)."""
+    url = reverse("tenant_settings")
+    if _current_tenant_id(request) == tenant.public_id:
+        return with_org_hint(request, url)
+    org = Organization.objects.filter(tenant=tenant).first()
+    return url if org is None else f"{url}?{urlencode({access.ORG_PARAM: org.public_id})}"
+
+
 def _settings_page(
     request: HttpRequest, tenant: Any, owned: Any, *, form: Any, config: Any, domain_form: Any = None
 ) -> HttpResponse:
+    # The protocol in use is the saved one (a form sent back with errors shows what was typed).
+    saved = TenantSSOConfig.objects.filter(tenant=tenant).first()
     callback = None
     if config is not None and config.protocol == "oidc":
         callback = request.build_absolute_uri(
@@ -153,6 +165,8 @@ def _settings_page(
             "domain_form": domain_form or DomainForm(),
             "has_verified_domain": any(c.is_verified for c in claims),
             "linked_identities": sso.linked_identities(config) if config is not None else 0,
+            "in_use": saved,
+            "tenant_settings_url": _tenant_settings_url(request, tenant),
         },
         status=400 if invalid else 200,
     )
