@@ -138,3 +138,18 @@ def usage_limit_state(api_key: ApiKey) -> dict[str, Any] | None:
         "resets_at": current.resets_at,
         "exhausted": current.remaining == 0,
     }
+
+
+def deactivation_text(actor: policy.Actor, keys: list[ApiKey]) -> str:
+    """What deactivating says of getting the keys back: the person confirming reactivates
+    only their own keys (an admin deactivates another person's key, never reactivates it,
+    SPEC §2a), so the others' owners are named."""
+    others = [key for key in keys if not policy.can_activate_key(actor, key)]
+    fails = f"Calls with {'this key' if len(keys) == 1 else 'these keys'} will fail with 401 KEY_INACTIVE"
+    if not others:
+        return f"{fails} until you reactivate {'it' if len(keys) == 1 else 'them'}."
+    if len(keys) == 1:
+        return f"{fails} until its owner, {keys[0].owner.email}, reactivates it: only a key's owner can reactivate it."
+    return (
+        f"{fails} until each is reactivated: only a key's owner can reactivate it, so you can reactivate only your own."
+    )

@@ -176,7 +176,9 @@ def key_bulk(request: HttpRequest) -> HttpResponse:
                 "keys": keys,
                 "missing": missing,
                 "action": action,
-                "meta": ACTIONS[action],
+                "meta": {"text": key_page.deactivation_text(actor, keys)}
+                if action == "deactivate"
+                else ACTIONS[action],
                 "verb": BULK_ACTIONS[action],
                 "back": _list_url(request, form.cleaned_data["back"]),
             },
@@ -384,8 +386,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "title": "Deactivate",
         "button": "Deactivate key",
         "danger": False,
-        "text": "Calls with this key will fail with 401 KEY_INACTIVE until you reactivate it.",
-        "done": "deactivated",
+        "done": "deactivated",  # its text says who may reactivate: key_page.deactivation_text
     },
     # SPEC §2's word: a key is reactivated (the URL and API action keep "activate").
     "activate": {
@@ -428,7 +429,8 @@ def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
     access = current_access(request)
     require_scope(access, "keys:write")
     api_key = _key_or_404(access, key_id)
-    may = ACTION_POLICY[action](selectors.actor_of(access, request.user), api_key)
+    actor = selectors.actor_of(access, request.user)
+    may = ACTION_POLICY[action](actor, api_key)
     if not may:
         # Not a confirmation page with a button that can only fail: the 403 page, saying why.
         raise PermissionDenied(may.reason)
@@ -471,7 +473,9 @@ def key_action(request: HttpRequest, key_id: str, action: str) -> HttpResponse:
         {
             "api_key": api_key,
             "action": action,
-            "meta": ACTIONS[action],
+            "meta": {**ACTIONS[action], "text": key_page.deactivation_text(actor, [api_key])}
+            if action == "deactivate"
+            else ACTIONS[action],
             "form": form,
             "rotation": rotation,
             "expired": expired,
