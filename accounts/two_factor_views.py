@@ -1,10 +1,9 @@
 """The second factor's pages: the sign-in's 2FA challenge and the step-up of a signed-in
-session, TOTP enrolment, recovery codes and turning 2FA off, and passkeys (enrolment,
-renaming, removal and the JSON ceremonies django-otp-webauthn's scripts call)."""
+session, and passkeys (enrolment, renaming, removal and the JSON ceremonies
+django-otp-webauthn's scripts call). Turning 2FA on and off: ``accounts.enrolment_views``."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -25,9 +24,8 @@ from django_ratelimit.core import is_ratelimited
 
 from accounts import mfa, passkeys, services
 from accounts.app_settings import app_settings
-from accounts.forms import CodeForm, ConfirmTOTPForm, PasswordConfirmForm
-from accounts.models import RecoveryCodeDevice, User
-from accounts.qr import qr_svg
+from accounts.forms import CodeForm
+from accounts.models import User
 from accounts.stages import finish_second_step, pending_second_step
 from accounts.views import (
     View,
@@ -35,7 +33,6 @@ from accounts.views import (
     form_rate_limited,
     ip_rate_key,
     reauthenticate_url,
-    recent_authentication_required,
     safe_next,
 )
 from tater import lockout
@@ -145,60 +142,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     )
 
 
-@never_cache  # the page carries the authenticator's secret, then the recovery codes (SPEC §3)
-@login_required
-@second_factor_required
-@recent_authentication_required
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
-    """Enrol an authenticator: QR code (inline SVG), confirm with a code, then the recovery
-    codes are shown once."""
-    user = cast(User, request.user)
-    if services.has_2fa(user) and request.GET.get("replace") != "1" and request.method == "GET":
-        recovery_device = RecoveryCodeDevice.objects.filter(user=user).first()
-        return render(
-            request,
-            "accounts/2fa_status.html",
-            {
-                "remaining": recovery_device.remaining() if recovery_device else 0,
-                "verified": is_verified(user),
-                "has_totp": services.totp_device(user) is not None,
-                "passkey_count": passkeys.passkeys_of(user).count(),
-            },
-        )
-    form = ConfirmTOTPForm(request.POST if request.method == "POST" else None)
-    device = services.pending_totp_device(user)
-    if request.method == "POST" and device is None and services.has_2fa(user):
-        # Verify pressed again, or the recovery codes page reloaded: that enrolment is done.
-        # Starting another would show a new QR code in place of the codes shown once.
-        messages.info(
-            request,
-            "Two-factor authentication is already on. Recovery codes are shown only once: "
-            "if you did not save them, generate new ones.",
-        )
-        return HttpResponseRedirect(reverse("accounts_2fa_setup"))
-    if request.method == "POST" and device is not None and form.is_valid():
-        first = not services.has_2fa(user)
-        try:
-            confirmed, codes = services.totp_enrolment_confirm(user=user, code=form.cleaned_data["code"])
-        except services.EnrolmentDone as exc:  # never the QR code of the app just set up
-            messages.info(request, exc.message)
-            return HttpResponseRedirect(reverse("accounts_2fa_setup"))
-        except DomainError as exc:
-            form.add_error("code", exc.message)
-        else:
-            django_otp.login(request, confirmed)
-            _sign_out_elsewhere(request, first=first)
-            return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": True})
-    if device is None or request.method == "GET":
-        device = services.totp_enrolment_start(user=user)
-    return render(
-        request,
-        "accounts/2fa_setup.html",
-        {"form": form, "qr": qr_svg(device.config_url), "secret": _b32(device.bin_key)},
-    )
-
-
-def _sign_out_elsewhere(request: HttpRequest, *, first: bool = True) -> None:
+def sign_out_elsewhere(request: HttpRequest, *, first: bool = True) -> None:
     """A first second factor, a replaced authenticator, new recovery codes or a removed
     passkey sign out the account's other sessions (SPEC §8): signed in on the password alone
     they never passed the factor, or they passed one its owner has just taken back (a read
@@ -206,49 +150,6 @@ def _sign_out_elsewhere(request: HttpRequest, *, first: bool = True) -> None:
     if mfa.factor_changed_sign_out(user=cast(User, request.user), keep=request.session.session_key):
         again = "they sign in again with the second factor" if first else "they sign in again"
         messages.info(request, f"Your other sessions were signed out: {again}.")
-
-
-def _b32(key: bytes) -> str:
-    raw = base64.b32encode(key).decode().rstrip("=")
-    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
-
-
-@never_cache  # the page carries the new recovery codes (SPEC §3)
-@login_required
-@second_factor_required
-@recent_authentication_required
-@require_POST
-def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
-    if not services.has_2fa(request.user):
-        return HttpResponseRedirect(reverse("accounts_2fa_setup"))
-    passed_with = getattr(request.user, "otp_device", None)
-    codes = services.recovery_codes_regenerate(user=request.user)
-    if isinstance(passed_with, RecoveryCodeDevice):
-        # The session passed the second factor with a code of the set just replaced (the
-        # lost-phone path): it stays verified, or replacing the authenticator next would
-        # send it back to the step-up to spend one of the new codes.
-        django_otp.login(request, RecoveryCodeDevice.objects.get(user=request.user))
-    _sign_out_elsewhere(request, first=False)
-    return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": False})
-
-
-@login_required
-@form_rate_limited("2fa")
-@second_factor_required
-def two_factor_disable(request: HttpRequest) -> HttpResponse:
-    """Removing the second factor asks for the password again (and a session that passed it),
-    checked as the sign-in checks one (``accounts.forms.password_confirmed``)."""
-    form = PasswordConfirmForm(request.POST if request.method == "POST" else None, user=request.user, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            mfa.mfa_disable(user=request.user)
-        except mfa.SecondFactorRequired as exc:
-            form.add_error(None, exc.message)
-        else:
-            services.session_started(request=request, user=request.user)
-            messages.success(request, "Two-factor authentication is off.")
-            return HttpResponseRedirect(reverse("accounts_security"))
-    return render(request, "accounts/2fa_disable.html", {"form": form})
 
 
 # --- Passkeys (accounts/passkeys.py) -------------------------------------------------
@@ -371,7 +272,7 @@ def passkey_register_complete(request: HttpRequest) -> HttpResponse:
     if not is_verified(user):
         # Its first second factor (an enrolled user's unverified session is refused above).
         django_otp.login(request, device)  # as after confirming a TOTP app
-        _sign_out_elsewhere(request)
+        sign_out_elsewhere(request)
     messages.success(request, f"Passkey added as “{device.name}”. Rename it below if you like.")
     return JsonResponse({"id": device.pk})
 
@@ -487,5 +388,5 @@ def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
     else:
         request.session[REMOVED_PASSKEYS] = [*request.session.get(REMOVED_PASSKEYS, [])[-9:], passkey_id]
         messages.success(request, f"Passkey “{passkey.name}” removed.")
-        _sign_out_elsewhere(request, first=False)
+        sign_out_elsewhere(request, first=False)
     return HttpResponseRedirect(reverse("accounts_security"))

@@ -22,7 +22,7 @@ from allauth.socialaccount.providers.saml import views as saml_views
 from django.db import transaction
 from django.urls import URLPattern, path, re_path
 
-from accounts import security_views, sso_views, two_factor_views, views
+from accounts import enrolment_views, security_views, sso_views, two_factor_views, views
 from accounts.forms import ResetPasswordForm
 from accounts.sso_completion import completes_atomically
 
@@ -88,9 +88,9 @@ urlpatterns = [
     ),
     path("2fa/challenge/", two_factor_views.two_factor_challenge, name="accounts_2fa_challenge"),
     path("2fa/verify/", two_factor_views.two_factor_verify, name="accounts_2fa_verify"),
-    path("2fa/", two_factor_views.two_factor_setup, name="accounts_2fa_setup"),
-    path("2fa/recovery-codes/", two_factor_views.recovery_codes_regenerate, name="accounts_recovery_codes"),
-    path("2fa/disable/", two_factor_views.two_factor_disable, name="accounts_2fa_disable"),
+    path("2fa/", enrolment_views.two_factor_setup, name="accounts_2fa_setup"),
+    path("2fa/recovery-codes/", enrolment_views.recovery_codes_regenerate, name="accounts_recovery_codes"),
+    path("2fa/disable/", enrolment_views.two_factor_disable, name="accounts_2fa_disable"),
     # Passkeys: the JSON ceremonies django-otp-webauthn's scripts call, and the security page's forms.
     path(
         "2fa/challenge/passkey/begin/",

@@ -3,8 +3,9 @@ re-authentication wrapped with a per-IP form rate limit and the lockout page (th
 is also Django's ``handler429``), email-first SSO routing on the sign-in form, and the
 "signed in recently" check security changes require.
 
-The other account pages: ``two_factor_views`` (2FA codes and passkeys), ``security_views``
-(the security page) and ``sso_views`` (a tenant's single sign-on settings)."""
+The other account pages: ``two_factor_views`` (2FA codes and passkeys), ``enrolment_views``
+(turning 2FA on and off), ``security_views`` (the security page) and ``sso_views`` (a tenant's
+single sign-on settings)."""
 
 from __future__ import annotations
 
