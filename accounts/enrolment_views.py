@@ -59,22 +59,37 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and device is not None and form.is_valid():
         first = not services.has_2fa(user)
         try:
-            confirmed, codes = services.totp_enrolment_confirm(user=user, code=form.cleaned_data["code"])
+            confirmed, codes = services.totp_enrolment_confirm(
+                user=user, code=form.cleaned_data["code"], shown=form.cleaned_data["shown"]
+            )
         except services.EnrolmentDone as exc:  # never the QR code of the app just set up
             messages.info(request, exc.message)
             return HttpResponseRedirect(reverse("accounts_2fa_setup"))
+        except services.EnrolmentReplaced as exc:
+            form.add_error(None, exc.message)  # the QR code below is the enrolment in place now
         except DomainError as exc:
             form.add_error("code", exc.message)
         else:
             django_otp.login(request, confirmed)
             sign_out_elsewhere(request, first=first)
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": True})
+    if request.method == "POST":
+        # The QR code this page showed while it is still waiting, else the one in place now:
+        # the page shows again only a secret it will confirm.
+        device = services.pending_totp_device(user, shown=form.data.get("shown", "")) or (
+            services.pending_totp_device(user)
+        )
     if device is None or request.method == "GET":
         device = services.totp_enrolment_start(user=user)
     return render(
         request,
         "accounts/2fa_setup.html",
-        {"form": form, "qr": qr_svg(device.config_url), "secret": _b32(device.bin_key)},
+        {
+            "form": form,
+            "qr": qr_svg(device.config_url),
+            "secret": _b32(device.bin_key),
+            "shown": services.totp_enrolment_shown(device),
+        },
     )
 
 

@@ -111,6 +111,9 @@ class ConfirmTOTPForm(forms.Form):
         max_length=10,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+    # Which QR code the page showed (``accounts.services.totp_enrolment_shown``): the code
+    # confirms that enrolment only, never one another tab started since.
+    shown = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)
 
 
 def password_confirmed(request: HttpRequest, user: Any, password: str) -> bool:

@@ -13,6 +13,7 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -50,6 +51,18 @@ class EnrolmentDone(InvalidInput):
             "This authenticator app was just set up in another tab or window: its recovery codes are shown "
             "there (if you did not save them, generate new ones).",
             field="code",
+        )
+
+
+class EnrolmentReplaced(InvalidInput):
+    """The QR code the confirming page showed is no longer the enrolment in place: the setup
+    page was opened again (another tab or window) and started another."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This QR code was replaced: two-factor setup was started again in another tab or window. "
+            "Scan the new QR code below (delete the old entry from your authenticator app) and enter "
+            "the code it shows."
         )
 
 
@@ -356,8 +369,19 @@ def totp_enrolment_start(*, user: Any) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
 
 
-def pending_totp_device(user: Any) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+def totp_enrolment_shown(device: TOTPDevice) -> str:
+    """What the setup page carries of the secret its QR code shows (a keyed digest, never the
+    secret): the confirmation enables only that enrolment."""
+    return salted_hmac("accounts.totp_enrolment_shown", device.key).hexdigest()
+
+
+def pending_totp_device(user: Any, *, shown: str | None = None) -> TOTPDevice | None:
+    """The newest enrolment waiting for its code; with ``shown``, the one whose QR code the
+    page showed (None once it was replaced)."""
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk")
+    if shown is None:
+        return pending.first()
+    return next((d for d in pending if constant_time_compare(totp_enrolment_shown(d), shown)), None)
 
 
 def _new_recovery_codes(user: Any) -> list[str]:
@@ -368,14 +392,18 @@ def _new_recovery_codes(user: Any) -> list[str]:
     return codes
 
 
-def totp_enrolment_confirm(*, user: Any, code: str) -> tuple[TOTPDevice, list[str]]:
-    """Confirm the pending device with a code from the app; returns the device and the ten
-    recovery codes (shown once). Any earlier TOTP device is replaced."""
-    device = pending_totp_device(user)
+def totp_enrolment_confirm(*, user: Any, code: str, shown: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the enrolment whose QR code the page showed (``shown``: its
+    :func:`totp_enrolment_shown`) with a code from the app; returns the device and the ten
+    recovery codes (shown once). Any earlier TOTP device is replaced. Another enrolment
+    started since (another tab) is never the one confirmed: :class:`EnrolmentReplaced`."""
+    device = pending_totp_device(user, shown=shown)
     if device is None:
-        raise InvalidInput(NO_PENDING, field="code")
+        raise EnrolmentReplaced() if pending_totp_device(user) else InvalidInput(NO_PENDING, field="code")
     with transaction.atomic():
-        locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        locked = TOTPDevice.objects.select_for_update().filter(pk=device.pk).first()
+        if locked is None:  # replaced since it was read
+            raise EnrolmentReplaced()
         wait = throttle_wait(locked)
         if wait is not None:
             raise OTPThrottled(wait)
@@ -388,7 +416,7 @@ def totp_enrolment_confirm(*, user: Any, code: str) -> tuple[TOTPDevice, list[st
         get_user_model().objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
         state = TOTPDevice.objects.select_for_update().filter(pk=locked.pk).values_list("confirmed", flat=True).first()
         if state is not False:
-            raise EnrolmentDone() if state else InvalidInput(NO_PENDING, field="code")
+            raise EnrolmentDone() if state else EnrolmentReplaced()
         replaced = [kind for kind in second_factor_methods(user) if kind in ("recovery_code", "totp")]
         TOTPDevice.objects.filter(user=user, confirmed=True).delete()
         locked.confirmed = True

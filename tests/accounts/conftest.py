@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -51,7 +52,17 @@ def totp_code(device: TOTPDevice, at: float | None = None) -> str:
 def enrol(user: Any, at: float | None = None) -> tuple[TOTPDevice, list[str]]:
     """Enrol a TOTP device through the service (as the setup page does)."""
     device = services.totp_enrolment_start(user=user)
-    return services.totp_enrolment_confirm(user=user, code=totp_code(device, at))
+    return services.totp_enrolment_confirm(
+        user=user, code=totp_code(device, at), shown=services.totp_enrolment_shown(device)
+    )
+
+
+def setup_form(page: Any) -> dict[str, str]:
+    """The hidden field of the authenticator's setup page (which QR code it showed), as a
+    browser posts it back with the code."""
+    found = re.search(r'<input type="hidden" name="shown" value="([^"]*)"', page.content.decode())
+    assert found, page.status_code
+    return {"shown": found.group(1)}
 
 
 @pytest.fixture

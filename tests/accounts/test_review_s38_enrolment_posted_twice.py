@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.accounts.conftest import totp_code
+from tests.accounts.conftest import setup_form, totp_code
 from tests.factories import PASSWORD, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -22,13 +22,15 @@ pytestmark = pytest.mark.django_db
 def test_verify_posted_twice_shows_the_status_not_a_new_enrolment(client: Client, clock: Any) -> None:
     _, user, _ = make_tenant()
     client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
-    assert client.get("/accounts/2fa/").status_code == 200
+    page = client.get("/accounts/2fa/")
+    assert page.status_code == 200
+    form = setup_form(page)
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     code = totp_code(device, clock.now)
-    first = client.post("/accounts/2fa/", {"code": code})
+    first = client.post("/accounts/2fa/", {**form, "code": code})
     assert first.status_code == 200 and "recovery" in first.content.decode().lower()
 
-    again = client.post("/accounts/2fa/", {"code": code}, follow=True)
+    again = client.post("/accounts/2fa/", {**form, "code": code}, follow=True)
     html = again.content.decode()
     assert again.redirect_chain and again.redirect_chain[-1][0] == "/accounts/2fa/"
     assert "<svg" not in html  # no new QR code

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.accounts.conftest import enrol, totp_code
+from tests.accounts.conftest import enrol, setup_form, totp_code
 from tests.factories import PASSWORD, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -50,11 +50,12 @@ def test_two_factor_setup_and_disable_show_errors_for_an_empty_post(clock: Any) 
     _, user, _ = make_tenant()
     client = Client()
     client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
-    assert client.get("/accounts/2fa/").status_code == 200
+    page = client.get("/accounts/2fa/")
+    assert page.status_code == 200
     _errors_shown(client.post("/accounts/2fa/"))
     assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    assert client.post("/accounts/2fa/", {"code": totp_code(device, clock.now)}).status_code == 200
+    assert client.post("/accounts/2fa/", {**setup_form(page), "code": totp_code(device, clock.now)}).status_code == 200
     _errors_shown(client.post("/accounts/2fa/disable/"))
     assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()

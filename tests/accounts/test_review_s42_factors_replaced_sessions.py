@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import UserSession
 from audit.models import AuditEvent
-from tests.accounts.conftest import enrol, totp_code
+from tests.accounts.conftest import enrol, setup_form, totp_code
 from tests.factories import PASSWORD, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -44,10 +44,11 @@ def test_replacing_the_authenticator_signs_out_the_other_sessions(clock: Any) ->
     clock.advance(30)
     laptop = _verified_session(victim, totp_code(device, clock.now))
 
-    assert laptop.get("/accounts/2fa/?replace=1").status_code == 200
+    page = laptop.get("/accounts/2fa/?replace=1")
+    assert page.status_code == 200
     new_device = TOTPDevice.objects.get(user=victim, confirmed=False)
     clock.advance(30)
-    done = laptop.post("/accounts/2fa/", {"code": totp_code(new_device, clock.now)})
+    done = laptop.post("/accounts/2fa/", {**setup_form(page), "code": totp_code(new_device, clock.now)})
     assert done.status_code == 200 and "recovery" in done.content.decode().lower()
 
     assert _signed_out(attacker)

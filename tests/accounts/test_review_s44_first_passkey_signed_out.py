@@ -25,7 +25,7 @@ from django.test import Client
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import mfa, passkeys, services
-from tests.accounts.conftest import totp_code
+from tests.accounts.conftest import setup_form, totp_code
 from tests.accounts.test_passkeys import SoftAuthenticator, post_json, sign_in
 from tests.factories import UserFactory
 from tests.races import while_held
@@ -93,12 +93,14 @@ def test_confirming_a_first_authenticator_app_while_signed_out_everywhere(pause_
     user = UserFactory()
     browser = Client()
     sign_in(browser, user)
-    assert browser.get("/accounts/2fa/").status_code == 200  # the QR code
+    page = browser.get("/accounts/2fa/")
+    assert page.status_code == 200  # the QR code
+    form = setup_form(page)
     code = totp_code(services.pending_totp_device(user))
     answers: list[int] = []
 
     errors = while_held(
-        _soon(lambda: answers.append(browser.post("/accounts/2fa/", {"code": code}).status_code)),
+        _soon(lambda: answers.append(browser.post("/accounts/2fa/", {**form, "code": code}).status_code)),
         _soon(lambda: services.sessions_ended(user=user, via="user")),
         pause_in=pause_in,
     )

@@ -24,7 +24,7 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
-from tests.accounts.conftest import totp_code
+from tests.accounts.conftest import setup_form, totp_code
 from tests.factories import PASSWORD, UserFactory
 from tests.races import while_held
 
@@ -51,7 +51,9 @@ def test_confirming_the_same_new_authenticator_in_two_tabs() -> None:
     user = UserFactory()
     one = Client()
     one.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
-    assert one.get("/accounts/2fa/").status_code == 200  # the QR code
+    page = one.get("/accounts/2fa/")
+    assert page.status_code == 200  # the QR code
+    form = setup_form(page)
     other = Client()
     other.cookies = copy.deepcopy(one.cookies)  # the same session, another tab
     device = TOTPDevice.objects.get(user=user, confirmed=False)
@@ -59,7 +61,7 @@ def test_confirming_the_same_new_authenticator_in_two_tabs() -> None:
     answers: dict[str, Any] = {}
 
     def confirm(tab: str, client: Client, code: str) -> Callable[[], None]:
-        return _soon(lambda: answers.__setitem__(tab, client.post("/accounts/2fa/", {"code": code})))
+        return _soon(lambda: answers.__setitem__(tab, client.post("/accounts/2fa/", {**form, "code": code})))
 
     # The first tab pauses once its code is accepted, about to confirm its device.
     errors = while_held(

@@ -66,7 +66,9 @@ def test_the_thief_replacing_the_authenticator_and_codes_is_reported(clock: Any)
     mail.outbox.clear()
     new_device = services.totp_enrolment_start(user=victim)
     clock.advance(30)
-    services.totp_enrolment_confirm(user=victim, code=totp_code(new_device, clock.now))
+    services.totp_enrolment_confirm(
+        user=victim, code=totp_code(new_device, clock.now), shown=services.totp_enrolment_shown(new_device)
+    )
     services.recovery_codes_regenerate(user=victim)
     subjects = sorted(m.subject for m in _notices(victim.email))
     assert "[Tater] A second factor was added" in subjects

@@ -14,7 +14,7 @@ from accounts import recovery, services
 from accounts.models import RecoveryCode
 from audit.models import AuditEvent
 from orgs import services as org_services
-from tests.accounts.conftest import enrol, totp_code
+from tests.accounts.conftest import enrol, setup_form, totp_code
 from tests.factories import PASSWORD, UserFactory, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -34,10 +34,10 @@ def test_enrolment_with_qr_code_then_recovery_codes_shown_once(client: Client, c
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # no inline script
     assert "http" not in html.split("<svg", 1)[1].split("</svg>", 1)[0].replace("http://www.w3.org/2000/svg", "")
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    wrong = client.post("/accounts/2fa/", {"code": "000000"})
+    wrong = client.post("/accounts/2fa/", {**setup_form(page), "code": "000000"})
     assert 'role="alert"' in wrong.content.decode()
     clock.advance(5)
-    done = client.post("/accounts/2fa/", {"code": totp_code(device, clock.now)})
+    done = client.post("/accounts/2fa/", {**setup_form(wrong), "code": totp_code(device, clock.now)})
     codes = re.findall(r"<code>([A-Z2-7]{4}(?:-[A-Z2-7]{4}){5})</code>", done.content.decode())
     assert len(codes) == 10 and len(set(codes)) == 10
     # 24 base32 characters = 120 bits each; only digests are stored.
@@ -133,9 +133,9 @@ def test_tenant_requiring_2fa_forces_enrolment(clock: Any) -> None:
     assert api.status_code == 403 and api.json()["error"] == "MFA_REQUIRED"
     assert client.get("/api/v1/me").json()["mfa_required"] is True
     # After enrolling, the same session goes through.
-    client.get("/accounts/2fa/")
+    form = setup_form(client.get("/accounts/2fa/"))
     device = TOTPDevice.objects.get(user=owner, confirmed=False)
-    client.post("/accounts/2fa/", {"code": totp_code(device, clock.now)})
+    client.post("/accounts/2fa/", {**form, "code": totp_code(device, clock.now)})
     assert client.get("/api/v1/keys/").status_code == 200
 
 
@@ -217,9 +217,9 @@ def test_enrolling_a_first_second_factor_signs_out_the_other_sessions(clock: Any
     sign_in(here, user)
     assert elsewhere.get("/accounts/security/").status_code == 200
 
-    here.get("/accounts/2fa/")
+    form = setup_form(here.get("/accounts/2fa/"))
     device = services.pending_totp_device(user)
-    page = here.post("/accounts/2fa/", {"code": totp_code(device, clock.now)})
+    page = here.post("/accounts/2fa/", {**form, "code": totp_code(device, clock.now)})
     assert page.status_code == 200 and services.has_2fa(user)
 
     assert here.get("/accounts/security/").status_code == 200

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts import services
 from audit.models import AuditEvent
-from tests.accounts.conftest import Clock, enrol, totp_code
+from tests.accounts.conftest import Clock, enrol, setup_form, totp_code
 from tests.factories import PASSWORD, UserFactory, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -46,14 +46,14 @@ def test_enrolment_wrong_then_right_code_says_wait(otp_clock: Clock) -> None:
     _, user, _ = make_tenant()
     client = Client()
     client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
-    client.get("/accounts/2fa/")
+    form = setup_form(client.get("/accounts/2fa/"))
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    wrong = client.post("/accounts/2fa/", {"code": _wrong_code(device, otp_clock.now)}).content.decode()
+    wrong = client.post("/accounts/2fa/", {**form, "code": _wrong_code(device, otp_clock.now)}).content.decode()
     assert "check the time on your phone" in wrong
-    throttled = client.post("/accounts/2fa/", {"code": totp_code(device, otp_clock.now)}).content.decode()
+    throttled = client.post("/accounts/2fa/", {**form, "code": totp_code(device, otp_clock.now)}).content.decode()
     assert TOO_MANY in throttled and "check the time on your phone" not in throttled
     otp_clock.advance(1.5)
-    done = client.post("/accounts/2fa/", {"code": totp_code(device, otp_clock.now)})
+    done = client.post("/accounts/2fa/", {**form, "code": totp_code(device, otp_clock.now)})
     assert "recovery codes" in done.content.decode().lower()
     assert TOTPDevice.objects.get(pk=device.pk).confirmed
 
@@ -61,15 +61,16 @@ def test_enrolment_wrong_then_right_code_says_wait(otp_clock: Clock) -> None:
 def test_service_reports_the_wait_of_a_longer_throttle(otp_clock: Clock) -> None:
     user = UserFactory()
     device = services.totp_enrolment_start(user=user)
+    shown = services.totp_enrolment_shown(device)
     TOTPDevice.objects.filter(pk=device.pk).update(
         throttling_failure_count=4, throttling_failure_timestamp=datetime.fromtimestamp(otp_clock.now, tz=UTC)
     )
     with pytest.raises(services.OTPThrottled) as refused:
-        services.totp_enrolment_confirm(user=user, code=totp_code(device, otp_clock.now))
+        services.totp_enrolment_confirm(user=user, code=totp_code(device, otp_clock.now), shown=shown)
     assert refused.value.wait_seconds == 8 and "wait 8 seconds" in refused.value.message
     otp_clock.advance(3)
     with pytest.raises(services.OTPThrottled) as again:
-        services.totp_enrolment_confirm(user=user, code=totp_code(device, otp_clock.now))
+        services.totp_enrolment_confirm(user=user, code=totp_code(device, otp_clock.now), shown=shown)
     assert again.value.wait_seconds == 5
 
 

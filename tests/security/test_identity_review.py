@@ -30,7 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import sso
 from orgs import members
-from tests.accounts.conftest import totp_code
+from tests.accounts.conftest import setup_form, totp_code
 from tests.accounts.oidc_provider import OIDCProvider
 from tests.factories import PASSWORD, UserFactory, add_member, make_tenant, oidc_sso
 from tests.scim.conftest import DOMAIN, Directory, make_directory, patch_op
@@ -144,7 +144,7 @@ def test_pages_showing_the_totp_secret_and_recovery_codes_are_no_store() -> None
     assert setup.status_code == 200 and "<svg" in setup.content.decode()  # the TOTP secret, as a QR code
     assert _no_store(setup), setup.get("Cache-Control")
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    confirmed = client.post("/accounts/2fa/", {"code": totp_code(device)})
+    confirmed = client.post("/accounts/2fa/", {**setup_form(setup), "code": totp_code(device)})
     assert confirmed.status_code == 200 and "<code>" in confirmed.content.decode()  # the recovery codes
     assert _no_store(confirmed), confirmed.get("Cache-Control")
     regenerated = client.post("/accounts/2fa/recovery-codes/")

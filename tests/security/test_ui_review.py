@@ -30,7 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services as account_services
 from apikeys.models import ApiKey
 from orgs.models import OrgMembership, TenantMembership
-from tests.accounts.conftest import clock, enrol, totp_code  # noqa: F401  (clock: a fixture)
+from tests.accounts.conftest import clock, enrol, setup_form, totp_code  # noqa: F401  (clock: a fixture)
 from tests.factories import PASSWORD, UserFactory, add_member, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -63,10 +63,10 @@ def test_recovery_codes_shown_after_enrolment_are_not_cacheable(clock: Any) -> N
     _, user, _ = make_tenant()
     client = Client()
     sign_in(client, user)
-    client.get("/accounts/2fa/")
+    form = setup_form(client.get("/accounts/2fa/"))
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     clock.advance(5)
-    done = client.post("/accounts/2fa/", {"code": totp_code(device, clock.now)})
+    done = client.post("/accounts/2fa/", {**form, "code": totp_code(device, clock.now)})
     assert done.status_code == 200 and len(RECOVERY_CODE.findall(done.content.decode())) >= 10
     assert no_store(done), done.get("Cache-Control")
 
@@ -114,7 +114,10 @@ def test_unverified_session_cannot_enrol_a_replacement_authenticator(unverified_
     # Even with a pending device of their own, confirming it from this session is refused.
     pending = account_services.totp_enrolment_start(user=user)
     clock.advance(60)
-    done = stale.post("/accounts/2fa/", {"code": totp_code(pending, clock.now)})
+    done = stale.post(
+        "/accounts/2fa/",
+        {"code": totp_code(pending, clock.now), "shown": account_services.totp_enrolment_shown(pending)},
+    )
     assert not RECOVERY_CODE.search(done.content.decode())
     assert TOTPDevice.objects.filter(pk=original.pk, confirmed=True).exists()
     assert not TOTPDevice.objects.filter(pk=pending.pk, confirmed=True).exists()
