@@ -107,8 +107,30 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/2fa_challenge.html",
-        {"form": form, "email": user.email, **_passkey_step_context(request, user, "accounts_passkey_challenge")},
+        {
+            "form": form,
+            "email": user.email,
+            "pending_sign_in": True,
+            **_passkey_step_context(request, user, "accounts_passkey_challenge"),
+        },
     )
+
+
+@never_cache
+@require_POST
+def two_factor_challenge_cancel(request: HttpRequest) -> HttpResponse:
+    """ "Cancel / sign in as someone else" on the sign-in's 2FA step: the pending sign-in is
+    dropped (no factor completes it any more; its password step is passed again) with what
+    the half-done sign-in kept in the session (a passkey's challenge), and the sign-in form
+    is shown. A POST with the CSRF token: a link or another site's form cancels nothing."""
+    stage, _ = pending_second_step(request)
+    if stage is not None:
+        stage.abort()
+    if not request.user.is_authenticated:  # never a signed-in session's own state
+        request.session.flush()
+    if stage is not None:
+        messages.info(request, "Sign-in cancelled.")
+    return HttpResponseRedirect(reverse("account_login"))
 
 
 @login_required

@@ -87,6 +87,11 @@ urlpatterns = [
         name="saml_finish_acs",
     ),
     path("2fa/challenge/", two_factor_views.two_factor_challenge, name="accounts_2fa_challenge"),
+    path(
+        "2fa/challenge/cancel/",
+        two_factor_views.two_factor_challenge_cancel,
+        name="accounts_2fa_challenge_cancel",
+    ),
     path("2fa/verify/", two_factor_views.two_factor_verify, name="accounts_2fa_verify"),
     path("2fa/", enrolment_views.two_factor_setup, name="accounts_2fa_setup"),
     path("2fa/recovery-codes/", enrolment_views.recovery_codes_regenerate, name="accounts_recovery_codes"),
