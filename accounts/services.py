@@ -385,6 +385,11 @@ def pending_totp_device(user: Any, *, shown: str | None = None) -> TOTPDevice | 
 
 
 def _new_recovery_codes(user: Any) -> list[str]:
+    """A new set of ten codes in place of any other (in the caller's transaction). The
+    account's row is locked first, as every change of its factors: two requests at once (a
+    double click on "Generate recovery codes" where there were none) would each find no set
+    to replace and both sets would work, one of them on a page nobody saw."""
+    get_user_model().objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
     RecoveryCodeDevice.delete_for(user)
     device = RecoveryCodeDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
     codes = [recovery.generate() for _ in range(recovery.COUNT)]
