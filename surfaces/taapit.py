@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orgs.api import views as org_views
+from orgs.api.serializers import OrganizationOutput
 from surfaces.authentication import BearerKeyAuthentication
 from surfaces.envelope import CatalogError, Envelope, SurfaceView
 
@@ -39,9 +40,12 @@ class WorkspaceListView(SurfaceView, org_views.OrganizationListView):
     envelope = TaapitEnvelope()
     authentication_classes = [BearerKeyAuthentication]
     http_method_names = ["get", "head", "options"]
+    # taap.it's list is one array, not paged (``GET organizations/`` is): ?limit= is a 400.
+    query_fields = {"GET": frozenset()}
 
     def get(self, request: Request) -> Response:
-        return Response(super().get(request).data["organizations"])
+        rows = list(self.reachable(request))
+        return Response(OrganizationOutput(rows, many=True).data)
 
 
 urlpatterns = [

@@ -24,6 +24,8 @@ class OrganizationOutput(serializers.ModelSerializer):
 class OrganizationListOutput(serializers.Serializer):
     organizations = OrganizationOutput(many=True)
     total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
 
 
 class OrganizationCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -118,6 +120,16 @@ class MemberUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
         return attrs
 
 
-class MemberListQuery(serializers.Serializer):
+class PageQuery(serializers.Serializer):
+    """``limit``/``offset`` paging, as every list pages (README "Decisions on lists")."""
+
     limit = WholeNumberField(required=False, min_value=1, max_value=200, default=50)
     offset = offset_field()
+
+
+class MemberListQuery(PageQuery):
+    pass
+
+
+class OrganizationListQuery(PageQuery):
+    pass

@@ -3,7 +3,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from scim.models import ScimToken
-from tater.api.fields import RejectUnknownFieldsMixin, StrictCharField
+from tater.api.fields import RejectUnknownFieldsMixin, StrictCharField, WholeNumberField
+from tater.api.pagination import offset_field
 
 
 class ScimTokenOutput(serializers.ModelSerializer):
@@ -40,6 +41,15 @@ class IssuedScimTokenOutput(ScimTokenOutput):
 class ScimTokenListOutput(serializers.Serializer):
     tokens = ScimTokenOutput(many=True)
     total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+
+class ScimTokenListQuery(serializers.Serializer):
+    """``limit``/``offset`` paging, as every list pages (README "Decisions on lists")."""
+
+    limit = WholeNumberField(required=False, min_value=1, max_value=200, default=50)
+    offset = offset_field()
 
 
 class ScimTokenCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):

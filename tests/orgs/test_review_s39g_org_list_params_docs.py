@@ -2,7 +2,8 @@
 query parameter they do not read (``?limit=5`` answered every org): a 400 naming it, in each
 surface's shape (SPEC §3, §5a). The pages their integrators read, the endpoint table of
 docs/orgs-scans-openapi.md and docs/migrating-from-taapit.md, said which hints are read but
-not that anything else is refused; README.md and docs/authorization.md did."""
+not that anything else is refused; README.md and docs/authorization.md did. Since s46
+``GET organizations/`` is paged (``limit``/``offset``); taap.it's array is not."""
 
 from __future__ import annotations
 
@@ -23,20 +24,22 @@ def raw(db: Any) -> str:
     return make_key(user=owner, tenant=tenant, org=org, name="lister")[1]
 
 
-def test_both_lists_refuse_limit(raw: str) -> None:
+def test_the_api_list_pages_and_taapit_refuses_limit(raw: str) -> None:
     api = Client().get("/api/v1/organizations/?limit=5", HTTP_X_API_KEY=raw)
-    assert api.status_code == 400 and "limit" in api.json()["message"]
+    assert api.status_code == 200 and api.json()["limit"] == 5
+    api = Client().get("/api/v1/organizations/?limt=5", HTTP_X_API_KEY=raw)
+    assert api.status_code == 400 and "limt" in api.json()["message"]
     taapit = Client().get("/v1/workspaces?limit=5", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert taapit.status_code == 400 and "limit" in taapit.json()["detail"]
 
 
-def test_endpoint_table_says_the_org_list_is_not_paged() -> None:
+def test_endpoint_table_says_the_org_list_is_paged() -> None:
     row = next(
         line
         for line in (DOCS / "orgs-scans-openapi.md").read_text().splitlines()
         if line.startswith("| `GET organizations/` |")
     )
-    assert "not paged" in row and "`?limit=`" in row and "400" in row, row
+    assert "`limit`" in row and "`offset`" in row and "400" in row and "not paged" not in row, row
 
 
 def test_taapit_guide_says_other_query_parameters_are_refused() -> None:
