@@ -11,4 +11,14 @@ urlpatterns = [
     path(
         "organizations/<str:org_id>/members/<str:user_id>/", views.MemberDetailView.as_view(), name="api-member-detail"
     ),
+    path(
+        "organizations/<str:org_id>/invitations/<str:invitation_id>/",
+        views.InvitationDetailView.as_view(),
+        name="api-invitation-detail",
+    ),
+    path(
+        "organizations/<str:org_id>/invitations/<str:invitation_id>/resend/",
+        views.InvitationResendView.as_view(),
+        name="api-invitation-resend",
+    ),
 ]

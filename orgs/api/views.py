@@ -261,7 +261,7 @@ class MemberListView(OrgPathView):
             email=body.validated_data["email"],
             role=body.validated_data["role"],
             actor=selectors.actor_for_access(self.access(request), request.user),
-            accept_url=lambda token: request.build_absolute_uri(reverse("invitation-accept", args=[token])),
+            accept_url=_accept_url(request),
         )
         member = None
         if result.user is not None:
@@ -317,3 +317,49 @@ class MemberDetailView(OrgPathView):
             organization=org, user=row.user, actor=selectors.actor_for_access(self.access(request), request.user)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _accept_url(request: Request) -> Any:
+    return lambda token: request.build_absolute_uri(reverse("invitation-accept", args=[token]))
+
+
+class InvitationDetailView(OrgPathView):
+    """DELETE withdraws a pending (or expired, or held) invitation of this organization: its link
+    stops working at once (audit ``member.invitation_revoked``), as the members page's Revoke
+    button. An invitation already accepted or revoked, or of another org, is a 404."""
+
+    required_scopes = {"DELETE": "members:write"}
+    allowed_key_types = {"DELETE": {"standard"}}
+
+    @extend_schema(responses={204: None, 404: error_response(404)})
+    def delete(self, request: Request, org_id: str, invitation_id: str) -> Response:
+        org = self.organization(request)
+        NoBodyInput(data=request.data).is_valid(raise_exception=True)
+        members.invitation_revoke(
+            organization=org,
+            invitation_id=invitation_id,
+            actor=selectors.actor_for_access(self.access(request), request.user),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationResendView(OrgPathView):
+    """Sends a pending (or expired, or held) invitation again, as the members page's Resend
+    button: a new link by email (the previous one stops working), valid 72 h from now, and the
+    caller vouches for it from now on (``invited_by``; audit ``member.invitation_resent``). The
+    caller must be able to grant its role. The link goes by email only, as on creation."""
+
+    required_scopes = {"POST": "members:write"}
+    allowed_key_types = {"POST": {"standard"}}
+
+    @extend_schema(request=None, responses={200: s.InvitationOutput, 404: error_response(404)})
+    def post(self, request: Request, org_id: str, invitation_id: str) -> Response:
+        org = self.organization(request)
+        NoBodyInput(data=request.data).is_valid(raise_exception=True)
+        sent = members.invitation_resend(
+            organization=org,
+            invitation_id=invitation_id,
+            actor=selectors.actor_for_access(self.access(request), request.user),
+            accept_url=_accept_url(request),
+        )
+        return Response(s.InvitationOutput(sent.invitation).data)

@@ -349,6 +349,18 @@ def prepare(w: MatrixWorld, cell: spec.Cell) -> Prepared:
             org = spec.org_target(caller, relation)
             assert org is not None
             return Prepared({"org_id": w.orgs[org].public_id}, BODIES.get(op.name), org=org)
+        if op.name in spec.INVITATION_OPS:
+            org = spec.org_target(caller, relation)
+            assert org is not None
+            invitation = Invitation.objects.create(
+                organization=w.orgs[org],
+                email=INVITEE,
+                role="viewer",
+                token_digest=hashlib.sha256(f"matrix {org}".encode()).hexdigest(),
+                expires_at=timezone.now() + timedelta(hours=72),
+            )
+            path = {"org_id": w.orgs[org].public_id, "invitation_id": invitation.public_id}
+            return Prepared(path, None, org=org)
         member = spec.member_target(caller, relation)
         assert member is not None
         org, user = member
@@ -630,6 +642,11 @@ def _expected_after(
     elif op.name == "members.add":
         assert prep.org is not None
         want["invitations"] = want["invitations"] | {(w.orgs[prep.org].public_id, INVITEE, "viewer")}
+    elif op.name == "invitation.revoke":
+        assert prep.org is not None
+        want["invitations"] = want["invitations"] - {(w.orgs[prep.org].public_id, INVITEE, "viewer")}
+    elif op.name == "invitation.resend":
+        pass  # a new link and expiry: the same pending invitation
     elif op.group == spec.ORG_PATH and op.write:
         assert prep.member is not None
         org_label, user_name = prep.member

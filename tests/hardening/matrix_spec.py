@@ -427,6 +427,10 @@ def _create(name: str) -> Op:
 
 MEMBER_ORGS = ORG_RELATIONS
 MEMBER_TARGETS = ("lower", "sibling", "other-tenant")
+# Operations on an invitation of the org their path names (relation: an org relation).
+INVITATION_OPS = ("invitation.resend", "invitation.revoke")
+# organizations/{id}/… operations whose relation is the org's (the others': a member's).
+ORG_TARGET_OPS = ("org.get", "org.rename", "members.list", "members.add", *INVITATION_OPS)
 
 OPS: tuple[Op, ...] = (
     Op("validate", "api-auth-validate", "GET", IDENTITY, None, EVERY_TYPE, org_mode="none", needs_org=False),
@@ -495,6 +499,11 @@ OPS: tuple[Op, ...] = (
     Op("member.change-higher", "api-member-detail", "PATCH", ORG_PATH, "members:write", STANDARD, ("higher",), "path"),
     Op("member.remove", "api-member-detail", "DELETE", ORG_PATH, "members:write", STANDARD, MEMBER_TARGETS, "path"),
     Op("member.remove-higher", "api-member-detail", "DELETE", ORG_PATH, "members:write", STANDARD, ("higher",), "path"),
+    # A pending invitation (role viewer) of the path's org, resent or withdrawn (s46).
+    Op("invitation.resend", "api-invitation-resend", "POST", ORG_PATH, "members:write", STANDARD, MEMBER_ORGS, "path"),
+    Op(
+        "invitation.revoke", "api-invitation-detail", "DELETE", ORG_PATH, "members:write", STANDARD, MEMBER_ORGS, "path"
+    ),
     # business data and the audit log
     Op("scans.list", "api-scans", "GET", SCANS, "scans:read", READERS),
     Op("scan.get", "api-scan-detail", "GET", SCANS, "scans:read", READERS, ORG_RELATIONS),
@@ -697,7 +706,13 @@ def expect(caller: Caller, op: Op, relation: str | None) -> Outcome:
 
 def _path_org(caller: Caller, op: Op, relation: str | None) -> str:
     assert relation is not None
-    if relation in ORG_RELATIONS and op.name in ("org.get", "org.rename", "members.list", "members.add"):
+    if relation in ORG_RELATIONS and op.name in (
+        "org.get",
+        "org.rename",
+        "members.list",
+        "members.add",
+        *INVITATION_OPS,
+    ):
         org = org_target(caller, relation)
     else:
         target = member_target(caller, relation)
@@ -778,6 +793,10 @@ def _org_path_rule(caller: Caller, op: Op, relation: str | None, org: str | None
         return ok(why="admins rename the org")
     if op.name == "members.add":
         return ok(201, why="admins add members (role viewer)")
+    if op.name == "invitation.resend":
+        return ok(200, why="admins resend an invitation they may grant (role viewer)")
+    if op.name == "invitation.revoke":
+        return ok(204, why="admins withdraw an invitation of their org")
     target = member_target(caller, relation)
     assert target is not None
     member = target[1]
@@ -873,7 +892,7 @@ def _applies(caller: Caller, op: Op, relation: str | None) -> bool:
         return True
     if op.group == KEY:
         return key_target(caller, relation) is not None
-    if op.group == ORG_PATH and op.name not in ("org.get", "org.rename", "members.list", "members.add"):
+    if op.group == ORG_PATH and op.name not in ORG_TARGET_OPS:
         return member_target(caller, relation) is not None
     return org_target(caller, relation) is not None
 

@@ -204,6 +204,7 @@ def test_unimplemented_method_is_405(matrix_world: Any, ep: Endpoint) -> None:
         "user_id": w.users["peer"].public_id,
         "scan_id": w.scans["A1"].public_id,
         "token_id": w.scim_tokens["A"].public_id,
+        "invitation_id": "inv-00000000-0000-4000-8000-000000000000",
     }
     reset_between_cells()
     client = clients.get(spec.CALLER["key:owner/*"])

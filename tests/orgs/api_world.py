@@ -5,14 +5,17 @@ Import the fixture into a test module: ``from tests.orgs.api_world import creds 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from orgs.access import SESSION_ORG_KEY
+from orgs.models import Invitation
 from scans import services as scan_services
 from tests.factories import add_member, make_key
 
@@ -88,11 +91,20 @@ def creds(world: dict[str, Any]) -> dict[str, Any]:
         findings=[{"title": "x", "severity": "low"}],
         uploaded_by_user=owner,
     )
+    invitation = Invitation.objects.create(
+        organization=org1,
+        email="invitee@example.com",
+        role="viewer",
+        token_digest=hashlib.sha256(b"api world invitation").hexdigest(),
+        invited_by=owner,
+        expires_at=timezone.now() + timedelta(hours=72),
+    )
     return {
         **world,
         "callers": callers,
         "target": target,
         "scan": scan,
+        "invitation": invitation,
         "agent_key": agent_key,
         "agent_raw": agent_raw,
         "unbound_raw": unbound_raw,

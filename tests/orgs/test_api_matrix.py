@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, get_resolver
 
-from orgs.models import Organization, OrgMembership
+from orgs.models import Invitation, Organization, OrgMembership
 from scans.models import Scan
 from tests.orgs.api_world import CREDENTIALS, SCAN_BODY, creds  # noqa: F401
 
@@ -27,6 +27,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("api-member-detail", "GET"): (200, 200, 200, 200, 200, 200, 200, 200, 403, 403),
     ("api-member-detail", "PATCH"): (200, 200, 403, 403, 200, 200, 200, 403, 403, 403),
     ("api-member-detail", "DELETE"): (204, 204, 403, 403, 204, 204, 204, 403, 403, 403),
+    ("api-invitation-resend", "POST"): (200, 200, 403, 403, 200, 200, 200, 403, 403, 403),
+    ("api-invitation-detail", "DELETE"): (204, 204, 403, 403, 204, 204, 204, 403, 403, 403),
     ("api-scans-upload", "POST"): (201, 201, 201, 403, 201, 401, 401, 403, 201, 403),
     ("api-scans-upload-alias", "POST"): (201, 201, 201, 403, 201, 401, 401, 403, 201, 403),
     ("api-scans", "GET"): (200, 200, 200, 200, 200, 400, 200, 200, 403, 200),
@@ -55,11 +57,14 @@ def test_matrix_covers_every_route() -> None:
 
 def _request(world: dict[str, Any], route: str, method: str) -> tuple[str, Any]:
     org1, target, scan = world["org1"], world["target"], world["scan"]
+    invitation = world["invitation"]
     paths = {
         "api-organizations": "/api/v1/organizations/",
         "api-organization-detail": f"/api/v1/organizations/{org1.public_id}/",
         "api-members": f"/api/v1/organizations/{org1.public_id}/members/",
         "api-member-detail": f"/api/v1/organizations/{org1.public_id}/members/{target.public_id}/",
+        "api-invitation-resend": f"/api/v1/organizations/{org1.public_id}/invitations/{invitation.public_id}/resend/",
+        "api-invitation-detail": f"/api/v1/organizations/{org1.public_id}/invitations/{invitation.public_id}/",
         "api-scans-upload": "/api/v1/scans/upload",
         "api-scans-upload-alias": "/api/scans/upload",
         "api-scans": "/api/v1/scans/",
@@ -97,6 +102,10 @@ def test_status(creds: dict[str, Any], route: str, method: str, credential: str)
         assert OrgMembership.objects.get(organization=org1, user=target).role == "member"
     elif (route, method) == ("api-member-detail", "DELETE"):
         assert not OrgMembership.objects.filter(organization=org1, user=target).exists()
+    elif (route, method) == ("api-invitation-detail", "DELETE"):
+        assert Invitation.objects.get(pk=creds["invitation"].pk).revoked_at is not None
+    elif (route, method) == ("api-invitation-resend", "POST"):
+        assert Invitation.objects.get(pk=creds["invitation"].pk).token_digest != creds["invitation"].token_digest
     elif method == "POST" and route.startswith("api-scans-upload"):
         scan = Scan.objects.get(public_id=response.json()["id"])
         assert scan.organization_id == org1.pk
