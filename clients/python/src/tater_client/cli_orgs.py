@@ -56,11 +56,21 @@ def _print_member(args: argparse.Namespace, member: Member) -> int:
 
 
 def cmd_orgs_list(client: Tater, args: argparse.Namespace) -> int:
-    page = client.organizations.list()
+    if args.all:
+        orgs = list(client.organizations.iter())
+        if args.json:
+            write_json(sys.stdout, {"organizations": [o.raw for o in orgs], "total": len(orgs)})
+        else:
+            write_table(sys.stdout, ORG_COLUMNS, (_org_row(o) for o in orgs))
+        return EXIT_OK
+    page = client.organizations.list(limit=args.limit, offset=args.offset)
     if args.json:
         write_json(sys.stdout, page.raw)
-    else:
-        write_table(sys.stdout, ORG_COLUMNS, (_org_row(o) for o in page.organizations))
+        return EXIT_OK
+    write_table(sys.stdout, ORG_COLUMNS, (_org_row(o) for o in page.organizations))
+    shown = page.offset + len(page.organizations)
+    if shown < page.total:
+        sys.stderr.write(f"{shown} of {page.total} organizations shown: --offset {shown} for more (or --all)\n")
     return EXIT_OK
 
 
@@ -162,7 +172,10 @@ def add_commands(commands: Any, leaf: Leaf) -> None:
     orgs = commands.add_parser("orgs", help="organizations").add_subparsers(
         dest="action", metavar="ACTION", required=True
     )
-    leaf(orgs, "list", cmd_orgs_list, "the organizations the key reaches")
+    sub = leaf(orgs, "list", cmd_orgs_list, "the organizations the key reaches")
+    sub.add_argument("--limit", type=int, help="page size, 1-200 (default 50)")
+    sub.add_argument("--offset", type=int, help="skip N organizations")
+    sub.add_argument("--all", action="store_true", help="every organization (every page)")
     leaf(orgs, "get", cmd_orgs_get, "show one organization").add_argument("id")
     leaf(orgs, "create", cmd_orgs_create, "create an organization (tenant owners/admins, unbound key)").add_argument(
         "name"

@@ -43,16 +43,24 @@ class Organization:
 
 @dataclass(frozen=True)
 class OrganizationPage:
-    """``GET /organizations/``: every organization the key reaches (one answer, not paged)."""
+    """One page of ``GET /organizations/`` (``limit``/``offset``; by tenant name, then name)."""
 
     organizations: list[Organization]
     total: int
+    limit: int
+    offset: int
     raw: JSON = field(repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> OrganizationPage:
         orgs = [Organization.from_json(o) for o in data["organizations"]]
-        return cls(organizations=orgs, total=int(data.get("total", len(orgs))), raw=dict(data))
+        return cls(
+            organizations=orgs,
+            total=int(data.get("total", len(orgs))),
+            limit=int(data.get("limit", len(orgs))),
+            offset=int(data.get("offset", 0)),
+            raw=dict(data),
+        )
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Callable, Iterator
+from typing import Literal, Protocol, TypeVar
 
 from tater_client.errors import TaterError
 from tater_client.models import parse
@@ -28,13 +28,14 @@ class OrganizationsAPI:
     def __init__(self, client: Requester) -> None:
         self._client = client
 
-    def list(self) -> OrganizationPage:
-        """Every organization the key reaches, by name (one answer: the list is not paged)."""
-        return parse(OrganizationPage.from_json, self._client.request("GET", "/organizations/"))
+    def list(self, *, limit: int | None = None, offset: int | None = None) -> OrganizationPage:
+        """One page of the organizations the key reaches (``limit`` 1-200, default 50)."""
+        params: dict[str, ParamValue] = {"limit": limit, "offset": offset}
+        return parse(OrganizationPage.from_json, self._client.request("GET", "/organizations/", params=params))
 
-    def iter(self) -> Iterator[Organization]:
-        """The organizations of :meth:`list`, one by one."""
-        yield from self.list().organizations
+    def iter(self, *, page_size: int = 200) -> Iterator[Organization]:
+        """Every organization the key reaches, fetched page by page, each once."""
+        return _paged(lambda offset: self.list(limit=page_size, offset=offset), lambda page: page.organizations)
 
     def get(self, org_id: str) -> Organization:
         path = f"/organizations/{_segment(org_id)}/"
@@ -81,21 +82,7 @@ class MembersAPI:
         The list pages by ``offset`` only: someone joining meanwhile moves the later pages one
         place down, so the first member of the next page may be one already yielded: it is
         skipped (by id), not yielded twice."""
-        offset, seen = 0, set[str]()
-        while True:
-            page = self.list(org_id, limit=page_size, offset=offset)
-            if page.offset != offset:  # a proxy dropping the query would list page 1 again
-                raise TaterError(
-                    f"The server answered offset {page.offset} for offset {offset}: it ignores the paging",
-                    code="INVALID_RESPONSE",
-                )
-            for member in page.members:
-                if member.user_id not in seen:
-                    seen.add(member.user_id)
-                    yield member
-            offset += len(page.members)
-            if not page.members or offset >= page.total:
-                return
+        return _paged(lambda offset: self.list(org_id, limit=page_size, offset=offset), lambda page: page.members)
 
     def get(self, org_id: str, user_id: str) -> Member:
         return parse(Member.from_json, self._client.request("GET", self._path(org_id, user_id), params=_in(org_id)))
@@ -131,3 +118,37 @@ class MembersAPI:
         """``DELETE``: out of the organization (a tenant owner or admin also loses the tenant
         role); their keys stop working there on their next request."""
         self._client.request("DELETE", self._path(org_id, user_id), params=_in(org_id))
+
+
+class _Page(Protocol):
+    @property
+    def total(self) -> int: ...
+
+    @property
+    def offset(self) -> int: ...
+
+
+P = TypeVar("P", bound=_Page)
+Row = TypeVar("Row", Organization, Member)
+
+
+def _paged(fetch: Callable[[int], P], rows_of: Callable[[P], list[Row]]) -> Iterator[Row]:
+    """Every row of an offset-paged list, each once (by id): someone joining meanwhile moves
+    the later pages one place down, so a page may start with a row already yielded."""
+    offset, seen = 0, set[str]()
+    while True:
+        page = fetch(offset)
+        if page.offset != offset:  # a proxy dropping the query would list page 1 again
+            raise TaterError(
+                f"The server answered offset {page.offset} for offset {offset}: it ignores the paging",
+                code="INVALID_RESPONSE",
+            )
+        rows = rows_of(page)
+        for row in rows:
+            ident = row.id if isinstance(row, Organization) else row.user_id
+            if ident not in seen:
+                seen.add(ident)
+                yield row
+        offset += len(rows)
+        if not rows or offset >= page.total:
+            return
