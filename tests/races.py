@@ -19,6 +19,18 @@ from django.db import connection
 FIRST = "first"
 
 
+def soon(call: Callable[[], Any]) -> Callable[[], Any]:
+    """``call`` in a connection that gives up on a lock after 5 seconds: a regression fails,
+    never hangs."""
+
+    def bounded() -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")
+        return call()
+
+    return bounded
+
+
 def while_held(
     first: Callable[[], Any], second: Callable[[], Any], *, pause_in: tuple[Any, str], seconds: float = 0.5
 ) -> list[Exception]:

@@ -12,35 +12,22 @@ is either answered first or refused, never an error.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.db.models.signals import post_delete
 from django.test import Client
 
 from accounts.models import RecoveryCode, RecoveryCodeDevice
 from tests.accounts.conftest import enrol
 from tests.factories import PASSWORD, UserFactory
-from tests.races import while_held
+from tests.races import soon, while_held
 
 pytestmark = [
     pytest.mark.realservices,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("_postgresql_only"),
 ]
-
-
-def _soon(call: Callable[[], Any]) -> Callable[[], Any]:
-    """``call`` gives up on a lock after a few seconds: a regression fails, never hangs."""
-
-    def bounded() -> Any:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")
-        return call()
-
-    return bounded
 
 
 def recovery_code_deleted() -> None:
@@ -74,7 +61,7 @@ def test_an_operator_deleting_the_account_while_a_recovery_code_answers(settings
     def deletion() -> None:
         statuses["deletion"] = staff.post(f"/admin/accounts/user/{user.pk}/delete/", {"post": "yes"}).status_code
 
-    calls = {"sign_in": _soon(sign_in), "deletion": _soon(deletion)}
+    calls = {"sign_in": soon(sign_in), "deletion": soon(deletion)}
     # Each pauses once it holds what it locks first: the check the codes' device, the deletion
     # (before the fix) the codes it deleted.
     pause = (

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -26,7 +25,7 @@ from accounts.api import views as api_views
 from accounts.stages import OTPStage
 from tests.accounts.conftest import enrol, totp_code
 from tests.factories import PASSWORD, UserFactory
-from tests.races import while_held
+from tests.races import soon, while_held
 
 pytestmark = [
     pytest.mark.realservices,
@@ -35,19 +34,8 @@ pytestmark = [
 ]
 
 
-def _soon(call: Callable[[], Any]) -> Callable[[], Any]:
-    """``call`` gives up on a lock after a few seconds: a regression fails, never hangs."""
-
-    def bounded() -> Any:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")
-        return call()
-
-    return bounded
-
-
 def _operator_removes(device: Any) -> Callable[[], Any]:
-    return _soon(lambda: mfa.mfa_device_remove(device=type(device).objects.get(pk=device.pk)))
+    return soon(lambda: mfa.mfa_device_remove(device=type(device).objects.get(pk=device.pk)))
 
 
 def test_json_second_step_finishing_while_the_phone_is_removed() -> None:
@@ -60,7 +48,7 @@ def test_json_second_step_finishing_while_the_phone_is_removed() -> None:
     answers: list[int] = []
 
     errors = while_held(
-        _soon(
+        soon(
             lambda: answers.append(
                 thief.post("/api/v1/auth/verify-2fa", {"token": token, "code": code}, format="json").status_code
             )
@@ -85,7 +73,7 @@ def test_sign_in_form_second_step_finishing_while_the_phone_is_removed() -> None
     answers: list[int] = []
 
     errors = while_held(
-        _soon(lambda: answers.append(thief.post("/accounts/2fa/challenge/", {"code": code}).status_code)),
+        soon(lambda: answers.append(thief.post("/accounts/2fa/challenge/", {"code": code}).status_code)),
         _operator_removes(device),
         pause_in=(OTPStage, "exit"),  # the code checked, the session not yet made
     )
@@ -106,10 +94,10 @@ def test_signing_out_everywhere_while_a_json_second_step_makes_its_session() -> 
     answers: list[Any] = []
 
     errors = while_held(
-        _soon(
+        soon(
             lambda: answers.append(thief.post("/api/v1/auth/verify-2fa", {"token": token, "code": code}, format="json"))
         ),
-        _soon(lambda: services.sessions_ended(user=user, via="user")),
+        soon(lambda: services.sessions_ended(user=user, via="user")),
         pause_in=(api_views, "login"),  # inside the transaction that makes the session
     )
 

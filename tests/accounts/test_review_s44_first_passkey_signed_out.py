@@ -15,12 +15,10 @@ a passkey stored before stays (signing out removes no factor), an ended session 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import django_otp
 import pytest
-from django.db import connection
 from django.test import Client
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -28,22 +26,13 @@ from accounts import mfa, passkeys, services
 from tests.accounts.conftest import setup_form, totp_code
 from tests.accounts.test_passkeys import SoftAuthenticator, post_json, sign_in
 from tests.factories import UserFactory
-from tests.races import while_held
+from tests.races import soon, while_held
 
 pytestmark = [
     pytest.mark.realservices,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("_postgresql_only"),
 ]
-
-
-def _soon(call: Callable[[], Any]) -> Callable[[], Any]:
-    def bounded() -> Any:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")
-        return call()
-
-    return bounded
 
 
 @pytest.mark.parametrize(
@@ -67,8 +56,8 @@ def test_enrolling_a_first_passkey_while_signed_out_everywhere(pause_in: tuple[A
     answers: list[int] = []
 
     errors = while_held(
-        _soon(lambda: answers.append(post_json(browser, "/accounts/passkeys/register/complete/", answer).status_code)),
-        _soon(lambda: services.sessions_ended(user=user, via="user")),
+        soon(lambda: answers.append(post_json(browser, "/accounts/passkeys/register/complete/", answer).status_code)),
+        soon(lambda: services.sessions_ended(user=user, via="user")),
         pause_in=pause_in,
     )
 
@@ -100,8 +89,8 @@ def test_confirming_a_first_authenticator_app_while_signed_out_everywhere(pause_
     answers: list[int] = []
 
     errors = while_held(
-        _soon(lambda: answers.append(browser.post("/accounts/2fa/", {**form, "code": code}).status_code)),
-        _soon(lambda: services.sessions_ended(user=user, via="user")),
+        soon(lambda: answers.append(browser.post("/accounts/2fa/", {**form, "code": code}).status_code)),
+        soon(lambda: services.sessions_ended(user=user, via="user")),
         pause_in=pause_in,
     )
 

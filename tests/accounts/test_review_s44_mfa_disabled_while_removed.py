@@ -13,11 +13,9 @@ that it went (the later of the two found nothing left to remove).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.db.models.signals import post_delete
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -26,7 +24,7 @@ from accounts.models import RecoveryCodeDevice
 from audit.models import AuditEvent
 from tests.accounts.conftest import enrol
 from tests.factories import UserFactory
-from tests.races import while_held
+from tests.races import soon, while_held
 
 pytestmark = [
     pytest.mark.realservices,
@@ -34,17 +32,6 @@ pytestmark = [
     pytest.mark.usefixtures("_postgresql_only"),
 ]
 FACTORS = (TOTPDevice, RecoveryCodeDevice)
-
-
-def _soon(call: Callable[[], Any]) -> Callable[[], Any]:
-    """``call`` gives up on a lock after a few seconds: a regression fails, never hangs."""
-
-    def bounded() -> Any:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")
-        return call()
-
-    return bounded
 
 
 def factor_deleted() -> None:
@@ -60,8 +47,8 @@ def test_turning_two_factor_off_while_an_operator_removes_the_lost_authenticator
     user = UserFactory()  # no tenant requiring 2FA: turning it off is allowed
     device, _codes = enrol(user)
     calls = {
-        "operator": _soon(lambda: mfa.mfa_device_remove(device=TOTPDevice.objects.get(pk=device.pk))),
-        "person": _soon(lambda: mfa.mfa_disable(user=type(user).objects.get(pk=user.pk))),
+        "operator": soon(lambda: mfa.mfa_device_remove(device=TOTPDevice.objects.get(pk=device.pk))),
+        "person": soon(lambda: mfa.mfa_disable(user=type(user).objects.get(pk=user.pk))),
     }
     second = "person" if first == "operator" else "operator"
     for model in FACTORS:

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.db.models.signals import post_delete
 from django.test import Client, RequestFactory
 from django_otp_webauthn import helpers as webauthn_helpers
@@ -30,7 +29,7 @@ from audit.models import AuditEvent
 from tests.accounts.test_passkeys import SoftAuthenticator, post_json, sign_in, user_with_passkey, user_with_passkey_of
 from tests.accounts.test_review_s43_passkey_clone_signal import BEGIN, CLONE, COMPLETE, signed
 from tests.factories import UserFactory
-from tests.races import while_held
+from tests.races import soon, while_held
 
 pytestmark = [
     pytest.mark.realservices,
@@ -39,17 +38,6 @@ pytestmark = [
 ]
 # Reached by the library once it has read the stored counter, before it saves the new one.
 VERIFYING = (webauthn_helpers, "verify_authentication_response")
-
-
-def _soon(call: Callable[[], Any]) -> Callable[[], Any]:
-    """``call`` gives up on a lock after a few seconds: a regression fails, never hangs."""
-
-    def bounded() -> Any:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")
-        return call()
-
-    return bounded
 
 
 def _pending(user: Any, authenticator: SoftAuthenticator, count: int) -> tuple[Client, Any]:
@@ -86,7 +74,7 @@ def test_a_copy_and_the_original_answering_at_once_are_not_both_accepted() -> No
             except passkeys.PasskeyRefused:
                 outcomes.append("refused")
 
-        return _soon(run)
+        return soon(run)
 
     errors = while_held(outcome(one), outcome(other), pause_in=VERIFYING)
 
@@ -107,8 +95,8 @@ def test_the_owner_removing_the_passkey_while_it_answers_waits_for_the_answer() 
         passkeys.passkey_remove(passkey=WebAuthnCredential.objects.get(user=user))
 
     errors = while_held(
-        _soon(lambda: statuses.append(post_json(client, COMPLETE, answer).status_code)),
-        _soon(remove),
+        soon(lambda: statuses.append(post_json(client, COMPLETE, answer).status_code)),
+        soon(remove),
         pause_in=VERIFYING,
     )
 
@@ -136,12 +124,12 @@ def test_an_operator_deleting_the_account_while_its_passkey_answers(settings: An
     post_delete.connect(_on_passkey_deleted, sender=WebAuthnCredential)
     try:
         errors = while_held(
-            _soon(
+            soon(
                 lambda: statuses.append(
                     staff.post(f"/admin/accounts/user/{user.pk}/delete/", {"post": "yes"}).status_code
                 )
             ),
-            _soon(lambda: statuses.append(post_json(client, COMPLETE, answer).status_code)),
+            soon(lambda: statuses.append(post_json(client, COMPLETE, answer).status_code)),
             pause_in=(sys.modules[__name__], "passkey_deleted"),
         )
     finally:

@@ -10,34 +10,21 @@ is accepted only if it came first, and the new set works.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from accounts import services
 from accounts.models import RecoveryCodeDevice
 from tests.accounts.conftest import enrol
 from tests.factories import UserFactory
-from tests.races import while_held
+from tests.races import soon, while_held
 
 pytestmark = [
     pytest.mark.realservices,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("_postgresql_only"),
 ]
-
-
-def _soon(call: Callable[[], Any]) -> Callable[[], Any]:
-    """``call`` gives up on a lock after a few seconds: a regression fails, never hangs."""
-
-    def bounded() -> Any:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")
-        return call()
-
-    return bounded
 
 
 @pytest.mark.parametrize("first", ["sign_in", "regenerate"])
@@ -52,7 +39,7 @@ def test_a_recovery_code_used_while_the_codes_are_regenerated(first: str) -> Non
     def regenerate() -> None:
         outcomes["regenerate"] = services.recovery_codes_regenerate(user=user)
 
-    calls = {"sign_in": _soon(sign_in), "regenerate": _soon(regenerate)}
+    calls = {"sign_in": soon(sign_in), "regenerate": soon(regenerate)}
     # Each pauses once it holds what it locks first: the check its device, the regeneration
     # the codes it deleted.
     pause = (RecoveryCodeDevice, "verify_token") if first == "sign_in" else (RecoveryCodeDevice.objects, "create")

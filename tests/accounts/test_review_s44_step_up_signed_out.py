@@ -11,33 +11,22 @@ has happened, that browser is signed out, whichever came first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import django_otp
 import pytest
-from django.db import connection
 from django.test import Client
 
 from accounts import mfa, services
 from tests.accounts.conftest import enrol, totp_code
 from tests.factories import UserFactory
-from tests.races import while_held
+from tests.races import soon, while_held
 
 pytestmark = [
     pytest.mark.realservices,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("_postgresql_only"),
 ]
-
-
-def _soon(call: Callable[[], Any]) -> Callable[[], Any]:
-    def bounded() -> Any:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")
-        return call()
-
-    return bounded
 
 
 def _signed_in_unverified() -> tuple[Any, Client, str]:
@@ -64,8 +53,8 @@ def test_stepping_up_while_signed_out_everywhere(pause_in: tuple[Any, str]) -> N
     answers: list[int] = []
 
     errors = while_held(
-        _soon(lambda: answers.append(browser.post("/accounts/2fa/verify/", {"code": code}).status_code)),
-        _soon(lambda: services.sessions_ended(user=user, via="user")),
+        soon(lambda: answers.append(browser.post("/accounts/2fa/verify/", {"code": code}).status_code)),
+        soon(lambda: services.sessions_ended(user=user, via="user")),
         pause_in=pause_in,
     )
 

@@ -19,14 +19,13 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
-from django.db import connection
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from tests.accounts.conftest import setup_form, totp_code
 from tests.factories import PASSWORD, UserFactory
-from tests.races import while_held
+from tests.races import soon, while_held
 
 pytestmark = [
     pytest.mark.realservices,
@@ -34,17 +33,6 @@ pytestmark = [
     pytest.mark.usefixtures("_postgresql_only"),
 ]
 CODES = r"<code>([A-Z2-7]{4}(?:-[A-Z2-7]{4}){5})</code>"
-
-
-def _soon(call: Callable[[], Any]) -> Callable[[], Any]:
-    """``call`` gives up on a lock after a few seconds: a regression fails, never hangs."""
-
-    def bounded() -> Any:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")
-        return call()
-
-    return bounded
 
 
 def test_confirming_the_same_new_authenticator_in_two_tabs() -> None:
@@ -61,7 +49,7 @@ def test_confirming_the_same_new_authenticator_in_two_tabs() -> None:
     answers: dict[str, Any] = {}
 
     def confirm(tab: str, client: Client, code: str) -> Callable[[], None]:
-        return _soon(lambda: answers.__setitem__(tab, client.post("/accounts/2fa/", {**form, "code": code})))
+        return soon(lambda: answers.__setitem__(tab, client.post("/accounts/2fa/", {**form, "code": code})))
 
     # The first tab pauses once its code is accepted, about to confirm its device.
     errors = while_held(

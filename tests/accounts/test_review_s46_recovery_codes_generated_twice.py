@@ -18,13 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from accounts import services
 from accounts.models import RecoveryCodeDevice
 from tests.accounts.test_passkeys import post_json, sign_in, user_with_passkey
-from tests.races import while_held
+from tests.races import soon, while_held
 
 pytestmark = [
     pytest.mark.realservices,
@@ -32,17 +31,6 @@ pytestmark = [
     pytest.mark.usefixtures("_postgresql_only"),
 ]
 CODES = r"<code>([A-Z2-7]{4}(?:-[A-Z2-7]{4}){5})</code>"
-
-
-def _soon(call: Callable[[], Any]) -> Callable[[], Any]:
-    """``call`` gives up on a lock after a few seconds: a regression fails, never hangs."""
-
-    def bounded() -> Any:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")
-        return call()
-
-    return bounded
 
 
 def test_generating_the_first_recovery_codes_twice_at_once_leaves_one_set() -> None:
@@ -59,7 +47,7 @@ def test_generating_the_first_recovery_codes_twice_at_once_leaves_one_set() -> N
     pages: dict[str, Any] = {}
 
     def press(name: str, client: Client) -> Callable[[], Any]:
-        return _soon(lambda: pages.__setitem__(name, client.post("/accounts/2fa/recovery-codes/")))
+        return soon(lambda: pages.__setitem__(name, client.post("/accounts/2fa/recovery-codes/")))
 
     errors = while_held(press("first", browser), press("second", tab), pause_in=(RecoveryCodeDevice.objects, "create"))
 

@@ -17,14 +17,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import Client
 
 from accounts.models import UserSession
 from orgs import services as org_services
 from scim.services import provisioning
 from tests.factories import operator_client
-from tests.races import while_held
+from tests.races import soon, while_held
 from tests.scim.conftest import Directory, make_directory, patch_op, provision
 from tests.scim.test_lifecycle import signed_in
 
@@ -34,17 +33,6 @@ pytestmark = [
     pytest.mark.usefixtures("_postgresql_only"),
 ]
 User = get_user_model()
-
-
-def _soon(call: Callable[[], Any]) -> Callable[[], Any]:
-    """``call`` gives up on a lock after a few seconds: a regression fails, never hangs."""
-
-    def bounded() -> Any:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")
-        return call()
-
-    return bounded
 
 
 def _operator_sets_active(staff: Client, user: Any, active: bool, answers: list[Any]) -> Callable[[], Any]:
@@ -58,12 +46,12 @@ def _operator_sets_active(staff: Client, user: Any, active: bool, answers: list[
         "last_login_0": "",
         "last_login_1": "",
     }
-    return _soon(lambda: answers.append(staff.post(f"/admin/accounts/user/{user.pk}/change/", form)))
+    return soon(lambda: answers.append(staff.post(f"/admin/accounts/user/{user.pk}/change/", form)))
 
 
 def _idp_sets_active(d: Directory, user_id: str, active: bool, answers: list[Any]) -> Callable[[], Any]:
     body = patch_op({"op": "replace", "value": {"active": active}})
-    return _soon(lambda: answers.append(d.scim.patch(f"/Users/{user_id}", body)))
+    return soon(lambda: answers.append(d.scim.patch(f"/Users/{user_id}", body)))
 
 
 def _bob(d: Directory) -> tuple[str, Any]:

@@ -17,10 +17,11 @@ from django.contrib.auth import get_user_model
 
 from accounts import services as account_services
 from orgs import services as org_services
-from tests.races import while_held
+from tests.factories import operator_client
+from tests.races import soon, while_held
 from tests.scim.conftest import make_directory
 from tests.scim.test_lifecycle import signed_in
-from tests.scim.test_review_s42f_operator_active_lock_order import _bob, _idp_sets_active, _operator, _soon
+from tests.scim.test_review_s42f_operator_active_lock_order import _bob, _idp_sets_active
 
 pytestmark = [
     pytest.mark.realservices,
@@ -31,8 +32,8 @@ User = get_user_model()
 
 
 def _operator_deletes(settings: Any, user: Any, answers: list[Any]) -> Any:
-    staff = _operator(settings)
-    return _soon(lambda: answers.append(staff.post(f"/admin/accounts/user/{user.pk}/delete/", {"post": "yes"})))
+    staff = operator_client(settings)
+    return soon(lambda: answers.append(staff.post(f"/admin/accounts/user/{user.pk}/delete/", {"post": "yes"})))
 
 
 @pytest.mark.parametrize("first", ["idp", "operator"])

@@ -19,10 +19,10 @@ from django.test import Client
 
 from accounts.models import UserSession
 from orgs import services as org_services
-from tests.factories import PASSWORD
-from tests.races import while_held
+from tests.factories import PASSWORD, operator_client
+from tests.races import soon, while_held
 from tests.scim.conftest import make_directory
-from tests.scim.test_review_s42f_operator_active_lock_order import _bob, _idp_sets_active, _operator, _soon
+from tests.scim.test_review_s42f_operator_active_lock_order import _bob, _idp_sets_active
 
 pytestmark = [
     pytest.mark.realservices,
@@ -45,7 +45,7 @@ def test_password_change_while_the_idp_deprovisions_does_not_deadlock(settings: 
         client, page, form = laptop, "/accounts/password/change/", {"oldpassword": PASSWORD}
     else:
         client, page, form = (
-            _operator(settings),
+            operator_client(settings),
             f"/admin/accounts/user/{bob.pk}/password/",
             {"usable_password": "true"},
         )
@@ -56,7 +56,7 @@ def test_password_change_while_the_idp_deprovisions_does_not_deadlock(settings: 
     # membership); the password is changed meanwhile.
     errors = while_held(
         _idp_sets_active(d, bob_id, False, idp),
-        _soon(lambda: answers.append(client.post(page, {**form, "password1": NEW, "password2": NEW}))),
+        soon(lambda: answers.append(client.post(page, {**form, "password1": NEW, "password2": NEW}))),
         pause_in=(org_services, "org_member_set"),
     )
 

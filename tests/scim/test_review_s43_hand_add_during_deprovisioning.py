@@ -24,9 +24,9 @@ from orgs import signals as org_signals
 from orgs.models import OrgMembership
 from scim.models import ScimUser
 from tests.factories import UserFactory, add_member, make_key
-from tests.races import while_held
+from tests.races import soon, while_held
 from tests.scim.conftest import make_directory
-from tests.scim.test_review_s42f_operator_active_lock_order import _idp_sets_active, _soon
+from tests.scim.test_review_s42f_operator_active_lock_order import _idp_sets_active
 from tests.scim.test_review_s43_hand_return_keys import _kept
 from tests.scim.test_review_s43_hand_return_lock_order import _admin_adds_back
 
@@ -91,7 +91,7 @@ def test_an_invitation_accepted_during_deprovisioning_is_before_or_after_it(firs
         except members.InvitationError as exc:  # withdrawn by the deprovisioning that came first
             accepted.append(exc)
 
-    deprovision, acceptance = _idp_sets_active(d, bob_id, False, idp), _soon(accept)
+    deprovision, acceptance = _idp_sets_active(d, bob_id, False, idp), soon(accept)
     if first == "idp":
         errors = while_held(deprovision, acceptance, pause_in=(org_services, "org_member_set"))
     else:

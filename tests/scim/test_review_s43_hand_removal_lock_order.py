@@ -24,10 +24,10 @@ from accounts.models import UserSession
 from orgs import services as org_services
 from orgs import signals as org_signals
 from tests.factories import PASSWORD, UserFactory, make_tenant
-from tests.races import while_held
+from tests.races import soon, while_held
 from tests.scim.conftest import Directory, make_directory, patch_op, provision
 from tests.scim.test_lifecycle import group_with
-from tests.scim.test_review_s42f_operator_active_lock_order import _idp_sets_active, _soon
+from tests.scim.test_review_s42f_operator_active_lock_order import _idp_sets_active
 
 pytestmark = [
     pytest.mark.realservices,
@@ -55,7 +55,7 @@ def _admin_removes(initech: Any, sam: Any, answers: list[Any]) -> Any:
     api = APIClient()
     api.force_login(initech[1])
     path = f"/api/v1/organizations/{initech[2][0].public_id}/members/{sam.public_id}/"
-    return _soon(lambda: answers.append(api.delete(path)))
+    return soon(lambda: answers.append(api.delete(path)))
 
 
 def _deactivated(sam: Any) -> None:
@@ -79,7 +79,7 @@ def test_hand_removal_while_the_person_changes_their_password_does_not_deadlock(
     # say the person left); the person changes their password meanwhile.
     errors = while_held(
         _admin_removes(initech, sam, removed),
-        _soon(lambda: changed.append(laptop.post("/accounts/password/change/", form))),
+        soon(lambda: changed.append(laptop.post("/accounts/password/change/", form))),
         pause_in=(org_signals.member_left, "send"),
     )
 

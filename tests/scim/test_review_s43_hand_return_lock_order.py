@@ -28,10 +28,10 @@ from orgs import signals as org_signals
 from orgs.models import OrgMembership
 from scim.models import ScimUser
 from tests.factories import UserFactory, add_member, make_key
-from tests.races import while_held
+from tests.races import soon, while_held
 from tests.scim.conftest import Directory, make_directory
 from tests.scim.test_lifecycle import group_with
-from tests.scim.test_review_s42f_operator_active_lock_order import _idp_sets_active, _soon
+from tests.scim.test_review_s42f_operator_active_lock_order import _idp_sets_active
 
 pytestmark = [
     pytest.mark.realservices,
@@ -59,7 +59,7 @@ def _admin_adds_back(d: Directory, bob: Any, answers: list[Any]) -> Callable[[],
     api = APIClient()
     api.force_login(d.owner)
     path = f"/api/v1/organizations/{d.orgs[0].public_id}/members/"
-    return _soon(lambda: answers.append(api.post(path, {"email": bob.email, "role": "member"}, format="json")))
+    return soon(lambda: answers.append(api.post(path, {"email": bob.email, "role": "member"}, format="json")))
 
 
 def _member_again_without_the_key(d: Directory, bob: Any, key: ApiKey) -> None:
@@ -72,7 +72,7 @@ def _member_again_without_the_key(d: Directory, bob: Any, key: ApiKey) -> None:
 def test_hand_re_add_while_the_owner_revokes_the_kept_key_does_not_deadlock(first: str) -> None:
     d, _, bob, key = _deprovisioned_bob(f"Revoke {first}")
     added: list[Any] = []
-    owner_revokes = _soon(lambda: key_services.apikey_revoke(api_key=key, actor=d.owner))
+    owner_revokes = soon(lambda: key_services.apikey_revoke(api_key=key, actor=d.owner))
 
     if first == "admin":
         # The re-add pauses once its membership and entry are written (the chain held).

@@ -22,10 +22,10 @@ from accounts.models import UserSession
 from orgs import services as org_services
 from scim.models import ScimUser
 from scim.services import provisioning
-from tests.races import while_held
+from tests.races import soon, while_held
 from tests.scim.conftest import make_directory, provision
 from tests.scim.test_lifecycle import group_with, signed_in
-from tests.scim.test_review_s42f_operator_active_lock_order import _idp_sets_active, _soon
+from tests.scim.test_review_s42f_operator_active_lock_order import _idp_sets_active
 
 pytestmark = [
     pytest.mark.realservices,
@@ -38,7 +38,7 @@ User = get_user_model()
 def _lets_go(directory: Any, user_id: str, how: str, answers: list[Any]) -> Any:
     if how == "active false":
         return _idp_sets_active(directory, user_id, False, answers)
-    return _soon(lambda: answers.append(directory.scim.delete(f"/Users/{user_id}")))
+    return soon(lambda: answers.append(directory.scim.delete(f"/Users/{user_id}")))
 
 
 @pytest.mark.parametrize("how", ["active false", "DELETE"])
