@@ -13,6 +13,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from audit.selectors import AuditScope, entry_data
+from tater.timestamps import iso_utc
 
 COLUMNS = (
     "id",
@@ -53,7 +54,7 @@ def _cells(entry: dict[str, Any]) -> list[str]:
     target = entry["target"] or {}
     values = (
         entry["id"],
-        entry["time"].isoformat(),
+        iso_utc(entry["time"]),  # as the JSON list writes it
         entry["channel"],
         entry["action"],
         entry["actor"]["user_id"],
