@@ -451,9 +451,7 @@ TATER_READY_TIMEOUT = env_number("TATER_READY_TIMEOUT", 1, float, minimum=0.001)
 TATER_READY_MIN_INTERVAL = env_number("TATER_READY_MIN_INTERVAL", 1, float)
 # Log lines: "json" (one object per line; the default with DEBUG off) or "text". Both carry
 # the request id and redact secrets. TATER_ACCESS_LOG: one line per request (tater.access).
-TATER_LOG_FORMAT = os.environ.get("TATER_LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
-if TATER_LOG_FORMAT not in ("json", "text"):
-    raise ImproperlyConfigured("TATER_LOG_FORMAT must be json or text.")
+TATER_LOG_FORMAT = env_choice("TATER_LOG_FORMAT", "text" if DEBUG else "json", ("json", "text"), lower=True)
 TATER_ACCESS_LOG = env_bool("TATER_ACCESS_LOG", True)
 
 LOGGING = {

@@ -37,7 +37,7 @@ gunicorn_errors.install()
 # Read as tater.settings reads them (the workers' app): one spelling, one meaning.
 _debug = env_bool("DJANGO_DEBUG", True, empty=False)
 _log_level = env_choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)
-_log_format = os.environ.get("TATER_LOG_FORMAT") or ("text" if _debug else "json")
+_log_format = env_choice("TATER_LOG_FORMAT", "text" if _debug else "json", ("json", "text"), lower=True)
 
 accesslog = None
 logconfig_dict: dict[str, Any] = {

@@ -114,7 +114,7 @@ def test_log_format_settings() -> None:
 
     assert json.loads(run_settings(DJANGO_DEBUG="1").stdout)["format"] == "text"
     wrong = run_settings(TATER_LOG_FORMAT="xml")
-    assert wrong.returncode != 0 and "TATER_LOG_FORMAT must be json or text" in wrong.stderr
+    assert wrong.returncode != 0 and "TATER_LOG_FORMAT must be one of json, text" in wrong.stderr
 
 
 @pytest.mark.parametrize(
