@@ -14,6 +14,7 @@ from orgs.models import Organization, Tenant
 from tater import scopes
 from tater.commands import TaterCommand, parse_duration
 from tater.emails import normalize_email
+from tater.timestamps import iso_utc
 
 
 class Command(TaterCommand):
@@ -98,5 +99,5 @@ class Command(TaterCommand):
             "type": key.type,
             "organization_id": org.public_id if org else None,
             "scopes": key.scopes,
-            "expires_at": key.expires_at.isoformat() if key.expires_at else None,
+            "expires_at": iso_utc(key.expires_at) if key.expires_at else None,
         }

@@ -8,6 +8,7 @@ from django.db.models import Q
 from apikeys import keygen, services
 from apikeys.models import ApiKey
 from tater.commands import TaterCommand
+from tater.timestamps import iso_utc
 
 
 class Command(TaterCommand):
@@ -24,7 +25,7 @@ class Command(TaterCommand):
             raise CommandError(f"No API key with id {options['key_id']!r}")
         api_key = services.apikey_revoke(api_key=api_key, actor=None)
         self.say(f"Revoked {api_key.public_id} ({api_key.name})")
-        return {"id": api_key.public_id, "revoked_at": api_key.revoked_at.isoformat() if api_key.revoked_at else None}
+        return {"id": api_key.public_id, "revoked_at": iso_utc(api_key.revoked_at) if api_key.revoked_at else None}
 
 
 def _pasted_secret(secret: str) -> str:
