@@ -40,6 +40,10 @@ _log_level = env_choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True)
 _log_format = env_choice("TATER_LOG_FORMAT", "text" if _debug else "json", ("json", "text"), lower=True)
 
 accesslog = None
+# No control socket (gunicorn 25+): its default path is one per user, shared by every
+# instance on the host (several nodes, the tests' three), and the last to stop removes it;
+# resizing the embedded default through it would split its in-process cache and limits.
+control_socket_disable = True
 logconfig_dict: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
