@@ -45,6 +45,12 @@ def env_choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool
     return value
 
 
+def env_str(name: str, default: str) -> str:
+    """A text value; unset, empty or blank is the default (a compose file's unset
+    ``${STATIC_ROOT}`` must not make ``collectstatic`` write into the working directory)."""
+    return os.environ.get(name, "").strip() or default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from tater.env import LOG_LEVELS, env_bool, env_choice, env_database_url, env_list, env_number, env_redis_url
+from tater.env import LOG_LEVELS, env_bool, env_choice, env_database_url, env_list, env_number, env_redis_url, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("TATER_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(env_str("TATER_VAR_DIR", str(BASE_DIR / "var")))
 
 
 # --- Core -------------------------------------------------------------------------
@@ -148,7 +148,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "tater.sqlite3")),
+            "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "tater.sqlite3")),
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
             # Persistent connection: reopening SQLite per request costs more than the
             # request itself (bench finding 8).
@@ -240,7 +240,7 @@ OTP_TOTP_ISSUER = "Tater"
 # request's own origin (its Host is checked against ALLOWED_HOSTS), hence E030 is silenced.
 OTP_WEBAUTHN_RP_ID = os.environ.get("OTP_WEBAUTHN_RP_ID", "")
 OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.passkeys.relying_party_id"
-OTP_WEBAUTHN_RP_NAME = os.environ.get("OTP_WEBAUTHN_RP_NAME", "Tater")
+OTP_WEBAUTHN_RP_NAME = env_str("OTP_WEBAUTHN_RP_NAME", "Tater")
 OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("OTP_WEBAUTHN_ALLOWED_ORIGINS")
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
@@ -276,7 +276,7 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "/static/"
 # Where collectstatic writes (and whitenoise serves from).
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -306,7 +306,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Seconds before a mail server that stops answering fails the send (Django waits forever by
 # default: a hung server would hold the request, or the expiry-notice run, until killed).
 EMAIL_TIMEOUT = env_number("EMAIL_TIMEOUT", 10, float, minimum=0.001)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Tater <no-reply@tater.local>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Tater <no-reply@tater.local>")
 
 # --- REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -426,7 +426,7 @@ TATER_API_RESPONSE_HOOKS = ["apikeys.throttling.finish_response", "apikeys.uses.
 TATER_RATELIMIT_BACKEND = env_choice("TATER_RATELIMIT_BACKEND", "", ("redis", "cache", "inprocess"), lower=True)
 if TATER_RATELIMIT_BACKEND == "redis" and not REDIS_URL:
     raise ImproperlyConfigured("TATER_RATELIMIT_BACKEND is redis but REDIS_URL is not set.")
-TATER_RATELIMIT_CACHE = os.environ.get("TATER_RATELIMIT_CACHE", "default")
+TATER_RATELIMIT_CACHE = env_str("TATER_RATELIMIT_CACHE", "default")
 TATER_RATELIMIT_ROLLING_MAX_SECONDS = env_number("TATER_RATELIMIT_ROLLING_MAX_SECONDS", 60, minimum=1)
 TATER_LOCKOUT_CLIENT_FAILURES = env_number("TATER_LOCKOUT_CLIENT_FAILURES", 20, minimum=1)
 TATER_LOCKOUT_CLIENT_WINDOW = env_number("TATER_LOCKOUT_CLIENT_WINDOW", 600, minimum=1)
