@@ -178,7 +178,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "tater.cache.RedisCache",
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "tater"),
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "tater"),
             "OPTIONS": {
                 # CACHE_FAIL_SOFT (default on): during a Redis outage cache reads miss and fills
                 # are dropped, so API keys verify against the database; invalidations stay
@@ -292,7 +292,7 @@ STORAGES = {
 # about a tenant is kept in its outbox, which its owners read in the app; the log gets every
 # message in full with DEBUG on, else recipients and subject only (invitation and reset links
 # must not land in production logs; check --deploy refuses the console backend, tater.E020).
-EMAIL_BACKEND = os.environ.get(
+EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if os.environ.get("EMAIL_HOST")
@@ -379,7 +379,7 @@ TATER_IDP_JWKS_REFRESH_COOLDOWN = env_number("TATER_IDP_JWKS_REFRESH_COOLDOWN", 
 # choice, so off in production; on in development and tests (loopback identity providers).
 TATER_IDP_FETCH_PRIVATE_ADDRESSES = env_bool("TATER_IDP_FETCH_PRIVATE_ADDRESSES", DEBUG or TESTING)
 # Where GitHub publishes the keys that sign its secret-scanning alerts (leaks.app_settings).
-TATER_GITHUB_SECRET_SCANNING_KEYS_URL = os.environ.get(
+TATER_GITHUB_SECRET_SCANNING_KEYS_URL = env_str(
     "TATER_GITHUB_SECRET_SCANNING_KEYS_URL", "https://api.github.com/meta/public_keys/secret_scanning"
 )
 # Admit `Authorization: Bearer <key>` for clients that cannot send X-API-Key.
@@ -412,7 +412,7 @@ TATER_RATELIMIT_FAIL_OPEN = env_bool("TATER_RATELIMIT_FAIL_OPEN", True)
 TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS = env_number("TATER_RATELIMIT_OUTAGE_BACKOFF_SECONDS", 5, float)
 # The first part of every limiter key in Redis (deployments sharing a Redis keep apart by it).
 TATER_RATELIMIT_KEY_PREFIX = os.environ.get("TATER_RATELIMIT_KEY_PREFIX", "") or (
-    os.environ.get("CACHE_KEY_PREFIX", "tater") + ":rl"
+    env_str("CACHE_KEY_PREFIX", "tater") + ":rl"
 )
 # Seconds between two looks for key invalidations another node left in the database while
 # Redis was down (apikeys.keycheck; a node that saw the outage applies them at once).
