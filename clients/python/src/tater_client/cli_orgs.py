@@ -168,6 +168,26 @@ def cmd_members_remove(client: Tater, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_members_resend_invitation(client: Tater, args: argparse.Namespace) -> int:
+    invitation = client.members.resend_invitation(_org_of(client, args), args.invitation_id)
+    if args.json:
+        write_json(sys.stdout, invitation.raw)
+    else:
+        sys.stdout.write(f"resent: {as_text(invitation.email)}  role={as_text(invitation.role)}  ")
+        sys.stdout.write(f"expires {as_text(invitation.expires_at)}  ({as_text(invitation.id)})\n")
+    return EXIT_OK
+
+
+def cmd_members_revoke_invitation(client: Tater, args: argparse.Namespace) -> int:
+    org_id = _org_of(client, args)
+    client.members.revoke_invitation(org_id, args.invitation_id)
+    if args.json:  # the API answers 204, no body
+        write_json(sys.stdout, {"organization_id": org_id, "invitation_id": args.invitation_id, "revoked": True})
+    else:
+        sys.stdout.write(f"revoked invitation {as_text(args.invitation_id)} in {as_text(org_id)}\n")
+    return EXIT_OK
+
+
 def add_commands(commands: Any, leaf: Leaf) -> None:
     orgs = commands.add_parser("orgs", help="organizations").add_subparsers(
         dest="action", metavar="ACTION", required=True
@@ -203,4 +223,10 @@ def add_commands(commands: Any, leaf: Leaf) -> None:
     )
     leaf(members, "remove", cmd_members_remove, "remove a member (their keys stop working here)").add_argument(
         "user_id", metavar="USER_ID"
+    )
+    leaf(
+        members, "resend-invitation", cmd_members_resend_invitation, "email an invitation again (a new link)"
+    ).add_argument("invitation_id", metavar="INVITATION_ID")
+    leaf(members, "revoke-invitation", cmd_members_revoke_invitation, "withdraw an invitation").add_argument(
+        "invitation_id", metavar="INVITATION_ID"
     )

@@ -7,7 +7,7 @@ from typing import Literal, Protocol, TypeVar
 
 from tater_client.errors import TaterError
 from tater_client.models import parse
-from tater_client.org_models import Member, MemberAdded, MemberPage, Organization, OrganizationPage
+from tater_client.org_models import Invitation, Member, MemberAdded, MemberPage, Organization, OrganizationPage
 from tater_client.params import ParamValue, Requester
 from tater_client.resources import UNSET, _segment, _Unset
 
@@ -118,6 +118,24 @@ class MembersAPI:
         """``DELETE``: out of the organization (a tenant owner or admin also loses the tenant
         role); their keys stop working there on their next request."""
         self._client.request("DELETE", self._path(org_id, user_id), params=_in(org_id))
+
+    @staticmethod
+    def _invitation_path(org_id: str, invitation_id: str) -> str:
+        return f"/organizations/{_segment(org_id)}/invitations/{_segment(invitation_id)}/"
+
+    def resend_invitation(self, org_id: str, invitation_id: str) -> Invitation:
+        """Email a pending, expired or held invitation (``inv-…``, from ``add`` or ``list``) again:
+        a new link valid 72 hours, the old one stops working, and the caller vouches for it from
+        now on (``invited_by``). Answers the invitation, never the link (it goes by email only).
+        Not retried by default (a POST: each send kills the link before it)."""
+        path = f"{self._invitation_path(org_id, invitation_id)}resend/"
+        return parse(Invitation.from_json, self._client.request("POST", path, params=_in(org_id)))
+
+    def revoke_invitation(self, org_id: str, invitation_id: str) -> None:
+        """``DELETE``: withdraw a pending, expired or held invitation; its link stops working.
+        One already accepted or revoked, or of another org, is a :class:`~tater_client.NotFound`
+        (so is a retry, by default, of a DELETE whose first answer was lost after it landed)."""
+        self._client.request("DELETE", self._invitation_path(org_id, invitation_id), params=_in(org_id))
 
 
 class _Page(Protocol):
