@@ -77,6 +77,11 @@ def test_refusals_come_as_their_classes(acme, connect, tater):
     )
     with pytest.raises(KeyTypeNotAllowed):
         connect(public_raw).members.resend_invitation(acme.org.public_id, invitation.id)
+    # A key grants a role only with every scope of it (docs/authorization.md): the refusal names them.
+    _, narrow_raw = make_key(user=acme.owner, tenant=acme.tenant, org=acme.org, name="narrow", scopes=["members:write"])
+    with pytest.raises(PermissionDenied) as narrow:
+        connect(narrow_raw).members.resend_invitation(acme.org.public_id, invitation.id)
+    assert {"keys:read", "scans:read", "organizations:read"} <= set(narrow.value.required_permissions)
     # Nothing of that touched it.
     assert [i.id for i in tater.members.list(acme.org.public_id).pending_invitations] == [invitation.id]
 

@@ -103,3 +103,15 @@ def test_the_invitation_endpoints_say_what_they_do(client, world) -> None:
     rows = page_rows(client, world["member"])
     resend = next(text for text in rows if "invitations/{invitation_id}/resend/" in text)
     assert "members:write" in resend and "resend" in resend.lower() and "withdraw" in resend.lower()
+
+
+@pytest.mark.django_db
+def test_the_member_rows_say_a_key_grants_a_role_only_with_its_scopes(client, world) -> None:
+    """docs/authorization.md: through an API key a role is granted (adding, inviting, promoting,
+    resending an invitation) only when the key holds every scope of that role, else 403
+    ``PERMISSION_DENIED`` naming them in ``required_permissions``. A script with a
+    ``members:write``-only key met that 403 with nothing on the reference page announcing it."""
+    rows = page_rows(client, world["member"])
+    for path in ("organizations/{id}/members/", "invitations/{invitation_id}/resend/"):
+        row = next(text for text in rows if path in text)
+        assert "every scope" in row and "required_permissions" in row, path

@@ -89,8 +89,9 @@ class MembersAPI:
 
     def add(self, org_id: str, email: str, *, role: OrgRole | None = None) -> MemberAdded:
         """Add the user who has verified ``email``, or email an invitation (single use,
-        expiring) to an address without one; ``role`` defaults to ``member``. Not retried
-        by default (a POST: a second invitation)."""
+        expiring) to an address without one; ``role`` defaults to ``member``. The key must hold
+        every scope of that role, else :class:`~tater_client.PermissionDenied` naming them in
+        ``required_permissions``. Not retried by default (a POST: a second invitation)."""
         body = {"email": email} if role is None else {"email": email, "role": role}
         return parse(
             MemberAdded.from_json, self._client.request("POST", self._path(org_id), params=_in(org_id), json=body)
@@ -127,6 +128,8 @@ class MembersAPI:
         """Email a pending, expired or held invitation (``inv-…``, from ``add`` or ``list``) again:
         a new link valid 72 hours, the old one stops working, and the caller vouches for it from
         now on (``invited_by``). Answers the invitation, never the link (it goes by email only).
+        Through a key lacking any scope of the invitation's role: :class:`~tater_client.PermissionDenied`
+        (its ``required_permissions`` name them), as for ``add``.
         Not retried by default (a POST: each send kills the link before it)."""
         path = f"{self._invitation_path(org_id, invitation_id)}resend/"
         return parse(Invitation.from_json, self._client.request("POST", path, params=_in(org_id)))
