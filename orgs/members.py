@@ -55,14 +55,19 @@ class MemberAddResult:
     invitation: Invitation | None = None
 
 
-def _member_rank(*, user: Any, organization: Organization) -> int:
+def _member_roles(*, user: Any, organization: Organization) -> tuple[str | None, str | None]:
+    """The person's tenant role and org role (either may be None)."""
     tenant_role = (
         TenantMembership.objects.filter(tenant_id=organization.tenant_id, user=user)
         .values_list("role", flat=True)
         .first()
     )
     org_role = OrgMembership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
-    return roles.effective_rank(tenant_role, org_role)
+    return tenant_role, org_role
+
+
+def _member_rank(*, user: Any, organization: Organization) -> int:
+    return roles.effective_rank(*_member_roles(user=user, organization=organization))
 
 
 def _require_may_change(who: policy.Actor, *, user: Any, organization: Organization) -> None:
@@ -188,11 +193,17 @@ def member_update(
     policy.require(policy.can_manage_members(who, org_pk=organization.pk))
     _require_may_change(who, user=user, organization=organization)
     actor = who.user
+    # What the person holds here already: a key grants only what a role adds to it (a
+    # demotion adds nothing, so a key that may remove someone may also demote them).
+    held_tenant_role, held_org_role = _member_roles(user=user, organization=organization)
+    held = roles.role_scopes(held_tenant_role, held_org_role)
     if role is not UNSET:
         if role not in roles.OrgRole.values:
             raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
         policy.require(
-            policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role),
+            policy.can_grant_role(
+                who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role, held=held
+            ),
             field="role",
         )
     if tenant_role is not UNSET:
@@ -204,7 +215,11 @@ def member_update(
         if tenant_role is not None:
             policy.require(
                 policy.can_grant_role(
-                    who, org_pk=organization.pk, role_rank=roles.TENANT_ROLE_RANK[tenant_role], role=tenant_role
+                    who,
+                    org_pk=organization.pk,
+                    role_rank=roles.TENANT_ROLE_RANK[tenant_role],
+                    role=tenant_role,
+                    held=roles.role_scopes(held_tenant_role, None),  # it reaches every org: a tenant role only
                 ),
                 field="tenant_role",
             )

@@ -387,16 +387,19 @@ def can_manage_members(actor: Actor, *, org_pk: int) -> Decision:
     return ALLOW
 
 
-def can_grant_role(actor: Actor, *, org_pk: int, role_rank: int, role: str) -> Decision:
+def can_grant_role(
+    actor: Actor, *, org_pk: int, role_rank: int, role: str, held: frozenset[str] = frozenset()
+) -> Decision:
     """Nobody grants a role above their own (orgs.roles ranks); through an API key, nobody
-    gets more than the key has (SPEC §2, §2a): the key must hold every scope the role gives,
-    or a ``members:write`` key could make its finder an org admin."""
+    gets more than the key has (SPEC §2, §2a): the key must hold every scope the role gives
+    that the person does not hold already (``held``: their current roles' scopes here), or a
+    ``members:write`` key could make its finder an org admin. A demotion gives nothing."""
     if not (actor.operator or role_rank <= actor.rank(org_pk)):
         return deny(f"You cannot grant the role {role!r}: it is above your own")
     if actor.credential is not None:
         tenant_wide = role_rank >= TENANT_ADMIN_RANK
         gives = (roles.TENANT_ROLE_SCOPES if tenant_wide else roles.ORG_ROLE_SCOPES).get(role, S.ALL_SCOPES)
-        if not gives <= actor.credential.permissions:
+        if not gives - held <= actor.credential.permissions:
             return deny(
                 f"This API key cannot grant the role {role!r}: the role has permissions the key does not",
                 required=gives,
