@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 import requests
+from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.openid_connect import views as openid_connect_views
+from allauth.socialaccount.providers.saml import utils as saml_utils
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
@@ -19,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import domains, sso
 from accounts.forms import DomainForm, SSOConfigForm, SSOStartForm
-from accounts.models import TenantDomain, TenantSSOConfig, User
+from accounts.models import SSOProtocol, TenantDomain, TenantSSOConfig, User
 from accounts.sso_refusals import refusal_page
 from accounts.views import form_rate_limited
 from orgs import access, roles
@@ -140,15 +142,33 @@ def _tenant_settings_url(request: HttpRequest, tenant: Any) -> str:
     return url if org is None else f"{url}?{urlencode({access.ORG_PARAM: org.public_id})}"
 
 
+def _saml_addresses(request: HttpRequest, saved: TenantSSOConfig | None) -> dict[str, str] | None:
+    """What an owner registers at their SAML IdP for the saved configuration: the addresses
+    allauth serves it at and answers with (its SP metadata), built by allauth's own function so
+    they cannot differ. None before a SAML configuration is saved (its provider id, in every
+    address, is given on saving)."""
+    if saved is None or saved.protocol != SSOProtocol.SAML:
+        return None
+    app_settings = SocialApp.objects.filter(provider_id=saved.provider_id).values_list("settings", flat=True).first()
+    sp = saml_utils.build_sp_config(request, app_settings or {}, saved.provider_id)
+    return {
+        "acs_url": sp["assertionConsumerService"]["url"],
+        "entity_id": sp["entityId"],
+        "metadata_url": request.build_absolute_uri(
+            reverse("saml_metadata", kwargs={"organization_slug": saved.provider_id})
+        ),
+    }
+
+
 def _settings_page(
     request: HttpRequest, tenant: Any, owned: Any, *, form: Any, config: Any, domain_form: Any = None
 ) -> HttpResponse:
     # The protocol in use is the saved one (a form sent back with errors shows what was typed).
     saved = TenantSSOConfig.objects.filter(tenant=tenant).first()
     callback = None
-    if config is not None and config.protocol == "oidc":
+    if saved is not None and saved.protocol == SSOProtocol.OIDC:
         callback = request.build_absolute_uri(
-            reverse("openid_connect_callback", kwargs={"provider_id": config.provider_id})
+            reverse("openid_connect_callback", kwargs={"provider_id": saved.provider_id})
         )
     claims = list(domains.tenant_domains(tenant=tenant))
     invalid = form.errors or (domain_form is not None and domain_form.errors)
@@ -161,6 +181,7 @@ def _settings_page(
             "config": config,
             "owned": owned,
             "callback_url": callback,
+            "saml_addresses": _saml_addresses(request, saved),
             "domains": claims,
             "domain_form": domain_form or DomainForm(),
             "has_verified_domain": any(c.is_verified for c in claims),
