@@ -39,8 +39,13 @@ SECTIONS = (
     ("/settings/tenant/outbox/", "outbox"),
     ("/settings/", "settings"),
     ("/orgs/new/", "org_create"),
+    # Single sign-on is a tenant setting (its breadcrumb: Tenant › Settings › Single sign-on);
+    # /accounts/sso/start/ is the SSO sign-in, not a setting.
+    ("/accounts/sso/domains/", "settings"),
     ("/accounts/", "account"),
 )
+# Pages matched by their whole path, before the prefixes above.
+EXACT_SECTIONS = {"/": "dashboard", "/accounts/sso/": "settings"}
 
 
 def optional_url(page: str) -> str | None:
@@ -130,8 +135,8 @@ class Shell:
     def section(self) -> str:
         """Which navigation entry the current page belongs to (for aria-current)."""
         path = self.request.path
-        if path == "/":
-            return "dashboard"
+        if path in EXACT_SECTIONS:
+            return EXACT_SECTIONS[path]
         for prefix, section in SECTIONS:
             if path.startswith(prefix):
                 return section
