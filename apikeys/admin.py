@@ -11,17 +11,21 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apikeys import services
-from apikeys.models import ApiKey
+from apikeys.models import STATUS_LABELS, ApiKey, KeyStatus
 from orgs import policy
 from tater.admin_paging import EstimatedCountPaginator
 
 
 class StatusFilter(admin.SimpleListFilter):
+    """The API's status values in the query (``?status=inactive``), the UI's words on screen
+    (README "The web app": a switched-off key is *Deactivated*)."""
+
     title = "status"
     parameter_name = "status"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("active", "Active"), ("inactive", "Inactive"), ("revoked", "Revoked"), ("expired", "Expired")]
+        order = (KeyStatus.ACTIVE, KeyStatus.INACTIVE, KeyStatus.REVOKED, KeyStatus.EXPIRED)
+        return [(status.value, STATUS_LABELS[status]) for status in order]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
         from django.utils import timezone
@@ -41,7 +45,16 @@ class StatusFilter(admin.SimpleListFilter):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("display_prefix", "name", "type", "owner", "organization", "status", "last_used_at", "expires_at")
+    list_display = (
+        "display_prefix",
+        "name",
+        "type",
+        "owner",
+        "organization",
+        "status_label",
+        "last_used_at",
+        "expires_at",
+    )
     list_filter = (StatusFilter, "type", "tenant")
     search_fields = ("name", "public_id", "display_prefix", "owner__email", "organization__name")
     list_select_related = ("owner", "organization", "tenant")
@@ -71,6 +84,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = ["revoke_keys"]
+
+    @admin.display(description="status")
+    def status_label(self, obj: ApiKey) -> str:
+        return obj.status_label
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
