@@ -143,12 +143,16 @@ def test_an_invitation_from_a_members_page_left_open_goes_to_the_org_it_shows(tw
 
 
 def _post_page_form(client: Client, page_url: str, data: dict[str, str]) -> Any:
-    """Post the page's main form (``class="form"``) where the browser would: its action,
-    resolved against the page's address (no action: the page's address itself)."""
+    """Post the page's main form (``class="form"``, on the form or on the block it wraps) where
+    the browser would: its action, resolved against the page's address (no action: the page's
+    address itself)."""
     from urllib.parse import urljoin
 
     html = client.get(page_url).content.decode()
-    match = re.search(r'<form method="post"(?: action="([^"]*)")?[^>]* class="form"', html)
+    match = re.search(
+        r'<form method="post"(?: action="([^"]*)")?[^>]*(?: class="form"|>(?:(?!</form>)[\s\S])*?<div class="form")',
+        html,
+    )
     assert match, f"no form on {page_url}"
     return html, (lambda: client.post(urljoin(page_url, unescape(match.group(1) or page_url)), data))
 
