@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import admin_social, domains, mfa, services, sso
+from accounts.forms import SSOCertificateField
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from apikeys.models import ApiKey
 from audit import registry as A
@@ -313,7 +314,7 @@ class UserSessionAdmin(admin.ModelAdmin):
             self.delete_model(request, tracked)
 
 
-class SSOConfigAdminForm(ShownValuesForm):
+class SSOConfigAdminForm(SSOCertificateField, ShownValuesForm):
     # As on the owner's SSO settings page: a change saves only what was changed on the page, so a
     # page opened before the owner required SSO does not turn it back off; never the secret, which
     # is not rendered.

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from typing import Any, cast
 
 from allauth.account import app_settings as allauth_settings
@@ -13,11 +10,11 @@ from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.core import context as allauth_context
-from cryptography import x509
 from django import forms
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
 
+from accounts import sso_certificate
 from accounts.models import TenantSSOConfig
 from orgs.email_owners import address_holders, held_by_another
 from orgs.models import Organization
@@ -165,29 +162,32 @@ class SSOStartForm(NFKCEmailMixin, forms.Form):
     email = forms.EmailField(label="Work email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
 
-# One certificate, as PEM or its base64 body alone (as in IdP metadata): what python3-saml reads.
-PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----")
-BASE64_BODY = re.compile(r"[A-Za-z0-9+/=\s]+")
-NOT_A_CERTIFICATE = (
-    "This is not a certificate. Paste the IdP's signing certificate: the text from "
-    "-----BEGIN CERTIFICATE----- to -----END CERTIFICATE----- (Entra ID: Certificate (Base64); "
-    "Okta: the signing certificate download), or its base64 body alone, as in the IdP's metadata."
-)
+def forget_private_key(form: forms.BaseForm) -> None:
+    """A private key posted as the signing certificate is not rendered back (page or admin)."""
+    name = form.add_prefix(sso_certificate.FIELD)
+    if sso_certificate.is_private_key(str(form.data.get(name) or "")):
+        form.data = {**form.data, name: ""}
 
 
-def _is_certificate(value: str) -> bool:
-    pem = PEM_CERTIFICATE.fullmatch(value)
-    body = pem.group(1) if pem else value if BASE64_BODY.fullmatch(value) else None
-    if body is None:
-        return False
-    try:
-        x509.load_der_x509_certificate(base64.b64decode("".join(body.split()), validate=True))
-    except (binascii.Error, ValueError):
-        return False
-    return True
+class SSOCertificateField:
+    """The signing certificate field of the SSO settings forms (the owner's page, the admin)."""
+
+    cleaned_data: dict[str, Any]
+    instance: TenantSSOConfig
+
+    def clean_idp_x509_cert(self) -> str:
+        """The service's certificate check (accounts.sso_certificate), beside the field with
+        the other errors; a private key is not sent back into the page."""
+        value = str(self.cleaned_data.get("idp_x509_cert") or "").strip()
+        stored = self.instance.idp_x509_cert if self.instance.pk else ""
+        refused = sso_certificate.problem(value, saml=self.cleaned_data.get("protocol") == "saml", stored=stored)
+        if refused is not None:
+            forget_private_key(cast(forms.BaseForm, self))
+            raise forms.ValidationError(refused)
+        return value
 
 
-class SSOConfigForm(forms.ModelForm):
+class SSOConfigForm(SSOCertificateField, forms.ModelForm):
     issuer = forms.URLField(label="Issuer URL", required=False, assume_scheme="https")
     idp_sso_url = forms.URLField(label="IdP single sign-on URL", required=False, assume_scheme="https")
     client_secret = forms.CharField(
@@ -225,25 +225,6 @@ class SSOConfigForm(forms.ModelForm):
         # A save changes only what was changed on the page (an old tab must not turn "Require
         # SSO" back off). Never the secret: it is not rendered, and an empty one keeps the stored one.
         post_values_shown(self, exclude=("client_secret",))
-
-    def clean_idp_x509_cert(self) -> str:
-        """A certificate only: any other text would be saved and then fail every SAML sign-in at
-        the signature check, far from here; a private key must never be stored (nor shown back)."""
-        value = str(self.cleaned_data.get("idp_x509_cert") or "").strip()
-        stored = (self.instance.idp_x509_cert or "").strip() if self.instance.pk else ""
-        if not value or value == stored:
-            # Empty: required for SAML, accounts.sso.validate_config says so. Unchanged: a save
-            # of other settings is not refused for what was stored before this check.
-            return value
-        if "PRIVATE KEY" in value:
-            self.data = {**self.data, self.add_prefix("idp_x509_cert"): ""}  # not echoed back
-            raise forms.ValidationError(
-                "This is a private key: it stays with your identity provider. Paste its signing certificate "
-                "(-----BEGIN CERTIFICATE----- …) instead."
-            )
-        if self.cleaned_data.get("protocol") == "saml" and not _is_certificate(value):
-            raise forms.ValidationError(NOT_A_CERTIFICATE)
-        return value
 
     def changeable(self) -> list[str]:
         """The settings posted with the value the page showed (all but the secret)."""

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from accounts import domains, services
+from accounts import domains, services, sso_certificate
 from accounts.models import SSOProtocol, TenantSSOConfig
 from audit import registry as A
 from audit.services import audit_record
@@ -276,6 +276,12 @@ def validate_config(config: TenantSSOConfig) -> None:
         raise InvalidInput(
             "SAML needs the IdP entity id, its SSO URL and its signing certificate", field="idp_entity_id"
         )
+    stored = TenantSSOConfig.objects.filter(tenant_id=config.tenant_id).values_list("idp_x509_cert", flat=True)
+    refused = sso_certificate.problem(
+        config.idp_x509_cert, saml=config.protocol == SSOProtocol.SAML, stored=stored.first() or ""
+    )
+    if refused is not None:  # the message never repeats the value (it may be a private key)
+        raise InvalidInput(refused, field=sso_certificate.FIELD)
     if config.default_role not in roles.OrgRole.values:
         raise InvalidInput(f"Default role must be one of {', '.join(roles.OrgRole.values)}", field="default_role")
     if config.default_organization is not None and config.default_organization.tenant_id != config.tenant_id:

@@ -1,0 +1,59 @@
+"""What a tenant's SSO configuration takes as its IdP signing certificate, on every channel
+(the owner's settings page, the Django admin, a direct call of ``accounts.sso.sso_config_save``).
+
+One certificate, as PEM or its base64 body alone (as in IdP metadata): what python3-saml reads.
+Any other text would be saved and then fail every SAML sign-in at the signature check, far from
+where it was typed; a private key is never stored (nor sent back into a page).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from cryptography import x509
+
+FIELD = "idp_x509_cert"
+PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----")
+BASE64_BODY = re.compile(r"[A-Za-z0-9+/=\s]+")
+NOT_A_CERTIFICATE = (
+    "This is not a certificate. Paste the IdP's signing certificate: the text from "
+    "-----BEGIN CERTIFICATE----- to -----END CERTIFICATE----- (Entra ID: Certificate (Base64); "
+    "Okta: the signing certificate download), or its base64 body alone, as in the IdP's metadata."
+)
+PRIVATE_KEY = (
+    "This is a private key: it stays with your identity provider. Paste its signing certificate "
+    "(-----BEGIN CERTIFICATE----- …) instead."
+)
+
+
+def is_private_key(value: str) -> bool:
+    return "PRIVATE KEY" in value
+
+
+def load(value: str) -> x509.Certificate | None:
+    """The certificate ``value`` holds, or None when it holds anything else."""
+    value = value.strip()
+    pem = PEM_CERTIFICATE.fullmatch(value)
+    body = pem.group(1) if pem else value if BASE64_BODY.fullmatch(value) else None
+    if body is None:
+        return None
+    try:
+        return x509.load_der_x509_certificate(base64.b64decode("".join(body.split()), validate=True))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def problem(value: str, *, saml: bool, stored: str = "") -> str | None:
+    """Why ``value`` cannot be saved as the signing certificate (None: it can). Empty is the
+    missing-field check's; a value left as stored is not checked again (other settings still
+    save beside one stored before this check); a private key is refused on either protocol."""
+    value = (value or "").strip()
+    if not value or value == (stored or "").strip():
+        return None
+    if is_private_key(value):
+        return PRIVATE_KEY
+    if saml and load(value) is None:
+        return NOT_A_CERTIFICATE
+    return None
