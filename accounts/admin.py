@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import admin_social, domains, mfa, services, sso
-from accounts.forms import SSOCertificateField
+from accounts.forms import SSOCertificateField, add_service_error
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from apikeys.models import ApiKey
 from audit import registry as A
@@ -356,7 +356,7 @@ class SSOConfigAdminForm(SSOCertificateField, ShownValuesForm):
             try:
                 sso.validate_config(TenantSSOConfig(tenant=tenant, **values))
             except InvalidInput as exc:
-                self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+                add_service_error(self, exc)
         return cleaned
 
 

@@ -21,6 +21,7 @@ from orgs.models import Organization
 from tater import lockout
 from tater.client_ip import client_ip
 from tater.emails import nfkc
+from tater.exceptions import DomainError
 from tater.shown_values import changed_on_page, post_values_shown
 
 
@@ -160,6 +161,15 @@ class ChangePasswordForm(AllauthChangePasswordForm):
 
 class SSOStartForm(NFKCEmailMixin, forms.Form):
     email = forms.EmailField(label="Work email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+def add_service_error(form: forms.BaseForm, exc: DomainError) -> None:
+    """A service's refusal on the SSO settings forms: each field it names gets its own error
+    beside it (several missing fields at once), else the message above the form."""
+    fields = exc.details.get("fields") or {exc.field: [exc.message]}
+    for name, errors in fields.items():
+        for error in errors:
+            form.add_error(name if name in form.fields else None, error)
 
 
 def forget_private_key(form: forms.BaseForm) -> None:

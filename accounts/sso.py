@@ -40,6 +40,13 @@ SAML_EMAIL_ATTRIBUTES = [
 ]
 SAML_EMAIL_VERIFIED_ATTRIBUTES = ["email_verified", "http://schemas.auth0.com/email_verified"]
 EDITABLE = TenantSSOConfig.EDITABLE  # what the owner's form, the admin and the API may set
+# What each protocol cannot do without, by field: the error shown beside each one missing.
+OIDC_NEEDS = {"issuer": "OpenID Connect needs the issuer URL.", "client_id": "OpenID Connect needs a client ID."}
+SAML_NEEDS = {
+    "idp_entity_id": "SAML needs the IdP entity ID.",
+    "idp_sso_url": "SAML needs the IdP single sign-on URL.",
+    "idp_x509_cert": "SAML needs the IdP signing certificate.",
+}
 
 
 def config_for_email(email: str) -> TenantSSOConfig | None:
@@ -260,8 +267,11 @@ def _app_settings(config: TenantSSOConfig) -> dict[str, Any]:
 
 def validate_config(config: TenantSSOConfig) -> None:
     """``InvalidInput`` (naming the field) for a configuration that cannot be saved."""
-    if config.protocol == SSOProtocol.OIDC and not (config.issuer and config.client_id):
-        raise InvalidInput("OpenID Connect needs the issuer URL and a client id", field="issuer")
+    needed = OIDC_NEEDS if config.protocol == SSOProtocol.OIDC else SAML_NEEDS
+    missing = {name: [message] for name, message in needed.items() if not str(getattr(config, name) or "").strip()}
+    if missing:  # each beside its own field (a form shows them all at once)
+        first = next(iter(missing))
+        raise InvalidInput(" ".join(m for (m,) in missing.values()), field=first, details={"fields": missing})
     if config.protocol == SSOProtocol.OIDC:
         try:  # the server fetches the issuer's documents: never from an internal address
             outbound.check_url(f"{config.issuer.rstrip('/')}/.well-known/openid-configuration", unresolvable_ok=True)
@@ -270,12 +280,6 @@ def validate_config(config: TenantSSOConfig) -> None:
                 "The issuer URL must be a public http(s) address (not loopback, private or link-local)",
                 field="issuer",
             ) from None
-    if config.protocol == SSOProtocol.SAML and not (
-        config.idp_entity_id and config.idp_sso_url and config.idp_x509_cert
-    ):
-        raise InvalidInput(
-            "SAML needs the IdP entity id, its SSO URL and its signing certificate", field="idp_entity_id"
-        )
     stored = TenantSSOConfig.objects.filter(tenant_id=config.tenant_id).values_list("idp_x509_cert", flat=True)
     refused = sso_certificate.problem(
         config.idp_x509_cert, saml=config.protocol == SSOProtocol.SAML, stored=stored.first() or ""

@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import domains, sso
-from accounts.forms import DomainForm, SSOConfigForm, SSOStartForm
+from accounts.forms import DomainForm, SSOConfigForm, SSOStartForm, add_service_error
 from accounts.models import SSOProtocol, TenantDomain, TenantSSOConfig, User
 from accounts.sso_refusals import refusal_page
 from accounts.views import form_rate_limited
@@ -125,7 +125,7 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
                     raise DomainError(sso.shut_out_message(tenant), field="require_sso")
         except DomainError as exc:
             config = TenantSSOConfig.objects.filter(tenant=tenant).first()
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Single sign-on settings saved.")
             return HttpResponseRedirect(_settings_url(tenant))
