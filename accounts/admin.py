@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from accounts import admin_social, domains, mfa, services, sso
+from accounts import admin_social, domains, mfa, services, sso, sso_certificate
 from accounts.forms import SSOCertificateField, add_service_error
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from apikeys.models import ApiKey
@@ -365,7 +365,16 @@ class TenantSSOConfigAdmin(TenantsToldApart):
     form = SSOConfigAdminForm
     list_display = ["tenant", "protocol", "default_role", "require_sso", "is_active"]
     search_fields = ["tenant__name", "tenant__sso_domains__domain"]
-    readonly_fields = ["provider_id"]
+    readonly_fields = ["provider_id", "signing_certificate"]
+
+    @admin.display(description="Saved signing certificate")
+    def signing_certificate(self, obj: TenantSSOConfig) -> str:
+        """As on the owner's page: SAML sign-ins fail once the IdP's certificate has expired."""
+        cert = sso_certificate.describe(obj.idp_x509_cert) if obj.protocol == "saml" else None
+        if cert is None:
+            return "Cannot be read as a certificate" if obj.protocol == "saml" and obj.pk else "-"
+        warning = "EXPIRED: SAML sign-ins fail. " if cert.expired else "Expires soon: " if cert.expires_soon else ""
+        return f"{warning}{cert.subject}, {'expired' if cert.expired else 'expires'} {cert.expires:%Y-%m-%d} (UTC)"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # A configuration is its tenant's: another tenant in the form would overwrite that

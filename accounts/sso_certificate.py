@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import re
+from dataclasses import dataclass
 
 from cryptography import x509
 
 FIELD = "idp_x509_cert"
+EXPIRY_WARNING_DAYS = 30  # the settings page warns this long before the saved one expires
 PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----")
 BASE64_BODY = re.compile(r"[A-Za-z0-9+/=\s]+")
 NOT_A_CERTIFICATE = (
@@ -57,3 +60,31 @@ def problem(value: str, *, saml: bool, stored: str = "") -> str | None:
     if saml and load(value) is None:
         return NOT_A_CERTIFICATE
     return None
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What the settings page says of the saved signing certificate: SAML sign-ins fail once
+    it has expired (IdPs roll theirs, Entra ID's after about three years)."""
+
+    subject: str
+    expires: dt.datetime
+    days_left: int  # negative once expired
+
+    @property
+    def expired(self) -> bool:
+        return self.days_left < 0
+
+    @property
+    def expires_soon(self) -> bool:
+        return 0 <= self.days_left <= EXPIRY_WARNING_DAYS
+
+
+def describe(value: str, *, now: dt.datetime | None = None) -> Saved | None:
+    """The saved certificate's subject and expiry (None: it holds no certificate)."""
+    cert = load(value or "")
+    if cert is None:
+        return None
+    expires = cert.not_valid_after_utc
+    left = expires - (now or dt.datetime.now(dt.UTC))
+    return Saved(subject=cert.subject.rfc4514_string() or "(no subject)", expires=expires, days_left=left.days)

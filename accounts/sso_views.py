@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import domains, sso
+from accounts import domains, sso, sso_certificate
 from accounts.forms import DomainForm, SSOConfigForm, SSOStartForm, add_service_error
 from accounts.models import SSOProtocol, TenantDomain, TenantSSOConfig, User
 from accounts.sso_refusals import refusal_page
@@ -182,6 +182,7 @@ def _settings_page(
             "owned": owned,
             "callback_url": callback,
             "saml_addresses": _saml_addresses(request, saved),
+            "saml_certificate": sso_certificate.describe(saved.idp_x509_cert) if saved is not None else None,
             "domains": claims,
             "domain_form": domain_form or DomainForm(),
             "has_verified_domain": any(c.is_verified for c in claims),
