@@ -30,6 +30,7 @@ from apikeys.limits import carry_over
 from apikeys.models import ApiKey, KeyType, RetiredSecret
 from audit import registry as A
 from audit.services import audit_record
+from orgs import members as org_members
 from orgs import policy
 from orgs.models import Organization, Tenant
 from orgs.selectors import as_actor, as_actor_locked
@@ -375,6 +376,10 @@ def apikey_revoke(*, api_key: ApiKey, actor: Any, reason: str = "", details: dic
             changes["reason"] = reason
         changes.update(details or {})
         _audit_key(A.API_KEY_REVOKED, api_key, changes, who)
+        # The invitations it sent die with it (a finder's own address among them).
+        org_members.key_invitations_withdraw(
+            tenant=api_key.tenant, key_pk=api_key.pk, key_id=api_key.public_id, actor=who.user, why=reason
+        )
     return api_key
 
 

@@ -164,6 +164,7 @@ def member_add_by_email(
         token_digest=invitation_digest(token),
         invited_by=actor,
         expires_at=now + timedelta(hours=INVITATION_MAX_AGE_HOURS),
+        sent_through_key_pk=_key_pk(who),
     )
     audit_record(
         action=A.MEMBER_INVITED,
@@ -259,6 +260,31 @@ def member_remove(*, organization: Organization, user: Any, actor: Any) -> None:
         org_member_set(organization=organization, user=user, role=None, actor=actor)
     # Someone who reached the org through a tenant role only may hold an invitation too.
     org_invitations_withdraw(organization=organization, user=user, actor=actor)
+
+
+def _key_pk(who: policy.Actor) -> int | None:
+    """The API key a call came through (its pk); None from a session, the admin, SCIM."""
+    return who.credential.key_pk if who.credential is not None else None
+
+
+@transaction.atomic
+def key_invitations_withdraw(*, tenant: Tenant, key_pk: int, key_id: str, actor: Any | None, why: str = "") -> int:
+    """Withdraw (audited) the pending invitations sent or last resent through the API key
+    ``key_pk`` (public id ``key_id``), as it is revoked (``apikeys.services.apikey_revoke``,
+    every channel, in its transaction; ``why``: its reason, e.g. ``leaked``). An invitation
+    grants its role on the key's behalf: a finder of a leaked key who invited an address of
+    theirs must not join once the key is dead. A deactivation (reversible) withdraws nothing."""
+    pending = list(
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("organization__tenant")
+        .filter(organization__tenant=tenant, sent_through_key_pk=key_pk, accepted_at__isnull=True)
+        .filter(revoked_at__isnull=True)
+        .order_by("pk")
+    )
+    reason = f"sent through API key {key_id}, since revoked" + (f" ({why})" if why else "")
+    for invitation in pending:
+        invitation_revoked(invitation=invitation, organization=invitation.organization, actor=actor, reason=reason)
+    return len(pending)
 
 
 class InvitationError(Conflict):
@@ -411,9 +437,11 @@ def invitation_resend(
     old_inviter = getattr(invitation.invited_by, "email", None)
     invitation.token_digest = invitation_digest(token)
     invitation.expires_at = timezone.now() + timedelta(hours=INVITATION_MAX_AGE_HOURS)
-    # Whoever resends vouches for it from now on (inviter_may_still_grant).
+    # Whoever resends vouches for it from now on (inviter_may_still_grant), and the key it
+    # is resent through (none from a session) is the one whose revocation withdraws it.
     invitation.invited_by = who.user
-    invitation.save(update_fields=["token_digest", "expires_at", "invited_by"])
+    invitation.sent_through_key_pk = _key_pk(who)
+    invitation.save(update_fields=["token_digest", "expires_at", "invited_by", "sent_through_key_pk"])
     organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
     audit_record(
         action=A.MEMBER_INVITATION_RESENT,

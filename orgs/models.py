@@ -118,6 +118,15 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True, help_text="Set when a newer invitation replaces this one.")
+    # The key's pk, not a foreign key: apikeys sits above orgs (import-linter), as the audit
+    # log names a key by its id. Revoking the key withdraws the invitation (members.py).
+    sent_through_key_pk = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text="The API key it was sent (or last resent) through; empty from a session, the admin or SCIM.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
