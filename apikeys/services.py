@@ -402,6 +402,7 @@ def apikey_set_active(*, api_key: ApiKey, actor: Any, active: bool) -> ApiKey:
             {"is_active": {"from": not active, "to": active}},
             who,
         )
+        org_members.key_invitations_hold(tenant=api_key.tenant, key_pk=api_key.pk, held=not active)
     return api_key
 
 

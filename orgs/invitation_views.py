@@ -40,6 +40,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         problem, status = "This invitation has expired: ask for a new one.", 410
     elif not services.inviter_may_still_grant(invitation):
         problem, status = f"{members.INVITER_GONE}.", 410
+    elif invitation.key_deactivated:
+        problem, status = f"{members.KEY_DEACTIVATED}.", 410
     elif not members.has_verified_email(request.user, normalize_email(invitation.email)):
         # Signed up from the link (or added the address) but not confirmed it yet: say so,
         # not "sign in with that address" to someone signed in with it.

@@ -287,11 +287,26 @@ def key_invitations_withdraw(*, tenant: Tenant, key_pk: int, key_id: str, actor:
     return len(pending)
 
 
+def key_invitations_hold(*, tenant: Tenant, key_pk: int, held: bool) -> int:
+    """Hold (``held``) or release the pending invitations sent or last resent through the API
+    key ``key_pk`` as it is deactivated or reactivated (``apikeys.services.apikey_set_active``,
+    in its transaction): a deactivated key admits nobody, its invitations neither (their links
+    are refused, they are listed on hold); a deactivation is reversible, so nothing is withdrawn."""
+    pending = Invitation.objects.filter(
+        organization__tenant=tenant, sent_through_key_pk=key_pk, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    return pending.exclude(key_deactivated=held).update(key_deactivated=held)
+
+
 class InvitationError(Conflict):
     """The link is used, replaced or expired (410 Gone in the UI)."""
 
 
 INVITER_GONE = "This invitation is no longer valid: whoever sent it can no longer grant this role. Ask for a new one"
+KEY_DEACTIVATED = (
+    "This invitation is on hold: the API key it was sent through is deactivated. "
+    "Ask for a new one, or try again once the key is reactivated"
+)
 
 
 @transaction.atomic
@@ -321,6 +336,8 @@ def invitation_accept(*, token: str, user: Any) -> OrgMembership:
         raise InvitationError("This invitation has expired: ask for a new one")
     if not inviter_may_still_grant(invitation):
         raise InvitationError(INVITER_GONE)
+    if invitation.key_deactivated:
+        raise InvitationError(KEY_DEACTIVATED)
     if not has_verified_email(user, _normalize_email(invitation.email)):
         raise NotPermitted(
             "This invitation was sent to an email address your account has not verified: "
@@ -441,7 +458,10 @@ def invitation_resend(
     # is resent through (none from a session) is the one whose revocation withdraws it.
     invitation.invited_by = who.user
     invitation.sent_through_key_pk = _key_pk(who)
-    invitation.save(update_fields=["token_digest", "expires_at", "invited_by", "sent_through_key_pk"])
+    invitation.key_deactivated = False  # the key it went through now authenticated: active
+    invitation.save(
+        update_fields=["token_digest", "expires_at", "invited_by", "sent_through_key_pk", "key_deactivated"]
+    )
     organization = Organization.objects.select_related("tenant").get(pk=organization.pk)
     audit_record(
         action=A.MEMBER_INVITATION_RESENT,

@@ -127,6 +127,9 @@ class Invitation(models.Model):
         db_index=True,
         help_text="The API key it was sent (or last resent) through; empty from a session, the admin or SCIM.",
     )
+    key_deactivated = models.BooleanField(
+        default=False, editable=False, help_text="On hold: the API key it was sent through is deactivated."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

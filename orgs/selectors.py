@@ -270,19 +270,20 @@ def _open_invitations(organization: Organization) -> QuerySet[Invitation]:
 def pending_invitations(*, organization: Organization) -> QuerySet[Invitation]:
     """The org's invitations whose link works: neither used nor withdrawn, and sent (or last
     resent) by someone who may still grant them (``services.inviter_may_still_grant``, in one
-    query: an active account managing the org's members, which grants every org role)."""
+    query: an active account managing the org's members, which grants every org role), and
+    not through an API key now deactivated (``members.key_invitations_hold``)."""
     managers = Q(invited_by__in=TenantMembership.objects.filter(tenant_id=organization.tenant_id).values("user_id"))
     managers |= Q(
         invited_by__in=OrgMembership.objects.filter(organization=organization, role=roles.OrgRole.ADMIN).values(
             "user_id"
         )
     )
-    return _open_invitations(organization).filter(managers, invited_by__is_active=True)
+    return _open_invitations(organization).filter(managers, invited_by__is_active=True, key_deactivated=False)
 
 
 def held_invitations(*, organization: Organization) -> QuerySet[Invitation]:
     """Open invitations whose inviter can no longer grant them for now (account deactivated,
-    or deprovisioned by the tenant's directory): kept for their return, their links refused
+    or deprovisioned by the tenant's directory), or sent through a key now deactivated: kept for their return, their links refused
     meanwhile, so never listed or counted as pending."""
     return _open_invitations(organization).exclude(pk__in=pending_invitations(organization=organization).values("pk"))
 

@@ -85,7 +85,8 @@ class MemberListOutput(serializers.Serializer):
         many=True,
         help_text=(
             "Invitations on hold (callers with members:write): whoever sent them can no longer grant the role "
-            "(account deactivated or deprovisioned), so their links are refused until that person's return; "
+            "(account deactivated or deprovisioned), or they went through an API key now deactivated, so "
+            "their links are refused until that person's (or key's) return; "
             "resend one to vouch for it yourself. Never counted as pending; paged like pending_invitations"
         ),
     )
