@@ -135,12 +135,17 @@ def member_add_by_email(
         raise InvalidInput(f"Role must be one of {', '.join(roles.OrgRole.values)}", field="role")
     who = as_actor(actor, organization.tenant_id)
     policy.require(policy.can_manage_members(who, org_pk=organization.pk))
+    user = account_holding(email)  # by its primary address or another one (verified: below)
+    direct = user is not None and has_verified_email(user, email)
+    # Added directly, a person keeps what they hold here already (a tenant role): a key
+    # grants only what the role adds. An invitation may be accepted by anyone holding the address.
+    held = roles.role_scopes(*_member_roles(user=user, organization=organization)) if direct else frozenset()
     policy.require(
-        policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role), field="role"
+        policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role, held=held),
+        field="role",
     )
     actor = who.user
-    user = account_holding(email)  # by its primary address or another one (verified: below)
-    if user is not None and has_verified_email(user, email):
+    if direct:
         if OrgMembership.objects.filter(organization=organization, user=user).exists():
             raise Conflict(f"{email} is already a member of this organization", field="email")
         membership = org_member_set(organization=organization, user=user, role=role, actor=actor)

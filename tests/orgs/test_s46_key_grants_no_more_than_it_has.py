@@ -99,3 +99,19 @@ def test_a_key_holding_the_roles_scopes_still_grants_it(api: APIClient, world: d
     )
     assert r.status_code == 200, r.content
     assert OrgMembership.objects.get(user=newcomer, organization=org).role == "admin"
+
+
+def test_a_key_adds_a_tenant_admin_to_an_org_as_admin_which_gives_nothing(
+    api: APIClient, world: dict[str, Any]
+) -> None:
+    """A tenant admin already holds every scope in every org: being made the org's admin too
+    gives them nothing, so a key that could not make anyone else admin may do it."""
+    from orgs import services as org_services
+
+    org = world["org1"]
+    tenant_admin = _verified_user()
+    org_services.tenant_member_set(tenant=world["tenant"], user=tenant_admin, role="admin")
+    _, raw = make_key(user=world["owner"], tenant=world["tenant"], org=org, scopes=["members:write"])
+    r = api.post(_members(org), {"email": tenant_admin.email, "role": "admin"}, format="json", HTTP_X_API_KEY=raw)
+    assert r.status_code == 201, r.content
+    assert OrgMembership.objects.get(user=tenant_admin, organization=org).role == "admin"
