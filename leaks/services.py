@@ -328,6 +328,18 @@ def _people_let_in(tenant_pk: int, acting: list[str]) -> list[dict[str, str]]:
     return list(people.values())[:MAX_KEYS_MADE_LISTED]
 
 
+def _invitations_withdrawn(api_key: ApiKey) -> list[dict[str, str]]:
+    """The invitations sent (or last resent) through ``api_key`` that were withdrawn, with it or
+    before: the addresses a finder tried to let in. Newest first, at most ``MAX_KEYS_MADE_LISTED``."""
+    withdrawn = Invitation.objects.filter(
+        organization__tenant_id=api_key.tenant_id, sent_through_key_pk=api_key.pk, revoked_at__isnull=False
+    ).select_related("organization")
+    return [
+        {"email": i.email, "role": i.role, "where": f"organization {i.organization.name}"}
+        for i in withdrawn.order_by("-pk")[:MAX_KEYS_MADE_LISTED]
+    ]
+
+
 def _mail_owner(
     api_key: ApiKey, *, url: str, source: str, which: str, revoked: bool, rotated_through_it: bool = False
 ) -> None:
@@ -359,6 +371,7 @@ def _mail_owner(
             "owner_email": api_key.owner.email,
             "made_with_it": made_with_it,
             "people_let_in": _people_let_in(api_key.tenant_id, acting),
+            "invitations_withdrawn": _invitations_withdrawn(api_key) if revoked else [],
         },
     )
     # After commit: a rolled-back revocation mails nobody; a mail failure does not undo it.
