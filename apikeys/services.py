@@ -32,7 +32,7 @@ from audit import registry as A
 from audit.services import audit_record
 from orgs import members as org_members
 from orgs import policy
-from orgs.models import Organization, Tenant
+from orgs.models import Invitation, Organization, Tenant
 from orgs.selectors import as_actor, as_actor_locked
 from tater import scopes as S
 from tater.api.fields import OUT_OF_RANGE, in_datetime_range
@@ -369,6 +369,12 @@ def apikey_revoke(*, api_key: ApiKey, actor: Any, reason: str = "", details: dic
     _require_reach(who, api_key)
     policy.require(policy.can_revoke_key(who, api_key))
     if api_key.revoked_at is None:
+        # Its invitations before its audit entry (the tenant's audit chain), the order an accept
+        # takes them in: the other way round, each waited on the other.
+        pending = Invitation.objects.filter(
+            sent_through_key_pk=api_key.pk, accepted_at__isnull=True, revoked_at__isnull=True
+        )
+        list(pending.select_for_update())
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at", "updated_at"])
         changes: dict[str, Any] = {"revoked_at": {"from": None, "to": api_key.revoked_at.isoformat()}}
