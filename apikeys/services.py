@@ -402,13 +402,14 @@ def apikey_set_active(*, api_key: ApiKey, actor: Any, active: bool) -> ApiKey:
     if api_key.is_active != active:
         api_key.is_active = active
         api_key.save(update_fields=["is_active", "updated_at"])
+        # Its invitations before its audit entry, as in apikey_revoke (an accept's order).
+        org_members.key_invitations_hold(tenant=api_key.tenant, key_pk=api_key.pk, held=not active)
         _audit_key(
             A.API_KEY_ACTIVATED if active else A.API_KEY_DEACTIVATED,
             api_key,
             {"is_active": {"from": not active, "to": active}},
             who,
         )
-        org_members.key_invitations_hold(tenant=api_key.tenant, key_pk=api_key.pk, held=not active)
     return api_key
 
 

@@ -54,3 +54,33 @@ def test_a_revocation_racing_an_accept_of_its_invitation_goes_through() -> None:
     assert errors == []
     assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
     assert OrgMembership.objects.filter(organization=org, user=invitee).exists()  # accepted first
+
+
+def test_a_deactivation_racing_an_accept_of_its_invitation_goes_through() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is only meaningful on PostgreSQL")
+    tenant, owner, (org,) = make_tenant(name="Deactivate race", orgs=1)
+    key, raw = make_key(user=owner, tenant=tenant, org=org, name="provisioning")
+    sent: Any = APIClient().post(
+        f"/api/v1/organizations/{org.public_id}/members/",
+        {"email": "new.member@invited.test", "role": "member"},
+        format="json",
+        HTTP_X_API_KEY=raw,
+    )
+    assert sent.status_code == 201, sent.content
+    invitation = Invitation.objects.get(organization=org)
+    token = "race-token"
+    Invitation.objects.filter(pk=invitation.pk).update(token_digest=member_services.invitation_digest(token))
+    invitee = UserFactory(email="new.member@invited.test", verified=False)
+    EmailAddress.objects.create(user=invitee, email=invitee.email, verified=True, primary=True)
+
+    errors = while_held(
+        soon(lambda: member_services.invitation_accept(token=token, user=invitee)),
+        soon(lambda: key_services.apikey_set_active(api_key=ApiKey.objects.get(pk=key.pk), actor=owner, active=False)),
+        pause_in=(member_services, "inviter_may_still_grant"),
+        seconds=0.7,
+    )
+
+    assert errors == []
+    assert ApiKey.objects.get(pk=key.pk).is_active is False
+    assert OrgMembership.objects.filter(organization=org, user=invitee).exists()
