@@ -84,6 +84,18 @@ class MembersAPI:
         skipped (by id), not yielded twice."""
         return _paged(lambda offset: self.list(org_id, limit=page_size, offset=offset), lambda page: page.members)
 
+    def iter_invitations(self, org_id: str, *, held: bool = False, page_size: int = 200) -> Iterator[Invitation]:
+        """Every pending invitation (``held``: those on hold instead, whose sender or key cannot
+        vouch for them for now), newest first, page by page, each once (``members:write``)."""
+
+        def rows(page: MemberPage) -> list[Invitation]:
+            return page.held_invitations if held else page.pending_invitations
+
+        def total(page: MemberPage) -> int:
+            return page.held_invitations_total if held else page.pending_invitations_total
+
+        return _paged(lambda offset: self.list(org_id, limit=page_size, offset=offset), rows, total)
+
     def get(self, org_id: str, user_id: str) -> Member:
         return parse(Member.from_json, self._client.request("GET", self._path(org_id, user_id), params=_in(org_id)))
 
@@ -150,12 +162,15 @@ class _Page(Protocol):
 
 
 P = TypeVar("P", bound=_Page)
-Row = TypeVar("Row", Organization, Member)
+Row = TypeVar("Row", Organization, Member, Invitation)
 
 
-def _paged(fetch: Callable[[int], P], rows_of: Callable[[P], list[Row]]) -> Iterator[Row]:
+def _paged(
+    fetch: Callable[[int], P], rows_of: Callable[[P], list[Row]], total_of: Callable[[P], int] | None = None
+) -> Iterator[Row]:
     """Every row of an offset-paged list, each once (by id): someone joining meanwhile moves
-    the later pages one place down, so a page may start with a row already yielded."""
+    the later pages one place down, so a page may start with a row already yielded.
+    ``total_of``: the list's total on a page (default its ``total``)."""
     offset, seen = 0, set[str]()
     while True:
         page = fetch(offset)
@@ -166,10 +181,10 @@ def _paged(fetch: Callable[[int], P], rows_of: Callable[[P], list[Row]]) -> Iter
             )
         rows = rows_of(page)
         for row in rows:
-            ident = row.id if isinstance(row, Organization) else row.user_id
+            ident = row.user_id if isinstance(row, Member) else row.id
             if ident not in seen:
                 seen.add(ident)
                 yield row
         offset += len(rows)
-        if not rows or offset >= page.total:
+        if not rows or offset >= (page.total if total_of is None else total_of(page)):
             return
