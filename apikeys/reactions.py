@@ -17,6 +17,7 @@ from audit import registry as A
 from audit.services import audit_record
 from orgs import policy, signals
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
+from tater.exceptions import NotPermitted
 
 OWNER_REMOVED = "owner removed"
 LIFETIME_CAPPED = "tenant maximum key lifetime"
@@ -104,8 +105,19 @@ def _on_keys_sweep_ahead(*, tenant: Tenant, user: Any, **kwargs: Any) -> None:
     keys_lock(tenant=tenant, owners=None if user is None else [user.pk])
 
 
+def _on_key_vouch_ahead(*, tenant_pk: int, key_pk: int, **kwargs: Any) -> None:
+    """Lock the key an invitation is (re)sent through, as its revocation locks it, and refuse
+    one revoked or deactivated since the request's key check (``orgs.signals.key_vouch_ahead``)."""
+    key = ApiKey.objects.select_for_update(of=("self",), no_key=True).filter(pk=key_pk, tenant_id=tenant_pk).first()
+    if key is None or key.revoked_at is not None:
+        raise NotPermitted("This API key was revoked meanwhile: nothing was sent")
+    if not key.is_active:
+        raise NotPermitted("This API key was deactivated meanwhile: nothing was sent")
+
+
 def connect_receivers() -> None:
     """Called once from ``ApiKeysConfig.ready``."""
     signals.keys_sweep_ahead.connect(_on_keys_sweep_ahead, dispatch_uid="apikeys.reactions.sweep_ahead")
     signals.member_left.connect(_on_member_left, dispatch_uid="apikeys.reactions.member_left")
+    signals.key_vouch_ahead.connect(_on_key_vouch_ahead, dispatch_uid="apikeys.reactions.key_vouch_ahead")
     signals.key_lifetime_capped.connect(_on_key_lifetime_capped, dispatch_uid="apikeys.reactions.lifetime")

@@ -30,8 +30,7 @@ from apikeys.limits import carry_over
 from apikeys.models import ApiKey, KeyType, RetiredSecret
 from audit import registry as A
 from audit.services import audit_record
-from orgs import members as org_members
-from orgs import policy
+from orgs import key_invitations, policy
 from orgs.models import Invitation, Organization, Tenant
 from orgs.selectors import as_actor, as_actor_locked
 from tater import scopes as S
@@ -383,7 +382,7 @@ def apikey_revoke(*, api_key: ApiKey, actor: Any, reason: str = "", details: dic
         changes.update(details or {})
         _audit_key(A.API_KEY_REVOKED, api_key, changes, who)
         # The invitations it sent die with it (a finder's own address among them).
-        org_members.key_invitations_withdraw(
+        key_invitations.key_invitations_withdraw(
             tenant=api_key.tenant, key_pk=api_key.pk, key_id=api_key.public_id, actor=who.user, why=reason
         )
     return api_key
@@ -403,7 +402,7 @@ def apikey_set_active(*, api_key: ApiKey, actor: Any, active: bool) -> ApiKey:
         api_key.is_active = active
         api_key.save(update_fields=["is_active", "updated_at"])
         # Its invitations before its audit entry, as in apikey_revoke (an accept's order).
-        org_members.key_invitations_hold(tenant=api_key.tenant, key_pk=api_key.pk, held=not active)
+        key_invitations.key_invitations_hold(tenant=api_key.tenant, key_pk=api_key.pk, held=not active)
         _audit_key(
             A.API_KEY_ACTIVATED if active else A.API_KEY_DEACTIVATED,
             api_key,

@@ -22,6 +22,7 @@ from audit import registry as A
 from audit.services import audit_record
 from orgs import policy, roles, signals
 from orgs.email_owners import account_holding
+from orgs.key_invitations import key_pk_vouching
 from orgs.models import Invitation, Organization, OrgMembership, Tenant, TenantMembership
 from orgs.selectors import as_actor, as_actor_locked, invitation_digest
 from orgs.services import (
@@ -151,6 +152,7 @@ def member_add_by_email(
         membership = org_member_set(organization=organization, user=user, role=role, actor=actor)
         return MemberAddResult(result="added", user=user, membership=membership)
 
+    sent_through = key_pk_vouching(who)  # the key it goes through, locked and still usable
     # One pending invitation per address: two sent at once would both revoke nothing and
     # leave two valid links (the org row serializes them; keys' foreign keys are not blocked).
     Organization.objects.select_for_update(no_key=True).only("pk").get(pk=organization.pk)
@@ -169,7 +171,7 @@ def member_add_by_email(
         token_digest=invitation_digest(token),
         invited_by=actor,
         expires_at=now + timedelta(hours=INVITATION_MAX_AGE_HOURS),
-        sent_through_key_pk=_key_pk(who),
+        sent_through_key_pk=sent_through,
     )
     audit_record(
         action=A.MEMBER_INVITED,
@@ -265,42 +267,6 @@ def member_remove(*, organization: Organization, user: Any, actor: Any) -> None:
         org_member_set(organization=organization, user=user, role=None, actor=actor)
     # Someone who reached the org through a tenant role only may hold an invitation too.
     org_invitations_withdraw(organization=organization, user=user, actor=actor)
-
-
-def _key_pk(who: policy.Actor) -> int | None:
-    """The API key a call came through (its pk); None from a session, the admin, SCIM."""
-    return who.credential.key_pk if who.credential is not None else None
-
-
-@transaction.atomic
-def key_invitations_withdraw(*, tenant: Tenant, key_pk: int, key_id: str, actor: Any | None, why: str = "") -> int:
-    """Withdraw (audited) the pending invitations sent or last resent through the API key
-    ``key_pk`` (public id ``key_id``), as it is revoked (``apikeys.services.apikey_revoke``,
-    every channel, in its transaction; ``why``: its reason, e.g. ``leaked``). An invitation
-    grants its role on the key's behalf: a finder of a leaked key who invited an address of
-    theirs must not join once the key is dead. A deactivation (reversible) withdraws nothing."""
-    pending = list(
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("organization__tenant")
-        .filter(organization__tenant=tenant, sent_through_key_pk=key_pk, accepted_at__isnull=True)
-        .filter(revoked_at__isnull=True)
-        .order_by("pk")
-    )
-    reason = f"sent through API key {key_id}, since revoked" + (f" ({why})" if why else "")
-    for invitation in pending:
-        invitation_revoked(invitation=invitation, organization=invitation.organization, actor=actor, reason=reason)
-    return len(pending)
-
-
-def key_invitations_hold(*, tenant: Tenant, key_pk: int, held: bool) -> int:
-    """Hold (``held``) or release the pending invitations sent or last resent through the API
-    key ``key_pk`` as it is deactivated or reactivated (``apikeys.services.apikey_set_active``,
-    in its transaction): a deactivated key admits nobody, its invitations neither (their links
-    are refused, they are listed on hold); a deactivation is reversible, so nothing is withdrawn."""
-    pending = Invitation.objects.filter(
-        organization__tenant=tenant, sent_through_key_pk=key_pk, accepted_at__isnull=True, revoked_at__isnull=True
-    )
-    return pending.exclude(key_deactivated=held).update(key_deactivated=held)
 
 
 class InvitationError(Conflict):
@@ -451,6 +417,7 @@ def invitation_resend(
     the org's members and may grant the invitation's role."""
     who = as_actor(actor, organization.tenant_id)
     policy.require(policy.can_manage_members(who, org_pk=organization.pk))
+    sent_through = key_pk_vouching(who)  # its key before the invitation, as a revocation
     invitation = _pending_invitation(organization=organization, invitation_id=invitation_id)
     role = invitation.role
     policy.require(policy.can_grant_role(who, org_pk=organization.pk, role_rank=roles.ORG_ROLE_RANK[role], role=role))
@@ -462,7 +429,7 @@ def invitation_resend(
     # Whoever resends vouches for it from now on (inviter_may_still_grant), and the key it
     # is resent through (none from a session) is the one whose revocation withdraws it.
     invitation.invited_by = who.user
-    invitation.sent_through_key_pk = _key_pk(who)
+    invitation.sent_through_key_pk = sent_through
     invitation.key_deactivated = False  # the key it went through now authenticated: active
     invitation.save(
         update_fields=["token_digest", "expires_at", "invited_by", "sent_through_key_pk", "key_deactivated"]

@@ -271,7 +271,7 @@ def pending_invitations(*, organization: Organization) -> QuerySet[Invitation]:
     """The org's invitations whose link works: neither used nor withdrawn, and sent (or last
     resent) by someone who may still grant them (``services.inviter_may_still_grant``, in one
     query: an active account managing the org's members, which grants every org role), and
-    not through an API key now deactivated (``members.key_invitations_hold``)."""
+    not through an API key now deactivated (``key_invitations.key_invitations_hold``)."""
     managers = Q(invited_by__in=TenantMembership.objects.filter(tenant_id=organization.tenant_id).values("user_id"))
     managers |= Q(
         invited_by__in=OrgMembership.objects.filter(organization=organization, role=roles.OrgRole.ADMIN).values(

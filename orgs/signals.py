@@ -46,3 +46,10 @@ key_lifetime_capped = Signal()
 # locks those keys: the change's own writes (its audit entry, the key check's bookkeeping)
 # lock rows a key change in flight takes after its key, so taking the keys last deadlocks.
 keys_sweep_ahead = Signal()
+
+# Sent first, before an invitation sent or resent through an API key locks anything:
+# ``tenant_pk``, ``key_pk``. apikeys locks that key until the transaction ends and refuses
+# (``NotPermitted``) if it was revoked or deactivated since the request's key check: a
+# revocation or deactivation then waits for the invitation and withdraws or holds it with the
+# key's others (``orgs.key_invitations``), never misses one written after it looked.
+key_vouch_ahead = Signal()
