@@ -68,3 +68,17 @@ def require_rotatable_through(who: policy.Actor, api_key: ApiKey) -> None:
             "rotate it from a signed-in session, or with a key at least as restricted",
             details={"widened": widened},
         )
+
+
+def caller_locked(actor: policy.Actor) -> ApiKey | None:
+    """The API key a key is created through (None from a session, the admin, a command),
+    locked until the transaction ends as its revocation locks it, after the creator's roles
+    (``as_actor_locked``, the sweeps' order): a revocation arriving meanwhile (a leak) waits
+    for the new key, which its mail then names among the keys made with it; one arriving
+    first leaves the caller refused here, nothing created."""
+    if actor.credential is None:
+        return None
+    caller = ApiKey.objects.select_for_update(of=("self",), no_key=True).filter(pk=actor.credential.key_pk).first()
+    if caller is None or caller.revoked_at is not None or not caller.is_active:
+        raise NotPermitted("This API key was revoked or deactivated meanwhile: nothing was created")
+    return caller

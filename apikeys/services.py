@@ -156,7 +156,7 @@ def apikey_create(
         raise InvalidInput(str(exc), field="scopes") from None
     _require_usable_scopes(key_type, scope_specs)
     _require_within(S.expand(scope_specs), policy.key_creation_scopes(actor, org_pk=org_pk))
-    caller = ApiKey.objects.get(pk=actor.credential.key_pk) if actor.credential is not None else None
+    caller = narrowing.caller_locked(actor)  # revoked meanwhile: refused; after: waits for this key
     if expires_at is None and (caller is None or caller.expires_at is None):
         # Left out under a tenant's maximum key lifetime: the longest it allows, on every
         # channel (API, credential exchange, command), as a rotation does; not a 400.
