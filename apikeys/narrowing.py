@@ -70,15 +70,23 @@ def require_rotatable_through(who: policy.Actor, api_key: ApiKey) -> None:
         )
 
 
+def key_locked_usable(key_pk: int, *, nothing_done: str) -> ApiKey:
+    """The API key a change goes through, locked until the transaction ends as its revocation
+    locks it: a revocation or deactivation arriving meanwhile (a leak) waits for the change and
+    then sees what it made. One that came first, since the request's key check, refuses the
+    change (``NotPermitted``; ``nothing_done`` says what did not happen)."""
+    key = ApiKey.objects.select_for_update(of=("self",), no_key=True).filter(pk=key_pk).first()
+    if key is None or key.revoked_at is not None:
+        raise NotPermitted(f"This API key was revoked meanwhile: {nothing_done}")
+    if not key.is_active:
+        raise NotPermitted(f"This API key was deactivated meanwhile: {nothing_done}")
+    return key
+
+
 def caller_locked(actor: policy.Actor) -> ApiKey | None:
     """The API key a key is created through (None from a session, the admin, a command),
-    locked until the transaction ends as its revocation locks it, after the creator's roles
-    (``as_actor_locked``, the sweeps' order): a revocation arriving meanwhile (a leak) waits
-    for the new key, which its mail then names among the keys made with it; one arriving
-    first leaves the caller refused here, nothing created."""
+    locked after the creator's roles (``as_actor_locked``, the sweeps' order): the leak mail of
+    a revocation arriving meanwhile names the new key among the keys made with it."""
     if actor.credential is None:
         return None
-    caller = ApiKey.objects.select_for_update(of=("self",), no_key=True).filter(pk=actor.credential.key_pk).first()
-    if caller is None or caller.revoked_at is not None or not caller.is_active:
-        raise NotPermitted("This API key was revoked or deactivated meanwhile: nothing was created")
-    return caller
+    return key_locked_usable(actor.credential.key_pk, nothing_done="nothing was created")

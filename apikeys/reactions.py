@@ -11,13 +11,12 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from apikeys import services
+from apikeys import narrowing, services
 from apikeys.models import ApiKey
 from audit import registry as A
 from audit.services import audit_record
 from orgs import policy, signals
 from orgs.models import Organization, OrgMembership, Tenant, TenantMembership
-from tater.exceptions import NotPermitted
 
 OWNER_REMOVED = "owner removed"
 LIFETIME_CAPPED = "tenant maximum key lifetime"
@@ -105,14 +104,10 @@ def _on_keys_sweep_ahead(*, tenant: Tenant, user: Any, **kwargs: Any) -> None:
     keys_lock(tenant=tenant, owners=None if user is None else [user.pk])
 
 
-def _on_key_vouch_ahead(*, tenant_pk: int, key_pk: int, **kwargs: Any) -> None:
+def _on_key_vouch_ahead(*, key_pk: int, **kwargs: Any) -> None:
     """Lock the key an invitation is (re)sent through, as its revocation locks it, and refuse
     one revoked or deactivated since the request's key check (``orgs.signals.key_vouch_ahead``)."""
-    key = ApiKey.objects.select_for_update(of=("self",), no_key=True).filter(pk=key_pk, tenant_id=tenant_pk).first()
-    if key is None or key.revoked_at is not None:
-        raise NotPermitted("This API key was revoked meanwhile: nothing was sent")
-    if not key.is_active:
-        raise NotPermitted("This API key was deactivated meanwhile: nothing was sent")
+    narrowing.key_locked_usable(key_pk, nothing_done="nothing was sent")
 
 
 def connect_receivers() -> None:
