@@ -25,10 +25,13 @@ from tests.races import soon, while_held
 pytestmark = [pytest.mark.realservices, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_revocation_racing_an_accept_of_its_invitation_goes_through() -> None:
+def _accept_racing(change: Any) -> tuple[list[Exception], Any, Any, Any]:
+    """An invitation sent through an owner's key, accepted by its invitee while ``change(key,
+    owner)`` runs (the accept paused holding the invitation, its membership and audit entry
+    still to write): what either raised, the key, the org and the invitee."""
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is only meaningful on PostgreSQL")
-    tenant, owner, (org,) = make_tenant(name="Revoke race", orgs=1)
+    tenant, owner, (org,) = make_tenant(name="Key race", orgs=1)
     key, raw = make_key(user=owner, tenant=tenant, org=org, name="provisioning")
     sent: Any = APIClient().post(
         f"/api/v1/organizations/{org.public_id}/members/",
@@ -44,12 +47,16 @@ def test_a_revocation_racing_an_accept_of_its_invitation_goes_through() -> None:
     EmailAddress.objects.create(user=invitee, email=invitee.email, verified=True, primary=True)
 
     errors = while_held(
-        # paused holding the invitation, its membership and audit entry still to write
         soon(lambda: member_services.invitation_accept(token=token, user=invitee)),
-        soon(lambda: key_services.apikey_revoke(api_key=ApiKey.objects.get(pk=key.pk), actor=owner)),
+        soon(lambda: change(ApiKey.objects.get(pk=key.pk), owner)),
         pause_in=(member_services, "inviter_may_still_grant"),
         seconds=0.7,
     )
+    return errors, key, org, invitee
+
+
+def test_a_revocation_racing_an_accept_of_its_invitation_goes_through() -> None:
+    errors, key, org, invitee = _accept_racing(lambda k, owner: key_services.apikey_revoke(api_key=k, actor=owner))
 
     assert errors == []
     assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
@@ -57,28 +64,8 @@ def test_a_revocation_racing_an_accept_of_its_invitation_goes_through() -> None:
 
 
 def test_a_deactivation_racing_an_accept_of_its_invitation_goes_through() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency is only meaningful on PostgreSQL")
-    tenant, owner, (org,) = make_tenant(name="Deactivate race", orgs=1)
-    key, raw = make_key(user=owner, tenant=tenant, org=org, name="provisioning")
-    sent: Any = APIClient().post(
-        f"/api/v1/organizations/{org.public_id}/members/",
-        {"email": "new.member@invited.test", "role": "member"},
-        format="json",
-        HTTP_X_API_KEY=raw,
-    )
-    assert sent.status_code == 201, sent.content
-    invitation = Invitation.objects.get(organization=org)
-    token = "race-token"
-    Invitation.objects.filter(pk=invitation.pk).update(token_digest=member_services.invitation_digest(token))
-    invitee = UserFactory(email="new.member@invited.test", verified=False)
-    EmailAddress.objects.create(user=invitee, email=invitee.email, verified=True, primary=True)
-
-    errors = while_held(
-        soon(lambda: member_services.invitation_accept(token=token, user=invitee)),
-        soon(lambda: key_services.apikey_set_active(api_key=ApiKey.objects.get(pk=key.pk), actor=owner, active=False)),
-        pause_in=(member_services, "inviter_may_still_grant"),
-        seconds=0.7,
+    errors, key, org, invitee = _accept_racing(
+        lambda k, owner: key_services.apikey_set_active(api_key=k, actor=owner, active=False)
     )
 
     assert errors == []
