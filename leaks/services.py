@@ -328,16 +328,25 @@ def _people_let_in(tenant_pk: int, acting: list[str]) -> list[dict[str, str]]:
     return list(people.values())[:MAX_KEYS_MADE_LISTED]
 
 
-def _invitations_withdrawn(api_key: ApiKey) -> list[dict[str, str]]:
-    """The invitations sent (or last resent) through ``api_key`` that were withdrawn, with it or
-    before: the addresses a finder tried to let in. Newest first, at most ``MAX_KEYS_MADE_LISTED``."""
+def _invitations_withdrawn(api_key: ApiKey) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The invitations sent (or last resent) through ``api_key`` that were withdrawn: those
+    withdrawn with its revocation (in its transaction, after the key's own ``revoked_at``),
+    then those withdrawn before (by an admin, or replaced): the addresses a finder tried to
+    let in. Newest first, at most ``MAX_KEYS_MADE_LISTED`` in each."""
+    revoked_at = ApiKey.objects.filter(pk=api_key.pk).values_list("revoked_at", flat=True).first()
     withdrawn = Invitation.objects.filter(
         organization__tenant_id=api_key.tenant_id, sent_through_key_pk=api_key.pk, revoked_at__isnull=False
     ).select_related("organization")
-    return [
-        {"email": i.email, "role": i.role, "where": f"organization {i.organization.name}"}
-        for i in withdrawn.order_by("-pk")[:MAX_KEYS_MADE_LISTED]
-    ]
+    if revoked_at is None:  # not revoked: nothing went with it
+        return [], []
+
+    def listed(invitations: Any) -> list[dict[str, str]]:
+        return [
+            {"email": i.email, "role": i.role, "where": f"organization {i.organization.name}"}
+            for i in invitations.order_by("-pk")[:MAX_KEYS_MADE_LISTED]
+        ]
+
+    return listed(withdrawn.filter(revoked_at__gte=revoked_at)), listed(withdrawn.filter(revoked_at__lt=revoked_at))
 
 
 def _mail_owner(
@@ -358,6 +367,7 @@ def _mail_owner(
         else f"An old secret of Tater API key “{name}” was found in public"
     )
     made_with_it, acting = _keys_made_with(api_key)
+    withdrawn_with_it, withdrawn_before = _invitations_withdrawn(api_key) if revoked else ([], [])
     body = render_to_string(
         "apikeys/leaked_key_email.txt",
         {
@@ -371,7 +381,8 @@ def _mail_owner(
             "owner_email": api_key.owner.email,
             "made_with_it": made_with_it,
             "people_let_in": _people_let_in(api_key.tenant_id, acting),
-            "invitations_withdrawn": _invitations_withdrawn(api_key) if revoked else [],
+            "invitations_withdrawn": withdrawn_with_it,
+            "invitations_withdrawn_before": withdrawn_before,
         },
     )
     # After commit: a rolled-back revocation mails nobody; a mail failure does not undo it.
