@@ -1,5 +1,5 @@
 """The API reference page (``/docs/api/``): authentication, key binding, the error
-catalog (generated from ``tater.api.schema.ERROR_CATALOG``) and ready-to-paste upload
+catalog (generated from ``tater.api.catalog.ERROR_CATALOG``) and ready-to-paste upload
 snippets with the signed-in user's tenant and org ids filled in.
 
 ``upload_snippets`` is the one source of the curl, PowerShell and Python snippets; the
@@ -19,7 +19,7 @@ from django.shortcuts import render
 from orgs.selectors import orgs_reachable_by_user
 from orgs.ui import current_access, session_barred
 from scans.api.views import PAYLOAD_EXAMPLE
-from tater.api.schema import ERROR_CATALOG
+from tater.api.catalog import ERROR_CATALOG
 
 EXAMPLE_KEY_BODY = "3fd88c926edd3a6f66a925de7df4cfe4"
 EXAMPLE_KEY = "tater_" + EXAMPLE_KEY_BODY

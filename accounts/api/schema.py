@@ -14,11 +14,18 @@ def _register() -> None:
 
     documented(
         "accounts.api.views.LoginView",
-        post={"request": acc.LoginInput, "responses": {200: acc.LoginOutput, 401: error_response(401)}},
+        post={
+            "request": acc.LoginInput,
+            "responses": {
+                200: acc.LoginOutput,
+                401: error_response(401, sign_in=True),
+                403: error_response(403, sign_in=True),
+            },
+        },
     )
     documented(
         "accounts.api.views.VerifyTwoFactorView",
-        post={"request": acc.VerifyInput, "responses": {200: acc.LoginOutput, 401: error_response(401)}},
+        post={"request": acc.VerifyInput, "responses": {200: acc.LoginOutput, 401: error_response(401, sign_in=True)}},
     )
     documented(
         "accounts.api.views.LogoutView", post={"request": None, "responses": {204: None, 401: error_response(401)}}
@@ -28,7 +35,11 @@ def _register() -> None:
         "accounts.api.views.TokenExchangeView",
         post={
             "request": acc.TokenExchangeInput,
-            "responses": {201: keys.IssuedKeyOutput, 401: error_response(401), 403: error_response(403)},
+            "responses": {
+                201: keys.IssuedKeyOutput,
+                401: error_response(401, sign_in=True),
+                403: error_response(403, sign_in=True),
+            },
         },
     )
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from orgs.access import SESSION_ORG_KEY
-from tater.api.schema import ERROR_CATALOG
+from tater.api.catalog import ERROR_CATALOG
 from tests.browser import chromium, needs_chromium
 
 

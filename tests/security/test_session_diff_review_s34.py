@@ -44,7 +44,7 @@ def test_a_bytes_codec_as_charset_on_a_json_body_is_never_a_500(api, world, char
 
 
 def test_the_https_refusal_is_in_the_error_catalog():
-    from tater.api.schema import ERROR_CATALOG
+    from tater.api.catalog import ERROR_CATALOG
 
     assert ("HTTPS_REQUIRED", 403) in {(entry.code, entry.status) for entry in ERROR_CATALOG}
 
