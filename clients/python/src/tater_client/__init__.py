@@ -56,11 +56,22 @@ from tater_client.models import (
     UsageBucket,
     UsageHistory,
 )
-from tater_client.org_models import Invitation, Member, MemberAdded, MemberPage, Organization, OrganizationPage
+from tater_client.org_models import (
+    Invitation,
+    IssuedScimToken,
+    Member,
+    MemberAdded,
+    MemberPage,
+    Organization,
+    OrganizationPage,
+    ScimToken,
+    ScimTokenPage,
+)
 from tater_client.orgs import MembersAPI, OrganizationsAPI
 from tater_client.params import __version__
 from tater_client.resources import UNSET, AuditLogAPI, KeysAPI, ScansAPI
 from tater_client.retry import ALL_METHODS, IDEMPOTENT_METHODS, RetryPolicy
+from tater_client.scim_tokens import ScimTokensAPI
 
 __all__ = [
     "ALL_METHODS",
@@ -80,6 +91,7 @@ __all__ = [
     "Invitation",
     "IpNotAllowed",
     "IssuedKey",
+    "IssuedScimToken",
     "KeyExpired",
     "KeyInactive",
     "KeyInfo",
@@ -106,6 +118,9 @@ __all__ = [
     "Scan",
     "ScanPage",
     "ScansAPI",
+    "ScimToken",
+    "ScimTokenPage",
+    "ScimTokensAPI",
     "ServerError",
     "ServiceUnavailable",
     "Tater",

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from tater_client import cli_keys, cli_orgs, cli_records
+from tater_client import cli_keys, cli_orgs, cli_records, cli_scim
 from tater_client.cli_base import EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, Handler, UsageError
 from tater_client.client import DEFAULT_URL, Tater
 from tater_client.errors import TaterError
@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_keys.add_commands(commands, leaf)
     cli_records.add_commands(commands, leaf)
     cli_orgs.add_commands(commands, leaf)
+    cli_scim.add_commands(commands, leaf)
     return parser
 
 

@@ -26,6 +26,7 @@ from tater_client.orgs import MembersAPI, OrganizationsAPI
 from tater_client.params import ParamValue, __version__, query
 from tater_client.resources import KeysAPI, ScansAPI
 from tater_client.retry import IDEMPOTENT_METHODS, RetryPolicy, retryable_status, server_wait
+from tater_client.scim_tokens import ScimTokensAPI
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 API_PREFIX = "/api/v1"
@@ -214,6 +215,7 @@ class Tater:
         self.audit = AuditLogAPI(self)
         self.organizations = OrganizationsAPI(self)
         self.members = MembersAPI(self)
+        self.scim_tokens = ScimTokensAPI(self)
 
     def __repr__(self) -> str:
         return f"Tater(base_url={self.base_url!r})"  # never the key

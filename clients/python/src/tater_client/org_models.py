@@ -1,5 +1,5 @@
-"""Organizations and their members, as the API answers them (frozen dataclasses, as in
-:mod:`tater_client.models`)."""
+"""Organizations, their members and the tenant's SCIM tokens, as the API answers them (frozen
+dataclasses, as in :mod:`tater_client.models`)."""
 
 from __future__ import annotations
 
@@ -167,5 +167,86 @@ class MemberAdded:
             result=str(data["result"]),
             member=None if member is None else Member.from_json(member),
             invitation=None if invitation is None else Invitation.from_json(invitation),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScimToken:
+    """A tenant's SCIM token (``scim_…``), which its identity provider uses at ``/scim/v2``:
+    its secret is never listed, only its first characters (``prefix``)."""
+
+    id: str
+    """``scimtoken-<uuid>``: the id ``scim_tokens.revoke`` takes."""
+    name: str
+    prefix: str
+    status: str
+    """``active`` or ``revoked``."""
+    tenant_id: str
+    created_by: str | None
+    """The email of the owner who created it (``None``: an operator's ``manage.py`` command)."""
+    created_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    raw: JSON = field(repr=False, compare=False)
+
+    @staticmethod
+    def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": str(data["id"]),
+            "name": str(data.get("name", "")),
+            "prefix": str(data.get("prefix", "")),
+            "status": str(data.get("status", "")),
+            "tenant_id": str(data.get("tenant_id", "")),
+            "created_by": _opt_str(data.get("created_by")),
+            "created_at": parse_datetime(data.get("created_at")),
+            "last_used_at": parse_datetime(data.get("last_used_at")),
+            "revoked_at": parse_datetime(data.get("revoked_at")),
+            "raw": dict(data),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ScimToken:
+        return cls(**cls._fields(data))
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssuedScimToken(ScimToken):
+    """A SCIM token just created, with its secret: **the only time it is shown**. Give
+    ``token`` and ``scim_url`` to the identity provider now. ``repr`` never shows it."""
+
+    token: str = field(repr=False)
+    scim_url: str = ""
+    """The tenant URL the identity provider is given (``…/scim/v2``)."""
+    notice: str = ""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IssuedScimToken:
+        return cls(
+            **cls._fields(data),
+            token=str(data["token"]),
+            scim_url=str(data.get("scim_url", "")),
+            notice=str(data.get("notice", "")),
+        )
+
+
+@dataclass(frozen=True)
+class ScimTokenPage:
+    """One page of ``GET /scim-tokens/`` (``limit``/``offset``; newest first)."""
+
+    tokens: list[ScimToken]
+    total: int
+    limit: int
+    offset: int
+    raw: JSON = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ScimTokenPage:
+        tokens = [ScimToken.from_json(t) for t in data["tokens"]]
+        return cls(
+            tokens=tokens,
+            total=int(data.get("total", len(tokens))),
+            limit=int(data.get("limit", len(tokens))),
+            offset=int(data.get("offset", 0)),
             raw=dict(data),
         )

@@ -7,7 +7,15 @@ from typing import Literal, Protocol, TypeVar
 
 from tater_client.errors import TaterError
 from tater_client.models import parse
-from tater_client.org_models import Invitation, Member, MemberAdded, MemberPage, Organization, OrganizationPage
+from tater_client.org_models import (
+    Invitation,
+    Member,
+    MemberAdded,
+    MemberPage,
+    Organization,
+    OrganizationPage,
+    ScimToken,
+)
 from tater_client.params import ParamValue, Requester
 from tater_client.resources import UNSET, _segment, _Unset
 
@@ -162,7 +170,7 @@ class _Page(Protocol):
 
 
 P = TypeVar("P", bound=_Page)
-Row = TypeVar("Row", Organization, Member, Invitation)
+Row = TypeVar("Row", Organization, Member, Invitation, ScimToken)
 
 
 def _paged(
