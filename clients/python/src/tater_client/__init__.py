@@ -58,7 +58,6 @@ from tater_client.models import (
 )
 from tater_client.org_models import (
     Invitation,
-    IssuedScimToken,
     Member,
     MemberAdded,
     MemberPage,
@@ -91,7 +90,6 @@ __all__ = [
     "Invitation",
     "IpNotAllowed",
     "IssuedKey",
-    "IssuedScimToken",
     "KeyExpired",
     "KeyInactive",
     "KeyInfo",

@@ -9,7 +9,7 @@ from typing import Any
 from tater_client.cli_base import EXIT_OK, Leaf
 from tater_client.client import Tater
 from tater_client.org_models import ScimToken
-from tater_client.output import clean, write_fields, write_json, write_table
+from tater_client.output import write_fields, write_json, write_table
 
 TOKEN_COLUMNS = ("ID", "NAME", "PREFIX", "STATUS", "CREATED BY", "CREATED", "LAST USED")
 
@@ -51,16 +51,6 @@ def cmd_scim_tokens_list(client: Tater, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_scim_tokens_create(client: Tater, args: argparse.Namespace) -> int:
-    issued = client.scim_tokens.create(args.name)
-    if args.json:
-        write_json(sys.stdout, issued.raw)
-    else:
-        write_fields(sys.stdout, [("token", issued.token), ("scim url", issued.scim_url), *_token_pairs(issued)])
-    sys.stderr.write(clean(issued.notice or "This is the only time the token is shown.") + "\n")
-    return EXIT_OK
-
-
 def cmd_scim_tokens_revoke(client: Tater, args: argparse.Namespace) -> int:
     token = client.scim_tokens.revoke(args.token_id)
     if args.json:
@@ -78,14 +68,6 @@ def add_commands(commands: Any, leaf: Leaf) -> None:
     sub.add_argument("--limit", type=int, help="page size, 1-200 (default 50)")
     sub.add_argument("--offset", type=int, help="skip N tokens")
     sub.add_argument("--all", action="store_true", help="every token (every page)")
-    sub = leaf(
-        tokens,
-        "create",
-        cmd_scim_tokens_create,
-        "create a SCIM token, shown once (the server issues them to an owner's signed-in session only:"
-        " through a key, PERMISSION_DENIED)",
-    )
-    sub.add_argument("--name", required=True, help="e.g. 'Entra ID provisioning'")
     leaf(
         tokens, "revoke", cmd_scim_tokens_revoke, "revoke a SCIM token: the identity provider is refused at once"
     ).add_argument("token_id", metavar="TOKEN_ID")

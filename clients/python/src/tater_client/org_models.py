@@ -210,26 +210,6 @@ class ScimToken:
         return cls(**cls._fields(data))
 
 
-@dataclass(frozen=True, kw_only=True)
-class IssuedScimToken(ScimToken):
-    """A SCIM token just created, with its secret: **the only time it is shown**. Give
-    ``token`` and ``scim_url`` to the identity provider now. ``repr`` never shows it."""
-
-    token: str = field(repr=False)
-    scim_url: str = ""
-    """The tenant URL the identity provider is given (``…/scim/v2``)."""
-    notice: str = ""
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> IssuedScimToken:
-        return cls(
-            **cls._fields(data),
-            token=str(data["token"]),
-            scim_url=str(data.get("scim_url", "")),
-            notice=str(data.get("notice", "")),
-        )
-
-
 @dataclass(frozen=True)
 class ScimTokenPage:
     """One page of ``GET /scim-tokens/`` (``limit``/``offset``; newest first)."""

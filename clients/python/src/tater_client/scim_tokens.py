@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tater_client.models import parse
-from tater_client.org_models import IssuedScimToken, ScimToken, ScimTokenPage
+from tater_client.org_models import ScimToken, ScimTokenPage
 from tater_client.orgs import _paged
 from tater_client.params import ParamValue, Requester
 from tater_client.resources import _segment
@@ -29,13 +29,6 @@ class ScimTokensAPI:
     def iter(self, *, page_size: int = 200) -> Iterator[ScimToken]:
         """Every token of the tenant, fetched page by page, each once."""
         return _paged(lambda offset: self.list(limit=page_size, offset=offset), lambda page: page.tokens)
-
-    def create(self, name: str) -> IssuedScimToken:
-        """A new token, its secret in ``.token`` this once. The server issues SCIM tokens to a
-        tenant owner's signed-in session only (a token reaches every account of the tenant):
-        through any API key this raises :class:`~tater_client.PermissionDenied` and nothing is
-        made; create one under Tenant settings → SCIM provisioning. Not retried by default."""
-        return parse(IssuedScimToken.from_json, self._client.request("POST", "/scim-tokens/", json={"name": name}))
 
     def revoke(self, token_id: str) -> ScimToken:
         """Revoke a token (``scimtoken-…``): the identity provider's next request with it is
