@@ -8,20 +8,13 @@ log stream. Now both read it as one of ``json``/``text`` in any case, empty the 
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.gunicorn_server import gunicorn
 from tests.tater.starting import start
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_empty_log_format_starts_on_the_default() -> None:
@@ -35,55 +28,11 @@ def test_upper_case_log_format_is_accepted_by_the_app() -> None:
     assert done.returncode == 0 and done.stdout.strip() == "json", done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _healthz(port: int) -> int | None:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        conn.request("GET", "/healthz")
-        return conn.getresponse().status
-    except OSError:
-        return None
-
-
 def _gunicorn(tmp_path: Path, log_format: str) -> tuple[int | None, str]:
-    """(the /healthz status once it answers, or None if gunicorn exited; its stderr)."""
-    port = _free_port()
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "TATER_TESTING")}
-    environment.update(
-        DJANGO_DEBUG="1",
-        LOG_LEVEL="INFO",
-        TATER_LOG_FORMAT=log_format,
-        PYTHONPATH=str(ROOT),
-        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
-        SQLITE_PATH=str(tmp_path / "db.sqlite3"),
-    )
-    stderr = (tmp_path / "stderr").open("wb")
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "gunicorn", "-c", "python:tater.operations.gunicorn_conf", "-w", "1"]
-        + ["-b", f"127.0.0.1:{port}", "tater.wsgi"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-    )
-    status = None
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and proc.poll() is None:
-            status = _healthz(port)
-            if status is not None:
-                break
-            time.sleep(0.2)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        stderr.close()
-    return status, (tmp_path / "stderr").read_text()
+    """(the /healthz status, or None if gunicorn did not start; its stderr)."""
+    with gunicorn(tmp_path, DJANGO_DEBUG="1", LOG_LEVEL="INFO", TATER_LOG_FORMAT=log_format) as server:
+        status = server.get("/healthz") if server.up else None
+    return status, server.stderr
 
 
 def test_gunicorn_starts_with_an_empty_log_format(tmp_path: Path) -> None:

@@ -11,68 +11,19 @@ happens to hold no digit (about one in 1,500 invitation links) passed it as it w
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
 import secrets
-import socket
 import string
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(port: int, path: str) -> int | None:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    except OSError:
-        return None
+from tests.gunicorn_server import gunicorn
 
 
 def _serve(tmp_path: Path, paths: list[str]) -> tuple[list[int | None], str]:
     """gunicorn at DEBUG with JSON lines: the statuses of ``paths``, and its stderr."""
-    port = _free_port()
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "TATER_TESTING")}
-    environment.update(
-        LOG_LEVEL="DEBUG",
-        TATER_LOG_FORMAT="json",
-        PYTHONPATH=str(ROOT),
-        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
-        SQLITE_PATH=str(tmp_path / "db.sqlite3"),
-    )
-    stderr = (tmp_path / "stderr").open("wb")
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "gunicorn", "-c", "python:tater.operations.gunicorn_conf", "-w", "1"]
-        + ["-b", f"127.0.0.1:{port}", "tater.wsgi"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-    )
-    statuses: list[int | None] = []
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and proc.poll() is None and _get(port, "/healthz") is None:
-            time.sleep(0.2)
-        statuses = [_get(port, path) for path in paths]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        stderr.close()
-    return statuses, (tmp_path / "stderr").read_text()
+    with gunicorn(tmp_path, LOG_LEVEL="DEBUG", TATER_LOG_FORMAT="json") as server:
+        statuses = [server.get(path) for path in paths]
+    return statuses, server.stderr
 
 
 def test_no_raw_path_reaches_the_log_at_debug(tmp_path: Path) -> None:

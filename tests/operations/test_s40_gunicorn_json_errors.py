@@ -7,26 +7,15 @@ Run against a real gunicorn started with ``tater.operations.gunicorn_conf`` (rev
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.gunicorn_server import gunicorn
+
 pytestmark = [pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _raw(port: int, request: bytes) -> bytes:
@@ -41,39 +30,15 @@ def _raw(port: int, request: bytes) -> bytes:
 @pytest.fixture(scope="module")
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     tmp = tmp_path_factory.mktemp("gunicorn-errors")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "TATER_TESTING")}
-    env.update(
-        DJANGO_DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="0",
-        SQLITE_PATH=str(tmp / "db.sqlite3"),
-        PROMETHEUS_MULTIPROC_DIR=str(tmp / "metrics"),
-        PYTHONPATH=str(ROOT),
-    )
-    argv = [sys.executable, "-m", "gunicorn", "-c", "python:tater.operations.gunicorn_conf", "tater.wsgi"]
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [*argv, "-w", "1", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp / "stderr").open("wb"),
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None, (tmp / "stderr").read_text()[-3000:]
-                time.sleep(0.2)
-        yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+    settings = {
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+    }
+    with gunicorn(tmp, args=("--graceful-timeout", "2"), **settings) as server:
+        assert server.up, server.stderr[-3000:]
+        yield server.port
 
 
 def _answer(raw: bytes) -> tuple[int, dict[str, str], dict[str, str]]:
