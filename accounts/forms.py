@@ -185,6 +185,17 @@ class SSOCertificateField:
     cleaned_data: dict[str, Any]
     instance: TenantSSOConfig
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        form = cast(forms.BaseForm, self)
+        if sso_certificate.is_private_key(self.instance.idp_x509_cert or ""):
+            # One stored before the check was refused (a secret is never sent back into a page):
+            # the box shows empty, and so does the value-shown twin, so an empty box keeps it.
+            form.initial[sso_certificate.FIELD] = ""
+            initial_name = form.add_initial_prefix(sso_certificate.FIELD)
+            if form.is_bound and sso_certificate.is_private_key(str(form.data.get(initial_name) or "")):
+                form.data = {**form.data, initial_name: ""}
+
     def clean_idp_x509_cert(self) -> str:
         """The service's certificate check (accounts.sso_certificate), beside the field with
         the other errors; a private key is not sent back into the page."""

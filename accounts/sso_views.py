@@ -183,6 +183,7 @@ def _settings_page(
             "callback_url": callback,
             "saml_addresses": _saml_addresses(request, saved),
             "saml_certificate": sso_certificate.describe(saved.idp_x509_cert) if saved is not None else None,
+            "stored_private_key": saved is not None and sso_certificate.is_private_key(saved.idp_x509_cert),
             "domains": claims,
             "domain_form": domain_form or DomainForm(),
             "has_verified_domain": any(c.is_verified for c in claims),
