@@ -369,11 +369,17 @@ class TenantSSOConfigAdmin(TenantsToldApart):
 
     @admin.display(description="Saved signing certificate")
     def signing_certificate(self, obj: TenantSSOConfig) -> str:
-        """As on the owner's page: SAML sign-ins fail once the IdP's certificate has expired."""
+        """As on the owner's page: SAML sign-ins fail once the IdP replaces its expired key."""
         cert = sso_certificate.describe(obj.idp_x509_cert) if obj.protocol == "saml" else None
         if cert is None:
             return "Cannot be read as a certificate" if obj.protocol == "saml" and obj.pk else "-"
-        warning = "EXPIRED: SAML sign-ins fail. " if cert.expired else "Expires soon: " if cert.expires_soon else ""
+        warning = (
+            "EXPIRED: sign-ins fail once the IdP signs with its new key. "
+            if cert.expired
+            else "Expires soon: "
+            if cert.expires_soon
+            else ""
+        )
         return f"{warning}{cert.subject}, {'expired' if cert.expired else 'expires'} {cert.expires:%Y-%m-%d} (UTC)"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:

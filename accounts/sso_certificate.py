@@ -64,8 +64,9 @@ def problem(value: str, *, saml: bool, stored: str = "") -> str | None:
 
 @dataclass(frozen=True)
 class Saved:
-    """What the settings page says of the saved signing certificate: SAML sign-ins fail once
-    it has expired (IdPs roll theirs, Entra ID's after about three years)."""
+    """What the settings page says of the saved signing certificate. Its dates are not checked
+    at sign-in (python3-saml verifies the signature with its key), but IdPs replace the key when
+    it expires (Entra ID's after about three years): from then every SAML sign-in fails."""
 
     subject: str
     expires: dt.datetime
