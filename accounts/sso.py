@@ -13,6 +13,7 @@ verified does none of these.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -65,6 +66,23 @@ def link_offer(user: Any) -> TenantSSOConfig | None:
     if config is None or SocialAccount.objects.filter(user=user, provider=config.provider_id).exists():
         return None
     return config
+
+
+def provider_id_for(tenant: Any) -> str:
+    """The provider id of the tenant's SSO connection, in every address the owner registers at
+    the IdP (ACS URL, SP entity id, metadata URL, OIDC redirect URI): known before the first
+    save, and kept across saves and IdP changes, so what was pasted at the IdP keeps working.
+    Derived from the tenant's public id, never revealing it."""
+    digest = hashlib.sha256(f"tater-sso-connection:{tenant.public_id}".encode()).hexdigest()
+    return f"{PROVIDER_ID_PREFIX}{digest[:16]}"
+
+
+def _unlink_identities(provider_id: str) -> int:
+    """Identities are (provider id, subject): the identities of the IdP this connection spoke to
+    until now move to a retired provider id, which no app serves, so a new IdP (or a connection
+    made again) never inherits the old one's subjects. How many moved."""
+    retired = f"{PROVIDER_ID_PREFIX}{uuid.uuid4().hex[:16]}"
+    return SocialAccount.objects.filter(provider=provider_id).update(provider=retired)
 
 
 def config_for_provider(provider_id: str) -> TenantSSOConfig | None:
@@ -186,6 +204,8 @@ def _session_idp_tenant(request: Any, user: Any) -> int | None:
     if not sign_ins or sign_ins[-1].get("method") != "socialaccount":
         return None
     provider = str(sign_ins[-1].get("provider") or "")
+    if not SocialAccount.objects.filter(user=user, provider=provider, uid=str(sign_ins[-1].get("uid") or "")).exists():
+        return None  # an identity of the IdP the connection spoke to before: not its IdP now
     return TenantSSOConfig.objects.filter(provider_id=provider).values_list("tenant_id", flat=True).first()
 
 
@@ -325,7 +345,7 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
     config = TenantSSOConfig.objects.select_for_update().filter(tenant=tenant).first()
     created = config is None
     if config is None:
-        config = TenantSSOConfig(tenant=tenant, provider_id=f"{PROVIDER_ID_PREFIX}{uuid.uuid4().hex[:16]}")
+        config = TenantSSOConfig(tenant=tenant, provider_id=provider_id_for(tenant))
     before = {name: _plain(getattr(config, name)) for name in EDITABLE}
     for name, value in values.items():
         if name not in EDITABLE:
@@ -335,13 +355,13 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
         setattr(config, name, value)
     validate_config(config)
     unlinked: dict[str, Any] | None = None
-    if not created and (before["issuer"] != config.issuer or before["idp_entity_id"] != config.idp_entity_id):
-        # Identities are (provider id, subject): a different IdP must never inherit the
-        # old one's subjects, so it gets a fresh provider id. The identities linked to the old
-        # one no longer sign anyone in: the entry says how many (the owner's page warned).
-        unlinked = {"provider": config.provider_id, "count": linked_identities(config)}
-        SocialApp.objects.filter(provider_id=config.provider_id).delete()
-        config.provider_id = f"{PROVIDER_ID_PREFIX}{uuid.uuid4().hex[:16]}"
+    if created or before["issuer"] != config.issuer or before["idp_entity_id"] != config.idp_entity_id:
+        # A different IdP (or a connection made again after one was deleted) must never inherit
+        # the old one's subjects; the addresses stay. The identities linked to the old one no
+        # longer sign anyone in: the entry says how many (the owner's page warned).
+        count = _unlink_identities(config.provider_id)
+        if count or not created:
+            unlinked = {"provider": config.provider_id, "count": count}
     config.save()
     sync_social_app(config)
     after = {name: _plain(getattr(config, name)) for name in EDITABLE}

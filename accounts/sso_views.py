@@ -142,21 +142,16 @@ def _tenant_settings_url(request: HttpRequest, tenant: Any) -> str:
     return url if org is None else f"{url}?{urlencode({access.ORG_PARAM: org.public_id})}"
 
 
-def _saml_addresses(request: HttpRequest, saved: TenantSSOConfig | None) -> dict[str, str] | None:
-    """What an owner registers at their SAML IdP for the saved configuration: the addresses
-    allauth serves it at and answers with (its SP metadata), built by allauth's own function so
-    they cannot differ. None before a SAML configuration is saved (its provider id, in every
-    address, is given on saving)."""
-    if saved is None or saved.protocol != SSOProtocol.SAML:
-        return None
-    app_settings = SocialApp.objects.filter(provider_id=saved.provider_id).values_list("settings", flat=True).first()
-    sp = saml_utils.build_sp_config(request, app_settings or {}, saved.provider_id)
+def _saml_addresses(request: HttpRequest, provider_id: str) -> dict[str, str]:
+    """What an owner registers at their SAML IdP: the addresses allauth serves the connection at
+    and answers with (its SP metadata), built by allauth's own function so they cannot differ.
+    Shown before the first save (Okta asks for them before it shows its own) and stable."""
+    app = SocialApp.objects.filter(provider_id=provider_id, provider="saml").values_list("settings", flat=True)
+    sp = saml_utils.build_sp_config(request, app.first() or {}, provider_id)
     return {
         "acs_url": sp["assertionConsumerService"]["url"],
         "entity_id": sp["entityId"],
-        "metadata_url": request.build_absolute_uri(
-            reverse("saml_metadata", kwargs={"organization_slug": saved.provider_id})
-        ),
+        "metadata_url": request.build_absolute_uri(reverse("saml_metadata", kwargs={"organization_slug": provider_id})),
     }
 
 
@@ -165,11 +160,8 @@ def _settings_page(
 ) -> HttpResponse:
     # The protocol in use is the saved one (a form sent back with errors shows what was typed).
     saved = TenantSSOConfig.objects.filter(tenant=tenant).first()
-    callback = None
-    if saved is not None and saved.protocol == SSOProtocol.OIDC:
-        callback = request.build_absolute_uri(
-            reverse("openid_connect_callback", kwargs={"provider_id": saved.provider_id})
-        )
+    provider_id = saved.provider_id if saved is not None else sso.provider_id_for(tenant)
+    callback = request.build_absolute_uri(reverse("openid_connect_callback", kwargs={"provider_id": provider_id}))
     claims = list(domains.tenant_domains(tenant=tenant))
     invalid = form.errors or (domain_form is not None and domain_form.errors)
     return render(
@@ -181,7 +173,8 @@ def _settings_page(
             "config": config,
             "owned": owned,
             "callback_url": callback,
-            "saml_addresses": _saml_addresses(request, saved),
+            "saml_addresses": _saml_addresses(request, provider_id),
+            "saml_saved": saved is not None and saved.protocol == SSOProtocol.SAML,
             "saml_certificate": sso_certificate.describe(saved.idp_x509_cert) if saved is not None else None,
             "stored_private_key": saved is not None and sso_certificate.is_private_key(saved.idp_x509_cert),
             "domains": claims,

@@ -145,13 +145,15 @@ def test_identity_is_issuer_and_name_id_not_email(idp: SAMLIdP, tenant_saml: dic
     request = start(second, idp)
     post_response(second, request.acs_url, jane(idp, request, attributes={EMAIL_ATTR: "jane.doe@acme.test"}))
     assert second.get("/api/v1/me").json()["user"]["id"] == user_id
-    # A new IdP entity id (issuer) gets a new provider id: its NameIDs are new identities.
+    # A new IdP entity id (issuer): its NameIDs are new identities. The connection keeps its
+    # provider id (the addresses registered at the IdP, review s47); the old identities leave it.
     old_provider = tenant_saml["config"].provider_id
     config = sso.sso_config_save(
         tenant=tenant_saml["tenant"], actor=tenant_saml["owner"], values={"idp_entity_id": "https://idp2.acme.test/"}
     )
-    assert config.provider_id != old_provider
-    assert not SocialApp.objects.filter(provider_id=old_provider).exists()
+    assert config.provider_id == old_provider
+    assert not SocialAccount.objects.filter(provider=old_provider).exists()
+    assert SocialApp.objects.get(provider_id=old_provider).settings["idp"]["entity_id"] == "https://idp2.acme.test/"
 
 
 def test_unsigned_response_is_refused(idp: SAMLIdP, tenant_saml: dict[str, Any]) -> None:
