@@ -104,10 +104,11 @@ def _on_keys_sweep_ahead(*, tenant: Tenant, user: Any, **kwargs: Any) -> None:
     keys_lock(tenant=tenant, owners=None if user is None else [user.pk])
 
 
-def _on_key_vouch_ahead(*, key_pk: int, **kwargs: Any) -> None:
-    """Lock the key an invitation is (re)sent through, as its revocation locks it, and refuse
-    one revoked or deactivated since the request's key check (``orgs.signals.key_vouch_ahead``)."""
-    narrowing.key_locked_usable(key_pk, nothing_done="nothing was sent")
+def _on_key_vouch_ahead(*, key_pk: int, nothing_done: str = "nothing was sent", **kwargs: Any) -> None:
+    """Lock the key an invitation is (re)sent or a role given through, as its revocation locks
+    it, and refuse one revoked or deactivated since the request's key check
+    (``orgs.signals.key_vouch_ahead``)."""
+    narrowing.key_locked_usable(key_pk, nothing_done=nothing_done)
 
 
 def connect_receivers() -> None:

@@ -118,6 +118,33 @@ def has_email(user: Any, email: str) -> bool:
     return any(normalize_email(address) == email for address in addresses)
 
 
+KEY_GONE_NOTHING_DONE = "nobody was added and no role was changed"
+
+
+def _granting_through_key(
+    who: policy.Actor, *, organization: Organization, user: Any, leaving: bool = False
+) -> policy.Actor:
+    """A role given through an API key is given under that key (SPEC §14: a leaked key is
+    revoked at once and its mail names the people let in with it): the key is locked until the
+    transaction ends, so a revocation arriving meanwhile waits and its mail names the person;
+    one since the request's key check refuses the change (403, nothing written). Locks in the
+    order every change of a person takes them (docs/authorization.md, "Lock order"): the
+    person's SCIM Users (``leaving``: and what their tenant role's end takes), the tenant row
+    and the caller's roles (read afresh), the key, then the person's membership and the audit
+    chain. From a session, the admin or SCIM: ``who`` as it is, nothing locked here."""
+    if who.credential is None:
+        return who
+    tenant, key_pk = organization.tenant, who.credential.key_pk
+    signals.member_join_ahead.send(sender=OrgMembership, tenant=tenant, user=user, actor=who.user)
+    if leaving:
+        signals.member_leave_ahead.send(sender=TenantMembership, tenant=tenant, user=user)
+    who = as_actor_locked(who, tenant)[1]
+    signals.key_vouch_ahead.send(
+        sender=OrgMembership, tenant_pk=tenant.pk, key_pk=key_pk, nothing_done=KEY_GONE_NOTHING_DONE
+    )
+    return who
+
+
 @transaction.atomic
 def member_add_by_email(
     *, organization: Organization, email: str, role: str, actor: Any, accept_url: Callable[[str], str]
@@ -138,6 +165,8 @@ def member_add_by_email(
     policy.require(policy.can_manage_members(who, org_pk=organization.pk))
     user = account_holding(email)  # by its primary address or another one (verified: below)
     direct = user is not None and has_verified_email(user, email)
+    if direct:
+        who = _granting_through_key(who, organization=organization, user=user)  # under its key
     # Added directly, a person keeps what they hold here already (a tenant role): a key
     # grants only what the role adds. An invitation may be accepted by anyone holding the address.
     held = roles.role_scopes(*_member_roles(user=user, organization=organization)) if direct else frozenset()
@@ -198,6 +227,8 @@ def member_update(
     The last owner of a tenant can be neither demoted nor removed (409 CONFLICT).
     """
     who = as_actor(actor, organization.tenant_id)
+    if role is not UNSET or tenant_role not in (UNSET, None):  # a role given: under its key
+        who = _granting_through_key(who, organization=organization, user=user, leaving=tenant_role is None)
     policy.require(policy.can_manage_members(who, org_pk=organization.pk))
     _require_may_change(who, user=user, organization=organization)
     actor = who.user

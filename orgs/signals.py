@@ -47,9 +47,12 @@ key_lifetime_capped = Signal()
 # lock rows a key change in flight takes after its key, so taking the keys last deadlocks.
 keys_sweep_ahead = Signal()
 
-# Sent first, before an invitation sent or resent through an API key locks anything:
-# ``tenant_pk``, ``key_pk``. apikeys locks that key until the transaction ends and refuses
-# (``NotPermitted``) if it was revoked or deactivated since the request's key check: a
-# revocation or deactivation then waits for the invitation and withdraws or holds it with the
-# key's others (``orgs.key_invitations``), never misses one written after it looked.
+# Sent first, before an invitation sent or resent through an API key locks anything, and
+# before a role given through one (``orgs.members``: after the person's Users, the tenant row
+# and the caller's roles) locks the person's membership: ``tenant_pk``, ``key_pk``, optional
+# ``nothing_done`` (what the refusal says did not happen). apikeys locks that key until the
+# transaction ends and refuses (``NotPermitted``) if it was revoked or deactivated since the
+# request's key check: a revocation or deactivation then waits for the change and sees it
+# (withdraws or holds the invitation with the key's others, ``orgs.key_invitations``; its leak
+# mail names the person let in), never misses one written after it looked.
 key_vouch_ahead = Signal()
