@@ -90,3 +90,17 @@ def caller_locked(actor: policy.Actor) -> ApiKey | None:
     if actor.credential is None:
         return None
     return key_locked_usable(actor.credential.key_pk, nothing_done="nothing was created")
+
+
+def rotation_locked(who: policy.Actor, api_key: ApiKey) -> ApiKey:
+    """The key to rotate, locked; through another API key, under that key too (SPEC §14: the
+    leak mail names the keys rotated with a leaked key): the two in key order, as a sweep of
+    their owner's keys takes them (``reactions.keys_lock``), the calling one refused if revoked
+    or deactivated since the request's key check, so a revocation arriving meanwhile waits and
+    its mail names the rotated key."""
+    through = who.credential.key_pk if who.credential is not None and who.credential.key_pk != api_key.pk else None
+    keys = ApiKey.objects.select_for_update(of=("self",)).select_related("tenant", "organization")
+    locked = {key.pk: key for key in keys.filter(pk__in=[api_key.pk, through or api_key.pk]).order_by("pk")}
+    if through is not None:
+        key_locked_usable(through, nothing_done="nothing was rotated")
+    return locked[api_key.pk]

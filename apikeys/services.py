@@ -427,8 +427,8 @@ def apikey_rotate(*, api_key: ApiKey, actor: Any, grace_period_seconds: int = DE
         raise InvalidInput(
             f"grace_period_seconds must be between 0 and {MAX_GRACE_SECONDS}", field="grace_period_seconds"
         )
-    api_key = _locked(api_key)
     who = as_actor(actor, api_key.tenant_id)
+    api_key = narrowing.rotation_locked(who, api_key)  # and the key it goes through, in key order
     _require_reach(who, api_key)
     policy.require(policy.can_rotate_key(who, api_key))
     narrowing.require_rotatable_through(who, api_key)
