@@ -30,6 +30,19 @@ def _user_name(value: Any) -> Q:
     return Q(user_name_key=normalize_email(value))
 
 
+def _json_text(key: str) -> Field:
+    """A string the User keeps in ``attributes`` (case-insensitively). A User without it does
+    not match, so ``not (…)`` matches it: SQL's comparison with the missing key is NULL, which
+    ``NOT`` keeps NULL, so the key's presence is part of the comparison."""
+
+    def build(value: Any) -> Q:
+        if not isinstance(value, str):
+            raise bad_request(f"Compare {key} with a string", "invalidFilter")
+        return Q(attributes__has_key=key) & Q(**{f"attributes__{key}__iexact": value})
+
+    return build
+
+
 def _boolean(column: str) -> Field:
     def build(value: Any) -> Q:
         if not isinstance(value, bool):
@@ -50,7 +63,7 @@ USER_FIELDS: dict[str, Field] = {
     "id": _text("public_id", case_exact=True),
     "username": _user_name,
     "externalid": _text("external_id", case_exact=True),
-    "displayname": _text("attributes__displayName"),
+    "displayname": _json_text("displayName"),
     "active": _boolean("active"),
 }
 GROUP_FIELDS: dict[str, Field] = {
