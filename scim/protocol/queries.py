@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from scim.models import ScimGroupMember
 from scim.protocol import filters as F
 from scim.protocol.errors import bad_request
 from scim.protocol.resources import ResourceSpec
@@ -55,7 +56,9 @@ def _boolean(column: str) -> Field:
 def _group_member(value: Any) -> Q:
     if not isinstance(value, str):
         raise bad_request("Compare members with a User id", "invalidFilter")
-    return Q(memberships__identity__public_id=value)
+    # A subquery, not a join: ``members eq "a" and members eq "b"`` is a group holding both,
+    # where one join would need one member row to be both (RFC 7644 §3.4.2.2).
+    return Q(pk__in=ScimGroupMember.objects.filter(identity__public_id=value).values("group_id"))
 
 
 # Filterable attributes with ``eq`` (the filters Entra ID and Okta send, and a few more).
