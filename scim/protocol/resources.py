@@ -40,6 +40,7 @@ class AttrSpec:
     subs: tuple[AttrSpec, ...] = ()
     read_only: bool = False
     max_length: int = MAX_TEXT
+    max_items: int | None = None  # values one request (one PATCH operation) may send
 
     def sub(self, name: str) -> AttrSpec | None:
         lowered = name.lower()
@@ -91,6 +92,9 @@ GROUP = ResourceSpec(
             "complex",
             multi=True,
             subs=(AttrSpec("value"), AttrSpec("$ref", max_length=2048), AttrSpec("type"), AttrSpec("display")),
+            # What a request sends, not what the group holds: Entra ID and Okta add members a
+            # few at a time, to groups that may hold more.
+            max_items=MAX_MEMBERS_PER_REQUEST,
         ),
     ),
 )
@@ -133,6 +137,8 @@ def coerce(spec: AttrSpec, value: Any) -> Any:
         return None
     if spec.multi:
         items = value if isinstance(value, list) else [value]
+        if spec.max_items is not None and len(items) > spec.max_items:
+            raise bad_request(f"At most {spec.max_items} {spec.name} per request", "tooMany")
         if spec.kind == "complex":
             out = [coerce_complex(spec, item, spec.name) for item in items]
             out = [item for item in out if item]
@@ -219,8 +225,6 @@ def group_doc(doc: dict[str, Any]) -> GroupDoc:
     if not isinstance(display_name, str) or not display_name.strip():
         raise bad_request("displayName is required")
     members = doc.get("members", [])
-    if len(members) > MAX_MEMBERS_PER_REQUEST:
-        raise bad_request(f"At most {MAX_MEMBERS_PER_REQUEST} members per request", "tooMany")
     ids: list[str] = []
     for member in members:
         member_id = member.get("value")
