@@ -110,8 +110,9 @@ def scim_group_update(
     key = fold(doc.display_name)
     if key != group.display_name_key and ScimGroup.objects.filter(tenant=tenant, display_name_key=key).exists():
         raise taken("A Group with this displayName already exists")
-    added = [i for i in doc.member_ids if i not in set(current)]
-    removed = [i for i in current if i not in set(doc.member_ids)]
+    before, after = set(current), set(doc.member_ids)  # once: per member, a large group took seconds
+    added = [i for i in doc.member_ids if i not in before]
+    removed = [i for i in current if i not in after]
     joining = _identities(tenant, tuple(added))
     changes: dict[str, Any] = diff(
         {"displayName": group.display_name, "externalId": group.external_id},
