@@ -1,7 +1,7 @@
 """``tater``: the Tater API from the command line.
 
 Reads the key from ``TATER_API_KEY`` (never from an argument, which other users of the
-machine could read in the process list) and the server from ``TATER_URL`` (default
+machine could read in the process list; ``tater auth token`` needs none: it makes one) and the server from ``TATER_URL`` (default
 ``http://127.0.0.1:8000``). Exit codes: 0 done, 1 the API refused (the catalog code and
 the request id go to stderr), 2 usage (bad arguments, no key, unreadable file).
 """
@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from tater_client import cli_keys, cli_orgs, cli_records, cli_scim
-from tater_client.cli_base import EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, Handler, UsageError
+from tater_client import cli_auth, cli_keys, cli_orgs, cli_records, cli_scim
+from tater_client.cli_base import EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, Handler, KeylessHandler, UsageError
 from tater_client.client import DEFAULT_URL, Tater
 from tater_client.errors import TaterError
 from tater_client.output import clean, report_error, write_fields, write_json
@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common(defaults=False)
     parser = argparse.ArgumentParser(
         prog="tater",
-        description="The Tater API from the command line. The key is read from TATER_API_KEY.",
+        description="The Tater API from the command line. The key is read from TATER_API_KEY"
+        " ('tater auth token' makes one from an account's email and password).",
         parents=[_common(defaults=True)],
         epilog="Exit codes: 0 ok, 1 API error (code and request id on stderr), 2 usage.",
     )
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_records.add_commands(commands, leaf)
     cli_orgs.add_commands(commands, leaf)
     cli_scim.add_commands(commands, leaf)
+    cli_auth.add_commands(commands, common)
     return parser
 
 
@@ -110,18 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on a usage error
     handler: Handler | None = getattr(args, "handler", None)
-    if handler is None:
+    keyless_handler: KeylessHandler | None = getattr(args, "keyless_handler", None)
+    if handler is None and keyless_handler is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        client = Tater(base_url=args.url, organization_id=args.organization, timeout=args.timeout)
-    except ValueError as exc:
-        sys.stderr.write(f"tater: {clean(str(exc))}\n")
-        return EXIT_USAGE
-    try:
-        with client:
+        if handler is None:  # `tater auth token`: how a key is got, so it needs none
+            return keyless_handler(args) if keyless_handler is not None else EXIT_USAGE
+        with Tater(base_url=args.url, organization_id=args.organization, timeout=args.timeout) as client:
             return handler(client, args)
-    except (UsageError, ValueError) as exc:  # ValueError: an argument the client refuses (an id "..")
+    except (UsageError, ValueError) as exc:  # ValueError: no key, a bad URL, an id the client refuses ("..")
         sys.stderr.write(f"tater: {clean(str(exc))}\n")
         return EXIT_USAGE
     except TaterError as exc:

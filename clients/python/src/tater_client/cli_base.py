@@ -11,6 +11,8 @@ from tater_client.client import Tater
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE = 0, 1, 2
 
 Handler = Callable[[Tater, argparse.Namespace], int]
+KeylessHandler = Callable[[argparse.Namespace], int]
+"""A command that runs without ``TATER_API_KEY`` (``tater auth token``: how a key is got)."""
 
 
 class UsageError(Exception):

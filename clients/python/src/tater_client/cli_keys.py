@@ -52,7 +52,7 @@ def _print_key(args: argparse.Namespace, key: ApiKey) -> int:
     return EXIT_OK
 
 
-def _print_issued(args: argparse.Namespace, issued: IssuedKey) -> int:
+def print_issued(args: argparse.Namespace, issued: IssuedKey) -> int:
     if args.json:
         write_json(sys.stdout, issued.raw)
     else:
@@ -111,7 +111,7 @@ def cmd_keys_usage(client: Tater, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _scopes(values: list[str] | None) -> list[str] | None:
+def scope_list(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
     return [scope.strip() for value in values for scope in value.split(",") if scope.strip()]
@@ -121,7 +121,7 @@ def cmd_keys_create(client: Tater, args: argparse.Namespace) -> int:
     issued = client.keys.create(
         args.name,
         type=args.type,
-        scopes=_scopes(args.scopes),
+        scopes=scope_list(args.scopes),
         expires_at=args.expires_at,
         allowed_ips=args.allow_ip,
         rate_limit=args.rate_limit,
@@ -129,11 +129,11 @@ def cmd_keys_create(client: Tater, args: argparse.Namespace) -> int:
         usage_limit=args.usage_limit,
         usage_refill=args.usage_refill,
     )
-    return _print_issued(args, issued)
+    return print_issued(args, issued)
 
 
 def cmd_keys_rotate(client: Tater, args: argparse.Namespace) -> int:
-    return _print_issued(args, client.keys.rotate(args.id, grace_period_seconds=args.grace_period))
+    return print_issued(args, client.keys.rotate(args.id, grace_period_seconds=args.grace_period))
 
 
 def _key_action(action: str) -> Handler:

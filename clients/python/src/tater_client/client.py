@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import httpx
@@ -21,9 +22,9 @@ from tater_client.errors import (
     error_from_response,
     redirect_error,
 )
-from tater_client.models import KeyInfo, parse
+from tater_client.models import IssuedKey, KeyInfo, parse
 from tater_client.orgs import MembersAPI, OrganizationsAPI
-from tater_client.params import ParamValue, __version__, query
+from tater_client.params import ParamValue, TimeLike, __version__, iso, query
 from tater_client.resources import KeysAPI, ScansAPI
 from tater_client.retry import IDEMPOTENT_METHODS, RetryPolicy, retryable_status, server_wait
 from tater_client.scim_tokens import ScimTokensAPI
@@ -116,6 +117,29 @@ def _sends_key_in_the_clear(url: str) -> bool:
     return httpx.URL(url).scheme == "http" and not _is_loopback(url)
 
 
+def _server_url(base_url: str | None) -> str:
+    """The server's URL from ``base_url``, ``$TATER_URL`` or the default, without ``/api/v1``;
+    a ``ValueError`` for what names no server (said now, not as a CONNECTION_ERROR after
+    every retry's backoff)."""
+    url = (base_url or os.environ.get("TATER_URL") or DEFAULT_URL).strip().rstrip("/")
+    if url.endswith(API_PREFIX):
+        url = url[: -len(API_PREFIX)]
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"{url!r} is not a server URL ({exc}): check base_url or TATER_URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(
+            f"{url!r} is not a server URL: give one such as https://tater.example.com (base_url or TATER_URL)"
+        )
+    if parsed.userinfo:
+        raise ValueError(
+            "The server URL carries a user name or password: the API key authenticates, drop them from base_url"
+            " or TATER_URL"
+        )
+    return url
+
+
 class Tater:
     """A Tater API client authenticated by one API key (sent as ``X-API-Key``).
 
@@ -165,50 +189,17 @@ class Tater:
                 "The API key holds a character no key has (a space, a control character, a second line):"
                 " check api_key= or TATER_API_KEY"
             )
-        url = (base_url or os.environ.get("TATER_URL") or DEFAULT_URL).strip().rstrip("/")
-        if url.endswith(API_PREFIX):
-            url = url[: -len(API_PREFIX)]
-        try:
-            parsed = httpx.URL(url)
-        except httpx.InvalidURL as exc:
-            raise ValueError(f"{url!r} is not a server URL ({exc}): check base_url or TATER_URL") from None
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            # Said now, not as a CONNECTION_ERROR after every retry's backoff.
-            raise ValueError(
-                f"{url!r} is not a server URL: give one such as https://tater.example.com (base_url or TATER_URL)"
-            )
-        if parsed.userinfo:
-            raise ValueError(
-                "The server URL carries a user name or password: the API key authenticates, drop them from base_url"
-                " or TATER_URL"
-            )
-        if allow_insecure_http is None:
-            allow_insecure_http = os.environ.get("TATER_ALLOW_INSECURE_HTTP", "").lower() in ("1", "true", "yes")
-        if not allow_insecure_http and _sends_key_in_the_clear(url):
-            raise ValueError(
-                f"{url} is plain http:// to another machine: the API key would cross the network unencrypted."
-                " Use https://, or pass allow_insecure_http=True (TATER_ALLOW_INSECURE_HTTP=1) for a network you trust"
-            )
-        self.base_url = url
-        self.organization_id = organization_id
-        self.retry = retry or RetryPolicy()
-        self.max_response_bytes = max_response_bytes
-        self.last_rate_limit: RateLimitInfo | None = None
-        """The ``X-RateLimit-*`` headers of the last response that carried them."""
-        self._sleep: Callable[[float], None] = time.sleep
-        self._http = httpx.Client(
-            base_url=url + API_PREFIX,
-            headers={
-                "X-API-Key": api_key,
-                "Accept": "application/json",
-                "User-Agent": user_agent or f"tater-client/{__version__} python-httpx/{httpx.__version__}",
-            },
+        self._connect(
+            {"X-API-Key": api_key},
+            base_url=base_url,
+            organization_id=organization_id,
             timeout=timeout,
+            retry=retry or RetryPolicy(),
             transport=transport,
-            follow_redirects=False,
-            # Loopback needs no TLS because the key stays on this machine: an HTTP_PROXY from
-            # the environment would carry it, unencrypted, to the proxy's host instead.
-            trust_env=not _is_loopback(url),
+            user_agent=user_agent,
+            allow_insecure_http=allow_insecure_http,
+            max_response_bytes=max_response_bytes,
+            sent="the API key",
         )
         self.keys = KeysAPI(self)
         self.scans = ScansAPI(self)
@@ -216,6 +207,103 @@ class Tater:
         self.organizations = OrganizationsAPI(self)
         self.members = MembersAPI(self)
         self.scim_tokens = ScimTokensAPI(self)
+
+    def _connect(
+        self,
+        headers: dict[str, str],
+        *,
+        base_url: str | None,
+        organization_id: str | None,
+        timeout: float | httpx.Timeout | None,
+        retry: RetryPolicy,
+        transport: httpx.BaseTransport | None,
+        user_agent: str | None,
+        allow_insecure_http: bool | None,
+        max_response_bytes: int,
+        sent: str,
+    ) -> None:
+        """The server checked (``sent``: the secret that goes to it, for the refusals) and
+        the connection pool made; the resources are the caller's to add."""
+        url = _server_url(base_url)
+        if allow_insecure_http is None:
+            allow_insecure_http = os.environ.get("TATER_ALLOW_INSECURE_HTTP", "").lower() in ("1", "true", "yes")
+        if not allow_insecure_http and _sends_key_in_the_clear(url):
+            raise ValueError(
+                f"{url} is plain http:// to another machine: {sent} would cross the network unencrypted."
+                " Use https://, or pass allow_insecure_http=True (TATER_ALLOW_INSECURE_HTTP=1) for a network you trust"
+            )
+        self.base_url = url
+        self.organization_id = organization_id
+        self.retry = retry
+        self.max_response_bytes = max_response_bytes
+        self.last_rate_limit: RateLimitInfo | None = None
+        """The ``X-RateLimit-*`` headers of the last response that carried them."""
+        self._sleep: Callable[[float], None] = time.sleep
+        self._http = httpx.Client(
+            base_url=url + API_PREFIX,
+            headers={
+                **headers,
+                "Accept": "application/json",
+                "User-Agent": user_agent or f"tater-client/{__version__} python-httpx/{httpx.__version__}",
+            },
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            # Loopback needs no TLS because the secret stays on this machine: an HTTP_PROXY
+            # from the environment would carry it, unencrypted, to the proxy's host instead.
+            trust_env=not _is_loopback(url),
+        )
+
+    @classmethod
+    def exchange_credentials(
+        cls,
+        base_url: str | None = None,
+        *,
+        email: str,
+        password: str,
+        code: str | None = None,
+        organization_id: str | None = None,
+        name: str | None = None,
+        scopes: list[str] | None = None,
+        expires_at: TimeLike | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+        user_agent: str | None = None,
+        allow_insecure_http: bool | None = None,
+    ) -> IssuedKey:
+        """``POST /auth/token``: an account's email and password (and ``code``, the current
+        one-time code, when it has two-factor authentication) exchanged for a new API key,
+        bound to ``organization_id`` (needed when the account reaches several orgs). Who may
+        is the tenant's choice (its owners by default). ``scopes`` default to the account's
+        own permissions in the org; ``name`` to "Credential exchange <date>".
+
+        Returns the :class:`IssuedKey`: ``.key`` is shown this once (never in ``repr``); pass
+        it to ``Tater(issued.key, base_url=…)``. Sent once, whatever the answer: a POST that
+        creates a key is never repeated. The password goes in the body only and is kept
+        nowhere. Refusals: :class:`AuthenticationError` ``INVALID_CREDENTIALS``,
+        :class:`InvalidOtp` (the code missing, wrong or throttled: ``retry_after``),
+        :class:`PermissionDenied` ``SSO_REQUIRED`` / ``MFA_REQUIRED`` / ``PERMISSION_DENIED``,
+        :class:`AmbiguousOrg`, :class:`LockedOut`."""
+        body: dict[str, Any] = {"email": email, "password": password}
+        optional = {"code": code, "organizationId": organization_id, "name": name, "scopes": scopes}
+        body.update({field: value for field, value in optional.items() if value is not None})
+        if expires_at is not None:
+            body["expires_at"] = iso(expires_at) if isinstance(expires_at, date) else expires_at
+        anonymous = cls.__new__(cls)
+        anonymous._connect(
+            {},
+            base_url=base_url,
+            organization_id=None,
+            timeout=timeout,
+            retry=RetryPolicy.disabled(),
+            transport=transport,
+            user_agent=user_agent,
+            allow_insecure_http=allow_insecure_http,
+            max_response_bytes=MAX_RESPONSE_BODY,
+            sent="the password",
+        )
+        with anonymous:
+            return parse(IssuedKey.from_json, anonymous.request("POST", "/auth/token", json=body))
 
     def __repr__(self) -> str:
         return f"Tater(base_url={self.base_url!r})"  # never the key

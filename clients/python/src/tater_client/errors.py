@@ -112,9 +112,11 @@ class TaterError(Exception):
 
 
 class AuthenticationError(TaterError):
-    """401: the key is missing, malformed, unknown, revoked, expired or deactivated.
+    """401: the key is missing, malformed, unknown, revoked, expired or deactivated; or, in a
+    credential exchange, the email and password are not an account's.
 
-    ``code`` tells which: ``UNAUTHORIZED``, ``KEY_REVOKED``, ``KEY_EXPIRED``, ``KEY_INACTIVE``.
+    ``code`` tells which: ``UNAUTHORIZED``, ``KEY_REVOKED``, ``KEY_EXPIRED``, ``KEY_INACTIVE``,
+    ``INVALID_CREDENTIALS``, ``INVALID_OTP`` (:class:`InvalidOtp`).
     """
 
 
@@ -224,6 +226,16 @@ class KeyTypeNotAllowed(PermissionDenied):
     """403 ``KEY_TYPE_NOT_ALLOWED``: this endpoint does not admit the key's type."""
 
 
+class InvalidOtp(AuthenticationError):
+    """401 ``INVALID_OTP`` (credential exchange): the account has two-factor authentication
+    and the code was missing (send ``code=``), wrong or already used; or, with ``retry_after``
+    set, too many wrong codes: none is checked before then."""
+
+    @property
+    def retry_after(self) -> float | None:
+        return parse_retry_after(self.headers.get("Retry-After"))
+
+
 class LockedOut(RateLimited):
     """429 ``LOCKED_OUT``: too many failed attempts from this address (``retry_after``); never retried."""
 
@@ -264,6 +276,7 @@ _BY_CODE: dict[str, tuple[int, type[TaterError]]] = {
     "KEY_REVOKED": (401, KeyRevoked),
     "KEY_EXPIRED": (401, KeyExpired),
     "KEY_INACTIVE": (401, KeyInactive),
+    "INVALID_OTP": (401, InvalidOtp),
     "AMBIGUOUS_ORG": (400, AmbiguousOrg),
     "WORKSPACE_ACCESS_DENIED": (403, WorkspaceAccessDenied),
     "IP_NOT_ALLOWED": (403, IpNotAllowed),
