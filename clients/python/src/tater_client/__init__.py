@@ -40,6 +40,7 @@ from tater_client.errors import (
     ValidationError,
     WorkspaceAccessDenied,
 )
+from tater_client.me_models import Me, MeOrganization, MeTenant, MeUser, OrgRef
 from tater_client.models import (
     ApiKey,
     AuditActor,
@@ -101,6 +102,10 @@ __all__ = [
     "KeyUsage",
     "KeysAPI",
     "LockedOut",
+    "Me",
+    "MeOrganization",
+    "MeTenant",
+    "MeUser",
     "Member",
     "MemberAdded",
     "MemberPage",
@@ -109,6 +114,7 @@ __all__ = [
     "NotFound",
     "Organization",
     "OrganizationPage",
+    "OrgRef",
     "OrganizationsAPI",
     "PayloadTooLarge",
     "PermissionDenied",

@@ -18,7 +18,7 @@ from tater_client import cli_auth, cli_keys, cli_orgs, cli_records, cli_scim
 from tater_client.cli_base import EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, Handler, KeylessHandler, UsageError
 from tater_client.client import DEFAULT_URL, Tater
 from tater_client.errors import TaterError
-from tater_client.output import clean, report_error, write_fields, write_json
+from tater_client.output import clean, report_error, write_fields, write_json, write_table
 from tater_client.params import __version__
 
 __all__ = ["EXIT_API_ERROR", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
@@ -49,6 +49,34 @@ def cmd_validate(client: Tater, args: argparse.Namespace) -> int:
                 ("expires", info.expires_at),
             ],
         )
+    return EXIT_OK
+
+
+def cmd_me(client: Tater, args: argparse.Namespace) -> int:
+    me = client.me()
+    if args.json:
+        write_json(sys.stdout, me.raw)
+        return EXIT_OK
+    current = me.current_organization
+    write_fields(
+        sys.stdout,
+        [
+            ("user", me.user.id),
+            ("email", me.user.email),
+            ("name", me.user.name or None),
+            ("authentication", me.authentication),
+            ("two-factor", "enabled" if me.two_factor_enabled else "not enabled"),
+            ("tenant", [f"{t.name} ({t.id}, {t.role or 'no tenant role'})" for t in me.tenants]),
+            ("organization", f"{current.name} ({current.id})" if current else None),
+            ("permissions", me.permissions),
+        ],
+    )
+    sys.stdout.write("\n")
+    write_table(
+        sys.stdout,
+        ("ORGANIZATION", "NAME", "TENANT", "ROLE", "TENANT ROLE"),
+        ([o.id, o.name, o.tenant_id, o.role, o.tenant_role] for o in me.organizations),
+    )
     return EXIT_OK
 
 
@@ -97,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     leaf(commands, "validate", cmd_validate, "show the key's identity and effective permissions")
+    leaf(commands, "me", cmd_me, "show whom the key acts for: the user, their roles in its tenant and orgs")
     cli_keys.add_commands(commands, leaf)
     cli_records.add_commands(commands, leaf)
     cli_orgs.add_commands(commands, leaf)

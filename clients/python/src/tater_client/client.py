@@ -22,6 +22,7 @@ from tater_client.errors import (
     error_from_response,
     redirect_error,
 )
+from tater_client.me_models import Me
 from tater_client.models import IssuedKey, KeyInfo, parse
 from tater_client.orgs import MembersAPI, OrganizationsAPI
 from tater_client.params import ParamValue, TimeLike, __version__, iso, query
@@ -322,6 +323,12 @@ class Tater:
         return parse(
             KeyInfo.from_json, self.request("GET", "/auth/validate", params={"organizationId": organization_id})
         )
+
+    def me(self, *, organization_id: str | None = None) -> Me:
+        """``GET /me``: the user this key acts for, its tenant and orgs with the user's roles
+        (only the key's own), the org it acts in and its permissions. Standard and agent keys
+        (a public key: :class:`~tater_client.KeyTypeNotAllowed`)."""
+        return parse(Me.from_json, self.request("GET", "/me", params={"organizationId": organization_id}))
 
     def request(
         self,
