@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from tater_client import cli_auth, cli_keys, cli_orgs, cli_records, cli_scim
@@ -137,19 +138,24 @@ def build_parser() -> argparse.ArgumentParser:
 # --- main --------------------------------------------------------------------------------
 
 
+def _with_client(handler: Handler, args: argparse.Namespace) -> int:
+    with Tater(base_url=args.url, organization_id=args.organization, timeout=args.timeout) as client:
+        return handler(client, args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on a usage error
+    # `tater auth token` is how a key is got, so it runs without one; every other command with.
+    run: KeylessHandler | None = getattr(args, "keyless_handler", None)
     handler: Handler | None = getattr(args, "handler", None)
-    keyless_handler: KeylessHandler | None = getattr(args, "keyless_handler", None)
-    if handler is None and keyless_handler is None:
+    if run is None and handler is not None:
+        run = partial(_with_client, handler)
+    if run is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        if handler is None:  # `tater auth token`: how a key is got, so it needs none
-            return keyless_handler(args) if keyless_handler is not None else EXIT_USAGE
-        with Tater(base_url=args.url, organization_id=args.organization, timeout=args.timeout) as client:
-            return handler(client, args)
+        return run(args)
     except (UsageError, ValueError) as exc:  # ValueError: no key, a bad URL, an id the client refuses ("..")
         sys.stderr.write(f"tater: {clean(str(exc))}\n")
         return EXIT_USAGE
