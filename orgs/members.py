@@ -167,6 +167,7 @@ def member_add_by_email(
     direct = user is not None and has_verified_email(user, email)
     if direct:
         who = _granting_through_key(who, organization=organization, user=user)  # under its key
+        policy.require(policy.can_manage_members(who, org_pk=organization.pk))  # roles read under lock
     # Added directly, a person keeps what they hold here already (a tenant role): a key
     # grants only what the role adds. An invitation may be accepted by anyone holding the address.
     held = roles.role_scopes(*_member_roles(user=user, organization=organization)) if direct else frozenset()
