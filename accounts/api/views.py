@@ -154,7 +154,10 @@ def otp_throttled(exc: services.OTPThrottled) -> ApiError:
 def check_code(request: Request, user: Any, code: str | None) -> Any:
     if not code:
         raise ApiError(
-            "This account uses two-factor authentication: send the code", code="INVALID_OTP", status_code=401
+            "This account uses two-factor authentication: send the code",
+            code="INVALID_OTP",
+            status_code=401,
+            details={"code_required": True},  # a script asks the person; not a wrong code
         )
     try:
         device = services.verify_second_factor(user=user, code=code)
@@ -162,7 +165,12 @@ def check_code(request: Request, user: Any, code: str | None) -> Any:
         raise otp_throttled(exc) from None
     if device is None:
         _failed(request, user.email, kind="otp")
-        raise ApiError("Invalid or already used verification code", code="INVALID_OTP", status_code=401)
+        raise ApiError(
+            "Invalid or already used verification code",
+            code="INVALID_OTP",
+            status_code=401,
+            details={"code_required": False},
+        )
     mfa.second_factor_verified(user=user, device=device, via="credential_exchange")  # spent, whatever follows
     return device
 

@@ -51,7 +51,7 @@ def cmd_auth_token(args: argparse.Namespace) -> int:
     try:
         issued = exchange()
     except InvalidOtp as exc:
-        if code is not None or exc.retry_after is not None:
+        if not exc.code_required:
             raise  # a code was sent and refused, or codes are throttled: asking again won't help
         # The account has two-factor authentication: nothing was created, ask for the code.
         code = _secret(CODE_ENV, "Verification code (authenticator app or recovery code): ", "verification code")

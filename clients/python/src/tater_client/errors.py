@@ -235,6 +235,12 @@ class InvalidOtp(AuthenticationError):
     def retry_after(self) -> float | None:
         return parse_retry_after(self.headers.get("Retry-After"))
 
+    @property
+    def code_required(self) -> bool:
+        """True when no code was sent and the account needs one (``details.code_required``):
+        ask the person for it; False when the code sent was refused."""
+        return self.details.get("code_required") is True
+
 
 class LockedOut(RateLimited):
     """429 ``LOCKED_OUT``: too many failed attempts from this address (``retry_after``); never retried."""
