@@ -30,9 +30,15 @@ class KeyPair:
     cert_pem: str
 
 
-def make_keypair(common_name: str = "idp.acme.test") -> KeyPair:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+def self_signed(
+    key: rsa.RSAPrivateKey,
+    name: x509.Name,
+    *,
+    issued_ago: dt.timedelta = dt.timedelta(days=1),
+    valid_for: dt.timedelta = dt.timedelta(days=30),
+) -> str:
+    """A PEM certificate of ``key`` for ``name``, issued ``issued_ago`` and valid until
+    ``valid_for`` from now (negative: expired that long ago)."""
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -40,15 +46,24 @@ def make_keypair(common_name: str = "idp.acme.test") -> KeyPair:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(now - issued_ago)
+        .not_valid_after(now + valid_for)
         .sign(key, hashes.SHA256())
     )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def subject(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def make_keypair(common_name: str = "idp.acme.test") -> KeyPair:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return KeyPair(
         key_pem=key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode(),
-        cert_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
+        cert_pem=self_signed(key, subject(common_name)),
     )
 
 

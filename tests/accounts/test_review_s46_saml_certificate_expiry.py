@@ -11,13 +11,11 @@ import datetime as dt
 import re
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from django.test import Client
 
 from accounts import sso
+from tests.accounts import saml_idp
 from tests.factories import make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -25,19 +23,8 @@ pytestmark = pytest.mark.django_db
 
 def certificate(*, valid_for: dt.timedelta, common_name: str = "Microsoft Azure Federated SSO Certificate") -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC)
-    built = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1000))
-        .not_valid_after(now + valid_for)
-        .sign(key, hashes.SHA256())
-    )
-    return built.public_bytes(serialization.Encoding.PEM).decode()
+    name = saml_idp.subject(common_name)
+    return saml_idp.self_signed(key, name, issued_ago=dt.timedelta(days=1000), valid_for=valid_for)
 
 
 def settings_page(cert: str) -> str:

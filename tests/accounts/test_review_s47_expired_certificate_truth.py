@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import Client
 
@@ -36,20 +36,8 @@ def expired_by(days: int) -> saml_idp.SAMLIdP:
     idp = saml_idp.SAMLIdP()
     key = cast(rsa.RSAPrivateKey, serialization.load_pem_private_key(idp.keys.key_pem.encode(), None))
     name = x509.load_pem_x509_certificate(idp.keys.cert_pem.encode()).subject
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1000))
-        .not_valid_after(now - dt.timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
-    idp.keys = saml_idp.KeyPair(
-        key_pem=idp.keys.key_pem, cert_pem=cert.public_bytes(serialization.Encoding.PEM).decode()
-    )
+    cert_pem = saml_idp.self_signed(key, name, issued_ago=dt.timedelta(days=1000), valid_for=-dt.timedelta(days=days))
+    idp.keys = saml_idp.KeyPair(key_pem=idp.keys.key_pem, cert_pem=cert_pem)
     return idp
 
 
