@@ -453,7 +453,9 @@ class SecondFactorDeviceAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         # The account's sessions end with it, but the operator's own (their own lost factor).
+        removed = obj.persistent_id  # before the delete clears its pk
         mfa.mfa_device_remove(device=obj, keep=request.session.session_key)
+        mfa.session_keeps_verification(request, removed=removed)  # their own, another factor left
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for device in queryset.select_related("user"):

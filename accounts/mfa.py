@@ -138,6 +138,23 @@ def session_stepped_up(*, request: HttpRequest, user: Any, device: Any) -> bool:
     return True
 
 
+def session_keeps_verification(request: HttpRequest, *, removed: str) -> None:
+    """The session that removed the factor it passed with (a passkey, an operator's own lost
+    device) stays verified while the account has another factor, as every session making a
+    change to its factors does (README: "the session making the change stays signed in and
+    verified"). django-otp ties a session's verification to the device it passed with, so
+    left alone it would be unverified at once: a tenant requiring 2FA would send its member to
+    the step-up check, an operator would lose the admin. The removed device verifies nothing.
+    ``removed``: its ``persistent_id``, taken before it was deleted (a deleted row has no pk)."""
+    user = getattr(request, "user", None)
+    passed = getattr(user, "otp_device", None)
+    if user is None or passed is None or passed.persistent_id != removed:
+        return
+    left = next(iter(django_otp.devices_for_user(user, confirmed=True)), None)
+    if left is not None:
+        django_otp.login(request, left)
+
+
 def second_factor_verified(*, user: Any, device: Any, via: str | None = None) -> None:
     """A second factor passed outside a sign-in: a signed-in session's step-up
     (``/accounts/2fa/verify/``, e.g. before the admin, or a recovery code on the lost-phone

@@ -403,12 +403,14 @@ def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
         return HttpResponseRedirect(reauthenticate_url(reverse("accounts_security")))
     if refusal:
         return HttpResponseRedirect(step_up_url(reverse("accounts_security")))
+    removed = passkey.persistent_id  # before the delete clears its pk
     try:
         passkeys.passkey_remove(passkey=passkey)
     except mfa.SecondFactorRequired as exc:
         messages.error(request, exc.message)
     else:
         request.session[REMOVED_PASSKEYS] = [*request.session.get(REMOVED_PASSKEYS, [])[-9:], passkey_id]
+        mfa.session_keeps_verification(request, removed=removed)
         messages.success(request, f"Passkey “{passkey.name}” removed.")
         sign_out_elsewhere(request, first=False)
     return HttpResponseRedirect(reverse("accounts_security"))
