@@ -346,6 +346,15 @@ def has_2fa(user: Any) -> bool:
     return bool(user and user.is_authenticated and django_otp.user_has_device(user, confirmed=True))
 
 
+def has_code_factor(user: Any) -> bool:
+    """A confirmed factor answered with a typed code (a TOTP app or recovery codes), not a passkey
+    only: what a script's ``code`` can be."""
+    return any(
+        isinstance(device, TOTPDevice | RecoveryCodeDevice)
+        for device in django_otp.devices_for_user(user, confirmed=True)
+    )
+
+
 def second_factor_method(device: Any) -> str:
     """How a device is named in audit entries: ``totp``, ``recovery_code``, ``passkey``."""
     if isinstance(device, TOTPDevice):

@@ -151,10 +151,21 @@ def otp_throttled(exc: services.OTPThrottled) -> ApiError:
     return ApiError(exc.message, code="INVALID_OTP", status_code=401, headers={"Retry-After": str(exc.wait_seconds)})
 
 
+def _code_wanted(user: Any) -> str:
+    """What to send: a passkey cannot be presented here, so an account with passkeys only is
+    told to make recovery codes (docs/accounts.md, credential exchange)."""
+    if not services.has_code_factor(user):
+        return (
+            "This account's only second factor is a passkey, which a script cannot present: "
+            "generate recovery codes under Account → Security and send one as the code"
+        )
+    return "This account uses two-factor authentication: send the code (authenticator app or recovery code)"
+
+
 def check_code(request: Request, user: Any, code: str | None) -> Any:
     if not code:
         raise ApiError(
-            "This account uses two-factor authentication: send the code",
+            _code_wanted(user),
             code="INVALID_OTP",
             status_code=401,
             details={"code_required": True},  # a script asks the person; not a wrong code

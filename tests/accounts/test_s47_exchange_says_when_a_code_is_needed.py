@@ -39,3 +39,16 @@ def test_a_wrong_code_says_the_code_was_refused(api: APIClient, owner_with_2fa: 
     assert r.status_code == 401, r.content
     assert r.json()["error"] == "INVALID_OTP"
     assert r.json()["details"] == {"code_required": False}
+
+
+def test_a_passkey_only_account_is_told_what_code_it_can_send(api: APIClient) -> None:
+    """A passkey cannot be presented by a script: the answer says to use a recovery code, not
+    to "send the code" an account with no authenticator app has nowhere to read."""
+    from tests.factories import make_passkey
+
+    _, owner, _ = make_tenant(name="Passkeys only", orgs=1)
+    make_passkey(owner, 1)
+    r = api.post("/api/v1/auth/token", {"email": owner.email, "password": PASSWORD}, format="json")
+    assert r.status_code == 401 and r.json()["error"] == "INVALID_OTP", r.content
+    assert r.json()["details"] == {"code_required": True}
+    assert "recovery code" in r.json()["message"], r.json()["message"]
