@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -95,10 +96,17 @@ class Command(TaterCommand):
         ("each once", not "at most once"). The claim commits before the mail goes: a slow
         mail server never holds the key's row (its revocation waits for nothing). The claim
         asks again whether the notice is due: the mails before it may have taken minutes,
-        in which the key was revoked, deactivated, given a new expiry or its owner left."""
+        in which the key was revoked, deactivated, given a new expiry or its owner left.
+        It asks under the key's row lock, in a statement of its own: on PostgreSQL one
+        conditional UPDATE (Django writes it ``WHERE id IN (SELECT …)``) that waited for
+        another node's claim rechecks only the ``id``, not whether the notice is still due,
+        and both nodes mailed it (review s47)."""
         claim = ApiKey.objects.filter(pk=api_key.pk, expires_at=api_key.expires_at)
-        if not _due(claim, days, now).update(expiry_notice_days=days):
-            return False
+        with transaction.atomic():
+            list(ApiKey.objects.select_for_update(no_key=True).filter(pk=api_key.pk).values_list("pk"))
+            if not _due(claim, days, now).exists():
+                return False
+            claim.update(expiry_notice_days=days)
         try:
             cls._mail(api_key, days)
         except BaseException:
