@@ -141,7 +141,7 @@ class ApiRateThrottle(BaseThrottle):
         if not rate.decision.admitted:
             raise RateLimited(rate.decision)
         principal = request.auth
-        if isinstance(principal, KeyPrincipal) and principal.usage_limit is not None:
+        if isinstance(principal, KeyPrincipal) and principal.usage_limit is not None and _serves(view, request):
             try:
                 rate.uses = uses.consume(principal.pk, principal.usage_limit, principal.usage_refill)
             except uses.UsageExhausted:
@@ -151,6 +151,13 @@ class ApiRateThrottle(BaseThrottle):
                     rate.counted = False
                 raise
         return True
+
+
+def _serves(view: Any, request: Request) -> bool:
+    """Whether the view serves the request's method: one it does not (a 405) is not a request
+    served, so it takes no use of a usage-limited key (README, which answers take a use)."""
+    method = (request._request.method or "").lower()
+    return method in view.http_method_names and hasattr(view, method)
 
 
 def _signed_in(request: Request) -> bool:
