@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import admin_social, domains, mfa, services, sso, sso_certificate
-from accounts.forms import SSOCertificateField, add_service_error
+from accounts.forms import CertificateTextField, SSOCertificateField, add_service_error
 from accounts.models import TenantDomain, TenantSSOConfig, User, UserSession
 from apikeys.models import ApiKey
 from audit import registry as A
@@ -331,6 +331,7 @@ class SSOConfigAdminForm(SSOCertificateField, ShownValuesForm):
     class Meta:
         model = TenantSSOConfig
         fields = ["tenant", *sso.EDITABLE]
+        field_classes = {sso_certificate.FIELD: CertificateTextField}
 
     def changes(self) -> dict[str, Any]:
         """The settings to save: all of a new configuration's; of a change, those changed on

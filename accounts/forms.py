@@ -179,6 +179,14 @@ def forget_private_key(form: forms.BaseForm) -> None:
         form.data = {**form.data, name: ""}
 
 
+class CertificateTextField(forms.CharField):
+    """The signing certificate box: read as stored (``sso_certificate.normalise``), so the value
+    the page showed, posted back by a browser with CRLF line breaks, is the stored one."""
+
+    def to_python(self, value: Any) -> str:
+        return sso_certificate.normalise(str(super().to_python(value)))
+
+
 class SSOCertificateField:
     """The signing certificate field of the SSO settings forms (the owner's page, the admin)."""
 
@@ -199,7 +207,7 @@ class SSOCertificateField:
     def clean_idp_x509_cert(self) -> str:
         """The service's certificate check (accounts.sso_certificate), beside the field with
         the other errors; a private key is not sent back into the page."""
-        value = str(self.cleaned_data.get("idp_x509_cert") or "").strip()
+        value = sso_certificate.normalise(str(self.cleaned_data.get("idp_x509_cert") or ""))
         stored = self.instance.idp_x509_cert if self.instance.pk else ""
         refused = sso_certificate.problem(value, saml=self.cleaned_data.get("protocol") == "saml", stored=stored)
         if refused is not None:
@@ -221,6 +229,7 @@ class SSOConfigForm(SSOCertificateField, forms.ModelForm):
     class Meta:
         model = TenantSSOConfig
         fields = list(TenantSSOConfig.EDITABLE)
+        field_classes = {sso_certificate.FIELD: CertificateTextField}
         labels = {  # the models' verbose names read "Idp x509 cert", "Require sso"
             "client_id": "Client ID",
             "idp_entity_id": "IdP entity ID",

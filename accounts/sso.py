@@ -352,6 +352,8 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
             raise InvalidInput(f"Unknown SSO setting {name!r}", field=name)
         if name == "client_secret" and not value and not created:
             continue  # an empty secret field keeps the stored secret
+        if name == sso_certificate.FIELD:
+            value = sso_certificate.normalise(value)  # stored as every channel compares it
         setattr(config, name, value)
     validate_config(config)
     unlinked: dict[str, Any] | None = None

@@ -31,6 +31,13 @@ PRIVATE_KEY = (
 )
 
 
+def normalise(value: str) -> str:
+    """The certificate text as stored and compared: its ends stripped and its line breaks LF. A
+    PEM file ends with a newline and a browser posts every line break as CRLF, so the same
+    certificate would otherwise read as a different one (a false "changed meanwhile")."""
+    return "\n".join((value or "").strip().splitlines())
+
+
 def is_private_key(value: str) -> bool:
     return "PRIVATE KEY" in value
 
@@ -52,8 +59,8 @@ def problem(value: str, *, saml: bool, stored: str = "") -> str | None:
     """Why ``value`` cannot be saved as the signing certificate (None: it can). Empty is the
     missing-field check's; a value left as stored is not checked again (other settings still
     save beside one stored before this check); a private key is refused on either protocol."""
-    value = (value or "").strip()
-    if not value or value == (stored or "").strip():
+    value = normalise(value)
+    if not value or value == normalise(stored):
         return None
     if is_private_key(value):
         return PRIVATE_KEY

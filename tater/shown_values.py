@@ -45,6 +45,17 @@ def _shown(form: forms.BaseForm, name: str) -> Any:
         return None
 
 
+def _as_shown(field: forms.Field, value: Any) -> Any:
+    """``value`` as the page would post it back had it shown it (through its hidden twin and the
+    field's reading): the stored value and the shown one compare alike, whatever spelling is
+    stored (a certificate's last newline, its line breaks)."""
+    shown = field.hidden_widget().format_value(field.prepare_value(value))
+    try:
+        return field.to_python("" if shown is None else shown)
+    except forms.ValidationError:
+        return value
+
+
 def _display(field: forms.Field, value: Any) -> str:
     if value is None or value == "":
         return "empty"
@@ -60,11 +71,12 @@ def refuse_changed_meanwhile(form: forms.BaseForm, current: dict[str, Any]) -> b
     having seen it, replaces it. Returns whether any was refused."""
     refused = False
     for name in form.changed_data:
-        if name not in current or current[name] == form.cleaned_data.get(name):
-            continue
-        if _shown(form, name) == current[name]:
+        if name not in current:
             continue
         field = form.fields[name]
+        now = _as_shown(field, current[name])
+        if now == form.cleaned_data.get(name) or _shown(form, name) == now:
+            continue
         form.add_error(
             name,
             f"Changed by someone else since this page was opened: it is now {_display(field, current[name])}. "
