@@ -204,6 +204,14 @@ class SSOCertificateField:
             if form.is_bound and sso_certificate.is_private_key(str(form.data.get(initial_name) or "")):
                 form.data = {**form.data, initial_name: ""}
 
+    def saved_values(self, fields: Any) -> dict[str, Any]:
+        """The saved settings as the page shows them, to tell what changed since: a stored private
+        key as the empty box (never put into a "changed meanwhile" refusal either)."""
+        values = {name: getattr(self.instance, name) for name in fields}
+        if sso_certificate.is_private_key(str(values.get(sso_certificate.FIELD) or "")):
+            values[sso_certificate.FIELD] = ""
+        return values
+
     def clean_idp_x509_cert(self) -> str:
         """The service's certificate check (accounts.sso_certificate), beside the field with
         the other errors; a private key is not sent back into the page."""

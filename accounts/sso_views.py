@@ -113,7 +113,7 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
     # As on the tenant settings page: a setting another owner changed since this page was opened
     # (a default role narrowed, SSO required) is not replaced unseen. Read before validation,
     # which writes the posted values into ``config``.
-    current = {name: getattr(config, name) for name in form.changeable()} if config is not None else {}
+    current = form.saved_values(form.changeable()) if config is not None else {}
     if request.method == "POST" and form.is_valid() and refuse_changed_meanwhile(form, current):
         config = TenantSSOConfig.objects.filter(tenant=tenant).first()
     elif request.method == "POST" and form.is_valid():

@@ -108,4 +108,8 @@ class ShownValuesForm(forms.ModelForm):
         on the page that someone else changed since it was opened. ``self.instance`` still
         holds the saved values while the form cleans."""
         if self.instance.pk is not None and not self.errors:
-            refuse_changed_meanwhile(self, {name: getattr(self.instance, name) for name in fields})
+            refuse_changed_meanwhile(self, self.saved_values(fields))
+
+    def saved_values(self, fields: Any) -> dict[str, Any]:
+        """The saved values of ``fields`` as the page shows them."""
+        return {name: getattr(self.instance, name) for name in fields}
