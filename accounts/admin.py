@@ -371,6 +371,12 @@ class TenantSSOConfigAdmin(TenantsToldApart):
     @admin.display(description="Saved signing certificate")
     def signing_certificate(self, obj: TenantSSOConfig) -> str:
         """As on the owner's page: SAML sign-ins fail once the IdP replaces its expired key."""
+        if sso_certificate.is_private_key(obj.idp_x509_cert or ""):  # as the owner's page says it
+            return (
+                "A private key is saved here (not shown), stored before the check refused it: it belongs "
+                "with the identity provider alone. Have the IdP replace it and paste its signing certificate "
+                "(until then every SAML sign-in fails)."
+            )
         cert = sso_certificate.describe(obj.idp_x509_cert) if obj.protocol == "saml" else None
         if cert is None:
             return "Cannot be read as a certificate" if obj.protocol == "saml" and obj.pk else "-"
