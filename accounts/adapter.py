@@ -302,6 +302,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if sso.is_tenant_provider(app.provider_id) and sso.config_for_provider(app.provider_id) is None:
             # The tenant switched its SSO off (or removed it): its app answers like a missing one.
             raise ProviderNotConfigured(f"No {provider} application is configured")
+        if provider == "saml" and not (app.settings.get("idp") or {}).get("x509cert"):
+            # No signing certificate (a stored private key cleared, accounts.sso): nothing to check a
+            # response against, and python3-saml would fail with a server error; its owner's page asks.
+            raise ProviderNotConfigured(f"No {provider} application is configured")
         # allauth's SAML views take their provider from the app: give them the one that
         # refuses replayed and unsolicited assertions.
         return saml_replay.guard(app)

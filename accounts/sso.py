@@ -403,6 +403,25 @@ def sso_config_delete(*, config: TenantSSOConfig, actor: Any | None) -> None:
     )
 
 
+@transaction.atomic
+def sso_stored_private_keys_clear() -> list[TenantSSOConfig]:
+    """Replace every private key stored as an IdP signing certificate (saved before the check
+    refused one) with empty, in the configuration and its allauth app: a private key is the
+    IdP's secret, never the SP's to keep. Nothing else changes; SAML sign-ins of the tenant are
+    refused until its owner pastes the certificate (their page asks for it). Audited under each
+    tenant (``tenant.updated``), never with the key. The configurations cleared."""
+    cleared = []
+    stored = TenantSSOConfig.objects.select_for_update().filter(idp_x509_cert__contains="PRIVATE KEY")
+    for config in stored.select_related("tenant").order_by("pk"):
+        config.idp_x509_cert = ""
+        config.save(update_fields=["idp_x509_cert"])
+        sync_social_app(config)
+        changes = {"idp_x509_cert": {"from": "(a private key, not recorded)", "to": ""}, "private_key_cleared": True}
+        audit_record(action=A.TENANT_UPDATED, tenant=config.tenant, target=config.tenant, changes={"sso": changes})
+        cleared.append(config)
+    return cleared
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Organization):
         return value.public_id
