@@ -346,7 +346,7 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
     created = config is None
     if config is None:
         config = TenantSSOConfig(tenant=tenant, provider_id=provider_id_for(tenant))
-    before = {name: _plain(getattr(config, name)) for name in EDITABLE}
+    before = {name: _recorded(name, getattr(config, name)) for name in EDITABLE}
     for name, value in values.items():
         if name not in EDITABLE:
             raise InvalidInput(f"Unknown SSO setting {name!r}", field=name)
@@ -366,7 +366,7 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
             unlinked = {"provider": config.provider_id, "count": count}
     config.save()
     sync_social_app(config)
-    after = {name: _plain(getattr(config, name)) for name in EDITABLE}
+    after = {name: _recorded(name, getattr(config, name)) for name in EDITABLE}
     changes: dict[str, Any] = {
         name: {"from": before[name], "to": after[name]}
         for name in EDITABLE
@@ -391,7 +391,7 @@ def sso_config_delete(*, config: TenantSSOConfig, actor: Any | None) -> None:
         and not TenantMembership.objects.filter(tenant=tenant, user=actor, role=roles.TenantRole.OWNER).exists()
     ):
         raise NotPermitted("Only tenant owners can configure single sign-on")
-    before = {name: _plain(getattr(config, name)) for name in EDITABLE if name != "client_secret"}
+    before = {name: _recorded(name, getattr(config, name)) for name in EDITABLE if name != "client_secret"}
     SocialApp.objects.filter(provider_id=config.provider_id).delete()
     config.delete()
     audit_record(
@@ -413,16 +413,23 @@ def sso_stored_private_keys_clear() -> list[TenantSSOConfig]:
     cleared = []
     stored = TenantSSOConfig.objects.select_for_update().filter(idp_x509_cert__contains="PRIVATE KEY")
     for config in stored.select_related("tenant").order_by("pk"):
+        changes: dict[str, Any] = {
+            "idp_x509_cert": {"from": _recorded(sso_certificate.FIELD, config.idp_x509_cert), "to": ""}
+        }
         config.idp_x509_cert = ""
         config.save(update_fields=["idp_x509_cert"])
         sync_social_app(config)
-        changes = {"idp_x509_cert": {"from": "(a private key, not recorded)", "to": ""}, "private_key_cleared": True}
+        changes["private_key_cleared"] = True
         audit_record(action=A.TENANT_UPDATED, tenant=config.tenant, target=config.tenant, changes={"sso": changes})
         cleared.append(config)
     return cleared
 
 
-def _plain(value: Any) -> Any:
+def _recorded(name: str, value: Any) -> Any:
+    """A setting as its audit entry records it: an organization by its id; the signing
+    certificate by its fingerprint, subject and expiry, never its text (it may be a private key)."""
+    if name == sso_certificate.FIELD:
+        return sso_certificate.audit_summary(value or "")
     if isinstance(value, Organization):
         return value.public_id
     return value

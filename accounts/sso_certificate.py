@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 FIELD = "idp_x509_cert"
 EXPIRY_WARNING_DAYS = 30  # the settings page warns this long before the saved one expires
@@ -67,6 +69,25 @@ def problem(value: str, *, saml: bool, stored: str = "") -> str | None:
     if saml and load(value) is None:
         return NOT_A_CERTIFICATE
     return None
+
+
+def audit_summary(value: str) -> dict[str, str] | str:
+    """What an audit entry records of a signing certificate (review s47): what an owner compares
+    with their IdP, never the text: its SHA-256 fingerprint (of the DER, as GitHub shows it),
+    subject and expiry. A private key only as such; other text by the digest of its text."""
+    value = normalise(value)
+    if not value:
+        return ""
+    if is_private_key(value):
+        return "(a private key, not recorded)"
+    cert = load(value)
+    if cert is None:
+        return {"not_a_certificate_sha256": hashlib.sha256(value.encode()).hexdigest()}
+    return {
+        "sha256": cert.fingerprint(hashes.SHA256()).hex(":").upper(),
+        "subject": cert.subject.rfc4514_string(),
+        "expires": cert.not_valid_after_utc.isoformat(),
+    }
 
 
 @dataclass(frozen=True)
