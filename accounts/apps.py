@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
-        from accounts import receivers, sso
+        from accounts import checks, receivers, sso  # noqa: F401  (checks: registers system checks)
         from accounts.admin_site import TaterAdminSite
         from orgs import access
 
