@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 
 from django.contrib.admin import AdminSite
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Model
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
@@ -94,4 +94,11 @@ class TaterAdminSite(AdminSite):
         if request.user.is_authenticated and request.user.is_staff:
             # Signed in but not verified: enrol a device, or step up with a code.
             return HttpResponseRedirect(f"{reverse('accounts_2fa_verify')}?{urlencode({'next': next_url})}")
+        if request.user.is_authenticated:
+            # Not an operator. The sign-in page sends a signed-in account back to ``next``,
+            # here, which would send it there again: a redirect loop, never a reason.
+            raise PermissionDenied(
+                f"The admin is for operators only, and {request.user.get_username()} is not an operator "
+                "account: sign out and sign in with one to use it"
+            )
         return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
