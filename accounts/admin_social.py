@@ -7,7 +7,8 @@ any account or read the client secrets, and nothing was recorded. Here:
 - Sign-in apps (Google, Microsoft): add, change and delete are audited (``sso_app.*``,
   platform-wide: no tenant); the secret and key are never shown (an empty field keeps them)
   and are recorded only as "changed". A tenant's own app (``tenant-…``) is changed only
-  through its SSO configuration (accounts.sso), so it is read-only here; nor may an app
+  through its SSO configuration (accounts.sso), so it is read-only here, its settings shown
+  without a private key stored as its IdP certificate (before that was refused); nor may an app
   added or changed here take a provider id of that kind (it would answer the sign-ins routed
   to a tenant's identity provider).
 - Linked identities: read-only; an operator may unlink one (``user.sso_unlinked``, filed
@@ -18,6 +19,7 @@ any account or read the client secrets, and nothing was recorded. Here:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from allauth.socialaccount import admin as social_admin
@@ -28,7 +30,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts import sso
+from accounts import sso, sso_certificate
 from audit import registry as A
 from audit.services import audit_record
 
@@ -42,6 +44,16 @@ def _tenant_app(app: SocialApp | None) -> bool:
 
 def _values(app: SocialApp | None) -> dict[str, Any]:
     return {name: getattr(app, name) if app is not None else None for name in (*AUDITED_FIELDS, *SECRET_FIELDS)}
+
+
+def _without_private_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: _without_private_keys(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_without_private_keys(item) for item in value]
+    if isinstance(value, str) and sso_certificate.is_private_key(value):
+        return "(a private key, not shown: the tenant's owner replaces it with the IdP's certificate)"
+    return value
 
 
 class SocialAppForm(social_admin.SocialAppForm):
@@ -74,7 +86,18 @@ class SocialAppAdmin(social_admin.SocialAppAdmin):
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         # A read-only page shows every field's value: never a secret.
-        return SECRET_FIELDS if _tenant_app(obj) else super().get_exclude(request, obj)
+        return (*SECRET_FIELDS, "settings") if _tenant_app(obj) else super().get_exclude(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "tenant_app_settings") if _tenant_app(obj) else fields
+
+    @admin.display(description="Settings")
+    def tenant_app_settings(self, obj: SocialApp) -> str:
+        """A tenant app's settings, from its SSO configuration: a private key pasted as the
+        IdP's certificate before that was refused is still stored there until the owner
+        replaces it, and is never sent into a page (as on the owner's and the config's pages)."""
+        return json.dumps(_without_private_keys(obj.settings))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return not _tenant_app(obj) and super().has_change_permission(request, obj)
