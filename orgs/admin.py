@@ -256,10 +256,18 @@ class MembershipAdminForm(ShownValuesForm):
         self.refuse_stale(("role",))
         return data
 
+    operator: Any = None  # who opened the page (``MembershipAdmin.get_form``)
+
     def clean_user(self) -> Any:
         # SPEC §8, as the tenant-add form's owner: a role is given directly only to an account
         # that proved it holds its address; one signed up in advance with somebody else's never.
         user = self.cleaned_data["user"]
+        operator = self.operator
+        if user is not None and operator is not None and user.pk == operator.pk and not operator.is_superuser:
+            # Who holds which powers is a superuser's decision (as is_staff/is_superuser, accounts.admin).
+            raise forms.ValidationError(
+                "Operators do not give their own account roles: a superuser does, or the tenant's owner."
+            )
         if user is not None and not members.proved_address(user, user.email):
             raise forms.ValidationError(
                 "This account has never verified its address (anyone can sign up with an address): "
@@ -293,6 +301,15 @@ class MembershipAdmin(TenantsToldApart):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fixed = self.fixed_on_change if obj is not None else ()
         return (*super().get_readonly_fields(request, obj), *fixed)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"operator": request.user})
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A staff operator's own role is not theirs to change (a superuser's decision).
+        own = obj is not None and obj.user_id == request.user.pk and not getattr(request.user, "is_superuser", False)
+        return not own and super().has_change_permission(request, obj)
 
     def set_role(self, request: HttpRequest, obj: Any, role: str | None) -> Any:
         raise NotImplementedError
