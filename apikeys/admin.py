@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from apikeys import services
 from apikeys.models import STATUS_LABELS, ApiKey, KeyStatus
 from orgs import policy
+from orgs.admin_filters import TenantFilter
 from tater.admin_paging import EstimatedCountPaginator
 
 
@@ -55,8 +56,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "last_used_at",
         "expires_at",
     )
-    list_filter = (StatusFilter, "type", "tenant")
-    search_fields = ("name", "public_id", "display_prefix", "owner__email", "organization__name")
+    list_filter = (StatusFilter, "type", TenantFilter)
+    search_fields = (
+        "name",
+        "public_id",
+        "display_prefix",
+        "owner__email",
+        "organization__name",
+        "tenant__name",
+        "=tenant__public_id",
+    )
     list_select_related = ("owner", "organization", "tenant")
     # No COUNT(*) over the whole table on every page view (SPEC §12).
     show_full_result_count = False

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from orgs import policy
+from orgs.admin_filters import TenantFilter
 from scim.models import ScimGroup, ScimToken, ScimUser
 from scim.services import tokens as token_services
 
@@ -38,8 +39,8 @@ class ScimTokenAdmin(ReadOnlyAdmin):
         "last_used_at",
         "revoked_at",
     )
-    list_filter = ("tenant",)
-    search_fields = ("name", "public_id", "display_prefix", "tenant__name")
+    list_filter = (TenantFilter,)
+    search_fields = ("name", "public_id", "display_prefix", "tenant__name", "=tenant__public_id")
     list_select_related = ("tenant", "created_by")
     fields = ("public_id", "name", "tenant", "display_prefix", "created_by", "created_at", "last_used_at", "revoked_at")
     readonly_fields = fields
@@ -64,14 +65,14 @@ class ScimTokenAdmin(ReadOnlyAdmin):
 @admin.register(ScimUser)
 class ScimUserAdmin(ReadOnlyAdmin):
     list_display = ("user_name", "tenant", "user", "active", "external_id", "deleted_at", "updated_at")
-    list_filter = ("tenant", "active")
-    search_fields = ("user_name", "external_id", "public_id", "user__email")
+    list_filter = (TenantFilter, "active")
+    search_fields = ("user_name", "external_id", "public_id", "user__email", "tenant__name", "=tenant__public_id")
     list_select_related = ("tenant", "user")
 
 
 @admin.register(ScimGroup)
 class ScimGroupAdmin(ReadOnlyAdmin):
     list_display = ("display_name", "tenant", "organization", "role", "updated_at")
-    list_filter = ("tenant",)
-    search_fields = ("display_name", "external_id", "public_id")
+    list_filter = (TenantFilter,)
+    search_fields = ("display_name", "external_id", "public_id", "tenant__name", "=tenant__public_id")
     list_select_related = ("tenant", "organization")
