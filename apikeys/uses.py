@@ -5,7 +5,8 @@ One counter per key and period in the default cache: ``add`` creates it, ``incr`
 use atomically, and a request that lands above the limit gives its use straight back and is
 refused (429 ``USAGE_EXHAUSTED``). However many requests race, never more than the limit are
 admitted; one racing a refused request may be refused too. The counter expires with its
-period. Counted after permissions and the rate limit: a request refused by either does not
+period, a day's at the end of its month: a change from a daily to a monthly refill counts
+every day of the month (:func:`carry`). Counted after permissions and the rate limit: a request refused by either does not
 use the key up; nor does one answered with a server error (5xx: :func:`give_back_on_server_error`,
 a response hook). In the embedded default (in-process cache) each process counts alone; on a
 Redis that loses its data the period starts afresh (documented in the README).
@@ -91,11 +92,23 @@ def _timeout(end: float | None, t: float) -> int | None:
     return None if end is None else max(1, math.ceil(end - t)) + 60
 
 
+def _kept(refill: str, t: float) -> int | None:
+    """How long the counter of ``refill``'s period holding ``t`` is kept: to its period's end;
+    a day's to its month's end, for :func:`carry` to count the month of a key made monthly."""
+    return _timeout(period("monthly" if refill == "daily" else refill, t)[1], t)
+
+
+def _days_of_month(key_pk: int, t: float) -> list[str]:
+    """The daily counters of the month holding ``t``, from its 1st to the day of ``t``."""
+    start, _ = period("monthly", t)
+    return [f"apikey:uses:{key_pk}:daily:{day}" for day in range(start, int(t // DAY) * DAY + 1, DAY)]
+
+
 def consume(key_pk: int, limit: int, refill: str) -> Uses:
     """Take one use, or raise :class:`UsageExhausted` (nothing taken)."""
     t = time.time()
     name, end = _counter(key_pk, refill, t)
-    used = incr_counter(cache, name, timeout=_timeout(end, t))
+    used = incr_counter(cache, name, timeout=_kept(refill, t))
     resets = datetime.fromtimestamp(end, tz=UTC) if end is not None else None
     if used > limit:
         decr_counter(cache, name)
@@ -124,33 +137,41 @@ def carry(key_pk: int, old_refill: str, new_refill: str) -> Callable[[], None]:
     """A refill change keeps what the key used (counters are named by period: the change
     would otherwise start an exhausted key afresh). Called in the change's transaction,
     before it is published: the new refill's counter starts with at least the old one's
-    count. Returns what to run once the change is committed: it adds what the old counter
-    counted meanwhile (requests of processes that had not seen the change). Frees no use."""
+    count; a daily refill made monthly, with every day of the month's (the new limit holds
+    for the month it is set in). Returns what to run once the change is committed: it adds
+    what the old counter counted meanwhile (requests of processes that had not seen the
+    change). Frees no use."""
     if old_refill == new_refill:
         return lambda: None
     t = time.time()
-    old_name, _ = _counter(key_pk, old_refill, t)
-    used = int(cache.get(old_name) or 0)
-    name, end = _counter(key_pk, new_refill, t)
-    timeout = _timeout(end, t)
+    old_names = _days_of_month(key_pk, t) if (old_refill, new_refill) == ("daily", "monthly") else []
+    old_names = old_names or [_counter(key_pk, old_refill, t)[0]]
+    used = _sum(old_names)
+    name, _ = _counter(key_pk, new_refill, t)
+    timeout = _kept(new_refill, t)
     missing = used - incr_counter(cache, name, 0, timeout=timeout)
     if missing > 0:
         incr_counter(cache, name, missing, timeout=timeout)
 
     def meanwhile() -> None:
-        grown = int(cache.get(old_name) or 0) - used
+        grown = _sum(old_names) - used
         if grown > 0:
             incr_counter(cache, name, grown, timeout=timeout)
 
     return meanwhile
 
 
+def _sum(names: list[str]) -> int:
+    return sum(int(n or 0) for n in cache.get_many(names).values())
+
+
 def start_afresh(key_pk: int, refill: str) -> None:
     """A limit set on a key that had none starts with every use available: the count left
-    from an earlier limit (kept for ever without a refill) is dropped. Called in the change's
-    transaction, before it is published: until then no process counts the key."""
-    name, _ = _counter(key_pk, refill, time.time())
-    cache.delete(name)
+    from an earlier limit (kept for ever without a refill; a daily one's days of this month,
+    which a change to monthly would count) is dropped. Called in the change's transaction,
+    before it is published: until then no process counts the key."""
+    t = time.time()
+    cache.delete_many(_days_of_month(key_pk, t) if refill == "daily" else [_counter(key_pk, refill, t)[0]])
 
 
 def current(key_pk: int, limit: int | None, refill: str) -> Uses | None:
