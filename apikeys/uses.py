@@ -136,11 +136,14 @@ def give_back_on_server_error(request: Any, response: Any) -> None:
 def carry(key_pk: int, old_refill: str, new_refill: str) -> Callable[[], None]:
     """A refill change keeps what the key used (counters are named by period: the change
     would otherwise start an exhausted key afresh). Called in the change's transaction,
-    before it is published: the new refill's counter starts with at least the old one's
-    count; a daily refill made monthly, with every day of the month's (the new limit holds
-    for the month it is set in). Returns what to run once the change is committed: it adds
+    before it is published: the new refill's counter starts with the old one's count; a daily
+    refill made monthly, with every day of the month's (the new limit holds for the month it
+    is set in). What the new counter held from an earlier limit with that refill (a lifetime
+    count, which never expires, from before the key refilled) is replaced, not kept when
+    larger: no process counts on it until the change is published (adjusted by a delta, so a
+    stray count meanwhile is kept). Returns what to run once the change is committed: it adds
     what the old counter counted meanwhile (requests of processes that had not seen the
-    change). Frees no use."""
+    change). Frees no use of the period the change is made in."""
     if old_refill == new_refill:
         return lambda: None
     t = time.time()
@@ -150,7 +153,7 @@ def carry(key_pk: int, old_refill: str, new_refill: str) -> Callable[[], None]:
     name, _ = _counter(key_pk, new_refill, t)
     timeout = _kept(new_refill, t)
     missing = used - incr_counter(cache, name, 0, timeout=timeout)
-    if missing > 0:
+    if missing:
         incr_counter(cache, name, missing, timeout=timeout)
 
     def meanwhile() -> None:
