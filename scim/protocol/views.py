@@ -33,6 +33,7 @@ from scim.protocol import resources as R
 from scim.protocol import schemas as S
 from scim.protocol.authentication import HasScimToken, ScimTokenAuthentication
 from scim.protocol.errors import ScimError, bad_request, not_found
+from scim.protocol.params import integer, param, refuse_repeated
 from scim.protocol.patch import apply_patch
 from scim.protocol.projection import parse_attribute_list, project
 from scim.protocol.queries import GROUP_FIELDS, USER_FIELDS, filter_query
@@ -131,7 +132,7 @@ class ScimView(APIView):
         if "\x00" in request._request.path_info or "%00" in query or "\x00" in query:
             raise bad_request("NUL characters are not accepted in the path or the query")
         if query:
-            _refuse_repeated(request.query_params)
+            refuse_repeated(request.query_params)
 
     def handle_exception(self, exc: Exception) -> Response:
         error = as_scim_error(exc, getattr(self.request, "request_id", None))
@@ -157,36 +158,6 @@ class ScimView(APIView):
 # --- Request parameters -----------------------------------------------------------------
 
 
-def _refuse_repeated(query: Any) -> None:
-    """Parameter names are case-insensitive (``_param``): one sent several times with
-    different values, under any spellings, is a 400 naming it, never one of them silently."""
-    values: dict[str, set[str]] = {}
-    for name, sent in query.lists():
-        values.setdefault(str(name).lower(), set()).update(str(v).strip() for v in sent)
-    repeated = sorted(name for name, seen in values.items() if len(seen) > 1)
-    if repeated:
-        raise bad_request(f"{', '.join(repeated)} sent several times with different values: send each once")
-
-
-def _param(source: Any, name: str) -> Any:
-    lowered = name.lower()
-    for key in source:
-        if str(key).lower() == lowered:
-            return source.get(key) if hasattr(source, "get") else source[key]
-    return None
-
-
-def _integer(value: Any, name: str, default: int) -> int:
-    if value in (None, ""):
-        return default
-    if isinstance(value, bool):
-        raise bad_request(f"{name} must be an integer")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise bad_request(f"{name} must be an integer") from None
-
-
 class ListParams:
     """filter, startIndex, count, attributes, excludedAttributes: from the query string
     (GET) or a SearchRequest body (POST …/.search)."""
@@ -194,13 +165,13 @@ class ListParams:
     def __init__(self, source: Any) -> None:
         if not isinstance(source, dict) and not hasattr(source, "get"):
             raise bad_request("The body must be a SearchRequest object", "invalidSyntax")
-        self.filter = _param(source, "filter")
+        self.filter = param(source, "filter")
         if self.filter is not None and not isinstance(self.filter, str):
             raise bad_request("filter must be a string", "invalidFilter")
         # Out-of-range values are interpreted, not refused (RFC 7644 §3.4.2.4).
-        self.start = min(max(1, _integer(_param(source, "startIndex"), "startIndex", 1)), MAX_START)
+        self.start = min(max(1, integer(param(source, "startIndex"), "startIndex", 1)), MAX_START)
         self.count = min(
-            max(0, _integer(_param(source, "count"), "count", app_settings.DEFAULT_COUNT)), app_settings.MAX_COUNT
+            max(0, integer(param(source, "count"), "count", app_settings.DEFAULT_COUNT)), app_settings.MAX_COUNT
         )
         self.projection = Projection(source)
 
@@ -213,8 +184,8 @@ class ListParams:
 
 class Projection:
     def __init__(self, source: Any) -> None:
-        self.attributes = parse_attribute_list(_param(source, "attributes"))
-        self.excluded = parse_attribute_list(_param(source, "excludedAttributes"))
+        self.attributes = parse_attribute_list(param(source, "attributes"))
+        self.excluded = parse_attribute_list(param(source, "excludedAttributes"))
         if self.attributes and self.excluded:
             raise bad_request("attributes and excludedAttributes are mutually exclusive", "invalidSyntax")
 
