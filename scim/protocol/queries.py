@@ -16,10 +16,12 @@ from tater.emails import normalize_email
 Field = Callable[[Any], Q]
 
 
-def _text(column: str, *, case_exact: bool = False) -> Field:
+def _text(attribute: str, column: str, *, case_exact: bool = False) -> Field:
+    """A string column; errors name the SCIM ``attribute``, never the column."""
+
     def build(value: Any) -> Q:
         if not isinstance(value, str):
-            raise bad_request(f"Compare {column} with a string", "invalidFilter")
+            raise bad_request(f"Compare {attribute} with a string", "invalidFilter")
         return Q(**{column: value}) if case_exact else Q(**{f"{column}__iexact": value})
 
     return build
@@ -44,10 +46,10 @@ def _json_text(key: str) -> Field:
     return build
 
 
-def _boolean(column: str) -> Field:
+def _boolean(attribute: str, column: str) -> Field:
     def build(value: Any) -> Q:
         if not isinstance(value, bool):
-            raise bad_request(f"Compare {column} with true or false", "invalidFilter")
+            raise bad_request(f"Compare {attribute} with true or false", "invalidFilter")
         return Q(**{column: value})
 
     return build
@@ -61,18 +63,19 @@ def _group_member(value: Any) -> Q:
     return Q(pk__in=ScimGroupMember.objects.filter(identity__public_id=value).values("group_id"))
 
 
-# Filterable attributes with ``eq`` (the filters Entra ID and Okta send, and a few more).
+# Filterable attributes with ``eq`` (the filters Entra ID and Okta send, and a few more),
+# under their SCIM names as the schema spells them: errors name these, never a column.
 USER_FIELDS: dict[str, Field] = {
-    "id": _text("public_id", case_exact=True),
-    "username": _user_name,
-    "externalid": _text("external_id", case_exact=True),
-    "displayname": _json_text("displayName"),
-    "active": _boolean("active"),
+    "userName": _user_name,
+    "externalId": _text("externalId", "external_id", case_exact=True),
+    "displayName": _json_text("displayName"),
+    "id": _text("id", "public_id", case_exact=True),
+    "active": _boolean("active", "active"),
 }
 GROUP_FIELDS: dict[str, Field] = {
-    "id": _text("public_id", case_exact=True),
-    "displayname": _text("display_name"),
-    "externalid": _text("external_id", case_exact=True),
+    "displayName": _text("displayName", "display_name"),
+    "externalId": _text("externalId", "external_id", case_exact=True),
+    "id": _text("id", "public_id", case_exact=True),
     "members": _group_member,
     "members.value": _group_member,
 }
@@ -94,9 +97,10 @@ def _to_q(node: F.Node, spec: ResourceSpec, fields: dict[str, Field]) -> Q:
         return ~_to_q(node.inner, spec, fields)
     path = node.path
     name = path.attr.lower() + (f".{path.sub.lower()}" if path.sub else "")
-    supported = ", ".join(sorted(fields))
-    if (path.urn is not None and path.urn.lower() != spec.urn.lower()) or path.filter is not None or name not in fields:
+    field = next((build for attribute, build in fields.items() if attribute.lower() == name), None)
+    supported = ", ".join(fields)
+    if (path.urn is not None and path.urn.lower() != spec.urn.lower()) or path.filter is not None or field is None:
         raise bad_request(f"Filtering is supported on {supported} (with eq)", "invalidFilter")
     if not isinstance(node, F.Compare) or node.op != "eq":
         raise bad_request(f"Only eq is supported in filters (on {supported})", "invalidFilter")
-    return fields[name](node.value)
+    return field(node.value)
