@@ -466,6 +466,7 @@ class NotImplementedView(ScimView):
 
 
 class NotFoundView(ScimView):
-    """Anything else under /scim/v2/: a SCIM 404 (after authentication, like every endpoint)."""
+    """Anything else under /scim/: a SCIM 404 whatever the method (after authentication,
+    like every endpoint)."""
 
-    get = post = put = patch = delete = _answer_with(lambda: not_found("No such endpoint"))
+    get = post = put = patch = delete = options = trace = _answer_with(lambda: not_found("No such endpoint"))

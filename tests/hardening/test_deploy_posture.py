@@ -205,6 +205,8 @@ CSRF_EXEMPT_OK = {
     "accounts/google/login/token/": "Google One Tap: double-submit cookie + signed ID token",
     # SCIM: the identity provider calls with a bearer SCIM token only; no cookie authenticates.
     "scim/v2/": "SCIM 2.0: bearer SCIM token only, never a session cookie",
+    # /scim/v2 itself and any other path under /scim: SCIM's 404 (scim.urls), same authenticator.
+    "scim(?:/|$)": "/scim's unknown paths: SCIM's 404 after its bearer-token authentication",
     # The seed systems' surfaces (surfaces/): DRF views like the API's. Tatry and taap.it
     # take keys only (no session authenticator), Taffy's credential exchange authenticates
     # nobody (the credentials are the body), as its /api/v1/auth/token twin.
