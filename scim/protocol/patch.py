@@ -5,7 +5,8 @@ send; every operation applies or none does.
 - a PATCH without ``path`` applies each key of its value object as a path (Okta's and
   Entra's ``{"op": "replace", "value": {"active": false}}``, also ``"name.givenName"``
   keys); ``remove`` of ``members`` with a value list removes those members (Entra);
-- attributes Tater does not keep (and other schemas' extensions) are ignored; a malformed
+- attributes Tater does not keep (and other schemas' extensions) are ignored, but a schema
+  URN key must hold an object (``invalidSyntax``); a malformed
   path, a sub-attribute the attribute does not have (``emails[type eq "work"].foo``,
   ``name.foo``: ``invalidPath``), a wrong type or a change to ``id`` is a 400.
 """
@@ -17,7 +18,15 @@ from typing import Any
 
 from scim.protocol import filters as F
 from scim.protocol.errors import bad_request
-from scim.protocol.resources import AttrSpec, ResourceSpec, coerce, coerce_complex, coerce_scalar, set_or_drop
+from scim.protocol.resources import (
+    AttrSpec,
+    ResourceSpec,
+    coerce,
+    coerce_complex,
+    coerce_scalar,
+    refuse_non_object_schema,
+    set_or_drop,
+)
 from scim.protocol.schemas import PATCH_URN
 
 # Sub-attributes RFC 7643 defines that Tater does not keep: ignored, like unknown attributes.
@@ -85,6 +94,7 @@ def _apply_pathless(
     named = set() if named is None else named
     for key, item in value.items():
         key = str(key)
+        refuse_non_object_schema(key, item)
         if key.lower() == spec.urn.lower() and isinstance(item, dict):
             _apply_pathless(spec, doc, op, item, named)
             continue

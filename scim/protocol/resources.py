@@ -21,7 +21,7 @@ from typing import Any
 from scim.documents import GroupDoc, UserDoc
 from scim.models import ScimGroup, ScimUser
 from scim.protocol.errors import bad_request
-from scim.protocol.schemas import EMAIL_TYPES, GROUP_URN, NAME_PARTS, USER_URN
+from scim.protocol.schemas import EMAIL_TYPES, ENTERPRISE_USER_URN, GROUP_URN, NAME_PARTS, USER_URN
 from tater.timestamps import iso_utc
 
 MAX_TEXT = 255
@@ -169,6 +169,19 @@ def set_or_drop(doc: dict[str, Any], name: str, value: Any) -> None:
         doc[name] = value
 
 
+# Schemas whose URN, as a key of a body or of a path-less PATCH value, holds that schema's
+# attributes as an object (RFC 7643 §3.3): anything else there is malformed, never an unknown
+# attribute to ignore (an extension attribute's full path, ``…:2.0:User:department``, still is).
+SCHEMA_KEYS = frozenset(urn.lower() for urn in (USER_URN, GROUP_URN, ENTERPRISE_USER_URN))
+
+
+def refuse_non_object_schema(key: str, value: Any) -> None:
+    """400 invalidSyntax when ``key`` names a schema and ``value`` is neither an object nor
+    null (no attributes, RFC 7643 §2.5)."""
+    if key.lower() in SCHEMA_KEYS and value is not None and not isinstance(value, dict):
+        raise bad_request(f"{key} must be an object of that schema's attributes", "invalidSyntax")
+
+
 def from_body(spec: ResourceSpec, body: Any) -> dict[str, Any]:
     """A POST/PUT body as a document of the attributes Tater keeps (read-only and unknown
     attributes ignored, RFC 7644 §3.3 / §3.5.1)."""
@@ -189,6 +202,7 @@ def from_body(spec: ResourceSpec, body: Any) -> dict[str, Any]:
 def _writable(spec: ResourceSpec, body: dict[str, Any]) -> list[tuple[AttrSpec, Any]]:
     found = []
     for key, value in body.items():
+        refuse_non_object_schema(str(key), value)
         if str(key).lower() == spec.urn.lower() and isinstance(value, dict):
             found += _writable(spec, value)  # core attributes nested under their URN
             continue

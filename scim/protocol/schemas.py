@@ -17,6 +17,8 @@ RESOURCE_TYPE_URN = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SPC_URN = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
+# RFC 7643 §4.3: Entra ID and Okta send it; Tater keeps none of its attributes.
+ENTERPRISE_USER_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEARCH_URN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
