@@ -48,6 +48,10 @@ from tater.limiter import Entity, LimiterUnavailable, Rule, keys
 locked_out = Signal()
 
 ACCOUNT_KINDS = frozenset({"password", "otp", "token_exchange"})
+# Random bearer secrets (128 bits): with the store down their refusal stays a 401, uncounted,
+# as nothing is guessed; a 503 would only hide a wrong or revoked one from its operator
+# (an identity provider retries a 503 for hours, a 401 says "fix the credentials").
+SECRET_KINDS = frozenset({"api_key", "scim_token"})
 # The longest an account's attempt slot stays taken if its request never ends cleanly.
 ATTEMPT_SECONDS = 30
 
@@ -199,7 +203,7 @@ def register_failure(*, ip: str, kind: str, account: str | None = None, count_cl
     """Count one failed authentication attempt from ``ip`` (and against ``account``);
     raise 429 ``LOCKED_OUT`` when the client or account is (now) locked out.
 
-    ``kind`` is ``api_key``, ``password``, ``otp`` or ``token_exchange``; the account is
+    ``kind`` is ``api_key``, ``scim_token``, ``password``, ``otp`` or ``token_exchange``; the account is
     counted for the sign-in kinds only. The attempt that reaches a threshold is refused.
     ``count_client=False``: the account alone is counted and checked, where counting the
     address would tell which addresses have accounts (accounts.adapter).
@@ -210,8 +214,8 @@ def register_failure(*, ip: str, kind: str, account: str | None = None, count_cl
     try:
         _count_failure(scopes, kind=kind, account=account)
     except LimiterUnavailable:
-        if kind == "api_key":
-            return  # the key was refused (401) anyway; 128 random bits are not guessed
+        if kind in SECRET_KINDS:
+            return  # the secret was refused (401) anyway; 128 random bits are not guessed
         raise ServiceUnavailable() from None  # sign-in lockouts fail closed: no uncounted guessing
 
 
