@@ -135,7 +135,9 @@ def _granting_through_key(
     if who.credential is None:
         return who
     tenant, key_pk = organization.tenant, who.credential.key_pk
-    signals.member_join_ahead.send(sender=OrgMembership, tenant=tenant, user=user, actor=who.user)
+    signals.member_join_ahead.send(
+        sender=OrgMembership, tenant=tenant, user=user, actor=who.user, through_key_pk=key_pk
+    )
     if leaving:
         signals.member_leave_ahead.send(sender=TenantMembership, tenant=tenant, user=user)
     who = as_actor_locked(who, tenant)[1]

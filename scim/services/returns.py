@@ -18,13 +18,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from apikeys import narrowing
 from apikeys import reactions as key_reactions
+from orgs.members import KEY_GONE_NOTHING_DONE
 from orgs.models import OrgMembership, Tenant, TenantMembership
 from scim.models import ScimUser
 from scim.services import provisioning
 
 
-def member_join_ahead(*, tenant: Tenant, user: Any, actor: Any = None, **kwargs: Any) -> None:
+def member_join_ahead(
+    *, tenant: Tenant, user: Any, actor: Any = None, through_key_pk: int | None = None, **kwargs: Any
+) -> None:
+    """``through_key_pk``: the API key the join goes through (``orgs.members``), locked before
+    the kept keys' revocations write to the audit chain, as a revocation of that key (a leak)
+    takes the key, then the audit chain; one that came first refuses the join."""
     if provisioning.grouping():
         return  # the directory's own grant (reprovisioning, a group): it decides the kept keys
     # The person's Users, locked whatever their state: a directory deprovisioning them at this
@@ -41,6 +48,8 @@ def member_join_ahead(*, tenant: Tenant, user: Any, actor: Any = None, **kwargs:
         or OrgMembership.objects.filter(organization__tenant=tenant, user_id=user.pk).exists()
     ):
         return  # not a return: holding a role already (given back before this was so)
+    if through_key_pk is not None:  # before the audit chain (the leak's order: key, then chain)
+        narrowing.key_locked_usable(through_key_pk, nothing_done=KEY_GONE_NOTHING_DONE)
     # Holding no role here, every unrevoked key of theirs in the tenant is one the directory kept.
     key_reactions.keys_revoke_unreached(tenant=tenant, user=user, actor=actor)
     ScimUser.objects.filter(pk__in=[identity.pk for identity in returning]).update(suspended_roles={})
