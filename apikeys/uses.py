@@ -155,6 +155,10 @@ def carry(key_pk: int, old_refill: str, new_refill: str) -> Callable[[], None]:
     missing = used - incr_counter(cache, name, 0, timeout=timeout)
     if missing:
         incr_counter(cache, name, missing, timeout=timeout)
+    if new_refill == "daily":
+        # Today's counter now holds the month's count: the month's earlier days, counted in it,
+        # must not be counted again by a later change back to monthly.
+        cache.delete_many(_days_of_month(key_pk, t)[:-1])
 
     def meanwhile() -> None:
         grown = _sum(old_names) - used
