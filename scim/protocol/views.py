@@ -124,6 +124,11 @@ class ScimView(APIView):
     renderer_classes = [ScimRenderer]
     content_negotiation_class = ScimNegotiation
     schema = None  # SCIM is described by its own discovery endpoints, not the OpenAPI document
+    metadata_class = None  # no OPTIONS: SCIM defines none (a SCIM 405, not DRF's view description)
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        return [method for method in super().allowed_methods if method != "OPTIONS"]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
