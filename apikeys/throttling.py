@@ -156,7 +156,7 @@ class ApiRateThrottle(BaseThrottle):
 def _serves(view: Any, request: Request) -> bool:
     """Whether the view serves the request's method: one it does not (a 405) is not a request
     served, so it takes no use of a usage-limited key (README, which answers take a use)."""
-    method = (request._request.method or "").lower()
+    method = (request.method or "").lower()
     return method in view.http_method_names and hasattr(view, method)
 
 
