@@ -75,6 +75,11 @@ LINK_IT_YOURSELF_MESSAGE = (
     "so single sign-on cannot sign in to it. If it is yours: sign in with your password, then link your "
     "organization's identity provider under Account security → Link single sign-on."
 )
+IDP_CHANGED_MESSAGE = (
+    "Your organization changed its identity provider while you were signing in. Sign in again, "
+    "through its single sign-on."
+)
+IDPS_READ = "_tater_sso_idps_read"  # on the request: the IdPs its reads of a tenant app named
 
 mail_logger = logging.getLogger("tater.mail")
 
@@ -213,7 +218,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         linked earlier signs its user in only while the IdP still speaks for them
         (``_check_linked_user``)."""
         sso_completion.begin()  # the IdP has answered: the rest of the return is one transaction
-        config = sso.config_for_provider(sociallogin.account.provider)
+        config = sso.config_for_sign_in(sociallogin.account.provider)  # locked: an IdP change waits
         if config is None and sso.is_tenant_provider(sociallogin.account.provider):
             # A tenant IdP whose configuration is switched off (or gone) signs nobody in:
             # as a "global" provider it would provision any address it asserts.
@@ -221,6 +226,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if config is None:
             _check_global_provider(request, sociallogin)
             return
+        if not sso.idp_current(config, getattr(request, IDPS_READ, set())):
+            # The owner changed the IdP while this sign-in was under way through the former one:
+            # its subject is no identity of the connection now (docs/accounts.md, Tenant SSO).
+            if sociallogin.is_existing:
+                sso.retire_identity(sociallogin.account)
+            raise ImmediateHttpResponse(
+                sso_refused(request, provider_id=config.provider_id, reason=IDP_CHANGED_MESSAGE)
+            )
         if sociallogin.is_existing:
             if sociallogin.state.get("process") != AuthProcess.CONNECT:
                 _check_linked_user(request, config, sociallogin)
@@ -306,6 +319,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             # No signing certificate (a stored private key cleared, accounts.sso): nothing to check a
             # response against, and python3-saml would fail with a server error; its owner's page asks.
             raise ProviderNotConfigured(f"No {provider} application is configured")
+        if request is not None and sso.is_tenant_provider(app.provider_id):
+            # Which IdP this request spoke to, each time it read the app (pre_social_login).
+            setattr(request, IDPS_READ, {*getattr(request, IDPS_READ, set()), sso.idp_of_app(app)})
         # allauth's SAML views take their provider from the app: give them the one that
         # refuses replayed and unsolicited assertions.
         return saml_replay.guard(app)

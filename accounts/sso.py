@@ -81,8 +81,44 @@ def _unlink_identities(provider_id: str) -> int:
     """Identities are (provider id, subject): the identities of the IdP this connection spoke to
     until now move to a retired provider id, which no app serves, so a new IdP (or a connection
     made again) never inherits the old one's subjects. How many moved."""
+    return _unlink_identities_where(provider=provider_id)
+
+
+def _unlink_identities_where(**lookup: Any) -> int:
     retired = f"{PROVIDER_ID_PREFIX}{uuid.uuid4().hex[:16]}"
-    return SocialAccount.objects.filter(provider=provider_id).update(provider=retired)
+    return SocialAccount.objects.filter(**lookup).update(provider=retired)
+
+
+def idp_of_app(app: Any) -> tuple[str, str]:
+    """The IdP an allauth app of a tenant connection speaks to: its protocol's allauth provider and
+    the OIDC issuer or SAML IdP entity id, what ``sso_config_save`` retires identities on."""
+    settings = app.settings or {}
+    return str(app.provider), str(settings.get("server_url") or (settings.get("idp") or {}).get("entity_id") or "")
+
+
+def config_for_sign_in(provider_id: str) -> TenantSSOConfig | None:
+    """``config_for_provider`` locked, in a sign-in's completing transaction (accounts.sso_completion)
+    before it links or creates an identity: ``sso_config_save`` takes the row FOR UPDATE, so an IdP
+    change waits for the sign-in, or the sign-in reads the change (``idp_current``)."""
+    return (
+        TenantSSOConfig.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("tenant")
+        .filter(provider_id=provider_id, is_active=True)
+        .first()
+    )
+
+
+def idp_current(config: TenantSSOConfig, idps_read: set[tuple[str, str]]) -> bool:
+    """Whether every app a sign-in read (``idps_read``, ``idp_of_app``, accounts.adapter) speaks to
+    the IdP ``config`` names now: what a former IdP asserted is no identity of this connection."""
+    protocol = PROVIDER_BY_PROTOCOL[SSOProtocol(config.protocol)]
+    return idps_read <= {idp_of_app(SocialApp(provider=protocol, settings=_app_settings(config)))}
+
+
+def retire_identity(account: Any) -> None:
+    """An identity of a former IdP that allauth's lookup saved again under the live provider id,
+    after the IdP change retired it (``idp_current``): retired again."""
+    _unlink_identities_where(pk=account.pk, provider=account.provider)
 
 
 def config_for_provider(provider_id: str) -> TenantSSOConfig | None:
