@@ -393,9 +393,10 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
         setattr(config, name, value)
     validate_config(config)
     unlinked: dict[str, Any] | None = None
-    if created or before["issuer"] != config.issuer or before["idp_entity_id"] != config.idp_entity_id:
-        # A different IdP (or a connection made again after one was deleted) must never inherit
-        # the old one's subjects; the addresses stay. The identities linked to the old one no
+    if created or any(before[name] != getattr(config, name) for name in ("protocol", "issuer", "idp_entity_id")):
+        # A different IdP (another protocol is one too, its fields kept from earlier or not; or a
+        # connection made again after one was deleted) must never inherit the old one's subjects;
+        # the addresses stay. The identities linked to the old one no
         # longer sign anyone in: the entry says how many (the owner's page warned).
         count = _unlink_identities(config.provider_id)
         if count or not created:
