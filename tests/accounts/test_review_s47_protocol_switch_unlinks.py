@@ -13,7 +13,7 @@ from allauth.socialaccount.models import SocialAccount
 from audit.models import AuditEvent
 from tests.accounts.saml_idp import SAMLIdP
 from tests.accounts.test_review_s46_saml_sp_addresses import address, shown_addresses
-from tests.accounts.test_review_s47_stable_sp_addresses import owner_browser, save
+from tests.accounts.test_review_s47_stable_sp_addresses import owner_browser, save, save_saml
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,14 +23,7 @@ def test_switching_protocol_to_an_issuer_stored_earlier_inherits_no_identity() -
     tenant, browser, url = owner_browser()
     save(browser, url, protocol="oidc", issuer="https://idp.acme.example", client_id="tater", default_role="member")
     idp = SAMLIdP()
-    save(
-        browser,
-        url,
-        protocol="saml",
-        idp_entity_id=idp.entity_id,
-        idp_sso_url=idp.sso_url,
-        idp_x509_cert=idp.keys.cert_pem,
-    )
+    save_saml(browser, url, idp)
     provider = address(shown_addresses(browser.get(url).content.decode()), "ACS URL").rstrip("/").split("/")[-2]
     SocialAccount.objects.create(user=UserFactory(), provider=provider, uid="jane@acme.test")  # a SAML NameID
 

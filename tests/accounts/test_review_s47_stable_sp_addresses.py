@@ -37,6 +37,19 @@ def save(browser: Client, url: str, **values: str) -> None:
     assert answer.status_code == 302, answer.context["form"].errors
 
 
+def save_saml(browser: Client, url: str, idp: SAMLIdP, **values: str) -> None:
+    """Save the test IdP as the tenant's SAML IdP through the owner's page."""
+    save(
+        browser,
+        url,
+        protocol="saml",
+        idp_entity_id=idp.entity_id,
+        idp_sso_url=idp.sso_url,
+        idp_x509_cert=idp.keys.cert_pem,
+        **values,
+    )
+
+
 def test_the_saml_addresses_are_shown_before_the_first_save_and_kept_by_it() -> None:
     _tenant, browser, url = owner_browser()
     idp = SAMLIdP()
@@ -45,15 +58,7 @@ def test_the_saml_addresses_are_shown_before_the_first_save_and_kept_by_it() -> 
     for label in ("ACS URL", "Entity ID", "Metadata URL"):
         assert address(before, label).startswith(f"http://{HOST}/accounts/saml/"), before
 
-    save(
-        browser,
-        url,
-        protocol="saml",
-        idp_entity_id=idp.entity_id,
-        idp_sso_url=idp.sso_url,
-        idp_x509_cert=idp.keys.cert_pem,
-        default_role="member",
-    )
+    save_saml(browser, url, idp, default_role="member")
     after = shown_addresses(browser.get(url).content.decode())
     assert after == before
     assert_served(after)
@@ -62,15 +67,7 @@ def test_the_saml_addresses_are_shown_before_the_first_save_and_kept_by_it() -> 
 def test_a_new_idp_entity_id_keeps_the_addresses_but_not_the_old_identities() -> None:
     tenant, browser, url = owner_browser()
     idp = SAMLIdP()
-    save(
-        browser,
-        url,
-        protocol="saml",
-        idp_entity_id=idp.entity_id,
-        idp_sso_url=idp.sso_url,
-        idp_x509_cert=idp.keys.cert_pem,
-        default_role="member",
-    )
+    save_saml(browser, url, idp, default_role="member")
     before = shown_addresses(browser.get(url).content.decode())
     provider = address(before, "ACS URL").rstrip("/").split("/")[-2]
     SocialAccount.objects.create(user=UserFactory(), provider=provider, uid="00u-jane")

@@ -13,25 +13,13 @@ from typing import Any
 import pytest
 
 from apikeys import uses
+from tests.apikeys.test_review_s44_usage_limit_edges import Clock
 from tests.factories import make_key
 
 pytestmark = pytest.mark.django_db
 
 KEYS = "/api/v1/keys/"
 VALIDATE = "/api/v1/auth/validate"
-
-
-class Clock:
-    """What ``apikeys.uses`` reads as the time (an instant set by the test)."""
-
-    def __init__(self, when: datetime) -> None:
-        self.now = when.timestamp()
-
-    def time(self) -> float:
-        return self.now
-
-    def at(self, when: datetime) -> None:
-        self.now = when.timestamp()
 
 
 def _status(api: Any, raw: str) -> tuple[int, Any]:

@@ -12,31 +12,10 @@ from typing import Any
 import pytest
 
 from apikeys import uses
+from tests.apikeys.test_review_s47_daily_to_monthly_counts_month import KEYS, Clock, _status
 from tests.factories import make_key
 
 pytestmark = pytest.mark.django_db
-
-KEYS = "/api/v1/keys/"
-VALIDATE = "/api/v1/auth/validate"
-
-
-class Clock:
-    """What ``apikeys.uses`` reads as the time (an instant set by the test)."""
-
-    def __init__(self, when: datetime) -> None:
-        self.now = when.timestamp()
-
-    def time(self) -> float:
-        return self.now
-
-    def at(self, when: datetime) -> None:
-        self.now = when.timestamp()
-
-
-def _status(api: Any, raw: str) -> tuple[int, Any]:
-    r = api.get(VALIDATE, HTTP_X_API_KEY=raw)
-    body = r.json()
-    return r.status_code, (body["usage"]["remaining"] if r.status_code == 200 else body["error"])
 
 
 def test_a_lifetime_limit_set_again_counts_the_current_day_not_the_earlier_life(
