@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from tater_client.cli_base import EXIT_OK, Leaf, UsageError
+from tater_client.cli_base import EXIT_OK, Leaf, UsageError, print_list
 from tater_client.client import Tater
 from tater_client.errors import AmbiguousOrg
 from tater_client.org_models import Invitation, Member, Organization
@@ -56,22 +56,16 @@ def _print_member(args: argparse.Namespace, member: Member) -> int:
 
 
 def cmd_orgs_list(client: Tater, args: argparse.Namespace) -> int:
-    if args.all:
-        orgs = list(client.organizations.iter())
-        if args.json:
-            write_json(sys.stdout, {"organizations": [o.raw for o in orgs], "total": len(orgs)})
-        else:
-            write_table(sys.stdout, ORG_COLUMNS, (_org_row(o) for o in orgs))
-        return EXIT_OK
-    page = client.organizations.list(limit=args.limit, offset=args.offset)
-    if args.json:
-        write_json(sys.stdout, page.raw)
-        return EXIT_OK
-    write_table(sys.stdout, ORG_COLUMNS, (_org_row(o) for o in page.organizations))
-    shown = page.offset + len(page.organizations)
-    if shown < page.total:
-        sys.stderr.write(f"{shown} of {page.total} organizations shown: --offset {shown} for more (or --all)\n")
-    return EXIT_OK
+    return print_list(
+        args,
+        key="organizations",
+        noun="organizations",
+        columns=ORG_COLUMNS,
+        row=_org_row,
+        every=client.organizations.iter,
+        page=lambda: client.organizations.list(limit=args.limit, offset=args.offset),
+        items=lambda page: page.organizations,
+    )
 
 
 def cmd_orgs_get(client: Tater, args: argparse.Namespace) -> int:

@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from tater_client.cli_base import EXIT_OK, Leaf
+from tater_client.cli_base import EXIT_OK, Leaf, print_list
 from tater_client.client import Tater
 from tater_client.org_models import ScimToken
-from tater_client.output import write_fields, write_json, write_table
+from tater_client.output import write_fields, write_json
 
 TOKEN_COLUMNS = ("ID", "NAME", "PREFIX", "STATUS", "CREATED BY", "CREATED", "LAST USED")
 
@@ -33,22 +33,16 @@ def _token_pairs(token: ScimToken) -> list[tuple[str, Any]]:
 
 
 def cmd_scim_tokens_list(client: Tater, args: argparse.Namespace) -> int:
-    if args.all:
-        tokens = list(client.scim_tokens.iter())
-        if args.json:
-            write_json(sys.stdout, {"tokens": [t.raw for t in tokens], "total": len(tokens)})
-        else:
-            write_table(sys.stdout, TOKEN_COLUMNS, (_token_row(t) for t in tokens))
-        return EXIT_OK
-    page = client.scim_tokens.list(limit=args.limit, offset=args.offset)
-    if args.json:
-        write_json(sys.stdout, page.raw)
-        return EXIT_OK
-    write_table(sys.stdout, TOKEN_COLUMNS, (_token_row(t) for t in page.tokens))
-    shown = page.offset + len(page.tokens)
-    if shown < page.total:
-        sys.stderr.write(f"{shown} of {page.total} SCIM tokens shown: --offset {shown} for more (or --all)\n")
-    return EXIT_OK
+    return print_list(
+        args,
+        key="tokens",
+        noun="SCIM tokens",
+        columns=TOKEN_COLUMNS,
+        row=_token_row,
+        every=client.scim_tokens.iter,
+        page=lambda: client.scim_tokens.list(limit=args.limit, offset=args.offset),
+        items=lambda page: page.tokens,
+    )
 
 
 def cmd_scim_tokens_revoke(client: Tater, args: argparse.Namespace) -> int:
