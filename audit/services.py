@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -81,7 +82,7 @@ def _entry_fields(
         "target_id": _text(target_id, 64),
         "target_repr": _text(target_repr, 255),
         # Stored exactly as the database will hand it back, so the entry hash recomputes.
-        "changes": json.loads(json.dumps(changes, cls=DjangoJSONEncoder)),
+        "changes": _as_stored(json.loads(json.dumps(changes, cls=DjangoJSONEncoder))),
         "ip": ctx.ip or None,
         # Sent by the client and read by everyone who reads the org's log: a key or token a
         # client put in it (SPEC §2: never in an audit entry) is redacted as log lines are.
@@ -97,6 +98,24 @@ def _append(event: AuditEvent) -> AuditEvent:
         chain.link(event)
         event.save(force_insert=True)
     return event
+
+
+# Beyond this a whole float is no longer the number its JSON text spells: 1e23 is the double
+# 99999999999999991611392, but PostgreSQL's jsonb keeps and hands back the decimal the text
+# wrote, 10**23, and the entry would no longer match its hash (chain._plain_numbers).
+_EXACT_FLOATS = 2**53
+
+
+def _as_stored(value: Any) -> Any:
+    """``changes`` as both databases hand them back: a large whole float (a client's metadata)
+    becomes the integer its JSON text spells."""
+    if isinstance(value, float) and value.is_integer() and abs(value) >= _EXACT_FLOATS:
+        return int(Decimal(repr(value)))
+    if isinstance(value, dict):
+        return {name: _as_stored(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_as_stored(item) for item in value]
+    return value
 
 
 def _text(value: Any, limit: int) -> str:
