@@ -88,6 +88,12 @@ class FindingInput(StrictSerializer):
         list_serializer_class = FindingList
 
 
+def _no_key(value: str) -> str:
+    if selectors.holds_api_key(value):
+        raise serializers.ValidationError("Holds an API key: it is kept in the audit log, so never put a key in it")
+    return value
+
+
 class ScanUploadInput(StrictSerializer):
     """The upload body (``scan-payload.json``)."""
 
@@ -100,6 +106,13 @@ class ScanUploadInput(StrictSerializer):
         required=False,
         help_text=f"Free-form context kept in the audit entry (at most {METADATA_MAX_BYTES} bytes as JSON)",
     )
+
+    # The scanner and target are kept in the upload's audit entry too (SPEC §2: never a key).
+    def validate_scanner(self, value: str) -> str:
+        return _no_key(value)
+
+    def validate_target(self, value: str) -> str:
+        return _no_key(value)
 
     def validate_metadata(self, value: dict[str, Any]) -> dict[str, Any]:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
