@@ -94,6 +94,7 @@ class ValidateView(SurfaceView, key_views.ValidateView):
     http_method_names = ["get", "post", "head", "options"]
     required_scopes = {"GET": None, "POST": None}
     allowed_key_types = {"GET": ALL_KEY_TYPES, "POST": ALL_KEY_TYPES}
+    query_fields = {"GET": frozenset(), "POST": frozenset()}  # the org hints and format only
     # Tatry's answer always names an organization (its SDK's model requires the string): an
     # unbound key's is resolved as SPEC §4 says, the hint's or a single-org tenant's only
     # org; a multi-org tenant without a hint gets 400 AMBIGUOUS_ORG, not a null to trip on.

@@ -27,6 +27,9 @@ class ValidateView(TaterAPIView):
     required_scopes = {"GET": None}
     allowed_key_types = {"GET": {"standard", "agent", "public"}}
     org_required = False
+    # Reads no parameter but the org hints (and ``format``): any other, a misspelt hint
+    # included, is a 400 naming it, never answered as if it were absent (SPEC §3).
+    query_fields: dict[str, frozenset[str]] | None = {"GET": frozenset()}
 
     @extend_schema(responses={200: s.ValidateOutput})
     def get(self, request: Request) -> Response:
