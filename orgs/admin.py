@@ -129,11 +129,17 @@ class TenantAddForm(TenantAdminForm):
         "password: its holder sets one through password reset or signs in with SSO.",
     )
 
+    operator: Any = None  # who opened the page (``TenantAdmin.get_form``)
+
     def clean_owner_email(self) -> str:
         # SPEC §8: an existing account gets the tenant only if it proved it holds the address;
         # one signed up in advance with somebody else's address never does.
         email = self.cleaned_data["owner_email"]
         existing = email_owners.account_holding(email)
+        operator = self.operator
+        if existing is not None and operator is not None and existing.pk == operator.pk and not operator.is_superuser:
+            # As on the membership pages (README): who holds which powers is a superuser's decision.
+            raise forms.ValidationError("Operators do not make their own account a tenant's owner: a superuser does.")
         if existing is not None and not members.proved_address(existing, email):
             raise forms.ValidationError(
                 "An account with this address exists but has never verified it (anyone can sign up with "
@@ -190,7 +196,8 @@ class TenantAdmin(AuditedAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
             kwargs["form"] = TenantAddForm
-        return super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"operator": request.user}) if obj is None else form
 
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
         if change:
