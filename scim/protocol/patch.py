@@ -33,6 +33,10 @@ from scim.protocol.schemas import PATCH_URN
 # Any other sub-attribute of a known attribute is a 400 invalidPath (RFC 7644 §3.5.2).
 NOT_KEPT: dict[str, tuple[str, ...]] = {"emails": ("display",)}
 
+# Operations one PATCH may carry (docs/scim.md §6): each walks the resource (a group's members),
+# so an unbounded list held a worker for minutes. IdPs send a handful; IBM Verify allows 1,000.
+MAX_OPERATIONS = 1000
+
 
 def apply_patch(spec: ResourceSpec, doc: dict[str, Any], body: Any) -> dict[str, Any]:
     """The document after the PatchOp ``body``; every operation applies or none does."""
@@ -44,6 +48,8 @@ def apply_patch(spec: ResourceSpec, doc: dict[str, Any], body: Any) -> dict[str,
     operations = next((v for k, v in body.items() if str(k).lower() == "operations"), None)
     if not isinstance(operations, list) or not operations:
         raise bad_request("Operations must be a non-empty list", "invalidSyntax")
+    if len(operations) > MAX_OPERATIONS:
+        raise bad_request(f"At most {MAX_OPERATIONS} operations per request", "tooMany")
     result = copy.deepcopy(doc)
     for operation in operations:
         if not isinstance(operation, dict):
