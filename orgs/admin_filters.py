@@ -4,6 +4,7 @@ beyond that only the one chosen (the search box finds by tenant name or id)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import admin
@@ -28,8 +29,10 @@ class TenantFilter(admin.SimpleListFilter):
         return [(str(pk), name) for pk, name in named]
 
     def _chosen(self) -> int | None:
-        value = self.value()
-        return int(value) if value and str(value).isdigit() else None
+        """The tenant's row id, or None for anything naming none (``str.isdigit`` also holds for
+        "²", which ``int`` refuses, and a number past the column's range is a database error)."""
+        value = str(self.value() or "")
+        return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() is None:
