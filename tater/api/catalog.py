@@ -199,6 +199,13 @@ ERROR_CATALOG: tuple[CatalogEntry, ...] = (
         details={"max_bytes": 5242880},
     ),
     CatalogEntry(
+        406,
+        "NOT_ACCEPTABLE",
+        "Could not satisfy the request Accept header.",
+        "The Accept header names only types the API does not send (it answers application/json)",
+        "Send Accept: application/json (or */*), or no Accept header",
+    ),
+    CatalogEntry(
         415,
         "UNSUPPORTED_MEDIA_TYPE",
         "Unsupported media type 'text/plain': send application/json",
@@ -253,6 +260,7 @@ STATUS_DESCRIPTIONS = {
     403: "Forbidden: scope, key type, IP allowlist or organization not reachable",
     404: "Not found (or outside your organization)",
     405: "Method not allowed",
+    406: "Not acceptable: the Accept header names no type the API sends",
     409: "Conflict with the current state",
     411: "Length required",
     413: "Request body too large",
