@@ -11,6 +11,7 @@ from typing import Any
 
 from apikeys.limits import parse_rate_limit
 from apikeys.models import UsageRefill
+from apikeys.secrets_in_text import holds_api_key
 from tater import names
 from tater.client_ip import canonical_network
 from tater.exceptions import InvalidInput
@@ -73,19 +74,28 @@ def clean_usage_limit(limit: Any, refill: Any) -> tuple[int | None, str]:
 def clean_metadata(value: Any) -> dict[str, Any]:
     """An integrator's JSON object, at most 4 KB as compact UTF-8 JSON as stored (SPEC §14):
     numbers written out in plain decimal notation, as PostgreSQL keeps and returns them. It is
-    returned by validate to whoever holds the key: never a place for secrets (documented)."""
+    returned by validate to whoever holds the key: never a place for secrets (documented). A
+    secret of this deployment's keys in it is refused, never echoed: its names go into the
+    key's audit entries and its values to every reader of the key (SPEC §2, §2a)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise InvalidInput("Metadata must be a JSON object", field="metadata")
     try:
-        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        size = len(text.encode())
     except (TypeError, ValueError):
         raise InvalidInput("Metadata must be plain JSON", field="metadata") from None
     size += _written_out_growth(value)
     if size > METADATA_MAX_BYTES:
         raise InvalidInput(
             f"Metadata must be at most {METADATA_MAX_BYTES} bytes as JSON ({size} given)", field="metadata"
+        )
+    if holds_api_key(text):
+        raise InvalidInput(
+            "Metadata holds an API key: it is kept in the audit log and shown to the key's readers, "
+            "so never put a key in it",
+            field="metadata",
         )
     return value
 

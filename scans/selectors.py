@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -11,10 +10,6 @@ from django.db.models import Q, QuerySet
 
 from orgs.models import Organization
 from scans.models import Scan, Severity
-
-# A key's body (SPEC §2): 32 lowercase hex ending a run, after a prefix of 1 to 16 characters.
-_KEY_BODY = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
-_PREFIX_MAX = 16
 
 
 def scan_list(*, org: Organization, filters: dict[str, Any] | None = None) -> QuerySet[Scan]:
@@ -56,26 +51,3 @@ def visible_uploading_keys(access: Any, scans: Iterable[Scan]) -> dict[str, Any]
     from apikeys.selectors import apikey_list
 
     return {key.public_id: key for key in apikey_list(access=access, filters={}).filter(public_id__in=ids)}
-
-
-def holds_api_key(text: str) -> bool:
-    """Whether ``text`` holds a secret of one of this deployment's keys (current, or rotated
-    out), whatever its prefix: what an upload's metadata, kept in the audit log, must not
-    (SPEC §2). Looked up by digest, so made-up or foreign key-shaped strings are not keys;
-    no query unless a key-shaped string is there."""
-    from apikeys.keygen import digest_of, is_well_formed
-    from apikeys.models import ApiKey
-
-    digests = set()
-    for body in _KEY_BODY.finditer(text):
-        end = body.end()
-        for start in range(max(0, body.start() - _PREFIX_MAX), body.start()):
-            candidate = text[start:end]
-            if is_well_formed(candidate):
-                digests.add(digest_of(candidate))
-    found = sorted(digests)
-    for chunk in range(0, len(found), 400):
-        part = found[chunk : chunk + 400]
-        if ApiKey.objects.filter(Q(digest__in=part) | Q(previous_digest__in=part)).exists():
-            return True
-    return False

@@ -6,7 +6,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from scans import app_settings, selectors
+from apikeys.secrets_in_text import holds_api_key
+from scans import app_settings
 from scans.models import Scan, Severity
 from tater.api.fields import (
     BoundedDateTimeField,
@@ -121,7 +122,7 @@ class ScanUploadInput(StrictSerializer):
             raise serializers.ValidationError(f"At most {METADATA_MAX_BYTES} bytes as JSON ({size} given)")
         # The metadata is kept in the upload's audit entry, which the org's admins read: a key
         # there would be a secret handed to them (SPEC §2, §2a). Never echoed back.
-        if selectors.holds_api_key(text):
+        if holds_api_key(text):
             raise serializers.ValidationError(
                 "Holds an API key: metadata is kept in the audit log, so never put a key in it"
             )
