@@ -8,10 +8,11 @@ prefixes names them in the same environment variables as the app
 (``TATER_KEY_PREFIX_STANDARD``, ``_AGENT``, ``_PUBLIC``, ``_SCIM``); the default prefixes
 stay recognised, since keys keep the prefix they were issued with.
 
-Word boundaries on both sides (an escaped line break or tab, ``\n``, and a percent-encoded
-byte, ``%20``, count as one before the prefix): ``mytater_…``, ``x_ak_…``, 31 or 33 hex digits
-and uppercase hex are not keys. This file imports nothing but detect-secrets and the
-standard library, so it runs outside the project's environment too (pre-commit).
+Word boundaries on both sides (an escaped line break or tab, ``\n``, a ``\\u`` or ``\\x``
+escape, ``\\u201c``, and a percent-encoded byte, ``%20``, count as one before the prefix):
+``mytater_…``, ``x_ak_…``, 31 or 33 hex digits and uppercase hex are not keys. This file
+imports nothing but detect-secrets and the standard library, so it runs outside the
+project's environment too (pre-commit).
 """
 
 from __future__ import annotations
@@ -42,9 +43,13 @@ def key_prefixes() -> tuple[str, ...]:
 def key_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
     # re.ASCII: \b as in Go's RE2 (gitleaks), so "étater_…" is a key in both.
     alternatives = "|".join(re.escape(p) for p in prefixes)
-    # The key alone (findall's one group), after a boundary, an escaped line break or tab, or a
-    # percent-encoded byte: "…\ntater_…" in a JSON string, "?q=%20ak_…" in a URL.
-    return re.compile(rf"(?:\b|\\[nrt]|%[0-9A-Fa-f]{{2}})((?:{alternatives})[0-9a-f]{{32}})\b", re.ASCII)
+    # The key alone (findall's one group), after a boundary, an escaped line break or tab, a
+    # \u or \x escape or a percent-encoded byte: "…\ntater_…" or "\u201ctater_…" (Python's
+    # json.dumps of curly quotes) in a JSON string, "?q=%20ak_…" in a URL.
+    return re.compile(
+        rf"(?:\b|\\[nrt]|\\u[0-9A-Fa-f]{{4}}|\\x[0-9A-Fa-f]{{2}}|%[0-9A-Fa-f]{{2}})((?:{alternatives})[0-9a-f]{{32}})\b",
+        re.ASCII,
+    )
 
 
 class TaterKeyDetector(RegexBasedDetector):
