@@ -125,8 +125,10 @@ class Command(TaterCommand):
             subject=f"Tater API key “{name}” expires {expires} (within {days} days)",
             body=(
                 f"Your API key {name} ({api_key.display_prefix}…, {where}) expires on {expires}.\n\n"
-                "Create a replacement or rotate it from Manage → Connections → API Keys before then, "
-                "deploy it, and revoke the old one."
+                "Before then, give it a later expiry (Edit settings on the key's page under Manage → "
+                "Connections → API Keys, as far as your tenant's maximum key lifetime allows), or create "
+                "a replacement key, deploy it, and then revoke this one. Rotating the key does not help: "
+                "its new secret keeps the same expiry."
             ),
             recipients=[api_key.owner.email],
             tenant_public_id=api_key.tenant.public_id,
