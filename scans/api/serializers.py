@@ -90,7 +90,7 @@ class FindingInput(StrictSerializer):
 
 
 def _no_key(value: str) -> str:
-    if selectors.holds_api_key(value):
+    if holds_api_key(value):
         raise serializers.ValidationError("Holds an API key: it is kept in the audit log, so never put a key in it")
     return value
 
