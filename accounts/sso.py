@@ -383,6 +383,7 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
     if config is None:
         config = TenantSSOConfig(tenant=tenant, provider_id=provider_id_for(tenant))
     before = {name: _recorded(name, getattr(config, name)) for name in EDITABLE}
+    idp_before = _idp_in_use(config)
     for name, value in values.items():
         if name not in EDITABLE:
             raise InvalidInput(f"Unknown SSO setting {name!r}", field=name)
@@ -393,10 +394,11 @@ def sso_config_save(*, tenant: Any, actor: Any | None, values: dict[str, Any]) -
         setattr(config, name, value)
     validate_config(config)
     unlinked: dict[str, Any] | None = None
-    if created or any(before[name] != getattr(config, name) for name in ("protocol", "issuer", "idp_entity_id")):
+    if created or _idp_in_use(config) != idp_before:
         # A different IdP (another protocol is one too, its fields kept from earlier or not; or a
         # connection made again after one was deleted) must never inherit the old one's subjects;
-        # the addresses stay. The identities linked to the old one no
+        # the addresses stay. The other protocol's fields name no IdP in use: editing them keeps
+        # the identities. The identities linked to the old one no
         # longer sign anyone in: the entry says how many (the owner's page warned).
         count = _unlink_identities(config.provider_id)
         if count or not created:
@@ -460,6 +462,14 @@ def sso_stored_private_keys_clear() -> list[TenantSSOConfig]:
         audit_record(action=A.TENANT_UPDATED, tenant=config.tenant, target=config.tenant, changes={"sso": changes})
         cleared.append(config)
     return cleared
+
+
+def _idp_in_use(config: TenantSSOConfig) -> tuple[str, str]:
+    """The IdP a configuration signs in through: its protocol and that protocol's field naming the
+    IdP (the OIDC issuer or the SAML IdP entity ID); the other protocol's fields are not read."""
+    if config.protocol == SSOProtocol.OIDC:
+        return str(config.protocol), config.issuer
+    return str(config.protocol), config.idp_entity_id
 
 
 def _recorded(name: str, value: Any) -> Any:
