@@ -111,8 +111,7 @@ def config_for_sign_in(provider_id: str) -> TenantSSOConfig | None:
 def idp_current(config: TenantSSOConfig, idps_read: set[tuple[str, str]]) -> bool:
     """Whether every app a sign-in read (``idps_read``, ``idp_of_app``, accounts.adapter) speaks to
     the IdP ``config`` names now: what a former IdP asserted is no identity of this connection."""
-    protocol = PROVIDER_BY_PROTOCOL[SSOProtocol(config.protocol)]
-    return idps_read <= {idp_of_app(SocialApp(provider=protocol, settings=_app_settings(config)))}
+    return idps_read <= {_idp_in_use(config)}
 
 
 def retire_identity(account: Any) -> None:
@@ -465,11 +464,11 @@ def sso_stored_private_keys_clear() -> list[TenantSSOConfig]:
 
 
 def _idp_in_use(config: TenantSSOConfig) -> tuple[str, str]:
-    """The IdP a configuration signs in through: its protocol and that protocol's field naming the
-    IdP (the OIDC issuer or the SAML IdP entity ID); the other protocol's fields are not read."""
-    if config.protocol == SSOProtocol.OIDC:
-        return str(config.protocol), config.issuer
-    return str(config.protocol), config.idp_entity_id
+    """The IdP a configuration signs in through (``idp_of_app`` of its app): its protocol and that
+    protocol's field naming the IdP as sign-in reads it (the OIDC issuer without its trailing
+    slash, the SAML IdP entity ID); the other protocol's fields are not read."""
+    protocol = PROVIDER_BY_PROTOCOL[SSOProtocol(config.protocol)]
+    return idp_of_app(SocialApp(provider=protocol, settings=_app_settings(config)))
 
 
 def _recorded(name: str, value: Any) -> Any:
