@@ -8,6 +8,10 @@ class ApiKeysConfig(AppConfig):
 
     def ready(self) -> None:
         from apikeys import keycheck, reactions
+        from apikeys.secrets_in_text import holds_api_key
+        from tater.secret_detectors import register_secret_detector
+
+        register_secret_detector(holds_api_key)
 
         keycheck.connect_receivers()
         reactions.connect_receivers()

@@ -11,10 +11,10 @@ from typing import Any
 
 from apikeys.limits import parse_rate_limit
 from apikeys.models import UsageRefill
-from apikeys.secrets_in_text import holds_api_key
 from tater import names
 from tater.client_ip import canonical_network
 from tater.exceptions import InvalidInput
+from tater.secret_detectors import holds_secret
 
 # The API's limit, held on every channel: each change compares old and new lists pairwise
 # (orgs.policy.allowlist_widens) and each request scans the list.
@@ -44,8 +44,10 @@ def clean_name(value: str | None) -> str:
     """A key's name: one line of 1 to 100 characters (``tater.names``), holding no secret of
     this deployment's keys: it is in the key's audit entries, lists and mails (SPEC §2)."""
     name = names.clean_name(value)
-    if holds_api_key(name):
-        raise InvalidInput("Name holds an API key: names are shown in lists and the audit log", field="name")
+    if holds_secret(name):
+        raise InvalidInput(
+            "Name holds an API key or SCIM token: names are shown in lists and the audit log", field="name"
+        )
     return name
 
 
@@ -95,10 +97,10 @@ def clean_metadata(value: Any) -> dict[str, Any]:
         raise InvalidInput(
             f"Metadata must be at most {METADATA_MAX_BYTES} bytes as JSON ({size} given)", field="metadata"
         )
-    if holds_api_key(text):
+    if holds_secret(text):
         raise InvalidInput(
-            "Metadata holds an API key: it is kept in the audit log and shown to the key's readers, "
-            "so never put a key in it",
+            "Metadata holds an API key or SCIM token: it is kept in the audit log and shown to the key's "
+            "readers, so never put one in it",
             field="metadata",
         )
     return value

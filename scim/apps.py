@@ -9,7 +9,11 @@ class ScimConfig(AppConfig):
     def ready(self) -> None:
         from accounts import signals as account_signals
         from orgs import signals
+        from scim.secrets_in_text import holds_scim_token
         from scim.services import departures, directory, provisioning, returns
+        from tater.secret_detectors import register_secret_detector
+
+        register_secret_detector(holds_scim_token)  # never in an audit entry, as a key (README)
 
         signals.member_joined.connect(directory.member_joined, dispatch_uid="scim.directory.member_joined")
         signals.member_leave_ahead.connect(

@@ -6,7 +6,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apikeys.secrets_in_text import holds_api_key
 from scans import app_settings
 from scans.models import Scan, Severity
 from tater.api.fields import (
@@ -17,6 +16,7 @@ from tater.api.fields import (
     WholeNumberField,
 )
 from tater.api.pagination import offset_field
+from tater.secret_detectors import holds_secret
 
 FINDING_FIELDS = ("title", "severity", "description", "host", "port", "cve", "remediation", "references", "data")
 UPLOAD_FIELDS = ("scanner", "target", "started_at", "finished_at", "findings", "metadata")
@@ -90,8 +90,10 @@ class FindingInput(StrictSerializer):
 
 
 def _no_key(value: str) -> str:
-    if holds_api_key(value):
-        raise serializers.ValidationError("Holds an API key: it is kept in the audit log, so never put a key in it")
+    if holds_secret(value):
+        raise serializers.ValidationError(
+            "Holds an API key or SCIM token: it is kept in the audit log, so never put one in it"
+        )
     return value
 
 
@@ -121,10 +123,10 @@ class ScanUploadInput(StrictSerializer):
         if size > METADATA_MAX_BYTES:
             raise serializers.ValidationError(f"At most {METADATA_MAX_BYTES} bytes as JSON ({size} given)")
         # The metadata is kept in the upload's audit entry, which the org's admins read: a key
-        # there would be a secret handed to them (SPEC §2, §2a). Never echoed back.
-        if holds_api_key(text):
+        # or SCIM token there would be a secret handed to them (SPEC §2, §2a). Never echoed back.
+        if holds_secret(text):
             raise serializers.ValidationError(
-                "Holds an API key: metadata is kept in the audit log, so never put a key in it"
+                "Holds an API key or SCIM token: metadata is kept in the audit log, so never put one in it"
             )
         return value
 
