@@ -43,12 +43,7 @@ METADATA_MAX_BYTES = 4096
 def clean_name(value: str | None) -> str:
     """A key's name: one line of 1 to 100 characters (``tater.names``), holding no secret of
     this deployment's keys: it is in the key's audit entries, lists and mails (SPEC §2)."""
-    name = names.clean_name(value)
-    if holds_secret(name):
-        raise InvalidInput(
-            "Name holds an API key or SCIM token: names are shown in lists and the audit log", field="name"
-        )
-    return name
+    return names.clean_name(value)
 
 
 def clean_rate_limit(value: str) -> str:

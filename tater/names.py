@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 from tater.exceptions import InvalidInput
+from tater.secret_detectors import holds_secret
 
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -62,7 +63,9 @@ INVISIBLE_MESSAGE = "{what} must show what it says: no zero-width or other invis
 
 def clean_name(value: str | None, *, what: str = "Name", max_length: int = 100, field: str = "name") -> str:
     """``value`` stripped, or :class:`InvalidInput` naming ``field``: required, at most
-    ``max_length`` characters, one line without control or text-direction characters."""
+    ``max_length`` characters, one line without control or text-direction characters, and no
+    live secret of this deployment (an API key, a SCIM token): a name is in audit entries,
+    lists and mails that others read (SPEC §2), so one holding a secret is refused, never echoed."""
     name = (value or "").strip()
     if not name:
         raise InvalidInput(f"{what} is required", field=field)
@@ -74,4 +77,8 @@ def clean_name(value: str | None, *, what: str = "Name", max_length: int = 100, 
         )
     if not reads_as_written(name):
         raise InvalidInput(INVISIBLE_MESSAGE.format(what=what), field=field)
+    if holds_secret(name):
+        raise InvalidInput(
+            f"{what} holds an API key or SCIM token: names are shown in lists and the audit log", field=field
+        )
     return name
