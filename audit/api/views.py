@@ -6,7 +6,6 @@ from typing import Any
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,21 +13,25 @@ from rest_framework.response import Response
 from audit import selectors
 from audit.api.serializers import AuditPageOutput
 from audit.export import csv_response
-from tater.api.views import TaterAPIView
+from tater.api.views import AcceptNegotiation, TaterAPIView
 from tater.exceptions import InvalidInput
 
 EXPORT_FORMATS = ("json", "csv")
 
 
-class FormatParamNegotiation(DefaultContentNegotiation):
+class FormatParamNegotiation(AcceptNegotiation):
     """Here ``?format=`` picks the export (json or csv), not a DRF renderer: DRF would
-    otherwise answer 404 for a format no renderer claims. Errors are always JSON."""
+    otherwise answer 404 for a format no renderer claims. The CSV export is chosen by that
+    parameter alone (docs/audit.md); the JSON page honours ``Accept`` as every endpoint does
+    (406 NOT_ACCEPTABLE, SPEC §3). Errors are always JSON."""
 
     def select_renderer(
         self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        first = next(iter(renderers))
-        return first, first.media_type
+        renderers = list(renderers)
+        if (request.query_params.get("format") or "").strip().lower() == "csv":
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
 
 
 def _param(name: str, description: str, **kwargs: Any) -> OpenApiParameter:
