@@ -78,7 +78,7 @@ class ActivityFilterForm(forms.Form):
 
     def clean_actor(self) -> str:
         actor = self.cleaned_data.get("actor", "").strip()
-        if actor and "@" not in actor and not actor.startswith("usr-"):
+        if actor and "@" not in actor and not actor.lower().startswith("usr-"):
             raise forms.ValidationError("Enter an email address or a user id (usr-…).")
         return actor
 

@@ -222,7 +222,7 @@ def parse_filters(params: Mapping[str, Any]) -> AuditFilters:
         if "@" in actor:
             values["actor_emails"], values["actor_email_users"] = _actor_by_email(actor)
         else:
-            values["actor_user_id"] = _actor_pk(actor)
+            values["actor_user_id"] = _actor_pk(actor.lower())  # any case, as key and target
     key = get("key").lower()
     if key:
         # The key that acted, by id. Anything else (a pasted secret, the display prefix) would
