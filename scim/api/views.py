@@ -68,6 +68,7 @@ class ScimTokenListView(TaterAPIView):
 
 class ScimTokenRevokeView(TaterAPIView):
     required_scopes = {"POST": "members:write"}
+    query_fields: dict[str, frozenset[str]] | None = {}  # the org hints only (a 400 names any other)
     org_required = False
     unbound_keys = "all"
 
