@@ -453,6 +453,8 @@ class TokenExchangeView(TaterAPIView):
         tenant = access_mod.tenant_hint(request)
         if tenant:
             reachable = reachable.filter(tenant__public_id=tenant)
+            if not reachable.exists():  # as key endpoints answer a foreign tenantId (SPEC §4)
+                raise Forbidden(f"No access to tenant {tenant!r}", code="WORKSPACE_ACCESS_DENIED")
         if hint:
             org = reachable.filter(public_id=hint).first()
             if org is None:
