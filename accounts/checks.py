@@ -35,3 +35,31 @@ def stored_private_keys_check(app_configs: Any, databases: Any = None, **kwargs:
             id="accounts.W001",
         )
     ]
+
+
+@register(Tags.database)
+def several_social_apps_check(app_configs: Any, databases: Any = None, **kwargs: Any) -> list[Warning]:
+    """Two visible applications of one sign-in provider (a second Google app added in the
+    admin): allauth cannot choose, so that provider's sign-in fails until one is left."""
+    if not databases:
+        return []
+    from allauth.socialaccount.models import SocialApp
+
+    try:
+        apps = list(SocialApp.objects.values("provider", "provider_id", "name", "settings"))
+    except DatabaseError:
+        return []
+    by_provider: dict[str, list[str]] = {}
+    for app in apps:
+        if not (app["settings"] or {}).get("hidden"):
+            by_provider.setdefault(app["provider_id"] or app["provider"], []).append(app["name"])
+    return [
+        Warning(
+            f"{len(names)} visible {provider} sign-in applications are configured ({', '.join(sorted(names))}): "
+            f"{provider} sign-in fails until one is left.",
+            hint="Delete the extra ones in the admin (Social applications), or mark them hidden in their settings.",
+            id="accounts.W002",
+        )
+        for provider, names in sorted(by_provider.items())
+        if len(names) > 1
+    ]

@@ -19,6 +19,7 @@ from typing import Any
 
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
+from django.core.exceptions import MultipleObjectsReturned
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -26,7 +27,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.api import views as account_views
 from surfaces.envelope import CatalogError, Envelope, SurfaceView
-from tater.api.errors import error_body, status_error
+from tater.api.errors import ServiceUnavailable, error_body, json_error, status_error
 
 # TigerTrust's documented error codes, and the catalog codes it names differently.
 TIGERTRUST_CODES = frozenset({"UNAUTHORIZED", "TOKEN_EXPIRED", "KEY_REVOKED", "FORBIDDEN", "WORKSPACE_ACCESS_DENIED"})
@@ -57,7 +58,15 @@ class LogoutView(SurfaceView, account_views.LogoutView):
     envelope = TigerTrustEnvelope()
 
 
+SEVERAL_GOOGLE_APPS = (
+    "Google sign-in is unavailable: several Google applications are configured and none can be chosen. "
+    "An operator must delete the extra ones or mark them hidden (manage.py check names them: accounts.W002)"
+)
+
+
 def google_configured(request: HttpRequest) -> bool:
+    """Whether one Google application is configured; several visible ones raise
+    ``MultipleObjectsReturned`` (allauth cannot choose)."""
     try:
         get_adapter(request).get_app(request, provider="google")
     except SocialApp.DoesNotExist:
@@ -66,7 +75,12 @@ def google_configured(request: HttpRequest) -> bool:
 
 
 def _into_allauth(request: HttpRequest, url_name: str) -> HttpResponse:
-    if not google_configured(request):
+    try:
+        configured = google_configured(request)
+    except MultipleObjectsReturned:
+        # A misconfiguration the caller cannot fix: a 503 saying so, never a 500 (SPEC §3).
+        return json_error(request, 503, ServiceUnavailable.code, SEVERAL_GOOGLE_APPS)
+    if not configured:
         return status_error(request, 404)
     target = reverse(url_name)
     query = request.META.get("QUERY_STRING", "")
