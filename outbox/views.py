@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 from orgs import roles
 from orgs.ui import current_access, require_tenant_role
 from outbox.backends import OutboxMailBackend
+from outbox.elsewhere import outbox_elsewhere
 from outbox.models import OutboxMessage
 
 
@@ -27,6 +28,8 @@ def _outbox_in_use() -> bool:
 @login_required
 def outbox_list(request: HttpRequest) -> HttpResponse:
     access = current_access(request, org_required=False)
+    if access.tenant_role != roles.TenantRole.OWNER and (elsewhere := outbox_elsewhere(request, access)):
+        return elsewhere
     require_tenant_role(access, roles.TenantRole.OWNER)
     messages = OutboxMessage.objects.filter(tenant_id=access.tenant_pk)
     page = Paginator(messages, 25).get_page(request.GET.get("page"))
@@ -36,6 +39,8 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def outbox_detail(request: HttpRequest, message_id: str) -> HttpResponse:
     access = current_access(request, org_required=False)
+    if access.tenant_role != roles.TenantRole.OWNER and (elsewhere := outbox_elsewhere(request, access, message_id)):
+        return elsewhere
     require_tenant_role(access, roles.TenantRole.OWNER)
     message = OutboxMessage.objects.filter(tenant_id=access.tenant_pk, public_id=message_id).first()
     if message is None:
