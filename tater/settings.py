@@ -219,7 +219,9 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env_choice("ACCOUNT_EMAIL_VERIFICATION", "optional", ("mandatory", "optional", "none"))
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/300s/key",
+    # Per address only: an account's failed sign-ins are tater.lockout's (SPEC §6, settable,
+    # 429 LOCKED_OUT); a per-account limit here locked the form sooner, answering 200.
+    "login_failed": "10/m/ip",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "change_password": "5/m/user",
