@@ -11,13 +11,14 @@ from django.views.decorators.http import require_http_methods
 
 from orgs import roles, services
 from orgs.access import Access
+from orgs.elsewhere import require_tenant_page
 from orgs.forms import (
     OrgRenameForm,
     TenantSettingsForm,
     add_domain_error,
 )
 from orgs.models import Organization, Tenant
-from orgs.ui import current_access, require_scope, require_tenant_role, url_in_org
+from orgs.ui import current_access, require_scope, url_in_org
 from tater.exceptions import Conflict, DomainError
 from tater.shown_values import refuse_changed_meanwhile
 
@@ -26,7 +27,11 @@ from tater.shown_values import refuse_changed_meanwhile
 @require_http_methods(["GET", "POST"])
 def tenant_settings(request: HttpRequest) -> HttpResponse:
     access = current_access(request, org_required=False)
-    require_tenant_role(access, roles.TenantRole.OWNER)
+    refused = require_tenant_page(
+        request, access, roles.TenantRole.OWNER, title="Tenant settings", url_name="tenant_settings"
+    )
+    if refused is not None:
+        return refused
     tenant = Tenant.objects.get(pk=access.tenant_pk)
     initial = {field: getattr(tenant, field) for field in TenantSettingsForm.base_fields}
     form = TenantSettingsForm(request.POST if request.method == "POST" else None, initial=initial)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from orgs import members as member_services
 from orgs import roles, selectors, services
 from orgs.access import ORG_PARAM, SESSION_ORG_KEY, Access
+from orgs.elsewhere import require_tenant_page
 from orgs.forms import (
     NO_TENANT_ROLE,
     ROLE_HELP,
@@ -81,7 +82,10 @@ def _after_switch(request: HttpRequest, target: str) -> str:
 @require_http_methods(["GET", "POST"])
 def org_create(request: HttpRequest) -> HttpResponse:
     access = current_access(request, org_required=False)
-    require_tenant_role(access, roles.TenantRole.OWNER, roles.TenantRole.ADMIN)
+    allowed = (roles.TenantRole.OWNER, roles.TenantRole.ADMIN)
+    refused = require_tenant_page(request, access, *allowed, title="New organization", url_name="org_create")
+    if refused is not None:
+        return refused
     form = OrgCreateForm(
         request.POST if request.method == "POST" else None, initial={"submit_token": new_submit_token()}
     )

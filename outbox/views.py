@@ -11,9 +11,9 @@ from django.shortcuts import render
 from django.utils.module_loading import import_string
 
 from orgs import roles
-from orgs.ui import current_access, require_tenant_role
+from orgs.elsewhere import require_tenant_page
+from orgs.ui import current_access
 from outbox.backends import OutboxMailBackend
-from outbox.elsewhere import outbox_elsewhere
 from outbox.models import OutboxMessage
 
 
@@ -28,9 +28,9 @@ def _outbox_in_use() -> bool:
 @login_required
 def outbox_list(request: HttpRequest) -> HttpResponse:
     access = current_access(request, org_required=False)
-    if access.tenant_role != roles.TenantRole.OWNER and (elsewhere := outbox_elsewhere(request, access)):
-        return elsewhere
-    require_tenant_role(access, roles.TenantRole.OWNER)
+    refused = require_tenant_page(request, access, roles.TenantRole.OWNER, title="Outbox", url_name="tenant_outbox")
+    if refused is not None:
+        return refused
     messages = OutboxMessage.objects.filter(tenant_id=access.tenant_pk)
     page = Paginator(messages, 25).get_page(request.GET.get("page"))
     return render(request, "outbox/list.html", {"page": page, "in_use": _outbox_in_use()})
@@ -39,9 +39,17 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def outbox_detail(request: HttpRequest, message_id: str) -> HttpResponse:
     access = current_access(request, org_required=False)
-    if access.tenant_role != roles.TenantRole.OWNER and (elsewhere := outbox_elsewhere(request, access, message_id)):
-        return elsewhere
-    require_tenant_role(access, roles.TenantRole.OWNER)
+    refused = require_tenant_page(
+        request,
+        access,
+        roles.TenantRole.OWNER,
+        title="Outbox message",
+        url_name="tenant_outbox_message",
+        args=[message_id],
+        within=OutboxMessage.objects.filter(public_id=message_id).values("tenant_id"),  # the tenant holding it
+    )
+    if refused is not None:
+        return refused
     message = OutboxMessage.objects.filter(tenant_id=access.tenant_pk, public_id=message_id).first()
     if message is None:
         raise Http404("Message not found")

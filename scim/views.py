@@ -4,9 +4,12 @@ organization and a role. Views resolve the tenant, call one selector or service,
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,13 +18,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs import roles
 from orgs.access import ORG_PARAM
+from orgs.elsewhere import require_tenant_page
 from orgs.forms import add_domain_error
 from orgs.models import Organization, Tenant
 from orgs.selectors import as_actor
 from orgs.ui import current_access, kept_query, page_links, require_tenant_role, with_org_hint
 from scim import selectors
 from scim.forms import UNMAPPED, GroupMappingForm, ScimTokenForm
-from scim.models import ScimGroup
+from scim.models import ScimGroup, ScimToken
 from scim.services import groups as group_services
 from scim.services import tokens as token_services
 from tater.exceptions import DomainError
@@ -30,9 +34,23 @@ from tater.shown_values import changed_on_page, refuse_changed_meanwhile
 
 
 def _tenant(request: HttpRequest) -> Tenant:
+    """The tenant of a form posted by its owners (no page to offer elsewhere: the plain 403)."""
     access = current_access(request, org_required=False)
     require_tenant_role(access, roles.TenantRole.OWNER)
     return Tenant.objects.get(pk=access.tenant_pk)
+
+
+def _tenant_page(
+    request: HttpRequest, url_name: str, *args: str, within: QuerySet[Any] | None = None
+) -> Tenant | HttpResponse:
+    """The tenant of a page of its owners; an owner of other tenants working in one they do not
+    own is offered the page there (``orgs.elsewhere``), anyone else gets the plain 403."""
+    access = current_access(request, org_required=False)
+    owner = roles.TenantRole.OWNER
+    refused = require_tenant_page(
+        request, access, owner, title="SCIM provisioning", url_name=url_name, args=args, within=within
+    )
+    return refused if refused is not None else Tenant.objects.get(pk=access.tenant_pk)
 
 
 def scim_base_url(request: HttpRequest) -> str:
@@ -99,7 +117,9 @@ def _page(request: HttpRequest, tenant: Tenant, token_form: ScimTokenForm, statu
 @require_http_methods(["GET", "POST"])
 def scim_settings(request: HttpRequest) -> HttpResponse:
     """GET: the page. POST: create a token and show it once."""
-    tenant = _tenant(request)
+    tenant = _tenant_page(request, "scim_settings")
+    if isinstance(tenant, HttpResponse):
+        return tenant
     form = ScimTokenForm(
         request.POST if request.method == "POST" else None, initial={"submit_token": new_submit_token()}
     )
@@ -131,7 +151,10 @@ def scim_settings(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def scim_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
     """GET: confirm (revocation is final and stops provisioning). POST: revoke."""
-    tenant = _tenant(request)
+    holding = ScimToken.objects.filter(public_id=token_id).values("tenant_id")
+    tenant = _tenant_page(request, "scim_token_revoke", token_id, within=holding)
+    if isinstance(tenant, HttpResponse):
+        return tenant
     token = selectors.scim_token_get(tenant=tenant, public_id=token_id)
     if token is None:
         raise Http404("No such SCIM token")
