@@ -10,7 +10,7 @@ import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import fields, is_dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import IO, Any
 
 from tater_client.errors import PermissionDenied, TaterError, UsageExhausted, ValidationError
@@ -32,11 +32,19 @@ def clean(text: str) -> str:
     return "".join(_escape(char) for char in text)
 
 
+def moment(value: datetime) -> str:
+    """A date-time as the API and ``manage.py`` write it: in UTC, to the second, ending in ``Z``
+    (``2031-05-06T07:08:09Z``); a naive one (none comes from the API) as it is."""
+    if value.tzinfo is None:
+        return value.isoformat(timespec="seconds")
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def as_text(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
+        return moment(value)
     if isinstance(value, list | tuple):
         return ",".join(as_text(v) for v in value) or "-"
     if isinstance(value, dict):
@@ -96,7 +104,7 @@ def report_error(error: TaterError, as_json: bool) -> None:
     if isinstance(error, UsageExhausted):
         # Final: no "retry after N seconds" (weeks, for a monthly refill) to wait out.
         used = f"all {error.limit} uses" if error.limit is not None else "all its uses"
-        until = f"resets at {error.resets_at.isoformat()}" if error.resets_at else "no refill: they do not come back"
+        until = f"resets at {moment(error.resets_at)}" if error.resets_at else "no refill: they do not come back"
         sys.stderr.write(f"  the key has used {used} ({until}); its owner can raise the limit\n")
     if isinstance(error, PermissionDenied) and error.required_permissions:
         sys.stderr.write(f"  required permissions: {clean(', '.join(error.required_permissions))}\n")
