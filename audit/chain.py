@@ -91,6 +91,14 @@ def chain_key(tenant_id: int | None) -> str:
     return GLOBAL_CHAIN if tenant_id is None else f"tenant:{tenant_id}"
 
 
+def chain_name(tenant_id: int | None, tenant_public_id: str | None) -> str:
+    """A chain as the commands print it: ``global`` or ``tenant:<the tenant's public id>``
+    (database keys never leave the server; ``tenant:(missing)`` if its tenant row is gone)."""
+    if tenant_id is None:
+        return GLOBAL_CHAIN
+    return f"tenant:{tenant_public_id or '(missing)'}"
+
+
 def chain_entries(tenant_id: int | None) -> QuerySet[AuditEvent]:
     """All entries of one chain (unordered)."""
     if tenant_id is None:
@@ -393,8 +401,8 @@ def verify(
 ) -> ChainReport:
     """Walk one chain in seq order and report the first broken or missing link. ``sealed``:
     the ``deployment()`` (read here unless given: one read for many chains)."""
-    report = ChainReport(chain=chain_key(tenant_id), tenant_id=tenant_public_id)
-    head = AuditChainHead.objects.filter(chain=report.chain).first()
+    report = ChainReport(chain=chain_name(tenant_id, tenant_public_id), tenant_id=tenant_public_id)
+    head = AuditChainHead.objects.filter(chain=chain_key(tenant_id)).first()
     if head is not None:
         report.head_seq, report.head_hash = head.last_seq, head.last_hash
     seq, prev_hash = expected_anchor(tenant_id)

@@ -137,14 +137,14 @@ def seal_chains() -> list[str]:
     ``audit.chain_keyed`` entry: no entry signed with an older secret (or unkeyed) verifies
     after it (``audit.chain``). ``manage.py seal_audit``, once every node runs the keyed release
     and again after each switch of secret (a dedicated ``TATER_AUDIT_CHAIN_KEY``, a rotated
-    ``SECRET_KEY``); returns the chains sealed. A chain sealed under the current key already,
+    ``SECRET_KEY``); returns the chains sealed, by name (``chain.chain_name``). A chain sealed under the current key already,
     or started under it once the deployment was, is left alone. The global chain goes first:
     its seal tells which chains were started during the rollout (``chain.Deployment``)."""
     keys = chain.audit_keys()
     sealed = []
     deployment = chain.deployment(keys)
     heads = AuditChainHead.objects.filter(last_seq__gt=0).order_by(F("tenant_id").asc(nulls_first=True), "pk")
-    for name in heads.values_list("chain", flat=True):
+    for name, tenant_public_id in heads.values_list("chain", "tenant__public_id"):
         with transaction.atomic():
             head = AuditChainHead.objects.select_for_update().get(chain=name)
             if min(_sealed_under(head.tenant_id, keys, deployment), chain.anchor_pin(head.tenant_id, keys)) == 0:
@@ -157,7 +157,7 @@ def seal_chains() -> list[str]:
                 _append(AuditEvent(tenant_id=head.tenant_id, **fields))
             if head.tenant_id is None:
                 deployment = chain.deployment(keys)  # what the global chain's new seal tells
-            sealed.append(name)
+            sealed.append(chain.chain_name(head.tenant_id, tenant_public_id))
     return sealed
 
 
@@ -244,7 +244,9 @@ def _purge_chain(
     # The last deleted entry's hash becomes the anchor the first remaining entry links to.
     anchor_prev = entries.filter(seq=through).values_list("entry_hash", flat=True).first()
     if anchor_prev is None:
-        raise chain.ChainBroken(f"Chain {head.chain} has no entry seq {through}: run verify_audit before purging")
+        raise chain.ChainBroken(
+            f"Chain {chain.chain_name(head.tenant_id, tenant_public_id)} has no entry seq {through}: run verify_audit before purging"
+        )
     to_delete = entries.filter(seq__lte=through).count()
     changes = {
         "older_than": older_than,
@@ -266,7 +268,14 @@ def _purge_chain(
     fields = _entry_fields(A.AUDIT_PURGED, None, changes, None, None)
     event = _append(AuditEvent(tenant_id=head.tenant_id, **fields))
     deleted = _delete_prefix(head.tenant_id, through)
-    return PurgeResult(head.chain, tenant_public_id, deleted, through, through + 1, event.public_id)
+    return PurgeResult(
+        chain.chain_name(head.tenant_id, tenant_public_id),
+        tenant_public_id,
+        deleted,
+        through,
+        through + 1,
+        event.public_id,
+    )
 
 
 def audit_purge(*, older_than: timedelta, label: str = "") -> list[PurgeResult]:

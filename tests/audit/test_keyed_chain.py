@@ -140,7 +140,7 @@ def test_a_rolling_upgrade_mixes_both_until_the_chain_is_sealed():
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0
 
     code, report = run_command("seal_audit")
-    assert code == 0 and f"tenant:{tenant.pk}" in report["sealed"]
+    assert code == 0 and f"tenant:{tenant.public_id}" in report["sealed"]
     seal = AuditEvent.objects.filter(tenant=tenant).order_by("-seq").first()
     assert (seal.action, seal.channel) == ("audit.chain_keyed", "system")
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 0

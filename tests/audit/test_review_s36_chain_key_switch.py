@@ -54,7 +54,7 @@ def test_after_the_switch_is_sealed_the_old_secret_key_no_longer_signs(settings)
     assert verify(tenant)[0] == 0
 
     code, result = run_command("seal_audit")
-    assert code == 0 and f"tenant:{tenant.pk}" in result["sealed"]
+    assert code == 0 and f"tenant:{tenant.public_id}" in result["sealed"]
     seal = AuditEvent.objects.filter(tenant=tenant).order_by("-seq").first()
     assert (seal.action, seal.channel) == ("audit.chain_keyed", "system")
     assert seal.changes.get("signed_with") == "TATER_AUDIT_CHAIN_KEY"
@@ -98,7 +98,7 @@ def test_a_chain_started_under_the_dedicated_key_refuses_the_old_secret_without_
 def test_sealing_again_changes_nothing(settings):
     tenant, *_ = busy_tenant()
     settings.TATER_AUDIT_CHAIN_KEY = DEDICATED
-    assert f"tenant:{tenant.pk}" in run_command("seal_audit")[1]["sealed"]
+    assert f"tenant:{tenant.public_id}" in run_command("seal_audit")[1]["sealed"]
     count = AuditEvent.objects.count()
     code, result = run_command("seal_audit")
     assert (code, result["sealed"], AuditEvent.objects.count()) == (0, [], count)
@@ -111,7 +111,7 @@ def test_a_rotated_secret_key_stops_signing_once_the_rotation_is_sealed(settings
     old = settings.SECRET_KEY
     settings.SECRET_KEY = "a brand new secret key, rotated because the old one leaked"
     settings.SECRET_KEY_FALLBACKS = [old]
-    assert f"tenant:{tenant.pk}" in run_command("seal_audit")[1]["sealed"]
+    assert f"tenant:{tenant.public_id}" in run_command("seal_audit")[1]["sealed"]
     assert verify(tenant)[0] == 0
 
     def signed_with_old(values, prev_hash):

@@ -41,7 +41,7 @@ def test_a_forgery_left_first_by_a_purge_is_still_reported(settings):
 
     settings.TATER_AUDIT_MIN_RETENTION_DAYS = 0
     code, purged = run_command("purge_audit", "--older-than", "1s")
-    assert code == 0 and any(c["chain"] == f"tenant:{tenant.pk}" for c in purged["chains"])
+    assert code == 0 and any(c["chain"] == f"tenant:{tenant.public_id}" for c in purged["chains"])
     code, report = verify(tenant)
     assert code == 1 and report["problem"]["entry_id"] == forged.public_id
 

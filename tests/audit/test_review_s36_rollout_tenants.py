@@ -68,7 +68,7 @@ def test_a_tenant_created_during_the_rollout_verifies_once_sealed():
     global_entry("late@example.test")
 
     code, result = run_command("seal_audit")
-    assert code == 0 and f"tenant:{tenant.pk}" in result["sealed"]
+    assert code == 0 and f"tenant:{tenant.public_id}" in result["sealed"]
     code, report = verify_all()
     assert code == 0, report
 
@@ -84,7 +84,7 @@ def test_a_tenant_created_after_the_seal_refuses_unkeyed_entries_from_its_first_
     upgraded_deployment()
     run_command("seal_audit")
     tenant, *_ = busy_tenant("Created after the seal", renames=1)
-    assert f"tenant:{tenant.pk}" not in run_command("seal_audit")[1]["sealed"]
+    assert f"tenant:{tenant.public_id}" not in run_command("seal_audit")[1]["sealed"]
     forge_after_tail(tenant, unkeyed_hash)
     assert run_command("verify_audit", "--tenant", tenant.public_id)[0] == 1
 
@@ -135,7 +135,7 @@ def test_switching_secrets_a_tenant_created_during_the_switch_then_after_its_sea
     forge_after_tail(during, signed_with_secret_key(settings))  # a node without the dedicated key
     assert verify_all()[0] == 0
     code, result = run_command("seal_audit")
-    assert {"global", f"tenant:{during.pk}"} <= set(result["sealed"])
+    assert {"global", f"tenant:{during.public_id}"} <= set(result["sealed"])
     assert verify_all()[0] == 0
 
     after, *_ = busy_tenant("After the seal", renames=1)
