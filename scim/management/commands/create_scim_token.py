@@ -9,6 +9,11 @@ from orgs.models import Tenant
 from scim.services import tokens as token_services
 from tater.commands import TaterCommand, parse_site_url
 
+PATH_ONLY = (
+    "a path only: Entra ID and Okta need the site's public address before it, "
+    "e.g. https://tater.example.com{path}; pass --base-url to print it whole"
+)
+
 
 class Command(TaterCommand):
     help = "Create a SCIM token for a tenant's identity provider; the token is printed once."
@@ -31,10 +36,15 @@ class Command(TaterCommand):
         token = issued.token
         scim_path = reverse("scim-root").rstrip("/")
         scim_url = base_url + scim_path
+        # No setting names the site's public address (the API and UI take it from the request):
+        # without --base-url the tenant URL is a path, which an identity provider does not take.
+        note = "" if base_url else f" ({PATH_ONLY.format(path=scim_path)})"
         self.say(
             f"Created SCIM token {token.public_id} ({token.name}) for {tenant.name}. "
-            f"This is the only time it is shown:\n{issued.secret}\nTenant URL: {scim_url}"
+            f"This is the only time it is shown:\n{issued.secret}\nTenant URL: {scim_url}{note}"
         )
+        if note and self._json:
+            self.stderr.write(f"scim_url {scim_url} is {PATH_ONLY.format(path=scim_path)}")
         return {
             "id": token.public_id,
             "token": issued.secret,
