@@ -33,7 +33,7 @@ class Command(TaterCommand):
         )
         expiry = parser.add_mutually_exclusive_group()
         expiry.add_argument("--expires-in", help="e.g. 30d, 12h, 2s")
-        expiry.add_argument("--expires-at", help="ISO 8601 time")
+        expiry.add_argument("--expires-at", help="ISO 8601 time with its zone, e.g. 2030-01-01T00:00:00Z")
         parser.add_argument("--allow-ip", action="append", default=[], help="CIDR; repeat for several")
         parser.add_argument("--rate-limit", default="", help='e.g. "5/min"')
 
@@ -76,7 +76,7 @@ class Command(TaterCommand):
             except ValueError:
                 raise CommandError(f"Invalid --expires-at {options['expires_at']!r}: use ISO 8601") from None
             if timezone.is_naive(expires_at):
-                raise CommandError("--expires-at needs a time zone (e.g. 2027-01-01T00:00:00+00:00)")
+                raise CommandError("--expires-at needs a time zone (e.g. 2030-01-01T00:00:00Z for UTC)")
         issued = services.apikey_create(
             creator=user,
             tenant=tenant,
