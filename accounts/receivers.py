@@ -16,6 +16,7 @@ from django.db.models.signals import post_save, pre_save
 from django.http import HttpRequest
 
 from accounts import notices, services, sso
+from accounts.identity_tenant import identity_tenant
 from audit import registry as A
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -119,7 +120,7 @@ def _on_social_account_added(sender: Any, request: HttpRequest, sociallogin: Any
     user = sociallogin.user
     audit_record(
         action=A.USER_SSO_LINKED,
-        tenant=services.home_tenant(user),
+        tenant=identity_tenant(user, sociallogin.account.provider),
         target=user,
         changes={"provider": sociallogin.account.provider},
         actor_user=user,

@@ -22,7 +22,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from accounts import domains, services, sso_certificate
+from accounts import domains, sso_certificate
+from accounts.identity_tenant import identity_tenant
 from accounts.models import SSOProtocol, TenantSSOConfig
 from audit import registry as A
 from audit.services import audit_record
@@ -279,7 +280,7 @@ def identity_unlinked(*, link: Any, actor: Any) -> None:
     """Audit an SSO identity unlinked by its owner (their account page) or an operator."""
     audit_record(
         action=A.USER_SSO_UNLINKED,
-        tenant=services.home_tenant(link.user),
+        tenant=identity_tenant(link.user, link.provider),
         target=link.user,
         changes={"provider": link.provider, "uid": link.uid},
         actor_user=actor,
