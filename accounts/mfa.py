@@ -4,6 +4,7 @@ and the audit entry of a second factor passed outside a sign-in."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import django_otp
@@ -42,13 +43,18 @@ class SecondFactorRequired(NotPermitted):
     """A member of a tenant requiring 2FA tried to leave their account without a factor."""
 
 
-def requires_2fa(user: Any, *, tenant_pk: int | None = None) -> bool:
+def requires_2fa(user: Any, *, tenant_pk: int | None = None, excluding: Collection[int] = ()) -> bool:
     """Whether a tenant ``user`` belongs to (directly or through an org) requires 2FA; with
-    ``tenant_pk``, that tenant only (an identity-provider token reaches its own tenant alone)."""
+    ``tenant_pk``, that tenant only (an identity-provider token reaches its own tenant alone);
+    never the tenants ``excluding`` names (those a session may not reach: their policy has
+    nothing there to guard)."""
     tenants = TenantMembership.objects.filter(user=user, tenant__require_2fa=True)
     orgs = OrgMembership.objects.filter(user=user, organization__tenant__require_2fa=True)
     if tenant_pk is not None:
         tenants, orgs = tenants.filter(tenant_id=tenant_pk), orgs.filter(organization__tenant_id=tenant_pk)
+    if excluding:
+        tenants = tenants.exclude(tenant_id__in=list(excluding))
+        orgs = orgs.exclude(organization__tenant_id__in=list(excluding))
     return tenants.exists() or orgs.exists()
 
 

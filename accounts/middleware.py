@@ -31,6 +31,7 @@ from accounts.mfa import requires_2fa
 from accounts.models import User
 from accounts.two_factor_views import step_up_url
 from apikeys.authentication import ApiKeyAuthentication, presented_key
+from orgs.ui import session_barred
 from tater.api.errors import ApiError, json_error
 
 # Pages an unenrolled member may still reach: their own account (enrolment, sign-out,
@@ -68,7 +69,7 @@ class Require2FAMiddleware:
                 return None
             if key_authenticated(request, view_func) or _reads_no_session(view_func):
                 return None
-            blocked = self._blocked(user)
+            blocked = self._blocked(request, user)
             if blocked == "enrol":
                 return json_error(
                     request,
@@ -85,7 +86,7 @@ class Require2FAMiddleware:
                     "verify at /accounts/2fa/verify/ first",
                 )
         elif not _ui_allowed(path):
-            blocked = self._blocked(user)
+            blocked = self._blocked(request, user)
             if blocked == "enrol":
                 return HttpResponseRedirect(reverse("accounts_2fa_setup"))
             if blocked == "verify":
@@ -93,13 +94,15 @@ class Require2FAMiddleware:
         return None
 
     @staticmethod
-    def _blocked(user: User) -> str | None:
+    def _blocked(request: HttpRequest, user: User) -> str | None:
         """``"enrol"``: no second factor yet; ``"verify"``: one, but this session has not
-        passed it (signed in outside the sign-in flow, or before enrolling elsewhere); None."""
+        passed it (signed in outside the sign-in flow, or before enrolling elsewhere); None.
+        A tenant this session may not reach (``orgs.ui.session_barred``: one requiring single
+        sign-on it was not signed in through) has nothing here for its policy to guard."""
         verified = getattr(user, "is_verified", None)
         if verified is not None and verified():
             return None
-        if not requires_2fa(user):
+        if not requires_2fa(user) or not requires_2fa(user, excluding=session_barred(request)):
             return None
         return "verify" if services.has_2fa(user) else "enrol"
 

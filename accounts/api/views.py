@@ -397,7 +397,9 @@ class MeView(TaterAPIView):
         if not via_key:
             # A token meets its own tenant's policy; a session every tenant's it reaches.
             token_tenant = request.auth.tenant_pk if isinstance(request.auth, IdPIdentity) else None
-            data["mfa_required"] = not data["two_factor"]["enabled"] and requires_2fa(user, tenant_pk=token_tenant)
+            data["mfa_required"] = not data["two_factor"]["enabled"] and requires_2fa(
+                user, tenant_pk=token_tenant, excluding=barred
+            )
         return Response(data)
 
 
