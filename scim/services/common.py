@@ -3,9 +3,11 @@ and the before/after diff of an audit entry."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from tater.exceptions import DomainError
+from tater.secret_detectors import holds_secret
 
 
 class DirectoryError(DomainError):
@@ -42,3 +44,12 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     }
+
+
+def refuse_secrets(before: dict[str, Any], after: dict[str, Any]) -> None:
+    """A 400 ``invalidValue`` if an attribute ``after`` changes holds a live API key or SCIM
+    token: the change goes into an audit entry the tenant's owners read (SPEC §2: never a key).
+    Never echoed; a value stored before and left as it is stays."""
+    for name, value in after.items():
+        if value != before.get(name) and holds_secret(json.dumps(value, ensure_ascii=False)):
+            raise DirectoryError(f"{name} holds an API key or SCIM token: directory changes are kept in the audit log")

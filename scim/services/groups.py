@@ -17,7 +17,7 @@ from orgs.selectors import as_actor
 from scim import selectors
 from scim.documents import GroupDoc
 from scim.models import ScimGroup, ScimGroupMember, ScimUser
-from scim.services.common import DirectoryError, Versions, diff, require_version, taken
+from scim.services.common import DirectoryError, Versions, diff, refuse_secrets, require_version, taken
 from scim.services.provisioning import apply_groups, keys_lock_ahead
 from tater.emails import fold
 from tater.exceptions import InvalidInput, ObjectNotFound
@@ -71,6 +71,7 @@ def _regrant(identities: Any) -> None:
 
 @transaction.atomic
 def scim_group_create(*, tenant: Tenant, doc: GroupDoc) -> ScimGroup:
+    refuse_secrets({}, {"displayName": doc.display_name, "externalId": doc.external_id})
     key = fold(doc.display_name)
     if ScimGroup.objects.filter(tenant=tenant, display_name_key=key).exists():
         raise taken("A Group with this displayName already exists")
@@ -112,6 +113,10 @@ def scim_group_update(
     tenant = group.tenant
     current = selectors.group_member_ids(group=group)
     doc = change(group, current)
+    refuse_secrets(
+        {"displayName": group.display_name, "externalId": group.external_id},
+        {"displayName": doc.display_name, "externalId": doc.external_id},
+    )
     key = fold(doc.display_name)
     if key != group.display_name_key and ScimGroup.objects.filter(tenant=tenant, display_name_key=key).exists():
         raise taken("A Group with this displayName already exists")

@@ -16,7 +16,7 @@ from orgs.models import Tenant
 from scim import selectors
 from scim.documents import UserDoc
 from scim.models import ScimGroup, ScimGroupMember, ScimUser
-from scim.services.common import Versions, diff, require_version, taken
+from scim.services.common import Versions, diff, refuse_secrets, require_version, taken
 from scim.services.provisioning import (
     account_for,
     address_assert,
@@ -39,10 +39,16 @@ def _user_state(identity: ScimUser) -> dict[str, Any]:
     }
 
 
+def _doc_state(doc: UserDoc) -> dict[str, Any]:
+    """What ``_user_state`` will audit of ``doc``'s text."""
+    return {"userName": doc.user_name, "externalId": doc.external_id, **doc.attributes()}
+
+
 @transaction.atomic
 def scim_user_create(*, tenant: Tenant, doc: UserDoc) -> ScimUser:
     """POST /Users: a new User in the tenant's directory, and its account (the scim.services
     docstring says when an account is created, linked, or the User stays pending)."""
+    refuse_secrets({}, _doc_state(doc))
     key = normalize_email(doc.user_name)
     if selectors.scim_users(tenant=tenant).filter(user_name_key=key).exists():
         raise taken("A User with this userName already exists")
@@ -97,6 +103,7 @@ def scim_user_update(
     doc = change(identity)
     tenant = identity.tenant
     before = _user_state(identity)
+    refuse_secrets(before, _doc_state(doc))
     was_active = identity.active is not False
     key = normalize_email(doc.user_name)
     if key != identity.user_name_key and selectors.scim_users(tenant=tenant).filter(user_name_key=key).exists():
