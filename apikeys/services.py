@@ -269,8 +269,8 @@ def apikey_update(
     }
     widened: list[str] = []
     new_specs: list[str] | None = None
-    if name is not None:
-        name = clean_name(name)
+    if name is not None:  # a name left as it is stays, whatever rules came after it was given
+        name = api_key.name if name.strip() == api_key.name else clean_name(name)
     if scopes is not None:
         try:
             new_specs = S.validate_specs(scopes)
