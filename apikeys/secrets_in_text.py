@@ -12,8 +12,9 @@ from django.db.models import Q
 from apikeys.keygen import digest_of, is_well_formed
 from apikeys.models import ApiKey
 
-# A key's body (SPEC §2): 32 lowercase hex ending a run, after a prefix of 1 to 16 characters.
-_KEY_BODY = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+# A key's body (SPEC §2): the last 32 lowercase hex of a run, after a prefix of 1 to 16
+# characters whose own last letters may be hex too (``acme``, ``prod1``: settings allow them).
+_KEY_BODY = re.compile(r"[0-9a-f]{32,}")
 _PREFIX_MAX = 16  # apikeys.keygen.PREFIX_SHAPE
 _CHUNK = 400
 
@@ -23,9 +24,10 @@ def holds_api_key(text: str) -> bool:
     out), whatever its prefix. Looked up by digest, so made-up or foreign key-shaped strings
     are not keys; no query unless a key-shaped string is there."""
     digests = set()
-    for body in _KEY_BODY.finditer(text):
-        end = body.end()
-        for start in range(max(0, body.start() - _PREFIX_MAX), body.start()):
+    for run in _KEY_BODY.finditer(text):
+        end = run.end()
+        body = end - 32
+        for start in range(max(0, body - _PREFIX_MAX), body):
             candidate = text[start:end]
             if is_well_formed(candidate):
                 digests.add(digest_of(candidate))
