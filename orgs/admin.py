@@ -110,7 +110,9 @@ class TenantAdminForm(ShownValuesForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         for field in services.TENANT_SETTINGS:
-            if field in data:
+            # A value left as it is stays (a name given before a rule was added): only what
+            # changes is saved (TenantAdmin.save_model), so only that is checked.
+            if field in data and (self.instance._state.adding or field in self.changed_data):
                 try:
                     data[field] = services.clean_tenant_setting(field, data[field])
                 except DomainError as exc:
@@ -164,6 +166,8 @@ class OrganizationAdminForm(ShownValuesForm):
         return data
 
     def clean_name(self) -> str:
+        if not self.instance._state.adding and "name" not in self.changed_data:
+            return str(self.cleaned_data.get("name"))  # left as it is: kept, as for a tenant
         try:
             return services.clean_org_name(self.cleaned_data.get("name"))
         except DomainError as exc:
