@@ -325,7 +325,9 @@ def signup_provision(*, user: Any) -> Tenant | None:
     tenant = None
     if not (TenantMembership.objects.filter(user=user).exists() or OrgMembership.objects.filter(user=user).exists()):
         name = app_settings.SIGNUP_TENANT_NAME.format(email=user.email)[:200]
-        if not names.is_one_line(name):  # an address with control characters (made outside sign-up)
+        try:  # an address with control characters (made outside sign-up) or a live key in it
+            name = names.clean_name(name, what="Tenant name", max_length=200)
+        except InvalidInput:
             name = app_settings.SIGNUP_TENANT_NAME.format(email=user.public_id)
         tenant = org_services.tenant_create(name=name, owner=user)
         org_services.org_create(tenant=tenant, name=app_settings.SIGNUP_ORG_NAME, actor=user)
