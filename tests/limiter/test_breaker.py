@@ -348,7 +348,9 @@ def test_requests_and_a_revocation_during_a_hung_redis(api: Any, world: dict[str
                 assert ok.status_code == 200 and took < AT_ONCE, f"a valid key's request took {took:.2f}s"
             revoked, took = timed(lambda: api.post(f"{KEYS}{leaked.public_id}/revoke/", **admin))
             assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
-            assert took < 1.5, f"the revocation took {took:.2f}s"
+            assert took < 8 * TIMEOUT, (
+                f"the revocation took {took:.2f}s"
+            )  # as the first request: a few timeouts, never a hang
             assert ApiKey.objects.get(pk=leaked.pk).revoked_at is not None  # committed
             refused = api.get(VALIDATE, HTTP_X_API_KEY=leaked_raw)
             assert refused.status_code == 401 and refused.json()["error"] == "KEY_REVOKED"
