@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from tests.accounts.dns_server import LoopbackDNS
+from tests.accounts.oidc_provider import OIDCProvider
 from tests.factories import UserFactory
 
 
@@ -99,3 +100,17 @@ def verified_domain(tenant: Any, domain: str) -> Any:
     from accounts.models import TenantDomain
 
     return TenantDomain.objects.create(tenant=tenant, domain=domain, verified_at=timezone.now())
+
+
+@pytest.fixture
+def acme_idp() -> Iterator[OIDCProvider]:
+    """An OpenID Connect identity provider on loopback (Acme's, in the two-tenant SSO tests)."""
+    with OIDCProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def globex_idp() -> Iterator[OIDCProvider]:
+    """A second one (Globex's)."""
+    with OIDCProvider() as provider:
+        yield provider

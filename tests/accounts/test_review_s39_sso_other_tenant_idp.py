@@ -7,7 +7,6 @@ reachable (SPEC §8: "requires SSO"; SPEC §1: each tenant's policies are its ow
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,24 +14,13 @@ from allauth.account.models import EmailAddress
 from django.test import Client
 
 from accounts.models import TenantSSOConfig
-from tests.accounts.conftest import verified_domain
+from tests.accounts.conftest import acme_idp, globex_idp, verified_domain
 from tests.accounts.oidc_provider import OIDCProvider
 from tests.accounts.test_sso_oidc import sso_sign_in
 from tests.factories import UserFactory, add_member, make_tenant, oidc_sso
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme_idp() -> Iterator[OIDCProvider]:
-    with OIDCProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def globex_idp() -> Iterator[OIDCProvider]:
-    with OIDCProvider() as provider:
-        yield provider
+__all__ = ["acme_idp", "globex_idp"]  # fixtures, for the files that import this one's world
 
 
 @pytest.fixture

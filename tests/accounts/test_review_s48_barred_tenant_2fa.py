@@ -16,7 +16,6 @@ holds there as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,18 +29,6 @@ from tests.accounts.test_sso_oidc import sso_sign_in
 from tests.factories import UserFactory, add_member, make_tenant, oidc_sso
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme_idp() -> Iterator[OIDCProvider]:
-    with OIDCProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def globex_idp() -> Iterator[OIDCProvider]:
-    with OIDCProvider() as provider:
-        yield provider
 
 
 @pytest.fixture

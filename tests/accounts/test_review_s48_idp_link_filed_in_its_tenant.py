@@ -14,7 +14,6 @@ person's own: still filed under their home tenant (tests/audit/test_review_e_adm
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,12 +28,6 @@ from tests.factories import PASSWORD, UserFactory, add_member, make_tenant, oidc
 from tests.operators.test_admin_sessions_groups import superuser_in_admin
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme_idp() -> Iterator[OIDCProvider]:
-    with OIDCProvider() as provider:
-        yield provider
 
 
 @pytest.fixture

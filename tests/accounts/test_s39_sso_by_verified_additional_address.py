@@ -10,7 +10,6 @@ signs it in again later while it still holds that address.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,12 +24,6 @@ from tests.accounts.test_sso_oidc import sso_sign_in
 from tests.factories import UserFactory, add_member, make_tenant, oidc_sso
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def globex_idp() -> Iterator[OIDCProvider]:
-    with OIDCProvider() as provider:
-        yield provider
 
 
 @pytest.fixture
