@@ -13,7 +13,7 @@ from apikeys.limits import parse_rate_limit
 from apikeys.models import UsageRefill
 from tater import names
 from tater.client_ip import canonical_network
-from tater.exceptions import InvalidInput
+from tater.exceptions import HoldsSecret, InvalidInput
 from tater.secret_detectors import holds_secret
 
 # The API's limit, held on every channel: each change compares old and new lists pairwise
@@ -93,7 +93,7 @@ def clean_metadata(value: Any) -> dict[str, Any]:
             f"Metadata must be at most {METADATA_MAX_BYTES} bytes as JSON ({size} given)", field="metadata"
         )
     if holds_secret(text):
-        raise InvalidInput(
+        raise HoldsSecret(
             "Metadata holds an API key or SCIM token: it is kept in the audit log and shown to the key's "
             "readers, so never put one in it",
             field="metadata",

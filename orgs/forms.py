@@ -7,20 +7,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 
 from orgs.models import KeyCreationPolicy, Plan
 from orgs.roles import OrgRole, TenantRole
 from tater.emails import nfkc
-from tater.exceptions import DomainError
+from tater.exceptions import DomainError, HoldsSecret
 from tater.resubmission import SubmitOnceField
 from tater.shown_values import changed_on_page, post_values_shown
 
 
 def add_domain_error(form: forms.Form, exc: DomainError, field_map: Mapping[str, str] | None = None) -> None:
     """Show a service's error on the field it names (mapped to the form's field name),
-    or at the top of the form when it names none the form has."""
+    or at the top of the form when it names none the form has. A value refused for holding
+    a live secret is emptied, so the page does not show it back."""
     field = (field_map or {}).get(exc.field or "", exc.field)
     if field and field in form.fields:
+        if isinstance(exc, HoldsSecret):  # the page is rendered without it (SPEC §2)
+            data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)  # lists kept
+            data[form.add_prefix(field)] = ""
+            form.data = data
         form.add_error(field, exc.message)
     else:
         form.add_error(None, exc.message)

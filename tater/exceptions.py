@@ -27,6 +27,11 @@ class InvalidInput(DomainError):
     status_code = 400
 
 
+class HoldsSecret(InvalidInput):
+    """A value refused because it holds a live secret (an API key, a SCIM token): never shown
+    back, not even on the form of whoever typed it (SPEC §2: never in error bodies)."""
+
+
 class NotPermitted(DomainError):
     code = "PERMISSION_DENIED"
     status_code = 403

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from tater.exceptions import InvalidInput
+from tater.exceptions import HoldsSecret, InvalidInput
 from tater.secret_detectors import holds_secret
 
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -78,7 +78,7 @@ def clean_name(value: str | None, *, what: str = "Name", max_length: int = 100, 
     if not reads_as_written(name):
         raise InvalidInput(INVISIBLE_MESSAGE.format(what=what), field=field)
     if holds_secret(name):
-        raise InvalidInput(
+        raise HoldsSecret(
             f"{what} holds an API key or SCIM token: names are shown in lists and the audit log", field=field
         )
     return name
