@@ -8,7 +8,10 @@ from django.db.models import Q
 from apikeys import keygen, services
 from apikeys.models import ApiKey
 from tater.commands import TaterCommand
+from tater.secret_detectors import holds_secret
 from tater.timestamps import iso_utc
+
+SHOWN_MAX = 64  # an unknown id is repeated up to this many characters
 
 
 class Command(TaterCommand):
@@ -18,11 +21,15 @@ class Command(TaterCommand):
         parser.add_argument("key_id", help="Key id (key-…)")
 
     def run(self, **options: Any) -> dict[str, Any]:
-        api_key = ApiKey.objects.filter(public_id=options["key_id"]).select_related("tenant", "organization").first()
+        given = str(options["key_id"])
+        api_key = ApiKey.objects.filter(public_id=given).select_related("tenant", "organization").first()
         if api_key is None:
-            if keygen.is_well_formed(options["key_id"]):
-                raise CommandError(_pasted_secret(options["key_id"]))
-            raise CommandError(f"No API key with id {options['key_id']!r}")
+            if keygen.is_well_formed(given.strip()):
+                raise CommandError(_pasted_secret(given.strip()))
+            if holds_secret(given):  # a secret pasted with quotes or more around it
+                raise CommandError("That holds an API key or SCIM token (not repeated here), not a key id (key-…)")
+            shown = given if len(given) <= SHOWN_MAX else f"{given[:SHOWN_MAX]}…"
+            raise CommandError(f"No API key with id {shown!r}")
         api_key = services.apikey_revoke(api_key=api_key, actor=None)
         self.say(f"Revoked {api_key.public_id} ({api_key.name})")
         return {"id": api_key.public_id, "revoked_at": iso_utc(api_key.revoked_at) if api_key.revoked_at else None}
