@@ -25,6 +25,11 @@ __all__ = ["acme_idp", "globex_idp"]  # fixtures, for the files that import this
 
 @pytest.fixture
 def world(acme_idp: OIDCProvider, globex_idp: OIDCProvider) -> dict[str, Any]:
+    return bob_in_two_sso_tenants(acme_idp, globex_idp)
+
+
+def bob_in_two_sso_tenants(acme_idp: OIDCProvider, globex_idp: OIDCProvider) -> dict[str, Any]:
+    """Bob, member of Acme (SSO through ``acme_idp``) and of Globex (SSO required, ``globex_idp``)."""
     acme, acme_owner, (acme_org,) = make_tenant(name="Acme")
     globex, globex_owner, (globex_org,) = make_tenant(name="Globex")
     oidc_sso(acme, acme_owner, acme_idp)

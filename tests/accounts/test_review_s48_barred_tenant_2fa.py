@@ -19,32 +19,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.test import Client
 
 from orgs.models import Tenant
-from tests.accounts.conftest import verified_domain
 from tests.accounts.oidc_provider import OIDCProvider
+from tests.accounts.test_review_s39_sso_other_tenant_idp import bob_in_two_sso_tenants
 from tests.accounts.test_sso_oidc import sso_sign_in
-from tests.factories import UserFactory, add_member, make_tenant, oidc_sso
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world(acme_idp: OIDCProvider, globex_idp: OIDCProvider) -> dict[str, Any]:
-    acme, acme_owner, (acme_org,) = make_tenant(name="Acme")
-    globex, globex_owner, (globex_org,) = make_tenant(name="Globex")
-    oidc_sso(acme, acme_owner, acme_idp)
-    oidc_sso(globex, globex_owner, globex_idp, require_sso=True)
-    verified_domain(acme, "acme.test")
-    verified_domain(globex, "globex.test")
-    Tenant.objects.filter(pk=globex.pk).update(require_2fa=True)
-    bob = UserFactory(email="bob@acme.test")
-    EmailAddress.objects.create(user=bob, email="bob@globex.test", verified=True, primary=False)
-    add_member(acme_org, "member", bob)
-    add_member(globex_org, "member", bob)
-    return {"bob": bob, "acme_org": acme_org, "globex_org": globex_org}
+    two = bob_in_two_sso_tenants(acme_idp, globex_idp)
+    Tenant.objects.filter(pk=two["globex"].pk).update(require_2fa=True)
+    return two
 
 
 def _signed_in(idp: OIDCProvider, email: str) -> Client:
